@@ -1,0 +1,40 @@
+import type { Command } from "@commander-js/extra-typings";
+import { renderDot, renderMermaid, renderText } from "../../dag/mod.ts";
+import { dagView } from "../../ops/mod.ts";
+import { openProject } from "../../project/mod.ts";
+import { UsageError } from "../../util/errors.ts";
+import type { CliContext } from "../cli_context.ts";
+
+/** `pivot dag [TARGETS] [--all] [--dot|--mermaid|--md] [--stages]`. */
+export function registerDag(program: Command, ctx: CliContext): void {
+  program
+    .command("dag")
+    .description("show the pipeline graph: stages and artifacts, producers first")
+    .argument("[targets...]", "stages to show with everything upstream (default: all)")
+    .option("-a, --all", "every pipeline of the project, as one DAG")
+    .option("--dot", "Graphviz dot")
+    .option("--mermaid", "Mermaid flowchart")
+    .option("--md", "Mermaid flowchart in a Markdown code block")
+    .option("-s, --stages", "stages only, without artifacts")
+    .action(async (targets, options) => {
+      const formats = (["dot", "mermaid", "md"] as const).filter((f) => options[f]);
+      if (formats.length > 1) {
+        throw new UsageError(
+          `choose one output format: ${formats.map((f) => `--${f}`).join(", ")}`,
+        );
+      }
+      const project = await openProject({ cwd: ctx.cwd, all: options.all ?? false });
+      project.warnings.forEach(ctx.warn);
+      const view = await dagView(project, { targets, stages: options.stages ?? false });
+      switch (formats[0]) {
+        case "dot":
+          return ctx.stdout(renderDot(view));
+        case "mermaid":
+          return ctx.stdout(renderMermaid(view));
+        case "md":
+          return ctx.stdout(`\`\`\`mermaid\n${renderMermaid(view)}\`\`\`\n`);
+        default:
+          return ctx.stdout(renderText(view));
+      }
+    });
+}

@@ -1,0 +1,60 @@
+import type { Command } from "@commander-js/extra-typings";
+import type { Command as PlainCommand } from "commander";
+import tab from "@bomb.sh/tab/commander";
+import { openProject, stageOutputs } from "../project/mod.ts";
+
+/** Positional arguments completed with stage names and identities. */
+const TARGET_ARGUMENTS = new Set(["targets", "stages"]);
+
+/** A completion candidate and its description. */
+export interface Candidate {
+  readonly value: string;
+  readonly description: string;
+}
+
+/**
+ * Stage names and output identities (`train`, `train:model`) of the pipeline
+ * in `cwd`. Never throws: outside a project, or with a broken pipeline, there
+ * is nothing to suggest.
+ */
+export async function targetCandidates(cwd: string): Promise<Candidate[]> {
+  try {
+    const project = await openProject({ cwd });
+    const candidates: Candidate[] = [];
+    for (const name of project.dag.order) {
+      const stage = project.dag.stages.get(name)!;
+      candidates.push({
+        value: name,
+        description: stage.def.desc ?? `${stage.def.action.kind} stage`,
+      });
+      const outs = stageOutputs(project.store, stage);
+      if (outs.length > 1 || outs.some((out) => out.key !== null)) {
+        for (const out of outs) {
+          candidates.push({
+            value: out.identity,
+            description: project.store.displayPath(out.path, out.isDir),
+          });
+        }
+      }
+    }
+    return candidates;
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Adds `completions <shell>` (prints a script) and the hidden `complete --`
+ * callback the scripts use, completing target arguments from `candidates`.
+ */
+export function addCompletions(program: Command, candidates: readonly Candidate[]): void {
+  const root = tab(program as unknown as PlainCommand, { completionCommandName: "completions" });
+  for (const command of root.commands.values()) {
+    for (const argument of command.arguments.values()) {
+      if (!TARGET_ARGUMENTS.has(argument.name)) continue;
+      argument.handler = (complete) => {
+        for (const candidate of candidates) complete(candidate.value, candidate.description);
+      };
+    }
+  }
+}

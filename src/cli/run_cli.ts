@@ -1,0 +1,100 @@
+import { Command, CommanderError } from "@commander-js/extra-typings";
+import { PivotError, UsageError } from "../util/errors.ts";
+import type { CliContext, CliIo } from "./cli_context.ts";
+import { addCompletions, type Candidate, targetCandidates } from "./completion.ts";
+import { registerDag } from "./commands/dag.ts";
+import { registerInit } from "./commands/init.ts";
+import { registerList } from "./commands/list.ts";
+import { registerSchema } from "./commands/schema.ts";
+
+/** pivot's version. */
+export const VERSION = "0.1.0";
+
+/** Exit statuses. */
+export const EXIT = { ok: 0, failure: 1, usage: 2, interrupted: 130 } as const;
+
+/** Builds the command tree; `candidates` feed target completion. */
+export function buildProgram(ctx: CliContext, candidates: readonly Candidate[] = []) {
+  const program = new Command()
+    .name("pivot")
+    .description("content-addressed, incremental data pipelines")
+    .version(VERSION, "--version", "print the version")
+    .option("-q, --quiet", "print only errors and requested data")
+    .option("-v, --verbose", "print more detail (and stack traces on internal errors)")
+    .helpOption("-h, --help", "show help")
+    .showSuggestionAfterError(true)
+    .configureOutput({
+      writeOut: ctx.stdout,
+      writeErr: ctx.stderr,
+      outputError: (text, write) => write(text),
+    })
+    .exitOverride();
+  program.hook("preAction", () => {
+    const { quiet, verbose } = program.opts();
+    if (quiet && verbose) {
+      throw new UsageError("-q/--quiet and -v/--verbose cannot be used together");
+    }
+  });
+  registerInit(program, ctx);
+  registerList(program, ctx);
+  registerDag(program, ctx);
+  registerSchema(program, ctx);
+  addCompletions(program, candidates);
+  return program;
+}
+
+/**
+ * Runs pivot with `args` (without the program name) and returns the exit
+ * status. Errors become `error: …` and `hint: …` lines on stderr.
+ */
+export async function runCli(args: readonly string[], io: CliIo): Promise<number> {
+  let quiet = false;
+  let verbose = false;
+  const ctx: CliContext = {
+    ...io,
+    quiet: () => quiet,
+    verbose: () => verbose,
+    warn: (message) => {
+      if (!quiet) io.stderr(`warning: ${message}\n`);
+    },
+  };
+  const candidates = args[0] === "complete" ? await targetCandidates(io.cwd) : [];
+  const program = buildProgram(ctx, candidates);
+  program.hook("preAction", () => {
+    quiet = program.opts().quiet ?? false;
+    verbose = program.opts().verbose ?? false;
+  });
+  if (args.length === 0) {
+    io.stderr(program.helpInformation());
+    return EXIT.usage;
+  }
+  try {
+    await program.parseAsync([...args], { from: "user" });
+    return EXIT.ok;
+  } catch (error) {
+    return reportError(error, ctx, args.includes("-v") || args.includes("--verbose"));
+  }
+}
+
+function reportError(error: unknown, ctx: CliContext, verbose: boolean): number {
+  if (error instanceof CommanderError) {
+    const done = ["commander.helpDisplayed", "commander.version", "commander.help"];
+    if (done.includes(error.code)) return EXIT.ok;
+    ctx.stderr("hint: run 'pivot --help' or 'pivot <command> --help' for usage\n");
+    return EXIT.usage;
+  }
+  if (error instanceof PivotError) {
+    ctx.stderr(`error: ${error.message}\n`);
+    if (error.hint !== undefined) ctx.stderr(`hint: ${error.hint}\n`);
+    if (verbose && error.stack !== undefined) ctx.stderr(`${error.stack}\n`);
+    return error instanceof UsageError ? EXIT.usage : EXIT.failure;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  ctx.stderr(`error: ${message}\n`);
+  if (verbose && error instanceof Error && error.stack !== undefined) {
+    ctx.stderr(`${error.stack}\n`);
+  } else {
+    ctx.stderr("hint: this is unexpected; run again with --verbose for details and report it\n");
+  }
+  return EXIT.failure;
+}

@@ -1,0 +1,303 @@
+import * as path from "node:path";
+import { didYouMean } from "../util/did_you_mean.ts";
+import { PivotError } from "../util/errors.ts";
+import { statOrNull } from "../util/fs.ts";
+import { isInside, relativePosix } from "../util/paths.ts";
+import {
+  type DepRef,
+  findPipelineFile,
+  type IdentityDep,
+  loadPipelineFile,
+  type NamedStage,
+  type Pipeline,
+  PIPELINE_FILE_NAMES,
+  type PlainObject,
+  type StageDef,
+} from "../pipeline/mod.ts";
+import { scanPipelineFiles } from "./scan_pipeline_files.ts";
+
+/** The stages a command works on, and what discovery noticed on the way. */
+export interface Discovery {
+  /** `all` with `--all`, else the pipeline's name. */
+  readonly name: string;
+  /** The pipeline files that contributed stages, in load order. */
+  readonly pipelines: readonly Pipeline[];
+  /** Stages under their DAG names, own pipeline first, then included ones. */
+  readonly stages: readonly NamedStage[];
+  /** Dependencies on pipelines that were not found (`--all` only; otherwise an error). */
+  readonly unresolved: readonly { readonly stage: string; readonly dep: string }[];
+  /** Problems that did not stop discovery (a pipeline file that failed to load with `--all`). */
+  readonly warnings: readonly string[];
+}
+
+/** Options for {@linkcode discover}. */
+export interface DiscoverOptions {
+  /** The project root. */
+  projectRoot: string;
+  /** Where the command runs. */
+  cwd: string;
+  /** Merge every pipeline of the project. @default {false} */
+  all?: boolean;
+  /** The project's `params.yaml`. @default {} */
+  paramsOverrides?: Readonly<Record<string, PlainObject>>;
+}
+
+/**
+ * Finds and loads the stages a command works on: the pipeline in `cwd` (else
+ * at the project root) plus the producers of its cross-pipeline dependencies,
+ * or, with `all`, every pipeline of the project merged into one.
+ *
+ * @throws {PivotError} when no pipeline is found or a pipeline file is invalid
+ */
+export async function discover(options: DiscoverOptions): Promise<Discovery> {
+  const { projectRoot, cwd, all = false, paramsOverrides = {} } = options;
+  const index = new PipelineIndex(projectRoot, paramsOverrides);
+  return all ? await discoverAll(index) : await discoverDefault(index, cwd);
+}
+
+/** Loads pipelines on demand and finds them by name. */
+class PipelineIndex {
+  readonly #projectRoot: string;
+  readonly #paramsOverrides: Readonly<Record<string, PlainObject>>;
+  readonly #loaded = new Map<string, Pipeline>();
+  #files: string[] | null = null;
+
+  constructor(projectRoot: string, paramsOverrides: Readonly<Record<string, PlainObject>>) {
+    this.#projectRoot = projectRoot;
+    this.#paramsOverrides = paramsOverrides;
+  }
+
+  get projectRoot(): string {
+    return this.#projectRoot;
+  }
+
+  async files(): Promise<string[]> {
+    this.#files ??= await scanPipelineFiles(this.#projectRoot);
+    return this.#files;
+  }
+
+  async load(file: string): Promise<Pipeline> {
+    let pipeline = this.#loaded.get(file);
+    if (pipeline === undefined) {
+      pipeline = await loadPipelineFile(file, {
+        projectRoot: this.#projectRoot,
+        paramsOverrides: this.#paramsOverrides,
+      });
+      this.#loaded.set(file, pipeline);
+    }
+    return pipeline;
+  }
+
+  /** The pipeline called `name`, trying directories of that name first; `null` if none. */
+  async findByName(name: string): Promise<Pipeline | null> {
+    for (const pipeline of this.#loaded.values()) if (pipeline.name === name) return pipeline;
+    const files = await this.files();
+    const likely = files.filter((file) => path.basename(path.dirname(file)) === name);
+    const rest = files.filter((file) => !likely.includes(file));
+    const matches: Pipeline[] = [];
+    for (const file of [...likely, ...rest]) {
+      if (this.#loaded.has(file)) continue;
+      const pipeline = await this.load(file);
+      if (pipeline.name === name) matches.push(pipeline);
+      // A directory named after the pipeline normally holds it: stop there.
+      if (matches.length > 0 && likely.includes(file)) break;
+    }
+    if (matches.length === 0) return null;
+    if (rest.every((file) => this.#loaded.has(file))) {
+      checkUniqueNames([...this.#loaded.values()], this.#projectRoot);
+    }
+    return matches[0]!;
+  }
+}
+
+async function discoverDefault(index: PipelineIndex, cwd: string): Promise<Discovery> {
+  const projectRoot = index.projectRoot;
+  const here = await Deno.realPath(cwd);
+  let file = isInside(projectRoot, here) ? await findPipelineFile(here) : null;
+  file ??= await findPipelineFile(projectRoot);
+  if (file === null) {
+    throw new PivotError(
+      `no pipeline file in ${relativePosix(projectRoot, here)} or at the project root (looked for ${
+        PIPELINE_FILE_NAMES.join(", ")
+      })`,
+      { hint: "create a pivot.yaml, run 'pivot init --example', or use --all" },
+    );
+  }
+  const home = await index.load(file);
+  const stages = new Map<string, NamedStage>();
+  const pipelines = [home];
+  const queue: StageDef[] = [];
+  const add = (def: StageDef) => {
+    const name = def.pipeline === home.name ? def.name : `${def.pipeline}/${def.name}`;
+    stages.set(qualifiedName(def), { name, def });
+    queue.push(def);
+  };
+  home.stages.forEach(add);
+
+  while (queue.length > 0) {
+    const consumer = queue.shift()!;
+    const rewritten = await resolveForeignDeps(consumer, async (dep) => {
+      if (stages.has(`${dep.pipeline}/${dep.stage}`)) return "found";
+      const producerPipeline = dep.pipeline === home.name
+        ? home
+        : await index.findByName(dep.pipeline);
+      if (producerPipeline === null) return "missing";
+      if (!pipelines.includes(producerPipeline)) pipelines.push(producerPipeline);
+      add(findProducer(producerPipeline, dep, consumer));
+      return "found";
+    });
+    if (rewritten.missing.length > 0) {
+      const dep = rewritten.missing[0]!;
+      throw new PivotError(
+        `stage '${consumer.name}' in ${
+          relativePosix(projectRoot, consumer.file)
+        } depends on '${dep.text}', but the project has no pipeline '${dep.pipeline}' and no file ${dep.text}`,
+        { hint: "check the pipeline name (pipelines are named by 'pipeline:' or their directory)" },
+      );
+    }
+    if (rewritten.def !== consumer) {
+      const key = qualifiedName(consumer);
+      stages.set(key, { name: stages.get(key)!.name, def: rewritten.def });
+    }
+  }
+  return { name: home.name, pipelines, stages: [...stages.values()], unresolved: [], warnings: [] };
+}
+
+async function discoverAll(index: PipelineIndex): Promise<Discovery> {
+  const projectRoot = index.projectRoot;
+  const warnings: string[] = [];
+  const pipelines: Pipeline[] = [];
+  for (const file of await index.files()) {
+    try {
+      pipelines.push(await index.load(file));
+    } catch (error) {
+      if (!(error instanceof PivotError)) throw error;
+      warnings.push(
+        `skipping ${relativePosix(projectRoot, file)}, which failed to load: ${error.message}`,
+      );
+    }
+  }
+  if (pipelines.length === 0) {
+    throw new PivotError(
+      warnings.length > 0
+        ? "no pipeline of the project could be loaded"
+        : `no pipeline files in the project (looked for ${PIPELINE_FILE_NAMES.join(", ")})`,
+      {
+        hint: warnings.length > 0
+          ? warnings.join("\n")
+          : "create a pivot.yaml or run 'pivot init --example'",
+      },
+    );
+  }
+  checkUniqueNames(pipelines, projectRoot);
+
+  const merged: NamedStage[] = [];
+  const taken = new Set<string>();
+  for (const pipeline of pipelines) {
+    const prefix = pipeline.stages.some((stage) => taken.has(stage.name));
+    for (const def of pipeline.stages) {
+      const name = prefix ? `${pipeline.name}/${def.name}` : def.name;
+      taken.add(name);
+      merged.push({ name, def });
+    }
+  }
+
+  const byQualified = new Map(merged.map((stage) => [qualifiedName(stage.def), stage]));
+  const byPipeline = new Map(pipelines.map((pipeline) => [pipeline.name, pipeline]));
+  const unresolved: { stage: string; dep: string }[] = [];
+  const stages: NamedStage[] = [];
+  for (const stage of merged) {
+    const rewritten = await resolveForeignDeps(stage.def, (dep) => {
+      if (byQualified.has(`${dep.pipeline}/${dep.stage}`)) return Promise.resolve("found");
+      const pipeline = byPipeline.get(dep.pipeline);
+      if (pipeline === undefined) return Promise.resolve("missing");
+      findProducer(pipeline, dep, stage.def);
+      return Promise.resolve("found");
+    });
+    for (const dep of rewritten.missing) unresolved.push({ stage: stage.name, dep: dep.text });
+    stages.push({ name: stage.name, def: rewritten.def });
+  }
+  return { name: "all", pipelines, stages, unresolved, warnings };
+}
+
+/** `<pipeline>/<stage>`: unique across the project, whatever the DAG name. */
+export function qualifiedName(def: StageDef): string {
+  return `${def.pipeline}/${def.name}`;
+}
+
+function findProducer(pipeline: Pipeline, dep: IdentityDep, consumer: StageDef): StageDef {
+  const producer = pipeline.stages.find((stage) => stage.name === dep.stage);
+  if (producer === undefined) {
+    throw new PivotError(
+      `stage '${consumer.name}' in ${
+        path.basename(consumer.file)
+      } depends on '${dep.text}', but pipeline '${pipeline.name}' has no stage '${dep.stage}'${
+        didYouMean(dep.stage, pipeline.stages.map((stage) => stage.name))
+      }`,
+    );
+  }
+  const keys = producer.outs.flatMap((out) => (out.key === null ? [] : [out.key]));
+  if (producer.outs.length === 0) {
+    throw new PivotError(
+      `stage '${consumer.name}' depends on '${dep.text}', which declares no outputs`,
+    );
+  }
+  if (dep.key !== null && !keys.includes(dep.key)) {
+    throw new PivotError(
+      `stage '${consumer.name}' depends on '${dep.text}', but '${dep.pipeline}/${dep.stage}' has no output '${dep.key}'${
+        didYouMean(dep.key, keys)
+      }`,
+    );
+  }
+  return producer;
+}
+
+/**
+ * Visits each dependency on another pipeline's stage. One whose pipeline is
+ * missing becomes a file dependency when such a file exists, else is
+ * reported back as missing.
+ */
+async function resolveForeignDeps(
+  def: StageDef,
+  visit: (dep: IdentityDep) => Promise<"found" | "missing">,
+): Promise<{ def: StageDef; missing: IdentityDep[] }> {
+  const missing: IdentityDep[] = [];
+  let changed = false;
+  const deps = [];
+  for (const entry of def.deps) {
+    const refs: DepRef[] = [];
+    for (const ref of entry.refs) {
+      if (ref.kind !== "identity" || (await visit(ref)) === "found") {
+        refs.push(ref);
+        continue;
+      }
+      // The identity grammar admits no '..' component, so this stays under the pipeline directory.
+      const file = path.resolve(def.dir, ref.text);
+      if ((await statOrNull(file)) !== null) {
+        refs.push({ kind: "file", text: ref.text, path: file });
+        changed = true;
+        continue;
+      }
+      missing.push(ref);
+      refs.push(ref);
+    }
+    deps.push({ ...entry, refs });
+  }
+  return { def: changed ? { ...def, deps } : def, missing };
+}
+
+function checkUniqueNames(pipelines: readonly Pipeline[], projectRoot: string): void {
+  const seen = new Map<string, Pipeline>();
+  for (const pipeline of pipelines) {
+    const other = seen.get(pipeline.name);
+    if (other !== undefined) {
+      throw new PivotError(
+        `two pipelines are named '${pipeline.name}': ${
+          relativePosix(projectRoot, other.file)
+        } and ${relativePosix(projectRoot, pipeline.file)}`,
+        { hint: "give one of them another name with 'pipeline: <name>'" },
+      );
+    }
+    seen.set(pipeline.name, pipeline);
+  }
+}

@@ -1,0 +1,9 @@
+/**
+ * Finding the project root and the pipelines a command works on, including
+ * cross-pipeline producers and the `--all` merge.
+ *
+ * @module
+ */
+export { discover, type DiscoverOptions, type Discovery, qualifiedName } from "./discover.ts";
+export { findProjectRoot } from "./find_project_root.ts";
+export { scanPipelineFiles, SKIPPED_DIRECTORIES } from "./scan_pipeline_files.ts";

@@ -1,0 +1,6 @@
+/**
+ * The data formats stage outputs are read and written in.
+ *
+ * @module
+ */
+export * from "./format_names.ts";

@@ -1,0 +1,25 @@
+import { type GraphView, selectStages } from "../dag/mod.ts";
+import { graphView, type Project, resolveTarget } from "../project/mod.ts";
+import { PivotError } from "../util/errors.ts";
+
+/** Options for {@linkcode dagView}. */
+export interface DagViewOptions {
+  /** Stages to show with everything upstream; none means all. @default [] */
+  targets?: readonly string[];
+  /** Show only stages, not artifacts. @default {false} */
+  stages?: boolean;
+}
+
+/** The graph `pivot dag` renders. */
+export async function dagView(project: Project, options: DagViewOptions = {}): Promise<GraphView> {
+  const { targets = [], stages = false } = options;
+  const names: string[] = [];
+  for (const text of targets) {
+    const target = await resolveTarget(project, text);
+    if (target.kind !== "stage") {
+      throw new PivotError(`'${text}' is a tracked file, not a stage: dag shows stages`);
+    }
+    names.push(target.stage);
+  }
+  return graphView(project, selectStages(project.dag, names, { upstream: true }), { stages });
+}

@@ -1,0 +1,8 @@
+/**
+ * One function per user operation, each returning data for the CLI to render.
+ *
+ * @module
+ */
+export * from "./dag_view.ts";
+export * from "./init_project.ts";
+export * from "./list_stages.ts";

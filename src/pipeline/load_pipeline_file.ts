@@ -1,0 +1,71 @@
+import * as path from "node:path";
+import { pathToFileURL } from "node:url";
+import { PipelineFileError } from "../util/errors.ts";
+import { buildPipeline } from "./build_pipeline.ts";
+import type { PlainObject } from "./params.ts";
+import type { Pipeline } from "./types.ts";
+import { parseYamlSource } from "./yaml_source.ts";
+
+/** Options for {@linkcode loadPipelineFile}. */
+export interface LoadPipelineOptions {
+  /** The project root. */
+  projectRoot: string;
+  /** The project's `params.yaml` overrides, by stage name. @default {} */
+  paramsOverrides?: Readonly<Record<string, PlainObject>>;
+}
+
+/**
+ * Loads and validates a `pivot.yaml`, `pivot.yml` or `pipeline.ts`.
+ *
+ * @throws {PipelineFileError} naming the file (and line, for YAML) on any problem
+ */
+export async function loadPipelineFile(
+  file: string,
+  options: LoadPipelineOptions,
+): Promise<Pipeline> {
+  const { projectRoot, paramsOverrides = {} } = options;
+  const displayFile = path.relative(projectRoot, file) || path.basename(file);
+  if (file.endsWith(".ts")) {
+    const definition = await importDefinition(file, displayFile);
+    return await buildPipeline(definition, { file, kind: "ts", projectRoot, paramsOverrides });
+  }
+  let text: string;
+  try {
+    text = await Deno.readTextFile(file);
+  } catch (error) {
+    throw new PipelineFileError(file, `cannot read the pipeline file: ${describe(error)}`, {
+      displayFile,
+    });
+  }
+  const { data, locate } = parseYamlSource(text, file, displayFile);
+  if (data === null || data === undefined) {
+    throw new PipelineFileError(file, "the pipeline file is empty", {
+      displayFile,
+      hint: "add a 'stages:' map",
+    });
+  }
+  return await buildPipeline(data, { file, kind: "yaml", projectRoot, paramsOverrides, locate });
+}
+
+async function importDefinition(file: string, displayFile: string): Promise<unknown> {
+  let module: Record<string, unknown>;
+  try {
+    module = await import(pathToFileURL(file).href);
+  } catch (error) {
+    throw new PipelineFileError(file, `cannot load the pipeline module: ${describe(error)}`, {
+      displayFile,
+    });
+  }
+  if (!("default" in module) || module["default"] === undefined) {
+    throw new PipelineFileError(file, "the module has no default export", {
+      displayFile,
+      hint: "write 'export default { stages: { … } } satisfies PipelineDefinition'",
+    });
+  }
+  return module["default"];
+}
+
+function describe(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.split("\n").filter((line) => line.trim() !== "").slice(0, 3).join(" ");
+}

@@ -1,0 +1,15 @@
+/**
+ * Pipeline files (`pivot.yaml`, `pivot.yml`, `pipeline.ts`) → validated,
+ * matrix-expanded stage records.
+ *
+ * @module
+ */
+export * from "./types.ts";
+export * from "./keys.ts";
+export { findPipelineFile, PIPELINE_FILE_NAMES } from "./find_pipeline_file.ts";
+export { loadPipelineFile, type LoadPipelineOptions } from "./load_pipeline_file.ts";
+export { loadParamsFile } from "./load_params_file.ts";
+export { deepMerge, isPlainObject, type PlainObject } from "./params.ts";
+export { lookupParam } from "./build_pipeline.ts";
+export { interpolate } from "./interpolate.ts";
+export { pipelineJsonSchema } from "./json_schema.ts";

@@ -1,0 +1,59 @@
+import { isMap, isPair, isScalar, LineCounter, type Node, parseDocument, type Range } from "yaml";
+import { PipelineFileError } from "../util/errors.ts";
+import type { FieldPath, Locator, SourcePosition } from "./_context.ts";
+
+/** A parsed YAML file with a way to find where each field is written. */
+export interface YamlSource {
+  /** The parsed data (`null` for an empty file). */
+  readonly data: unknown;
+  /** Maps a field path to its position. */
+  readonly locate: Locator;
+}
+
+/**
+ * Parses YAML 1.2 text, keeping positions for error messages.
+ *
+ * @throws {PipelineFileError} on a syntax error, with line and column
+ */
+export function parseYamlSource(text: string, file: string, displayFile: string): YamlSource {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const firstError = doc.errors[0];
+  if (firstError !== undefined) {
+    const position = lineCounter.linePos(firstError.pos[0]);
+    const detail = firstError.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
+    throw new PipelineFileError(file, `invalid YAML: ${lowerFirst(detail)}`, {
+      displayFile,
+      line: position.line,
+      column: position.col,
+    });
+  }
+  const toPosition = (range: Range | null | undefined): SourcePosition | undefined => {
+    if (range === null || range === undefined) return undefined;
+    const { line, col } = lineCounter.linePos(range[0]);
+    return { line, column: col };
+  };
+  const locate: Locator = (path: FieldPath, key: boolean) => {
+    for (let depth = path.length; depth > 0; depth--) {
+      const prefix = path.slice(0, depth);
+      if (key && depth === path.length) {
+        const parent = doc.getIn(prefix.slice(0, -1), true);
+        if (isMap(parent)) {
+          const pair = parent.items.find((item) =>
+            isPair(item) && isScalar(item.key) && String(item.key.value) === String(prefix.at(-1))
+          );
+          const keyNode = pair?.key as Node | undefined;
+          if (keyNode?.range) return toPosition(keyNode.range);
+        }
+      }
+      const node = doc.getIn(prefix, true) as Node | undefined;
+      if (node?.range) return toPosition(node.range);
+    }
+    return toPosition((doc.contents as Node | null)?.range);
+  };
+  return { data: doc.toJS(), locate };
+}
+
+function lowerFirst(text: string): string {
+  return text.charAt(0).toLowerCase() + text.slice(1);
+}

@@ -1,0 +1,10 @@
+/**
+ * The project: config, discovered stages, store and graph, built once per
+ * command, plus target resolution.
+ *
+ * @module
+ */
+export * from "./config.ts";
+export * from "./graph_view.ts";
+export * from "./open_project.ts";
+export * from "./resolve_target.ts";

@@ -1,0 +1,222 @@
+import * as path from "node:path";
+import { buildDag, type Dag } from "../dag/mod.ts";
+import { discover, type Discovery, findProjectRoot } from "../discovery/mod.ts";
+import { loadParamsFile, type NamedStage } from "../pipeline/mod.ts";
+import { WorkspaceStore } from "../store/mod.ts";
+import { PivotError } from "../util/errors.ts";
+import { statOrNull } from "../util/fs.ts";
+import { isInside, relativePosix } from "../util/paths.ts";
+import { type Config, configString, loadConfig } from "./config.ts";
+
+/** One stage output with its identity and workspace path. */
+export interface ProjectOutput {
+  /** DAG name of the producing stage. */
+  readonly stage: string;
+  /** Output key, or `null` for the single unnamed output. */
+  readonly key: string | null;
+  /** `train:model`. */
+  readonly identity: string;
+  /** Absolute workspace path. */
+  readonly path: string;
+  /** True for a directory output. */
+  readonly isDir: boolean;
+}
+
+/** A file dependency that neither exists nor is tracked. */
+export interface MissingInput {
+  /** DAG name of the stage that needs it. */
+  readonly stage: string;
+  /** The dependency as written (or the project-relative path). */
+  readonly dep: string;
+}
+
+/** Everything a command needs, built once: config, stages, store and graph. */
+export interface Project {
+  /** The project root. */
+  readonly root: string;
+  /** Where the command was run. */
+  readonly cwd: string;
+  /** Merged configuration. */
+  readonly config: Config;
+  /** The identity → path resolver. */
+  readonly store: WorkspaceStore;
+  /** What discovery found (pipelines, stages, warnings). */
+  readonly discovery: Discovery;
+  /** The validated stage graph. */
+  readonly dag: Dag;
+  /** Every stage output, by absolute path. */
+  readonly outputsByPath: ReadonlyMap<string, ProjectOutput>;
+  /** File dependencies that do not exist and are not tracked, plus unresolved identities. */
+  readonly missingInputs: readonly MissingInput[];
+  /** Warnings to show (discovery problems, missing inputs). */
+  readonly warnings: readonly string[];
+}
+
+/** Options for {@linkcode openProject}. */
+export interface OpenProjectOptions {
+  /** Where the command runs. @default {Deno.cwd()} */
+  cwd?: string;
+  /** Merge every pipeline of the project (`--all`). @default {false} */
+  all?: boolean;
+}
+
+/**
+ * Finds the project, loads its config and pipelines, and builds and validates
+ * the stage graph.
+ *
+ * @throws {PivotError} on any invalid pipeline, a cycle, or conflicting outputs
+ */
+export async function openProject(options: OpenProjectOptions = {}): Promise<Project> {
+  const { cwd = Deno.cwd(), all = false } = options;
+  const root = await findProjectRoot(cwd);
+  const config = await loadConfig(root);
+  const paramsOverrides = await loadParamsFile(root);
+  const discovery = await discover({ projectRoot: root, cwd, all, paramsOverrides });
+  const dataDir = configString(config, "store.data_dir");
+  const store = new WorkspaceStore(root, dataDir === undefined ? {} : { dataDir });
+  const dag = buildDag(discovery.stages);
+  const outputsByPath = collectOutputs(discovery.stages, store);
+  checkFileDeps(discovery.stages, outputsByPath, store);
+  const missingInputs = [
+    ...discovery.unresolved,
+    ...(await findMissingInputs(discovery.stages, root)),
+  ];
+  const warnings = [...discovery.warnings];
+  if (missingInputs.length > 0) {
+    const list = missingInputs.map((m) => `${m.dep} (needed by ${m.stage})`).join(", ");
+    warnings.push(`inputs that no stage produces and that are not present or tracked: ${list}`);
+  }
+  return {
+    root,
+    cwd: await Deno.realPath(cwd),
+    config,
+    store,
+    discovery,
+    dag,
+    outputsByPath,
+    missingInputs,
+    warnings,
+  };
+}
+
+/** The stage's outputs with identities and paths. */
+export function stageOutputs(store: WorkspaceStore, stage: NamedStage): ProjectOutput[] {
+  return store.outputs(stage.def).map((out) => ({
+    stage: stage.name,
+    key: out.key,
+    identity: out.key === null ? stage.name : `${stage.name}:${out.key}`,
+    path: out.path,
+    isDir: out.isDir,
+  }));
+}
+
+function collectOutputs(
+  stages: readonly NamedStage[],
+  store: WorkspaceStore,
+): Map<string, ProjectOutput> {
+  const byPath = new Map<string, ProjectOutput>();
+  for (const stage of stages) {
+    for (const out of stageOutputs(store, stage)) {
+      const other = byPath.get(out.path);
+      if (other !== undefined) {
+        throw new PivotError(
+          `${other.identity} and ${out.identity} both write ${
+            store.displayPath(out.path, out.isDir)
+          }`,
+        );
+      }
+      byPath.set(out.path, out);
+    }
+  }
+  const dirs = [...byPath.values()].filter((out) => out.isDir);
+  for (const out of byPath.values()) {
+    const parent = dirs.find((dir) => dir !== out && isInside(dir.path, out.path));
+    if (parent !== undefined) {
+      throw new PivotError(
+        `${out.identity} (${
+          store.displayPath(out.path, out.isDir)
+        }) lies inside the directory output ${parent.identity} (${
+          store.displayPath(parent.path, true)
+        })`,
+      );
+    }
+  }
+  return byPath;
+}
+
+/** The output at `file` or the directory output that holds it, or `undefined`. */
+export function outputCovering(
+  outputsByPath: ReadonlyMap<string, ProjectOutput>,
+  file: string,
+): ProjectOutput | undefined {
+  const exact = outputsByPath.get(file);
+  if (exact !== undefined) return exact;
+  for (let dir = path.dirname(file); dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    const out = outputsByPath.get(dir);
+    if (out?.isDir) return out;
+  }
+  return undefined;
+}
+
+/** A file dependency must not name a stage output: that is what identities are for. */
+function checkFileDeps(
+  stages: readonly NamedStage[],
+  outputsByPath: ReadonlyMap<string, ProjectOutput>,
+  store: WorkspaceStore,
+): void {
+  const holdsOutputs = new Set<string>();
+  for (const file of outputsByPath.keys()) {
+    for (let dir = path.dirname(file); dir !== path.dirname(dir); dir = path.dirname(dir)) {
+      if (holdsOutputs.has(dir)) break;
+      holdsOutputs.add(dir);
+    }
+  }
+  for (const stage of stages) {
+    for (const entry of stage.def.deps) {
+      for (const dep of entry.refs) {
+        if (dep.kind !== "file") continue;
+        const out = outputCovering(outputsByPath, dep.path);
+        const inner = out === undefined && holdsOutputs.has(dep.path)
+          ? [...outputsByPath.values()].find((o) => isInside(dep.path, o.path))
+          : undefined;
+        if (out === undefined && inner === undefined) continue;
+        const shown = store.displayPath(dep.path);
+        const detail = out !== undefined
+          ? `${shown} is ${
+            out.path === dep.path ? "" : "inside "
+          }the output ${out.identity}; depend on the identity '${out.identity}'`
+          : `${shown} holds the output ${
+            inner!.identity
+          }; depend on the identities of the outputs instead`;
+        throw new PivotError(
+          `stage '${stage.name}' in ${
+            relativePosix(store.projectRoot, stage.def.file)
+          }: dependency '${entry.name}' names a file, but ${detail}`,
+        );
+      }
+    }
+  }
+}
+
+async function findMissingInputs(
+  stages: readonly NamedStage[],
+  root: string,
+): Promise<MissingInput[]> {
+  const missing: MissingInput[] = [];
+  const seen = new Map<string, boolean>();
+  for (const stage of stages) {
+    for (const entry of stage.def.deps) {
+      for (const dep of entry.refs) {
+        if (dep.kind !== "file") continue;
+        let present = seen.get(dep.path);
+        if (present === undefined) {
+          present = (await statOrNull(dep.path)) !== null ||
+            (await statOrNull(`${dep.path}.pvt`)) !== null;
+          seen.set(dep.path, present);
+        }
+        if (!present) missing.push({ stage: stage.name, dep: relativePosix(root, dep.path) });
+      }
+    }
+  }
+  return missing;
+}

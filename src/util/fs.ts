@@ -1,0 +1,29 @@
+/** Returns the `lstat` of `file`, or `null` when it does not exist. */
+export async function lstatOrNull(file: string): Promise<Deno.FileInfo | null> {
+  try {
+    return await Deno.lstat(file);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return null;
+    throw error;
+  }
+}
+
+/** Returns the `stat` of `file` (following symlinks), or `null` when it does not exist. */
+export async function statOrNull(file: string): Promise<Deno.FileInfo | null> {
+  try {
+    return await Deno.stat(file);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return null;
+    throw error;
+  }
+}
+
+/** Reads `file` as text, or returns `null` when it does not exist. */
+export async function readTextOrNull(file: string): Promise<string | null> {
+  try {
+    return await Deno.readTextFile(file);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return null;
+    throw error;
+  }
+}
