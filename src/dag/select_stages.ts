@@ -11,11 +11,15 @@ export function selectStages(
 ): string[] {
   if (targets.length === 0) return [...dag.order];
   const selected = new Set<string>();
-  const add = (name: string): void => {
-    if (selected.has(name)) return;
+  // A work list, not recursion: a long chain of stages must not overflow the stack.
+  const pending = [...targets];
+  while (pending.length > 0) {
+    const name = pending.pop()!;
+    if (selected.has(name)) continue;
     selected.add(name);
-    if (options.upstream) { for (const producer of dag.upstream.get(name) ?? []) add(producer); }
-  };
-  targets.forEach(add);
+    if (options.upstream) {
+      for (const producer of dag.upstream.get(name) ?? []) pending.push(producer);
+    }
+  }
   return dag.order.filter((name) => selected.has(name));
 }

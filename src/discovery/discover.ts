@@ -88,25 +88,38 @@ class PipelineIndex {
     return pipeline;
   }
 
-  /** The pipeline called `name`, trying directories of that name first; `null` if none. */
+  /** Files that failed to load while searching by name, with their errors. */
+  readonly failures = new Map<string, string>();
+
+  /**
+   * The pipeline called `name`, trying directories of that name first; `null`
+   * if none. A file that fails to load stops the search only when its
+   * directory has that name; other failures are remembered in `failures`.
+   */
   async findByName(name: string): Promise<Pipeline | null> {
     for (const pipeline of this.#loaded.values()) if (pipeline.name === name) return pipeline;
     const files = await this.files();
     const likely = files.filter((file) => path.basename(path.dirname(file)) === name);
     const rest = files.filter((file) => !likely.includes(file));
-    const matches: Pipeline[] = [];
+    let found: Pipeline | null = null;
     for (const file of [...likely, ...rest]) {
-      if (this.#loaded.has(file)) continue;
-      const pipeline = await this.load(file);
-      if (pipeline.name === name) matches.push(pipeline);
+      if (this.#loaded.has(file) || this.failures.has(file)) continue;
+      let pipeline: Pipeline;
+      try {
+        pipeline = await this.load(file);
+      } catch (error) {
+        if (!(error instanceof PivotError) || likely.includes(file)) throw error;
+        this.failures.set(file, error.message);
+        continue;
+      }
+      if (pipeline.name === name) found ??= pipeline;
       // A directory named after the pipeline normally holds it: stop there.
-      if (matches.length > 0 && likely.includes(file)) break;
+      if (found !== null && likely.includes(file)) break;
     }
-    if (matches.length === 0) return null;
-    if (rest.every((file) => this.#loaded.has(file))) {
+    if (rest.every((file) => this.#loaded.has(file) || this.failures.has(file))) {
       checkUniqueNames([...this.#loaded.values()], this.#projectRoot);
     }
-    return matches[0]!;
+    return found;
   }
 }
 
@@ -116,10 +129,11 @@ async function discoverDefault(index: PipelineIndex, cwd: string): Promise<Disco
   let file = isInside(projectRoot, here) ? await findPipelineFile(here) : null;
   file ??= await findPipelineFile(projectRoot);
   if (file === null) {
+    const where = here === projectRoot
+      ? "at the project root"
+      : `in ${relativePosix(projectRoot, here)} or at the project root`;
     throw new PivotError(
-      `no pipeline file in ${relativePosix(projectRoot, here)} or at the project root (looked for ${
-        PIPELINE_FILE_NAMES.join(", ")
-      })`,
+      `no pipeline file ${where} (looked for ${PIPELINE_FILE_NAMES.join(", ")})`,
       { hint: "create a pivot.yaml, run 'pivot init --example', or use --all" },
     );
   }
@@ -143,16 +157,23 @@ async function discoverDefault(index: PipelineIndex, cwd: string): Promise<Disco
         : await index.findByName(dep.pipeline);
       if (producerPipeline === null) return "missing";
       if (!pipelines.includes(producerPipeline)) pipelines.push(producerPipeline);
-      add(findProducer(producerPipeline, dep, consumer));
+      add(findProducer(producerPipeline, dep, consumer, projectRoot));
       return "found";
     });
     if (rewritten.missing.length > 0) {
       const dep = rewritten.missing[0]!;
+      const skipped = [...index.failures].map(([f, message]) =>
+        `${relativePosix(projectRoot, f)}: ${message}`
+      );
       throw new PivotError(
         `stage '${consumer.name}' in ${
           relativePosix(projectRoot, consumer.file)
         } depends on '${dep.text}', but the project has no pipeline '${dep.pipeline}' and no file ${dep.text}`,
-        { hint: "check the pipeline name (pipelines are named by 'pipeline:' or their directory)" },
+        {
+          hint: skipped.length > 0
+            ? `these pipeline files failed to load and may hold it:\n${skipped.join("\n")}`
+            : "check the pipeline name (pipelines are named by 'pipeline:' or their directory)",
+        },
       );
     }
     if (rewritten.def !== consumer) {
@@ -211,7 +232,7 @@ async function discoverAll(index: PipelineIndex): Promise<Discovery> {
       if (byQualified.has(`${dep.pipeline}/${dep.stage}`)) return Promise.resolve("found");
       const pipeline = byPipeline.get(dep.pipeline);
       if (pipeline === undefined) return Promise.resolve("missing");
-      findProducer(pipeline, dep, stage.def);
+      findProducer(pipeline, dep, stage.def, projectRoot);
       return Promise.resolve("found");
     });
     for (const dep of rewritten.missing) unresolved.push({ stage: stage.name, dep: dep.text });
@@ -225,12 +246,17 @@ export function qualifiedName(def: StageDef): string {
   return `${def.pipeline}/${def.name}`;
 }
 
-function findProducer(pipeline: Pipeline, dep: IdentityDep, consumer: StageDef): StageDef {
+function findProducer(
+  pipeline: Pipeline,
+  dep: IdentityDep,
+  consumer: StageDef,
+  projectRoot: string,
+): StageDef {
   const producer = pipeline.stages.find((stage) => stage.name === dep.stage);
   if (producer === undefined) {
     throw new PivotError(
       `stage '${consumer.name}' in ${
-        path.basename(consumer.file)
+        relativePosix(projectRoot, consumer.file)
       } depends on '${dep.text}', but pipeline '${pipeline.name}' has no stage '${dep.stage}'${
         didYouMean(dep.stage, pipeline.stages.map((stage) => stage.name))
       }`,

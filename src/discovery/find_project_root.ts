@@ -20,9 +20,12 @@ export async function findProjectRoot(cwd: string): Promise<string> {
     dir = parent;
   }
   if (found === null) {
-    throw new PivotError(`not a pivot project (no .pivot directory above ${start})`, {
-      hint: "run 'pivot init' in the project's top directory",
-    });
+    throw new PivotError(
+      `not a pivot project (no .pivot directory above ${start}); run 'pivot init'`,
+      {
+        hint: "run 'pivot init' in the directory that should hold the project",
+      },
+    );
   }
   return found;
 }

@@ -1,5 +1,6 @@
 import * as path from "node:path";
 import {
+  IDENTITY_GRAMMAR,
   identityProblem,
   isValidKey,
   isValidName,
@@ -576,6 +577,16 @@ function classifyDep(text: string, at: FieldPath, draft: StageDraft, fc: FinishC
         }`,
       );
     }
+  }
+  const problem = identityProblem(text);
+  if (problem !== null && text.includes(":") && !/^\.{0,2}\//.test(text)) {
+    ctx.fail(
+      at,
+      `stage '${draft.name}' depends on '${text}', which is not a valid identity: ${problem}`,
+      {
+        hint: `an identity is ${IDENTITY_GRAMMAR}; write a file path with ':' as './${text}'`,
+      },
+    );
   }
   const resolved = path.resolve(fc.dir, text);
   if (!isInside(fc.projectRoot, resolved)) {

@@ -16,6 +16,7 @@ function strictObject(properties: Schema, keys: readonly string[]): Schema {
  * Built from the same key lists the validator uses, so the two agree on shape.
  */
 export function pipelineJsonSchema(): Schema {
+  const nonBlank = { type: "string", pattern: "\\S" };
   const format = { enum: [...FORMATS], description: "output format" };
   const outputObject = strictObject({
     format,
@@ -29,9 +30,11 @@ export function pipelineJsonSchema(): Schema {
   const output = {
     oneOf: [{ ...format }, { ...outputObject, required: ["format"] }],
   };
+  // `outs:`, `deps:`, `params:` and `mutex:` left empty (null) mean "none", as in the validator.
   const outs = {
     description: "one format, one output object, or a map of output key → output",
     oneOf: [
+      { type: "null" },
       { ...format },
       {
         ...outputObject,
@@ -48,18 +51,21 @@ export function pipelineJsonSchema(): Schema {
   };
   const depValue = {
     oneOf: [
-      { type: "string", minLength: 1 },
-      { type: "array", minItems: 1, items: { type: "string", minLength: 1 } },
+      { ...nonBlank },
+      { type: "array", minItems: 1, items: nonBlank },
     ],
     description: `an identity (${IDENTITY_GRAMMAR}), a file path, or a list of them`,
   };
   const deps = {
-    type: "object",
+    type: ["object", "null"],
     propertyNames: { pattern: KEY_PATTERN.source },
     additionalProperties: depValue,
   };
-  const params = { type: "object", description: "parameters (merged with params.yaml)" };
-  const mutex = { type: "array", items: { type: "string", minLength: 1 } };
+  const params = {
+    type: ["object", "null"],
+    description: "parameters (merged with params.yaml)",
+  };
+  const mutex = { type: ["array", "null"], items: nonBlank };
   const override = strictObject({ deps, outs, params, mutex }, MATRIX_OVERRIDE_KEYS);
   const scalar = { type: ["string", "number", "boolean"] };
   const matrix = {
@@ -79,7 +85,7 @@ export function pipelineJsonSchema(): Schema {
   };
   const stage = {
     ...strictObject({
-      cmd: { type: "string", minLength: 1, description: "shell command" },
+      cmd: { ...nonBlank, description: "shell command" },
       run: {
         type: "string",
         pattern: "^.+#[A-Za-z_$][A-Za-z0-9_$]*$",
@@ -104,9 +110,14 @@ export function pipelineJsonSchema(): Schema {
     ...strictObject({
       pipeline: { type: "string", pattern: NAME_PATTERN.source },
       name: { type: "string", pattern: NAME_PATTERN.source },
-      root: { type: "string", minLength: 1 },
-      vars: { type: "array", items: { type: "string", minLength: 1 } },
-      stages: { type: "object", additionalProperties: stage },
+      root: nonBlank,
+      vars: { type: "array", items: nonBlank },
+      stages: {
+        type: "object",
+        // A plain stage name, or a matrix stage's `name@{dimension}` template.
+        propertyNames: { pattern: `${NAME_PATTERN.source.slice(0, -1)}(@.+)?$` },
+        additionalProperties: stage,
+      },
     }, PIPELINE_KEYS),
     required: ["stages"],
     not: { required: ["pipeline", "name"] },

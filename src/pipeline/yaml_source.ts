@@ -1,4 +1,14 @@
-import { isMap, isPair, isScalar, LineCounter, type Node, parseDocument, type Range } from "yaml";
+import {
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  type Pair,
+  parseDocument,
+  type Range,
+  type YAMLMap,
+} from "yaml";
 import { PipelineFileError } from "../util/errors.ts";
 import type { FieldPath, Locator, SourcePosition } from "./_context.ts";
 
@@ -37,21 +47,41 @@ export function parseYamlSource(text: string, file: string, displayFile: string)
     for (let depth = path.length; depth > 0; depth--) {
       const prefix = path.slice(0, depth);
       if (key && depth === path.length) {
-        const parent = doc.getIn(prefix.slice(0, -1), true);
-        if (isMap(parent)) {
-          const pair = parent.items.find((item) =>
-            isPair(item) && isScalar(item.key) && String(item.key.value) === String(prefix.at(-1))
-          );
-          const keyNode = pair?.key as Node | undefined;
-          if (keyNode?.range) return toPosition(keyNode.range);
-        }
+        const parent = nodeAt(doc.contents, prefix.slice(0, -1));
+        const keyNode = isMap(parent)
+          ? pairFor(parent, prefix.at(-1)!)?.key as Node | undefined
+          : undefined;
+        if (keyNode?.range) return toPosition(keyNode.range);
       }
-      const node = doc.getIn(prefix, true) as Node | undefined;
+      const node = nodeAt(doc.contents, prefix);
       if (node?.range) return toPosition(node.range);
     }
     return toPosition((doc.contents as Node | null)?.range);
   };
   return { data: doc.toJS(), locate };
+}
+
+/**
+ * The node at `path`, matching map keys by their text so that a field path's
+ * `"1"` finds the YAML key `1` (and `"true"` the key `true`).
+ */
+function nodeAt(root: unknown, path: FieldPath): Node | undefined {
+  let node = root;
+  for (const part of path) {
+    if (isMap(node)) {
+      node = pairFor(node, part)?.value;
+    } else if (isSeq(node) && typeof part === "number") {
+      node = node.items[part];
+    } else {
+      return undefined;
+    }
+  }
+  return (node ?? undefined) as Node | undefined;
+}
+
+/** The pair of `map` whose scalar key reads as `key`. */
+function pairFor(map: YAMLMap, key: string | number): Pair | undefined {
+  return map.items.find((item) => isScalar(item.key) && String(item.key.value) === String(key));
 }
 
 function lowerFirst(text: string): string {

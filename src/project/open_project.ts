@@ -4,7 +4,7 @@ import { discover, type Discovery, findProjectRoot } from "../discovery/mod.ts";
 import { loadParamsFile, type NamedStage } from "../pipeline/mod.ts";
 import { WorkspaceStore } from "../store/mod.ts";
 import { PivotError } from "../util/errors.ts";
-import { statOrNull } from "../util/fs.ts";
+import { existsSync } from "../util/fs.ts";
 import { isInside, relativePosix } from "../util/paths.ts";
 import { type Config, configString, loadConfig } from "./config.ts";
 
@@ -79,7 +79,7 @@ export async function openProject(options: OpenProjectOptions = {}): Promise<Pro
   checkFileDeps(discovery.stages, outputsByPath, store);
   const missingInputs = [
     ...discovery.unresolved,
-    ...(await findMissingInputs(discovery.stages, root)),
+    ...findMissingInputs(discovery.stages, root),
   ];
   const warnings = [...discovery.warnings];
   if (missingInputs.length > 0) {
@@ -198,10 +198,7 @@ function checkFileDeps(
   }
 }
 
-async function findMissingInputs(
-  stages: readonly NamedStage[],
-  root: string,
-): Promise<MissingInput[]> {
+function findMissingInputs(stages: readonly NamedStage[], root: string): MissingInput[] {
   const missing: MissingInput[] = [];
   const seen = new Map<string, boolean>();
   for (const stage of stages) {
@@ -210,8 +207,7 @@ async function findMissingInputs(
         if (dep.kind !== "file") continue;
         let present = seen.get(dep.path);
         if (present === undefined) {
-          present = (await statOrNull(dep.path)) !== null ||
-            (await statOrNull(`${dep.path}.pvt`)) !== null;
+          present = existsSync(dep.path) || existsSync(`${dep.path}.pvt`);
           seen.set(dep.path, present);
         }
         if (!present) missing.push({ stage: stage.name, dep: relativePosix(root, dep.path) });

@@ -1,9 +1,16 @@
-import { distance } from "fastest-levenshtein";
+// @ts-types="npm:@types/damerau-levenshtein@1.0.2"
+import damerauLevenshtein from "damerau-levenshtein";
+
+/** Edit distance where swapping two adjacent characters is one edit (`trian` → `train`). */
+function editDistance(a: string, b: string): number {
+  return damerauLevenshtein(a, b).steps;
+}
 
 /**
- * Returns the candidate closest to `input` by edit distance, or `undefined`
- * when none is close enough to be a plausible typo (distance at most a third
- * of the longer string, and at most 3).
+ * Returns the candidate closest to `input` by edit distance (a swap of two
+ * adjacent characters counts as one edit), or `undefined` when none is close
+ * enough to be a plausible typo (distance at most a third of the longer
+ * string, and at most 3).
  *
  * @example Usage
  * ```ts
@@ -16,7 +23,7 @@ export function closestMatch(input: string, candidates: Iterable<string>): strin
   let bestDistance = Infinity;
   for (const candidate of candidates) {
     if (candidate === input) continue;
-    const d = distance(input, candidate);
+    const d = editDistance(input, candidate);
     if (d < bestDistance || (d === bestDistance && best !== undefined && candidate < best)) {
       best = candidate;
       bestDistance = d;

@@ -27,3 +27,17 @@ export async function readTextOrNull(file: string): Promise<string | null> {
     throw error;
   }
 }
+
+/**
+ * True when `file` exists (following symlinks). Synchronous on purpose: for
+ * thousands of checks a sync `stat` is about ten times cheaper than an async one.
+ */
+export function existsSync(file: string): boolean {
+  try {
+    Deno.statSync(file);
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
+}

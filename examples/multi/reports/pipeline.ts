@@ -1,0 +1,11 @@
+import type { PipelineDefinition } from "pivot";
+
+export default {
+  stages: {
+    summary: {
+      deps: { model: "prep/train:model", folds: ["eval/train@1", "eval/train@2"] },
+      outs: "json",
+      run: ({ deps }) => ({ model: deps.model, folds: deps.folds }),
+    },
+  },
+} satisfies PipelineDefinition;

@@ -1,0 +1,125 @@
+import assert from "node:assert/strict";
+import * as path from "node:path";
+import { COMPLETION_FILES, generateCompletion } from "../../scripts/gen_completions.ts";
+import { makeProject } from "../_helpers/project.ts";
+
+const ROOT = path.resolve(import.meta.dirname!, "../..");
+
+/** A project using a pipeline.ts, the case the built artifacts must handle. */
+const TS_PROJECT = {
+  "pipeline.ts": [
+    'import type { PipelineDefinition } from "pivot";',
+    "export default {",
+    '  name: "ml",',
+    "  stages: {",
+    "    prepare: {",
+    '      deps: { raw: "raw.csv" },',
+    '      outs: "csv",',
+    "      run: ({ deps }) => deps.raw,",
+    "    },",
+    '    train: { deps: { data: "prepare" }, outs: { model: "json" }, cmd: "cp ${deps.data} ${outs.model}" },',
+    "  },",
+    "} satisfies PipelineDefinition;",
+    "",
+  ].join("\n"),
+  "raw.csv": "a\n1\n",
+};
+
+async function run(command: string, args: string[], cwd: string) {
+  const output = await new Deno.Command(command, {
+    args,
+    cwd,
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  })
+    .output();
+  const decoder = new TextDecoder();
+  return {
+    code: output.code,
+    stdout: decoder.decode(output.stdout),
+    stderr: decoder.decode(output.stderr),
+  };
+}
+
+function checkList(result: { code: number; stdout: string; stderr: string }): void {
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stdout, /^prepare {2}\(run, pipeline ml, pipeline\.ts\)$/m);
+  assert.match(
+    result.stdout,
+    /^ {2}out {4}train:model → data\/ml\/train\/model\.json {2}\(json\)$/m,
+  );
+}
+
+Deno.test("the bundle (deno task bundle) runs commands on a pipeline.ts project", async () => {
+  await using p = await makeProject(TS_PROJECT);
+  const bundle = p.path("dist/pivot.js");
+  const built = await run(Deno.execPath(), [
+    "bundle",
+    "--quiet",
+    "--platform",
+    "deno",
+    "-o",
+    bundle,
+    path.join(ROOT, "main.ts"),
+  ], ROOT);
+  assert.equal(built.code, 0, built.stderr);
+  checkList(await run(Deno.execPath(), ["run", "-A", bundle, "list"], p.root));
+  const dag = await run(Deno.execPath(), ["run", "-A", bundle, "dag", "--stages"], p.root);
+  assert.equal(dag.stdout, "prepare\ntrain    ← prepare\n");
+});
+
+function denortAvailable(): string | null {
+  const explicit = Deno.env.get("DENORT_BIN");
+  if (explicit) return `DENORT_BIN=${explicit}`;
+  const denoDir = Deno.env.get("DENO_DIR") ??
+    path.join(Deno.env.get("HOME") ?? "/root", ".cache", "deno");
+  const cached = path.join(denoDir, "dl", "release", `v${Deno.version.deno}`);
+  try {
+    for (const entry of Deno.readDirSync(cached)) {
+      if (entry.name.startsWith("denort")) return cached;
+    }
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  return null;
+}
+
+const denort = denortAvailable();
+if (denort === null) {
+  Deno.stdout.writeSync(
+    new TextEncoder().encode(
+      "skipping the compiled-executable test: deno compile needs its runtime (denort), which is neither cached nor given by DENORT_BIN\n",
+    ),
+  );
+}
+
+Deno.test({
+  name: "the compiled executable (deno task compile) runs commands on a pipeline.ts project",
+  ignore: denort === null,
+  fn: async () => {
+    await using p = await makeProject(TS_PROJECT);
+    const binary = p.path("dist/pivot");
+    const built = await run(Deno.execPath(), [
+      "compile",
+      "--quiet",
+      "-A",
+      "--output",
+      binary,
+      path.join(ROOT, "main.ts"),
+    ], ROOT);
+    assert.equal(built.code, 0, built.stderr);
+    checkList(await run(binary, ["list"], p.root));
+  },
+});
+
+Deno.test("the checked-in completion scripts match the command tree (deno task completions)", async (t) => {
+  for (const [shell, file] of Object.entries(COMPLETION_FILES)) {
+    await t.step(shell, async () => {
+      const expected = await generateCompletion(shell as keyof typeof COMPLETION_FILES);
+      const actual = await Deno.readTextFile(path.join(ROOT, "completions", file));
+      assert.ok(actual === expected, `completions/${file} is stale: run 'deno task completions'`);
+      assert.match(actual, /pivot complete --/);
+    });
+  }
+});

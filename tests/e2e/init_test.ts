@@ -1,0 +1,47 @@
+import assert from "node:assert/strict";
+import { makeProject, runPivot } from "../_helpers/project.ts";
+
+Deno.test("pivot init creates .pivot with config and gitignore", async () => {
+  await using p = await makeProject({}, { init: false });
+  const result = await runPivot(p.root, ["init"]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stdout, /wrote \.pivot\/\.gitignore/);
+  assert.match(result.stdout, /wrote \.pivot\/config\.yaml/);
+  const gitignore = await p.read(".pivot/.gitignore");
+  for (const line of ["/cache/", "/state.db", "/state.db-*"]) {
+    assert.ok(gitignore.includes(line), line);
+  }
+  assert.match(await p.read(".pivot/config.yaml"), /checkout_mode/);
+});
+
+Deno.test("pivot init refuses an existing project and changes nothing", async () => {
+  await using p = await makeProject({ ".pivot/config.yaml": "store: {data_dir: out}\n" });
+  const result = await runPivot(p.root, ["init"]);
+  assert.equal(result.code, 1);
+  assert.match(
+    result.stderr,
+    /^error: already a pivot project: .*\.pivot exists\nhint: use 'pivot init --force'/,
+  );
+  assert.equal(await p.exists(".pivot/.gitignore"), false);
+  assert.equal(await p.read(".pivot/config.yaml"), "store: {data_dir: out}\n");
+});
+
+Deno.test("pivot init --force rewrites .gitignore and keeps config.yaml", async () => {
+  await using p = await makeProject({
+    ".pivot/config.yaml": "store: {data_dir: out}\n",
+    ".pivot/.gitignore": "junk\n",
+  });
+  const result = await runPivot(p.root, ["init", "--force"]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stdout, /kept \.pivot\/config\.yaml/);
+  assert.match(await p.read(".pivot/.gitignore"), /\/cache\//);
+  assert.equal(await p.read(".pivot/config.yaml"), "store: {data_dir: out}\n");
+});
+
+Deno.test("pivot init refuses when .pivot is a file", async () => {
+  await using p = await makeProject({ ".pivot": "not a dir" }, { init: false });
+  const result = await runPivot(p.root, ["init", "--force"]);
+  assert.equal(result.code, 1);
+  assert.match(result.stderr, /error: .*\.pivot exists and is not a directory/);
+  assert.equal(await p.read(".pivot"), "not a dir");
+});

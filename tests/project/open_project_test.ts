@@ -1,0 +1,238 @@
+import assert from "node:assert/strict";
+import { openProject } from "../../src/project/mod.ts";
+import { PivotError } from "../../src/util/errors.ts";
+import { makeProject } from "../_helpers/project.ts";
+
+/** Asserts that `promise` rejects with a `PivotError` whose message is `message`. */
+async function assertPivotError(promise: Promise<unknown>, message: string): Promise<void> {
+  await assert.rejects(promise, (error: unknown) => {
+    assert.ok(error instanceof PivotError, String(error));
+    assert.equal(error.message, message);
+    return true;
+  });
+}
+
+const TRAIN_PIPELINE = [
+  "pipeline: ml",
+  "stages:",
+  "  prepare:",
+  "    cmd: ./prepare.sh",
+  "    outs: csv",
+  "  train:",
+  "    cmd: ./train.sh",
+  "    deps:",
+  "      data: prepare",
+  "    outs:",
+  "      model: json",
+  "      scores: {format: json, kind: metric}",
+  "",
+].join("\n");
+
+Deno.test("openProject() finds the root above cwd and loads the stages", async () => {
+  await using p = await makeProject({ "pivot.yaml": TRAIN_PIPELINE, "notes/todo.md": "" });
+  const project = await openProject({ cwd: p.path("notes") });
+  assert.equal(project.root, p.root);
+  assert.equal(project.cwd, p.path("notes"));
+  assert.equal(project.discovery.name, "ml");
+  assert.deepEqual(project.dag.order, ["prepare", "train"]);
+  assert.deepEqual(project.warnings, []);
+  assert.deepEqual(project.missingInputs, []);
+});
+
+Deno.test("openProject() maps every output to its workspace path", async () => {
+  await using p = await makeProject({ "pivot.yaml": TRAIN_PIPELINE });
+  const project = await openProject({ cwd: p.root });
+  assert.equal(project.store.dataDir, "data");
+  assert.deepEqual(
+    [...project.outputsByPath.entries()].map(([file, out]) => [file, out.identity, out.key]),
+    [
+      [p.path("data/ml/prepare.csv"), "prepare", null],
+      [p.path("data/ml/train/model.json"), "train:model", "model"],
+      [p.path("data/ml/train/scores.json"), "train:scores", "scores"],
+    ],
+  );
+});
+
+Deno.test("openProject() builds the store from the config's store.data_dir", async () => {
+  await using p = await makeProject({
+    ".pivot/config.yaml": "store:\n  data_dir: artifacts/out\n",
+    "pivot.yaml": TRAIN_PIPELINE,
+  });
+  const project = await openProject({ cwd: p.root });
+  assert.equal(project.store.dataDir, "artifacts/out");
+  assert.equal(project.config.values["store.data_dir"], "artifacts/out");
+  assert.deepEqual([...project.outputsByPath.keys()], [
+    p.path("artifacts/out/ml/prepare.csv"),
+    p.path("artifacts/out/ml/train/model.json"),
+    p.path("artifacts/out/ml/train/scores.json"),
+  ]);
+});
+
+Deno.test("openProject() rejects a store.data_dir outside the pipeline root", async () => {
+  await using p = await makeProject({
+    ".pivot/config.yaml": "store:\n  data_dir: ../elsewhere\n",
+    "pivot.yaml": TRAIN_PIPELINE,
+  });
+  await assertPivotError(
+    openProject({ cwd: p.root }),
+    "invalid store.data_dir '../elsewhere': it must be a relative path inside the pipeline root",
+  );
+});
+
+Deno.test("openProject() warns about file inputs that neither exist nor are tracked", async () => {
+  await using p = await makeProject({
+    "ml/pivot.yaml": [
+      "stages:",
+      "  prepare:",
+      "    cmd: ./prepare.sh",
+      "    deps:",
+      "      missing: inputs/raw.csv",
+      "      present: inputs/present.csv",
+      "      tracked: inputs/big.bin",
+      "      listed: [inputs/present.csv, inputs/gone.csv]",
+      "    outs: csv",
+      "  report:",
+      "    cmd: ./report.sh",
+      "    deps:",
+      "      again: inputs/raw.csv",
+      "",
+    ].join("\n"),
+    "ml/inputs/present.csv": "a\n",
+    "ml/inputs/big.bin.pvt": "hash: abc\n",
+  });
+  const project = await openProject({ cwd: p.path("ml") });
+  assert.deepEqual(project.missingInputs, [
+    { stage: "prepare", dep: "ml/inputs/raw.csv" },
+    { stage: "prepare", dep: "ml/inputs/gone.csv" },
+    { stage: "report", dep: "ml/inputs/raw.csv" },
+  ]);
+  assert.deepEqual(project.warnings, [
+    "inputs that no stage produces and that are not present or tracked: " +
+    "ml/inputs/raw.csv (needed by prepare), ml/inputs/gone.csv (needed by prepare), " +
+    "ml/inputs/raw.csv (needed by report)",
+  ]);
+});
+
+Deno.test("openProject() counts a tracked directory as present", async () => {
+  await using p = await makeProject({
+    "pivot.yaml": "stages:\n  s:\n    cmd: echo\n    deps:\n      images: images\n",
+    "images.pvt": "hash: abc\n",
+  });
+  const project = await openProject({ cwd: p.root });
+  assert.deepEqual(project.missingInputs, []);
+  assert.deepEqual(project.warnings, []);
+});
+
+Deno.test("openProject() with all adds unresolved pipelines to the missing inputs", async () => {
+  await using p = await makeProject({
+    "eval/pivot.yaml": "stages:\n  train:\n    cmd: echo\n    deps:\n      data: nope/clean\n",
+    "bad/pivot.yaml": "stages:\n  s: {cmd: echo, outs: jsn}\n",
+  });
+  const project = await openProject({ cwd: p.root, all: true });
+  assert.deepEqual(project.missingInputs, [{ stage: "train", dep: "nope/clean" }]);
+  assert.deepEqual(project.warnings, [
+    "skipping bad/pivot.yaml, which failed to load: bad/pivot.yaml:2:24: stages.s.outs: unknown format 'jsn' (did you mean 'json'?)",
+    "inputs that no stage produces and that are not present or tracked: nope/clean (needed by train)",
+  ]);
+});
+
+Deno.test("openProject() rejects a file dependency on a stage output", async (t) => {
+  const pipeline = (dep: string) =>
+    [
+      "stages:",
+      "  train:",
+      "    cmd: ./train.sh",
+      "    outs:",
+      "      model: json",
+      "      plots: {format: dir}",
+      "  report:",
+      "    cmd: ./report.sh",
+      "    deps:",
+      `      model: ${dep}`,
+      "",
+    ].join("\n");
+  const cases: [string, string, string][] = [
+    [
+      "the output's own path",
+      "data/ml/train/model.json",
+      "ml/data/ml/train/model.json is the output train:model; depend on the identity 'train:model'",
+    ],
+    [
+      "a path inside a directory output",
+      "data/ml/train/plots/loss.png",
+      "ml/data/ml/train/plots/loss.png is inside the output train:plots; depend on the identity 'train:plots'",
+    ],
+    [
+      "a directory holding outputs",
+      "./data/ml",
+      "ml/data/ml holds the output train:model; depend on the identities of the outputs instead",
+    ],
+  ];
+  for (const [name, dep, detail] of cases) {
+    await t.step(name, async () => {
+      await using p = await makeProject({ "ml/pivot.yaml": pipeline(dep) });
+      await assertPivotError(
+        openProject({ cwd: p.path("ml") }),
+        `stage 'report' in ml/pivot.yaml: dependency 'model' names a file, but ${detail}`,
+      );
+    });
+  }
+});
+
+Deno.test("openProject() rejects a file dependency on another pipeline's output with all", async () => {
+  await using p = await makeProject({
+    "prep/pivot.yaml": "root: ..\nstages:\n  clean:\n    cmd: echo\n    outs: csv\n",
+    "eval/pivot.yaml":
+      "stages:\n  train:\n    cmd: echo\n    deps:\n      data: ../data/prep/clean.csv\n",
+  });
+  await assertPivotError(
+    openProject({ cwd: p.root, all: true }),
+    "stage 'train' in eval/pivot.yaml: dependency 'data' names a file, but data/prep/clean.csv is the output clean; depend on the identity 'clean'",
+  );
+});
+
+Deno.test("openProject() rejects an output inside another stage's directory output", async () => {
+  await using p = await makeProject({
+    "pivot.yaml": "pipeline: p\nstages:\n  a:\n    cmd: echo\n    outs: {format: dir}\n",
+    "data/p/a/q/pivot.yaml": "stages:\n  s:\n    cmd: echo\n    outs: txt\n",
+  });
+  await assertPivotError(
+    openProject({ cwd: p.root, all: true }),
+    "s (data/p/a/q/data/q/s.txt) lies inside the directory output a (data/p/a/)",
+  );
+});
+
+Deno.test("openProject() rejects a cycle between stages", async () => {
+  await using p = await makeProject({
+    "pivot.yaml": [
+      "stages:",
+      "  a:",
+      "    cmd: echo",
+      "    deps: {in: b}",
+      "    outs: txt",
+      "  b:",
+      "    cmd: echo",
+      "    deps: {in: a}",
+      "    outs: txt",
+      "",
+    ].join("\n"),
+  });
+  await assertPivotError(openProject({ cwd: p.root }), "cycle: a -> b -> a");
+});
+
+Deno.test("openProject() fails outside a project", async () => {
+  await using p = await makeProject({ "pivot.yaml": TRAIN_PIPELINE }, { init: false });
+  await assertPivotError(
+    openProject({ cwd: p.root }),
+    `not a pivot project (no .pivot directory above ${p.root}); run 'pivot init'`,
+  );
+});
+
+Deno.test("openProject() applies params.yaml at the project root", async () => {
+  await using p = await makeProject({
+    "pivot.yaml": "stages:\n  train:\n    cmd: echo\n    params: {lr: 0.1, layers: [1, 2]}\n",
+    "params.yaml": "train:\n  layers: [3]\n",
+  });
+  const project = await openProject({ cwd: p.root });
+  assert.deepEqual(project.dag.stages.get("train")!.def.params, { lr: 0.1, layers: [3] });
+});

@@ -1,0 +1,272 @@
+import assert from "node:assert/strict";
+import { openProject, type Project, resolveTarget, type Target } from "../../src/project/mod.ts";
+import { PivotError } from "../../src/util/errors.ts";
+import { makeProject, type TempProject } from "../_helpers/project.ts";
+
+const ML_PIPELINE = [
+  "pipeline: ml",
+  "stages:",
+  "  prepare:",
+  "    cmd: ./prepare.sh",
+  "    deps:",
+  "      raw: data/raw.csv",
+  "    outs: csv",
+  "  train:",
+  "    cmd: ./train.sh",
+  "    deps:",
+  "      data: prepare",
+  "    outs:",
+  "      model: json",
+  "      scores: {format: json, kind: metric}",
+  "  plots:",
+  "    cmd: ./plot.sh",
+  "    outs: {format: dir}",
+  "  lint:",
+  "    cmd: ./lint.sh",
+  "",
+].join("\n");
+
+/** A project with the `ml` pipeline at its root, a tracked file and a tracked directory. */
+function makeMlProject(): Promise<TempProject> {
+  return makeProject({
+    "pivot.yaml": ML_PIPELINE,
+    "data/raw.csv": "a,b\n",
+    "data/raw.csv.pvt": "hash: abc\n",
+    "models/big.bin.pvt": "hash: def\n",
+    "images.pvt": "hash: 123\n",
+  });
+}
+
+/** Asserts that resolving `text` fails with exactly `message` and `hint`. */
+async function assertUnresolvable(
+  project: Project,
+  text: string,
+  message: string,
+  hint: string,
+): Promise<void> {
+  await assert.rejects(resolveTarget(project, text), (error: unknown) => {
+    assert.ok(error instanceof PivotError, String(error));
+    assert.equal(error.message, message);
+    assert.equal(error.hint, hint);
+    return true;
+  });
+}
+
+Deno.test("resolveTarget() resolves stage names and output keys", async (t) => {
+  await using p = await makeMlProject();
+  const project = await openProject({ cwd: p.root });
+  const cases: [string, Target][] = [
+    ["train", { kind: "stage", stage: "train", key: null }],
+    ["train:model", { kind: "stage", stage: "train", key: "model" }],
+    ["train:scores", { kind: "stage", stage: "train", key: "scores" }],
+    ["prepare", { kind: "stage", stage: "prepare", key: null }],
+    ["lint", { kind: "stage", stage: "lint", key: null }],
+    ["ml/train", { kind: "stage", stage: "train", key: null }],
+    ["ml/train:model", { kind: "stage", stage: "train", key: "model" }],
+  ];
+  for (const [text, expected] of cases) {
+    await t.step(text, async () => {
+      assert.deepEqual(await resolveTarget(project, text), expected);
+    });
+  }
+});
+
+Deno.test("resolveTarget() resolves prefixed and qualified names of another pipeline's stages", async (t) => {
+  await using p = await makeProject({
+    "eval/pivot.yaml":
+      "stages:\n  train:\n    cmd: echo\n    deps: {data: prep/clean}\n    outs: txt\n",
+    "prep/pivot.yaml": [
+      "root: ..",
+      "stages:",
+      "  clean:",
+      "    cmd: echo",
+      "    outs: csv",
+      "  train:",
+      "    cmd: echo",
+      "    outs: {model: json, scores: json}",
+      "",
+    ].join("\n"),
+  });
+  const fromEval = await openProject({ cwd: p.path("eval") });
+  const all = await openProject({ cwd: p.root, all: true });
+  const cases: [string, Project, string, Target][] = [
+    ["default", fromEval, "prep/clean", { kind: "stage", stage: "prep/clean", key: null }],
+    ["default", fromEval, "train", { kind: "stage", stage: "train", key: null }],
+    ["default", fromEval, "eval/train", { kind: "stage", stage: "train", key: null }],
+    ["all", all, "prep/train:model", { kind: "stage", stage: "prep/train", key: "model" }],
+    ["all", all, "eval/train", { kind: "stage", stage: "train", key: null }],
+    ["all", all, "prep/clean", { kind: "stage", stage: "prep/clean", key: null }],
+  ];
+  for (const [mode, project, text, expected] of cases) {
+    await t.step(`${text} (${mode})`, async () => {
+      assert.deepEqual(await resolveTarget(project, text), expected);
+    });
+  }
+  await t.step("prep/train is not part of eval's default pipeline", async () => {
+    await assertUnresolvable(
+      fromEval,
+      "prep/train:model",
+      "unknown target 'prep/train:model': not a stage or tracked file",
+      "'pivot list' shows the stages; 'pivot track PATH' tracks a data file",
+    );
+  });
+});
+
+Deno.test("resolveTarget() rejects an output key the stage lacks", async (t) => {
+  await using p = await makeMlProject();
+  const project = await openProject({ cwd: p.root });
+  const cases: [string, string, string][] = [
+    [
+      "train:modle",
+      "unknown target 'train:modle': stage 'train' has no output 'modle' (did you mean 'train:model'?)",
+      "outputs of 'train': model, scores",
+    ],
+    [
+      "train:weights",
+      "unknown target 'train:weights': stage 'train' has no output 'weights'",
+      "outputs of 'train': model, scores",
+    ],
+    [
+      "prepare:table",
+      "unknown target 'prepare:table': stage 'prepare' has no output 'table'",
+      "'prepare' has a single output; use 'prepare'",
+    ],
+    [
+      "lint:report",
+      "unknown target 'lint:report': stage 'lint' has no output 'report'",
+      "'lint' has no outputs",
+    ],
+  ];
+  for (const [text, message, hint] of cases) {
+    await t.step(text, async () => {
+      await assertUnresolvable(project, text, message, hint);
+    });
+  }
+});
+
+Deno.test("resolveTarget() resolves a tracked file by its data path or its .pvt path", async (t) => {
+  await using p = await makeMlProject();
+  const project = await openProject({ cwd: p.root });
+  const cases: [string, string][] = [
+    ["data/raw.csv", "data/raw.csv"],
+    ["data/raw.csv.pvt", "data/raw.csv"],
+    ["./data/raw.csv", "data/raw.csv"],
+    [p.path("data/raw.csv"), "data/raw.csv"],
+    ["models/big.bin", "models/big.bin"],
+    ["models/big.bin.pvt", "models/big.bin"],
+    ["images", "images"],
+    ["images.pvt", "images"],
+  ];
+  for (const [text, tracked] of cases) {
+    await t.step(text.startsWith("/") ? "<absolute data path>" : text, async () => {
+      assert.deepEqual(await resolveTarget(project, text), {
+        kind: "tracked",
+        path: p.path(tracked),
+        pvt: p.path(`${tracked}.pvt`),
+      });
+    });
+  }
+});
+
+Deno.test("resolveTarget() resolves a tracked path relative to the project's cwd", async () => {
+  await using p = await makeMlProject();
+  const project = await openProject({ cwd: p.path("data") });
+  assert.deepEqual(await resolveTarget(project, "raw.csv"), {
+    kind: "tracked",
+    path: p.path("data/raw.csv"),
+    pvt: p.path("data/raw.csv.pvt"),
+  });
+  assert.deepEqual(await resolveTarget(project, "../images"), {
+    kind: "tracked",
+    path: p.path("images"),
+    pvt: p.path("images.pvt"),
+  });
+});
+
+Deno.test("resolveTarget() prefers a stage over a tracked file of the same name", async () => {
+  await using p = await makeProject({ "pivot.yaml": ML_PIPELINE, "train.pvt": "hash: abc\n" });
+  const project = await openProject({ cwd: p.root });
+  assert.deepEqual(await resolveTarget(project, "train"), {
+    kind: "stage",
+    stage: "train",
+    key: null,
+  });
+});
+
+Deno.test("resolveTarget() answers an output's path with the identity to use", async (t) => {
+  await using p = await makeMlProject();
+  const project = await openProject({ cwd: p.root });
+  const cases: [string, string, string][] = [
+    [
+      "data/ml/train/model.json",
+      "data/ml/train/model.json is the output train:model; use the identity",
+      "pivot <command> train:model",
+    ],
+    [
+      "./data/ml/train/scores.json",
+      "data/ml/train/scores.json is the output train:scores; use the identity",
+      "pivot <command> train:scores",
+    ],
+    [
+      "data/ml/prepare.csv",
+      "data/ml/prepare.csv is the output prepare; use the identity",
+      "pivot <command> prepare",
+    ],
+    [
+      "data/ml/plots/",
+      "data/ml/plots is the output plots; use the identity",
+      "pivot <command> plots",
+    ],
+    [
+      "data/ml/plots/loss.png",
+      "data/ml/plots/loss.png is inside the output plots; use the identity",
+      "pivot <command> plots",
+    ],
+  ];
+  for (const [text, message, hint] of cases) {
+    await t.step(text, async () => {
+      await assertUnresolvable(project, text, message, hint);
+    });
+  }
+});
+
+Deno.test("resolveTarget() shows an output's path relative to the cwd", async () => {
+  await using p = await makeMlProject();
+  const project = await openProject({ cwd: p.path("data") });
+  await assertUnresolvable(
+    project,
+    "ml/train/model.json",
+    "ml/train/model.json is the output train:model; use the identity",
+    "pivot <command> train:model",
+  );
+});
+
+Deno.test("resolveTarget() rejects an unknown target, suggesting the closest stage", async (t) => {
+  await using p = await makeMlProject();
+  const project = await openProject({ cwd: p.root });
+  const hint = "'pivot list' shows the stages; 'pivot track PATH' tracks a data file";
+  const cases: [string, string][] = [
+    ["trian", "unknown target 'trian': not a stage or tracked file (did you mean 'train'?)"],
+    ["prepar", "unknown target 'prepar': not a stage or tracked file (did you mean 'prepare'?)"],
+    ["deploy", "unknown target 'deploy': not a stage or tracked file"],
+    ["data/other.csv", "unknown target 'data/other.csv': not a stage or tracked file"],
+    ["data/raw.csv.bak", "unknown target 'data/raw.csv.bak': not a stage or tracked file"],
+    ["other/train", "unknown target 'other/train': not a stage or tracked file"],
+  ];
+  for (const [text, message] of cases) {
+    await t.step(text, async () => {
+      await assertUnresolvable(project, text, message, hint);
+    });
+  }
+});
+
+Deno.test("resolveTarget() does not take an untracked existing file for a target", async () => {
+  await using p = await makeProject({ "pivot.yaml": ML_PIPELINE, "notes.txt": "hi\n" });
+  const project = await openProject({ cwd: p.root });
+  await assertUnresolvable(
+    project,
+    "notes.txt",
+    "unknown target 'notes.txt': not a stage or tracked file",
+    "'pivot list' shows the stages; 'pivot track PATH' tracks a data file",
+  );
+});
