@@ -49,6 +49,8 @@ export async function targetCandidates(cwd: string): Promise<Candidate[]> {
  */
 export function addCompletions(program: Command, candidates: readonly Candidate[]): void {
   const root = tab(program as unknown as PlainCommand, { completionCommandName: "completions" });
+  program.commands.find((command) => command.name() === "completions")
+    ?.description("print a shell completion script (fish, zsh or bash)");
   for (const command of root.commands.values()) {
     for (const argument of command.arguments.values()) {
       if (!TARGET_ARGUMENTS.has(argument.name)) continue;

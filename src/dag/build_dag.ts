@@ -25,6 +25,8 @@ export interface Dag {
   readonly upstream: ReadonlyMap<string, readonly string[]>;
   /** Direct consumers of each stage. */
   readonly downstream: ReadonlyMap<string, readonly string[]>;
+  /** The DAG name of the stage each identity dependency resolved to. */
+  readonly producerOf: ReadonlyMap<IdentityDep, string>;
 }
 
 /**
@@ -39,6 +41,7 @@ export function buildDag(stages: readonly NamedStage[]): Dag {
     stages.map((stage) => [`${stage.def.pipeline}/${stage.def.name}`, stage.name]),
   );
   const edges: DagEdge[] = [];
+  const producerOf = new Map<IdentityDep, string>();
   const upstream = new Map<string, string[]>(stages.map((s) => [s.name, []]));
   const downstream = new Map<string, string[]>(stages.map((s) => [s.name, []]));
   for (const stage of stages) {
@@ -48,6 +51,7 @@ export function buildDag(stages: readonly NamedStage[]): Dag {
         const producer = byQualified.get(`${dep.pipeline}/${dep.stage}`);
         if (producer === undefined) continue;
         edges.push({ producer, consumer: stage.name, depName: entry.name, dep });
+        producerOf.set(dep, producer);
         const ups = upstream.get(stage.name)!;
         if (!ups.includes(producer)) ups.push(producer);
         const downs = downstream.get(producer)!;
@@ -56,7 +60,7 @@ export function buildDag(stages: readonly NamedStage[]): Dag {
     }
   }
   const order = topologicalOrder(stages.map((s) => s.name), upstream);
-  return { stages: byName, order, edges, upstream, downstream };
+  return { stages: byName, order, edges, upstream, downstream, producerOf };
 }
 
 /** Depth-first order, producers first; a back edge is a cycle. Iterative, so long chains are fine. */

@@ -148,8 +148,8 @@ async function discoverDefault(index: PipelineIndex, cwd: string): Promise<Disco
   };
   home.stages.forEach(add);
 
-  while (queue.length > 0) {
-    const consumer = queue.shift()!;
+  for (let next = 0; next < queue.length; next++) {
+    const consumer = queue[next]!;
     const rewritten = await resolveForeignDeps(consumer, async (dep) => {
       if (stages.has(`${dep.pipeline}/${dep.stage}`)) return "found";
       const producerPipeline = dep.pipeline === home.name

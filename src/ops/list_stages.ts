@@ -43,7 +43,6 @@ export interface ListedStage {
 /** Every stage of the project's DAG, in order, with deps and outputs resolved. */
 export function listStages(project: Project): ListedStage[] {
   const { dag, store, root } = project;
-  const producerOf = new Map(dag.edges.map((edge) => [edge.dep, edge.producer]));
   return dag.order.map((name) => {
     const stage = dag.stages.get(name)!;
     const { def } = stage;
@@ -57,7 +56,7 @@ export function listStages(project: Project): ListedStage[] {
             paths: [relativePosix(root, dep.path)],
           };
         }
-        const producer = producerOf.get(dep);
+        const producer = dag.producerOf.get(dep);
         if (producer === undefined) {
           return { name: entry.name, kind: "missing", text: dep.text, paths: [] };
         }

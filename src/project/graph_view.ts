@@ -32,7 +32,6 @@ export function graphView(
     }
     return { nodes, edges };
   }
-  const producerOf = new Map(dag.edges.map((edge) => [edge.dep, edge.producer]));
   const artifactIds = new Set<string>();
   const addArtifact = (id: string, label: string) => {
     if (artifactIds.has(id)) return;
@@ -50,7 +49,7 @@ export function graphView(
           addEdge(`file:${rel}`, stageId);
           continue;
         }
-        const producer = producerOf.get(dep);
+        const producer = dag.producerOf.get(dep);
         if (producer === undefined) {
           addArtifact(`missing:${dep.text}`, `${dep.text} (not found)`);
           addEdge(`missing:${dep.text}`, stageId);
