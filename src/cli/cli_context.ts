@@ -20,15 +20,25 @@ export interface CliContext extends CliIo {
 
 /** The real process's IO. */
 export function processIo(): CliIo {
-  const encoder = new TextEncoder();
-  return {
-    stdout: (text) => writeAll(Deno.stdout, encoder.encode(text)),
-    stderr: (text) => writeAll(Deno.stderr, encoder.encode(text)),
-    cwd: Deno.cwd(),
-  };
+  return { stdout: writerFor(Deno.stdout), stderr: writerFor(Deno.stderr), cwd: Deno.cwd() };
 }
 
-function writeAll(target: { writeSync(data: Uint8Array): number }, data: Uint8Array): void {
-  let offset = 0;
-  while (offset < data.length) offset += target.writeSync(data.subarray(offset));
+/**
+ * A writer that stops quietly once the reader has gone (`pivot list | head`):
+ * a closed pipe is the reader's choice, not an error.
+ */
+function writerFor(target: { writeSync(data: Uint8Array): number }): (text: string) => void {
+  const encoder = new TextEncoder();
+  let closed = false;
+  return (text) => {
+    if (closed) return;
+    const data = encoder.encode(text);
+    try {
+      let offset = 0;
+      while (offset < data.length) offset += target.writeSync(data.subarray(offset));
+    } catch (error) {
+      if (!(error instanceof Deno.errors.BrokenPipe)) throw error;
+      closed = true;
+    }
+  };
 }

@@ -86,7 +86,6 @@ function reportError(error: unknown, ctx: CliContext, verbose: boolean): number 
   if (error instanceof PivotError) {
     ctx.stderr(`error: ${error.message}\n`);
     if (error.hint !== undefined) ctx.stderr(`hint: ${error.hint}\n`);
-    if (verbose && error.stack !== undefined) ctx.stderr(`${error.stack}\n`);
     return error instanceof UsageError ? EXIT.usage : EXIT.failure;
   }
   const message = error instanceof Error ? error.message : String(error);

@@ -103,6 +103,10 @@ class PipelineIndex {
     const rest = files.filter((file) => !likely.includes(file));
     let found: Pipeline | null = null;
     for (const file of [...likely, ...rest]) {
+      // Directories named after the pipeline normally hold it: once all of them are
+      // loaded, a match among them ends the search. A match elsewhere needs the full
+      // scan, to find a second pipeline of the same name.
+      if (found !== null && likely.includes(found.file) && !likely.includes(file)) break;
       if (this.#loaded.has(file) || this.failures.has(file)) continue;
       let pipeline: Pipeline;
       try {
@@ -113,12 +117,8 @@ class PipelineIndex {
         continue;
       }
       if (pipeline.name === name) found ??= pipeline;
-      // A directory named after the pipeline normally holds it: stop there.
-      if (found !== null && likely.includes(file)) break;
     }
-    if (rest.every((file) => this.#loaded.has(file) || this.failures.has(file))) {
-      checkUniqueNames([...this.#loaded.values()], this.#projectRoot);
-    }
+    checkUniqueNames([...this.#loaded.values()], this.#projectRoot);
     return found;
   }
 }
@@ -134,7 +134,7 @@ async function discoverDefault(index: PipelineIndex, cwd: string): Promise<Disco
       : `in ${relativePosix(projectRoot, here)} or at the project root`;
     throw new PivotError(
       `no pipeline file ${where} (looked for ${PIPELINE_FILE_NAMES.join(", ")})`,
-      { hint: "create a pivot.yaml, run 'pivot init --example', or use --all" },
+      { hint: "create a pivot.yaml here, or use --all for every pipeline of the project" },
     );
   }
   const home = await index.load(file);
@@ -204,9 +204,7 @@ async function discoverAll(index: PipelineIndex): Promise<Discovery> {
         ? "no pipeline of the project could be loaded"
         : `no pipeline files in the project (looked for ${PIPELINE_FILE_NAMES.join(", ")})`,
       {
-        hint: warnings.length > 0
-          ? warnings.join("\n")
-          : "create a pivot.yaml or run 'pivot init --example'",
+        hint: warnings.length > 0 ? warnings.join("\n") : "create a pivot.yaml (see the README)",
       },
     );
   }

@@ -23,7 +23,7 @@ export async function findProjectRoot(cwd: string): Promise<string> {
     throw new PivotError(
       `not a pivot project (no .pivot directory above ${start}); run 'pivot init'`,
       {
-        hint: "run 'pivot init' in the directory that should hold the project",
+        hint: "pivot commands work anywhere below the directory that holds .pivot/",
       },
     );
   }

@@ -17,7 +17,7 @@ export const PIVOT_GITIGNORE = [
 
 /** The config file `pivot init` writes: every setting commented out at its default. */
 export const PIVOT_CONFIG_TEMPLATE = [
-  "# pivot project configuration. See `pivot config list` for every key.",
+  "# pivot project configuration (the README lists every key).",
   "# cache:",
   "#   dir: .pivot/cache          # or set PIVOT_CACHE_DIR",
   "#   checkout_mode: hardlink    # hardlink, symlink or copy",
@@ -28,7 +28,7 @@ export const PIVOT_CONFIG_TEMPLATE = [
 
 /** Options for {@linkcode initProject}. */
 export interface InitOptions {
-  /** Re-create `.gitignore` and a missing `config.yaml` in an existing `.pivot/`. @default {false} */
+  /** Re-create `.gitignore` and a missing `config.yaml` in an existing `.pivot/`, or create `.pivot/` inside another project. @default {false} */
   force?: boolean;
 }
 
@@ -45,7 +45,7 @@ export interface InitResult {
 /**
  * Makes `dir` a pivot project: `.pivot/`, `.pivot/.gitignore`, `.pivot/config.yaml`.
  *
- * @throws {PivotError} when `.pivot` exists (without `force`) or is not a directory
+ * @throws {PivotError} when `.pivot` exists or `dir` lies inside another project (without `force`), or `.pivot` is not a directory
  */
 export async function initProject(dir: string, options: InitOptions = {}): Promise<InitResult> {
   const { force = false } = options;
@@ -61,6 +61,13 @@ export async function initProject(dir: string, options: InitOptions = {}): Promi
       hint: "use 'pivot init --force' to re-create .pivot/.gitignore and a missing config.yaml",
     });
   }
+  const outer = await enclosingProject(dir);
+  if (outer !== null && !force) {
+    throw new PivotError(`${dir} is already inside the pivot project at ${outer}`, {
+      hint:
+        "pivot commands work anywhere inside it, and pipelines in subdirectories keep their state in their own .pivot/; use --force to create one here anyway",
+    });
+  }
   await Deno.mkdir(pivotDir, { recursive: true });
   const written: string[] = [];
   const kept: string[] = [];
@@ -74,4 +81,15 @@ export async function initProject(dir: string, options: InitOptions = {}): Promi
     kept.push(".pivot/config.yaml");
   }
   return { pivotDir, written, kept };
+}
+
+/** The nearest ancestor of `dir` (not `dir` itself) holding a `.pivot/` directory, or `null`. */
+async function enclosingProject(dir: string): Promise<string | null> {
+  let current = path.dirname(await Deno.realPath(dir));
+  while (true) {
+    if ((await lstatOrNull(path.join(current, ".pivot")))?.isDirectory) return current;
+    const parent = path.dirname(current);
+    if (parent === current) return null;
+    current = parent;
+  }
 }

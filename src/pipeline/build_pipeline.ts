@@ -1,5 +1,6 @@
 import * as path from "node:path";
 import {
+  baseStageName,
   IDENTITY_GRAMMAR,
   identityProblem,
   isValidKey,
@@ -8,11 +9,11 @@ import {
   parseIdentity,
   splitProducer,
 } from "../identity/mod.ts";
-import { didYouMean } from "../util/did_you_mean.ts";
+import { closestMatch, didYouMean } from "../util/did_you_mean.ts";
+import { existsSync } from "../util/fs.ts";
 import { isInside } from "../util/paths.ts";
-import { shellQuote } from "../util/shell_quote.ts";
 import { DefinitionContext, type FieldPath, type Locator } from "./_context.ts";
-import { interpolate, references, soleReference } from "./interpolate.ts";
+import { interpolate, interpolateCommand, references, soleReference } from "./interpolate.ts";
 import { PIPELINE_KEYS, STAGE_KEYS } from "./keys.ts";
 import { expandMatrix, type MatrixScalar } from "./matrix.ts";
 import { parseOutputs } from "./outputs.ts";
@@ -394,14 +395,7 @@ function finishStage(draft: StageDraft, fc: FinishContext): StageDef {
   let action: StageAction;
   if (draft.cmd !== null) {
     const at = [...draft.path, "cmd"];
-    const result = interpolate(
-      draft.cmd,
-      (name) => {
-        const value = resolveVar(name);
-        return value === undefined ? undefined : shellQuote(value);
-      },
-      { keep: isRunTimeReference },
-    );
+    const result = interpolateCommand(draft.cmd, resolveVar, { keep: isRunTimeReference });
     if (result.unresolved.length > 0) failUnresolved(draft, result.unresolved, ctx, at);
     checkRunTimeReferences(result.text, draft, deps, params, ctx, at);
     action = { kind: "cmd", command: result.text };
@@ -577,6 +571,7 @@ function classifyDep(text: string, at: FieldPath, draft: StageDraft, fc: FinishC
         }`,
       );
     }
+    checkNearMiss(text, stage, at, draft, fc);
   }
   const problem = identityProblem(text);
   if (problem !== null && text.includes(":") && !/^\.{0,2}\//.test(text)) {
@@ -616,5 +611,36 @@ export function checkOutputKey(
     ctx.fail(at, `stage '${producer}' has no output '${key}'${didYouMean(key, keys)}`, {
       hint: `outputs of '${producer}': ${keys.join(", ")}`,
     });
+  }
+}
+
+/**
+ * Refuses an unprefixed dependency that is almost surely a mistyped stage:
+ * a matrix stage's base name or unknown variant, or a near miss of a stage
+ * name for which no file exists.
+ */
+function checkNearMiss(
+  text: string,
+  stage: string,
+  at: FieldPath,
+  draft: StageDraft,
+  fc: FinishContext,
+): void {
+  const base = baseStageName(stage);
+  const variants = [...fc.locals.values()].filter((s) => s.variant !== null && s.baseName === base);
+  if (variants.length > 0) {
+    fc.ctx.fail(
+      at,
+      `stage '${draft.name}' depends on '${text}', but '${base}' is a matrix stage: name one of its variants`,
+      { hint: `variants: ${variants.map((v) => v.name).join(", ")}` },
+    );
+  }
+  const suggestion = closestMatch(stage, fc.locals.keys());
+  if (suggestion !== undefined && !existsSync(path.resolve(fc.dir, text))) {
+    fc.ctx.fail(
+      at,
+      `stage '${draft.name}' depends on '${text}', which is neither a stage nor an existing file (did you mean '${suggestion}'?)`,
+      { hint: `write a file that does not exist yet as './${text}'` },
+    );
   }
 }

@@ -4,6 +4,8 @@
  * @module
  */
 
+import { type QuoteContext, quoteInContext } from "../util/shell_quote.ts";
+
 const TOKEN = /\\?\$\{([^}]*)\}/g;
 
 /** The result of {@linkcode interpolate}. */
@@ -42,6 +44,52 @@ export function interpolate(
     }
     return value;
   });
+  return { text: out, unresolved };
+}
+
+/**
+ * Like {@linkcode interpolate} for a shell command: each value is quoted for
+ * where it lands (bare, inside '…' or inside "…"), so `echo '${x}'` and
+ * `echo ${x}` both pass `x` as one literal piece of text.
+ */
+export function interpolateCommand(
+  command: string,
+  resolve: (name: string) => string | undefined,
+  options: InterpolateOptions = {},
+): Interpolated {
+  const { keep } = options;
+  const unresolved: string[] = [];
+  let out = "";
+  let context: QuoteContext = "bare";
+  let i = 0;
+  while (i < command.length) {
+    const rest = command.slice(i);
+    const token = /^\\?\$\{([^}]*)\}/.exec(rest);
+    if (token !== null) {
+      const [match, rawName] = token;
+      i += match.length;
+      if (match.startsWith("\\")) {
+        out += keep === undefined ? match.slice(1) : match;
+        continue;
+      }
+      const name = rawName!.trim();
+      const value = keep?.(name) ? undefined : resolve(name);
+      if (value === undefined && !keep?.(name)) unresolved.push(name);
+      out += value === undefined ? match : quoteInContext(value, context);
+      continue;
+    }
+    const char = command[i]!;
+    out += char;
+    i++;
+    if (char === "\\" && context !== "single" && i < command.length) {
+      out += command[i];
+      i++;
+    } else if (char === "'" && context !== "double") {
+      context = context === "single" ? "bare" : "single";
+    } else if (char === '"' && context !== "single") {
+      context = context === "double" ? "bare" : "double";
+    }
+  }
   return { text: out, unresolved };
 }
 

@@ -1,6 +1,7 @@
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import { PipelineFileError } from "../util/errors.ts";
+import { isInside } from "../util/paths.ts";
 import { buildPipeline } from "./build_pipeline.ts";
 import type { PlainObject } from "./params.ts";
 import type { Pipeline } from "./types.ts";
@@ -26,7 +27,7 @@ export async function loadPipelineFile(
   const { projectRoot, paramsOverrides = {} } = options;
   const displayFile = path.relative(projectRoot, file) || path.basename(file);
   if (file.endsWith(".ts")) {
-    const definition = await importDefinition(file, displayFile);
+    const definition = await importDefinition(file, displayFile, projectRoot);
     return await buildPipeline(definition, { file, kind: "ts", projectRoot, paramsOverrides });
   }
   let text: string;
@@ -47,14 +48,16 @@ export async function loadPipelineFile(
   return await buildPipeline(data, { file, kind: "yaml", projectRoot, paramsOverrides, locate });
 }
 
-async function importDefinition(file: string, displayFile: string): Promise<unknown> {
+async function importDefinition(
+  file: string,
+  displayFile: string,
+  projectRoot: string,
+): Promise<unknown> {
   let module: Record<string, unknown>;
   try {
     module = await import(pathToFileURL(file).href);
   } catch (error) {
-    throw new PipelineFileError(file, `cannot load the pipeline module: ${describe(error)}`, {
-      displayFile,
-    });
+    throw moduleLoadError(error, file, displayFile, projectRoot);
   }
   if (!("default" in module) || module["default"] === undefined) {
     throw new PipelineFileError(file, "the module has no default export", {
@@ -63,6 +66,38 @@ async function importDefinition(file: string, displayFile: string): Promise<unkn
     });
   }
   return module["default"];
+}
+
+const ANSI = /\x1b\[[0-9;]*m/g;
+const FILE_POSITION = /file:\/\/(\/[^\s)'"]+?):(\d+):(\d+)/g;
+
+/**
+ * An error thrown while importing a pipeline module, located at the first
+ * place in the project's own files that Deno's message or the stack names.
+ */
+function moduleLoadError(
+  error: unknown,
+  file: string,
+  displayFile: string,
+  projectRoot: string,
+): PipelineFileError {
+  const raw = error instanceof Error ? `${error.message}\n${error.stack ?? ""}` : String(error);
+  const text = raw.replace(ANSI, "");
+  const firstLine = (error instanceof Error ? error.message : String(error)).replace(ANSI, "")
+    .split("\n").find((line) => line.trim() !== "") ?? "";
+  const message = firstLine.replace(/\s+at file:\/\/\S+$/, "").trim();
+  for (const match of text.matchAll(FILE_POSITION)) {
+    const where = decodeURIComponent(match[1]!);
+    if (!isInside(projectRoot, where)) continue;
+    return new PipelineFileError(where, `cannot load the pipeline module: ${message}`, {
+      displayFile: path.relative(projectRoot, where),
+      line: Number(match[2]),
+      column: Number(match[3]),
+    });
+  }
+  return new PipelineFileError(file, `cannot load the pipeline module: ${message}`, {
+    displayFile,
+  });
 }
 
 function describe(error: unknown): string {

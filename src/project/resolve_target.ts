@@ -75,7 +75,7 @@ export async function resolveTarget(project: Project, text: string): Promise<Tar
       `${shown} is ${
         output.path === absolute.replace(/\/+$/, "") ? "" : "inside "
       }the output ${output.identity}; use the identity`,
-      { hint: `pivot <command> ${output.identity}` },
+      { hint: `give '${output.identity}' as the target` },
     );
   }
   const suggestion = closestMatch(text, project.dag.stages.keys());
@@ -83,6 +83,6 @@ export async function resolveTarget(project: Project, text: string): Promise<Tar
     `unknown target '${text}': not a stage or tracked file${
       suggestion === undefined ? "" : ` (did you mean '${suggestion}'?)`
     }`,
-    { hint: "'pivot list' shows the stages; 'pivot track PATH' tracks a data file" },
+    { hint: "'pivot list' shows the stages and their outputs" },
   );
 }

@@ -92,7 +92,7 @@ Deno.test("discover() fails when neither cwd nor the project root has a pipeline
       await assertPivotError(
         discoverIn(p, cwd),
         `no pipeline file ${shown} (looked for pivot.yaml, pivot.yml, pipeline.ts)`,
-        "create a pivot.yaml, run 'pivot init --example', or use --all",
+        "create a pivot.yaml here, or use --all for every pipeline of the project",
       );
     });
   }
@@ -390,7 +390,7 @@ Deno.test("discover() with all fails when the project has no pipeline files", as
   await assertPivotError(
     discoverIn(p, ".", true),
     "no pipeline files in the project (looked for pivot.yaml, pivot.yml, pipeline.ts)",
-    "create a pivot.yaml or run 'pivot init --example'",
+    "create a pivot.yaml (see the README)",
   );
 });
 
@@ -504,5 +504,18 @@ Deno.test("discover() reports a broken file in the directory named after the wan
   await assert.rejects(
     discoverIn(p, "eval"),
     /prep\/pivot\.yaml:2:33: stages\.clean\.dpes: unknown key 'dpes' \(did you mean 'deps'\?\)/,
+  );
+});
+
+Deno.test("discover() reports two pipelines of one name even without all", async () => {
+  await using p = await makeProject({
+    "a/prep/pivot.yaml": pipelineYaml({ x: [] }),
+    "b/prep/pivot.yaml": pipelineYaml({ y: [] }),
+    "pivot.yaml": pipelineYaml({ top: ["prep/y"] }, "pipeline: main"),
+  });
+  await assertPivotError(
+    discoverIn(p, "."),
+    "two pipelines are named 'prep': a/prep/pivot.yaml and b/prep/pivot.yaml",
+    "give one of them another name with 'pipeline: <name>'",
   );
 });

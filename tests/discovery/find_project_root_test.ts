@@ -44,7 +44,7 @@ Deno.test("findProjectRoot() fails outside a project, naming the directory", asy
         path.join(p.root, "a", "b")
       }); run 'pivot init'`,
     );
-    assert.equal(error.hint, "run 'pivot init' in the directory that should hold the project");
+    assert.equal(error.hint, "pivot commands work anywhere below the directory that holds .pivot/");
     return true;
   });
 });

@@ -51,7 +51,7 @@ Deno.test("pivot list outside a project says to run pivot init", async () => {
   assert.equal(result.code, 1);
   assert.match(
     result.stderr,
-    /^error: not a pivot project \(no \.pivot directory above .*\); run 'pivot init'\nhint: run 'pivot init' in the directory/,
+    /^error: not a pivot project \(no \.pivot directory above .*\); run 'pivot init'\nhint: pivot commands work anywhere below/,
   );
 });
 

@@ -45,3 +45,17 @@ Deno.test("pivot init refuses when .pivot is a file", async () => {
   assert.match(result.stderr, /error: .*\.pivot exists and is not a directory/);
   assert.equal(await p.read(".pivot"), "not a dir");
 });
+
+Deno.test("pivot init inside an existing project refuses unless --force", async () => {
+  await using p = await makeProject({ "inner/keep.txt": "" });
+  const result = await runPivot(p.path("inner"), ["init"]);
+  assert.equal(result.code, 1);
+  assert.equal(
+    result.stderr.split("\n")[0],
+    `error: ${p.path("inner")} is already inside the pivot project at ${p.root}`,
+  );
+  assert.equal(await p.exists("inner/.pivot"), false);
+  const forced = await runPivot(p.path("inner"), ["init", "--force"]);
+  assert.equal(forced.code, 0, forced.stderr);
+  assert.equal(await p.exists("inner/.pivot/config.yaml"), true);
+});

@@ -892,15 +892,29 @@ Deno.test("loadPipelineFile() reports a pipeline.ts that fails to load", async (
     await using p = await makeProject({ "pipeline.ts": "export default { stages: {\n" });
     const error = await loadError(p, "pipeline.ts");
     assert.equal(error.file, p.path("pipeline.ts"));
-    assert.equal(error.line, undefined);
-    assert.match(error.detail, /^cannot load the pipeline module: /);
-    assert.equal(error.message, `pipeline.ts: ${error.detail}`);
+    assert.equal(error.line, 1);
+    assert.match(error.detail, /^cannot load the pipeline module: SyntaxError: /);
+    assert.doesNotMatch(error.detail, /\n|\x1b/);
+    assert.equal(error.message, `pipeline.ts:1:${error.column}: ${error.detail}`);
   });
   await t.step("throws while loading", async () => {
     await using p = await makeProject({ "pipeline.ts": 'throw new Error("boom at load");\n' });
     const error = await loadError(p, "pipeline.ts");
     assert.equal(error.detail, "cannot load the pipeline module: boom at load");
-    assert.equal(error.message, "pipeline.ts: cannot load the pipeline module: boom at load");
+    assert.equal(error.message, "pipeline.ts:1:7: cannot load the pipeline module: boom at load");
+  });
+  await t.step("throws in an imported module of the project", async () => {
+    await using p = await makeProject({
+      "pipeline.ts":
+        'import { h } from "./lib/helper.ts";\nexport default { stages: { a: { cmd: h() } } };\n',
+      "lib/helper.ts": 'export function h(): string {\n  throw new Error("boom in helper");\n}\n',
+    });
+    const error = await loadError(p, "pipeline.ts");
+    assert.equal(error.file, p.path("lib/helper.ts"));
+    assert.equal(
+      error.message,
+      "lib/helper.ts:2:9: cannot load the pipeline module: boom in helper",
+    );
   });
 });
 

@@ -107,7 +107,7 @@ Deno.test("resolveTarget() resolves prefixed and qualified names of another pipe
       fromEval,
       "prep/train:model",
       "unknown target 'prep/train:model': not a stage or tracked file",
-      "'pivot list' shows the stages; 'pivot track PATH' tracks a data file",
+      "'pivot list' shows the stages and their outputs",
     );
   });
 });
@@ -200,27 +200,27 @@ Deno.test("resolveTarget() answers an output's path with the identity to use", a
     [
       "data/ml/train/model.json",
       "data/ml/train/model.json is the output train:model; use the identity",
-      "pivot <command> train:model",
+      "give 'train:model' as the target",
     ],
     [
       "./data/ml/train/scores.json",
       "data/ml/train/scores.json is the output train:scores; use the identity",
-      "pivot <command> train:scores",
+      "give 'train:scores' as the target",
     ],
     [
       "data/ml/prepare.csv",
       "data/ml/prepare.csv is the output prepare; use the identity",
-      "pivot <command> prepare",
+      "give 'prepare' as the target",
     ],
     [
       "data/ml/plots/",
       "data/ml/plots is the output plots; use the identity",
-      "pivot <command> plots",
+      "give 'plots' as the target",
     ],
     [
       "data/ml/plots/loss.png",
       "data/ml/plots/loss.png is inside the output plots; use the identity",
-      "pivot <command> plots",
+      "give 'plots' as the target",
     ],
   ];
   for (const [text, message, hint] of cases) {
@@ -237,14 +237,14 @@ Deno.test("resolveTarget() shows an output's path relative to the cwd", async ()
     project,
     "ml/train/model.json",
     "ml/train/model.json is the output train:model; use the identity",
-    "pivot <command> train:model",
+    "give 'train:model' as the target",
   );
 });
 
 Deno.test("resolveTarget() rejects an unknown target, suggesting the closest stage", async (t) => {
   await using p = await makeMlProject();
   const project = await openProject({ cwd: p.root });
-  const hint = "'pivot list' shows the stages; 'pivot track PATH' tracks a data file";
+  const hint = "'pivot list' shows the stages and their outputs";
   const cases: [string, string][] = [
     ["trian", "unknown target 'trian': not a stage or tracked file (did you mean 'train'?)"],
     ["prepar", "unknown target 'prepar': not a stage or tracked file (did you mean 'prepare'?)"],
@@ -267,6 +267,6 @@ Deno.test("resolveTarget() does not take an untracked existing file for a target
     project,
     "notes.txt",
     "unknown target 'notes.txt': not a stage or tracked file",
-    "'pivot list' shows the stages; 'pivot track PATH' tracks a data file",
+    "'pivot list' shows the stages and their outputs",
   );
 });
