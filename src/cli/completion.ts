@@ -14,12 +14,12 @@ export interface Candidate {
 
 /**
  * Stage names and output identities (`train`, `train:model`) of the pipeline
- * in `cwd`. Never throws: outside a project, or with a broken pipeline, there
+ * in `cwd`, or of every pipeline with `all`. Never throws: outside a project, or with a broken pipeline, there
  * is nothing to suggest.
  */
-export async function targetCandidates(cwd: string): Promise<Candidate[]> {
+export async function targetCandidates(cwd: string, all: boolean): Promise<Candidate[]> {
   try {
-    const project = await openProject({ cwd });
+    const project = await openProject({ cwd, all });
     const candidates: Candidate[] = [];
     for (const name of project.dag.order) {
       const stage = project.dag.stages.get(name)!;

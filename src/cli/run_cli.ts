@@ -58,7 +58,9 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
       if (!quiet) io.stderr(`warning: ${message}\n`);
     },
   };
-  const candidates = args[0] === "complete" ? await targetCandidates(io.cwd) : [];
+  const candidates = args[0] === "complete"
+    ? await targetCandidates(io.cwd, args.includes("--all") || args.includes("-a"))
+    : [];
   const program = buildProgram(ctx, candidates);
   program.hook("preAction", () => {
     quiet = program.opts().quiet ?? false;

@@ -79,7 +79,7 @@ export async function buildPipeline(raw: unknown, source: PipelineSource): Promi
 
   const name = pipelineName(raw, ctx, dir);
   const root = pipelineRoot(raw["root"], ctx, dir, projectRoot);
-  const vars = await loadVars(raw["vars"], ctx, ["vars"], dir);
+  const vars = await loadVars(raw["vars"], ctx, ["vars"], dir, projectRoot);
   if (raw["stages"] === undefined) ctx.fail([], "missing 'stages'");
   const stages = raw["stages"];
   if (!isPlainObject(stages)) ctx.fail(["stages"], "expected a map of stage name → stage");
@@ -540,6 +540,11 @@ function runAction(
   const module = path.resolve(fc.dir, modulePart);
   if (!isInside(fc.projectRoot, module)) {
     fc.ctx.fail(at, `run module '${modulePart}' is outside the project`);
+  }
+  if (!existsSync(module)) {
+    fc.ctx.fail(at, `run module '${modulePart}' does not exist`, {
+      hint: "the path is relative to the pipeline file",
+    });
   }
   return { kind: "run", module, exportPath: [exportName], display: text };
 }

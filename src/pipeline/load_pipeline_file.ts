@@ -68,6 +68,7 @@ async function importDefinition(
   return module["default"];
 }
 
+// deno-lint-ignore no-control-regex -- matching terminal colour codes is the point
 const ANSI = /\x1b\[[0-9;]*m/g;
 const FILE_POSITION = /file:\/\/(\/[^\s)'"]+?):(\d+):(\d+)/g;
 

@@ -43,9 +43,12 @@ export function parseOutputs(
 function parseFormat(value: unknown, ctx: DefinitionContext, path: FieldPath): Format {
   if (typeof value !== "string") ctx.fail(path, "the format must be a string");
   if (!isFormat(value)) {
-    ctx.fail(path, `unknown format '${value}'${didYouMean(value, FORMATS)}`, {
-      hint: `formats: ${FORMATS.join(", ")}`,
-    });
+    const lower = value.toLowerCase();
+    const suggestion = isFormat(lower) ? ` (did you mean '${lower}'?)` : didYouMean(value, FORMATS);
+    const hint = /[/.]/.test(value)
+      ? "outs declare formats, not paths: pivot places each output itself (see 'pivot list'); write e.g. 'json' and use ${outs.<key>} in the command"
+      : `formats: ${FORMATS.join(", ")}; for any other file type use {format: bin, ext: ${value}}`;
+    ctx.fail(path, `unknown format '${value}'${suggestion}`, { hint });
   }
   return value;
 }

@@ -27,11 +27,18 @@ export interface YamlSource {
  */
 export function parseYamlSource(text: string, file: string, displayFile: string): YamlSource {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, {
+    lineCounter,
+    prettyErrors: false,
+    uniqueKeys: true,
+    merge: true,
+  });
   const firstError = doc.errors[0];
   if (firstError !== undefined) {
     const position = lineCounter.linePos(firstError.pos[0]);
-    const detail = firstError.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
+    const detail = firstError.code === "MULTIPLE_DOCS"
+      ? "the file holds several YAML documents (separated by '---'); keep one"
+      : firstError.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
     throw new PipelineFileError(file, `invalid YAML: ${lowerFirst(detail)}`, {
       displayFile,
       line: position.line,

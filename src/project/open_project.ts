@@ -83,7 +83,12 @@ export async function openProject(options: OpenProjectOptions = {}): Promise<Pro
   ];
   const warnings = [...discovery.warnings];
   if (missingInputs.length > 0) {
-    const list = missingInputs.map((m) => `${m.dep} (needed by ${m.stage})`).join(", ");
+    const neededBy = new Map<string, string[]>();
+    for (const { dep, stage } of missingInputs) {
+      neededBy.set(dep, [...(neededBy.get(dep) ?? []), stage]);
+    }
+    const list = [...neededBy].map(([dep, stages]) => `${dep} (needed by ${stages.join(", ")})`)
+      .join(", ");
     warnings.push(`inputs that no stage produces and that are not present or tracked: ${list}`);
   }
   return {

@@ -78,6 +78,15 @@ export async function resolveTarget(project: Project, text: string): Promise<Tar
       { hint: `give '${output.identity}' as the target` },
     );
   }
+  const variants = [...project.dag.stages.keys()].filter((name) => name.startsWith(`${text}@`));
+  if (variants.length > 0) {
+    throw new PivotError(
+      `unknown target '${text}': it is a matrix stage; name one of its variants`,
+      {
+        hint: `variants: ${variants.join(", ")}`,
+      },
+    );
+  }
   const suggestion = closestMatch(text, project.dag.stages.keys());
   throw new PivotError(
     `unknown target '${text}': not a stage or tracked file${

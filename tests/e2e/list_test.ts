@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { makeProject, runPivot, type TempProject } from "../_helpers/project.ts";
+import { MAIN, makeProject, runPivot, type TempProject } from "../_helpers/project.ts";
 
 /** The issue's three-pipeline project: eval (own root), prep (root: ..), reports (pipeline.ts). */
 function threePipelines(): Promise<TempProject> {
@@ -216,4 +216,22 @@ Deno.test("pivot list warns about inputs that are neither present nor tracked", 
   const quiet = await runPivot(p.root, ["-q", "list"]);
   assert.equal(quiet.stderr, "");
   assert.equal(quiet.stdout, "");
+});
+
+Deno.test("pivot list piped into head exits quietly", async () => {
+  const lines = ["pipeline: many", "stages:"];
+  for (let i = 0; i < 2000; i++) lines.push(`  stage_${i}:`, "    cmd: echo", "    outs: txt");
+  await using p = await makeProject({ "pivot.yaml": `${lines.join("\n")}\n` });
+  const script =
+    `"${Deno.execPath()}" run -A --quiet "${MAIN}" list | head -1; echo "status=\${PIPESTATUS[0]}" >&2`;
+  const output = await new Deno.Command("bash", {
+    args: ["-c", script],
+    cwd: p.root,
+    stdout: "piped",
+    stderr: "piped",
+  })
+    .output();
+  const decoder = new TextDecoder();
+  assert.equal(decoder.decode(output.stdout), "stage_0  (cmd, pipeline many, pivot.yaml)\n");
+  assert.equal(decoder.decode(output.stderr), "status=0\n");
 });

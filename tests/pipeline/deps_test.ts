@@ -391,3 +391,52 @@ Deno.test("loadPipelineFile() treats null deps as none", async () => {
   });
   assert.deepEqual((await load(p)).stages[0]?.deps, []);
 });
+
+Deno.test("loadPipelineFile() refuses a dependency that is almost surely a mistyped stage", async (t) => {
+  const pipeline = (dep: string) =>
+    lines(
+      "stages:",
+      "  train:",
+      "    cmd: echo",
+      "    outs: csv",
+      "  fit:",
+      "    cmd: echo",
+      "    outs: csv",
+      "    matrix: {size: [small, large]}",
+      "  report:",
+      "    cmd: echo",
+      `    deps: {x: ${dep}}`,
+    );
+  const cases: [string, string, string][] = [
+    [
+      "trian",
+      "stage 'report' depends on 'trian', which is neither a stage nor an existing file (did you mean 'train'?)",
+      "write a file that does not exist yet as './trian'",
+    ],
+    [
+      "fit",
+      "stage 'report' depends on 'fit', but 'fit' is a matrix stage: name one of its variants",
+      "variants: fit@small, fit@large",
+    ],
+    [
+      "fit@medium",
+      "stage 'report' depends on 'fit@medium', but 'fit' is a matrix stage: name one of its variants",
+      "variants: fit@small, fit@large",
+    ],
+  ];
+  for (const [dep, detail, hint] of cases) {
+    await t.step(dep, async () => {
+      await using p = await makeProject({ "pivot.yaml": pipeline(dep) });
+      const error = await loadError(p);
+      assert.equal(error.detail, detail);
+      assert.equal(error.hint, hint);
+      assert.equal(error.field, "stages.report.deps.x");
+      assert.equal(error.line, 11);
+    });
+  }
+  await t.step("a near miss that exists as a file is that file", async () => {
+    await using p = await makeProject({ "pivot.yaml": pipeline("trian"), "trian": "data\n" });
+    const deps = stageNamed(await load(p), "report").deps;
+    assert.deepEqual(deps[0]?.refs, [{ kind: "file", text: "trian", path: p.path("trian") }]);
+  });
+});

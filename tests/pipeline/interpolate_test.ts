@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { interpolate } from "../../src/pipeline/mod.ts";
-import { references, soleReference } from "../../src/pipeline/interpolate.ts";
+import { interpolateCommand, references, soleReference } from "../../src/pipeline/interpolate.ts";
 import { makeProject } from "../_helpers/project.ts";
 import { assertFileError, commandOf, lines, load, loadError, stageNamed } from "./_load.ts";
 
@@ -197,28 +197,12 @@ Deno.test("loadPipelineFile() rejects bad vars entries", async (t) => {
       detail: "vars file 'nope.yaml' does not exist",
     },
     {
-      label: "outside the pipeline directory",
-      files: { "shared.yaml": "a: 1\n" },
-      vars: "[../shared.yaml]",
+      label: "outside the project",
+      files: {},
+      vars: "[../../shared.yaml]",
       field: "vars[0]",
       column: 8,
-      detail: "vars file '../shared.yaml' is outside the pipeline directory",
-    },
-    {
-      label: "not a map",
-      files: { "ml/v.yaml": "- a\n- b\n" },
-      vars: "[v.yaml]",
-      field: "vars[0]",
-      column: 8,
-      detail: "vars file 'v.yaml' must hold a map of names to values",
-    },
-    {
-      label: "invalid YAML",
-      files: { "ml/v.yaml": "a: [1\n" },
-      vars: "[v.yaml]",
-      field: "vars[0]",
-      column: 8,
-      detail: /^vars file 'v\.yaml' is not valid YAML: .+/,
+      detail: "vars file '../../shared.yaml' is outside the project",
     },
     {
       label: "empty entry",
@@ -245,6 +229,39 @@ Deno.test("loadPipelineFile() rejects bad vars entries", async (t) => {
       assert.equal(error.message, `ml/pivot.yaml:1:${c.column}: ${c.field}: ${error.detail}`);
     });
   }
+});
+
+Deno.test("loadPipelineFile() reports a bad vars file at its own position", async (t) => {
+  await t.step("not a map", async () => {
+    await using p = await makeProject({
+      "ml/v.yaml": "- a\n- b\n",
+      "ml/pivot.yaml": lines("vars: [v.yaml]", "stages: {}"),
+    });
+    const error = await loadError(p, "ml/pivot.yaml");
+    assert.equal(error.message, "ml/v.yaml:1:1: a vars file must hold a map of names to values");
+  });
+  await t.step("invalid YAML", async () => {
+    await using p = await makeProject({
+      "ml/v.yaml": "a: [1\n",
+      "ml/pivot.yaml": lines("vars: [v.yaml]", "stages: {}"),
+    });
+    const error = await loadError(p, "ml/pivot.yaml");
+    assert.equal(error.file, p.path("ml/v.yaml"));
+    assert.match(error.message, /^ml\/v\.yaml:2:1: invalid YAML: /);
+  });
+  await t.step("shared at the project root", async () => {
+    await using p = await makeProject({
+      "common.yaml": "size: 3\n",
+      "ml/pivot.yaml": lines(
+        "root: ..",
+        "vars: [../common.yaml]",
+        "stages:",
+        "  a: {cmd: 'echo ${size}'}",
+      ),
+    });
+    const pipeline = await load(p, "ml/pivot.yaml");
+    assert.deepEqual(pipeline.stages[0]?.action, { kind: "cmd", command: "echo 3" });
+  });
 });
 
 Deno.test("loadPipelineFile() shell-quotes values substituted into cmd", async (t) => {
@@ -533,4 +550,37 @@ Deno.test("loadPipelineFile() accepts valid run-time references in cmd", async (
       assert.equal(commandOf(stageNamed(pipeline, "a")), c.command);
     });
   }
+});
+
+Deno.test("interpolateCommand() quotes each value for where it lands in the command", async (t) => {
+  const values: Record<string, string> = { x: "a b; rm -rf /", y: `it's "q" $HOME \\n` };
+  const cases: [string, string[]][] = [
+    ["printf '[%s]' ${x}", ["a b; rm -rf /"]],
+    ["printf '[%s]' '${x}'", ["a b; rm -rf /"]],
+    ["printf '[%s]' \"${x}\"", ["a b; rm -rf /"]],
+    ["printf '[%s]' ${y} '${y}' \"${y}\" pre${y}post", [
+      values.y!,
+      values.y!,
+      values.y!,
+      `pre${values.y}post`,
+    ]],
+    ["printf '[%s]' \"a'${y}'\"", [`a'${values.y}'`]],
+  ];
+  for (const [command, expected] of cases) {
+    await t.step(command, async () => {
+      const { text, unresolved } = interpolateCommand(command, (name) => values[name]);
+      assert.deepEqual(unresolved, []);
+      const output = await new Deno.Command("sh", { args: ["-c", text], stdout: "piped" }).output();
+      assert.equal(
+        new TextDecoder().decode(output.stdout),
+        expected.map((arg) => `[${arg}]`).join(""),
+      );
+    });
+  }
+  await t.step("keeps run-time references and escapes for a later pass", () => {
+    const { text } = interpolateCommand("cp ${deps.a} \\${x} ${x}", (name) => values[name], {
+      keep: (name) => name.startsWith("deps."),
+    });
+    assert.equal(text, "cp ${deps.a} \\${x} 'a b; rm -rf /'");
+  });
 });

@@ -36,7 +36,11 @@ const SPEC_EXAMPLE = lines(
 );
 
 Deno.test("loadPipelineFile() loads the pivot.yaml example from the spec", async () => {
-  await using p = await makeProject({ "pivot.yaml": SPEC_EXAMPLE, "vars.yaml": "unused: 1\n" });
+  await using p = await makeProject({
+    "pivot.yaml": SPEC_EXAMPLE,
+    "vars.yaml": "unused: 1\n",
+    "stages.ts": "export function train() {}\n",
+  });
   const pipeline = await load(p);
   assert.equal(pipeline.name, "ml");
   assert.equal(pipeline.file, p.path("pivot.yaml"));
@@ -644,6 +648,7 @@ Deno.test("loadPipelineFile() parses run '<module>#<export>'", async (t) => {
     await t.step(run, async () => {
       await using p = await makeProject({
         "ml/pivot.yaml": lines("stages:", "  a:", `    run: '${run}'`),
+        [run.startsWith("../") ? module : `ml/${module}`]: "export function f() {}\n",
       });
       const [stage] = (await load(p, "ml/pivot.yaml")).stages;
       const expectedModule = run.startsWith("../") ? p.path(module) : p.path(`ml/${module}`);
@@ -689,6 +694,21 @@ Deno.test("loadPipelineFile() rejects a non-string run in YAML", async () => {
   });
 });
 
+Deno.test("loadPipelineFile() rejects a run module that does not exist", async () => {
+  await using p = await makeProject({
+    "pivot.yaml": lines("stages:", "  a:", "    run: ./nope.ts#f"),
+  });
+  assertFileError(await loadError(p), {
+    message: "pivot.yaml:3:10: stages.a.run: run module './nope.ts' does not exist",
+    file: p.path("pivot.yaml"),
+    line: 3,
+    column: 10,
+    field: "stages.a.run",
+    detail: "run module './nope.ts' does not exist",
+    hint: "the path is relative to the pipeline file",
+  });
+});
+
 Deno.test("loadPipelineFile() rejects a run module outside the project", async () => {
   await using p = await makeProject({
     "ml/pivot.yaml": lines("stages:", "  a:", "    run: ../../x.ts#f"),
@@ -706,6 +726,7 @@ Deno.test("loadPipelineFile() rejects a run module outside the project", async (
 Deno.test("loadPipelineFile() interpolates vars in run", async () => {
   await using p = await makeProject({
     "ml/vars.yaml": lines("mod: stages", "fn: train"),
+    "ml/stages.ts": "export function train() {}\n",
     "ml/pivot.yaml": lines("vars: [vars.yaml]", "stages:", "  a:", "    run: ./${mod}.ts#${fn}"),
   });
   const [stage] = (await load(p, "ml/pivot.yaml")).stages;
@@ -802,6 +823,7 @@ Deno.test("loadPipelineFile() rejects a malformed mutex", async (t) => {
 
 Deno.test("loadPipelineFile() loads a pipeline.ts default export", async () => {
   await using p = await makeProject({
+    "ml/stages.ts": "export function helper() {}\n",
     "ml/pipeline.ts": [
       'import type { PipelineDefinition } from "pivot";',
       "",
@@ -894,6 +916,7 @@ Deno.test("loadPipelineFile() reports a pipeline.ts that fails to load", async (
     assert.equal(error.file, p.path("pipeline.ts"));
     assert.equal(error.line, 1);
     assert.match(error.detail, /^cannot load the pipeline module: SyntaxError: /);
+    // deno-lint-ignore no-control-regex -- no terminal colour codes may leak into messages
     assert.doesNotMatch(error.detail, /\n|\x1b/);
     assert.equal(error.message, `pipeline.ts:1:${error.column}: ${error.detail}`);
   });

@@ -292,10 +292,29 @@ Deno.test("loadPipelineFile() rejects an unknown format, suggesting the closest"
         column,
         field,
         detail,
-        hint: FORMATS_HINT,
+        hint: `${FORMATS_HINT}; for any other file type use {format: bin, ext: ${
+          outs.replace(/^.*: |}+$/g, "")
+        }}`,
       });
     });
   }
+});
+
+Deno.test("loadPipelineFile() answers a path in outs and an upper-case format", async (t) => {
+  await t.step("a DVC-style path", async () => {
+    await using p = await makeProject({
+      "pivot.yaml": lines("stages:", "  a:", "    cmd: x", "    outs: {model: models/model.pkl}"),
+    });
+    const error = await loadError(p);
+    assert.equal(error.detail, "unknown format 'models/model.pkl'");
+    assert.match(error.hint!, /^outs declare formats, not paths: pivot places each output itself/);
+  });
+  await t.step("upper case", async () => {
+    await using p = await makeProject({
+      "pivot.yaml": lines("stages:", "  a:", "    cmd: x", "    outs: CSV"),
+    });
+    assert.equal((await loadError(p)).detail, "unknown format 'CSV' (did you mean 'csv'?)");
+  });
 });
 
 Deno.test("loadPipelineFile() rejects an unknown kind, suggesting the closest", async (t) => {

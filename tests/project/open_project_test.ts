@@ -108,8 +108,7 @@ Deno.test("openProject() warns about file inputs that neither exist nor are trac
   ]);
   assert.deepEqual(project.warnings, [
     "inputs that no stage produces and that are not present or tracked: " +
-    "ml/inputs/raw.csv (needed by prepare), ml/inputs/gone.csv (needed by prepare), " +
-    "ml/inputs/raw.csv (needed by report)",
+    "ml/inputs/raw.csv (needed by prepare, report), ml/inputs/gone.csv (needed by prepare)",
   ]);
 });
 

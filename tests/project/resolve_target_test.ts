@@ -270,3 +270,17 @@ Deno.test("resolveTarget() does not take an untracked existing file for a target
     "'pivot list' shows the stages and their outputs",
   );
 });
+
+Deno.test("resolveTarget() answers a matrix stage's base name with its variants", async () => {
+  await using p = await makeProject({
+    "pivot.yaml":
+      "pipeline: ml\nstages:\n  fit:\n    cmd: echo\n    outs: txt\n    matrix: {size: [small, large]}\n",
+  });
+  const project = await openProject({ cwd: p.root });
+  await assertUnresolvable(
+    project,
+    "fit",
+    "unknown target 'fit': it is a matrix stage; name one of its variants",
+    "variants: fit@small, fit@large",
+  );
+});

@@ -25,7 +25,7 @@ export function registerList(program: Command, ctx: CliContext): void {
       for (const stage of stages) {
         lines.push(`${stage.name}  (${stage.kind}, pipeline ${stage.pipeline}, ${stage.file})`);
         if (stage.desc !== null) lines.push(`  ${stage.desc}`);
-        if (ctx.verbose()) lines.push(`  ${stage.kind}:   ${stage.action}`);
+        if (ctx.verbose()) lines.push(`  ${stage.kind.padEnd(5)}  ${stage.action}`);
         for (const dep of stage.deps) {
           const target = dep.kind === "identity"
             ? `${dep.identity} → ${dep.paths.join(", ")}`
@@ -43,6 +43,10 @@ export function registerList(program: Command, ctx: CliContext): void {
             .filter((note) => note !== null).join(", ");
           lines.push(`  out    ${out.identity} → ${out.path}  (${notes})`);
         }
+        const params = Object.entries(stage.params).map(([key, value]) =>
+          `${key}=${JSON.stringify(value)}`
+        );
+        if (params.length > 0) lines.push(`  param  ${params.join(" ")}`);
         lines.push(`  state  ${stage.stateDir}`);
       }
       ctx.stdout(`${lines.join("\n")}\n`);
