@@ -1,6 +1,7 @@
 /**
  * `deno task demo`: copies `examples/multi` (three pipelines) into a temporary
  * project and shows what pivot sees in it: `pivot list --all` and `pivot dag --all`.
+ * The project is left in place to explore.
  *
  * @module
  */
@@ -24,4 +25,4 @@ async function pivot(...args: string[]): Promise<void> {
 Deno.stdout.writeSync(new TextEncoder().encode(`demo project: ${project}\n`));
 await pivot("list", "--all");
 await pivot("dag", "--all", "--stages");
-await Deno.remove(project, { recursive: true });
+Deno.stdout.writeSync(new TextEncoder().encode(`\nexplore it: cd ${project}\n`));
