@@ -31,20 +31,7 @@ export function interpolate(
   resolve: (name: string) => string | undefined,
   options: InterpolateOptions = {},
 ): Interpolated {
-  const { keep } = options;
-  const unresolved: string[] = [];
-  const out = text.replace(TOKEN, (match, rawName: string) => {
-    if (match.startsWith("\\")) return keep === undefined ? match.slice(1) : match;
-    const name = rawName.trim();
-    if (keep?.(name)) return match;
-    const value = resolve(name);
-    if (value === undefined) {
-      unresolved.push(name);
-      return match;
-    }
-    return value;
-  });
-  return { text: out, unresolved };
+  return substitute(text, resolve, options.keep, (value) => value);
 }
 
 /**
@@ -57,40 +44,52 @@ export function interpolateCommand(
   resolve: (name: string) => string | undefined,
   options: InterpolateOptions = {},
 ): Interpolated {
-  const { keep } = options;
+  const contextAt = quoteContextTracker(command);
+  return substitute(
+    command,
+    resolve,
+    options.keep,
+    (value, offset) => quoteInContext(value, contextAt(offset)),
+  );
+}
+
+function substitute(
+  text: string,
+  resolve: (name: string) => string | undefined,
+  keep: ((name: string) => boolean) | undefined,
+  render: (value: string, offset: number) => string,
+): Interpolated {
   const unresolved: string[] = [];
-  let out = "";
+  const out = text.replace(TOKEN, (match, rawName: string, offset: number) => {
+    if (match.startsWith("\\")) return keep === undefined ? match.slice(1) : match;
+    const name = rawName.trim();
+    if (keep?.(name)) return match;
+    const value = resolve(name);
+    if (value === undefined) {
+      unresolved.push(name);
+      return match;
+    }
+    return render(value, offset);
+  });
+  return { text: out, unresolved };
+}
+
+/** Returns the shell quoting context at increasing offsets of `command`. */
+function quoteContextTracker(command: string): (offset: number) => QuoteContext {
   let context: QuoteContext = "bare";
   let i = 0;
-  while (i < command.length) {
-    const rest = command.slice(i);
-    const token = /^\\?\$\{([^}]*)\}/.exec(rest);
-    if (token !== null) {
-      const [match, rawName] = token;
-      i += match.length;
-      if (match.startsWith("\\")) {
-        out += keep === undefined ? match.slice(1) : match;
-        continue;
+  return (offset) => {
+    while (i < offset) {
+      const char = command[i++];
+      if (char === "\\" && context !== "single") i++;
+      else if (char === "'" && context !== "double") {
+        context = context === "single" ? "bare" : "single";
+      } else if (char === '"' && context !== "single") {
+        context = context === "double" ? "bare" : "double";
       }
-      const name = rawName!.trim();
-      const value = keep?.(name) ? undefined : resolve(name);
-      if (value === undefined && !keep?.(name)) unresolved.push(name);
-      out += value === undefined ? match : quoteInContext(value, context);
-      continue;
     }
-    const char = command[i]!;
-    out += char;
-    i++;
-    if (char === "\\" && context !== "single" && i < command.length) {
-      out += command[i];
-      i++;
-    } else if (char === "'" && context !== "double") {
-      context = context === "single" ? "bare" : "single";
-    } else if (char === '"' && context !== "single") {
-      context = context === "double" ? "bare" : "double";
-    }
-  }
-  return { text: out, unresolved };
+    return context;
+  };
 }
 
 /** The name in `text` when `text` is exactly one `${name}` reference, else `null`. */
