@@ -14,8 +14,8 @@ export interface Candidate {
 
 /**
  * Stage names and output identities (`train`, `train:model`) of the pipeline
- * in `cwd`, or of every pipeline with `all`. Never throws: outside a project, or with a broken pipeline, there
- * is nothing to suggest.
+ * in `cwd`, or of every pipeline with `all`. Never throws: outside a project,
+ * or with a broken pipeline, there is nothing to suggest.
  */
 export async function targetCandidates(cwd: string, all: boolean): Promise<Candidate[]> {
   try {

@@ -1,4 +1,5 @@
 import * as path from "node:path";
+import { findProjectRoot } from "../discovery/mod.ts";
 import { atomicWrite } from "../util/atomic_write.ts";
 import { PivotError } from "../util/errors.ts";
 import { lstatOrNull } from "../util/fs.ts";
@@ -83,13 +84,12 @@ export async function initProject(dir: string, options: InitOptions = {}): Promi
   return { pivotDir, written, kept };
 }
 
-/** The nearest ancestor of `dir` (not `dir` itself) holding a `.pivot/` directory, or `null`. */
+/** The project root above `dir` (excluding `dir` itself), or `null` when `dir` is in no project. */
 async function enclosingProject(dir: string): Promise<string | null> {
-  let current = path.dirname(await Deno.realPath(dir));
-  while (true) {
-    if ((await lstatOrNull(path.join(current, ".pivot")))?.isDirectory) return current;
-    const parent = path.dirname(current);
-    if (parent === current) return null;
-    current = parent;
+  try {
+    return await findProjectRoot(path.dirname(await Deno.realPath(dir)));
+  } catch (error) {
+    if (error instanceof PivotError) return null;
+    throw error;
   }
 }

@@ -557,7 +557,8 @@ function runAction(
  */
 function classifyDep(text: string, at: FieldPath, draft: StageDraft, fc: FinishContext): DepRef {
   const { ctx } = fc;
-  if (identityProblem(text) === null) {
+  const problem = identityProblem(text);
+  if (problem === null) {
     const identity = parseIdentity(text);
     const { pipeline, stage } = splitProducer(identity.producer);
     if (pipeline !== null && pipeline !== fc.pipeline) {
@@ -578,7 +579,6 @@ function classifyDep(text: string, at: FieldPath, draft: StageDraft, fc: FinishC
     }
     checkNearMiss(text, stage, at, draft, fc);
   }
-  const problem = identityProblem(text);
   if (problem !== null && text.includes(":") && !/^\.{0,2}\//.test(text)) {
     ctx.fail(
       at,

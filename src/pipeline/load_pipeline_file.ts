@@ -34,7 +34,7 @@ export async function loadPipelineFile(
   try {
     text = await Deno.readTextFile(file);
   } catch (error) {
-    throw new PipelineFileError(file, `cannot read the pipeline file: ${describe(error)}`, {
+    throw new PipelineFileError(file, `cannot read the pipeline file: ${firstLine(error)}`, {
       displayFile,
     });
   }
@@ -82,11 +82,9 @@ function moduleLoadError(
   displayFile: string,
   projectRoot: string,
 ): PipelineFileError {
-  const raw = error instanceof Error ? `${error.message}\n${error.stack ?? ""}` : String(error);
-  const text = raw.replace(ANSI, "");
-  const firstLine = (error instanceof Error ? error.message : String(error)).replace(ANSI, "")
-    .split("\n").find((line) => line.trim() !== "") ?? "";
-  const message = firstLine.replace(/\s+at file:\/\/\S+$/, "").trim();
+  const text = (error instanceof Error ? `${error.message}\n${error.stack ?? ""}` : String(error))
+    .replace(ANSI, "");
+  const message = firstLine(error).replace(/\s+at file:\/\/\S+$/, "");
   for (const match of text.matchAll(FILE_POSITION)) {
     const where = decodeURIComponent(match[1]!);
     if (!isInside(projectRoot, where)) continue;
@@ -101,7 +99,8 @@ function moduleLoadError(
   });
 }
 
-function describe(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
-  return text.split("\n").filter((line) => line.trim() !== "").slice(0, 3).join(" ");
+/** The first non-blank line of an error's message, without terminal colour codes. */
+function firstLine(error: unknown): string {
+  const text = (error instanceof Error ? error.message : String(error)).replace(ANSI, "");
+  return text.split("\n").find((line) => line.trim() !== "")?.trim() ?? "";
 }
