@@ -1,11 +1,14 @@
 import { Command, CommanderError } from "@commander-js/extra-typings";
-import { PivotError, UsageError } from "../util/errors.ts";
+import { PivotError, ReportedFailure, UsageError } from "../util/errors.ts";
 import type { CliContext, CliIo } from "./cli_context.ts";
 import { addCompletions, type Candidate, targetCandidates } from "./completion.ts";
+import { registerCheckout } from "./commands/checkout.ts";
 import { registerDag } from "./commands/dag.ts";
+import { registerGc } from "./commands/gc.ts";
 import { registerInit } from "./commands/init.ts";
 import { registerList } from "./commands/list.ts";
 import { registerSchema } from "./commands/schema.ts";
+import { registerTrack } from "./commands/track.ts";
 
 /** pivot's version. */
 export const VERSION = "0.1.0";
@@ -38,6 +41,9 @@ export function buildProgram(ctx: CliContext, candidates: readonly Candidate[] =
   registerInit(program, ctx);
   registerList(program, ctx);
   registerDag(program, ctx);
+  registerTrack(program, ctx);
+  registerCheckout(program, ctx);
+  registerGc(program, ctx);
   registerSchema(program, ctx);
   addCompletions(program, candidates);
   return program;
@@ -85,6 +91,7 @@ function reportError(error: unknown, ctx: CliContext, verbose: boolean): number 
     ctx.stderr("hint: run 'pivot --help' or 'pivot <command> --help' for usage\n");
     return EXIT.usage;
   }
+  if (error instanceof ReportedFailure) return EXIT.failure;
   if (error instanceof PivotError) {
     ctx.stderr(`error: ${error.message}\n`);
     if (error.hint !== undefined) ctx.stderr(`hint: ${error.hint}\n`);

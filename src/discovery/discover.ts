@@ -40,6 +40,17 @@ export interface DiscoverOptions {
   all?: boolean;
   /** The project's `params.yaml`. @default {} */
   paramsOverrides?: Readonly<Record<string, PlainObject>>;
+  /**
+   * Return no stages instead of failing when there is no pipeline file (for
+   * commands such as `track` that also work on a project without pipelines).
+   * @default {false}
+   */
+  pipelinesOptional?: boolean;
+}
+
+/** The discovery of a project without pipelines. */
+function emptyDiscovery(warnings: readonly string[]): Discovery {
+  return { name: "(none)", pipelines: [], stages: [], unresolved: [], warnings };
 }
 
 /**
@@ -50,9 +61,12 @@ export interface DiscoverOptions {
  * @throws {PivotError} when no pipeline is found or a pipeline file is invalid
  */
 export async function discover(options: DiscoverOptions): Promise<Discovery> {
-  const { projectRoot, cwd, all = false, paramsOverrides = {} } = options;
+  const { projectRoot, cwd, all = false, paramsOverrides = {}, pipelinesOptional = false } =
+    options;
   const index = new PipelineIndex(projectRoot, paramsOverrides);
-  return all ? await discoverAll(index) : await discoverDefault(index, cwd);
+  return all
+    ? await discoverAll(index, pipelinesOptional)
+    : await discoverDefault(index, cwd, pipelinesOptional);
 }
 
 /** Loads pipelines on demand and finds them by name. */
@@ -123,12 +137,17 @@ class PipelineIndex {
   }
 }
 
-async function discoverDefault(index: PipelineIndex, cwd: string): Promise<Discovery> {
+async function discoverDefault(
+  index: PipelineIndex,
+  cwd: string,
+  pipelinesOptional: boolean,
+): Promise<Discovery> {
   const projectRoot = index.projectRoot;
   const here = await Deno.realPath(cwd);
   let file = isInside(projectRoot, here) ? await findPipelineFile(here) : null;
   file ??= await findPipelineFile(projectRoot);
   if (file === null) {
+    if (pipelinesOptional) return emptyDiscovery([]);
     const where = here === projectRoot
       ? "at the project root"
       : `in ${relativePosix(projectRoot, here)} or at the project root`;
@@ -184,7 +203,10 @@ async function discoverDefault(index: PipelineIndex, cwd: string): Promise<Disco
   return { name: home.name, pipelines, stages: [...stages.values()], unresolved: [], warnings: [] };
 }
 
-async function discoverAll(index: PipelineIndex): Promise<Discovery> {
+async function discoverAll(
+  index: PipelineIndex,
+  pipelinesOptional: boolean,
+): Promise<Discovery> {
   const projectRoot = index.projectRoot;
   const warnings: string[] = [];
   const pipelines: Pipeline[] = [];
@@ -199,6 +221,7 @@ async function discoverAll(index: PipelineIndex): Promise<Discovery> {
     }
   }
   if (pipelines.length === 0) {
+    if (pipelinesOptional) return emptyDiscovery(warnings);
     throw new PivotError(
       warnings.length > 0
         ? "no pipeline of the project could be loaded"

@@ -3,25 +3,14 @@ import { findProjectRoot } from "../discovery/mod.ts";
 import { atomicWrite } from "../util/atomic_write.ts";
 import { PivotError } from "../util/errors.ts";
 import { lstatOrNull } from "../util/fs.ts";
-
-/** What `.pivot/.gitignore` holds: everything but config and lock files. */
-export const PIVOT_GITIGNORE = [
-  "# Written by pivot init: keep config.yaml and stages/ (lock files) in git.",
-  "/cache/",
-  "/state.db",
-  "/state.db-*",
-  "/tmp/",
-  "*.tmp",
-  "*.running",
-  "",
-].join("\n");
+import { STATE_DIR_GITIGNORE } from "../storage/mod.ts";
 
 /** The config file `pivot init` writes: every setting commented out at its default. */
 export const PIVOT_CONFIG_TEMPLATE = [
   "# pivot project configuration (the README lists every key).",
   "# cache:",
   "#   dir: .pivot/cache          # or set PIVOT_CACHE_DIR",
-  "#   checkout_mode: hardlink    # hardlink, symlink or copy",
+  "#   checkout_mode: hardlink,symlink,copy   # order tried when restoring from the cache",
   "# store:",
   "#   data_dir: data             # stage outputs go to <pipeline root>/data/<pipeline>/",
   "",
@@ -72,7 +61,7 @@ export async function initProject(dir: string, options: InitOptions = {}): Promi
   await Deno.mkdir(pivotDir, { recursive: true });
   const written: string[] = [];
   const kept: string[] = [];
-  await atomicWrite(path.join(pivotDir, ".gitignore"), PIVOT_GITIGNORE);
+  await atomicWrite(path.join(pivotDir, ".gitignore"), STATE_DIR_GITIGNORE);
   written.push(".pivot/.gitignore");
   const config = path.join(pivotDir, "config.yaml");
   if ((await lstatOrNull(config)) === null) {

@@ -6,3 +6,6 @@
 export * from "./dag_view.ts";
 export * from "./init_project.ts";
 export * from "./list_stages.ts";
+export * from "./checkout_outputs.ts";
+export * from "./gc_cache.ts";
+export * from "./track_paths.ts";

@@ -9,7 +9,8 @@ import { parseYamlSource } from "../pipeline/yaml_source.ts";
 type ConfigType =
   | { readonly type: "string" }
   | { readonly type: "integer"; readonly min: number }
-  | { readonly type: "choice"; readonly choices: readonly string[] };
+  | { readonly type: "choice"; readonly choices: readonly string[] }
+  | { readonly type: "choices"; readonly choices: readonly string[] };
 
 /** Every config key, its type, default and meaning. */
 export const CONFIG_KEYS: Readonly<
@@ -17,10 +18,10 @@ export const CONFIG_KEYS: Readonly<
 > = {
   "cache.dir": { type: "string", doc: "content cache directory (default .pivot/cache)" },
   "cache.checkout_mode": {
-    type: "choice",
+    type: "choices",
     choices: ["hardlink", "symlink", "copy"],
-    default: "hardlink",
-    doc: "how outputs are restored from the cache",
+    default: "hardlink,symlink,copy",
+    doc: "how outputs are restored from the cache: a mode, or modes in order of preference",
   },
   "store.data_dir": {
     type: "string",
@@ -138,7 +139,33 @@ function checkValue(
         );
       }
       return value as string;
+    case "choices": {
+      const items = Array.isArray(value)
+        ? value
+        : typeof value === "string"
+        ? value.split(",").map((item) => item.trim())
+        : [value];
+      for (const item of items) {
+        if (typeof item !== "string" || !spec.choices.includes(item)) {
+          fail(
+            `${key} must be one of ${spec.choices.join(", ")}, or several in order of preference${
+              didYouMean(String(item), spec.choices)
+            }`,
+          );
+        }
+      }
+      if (items.length === 0 || new Set(items).size !== items.length) {
+        fail(`${key} must name each of ${spec.choices.join(", ")} at most once`);
+      }
+      return items.join(",");
+    }
   }
+}
+
+/** The items of a list setting (`cache.checkout_mode`), or `undefined`. */
+export function configList(config: Config, key: string): string[] | undefined {
+  const value = configString(config, key);
+  return value === undefined ? undefined : value.split(",");
 }
 
 /** A string setting, or `undefined`. */

@@ -8,3 +8,5 @@ export * from "./config.ts";
 export * from "./graph_view.ts";
 export * from "./open_project.ts";
 export * from "./resolve_target.ts";
+export * from "./scan_project_files.ts";
+export * from "./storage_config.ts";

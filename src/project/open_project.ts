@@ -58,6 +58,8 @@ export interface OpenProjectOptions {
   cwd?: string;
   /** Merge every pipeline of the project (`--all`). @default {false} */
   all?: boolean;
+  /** Open a project without pipeline files as one with no stages. @default {false} */
+  pipelinesOptional?: boolean;
 }
 
 /**
@@ -67,11 +69,17 @@ export interface OpenProjectOptions {
  * @throws {PivotError} on any invalid pipeline, a cycle, or conflicting outputs
  */
 export async function openProject(options: OpenProjectOptions = {}): Promise<Project> {
-  const { cwd = Deno.cwd(), all = false } = options;
+  const { cwd = Deno.cwd(), all = false, pipelinesOptional = false } = options;
   const root = await findProjectRoot(cwd);
   const config = await loadConfig(root);
   const paramsOverrides = await loadParamsFile(root);
-  const discovery = await discover({ projectRoot: root, cwd, all, paramsOverrides });
+  const discovery = await discover({
+    projectRoot: root,
+    cwd,
+    all,
+    paramsOverrides,
+    pipelinesOptional,
+  });
   const dataDir = configString(config, "store.data_dir");
   const store = new WorkspaceStore(root, dataDir === undefined ? {} : { dataDir });
   const dag = buildDag(discovery.stages);

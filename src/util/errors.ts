@@ -80,3 +80,15 @@ export class PipelineFileError extends PivotError {
     this.detail = detail;
   }
 }
+
+/**
+ * A failure whose explanation the command has already printed: exit status 1
+ * and nothing more on stderr.
+ */
+export class ReportedFailure extends PivotError {
+  /** Creates the marker; `summary` is kept for callers that catch it. */
+  constructor(summary: string) {
+    super(summary);
+    this.name = "ReportedFailure";
+  }
+}

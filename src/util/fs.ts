@@ -8,6 +8,16 @@ export async function lstatOrNull(file: string): Promise<Deno.FileInfo | null> {
   }
 }
 
+/** Returns the `lstat` of `file`, or `null` when it does not exist (synchronous). */
+export function lstatOrNullSync(file: string): Deno.FileInfo | null {
+  try {
+    return Deno.lstatSync(file);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return null;
+    throw error;
+  }
+}
+
 /** Returns the `stat` of `file` (following symlinks), or `null` when it does not exist. */
 export async function statOrNull(file: string): Promise<Deno.FileInfo | null> {
   try {

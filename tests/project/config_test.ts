@@ -7,7 +7,7 @@ import { makeProject } from "../_helpers/project.ts";
 // ($XDG_CONFIG_HOME/pivot/config.yaml or ~/.config/pivot/config.yaml) sets a key.
 
 const DEFAULTS = {
-  "cache.checkout_mode": "hardlink",
+  "cache.checkout_mode": "hardlink,symlink,copy",
   "store.data_dir": "data",
   "remote.jobs": 16,
   "watch.debounce": 300,
@@ -176,14 +176,14 @@ Deno.test("loadConfig() rejects bad values, pointing at the key", async (t) => {
       "cache:\n  checkout_mode: hardlnk\n",
       2,
       3,
-      "cache.checkout_mode must be one of hardlink, symlink, copy (did you mean 'hardlink'?)",
+      "cache.checkout_mode must be one of hardlink, symlink, copy, or several in order of preference (did you mean 'hardlink'?)",
     ],
     [
       "an unknown checkout mode",
       "cache:\n  checkout_mode: reflink-or-else\n",
       2,
       3,
-      "cache.checkout_mode must be one of hardlink, symlink, copy",
+      "cache.checkout_mode must be one of hardlink, symlink, copy, or several in order of preference",
     ],
     [
       "an empty data dir",

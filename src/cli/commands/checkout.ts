@@ -1,0 +1,122 @@
+import { type Command, Option } from "@commander-js/extra-typings";
+import { checkoutOutputs } from "../../ops/mod.ts";
+import { checkoutModes, openProject } from "../../project/mod.ts";
+import { CHECKOUT_MODES, type CheckoutMode } from "../../storage/mod.ts";
+import { ReportedFailure } from "../../util/errors.ts";
+import { plural } from "../../util/format_bytes.ts";
+import type { CliContext } from "../cli_context.ts";
+import { printProblem } from "../print_list.ts";
+
+/** `pivot checkout [TARGETS…] [--all] [--force|--only-missing] [--checkout-mode M]`. */
+export function registerCheckout(program: Command, ctx: CliContext): void {
+  program
+    .command("checkout")
+    .description("restore stage outputs (identities) and tracked paths from the cache")
+    .argument(
+      "[targets...]",
+      "identities (train, train:model) or tracked paths (default: everything)",
+    )
+    .option("-a, --all", "every pipeline of the project, as one DAG")
+    .option("-f, --force", "overwrite workspace copies that differ from the recorded version")
+    .option("--only-missing", "restore only paths that are absent")
+    .addOption(
+      new Option("--checkout-mode <mode>", "use exactly this mode, without fallback")
+        .choices(CHECKOUT_MODES),
+    )
+    .action(async (targets, options) => {
+      const project = await openProject({
+        cwd: ctx.cwd,
+        all: options.all ?? false,
+        pipelinesOptional: true,
+      });
+      project.discovery.warnings.forEach(ctx.warn);
+      const forced = options.checkoutMode as CheckoutMode | undefined;
+      const report = await checkoutOutputs(project, {
+        targets,
+        modes: checkoutModes(project.config, forced),
+        force: options.force ?? false,
+        onlyMissing: options.onlyMissing ?? false,
+        warn: ctx.warn,
+      });
+      for (const hash of report.corrupt) {
+        ctx.warn(
+          `the cached content ${hash} had been edited in place (through a hardlinked copy?); moved it aside to files/${
+            hash.slice(0, 2)
+          }/${hash.slice(2)}.corrupt in the cache`,
+        );
+      }
+      if (!ctx.quiet()) {
+        for (const item of report.restored) ctx.stdout(`restored ${item.label}\n`);
+        if (ctx.verbose()) {
+          for (const item of report.upToDate) ctx.stdout(`up to date ${item.label}\n`);
+          for (const item of report.skipped) ctx.stdout(`skipped ${item.label}\n`);
+        }
+        const parts = [
+          report.restored.length > 0 ? `${report.restored.length} restored` : null,
+          report.upToDate.length > 0 ? `${report.upToDate.length} up to date` : null,
+          report.skipped.length > 0 ? `${report.skipped.length} skipped (present)` : null,
+          targets.length === 0 && report.notRun.length > 0
+            ? `${plural(report.notRun.length, "stage")} not run yet`
+            : null,
+        ].filter((part) => part !== null);
+        const considered = report.restored.length + report.upToDate.length +
+          report.skipped.length + report.modified.length + report.missing.length;
+        if (parts.length > 0) ctx.stdout(`${parts.join(", ")}\n`);
+        else if (considered === 0 && targets.length === 0) {
+          ctx.stdout("nothing to check out: no stage has run and nothing is tracked\n");
+        }
+      }
+      let failed = false;
+      if (report.modified.length > 0) {
+        failed = true;
+        printProblem(
+          ctx,
+          `${plural(report.modified.length, "path")} ${
+            report.modified.length === 1 ? "differs" : "differ"
+          } from the recorded version and ${
+            report.modified.length === 1 ? "was" : "were"
+          } not overwritten`,
+          report.modified.map((item) => item.label),
+          "pass --force to overwrite (the workspace content is lost), --only-missing to leave existing paths alone, or keep the change with 'pivot commit' / 'pivot track --force'",
+        );
+      }
+      if (report.missing.length > 0) {
+        failed = true;
+        printProblem(
+          ctx,
+          `${
+            plural(report.missing.length, "path")
+          } cannot be restored: content missing from the cache`,
+          report.missing.map((item) => item.label),
+          "run 'pivot pull' to fetch it from a remote, or 'pivot repro' to produce it again",
+        );
+      }
+      if (targets.length > 0 && report.notRun.length > 0) {
+        failed = true;
+        printProblem(
+          ctx,
+          `nothing recorded to restore for ${report.notRun.join(", ")}: no lock file with ${
+            report.notRun.length === 1 ? "that output" : "those outputs"
+          }`,
+          [],
+          `run 'pivot repro ${report.notRun.join(" ")}' to produce ${
+            report.notRun.length === 1 ? "it" : "them"
+          }`,
+        );
+      }
+      if (report.notCached.length > 0) {
+        failed = true;
+        printProblem(
+          ctx,
+          `not cached (cache: false), so not restorable: ${report.notCached.join(", ")}`,
+          [],
+          "re-run the stage to produce it",
+        );
+      }
+      if (report.problems.length > 0) {
+        failed = true;
+        printProblem(ctx, "unreadable tracking files were skipped", report.problems);
+      }
+      if (failed) throw new ReportedFailure("checkout incomplete");
+    });
+}

@@ -1,0 +1,37 @@
+import type { Command } from "@commander-js/extra-typings";
+import { trackPaths } from "../../ops/mod.ts";
+import { checkoutModes, openProject } from "../../project/mod.ts";
+import { formatBytes, plural } from "../../util/format_bytes.ts";
+import { shellQuote } from "../../util/shell_quote.ts";
+import type { CliContext } from "../cli_context.ts";
+
+/** `pivot track PATHS… [--force]`. */
+export function registerTrack(program: Command, ctx: CliContext): void {
+  program
+    .command("track")
+    .description(
+      "cache data files or directories that no stage produces and record them in .pvt files",
+    )
+    .argument("<paths...>", "files or directories inside the project")
+    .option("-f, --force", "record new content for paths that are already tracked")
+    .action(async (paths, options) => {
+      const project = await openProject({ cwd: ctx.cwd, all: true, pipelinesOptional: true });
+      project.discovery.warnings.forEach(ctx.warn);
+      const results = await trackPaths(project, paths, {
+        force: options.force ?? false,
+        modes: checkoutModes(project.config),
+        warn: ctx.warn,
+      });
+      if (ctx.quiet()) return;
+      const toAdd = new Set<string>();
+      for (const result of results) {
+        const what = result.path.endsWith("/")
+          ? `${plural(result.files, "file")}, ${formatBytes(result.size)}`
+          : formatBytes(result.size);
+        ctx.stdout(`${result.status} ${result.path} (${what}) → ${result.pvt}\n`);
+        if (result.status !== "unchanged") toAdd.add(result.pvt);
+        if (result.gitignore !== null) toAdd.add(result.gitignore);
+      }
+      if (toAdd.size > 0) ctx.stdout(`hint: git add ${[...toAdd].map(shellQuote).join(" ")}\n`);
+    });
+}

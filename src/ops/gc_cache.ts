@@ -1,0 +1,113 @@
+import * as path from "node:path";
+import { type Config, listLockFiles, openContentCache, scanProjectFiles } from "../project/mod.ts";
+import { type HashInfo, isDirHash, parseLock, parsePvt } from "../storage/mod.ts";
+import { PivotError } from "../util/errors.ts";
+import { isInside, relativePosix } from "../util/paths.ts";
+
+/** Options for {@linkcode gcCache}. */
+export interface GcOptions {
+  /** Only report what would be removed. @default {false} */
+  dryRun?: boolean;
+  /** Collect a cache that lies outside the project (it may be shared). @default {false} */
+  force?: boolean;
+}
+
+/** What {@linkcode gcCache} removed (or would remove). */
+export interface GcReport {
+  /** The cache directory. */
+  readonly cacheDir: string;
+  /** Blobs kept because a lock or `.pvt` references them. */
+  readonly kept: number;
+  /** Blobs removed (or that would be). */
+  readonly removed: number;
+  /** Their total size in bytes. */
+  readonly removedBytes: number;
+  /** Leftover temp files of killed writers and corrupt blobs moved aside, removed. */
+  readonly leftovers: number;
+  /** Lock and `.pvt` files read. */
+  readonly references: number;
+}
+
+/**
+ * Removes every blob that no lock file (in any state dir of the project) and
+ * no `.pvt` file references. Every lock and `.pvt` is read first; one that
+ * cannot be read stops the collection before anything is deleted.
+ *
+ * @throws {PivotError} on an unreadable lock or `.pvt`, or a cache outside the project without `force`
+ */
+export async function gcCache(
+  root: string,
+  config: Config,
+  options: GcOptions = {},
+): Promise<GcReport> {
+  const { dryRun = false, force = false } = options;
+  const cache = openContentCache(root, config);
+  if (!isInside(root, cache.dir) && !force) {
+    throw new PivotError(
+      `the cache ${cache.dir} lies outside the project and may be shared with other projects, whose blobs gc would delete`,
+      { hint: "pass --force if only this project uses that cache" },
+    );
+  }
+  const referenced = new Set<string>();
+  const addInfo = (info: HashInfo) => {
+    if (isDirHash(info)) { for (const entry of info.manifest) referenced.add(entry.hash); }
+    else referenced.add(info.hash);
+  };
+  const { pvtFiles, stateDirs } = scanProjectFiles(root);
+  const files = [...stateDirs.flatMap(listLockFiles), ...pvtFiles];
+  for (const file of files) {
+    const text = await Deno.readTextFile(file);
+    try {
+      if (file.endsWith(".lock")) {
+        const lock = parseLock(text);
+        for (const entry of [...lock.deps, ...lock.outs]) {
+          addInfo(
+            entry.manifest === undefined ? entry : { hash: entry.hash, manifest: entry.manifest },
+          );
+        }
+      } else {
+        addInfo(parsePvt(text, file).info);
+      }
+    } catch (error) {
+      if (!(error instanceof PivotError)) throw error;
+      throw new PivotError(
+        `cannot read ${relativePosix(root, file)}: ${error.message}; nothing was removed`,
+        { hint: "fix or delete that file (git can restore it), then run 'pivot gc' again" },
+      );
+    }
+  }
+  let kept = 0;
+  let removed = 0;
+  let removedBytes = 0;
+  for (const blob of cache.listBlobs()) {
+    if (referenced.has(blob.hash)) {
+      kept++;
+      continue;
+    }
+    removed++;
+    removedBytes += blob.size;
+    if (!dryRun) await Deno.remove(blob.path);
+  }
+  let leftovers = 0;
+  for (const temp of cache.listLeftovers()) {
+    leftovers++;
+    if (!dryRun) await Deno.remove(temp.path);
+  }
+  if (!dryRun) removeEmptyPrefixDirs(cache.filesDir);
+  return { cacheDir: cache.dir, kept, removed, removedBytes, leftovers, references: files.length };
+}
+
+function removeEmptyPrefixDirs(filesDir: string): void {
+  let entries: Deno.DirEntry[];
+  try {
+    entries = [...Deno.readDirSync(filesDir)];
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return;
+    throw error;
+  }
+  for (const entry of entries) {
+    if (!entry.isDirectory) continue;
+    const dir = path.join(filesDir, entry.name);
+    if ([...Deno.readDirSync(dir)].length === 0) Deno.removeSync(dir);
+  }
+}

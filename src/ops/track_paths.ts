@@ -1,0 +1,228 @@
+import * as path from "node:path";
+import {
+  openContentCache,
+  outputCovering,
+  type Project,
+  scanProjectFiles,
+} from "../project/mod.ts";
+import {
+  type CheckoutMode,
+  type ContentCache,
+  FileHasher,
+  type HashInfo,
+  isDirHash,
+  Placer,
+  PVT_SUFFIX,
+  pvtPathFor,
+  readPvtFile,
+  restoreFile,
+  StateDbs,
+  writePvtFile,
+} from "../storage/mod.ts";
+import { PivotError } from "../util/errors.ts";
+import { lstatOrNullSync, readTextOrNull } from "../util/fs.ts";
+import { isInside, relativePosix } from "../util/paths.ts";
+import { atomicWrite } from "../util/atomic_write.ts";
+
+/** Options for {@linkcode trackPaths}. */
+export interface TrackOptions {
+  /** Record new content for paths already tracked. @default {false} */
+  force?: boolean;
+  /** Checkout modes used to link the content back. */
+  modes: readonly CheckoutMode[];
+  /** Told about recoverable problems. */
+  warn: (message: string) => void;
+}
+
+/** What happened to one tracked path. */
+export interface TrackResult {
+  /** Project-relative path (directories end in `/`). */
+  readonly path: string;
+  /** Project-relative `.pvt` path. */
+  readonly pvt: string;
+  /** `tracked` (new), `updated` (new content with --force) or `unchanged`. */
+  readonly status: "tracked" | "updated" | "unchanged";
+  readonly hash: string;
+  /** Bytes (the sum for a directory). */
+  readonly size: number;
+  /** Files in a directory, else 1. */
+  readonly files: number;
+  /** Project-relative `.gitignore` that now lists the path, when one was changed. */
+  readonly gitignore: string | null;
+}
+
+interface Planned {
+  readonly abs: string;
+  readonly rel: string;
+  readonly isDir: boolean;
+  readonly info: HashInfo;
+  readonly size: number;
+  readonly status: TrackResult["status"];
+}
+
+/**
+ * Starts tracking files and directories: every path is checked and hashed
+ * before anything is written; then the content goes to the cache, the
+ * `.pvt` file is written, and the workspace copy is linked back from the
+ * cache. Tracked paths are added to the `.gitignore` beside them.
+ *
+ * @throws {PivotError} when any path is outside the project, missing, a
+ *   symlink, a stage output, inside or around another tracked path, or tracked
+ *   with different content and `force` is not set (nothing is written then)
+ */
+export async function trackPaths(
+  project: Project,
+  paths: readonly string[],
+  options: TrackOptions,
+): Promise<TrackResult[]> {
+  const { force = false, modes, warn } = options;
+  const targets = [...new Set(paths.map((p) => path.resolve(project.cwd, p).replace(/\/+$/, "")))];
+  const tracked = new Set(scanProjectFiles(project.root).pvtFiles);
+  const dbs = new StateDbs(warn);
+  try {
+    const hasher = new FileHasher(await dbs.get(path.join(project.root, ".pivot")));
+    const planned: Planned[] = [];
+    for (const abs of targets) planned.push(await plan(project, abs, tracked, hasher, force));
+    hasher.flush();
+    const cache = openContentCache(project.root, project.config);
+    const results: TrackResult[] = [];
+    for (const item of planned) results.push(await track(project, cache, item, modes));
+    return results;
+  } finally {
+    await dbs.close();
+  }
+}
+
+async function plan(
+  project: Project,
+  abs: string,
+  tracked: ReadonlySet<string>,
+  hasher: FileHasher,
+  force: boolean,
+): Promise<Planned> {
+  const rel = relativePosix(project.root, abs);
+  const shown = relativePosix(project.cwd, abs);
+  if (!isInside(project.root, abs) || abs === project.root) {
+    throw new PivotError(`cannot track ${shown}: it is outside the project`, {
+      hint: `track paths below ${project.root}`,
+    });
+  }
+  if (abs.endsWith(PVT_SUFFIX)) {
+    throw new PivotError(`cannot track ${shown}: it is a tracking file itself`, {
+      hint: `track ${shown.slice(0, -PVT_SUFFIX.length)} instead`,
+    });
+  }
+  const parts = rel.split("/");
+  if (parts.includes(".pivot") || parts.includes(".git")) {
+    throw new PivotError(`cannot track ${shown}: it is inside pivot's or git's own directory`);
+  }
+  const info = lstatOrNullSync(abs);
+  if (info === null) throw new PivotError(`cannot track ${shown}: no such file or directory`);
+  if (info.isSymlink) {
+    throw new PivotError(`cannot track ${shown}: it is a symlink`, {
+      hint: "track the file or directory it points to",
+    });
+  }
+  if (!info.isFile && !info.isDirectory) {
+    throw new PivotError(`cannot track ${shown}: not a regular file or directory`);
+  }
+  const realRoot = await Deno.realPath(project.root);
+  const realParent = await Deno.realPath(path.dirname(abs));
+  if (!isInside(realRoot, realParent)) {
+    throw new PivotError(`cannot track ${shown}: through a symlink it lies outside the project`);
+  }
+  const output = outputCovering(project.outputsByPath, abs) ??
+    [...project.outputsByPath.values()].find((out) => isInside(abs, out.path));
+  if (output !== undefined) {
+    const relation = output.path === abs
+      ? "is"
+      : isInside(output.path, abs)
+      ? "is inside"
+      : "holds";
+    throw new PivotError(
+      `cannot track ${shown}: it ${relation} the stage output ${output.identity} → ${
+        project.store.displayPath(output.path, output.isDir)
+      }`,
+      { hint: `stage outputs are cached by 'pivot repro'; refer to it as '${output.identity}'` },
+    );
+  }
+  for (let dir = path.dirname(abs); isInside(project.root, dir); dir = path.dirname(dir)) {
+    if (tracked.has(pvtPathFor(dir))) {
+      throw new PivotError(
+        `cannot track ${shown}: it is inside the tracked directory ${
+          relativePosix(project.cwd, dir)
+        }/`,
+        {
+          hint: `update the directory instead: pivot track --force ${
+            relativePosix(project.cwd, dir)
+          }`,
+        },
+      );
+    }
+    if (dir === project.root) break;
+  }
+  if (info.isDirectory) {
+    const inner = [...tracked].find((pvt) => isInside(abs, pvt));
+    if (inner !== undefined) {
+      throw new PivotError(
+        `cannot track ${shown}/: it holds the tracked path ${
+          relativePosix(project.cwd, inner.slice(0, -PVT_SUFFIX.length))
+        }`,
+        { hint: "stop tracking the inner path first (delete its .pvt file)" },
+      );
+    }
+  }
+  const hashInfo = await hasher.hashPath(abs);
+  const size = isDirHash(hashInfo)
+    ? hashInfo.manifest.reduce((sum, entry) => sum + entry.size, 0)
+    : info.size;
+  let status: Planned["status"] = "tracked";
+  if (tracked.has(pvtPathFor(abs))) {
+    const previous = await readPvtFile(pvtPathFor(abs));
+    if (previous?.info.hash === hashInfo.hash) status = "unchanged";
+    else if (!force) {
+      throw new PivotError(`${shown} is already tracked and its content has changed`, {
+        hint: `record the new content with 'pivot track --force ${shown}'`,
+      });
+    } else status = "updated";
+  }
+  return { abs, rel, isDir: info.isDirectory, info: hashInfo, size, status };
+}
+
+async function track(
+  project: Project,
+  cache: ContentCache,
+  item: Planned,
+  modes: readonly CheckoutMode[],
+): Promise<TrackResult> {
+  const { abs, info } = item;
+  const files = isDirHash(info)
+    ? info.manifest.map((entry) => ({ file: path.join(abs, entry.relpath), hash: entry.hash }))
+    : [{ file: abs, hash: info.hash }];
+  for (const { file, hash } of files) await cache.addFile(file, hash);
+  if (item.status !== "unchanged") await writePvtFile(abs, info, item.size);
+  const placer = new Placer(modes);
+  for (const { file, hash } of files) await restoreFile(cache, hash, file, placer);
+  const gitignore = await ignoreInGit(abs, item.isDir);
+  return {
+    path: item.isDir ? `${item.rel}/` : item.rel,
+    pvt: relativePosix(project.root, pvtPathFor(abs)),
+    status: item.status,
+    hash: info.hash,
+    size: item.size,
+    files: files.length,
+    gitignore: gitignore === null ? null : relativePosix(project.root, gitignore),
+  };
+}
+
+/** Adds `/<name>` to the `.gitignore` beside `abs` unless it is listed; returns the file when changed. */
+async function ignoreInGit(abs: string, isDir: boolean): Promise<string | null> {
+  const file = path.join(path.dirname(abs), ".gitignore");
+  const entry = `/${path.basename(abs)}${isDir ? "/" : ""}`;
+  const text = (await readTextOrNull(file)) ?? "";
+  const lines = text.split("\n").map((line) => line.trim());
+  if (lines.includes(entry) || lines.includes(entry.replace(/\/$/, ""))) return null;
+  const separator = text === "" || text.endsWith("\n") ? "" : "\n";
+  await atomicWrite(file, `${text}${separator}${entry}\n`);
+  return file;
+}

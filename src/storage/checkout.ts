@@ -1,0 +1,238 @@
+/**
+ * Materialising blobs in the workspace: checkout modes with fallback, file
+ * restores by temp + rename, directory restores built beside the target and
+ * swapped in, and removal that never touches a blob's permissions.
+ *
+ * @module
+ */
+import * as path from "node:path";
+import { PivotError } from "../util/errors.ts";
+import { lstatOrNull, lstatOrNullSync } from "../util/fs.ts";
+import { isInside } from "../util/paths.ts";
+import type { ContentCache } from "./content_cache.ts";
+import type { ManifestEntry } from "./manifest.ts";
+import { checkRelativePath } from "./safe_path.ts";
+
+/** How a cached file appears in the workspace. */
+export type CheckoutMode = "hardlink" | "symlink" | "copy";
+
+/** Every checkout mode, in the default order of preference. */
+export const CHECKOUT_MODES: readonly CheckoutMode[] = ["hardlink", "symlink", "copy"];
+
+/**
+ * Error codes that move on to the next mode: cross-device link, permission
+ * refused (by the filesystem or `protected_hardlinks`), too many hardlinks.
+ */
+const FALLBACK_CODES: ReadonlySet<string> = new Set(["EXDEV", "EPERM", "EACCES", "EMLINK"]);
+
+/** Removed restore temporaries older than this are leftovers of a killed process. */
+const STALE_RESTORE_MS = 60 * 60 * 1000;
+
+/** True when `error` should make a checkout try the next mode. */
+export function isFallbackError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && FALLBACK_CODES.has(code);
+}
+
+/**
+ * Places blobs in the workspace with a list of modes, falling back to the
+ * next mode only on {@linkcode isFallbackError} errors. A mode that failed
+ * that way is not tried again for later files.
+ */
+export class Placer {
+  #modes: CheckoutMode[];
+  /** How many files each mode placed. */
+  readonly used: Record<CheckoutMode, number> = { hardlink: 0, symlink: 0, copy: 0 };
+
+  /** Creates a placer trying `modes` in order. */
+  constructor(modes: readonly CheckoutMode[]) {
+    if (modes.length === 0) throw new PivotError("no checkout mode given");
+    this.#modes = [...modes];
+  }
+
+  /** The modes still in play, in order. */
+  get modes(): readonly CheckoutMode[] {
+    return this.#modes;
+  }
+
+  /**
+   * Creates `dest` (which must not exist) from `blob`. Copies are writable
+   * (0755 when `executable`, else 0644); hardlinks and symlinks share the
+   * blob's read-only mode.
+   *
+   * @throws the last mode's error, or any non-fallback error
+   */
+  place(blob: string, dest: string, executable: boolean): CheckoutMode {
+    for (;;) {
+      const mode = this.#modes[0]!;
+      try {
+        if (mode === "hardlink") Deno.linkSync(blob, dest);
+        else if (mode === "symlink") Deno.symlinkSync(blob, dest);
+        else {
+          Deno.copyFileSync(blob, dest);
+          Deno.chmodSync(dest, executable ? 0o755 : 0o644);
+        }
+        this.used[mode]++;
+        return mode;
+      } catch (error) {
+        if (!isFallbackError(error) || this.#modes.length === 1) throw error;
+        try {
+          Deno.removeSync(dest);
+        } catch { /* nothing was created */ }
+        this.#modes.shift();
+      }
+    }
+  }
+}
+
+/**
+ * True when `dest` already is `blob` (a hardlink or a symlink to it) and the
+ * blob is still read-only, so nothing can have edited it in place.
+ */
+export function isLinkedToBlob(dest: string, blob: string): boolean {
+  const info = lstatOrNullSync(dest);
+  if (info === null) return false;
+  try {
+    const blobInfo = Deno.statSync(blob);
+    if (((blobInfo.mode ?? 0) & 0o222) !== 0) return false;
+    if (info.isSymlink) return Deno.realPathSync(dest) === Deno.realPathSync(blob);
+    return info.isFile && info.ino !== null && info.ino === blobInfo.ino &&
+      info.dev === blobInfo.dev;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
+}
+
+/**
+ * Puts the blob of `hash` at `dest`, replacing whatever file is there in one
+ * rename (a directory at `dest` is removed first).
+ *
+ * @returns the mode used, or `null` when the blob is not in the cache (nothing is touched)
+ */
+export async function restoreFile(
+  cache: ContentCache,
+  hash: string,
+  dest: string,
+  placer: Placer,
+): Promise<CheckoutMode | null> {
+  const blob = cache.blobPath(hash);
+  if (!cache.has(hash)) return null;
+  if (isLinkedToBlob(dest, blob) && placer.modes[0] !== "copy") return placer.modes[0]!;
+  const parent = path.dirname(dest);
+  await Deno.mkdir(parent, { recursive: true });
+  const existing = lstatOrNullSync(dest);
+  if (existing?.isDirectory) await removePath(dest);
+  const temp = path.join(parent, `.${path.basename(dest)}.${crypto.randomUUID()}.tmp`);
+  try {
+    const mode = placer.place(blob, temp, false);
+    Deno.renameSync(temp, dest);
+    return mode;
+  } finally {
+    // rename() of two links to one inode is a no-op that leaves `temp` behind.
+    try {
+      Deno.removeSync(temp);
+    } catch { /* renamed away */ }
+  }
+}
+
+/** What {@linkcode restoreDirectory} did. */
+export type DirectoryRestore =
+  | { readonly restored: true }
+  | { readonly restored: false; readonly missing: readonly ManifestEntry[] };
+
+/**
+ * Rebuilds the directory `dest` from `manifest`: every blob is checked first
+ * (nothing is written when one is missing), the tree is built in a temporary
+ * directory beside `dest`, then swapped in with two renames. Files not in the
+ * manifest are gone afterwards.
+ *
+ * @throws {PivotError} when a manifest path is unsafe (before anything is written)
+ */
+export async function restoreDirectory(
+  cache: ContentCache,
+  manifest: readonly ManifestEntry[],
+  dest: string,
+  placer: Placer,
+): Promise<DirectoryRestore> {
+  for (const entry of manifest) checkRelativePath(entry.relpath, `manifest of ${dest}`);
+  const missing = manifest.filter((entry) => !cache.has(entry.hash));
+  if (missing.length > 0) return { restored: false, missing };
+  const parent = path.dirname(dest);
+  const name = path.basename(dest);
+  await Deno.mkdir(parent, { recursive: true });
+  removeStaleRestores(parent);
+  const temp = Deno.makeTempDirSync({ dir: parent, prefix: `.pivot_restore_${name}_` });
+  try {
+    const made = new Set<string>([temp]);
+    for (const entry of manifest) {
+      const target = path.join(temp, entry.relpath);
+      if (!isInside(temp, target)) throw new PivotError(`unsafe manifest path ${entry.relpath}`);
+      const dir = path.dirname(target);
+      if (!made.has(dir)) {
+        Deno.mkdirSync(dir, { recursive: true });
+        for (let d = dir; !made.has(d); d = path.dirname(d)) made.add(d);
+      }
+      placer.place(cache.blobPath(entry.hash), target, entry.isexec);
+    }
+    Deno.chmodSync(temp, 0o755);
+    const existing = lstatOrNullSync(dest);
+    if (existing === null) {
+      Deno.renameSync(temp, dest);
+    } else {
+      const backup = path.join(parent, `.pivot_backup_${name}_${crypto.randomUUID()}`);
+      Deno.renameSync(dest, backup);
+      try {
+        Deno.renameSync(temp, dest);
+      } catch (error) {
+        Deno.renameSync(backup, dest);
+        throw error;
+      }
+      await removePath(backup);
+    }
+    return { restored: true };
+  } finally {
+    if (lstatOrNullSync(temp) !== null) await removePath(temp);
+  }
+}
+
+/**
+ * Removes a file, symlink (not its target) or directory tree. File modes are
+ * never changed (a file may be a hardlink to a read-only blob); only
+ * directories are made writable when a removal is refused.
+ */
+export async function removePath(target: string): Promise<void> {
+  const info = await lstatOrNull(target);
+  if (info === null) return;
+  try {
+    await Deno.remove(target, { recursive: info.isDirectory });
+  } catch (error) {
+    if (!(error instanceof Deno.errors.PermissionDenied)) throw error;
+    makeDirectoriesWritable(path.dirname(target), false);
+    if (info.isDirectory) makeDirectoriesWritable(target);
+    await Deno.remove(target, { recursive: info.isDirectory });
+  }
+}
+
+function makeDirectoriesWritable(dir: string, recursive = true): void {
+  const info = lstatOrNullSync(dir);
+  if (info === null || !info.isDirectory) return;
+  Deno.chmodSync(dir, ((info.mode ?? 0o755) & 0o7777) | 0o700);
+  if (!recursive) return;
+  for (const entry of Deno.readDirSync(dir)) {
+    if (entry.isDirectory) makeDirectoriesWritable(path.join(dir, entry.name));
+  }
+}
+
+/** Removes restore and backup directories a killed process left in `parent`. */
+function removeStaleRestores(parent: string): void {
+  const now = Date.now();
+  for (const entry of Deno.readDirSync(parent)) {
+    if (!entry.isDirectory || !/^\.pivot_(restore|backup)_/.test(entry.name)) continue;
+    const dir = path.join(parent, entry.name);
+    const info = lstatOrNullSync(dir);
+    if (info === null || now - (info.mtime?.getTime() ?? now) < STALE_RESTORE_MS) continue;
+    makeDirectoriesWritable(dir);
+    Deno.removeSync(dir, { recursive: true });
+  }
+}

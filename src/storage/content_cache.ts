@@ -1,0 +1,215 @@
+/**
+ * The content-addressed cache: one read-only blob per file hash at
+ * `<cache dir>/files/<h[0:2]>/<h[2:]>`, written through a verified temp file
+ * and a rename, never rewritten.
+ *
+ * @module
+ */
+import * as path from "node:path";
+import { PivotError } from "../util/errors.ts";
+import { checkHash, isHash } from "./hash_string.ts";
+import { createHasher, hashBytes, hashFileSync, readFull } from "./xxhash.ts";
+
+/** Files up to this size are cached through one read and one write. */
+const WHOLE_COPY_LIMIT = 4 * 1024 * 1024;
+const CHUNK_SIZE = 4 * 1024 * 1024;
+/** Temp files older than this are leftovers of a killed writer. */
+export const STALE_TEMP_MS = 60 * 60 * 1000;
+
+/** A file in the cache directory. */
+export interface CacheFile {
+  /** Absolute path. */
+  readonly path: string;
+  /** Size in bytes. */
+  readonly size: number;
+}
+
+/** One blob found in the cache. */
+export interface BlobInfo extends CacheFile {
+  readonly hash: string;
+}
+
+/** The blob store under one cache directory. */
+export class ContentCache {
+  /** The cache directory (holds `files/`). */
+  readonly dir: string;
+  /** `<dir>/files`. */
+  readonly filesDir: string;
+
+  /** Creates a cache rooted at `dir` (absolute). */
+  constructor(dir: string) {
+    this.dir = dir;
+    this.filesDir = path.join(dir, "files");
+  }
+
+  /**
+   * Where the blob of `hash` lives.
+   *
+   * @throws {PivotError} when `hash` is not a well-formed hash
+   */
+  blobPath(hash: string): string {
+    checkHash(hash, "content cache");
+    return path.join(this.filesDir, hash.slice(0, 2), hash.slice(2));
+  }
+
+  /** Hashes whose blob turned out to be corrupt and was moved aside (`<blob>.corrupt`). */
+  readonly quarantined: string[] = [];
+
+  /**
+   * True when the blob of `hash` is present and sound. Blobs are written
+   * read-only; one that has become writable (a hardlinked workspace copy was
+   * `chmod`ed and edited) is re-hashed, and if its content no longer matches
+   * it is moved aside to `<blob>.corrupt`, listed in
+   * {@linkcode ContentCache.quarantined}, and reported absent.
+   */
+  has(hash: string): boolean {
+    const blob = this.blobPath(hash);
+    let info: Deno.FileInfo;
+    try {
+      info = Deno.statSync(blob);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return false;
+      throw error;
+    }
+    if (!info.isFile) return false;
+    if (((info.mode ?? 0) & 0o222) === 0) return true;
+    if (hashFileSync(blob) === hash) {
+      Deno.chmodSync(blob, 0o444);
+      return true;
+    }
+    Deno.renameSync(blob, `${blob}.corrupt`);
+    this.quarantined.push(hash);
+    return false;
+  }
+
+  /**
+   * Copies `source` into the cache as the blob of `hash`, unless it is there
+   * already. The copy is hashed as it is written and renamed into place only
+   * when it matches, so a blob is never partial or wrong.
+   *
+   * @throws {PivotError} when the content does not hash to `hash` (the file changed meanwhile)
+   */
+  async addFile(source: string, hash: string): Promise<void> {
+    const blob = this.blobPath(hash);
+    if (this.has(hash)) return;
+    await this.#writeVerified(blob, hash, source, async (temp) => {
+      const input = await Deno.open(source);
+      try {
+        const { size } = await input.stat();
+        if (size <= WHOLE_COPY_LIMIT) {
+          const data = new Uint8Array(size);
+          const count = await readFull(input, data);
+          const content = data.subarray(0, count);
+          await Deno.writeFile(temp, content, { mode: 0o600 });
+          return hashBytes(content);
+        }
+        return await copyStreaming(input, temp);
+      } finally {
+        input.close();
+      }
+    });
+  }
+
+  /**
+   * Stores `data` as the blob of `hash`, unless it is there already.
+   *
+   * @throws {PivotError} when `data` does not hash to `hash`
+   */
+  async addBytes(data: Uint8Array, hash: string, origin: string): Promise<void> {
+    const blob = this.blobPath(hash);
+    if (this.has(hash)) return;
+    await this.#writeVerified(blob, hash, origin, async (temp) => {
+      await Deno.writeFile(temp, data, { mode: 0o600 });
+      return hashBytes(data);
+    });
+  }
+
+  async #writeVerified(
+    blob: string,
+    hash: string,
+    origin: string,
+    write: (temp: string) => Promise<string>,
+  ): Promise<void> {
+    const dir = path.dirname(blob);
+    await Deno.mkdir(dir, { recursive: true });
+    const temp = path.join(dir, `.${path.basename(blob)}.${crypto.randomUUID()}.tmp`);
+    try {
+      const actual = await write(temp);
+      if (actual !== hash) {
+        throw new PivotError(
+          `${origin} does not match its recorded hash (expected ${hash}, got ${actual}); it changed while being cached`,
+          { hint: "re-run the command once nothing is writing to it" },
+        );
+      }
+      await Deno.chmod(temp, 0o444);
+      await Deno.rename(temp, blob);
+    } catch (error) {
+      await Deno.remove(temp).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** Every blob in the cache; entries whose name is not a hash are skipped. */
+  *listBlobs(): Generator<BlobInfo> {
+    for (const prefix of readDirOrEmpty(this.filesDir)) {
+      if (!prefix.isDirectory || !/^[0-9a-f]{2}$/.test(prefix.name)) continue;
+      const prefixDir = path.join(this.filesDir, prefix.name);
+      for (const entry of readDirOrEmpty(prefixDir)) {
+        const hash = prefix.name + entry.name;
+        if (!entry.isFile || !isHash(hash)) continue;
+        const file = path.join(prefixDir, entry.name);
+        yield { hash, path: file, size: Deno.statSync(file).size };
+      }
+    }
+  }
+
+  /**
+   * Leftovers: temp files of killed writers (older than
+   * {@linkcode STALE_TEMP_MS}) and blobs moved aside as corrupt.
+   */
+  *listLeftovers(now: number = Date.now()): Generator<CacheFile> {
+    for (const prefix of readDirOrEmpty(this.filesDir)) {
+      if (!prefix.isDirectory) continue;
+      const prefixDir = path.join(this.filesDir, prefix.name);
+      for (const entry of readDirOrEmpty(prefixDir)) {
+        if (!entry.isFile || !/\.(tmp|corrupt)$/.test(entry.name)) continue;
+        const file = path.join(prefixDir, entry.name);
+        const info = Deno.statSync(file);
+        const age = now - (info.mtime?.getTime() ?? now);
+        if (entry.name.endsWith(".corrupt") || age > STALE_TEMP_MS) {
+          yield { path: file, size: info.size };
+        }
+      }
+    }
+  }
+}
+
+async function copyStreaming(input: Deno.FsFile, temp: string): Promise<string> {
+  const hasher = await createHasher();
+  hasher.init();
+  const output = await Deno.open(temp, { write: true, createNew: true, mode: 0o600 });
+  try {
+    const buffer = new Uint8Array(CHUNK_SIZE);
+    for (;;) {
+      const count = await readFull(input, buffer);
+      if (count === 0) break;
+      const chunk = buffer.subarray(0, count);
+      hasher.update(chunk);
+      let written = 0;
+      while (written < count) written += await output.write(chunk.subarray(written));
+      if (count < CHUNK_SIZE) break;
+    }
+  } finally {
+    output.close();
+  }
+  return hasher.digest("hex");
+}
+
+function readDirOrEmpty(dir: string): Deno.DirEntry[] {
+  try {
+    return [...Deno.readDirSync(dir)];
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return [];
+    throw error;
+  }
+}

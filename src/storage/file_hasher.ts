@@ -1,0 +1,93 @@
+import type { HashRecord, StateDb } from "./state_db.ts";
+import {
+  type DirHash,
+  type HashInfo,
+  listDirectoryFiles,
+  type ManifestEntry,
+  treeHash,
+} from "./manifest.ts";
+import { hashFile, hashFileSync } from "./xxhash.ts";
+
+/** Files up to this size are hashed with a synchronous read (cheaper per file). */
+const SYNC_LIMIT = 1024 * 1024;
+
+/**
+ * Hashes workspace files and directories through the hash cache of one
+ * `state.db`: a file whose (path, inode, size, mtime) is remembered is never
+ * read again. New hashes are buffered; {@linkcode FileHasher.flush} writes
+ * them in one transaction.
+ */
+export class FileHasher {
+  readonly #db: StateDb | null;
+  #pending: HashRecord[] = [];
+  /** Files read (cache misses) since creation; for tests and benchmarks. */
+  misses = 0;
+
+  /** Creates a hasher over `db`, or without a cache when `db` is `null`. */
+  constructor(db: StateDb | null) {
+    this.#db = db;
+  }
+
+  /** The xxHash64 of the file at `file` (absolute). */
+  async hashFile(file: string): Promise<string> {
+    return (await this.#hashFile(file, Deno.statSync(file))).hash;
+  }
+
+  /** The hash of a file, or the tree hash and manifest of a directory. */
+  async hashPath(target: string): Promise<HashInfo> {
+    const info = Deno.statSync(target);
+    if (info.isDirectory) return await this.hashDirectory(target);
+    return { hash: (await this.#hashFile(target, info)).hash };
+  }
+
+  /** The tree hash and manifest of the directory at `dir`. */
+  async hashDirectory(dir: string): Promise<DirHash> {
+    const manifest: ManifestEntry[] = [];
+    for (const file of listDirectoryFiles(dir)) {
+      let info: Deno.FileInfo;
+      try {
+        info = Deno.statSync(file.path);
+      } catch (error) {
+        if (error instanceof Deno.errors.NotFound) continue;
+        throw error;
+      }
+      const { hash, size } = await this.#hashFile(file.path, info);
+      manifest.push({
+        relpath: file.relpath,
+        hash,
+        size,
+        isexec: ((info.mode ?? 0) & 0o100) !== 0,
+      });
+    }
+    return { hash: treeHash(manifest), manifest };
+  }
+
+  /** Writes the hashes learnt so far to the cache. */
+  flush(): void {
+    if (this.#db === null || this.#pending.length === 0) return;
+    const records = this.#pending;
+    this.#pending = [];
+    this.#db.recordHashes(records);
+  }
+
+  async #hashFile(file: string, info: Deno.FileInfo): Promise<{ hash: string; size: number }> {
+    const stamp = {
+      inode: info.ino ?? 0,
+      size: info.size,
+      mtimeMs: info.mtime?.getTime() ?? 0,
+    };
+    const known = this.#db?.lookupHash(file, stamp) ?? null;
+    if (known !== null) return { hash: known, size: info.size };
+    this.misses++;
+    const hash = info.size <= SYNC_LIMIT ? hashFileSync(file) : await hashFile(file);
+    // Remember the hash only if the file did not change while it was read.
+    const after = Deno.statSync(file);
+    if (
+      this.#db !== null && after.ino === info.ino && after.size === info.size &&
+      after.mtime?.getTime() === info.mtime?.getTime()
+    ) {
+      this.#pending.push({ path: file, hash, ...stamp });
+    }
+    return { hash, size: info.size };
+  }
+}

@@ -1,0 +1,272 @@
+/**
+ * Per-stage lock files: `<state dir>/stages/<home pipeline>/<stage>.lock`,
+ * deterministic YAML meant to be committed. Reading validates every field; a
+ * malformed lock reads as absent.
+ *
+ * @module
+ */
+import * as path from "node:path";
+import { parse } from "yaml";
+import { isIdentity, isValidStageName } from "../identity/mod.ts";
+import { atomicWrite } from "../util/atomic_write.ts";
+import { PivotError } from "../util/errors.ts";
+import { readTextOrNull } from "../util/fs.ts";
+import {
+  checkBoolean,
+  checkFields,
+  checkManifest,
+  checkString,
+  type Fields,
+  isFields,
+  manifestFields,
+} from "./_fields.ts";
+import { metadataYaml } from "./_yaml_out.ts";
+import { checkHash } from "./hash_string.ts";
+import type { ManifestEntry } from "./manifest.ts";
+import { checkRelativePath } from "./safe_path.ts";
+
+/** The lock format this build writes and reads. */
+export const LOCK_SCHEMA_VERSION = 1;
+
+const PIPELINE_NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
+
+/** A stage's code fingerprint: an overall hash and what it was computed from. */
+export interface LockFingerprint {
+  /** Hash of the whole manifest. */
+  readonly hash: string;
+  /** Part → hash (`cmd`, `fn:stages.ts#train`, …), sorted by key when written. */
+  readonly manifest: Readonly<Record<string, string>>;
+}
+
+/** One recorded dependency. */
+export interface LockDep {
+  /** The name it has under `deps:`. */
+  readonly name: string;
+  /** The identity it was given as (`prep:clean`), or `null` for a file dependency. */
+  readonly identity: string | null;
+  /** Project-relative `/`-separated path. */
+  readonly path: string;
+  /** Content hash (tree hash for a directory). */
+  readonly hash: string;
+  /** Manifest of a directory. */
+  readonly manifest?: readonly ManifestEntry[];
+}
+
+/** One recorded output. */
+export interface LockOut {
+  /** Output key, or `null` for the stage's single unnamed output. */
+  readonly key: string | null;
+  /** Project-relative `/`-separated path. */
+  readonly path: string;
+  /** Content hash (tree hash for a directory). */
+  readonly hash: string;
+  /** Whether the content is in the cache. */
+  readonly cache: boolean;
+  /** Manifest of a directory. */
+  readonly manifest?: readonly ManifestEntry[];
+}
+
+/** What a lock file records about a stage's last successful run. */
+export interface StageLock {
+  /** The stage's own name (`train@small`). */
+  readonly stage: string;
+  /** Home pipeline. */
+  readonly pipeline: string;
+  readonly fingerprint: LockFingerprint;
+  /** Effective params. */
+  readonly params: Readonly<Record<string, unknown>>;
+  readonly deps: readonly LockDep[];
+  readonly outs: readonly LockOut[];
+}
+
+/** The stage fields that place a lock file. */
+export interface LockedStage {
+  /** `<pipeline root>/.pivot`. */
+  readonly stateDir: string;
+  /** Home pipeline name. */
+  readonly pipeline: string;
+  /** Own, unprefixed stage name. */
+  readonly name: string;
+}
+
+/**
+ * `<stateDir>/stages/<pipeline>/<name>.lock`.
+ *
+ * @throws {PivotError} when the pipeline or stage name could not be a file name
+ */
+export function lockFilePath(stage: LockedStage): string {
+  if (!PIPELINE_NAME.test(stage.pipeline) || !isValidStageName(stage.name)) {
+    throw new PivotError(`invalid stage '${stage.pipeline}/${stage.name}' for a lock file`);
+  }
+  return path.join(stage.stateDir, "stages", stage.pipeline, `${stage.name}.lock`);
+}
+
+/** The lock file text: fixed key order, params keys sorted, hashes quoted. */
+export function serializeLock(lock: StageLock): string {
+  const byPath = <T extends { path: string }>(items: readonly T[]) =>
+    [...items].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const data = {
+    schema: LOCK_SCHEMA_VERSION,
+    stage: lock.stage,
+    pipeline: lock.pipeline,
+    fingerprint: {
+      hash: lock.fingerprint.hash,
+      manifest: Object.fromEntries(
+        Object.entries(lock.fingerprint.manifest).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+      ),
+    },
+    params: sortKeys(lock.params),
+    deps: byPath(lock.deps).map((dep) => ({
+      name: dep.name,
+      ...(dep.identity === null ? {} : { identity: dep.identity }),
+      path: dep.path,
+      hash: dep.hash,
+      ...(dep.manifest === undefined ? {} : { manifest: manifestFields(dep.manifest) }),
+    })),
+    outs: byPath(lock.outs).map((out) => ({
+      ...(out.key === null ? {} : { key: out.key }),
+      path: out.path,
+      hash: out.hash,
+      cache: out.cache,
+      ...(out.manifest === undefined ? {} : { manifest: manifestFields(out.manifest) }),
+    })),
+  };
+  return metadataYaml(data, ["manifest"]);
+}
+
+/** Writes `lock` to `file` atomically. */
+export async function writeLockFile(file: string, lock: StageLock): Promise<void> {
+  await atomicWrite(file, serializeLock(lock));
+}
+
+/**
+ * Parses and validates lock-file text.
+ *
+ * @throws {PivotError} describing the first problem
+ */
+export function parseLock(text: string): StageLock {
+  let data: unknown;
+  try {
+    data = parse(text);
+  } catch (error) {
+    throw new PivotError(`not valid YAML: ${(error as Error).message.split("\n")[0]}`);
+  }
+  const top = checkFields(data, "lock");
+  if (top.schema !== LOCK_SCHEMA_VERSION) {
+    throw new PivotError(
+      typeof top.schema === "number" && top.schema > LOCK_SCHEMA_VERSION
+        ? `schema ${top.schema} is newer than this pivot understands (${LOCK_SCHEMA_VERSION})`
+        : `schema: expected ${LOCK_SCHEMA_VERSION}`,
+    );
+  }
+  const stage = checkString(top.stage, "stage");
+  if (!isValidStageName(stage)) throw new PivotError(`stage: invalid name '${stage}'`);
+  const pipeline = checkString(top.pipeline, "pipeline");
+  if (!PIPELINE_NAME.test(pipeline)) throw new PivotError(`pipeline: invalid name '${pipeline}'`);
+  const fp = checkFields(top.fingerprint, "fingerprint");
+  const manifest = checkFields(fp.manifest, "fingerprint.manifest");
+  const fingerprint: LockFingerprint = {
+    hash: checkHash(fp.hash, "fingerprint.hash"),
+    manifest: Object.fromEntries(
+      Object.entries(manifest).map(([key, value]) => [
+        key,
+        checkHash(value, `fingerprint.manifest.${key}`),
+      ]),
+    ),
+  };
+  if (!isFields(top.params)) throw new PivotError("params: expected a mapping");
+  return {
+    stage,
+    pipeline,
+    fingerprint,
+    params: top.params,
+    deps: checkList(top.deps, "deps").map((item, i) => {
+      const at = `deps[${i}]`;
+      const fields = checkFields(item, at);
+      const identity = fields.identity === undefined ? null : checkString(fields.identity, at);
+      if (identity !== null && !isIdentity(identity)) {
+        throw new PivotError(`${at}.identity: invalid identity '${identity}'`);
+      }
+      return {
+        name: checkString(fields.name, `${at}.name`),
+        identity,
+        ...pathAndHash(fields, at),
+      };
+    }),
+    outs: checkList(top.outs, "outs").map((item, i) => {
+      const at = `outs[${i}]`;
+      const fields = checkFields(item, at);
+      return {
+        key: fields.key === undefined ? null : checkString(fields.key, `${at}.key`),
+        cache: checkBoolean(fields.cache, `${at}.cache`),
+        ...pathAndHash(fields, at),
+      };
+    }),
+  };
+}
+
+function pathAndHash(
+  fields: Fields,
+  at: string,
+): { path: string; hash: string; manifest?: ManifestEntry[] } {
+  const hash = checkHash(fields.hash, `${at}.hash`);
+  return {
+    path: checkRelativePath(fields.path, `${at}.path`),
+    hash,
+    ...(fields.manifest === undefined
+      ? {}
+      : { manifest: checkManifest(fields.manifest, hash, `${at}.manifest`) }),
+  };
+}
+
+function checkList(value: unknown, where: string): unknown[] {
+  if (!Array.isArray(value)) throw new PivotError(`${where}: expected a list`);
+  return value;
+}
+
+/** Options for {@linkcode readLockFile}. */
+export interface ReadLockOptions {
+  /** Told once about a lock that exists but is malformed. */
+  warn: (message: string) => void;
+  /** The stage the lock must be for; a lock of another stage is malformed. */
+  expect?: { readonly stage: string; readonly pipeline: string };
+}
+
+/**
+ * Reads the lock file at `file`: `null` when it is missing or malformed
+ * (then `warn` names the file and the problem, and the stage re-runs).
+ */
+export async function readLockFile(
+  file: string,
+  options: ReadLockOptions,
+): Promise<StageLock | null> {
+  const text = await readTextOrNull(file);
+  if (text === null) return null;
+  try {
+    const lock = parseLock(text);
+    const { expect } = options;
+    if (
+      expect !== undefined && (lock.stage !== expect.stage || lock.pipeline !== expect.pipeline)
+    ) {
+      throw new PivotError(
+        `it belongs to '${lock.pipeline}/${lock.stage}', not '${expect.pipeline}/${expect.stage}'`,
+      );
+    }
+    return lock;
+  } catch (error) {
+    if (!(error instanceof PivotError)) throw error;
+    options.warn(`ignoring malformed lock file ${file}: ${error.message}`);
+    return null;
+  }
+}
+
+function sortKeys(value: unknown): Record<string, unknown> {
+  const sort = (item: unknown): unknown => {
+    if (Array.isArray(item)) return item.map(sort);
+    if (!isFields(item)) return item;
+    return Object.fromEntries(
+      Object.keys(item).sort().map((key) => [key, sort(item[key])]),
+    );
+  };
+  return sort(value) as Record<string, unknown>;
+}

@@ -1,0 +1,274 @@
+/**
+ * `state.db`: the per-state-dir SQLite database (hash cache, run cache,
+ * remote index, run history). Everything in it is a cache: deleting it costs
+ * re-hashing and forgets run history, nothing else.
+ *
+ * @module
+ */
+import { DatabaseSync, type StatementSync } from "node:sqlite";
+import * as path from "node:path";
+import { PivotError } from "../util/errors.ts";
+import { ensureStateDir } from "./state_dir.ts";
+
+/** The schema version this build reads and writes (`PRAGMA user_version`). */
+export const STATE_SCHEMA_VERSION = 1;
+
+/** How long a writer waits for another process's transaction, in milliseconds. */
+const BUSY_TIMEOUT_MS = 10_000;
+
+/**
+ * A hash-cache entry is trusted only when the file's mtime was at least this
+ * much older than the moment the hash was recorded: a file rewritten within
+ * the same clock tick as its hashing would otherwise keep a stale hash.
+ */
+export const RACY_WINDOW_MS = 2_000;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS hash_cache (
+  path TEXT PRIMARY KEY,
+  inode INTEGER NOT NULL,
+  size INTEGER NOT NULL,
+  mtime_ms INTEGER NOT NULL,
+  hash TEXT NOT NULL,
+  recorded_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS run_cache (
+  stage TEXT NOT NULL,
+  input_hash TEXT NOT NULL,
+  outputs TEXT NOT NULL,
+  run_id TEXT NOT NULL,
+  created_ms INTEGER NOT NULL,
+  PRIMARY KEY (stage, input_hash)
+);
+CREATE TABLE IF NOT EXISTS remote_index (
+  remote TEXT NOT NULL,
+  hash TEXT NOT NULL,
+  PRIMARY KEY (remote, hash)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS runs (
+  run_id TEXT PRIMARY KEY,
+  data TEXT NOT NULL
+);
+`;
+
+/** The stat fields a hash-cache entry is keyed by. */
+export interface FileStamp {
+  readonly inode: number;
+  readonly size: number;
+  readonly mtimeMs: number;
+}
+
+/** One hash to remember. */
+export interface HashRecord extends FileStamp {
+  /** Absolute path. */
+  readonly path: string;
+  readonly hash: string;
+}
+
+/** One run-cache entry: the outputs a stage produced for an input hash. */
+export interface RunCacheEntry {
+  /** JSON text of the outputs (the engine defines its shape). */
+  readonly outputs: string;
+  /** The run that produced them. */
+  readonly runId: string;
+}
+
+/** One open `state.db`. Use {@linkcode StateDbs} to get one per state dir. */
+export class StateDb {
+  /** Absolute path of the database file. */
+  readonly file: string;
+  readonly #db: DatabaseSync;
+  readonly #statements = new Map<string, StatementSync>();
+
+  private constructor(file: string, db: DatabaseSync) {
+    this.file = file;
+    this.#db = db;
+  }
+
+  /**
+   * Opens (creating when needed) `<stateDir>/state.db` in WAL mode. A file
+   * that is not a database is moved aside to `state.db.corrupt` (it only
+   * holds caches) and `warn` is told.
+   *
+   * @throws {PivotError} when the database was written by a newer pivot
+   */
+  static async open(stateDir: string, warn: (message: string) => void): Promise<StateDb> {
+    await ensureStateDir(stateDir);
+    const file = path.join(stateDir, "state.db");
+    try {
+      return StateDb.#openFile(file);
+    } catch (error) {
+      if (error instanceof PivotError || !/not a database|malformed/i.test(String(error))) {
+        throw error;
+      }
+      for (const suffix of ["", "-wal", "-shm"]) {
+        await Deno.rename(`${file}${suffix}`, `${file}.corrupt${suffix}`).catch(() => undefined);
+      }
+      warn(`${file} was corrupt; moved it to ${file}.corrupt and started a fresh one`);
+      return StateDb.#openFile(file);
+    }
+  }
+
+  static #openFile(file: string): StateDb {
+    const db = new DatabaseSync(file);
+    try {
+      db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+      db.exec("PRAGMA journal_mode = WAL");
+      db.exec("PRAGMA synchronous = NORMAL");
+      const { user_version: version } = db.prepare("PRAGMA user_version").get() as {
+        user_version: number;
+      };
+      if (version > STATE_SCHEMA_VERSION) {
+        throw new PivotError(
+          `${file} has schema version ${version}, newer than this pivot understands (${STATE_SCHEMA_VERSION})`,
+          { hint: "upgrade pivot, or delete the file: it only holds caches and run history" },
+        );
+      }
+      if (version < STATE_SCHEMA_VERSION) {
+        db.exec("BEGIN IMMEDIATE");
+        try {
+          db.exec(SCHEMA);
+          db.exec(`PRAGMA user_version = ${STATE_SCHEMA_VERSION}`);
+          db.exec("COMMIT");
+        } catch (error) {
+          db.exec("ROLLBACK");
+          throw error;
+        }
+      }
+      return new StateDb(file, db);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+  }
+
+  #statement(sql: string): StatementSync {
+    let statement = this.#statements.get(sql);
+    if (statement === undefined) {
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  /** Runs `work` in one write transaction. */
+  transaction<T>(work: () => T): T {
+    this.#db.exec("BEGIN IMMEDIATE");
+    try {
+      const result = work();
+      this.#db.exec("COMMIT");
+      return result;
+    } catch (error) {
+      this.#db.exec("ROLLBACK");
+      throw error;
+    }
+  }
+
+  /**
+   * The remembered hash of `file` when its stamp still matches and the entry
+   * is outside the racy window, else `null`.
+   */
+  lookupHash(file: string, stamp: FileStamp): string | null {
+    const row = this.#statement(
+      "SELECT inode, size, mtime_ms, hash, recorded_ms FROM hash_cache WHERE path = ?",
+    ).get(file) as
+      | { inode: number; size: number; mtime_ms: number; hash: string; recorded_ms: number }
+      | undefined;
+    if (
+      row === undefined || row.inode !== stamp.inode || row.size !== stamp.size ||
+      row.mtime_ms !== stamp.mtimeMs || row.recorded_ms - row.mtime_ms < RACY_WINDOW_MS
+    ) {
+      return null;
+    }
+    return row.hash;
+  }
+
+  /** Remembers `records` in one transaction. */
+  recordHashes(records: readonly HashRecord[]): void {
+    if (records.length === 0) return;
+    const now = Date.now();
+    const insert = this.#statement(
+      "INSERT OR REPLACE INTO hash_cache (path, inode, size, mtime_ms, hash, recorded_ms) VALUES (?, ?, ?, ?, ?, ?)",
+    );
+    this.transaction(() => {
+      for (const r of records) insert.run(r.path, r.inode, r.size, r.mtimeMs, r.hash, now);
+    });
+  }
+
+  /** The run-cache entry of `stage` for `inputHash`, or `null`. */
+  getRunCache(stage: string, inputHash: string): RunCacheEntry | null {
+    const row = this.#statement(
+      "SELECT outputs, run_id FROM run_cache WHERE stage = ? AND input_hash = ?",
+    ).get(stage, inputHash) as { outputs: string; run_id: string } | undefined;
+    return row === undefined ? null : { outputs: row.outputs, runId: row.run_id };
+  }
+
+  /** Stores (or replaces) the run-cache entry of `stage` for `inputHash`. */
+  putRunCache(stage: string, inputHash: string, entry: RunCacheEntry): void {
+    this.#statement(
+      "INSERT OR REPLACE INTO run_cache (stage, input_hash, outputs, run_id, created_ms) VALUES (?, ?, ?, ?, ?)",
+    ).run(stage, inputHash, entry.outputs, entry.runId, Date.now());
+  }
+
+  /** The subset of `hashes` the remote at `remote` (its URL) is known to hold. */
+  knownOnRemote(remote: string, hashes: Iterable<string>): Set<string> {
+    const query = this.#statement("SELECT 1 FROM remote_index WHERE remote = ? AND hash = ?");
+    const known = new Set<string>();
+    for (const hash of hashes) if (query.get(remote, hash) !== undefined) known.add(hash);
+    return known;
+  }
+
+  /** Records that the remote at `remote` holds `hashes`. */
+  addToRemoteIndex(remote: string, hashes: Iterable<string>): void {
+    const insert = this.#statement(
+      "INSERT OR IGNORE INTO remote_index (remote, hash) VALUES (?, ?)",
+    );
+    this.transaction(() => {
+      for (const hash of hashes) insert.run(remote, hash);
+    });
+  }
+
+  /** Forgets everything known about the remote at `remote`. */
+  clearRemoteIndex(remote: string): void {
+    this.#statement("DELETE FROM remote_index WHERE remote = ?").run(remote);
+  }
+
+  /** Closes the connection. */
+  close(): void {
+    this.#statements.clear();
+    this.#db.close();
+  }
+}
+
+/**
+ * One lazily opened {@linkcode StateDb} per state dir, shared by everything a
+ * command does; close them all at the end with {@linkcode StateDbs.close}.
+ */
+export class StateDbs {
+  readonly #open = new Map<string, Promise<StateDb>>();
+  readonly #warn: (message: string) => void;
+
+  /** Creates an empty registry; `warn` hears about databases that had to be reset. */
+  constructor(warn: (message: string) => void) {
+    this.#warn = warn;
+  }
+
+  /** The database of `stateDir`, opened on first use. */
+  get(stateDir: string): Promise<StateDb> {
+    let db = this.#open.get(stateDir);
+    if (db === undefined) {
+      db = StateDb.open(stateDir, this.#warn);
+      this.#open.set(stateDir, db);
+    }
+    return db;
+  }
+
+  /** Closes every database opened so far. */
+  async close(): Promise<void> {
+    const all = [...this.#open.values()];
+    this.#open.clear();
+    for (const db of await Promise.allSettled(all)) {
+      if (db.status === "fulfilled") db.value.close();
+    }
+  }
+}
