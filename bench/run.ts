@@ -1,86 +1,34 @@
 /**
- * `deno task bench`: measures, in one run, how long pivot takes to load a
- * project (discover, validate, build the DAG) at 100, 1,000 and 10,000
- * stages, in-process and as a whole `pivot list` process, next to a bare
- * `deno run` of an empty script as the process-start baseline.
+ * `deno task bench [SECTION…]`: runs the benchmarks (all, or the named
+ * sections: `load`, `storage`) and prints a Markdown report. Every figure is
+ * given next to a baseline measured in the same run.
  *
  * @module
  */
-import * as path from "node:path";
-import { openProject } from "../src/project/mod.ts";
-import { fanInPipeline } from "./generate.ts";
+import { benchLoadProject } from "./load_project.ts";
+import { benchStorage } from "./storage.ts";
 
-const ROOT = path.resolve(import.meta.dirname!, "..");
-const SIZES = [100, 1_000, 10_000];
-const REPEATS = 5;
+const SECTIONS: Record<string, () => Promise<string[]>> = {
+  load: benchLoadProject,
+  storage: benchStorage,
+};
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
-
-async function timeProcess(args: string[], cwd: string): Promise<number> {
-  const start = performance.now();
-  const { code } = await new Deno.Command(Deno.execPath(), {
-    args,
-    cwd,
-    stdout: "null",
-    stderr: "null",
-  }).output();
-  if (code !== 0) throw new Error(`${args.join(" ")} exited ${code}`);
-  return performance.now() - start;
-}
-
-async function makeBenchProject(n: number): Promise<string> {
-  const dir = await Deno.makeTempDir({ prefix: `pivot_bench_${n}_` });
-  await Deno.mkdir(path.join(dir, ".pivot"));
-  await Deno.mkdir(path.join(dir, "inputs"));
-  await Promise.all(
-    Array.from(
-      { length: n },
-      (_, i) => Deno.writeTextFile(path.join(dir, "inputs", `${i}.txt`), `${i}\n`),
-    ),
-  );
-  await Deno.writeTextFile(path.join(dir, "pivot.yaml"), fanInPipeline(n));
-  return dir;
-}
-
-const empty = path.join(await Deno.makeTempDir(), "empty.ts");
-await Deno.writeTextFile(empty, "");
-const baseline = median(
-  await Promise.all([...Array(REPEATS)].map(() => timeProcess(["run", "-A", empty], ROOT))),
-);
-
-const rows: string[] = [];
-for (const n of SIZES) {
-  const dir = await makeBenchProject(n);
-  const load: number[] = [];
-  for (let i = 0; i < REPEATS; i++) {
-    const start = performance.now();
-    await openProject({ cwd: dir });
-    load.push(performance.now() - start);
+const chosen = Deno.args.length > 0 ? Deno.args : Object.keys(SECTIONS);
+for (const name of chosen) {
+  if (SECTIONS[name] === undefined) {
+    throw new Error(
+      `unknown benchmark section '${name}'; choose from ${Object.keys(SECTIONS).join(", ")}`,
+    );
   }
-  const list: number[] = [];
-  for (let i = 0; i < REPEATS; i++) {
-    list.push(await timeProcess(["run", "-A", path.join(ROOT, "main.ts"), "list", "--json"], dir));
-  }
-  rows.push(
-    `| ${n.toLocaleString("en")} | ${median(load).toFixed(1)} ms | ${
-      (median(load) / n * 1000).toFixed(1)
-    } µs | ${median(list).toFixed(0)} ms | ${(median(list) / baseline).toFixed(1)}× |`,
-  );
-  await Deno.remove(dir, { recursive: true });
 }
-
-const report = [
-  `deno ${Deno.version.deno}, ${navigator.hardwareConcurrency} CPUs, ${
+const cpus = navigator.hardwareConcurrency;
+const lines = [
+  "# pivot benchmarks",
+  "",
+  `deno ${Deno.version.deno}, ${cpus} CPUs, ${Deno.build.os}/${Deno.build.arch}, ${
     new Date().toISOString().slice(0, 10)
   }`,
-  `baseline: \`deno run\` of an empty script, median of ${REPEATS}: ${baseline.toFixed(0)} ms`,
   "",
-  "| stages | load project (in-process) | per stage | `pivot list --json` process | vs baseline |",
-  "|---|---|---|---|---|",
-  ...rows,
-  "",
-].join("\n");
-Deno.stdout.writeSync(new TextEncoder().encode(report));
+];
+for (const name of chosen) lines.push(...await SECTIONS[name]!());
+Deno.stdout.writeSync(new TextEncoder().encode(`${lines.join("\n")}\n`));

@@ -1,7 +1,9 @@
 import type { Command } from "@commander-js/extra-typings";
 import type { Command as PlainCommand } from "commander";
 import tab from "@bomb.sh/tab/commander";
-import { openProject, stageOutputs } from "../project/mod.ts";
+import * as path from "node:path";
+import { openProject, scanProjectFiles, stageOutputs } from "../project/mod.ts";
+import { dataPathFor } from "../storage/mod.ts";
 
 /** Positional arguments completed with stage names and identities. */
 const TARGET_ARGUMENTS = new Set(["targets", "stages"]);
@@ -14,12 +16,13 @@ export interface Candidate {
 
 /**
  * Stage names and output identities (`train`, `train:model`) of the pipeline
- * in `cwd`, or of every pipeline with `all`. Never throws: outside a project,
- * or with a broken pipeline, there is nothing to suggest.
+ * in `cwd`, or of every pipeline with `all`, and the project's tracked paths
+ * (relative to `cwd`). Never throws: outside a project, or with a broken
+ * pipeline, there is nothing to suggest.
  */
 export async function targetCandidates(cwd: string, all: boolean): Promise<Candidate[]> {
   try {
-    const project = await openProject({ cwd, all });
+    const project = await openProject({ cwd, all, pipelinesOptional: true });
     const candidates: Candidate[] = [];
     for (const name of project.dag.order) {
       const stage = project.dag.stages.get(name)!;
@@ -36,6 +39,12 @@ export async function targetCandidates(cwd: string, all: boolean): Promise<Candi
           });
         }
       }
+    }
+    for (const pvt of scanProjectFiles(project.root).pvtFiles) {
+      candidates.push({
+        value: path.relative(project.cwd, dataPathFor(pvt)),
+        description: "tracked",
+      });
     }
     return candidates;
   } catch {

@@ -146,7 +146,11 @@ async function checkoutOne(
   if (present !== null) {
     if (onlyMissing) return "skipped";
     if (!isDirHash(info) && isLinkedToBlob(item.path, cache.blobPath(info.hash))) {
-      return "upToDate";
+      // A link where the only mode asked for is a copy is turned into a copy.
+      if (placer.modes[0] !== "copy") return "upToDate";
+      return (await restoreFile(cache, info.hash, item.path, placer)) === null
+        ? "missing"
+        : "restored";
     }
     if (present.isDirectory === isDirHash(info)) {
       const current = await hasher.hashPath(item.path);
@@ -174,7 +178,7 @@ async function collect(
   const projectState = path.join(project.root, ".pivot");
   const addTracked = async (pvt: string, targeted: boolean) => {
     try {
-      const record = await readPvtFile(pvt);
+      const record = await readPvtFile(pvt, relativePosix(project.cwd, pvt));
       if (record === null) return;
       const dataPath = dataPathFor(pvt);
       const isDir = isDirHash(record.info);
@@ -218,8 +222,10 @@ async function collect(
       return cached;
     });
     if (wanted.length === 0) return;
-    const lock = await readLockFile(lockFilePath(def), {
+    const lockFile = lockFilePath(def);
+    const lock = await readLockFile(lockFile, {
       warn,
+      display: relativePosix(project.root, lockFile),
       expect: { stage: def.name, pipeline: def.pipeline },
     });
     for (const out of wanted) {

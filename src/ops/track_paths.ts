@@ -4,6 +4,7 @@ import {
   outputCovering,
   type Project,
   scanProjectFiles,
+  TRACKING_SKIPPED_DIRECTORIES,
 } from "../project/mod.ts";
 import {
   type CheckoutMode,
@@ -82,9 +83,11 @@ export async function trackPaths(
   try {
     const hasher = new FileHasher(await dbs.get(path.join(project.root, ".pivot")));
     const planned: Planned[] = [];
-    for (const abs of targets) planned.push(await plan(project, abs, tracked, hasher, force));
-    hasher.flush();
     const cache = openContentCache(project.root, project.config);
+    for (const abs of targets) {
+      planned.push(await plan(project, abs, tracked, hasher, force, cache.dir));
+    }
+    hasher.flush();
     const results: TrackResult[] = [];
     for (const item of planned) results.push(await track(project, cache, item, modes));
     return results;
@@ -99,10 +102,16 @@ async function plan(
   tracked: ReadonlySet<string>,
   hasher: FileHasher,
   force: boolean,
+  cacheDir: string,
 ): Promise<Planned> {
   const rel = relativePosix(project.root, abs);
   const shown = relativePosix(project.cwd, abs);
-  if (!isInside(project.root, abs) || abs === project.root) {
+  if (abs === project.root) {
+    throw new PivotError("cannot track the project root itself", {
+      hint: "track the data files or directories inside it",
+    });
+  }
+  if (!isInside(project.root, abs)) {
     throw new PivotError(`cannot track ${shown}: it is outside the project`, {
       hint: `track paths below ${project.root}`,
     });
@@ -112,9 +121,23 @@ async function plan(
       hint: `track ${shown.slice(0, -PVT_SUFFIX.length)} instead`,
     });
   }
-  const parts = rel.split("/");
-  if (parts.includes(".pivot") || parts.includes(".git")) {
+  const skipped = rel.split("/").find((part) => TRACKING_SKIPPED_DIRECTORIES.has(part));
+  if (skipped === ".pivot" || skipped === ".git") {
     throw new PivotError(`cannot track ${shown}: it is inside pivot's or git's own directory`);
+  }
+  if (skipped !== undefined) {
+    throw new PivotError(`cannot track ${shown}: it is inside a ${skipped}/ directory`, {
+      hint: `pivot does not look for tracked data in ${
+        [...TRACKING_SKIPPED_DIRECTORIES].join(", ")
+      } directories`,
+    });
+  }
+  if (isInside(cacheDir, abs) || isInside(abs, cacheDir)) {
+    throw new PivotError(
+      `cannot track ${shown}: it ${isInside(cacheDir, abs) ? "is inside" : "holds"} pivot's cache ${
+        relativePosix(project.cwd, cacheDir)
+      }`,
+    );
   }
   const info = lstatOrNullSync(abs);
   if (info === null) throw new PivotError(`cannot track ${shown}: no such file or directory`);
@@ -178,8 +201,14 @@ async function plan(
     : info.size;
   let status: Planned["status"] = "tracked";
   if (tracked.has(pvtPathFor(abs))) {
-    const previous = await readPvtFile(pvtPathFor(abs));
-    if (previous?.info.hash === hashInfo.hash) status = "unchanged";
+    let previous: string | null = null;
+    try {
+      previous = (await readPvtFile(pvtPathFor(abs), `${shown}.pvt`))?.info.hash ?? null;
+    } catch (error) {
+      // --force replaces a tracking file that cannot be read.
+      if (!force || !(error instanceof PivotError)) throw error;
+    }
+    if (previous === hashInfo.hash) status = "unchanged";
     else if (!force) {
       throw new PivotError(`${shown} is already tracked and its content has changed`, {
         hint: `record the new content with 'pivot track --force ${shown}'`,

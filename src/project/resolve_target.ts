@@ -3,6 +3,7 @@ import { identityProblem, parseIdentity } from "../identity/mod.ts";
 import { closestMatch } from "../util/did_you_mean.ts";
 import { PivotError } from "../util/errors.ts";
 import { statOrNull } from "../util/fs.ts";
+import { isInside } from "../util/paths.ts";
 import { outputCovering, type Project } from "./open_project.ts";
 
 /** A command-line target: a stage (or one of its outputs), or a tracked file. */
@@ -63,8 +64,13 @@ export async function resolveTarget(project: Project, text: string): Promise<Tar
       return { kind: "stage", stage, key: identity.key };
     }
   }
-  const absolute = path.resolve(project.cwd, text);
+  const absolute = path.resolve(project.cwd, text).replace(/\/+$/, "");
   const pvt = absolute.endsWith(".pvt") ? absolute : `${absolute}.pvt`;
+  if (!isInside(project.root, absolute) || absolute === project.root) {
+    throw new PivotError(`unknown target '${text}': it is outside the project`, {
+      hint: `targets are stages, their outputs, or tracked paths below ${project.root}`,
+    });
+  }
   if ((await statOrNull(pvt))?.isFile) {
     return { kind: "tracked", path: pvt.slice(0, -".pvt".length), pvt };
   }

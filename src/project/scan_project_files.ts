@@ -11,8 +11,17 @@ export interface ProjectFiles {
 }
 
 /**
+ * Directories never searched for `.pvt` files (tool-owned and usually huge),
+ * and so never trackable: those pipeline discovery skips, except `dist` and
+ * `build`, which may well hold data.
+ */
+export const TRACKING_SKIPPED_DIRECTORIES: ReadonlySet<string> = new Set(
+  [...SKIPPED_DIRECTORIES].filter((name) => name !== "dist" && name !== "build"),
+);
+
+/**
  * Walks the project once for `.pvt` files and `.pivot` state dirs, skipping
- * the directories pipeline discovery skips and symlinked directories.
+ * {@linkcode TRACKING_SKIPPED_DIRECTORIES} and symlinked directories.
  */
 export function scanProjectFiles(root: string): ProjectFiles {
   const pvtFiles: string[] = [];
@@ -22,7 +31,7 @@ export function scanProjectFiles(root: string): ProjectFiles {
       const child = path.join(dir, entry.name);
       if (entry.isDirectory) {
         if (entry.name === ".pivot") stateDirs.push(child);
-        else if (!SKIPPED_DIRECTORIES.has(entry.name)) walk(child);
+        else if (!TRACKING_SKIPPED_DIRECTORIES.has(entry.name)) walk(child);
       } else if (entry.isFile && entry.name.endsWith(PVT_SUFFIX) && entry.name !== PVT_SUFFIX) {
         pvtFiles.push(child);
       }

@@ -6,7 +6,7 @@
  */
 import { PivotError } from "../util/errors.ts";
 import { checkHash } from "./hash_string.ts";
-import { type ManifestEntry, treeHash } from "./manifest.ts";
+import { compareCodePoints, type ManifestEntry, treeHash } from "./manifest.ts";
 import { checkRelativePath } from "./safe_path.ts";
 
 /** A parsed YAML mapping. */
@@ -73,6 +73,22 @@ export function checkManifest(value: unknown, hash: string, where: string): Mani
       size: checkCount(fields.size, `${at}.size`),
       isexec: checkBoolean(fields.isexec, `${at}.isexec`),
     };
+  });
+  const files = new Set<string>();
+  entries.forEach((entry, i) => {
+    const previous = entries[i - 1];
+    if (previous !== undefined && compareCodePoints(previous.relpath, entry.relpath) >= 0) {
+      throw new PivotError(`${where}[${i}].relpath: entries must be sorted and unique`);
+    }
+    const parts = entry.relpath.split("/");
+    for (let depth = 1; depth < parts.length; depth++) {
+      if (files.has(parts.slice(0, depth).join("/"))) {
+        throw new PivotError(
+          `${where}[${i}].relpath: lies below the file ${parts.slice(0, depth).join("/")}`,
+        );
+      }
+    }
+    files.add(entry.relpath);
   });
   if (treeHash(entries) !== hash) {
     throw new PivotError(`${where}: does not match the tree hash ${hash}`);

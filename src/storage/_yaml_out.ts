@@ -19,3 +19,9 @@ export function metadataYaml(data: unknown, quotedMaps: readonly string[] = []):
   });
   return doc.toString({ lineWidth: 0, indentSeq: true });
 }
+
+/** The first line of a YAML parser error, without a trailing colon. */
+export function yamlProblem(error: unknown): string {
+  const first = (error instanceof Error ? error.message : String(error)).split("\n")[0] ?? "";
+  return first.replace(/:\s*$/, "");
+}

@@ -106,7 +106,7 @@ export function isLinkedToBlob(dest: string, blob: string): boolean {
 
 /**
  * Puts the blob of `hash` at `dest`, replacing whatever file is there in one
- * rename (a directory at `dest` is removed first).
+ * rename (a directory at `dest` is removed once the new file is ready).
  *
  * @returns the mode used, or `null` when the blob is not in the cache (nothing is touched)
  */
@@ -121,11 +121,10 @@ export async function restoreFile(
   if (isLinkedToBlob(dest, blob) && placer.modes[0] !== "copy") return placer.modes[0]!;
   const parent = path.dirname(dest);
   await Deno.mkdir(parent, { recursive: true });
-  const existing = lstatOrNullSync(dest);
-  if (existing?.isDirectory) await removePath(dest);
   const temp = path.join(parent, `.${path.basename(dest)}.${crypto.randomUUID()}.tmp`);
   try {
     const mode = placer.place(blob, temp, false);
+    if (lstatOrNullSync(dest)?.isDirectory) await removePath(dest);
     Deno.renameSync(temp, dest);
     return mode;
   } finally {
@@ -217,7 +216,15 @@ export async function removePath(target: string): Promise<void> {
 function makeDirectoriesWritable(dir: string, recursive = true): void {
   const info = lstatOrNullSync(dir);
   if (info === null || !info.isDirectory) return;
-  Deno.chmodSync(dir, ((info.mode ?? 0o755) & 0o7777) | 0o700);
+  const mode = (info.mode ?? 0o755) & 0o7777;
+  if ((mode & 0o700) !== 0o700) {
+    try {
+      Deno.chmodSync(dir, mode | 0o700);
+    } catch (error) {
+      // Someone else's directory: leave it; the removal reports what is wrong.
+      if (!(error instanceof Deno.errors.PermissionDenied)) throw error;
+    }
+  }
   if (!recursive) return;
   for (const entry of Deno.readDirSync(dir)) {
     if (entry.isDirectory) makeDirectoriesWritable(path.join(dir, entry.name));

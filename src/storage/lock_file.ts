@@ -20,7 +20,7 @@ import {
   isFields,
   manifestFields,
 } from "./_fields.ts";
-import { metadataYaml } from "./_yaml_out.ts";
+import { metadataYaml, yamlProblem } from "./_yaml_out.ts";
 import { checkHash } from "./hash_string.ts";
 import type { ManifestEntry } from "./manifest.ts";
 import { checkRelativePath } from "./safe_path.ts";
@@ -149,12 +149,12 @@ export function parseLock(text: string): StageLock {
   try {
     data = parse(text);
   } catch (error) {
-    throw new PivotError(`not valid YAML: ${(error as Error).message.split("\n")[0]}`);
+    throw new PivotError(`not valid YAML: ${yamlProblem(error)}`);
   }
   const top = checkFields(data, "lock");
   if (top.schema !== LOCK_SCHEMA_VERSION) {
     throw new PivotError(
-      typeof top.schema === "number" && top.schema > LOCK_SCHEMA_VERSION
+      Number.isInteger(top.schema) && (top.schema as number) > LOCK_SCHEMA_VERSION
         ? `schema ${top.schema} is newer than this pivot understands (${LOCK_SCHEMA_VERSION})`
         : `schema: expected ${LOCK_SCHEMA_VERSION}`,
     );
@@ -228,6 +228,8 @@ function checkList(value: unknown, where: string): unknown[] {
 export interface ReadLockOptions {
   /** Told once about a lock that exists but is malformed. */
   warn: (message: string) => void;
+  /** How warnings show the file (a project-relative path). @default {file} */
+  display?: string;
   /** The stage the lock must be for; a lock of another stage is malformed. */
   expect?: { readonly stage: string; readonly pipeline: string };
 }
@@ -255,7 +257,7 @@ export async function readLockFile(
     return lock;
   } catch (error) {
     if (!(error instanceof PivotError)) throw error;
-    options.warn(`ignoring malformed lock file ${file}: ${error.message}`);
+    options.warn(`ignoring malformed lock file ${options.display ?? file}: ${error.message}`);
     return null;
   }
 }

@@ -17,7 +17,7 @@ import {
   checkString,
   manifestFields,
 } from "./_fields.ts";
-import { metadataYaml } from "./_yaml_out.ts";
+import { metadataYaml, yamlProblem } from "./_yaml_out.ts";
 import { checkHash } from "./hash_string.ts";
 import { type HashInfo, isDirHash } from "./manifest.ts";
 
@@ -77,7 +77,7 @@ export function parsePvt(text: string, pvtPath: string): PvtRecord {
   try {
     data = parse(text);
   } catch (error) {
-    throw new PivotError(`not valid YAML: ${(error as Error).message.split("\n")[0]}`);
+    throw new PivotError(`not valid YAML: ${yamlProblem(error)}`);
   }
   const fields = checkFields(data, "pvt");
   checkKnownKeys(fields, ["path", "hash", "size", "num_files", "manifest"], "pvt");
@@ -105,20 +105,25 @@ export function parsePvt(text: string, pvtPath: string): PvtRecord {
 
 /**
  * Reads the `.pvt` file at `pvtPath`, or `null` when it does not exist.
+ * Messages show it as `display` (a project-relative path).
  *
  * @throws {PivotError} naming the file when it is malformed
  */
-export async function readPvtFile(pvtPath: string): Promise<PvtRecord | null> {
+export async function readPvtFile(
+  pvtPath: string,
+  display: string = pvtPath,
+): Promise<PvtRecord | null> {
   const text = await readTextOrNull(pvtPath);
   if (text === null) return null;
   try {
     return parsePvt(text, pvtPath);
   } catch (error) {
     if (!(error instanceof PivotError)) throw error;
-    throw new PivotError(`malformed tracking file ${pvtPath}: ${error.message}`, {
-      hint: `restore it from git ('git checkout -- ${
-        path.basename(pvtPath)
-      }') or track the data again with 'pivot track --force'`,
+    throw new PivotError(`malformed tracking file ${display}: ${error.message}`, {
+      hint:
+        `restore it from git (git checkout -- ${display}), or record the data again with 'pivot track --force ${
+          dataPathFor(display)
+        }'`,
     });
   }
 }

@@ -4,15 +4,17 @@ import { isInside } from "../util/paths.ts";
 
 /**
  * The reason `value` is not a safe relative path (`/`-separated, not absolute,
- * no `..`, `.` or empty segments, no NUL or backslash), or `null` when it is.
+ * no `..`, `.` or empty segments, no NUL), or `null` when it is.
  */
 export function relativePathProblem(value: unknown): string | null {
   if (typeof value !== "string" || value === "") return "expected a non-empty relative path";
   if (value.includes("\0")) return "contains a NUL character";
-  if (value.includes("\\")) return "contains a backslash";
   if (value.startsWith("/") || /^[A-Za-z]:/.test(value)) return "is an absolute path";
   for (const segment of value.split("/")) {
-    if (segment === "..") return "leaves its directory ('..')";
+    // A backslash is an ordinary character in a POSIX file name, but never part of a `..`.
+    if (segment === ".." || segment.split("\\").includes("..")) {
+      return "leaves its directory ('..')";
+    }
     if (segment === "" || segment === ".") return "has an empty or '.' segment";
   }
   return null;

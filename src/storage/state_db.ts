@@ -113,8 +113,6 @@ export class StateDb {
     const db = new DatabaseSync(file);
     try {
       db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
-      db.exec("PRAGMA journal_mode = WAL");
-      db.exec("PRAGMA synchronous = NORMAL");
       const { user_version: version } = db.prepare("PRAGMA user_version").get() as {
         user_version: number;
       };
@@ -124,6 +122,8 @@ export class StateDb {
           { hint: "upgrade pivot, or delete the file: it only holds caches and run history" },
         );
       }
+      db.exec("PRAGMA journal_mode = WAL");
+      db.exec("PRAGMA synchronous = NORMAL");
       if (version < STATE_SCHEMA_VERSION) {
         db.exec("BEGIN IMMEDIATE");
         try {

@@ -1,11 +1,14 @@
 /**
  * Temporary projects for tests: `await using p = await makeProject({...})`
  * writes the files into a fresh directory with `.pivot/` and removes it on
- * dispose.
+ * dispose; `nestedProject()` puts the project one level down. Also: running
+ * the CLI in a project (`runPivot`) and checking what it printed.
  *
  * @module
  */
+import assert from "node:assert/strict";
 import * as path from "node:path";
+import { tree } from "./files.ts";
 
 /** Where `main.ts` lives, for spawning the CLI. */
 export const MAIN = path.resolve(import.meta.dirname!, "../../main.ts");
@@ -61,6 +64,52 @@ export async function makeProject(
   return project;
 }
 
+/** A project at `<tmp>/proj`, inside a temporary directory that removes itself. */
+export interface NestedProject {
+  /** The temporary directory around the project; dispose of it to remove both. */
+  readonly outer: TempProject;
+  /** Absolute path of the project root, `<outer>/proj` (it holds `.pivot/`). */
+  readonly root: string;
+}
+
+/**
+ * Creates a project at `<tmp>/proj` holding `files` (paths relative to the
+ * project), with `outside` (paths relative to `<tmp>`) beside it, so that
+ * escapes from the project are visible.
+ */
+export async function nestedProject(
+  files: Record<string, string>,
+  outside: Record<string, string> = {},
+): Promise<NestedProject> {
+  const outer = await makeProject({
+    ...outside,
+    ...Object.fromEntries(Object.entries(files).map(([rel, text]) => [`proj/${rel}`, text])),
+  }, { init: false });
+  await Deno.mkdir(outer.path("proj/.pivot"), { recursive: true });
+  return { outer, root: outer.path("proj") };
+}
+
+/**
+ * A `pivot.yaml` of pipeline `ml` whose `stages` (default just `train`) each run
+ * `true` and declare `outs` (default one json output `model`).
+ */
+export function pipelineYaml(outs = "{model: json}", stages = ["train"]): string {
+  return [
+    "pipeline: ml",
+    "stages:",
+    ...stages.flatMap((name) => [`  ${name}:`, '    cmd: "true"', `    outs: ${outs}`]),
+    "",
+  ].join("\n");
+}
+
+/**
+ * {@linkcode tree} of `dir` without the state dir's own files (its hash cache
+ * and `.gitignore` may be created by any command).
+ */
+export function treeWithoutStateDb(dir: string): string[] {
+  return tree(dir).filter((rel) => !/\.pivot\/(state\.db|\.gitignore)/.test(rel));
+}
+
 /** What a CLI run printed and returned. */
 export interface CliResult {
   readonly code: number;
@@ -88,4 +137,11 @@ export async function runPivot(
     stdout: decoder.decode(output.stdout),
     stderr: decoder.decode(output.stderr),
   };
+}
+
+/** Asserts that a CLI run failed with exit code 1, printed nothing and wrote exactly `stderr`. */
+export function assertFailed(result: CliResult, stderr: string): void {
+  assert.equal(result.code, 1);
+  assert.equal(result.stdout, "");
+  assert.equal(result.stderr, stderr);
 }

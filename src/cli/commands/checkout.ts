@@ -62,7 +62,7 @@ export function registerCheckout(program: Command, ctx: CliContext): void {
         const considered = report.restored.length + report.upToDate.length +
           report.skipped.length + report.modified.length + report.missing.length;
         if (parts.length > 0) ctx.stdout(`${parts.join(", ")}\n`);
-        else if (considered === 0 && targets.length === 0) {
+        else if (considered === 0 && targets.length === 0 && report.problems.length === 0) {
           ctx.stdout("nothing to check out: no stage has run and nothing is tracked\n");
         }
       }

@@ -1,0 +1,319 @@
+import assert from "node:assert/strict";
+import * as path from "node:path";
+import { ContentCache, hashBytes, STALE_TEMP_MS } from "../../src/storage/mod.ts";
+import { PivotError } from "../../src/util/errors.ts";
+import { exists, modeOf, names, pseudoRandomBytes, tempDir } from "../_helpers/files.ts";
+import { makeProject } from "../_helpers/project.ts";
+
+const encoder = new TextEncoder();
+
+/** A temporary directory holding a cache at `<root>/cache` and source files at `<root>/src`. */
+async function setup() {
+  const project = await makeProject({}, { init: false });
+  const cache = new ContentCache(project.path("cache"));
+  return {
+    project,
+    cache,
+    /** Writes `data` to `src/<name>` and returns its absolute path. */
+    source: async (name: string, data: Uint8Array | string): Promise<string> => {
+      const file = project.path(path.join("src", name));
+      await Deno.mkdir(path.dirname(file), { recursive: true });
+      await Deno.writeFile(file, typeof data === "string" ? encoder.encode(data) : data);
+      return file;
+    },
+    /** Stores `text` in the cache as `label`; returns its bytes, hash and blob path. */
+    store: async (text: string, label: string) => {
+      const data = encoder.encode(text);
+      const hash = hashBytes(data);
+      await cache.addBytes(data, hash, label);
+      return { data, hash, blob: cache.blobPath(hash) };
+    },
+    [Symbol.asyncDispose]: () => project[Symbol.asyncDispose](),
+  };
+}
+
+function isPivotError(error: unknown): boolean {
+  assert.ok(error instanceof PivotError, `expected a PivotError, got ${String(error)}`);
+  return true;
+}
+
+Deno.test("ContentCache.addFile() writes a read-only blob at files/<2 hex>/<14 hex>", async () => {
+  await using s = await setup();
+  const content = "hello, cache\n";
+  const hash = hashBytes(content);
+  const file = await s.source("hello.txt", content);
+
+  await s.cache.addFile(file, hash);
+
+  const blob = path.join(s.project.root, "cache", "files", hash.slice(0, 2), hash.slice(2));
+  assert.equal(hash.slice(2).length, 14);
+  assert.equal(s.cache.blobPath(hash), blob);
+  assert.ok(Deno.lstatSync(blob).isFile);
+  assert.equal(modeOf(blob), 0o444);
+  assert.equal(await Deno.readTextFile(blob), content);
+  // Only the blob: the temp file was renamed into place.
+  assert.deepEqual(names(path.dirname(blob)), [hash.slice(2)]);
+  // The source is left as it was.
+  assert.equal(await Deno.readTextFile(file), content);
+  assert.equal(modeOf(file) & 0o200, 0o200);
+  assert.equal(s.cache.has(hash), true);
+});
+
+Deno.test("ContentCache.addFile() does not rewrite a blob that is already cached", async () => {
+  await using s = await setup();
+  const content = "same content twice\n";
+  const hash = hashBytes(content);
+  const first = await s.source("first.txt", content);
+  const second = await s.source("second.txt", content);
+
+  await s.cache.addFile(first, hash);
+  const blob = s.cache.blobPath(hash);
+  const before = Deno.statSync(blob);
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  await s.cache.addFile(second, hash);
+  const after = Deno.statSync(blob);
+
+  assert.equal(after.ino, before.ino);
+  assert.equal(after.mtime?.getTime(), before.mtime?.getTime());
+  assert.equal(after.ctime?.getTime(), before.ctime?.getTime());
+  assert.equal(after.nlink, 1);
+  assert.deepEqual(names(path.dirname(blob)), [hash.slice(2)]);
+});
+
+Deno.test("ContentCache.addFile() rejects content that does not match the hash and leaves nothing behind", async () => {
+  await using s = await setup();
+  const file = await s.source("actual.txt", "actual content\n");
+  const claimed = hashBytes("the content that was recorded\n");
+
+  await assert.rejects(s.cache.addFile(file, claimed), (error: unknown) => {
+    isPivotError(error);
+    assert.match((error as Error).message, new RegExp(`expected ${claimed}`));
+    assert.match((error as Error).message, new RegExp(`got ${hashBytes("actual content\n")}`));
+    return true;
+  });
+
+  const blob = s.cache.blobPath(claimed);
+  assert.equal(exists(blob), false);
+  assert.deepEqual(names(path.dirname(blob)), [], "no blob and no temp file in the blob dir");
+  assert.deepEqual([...s.cache.listBlobs()], []);
+  assert.deepEqual([...s.cache.listLeftovers(Date.now() + 10 * STALE_TEMP_MS)], []);
+  assert.equal(s.cache.has(claimed), false);
+});
+
+Deno.test("ContentCache.addFile() streams files larger than 4 MiB", async (t) => {
+  const MiB = 1024 * 1024;
+  const sizes: [string, number][] = [
+    ["4 MiB + 1 byte", 4 * MiB + 1],
+    ["exactly two chunks (8 MiB)", 8 * MiB],
+    ["two chunks and a tail", 8 * MiB + 12345],
+  ];
+  for (const [label, size] of sizes) {
+    await t.step(label, async () => {
+      await using s = await setup();
+      const data = pseudoRandomBytes(size, size);
+      const hash = hashBytes(data);
+      const file = await s.source("big.bin", data);
+
+      await s.cache.addFile(file, hash);
+
+      const blob = s.cache.blobPath(hash);
+      assert.equal(modeOf(blob), 0o444);
+      const stored = await Deno.readFile(blob);
+      assert.equal(stored.length, size);
+      assert.ok(stored.every((byte, i) => byte === data[i]), "blob content differs from source");
+      assert.deepEqual(names(path.dirname(blob)), [hash.slice(2)]);
+    });
+  }
+
+  await t.step("a wrong hash is rejected on the streamed path too", async () => {
+    await using s = await setup();
+    const data = pseudoRandomBytes(6 * MiB);
+    const file = await s.source("big.bin", data);
+    data[data.length - 1] = data[data.length - 1]! ^ 0xff;
+    const claimed = hashBytes(data);
+
+    await assert.rejects(s.cache.addFile(file, claimed), isPivotError);
+
+    assert.equal(exists(s.cache.blobPath(claimed)), false);
+    assert.deepEqual(names(path.dirname(s.cache.blobPath(claimed))), []);
+  });
+});
+
+Deno.test("ContentCache.addBytes() stores verified bytes and rejects a wrong hash", async () => {
+  await using s = await setup();
+  const data = encoder.encode("bytes from a remote\n");
+  const hash = hashBytes(data);
+
+  await s.cache.addBytes(data, hash, "remote blob");
+  const blob = s.cache.blobPath(hash);
+  assert.equal(modeOf(blob), 0o444);
+  assert.deepEqual(await Deno.readFile(blob), data);
+
+  const claimed = hashBytes("something else");
+  await assert.rejects(s.cache.addBytes(data, claimed, "remote blob xyz"), (error: unknown) => {
+    isPivotError(error);
+    assert.match((error as Error).message, /^remote blob xyz does not match its recorded hash/);
+    return true;
+  });
+  assert.equal(exists(s.cache.blobPath(claimed)), false);
+  assert.deepEqual(names(path.dirname(s.cache.blobPath(claimed))), []);
+  assert.deepEqual([...s.cache.listBlobs()].map((info) => info.hash), [hash]);
+});
+
+Deno.test("ContentCache.blobPath() rejects malformed hashes before touching disk", async (t) => {
+  await using s = await setup();
+  const file = await s.source("f.txt", "x");
+  // A cache directory that does not exist: any write would create it.
+  const cache = new ContentCache(s.project.path("never-created"));
+  const bad = [
+    "../../etc/passwd",
+    "0123456789ABCDEF",
+    "0123456789abcdeF",
+    "abc123",
+    "0123456789abcde",
+    "0123456789abcdef0",
+    "0123456789abcdeg",
+    "../0123456789abcd",
+    "",
+  ];
+  for (const hash of bad) {
+    await t.step(JSON.stringify(hash), async () => {
+      assert.throws(() => cache.blobPath(hash), isPivotError);
+      assert.throws(() => cache.has(hash), isPivotError);
+      await assert.rejects(cache.addFile(file, hash), isPivotError);
+      await assert.rejects(cache.addBytes(encoder.encode("x"), hash, "test"), isPivotError);
+    });
+  }
+  assert.equal(exists(cache.dir), false);
+  assert.deepEqual(names(s.project.root), ["src"]);
+  // A well-formed hash maps inside files/.
+  assert.equal(
+    cache.blobPath("0123456789abcdef"),
+    path.join(s.project.root, "never-created", "files", "01", "23456789abcdef"),
+  );
+});
+
+Deno.test("ContentCache.listBlobs() lists blobs and skips names that are not hashes", async () => {
+  await using s = await setup();
+  const one = encoder.encode("one\n");
+  const two = encoder.encode("second blob\n");
+  const h1 = hashBytes(one);
+  const h2 = hashBytes(two);
+  await s.cache.addBytes(one, h1, "one");
+  await s.cache.addBytes(two, h2, "two");
+
+  const files = s.cache.filesDir;
+  const prefix = path.join(files, h1.slice(0, 2));
+  const junk: [string, string][] = [
+    [path.join(prefix, `.${h1.slice(2)}.0000.tmp`), "temp"],
+    [path.join(prefix, `${"a".repeat(14)}.corrupt`), "corrupt"],
+    [path.join(prefix, "ABCDEF01234567"), "uppercase"],
+    [path.join(prefix, "abc"), "short"],
+    [path.join(prefix, "a".repeat(15)), "long"],
+    [path.join(files, "zz", "0123456789abcd"), "bad prefix"],
+    [path.join(files, "AB", "0123456789abcd"), "uppercase prefix"],
+    [path.join(files, "abc", "0123456789abcd"), "long prefix"],
+    [path.join(files, "0123456789abcdef"), "file at the top"],
+  ];
+  for (const [file, content] of junk) {
+    await Deno.mkdir(path.dirname(file), { recursive: true });
+    await Deno.writeTextFile(file, content);
+  }
+  // A directory named like a blob is not a blob.
+  await Deno.mkdir(path.join(prefix, "bbbbbbbbbbbbbb"));
+
+  const found = [...s.cache.listBlobs()].sort((a, b) => a.hash.localeCompare(b.hash));
+  const expected = [
+    { hash: h1, path: s.cache.blobPath(h1), size: one.length },
+    { hash: h2, path: s.cache.blobPath(h2), size: two.length },
+  ].sort((a, b) => a.hash.localeCompare(b.hash));
+  assert.deepEqual(found, expected);
+});
+
+Deno.test("ContentCache.listBlobs() of a cache that does not exist is empty", async () => {
+  await using dir = await tempDir();
+  const cache = new ContentCache(path.join(dir.path, "missing"));
+  assert.deepEqual([...cache.listBlobs()], []);
+  assert.deepEqual([...cache.listLeftovers()], []);
+});
+
+Deno.test("ContentCache.has() quarantines a blob that was made writable and edited", async () => {
+  await using s = await setup();
+  const { data, hash, blob } = await s.store("original content\n", "original");
+
+  // What editing a hardlinked workspace copy does to the blob.
+  await Deno.chmod(blob, 0o644);
+  await Deno.writeTextFile(blob, "edited in place\n");
+
+  assert.equal(s.cache.has(hash), false);
+  assert.equal(exists(blob), false);
+  assert.equal(await Deno.readTextFile(`${blob}.corrupt`), "edited in place\n");
+  assert.deepEqual(s.cache.quarantined, [hash]);
+  assert.deepEqual([...s.cache.listBlobs()], []);
+  assert.deepEqual([...s.cache.listLeftovers()], [{
+    path: `${blob}.corrupt`,
+    size: "edited in place\n".length,
+  }]);
+
+  // The blob can be stored again afterwards.
+  await s.cache.addBytes(data, hash, "original");
+  assert.equal(s.cache.has(hash), true);
+  assert.deepEqual(await Deno.readFile(blob), data);
+  assert.equal(modeOf(blob), 0o444);
+  assert.deepEqual(s.cache.quarantined, [hash]);
+});
+
+Deno.test("ContentCache.has() makes a writable but intact blob read-only again", async () => {
+  await using s = await setup();
+  const { data, hash, blob } = await s.store("untouched\n", "untouched");
+  await Deno.chmod(blob, 0o644);
+
+  assert.equal(s.cache.has(hash), true);
+  assert.equal(modeOf(blob), 0o444);
+  assert.deepEqual(await Deno.readFile(blob), data);
+  assert.deepEqual(s.cache.quarantined, []);
+  assert.equal(exists(`${blob}.corrupt`), false);
+});
+
+Deno.test("ContentCache.has() is false for a missing blob and for a directory in its place", async () => {
+  await using s = await setup();
+  const hash = hashBytes("not stored");
+  assert.equal(s.cache.has(hash), false);
+  await Deno.mkdir(s.cache.blobPath(hash), { recursive: true });
+  assert.equal(s.cache.has(hash), false);
+  assert.deepEqual(s.cache.quarantined, []);
+});
+
+Deno.test("ContentCache.listLeftovers() lists stale temp files and corrupt blobs, not fresh temp files", async () => {
+  await using s = await setup();
+  const { hash } = await s.store("a real blob\n", "blob");
+
+  const files = s.cache.filesDir;
+  const oldTemp = path.join(files, "ab", `.cdef0123456789.${crypto.randomUUID()}.tmp`);
+  const freshTemp = path.join(files, "ab", `.cdef0123456789.${crypto.randomUUID()}.tmp`);
+  const corrupt = path.join(files, "cd", "ef0123456789ab.corrupt");
+  await Deno.mkdir(path.join(files, "ab"), { recursive: true });
+  await Deno.mkdir(path.join(files, "cd"), { recursive: true });
+  await Deno.writeTextFile(oldTemp, "half a blob");
+  await Deno.writeTextFile(freshTemp, "being written");
+  await Deno.writeTextFile(corrupt, "edited");
+  const twoHoursAgo = new Date(Date.now() - 2 * 60 * 60 * 1000);
+  await Deno.utime(oldTemp, twoHoursAgo, twoHoursAgo);
+
+  const sorted = (items: Iterable<{ path: string; size: number }>) =>
+    [...items].sort((a, b) => a.path.localeCompare(b.path));
+  assert.deepEqual(
+    sorted(s.cache.listLeftovers()),
+    sorted([{ path: oldTemp, size: 11 }, { path: corrupt, size: 6 }]),
+  );
+  // Once the fresh one is old enough it is a leftover too.
+  assert.deepEqual(
+    sorted(s.cache.listLeftovers(Date.now() + STALE_TEMP_MS + 60_000)),
+    sorted([{ path: oldTemp, size: 11 }, { path: freshTemp, size: 13 }, {
+      path: corrupt,
+      size: 6,
+    }]),
+  );
+  // None of them is a blob.
+  assert.deepEqual([...s.cache.listBlobs()].map((info) => info.hash), [hash]);
+});

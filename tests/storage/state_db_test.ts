@@ -1,0 +1,291 @@
+import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
+import {
+  type FileStamp,
+  RACY_WINDOW_MS,
+  STATE_SCHEMA_VERSION,
+  StateDb,
+  StateDbs,
+} from "../../src/storage/state_db.ts";
+import { STATE_DIR_GITIGNORE } from "../../src/storage/state_dir.ts";
+import { PivotError } from "../../src/util/errors.ts";
+import { makeProject } from "../_helpers/project.ts";
+import { withStateDb } from "../_helpers/storage.ts";
+
+/** A warn callback that remembers what it was told. */
+function recorder(): { messages: string[]; warn: (message: string) => void } {
+  const messages: string[] = [];
+  return { messages, warn: (message) => messages.push(message) };
+}
+
+/** Reads one PRAGMA of `file` through a separate connection. */
+function pragma(file: string, name: string): unknown {
+  const db = new DatabaseSync(file);
+  try {
+    const row = db.prepare(`PRAGMA ${name}`).get() as Record<string, unknown>;
+    return row[name];
+  } finally {
+    db.close();
+  }
+}
+
+/** Writes `file` and returns its stamp, with the mtime `ageMs` in the past. */
+async function writeAged(file: string, content: string, ageMs: number): Promise<FileStamp> {
+  await Deno.writeTextFile(file, content);
+  const when = new Date(Date.now() - ageMs);
+  await Deno.utime(file, when, when);
+  const info = await Deno.stat(file);
+  return { inode: info.ino ?? 0, size: info.size, mtimeMs: info.mtime!.getTime() };
+}
+
+Deno.test("StateDb.open() creates <stateDir>/state.db and the state dir's .gitignore", async () => {
+  await using p = await makeProject({}, { init: false });
+  const stateDir = p.path("nested/.pivot");
+  const db = await StateDb.open(stateDir, () => assert.fail("unexpected warning"));
+  try {
+    assert.equal(db.file, p.path("nested/.pivot/state.db"));
+    assert.equal((await Deno.stat(db.file)).isFile, true);
+    assert.equal(await p.read("nested/.pivot/.gitignore"), STATE_DIR_GITIGNORE);
+    assert.match(STATE_DIR_GITIGNORE, /^\/state\.db$/m);
+  } finally {
+    db.close();
+  }
+});
+
+Deno.test("StateDb.open() keeps an existing .gitignore", async () => {
+  await using p = await makeProject({ ".pivot/.gitignore": "# mine\n" });
+  const db = await StateDb.open(p.path(".pivot"), () => assert.fail("unexpected warning"));
+  db.close();
+  assert.equal(await p.read(".pivot/.gitignore"), "# mine\n");
+});
+
+Deno.test("state.db is in WAL mode with user_version 1", async () => {
+  await withStateDb({}, (db) => {
+    assert.equal(pragma(db.file, "journal_mode"), "wal");
+    assert.equal(STATE_SCHEMA_VERSION, 1);
+    assert.equal(pragma(db.file, "user_version"), 1);
+  });
+});
+
+Deno.test("StateDb.open() refuses a state.db written by a newer pivot", async () => {
+  await using p = await makeProject();
+  const file = p.path(".pivot/state.db");
+  const raw = new DatabaseSync(file);
+  raw.exec("PRAGMA user_version = 99");
+  raw.close();
+  const { messages, warn } = recorder();
+  await assert.rejects(StateDb.open(p.path(".pivot"), warn), (error: unknown) => {
+    assert.ok(error instanceof PivotError, String(error));
+    assert.match(error.message, /schema version 99, newer than this pivot understands \(1\)/);
+    assert.ok(error.message.includes(file), error.message);
+    assert.match(error.hint ?? "", /upgrade pivot/);
+    return true;
+  });
+  assert.deepEqual(messages, []);
+  // The newer database is left alone, not moved aside.
+  assert.equal(await p.exists(".pivot/state.db.corrupt"), false);
+  assert.equal(pragma(file, "user_version"), 99);
+});
+
+Deno.test("StateDb.open() moves a corrupt state.db to state.db.corrupt and starts a fresh one", async () => {
+  await using p = await makeProject();
+  const garbage = new Uint8Array(4096).map((_, i) => (i * 7919 + 13) & 0xff);
+  await Deno.writeFile(p.path(".pivot/state.db"), garbage);
+  const { messages, warn } = recorder();
+  const db = await StateDb.open(p.path(".pivot"), warn);
+  try {
+    assert.equal(messages.length, 1);
+    assert.match(messages[0]!, /was corrupt; moved it to .*state\.db\.corrupt/);
+    assert.ok(messages[0]!.includes(p.path(".pivot/state.db")), messages[0]);
+    assert.deepEqual(await Deno.readFile(p.path(".pivot/state.db.corrupt")), garbage);
+    db.putRunCache("train", "0123456789abcdef", { outputs: "{}", runId: "r1" });
+    assert.deepEqual(db.getRunCache("train", "0123456789abcdef"), { outputs: "{}", runId: "r1" });
+    assert.equal(pragma(db.file, "user_version"), 1);
+  } finally {
+    db.close();
+  }
+});
+
+Deno.test("StateDb.open() treats a short text file named state.db as corrupt", async () => {
+  await using p = await makeProject({ ".pivot/state.db": "this is not a database" });
+  const { messages, warn } = recorder();
+  const db = await StateDb.open(p.path(".pivot"), warn);
+  db.close();
+  assert.equal(messages.length, 1);
+  assert.equal(await p.read(".pivot/state.db.corrupt"), "this is not a database");
+});
+
+Deno.test("StateDb.lookupHash() returns the recorded hash when the stamp matches an old mtime", async () => {
+  await withStateDb({}, async (db, p) => {
+    const file = p.path("data.csv");
+    const stamp = await writeAged(file, "a,b\n", 10_000);
+    assert.equal(db.lookupHash(file, stamp), null, "nothing recorded yet");
+    db.recordHashes([{ path: file, hash: "1111111111111111", ...stamp }]);
+    assert.equal(db.lookupHash(file, stamp), "1111111111111111");
+    assert.equal(db.lookupHash(p.path("other.csv"), stamp), null, "another path");
+    // A newer record for the same path replaces the old one.
+    db.recordHashes([{ path: file, hash: "2222222222222222", ...stamp }]);
+    assert.equal(db.lookupHash(file, stamp), "2222222222222222");
+  });
+});
+
+Deno.test("StateDb.lookupHash() returns null when inode, size or mtime differ", async () => {
+  await withStateDb({}, async (db, p) => {
+    const file = p.path("data.csv");
+    const stamp = await writeAged(file, "a,b\n", 10_000);
+    db.recordHashes([{ path: file, hash: "1111111111111111", ...stamp }]);
+    assert.equal(db.lookupHash(file, stamp), "1111111111111111");
+    assert.equal(db.lookupHash(file, { ...stamp, inode: stamp.inode + 1 }), null, "inode");
+    assert.equal(db.lookupHash(file, { ...stamp, size: stamp.size + 1 }), null, "size");
+    assert.equal(db.lookupHash(file, { ...stamp, mtimeMs: stamp.mtimeMs + 1 }), null, "mtime");
+    assert.equal(db.lookupHash(file, { ...stamp, mtimeMs: stamp.mtimeMs - 1000 }), null, "older");
+  });
+});
+
+Deno.test("StateDb.lookupHash() returns null inside the racy window", async () => {
+  assert.equal(RACY_WINDOW_MS, 2_000);
+  await withStateDb({}, async (db, p) => {
+    const fresh = p.path("fresh.csv");
+    const freshStamp = await writeAged(fresh, "x", 0);
+    const recent = p.path("recent.csv");
+    const recentStamp = await writeAged(recent, "y", 1_000);
+    const old = p.path("old.csv");
+    const oldStamp = await writeAged(old, "z", 3 * RACY_WINDOW_MS);
+    db.recordHashes([
+      { path: fresh, hash: "1111111111111111", ...freshStamp },
+      { path: recent, hash: "2222222222222222", ...recentStamp },
+      { path: old, hash: "3333333333333333", ...oldStamp },
+    ]);
+    assert.equal(db.lookupHash(fresh, freshStamp), null, "modified just now");
+    assert.equal(db.lookupHash(recent, recentStamp), null, "modified 1 s before recording");
+    assert.equal(db.lookupHash(old, oldStamp), "3333333333333333", "modified 6 s before");
+  });
+});
+
+Deno.test("StateDb.lookupHash() trusts a racy entry once it is recorded again later", async () => {
+  await withStateDb({}, async (db, p) => {
+    const file = p.path("data.csv");
+    const stamp = await writeAged(file, "x", 0);
+    db.recordHashes([{ path: file, hash: "1111111111111111", ...stamp }]);
+    assert.equal(db.lookupHash(file, stamp), null);
+    // Set the mtime back, as if the file had been written long ago; re-record.
+    const old = await writeAged(file, "x", 60_000);
+    db.recordHashes([{ path: file, hash: "1111111111111111", ...old }]);
+    assert.equal(db.lookupHash(file, old), "1111111111111111");
+  });
+});
+
+Deno.test("StateDb run cache round-trips and replaces entries", async () => {
+  await using p = await makeProject();
+  const stateDir = p.path(".pivot");
+  const db = await StateDb.open(stateDir, () => assert.fail("unexpected warning"));
+  try {
+    assert.equal(db.getRunCache("train", "aaaaaaaaaaaaaaaa"), null);
+    db.putRunCache("train", "aaaaaaaaaaaaaaaa", { outputs: '{"model":"1"}', runId: "run-1" });
+    db.putRunCache("train", "bbbbbbbbbbbbbbbb", { outputs: '{"model":"2"}', runId: "run-2" });
+    assert.deepEqual(db.getRunCache("train", "aaaaaaaaaaaaaaaa"), {
+      outputs: '{"model":"1"}',
+      runId: "run-1",
+    });
+    assert.deepEqual(db.getRunCache("train", "bbbbbbbbbbbbbbbb"), {
+      outputs: '{"model":"2"}',
+      runId: "run-2",
+    });
+    assert.equal(db.getRunCache("eval", "aaaaaaaaaaaaaaaa"), null, "another stage");
+    db.putRunCache("train", "aaaaaaaaaaaaaaaa", { outputs: '{"model":"3"}', runId: "run-3" });
+    assert.deepEqual(db.getRunCache("train", "aaaaaaaaaaaaaaaa"), {
+      outputs: '{"model":"3"}',
+      runId: "run-3",
+    });
+  } finally {
+    db.close();
+  }
+  // The entries survive reopening.
+  const again = await StateDb.open(stateDir, () => assert.fail("unexpected warning"));
+  try {
+    assert.deepEqual(again.getRunCache("train", "bbbbbbbbbbbbbbbb"), {
+      outputs: '{"model":"2"}',
+      runId: "run-2",
+    });
+  } finally {
+    again.close();
+  }
+});
+
+Deno.test("StateDb remote index remembers hashes per remote and forgets them on clear", async () => {
+  await withStateDb({}, (db) => {
+    const a = "s3://bucket/a";
+    const b = "file:///mnt/b";
+    const h1 = "1111111111111111";
+    const h2 = "2222222222222222";
+    const h3 = "3333333333333333";
+    assert.deepEqual(db.knownOnRemote(a, [h1, h2, h3]), new Set());
+    db.addToRemoteIndex(a, [h1, h2]);
+    db.addToRemoteIndex(a, [h2]); // already known: ignored
+    db.addToRemoteIndex(b, [h3]);
+    assert.deepEqual(db.knownOnRemote(a, [h1, h2, h3]), new Set([h1, h2]));
+    assert.deepEqual(db.knownOnRemote(b, [h1, h2, h3]), new Set([h3]));
+    assert.deepEqual(db.knownOnRemote(a, []), new Set());
+    db.clearRemoteIndex(a);
+    assert.deepEqual(db.knownOnRemote(a, [h1, h2, h3]), new Set());
+    assert.deepEqual(db.knownOnRemote(b, [h1, h2, h3]), new Set([h3]), "other remote kept");
+  });
+});
+
+Deno.test("StateDb.transaction() rolls back when the work throws", async () => {
+  await withStateDb({}, (db) => {
+    assert.throws(
+      () =>
+        db.transaction(() => {
+          db.putRunCache("train", "aaaaaaaaaaaaaaaa", { outputs: "{}", runId: "r" });
+          throw new Error("boom");
+        }),
+      /boom/,
+    );
+    assert.equal(db.getRunCache("train", "aaaaaaaaaaaaaaaa"), null);
+    const value = db.transaction(() => {
+      db.putRunCache("train", "aaaaaaaaaaaaaaaa", { outputs: "{}", runId: "r" });
+      return 7;
+    });
+    assert.equal(value, 7);
+    assert.deepEqual(db.getRunCache("train", "aaaaaaaaaaaaaaaa"), { outputs: "{}", runId: "r" });
+  });
+});
+
+Deno.test("StateDbs.get() returns one instance per state dir and close() closes them all", async () => {
+  await using p = await makeProject({}, { init: false });
+  const dbs = new StateDbs(() => assert.fail("unexpected warning"));
+  const [a1, a2] = await Promise.all([dbs.get(p.path("a/.pivot")), dbs.get(p.path("a/.pivot"))]);
+  const a3 = await dbs.get(p.path("a/.pivot"));
+  const b = await dbs.get(p.path("b/.pivot"));
+  assert.equal(a1, a2);
+  assert.equal(a1, a3);
+  assert.notEqual(a1, b);
+  assert.equal(a1.file, p.path("a/.pivot/state.db"));
+  assert.equal(b.file, p.path("b/.pivot/state.db"));
+  a1.putRunCache("s", "aaaaaaaaaaaaaaaa", { outputs: "{}", runId: "r" });
+  assert.deepEqual(a3.getRunCache("s", "aaaaaaaaaaaaaaaa"), { outputs: "{}", runId: "r" });
+  assert.equal(b.getRunCache("s", "aaaaaaaaaaaaaaaa"), null);
+
+  await dbs.close();
+  for (const db of [a1, b]) {
+    assert.throws(() => db.getRunCache("s", "aaaaaaaaaaaaaaaa"), /database is not open/);
+  }
+  // After close, get() opens a fresh connection that sees the stored data.
+  const reopened = await dbs.get(p.path("a/.pivot"));
+  assert.notEqual(reopened, a1);
+  assert.deepEqual(reopened.getRunCache("s", "aaaaaaaaaaaaaaaa"), { outputs: "{}", runId: "r" });
+  await dbs.close();
+});
+
+Deno.test("StateDbs.close() skips a database that failed to open", async () => {
+  await using p = await makeProject();
+  const raw = new DatabaseSync(p.path(".pivot/state.db"));
+  raw.exec("PRAGMA user_version = 99");
+  raw.close();
+  const dbs = new StateDbs(() => assert.fail("unexpected warning"));
+  await assert.rejects(dbs.get(p.path(".pivot")), PivotError);
+  const other = await dbs.get(p.path("other/.pivot"));
+  await dbs.close();
+  assert.throws(() => other.getRunCache("s", "aaaaaaaaaaaaaaaa"), /database is not open/);
+});
