@@ -80,8 +80,15 @@ export interface StageContext {
   /** Each dependency loaded by its format (csv/tsv → rows, json/yaml → value, jsonl → array, txt → string, bin → bytes, dir or plain file → path). */
   // deno-lint-ignore no-explicit-any
   deps: Record<string, any>;
-  /** Absolute paths of dependencies and outputs. */
-  paths: { deps: Record<string, string | string[]>; outs: Record<string, string> };
+  /**
+   * Absolute paths: `deps` by name, named outputs by key in `outs`, and the
+   * single unnamed output (`outs: csv`) as `out` (else `null`).
+   */
+  paths: {
+    deps: Record<string, string | string[]>;
+    outs: Record<string, string>;
+    out: string | null;
+  };
   /** Effective parameters (declared ← params.yaml). */
   // deno-lint-ignore no-explicit-any
   params: Record<string, any>;

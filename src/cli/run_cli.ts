@@ -4,10 +4,15 @@ import type { CliContext, CliIo } from "./cli_context.ts";
 import { addCompletions, type Candidate, targetCandidates } from "./completion.ts";
 import { registerCheckout } from "./commands/checkout.ts";
 import { registerDag } from "./commands/dag.ts";
+import { registerCommit } from "./commands/commit.ts";
 import { registerGc } from "./commands/gc.ts";
+import { registerHistory } from "./commands/history.ts";
 import { registerInit } from "./commands/init.ts";
 import { registerList } from "./commands/list.ts";
+import { registerRepro } from "./commands/repro.ts";
 import { registerSchema } from "./commands/schema.ts";
+import { registerStatus } from "./commands/status.ts";
+import { registerVerify } from "./commands/verify.ts";
 import { registerTrack } from "./commands/track.ts";
 
 /** pivot's version. */
@@ -39,11 +44,16 @@ export function buildProgram(ctx: CliContext, candidates: readonly Candidate[] =
     }
   });
   registerInit(program, ctx);
+  registerRepro(program, ctx);
+  registerStatus(program, ctx);
+  registerVerify(program, ctx);
+  registerCommit(program, ctx);
   registerList(program, ctx);
   registerDag(program, ctx);
   registerTrack(program, ctx);
   registerCheckout(program, ctx);
   registerGc(program, ctx);
+  registerHistory(program, ctx);
   registerSchema(program, ctx);
   addCompletions(program, candidates);
   return program;
@@ -91,7 +101,7 @@ function reportError(error: unknown, ctx: CliContext, verbose: boolean): number 
     ctx.stderr("hint: run 'pivot --help' or 'pivot <command> --help' for usage\n");
     return EXIT.usage;
   }
-  if (error instanceof ReportedFailure) return EXIT.failure;
+  if (error instanceof ReportedFailure) return error.code;
   if (error instanceof PivotError) {
     ctx.stderr(`error: ${error.message}\n`);
     if (error.hint !== undefined) ctx.stderr(`hint: ${error.hint}\n`);

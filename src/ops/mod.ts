@@ -9,3 +9,8 @@ export * from "./list_stages.ts";
 export * from "./checkout_outputs.ts";
 export * from "./gc_cache.ts";
 export * from "./track_paths.ts";
+export * from "./commit_stages.ts";
+export * from "./repro_stages.ts";
+export * from "./select_targets.ts";
+export * from "./tracked_status.ts";
+export * from "./verify_stages.ts";

@@ -37,27 +37,32 @@ export function interpolate(
 /**
  * Like {@linkcode interpolate} for a shell command: each value is quoted for
  * where it lands (bare, inside '…' or inside "…"), so `echo '${x}'` and
- * `echo ${x}` both pass `x` as one literal piece of text.
+ * `echo ${x}` both pass `x` as one literal piece of text. A list value
+ * becomes one word per item when bare.
  */
 export function interpolateCommand(
   command: string,
-  resolve: (name: string) => string | undefined,
+  resolve: (name: string) => string | readonly string[] | undefined,
   options: InterpolateOptions = {},
 ): Interpolated {
   const contextAt = quoteContextTracker(command);
-  return substitute(
-    command,
-    resolve,
-    options.keep,
-    (value, offset) => quoteInContext(value, contextAt(offset)),
-  );
+  return substitute(command, resolve, options.keep, (value, offset) => {
+    const context = contextAt(offset);
+    // A list is several words when bare, one space-separated text inside quotes.
+    if (typeof value !== "string") {
+      return context === "bare"
+        ? value.map((item) => quoteInContext(item, "bare")).join(" ")
+        : quoteInContext(value.join(" "), context);
+    }
+    return quoteInContext(value, context);
+  });
 }
 
-function substitute(
+function substitute<V extends string | readonly string[]>(
   text: string,
-  resolve: (name: string) => string | undefined,
+  resolve: (name: string) => V | undefined,
   keep: ((name: string) => boolean) | undefined,
-  render: (value: string, offset: number) => string,
+  render: (value: V, offset: number) => string,
 ): Interpolated {
   const unresolved: string[] = [];
   const out = text.replace(TOKEN, (match, rawName: string, offset: number) => {

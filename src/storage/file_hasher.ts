@@ -62,6 +62,13 @@ export class FileHasher {
     return { hash: treeHash(manifest), manifest };
   }
 
+  /** The hashes learnt since the last flush or drain, to record with other writes. */
+  drain(): HashRecord[] {
+    const records = this.#pending;
+    this.#pending = [];
+    return records;
+  }
+
   /** Writes the hashes learnt so far to the cache. */
   flush(): void {
     if (this.#db === null || this.#pending.length === 0) return;

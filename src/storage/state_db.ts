@@ -186,12 +186,28 @@ export class StateDb {
   /** Remembers `records` in one transaction. */
   recordHashes(records: readonly HashRecord[]): void {
     if (records.length === 0) return;
+    this.transaction(() => this.#insertHashes(records));
+  }
+
+  #insertHashes(records: readonly HashRecord[]): void {
     const now = Date.now();
     const insert = this.#statement(
       "INSERT OR REPLACE INTO hash_cache (path, inode, size, mtime_ms, hash, recorded_ms) VALUES (?, ?, ?, ?, ?, ?)",
     );
+    for (const r of records) insert.run(r.path, r.inode, r.size, r.mtimeMs, r.hash, now);
+  }
+
+  /**
+   * Records a finished stage in one transaction: the hashes learnt while
+   * checking and recording it, and its run-cache entry.
+   */
+  recordStage(
+    hashes: readonly HashRecord[],
+    runCache: { stage: string; inputHash: string; entry: RunCacheEntry } | null,
+  ): void {
     this.transaction(() => {
-      for (const r of records) insert.run(r.path, r.inode, r.size, r.mtimeMs, r.hash, now);
+      this.#insertHashes(hashes);
+      if (runCache !== null) this.putRunCache(runCache.stage, runCache.inputHash, runCache.entry);
     });
   }
 
@@ -201,6 +217,33 @@ export class StateDb {
       "SELECT outputs, run_id FROM run_cache WHERE stage = ? AND input_hash = ?",
     ).get(stage, inputHash) as { outputs: string; run_id: string } | undefined;
     return row === undefined ? null : { outputs: row.outputs, runId: row.run_id };
+  }
+
+  /** Records a run in the run history (the project's own state dir). */
+  addRun(runId: string, data: string, keep: number): void {
+    this.transaction(() => {
+      this.#statement("INSERT OR REPLACE INTO runs (run_id, data) VALUES (?, ?)").run(runId, data);
+      this.#statement(
+        "DELETE FROM runs WHERE run_id NOT IN (SELECT run_id FROM runs ORDER BY run_id DESC LIMIT ?)",
+      ).run(keep);
+    });
+  }
+
+  /** The newest `limit` runs, newest first, as stored JSON text. */
+  listRuns(limit: number): { runId: string; data: string }[] {
+    return (this.#statement("SELECT run_id, data FROM runs ORDER BY run_id DESC LIMIT ?").all(
+      limit,
+    ) as { run_id: string; data: string }[]).map((row) => ({ runId: row.run_id, data: row.data }));
+  }
+
+  /** One run by id (or by a unique prefix of it), or `null`. */
+  findRun(runId: string): { runId: string; data: string } | null {
+    const rows = this.#statement(
+      "SELECT run_id, data FROM runs WHERE run_id >= ? AND run_id < ? ORDER BY run_id LIMIT 2",
+    ).all(runId, `${runId}\uffff`) as { run_id: string; data: string }[];
+    const exact = rows.find((row) => row.run_id === runId) ??
+      (rows.length === 1 ? rows[0] : undefined);
+    return exact === undefined ? null : { runId: exact.run_id, data: exact.data };
   }
 
   /** Stores (or replaces) the run-cache entry of `stage` for `inputHash`. */

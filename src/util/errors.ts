@@ -86,9 +86,13 @@ export class PipelineFileError extends PivotError {
  * and nothing more on stderr.
  */
 export class ReportedFailure extends PivotError {
+  /** The exit status (1, or 130 after Ctrl-C). */
+  readonly code: number;
+
   /** Creates the marker; `summary` is kept for callers that catch it. */
-  constructor(summary: string) {
+  constructor(summary: string, code = 1) {
     super(summary);
     this.name = "ReportedFailure";
+    this.code = code;
   }
 }

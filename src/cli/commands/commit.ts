@@ -1,0 +1,47 @@
+import type { Command } from "@commander-js/extra-typings";
+import { commitStages } from "../../ops/mod.ts";
+import { checkoutModes, openProject } from "../../project/mod.ts";
+import { ReportedFailure } from "../../util/errors.ts";
+import type { CliContext } from "../cli_context.ts";
+import { printProblem } from "../print_list.ts";
+
+/** `pivot commit [STAGES] [--all]`. */
+export function registerCommit(program: Command, ctx: CliContext): void {
+  program
+    .command("commit")
+    .description(
+      "record the workspace in lock files and the cache without running (default: every stale stage)",
+    )
+    .argument("[stages...]", "stages to record as they are")
+    .option("-a, --all", "every pipeline of the project, as one DAG")
+    .action(async (stages, options) => {
+      const project = await openProject({ cwd: ctx.cwd, all: options.all ?? false });
+      project.warnings.forEach(ctx.warn);
+      const reports = await commitStages(project, {
+        targets: stages,
+        modes: checkoutModes(project.config),
+        warn: ctx.warn,
+      });
+      const committed = reports.filter((r) => r.status === "committed");
+      const failed = reports.filter((r) => r.status === "failed");
+      if (!ctx.quiet()) {
+        for (const r of committed) ctx.stdout(`committed ${r.stage} (${r.reason})\n`);
+        ctx.stdout(
+          committed.length === 0 && failed.length === 0
+            ? "nothing to commit: every stage is up to date\n"
+            : `${committed.length} committed${
+              failed.length > 0 ? `, ${failed.length} failed` : ""
+            }\n`,
+        );
+      }
+      if (failed.length > 0) {
+        printProblem(
+          ctx,
+          `${failed.length} stage${failed.length === 1 ? "" : "s"} could not be committed`,
+          failed.map((r) => `${r.stage}: ${r.reason}`),
+          "produce the missing files (or run 'pivot repro'), then commit again",
+        );
+        throw new ReportedFailure("commit failed");
+      }
+    });
+}

@@ -1,0 +1,107 @@
+import type { Command } from "@commander-js/extra-typings";
+import { reproStages, stageStatus } from "../../ops/mod.ts";
+import { checkoutModes, type Config, openProject } from "../../project/mod.ts";
+import { ReportedFailure, UsageError } from "../../util/errors.ts";
+import type { CliContext } from "../cli_context.ts";
+import { createRunDisplay, wantsLiveDisplay } from "../run_display.ts";
+import { printStatusReports } from "./status.ts";
+
+function parseJobs(text: string): number {
+  const jobs = Number(text);
+  if (!Number.isInteger(jobs) || jobs < 1) {
+    throw new UsageError(`invalid --jobs '${text}': expected a whole number of at least 1`);
+  }
+  return jobs;
+}
+
+function defaultJobs(config: Config): number {
+  const value = config.values["core.jobs"];
+  return typeof value === "number" ? value : navigator.hardwareConcurrency;
+}
+
+/** `pivot repro` and `pivot run`. */
+export function registerRepro(program: Command, ctx: CliContext): void {
+  for (const mode of ["repro", "run"] as const) {
+    const command = program.command(mode);
+    const configured = mode === "repro"
+      ? command
+        .description(
+          "run the targets and everything upstream that is not up to date (default: every stage)",
+        )
+        .argument("[targets...]", "stages or identities")
+        .option("-n, --dry-run", "show what would run and why, without running")
+      : command
+        .description("run exactly these stages (their inputs must exist)")
+        .argument("<stages...>", "stages or identities");
+    configured
+      .option("-a, --all", "every pipeline of the project, as one DAG")
+      .option("-e, --explain", "show what changed for each stage that runs")
+      .option("-f, --force", "run the selected stages even when up to date")
+      .option("-k, --keep-going", "after a failure, keep running stages that do not depend on it")
+      .option(
+        "-j, --jobs <n>",
+        "stages to run at once (default: core.jobs, else the CPU count)",
+        parseJobs,
+      )
+      .option("--no-commit", "run without recording locks, cache or state")
+      .option("--json", "print JSON Lines events")
+      .action(async (targets: string[], options: Record<string, unknown>) => {
+        const project = await openProject({ cwd: ctx.cwd, all: options.all === true });
+        project.warnings.forEach(ctx.warn);
+        const modes = checkoutModes(project.config);
+        if (options.dryRun === true) {
+          const reports = await stageStatus(project, {
+            targets,
+            force: options.force === true,
+            warn: ctx.warn,
+            modes,
+          });
+          if (options.json === true) {
+            ctx.stdout(`${JSON.stringify({ dry_run: true, stages: reports })}\n`);
+            return;
+          }
+          printStatusReports(ctx, reports, {
+            explain: options.explain === true,
+            verb: "would run",
+          });
+          return;
+        }
+        const display = createRunDisplay(ctx, {
+          json: options.json === true,
+          explain: options.explain === true,
+          live: wantsLiveDisplay() && options.json !== true,
+        });
+        const controller = new AbortController();
+        const onSignal = () => {
+          if (!controller.signal.aborted) {
+            ctx.warn("interrupted: stopping running stages (nothing half-done is recorded)");
+          }
+          controller.abort();
+        };
+        Deno.addSignalListener("SIGINT", onSignal);
+        let result;
+        try {
+          result = await reproStages(project, {
+            targets,
+            mode,
+            force: options.force === true,
+            keepGoing: options.keepGoing === true,
+            jobs: typeof options.jobs === "number" ? options.jobs : defaultJobs(project.config),
+            noCommit: options.commit === false,
+            modes,
+            onEvent: display.onEvent,
+            signal: controller.signal,
+            warn: ctx.warn,
+          });
+        } finally {
+          display.close();
+          Deno.removeSignalListener("SIGINT", onSignal);
+        }
+        if (result.interrupted) throw new ReportedFailure("interrupted", 130);
+        const bad = [...result.results.values()].some((r) =>
+          r.status === "failed" || r.status === "blocked"
+        );
+        if (bad) throw new ReportedFailure("stages failed");
+      });
+  }
+}

@@ -1,0 +1,254 @@
+/**
+ * Whether a stage is up to date, and if not, why: the checks of SPEC §7 in
+ * order (lock, code, params, inputs, declared outputs, outputs present with
+ * their recorded content), the first failing one giving the reason.
+ *
+ * @module
+ */
+import {
+  hashBytes,
+  type HashInfo,
+  isDirHash,
+  isLinkedToBlob,
+  type LockDep,
+  type LockFingerprint,
+  readLockFile,
+  type StageLock,
+} from "../storage/mod.ts";
+import { statOrNull } from "../util/fs.ts";
+import type { EngineContext } from "./engine_context.ts";
+import { describeFingerprintKey, stageFingerprint } from "./stage_fingerprint.ts";
+import type { PlannedOut, StagePlan } from "./stage_plan.ts";
+
+/** An output and the content its lock records. */
+export interface RecordedOut {
+  readonly out: PlannedOut;
+  readonly info: HashInfo;
+}
+
+/** The stage as it is now, next to what its lock recorded. */
+export interface StageState {
+  readonly fingerprint: LockFingerprint;
+  readonly params: Readonly<Record<string, unknown>>;
+  /** Current input hashes (`null` when an input is missing). */
+  readonly deps: readonly LockDep[] | null;
+  /** Project-relative paths of missing inputs. */
+  readonly missing: readonly string[];
+  readonly lock: StageLock | null;
+  /** Hash of everything that decides the outputs (`null` with missing inputs). */
+  readonly inputHash: string | null;
+}
+
+/** What to do with a stage. */
+export type Verdict =
+  | { readonly action: "skip" }
+  /** Up to date, but these cached outputs must come back from the cache. */
+  | { readonly action: "restore"; readonly outs: readonly RecordedOut[] }
+  | { readonly action: "run"; readonly reason: string; readonly details: readonly string[] }
+  | { readonly action: "fail"; readonly reason: string };
+
+/** Options for {@linkcode assessStage}. */
+export interface AssessOptions {
+  /** Run even when up to date. @default {false} */
+  force?: boolean;
+}
+
+/** Computes the stage's current state and the verdict. */
+export async function assessStage(
+  ctx: EngineContext,
+  plan: StagePlan,
+  options: AssessOptions = {},
+): Promise<{ state: StageState; verdict: Verdict }> {
+  const { def } = plan.stage;
+  const root = ctx.project.root;
+  const hasher = await ctx.hasher(def.stateDir);
+  const fingerprint = await stageFingerprint(def, root);
+  const missing: string[] = [];
+  const deps: LockDep[] = [];
+  for (const dep of plan.deps) {
+    for (const input of dep.inputs) {
+      const info = await statOrNull(input.path);
+      if (info === null) {
+        missing.push(input.rel);
+        continue;
+      }
+      const hashed = await hasher.hashPath(input.path);
+      deps.push({
+        name: dep.name,
+        identity: input.identity,
+        path: input.rel,
+        hash: hashed.hash,
+        ...(isDirHash(hashed) ? { manifest: hashed.manifest } : {}),
+      });
+    }
+  }
+  const lock = await readLockFile(plan.lockFile, {
+    warn: ctx.warn,
+    display: plan.lockFile.slice(root.length + 1),
+    expect: { stage: def.name, pipeline: def.pipeline },
+  });
+  const state: StageState = {
+    fingerprint,
+    params: def.params,
+    deps: missing.length > 0 ? null : deps,
+    missing,
+    lock,
+    inputHash: missing.length > 0 ? null : inputHash(fingerprint, def.params, deps, plan.outs),
+  };
+  return { state, verdict: await decide(ctx, plan, state, options.force ?? false) };
+}
+
+async function decide(
+  ctx: EngineContext,
+  plan: StagePlan,
+  state: StageState,
+  force: boolean,
+): Promise<Verdict> {
+  if (state.deps === null) {
+    return {
+      action: "fail",
+      reason: `missing input${state.missing.length > 1 ? "s" : ""}: ${state.missing.join(", ")}`,
+    };
+  }
+  const { lock } = state;
+  if (lock === null) return { action: "run", reason: "no previous run", details: [] };
+  if (lock.fingerprint.hash !== state.fingerprint.hash) {
+    return {
+      action: "run",
+      reason: "code changed",
+      details: manifestDiff(lock.fingerprint.manifest, state.fingerprint.manifest),
+    };
+  }
+  if (canonical(lock.params) !== canonical(state.params)) {
+    return {
+      action: "run",
+      reason: "params changed",
+      details: paramsDiff(lock.params, state.params),
+    };
+  }
+  const depDetails = depsDiff(lock.deps, state.deps);
+  if (depDetails.length > 0) {
+    return { action: "run", reason: "inputs changed", details: depDetails };
+  }
+  const declared = plan.outs.map((o) => `${o.key ?? ""}\0${o.rel}\0${o.cache}`).sort();
+  const recorded = lock.outs.map((o) => `${o.key ?? ""}\0${o.path}\0${o.cache}`).sort();
+  if (declared.join("\n") !== recorded.join("\n")) {
+    return { action: "run", reason: "outputs changed", details: [] };
+  }
+  if (force) return { action: "run", reason: "forced", details: [] };
+  const restore: RecordedOut[] = [];
+  for (const out of plan.outs) {
+    const entry = lock.outs.find((o) => o.key === out.key)!;
+    const info: HashInfo = entry.manifest === undefined
+      ? { hash: entry.hash }
+      : { hash: entry.hash, manifest: entry.manifest };
+    if ((entry.manifest !== undefined) !== out.isDir) {
+      return { action: "run", reason: "outputs changed", details: [] };
+    }
+    if (await matches(ctx, plan, out, info)) continue;
+    if (!out.cache) {
+      const present = (await statOrNull(out.path)) !== null;
+      return {
+        action: "run",
+        reason: `output ${out.identity} ${present ? "was modified" : "is missing"}`,
+        details: [],
+      };
+    }
+    const blobs = isDirHash(info) ? info.manifest.map((e) => e.hash) : [info.hash];
+    if (!blobs.every((hash) => ctx.cache.has(hash))) {
+      return { action: "run", reason: "outputs missing from cache", details: [out.identity] };
+    }
+    restore.push({ out, info });
+  }
+  return restore.length === 0 ? { action: "skip" } : { action: "restore", outs: restore };
+}
+
+/** True when the workspace copy of `out` holds the recorded content. */
+async function matches(
+  ctx: EngineContext,
+  plan: StagePlan,
+  out: PlannedOut,
+  info: HashInfo,
+): Promise<boolean> {
+  const present = await statOrNull(out.path);
+  if (present === null || present.isDirectory !== out.isDir) return false;
+  if (!isDirHash(info) && out.cache && isLinkedToBlob(out.path, ctx.cache.blobPath(info.hash))) {
+    return true;
+  }
+  const hasher = await ctx.hasher(plan.stage.def.stateDir);
+  return (await hasher.hashPath(out.path)).hash === info.hash;
+}
+
+/**
+ * The run-cache key: a hash of the fingerprint, params, input hashes and
+ * declared outputs (local to this machine, so any stable encoding will do).
+ */
+export function inputHash(
+  fingerprint: LockFingerprint,
+  params: Readonly<Record<string, unknown>>,
+  deps: readonly LockDep[],
+  outs: readonly PlannedOut[],
+): string {
+  return hashBytes(canonical({
+    fingerprint: fingerprint.hash,
+    params,
+    deps: deps.map((d) => [d.path, d.hash]).sort(),
+    outs: outs.map((o) => [o.key ?? "", o.rel, o.cache, o.format]).sort(),
+  }));
+}
+
+/** JSON with object keys sorted, for comparisons that ignore key order. */
+export function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, item) => {
+    if (typeof item !== "object" || item === null || Array.isArray(item)) return item;
+    return Object.fromEntries(Object.keys(item).sort().map((k) => [k, item[k]]));
+  });
+}
+
+function manifestDiff(
+  before: Readonly<Record<string, string>>,
+  after: Readonly<Record<string, string>>,
+): string[] {
+  const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
+  return keys.flatMap((key) => {
+    if (before[key] === after[key]) return [];
+    const what = describeFingerprintKey(key);
+    if (before[key] === undefined) return [`code: ${what} added`];
+    if (after[key] === undefined) return [`code: ${what} removed`];
+    return [`code: ${what}`];
+  });
+}
+
+function paramsDiff(
+  before: Readonly<Record<string, unknown>>,
+  after: Readonly<Record<string, unknown>>,
+): string[] {
+  const flat = (value: unknown, prefix: string, out: Map<string, string>) => {
+    if (typeof value === "object" && value !== null && !Array.isArray(value)) {
+      for (const [key, item] of Object.entries(value)) {
+        flat(item, prefix === "" ? key : `${prefix}.${key}`, out);
+      }
+    } else out.set(prefix, JSON.stringify(value));
+    return out;
+  };
+  const a = flat(before, "", new Map());
+  const b = flat(after, "", new Map());
+  const keys = [...new Set([...a.keys(), ...b.keys()])].sort();
+  return keys.flatMap((key) =>
+    a.get(key) === b.get(key)
+      ? []
+      : [`params: ${key}: ${a.get(key) ?? "(none)"} → ${b.get(key) ?? "(none)"}`]
+  );
+}
+
+function depsDiff(before: readonly LockDep[], after: readonly LockDep[]): string[] {
+  const a = new Map(before.map((d) => [d.path, d.hash]));
+  const b = new Map(after.map((d) => [d.path, d.hash]));
+  const paths = [...new Set([...a.keys(), ...b.keys()])].sort();
+  return paths.flatMap((p) => {
+    if (a.get(p) === b.get(p)) return [];
+    if (!a.has(p)) return [`input: ${p} added`];
+    if (!b.has(p)) return [`input: ${p} removed`];
+    return [`input: ${p} changed`];
+  });
+}

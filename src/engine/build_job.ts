@@ -1,0 +1,79 @@
+import * as path from "node:path";
+import { pathToFileURL } from "node:url";
+import { interpolateCommand, lookupParam } from "../pipeline/mod.ts";
+import { PivotError } from "../util/errors.ts";
+import type { StageJob } from "./stage_job.ts";
+import type { StagePlan } from "./stage_plan.ts";
+
+/** `PIVOT_DEP_RAW_DATA` for dependency `raw-data`. */
+function envName(prefix: string, key: string): string {
+  return `${prefix}_${key.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`;
+}
+
+/**
+ * The job a worker runs for `plan`: a `cmd` stage's command with `${deps.x}`,
+ * `${outs.x}`, `${outs}`, `${params.a.b}` and `${stage}` filled in (paths
+ * relative to the pipeline file's directory, each value shell-quoted) and its
+ * `PIVOT_*` environment; or a `run` stage's module, function and I/O.
+ *
+ * @throws {PivotError} for a `${…}` the stage cannot fill
+ */
+export function buildJob(plan: StagePlan, paramsFile: string): StageJob {
+  const { def } = plan.stage;
+  if (def.action.kind === "run") {
+    return {
+      kind: "run",
+      stage: plan.name,
+      moduleUrl: pathToFileURL(def.action.module).href,
+      exportPath: def.action.exportPath,
+      deps: plan.deps.map((dep) => ({
+        name: dep.name,
+        list: dep.list,
+        items: dep.inputs.map((input) => ({ path: input.path, format: input.format })),
+      })),
+      outs: plan.outs.map((out) => ({ key: out.key, path: out.path, format: out.format })),
+      params: def.params,
+      stageName: def.name,
+      cwd: def.dir,
+    };
+  }
+  const local = (abs: string) => path.relative(def.dir, abs) || ".";
+  const resolve = (name: string): string | string[] | undefined => {
+    if (name === "stage") return def.name;
+    if (name === "outs") return plan.outs.length === 1 ? local(plan.outs[0]!.path) : undefined;
+    if (name.startsWith("deps.")) {
+      const dep = plan.deps.find((d) => d.name === name.slice(5));
+      if (dep === undefined) return undefined;
+      const paths = dep.inputs.map((input) => local(input.path));
+      return dep.list || paths.length !== 1 ? paths : paths[0];
+    }
+    if (name.startsWith("outs.")) {
+      const out = plan.outs.find((o) => o.key === name.slice(5));
+      return out === undefined ? undefined : local(out.path);
+    }
+    if (name.startsWith("params.")) {
+      const value = lookupParam(def.params, name.slice(7));
+      if (value === undefined) return undefined;
+      return typeof value === "string" ? value : JSON.stringify(value);
+    }
+    return undefined;
+  };
+  const { text, unresolved } = interpolateCommand(def.action.command, resolve);
+  if (unresolved.length > 0) {
+    throw new PivotError(
+      `stage '${plan.name}': cannot fill ${
+        unresolved.map((n) => `\${${n}}`).join(", ")
+      } in its command`,
+    );
+  }
+  const env: Record<string, string> = { PIVOT_STAGE: def.name, PIVOT_PARAMS: paramsFile };
+  for (const dep of plan.deps) {
+    env[envName("PIVOT_DEP", dep.name)] = dep.inputs.map((input) => input.path).join(
+      path.delimiter,
+    );
+  }
+  for (const out of plan.outs) {
+    env[out.key === null ? "PIVOT_OUT" : envName("PIVOT_OUT", out.key)] = out.path;
+  }
+  return { kind: "cmd", stage: plan.name, command: text, cwd: def.dir, env };
+}

@@ -1,0 +1,389 @@
+/**
+ * Function-level code fingerprints for `run` stages: the source of the stage
+ * function and, transitively, of every top-level function, class and constant
+ * of a local module it references. Editing an unrelated function of the same
+ * module changes nothing; editing a helper it calls (here or in another local
+ * module) changes the fingerprint. Packages count by their specifier (which
+ * carries the version).
+ *
+ * @module
+ */
+import * as path from "node:path";
+import { parse } from "@babel/parser";
+import { PivotError } from "../util/errors.ts";
+import { relativePosix } from "../util/paths.ts";
+import { hashBytes } from "../storage/mod.ts";
+
+/** A parsed syntax node (only the fields this module reads). */
+interface Node {
+  readonly type: string;
+  readonly start: number;
+  readonly end: number;
+  readonly [key: string]: unknown;
+}
+
+/** A top-level binding of a module. */
+type Binding =
+  | { readonly kind: "local"; readonly node: Node }
+  | { readonly kind: "import"; readonly source: string; readonly imported: string }
+  | { readonly kind: "namespace"; readonly source: string };
+
+interface ParsedModule {
+  readonly file: string;
+  readonly text: string;
+  readonly bindings: ReadonlyMap<string, Binding>;
+  /** Exported name → local binding name (or a re-export). */
+  readonly exports: ReadonlyMap<string, string | Binding>;
+  /** The `export default` expression or declaration, if any. */
+  readonly defaultExport: Node | null;
+  /** Comment ranges, to leave out of hashed text. */
+  readonly comments: readonly (readonly [number, number])[];
+}
+
+/** Parsed modules by absolute path, for the life of the process. */
+const parsed = new Map<string, ParsedModule>();
+
+/**
+ * The fingerprint manifest of the `run` function at `exportPath` in `module`:
+ * `fn:<file>#<name>` → hash of each function, class or constant involved,
+ * `mod:<file>` for namespace imports, `pkg:<specifier>` for packages.
+ *
+ * @throws {PivotError} when the module cannot be read or parsed, or the export is not found
+ */
+export async function runFingerprint(
+  module: string,
+  exportPath: readonly string[],
+  projectRoot: string,
+): Promise<Record<string, string>> {
+  const manifest: Record<string, string> = {};
+  const visited = new Set<string>();
+  const parsedModule = await parseModule(module);
+  const target = findExport(parsedModule, exportPath);
+  const label = `${relativePosix(projectRoot, module)}#${exportPath.join(".")}`;
+  const collect = async (mod: ParsedModule, node: Node, key: string): Promise<void> => {
+    if (visited.has(key)) return;
+    visited.add(key);
+    manifest[key] = hashBytes(sourceWithoutComments(mod, node));
+    for (const name of referencedNames(node)) {
+      const binding = mod.bindings.get(name);
+      if (binding !== undefined) await follow(mod, name, binding);
+    }
+  };
+  const follow = async (mod: ParsedModule, name: string, binding: Binding): Promise<void> => {
+    const rel = relativePosix(projectRoot, mod.file);
+    if (binding.kind === "local") return await collect(mod, binding.node, `fn:${rel}#${name}`);
+    if (!isLocalSpecifier(binding.source)) {
+      const key = `pkg:${binding.source}`;
+      manifest[key] = hashBytes(binding.source);
+      return;
+    }
+    const file = path.resolve(path.dirname(mod.file), binding.source);
+    const other = await parseModule(file);
+    if (binding.kind === "namespace") {
+      manifest[`mod:${relativePosix(projectRoot, file)}`] = hashBytes(other.text);
+      return;
+    }
+    const resolved = resolveExport(other, binding.imported);
+    if (resolved === null) {
+      manifest[`mod:${relativePosix(projectRoot, file)}`] = hashBytes(other.text);
+      return;
+    }
+    await follow(other, resolved.name, resolved.binding);
+  };
+  if (target.kind === "binding") await follow(parsedModule, target.name, target.binding);
+  else await collect(parsedModule, target.node, `fn:${label}`);
+  return manifest;
+}
+
+/** Forgets parsed modules (after files changed, in watch mode). */
+export function clearFingerprintCache(): void {
+  parsed.clear();
+}
+
+function isLocalSpecifier(specifier: string): boolean {
+  return specifier.startsWith("./") || specifier.startsWith("../") ||
+    specifier.startsWith("/") || specifier.startsWith("file:");
+}
+
+async function parseModule(file: string): Promise<ParsedModule> {
+  const cached = parsed.get(file);
+  if (cached !== undefined) return cached;
+  let text: string;
+  try {
+    text = await Deno.readTextFile(file.startsWith("file:") ? new URL(file) : file);
+  } catch (error) {
+    throw new PivotError(
+      `cannot read ${file} to fingerprint stage code: ${(error as Error).message}`,
+    );
+  }
+  let ast: { program: { body: Node[] }; comments?: Node[] };
+  try {
+    ast = parse(text, {
+      sourceType: "module",
+      plugins: file.endsWith(".ts") || file.endsWith(".tsx") || file.endsWith(".mts")
+        ? ["typescript", ...(file.endsWith(".tsx") ? ["jsx" as const] : [])]
+        : ["jsx"],
+    }) as unknown as { program: { body: Node[] }; comments?: Node[] };
+  } catch (error) {
+    throw new PivotError(`cannot parse ${file}: ${(error as Error).message}`);
+  }
+  const bindings = new Map<string, Binding>();
+  const exports = new Map<string, string | Binding>();
+  let defaultExport: Node | null = null;
+  const declare = (declaration: Node) => {
+    for (const name of declaredNames(declaration)) {
+      bindings.set(name, { kind: "local", node: declaration });
+    }
+    return declaredNames(declaration);
+  };
+  for (const statement of ast.program.body) {
+    switch (statement.type) {
+      case "ImportDeclaration": {
+        if (statement.importKind === "type") break;
+        const source = (statement.source as { value: string }).value;
+        for (const spec of statement.specifiers as Node[]) {
+          const local = (spec.local as { name: string }).name;
+          if (spec.importKind === "type") continue;
+          if (spec.type === "ImportNamespaceSpecifier") {
+            bindings.set(local, { kind: "namespace", source });
+          } else if (spec.type === "ImportDefaultSpecifier") {
+            bindings.set(local, { kind: "import", source, imported: "default" });
+          } else {
+            const imported = spec.imported as { name?: string; value?: string };
+            bindings.set(local, {
+              kind: "import",
+              source,
+              imported: imported.name ?? imported.value ?? local,
+            });
+          }
+        }
+        break;
+      }
+      case "ExportNamedDeclaration": {
+        const declaration = statement.declaration as Node | null;
+        if (declaration) { for (const name of declare(declaration)) exports.set(name, name); }
+        const source = (statement.source as { value: string } | null)?.value;
+        for (const spec of (statement.specifiers as Node[] | undefined) ?? []) {
+          const exported = spec.exported as { name?: string; value?: string };
+          const exportedName = exported.name ?? exported.value ?? "";
+          if (source !== undefined) {
+            const local = spec.local as { name: string } | undefined;
+            exports.set(
+              exportedName,
+              spec.type === "ExportNamespaceSpecifier"
+                ? { kind: "namespace", source }
+                : { kind: "import", source, imported: local?.name ?? exportedName },
+            );
+          } else {
+            exports.set(exportedName, (spec.local as { name: string }).name);
+          }
+        }
+        break;
+      }
+      case "ExportDefaultDeclaration": {
+        const declaration = statement.declaration as Node;
+        const names = declaredNames(declaration);
+        if (names.length > 0) {
+          declare(declaration);
+          exports.set("default", names[0]!);
+        }
+        defaultExport = declaration;
+        break;
+      }
+      default:
+        declare(statement);
+    }
+  }
+  const module: ParsedModule = {
+    file,
+    text,
+    bindings,
+    exports,
+    defaultExport,
+    comments: (ast.comments ?? []).map((c) => [c.start, c.end] as const),
+  };
+  parsed.set(file, module);
+  return module;
+}
+
+/** Names a top-level statement declares (functions, classes, variables, enums). */
+function declaredNames(node: Node): string[] {
+  switch (node.type) {
+    case "FunctionDeclaration":
+    case "ClassDeclaration":
+    case "TSEnumDeclaration":
+    case "TSModuleDeclaration": {
+      const id = node.id as { name?: string } | null;
+      return id?.name === undefined ? [] : [id.name];
+    }
+    case "VariableDeclaration":
+      return (node.declarations as Node[]).flatMap((d) => patternNames(d.id as Node));
+    default:
+      return [];
+  }
+}
+
+function patternNames(pattern: Node): string[] {
+  switch (pattern.type) {
+    case "Identifier":
+      return [pattern.name as string];
+    case "ObjectPattern":
+      return (pattern.properties as Node[]).flatMap((p) =>
+        patternNames((p.type === "RestElement" ? p.argument : p.value) as Node)
+      );
+    case "ArrayPattern":
+      return (pattern.elements as (Node | null)[]).flatMap((e) =>
+        e === null ? [] : patternNames(e)
+      );
+    case "AssignmentPattern":
+      return patternNames(pattern.left as Node);
+    case "RestElement":
+      return patternNames(pattern.argument as Node);
+    default:
+      return [];
+  }
+}
+
+type Target =
+  | { readonly kind: "binding"; readonly name: string; readonly binding: Binding }
+  | { readonly kind: "node"; readonly node: Node };
+
+/** The function a stage's export path points at. */
+function findExport(mod: ParsedModule, exportPath: readonly string[]): Target {
+  const [first, ...rest] = exportPath;
+  const fail = (): never => {
+    throw new PivotError(`cannot find '${exportPath.join(".")}' in ${mod.file} to fingerprint it`);
+  };
+  if (first === undefined) return fail();
+  if (rest.length === 0 && first !== "default") {
+    const resolved = resolveExport(mod, first);
+    return resolved === null ? fail() : { kind: "binding", ...resolved };
+  }
+  // A path into the default export: `default.stages.train.run`.
+  let node: Node | null = first === "default" ? mod.defaultExport : null;
+  for (const key of rest) {
+    node = node === null ? null : unwrapToObject(mod, node);
+    if (node === null) return fail();
+    const property = (node.properties as Node[]).find((p) =>
+      (p.type === "ObjectProperty" || p.type === "ObjectMethod") && propertyName(p) === key
+    );
+    if (property === undefined) return fail();
+    node = property.type === "ObjectMethod" ? property : property.value as Node;
+  }
+  if (node === null) return fail();
+  if (node.type === "Identifier") {
+    const name = node.name as string;
+    const binding = mod.bindings.get(name);
+    return binding === undefined ? fail() : { kind: "binding", name, binding };
+  }
+  return { kind: "node", node };
+}
+
+function resolveExport(
+  mod: ParsedModule,
+  name: string,
+): { name: string; binding: Binding } | null {
+  const exported = mod.exports.get(name);
+  if (exported === undefined) {
+    if (name === "default" && mod.defaultExport !== null) {
+      return { name: "default", binding: { kind: "local", node: mod.defaultExport } };
+    }
+    return null;
+  }
+  if (typeof exported !== "string") return { name, binding: exported };
+  const binding = mod.bindings.get(exported);
+  return binding === undefined ? null : { name: exported, binding };
+}
+
+/** Follows identifiers, `as`/`satisfies` and parentheses to an object literal. */
+function unwrapToObject(mod: ParsedModule, start: Node): Node | null {
+  let node: Node | null = start;
+  for (let guard = 0; node !== null && guard < 20; guard++) {
+    switch (node.type) {
+      case "ObjectExpression":
+        return node;
+      case "TSAsExpression":
+      case "TSSatisfiesExpression":
+      case "TSNonNullExpression":
+      case "ParenthesizedExpression":
+        node = node.expression as Node;
+        break;
+      case "Identifier": {
+        const binding = mod.bindings.get(node.name as string);
+        if (binding?.kind !== "local" || binding.node.type !== "VariableDeclaration") return null;
+        const declarator = (binding.node.declarations as Node[]).find((d) =>
+          (d.id as Node).type === "Identifier" && (d.id as Node).name === node!.name
+        );
+        node = (declarator?.init as Node | undefined) ?? null;
+        break;
+      }
+      default:
+        return null;
+    }
+  }
+  return null;
+}
+
+function propertyName(property: Node): string | null {
+  const key = property.key as Node;
+  if (property.computed) return key.type === "StringLiteral" ? key.value as string : null;
+  if (key.type === "Identifier") return key.name as string;
+  if (key.type === "StringLiteral") return key.value as string;
+  return null;
+}
+
+/**
+ * Identifier names `node` refers to, leaving out property names of member
+ * expressions and object keys (type annotations are ignored).
+ */
+function referencedNames(node: Node): Set<string> {
+  const names = new Set<string>();
+  const visit = (value: unknown, parent: Node | null, field: string): void => {
+    if (Array.isArray(value)) {
+      for (const item of value) visit(item, parent, field);
+      return;
+    }
+    if (typeof value !== "object" || value === null || typeof (value as Node).type !== "string") {
+      return;
+    }
+    const current = value as Node;
+    if (
+      current.type.startsWith("TS") && current.type !== "TSAsExpression" &&
+      current.type !== "TSSatisfiesExpression" && current.type !== "TSNonNullExpression"
+    ) {
+      return;
+    }
+    if (current.type === "Identifier" || current.type === "JSXIdentifier") {
+      const isProperty = parent !== null && !parent.computed &&
+        (((parent.type === "MemberExpression" || parent.type === "OptionalMemberExpression") &&
+          field === "property") ||
+          ((parent.type === "ObjectProperty" || parent.type === "ObjectMethod" ||
+            parent.type === "ClassMethod" || parent.type === "ClassProperty") && field === "key"));
+      if (!isProperty) names.add(current.name as string);
+      return;
+    }
+    for (const [key, child] of Object.entries(current)) {
+      if (
+        key === "loc" || key === "leadingComments" || key === "trailingComments" ||
+        key === "innerComments" || key === "typeAnnotation" || key === "returnType" ||
+        key === "typeParameters"
+      ) continue;
+      visit(child, current, key);
+    }
+  };
+  visit(node, null, "");
+  return names;
+}
+
+/** The node's source text without comments and trailing spaces. */
+function sourceWithoutComments(mod: ParsedModule, node: Node): string {
+  let text = "";
+  let at = node.start;
+  for (const [start, end] of mod.comments) {
+    if (end <= node.start || start >= node.end) continue;
+    text += mod.text.slice(at, Math.max(at, start));
+    at = Math.max(at, end);
+  }
+  text += mod.text.slice(at, node.end);
+  return text.replace(/\s+$/gm, "");
+}

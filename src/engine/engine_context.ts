@@ -1,0 +1,58 @@
+import * as path from "node:path";
+import { openContentCache, type Project } from "../project/mod.ts";
+import {
+  type CheckoutMode,
+  type ContentCache,
+  FileHasher,
+  type StateDb,
+  StateDbs,
+} from "../storage/mod.ts";
+
+/** What every engine step shares during one command: cache, databases, hashers. */
+export class EngineContext {
+  /** The project. */
+  readonly project: Project;
+  /** The content cache. */
+  readonly cache: ContentCache;
+  /** Checkout modes, in order. */
+  readonly modes: readonly CheckoutMode[];
+  /** Told about recoverable problems. */
+  readonly warn: (message: string) => void;
+  readonly #dbs: StateDbs;
+  readonly #hashers = new Map<string, Promise<FileHasher>>();
+
+  /** Creates the context of one command. */
+  constructor(project: Project, modes: readonly CheckoutMode[], warn: (message: string) => void) {
+    this.project = project;
+    this.cache = openContentCache(project.root, project.config);
+    this.modes = modes;
+    this.warn = warn;
+    this.#dbs = new StateDbs(warn);
+  }
+
+  /** The `state.db` of `stateDir`. */
+  db(stateDir: string): Promise<StateDb> {
+    return this.#dbs.get(stateDir);
+  }
+
+  /** The project's own `state.db` (run history). */
+  projectDb(): Promise<StateDb> {
+    return this.#dbs.get(path.join(this.project.root, ".pivot"));
+  }
+
+  /** The hasher over the hash cache of `stateDir`. */
+  hasher(stateDir: string): Promise<FileHasher> {
+    let hasher = this.#hashers.get(stateDir);
+    if (hasher === undefined) {
+      hasher = this.db(stateDir).then((db) => new FileHasher(db));
+      this.#hashers.set(stateDir, hasher);
+    }
+    return hasher;
+  }
+
+  /** Writes pending hash-cache entries and closes every database. */
+  async close(): Promise<void> {
+    for (const hasher of this.#hashers.values()) (await hasher).flush();
+    await this.#dbs.close();
+  }
+}

@@ -1,0 +1,14 @@
+/**
+ * The engine: deciding which stages are up to date, running the rest on
+ * warm workers, and recording them.
+ *
+ * @module
+ */
+export * from "./assess_stage.ts";
+export * from "./engine_context.ts";
+export * from "./record_stage.ts";
+export * from "./run_events.ts";
+export * from "./run_id.ts";
+export * from "./run_stages.ts";
+export * from "./stage_fingerprint.ts";
+export * from "./stage_plan.ts";

@@ -1,0 +1,191 @@
+/**
+ * Recording a stage: outputs into the cache and linked back, then the lock
+ * file, then one `state.db` transaction — in that order, so a crash never
+ * leaves a lock pointing at a missing blob. Also restoring outputs from the
+ * cache and the run cache.
+ *
+ * @module
+ */
+import * as path from "node:path";
+import {
+  type HashInfo,
+  isDirHash,
+  type LockOut,
+  Placer,
+  restoreDirectory,
+  restoreFile,
+  type StageLock,
+  writeLockFile,
+} from "../storage/mod.ts";
+import { PivotError } from "../util/errors.ts";
+import { statOrNull } from "../util/fs.ts";
+import type { RecordedOut, StageState } from "./assess_stage.ts";
+import type { EngineContext } from "./engine_context.ts";
+import type { PlannedOut, StagePlan } from "./stage_plan.ts";
+
+/** A directory manifest as stored in a run-cache entry. */
+type RecordedManifest = readonly { relpath: string; hash: string; size: number; isexec: boolean }[];
+
+/**
+ * Checks that the stage produced every declared output, caches the cached
+ * ones (linking the workspace copies back), writes the lock and records the
+ * hashes and the run-cache entry.
+ *
+ * @throws {PivotError} `stage did not produce output <identity>` when one is missing
+ */
+export async function recordStage(
+  ctx: EngineContext,
+  plan: StagePlan,
+  state: StageState,
+  runId: string,
+): Promise<void> {
+  const { def } = plan.stage;
+  const hasher = await ctx.hasher(def.stateDir);
+  const outs: LockOut[] = [];
+  const placer = new Placer(ctx.modes);
+  for (const out of plan.outs) {
+    const present = await statOrNull(out.path);
+    if (present === null || present.isDirectory !== out.isDir) {
+      throw new PivotError(
+        `stage did not produce output ${out.identity} (${out.rel}${out.isDir ? "/" : ""})${
+          present === null
+            ? ""
+            : out.isDir
+            ? ": it is a file, not a directory"
+            : ": it is a directory"
+        }`,
+      );
+    }
+    const info = await hasher.hashPath(out.path);
+    // Outputs not cached (metrics) are still stored, unlinked, for the run cache.
+    await cacheAndLink(ctx, out, info, out.cache ? placer : null);
+    outs.push({
+      key: out.key,
+      path: out.rel,
+      hash: info.hash,
+      cache: out.cache,
+      ...(isDirHash(info) ? { manifest: info.manifest } : {}),
+    });
+  }
+  await writeLock(plan, state, outs);
+  const db = await ctx.db(def.stateDir);
+  db.recordStage(
+    hasher.drain(),
+    outs.length === 0 || state.inputHash === null ? null : {
+      stage: `${def.pipeline}/${def.name}`,
+      inputHash: state.inputHash,
+      entry: {
+        outputs: JSON.stringify(
+          outs.map((o) => ({ key: o.key, hash: o.hash, manifest: o.manifest })),
+        ),
+        runId,
+      },
+    },
+  );
+}
+
+async function cacheAndLink(
+  ctx: EngineContext,
+  out: PlannedOut,
+  info: HashInfo,
+  placer: Placer | null,
+): Promise<void> {
+  const files = isDirHash(info)
+    ? info.manifest.map((e) => ({ file: path.join(out.path, e.relpath), hash: e.hash }))
+    : [{ file: out.path, hash: info.hash }];
+  for (const { file, hash } of files) await ctx.cache.addFile(file, hash);
+  if (placer === null) return;
+  for (const { file, hash } of files) await restoreFile(ctx.cache, hash, file, placer);
+}
+
+/** Writes the stage's lock file from its current state and `outs`. */
+export async function writeLock(
+  plan: StagePlan,
+  state: StageState,
+  outs: readonly LockOut[],
+): Promise<void> {
+  const { def } = plan.stage;
+  const lock: StageLock = {
+    stage: def.name,
+    pipeline: def.pipeline,
+    fingerprint: state.fingerprint,
+    params: state.params,
+    deps: state.deps ?? [],
+    outs,
+  };
+  await writeLockFile(plan.lockFile, lock);
+}
+
+/**
+ * Restores `outs` from the cache (all blobs are checked first).
+ *
+ * @returns false, with nothing written, when a blob is missing
+ */
+export async function restoreOutputs(
+  ctx: EngineContext,
+  outs: readonly RecordedOut[],
+): Promise<boolean> {
+  for (const { info } of outs) {
+    const hashes = isDirHash(info) ? info.manifest.map((e) => e.hash) : [info.hash];
+    if (!hashes.every((hash) => ctx.cache.has(hash))) return false;
+  }
+  const linker = new Placer(ctx.modes);
+  const copier = new Placer(["copy"]);
+  for (const { out, info } of outs) {
+    // Outputs that are not cached are meant to be edited and committed to git: copies.
+    const placer = out.cache ? linker : copier;
+    const done = isDirHash(info)
+      ? (await restoreDirectory(ctx.cache, info.manifest, out.path, placer)).restored
+      : (await restoreFile(ctx.cache, info.hash, out.path, placer)) !== null;
+    if (!done) return false;
+  }
+  return true;
+}
+
+/**
+ * Looks the stage's input hash up in the run cache; on a hit whose blobs are
+ * all present, restores the outputs and writes the lock.
+ *
+ * @returns true on a hit
+ */
+export async function restoreFromRunCache(
+  ctx: EngineContext,
+  plan: StagePlan,
+  state: StageState,
+): Promise<boolean> {
+  const { def } = plan.stage;
+  if (state.inputHash === null || plan.outs.length === 0) return false;
+  const db = await ctx.db(def.stateDir);
+  const entry = db.getRunCache(`${def.pipeline}/${def.name}`, state.inputHash);
+  if (entry === null) return false;
+  let recorded: { key: string | null; hash: string; manifest?: RecordedManifest }[];
+  try {
+    recorded = JSON.parse(entry.outputs);
+  } catch {
+    return false;
+  }
+  const outs: RecordedOut[] = [];
+  for (const out of plan.outs) {
+    const item = recorded.find((r) => r.key === out.key);
+    if (item === undefined || (item.manifest !== undefined) !== out.isDir) return false;
+    outs.push({
+      out,
+      info: item.manifest === undefined
+        ? { hash: item.hash }
+        : { hash: item.hash, manifest: item.manifest },
+    });
+  }
+  if (!(await restoreOutputs(ctx, outs))) return false;
+  await writeLock(
+    plan,
+    state,
+    outs.map(({ out, info }) => ({
+      key: out.key,
+      path: out.rel,
+      hash: info.hash,
+      cache: out.cache,
+      ...(isDirHash(info) ? { manifest: info.manifest } : {}),
+    })),
+  );
+  return true;
+}

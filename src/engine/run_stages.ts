@@ -1,0 +1,248 @@
+/**
+ * The coordinator: walks the selected stages in dependency order, decides
+ * for each whether it is up to date, restores what the cache holds, runs the
+ * rest on the worker pool and records each finished stage in its own state
+ * dir. Workers never write state.
+ *
+ * @module
+ */
+import * as path from "node:path";
+import { atomicWrite } from "../util/atomic_write.ts";
+import { PivotError } from "../util/errors.ts";
+import { removePath } from "../storage/mod.ts";
+import { assessStage } from "./assess_stage.ts";
+import { buildJob } from "./build_job.ts";
+import type { EngineContext } from "./engine_context.ts";
+import { recordStage, restoreFromRunCache, restoreOutputs } from "./record_stage.ts";
+import type { EngineEvent, StageCompleteEvent, StageStatus } from "./run_events.ts";
+import { claimSentinel, releaseSentinel } from "./running_sentinel.ts";
+import { SlotScheduler } from "./slot_scheduler.ts";
+import { planStage } from "./stage_plan.ts";
+import { WorkerPool } from "./worker_pool.ts";
+
+/** How many output lines of each stage a run keeps (for failures and history). */
+const LOG_TAIL = 50;
+
+/** Options for {@linkcode runStages}. */
+export interface RunStagesOptions {
+  /** DAG names to process, producers first. */
+  stages: readonly string[];
+  /** Run these stages even when up to date. @default {none} */
+  force?: ReadonlySet<string>;
+  /** Keep running stages that do not depend on a failed one. @default {false} */
+  keepGoing?: boolean;
+  /** Stages run at once. @default {navigator.hardwareConcurrency} */
+  jobs?: number;
+  /** Run without writing locks, cache or state. @default {false} */
+  noCommit?: boolean;
+  /** The run's id (for the run cache and history). */
+  runId: string;
+  /** Receives every event. */
+  onEvent: (event: EngineEvent) => void;
+  /** Aborting stops running stages and starts nothing new. */
+  signal?: AbortSignal;
+}
+
+/** One stage's result. */
+export interface StageResult {
+  readonly status: StageStatus;
+  readonly reason: string;
+  readonly durationMs: number;
+  /** The last lines it printed. */
+  readonly logTail: readonly string[];
+}
+
+/** What {@linkcode runStages} did. */
+export interface RunResult {
+  readonly results: ReadonlyMap<string, StageResult>;
+  readonly interrupted: boolean;
+  readonly durationMs: number;
+}
+
+/** Runs the selected stages; never throws for a stage's failure. */
+export async function runStages(ctx: EngineContext, options: RunStagesOptions): Promise<RunResult> {
+  const {
+    stages,
+    force = new Set<string>(),
+    keepGoing = false,
+    jobs = navigator.hardwareConcurrency,
+    noCommit = false,
+    runId,
+    onEvent,
+    signal,
+  } = options;
+  const started = performance.now();
+  const selected = new Set(stages);
+  const results = new Map<string, StageResult>();
+  const done = new Map<string, Promise<StageResult>>();
+  const slots = new SlotScheduler(jobs);
+  let pool: WorkerPool | null = null;
+  let firstFailure: string | null = null;
+  const total = stages.length;
+  const interrupted = () => signal?.aborted ?? false;
+  const onAbort = () => {
+    pool?.cancelAll();
+    // Stage functions cannot be cancelled from outside: their workers go after a grace period.
+    setTimeout(() => pool?.close(), 2_000);
+  };
+  signal?.addEventListener("abort", onAbort);
+
+  const finish = (
+    name: string,
+    index: number,
+    status: StageStatus,
+    reason: string,
+    startedAt: number,
+    details: readonly string[] = [],
+    logTail: readonly string[] = [],
+  ): StageResult => {
+    const durationMs = Math.round(performance.now() - startedAt);
+    const event: StageCompleteEvent = {
+      type: "stage_complete",
+      stage: name,
+      index,
+      total,
+      status,
+      reason,
+      details,
+      duration_ms: durationMs,
+    };
+    onEvent(event);
+    const result = { status, reason, durationMs, logTail };
+    results.set(name, result);
+    if (status === "failed" && firstFailure === null) firstFailure = name;
+    return result;
+  };
+
+  const processStage = async (name: string, index: number): Promise<StageResult> => {
+    const upstream = (ctx.project.dag.upstream.get(name) ?? []).filter((up) => selected.has(up));
+    const upstreamResults = await Promise.all(upstream.map((up) => done.get(up)!));
+    const broken = upstream.find((_, i) =>
+      upstreamResults[i]!.status === "failed" || upstreamResults[i]!.status === "blocked"
+    );
+    const startedAt = performance.now();
+    if (broken !== undefined) {
+      const cause = results.get(broken)!.status === "failed"
+        ? broken
+        : results.get(broken)!.reason.replace(/^upstream '(.*)' failed$/, "$1");
+      return finish(name, index, "blocked", `upstream '${cause}' failed`, startedAt);
+    }
+    if (interrupted()) return finish(name, index, "blocked", "interrupted", startedAt);
+    if (firstFailure !== null && !keepGoing) {
+      return finish(name, index, "blocked", `not started: '${firstFailure}' failed`, startedAt);
+    }
+    onEvent({ type: "stage_start", stage: name, index, total });
+    const plan = planStage(ctx.project, name);
+    const holder = noCommit ? null : claimSentinel(plan.sentinel);
+    if (holder !== null) {
+      return finish(
+        name,
+        index,
+        "failed",
+        `stage '${name}' is already running in another pivot process (PID ${holder})`,
+        startedAt,
+      );
+    }
+    const logTail: string[] = [];
+    try {
+      const { state, verdict } = await assessStage(ctx, plan, { force: force.has(name) });
+      if (verdict.action === "fail") {
+        return finish(name, index, "failed", verdict.reason, startedAt);
+      }
+      if (verdict.action === "skip") return finish(name, index, "skipped", "up to date", startedAt);
+      if (verdict.action === "restore") {
+        if (!noCommit && (await restoreOutputs(ctx, verdict.outs))) {
+          return finish(name, index, "restored", "outputs restored from the cache", startedAt);
+        }
+      } else if (
+        !noCommit && !force.has(name) && (await restoreFromRunCache(ctx, plan, state))
+      ) {
+        return finish(
+          name,
+          index,
+          "restored",
+          `restored from the run cache (${verdict.reason})`,
+          startedAt,
+          verdict.details,
+        );
+      }
+      const reason = verdict.action === "run" ? verdict.reason : "outputs missing from cache";
+      const details = verdict.action === "run" ? verdict.details : [];
+      const release = await slots.acquire(plan.stage.def.mutex);
+      let outcome: string | null;
+      try {
+        if (interrupted()) return finish(name, index, "blocked", "interrupted", startedAt);
+        if (firstFailure !== null && !keepGoing) {
+          return finish(name, index, "blocked", `not started: '${firstFailure}' failed`, startedAt);
+        }
+        for (const out of plan.outs) {
+          await removePath(out.path);
+          await Deno.mkdir(path.dirname(out.path), { recursive: true });
+        }
+        const paramsFile = path.join(
+          plan.stage.def.stateDir,
+          "tmp",
+          `${plan.stage.def.pipeline}.${plan.stage.def.name}.params.json`,
+        );
+        await atomicWrite(paramsFile, `${JSON.stringify(plan.stage.def.params, null, 2)}\n`);
+        const job = buildJob(plan, paramsFile);
+        pool ??= new WorkerPool(jobs);
+        outcome = await pool.run(job, (line, stream) => {
+          logTail.push(line);
+          if (logTail.length > LOG_TAIL) logTail.shift();
+          onEvent({ type: "stage_log", stage: name, line, stream });
+        });
+      } finally {
+        release();
+      }
+      if (outcome !== null) {
+        const why = interrupted() ? "interrupted" : outcome.split("\n")[0]!;
+        return finish(name, index, "failed", why, startedAt, outcome.split("\n").slice(1), logTail);
+      }
+      if (!noCommit) await recordStage(ctx, plan, state, runId);
+      else {
+        const missing = plan.outs.filter((out) => {
+          try {
+            Deno.statSync(out.path);
+            return false;
+          } catch {
+            return true;
+          }
+        });
+        if (missing.length > 0) {
+          throw new PivotError(
+            `stage did not produce output ${missing.map((o) => o.identity).join(", ")}`,
+          );
+        }
+      }
+      return finish(name, index, "ran", reason, startedAt, details, logTail);
+    } catch (error) {
+      if (!(error instanceof PivotError)) throw error;
+      return finish(name, index, "failed", error.message, startedAt, [], logTail);
+    } finally {
+      if (holder === null && !noCommit) releaseSentinel(plan.sentinel);
+    }
+  };
+
+  try {
+    stages.forEach((name, i) => done.set(name, processStage(name, i + 1)));
+    await Promise.all(done.values());
+  } finally {
+    signal?.removeEventListener("abort", onAbort);
+    (pool as WorkerPool | null)?.close();
+  }
+  const durationMs = Math.round(performance.now() - started);
+  const count = (status: StageStatus) =>
+    [...results.values()].filter((r) => r.status === status).length;
+  onEvent({
+    type: "summary",
+    ran: count("ran"),
+    skipped: count("skipped"),
+    restored: count("restored"),
+    failed: count("failed"),
+    blocked: count("blocked"),
+    duration_ms: durationMs,
+    interrupted: interrupted(),
+  });
+  return { results, interrupted: interrupted(), durationMs };
+}

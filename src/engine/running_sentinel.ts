@@ -1,0 +1,68 @@
+/**
+ * `.running` sentinels: a file holding the PID of the process running a
+ * stage, so two pivot processes never run one stage at once. A sentinel
+ * whose process is gone is taken over.
+ *
+ * @module
+ */
+import * as path from "node:path";
+
+/** True when a process with `pid` exists. */
+export function processAlive(pid: number): boolean {
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
+  if (pid === Deno.pid) return true;
+  try {
+    Deno.statSync(`/proc/${pid}`);
+    return true;
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  if (Deno.build.os === "linux") return false;
+  return new Deno.Command("kill", { args: ["-0", String(pid)], stderr: "null" }).outputSync()
+    .success;
+}
+
+/**
+ * Claims `sentinel` for this process.
+ *
+ * @returns `null` when claimed, else the PID of the live process holding it
+ */
+export function claimSentinel(sentinel: string): number | null {
+  Deno.mkdirSync(path.dirname(sentinel), { recursive: true });
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const file = Deno.openSync(sentinel, { write: true, createNew: true });
+      file.writeSync(new TextEncoder().encode(`${Deno.pid}\n`));
+      file.close();
+      return null;
+    } catch (error) {
+      if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+    }
+    let holder = NaN;
+    try {
+      holder = Number.parseInt(Deno.readTextFileSync(sentinel).trim(), 10);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+      continue;
+    }
+    if (holder !== Deno.pid && processAlive(holder)) return holder;
+    // Stale: take it over by rename, then check nobody else did the same.
+    const temp = `${sentinel}.${crypto.randomUUID()}.tmp`;
+    Deno.writeTextFileSync(temp, `${Deno.pid}\n`);
+    Deno.renameSync(temp, sentinel);
+    if (Number.parseInt(Deno.readTextFileSync(sentinel).trim(), 10) === Deno.pid) return null;
+  }
+  const holder = Number.parseInt(Deno.readTextFileSync(sentinel).trim(), 10);
+  return Number.isNaN(holder) ? -1 : holder;
+}
+
+/** Removes `sentinel` if this process holds it. */
+export function releaseSentinel(sentinel: string): void {
+  try {
+    if (Number.parseInt(Deno.readTextFileSync(sentinel).trim(), 10) === Deno.pid) {
+      Deno.removeSync(sentinel);
+    }
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * Admission of stages to run: at most `jobs` at once, and mutex groups (a
+ * group runs one stage at a time; `*` runs alone).
+ *
+ * @module
+ */
+
+/** Grants run slots in request order, respecting `jobs` and mutex groups. */
+export class SlotScheduler {
+  readonly #jobs: number;
+  #running = 0;
+  readonly #held = new Map<string, number>();
+  readonly #waiting: { groups: readonly string[]; grant: () => void }[] = [];
+
+  /** Creates a scheduler for `jobs` concurrent stages. */
+  constructor(jobs: number) {
+    this.#jobs = Math.max(1, jobs);
+  }
+
+  /** Waits for a slot for a stage in `groups`; returns the release function. */
+  async acquire(groups: readonly string[]): Promise<() => void> {
+    if (this.#waiting.length > 0 || !this.#fits(groups)) {
+      await new Promise<void>((grant) => this.#waiting.push({ groups, grant }));
+    } else this.#take(groups);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.#running--;
+      for (const group of groups) this.#held.set(group, (this.#held.get(group) ?? 1) - 1);
+      this.#admit();
+    };
+  }
+
+  #fits(groups: readonly string[]): boolean {
+    if (this.#running >= this.#jobs) return false;
+    if ((this.#held.get("*") ?? 0) > 0) return false;
+    if (groups.includes("*")) return this.#running === 0;
+    return groups.every((group) => (this.#held.get(group) ?? 0) === 0);
+  }
+
+  #take(groups: readonly string[]): void {
+    this.#running++;
+    for (const group of groups) this.#held.set(group, (this.#held.get(group) ?? 0) + 1);
+  }
+
+  #admit(): void {
+    for (let i = 0; i < this.#waiting.length;) {
+      const next = this.#waiting[i]!;
+      if (this.#fits(next.groups)) {
+        this.#waiting.splice(i, 1);
+        this.#take(next.groups);
+        next.grant();
+      } else if (next.groups.includes("*")) {
+        break; // a stage that runs alone waits for the others; nothing overtakes it
+      } else i++;
+    }
+  }
+}

@@ -1,0 +1,30 @@
+import type { StageDef } from "../pipeline/mod.ts";
+import { hashBytes, type LockFingerprint } from "../storage/mod.ts";
+import { runFingerprint } from "./code_fingerprint.ts";
+
+/**
+ * The code fingerprint of a stage: for `cmd`, the command as written (after
+ * `${var}` and matrix substitution); for `run`, the function and the local
+ * code it reaches (see {@linkcode runFingerprint}).
+ */
+export async function stageFingerprint(
+  def: StageDef,
+  projectRoot: string,
+): Promise<LockFingerprint> {
+  const manifest = def.action.kind === "cmd"
+    ? { cmd: hashBytes(def.action.command) }
+    : await runFingerprint(def.action.module, def.action.exportPath, projectRoot);
+  const sorted = Object.keys(manifest).sort().map((key) => [key, manifest[key]]);
+  return { hash: hashBytes(JSON.stringify(sorted)), manifest };
+}
+
+/** `helper() in stages/util.ts` for a changed fingerprint key. */
+export function describeFingerprintKey(key: string): string {
+  const match = /^(fn|mod|pkg):(.*)$/.exec(key);
+  if (match === null) return key === "cmd" ? "the command" : key;
+  const [, kind, rest] = match as unknown as [string, string, string];
+  if (kind === "pkg") return `package ${rest}`;
+  if (kind === "mod") return `module ${rest}`;
+  const hash = rest.lastIndexOf("#");
+  return `${rest.slice(hash + 1)}() in ${rest.slice(0, hash)}`;
+}

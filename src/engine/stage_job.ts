@@ -1,0 +1,72 @@
+/**
+ * The messages between the coordinator and its workers.
+ *
+ * @module
+ */
+import type { Format } from "../formats/mod.ts";
+
+/** A `cmd` stage: a shell command. */
+export interface CmdJob {
+  readonly kind: "cmd";
+  /** DAG name, for messages. */
+  readonly stage: string;
+  /** The command with every `${…}` filled in. */
+  readonly command: string;
+  /** Working directory: the pipeline file's directory. */
+  readonly cwd: string;
+  /** Variables added to the process environment (`PIVOT_*`). */
+  readonly env: Readonly<Record<string, string>>;
+}
+
+/** One input of a `run` stage. */
+export interface RunJobDep {
+  readonly name: string;
+  /** True when declared as a list (the stage receives an array). */
+  readonly list: boolean;
+  /** Absolute path and how to load it (`null`: pass the path). */
+  readonly items: readonly { readonly path: string; readonly format: Format | null }[];
+}
+
+/** One output of a `run` stage. */
+export interface RunJobOut {
+  /** Output key, or `null` for the single unnamed output. */
+  readonly key: string | null;
+  readonly path: string;
+  readonly format: Format;
+}
+
+/** A `run` stage: a TypeScript function called in the worker. */
+export interface RunJob {
+  readonly kind: "run";
+  readonly stage: string;
+  /** File URL of the module. */
+  readonly moduleUrl: string;
+  /** Property path from the module namespace to the function. */
+  readonly exportPath: readonly string[];
+  readonly deps: readonly RunJobDep[];
+  readonly outs: readonly RunJobOut[];
+  readonly params: Readonly<Record<string, unknown>>;
+  /** The stage's own name, as `ctx.stage`. */
+  readonly stageName: string;
+  /** Working directory while the function runs. */
+  readonly cwd: string;
+}
+
+/** Work for a worker. */
+export type StageJob = CmdJob | RunJob;
+
+/** Coordinator → worker. */
+export type ToWorker =
+  | { readonly type: "job"; readonly id: number; readonly job: StageJob }
+  | { readonly type: "cancel"; readonly id: number };
+
+/** Worker → coordinator. */
+export type FromWorker =
+  | { readonly type: "ready" }
+  | {
+    readonly type: "log";
+    readonly id: number;
+    readonly line: string;
+    readonly stream: "stdout" | "stderr";
+  }
+  | { readonly type: "done"; readonly id: number; readonly error: string | null };

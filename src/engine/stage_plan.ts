@@ -1,0 +1,109 @@
+import * as path from "node:path";
+import type { Format } from "../formats/mod.ts";
+import type { NamedStage } from "../pipeline/mod.ts";
+import { type Project, stageOutputs } from "../project/mod.ts";
+import { lockFilePath } from "../storage/mod.ts";
+import { PivotError } from "../util/errors.ts";
+import { relativePosix } from "../util/paths.ts";
+
+/** One input file or directory of a stage. */
+export interface PlannedInput {
+  /** The producing output's identity (`prep:clean`), or `null` for a plain file. */
+  readonly identity: string | null;
+  /** Absolute path. */
+  readonly path: string;
+  /** Project-relative path. */
+  readonly rel: string;
+  /** How a `run` stage receives it (`null`: its path). */
+  readonly format: Format | null;
+}
+
+/** One named dependency: an input or a list of inputs. */
+export interface PlannedDep {
+  readonly name: string;
+  readonly list: boolean;
+  readonly inputs: readonly PlannedInput[];
+}
+
+/** One declared output. */
+export interface PlannedOut {
+  readonly key: string | null;
+  /** `train:model`. */
+  readonly identity: string;
+  /** Absolute path. */
+  readonly path: string;
+  /** Project-relative path. */
+  readonly rel: string;
+  readonly isDir: boolean;
+  readonly format: Format;
+  readonly cache: boolean;
+}
+
+/** Everything the engine needs to check, run and record one stage. */
+export interface StagePlan {
+  /** DAG name. */
+  readonly name: string;
+  readonly stage: NamedStage;
+  readonly deps: readonly PlannedDep[];
+  readonly outs: readonly PlannedOut[];
+  /** The lock file. */
+  readonly lockFile: string;
+  /** The `.running` sentinel. */
+  readonly sentinel: string;
+}
+
+/** Works out the paths of a stage's inputs and outputs. */
+export function planStage(project: Project, name: string): StagePlan {
+  const stage = project.dag.stages.get(name);
+  if (stage === undefined) throw new PivotError(`unknown stage '${name}'`);
+  const { def } = stage;
+  const rel = (abs: string) => relativePosix(project.root, abs);
+  const deps = def.deps.map((entry): PlannedDep => ({
+    name: entry.name,
+    list: entry.list,
+    inputs: entry.refs.flatMap((ref): PlannedInput[] => {
+      if (ref.kind === "file") {
+        return [{ identity: null, path: ref.path, rel: rel(ref.path), format: null }];
+      }
+      const producerName = project.dag.producerOf.get(ref);
+      const producer = producerName === undefined
+        ? undefined
+        : project.dag.stages.get(producerName);
+      if (producer === undefined) {
+        throw new PivotError(
+          `stage '${name}': dependency '${entry.name}' names '${ref.text}', which no loaded pipeline produces`,
+          { hint: "run with --all, or check the pipeline name" },
+        );
+      }
+      return stageOutputs(project.store, producer)
+        .filter((out) => ref.key === null || out.key === ref.key)
+        .map((out) => ({
+          identity: out.identity,
+          path: out.path,
+          rel: rel(out.path),
+          format: producer.def.outs.find((spec) => spec.key === out.key)!.format,
+        }));
+    }),
+  }));
+  const outs = stageOutputs(project.store, stage).map((out): PlannedOut => {
+    const spec = def.outs.find((o) => o.key === out.key)!;
+    return {
+      key: out.key,
+      identity: out.identity,
+      path: out.path,
+      rel: rel(out.path),
+      isDir: out.isDir,
+      format: spec.format,
+      cache: spec.cache,
+    };
+  });
+  const lockFile = lockFilePath(def);
+  return {
+    name,
+    stage,
+    deps,
+    outs,
+    lockFile,
+    sentinel: path.join(path.dirname(lockFile), `${def.name}.running`),
+  };
+}

@@ -1,0 +1,199 @@
+/**
+ * The code a pool worker runs: it receives one job at a time, runs a `cmd`
+ * stage's shell or calls a `run` stage's function, streams its output lines
+ * back, and reports success or the error. Workers never write state.
+ *
+ * @module
+ */
+import * as path from "node:path";
+import { encodeValue, readValue } from "../formats/mod.ts";
+import type { CmdJob, FromWorker, RunJob, ToWorker } from "./stage_job.ts";
+
+/** The worker's global scope, as far as this module uses it. */
+interface WorkerScope {
+  postMessage(message: FromWorker): void;
+  onmessage: ((event: MessageEvent<ToWorker>) => void) | null;
+}
+
+/** True when this code runs inside a Web Worker. */
+export function isWorkerContext(): boolean {
+  const scope = globalThis as unknown as { WorkerGlobalScope?: unknown };
+  return typeof scope.WorkerGlobalScope === "function" &&
+    globalThis instanceof (scope.WorkerGlobalScope as new () => unknown);
+}
+
+/** Starts answering jobs; call once, inside a worker. */
+export function startWorker(): void {
+  const scope = globalThis as unknown as WorkerScope;
+  const post = (message: FromWorker) => scope.postMessage(message);
+  let cancel: (() => void) | null = null;
+  let current = 0;
+  captureConsole((line, stream) => post({ type: "log", id: current, line, stream }));
+  scope.onmessage = async (event) => {
+    const message = event.data;
+    if (message.type === "cancel") {
+      if (message.id === current) cancel?.();
+      return;
+    }
+    current = message.id;
+    const log = (line: string, stream: "stdout" | "stderr") =>
+      post({ type: "log", id: message.id, line, stream });
+    let error: string | null = null;
+    try {
+      if (message.job.kind === "cmd") {
+        await runCommand(message.job, log, (stop) => (cancel = stop));
+      } else {
+        await runFunction(message.job);
+      }
+    } catch (caught) {
+      error = caught instanceof Error ? (caught.stack ?? caught.message) : String(caught);
+    } finally {
+      cancel = null;
+    }
+    post({ type: "done", id: message.id, error });
+  };
+  post({ type: "ready" });
+}
+
+/** Sends `console` output of stage functions to the coordinator, line by line. */
+function captureConsole(emit: (line: string, stream: "stdout" | "stderr") => void): void {
+  const format = (args: unknown[]) =>
+    args.map((arg) => typeof arg === "string" ? arg : Deno.inspect(arg)).join(" ");
+  const to = (stream: "stdout" | "stderr") => (...args: unknown[]) => {
+    for (const line of format(args).split("\n")) emit(line, stream);
+  };
+  Object.assign(console, {
+    log: to("stdout"),
+    info: to("stdout"),
+    debug: to("stdout"),
+    warn: to("stderr"),
+    error: to("stderr"),
+  });
+}
+
+async function runCommand(
+  job: CmdJob,
+  log: (line: string, stream: "stdout" | "stderr") => void,
+  onCancel: (stop: () => void) => void,
+): Promise<void> {
+  const child = new Deno.Command("sh", {
+    args: ["-c", job.command],
+    cwd: job.cwd,
+    env: { ...job.env },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  onCancel(() => {
+    try {
+      child.kill("SIGTERM");
+    } catch { /* already gone */ }
+  });
+  await Promise.all([
+    streamLines(child.stdout, (line) => log(line, "stdout")),
+    streamLines(child.stderr, (line) => log(line, "stderr")),
+  ]);
+  const status = await child.status;
+  if (!status.success) {
+    throw new StageFailure(
+      status.signal === null
+        ? `command exited with status ${status.code}`
+        : `command was killed by ${status.signal}`,
+    );
+  }
+}
+
+/** A failure whose message says everything (no stack trace). */
+class StageFailure extends Error {
+  override get stack(): string {
+    return this.message;
+  }
+}
+
+async function streamLines(
+  stream: ReadableStream<Uint8Array>,
+  emit: (line: string) => void,
+): Promise<void> {
+  let pending = "";
+  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+    const parts = (pending + chunk).split("\n");
+    pending = parts.pop() ?? "";
+    for (const line of parts) emit(line.replace(/\r$/, ""));
+  }
+  if (pending !== "") emit(pending);
+}
+
+async function runFunction(job: RunJob): Promise<void> {
+  const module = await import(job.moduleUrl) as Record<string, unknown>;
+  let fn: unknown = module;
+  for (const key of job.exportPath) fn = (fn as Record<string, unknown> | undefined)?.[key];
+  if (typeof fn !== "function") {
+    throw new StageFailure(`${job.exportPath.join(".")} in ${job.moduleUrl} is not a function`);
+  }
+  const deps: Record<string, unknown> = {};
+  const depPaths: Record<string, string | string[]> = {};
+  for (const dep of job.deps) {
+    const values = await Promise.all(
+      dep.items.map((item) => item.format === null ? item.path : readValue(item.path, item.format)),
+    );
+    deps[dep.name] = dep.list ? values : values[0];
+    depPaths[dep.name] = dep.list ? dep.items.map((i) => i.path) : dep.items[0]!.path;
+  }
+  const outPaths: Record<string, string> = {};
+  for (const out of job.outs) if (out.key !== null) outPaths[out.key] = out.path;
+  const single = job.outs.length === 1 && job.outs[0]!.key === null;
+  const context = {
+    deps,
+    paths: { deps: depPaths, outs: outPaths, out: single ? job.outs[0]!.path : null },
+    params: job.params,
+    stage: job.stageName,
+    // deno-lint-ignore no-console -- console is redirected to the stage's log above
+    log: (...args: unknown[]) => console.log(...args),
+  };
+  const previous = Deno.cwd();
+  Deno.chdir(job.cwd);
+  let result: unknown;
+  try {
+    result = await (fn as (ctx: unknown) => unknown)(context);
+  } finally {
+    Deno.chdir(previous);
+  }
+  if (result === undefined) return;
+  const writes: { out: RunJob["outs"][number]; value: unknown }[] = [];
+  if (single) writes.push({ out: job.outs[0]!, value: result });
+  else {
+    if (typeof result !== "object" || result === null || Array.isArray(result)) {
+      throw new StageFailure(
+        `the stage returned ${
+          Array.isArray(result) ? "an array" : typeof result
+        }; with several outputs it must return an object keyed by output (${
+          job.outs.map((o) => o.key).join(", ")
+        })`,
+      );
+    }
+    const values = result as Record<string, unknown>;
+    const unknown = Object.keys(values).filter((key) => !job.outs.some((o) => o.key === key));
+    if (unknown.length > 0) {
+      throw new StageFailure(
+        `the stage returned unknown output${unknown.length > 1 ? "s" : ""} ${
+          unknown.join(", ")
+        }; declared: ${job.outs.map((o) => o.key).join(", ")}`,
+      );
+    }
+    for (const out of job.outs) {
+      if (values[out.key!] !== undefined) writes.push({ out, value: values[out.key!] });
+    }
+  }
+  for (const { out, value } of writes) {
+    let bytes: Uint8Array;
+    try {
+      bytes = encodeValue(out.format, value);
+    } catch (error) {
+      throw new StageFailure(
+        `output ${out.key ?? "(single)"} (${out.format}): ${(error as Error).message}`,
+      );
+    }
+    await Deno.mkdir(path.dirname(out.path), { recursive: true });
+    await Deno.writeFile(out.path, bytes);
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * A pool of warm Web Workers that run stage jobs, at most one job per worker
+ * at a time. Workers are started on first use and reused across stages.
+ *
+ * @module
+ */
+import type { FromWorker, StageJob, ToWorker } from "./stage_job.ts";
+
+/** How a job ended: `null` on success, else the error text. */
+export type JobOutcome = string | null;
+
+interface Slot {
+  readonly worker: Worker;
+  readonly ready: Promise<void>;
+  busy: number | null;
+}
+
+interface Pending {
+  readonly resolve: (outcome: JobOutcome) => void;
+  readonly onLog: (line: string, stream: "stdout" | "stderr") => void;
+  readonly slot: Slot;
+}
+
+/**
+ * The module URL workers start from: `worker_entry.ts` beside this file when
+ * running from source, else the main module (a bundle or compiled pivot,
+ * whose entry serves jobs when it finds itself in a worker).
+ */
+export function workerEntryUrl(): string {
+  const beside = new URL("./worker_entry.ts", import.meta.url);
+  if (beside.protocol === "file:") {
+    try {
+      if (Deno.statSync(beside).isFile) return beside.href;
+    } catch { /* not running from source */ }
+  }
+  return Deno.mainModule;
+}
+
+/** Runs jobs on up to `size` workers. */
+export class WorkerPool {
+  readonly #size: number;
+  readonly #entry: string;
+  readonly #slots: Slot[] = [];
+  readonly #pending = new Map<number, Pending>();
+  readonly #waiting: (() => void)[] = [];
+  #nextId = 1;
+  #closed = false;
+
+  /** Creates a pool of at most `size` workers started from `entry`. */
+  constructor(size: number, entry: string = workerEntryUrl()) {
+    this.#size = Math.max(1, size);
+    this.#entry = entry;
+  }
+
+  /** Runs `job` on a free worker (waiting for one) and resolves with its outcome. */
+  async run(
+    job: StageJob,
+    onLog: (line: string, stream: "stdout" | "stderr") => void,
+  ): Promise<JobOutcome> {
+    const slot = await this.#acquire();
+    await slot.ready;
+    const id = this.#nextId++;
+    slot.busy = id;
+    return await new Promise<JobOutcome>((resolve) => {
+      this.#pending.set(id, { resolve, onLog, slot });
+      slot.worker.postMessage({ type: "job", id, job } satisfies ToWorker);
+    });
+  }
+
+  /**
+   * Stops every running job: `cmd` stages get SIGTERM; workers running a
+   * function are terminated (their jobs end with "interrupted").
+   */
+  cancelAll(): void {
+    for (const [id, pending] of this.#pending) {
+      pending.slot.worker.postMessage({ type: "cancel", id } satisfies ToWorker);
+    }
+  }
+
+  /** Terminates every worker; pending jobs end with "interrupted". */
+  close(): void {
+    this.#closed = true;
+    for (const slot of this.#slots) slot.worker.terminate();
+    for (const pending of this.#pending.values()) pending.resolve("interrupted");
+    this.#pending.clear();
+    this.#slots.length = 0;
+    for (const wake of this.#waiting.splice(0)) wake();
+  }
+
+  async #acquire(): Promise<Slot> {
+    for (;;) {
+      if (this.#closed) throw new Error("worker pool is closed");
+      const free = this.#slots.find((slot) => slot.busy === null);
+      if (free !== undefined) {
+        free.busy = -1;
+        return free;
+      }
+      if (this.#slots.length < this.#size) {
+        const slot = this.#start();
+        slot.busy = -1;
+        return slot;
+      }
+      await new Promise<void>((wake) => this.#waiting.push(wake));
+    }
+  }
+
+  #start(): Slot {
+    const worker = new Worker(this.#entry, { type: "module" });
+    let markReady!: () => void;
+    const ready = new Promise<void>((resolve) => (markReady = resolve));
+    const slot: Slot = { worker, ready, busy: null };
+    worker.onmessage = (event: MessageEvent<FromWorker>) => {
+      const message = event.data;
+      if (message.type === "ready") return markReady();
+      const pending = this.#pending.get(message.id);
+      if (pending === undefined) return;
+      if (message.type === "log") return pending.onLog(message.line, message.stream);
+      this.#pending.delete(message.id);
+      slot.busy = null;
+      pending.resolve(message.error);
+      this.#waiting.shift()?.();
+    };
+    worker.onerror = (event) => {
+      event.preventDefault();
+      // A worker that crashed is replaced; its job fails with the error.
+      const index = this.#slots.indexOf(slot);
+      if (index >= 0) this.#slots.splice(index, 1);
+      worker.terminate();
+      markReady();
+      for (const [id, pending] of this.#pending) {
+        if (pending.slot !== slot) continue;
+        this.#pending.delete(id);
+        pending.resolve(`worker crashed: ${event.message}`);
+      }
+      this.#waiting.shift()?.();
+    };
+    this.#slots.push(slot);
+    return slot;
+  }
+}

@@ -1,0 +1,178 @@
+import {
+  assessStage,
+  EngineContext,
+  type EngineEvent,
+  newRunId,
+  planStage,
+  type RunResult,
+  runStages,
+} from "../engine/mod.ts";
+import type { Project } from "../project/mod.ts";
+import type { CheckoutMode } from "../storage/mod.ts";
+import { selectTargets } from "./select_targets.ts";
+
+/** Options for {@linkcode reproStages}. */
+export interface ReproOptions {
+  /** Stages or identities; none means every stage. */
+  targets: readonly string[];
+  /** `repro` (targets and upstream) or `run` (exactly the targets). */
+  mode: "repro" | "run";
+  /** Re-run the selected stages even when up to date. @default {false} */
+  force?: boolean;
+  /** Keep going past a failure (only its downstream is blocked). @default {false} */
+  keepGoing?: boolean;
+  /** Stages at once. @default {CPU count} */
+  jobs?: number;
+  /** Run without recording anything. @default {false} */
+  noCommit?: boolean;
+  /** Checkout modes for outputs. */
+  modes: readonly CheckoutMode[];
+  /** Receives engine events. */
+  onEvent: (event: EngineEvent) => void;
+  /** Stops the run. */
+  signal?: AbortSignal;
+  /** Told about recoverable problems. */
+  warn: (message: string) => void;
+}
+
+/** A run, with its id. */
+export interface ReproResult extends RunResult {
+  readonly runId: string;
+  /** The stages considered, in order. */
+  readonly stages: readonly string[];
+}
+
+/** Runs `repro` or `run` and records the run in the project's history. */
+export async function reproStages(project: Project, options: ReproOptions): Promise<ReproResult> {
+  const stages = await selectTargets(project, options.targets, options.mode === "repro");
+  const ctx = new EngineContext(project, options.modes, options.warn);
+  const runId = newRunId();
+  const startedAt = new Date().toISOString();
+  try {
+    const result = await runStages(ctx, {
+      stages,
+      force: options.force ? new Set(stages) : new Set(),
+      keepGoing: options.keepGoing ?? false,
+      ...(options.jobs === undefined ? {} : { jobs: options.jobs }),
+      noCommit: options.noCommit ?? false,
+      runId,
+      onEvent: options.onEvent,
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    });
+    if (!result.interrupted && stages.length > 0) {
+      const record = {
+        run_id: runId,
+        command: options.mode,
+        started_at: startedAt,
+        ended_at: new Date().toISOString(),
+        targets: options.targets.length > 0 ? options.targets : stages,
+        stages: Object.fromEntries(
+          stages.map((name) => {
+            const r = result.results.get(name)!;
+            return [name, {
+              status: r.status,
+              reason: r.reason,
+              duration_ms: r.durationMs,
+              log_tail: r.logTail,
+            }];
+          }),
+        ),
+      };
+      (await ctx.projectDb()).addRun(runId, JSON.stringify(record), 100);
+    }
+    return { ...result, runId, stages };
+  } finally {
+    await ctx.close();
+  }
+}
+
+/** One stage's state as `status`, `verify` and `--dry-run` report it. */
+export interface StageStatusReport {
+  readonly stage: string;
+  /** `up to date`, or why it would run (or fail). */
+  readonly stale: boolean;
+  readonly reason: string;
+  readonly details: readonly string[];
+  /** True when the stage could not run (a missing input). */
+  readonly failing: boolean;
+}
+
+/** Options for {@linkcode stageStatus}. */
+export interface StatusOptions {
+  targets: readonly string[];
+  /** Include upstream stages. @default {true} */
+  upstream?: boolean;
+  /** Treat every stage as forced. @default {false} */
+  force?: boolean;
+  warn: (message: string) => void;
+  modes: readonly CheckoutMode[];
+}
+
+/**
+ * Reports, without changing anything, which stages are stale and why. A
+ * stage downstream of a stale one is stale too ("upstream 'x' is stale").
+ */
+export async function stageStatus(
+  project: Project,
+  options: StatusOptions,
+): Promise<StageStatusReport[]> {
+  const stages = await selectTargets(project, options.targets, options.upstream ?? true);
+  const ctx = new EngineContext(project, options.modes, options.warn);
+  const stale = new Set<string>();
+  const reports: StageStatusReport[] = [];
+  try {
+    for (const name of stages) {
+      const plan = planStage(project, name);
+      const staleUpstream = (project.dag.upstream.get(name) ?? []).find((up) => stale.has(up));
+      const { verdict } = await assessStage(ctx, plan, { force: options.force ?? false });
+      let report: StageStatusReport;
+      switch (verdict.action) {
+        case "skip":
+          report = staleUpstream === undefined
+            ? { stage: name, stale: false, reason: "up to date", details: [], failing: false }
+            : upstreamStale(name, staleUpstream);
+          break;
+        case "restore":
+          report = staleUpstream === undefined
+            ? {
+              stage: name,
+              stale: false,
+              reason: "up to date (outputs to restore from the cache)",
+              details: verdict.outs.map((o) => `${o.out.identity} → ${o.out.rel}`),
+              failing: false,
+            }
+            : upstreamStale(name, staleUpstream);
+          break;
+        case "run":
+          report = {
+            stage: name,
+            stale: true,
+            reason: verdict.reason,
+            details: verdict.details,
+            failing: false,
+          };
+          break;
+        case "fail":
+          report = staleUpstream === undefined
+            ? { stage: name, stale: true, reason: verdict.reason, details: [], failing: true }
+            : upstreamStale(name, staleUpstream);
+          break;
+      }
+      if (report.stale) stale.add(name);
+      reports.push(report);
+    }
+    return reports;
+  } finally {
+    await ctx.close();
+  }
+}
+
+function upstreamStale(stage: string, upstream: string): StageStatusReport {
+  return {
+    stage,
+    stale: true,
+    reason: `upstream '${upstream}' is stale`,
+    details: [],
+    failing: false,
+  };
+}

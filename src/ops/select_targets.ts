@@ -1,0 +1,28 @@
+import { selectStages } from "../dag/mod.ts";
+import { type Project, resolveTarget } from "../project/mod.ts";
+import { PivotError } from "../util/errors.ts";
+
+/**
+ * The DAG names of the stages `targets` name (identities with a key select
+ * their stage), in DAG order, with their upstream stages when `upstream`.
+ * No targets means every stage.
+ *
+ * @throws {PivotError} for a target that is not a stage or names a tracked file
+ */
+export async function selectTargets(
+  project: Project,
+  targets: readonly string[],
+  upstream: boolean,
+): Promise<string[]> {
+  const names: string[] = [];
+  for (const text of targets) {
+    const target = await resolveTarget(project, text);
+    if (target.kind !== "stage") {
+      throw new PivotError(`'${text}' is a tracked file, not a stage`, {
+        hint: "name stages or their outputs (train, train:model)",
+      });
+    }
+    names.push(target.stage);
+  }
+  return selectStages(project.dag, names, { upstream });
+}
