@@ -1,20 +1,19 @@
 /**
- * `deno task demo`: copies `examples/multi` (three pipelines) into a temporary
- * project and shows what pivot sees in it: `pivot list --all` and `pivot dag --all`.
- * The project is left in place to explore.
+ * `deno task demo`: creates the example project (`pivot init --example`) in a
+ * temporary directory and runs `pivot repro` on it twice: the first run runs
+ * every stage, the second finds everything up to date. The project is left in
+ * place to explore.
  *
  * @module
  */
 import * as path from "node:path";
-import { cpSync } from "node:fs";
 
 const ROOT = path.resolve(import.meta.dirname!, "..");
-const project = await Deno.makeTempDir({ prefix: "pivot_demo_" });
-cpSync(path.join(ROOT, "examples", "multi"), project, { recursive: true });
-await Deno.mkdir(path.join(project, ".pivot"));
+const project = await Deno.realPath(await Deno.makeTempDir({ prefix: "pivot_demo_" }));
+const say = (text: string) => Deno.stdout.writeSync(new TextEncoder().encode(text));
 
 async function pivot(...args: string[]): Promise<void> {
-  Deno.stdout.writeSync(new TextEncoder().encode(`\n$ pivot ${args.join(" ")}\n`));
+  say(`\n$ pivot ${args.join(" ")}\n`);
   const { code } = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "--quiet", path.join(ROOT, "main.ts"), ...args],
     cwd: project,
@@ -22,7 +21,9 @@ async function pivot(...args: string[]): Promise<void> {
   if (code !== 0) Deno.exit(code);
 }
 
-Deno.stdout.writeSync(new TextEncoder().encode(`demo project: ${project}\n`));
-await pivot("list", "--all");
-await pivot("dag", "--all", "--stages");
-Deno.stdout.writeSync(new TextEncoder().encode(`\nexplore it: cd ${project}\n`));
+say(`demo project: ${project}\n`);
+await pivot("init", "--example");
+await pivot("repro");
+await pivot("repro");
+await pivot("list");
+say(`\nexplore it: cd ${project} && deno run -A ${path.join(ROOT, "main.ts")} status\n`);

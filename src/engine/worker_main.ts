@@ -46,7 +46,11 @@ export function startWorker(): void {
         await runFunction(message.job);
       }
     } catch (caught) {
-      error = caught instanceof Error ? (caught.stack ?? caught.message) : String(caught);
+      error = caught instanceof StageFailure
+        ? caught.message
+        : caught instanceof Error
+        ? (caught.stack ?? caught.message)
+        : String(caught);
     } finally {
       cancel = null;
     }
@@ -104,11 +108,7 @@ async function runCommand(
 }
 
 /** A failure whose message says everything (no stack trace). */
-class StageFailure extends Error {
-  override get stack(): string {
-    return this.message;
-  }
-}
+class StageFailure extends Error {}
 
 async function streamLines(
   stream: ReadableStream<Uint8Array>,

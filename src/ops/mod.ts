@@ -14,3 +14,4 @@ export * from "./repro_stages.ts";
 export * from "./select_targets.ts";
 export * from "./tracked_status.ts";
 export * from "./verify_stages.ts";
+export * from "./example_project.ts";

@@ -1,8 +1,15 @@
 import type { Command } from "@commander-js/extra-typings";
-import { initProject } from "../../ops/mod.ts";
+import {
+  checkExampleTarget,
+  EXAMPLE_TRACKED,
+  initProject,
+  trackPaths,
+  writeExampleFiles,
+} from "../../ops/mod.ts";
+import { checkoutModes, openProject } from "../../project/mod.ts";
 import type { CliContext } from "../cli_context.ts";
 
-/** `pivot init [--force]`. */
+/** `pivot init [--force] [--example]`. */
 export function registerInit(program: Command, ctx: CliContext): void {
   program
     .command("init")
@@ -11,11 +18,31 @@ export function registerInit(program: Command, ctx: CliContext): void {
       "-f, --force",
       "re-create .pivot/.gitignore (and a missing config.yaml) in an existing project",
     )
+    .option(
+      "--example",
+      "also write a small working pipeline: a shell stage, a TypeScript stage, a metric and a tracked input",
+    )
     .action(async (options) => {
+      const example = options.example ?? false;
+      if (example) await checkExampleTarget(ctx.cwd);
       const result = await initProject(ctx.cwd, { force: options.force ?? false });
+      const written = [...result.written];
+      if (example) {
+        written.push(...await writeExampleFiles(ctx.cwd));
+        const project = await openProject({ cwd: ctx.cwd });
+        const [tracked] = await trackPaths(project, [EXAMPLE_TRACKED], {
+          modes: checkoutModes(project.config),
+          warn: ctx.warn,
+        });
+        written.push(tracked!.pvt, ...(tracked!.gitignore === null ? [] : [tracked!.gitignore]));
+      }
       if (ctx.quiet()) return;
-      for (const file of result.written) ctx.stdout(`wrote ${file}\n`);
+      for (const file of written) ctx.stdout(`wrote ${file}\n`);
       for (const file of result.kept) ctx.stdout(`kept ${file}\n`);
-      ctx.stdout("initialized a pivot project; next: write a pivot.yaml and run 'pivot list'\n");
+      ctx.stdout(
+        example
+          ? "initialized a pivot project with an example pipeline; next: 'pivot repro', then 'pivot repro' again\n"
+          : "initialized a pivot project; next: write a pivot.yaml and run 'pivot list'\n",
+      );
     });
 }
