@@ -1,15 +1,17 @@
 /**
  * `deno task bench [SECTION…]`: runs the benchmarks (all, or the named
- * sections: `load`, `storage`) and prints a Markdown report. Every figure is
+ * sections: `load`, `engine`, `storage`) and prints a Markdown report. Every figure is
  * given next to a baseline measured in the same run.
  *
  * @module
  */
+import { benchEngine } from "./engine.ts";
 import { benchLoadProject } from "./load_project.ts";
 import { benchStorage } from "./storage.ts";
 
 const SECTIONS: Record<string, () => Promise<string[]>> = {
   load: benchLoadProject,
+  engine: benchEngine,
   storage: benchStorage,
 };
 
