@@ -15,7 +15,7 @@ import {
   readLockFile,
   type StageLock,
 } from "../storage/mod.ts";
-import { statOrNull } from "../util/fs.ts";
+import { statOrNullSync } from "../util/fs.ts";
 import type { EngineContext } from "./engine_context.ts";
 import { describeFingerprintKey, stageFingerprint } from "./stage_fingerprint.ts";
 import type { PlannedOut, StagePlan } from "./stage_plan.ts";
@@ -67,7 +67,7 @@ export async function assessStage(
   const deps: LockDep[] = [];
   for (const dep of plan.deps) {
     for (const input of dep.inputs) {
-      const info = await statOrNull(input.path);
+      const info = statOrNullSync(input.path);
       if (info === null) {
         missing.push(input.rel);
         continue;
@@ -147,7 +147,7 @@ async function decide(
     }
     if (await matches(ctx, plan, out, info)) continue;
     if (!out.cache) {
-      const present = (await statOrNull(out.path)) !== null;
+      const present = statOrNullSync(out.path) !== null;
       return {
         action: "run",
         reason: `output ${out.identity} ${present ? "was modified" : "is missing"}`,
@@ -170,7 +170,7 @@ async function matches(
   out: PlannedOut,
   info: HashInfo,
 ): Promise<boolean> {
-  const present = await statOrNull(out.path);
+  const present = statOrNullSync(out.path);
   if (present === null || present.isDirectory !== out.isDir) return false;
   if (!isDirHash(info) && out.cache && isLinkedToBlob(out.path, ctx.cache.blobPath(info.hash))) {
     return true;

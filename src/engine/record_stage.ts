@@ -18,7 +18,7 @@ import {
   writeLockFile,
 } from "../storage/mod.ts";
 import { PivotError } from "../util/errors.ts";
-import { statOrNull } from "../util/fs.ts";
+import { statOrNullSync } from "../util/fs.ts";
 import type { RecordedOut, StageState } from "./assess_stage.ts";
 import type { EngineContext } from "./engine_context.ts";
 import type { PlannedOut, StagePlan } from "./stage_plan.ts";
@@ -44,7 +44,7 @@ export async function recordStage(
   const outs: LockOut[] = [];
   const placer = new Placer(ctx.modes);
   for (const out of plan.outs) {
-    const present = await statOrNull(out.path);
+    const present = statOrNullSync(out.path);
     if (present === null || present.isDirectory !== out.isDir) {
       throw new PivotError(
         `stage did not produce output ${out.identity} (${out.rel}${out.isDir ? "/" : ""})${

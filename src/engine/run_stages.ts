@@ -15,7 +15,7 @@ import { buildJob } from "./build_job.ts";
 import type { EngineContext } from "./engine_context.ts";
 import { recordStage, restoreFromRunCache, restoreOutputs } from "./record_stage.ts";
 import type { EngineEvent, StageCompleteEvent, StageStatus } from "./run_events.ts";
-import { claimSentinel, releaseSentinel } from "./running_sentinel.ts";
+import { claimSentinel, releaseSentinel, sentinelHolder } from "./running_sentinel.ts";
 import { SlotScheduler } from "./slot_scheduler.ts";
 import { planStage } from "./stage_plan.ts";
 import { WorkerPool } from "./worker_pool.ts";
@@ -133,19 +133,28 @@ export async function runStages(ctx: EngineContext, options: RunStagesOptions): 
     }
     onEvent({ type: "stage_start", stage: name, index, total });
     const plan = planStage(ctx.project, name);
-    const holder = noCommit ? null : claimSentinel(plan.sentinel);
-    if (holder !== null) {
-      return finish(
+    const busy = (holder: number) =>
+      finish(
         name,
         index,
         "failed",
         `stage '${name}' is already running in another pivot process (PID ${holder})`,
         startedAt,
       );
-    }
+    const running = sentinelHolder(plan.sentinel);
+    if (running !== null) return busy(running);
     const logTail: string[] = [];
+    let claimed = false;
     try {
-      const { state, verdict } = await assessStage(ctx, plan, { force: force.has(name) });
+      const options = { force: force.has(name) };
+      let { state, verdict } = await assessStage(ctx, plan, options);
+      if (verdict.action !== "skip" && verdict.action !== "fail") {
+        // Work to do: hold the stage, then look again (another process may just have done it).
+        const holder = claimSentinel(plan.sentinel);
+        if (holder !== null) return busy(holder);
+        claimed = true;
+        ({ state, verdict } = await assessStage(ctx, plan, options));
+      }
       if (verdict.action === "fail") {
         return finish(name, index, "failed", verdict.reason, startedAt);
       }
@@ -220,7 +229,7 @@ export async function runStages(ctx: EngineContext, options: RunStagesOptions): 
       if (!(error instanceof PivotError)) throw error;
       return finish(name, index, "failed", error.message, startedAt, [], logTail);
     } finally {
-      if (holder === null && !noCommit) releaseSentinel(plan.sentinel);
+      if (claimed) releaseSentinel(plan.sentinel);
     }
   };
 

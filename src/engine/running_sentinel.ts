@@ -56,6 +56,22 @@ export function claimSentinel(sentinel: string): number | null {
   return Number.isNaN(holder) ? -1 : holder;
 }
 
+/**
+ * The PID of a live process other than this one holding `sentinel`, or
+ * `null`: a cheap check (one `stat` when free) before deciding to claim it.
+ */
+export function sentinelHolder(sentinel: string): number | null {
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(sentinel);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return null;
+    throw error;
+  }
+  const holder = Number.parseInt(text.trim(), 10);
+  return holder !== Deno.pid && processAlive(holder) ? holder : null;
+}
+
 /** Removes `sentinel` if this process holds it. */
 export function releaseSentinel(sentinel: string): void {
   try {

@@ -88,11 +88,7 @@ async function runCommand(
     stdout: "piped",
     stderr: "piped",
   }).spawn();
-  onCancel(() => {
-    try {
-      child.kill("SIGTERM");
-    } catch { /* already gone */ }
-  });
+  onCancel(() => killTree(child.pid));
   await Promise.all([
     streamLines(child.stdout, (line) => log(line, "stdout")),
     streamLines(child.stderr, (line) => log(line, "stderr")),
@@ -104,6 +100,33 @@ async function runCommand(
         ? `command exited with status ${status.code}`
         : `command was killed by ${status.signal}`,
     );
+  }
+}
+
+/**
+ * Sends SIGTERM to `pid` and every process below it (a shell's children
+ * would otherwise outlive it), deepest first, using Linux's
+ * `/proc/<pid>/task/<tid>/children`; elsewhere only `pid` itself.
+ */
+function killTree(pid: number): void {
+  const descendants: number[] = [];
+  const collect = (parent: number) => {
+    let text = "";
+    try {
+      for (const task of Deno.readDirSync(`/proc/${parent}/task`)) {
+        text += ` ${Deno.readTextFileSync(`/proc/${parent}/task/${task.name}/children`)}`;
+      }
+    } catch { /* gone, or no /proc */ }
+    for (const child of text.split(/\s+/).filter((item) => item !== "").map(Number)) {
+      collect(child);
+      descendants.push(child);
+    }
+  };
+  collect(pid);
+  for (const target of [...descendants, pid]) {
+    try {
+      Deno.kill(target, "SIGTERM");
+    } catch { /* already gone */ }
   }
 }
 

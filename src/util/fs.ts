@@ -28,6 +28,16 @@ export async function statOrNull(file: string): Promise<Deno.FileInfo | null> {
   }
 }
 
+/** Returns the `stat` of `file` (following symlinks), or `null` when it does not exist (synchronous). */
+export function statOrNullSync(file: string): Deno.FileInfo | null {
+  try {
+    return Deno.statSync(file);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return null;
+    throw error;
+  }
+}
+
 /** Reads `file` as text, or returns `null` when it does not exist. */
 export async function readTextOrNull(file: string): Promise<string | null> {
   try {
