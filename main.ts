@@ -4,8 +4,14 @@
  *
  * @module
  */
+import process from "node:process";
 import { processIo, runCli } from "./src/cli/mod.ts";
 import { isWorkerContext, startWorker } from "./src/engine/worker_main.ts";
+
+// npm:yaml reads process.env.LOG_TOKENS for every token, and Deno's process.env
+// asks the OS each time: a snapshot makes that free (pivot never sets variables
+// through process.env; child processes get Deno's own environment).
+process.env = { ...process.env };
 
 // A bundled or compiled pivot starts its stage workers from this same module.
 if (isWorkerContext()) startWorker();
