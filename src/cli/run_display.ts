@@ -16,6 +16,8 @@ export interface DisplayOptions {
   explain: boolean;
   /** Redraw a status line (stdout is a terminal and colours are allowed). */
   live: boolean;
+  /** Stages run at once: output lines get a `[stage]` prefix only when above 1. */
+  jobs: number;
 }
 
 /** A sink for engine events; call `close()` when the run ends. */
@@ -79,7 +81,9 @@ export function createRunDisplay(ctx: CliContext, options: DisplayOptions): RunD
         case "stage_log":
           if (quiet) break;
           print(
-            running.size > 1 ? `[${event.stage}] ${event.line}\n` : `${event.line}\n`,
+            options.jobs > 1 && running.size > 1
+              ? `[${event.stage}] ${event.line}\n`
+              : `${event.line}\n`,
             event.stream === "stderr",
           );
           break;
@@ -111,7 +115,8 @@ const LABELS: Record<StageCompleteEvent["status"], string> = {
 };
 
 function completionLines(event: StageCompleteEvent, explain: boolean): string {
-  const seconds = event.status === "ran" || event.status === "failed"
+  // A failure before the stage started (a missing input) has no time worth showing.
+  const seconds = event.status === "ran" || (event.status === "failed" && event.duration_ms > 0)
     ? ` (${(event.duration_ms / 1000).toFixed(1)}s)`
     : "";
   const reason = event.status === "skipped" ? "" : `: ${event.reason}`;

@@ -146,8 +146,10 @@ async function decide(
       return { action: "run", reason: "outputs changed", details: [] };
     }
     if (await matches(ctx, plan, out, info)) continue;
-    if (!out.cache) {
-      const present = statOrNullSync(out.path) !== null;
+    // A missing cached output comes back from the cache; a changed one (or a missing
+    // metric) means the stage runs again, never that an edit is silently undone.
+    const present = statOrNullSync(out.path) !== null;
+    if (present || !out.cache) {
       return {
         action: "run",
         reason: `output ${out.identity} ${present ? "was modified" : "is missing"}`,

@@ -34,7 +34,6 @@ export function buildJob(plan: StagePlan, paramsFile: string): StageJob {
       outs: plan.outs.map((out) => ({ key: out.key, path: out.path, format: out.format })),
       params: def.params,
       stageName: def.name,
-      cwd: def.dir,
     };
   }
   const local = (abs: string) => path.relative(def.dir, abs) || ".";

@@ -9,6 +9,7 @@
  * @module
  */
 import * as path from "node:path";
+import { fileURLToPath } from "node:url";
 import { parse } from "@babel/parser";
 import { PivotError } from "../util/errors.ts";
 import { relativePosix } from "../util/paths.ts";
@@ -36,6 +37,8 @@ interface ParsedModule {
   readonly exports: ReadonlyMap<string, string | Binding>;
   /** The `export default` expression or declaration, if any. */
   readonly defaultExport: Node | null;
+  /** Sources of `export * from "…"`. */
+  readonly starExports: readonly string[];
   /** Comment ranges, to leave out of hashed text. */
   readonly comments: readonly (readonly [number, number])[];
 }
@@ -45,7 +48,8 @@ const parsed = new Map<string, ParsedModule>();
 
 /**
  * The fingerprint manifest of the `run` function at `exportPath` in `module`:
- * `fn:<file>#<name>` → hash of each function, class or constant involved,
+ * `fn:`, `class:` or `const:<file>#<name>` → hash of each function, class or
+ * constant involved,
  * `mod:<file>` for namespace imports, `pkg:<specifier>` for packages.
  *
  * @throws {PivotError} when the module cannot be read or parsed, or the export is not found
@@ -58,7 +62,7 @@ export async function runFingerprint(
   const manifest: Record<string, string> = {};
   const visited = new Set<string>();
   const parsedModule = await parseModule(module);
-  const target = findExport(parsedModule, exportPath);
+  const target = await findExport(parsedModule, exportPath);
   const label = `${relativePosix(projectRoot, module)}#${exportPath.join(".")}`;
   const collect = async (mod: ParsedModule, node: Node, key: string): Promise<void> => {
     if (visited.has(key)) return;
@@ -71,33 +75,80 @@ export async function runFingerprint(
   };
   const follow = async (mod: ParsedModule, name: string, binding: Binding): Promise<void> => {
     const rel = relativePosix(projectRoot, mod.file);
-    if (binding.kind === "local") return await collect(mod, binding.node, `fn:${rel}#${name}`);
+    if (binding.kind === "local") {
+      return await collect(mod, binding.node, `${bindingKind(binding.node)}:${rel}#${name}`);
+    }
     if (!isLocalSpecifier(binding.source)) {
       const key = `pkg:${binding.source}`;
       manifest[key] = hashBytes(binding.source);
       return;
     }
-    const file = path.resolve(path.dirname(mod.file), binding.source);
+    const file = resolveSpecifier(mod.file, binding.source);
     const other = await parseModule(file);
     if (binding.kind === "namespace") {
       manifest[`mod:${relativePosix(projectRoot, file)}`] = hashBytes(other.text);
       return;
     }
-    const resolved = resolveExport(other, binding.imported);
+    const resolved = await resolveExportDeep(other, binding.imported);
     if (resolved === null) {
       manifest[`mod:${relativePosix(projectRoot, file)}`] = hashBytes(other.text);
       return;
     }
-    await follow(other, resolved.name, resolved.binding);
+    await follow(resolved.module, resolved.name, resolved.binding);
   };
-  if (target.kind === "binding") await follow(parsedModule, target.name, target.binding);
+  if (target.kind === "binding") await follow(target.module, target.name, target.binding);
   else await collect(parsedModule, target.node, `fn:${label}`);
   return manifest;
+}
+
+/** `fn` for functions (declared or assigned), `class` for classes, else `const`. */
+function bindingKind(node: Node): "fn" | "class" | "const" {
+  if (node.type === "FunctionDeclaration") return "fn";
+  if (node.type === "ClassDeclaration") return "class";
+  if (node.type === "VariableDeclaration") {
+    const inits = (node.declarations as Node[]).map((d) => (d.init as Node | null)?.type);
+    if (inits.length === 1 && /Function|ArrowFunction/.test(inits[0] ?? "")) return "fn";
+    if (inits.length === 1 && inits[0] === "ClassExpression") return "class";
+  }
+  return "const";
 }
 
 /** Forgets parsed modules (after files changed, in watch mode). */
 export function clearFingerprintCache(): void {
   parsed.clear();
+}
+
+/** The absolute path a local import specifier of `from` names. */
+function resolveSpecifier(from: string, specifier: string): string {
+  return specifier.startsWith("file:")
+    ? fileURLToPath(specifier)
+    : path.resolve(path.dirname(from), specifier);
+}
+
+/**
+ * The binding `name` is exported as, following `export *` re-exports into
+ * other local modules.
+ */
+async function resolveExportDeep(
+  mod: ParsedModule,
+  name: string,
+  seen: Set<string> = new Set(),
+): Promise<{ module: ParsedModule; name: string; binding: Binding } | null> {
+  if (seen.has(mod.file)) return null;
+  seen.add(mod.file);
+  const direct = resolveExport(mod, name);
+  if (direct !== null) return { module: mod, ...direct };
+  if (name === "default") return null;
+  for (const source of mod.starExports) {
+    if (!isLocalSpecifier(source)) continue;
+    const found = await resolveExportDeep(
+      await parseModule(resolveSpecifier(mod.file, source)),
+      name,
+      seen,
+    );
+    if (found !== null) return found;
+  }
+  return null;
 }
 
 function isLocalSpecifier(specifier: string): boolean {
@@ -110,7 +161,7 @@ async function parseModule(file: string): Promise<ParsedModule> {
   if (cached !== undefined) return cached;
   let text: string;
   try {
-    text = await Deno.readTextFile(file.startsWith("file:") ? new URL(file) : file);
+    text = await Deno.readTextFile(file);
   } catch (error) {
     throw new PivotError(
       `cannot read ${file} to fingerprint stage code: ${(error as Error).message}`,
@@ -130,6 +181,7 @@ async function parseModule(file: string): Promise<ParsedModule> {
   const bindings = new Map<string, Binding>();
   const exports = new Map<string, string | Binding>();
   let defaultExport: Node | null = null;
+  const starExports: string[] = [];
   const declare = (declaration: Node) => {
     for (const name of declaredNames(declaration)) {
       bindings.set(name, { kind: "local", node: declaration });
@@ -180,6 +232,15 @@ async function parseModule(file: string): Promise<ParsedModule> {
         }
         break;
       }
+      case "ExportAllDeclaration": {
+        if (statement.exportKind === "type") break;
+        const source = (statement.source as { value: string }).value;
+        const exported = statement.exported as { name?: string; value?: string } | null;
+        if (exported) {
+          exports.set(exported.name ?? exported.value ?? "", { kind: "namespace", source });
+        } else starExports.push(source);
+        break;
+      }
       case "ExportDefaultDeclaration": {
         const declaration = statement.declaration as Node;
         const names = declaredNames(declaration);
@@ -200,6 +261,7 @@ async function parseModule(file: string): Promise<ParsedModule> {
     bindings,
     exports,
     defaultExport,
+    starExports,
     comments: (ast.comments ?? []).map((c) => [c.start, c.end] as const),
   };
   parsed.set(file, module);
@@ -245,18 +307,23 @@ function patternNames(pattern: Node): string[] {
 }
 
 type Target =
-  | { readonly kind: "binding"; readonly name: string; readonly binding: Binding }
+  | {
+    readonly kind: "binding";
+    readonly module: ParsedModule;
+    readonly name: string;
+    readonly binding: Binding;
+  }
   | { readonly kind: "node"; readonly node: Node };
 
 /** The function a stage's export path points at. */
-function findExport(mod: ParsedModule, exportPath: readonly string[]): Target {
+async function findExport(mod: ParsedModule, exportPath: readonly string[]): Promise<Target> {
   const [first, ...rest] = exportPath;
   const fail = (): never => {
     throw new PivotError(`cannot find '${exportPath.join(".")}' in ${mod.file} to fingerprint it`);
   };
   if (first === undefined) return fail();
   if (rest.length === 0 && first !== "default") {
-    const resolved = resolveExport(mod, first);
+    const resolved = await resolveExportDeep(mod, first);
     return resolved === null ? fail() : { kind: "binding", ...resolved };
   }
   // A path into the default export: `default.stages.train.run`.
@@ -274,7 +341,7 @@ function findExport(mod: ParsedModule, exportPath: readonly string[]): Target {
   if (node.type === "Identifier") {
     const name = node.name as string;
     const binding = mod.bindings.get(name);
-    return binding === undefined ? fail() : { kind: "binding", name, binding };
+    return binding === undefined ? fail() : { kind: "binding", module: mod, name, binding };
   }
   return { kind: "node", node };
 }
@@ -332,6 +399,10 @@ function propertyName(property: Node): string | null {
   return null;
 }
 
+/** TypeScript nodes that only describe types (never evaluated). */
+const TYPE_ONLY_NODE =
+  /^TS(.*Type|.*Keyword|TypeAnnotation|TypeParameter.*|TypeLiteral|Interface.*|TypeAlias.*|DeclareFunction|DeclareMethod|IndexSignature|.*Signature)$/;
+
 /**
  * Identifier names `node` refers to, leaving out property names of member
  * expressions and object keys (type annotations are ignored).
@@ -347,12 +418,7 @@ function referencedNames(node: Node): Set<string> {
       return;
     }
     const current = value as Node;
-    if (
-      current.type.startsWith("TS") && current.type !== "TSAsExpression" &&
-      current.type !== "TSSatisfiesExpression" && current.type !== "TSNonNullExpression"
-    ) {
-      return;
-    }
+    if (TYPE_ONLY_NODE.test(current.type)) return;
     if (current.type === "Identifier" || current.type === "JSXIdentifier") {
       const isProperty = parent !== null && !parent.computed &&
         (((parent.type === "MemberExpression" || parent.type === "OptionalMemberExpression") &&
@@ -375,15 +441,16 @@ function referencedNames(node: Node): Set<string> {
   return names;
 }
 
-/** The node's source text without comments and trailing spaces. */
+/** The node's source text without its comments. */
 function sourceWithoutComments(mod: ParsedModule, node: Node): string {
   let text = "";
   let at = node.start;
   for (const [start, end] of mod.comments) {
     if (end <= node.start || start >= node.end) continue;
-    text += mod.text.slice(at, Math.max(at, start));
+    // The spaces before a comment go with it (`x; // note` hashes like `x;`).
+    text += mod.text.slice(at, Math.max(at, start)).replace(/[ \t]+$/, "");
     at = Math.max(at, end);
   }
   text += mod.text.slice(at, node.end);
-  return text.replace(/\s+$/gm, "");
+  return text;
 }

@@ -31,13 +31,15 @@ type RecordedManifest = readonly { relpath: string; hash: string; size: number; 
  * ones (linking the workspace copies back), writes the lock and records the
  * hashes and the run-cache entry.
  *
- * @throws {PivotError} `stage did not produce output <identity>` when one is missing
+ * @throws {PivotError} `<missingWhat> <identity>` when an output is missing
+ *   (`stage did not produce output` after a run, `missing output` for `commit`)
  */
 export async function recordStage(
   ctx: EngineContext,
   plan: StagePlan,
   state: StageState,
   runId: string,
+  missingWhat: string = "stage did not produce output",
 ): Promise<void> {
   const { def } = plan.stage;
   const hasher = await ctx.hasher(def.stateDir);
@@ -47,7 +49,7 @@ export async function recordStage(
     const present = statOrNullSync(out.path);
     if (present === null || present.isDirectory !== out.isDir) {
       throw new PivotError(
-        `stage did not produce output ${out.identity} (${out.rel}${out.isDir ? "/" : ""})${
+        `${missingWhat} ${out.identity} (${out.rel}${out.isDir ? "/" : ""})${
           present === null
             ? ""
             : out.isDir

@@ -114,6 +114,25 @@ export async function runStages(ctx: EngineContext, options: RunStagesOptions): 
     return result;
   };
 
+  /**
+   * Waits while another pivot process runs stage `name` (reporting it once).
+   * @returns false when interrupted first
+   */
+  const waitForOther = async (name: string, holder: number): Promise<boolean> => {
+    onEvent({
+      type: "stage_log",
+      stage: name,
+      line: `waiting: '${name}' is running in another pivot process (PID ${holder})`,
+      stream: "stderr",
+    });
+    const sentinel = planStage(ctx.project, name).sentinel;
+    while (!interrupted()) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      if (sentinelHolder(sentinel) === null) return true;
+    }
+    return false;
+  };
+
   const processStage = async (name: string, index: number): Promise<StageResult> => {
     const upstream = (ctx.project.dag.upstream.get(name) ?? []).filter((up) => selected.has(up));
     const upstreamResults = await Promise.all(upstream.map((up) => done.get(up)!));
@@ -138,11 +157,11 @@ export async function runStages(ctx: EngineContext, options: RunStagesOptions): 
         name,
         index,
         "failed",
-        `stage '${name}' is already running in another pivot process (PID ${holder})`,
+        `interrupted while waiting for another pivot process (PID ${holder}) running '${name}'`,
         startedAt,
       );
     const running = sentinelHolder(plan.sentinel);
-    if (running !== null) return busy(running);
+    if (running !== null && !(await waitForOther(name, running))) return busy(running);
     const logTail: string[] = [];
     let claimed = false;
     try {
@@ -150,13 +169,16 @@ export async function runStages(ctx: EngineContext, options: RunStagesOptions): 
       let { state, verdict } = await assessStage(ctx, plan, options);
       if (verdict.action !== "skip" && verdict.action !== "fail") {
         // Work to do: hold the stage, then look again (another process may just have done it).
-        const holder = claimSentinel(plan.sentinel);
-        if (holder !== null) return busy(holder);
+        let holder = claimSentinel(plan.sentinel);
+        while (holder !== null) {
+          if (!(await waitForOther(name, holder))) return busy(holder);
+          holder = claimSentinel(plan.sentinel);
+        }
         claimed = true;
         ({ state, verdict } = await assessStage(ctx, plan, options));
       }
       if (verdict.action === "fail") {
-        return finish(name, index, "failed", verdict.reason, startedAt);
+        return finish(name, index, "failed", verdict.reason, performance.now());
       }
       if (verdict.action === "skip") return finish(name, index, "skipped", "up to date", startedAt);
       if (verdict.action === "restore") {
@@ -204,9 +226,11 @@ export async function runStages(ctx: EngineContext, options: RunStagesOptions): 
       } finally {
         release();
       }
-      if (outcome !== null) {
-        const why = interrupted() ? "interrupted" : outcome.split("\n")[0]!;
-        return finish(name, index, "failed", why, startedAt, outcome.split("\n").slice(1), logTail);
+      // After Ctrl-C nothing is recorded, even for a command that still exited 0.
+      if (outcome !== null || interrupted()) {
+        const why = interrupted() ? "interrupted" : outcome!.split("\n")[0]!;
+        const details = outcome?.split("\n").slice(1) ?? [];
+        return finish(name, index, "failed", why, startedAt, details, logTail);
       }
       if (!noCommit) await recordStage(ctx, plan, state, runId);
       else {

@@ -19,7 +19,9 @@ export class SlotScheduler {
 
   /** Waits for a slot for a stage in `groups`; returns the release function. */
   async acquire(groups: readonly string[]): Promise<() => void> {
-    if (this.#waiting.length > 0 || !this.#fits(groups)) {
+    // Only a waiting stage that runs alone holds back later requests.
+    const aloneWaiting = this.#waiting.some((w) => w.groups.includes("*"));
+    if (aloneWaiting || !this.#fits(groups)) {
       await new Promise<void>((grant) => this.#waiting.push({ groups, grant }));
     } else this.#take(groups);
     let released = false;

@@ -20,11 +20,14 @@ export async function stageFingerprint(
 
 /** `helper() in stages/util.ts` for a changed fingerprint key. */
 export function describeFingerprintKey(key: string): string {
-  const match = /^(fn|mod|pkg):(.*)$/.exec(key);
+  const match = /^(fn|class|const|mod|pkg):(.*)$/.exec(key);
   if (match === null) return key === "cmd" ? "the command" : key;
   const [, kind, rest] = match as unknown as [string, string, string];
   if (kind === "pkg") return `package ${rest}`;
   if (kind === "mod") return `module ${rest}`;
   const hash = rest.lastIndexOf("#");
-  return `${rest.slice(hash + 1)}() in ${rest.slice(0, hash)}`;
+  const [name, file] = [rest.slice(hash + 1), rest.slice(0, hash)];
+  if (kind === "class") return `class ${name} in ${file}`;
+  if (kind === "const") return `${name} in ${file}`;
+  return `${name}() in ${file}`;
 }

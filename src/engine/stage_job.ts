@@ -48,8 +48,6 @@ export interface RunJob {
   readonly params: Readonly<Record<string, unknown>>;
   /** The stage's own name, as `ctx.stage`. */
   readonly stageName: string;
-  /** Working directory while the function runs. */
-  readonly cwd: string;
 }
 
 /** Work for a worker. */

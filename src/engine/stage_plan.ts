@@ -8,7 +8,10 @@ import { relativePosix } from "../util/paths.ts";
 
 /** One input file or directory of a stage. */
 export interface PlannedInput {
-  /** The producing output's identity (`prep:clean`), or `null` for a plain file. */
+  /**
+   * The producing output's identity as seen from the consumer's pipeline
+   * (`clean`, `prep/clean:rows`), or `null` for a plain file.
+   */
   readonly identity: string | null;
   /** Absolute path. */
   readonly path: string;
@@ -78,7 +81,11 @@ export function planStage(project: Project, name: string): StagePlan {
       return stageOutputs(project.store, producer)
         .filter((out) => ref.key === null || out.key === ref.key)
         .map((out) => ({
-          identity: out.identity,
+          // Named as the consumer's pipeline file names it, whatever the DAG calls it,
+          // so the lock is the same with and without --all.
+          identity: `${
+            producer.def.pipeline === def.pipeline ? "" : `${producer.def.pipeline}/`
+          }${producer.def.name}${out.key === null ? "" : `:${out.key}`}`,
           path: out.path,
           rel: rel(out.path),
           format: producer.def.outs.find((spec) => spec.key === out.key)!.format,

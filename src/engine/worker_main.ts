@@ -49,7 +49,7 @@ export function startWorker(): void {
       error = caught instanceof StageFailure
         ? caught.message
         : caught instanceof Error
-        ? (caught.stack ?? caught.message)
+        ? userStack(caught)
         : String(caught);
     } finally {
       cancel = null;
@@ -104,8 +104,8 @@ async function runCommand(
 }
 
 /**
- * Sends SIGTERM to `pid` and every process below it (a shell's children
- * would otherwise outlive it), deepest first, using Linux's
+ * Sends SIGTERM to `pid` and then every process below it (a shell's
+ * children would otherwise outlive it), using Linux's
  * `/proc/<pid>/task/<tid>/children`; elsewhere only `pid` itself.
  */
 function killTree(pid: number): void {
@@ -123,11 +123,20 @@ function killTree(pid: number): void {
     }
   };
   collect(pid);
-  for (const target of [...descendants, pid]) {
+  // The shell first, so it cannot go on to its next command when a child dies.
+  for (const target of [pid, ...descendants.reverse()]) {
     try {
       Deno.kill(target, "SIGTERM");
     } catch { /* already gone */ }
   }
+}
+
+/** An error's stack without the frames of pivot's own worker code. */
+function userStack(error: Error): string {
+  const lines = (error.stack ?? error.message).split("\n");
+  return lines.filter((line) =>
+    !/^\s+at /.test(line) || !/engine\/worker_main\.ts|ext:|pivot\.js:/.test(line)
+  ).join("\n");
 }
 
 /** A failure whose message says everything (no stack trace). */
@@ -173,14 +182,9 @@ async function runFunction(job: RunJob): Promise<void> {
     // deno-lint-ignore no-console -- console is redirected to the stage's log above
     log: (...args: unknown[]) => console.log(...args),
   };
-  const previous = Deno.cwd();
-  Deno.chdir(job.cwd);
-  let result: unknown;
-  try {
-    result = await (fn as (ctx: unknown) => unknown)(context);
-  } finally {
-    Deno.chdir(previous);
-  }
+  // The working directory is shared by every worker of the process, so it is
+  // not changed: stage functions get absolute paths in ctx.paths.
+  const result = await (fn as (ctx: unknown) => unknown)(context);
   if (result === undefined) return;
   const writes: { out: RunJob["outs"][number]; value: unknown }[] = [];
   if (single) writes.push({ out: job.outs[0]!, value: result });

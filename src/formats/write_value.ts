@@ -30,15 +30,16 @@ export function encodeValue(format: Format, value: unknown): Uint8Array {
         header: true,
         columns,
         delimiter: format === "tsv" ? "\t" : ",",
+        // A row of one empty cell must not become an empty line (readers skip those).
+        quoted_empty: true,
         cast: { boolean: (v: boolean) => String(v), object: (v: object) => JSON.stringify(v) },
       }));
     }
     case "json":
-      if (value === undefined) throw new TypeError("expected a JSON value, got undefined");
-      return text(`${JSON.stringify(value, null, 2)}\n`);
+      return text(`${toJson(value, 2)}\n`);
     case "jsonl":
       if (!Array.isArray(value)) throw new TypeError(`expected an array, got ${describe(value)}`);
-      return text(value.map((item) => `${JSON.stringify(item)}\n`).join(""));
+      return text(value.map((item) => `${toJson(item)}\n`).join(""));
     case "yaml":
       if (value === undefined) throw new TypeError("expected a value, got undefined");
       return text(stringifyYaml(value));
@@ -60,12 +61,20 @@ export function encodeValue(format: Format, value: unknown): Uint8Array {
   }
 }
 
+/** `JSON.stringify`, refusing values it would silently turn into nothing. */
+function toJson(value: unknown, indent?: number): string {
+  const json = JSON.stringify(value, null, indent);
+  if (json === undefined) throw new TypeError(`expected a JSON value, got ${describe(value)}`);
+  return json;
+}
+
 function isRow(value: unknown): boolean {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 function describe(value: unknown): string {
   if (value === null) return "null";
+  if (value === undefined) return "undefined";
   if (Array.isArray(value)) return "an array";
   if (value instanceof Uint8Array) return "bytes";
   return typeof value === "object" ? "an object" : `a ${typeof value}`;

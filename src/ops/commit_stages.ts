@@ -41,7 +41,7 @@ export async function commitStages(
         continue;
       }
       try {
-        await recordStage(ctx, plan, state, runId);
+        await recordStage(ctx, plan, state, runId, "missing output");
         reports.push({
           stage: name,
           status: "committed",

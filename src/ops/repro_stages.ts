@@ -59,7 +59,8 @@ export async function reproStages(project: Project, options: ReproOptions): Prom
       onEvent: options.onEvent,
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     });
-    if (!result.interrupted && stages.length > 0) {
+    // --no-commit records nothing, history included.
+    if (!result.interrupted && stages.length > 0 && !options.noCommit) {
       const record = {
         run_id: runId,
         command: options.mode,

@@ -79,21 +79,60 @@ function substitute<V extends string | readonly string[]>(
   return { text: out, unresolved };
 }
 
-/** Returns the shell quoting context at increasing offsets of `command`. */
+/**
+ * Returns the shell quoting context at increasing offsets of `command`,
+ * following '…', "…", `$(…)` and backquote substitutions (whose insides are
+ * bare again, even within "…"), backslash escapes and `#` comments.
+ */
 function quoteContextTracker(command: string): (offset: number) => QuoteContext {
-  let context: QuoteContext = "bare";
+  // Each level: its quoting, and what closes it.
+  const stack: { context: QuoteContext; close: string | null }[] = [{
+    context: "bare",
+    close: null,
+  }];
   let i = 0;
+  const top = () => stack[stack.length - 1]!;
   return (offset) => {
     while (i < offset) {
-      const char = command[i++];
-      if (char === "\\" && context !== "single") i++;
-      else if (char === "'" && context !== "double") {
-        context = context === "single" ? "bare" : "single";
-      } else if (char === '"' && context !== "single") {
-        context = context === "double" ? "bare" : "double";
+      const char = command[i]!;
+      const level = top();
+      if (level.context === "single") {
+        if (char === "'") stack.pop();
+        i++;
+        continue;
       }
+      if (char === "\\") {
+        i += 2;
+        continue;
+      }
+      if (char === "$" && command[i + 1] === "(") {
+        stack.push({ context: "bare", close: ")" });
+        i += 2;
+        continue;
+      }
+      if (char === "`") {
+        if (level.close === "`") stack.pop();
+        else stack.push({ context: "bare", close: "`" });
+        i++;
+        continue;
+      }
+      if (level.context === "double") {
+        if (char === '"') stack.pop();
+        i++;
+        continue;
+      }
+      // Bare.
+      if (char === "'") stack.push({ context: "single", close: "'" });
+      else if (char === '"') stack.push({ context: "double", close: '"' });
+      else if (char === ")" && level.close === ")") stack.pop();
+      else if (char === "#" && (i === 0 || /[\s;&|()]/.test(command[i - 1]!))) {
+        const end = command.indexOf("\n", i);
+        i = end === -1 ? command.length : end;
+        continue;
+      }
+      i++;
     }
-    return context;
+    return top().context;
   };
 }
 

@@ -51,6 +51,9 @@ CREATE TABLE IF NOT EXISTS runs (
 );
 `;
 
+/** Run history order: by start time (milliseconds apart within one second), then id. */
+const NEWEST_FIRST = "json_extract(data, '$.started_at') DESC, run_id DESC";
+
 /** The stat fields a hash-cache entry is keyed by. */
 export interface FileStamp {
   readonly inode: number;
@@ -224,14 +227,14 @@ export class StateDb {
     this.transaction(() => {
       this.#statement("INSERT OR REPLACE INTO runs (run_id, data) VALUES (?, ?)").run(runId, data);
       this.#statement(
-        "DELETE FROM runs WHERE run_id NOT IN (SELECT run_id FROM runs ORDER BY run_id DESC LIMIT ?)",
+        `DELETE FROM runs WHERE run_id NOT IN (SELECT run_id FROM runs ORDER BY ${NEWEST_FIRST} LIMIT ?)`,
       ).run(keep);
     });
   }
 
   /** The newest `limit` runs, newest first, as stored JSON text. */
   listRuns(limit: number): { runId: string; data: string }[] {
-    return (this.#statement("SELECT run_id, data FROM runs ORDER BY run_id DESC LIMIT ?").all(
+    return (this.#statement(`SELECT run_id, data FROM runs ORDER BY ${NEWEST_FIRST} LIMIT ?`).all(
       limit,
     ) as { run_id: string; data: string }[]).map((row) => ({ runId: row.run_id, data: row.data }));
   }

@@ -55,80 +55,108 @@ const TRAIN_FUNCTION = lines(
 );
 
 Deno.test("runFingerprint() hashes a named export function under fn:<file>#<name>", async () => {
-  const manifest = await fingerprintOf({
-    "stages.ts": lines("import * as path from 'node:path';", `export ${TRAIN_FUNCTION}`),
-  }, "stages.ts", ["train"]);
+  const manifest = await fingerprintOf(
+    {
+      "stages.ts": lines("import * as path from 'node:path';", `export ${TRAIN_FUNCTION}`),
+    },
+    "stages.ts",
+    ["train"],
+  );
   assert.deepEqual(manifest, { "fn:stages.ts#train": hashBytes(TRAIN_FUNCTION.trimEnd()) });
 });
 
 Deno.test("runFingerprint() names a function in a subdirectory by its project-relative path", async () => {
-  const manifest = await fingerprintOf({
-    "stages/train.ts": `export ${TRAIN_FUNCTION}`,
-  }, "stages/train.ts", ["train"]);
+  const manifest = await fingerprintOf(
+    {
+      "stages/train.ts": `export ${TRAIN_FUNCTION}`,
+    },
+    "stages/train.ts",
+    ["train"],
+  );
   assert.deepEqual(Object.keys(manifest), ["fn:stages/train.ts#train"]);
 });
 
 Deno.test("runFingerprint() hashes `export const f = () => …` as its declaration", async () => {
   const declaration = "const train = (ctx: { n: number }) => ctx.n * 2;";
-  const manifest = await fingerprintOf({
-    "stages.ts": lines(`export ${declaration}`),
-  }, "stages.ts", ["train"]);
+  const manifest = await fingerprintOf(
+    {
+      "stages.ts": lines(`export ${declaration}`),
+    },
+    "stages.ts",
+    ["train"],
+  );
   assert.deepEqual(manifest, { "fn:stages.ts#train": hashBytes(declaration) });
 });
 
 Deno.test("runFingerprint() follows `export { local as name }` to the local function", async () => {
-  const manifest = await fingerprintOf({
-    "stages.ts": lines(TRAIN_FUNCTION, "export { train as fit };"),
-  }, "stages.ts", ["fit"]);
+  const manifest = await fingerprintOf(
+    {
+      "stages.ts": lines(TRAIN_FUNCTION, "export { train as fit };"),
+    },
+    "stages.ts",
+    ["fit"],
+  );
   assert.deepEqual(manifest, { "fn:stages.ts#train": hashBytes(TRAIN_FUNCTION.trimEnd()) });
 });
 
 Deno.test("runFingerprint() follows a default-export path whose run is an identifier", async () => {
-  const manifest = await fingerprintOf({
-    "pipeline.ts": lines(
-      TRAIN_FUNCTION,
-      "function other() {",
-      "  return 2;",
-      "}",
-      "export default {",
-      "  stages: {",
-      "    train: { run: train, outs: 'json' },",
-      "    other: { run: other },",
-      "  },",
-      "};",
-    ),
-  }, "pipeline.ts", ["default", "stages", "train", "run"]);
+  const manifest = await fingerprintOf(
+    {
+      "pipeline.ts": lines(
+        TRAIN_FUNCTION,
+        "function other() {",
+        "  return 2;",
+        "}",
+        "export default {",
+        "  stages: {",
+        "    train: { run: train, outs: 'json' },",
+        "    other: { run: other },",
+        "  },",
+        "};",
+      ),
+    },
+    "pipeline.ts",
+    ["default", "stages", "train", "run"],
+  );
   assert.deepEqual(manifest, { "fn:pipeline.ts#train": hashBytes(TRAIN_FUNCTION.trimEnd()) });
 });
 
 Deno.test("runFingerprint() hashes an inline arrow of a default-export path under its path", async () => {
   const arrow = "(ctx: unknown) => ({ ok: true, ctx })";
-  const manifest = await fingerprintOf({
-    "pipeline.ts": lines(
-      "export default {",
-      "  stages: {",
-      `    train: { run: ${arrow}, outs: 'json' },`,
-      "    other: { run: () => 2 },",
-      "  },",
-      "};",
-    ),
-  }, "pipeline.ts", ["default", "stages", "train", "run"]);
+  const manifest = await fingerprintOf(
+    {
+      "pipeline.ts": lines(
+        "export default {",
+        "  stages: {",
+        `    train: { run: ${arrow}, outs: 'json' },`,
+        "    other: { run: () => 2 },",
+        "  },",
+        "};",
+      ),
+    },
+    "pipeline.ts",
+    ["default", "stages", "train", "run"],
+  );
   assert.deepEqual(manifest, { "fn:pipeline.ts#default.stages.train.run": hashBytes(arrow) });
 });
 
 Deno.test("runFingerprint() hashes a method-style run of a default-export path", async () => {
   const method = "run(ctx: unknown) {\n      return ctx;\n    }";
-  const manifest = await fingerprintOf({
-    "pipeline.ts": lines(
-      "export default {",
-      "  stages: {",
-      "    train: {",
-      `    ${method},`,
-      "    },",
-      "  },",
-      "};",
-    ),
-  }, "pipeline.ts", ["default", "stages", "train", "run"]);
+  const manifest = await fingerprintOf(
+    {
+      "pipeline.ts": lines(
+        "export default {",
+        "  stages: {",
+        "    train: {",
+        `    ${method},`,
+        "    },",
+        "  },",
+        "};",
+      ),
+    },
+    "pipeline.ts",
+    ["default", "stages", "train", "run"],
+  );
   assert.deepEqual(manifest, { "fn:pipeline.ts#default.stages.train.run": hashBytes(method) });
 });
 
@@ -141,85 +169,105 @@ Deno.test("runFingerprint() sees through `satisfies` and `as` on the default exp
   ];
   for (const [label, tail] of cases) {
     const open = label === "parenthesized satisfies" ? "export default ({" : "export default {";
-    const manifest = await fingerprintOf({
-      "pipeline.ts": lines(
-        "import type { Pipeline } from './types.ts';",
-        TRAIN_FUNCTION,
-        open,
-        "  stages: { train: { run: train } },",
-        tail,
-      ),
-      "types.ts": "export type Pipeline = Record<string, unknown>;\n",
-    }, "pipeline.ts", ["default", "stages", "train", "run"]);
+    const manifest = await fingerprintOf(
+      {
+        "pipeline.ts": lines(
+          "import type { Pipeline } from './types.ts';",
+          TRAIN_FUNCTION,
+          open,
+          "  stages: { train: { run: train } },",
+          tail,
+        ),
+        "types.ts": "export type Pipeline = Record<string, unknown>;\n",
+      },
+      "pipeline.ts",
+      ["default", "stages", "train", "run"],
+    );
     assert.deepEqual(Object.keys(manifest), ["fn:pipeline.ts#train"], label);
   }
 });
 
 Deno.test("runFingerprint() follows `export default pipeline` to a const with satisfies", async () => {
-  const manifest = await fingerprintOf({
-    "pipeline.ts": lines(
-      "type Pipeline = { stages: Record<string, unknown> };",
-      TRAIN_FUNCTION,
-      "const pipeline = {",
-      "  stages: { train: { run: train } },",
-      "} satisfies Pipeline;",
-      "export default pipeline;",
-    ),
-  }, "pipeline.ts", ["default", "stages", "train", "run"]);
+  const manifest = await fingerprintOf(
+    {
+      "pipeline.ts": lines(
+        "type Pipeline = { stages: Record<string, unknown> };",
+        TRAIN_FUNCTION,
+        "const pipeline = {",
+        "  stages: { train: { run: train } },",
+        "} satisfies Pipeline;",
+        "export default pipeline;",
+      ),
+    },
+    "pipeline.ts",
+    ["default", "stages", "train", "run"],
+  );
   assert.deepEqual(Object.keys(manifest), ["fn:pipeline.ts#train"]);
 });
 
 Deno.test("runFingerprint() includes a helper of the same module and not an unrelated function", async () => {
   const helper = lines("function helper(x: number) {", "  return x + SCALE;", "}").trimEnd();
-  const manifest = await fingerprintOf({
-    "stages.ts": lines(
-      "const SCALE = 10;",
-      helper,
-      "function unrelated() {",
-      "  return 'nothing to do with train';",
-      "}",
-      "export function train() {",
-      "  return helper(1);",
-      "}",
-    ),
-  }, "stages.ts", ["train"]);
+  const manifest = await fingerprintOf(
+    {
+      "stages.ts": lines(
+        "const SCALE = 10;",
+        helper,
+        "function unrelated() {",
+        "  return 'nothing to do with train';",
+        "}",
+        "export function train() {",
+        "  return helper(1);",
+        "}",
+      ),
+    },
+    "stages.ts",
+    ["train"],
+  );
   assert.deepEqual(Object.keys(manifest).sort(), [
-    "fn:stages.ts#SCALE",
+    "const:stages.ts#SCALE",
     "fn:stages.ts#helper",
     "fn:stages.ts#train",
   ]);
   assert.equal(manifest["fn:stages.ts#helper"], hashBytes(helper));
-  assert.equal(manifest["fn:stages.ts#SCALE"], hashBytes("const SCALE = 10;"));
+  assert.equal(manifest["const:stages.ts#SCALE"], hashBytes("const SCALE = 10;"));
 });
 
 Deno.test("runFingerprint() ignores property names that match a top-level function", async () => {
-  const manifest = await fingerprintOf({
-    "stages.ts": lines(
-      "function helper() {",
-      "  return 1;",
-      "}",
-      "export function train(ctx: { helper: number }) {",
-      "  return { helper: ctx.helper };",
-      "}",
-    ),
-  }, "stages.ts", ["train"]);
+  const manifest = await fingerprintOf(
+    {
+      "stages.ts": lines(
+        "function helper() {",
+        "  return 1;",
+        "}",
+        "export function train(ctx: { helper: number }) {",
+        "  return { helper: ctx.helper };",
+        "}",
+      ),
+    },
+    "stages.ts",
+    ["train"],
+  );
   assert.deepEqual(Object.keys(manifest), ["fn:stages.ts#train"]);
 });
 
 Deno.test("runFingerprint() follows a recursive and mutually recursive helper once", async () => {
-  const manifest = await fingerprintOf({
-    "stages.ts": lines(
-      "function even(n: number): boolean {",
-      "  return n === 0 ? true : odd(n - 1);",
-      "}",
-      "function odd(n: number): boolean {",
-      "  return n === 0 ? false : even(n - 1);",
-      "}",
-      "export function train() {",
-      "  return even(4) && train.length === 0;",
-      "}",
-    ),
-  }, "stages.ts", ["train"]);
+  const manifest = await fingerprintOf(
+    {
+      "stages.ts": lines(
+        "function even(n: number): boolean {",
+        "  return n === 0 ? true : odd(n - 1);",
+        "}",
+        "function odd(n: number): boolean {",
+        "  return n === 0 ? false : even(n - 1);",
+        "}",
+        "export function train() {",
+        "  return even(4) && train.length === 0;",
+        "}",
+      ),
+    },
+    "stages.ts",
+    ["train"],
+  );
   assert.deepEqual(Object.keys(manifest).sort(), [
     "fn:stages.ts#even",
     "fn:stages.ts#odd",
@@ -229,20 +277,24 @@ Deno.test("runFingerprint() follows a recursive and mutually recursive helper on
 
 Deno.test("runFingerprint() includes a helper imported from ./util.ts under its file", async () => {
   const helper = lines("function helper() {", "  return 42;", "}").trimEnd();
-  const manifest = await fingerprintOf({
-    "stages.ts": lines(
-      "import { helper as h } from './lib/util.ts';",
-      "export function train() {",
-      "  return h();",
-      "}",
-    ),
-    "lib/util.ts": lines(
-      `export ${helper}`,
-      "export function unused() {",
-      "  return 0;",
-      "}",
-    ),
-  }, "stages.ts", ["train"]);
+  const manifest = await fingerprintOf(
+    {
+      "stages.ts": lines(
+        "import { helper as h } from './lib/util.ts';",
+        "export function train() {",
+        "  return h();",
+        "}",
+      ),
+      "lib/util.ts": lines(
+        `export ${helper}`,
+        "export function unused() {",
+        "  return 0;",
+        "}",
+      ),
+    },
+    "stages.ts",
+    ["train"],
+  );
   assert.deepEqual(Object.keys(manifest).sort(), [
     "fn:lib/util.ts#helper",
     "fn:stages.ts#train",
@@ -251,18 +303,22 @@ Deno.test("runFingerprint() includes a helper imported from ./util.ts under its 
 });
 
 Deno.test("runFingerprint() follows a default import and a re-export to the defining file", async () => {
-  const manifest = await fingerprintOf({
-    "stages.ts": lines(
-      "import scale from './scale.ts';",
-      "import { shift } from './index.ts';",
-      "export function train() {",
-      "  return scale(shift(1));",
-      "}",
-    ),
-    "scale.ts": "export default function scale(x: number) {\n  return x * 2;\n}\n",
-    "index.ts": "export { shift } from './shift.ts';\n",
-    "shift.ts": "export function shift(x: number) {\n  return x + 1;\n}\n",
-  }, "stages.ts", ["train"]);
+  const manifest = await fingerprintOf(
+    {
+      "stages.ts": lines(
+        "import scale from './scale.ts';",
+        "import { shift } from './index.ts';",
+        "export function train() {",
+        "  return scale(shift(1));",
+        "}",
+      ),
+      "scale.ts": "export default function scale(x: number) {\n  return x * 2;\n}\n",
+      "index.ts": "export { shift } from './shift.ts';\n",
+      "shift.ts": "export function shift(x: number) {\n  return x + 1;\n}\n",
+    },
+    "stages.ts",
+    ["train"],
+  );
   assert.deepEqual(Object.keys(manifest).sort(), [
     "fn:scale.ts#scale",
     "fn:shift.ts#shift",
@@ -272,30 +328,38 @@ Deno.test("runFingerprint() follows a default import and a re-export to the defi
 
 Deno.test("runFingerprint() records `import * as u` as mod:<file> with the file's hash", async () => {
   const util = "export function helper() {\n  return 1;\n}\n// trailing comment\n";
-  const manifest = await fingerprintOf({
-    "stages.ts": lines(
-      "import * as u from './util.ts';",
-      "export function train() {",
-      "  return u.helper();",
-      "}",
-    ),
-    "util.ts": util,
-  }, "stages.ts", ["train"]);
+  const manifest = await fingerprintOf(
+    {
+      "stages.ts": lines(
+        "import * as u from './util.ts';",
+        "export function train() {",
+        "  return u.helper();",
+        "}",
+      ),
+      "util.ts": util,
+    },
+    "stages.ts",
+    ["train"],
+  );
   assert.deepEqual(Object.keys(manifest).sort(), ["fn:stages.ts#train", "mod:util.ts"]);
   assert.equal(manifest["mod:util.ts"], hashBytes(util));
 });
 
 Deno.test("runFingerprint() records a package import as pkg:<specifier>", async () => {
-  const manifest = await fingerprintOf({
-    "stages.ts": lines(
-      "import { parse } from 'npm:yaml@2.9.1';",
-      "import * as fs from 'node:fs';",
-      "import { unusedThing } from 'jsr:@std/path@1';",
-      "export function train(text: string) {",
-      "  return [parse(text), fs.existsSync('x')];",
-      "}",
-    ),
-  }, "stages.ts", ["train"]);
+  const manifest = await fingerprintOf(
+    {
+      "stages.ts": lines(
+        "import { parse } from 'npm:yaml@2.9.1';",
+        "import * as fs from 'node:fs';",
+        "import { unusedThing } from 'jsr:@std/path@1';",
+        "export function train(text: string) {",
+        "  return [parse(text), fs.existsSync('x')];",
+        "}",
+      ),
+    },
+    "stages.ts",
+    ["train"],
+  );
   assert.deepEqual(Object.keys(manifest).sort(), [
     "fn:stages.ts#train",
     "pkg:node:fs",
@@ -338,7 +402,7 @@ Deno.test("runFingerprint() changes when an imported helper's body changes", asy
   assert.equal(after["fn:stages.ts#train"], before["fn:stages.ts#train"]);
 });
 
-Deno.test("runFingerprint() ignores edits to comments and trailing whitespace", async () => {
+Deno.test("runFingerprint() ignores edits to comments", async () => {
   await using dir = await tempDir();
   await writeFiles(dir.path, {
     "stages.ts": lines(
@@ -354,11 +418,12 @@ Deno.test("runFingerprint() ignores edits to comments and trailing whitespace", 
   await writeFiles(dir.path, {
     "stages.ts": lines(
       "/** Trains the model, now documented at length. */",
-      "export function train() {   ",
+      "export function train() {",
       "  // a completely different comment",
-      "  const x = 1; /* another inline comment */   ",
-      "  return x;\t",
-      "}   ",
+      "  const x = 1; /* another",
+      "  inline comment over two lines */",
+      "  return x;",
+      "}",
     ),
   });
   const after = await fingerprint(dir.path, "stages.ts", ["train"]);
@@ -410,29 +475,33 @@ Deno.test("runFingerprint() caches parsed modules until clearFingerprintCache()"
 });
 
 Deno.test("runFingerprint() ignores type-only imports and interfaces", async () => {
-  const manifest = await fingerprintOf({
-    "stages.ts": lines(
-      "import type { Options } from './types.ts';",
-      "import { type Shape, helper } from './util.ts';",
-      "interface Context {",
-      "  readonly n: number;",
-      "}",
-      "type Result = { value: number };",
-      "export function train(ctx: Context, options: Options): Result {",
-      "  const shape: Shape = helper() as Shape;",
-      "  return { value: ctx.n + options.k + (shape as Shape).size };",
-      "}",
-    ),
-    "types.ts": "export interface Options {\n  k: number;\n}\n",
-    "util.ts": lines(
-      "export interface Shape {",
-      "  size: number;",
-      "}",
-      "export function helper(): Shape {",
-      "  return { size: 1 };",
-      "}",
-    ),
-  }, "stages.ts", ["train"]);
+  const manifest = await fingerprintOf(
+    {
+      "stages.ts": lines(
+        "import type { Options } from './types.ts';",
+        "import { type Shape, helper } from './util.ts';",
+        "interface Context {",
+        "  readonly n: number;",
+        "}",
+        "type Result = { value: number };",
+        "export function train(ctx: Context, options: Options): Result {",
+        "  const shape: Shape = helper() as Shape;",
+        "  return { value: ctx.n + options.k + (shape as Shape).size };",
+        "}",
+      ),
+      "types.ts": "export interface Options {\n  k: number;\n}\n",
+      "util.ts": lines(
+        "export interface Shape {",
+        "  size: number;",
+        "}",
+        "export function helper(): Shape {",
+        "  return { size: 1 };",
+        "}",
+      ),
+    },
+    "stages.ts",
+    ["train"],
+  );
   assert.deepEqual(Object.keys(manifest).sort(), ["fn:stages.ts#train", "fn:util.ts#helper"]);
 });
 
@@ -486,10 +555,6 @@ Deno.test("runFingerprint() throws a PivotError naming a module that does not ex
 
 Deno.test({
   name: "runFingerprint() sees a helper change behind an `export *` re-export",
-  // BUG: `export * from './util.ts'` is not followed: an import through such a
-  // barrel falls back to `mod:index.ts` (the barrel's own text), so editing the
-  // helper in util.ts leaves the fingerprint unchanged and the stage looks up to date.
-  ignore: true,
   fn: async () => {
     await using dir = await tempDir();
     await writeFiles(dir.path, {
@@ -498,6 +563,7 @@ Deno.test({
       "util.ts": "export function helper() {\n  return 1;\n}\n",
     });
     const before = await fingerprint(dir.path, "stages.ts", ["train"]);
+    assert.deepEqual(Object.keys(before).sort(), ["fn:stages.ts#train", "fn:util.ts#helper"]);
     await writeFiles(dir.path, { "util.ts": "export function helper() {\n  return 2;\n}\n" });
     const after = await fingerprint(dir.path, "stages.ts", ["train"]);
     assert.notDeepEqual(after, before);
@@ -506,10 +572,6 @@ Deno.test({
 
 Deno.test({
   name: "runFingerprint() follows a local import written as a file: URL",
-  // BUG: isLocalSpecifier() accepts `file:` specifiers, but follow() resolves them
-  // with path.resolve(dir, "file:///…"), giving "<dir>/file:/…", so the stage
-  // fails with "cannot read <dir>/file:/…/util.ts to fingerprint stage code".
-  ignore: true,
   fn: async () => {
     await using dir = await tempDir();
     const util = path.join(dir.path, "util.ts");
@@ -527,31 +589,27 @@ Deno.test({
 
 Deno.test({
   name: "runFingerprint() includes a helper called inside an angle-bracket type assertion",
-  // BUG: referencedNames() skips every TS* node except as/satisfies/non-null, so
-  // the expression of `<number>helper()` (TSTypeAssertion) is never visited and
-  // edits to helper() go unnoticed.
-  ignore: true,
   fn: async () => {
-    const manifest = await fingerprintOf({
-      "stages.ts": lines(
-        "function helper(): unknown {",
-        "  return 1;",
-        "}",
-        "export function train() {",
-        "  return <number> helper();",
-        "}",
-      ),
-    }, "stages.ts", ["train"]);
+    const manifest = await fingerprintOf(
+      {
+        "stages.ts": lines(
+          "function helper(): unknown {",
+          "  return 1;",
+          "}",
+          "export function train() {",
+          "  return <number> helper();",
+          "}",
+        ),
+      },
+      "stages.ts",
+      ["train"],
+    );
     assert.deepEqual(Object.keys(manifest).sort(), ["fn:stages.ts#helper", "fn:stages.ts#train"]);
   },
 });
 
 Deno.test({
   name: "runFingerprint() sees trailing spaces changed inside a template literal",
-  // BUG (minor): sourceWithoutComments() strips trailing whitespace on every
-  // line, including inside template literals, where it is part of the value:
-  // changing `a␠␠\nb` to `a\nb` changes what the stage writes but not its hash.
-  ignore: true,
   fn: async () => {
     await using dir = await tempDir();
     const write = (text: string) =>

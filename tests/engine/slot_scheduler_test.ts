@@ -126,11 +126,6 @@ Deno.test("SlotScheduler lets a later stage pass one waiting for its group on re
 
 Deno.test({
   name: "SlotScheduler does not hold a stage outside a group behind one waiting for the group",
-  // BUG: acquire() queues every request while anything is waiting, even one that
-  // fits. With jobs=4, `gpu1` running and `gpu2` waiting for the gpu group, a
-  // stage with no mutex waits for gpu1 to finish although three slots are free
-  // (only a release calls #admit, which would let it pass).
-  ignore: true,
   fn: async () => {
     const h = new Harness(4);
     h.request("gpu1", ["gpu"]);

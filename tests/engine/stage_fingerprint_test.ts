@@ -57,8 +57,7 @@ Deno.test("stageFingerprint() of a cmd stage hashes the command", async () => {
 });
 
 Deno.test("stageFingerprint() of a cmd stage changes with the command", async () => {
-  const of = (command: string) =>
-    stageFingerprint(stageDef("/p", { kind: "cmd", command }), "/p");
+  const of = (command: string) => stageFingerprint(stageDef("/p", { kind: "cmd", command }), "/p");
   const first = await of("echo one > ${outs}");
   assert.deepEqual(await of("echo one > ${outs}"), first);
   assert.notEqual((await of("echo two > ${outs}")).hash, first.hash);

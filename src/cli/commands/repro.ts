@@ -66,10 +66,12 @@ export function registerRepro(program: Command, ctx: CliContext): void {
           });
           return;
         }
+        const jobs = typeof options.jobs === "number" ? options.jobs : defaultJobs(project.config);
         const display = createRunDisplay(ctx, {
           json: options.json === true,
           explain: options.explain === true,
           live: wantsLiveDisplay() && options.json !== true,
+          jobs,
         });
         const controller = new AbortController();
         const onSignal = () => {
@@ -86,7 +88,7 @@ export function registerRepro(program: Command, ctx: CliContext): void {
             mode,
             force: options.force === true,
             keepGoing: options.keepGoing === true,
-            jobs: typeof options.jobs === "number" ? options.jobs : defaultJobs(project.config),
+            jobs,
             noCommit: options.commit === false,
             modes,
             onEvent: display.onEvent,

@@ -1,0 +1,382 @@
+import assert from "node:assert/strict";
+import { makeProject, runPivot, type TempProject } from "../_helpers/project.ts";
+import { hashBytes } from "../../src/storage/mod.ts";
+import { blobOf, lockRel, readLock, timeless } from "./_fixtures/engine.ts";
+
+/** train (reads a tracked-style input, counts its runs) → eval. */
+const YAML = `pipeline: ml
+stages:
+  train:
+    cmd: echo train >> counter.txt && echo "lr=\${params.lr}" > \${outs.model}
+    deps: {data: inputs/x.csv}
+    outs: {model: txt}
+    params: {lr: 0.1}
+  eval:
+    cmd: sed 's/^/eval /' \${deps.m} > \${outs}
+    deps: {m: train:model}
+    outs: txt
+`;
+const MODEL = "data/ml/train/model.txt";
+
+function project(): Promise<TempProject> {
+  return makeProject({ "pivot.yaml": YAML, "inputs/x.csv": "a\n1\n" });
+}
+
+async function repro(p: TempProject, ...args: string[]): Promise<string> {
+  const result = await runPivot(p.root, ["repro", ...args]);
+  assert.equal(result.code, 0, result.stderr);
+  return timeless(result.stdout);
+}
+
+async function setLr(p: TempProject, lr: string): Promise<void> {
+  await p.write("pivot.yaml", (await p.read("pivot.yaml")).replace(/lr: [0-9.]+/, `lr: ${lr}`));
+}
+
+Deno.test("status lists stale stages with reasons; -q exits 1 only when something is stale", async () => {
+  await using p = await project();
+  const fresh = await runPivot(p.root, ["status"]);
+  assert.equal(fresh.code, 0, fresh.stderr);
+  assert.equal(
+    fresh.stdout,
+    "stale train: no previous run\nstale eval: upstream 'train' is stale\n2 stale, 0 up to date\n",
+  );
+  const quietStale = await runPivot(p.root, ["status", "-q"]);
+  assert.deepEqual(quietStale, { code: 1, stdout: "", stderr: "" });
+
+  await repro(p);
+  const clean = await runPivot(p.root, ["status"]);
+  assert.equal(clean.code, 0, clean.stderr);
+  assert.equal(clean.stdout, "2 up to date\n");
+  const quietClean = await runPivot(p.root, ["status", "-q"]);
+  assert.deepEqual(quietClean, { code: 0, stdout: "", stderr: "" });
+
+  await setLr(p, "0.2");
+  const explained = await runPivot(p.root, ["status", "--explain"]);
+  assert.equal(explained.code, 0, explained.stderr);
+  assert.equal(
+    explained.stdout,
+    "stale train: params changed\n" +
+      "    params: lr: 0.1 → 0.2\n" +
+      "stale eval: upstream 'train' is stale\n" +
+      "2 stale, 0 up to date\n",
+  );
+  const json = await runPivot(p.root, ["status", "--json"]);
+  assert.equal(json.code, 0, json.stderr);
+  assert.deepEqual(JSON.parse(json.stdout), {
+    stages: [
+      {
+        stage: "train",
+        stale: true,
+        reason: "params changed",
+        details: ["params: lr: 0.1 → 0.2"],
+        failing: false,
+      },
+      {
+        stage: "eval",
+        stale: true,
+        reason: "upstream 'train' is stale",
+        details: [],
+        failing: false,
+      },
+    ],
+    tracked: [],
+  });
+
+  await Deno.remove(p.path("inputs/x.csv"));
+  const missing = await runPivot(p.root, ["status"]);
+  assert.equal(missing.code, 0, missing.stderr);
+  assert.equal(
+    missing.stdout,
+    "cannot run train: missing input: inputs/x.csv\n" +
+      "stale eval: upstream 'train' is stale\n" +
+      "2 stale, 0 up to date\n",
+  );
+  // status only looks.
+  assert.equal(await p.read("counter.txt"), "train\n");
+  assert.deepEqual((await readLock(p.path(lockRel("ml", "train")))).params, { lr: 0.1 });
+});
+
+Deno.test("status lists tracked files that changed, and -q counts them as stale", async () => {
+  await using p = await makeProject({
+    "pivot.yaml": YAML,
+    "inputs/x.csv": "a\n1\n",
+    "inputs/other.csv": "b\n2\n",
+  });
+  const track = await runPivot(p.root, ["track", "inputs/x.csv", "inputs/other.csv"]);
+  assert.equal(track.code, 0, track.stderr);
+  await repro(p);
+  const clean = await runPivot(p.root, ["status"]);
+  assert.equal(clean.code, 0, clean.stderr);
+  assert.equal(clean.stdout, "2 up to date\n");
+
+  // Tracked files are read-only links into the cache: replace, do not edit in place.
+  await Deno.remove(p.path("inputs/other.csv"));
+  await p.write("inputs/other.csv", "b\n3\n");
+  const changed = await runPivot(p.root, ["status"]);
+  assert.equal(changed.code, 0, changed.stderr);
+  assert.equal(changed.stdout, "2 up to date\ntracked inputs/other.csv: modified\n");
+  const quiet = await runPivot(p.root, ["status", "-q"]);
+  assert.deepEqual(quiet, { code: 1, stdout: "", stderr: "" });
+
+  await Deno.remove(p.path("inputs/x.csv"));
+  const json = await runPivot(p.root, ["status", "--json"]);
+  assert.equal(json.code, 0, json.stderr);
+  const parsed = JSON.parse(json.stdout);
+  assert.deepEqual(
+    parsed.tracked.toSorted((a: { path: string }, b: { path: string }) => a.path < b.path ? -1 : 1),
+    [
+      { path: "inputs/other.csv", status: "modified" },
+      { path: "inputs/x.csv", status: "missing" },
+    ],
+  );
+  assert.equal(parsed.stages[0].reason, "missing input: inputs/x.csv");
+  assert.equal(parsed.stages[0].failing, true);
+});
+
+Deno.test("verify fails when stale or when a cached output's content is missing from the cache", async () => {
+  await using p = await project();
+  const fresh = await runPivot(p.root, ["verify"]);
+  assert.equal(fresh.code, 1);
+  assert.equal(
+    fresh.stdout,
+    "FAILED train: no previous run\n" +
+      "FAILED eval: upstream 'train' is stale\n" +
+      "verification failed: 2 of 2 stages\n",
+  );
+
+  await repro(p);
+  const ok = await runPivot(p.root, ["verify"]);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.equal(ok.stdout, "ok     train\nok     eval\nverification passed: 2 stages up to date\n");
+
+  // Lose the model's blob: the workspace copy is still there, the cache is not.
+  const hash = hashBytes("lr=0.1\n");
+  assert.equal((await readLock(p.path(lockRel("ml", "train")))).outs[0]!.hash, hash);
+  await Deno.remove(blobOf(p.root, hash));
+  const lost = await runPivot(p.root, ["verify"]);
+  assert.equal(lost.code, 1);
+  assert.equal(
+    lost.stdout,
+    "FAILED train: content missing from the cache: train:model\n" +
+      "ok     eval\n" +
+      "verification failed: 1 of 2 stages\n",
+  );
+  const lostJson = await runPivot(p.root, ["verify", "--json"]);
+  assert.equal(lostJson.code, 1);
+  assert.deepEqual(JSON.parse(lostJson.stdout), {
+    passed: false,
+    stages: [
+      {
+        stage: "train",
+        passed: false,
+        reason: "content missing from the cache: train:model",
+        missing: ["train:model"],
+      },
+      { stage: "eval", passed: true, reason: "", missing: [] },
+    ],
+  });
+
+  // Without the workspace copy either, repro has to run the stage again.
+  await Deno.remove(p.path(MODEL));
+  assert.equal(
+    await repro(p, "--explain"),
+    "ran train: outputs missing from cache (T)\n" +
+      "    train:model\n" +
+      "up to date eval\n" +
+      "1 ran, 1 up to date (T)\n",
+  );
+  assert.equal(await p.read("counter.txt"), "train\ntrain\n");
+  const again = await runPivot(p.root, ["verify", "--json"]);
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal(JSON.parse(again.stdout).passed, true);
+});
+
+// At a199f5d a changed cached output counted as up to date ("outputs to restore"): status and
+// verify passed, and repro silently put the cached version back.
+Deno.test("status and verify report a cached output that was changed in the workspace", async () => {
+  await using p = await makeProject({
+    "pivot.yaml": "pipeline: ml\nstages:\n  train:\n    cmd: echo w > ${outs.model}\n" +
+      "    outs: {model: txt}\n",
+  });
+  await repro(p);
+  await Deno.remove(p.path(MODEL));
+  await p.write(MODEL, "edited by hand\n");
+  const status = await runPivot(p.root, ["status"]);
+  assert.match(status.stdout, /^stale train: .*modified/m);
+  const verify = await runPivot(p.root, ["verify"]);
+  assert.equal(verify.code, 1, verify.stdout);
+});
+
+Deno.test("commit records a manually produced output without running the stage", async () => {
+  await using p = await makeProject({
+    "pivot.yaml": `pipeline: ml
+stages:
+  train:
+    cmd: echo train >> counter.txt; exit 1
+    outs: {model: json}
+  eval:
+    cmd: cat \${deps.m} > \${outs}
+    deps: {m: train:model}
+    outs: txt
+`,
+  });
+  const nothing = await runPivot(p.root, ["commit", "train"]);
+  assert.equal(nothing.code, 1);
+  assert.equal(nothing.stdout, "0 committed, 1 failed\n");
+  assert.match(
+    nothing.stderr,
+    /^error: 1 stage could not be committed:\n {2}train: .*train:model.*\nhint: /,
+  );
+  assert.equal(await p.exists(lockRel("ml", "train")), false);
+
+  await p.write("data/ml/train/model.json", '{"w": 1}\n');
+  const committed = await runPivot(p.root, ["commit", "train"]);
+  assert.equal(committed.code, 0, committed.stderr);
+  assert.equal(committed.stdout, "committed train (no previous run)\n1 committed\n");
+  const lock = await readLock(p.path(lockRel("ml", "train")));
+  assert.deepEqual(lock.outs, [{
+    key: "model",
+    path: "data/ml/train/model.json",
+    hash: hashBytes('{"w": 1}\n'),
+    cache: true,
+  }]);
+  assert.equal(
+    (await Deno.stat(p.path("data/ml/train/model.json"))).ino,
+    (await Deno.stat(blobOf(p.root, hashBytes('{"w": 1}\n')))).ino,
+  );
+
+  assert.equal(
+    await repro(p),
+    "up to date train\nran eval: no previous run (T)\n1 ran, 1 up to date (T)\n",
+  );
+  assert.equal(await p.exists("counter.txt"), false, "train never ran");
+  assert.equal(await p.read("data/ml/eval.txt"), '{"w": 1}\n');
+  const idle = await runPivot(p.root, ["commit"]);
+  assert.equal(idle.code, 0, idle.stderr);
+  assert.equal(idle.stdout, "nothing to commit: every stage is up to date\n");
+});
+
+Deno.test("history lists runs newest first; show prints a run's stages; both have --json", async () => {
+  await using p = await makeProject({
+    "pivot.yaml": `pipeline: ml
+stages:
+  good:
+    cmd: echo good > \${outs}
+    outs: txt
+  bad:
+    cmd: echo "bad line 1"; echo "bad line 2" >&2; exit 2
+    outs: txt
+`,
+  });
+  const empty = await runPivot(p.root, ["history"]);
+  assert.deepEqual(empty, { code: 0, stdout: "no runs recorded yet\n", stderr: "" });
+  const noShow = await runPivot(p.root, ["show"]);
+  assert.deepEqual(noShow, {
+    code: 1,
+    stdout: "",
+    stderr: "error: no runs recorded yet\nhint: 'pivot history' lists the recorded runs\n",
+  });
+
+  const failing = await runPivot(p.root, ["repro", "-k"]);
+  assert.equal(failing.code, 1);
+  const targeted = await runPivot(p.root, ["repro", "good"]);
+  assert.equal(targeted.code, 0, targeted.stderr);
+
+  const history = await runPivot(p.root, ["history"]);
+  assert.equal(history.code, 0, history.stderr);
+  const lines = history.stdout.trimEnd().split("\n");
+  assert.equal(lines.length, 3, history.stdout);
+  assert.match(
+    lines[0]!,
+    /^run id +command +ran +up-to-date +restored +failed +blocked +duration$/,
+  );
+  assert.match(lines[1]!, /^\d{8}_\d{6}_[0-9a-f]{8} +repro +0 +1 +0 +0 +0 +\d/);
+  assert.match(lines[2]!, /^\d{8}_\d{6}_[0-9a-f]{8} +repro +1 +0 +0 +1 +0 +\d/);
+
+  const json = await runPivot(p.root, ["history", "--json"]);
+  assert.equal(json.code, 0, json.stderr);
+  const runs = JSON.parse(json.stdout);
+  assert.equal(runs.length, 2);
+  assert.equal(runs[0].command, "repro");
+  assert.deepEqual(runs[0].targets, ["good"]);
+  assert.equal(runs[0].stages.good.status, "skipped");
+  assert.equal(runs[1].stages.good.status, "ran");
+  assert.equal(runs[1].stages.bad.status, "failed");
+  assert.equal(runs[1].stages.bad.reason, "command exited with status 2");
+  // stdout and stderr are read separately, so their lines may interleave either way.
+  assert.deepEqual(runs[1].stages.bad.log_tail.toSorted(), ["bad line 1", "bad line 2"]);
+  assert.equal(lines[1]!.split(" ")[0], runs[0].run_id);
+
+  const latest = await runPivot(p.root, ["show", "--json"]);
+  assert.equal(latest.code, 0, latest.stderr);
+  assert.deepEqual(JSON.parse(latest.stdout), runs[0]);
+  const older = await runPivot(p.root, ["show", runs[1].run_id.slice(0, 20)]);
+  assert.equal(older.code, 0, older.stderr);
+  const shown = older.stdout.split("\n");
+  assert.equal(shown[0], `run      ${runs[1].run_id} (repro)`);
+  assert.match(shown[1]!, /^started {2}\d{4}-\d\d-\d\dT/);
+  assert.match(shown[2]!, /^ended {4}\d{4}-\d\d-\d\dT/);
+  assert.equal(shown[3], "targets  good, bad");
+  assert.equal(shown[4], "");
+  assert.match(older.stdout, /^✓ good {2}ran: no previous run {2}\d+ms$/m);
+  assert.match(older.stdout, /^✗ bad {2}failed: command exited with status 2 {2}\d+ms$/m);
+  assert.match(older.stdout, /^ {4}bad line 1$/m);
+  assert.match(older.stdout, /^ {4}bad line 2$/m);
+});
+
+// At a199f5d history sorted by run id (time to the second, then a random suffix), so runs of
+// one second came out in random order. Random: without the fix this fails most of the time.
+Deno.test("history lists runs of the same second newest first, and show shows the latest", async () => {
+  await using p = await makeProject({
+    "pivot.yaml": "pipeline: ml\nstages:\n  a:\n    cmd: echo a > ${outs}\n    outs: txt\n",
+  });
+  for (let i = 0; i < 4; i++) assert.equal((await runPivot(p.root, ["repro", "-q"])).code, 0);
+  const runs = JSON.parse((await runPivot(p.root, ["history", "--json"])).stdout);
+  const started = runs.map((run: { started_at: string }) => run.started_at);
+  assert.deepEqual(started, started.toSorted().toReversed());
+  const latest = JSON.parse((await runPivot(p.root, ["show", "--json"])).stdout);
+  assert.equal(latest.started_at, started.toSorted().at(-1));
+});
+
+Deno.test("init --example, then repro twice: the second does nothing; metrics are plain files", async () => {
+  await using p = await makeProject({}, { init: false });
+  const init = await runPivot(p.root, ["init", "--example"]);
+  assert.equal(init.code, 0, init.stderr);
+  const first = await runPivot(p.root, ["repro"]);
+  assert.equal(first.code, 0, first.stderr);
+  assert.equal(
+    timeless(first.stdout),
+    "ran clean: no previous run (T)\n" +
+      "3 of 4 passed\n" +
+      "ran summarize: no previous run (T)\n" +
+      "2 ran, 0 up to date (T)\n",
+  );
+  assert.equal(first.stderr, "");
+  const second = await runPivot(p.root, ["repro"]);
+  assert.equal(second.code, 0, second.stderr);
+  assert.equal(
+    timeless(second.stdout),
+    "up to date clean\nup to date summarize\n0 ran, 2 up to date (T)\n",
+  );
+
+  const metrics = "data/example/summarize/metrics.json";
+  assert.deepEqual(JSON.parse(await p.read(metrics)), { count: 4, mean: 65.25, pass_rate: 0.75 });
+  const metricsStat = await Deno.lstat(p.path(metrics));
+  assert.ok(metricsStat.isFile);
+  assert.equal(metricsStat.nlink, 1);
+  assert.notEqual(metricsStat.mode! & 0o200, 0, "metrics are writable");
+
+  const summary = "data/example/summarize/summary.json";
+  assert.deepEqual(JSON.parse(await p.read(summary)), {
+    passed: ["ada", "cyd", "dee"],
+    threshold: 50,
+  });
+  const lock = await readLock(p.path(lockRel("example", "summarize")));
+  const entry = lock.outs.find((o) => o.key === "summary")!;
+  assert.equal(entry.cache, true);
+  assert.equal(lock.outs.find((o) => o.key === "metrics")!.cache, false);
+  const summaryStat = await Deno.lstat(p.path(summary));
+  assert.ok(summaryStat.isFile);
+  assert.equal(summaryStat.mode! & 0o222, 0, "cached outputs are read-only");
+  assert.equal(summaryStat.ino, (await Deno.stat(blobOf(p.root, entry.hash))).ino);
+});

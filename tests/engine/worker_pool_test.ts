@@ -1,0 +1,411 @@
+import assert from "node:assert/strict";
+import * as path from "node:path";
+import { pathToFileURL } from "node:url";
+import type { CmdJob, RunJob } from "../../src/engine/stage_job.ts";
+import { workerEntryUrl, WorkerPool } from "../../src/engine/worker_pool.ts";
+import { tempDir } from "../_helpers/files.ts";
+
+/** A log line as a job reported it. */
+interface Line {
+  readonly line: string;
+  readonly stream: "stdout" | "stderr";
+}
+
+/** Collects a job's log lines. */
+function collector(): { lines: Line[]; onLog: (line: string, stream: Line["stream"]) => void } {
+  const lines: Line[] = [];
+  return { lines, onLog: (line, stream) => lines.push({ line, stream }) };
+}
+
+/** Lines of one stream, in order. */
+function stream(lines: readonly Line[], which: Line["stream"]): string[] {
+  return lines.filter((l) => l.stream === which).map((l) => l.line);
+}
+
+/** A `cmd` job running `command` in `cwd`. */
+function cmdJob(command: string, cwd: string, env: Record<string, string> = {}): CmdJob {
+  return { kind: "cmd", stage: "test", command, cwd, env };
+}
+
+/** A `run` job calling `exportPath` of `module` with no inputs unless given. */
+function runJob(module: string, fields: Partial<RunJob> = {}): RunJob {
+  return {
+    kind: "run",
+    stage: "test",
+    moduleUrl: pathToFileURL(module).href,
+    exportPath: ["run"],
+    deps: [],
+    outs: [],
+    params: {},
+    stageName: "test",
+    ...fields,
+  };
+}
+
+/** Resolves once `predicate()` holds (polling), failing after `timeoutMs`. */
+async function until(predicate: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > end) throw new Error("timed out waiting");
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+Deno.test("workerEntryUrl() points at worker_entry.ts when running from source", () => {
+  const url = workerEntryUrl();
+  assert.match(url, /^file:\/\/.*\/src\/engine\/worker_entry\.ts$/);
+});
+
+Deno.test("WorkerPool runs a cmd job, streams its lines in order and resolves null", async () => {
+  await using dir = await tempDir();
+  const pool = new WorkerPool(1, workerEntryUrl());
+  try {
+    const log = collector();
+    const outcome = await pool.run(
+      cmdJob(
+        'echo one; echo two >&2; printf "three\\r\\nfour\\n"; echo "$PIVOT_X" "$(pwd)"; printf tail',
+        dir.path,
+        { PIVOT_X: "x value" },
+      ),
+      log.onLog,
+    );
+    assert.equal(outcome, null);
+    assert.deepEqual(stream(log.lines, "stdout"), [
+      "one",
+      "three",
+      "four",
+      `x value ${dir.path}`,
+      "tail",
+    ]);
+    assert.deepEqual(stream(log.lines, "stderr"), ["two"]);
+  } finally {
+    pool.close();
+  }
+});
+
+Deno.test("WorkerPool reports a failing command with its exit status", async () => {
+  await using dir = await tempDir();
+  const pool = new WorkerPool(1, workerEntryUrl());
+  try {
+    const log = collector();
+    assert.equal(
+      await pool.run(cmdJob("echo before; exit 3", dir.path), log.onLog),
+      "command exited with status 3",
+    );
+    assert.deepEqual(stream(log.lines, "stdout"), ["before"]);
+    // The worker is reused for the next job.
+    assert.equal(await pool.run(cmdJob("true", dir.path), log.onLog), null);
+  } finally {
+    pool.close();
+  }
+});
+
+Deno.test("WorkerPool calls a run function and writes its return value in the output format", async () => {
+  await using dir = await tempDir();
+  const module = path.join(dir.path, "stages.ts");
+  await Deno.writeTextFile(
+    module,
+    [
+      "export const stages = {",
+      "  train: (ctx) => {",
+      "    const rows = ctx.deps.raw.map((row) => ({ ...row, y: Number(row.x) * ctx.params.k }));",
+      "    return { rows, where: { cwd: Deno.cwd(), stage: ctx.stage, out: ctx.paths.outs.rows } };",
+      "  },",
+      "};",
+      "",
+    ].join("\n"),
+  );
+  await Deno.writeTextFile(path.join(dir.path, "raw.csv"), "x,name\n1,a\n2,b\n");
+  const rows = path.join(dir.path, "out", "rows.csv");
+  const summary = path.join(dir.path, "out", "where.json");
+  const cwdBefore = Deno.cwd();
+  const pool = new WorkerPool(1, workerEntryUrl());
+  try {
+    const outcome = await pool.run(
+      runJob(module, {
+        exportPath: ["stages", "train"],
+        deps: [{
+          name: "raw",
+          list: false,
+          items: [{ path: path.join(dir.path, "raw.csv"), format: "csv" }],
+        }],
+        outs: [
+          { key: "rows", path: rows, format: "csv" },
+          { key: "where", path: summary, format: "json" },
+        ],
+        params: { k: 10 },
+        stageName: "train@big",
+      }),
+      () => {},
+    );
+    assert.equal(outcome, null);
+    assert.equal(await Deno.readTextFile(rows), "x,name,y\n1,a,10\n2,b,20\n");
+    // The function runs in the process's working directory, not the module's.
+    assert.deepEqual(JSON.parse(await Deno.readTextFile(summary)), {
+      cwd: cwdBefore,
+      stage: "train@big",
+      out: rows,
+    });
+    assert.equal(Deno.cwd(), cwdBefore);
+  } finally {
+    pool.close();
+  }
+});
+
+Deno.test("WorkerPool passes a single output's value and paths to a run function", async () => {
+  await using dir = await tempDir();
+  const module = path.join(dir.path, "stages.ts");
+  await Deno.writeTextFile(
+    module,
+    "export function run(ctx) {\n  return { out: ctx.paths.out, deps: ctx.paths.deps, stage: ctx.stage };\n}\n",
+  );
+  const out = path.join(dir.path, "data", "run.yaml");
+  const input = path.join(dir.path, "notes.txt");
+  await Deno.writeTextFile(input, "hello");
+  const pool = new WorkerPool(1, workerEntryUrl());
+  try {
+    const outcome = await pool.run(
+      runJob(module, {
+        deps: [{ name: "notes", list: true, items: [{ path: input, format: null }] }],
+        outs: [{ key: null, path: out, format: "yaml" }],
+        stageName: "solo",
+      }),
+      () => {},
+    );
+    assert.equal(outcome, null);
+    assert.equal(
+      await Deno.readTextFile(out),
+      `out: ${out}\ndeps:\n  notes:\n    - ${input}\nstage: solo\n`,
+    );
+  } finally {
+    pool.close();
+  }
+});
+
+Deno.test("WorkerPool sends console output of a run function as log lines", async () => {
+  await using dir = await tempDir();
+  const module = path.join(dir.path, "stages.ts");
+  await Deno.writeTextFile(
+    module,
+    [
+      "export function run(ctx) {",
+      "  console.log('hello', 42, { a: 1 });",
+      "  console.error('oops');",
+      "  console.info('two\\nlines');",
+      "  ctx.log('via ctx');",
+      "}",
+      "",
+    ].join("\n"),
+  );
+  const pool = new WorkerPool(1, workerEntryUrl());
+  try {
+    const log = collector();
+    assert.equal(await pool.run(runJob(module), log.onLog), null);
+    assert.deepEqual(log.lines, [
+      { line: "hello 42 { a: 1 }", stream: "stdout" },
+      { line: "oops", stream: "stderr" },
+      { line: "two", stream: "stdout" },
+      { line: "lines", stream: "stdout" },
+      { line: "via ctx", stream: "stdout" },
+    ]);
+  } finally {
+    pool.close();
+  }
+});
+
+Deno.test("WorkerPool reports what a run function threw, and a missing function", async () => {
+  await using dir = await tempDir();
+  const module = path.join(dir.path, "stages.ts");
+  await Deno.writeTextFile(module, "export function run() {\n  throw new Error('bad input');\n}\n");
+  const pool = new WorkerPool(1, workerEntryUrl());
+  try {
+    const thrown = await pool.run(runJob(module), () => {});
+    assert.match(thrown ?? "", /^Error: bad input\n/);
+    assert.equal(
+      await pool.run(runJob(module, { exportPath: ["nope"] }), () => {}),
+      `nope in ${pathToFileURL(module).href} is not a function`,
+    );
+  } finally {
+    pool.close();
+  }
+});
+
+Deno.test("WorkerPool reports a value that does not fit the output format", async () => {
+  await using dir = await tempDir();
+  const module = path.join(dir.path, "stages.ts");
+  await Deno.writeTextFile(module, "export const run = () => 42;\n");
+  const out = path.join(dir.path, "out.txt");
+  const pool = new WorkerPool(1, workerEntryUrl());
+  try {
+    assert.equal(
+      await pool.run(runJob(module, { outs: [{ key: null, path: out, format: "txt" }] }), () => {}),
+      "output (single) (txt): expected a string, got a number",
+    );
+    await assert.rejects(Deno.stat(out), Deno.errors.NotFound);
+  } finally {
+    pool.close();
+  }
+});
+
+Deno.test("WorkerPool runs at most `size` jobs at once", async () => {
+  await using dir = await tempDir();
+  const pool = new WorkerPool(2, workerEntryUrl());
+  try {
+    const jobs = [0, 1, 2, 3, 4].map((i) =>
+      pool.run(
+        cmdJob(
+          `date +%s%N > ${i}.start; sleep 0.3; date +%s%N > ${i}.end`,
+          dir.path,
+        ),
+        () => {},
+      )
+    );
+    assert.deepEqual(await Promise.all(jobs), [null, null, null, null, null]);
+    const read = async (name: string) =>
+      BigInt((await Deno.readTextFile(path.join(dir.path, name))).trim());
+    const intervals = await Promise.all(
+      [0, 1, 2, 3, 4].map(async (i) => [await read(`${i}.start`), await read(`${i}.end`)]),
+    );
+    const overlap = (at: bigint) => intervals.filter(([s, e]) => s! <= at && at < e!).length;
+    const peak = Math.max(...intervals.map(([start]) => overlap(start!)));
+    assert.equal(peak, 2);
+  } finally {
+    pool.close();
+  }
+});
+
+Deno.test("WorkerPool cancelAll() stops a running command quickly", async () => {
+  await using dir = await tempDir();
+  const pool = new WorkerPool(1, workerEntryUrl());
+  try {
+    const log = collector();
+    const started = Date.now();
+    const outcome = pool.run(cmdJob("echo started; exec sleep 10", dir.path), log.onLog);
+    await until(() => log.lines.length > 0);
+    pool.cancelAll();
+    assert.equal(await outcome, "command was killed by SIGTERM");
+    assert.ok(Date.now() - started < 5_000, "the command ran on after cancelAll()");
+  } finally {
+    pool.close();
+  }
+});
+
+Deno.test("WorkerPool cancelAll() stops a plain `sleep 10` command", async () => {
+  await using dir = await tempDir();
+  const pool = new WorkerPool(1, workerEntryUrl());
+  try {
+    // Wait until a worker is up, so the job is posted before cancelAll().
+    assert.equal(await pool.run(cmdJob("true", dir.path), () => {}), null);
+    const started = Date.now();
+    const outcome = pool.run(cmdJob("sleep 10", dir.path), () => {});
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    pool.cancelAll();
+    assert.match((await outcome) ?? "", /SIGTERM/);
+    assert.ok(Date.now() - started < 5_000, "the command ran on after cancelAll()");
+  } finally {
+    pool.close();
+  }
+});
+
+Deno.test("WorkerPool cancelAll() also stops the children of the command's shell", async () => {
+  await using dir = await tempDir();
+  const pool = new WorkerPool(1, workerEntryUrl());
+  try {
+    const log = collector();
+    const started = Date.now();
+    // `sleep` is a child of `sh`: killing only the shell would leave it holding stdout open.
+    const outcome = pool.run(cmdJob("echo started; sleep 10; echo after", dir.path), log.onLog);
+    await until(() => log.lines.length > 0);
+    pool.cancelAll();
+    assert.match((await outcome) ?? "", /SIGTERM/);
+    assert.ok(Date.now() - started < 5_000, "the command ran on after cancelAll()");
+    assert.deepEqual(stream(log.lines, "stdout"), ["started"]);
+  } finally {
+    pool.close();
+  }
+});
+
+Deno.test("WorkerPool close() ends running jobs with 'interrupted' and refuses new ones", async () => {
+  await using dir = await tempDir();
+  const module = path.join(dir.path, "stages.ts");
+  await Deno.writeTextFile(
+    module,
+    "export async function run() {\n  console.log('waiting');\n  await new Promise((r) => setTimeout(r, 10_000));\n}\n",
+  );
+  const pool = new WorkerPool(2, workerEntryUrl());
+  let closed = false;
+  try {
+    const log = collector();
+    const outcome = pool.run(runJob(module), log.onLog);
+    await until(() => log.lines.length > 0);
+    const started = Date.now();
+    pool.close();
+    closed = true;
+    assert.equal(await outcome, "interrupted");
+    assert.ok(Date.now() - started < 1_000);
+    await assert.rejects(pool.run(runJob(module), () => {}), /worker pool is closed/);
+  } finally {
+    if (!closed) pool.close();
+  }
+});
+
+Deno.test("WorkerPool run functions leave the process working directory alone", async () => {
+  await using dir = await tempDir();
+  // The module lives away from our working directory, so a worker that moved
+  // into the stage's directory would be seen.
+  const module = path.join(dir.path, "stages.ts");
+  await Deno.writeTextFile(
+    module,
+    [
+      "export async function run(ctx) {",
+      "  const before = Deno.cwd();",
+      "  if (ctx.params.wait === null) {",
+      "    console.log('waiting');",
+      "    await new Promise((resolve) => setTimeout(resolve, 10_000));",
+      "  }",
+      "  await new Promise((resolve) => setTimeout(resolve, ctx.params.wait));",
+      "  return { before, after: Deno.cwd() };",
+      "}",
+      "",
+    ].join("\n"),
+  );
+  const cwdBefore = Deno.cwd();
+  assert.notEqual(cwdBefore, dir.path);
+  const pool = new WorkerPool(2, workerEntryUrl());
+  let closed = false;
+  try {
+    // Two at once, overlapping: each sees the unchanged directory before and after an await.
+    const outs = ["a", "b"].map((name) => path.join(dir.path, name, "cwd.json"));
+    const running = Promise.all(outs.map((out, i) =>
+      pool.run(
+        runJob(module, {
+          params: { wait: 200 + 200 * i },
+          outs: [{ key: null, path: out, format: "json" }],
+        }),
+        () => {},
+      )
+    ));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(Deno.cwd(), cwdBefore, "while two run functions run");
+    assert.deepEqual(await running, [null, null]);
+    for (const out of outs) {
+      assert.deepEqual(JSON.parse(await Deno.readTextFile(out)), {
+        before: cwdBefore,
+        after: cwdBefore,
+      });
+    }
+    assert.equal(Deno.cwd(), cwdBefore, "after two run functions");
+    // Closed mid-job: the function never returns, and the directory is still ours.
+    const log = collector();
+    const outcome = pool.run(runJob(module, { params: { wait: null } }), log.onLog);
+    await until(() => log.lines.length > 0);
+    assert.equal(Deno.cwd(), cwdBefore, "while a run function waits");
+    pool.close();
+    closed = true;
+    assert.equal(await outcome, "interrupted");
+    assert.equal(Deno.cwd(), cwdBefore, "after close()");
+  } finally {
+    if (!closed) pool.close();
+    Deno.chdir(cwdBefore);
+  }
+});
