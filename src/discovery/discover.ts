@@ -13,6 +13,7 @@ import {
   PIPELINE_FILE_NAMES,
   type PlainObject,
   type StageDef,
+  type TextParseCache,
 } from "../pipeline/mod.ts";
 import { scanPipelineFiles } from "./scan_pipeline_files.ts";
 
@@ -46,6 +47,8 @@ export interface DiscoverOptions {
    * @default {false}
    */
   pipelinesOptional?: boolean;
+  /** Parsed pipeline files by content. */
+  parseCache?: TextParseCache;
 }
 
 /** The discovery of a project without pipelines. */
@@ -61,9 +64,15 @@ function emptyDiscovery(warnings: readonly string[]): Discovery {
  * @throws {PivotError} when no pipeline is found or a pipeline file is invalid
  */
 export async function discover(options: DiscoverOptions): Promise<Discovery> {
-  const { projectRoot, cwd, all = false, paramsOverrides = {}, pipelinesOptional = false } =
-    options;
-  const index = new PipelineIndex(projectRoot, paramsOverrides);
+  const {
+    projectRoot,
+    cwd,
+    all = false,
+    paramsOverrides = {},
+    pipelinesOptional = false,
+    parseCache,
+  } = options;
+  const index = new PipelineIndex(projectRoot, paramsOverrides, parseCache);
   return all
     ? await discoverAll(index, pipelinesOptional)
     : await discoverDefault(index, cwd, pipelinesOptional);
@@ -76,9 +85,16 @@ class PipelineIndex {
   readonly #loaded = new Map<string, Pipeline>();
   #files: string[] | null = null;
 
-  constructor(projectRoot: string, paramsOverrides: Readonly<Record<string, PlainObject>>) {
+  readonly #parseCache: TextParseCache | undefined;
+
+  constructor(
+    projectRoot: string,
+    paramsOverrides: Readonly<Record<string, PlainObject>>,
+    parseCache: TextParseCache | undefined,
+  ) {
     this.#projectRoot = projectRoot;
     this.#paramsOverrides = paramsOverrides;
+    this.#parseCache = parseCache;
   }
 
   get projectRoot(): string {
@@ -96,6 +112,7 @@ class PipelineIndex {
       pipeline = await loadPipelineFile(file, {
         projectRoot: this.#projectRoot,
         paramsOverrides: this.#paramsOverrides,
+        ...(this.#parseCache === undefined ? {} : { parseCache: this.#parseCache }),
       });
       this.#loaded.set(file, pipeline);
     }

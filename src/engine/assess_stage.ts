@@ -84,6 +84,7 @@ export async function assessStage(
   }
   const lock = await readLockFile(plan.lockFile, {
     warn: ctx.warn,
+    cache: await ctx.parseCache(),
     display: plan.lockFile.slice(root.length + 1),
     expect: { stage: def.name, pipeline: def.pipeline },
   });

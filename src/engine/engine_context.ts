@@ -4,6 +4,7 @@ import {
   type CheckoutMode,
   type ContentCache,
   FileHasher,
+  ParseCache,
   type StateDb,
   StateDbs,
 } from "../storage/mod.ts";
@@ -20,6 +21,7 @@ export class EngineContext {
   readonly warn: (message: string) => void;
   readonly #dbs: StateDbs;
   readonly #hashers = new Map<string, Promise<FileHasher>>();
+  #parseCache: Promise<ParseCache> | null = null;
 
   /** Creates the context of one command. */
   constructor(project: Project, modes: readonly CheckoutMode[], warn: (message: string) => void) {
@@ -50,9 +52,16 @@ export class EngineContext {
     return hasher;
   }
 
-  /** Writes pending hash-cache entries and closes every database. */
+  /** The parse cache (in the project's `state.db`) for lock files. */
+  parseCache(): Promise<ParseCache> {
+    this.#parseCache ??= this.projectDb().then((db) => new ParseCache(db));
+    return this.#parseCache;
+  }
+
+  /** Writes pending cache entries and closes every database. */
   async close(): Promise<void> {
     for (const hasher of this.#hashers.values()) (await hasher).flush();
+    if (this.#parseCache !== null) (await this.#parseCache).flush();
     await this.#dbs.close();
   }
 }

@@ -6,6 +6,7 @@ import { buildPipeline } from "./build_pipeline.ts";
 import type { PlainObject } from "./params.ts";
 import type { Pipeline } from "./types.ts";
 import { parseYamlSource } from "./yaml_source.ts";
+import type { Locator } from "./_context.ts";
 
 /** Options for {@linkcode loadPipelineFile}. */
 export interface LoadPipelineOptions {
@@ -13,6 +14,16 @@ export interface LoadPipelineOptions {
   projectRoot: string;
   /** The project's `params.yaml` overrides, by stage name. @default {} */
   paramsOverrides?: Readonly<Record<string, PlainObject>>;
+  /** Parsed YAML by content, so an unchanged file is not parsed again. */
+  parseCache?: TextParseCache;
+}
+
+/** Where parsed YAML is remembered (see `ParseCache` in `storage/`). */
+export interface TextParseCache {
+  /** The value cached for `text` parsed as `kind`, or `undefined`. */
+  get(kind: string, text: string): unknown;
+  /** Remembers `value` for `text` parsed as `kind`. */
+  put(kind: string, text: string, value: unknown): void;
 }
 
 /**
@@ -24,7 +35,7 @@ export async function loadPipelineFile(
   file: string,
   options: LoadPipelineOptions,
 ): Promise<Pipeline> {
-  const { projectRoot, paramsOverrides = {} } = options;
+  const { projectRoot, paramsOverrides = {}, parseCache } = options;
   const displayFile = path.relative(projectRoot, file) || path.basename(file);
   if (file.endsWith(".ts")) {
     const definition = await importDefinition(file, displayFile, projectRoot);
@@ -38,7 +49,15 @@ export async function loadPipelineFile(
       displayFile,
     });
   }
-  const { data, locate } = parseYamlSource(text, file, displayFile);
+  // A cached parse skips the YAML parser; positions for errors are found only when needed.
+  const cached = parseCache?.get("pipeline-yaml", text);
+  let source = cached === undefined ? parseYamlSource(text, file, displayFile) : null;
+  const data = cached ?? source!.data;
+  const locate: Locator = (at, key) => {
+    source ??= parseYamlSource(text, file, displayFile);
+    return source.locate(at, key);
+  };
+  if (cached === undefined) parseCache?.put("pipeline-yaml", text, data);
   if (data === null || data === undefined) {
     throw new PipelineFileError(file, "the pipeline file is empty", {
       displayFile,

@@ -7,7 +7,11 @@
 export * from "./types.ts";
 export * from "./keys.ts";
 export { findPipelineFile, PIPELINE_FILE_NAMES } from "./find_pipeline_file.ts";
-export { loadPipelineFile, type LoadPipelineOptions } from "./load_pipeline_file.ts";
+export {
+  loadPipelineFile,
+  type LoadPipelineOptions,
+  type TextParseCache,
+} from "./load_pipeline_file.ts";
 export { loadParamsFile } from "./load_params_file.ts";
 export { deepMerge, isPlainObject, type PlainObject } from "./params.ts";
 export { lookupParam } from "./build_pipeline.ts";

@@ -2,6 +2,7 @@ import * as path from "node:path";
 import { buildDag, type Dag } from "../dag/mod.ts";
 import { discover, type Discovery, findProjectRoot } from "../discovery/mod.ts";
 import { loadParamsFile, type NamedStage } from "../pipeline/mod.ts";
+import { ParseCache, StateDb } from "../storage/mod.ts";
 import { WorkspaceStore } from "../store/mod.ts";
 import { PivotError } from "../util/errors.ts";
 import { existsSync } from "../util/fs.ts";
@@ -73,13 +74,24 @@ export async function openProject(options: OpenProjectOptions = {}): Promise<Pro
   const root = await findProjectRoot(cwd);
   const config = await loadConfig(root);
   const paramsOverrides = await loadParamsFile(root);
+  const parseCache = await openParseCache(root);
   const discovery = await discover({
     projectRoot: root,
     cwd,
     all,
     paramsOverrides,
     pipelinesOptional,
-  });
+    parseCache: parseCache.cache,
+  }).then(
+    (found) => {
+      parseCache.close(true);
+      return found;
+    },
+    (error) => {
+      parseCache.close(false);
+      throw error;
+    },
+  );
   const dataDir = configString(config, "store.data_dir");
   const store = new WorkspaceStore(root, dataDir === undefined ? {} : { dataDir });
   const dag = buildDag(discovery.stages);
@@ -110,6 +122,36 @@ export async function openProject(options: OpenProjectOptions = {}): Promise<Pro
     missingInputs,
     warnings,
   };
+}
+
+/**
+ * A parse cache over the project's `state.db`, or a cache that remembers
+ * nothing when the database cannot be opened (a read-only checkout).
+ */
+async function openParseCache(
+  root: string,
+): Promise<{ cache: ParseCache; close: (keep: boolean) => void }> {
+  // Only an existing state.db is used: a command that fails on a bad pipeline writes nothing.
+  if (!existsSync(path.join(root, ".pivot", "state.db"))) {
+    return { cache: new ParseCache(null), close: () => {} };
+  }
+  try {
+    const db = await StateDb.open(path.join(root, ".pivot"), () => {});
+    const cache = new ParseCache(db);
+    return {
+      cache,
+      close: (keep) => {
+        try {
+          if (keep) cache.flush();
+        } finally {
+          db.close();
+        }
+      },
+    };
+  } catch {
+    // Only a speed-up: without it every file is parsed.
+    return { cache: new ParseCache(null), close: () => {} };
+  }
 }
 
 /** The stage's outputs with identities and paths. */

@@ -22,6 +22,7 @@ import {
 } from "./_fields.ts";
 import { metadataYaml, yamlProblem } from "./_yaml_out.ts";
 import { checkHash } from "./hash_string.ts";
+import type { ParseCache } from "./parse_cache.ts";
 import type { ManifestEntry } from "./manifest.ts";
 import { checkRelativePath } from "./safe_path.ts";
 
@@ -230,6 +231,8 @@ export interface ReadLockOptions {
   warn: (message: string) => void;
   /** How warnings show the file (a project-relative path). @default {file} */
   display?: string;
+  /** Remembers validated locks by content, so an unchanged lock is parsed once. */
+  cache?: ParseCache;
   /** The stage the lock must be for; a lock of another stage is malformed. */
   expect?: { readonly stage: string; readonly pipeline: string };
 }
@@ -245,7 +248,9 @@ export async function readLockFile(
   const text = await readTextOrNull(file);
   if (text === null) return null;
   try {
-    const lock = parseLock(text);
+    const cached = options.cache?.get(`lock${LOCK_SCHEMA_VERSION}`, text) as StageLock | undefined;
+    const lock = cached ?? parseLock(text);
+    if (cached === undefined) options.cache?.put(`lock${LOCK_SCHEMA_VERSION}`, text, lock);
     const { expect } = options;
     if (
       expect !== undefined && (lock.stage !== expect.stage || lock.pipeline !== expect.pipeline)

@@ -11,7 +11,7 @@ import { PivotError } from "../util/errors.ts";
 import { ensureStateDir } from "./state_dir.ts";
 
 /** The schema version this build reads and writes (`PRAGMA user_version`). */
-export const STATE_SCHEMA_VERSION = 1;
+export const STATE_SCHEMA_VERSION = 2;
 
 /** How long a writer waits for another process's transaction, in milliseconds. */
 const BUSY_TIMEOUT_MS = 10_000;
@@ -49,6 +49,11 @@ CREATE TABLE IF NOT EXISTS runs (
   run_id TEXT PRIMARY KEY,
   data TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS parse_cache (
+  key TEXT PRIMARY KEY,
+  json TEXT NOT NULL,
+  used_ms INTEGER NOT NULL
+) WITHOUT ROWID;
 `;
 
 /** Run history order: by start time (milliseconds apart within one second), then id. */
@@ -220,6 +225,30 @@ export class StateDb {
       "SELECT outputs, run_id FROM run_cache WHERE stage = ? AND input_hash = ?",
     ).get(stage, inputHash) as { outputs: string; run_id: string } | undefined;
     return row === undefined ? null : { outputs: row.outputs, runId: row.run_id };
+  }
+
+  /** The cached parse result stored under `key`, as JSON text, or `null`. */
+  getParsed(key: string): string | null {
+    const row = this.#statement("SELECT json FROM parse_cache WHERE key = ?").get(key) as
+      | { json: string }
+      | undefined;
+    return row?.json ?? null;
+  }
+
+  /**
+   * Stores parse results in one transaction, dropping entries unused for
+   * `maxAgeMs` (they belong to file versions long gone).
+   */
+  putParsed(entries: readonly { key: string; json: string }[], maxAgeMs: number): void {
+    if (entries.length === 0) return;
+    const now = Date.now();
+    const insert = this.#statement(
+      "INSERT OR REPLACE INTO parse_cache (key, json, used_ms) VALUES (?, ?, ?)",
+    );
+    this.transaction(() => {
+      for (const entry of entries) insert.run(entry.key, entry.json, now);
+      this.#statement("DELETE FROM parse_cache WHERE used_ms < ?").run(now - maxAgeMs);
+    });
   }
 
   /** Records a run in the run history (the project's own state dir). */

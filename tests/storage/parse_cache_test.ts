@@ -1,0 +1,59 @@
+import assert from "node:assert/strict";
+import { ParseCache, readLockFile, serializeLock, StateDb } from "../../src/storage/mod.ts";
+import { makeProject } from "../_helpers/project.ts";
+
+const LOCK = {
+  stage: "train",
+  pipeline: "ml",
+  fingerprint: { hash: "0123456789abcdef", manifest: {} },
+  params: { lr: 0.1 },
+  deps: [],
+  outs: [],
+};
+
+Deno.test("ParseCache returns what was stored for the same text only, after a flush", async () => {
+  await using p = await makeProject();
+  const db = await StateDb.open(p.path(".pivot"), () => {});
+  try {
+    const cache = new ParseCache(db);
+    cache.put("k", "text one", { a: 1 });
+    assert.equal(new ParseCache(db).get("k", "text one"), undefined, "not written before flush");
+    cache.flush();
+    const again = new ParseCache(db);
+    assert.deepEqual(again.get("k", "text one"), { a: 1 });
+    assert.equal(again.get("k", "text two"), undefined);
+    assert.equal(again.get("other", "text one"), undefined);
+    cache.put("k", "inf", { a: Infinity });
+    cache.flush();
+    assert.equal(
+      new ParseCache(db).get("k", "inf"),
+      undefined,
+      "values JSON cannot hold are not cached",
+    );
+  } finally {
+    db.close();
+  }
+});
+
+Deno.test("readLockFile() reads a cached lock without the YAML, and re-reads a changed one", async () => {
+  await using p = await makeProject();
+  const db = await StateDb.open(p.path(".pivot"), () => {});
+  try {
+    const file = p.path(".pivot/stages/ml/train.lock");
+    await p.write(".pivot/stages/ml/train.lock", serializeLock(LOCK));
+    const first = new ParseCache(db);
+    assert.deepEqual(await readLockFile(file, { warn: () => {}, cache: first }), LOCK);
+    first.flush();
+    const cached = new ParseCache(db);
+    assert.deepEqual(await readLockFile(file, { warn: () => {}, cache: cached }), LOCK);
+    await p.write(".pivot/stages/ml/train.lock", serializeLock({ ...LOCK, params: { lr: 0.2 } }));
+    const changed = await readLockFile(file, { warn: () => {}, cache: cached });
+    assert.deepEqual(changed?.params, { lr: 0.2 });
+    const warnings: string[] = [];
+    await p.write(".pivot/stages/ml/train.lock", "schema: 1\n");
+    assert.equal(await readLockFile(file, { warn: (m) => warnings.push(m), cache: cached }), null);
+    assert.equal(warnings.length, 1);
+  } finally {
+    db.close();
+  }
+});
