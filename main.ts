@@ -6,7 +6,7 @@
  */
 import process from "node:process";
 import { processIo, runCli } from "./src/cli/mod.ts";
-import { isWorkerContext, startWorker } from "./src/engine/worker_main.ts";
+import { isWorkerContext } from "./src/engine/worker_context.ts";
 
 // npm:yaml reads process.env.LOG_TOKENS for every token, and Deno's process.env
 // asks the OS each time: a snapshot makes that free (pivot never sets variables
@@ -14,5 +14,5 @@ import { isWorkerContext, startWorker } from "./src/engine/worker_main.ts";
 process.env = { ...process.env };
 
 // A bundled or compiled pivot starts its stage workers from this same module.
-if (isWorkerContext()) startWorker();
+if (isWorkerContext()) (await import("./src/engine/worker_main.ts")).startWorker();
 else if (import.meta.main) Deno.exit(await runCli(Deno.args, processIo()));

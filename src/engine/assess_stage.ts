@@ -72,7 +72,7 @@ export async function assessStage(
         missing.push(input.rel);
         continue;
       }
-      const hashed = await hasher.hashPath(input.path);
+      const hashed = await hasher.hashPath(input.path, info);
       deps.push({
         name: dep.name,
         identity: input.identity,
@@ -82,7 +82,7 @@ export async function assessStage(
       });
     }
   }
-  const lock = await readLockFile(plan.lockFile, {
+  const lock = readLockFile(plan.lockFile, {
     warn: ctx.warn,
     cache: await ctx.parseCache(),
     display: plan.lockFile.slice(root.length + 1),

@@ -10,7 +10,6 @@
  */
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import { parse } from "@babel/parser";
 import { PivotError } from "../util/errors.ts";
 import { relativePosix } from "../util/paths.ts";
 import { hashBytes } from "../storage/mod.ts";
@@ -168,6 +167,8 @@ async function parseModule(file: string): Promise<ParsedModule> {
     );
   }
   let ast: { program: { body: Node[] }; comments?: Node[] };
+  // Loaded on first use: only projects with `run` stages pay for the parser.
+  const { parse } = await import("@babel/parser");
   try {
     ast = parse(text, {
       sourceType: "module",

@@ -58,6 +58,28 @@ export class EngineContext {
     return this.#parseCache;
   }
 
+  readonly #sentinels = new Map<string, ReadonlySet<string>>();
+
+  /**
+   * True when `sentinel` may exist: the names in its directory are listed once
+   * per command, so checking a thousand stages costs one directory read. A
+   * sentinel created later is caught when the stage is claimed.
+   */
+  mayBeRunning(sentinel: string): boolean {
+    const dir = path.dirname(sentinel);
+    let names = this.#sentinels.get(dir);
+    if (names === undefined) {
+      try {
+        names = new Set([...Deno.readDirSync(dir)].map((entry) => entry.name));
+      } catch (error) {
+        if (!(error instanceof Deno.errors.NotFound)) throw error;
+        names = new Set();
+      }
+      this.#sentinels.set(dir, names);
+    }
+    return names.has(path.basename(sentinel));
+  }
+
   /** Writes pending cache entries and closes every database. */
   async close(): Promise<void> {
     for (const hasher of this.#hashers.values()) (await hasher).flush();

@@ -160,7 +160,7 @@ export async function runStages(ctx: EngineContext, options: RunStagesOptions): 
         `interrupted while waiting for another pivot process (PID ${holder}) running '${name}'`,
         startedAt,
       );
-    const running = sentinelHolder(plan.sentinel);
+    const running = ctx.mayBeRunning(plan.sentinel) ? sentinelHolder(plan.sentinel) : null;
     if (running !== null && !(await waitForOther(name, running))) return busy(running);
     const logTail: string[] = [];
     let claimed = false;

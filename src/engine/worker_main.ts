@@ -15,13 +15,6 @@ interface WorkerScope {
   onmessage: ((event: MessageEvent<ToWorker>) => void) | null;
 }
 
-/** True when this code runs inside a Web Worker. */
-export function isWorkerContext(): boolean {
-  const scope = globalThis as unknown as { WorkerGlobalScope?: unknown };
-  return typeof scope.WorkerGlobalScope === "function" &&
-    globalThis instanceof (scope.WorkerGlobalScope as new () => unknown);
-}
-
 /** Starts answering jobs; call once, inside a worker. */
 export function startWorker(): void {
   const scope = globalThis as unknown as WorkerScope;

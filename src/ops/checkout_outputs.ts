@@ -194,23 +194,23 @@ async function collect(
     }
   };
   if (targets.length === 0) {
-    for (const stage of project.dag.order) await addStage(project, stage, null, false);
+    for (const stage of project.dag.order) addStage(project, stage, null, false);
     for (const pvt of scanProjectFiles(project.root).pvtFiles) await addTracked(pvt, false);
   } else {
     for (const text of targets) {
       const target = await resolveTarget(project, text);
       if (target.kind === "tracked") await addTracked(target.pvt, true);
-      else await addStage(project, target.stage, target.key, true);
+      else addStage(project, target.stage, target.key, true);
     }
   }
   return [...byPath.values()];
 
-  async function addStage(
+  function addStage(
     project: Project,
     stageName: string,
     key: string | null,
     targeted: boolean,
-  ): Promise<void> {
+  ): void {
     const stage = project.dag.stages.get(stageName)!;
     const { def } = stage;
     const outputs = stageOutputs(project.store, stage).filter((out) =>
@@ -223,7 +223,7 @@ async function collect(
     });
     if (wanted.length === 0) return;
     const lockFile = lockFilePath(def);
-    const lock = await readLockFile(lockFile, {
+    const lock = readLockFile(lockFile, {
       warn,
       display: relativePosix(project.root, lockFile),
       expect: { stage: def.name, pipeline: def.pipeline },

@@ -35,7 +35,7 @@ export async function verifyStages(
         continue;
       }
       const plan = planStage(project, status.stage);
-      const lock = await readLockFile(plan.lockFile, { warn: () => {} });
+      const lock = readLockFile(plan.lockFile, { warn: () => {} });
       const missing = plan.outs.filter((out) => {
         const entry = lock?.outs.find((o) => o.key === out.key);
         if (entry === undefined || !entry.cache) return false;

@@ -33,9 +33,11 @@ export class FileHasher {
     return (await this.#hashFile(file, Deno.statSync(file))).hash;
   }
 
-  /** The hash of a file, or the tree hash and manifest of a directory. */
-  async hashPath(target: string): Promise<HashInfo> {
-    const info = Deno.statSync(target);
+  /**
+   * The hash of a file, or the tree hash and manifest of a directory
+   * (`info`: its `stat`, when the caller has it already).
+   */
+  async hashPath(target: string, info: Deno.FileInfo = Deno.statSync(target)): Promise<HashInfo> {
     if (info.isDirectory) return await this.hashDirectory(target);
     return { hash: (await this.#hashFile(target, info)).hash };
   }

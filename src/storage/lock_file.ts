@@ -10,7 +10,7 @@ import { parse } from "yaml";
 import { isIdentity, isValidStageName } from "../identity/mod.ts";
 import { atomicWrite } from "../util/atomic_write.ts";
 import { PivotError } from "../util/errors.ts";
-import { readTextOrNull } from "../util/fs.ts";
+import { readTextOrNullSync } from "../util/fs.ts";
 import {
   checkBoolean,
   checkFields,
@@ -241,11 +241,12 @@ export interface ReadLockOptions {
  * Reads the lock file at `file`: `null` when it is missing or malformed
  * (then `warn` names the file and the problem, and the stage re-runs).
  */
-export async function readLockFile(
+export function readLockFile(
   file: string,
   options: ReadLockOptions,
-): Promise<StageLock | null> {
-  const text = await readTextOrNull(file);
+): StageLock | null {
+  // Synchronous: thousands of small reads cost far less that way.
+  const text = readTextOrNullSync(file);
   if (text === null) return null;
   try {
     const cached = options.cache?.get(`lock${LOCK_SCHEMA_VERSION}`, text) as StageLock | undefined;

@@ -48,6 +48,16 @@ export async function readTextOrNull(file: string): Promise<string | null> {
   }
 }
 
+/** Reads `file` as text, or returns `null` when it does not exist (synchronous). */
+export function readTextOrNullSync(file: string): string | null {
+  try {
+    return Deno.readTextFileSync(file);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return null;
+    throw error;
+  }
+}
+
 /**
  * True when `file` exists (following symlinks). Synchronous on purpose: for
  * thousands of checks a sync `stat` is about ten times cheaper than an async one.
