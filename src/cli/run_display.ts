@@ -41,6 +41,7 @@ export function createRunDisplay(ctx: CliContext, options: DisplayOptions): RunD
   }
   const quiet = ctx.quiet();
   const running = new Set<string>();
+  let interleaved = false;
   let done = 0;
   let total = 0;
   const started = performance.now();
@@ -77,13 +78,13 @@ export function createRunDisplay(ctx: CliContext, options: DisplayOptions): RunD
         case "stage_start":
           total = event.total;
           running.add(event.stage);
+          if (running.size > 1 && options.jobs > 1) interleaved = true;
           break;
         case "stage_log":
           if (quiet) break;
           print(
-            options.jobs > 1 && running.size > 1
-              ? `[${event.stage}] ${event.line}\n`
-              : `${event.line}\n`,
+            // Once stages have run side by side, every line says whose it is.
+            interleaved ? `[${event.stage}] ${event.line}\n` : `${event.line}\n`,
             event.stream === "stderr",
           );
           break;

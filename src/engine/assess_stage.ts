@@ -9,7 +9,6 @@ import {
   hashBytes,
   type HashInfo,
   isDirHash,
-  isLinkedToBlob,
   type LockDep,
   type LockFingerprint,
   readLockFile,
@@ -51,6 +50,12 @@ export type Verdict =
 export interface AssessOptions {
   /** Run even when up to date. @default {false} */
   force?: boolean;
+  /**
+   * Content of inputs that are absent but will be restored from the cache
+   * first (upstream outputs), by absolute path; `status` uses it to judge a
+   * stage as it will be after the restore. @default {none}
+   */
+  restorable?: ReadonlyMap<string, HashInfo>;
 }
 
 /** Computes the stage's current state and the verdict. */
@@ -68,6 +73,17 @@ export async function assessStage(
   for (const dep of plan.deps) {
     for (const input of dep.inputs) {
       const info = statOrNullSync(input.path);
+      const pending = info === null ? options.restorable?.get(input.path) : undefined;
+      if (pending !== undefined) {
+        deps.push({
+          name: dep.name,
+          identity: input.identity,
+          path: input.rel,
+          hash: pending.hash,
+          ...(isDirHash(pending) ? { manifest: pending.manifest } : {}),
+        });
+        continue;
+      }
       if (info === null) {
         missing.push(input.rel);
         continue;
@@ -175,9 +191,8 @@ async function matches(
 ): Promise<boolean> {
   const present = statOrNullSync(out.path);
   if (present === null || present.isDirectory !== out.isDir) return false;
-  if (!isDirHash(info) && out.cache && isLinkedToBlob(out.path, ctx.cache.blobPath(info.hash))) {
-    return true;
-  }
+  // Hashed (through the hash cache) even when it is a hardlink to the blob: a
+  // process running as root can write to a read-only file.
   const hasher = await ctx.hasher(plan.stage.def.stateDir);
   return (await hasher.hashPath(out.path)).hash === info.hash;
 }

@@ -30,6 +30,10 @@ export class EngineContext {
     this.modes = modes;
     this.warn = warn;
     this.#dbs = new StateDbs(warn);
+    const projectState = path.join(project.root, ".pivot");
+    this.cache.useVerifier({
+      hashFile: async (file) => (await this.hasher(projectState)).hashFile(file),
+    });
   }
 
   /** The `state.db` of `stateDir`. */

@@ -82,8 +82,9 @@ export async function runStages(ctx: EngineContext, options: RunStagesOptions): 
   const interrupted = () => signal?.aborted ?? false;
   const onAbort = () => {
     pool?.cancelAll();
-    // Stage functions cannot be cancelled from outside: their workers go after a grace period.
-    setTimeout(() => pool?.close(), 2_000);
+    // Stage functions cannot be cancelled from outside: their workers are terminated
+    // once the commands have had a moment to exit on SIGTERM.
+    setTimeout(() => pool?.close(), 300);
   };
   signal?.addEventListener("abort", onAbort);
 
@@ -150,8 +151,15 @@ export async function runStages(ctx: EngineContext, options: RunStagesOptions): 
     if (firstFailure !== null && !keepGoing) {
       return finish(name, index, "blocked", `not started: '${firstFailure}' failed`, startedAt);
     }
-    onEvent({ type: "stage_start", stage: name, index, total });
     const plan = planStage(ctx.project, name);
+    // Timings cover the work itself: restoring, or running once a slot is free.
+    let workStarted = startedAt;
+    let begun = false;
+    const begin = () => {
+      workStarted = performance.now();
+      if (!begun) onEvent({ type: "stage_start", stage: name, index, total });
+      begun = true;
+    };
     const busy = (holder: number) =>
       finish(
         name,
@@ -182,20 +190,23 @@ export async function runStages(ctx: EngineContext, options: RunStagesOptions): 
       }
       if (verdict.action === "skip") return finish(name, index, "skipped", "up to date", startedAt);
       if (verdict.action === "restore") {
+        begin();
         if (!noCommit && (await restoreOutputs(ctx, verdict.outs))) {
-          return finish(name, index, "restored", "outputs restored from the cache", startedAt);
+          return finish(name, index, "restored", "outputs restored from the cache", workStarted);
         }
-      } else if (
-        !noCommit && !force.has(name) && (await restoreFromRunCache(ctx, plan, state))
-      ) {
-        return finish(
-          name,
-          index,
-          "restored",
-          `restored from the run cache (${verdict.reason})`,
-          startedAt,
-          verdict.details,
-        );
+      } else if (!noCommit && !force.has(name)) {
+        const tried = performance.now();
+        if (await restoreFromRunCache(ctx, plan, state)) {
+          onEvent({ type: "stage_start", stage: name, index, total });
+          return finish(
+            name,
+            index,
+            "restored",
+            `restored from the run cache (${verdict.reason})`,
+            tried,
+            verdict.details,
+          );
+        }
       }
       const reason = verdict.action === "run" ? verdict.reason : "outputs missing from cache";
       const details = verdict.action === "run" ? verdict.details : [];
@@ -206,6 +217,7 @@ export async function runStages(ctx: EngineContext, options: RunStagesOptions): 
         if (firstFailure !== null && !keepGoing) {
           return finish(name, index, "blocked", `not started: '${firstFailure}' failed`, startedAt);
         }
+        begin();
         for (const out of plan.outs) {
           await removePath(out.path);
           await Deno.mkdir(path.dirname(out.path), { recursive: true });
@@ -218,11 +230,15 @@ export async function runStages(ctx: EngineContext, options: RunStagesOptions): 
         await atomicWrite(paramsFile, `${JSON.stringify(plan.stage.def.params, null, 2)}\n`);
         const job = buildJob(plan, paramsFile);
         pool ??= new WorkerPool(jobs);
-        outcome = await pool.run(job, (line, stream) => {
-          logTail.push(line);
-          if (logTail.length > LOG_TAIL) logTail.shift();
-          onEvent({ type: "stage_log", stage: name, line, stream });
-        });
+        try {
+          outcome = await pool.run(job, (line, stream) => {
+            logTail.push(line);
+            if (logTail.length > LOG_TAIL) logTail.shift();
+            onEvent({ type: "stage_log", stage: name, line, stream });
+          });
+        } finally {
+          await Deno.remove(paramsFile).catch(() => undefined);
+        }
       } finally {
         release();
       }
@@ -230,7 +246,7 @@ export async function runStages(ctx: EngineContext, options: RunStagesOptions): 
       if (outcome !== null || interrupted()) {
         const why = interrupted() ? "interrupted" : outcome!.split("\n")[0]!;
         const details = outcome?.split("\n").slice(1) ?? [];
-        return finish(name, index, "failed", why, startedAt, details, logTail);
+        return finish(name, index, "failed", why, workStarted, details, logTail);
       }
       if (!noCommit) await recordStage(ctx, plan, state, runId);
       else {
@@ -248,10 +264,10 @@ export async function runStages(ctx: EngineContext, options: RunStagesOptions): 
           );
         }
       }
-      return finish(name, index, "ran", reason, startedAt, details, logTail);
+      return finish(name, index, "ran", reason, workStarted, details, logTail);
     } catch (error) {
       if (!(error instanceof PivotError)) throw error;
-      return finish(name, index, "failed", error.message, startedAt, [], logTail);
+      return finish(name, index, "failed", error.message, workStarted, [], logTail);
     } finally {
       if (claimed) releaseSentinel(plan.sentinel);
     }

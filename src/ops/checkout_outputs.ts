@@ -114,6 +114,9 @@ export async function checkoutOutputs(
   const placer = new Placer(modes);
   const dbs = new StateDbs(warn);
   const hashers = new Map<string, FileHasher>();
+  const projectHasher = new FileHasher(await dbs.get(path.join(project.root, ".pivot")));
+  hashers.set(path.join(project.root, ".pivot"), projectHasher);
+  cache.useVerifier(projectHasher);
   try {
     for (const candidate of candidates) {
       let hasher = hashers.get(candidate.stateDir);
@@ -145,18 +148,24 @@ async function checkoutOne(
   const present = await statOrNull(item.path);
   if (present !== null) {
     if (onlyMissing) return "skipped";
-    if (!isDirHash(info) && isLinkedToBlob(item.path, cache.blobPath(info.hash))) {
-      // A link where the only mode asked for is a copy is turned into a copy.
-      if (placer.modes[0] !== "copy") return "upToDate";
-      return (await restoreFile(cache, info.hash, item.path, placer)) === null
-        ? "missing"
-        : "restored";
-    }
     if (present.isDirectory === isDirHash(info)) {
-      const current = await hasher.hashPath(item.path);
-      if (current.hash === info.hash) return "upToDate";
+      const current = await hasher.hashPath(item.path, present);
+      if (current.hash === info.hash) {
+        // A link where the only mode asked for is a copy is turned into a copy.
+        const linked = !isDirHash(info) && isLinkedToBlob(item.path, cache.blobPath(info.hash));
+        if (!linked || placer.modes[0] !== "copy") return "upToDate";
+        return (await restoreFile(cache, info.hash, item.path, placer)) === null
+          ? "missing"
+          : "restored";
+      }
     }
     if (!force) return "modified";
+    // A hardlink to the blob holding other content means the blob itself was
+    // edited (as root, read-only modes do not stop that): it cannot be trusted.
+    if (!isDirHash(info) && isLinkedToBlob(item.path, cache.blobPath(info.hash), false)) {
+      cache.quarantine(info.hash);
+      return "missing";
+    }
   }
   if (isDirHash(info)) {
     const result = await restoreDirectory(cache, info.manifest, item.path, placer);

@@ -8,7 +8,7 @@ import {
   runStages,
 } from "../engine/mod.ts";
 import type { Project } from "../project/mod.ts";
-import type { CheckoutMode } from "../storage/mod.ts";
+import type { CheckoutMode, HashInfo } from "../storage/mod.ts";
 import { selectTargets } from "./select_targets.ts";
 
 /** Options for {@linkcode reproStages}. */
@@ -120,12 +120,19 @@ export async function stageStatus(
   const stages = await selectTargets(project, options.targets, options.upstream ?? true);
   const ctx = new EngineContext(project, options.modes, options.warn);
   const stale = new Set<string>();
+  const restorable = new Map<string, HashInfo>();
   const reports: StageStatusReport[] = [];
   try {
     for (const name of stages) {
       const plan = planStage(project, name);
       const staleUpstream = (project.dag.upstream.get(name) ?? []).find((up) => stale.has(up));
-      const { verdict } = await assessStage(ctx, plan, { force: options.force ?? false });
+      const { verdict } = await assessStage(ctx, plan, {
+        force: options.force ?? false,
+        restorable,
+      });
+      if (verdict.action === "restore") {
+        for (const { out, info } of verdict.outs) restorable.set(out.path, info);
+      }
       let report: StageStatusReport;
       switch (verdict.action) {
         case "skip":

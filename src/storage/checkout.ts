@@ -86,15 +86,16 @@ export class Placer {
 }
 
 /**
- * True when `dest` already is `blob` (a hardlink or a symlink to it) and the
- * blob is still read-only, so nothing can have edited it in place.
+ * True when `dest` already is `blob` (a hardlink or a symlink to it) and, when
+ * `readOnly`, the blob is still read-only (so an ordinary user cannot have
+ * edited it in place).
  */
-export function isLinkedToBlob(dest: string, blob: string): boolean {
+export function isLinkedToBlob(dest: string, blob: string, readOnly = true): boolean {
   const info = lstatOrNullSync(dest);
   if (info === null) return false;
   try {
     const blobInfo = Deno.statSync(blob);
-    if (((blobInfo.mode ?? 0) & 0o222) !== 0) return false;
+    if (readOnly && ((blobInfo.mode ?? 0) & 0o222) !== 0) return false;
     if (info.isSymlink) return Deno.realPathSync(dest) === Deno.realPathSync(blob);
     return info.isFile && info.ino !== null && info.ino === blobInfo.ino &&
       info.dev === blobInfo.dev;
@@ -117,7 +118,7 @@ export async function restoreFile(
   placer: Placer,
 ): Promise<CheckoutMode | null> {
   const blob = cache.blobPath(hash);
-  if (!cache.has(hash)) return null;
+  if (!(await cache.verified(hash))) return null;
   if (isLinkedToBlob(dest, blob) && placer.modes[0] !== "copy") return placer.modes[0]!;
   const parent = path.dirname(dest);
   await Deno.mkdir(parent, { recursive: true });
@@ -155,7 +156,8 @@ export async function restoreDirectory(
   placer: Placer,
 ): Promise<DirectoryRestore> {
   for (const entry of manifest) checkRelativePath(entry.relpath, `manifest of ${dest}`);
-  const missing = manifest.filter((entry) => !cache.has(entry.hash));
+  const missing: ManifestEntry[] = [];
+  for (const entry of manifest) if (!(await cache.verified(entry.hash))) missing.push(entry);
   if (missing.length > 0) return { restored: false, missing };
   const parent = path.dirname(dest);
   const name = path.basename(dest);

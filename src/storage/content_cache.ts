@@ -54,6 +54,28 @@ export class ContentCache {
 
   /** Hashes whose blob turned out to be corrupt and was moved aside (`<blob>.corrupt`). */
   readonly quarantined: string[] = [];
+  #verifier: { hashFile(file: string): Promise<string> } | null = null;
+
+  /**
+   * Makes {@linkcode ContentCache.verified} check blob content with `hasher`
+   * (a hash cache, so each blob is read once while it stays unchanged).
+   */
+  useVerifier(hasher: { hashFile(file: string): Promise<string> }): void {
+    this.#verifier = hasher;
+  }
+
+  /**
+   * True when the blob of `hash` is present and its content still hashes to
+   * `hash` (checked with the verifier, when one is set); a blob edited in place
+   * (possible for root, whatever its mode) is moved aside.
+   */
+  async verified(hash: string): Promise<boolean> {
+    if (!this.has(hash)) return false;
+    if (this.#verifier === null) return true;
+    if ((await this.#verifier.hashFile(this.blobPath(hash))) === hash) return true;
+    this.quarantine(hash);
+    return false;
+  }
 
   /**
    * True when the blob of `hash` is present and sound. Blobs are written
@@ -77,9 +99,23 @@ export class ContentCache {
       Deno.chmodSync(blob, 0o444);
       return true;
     }
-    Deno.renameSync(blob, `${blob}.corrupt`);
-    this.quarantined.push(hash);
+    this.quarantine(hash);
     return false;
+  }
+
+  /**
+   * Moves the blob of `hash` aside to `<blob>.corrupt` (its content no longer
+   * matches its name) and lists it in {@linkcode ContentCache.quarantined}.
+   */
+  quarantine(hash: string): void {
+    const blob = this.blobPath(hash);
+    try {
+      Deno.renameSync(blob, `${blob}.corrupt`);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+      return;
+    }
+    this.quarantined.push(hash);
   }
 
   /**

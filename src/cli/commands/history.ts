@@ -48,7 +48,7 @@ export function registerHistory(program: Command, ctx: CliContext): void {
       const limit = Number(options.limit);
       if (!Number.isInteger(limit) || limit < 1) {
         throw new UsageError(
-          `invalid --limit '${options.limit}': expected a whole number of at least 1`,
+          `invalid -n/--limit '${options.limit}': expected a whole number of at least 1`,
         );
       }
       const runs = await withHistory(
