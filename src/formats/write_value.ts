@@ -4,7 +4,7 @@ import type { Format } from "./format_names.ts";
 
 /**
  * Writes `value` to `file` in `format`: csv/tsv from an array of row objects
- * (columns in first-seen order), json pretty-printed, jsonl one value per
+ * (columns in first-seen order) or as given when it is text, json pretty-printed, jsonl one value per
  * line, yaml, txt/svg from a string, bin/png from bytes.
  *
  * @throws {TypeError} when the value does not fit the format (the message says what was expected)
@@ -19,6 +19,8 @@ export function encodeValue(format: Format, value: unknown): Uint8Array {
   switch (format) {
     case "csv":
     case "tsv": {
+      // Text is taken as already formatted.
+      if (typeof value === "string") return text(value);
       if (!Array.isArray(value) || value.some((row) => !isRow(row))) {
         throw new TypeError(`expected an array of row objects, got ${describe(value)}`);
       }

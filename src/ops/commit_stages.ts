@@ -2,6 +2,7 @@ import { assessStage, EngineContext, newRunId, planStage, recordStage } from "..
 import type { Project } from "../project/mod.ts";
 import type { CheckoutMode } from "../storage/mod.ts";
 import { PivotError } from "../util/errors.ts";
+import { ignoreCachedOutputs } from "./ignore_outputs.ts";
 import { selectTargets } from "./select_targets.ts";
 
 /** What {@linkcode commitStages} did for one stage. */
@@ -52,6 +53,10 @@ export async function commitStages(
         reports.push({ stage: name, status: "failed", reason: error.message });
       }
     }
+    await ignoreCachedOutputs(
+      project,
+      reports.filter((r) => r.status === "committed").map((r) => r.stage),
+    );
     return reports;
   } finally {
     await ctx.close();

@@ -15,3 +15,4 @@ export * from "./select_targets.ts";
 export * from "./tracked_status.ts";
 export * from "./verify_stages.ts";
 export * from "./example_project.ts";
+export * from "./ignore_outputs.ts";

@@ -9,6 +9,7 @@ import {
 } from "../engine/mod.ts";
 import type { Project } from "../project/mod.ts";
 import type { CheckoutMode, HashInfo } from "../storage/mod.ts";
+import { ignoreCachedOutputs } from "./ignore_outputs.ts";
 import { selectTargets } from "./select_targets.ts";
 
 /** Options for {@linkcode reproStages}. */
@@ -59,6 +60,12 @@ export async function reproStages(project: Project, options: ReproOptions): Prom
       onEvent: options.onEvent,
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     });
+    if (!options.noCommit) {
+      const recorded = stages.filter((name) =>
+        ["ran", "restored", "skipped"].includes(result.results.get(name)?.status ?? "")
+      );
+      await ignoreCachedOutputs(project, recorded);
+    }
     // --no-commit records nothing, history included.
     if (!result.interrupted && stages.length > 0 && !options.noCommit) {
       const record = {

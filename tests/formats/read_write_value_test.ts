@@ -159,11 +159,16 @@ Deno.test("readValue() of a dir returns its path", async () => {
 
 Deno.test("encodeValue() refuses csv from a non-array or non-row values", () => {
   assertEncodeError("csv", { a: 1 }, "expected an array of row objects, got an object");
-  assertEncodeError("tsv", "a,b", "expected an array of row objects, got a string");
+  assertEncodeError("tsv", 7, "expected an array of row objects, got a number");
   assertEncodeError("csv", null, "expected an array of row objects, got null");
   assert.throws(() => encodeValue("csv", [{ a: 1 }, 2]), TypeError);
   assert.throws(() => encodeValue("csv", [[1, 2]]), TypeError);
   assert.throws(() => encodeValue("csv", [null]), TypeError);
+});
+
+Deno.test("encodeValue() writes text given for csv/tsv as it is", () => {
+  assert.equal(new TextDecoder().decode(encodeValue("csv", "a,b\n1,2\n")), "a,b\n1,2\n");
+  assert.equal(new TextDecoder().decode(encodeValue("tsv", "a\tb\n")), "a\tb\n");
 });
 
 Deno.test("encodeValue() refuses txt from a number and bin from a string", () => {

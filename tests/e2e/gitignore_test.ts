@@ -1,0 +1,31 @@
+import assert from "node:assert/strict";
+import { makeProject, runPivot } from "../_helpers/project.ts";
+
+Deno.test("repro lists cached outputs in data/<pipeline>/.gitignore, not metrics", async () => {
+  await using p = await makeProject({
+    "pivot.yaml": [
+      "pipeline: ml",
+      "stages:",
+      "  train:",
+      "    cmd: echo m > ${outs.model}; echo '{}' > ${outs.scores}; mkdir -p ${outs.plots}",
+      "    outs:",
+      "      model: txt",
+      "      scores: {format: json, kind: metric}",
+      "      plots: dir",
+      "  broken:",
+      "    cmd: exit 1",
+      "    outs: txt",
+      "",
+    ].join("\n"),
+  });
+  const first = await runPivot(p.root, ["repro", "-k"]);
+  assert.equal(first.code, 1, first.stderr);
+  const text = await p.read("data/ml/.gitignore");
+  const entries = text.split("\n").filter((line) => line.startsWith("/"));
+  assert.deepEqual(entries, ["/train/model.txt", "/train/plots/"]);
+  // A second run adds nothing and keeps the file as it is.
+  const before = (await Deno.stat(p.path("data/ml/.gitignore"))).mtime?.getTime();
+  await runPivot(p.root, ["repro", "-k"]);
+  assert.equal(await p.read("data/ml/.gitignore"), text);
+  assert.equal((await Deno.stat(p.path("data/ml/.gitignore"))).mtime?.getTime(), before);
+});
