@@ -300,7 +300,7 @@ Deno.test("a run stage that throws or returns the wrong shape fails with the rea
     "s.ts": [
       "export const arr = () => [1, 2];",
       'export function boom() { throw new Error("kaboom"); }',
-      'export const shape = () => 42;',
+      "export const shape = () => 42;",
       "export const extra = () => ({ x: 1, z: 2 });",
       "",
     ].join("\n"),
