@@ -95,9 +95,15 @@ async function cacheAndLink(
   const files = isDirHash(info)
     ? info.manifest.map((e) => ({ file: path.join(out.path, e.relpath), hash: e.hash }))
     : [{ file: out.path, hash: info.hash }];
-  for (const { file, hash } of files) await ctx.cache.addFile(file, hash);
-  if (placer === null) return;
-  for (const { file, hash } of files) await restoreFile(ctx.cache, hash, file, placer);
+  for (const { file, hash } of files) {
+    // With hardlinks the output itself becomes the blob (no copy), then is linked back.
+    if (placer?.modes[0] === "hardlink" && (await ctx.cache.adoptFile(file, hash))) {
+      await restoreFile(ctx.cache, hash, file, placer, { trustBlob: true });
+      continue;
+    }
+    await ctx.cache.addFile(file, hash);
+    if (placer !== null) await restoreFile(ctx.cache, hash, file, placer, { trustBlob: true });
+  }
 }
 
 /** Writes the stage's lock file from its current state and `outs`. */

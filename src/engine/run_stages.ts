@@ -7,9 +7,9 @@
  * @module
  */
 import * as path from "node:path";
-import { atomicWrite } from "../util/atomic_write.ts";
+import { ensureDirSync } from "../util/ensure_dir.ts";
 import { PivotError } from "../util/errors.ts";
-import { removePath } from "../storage/mod.ts";
+import { hashBytes, removePath } from "../storage/mod.ts";
 import { assessStage } from "./assess_stage.ts";
 import { buildJob } from "./build_job.ts";
 import type { EngineContext } from "./engine_context.ts";
@@ -77,6 +77,9 @@ export async function runStages(ctx: EngineContext, options: RunStagesOptions): 
   const done = new Map<string, Promise<StageResult>>();
   const slots = new SlotScheduler(jobs);
   let pool: WorkerPool | null = null;
+  /** Holds the params files of this run (`PIVOT_PARAMS`); removed at the end. */
+  let tempDir: string | null = null;
+  const paramsWritten = new Map<string, Promise<void>>();
   let firstFailure: string | null = null;
   const total = stages.length;
   const interrupted = () => signal?.aborted ?? false;
@@ -178,12 +181,13 @@ export async function runStages(ctx: EngineContext, options: RunStagesOptions): 
       if (verdict.action !== "skip" && verdict.action !== "fail") {
         // Work to do: hold the stage, then look again (another process may just have done it).
         let holder = claimSentinel(plan.sentinel);
+        const waited = holder !== null;
         while (holder !== null) {
           if (!(await waitForOther(name, holder))) return busy(holder);
           holder = claimSentinel(plan.sentinel);
         }
         claimed = true;
-        ({ state, verdict } = await assessStage(ctx, plan, options));
+        if (waited) ({ state, verdict } = await assessStage(ctx, plan, options));
       }
       if (verdict.action === "fail") {
         return finish(name, index, "failed", verdict.reason, performance.now());
@@ -220,25 +224,25 @@ export async function runStages(ctx: EngineContext, options: RunStagesOptions): 
         begin();
         for (const out of plan.outs) {
           await removePath(out.path);
-          await Deno.mkdir(path.dirname(out.path), { recursive: true });
+          ensureDirSync(path.dirname(out.path));
         }
-        const paramsFile = path.join(
-          plan.stage.def.stateDir,
-          "tmp",
-          `${plan.stage.def.pipeline}.${plan.stage.def.name}.params.json`,
-        );
-        await atomicWrite(paramsFile, `${JSON.stringify(plan.stage.def.params, null, 2)}\n`);
+        // One file per distinct set of params (most stages share a few).
+        tempDir ??= await Deno.makeTempDir({ prefix: "pivot_run_" });
+        const paramsJson = `${JSON.stringify(plan.stage.def.params, null, 2)}\n`;
+        const paramsFile = path.join(tempDir, `${hashBytes(paramsJson)}.json`);
+        let written = paramsWritten.get(paramsFile);
+        if (written === undefined) {
+          written = Deno.writeTextFile(paramsFile, paramsJson);
+          paramsWritten.set(paramsFile, written);
+        }
+        await written;
         const job = buildJob(plan, paramsFile);
         pool ??= new WorkerPool(jobs);
-        try {
-          outcome = await pool.run(job, (line, stream) => {
-            logTail.push(line);
-            if (logTail.length > LOG_TAIL) logTail.shift();
-            onEvent({ type: "stage_log", stage: name, line, stream });
-          });
-        } finally {
-          await Deno.remove(paramsFile).catch(() => undefined);
-        }
+        outcome = await pool.run(job, (line, stream) => {
+          logTail.push(line);
+          if (logTail.length > LOG_TAIL) logTail.shift();
+          onEvent({ type: "stage_log", stage: name, line, stream });
+        });
       } finally {
         release();
       }
@@ -279,6 +283,7 @@ export async function runStages(ctx: EngineContext, options: RunStagesOptions): 
   } finally {
     signal?.removeEventListener("abort", onAbort);
     (pool as WorkerPool | null)?.close();
+    if (tempDir !== null) await Deno.remove(tempDir, { recursive: true }).catch(() => undefined);
   }
   const durationMs = Math.round(performance.now() - started);
   const count = (status: StageStatus) =>

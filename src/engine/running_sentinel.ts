@@ -6,6 +6,7 @@
  * @module
  */
 import * as path from "node:path";
+import { ensureDirSync } from "../util/ensure_dir.ts";
 
 /** True when a process with `pid` exists. */
 export function processAlive(pid: number): boolean {
@@ -28,7 +29,7 @@ export function processAlive(pid: number): boolean {
  * @returns `null` when claimed, else the PID of the live process holding it
  */
 export function claimSentinel(sentinel: string): number | null {
-  Deno.mkdirSync(path.dirname(sentinel), { recursive: true });
+  ensureDirSync(path.dirname(sentinel));
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       const file = Deno.openSync(sentinel, { write: true, createNew: true });

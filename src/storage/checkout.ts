@@ -7,8 +7,9 @@
  */
 import * as path from "node:path";
 import { PivotError } from "../util/errors.ts";
-import { lstatOrNull, lstatOrNullSync } from "../util/fs.ts";
+import { lstatOrNullSync } from "../util/fs.ts";
 import { isInside } from "../util/paths.ts";
+import { ensureDirSync } from "../util/ensure_dir.ts";
 import type { ContentCache } from "./content_cache.ts";
 import type { ManifestEntry } from "./manifest.ts";
 import { checkRelativePath } from "./safe_path.ts";
@@ -105,9 +106,16 @@ export function isLinkedToBlob(dest: string, blob: string, readOnly = true): boo
   }
 }
 
+/** Options for {@linkcode restoreFile}. */
+export interface RestoreFileOptions {
+  /** Skip re-checking the blob's content (it was just written and verified). @default {false} */
+  trustBlob?: boolean;
+}
+
 /**
- * Puts the blob of `hash` at `dest`, replacing whatever file is there in one
- * rename (a directory at `dest` is removed once the new file is ready).
+ * Puts the blob of `hash` at `dest`. A missing `dest` is created directly; an
+ * existing one is replaced in one rename (a directory there is removed once
+ * the new file is ready).
  *
  * @returns the mode used, or `null` when the blob is not in the cache (nothing is touched)
  */
@@ -116,23 +124,31 @@ export async function restoreFile(
   hash: string,
   dest: string,
   placer: Placer,
+  options: RestoreFileOptions = {},
 ): Promise<CheckoutMode | null> {
   const blob = cache.blobPath(hash);
-  if (!(await cache.verified(hash))) return null;
-  if (isLinkedToBlob(dest, blob) && placer.modes[0] !== "copy") return placer.modes[0]!;
+  if (!(options.trustBlob ? cache.has(hash) : await cache.verified(hash))) return null;
+  const existing = lstatOrNullSync(dest);
   const parent = path.dirname(dest);
-  await Deno.mkdir(parent, { recursive: true });
+  if (existing === null) {
+    ensureDirSync(parent);
+    return placer.place(blob, dest, false);
+  }
+  if (isLinkedToBlob(dest, blob) && placer.modes[0] !== "copy") return placer.modes[0]!;
   const temp = path.join(parent, `.${path.basename(dest)}.${crypto.randomUUID()}.tmp`);
   try {
     const mode = placer.place(blob, temp, false);
-    if (lstatOrNullSync(dest)?.isDirectory) await removePath(dest);
-    Deno.renameSync(temp, dest);
-    return mode;
-  } finally {
+    if (existing.isDirectory) await removePath(dest);
     // rename() of two links to one inode is a no-op that leaves `temp` behind.
+    const sameFile = existing.ino === Deno.lstatSync(temp).ino;
+    Deno.renameSync(temp, dest);
+    if (sameFile) Deno.removeSync(temp);
+    return mode;
+  } catch (error) {
     try {
       Deno.removeSync(temp);
-    } catch { /* renamed away */ }
+    } catch { /* never created */ }
+    throw error;
   }
 }
 
@@ -203,10 +219,12 @@ export async function restoreDirectory(
  * directories are made writable when a removal is refused.
  */
 export async function removePath(target: string): Promise<void> {
-  const info = await lstatOrNull(target);
+  const info = lstatOrNullSync(target);
   if (info === null) return;
   try {
-    await Deno.remove(target, { recursive: info.isDirectory });
+    // Files synchronously (cheap); trees asynchronously (they may be large).
+    if (info.isDirectory) await Deno.remove(target, { recursive: true });
+    else Deno.removeSync(target);
   } catch (error) {
     if (!(error instanceof Deno.errors.PermissionDenied)) throw error;
     makeDirectoriesWritable(path.dirname(target), false);

@@ -6,9 +6,10 @@
  * @module
  */
 import * as path from "node:path";
+import { ensureDirSync } from "../util/ensure_dir.ts";
 import { PivotError } from "../util/errors.ts";
 import { checkHash, isHash } from "./hash_string.ts";
-import { createHasher, hashBytes, hashFileSync, readFull } from "./xxhash.ts";
+import { createHasher, hashBytes, hashFile, hashFileSync, readFull } from "./xxhash.ts";
 
 /** Files up to this size are cached through one read and one write. */
 const WHOLE_COPY_LIMIT = 4 * 1024 * 1024;
@@ -128,22 +129,80 @@ export class ContentCache {
   async addFile(source: string, hash: string): Promise<void> {
     const blob = this.blobPath(hash);
     if (this.has(hash)) return;
+    const size = Deno.statSync(source).size;
+    if (size <= WHOLE_COPY_LIMIT) {
+      // Small files: one synchronous read and write (far cheaper than async ones).
+      const content = Deno.readFileSync(source);
+      this.#writeVerifiedSync(blob, hash, source, content);
+      return;
+    }
     await this.#writeVerified(blob, hash, source, async (temp) => {
       const input = await Deno.open(source);
       try {
-        const { size } = await input.stat();
-        if (size <= WHOLE_COPY_LIMIT) {
-          const data = new Uint8Array(size);
-          const count = await readFull(input, data);
-          const content = data.subarray(0, count);
-          await Deno.writeFile(temp, content, { mode: 0o600 });
-          return hashBytes(content);
-        }
         return await copyStreaming(input, temp);
       } finally {
         input.close();
       }
     });
+  }
+
+  /**
+   * Moves `source` into the cache as the blob of `hash` instead of copying it
+   * (one rename, no second copy of the data): the file is renamed into the
+   * blob's directory, checked against `hash`, made read-only and renamed into
+   * place. When the blob exists already, `source` is simply removed. Either
+   * way `source` is gone afterwards, for the caller to link back.
+   *
+   * @returns false, with `source` untouched, when the cache is on another filesystem
+   * @throws {PivotError} when the content does not hash to `hash` (`source` is put back)
+   */
+  async adoptFile(source: string, hash: string): Promise<boolean> {
+    const blob = this.blobPath(hash);
+    if (this.has(hash)) {
+      Deno.removeSync(source);
+      return true;
+    }
+    const dir = path.dirname(blob);
+    ensureDirSync(dir);
+    const temp = path.join(dir, `.${path.basename(blob)}.${crypto.randomUUID()}.tmp`);
+    try {
+      Deno.renameSync(source, temp);
+    } catch (error) {
+      if ((error as { code?: string }).code === "EXDEV") return false;
+      throw error;
+    }
+    try {
+      const { size } = Deno.statSync(temp);
+      const actual = size <= WHOLE_COPY_LIMIT
+        ? hashBytes(Deno.readFileSync(temp))
+        : await hashFile(temp);
+      if (actual !== hash) throw changedWhileCaching(source, hash, actual);
+      Deno.chmodSync(temp, 0o444);
+      Deno.renameSync(temp, blob);
+      return true;
+    } catch (error) {
+      Deno.renameSync(temp, source);
+      throw error;
+    }
+  }
+
+  #writeVerifiedSync(blob: string, hash: string, origin: string, content: Uint8Array): void {
+    const actual = hashBytes(content);
+    if (actual !== hash) throw changedWhileCaching(origin, hash, actual);
+    const dir = path.dirname(blob);
+    ensureDirSync(dir);
+    const temp = path.join(dir, `.${path.basename(blob)}.${crypto.randomUUID()}.tmp`);
+    try {
+      // Created read-only: the write goes through the descriptor that creates it.
+      Deno.writeFileSync(temp, content, { mode: 0o444, createNew: true });
+      if (((Deno.statSync(temp).mode ?? 0) & 0o777) !== 0o444) Deno.chmodSync(temp, 0o444);
+      Deno.renameSync(temp, blob);
+    } catch (error) {
+      try {
+        Deno.removeSync(temp);
+      } catch { /* never written */ }
+      throw error;
+    }
   }
 
   /**
@@ -167,17 +226,12 @@ export class ContentCache {
     write: (temp: string) => Promise<string>,
   ): Promise<void> {
     const dir = path.dirname(blob);
-    await Deno.mkdir(dir, { recursive: true });
+    ensureDirSync(dir);
     const temp = path.join(dir, `.${path.basename(blob)}.${crypto.randomUUID()}.tmp`);
     try {
       const actual = await write(temp);
-      if (actual !== hash) {
-        throw new PivotError(
-          `${origin} does not match its recorded hash (expected ${hash}, got ${actual}); it changed while being cached`,
-          { hint: "re-run the command once nothing is writing to it" },
-        );
-      }
-      await Deno.chmod(temp, 0o444);
+      if (actual !== hash) throw changedWhileCaching(origin, hash, actual);
+      if (((Deno.statSync(temp).mode ?? 0) & 0o777) !== 0o444) await Deno.chmod(temp, 0o444);
       await Deno.rename(temp, blob);
     } catch (error) {
       await Deno.remove(temp).catch(() => undefined);
@@ -218,6 +272,13 @@ export class ContentCache {
       }
     }
   }
+}
+
+function changedWhileCaching(origin: string, hash: string, actual: string): PivotError {
+  return new PivotError(
+    `${origin} does not match its recorded hash (expected ${hash}, got ${actual}); it changed while being cached`,
+    { hint: "re-run the command once nothing is writing to it" },
+  );
 }
 
 async function copyStreaming(input: Deno.FsFile, temp: string): Promise<string> {

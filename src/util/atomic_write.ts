@@ -1,4 +1,5 @@
 import * as path from "node:path";
+import { ensureDirSync } from "./ensure_dir.ts";
 
 /**
  * Writes `data` to `file` through a temporary file in the same directory and a
@@ -7,7 +8,7 @@ import * as path from "node:path";
  */
 export async function atomicWrite(file: string, data: string | Uint8Array): Promise<void> {
   const dir = path.dirname(file);
-  await Deno.mkdir(dir, { recursive: true });
+  ensureDirSync(dir);
   const temp = path.join(dir, `.${path.basename(file)}.${crypto.randomUUID()}.tmp`);
   try {
     if (typeof data === "string") await Deno.writeTextFile(temp, data);
