@@ -20,22 +20,3 @@ export function fanInPipeline(n: number): string {
   lines.push("    outs: txt", "");
   return lines.join("\n");
 }
-
-/**
- * The `Makefile` equivalent of {@linkcode fanInPipeline}: the same commands
- * writing the same files (`data/bench/s<i>.txt`, `data/bench/all.txt`).
- */
-export function fanInMakefile(n: number): string {
-  const outs = Array.from({ length: n }, (_, i) => `data/bench/s${i}.txt`);
-  const lines = [
-    "all: data/bench/all.txt",
-    "",
-    `data/bench/all.txt: ${outs.join(" ")}`,
-    "\tcat $^ > $@",
-    "",
-  ];
-  for (let i = 0; i < n; i++) {
-    lines.push(`data/bench/s${i}.txt: inputs/${i}.txt`, "\t@mkdir -p data/bench", "\tcp $< $@", "");
-  }
-  return lines.join("\n");
-}
