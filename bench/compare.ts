@@ -263,7 +263,9 @@ export async function benchCompare(log: (line: string) => void): Promise<string[
     const p = await measureTool("pivot", shape);
     const m = await measureTool("make", shape);
     // Snakemake needs minutes for 10,000 jobs: measured up to 1,000.
-    const s = snakemake !== null && n <= 1_000 ? await measureTool("snakemake", shape) : null;
+    const s = snakemake !== null && n <= 1_000
+      ? await measureTool("snakemake", shape).catch(() => null)
+      : null;
     lines.push(
       `| ${(n + 1).toLocaleString("en")} | ${fmt(p.fresh)} | ${fmt(p.noop)} | ${
         peak(p.fresh, p.noop, p.changed)

@@ -12,6 +12,11 @@ export interface BenchStage {
   readonly name: string;
   readonly files: readonly string[];
   readonly stages: readonly string[];
+  /**
+   * A shell glob naming the inputs, for stages with thousands of them (one
+   * `sh -c` argument may not exceed 128 KiB).
+   */
+  readonly glob?: string;
 }
 
 /** A DAG shape: its stages and the input files it reads. */
@@ -31,7 +36,12 @@ export function fanIn(n: number): Shape {
     files: [`inputs/${i}.txt`],
     stages: [],
   }));
-  stages.push({ name: "all", files: [], stages: stages.map((s) => s.name) });
+  stages.push({
+    name: "all",
+    files: [],
+    stages: stages.map((s) => s.name),
+    glob: "data/bench/s*.txt",
+  });
   return { name: "fan-in", stages, inputs: n, changed: `inputs/${Math.floor(n / 2)}.txt` };
 }
 
@@ -57,7 +67,7 @@ export function diamond(n: number): Shape {
     stages: [
       { name: "src", files: ["inputs/0.txt"], stages: [] },
       ...middle,
-      { name: "sink", files: [], stages: middle.map((s) => s.name) },
+      { name: "sink", files: [], stages: middle.map((s) => s.name), glob: "data/bench/m*.txt" },
     ],
     inputs: 1,
     changed: "inputs/0.txt",
@@ -73,7 +83,7 @@ export function pivotYaml(shape: Shape): string {
     const deps = [...stage.files, ...stage.stages];
     lines.push(
       `  ${stage.name}:`,
-      "    cmd: cat ${deps.in} > ${outs}",
+      `    cmd: cat ${stage.glob ?? "${deps.in}"} > \${outs}`,
       `    deps: {in: [${deps.join(", ")}]}`,
       "    outs: txt",
     );
@@ -108,7 +118,7 @@ export function makefile(shape: Shape): string {
     lines.push(
       `${out(stage.name)}: ${inputs.join(" ")}`,
       "\t@mkdir -p data/bench",
-      "\tcat $^ > $@",
+      `\tcat ${stage.glob ?? "$^"} > $@`,
       "",
     );
   }
@@ -130,10 +140,17 @@ export function snakefile(shape: Shape): string {
     "rule all:",
     `    input: ${JSON.stringify(out(shape.stages.at(-1)!.name))}`,
     "",
+    "GLOBS = {",
+    ...shape.stages.filter((stage) => stage.glob !== undefined).map((stage) =>
+      `    ${JSON.stringify(stage.name)}: ${JSON.stringify(stage.glob)},`
+    ),
+    "}",
+    "",
     "rule stage:",
     "    input: lambda w: INPUTS[w.name]",
     '    output: "data/bench/{name}.txt"',
-    '    shell: "cat {input} > {output}"',
+    "    params: sources=lambda w, input: GLOBS.get(w.name, ' '.join(input))",
+    '    shell: "cat {params.sources} > {output}"',
     "",
   ].join("\n");
 }
