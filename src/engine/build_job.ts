@@ -5,6 +5,9 @@ import { PivotError } from "../util/errors.ts";
 import type { StageJob } from "./stage_job.ts";
 import type { StagePlan } from "./stage_plan.ts";
 
+/** The longest `PIVOT_DEP_*` value set (Linux refuses strings over 128 KiB). */
+const MAX_ENV_VALUE = 64 * 1024;
+
 /** `PIVOT_DEP_RAW_DATA` for dependency `raw-data`. */
 function envName(prefix: string, key: string): string {
   return `${prefix}_${key.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`;
@@ -67,9 +70,10 @@ export function buildJob(plan: StagePlan, paramsFile: string): StageJob {
   }
   const env: Record<string, string> = { PIVOT_STAGE: def.name, PIVOT_PARAMS: paramsFile };
   for (const dep of plan.deps) {
-    env[envName("PIVOT_DEP", dep.name)] = dep.inputs.map((input) => input.path).join(
-      path.delimiter,
-    );
+    const value = dep.inputs.map((input) => input.path).join(path.delimiter);
+    // One environment string may not exceed 128 KiB (exec fails): a list of
+    // thousands of inputs is left out rather than making the stage unrunnable.
+    if (value.length <= MAX_ENV_VALUE) env[envName("PIVOT_DEP", dep.name)] = value;
   }
   for (const out of plan.outs) {
     env[out.key === null ? "PIVOT_OUT" : envName("PIVOT_OUT", out.key)] = out.path;
