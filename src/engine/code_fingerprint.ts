@@ -43,7 +43,7 @@ interface ParsedModule {
 }
 
 /** Parsed modules by absolute path, for the life of the process. */
-const parsed = new Map<string, ParsedModule>();
+const parsed = new Map<string, Promise<ParsedModule>>();
 
 /**
  * The fingerprint manifest of the `run` function at `exportPath` in `module`:
@@ -155,9 +155,22 @@ function isLocalSpecifier(specifier: string): boolean {
     specifier.startsWith("/") || specifier.startsWith("file:");
 }
 
-async function parseModule(file: string): Promise<ParsedModule> {
-  const cached = parsed.get(file);
-  if (cached !== undefined) return cached;
+/**
+ * The parsed module at `file`, parsed once per process even when many stages
+ * ask at the same time (the promise is shared).
+ */
+function parseModule(file: string): Promise<ParsedModule> {
+  let module = parsed.get(file);
+  if (module === undefined) {
+    module = parseModuleFile(file);
+    parsed.set(file, module);
+    // A failure is not remembered: the next call reads the file again.
+    module.catch(() => parsed.delete(file));
+  }
+  return module;
+}
+
+async function parseModuleFile(file: string): Promise<ParsedModule> {
   let text: string;
   try {
     text = await Deno.readTextFile(file);
@@ -265,7 +278,6 @@ async function parseModule(file: string): Promise<ParsedModule> {
     starExports,
     comments: (ast.comments ?? []).map((c) => [c.start, c.end] as const),
   };
-  parsed.set(file, module);
   return module;
 }
 
