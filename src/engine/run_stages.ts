@@ -179,7 +179,8 @@ export async function runStages(ctx: EngineContext, options: RunStagesOptions): 
       const options = { force: force.has(name) };
       let { state, verdict } = await assessStage(ctx, plan, options);
       if (verdict.action !== "skip" && verdict.action !== "fail") {
-        // Work to do: hold the stage, then look again (another process may just have done it).
+        // Work to do: hold the stage; after waiting for another process, look again
+        // (it has probably just done the work).
         let holder = claimSentinel(plan.sentinel);
         const waited = holder !== null;
         while (holder !== null) {
