@@ -9,6 +9,7 @@ import * as path from "node:path";
 import { PivotError } from "../util/errors.ts";
 import { lstatOrNullSync } from "../util/fs.ts";
 import { isInside } from "../util/paths.ts";
+import { tempPathBeside } from "../util/atomic_write.ts";
 import { ensureDirSync } from "../util/ensure_dir.ts";
 import type { ContentCache } from "./content_cache.ts";
 import type { ManifestEntry } from "./manifest.ts";
@@ -135,7 +136,7 @@ export async function restoreFile(
     return placer.place(blob, dest, false);
   }
   if (isLinkedToBlob(dest, blob) && placer.modes[0] !== "copy") return placer.modes[0]!;
-  const temp = path.join(parent, `.${path.basename(dest)}.${crypto.randomUUID()}.tmp`);
+  const temp = tempPathBeside(dest);
   try {
     const mode = placer.place(blob, temp, false);
     if (existing.isDirectory) await removePath(dest);

@@ -6,6 +6,7 @@
  * @module
  */
 import * as path from "node:path";
+import { tempPathBeside } from "../util/atomic_write.ts";
 import { ensureDirSync } from "../util/ensure_dir.ts";
 import { PivotError } from "../util/errors.ts";
 import { checkHash, isHash } from "./hash_string.ts";
@@ -164,7 +165,7 @@ export class ContentCache {
     }
     const dir = path.dirname(blob);
     ensureDirSync(dir);
-    const temp = path.join(dir, `.${path.basename(blob)}.${crypto.randomUUID()}.tmp`);
+    const temp = tempPathBeside(blob);
     try {
       Deno.renameSync(source, temp);
     } catch (error) {
@@ -191,7 +192,7 @@ export class ContentCache {
     if (actual !== hash) throw changedWhileCaching(origin, hash, actual);
     const dir = path.dirname(blob);
     ensureDirSync(dir);
-    const temp = path.join(dir, `.${path.basename(blob)}.${crypto.randomUUID()}.tmp`);
+    const temp = tempPathBeside(blob);
     try {
       // Created read-only: the write goes through the descriptor that creates it.
       Deno.writeFileSync(temp, content, { mode: 0o444, createNew: true });
@@ -227,7 +228,7 @@ export class ContentCache {
   ): Promise<void> {
     const dir = path.dirname(blob);
     ensureDirSync(dir);
-    const temp = path.join(dir, `.${path.basename(blob)}.${crypto.randomUUID()}.tmp`);
+    const temp = tempPathBeside(blob);
     try {
       const actual = await write(temp);
       if (actual !== hash) throw changedWhileCaching(origin, hash, actual);
