@@ -6,6 +6,7 @@
  * @module
  */
 import * as path from "node:path";
+import { tempPathBeside } from "../util/atomic_write.ts";
 import { ensureDirSync } from "../util/ensure_dir.ts";
 
 /** True when a process with `pid` exists. */
@@ -24,6 +25,19 @@ export function processAlive(pid: number): boolean {
 }
 
 /**
+ * The PID written in `sentinel` (`NaN` when it is not a number), or `null`
+ * when there is no sentinel.
+ */
+function readHolder(sentinel: string): number | null {
+  try {
+    return Number.parseInt(Deno.readTextFileSync(sentinel).trim(), 10);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return null;
+    throw error;
+  }
+}
+
+/**
  * Claims `sentinel` for this process.
  *
  * @returns `null` when claimed, else the PID of the live process holding it
@@ -39,22 +53,17 @@ export function claimSentinel(sentinel: string): number | null {
     } catch (error) {
       if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
     }
-    let holder = NaN;
-    try {
-      holder = Number.parseInt(Deno.readTextFileSync(sentinel).trim(), 10);
-    } catch (error) {
-      if (!(error instanceof Deno.errors.NotFound)) throw error;
-      continue;
-    }
+    const holder = readHolder(sentinel);
+    if (holder === null) continue;
     if (holder !== Deno.pid && processAlive(holder)) return holder;
     // Stale: take it over by rename, then check nobody else did the same.
-    const temp = `${sentinel}.${crypto.randomUUID()}.tmp`;
+    const temp = tempPathBeside(sentinel);
     Deno.writeTextFileSync(temp, `${Deno.pid}\n`);
     Deno.renameSync(temp, sentinel);
-    if (Number.parseInt(Deno.readTextFileSync(sentinel).trim(), 10) === Deno.pid) return null;
+    if (readHolder(sentinel) === Deno.pid) return null;
   }
-  const holder = Number.parseInt(Deno.readTextFileSync(sentinel).trim(), 10);
-  return Number.isNaN(holder) ? -1 : holder;
+  const holder = readHolder(sentinel);
+  return holder === null || Number.isNaN(holder) ? -1 : holder;
 }
 
 /**
@@ -62,23 +71,15 @@ export function claimSentinel(sentinel: string): number | null {
  * `null`: a cheap check (one `stat` when free) before deciding to claim it.
  */
 export function sentinelHolder(sentinel: string): number | null {
-  let text: string;
-  try {
-    text = Deno.readTextFileSync(sentinel);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return null;
-    throw error;
-  }
-  const holder = Number.parseInt(text.trim(), 10);
-  return holder !== Deno.pid && processAlive(holder) ? holder : null;
+  const holder = readHolder(sentinel);
+  return holder !== null && holder !== Deno.pid && processAlive(holder) ? holder : null;
 }
 
 /** Removes `sentinel` if this process holds it. */
 export function releaseSentinel(sentinel: string): void {
+  if (readHolder(sentinel) !== Deno.pid) return;
   try {
-    if (Number.parseInt(Deno.readTextFileSync(sentinel).trim(), 10) === Deno.pid) {
-      Deno.removeSync(sentinel);
-    }
+    Deno.removeSync(sentinel);
   } catch (error) {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
   }
