@@ -1,7 +1,6 @@
 import * as path from "node:path";
 import { type Project, stageOutputs } from "../project/mod.ts";
-import { atomicWrite } from "../util/atomic_write.ts";
-import { readTextOrNullSync } from "../util/fs.ts";
+import { addGitignoreEntries } from "../util/gitignore.ts";
 
 /**
  * Lists the cached outputs of `stages` in a `.gitignore` in each pipeline's
@@ -28,13 +27,10 @@ export async function ignoreCachedOutputs(
     }
   }
   for (const [dir, entries] of wanted) {
-    const file = path.join(dir, ".gitignore");
-    const text = readTextOrNullSync(file) ??
-      "# Written by pivot: cached stage outputs (the cache holds them).\n";
-    const present = new Set(text.split("\n").map((line) => line.trim()));
-    const missing = [...entries].filter((entry) => !present.has(entry)).sort();
-    if (missing.length === 0) continue;
-    const separator = text === "" || text.endsWith("\n") ? "" : "\n";
-    await atomicWrite(file, `${text}${separator}${missing.join("\n")}\n`);
+    await addGitignoreEntries(
+      dir,
+      entries,
+      "# Written by pivot: cached stage outputs (the cache holds them).\n",
+    );
   }
 }

@@ -21,9 +21,9 @@ import {
   writePvtFile,
 } from "../storage/mod.ts";
 import { PivotError } from "../util/errors.ts";
-import { lstatOrNullSync, readTextOrNull } from "../util/fs.ts";
+import { addGitignoreEntries } from "../util/gitignore.ts";
+import { lstatOrNullSync } from "../util/fs.ts";
 import { isInside, relativePosix } from "../util/paths.ts";
-import { atomicWrite } from "../util/atomic_write.ts";
 
 /** Options for {@linkcode trackPaths}. */
 export interface TrackOptions {
@@ -246,12 +246,7 @@ async function track(
 
 /** Adds `/<name>` to the `.gitignore` beside `abs` unless it is listed; returns the file when changed. */
 async function ignoreInGit(abs: string, isDir: boolean): Promise<string | null> {
-  const file = path.join(path.dirname(abs), ".gitignore");
   const entry = `/${path.basename(abs)}${isDir ? "/" : ""}`;
-  const text = (await readTextOrNull(file)) ?? "";
-  const lines = text.split("\n").map((line) => line.trim());
-  if (lines.includes(entry) || lines.includes(entry.replace(/\/$/, ""))) return null;
-  const separator = text === "" || text.endsWith("\n") ? "" : "\n";
-  await atomicWrite(file, `${text}${separator}${entry}\n`);
-  return file;
+  const added = await addGitignoreEntries(path.dirname(abs), [entry]);
+  return added.length === 0 ? null : path.join(path.dirname(abs), ".gitignore");
 }
