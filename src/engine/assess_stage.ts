@@ -15,6 +15,7 @@ import {
   type StageLock,
 } from "../storage/mod.ts";
 import { statOrNullSync } from "../util/fs.ts";
+import { relativePosix } from "../util/paths.ts";
 import type { EngineContext } from "./engine_context.ts";
 import { describeFingerprintKey, stageFingerprint } from "./stage_fingerprint.ts";
 import type { PlannedOut, StagePlan } from "./stage_plan.ts";
@@ -101,7 +102,7 @@ export async function assessStage(
   const lock = readLockFile(plan.lockFile, {
     warn: ctx.warn,
     cache: await ctx.parseCache(),
-    display: plan.lockFile.slice(root.length + 1),
+    display: relativePosix(root, plan.lockFile),
     expect: { stage: def.name, pipeline: def.pipeline },
   });
   const state: StageState = {
