@@ -4,15 +4,22 @@
  *
  * @module
  */
-import process from "node:process";
-import { processIo, runCli } from "./src/cli/mod.ts";
+import { processIo } from "./src/cli/cli_context.ts";
+import { runFastNoop } from "./src/cli/fast_noop.ts";
 import { isWorkerContext } from "./src/engine/worker_context.ts";
-
-// npm:yaml reads process.env.LOG_TOKENS for every token, and Deno's process.env
-// asks the OS each time: a snapshot makes that free (pivot never sets variables
-// through process.env; child processes get Deno's own environment).
-process.env = { ...process.env };
 
 // A bundled or compiled pivot starts its stage workers from this same module.
 if (isWorkerContext()) (await import("./src/engine/worker_main.ts")).startWorker();
-else if (import.meta.main) Deno.exit(await runCli(Deno.args, processIo()));
+else if (import.meta.main) {
+  const io = processIo();
+  // A repro with nothing to do is answered before the rest of pivot is loaded.
+  const fast = runFastNoop(Deno.args, io);
+  if (fast !== null) Deno.exit(fast);
+  // npm:yaml reads process.env.LOG_TOKENS for every token, and Deno's process.env
+  // asks the OS each time: a snapshot makes that free (pivot never sets variables
+  // through process.env; child processes get Deno's own environment).
+  const { default: process } = await import("node:process");
+  process.env = { ...process.env };
+  const { runCli } = await import("./src/cli/run_cli.ts");
+  Deno.exit(await runCli(Deno.args, io));
+}

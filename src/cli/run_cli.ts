@@ -14,9 +14,10 @@ import { registerSchema } from "./commands/schema.ts";
 import { registerStatus } from "./commands/status.ts";
 import { registerVerify } from "./commands/verify.ts";
 import { registerTrack } from "./commands/track.ts";
+import { xxhashReady } from "../storage/xxhash.ts";
+import { VERSION } from "../version.ts";
 
-/** pivot's version. */
-export const VERSION = "0.1.0";
+export { VERSION };
 
 /** Exit statuses. */
 export const EXIT = { ok: 0, failure: 1, usage: 2, interrupted: 130 } as const;
@@ -64,6 +65,7 @@ export function buildProgram(ctx: CliContext, candidates: readonly Candidate[] =
  * status. Errors become `error: …` and `hint: …` lines on stderr.
  */
 export async function runCli(args: readonly string[], io: CliIo): Promise<number> {
+  await xxhashReady;
   let quiet = false;
   let verbose = false;
   const ctx: CliContext = {

@@ -29,6 +29,11 @@ export interface Discovery {
   readonly unresolved: readonly { readonly stage: string; readonly dep: string }[];
   /** Problems that did not stop discovery (a pipeline file that failed to load with `--all`). */
   readonly warnings: readonly string[];
+  /**
+   * What the project-wide search for pipeline files listed (directories) and
+   * found (files), or `null` when discovery did not need it.
+   */
+  readonly scanned: { readonly dirs: readonly string[]; readonly files: readonly string[] } | null;
 }
 
 /** Options for {@linkcode discover}. */
@@ -53,7 +58,7 @@ export interface DiscoverOptions {
 
 /** The discovery of a project without pipelines. */
 function emptyDiscovery(warnings: readonly string[]): Discovery {
-  return { name: "(none)", pipelines: [], stages: [], unresolved: [], warnings };
+  return { name: "(none)", pipelines: [], stages: [], unresolved: [], warnings, scanned: null };
 }
 
 /**
@@ -84,6 +89,7 @@ class PipelineIndex {
   readonly #paramsOverrides: Readonly<Record<string, PlainObject>>;
   readonly #loaded = new Map<string, Pipeline>();
   #files: string[] | null = null;
+  readonly #scannedDirs: string[] = [];
 
   readonly #parseCache: TextParseCache | undefined;
 
@@ -102,8 +108,16 @@ class PipelineIndex {
   }
 
   async files(): Promise<string[]> {
-    this.#files ??= await scanPipelineFiles(this.#projectRoot);
+    this.#files ??= await scanPipelineFiles(
+      this.#projectRoot,
+      (dir) => this.#scannedDirs.push(dir),
+    );
     return this.#files;
+  }
+
+  /** What {@linkcode files} listed and found, or `null` before it is called. */
+  get scanned(): Discovery["scanned"] {
+    return this.#files === null ? null : { dirs: this.#scannedDirs, files: this.#files };
   }
 
   async load(file: string): Promise<Pipeline> {
@@ -217,7 +231,14 @@ async function discoverDefault(
       stages.set(key, { name: stages.get(key)!.name, def: rewritten.def });
     }
   }
-  return { name: home.name, pipelines, stages: [...stages.values()], unresolved: [], warnings: [] };
+  return {
+    name: home.name,
+    pipelines,
+    stages: [...stages.values()],
+    unresolved: [],
+    warnings: [],
+    scanned: index.scanned,
+  };
 }
 
 async function discoverAll(
@@ -276,7 +297,7 @@ async function discoverAll(
     for (const dep of rewritten.missing) unresolved.push({ stage: stage.name, dep: dep.text });
     stages.push({ name: stage.name, def: rewritten.def });
   }
-  return { name: "all", pipelines, stages, unresolved, warnings };
+  return { name: "all", pipelines, stages, unresolved, warnings, scanned: index.scanned };
 }
 
 /** `<pipeline>/<stage>`: unique across the project, whatever the DAG name. */

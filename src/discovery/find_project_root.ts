@@ -1,6 +1,6 @@
 import * as path from "node:path";
 import { PivotError } from "../util/errors.ts";
-import { statOrNull } from "../util/fs.ts";
+import { statOrNullSync } from "../util/fs.ts";
 
 /**
  * The project root: the top-most ancestor of `cwd` (itself included) that
@@ -8,12 +8,13 @@ import { statOrNull } from "../util/fs.ts";
  *
  * @throws {PivotError} when there is none
  */
-export async function findProjectRoot(cwd: string): Promise<string> {
-  const start = await Deno.realPath(cwd);
+export function findProjectRoot(cwd: string): string {
+  // Synchronous calls: a handful of stats, on the path of every command.
+  const start = Deno.realPathSync(cwd);
   let found: string | null = null;
   let dir = start;
   while (true) {
-    const info = await statOrNull(path.join(dir, ".pivot"));
+    const info = statOrNullSync(path.join(dir, ".pivot"));
     if (info?.isDirectory) found = dir;
     const parent = path.dirname(dir);
     if (parent === dir) break;

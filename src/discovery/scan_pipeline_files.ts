@@ -20,13 +20,18 @@ export const SKIPPED_DIRECTORIES: ReadonlySet<string> = new Set([
 /**
  * Finds every pipeline file under `projectRoot`, skipping
  * {@linkcode SKIPPED_DIRECTORIES} and symlinked directories, sorted by
- * directory (the project root first).
+ * directory (the project root first). `onDirectory` is told each directory
+ * listed.
  *
  * @throws {PivotError} when a directory holds both a YAML pipeline and `pipeline.ts`
  */
-export async function scanPipelineFiles(projectRoot: string): Promise<string[]> {
+export async function scanPipelineFiles(
+  projectRoot: string,
+  onDirectory: (dir: string) => void = () => {},
+): Promise<string[]> {
   const dirs: string[] = [];
   const walk = async (dir: string): Promise<void> => {
+    onDirectory(dir);
     let hasCandidate = false;
     const children: string[] = [];
     for await (const entry of Deno.readDir(dir)) {

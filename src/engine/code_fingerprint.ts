@@ -112,6 +112,11 @@ function bindingKind(node: Node): "fn" | "class" | "const" {
   return "const";
 }
 
+/** The files read to fingerprint stage code in this process so far. */
+export function fingerprintedFiles(): string[] {
+  return [...parsed.keys()];
+}
+
 /** Forgets parsed modules (after files changed, in watch mode). */
 export function clearFingerprintCache(): void {
   parsed.clear();

@@ -76,7 +76,7 @@ export async function initProject(dir: string, options: InitOptions = {}): Promi
 /** The project root above `dir` (excluding `dir` itself), or `null` when `dir` is in no project. */
 async function enclosingProject(dir: string): Promise<string | null> {
   try {
-    return await findProjectRoot(path.dirname(await Deno.realPath(dir)));
+    return findProjectRoot(path.dirname(await Deno.realPath(dir)));
   } catch (error) {
     if (error instanceof PivotError) return null;
     throw error;

@@ -6,10 +6,14 @@ import {
   planStage,
   type RunResult,
   runStages,
+  type StageCompleteEvent,
 } from "../engine/mod.ts";
 import type { Project } from "../project/mod.ts";
 import type { CheckoutMode, HashInfo } from "../storage/mod.ts";
 import { ignoreCachedOutputs } from "./ignore_outputs.ts";
+import { NOOP_STAMPS_KEPT } from "./noop_stamp.ts";
+import { buildNoopStamp } from "./record_noop_stamp.ts";
+import { HISTORY_SIZE, runRecordJson } from "./run_record.ts";
 import { selectTargets } from "./select_targets.ts";
 
 /** Options for {@linkcode reproStages}. */
@@ -34,6 +38,11 @@ export interface ReproOptions {
   signal?: AbortSignal;
   /** Told about recoverable problems. */
   warn: (message: string) => void;
+  /**
+   * The key (see `noopStampKey`) under which a run that finds every stage up
+   * to date leaves a no-op stamp; another run forgets the stamp. @default {no stamp}
+   */
+  noopStampKey?: string;
 }
 
 /** A run, with its id. */
@@ -46,9 +55,15 @@ export interface ReproResult extends RunResult {
 /** Runs `repro` or `run` and records the run in the project's history. */
 export async function reproStages(project: Project, options: ReproOptions): Promise<ReproResult> {
   const stages = await selectTargets(project, options.targets, options.mode === "repro");
-  const ctx = new EngineContext(project, options.modes, options.warn);
+  let warned = false;
+  const warn = (message: string) => {
+    warned = true;
+    options.warn(message);
+  };
+  const ctx = new EngineContext(project, options.modes, warn);
   const runId = newRunId();
   const startedAt = new Date().toISOString();
+  const completions: StageCompleteEvent[] = [];
   try {
     const result = await runStages(ctx, {
       stages,
@@ -57,36 +72,44 @@ export async function reproStages(project: Project, options: ReproOptions): Prom
       ...(options.jobs === undefined ? {} : { jobs: options.jobs }),
       noCommit: options.noCommit ?? false,
       runId,
-      onEvent: options.onEvent,
+      onEvent: (event) => {
+        if (event.type === "stage_complete") completions.push(event);
+        options.onEvent(event);
+      },
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     });
-    if (!options.noCommit) {
-      const recorded = stages.filter((name) =>
-        ["ran", "restored", "skipped"].includes(result.results.get(name)?.status ?? "")
+    // --no-commit records nothing: no outputs ignored, no history, no stamp.
+    if (options.noCommit) return { ...result, runId, stages };
+    const recorded = stages.filter((name) =>
+      ["ran", "restored", "skipped"].includes(result.results.get(name)?.status ?? "")
+    );
+    await ignoreCachedOutputs(project, recorded);
+    const db = await ctx.projectDb();
+    if (!result.interrupted && stages.length > 0) {
+      db.addRun(
+        runId,
+        runRecordJson({
+          runId,
+          command: options.mode,
+          startedAt,
+          endedAt: new Date().toISOString(),
+          targets: options.targets,
+          stages,
+          results: result.results,
+        }),
+        HISTORY_SIZE,
       );
-      await ignoreCachedOutputs(project, recorded);
     }
-    // --no-commit records nothing, history included.
-    if (!result.interrupted && stages.length > 0 && !options.noCommit) {
-      const record = {
-        run_id: runId,
-        command: options.mode,
-        started_at: startedAt,
-        ended_at: new Date().toISOString(),
-        targets: options.targets.length > 0 ? options.targets : stages,
-        stages: Object.fromEntries(
-          stages.map((name) => {
-            const r = result.results.get(name)!;
-            return [name, {
-              status: r.status,
-              reason: r.reason,
-              duration_ms: r.durationMs,
-              log_tail: r.logTail,
-            }];
-          }),
-        ),
-      };
-      (await ctx.projectDb()).addRun(runId, JSON.stringify(record), 100);
+    if (options.noopStampKey !== undefined) {
+      const upToDate = !result.interrupted && !options.force && !warned &&
+        project.warnings.length === 0 && stages.length > 0 &&
+        stages.every((name) => result.results.get(name)?.status === "skipped");
+      const stamp = upToDate ? buildNoopStamp(project, stages, completions) : null;
+      db.putNoopStamp(
+        options.noopStampKey,
+        stamp === null ? null : JSON.stringify(stamp),
+        NOOP_STAMPS_KEPT,
+      );
     }
     return { ...result, runId, stages };
   } finally {

@@ -2,7 +2,7 @@ import * as path from "node:path";
 import { buildDag, type Dag } from "../dag/mod.ts";
 import { discover, type Discovery, findProjectRoot } from "../discovery/mod.ts";
 import { loadParamsFile, type NamedStage } from "../pipeline/mod.ts";
-import { ParseCache, StateDb } from "../storage/mod.ts";
+import { ParseCache, StateDb, xxhashReady } from "../storage/mod.ts";
 import { WorkspaceStore } from "../store/mod.ts";
 import { PivotError } from "../util/errors.ts";
 import { existsSync } from "../util/fs.ts";
@@ -71,7 +71,8 @@ export interface OpenProjectOptions {
  */
 export async function openProject(options: OpenProjectOptions = {}): Promise<Project> {
   const { cwd = Deno.cwd(), all = false, pipelinesOptional = false } = options;
-  const root = await findProjectRoot(cwd);
+  await xxhashReady;
+  const root = findProjectRoot(cwd);
   const config = await loadConfig(root);
   const paramsOverrides = await loadParamsFile(root);
   const parseCache = await openParseCache(root);

@@ -11,7 +11,7 @@ import { PivotError } from "../util/errors.ts";
 import { ensureStateDir } from "./state_dir.ts";
 
 /** The schema version this build reads and writes (`PRAGMA user_version`). */
-export const STATE_SCHEMA_VERSION = 2;
+export const STATE_SCHEMA_VERSION = 3;
 
 /** How long a writer waits for another process's transaction, in milliseconds. */
 const BUSY_TIMEOUT_MS = 10_000;
@@ -49,11 +49,17 @@ CREATE TABLE IF NOT EXISTS runs (
   run_id TEXT PRIMARY KEY,
   data TEXT NOT NULL
 );
+CREATE INDEX IF NOT EXISTS runs_newest_first ON runs (json_extract(data, '$.started_at') DESC, run_id DESC);
 CREATE TABLE IF NOT EXISTS parse_cache (
   key TEXT PRIMARY KEY,
   json TEXT NOT NULL,
   used_ms INTEGER NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS noop_stamps (
+  key TEXT PRIMARY KEY,
+  data TEXT NOT NULL,
+  written_ms INTEGER NOT NULL
+);
 `;
 
 /** Run history order: by start time (milliseconds apart within one second), then id. */
@@ -115,6 +121,18 @@ export class StateDb {
       warn(`${file} was corrupt; moved it to ${file}.corrupt and started a fresh one`);
       return StateDb.#openFile(file);
     }
+  }
+
+  /**
+   * Opens an existing `<stateDir>/state.db` as it is: no state dir is
+   * created and a corrupt file is left for {@linkcode StateDb.open} to report.
+   *
+   * @throws on any problem
+   */
+  static openExisting(stateDir: string): StateDb {
+    const file = path.join(stateDir, "state.db");
+    Deno.statSync(file);
+    return StateDb.#openFile(file);
   }
 
   static #openFile(file: string): StateDb {
@@ -248,6 +266,33 @@ export class StateDb {
     this.transaction(() => {
       for (const entry of entries) insert.run(entry.key, entry.json, now);
       this.#statement("DELETE FROM parse_cache WHERE used_ms < ?").run(now - maxAgeMs);
+    });
+  }
+
+  /** The no-op stamp stored under `key` (see `ops/noop_stamp.ts`), as JSON text, or `null`. */
+  getNoopStamp(key: string): string | null {
+    const row = this.#statement("SELECT data FROM noop_stamps WHERE key = ?").get(key) as
+      | { data: string }
+      | undefined;
+    return row?.data ?? null;
+  }
+
+  /**
+   * Stores the no-op stamp of `key` (or, with `null`, forgets it), keeping
+   * only the `keep` most recently written stamps.
+   */
+  putNoopStamp(key: string, data: string | null, keep: number): void {
+    this.transaction(() => {
+      if (data === null) {
+        this.#statement("DELETE FROM noop_stamps WHERE key = ?").run(key);
+        return;
+      }
+      this.#statement(
+        "INSERT OR REPLACE INTO noop_stamps (key, data, written_ms) VALUES (?, ?, ?)",
+      ).run(key, data, Date.now());
+      this.#statement(
+        "DELETE FROM noop_stamps WHERE key NOT IN (SELECT key FROM noop_stamps ORDER BY written_ms DESC LIMIT ?)",
+      ).run(keep);
     });
   }
 

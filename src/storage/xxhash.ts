@@ -11,7 +11,16 @@ const WHOLE_READ_LIMIT = 4 * 1024 * 1024;
 const CHUNK_SIZE = 4 * 1024 * 1024;
 
 /** A hasher used only by synchronous code paths, so calls never interleave. */
-const shared: IHasher = await createXXHash64(0, 0);
+let shared: IHasher | null = null;
+
+/**
+ * Settles once {@linkcode hashBytes} can be called: the WebAssembly hasher
+ * is compiled asynchronously. Entry points await it once; a top-level await
+ * here would break the lazily initialised modules of `deno bundle`.
+ */
+export const xxhashReady: Promise<void> = createXXHash64(0, 0).then((hasher) => {
+  shared = hasher;
+});
 
 /** A fresh incremental xxHash64 hasher, for data that arrives in pieces. */
 export function createHasher(): Promise<IHasher> {
@@ -28,6 +37,7 @@ export function createHasher(): Promise<IHasher> {
  * ```
  */
 export function hashBytes(data: Uint8Array | string): string {
+  if (shared === null) throw new Error("internal error: hashBytes() before xxhashReady settled");
   shared.init();
   shared.update(data);
   return shared.digest("hex");

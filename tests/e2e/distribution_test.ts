@@ -66,7 +66,7 @@ Deno.test("the bundle (deno task bundle) runs commands on a pipeline.ts project"
   assert.equal(built.code, 0, built.stderr);
   checkList(await run(Deno.execPath(), ["run", "-A", bundle, "list"], p.root));
   const dag = await run(Deno.execPath(), ["run", "-A", bundle, "dag", "--stages"], p.root);
-  assert.equal(dag.stdout, "prepare\ntrain    ← prepare\n");
+  assert.equal(dag.stdout, "prepare\ntrain    ← prepare\n", dag.stderr);
 });
 
 function denortAvailable(): string | null {

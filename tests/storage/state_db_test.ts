@@ -59,11 +59,11 @@ Deno.test("StateDb.open() keeps an existing .gitignore", async () => {
   assert.equal(await p.read(".pivot/.gitignore"), "# mine\n");
 });
 
-Deno.test("state.db is in WAL mode with user_version 2", async () => {
+Deno.test("state.db is in WAL mode with user_version 3", async () => {
   await withStateDb({}, (db) => {
     assert.equal(pragma(db.file, "journal_mode"), "wal");
-    assert.equal(STATE_SCHEMA_VERSION, 2);
-    assert.equal(pragma(db.file, "user_version"), 2);
+    assert.equal(STATE_SCHEMA_VERSION, 3);
+    assert.equal(pragma(db.file, "user_version"), 3);
   });
 });
 
@@ -76,7 +76,7 @@ Deno.test("StateDb.open() refuses a state.db written by a newer pivot", async ()
   const { messages, warn } = recorder();
   await assert.rejects(StateDb.open(p.path(".pivot"), warn), (error: unknown) => {
     assert.ok(error instanceof PivotError, String(error));
-    assert.match(error.message, /schema version 99, newer than this pivot understands \(2\)/);
+    assert.match(error.message, /schema version 99, newer than this pivot understands \(3\)/);
     assert.ok(error.message.includes(file), error.message);
     assert.match(error.hint ?? "", /upgrade pivot/);
     return true;
@@ -100,7 +100,7 @@ Deno.test("StateDb.open() moves a corrupt state.db to state.db.corrupt and start
     assert.deepEqual(await Deno.readFile(p.path(".pivot/state.db.corrupt")), garbage);
     db.putRunCache("train", "0123456789abcdef", { outputs: "{}", runId: "r1" });
     assert.deepEqual(db.getRunCache("train", "0123456789abcdef"), { outputs: "{}", runId: "r1" });
-    assert.equal(pragma(db.file, "user_version"), 2);
+    assert.equal(pragma(db.file, "user_version"), 3);
   } finally {
     db.close();
   }
@@ -300,7 +300,7 @@ Deno.test("StateDb.open() upgrades a version 1 state.db, keeping its contents", 
   raw.close();
   const db = await StateDb.open(p.path(".pivot"), () => {});
   try {
-    assert.equal(pragma(file, "user_version"), 2);
+    assert.equal(pragma(file, "user_version"), 3);
     assert.deepEqual(db.listRuns(5).map((run) => run.runId), ["r1"]);
     assert.equal(db.getParsed("lock1:0123456789abcdef"), null);
     db.putParsed([{ key: "lock1:0123456789abcdef", json: "[1]" }], 1_000);

@@ -15,7 +15,7 @@ export function registerGc(program: Command, ctx: CliContext): void {
     .option("-f, --force", "collect a cache that lies outside the project (it may be shared)")
     .option("--json", "print JSON")
     .action(async (options) => {
-      const root = await findProjectRoot(ctx.cwd);
+      const root = findProjectRoot(ctx.cwd);
       const report = await gcCache(root, await loadConfig(root), {
         dryRun: options.dryRun ?? false,
         force: options.force ?? false,

@@ -28,7 +28,7 @@ async function withHistory<T>(
   ctx: CliContext,
   work: (dbs: StateDbs, stateDir: string) => Promise<T>,
 ): Promise<T> {
-  const root = await findProjectRoot(ctx.cwd);
+  const root = findProjectRoot(ctx.cwd);
   const dbs = new StateDbs(ctx.warn);
   try {
     return await work(dbs, path.join(root, ".pivot"));

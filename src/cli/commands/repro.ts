@@ -1,5 +1,5 @@
 import type { Command } from "@commander-js/extra-typings";
-import { reproStages, stageStatus } from "../../ops/mod.ts";
+import { noopStampKey, reproStages, stageStatus } from "../../ops/mod.ts";
 import { checkoutModes, type Config, openProject } from "../../project/mod.ts";
 import { ReportedFailure, UsageError } from "../../util/errors.ts";
 import type { CliContext } from "../cli_context.ts";
@@ -94,6 +94,14 @@ export function registerRepro(program: Command, ctx: CliContext): void {
             onEvent: display.onEvent,
             signal: controller.signal,
             warn: ctx.warn,
+            ...(options.force === true || options.commit === false ? {} : {
+              noopStampKey: noopStampKey({
+                mode,
+                all: options.all === true,
+                targets,
+                cwd: project.cwd,
+              }),
+            }),
           });
         } finally {
           display.close();

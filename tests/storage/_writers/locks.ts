@@ -9,7 +9,10 @@ import {
   type ManifestEntry,
   type StageLock,
   treeHash,
+  xxhashReady,
 } from "../../../src/storage/mod.ts";
+
+await xxhashReady;
 
 function manifest(prefix: string, count: number): ManifestEntry[] {
   return Array.from({ length: count }, (_, i) => {

@@ -1,0 +1,122 @@
+/**
+ * No-op stamps: after a `repro` that found every stage up to date, the
+ * signature (`stat`) of every file and directory the verdicts were read from.
+ * While all of them are unchanged, the same command reaches the same verdicts,
+ * so `pivot repro` can answer from the stamp without loading the pipeline
+ * (SPEC §13: a no-op is instant). This module only reads stamps and must stay
+ * light: it runs before the rest of pivot is loaded. `record_noop_stamp.ts`
+ * writes them.
+ *
+ * @module
+ */
+import { RACY_WINDOW_MS } from "../storage/state_db.ts";
+import { fileSignatureText } from "../storage/file_signature.ts";
+import { VERSION } from "../version.ts";
+
+/** The stamp format this build reads and writes. */
+export const NOOP_STAMP_FORMAT = 1;
+
+/** How many stamps (distinct commands) a project keeps. */
+export const NOOP_STAMPS_KEPT = 8;
+
+/** A `stage_complete` event of the recorded run, without its duration. */
+export interface StampedCompletion {
+  readonly stage: string;
+  readonly index: number;
+  readonly total: number;
+  readonly reason: string;
+  readonly details: readonly string[];
+}
+
+/** What a no-op run read, and what it reported. */
+export interface NoopStamp {
+  readonly format: typeof NOOP_STAMP_FORMAT;
+  /** When the signatures were taken (ms since the epoch). */
+  readonly writtenMs: number;
+  /** Signatures by absolute path, taken with `stat`. */
+  readonly followed: Readonly<Record<string, string>>;
+  /** Signatures by absolute path, taken with `lstat` (entries of walked directories). */
+  readonly unfollowed: Readonly<Record<string, string>>;
+  /** Running-stage sentinels that must not exist: file names by directory. */
+  readonly sentinels: Readonly<Record<string, readonly string[]>>;
+  /** The stages considered, in order. */
+  readonly stages: readonly string[];
+  /** The completions reported, in order (every one "up to date"). */
+  readonly completions: readonly StampedCompletion[];
+}
+
+/** What decides which stamp applies to a command. */
+export interface NoopStampQuery {
+  readonly mode: "repro" | "run";
+  readonly all: boolean;
+  readonly targets: readonly string[];
+  /** The real path of the directory the command runs in. */
+  readonly cwd: string;
+}
+
+/**
+ * The key of the stamp for a command: everything besides files that decides
+ * its verdicts (the pivot version, the command and the variables naming the
+ * config and cache locations).
+ */
+export function noopStampKey(query: NoopStampQuery): string {
+  const env = ["PIVOT_CACHE_DIR", "XDG_CONFIG_HOME", "HOME"].map((name) => Deno.env.get(name));
+  return JSON.stringify([VERSION, query.mode, query.all, query.targets, query.cwd, env]);
+}
+
+/** The stamp in `text`, or `null` when it is not one this build wrote. */
+export function parseNoopStamp(text: string): NoopStamp | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (typeof value !== "object" || value === null) return null;
+  const stamp = value as Partial<NoopStamp>;
+  const isMap = (item: unknown) => typeof item === "object" && item !== null;
+  const ok = stamp.format === NOOP_STAMP_FORMAT && typeof stamp.writtenMs === "number" &&
+    isMap(stamp.followed) && isMap(stamp.unfollowed) && isMap(stamp.sentinels) &&
+    Array.isArray(stamp.stages) && Array.isArray(stamp.completions) &&
+    stamp.completions.length === stamp.stages.length;
+  return ok ? stamp as NoopStamp : null;
+}
+
+/**
+ * True when every path still has the signature the stamp recorded and no
+ * stamped stage is running: the verdicts the stamp reports still hold.
+ */
+export function noopStampHolds(stamp: NoopStamp, now = Date.now()): boolean {
+  // A clock that went back makes times useless as evidence.
+  if (now < stamp.writtenMs) return false;
+  for (const file in stamp.followed) {
+    if (fileSignatureText(file, true) !== stamp.followed[file]) return false;
+  }
+  for (const file in stamp.unfollowed) {
+    if (fileSignatureText(file, false) !== stamp.unfollowed[file]) return false;
+  }
+  for (const [dir, names] of Object.entries(stamp.sentinels)) {
+    let present: Set<string>;
+    try {
+      present = new Set([...Deno.readDirSync(dir)].map((entry) => entry.name));
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) continue;
+      return false;
+    }
+    if (names.some((name) => present.has(name))) return false;
+  }
+  return true;
+}
+
+/**
+ * True when a signature taken at `takenMs` is evidence for later: the path
+ * was last changed more than the racy window before (Deno reports ctime in
+ * whole seconds, hence the extra second).
+ */
+export function settledBefore(
+  signature: { mtimeMs: number; ctimeMs: number },
+  takenMs: number,
+): boolean {
+  return signature.mtimeMs < takenMs - RACY_WINDOW_MS &&
+    signature.ctimeMs < takenMs - RACY_WINDOW_MS - 1_000;
+}

@@ -1,0 +1,103 @@
+/**
+ * Writing no-op stamps (see `noop_stamp.ts`) after a run that found every
+ * stage up to date.
+ *
+ * @module
+ */
+import * as path from "node:path";
+import { fingerprintedFiles } from "../engine/code_fingerprint.ts";
+import { planStage, type StageCompleteEvent } from "../engine/mod.ts";
+import { PIPELINE_FILE_NAMES } from "../pipeline/mod.ts";
+import { type Project, userConfigFile } from "../project/mod.ts";
+import { ABSENT, fileSignature } from "../storage/file_signature.ts";
+import { isInside } from "../util/paths.ts";
+import { NOOP_STAMP_FORMAT, type NoopStamp, settledBefore } from "./noop_stamp.ts";
+
+/**
+ * The stamp of a run that found every stage of `stages` up to date: the
+ * signatures of everything its verdicts were read from (config, params and
+ * pipeline files, the places pipeline files are looked for, locks, inputs,
+ * outputs with every entry of directory ones, fingerprinted code, the
+ * `.gitignore` files of cached outputs). `null` when a stamp would not be
+ * evidence: a pipeline is a TypeScript module (its stages may depend on
+ * anything), or a path changed within the racy window of `now`.
+ */
+export function buildNoopStamp(
+  project: Project,
+  stages: readonly string[],
+  completions: readonly StageCompleteEvent[],
+  now: number = Date.now(),
+): NoopStamp | null {
+  const { root, discovery } = project;
+  const pipelineFiles = discovery.pipelines.map((pipeline) => pipeline.file);
+  if (pipelineFiles.some((file) => file.endsWith(".ts"))) return null;
+  const files = new Set<string>();
+  const trees = new Set<string>();
+  const userConfig = userConfigFile();
+  if (userConfig !== null) files.add(userConfig);
+  files.add(path.join(root, ".pivot", "config.yaml"));
+  files.add(path.join(root, "params.yaml"));
+  for (const dir of new Set([isInside(root, project.cwd) ? project.cwd : root, root])) {
+    for (const name of PIPELINE_FILE_NAMES) files.add(path.join(dir, name));
+  }
+  pipelineFiles.forEach((file) => files.add(file));
+  discovery.scanned?.dirs.forEach((dir) => files.add(dir));
+  discovery.scanned?.files.forEach((file) => files.add(file));
+  const sentinels: Record<string, string[]> = {};
+  for (const name of stages) {
+    const plan = planStage(project, name);
+    files.add(plan.lockFile);
+    for (const dep of plan.deps) dep.inputs.forEach((input) => trees.add(input.path));
+    plan.outs.forEach((out) => trees.add(out.path));
+    const { def } = plan.stage;
+    if (plan.outs.some((out) => out.cache)) {
+      files.add(path.join(def.root, project.store.dataDir, def.pipeline, ".gitignore"));
+    }
+    (sentinels[path.dirname(plan.sentinel)] ??= []).push(path.basename(plan.sentinel));
+  }
+  fingerprintedFiles().forEach((file) => files.add(file));
+
+  const followed: Record<string, string> = {};
+  const unfollowed: Record<string, string> = {};
+  const record = (file: string, into: Record<string, string>, follow: boolean) => {
+    const signature = fileSignature(file, follow);
+    if (signature === null) return null;
+    if (signature.text !== ABSENT && !settledBefore(signature, now)) return null;
+    into[file] = signature.text;
+    return signature.text;
+  };
+  const walk = (dir: string): boolean => {
+    let entries: Deno.DirEntry[];
+    try {
+      entries = [...Deno.readDirSync(dir)];
+    } catch {
+      return false;
+    }
+    for (const entry of entries) {
+      const child = path.join(dir, entry.name);
+      if (record(child, unfollowed, false) === null) return false;
+      if (entry.isDirectory && !walk(child)) return false;
+    }
+    return true;
+  };
+  for (const file of files) if (record(file, followed, true) === null) return null;
+  for (const tree of trees) {
+    const text = record(tree, followed, true);
+    if (text === null || (text.startsWith("d:") && !walk(tree))) return null;
+  }
+  return {
+    format: NOOP_STAMP_FORMAT,
+    writtenMs: now,
+    followed,
+    unfollowed,
+    sentinels,
+    stages,
+    completions: completions.map((event) => ({
+      stage: event.stage,
+      index: event.index,
+      total: event.total,
+      reason: event.reason,
+      details: event.details,
+    })),
+  };
+}
