@@ -98,7 +98,17 @@ export function runFastNoop(args: readonly string[], io: CliIo): number | null {
     jobs: command.jobs ?? navigator.hardwareConcurrency,
   });
   for (const completion of completions) {
-    display.onEvent({ type: "stage_complete", ...completion, status: "skipped", duration_ms: 0 });
+    // The fields in the order of the full run's events: --json prints them as they are.
+    display.onEvent({
+      type: "stage_complete",
+      stage: completion.stage,
+      index: completion.index,
+      total: completion.total,
+      status: "skipped",
+      reason: completion.reason,
+      details: completion.details,
+      duration_ms: 0,
+    });
   }
   display.onEvent({
     type: "summary",

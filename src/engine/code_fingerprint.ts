@@ -66,8 +66,9 @@ export async function runFingerprint(
   const collect = async (mod: ParsedModule, node: Node, key: string): Promise<void> => {
     if (visited.has(key)) return;
     visited.add(key);
-    manifest[key] = hashBytes(sourceWithoutComments(mod, node));
-    for (const name of referencedNames(node)) {
+    const { hash, names } = nodeSummary(mod, node);
+    manifest[key] = hash;
+    for (const name of names) {
       const binding = mod.bindings.get(name);
       if (binding !== undefined) await follow(mod, name, binding);
     }
@@ -98,6 +99,18 @@ export async function runFingerprint(
   if (target.kind === "binding") await follow(target.module, target.name, target.binding);
   else await collect(parsedModule, target.node, `fn:${label}`);
   return manifest;
+}
+
+/** Hash and referenced names of a node, by node: stages often share one function. */
+const summaries = new WeakMap<Node, { hash: string; names: ReadonlySet<string> }>();
+
+function nodeSummary(mod: ParsedModule, node: Node): { hash: string; names: ReadonlySet<string> } {
+  let summary = summaries.get(node);
+  if (summary === undefined) {
+    summary = { hash: hashBytes(sourceWithoutComments(mod, node)), names: referencedNames(node) };
+    summaries.set(node, summary);
+  }
+  return summary;
 }
 
 /** `fn` for functions (declared or assigned), `class` for classes, else `const`. */
@@ -349,9 +362,7 @@ async function findExport(mod: ParsedModule, exportPath: readonly string[]): Pro
   for (const key of rest) {
     node = node === null ? null : unwrapToObject(mod, node);
     if (node === null) return fail();
-    const property = (node.properties as Node[]).find((p) =>
-      (p.type === "ObjectProperty" || p.type === "ObjectMethod") && propertyName(p) === key
-    );
+    const property = propertiesByName(node).get(key);
     if (property === undefined) return fail();
     node = property.type === "ObjectMethod" ? property : property.value as Node;
   }
@@ -407,6 +418,23 @@ function unwrapToObject(mod: ParsedModule, start: Node): Node | null {
     }
   }
   return null;
+}
+
+/** An object literal's properties and methods by name (the first of each), by node. */
+const propertyIndexes = new WeakMap<Node, Map<string, Node>>();
+
+function propertiesByName(object: Node): Map<string, Node> {
+  let index = propertyIndexes.get(object);
+  if (index === undefined) {
+    index = new Map();
+    for (const p of object.properties as Node[]) {
+      if (p.type !== "ObjectProperty" && p.type !== "ObjectMethod") continue;
+      const name = propertyName(p);
+      if (name !== null && !index.has(name)) index.set(name, p);
+    }
+    propertyIndexes.set(object, index);
+  }
+  return index;
 }
 
 function propertyName(property: Node): string | null {

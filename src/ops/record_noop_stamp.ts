@@ -16,17 +16,19 @@ import { NOOP_STAMP_FORMAT, type NoopStamp, settledBefore } from "./noop_stamp.t
 /**
  * The stamp of a run that found every stage of `stages` up to date: the
  * signatures of everything its verdicts were read from (config, params and
- * pipeline files, the places pipeline files are looked for, locks, inputs,
+ * pipeline files with their `vars:` files, the places pipeline files are looked for, locks, inputs,
  * outputs with every entry of directory ones, fingerprinted code, the
- * `.gitignore` files of cached outputs). `null` when a stamp would not be
- * evidence: a pipeline is a TypeScript module (its stages may depend on
- * anything), or a path changed within the racy window of `now`.
+ * `.gitignore` files of cached outputs). `since` is when the command started
+ * reading the project: a path changed after it, or within the racy window
+ * before it, may have been read in another state than the one recorded now.
+ * `null` when a stamp would not be evidence: for that reason, or because a
+ * pipeline is a TypeScript module (its stages may depend on anything).
  */
 export function buildNoopStamp(
   project: Project,
   stages: readonly string[],
   completions: readonly StageCompleteEvent[],
-  now: number = Date.now(),
+  since: number,
 ): NoopStamp | null {
   const { root, discovery } = project;
   const pipelineFiles = discovery.pipelines.map((pipeline) => pipeline.file);
@@ -40,7 +42,7 @@ export function buildNoopStamp(
   for (const dir of new Set([isInside(root, project.cwd) ? project.cwd : root, root])) {
     for (const name of PIPELINE_FILE_NAMES) files.add(path.join(dir, name));
   }
-  pipelineFiles.forEach((file) => files.add(file));
+  discovery.pipelines.forEach((pipeline) => pipeline.sources.forEach((file) => files.add(file)));
   discovery.scanned?.dirs.forEach((dir) => files.add(dir));
   discovery.scanned?.files.forEach((file) => files.add(file));
   const sentinels: Record<string, string[]> = {};
@@ -62,7 +64,7 @@ export function buildNoopStamp(
   const record = (file: string, into: Record<string, string>, follow: boolean) => {
     const signature = fileSignature(file, follow);
     if (signature === null) return null;
-    if (signature.text !== ABSENT && !settledBefore(signature, now)) return null;
+    if (signature.text !== ABSENT && !settledBefore(signature, since)) return null;
     into[file] = signature.text;
     return signature.text;
   };
@@ -87,7 +89,7 @@ export function buildNoopStamp(
   }
   return {
     format: NOOP_STAMP_FORMAT,
-    writtenMs: now,
+    writtenMs: since,
     followed,
     unfollowed,
     sentinels,

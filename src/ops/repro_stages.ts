@@ -39,10 +39,12 @@ export interface ReproOptions {
   /** Told about recoverable problems. */
   warn: (message: string) => void;
   /**
-   * The key (see `noopStampKey`) under which a run that finds every stage up
-   * to date leaves a no-op stamp; another run forgets the stamp. @default {no stamp}
+   * Where a run that finds every stage up to date leaves a no-op stamp
+   * (another run forgets it): the key (see `noopStampKey`), and when the
+   * command started reading the project (a path changed later, or shortly
+   * before, keeps the stamp from being written). @default {no stamp}
    */
-  noopStampKey?: string;
+  noopStamp?: { readonly key: string; readonly sinceMs: number };
 }
 
 /** A run, with its id. */
@@ -100,13 +102,15 @@ export async function reproStages(project: Project, options: ReproOptions): Prom
         HISTORY_SIZE,
       );
     }
-    if (options.noopStampKey !== undefined) {
+    if (options.noopStamp !== undefined) {
       const upToDate = !result.interrupted && !options.force && !warned &&
         project.warnings.length === 0 && stages.length > 0 &&
         stages.every((name) => result.results.get(name)?.status === "skipped");
-      const stamp = upToDate ? buildNoopStamp(project, stages, completions) : null;
+      const stamp = upToDate
+        ? buildNoopStamp(project, stages, completions, options.noopStamp.sinceMs)
+        : null;
       db.putNoopStamp(
-        options.noopStampKey,
+        options.noopStamp.key,
         stamp === null ? null : JSON.stringify(stamp),
         NOOP_STAMPS_KEPT,
       );

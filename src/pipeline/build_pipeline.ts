@@ -79,7 +79,13 @@ export async function buildPipeline(raw: unknown, source: PipelineSource): Promi
 
   const name = pipelineName(raw, ctx, dir);
   const root = pipelineRoot(raw["root"], ctx, dir, projectRoot);
-  const vars = await loadVars(raw["vars"], ctx, ["vars"], dir, projectRoot);
+  const { values: vars, files: varsFiles } = await loadVars(
+    raw["vars"],
+    ctx,
+    ["vars"],
+    dir,
+    projectRoot,
+  );
   if (raw["stages"] === undefined) ctx.fail([], "missing 'stages'");
   const stages = raw["stages"];
   if (!isPlainObject(stages)) ctx.fail(["stages"], "expected a map of stage name → stage");
@@ -109,7 +115,7 @@ export async function buildPipeline(raw: unknown, source: PipelineSource): Promi
       locals: byName,
     })
   );
-  return { name, file, dir, root, stages: stageDefs };
+  return { name, file, sources: [file, ...varsFiles], dir, root, stages: stageDefs };
 }
 
 function pipelineName(raw: PlainObject, ctx: DefinitionContext, dir: string): string {

@@ -124,6 +124,8 @@ export interface Pipeline {
   readonly name: string;
   /** Absolute path of the pipeline file. */
   readonly file: string;
+  /** Every file the definition was read from: the pipeline file, then its `vars:` files. */
+  readonly sources: readonly string[];
   /** Directory of the pipeline file. */
   readonly dir: string;
   /** Pipeline root. */

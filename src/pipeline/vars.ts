@@ -10,6 +10,7 @@ import { parseYamlSource } from "./yaml_source.ts";
  * Loads the `vars:` files of a pipeline: YAML maps whose top-level scalars
  * become `${name}` variables (later files win; nested values are ignored).
  * Each path is relative to the pipeline file and must stay inside the project.
+ * Returns the variables and the absolute paths of the files read.
  *
  * @throws {PipelineFileError} naming the pipeline file for a bad entry, or the vars file for bad content
  */
@@ -19,9 +20,10 @@ export async function loadVars(
   path_: FieldPath,
   dir: string,
   projectRoot: string,
-): Promise<Map<string, string>> {
+): Promise<{ values: Map<string, string>; files: string[] }> {
   const vars = new Map<string, string>();
-  if (raw === undefined) return vars;
+  const files: string[] = [];
+  if (raw === undefined) return { values: vars, files };
   if (!Array.isArray(raw)) ctx.fail(path_, "expected a list of YAML file paths");
   for (const [index, entry] of raw.entries()) {
     const where = [...path_, index];
@@ -32,6 +34,7 @@ export async function loadVars(
     }
     const text = await readTextOrNull(file);
     if (text === null) ctx.fail(where, `vars file '${entry}' does not exist`);
+    files.push(file);
     const displayFile = path.relative(projectRoot, file);
     const { data } = parseYamlSource(text, file, displayFile);
     if (data === null || data === undefined) continue;
@@ -46,5 +49,5 @@ export async function loadVars(
       if (["string", "number", "boolean"].includes(typeof value)) vars.set(name, String(value));
     }
   }
-  return vars;
+  return { values: vars, files };
 }

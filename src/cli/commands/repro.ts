@@ -46,6 +46,7 @@ export function registerRepro(program: Command, ctx: CliContext): void {
       .option("--no-commit", "run without recording locks, cache or state")
       .option("--json", "print JSON Lines events")
       .action(async (targets: string[], options: Record<string, unknown>) => {
+        const startedMs = Date.now();
         const project = await openProject({ cwd: ctx.cwd, all: options.all === true });
         project.warnings.forEach(ctx.warn);
         const modes = checkoutModes(project.config);
@@ -95,12 +96,10 @@ export function registerRepro(program: Command, ctx: CliContext): void {
             signal: controller.signal,
             warn: ctx.warn,
             ...(options.force === true || options.commit === false ? {} : {
-              noopStampKey: noopStampKey({
-                mode,
-                all: options.all === true,
-                targets,
-                cwd: project.cwd,
-              }),
+              noopStamp: {
+                key: noopStampKey({ mode, all: options.all === true, targets, cwd: project.cwd }),
+                sinceMs: startedMs,
+              },
             }),
           });
         } finally {

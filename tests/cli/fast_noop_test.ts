@@ -1,0 +1,198 @@
+import assert from "node:assert/strict";
+import { parseFastCommand, runFastNoop } from "../../src/cli/fast_noop.ts";
+import { tempDir } from "../_helpers/files.ts";
+
+/** What parseFastCommand returns for a recognised command line. */
+interface Parsed {
+  mode: "repro" | "run";
+  targets: string[];
+  all: boolean;
+  quiet: boolean;
+  explain: boolean;
+  json: boolean;
+  jobs: number | null;
+}
+
+/** The parse of a bare `repro`, with `changes` applied. */
+function parsed(changes: Partial<Parsed> = {}): Parsed {
+  return {
+    mode: "repro",
+    targets: [],
+    all: false,
+    quiet: false,
+    explain: false,
+    json: false,
+    jobs: null,
+    ...changes,
+  };
+}
+
+Deno.test("parseFastCommand: bare repro and run with targets", () => {
+  assert.deepEqual(parseFastCommand(["repro"]), parsed());
+  assert.deepEqual(parseFastCommand(["repro", "train"]), parsed({ targets: ["train"] }));
+  assert.deepEqual(
+    parseFastCommand(["repro", "prep", "train:model", "sub/clean"]),
+    parsed({ targets: ["prep", "train:model", "sub/clean"] }),
+  );
+  assert.deepEqual(
+    parseFastCommand(["run", "train"]),
+    parsed({ mode: "run", targets: ["train"] }),
+  );
+  assert.deepEqual(
+    parseFastCommand(["run", "a", "b"]),
+    parsed({ mode: "run", targets: ["a", "b"] }),
+  );
+});
+
+Deno.test("parseFastCommand: each flag, short and long", () => {
+  assert.deepEqual(parseFastCommand(["repro", "-q"]), parsed({ quiet: true }));
+  assert.deepEqual(parseFastCommand(["repro", "--quiet"]), parsed({ quiet: true }));
+  assert.deepEqual(parseFastCommand(["repro", "-a"]), parsed({ all: true }));
+  assert.deepEqual(parseFastCommand(["repro", "--all"]), parsed({ all: true }));
+  assert.deepEqual(parseFastCommand(["repro", "-e"]), parsed({ explain: true }));
+  assert.deepEqual(parseFastCommand(["repro", "--explain"]), parsed({ explain: true }));
+  // --keep-going changes nothing when nothing runs: accepted and not recorded.
+  assert.deepEqual(parseFastCommand(["repro", "-k"]), parsed());
+  assert.deepEqual(parseFastCommand(["repro", "--keep-going"]), parsed());
+  assert.deepEqual(parseFastCommand(["repro", "--json"]), parsed({ json: true }));
+});
+
+Deno.test("parseFastCommand: a leading -q (global option) and repeated -q", () => {
+  assert.deepEqual(parseFastCommand(["-q", "repro"]), parsed({ quiet: true }));
+  assert.deepEqual(parseFastCommand(["--quiet", "repro"]), parsed({ quiet: true }));
+  assert.deepEqual(parseFastCommand(["-q", "--quiet", "repro", "-q"]), parsed({ quiet: true }));
+  assert.deepEqual(
+    parseFastCommand(["-q", "run", "train"]),
+    parsed({ mode: "run", targets: ["train"], quiet: true }),
+  );
+});
+
+Deno.test("parseFastCommand: every --jobs form", () => {
+  assert.deepEqual(parseFastCommand(["repro", "-j", "4"]), parsed({ jobs: 4 }));
+  assert.deepEqual(parseFastCommand(["repro", "-j4"]), parsed({ jobs: 4 }));
+  assert.deepEqual(parseFastCommand(["repro", "-j12"]), parsed({ jobs: 12 }));
+  assert.deepEqual(parseFastCommand(["repro", "--jobs", "3"]), parsed({ jobs: 3 }));
+  assert.deepEqual(parseFastCommand(["repro", "--jobs=16"]), parsed({ jobs: 16 }));
+  assert.deepEqual(parseFastCommand(["repro", "-j", "1"]), parsed({ jobs: 1 }));
+  // The value of -j is not a target.
+  assert.deepEqual(
+    parseFastCommand(["repro", "-j", "2", "train"]),
+    parsed({ jobs: 2, targets: ["train"] }),
+  );
+  // The last one wins, as with the full command line.
+  assert.deepEqual(parseFastCommand(["repro", "-j", "2", "--jobs=5"]), parsed({ jobs: 5 }));
+});
+
+Deno.test("parseFastCommand: targets and flags interleaved", () => {
+  assert.deepEqual(
+    parseFastCommand(["repro", "-q", "prep", "--all", "train", "-e", "--json", "report", "-j3"]),
+    parsed({
+      targets: ["prep", "train", "report"],
+      quiet: true,
+      all: true,
+      explain: true,
+      json: true,
+      jobs: 3,
+    }),
+  );
+  assert.deepEqual(
+    parseFastCommand(["run", "--json", "a", "-k", "b", "--jobs", "2", "-a"]),
+    parsed({ mode: "run", targets: ["a", "b"], json: true, all: true, jobs: 2 }),
+  );
+});
+
+Deno.test("parseFastCommand: options the fast path does not answer fall through (null)", () => {
+  const rejected: string[][] = [
+    ["repro", "-v"],
+    ["-v", "repro"],
+    ["repro", "--verbose"],
+    ["repro", "--force"],
+    ["repro", "-f"],
+    ["repro", "--dry-run"],
+    ["repro", "-n"],
+    ["repro", "--no-commit"],
+    ["repro", "--help"],
+    ["repro", "-h"],
+    ["--help", "repro"],
+    ["repro", "--version"],
+    // Combined short flags are left to the full parser.
+    ["repro", "-qa"],
+    ["repro", "-ae"],
+    ["repro", "--unknown"],
+  ];
+  for (const args of rejected) assert.equal(parseFastCommand(args), null, args.join(" "));
+});
+
+Deno.test("parseFastCommand: bad --jobs values fall through (null)", () => {
+  const rejected: string[][] = [
+    ["repro", "-j", "0"],
+    ["repro", "-j0"],
+    ["repro", "--jobs=0"],
+    ["repro", "-j", "x"],
+    ["repro", "-jx"],
+    ["repro", "-j", "-1"],
+    ["repro", "-j", "1.5"],
+    ["repro", "--jobs="],
+    ["repro", "--jobs=two"],
+    ["repro", "-j"],
+    ["repro", "--jobs"],
+    ["repro", "train", "--jobs"],
+  ];
+  for (const args of rejected) assert.equal(parseFastCommand(args), null, args.join(" "));
+});
+
+Deno.test("parseFastCommand: run needs targets; other commands are not answered", () => {
+  const rejected: string[][] = [
+    [],
+    ["run"],
+    ["run", "-q"],
+    ["run", "--all"],
+    ["-q", "run"],
+    ["status"],
+    ["status", "train"],
+    ["verify"],
+    ["commit"],
+    ["history"],
+    ["list"],
+    ["--help"],
+    ["-h"],
+    ["--version"],
+    ["-q"],
+    ["Repro"],
+    ["reproduce"],
+  ];
+  for (const args of rejected) assert.equal(parseFastCommand(args), null, args.join(" "));
+});
+
+/** An io that records what was printed, running in `cwd`. */
+function capture(cwd: string) {
+  const out: string[] = [];
+  const err: string[] = [];
+  return {
+    io: { stdout: (text: string) => out.push(text), stderr: (text: string) => err.push(text), cwd },
+    out,
+    err,
+  };
+}
+
+Deno.test("runFastNoop: null (and prints nothing) outside a project, in a project without a state db, and for unrecognised args", async () => {
+  await using dir = await tempDir();
+  const outside = capture(dir.path);
+  assert.equal(runFastNoop(["repro"], outside.io), null);
+  assert.deepEqual([outside.out, outside.err], [[], []]);
+
+  await Deno.mkdir(`${dir.path}/.pivot`);
+  const fresh = capture(dir.path);
+  assert.equal(runFastNoop(["repro"], fresh.io), null);
+  assert.deepEqual([fresh.out, fresh.err], [[], []]);
+  // The fast path does not create the state db: that is the full command line's job.
+  assert.deepEqual([...Deno.readDirSync(`${dir.path}/.pivot`)], []);
+
+  const status = capture(dir.path);
+  assert.equal(runFastNoop(["status"], status.io), null);
+  assert.deepEqual([status.out, status.err], [[], []]);
+
+  const missing = capture(`${dir.path}/does-not-exist`);
+  assert.equal(runFastNoop(["repro"], missing.io), null);
+  assert.deepEqual([missing.out, missing.err], [[], []]);
+});

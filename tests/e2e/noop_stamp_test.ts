@@ -1,0 +1,786 @@
+/**
+ * The no-op fast path end to end: a `repro` that finds every stage up to date
+ * leaves a stamp, `runFastNoop` answers the same command from it while
+ * nothing it recorded changed, and falls through (null) once anything did,
+ * after which the full command line reacts to the change.
+ *
+ * Stamps are only written for files settled outside the racy window (about 3
+ * s), so every project is set up first, the fresh runs go at once, the test
+ * sleeps once, then every project gets its stamp; the checks come after.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import * as path from "node:path";
+import { runFastNoop } from "../../src/cli/fast_noop.ts";
+import { noopStampKey, type NoopStampQuery } from "../../src/ops/noop_stamp.ts";
+import { StateDb } from "../../src/storage/state_db.ts";
+import { type CliResult, makeProject, runPivot, type TempProject } from "../_helpers/project.ts";
+import { type JsonEvent, jsonEvents, lockRel, timeless } from "./_fixtures/engine.ts";
+
+/** Longer than the racy window of stamps (2 s for mtime, 3 s for whole-second ctime). */
+const SETTLE_MS = 3_200;
+
+/**
+ * prep (file input) → train (params, cached file output); tree (directory
+ * output); gather (directory input with a nested directory).
+ */
+const CMD_YAML = `pipeline: ml
+stages:
+  prep:
+    cmd: cp \${deps.raw} \${outs}
+    deps: {raw: raw.csv}
+    outs: csv
+  train:
+    cmd: echo "lr=\${params.lr}" > \${outs.model} && cat \${deps.data} >> \${outs.model}
+    deps: {data: prep}
+    outs: {model: txt}
+    params: {lr: 0.1}
+  tree:
+    cmd: mkdir -p \${outs}/sub && echo a > \${outs}/a.txt && echo b > \${outs}/sub/b.txt
+    outs: dir
+  gather:
+    cmd: cat \${deps.folder}/a.txt \${deps.folder}/deep/b.txt > \${outs}
+    deps: {folder: inputs}
+    outs: txt
+`;
+
+const CMD_FILES: Record<string, string> = {
+  "pivot.yaml": CMD_YAML,
+  "raw.csv": "a,b\n1,2\n",
+  "inputs/a.txt": "a\n",
+  "inputs/deep/b.txt": "b\n",
+};
+
+const CMD_UP_TO_DATE = "up to date prep\nup to date train\nup to date tree\nup to date gather\n";
+
+/** CMD_YAML plus a TypeScript stage whose module imports a helper module. */
+const RUN_FILES: Record<string, string> = {
+  ...CMD_FILES,
+  "pivot.yaml": `${CMD_YAML}  summarize:
+    run: ./stages.ts#summarize
+    deps: {model: train:model}
+    outs: json
+`,
+  "stages.ts": `import { shout } from "./helper.ts";
+
+export function summarize({ deps }: { deps: { model: string } }) {
+  return { summary: shout(deps.model) };
+}
+`,
+  "helper.ts": `export function shout(text: string): string {
+  return text.trim().toUpperCase();
+}
+`,
+};
+
+const RUN_UP_TO_DATE = `${CMD_UP_TO_DATE}up to date summarize\n`;
+
+/** A pipeline.ts project: its stages may depend on anything, so it never gets a stamp. */
+const PIPELINE_TS_FILES: Record<string, string> = {
+  "pipeline.ts": `export default {
+  pipeline: "tsp",
+  stages: {
+    hello: { outs: "txt", run: () => "hello\\n" },
+  },
+};
+`,
+};
+
+/** What `runFastNoop` returned and printed. */
+interface FastResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * Calls `runFastNoop(args)` in this process, as `main.ts` does, in `cwd`, with
+ * the variables of `env` set for the call (undefined: unset) and restored after.
+ */
+function fast(
+  cwd: string,
+  args: readonly string[],
+  env: Record<string, string | undefined> = {},
+): FastResult {
+  const vars = { NO_COLOR: "1", ...env };
+  const saved = Object.keys(vars).map((name) => [name, Deno.env.get(name)] as const);
+  const set = (name: string, value: string | undefined) =>
+    value === undefined ? Deno.env.delete(name) : Deno.env.set(name, value);
+  Object.entries(vars).forEach(([name, value]) => set(name, value));
+  const out: string[] = [];
+  const err: string[] = [];
+  try {
+    const code = runFastNoop(args, {
+      stdout: (text) => out.push(text),
+      stderr: (text) => err.push(text),
+      cwd,
+    });
+    return { code, stdout: out.join(""), stderr: err.join("") };
+  } finally {
+    saved.forEach(([name, value]) => set(name, value));
+  }
+}
+
+/** The stamp stored in the project at `root` for `query`, or null. */
+function storedStamp(root: string, query: Partial<NoopStampQuery> = {}): string | null {
+  const db = StateDb.openExisting(path.join(root, ".pivot"));
+  try {
+    return db.getNoopStamp(
+      noopStampKey({ mode: "repro", all: false, targets: [], cwd: root, ...query }),
+    );
+  } finally {
+    db.close();
+  }
+}
+
+/** Runs the CLI and asserts that it succeeded without warnings. */
+async function pivotOk(
+  cwd: string,
+  args: readonly string[],
+  env: Record<string, string> = {},
+): Promise<CliResult> {
+  const result = await runPivot(cwd, args, env);
+  assert.equal(result.code, 0, `pivot ${args.join(" ")} in ${cwd}: ${result.stderr}`);
+  assert.equal(result.stderr, "", `pivot ${args.join(" ")} in ${cwd}`);
+  return result;
+}
+
+/** Replaces `from` (which must occur) by `to` in the project file `rel`. */
+async function edit(p: TempProject, rel: string, from: string, to: string): Promise<void> {
+  const text = await p.read(rel);
+  assert.ok(text.includes(from), `${rel} holds ${from}`);
+  await p.write(rel, text.replace(from, to));
+}
+
+/** Replaces the file at `rel` by a new file holding `content` (outputs may be cache hardlinks). */
+async function replaceFile(p: TempProject, rel: string, content: string): Promise<void> {
+  await Deno.remove(p.path(rel));
+  await p.write(rel, content);
+}
+
+/**
+ * Run output as a multiset: stages complete in no fixed order, so each stage's
+ * line with its detail lines is one block, sorted; timings are masked.
+ */
+function unordered(stdout: string): string[] {
+  const blocks: string[] = [];
+  for (const line of timeless(stdout).split("\n")) {
+    if (line.startsWith("    ") && blocks.length > 0) blocks[blocks.length - 1] += `\n${line}`;
+    else blocks.push(line);
+  }
+  return blocks.sort();
+}
+
+/** Asserts that `result` printed `expected`, stages in any order. */
+function assertRunOutput(result: CliResult, expected: string): void {
+  assert.match(result.stdout, /\n$/);
+  assert.deepEqual(unordered(result.stdout), unordered(expected));
+  // The summary comes last.
+  assert.equal(timeless(result.stdout).split("\n").at(-2), expected.split("\n").at(-2));
+}
+
+/** JSON events without their durations, which differ between runs. */
+function withoutDurations(events: readonly JsonEvent[]): Record<string, unknown>[] {
+  return events.map(({ duration_ms: _, ...rest }) => rest);
+}
+
+/** One change after the stamp: the fast path must fall through and the full CLI react. */
+interface Mutation {
+  readonly name: string;
+  readonly files: Record<string, string>;
+  /** Where the commands run, relative to the project root. @default {"."} */
+  readonly cwd?: string;
+  /** The command (its stamp and the fast call). @default {["repro"]} */
+  readonly args?: readonly string[];
+  /** Other command lines the stamp answers before the change. @default {[]} */
+  readonly alsoAnswers?: readonly (readonly string[])[];
+  /** Variables set for every command in the project. @default {{}} */
+  readonly env?: (p: TempProject) => Record<string, string>;
+  readonly mutate: (p: TempProject) => Promise<void>;
+  /** The full CLI run after the change (`null`: none); its output is checked by `check`. */
+  readonly react: readonly string[] | null;
+  /** Its exit status (stderr must be empty when 0). @default {0} */
+  readonly reactCode?: number;
+  readonly check: (result: CliResult, p: TempProject) => Promise<void> | void;
+}
+
+const MUTATIONS: readonly Mutation[] = [
+  {
+    name: "an input edited in place to the same size",
+    files: CMD_FILES,
+    mutate: async (p) => {
+      const before = await Deno.stat(p.path("raw.csv"));
+      await Deno.writeTextFile(p.path("raw.csv"), "a,b\n3,4\n");
+      const after = await Deno.stat(p.path("raw.csv"));
+      assert.equal(after.size, before.size);
+      assert.equal(after.ino, before.ino);
+    },
+    react: ["repro", "--explain"],
+    check: async (result, p) => {
+      assertRunOutput(
+        result,
+        "ran prep: inputs changed (T)\n" +
+          "    input: raw.csv changed\n" +
+          "ran train: inputs changed (T)\n" +
+          "    input: data/ml/prep.csv changed\n" +
+          "up to date tree\n" +
+          "up to date gather\n" +
+          "2 ran, 2 up to date (T)\n",
+      );
+      assert.equal(await p.read("data/ml/train/model.txt"), "lr=0.1\na,b\n3,4\n");
+    },
+  },
+  {
+    name: "a file inside a nested directory of a directory input edited to the same size",
+    files: CMD_FILES,
+    mutate: (p) => Deno.writeTextFile(p.path("inputs/deep/b.txt"), "B\n"),
+    react: ["repro"],
+    check: async (result, p) => {
+      assertRunOutput(
+        result,
+        "up to date prep\nup to date train\nup to date tree\n" +
+          "ran gather: inputs changed (T)\n1 ran, 3 up to date (T)\n",
+      );
+      assert.equal(await p.read("data/ml/gather.txt"), "a\nB\n");
+    },
+  },
+  {
+    name: "the command of a stage edited in pivot.yaml",
+    files: CMD_FILES,
+    mutate: (p) => edit(p, "pivot.yaml", 'echo "lr=', 'echo "LR='),
+    react: ["repro", "--explain"],
+    check: async (result, p) => {
+      assertRunOutput(
+        result,
+        "up to date prep\n" +
+          "ran train: code changed (T)\n" +
+          "    code: the command\n" +
+          "up to date tree\n" +
+          "up to date gather\n" +
+          "1 ran, 3 up to date (T)\n",
+      );
+      assert.equal(await p.read("data/ml/train/model.txt"), "LR=0.1\na,b\n1,2\n");
+    },
+  },
+  {
+    name: "a params.yaml overriding a stage's param",
+    files: CMD_FILES,
+    mutate: (p) => p.write("params.yaml", "train:\n  lr: 0.2\n"),
+    react: ["repro", "--explain"],
+    check: async (result, p) => {
+      assertRunOutput(
+        result,
+        "up to date prep\n" +
+          "ran train: params changed (T)\n" +
+          "    params: lr: 0.1 → 0.2\n" +
+          "up to date tree\n" +
+          "up to date gather\n" +
+          "1 ran, 3 up to date (T)\n",
+      );
+      assert.equal(await p.read("data/ml/train/model.txt"), "lr=0.2\na,b\n1,2\n");
+    },
+  },
+  {
+    name: "a cached output deleted",
+    files: CMD_FILES,
+    mutate: (p) => Deno.remove(p.path("data/ml/train/model.txt")),
+    react: ["repro"],
+    check: async (result, p) => {
+      assertRunOutput(
+        result,
+        "up to date prep\n" +
+          "restored train: outputs restored from the cache\n" +
+          "up to date tree\n" +
+          "up to date gather\n" +
+          "0 ran, 3 up to date, 1 restored (T)\n",
+      );
+      assert.equal(await p.read("data/ml/train/model.txt"), "lr=0.1\na,b\n1,2\n");
+    },
+  },
+  {
+    name: "a cached output replaced by different content",
+    files: CMD_FILES,
+    mutate: (p) => replaceFile(p, "data/ml/train/model.txt", "tampered\n"),
+    react: ["repro"],
+    check: async (result, p) => {
+      assertRunOutput(
+        result,
+        "up to date prep\n" +
+          // The run cache has the recorded outputs of these inputs.
+          "restored train: restored from the run cache (output train:model was modified)\n" +
+          "up to date tree\n" +
+          "up to date gather\n" +
+          "0 ran, 3 up to date, 1 restored (T)\n",
+      );
+      assert.equal(await p.read("data/ml/train/model.txt"), "lr=0.1\na,b\n1,2\n");
+    },
+  },
+  {
+    name: "a lock file deleted",
+    files: CMD_FILES,
+    mutate: (p) => Deno.remove(p.path(lockRel("ml", "train"))),
+    react: ["repro"],
+    check: async (result, p) => {
+      assertRunOutput(
+        result,
+        "up to date prep\n" +
+          "restored train: restored from the run cache (no previous run)\n" +
+          "up to date tree\n" +
+          "up to date gather\n" +
+          "0 ran, 3 up to date, 1 restored (T)\n",
+      );
+      assert.equal(await p.exists(lockRel("ml", "train")), true);
+    },
+  },
+  {
+    name: "a file added inside a directory output",
+    files: CMD_FILES,
+    mutate: async (p) => {
+      const dir = p.path("data/ml/tree/sub");
+      await Deno.chmod(dir, 0o755);
+      await Deno.writeTextFile(path.join(dir, "extra.txt"), "extra\n");
+    },
+    react: ["repro"],
+    check: async (result, p) => {
+      assertRunOutput(
+        result,
+        "up to date prep\n" +
+          "up to date train\n" +
+          "restored tree: restored from the run cache (output tree was modified)\n" +
+          "up to date gather\n" +
+          "0 ran, 3 up to date, 1 restored (T)\n",
+      );
+      assert.equal(await p.exists("data/ml/tree/sub/extra.txt"), false);
+      assert.equal(await p.read("data/ml/tree/sub/b.txt"), "b\n");
+    },
+  },
+  {
+    name: "a helper module imported by a TypeScript stage's module edited",
+    files: RUN_FILES,
+    mutate: (p) => edit(p, "helper.ts", "toUpperCase", "toLowerCase"),
+    react: ["repro", "--explain"],
+    check: async (result, p) => {
+      assertRunOutput(
+        result,
+        `${CMD_UP_TO_DATE}ran summarize: code changed (T)\n` +
+          "    code: shout() in helper.ts\n" +
+          "1 ran, 4 up to date (T)\n",
+      );
+      assert.deepEqual(JSON.parse(await p.read("data/ml/summarize.json")), {
+        summary: "lr=0.1\na,b\n1,2",
+      });
+    },
+  },
+  {
+    name: "a project config file created",
+    files: CMD_FILES,
+    mutate: (p) => p.write(".pivot/config.yaml", "core:\n  jobs: 2\n"),
+    react: ["repro"],
+    check: (result) => {
+      assertRunOutput(result, `${CMD_UP_TO_DATE}0 ran, 4 up to date (T)\n`);
+    },
+  },
+  {
+    name: "a pivot.yml added next to pivot.yaml",
+    files: CMD_FILES,
+    mutate: (p) => p.write("pivot.yml", "pipeline: other\nstages: {}\n"),
+    react: ["repro"],
+    // pivot.yaml wins over pivot.yml.
+    check: (result) => assertRunOutput(result, `${CMD_UP_TO_DATE}0 ran, 4 up to date (T)\n`),
+  },
+  {
+    name: "a pipeline.ts added next to pivot.yaml",
+    files: CMD_FILES,
+    mutate: (p) => p.write("pipeline.ts", "export default { stages: {} };\n"),
+    react: ["repro"],
+    reactCode: 1,
+    check: (result, p) => {
+      assert.equal(result.stdout, "");
+      assert.equal(
+        result.stderr,
+        `error: ${p.path("pivot.yaml")} and ${p.path("pipeline.ts")} both define a pipeline\n` +
+          "hint: keep one pipeline file per directory\n",
+      );
+    },
+  },
+  {
+    // The full CLI is not run: it would wait for the "running" stage.
+    name: "a stage's running sentinel created",
+    files: CMD_FILES,
+    mutate: (p) => p.write(".pivot/stages/ml/train.running", `${Deno.pid}\n`),
+    react: null,
+    check: () => {},
+  },
+  {
+    name: "a pipeline file created in the (pipeline-less) directory the command runs in",
+    files: { ...CMD_FILES, "notes/readme.txt": "notes\n" },
+    cwd: "notes",
+    mutate: (p) =>
+      p.write(
+        "notes/pivot.yaml",
+        "pipeline: notes\nstages:\n  jot:\n    cmd: echo jot > ${outs}\n    outs: txt\n",
+      ),
+    react: ["repro"],
+    check: async (result, p) => {
+      assertRunOutput(result, "ran jot: no previous run (T)\n1 ran, 0 up to date (T)\n");
+      assert.equal(await p.read("notes/data/notes/jot.txt"), "jot\n");
+    },
+  },
+  {
+    name: "a new pipeline file in an existing directory, under --all",
+    files: { ...CMD_FILES, "extra/readme.txt": "extra\n" },
+    args: ["repro", "--all"],
+    alsoAnswers: [["repro", "-a"], ["-q", "repro", "-e", "--all", "-k"]],
+    mutate: (p) =>
+      p.write(
+        "extra/pivot.yaml",
+        "pipeline: extra\nstages:\n  more:\n    cmd: echo more > ${outs}\n    outs: txt\n",
+      ),
+    react: ["repro", "--all"],
+    check: async (result, p) => {
+      assertRunOutput(
+        result,
+        `${CMD_UP_TO_DATE}ran more: no previous run (T)\n1 ran, 4 up to date (T)\n`,
+      );
+      assert.equal(await p.read("extra/data/extra/more.txt"), "more\n");
+    },
+  },
+  {
+    name: "the file of a sub-pipeline that provides an input edited",
+    files: {
+      "pivot.yaml": "pipeline: top\nstages:\n  use:\n    cmd: cat ${deps.c} > ${outs}\n" +
+        "    deps: {c: prep/clean}\n    outs: txt\n",
+      "prep/pivot.yaml": "pipeline: prep\nstages:\n  clean:\n" +
+        "    cmd: tr a-z A-Z < ${deps.raw} > ${outs}\n    deps: {raw: raw.txt}\n    outs: txt\n",
+      "prep/raw.txt": "hello\n",
+    },
+    mutate: (p) => edit(p, "prep/pivot.yaml", "tr a-z A-Z", "tr a-k A-K"),
+    react: ["repro"],
+    check: async (result, p) => {
+      assertRunOutput(
+        result,
+        "ran prep/clean: code changed (T)\nran use: inputs changed (T)\n2 ran, 0 up to date (T)\n",
+      );
+      assert.equal(await p.read("data/top/use.txt"), "HEllo\n");
+    },
+  },
+  {
+    name: "the .gitignore of cached outputs deleted",
+    files: CMD_FILES,
+    mutate: (p) => Deno.remove(p.path("data/ml/.gitignore")),
+    react: ["repro"],
+    check: async (result, p) => {
+      assertRunOutput(result, `${CMD_UP_TO_DATE}0 ran, 4 up to date (T)\n`);
+      assert.match(await p.read("data/ml/.gitignore"), /^\/train\/model\.txt$/m);
+    },
+  },
+  {
+    name: "a user config file created",
+    files: CMD_FILES,
+    env: (p) => ({ XDG_CONFIG_HOME: p.path("xdg") }),
+    mutate: (p) => p.write("xdg/pivot/config.yaml", "core:\n  jobs: 1\n"),
+    react: ["repro"],
+    check: (result) => {
+      assertRunOutput(result, `${CMD_UP_TO_DATE}0 ran, 4 up to date (T)\n`);
+    },
+  },
+  {
+    name: "a vars file of the pipeline edited",
+    files: {
+      "pivot.yaml": "pipeline: ml\nvars: [vars.yaml]\nstages:\n  greet:\n" +
+        '    cmd: echo "${greeting}" > ${outs}\n    outs: txt\n',
+      "vars.yaml": "greeting: hello\n",
+    },
+    mutate: (p) => p.write("vars.yaml", "greeting: howdy\n"),
+    react: ["repro"],
+    check: async (result, p) => {
+      assertRunOutput(result, "ran greet: code changed (T)\n1 ran, 0 up to date (T)\n");
+      assert.equal(await p.read("data/ml/greet.txt"), "howdy\n");
+    },
+  },
+];
+
+Deno.test("no-op stamps: the fast path answers an unchanged no-op repro and falls through on any change", async (t) => {
+  // ---- Setup: every project, fresh runs at once, one sleep, then the stamps.
+  await using baseline = await makeProject(RUN_FILES);
+  // The same project again, for the slow path's --json output (the stamp would answer it here).
+  await using twin = await makeProject(RUN_FILES);
+  await using tsProject = await makeProject(PIPELINE_TS_FILES);
+  // Its stamp comes from `run train`.
+  await using runProject = await makeProject(CMD_FILES);
+  const mutated: {
+    m: Mutation;
+    p: TempProject;
+    cwd: string;
+    args: readonly string[];
+    env: Record<string, string>;
+  }[] = [];
+  await using _cleanup = {
+    [Symbol.asyncDispose]: async () => {
+      await Promise.all(mutated.map(({ p }) => p[Symbol.asyncDispose]()));
+    },
+  };
+  for (const m of MUTATIONS) {
+    const p = await makeProject(m.files);
+    mutated.push({
+      m,
+      p,
+      cwd: p.path(m.cwd ?? "."),
+      args: m.args ?? ["repro"],
+      env: m.env?.(p) ?? {},
+    });
+  }
+
+  const fresh = await Promise.all([
+    pivotOk(baseline.root, ["repro"]),
+    pivotOk(twin.root, ["repro"]),
+    pivotOk(tsProject.root, ["repro"]),
+    pivotOk(runProject.root, ["repro"]),
+    ...mutated.map(({ cwd, args, env }) => pivotOk(cwd, args, env)),
+  ]);
+  assert.match(timeless(fresh[0]!.stdout), /^5 ran, 0 up to date \(T\)\n$/m);
+  assert.equal(
+    timeless(fresh[2]!.stdout),
+    "ran hello: no previous run (T)\n1 ran, 0 up to date (T)\n",
+  );
+  // A run that ran stages leaves no stamp.
+  assert.equal(fast(baseline.root, ["repro"]).code, null);
+  for (const { m, cwd, args, env } of mutated) {
+    assert.equal(fast(cwd, args, env).code, null, m.name);
+  }
+
+  // While the others settle: a project whose no-op repro follows its fresh run at once.
+  const racy = async () => {
+    await using p = await makeProject(CMD_FILES);
+    const first = await pivotOk(p.root, ["repro"]);
+    assert.match(timeless(first.stdout), /^4 ran, 0 up to date \(T\)\n$/m);
+    const freshEnded = Date.now();
+    const afterFresh = fast(p.root, ["repro"]);
+    const noop = await pivotOk(p.root, ["repro"]);
+    // The fresh run's outputs and locks are younger than this at the no-op's end.
+    const ageMs = Date.now() - freshEnded;
+    return {
+      afterFresh,
+      noop,
+      ageMs,
+      afterNoop: fast(p.root, ["repro"]),
+      stored: storedStamp(p.root),
+    };
+  };
+  const [racyResult] = await Promise.all([
+    racy(),
+    new Promise((resolve) => setTimeout(resolve, SETTLE_MS)),
+  ]);
+
+  const [slowPlain, slowJson, slowTs, slowRun, ...slowMutated] = await Promise.all([
+    pivotOk(baseline.root, ["repro"]),
+    pivotOk(twin.root, ["repro", "--json"]),
+    pivotOk(tsProject.root, ["repro"]),
+    pivotOk(runProject.root, ["run", "train"]),
+    ...mutated.map(({ cwd, args, env }) => pivotOk(cwd, args, env)),
+  ]);
+
+  await t.step("the slow no-op runs found every stage up to date", () => {
+    assertRunOutput(slowPlain!, `${RUN_UP_TO_DATE}0 ran, 5 up to date (T)\n`);
+    assert.equal(timeless(slowTs!.stdout), "up to date hello\n0 ran, 1 up to date (T)\n");
+    assert.equal(timeless(slowRun!.stdout), "up to date train\n0 ran, 1 up to date (T)\n");
+    const statuses = jsonEvents(slowJson!.stdout).filter((e) => e.type === "stage_complete")
+      .map((e) => `${e.stage} ${e.status}`);
+    assert.deepEqual(statuses.sort(), [
+      "gather skipped",
+      "prep skipped",
+      "summarize skipped",
+      "train skipped",
+      "tree skipped",
+    ]);
+    slowMutated.forEach((result, i) => {
+      assert.match(result.stdout, /^0 ran, \d+ up to date \(\d+\.\ds\)\n$/m, mutated[i]!.m.name);
+      assert.doesNotMatch(result.stdout, /^ran /m, mutated[i]!.m.name);
+    });
+  });
+
+  await t.step("no stamp right after a fresh run, nor after a no-op within the racy window", () => {
+    assertRunOutput(racyResult.noop, `${CMD_UP_TO_DATE}0 ran, 4 up to date (T)\n`);
+    assert.deepEqual(racyResult.afterFresh, { code: null, stdout: "", stderr: "" });
+    // Files the fresh run wrote less than 2 s before are no evidence: no stamp. (On a
+    // machine so loaded that the no-op took longer, a stamp would be legitimate.)
+    if (racyResult.ageMs < 2_000) {
+      assert.deepEqual(racyResult.afterNoop, { code: null, stdout: "", stderr: "" });
+      assert.equal(racyResult.stored, null);
+    }
+  });
+
+  await t.step("a pipeline.ts project never gets a stamp", () => {
+    assert.deepEqual(fast(tsProject.root, ["repro"]), { code: null, stdout: "", stderr: "" });
+    assert.equal(storedStamp(tsProject.root), null);
+  });
+
+  await t.step({
+    name: "--json: the same bytes as the slow no-op's, durations aside",
+    fn: () => {
+      const json = fast(twin.root, ["repro", "--json"]);
+      assert.equal(json.code, 0);
+      const masked = (text: string) => text.replace(/"duration_ms":\d+/g, '"duration_ms":0');
+      assert.equal(masked(json.stdout), masked(slowJson!.stdout));
+    },
+  });
+
+  await t.step("run STAGES: answered from the stamp of the same run command only", () => {
+    const nothing = { code: null, stdout: "", stderr: "" };
+    // The fresh repro ran stages, so `repro` has no stamp; nor do other stage lists.
+    for (const args of [["repro"], ["repro", "train"], ["run", "prep"], ["run", "train", "prep"]]) {
+      assert.deepEqual(fast(runProject.root, args), nothing, args.join(" "));
+    }
+    const answered = fast(runProject.root, ["run", "train", "-e"]);
+    assert.equal(answered.code, 0);
+    assert.equal(answered.stderr, "");
+    assert.equal(timeless(answered.stdout), timeless(slowRun!.stdout));
+  });
+
+  // Fast runs answered in the baseline project (each is one more run in its history).
+  let fastRuns = 0;
+  await t.step("the fast path prints what the slow no-op that wrote the stamp printed", () => {
+    assert.notEqual(storedStamp(baseline.root), null);
+    const plain = fast(baseline.root, ["repro"]);
+    assert.equal(plain.code, 0);
+    fastRuns++;
+    assert.equal(plain.stderr, "");
+    assert.match(plain.stdout, /\n0 ran, 5 up to date \(\d+\.\ds\)\n$/);
+    // The same lines in the same order: only the time may differ.
+    assert.equal(timeless(plain.stdout), timeless(slowPlain!.stdout));
+
+    // Options outside the stamp's key: the same answer (nothing runs, nothing to explain).
+    for (const args of [["repro", "-e"], ["repro", "-k", "-j", "3"], ["repro", "--jobs=1", "-k"]]) {
+      const same = fast(baseline.root, args);
+      assert.equal(same.code, 0, args.join(" "));
+      fastRuns++;
+      assert.equal(same.stderr, "", args.join(" "));
+      assert.equal(timeless(same.stdout), timeless(slowPlain!.stdout), args.join(" "));
+    }
+
+    for (const args of [["repro", "-q"], ["-q", "repro"], ["repro", "--quiet", "-e"]]) {
+      const quiet = fast(baseline.root, args);
+      assert.equal(quiet.code, 0, args.join(" "));
+      fastRuns++;
+      assert.deepEqual([quiet.stdout, quiet.stderr], ["", ""], args.join(" "));
+    }
+  });
+
+  await t.step("--json: the same events as the slow no-op's, in the same order", () => {
+    // The twin's stamp was written by `repro --json`; its key is that of `repro`.
+    const slowEvents = jsonEvents(slowJson!.stdout);
+    for (
+      const args of [["repro", "--json"], ["-q", "repro", "--json"], ["repro", "-e", "--json"]]
+    ) {
+      const json = fast(twin.root, args);
+      assert.equal(json.code, 0, args.join(" "));
+      assert.equal(json.stderr, "", args.join(" "));
+      const events = jsonEvents(json.stdout);
+      assert.ok(events.every((e) => typeof e.duration_ms === "number"), json.stdout);
+      assert.deepEqual(withoutDurations(events), withoutDurations(slowEvents), args.join(" "));
+    }
+  });
+
+  await t.step("other commands, flags and environments do not use the stamp", () => {
+    const nothing = { code: null, stdout: "", stderr: "" };
+    const other: string[][] = [
+      ["repro", "train"],
+      ["repro", "summarize"],
+      ["run", "train"],
+      ["repro", "--all"],
+      ["repro", "--force"],
+      ["repro", "-v"],
+      ["-v", "repro"],
+      ["repro", "--dry-run"],
+      ["repro", "--no-commit"],
+      ["status"],
+    ];
+    for (const args of other) assert.deepEqual(fast(baseline.root, args), nothing, args.join(" "));
+    const cacheBefore = Deno.env.get("PIVOT_CACHE_DIR");
+    const cache = path.join(baseline.root, "elsewhere-cache");
+    assert.deepEqual(fast(baseline.root, ["repro"], { PIVOT_CACHE_DIR: cache }), nothing);
+    assert.equal(Deno.env.get("PIVOT_CACHE_DIR"), cacheBefore, "the variable is restored");
+    assert.deepEqual(
+      fast(baseline.root, ["repro"], { XDG_CONFIG_HOME: path.join(baseline.root, "xdg") }),
+      nothing,
+    );
+    // From a subdirectory: another cwd, another command.
+    assert.deepEqual(fast(path.join(baseline.root, "inputs"), ["repro"]), nothing);
+    // The stamp still answers the original command.
+    assert.equal(fast(baseline.root, ["-q", "repro"]).code, 0);
+    fastRuns++;
+  });
+
+  // ---- Every mutation project: the stamp answers before the change, not after.
+  const before = mutated.map(({ m, cwd, args, env }) =>
+    [["-q", ...args], ...(m.alsoAnswers ?? [])].map((line) => fast(cwd, line, env).code)
+  );
+  for (const { m, p } of mutated) await m.mutate(p);
+  const after = mutated.map(({ cwd, args, env }) => fast(cwd, args, env));
+
+  const [history, ...reactions] = await Promise.all([
+    pivotOk(baseline.root, ["history", "--json", "-n", "100"]),
+    ...mutated.map(({ m, cwd, env }) => m.react === null ? null : runPivot(cwd, m.react, env)),
+  ]);
+
+  await t.step("history records each fast run, with every stage up to date", () => {
+    const runs = JSON.parse(history!.stdout) as {
+      run_id: string;
+      command: string;
+      started_at: string;
+      ended_at: string;
+      targets: string[];
+      stages: Record<string, { status: string; reason: string; duration_ms: number }>;
+    }[];
+    // Newest first: every fast run that answered (and none of those that fell through),
+    // the slow no-op, the fresh run.
+    assert.equal(runs.length, fastRuns + 2);
+    assert.equal(new Set(runs.map((run) => run.run_id)).size, runs.length);
+    const stages = ["prep", "train", "tree", "gather", "summarize"];
+    for (const run of runs.slice(0, fastRuns)) {
+      assert.equal(run.command, "repro");
+      // No targets: the stages considered, as the slow path records them.
+      assert.deepEqual(run.targets, stages);
+      assert.deepEqual(
+        run.stages,
+        Object.fromEntries(stages.map((name) => [name, {
+          status: "skipped",
+          reason: "up to date",
+          duration_ms: 0,
+          log_tail: [],
+        }])),
+      );
+      assert.ok(Date.parse(run.started_at) <= Date.parse(run.ended_at), JSON.stringify(run));
+    }
+    const [slow, first] = runs.slice(-2);
+    assert.deepEqual(Object.keys(slow!.stages).sort(), [...stages].sort());
+    assert.ok(Object.values(slow!.stages).every((s) => s.status === "skipped"));
+    assert.ok(Object.values(first!.stages).every((s) => s.status === "ran"));
+    assert.ok(Date.parse(runs[fastRuns - 1]!.started_at) >= Date.parse(slow!.ended_at));
+  });
+
+  for (const [i, { m, p, cwd }] of mutated.entries()) {
+    await t.step({
+      name: `after ${m.name}: the fast path falls through and the CLI reacts`,
+      fn: async () => {
+        assert.deepEqual(
+          before[i],
+          before[i]!.map(() => 0),
+          "the stamp answered before the change",
+        );
+        assert.deepEqual(after[i], { code: null, stdout: "", stderr: "" });
+        const reaction = reactions[i];
+        if (m.react === null || reaction === null || reaction === undefined) return;
+        assert.equal(reaction.code, m.reactCode ?? 0, reaction.stderr);
+        if (reaction.code === 0) assert.equal(reaction.stderr, "");
+        await m.check(reaction, p);
+        // A run that was not all up to date forgets the stamp of its command.
+        const summary = timeless(reaction.stdout).split("\n").at(-2)!;
+        if (reaction.code === 0 && !/^0 ran, \d+ up to date \(T\)$/.test(summary)) {
+          assert.equal(storedStamp(p.root, { cwd, all: m.args?.includes("--all") ?? false }), null);
+        }
+      },
+    });
+  }
+});
