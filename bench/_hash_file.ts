@@ -1,0 +1,10 @@
+/**
+ * Hashes the file named by the first argument and prints the hash: run under
+ * `/usr/bin/time` by the storage benchmark to measure the peak memory of
+ * hashing on its own.
+ *
+ * @module
+ */
+import { hashFile } from "../src/storage/xxhash.ts";
+
+console.log(await hashFile(Deno.args[0]!));
