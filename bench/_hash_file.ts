@@ -1,5 +1,5 @@
 /**
- * Hashes the file named by the first argument and prints the hash: run under
+ * Hashes the file named by the first argument: run under
  * `/usr/bin/time` by the storage benchmark to measure the peak memory of
  * hashing on its own.
  *
@@ -7,4 +7,4 @@
  */
 import { hashFile } from "../src/storage/xxhash.ts";
 
-console.log(await hashFile(Deno.args[0]!));
+await hashFile(Deno.args[0]!);
