@@ -8,6 +8,7 @@ import {
   type StateDb,
   StateDbs,
 } from "../storage/mod.ts";
+import { entryNamesSync } from "../util/fs.ts";
 
 /** What every engine step shares during one command: cache, databases, hashers. */
 export class EngineContext {
@@ -73,12 +74,7 @@ export class EngineContext {
     const dir = path.dirname(sentinel);
     let names = this.#sentinels.get(dir);
     if (names === undefined) {
-      try {
-        names = new Set([...Deno.readDirSync(dir)].map((entry) => entry.name));
-      } catch (error) {
-        if (!(error instanceof Deno.errors.NotFound)) throw error;
-        names = new Set();
-      }
+      names = entryNamesSync(dir);
       this.#sentinels.set(dir, names);
     }
     return names.has(path.basename(sentinel));

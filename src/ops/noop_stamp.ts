@@ -11,6 +11,7 @@
  */
 import { RACY_WINDOW_MS } from "../storage/state_db.ts";
 import { fileSignatureText } from "../storage/file_signature.ts";
+import { entryNamesSync } from "../util/fs.ts";
 import { VERSION } from "../version.ts";
 
 /** The stamp format this build reads and writes. */
@@ -85,6 +86,8 @@ export function parseNoopStamp(text: string): NoopStamp | null {
 /**
  * True when every path still has the signature the stamp recorded and no
  * stamped stage is running: the verdicts the stamp reports still hold.
+ *
+ * @throws when a sentinel directory cannot be listed
  */
 export function noopStampHolds(stamp: NoopStamp, now = Date.now()): boolean {
   // A clock that went back makes times useless as evidence.
@@ -96,13 +99,7 @@ export function noopStampHolds(stamp: NoopStamp, now = Date.now()): boolean {
     if (fileSignatureText(file, false) !== stamp.unfollowed[file]) return false;
   }
   for (const [dir, names] of Object.entries(stamp.sentinels)) {
-    let present: Set<string>;
-    try {
-      present = new Set([...Deno.readDirSync(dir)].map((entry) => entry.name));
-    } catch (error) {
-      if (error instanceof Deno.errors.NotFound) continue;
-      return false;
-    }
+    const present = entryNamesSync(dir);
     if (names.some((name) => present.has(name))) return false;
   }
   return true;

@@ -40,7 +40,7 @@ export interface ReproOptions {
   warn: (message: string) => void;
   /**
    * Where a run that finds every stage up to date leaves a no-op stamp
-   * (another run forgets it): the key (see `noopStampKey`), and when the
+   * (another run, `force` included, forgets it; `noCommit` touches neither): the key (see `noopStampKey`), and when the
    * command started reading the project (a path changed later, or shortly
    * before, keeps the stamp from being written). @default {no stamp}
    */

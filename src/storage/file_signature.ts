@@ -7,7 +7,7 @@
  */
 
 /** The signature of a path that does not exist. */
-export const ABSENT = "-";
+export const ABSENT = "-" as const;
 
 /** A signature with its time fields, for the racy-window check. */
 export interface Signature {
@@ -24,16 +24,12 @@ export interface Signature {
  * or `null` when it cannot be read for another reason than not existing.
  */
 export function fileSignature(file: string, follow = true): Signature | null {
-  let info: Deno.FileInfo;
-  try {
-    info = follow ? Deno.statSync(file) : Deno.lstatSync(file);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory) {
-      return { text: ABSENT, mtimeMs: 0, ctimeMs: 0 };
-    }
-    return null;
-  }
-  return signatureOf(info);
+  const info = statOrAbsent(file, follow);
+  if (info === ABSENT) return ABSENT_SIGNATURE;
+  if (info === null) return null;
+  const mtimeMs = info.mtime?.getTime() ?? 0;
+  const ctimeMs = info.ctime?.getTime() ?? 0;
+  return { text: textOf(info, mtimeMs, ctimeMs), mtimeMs, ctimeMs };
 }
 
 /**
@@ -41,22 +37,22 @@ export function fileSignature(file: string, follow = true): Signature | null {
  * one (`null` when the path cannot be read).
  */
 export function fileSignatureText(file: string, follow = true): string | null {
-  let info: Deno.FileInfo;
-  try {
-    info = follow ? Deno.statSync(file) : Deno.lstatSync(file);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory) {
-      return ABSENT;
-    }
-    return null;
-  }
+  const info = statOrAbsent(file, follow);
+  if (info === null || info === ABSENT) return info;
   return textOf(info, info.mtime?.getTime() ?? 0, info.ctime?.getTime() ?? 0);
 }
 
-function signatureOf(info: Deno.FileInfo): Signature {
-  const mtimeMs = info.mtime?.getTime() ?? 0;
-  const ctimeMs = info.ctime?.getTime() ?? 0;
-  return { text: textOf(info, mtimeMs, ctimeMs), mtimeMs, ctimeMs };
+const ABSENT_SIGNATURE: Signature = { text: ABSENT, mtimeMs: 0, ctimeMs: 0 };
+
+/** The `stat` (or `lstat`) of `file`, {@linkcode ABSENT}, or `null` when it cannot be read. */
+function statOrAbsent(file: string, follow: boolean): Deno.FileInfo | typeof ABSENT | null {
+  try {
+    return follow ? Deno.statSync(file) : Deno.lstatSync(file);
+  } catch (error) {
+    const missing = error instanceof Deno.errors.NotFound ||
+      error instanceof Deno.errors.NotADirectory;
+    return missing ? ABSENT : null;
+  }
 }
 
 function textOf(info: Deno.FileInfo, mtimeMs: number, ctimeMs: number): string {

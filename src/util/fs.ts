@@ -71,3 +71,13 @@ export function existsSync(file: string): boolean {
     throw error;
   }
 }
+
+/** The names of the entries of `dir`, empty when it does not exist (synchronous). */
+export function entryNamesSync(dir: string): Set<string> {
+  try {
+    return new Set([...Deno.readDirSync(dir)].map((entry) => entry.name));
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return new Set();
+    throw error;
+  }
+}

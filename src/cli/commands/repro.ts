@@ -95,12 +95,10 @@ export function registerRepro(program: Command, ctx: CliContext): void {
             onEvent: display.onEvent,
             signal: controller.signal,
             warn: ctx.warn,
-            ...(options.force === true || options.commit === false ? {} : {
-              noopStamp: {
-                key: noopStampKey({ mode, all: options.all === true, targets, cwd: project.cwd }),
-                sinceMs: startedMs,
-              },
-            }),
+            noopStamp: {
+              key: noopStampKey({ mode, all: options.all === true, targets, cwd: project.cwd }),
+              sinceMs: startedMs,
+            },
           });
         } finally {
           display.close();
