@@ -1,11 +1,17 @@
 /**
  * File-system helpers for tests: deterministic bytes, existence and mode
  * checks, directory listings and self-removing temporary directories.
+ * Importing it also waits for the xxHash64 WebAssembly module, so tests can
+ * call `hashBytes` (directly or through the code under test) from the start,
+ * as the CLI does after its own `await xxhashReady`.
  *
  * @module
  */
 import * as path from "node:path";
+import { xxhashReady } from "../../src/storage/xxhash.ts";
 import { lstatOrNullSync } from "../../src/util/fs.ts";
+
+await xxhashReady;
 
 /**
  * `size` bytes of deterministic pseudo-random data (xorshift32 from `seed`),

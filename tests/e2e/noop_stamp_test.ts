@@ -12,7 +12,6 @@
  */
 import assert from "node:assert/strict";
 import * as path from "node:path";
-import { runFastNoop } from "../../src/cli/fast_noop.ts";
 import { noopStampKey, type NoopStampQuery } from "../../src/ops/noop_stamp.ts";
 import { StateDb } from "../../src/storage/state_db.ts";
 import { type CliResult, makeProject, runPivot, type TempProject } from "../_helpers/project.ts";
@@ -94,32 +93,28 @@ interface FastResult {
   readonly stderr: string;
 }
 
+/** The script that calls `runFastNoop` in a process of its own. */
+const FAST_CALL = path.resolve(import.meta.dirname!, "_fixtures", "fast_noop_call.ts");
+
 /**
- * Calls `runFastNoop(args)` in this process, as `main.ts` does, in `cwd`, with
- * the variables of `env` set for the call (undefined: unset) and restored after.
+ * Calls `runFastNoop(args)`, as `main.ts` does, in a process of its own run
+ * in `cwd` with `NO_COLOR` and the variables of `env`.
  */
-function fast(
+async function fast(
   cwd: string,
   args: readonly string[],
-  env: Record<string, string | undefined> = {},
-): FastResult {
-  const vars = { NO_COLOR: "1", ...env };
-  const saved = Object.keys(vars).map((name) => [name, Deno.env.get(name)] as const);
-  const set = (name: string, value: string | undefined) =>
-    value === undefined ? Deno.env.delete(name) : Deno.env.set(name, value);
-  Object.entries(vars).forEach(([name, value]) => set(name, value));
-  const out: string[] = [];
-  const err: string[] = [];
-  try {
-    const code = runFastNoop(args, {
-      stdout: (text) => out.push(text),
-      stderr: (text) => err.push(text),
-      cwd,
-    });
-    return { code, stdout: out.join(""), stderr: err.join("") };
-  } finally {
-    saved.forEach(([name, value]) => set(name, value));
-  }
+  env: Record<string, string> = {},
+): Promise<FastResult> {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--quiet", FAST_CALL, ...args],
+    cwd,
+    env: { NO_COLOR: "1", ...env },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decoder = new TextDecoder();
+  assert.equal(output.code, 0, decoder.decode(output.stderr));
+  return JSON.parse(decoder.decode(output.stdout)) as FastResult;
 }
 
 /** The stamp stored in the project at `root` for `query`, or null. */
@@ -545,9 +540,9 @@ Deno.test("no-op stamps: the fast path answers an unchanged no-op repro and fall
     "ran hello: no previous run (T)\n1 ran, 0 up to date (T)\n",
   );
   // A run that ran stages leaves no stamp.
-  assert.equal(fast(baseline.root, ["repro"]).code, null);
+  assert.equal((await fast(baseline.root, ["repro"])).code, null);
   for (const { m, cwd, args, env } of mutated) {
-    assert.equal(fast(cwd, args, env).code, null, m.name);
+    assert.equal((await fast(cwd, args, env)).code, null, m.name);
   }
 
   // While the others settle: a project whose no-op repro follows its fresh run at once.
@@ -556,7 +551,7 @@ Deno.test("no-op stamps: the fast path answers an unchanged no-op repro and fall
     const first = await pivotOk(p.root, ["repro"]);
     assert.match(timeless(first.stdout), /^4 ran, 0 up to date \(T\)\n$/m);
     const freshEnded = Date.now();
-    const afterFresh = fast(p.root, ["repro"]);
+    const afterFresh = await fast(p.root, ["repro"]);
     const noop = await pivotOk(p.root, ["repro"]);
     // The fresh run's outputs and locks are younger than this at the no-op's end.
     const ageMs = Date.now() - freshEnded;
@@ -564,7 +559,7 @@ Deno.test("no-op stamps: the fast path answers an unchanged no-op repro and fall
       afterFresh,
       noop,
       ageMs,
-      afterNoop: fast(p.root, ["repro"]),
+      afterNoop: await fast(p.root, ["repro"]),
       stored: storedStamp(p.root),
     };
   };
@@ -611,28 +606,28 @@ Deno.test("no-op stamps: the fast path answers an unchanged no-op repro and fall
     }
   });
 
-  await t.step("a pipeline.ts project never gets a stamp", () => {
-    assert.deepEqual(fast(tsProject.root, ["repro"]), { code: null, stdout: "", stderr: "" });
+  await t.step("a pipeline.ts project never gets a stamp", async () => {
+    assert.deepEqual(await fast(tsProject.root, ["repro"]), { code: null, stdout: "", stderr: "" });
     assert.equal(storedStamp(tsProject.root), null);
   });
 
   await t.step({
     name: "--json: the same bytes as the slow no-op's, durations aside",
-    fn: () => {
-      const json = fast(twin.root, ["repro", "--json"]);
+    fn: async () => {
+      const json = await fast(twin.root, ["repro", "--json"]);
       assert.equal(json.code, 0);
       const masked = (text: string) => text.replace(/"duration_ms":\d+/g, '"duration_ms":0');
       assert.equal(masked(json.stdout), masked(slowJson!.stdout));
     },
   });
 
-  await t.step("run STAGES: answered from the stamp of the same run command only", () => {
+  await t.step("run STAGES: answered from the stamp of the same run command only", async () => {
     const nothing = { code: null, stdout: "", stderr: "" };
     // The fresh repro ran stages, so `repro` has no stamp; nor do other stage lists.
     for (const args of [["repro"], ["repro", "train"], ["run", "prep"], ["run", "train", "prep"]]) {
-      assert.deepEqual(fast(runProject.root, args), nothing, args.join(" "));
+      assert.deepEqual(await fast(runProject.root, args), nothing, args.join(" "));
     }
-    const answered = fast(runProject.root, ["run", "train", "-e"]);
+    const answered = await fast(runProject.root, ["run", "train", "-e"]);
     assert.equal(answered.code, 0);
     assert.equal(answered.stderr, "");
     assert.equal(timeless(answered.stdout), timeless(slowRun!.stdout));
@@ -640,40 +635,45 @@ Deno.test("no-op stamps: the fast path answers an unchanged no-op repro and fall
 
   // Fast runs answered in the baseline project (each is one more run in its history).
   let fastRuns = 0;
-  await t.step("the fast path prints what the slow no-op that wrote the stamp printed", () => {
-    assert.notEqual(storedStamp(baseline.root), null);
-    const plain = fast(baseline.root, ["repro"]);
-    assert.equal(plain.code, 0);
-    fastRuns++;
-    assert.equal(plain.stderr, "");
-    assert.match(plain.stdout, /\n0 ran, 5 up to date \(\d+\.\ds\)\n$/);
-    // The same lines in the same order: only the time may differ.
-    assert.equal(timeless(plain.stdout), timeless(slowPlain!.stdout));
-
-    // Options outside the stamp's key: the same answer (nothing runs, nothing to explain).
-    for (const args of [["repro", "-e"], ["repro", "-k", "-j", "3"], ["repro", "--jobs=1", "-k"]]) {
-      const same = fast(baseline.root, args);
-      assert.equal(same.code, 0, args.join(" "));
+  await t.step(
+    "the fast path prints what the slow no-op that wrote the stamp printed",
+    async () => {
+      assert.notEqual(storedStamp(baseline.root), null);
+      const plain = await fast(baseline.root, ["repro"]);
+      assert.equal(plain.code, 0);
       fastRuns++;
-      assert.equal(same.stderr, "", args.join(" "));
-      assert.equal(timeless(same.stdout), timeless(slowPlain!.stdout), args.join(" "));
-    }
+      assert.equal(plain.stderr, "");
+      assert.match(plain.stdout, /\n0 ran, 5 up to date \(\d+\.\ds\)\n$/);
+      // The same lines in the same order: only the time may differ.
+      assert.equal(timeless(plain.stdout), timeless(slowPlain!.stdout));
 
-    for (const args of [["repro", "-q"], ["-q", "repro"], ["repro", "--quiet", "-e"]]) {
-      const quiet = fast(baseline.root, args);
-      assert.equal(quiet.code, 0, args.join(" "));
-      fastRuns++;
-      assert.deepEqual([quiet.stdout, quiet.stderr], ["", ""], args.join(" "));
-    }
-  });
+      // Options outside the stamp's key: the same answer (nothing runs, nothing to explain).
+      for (
+        const args of [["repro", "-e"], ["repro", "-k", "-j", "3"], ["repro", "--jobs=1", "-k"]]
+      ) {
+        const same = await fast(baseline.root, args);
+        assert.equal(same.code, 0, args.join(" "));
+        fastRuns++;
+        assert.equal(same.stderr, "", args.join(" "));
+        assert.equal(timeless(same.stdout), timeless(slowPlain!.stdout), args.join(" "));
+      }
 
-  await t.step("--json: the same events as the slow no-op's, in the same order", () => {
+      for (const args of [["repro", "-q"], ["-q", "repro"], ["repro", "--quiet", "-e"]]) {
+        const quiet = await fast(baseline.root, args);
+        assert.equal(quiet.code, 0, args.join(" "));
+        fastRuns++;
+        assert.deepEqual([quiet.stdout, quiet.stderr], ["", ""], args.join(" "));
+      }
+    },
+  );
+
+  await t.step("--json: the same events as the slow no-op's, in the same order", async () => {
     // The twin's stamp was written by `repro --json`; its key is that of `repro`.
     const slowEvents = jsonEvents(slowJson!.stdout);
     for (
       const args of [["repro", "--json"], ["-q", "repro", "--json"], ["repro", "-e", "--json"]]
     ) {
-      const json = fast(twin.root, args);
+      const json = await fast(twin.root, args);
       assert.equal(json.code, 0, args.join(" "));
       assert.equal(json.stderr, "", args.join(" "));
       const events = jsonEvents(json.stdout);
@@ -682,7 +682,7 @@ Deno.test("no-op stamps: the fast path answers an unchanged no-op repro and fall
     }
   });
 
-  await t.step("other commands, flags and environments do not use the stamp", () => {
+  await t.step("other commands, flags and environments do not use the stamp", async () => {
     const nothing = { code: null, stdout: "", stderr: "" };
     const other: string[][] = [
       ["repro", "train"],
@@ -696,28 +696,34 @@ Deno.test("no-op stamps: the fast path answers an unchanged no-op repro and fall
       ["repro", "--no-commit"],
       ["status"],
     ];
-    for (const args of other) assert.deepEqual(fast(baseline.root, args), nothing, args.join(" "));
+    for (const args of other) {
+      assert.deepEqual(await fast(baseline.root, args), nothing, args.join(" "));
+    }
     const cacheBefore = Deno.env.get("PIVOT_CACHE_DIR");
     const cache = path.join(baseline.root, "elsewhere-cache");
-    assert.deepEqual(fast(baseline.root, ["repro"], { PIVOT_CACHE_DIR: cache }), nothing);
+    assert.deepEqual(await fast(baseline.root, ["repro"], { PIVOT_CACHE_DIR: cache }), nothing);
     assert.equal(Deno.env.get("PIVOT_CACHE_DIR"), cacheBefore, "the variable is restored");
     assert.deepEqual(
-      fast(baseline.root, ["repro"], { XDG_CONFIG_HOME: path.join(baseline.root, "xdg") }),
+      await fast(baseline.root, ["repro"], { XDG_CONFIG_HOME: path.join(baseline.root, "xdg") }),
       nothing,
     );
     // From a subdirectory: another cwd, another command.
-    assert.deepEqual(fast(path.join(baseline.root, "inputs"), ["repro"]), nothing);
+    assert.deepEqual(await fast(path.join(baseline.root, "inputs"), ["repro"]), nothing);
     // The stamp still answers the original command.
-    assert.equal(fast(baseline.root, ["-q", "repro"]).code, 0);
+    assert.equal((await fast(baseline.root, ["-q", "repro"])).code, 0);
     fastRuns++;
   });
 
   // ---- Every mutation project: the stamp answers before the change, not after.
-  const before = mutated.map(({ m, cwd, args, env }) =>
-    [["-q", ...args], ...(m.alsoAnswers ?? [])].map((line) => fast(cwd, line, env).code)
-  );
+  const before = await Promise.all(mutated.map(({ m, cwd, args, env }) =>
+    Promise.all(
+      [["-q", ...args], ...(m.alsoAnswers ?? [])].map(async (line) =>
+        (await fast(cwd, line, env)).code
+      ),
+    )
+  ));
   for (const { m, p } of mutated) await m.mutate(p);
-  const after = mutated.map(({ cwd, args, env }) => fast(cwd, args, env));
+  const after = await Promise.all(mutated.map(({ cwd, args, env }) => fast(cwd, args, env)));
 
   const [history, ...reactions] = await Promise.all([
     pivotOk(baseline.root, ["history", "--json", "-n", "100"]),
