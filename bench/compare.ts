@@ -18,6 +18,7 @@ import {
   snakefile,
 } from "./shapes.ts";
 import { ms } from "./_measure.ts";
+import { discard } from "./_trash.ts";
 
 const ROOT = path.resolve(import.meta.dirname!, "..");
 const MAIN = path.join(ROOT, "main.ts");
@@ -121,9 +122,9 @@ function middle(timings: readonly Timing[]): Timing {
 
 /** Removes what a run wrote (outputs and, for pivot, its state and cache). */
 async function resetOutputs(tool: Tool, dir: string): Promise<void> {
-  await Deno.remove(path.join(dir, "data"), { recursive: true }).catch(() => {});
+  await discard(path.join(dir, "data"));
   if (tool === "pivot" || tool === "pivot-ts") {
-    await Deno.remove(path.join(dir, ".pivot"), { recursive: true });
+    await discard(path.join(dir, ".pivot"));
     await Deno.mkdir(path.join(dir, ".pivot"));
   }
 }
@@ -162,7 +163,7 @@ export async function measureTool(
     const one = await timeRun(tool, dir);
     return { fresh: middle(fresh), noopFirst, noop, changed: one };
   } finally {
-    await Deno.remove(dir, { recursive: true });
+    await discard(dir);
   }
 }
 

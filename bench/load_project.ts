@@ -9,6 +9,7 @@ import * as path from "node:path";
 import { openProject } from "../src/project/mod.ts";
 import { fanInPipeline } from "./generate.ts";
 import { median, timeProcess } from "./_measure.ts";
+import { discard } from "./_trash.ts";
 
 const ROOT = path.resolve(import.meta.dirname!, "..");
 const SIZES = [100, 1_000, 10_000];
@@ -55,7 +56,7 @@ export async function benchLoadProject(): Promise<string[]> {
         (median(load) / n * 1000).toFixed(1)
       } µs | ${median(list).toFixed(0)} ms | ${(median(list) / baseline).toFixed(1)}× |`,
     );
-    await Deno.remove(dir, { recursive: true });
+    await discard(dir);
   }
   await Deno.remove(path.dirname(empty), { recursive: true });
   return [

@@ -10,6 +10,7 @@ import * as path from "node:path";
 import { benchCompare } from "./compare.ts";
 import { benchLoadProject } from "./load_project.ts";
 import { benchStorage } from "./storage.ts";
+import { emptyTrash } from "./_trash.ts";
 
 const log = (line: string) => Deno.stderr.writeSync(new TextEncoder().encode(`${line}\n`));
 
@@ -51,9 +52,13 @@ const lines = [
   }. Command: \`deno task bench\`.`,
   "",
 ];
-for (const name of chosen) {
-  log(`running ${name}…`);
-  lines.push(...await SECTIONS[name]!());
+try {
+  for (const name of chosen) {
+    log(`running ${name}…`);
+    lines.push(...await SECTIONS[name]!());
+  }
+} finally {
+  await emptyTrash();
 }
 const report = `${lines.join("\n")}\n`;
 Deno.stdout.writeSync(new TextEncoder().encode(report));

@@ -19,6 +19,7 @@ import {
   StateDb,
 } from "../src/storage/mod.ts";
 import { median, ms, timeCommand, timeIt, timeProcess } from "./_measure.ts";
+import { discard } from "./_trash.ts";
 
 const MAIN = path.resolve(import.meta.dirname!, "..", "main.ts");
 
@@ -153,7 +154,7 @@ async function benchStatus(dir: string): Promise<string[]> {
   const warm: number[] = [];
   for (let i = 0; i < REPEATS; i++) {
     for (const suffix of ["", "-wal", "-shm"]) {
-      await Deno.remove(path.join(project, ".pivot", `state.db${suffix}`)).catch(() => {});
+      await discard(path.join(project, ".pivot", `state.db${suffix}`));
     }
     cold.push(await timeProcess(pivot("status"), project));
   }
@@ -209,6 +210,6 @@ export async function benchStorage(): Promise<string[]> {
       "",
     ];
   } finally {
-    await Deno.remove(dir, { recursive: true });
+    await discard(dir);
   }
 }

@@ -69,7 +69,7 @@ export async function recordStage(
       ...(isDirHash(info) ? { manifest: info.manifest } : {}),
     });
   }
-  await writeLock(plan, state, outs);
+  writeLock(plan, state, outs);
   const db = await ctx.db(def.stateDir);
   db.recordStage(
     hasher.drain(),
@@ -96,9 +96,10 @@ async function cacheAndLink(
     ? info.manifest.map((e) => ({ file: path.join(out.path, e.relpath), hash: e.hash }))
     : [{ file: out.path, hash: info.hash }];
   for (const { file, hash } of files) {
-    // With hardlinks the output itself becomes the blob (no copy), then is linked back.
+    // With hardlinks the output itself becomes the blob (no copy), then is linked back
+    // where it was (now free).
     if (placer?.modes[0] === "hardlink" && (await ctx.cache.adoptFile(file, hash))) {
-      await restoreFile(ctx.cache, hash, file, placer, { trustBlob: true });
+      placer.place(ctx.cache.blobPath(hash), file, false);
       continue;
     }
     await ctx.cache.addFile(file, hash);
@@ -107,11 +108,11 @@ async function cacheAndLink(
 }
 
 /** Writes the stage's lock file from its current state and `outs`. */
-export async function writeLock(
+export function writeLock(
   plan: StagePlan,
   state: StageState,
   outs: readonly LockOut[],
-): Promise<void> {
+): void {
   const { def } = plan.stage;
   const lock: StageLock = {
     stage: def.name,
@@ -121,7 +122,7 @@ export async function writeLock(
     deps: state.deps ?? [],
     outs,
   };
-  await writeLockFile(plan.lockFile, lock);
+  writeLockFile(plan.lockFile, lock);
 }
 
 /**
@@ -184,7 +185,7 @@ export async function restoreFromRunCache(
     });
   }
   if (!(await restoreOutputs(ctx, outs))) return false;
-  await writeLock(
+  writeLock(
     plan,
     state,
     outs.map(({ out, info }) => ({

@@ -83,7 +83,7 @@ export async function checkExampleTarget(dir: string): Promise<void> {
 export async function writeExampleFiles(dir: string): Promise<string[]> {
   await checkExampleTarget(dir);
   for (const [rel, text] of Object.entries(EXAMPLE_FILES)) {
-    await atomicWrite(path.join(dir, rel), text);
+    atomicWrite(path.join(dir, rel), text);
   }
   return Object.keys(EXAMPLE_FILES);
 }

@@ -61,11 +61,11 @@ export async function initProject(dir: string, options: InitOptions = {}): Promi
   await Deno.mkdir(pivotDir, { recursive: true });
   const written: string[] = [];
   const kept: string[] = [];
-  await atomicWrite(path.join(pivotDir, ".gitignore"), STATE_DIR_GITIGNORE);
+  atomicWrite(path.join(pivotDir, ".gitignore"), STATE_DIR_GITIGNORE);
   written.push(".pivot/.gitignore");
   const config = path.join(pivotDir, "config.yaml");
   if ((await lstatOrNull(config)) === null) {
-    await atomicWrite(config, PIVOT_CONFIG_TEMPLATE);
+    atomicWrite(config, PIVOT_CONFIG_TEMPLATE);
     written.push(".pivot/config.yaml");
   } else {
     kept.push(".pivot/config.yaml");

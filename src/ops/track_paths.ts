@@ -229,7 +229,7 @@ async function track(
     ? info.manifest.map((entry) => ({ file: path.join(abs, entry.relpath), hash: entry.hash }))
     : [{ file: abs, hash: info.hash }];
   for (const { file, hash } of files) await cache.addFile(file, hash);
-  if (item.status !== "unchanged") await writePvtFile(abs, info, item.size);
+  if (item.status !== "unchanged") writePvtFile(abs, info, item.size);
   const placer = new Placer(modes);
   for (const { file, hash } of files) await restoreFile(cache, hash, file, placer);
   const gitignore = await ignoreInGit(abs, item.isDir);

@@ -1,23 +1,115 @@
-import { Document, isPair, isScalar, Scalar, visit } from "yaml";
+/**
+ * Deterministic YAML for metadata files (lock files, `.pvt` files).
+ *
+ * Metadata is plain data (maps, lists, strings, numbers, booleans, null), so
+ * it is emitted directly in the layout the `yaml` package prints with
+ * `lineWidth: 0, indentSeq: true`, at a tenth of its cost: a fresh run writes
+ * a lock per stage. A string is written plain only when it plainly cannot
+ * read as anything else (no spaces, no leading indicator or digit, not
+ * `true`/`false`/`null`); every other one is double-quoted with JSON escapes
+ * (a JSON string is a valid YAML double-quoted scalar). The `yaml` package
+ * parses everything back.
+ *
+ * @module
+ */
+
+/**
+ * Strings safe as plain scalars: a letter, `_` or `/` first (so never a
+ * number, an indicator or `.inf`), then no spaces, quotes, brackets or
+ * braces, and no `:` at the end (`a:` would read as a key).
+ */
+const PLAIN = /^[A-Za-z_/][A-Za-z0-9_./:#@+=~%-]*$/;
+const PLAIN_TAIL_COLON = /:$/;
+/** Plain words the YAML 1.2 core schema reads as booleans or null (`~` fails `PLAIN`). */
+const RESERVED = /^(?:true|false|null)$/i;
+/** Characters outside YAML's printable set that JSON leaves unescaped. */
+const NON_PRINTABLE = /[\u007f-\u0084\u0086-\u009f\ufeff\ufffe\uffff]/g;
+
+/** `text` double-quoted: JSON escapes, plus `\uXXXX` for what YAML cannot hold raw. */
+function quoted(text: string): string {
+  return JSON.stringify(text).replace(
+    NON_PRINTABLE,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
+
+function stringScalar(text: string, forceQuotes: boolean): string {
+  return !forceQuotes && PLAIN.test(text) && !PLAIN_TAIL_COLON.test(text) && !RESERVED.test(text)
+    ? text
+    : quoted(text);
+}
+
+function numberScalar(value: number): string {
+  if (Number.isNaN(value)) return ".nan";
+  if (value === Infinity) return ".inf";
+  if (value === -Infinity) return "-.inf";
+  return String(value);
+}
+
+/**
+ * A scalar's text, or null when `value` is a non-empty collection. Empty maps
+ * and lists print in flow style (`{}`, `[]`), as the `yaml` package does.
+ */
+function inline(value: unknown, forceQuotes: boolean): string | null {
+  if (value === null || value === undefined) return "null";
+  if (typeof value === "string") return stringScalar(value, forceQuotes);
+  if (typeof value === "number") return numberScalar(value);
+  if (typeof value === "boolean") return value ? "true" : "false";
+  if (Array.isArray(value)) return value.length === 0 ? "[]" : null;
+  if (typeof value === "object") return Object.keys(value).length === 0 ? "{}" : null;
+  throw new TypeError(`cannot write a ${typeof value} as metadata YAML`);
+}
+
+class Emitter {
+  readonly lines: string[] = [];
+  constructor(private readonly quotedMaps: ReadonlySet<string>) {}
+
+  /** Writes the entries of `map` at `indent`; the first line goes after `lead` when given. */
+  map(map: Record<string, unknown>, indent: string, quoteValues: boolean, lead?: string): void {
+    let prefix = lead ?? indent;
+    for (const [key, value] of Object.entries(map)) {
+      if (value === undefined) continue;
+      const keyText = stringScalar(key, false);
+      const scalar = inline(value, quoteValues || key === "hash");
+      if (scalar !== null) this.lines.push(`${prefix}${keyText}: ${scalar}`);
+      else {
+        this.lines.push(`${prefix}${keyText}:`);
+        this.value(value, `${indent}  `, this.quotedMaps.has(key));
+      }
+      prefix = indent;
+    }
+  }
+
+  /** Writes the items of `list` at `indent`; the first line goes after `lead` when given. */
+  list(list: readonly unknown[], indent: string, lead?: string): void {
+    let prefix = lead ?? indent;
+    for (const item of list) {
+      const scalar = inline(item, false);
+      if (scalar !== null) this.lines.push(`${prefix}- ${scalar}`);
+      else this.value(item, `${indent}  `, false, `${prefix}- `);
+      prefix = indent;
+    }
+  }
+
+  /** Writes a non-empty collection. */
+  value(value: unknown, indent: string, quoteValues: boolean, lead?: string): void {
+    if (Array.isArray(value)) this.list(value, indent, lead);
+    else this.map(value as Record<string, unknown>, indent, quoteValues, lead);
+  }
+}
 
 /**
  * Deterministic YAML for metadata files: block style, no line folding, and
  * every value of a `hash` key (plus any value of a mapping named in
  * `quotedMaps`) double-quoted, so a hash such as `1234567890123456` never
- * reads back as a number.
+ * reads back as a number. Keys with an `undefined` value are left out.
  */
 export function metadataYaml(data: unknown, quotedMaps: readonly string[] = []): string {
-  const doc = new Document(data);
-  visit(doc, {
-    Pair(_key, pair, ancestors) {
-      if (!isPair(pair) || !isScalar(pair.key) || !isScalar(pair.value)) return;
-      const parent = ancestors.at(-2);
-      const inQuotedMap = isPair(parent) && isScalar(parent.key) &&
-        quotedMaps.includes(String(parent.key.value));
-      if (pair.key.value === "hash" || inQuotedMap) pair.value.type = Scalar.QUOTE_DOUBLE;
-    },
-  });
-  return doc.toString({ lineWidth: 0, indentSeq: true });
+  const scalar = inline(data, false);
+  if (scalar !== null) return `${scalar}\n`;
+  const emitter = new Emitter(new Set(quotedMaps));
+  emitter.value(data, "", false);
+  return `${emitter.lines.join("\n")}\n`;
 }
 
 /** The first line of a YAML parser error, without a trailing colon. */

@@ -136,8 +136,8 @@ export function serializeLock(lock: StageLock): string {
 }
 
 /** Writes `lock` to `file` atomically. */
-export async function writeLockFile(file: string, lock: StageLock): Promise<void> {
-  await atomicWrite(file, serializeLock(lock));
+export function writeLockFile(file: string, lock: StageLock): void {
+  atomicWrite(file, serializeLock(lock));
 }
 
 /**

@@ -58,8 +58,8 @@ export function serializePvt(record: PvtRecord): string {
 }
 
 /** Writes the `.pvt` of the tracked path `dataPath` atomically. */
-export async function writePvtFile(dataPath: string, info: HashInfo, size: number): Promise<void> {
-  await atomicWrite(
+export function writePvtFile(dataPath: string, info: HashInfo, size: number): void {
+  atomicWrite(
     pvtPathFor(dataPath),
     serializePvt({ path: path.basename(dataPath), info, size }),
   );

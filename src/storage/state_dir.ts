@@ -22,5 +22,5 @@ export async function ensureStateDir(stateDir: string): Promise<void> {
   const gitignore = path.join(stateDir, ".gitignore");
   if (existsSync(gitignore)) return;
   await Deno.mkdir(stateDir, { recursive: true });
-  await atomicWrite(gitignore, STATE_DIR_GITIGNORE);
+  atomicWrite(gitignore, STATE_DIR_GITIGNORE);
 }

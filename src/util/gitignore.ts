@@ -22,6 +22,6 @@ export async function addGitignoreEntries(
     .sort();
   if (missing.length === 0) return [];
   const separator = text === "" || text.endsWith("\n") ? "" : "\n";
-  await atomicWrite(file, `${text}${separator}${missing.join("\n")}\n`);
+  atomicWrite(file, `${text}${separator}${missing.join("\n")}\n`);
   return missing;
 }

@@ -309,3 +309,57 @@ Deno.test("StateDb.open() upgrades a version 1 state.db, keeping its contents", 
     db.close();
   }
 });
+
+Deno.test("recordStage() holds records until flushRecords(), answering run-cache lookups meanwhile", async () => {
+  await withStateDb({}, async (db, p) => {
+    const stamp = await writeAged(p.path("a.txt"), "a", 10_000);
+    const entry = { outputs: '[{"key":null,"hash":"0123456789abcdef"}]', runId: "run-1" };
+    db.recordStage(
+      [{ path: p.path("a.txt"), hash: "00000000000000aa", ...stamp }],
+      { stage: "ml/train", inputHash: "1111111111111111", entry },
+    );
+    // Another connection (another pivot process) sees nothing before the write.
+    const other = StateDb.openExisting(p.path(".pivot"));
+    try {
+      assert.equal(other.getRunCache("ml/train", "1111111111111111"), null);
+      assert.equal(other.lookupHash(p.path("a.txt"), stamp), null);
+      // This connection answers from what it holds.
+      assert.deepEqual(db.getRunCache("ml/train", "1111111111111111"), entry);
+      assert.equal(db.getRunCache("ml/train", "2222222222222222"), null);
+      db.flushRecords();
+      assert.deepEqual(other.getRunCache("ml/train", "1111111111111111"), entry);
+      assert.equal(other.lookupHash(p.path("a.txt"), stamp), "00000000000000aa");
+    } finally {
+      other.close();
+    }
+  });
+});
+
+Deno.test("close() writes the records recordStage() still holds", async () => {
+  await using p = await makeProject({});
+  const db = await StateDb.open(p.path(".pivot"), () => assert.fail("unexpected warning"));
+  const entry = { outputs: "[]", runId: "run-2" };
+  db.recordStage([], { stage: "ml/eval", inputHash: "3333333333333333", entry });
+  db.close();
+  const reopened = StateDb.openExisting(p.path(".pivot"));
+  try {
+    assert.deepEqual(reopened.getRunCache("ml/eval", "3333333333333333"), entry);
+  } finally {
+    reopened.close();
+  }
+});
+
+Deno.test("recordStage() records are written within about a second without a flush", async () => {
+  await withStateDb({}, async (db, p) => {
+    const entry = { outputs: "[]", runId: "run-3" };
+    db.recordStage([], { stage: "ml/train", inputHash: "4444444444444444", entry });
+    const other = StateDb.openExisting(p.path(".pivot"));
+    try {
+      assert.equal(other.getRunCache("ml/train", "4444444444444444"), null);
+      await new Promise((resolve) => setTimeout(resolve, 1_300));
+      assert.deepEqual(other.getRunCache("ml/train", "4444444444444444"), entry);
+    } finally {
+      other.close();
+    }
+  });
+});
