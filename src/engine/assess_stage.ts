@@ -68,7 +68,11 @@ export async function assessStage(
   const { def } = plan.stage;
   const root = ctx.project.root;
   const hasher = await ctx.hasher(def.stateDir);
-  const fingerprint = await stageFingerprint(def, root);
+  const fingerprint = await stageFingerprint(
+    def,
+    root,
+    def.action.kind === "run" ? await ctx.parseCache() : null,
+  );
   const missing: string[] = [];
   const deps: LockDep[] = [];
   for (const dep of plan.deps) {

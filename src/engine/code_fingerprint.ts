@@ -12,7 +12,7 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { PivotError } from "../util/errors.ts";
 import { relativePosix } from "../util/paths.ts";
-import { hashBytes } from "../storage/mod.ts";
+import { hashBytes, type ParseCache } from "../storage/mod.ts";
 
 /** A parsed syntax node (only the fields this module reads). */
 interface Node {
@@ -45,11 +45,30 @@ interface ParsedModule {
 /** Parsed modules by absolute path, for the life of the process. */
 const parsed = new Map<string, Promise<ParsedModule>>();
 
+/** The files fingerprints were taken from in this process (parsed or checked against a cache). */
+const readFiles = new Set<string>();
+
+/** The hash of each file's text as read in this process (`null`: unreadable). */
+const textHashes = new Map<string, string | null>();
+
+/** The parse-cache kind of remembered fingerprints (bump when fingerprints change). */
+const FINGERPRINT_KIND = "fingerprint1";
+
+/** A remembered fingerprint: the manifest and the text hash of every file it was taken from. */
+interface RememberedFingerprint {
+  readonly files: readonly (readonly [string, string])[];
+  readonly manifest: Record<string, string>;
+}
+
 /**
  * The fingerprint manifest of the `run` function at `exportPath` in `module`:
  * `fn:`, `class:` or `const:<file>#<name>` → hash of each function, class or
  * constant involved,
  * `mod:<file>` for namespace imports, `pkg:<specifier>` for packages.
+ *
+ * With a `cache`, a manifest taken before is reused while every file it was
+ * taken from has the same text, so an unchanged project never loads the
+ * parser.
  *
  * @throws {PivotError} when the module cannot be read or parsed, or the export is not found
  */
@@ -57,11 +76,58 @@ export async function runFingerprint(
   module: string,
   exportPath: readonly string[],
   projectRoot: string,
+  cache: ParseCache | null = null,
+): Promise<Record<string, string>> {
+  const key = JSON.stringify([module, exportPath, projectRoot]);
+  const remembered = asRemembered(cache?.get(FINGERPRINT_KIND, key));
+  if (remembered !== null && remembered.files.every(([file, hash]) => textHash(file) === hash)) {
+    for (const [file] of remembered.files) readFiles.add(file);
+    return { ...remembered.manifest };
+  }
+  const read = new Set<string>();
+  const manifest = await takeFingerprint(module, exportPath, projectRoot, read);
+  const files = [...read].map((file) => [file, textHashes.get(file)!] as const);
+  cache?.put(FINGERPRINT_KIND, key, { files, manifest } satisfies RememberedFingerprint);
+  return manifest;
+}
+
+/** `value` as a remembered fingerprint, or `null` when it is not one (a cache is never trusted). */
+function asRemembered(value: unknown): RememberedFingerprint | null {
+  if (typeof value !== "object" || value === null) return null;
+  const { files, manifest } = value as Record<string, unknown>;
+  const isPair = (pair: unknown) =>
+    Array.isArray(pair) && pair.length === 2 && pair.every((item) => typeof item === "string");
+  if (!Array.isArray(files) || files.length === 0 || !files.every(isPair)) return null;
+  if (typeof manifest !== "object" || manifest === null || Array.isArray(manifest)) return null;
+  if (!Object.values(manifest).every((hash) => typeof hash === "string")) return null;
+  return value as RememberedFingerprint;
+}
+
+/** The hash of `file`'s text, read once per process; `null` when it cannot be read. */
+function textHash(file: string): string | null {
+  let hash = textHashes.get(file);
+  if (hash === undefined) {
+    try {
+      hash = hashBytes(Deno.readTextFileSync(file));
+    } catch {
+      hash = null;
+    }
+    textHashes.set(file, hash);
+  }
+  return hash;
+}
+
+/** {@linkcode runFingerprint} without a cache, adding every file it parses to `read`. */
+async function takeFingerprint(
+  module: string,
+  exportPath: readonly string[],
+  projectRoot: string,
+  read: Set<string>,
 ): Promise<Record<string, string>> {
   const manifest: Record<string, string> = {};
   const visited = new Set<string>();
-  const parsedModule = await parseModule(module);
-  const target = await findExport(parsedModule, exportPath);
+  const parsedModule = await parseModule(module, read);
+  const target = await findExport(parsedModule, exportPath, read);
   const label = `${relativePosix(projectRoot, module)}#${exportPath.join(".")}`;
   const collect = async (mod: ParsedModule, node: Node, key: string): Promise<void> => {
     if (visited.has(key)) return;
@@ -84,12 +150,12 @@ export async function runFingerprint(
       return;
     }
     const file = resolveSpecifier(mod.file, binding.source);
-    const other = await parseModule(file);
+    const other = await parseModule(file, read);
     if (binding.kind === "namespace") {
       manifest[`mod:${relativePosix(projectRoot, file)}`] = hashBytes(other.text);
       return;
     }
-    const resolved = await resolveExportDeep(other, binding.imported);
+    const resolved = await resolveExportDeep(other, binding.imported, read);
     if (resolved === null) {
       manifest[`mod:${relativePosix(projectRoot, file)}`] = hashBytes(other.text);
       return;
@@ -127,12 +193,14 @@ function bindingKind(node: Node): "fn" | "class" | "const" {
 
 /** The files read to fingerprint stage code in this process so far. */
 export function fingerprintedFiles(): string[] {
-  return [...parsed.keys()];
+  return [...readFiles];
 }
 
-/** Forgets parsed modules (after files changed, in watch mode). */
+/** Forgets parsed modules and file texts (after files changed, in watch mode). */
 export function clearFingerprintCache(): void {
   parsed.clear();
+  readFiles.clear();
+  textHashes.clear();
 }
 
 /** The absolute path a local import specifier of `from` names. */
@@ -149,6 +217,7 @@ function resolveSpecifier(from: string, specifier: string): string {
 async function resolveExportDeep(
   mod: ParsedModule,
   name: string,
+  read: Set<string>,
   seen: Set<string> = new Set(),
 ): Promise<{ module: ParsedModule; name: string; binding: Binding } | null> {
   if (seen.has(mod.file)) return null;
@@ -159,8 +228,9 @@ async function resolveExportDeep(
   for (const source of mod.starExports) {
     if (!isLocalSpecifier(source)) continue;
     const found = await resolveExportDeep(
-      await parseModule(resolveSpecifier(mod.file, source)),
+      await parseModule(resolveSpecifier(mod.file, source), read),
       name,
+      read,
       seen,
     );
     if (found !== null) return found;
@@ -174,10 +244,12 @@ function isLocalSpecifier(specifier: string): boolean {
 }
 
 /**
- * The parsed module at `file`, parsed once per process even when many stages
- * ask at the same time (the promise is shared).
+ * The parsed module at `file` (added to `read`), parsed once per process even
+ * when many stages ask at the same time (the promise is shared).
  */
-function parseModule(file: string): Promise<ParsedModule> {
+function parseModule(file: string, read: Set<string>): Promise<ParsedModule> {
+  read.add(file);
+  readFiles.add(file);
   let module = parsed.get(file);
   if (module === undefined) {
     module = parseModuleFile(file);
@@ -192,6 +264,7 @@ async function parseModuleFile(file: string): Promise<ParsedModule> {
   let text: string;
   try {
     text = await Deno.readTextFile(file);
+    textHashes.set(file, hashBytes(text));
   } catch (error) {
     throw new PivotError(
       `cannot read ${file} to fingerprint stage code: ${(error as Error).message}`,
@@ -347,14 +420,18 @@ type Target =
   | { readonly kind: "node"; readonly node: Node };
 
 /** The function a stage's export path points at. */
-async function findExport(mod: ParsedModule, exportPath: readonly string[]): Promise<Target> {
+async function findExport(
+  mod: ParsedModule,
+  exportPath: readonly string[],
+  read: Set<string>,
+): Promise<Target> {
   const [first, ...rest] = exportPath;
   const fail = (): never => {
     throw new PivotError(`cannot find '${exportPath.join(".")}' in ${mod.file} to fingerprint it`);
   };
   if (first === undefined) return fail();
   if (rest.length === 0 && first !== "default") {
-    const resolved = await resolveExportDeep(mod, first);
+    const resolved = await resolveExportDeep(mod, first, read);
     return resolved === null ? fail() : { kind: "binding", ...resolved };
   }
   // A path into the default export: `default.stages.train.run`.

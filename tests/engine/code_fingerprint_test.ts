@@ -1,7 +1,11 @@
 import assert from "node:assert/strict";
 import * as path from "node:path";
-import { clearFingerprintCache, runFingerprint } from "../../src/engine/code_fingerprint.ts";
-import { hashBytes } from "../../src/storage/mod.ts";
+import {
+  clearFingerprintCache,
+  fingerprintedFiles,
+  runFingerprint,
+} from "../../src/engine/code_fingerprint.ts";
+import { hashBytes, ParseCache, StateDb } from "../../src/storage/mod.ts";
 import { PivotError } from "../../src/util/errors.ts";
 import { tempDir } from "../_helpers/files.ts";
 
@@ -620,4 +624,84 @@ Deno.test({
     const after = await fingerprint(dir.path, "stages.ts", ["train"]);
     assert.notDeepEqual(after, before);
   },
+});
+
+/** A parse cache over a fresh `state.db` in `root/.pivot`, and the database. */
+async function openCache(root: string): Promise<{ db: StateDb; cache: ParseCache }> {
+  const db = await StateDb.open(path.join(root, ".pivot"), () => assert.fail("unexpected warning"));
+  return { db, cache: new ParseCache(db) };
+}
+
+const CACHED_PROJECT = {
+  "stages.ts": lines(
+    "import { helper } from './util.ts';",
+    "export function train() {",
+    "  return helper();",
+    "}",
+  ),
+  "util.ts": lines("export function helper() {", "  return 1;", "}"),
+};
+
+Deno.test("runFingerprint() with a cache reuses a manifest while its files keep their text", async () => {
+  await using dir = await tempDir();
+  await writeFiles(dir.path, CACHED_PROJECT);
+  const module = path.join(dir.path, "stages.ts");
+  const { db, cache } = await openCache(dir.path);
+  try {
+    clearFingerprintCache();
+    const first = await runFingerprint(module, ["train"], dir.path, cache);
+    assert.deepEqual(first, await fingerprint(dir.path, "stages.ts", ["train"]));
+    cache.flush();
+    // Planted under the same key with the same file hashes: a hit returns it as is.
+    const key = `fingerprint1:${hashBytes(JSON.stringify([module, ["train"], dir.path]))}`;
+    const stored = JSON.parse(db.getParsed(key)!);
+    assert.deepEqual(stored.files.map(([file]: [string]) => file).sort(), [
+      module,
+      path.join(dir.path, "util.ts"),
+    ]);
+    db.putParsed([{ key, json: JSON.stringify({ ...stored, manifest: { planted: "1" } }) }], 1e9);
+    clearFingerprintCache();
+    assert.deepEqual(await runFingerprint(module, ["train"], dir.path, cache), { planted: "1" });
+    // The files of a hit count as read (the no-op stamp records them).
+    assert.deepEqual(fingerprintedFiles().sort(), [module, path.join(dir.path, "util.ts")]);
+    // A helper edited in another module: the remembered manifest no longer holds.
+    await Deno.writeTextFile(
+      path.join(dir.path, "util.ts"),
+      lines("export function helper() {", "  return 2;", "}"),
+    );
+    clearFingerprintCache();
+    const edited = await runFingerprint(module, ["train"], dir.path, cache);
+    assert.deepEqual(edited, await fingerprint(dir.path, "stages.ts", ["train"]));
+    assert.notDeepEqual(edited, first);
+  } finally {
+    db.close();
+  }
+});
+
+Deno.test("runFingerprint() ignores a malformed cache entry and takes the fingerprint again", async () => {
+  await using dir = await tempDir();
+  await writeFiles(dir.path, CACHED_PROJECT);
+  const module = path.join(dir.path, "stages.ts");
+  const { db, cache } = await openCache(dir.path);
+  try {
+    const key = `fingerprint1:${hashBytes(JSON.stringify([module, ["train"], dir.path]))}`;
+    for (
+      const bad of [
+        { files: "x", manifest: {} },
+        { files: [], manifest: {} },
+        { files: [[module, 1]], manifest: {} },
+        { files: [[module, "h"]], manifest: { a: 1 } },
+        42,
+      ]
+    ) {
+      db.putParsed([{ key, json: JSON.stringify(bad) }], 1e9);
+      clearFingerprintCache();
+      assert.deepEqual(
+        await runFingerprint(module, ["train"], dir.path, cache),
+        await fingerprint(dir.path, "stages.ts", ["train"]),
+      );
+    }
+  } finally {
+    db.close();
+  }
 });

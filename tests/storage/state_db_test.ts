@@ -328,9 +328,14 @@ Deno.test("recordStage() holds records until flushRecords(), answering run-cache
       assert.equal(db.getRunCache("ml/train", "2222222222222222"), null);
       db.flushRecords();
       assert.deepEqual(other.getRunCache("ml/train", "1111111111111111"), entry);
-      assert.equal(other.lookupHash(p.path("a.txt"), stamp), "00000000000000aa");
     } finally {
       other.close();
+    }
+    const later = StateDb.openExisting(p.path(".pivot"));
+    try {
+      assert.equal(later.lookupHash(p.path("a.txt"), stamp), "00000000000000aa");
+    } finally {
+      later.close();
     }
   });
 });
@@ -361,5 +366,19 @@ Deno.test("recordStage() records are written within about a second without a flu
     } finally {
       other.close();
     }
+  });
+});
+
+Deno.test("lookupHash() reads a small hash cache whole once, then sees this connection's writes", async () => {
+  await withStateDb({}, async (db, p) => {
+    const a = await writeAged(p.path("a.txt"), "a", 10_000);
+    const b = await writeAged(p.path("b.txt"), "b", 10_000);
+    db.recordHashes([{ path: p.path("a.txt"), hash: "000000000000000a", ...a }]);
+    assert.equal(db.lookupHash(p.path("a.txt"), a), "000000000000000a");
+    // Written by this connection after the cache was read: seen.
+    db.recordHashes([{ path: p.path("b.txt"), hash: "000000000000000b", ...b }]);
+    assert.equal(db.lookupHash(p.path("b.txt"), b), "000000000000000b");
+    // A changed stamp still misses.
+    assert.equal(db.lookupHash(p.path("a.txt"), { ...a, size: a.size + 1 }), null);
   });
 });
