@@ -6,7 +6,6 @@
  * @module
  */
 import * as path from "node:path";
-import { encodeValue, readValue } from "../formats/mod.ts";
 import type { CmdJob, FromWorker, RunJob, ToWorker } from "./stage_job.ts";
 
 /** The worker's global scope, as far as this module uses it. */
@@ -149,6 +148,8 @@ async function streamLines(
 }
 
 async function runFunction(job: RunJob): Promise<void> {
+  // Loaded on first use: workers that only run commands never pay for the format libraries.
+  const { encodeValue, readValue } = await import("../formats/mod.ts");
   const module = await import(job.moduleUrl) as Record<string, unknown>;
   let fn: unknown = module;
   for (const key of job.exportPath) fn = (fn as Record<string, unknown> | undefined)?.[key];
