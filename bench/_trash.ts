@@ -1,8 +1,8 @@
 /**
  * Deleting files between timed runs skews the runs that follow: on ext4
  * without a journal (as on the benchmark machines) every file created in the
- * next minutes walks past the freshly freed inodes, which made fresh runs up
- * to 1.7× slower. So the benchmarks move what they are done with into one
+ * next minutes walks past the freshly freed inodes, which made fresh runs
+ * 1.7–1.9× slower. So the benchmarks move what they are done with into one
  * trash directory, emptied once at the end.
  *
  * @module

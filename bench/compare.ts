@@ -151,7 +151,9 @@ export async function measureTool(
     const noopFirst = await timeRun(tool, dir);
     // Every tool gets the same sequence: a wait, one no-op that settles
     // (pivot records its stamp there), then the measured ones.
-    await new Promise((resolve) => setTimeout(resolve, written + SETTLE_MS - performance.now()));
+    await new Promise((resolve) =>
+      setTimeout(resolve, Math.max(0, written + SETTLE_MS - performance.now()))
+    );
     await timeRun(tool, dir);
     const steady = [await timeRun(tool, dir), await timeRun(tool, dir), await timeRun(tool, dir)];
     const noop = middle(steady);
