@@ -82,7 +82,7 @@ export async function runFingerprint(
   const remembered = asRemembered(cache?.get(FINGERPRINT_KIND, key));
   if (remembered !== null && remembered.files.every(([file, hash]) => textHash(file) === hash)) {
     for (const [file] of remembered.files) readFiles.add(file);
-    return { ...remembered.manifest };
+    return remembered.manifest;
   }
   const read = new Set<string>();
   const manifest = await takeFingerprint(module, exportPath, projectRoot, read);

@@ -124,9 +124,10 @@ export class StateDb {
   readonly #statements = new Map<string, StatementSync>();
   /** The whole hash cache by path, once read (`null`: too large to read whole). */
   #hashRows: Map<string, HashRow> | null | undefined = undefined;
-  #queued: { hashes: readonly HashRecord[]; runCache: RunCacheRecord | null }[] = [];
-  /** The queued run-cache entries, by `stage` NUL `input hash`, for lookups before the write. */
-  readonly #queuedRunCache = new Map<string, RunCacheEntry>();
+  /** Hashes {@linkcode StateDb.recordStage} holds, in the order learnt. */
+  #queuedHashes: HashRecord[] = [];
+  /** Run-cache entries it holds, by `stage` NUL `input hash` (also answering lookups). */
+  readonly #queuedRunCache = new Map<string, RunCacheRecord>();
   /** The timer that writes the queued records (unreferenced: it never keeps pivot alive). */
   #flushTimer: ReturnType<typeof setTimeout> | null = null;
 
@@ -233,7 +234,7 @@ export class StateDb {
    * connection's own writes (another process's are a miss, so a re-hash).
    */
   lookupHash(file: string, stamp: FileStamp): string | null {
-    this.#hashRows ??= this.#readHashCache();
+    if (this.#hashRows === undefined) this.#hashRows = this.#readHashCache();
     const row = this.#hashRows === null
       ? this.#statement(
         "SELECT inode, size, mtime_ms, hash, recorded_ms FROM hash_cache WHERE path = ?",
@@ -291,9 +292,9 @@ export class StateDb {
    * loses at most a second's worth of cache entries, never a lock.
    */
   recordStage(hashes: readonly HashRecord[], runCache: RunCacheRecord | null): void {
-    this.#queued.push({ hashes, runCache });
+    for (const hash of hashes) this.#queuedHashes.push(hash);
     if (runCache !== null) {
-      this.#queuedRunCache.set(`${runCache.stage}\0${runCache.inputHash}`, runCache.entry);
+      this.#queuedRunCache.set(`${runCache.stage}\0${runCache.inputHash}`, runCache);
     }
     if (this.#flushTimer === null) {
       const timer = setTimeout(() => this.flushRecords(), RECORD_BATCH_MS);
@@ -306,22 +307,21 @@ export class StateDb {
   flushRecords(): void {
     if (this.#flushTimer !== null) clearTimeout(this.#flushTimer);
     this.#flushTimer = null;
-    if (this.#queued.length === 0) return;
-    const queued = this.#queued;
-    this.#queued = [];
+    if (this.#queuedHashes.length === 0 && this.#queuedRunCache.size === 0) return;
+    const hashes = this.#queuedHashes;
+    const runCache = [...this.#queuedRunCache.values()];
+    this.#queuedHashes = [];
     this.#queuedRunCache.clear();
     this.transaction(() => {
-      for (const { hashes, runCache } of queued) {
-        this.#insertHashes(hashes);
-        if (runCache !== null) this.putRunCache(runCache.stage, runCache.inputHash, runCache.entry);
-      }
+      this.#insertHashes(hashes);
+      for (const r of runCache) this.putRunCache(r.stage, r.inputHash, r.entry);
     });
   }
 
   /** The run-cache entry of `stage` for `inputHash`, or `null`. */
   getRunCache(stage: string, inputHash: string): RunCacheEntry | null {
     const queued = this.#queuedRunCache.get(`${stage}\0${inputHash}`);
-    if (queued !== undefined) return queued;
+    if (queued !== undefined) return queued.entry;
     const row = this.#statement(
       "SELECT outputs, run_id FROM run_cache WHERE stage = ? AND input_hash = ?",
     ).get(stage, inputHash) as { outputs: string; run_id: string } | undefined;
