@@ -1,5 +1,6 @@
 /**
- * Deterministic YAML for metadata files (lock files, `.pvt` files).
+ * YAML for metadata files (lock files, `.pvt` files): deterministic output,
+ * and parsing with one error wording.
  *
  * Metadata is plain data (maps, lists, strings, numbers, booleans, null), so
  * it is emitted directly in the layout the `yaml` package prints with
@@ -12,6 +13,8 @@
  *
  * @module
  */
+import { parse } from "yaml";
+import { PivotError } from "../util/errors.ts";
 
 /**
  * Strings safe as plain scalars: a letter, `_` or `/` first (so never a
@@ -112,8 +115,21 @@ export function metadataYaml(data: unknown, quotedMaps: readonly string[] = []):
   return `${emitter.lines.join("\n")}\n`;
 }
 
+/**
+ * Parses the text of a metadata file.
+ *
+ * @throws {PivotError} `not valid YAML: <the parser's first line>`
+ */
+export function parseMetadataYaml(text: string): unknown {
+  try {
+    return parse(text);
+  } catch (error) {
+    throw new PivotError(`not valid YAML: ${yamlProblem(error)}`);
+  }
+}
+
 /** The first line of a YAML parser error, without a trailing colon. */
-export function yamlProblem(error: unknown): string {
+function yamlProblem(error: unknown): string {
   const first = (error instanceof Error ? error.message : String(error)).split("\n")[0] ?? "";
   return first.replace(/:\s*$/, "");
 }

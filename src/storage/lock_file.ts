@@ -6,7 +6,6 @@
  * @module
  */
 import * as path from "node:path";
-import { parse } from "yaml";
 import { isIdentity, isValidStageName } from "../identity/mod.ts";
 import { atomicWrite } from "../util/atomic_write.ts";
 import { PivotError } from "../util/errors.ts";
@@ -20,7 +19,7 @@ import {
   isFields,
   manifestFields,
 } from "./_fields.ts";
-import { metadataYaml, yamlProblem } from "./_yaml_out.ts";
+import { metadataYaml, parseMetadataYaml } from "./_yaml_out.ts";
 import { checkHash } from "./hash_string.ts";
 import type { ParseCache } from "./parse_cache.ts";
 import type { ManifestEntry } from "./manifest.ts";
@@ -146,12 +145,7 @@ export function writeLockFile(file: string, lock: StageLock): void {
  * @throws {PivotError} describing the first problem
  */
 export function parseLock(text: string): StageLock {
-  let data: unknown;
-  try {
-    data = parse(text);
-  } catch (error) {
-    throw new PivotError(`not valid YAML: ${yamlProblem(error)}`);
-  }
+  const data = parseMetadataYaml(text);
   const top = checkFields(data, "lock");
   if (top.schema !== LOCK_SCHEMA_VERSION) {
     throw new PivotError(

@@ -5,7 +5,6 @@
  * @module
  */
 import * as path from "node:path";
-import { parse } from "yaml";
 import { atomicWrite } from "../util/atomic_write.ts";
 import { PivotError } from "../util/errors.ts";
 import { readTextOrNull } from "../util/fs.ts";
@@ -17,7 +16,7 @@ import {
   checkString,
   manifestFields,
 } from "./_fields.ts";
-import { metadataYaml, yamlProblem } from "./_yaml_out.ts";
+import { metadataYaml, parseMetadataYaml } from "./_yaml_out.ts";
 import { checkHash } from "./hash_string.ts";
 import { type HashInfo, isDirHash } from "./manifest.ts";
 
@@ -73,12 +72,7 @@ export function writePvtFile(dataPath: string, info: HashInfo, size: number): vo
  * @throws {PivotError} describing the first problem
  */
 export function parsePvt(text: string, pvtPath: string): PvtRecord {
-  let data: unknown;
-  try {
-    data = parse(text);
-  } catch (error) {
-    throw new PivotError(`not valid YAML: ${yamlProblem(error)}`);
-  }
+  const data = parseMetadataYaml(text);
   const fields = checkFields(data, "pvt");
   checkKnownKeys(fields, ["path", "hash", "size", "num_files", "manifest"], "pvt");
   const expected = path.basename(dataPathFor(pvtPath));
