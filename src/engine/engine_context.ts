@@ -9,6 +9,7 @@ import {
   StateDbs,
 } from "../storage/mod.ts";
 import { entryNamesSync } from "../util/fs.ts";
+import { RealPathGuard } from "../util/real_path_guard.ts";
 
 /** What every engine step shares during one command: cache, databases, hashers. */
 export class EngineContext {
@@ -20,6 +21,8 @@ export class EngineContext {
   readonly modes: readonly CheckoutMode[];
   /** Told about recoverable problems. */
   readonly warn: (message: string) => void;
+  /** Checks that outputs are written and removed only inside the project. */
+  readonly paths: RealPathGuard;
   readonly #dbs: StateDbs;
   readonly #hashers = new Map<string, Promise<FileHasher>>();
   #parseCache: Promise<ParseCache> | null = null;
@@ -30,6 +33,7 @@ export class EngineContext {
     this.cache = openContentCache(project.root, project.config);
     this.modes = modes;
     this.warn = warn;
+    this.paths = new RealPathGuard(project.root);
     this.#dbs = new StateDbs(warn);
     const projectState = path.join(project.root, ".pivot");
     this.cache.useVerifier({

@@ -45,6 +45,11 @@ export async function recordStage(
   const hasher = await ctx.hasher(def.stateDir);
   const outs: LockOut[] = [];
   const placer = new Placer(ctx.modes);
+  // An output is moved into the cache and linked back: it must not lead out of the
+  // project (a symlink into the cache is a checkout in symlink mode).
+  for (const out of plan.outs) {
+    ctx.paths.assertInside(out.path, "cannot record output", ctx.cache.dir);
+  }
   for (const out of plan.outs) {
     const present = statOrNullSync(out.path);
     if (present === null || present.isDirectory !== out.isDir) {
@@ -129,6 +134,7 @@ export function writeLock(
  * Restores `outs` from the cache (all blobs are checked first).
  *
  * @returns false, with nothing written, when a blob is missing
+ * @throws {PivotError} when an output's directory leads outside the project (nothing is written)
  */
 export async function restoreOutputs(
   ctx: EngineContext,
@@ -138,6 +144,7 @@ export async function restoreOutputs(
     const hashes = isDirHash(info) ? info.manifest.map((e) => e.hash) : [info.hash];
     if (!hashes.every((hash) => ctx.cache.has(hash))) return false;
   }
+  for (const { out } of outs) ctx.paths.assertParentInside(out.path, "cannot restore output");
   const linker = new Placer(ctx.modes);
   const copier = new Placer(["copy"]);
   for (const { out, info } of outs) {

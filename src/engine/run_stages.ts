@@ -223,6 +223,7 @@ export async function runStages(ctx: EngineContext, options: RunStagesOptions): 
           return finish(name, index, "blocked", `not started: '${firstFailure}' failed`, startedAt);
         }
         begin();
+        for (const out of plan.outs) ctx.paths.assertParentInside(out.path, "cannot write output");
         for (const out of plan.outs) {
           await removePath(out.path);
           ensureDirSync(path.dirname(out.path));

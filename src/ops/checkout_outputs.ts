@@ -15,6 +15,7 @@ import {
   type HashInfo,
   isDirHash,
   isLinkedToBlob,
+  isPlacedAs,
   lockFilePath,
   Placer,
   readLockFile,
@@ -26,6 +27,7 @@ import {
 import { PivotError } from "../util/errors.ts";
 import { statOrNull } from "../util/fs.ts";
 import { relativePosix } from "../util/paths.ts";
+import { RealPathGuard } from "../util/real_path_guard.ts";
 
 /** Options for {@linkcode checkoutOutputs}. */
 export interface CheckoutOptions {
@@ -37,6 +39,12 @@ export interface CheckoutOptions {
   force?: boolean;
   /** Restore only what is absent; leave every existing path alone. @default {false} */
   onlyMissing?: boolean;
+  /**
+   * Re-create every file that already matches but is not placed by the first
+   * mode (a copy where a hardlink is wanted, a hardlink where a symlink is).
+   * @default {false}
+   */
+  relink?: boolean;
   /** Told about malformed lock files. */
   warn: (message: string) => void;
 }
@@ -54,6 +62,8 @@ export interface CheckoutItem {
 export interface CheckoutReport {
   /** Written from the cache. */
   readonly restored: CheckoutItem[];
+  /** Matching already, placed again by the first checkout mode (`relink`). */
+  readonly relinked: CheckoutItem[];
   /** Already matching the recorded version. */
   readonly upToDate: CheckoutItem[];
   /** Present and left alone (`onlyMissing`). */
@@ -84,21 +94,30 @@ interface Candidate {
 /**
  * Restores stage outputs (from the hashes in each stage's lock file, at the
  * store path) and tracked paths (from their `.pvt`) out of the cache.
+ * Workspace content that differs is replaced when it is itself in the cache
+ * (every file of it, for a directory), as after switching versions with
+ * `git checkout`; content found nowhere else is left alone unless `force`.
  *
- * @throws {PivotError} when both `force` and `onlyMissing` are set, or a target is unknown
+ * @throws {PivotError} when `onlyMissing` is set with `force` or `relink`, a
+ *   target is unknown, or a path to write leads outside the project through a
+ *   symlink (before anything is written)
  */
 export async function checkoutOutputs(
   project: Project,
   options: CheckoutOptions,
 ): Promise<CheckoutReport> {
-  const { targets, modes, force = false, onlyMissing = false, warn } = options;
-  if (force && onlyMissing) {
-    throw new PivotError("--force and --only-missing cannot be used together", {
-      hint: "--only-missing leaves existing files alone; --force overwrites them",
+  const { targets, modes, force = false, onlyMissing = false, relink = false, warn } = options;
+  if (onlyMissing && (force || relink)) {
+    const other = force ? "--force" : "--relink";
+    throw new PivotError(`${other} and --only-missing cannot be used together`, {
+      hint: `--only-missing leaves existing files alone; ${other} ${
+        force ? "overwrites" : "re-creates"
+      } them`,
     });
   }
   const report: CheckoutReport = {
     restored: [],
+    relinked: [],
     upToDate: [],
     skipped: [],
     modified: [],
@@ -110,6 +129,8 @@ export async function checkoutOutputs(
     modesUsed: { hardlink: 0, symlink: 0, copy: 0 },
   };
   const candidates = await collect(project, targets, report, warn);
+  const guard = new RealPathGuard(project.root);
+  for (const { item } of candidates) guard.assertParentInside(item.path, "cannot restore");
   const cache = openContentCache(project.root, project.config);
   const placer = new Placer(modes);
   const dbs = new StateDbs(warn);
@@ -124,7 +145,7 @@ export async function checkoutOutputs(
         hasher = new FileHasher(await dbs.get(candidate.stateDir));
         hashers.set(candidate.stateDir, hasher);
       }
-      const outcome = await checkoutOne(cache, candidate, placer, hasher, force, onlyMissing);
+      const outcome = await checkoutOne(cache, candidate, placer, hasher, options);
       report[outcome].push(candidate.item);
     }
     for (const hasher of hashers.values()) hasher.flush();
@@ -141,25 +162,23 @@ async function checkoutOne(
   { item, info }: Candidate,
   placer: Placer,
   hasher: FileHasher,
-  force: boolean,
-  onlyMissing: boolean,
-): Promise<"restored" | "upToDate" | "skipped" | "modified" | "missing"> {
+  { force = false, onlyMissing = false, relink = false }: Pick<
+    CheckoutOptions,
+    "force" | "onlyMissing" | "relink"
+  >,
+): Promise<"restored" | "relinked" | "upToDate" | "skipped" | "modified" | "missing"> {
   // A dangling symlink (its blob gone) counts as absent.
   const present = await statOrNull(item.path);
   if (present !== null) {
     if (onlyMissing) return "skipped";
-    if (present.isDirectory === isDirHash(info)) {
-      const current = await hasher.hashPath(item.path, present);
-      if (current.hash === info.hash) {
-        // A link where the only mode asked for is a copy is turned into a copy.
-        const linked = !isDirHash(info) && isLinkedToBlob(item.path, cache.blobPath(info.hash));
-        if (!linked || placer.modes[0] !== "copy") return "upToDate";
-        return (await restoreFile(cache, info.hash, item.path, placer)) === null
-          ? "missing"
-          : "restored";
-      }
+    const current = present.isFile || present.isDirectory
+      ? await hasher.hashPath(item.path, present)
+      : null;
+    if (current !== null && isDirHash(current) === isDirHash(info) && current.hash === info.hash) {
+      if (!needsPlacing(cache, item.path, info, placer.modes[0]!, relink)) return "upToDate";
+      return (await restore(cache, item.path, info, placer)) ? "relinked" : "missing";
     }
-    if (!force) return "modified";
+    if (!force && (current === null || !inCache(cache, item.path, current))) return "modified";
     // A hardlink to the blob holding other content means the blob itself was
     // edited (as root, read-only modes do not stop that): it cannot be trusted.
     if (!isDirHash(info) && isLinkedToBlob(item.path, cache.blobPath(info.hash), false)) {
@@ -167,11 +186,63 @@ async function checkoutOne(
       return "missing";
     }
   }
+  return (await restore(cache, item.path, info, placer)) ? "restored" : "missing";
+}
+
+/** Restores `info` at `dest`; false when a blob is missing (nothing is written then). */
+async function restore(
+  cache: ContentCache,
+  dest: string,
+  info: HashInfo,
+  placer: Placer,
+): Promise<boolean> {
   if (isDirHash(info)) {
-    const result = await restoreDirectory(cache, info.manifest, item.path, placer);
-    return result.restored ? "restored" : "missing";
+    return (await restoreDirectory(cache, info.manifest, dest, placer)).restored;
   }
-  return (await restoreFile(cache, info.hash, item.path, placer)) === null ? "missing" : "restored";
+  return (await restoreFile(cache, info.hash, dest, placer)) !== null;
+}
+
+/**
+ * True when matching content at `dest` is to be placed again: with `relink`,
+ * any file not placed by `mode`; without, only a link where `mode` is a copy
+ * (for a single file).
+ */
+function needsPlacing(
+  cache: ContentCache,
+  dest: string,
+  info: HashInfo,
+  mode: CheckoutMode,
+  relink: boolean,
+): boolean {
+  if (!relink) {
+    return mode === "copy" && !isDirHash(info) &&
+      isLinkedToBlob(dest, cache.blobPath(info.hash));
+  }
+  const files = isDirHash(info)
+    ? info.manifest.map((entry) => ({ file: path.join(dest, entry.relpath), hash: entry.hash }))
+    : [{ file: dest, hash: info.hash }];
+  return files.some(({ file, hash }) => !isPlacedAs(file, cache.blobPath(hash), mode));
+}
+
+/**
+ * True when the workspace content `current` at `dest` could be restored from
+ * the cache, so replacing it loses nothing: a file whose blob is there, or a
+ * directory all of whose files (symlinks and skipped folders included, which
+ * no manifest holds) have their blob there.
+ */
+function inCache(cache: ContentCache, dest: string, current: HashInfo): boolean {
+  if (!isDirHash(current)) return cache.has(current.hash);
+  return countEntries(dest) === current.manifest.length &&
+    current.manifest.every((entry) => cache.has(entry.hash));
+}
+
+/** The entries other than directories under `dir`, symlinks not followed. */
+function countEntries(dir: string): number {
+  let count = 0;
+  for (const entry of Deno.readDirSync(dir)) {
+    count += entry.isDirectory ? countEntries(path.join(dir, entry.name)) : 1;
+  }
+  return count;
 }
 
 async function collect(

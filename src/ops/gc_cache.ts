@@ -3,6 +3,7 @@ import { type Config, listLockFiles, openContentCache, scanProjectFiles } from "
 import { type HashInfo, isDirHash, parseLock, parsePvt } from "../storage/mod.ts";
 import { PivotError } from "../util/errors.ts";
 import { isInside, relativePosix } from "../util/paths.ts";
+import { RealPathGuard } from "../util/real_path_guard.ts";
 
 /** Options for {@linkcode gcCache}. */
 export interface GcOptions {
@@ -42,9 +43,16 @@ export async function gcCache(
 ): Promise<GcReport> {
   const { dryRun = false, force = false } = options;
   const cache = openContentCache(root, config);
-  if (!isInside(root, cache.dir) && !force) {
+  // Blobs are deleted where the cache really is: a symlinked `.pivot/cache` (or
+  // `files/`) pointing at another project's cache is that project's cache.
+  const guard = new RealPathGuard(root);
+  const realFiles = guard.realPath(cache.filesDir);
+  if (!isInside(guard.realRoot, realFiles) && !force) {
+    const real = path.dirname(realFiles);
     throw new PivotError(
-      `the cache ${cache.dir} lies outside the project and may be shared with other projects, whose blobs gc would delete`,
+      `the cache ${cache.dir} lies outside the project${
+        real === cache.dir ? "" : ` (it resolves to ${real})`
+      } and may be shared with other projects, whose blobs gc would delete`,
       { hint: "pass --force if only this project uses that cache" },
     );
   }

@@ -1,6 +1,7 @@
 import * as path from "node:path";
 import { type Project, stageOutputs } from "../project/mod.ts";
 import { addGitignoreEntries } from "../util/gitignore.ts";
+import { RealPathGuard } from "../util/real_path_guard.ts";
 
 /**
  * Lists the cached outputs of `stages` in a `.gitignore` in each pipeline's
@@ -8,6 +9,8 @@ import { addGitignoreEntries } from "../util/gitignore.ts";
  * `git add .` never commits content that belongs in the cache. Outputs that
  * are not cached (metrics) are meant for git and stay out of it. A file is
  * written only when an entry is missing.
+ *
+ * @throws {PivotError} when a data directory leads outside the project (nothing is written)
  */
 export async function ignoreCachedOutputs(
   project: Project,
@@ -25,6 +28,10 @@ export async function ignoreCachedOutputs(
       entries.add(`/${rel}${out.isDir ? "/" : ""}`);
       wanted.set(dir, entries);
     }
+  }
+  const guard = new RealPathGuard(project.root);
+  for (const dir of wanted.keys()) {
+    guard.assertParentInside(path.join(dir, ".gitignore"), "cannot write");
   }
   for (const [dir, entries] of wanted) {
     await addGitignoreEntries(

@@ -24,6 +24,7 @@ import { PivotError } from "../util/errors.ts";
 import { addGitignoreEntries } from "../util/gitignore.ts";
 import { lstatOrNullSync } from "../util/fs.ts";
 import { isInside, relativePosix } from "../util/paths.ts";
+import { RealPathGuard } from "../util/real_path_guard.ts";
 
 /** Options for {@linkcode trackPaths}. */
 export interface TrackOptions {
@@ -84,8 +85,13 @@ export async function trackPaths(
     const hasher = new FileHasher(await dbs.get(path.join(project.root, ".pivot")));
     const planned: Planned[] = [];
     const cache = openContentCache(project.root, project.config);
+    const guard = new RealPathGuard(project.root, {
+      display: (target) => relativePosix(project.cwd, target),
+    });
     for (const abs of targets) {
-      planned.push(await plan(project, abs, tracked, hasher, force, cache.dir));
+      planned.push(
+        await plan(project, abs, { tracked, hasher, force, cacheDir: cache.dir, guard }),
+      );
     }
     hasher.flush();
     const results: TrackResult[] = [];
@@ -96,13 +102,20 @@ export async function trackPaths(
   }
 }
 
+/** What {@linkcode plan} checks a path against. */
+interface PlanContext {
+  /** Every `.pvt` file of the project. */
+  readonly tracked: ReadonlySet<string>;
+  readonly hasher: FileHasher;
+  readonly force: boolean;
+  readonly cacheDir: string;
+  readonly guard: RealPathGuard;
+}
+
 async function plan(
   project: Project,
   abs: string,
-  tracked: ReadonlySet<string>,
-  hasher: FileHasher,
-  force: boolean,
-  cacheDir: string,
+  { tracked, hasher, force, cacheDir, guard }: PlanContext,
 ): Promise<Planned> {
   const rel = relativePosix(project.root, abs);
   const shown = relativePosix(project.cwd, abs);
@@ -149,11 +162,7 @@ async function plan(
   if (!info.isFile && !info.isDirectory) {
     throw new PivotError(`cannot track ${shown}: not a regular file or directory`);
   }
-  const realRoot = await Deno.realPath(project.root);
-  const realParent = await Deno.realPath(path.dirname(abs));
-  if (!isInside(realRoot, realParent)) {
-    throw new PivotError(`cannot track ${shown}: through a symlink it lies outside the project`);
-  }
+  guard.assertParentInside(abs, "cannot track");
   const output = outputCovering(project.outputsByPath, abs) ??
     [...project.outputsByPath.values()].find((out) => isInside(abs, out.path));
   if (output !== undefined) {

@@ -12,6 +12,7 @@ import {
 import { closestMatch, didYouMean } from "../util/did_you_mean.ts";
 import { existsSync } from "../util/fs.ts";
 import { isInside } from "../util/paths.ts";
+import { RealPathGuard } from "../util/real_path_guard.ts";
 import { DefinitionContext, type FieldPath, type Locator } from "./_context.ts";
 import { interpolate, interpolateCommand, references, soleReference } from "./interpolate.ts";
 import { PIPELINE_KEYS, STAGE_KEYS } from "./keys.ts";
@@ -102,6 +103,7 @@ export async function buildPipeline(raw: unknown, source: PipelineSource): Promi
     byName.set(draft.name, draft);
   }
 
+  const paths = new RealPathGuard(projectRoot);
   const stageDefs = drafts.map((draft) =>
     finishStage(draft, {
       ctx,
@@ -113,6 +115,7 @@ export async function buildPipeline(raw: unknown, source: PipelineSource): Promi
       projectRoot,
       paramsOverrides: source.paramsOverrides,
       locals: byName,
+      paths,
     })
   );
   return { name, file, sources: [file, ...varsFiles], dir, root, stages: stageDefs };
@@ -371,6 +374,8 @@ interface FinishContext {
   readonly projectRoot: string;
   readonly paramsOverrides: Readonly<Record<string, PlainObject>>;
   readonly locals: ReadonlyMap<string, StageDraft>;
+  /** Real paths of file dependencies (each directory resolved once). */
+  readonly paths: RealPathGuard;
 }
 
 function finishStage(draft: StageDraft, fc: FinishContext): StageDef {
@@ -597,6 +602,13 @@ function classifyDep(text: string, at: FieldPath, draft: StageDraft, fc: FinishC
   const resolved = path.resolve(fc.dir, text);
   if (!isInside(fc.projectRoot, resolved)) {
     ctx.fail(at, `stage '${draft.name}' depends on '${text}', which is outside the project`);
+  }
+  const real = fc.paths.realPath(resolved);
+  if (!isInside(fc.paths.realRoot, real)) {
+    ctx.fail(
+      at,
+      `stage '${draft.name}' depends on '${text}', which is outside the project: through a symlink it is ${real}`,
+    );
   }
   return { kind: "file", text, path: resolved };
 }

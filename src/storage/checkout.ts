@@ -27,13 +27,26 @@ export const CHECKOUT_MODES: readonly CheckoutMode[] = ["hardlink", "symlink", "
  */
 const FALLBACK_CODES: ReadonlySet<string> = new Set(["EXDEV", "EPERM", "EACCES", "EMLINK"]);
 
+/**
+ * Deno gives some errors no `code` and no class of their own, only the OS
+ * message: `Too many links (os error 31)` (EMLINK, 31 on Linux and macOS).
+ */
+const TOO_MANY_LINKS = /\(os error 31\)|^Too many links/;
+
 /** Removed restore temporaries older than this are leftovers of a killed process. */
 const STALE_RESTORE_MS = 60 * 60 * 1000;
 
 /** True when `error` should make a checkout try the next mode. */
 export function isFallbackError(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === "string" && FALLBACK_CODES.has(code);
+  if (typeof code === "string") return FALLBACK_CODES.has(code);
+  return error instanceof Error && TOO_MANY_LINKS.test(error.message);
+}
+
+/** Options for {@linkcode Placer}. */
+export interface PlacerOptions {
+  /** Creates a hardlink (a test may make it fail). @default {Deno.linkSync} */
+  link?: (target: string, dest: string) => void;
 }
 
 /**
@@ -43,13 +56,15 @@ export function isFallbackError(error: unknown): boolean {
  */
 export class Placer {
   #modes: CheckoutMode[];
+  readonly #link: (target: string, dest: string) => void;
   /** How many files each mode placed. */
   readonly used: Record<CheckoutMode, number> = { hardlink: 0, symlink: 0, copy: 0 };
 
   /** Creates a placer trying `modes` in order. */
-  constructor(modes: readonly CheckoutMode[]) {
+  constructor(modes: readonly CheckoutMode[], options: PlacerOptions = {}) {
     if (modes.length === 0) throw new PivotError("no checkout mode given");
     this.#modes = [...modes];
+    this.#link = options.link ?? Deno.linkSync;
   }
 
   /** The modes still in play, in order. */
@@ -68,7 +83,7 @@ export class Placer {
     for (;;) {
       const mode = this.#modes[0]!;
       try {
-        if (mode === "hardlink") Deno.linkSync(blob, dest);
+        if (mode === "hardlink") this.#link(blob, dest);
         else if (mode === "symlink") Deno.symlinkSync(blob, dest);
         else {
           Deno.copyFileSync(blob, dest);
@@ -107,6 +122,28 @@ export function isLinkedToBlob(dest: string, blob: string, readOnly = true): boo
   }
 }
 
+/**
+ * True when `dest`, holding the blob's content, is placed the way `mode`
+ * places it: a hardlink of `blob` (same inode), a symlink to it, or a copy
+ * (a regular file of its own).
+ */
+export function isPlacedAs(dest: string, blob: string, mode: CheckoutMode): boolean {
+  const info = lstatOrNullSync(dest);
+  if (info === null) return false;
+  try {
+    if (mode === "symlink") {
+      return info.isSymlink && Deno.realPathSync(dest) === Deno.realPathSync(blob);
+    }
+    if (!info.isFile) return false;
+    const blobInfo = Deno.statSync(blob);
+    const linked = info.ino !== null && info.ino === blobInfo.ino && info.dev === blobInfo.dev;
+    return mode === "hardlink" ? linked : !linked;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
+}
+
 /** Options for {@linkcode restoreFile}. */
 export interface RestoreFileOptions {
   /** Skip re-checking the blob's content (it was just written and verified). @default {false} */
@@ -116,7 +153,8 @@ export interface RestoreFileOptions {
 /**
  * Puts the blob of `hash` at `dest`. A missing `dest` is created directly; an
  * existing one is replaced in one rename (a directory there is removed once
- * the new file is ready).
+ * the new file is ready), unless it already is a link to the blob made by
+ * the first mode.
  *
  * @returns the mode used, or `null` when the blob is not in the cache (nothing is touched)
  */
@@ -135,7 +173,8 @@ export async function restoreFile(
     ensureDirSync(parent);
     return placer.place(blob, dest, false);
   }
-  if (isLinkedToBlob(dest, blob) && placer.modes[0] !== "copy") return placer.modes[0]!;
+  const first = placer.modes[0]!;
+  if (first !== "copy" && isPlacedAs(dest, blob, first)) return first;
   const temp = tempPathBeside(dest);
   try {
     const mode = placer.place(blob, temp, false);

@@ -2,9 +2,11 @@ import assert from "node:assert/strict";
 import * as path from "node:path";
 import {
   CHECKOUT_MODES,
+  type CheckoutMode,
   ContentCache,
   hashBytes,
   isFallbackError,
+  isPlacedAs,
   type ManifestEntry,
   Placer,
   removePath,
@@ -254,6 +256,74 @@ Deno.test("isFallbackError() is true for EXDEV, EPERM, EACCES and EMLINK only", 
   }
   assert.equal((notFound as { code?: string }).code, "ENOENT");
   assert.equal(isFallbackError(notFound), false);
+});
+
+/** Deno's error for EMLINK: a plain Error with no `code`, as `Deno.linkSync` throws it. */
+function tooManyLinks(target: string, dest: string): Error {
+  return new Error(`Too many links (os error 31): link '${target}' -> '${dest}'`);
+}
+
+Deno.test("isFallbackError() recognises EMLINK, which Deno reports without a code", () => {
+  assert.equal(isFallbackError(tooManyLinks("blob", "out")), true);
+  assert.equal(isFallbackError(new Error("Too many links")), true);
+  assert.equal(isFallbackError(new Error("No space left on device (os error 28)")), false);
+  assert.equal(isFallbackError(new Error("link failed (os error 310)")), false);
+});
+
+Deno.test("Placer.place() falls back to a symlink when a blob has too many hardlinks (EMLINK)", async () => {
+  using f = fixture();
+  const hash = await f.add("an empty file, say\n");
+  const blob = f.cache.blobPath(hash);
+  const attempts: string[] = [];
+  const placer = new Placer([...CHECKOUT_MODES], {
+    link: (target, dest) => {
+      attempts.push(dest);
+      throw tooManyLinks(target, dest);
+    },
+  });
+
+  assert.equal(placer.place(blob, f.at("a.txt"), false), "symlink");
+  assert.equal(placer.place(blob, f.at("b.txt"), false), "symlink");
+
+  assert.deepEqual(attempts, [f.at("a.txt")], "hardlinking is not tried again");
+  assert.deepEqual(placer.modes, ["symlink", "copy"]);
+  assert.deepEqual(placer.used, { hardlink: 0, symlink: 2, copy: 0 });
+  assert.equal(Deno.realPathSync(f.at("b.txt")), Deno.realPathSync(blob));
+  assert.deepEqual(tree(f.ws), ["a.txt", "b.txt"]);
+});
+
+Deno.test("isPlacedAs() tells a hardlink, a symlink and a copy of a blob apart", async () => {
+  using f = fixture();
+  const hash = await f.add("placed\n");
+  const blob = f.cache.blobPath(hash);
+  Deno.linkSync(blob, f.at("hard"));
+  Deno.symlinkSync(blob, f.at("soft"));
+  Deno.copyFileSync(blob, f.at("copy"));
+  const cases: [string, CheckoutMode][] = [["hard", "hardlink"], ["soft", "symlink"], [
+    "copy",
+    "copy",
+  ]];
+  for (const [name, placed] of cases) {
+    for (const mode of CHECKOUT_MODES) {
+      assert.equal(isPlacedAs(f.at(name), blob, mode), mode === placed, `${name} as ${mode}`);
+    }
+  }
+  for (const mode of CHECKOUT_MODES) assert.equal(isPlacedAs(f.at("absent"), blob, mode), false);
+});
+
+Deno.test("restoreFile() replaces a hardlink to the blob when symlink is the first mode", async () => {
+  using f = fixture();
+  const hash = await f.add("content\n");
+  const blob = f.cache.blobPath(hash);
+  const dest = f.at("out.txt");
+  Deno.linkSync(blob, dest);
+
+  assert.equal(await restoreFile(f.cache, hash, dest, new Placer(["symlink", "copy"])), "symlink");
+
+  assert.ok(Deno.lstatSync(dest).isSymlink);
+  assert.equal(Deno.realPathSync(dest), Deno.realPathSync(blob));
+  assert.equal(Deno.statSync(blob).nlink, 1);
+  assert.deepEqual(tree(f.ws), ["out.txt"]);
 });
 
 // ---------------------------------------------------------------- restoreFile

@@ -7,7 +7,7 @@ import { plural } from "../../util/format_bytes.ts";
 import type { CliContext } from "../cli_context.ts";
 import { printProblem } from "../print_list.ts";
 
-/** `pivot checkout [TARGETS…] [--all] [--force|--only-missing] [--checkout-mode M]`. */
+/** `pivot checkout [TARGETS…] [--all] [--force|--only-missing] [--relink] [--checkout-mode M]`. */
 export function registerCheckout(program: Command, ctx: CliContext): void {
   program
     .command("checkout")
@@ -17,8 +17,15 @@ export function registerCheckout(program: Command, ctx: CliContext): void {
       "identities (train, train:model) or tracked paths (default: everything)",
     )
     .option("-a, --all", "every pipeline of the project, as one DAG")
-    .option("-f, --force", "overwrite workspace copies that differ from the recorded version")
+    .option(
+      "-f, --force",
+      "overwrite workspace copies that differ from the recorded version and are not in the cache",
+    )
     .option("--only-missing", "restore only paths that are absent")
+    .option(
+      "--relink",
+      "re-create matching files that are not linked by the checkout mode (after changing it)",
+    )
     .addOption(
       new Option("--checkout-mode <mode>", "use exactly this mode, without fallback")
         .choices(CHECKOUT_MODES),
@@ -36,6 +43,7 @@ export function registerCheckout(program: Command, ctx: CliContext): void {
         modes: checkoutModes(project.config, forced),
         force: options.force ?? false,
         onlyMissing: options.onlyMissing ?? false,
+        relink: options.relink ?? false,
         warn: ctx.warn,
       });
       for (const hash of report.corrupt) {
@@ -47,19 +55,22 @@ export function registerCheckout(program: Command, ctx: CliContext): void {
       }
       if (!ctx.quiet()) {
         for (const item of report.restored) ctx.stdout(`restored ${item.label}\n`);
+        for (const item of report.relinked) ctx.stdout(`relinked ${item.label}\n`);
         if (ctx.verbose()) {
           for (const item of report.upToDate) ctx.stdout(`up to date ${item.label}\n`);
           for (const item of report.skipped) ctx.stdout(`skipped ${item.label}\n`);
         }
         const parts = [
           report.restored.length > 0 ? `${report.restored.length} restored` : null,
+          report.relinked.length > 0 ? `${report.relinked.length} relinked` : null,
           report.upToDate.length > 0 ? `${report.upToDate.length} up to date` : null,
           report.skipped.length > 0 ? `${report.skipped.length} skipped (present)` : null,
           targets.length === 0 && report.notRun.length > 0
             ? `${plural(report.notRun.length, "stage")} not run yet`
             : null,
         ].filter((part) => part !== null);
-        const considered = report.restored.length + report.upToDate.length +
+        const considered = report.restored.length + report.relinked.length +
+          report.upToDate.length +
           report.skipped.length + report.modified.length + report.missing.length;
         if (parts.length > 0) ctx.stdout(`${parts.join(", ")}\n`);
         else if (considered === 0 && targets.length === 0 && report.problems.length === 0) {

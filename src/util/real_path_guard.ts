@@ -1,0 +1,140 @@
+/**
+ * Real paths before writes and deletes: nothing is written or deleted
+ * outside a root (the project, the cache) through a symlink.
+ *
+ * @module
+ */
+import * as path from "node:path";
+import { PivotError } from "./errors.ts";
+import { lstatOrNullSync } from "./fs.ts";
+import { isInside, relativePosix } from "./paths.ts";
+
+/** Symlinks followed in a row before a path counts as a loop (as Linux's `MAXSYMLINKS`). */
+const MAX_LINKS = 40;
+
+/** Options for {@linkcode RealPathGuard}. */
+export interface RealPathGuardOptions {
+  /** How messages name the root. @default {"the project"} */
+  name?: string;
+  /** How messages show a path. @default {the path relative to the root} */
+  display?: (target: string) => string;
+}
+
+/**
+ * Checks, before a write or delete, that the real path of the place written
+ * stays inside one root. The real path of each existing directory is found
+ * once (one `lstat` per path component, a `realpath` only for a symlink) and
+ * remembered for the guard's life, one command: a thousand outputs in one
+ * directory cost one `lstat` each for themselves.
+ *
+ * @example Refusing a write through a symlinked data directory
+ * ```ts ignore
+ * const guard = new RealPathGuard(project.root);
+ * guard.assertParentInside(outputPath, "cannot restore"); // throws when data/ml → /elsewhere
+ * ```
+ */
+export class RealPathGuard {
+  /** The root as given. */
+  readonly root: string;
+  readonly #name: string;
+  readonly #display: (target: string) => string;
+  /** Existing directories → their real paths. */
+  readonly #dirs = new Map<string, string>();
+  #realRoot: string | null = null;
+
+  /** Creates a guard for `root` (an absolute path). */
+  constructor(root: string, options: RealPathGuardOptions = {}) {
+    const { name = "the project", display = (target) => relativePosix(root, target) } = options;
+    this.root = root;
+    this.#name = name;
+    this.#display = display;
+  }
+
+  /** The real path of the root (the root itself when it does not exist yet). */
+  get realRoot(): string {
+    this.#realRoot ??= this.realPath(this.root);
+    return this.#realRoot;
+  }
+
+  /**
+   * The real path of `target` (absolute, normalised): every symlink on the
+   * way, and `target` itself when it is one, resolved; the part that does
+   * not exist yet is appended to the real path of its deepest existing
+   * ancestor.
+   *
+   * @throws {PivotError} on a loop of symlinks
+   */
+  realPath(target: string): string {
+    return this.#resolve(target, 0);
+  }
+
+  #resolve(target: string, depth: number): string {
+    const known = this.#dirs.get(target);
+    if (known !== undefined) return known;
+    const parent = path.dirname(target);
+    if (parent === target) return target;
+    const realParent = this.#resolve(parent, depth);
+    const info = lstatOrNullSync(target);
+    if (info === null) return path.join(realParent, path.basename(target));
+    if (!info.isSymlink) {
+      const real = path.join(realParent, path.basename(target));
+      if (info.isDirectory) this.#dirs.set(target, real);
+      return real;
+    }
+    if (depth >= MAX_LINKS) {
+      throw new PivotError(`cannot resolve ${this.#display(target)}: too many levels of symlinks`);
+    }
+    // A dangling link's real path is where it points (which may be created there).
+    return this.#resolve(path.resolve(realParent, Deno.readLinkSync(target)), depth + 1);
+  }
+
+  /**
+   * Throws unless creating, replacing or removing `target` itself stays
+   * inside the root: the real path of its directory is checked, `target` is
+   * not followed (a symlink there is replaced or removed, not written through).
+   *
+   * @param action what is refused, first in the message (`cannot restore`)
+   * @throws {PivotError} naming `target` and where it really is
+   */
+  assertParentInside(target: string, action: string): void {
+    const real = path.join(this.realPath(path.dirname(target)), path.basename(target));
+    if (!isInside(this.realRoot, real)) throw this.#outside(path.dirname(target), action, target);
+  }
+
+  /**
+   * Throws unless `target`, followed when it is a symlink, really lies inside
+   * the root (or inside `alsoInside`, when given: a link into the cache).
+   *
+   * @param action what is refused, first in the message (`cannot record`)
+   * @throws {PivotError} naming `target` and where it really is
+   */
+  assertInside(target: string, action: string, alsoInside?: string): void {
+    const real = this.realPath(target);
+    if (isInside(this.realRoot, real)) return;
+    if (alsoInside !== undefined && isInside(this.realPath(alsoInside), real)) return;
+    throw this.#outside(target, action, target);
+  }
+
+  /** The error for `target`, whose escape lies at `from` or one of its ancestors. */
+  #outside(from: string, action: string, target: string): PivotError {
+    const shown = this.#display(target);
+    if (!isInside(this.root, from)) {
+      return new PivotError(`${action} ${shown}: it is outside ${this.#name}`);
+    }
+    // The symlink that leads out: the shallowest path whose real path leaves the root.
+    let link = from;
+    while (link !== this.root && !isInside(this.realRoot, this.realPath(path.dirname(link)))) {
+      link = path.dirname(link);
+    }
+    const linkShown = this.#display(link);
+    return new PivotError(
+      `${action} ${shown}: ${linkShown} is a symlink to ${
+        this.realPath(link)
+      }, outside ${this.#name}`,
+      {
+        hint:
+          `pivot writes and deletes only inside ${this.#name}; replace the symlink ${linkShown} with a real directory or file, or point it inside`,
+      },
+    );
+  }
+}
