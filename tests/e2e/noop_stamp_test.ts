@@ -325,6 +325,25 @@ const MUTATIONS: readonly Mutation[] = [
     },
   },
   {
+    // Hardlinked outputs lose a link (their ctime changes), which the stamp sees.
+    name: "the cache deleted",
+    files: CMD_FILES,
+    mutate: (p) => Deno.remove(p.path(".pivot/cache"), { recursive: true }),
+    react: ["repro"],
+    check: async (result, p) => {
+      assertRunOutput(
+        result,
+        "restored prep: content re-cached from the workspace\n" +
+          "restored train: content re-cached from the workspace\n" +
+          "restored tree: content re-cached from the workspace\n" +
+          "restored gather: content re-cached from the workspace\n" +
+          "0 ran, 0 up to date, 4 restored (T)\n",
+      );
+      const blob = await Deno.stat(p.path(blobRel("lr=0.1\na,b\n1,2\n")));
+      assert.equal((await Deno.stat(p.path("data/ml/train/model.txt"))).ino, blob.ino);
+    },
+  },
+  {
     // Copies share no inode with their blobs: deleting the cache leaves every output's
     // signature as it was, so only the cache directories in the stamp can notice it.
     name: "the cache deleted, with outputs checked out as copies",
