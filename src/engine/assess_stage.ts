@@ -42,8 +42,16 @@ export interface StageState {
 /** What to do with a stage. */
 export type Verdict =
   | { readonly action: "skip" }
-  /** Up to date, but these cached outputs must come back from the cache. */
-  | { readonly action: "restore"; readonly outs: readonly RecordedOut[] }
+  /**
+   * Up to date, with repairs: `outs` are missing from the workspace and come
+   * back from the cache; `recache` are in the workspace with their recorded
+   * content but their content is missing from the cache, so it goes back in.
+   */
+  | {
+    readonly action: "restore";
+    readonly outs: readonly RecordedOut[];
+    readonly recache: readonly RecordedOut[];
+  }
   | { readonly action: "run"; readonly reason: string; readonly details: readonly string[] }
   | { readonly action: "fail"; readonly reason: string };
 
@@ -159,6 +167,7 @@ async function decide(
   }
   if (force) return { action: "run", reason: "forced", details: [] };
   const restore: RecordedOut[] = [];
+  const recache: RecordedOut[] = [];
   for (const out of plan.outs) {
     const entry = lock.outs.find((o) => o.key === out.key)!;
     const info: HashInfo = entry.manifest === undefined
@@ -167,7 +176,12 @@ async function decide(
     if ((entry.manifest !== undefined) !== out.isDir) {
       return { action: "run", reason: "outputs changed", details: [] };
     }
-    if (await matches(ctx, plan, out, info)) continue;
+    if (await matches(ctx, plan, out, info)) {
+      // The workspace copy is right; if the cache lost its content (deleted, or
+      // moved aside as corrupt), it is put back from the workspace.
+      if (out.cache && !ctx.hasBlobs(info)) recache.push({ out, info });
+      continue;
+    }
     // A missing cached output comes back from the cache; a changed one (or a missing
     // metric) means the stage runs again, never that an edit is silently undone.
     const present = statOrNullSync(out.path) !== null;
@@ -178,13 +192,14 @@ async function decide(
         details: [],
       };
     }
-    const blobs = isDirHash(info) ? info.manifest.map((e) => e.hash) : [info.hash];
-    if (!blobs.every((hash) => ctx.cache.has(hash))) {
+    if (!ctx.hasBlobs(info)) {
       return { action: "run", reason: "outputs missing from cache", details: [out.identity] };
     }
     restore.push({ out, info });
   }
-  return restore.length === 0 ? { action: "skip" } : { action: "restore", outs: restore };
+  return restore.length === 0 && recache.length === 0
+    ? { action: "skip" }
+    : { action: "restore", outs: restore, recache };
 }
 
 /** True when the workspace copy of `out` holds the recorded content. */

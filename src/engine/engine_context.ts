@@ -4,6 +4,8 @@ import {
   type CheckoutMode,
   type ContentCache,
   FileHasher,
+  type HashInfo,
+  isDirHash,
   ParseCache,
   type StateDb,
   StateDbs,
@@ -82,6 +84,23 @@ export class EngineContext {
       this.#sentinels.set(dir, names);
     }
     return names.has(path.basename(sentinel));
+  }
+
+  /**
+   * The cache directories (`files/<h[0:2]>`) of the blobs
+   * {@linkcode EngineContext.hasBlobs} found: a no-op stamp records them, so a
+   * blob deleted or moved aside later is noticed.
+   */
+  readonly blobDirs = new Set<string>();
+
+  /** True when the cache holds the blob of `info` (every file's, for a directory). */
+  hasBlobs(info: HashInfo): boolean {
+    const hashes = isDirHash(info) ? info.manifest.map((entry) => entry.hash) : [info.hash];
+    for (const hash of hashes) {
+      if (!this.cache.has(hash)) return false;
+      this.blobDirs.add(path.dirname(this.cache.blobPath(hash)));
+    }
+    return true;
   }
 
   /** Writes pending cache entries and closes every database. */

@@ -112,6 +112,25 @@ async function cacheAndLink(
   }
 }
 
+/**
+ * Puts the content of `outs` back into the cache from the workspace: their
+ * blobs are missing, but the workspace copies still hold the recorded
+ * content. Each blob is verified against its hash as it is written, and the
+ * workspace copy is linked back to it (the lock stays as it is).
+ *
+ * @throws {PivotError} when a workspace copy changed meanwhile (it is left as it was)
+ */
+export async function recacheOutputs(
+  ctx: EngineContext,
+  outs: readonly RecordedOut[],
+): Promise<void> {
+  for (const { out } of outs) {
+    ctx.paths.assertInside(out.path, "cannot re-cache output", ctx.cache.dir);
+  }
+  const placer = new Placer(ctx.modes);
+  for (const { out, info } of outs) await cacheAndLink(ctx, out, info, placer);
+}
+
 /** Writes the stage's lock file from its current state and `outs`. */
 export function writeLock(
   plan: StagePlan,
@@ -140,10 +159,7 @@ export async function restoreOutputs(
   ctx: EngineContext,
   outs: readonly RecordedOut[],
 ): Promise<boolean> {
-  for (const { info } of outs) {
-    const hashes = isDirHash(info) ? info.manifest.map((e) => e.hash) : [info.hash];
-    if (!hashes.every((hash) => ctx.cache.has(hash))) return false;
-  }
+  if (!outs.every(({ info }) => ctx.hasBlobs(info))) return false;
   for (const { out } of outs) ctx.paths.assertParentInside(out.path, "cannot restore output");
   const linker = new Placer(ctx.modes);
   const copier = new Placer(["copy"]);

@@ -13,7 +13,12 @@ import { hashBytes, removePath } from "../storage/mod.ts";
 import { assessStage } from "./assess_stage.ts";
 import { buildJob } from "./build_job.ts";
 import type { EngineContext } from "./engine_context.ts";
-import { recordStage, restoreFromRunCache, restoreOutputs } from "./record_stage.ts";
+import {
+  recacheOutputs,
+  recordStage,
+  restoreFromRunCache,
+  restoreOutputs,
+} from "./record_stage.ts";
 import type { EngineEvent, StageCompleteEvent, StageStatus } from "./run_events.ts";
 import { claimSentinel, releaseSentinel, sentinelHolder } from "./running_sentinel.ts";
 import { SlotScheduler } from "./slot_scheduler.ts";
@@ -195,9 +200,27 @@ export async function runStages(ctx: EngineContext, options: RunStagesOptions): 
       }
       if (verdict.action === "skip") return finish(name, index, "skipped", "up to date", startedAt);
       if (verdict.action === "restore") {
+        // --no-commit writes no cache: content to re-cache stays where it is, in the workspace.
+        if (noCommit && verdict.outs.length === 0) {
+          return finish(name, index, "skipped", "up to date", startedAt);
+        }
         begin();
         if (!noCommit && (await restoreOutputs(ctx, verdict.outs))) {
-          return finish(name, index, "restored", "outputs restored from the cache", workStarted);
+          await recacheOutputs(ctx, verdict.recache);
+          const repaired = [
+            ...(verdict.outs.length > 0 ? ["outputs restored from the cache"] : []),
+            ...(verdict.recache.length > 0 ? ["content re-cached from the workspace"] : []),
+          ];
+          return finish(
+            name,
+            index,
+            "restored",
+            repaired.join(", "),
+            workStarted,
+            [...verdict.outs, ...verdict.recache].map(({ out }) =>
+              `${out.identity} → ${ctx.project.store.displayPath(out.path, out.isDir)}`
+            ),
+          );
         }
       } else if (!noCommit && !force.has(name)) {
         const tried = performance.now();

@@ -1,9 +1,19 @@
-import { assessStage, EngineContext, newRunId, planStage, recordStage } from "../engine/mod.ts";
+import {
+  assessStage,
+  EngineContext,
+  newRunId,
+  planStage,
+  recacheOutputs,
+  recordStage,
+} from "../engine/mod.ts";
 import type { Project } from "../project/mod.ts";
 import type { CheckoutMode } from "../storage/mod.ts";
 import { PivotError } from "../util/errors.ts";
 import { ignoreCachedOutputs } from "./ignore_outputs.ts";
 import { selectTargets } from "./select_targets.ts";
+
+/** The reason of a commit that only put lost content back into the cache. */
+const RECACHED = "content re-cached from the workspace";
 
 /** What {@linkcode commitStages} did for one stage. */
 export interface CommitReport {
@@ -37,16 +47,24 @@ export async function commitStages(
         reports.push({ stage: name, status: "failed", reason: verdict.reason });
         continue;
       }
-      if (options.targets.length === 0 && verdict.action !== "run") {
+      // Content the cache lost goes back in from the workspace (the lock already records it).
+      const recache = verdict.action === "restore" ? verdict.recache : [];
+      if (options.targets.length === 0 && verdict.action !== "run" && recache.length === 0) {
         reports.push({ stage: name, status: "unchanged", reason: "up to date" });
         continue;
       }
       try {
-        await recordStage(ctx, plan, state, runId, "missing output");
+        if (options.targets.length === 0 && verdict.action !== "run") {
+          await recacheOutputs(ctx, recache);
+        } else await recordStage(ctx, plan, state, runId, "missing output");
         reports.push({
           stage: name,
           status: "committed",
-          reason: verdict.action === "run" ? verdict.reason : "up to date",
+          reason: verdict.action === "run"
+            ? verdict.reason
+            : recache.length > 0
+            ? RECACHED
+            : "up to date",
         });
       } catch (error) {
         if (!(error instanceof PivotError)) throw error;

@@ -13,6 +13,8 @@ export * from "./commit_stages.ts";
 export * from "./repro_stages.ts";
 export * from "./noop_stamp.ts";
 export * from "./select_targets.ts";
+export * from "./check_tracked_inputs.ts";
+export * from "./tracked_inputs.ts";
 export * from "./tracked_status.ts";
 export * from "./verify_stages.ts";
 export * from "./example_project.ts";

@@ -12,12 +12,15 @@ import { type Project, userConfigFile } from "../project/mod.ts";
 import { ABSENT, fileSignature } from "../storage/file_signature.ts";
 import { isInside } from "../util/paths.ts";
 import { NOOP_STAMP_FORMAT, type NoopStamp, settledBefore } from "./noop_stamp.ts";
+import { trackingFileCandidates } from "./tracked_inputs.ts";
 
 /**
  * The stamp of a run that found every stage of `stages` up to date: the
  * signatures of everything its verdicts were read from (config, params and
  * pipeline files with their `vars:` files, the places pipeline files are looked for, locks, inputs,
- * outputs with every entry of directory ones, fingerprinted code, the
+ * the `.pvt` files that do or could track file inputs, outputs with every
+ * entry of directory ones, the cache directories of their blobs (`blobDirs`,
+ * so a deleted or quarantined blob is noticed), fingerprinted code, the
  * `.gitignore` files of cached outputs). `since` is when the command started
  * reading the project: a path changed after it, or within the racy window
  * before it, may have been read in another state than the one recorded now.
@@ -29,6 +32,7 @@ export function buildNoopStamp(
   stages: readonly string[],
   completions: readonly StageCompleteEvent[],
   since: number,
+  blobDirs: Iterable<string>,
 ): NoopStamp | null {
   const { root, discovery } = project;
   const pipelineFiles = discovery.pipelines.map((pipeline) => pipeline.file);
@@ -49,7 +53,13 @@ export function buildNoopStamp(
   for (const name of stages) {
     const plan = planStage(project, name);
     files.add(plan.lockFile);
-    for (const dep of plan.deps) dep.inputs.forEach((input) => trees.add(input.path));
+    for (const dep of plan.deps) {
+      for (const input of dep.inputs) {
+        trees.add(input.path);
+        if (input.identity !== null) continue;
+        trackingFileCandidates(root, input.path).forEach((pvt) => files.add(pvt));
+      }
+    }
     plan.outs.forEach((out) => trees.add(out.path));
     const { def } = plan.stage;
     if (plan.outs.some((out) => out.cache)) {
@@ -58,6 +68,7 @@ export function buildNoopStamp(
     (sentinels[path.dirname(plan.sentinel)] ??= []).push(path.basename(plan.sentinel));
   }
   fingerprintedFiles().forEach((file) => files.add(file));
+  for (const dir of blobDirs) files.add(dir);
 
   const followed: Record<string, string> = {};
   const unfollowed: Record<string, string> = {};

@@ -3,6 +3,7 @@ import {
   EngineContext,
   type EngineEvent,
   newRunId,
+  type PlannedOut,
   planStage,
   type RunResult,
   runStages,
@@ -10,6 +11,7 @@ import {
 } from "../engine/mod.ts";
 import type { Project } from "../project/mod.ts";
 import type { CheckoutMode, HashInfo } from "../storage/mod.ts";
+import { checkTrackedInputs } from "./check_tracked_inputs.ts";
 import { ignoreCachedOutputs } from "./ignore_outputs.ts";
 import { NOOP_STAMPS_KEPT } from "./noop_stamp.ts";
 import { buildNoopStamp } from "./record_noop_stamp.ts";
@@ -54,7 +56,12 @@ export interface ReproResult extends RunResult {
   readonly stages: readonly string[];
 }
 
-/** Runs `repro` or `run` and records the run in the project's history. */
+/**
+ * Runs `repro` or `run` and records the run in the project's history.
+ *
+ * @throws {PivotError} before running anything when a tracked input of the
+ *   selected stages does not match its `.pvt` (modified, missing, unreadable)
+ */
 export async function reproStages(project: Project, options: ReproOptions): Promise<ReproResult> {
   const stages = await selectTargets(project, options.targets, options.mode === "repro");
   let warned = false;
@@ -62,6 +69,8 @@ export async function reproStages(project: Project, options: ReproOptions): Prom
     warned = true;
     options.warn(message);
   };
+  // Before anything runs: a tracked input that is not what its .pvt records stops the command.
+  await checkTrackedInputs(project, stages, warn);
   const ctx = new EngineContext(project, options.modes, warn);
   const runId = newRunId();
   const startedAt = new Date().toISOString();
@@ -107,7 +116,7 @@ export async function reproStages(project: Project, options: ReproOptions): Prom
         project.warnings.length === 0 && stages.length > 0 &&
         stages.every((name) => result.results.get(name)?.status === "skipped");
       const stamp = upToDate
-        ? buildNoopStamp(project, stages, completions, options.noopStamp.sinceMs)
+        ? buildNoopStamp(project, stages, completions, options.noopStamp.sinceMs, ctx.blobDirs)
         : null;
       db.putNoopStamp(
         options.noopStamp.key,
@@ -121,6 +130,22 @@ export async function reproStages(project: Project, options: ReproOptions): Prom
   }
 }
 
+/** An output of an up-to-date stage that needs a repair. */
+export interface OutputProblem {
+  /** `train:model`. */
+  readonly identity: string;
+  /** Project-relative path (a directory's ends in `/`). */
+  readonly path: string;
+  /**
+   * `missing`: gone from the workspace, its content is in the cache;
+   * `uncached`: its content is missing from the cache, the workspace copy
+   * still holds it. `repro` repairs both.
+   */
+  readonly status: "missing" | "uncached";
+  /** The command that repairs just this (`pivot checkout train:model`, `pivot commit train`). */
+  readonly fix: string;
+}
+
 /** One stage's state as `status`, `verify` and `--dry-run` report it. */
 export interface StageStatusReport {
   readonly stage: string;
@@ -130,6 +155,8 @@ export interface StageStatusReport {
   readonly details: readonly string[];
   /** True when the stage could not run (a missing input). */
   readonly failing: boolean;
+  /** Outputs to repair when the stage is otherwise up to date (else empty). */
+  readonly outputs: readonly OutputProblem[];
 }
 
 /** Options for {@linkcode stageStatus}. */
@@ -171,20 +198,27 @@ export async function stageStatus(
       switch (verdict.action) {
         case "skip":
           report = staleUpstream === undefined
-            ? { stage: name, stale: false, reason: "up to date", details: [], failing: false }
+            ? upToDateReport(name, "up to date", [])
             : upstreamStale(name, staleUpstream);
           break;
-        case "restore":
+        case "restore": {
+          const outputs = [
+            ...verdict.outs.map(({ out }) =>
+              outputProblem(project, out, "missing", `pivot checkout ${out.identity}`)
+            ),
+            ...verdict.recache.map(({ out }) =>
+              outputProblem(project, out, "uncached", `pivot commit ${name}`)
+            ),
+          ];
+          const reason = [
+            ...(verdict.outs.length > 0 ? ["outputs to restore from the cache"] : []),
+            ...(verdict.recache.length > 0 ? ["content to re-cache from the workspace"] : []),
+          ].join(", ");
           report = staleUpstream === undefined
-            ? {
-              stage: name,
-              stale: false,
-              reason: "up to date (outputs to restore from the cache)",
-              details: verdict.outs.map((o) => `${o.out.identity} → ${o.out.rel}`),
-              failing: false,
-            }
+            ? upToDateReport(name, reason, outputs)
             : upstreamStale(name, staleUpstream);
           break;
+        }
         case "run":
           report = {
             stage: name,
@@ -192,11 +226,19 @@ export async function stageStatus(
             reason: verdict.reason,
             details: verdict.details,
             failing: false,
+            outputs: [],
           };
           break;
         case "fail":
           report = staleUpstream === undefined
-            ? { stage: name, stale: true, reason: verdict.reason, details: [], failing: true }
+            ? {
+              stage: name,
+              stale: true,
+              reason: verdict.reason,
+              details: [],
+              failing: true,
+              outputs: [],
+            }
             : upstreamStale(name, staleUpstream);
           break;
       }
@@ -209,6 +251,29 @@ export async function stageStatus(
   }
 }
 
+function outputProblem(
+  project: Project,
+  out: PlannedOut,
+  status: OutputProblem["status"],
+  fix: string,
+): OutputProblem {
+  return {
+    identity: out.identity,
+    path: project.store.displayPath(out.path, out.isDir),
+    status,
+    fix,
+  };
+}
+
+function upToDateReport(
+  stage: string,
+  reason: string,
+  outputs: readonly OutputProblem[],
+): StageStatusReport {
+  const details = outputs.map((o) => `${o.identity} → ${o.path}`);
+  return { stage, stale: false, reason, details, failing: false, outputs };
+}
+
 function upstreamStale(stage: string, upstream: string): StageStatusReport {
   return {
     stage,
@@ -216,5 +281,6 @@ function upstreamStale(stage: string, upstream: string): StageStatusReport {
     reason: `upstream '${upstream}' is stale`,
     details: [],
     failing: false,
+    outputs: [],
   };
 }

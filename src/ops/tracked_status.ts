@@ -1,27 +1,63 @@
 import * as path from "node:path";
-import { type Project, scanProjectFiles } from "../project/mod.ts";
-import { dataPathFor, FileHasher, readPvtFile, StateDbs } from "../storage/mod.ts";
+import { openContentCache, type Project, scanProjectFiles } from "../project/mod.ts";
+import {
+  type ContentCache,
+  dataPathFor,
+  FileHasher,
+  type HashInfo,
+  isDirHash,
+  isLinkedToBlob,
+  readPvtFile,
+  StateDbs,
+} from "../storage/mod.ts";
 import { PivotError } from "../util/errors.ts";
 import { statOrNull } from "../util/fs.ts";
 import { relativePosix } from "../util/paths.ts";
+import { trackedInputsOf } from "./tracked_inputs.ts";
 
 /** A tracked path compared with its `.pvt`. */
 export interface TrackedState {
   /** Project-relative path. */
   readonly path: string;
   readonly status: "unchanged" | "modified" | "missing" | "unreadable";
+  /**
+   * True when the local cache holds the content the `.pvt` records (so
+   * `pivot checkout` can bring it back); false for an unreadable `.pvt`.
+   */
+  readonly cached: boolean;
 }
 
-/** Compares every tracked path of the project with its `.pvt` (through the hash cache). */
+/** Options for {@linkcode trackedStatus}. */
+export interface TrackedStatusOptions {
+  /** Told about `.pvt` files that cannot be read. */
+  warn: (message: string) => void;
+  /**
+   * Only the tracked paths these stages read (their file inputs, or the
+   * tracked directories around them). @default {every tracked path of the project}
+   */
+  stages?: readonly string[];
+}
+
+/**
+ * Compares tracked paths with their `.pvt` (through the hash cache) and
+ * checks that the cache holds their recorded content. A file that was edited
+ * in place through its link to the cache edited the cached copy too: that
+ * blob is moved aside as corrupt, and the state says it is not cached.
+ */
 export async function trackedStatus(
   project: Project,
-  warn: (message: string) => void,
+  options: TrackedStatusOptions,
 ): Promise<TrackedState[]> {
+  const { warn, stages } = options;
+  const pvtFiles = stages === undefined
+    ? scanProjectFiles(project.root).pvtFiles
+    : [...trackedInputsOf(project, stages).keys()].sort();
   const dbs = new StateDbs(warn);
   try {
     const hasher = new FileHasher(await dbs.get(path.join(project.root, ".pivot")));
+    const cache = openContentCache(project.root, project.config);
     const states: TrackedState[] = [];
-    for (const pvt of scanProjectFiles(project.root).pvtFiles) {
+    for (const pvt of pvtFiles) {
       const data = dataPathFor(pvt);
       const rel = relativePosix(project.root, data);
       let record;
@@ -30,23 +66,60 @@ export async function trackedStatus(
       } catch (error) {
         if (!(error instanceof PivotError)) throw error;
         warn(error.message);
-        states.push({ path: rel, status: "unreadable" });
+        states.push({ path: rel, status: "unreadable", cached: false });
         continue;
       }
       if (record === null) continue;
-      if ((await statOrNull(data)) === null) {
-        states.push({ path: rel, status: "missing" });
+      // A dangling symlink (its blob gone) counts as missing.
+      const present = await statOrNull(data);
+      if (present === null) {
+        states.push({ path: rel, status: "missing", cached: cachedAll(cache, record.info) });
         continue;
       }
-      const current = await hasher.hashPath(data);
-      states.push({
-        path: rel,
-        status: current.hash === record.info.hash ? "unchanged" : "modified",
-      });
+      const current = await hasher.hashPath(data, present);
+      if (current.hash === record.info.hash) {
+        states.push({ path: rel, status: "unchanged", cached: cachedAll(cache, record.info) });
+        continue;
+      }
+      moveAsideEditedBlobs(cache, data, record.info, current);
+      states.push({ path: rel, status: "modified", cached: cachedAll(cache, record.info) });
     }
     hasher.flush();
     return states;
   } finally {
     await dbs.close();
+  }
+}
+
+function cachedAll(cache: ContentCache, info: HashInfo): boolean {
+  const hashes = isDirHash(info) ? info.manifest.map((entry) => entry.hash) : [info.hash];
+  return hashes.every((hash) => cache.has(hash));
+}
+
+/**
+ * Moves aside each recorded blob that `data` (or a file of it) is linked to
+ * while holding other content: the edit went into the blob (root can write
+ * to read-only files), so the blob no longer holds what its name says.
+ */
+function moveAsideEditedBlobs(
+  cache: ContentCache,
+  data: string,
+  recorded: HashInfo,
+  current: HashInfo,
+): void {
+  if (!isDirHash(recorded)) {
+    if (!isDirHash(current) && isLinkedToBlob(data, cache.blobPath(recorded.hash), false)) {
+      cache.quarantine(recorded.hash);
+    }
+    return;
+  }
+  if (!isDirHash(current)) return;
+  const now = new Map(current.manifest.map((entry) => [entry.relpath, entry.hash]));
+  for (const entry of recorded.manifest) {
+    const hash = now.get(entry.relpath);
+    if (hash === undefined || hash === entry.hash) continue;
+    if (isLinkedToBlob(path.join(data, entry.relpath), cache.blobPath(entry.hash), false)) {
+      cache.quarantine(entry.hash);
+    }
   }
 }

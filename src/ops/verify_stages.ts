@@ -1,21 +1,38 @@
-import { planStage } from "../engine/mod.ts";
-import { openContentCache, type Project } from "../project/mod.ts";
-import { type CheckoutMode, readLockFile } from "../storage/mod.ts";
-import { stageStatus } from "./repro_stages.ts";
+import type { Project } from "../project/mod.ts";
+import type { CheckoutMode } from "../storage/mod.ts";
+import { type OutputProblem, stageStatus } from "./repro_stages.ts";
+import { type TrackedState, trackedStatus } from "./tracked_status.ts";
 
 /** One stage's verification. */
 export interface VerifyReport {
   readonly stage: string;
   readonly passed: boolean;
-  /** Why it failed (`params changed`, `content missing from the cache: …`), or `""`. */
+  /**
+   * Why it failed (`params changed`, `missing from the workspace: …`,
+   * `content missing from the cache: …`), or `""`.
+   */
   readonly reason: string;
   /** Identities of cached outputs whose content is not in the local cache. */
   readonly missing: readonly string[];
+  /** Outputs of an otherwise up-to-date stage that need a repair, with the command for each. */
+  readonly outputs: readonly OutputProblem[];
+}
+
+/** What {@linkcode verifyStages} found. */
+export interface VerifyResult {
+  readonly stages: readonly VerifyReport[];
+  /**
+   * The tracked paths checked (every one of the project without targets,
+   * else those the selected stages read), each passing only when unchanged
+   * and its content is in the local cache.
+   */
+  readonly tracked: readonly TrackedState[];
 }
 
 /**
- * Checks that every selected stage (and its upstream) is up to date and that
- * the content of every cached output is in the local cache.
+ * Checks that every selected stage (and its upstream) is up to date with its
+ * outputs in the workspace and their content in the local cache, and that
+ * tracked paths match their `.pvt` with their content in the local cache.
  */
 export async function verifyStages(
   project: Project,
@@ -24,30 +41,42 @@ export async function verifyStages(
     modes: readonly CheckoutMode[];
     warn: (m: string) => void;
   },
-): Promise<VerifyReport[]> {
+): Promise<VerifyResult> {
   const statuses = await stageStatus(project, { ...options, upstream: true });
-  // Only blob presence is checked here: the cache, no databases.
-  const cache = openContentCache(project.root, project.config);
-  const reports: VerifyReport[] = [];
-  for (const status of statuses) {
+  const stages = statuses.map((status): VerifyReport => {
     if (status.stale) {
-      reports.push({ stage: status.stage, passed: false, reason: status.reason, missing: [] });
-      continue;
+      return {
+        stage: status.stage,
+        passed: false,
+        reason: status.reason,
+        missing: [],
+        outputs: [],
+      };
     }
-    const plan = planStage(project, status.stage);
-    const lock = readLockFile(plan.lockFile, { warn: () => {} });
-    const missing = plan.outs.filter((out) => {
-      const entry = lock?.outs.find((o) => o.key === out.key);
-      if (entry === undefined || !entry.cache) return false;
-      const hashes = entry.manifest?.map((e) => e.hash) ?? [entry.hash];
-      return !hashes.every((hash) => cache.has(hash));
-    }).map((out) => out.identity);
-    reports.push({
+    const identities = (kind: OutputProblem["status"]) =>
+      status.outputs.filter((o) => o.status === kind).map((o) => o.identity);
+    const absent = identities("missing");
+    const uncached = identities("uncached");
+    const reason = [
+      ...(absent.length > 0 ? [`missing from the workspace: ${absent.join(", ")}`] : []),
+      ...(uncached.length > 0 ? [`content missing from the cache: ${uncached.join(", ")}`] : []),
+    ].join("; ");
+    return {
       stage: status.stage,
-      passed: missing.length === 0,
-      reason: missing.length === 0 ? "" : `content missing from the cache: ${missing.join(", ")}`,
-      missing,
-    });
-  }
-  return reports;
+      passed: status.outputs.length === 0,
+      reason,
+      missing: uncached,
+      outputs: status.outputs,
+    };
+  });
+  const tracked = await trackedStatus(project, {
+    warn: options.warn,
+    ...(options.targets.length === 0 ? {} : { stages: statuses.map((s) => s.stage) }),
+  });
+  return { stages, tracked };
+}
+
+/** True when a tracked path passes verification: unchanged, with its content cached. */
+export function trackedPasses(state: TrackedState): boolean {
+  return state.status === "unchanged" && state.cached;
 }

@@ -13,6 +13,7 @@
 import assert from "node:assert/strict";
 import * as path from "node:path";
 import { noopStampKey, type NoopStampQuery } from "../../src/ops/noop_stamp.ts";
+import { hashBytes, serializePvt } from "../../src/storage/mod.ts";
 import { StateDb } from "../../src/storage/state_db.ts";
 import { type CliResult, makeProject, runPivot, type TempProject } from "../_helpers/project.ts";
 import { type JsonEvent, jsonEvents, lockRel, timeless } from "./_fixtures/engine.ts";
@@ -74,6 +75,18 @@ export function summarize({ deps }: { deps: { model: string } }) {
 };
 
 const RUN_UP_TO_DATE = `${CMD_UP_TO_DATE}up to date summarize\n`;
+
+/** CMD_FILES with outputs checked out as copies of their blobs. */
+const COPY_FILES: Record<string, string> = {
+  ...CMD_FILES,
+  ".pivot/config.yaml": "cache:\n  checkout_mode: copy\n",
+};
+
+/** The project-relative path of the blob of `content` in the default cache. */
+function blobRel(content: string): string {
+  const hash = hashBytes(content);
+  return `.pivot/cache/files/${hash.slice(0, 2)}/${hash.slice(2)}`;
+}
 
 /** A pipeline.ts project: its stages may depend on anything, so it never gets a stamp. */
 const PIPELINE_TS_FILES: Record<string, string> = {
@@ -309,6 +322,92 @@ const MUTATIONS: readonly Mutation[] = [
           "0 ran, 3 up to date, 1 restored (T)\n",
       );
       assert.equal(await p.read("data/ml/train/model.txt"), "lr=0.1\na,b\n1,2\n");
+    },
+  },
+  {
+    // Hardlinked outputs lose a link (their ctime changes), which the stamp sees.
+    name: "the cache deleted",
+    files: CMD_FILES,
+    mutate: (p) => Deno.remove(p.path(".pivot/cache"), { recursive: true }),
+    react: ["repro"],
+    check: async (result, p) => {
+      assertRunOutput(
+        result,
+        "restored prep: content re-cached from the workspace\n" +
+          "restored train: content re-cached from the workspace\n" +
+          "restored tree: content re-cached from the workspace\n" +
+          "restored gather: content re-cached from the workspace\n" +
+          "0 ran, 0 up to date, 4 restored (T)\n",
+      );
+      const blob = await Deno.stat(p.path(blobRel("lr=0.1\na,b\n1,2\n")));
+      assert.equal((await Deno.stat(p.path("data/ml/train/model.txt"))).ino, blob.ino);
+    },
+  },
+  {
+    // Copies share no inode with their blobs: deleting the cache leaves every output's
+    // signature as it was, so only the cache directories in the stamp can notice it.
+    name: "the cache deleted, with outputs checked out as copies",
+    files: COPY_FILES,
+    mutate: (p) => Deno.remove(p.path(".pivot/cache"), { recursive: true }),
+    react: ["repro"],
+    check: async (result, p) => {
+      assertRunOutput(
+        result,
+        "restored prep: content re-cached from the workspace\n" +
+          "restored train: content re-cached from the workspace\n" +
+          "restored tree: content re-cached from the workspace\n" +
+          "restored gather: content re-cached from the workspace\n" +
+          "0 ran, 0 up to date, 4 restored (T)\n",
+      );
+      assert.equal(await p.read(blobRel("lr=0.1\na,b\n1,2\n")), "lr=0.1\na,b\n1,2\n");
+    },
+  },
+  {
+    name: "a blob moved aside as corrupt, with outputs checked out as copies",
+    files: COPY_FILES,
+    mutate: (p) =>
+      Deno.rename(
+        p.path(blobRel("lr=0.1\na,b\n1,2\n")),
+        p.path(`${blobRel("lr=0.1\na,b\n1,2\n")}.corrupt`),
+      ),
+    react: ["repro"],
+    check: async (result, p) => {
+      assertRunOutput(
+        result,
+        "up to date prep\n" +
+          "restored train: content re-cached from the workspace\n" +
+          "up to date tree\n" +
+          "up to date gather\n" +
+          "0 ran, 3 up to date, 1 restored (T)\n",
+      );
+      assert.equal(await p.read(blobRel("lr=0.1\na,b\n1,2\n")), "lr=0.1\na,b\n1,2\n");
+    },
+  },
+  {
+    name: "the .pvt of a tracked input replaced by another version",
+    files: {
+      ...CMD_FILES,
+      "raw.csv.pvt": serializePvt({
+        path: "raw.csv",
+        info: { hash: hashBytes("a,b\n1,2\n") },
+        size: 8,
+      }),
+    },
+    mutate: (p) =>
+      p.write(
+        "raw.csv.pvt",
+        serializePvt({ path: "raw.csv", info: { hash: hashBytes("a,b\n5,6\n") }, size: 8 }),
+      ),
+    react: ["repro"],
+    reactCode: 1,
+    check: (result) => {
+      assert.equal(result.stdout, "");
+      assert.equal(
+        result.stderr,
+        "error: tracked input does not match its .pvt file, so nothing was run:\n" +
+          "  raw.csv (read by prep): modified, and the cache does not hold its recorded content\n" +
+          "hint: record the new content with 'pivot track --force raw.csv'\n",
+      );
     },
   },
   {

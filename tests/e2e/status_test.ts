@@ -70,6 +70,7 @@ Deno.test("status lists stale stages with reasons; -q exits 1 only when somethin
         reason: "params changed",
         details: ["params: lr: 0.1 → 0.2"],
         failing: false,
+        outputs: [],
       },
       {
         stage: "eval",
@@ -77,6 +78,7 @@ Deno.test("status lists stale stages with reasons; -q exits 1 only when somethin
         reason: "upstream 'train' is stale",
         details: [],
         failing: false,
+        outputs: [],
       },
     ],
     tracked: [],
@@ -114,7 +116,11 @@ Deno.test("status lists tracked files that changed, and -q counts them as stale"
   await p.write("inputs/other.csv", "b\n3\n");
   const changed = await runPivot(p.root, ["status"]);
   assert.equal(changed.code, 0, changed.stderr);
-  assert.equal(changed.stdout, "2 up to date\ntracked inputs/other.csv: modified\n");
+  assert.equal(
+    changed.stdout,
+    "2 up to date\ntracked inputs/other.csv: modified; 'pivot track --force inputs/other.csv' " +
+      "records it, 'pivot checkout --force inputs/other.csv' goes back\n",
+  );
   const quiet = await runPivot(p.root, ["status", "-q"]);
   assert.deepEqual(quiet, { code: 1, stdout: "", stderr: "" });
 
@@ -125,8 +131,8 @@ Deno.test("status lists tracked files that changed, and -q counts them as stale"
   assert.deepEqual(
     parsed.tracked.toSorted((a: { path: string }, b: { path: string }) => a.path < b.path ? -1 : 1),
     [
-      { path: "inputs/other.csv", status: "modified" },
-      { path: "inputs/x.csv", status: "missing" },
+      { path: "inputs/other.csv", status: "modified", cached: true },
+      { path: "inputs/x.csv", status: "missing", cached: true },
     ],
   );
   assert.equal(parsed.stages[0].reason, "missing input: inputs/x.csv");
@@ -158,6 +164,8 @@ Deno.test("verify fails when stale or when a cached output's content is missing 
   assert.equal(
     lost.stdout,
     "FAILED train: content missing from the cache: train:model\n" +
+      "    train:model → data/ml/train/model.txt: content missing from the cache; " +
+      "'pivot commit train' (or repro) re-caches it from the workspace\n" +
       "ok     eval\n" +
       "verification failed: 1 of 2 stages\n",
   );
@@ -171,9 +179,16 @@ Deno.test("verify fails when stale or when a cached output's content is missing 
         passed: false,
         reason: "content missing from the cache: train:model",
         missing: ["train:model"],
+        outputs: [{
+          identity: "train:model",
+          path: "data/ml/train/model.txt",
+          status: "uncached",
+          fix: "pivot commit train",
+        }],
       },
-      { stage: "eval", passed: true, reason: "", missing: [] },
+      { stage: "eval", passed: true, reason: "", missing: [], outputs: [] },
     ],
+    tracked: [],
   });
 
   // Without the workspace copy either, repro has to run the stage again.

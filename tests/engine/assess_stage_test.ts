@@ -273,6 +273,36 @@ Deno.test("assessStage() runs a stage whose deleted output is gone from the cach
   });
 });
 
+Deno.test("assessStage() re-caches an output whose blob is gone while the workspace copy matches", async () => {
+  await using p = await trainProject();
+  await runTrain(p);
+  const lock = await lockOf(p);
+  const hash = lock.outs.find((o) => o.key === "model")!.hash;
+  await Deno.remove(await blobOf(p, hash));
+  const { verdict } = await assess(p);
+  assert.equal(verdict.action, "restore");
+  const { outs, recache } = verdict as Extract<Verdict, { action: "restore" }>;
+  assert.deepEqual(outs, []);
+  assert.deepEqual(
+    recache.map(({ out, info }) => [out.identity, out.rel, info.hash]),
+    [["train:model", "data/ml/train/model.txt", hash]],
+  );
+});
+
+Deno.test("assessStage() runs a stage whose output was edited while its blob is gone", async () => {
+  await using p = await trainProject();
+  await runTrain(p);
+  const hash = (await lockOf(p)).outs.find((o) => o.key === "model")!.hash;
+  await Deno.remove(await blobOf(p, hash));
+  await Deno.remove(p.path("data/ml/train/model.txt"));
+  await p.write("data/ml/train/model.txt", "edited by hand\n");
+  assert.deepEqual((await assess(p)).verdict, {
+    action: "run",
+    reason: "output train:model was modified",
+    details: [],
+  });
+});
+
 Deno.test("assessStage() runs a stage whose uncached metric was modified", async () => {
   await using p = await trainProject();
   await runTrain(p);

@@ -1,33 +1,50 @@
 import type { Command } from "@commander-js/extra-typings";
+import * as path from "node:path";
 import { stageStatus, type StageStatusReport, trackedStatus } from "../../ops/mod.ts";
 import { checkoutModes, openProject } from "../../project/mod.ts";
 import { ReportedFailure } from "../../util/errors.ts";
+import { relativePosix } from "../../util/paths.ts";
 import type { CliContext } from "../cli_context.ts";
 import { printJson } from "../print_json.ts";
+import { outputProblemLine, trackedProblem } from "../problem_lines.ts";
 
-/** Prints one line per stage (`would run train: params changed`) and a count. */
+/**
+ * Prints one line per stage that is stale (`would run train: params changed`)
+ * or per output to repair (`train:model → …: missing, restorable: …`), and a count.
+ */
 export function printStatusReports(
   ctx: CliContext,
   reports: readonly StageStatusReport[],
   options: { explain: boolean; verb: string },
 ): void {
   if (ctx.quiet()) return;
+  const dryRun = options.verb === "would run";
   const lines: string[] = [];
   for (const report of reports) {
     if (!report.stale) {
-      if (ctx.verbose()) lines.push(`up to date ${report.stage}`);
+      for (const problem of report.outputs) {
+        lines.push(
+          dryRun
+            ? `would ${
+              problem.status === "missing" ? "restore" : "re-cache"
+            } ${problem.identity} → ${problem.path}`
+            : outputProblemLine(problem),
+        );
+      }
+      if (report.outputs.length === 0 && ctx.verbose()) lines.push(`up to date ${report.stage}`);
       continue;
     }
     lines.push(`${report.failing ? "cannot run" : options.verb} ${report.stage}: ${report.reason}`);
     if (options.explain) { for (const detail of report.details) lines.push(`    ${detail}`); }
   }
   const stale = reports.filter((r) => r.stale).length;
+  const repair = reports.filter((r) => !r.stale && r.outputs.length > 0).length;
   lines.push(
-    stale === 0
-      ? `${reports.length} up to date`
-      : `${stale} ${options.verb === "would run" ? "would run" : "stale"}, ${
-        reports.length - stale
-      } up to date`,
+    [
+      ...(stale > 0 ? [`${stale} ${dryRun ? "would run" : "stale"}`] : []),
+      ...(repair > 0 ? [`${repair} with missing outputs`] : []),
+      `${reports.length - stale - repair} up to date`,
+    ].join(", "),
   );
   ctx.stdout(`${lines.join("\n")}\n`);
 }
@@ -49,18 +66,22 @@ export function registerStatus(program: Command, ctx: CliContext): void {
         warn: ctx.warn,
         modes: checkoutModes(project.config),
       });
-      const tracked = targets.length === 0 ? await trackedStatus(project, ctx.warn) : [];
-      const changed = tracked.filter((t) => t.status !== "unchanged");
+      const tracked = await trackedStatus(project, {
+        warn: ctx.warn,
+        ...(targets.length === 0 ? {} : { stages: reports.map((r) => r.stage) }),
+      });
+      const problems = tracked.flatMap((item) => {
+        const shown = relativePosix(project.cwd, path.join(project.root, item.path));
+        const problem = trackedProblem(item, shown);
+        return problem === null ? [] : [`tracked ${item.path}: ${problem}`];
+      });
       if (options.json) {
         printJson(ctx, { stages: reports, tracked });
       } else {
         printStatusReports(ctx, reports, { explain: options.explain ?? false, verb: "stale" });
-        if (!ctx.quiet()) {
-          for (const item of changed) ctx.stdout(`tracked ${item.path}: ${item.status}\n`);
-        }
+        if (!ctx.quiet()) { for (const line of problems) ctx.stdout(`${line}\n`); }
       }
-      if (ctx.quiet() && (reports.some((r) => r.stale) || changed.length > 0)) {
-        throw new ReportedFailure("stale");
-      }
+      const repair = reports.some((r) => r.stale || r.outputs.length > 0);
+      if (ctx.quiet() && (repair || problems.length > 0)) throw new ReportedFailure("stale");
     });
 }

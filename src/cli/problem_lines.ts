@@ -1,0 +1,45 @@
+/**
+ * How `status` and `verify` describe what needs a repair: an output of an
+ * up-to-date stage missing from the workspace or from the cache, and a
+ * tracked path that does not match its `.pvt`, each with the command that
+ * fixes it.
+ *
+ * @module
+ */
+import type { OutputProblem, TrackedState } from "../ops/mod.ts";
+import { shellQuote } from "../util/shell_quote.ts";
+
+/**
+ * `train:model → data/ml/train/model.json: missing, restorable: pivot checkout train:model`,
+ * or `…: content missing from the cache; 'pivot commit train' (or repro) re-caches it from the workspace`.
+ */
+export function outputProblemLine(problem: OutputProblem): string {
+  const label = `${problem.identity} → ${problem.path}`;
+  return problem.status === "missing"
+    ? `${label}: missing, restorable: ${problem.fix}`
+    : `${label}: content missing from the cache; '${problem.fix}' (or repro) re-caches it from the workspace`;
+}
+
+/**
+ * What is wrong with a tracked path and how to fix it (`modified; 'pivot
+ * track --force data.csv' records it, …`), or `null` when nothing is:
+ * `shown` is the path as a command run here takes it.
+ */
+export function trackedProblem(state: TrackedState, shown: string): string | null {
+  const arg = shellQuote(shown);
+  const lost = ", and the cache does not hold its recorded content";
+  switch (state.status) {
+    case "unchanged":
+      return state.cached
+        ? null
+        : `content missing from the cache; 'pivot track ${arg}' re-caches it from the workspace`;
+    case "modified":
+      return state.cached
+        ? `modified; 'pivot track --force ${arg}' records it, 'pivot checkout --force ${arg}' goes back`
+        : `modified${lost}; 'pivot track --force ${arg}' records it`;
+    case "missing":
+      return state.cached ? `missing, restorable: pivot checkout ${arg}` : `missing${lost}`;
+    case "unreadable":
+      return "its .pvt file cannot be read";
+  }
+}

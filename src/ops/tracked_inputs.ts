@@ -1,0 +1,57 @@
+/**
+ * Tracked inputs: file dependencies that are tracked paths (`data/raw.csv`
+ * beside `data/raw.csv.pvt`) or lie inside a tracked directory.
+ *
+ * @module
+ */
+import * as path from "node:path";
+import type { Project } from "../project/mod.ts";
+import { pvtPathFor } from "../storage/mod.ts";
+import { statOrNullSync } from "../util/fs.ts";
+import { isInside } from "../util/paths.ts";
+
+/**
+ * The `.pvt` files that would track the file dependency `input`: its own,
+ * then those of the directories around it, up to (not including) `root`.
+ */
+export function trackingFileCandidates(root: string, input: string): string[] {
+  const candidates = [pvtPathFor(input)];
+  let dir = path.dirname(input);
+  while (dir !== root && isInside(root, dir)) {
+    candidates.push(pvtPathFor(dir));
+    dir = path.dirname(dir);
+  }
+  return candidates;
+}
+
+/**
+ * The `.pvt` files (absolute) tracking what `stages` read, each with the
+ * stages that read it, in stage order.
+ */
+export function trackedInputsOf(
+  project: Project,
+  stages: readonly string[],
+): Map<string, string[]> {
+  const isPvt = new Map<string, boolean>();
+  const found = new Map<string, string[]>();
+  for (const name of stages) {
+    for (const entry of project.dag.stages.get(name)?.def.deps ?? []) {
+      for (const ref of entry.refs) {
+        if (ref.kind !== "file") continue;
+        const pvt = trackingFileCandidates(project.root, ref.path).find((candidate) => {
+          let known = isPvt.get(candidate);
+          if (known === undefined) {
+            known = statOrNullSync(candidate)?.isFile ?? false;
+            isPvt.set(candidate, known);
+          }
+          return known;
+        });
+        if (pvt === undefined) continue;
+        const readers = found.get(pvt) ?? [];
+        if (!readers.includes(name)) readers.push(name);
+        found.set(pvt, readers);
+      }
+    }
+  }
+  return found;
+}

@@ -1,0 +1,323 @@
+/**
+ * Tracked inputs must match their `.pvt`: `repro` and `run` stop before
+ * running anything when one was changed (replaced, or edited in place through
+ * its hardlink to the cache) or is missing, and `verify` fails on a tracked
+ * path that differs from its `.pvt` or whose content is not in the cache.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { runPivotInProcess } from "../_helpers/in_process.ts";
+import { type CliResult, makeProject, type TempProject } from "../_helpers/project.ts";
+import { hashBytes } from "../../src/storage/mod.ts";
+import { blobOf, lockRel, timeless } from "./_fixtures/engine.ts";
+
+/** prep reads the tracked data/raw.csv; other reads nothing. Runs are counted in counter.txt. */
+const YAML = `pipeline: ml
+stages:
+  prep:
+    cmd: echo prep >> counter.txt && sed 's/^/p /' \${deps.raw} > \${outs}
+    deps: {raw: data/raw.csv}
+    outs: csv
+  other:
+    cmd: echo other >> counter.txt && echo other > \${outs}
+    outs: txt
+`;
+const RAW = "data/raw.csv";
+
+/** Runs `pivot ...args` in the project, in this process. */
+function pivot(p: TempProject, ...args: string[]): Promise<CliResult> {
+  return runPivotInProcess(p.root, args);
+}
+
+/** Runs `pivot ...args`, asserting exit 0 and no stderr; returns stdout without timings. */
+async function pivotOk(p: TempProject, ...args: string[]): Promise<string> {
+  const result = await pivot(p, ...args);
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stderr, "");
+  return timeless(result.stdout);
+}
+
+/** The lines of a run's output (or of counter.txt), sorted: independent stages finish in any order. */
+function unordered(stdout: string): string[] {
+  return stdout.split("\n").sort();
+}
+
+/** A project whose data/raw.csv is tracked and whose stages have run once. */
+async function trackedProject(): Promise<TempProject> {
+  const p = await makeProject({ "pivot.yaml": YAML, [RAW]: "a\n1\n" });
+  await pivotOk(p, "track", RAW);
+  assert.deepEqual(
+    unordered(await pivotOk(p, "repro")),
+    unordered(
+      "ran prep: no previous run (T)\nran other: no previous run (T)\n2 ran, 0 up to date (T)\n",
+    ),
+  );
+  return p;
+}
+
+/** Makes `other` stale (its command changes), so a run that runs anything would run it. */
+async function staleOther(p: TempProject): Promise<void> {
+  await p.write("pivot.yaml", YAML.replace("echo other >", "echo other2 >"));
+}
+
+const MODIFIED_ERROR = "error: tracked input does not match its .pvt file, so nothing was run:\n" +
+  "  data/raw.csv (read by prep): modified\n" +
+  "hint: record the new content with 'pivot track --force data/raw.csv', " +
+  "or go back to the recorded version with 'pivot checkout --force data/raw.csv'\n";
+
+// Before: repro ran prep on the new content and verify passed, so the lock recorded
+// content that neither the .pvt nor the cache held.
+Deno.test("a replaced tracked input stops repro and run before anything runs; track --force or checkout --force fixes it", async () => {
+  await using p = await trackedProject();
+  const lock = await p.read(lockRel("ml", "prep"));
+  await Deno.remove(p.path(RAW));
+  await p.write(RAW, "a\n2\n");
+  await staleOther(p);
+
+  assert.deepEqual(await pivot(p, "repro"), { code: 1, stdout: "", stderr: MODIFIED_ERROR });
+  assert.deepEqual(await pivot(p, "run", "prep", "other"), {
+    code: 1,
+    stdout: "",
+    stderr: MODIFIED_ERROR,
+  });
+  assert.deepEqual(
+    unordered(await p.read("counter.txt")),
+    unordered("prep\nother\n"),
+    "nothing ran",
+  );
+  assert.equal(await p.read(lockRel("ml", "prep")), lock);
+  // Only the stages that read it are stopped by it.
+  assert.deepEqual(
+    unordered(await pivotOk(p, "run", "other")),
+    unordered("ran other: code changed (T)\n1 ran, 0 up to date (T)\n"),
+  );
+
+  const trackedLine = "tracked data/raw.csv: modified; 'pivot track --force data/raw.csv' " +
+    "records it, 'pivot checkout --force data/raw.csv' goes back";
+  assert.equal(
+    await pivotOk(p, "status"),
+    `stale prep: inputs changed\n1 stale, 1 up to date\n${trackedLine}\n`,
+  );
+  assert.deepEqual(await pivot(p, "verify"), {
+    code: 1,
+    stdout: "FAILED prep: inputs changed\nok     other\n" +
+      `FAILED ${trackedLine}\n` +
+      "verification failed: 1 of 2 stages, 1 of 1 tracked path\n",
+    stderr: "",
+  });
+  const verifyJson = await pivot(p, "verify", "--json");
+  assert.equal(verifyJson.code, 1);
+  assert.deepEqual(JSON.parse(verifyJson.stdout).tracked, [
+    { path: RAW, status: "modified", cached: true },
+  ]);
+
+  // Going back to the recorded version.
+  await pivotOk(p, "checkout", "--force", RAW);
+  assert.deepEqual(
+    unordered(await pivotOk(p, "repro")),
+    unordered("up to date prep\nup to date other\n0 ran, 2 up to date (T)\n"),
+  );
+
+  // Recording the new content.
+  await Deno.remove(p.path(RAW));
+  await p.write(RAW, "a\n3\n");
+  await pivotOk(p, "track", "--force", RAW);
+  assert.deepEqual(
+    unordered(await pivotOk(p, "repro")),
+    unordered("ran prep: inputs changed (T)\nup to date other\n1 ran, 1 up to date (T)\n"),
+  );
+  assert.equal(await p.read("data/ml/prep.csv"), "p a\np 3\n");
+  assert.deepEqual(
+    unordered(await p.read("counter.txt")),
+    unordered("prep\nother\nother2\nprep\n"),
+  );
+  assert.equal(
+    await pivotOk(p, "verify"),
+    "ok     prep\nok     other\nverification passed: 2 stages up to date\n",
+  );
+});
+
+const IN_PLACE_ERROR = "error: tracked input does not match its .pvt file, so nothing was run:\n" +
+  "  data/raw.csv (read by prep): modified, and the cache does not hold its recorded content\n" +
+  "hint: record the new content with 'pivot track --force data/raw.csv'\n";
+
+/** Edits data/raw.csv in place (through its hardlink to the blob), after `chmod` when asked. */
+async function editInPlace(p: TempProject, chmod: boolean): Promise<string> {
+  const blob = blobOf(p.root, hashBytes("a\n1\n"));
+  assert.equal((await Deno.stat(p.path(RAW))).ino, (await Deno.stat(blob)).ino);
+  if (chmod) await Deno.chmod(p.path(RAW), 0o644);
+  await Deno.writeTextFile(p.path(RAW), "a\n9\n");
+  assert.equal(await Deno.readTextFile(blob), "a\n9\n", "the blob was edited too");
+  return blob;
+}
+
+for (const chmod of [true, false]) {
+  Deno.test({
+    name: `a tracked input edited in place through its hardlink${
+      chmod ? " after chmod" : " by root, without chmod"
+    } stops repro; its damaged blob is moved aside`,
+    // Only root can write to the read-only file without chmod.
+    ignore: !chmod && Deno.uid() !== 0,
+    fn: async () => {
+      await using p = await trackedProject();
+      const blob = await editInPlace(p, chmod);
+      await staleOther(p);
+      assert.deepEqual(await pivot(p, "repro"), { code: 1, stdout: "", stderr: IN_PLACE_ERROR });
+      assert.deepEqual(
+        unordered(await p.read("counter.txt")),
+        unordered("prep\nother\n"),
+        "nothing ran",
+      );
+      assert.equal(await Deno.readTextFile(`${blob}.corrupt`), "a\n9\n");
+      assert.equal(await p.exists(blob.slice(p.root.length + 1)), false);
+
+      const verify = await pivot(p, "verify", "prep");
+      assert.equal(verify.code, 1);
+      assert.equal(
+        verify.stdout,
+        "FAILED prep: inputs changed\n" +
+          "FAILED tracked data/raw.csv: modified, and the cache does not hold its recorded " +
+          "content; 'pivot track --force data/raw.csv' records it\n" +
+          "verification failed: 1 of 1 stage, 1 of 1 tracked path\n",
+      );
+
+      await pivotOk(p, "track", "--force", RAW);
+      assert.deepEqual(
+        unordered(await pivotOk(p, "repro")),
+        unordered(
+          "ran prep: inputs changed (T)\nran other: code changed (T)\n2 ran, 0 up to date (T)\n",
+        ),
+      );
+      assert.equal(await p.read("data/ml/prep.csv"), "p a\np 9\n");
+    },
+  });
+}
+
+Deno.test("a missing tracked input stops repro with the checkout hint", async () => {
+  await using p = await trackedProject();
+  await Deno.remove(p.path(RAW));
+  await staleOther(p);
+  assert.deepEqual(await pivot(p, "repro"), {
+    code: 1,
+    stdout: "",
+    stderr: "error: tracked input does not match its .pvt file, so nothing was run:\n" +
+      "  data/raw.csv (read by prep): missing\n" +
+      "hint: restore with 'pivot checkout data/raw.csv'\n",
+  });
+  assert.deepEqual(
+    unordered(await p.read("counter.txt")),
+    unordered("prep\nother\n"),
+    "nothing ran",
+  );
+  assert.equal(
+    await pivotOk(p, "status"),
+    "cannot run prep: missing input: data/raw.csv\nstale other: code changed\n" +
+      "2 stale, 0 up to date\n" +
+      "tracked data/raw.csv: missing, restorable: pivot checkout data/raw.csv\n",
+  );
+  await pivotOk(p, "checkout", RAW);
+  assert.deepEqual(
+    unordered(await pivotOk(p, "repro")),
+    unordered("up to date prep\nran other: code changed (T)\n1 ran, 1 up to date (T)\n"),
+  );
+});
+
+Deno.test("verify fails on a tracked file whose content is missing from the cache; track re-caches it", async () => {
+  await using p = await trackedProject();
+  // The workspace copy is a hardlink: removing the blob leaves it as it was.
+  await Deno.remove(blobOf(p.root, hashBytes("a\n1\n")));
+  const line = "tracked data/raw.csv: content missing from the cache; " +
+    "'pivot track data/raw.csv' re-caches it from the workspace";
+  assert.deepEqual(await pivot(p, "verify"), {
+    code: 1,
+    stdout: "ok     prep\nok     other\n" +
+      `FAILED ${line}\n` +
+      "verification failed: 0 of 2 stages, 1 of 1 tracked path\n",
+    stderr: "",
+  });
+  assert.equal(await pivotOk(p, "status"), `2 up to date\n${line}\n`);
+  assert.deepEqual(await pivot(p, "-q", "status"), { code: 1, stdout: "", stderr: "" });
+  // With targets, only the tracked paths their stages read are checked.
+  assert.equal(
+    await pivotOk(p, "verify", "other", "--json"),
+    `${
+      JSON.stringify(
+        {
+          passed: true,
+          stages: [{ stage: "other", passed: true, reason: "", missing: [], outputs: [] }],
+          tracked: [],
+        },
+        null,
+        2,
+      )
+    }\n`,
+  );
+  assert.equal((await pivot(p, "verify", "prep")).code, 1);
+  // repro needs the content, not its cache copy.
+  assert.deepEqual(
+    unordered(await pivotOk(p, "repro")),
+    unordered("up to date prep\nup to date other\n0 ran, 2 up to date (T)\n"),
+  );
+
+  await pivotOk(p, "track", RAW);
+  assert.equal(
+    await pivotOk(p, "verify"),
+    "ok     prep\nok     other\nverification passed: 2 stages up to date\n",
+  );
+});
+
+Deno.test("an input inside a tracked directory that changed stops repro, naming the directory", async () => {
+  await using p = await makeProject({
+    "pivot.yaml":
+      "pipeline: ml\nstages:\n  use:\n    cmd: cat ${deps.a} > ${outs}\n    deps: {a: inputs/a.csv}\n    outs: csv\n",
+    "inputs/a.csv": "a\n",
+    "inputs/b.csv": "b\n",
+  });
+  await pivotOk(p, "track", "inputs");
+  await pivotOk(p, "repro");
+  await Deno.remove(p.path("inputs/a.csv"));
+  await p.write("inputs/a.csv", "A\n");
+  assert.deepEqual(await pivot(p, "repro"), {
+    code: 1,
+    stdout: "",
+    stderr: "error: tracked input does not match its .pvt file, so nothing was run:\n" +
+      "  inputs (read by use): modified\n" +
+      "hint: record the new content with 'pivot track --force inputs', " +
+      "or go back to the recorded version with 'pivot checkout --force inputs'\n",
+  });
+  assert.equal(await p.read("data/ml/use.csv"), "a\n");
+});
+
+Deno.test("several tracked inputs that do not match are listed in one error, each with its fix", async () => {
+  await using p = await makeProject({
+    "pivot.yaml": "pipeline: ml\nstages:\n  join:\n" +
+      "    cmd: cat ${deps.a} ${deps.b} ${deps.c} > ${outs}\n" +
+      "    deps: {a: in/a.csv, b: in/b.csv, c: in/c.csv}\n    outs: csv\n",
+    "in/a.csv": "a\n",
+    "in/b.csv": "b\n",
+    "in/c.csv": "c\n",
+  });
+  await pivotOk(p, "track", "in/a.csv", "in/b.csv", "in/c.csv");
+  await pivotOk(p, "repro");
+  await Deno.remove(p.path("in/a.csv"));
+  await p.write("in/a.csv", "A\n");
+  await Deno.remove(p.path("in/b.csv"));
+  await p.write("in/c.csv.pvt", "path: c.csv\nhash: nonsense\n");
+  const result = await pivot(p, "repro");
+  assert.equal(result.code, 1);
+  assert.equal(result.stdout, "");
+  assert.equal(
+    result.stderr,
+    'warning: malformed tracking file in/c.csv.pvt: hash: invalid hash "nonsense": ' +
+      "expected 16 lowercase hex characters\n" +
+      "error: 3 tracked inputs do not match their .pvt files, so nothing was run:\n" +
+      "  in/a.csv (read by join): modified\n" +
+      "  in/b.csv (read by join): missing\n" +
+      "  in/c.csv (read by join): its .pvt file cannot be read, see the warning above\n" +
+      "hint: record the new content with 'pivot track --force in/a.csv', or go back to the " +
+      "recorded version with 'pivot checkout --force in/a.csv'; " +
+      "restore with 'pivot checkout in/b.csv'; restore the .pvt file from git, " +
+      "or record the data again with 'pivot track --force in/c.csv'\n",
+  );
+});
