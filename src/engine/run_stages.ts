@@ -265,7 +265,7 @@ export async function runStages(ctx: EngineContext, options: RunStagesOptions): 
         });
         if (missing.length > 0) {
           throw new PivotError(
-            `stage did not produce output ${missing.map((o) => o.identity).join(", ")}`,
+            `stage did not produce output ${missing.map((o) => o.display).join(", ")}`,
           );
         }
       }

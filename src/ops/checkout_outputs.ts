@@ -64,7 +64,7 @@ export interface CheckoutReport {
   readonly missing: CheckoutItem[];
   /** Stages with nothing recorded to restore (no lock, or a lock without the output). */
   readonly notRun: string[];
-  /** Targeted outputs that are not cached (`cache: false`). */
+  /** Targeted outputs that are not cached (`cache: false`), as `identity → path`. */
   readonly notCached: string[];
   /** Tracking files that could not be read. */
   readonly problems: string[];
@@ -227,7 +227,7 @@ async function collect(
     );
     const wanted = outputs.filter((out) => {
       const cached = def.outs.find((spec) => spec.key === out.key)?.cache ?? false;
-      if (!cached && targeted && key !== null) report.notCached.push(out.identity);
+      if (!cached && targeted && key !== null) report.notCached.push(itemFor(project, out).label);
       return cached;
     });
     if (wanted.length === 0) return;

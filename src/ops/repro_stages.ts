@@ -180,7 +180,7 @@ export async function stageStatus(
               stage: name,
               stale: false,
               reason: "up to date (outputs to restore from the cache)",
-              details: verdict.outs.map((o) => `${o.out.identity} → ${o.out.rel}`),
+              details: verdict.outs.map((o) => o.out.display),
               failing: false,
             }
             : upstreamStale(name, staleUpstream);

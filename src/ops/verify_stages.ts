@@ -41,12 +41,14 @@ export async function verifyStages(
       if (entry === undefined || !entry.cache) return false;
       const hashes = entry.manifest?.map((e) => e.hash) ?? [entry.hash];
       return !hashes.every((hash) => cache.has(hash));
-    }).map((out) => out.identity);
+    });
     reports.push({
       stage: status.stage,
       passed: missing.length === 0,
-      reason: missing.length === 0 ? "" : `content missing from the cache: ${missing.join(", ")}`,
-      missing,
+      reason: missing.length === 0
+        ? ""
+        : `content missing from the cache: ${missing.map((out) => out.display).join(", ")}`,
+      missing: missing.map((out) => out.identity),
     });
   }
   return reports;

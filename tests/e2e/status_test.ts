@@ -157,7 +157,7 @@ Deno.test("verify fails when stale or when a cached output's content is missing 
   assert.equal(lost.code, 1);
   assert.equal(
     lost.stdout,
-    "FAILED train: content missing from the cache: train:model\n" +
+    "FAILED train: content missing from the cache: train:model → data/ml/train/model.txt\n" +
       "ok     eval\n" +
       "verification failed: 1 of 2 stages\n",
   );
@@ -169,7 +169,7 @@ Deno.test("verify fails when stale or when a cached output's content is missing 
       {
         stage: "train",
         passed: false,
-        reason: "content missing from the cache: train:model",
+        reason: "content missing from the cache: train:model → data/ml/train/model.txt",
         missing: ["train:model"],
       },
       { stage: "eval", passed: true, reason: "", missing: [] },
@@ -181,7 +181,7 @@ Deno.test("verify fails when stale or when a cached output's content is missing 
   assert.equal(
     await repro(p, "--explain"),
     "ran train: outputs missing from cache (T)\n" +
-      "    train:model\n" +
+      "    train:model → data/ml/train/model.txt\n" +
       "up to date eval\n" +
       "1 ran, 1 up to date (T)\n",
   );
