@@ -209,7 +209,7 @@ async function collect(
     for (const text of targets) {
       const target = await resolveTarget(project, text);
       if (target.kind === "tracked") await addTracked(target.pvt, true);
-      else addStage(project, target.stage, target.key, true);
+      else for (const stage of target.stages) addStage(project, stage, target.key, true);
     }
   }
   return [...byPath.values()];
