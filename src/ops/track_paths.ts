@@ -24,6 +24,7 @@ import { PivotError } from "../util/errors.ts";
 import { addGitignoreEntries } from "../util/gitignore.ts";
 import { lstatOrNullSync } from "../util/fs.ts";
 import { isInside, relativePosix } from "../util/paths.ts";
+import { shellQuote } from "../util/shell_quote.ts";
 
 /** Options for {@linkcode trackPaths}. */
 export interface TrackOptions {
@@ -84,8 +85,11 @@ export async function trackPaths(
     const hasher = new FileHasher(await dbs.get(path.join(project.root, ".pivot")));
     const planned: Planned[] = [];
     const cache = openContentCache(project.root, project.config);
+    // The paths of this call count as tracked too: one inside another is refused
+    // as it would be had they been tracked in two calls.
+    const trackedOrGiven = new Set([...tracked, ...targets.map(pvtPathFor)]);
     for (const abs of targets) {
-      planned.push(await plan(project, abs, tracked, hasher, force, cache.dir));
+      planned.push(await plan(project, abs, { tracked, trackedOrGiven }, hasher, force, cache.dir));
     }
     hasher.flush();
     const results: TrackResult[] = [];
@@ -96,10 +100,16 @@ export async function trackPaths(
   }
 }
 
+/** `.pvt` files of the project, and those plus the `.pvt` paths of this call's paths. */
+interface TrackedPvts {
+  readonly tracked: ReadonlySet<string>;
+  readonly trackedOrGiven: ReadonlySet<string>;
+}
+
 async function plan(
   project: Project,
   abs: string,
-  tracked: ReadonlySet<string>,
+  { tracked, trackedOrGiven }: TrackedPvts,
   hasher: FileHasher,
   force: boolean,
   cacheDir: string,
@@ -170,14 +180,14 @@ async function plan(
     );
   }
   for (let dir = path.dirname(abs); isInside(project.root, dir); dir = path.dirname(dir)) {
-    if (tracked.has(pvtPathFor(dir))) {
+    if (trackedOrGiven.has(pvtPathFor(dir))) {
       throw new PivotError(
         `cannot track ${shown}: it is inside the tracked directory ${
           relativePosix(project.cwd, dir)
         }/`,
         {
           hint: `update the directory instead: pivot track --force ${
-            relativePosix(project.cwd, dir)
+            shellQuote(relativePosix(project.cwd, dir))
           }`,
         },
       );
@@ -211,7 +221,7 @@ async function plan(
     if (previous === hashInfo.hash) status = "unchanged";
     else if (!force) {
       throw new PivotError(`${shown} is already tracked and its content has changed`, {
-        hint: `record the new content with 'pivot track --force ${shown}'`,
+        hint: `record the new content: pivot track --force ${shellQuote(shown)}`,
       });
     } else status = "updated";
   }
