@@ -24,7 +24,10 @@ const MATRIX_PIPELINE = [
   "",
 ].join("\n");
 
-/** Runs pivot in `p` and returns its stdout with durations blanked, asserting exit 0. */
+/**
+ * Runs pivot in `p` and returns its stdout with durations blanked, asserting
+ * exit 0. (`-j 1` keeps the lines of a run in DAG order.)
+ */
 async function pivotOk(p: TempProject, args: string[]): Promise<string> {
   const result = await runPivotInProcess(p.root, args);
   assert.equal(result.code, 0, result.stderr);
@@ -42,7 +45,7 @@ Deno.test("a matrix stage's base name selects all its variants in every command"
 
   await t.step("repro train runs both variants and their upstream", async () => {
     assert.equal(
-      await pivotOk(p, ["repro", "train"]),
+      await pivotOk(p, ["repro", "-j", "1", "train"]),
       "ran prepare: no previous run (…)\n" +
         "ran train@small: no previous run (…)\n" +
         "ran train@large: no previous run (…)\n" +
@@ -54,7 +57,7 @@ Deno.test("a matrix stage's base name selects all its variants in every command"
 
   await t.step("run train runs exactly the variants", async () => {
     assert.equal(
-      await pivotOk(p, ["run", "train", "--force"]),
+      await pivotOk(p, ["run", "-j", "1", "train", "--force"]),
       "ran train@small: forced (…)\nran train@large: forced (…)\n2 ran, 0 up to date (…)\n",
     );
   });
@@ -139,7 +142,7 @@ Deno.test("a prefixed matrix base name selects its variants with --all", async (
     ].join("\n"),
   });
   assert.equal(
-    await pivotOk(p, ["repro", "--all", "eval/train"]),
+    await pivotOk(p, ["repro", "-j", "1", "--all", "eval/train"]),
     "ran eval/train@small: no previous run (…)\n" +
       "ran eval/train@large: no previous run (…)\n" +
       "2 ran, 0 up to date (…)\n",
