@@ -1,102 +1,98 @@
-# bash completion for pivot
+# bash completion for pivot; from `pivot completions bash`. Safe to source again.
 
-# Define shell completion directives
-readonly ShellCompDirectiveError=1
-readonly ShellCompDirectiveNoSpace=2
-readonly ShellCompDirectiveNoFileComp=4
-readonly ShellCompDirectiveFilterFileExt=8
-readonly ShellCompDirectiveFilterDirs=16
-readonly ShellCompDirectiveKeepOrder=32
-
-# Function to debug completion
-__pivot_debug() {
-    if [[ -n ${BASH_COMP_DEBUG_FILE:-} ]]; then
-        echo "$*" >> "${BASH_COMP_DEBUG_FILE}"
-    fi
-}
-
-# Function to handle completions
-__pivot_complete() {
-    local cur prev words cword
-    _get_comp_words_by_ref -n "=:" cur prev words cword
-
-    local requestComp out directive
-    
-    # Build the command to get completions
-    requestComp="pivot complete -- ${words[@]:1}"
-    
-    # Add an empty parameter if the last parameter is complete
-    if [[ -z "$cur" ]]; then
-        requestComp="$requestComp ''"
-    fi
-    
-    # Get completions from the program
-    out=$(eval "$requestComp" 2>/dev/null)
-    
-    # Extract directive if present
-    directive=0
-    if [[ "$out" == *:* ]]; then
-        directive=${out##*:}
-        out=${out%:*}
-    fi
-    
-    # Process completions based on directive
-    if [[ $((directive & $ShellCompDirectiveError)) -ne 0 ]]; then
-        # Error, no completion
-        return
-    fi
-    
-    # Apply directives
-    if [[ $((directive & $ShellCompDirectiveNoSpace)) -ne 0 ]]; then
-        compopt -o nospace
-    fi
-    if [[ $((directive & $ShellCompDirectiveKeepOrder)) -ne 0 ]]; then
-        compopt -o nosort
-    fi
-    if [[ $((directive & $ShellCompDirectiveNoFileComp)) -ne 0 ]]; then
-        compopt +o default
-    fi
-    
-    # Handle file extension filtering
-    if [[ $((directive & $ShellCompDirectiveFilterFileExt)) -ne 0 ]]; then
-        local filter=""
-        for ext in $out; do
-            filter="$filter|$ext"
-        done
-        filter="\.($filter)"
-        compopt -o filenames
-        COMPREPLY=( $(compgen -f -X "!$filter" -- "$cur") )
-        return
-    fi
-    
-    # Handle directory filtering
-    if [[ $((directive & $ShellCompDirectiveFilterDirs)) -ne 0 ]]; then
-        compopt -o dirnames
-        COMPREPLY=( $(compgen -d -- "$cur") )
-        return
-    fi
-    
-    # Process completions
-    local IFS=$'\n'
-    local tab=$(printf '\t')
-    
-    # Parse completions with descriptions
-    local completions=()
-    while read -r comp; do
-        if [[ "$comp" == *$tab* ]]; then
-            # Split completion and description
-            local value=${comp%%$tab*}
-            local desc=${comp#*$tab}
-            completions+=("$value")
+# Splits $1 into words as typed, at blanks outside quotes: the array REPLY,
+# whose last element is the word at the cursor (maybe empty).
+__pivot_split() {
+    local line=$1 word="" quote="" c i
+    REPLY=()
+    for ((i = 0; i < ${#line}; i++)); do
+        c=${line:i:1}
+        if [[ -n $quote ]]; then
+            word+=$c
+            if [[ $c == "$quote" ]]; then
+                quote=""
+            elif [[ $quote == '"' && $c == '\' ]]; then
+                ((i++))
+                word+=${line:i:1}
+            fi
+        elif [[ $c == '\' ]]; then
+            ((i++))
+            word+=$c${line:i:1}
+        elif [[ $c == [\'\"] ]]; then
+            quote=$c
+            word+=$c
+        elif [[ $c == [[:blank:]] ]]; then
+            [[ -n $word ]] && REPLY+=("$word")
+            word=""
         else
-            completions+=("$comp")
+            word+=$c
         fi
-    done <<< "$out"
-    
-    # Return completions
-    COMPREPLY=( $(compgen -W "${completions[*]}" -- "$cur") )
+    done
+    REPLY+=("$word")
 }
 
-# Register completion function
-complete -F __pivot_complete pivot
+# The value of a word as typed ('a b', a\ b → a b): $REPLY. Expands nothing
+# else: a word with $, `, (, ), <, >, ;, & or | stays as typed.
+__pivot_dequote() {
+    REPLY=$1
+    [[ $1 == *[\$\`\(\)\<\>\;\&\|]* ]] && return
+    eval "REPLY=$1" 2>/dev/null && return
+    # An unclosed quote: close it.
+    eval "REPLY=$1${1:0:1}" 2>/dev/null || REPLY=$1
+}
 
+__pivot_complete() {
+    __pivot_split "${COMP_LINE:0:COMP_POINT}"
+    local -a words=("${REPLY[@]}")
+    local cur=${words[${#words[@]} - 1]}
+
+    local -a args=()
+    local word
+    for word in "${words[@]:1}"; do
+        __pivot_dequote "$word"
+        args+=("$REPLY")
+    done
+
+    local out
+    out=$(pivot complete -- "${args[@]}" 2>/dev/null) || return
+
+    local -a values=()
+    local line directive=0
+    while IFS= read -r line; do
+        if [[ $line == :* ]]; then
+            directive=${line#:}
+        elif [[ -n $line ]]; then
+            values+=("${line%%$'\t'*}")
+        fi
+    done <<<"$out"
+    # Directive bit 1: an error, nothing to offer.
+    ((directive & 1)) && return
+
+    COMPREPLY=()
+    # Inside an open quote bash inserts the values as they are.
+    if [[ $cur == [\'\"]* ]]; then
+        COMPREPLY=("${values[@]}")
+        return
+    fi
+    # bash replaces only the part of the word after the last of its
+    # COMP_WORDBREAKS characters (train@small:mo → mo).
+    local breaks="" c prefix="" i
+    for c in @ = :; do
+        [[ $COMP_WORDBREAKS == *"$c"* ]] && breaks+=$c
+    done
+    if [[ -n $breaks ]]; then
+        for ((i = ${#cur} - 1; i >= 0; i--)); do
+            if [[ $breaks == *"${cur:i:1}"* ]]; then
+                prefix=${cur:0:i+1}
+                break
+            fi
+        done
+    fi
+    local value quoted
+    for value in "${values[@]}"; do
+        printf -v quoted '%q' "$value"
+        COMPREPLY+=("${quoted#"$prefix"}")
+    done
+}
+
+complete -F __pivot_complete pivot

@@ -56,7 +56,7 @@ export function buildProgram(ctx: CliContext, candidates: readonly Candidate[] =
   registerGc(program, ctx);
   registerHistory(program, ctx);
   registerSchema(program, ctx);
-  addCompletions(program, candidates);
+  addCompletions(program, { candidates, stdout: ctx.stdout });
   return program;
 }
 

@@ -32,7 +32,7 @@ export interface StageState {
   readonly params: Readonly<Record<string, unknown>>;
   /** Current input hashes (`null` when an input is missing). */
   readonly deps: readonly LockDep[] | null;
-  /** Project-relative paths of missing inputs. */
+  /** Missing inputs as messages show them (`raw.csv`, `prep → data/ml/prep.csv`). */
   readonly missing: readonly string[];
   readonly lock: StageLock | null;
   /** Hash of everything that decides the outputs (`null` with missing inputs). */
@@ -98,7 +98,7 @@ export async function assessStage(
         continue;
       }
       if (info === null) {
-        missing.push(input.rel);
+        missing.push(input.display);
         continue;
       }
       const hashed = await hasher.hashPath(input.path, info);
@@ -188,12 +188,12 @@ async function decide(
     if (present || !out.cache) {
       return {
         action: "run",
-        reason: `output ${out.identity} ${present ? "was modified" : "is missing"}`,
+        reason: `output ${out.display} ${present ? "was modified" : "is missing"}`,
         details: [],
       };
     }
     if (!ctx.hasBlobs(info)) {
-      return { action: "run", reason: "outputs missing from cache", details: [out.identity] };
+      return { action: "run", reason: "outputs missing from cache", details: [out.display] };
     }
     restore.push({ out, info });
   }
@@ -282,11 +282,18 @@ function paramsDiff(
 function depsDiff(before: readonly LockDep[], after: readonly LockDep[]): string[] {
   const a = new Map(before.map((d) => [d.path, d.hash]));
   const b = new Map(after.map((d) => [d.path, d.hash]));
+  // An input that is a stage output is shown as `identity → path`.
+  const shown = new Map([...before, ...after].map((d) => [
+    d.path,
+    d.identity === null
+      ? d.path
+      : `${d.identity} → ${d.path}${d.manifest === undefined ? "" : "/"}`,
+  ]));
   const paths = [...new Set([...a.keys(), ...b.keys()])].sort();
   return paths.flatMap((p) => {
     if (a.get(p) === b.get(p)) return [];
-    if (!a.has(p)) return [`input: ${p} added`];
-    if (!b.has(p)) return [`input: ${p} removed`];
-    return [`input: ${p} changed`];
+    if (!a.has(p)) return [`input: ${shown.get(p)} added`];
+    if (!b.has(p)) return [`input: ${shown.get(p)} removed`];
+    return [`input: ${shown.get(p)} changed`];
   });
 }

@@ -31,7 +31,7 @@ type RecordedManifest = readonly { relpath: string; hash: string; size: number; 
  * ones (linking the workspace copies back), writes the lock and records the
  * hashes and the run-cache entry.
  *
- * @throws {PivotError} `<missingWhat> <identity>` when an output is missing
+ * @throws {PivotError} `<missingWhat> <identity → path>` when an output is missing
  *   (`stage did not produce output` after a run, `missing output` for `commit`)
  */
 export async function recordStage(
@@ -54,7 +54,7 @@ export async function recordStage(
     const present = statOrNullSync(out.path);
     if (present === null || present.isDirectory !== out.isDir) {
       throw new PivotError(
-        `${missingWhat} ${out.identity} (${out.rel}${out.isDir ? "/" : ""})${
+        `${missingWhat} ${out.display}${
           present === null
             ? ""
             : out.isDir

@@ -217,9 +217,7 @@ export async function runStages(ctx: EngineContext, options: RunStagesOptions): 
             "restored",
             repaired.join(", "),
             workStarted,
-            [...verdict.outs, ...verdict.recache].map(({ out }) =>
-              `${out.identity} → ${ctx.project.store.displayPath(out.path, out.isDir)}`
-            ),
+            [...verdict.outs, ...verdict.recache].map(({ out }) => out.display),
           );
         }
       } else if (!noCommit && !force.has(name)) {
@@ -289,7 +287,7 @@ export async function runStages(ctx: EngineContext, options: RunStagesOptions): 
         });
         if (missing.length > 0) {
           throw new PivotError(
-            `stage did not produce output ${missing.map((o) => o.identity).join(", ")}`,
+            `stage did not produce output ${missing.map((o) => o.display).join(", ")}`,
           );
         }
       }

@@ -13,6 +13,8 @@ export interface PlannedInput {
    * (`clean`, `prep/clean:rows`), or `null` for a plain file.
    */
   readonly identity: string | null;
+  /** How messages show it: the path, or `clean → data/ml/clean.csv`. */
+  readonly display: string;
   /** Absolute path. */
   readonly path: string;
   /** Project-relative path. */
@@ -33,6 +35,8 @@ export interface PlannedOut {
   readonly key: string | null;
   /** `train:model`. */
   readonly identity: string;
+  /** How messages show it: `train:model → data/ml/train/model.json`. */
+  readonly display: string;
   /** Absolute path. */
   readonly path: string;
   /** Project-relative path. */
@@ -66,7 +70,8 @@ export function planStage(project: Project, name: string): StagePlan {
     list: entry.list,
     inputs: entry.refs.flatMap((ref): PlannedInput[] => {
       if (ref.kind === "file") {
-        return [{ identity: null, path: ref.path, rel: rel(ref.path), format: null }];
+        const shown = rel(ref.path);
+        return [{ identity: null, display: shown, path: ref.path, rel: shown, format: null }];
       }
       const producerName = project.dag.producerOf.get(ref);
       const producer = producerName === undefined
@@ -80,16 +85,20 @@ export function planStage(project: Project, name: string): StagePlan {
       }
       return stageOutputs(project.store, producer)
         .filter((out) => ref.key === null || out.key === ref.key)
-        .map((out) => ({
+        .map((out) => {
           // Named as the consumer's pipeline file names it, whatever the DAG calls it,
           // so the lock is the same with and without --all.
-          identity: `${
+          const identity = `${
             producer.def.pipeline === def.pipeline ? "" : `${producer.def.pipeline}/`
-          }${producer.def.name}${out.key === null ? "" : `:${out.key}`}`,
-          path: out.path,
-          rel: rel(out.path),
-          format: producer.def.outs.find((spec) => spec.key === out.key)!.format,
-        }));
+          }${producer.def.name}${out.key === null ? "" : `:${out.key}`}`;
+          return {
+            identity,
+            display: `${identity} → ${project.store.displayPath(out.path, out.isDir)}`,
+            path: out.path,
+            rel: rel(out.path),
+            format: producer.def.outs.find((spec) => spec.key === out.key)!.format,
+          };
+        });
     }),
   }));
   const outs = stageOutputs(project.store, stage).map((out): PlannedOut => {
@@ -97,6 +106,7 @@ export function planStage(project: Project, name: string): StagePlan {
     return {
       key: out.key,
       identity: out.identity,
+      display: `${out.identity} → ${project.store.displayPath(out.path, out.isDir)}`,
       path: out.path,
       rel: rel(out.path),
       isDir: out.isDir,

@@ -74,7 +74,7 @@ export interface CheckoutReport {
   readonly missing: CheckoutItem[];
   /** Stages with nothing recorded to restore (no lock, or a lock without the output). */
   readonly notRun: string[];
-  /** Targeted outputs that are not cached (`cache: false`). */
+  /** Targeted outputs that are not cached (`cache: false`), as `identity → path`. */
   readonly notCached: string[];
   /** Tracking files that could not be read. */
   readonly problems: string[];
@@ -280,7 +280,7 @@ async function collect(
     for (const text of targets) {
       const target = await resolveTarget(project, text);
       if (target.kind === "tracked") await addTracked(target.pvt, true);
-      else addStage(project, target.stage, target.key, true);
+      else for (const stage of target.stages) addStage(project, stage, target.key, true);
     }
   }
   return [...byPath.values()];
@@ -298,7 +298,7 @@ async function collect(
     );
     const wanted = outputs.filter((out) => {
       const cached = def.outs.find((spec) => spec.key === out.key)?.cache ?? false;
-      if (!cached && targeted && key !== null) report.notCached.push(out.identity);
+      if (!cached && targeted && key !== null) report.notCached.push(itemFor(project, out).label);
       return cached;
     });
     if (wanted.length === 0) return;

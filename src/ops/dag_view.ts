@@ -19,7 +19,7 @@ export async function dagView(project: Project, options: DagViewOptions = {}): P
     if (target.kind !== "stage") {
       throw new PivotError(`'${text}' is a tracked file, not a stage: dag shows stages`);
     }
-    names.push(target.stage);
+    names.push(...target.stages);
   }
   return graphView(project, selectStages(project.dag, names, { upstream: true }), { stages });
 }

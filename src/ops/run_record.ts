@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { PivotError } from "../util/errors.ts";
 
 /** What a stage did, as the history keeps it. */
 export interface RecordedStage {
@@ -27,6 +28,37 @@ export interface RunRecordInput {
   readonly stages: readonly string[];
   /** Their results, by stage. */
   readonly results: ReadonlyMap<string, RecordedStage>;
+}
+
+/** How many of the runs an ambiguous run id prefix matches are listed. */
+export const RUN_MATCHES_SHOWN = 10;
+
+/**
+ * The run `prefix` names, among `matches` (runs whose id starts with it, by
+ * id, up to {@linkcode RUN_MATCHES_SHOWN} + 1): the one with exactly that id,
+ * else the only one.
+ *
+ * @throws {PivotError} when none matches, or several do (listing them)
+ */
+export function pickRun<T extends { readonly runId: string }>(
+  prefix: string,
+  matches: readonly T[],
+): T {
+  const exact = matches.find((run) => run.runId === prefix);
+  if (exact !== undefined) return exact;
+  if (matches.length === 1) return matches[0]!;
+  if (matches.length === 0) {
+    throw new PivotError(`no run '${prefix}'`, {
+      hint: "'pivot history' lists the recorded runs",
+    });
+  }
+  const shown = matches.slice(0, RUN_MATCHES_SHOWN).map((run) => run.runId);
+  throw new PivotError(
+    `ambiguous run '${prefix}': it starts ${
+      matches.length > RUN_MATCHES_SHOWN ? `more than ${RUN_MATCHES_SHOWN}` : matches.length
+    } run ids: ${shown.join(", ")}${matches.length > RUN_MATCHES_SHOWN ? ", …" : ""}`,
+    { hint: "give more of the run id; 'pivot history' lists the recorded runs" },
+  );
 }
 
 /** How many runs the history keeps. */

@@ -4,8 +4,8 @@ import { PivotError } from "../util/errors.ts";
 
 /**
  * The DAG names of the stages `targets` name (identities with a key select
- * their stage), in DAG order, with their upstream stages when `upstream`.
- * No targets means every stage.
+ * their stage, a matrix stage's base name all its variants), in DAG order,
+ * with their upstream stages when `upstream`. No targets means every stage.
  *
  * @throws {PivotError} for a target that is not a stage or names a tracked file
  */
@@ -22,7 +22,7 @@ export async function selectTargets(
         hint: "name stages or their outputs (train, train:model)",
       });
     }
-    names.push(target.stage);
+    names.push(...target.stages);
   }
   return selectStages(project.dag, names, { upstream });
 }

@@ -25,6 +25,7 @@ import { addGitignoreEntries } from "../util/gitignore.ts";
 import { lstatOrNullSync } from "../util/fs.ts";
 import { isInside, relativePosix } from "../util/paths.ts";
 import { RealPathGuard } from "../util/real_path_guard.ts";
+import { shellQuote } from "../util/shell_quote.ts";
 
 /** Options for {@linkcode trackPaths}. */
 export interface TrackOptions {
@@ -88,9 +89,19 @@ export async function trackPaths(
     const guard = new RealPathGuard(project.root, {
       display: (target) => relativePosix(project.cwd, target),
     });
+    // The paths of this call count as tracked too: one inside another is refused
+    // as it would be had they been tracked in two calls.
+    const trackedOrGiven = new Set([...tracked, ...targets.map(pvtPathFor)]);
     for (const abs of targets) {
       planned.push(
-        await plan(project, abs, { tracked, hasher, force, cacheDir: cache.dir, guard }),
+        await plan(project, abs, {
+          tracked,
+          trackedOrGiven,
+          hasher,
+          force,
+          cacheDir: cache.dir,
+          guard,
+        }),
       );
     }
     hasher.flush();
@@ -106,6 +117,8 @@ export async function trackPaths(
 interface PlanContext {
   /** Every `.pvt` file of the project. */
   readonly tracked: ReadonlySet<string>;
+  /** Those plus the `.pvt` paths of this call's paths. */
+  readonly trackedOrGiven: ReadonlySet<string>;
   readonly hasher: FileHasher;
   readonly force: boolean;
   readonly cacheDir: string;
@@ -115,7 +128,7 @@ interface PlanContext {
 async function plan(
   project: Project,
   abs: string,
-  { tracked, hasher, force, cacheDir, guard }: PlanContext,
+  { tracked, trackedOrGiven, hasher, force, cacheDir, guard }: PlanContext,
 ): Promise<Planned> {
   const rel = relativePosix(project.root, abs);
   const shown = relativePosix(project.cwd, abs);
@@ -179,14 +192,14 @@ async function plan(
     );
   }
   for (let dir = path.dirname(abs); isInside(project.root, dir); dir = path.dirname(dir)) {
-    if (tracked.has(pvtPathFor(dir))) {
+    if (trackedOrGiven.has(pvtPathFor(dir))) {
       throw new PivotError(
         `cannot track ${shown}: it is inside the tracked directory ${
           relativePosix(project.cwd, dir)
         }/`,
         {
           hint: `update the directory instead: pivot track --force ${
-            relativePosix(project.cwd, dir)
+            shellQuote(relativePosix(project.cwd, dir))
           }`,
         },
       );
@@ -220,7 +233,7 @@ async function plan(
     if (previous === hashInfo.hash) status = "unchanged";
     else if (!force) {
       throw new PivotError(`${shown} is already tracked and its content has changed`, {
-        hint: `record the new content with 'pivot track --force ${shown}'`,
+        hint: `record the new content: pivot track --force ${shellQuote(shown)}`,
       });
     } else status = "updated";
   }

@@ -53,19 +53,21 @@ export async function verifyStages(
         outputs: [],
       };
     }
-    const identities = (kind: OutputProblem["status"]) =>
-      status.outputs.filter((o) => o.status === kind).map((o) => o.identity);
-    const absent = identities("missing");
-    const uncached = identities("uncached");
+    const problems = (kind: OutputProblem["status"]) =>
+      status.outputs.filter((o) => o.status === kind);
+    const shown = (outs: readonly OutputProblem[]) =>
+      outs.map((o) => `${o.identity} → ${o.path}`).join(", ");
+    const absent = problems("missing");
+    const uncached = problems("uncached");
     const reason = [
-      ...(absent.length > 0 ? [`missing from the workspace: ${absent.join(", ")}`] : []),
-      ...(uncached.length > 0 ? [`content missing from the cache: ${uncached.join(", ")}`] : []),
+      ...(absent.length > 0 ? [`missing from the workspace: ${shown(absent)}`] : []),
+      ...(uncached.length > 0 ? [`content missing from the cache: ${shown(uncached)}`] : []),
     ].join("; ");
     return {
       stage: status.stage,
       passed: status.outputs.length === 0,
       reason,
-      missing: uncached,
+      missing: uncached.map((o) => o.identity),
       outputs: status.outputs,
     };
   });

@@ -1,5 +1,5 @@
 import * as path from "node:path";
-import { identityProblem, parseIdentity } from "../identity/mod.ts";
+import { IDENTITY_GRAMMAR, identityProblem, parseIdentity } from "../identity/mod.ts";
 import { closestMatch } from "../util/did_you_mean.ts";
 import { PivotError } from "../util/errors.ts";
 import { statOrNull } from "../util/fs.ts";
@@ -10,9 +10,12 @@ import { outputCovering, type Project } from "./open_project.ts";
 export type Target =
   | {
     readonly kind: "stage";
-    /** DAG name of the stage. */
-    readonly stage: string;
-    /** Output key, or `null` for all of the stage's outputs. */
+    /**
+     * DAG names of the stages: one, or every variant of a matrix stage named
+     * by its base name (those with the output `key`, when there is one).
+     */
+    readonly stages: readonly string[];
+    /** Output key, or `null` for all of the stages' outputs. */
     readonly key: string | null;
   }
   | {
@@ -33,35 +36,43 @@ export function findStageName(project: Project, producer: string): string | unde
 }
 
 /**
+ * The DAG names of the stages `producer` names: the stage itself (by its DAG
+ * name or as `<pipeline>/<stage>`), else every variant of the matrix stage
+ * whose base name it is (`train` → `train@small`, `train@large`), else none.
+ */
+function findStageNames(project: Project, producer: string): string[] {
+  const exact = findStageName(project, producer);
+  if (exact !== undefined) return [exact];
+  const variants: string[] = [];
+  for (const [name, { def }] of project.dag.stages) {
+    if (def.variant === null) continue;
+    if (
+      name === `${producer}@${def.variant}` || `${def.pipeline}/${def.baseName}` === producer
+    ) variants.push(name);
+  }
+  return variants;
+}
+
+/**
  * Resolves what a user typed: a stage name, optionally with `:key` (also
- * `<pipeline>/<stage>`), else a `.pvt`-tracked path (the data path or the
- * `.pvt` path).
+ * `<pipeline>/<stage>`, and a matrix stage's base name for all its
+ * variants), else a `.pvt`-tracked path (the data path or the `.pvt` path).
  *
- * @throws {PivotError} for anything else; a stage output's path is answered with its identity
+ * @throws {PivotError} for anything else; a stage output's path is answered
+ *   with its identity, and a malformed identity with the identity grammar
  */
 export async function resolveTarget(project: Project, text: string): Promise<Target> {
   if (identityProblem(text) === null) {
     const identity = parseIdentity(text);
-    const stage = findStageName(project, identity.producer);
-    if (stage !== undefined) {
-      const def = project.dag.stages.get(stage)!.def;
-      const keys = def.outs.flatMap((out) => (out.key === null ? [] : [out.key]));
-      if (identity.key !== null && !keys.includes(identity.key)) {
-        const suggestion = closestMatch(identity.key, keys);
-        throw new PivotError(
-          `unknown target '${text}': stage '${stage}' has no output '${identity.key}'${
-            suggestion === undefined ? "" : ` (did you mean '${stage}:${suggestion}'?)`
-          }`,
-          {
-            hint: keys.length > 0
-              ? `outputs of '${stage}': ${keys.join(", ")}`
-              : `'${stage}' has ${
-                def.outs.length === 0 ? "no outputs" : "a single output; use '" + stage + "'"
-              }`,
-          },
-        );
-      }
-      return { kind: "stage", stage, key: identity.key };
+    const stages = findStageNames(project, identity.producer);
+    if (stages.length > 0) {
+      return {
+        kind: "stage",
+        stages: identity.key === null
+          ? stages
+          : withOutput(project, text, stages, { producer: identity.producer, key: identity.key }),
+        key: identity.key,
+      };
     }
   }
   const absolute = path.resolve(project.cwd, text).replace(/\/+$/, "");
@@ -84,14 +95,12 @@ export async function resolveTarget(project: Project, text: string): Promise<Tar
       { hint: `give '${output.identity}' as the target` },
     );
   }
-  const variants = [...project.dag.stages.keys()].filter((name) => name.startsWith(`${text}@`));
-  if (variants.length > 0) {
-    throw new PivotError(
-      `unknown target '${text}': it is a matrix stage; name one of its variants`,
-      {
-        hint: `variants: ${variants.join(", ")}`,
-      },
-    );
+  const problem = identityProblem(text);
+  if (problem !== null && meantAsIdentity(text)) {
+    throw new PivotError(`invalid target '${text}': ${problem}`, {
+      hint:
+        `a target is an identity, ${IDENTITY_GRAMMAR} (e.g. 'train', 'train:model'), or a tracked path`,
+    });
   }
   const suggestion = closestMatch(text, project.dag.stages.keys());
   throw new PivotError(
@@ -99,5 +108,47 @@ export async function resolveTarget(project: Project, text: string): Promise<Tar
       suggestion === undefined ? "" : ` (did you mean '${suggestion}'?)`
     }`,
     { hint: "'pivot list' shows the stages and their outputs" },
+  );
+}
+
+/**
+ * True for text that is no identity yet reads as one rather than as a path:
+ * it has a `:` or `@`, or neither `/` nor `.` (`train:`, `a b`, `x:y:z`).
+ */
+function meantAsIdentity(text: string): boolean {
+  return /[:@]/.test(text) || !/[/.]/.test(text);
+}
+
+/**
+ * The stages among `stages` that have the output `key`.
+ *
+ * @throws {PivotError} when none has it, listing the keys there are
+ */
+function withOutput(
+  project: Project,
+  text: string,
+  stages: readonly string[],
+  { producer, key }: { readonly producer: string; readonly key: string },
+): string[] {
+  const defs = stages.map((name) => project.dag.stages.get(name)!.def);
+  const having = stages.filter((_, i) => defs[i]!.outs.some((out) => out.key === key));
+  if (having.length > 0) return having;
+  // One stage, or the base name of a matrix stage's variants.
+  const shown = stages.length === 1 ? stages[0]! : producer;
+  const keys = [...new Set(defs.flatMap((def) => def.outs.flatMap((out) => out.key ?? [])))];
+  const suggestion = closestMatch(key, keys);
+  throw new PivotError(
+    `unknown target '${text}': stage '${shown}' has no output '${key}'${
+      suggestion === undefined ? "" : ` (did you mean '${shown}:${suggestion}'?)`
+    }`,
+    {
+      hint: keys.length > 0
+        ? `outputs of '${shown}': ${keys.join(", ")}`
+        : `'${shown}' has ${
+          defs.every((def) => def.outs.length === 0)
+            ? "no outputs"
+            : "a single output; use '" + shown + "'"
+        }`,
+    },
   );
 }

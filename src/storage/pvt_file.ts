@@ -8,6 +8,7 @@ import * as path from "node:path";
 import { atomicWrite } from "../util/atomic_write.ts";
 import { PivotError } from "../util/errors.ts";
 import { readTextOrNull } from "../util/fs.ts";
+import { shellQuote } from "../util/shell_quote.ts";
 import {
   checkCount,
   checkFields,
@@ -114,10 +115,9 @@ export async function readPvtFile(
   } catch (error) {
     if (!(error instanceof PivotError)) throw error;
     throw new PivotError(`malformed tracking file ${display}: ${error.message}`, {
-      hint:
-        `restore it from git (git checkout -- ${display}), or record the data again with 'pivot track --force ${
-          dataPathFor(display)
-        }'`,
+      hint: `restore it from git (git checkout -- ${
+        shellQuote(display)
+      }) or record the data again (pivot track --force ${shellQuote(dataPathFor(display))})`,
     });
   }
 }

@@ -396,14 +396,14 @@ export class StateDb {
     ) as { run_id: string; data: string }[]).map((row) => ({ runId: row.run_id, data: row.data }));
   }
 
-  /** One run by id (or by a unique prefix of it), or `null`. */
-  findRun(runId: string): { runId: string; data: string } | null {
-    const rows = this.#statement(
-      "SELECT run_id, data FROM runs WHERE run_id >= ? AND run_id < ? ORDER BY run_id LIMIT 2",
-    ).all(runId, `${runId}\uffff`) as { run_id: string; data: string }[];
-    const exact = rows.find((row) => row.run_id === runId) ??
-      (rows.length === 1 ? rows[0] : undefined);
-    return exact === undefined ? null : { runId: exact.run_id, data: exact.data };
+  /** Up to `limit` runs whose id starts with `prefix`, by id (so an exact match comes first). */
+  findRuns(prefix: string, limit: number): { runId: string; data: string }[] {
+    return (this.#statement(
+      "SELECT run_id, data FROM runs WHERE run_id >= ? AND run_id < ? ORDER BY run_id LIMIT ?",
+    ).all(prefix, `${prefix}\uffff`, limit) as { run_id: string; data: string }[]).map((row) => ({
+      runId: row.run_id,
+      data: row.data,
+    }));
   }
 
   /** Stores (or replaces) the run-cache entry of `stage` for `inputHash`. */

@@ -231,7 +231,7 @@ const MUTATIONS: readonly Mutation[] = [
         "ran prep: inputs changed (T)\n" +
           "    input: raw.csv changed\n" +
           "ran train: inputs changed (T)\n" +
-          "    input: data/ml/prep.csv changed\n" +
+          "    input: prep → data/ml/prep.csv changed\n" +
           "up to date tree\n" +
           "up to date gather\n" +
           "2 ran, 2 up to date (T)\n",
@@ -316,7 +316,7 @@ const MUTATIONS: readonly Mutation[] = [
         result,
         "up to date prep\n" +
           // The run cache has the recorded outputs of these inputs.
-          "restored train: restored from the run cache (output train:model was modified)\n" +
+          "restored train: restored from the run cache (output train:model → data/ml/train/model.txt was modified)\n" +
           "up to date tree\n" +
           "up to date gather\n" +
           "0 ran, 3 up to date, 1 restored (T)\n",
@@ -441,7 +441,7 @@ const MUTATIONS: readonly Mutation[] = [
         result,
         "up to date prep\n" +
           "up to date train\n" +
-          "restored tree: restored from the run cache (output tree was modified)\n" +
+          "restored tree: restored from the run cache (output tree → data/ml/tree/ was modified)\n" +
           "up to date gather\n" +
           "0 ran, 3 up to date, 1 restored (T)\n",
       );

@@ -129,7 +129,7 @@ Deno.test("a params change re-runs the stage and its downstream; going back rest
       "ran train: params changed (T)\n" +
       "    params: lr: 0.1 → 0.2\n" +
       "ran report: inputs changed (T)\n" +
-      `    input: ${MODEL} changed\n` +
+      `    input: train:model → ${MODEL} changed\n` +
       "2 ran, 1 up to date (T)\n",
   );
   assert.equal(await p.read("counter.txt"), "prep\ntrain\nreport\ntrain\nreport\n");
@@ -200,7 +200,7 @@ Deno.test("a deleted output is restored from the cache without running; a change
       "ran prep: inputs changed (T)\n" +
       "    input: raw.csv changed\n" +
       "ran train: inputs changed (T)\n" +
-      "    input: data/ml/prep.csv changed\n" +
+      "    input: prep → data/ml/prep.csv changed\n" +
       // train wrote the same model, so report stays up to date.
       "up to date report\n" +
       "2 ran, 1 up to date (T)\n",
@@ -442,7 +442,7 @@ Deno.test("a stage that does not write a declared output fails and records nothi
   assert.equal(timeless(result.stdout), "forgot\n0 ran, 0 up to date, 1 failed (T)\n");
   assert.match(
     result.stderr,
-    /^FAILED lazy: stage did not produce output lazy:model\b.* \(\d+\.\ds\)\n$/,
+    /^FAILED lazy: stage did not produce output lazy:model → data\/ml\/lazy\/model\.json \(\d+\.\ds\)\n$/,
   );
   assert.equal(await p.exists(lockRel("ml", "lazy")), false);
   assert.equal(await p.exists(".pivot/cache"), false);

@@ -163,7 +163,7 @@ Deno.test("verify fails when stale or when a cached output's content is missing 
   assert.equal(lost.code, 1);
   assert.equal(
     lost.stdout,
-    "FAILED train: content missing from the cache: train:model\n" +
+    "FAILED train: content missing from the cache: train:model → data/ml/train/model.txt\n" +
       "    train:model → data/ml/train/model.txt: content missing from the cache; " +
       "'pivot commit train' (or repro) re-caches it from the workspace\n" +
       "ok     eval\n" +
@@ -177,7 +177,7 @@ Deno.test("verify fails when stale or when a cached output's content is missing 
       {
         stage: "train",
         passed: false,
-        reason: "content missing from the cache: train:model",
+        reason: "content missing from the cache: train:model → data/ml/train/model.txt",
         missing: ["train:model"],
         outputs: [{
           identity: "train:model",
@@ -196,7 +196,7 @@ Deno.test("verify fails when stale or when a cached output's content is missing 
   assert.equal(
     await repro(p, "--explain"),
     "ran train: outputs missing from cache (T)\n" +
-      "    train:model\n" +
+      "    train:model → data/ml/train/model.txt\n" +
       "up to date eval\n" +
       "1 ran, 1 up to date (T)\n",
   );

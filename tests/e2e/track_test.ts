@@ -9,6 +9,7 @@ import {
   type TempProject,
   treeWithoutStateDb,
 } from "../_helpers/project.ts";
+import { runPivotInProcess } from "../_helpers/in_process.ts";
 import { blobPath, pvtHash } from "../_helpers/storage.ts";
 
 /** The blob of `hash` in the default cache, relative to the project root. */
@@ -126,7 +127,7 @@ Deno.test("pivot track: unchanged content is 'unchanged'; changed content needs 
   assertFailed(
     refused,
     "error: data.csv is already tracked and its content has changed\n" +
-      "hint: record the new content with 'pivot track --force data.csv'\n",
+      "hint: record the new content: pivot track --force data.csv\n",
   );
   assert.equal(await p.read("data.csv.pvt"), firstPvt);
 
@@ -206,6 +207,20 @@ const REFUSALS: {
       "hint: stage outputs are cached by 'pivot repro'; refer to it as 'train:model'\n",
   },
   {
+    name: "a file and the directory holding it, in one call",
+    args: ["d/a.bin", "d"],
+    setup: (p) => p.write("proj/d/a.bin", "a\n"),
+    stderr: "error: cannot track d/a.bin: it is inside the tracked directory d/\n" +
+      "hint: update the directory instead: pivot track --force d\n",
+  },
+  {
+    name: "a directory and a file inside it, in one call",
+    args: ["d", "d/sub/a.bin"],
+    setup: (p) => p.write("proj/d/sub/a.bin", "a\n"),
+    stderr: "error: cannot track d/sub/a.bin: it is inside the tracked directory d/\n" +
+      "hint: update the directory instead: pivot track --force d\n",
+  },
+  {
     name: "any bad path among good ones (all are checked before anything is written)",
     args: ["data.csv", "nope.csv"],
     stderr: "error: cannot track nope.csv: no such file or directory\n",
@@ -259,4 +274,38 @@ Deno.test({
     assert.match(result.stderr, /^error: cannot track blobs: /m);
     assert.equal(await p.exists("blobs.pvt"), false);
   },
+});
+
+Deno.test("pivot track hints quote a path that needs quoting", async (t) => {
+  await using p = await makeProject({ "my data.csv": "v1\n", "my images/a.txt": "a\n" });
+  assert.equal((await runPivotInProcess(p.root, ["track", "my data.csv", "my images"])).code, 0);
+
+  await t.step("changed content", async () => {
+    await Deno.remove(p.path("my data.csv"));
+    await p.write("my data.csv", "v2\n");
+    assertFailed(
+      await runPivotInProcess(p.root, ["track", "my data.csv"]),
+      "error: my data.csv is already tracked and its content has changed\n" +
+        "hint: record the new content: pivot track --force 'my data.csv'\n",
+    );
+  });
+
+  await t.step("a path inside a tracked directory", async () => {
+    assertFailed(
+      await runPivotInProcess(p.root, ["track", "my images/a.txt"]),
+      "error: cannot track my images/a.txt: it is inside the tracked directory my images/\n" +
+        "hint: update the directory instead: pivot track --force 'my images'\n",
+    );
+  });
+
+  await t.step("a malformed tracking file", async () => {
+    await p.write("it's.csv", "x\n");
+    await p.write("it's.csv.pvt", "path: it's.csv\nhash: nope\nsize: 2\n");
+    const result = await runPivotInProcess(p.root, ["checkout", "it's.csv"]);
+    assert.equal(result.code, 1);
+    assert.match(
+      result.stderr,
+      /\nhint: restore it from git \(git checkout -- 'it'"'"'s\.csv\.pvt'\) or record the data again \(pivot track --force 'it'"'"'s\.csv'\)\n$/,
+    );
+  });
 });

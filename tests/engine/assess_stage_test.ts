@@ -247,14 +247,14 @@ Deno.test("assessStage() restores a deleted cached output", async () => {
   );
 });
 
-Deno.test("assessStage() runs a stage whose cached output was replaced by other content", async () => {
+Deno.test("assessStage() runs a stage whose cached output was replaced by other content, naming it as identity → path", async () => {
   await using p = await trainProject();
   await runTrain(p);
   await Deno.remove(p.path("data/ml/train/model.txt"));
   await p.write("data/ml/train/model.txt", "edited by hand\n");
   assert.deepEqual((await assess(p)).verdict, {
     action: "run",
-    reason: "output train:model was modified",
+    reason: "output train:model → data/ml/train/model.txt was modified",
     details: [],
   });
 });
@@ -269,7 +269,7 @@ Deno.test("assessStage() runs a stage whose deleted output is gone from the cach
   assert.deepEqual((await assess(p)).verdict, {
     action: "run",
     reason: "outputs missing from cache",
-    details: ["train:model"],
+    details: ["train:model → data/ml/train/model.txt"],
   });
 });
 
@@ -310,7 +310,7 @@ Deno.test("assessStage() runs a stage whose uncached metric was modified", async
   await p.write("data/ml/train/metrics.json", '{"acc": 0.5}\n');
   assert.deepEqual((await assess(p)).verdict, {
     action: "run",
-    reason: "output train:metrics was modified",
+    reason: "output train:metrics → data/ml/train/metrics.json was modified",
     details: [],
   });
 });
@@ -321,7 +321,7 @@ Deno.test("assessStage() runs a stage whose uncached metric is missing", async (
   await Deno.remove(p.path("data/ml/train/metrics.json"));
   assert.deepEqual((await assess(p)).verdict, {
     action: "run",
-    reason: "output train:metrics is missing",
+    reason: "output train:metrics → data/ml/train/metrics.json is missing",
     details: [],
   });
 });

@@ -56,13 +56,13 @@ Deno.test("resolveTarget() resolves stage names and output keys", async (t) => {
   await using p = await makeMlProject();
   const project = await openProject({ cwd: p.root });
   const cases: [string, Target][] = [
-    ["train", { kind: "stage", stage: "train", key: null }],
-    ["train:model", { kind: "stage", stage: "train", key: "model" }],
-    ["train:scores", { kind: "stage", stage: "train", key: "scores" }],
-    ["prepare", { kind: "stage", stage: "prepare", key: null }],
-    ["lint", { kind: "stage", stage: "lint", key: null }],
-    ["ml/train", { kind: "stage", stage: "train", key: null }],
-    ["ml/train:model", { kind: "stage", stage: "train", key: "model" }],
+    ["train", { kind: "stage", stages: ["train"], key: null }],
+    ["train:model", { kind: "stage", stages: ["train"], key: "model" }],
+    ["train:scores", { kind: "stage", stages: ["train"], key: "scores" }],
+    ["prepare", { kind: "stage", stages: ["prepare"], key: null }],
+    ["lint", { kind: "stage", stages: ["lint"], key: null }],
+    ["ml/train", { kind: "stage", stages: ["train"], key: null }],
+    ["ml/train:model", { kind: "stage", stages: ["train"], key: "model" }],
   ];
   for (const [text, expected] of cases) {
     await t.step(text, async () => {
@@ -90,12 +90,12 @@ Deno.test("resolveTarget() resolves prefixed and qualified names of another pipe
   const fromEval = await openProject({ cwd: p.path("eval") });
   const all = await openProject({ cwd: p.root, all: true });
   const cases: [string, Project, string, Target][] = [
-    ["default", fromEval, "prep/clean", { kind: "stage", stage: "prep/clean", key: null }],
-    ["default", fromEval, "train", { kind: "stage", stage: "train", key: null }],
-    ["default", fromEval, "eval/train", { kind: "stage", stage: "train", key: null }],
-    ["all", all, "prep/train:model", { kind: "stage", stage: "prep/train", key: "model" }],
-    ["all", all, "eval/train", { kind: "stage", stage: "train", key: null }],
-    ["all", all, "prep/clean", { kind: "stage", stage: "prep/clean", key: null }],
+    ["default", fromEval, "prep/clean", { kind: "stage", stages: ["prep/clean"], key: null }],
+    ["default", fromEval, "train", { kind: "stage", stages: ["train"], key: null }],
+    ["default", fromEval, "eval/train", { kind: "stage", stages: ["train"], key: null }],
+    ["all", all, "prep/train:model", { kind: "stage", stages: ["prep/train"], key: "model" }],
+    ["all", all, "eval/train", { kind: "stage", stages: ["train"], key: null }],
+    ["all", all, "prep/clean", { kind: "stage", stages: ["prep/clean"], key: null }],
   ];
   for (const [mode, project, text, expected] of cases) {
     await t.step(`${text} (${mode})`, async () => {
@@ -188,7 +188,7 @@ Deno.test("resolveTarget() prefers a stage over a tracked file of the same name"
   const project = await openProject({ cwd: p.root });
   assert.deepEqual(await resolveTarget(project, "train"), {
     kind: "stage",
-    stage: "train",
+    stages: ["train"],
     key: null,
   });
 });
@@ -271,16 +271,128 @@ Deno.test("resolveTarget() does not take an untracked existing file for a target
   );
 });
 
-Deno.test("resolveTarget() answers a matrix stage's base name with its variants", async () => {
-  await using p = await makeProject({
-    "pivot.yaml":
-      "pipeline: ml\nstages:\n  fit:\n    cmd: echo\n    outs: txt\n    matrix: {size: [small, large]}\n",
-  });
+const MATRIX_PIPELINE = [
+  "pipeline: ml",
+  "stages:",
+  "  fit:",
+  "    cmd: echo",
+  "    outs: {model: json, scores: json}",
+  "    matrix:",
+  "      size:",
+  "        small: null",
+  "        large: {outs: {extra: txt}}",
+  "  fitter:",
+  "    cmd: echo",
+  "    outs: txt",
+  "",
+].join("\n");
+
+Deno.test("resolveTarget() takes a matrix stage's base name for all its variants", async (t) => {
+  await using p = await makeProject({ "pivot.yaml": MATRIX_PIPELINE });
   const project = await openProject({ cwd: p.root });
-  await assertUnresolvable(
-    project,
-    "fit",
-    "unknown target 'fit': it is a matrix stage; name one of its variants",
-    "variants: fit@small, fit@large",
-  );
+  const cases: [string, Target][] = [
+    ["fit", { kind: "stage", stages: ["fit@small", "fit@large"], key: null }],
+    ["fit:model", { kind: "stage", stages: ["fit@small", "fit@large"], key: "model" }],
+    ["ml/fit", { kind: "stage", stages: ["fit@small", "fit@large"], key: null }],
+    ["ml/fit:scores", { kind: "stage", stages: ["fit@small", "fit@large"], key: "scores" }],
+    // Only the variant that has the output.
+    ["fit:extra", { kind: "stage", stages: ["fit@large"], key: "extra" }],
+    ["fit@small", { kind: "stage", stages: ["fit@small"], key: null }],
+    ["fit@large:model", { kind: "stage", stages: ["fit@large"], key: "model" }],
+    ["fitter", { kind: "stage", stages: ["fitter"], key: null }],
+  ];
+  for (const [text, expected] of cases) {
+    await t.step(text, async () => {
+      assert.deepEqual(await resolveTarget(project, text), expected);
+    });
+  }
+  await t.step("a key no variant has", async () => {
+    await assertUnresolvable(
+      project,
+      "fit:modle",
+      "unknown target 'fit:modle': stage 'fit' has no output 'modle' (did you mean 'fit:model'?)",
+      "outputs of 'fit': model, scores, extra",
+    );
+  });
+  await t.step("a variant that does not exist", async () => {
+    await assertUnresolvable(
+      project,
+      "fit@medium",
+      "unknown target 'fit@medium': not a stage or tracked file",
+      "'pivot list' shows the stages and their outputs",
+    );
+  });
+});
+
+Deno.test("resolveTarget() takes a prefixed matrix base name (--all) for all its variants", async (t) => {
+  await using p = await makeProject({
+    // Its train@small takes the name, so eval's stages are prefixed `eval/`.
+    "pivot.yaml":
+      "pipeline: ml\nstages:\n  train:\n    cmd: echo\n    outs: txt\n    matrix: {size: [small]}\n",
+    "eval/pivot.yaml": [
+      "stages:",
+      "  train:",
+      "    cmd: echo",
+      "    outs: {model: json}",
+      "    matrix: {size: [small, large]}",
+      "",
+    ].join("\n"),
+  });
+  const all = await openProject({ cwd: p.root, all: true });
+  const cases: [string, Target][] = [
+    ["train", { kind: "stage", stages: ["train@small"], key: null }],
+    ["eval/train", { kind: "stage", stages: ["eval/train@small", "eval/train@large"], key: null }],
+    [
+      "eval/train:model",
+      { kind: "stage", stages: ["eval/train@small", "eval/train@large"], key: "model" },
+    ],
+    ["eval/train@large", { kind: "stage", stages: ["eval/train@large"], key: null }],
+  ];
+  for (const [text, expected] of cases) {
+    await t.step(text, async () => {
+      assert.deepEqual(await resolveTarget(all, text), expected);
+    });
+  }
+});
+
+Deno.test("resolveTarget() shows the identity grammar for a malformed identity", async (t) => {
+  await using p = await makeMlProject();
+  const project = await openProject({ cwd: p.root });
+  const hint =
+    "a target is an identity, [<pipeline>/]<stage>[@<variant>][:<key>] (e.g. 'train', 'train:model'), or a tracked path";
+  const cases: [string, string][] = [
+    [
+      "train:",
+      "invalid target 'train:': key '' must start with a letter or '_' and contain only letters, digits, '_' or '-'",
+    ],
+    [
+      "a b",
+      "invalid target 'a b': stage 'a b' must start with a letter and contain only letters, digits, '_' or '-'",
+    ],
+    [
+      "x:y:z",
+      "invalid target 'x:y:z': key 'y:z' must start with a letter or '_' and contain only letters, digits, '_' or '-'",
+    ],
+    [
+      "train@:model",
+      "invalid target 'train@:model': variant '' may contain only letters, digits, '_', '.' or '-'",
+    ],
+    [
+      "1train",
+      "invalid target '1train': stage '1train' must start with a letter and contain only letters, digits, '_' or '-'",
+    ],
+  ];
+  for (const [text, message] of cases) {
+    await t.step(text, async () => {
+      await assertUnresolvable(project, text, message, hint);
+    });
+  }
+  await t.step("a tracked path that is no identity still resolves", async () => {
+    await p.write("a b.pvt", "hash: abc\n");
+    assert.deepEqual(await resolveTarget(project, "a b"), {
+      kind: "tracked",
+      path: p.path("a b"),
+      pvt: p.path("a b.pvt"),
+    });
+  });
 });

@@ -231,7 +231,7 @@ Deno.test("readPvtFile() throws a PivotError with a hint for a malformed file", 
     );
     assert.equal(
       error.hint,
-      "restore it from git (git checkout -- data/data.csv.pvt), or record the data again with 'pivot track --force data/data.csv'",
+      "restore it from git (git checkout -- data/data.csv.pvt) or record the data again (pivot track --force data/data.csv)",
     );
     return true;
   });

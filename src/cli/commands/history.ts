@@ -1,6 +1,7 @@
 import type { Command } from "@commander-js/extra-typings";
 import * as path from "node:path";
 import { findProjectRoot } from "../../discovery/mod.ts";
+import { pickRun, RUN_MATCHES_SHOWN } from "../../ops/run_record.ts";
 import { StateDbs } from "../../storage/mod.ts";
 import { PivotError, UsageError } from "../../util/errors.ts";
 import type { CliContext } from "../cli_context.ts";
@@ -84,11 +85,13 @@ export function registerHistory(program: Command, ctx: CliContext): void {
     .action(async (runId, options) => {
       const run = await withHistory(ctx, async (dbs, dir) => {
         const db = await dbs.get(dir);
-        const row = runId === undefined ? db.listRuns(1)[0] ?? null : db.findRun(runId);
+        const row = runId === undefined
+          ? db.listRuns(1)[0] ?? null
+          : pickRun(runId, db.findRuns(runId, RUN_MATCHES_SHOWN + 1));
         return row === null ? null : JSON.parse(row.data) as RunRecord;
       });
       if (run === null) {
-        throw new PivotError(runId === undefined ? "no runs recorded yet" : `no run '${runId}'`, {
+        throw new PivotError("no runs recorded yet", {
           hint: "'pivot history' lists the recorded runs",
         });
       }

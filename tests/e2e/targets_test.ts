@@ -1,0 +1,182 @@
+/**
+ * Targets across commands: a matrix stage's base name selects all its
+ * variants (as DVC does for `foreach`), and a malformed identity is answered
+ * with the identity grammar.
+ */
+import assert from "node:assert/strict";
+import { runPivotInProcess } from "../_helpers/in_process.ts";
+import { assertFailed, makeProject, type TempProject } from "../_helpers/project.ts";
+
+const MATRIX_PIPELINE = [
+  "pipeline: ml",
+  "stages:",
+  "  prepare:",
+  "    cmd: echo raw > ${outs}",
+  "    outs: txt",
+  "  train:",
+  "    cmd: cat ${deps.data} > ${outs.model} && echo ${size} > ${outs.notes}",
+  "    deps: {data: prepare}",
+  "    outs: {model: txt, notes: txt}",
+  "    matrix: {size: [small, large]}",
+  "  other:",
+  "    cmd: echo other > ${outs}",
+  "    outs: txt",
+  "",
+].join("\n");
+
+/**
+ * Runs pivot in `p` and returns its stdout with durations blanked, asserting
+ * exit 0. (`-j 1` keeps the lines of a run in DAG order.)
+ */
+async function pivotOk(p: TempProject, args: string[]): Promise<string> {
+  const result = await runPivotInProcess(p.root, args);
+  assert.equal(result.code, 0, result.stderr);
+  return result.stdout.replaceAll(/\(\d+\.\ds\)/g, "(…)");
+}
+
+/** Replaces a read-only (hardlinked) output with new content. */
+async function rewrite(p: TempProject, rel: string, content: string): Promise<void> {
+  await Deno.remove(p.path(rel));
+  await p.write(rel, content);
+}
+
+Deno.test("a matrix stage's base name selects all its variants in every command", async (t) => {
+  await using p = await makeProject({ "pivot.yaml": MATRIX_PIPELINE });
+
+  await t.step("repro train runs both variants and their upstream", async () => {
+    assert.equal(
+      await pivotOk(p, ["repro", "-j", "1", "train"]),
+      "ran prepare: no previous run (…)\n" +
+        "ran train@small: no previous run (…)\n" +
+        "ran train@large: no previous run (…)\n" +
+        "3 ran, 0 up to date (…)\n",
+    );
+    assert.equal(await p.read("data/ml/train@large/notes.txt"), "large\n");
+    assert.equal(await p.exists("data/ml/other.txt"), false);
+  });
+
+  await t.step("run train runs exactly the variants", async () => {
+    assert.equal(
+      await pivotOk(p, ["run", "-j", "1", "train", "--force"]),
+      "ran train@small: forced (…)\nran train@large: forced (…)\n2 ran, 0 up to date (…)\n",
+    );
+  });
+
+  await t.step("status and verify train check both variants", async () => {
+    await rewrite(p, "data/ml/train@small/notes.txt", "edited\n");
+    assert.equal(
+      await pivotOk(p, ["status", "train"]),
+      "stale train@small: output train@small:notes → data/ml/train@small/notes.txt was modified\n" +
+        "1 stale, 2 up to date\n",
+    );
+    const verify = await runPivotInProcess(p.root, ["verify", "train"]);
+    assert.equal(verify.code, 1);
+    assert.equal(
+      verify.stdout,
+      "ok     prepare\n" +
+        "FAILED train@small: output train@small:notes → data/ml/train@small/notes.txt was modified\n" +
+        "ok     train@large\n" +
+        "verification failed: 1 of 3 stages\n",
+    );
+  });
+
+  await t.step("commit train records both variants", async () => {
+    await rewrite(p, "data/ml/train@large/notes.txt", "edited too\n");
+    assert.equal(
+      await pivotOk(p, ["commit", "train"]),
+      "committed train@small (output train@small:notes → data/ml/train@small/notes.txt was modified)\n" +
+        "committed train@large (output train@large:notes → data/ml/train@large/notes.txt was modified)\n" +
+        "2 committed\n",
+    );
+    assert.equal(await pivotOk(p, ["status", "train"]), "3 up to date\n");
+  });
+
+  await t.step("checkout train:model restores the output of both variants", async () => {
+    await Deno.remove(p.path("data/ml/train@small/model.txt"));
+    await Deno.remove(p.path("data/ml/train@large/model.txt"));
+    await Deno.remove(p.path("data/ml/train@large/notes.txt"));
+    assert.equal(
+      await pivotOk(p, ["checkout", "train:model"]),
+      "restored train@small:model → data/ml/train@small/model.txt\n" +
+        "restored train@large:model → data/ml/train@large/model.txt\n" +
+        "2 restored\n",
+    );
+    assert.equal(await p.exists("data/ml/train@large/notes.txt"), false);
+    assert.equal(
+      await pivotOk(p, ["checkout", "train"]),
+      "restored train@large:notes → data/ml/train@large/notes.txt\n1 restored, 3 up to date\n",
+    );
+  });
+
+  await t.step("dag train shows both variants and their upstream", async () => {
+    assert.equal(
+      await pivotOk(p, ["dag", "--stages", "train"]),
+      "prepare\ntrain@small  ← prepare\ntrain@large  ← prepare\n",
+    );
+    assert.equal(
+      await pivotOk(p, ["dag", "--stages", "ml/train:notes"]),
+      "prepare\ntrain@small  ← prepare\ntrain@large  ← prepare\n",
+    );
+  });
+});
+
+Deno.test("a prefixed matrix base name selects its variants with --all", async () => {
+  await using p = await makeProject({
+    // Its train@small takes the name, so eval's stages are prefixed `eval/`.
+    "pivot.yaml": [
+      "pipeline: ml",
+      "stages:",
+      "  train:",
+      "    cmd: echo ml > ${outs}",
+      "    outs: txt",
+      "    matrix: {size: [small]}",
+      "",
+    ].join("\n"),
+    "eval/pivot.yaml": [
+      "stages:",
+      "  train:",
+      "    cmd: echo ${size} > ${outs.model}",
+      "    outs: {model: txt}",
+      "    matrix: {size: [small, large]}",
+      "",
+    ].join("\n"),
+  });
+  assert.equal(
+    await pivotOk(p, ["repro", "-j", "1", "--all", "eval/train"]),
+    "ran eval/train@small: no previous run (…)\n" +
+      "ran eval/train@large: no previous run (…)\n" +
+      "2 ran, 0 up to date (…)\n",
+  );
+  assert.equal(await p.read("eval/data/eval/train@large/model.txt"), "large\n");
+  assert.equal(await p.exists("data/ml/train@small.txt"), false);
+  assert.equal(
+    await pivotOk(p, ["status", "--all", "eval/train:model", "train"]),
+    "stale train@small: no previous run\n1 stale, 2 up to date\n",
+  );
+});
+
+Deno.test("a malformed identity target is answered with the identity grammar", async (t) => {
+  await using p = await makeProject({ "pivot.yaml": MATRIX_PIPELINE });
+  const hint =
+    "hint: a target is an identity, [<pipeline>/]<stage>[@<variant>][:<key>] (e.g. 'train', 'train:model'), or a tracked path\n";
+  const cases: [string[], string][] = [
+    [
+      ["repro", "train:"],
+      "error: invalid target 'train:': key '' must start with a letter or '_' and contain only letters, digits, '_' or '-'\n",
+    ],
+    [
+      ["status", "a b"],
+      "error: invalid target 'a b': stage 'a b' must start with a letter and contain only letters, digits, '_' or '-'\n",
+    ],
+    [
+      ["checkout", "x:y:z"],
+      "error: invalid target 'x:y:z': key 'y:z' must start with a letter or '_' and contain only letters, digits, '_' or '-'\n",
+    ],
+  ];
+  for (const [args, error] of cases) {
+    await t.step(args.join(" "), async () => {
+      assertFailed(await runPivotInProcess(p.root, args), error + hint);
+    });
+  }
+  assert.equal(await p.exists("data"), false);
+});
