@@ -149,6 +149,20 @@ Deno.test("config.yaml or params.yaml that is a directory is an error naming it 
   }
 });
 
+Deno.test("a state.db that is a directory is an error naming it and the fix", async () => {
+  await using p = await makeProject({ "pivot.yaml": COPY_YAML, "raw.txt": "one\n" });
+  const db = p.path(".pivot/state.db");
+  await Deno.mkdir(db);
+  const status = await runPivotInProcess(p.root, ["status"]);
+  assert.deepEqual(status, {
+    code: 1,
+    stdout: "",
+    stderr: `error: cannot open ${db}: it is a directory\n` +
+      `hint: remove or rename the directory ${db}\n`,
+  });
+  assert.equal((await Deno.stat(db)).isDirectory, true);
+});
+
 Deno.test("a .pvt that is a directory is an error naming it, for track and for checkout", async () => {
   await using p = await makeProject({ "raw.txt": "one\n" });
   const pvt = p.path("raw.txt.pvt");

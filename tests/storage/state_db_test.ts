@@ -516,3 +516,24 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "a timed write of held records that fails on a full disk is reported by close(), not thrown",
+  ignore: !CAN_MOUNT,
+  fn: async () => {
+    await using fs = mountTmpfs(512);
+    const db = await StateDb.open(`${fs.dir}/.pivot`, () => assert.fail("unexpected warning"));
+    fs.fill();
+    db.recordStage(manyHashes(5_000), null);
+    // The batch timer (1 s) fires and fails; the process goes on.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    assert.throws(() => db.close(), (error: unknown) => {
+      assert.ok(error instanceof PivotError, String(error));
+      assert.equal(error.message, `cannot write ${db.file}: no space left on device`);
+      return true;
+    });
+    // Closed all the same: nothing holds the file system.
+    assert.throws(() => db.getRunCache("s", "aaaaaaaaaaaaaaaa"), /database is not open/);
+  },
+});
