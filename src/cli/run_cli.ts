@@ -1,4 +1,5 @@
 import { Command, CommanderError } from "@commander-js/extra-typings";
+import { environmentHint } from "../util/environment_error.ts";
 import { PivotError, ReportedFailure, UsageError } from "../util/errors.ts";
 import type { CliContext, CliIo } from "./cli_context.ts";
 import { addCompletions, type Candidate, targetCandidates } from "./completion.ts";
@@ -111,8 +112,12 @@ function reportError(error: unknown, ctx: CliContext, verbose: boolean): number 
   }
   const message = error instanceof Error ? error.message : String(error);
   ctx.stderr(`error: ${message}\n`);
+  // A full disk or a read-only file system where pivot did not expect one is not pivot's bug.
+  const environment = environmentHint(error);
   if (verbose && error instanceof Error && error.stack !== undefined) {
     ctx.stderr(`${error.stack}\n`);
+  } else if (environment !== null) {
+    ctx.stderr(`hint: ${environment}\n`);
   } else {
     ctx.stderr("hint: this is unexpected; run again with --verbose for details and report it\n");
   }

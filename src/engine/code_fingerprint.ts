@@ -1,10 +1,12 @@
 /**
- * Function-level code fingerprints for `run` stages: the source of the stage
+ * Function-level code fingerprints for `run` stages: the code of the stage
  * function and, transitively, of every top-level function, class and constant
  * of a local module it references. Editing an unrelated function of the same
  * module changes nothing; editing a helper it calls (here or in another local
  * module) changes the fingerprint. Packages count by their specifier (which
- * carries the version).
+ * carries the version). Code is hashed as its syntax tree, without comments
+ * and positions, so formatting it (`deno fmt`: spaces, blank lines, quotes,
+ * semicolons, trailing commas, redundant parentheses) changes nothing.
  *
  * @module
  */
@@ -30,7 +32,6 @@ type Binding =
 
 interface ParsedModule {
   readonly file: string;
-  readonly text: string;
   readonly bindings: ReadonlyMap<string, Binding>;
   /** Exported name → local binding name (or a re-export). */
   readonly exports: ReadonlyMap<string, string | Binding>;
@@ -38,8 +39,8 @@ interface ParsedModule {
   readonly defaultExport: Node | null;
   /** Sources of `export * from "…"`. */
   readonly starExports: readonly string[];
-  /** Comment ranges, to leave out of hashed text. */
-  readonly comments: readonly (readonly [number, number])[];
+  /** The hash of the whole module's code (for a namespace import), taken on first use. */
+  readonly codeHash: () => string;
 }
 
 /** Parsed modules by absolute path, for the life of the process. */
@@ -51,8 +52,11 @@ const readFiles = new Set<string>();
 /** The hash of each file's text as read in this process (`null`: unreadable). */
 const textHashes = new Map<string, string | null>();
 
-/** The parse-cache kind of remembered fingerprints (bump when fingerprints change). */
-const FINGERPRINT_KIND = "fingerprint1";
+/**
+ * The parse-cache kind of remembered fingerprints (bump when fingerprints
+ * change; 2: syntax trees instead of source text without comments).
+ */
+const FINGERPRINT_KIND = "fingerprint2";
 
 /** A remembered fingerprint: the manifest and the text hash of every file it was taken from. */
 interface RememberedFingerprint {
@@ -132,7 +136,7 @@ async function takeFingerprint(
   const collect = async (mod: ParsedModule, node: Node, key: string): Promise<void> => {
     if (visited.has(key)) return;
     visited.add(key);
-    const { hash, names } = nodeSummary(mod, node);
+    const { hash, names } = nodeSummary(node);
     manifest[key] = hash;
     for (const name of names) {
       const binding = mod.bindings.get(name);
@@ -152,12 +156,12 @@ async function takeFingerprint(
     const file = resolveSpecifier(mod.file, binding.source);
     const other = await parseModule(file, read);
     if (binding.kind === "namespace") {
-      manifest[`mod:${relativePosix(projectRoot, file)}`] = hashBytes(other.text);
+      manifest[`mod:${relativePosix(projectRoot, file)}`] = other.codeHash();
       return;
     }
     const resolved = await resolveExportDeep(other, binding.imported, read);
     if (resolved === null) {
-      manifest[`mod:${relativePosix(projectRoot, file)}`] = hashBytes(other.text);
+      manifest[`mod:${relativePosix(projectRoot, file)}`] = other.codeHash();
       return;
     }
     await follow(resolved.module, resolved.name, resolved.binding);
@@ -170,10 +174,10 @@ async function takeFingerprint(
 /** Hash and referenced names of a node, by node: stages often share one function. */
 const summaries = new WeakMap<Node, { hash: string; names: ReadonlySet<string> }>();
 
-function nodeSummary(mod: ParsedModule, node: Node): { hash: string; names: ReadonlySet<string> } {
+function nodeSummary(node: Node): { hash: string; names: ReadonlySet<string> } {
   let summary = summaries.get(node);
   if (summary === undefined) {
-    summary = { hash: hashBytes(sourceWithoutComments(mod, node)), names: referencedNames(node) };
+    summary = { hash: hashBytes(codeText(node)), names: referencedNames(node) };
     summaries.set(node, summary);
   }
   return summary;
@@ -270,16 +274,18 @@ async function parseModuleFile(file: string): Promise<ParsedModule> {
       `cannot read ${file} to fingerprint stage code: ${(error as Error).message}`,
     );
   }
-  let ast: { program: { body: Node[] }; comments?: Node[] };
+  let ast: { program: Node & { body: Node[] } };
   // Loaded on first use: only projects with `run` stages pay for the parser.
   const { parse } = await import("@babel/parser");
   try {
     ast = parse(text, {
       sourceType: "module",
+      // Comments are not code: not attached to nodes, never hashed.
+      attachComment: false,
       plugins: file.endsWith(".ts") || file.endsWith(".tsx") || file.endsWith(".mts")
         ? ["typescript", ...(file.endsWith(".tsx") ? ["jsx" as const] : [])]
         : ["jsx"],
-    }) as unknown as { program: { body: Node[] }; comments?: Node[] };
+    }) as unknown as { program: Node & { body: Node[] } };
   } catch (error) {
     throw new PivotError(`cannot parse ${file}: ${(error as Error).message}`);
   }
@@ -360,14 +366,14 @@ async function parseModuleFile(file: string): Promise<ParsedModule> {
         declare(statement);
     }
   }
+  let codeHash: string | undefined;
   const module: ParsedModule = {
     file,
-    text,
     bindings,
     exports,
     defaultExport,
     starExports,
-    comments: (ast.comments ?? []).map((c) => [c.start, c.end] as const),
+    codeHash: () => (codeHash ??= hashBytes(codeText(ast.program))),
   };
   return module;
 }
@@ -564,16 +570,66 @@ function referencedNames(node: Node): Set<string> {
   return names;
 }
 
-/** The node's source text without its comments. */
-function sourceWithoutComments(mod: ParsedModule, node: Node): string {
-  let text = "";
-  let at = node.start;
-  for (const [start, end] of mod.comments) {
-    if (end <= node.start || start >= node.end) continue;
-    // The spaces before a comment go with it (`x; // note` hashes like `x;`).
-    text += mod.text.slice(at, Math.max(at, start)).replace(/[ \t]+$/, "");
-    at = Math.max(at, end);
-  }
-  text += mod.text.slice(at, node.end);
-  return text;
+/**
+ * Fields of a syntax node that say where and how code was written, not what
+ * it does: positions, comments, and `extra` (the raw text of literals —
+ * `'a'` or `"a"`, `0x10` or `16` — parentheses and trailing commas).
+ */
+const FORMATTING_FIELDS = new Set([
+  "type",
+  "start",
+  "end",
+  "loc",
+  "range",
+  "extra",
+  "leadingComments",
+  "trailingComments",
+  "innerComments",
+]);
+
+/**
+ * `node`'s code as text that only its meaning can change: every node's type
+ * and significant fields (names, operators, literal values, children) in
+ * order, none of {@linkcode FORMATTING_FIELDS}. A property name written as
+ * an identifier or a string (`a` or `"a"`) reads the same.
+ */
+function codeText(node: Node): string {
+  const out: string[] = [];
+  const visit = (value: unknown): void => {
+    if (typeof value !== "object" || value === null) {
+      out.push(typeof value === "string" ? JSON.stringify(value) : String(value));
+      return;
+    }
+    if (Array.isArray(value)) {
+      out.push("[");
+      for (const item of value) {
+        visit(item);
+        out.push(",");
+      }
+      out.push("]");
+      return;
+    }
+    const current = value as Record<string, unknown>;
+    out.push(typeof current.type === "string" ? current.type : "", "{");
+    for (const key of Object.keys(current)) {
+      const child = current[key];
+      if (child === undefined || FORMATTING_FIELDS.has(key)) continue;
+      out.push(key, ":");
+      const name = key === "key" && current.computed !== true ? propertyKeyName(child) : null;
+      if (name === null) visit(child);
+      else out.push(JSON.stringify(name));
+      out.push(";");
+    }
+    out.push("}");
+  };
+  visit(node);
+  return out.join("");
+}
+
+/** The name a non-computed property key written as `a` or `"a"` gives, else `null`. */
+function propertyKeyName(key: unknown): string | null {
+  const node = key as Node | null;
+  if (node?.type === "Identifier") return node.name as string;
+  if (node?.type === "StringLiteral") return node.value as string;
+  return null;
 }

@@ -103,10 +103,19 @@ export class EngineContext {
     return true;
   }
 
-  /** Writes pending cache entries and closes every database. */
+  /**
+   * Writes pending cache entries and closes every database, also when a
+   * write fails (a full disk) or a database never opened (already reported).
+   */
   async close(): Promise<void> {
-    for (const hasher of this.#hashers.values()) (await hasher).flush();
-    if (this.#parseCache !== null) (await this.#parseCache).flush();
-    await this.#dbs.close();
+    const caches = await Promise.allSettled([
+      ...this.#hashers.values(),
+      ...(this.#parseCache === null ? [] : [this.#parseCache]),
+    ]);
+    try {
+      for (const cache of caches) if (cache.status === "fulfilled") cache.value.flush();
+    } finally {
+      await this.#dbs.close();
+    }
   }
 }

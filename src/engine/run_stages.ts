@@ -8,6 +8,7 @@
  */
 import * as path from "node:path";
 import { ensureDirSync } from "../util/ensure_dir.ts";
+import { environmentError } from "../util/environment_error.ts";
 import { PivotError } from "../util/errors.ts";
 import { hashBytes, removePath } from "../storage/mod.ts";
 import { assessStage } from "./assess_stage.ts";
@@ -186,11 +187,11 @@ export async function runStages(ctx: EngineContext, options: RunStagesOptions): 
       if (verdict.action !== "skip" && verdict.action !== "fail") {
         // Work to do: hold the stage; after waiting for another process, look again
         // (it has probably just done the work).
-        let holder = claimSentinel(plan.sentinel);
+        let holder = claim(plan.sentinel);
         const waited = holder !== null;
         while (holder !== null) {
           if (!(await waitForOther(name, holder))) return busy(holder);
-          holder = claimSentinel(plan.sentinel);
+          holder = claim(plan.sentinel);
         }
         claimed = true;
         if (waited) ({ state, verdict } = await assessStage(ctx, plan, options));
@@ -294,7 +295,8 @@ export async function runStages(ctx: EngineContext, options: RunStagesOptions): 
       return finish(name, index, "ran", reason, workStarted, details, logTail);
     } catch (error) {
       if (!(error instanceof PivotError)) throw error;
-      return finish(name, index, "failed", error.message, workStarted, [], logTail);
+      const hint = error.hint === undefined ? [] : [`hint: ${error.hint}`];
+      return finish(name, index, "failed", error.message, workStarted, hint, logTail);
     } finally {
       if (claimed) releaseSentinel(plan.sentinel);
     }
@@ -322,4 +324,16 @@ export async function runStages(ctx: EngineContext, options: RunStagesOptions): 
     interrupted: interrupted(),
   });
   return { results, interrupted: interrupted(), durationMs };
+}
+
+/**
+ * {@linkcode claimSentinel}, with a failure of the environment (a full disk)
+ * reported as a stage failure naming the sentinel, the cause and the fix.
+ */
+function claim(sentinel: string): number | null {
+  try {
+    return claimSentinel(sentinel);
+  } catch (error) {
+    throw environmentError(error, { file: sentinel, action: "write" });
+  }
 }

@@ -12,6 +12,13 @@ import {
 import { PipelineFileError } from "../util/errors.ts";
 import type { FieldPath, Locator, SourcePosition } from "./_context.ts";
 
+/**
+ * How many alias expansions a file may make (the `yaml` package's default):
+ * a few lines of nested aliases ("billion laughs") would otherwise expand to
+ * more data than memory holds.
+ */
+const MAX_ALIAS_COUNT = 100;
+
 /** A parsed YAML file with a way to find where each field is written. */
 export interface YamlSource {
   /** The parsed data (`null` for an empty file). */
@@ -65,7 +72,20 @@ export function parseYamlSource(text: string, file: string, displayFile: string)
     }
     return toPosition((doc.contents as Node | null)?.range);
   };
-  return { data: doc.toJS(), locate };
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (error) {
+    if (!(error instanceof ReferenceError) || !/Excessive alias count/.test(error.message)) {
+      throw error;
+    }
+    throw new PipelineFileError(
+      file,
+      `invalid YAML: uses too many aliases (more than ${MAX_ALIAS_COUNT} expansions of '*name'), as an alias bomb does`,
+      { displayFile, hint: "write the repeated values out, or use fewer aliases" },
+    );
+  }
+  return { data, locate };
 }
 
 /**

@@ -75,7 +75,7 @@ export async function openProject(options: OpenProjectOptions = {}): Promise<Pro
   const root = findProjectRoot(cwd);
   const config = await loadConfig(root);
   const paramsOverrides = await loadParamsFile(root);
-  const parseCache = await openParseCache(root);
+  const parseCache = openParseCache(root);
   const discovery = await discover({
     projectRoot: root,
     cwd,
@@ -127,32 +127,34 @@ export async function openProject(options: OpenProjectOptions = {}): Promise<Pro
 
 /**
  * A parse cache over the project's `state.db`, or a cache that remembers
- * nothing when the database cannot be opened (a read-only checkout).
+ * nothing when the database cannot be opened (a read-only checkout) or is
+ * damaged (the command's own handle on it replaces it, with a warning).
  */
-async function openParseCache(
-  root: string,
-): Promise<{ cache: ParseCache; close: (keep: boolean) => void }> {
+function openParseCache(root: string): { cache: ParseCache; close: (keep: boolean) => void } {
   // Only an existing state.db is used: a command that fails on a bad pipeline writes nothing.
   if (!existsSync(path.join(root, ".pivot", "state.db"))) {
     return { cache: new ParseCache(null), close: () => {} };
   }
+  let db: StateDb;
   try {
-    const db = await StateDb.open(path.join(root, ".pivot"), () => {});
-    const cache = new ParseCache(db);
-    return {
-      cache,
-      close: (keep) => {
-        try {
-          if (keep) cache.flush();
-        } finally {
-          db.close();
-        }
-      },
-    };
+    db = StateDb.openExisting(path.join(root, ".pivot"));
   } catch {
     // Only a speed-up: without it every file is parsed.
     return { cache: new ParseCache(null), close: () => {} };
   }
+  const cache = new ParseCache(db);
+  return {
+    cache,
+    close: (keep) => {
+      try {
+        if (keep) cache.flush();
+      } catch {
+        // Only a speed-up: what could not be remembered is parsed again next time.
+      } finally {
+        db.close();
+      }
+    },
+  };
 }
 
 /** The stage's outputs with identities and paths. */

@@ -82,8 +82,12 @@ export async function resolveTarget(project: Project, text: string): Promise<Tar
       hint: `targets are stages, their outputs, or tracked paths below ${project.root}`,
     });
   }
-  if ((await statOrNull(pvt))?.isFile) {
-    return { kind: "tracked", path: pvt.slice(0, -".pvt".length), pvt };
+  const pvtInfo = await statOrNull(pvt);
+  if (pvtInfo?.isFile) return { kind: "tracked", path: pvt.slice(0, -".pvt".length), pvt };
+  if (pvtInfo?.isDirectory) {
+    throw new PivotError(`cannot read ${pvt}: it is a directory, not a tracking file`, {
+      hint: `remove or rename the directory ${pvt}, then track the data again with 'pivot track'`,
+    });
   }
   const output = outputCovering(project.outputsByPath, absolute.replace(/\/+$/, ""));
   if (output !== undefined) {

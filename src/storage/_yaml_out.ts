@@ -122,8 +122,12 @@ export function metadataYaml(data: unknown, quotedMaps: readonly string[] = []):
  */
 export function parseMetadataYaml(text: string): unknown {
   try {
-    return parse(text);
+    // pivot writes no aliases: one is a hand edit, and many may be an alias bomb.
+    return parse(text, { maxAliasCount: 100 });
   } catch (error) {
+    if (error instanceof ReferenceError && /Excessive alias count/.test(error.message)) {
+      throw new PivotError("not valid YAML: uses too many aliases, as an alias bomb does");
+    }
     throw new PivotError(`not valid YAML: ${yamlProblem(error)}`);
   }
 }

@@ -8,6 +8,7 @@
 import * as path from "node:path";
 import { tempPathBeside } from "../util/atomic_write.ts";
 import { ensureDirSync } from "../util/ensure_dir.ts";
+import { environmentError, environmentErrorCode } from "../util/environment_error.ts";
 import { PivotError } from "../util/errors.ts";
 import { checkHash, isHash } from "./hash_string.ts";
 import { createHasher, hashBytes, hashFile, hashFileSync, readFull } from "./xxhash.ts";
@@ -17,6 +18,9 @@ const WHOLE_COPY_LIMIT = 4 * 1024 * 1024;
 const CHUNK_SIZE = 4 * 1024 * 1024;
 /** Temp files older than this are leftovers of a killed writer. */
 export const STALE_TEMP_MS = 60 * 60 * 1000;
+/** The way out when the cache directory cannot take a blob. */
+const MOVE_CACHE =
+  "or point cache.dir (in .pivot/config.yaml) or PIVOT_CACHE_DIR at another directory";
 
 /** A file in the cache directory. */
 export interface CacheFile {
@@ -93,7 +97,7 @@ export class ContentCache {
       info = Deno.statSync(blob);
     } catch (error) {
       if (error instanceof Deno.errors.NotFound) return false;
-      throw error;
+      throw this.#environmentError(error, "read the cache");
     }
     if (!info.isFile) return false;
     if (((info.mode ?? 0) & 0o222) === 0) return true;
@@ -163,14 +167,13 @@ export class ContentCache {
       Deno.removeSync(source);
       return true;
     }
-    const dir = path.dirname(blob);
-    ensureDirSync(dir);
     const temp = tempPathBeside(blob);
     try {
+      ensureDirSync(path.dirname(blob));
       Deno.renameSync(source, temp);
     } catch (error) {
       if ((error as { code?: string }).code === "EXDEV") return false;
-      throw error;
+      throw this.#environmentError(error);
     }
     try {
       const { size } = Deno.statSync(temp);
@@ -183,17 +186,16 @@ export class ContentCache {
       return true;
     } catch (error) {
       Deno.renameSync(temp, source);
-      throw error;
+      throw this.#environmentError(error);
     }
   }
 
   #writeVerifiedSync(blob: string, hash: string, origin: string, content: Uint8Array): void {
     const actual = hashBytes(content);
     if (actual !== hash) throw changedWhileCaching(origin, hash, actual);
-    const dir = path.dirname(blob);
-    ensureDirSync(dir);
     const temp = tempPathBeside(blob);
     try {
+      ensureDirSync(path.dirname(blob));
       // Created read-only: the write goes through the descriptor that creates it.
       Deno.writeFileSync(temp, content, { mode: 0o444, createNew: true });
       if (((Deno.statSync(temp).mode ?? 0) & 0o777) !== 0o444) Deno.chmodSync(temp, 0o444);
@@ -202,7 +204,7 @@ export class ContentCache {
       try {
         Deno.removeSync(temp);
       } catch { /* never written */ }
-      throw error;
+      throw this.#environmentError(error);
     }
   }
 
@@ -226,18 +228,32 @@ export class ContentCache {
     origin: string,
     write: (temp: string) => Promise<string>,
   ): Promise<void> {
-    const dir = path.dirname(blob);
-    ensureDirSync(dir);
     const temp = tempPathBeside(blob);
     try {
+      ensureDirSync(path.dirname(blob));
       const actual = await write(temp);
       if (actual !== hash) throw changedWhileCaching(origin, hash, actual);
       if (((Deno.statSync(temp).mode ?? 0) & 0o777) !== 0o444) await Deno.chmod(temp, 0o444);
       await Deno.rename(temp, blob);
     } catch (error) {
       await Deno.remove(temp).catch(() => undefined);
-      throw error;
+      throw this.#environmentError(error);
     }
+  }
+
+  /**
+   * `error` naming the cache directory, the cause and the fix when the
+   * environment caused it (a full disk, a read-only or unwritable directory,
+   * a file where the cache directory should be); else `error` itself.
+   */
+  #environmentError(error: unknown, action = "write to the cache"): unknown {
+    if (environmentErrorCode(error) === "ENOTDIR" && !isDirectory(this.dir)) {
+      return new PivotError(`the cache ${this.dir} is not a directory`, {
+        hint: `remove or rename the file ${this.dir}, ${MOVE_CACHE}`,
+        cause: error,
+      });
+    }
+    return environmentError(error, { file: this.dir, action, alternative: MOVE_CACHE });
   }
 
   /** Every blob in the cache; entries whose name is not a hash are skipped. */
@@ -309,5 +325,13 @@ function readDirOrEmpty(dir: string): Deno.DirEntry[] {
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return [];
     throw error;
+  }
+}
+
+function isDirectory(dir: string): boolean {
+  try {
+    return Deno.statSync(dir).isDirectory;
+  } catch {
+    return false;
   }
 }

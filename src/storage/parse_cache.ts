@@ -11,7 +11,7 @@ const MAX_AGE_MS = 30 * 24 * 60 * 60 * 1000;
  * content, an entry can never be stale. Without a database it caches nothing.
  */
 export class ParseCache {
-  readonly #db: StateDb | null;
+  #db: StateDb | null;
   #pending: { key: string; json: string }[] = [];
 
   /** Creates a cache over `db`. */
@@ -19,10 +19,21 @@ export class ParseCache {
     this.#db = db;
   }
 
-  /** The value cached for `text` parsed as `kind`, or `undefined`. */
+  /**
+   * The value cached for `text` parsed as `kind`, or `undefined`. A database
+   * that cannot answer (damaged, opened without repair) turns the cache off
+   * for the rest of the command: every file is then parsed.
+   */
   get(kind: string, text: string): unknown {
     if (this.#db === null) return undefined;
-    const json = this.#db.getParsed(`${kind}:${hashBytes(text)}`);
+    let json: string | null;
+    try {
+      json = this.#db.getParsed(`${kind}:${hashBytes(text)}`);
+    } catch {
+      this.#db = null;
+      this.#pending = [];
+      return undefined;
+    }
     return json === null ? undefined : JSON.parse(json);
   }
 

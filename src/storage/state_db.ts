@@ -7,6 +7,7 @@
  */
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import * as path from "node:path";
+import { environmentError } from "../util/environment_error.ts";
 import { PivotError } from "../util/errors.ts";
 import { ensureStateDir } from "./state_dir.ts";
 
@@ -120,8 +121,14 @@ export interface RunCacheRecord {
 export class StateDb {
   /** Absolute path of the database file. */
   readonly file: string;
-  readonly #db: DatabaseSync;
+  #db: DatabaseSync;
+  /** The inode of the file opened, to tell it from one another process put in its place. */
+  #inode: number | null;
+  /** Told when a damaged database is replaced; `null`: a damaged one is an error. */
+  readonly #warn: ((message: string) => void) | null;
   readonly #statements = new Map<string, StatementSync>();
+  /** True while a guarded operation runs (an inner one leaves recovery to the outer). */
+  #guarding = false;
   /** The whole hash cache by path, once read (`null`: too large to read whole). */
   #hashRows: Map<string, HashRow> | null | undefined = undefined;
   /** Hashes {@linkcode StateDb.recordStage} holds, in the order learnt. */
@@ -130,79 +137,93 @@ export class StateDb {
   readonly #queuedRunCache = new Map<string, RunCacheRecord>();
   /** The timer that writes the queued records (unreferenced: it never keeps pivot alive). */
   #flushTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Why the timer's write of held records failed, reported by the next flush or close. */
+  #flushFailure: unknown = null;
 
-  private constructor(file: string, db: DatabaseSync) {
+  private constructor(file: string, db: DatabaseSync, warn: ((message: string) => void) | null) {
     this.file = file;
     this.#db = db;
+    this.#inode = inodeOf(file);
+    this.#warn = warn;
   }
 
   /**
-   * Opens (creating when needed) `<stateDir>/state.db` in WAL mode. A file
-   * that is not a database is moved aside to `state.db.corrupt` (it only
-   * holds caches) and `warn` is told.
+   * Opens (creating when needed) `<stateDir>/state.db` in WAL mode. A
+   * damaged file (not a database, or damage found by any later statement) is
+   * moved aside to `state.db.corrupt` (it only holds caches) and `warn` is told.
    *
-   * @throws {PivotError} when the database was written by a newer pivot
+   * @throws {PivotError} when the database was written by a newer pivot, or
+   *   the environment stops it being opened (naming the cause: a full disk, a
+   *   read-only file system, a directory in its place)
    */
   static async open(stateDir: string, warn: (message: string) => void): Promise<StateDb> {
-    await ensureStateDir(stateDir);
+    try {
+      await ensureStateDir(stateDir);
+    } catch (error) {
+      throw environmentError(error, { file: stateDir, action: "create the state dir" });
+    }
     const file = path.join(stateDir, "state.db");
     try {
-      return StateDb.#openFile(file);
+      return new StateDb(file, openDatabase(file), warn);
     } catch (error) {
-      if (error instanceof PivotError || !/not a database|malformed/i.test(String(error))) {
-        throw error;
-      }
-      for (const suffix of ["", "-wal", "-shm"]) {
-        await Deno.rename(`${file}${suffix}`, `${file}.corrupt${suffix}`).catch(() => undefined);
-      }
-      warn(`${file} was corrupt; moved it to ${file}.corrupt and started a fresh one`);
-      return StateDb.#openFile(file);
+      if (!isCorruption(error)) throw stateDbError(error, file);
+      moveCorruptAside(file, null, warn);
+    }
+    try {
+      return new StateDb(file, openDatabase(file), warn);
+    } catch (error) {
+      throw stateDbError(error, file);
     }
   }
 
   /**
    * Opens an existing `<stateDir>/state.db` as it is: no state dir is
-   * created and a corrupt file is left for {@linkcode StateDb.open} to report.
+   * created and a damaged file is an error, left for {@linkcode StateDb.open} to replace.
    *
    * @throws on any problem
    */
   static openExisting(stateDir: string): StateDb {
     const file = path.join(stateDir, "state.db");
     Deno.statSync(file);
-    return StateDb.#openFile(file);
+    try {
+      return new StateDb(file, openDatabase(file), null);
+    } catch (error) {
+      throw stateDbError(error, file);
+    }
   }
 
-  static #openFile(file: string): StateDb {
-    const db = new DatabaseSync(file);
+  /**
+   * Runs `work` against the database. SQLite may find damage on any
+   * statement, not only when the file is opened: then the damaged file is
+   * moved aside, a fresh one opened and `work` run once more (everything here
+   * is a cache). Other failures become errors naming the file and the cause.
+   */
+  #guard<T>(work: () => T): T {
+    if (this.#guarding) return work();
+    this.#guarding = true;
     try {
-      db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
-      const { user_version: version } = db.prepare("PRAGMA user_version").get() as {
-        user_version: number;
-      };
-      if (version > STATE_SCHEMA_VERSION) {
-        throw new PivotError(
-          `${file} has schema version ${version}, newer than this pivot understands (${STATE_SCHEMA_VERSION})`,
-          { hint: "upgrade pivot, or delete the file: it only holds caches and run history" },
-        );
+      try {
+        return work();
+      } catch (error) {
+        if (!isCorruption(error) || this.#warn === null) throw error;
+        this.#replaceDamaged(this.#warn);
+        return work();
       }
-      db.exec("PRAGMA journal_mode = WAL");
-      db.exec("PRAGMA synchronous = NORMAL");
-      if (version < STATE_SCHEMA_VERSION) {
-        db.exec("BEGIN IMMEDIATE");
-        try {
-          db.exec(SCHEMA);
-          db.exec(`PRAGMA user_version = ${STATE_SCHEMA_VERSION}`);
-          db.exec("COMMIT");
-        } catch (error) {
-          db.exec("ROLLBACK");
-          throw error;
-        }
-      }
-      return new StateDb(file, db);
     } catch (error) {
-      db.close();
-      throw error;
+      throw stateDbError(error, this.file);
+    } finally {
+      this.#guarding = false;
     }
+  }
+
+  /** Closes the damaged database, moves it aside and opens a fresh one in its place. */
+  #replaceDamaged(warn: (message: string) => void): void {
+    this.#statements.clear();
+    this.#db.close();
+    moveCorruptAside(this.file, this.#inode, warn);
+    this.#db = openDatabase(this.file);
+    this.#inode = inodeOf(this.file);
+    this.#hashRows = undefined;
   }
 
   #statement(sql: string): StatementSync {
@@ -214,17 +235,13 @@ export class StateDb {
     return statement;
   }
 
-  /** Runs `work` in one write transaction. */
+  /**
+   * Runs `work` in one write transaction. When it fails, the error reported
+   * is the one that stopped it (SQLite rolls back by itself on a full disk,
+   * and a second rollback would only say that no transaction is active).
+   */
   transaction<T>(work: () => T): T {
-    this.#db.exec("BEGIN IMMEDIATE");
-    try {
-      const result = work();
-      this.#db.exec("COMMIT");
-      return result;
-    } catch (error) {
-      this.#db.exec("ROLLBACK");
-      throw error;
-    }
+    return this.#guard(() => inTransaction(this.#db, work));
   }
 
   /**
@@ -234,12 +251,14 @@ export class StateDb {
    * connection's own writes (another process's are a miss, so a re-hash).
    */
   lookupHash(file: string, stamp: FileStamp): string | null {
-    if (this.#hashRows === undefined) this.#hashRows = this.#readHashCache();
-    const row = this.#hashRows === null
-      ? this.#statement(
-        "SELECT inode, size, mtime_ms, hash, recorded_ms FROM hash_cache WHERE path = ?",
-      ).get(file) as HashRow | undefined
-      : this.#hashRows.get(file);
+    const row = this.#guard(() => {
+      if (this.#hashRows === undefined) this.#hashRows = this.#readHashCache();
+      return this.#hashRows === null
+        ? this.#statement(
+          "SELECT inode, size, mtime_ms, hash, recorded_ms FROM hash_cache WHERE path = ?",
+        ).get(file) as HashRow | undefined
+        : this.#hashRows.get(file);
+    });
     if (
       row === undefined || row.inode !== stamp.inode || row.size !== stamp.size ||
       row.mtime_ms !== stamp.mtimeMs || row.recorded_ms - row.mtime_ms < RACY_WINDOW_MS
@@ -297,16 +316,30 @@ export class StateDb {
       this.#queuedRunCache.set(`${runCache.stage}\0${runCache.inputHash}`, runCache);
     }
     if (this.#flushTimer === null) {
-      const timer = setTimeout(() => this.flushRecords(), RECORD_BATCH_MS);
+      const timer = setTimeout(() => {
+        try {
+          this.flushRecords();
+        } catch (error) {
+          // Not thrown from a timer (that would end the process): reported by the next flush.
+          this.#flushFailure = error;
+        }
+      }, RECORD_BATCH_MS);
       Deno.unrefTimer(timer);
       this.#flushTimer = timer;
     }
   }
 
-  /** Writes the records {@linkcode StateDb.recordStage} holds, in one transaction. */
+  /**
+   * Writes the records {@linkcode StateDb.recordStage} holds, in one transaction.
+   *
+   * @throws {PivotError} when they cannot be written (or the timer's earlier write failed)
+   */
   flushRecords(): void {
     if (this.#flushTimer !== null) clearTimeout(this.#flushTimer);
     this.#flushTimer = null;
+    const failure = this.#flushFailure;
+    this.#flushFailure = null;
+    if (failure !== null) throw failure;
     if (this.#queuedHashes.length === 0 && this.#queuedRunCache.size === 0) return;
     const hashes = this.#queuedHashes;
     const runCache = [...this.#queuedRunCache.values()];
@@ -322,17 +355,21 @@ export class StateDb {
   getRunCache(stage: string, inputHash: string): RunCacheEntry | null {
     const queued = this.#queuedRunCache.get(`${stage}\0${inputHash}`);
     if (queued !== undefined) return queued.entry;
-    const row = this.#statement(
-      "SELECT outputs, run_id FROM run_cache WHERE stage = ? AND input_hash = ?",
-    ).get(stage, inputHash) as { outputs: string; run_id: string } | undefined;
+    const row = this.#guard(() =>
+      this.#statement(
+        "SELECT outputs, run_id FROM run_cache WHERE stage = ? AND input_hash = ?",
+      ).get(stage, inputHash) as { outputs: string; run_id: string } | undefined
+    );
     return row === undefined ? null : { outputs: row.outputs, runId: row.run_id };
   }
 
   /** The cached parse result stored under `key`, as JSON text, or `null`. */
   getParsed(key: string): string | null {
-    const row = this.#statement("SELECT json FROM parse_cache WHERE key = ?").get(key) as
-      | { json: string }
-      | undefined;
+    const row = this.#guard(() =>
+      this.#statement("SELECT json FROM parse_cache WHERE key = ?").get(key) as
+        | { json: string }
+        | undefined
+    );
     return row?.json ?? null;
   }
 
@@ -343,10 +380,10 @@ export class StateDb {
   putParsed(entries: readonly { key: string; json: string }[], maxAgeMs: number): void {
     if (entries.length === 0) return;
     const now = Date.now();
-    const insert = this.#statement(
-      "INSERT OR REPLACE INTO parse_cache (key, json, used_ms) VALUES (?, ?, ?)",
-    );
     this.transaction(() => {
+      const insert = this.#statement(
+        "INSERT OR REPLACE INTO parse_cache (key, json, used_ms) VALUES (?, ?, ?)",
+      );
       for (const entry of entries) insert.run(entry.key, entry.json, now);
       this.#statement("DELETE FROM parse_cache WHERE used_ms < ?").run(now - maxAgeMs);
     });
@@ -354,9 +391,11 @@ export class StateDb {
 
   /** The no-op stamp stored under `key` (see `ops/noop_stamp.ts`), as JSON text, or `null`. */
   getNoopStamp(key: string): string | null {
-    const row = this.#statement("SELECT data FROM noop_stamps WHERE key = ?").get(key) as
-      | { data: string }
-      | undefined;
+    const row = this.#guard(() =>
+      this.#statement("SELECT data FROM noop_stamps WHERE key = ?").get(key) as
+        | { data: string }
+        | undefined
+    );
     return row?.data ?? null;
   }
 
@@ -391,56 +430,70 @@ export class StateDb {
 
   /** The newest `limit` runs, newest first, as stored JSON text. */
   listRuns(limit: number): { runId: string; data: string }[] {
-    return (this.#statement(`SELECT run_id, data FROM runs ORDER BY ${NEWEST_FIRST} LIMIT ?`).all(
-      limit,
-    ) as { run_id: string; data: string }[]).map((row) => ({ runId: row.run_id, data: row.data }));
+    const rows = this.#guard(() =>
+      this.#statement(`SELECT run_id, data FROM runs ORDER BY ${NEWEST_FIRST} LIMIT ?`).all(
+        limit,
+      ) as { run_id: string; data: string }[]
+    );
+    return rows.map((row) => ({ runId: row.run_id, data: row.data }));
   }
 
   /** Up to `limit` runs whose id starts with `prefix`, by id (so an exact match comes first). */
   findRuns(prefix: string, limit: number): { runId: string; data: string }[] {
-    return (this.#statement(
-      "SELECT run_id, data FROM runs WHERE run_id >= ? AND run_id < ? ORDER BY run_id LIMIT ?",
-    ).all(prefix, `${prefix}\uffff`, limit) as { run_id: string; data: string }[]).map((row) => ({
-      runId: row.run_id,
-      data: row.data,
-    }));
+    const rows = this.#guard(() =>
+      this.#statement(
+        "SELECT run_id, data FROM runs WHERE run_id >= ? AND run_id < ? ORDER BY run_id LIMIT ?",
+      ).all(prefix, `${prefix}\uffff`, limit) as { run_id: string; data: string }[]
+    );
+    return rows.map((row) => ({ runId: row.run_id, data: row.data }));
   }
 
   /** Stores (or replaces) the run-cache entry of `stage` for `inputHash`. */
   putRunCache(stage: string, inputHash: string, entry: RunCacheEntry): void {
-    this.#statement(
-      "INSERT OR REPLACE INTO run_cache (stage, input_hash, outputs, run_id, created_ms) VALUES (?, ?, ?, ?, ?)",
-    ).run(stage, inputHash, entry.outputs, entry.runId, Date.now());
+    this.#guard(() =>
+      this.#statement(
+        "INSERT OR REPLACE INTO run_cache (stage, input_hash, outputs, run_id, created_ms) VALUES (?, ?, ?, ?, ?)",
+      ).run(stage, inputHash, entry.outputs, entry.runId, Date.now())
+    );
   }
 
   /** The subset of `hashes` the remote at `remote` (its URL) is known to hold. */
   knownOnRemote(remote: string, hashes: Iterable<string>): Set<string> {
-    const query = this.#statement("SELECT 1 FROM remote_index WHERE remote = ? AND hash = ?");
-    const known = new Set<string>();
-    for (const hash of hashes) if (query.get(remote, hash) !== undefined) known.add(hash);
-    return known;
+    const list = [...hashes];
+    return this.#guard(() => {
+      const query = this.#statement("SELECT 1 FROM remote_index WHERE remote = ? AND hash = ?");
+      return new Set(list.filter((hash) => query.get(remote, hash) !== undefined));
+    });
   }
 
   /** Records that the remote at `remote` holds `hashes`. */
   addToRemoteIndex(remote: string, hashes: Iterable<string>): void {
-    const insert = this.#statement(
-      "INSERT OR IGNORE INTO remote_index (remote, hash) VALUES (?, ?)",
-    );
+    const list = [...hashes];
     this.transaction(() => {
-      for (const hash of hashes) insert.run(remote, hash);
+      const insert = this.#statement(
+        "INSERT OR IGNORE INTO remote_index (remote, hash) VALUES (?, ?)",
+      );
+      for (const hash of list) insert.run(remote, hash);
     });
   }
 
   /** Forgets everything known about the remote at `remote`. */
   clearRemoteIndex(remote: string): void {
-    this.#statement("DELETE FROM remote_index WHERE remote = ?").run(remote);
+    this.#guard(() => this.#statement("DELETE FROM remote_index WHERE remote = ?").run(remote));
   }
 
-  /** Writes held records and closes the connection. */
+  /**
+   * Writes held records and closes the connection (also when they cannot be written).
+   *
+   * @throws {PivotError} when the held records cannot be written
+   */
   close(): void {
-    this.flushRecords();
-    this.#statements.clear();
-    this.#db.close();
+    try {
+      this.flushRecords();
+    } finally {
+      this.#statements.clear();
+      this.#db.close();
+    }
   }
 }
 
@@ -467,12 +520,175 @@ export class StateDbs {
     return db;
   }
 
-  /** Closes every database opened so far. */
+  /**
+   * Closes every database opened so far, each even when another fails.
+   *
+   * @throws the first failure to write a database's held records
+   */
   async close(): Promise<void> {
     const all = [...this.#open.values()];
     this.#open.clear();
+    const failures: unknown[] = [];
     for (const db of await Promise.allSettled(all)) {
-      if (db.status === "fulfilled") db.value.close();
+      if (db.status !== "fulfilled") continue;
+      try {
+        db.value.close();
+      } catch (error) {
+        failures.push(error);
+      }
+    }
+    if (failures.length > 0) throw failures[0];
+  }
+}
+
+/**
+ * Opens `file` with the busy timeout, WAL mode and the current schema.
+ *
+ * @throws {PivotError} when it was written by a newer pivot; SQLite's errors otherwise
+ */
+function openDatabase(file: string): DatabaseSync {
+  const db = new DatabaseSync(file);
+  try {
+    db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    const { user_version: version } = db.prepare("PRAGMA user_version").get() as {
+      user_version: number;
+    };
+    if (version > STATE_SCHEMA_VERSION) {
+      throw new PivotError(
+        `${file} has schema version ${version}, newer than this pivot understands (${STATE_SCHEMA_VERSION})`,
+        { hint: "upgrade pivot, or delete the file: it only holds caches and run history" },
+      );
+    }
+    db.exec("PRAGMA journal_mode = WAL");
+    db.exec("PRAGMA synchronous = NORMAL");
+    if (version < STATE_SCHEMA_VERSION) {
+      inTransaction(db, () => {
+        db.exec(SCHEMA);
+        db.exec(`PRAGMA user_version = ${STATE_SCHEMA_VERSION}`);
+      });
+    }
+    return db;
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
+/**
+ * Runs `work` in a write transaction of `db`, rolling back when it throws;
+ * the error thrown is always the one that stopped it, never the rollback's.
+ */
+function inTransaction<T>(db: DatabaseSync, work: () => T): T {
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    const result = work();
+    db.exec("COMMIT");
+    return result;
+  } catch (error) {
+    // SQLite ends the transaction itself on some errors (a full disk): then there is nothing to undo.
+    if (db.isTransaction) {
+      try {
+        db.exec("ROLLBACK");
+      } catch {
+        // The work's own error says what went wrong; a failed rollback adds nothing to it.
+      }
+    }
+    throw error;
+  }
+}
+
+/**
+ * SQLite's messages for the result codes handled here (`exec()` and opening
+ * report only the message, statements also `errcode`).
+ */
+const SQLITE_MESSAGES: readonly (readonly [RegExp, number])[] = [
+  [/attempt to write a readonly database/, 8], // SQLITE_READONLY
+  [/disk I\/O error/, 10], // SQLITE_IOERR
+  [/database disk image is malformed/, 11], // SQLITE_CORRUPT
+  [/database or disk is full/, 13], // SQLITE_FULL
+  [/unable to open database file/, 14], // SQLITE_CANTOPEN
+  [/file is not a database/, 26], // SQLITE_NOTADB
+];
+
+/** SQLite's primary result code of `error` (extended codes carry it in the low byte), or `null`. */
+function sqliteCode(error: unknown): number | null {
+  if (!(error instanceof Error) || error instanceof PivotError) return null;
+  const code = (error as { errcode?: unknown }).errcode;
+  if (typeof code === "number") return code & 0xff;
+  return SQLITE_MESSAGES.find(([pattern]) => pattern.test(error.message))?.[1] ?? null;
+}
+
+/** SQLITE_CORRUPT, SQLITE_NOTADB: the file is damaged or not a database at all. */
+function isCorruption(error: unknown): boolean {
+  const code = sqliteCode(error);
+  return code === 11 || code === 26;
+}
+
+/** The OS error code a SQLite result code stands for (SQLITE_FULL, SQLITE_IOERR, SQLITE_READONLY). */
+const SQLITE_CAUSES: Readonly<Record<number, string>> = { 13: "ENOSPC", 10: "EIO", 8: "EACCES" };
+
+/**
+ * `error` from SQLite as an error naming `file`, the cause and the fix: a
+ * full disk, an I/O error, a read-only file, a file that cannot be opened (a
+ * directory in its place, a read-only file system: asked of the operating
+ * system, which says which). Anything else is returned unchanged.
+ */
+function stateDbError(error: unknown, file: string): unknown {
+  if (error instanceof PivotError) return error;
+  const code = sqliteCode(error);
+  const cause = code === null ? undefined : SQLITE_CAUSES[code];
+  if (cause !== undefined) {
+    return environmentError(error, {
+      file,
+      action: cause === "EIO" ? "use" : "write",
+      code: cause,
+    });
+  }
+  if (code === 14) {
+    return environmentError(openError(file) ?? error, { file, action: "open" });
+  }
+  return environmentError(error, { file, action: "use" });
+}
+
+/** Why the operating system will not open `file` for writing, or `null` when it will. */
+function openError(file: string): unknown {
+  try {
+    Deno.openSync(file, { read: true, write: true, create: true }).close();
+    return null;
+  } catch (error) {
+    return error;
+  }
+}
+
+/** The inode of `file`, or `null` when it cannot be read. */
+function inodeOf(file: string): number | null {
+  try {
+    return Deno.statSync(file).ino;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Moves a damaged `file` (with its `-wal` and `-shm`) aside to
+ * `<file>.corrupt*`, replacing an older one, and tells `warn`. When `inode`
+ * is given and the file there is no longer that one, another process has
+ * replaced it already and nothing is moved.
+ */
+function moveCorruptAside(
+  file: string,
+  inode: number | null,
+  warn: (message: string) => void,
+): void {
+  if (inode !== null && inodeOf(file) !== inode) return;
+  for (const suffix of ["", "-wal", "-shm"]) {
+    try {
+      Deno.renameSync(`${file}${suffix}`, `${file}.corrupt${suffix}`);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) {
+        throw environmentError(error, { file: `${file}${suffix}`, action: "move aside" });
+      }
     }
   }
+  warn(`${file} was corrupt; moved it to ${file}.corrupt and started a fresh one`);
 }

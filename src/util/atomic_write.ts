@@ -1,5 +1,6 @@
 import * as path from "node:path";
 import { ensureDirSync } from "./ensure_dir.ts";
+import { environmentError } from "./environment_error.ts";
 
 /** A unique hidden temp path beside `file` (`.<name>.<uuid>.tmp`), for write-then-rename. */
 export function tempPathBeside(file: string): string {
@@ -12,12 +13,15 @@ export function tempPathBeside(file: string): string {
  * Creates the parent directory when missing. Synchronous: metadata files are
  * small, and a fresh run writes one per stage (a sync write and rename cost
  * a fraction of the async ones' round trips through the thread pool).
+ *
+ * @throws {PivotError} naming `file`, the cause and the fix when the
+ *   environment stops the write (a full disk, a read-only file system, a
+ *   directory in its place)
  */
 export function atomicWrite(file: string, data: string | Uint8Array): void {
-  const dir = path.dirname(file);
-  ensureDirSync(dir);
   const temp = tempPathBeside(file);
   try {
+    ensureDirSync(path.dirname(file));
     if (typeof data === "string") Deno.writeTextFileSync(temp, data);
     else Deno.writeFileSync(temp, data);
     Deno.renameSync(temp, file);
@@ -25,6 +29,6 @@ export function atomicWrite(file: string, data: string | Uint8Array): void {
     try {
       Deno.removeSync(temp);
     } catch { /* never created */ }
-    throw error;
+    throw environmentError(error, { file, action: "write" });
   }
 }

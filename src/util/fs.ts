@@ -1,3 +1,5 @@
+import { environmentError } from "./environment_error.ts";
+
 /** Returns the `lstat` of `file`, or `null` when it does not exist. */
 export async function lstatOrNull(file: string): Promise<Deno.FileInfo | null> {
   try {
@@ -38,23 +40,33 @@ export function statOrNullSync(file: string): Deno.FileInfo | null {
   }
 }
 
-/** Reads `file` as text, or returns `null` when it does not exist. */
+/**
+ * Reads `file` as text, or returns `null` when it does not exist.
+ *
+ * @throws {PivotError} naming `file`, the cause and the fix when it cannot be
+ *   read (a directory in its place, no permission)
+ */
 export async function readTextOrNull(file: string): Promise<string | null> {
   try {
     return await Deno.readTextFile(file);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return null;
-    throw error;
+    throw environmentError(error, { file, action: "read" });
   }
 }
 
-/** Reads `file` as text, or returns `null` when it does not exist (synchronous). */
+/**
+ * Reads `file` as text, or returns `null` when it does not exist (synchronous).
+ *
+ * @throws {PivotError} naming `file`, the cause and the fix when it cannot be
+ *   read (a directory in its place, no permission)
+ */
 export function readTextOrNullSync(file: string): string | null {
   try {
     return Deno.readTextFileSync(file);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return null;
-    throw error;
+    throw environmentError(error, { file, action: "read" });
   }
 }
 

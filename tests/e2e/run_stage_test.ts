@@ -355,3 +355,39 @@ Deno.test("adding an end-of-line comment inside a stage's helper does not re-run
   await edit(p, "pipeline.ts", "return n * 2;", "return n * 2; // doubled");
   assert.match(await repro(p), /^0 ran, 5 up to date \(T\)\n$/m);
 });
+
+Deno.test("comment lines, blank lines and `deno fmt` in a stage's code do not re-run it; a changed value does", async () => {
+  await using p = await makeProject({
+    "pivot.yaml": "pipeline: ml\nstages:\n  greet:\n    run: ./stages.ts#greet\n    outs: txt\n",
+    "stages.ts": [
+      "function  suffix (n:number) { return '!'.repeat(n) }",
+      "export function greet(){",
+      "    const name='pivot'",
+      "    return `hello ${name}${suffix(2)}`",
+      "}",
+      "",
+    ].join("\n"),
+  });
+  assert.match(await repro(p), /^ran greet: no previous run \(T\)\n1 ran, 0 up to date \(T\)\n$/);
+  assert.equal(await p.read("data/ml/greet.txt"), "hello pivot!!");
+
+  await edit(p, "stages.ts", "    const name", "    // who to greet\n\n    const name");
+  await edit(p, "stages.ts", "{ return", "{\n  /* repeat */\n  return");
+  assert.equal(await repro(p), "up to date greet\n0 ran, 1 up to date (T)\n");
+
+  const fmt = await new Deno.Command(Deno.execPath(), {
+    args: ["fmt", "--no-config", "stages.ts"],
+    cwd: p.root,
+    stderr: "piped",
+  }).output();
+  assert.ok(fmt.success, new TextDecoder().decode(fmt.stderr));
+  assert.match(await p.read("stages.ts"), /^ {2}const name = "pivot";$/m);
+  assert.equal(await repro(p), "up to date greet\n0 ran, 1 up to date (T)\n");
+
+  await edit(p, "stages.ts", '"pivot"', '"world"');
+  assert.equal(
+    await repro(p, "--explain"),
+    "ran greet: code changed (T)\n    code: greet() in stages.ts\n1 ran, 0 up to date (T)\n",
+  );
+  assert.equal(await p.read("data/ml/greet.txt"), "hello world!!");
+});

@@ -52,6 +52,21 @@ async function assertPivotRejects(promise: Promise<unknown>, pattern: RegExp): P
   });
 }
 
+/**
+ * The hash a fingerprint gives the top-level declaration `code` of `name`
+ * (`kind`: `fn`, `class`, `const`), taken from a module holding only it.
+ */
+async function declarationHash(code: string, name: string, kind = "fn"): Promise<string> {
+  const manifest = await fingerprintOf(
+    { "alone.ts": lines(code, `export { ${name} as probe };`) },
+    "alone.ts",
+    ["probe"],
+  );
+  const hash = manifest[`${kind}:alone.ts#${name}`];
+  assert.match(hash ?? "", /^[0-9a-f]{16}$/);
+  return hash!;
+}
+
 const TRAIN_FUNCTION = lines(
   "function train(ctx: unknown) {",
   "  return { ok: true, ctx };",
@@ -66,7 +81,9 @@ Deno.test("runFingerprint() hashes a named export function under fn:<file>#<name
     "stages.ts",
     ["train"],
   );
-  assert.deepEqual(manifest, { "fn:stages.ts#train": hashBytes(TRAIN_FUNCTION.trimEnd()) });
+  assert.deepEqual(manifest, {
+    "fn:stages.ts#train": await declarationHash(TRAIN_FUNCTION, "train"),
+  });
 });
 
 Deno.test("runFingerprint() names a function in a subdirectory by its project-relative path", async () => {
@@ -89,7 +106,7 @@ Deno.test("runFingerprint() hashes `export const f = () => …` as its declarati
     "stages.ts",
     ["train"],
   );
-  assert.deepEqual(manifest, { "fn:stages.ts#train": hashBytes(declaration) });
+  assert.deepEqual(manifest, { "fn:stages.ts#train": await declarationHash(declaration, "train") });
 });
 
 Deno.test("runFingerprint() follows `export { local as name }` to the local function", async () => {
@@ -100,7 +117,9 @@ Deno.test("runFingerprint() follows `export { local as name }` to the local func
     "stages.ts",
     ["fit"],
   );
-  assert.deepEqual(manifest, { "fn:stages.ts#train": hashBytes(TRAIN_FUNCTION.trimEnd()) });
+  assert.deepEqual(manifest, {
+    "fn:stages.ts#train": await declarationHash(TRAIN_FUNCTION, "train"),
+  });
 });
 
 Deno.test("runFingerprint() follows a default-export path whose run is an identifier", async () => {
@@ -122,26 +141,35 @@ Deno.test("runFingerprint() follows a default-export path whose run is an identi
     "pipeline.ts",
     ["default", "stages", "train", "run"],
   );
-  assert.deepEqual(manifest, { "fn:pipeline.ts#train": hashBytes(TRAIN_FUNCTION.trimEnd()) });
+  assert.deepEqual(manifest, {
+    "fn:pipeline.ts#train": await declarationHash(TRAIN_FUNCTION, "train"),
+  });
 });
 
 Deno.test("runFingerprint() hashes an inline arrow of a default-export path under its path", async () => {
-  const arrow = "(ctx: unknown) => ({ ok: true, ctx })";
-  const manifest = await fingerprintOf(
-    {
-      "pipeline.ts": lines(
-        "export default {",
-        "  stages: {",
-        `    train: { run: ${arrow}, outs: 'json' },`,
-        "    other: { run: () => 2 },",
-        "  },",
-        "};",
-      ),
-    },
-    "pipeline.ts",
-    ["default", "stages", "train", "run"],
+  const pipeline = (arrow: string, other: string) =>
+    fingerprintOf(
+      {
+        "pipeline.ts": lines(
+          "export default {",
+          "  stages: {",
+          `    train: { run: ${arrow}, outs: 'json' },`,
+          `    other: { run: ${other} },`,
+          "  },",
+          "};",
+        ),
+      },
+      "pipeline.ts",
+      ["default", "stages", "train", "run"],
+    );
+  const manifest = await pipeline("(ctx: unknown) => ({ ok: true, ctx })", "() => 2");
+  assert.deepEqual(Object.keys(manifest), ["fn:pipeline.ts#default.stages.train.run"]);
+  // The arrow's own code: not the other stage's, not its formatting.
+  assert.deepEqual(await pipeline("(ctx: unknown)=>({ok: true, ctx,})", "() => 3"), manifest);
+  assert.notDeepEqual(
+    await pipeline("(ctx: unknown) => ({ ok: false, ctx })", "() => 2"),
+    manifest,
   );
-  assert.deepEqual(manifest, { "fn:pipeline.ts#default.stages.train.run": hashBytes(arrow) });
 });
 
 Deno.test("runFingerprint() hashes a method-style run of a default-export path", async () => {
@@ -161,7 +189,12 @@ Deno.test("runFingerprint() hashes a method-style run of a default-export path",
     "pipeline.ts",
     ["default", "stages", "train", "run"],
   );
-  assert.deepEqual(manifest, { "fn:pipeline.ts#default.stages.train.run": hashBytes(method) });
+  assert.deepEqual(Object.keys(manifest), ["fn:pipeline.ts#default.stages.train.run"]);
+  assert.notEqual(
+    manifest["fn:pipeline.ts#default.stages.train.run"],
+    await declarationHash("function run(ctx: unknown) {\n  return ctx;\n}", "run"),
+    "the method, not a function of the same body",
+  );
 });
 
 Deno.test("runFingerprint() sees through `satisfies` and `as` on the default export", async () => {
@@ -232,8 +265,11 @@ Deno.test("runFingerprint() includes a helper of the same module and not an unre
     "fn:stages.ts#helper",
     "fn:stages.ts#train",
   ]);
-  assert.equal(manifest["fn:stages.ts#helper"], hashBytes(helper));
-  assert.equal(manifest["const:stages.ts#SCALE"], hashBytes("const SCALE = 10;"));
+  assert.equal(manifest["fn:stages.ts#helper"], await declarationHash(helper, "helper"));
+  assert.equal(
+    manifest["const:stages.ts#SCALE"],
+    await declarationHash("const SCALE = 10;", "SCALE", "const"),
+  );
 });
 
 Deno.test("runFingerprint() ignores property names that match a top-level function", async () => {
@@ -303,7 +339,7 @@ Deno.test("runFingerprint() includes a helper imported from ./util.ts under its 
     "fn:lib/util.ts#helper",
     "fn:stages.ts#train",
   ]);
-  assert.equal(manifest["fn:lib/util.ts#helper"], hashBytes(helper));
+  assert.equal(manifest["fn:lib/util.ts#helper"], await declarationHash(helper, "helper"));
 });
 
 Deno.test("runFingerprint() follows a default import and a re-export to the defining file", async () => {
@@ -330,23 +366,34 @@ Deno.test("runFingerprint() follows a default import and a re-export to the defi
   ]);
 });
 
-Deno.test("runFingerprint() records `import * as u` as mod:<file> with the file's hash", async () => {
-  const util = "export function helper() {\n  return 1;\n}\n// trailing comment\n";
-  const manifest = await fingerprintOf(
-    {
-      "stages.ts": lines(
-        "import * as u from './util.ts';",
-        "export function train() {",
-        "  return u.helper();",
-        "}",
-      ),
-      "util.ts": util,
-    },
-    "stages.ts",
-    ["train"],
+Deno.test("runFingerprint() records `import * as u` as mod:<file> with the whole module's hash", async () => {
+  const withUtil = (util: string) =>
+    fingerprintOf(
+      {
+        "stages.ts": lines(
+          "import * as u from './util.ts';",
+          "export function train() {",
+          "  return u.helper();",
+          "}",
+        ),
+        "util.ts": util,
+      },
+      "stages.ts",
+      ["train"],
+    );
+  const manifest = await withUtil(
+    "export function helper() {\n  return 1;\n}\n// trailing comment\n",
   );
   assert.deepEqual(Object.keys(manifest).sort(), ["fn:stages.ts#train", "mod:util.ts"]);
-  assert.equal(manifest["mod:util.ts"], hashBytes(util));
+  // Formatting and comments anywhere in the module do not count; any code does.
+  assert.deepEqual(
+    await withUtil("// leading\n\nexport function helper ( ) { return 1 }\n"),
+    manifest,
+  );
+  const other = await withUtil(
+    "export function helper() {\n  return 1;\n}\nexport const unused = 2;\n",
+  );
+  assert.notEqual(other["mod:util.ts"], manifest["mod:util.ts"]);
 });
 
 Deno.test("runFingerprint() records a package import as pkg:<specifier>", async () => {
@@ -653,7 +700,7 @@ Deno.test("runFingerprint() with a cache reuses a manifest while its files keep 
     assert.deepEqual(first, await fingerprint(dir.path, "stages.ts", ["train"]));
     cache.flush();
     // Planted under the same key with the same file hashes: a hit returns it as is.
-    const key = `fingerprint1:${hashBytes(JSON.stringify([module, ["train"], dir.path]))}`;
+    const key = `fingerprint2:${hashBytes(JSON.stringify([module, ["train"], dir.path]))}`;
     const stored = JSON.parse(db.getParsed(key)!);
     assert.deepEqual(stored.files.map(([file]: [string]) => file).sort(), [
       module,
@@ -684,7 +731,7 @@ Deno.test("runFingerprint() ignores a malformed cache entry and takes the finger
   const module = path.join(dir.path, "stages.ts");
   const { db, cache } = await openCache(dir.path);
   try {
-    const key = `fingerprint1:${hashBytes(JSON.stringify([module, ["train"], dir.path]))}`;
+    const key = `fingerprint2:${hashBytes(JSON.stringify([module, ["train"], dir.path]))}`;
     for (
       const bad of [
         { files: "x", manifest: {} },
@@ -701,6 +748,167 @@ Deno.test("runFingerprint() ignores a malformed cache entry and takes the finger
         await fingerprint(dir.path, "stages.ts", ["train"]),
       );
     }
+  } finally {
+    db.close();
+  }
+});
+
+/** A stage function with a helper and a constant, written as `deno fmt` leaves it. */
+const FORMATTED = lines(
+  'const GREETING = "hello";',
+  "",
+  'function helper(items: string[], sep = ", "): string {',
+  "  return items.map((item) => `${GREETING} ${item}`).join(sep);",
+  "}",
+  "",
+  "export function train(ctx: { params: { names: string[]; n: number } }) {",
+  "  const { names, n } = ctx.params;",
+  "  const total = n * 2 + 1;",
+  '  const config = { mode: "fast", retries: 3, nested: { on: true } };',
+  "  if (total > 10 && names.length > 0) {",
+  "    return { text: helper(names), total, config };",
+  "  }",
+  '  return { text: helper(names, "; "), total: -1, config };',
+  "}",
+);
+
+/** The fingerprint of `train` in a module whose text is `text`. */
+function trainFingerprint(text: string): Promise<Record<string, string>> {
+  return fingerprintOf({ "stages.ts": text }, "stages.ts", ["train"]);
+}
+
+Deno.test("runFingerprint() ignores formatting: what changes only the layout keeps the fingerprint", async (t) => {
+  const before = await trainFingerprint(FORMATTED);
+  assert.deepEqual(Object.keys(before).sort(), [
+    "const:stages.ts#GREETING",
+    "fn:stages.ts#helper",
+    "fn:stages.ts#train",
+  ]);
+  const cases: [string, string][] = [
+    [
+      "comment lines and a doc comment",
+      FORMATTED.replace("export function", "/** Trains. */\nexport function")
+        .replace("  const total", "  // the total\n  /* block\n   comment */\n  const total"),
+    ],
+    [
+      "blank lines",
+      FORMATTED.replace("  const total", "\n\n  const total").replace("  if", "\n  if"),
+    ],
+    ["reindented", FORMATTED.replace(/^ {2}/gm, "\t").replace(/^\t {2}/gm, "\t\t")],
+    ["extra spaces", FORMATTED.replace("n * 2 + 1", "n  *  2  +  1").replace("(ctx:", "( ctx :")],
+    ["single quotes", FORMATTED.replaceAll('"fast"', "'fast'").replace('", "', "', '")],
+    ["no semicolons", FORMATTED.replace(/;$/gm, "")],
+    [
+      "trailing commas",
+      FORMATTED.replace("nested: { on: true } }", "nested: { on: true, }, }")
+        .replace('helper(names, "; ")', 'helper(names, "; ",)'),
+    ],
+    [
+      "redundant parentheses",
+      FORMATTED.replace("(item) =>", "item =>").replace("n * 2 + 1", "((n * 2) + 1)"),
+    ],
+    [
+      "quoted property names",
+      FORMATTED.replace("{ mode:", '{ "mode":').replace("retries:", "'retries':"),
+    ],
+    ["all on one line", FORMATTED.replace(/\n\s*/g, "\n").replace(/{\n/g, "{ ")],
+  ];
+  for (const [label, text] of cases) {
+    await t.step(label, async () => {
+      assert.notEqual(text, FORMATTED, "the case changes the text");
+      assert.deepEqual(await trainFingerprint(text), before);
+    });
+  }
+});
+
+Deno.test("runFingerprint() sees every change of meaning: a value, a name, an operator, a helper", async (t) => {
+  const before = await trainFingerprint(FORMATTED);
+  const cases: [string, string, string][] = [
+    ["a number", FORMATTED.replace("n * 2 + 1", "n * 2 + 2"), "fn:stages.ts#train"],
+    ["a string", FORMATTED.replace('"fast"', '"slow"'), "fn:stages.ts#train"],
+    ["a string's case", FORMATTED.replace('"fast"', '"Fast"'), "fn:stages.ts#train"],
+    ["a property name", FORMATTED.replace("retries:", "attempts:"), "fn:stages.ts#train"],
+    ["a local name", FORMATTED.replaceAll("total", "sum"), "fn:stages.ts#train"],
+    ["an operator", FORMATTED.replace("n * 2 + 1", "n * 2 - 1"), "fn:stages.ts#train"],
+    ["a comparison", FORMATTED.replace("total > 10", "total >= 10"), "fn:stages.ts#train"],
+    ["grouping", FORMATTED.replace("n * 2 + 1", "n * (2 + 1)"), "fn:stages.ts#train"],
+    ["a boolean", FORMATTED.replace("on: true", "on: false"), "fn:stages.ts#train"],
+    ["a type", FORMATTED.replace("n: number }", "n: bigint }"), "fn:stages.ts#train"],
+    [
+      "a template literal",
+      FORMATTED.replace("${GREETING} ${item}", "${GREETING}, ${item}"),
+      "fn:stages.ts#helper",
+    ],
+    ["a default value", FORMATTED.replace('sep = ", "', 'sep = ","'), "fn:stages.ts#helper"],
+    ["a constant it reads", FORMATTED.replace('"hello"', '"hi"'), "const:stages.ts#GREETING"],
+  ];
+  for (const [label, text, changed] of cases) {
+    await t.step(label, async () => {
+      assert.notEqual(text, FORMATTED, "the case changes the text");
+      const after = await trainFingerprint(text);
+      const differing = Object.keys(before).filter((key) => before[key] !== after[key]);
+      assert.deepEqual(differing, [changed]);
+    });
+  }
+});
+
+Deno.test("runFingerprint() of a module is unchanged by `deno fmt`", async () => {
+  await using dir = await tempDir();
+  const messy = lines(
+    "import {join} from 'node:path'",
+    "import * as util from './util.ts'",
+    "const   LIMIT=10 // the limit",
+    "function  helper (x:number,y=2) { return x*y+LIMIT }",
+    "export function train(ctx:{paths:{out:string},params:{n:number}}){",
+    "    const rows=[1,2,3].map(x=>helper(x)).filter(x=>x>ctx.params.n)",
+    "",
+    "",
+    "    return {rows,path:join(ctx.paths.out,'x'),n:util.twice(ctx.params.n),}",
+    "}",
+  );
+  await writeFiles(dir.path, {
+    "stages.ts": messy,
+    "util.ts": "export function twice(n:number){return n*2}\nexport const other={a:1,'b':2}\n",
+  });
+  const before = await fingerprint(dir.path, "stages.ts", ["train"]);
+  assert.deepEqual(Object.keys(before).sort(), [
+    "const:stages.ts#LIMIT",
+    "fn:stages.ts#helper",
+    "fn:stages.ts#train",
+    "mod:util.ts",
+    "pkg:node:path",
+  ]);
+  const fmt = await new Deno.Command(Deno.execPath(), {
+    args: ["fmt", "--no-config", "stages.ts", "util.ts"],
+    cwd: dir.path,
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  assert.ok(fmt.success, new TextDecoder().decode(fmt.stderr));
+  const formatted = await Deno.readTextFile(path.join(dir.path, "stages.ts"));
+  assert.notEqual(formatted, messy, "deno fmt changed the module");
+  assert.match(formatted, /return x \* y \+ LIMIT;/);
+  assert.deepEqual(await fingerprint(dir.path, "stages.ts", ["train"]), before);
+});
+
+Deno.test("runFingerprint() does not reuse a fingerprint remembered by the source-text algorithm", async () => {
+  await using dir = await tempDir();
+  await writeFiles(dir.path, CACHED_PROJECT);
+  const module = path.join(dir.path, "stages.ts");
+  const { db, cache } = await openCache(dir.path);
+  try {
+    // What the previous algorithm left: a valid entry, its files unchanged since.
+    const files = [module, path.join(dir.path, "util.ts")].map((file) => [
+      file,
+      hashBytes(Deno.readTextFileSync(file)),
+    ]);
+    const key = `fingerprint1:${hashBytes(JSON.stringify([module, ["train"], dir.path]))}`;
+    db.putParsed([{ key, json: JSON.stringify({ files, manifest: { old: "1" } }) }], 1e9);
+    clearFingerprintCache();
+    assert.deepEqual(
+      await runFingerprint(module, ["train"], dir.path, cache),
+      await fingerprint(dir.path, "stages.ts", ["train"]),
+    );
   } finally {
     db.close();
   }

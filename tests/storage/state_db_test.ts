@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import {
   type FileStamp,
+  type HashRecord,
   RACY_WINDOW_MS,
   STATE_SCHEMA_VERSION,
   StateDb,
@@ -11,6 +12,7 @@ import { STATE_DIR_GITIGNORE } from "../../src/storage/state_dir.ts";
 import { PivotError } from "../../src/util/errors.ts";
 import { makeProject } from "../_helpers/project.ts";
 import { withStateDb } from "../_helpers/storage.ts";
+import { CAN_MOUNT, mountTmpfs } from "../_helpers/tmpfs.ts";
 
 /** A warn callback that remembers what it was told. */
 function recorder(): { messages: string[]; warn: (message: string) => void } {
@@ -381,4 +383,157 @@ Deno.test("lookupHash() reads a small hash cache whole once, then sees this conn
     // A changed stamp still misses.
     assert.equal(db.lookupHash(p.path("a.txt"), { ...a, size: a.size + 1 }), null);
   });
+});
+
+/** `count` hash-cache records with long paths (about 150 bytes a row). */
+function manyHashes(count: number): HashRecord[] {
+  return Array.from({ length: count }, (_, i) => ({
+    path: `/project/data/${"d".repeat(100)}/file-${i}.csv`,
+    hash: "1111111111111111",
+    inode: i + 1,
+    size: i,
+    mtimeMs: 1_000_000 + i,
+  }));
+}
+
+/** Writes a state.db at `stateDir` holding `count` hash-cache rows, closed and checkpointed. */
+async function stateDbWithRows(stateDir: string, count: number): Promise<string> {
+  const db = await StateDb.open(stateDir, () => assert.fail("unexpected warning"));
+  db.recordHashes(manyHashes(count));
+  db.close();
+  return db.file;
+}
+
+/** Overwrites `length` bytes in the middle of `file` (past its header and schema pages). */
+function damageMiddle(file: string, length = 16_384): void {
+  const { size } = Deno.statSync(file);
+  assert.ok(size > 8 * length, `${file} is too small (${size} bytes) to damage in the middle`);
+  const handle = Deno.openSync(file, { write: true });
+  try {
+    handle.seekSync(Math.floor(size / 2), Deno.SeekMode.Start);
+    handle.writeSync(new Uint8Array(length).fill(0xde));
+  } finally {
+    handle.close();
+  }
+}
+
+Deno.test("StateDb replaces a state.db whose damage a later statement finds, with one warning", async () => {
+  await using p = await makeProject();
+  const file = await stateDbWithRows(p.path(".pivot"), 5_000);
+  damageMiddle(file);
+  const damaged = await Deno.readFile(file);
+  const { messages, warn } = recorder();
+  const db = await StateDb.open(p.path(".pivot"), warn);
+  try {
+    assert.deepEqual(messages, [], "the damage is not in the pages read at open");
+    const stamp = { inode: 1, size: 0, mtimeMs: 1_000_000 };
+    assert.equal(db.lookupHash(manyHashes(1)[0]!.path, stamp), null);
+    assert.deepEqual(messages, [
+      `${file} was corrupt; moved it to ${file}.corrupt and started a fresh one`,
+    ]);
+    assert.deepEqual(await Deno.readFile(`${file}.corrupt`), damaged);
+    // The fresh database works, and the damage is reported once.
+    db.recordHashes(manyHashes(3));
+    db.putRunCache("train", "0123456789abcdef", { outputs: "{}", runId: "r1" });
+    assert.deepEqual(db.getRunCache("train", "0123456789abcdef"), { outputs: "{}", runId: "r1" });
+    assert.equal(messages.length, 1);
+    assert.equal(pragma(file, "user_version"), STATE_SCHEMA_VERSION);
+  } finally {
+    db.close();
+  }
+});
+
+Deno.test("StateDb.openExisting() leaves a damaged state.db in place for a command to replace", async () => {
+  await using p = await makeProject();
+  const file = await stateDbWithRows(p.path(".pivot"), 5_000);
+  damageMiddle(file);
+  const db = StateDb.openExisting(p.path(".pivot"));
+  try {
+    assert.throws(
+      () => db.lookupHash(manyHashes(1)[0]!.path, { inode: 1, size: 0, mtimeMs: 1_000_000 }),
+      /database disk image is malformed/,
+    );
+  } finally {
+    db.close();
+  }
+  assert.equal(await p.exists(".pivot/state.db.corrupt"), false);
+});
+
+Deno.test({
+  name: "StateDb on a full disk fails naming state.db and the cause, not a failed rollback",
+  ignore: !CAN_MOUNT,
+  fn: async () => {
+    await using fs = mountTmpfs(512);
+    const db = await StateDb.open(`${fs.dir}/.pivot`, () => assert.fail("unexpected warning"));
+    try {
+      fs.fill();
+      assert.throws(() => db.recordHashes(manyHashes(5_000)), (error: unknown) => {
+        assert.ok(error instanceof PivotError, String(error));
+        assert.equal(error.message, `cannot write ${db.file}: no space left on device`);
+        assert.equal(error.hint, `free some space on the disk holding ${db.file}`);
+        return true;
+      });
+      // Once there is space again, the same connection writes.
+      fs.free();
+      db.recordHashes(manyHashes(500));
+      db.putRunCache("train", "0123456789abcdef", { outputs: "{}", runId: "r1" });
+      assert.deepEqual(db.getRunCache("train", "0123456789abcdef"), { outputs: "{}", runId: "r1" });
+    } finally {
+      db.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "StateDb.open() on a full disk names state.db and the cause",
+  ignore: !CAN_MOUNT,
+  fn: async () => {
+    await using fs = mountTmpfs(512);
+    await Deno.mkdir(`${fs.dir}/.pivot`);
+    await Deno.writeTextFile(`${fs.dir}/.pivot/.gitignore`, STATE_DIR_GITIGNORE);
+    // Each amount of space left stops the creation at another step (file, WAL, schema).
+    for (const leave of [0, 4096, 8192, 16_384, 32_768, 65_536]) {
+      await Deno.remove(`${fs.dir}/.pivot/state.db`).catch(() => undefined);
+      await Deno.remove(`${fs.dir}/.pivot/state.db-wal`).catch(() => undefined);
+      await Deno.remove(`${fs.dir}/.pivot/state.db-shm`).catch(() => undefined);
+      fs.fill(leave);
+      const file = `${fs.dir}/.pivot/state.db`;
+      try {
+        const db = await StateDb.open(`${fs.dir}/.pivot`, () => assert.fail("unexpected warning"));
+        db.close();
+      } catch (error) {
+        assert.ok(error instanceof PivotError, `${leave} bytes left: ${error}`);
+        assert.match(
+          `${error.message}\n${error.hint}`,
+          new RegExp(
+            `^cannot (write|use|open) ${file}: (no space left on device|input/output error)\n` +
+              `(free some space on the disk holding|check the disk holding) ${file}`,
+          ),
+        );
+      } finally {
+        fs.free();
+      }
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "a timed write of held records that fails on a full disk is reported by close(), not thrown",
+  ignore: !CAN_MOUNT,
+  fn: async () => {
+    await using fs = mountTmpfs(512);
+    const db = await StateDb.open(`${fs.dir}/.pivot`, () => assert.fail("unexpected warning"));
+    fs.fill();
+    db.recordStage(manyHashes(5_000), null);
+    // The batch timer (1 s) fires and fails; the process goes on.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    assert.throws(() => db.close(), (error: unknown) => {
+      assert.ok(error instanceof PivotError, String(error));
+      assert.equal(error.message, `cannot write ${db.file}: no space left on device`);
+      return true;
+    });
+    // Closed all the same: nothing holds the file system.
+    assert.throws(() => db.getRunCache("s", "aaaaaaaaaaaaaaaa"), /database is not open/);
+  },
 });
