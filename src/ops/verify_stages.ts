@@ -55,8 +55,8 @@ export async function verifyStages(
     }
     const problems = (kind: OutputProblem["status"]) =>
       status.outputs.filter((o) => o.status === kind);
-    const shown = (outs: readonly OutputProblem[]) =>
-      outs.map((o) => `${o.identity} → ${o.path}`).join(", ");
+    // The lines under the stage show each as identity → path, with its fix.
+    const shown = (outs: readonly OutputProblem[]) => outs.map((o) => o.identity).join(", ");
     const absent = problems("missing");
     const uncached = problems("uncached");
     const reason = [

@@ -66,9 +66,15 @@ Deno.test("messages name outputs as identity → path", async (t) => {
     assert.deepEqual(JSON.parse(status.stdout).stages[1], {
       stage: "train",
       stale: false,
-      reason: "up to date (outputs to restore from the cache)",
+      reason: "outputs to restore from the cache",
       details: ["train:model → data/ml/train/model.txt"],
       failing: false,
+      outputs: [{
+        identity: "train:model",
+        path: "data/ml/train/model.txt",
+        status: "missing",
+        fix: "pivot checkout train:model",
+      }],
     });
     const checkout = await runPivotInProcess(p.root, ["checkout", "train:scores"]);
     assert.equal(checkout.code, 1);

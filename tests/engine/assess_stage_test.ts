@@ -298,7 +298,7 @@ Deno.test("assessStage() runs a stage whose output was edited while its blob is 
   await p.write("data/ml/train/model.txt", "edited by hand\n");
   assert.deepEqual((await assess(p)).verdict, {
     action: "run",
-    reason: "output train:model was modified",
+    reason: "output train:model → data/ml/train/model.txt was modified",
     details: [],
   });
 });
