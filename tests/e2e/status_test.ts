@@ -163,7 +163,7 @@ Deno.test("verify fails when stale or when a cached output's content is missing 
   assert.equal(lost.code, 1);
   assert.equal(
     lost.stdout,
-    "FAILED train: content missing from the cache: train:model → data/ml/train/model.txt\n" +
+    "FAILED train: content missing from the cache: train:model\n" +
       "    train:model → data/ml/train/model.txt: content missing from the cache; " +
       "'pivot commit train' (or repro) re-caches it from the workspace\n" +
       "ok     eval\n" +
