@@ -177,7 +177,7 @@ Deno.test("verify fails when stale or when a cached output's content is missing 
       {
         stage: "train",
         passed: false,
-        reason: "content missing from the cache: train:model → data/ml/train/model.txt",
+        reason: "content missing from the cache: train:model",
         missing: ["train:model"],
         outputs: [{
           identity: "train:model",
