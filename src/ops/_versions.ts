@@ -41,10 +41,11 @@ export async function openVersions(
       continue;
     }
     repo ??= await GitRepo.open(project.root);
-    versions.push({
-      label: rev,
-      revision: await ProjectRevision.open(project.root, rev, { warn, repo }),
-    });
+    const revision = await ProjectRevision.open(project.root, rev, { warn, repo });
+    if (revision.files().length === 0) {
+      warn(`nothing of the project is committed in ${rev} (${revision.shortCommit})`);
+    }
+    versions.push({ label: rev, revision });
   }
   return versions;
 }

@@ -199,3 +199,20 @@ Deno.test("pivot metrics names a missing repository, an empty one, an unknown re
     "error: invalid --precision 'x': expected a whole number from 0 to 20\n",
   );
 });
+
+Deno.test("pivot metrics diff warns when the revision holds nothing of the project", async () => {
+  const nested = await nestedProject({ "pivot.yaml": COMPARE_PIPELINE });
+  await using _ = nested.outer;
+  await git(nested.outer.root, "init", "-q");
+  await nested.outer.write("README", "the project is not committed yet\n");
+  await git(nested.outer.root, "add", "README");
+  await git(nested.outer.root, "commit", "-q", "-m", "readme only");
+  await ok(nested.root, "repro", "-q");
+  const result = await runPivotInProcess(nested.root, ["metrics", "diff", "-q"]);
+  assert.equal(result.code, 0);
+  assert.equal(result.stderr, "");
+  const loud = await runPivotInProcess(nested.root, ["metrics", "diff"]);
+  const short = (await git(nested.outer.root, "rev-parse", "HEAD")).slice(0, 7);
+  assert.equal(loud.stderr, `warning: nothing of the project is committed in HEAD (${short})\n`);
+  assert.match(loud.stdout, /acc +- +0\.5 +added\n/);
+});
