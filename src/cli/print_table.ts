@@ -1,3 +1,9 @@
+/** Options for {@linkcode formatTable}. */
+export interface FormatTableOptions {
+  /** A GitHub Markdown table instead of plain text. @default {false} */
+  markdown?: boolean;
+}
+
 /**
  * A table as text: columns padded to their widest cell and separated by two
  * spaces (no trailing blanks), or with `markdown` a GitHub-style table
@@ -6,15 +12,16 @@
  * @example Usage
  * ```ts
  * import { formatTable } from "./print_table.ts";
- * formatTable(["Key", "Value"], [["loss", "0.3"]], false);
+ * formatTable(["Key", "Value"], [["loss", "0.3"]]);
  * // "Key   Value\nloss  0.3\n"
  * ```
  */
 export function formatTable(
   header: readonly string[],
   rows: readonly (readonly string[])[],
-  markdown: boolean,
+  options: FormatTableOptions = {},
 ): string {
+  const { markdown = false } = options;
   const clean = (cell: string) => cell.replace(/[\r\n]+/g, " ");
   const cells = [header, ...rows].map((row) =>
     row.map((cell) => markdown ? clean(cell).replaceAll("|", "\\|") : clean(cell))

@@ -1,4 +1,3 @@
-import type { Project } from "../project/mod.ts";
 import { type MetricFormat, parseMetricValues } from "../report/mod.ts";
 import type { SelectedOutput } from "./_select_outputs.ts";
 import { type ProjectVersion, readVersionOutputs } from "./_versions.ts";
@@ -14,32 +13,29 @@ export interface MetricValues {
 
 /**
  * Reads and flattens the metric outputs `outputs` as they are in `version`.
- * A metric file missing from the workspace is reported through `warn`.
+ * A metric file missing from the workspace is reported through the version's `warn`.
  *
  * @throws {PivotError} when a file does not parse, or a revision's content cannot be found
  */
 export async function readMetrics(
-  project: Project,
   version: ProjectVersion,
   outputs: readonly SelectedOutput[],
-  warn: (message: string) => void,
 ): Promise<MetricValues[]> {
-  const contents = await readVersionOutputs(project, version, outputs, warn);
+  const contents = await readVersionOutputs(version, outputs);
   return contents.map(({ output, path, content }) => {
     if (content === null) {
       if (version.revision === null) {
-        warn(
+        version.warn(
           `${output.identity} (${path}) does not exist yet; run 'pivot repro ${output.stage.name}'`,
         );
       }
       return { output, path, values: null };
     }
     const display = version.revision?.display(path) ?? path;
-    const values = parseMetricValues(
-      new TextDecoder().decode(content),
-      output.spec.format as MetricFormat,
+    const values = parseMetricValues(new TextDecoder().decode(content), {
+      format: output.spec.format as MetricFormat,
       display,
-    );
+    });
     return { output, path, values };
   });
 }

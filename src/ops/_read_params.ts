@@ -1,8 +1,15 @@
 import * as path from "node:path";
 import type { NamedStage } from "../pipeline/mod.ts";
-import type { Project } from "../project/mod.ts";
 import { flattenValues } from "../report/mod.ts";
 import type { ProjectVersion } from "./_versions.ts";
+
+/** Options for {@linkcode readParams}. */
+export interface ReadParamsOptions {
+  /** The stages to read. */
+  stages: readonly NamedStage[];
+  /** Also a revision's locks of stages the pipelines no longer have. @default {false} */
+  removed?: boolean;
+}
 
 /**
  * Each stage's effective params in `version`, flattened (`a.b.c` keys), by
@@ -13,12 +20,11 @@ import type { ProjectVersion } from "./_versions.ts";
  * the main pipeline).
  */
 export async function readParams(
-  project: Project,
   version: ProjectVersion,
-  stages: readonly NamedStage[],
-  removed: boolean,
+  options: ReadParamsOptions,
 ): Promise<Map<string, Record<string, unknown> | null>> {
-  const { revision } = version;
+  const { stages, removed = false } = options;
+  const { revision, project } = version;
   const params = new Map<string, Record<string, unknown> | null>();
   if (revision === null) {
     for (const stage of stages) params.set(stage.name, flattenValues(stage.def.params));

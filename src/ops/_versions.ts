@@ -9,6 +9,10 @@ export interface ProjectVersion {
   readonly label: string;
   /** The revision, or `null` for the workspace. */
   readonly revision: ProjectRevision | null;
+  /** The project (in the workspace). */
+  readonly project: Project;
+  /** Told about missing files and malformed locks. */
+  readonly warn: (message: string) => void;
 }
 
 /** How reports name a version in JSON. */
@@ -22,6 +26,12 @@ export interface VersionInfo {
 /** The label the workspace has. */
 export const WORKSPACE = "workspace";
 
+/** Options for {@linkcode openVersions}. */
+export interface OpenVersionsOptions {
+  /** Told about missing files and malformed locks. */
+  warn: (message: string) => void;
+}
+
 /**
  * Opens each of `revs` (`null` is the workspace) for the project, reading
  * the repository once.
@@ -31,13 +41,14 @@ export const WORKSPACE = "workspace";
 export async function openVersions(
   project: Project,
   revs: readonly (string | null)[],
-  warn: (message: string) => void,
+  options: OpenVersionsOptions,
 ): Promise<ProjectVersion[]> {
+  const { warn } = options;
   let repo: GitRepo | undefined;
   const versions: ProjectVersion[] = [];
   for (const rev of revs) {
     if (rev === null) {
-      versions.push({ label: WORKSPACE, revision: null });
+      versions.push({ label: WORKSPACE, revision: null, project, warn });
       continue;
     }
     repo ??= await GitRepo.open(project.root);
@@ -45,7 +56,7 @@ export async function openVersions(
     if (revision.files().length === 0) {
       warn(`nothing of the project is committed in ${rev} (${revision.shortCommit})`);
     }
-    versions.push({ label: rev, revision });
+    versions.push({ label: rev, revision, project, warn });
   }
   return versions;
 }
@@ -71,12 +82,10 @@ export interface VersionContent {
  * @throws {PivotError} when a revision's content is neither cached nor committed
  */
 export async function readVersionOutputs(
-  project: Project,
   version: ProjectVersion,
   outputs: readonly SelectedOutput[],
-  warn: (message: string) => void,
 ): Promise<VersionContent[]> {
-  const { revision } = version;
+  const { revision, project, warn } = version;
   if (revision === null) {
     return await Promise.all(outputs.map(async (output) => ({
       output,
@@ -86,14 +95,13 @@ export async function readVersionOutputs(
   }
   const read = await readOutputsAt(
     revision,
-    openContentCache(project.root, project.config),
     outputs.map((output) => ({
       identity: output.identity,
       stage: output.stage.def,
       key: output.spec.key,
       path: output.path,
     })),
-    warn,
+    { cache: openContentCache(project.root, project.config), warn },
   );
   return read.map((entry, i) => ({
     output: outputs[i]!,

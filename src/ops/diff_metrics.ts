@@ -55,9 +55,9 @@ export async function diffMetrics(
 ): Promise<MetricsDiff> {
   const { from = "HEAD", to = null, targets = [], unchanged = false, warn = () => {} } = options;
   const outputs = await selectOutputs(project, targets, "metric");
-  const [before, after] = await openVersions(project, [from, to], warn);
-  const old = await readMetrics(project, before!, outputs, warn);
-  const now = await readMetrics(project, after!, outputs, warn);
+  const [before, after] = await openVersions(project, [from, to], { warn });
+  const old = await readMetrics(before!, outputs);
+  const now = await readMetrics(after!, outputs);
   const changes = now.flatMap((entry, i) =>
     diffValues(old[i]!.values, entry.values, { unchanged }).map((change) => ({
       identity: entry.output.identity,

@@ -51,10 +51,10 @@ export async function diffParams(
   const { from = "HEAD", to = null, targets = [], unchanged = false, warn = () => {} } = options;
   const names = await selectTargets(project, targets, false);
   const stages = names.map((name) => project.dag.stages.get(name)!);
-  const [before, after] = await openVersions(project, [from, to], warn);
+  const [before, after] = await openVersions(project, [from, to], { warn });
   const removed = targets.length === 0;
-  const old = await readParams(project, before!, stages, removed);
-  const now = await readParams(project, after!, stages, removed);
+  const old = await readParams(before!, { stages, removed });
+  const now = await readParams(after!, { stages, removed });
   const order = [...new Set([...now.keys(), ...old.keys()])];
   const changes = order.flatMap((stage) =>
     diffValues(old.get(stage) ?? null, now.get(stage) ?? null, { unchanged }).map((change) => ({

@@ -86,10 +86,10 @@ export async function renderPlots(
     });
   }
   const outputs = await selectOutputs(project, targets, "plot");
-  const versions = await openVersions(project, revs, warn);
+  const versions = await openVersions(project, revs, { warn });
   const contents: VersionContent[][] = [];
   for (const version of versions) {
-    contents.push(await readVersionOutputs(project, version, outputs, warn));
+    contents.push(await readVersionOutputs(version, outputs));
   }
   const plots: PagePlot[] = [];
   const rendered: RenderedPlot[] = [];
@@ -128,13 +128,12 @@ export async function renderPlots(
     } else {
       const series: PlotSeries[] = present.map(({ version, entry, content }) => ({
         label: version.label,
-        rows: parsePlotRows(
-          new TextDecoder().decode(content),
-          out.spec.format as PlotDataFormat,
-          displayIn(version, entry.path),
-        ),
+        rows: parsePlotRows(new TextDecoder().decode(content), {
+          format: out.spec.format as PlotDataFormat,
+          display: displayIn(version, entry.path),
+        }),
       }));
-      const built = plotSpec(series, out.spec, out.identity);
+      const built = plotSpec({ name: out.identity, series }, out.spec);
       plots.push({
         identity: out.identity,
         path: out.display,

@@ -43,8 +43,8 @@ export async function showMetrics(
 ): Promise<MetricsReport> {
   const { targets = [], rev = null, warn = () => {} } = options;
   const outputs = await selectOutputs(project, targets, "metric");
-  const [version] = await openVersions(project, [rev], warn);
-  const read = await readMetrics(project, version!, outputs, warn);
+  const [version] = await openVersions(project, [rev], { warn });
+  const read = await readMetrics(version!, outputs);
   return {
     version: versionInfo(version!),
     metrics: read.map(({ output, path, values }) => ({

@@ -41,8 +41,8 @@ export async function showParams(
   const { targets = [], rev = null, warn = () => {} } = options;
   const names = await selectTargets(project, targets, false);
   const stages = names.map((name) => project.dag.stages.get(name)!);
-  const [version] = await openVersions(project, [rev], warn);
-  const params = await readParams(project, version!, stages, false);
+  const [version] = await openVersions(project, [rev], { warn });
+  const params = await readParams(version!, { stages });
   return {
     version: versionInfo(version!),
     stages: [...params].flatMap(([stage, values]) =>

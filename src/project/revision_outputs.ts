@@ -27,6 +27,14 @@ export interface OutputAtRevision {
   readonly source: "cache" | "git" | null;
 }
 
+/** Options for {@linkcode readOutputsAt}. */
+export interface ReadOutputsOptions {
+  /** The local content cache, read by the locked hashes. */
+  cache: ContentCache;
+  /** Told about committed files that differ from what their lock recorded. */
+  warn: (message: string) => void;
+}
+
 /**
  * Reads each requested output as it was at `revision`. The stage's lock
  * there gives the path and hash: the content comes from the local cache by
@@ -38,10 +46,10 @@ export interface OutputAtRevision {
  */
 export async function readOutputsAt(
   revision: ProjectRevision,
-  cache: ContentCache,
   requests: readonly OutputRequest[],
-  warn: (message: string) => void,
+  options: ReadOutputsOptions,
 ): Promise<OutputAtRevision[]> {
+  const { cache, warn } = options;
   const locks = await revision.locksFor([...new Set(requests.map((request) => request.stage))]);
   const planned = requests.map((request) => {
     const out = locks.get(request.stage)?.outs.find((entry) => entry.key === request.key);

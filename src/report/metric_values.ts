@@ -6,21 +6,29 @@ import { flattenValues, isMapping } from "./flatten_values.ts";
 /** The formats a metric output can have. */
 export type MetricFormat = "json" | "yaml" | "csv";
 
+/** What {@linkcode parseMetricValues} needs to know about the file. */
+export interface MetricFileOptions {
+  /** Its format. */
+  format: MetricFormat;
+  /** How errors name it (`data/x.json at HEAD~1`). */
+  display: string;
+}
+
 /**
  * The metrics in a metric file's `text`, flattened to `a.b.c` keys. json and
  * yaml must hold a mapping. csv is a table with a header row: with one data
  * row its columns are the keys (`accuracy`, `loss`); with several, the first
  * column names each row and the keys are `<row name>.<column>`
  * (`cat.precision`). Cells become numbers, booleans or `null` (empty) where
- * they read as such. `display` names the file in errors.
+ * they read as such.
  *
  * @throws {PivotError} when the text does not parse or has another shape
  */
 export function parseMetricValues(
   text: string,
-  format: MetricFormat,
-  display: string,
+  options: MetricFileOptions,
 ): Record<string, unknown> {
+  const { format, display } = options;
   let value: unknown;
   try {
     value = parseValueText(text, format, display);

@@ -9,15 +9,24 @@ export type PlotDataFormat = "csv" | "tsv" | "json" | "jsonl";
 /** One data point: column → value. */
 export type PlotRow = Readonly<Record<string, unknown>>;
 
+/** What {@linkcode parsePlotRows} needs to know about the file. */
+export interface PlotFileOptions {
+  /** Its format. */
+  format: PlotDataFormat;
+  /** How errors name it (`data/x.csv at HEAD~1`). */
+  display: string;
+}
+
 /**
  * The rows of a plot file's `text`: csv/tsv with a header row (cells become
  * numbers, booleans or `null` where they read as such), jsonl with one object
  * a line, json as a list of objects or a mapping with one such list
- * (`{"loss": [{…}, …]}`). `display` names the file in errors.
+ * (`{"loss": [{…}, …]}`).
  *
  * @throws {PivotError} when the text does not parse or is not a list of objects
  */
-export function parsePlotRows(text: string, format: PlotDataFormat, display: string): PlotRow[] {
+export function parsePlotRows(text: string, options: PlotFileOptions): PlotRow[] {
+  const { format, display } = options;
   let value: unknown;
   try {
     value = parseValueText(text, format, display);

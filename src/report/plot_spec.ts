@@ -25,6 +25,13 @@ export interface PlotSeries {
   readonly rows: readonly PlotRow[];
 }
 
+/** A plot's data: one series per version. */
+export interface PlotData {
+  /** How errors name the plot (`train:loss`). */
+  readonly name: string;
+  readonly series: readonly PlotSeries[];
+}
+
 /** What the plot output declares. */
 export interface PlotSpecOptions {
   /** @default {"linear"} */
@@ -48,17 +55,14 @@ const WIDTH = 560;
 const HEIGHT = 300;
 
 /**
- * Builds the Vega-Lite specification of a plot whose data is `series` (one
+ * Builds the Vega-Lite specification of a plot from its data (one series
  * per revision; several get a legend, overlaid lines or points, grouped bars,
- * or side-by-side confusion matrices). `display` names the plot in errors.
+ * or side-by-side confusion matrices).
  *
  * @throws {PivotError} for an unknown template, or an x/y column the data does not have
  */
-export function plotSpec(
-  series: readonly PlotSeries[],
-  options: PlotSpecOptions,
-  display: string,
-): PlotSpec {
+export function plotSpec(data: PlotData, options: PlotSpecOptions = {}): PlotSpec {
+  const { name: display, series } = data;
   const template = checkTemplate(options.template ?? "linear", display);
   const columns = plotColumns(series.flatMap((entry) => entry.rows));
   const confusion = template === "confusion" || template === "confusion_normalized";

@@ -133,12 +133,10 @@ Deno.test("readOutputsAt() reads cached outputs from the cache, metrics from git
   const hashOf = (key: string) => lock.outs.find((out) => out.key === key)!.hash;
   await Deno.remove(cache.blobPath(hashOf("scores")));
   const warnings: string[] = [];
-  const read = await readOutputsAt(
-    revision,
+  const read = await readOutputsAt(revision, [request("scores"), request("model")], {
     cache,
-    [request("scores"), request("model")],
-    (message) => warnings.push(message),
-  );
+    warn: (message) => warnings.push(message),
+  });
   const decoder = new TextDecoder();
   assert.deepEqual(
     read.map((entry) => [entry.path, entry.source, decoder.decode(entry.content!)]),
@@ -153,7 +151,7 @@ Deno.test("readOutputsAt() reads cached outputs from the cache, metrics from git
   const modelHash = hashOf("model");
   await Deno.remove(cache.blobPath(modelHash));
   await assert.rejects(
-    readOutputsAt(revision, cache, [request("model")], assert.fail),
+    readOutputsAt(revision, [request("model")], { cache, warn: assert.fail }),
     (error) => {
       assert.ok(error instanceof PivotError);
       assert.equal(
@@ -178,7 +176,7 @@ Deno.test("readOutputsAt() without a lock at the revision reads the workspace pa
   const train = project.dag.stages.get("train")!.def;
   const cache = openContentCache(project.root, project.config);
   const revision = await ProjectRevision.open(nested.root, "HEAD", { warn: assert.fail });
-  const [scores, model] = await readOutputsAt(revision, cache, [
+  const [scores, model] = await readOutputsAt(revision, [
     {
       identity: "train:scores",
       stage: train,
@@ -191,7 +189,7 @@ Deno.test("readOutputsAt() without a lock at the revision reads the workspace pa
       key: "model",
       path: project.store.outputPath(train, "model"),
     },
-  ], assert.fail);
+  ], { cache, warn: assert.fail });
   assert.equal(new TextDecoder().decode(scores!.content!), '{"acc": 0.75}');
   assert.equal(scores!.source, "git");
   assert.deepEqual([model!.content, model!.source], [null, null]);

@@ -2,6 +2,8 @@ import assert from "node:assert/strict";
 import { diffValues, flattenValues, parseMetricValues } from "../../src/report/mod.ts";
 import { PivotError } from "../../src/util/errors.ts";
 
+const CSV = { format: "csv", display: "m.csv" } as const;
+
 Deno.test("parseMetricValues() flattens json and yaml mappings to a.b.c keys", async (t) => {
   const cases: [string, "json" | "yaml", Record<string, unknown>][] = [
     ['{"acc": 0.9, "train": {"loss": 0.1, "by": {"x": 1}}, "empty": {}}', "json", {
@@ -17,18 +19,21 @@ Deno.test("parseMetricValues() flattens json and yaml mappings to a.b.c keys", a
     }],
   ];
   for (const [text, format, expected] of cases) {
-    await t.step(format, () => assert.deepEqual(parseMetricValues(text, format, "m"), expected));
+    await t.step(
+      format,
+      () => assert.deepEqual(parseMetricValues(text, { format, display: "m" }), expected),
+    );
   }
 });
 
 Deno.test("parseMetricValues() reads a one-row csv by column, several rows by their first column", () => {
-  assert.deepEqual(parseMetricValues("accuracy,loss,ok\n0.9,0.25,true\n", "csv", "m.csv"), {
+  assert.deepEqual(parseMetricValues("accuracy,loss,ok\n0.9,0.25,true\n", CSV), {
     accuracy: 0.9,
     loss: 0.25,
     ok: true,
   });
   assert.deepEqual(
-    parseMetricValues("class,precision,recall\ncat,0.9,0.8\ndog,0.7,\n", "csv", "m.csv"),
+    parseMetricValues("class,precision,recall\ncat,0.9,0.8\ndog,0.7,\n", CSV),
     {
       "cat.precision": 0.9,
       "cat.recall": 0.8,
@@ -48,7 +53,7 @@ Deno.test("parseMetricValues() rejects other shapes, naming the file", async (t)
   for (const [text, format, message] of cases) {
     await t.step(text, () =>
       assert.throws(
-        () => parseMetricValues(text, format, "m at HEAD"),
+        () => parseMetricValues(text, { format, display: "m at HEAD" }),
         (error) => error instanceof PivotError && message.test(error.message),
       ));
   }

@@ -6,17 +6,29 @@ const ROWS = [{ epoch: 0, loss: 1 }, { epoch: 1, loss: 0.5 }];
 
 Deno.test("parsePlotRows() reads csv, tsv, jsonl and json lists (or a mapping holding one)", () => {
   const expected = [{ step: 0, loss: 0.9, tag: "a" }, { step: 1, loss: null, tag: "b" }];
-  assert.deepEqual(parsePlotRows("step,loss,tag\n0,0.9,a\n1,,b\n", "csv", "p"), expected);
-  assert.deepEqual(parsePlotRows("step\tloss\ttag\n0\t0.9\ta\n1\t\tb\n", "tsv", "p"), expected);
-  const json = JSON.stringify(expected);
-  assert.deepEqual(parsePlotRows(json, "json", "p"), expected);
-  assert.deepEqual(parsePlotRows(JSON.stringify({ train: expected }), "json", "p"), expected);
   assert.deepEqual(
-    parsePlotRows(expected.map((row) => JSON.stringify(row)).join("\n"), "jsonl", "p"),
+    parsePlotRows("step,loss,tag\n0,0.9,a\n1,,b\n", { format: "csv", display: "p" }),
+    expected,
+  );
+  assert.deepEqual(
+    parsePlotRows("step\tloss\ttag\n0\t0.9\ta\n1\t\tb\n", { format: "tsv", display: "p" }),
+    expected,
+  );
+  const json = JSON.stringify(expected);
+  assert.deepEqual(parsePlotRows(json, { format: "json", display: "p" }), expected);
+  assert.deepEqual(
+    parsePlotRows(JSON.stringify({ train: expected }), { format: "json", display: "p" }),
+    expected,
+  );
+  assert.deepEqual(
+    parsePlotRows(expected.map((row) => JSON.stringify(row)).join("\n"), {
+      format: "jsonl",
+      display: "p",
+    }),
     expected,
   );
   assert.throws(
-    () => parsePlotRows('{"a": 1}', "json", "p at HEAD"),
+    () => parsePlotRows('{"a": 1}', { format: "json", display: "p at HEAD" }),
     (error) =>
       error instanceof PivotError &&
       error.message === "cannot plot p at HEAD: expected a list of objects (one per point)",
@@ -30,14 +42,16 @@ Deno.test("plotSpec() builds a spec for every template, one series or several", 
       const confusion = template.startsWith("confusion");
       const rows = confusion ? classes : ROWS;
       const axes = confusion ? {} : { x: "epoch" };
-      const one = plotSpec([{ label: "workspace", rows }], { template, ...axes }, "p");
+      const one = plotSpec({ name: "p", series: [{ label: "workspace", rows }] }, {
+        template,
+        ...axes,
+      });
       assert.equal(one.template, template);
       assert.deepEqual([one.x, one.y], confusion ? ["actual", "predicted"] : ["epoch", "loss"]);
       assert.equal(JSON.stringify(one.spec).includes('"revision"'), true);
       const two = plotSpec(
-        [{ label: "HEAD", rows }, { label: "workspace", rows }],
+        { name: "p", series: [{ label: "HEAD", rows }, { label: "workspace", rows }] },
         { template, ...axes },
-        "p",
       );
       const values = (two.spec.data as { values: Record<string, unknown>[] }).values;
       assert.deepEqual(values.map((row) => row.revision), [
@@ -53,14 +67,17 @@ Deno.test("plotSpec() builds a spec for every template, one series or several", 
 });
 
 Deno.test("plotSpec() numbers rows as 'step' when there is no x, and names missing columns", () => {
-  const spec = plotSpec([{ label: "w", rows: [{ loss: 3 }, { loss: 2 }] }], {}, "train:loss");
+  const spec = plotSpec({
+    name: "train:loss",
+    series: [{ label: "w", rows: [{ loss: 3 }, { loss: 2 }] }],
+  });
   assert.deepEqual([spec.x, spec.y], ["step", "loss"]);
   assert.deepEqual((spec.spec.data as { values: unknown[] }).values, [
     { step: 0, loss: 3, revision: "w" },
     { step: 1, loss: 2, revision: "w" },
   ]);
   assert.throws(
-    () => plotSpec([{ label: "w", rows: ROWS }], { y: "los" }, "train:loss"),
+    () => plotSpec({ name: "train:loss", series: [{ label: "w", rows: ROWS }] }, { y: "los" }),
     (error) =>
       error instanceof PivotError &&
       error.message ===
@@ -68,7 +85,10 @@ Deno.test("plotSpec() numbers rows as 'step' when there is no x, and names missi
       error.hint === "columns: epoch, loss",
   );
   assert.throws(
-    () => plotSpec([{ label: "w", rows: ROWS }], { template: "scater" }, "train:loss"),
+    () =>
+      plotSpec({ name: "train:loss", series: [{ label: "w", rows: ROWS }] }, {
+        template: "scater",
+      }),
     (error) =>
       error instanceof PivotError &&
       error.message === "unknown plot template 'scater' for train:loss (did you mean 'scatter'?)",

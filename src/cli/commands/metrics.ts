@@ -45,7 +45,7 @@ export function registerMetrics(program: Command, ctx: CliContext): void {
             : `no metric values in ${report.version.rev}\n`,
         );
       }
-      ctx.stdout(formatTable(["Output", "Key", "Value"], rows, options.md ?? false));
+      ctx.stdout(formatTable(["Output", "Key", "Value"], rows, { markdown: options.md ?? false }));
     });
   metrics
     .command("diff")
@@ -86,7 +86,7 @@ export function registerMetrics(program: Command, ctx: CliContext): void {
         formatTable(
           ["Output", "Key", diff.old.rev, diff.new.rev, "Change"],
           rows,
-          options.md ?? false,
+          { markdown: options.md ?? false },
         ),
       );
     });

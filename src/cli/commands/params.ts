@@ -39,7 +39,7 @@ export function registerParams(program: Command, ctx: CliContext): void {
         ])
       );
       if (rows.length === 0) return ctx.stdout(`no params in ${report.version.rev}\n`);
-      ctx.stdout(formatTable(["Stage", "Param", "Value"], rows, options.md ?? false));
+      ctx.stdout(formatTable(["Stage", "Param", "Value"], rows, { markdown: options.md ?? false }));
     });
   params
     .command("diff")
@@ -78,7 +78,7 @@ export function registerParams(program: Command, ctx: CliContext): void {
         formatTable(
           ["Stage", "Param", diff.old.rev, diff.new.rev, "Change"],
           rows,
-          options.md ?? false,
+          { markdown: options.md ?? false },
         ),
       );
     });
