@@ -20,7 +20,22 @@ export async function readValue(file: string, format: Format): Promise<unknown> 
     default:
       break;
   }
-  const text = await Deno.readTextFile(file);
+  return parseValueText(await Deno.readTextFile(file), format, file);
+}
+
+/**
+ * Parses `text` as a value of the text format `format` (csv/tsv → array of
+ * row objects of strings, json/yaml → the value, jsonl → array, txt/svg →
+ * the text), as {@linkcode readValue} does for a file; `origin` names the
+ * text in errors.
+ *
+ * @throws {Error} naming `origin` when the text does not parse
+ */
+export function parseValueText(
+  text: string,
+  format: Exclude<Format, "dir" | "bin" | "png">,
+  origin: string,
+): unknown {
   try {
     switch (format) {
       case "csv":
@@ -44,6 +59,8 @@ export async function readValue(file: string, format: Format): Promise<unknown> 
         return text;
     }
   } catch (error) {
-    throw new Error(`cannot read ${file} as ${format}: ${(error as Error).message.split("\n")[0]}`);
+    throw new Error(
+      `cannot read ${origin} as ${format}: ${(error as Error).message.split("\n")[0]}`,
+    );
   }
 }

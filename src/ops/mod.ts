@@ -19,3 +19,8 @@ export * from "./tracked_status.ts";
 export * from "./verify_stages.ts";
 export * from "./example_project.ts";
 export * from "./ignore_outputs.ts";
+export * from "./show_metrics.ts";
+export * from "./diff_metrics.ts";
+export * from "./show_params.ts";
+export * from "./diff_params.ts";
+export * from "./render_plots.ts";

@@ -242,6 +242,18 @@ export function readLockFile(
   // Synchronous: thousands of small reads cost far less that way.
   const text = readTextOrNullSync(file);
   if (text === null) return null;
+  return readLockText(text, { ...options, display: options.display ?? file });
+}
+
+/**
+ * Validates lock-file text read from elsewhere (a git revision) as
+ * {@linkcode readLockFile} does: `null` when it is malformed, after `warn`
+ * named `display` and the problem.
+ */
+export function readLockText(
+  text: string,
+  options: ReadLockOptions & { display: string },
+): StageLock | null {
   try {
     const cached = options.cache?.get(`lock${LOCK_SCHEMA_VERSION}`, text) as StageLock | undefined;
     const lock = cached ?? parseLock(text);
@@ -257,7 +269,7 @@ export function readLockFile(
     return lock;
   } catch (error) {
     if (!(error instanceof PivotError)) throw error;
-    options.warn(`ignoring malformed lock file ${options.display ?? file}: ${error.message}`);
+    options.warn(`ignoring malformed lock file ${options.display}: ${error.message}`);
     return null;
   }
 }

@@ -55,6 +55,16 @@ export async function readTextOrNull(file: string): Promise<string | null> {
   }
 }
 
+/** Reads `file`'s bytes, or returns `null` when it does not exist. */
+export async function readFileOrNull(file: string): Promise<Uint8Array | null> {
+  try {
+    return await Deno.readFile(file);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return null;
+    throw error;
+  }
+}
+
 /**
  * Reads `file` as text, or returns `null` when it does not exist (synchronous).
  *

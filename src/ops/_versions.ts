@@ -1,0 +1,111 @@
+import { GitRepo } from "../git/mod.ts";
+import { openContentCache, type Project, ProjectRevision, readOutputsAt } from "../project/mod.ts";
+import { readFileOrNull } from "../util/fs.ts";
+import type { SelectedOutput } from "./_select_outputs.ts";
+
+/** A version of the project that values are read from: the workspace or a git revision. */
+export interface ProjectVersion {
+  /** `workspace`, or the revision as given (`HEAD~1`). */
+  readonly label: string;
+  /** The revision, or `null` for the workspace. */
+  readonly revision: ProjectRevision | null;
+  /** The project (in the workspace). */
+  readonly project: Project;
+  /** Told about missing files and malformed locks. */
+  readonly warn: (message: string) => void;
+}
+
+/** How reports name a version in JSON. */
+export interface VersionInfo {
+  /** `workspace`, or the revision as given. */
+  readonly rev: string;
+  /** Its full commit id, or `null` for the workspace. */
+  readonly commit: string | null;
+}
+
+/** The label the workspace has. */
+export const WORKSPACE = "workspace";
+
+/** Options for {@linkcode openVersions}. */
+export interface OpenVersionsOptions {
+  /** Told about missing files and malformed locks. */
+  warn: (message: string) => void;
+}
+
+/**
+ * Opens each of `revs` (`null` is the workspace) for the project, reading
+ * the repository once.
+ *
+ * @throws {PivotError} when the project is not in git, or a revision is unknown
+ */
+export async function openVersions(
+  project: Project,
+  revs: readonly (string | null)[],
+  options: OpenVersionsOptions,
+): Promise<ProjectVersion[]> {
+  const { warn } = options;
+  let repo: GitRepo | undefined;
+  const versions: ProjectVersion[] = [];
+  for (const rev of revs) {
+    if (rev === null) {
+      versions.push({ label: WORKSPACE, revision: null, project, warn });
+      continue;
+    }
+    repo ??= await GitRepo.open(project.root);
+    const revision = await ProjectRevision.open(project.root, rev, { warn, repo });
+    if (revision.files().length === 0) {
+      warn(`nothing of the project is committed in ${rev} (${revision.shortCommit})`);
+    }
+    versions.push({ label: rev, revision, project, warn });
+  }
+  return versions;
+}
+
+/** The JSON form of `version`. */
+export function versionInfo(version: ProjectVersion): VersionInfo {
+  return { rev: version.label, commit: version.revision?.commit ?? null };
+}
+
+/** An output's content in one version. */
+export interface VersionContent {
+  readonly output: SelectedOutput;
+  /** Project-relative path it has in that version. */
+  readonly path: string;
+  /** Its bytes, or `null` when it does not exist there. */
+  readonly content: Uint8Array | null;
+}
+
+/**
+ * Reads `outputs` as they are in `version`: workspace files, or (at a
+ * revision) from the cache by their locked hash, else from git.
+ *
+ * @throws {PivotError} when a revision's content is neither cached nor committed
+ */
+export async function readVersionOutputs(
+  version: ProjectVersion,
+  outputs: readonly SelectedOutput[],
+): Promise<VersionContent[]> {
+  const { revision, project, warn } = version;
+  if (revision === null) {
+    return await Promise.all(outputs.map(async (output) => ({
+      output,
+      path: output.display,
+      content: await readFileOrNull(output.path),
+    })));
+  }
+  const read = await readOutputsAt(
+    revision,
+    outputs.map((output) => ({
+      identity: output.identity,
+      stage: output.stage.def,
+      key: output.spec.key,
+      path: output.path,
+    })),
+    { cache: openContentCache(project.root, project.config), warn },
+  );
+  return read.map((entry, i) => ({
+    output: outputs[i]!,
+    path: entry.path,
+    content: entry.content,
+  }));
+}
