@@ -49,10 +49,11 @@ export async function selectOutputs(
       });
     }
     const matches = ofKind.filter((out) =>
-      out.stage.name === target.stage && (target.key === null || out.spec.key === target.key)
+      target.stages.includes(out.stage.name) &&
+      (target.key === null || out.spec.key === target.key)
     );
     if (matches.length === 0) {
-      const named = target.key === null ? `stage '${target.stage}' has no` : `'${text}' is not a`;
+      const named = target.key === null ? `stage '${text}' has no` : `'${text}' is not a`;
       throw new PivotError(`${named} ${kind} output`, {
         hint: ofKind.length === 0
           ? `declare one with 'kind: ${kind}' on an output`
