@@ -5,10 +5,14 @@ import { addCompletions, type Candidate, targetCandidates } from "./completion.t
 import { registerCheckout } from "./commands/checkout.ts";
 import { registerDag } from "./commands/dag.ts";
 import { registerCommit } from "./commands/commit.ts";
+import { registerConfig } from "./commands/config.ts";
 import { registerGc } from "./commands/gc.ts";
 import { registerHistory } from "./commands/history.ts";
 import { registerInit } from "./commands/init.ts";
 import { registerList } from "./commands/list.ts";
+import { registerPull } from "./commands/pull.ts";
+import { registerPush } from "./commands/push.ts";
+import { registerRemote } from "./commands/remote.ts";
 import { registerRepro } from "./commands/repro.ts";
 import { registerSchema } from "./commands/schema.ts";
 import { registerStatus } from "./commands/status.ts";
@@ -54,6 +58,10 @@ export function buildProgram(ctx: CliContext, candidates: readonly Candidate[] =
   registerTrack(program, ctx);
   registerCheckout(program, ctx);
   registerGc(program, ctx);
+  registerPush(program, ctx);
+  registerPull(program, ctx);
+  registerRemote(program, ctx);
+  registerConfig(program, ctx);
   registerHistory(program, ctx);
   registerSchema(program, ctx);
   addCompletions(program, candidates);
