@@ -79,16 +79,17 @@ export async function fetchCache(
   };
 }
 
-/** Copies the remote's run-cache entries of `stages` that their state dirs lack. */
+/** Copies the remote's run-cache entries of the `stages` selected as a whole that their state dirs lack. */
 async function fetchRunCache(
   stages: readonly SelectedStage[],
   dbs: StateDbs,
   remote: Awaited<ReturnType<typeof openRemote>>,
 ): Promise<{ transferred: number; failed: RunCacheFailure[] }> {
-  if (stages.length === 0) return { transferred: 0, failed: [] };
-  const byKey = new Map(stages.map((stage) => [stage.key, stage]));
+  const whole = stages.filter((stage) => stage.whole);
+  if (whole.length === 0) return { transferred: 0, failed: [] };
+  const byKey = new Map(whole.map((stage) => [stage.key, stage]));
   const local = new Map<string, Set<string>>();
-  for (const stage of stages) {
+  for (const stage of whole) {
     const db = await dbs.get(stage.stateDir);
     local.set(stage.key, new Set(db.listRunCache(stage.key).keys()));
   }

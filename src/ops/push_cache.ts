@@ -146,7 +146,7 @@ export function runCacheListingFailed(
 }
 
 /**
- * The local run-cache entries of `stages` whose outputs are exactly what
+ * The local run-cache entries of the `stages` selected as a whole whose outputs are exactly what
  * the stage's lock records and whose blobs are all in the cache.
  */
 async function localRunCache(
@@ -156,7 +156,7 @@ async function localRunCache(
 ): Promise<RunCacheEntryData[]> {
   const entries: RunCacheEntryData[] = [];
   for (const stage of stages) {
-    if (stage.outs === null || stage.outs.length === 0) continue;
+    if (!stage.whole || stage.outs === null || stage.outs.length === 0) continue;
     const db = await dbs.get(stage.stateDir);
     for (const [inputHash, entry] of db.listRunCache(stage.key)) {
       let outputs;

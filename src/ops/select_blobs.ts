@@ -23,6 +23,8 @@ export interface SelectedStage {
   readonly stateDir: string;
   /** Every output its lock records (cached or not), or `null` when it has no lock. */
   readonly outs: readonly LockOut[] | null;
+  /** Selected as a whole (not just some of its outputs): its run-cache entries go along. */
+  whole: boolean;
 }
 
 /** The file blobs some targets reference. */
@@ -100,6 +102,7 @@ export async function selectBlobs(
       key: `${def.pipeline}/${def.name}`,
       stateDir: def.stateDir,
       outs: lock?.outs ?? null,
+      whole: false,
     };
     stagesRead.set(name, stage);
     selection.stages.push(stage);
@@ -117,6 +120,7 @@ export async function selectBlobs(
   };
   const addStage = (name: string, key: string | null, targeted: boolean) => {
     const stage = readStage(name);
+    if (key === null) stage.whole = true;
     const { def } = project.dag.stages.get(name)!;
     const keys = def.outs.map((out) => out.key).filter((k) => key === null || k === key);
     for (const outKey of keys) {
