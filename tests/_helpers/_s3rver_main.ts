@@ -18,7 +18,7 @@ const server = new S3rver({
   configureBuckets: [{ name: bucket, configs: [] }],
 });
 const { port } = await server.run();
-console.log(JSON.stringify({ port }));
+Deno.stdout.writeSync(new TextEncoder().encode(`${JSON.stringify({ port })}\n`));
 const stop = async () => {
   await server.close();
   Deno.exit(0);
