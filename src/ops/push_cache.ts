@@ -16,6 +16,7 @@ import {
   type StateDbs,
 } from "../storage/mod.ts";
 import { PivotError } from "../util/errors.ts";
+import { statOrNullSync } from "../util/fs.ts";
 import { openRemote } from "./open_remote.ts";
 import { selectBlobs, type SelectedStage } from "./select_blobs.ts";
 import type { TransferReport } from "./transfer_report.ts";
@@ -62,8 +63,14 @@ export async function pushCache(
   }
   const hashes = [...wanted.keys()];
   const known = useIndex ? remote.index.known(hashes) : new Set<string>();
+  const sizes = new Map<string, number>();
+  for (const hash of hashes) {
+    const info = statOrNullSync(cache.blobPath(hash));
+    if (info !== null) sizes.set(hash, info.size);
+  }
   const present = await findOnRemote(remote.backend, hashes, {
     known,
+    sizes,
     jobs: remote.jobs,
     retry: remote.retry,
     onRetry: (what, attempt, delay, error) =>

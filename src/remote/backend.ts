@@ -1,5 +1,5 @@
 /**
- * The one interface every remote storage implements: exists / put / get /
+ * The one interface every remote storage implements: size (exists) / put / get /
  * list of objects under `/`-separated keys relative to the remote's root,
  * with streamed bodies.
  *
@@ -19,8 +19,8 @@ export interface RemoteObject {
 export interface RemoteBackend {
   /** What the remote index is keyed by: the URL, without credentials. */
   readonly indexKey: string;
-  /** True when the object `key` exists. */
-  exists(key: string): Promise<boolean>;
+  /** The size of the object `key`, or `null` when it does not exist. */
+  size(key: string): Promise<number | null>;
   /** Every object whose key starts with `prefix` (which ends in `/`). */
   list(prefix: string): AsyncIterable<RemoteObject>;
   /**

@@ -52,12 +52,13 @@ export class DirectoryBackend implements RemoteBackend {
     return path.join(this.root, ...checkKey(key).split("/"));
   }
 
-  /** True when the object `key` exists. */
-  async exists(key: string): Promise<boolean> {
+  /** The size of the object `key`, or `null` when it does not exist. */
+  async size(key: string): Promise<number | null> {
     try {
-      return (await Deno.stat(this.#file(key))).isFile;
+      const info = await Deno.stat(this.#file(key));
+      return info.isFile ? info.size : null;
     } catch (error) {
-      if (error instanceof Deno.errors.NotFound) return false;
+      if (error instanceof Deno.errors.NotFound) return null;
       throw localError(error, this.#file(key));
     }
   }

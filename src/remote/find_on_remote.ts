@@ -1,6 +1,6 @@
 /**
  * Which blobs a remote holds: the remote index first (hashes known to be
- * there), then existence checks for the rest — one HEAD per blob for a few,
+ * there), then existence (and size) checks for the rest — one HEAD per blob for a few,
  * listings of the `files/ab/` directories they fall in for many.
  *
  * @module
@@ -24,6 +24,11 @@ export interface RemoteIndex {
 export interface FindOnRemoteOptions {
   /** Hashes already known to be there (from the index); not checked again. */
   readonly known?: ReadonlySet<string>;
+  /**
+   * Expected sizes: an object of another size (left half-written by a server
+   * that shows partial uploads) counts as absent.
+   */
+  readonly sizes?: ReadonlyMap<string, number>;
   /** Requests at once. */
   readonly jobs: number;
   readonly retry: RetryPolicy;
@@ -44,7 +49,10 @@ export async function findOnRemote(
   hashes: Iterable<string>,
   options: FindOnRemoteOptions,
 ): Promise<Set<string>> {
-  const { known = new Set<string>(), jobs, retry, onRetry } = options;
+  const { known = new Set<string>(), sizes = new Map<string, number>(), jobs, retry, onRetry } =
+    options;
+  const fits = (hash: string, size: number | null) =>
+    size !== null && (sizes.get(hash) ?? size) === size;
   const found = new Set<string>();
   const unknown: string[] = [];
   for (const hash of new Set(hashes)) {
@@ -55,7 +63,9 @@ export async function findOnRemote(
     withRetry(request, retry, (...rest) => onRetry?.(what, ...rest));
   if (unknown.length < LIST_FROM) {
     await runPool(unknown, jobs, async (hash) => {
-      if (await ask(`check ${hash}`, () => backend.exists(blobKey(hash)))) found.add(hash);
+      if (fits(hash, await ask(`check ${hash}`, () => backend.size(blobKey(hash))))) {
+        found.add(hash);
+      }
     });
     return found;
   }
@@ -67,7 +77,7 @@ export async function findOnRemote(
       const inDir: string[] = [];
       for await (const object of backend.list(dir)) {
         const hash = hashOfBlobKey(object.key);
-        if (hash !== null && wanted.has(hash)) inDir.push(hash);
+        if (hash !== null && wanted.has(hash) && fits(hash, object.size)) inDir.push(hash);
       }
       return inDir;
     });

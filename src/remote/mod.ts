@@ -1,5 +1,5 @@
 /**
- * Remotes: one small interface (exists / put / get / list, streamed) with a
+ * Remotes: one small interface (size / put / get / list, streamed) with a
  * directory and an S3 backend, parallel transfers that are retried and
  * verified against their hashes, existence checks through the remote index,
  * and run-cache entries on the remote.

@@ -137,16 +137,16 @@ export class S3Backend implements RemoteBackend {
     return this.#prefix + checkKey(key);
   }
 
-  /** True when the object `key` exists (a HEAD request). */
-  async exists(key: string): Promise<boolean> {
+  /** The size of the object `key` (a HEAD request), or `null` when it does not exist. */
+  async size(key: string): Promise<number | null> {
     try {
-      await this.#client.send(
+      const head = await this.#client.send(
         new this.#sdk.HeadObjectCommand({ Bucket: this.#bucket, Key: this.#key(key) }),
       );
-      return true;
+      return head.ContentLength ?? 0;
     } catch (error) {
       const converted = this.#convert(error, key);
-      if (converted instanceof RemoteNotFoundError) return false;
+      if (converted instanceof RemoteNotFoundError) return null;
       throw converted;
     }
   }
@@ -250,11 +250,14 @@ export class S3Backend implements RemoteBackend {
       return new RemoteNotFoundError(key);
     }
     const where = key === null ? `s3://${this.#bucket}/${this.#prefix}` : key;
-    const detail = this.#redactor.redact(
-      `${name === "Error" ? "" : `${name}`}${status === undefined ? "" : ` (HTTP ${status})`}${
-        name === "Error" && status === undefined ? "" : ": "
-      }${e.message || "no message"}`,
-    );
+    // A response without a body (HEAD) leaves the SDK only the status.
+    const unknown = name === "Unknown" || name === "UnknownError";
+    const parts = unknown && status !== undefined
+      ? [`HTTP ${status}`]
+      : name === "Error"
+      ? [e.message || "no message"]
+      : [`${name}${status === undefined ? "" : ` (HTTP ${status})`}`, e.message || "no message"];
+    const detail = this.#redactor.redact(parts.join(": "));
     if (name === "NoSuchBucket") {
       return new RemoteError(`the bucket '${this.#bucket}' does not exist`, {
         hint: "create it, or fix the remote's URL (pivot remote list)",

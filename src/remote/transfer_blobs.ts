@@ -240,6 +240,7 @@ class TransferRun {
         onEvent?.({ type: "blob", ...item, status: "transferred", bytes: size });
       } catch (error) {
         if (!(error instanceof RemoteError)) throw error;
+        this.#bytesDone -= attemptBytes;
         if (error instanceof RemoteNotFoundError) this.#notFound.push(item.hash);
         const reason = error instanceof RemoteNotFoundError ? "not on the remote" : error.message;
         this.#fail(item, reason);

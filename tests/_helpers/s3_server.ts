@@ -22,6 +22,8 @@ export interface S3Server extends AsyncDisposable {
   readonly bucket: string;
   /** Keys stored in `bucket` (as listed by the server's own storage), sorted. */
   keys(): string[];
+  /** The stored size of `key`. */
+  size(key: string): Promise<number>;
   /** Replaces the stored content of `key` (as another client could). */
   overwrite(key: string, data: Uint8Array): Promise<void>;
 }
@@ -56,6 +58,7 @@ export async function startS3Server(bucket = "pivot"): Promise<S3Server> {
     port,
     bucket,
     keys: () => listObjects(bucketDir),
+    size: async (key) => (await Deno.stat(objectFile(key))).size,
     overwrite: async (key, data) => {
       const file = objectFile(key);
       await Deno.chmod(file, 0o644).catch(() => undefined);
@@ -137,17 +140,26 @@ export function startFaultProxy(
 ): FaultProxy {
   const { fail = () => null, chunkDelayMs = 0 } = options;
   const requests: ProxiedRequest[] = [];
-  const slow = (body: ReadableStream<Uint8Array>) =>
-    chunkDelayMs === 0 ? body : body.pipeThrough(
+  /** `body`, slowed down; it fails (so the forwarded request aborts) if it ends short of `length`. */
+  const slow = (body: ReadableStream<Uint8Array>, length: string | null = null) => {
+    let seen = 0;
+    return body.pipeThrough(
       new TransformStream<Uint8Array, Uint8Array>({
         async transform(chunk, controller) {
+          seen += chunk.length;
           for (let i = 0; i < chunk.length; i += 16 * 1024) {
-            await new Promise((resolve) => setTimeout(resolve, chunkDelayMs));
+            if (chunkDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, chunkDelayMs));
             controller.enqueue(chunk.subarray(i, i + 16 * 1024));
+          }
+        },
+        flush() {
+          if (length !== null && seen < Number(length)) {
+            throw new Error(`the client went away after ${seen} of ${length} bytes`);
           }
         },
       }),
     );
+  };
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {
     const url = new URL(req.url);
     const n = requests.length;
@@ -163,14 +175,21 @@ export function startFaultProxy(
         { status, headers: { "content-type": "application/xml" } },
       );
     }
-    const forwarded = await fetch(`${target}${url.pathname}${url.search}`, {
-      method: req.method,
-      headers: req.headers,
-      body: req.body === null ? null : slow(req.body),
-      redirect: "manual",
-      // @ts-ignore: Deno's fetch takes duplex for streamed request bodies
-      duplex: "half",
-    });
+    let forwarded: Response;
+    try {
+      forwarded = await fetch(`${target}${url.pathname}${url.search}`, {
+        method: req.method,
+        headers: req.headers,
+        body: req.body === null ? null : slow(req.body, req.headers.get("content-length")),
+        redirect: "manual",
+        // @ts-ignore: Deno's fetch takes duplex for streamed request bodies
+        duplex: "half",
+      });
+    } catch {
+      // The client went away mid-request: the forwarded request was aborted.
+      requests.push({ method: req.method, url: url.pathname + url.search, status: 499, at });
+      return new Response(null, { status: 502 });
+    }
     requests.push({
       method: req.method,
       url: url.pathname + url.search,

@@ -106,6 +106,8 @@ export interface TestRemote {
   overwrite(key: string, data: Uint8Array): Promise<void>;
   /** Removes an object. */
   remove(key: string): Promise<void>;
+  /** The stored size of an object. */
+  size(key: string): Promise<number>;
 }
 
 /** A remote of `kind`: a prefix of `server`'s bucket, or a directory inside `dir`. */
@@ -126,6 +128,7 @@ export function testRemote(
       keys: within,
       overwrite: (key, data) => server.overwrite(prefix + key, data),
       remove: () => Promise.reject(new Error("not needed")),
+      size: (key) => server.size(prefix + key),
     };
   }
   const root = path.join(dir.path, name);
@@ -153,6 +156,7 @@ export function testRemote(
       await Deno.writeFile(file, data);
     },
     remove: (key) => Deno.remove(path.join(root, key)),
+    size: async (key) => (await Deno.stat(path.join(root, key))).size,
   };
 }
 
