@@ -50,9 +50,12 @@ export function remoteSpecOf(name: string, settings: RemoteSettings, root: strin
   );
   if (kind === "directory" && s3Only.length > 0) {
     fail(
-      new PivotError(`${s3Only.join(", ")} only apply to s3:// remotes`, {
-        hint: `remove them: pivot config unset remotes.${name}.${s3Only[0]}`,
-      }),
+      new PivotError(
+        `${s3Only.join(", ")} ${s3Only.length === 1 ? "applies" : "apply"} only to s3:// remotes`,
+        {
+          hint: `remove them: pivot config unset remotes.${name}.${s3Only[0]}`,
+        },
+      ),
     );
   }
   return {
