@@ -6,6 +6,7 @@ import { addCompletions, type Candidate, targetCandidates } from "./completion.t
 import { registerCheckout } from "./commands/checkout.ts";
 import { registerDag } from "./commands/dag.ts";
 import { registerCommit } from "./commands/commit.ts";
+import { registerConfig } from "./commands/config.ts";
 import { registerGc } from "./commands/gc.ts";
 import { registerHistory } from "./commands/history.ts";
 import { registerInit } from "./commands/init.ts";
@@ -13,6 +14,9 @@ import { registerList } from "./commands/list.ts";
 import { registerMetrics } from "./commands/metrics.ts";
 import { registerParams } from "./commands/params.ts";
 import { registerPlots } from "./commands/plots.ts";
+import { registerPull } from "./commands/pull.ts";
+import { registerPush } from "./commands/push.ts";
+import { registerRemote } from "./commands/remote.ts";
 import { registerRepro } from "./commands/repro.ts";
 import { registerSchema } from "./commands/schema.ts";
 import { registerStatus } from "./commands/status.ts";
@@ -58,6 +62,10 @@ export function buildProgram(ctx: CliContext, candidates: readonly Candidate[] =
   registerTrack(program, ctx);
   registerCheckout(program, ctx);
   registerGc(program, ctx);
+  registerPush(program, ctx);
+  registerPull(program, ctx);
+  registerRemote(program, ctx);
+  registerConfig(program, ctx);
   registerHistory(program, ctx);
   registerMetrics(program, ctx);
   registerParams(program, ctx);

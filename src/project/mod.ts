@@ -5,6 +5,7 @@
  * @module
  */
 export * from "./config.ts";
+export * from "./config_file.ts";
 export * from "./graph_view.ts";
 export * from "./open_project.ts";
 export * from "./resolve_target.ts";

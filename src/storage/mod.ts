@@ -12,6 +12,7 @@ export * from "./hash_string.ts";
 export * from "./lock_file.ts";
 export * from "./manifest.ts";
 export * from "./pvt_file.ts";
+export * from "./run_cache_outputs.ts";
 export * from "./parse_cache.ts";
 export * from "./safe_path.ts";
 export * from "./state_db.ts";

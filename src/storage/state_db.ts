@@ -477,6 +477,28 @@ export class StateDb {
     });
   }
 
+  /** Forgets `hashes` on the remote at `remote` (they turned out not to be there). */
+  dropFromRemoteIndex(remote: string, hashes: Iterable<string>): void {
+    const remove = this.#statement("DELETE FROM remote_index WHERE remote = ? AND hash = ?");
+    this.transaction(() => {
+      for (const hash of hashes) remove.run(remote, hash);
+    });
+  }
+
+  /** Every run-cache entry of `stage`, by input hash (held records included). */
+  listRunCache(stage: string): Map<string, RunCacheEntry> {
+    const rows = this.#statement(
+      "SELECT input_hash, outputs, run_id FROM run_cache WHERE stage = ?",
+    ).all(stage) as { input_hash: string; outputs: string; run_id: string }[];
+    const entries = new Map(
+      rows.map((row) => [row.input_hash, { outputs: row.outputs, runId: row.run_id }]),
+    );
+    for (const queued of this.#queuedRunCache.values()) {
+      if (queued.stage === stage) entries.set(queued.inputHash, queued.entry);
+    }
+    return entries;
+  }
+
   /** Forgets everything known about the remote at `remote`. */
   clearRemoteIndex(remote: string): void {
     this.#guard(() => this.#statement("DELETE FROM remote_index WHERE remote = ?").run(remote));

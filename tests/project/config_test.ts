@@ -10,6 +10,7 @@ const DEFAULTS = {
   "cache.checkout_mode": "hardlink,symlink,copy",
   "store.data_dir": "data",
   "remote.jobs": 16,
+  "remote.retries": 4,
   "watch.debounce": 300,
 };
 
@@ -65,6 +66,7 @@ Deno.test("loadConfig() reads every known key over the defaults", async () => {
     "cache.checkout_mode": "copy",
     "store.data_dir": "out",
     "remote.jobs": 2,
+    "remote.retries": 4,
     "watch.debounce": 0,
     "cache.dir": "/mnt/cache",
     "core.jobs": 4,
@@ -146,7 +148,7 @@ Deno.test("loadConfig() lists the known keys in the hint for an unknown key", as
     assert.ok(error instanceof PipelineFileError);
     assert.equal(
       error.hint,
-      "known keys: cache.dir, cache.checkout_mode, store.data_dir, core.jobs, remote.jobs, watch.debounce, default_remote",
+      "known keys: cache.dir, cache.checkout_mode, store.data_dir, core.jobs, remote.jobs, remote.retries, watch.debounce, default_remote, remotes.<name>.url, remotes.<name>.endpoint, remotes.<name>.region, remotes.<name>.profile, remotes.<name>.path_style, remotes.<name>.jobs",
     );
     return true;
   });

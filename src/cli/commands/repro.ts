@@ -6,7 +6,8 @@ import type { CliContext } from "../cli_context.ts";
 import { createRunDisplay, wantsLiveDisplay } from "../run_display.ts";
 import { printStatusReports } from "./status.ts";
 
-function parseJobs(text: string): number {
+/** Parses a `-j/--jobs` value: a whole number of at least 1. */
+export function parseJobs(text: string): number {
   const jobs = Number(text);
   if (!Number.isInteger(jobs) || jobs < 1) {
     throw new UsageError(`invalid --jobs '${text}': expected a whole number of at least 1`);

@@ -1,0 +1,85 @@
+import type { Command } from "@commander-js/extra-typings";
+import { findProjectRoot } from "../../discovery/mod.ts";
+import { type ConfigEntry, getConfig, listConfig, setConfig, unsetConfig } from "../../ops/mod.ts";
+import { configFileDisplay, type ConfigScope } from "../../project/mod.ts";
+import { PivotError, ReportedFailure } from "../../util/errors.ts";
+import type { CliContext } from "../cli_context.ts";
+import { printJson } from "../print_json.ts";
+
+/** `pivot config list|get|set|unset [--global]`. */
+export function registerConfig(program: Command, ctx: CliContext): void {
+  const config = program
+    .command("config")
+    .description(
+      "show or change settings: the project's .pivot/config.yaml, or --global the user's",
+    );
+  const where = (global: boolean | undefined): { scope: ConfigScope; root: string | null } =>
+    global ? { scope: "user", root: null } : { scope: "project", root: findProjectRoot(ctx.cwd) };
+  const line = (entry: ConfigEntry) => `${entry.key} = ${entry.value} (${entry.source})\n`;
+
+  config
+    .command("list")
+    .description("every value with where it comes from (default, user, project)")
+    .option("--global", "only the user config")
+    .option("--project", "only the project config")
+    .option("--json", "print JSON")
+    .action(async (options) => {
+      const root = options.global ? rootOrNull(ctx.cwd) : findProjectRoot(ctx.cwd);
+      const scope = options.global ? "user" : options.project ? "project" : undefined;
+      const entries = await listConfig(root, scope);
+      if (options.json) return printJson(ctx, entries);
+      for (const entry of entries) ctx.stdout(line(entry));
+    });
+
+  config
+    .command("get")
+    .description("one value with where it comes from")
+    .argument("<key>", "dotted key: cache.dir, remote.jobs, remotes.origin.region, …")
+    .option("--global", "only the user config")
+    .option("--json", "print JSON")
+    .action(async (key, options) => {
+      const root = options.global ? rootOrNull(ctx.cwd) : findProjectRoot(ctx.cwd);
+      const entry = await getConfig(root, key, options.global ? "user" : undefined);
+      if (options.json) return printJson(ctx, entry);
+      if (entry === null) {
+        ctx.stderr(`${key} is not set\n`);
+        throw new ReportedFailure("not set");
+      }
+      ctx.stdout(line(entry));
+    });
+
+  config
+    .command("set")
+    .description("set a value (the rest of the file is kept)")
+    .argument("<key>", "dotted key")
+    .argument("<value>", "the value")
+    .option("--global", "write the user config")
+    .action(async (key, value, options) => {
+      const { scope, root } = where(options.global);
+      const entry = await setConfig(root, key, value, scope);
+      if (!ctx.quiet()) {
+        ctx.stdout(`set ${entry.key} = ${entry.value} in ${configFileDisplay(scope, root)}\n`);
+      }
+    });
+
+  config
+    .command("unset")
+    .description("remove a value (remotes.NAME removes a remote)")
+    .argument("<key>", "dotted key")
+    .option("--global", "change the user config")
+    .action(async (key, options) => {
+      const { scope, root } = where(options.global);
+      await unsetConfig(root, key, scope);
+      if (!ctx.quiet()) ctx.stdout(`removed ${key} from ${configFileDisplay(scope, root)}\n`);
+    });
+}
+
+/** The project root, or `null` outside a project (the user config alone needs none). */
+function rootOrNull(cwd: string): string | null {
+  try {
+    return findProjectRoot(cwd);
+  } catch (error) {
+    if (error instanceof PivotError) return null;
+    throw error;
+  }
+}

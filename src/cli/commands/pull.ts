@@ -1,0 +1,99 @@
+import { type Command, Option } from "@commander-js/extra-typings";
+import { pullOutputs } from "../../ops/mod.ts";
+import { checkoutModes, openProject } from "../../project/mod.ts";
+import { CHECKOUT_MODES, type CheckoutMode } from "../../storage/mod.ts";
+import { ReportedFailure } from "../../util/errors.ts";
+import { plural } from "../../util/format_bytes.ts";
+import type { CliContext } from "../cli_context.ts";
+import { printProblem } from "../print_list.ts";
+import { wantsLiveDisplay } from "../run_display.ts";
+import { createTransferDisplay, printTransferReport } from "../transfer_display.ts";
+import { transferOptions } from "./push.ts";
+
+/** `pivot pull [TARGETS…]`: fetch, then check out what was fetched. */
+export function registerPull(program: Command, ctx: CliContext): void {
+  transferOptions(
+    program
+      .command("pull")
+      .description("fetch the cached content of targets from a remote, then check them out")
+      .argument("[targets...]", "identities (train, train:model) or tracked paths"),
+  )
+    .option("-f, --force", "overwrite workspace copies that differ from the recorded version")
+    .addOption(
+      new Option("--checkout-mode <mode>", "use exactly this mode, without fallback")
+        .choices(CHECKOUT_MODES),
+    )
+    .action(async (targets, options) => {
+      const project = await openProject({
+        cwd: ctx.cwd,
+        all: options.all ?? false,
+        pipelinesOptional: true,
+      });
+      project.discovery.warnings.forEach(ctx.warn);
+      const json = options.json ?? false;
+      const display = createTransferDisplay(ctx, { json, live: wantsLiveDisplay() });
+      let report;
+      try {
+        report = await pullOutputs(project, {
+          targets,
+          remote: options.remote,
+          jobs: options.jobs,
+          dryRun: options.dryRun ?? false,
+          useIndex: options.index,
+          warn: ctx.warn,
+          onEvent: display.onEvent,
+          modes: checkoutModes(project.config, options.checkoutMode as CheckoutMode | undefined),
+          force: options.force ?? false,
+        });
+      } finally {
+        display.close();
+      }
+      let failed = printTransferReport(ctx, report.fetch, json);
+      const checkout = report.checkout;
+      if (checkout === null) {
+        if (failed) ctx.stderr("nothing was checked out\n");
+        if (failed) throw new ReportedFailure("pull incomplete");
+        return;
+      }
+      if (json) {
+        ctx.stdout(
+          `${
+            JSON.stringify({
+              type: "checkout",
+              restored: checkout.restored.map((item) => item.label),
+              up_to_date: checkout.upToDate.length,
+              modified: checkout.modified.map((item) => item.label),
+              missing: checkout.missing.map((item) => item.label),
+            })
+          }\n`,
+        );
+      } else if (!ctx.quiet()) {
+        for (const item of checkout.restored) ctx.stdout(`restored ${item.label}\n`);
+        ctx.stdout(
+          `${checkout.restored.length} restored, ${checkout.upToDate.length} up to date\n`,
+        );
+      }
+      if (checkout.modified.length > 0) {
+        failed = true;
+        printProblem(
+          ctx,
+          `${plural(checkout.modified.length, "path")} ${
+            checkout.modified.length === 1 ? "differs" : "differ"
+          } from the recorded version and ${
+            checkout.modified.length === 1 ? "was" : "were"
+          } not overwritten`,
+          checkout.modified.map((item) => item.label),
+          "pass --force to overwrite (the workspace content is lost), or keep the change with 'pivot commit' / 'pivot track --force'",
+        );
+      }
+      if (checkout.missing.length > 0) {
+        failed = true;
+        printProblem(
+          ctx,
+          `${plural(checkout.missing.length, "path")} cannot be restored: content missing`,
+          checkout.missing.map((item) => item.label),
+        );
+      }
+      if (failed) throw new ReportedFailure("pull incomplete");
+    });
+}

@@ -1,0 +1,95 @@
+/**
+ * Editing one config file (the project's `.pivot/config.yaml` or the user's
+ * `~/.config/pivot/config.yaml`): a change keeps the rest of the file
+ * (comments and order included), is validated as a whole before it is
+ * written, and is written through a temp file and a rename.
+ *
+ * @module
+ */
+import * as path from "node:path";
+import { type Document, isMap, parseDocument } from "yaml";
+import { atomicWrite } from "../util/atomic_write.ts";
+import { PivotError } from "../util/errors.ts";
+import { readTextOrNull } from "../util/fs.ts";
+import { type ConfigLayer, parseConfigLayer, projectConfigFile, userConfigFile } from "./config.ts";
+
+/** Which config file: the project's (default) or the user's (`--global`). */
+export type ConfigScope = "project" | "user";
+
+/**
+ * The config file of `scope` (`root`: the project root, needed for `project`).
+ *
+ * @throws {PivotError} when the user file has no place (neither `XDG_CONFIG_HOME` nor `HOME` set)
+ */
+export function configFileOf(scope: ConfigScope, root: string | null): string {
+  if (scope === "project") {
+    if (root === null) throw new PivotError("internal error: project config without a project");
+    return projectConfigFile(root);
+  }
+  const file = userConfigFile();
+  if (file === null) {
+    throw new PivotError("no place for the user config: neither XDG_CONFIG_HOME nor HOME is set", {
+      hint: "set HOME (or XDG_CONFIG_HOME), or leave out --global",
+    });
+  }
+  return file;
+}
+
+/** How messages show the config file of `scope`. */
+export function configFileDisplay(scope: ConfigScope, root: string | null): string {
+  const file = configFileOf(scope, root);
+  return scope === "project" && root !== null ? path.relative(root, file) : file;
+}
+
+/**
+ * What the config file of `scope` sets (nothing when it does not exist).
+ *
+ * @throws {PipelineFileError} when it is invalid
+ */
+export async function readConfigLayer(
+  scope: ConfigScope,
+  root: string | null,
+): Promise<ConfigLayer> {
+  const file = configFileOf(scope, root);
+  const text = await readTextOrNull(file);
+  if (text === null) return { values: {}, remotes: {} };
+  return parseConfigLayer(text, file, configFileDisplay(scope, root));
+}
+
+/**
+ * Applies `edit` to the config file of `scope` and writes it back, unless the
+ * result is invalid (then nothing is written and the error names the file).
+ *
+ * @returns what `edit` returned
+ * @throws {PipelineFileError} when the edited file would be invalid
+ */
+export async function editConfigFile<T>(
+  scope: ConfigScope,
+  root: string | null,
+  edit: (doc: Document) => T,
+): Promise<T> {
+  const file = configFileOf(scope, root);
+  const before = (await readTextOrNull(file)) ?? "";
+  const doc = parseDocument(before);
+  if (doc.errors.length > 0 || (doc.contents !== null && !isMap(doc.contents))) {
+    // Let the validator describe what is wrong, with its position.
+    parseConfigLayer(before, file, configFileDisplay(scope, root));
+    throw new PivotError(`${configFileDisplay(scope, root)}: expected a map of settings`);
+  }
+  const result = edit(doc);
+  const after = isMap(doc.contents) && doc.contents.items.length === 0 ? "" : String(doc);
+  parseConfigLayer(after, file, configFileDisplay(scope, root));
+  if (after !== before) atomicWrite(file, after);
+  return result;
+}
+
+/** Removes the value at `keys` and any map it leaves empty; true when something was removed. */
+export function deleteConfigPath(doc: Document, keys: readonly string[]): boolean {
+  if (!doc.hasIn(keys)) return false;
+  doc.deleteIn(keys);
+  for (let depth = keys.length - 1; depth > 0; depth--) {
+    const parent = doc.getIn(keys.slice(0, depth));
+    if (isMap(parent) && parent.items.length === 0) doc.deleteIn(keys.slice(0, depth));
+  }
+  return true;
+}

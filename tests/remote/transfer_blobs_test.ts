@@ -1,0 +1,115 @@
+import assert from "node:assert/strict";
+import * as path from "node:path";
+import { names, tempDir, tree } from "../_helpers/files.ts";
+import { addBlob, blobPath } from "../_helpers/storage.ts";
+import {
+  DirectoryBackend,
+  downloadBlobs,
+  hashOfBlobKey,
+  type TransferEvent,
+  uploadBlobs,
+} from "../../src/remote/mod.ts";
+import { ContentCache, hashBytes } from "../../src/storage/mod.ts";
+
+const OPTIONS = { jobs: 4, retry: { retries: 0 } };
+
+Deno.test("uploadBlobs() never spreads a corrupt local blob: nothing reaches the remote, the blob is moved aside", async () => {
+  await using dir = await tempDir();
+  const cacheDir = path.join(dir.path, "cache");
+  const good = await addBlob(cacheDir, "good content\n");
+  const bad = await addBlob(cacheDir, "original content\n");
+  const badFile = blobPath(cacheDir, bad);
+  await Deno.chmod(badFile, 0o644);
+  await Deno.writeTextFile(badFile, "edited in place!\n");
+  await Deno.mkdir(path.join(dir.path, "remote"));
+  const backend = await DirectoryBackend.open(path.join(dir.path, "remote"));
+  const events: TransferEvent[] = [];
+  const outcome = await uploadBlobs(
+    backend,
+    new ContentCache(cacheDir),
+    [{ hash: good, label: "good" }, { hash: bad, label: "bad" }],
+    { ...OPTIONS, onEvent: (event) => events.push(event) },
+  );
+  assert.deepEqual(outcome.transferred, [good]);
+  assert.deepEqual(outcome.corrupt, [bad]);
+  assert.deepEqual(outcome.failed, [{
+    hash: bad,
+    label: "bad",
+    reason: `the cached copy is corrupt (its content hashes to ${
+      hashBytes("edited in place!\n")
+    }); moved it aside, not uploaded`,
+  }]);
+  assert.deepEqual(
+    tree(path.join(dir.path, "remote")),
+    [
+      "files/",
+      `files/${good.slice(0, 2)}/`,
+      `files/${good.slice(0, 2)}/${good.slice(2)}`,
+      ...(bad.slice(0, 2) === good.slice(0, 2) ? [] : [`files/${bad.slice(0, 2)}/`]),
+    ].sort(),
+  );
+  assert.deepEqual(names(path.dirname(badFile)), [`${bad.slice(2)}.corrupt`]);
+  assert.deepEqual(
+    events.filter((e) => e.type === "blob").map((e) => e.type === "blob" && e.status).sort(),
+    [
+      "failed",
+      "transferred",
+    ],
+  );
+});
+
+Deno.test("downloadBlobs() stores only verified content: a truncated object fails and leaves no file", async () => {
+  await using dir = await tempDir();
+  const content = "the whole content\n";
+  const hash = hashBytes(content);
+  const remoteFile = path.join(dir.path, "remote/files", hash.slice(0, 2), hash.slice(2));
+  await Deno.mkdir(path.dirname(remoteFile), { recursive: true });
+  await Deno.writeTextFile(remoteFile, content.slice(0, 5));
+  const missing = hashBytes("never pushed\n");
+  const backend = await DirectoryBackend.open(path.join(dir.path, "remote"));
+  const cache = new ContentCache(path.join(dir.path, "cache"));
+  const outcome = await downloadBlobs(
+    backend,
+    cache,
+    [{ hash, label: "data.csv" }, { hash: missing, label: "gone.csv" }],
+    OPTIONS,
+  );
+  assert.deepEqual(outcome.transferred, []);
+  assert.deepEqual(outcome.notFound, [missing]);
+  assert.deepEqual(outcome.failed.map((f) => [f.label, f.reason]).sort(), [
+    [
+      "data.csv",
+      `the remote copy is corrupt or truncated (5 bytes whose content hashes to ${
+        hashBytes(content.slice(0, 5))
+      }); not stored`,
+    ],
+    ["gone.csv", "not on the remote"],
+  ]);
+  assert.equal(cache.has(hash), false);
+  for (const prefix of names(cache.filesDir)) {
+    assert.deepEqual(names(path.join(cache.filesDir, prefix)), [], "no temp file left");
+  }
+
+  await Deno.chmod(remoteFile, 0o644);
+  await Deno.writeTextFile(remoteFile, content);
+  const again = await downloadBlobs(backend, cache, [{ hash, label: "data.csv" }], OPTIONS);
+  assert.deepEqual(again.transferred, [hash]);
+  assert.equal(await Deno.readTextFile(cache.blobPath(hash)), content);
+  assert.equal((await Deno.stat(cache.blobPath(hash))).mode! & 0o777, 0o444);
+});
+
+Deno.test("hashOfBlobKey() accepts only well-formed blob keys from a listing", () => {
+  assert.equal(hashOfBlobKey("files/ab/cdef0123456789"), "abcdef0123456789");
+  for (
+    const key of [
+      "files/ab/cdef012345678",
+      "files/AB/cdef0123456789",
+      "files/ab/.cdef0123456789.x.tmp",
+      "files/ab/../cdef01234567",
+      "files/abc/def0123456789",
+      "runs/ab/cdef0123456789",
+    ]
+  ) {
+    assert.equal(hashOfBlobKey(key), null, key);
+  }
+});
