@@ -162,7 +162,7 @@ export async function selectBlobs(
   for (const text of targets) {
     const target = await resolveTarget(project, text);
     if (target.kind === "tracked") await addTracked(target.pvt, true);
-    else addStage(target.stage, target.key, true);
+    else for (const name of target.stages) addStage(name, target.key, true);
   }
   return selection;
 }
