@@ -7,6 +7,7 @@ import {
   type DepRef,
   findPipelineFile,
   type IdentityDep,
+  IsolatedModuleLoader,
   loadPipelineFile,
   type NamedStage,
   type Pipeline,
@@ -55,6 +56,8 @@ export interface DiscoverOptions {
   pipelinesOptional?: boolean;
   /** Parsed pipeline files by content. */
   parseCache?: TextParseCache;
+  /** Seconds a `pipeline.ts` module may take to load. @default {60} */
+  loadTimeout?: number;
 }
 
 /** The discovery of a project without pipelines. */
@@ -77,8 +80,13 @@ export async function discover(options: DiscoverOptions): Promise<Discovery> {
     paramsOverrides = {},
     pipelinesOptional = false,
     parseCache,
+    loadTimeout,
   } = options;
-  const index = new PipelineIndex(projectRoot, paramsOverrides, parseCache);
+  // One worker imports every pipeline.ts of this discovery; it is stopped before returning.
+  using moduleLoader = new IsolatedModuleLoader(
+    loadTimeout === undefined ? {} : { timeout: loadTimeout },
+  );
+  const index = new PipelineIndex(projectRoot, paramsOverrides, parseCache, moduleLoader);
   return all
     ? await discoverAll(index, pipelinesOptional)
     : await discoverDefault(index, cwd, pipelinesOptional);
@@ -93,15 +101,18 @@ class PipelineIndex {
   readonly #scannedDirs: string[] = [];
 
   readonly #parseCache: TextParseCache | undefined;
+  readonly #moduleLoader: IsolatedModuleLoader;
 
   constructor(
     projectRoot: string,
     paramsOverrides: Readonly<Record<string, PlainObject>>,
     parseCache: TextParseCache | undefined,
+    moduleLoader: IsolatedModuleLoader,
   ) {
     this.#projectRoot = projectRoot;
     this.#paramsOverrides = paramsOverrides;
     this.#parseCache = parseCache;
+    this.#moduleLoader = moduleLoader;
   }
 
   get projectRoot(): string {
@@ -127,6 +138,7 @@ class PipelineIndex {
       pipeline = await loadPipelineFile(file, {
         projectRoot: this.#projectRoot,
         paramsOverrides: this.#paramsOverrides,
+        moduleLoader: this.#moduleLoader,
         ...(this.#parseCache === undefined ? {} : { parseCache: this.#parseCache }),
       });
       this.#loaded.set(file, pipeline);

@@ -13,6 +13,7 @@ import { closestMatch, didYouMean } from "../util/did_you_mean.ts";
 import { existsSync } from "../util/fs.ts";
 import { isInside } from "../util/paths.ts";
 import { DefinitionContext, type FieldPath, type Locator } from "./_context.ts";
+import { isModuleFunction } from "./module_data.ts";
 import { interpolate, interpolateCommand, references, soleReference } from "./interpolate.ts";
 import { PIPELINE_KEYS, STAGE_KEYS } from "./keys.ts";
 import { expandMatrix, type MatrixScalar } from "./matrix.ts";
@@ -188,7 +189,7 @@ function draftStages(
     ctx.fail([...stagePath, "cmd"], "expected a non-empty shell command");
   }
   if (run !== undefined) {
-    const isFunction = typeof run === "function";
+    const isFunction = isModuleFunction(run);
     if (!(typeof run === "string" || (isFunction && kind === "ts"))) {
       ctx.fail(
         [...stagePath, "run"],
@@ -525,7 +526,7 @@ function runAction(
   substitute: (text: string, at: FieldPath) => string,
 ): StageAction {
   const at = [...draft.path, "run"];
-  if (typeof draft.run === "function") {
+  if (isModuleFunction(draft.run)) {
     return {
       kind: "run",
       module: fc.file,
