@@ -137,7 +137,7 @@ Deno.test("IsolatedModuleLoader loads the next module after one that ended or hu
   });
 });
 
-Deno.test("IsolatedModuleLoader returns plain data with functions as ModuleValues", async () => {
+Deno.test("IsolatedModuleLoader returns the data as it was, with functions as ModuleValues", async () => {
   await using p = await makeProject({
     "pipeline.ts": [
       "function train() { return 1; }",
@@ -145,7 +145,7 @@ Deno.test("IsolatedModuleLoader returns plain data with functions as ModuleValue
       "export default {",
       '  name: "ml",',
       "  stages: {",
-      '    train: { outs: { model: "json" }, params: { a: shared, b: shared, big: 10n }, run: train },',
+      '    train: { outs: { model: "json" }, params: { a: shared, b: shared, big: 10n, n: NaN, inf: -Infinity, u: undefined }, run: train },',
       '    report: { cmd: "echo", outs: "txt", params: { when: new Date(0), list: [1, "two", null] } },',
       "  },",
       "};",
@@ -159,7 +159,14 @@ Deno.test("IsolatedModuleLoader returns plain data with functions as ModuleValue
     stages: {
       train: {
         outs: { model: "json" },
-        params: { a: { lr: 0.1 }, b: { lr: 0.1 }, big: 10n },
+        params: {
+          a: { lr: 0.1 },
+          b: { lr: 0.1 },
+          big: 10n,
+          n: NaN,
+          inf: -Infinity,
+          u: undefined,
+        },
         run: new ModuleValue("function", "train"),
       },
       report: {
