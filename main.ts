@@ -1,6 +1,6 @@
 /**
  * pivot's entry point: runs the command line and exits with its status, or,
- * inside a worker, serves stage jobs or loads pipeline modules.
+ * inside a stage worker, serves jobs.
  *
  * @module
  */
@@ -8,14 +8,9 @@ import { processIo } from "./src/cli/cli_context.ts";
 import { runFastNoop } from "./src/cli/fast_noop.ts";
 import { isWorkerContext } from "./src/engine/worker_context.ts";
 
-// A bundled or compiled pivot starts its workers from this same module; the
-// worker's name says which role it plays (pipeline module loader, else stage worker).
-if (isWorkerContext()) {
-  const loader = await import("./src/pipeline/module_loader_worker.ts");
-  if ((globalThis as { name?: string }).name === loader.MODULE_LOADER_WORKER) {
-    loader.serveModuleLoads();
-  } else (await import("./src/engine/worker_main.ts")).startWorker();
-} else if (import.meta.main) {
+// A bundled or compiled pivot starts its stage workers from this same module.
+if (isWorkerContext()) (await import("./src/engine/worker_main.ts")).startWorker();
+else if (import.meta.main) {
   const io = processIo();
   // A repro with nothing to do is answered before the rest of pivot is loaded.
   const fast = runFastNoop(Deno.args, io);

@@ -4,7 +4,6 @@
  *
  * @module
  */
-import { sourceOrMainModule } from "../util/source_or_main_module.ts";
 import type { FromWorker, StageJob, ToWorker } from "./stage_job.ts";
 
 /** How a job ended: `null` on success, else the error text. */
@@ -28,7 +27,13 @@ interface Pending {
  * whose entry serves jobs when it finds itself in a worker).
  */
 export function workerEntryUrl(): string {
-  return sourceOrMainModule(new URL("./worker_entry.ts", import.meta.url));
+  const beside = new URL("./worker_entry.ts", import.meta.url);
+  if (beside.protocol === "file:") {
+    try {
+      if (Deno.statSync(beside).isFile) return beside.href;
+    } catch { /* not running from source */ }
+  }
+  return Deno.mainModule;
 }
 
 /** Runs jobs on up to `size` workers. */

@@ -3,13 +3,12 @@ import { pathToFileURL } from "node:url";
 import { PipelineFileError } from "../util/errors.ts";
 import { firstLine, stripAnsi } from "../util/first_line.ts";
 import { isInside } from "../util/paths.ts";
-import { sourceOrMainModule } from "../util/source_or_main_module.ts";
 import { fromModuleData } from "./module_data.ts";
 import {
   type LoadReply,
   type LoadRequest,
   type LoadResult,
-  MODULE_LOADER_WORKER,
+  moduleLoaderSource,
 } from "./module_loader_worker.ts";
 
 /** Seconds a pipeline module may take to load, unless `core.load_timeout` says otherwise. */
@@ -19,11 +18,6 @@ export const DEFAULT_LOAD_TIMEOUT = 60;
 export interface IsolatedModuleLoaderOptions {
   /** Seconds a module may take to load before its worker is stopped. @default {60} */
   timeout?: number;
-  /**
-   * The module the worker starts from.
-   * @default {`load_worker_entry.ts` from source, else the main module}
-   */
-  entry?: string;
 }
 
 /** How a load ended, as the main thread sees it. */
@@ -41,7 +35,6 @@ type Outcome =
  */
 export class IsolatedModuleLoader implements Disposable {
   readonly #timeout: number;
-  readonly #entry: string;
   #worker: Worker | null = null;
   /** The load under way: its request id and how to settle it. */
   #pending: { readonly id: number; readonly settle: (outcome: Outcome) => void } | null = null;
@@ -50,12 +43,8 @@ export class IsolatedModuleLoader implements Disposable {
 
   /** Creates a loader; its worker starts on the first load. */
   constructor(options: IsolatedModuleLoaderOptions = {}) {
-    const {
-      timeout = DEFAULT_LOAD_TIMEOUT,
-      entry = sourceOrMainModule(new URL("./load_worker_entry.ts", import.meta.url)),
-    } = options;
+    const { timeout = DEFAULT_LOAD_TIMEOUT } = options;
     this.#timeout = timeout;
-    this.#entry = entry;
   }
 
   /**
@@ -133,7 +122,8 @@ export class IsolatedModuleLoader implements Disposable {
   }
 
   #start(): Worker {
-    const worker = new Worker(this.#entry, { type: "module", name: MODULE_LOADER_WORKER });
+    const source = `data:text/javascript,${encodeURIComponent(moduleLoaderSource())}`;
+    const worker = new Worker(source, { type: "module", name: "pivot-module-loader" });
     // A worker that ended (or crashed) is not reused, even when it did so between loads.
     const retire = () => {
       if (this.#worker === worker) this.close();

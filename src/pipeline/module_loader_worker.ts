@@ -1,15 +1,19 @@
 /**
  * The loader worker: imports a `pipeline.ts` module away from the main
  * thread, so that the module cannot end or hang pivot, and sends its default
- * export back as plain data.
+ * export back as data.
+ *
+ * The worker runs from a `data:` URL holding the source text of
+ * {@linkcode serveModuleLoads} and the functions it calls, so it starts in a
+ * few milliseconds (a worker started from a bundled or compiled pivot's main
+ * module first evaluates all of pivot) and needs no entry file. Those
+ * functions may therefore use only their parameters, globals and each other.
  *
  * @module
  */
 import { interceptExit } from "../util/intercept_exit.ts";
 import { type ModuleData, toModuleData } from "./module_data.ts";
-
-/** The `name` of a loader worker, which tells the worker entry which role to play. */
-export const MODULE_LOADER_WORKER = "pivot-module-loader";
+import { isPlainObject } from "./params.ts";
 
 /** Main thread → loader worker: the file URL of the module to load. */
 export interface LoadRequest {
@@ -32,7 +36,7 @@ export type LoadReply =
   | LoadResult & { readonly id: number }
   | { readonly type: "exit"; readonly call: string };
 
-/** The worker's global scope, as far as this module uses it. */
+/** The worker's global scope, as far as the loader uses it. */
 interface LoaderScope {
   postMessage(message: LoadReply): void;
   onmessage: ((event: MessageEvent<LoadRequest>) => void) | null;
@@ -43,10 +47,33 @@ interface LoaderScope {
   ): void;
 }
 
-/** Starts answering load requests; call once, inside a worker named {@linkcode MODULE_LOADER_WORKER}. */
+/** The source of a loader worker's module: the functions it runs, then the call that starts it. */
+export function moduleLoaderSource(): string {
+  // Function declarations keep their (possibly bundler-renamed) names in their text, and
+  // references to them are renamed alike, so the pieces fit together in every build.
+  const helpers = [interceptExit, isPlainObject, toModuleData].map(String).join("\n");
+  return `${helpers}\n(${serveModuleLoads})();\n`;
+}
+
+/**
+ * Answers load requests: imports the module, copies its default export with
+ * `toModuleData` and posts the result. Runs inside the loader worker only.
+ */
 export function serveModuleLoads(): void {
   const scope = globalThis as unknown as LoaderScope;
-  let current = 0;
+  const failure = (error: unknown): LoadResult =>
+    error instanceof Error
+      ? { type: "failed", message: error.message, stack: error.stack ?? "" }
+      : { type: "failed", message: String(error), stack: "" };
+  const loadDefault = async (url: string): Promise<LoadResult> => {
+    try {
+      const module = await import(url) as Record<string, unknown>;
+      if (!("default" in module) || module["default"] === undefined) return { type: "no-default" };
+      return { type: "loaded", data: toModuleData(module["default"]) };
+    } catch (error) {
+      return failure(error);
+    }
+  };
   const answer = (id: number, result: LoadResult) => {
     try {
       scope.postMessage({ ...result, id });
@@ -54,6 +81,7 @@ export function serveModuleLoads(): void {
       scope.postMessage({ ...failure(error), id });
     }
   };
+  let current = 0;
   interceptExit((call) => scope.postMessage({ type: "exit", call }));
   // An error the module throws later (from a timer, a promise nobody awaits) fails the
   // load under way, if any, instead of being printed by Deno.
@@ -69,20 +97,4 @@ export function serveModuleLoads(): void {
     current = event.data.id;
     answer(event.data.id, await loadDefault(event.data.url));
   };
-}
-
-async function loadDefault(url: string): Promise<LoadResult> {
-  try {
-    const module = await import(url) as Record<string, unknown>;
-    if (!("default" in module) || module["default"] === undefined) return { type: "no-default" };
-    return { type: "loaded", data: toModuleData(module["default"]) };
-  } catch (error) {
-    return failure(error);
-  }
-}
-
-function failure(error: unknown): LoadResult {
-  return error instanceof Error
-    ? { type: "failed", message: error.message, stack: error.stack ?? "" }
-    : { type: "failed", message: String(error), stack: "" };
 }
