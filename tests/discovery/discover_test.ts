@@ -569,3 +569,44 @@ Deno.test("discover() reports two pipelines of one name even without all", async
     "give one of them another name with 'pipeline: <name>'",
   );
 });
+
+Deno.test("discover() with all loads every pipeline.ts in one worker, stopped before it returns", async () => {
+  const module = (name: string) =>
+    `export default { name: "${name}", stages: { ${name}: { outs: "txt", run: () => "x" } } };\n`;
+  await using p = await makeProject({
+    "a/pipeline.ts": module("a"),
+    "b/pipeline.ts": module("b"),
+    "c/pivot.yaml": pipelineYaml({ c: [] }),
+    "d/pipeline.ts": module("d"),
+  });
+  const started: string[] = [];
+  const terminated: string[] = [];
+  const OriginalWorker = globalThis.Worker;
+  globalThis.Worker = class extends OriginalWorker {
+    readonly #name: string;
+    constructor(url: string | URL, options?: WorkerOptions) {
+      super(url, options);
+      this.#name = options?.name ?? "";
+      started.push(this.#name);
+    }
+    override terminate(): void {
+      terminated.push(this.#name);
+      super.terminate();
+    }
+  };
+  let found: Discovery;
+  try {
+    found = await discoverIn(p, ".", true);
+  } finally {
+    globalThis.Worker = OriginalWorker;
+  }
+  assert.deepEqual(stageHomes(found), [["a", "a/a"], ["b", "b/b"], ["c", "c/c"], ["d", "d/d"]]);
+  assert.deepEqual(found.stages.map((stage) => stage.def.action.kind), [
+    "run",
+    "run",
+    "cmd",
+    "run",
+  ]);
+  assert.deepEqual(started, ["pivot-module-loader"]);
+  assert.deepEqual(terminated, ["pivot-module-loader"]);
+});

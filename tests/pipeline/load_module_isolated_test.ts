@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { IsolatedModuleLoader, loadPipelineFile, ModuleValue } from "../../src/pipeline/mod.ts";
+import { IsolatedModuleLoader, ModuleValue } from "../../src/pipeline/mod.ts";
 
 import { PipelineFileError } from "../../src/util/errors.ts";
 import { makeProject, type TempProject } from "../_helpers/project.ts";
@@ -214,29 +214,4 @@ Deno.test("loadPipelineFile() rejects values of a pipeline.ts that are not plain
       "parameters must be finite numbers",
     );
   });
-});
-
-Deno.test("loadPipelineFile() with a shared loader starts one worker for several files", async () => {
-  await using p = await makeProject({ "a/pipeline.ts": GOOD_MODULE, "b/pipeline.ts": GOOD_MODULE });
-  const started: string[] = [];
-  const OriginalWorker = globalThis.Worker;
-  globalThis.Worker = class extends OriginalWorker {
-    constructor(url: string | URL, options?: WorkerOptions) {
-      super(url, options);
-      started.push(options?.name ?? "");
-    }
-  };
-  try {
-    using loader = new IsolatedModuleLoader();
-    for (const rel of ["a/pipeline.ts", "b/pipeline.ts"]) {
-      const pipeline = await loadPipelineFile(p.path(rel), {
-        projectRoot: p.root,
-        moduleLoader: loader,
-      });
-      assert.deepEqual(pipeline.stages.map((stage) => stage.action.kind), ["run"]);
-    }
-  } finally {
-    globalThis.Worker = OriginalWorker;
-  }
-  assert.deepEqual(started, ["pivot-module-loader"]);
 });
