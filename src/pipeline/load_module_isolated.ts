@@ -124,20 +124,20 @@ export class IsolatedModuleLoader implements Disposable {
   #start(): Worker {
     const source = `data:text/javascript,${encodeURIComponent(moduleLoaderSource())}`;
     const worker = new Worker(source, { type: "module", name: "pivot-module-loader" });
-    // A worker that ended (or crashed) is not reused, even when it did so between loads.
-    const retire = () => {
-      if (this.#worker === worker) this.close();
-    };
+    // A worker that ended (or crashed) is not reused, even when it did so between loads;
+    // a stopped worker's last words are ignored.
     worker.onmessage = (event: MessageEvent<LoadReply>) => {
+      if (this.#worker !== worker) return;
       const reply = event.data;
       if (reply.type === "exit") {
-        retire();
+        this.close();
         this.#pending?.settle(reply);
       } else if (reply.id === this.#pending?.id) this.#pending.settle(reply);
     };
     worker.onerror = (event) => {
       event.preventDefault();
-      retire();
+      if (this.#worker !== worker) return;
+      this.close();
       this.#pending?.settle({
         type: "crashed",
         message: event.message,
