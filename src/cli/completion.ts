@@ -6,6 +6,9 @@ import { openProject, scanProjectFiles, stageOutputs } from "../project/mod.ts";
 import { dataPathFor } from "../storage/mod.ts";
 import { bashCompletionScript } from "./bash_completion.ts";
 
+/** Seconds a `pipeline.ts` may take to load for completion: the shell waits for the answer. */
+const COMPLETION_LOAD_TIMEOUT = 3;
+
 /** Positional arguments completed with stage names and identities. */
 const TARGET_ARGUMENTS = new Set(["targets", "stages"]);
 
@@ -19,11 +22,17 @@ export interface Candidate {
  * Stage names and output identities (`train`, `train:model`) of the pipeline
  * in `cwd`, or of every pipeline with `all`, and the project's tracked paths
  * (relative to `cwd`). Never throws: outside a project, or with a broken
- * pipeline, there is nothing to suggest.
+ * pipeline (one whose `pipeline.ts` fails, exits or takes more than 3 s to
+ * load included), there is nothing to suggest.
  */
 export async function targetCandidates(cwd: string, all: boolean): Promise<Candidate[]> {
   try {
-    const project = await openProject({ cwd, all, pipelinesOptional: true });
+    const project = await openProject({
+      cwd,
+      all,
+      pipelinesOptional: true,
+      loadTimeout: COMPLETION_LOAD_TIMEOUT,
+    });
     const candidates: Candidate[] = [];
     for (const name of project.dag.order) {
       const stage = project.dag.stages.get(name)!;

@@ -7,6 +7,7 @@ import {
   type DepRef,
   findPipelineFile,
   type IdentityDep,
+  IsolatedModuleLoader,
   loadPipelineFile,
   type NamedStage,
   type Pipeline,
@@ -15,6 +16,7 @@ import {
   type StageDef,
   type TextParseCache,
 } from "../pipeline/mod.ts";
+import { type PipelineLoadFailure, PipelinesNotLoadedError } from "./pipelines_not_loaded_error.ts";
 import { scanPipelineFiles } from "./scan_pipeline_files.ts";
 
 /** The stages a command works on, and what discovery noticed on the way. */
@@ -27,7 +29,7 @@ export interface Discovery {
   readonly stages: readonly NamedStage[];
   /** Dependencies on pipelines that were not found (`--all` only; otherwise an error). */
   readonly unresolved: readonly { readonly stage: string; readonly dep: string }[];
-  /** Problems that did not stop discovery (a pipeline file that failed to load with `--all`). */
+  /** Problems that did not stop discovery (none today: a file that fails to load is an error). */
   readonly warnings: readonly string[];
   /**
    * What the project-wide search for pipeline files listed (directories) and
@@ -54,11 +56,13 @@ export interface DiscoverOptions {
   pipelinesOptional?: boolean;
   /** Parsed pipeline files by content. */
   parseCache?: TextParseCache;
+  /** Seconds a `pipeline.ts` module may take to load. @default {60} */
+  loadTimeout?: number;
 }
 
 /** The discovery of a project without pipelines. */
-function emptyDiscovery(warnings: readonly string[]): Discovery {
-  return { name: "(none)", pipelines: [], stages: [], unresolved: [], warnings, scanned: null };
+function emptyDiscovery(): Discovery {
+  return { name: "(none)", pipelines: [], stages: [], unresolved: [], warnings: [], scanned: null };
 }
 
 /**
@@ -76,8 +80,13 @@ export async function discover(options: DiscoverOptions): Promise<Discovery> {
     paramsOverrides = {},
     pipelinesOptional = false,
     parseCache,
+    loadTimeout,
   } = options;
-  const index = new PipelineIndex(projectRoot, paramsOverrides, parseCache);
+  // One worker imports every pipeline.ts of this discovery; it is stopped before returning.
+  using moduleLoader = new IsolatedModuleLoader(
+    loadTimeout === undefined ? {} : { timeout: loadTimeout },
+  );
+  const index = new PipelineIndex(projectRoot, paramsOverrides, parseCache, moduleLoader);
   return all
     ? await discoverAll(index, pipelinesOptional)
     : await discoverDefault(index, cwd, pipelinesOptional);
@@ -92,15 +101,18 @@ class PipelineIndex {
   readonly #scannedDirs: string[] = [];
 
   readonly #parseCache: TextParseCache | undefined;
+  readonly #moduleLoader: IsolatedModuleLoader;
 
   constructor(
     projectRoot: string,
     paramsOverrides: Readonly<Record<string, PlainObject>>,
     parseCache: TextParseCache | undefined,
+    moduleLoader: IsolatedModuleLoader,
   ) {
     this.#projectRoot = projectRoot;
     this.#paramsOverrides = paramsOverrides;
     this.#parseCache = parseCache;
+    this.#moduleLoader = moduleLoader;
   }
 
   get projectRoot(): string {
@@ -126,6 +138,7 @@ class PipelineIndex {
       pipeline = await loadPipelineFile(file, {
         projectRoot: this.#projectRoot,
         paramsOverrides: this.#paramsOverrides,
+        moduleLoader: this.#moduleLoader,
         ...(this.#parseCache === undefined ? {} : { parseCache: this.#parseCache }),
       });
       this.#loaded.set(file, pipeline);
@@ -178,7 +191,7 @@ async function discoverDefault(
   let file = isInside(projectRoot, here) ? await findPipelineFile(here) : null;
   file ??= await findPipelineFile(projectRoot);
   if (file === null) {
-    if (pipelinesOptional) return emptyDiscovery([]);
+    if (pipelinesOptional) return emptyDiscovery();
     const where = here === projectRoot
       ? "at the project root"
       : `in ${relativePosix(projectRoot, here)} or at the project root`;
@@ -201,13 +214,15 @@ async function discoverDefault(
   for (let next = 0; next < queue.length; next++) {
     const consumer = queue[next]!;
     const rewritten = await resolveForeignDeps(consumer, async (dep) => {
-      if (stages.has(`${dep.pipeline}/${dep.stage}`)) return "found";
       const producerPipeline = dep.pipeline === home.name
         ? home
         : await index.findByName(dep.pipeline);
       if (producerPipeline === null) return "missing";
+      // Checked for every dependency, not only the first to include the producer.
+      const producer = findProducer(producerPipeline, dep, consumer, projectRoot);
+      if (stages.has(qualifiedName(producer))) return "found";
       if (!pipelines.includes(producerPipeline)) pipelines.push(producerPipeline);
-      add(findProducer(producerPipeline, dep, consumer, projectRoot));
+      add(producer);
       return "found";
     });
     if (rewritten.missing.length > 0) {
@@ -246,27 +261,23 @@ async function discoverAll(
   pipelinesOptional: boolean,
 ): Promise<Discovery> {
   const projectRoot = index.projectRoot;
-  const warnings: string[] = [];
   const pipelines: Pipeline[] = [];
+  const failures: PipelineLoadFailure[] = [];
   for (const file of await index.files()) {
     try {
       pipelines.push(await index.load(file));
     } catch (error) {
       if (!(error instanceof PivotError)) throw error;
-      warnings.push(
-        `skipping ${relativePosix(projectRoot, file)}, which failed to load: ${error.message}`,
-      );
+      failures.push({ file: relativePosix(projectRoot, file), error });
     }
   }
+  // A CI gate such as `verify --all` must never pass over a pipeline it could not read.
+  if (failures.length > 0) throw new PipelinesNotLoadedError(failures);
   if (pipelines.length === 0) {
-    if (pipelinesOptional) return emptyDiscovery(warnings);
+    if (pipelinesOptional) return emptyDiscovery();
     throw new PivotError(
-      warnings.length > 0
-        ? "no pipeline of the project could be loaded"
-        : `no pipeline files in the project (looked for ${PIPELINE_FILE_NAMES.join(", ")})`,
-      {
-        hint: warnings.length > 0 ? warnings.join("\n") : "create a pivot.yaml (see the README)",
-      },
+      `no pipeline files in the project (looked for ${PIPELINE_FILE_NAMES.join(", ")})`,
+      { hint: "create a pivot.yaml (see the README)" },
     );
   }
   checkUniqueNames(pipelines, projectRoot);
@@ -282,22 +293,21 @@ async function discoverAll(
     }
   }
 
-  const byQualified = new Map(merged.map((stage) => [qualifiedName(stage.def), stage]));
   const byPipeline = new Map(pipelines.map((pipeline) => [pipeline.name, pipeline]));
   const unresolved: { stage: string; dep: string }[] = [];
   const stages: NamedStage[] = [];
   for (const stage of merged) {
     const rewritten = await resolveForeignDeps(stage.def, (dep) => {
-      if (byQualified.has(`${dep.pipeline}/${dep.stage}`)) return Promise.resolve("found");
       const pipeline = byPipeline.get(dep.pipeline);
       if (pipeline === undefined) return Promise.resolve("missing");
+      // Checks the stage and the output key, as a run without --all does.
       findProducer(pipeline, dep, stage.def, projectRoot);
       return Promise.resolve("found");
     });
     for (const dep of rewritten.missing) unresolved.push({ stage: stage.name, dep: dep.text });
     stages.push({ name: stage.name, def: rewritten.def });
   }
-  return { name: "all", pipelines, stages, unresolved, warnings, scanned: index.scanned };
+  return { name: "all", pipelines, stages, unresolved, warnings: [], scanned: index.scanned };
 }
 
 /** `<pipeline>/<stage>`: unique across the project, whatever the DAG name. */

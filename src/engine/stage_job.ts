@@ -67,4 +67,6 @@ export type FromWorker =
     readonly line: string;
     readonly stream: "stdout" | "stderr";
   }
-  | { readonly type: "done"; readonly id: number; readonly error: string | null };
+  | { readonly type: "done"; readonly id: number; readonly error: string | null }
+  /** User code is ending the worker (`call`: `Deno.exit(3)`); sent just before it ends. */
+  | { readonly type: "exit"; readonly call: string };

@@ -80,7 +80,9 @@ export function planStage(project: Project, name: string): StagePlan {
       if (producer === undefined) {
         throw new PivotError(
           `stage '${name}': dependency '${entry.name}' names '${ref.text}', which no loaded pipeline produces`,
-          { hint: "run with --all, or check the pipeline name" },
+          {
+            hint: "check the pipeline name (pipelines are named by 'pipeline:' or their directory)",
+          },
         );
       }
       return stageOutputs(project.store, producer)

@@ -6,6 +6,7 @@
  * @module
  */
 import * as path from "node:path";
+import { interceptExit } from "../util/intercept_exit.ts";
 import type { CmdJob, FromWorker, RunJob, ToWorker } from "./stage_job.ts";
 
 /** The worker's global scope, as far as this module uses it. */
@@ -21,6 +22,8 @@ export function startWorker(): void {
   let cancel: (() => void) | null = null;
   let current = 0;
   captureConsole((line, stream) => post({ type: "log", id: current, line, stream }));
+  // Deno.exit() in a worker ends it silently: say so first, so the job fails instead of hanging.
+  interceptExit((call) => post({ type: "exit", call }));
   scope.onmessage = async (event) => {
     const message = event.data;
     if (message.type === "cancel") {

@@ -109,9 +109,23 @@ export class WorkerPool {
     let markReady!: () => void;
     const ready = new Promise<void>((resolve) => (markReady = resolve));
     const slot: Slot = { worker, ready, busy: null };
+    // A worker that crashed or ended is replaced; its job fails with the reason.
+    const retire = (reason: string) => {
+      const index = this.#slots.indexOf(slot);
+      if (index >= 0) this.#slots.splice(index, 1);
+      worker.terminate();
+      markReady();
+      for (const [id, pending] of this.#pending) {
+        if (pending.slot !== slot) continue;
+        this.#pending.delete(id);
+        pending.resolve(reason);
+      }
+      this.#waiting.shift()?.();
+    };
     worker.onmessage = (event: MessageEvent<FromWorker>) => {
       const message = event.data;
       if (message.type === "ready") return markReady();
+      if (message.type === "exit") return retire(`the stage called ${message.call}`);
       const pending = this.#pending.get(message.id);
       if (pending === undefined) return;
       if (message.type === "log") return pending.onLog(message.line, message.stream);
@@ -122,17 +136,7 @@ export class WorkerPool {
     };
     worker.onerror = (event) => {
       event.preventDefault();
-      // A worker that crashed is replaced; its job fails with the error.
-      const index = this.#slots.indexOf(slot);
-      if (index >= 0) this.#slots.splice(index, 1);
-      worker.terminate();
-      markReady();
-      for (const [id, pending] of this.#pending) {
-        if (pending.slot !== slot) continue;
-        this.#pending.delete(id);
-        pending.resolve(`worker crashed: ${event.message}`);
-      }
-      this.#waiting.shift()?.();
+      retire(`worker crashed: ${event.message}`);
     };
     this.#slots.push(slot);
     return slot;

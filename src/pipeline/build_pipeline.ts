@@ -14,6 +14,7 @@ import { existsSync } from "../util/fs.ts";
 import { isInside } from "../util/paths.ts";
 import { RealPathGuard } from "../util/real_path_guard.ts";
 import { DefinitionContext, type FieldPath, type Locator } from "./_context.ts";
+import { isModuleFunction } from "./module_data.ts";
 import { interpolate, interpolateCommand, references, soleReference } from "./interpolate.ts";
 import { PIPELINE_KEYS, STAGE_KEYS } from "./keys.ts";
 import { expandMatrix, type MatrixScalar } from "./matrix.ts";
@@ -191,7 +192,7 @@ function draftStages(
     ctx.fail([...stagePath, "cmd"], "expected a non-empty shell command");
   }
   if (run !== undefined) {
-    const isFunction = typeof run === "function";
+    const isFunction = isModuleFunction(run);
     if (!(typeof run === "string" || (isFunction && kind === "ts"))) {
       ctx.fail(
         [...stagePath, "run"],
@@ -530,7 +531,7 @@ function runAction(
   substitute: (text: string, at: FieldPath) => string,
 ): StageAction {
   const at = [...draft.path, "run"];
-  if (typeof draft.run === "function") {
+  if (isModuleFunction(draft.run)) {
     return {
       kind: "run",
       module: fc.file,

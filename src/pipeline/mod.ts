@@ -12,7 +12,13 @@ export {
   type LoadPipelineOptions,
   type TextParseCache,
 } from "./load_pipeline_file.ts";
+export {
+  DEFAULT_LOAD_TIMEOUT,
+  IsolatedModuleLoader,
+  type IsolatedModuleLoaderOptions,
+} from "./load_module_isolated.ts";
 export { loadParamsFile } from "./load_params_file.ts";
+export { ModuleValue } from "./module_data.ts";
 export { deepMerge, isPlainObject, type PlainObject } from "./params.ts";
 export { lookupParam } from "./build_pipeline.ts";
 export { interpolate } from "./interpolate.ts";

@@ -2,14 +2,14 @@ import * as path from "node:path";
 import { didYouMean } from "../util/did_you_mean.ts";
 import { PipelineFileError, PivotError } from "../util/errors.ts";
 import { readTextOrNull } from "../util/fs.ts";
-import { isPlainObject, type PlainObject } from "../pipeline/mod.ts";
+import { DEFAULT_LOAD_TIMEOUT, isPlainObject, type PlainObject } from "../pipeline/mod.ts";
 import { parseYamlSource } from "../pipeline/yaml_source.ts";
 
 /** How a config value is checked. */
 type ConfigType =
   | { readonly type: "string" }
   | { readonly type: "boolean" }
-  | { readonly type: "integer"; readonly min: number }
+  | { readonly type: "integer"; readonly min: number; readonly unit?: string }
   | { readonly type: "choice"; readonly choices: readonly string[] }
   | { readonly type: "choices"; readonly choices: readonly string[] };
 
@@ -30,6 +30,13 @@ export const CONFIG_KEYS: Readonly<
     doc: "directory for stage outputs under each pipeline root",
   },
   "core.jobs": { type: "integer", min: 1, doc: "parallel stages (default: CPU count)" },
+  "core.load_timeout": {
+    type: "integer",
+    min: 1,
+    unit: "seconds",
+    default: DEFAULT_LOAD_TIMEOUT,
+    doc: "seconds a pipeline.ts module may take to load before it is stopped",
+  },
   "remote.jobs": { type: "integer", min: 1, default: 16, doc: "parallel transfers" },
   "remote.retries": {
     type: "integer",
@@ -269,7 +276,11 @@ function checkValue(
       return value as string;
     case "integer":
       if (typeof value !== "number" || !Number.isInteger(value) || value < spec.min) {
-        fail(`${key} must be an integer of at least ${spec.min}`);
+        fail(
+          `${key} must be an integer of at least ${spec.min}${
+            spec.unit === undefined ? "" : ` (${spec.unit})`
+          }`,
+        );
       }
       return value as number;
     case "choice":
@@ -308,6 +319,12 @@ function checkValue(
 export function configList(config: Config, key: string): string[] | undefined {
   const value = configString(config, key);
   return value === undefined ? undefined : value.split(",");
+}
+
+/** A number setting, or `undefined`. */
+export function configNumber(config: Config, key: string): number | undefined {
+  const value = config.values[key];
+  return typeof value === "number" ? value : undefined;
 }
 
 /** A string setting, or `undefined`. */

@@ -1,13 +1,13 @@
 import * as path from "node:path";
 import { buildDag, type Dag } from "../dag/mod.ts";
 import { discover, type Discovery, findProjectRoot } from "../discovery/mod.ts";
-import { loadParamsFile, type NamedStage } from "../pipeline/mod.ts";
+import { DEFAULT_LOAD_TIMEOUT, loadParamsFile, type NamedStage } from "../pipeline/mod.ts";
 import { ParseCache, StateDb, xxhashReady } from "../storage/mod.ts";
 import { WorkspaceStore } from "../store/mod.ts";
 import { PivotError } from "../util/errors.ts";
 import { existsSync } from "../util/fs.ts";
 import { isInside, relativePosix } from "../util/paths.ts";
-import { type Config, configString, loadConfig } from "./config.ts";
+import { type Config, configNumber, configString, loadConfig } from "./config.ts";
 
 /** One stage output with its identity and workspace path. */
 export interface ProjectOutput {
@@ -61,6 +61,8 @@ export interface OpenProjectOptions {
   all?: boolean;
   /** Open a project without pipeline files as one with no stages. @default {false} */
   pipelinesOptional?: boolean;
+  /** Seconds a `pipeline.ts` module may take to load. @default {the config's `core.load_timeout`} */
+  loadTimeout?: number;
 }
 
 /**
@@ -70,7 +72,7 @@ export interface OpenProjectOptions {
  * @throws {PivotError} on any invalid pipeline, a cycle, or conflicting outputs
  */
 export async function openProject(options: OpenProjectOptions = {}): Promise<Project> {
-  const { cwd = Deno.cwd(), all = false, pipelinesOptional = false } = options;
+  const { cwd = Deno.cwd(), all = false, pipelinesOptional = false, loadTimeout } = options;
   await xxhashReady;
   const root = findProjectRoot(cwd);
   const config = await loadConfig(root);
@@ -83,6 +85,7 @@ export async function openProject(options: OpenProjectOptions = {}): Promise<Pro
     paramsOverrides,
     pipelinesOptional,
     parseCache: parseCache.cache,
+    loadTimeout: loadTimeout ?? configNumber(config, "core.load_timeout") ?? DEFAULT_LOAD_TIMEOUT,
   }).then(
     (found) => {
       parseCache.close(true);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { discover, type Discovery } from "../../src/discovery/mod.ts";
+import { discover, type Discovery, PipelinesNotLoadedError } from "../../src/discovery/mod.ts";
 import { PivotError } from "../../src/util/errors.ts";
 import { makeProject, type TempProject } from "../_helpers/project.ts";
 
@@ -350,38 +350,65 @@ Deno.test("discover() with all keeps each stage's own state dir and root", async
   );
 });
 
-Deno.test("discover() with all skips a pipeline that fails to load, with one warning", async () => {
+Deno.test("discover() with all fails listing every pipeline file that fails to load", async () => {
   await using p = await makeProject({
     "a/pivot.yaml": pipelineYaml({ train: [] }),
     "bad/pivot.yaml": "stages:\n  s:\n    cmd: echo\n    dep: {}\n",
+    "broken/pipeline.ts": "export const nothing = 1;\n",
     "c/pivot.yaml": pipelineYaml({ report: [] }),
   });
-  const found = await discoverIn(p, ".", true);
-  assert.deepEqual(stageHomes(found), [["train", "a/train"], ["report", "c/report"]]);
-  assert.deepEqual(found.pipelines.map((pipeline) => pipeline.name), ["a", "c"]);
-  assert.deepEqual(found.warnings, [
-    "skipping bad/pivot.yaml, which failed to load: bad/pivot.yaml:4:5: stages.s.dep: unknown key 'dep' (did you mean 'deps'?)",
-  ]);
+  await assert.rejects(discoverIn(p, ".", true), (error: unknown) => {
+    assert.ok(error instanceof PipelinesNotLoadedError, String(error));
+    assert.equal(
+      error.message,
+      [
+        "2 pipeline files failed to load:",
+        "  bad/pivot.yaml:4:5: stages.s.dep: unknown key 'dep' (did you mean 'deps'?)",
+        "  broken/pipeline.ts: the module has no default export",
+      ].join("\n"),
+    );
+    assert.equal(
+      error.hint,
+      "every pipeline file under the project root is part of --all: fix them, or move them out of the project",
+    );
+    assert.deepEqual(error.failures.map((failure) => failure.file), [
+      "bad/pivot.yaml",
+      "broken/pipeline.ts",
+    ]);
+    return true;
+  });
 });
 
-Deno.test("discover() with all skips a pipeline.ts that fails to import", async () => {
+Deno.test("discover() with all reports one broken file with its own message and hint", async () => {
   await using p = await makeProject({
     "a/pivot.yaml": pipelineYaml({ train: [] }),
-    "broken/pipeline.ts": "export const nothing = 1;\n",
+    "bad/pivot.yaml": "stages:\n  s:\n    cmd: echo\n    dep: {}\n",
   });
-  const found = await discoverIn(p, ".", true);
-  assert.deepEqual(stageHomes(found), [["train", "a/train"]]);
-  assert.deepEqual(found.warnings, [
-    "skipping broken/pipeline.ts, which failed to load: broken/pipeline.ts: the module has no default export",
-  ]);
+  await assertPivotError(
+    discoverIn(p, ".", true),
+    "bad/pivot.yaml:4:5: stages.s.dep: unknown key 'dep' (did you mean 'deps'?)",
+    "allowed keys here: cmd, run, deps, outs, params, matrix, mutex, desc",
+  );
+});
+
+Deno.test("discover() with all names the pipeline file when the error is in a file it reads", async () => {
+  await using p = await makeProject({
+    "a/pivot.yaml": "vars: [vars.yaml]\nstages: {}\n",
+    "a/vars.yaml": "x: [1\n",
+  });
+  await assert.rejects(discoverIn(p, ".", true), (error: unknown) => {
+    assert.ok(error instanceof PipelinesNotLoadedError, String(error));
+    assert.match(error.message, /^a\/pivot\.yaml: a\/vars\.yaml:\d+:\d+: /);
+    return true;
+  });
 });
 
 Deno.test("discover() with all fails when no pipeline loads", async () => {
   await using p = await makeProject({ "bad/pivot.yaml": "stages: [oops]\n" });
   await assertPivotError(
     discoverIn(p, ".", true),
-    "no pipeline of the project could be loaded",
-    "skipping bad/pivot.yaml, which failed to load: bad/pivot.yaml:1:9: stages: expected a map of stage name → stage",
+    "bad/pivot.yaml:1:9: stages: expected a map of stage name → stage",
+    "every pipeline file under the project root is part of --all: fix it, or move it out of the project",
   );
 });
 
@@ -433,17 +460,6 @@ Deno.test("discover() with all lists dependencies on missing pipelines as unreso
   assert.deepEqual(found.warnings, []);
 });
 
-Deno.test("discover() with all lists a dependency on a skipped pipeline as unresolved", async () => {
-  await using p = await makeProject({
-    "eval/pivot.yaml": pipelineYaml({ train: ["prep/clean"] }),
-    "prep/pivot.yaml": "stages:\n  clean:\n    cmd: echo\n    outs: jsn\n",
-  });
-  const found = await discoverIn(p, ".", true);
-  assert.deepEqual(found.unresolved, [{ stage: "train", dep: "prep/clean" }]);
-  assert.equal(found.warnings.length, 1);
-  assert.ok(found.warnings[0]!.startsWith("skipping prep/pivot.yaml, which failed to load: "));
-});
-
 Deno.test("discover() with all still fails on a stage the other pipeline lacks", async () => {
   await using p = await makeProject({
     "eval/pivot.yaml": pipelineYaml({ train: ["prep/clen"] }),
@@ -453,6 +469,40 @@ Deno.test("discover() with all still fails on a stage the other pipeline lacks",
     discoverIn(p, ".", true),
     "stage 'train' in eval/pivot.yaml depends on 'prep/clen', but pipeline 'prep' has no stage 'clen' (did you mean 'clean'?)",
   );
+});
+
+Deno.test("discover() with all fails on an output key the producer lacks, as without all", async (t) => {
+  const files = {
+    "eval/pivot.yaml": pipelineYaml({ train: ["prep/clean:nokey"] }),
+    "prep/pivot.yaml": pipelineYaml({ clean: [] }),
+  };
+  const message =
+    "stage 'train' depends on 'prep/clean:nokey', but 'prep/clean' has no output 'nokey'";
+  await t.step("with all", async () => {
+    await using p = await makeProject(files);
+    await assertPivotError(discoverIn(p, ".", true), message);
+  });
+  await t.step("without all", async () => {
+    await using p = await makeProject(files);
+    await assertPivotError(discoverIn(p, "eval"), message);
+  });
+});
+
+Deno.test("discover() checks the key of every dependency on a producer already included", async (t) => {
+  const files = {
+    "eval/pivot.yaml": pipelineYaml({ train: ["prep/clean:table"], test: ["prep/clean:tabel"] }),
+    "prep/pivot.yaml": "stages:\n  clean:\n    cmd: echo\n    outs:\n      table: csv\n",
+  };
+  const message =
+    "stage 'test' depends on 'prep/clean:tabel', but 'prep/clean' has no output 'tabel' (did you mean 'table'?)";
+  await t.step("with all", async () => {
+    await using p = await makeProject(files);
+    await assertPivotError(discoverIn(p, ".", true), message);
+  });
+  await t.step("without all", async () => {
+    await using p = await makeProject(files);
+    await assertPivotError(discoverIn(p, "eval"), message);
+  });
 });
 
 Deno.test("discover() with all turns a pipeline-like dependency on an existing file into a file", async () => {
@@ -518,4 +568,45 @@ Deno.test("discover() reports two pipelines of one name even without all", async
     "two pipelines are named 'prep': a/prep/pivot.yaml and b/prep/pivot.yaml",
     "give one of them another name with 'pipeline: <name>'",
   );
+});
+
+Deno.test("discover() with all loads every pipeline.ts in one worker, stopped before it returns", async () => {
+  const module = (name: string) =>
+    `export default { name: "${name}", stages: { ${name}: { outs: "txt", run: () => "x" } } };\n`;
+  await using p = await makeProject({
+    "a/pipeline.ts": module("a"),
+    "b/pipeline.ts": module("b"),
+    "c/pivot.yaml": pipelineYaml({ c: [] }),
+    "d/pipeline.ts": module("d"),
+  });
+  const started: string[] = [];
+  const terminated: string[] = [];
+  const OriginalWorker = globalThis.Worker;
+  globalThis.Worker = class extends OriginalWorker {
+    readonly #name: string;
+    constructor(url: string | URL, options?: WorkerOptions) {
+      super(url, options);
+      this.#name = options?.name ?? "";
+      started.push(this.#name);
+    }
+    override terminate(): void {
+      terminated.push(this.#name);
+      super.terminate();
+    }
+  };
+  let found: Discovery;
+  try {
+    found = await discoverIn(p, ".", true);
+  } finally {
+    globalThis.Worker = OriginalWorker;
+  }
+  assert.deepEqual(stageHomes(found), [["a", "a/a"], ["b", "b/b"], ["c", "c/c"], ["d", "d/d"]]);
+  assert.deepEqual(found.stages.map((stage) => stage.def.action.kind), [
+    "run",
+    "run",
+    "cmd",
+    "run",
+  ]);
+  assert.deepEqual(started, ["pivot-module-loader"]);
+  assert.deepEqual(terminated, ["pivot-module-loader"]);
 });

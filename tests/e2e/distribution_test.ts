@@ -67,6 +67,14 @@ Deno.test("the bundle (deno task bundle) runs commands on a pipeline.ts project"
   checkList(await run(Deno.execPath(), ["run", "-A", bundle, "list"], p.root));
   const dag = await run(Deno.execPath(), ["run", "-A", bundle, "dag", "--stages"], p.root);
   assert.equal(dag.stdout, "prepare\ntrain    ← prepare\n", dag.stderr);
+  // The module is loaded in a worker there too: its Deno.exit() is an error, not pivot's end.
+  await p.write("quits/pipeline.ts", "Deno.exit(0);\nexport default { stages: {} };\n");
+  const quits = await run(Deno.execPath(), ["run", "-A", bundle, "list"], p.path("quits"));
+  assert.equal(quits.code, 1);
+  assert.match(
+    quits.stderr,
+    /^error: quits\/pipeline\.ts: the pipeline module called Deno\.exit\(0\) while loading\n/,
+  );
 });
 
 function denortAvailable(): string | null {

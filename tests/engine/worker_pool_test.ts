@@ -230,6 +230,47 @@ Deno.test("WorkerPool reports what a run function threw, and a missing function"
   }
 });
 
+Deno.test("WorkerPool fails a job whose function ends its worker, and runs the next on a new one", async (t) => {
+  await using dir = await tempDir();
+  const module = path.join(dir.path, "stages.ts");
+  await Deno.writeTextFile(
+    module,
+    [
+      'import process from "node:process";',
+      "export const denoExit = () => Deno.exit(3);",
+      "export const processExit = () => process.exit(5);",
+      "export const close = () => self.close();",
+      'export const works = () => "still working";',
+      "",
+    ].join("\n"),
+  );
+  const out = path.join(dir.path, "out.txt");
+  const cases: [string, string][] = [
+    ["denoExit", "the stage called Deno.exit(3)"],
+    ["processExit", "the stage called process.exit(5)"],
+    ["close", "the stage called self.close()"],
+  ];
+  for (const [exportName, reason] of cases) {
+    await t.step(exportName, async () => {
+      const pool = new WorkerPool(1, workerEntryUrl());
+      try {
+        assert.equal(
+          await pool.run(runJob(module, { exportPath: [exportName] }), () => {}),
+          reason,
+        );
+        const next = runJob(module, {
+          exportPath: ["works"],
+          outs: [{ key: null, path: out, format: "txt" }],
+        });
+        assert.equal(await pool.run(next, () => {}), null);
+        assert.equal(await Deno.readTextFile(out), "still working");
+      } finally {
+        pool.close();
+      }
+    });
+  }
+});
+
 Deno.test("WorkerPool reports a value that does not fit the output format", async () => {
   await using dir = await tempDir();
   const module = path.join(dir.path, "stages.ts");

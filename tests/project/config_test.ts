@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { configString, loadConfig } from "../../src/project/mod.ts";
+import { configNumber, configString, loadConfig } from "../../src/project/mod.ts";
 import { PipelineFileError } from "../../src/util/errors.ts";
 import { makeProject } from "../_helpers/project.ts";
 
@@ -9,6 +9,7 @@ import { makeProject } from "../_helpers/project.ts";
 const DEFAULTS = {
   "cache.checkout_mode": "hardlink,symlink,copy",
   "store.data_dir": "data",
+  "core.load_timeout": 60,
   "remote.jobs": 16,
   "remote.retries": 4,
   "watch.debounce": 300,
@@ -53,6 +54,7 @@ Deno.test("loadConfig() reads every known key over the defaults", async () => {
       "  data_dir: out",
       "core:",
       "  jobs: 4",
+      "  load_timeout: 5",
       "remote:",
       "  jobs: 2",
       "watch:",
@@ -65,6 +67,7 @@ Deno.test("loadConfig() reads every known key over the defaults", async () => {
   assert.deepEqual(config.values, {
     "cache.checkout_mode": "copy",
     "store.data_dir": "out",
+    "core.load_timeout": 5,
     "remote.jobs": 2,
     "remote.retries": 4,
     "watch.debounce": 0,
@@ -74,6 +77,8 @@ Deno.test("loadConfig() reads every known key over the defaults", async () => {
   });
   assert.equal(configString(config, "store.data_dir"), "out");
   assert.equal(configString(config, "core.jobs"), undefined);
+  assert.equal(configNumber(config, "core.load_timeout"), 5);
+  assert.equal(configNumber(config, "store.data_dir"), undefined);
   assert.equal(configString(config, "cache.dir"), "/mnt/cache");
 });
 
@@ -148,7 +153,7 @@ Deno.test("loadConfig() lists the known keys in the hint for an unknown key", as
     assert.ok(error instanceof PipelineFileError);
     assert.equal(
       error.hint,
-      "known keys: cache.dir, cache.checkout_mode, store.data_dir, core.jobs, remote.jobs, remote.retries, watch.debounce, default_remote, remotes.<name>.url, remotes.<name>.endpoint, remotes.<name>.region, remotes.<name>.profile, remotes.<name>.path_style, remotes.<name>.jobs",
+      "known keys: cache.dir, cache.checkout_mode, store.data_dir, core.jobs, core.load_timeout, remote.jobs, remote.retries, watch.debounce, default_remote, remotes.<name>.url, remotes.<name>.endpoint, remotes.<name>.region, remotes.<name>.profile, remotes.<name>.path_style, remotes.<name>.jobs",
     );
     return true;
   });
@@ -159,6 +164,20 @@ Deno.test("loadConfig() rejects bad values, pointing at the key", async (t) => {
     ["jobs of zero", "core:\n  jobs: 0\n", 2, 3, "core.jobs must be an integer of at least 1"],
     ["fractional jobs", "core:\n  jobs: 1.5\n", 2, 3, "core.jobs must be an integer of at least 1"],
     ["jobs as text", "core:\n  jobs: '4'\n", 2, 3, "core.jobs must be an integer of at least 1"],
+    [
+      "a load timeout of zero",
+      "core:\n  load_timeout: 0\n",
+      2,
+      3,
+      "core.load_timeout must be an integer of at least 1 (seconds)",
+    ],
+    [
+      "a load timeout with a unit",
+      "core:\n  load_timeout: 60s\n",
+      2,
+      3,
+      "core.load_timeout must be an integer of at least 1 (seconds)",
+    ],
     [
       "negative remote jobs",
       "remote:\n  jobs: -1\n",
