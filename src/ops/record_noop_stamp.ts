@@ -11,6 +11,7 @@ import { PIPELINE_FILE_NAMES } from "../pipeline/mod.ts";
 import { type Project, userConfigFile } from "../project/mod.ts";
 import { ABSENT, fileSignature } from "../storage/file_signature.ts";
 import { isInside } from "../util/paths.ts";
+import { cachedOutputIgnores } from "./ignore_outputs.ts";
 import { NOOP_STAMP_FORMAT, type NoopStamp, settledBefore } from "./noop_stamp.ts";
 
 /**
@@ -51,11 +52,10 @@ export function buildNoopStamp(
     files.add(plan.lockFile);
     for (const dep of plan.deps) dep.inputs.forEach((input) => trees.add(input.path));
     plan.outs.forEach((out) => trees.add(out.path));
-    const { def } = plan.stage;
-    if (plan.outs.some((out) => out.cache)) {
-      files.add(path.join(def.root, project.store.dataDir, def.pipeline, ".gitignore"));
-    }
     (sentinels[path.dirname(plan.sentinel)] ??= []).push(path.basename(plan.sentinel));
+  }
+  for (const dir of cachedOutputIgnores(project, stages).keys()) {
+    files.add(path.join(dir, ".gitignore"));
   }
   fingerprintedFiles().forEach((file) => files.add(file));
 

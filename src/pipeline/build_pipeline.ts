@@ -11,13 +11,14 @@ import {
 } from "../identity/mod.ts";
 import { closestMatch, didYouMean } from "../util/did_you_mean.ts";
 import { existsSync } from "../util/fs.ts";
-import { isInside } from "../util/paths.ts";
+import { isInside, relativePosix } from "../util/paths.ts";
 import { RealPathGuard } from "../util/real_path_guard.ts";
 import { DefinitionContext, type FieldPath, type Locator } from "./_context.ts";
 import { interpolate, interpolateCommand, references, soleReference } from "./interpolate.ts";
 import { PIPELINE_KEYS, STAGE_KEYS } from "./keys.ts";
 import { expandMatrix, type MatrixScalar } from "./matrix.ts";
-import { parseOutputs } from "./outputs.ts";
+import { resolveOutputPath } from "./output_path.ts";
+import { type ParsedOutput, parseOutputs } from "./outputs.ts";
 import { deepMerge, effectiveParams, isPlainObject, type PlainObject } from "./params.ts";
 import type { DepEntry, DepRef, OutputSpec, Pipeline, StageAction, StageDef } from "./types.ts";
 import { loadVars } from "./vars.ts";
@@ -55,7 +56,7 @@ interface StageDraft {
   readonly cmd: string | null;
   readonly run: unknown;
   readonly deps: ReadonlyMap<string, { value: string | string[]; path: FieldPath }>;
-  readonly outs: readonly OutputSpec[];
+  readonly outs: readonly ParsedOutput[];
   readonly params: PlainObject;
   readonly paramsPath: FieldPath;
   readonly mutex: readonly string[];
@@ -118,7 +119,68 @@ export async function buildPipeline(raw: unknown, source: PipelineSource): Promi
       paths,
     })
   );
+  checkDeclaredPaths(drafts, stageDefs, ctx, projectRoot);
   return { name, file, sources: [file, ...varsFiles], dir, root, stages: stageDefs };
+}
+
+/**
+ * Refuses two outputs of this file declared at one path, or one inside
+ * another's directory output, pointing at the second declaration. (Clashes
+ * across files and with the places pivot chooses are found when the project
+ * is opened.)
+ */
+function checkDeclaredPaths(
+  drafts: readonly StageDraft[],
+  stages: readonly StageDef[],
+  ctx: DefinitionContext,
+  projectRoot: string,
+): void {
+  const seen: { identity: string; path: string; isDir: boolean; at: FieldPath }[] = [];
+  const lineOf = (at: FieldPath) => {
+    const line = ctx.error(at, "").line;
+    return line === undefined ? "" : `, line ${line}`;
+  };
+  drafts.forEach((draft, index) => {
+    const stage = stages[index]!;
+    draft.outs.forEach((parsed, position) => {
+      const out = stage.outs[position]!;
+      if (out.path === undefined || parsed.pathAt === undefined) return;
+      const identity = out.key === null ? stage.name : `${stage.name}:${out.key}`;
+      const shown = relativePosix(projectRoot, out.path);
+      const isDir = out.format === "dir";
+      for (const other of seen) {
+        const otherShown = `${other.identity} (${relativePosix(projectRoot, other.path)}${
+          other.isDir ? "/" : ""
+        }${lineOf(other.at)})`;
+        if (other.path === out.path) {
+          ctx.fail(
+            parsed.pathAt,
+            `output ${identity} is declared at ${shown}, as is ${otherShown}`,
+            {
+              hint:
+                "give each output its own path (in a matrix, use the dimensions: results/${size}/model.pkl)",
+            },
+          );
+        }
+        const hint = "a directory output holds only what its own stage writes: move one of them";
+        if (other.isDir && isInside(other.path, out.path)) {
+          ctx.fail(
+            parsed.pathAt,
+            `output ${identity} (${shown}) lies inside the directory output ${otherShown}`,
+            { hint },
+          );
+        }
+        if (isDir && isInside(out.path, other.path)) {
+          ctx.fail(
+            parsed.pathAt,
+            `the directory output ${identity} (${shown}/) holds ${otherShown}`,
+            { hint },
+          );
+        }
+      }
+      seen.push({ identity, path: out.path, isDir, at: parsed.pathAt });
+    });
+  });
 }
 
 function pipelineName(raw: PlainObject, ctx: DefinitionContext, dir: string): string {
@@ -282,8 +344,11 @@ function draftStages(
 }
 
 /** Overrides replace outputs key by key; a single unnamed output is replaced whole. */
-function mergeOutputs(base: readonly OutputSpec[], override: OutputSpec[]): OutputSpec[] {
-  const keyed = (outs: readonly OutputSpec[]) =>
+function mergeOutputs(
+  base: readonly ParsedOutput[],
+  override: ParsedOutput[],
+): ParsedOutput[] {
+  const keyed = (outs: readonly ParsedOutput[]) =>
     outs.length > 0 && outs.every((o) => o.key !== null);
   if (!keyed(base) || !keyed(override)) return override;
   const merged = new Map(base.map((o) => [o.key, o]));
@@ -425,11 +490,29 @@ function finishStage(draft: StageDraft, fc: FinishContext): StageDef {
     stateDir: path.join(fc.root, ".pivot"),
     action,
     deps,
-    outs: draft.outs,
+    outs: draft.outs.map((out) => finishOutput(out, fc, substitute)),
     params,
     mutex: draft.mutex,
     desc: draft.desc === null ? null : substitute(draft.desc, [...draft.path, "desc"]),
     matrix: draft.values,
+  };
+}
+
+/** An output with its declared `path` (if any) substituted, resolved and checked. */
+function finishOutput(
+  out: ParsedOutput,
+  fc: FinishContext,
+  substitute: (text: string, at: FieldPath) => string,
+): OutputSpec {
+  const { pathAt, ...spec } = out;
+  if (spec.path === undefined || pathAt === undefined) return spec;
+  const text = substitute(spec.path, pathAt);
+  const resolved = resolveOutputPath(text, spec.format === "dir", fc, fc.ctx, pathAt);
+  // The extension is the path's own (`ext` is not allowed beside `path`).
+  return {
+    ...spec,
+    ext: spec.format === "dir" ? "" : path.extname(resolved).slice(1),
+    path: resolved,
   };
 }
 
