@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { fingerprintedFiles } from "../engine/code_fingerprint.ts";
 import { planStage, type StageCompleteEvent } from "../engine/mod.ts";
 import { PIPELINE_FILE_NAMES } from "../pipeline/mod.ts";
-import { type Project, userConfigFile } from "../project/mod.ts";
+import { paramsOverridesFile, type Project, userConfigFile } from "../project/mod.ts";
 import { ABSENT, fileSignature } from "../storage/file_signature.ts";
 import { isInside } from "../util/paths.ts";
 import { cachedOutputIgnores } from "./ignore_outputs.ts";
@@ -39,7 +39,8 @@ export function buildNoopStamp(
   const userConfig = userConfigFile();
   if (userConfig !== null) files.add(userConfig);
   files.add(path.join(root, ".pivot", "config.yaml"));
-  files.add(path.join(root, "params.yaml"));
+  const paramsFile = paramsOverridesFile(root, project.config);
+  if (paramsFile !== null) files.add(paramsFile);
   for (const dir of new Set([isInside(root, project.cwd) ? project.cwd : root, root])) {
     for (const name of PIPELINE_FILE_NAMES) files.add(path.join(dir, name));
   }

@@ -21,7 +21,7 @@ import { resolveOutputPath } from "./output_path.ts";
 import { type ParsedOutput, parseOutputs } from "./outputs.ts";
 import { deepMerge, effectiveParams, isPlainObject, type PlainObject } from "./params.ts";
 import type { DepEntry, DepRef, OutputSpec, Pipeline, StageAction, StageDef } from "./types.ts";
-import { loadVars } from "./vars.ts";
+import { loadVars, type Vars } from "./vars.ts";
 
 /** Where a pipeline definition came from and what it is loaded against. */
 export interface PipelineSource {
@@ -81,7 +81,7 @@ export async function buildPipeline(raw: unknown, source: PipelineSource): Promi
 
   const name = pipelineName(raw, ctx, dir);
   const root = pipelineRoot(raw["root"], ctx, dir, projectRoot);
-  const { values: vars, files: varsFiles } = await loadVars(
+  const vars = await loadVars(
     raw["vars"],
     ctx,
     ["vars"],
@@ -120,7 +120,7 @@ export async function buildPipeline(raw: unknown, source: PipelineSource): Promi
     })
   );
   checkDeclaredPaths(drafts, stageDefs, ctx, projectRoot);
-  return { name, file, sources: [file, ...varsFiles], dir, root, stages: stageDefs };
+  return { name, file, sources: [file, ...vars.files], dir, root, stages: stageDefs };
 }
 
 /**
@@ -431,7 +431,7 @@ function readMutex(raw: unknown, ctx: DefinitionContext, at: FieldPath): string[
 
 interface FinishContext {
   readonly ctx: DefinitionContext;
-  readonly vars: ReadonlyMap<string, string>;
+  readonly vars: Vars;
   readonly pipeline: string;
   readonly file: string;
   readonly dir: string;
@@ -445,7 +445,7 @@ interface FinishContext {
 
 function finishStage(draft: StageDraft, fc: FinishContext): StageDef {
   const { ctx } = fc;
-  const resolveVar = (name: string) => draft.values?.[name] ?? fc.vars.get(name);
+  const resolveVar = (name: string) => draft.values?.[name] ?? fc.vars.values.get(name);
   const substitute = (text: string, at: FieldPath): string => {
     const result = interpolate(text, resolveVar);
     if (result.unresolved.length > 0) failUnresolved(draft, result.unresolved, ctx, at);
@@ -462,7 +462,7 @@ function finishStage(draft: StageDraft, fc: FinishContext): StageDef {
     deps.push({ name, list: Array.isArray(value), refs });
   }
 
-  const declared = substituteParams(draft, substitute);
+  const declared = substituteParams(draft, fc.vars, substitute);
   const params = effectiveParams(declared, fc.paramsOverrides, {
     name: draft.name,
     pipeline: fc.pipeline,
@@ -528,15 +528,22 @@ function failUnresolved(
   });
 }
 
-/** Fills `${…}` in params; a value that is exactly `${dim}` keeps the matrix value's type. */
+/**
+ * Fills `${…}` in params; a value that is exactly `${name}` keeps the type of
+ * the matrix value or the var (a var may also be a map or a list).
+ */
 function substituteParams(
   draft: StageDraft,
+  vars: Vars,
   substitute: (text: string, at: FieldPath) => string,
 ): PlainObject {
   const walk = (value: unknown, at: FieldPath): unknown => {
     if (typeof value === "string") {
       const sole = soleReference(value);
       if (sole !== null && draft.typed[sole] !== undefined) return draft.typed[sole];
+      if (sole !== null && draft.values?.[sole] === undefined && vars.typed.has(sole)) {
+        return structuredClone(vars.typed.get(sole));
+      }
       return substitute(value, at);
     }
     if (Array.isArray(value)) return value.map((item, index) => walk(item, [...at, index]));

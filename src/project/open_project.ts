@@ -7,7 +7,7 @@ import { WorkspaceStore } from "../store/mod.ts";
 import { PivotError } from "../util/errors.ts";
 import { existsSync } from "../util/fs.ts";
 import { isInside, relativePosix } from "../util/paths.ts";
-import { type Config, configString, loadConfig } from "./config.ts";
+import { type Config, configString, loadConfig, paramsOverridesFile } from "./config.ts";
 
 /** One stage output with its identity and workspace path. */
 export interface ProjectOutput {
@@ -74,7 +74,7 @@ export async function openProject(options: OpenProjectOptions = {}): Promise<Pro
   await xxhashReady;
   const root = findProjectRoot(cwd);
   const config = await loadConfig(root);
-  const paramsOverrides = await loadParamsFile(root);
+  const paramsOverrides = await loadParamsFile(root, paramsOverridesFile(root, config));
   const parseCache = await openParseCache(root);
   const discovery = await discover({
     projectRoot: root,

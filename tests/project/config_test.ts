@@ -57,6 +57,8 @@ Deno.test("loadConfig() reads every known key over the defaults", async () => {
       "watch:",
       "  debounce: 0",
       "default_remote: shared",
+      "params:",
+      "  overrides: none",
       "",
     ].join("\n"),
   });
@@ -69,6 +71,7 @@ Deno.test("loadConfig() reads every known key over the defaults", async () => {
     "cache.dir": "/mnt/cache",
     "core.jobs": 4,
     "default_remote": "shared",
+    "params.overrides": "none",
   });
   assert.equal(configString(config, "store.data_dir"), "out");
   assert.equal(configString(config, "core.jobs"), undefined);
@@ -146,7 +149,7 @@ Deno.test("loadConfig() lists the known keys in the hint for an unknown key", as
     assert.ok(error instanceof PipelineFileError);
     assert.equal(
       error.hint,
-      "known keys: cache.dir, cache.checkout_mode, store.data_dir, core.jobs, remote.jobs, watch.debounce, default_remote",
+      "known keys: cache.dir, cache.checkout_mode, store.data_dir, core.jobs, remote.jobs, watch.debounce, default_remote, params.overrides",
     );
     return true;
   });

@@ -281,3 +281,41 @@ Deno.test("openProject() checks declared output paths against every other output
     );
   });
 });
+
+Deno.test("openProject() reads parameter overrides from the file params.overrides names", async (t) => {
+  const pipeline = "stages:\n  train:\n    cmd: echo\n    params: {lr: 0.1}\n";
+  await t.step("none: a DVC params.yaml read by the scripts is no override file", async () => {
+    await using p = await makeProject({
+      ".pivot/config.yaml": "params:\n  overrides: none\n",
+      "params.yaml": "seed: 7\ntrain: {lr: 0.5, epochs: 3}\n",
+      "pivot.yaml": pipeline,
+    });
+    const project = await openProject({ cwd: p.root });
+    assert.deepEqual(project.dag.stages.get("train")?.def.params, { lr: 0.1 });
+  });
+  await t.step("another file, relative to the project root", async () => {
+    await using p = await makeProject({
+      ".pivot/config.yaml": "params:\n  overrides: conf/overrides.yaml\n",
+      "params.yaml": "seed: 7\n",
+      "conf/overrides.yaml": "train: {lr: 0.5}\n",
+      "pivot.yaml": pipeline,
+    });
+    const project = await openProject({ cwd: p.root });
+    assert.deepEqual(project.dag.stages.get("train")?.def.params, { lr: 0.5 });
+  });
+  await t.step("the default params.yaml, whose shape the error explains", async () => {
+    await using p = await makeProject({
+      "params.yaml": "seed: 7\ntrain: {lr: 0.5, epochs: 3}\n",
+      "pivot.yaml": pipeline,
+    });
+    await assert.rejects(openProject({ cwd: p.root }), (error: unknown) => {
+      assert.ok(error instanceof PivotError);
+      assert.equal(error.message, "params.yaml:1:1: seed: overrides for 'seed' must be a map");
+      assert.equal(
+        error.hint,
+        "pivot reads this file as overrides by stage name; if your scripts read it (as in DVC), set 'params: {overrides: none}' in .pivot/config.yaml",
+      );
+      return true;
+    });
+  });
+});
