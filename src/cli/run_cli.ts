@@ -5,8 +5,10 @@ import { addCompletions, type Candidate, targetCandidates } from "./completion.t
 import { registerCheckout } from "./commands/checkout.ts";
 import { registerDag } from "./commands/dag.ts";
 import { registerCommit } from "./commands/commit.ts";
+import { registerExport } from "./commands/export.ts";
 import { registerGc } from "./commands/gc.ts";
 import { registerHistory } from "./commands/history.ts";
+import { registerImportDvc } from "./commands/import_dvc.ts";
 import { registerInit } from "./commands/init.ts";
 import { registerList } from "./commands/list.ts";
 import { registerRepro } from "./commands/repro.ts";
@@ -56,6 +58,8 @@ export function buildProgram(ctx: CliContext, candidates: readonly Candidate[] =
   registerGc(program, ctx);
   registerHistory(program, ctx);
   registerSchema(program, ctx);
+  registerImportDvc(program, ctx);
+  registerExport(program, ctx);
   addCompletions(program, candidates);
   return program;
 }

@@ -17,3 +17,5 @@ export * from "./tracked_status.ts";
 export * from "./verify_stages.ts";
 export * from "./example_project.ts";
 export * from "./ignore_outputs.ts";
+export * from "./import_dvc.ts";
+export * from "./export_dvc.ts";
