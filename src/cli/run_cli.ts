@@ -4,6 +4,7 @@ import type { CliContext, CliIo } from "./cli_context.ts";
 import { addCompletions, type Candidate, targetCandidates } from "./completion.ts";
 import { registerCheckout } from "./commands/checkout.ts";
 import { registerDag } from "./commands/dag.ts";
+import { registerDoctor } from "./commands/doctor.ts";
 import { registerCommit } from "./commands/commit.ts";
 import { registerExport } from "./commands/export.ts";
 import { registerGc } from "./commands/gc.ts";
@@ -60,6 +61,7 @@ export function buildProgram(ctx: CliContext, candidates: readonly Candidate[] =
   registerSchema(program, ctx);
   registerImportDvc(program, ctx);
   registerExport(program, ctx);
+  registerDoctor(program, ctx);
   addCompletions(program, candidates);
   return program;
 }

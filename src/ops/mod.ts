@@ -19,3 +19,4 @@ export * from "./example_project.ts";
 export * from "./ignore_outputs.ts";
 export * from "./import_dvc.ts";
 export * from "./export_dvc.ts";
+export * from "./doctor.ts";
