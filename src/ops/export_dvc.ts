@@ -225,6 +225,16 @@ class Exporter {
     const deps = [
       ...new Set(plan.deps.flatMap((dep) => dep.inputs.map((input) => rel(input.path)))),
     ];
+    for (const input of plan.deps.flatMap((dep) => dep.inputs)) {
+      if (input.identity === null && existsSync(`${input.path}.pvt`)) {
+        this.#note(
+          "info",
+          def.name,
+          `deps: ${rel(input.path)}`,
+          `pivot tracks it (${input.rel}.pvt); DVC needs it tracked too: dvc add ${input.rel}`,
+        );
+      }
+    }
     const { varRefs, literal } = this.#splitParams(stage, raw);
     let cmd: string;
     if (def.action.kind === "run") {
