@@ -358,3 +358,80 @@ metrics:
     outs: { format: "txt", path: "done.txt" },
   });
 });
+
+Deno.test("pivot import-dvc maps each form of DVC params, and a dependency inside an output directory", async () => {
+  await using p = await makeProject({
+    "dvc.yaml": `stages:
+  features:
+    cmd: mkdir -p feats && echo f > feats/a.txt && echo g > feats/b.txt
+    outs:
+    - feats
+  fit:
+    cmd: cat feats/a.txt > fit.txt
+    deps:
+    - feats/a.txt
+    params:
+    - lr
+    - conf/model.yaml:depth
+    - conf/extra.json:
+      - opt.name
+    - conf/all.yaml:
+    outs:
+    - fit.txt
+`,
+    "params.yaml": "lr: 0.1\nunused: 1\n",
+    "conf/model.yaml": "depth: 3\nwidth: 8\n",
+    "conf/extra.json": '{"opt": {"name": "adam", "beta": 0.9}}\n',
+    "conf/all.yaml": "anything: 1\n",
+  });
+  const result = await runPivotInProcess(p.root, ["import-dvc"]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(
+    result.stdout,
+    /note {11}stage 'fit': deps: feats\/a\.txt: it lies inside the output features; the stage depends on all of it\n/,
+  );
+  const pipeline = parse(await p.read("pivot.yaml"));
+  assert.deepEqual(pipeline.vars, ["params.yaml", "conf/model.yaml", "conf/extra.json"]);
+  assert.deepEqual(pipeline.stages.fit, {
+    cmd: "cat feats/a.txt > fit.txt",
+    deps: { a_txt: "features", all_yaml: "conf/all.yaml" },
+    outs: { format: "txt", path: "fit.txt" },
+    params: { lr: "${lr}", depth: "${depth}", opt: { name: "${opt.name}" } },
+  });
+  assert.deepEqual(await repro(p), ["ran features: no previous run", "ran fit: no previous run"]);
+  // Keys the stage did not declare change nothing; a declared key in any file re-runs it.
+  await p.write("conf/model.yaml", "depth: 3\nwidth: 16\n");
+  await p.write("conf/extra.json", '{"opt": {"name": "adam", "beta": 0.8}}\n');
+  await p.write("params.yaml", "lr: 0.1\nunused: 2\n");
+  assert.deepEqual(await repro(p), ["up to date features", "up to date fit"]);
+  await p.write("conf/extra.json", '{"opt": {"name": "sgd", "beta": 0.8}}\n');
+  assert.deepEqual(await repro(p), ["up to date features", "ran fit: params changed"]);
+  // The whole-file parameter file is a dependency: any change to it re-runs the stage.
+  await p.write("conf/all.yaml", "anything: 2\n");
+  assert.deepEqual(await repro(p), ["up to date features", "ran fit: inputs changed"]);
+});
+
+Deno.test("pivot import-dvc tracks .dvc data as it is and says when it is not the recorded version", async () => {
+  await using p = await makeProject({
+    "dvc.yaml":
+      "stages:\n  count:\n    cmd: wc -l < data.csv > n.txt\n    deps: [data.csv]\n    outs: [n.txt]\n",
+    "data.csv": "a\nb\n",
+    "data.csv.dvc": "outs:\n- md5: d41d8cd98f00b204e9800998ecf8427e\n  path: data.csv\n",
+  });
+  const result = await runPivotInProcess(p.root, ["import-dvc"]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(
+    result.stdout,
+    [
+      "wrote pivot.yaml: 1 stage from dvc.yaml",
+      "tracked data.csv → data.csv.pvt",
+      "report (1 item):",
+      "  changed        data.csv.dvc: data.csv is not the version data.csv.dvc records; pivot tracks the file as it is",
+      "                 to do: to track the recorded version, run 'dvc checkout data.csv.dvc' and then 'pivot track --force data.csv'",
+      "hint: run 'pivot repro', then git add pivot.yaml data.csv.pvt .gitignore",
+      "",
+    ].join("\n"),
+  );
+  assert.deepEqual(await repro(p), ["ran count: no previous run"]);
+  assert.equal((await p.read("n.txt")).trim(), "2");
+});
