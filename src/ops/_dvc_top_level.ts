@@ -60,15 +60,17 @@ export function applyTopLevelPlots(
         const xColumn = isPlainObject(x) ? x[file] ?? Object.values(x)[0] : x;
         targets.push([file, asColumn(xColumn), asColumn(column)]);
       }
-      note({
-        level: "info",
-        stage: null,
-        dvc,
-        message: `pivot plots one output at a time: ${
-          targets.map(([file]) => file).join(", ")
-        } are plotted each on its own`,
-        fix: null,
-      });
+      if (targets.length > 1) {
+        note({
+          level: "info",
+          stage: null,
+          dvc,
+          message: `pivot plots one output at a time: ${
+            targets.map(([file]) => file).join(", ")
+          } are plotted each on its own`,
+          fix: null,
+        });
+      }
     } else targets.push([id, asColumn(x), asColumn(y)]);
     if (Array.isArray(y) && y.length > 1) {
       note({
