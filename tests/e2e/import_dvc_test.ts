@@ -435,3 +435,51 @@ Deno.test("pivot import-dvc tracks .dvc data as it is and says when it is not th
   assert.deepEqual(await repro(p), ["ran count: no previous run"]);
   assert.equal((await p.read("n.txt")).trim(), "2");
 });
+
+Deno.test("pivot import-dvc applies top-level plots and metrics to the outputs they name", async () => {
+  await using p = await makeProject({
+    "dvc.yaml": `stages:
+  evaluate:
+    cmd: ./evaluate.sh
+    outs:
+    - eval/train/roc.json
+    - eval/test/roc.json
+    - eval/scores.yaml
+plots:
+- ROC:
+    template: simple
+    x: fpr
+    y:
+      eval/train/roc.json: tpr
+      eval/test/roc.json: [tpr, tnr]
+metrics:
+- eval/scores.yaml
+`,
+  });
+  const result = await runPivotInProcess(p.root, ["import-dvc"]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(
+    result.stdout.split("\n").filter((line) => line.startsWith("  ")).join("\n"),
+    "  note           plots: ROC: pivot plots one output at a time: eval/train/roc.json, eval/test/roc.json are plotted each on its own",
+  );
+  assert.deepEqual(parse(await p.read("pivot.yaml")).stages.evaluate.outs, {
+    roc: {
+      format: "json",
+      kind: "plot",
+      path: "eval/train/roc.json",
+      x: "fpr",
+      y: "tpr",
+      template: "simple",
+    },
+    test_roc: {
+      format: "json",
+      kind: "plot",
+      path: "eval/test/roc.json",
+      x: "fpr",
+      y: "tpr",
+      template: "simple",
+    },
+    // A DVC output is cached; as a pivot metric it says so.
+    scores: { format: "yaml", kind: "metric", path: "eval/scores.yaml", cache: true },
+  });
+});
