@@ -47,8 +47,14 @@ export interface OutputObject {
   kind?: OutputKind;
   /** Store the content in the cache. @default {true, false for metrics} */
   cache?: boolean;
-  /** File extension, replacing the format's. */
+  /** File extension, replacing the format's (not with `path`, which has its own). */
   ext?: string;
+  /**
+   * Where the output lives, relative to the pipeline file and inside the
+   * pipeline root, for scripts that write a fixed path (`${…}` allowed).
+   * @default {pivot places it under data/<pipeline>/}
+   */
+  path?: string;
   /** Plot: field on the x axis. */
   x?: string;
   /** Plot: field on the y axis. */

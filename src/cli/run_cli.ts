@@ -5,10 +5,13 @@ import type { CliContext, CliIo } from "./cli_context.ts";
 import { addCompletions, type Candidate, targetCandidates } from "./completion.ts";
 import { registerCheckout } from "./commands/checkout.ts";
 import { registerDag } from "./commands/dag.ts";
+import { registerDoctor } from "./commands/doctor.ts";
 import { registerCommit } from "./commands/commit.ts";
 import { registerConfig } from "./commands/config.ts";
+import { registerExport } from "./commands/export.ts";
 import { registerGc } from "./commands/gc.ts";
 import { registerHistory } from "./commands/history.ts";
+import { registerImportDvc } from "./commands/import_dvc.ts";
 import { registerInit } from "./commands/init.ts";
 import { registerList } from "./commands/list.ts";
 import { registerMetrics } from "./commands/metrics.ts";
@@ -71,6 +74,9 @@ export function buildProgram(ctx: CliContext, candidates: readonly Candidate[] =
   registerParams(program, ctx);
   registerPlots(program, ctx);
   registerSchema(program, ctx);
+  registerImportDvc(program, ctx);
+  registerExport(program, ctx);
+  registerDoctor(program, ctx);
   addCompletions(program, { candidates, stdout: ctx.stdout });
   return program;
 }

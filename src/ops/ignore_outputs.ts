@@ -4,31 +4,46 @@ import { addGitignoreEntries } from "../util/gitignore.ts";
 import { RealPathGuard } from "../util/real_path_guard.ts";
 
 /**
- * Lists the cached outputs of `stages` in a `.gitignore` in each pipeline's
- * data directory (`<root>/data/<pipeline>/.gitignore`), as DVC does, so
- * `git add .` never commits content that belongs in the cache. Outputs that
- * are not cached (metrics) are meant for git and stay out of it. A file is
- * written only when an entry is missing.
- *
- * @throws {PivotError} when a data directory leads outside the project (nothing is written)
+ * The `.gitignore` entries the cached outputs of `stages` need, by directory:
+ * outputs pivot places are listed in their pipeline's data directory
+ * (`<root>/data/<pipeline>/.gitignore`), an output declared at a path
+ * (`path:`) in the `.gitignore` of its own directory, as DVC does. Outputs
+ * that are not cached (metrics) are meant for git and stay out of it.
  */
-export async function ignoreCachedOutputs(
+export function cachedOutputIgnores(
   project: Project,
   stages: readonly string[],
-): Promise<void> {
+): Map<string, Set<string>> {
   const wanted = new Map<string, Set<string>>();
   for (const name of stages) {
     const stage = project.dag.stages.get(name)!;
     const { def } = stage;
-    const dir = path.join(def.root, project.store.dataDir, def.pipeline);
+    const dataDir = path.join(def.root, project.store.dataDir, def.pipeline);
     for (const out of stageOutputs(project.store, stage)) {
-      if (!def.outs.find((spec) => spec.key === out.key)?.cache) continue;
+      const spec = def.outs.find((o) => o.key === out.key);
+      if (!spec?.cache) continue;
+      const dir = spec.path === undefined ? dataDir : path.dirname(out.path);
       const rel = path.relative(dir, out.path).split(path.sep).join("/");
       const entries = wanted.get(dir) ?? new Set<string>();
       entries.add(`/${rel}${out.isDir ? "/" : ""}`);
       wanted.set(dir, entries);
     }
   }
+  return wanted;
+}
+
+/**
+ * Lists the cached outputs of `stages` in `.gitignore` files (see
+ * {@linkcode cachedOutputIgnores}), so `git add .` never commits content that
+ * belongs in the cache. A file is written only when an entry is missing.
+ *
+ * @throws {PivotError} when a directory leads outside the project (nothing is written)
+ */
+export async function ignoreCachedOutputs(
+  project: Project,
+  stages: readonly string[],
+): Promise<void> {
+  const wanted = cachedOutputIgnores(project, stages);
   const guard = new RealPathGuard(project.root);
   for (const dir of wanted.keys()) {
     guard.assertParentInside(path.join(dir, ".gitignore"), "cannot write");

@@ -32,3 +32,6 @@ export * from "./pull_outputs.ts";
 export * from "./push_cache.ts";
 export * from "./select_blobs.ts";
 export * from "./transfer_report.ts";
+export * from "./import_dvc.ts";
+export * from "./export_dvc.ts";
+export * from "./doctor.ts";

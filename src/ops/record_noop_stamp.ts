@@ -8,9 +8,10 @@ import * as path from "node:path";
 import { fingerprintedFiles } from "../engine/code_fingerprint.ts";
 import { planStage, type StageCompleteEvent } from "../engine/mod.ts";
 import { PIPELINE_FILE_NAMES } from "../pipeline/mod.ts";
-import { type Project, userConfigFile } from "../project/mod.ts";
+import { paramsOverridesFile, type Project, userConfigFile } from "../project/mod.ts";
 import { ABSENT, fileSignature } from "../storage/file_signature.ts";
 import { isInside } from "../util/paths.ts";
+import { cachedOutputIgnores } from "./ignore_outputs.ts";
 import { NOOP_STAMP_FORMAT, type NoopStamp, settledBefore } from "./noop_stamp.ts";
 import { trackingFileCandidates } from "./tracked_inputs.ts";
 
@@ -42,7 +43,8 @@ export function buildNoopStamp(
   const userConfig = userConfigFile();
   if (userConfig !== null) files.add(userConfig);
   files.add(path.join(root, ".pivot", "config.yaml"));
-  files.add(path.join(root, "params.yaml"));
+  const paramsFile = paramsOverridesFile(root, project.config);
+  if (paramsFile !== null) files.add(paramsFile);
   for (const dir of new Set([isInside(root, project.cwd) ? project.cwd : root, root])) {
     for (const name of PIPELINE_FILE_NAMES) files.add(path.join(dir, name));
   }
@@ -61,11 +63,10 @@ export function buildNoopStamp(
       }
     }
     plan.outs.forEach((out) => trees.add(out.path));
-    const { def } = plan.stage;
-    if (plan.outs.some((out) => out.cache)) {
-      files.add(path.join(def.root, project.store.dataDir, def.pipeline, ".gitignore"));
-    }
     (sentinels[path.dirname(plan.sentinel)] ??= []).push(path.basename(plan.sentinel));
+  }
+  for (const dir of cachedOutputIgnores(project, stages).keys()) {
+    files.add(path.join(dir, ".gitignore"));
   }
   fingerprintedFiles().forEach((file) => files.add(file));
   for (const dir of blobDirs) files.add(dir);

@@ -11,17 +11,18 @@ import {
 } from "../identity/mod.ts";
 import { closestMatch, didYouMean } from "../util/did_you_mean.ts";
 import { existsSync } from "../util/fs.ts";
-import { isInside } from "../util/paths.ts";
+import { isInside, relativePosix } from "../util/paths.ts";
 import { RealPathGuard } from "../util/real_path_guard.ts";
 import { DefinitionContext, type FieldPath, type Locator } from "./_context.ts";
 import { isModuleFunction } from "./module_data.ts";
 import { interpolate, interpolateCommand, references, soleReference } from "./interpolate.ts";
 import { PIPELINE_KEYS, STAGE_KEYS } from "./keys.ts";
 import { expandMatrix, type MatrixScalar } from "./matrix.ts";
-import { parseOutputs } from "./outputs.ts";
+import { resolveOutputPath } from "./output_path.ts";
+import { type ParsedOutput, parseOutputs } from "./outputs.ts";
 import { deepMerge, effectiveParams, isPlainObject, type PlainObject } from "./params.ts";
 import type { DepEntry, DepRef, OutputSpec, Pipeline, StageAction, StageDef } from "./types.ts";
-import { loadVars } from "./vars.ts";
+import { loadVars, type Vars } from "./vars.ts";
 
 /** Where a pipeline definition came from and what it is loaded against. */
 export interface PipelineSource {
@@ -56,7 +57,7 @@ interface StageDraft {
   readonly cmd: string | null;
   readonly run: unknown;
   readonly deps: ReadonlyMap<string, { value: string | string[]; path: FieldPath }>;
-  readonly outs: readonly OutputSpec[];
+  readonly outs: readonly ParsedOutput[];
   readonly params: PlainObject;
   readonly paramsPath: FieldPath;
   readonly mutex: readonly string[];
@@ -81,7 +82,7 @@ export async function buildPipeline(raw: unknown, source: PipelineSource): Promi
 
   const name = pipelineName(raw, ctx, dir);
   const root = pipelineRoot(raw["root"], ctx, dir, projectRoot);
-  const { values: vars, files: varsFiles } = await loadVars(
+  const vars = await loadVars(
     raw["vars"],
     ctx,
     ["vars"],
@@ -119,7 +120,68 @@ export async function buildPipeline(raw: unknown, source: PipelineSource): Promi
       paths,
     })
   );
-  return { name, file, sources: [file, ...varsFiles], dir, root, stages: stageDefs };
+  checkDeclaredPaths(drafts, stageDefs, ctx, projectRoot);
+  return { name, file, sources: [file, ...vars.files], dir, root, stages: stageDefs };
+}
+
+/**
+ * Refuses two outputs of this file declared at one path, or one inside
+ * another's directory output, pointing at the second declaration. (Clashes
+ * across files and with the places pivot chooses are found when the project
+ * is opened.)
+ */
+function checkDeclaredPaths(
+  drafts: readonly StageDraft[],
+  stages: readonly StageDef[],
+  ctx: DefinitionContext,
+  projectRoot: string,
+): void {
+  const seen: { identity: string; path: string; isDir: boolean; at: FieldPath }[] = [];
+  const lineOf = (at: FieldPath) => {
+    const line = ctx.error(at, "").line;
+    return line === undefined ? "" : `, line ${line}`;
+  };
+  drafts.forEach((draft, index) => {
+    const stage = stages[index]!;
+    draft.outs.forEach((parsed, position) => {
+      const out = stage.outs[position]!;
+      if (out.path === undefined || parsed.pathAt === undefined) return;
+      const identity = out.key === null ? stage.name : `${stage.name}:${out.key}`;
+      const shown = relativePosix(projectRoot, out.path);
+      const isDir = out.format === "dir";
+      for (const other of seen) {
+        const otherShown = `${other.identity} (${relativePosix(projectRoot, other.path)}${
+          other.isDir ? "/" : ""
+        }${lineOf(other.at)})`;
+        if (other.path === out.path) {
+          ctx.fail(
+            parsed.pathAt,
+            `output ${identity} is declared at ${shown}, as is ${otherShown}`,
+            {
+              hint:
+                "give each output its own path (in a matrix, use the dimensions: results/${size}/model.pkl)",
+            },
+          );
+        }
+        const hint = "a directory output holds only what its own stage writes: move one of them";
+        if (other.isDir && isInside(other.path, out.path)) {
+          ctx.fail(
+            parsed.pathAt,
+            `output ${identity} (${shown}) lies inside the directory output ${otherShown}`,
+            { hint },
+          );
+        }
+        if (isDir && isInside(out.path, other.path)) {
+          ctx.fail(
+            parsed.pathAt,
+            `the directory output ${identity} (${shown}/) holds ${otherShown}`,
+            { hint },
+          );
+        }
+      }
+      seen.push({ identity, path: out.path, isDir, at: parsed.pathAt });
+    });
+  });
 }
 
 function pipelineName(raw: PlainObject, ctx: DefinitionContext, dir: string): string {
@@ -283,8 +345,11 @@ function draftStages(
 }
 
 /** Overrides replace outputs key by key; a single unnamed output is replaced whole. */
-function mergeOutputs(base: readonly OutputSpec[], override: OutputSpec[]): OutputSpec[] {
-  const keyed = (outs: readonly OutputSpec[]) =>
+function mergeOutputs(
+  base: readonly ParsedOutput[],
+  override: ParsedOutput[],
+): ParsedOutput[] {
+  const keyed = (outs: readonly ParsedOutput[]) =>
     outs.length > 0 && outs.every((o) => o.key !== null);
   if (!keyed(base) || !keyed(override)) return override;
   const merged = new Map(base.map((o) => [o.key, o]));
@@ -367,7 +432,7 @@ function readMutex(raw: unknown, ctx: DefinitionContext, at: FieldPath): string[
 
 interface FinishContext {
   readonly ctx: DefinitionContext;
-  readonly vars: ReadonlyMap<string, string>;
+  readonly vars: Vars;
   readonly pipeline: string;
   readonly file: string;
   readonly dir: string;
@@ -381,7 +446,7 @@ interface FinishContext {
 
 function finishStage(draft: StageDraft, fc: FinishContext): StageDef {
   const { ctx } = fc;
-  const resolveVar = (name: string) => draft.values?.[name] ?? fc.vars.get(name);
+  const resolveVar = (name: string) => draft.values?.[name] ?? fc.vars.values.get(name);
   const substitute = (text: string, at: FieldPath): string => {
     const result = interpolate(text, resolveVar);
     if (result.unresolved.length > 0) failUnresolved(draft, result.unresolved, ctx, at);
@@ -398,7 +463,7 @@ function finishStage(draft: StageDraft, fc: FinishContext): StageDef {
     deps.push({ name, list: Array.isArray(value), refs });
   }
 
-  const declared = substituteParams(draft, substitute);
+  const declared = substituteParams(draft, fc.vars, substitute);
   const params = effectiveParams(declared, fc.paramsOverrides, {
     name: draft.name,
     pipeline: fc.pipeline,
@@ -426,11 +491,29 @@ function finishStage(draft: StageDraft, fc: FinishContext): StageDef {
     stateDir: path.join(fc.root, ".pivot"),
     action,
     deps,
-    outs: draft.outs,
+    outs: draft.outs.map((out) => finishOutput(out, fc, substitute)),
     params,
     mutex: draft.mutex,
     desc: draft.desc === null ? null : substitute(draft.desc, [...draft.path, "desc"]),
     matrix: draft.values,
+  };
+}
+
+/** An output with its declared `path` (if any) substituted, resolved and checked. */
+function finishOutput(
+  out: ParsedOutput,
+  fc: FinishContext,
+  substitute: (text: string, at: FieldPath) => string,
+): OutputSpec {
+  const { pathAt, ...spec } = out;
+  if (spec.path === undefined || pathAt === undefined) return spec;
+  const text = substitute(spec.path, pathAt);
+  const resolved = resolveOutputPath(text, spec.format === "dir", fc, fc.ctx, pathAt);
+  // The extension is the path's own (`ext` is not allowed beside `path`).
+  return {
+    ...spec,
+    ext: spec.format === "dir" ? "" : path.extname(resolved).slice(1),
+    path: resolved,
   };
 }
 
@@ -446,15 +529,22 @@ function failUnresolved(
   });
 }
 
-/** Fills `${…}` in params; a value that is exactly `${dim}` keeps the matrix value's type. */
+/**
+ * Fills `${…}` in params; a value that is exactly `${name}` keeps the type of
+ * the matrix value or the var (a var may also be a map or a list).
+ */
 function substituteParams(
   draft: StageDraft,
+  vars: Vars,
   substitute: (text: string, at: FieldPath) => string,
 ): PlainObject {
   const walk = (value: unknown, at: FieldPath): unknown => {
     if (typeof value === "string") {
       const sole = soleReference(value);
       if (sole !== null && draft.typed[sole] !== undefined) return draft.typed[sole];
+      if (sole !== null && draft.values?.[sole] === undefined && vars.typed.has(sole)) {
+        return structuredClone(vars.typed.get(sole));
+      }
       return substitute(value, at);
     }
     if (Array.isArray(value)) return value.map((item, index) => walk(item, [...at, index]));

@@ -23,10 +23,17 @@ export function pipelineJsonSchema(): Schema {
     kind: { enum: [...OUTPUT_KINDS], default: "data" },
     cache: { type: "boolean", description: "store in the content cache (metrics: false)" },
     ext: { type: "string", pattern: "^\\.?[A-Za-z0-9_-][A-Za-z0-9_.-]*$" },
+    path: {
+      ...nonBlank,
+      description:
+        "where the output lives, relative to this file, inside the pipeline root (default: pivot places it)",
+    },
     x: { type: "string", description: "plot x field" },
     y: { type: "string", description: "plot y field" },
     template: { type: "string", description: "plot template" },
   }, OUTPUT_KEYS);
+  // A declared path carries its own extension.
+  outputObject["not"] = { required: ["ext", "path"] };
   const output = {
     oneOf: [{ ...format }, { ...outputObject, required: ["format"] }],
   };

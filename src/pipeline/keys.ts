@@ -21,7 +21,16 @@ export const STAGE_KEYS = [
 ] as const;
 
 /** Keys of an output object. */
-export const OUTPUT_KEYS = ["format", "kind", "cache", "ext", "x", "y", "template"] as const;
+export const OUTPUT_KEYS = [
+  "format",
+  "kind",
+  "cache",
+  "ext",
+  "path",
+  "x",
+  "y",
+  "template",
+] as const;
 
 /** Keys a matrix value may override. */
 export const MATRIX_OVERRIDE_KEYS = ["deps", "outs", "params", "mutex"] as const;

@@ -5,30 +5,38 @@ import { isPlainObject, type PlainObject } from "./params.ts";
 import { parseYamlSource } from "./yaml_source.ts";
 
 /**
- * Reads `<projectRoot>/params.yaml`: a map of stage name → parameter
- * overrides. A missing file means no overrides.
+ * Reads a parameter-override file (`<projectRoot>/params.yaml` unless the
+ * config names another, or `null` for none): a map of stage name →
+ * parameter overrides. A missing file means no overrides.
  *
  * @throws {PipelineFileError} when the file is not valid YAML or not a map of maps
  */
-export async function loadParamsFile(projectRoot: string): Promise<Record<string, PlainObject>> {
-  const file = path.join(projectRoot, "params.yaml");
+export async function loadParamsFile(
+  projectRoot: string,
+  file: string | null = path.join(projectRoot, "params.yaml"),
+): Promise<Record<string, PlainObject>> {
+  if (file === null) return {};
   const text = await readTextOrNull(file);
   if (text === null) return {};
-  const { data, locate } = parseYamlSource(text, file, "params.yaml");
+  const displayFile = path.relative(projectRoot, file);
+  const { data, locate } = parseYamlSource(text, file, displayFile);
   if (data === null || data === undefined) return {};
-  const fail: (field: string[], detail: string) => never = (field, detail) => {
+  const fail: (field: string[], detail: string, hint: string) => never = (field, detail, hint) => {
     const position = locate(field, true);
     throw new PipelineFileError(file, detail, {
-      displayFile: "params.yaml",
+      displayFile,
       line: position?.line,
       column: position?.column,
       field: field.join(".") || undefined,
+      hint,
     });
   };
-  if (!isPlainObject(data)) fail([], "expected a map of stage name → parameter overrides");
+  const hint = "pivot reads this file as overrides by stage name; if your scripts read it " +
+    "(as in DVC), set 'params: {overrides: none}' in .pivot/config.yaml";
+  if (!isPlainObject(data)) fail([], "expected a map of stage name → parameter overrides", hint);
   const overrides: Record<string, PlainObject> = {};
   for (const [stage, value] of Object.entries(data)) {
-    if (!isPlainObject(value)) fail([stage], `overrides for '${stage}' must be a map`);
+    if (!isPlainObject(value)) fail([stage], `overrides for '${stage}' must be a map`, hint);
     overrides[stage] = value;
   }
   return overrides;

@@ -23,4 +23,5 @@ export { deepMerge, isPlainObject, type PlainObject } from "./params.ts";
 export { lookupParam } from "./build_pipeline.ts";
 export { interpolate } from "./interpolate.ts";
 export { pipelineJsonSchema } from "./json_schema.ts";
+export { buildPipeline, type PipelineSource } from "./build_pipeline.ts";
 export { interpolateCommand } from "./interpolate.ts";

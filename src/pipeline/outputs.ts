@@ -14,6 +14,15 @@ function isSingleOutputObject(outs: Record<string, unknown>): boolean {
 }
 
 /**
+ * An output as parsed, before `${…}` substitution: a declared `path` is still
+ * the text as written (relative to the pipeline file), and `pathAt` says where.
+ */
+export interface ParsedOutput extends OutputSpec {
+  /** Where `path:` is written, for errors about the resolved path. */
+  readonly pathAt?: FieldPath;
+}
+
+/**
  * Parses a stage's `outs:` value: a format string (one output), one output
  * object, or a map of key → format string or output object.
  */
@@ -21,7 +30,7 @@ export function parseOutputs(
   raw: unknown,
   ctx: DefinitionContext,
   path: FieldPath,
-): OutputSpec[] {
+): ParsedOutput[] {
   if (raw === undefined || raw === null) return [];
   if (typeof raw === "string") return [parseOutput(null, raw, ctx, path)];
   if (!isPlainObject(raw)) {
@@ -46,11 +55,20 @@ function parseFormat(value: unknown, ctx: DefinitionContext, path: FieldPath): F
     const lower = value.toLowerCase();
     const suggestion = isFormat(lower) ? ` (did you mean '${lower}'?)` : didYouMean(value, FORMATS);
     const hint = /[/.]/.test(value)
-      ? "outs declare formats, not paths: pivot places each output itself (see 'pivot list'); write e.g. 'json' and use ${outs.<key>} in the command"
+      ? `outs declare formats: write one (e.g. 'json') and pivot places the output, or give its place: {format: ${
+        formatOfPath(value)
+      }, path: ${value}}`
       : `formats: ${FORMATS.join(", ")}; for any other file type use {format: bin, ext: ${value}}`;
     ctx.fail(path, `unknown format '${value}'${suggestion}`, { hint });
   }
   return value;
+}
+
+/** The format a path's extension suggests (`bin` when none fits), for hints. */
+function formatOfPath(text: string): Format {
+  if (text.endsWith("/")) return "dir";
+  const ext = text.slice(text.lastIndexOf(".") + 1).toLowerCase();
+  return !text.includes(".") || ext.includes("/") ? "dir" : isFormat(ext) ? ext : "bin";
 }
 
 function parseOutput(
@@ -58,7 +76,7 @@ function parseOutput(
   raw: unknown,
   ctx: DefinitionContext,
   path: FieldPath,
-): OutputSpec {
+): ParsedOutput {
   if (typeof raw === "string") {
     const format = parseFormat(raw, ctx, path);
     return { key, format, kind: "data", cache: true, ext: defaultExtension(format) };
@@ -91,13 +109,26 @@ function parseOutput(
       );
     }
   }
-  const spec: { -readonly [K in keyof OutputSpec]: OutputSpec[K] } = {
+  const spec: { -readonly [K in keyof ParsedOutput]: ParsedOutput[K] } = {
     key,
     format,
     kind,
     cache,
     ext,
   };
+  if (raw["path"] !== undefined) {
+    const value = raw["path"];
+    if (typeof value !== "string" || value.trim() === "") {
+      ctx.fail([...path, "path"], "expected a file or directory path");
+    }
+    if (raw["ext"] !== undefined) {
+      ctx.fail([...path, "ext"], "an output with 'path' takes its extension from the path", {
+        hint: "remove 'ext'",
+      });
+    }
+    spec.path = value;
+    spec.pathAt = [...path, "path"];
+  }
   for (const field of ["x", "y", "template"] as const) {
     const value = raw[field];
     if (value === undefined) continue;

@@ -24,6 +24,11 @@ export interface OutputSpec {
   readonly cache: boolean;
   /** File extension without the dot (`""` for directories). */
   readonly ext: string;
+  /**
+   * Absolute path declared with `path:` (for scripts that write fixed paths);
+   * absent when the WorkspaceStore places the output.
+   */
+  readonly path?: string;
   /** Plot x field. */
   readonly x?: string;
   /** Plot y field. */

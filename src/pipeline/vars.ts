@@ -6,11 +6,24 @@ import type { DefinitionContext, FieldPath } from "./_context.ts";
 import { isPlainObject } from "./params.ts";
 import { parseYamlSource } from "./yaml_source.ts";
 
+/** The variables of a pipeline's `vars:` files. */
+export interface Vars {
+  /** Scalars as text, by name (`size`, `train.lr`): what `${name}` becomes in text. */
+  readonly values: Map<string, string>;
+  /**
+   * Every value as written (numbers, booleans, maps and lists too), by name:
+   * what a parameter that is exactly `${name}` becomes.
+   */
+  readonly typed: Map<string, unknown>;
+  /** Absolute paths of the files read, in order. */
+  readonly files: string[];
+}
+
 /**
- * Loads the `vars:` files of a pipeline: YAML maps whose top-level scalars
- * become `${name}` variables (later files win; nested values are ignored).
- * Each path is relative to the pipeline file and must stay inside the project.
- * Returns the variables and the absolute paths of the files read.
+ * Loads the `vars:` files of a pipeline: YAML maps whose values become
+ * `${name}` variables, nested maps reachable with dotted names
+ * (`${train.lr}`, as in DVC); later files win. Each path is relative to the
+ * pipeline file and must stay inside the project.
  *
  * @throws {PipelineFileError} naming the pipeline file for a bad entry, or the vars file for bad content
  */
@@ -20,10 +33,9 @@ export async function loadVars(
   path_: FieldPath,
   dir: string,
   projectRoot: string,
-): Promise<{ values: Map<string, string>; files: string[] }> {
-  const vars = new Map<string, string>();
-  const files: string[] = [];
-  if (raw === undefined) return { values: vars, files };
+): Promise<Vars> {
+  const vars: Vars = { values: new Map(), typed: new Map(), files: [] };
+  if (raw === undefined) return vars;
   if (!Array.isArray(raw)) ctx.fail(path_, "expected a list of YAML file paths");
   for (const [index, entry] of raw.entries()) {
     const where = [...path_, index];
@@ -34,7 +46,7 @@ export async function loadVars(
     }
     const text = await readTextOrNull(file);
     if (text === null) ctx.fail(where, `vars file '${entry}' does not exist`);
-    files.push(file);
+    vars.files.push(file);
     const displayFile = path.relative(projectRoot, file);
     const { data } = parseYamlSource(text, file, displayFile);
     if (data === null || data === undefined) continue;
@@ -45,9 +57,17 @@ export async function loadVars(
         column: 1,
       });
     }
-    for (const [name, value] of Object.entries(data)) {
-      if (["string", "number", "boolean"].includes(typeof value)) vars.set(name, String(value));
-    }
+    addVars(vars, data, "");
   }
-  return { values: vars, files };
+  return vars;
+}
+
+function addVars(vars: Vars, map: Record<string, unknown>, prefix: string): void {
+  for (const [key, value] of Object.entries(map)) {
+    const name = `${prefix}${key}`;
+    vars.typed.set(name, value);
+    if (["string", "number", "boolean"].includes(typeof value)) {
+      vars.values.set(name, String(value));
+    } else if (isPlainObject(value)) addVars(vars, value, `${name}.`);
+  }
 }

@@ -46,6 +46,11 @@ export const CONFIG_KEYS: Readonly<
   },
   "watch.debounce": { type: "integer", min: 0, default: 300, doc: "watch quiet period (ms)" },
   "default_remote": { type: "string", doc: "remote used when -r is not given" },
+  "params.overrides": {
+    type: "string",
+    doc:
+      "file of per-stage parameter overrides, relative to the project root (default params.yaml); 'none' reads none, for a DVC params.yaml that the scripts read",
+  },
 };
 
 /** The settings of one remote (`remotes.<name>.<field>`); `url` is required. */
@@ -313,6 +318,15 @@ function checkValue(
       return items.join(",");
     }
   }
+}
+
+/**
+ * The file of per-stage parameter overrides (config `params.overrides`,
+ * default `params.yaml` at the project root), or `null` when set to `none`.
+ */
+export function paramsOverridesFile(root: string, config: Config): string | null {
+  const value = configString(config, "params.overrides") ?? "params.yaml";
+  return value === "none" ? null : path.resolve(root, value);
 }
 
 /** The items of a list setting (`cache.checkout_mode`), or `undefined`. */

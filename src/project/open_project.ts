@@ -7,7 +7,13 @@ import { WorkspaceStore } from "../store/mod.ts";
 import { PivotError } from "../util/errors.ts";
 import { existsSync } from "../util/fs.ts";
 import { isInside, relativePosix } from "../util/paths.ts";
-import { type Config, configNumber, configString, loadConfig } from "./config.ts";
+import {
+  type Config,
+  configNumber,
+  configString,
+  loadConfig,
+  paramsOverridesFile,
+} from "./config.ts";
 
 /** One stage output with its identity and workspace path. */
 export interface ProjectOutput {
@@ -76,7 +82,7 @@ export async function openProject(options: OpenProjectOptions = {}): Promise<Pro
   await xxhashReady;
   const root = findProjectRoot(cwd);
   const config = await loadConfig(root);
-  const paramsOverrides = await loadParamsFile(root);
+  const paramsOverrides = await loadParamsFile(root, paramsOverridesFile(root, config));
   const parseCache = openParseCache(root);
   const discovery = await discover({
     projectRoot: root,
@@ -176,14 +182,21 @@ function collectOutputs(
   store: WorkspaceStore,
 ): Map<string, ProjectOutput> {
   const byPath = new Map<string, ProjectOutput>();
+  const fileOf = new Map<ProjectOutput, string>();
+  const describe = (out: ProjectOutput) =>
+    `${out.identity} → ${store.displayPath(out.path, out.isDir)} (${
+      relativePosix(store.projectRoot, fileOf.get(out)!)
+    })`;
   for (const stage of stages) {
     for (const out of stageOutputs(store, stage)) {
+      fileOf.set(out, stage.def.file);
       const other = byPath.get(out.path);
       if (other !== undefined) {
         throw new PivotError(
-          `${other.identity} and ${out.identity} both write ${
-            store.displayPath(out.path, out.isDir)
+          `two outputs at ${store.displayPath(out.path, out.isDir)}: ${describe(other)} and ${
+            describe(out)
           }`,
+          { hint: "give each output its own path" },
         );
       }
       byPath.set(out.path, out);
@@ -194,11 +207,8 @@ function collectOutputs(
     const parent = dirs.find((dir) => dir !== out && isInside(dir.path, out.path));
     if (parent !== undefined) {
       throw new PivotError(
-        `${out.identity} (${
-          store.displayPath(out.path, out.isDir)
-        }) lies inside the directory output ${parent.identity} (${
-          store.displayPath(parent.path, true)
-        })`,
+        `${describe(out)} lies inside the directory output ${describe(parent)}`,
+        { hint: "a directory output holds only what its own stage writes: move one of them" },
       );
     }
   }

@@ -11,6 +11,8 @@ export interface StoreOutput {
   readonly format: string;
   /** File extension without the dot. */
   readonly ext: string;
+  /** Absolute path declared by the pipeline file (`path:`), if any. */
+  readonly path?: string;
 }
 
 /** The stage fields the store needs. */
@@ -49,6 +51,9 @@ export interface WorkspaceStoreOptions {
  * | the single unnamed output | `data/<pipeline>/<stage>.<ext>` |
  * | a named output | `data/<pipeline>/<stage>/<key>.<ext>` |
  * | a directory output | `data/<pipeline>/<stage>/` or `data/<pipeline>/<stage>/<key>/` |
+ *
+ * An output whose pipeline file declares its place (`path:`, for scripts that
+ * write fixed paths) is at that path; the pipeline loader resolved and checked it.
  *
  * @example Usage
  * ```ts
@@ -90,6 +95,7 @@ export class WorkspaceStore {
    */
   outputPath(stage: StoreStage, key: string | null): string {
     const out = this.#find(stage, key);
+    if (out.path !== undefined) return out.path;
     const stageDir = path.join(stage.root, this.dataDir, stage.pipeline, stage.name);
     const isDir = out.format === "dir";
     if (out.key === null) return isDir ? stageDir : `${stageDir}.${out.ext}`;

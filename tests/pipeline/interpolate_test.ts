@@ -115,12 +115,12 @@ Deno.test("loadPipelineFile() substitutes vars in cmd, deps, params and desc", a
     text: "data/raw.csv",
     path: p.path("ml/data/raw.csv"),
   });
-  // Vars are text: they do not keep a number's or boolean's type.
+  // A param that is exactly ${name} keeps the var's type; inside text a var is text.
   assert.deepEqual(train.params, {
     size: "small",
-    lr: "0.5",
+    lr: 0.5,
     label: "run-small",
-    nested: { v: ["true"] },
+    nested: { v: [true] },
   });
   assert.equal(train.desc, "Train the small model");
 });
@@ -139,7 +139,36 @@ Deno.test("loadPipelineFile() reads several vars files, later files winning", as
   assert.equal(commandOf(stageNamed(await load(p, "ml/pivot.yaml"), "a")), "echo large 1");
 });
 
-Deno.test("loadPipelineFile() ignores nested values in vars files", async () => {
+Deno.test("loadPipelineFile() reaches nested values of vars files with dotted names", async () => {
+  await using p = await makeProject({
+    "params.yaml": lines(
+      "seed: 7",
+      "train:",
+      "  lr: 0.01",
+      "  layers: [64, 32]",
+      "  optimizer: {name: adam, beta: 0.9}",
+    ),
+    "pivot.yaml": lines(
+      "vars: [params.yaml]",
+      "stages:",
+      "  train:",
+      "    cmd: train --lr ${train.lr} --opt ${train.optimizer.name} --seed ${seed}",
+      "    deps: {conf: 'conf/${train.optimizer.name}.yaml'}",
+      "    params:",
+      "      train: {lr: '${train.lr}', layers: '${train.layers}', optimizer: '${train.optimizer}'}",
+      "      label: 'lr=${train.lr}'",
+    ),
+  });
+  const train = stageNamed(await load(p), "train");
+  assert.equal(commandOf(train), "train --lr 0.01 --opt adam --seed 7");
+  assert.equal(train.deps[0]?.refs[0]?.text, "conf/adam.yaml");
+  assert.deepEqual(train.params, {
+    train: { lr: 0.01, layers: [64, 32], optimizer: { name: "adam", beta: 0.9 } },
+    label: "lr=0.01",
+  });
+});
+
+Deno.test("loadPipelineFile() leaves a map or list var unresolved inside text", async () => {
   await using p = await makeProject({
     "vars.yaml": lines("top: yes-top", "nested: {a: 1}", "list: [1, 2]"),
     "pivot.yaml": lines("vars: [vars.yaml]", "stages:", "  a:", "    cmd: echo ${top} ${nested}"),
@@ -169,6 +198,22 @@ Deno.test("loadPipelineFile() lets a matrix dimension shadow a var", async () =>
     ),
   });
   assert.equal(commandOf(stageNamed(await load(p), "a@small")), "echo small kept");
+});
+
+Deno.test("loadPipelineFile() lets a map-form matrix dimension shadow a typed var in params", async () => {
+  await using p = await makeProject({
+    "vars.yaml": lines("size: {rows: 10}"),
+    "pivot.yaml": lines(
+      "vars: [vars.yaml]",
+      "stages:",
+      "  a:",
+      "    cmd: echo",
+      "    params: {size: '${size}'}",
+      "    matrix:",
+      "      size: {small: null}",
+    ),
+  });
+  assert.deepEqual(stageNamed(await load(p), "a@small").params, { size: "small" });
 });
 
 Deno.test("loadPipelineFile() rejects bad vars entries", async (t) => {

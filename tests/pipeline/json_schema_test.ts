@@ -40,6 +40,19 @@ const CASES: readonly [name: string, valid: boolean, yaml: string][] = [
     ].join("\n"),
   ],
   [
+    "outputs at declared paths",
+    true,
+    [
+      "stages:",
+      "  s:",
+      "    cmd: echo",
+      "    outs:",
+      "      model: {format: bin, path: model.pkl}",
+      "      plots: {format: dir, path: 'eval/plots/'}",
+      "",
+    ].join("\n"),
+  ],
+  [
     "an output keyed 'format'",
     true,
     "stages:\n  s:\n    cmd: echo\n    outs:\n      format: {format: json}\n",
@@ -149,6 +162,21 @@ const CASES: readonly [name: string, valid: boolean, yaml: string][] = [
     "an extension with a space",
     false,
     "stages:\n  s:\n    cmd: echo\n    outs: {format: txt, ext: 'a b'}\n",
+  ],
+  [
+    "a blank output path",
+    false,
+    "stages:\n  s:\n    cmd: echo\n    outs: {format: txt, path: ' '}\n",
+  ],
+  [
+    "an output path that is a number",
+    false,
+    "stages:\n  s:\n    cmd: echo\n    outs: {m: {format: txt, path: 3}}\n",
+  ],
+  [
+    "an output path with an extension",
+    false,
+    "stages:\n  s:\n    cmd: echo\n    outs: {format: txt, path: a.log, ext: log}\n",
   ],
   [
     "an output key starting with a digit",

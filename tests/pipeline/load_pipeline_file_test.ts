@@ -529,7 +529,7 @@ Deno.test("loadPipelineFile() rejects unknown keys at every level with did-you-m
       field: "stages.train.outs.model.knd",
       key: "knd",
       suggestion: "kind",
-      allowed: "format, kind, cache, ext, x, y, template",
+      allowed: "format, kind, cache, ext, path, x, y, template",
     },
     {
       label: "single output object",
@@ -539,7 +539,7 @@ Deno.test("loadPipelineFile() rejects unknown keys at every level with did-you-m
       field: "stages.train.outs.cahce",
       key: "cahce",
       suggestion: "cache",
-      allowed: "format, kind, cache, ext, x, y, template",
+      allowed: "format, kind, cache, ext, path, x, y, template",
     },
     {
       label: "matrix override",

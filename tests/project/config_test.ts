@@ -60,6 +60,8 @@ Deno.test("loadConfig() reads every known key over the defaults", async () => {
       "watch:",
       "  debounce: 0",
       "default_remote: shared",
+      "params:",
+      "  overrides: none",
       "",
     ].join("\n"),
   });
@@ -74,6 +76,7 @@ Deno.test("loadConfig() reads every known key over the defaults", async () => {
     "cache.dir": "/mnt/cache",
     "core.jobs": 4,
     "default_remote": "shared",
+    "params.overrides": "none",
   });
   assert.equal(configString(config, "store.data_dir"), "out");
   assert.equal(configString(config, "core.jobs"), undefined);

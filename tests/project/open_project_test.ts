@@ -195,7 +195,7 @@ Deno.test("openProject() rejects an output inside another stage's directory outp
   });
   await assertPivotError(
     openProject({ cwd: p.root, all: true }),
-    "s (data/p/a/q/data/q/s.txt) lies inside the directory output a (data/p/a/)",
+    "s → data/p/a/q/data/q/s.txt (data/p/a/q/pivot.yaml) lies inside the directory output a → data/p/a/ (pivot.yaml)",
   );
 });
 
@@ -232,4 +232,88 @@ Deno.test("openProject() applies params.yaml at the project root", async () => {
   });
   const project = await openProject({ cwd: p.root });
   assert.deepEqual(project.dag.stages.get("train")!.def.params, { lr: 0.1, layers: [3] });
+});
+
+Deno.test("openProject() checks declared output paths against every other output and input", async (t) => {
+  await t.step(
+    "the place pivot chose for another pipeline's output, naming both files",
+    async () => {
+      await using p = await makeProject({
+        "pivot.yaml": "pipeline: p\nstages:\n  a:\n    cmd: echo\n    outs: txt\n",
+        "eval/pivot.yaml":
+          "root: ..\nstages:\n  b:\n    cmd: echo\n    outs: {format: txt, path: ../data/p/a.txt}\n",
+      });
+      await assertPivotError(
+        openProject({ cwd: p.root, all: true }),
+        "two outputs at data/p/a.txt: a → data/p/a.txt (pivot.yaml) and b → data/p/a.txt (eval/pivot.yaml)",
+      );
+    },
+  );
+  await t.step("a path inside another pipeline's declared directory output", async () => {
+    await using p = await makeProject({
+      "pivot.yaml": "stages:\n  a:\n    cmd: echo\n    outs: {format: dir, path: results}\n",
+      "eval/pivot.yaml":
+        "root: ..\nstages:\n  b:\n    cmd: echo\n    outs: {format: json, path: ../results/b.json}\n",
+    });
+    await assertPivotError(
+      openProject({ cwd: p.root, all: true }),
+      "b → results/b.json (eval/pivot.yaml) lies inside the directory output a → results/ (pivot.yaml)",
+    );
+  });
+  await t.step("a file dependency on a declared path", async () => {
+    await using p = await makeProject({
+      "pivot.yaml": [
+        "stages:",
+        "  train:",
+        "    cmd: ./train.sh",
+        "    outs: {model: {format: bin, path: models/model.pkl}}",
+        "  evaluate:",
+        "    cmd: ./evaluate.sh",
+        "    deps: {model: ./models/model.pkl, all: models}",
+        "",
+      ].join("\n"),
+    });
+    await assertPivotError(
+      openProject({ cwd: p.root }),
+      "stage 'evaluate' in pivot.yaml: dependency 'model' names a file, but models/model.pkl is the output train:model; depend on the identity 'train:model'",
+    );
+  });
+});
+
+Deno.test("openProject() reads parameter overrides from the file params.overrides names", async (t) => {
+  const pipeline = "stages:\n  train:\n    cmd: echo\n    params: {lr: 0.1}\n";
+  await t.step("none: a DVC params.yaml read by the scripts is no override file", async () => {
+    await using p = await makeProject({
+      ".pivot/config.yaml": "params:\n  overrides: none\n",
+      "params.yaml": "seed: 7\ntrain: {lr: 0.5, epochs: 3}\n",
+      "pivot.yaml": pipeline,
+    });
+    const project = await openProject({ cwd: p.root });
+    assert.deepEqual(project.dag.stages.get("train")?.def.params, { lr: 0.1 });
+  });
+  await t.step("another file, relative to the project root", async () => {
+    await using p = await makeProject({
+      ".pivot/config.yaml": "params:\n  overrides: conf/overrides.yaml\n",
+      "params.yaml": "seed: 7\n",
+      "conf/overrides.yaml": "train: {lr: 0.5}\n",
+      "pivot.yaml": pipeline,
+    });
+    const project = await openProject({ cwd: p.root });
+    assert.deepEqual(project.dag.stages.get("train")?.def.params, { lr: 0.5 });
+  });
+  await t.step("the default params.yaml, whose shape the error explains", async () => {
+    await using p = await makeProject({
+      "params.yaml": "seed: 7\ntrain: {lr: 0.5, epochs: 3}\n",
+      "pivot.yaml": pipeline,
+    });
+    await assert.rejects(openProject({ cwd: p.root }), (error: unknown) => {
+      assert.ok(error instanceof PivotError);
+      assert.equal(error.message, "params.yaml:1:1: seed: overrides for 'seed' must be a map");
+      assert.equal(
+        error.hint,
+        "pivot reads this file as overrides by stage name; if your scripts read it (as in DVC), set 'params: {overrides: none}' in .pivot/config.yaml",
+      );
+      return true;
+    });
+  });
 });

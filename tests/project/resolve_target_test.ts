@@ -396,3 +396,38 @@ Deno.test("resolveTarget() shows the identity grammar for a malformed identity",
     });
   });
 });
+
+Deno.test("resolveTarget() answers a declared output path with the identity to use", async (t) => {
+  await using p = await makeProject({
+    "pivot.yaml": [
+      "stages:",
+      "  train:",
+      "    cmd: ./train.sh",
+      "    outs:",
+      "      model: {format: bin, path: model.pkl}",
+      "      plots: {format: dir, path: eval/plots}",
+      "",
+    ].join("\n"),
+  });
+  const project = await openProject({ cwd: p.root });
+  const cases: [string, string, string][] = [
+    [
+      "model.pkl",
+      "model.pkl is the output train:model; use the identity",
+      "give 'train:model' as the target",
+    ],
+    [
+      "eval/plots/roc.json",
+      "eval/plots/roc.json is inside the output train:plots; use the identity",
+      "give 'train:plots' as the target",
+    ],
+  ];
+  for (const [text, message, hint] of cases) {
+    await t.step(text, () => assertUnresolvable(project, text, message, hint));
+  }
+  assert.deepEqual(await resolveTarget(project, "train:model"), {
+    kind: "stage",
+    stage: "train",
+    key: "model",
+  });
+});

@@ -261,3 +261,28 @@ Deno.test("WorkspaceStore.describe() uses the custom dataDir", () => {
     "train:model → artifacts/ml/train/model.json",
   );
 });
+
+Deno.test("WorkspaceStore answers a declared path for its output and places the others", () => {
+  const store = new WorkspaceStore(PROJECT, { dataDir: "outputs" });
+  const train = stage("train", [
+    { key: "model", format: "bin", ext: "pkl", path: p("model.pkl") },
+    { key: "plots", format: "dir", ext: "", path: p("eval/plots") },
+    out("scores", "json"),
+  ]);
+  assert.equal(store.outputPath(train, "model"), p("model.pkl"));
+  assert.deepEqual(store.outputs(train), [
+    { key: "model", path: p("model.pkl"), isDir: false },
+    { key: "plots", path: p("eval/plots"), isDir: true },
+    { key: "scores", path: p("outputs/ml/train/scores.json"), isDir: false },
+  ]);
+  assert.equal(store.describe("train", train, "model"), "train:model → model.pkl");
+  assert.equal(store.describe("train", train, "plots"), "train:plots → eval/plots/");
+  // A single output declared at a path keeps the stage's name as its identity.
+  const prepare = stage("prepare", [{
+    key: null,
+    format: "dir",
+    ext: "",
+    path: p("data/prepared"),
+  }]);
+  assert.equal(store.describe("prepare", prepare, null), "prepare → data/prepared/");
+});
