@@ -156,7 +156,7 @@ Deno.test("loadConfig() lists the known keys in the hint for an unknown key", as
     assert.ok(error instanceof PipelineFileError);
     assert.equal(
       error.hint,
-      "known keys: cache.dir, cache.checkout_mode, store.data_dir, core.jobs, core.load_timeout, remote.jobs, remote.retries, watch.debounce, default_remote, remotes.<name>.url, remotes.<name>.endpoint, remotes.<name>.region, remotes.<name>.profile, remotes.<name>.path_style, remotes.<name>.jobs",
+      "known keys: cache.dir, cache.checkout_mode, store.data_dir, core.jobs, core.load_timeout, remote.jobs, remote.retries, watch.debounce, default_remote, params.overrides, remotes.<name>.url, remotes.<name>.endpoint, remotes.<name>.region, remotes.<name>.profile, remotes.<name>.path_style, remotes.<name>.jobs",
     );
     return true;
   });

@@ -427,7 +427,7 @@ Deno.test("resolveTarget() answers a declared output path with the identity to u
   }
   assert.deepEqual(await resolveTarget(project, "train:model"), {
     kind: "stage",
-    stage: "train",
+    stages: ["train"],
     key: "model",
   });
 });
