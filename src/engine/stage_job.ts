@@ -67,4 +67,10 @@ export type FromWorker =
     readonly line: string;
     readonly stream: "stdout" | "stderr";
   }
-  | { readonly type: "done"; readonly id: number; readonly error: string | null };
+  | { readonly type: "done"; readonly id: number; readonly error: string | null }
+  | {
+    /** A `cmd` job's command runs in process group `group` (its own session). */
+    readonly type: "group";
+    readonly id: number;
+    readonly group: number;
+  };
