@@ -26,6 +26,7 @@ import {
 import { PivotError } from "../util/errors.ts";
 import { statOrNull } from "../util/fs.ts";
 import { relativePosix } from "../util/paths.ts";
+import { holdCacheForWriting } from "./_cache_guard.ts";
 
 /** Options for {@linkcode checkoutOutputs}. */
 export interface CheckoutOptions {
@@ -97,6 +98,8 @@ export async function checkoutOutputs(
       hint: "--only-missing leaves existing files alone; --force overwrites them",
     });
   }
+  // gc must not remove a blob while checkout counts on it (to replace a file it holds).
+  using _cache = await holdCacheForWriting(project.root, { warn });
   const report: CheckoutReport = {
     restored: [],
     upToDate: [],

@@ -3,6 +3,15 @@ import { type Config, listLockFiles, openContentCache, scanProjectFiles } from "
 import { type HashInfo, isDirHash, parseLock, parsePvt } from "../storage/mod.ts";
 import { PivotError } from "../util/errors.ts";
 import { isInside, relativePosix } from "../util/paths.ts";
+import { holdCacheForCollecting } from "./_cache_guard.ts";
+
+/**
+ * Unreferenced blobs changed less than this many minutes ago are kept by
+ * default: a command that does not take part in the locking (an older
+ * pivot, one on another machine sharing the project) may have stored them
+ * and not yet written the lock that references them.
+ */
+export const GC_GRACE_MINUTES = 60;
 
 /** Options for {@linkcode gcCache}. */
 export interface GcOptions {
@@ -10,6 +19,10 @@ export interface GcOptions {
   dryRun?: boolean;
   /** Collect a cache that lies outside the project (it may be shared). @default {false} */
   force?: boolean;
+  /** Keep unreferenced blobs changed less than this many minutes ago. @default {GC_GRACE_MINUTES} */
+  graceMinutes?: number;
+  /** Told (once per process) when gc waits for another command to finish. @default {ignore} */
+  onWait?: (message: string) => void;
 }
 
 /** What {@linkcode gcCache} removed (or would remove). */
@@ -18,6 +31,10 @@ export interface GcReport {
   readonly cacheDir: string;
   /** Blobs kept because a lock or `.pvt` references them. */
   readonly kept: number;
+  /** Unreferenced blobs kept because they changed within the grace period. */
+  readonly young: number;
+  /** The grace period, in minutes. */
+  readonly graceMinutes: number;
   /** Blobs removed (or that would be). */
   readonly removed: number;
   /** Their total size in bytes. */
@@ -30,8 +47,11 @@ export interface GcReport {
 
 /**
  * Removes every blob that no lock file (in any state dir of the project) and
- * no `.pvt` file references. Every lock and `.pvt` is read first; one that
- * cannot be read stops the collection before anything is deleted.
+ * no `.pvt` file references, unless it changed within the grace period. Every
+ * lock and `.pvt` is read first; one that cannot be read stops the collection
+ * before anything is deleted. Unless `dryRun`, it first waits until no other
+ * pivot command that stores blobs or writes locks runs in the project, and
+ * holds them off until it is done.
  *
  * @throws {PivotError} on an unreadable lock or `.pvt`, or a cache outside the project without `force`
  */
@@ -40,7 +60,12 @@ export async function gcCache(
   config: Config,
   options: GcOptions = {},
 ): Promise<GcReport> {
-  const { dryRun = false, force = false } = options;
+  const {
+    dryRun = false,
+    force = false,
+    graceMinutes = GC_GRACE_MINUTES,
+    onWait = () => {},
+  } = options;
   const cache = openContentCache(root, config);
   if (!isInside(root, cache.dir) && !force) {
     throw new PivotError(
@@ -48,6 +73,7 @@ export async function gcCache(
       { hint: "pass --force if only this project uses that cache" },
     );
   }
+  using _cache = dryRun ? null : await holdCacheForCollecting(root, onWait);
   const referenced = new Set<string>();
   const addInfo = (info: HashInfo) => {
     if (isDirHash(info)) { for (const entry of info.manifest) referenced.add(entry.hash); }
@@ -77,11 +103,17 @@ export async function gcCache(
     }
   }
   let kept = 0;
+  let young = 0;
   let removed = 0;
   let removedBytes = 0;
+  const youngSince = Date.now() - graceMinutes * 60_000;
   for (const blob of cache.listBlobs()) {
     if (referenced.has(blob.hash)) {
       kept++;
+      continue;
+    }
+    if (blob.changedMs > youngSince) {
+      young++;
       continue;
     }
     removed++;
@@ -94,7 +126,16 @@ export async function gcCache(
     if (!dryRun) await Deno.remove(temp.path);
   }
   if (!dryRun) removeEmptyPrefixDirs(cache.filesDir);
-  return { cacheDir: cache.dir, kept, removed, removedBytes, leftovers, references: files.length };
+  return {
+    cacheDir: cache.dir,
+    kept,
+    young,
+    graceMinutes,
+    removed,
+    removedBytes,
+    leftovers,
+    references: files.length,
+  };
 }
 
 function removeEmptyPrefixDirs(filesDir: string): void {

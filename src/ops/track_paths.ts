@@ -24,6 +24,7 @@ import { PivotError } from "../util/errors.ts";
 import { addGitignoreEntries } from "../util/gitignore.ts";
 import { lstatOrNullSync } from "../util/fs.ts";
 import { isInside, relativePosix } from "../util/paths.ts";
+import { holdCacheForWriting } from "./_cache_guard.ts";
 
 /** Options for {@linkcode trackPaths}. */
 export interface TrackOptions {
@@ -88,6 +89,7 @@ export async function trackPaths(
       planned.push(await plan(project, abs, tracked, hasher, force, cache.dir));
     }
     hasher.flush();
+    using _cache = await holdCacheForWriting(project.root, { warn });
     const results: TrackResult[] = [];
     for (const item of planned) results.push(await track(project, cache, item, modes));
     return results;
