@@ -191,6 +191,22 @@ Deno.test("recordCommandGroup() notes the command's process group, only in our o
   assert.equal(await Deno.readTextFile(sentinel), `${other.pid}\n`);
 });
 
+Deno.test("a group line still being written (no newline yet) is not read", async () => {
+  await using dir = await tempDir();
+  const sentinel = path.join(dir.path, "train.running");
+  const dead = await deadPid();
+  // A group line cut short: "group 1234" could be read as group 12 of PID 34.
+  await Deno.writeTextFile(sentinel, `${dead}\ngroup 12 34`);
+  assert.equal(claimSentinel(sentinel), null);
+  assert.equal(await Deno.readTextFile(sentinel), `${Deno.pid}\n`);
+  // A PID without its newline is still a PID.
+  await Deno.writeTextFile(sentinel, `${dead}`);
+  assert.equal(sentinelHolder(sentinel), null);
+  await using other = sleeper();
+  await Deno.writeTextFile(sentinel, `${other.pid}`);
+  assert.equal(sentinelHolder(sentinel), other.pid);
+});
+
 /**
  * A `sleep 30` started like a stage command of `stage`: in a session of its
  * own (setsid), with `PIVOT_STAGE` set; killed and reaped on dispose.
@@ -347,7 +363,7 @@ Deno.test("claim, takeover and release many times over in one process stay consi
     const expected = i % 2 === 1 ? `${Deno.pid}\ngroup 1 ${dead}\n` : `${Deno.pid}\n`;
     assert.equal(await Deno.readTextFile(sentinel), expected);
     recordCommandGroup(sentinel, 100 + i);
-    assert.equal(await Deno.readTextFile(sentinel), `${Deno.pid}\ngroup ${100 + i} ${Deno.pid}\n`);
+    assert.equal(await Deno.readTextFile(sentinel), `${expected}group ${100 + i} ${Deno.pid}\n`);
     releaseSentinel(sentinel);
     assert.equal(exists(sentinel), false);
   }
