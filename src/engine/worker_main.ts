@@ -112,7 +112,8 @@ async function runCommand(
 /** The path of executable `name` in a directory of `PATH`, or `null`. */
 function findOnPath(name: string): string | null {
   for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
-    if (dir === "") continue;
+    // Relative entries would be resolved against the command's directory: skipped.
+    if (!path.isAbsolute(dir)) continue;
     const file = path.join(dir, name);
     try {
       if (Deno.statSync(file).isFile) return file;
