@@ -10,5 +10,6 @@ export * from "./record_stage.ts";
 export * from "./run_events.ts";
 export * from "./run_id.ts";
 export * from "./run_stages.ts";
+export * from "./running_sentinel.ts";
 export * from "./stage_fingerprint.ts";
 export * from "./stage_plan.ts";

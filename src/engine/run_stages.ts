@@ -21,7 +21,14 @@ import {
   restoreOutputs,
 } from "./record_stage.ts";
 import type { EngineEvent, StageCompleteEvent, StageStatus } from "./run_events.ts";
-import { claimSentinel, releaseSentinel, sentinelHolder } from "./running_sentinel.ts";
+import {
+  claimSentinel,
+  describeHolder,
+  endOrphanedCommands,
+  recordCommandGroup,
+  releaseSentinel,
+  sentinelHolder,
+} from "./running_sentinel.ts";
 import { SlotScheduler } from "./slot_scheduler.ts";
 import { planStage } from "./stage_plan.ts";
 import { WorkerPool } from "./worker_pool.ts";
@@ -132,7 +139,7 @@ export async function runStages(ctx: EngineContext, options: RunStagesOptions): 
     onEvent({
       type: "stage_log",
       stage: name,
-      line: `waiting: '${name}' is running in another pivot process (PID ${holder})`,
+      line: `waiting: '${name}' is running in another pivot process (${describeHolder(holder)})`,
       stream: "stderr",
     });
     const sentinel = planStage(ctx.project, name).sentinel;
@@ -174,7 +181,9 @@ export async function runStages(ctx: EngineContext, options: RunStagesOptions): 
         name,
         index,
         "failed",
-        `interrupted while waiting for another pivot process (PID ${holder}) running '${name}'`,
+        `interrupted while waiting for another pivot process (${
+          describeHolder(holder)
+        }) running '${name}'`,
         startedAt,
       );
     const running = ctx.mayBeRunning(plan.sentinel) ? sentinelHolder(plan.sentinel) : null;
@@ -194,6 +203,9 @@ export async function runStages(ctx: EngineContext, options: RunStagesOptions): 
           holder = claim(plan.sentinel);
         }
         claimed = true;
+        for (const line of await endOrphanedCommands(plan.sentinel, signal)) {
+          onEvent({ type: "stage_log", stage: name, line, stream: "stderr" });
+        }
         if (waited) ({ state, verdict } = await assessStage(ctx, plan, options));
       }
       if (verdict.action === "fail") {
@@ -266,7 +278,7 @@ export async function runStages(ctx: EngineContext, options: RunStagesOptions): 
           logTail.push(line);
           if (logTail.length > LOG_TAIL) logTail.shift();
           onEvent({ type: "stage_log", stage: name, line, stream });
-        });
+        }, (group) => recordCommandGroup(plan.sentinel, group));
       } finally {
         release();
       }

@@ -18,6 +18,7 @@ interface Slot {
 interface Pending {
   readonly resolve: (outcome: JobOutcome) => void;
   readonly onLog: (line: string, stream: "stdout" | "stderr") => void;
+  readonly onGroup: ((group: number) => void) | undefined;
   readonly slot: Slot;
 }
 
@@ -52,17 +53,22 @@ export class WorkerPool {
     this.#entry = entry;
   }
 
-  /** Runs `job` on a free worker (waiting for one) and resolves with its outcome. */
+  /**
+   * Runs `job` on a free worker (waiting for one) and resolves with its
+   * outcome; `onGroup` learns the process group a `cmd` job's command runs in
+   * (where commands get a group of their own).
+   */
   async run(
     job: StageJob,
     onLog: (line: string, stream: "stdout" | "stderr") => void,
+    onGroup?: (group: number) => void,
   ): Promise<JobOutcome> {
     const slot = await this.#acquire();
     await slot.ready;
     const id = this.#nextId++;
     slot.busy = id;
     return await new Promise<JobOutcome>((resolve) => {
-      this.#pending.set(id, { resolve, onLog, slot });
+      this.#pending.set(id, { resolve, onLog, onGroup, slot });
       slot.worker.postMessage({ type: "job", id, job } satisfies ToWorker);
     });
   }
@@ -129,6 +135,7 @@ export class WorkerPool {
       const pending = this.#pending.get(message.id);
       if (pending === undefined) return;
       if (message.type === "log") return pending.onLog(message.line, message.stream);
+      if (message.type === "group") return pending.onGroup?.(message.group);
       this.#pending.delete(message.id);
       slot.busy = null;
       pending.resolve(message.error);

@@ -28,6 +28,7 @@ import { PivotError } from "../util/errors.ts";
 import { statOrNull } from "../util/fs.ts";
 import { relativePosix } from "../util/paths.ts";
 import { RealPathGuard } from "../util/real_path_guard.ts";
+import { holdCacheForWriting } from "./_cache_guard.ts";
 
 /** Options for {@linkcode checkoutOutputs}. */
 export interface CheckoutOptions {
@@ -115,6 +116,8 @@ export async function checkoutOutputs(
       } them`,
     });
   }
+  // gc must not remove a blob while checkout counts on it (to replace a file it holds).
+  using _cache = await holdCacheForWriting(project.root, { warn });
   const report: CheckoutReport = {
     restored: [],
     relinked: [],

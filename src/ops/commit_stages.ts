@@ -9,6 +9,7 @@ import {
 import type { Project } from "../project/mod.ts";
 import type { CheckoutMode } from "../storage/mod.ts";
 import { PivotError } from "../util/errors.ts";
+import { holdCacheForWriting } from "./_cache_guard.ts";
 import { ignoreCachedOutputs } from "./ignore_outputs.ts";
 import { selectTargets } from "./select_targets.ts";
 
@@ -36,6 +37,7 @@ export async function commitStages(
   },
 ): Promise<CommitReport[]> {
   const stages = await selectTargets(project, options.targets, false);
+  using _cache = await holdCacheForWriting(project.root, { warn: options.warn });
   const ctx = new EngineContext(project, options.modes, options.warn);
   const runId = newRunId();
   const reports: CommitReport[] = [];

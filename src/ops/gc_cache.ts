@@ -4,6 +4,15 @@ import { type HashInfo, isDirHash, parseLock, parsePvt } from "../storage/mod.ts
 import { PivotError } from "../util/errors.ts";
 import { isInside, relativePosix } from "../util/paths.ts";
 import { RealPathGuard } from "../util/real_path_guard.ts";
+import { holdCacheForCollecting } from "./_cache_guard.ts";
+
+/**
+ * Unreferenced blobs changed less than this many minutes ago are kept by
+ * default: a command that does not take part in the locking (an older
+ * pivot, one on another machine sharing the project) may have stored them
+ * and not yet written the lock that references them.
+ */
+export const GC_GRACE_MINUTES = 60;
 
 /** Options for {@linkcode gcCache}. */
 export interface GcOptions {
@@ -11,6 +20,10 @@ export interface GcOptions {
   dryRun?: boolean;
   /** Collect a cache that lies outside the project (it may be shared). @default {false} */
   force?: boolean;
+  /** Keep unreferenced blobs changed less than this many minutes ago. @default {GC_GRACE_MINUTES} */
+  graceMinutes?: number;
+  /** Told (once per process) when gc waits for another command to finish. @default {ignore} */
+  onWait?: (message: string) => void;
 }
 
 /** What {@linkcode gcCache} removed (or would remove). */
@@ -19,6 +32,10 @@ export interface GcReport {
   readonly cacheDir: string;
   /** Blobs kept because a lock or `.pvt` references them. */
   readonly kept: number;
+  /** Unreferenced blobs kept because they changed within the grace period. */
+  readonly young: number;
+  /** The grace period, in minutes. */
+  readonly graceMinutes: number;
   /** Blobs removed (or that would be). */
   readonly removed: number;
   /** Their total size in bytes. */
@@ -31,8 +48,11 @@ export interface GcReport {
 
 /**
  * Removes every blob that no lock file (in any state dir of the project) and
- * no `.pvt` file references. Every lock and `.pvt` is read first; one that
- * cannot be read stops the collection before anything is deleted.
+ * no `.pvt` file references, unless it changed within the grace period. Every
+ * lock and `.pvt` is read first; one that cannot be read stops the collection
+ * before anything is deleted. Unless `dryRun`, it first waits until no other
+ * pivot command that stores blobs or writes locks runs in the project, and
+ * holds them off until it is done.
  *
  * @throws {PivotError} on an unreadable lock or `.pvt`, or a cache outside the project without `force`
  */
@@ -41,7 +61,12 @@ export async function gcCache(
   config: Config,
   options: GcOptions = {},
 ): Promise<GcReport> {
-  const { dryRun = false, force = false } = options;
+  const {
+    dryRun = false,
+    force = false,
+    graceMinutes = GC_GRACE_MINUTES,
+    onWait = () => {},
+  } = options;
   const cache = openContentCache(root, config);
   // Blobs are deleted where the cache really is: a symlinked `.pivot/cache` (or
   // `files/`) pointing at another project's cache is that project's cache.
@@ -56,6 +81,7 @@ export async function gcCache(
       { hint: "pass --force if only this project uses that cache" },
     );
   }
+  using _cache = dryRun ? null : await holdCacheForCollecting(root, onWait);
   const referenced = new Set<string>();
   const addInfo = (info: HashInfo) => {
     if (isDirHash(info)) { for (const entry of info.manifest) referenced.add(entry.hash); }
@@ -85,11 +111,17 @@ export async function gcCache(
     }
   }
   let kept = 0;
+  let young = 0;
   let removed = 0;
   let removedBytes = 0;
+  const youngSince = Date.now() - graceMinutes * 60_000;
   for (const blob of cache.listBlobs()) {
     if (referenced.has(blob.hash)) {
       kept++;
+      continue;
+    }
+    if (blob.changedMs > youngSince) {
+      young++;
       continue;
     }
     removed++;
@@ -102,7 +134,16 @@ export async function gcCache(
     if (!dryRun) await Deno.remove(temp.path);
   }
   if (!dryRun) removeEmptyPrefixDirs(cache.filesDir);
-  return { cacheDir: cache.dir, kept, removed, removedBytes, leftovers, references: files.length };
+  return {
+    cacheDir: cache.dir,
+    kept,
+    young,
+    graceMinutes,
+    removed,
+    removedBytes,
+    leftovers,
+    references: files.length,
+  };
 }
 
 function removeEmptyPrefixDirs(filesDir: string): void {

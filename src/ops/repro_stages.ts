@@ -12,6 +12,7 @@ import {
 import type { Project } from "../project/mod.ts";
 import type { CheckoutMode, HashInfo } from "../storage/mod.ts";
 import { checkTrackedInputs } from "./check_tracked_inputs.ts";
+import { holdCacheForWriting } from "./_cache_guard.ts";
 import { ignoreCachedOutputs } from "./ignore_outputs.ts";
 import { NOOP_STAMPS_KEPT } from "./noop_stamp.ts";
 import { buildNoopStamp } from "./record_noop_stamp.ts";
@@ -64,6 +65,11 @@ export interface ReproResult extends RunResult {
  */
 export async function reproStages(project: Project, options: ReproOptions): Promise<ReproResult> {
   const stages = await selectTargets(project, options.targets, options.mode === "repro");
+  // Until the last lock is written, gc must not remove the blobs this run stores.
+  using _cache = await holdCacheForWriting(project.root, {
+    warn: options.warn,
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+  });
   let warned = false;
   const warn = (message: string) => {
     warned = true;

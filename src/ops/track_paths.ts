@@ -26,6 +26,7 @@ import { lstatOrNullSync } from "../util/fs.ts";
 import { isInside, relativePosix } from "../util/paths.ts";
 import { RealPathGuard } from "../util/real_path_guard.ts";
 import { shellQuote } from "../util/shell_quote.ts";
+import { holdCacheForWriting } from "./_cache_guard.ts";
 
 /** Options for {@linkcode trackPaths}. */
 export interface TrackOptions {
@@ -105,6 +106,7 @@ export async function trackPaths(
       );
     }
     hasher.flush();
+    using _cache = await holdCacheForWriting(project.root, { warn });
     const results: TrackResult[] = [];
     for (const item of planned) results.push(await track(project, cache, item, modes));
     return results;

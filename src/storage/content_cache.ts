@@ -16,6 +16,8 @@ import { createHasher, hashBytes, hashFile, hashFileSync, readFull } from "./xxh
 /** Files up to this size are cached through one read and one write. */
 const WHOLE_COPY_LIMIT = 4 * 1024 * 1024;
 const CHUNK_SIZE = 4 * 1024 * 1024;
+/** Tries at writing into a bucket directory that keeps disappearing. */
+const BUCKET_ATTEMPTS = 3;
 /** Temp files older than this are leftovers of a killed writer. */
 export const STALE_TEMP_MS = 60 * 60 * 1000;
 /** The way out when the cache directory cannot take a blob. */
@@ -33,6 +35,12 @@ export interface CacheFile {
 /** One blob found in the cache. */
 export interface BlobInfo extends CacheFile {
   readonly hash: string;
+  /**
+   * When it entered the cache (epoch ms): the later of its modification and
+   * status-change times, as a blob adopted by rename keeps the modification
+   * time of the file it was.
+   */
+  readonly changedMs: number;
 }
 
 /** The blob store under one cache directory. */
@@ -169,8 +177,7 @@ export class ContentCache {
     }
     const temp = tempPathBeside(blob);
     try {
-      ensureDirSync(path.dirname(blob));
-      Deno.renameSync(source, temp);
+      intoBucketSync(blob, () => Deno.renameSync(source, temp));
     } catch (error) {
       if ((error as { code?: string }).code === "EXDEV") return false;
       throw this.#environmentError(error);
@@ -195,9 +202,11 @@ export class ContentCache {
     if (actual !== hash) throw changedWhileCaching(origin, hash, actual);
     const temp = tempPathBeside(blob);
     try {
-      ensureDirSync(path.dirname(blob));
       // Created read-only: the write goes through the descriptor that creates it.
-      Deno.writeFileSync(temp, content, { mode: 0o444, createNew: true });
+      intoBucketSync(
+        blob,
+        () => Deno.writeFileSync(temp, content, { mode: 0o444, createNew: true }),
+      );
       if (((Deno.statSync(temp).mode ?? 0) & 0o777) !== 0o444) Deno.chmodSync(temp, 0o444);
       Deno.renameSync(temp, blob);
     } catch (error) {
@@ -230,8 +239,7 @@ export class ContentCache {
   ): Promise<void> {
     const temp = tempPathBeside(blob);
     try {
-      ensureDirSync(path.dirname(blob));
-      const actual = await write(temp);
+      const actual = await intoBucket(blob, () => write(temp));
       if (actual !== hash) throw changedWhileCaching(origin, hash, actual);
       if (((Deno.statSync(temp).mode ?? 0) & 0o777) !== 0o444) await Deno.chmod(temp, 0o444);
       await Deno.rename(temp, blob);
@@ -265,7 +273,9 @@ export class ContentCache {
         const hash = prefix.name + entry.name;
         if (!entry.isFile || !isHash(hash)) continue;
         const file = path.join(prefixDir, entry.name);
-        yield { hash, path: file, size: Deno.statSync(file).size };
+        const info = Deno.statSync(file);
+        const changedMs = Math.max(info.mtime?.getTime() ?? 0, info.ctime?.getTime() ?? 0);
+        yield { hash, path: file, size: info.size, changedMs };
       }
     }
   }
@@ -287,6 +297,39 @@ export class ContentCache {
           yield { path: file, size: info.size };
         }
       }
+    }
+  }
+}
+
+/**
+ * Runs `create`, which makes the first file in the bucket directory of
+ * `blob`, after making sure that directory exists; when `create` finds it
+ * gone all the same (a `gc` removes empty buckets, and this process only
+ * creates each directory once), creates it again and retries.
+ */
+function intoBucketSync<T>(blob: string, create: () => T): T {
+  const dir = path.dirname(blob);
+  ensureDirSync(dir);
+  for (let attempt = 1;; attempt++) {
+    try {
+      return create();
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound) || attempt === BUCKET_ATTEMPTS) throw error;
+      Deno.mkdirSync(dir, { recursive: true });
+    }
+  }
+}
+
+/** {@linkcode intoBucketSync} for an asynchronous `create`. */
+async function intoBucket<T>(blob: string, create: () => Promise<T>): Promise<T> {
+  const dir = path.dirname(blob);
+  ensureDirSync(dir);
+  for (let attempt = 1;; attempt++) {
+    try {
+      return await create();
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound) || attempt === BUCKET_ATTEMPTS) throw error;
+      Deno.mkdirSync(dir, { recursive: true });
     }
   }
 }
