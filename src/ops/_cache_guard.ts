@@ -18,6 +18,7 @@
  * @module
  */
 import * as path from "node:path";
+import { environmentError } from "../util/environment_error.ts";
 import {
   claimSentinel,
   describeHolder,
@@ -73,7 +74,11 @@ export async function holdCacheForWriting(
   const gc = gcSentinel(root);
   let told = false;
   for (;;) {
-    Deno.writeTextFileSync(record, `${Deno.pid}\n`);
+    try {
+      Deno.writeTextFileSync(record, `${Deno.pid}\n`);
+    } catch (error) {
+      throw environmentError(error, { file: record, action: "write" });
+    }
     let holder = sentinelHolder(gc);
     if (holder === null) return { [Symbol.dispose]: () => removeIfPresent(record) };
     Deno.removeSync(record);
