@@ -30,7 +30,7 @@ export function groupMembers(group: number): number[] {
       stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
     } catch (error) {
       // Exited while being listed.
-      if (error instanceof Deno.errors.NotFound) continue;
+      if (processGone(error)) continue;
       throw error;
     }
     // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses.
@@ -43,6 +43,16 @@ export function groupMembers(group: number): number[] {
 }
 
 /**
+ * True for the error of reading `/proc/<pid>/…` of a process that has just
+ * exited: `NotFound`, or `ESRCH` ("No such process (os error 3)", which Deno
+ * gives no class of its own) when it exits during the read.
+ */
+function processGone(error: unknown): boolean {
+  return error instanceof Deno.errors.NotFound ||
+    (error instanceof Error && /\(os error 3\)/.test(error.message));
+}
+
+/**
  * True when process `pid` was started with `PIVOT_STAGE=<stage>` in its
  * environment (false when it is gone or not ours to read).
  */
@@ -52,9 +62,7 @@ function runsStage(pid: number, stage: string): boolean {
       `PIVOT_STAGE=${stage}`,
     );
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.PermissionDenied) {
-      return false;
-    }
+    if (processGone(error) || error instanceof Deno.errors.PermissionDenied) return false;
     throw error;
   }
 }
