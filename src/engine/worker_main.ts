@@ -72,11 +72,11 @@ function captureConsole(emit: (line: string, stream: "stdout" | "stderr") => voi
 }
 
 /**
- * Runs a `cmd` job through `sh -c`. Where util-linux's `setsid` is on the
- * PATH the shell starts in a session and process group of its own (its PID
- * is the group's id, reported through `onGroup`): then a later pivot can end
- * the command if this one is killed, and cancelling ends the whole group.
- * It costs about half a millisecond per command.
+ * Runs a `cmd` job through `sh -c`, in a session and process group of its
+ * own (`detached`: the child calls `setsid` before it execs the shell, so
+ * the shell's PID is the group's id, reported through `onGroup`): then a
+ * later pivot can end the command if this one is killed, and cancelling
+ * ends the whole group. On Windows there are no process groups.
  */
 async function runCommand(
   job: CmdJob,
@@ -84,18 +84,17 @@ async function runCommand(
   onCancel: (stop: () => void) => void,
   onGroup: (group: number) => void,
 ): Promise<void> {
-  const setsid = findOnPath("setsid");
-  const shell = ["sh", "-c", job.command];
-  const child = new Deno.Command(setsid ?? shell[0]!, {
-    args: setsid === null ? shell.slice(1) : shell,
+  const grouped = Deno.build.os !== "windows";
+  const child = new Deno.Command("sh", {
+    args: ["-c", job.command],
     cwd: job.cwd,
     env: { ...job.env },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
+    detached: grouped,
   }).spawn();
-  // setsid execs the shell without forking: pivot's children never lead a group.
-  const group = setsid === null ? null : child.pid;
+  const group = grouped ? child.pid : null;
   if (group !== null) onGroup(group);
   onCancel(() => killTree(child.pid, group));
   await Promise.all([
@@ -110,23 +109,6 @@ async function runCommand(
         : `command was killed by ${status.signal}`,
     );
   }
-}
-
-/** The path of executable `name` in a directory of `PATH`, or `null`. */
-function findOnPath(name: string): string | null {
-  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
-    // Relative entries would be resolved against the command's directory: skipped.
-    if (!path.isAbsolute(dir)) continue;
-    const file = path.join(dir, name);
-    try {
-      if (Deno.statSync(file).isFile) return file;
-    } catch (error) {
-      const absent = error instanceof Deno.errors.NotFound ||
-        error instanceof Deno.errors.NotADirectory || error instanceof Deno.errors.PermissionDenied;
-      if (!absent) throw error;
-    }
-  }
-  return null;
 }
 
 /**
