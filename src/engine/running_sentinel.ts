@@ -24,7 +24,6 @@
  */
 import * as path from "node:path";
 import { atomicWrite, tempPathBeside } from "../util/atomic_write.ts";
-import { ensureDirSync } from "../util/ensure_dir.ts";
 import { endStageCommand } from "./process_group.ts";
 
 /**
@@ -180,7 +179,7 @@ function takeOver(sentinel: string): boolean {
  *   ({@linkcode UNKNOWN_HOLDER} while an older pivot is still writing its PID)
  */
 export function claimSentinel(sentinel: string): number | null {
-  ensureDirSync(path.dirname(sentinel));
+  Deno.mkdirSync(path.dirname(sentinel), { recursive: true });
   for (let attempt = 0; attempt < 10; attempt++) {
     if (createWithContent(sentinel, `${Deno.pid}\n`)) return null;
     const content = readSentinel(sentinel);

@@ -9,6 +9,23 @@ import type { FromWorker, StageJob, ToWorker } from "./stage_job.ts";
 /** How a job ended: `null` on success, else the error text. */
 export type JobOutcome = string | null;
 
+/** What runs stage jobs: the {@linkcode WorkerPool}, or a stand-in in tests. */
+export interface JobRunner {
+  /**
+   * Runs `job` and resolves with its outcome; `onLog` gets its output lines,
+   * `onGroup` the process group a `cmd` job's command runs in.
+   */
+  run(
+    job: StageJob,
+    onLog: (line: string, stream: "stdout" | "stderr") => void,
+    onGroup?: (group: number) => void,
+  ): Promise<JobOutcome>;
+  /** Stops every running job (their outcomes say "interrupted" or how they ended). */
+  cancelAll(): void;
+  /** Stops everything; pending jobs end with "interrupted". */
+  close(): void;
+}
+
 interface Slot {
   readonly worker: Worker;
   readonly ready: Promise<void>;
@@ -38,7 +55,7 @@ export function workerEntryUrl(): string {
 }
 
 /** Runs jobs on up to `size` workers. */
-export class WorkerPool {
+export class WorkerPool implements JobRunner {
   readonly #size: number;
   readonly #entry: string;
   readonly #slots: Slot[] = [];

@@ -1,9 +1,9 @@
 import * as path from "node:path";
-import { type Config, listLockFiles, openContentCache, scanProjectFiles } from "../project/mod.ts";
+import { listLockFiles, scanProjectFiles } from "../project/mod.ts";
+import type { Session } from "../session/mod.ts";
 import { type HashInfo, isDirHash, parseLock, parsePvt } from "../storage/mod.ts";
 import { PivotError } from "../util/errors.ts";
 import { isInside, relativePosix } from "../util/paths.ts";
-import { RealPathGuard } from "../util/real_path_guard.ts";
 import { holdCacheForCollecting } from "./_cache_guard.ts";
 
 /**
@@ -56,23 +56,19 @@ export interface GcReport {
  *
  * @throws {PivotError} on an unreadable lock or `.pvt`, or a cache outside the project without `force`
  */
-export async function gcCache(
-  root: string,
-  config: Config,
-  options: GcOptions = {},
-): Promise<GcReport> {
+export async function gcCache(session: Session, options: GcOptions = {}): Promise<GcReport> {
+  const { cache } = session;
+  const { root } = session.project;
   const {
     dryRun = false,
     force = false,
     graceMinutes = GC_GRACE_MINUTES,
     onWait = () => {},
   } = options;
-  const cache = openContentCache(root, config);
   // Blobs are deleted where the cache really is: a symlinked `.pivot/cache` (or
   // `files/`) pointing at another project's cache is that project's cache.
-  const guard = new RealPathGuard(root);
-  const realFiles = guard.realPath(cache.filesDir);
-  if (!isInside(guard.realRoot, realFiles) && !force) {
+  const realFiles = session.paths.realPath(cache.filesDir);
+  if (!isInside(session.paths.realRoot, realFiles) && !force) {
     const real = path.dirname(realFiles);
     throw new PivotError(
       `the cache ${cache.dir} lies outside the project${

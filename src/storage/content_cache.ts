@@ -7,7 +7,6 @@
  */
 import * as path from "node:path";
 import { tempPathBeside } from "../util/atomic_write.ts";
-import { ensureDirSync } from "../util/ensure_dir.ts";
 import { environmentError, environmentErrorCode } from "../util/environment_error.ts";
 import { PivotError } from "../util/errors.ts";
 import { checkHash, isHash } from "./hash_string.ts";
@@ -117,6 +116,11 @@ export class ContentCache {
     return false;
   }
 
+  /** Where {@linkcode ContentCache.quarantine} moves the blob of `hash`: `<blob>.corrupt`. */
+  quarantinePath(hash: string): string {
+    return `${this.blobPath(hash)}.corrupt`;
+  }
+
   /**
    * Moves the blob of `hash` aside to `<blob>.corrupt` (its content no longer
    * matches its name) and lists it in {@linkcode ContentCache.quarantined}.
@@ -124,7 +128,7 @@ export class ContentCache {
   quarantine(hash: string): void {
     const blob = this.blobPath(hash);
     try {
-      Deno.renameSync(blob, `${blob}.corrupt`);
+      Deno.renameSync(blob, this.quarantinePath(hash));
     } catch (error) {
       if (!(error instanceof Deno.errors.NotFound)) throw error;
       return;
@@ -302,14 +306,12 @@ export class ContentCache {
 }
 
 /**
- * Runs `create`, which makes the first file in the bucket directory of
- * `blob`, after making sure that directory exists; when `create` finds it
- * gone all the same (a `gc` removes empty buckets, and this process only
- * creates each directory once), creates it again and retries.
+ * Runs `create`, which makes a file in the bucket directory of `blob`; when
+ * it finds that directory missing (a new bucket, or one an earlier `gc`
+ * removed while empty), creates it and retries.
  */
 function intoBucketSync<T>(blob: string, create: () => T): T {
   const dir = path.dirname(blob);
-  ensureDirSync(dir);
   for (let attempt = 1;; attempt++) {
     try {
       return create();
@@ -323,7 +325,6 @@ function intoBucketSync<T>(blob: string, create: () => T): T {
 /** {@linkcode intoBucketSync} for an asynchronous `create`. */
 async function intoBucket<T>(blob: string, create: () => Promise<T>): Promise<T> {
   const dir = path.dirname(blob);
-  ensureDirSync(dir);
   for (let attempt = 1;; attempt++) {
     try {
       return await create();

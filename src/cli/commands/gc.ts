@@ -1,10 +1,9 @@
 import type { Command } from "@commander-js/extra-typings";
-import { findProjectRoot } from "../../discovery/mod.ts";
 import { GC_GRACE_MINUTES, gcCache } from "../../ops/mod.ts";
-import { loadConfig } from "../../project/mod.ts";
 import { UsageError } from "../../util/errors.ts";
 import { formatBytes, plural } from "../../util/format_bytes.ts";
 import type { CliContext } from "../cli_context.ts";
+import { openForCommand } from "../open_for_command.ts";
 import { printJson } from "../print_json.ts";
 
 function parseGrace(text: string): number {
@@ -29,8 +28,8 @@ export function registerGc(program: Command, ctx: CliContext): void {
     )
     .option("--json", "print JSON")
     .action(async (options) => {
-      const root = findProjectRoot(ctx.cwd);
-      const report = await gcCache(root, await loadConfig(root), {
+      await using session = await openForCommand(ctx, { withPipelines: false });
+      const report = await gcCache(session, {
         dryRun: options.dryRun ?? false,
         force: options.force ?? false,
         graceMinutes: options.grace ?? GC_GRACE_MINUTES,
