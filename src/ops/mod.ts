@@ -39,3 +39,5 @@ export * from "./doctor.ts";
 export * from "./history.ts";
 export * from "./run_record.ts";
 export { openSession, type OpenSessionOptions, Session } from "../session/mod.ts";
+export * from "./project_location.ts";
+export * from "./target_candidates.ts";
