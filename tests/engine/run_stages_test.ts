@@ -153,6 +153,7 @@ Deno.test("runStages() fail-fast: nothing new starts after a failure; downstream
     d: "blocked: upstream 'a' failed",
   });
   assert.deepEqual(pool.stages.sort(), ["a", "s"], "b, c and d never reached the pool");
+  assert.deepEqual([pool.cancelled, pool.closed], [0, 0], "the pool is the session's to close");
   assert.equal(result.results.get("d")!.blockedBy, "a");
   assert.equal(result.results.get("b")!.blockedBy, "a");
   const failed = result.events.find((e): e is StageCompleteEvent =>
