@@ -912,3 +912,52 @@ Deno.test("runFingerprint() does not reuse a fingerprint remembered by the sourc
     db.close();
   }
 });
+
+/** A stage module reading a JSON module, and the JSON it imports. */
+const JSON_IMPORT_PROJECT: Record<string, string> = {
+  "stages.ts": lines(
+    'import cfg from "./cfg.json" with { type: "json" };',
+    "export function train() {",
+    "  return { lr: cfg.lr };",
+    "}",
+    "export function other() {",
+    "  return 1;",
+    "}",
+  ),
+  "cfg.json": '{ "lr": 0.1 }\n',
+};
+
+Deno.test("runFingerprint() takes a JSON module a stage imports by its text", async () => {
+  await using dir = await tempDir();
+  await writeFiles(dir.path, JSON_IMPORT_PROJECT);
+  const before = await fingerprint(dir.path, "stages.ts", ["train"]);
+  assert.deepEqual(Object.keys(before).sort(), ["fn:stages.ts#train", "mod:cfg.json"]);
+  assert.equal(before["mod:cfg.json"], hashBytes('{ "lr": 0.1 }\n'));
+  // A function that does not read it does not depend on it.
+  assert.deepEqual(Object.keys(await fingerprint(dir.path, "stages.ts", ["other"])), [
+    "fn:stages.ts#other",
+  ]);
+  await Deno.writeTextFile(path.join(dir.path, "cfg.json"), '{ "lr": 0.2 }\n');
+  const after = await fingerprint(dir.path, "stages.ts", ["train"]);
+  assert.notEqual(after["mod:cfg.json"], before["mod:cfg.json"]);
+  assert.equal(after["fn:stages.ts#train"], before["fn:stages.ts#train"]);
+});
+
+Deno.test("runFingerprint() with a cache takes a JSON module again once it is edited", async () => {
+  await using dir = await tempDir();
+  await writeFiles(dir.path, JSON_IMPORT_PROJECT);
+  const module = path.join(dir.path, "stages.ts");
+  const { db, cache } = await openCache(dir.path);
+  try {
+    const first = new CodeFingerprints();
+    const before = await first.runFingerprint(module, ["train"], dir.path, cache);
+    assert.deepEqual(first.files().sort(), [path.join(dir.path, "cfg.json"), module]);
+    cache.flush();
+    await Deno.writeTextFile(path.join(dir.path, "cfg.json"), '{ "lr": 0.2 }\n');
+    const after = await new CodeFingerprints().runFingerprint(module, ["train"], dir.path, cache);
+    assert.deepEqual(after, await fingerprint(dir.path, "stages.ts", ["train"]));
+    assert.notEqual(after["mod:cfg.json"], before["mod:cfg.json"]);
+  } finally {
+    db.close();
+  }
+});

@@ -57,3 +57,64 @@ Deno.test("readLockFile() reads a cached lock without the YAML, and re-reads a c
     db.close();
   }
 });
+
+Deno.test("ParseCache.attach() gives a cache opened without a database one: what was put before is written at flush", async () => {
+  await using p = await makeProject();
+  const cache = new ParseCache(null);
+  cache.put("k", "text one", { a: 1 });
+  assert.deepEqual(
+    cache.get("k", "text one"),
+    { a: 1 },
+    "held entries are seen before any database",
+  );
+  cache.flush();
+  assert.deepEqual(cache.get("k", "text one"), { a: 1 }, "a flush without a database keeps them");
+  const db = await StateDb.open(p.path(".pivot"), () => {});
+  try {
+    cache.attach(db);
+    assert.equal(new ParseCache(db).get("k", "text one"), undefined, "not written before flush");
+    cache.put("k", "text two", { b: 2 });
+    cache.flush();
+    const again = new ParseCache(db);
+    assert.deepEqual(again.get("k", "text one"), { a: 1 });
+    assert.deepEqual(again.get("k", "text two"), { b: 2 });
+  } finally {
+    db.close();
+  }
+});
+
+Deno.test("ParseCache.get() answers from held entries first, then from the attached database", async () => {
+  await using p = await makeProject();
+  const db = await StateDb.open(p.path(".pivot"), () => {});
+  try {
+    const earlier = new ParseCache(db);
+    earlier.put("k", "stored", { from: "db" });
+    earlier.flush();
+    const cache = new ParseCache(null);
+    assert.equal(cache.get("k", "stored"), undefined, "no database yet");
+    cache.put("k", "held", { from: "held" });
+    cache.attach(db);
+    assert.deepEqual(cache.get("k", "stored"), { from: "db" });
+    assert.deepEqual(cache.get("k", "held"), { from: "held" });
+  } finally {
+    db.close();
+  }
+});
+
+Deno.test("ParseCache.attach() keeps the database a cache already has", async () => {
+  await using p = await makeProject();
+  await using other = await makeProject();
+  const db = await StateDb.open(p.path(".pivot"), () => {});
+  const otherDb = await StateDb.open(other.path(".pivot"), () => {});
+  try {
+    const cache = new ParseCache(db);
+    cache.attach(otherDb);
+    cache.put("k", "text", { a: 1 });
+    cache.flush();
+    assert.deepEqual(new ParseCache(db).get("k", "text"), { a: 1 });
+    assert.equal(new ParseCache(otherDb).get("k", "text"), undefined);
+  } finally {
+    db.close();
+    otherDb.close();
+  }
+});

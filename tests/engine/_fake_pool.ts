@@ -1,0 +1,158 @@
+/**
+ * A stand-in for the worker pool, for tests of the coordinator without
+ * spawning: it "runs" a `cmd` job by writing `<stage>\n` into every output
+ * its environment names (`PIVOT_OUT`, `PIVOT_OUT_<KEY>`), records what it
+ * received and how many jobs ran at once, and can fail, hang or delay chosen
+ * stages. Also an engine context that is a real session except for its
+ * workers.
+ *
+ * @module
+ */
+import type { EngineContext, JobOutcome, JobRunner } from "../../src/engine/mod.ts";
+import type { StageJob } from "../../src/engine/stage_job.ts";
+import type { Session } from "../../src/session/mod.ts";
+
+/** What the fake does with one stage's job. */
+export interface FakeBehaviour {
+  /** End with this outcome (an error text) instead of succeeding. */
+  readonly fail?: string;
+  /** Never end on its own: only `cancelAll` or `close` end it ("interrupted"). */
+  readonly hang?: boolean;
+  /** Milliseconds to take before ending. */
+  readonly delayMs?: number;
+  /** End only after the job of this stage has ended. */
+  readonly after?: string;
+  /** Write the outputs. @default {true} */
+  readonly produce?: boolean;
+  /** Called while the job runs (before it ends), with the job. */
+  readonly during?: (job: StageJob) => void;
+}
+
+/** A {@linkcode JobRunner} that runs nothing, as described at the top. */
+export class FakePool implements JobRunner {
+  /** The jobs received, in order. */
+  readonly jobs: StageJob[] = [];
+  /** Stages whose job ended, in order. */
+  readonly ended: string[] = [];
+  /** Pairs of stages whose jobs ran at the same time (`a|b`, sorted). */
+  readonly overlaps = new Set<string>();
+  /** The most jobs that ran at once. */
+  maxConcurrent = 0;
+  /** Calls of `cancelAll` and `close`. */
+  cancelled = 0;
+  closed = 0;
+  readonly #behaviour: Readonly<Record<string, FakeBehaviour>>;
+  readonly #running = new Set<string>();
+  readonly #hanging = new Set<(outcome: JobOutcome) => void>();
+  readonly #endWaiters: (() => void)[] = [];
+
+  /** A fake that treats each stage as `behaviour[stage]` says (default: succeed at once). */
+  constructor(behaviour: Readonly<Record<string, FakeBehaviour>> = {}) {
+    this.#behaviour = behaviour;
+  }
+
+  /** The stages received, in order. */
+  get stages(): string[] {
+    return this.jobs.map((job) => job.stage);
+  }
+
+  /** How many jobs hang now. */
+  get hanging(): number {
+    return this.#hanging.size;
+  }
+
+  async run(
+    job: StageJob,
+    _onLog: (line: string, stream: "stdout" | "stderr") => void,
+    onGroup?: (group: number) => void,
+  ): Promise<JobOutcome> {
+    const behaviour = this.#behaviour[job.stage] ?? {};
+    this.jobs.push(job);
+    for (const other of this.#running) this.overlaps.add([job.stage, other].sort().join("|"));
+    this.#running.add(job.stage);
+    this.maxConcurrent = Math.max(this.maxConcurrent, this.#running.size);
+    try {
+      onGroup?.(4242);
+      behaviour.during?.(job);
+      if (behaviour.hang) {
+        return await new Promise<JobOutcome>((resolve) => this.#hanging.add(resolve));
+      }
+      if (behaviour.delayMs !== undefined) {
+        await new Promise((resolve) => setTimeout(resolve, behaviour.delayMs));
+      }
+      if (behaviour.after !== undefined) {
+        const other = behaviour.after;
+        while (!this.ended.includes(other)) {
+          await new Promise<void>((wake) => this.#endWaiters.push(wake));
+        }
+        await new Promise((resolve) => setTimeout(resolve, 0));
+      }
+      if (behaviour.fail !== undefined) return behaviour.fail;
+      if (behaviour.produce ?? true) writeOutputs(job);
+      return null;
+    } finally {
+      this.#running.delete(job.stage);
+      this.ended.push(job.stage);
+      for (const wake of this.#endWaiters.splice(0)) wake();
+    }
+  }
+
+  /** Ends every hanging job with "interrupted". */
+  cancelAll(): void {
+    this.cancelled++;
+    this.#endHanging();
+  }
+
+  /** Ends every hanging job with "interrupted". */
+  close(): void {
+    this.closed++;
+    this.#endHanging();
+  }
+
+  #endHanging(): void {
+    for (const resolve of this.#hanging) resolve("interrupted");
+    this.#hanging.clear();
+  }
+}
+
+/** Writes `<stage>\n` into every output a `cmd` job's environment names. */
+function writeOutputs(job: StageJob): void {
+  if (job.kind !== "cmd") throw new Error(`the fake pool runs cmd jobs only, got '${job.stage}'`);
+  for (const [name, file] of Object.entries(job.env)) {
+    if (name === "PIVOT_OUT" || name.startsWith("PIVOT_OUT_")) {
+      Deno.writeTextFileSync(file, `${job.stage}\n`);
+    }
+  }
+}
+
+/**
+ * An engine context that is `session` in everything except its workers,
+ * which are `pool`; `sizes` receives the pool size each `workers()` call asked for.
+ */
+export function withPool(
+  session: Session,
+  pool: JobRunner,
+  sizes: number[] = [],
+): EngineContext {
+  return {
+    project: session.project,
+    cache: session.cache,
+    modes: session.modes,
+    warn: session.warn,
+    paths: session.paths,
+    fingerprints: session.fingerprints,
+    get blobDirs() {
+      return session.blobDirs;
+    },
+    db: (stateDir) => session.db(stateDir),
+    projectDb: () => session.projectDb(),
+    hasher: (stateDir) => session.hasher(stateDir),
+    parseCache: () => session.parseCache(),
+    workers: (size) => {
+      sizes.push(size);
+      return pool;
+    },
+    mayBeRunning: (sentinel) => session.mayBeRunning(sentinel),
+    hasBlobs: (info) => session.hasBlobs(info),
+  };
+}
