@@ -38,6 +38,8 @@ export interface StageResult {
   readonly logTail: readonly string[];
   /** For a blocked stage, the failed stage behind it (`null`: interrupted). */
   readonly blockedBy: string | null;
+  /** True when it failed because the run was interrupted (Ctrl-C), not by itself. */
+  readonly interrupted: boolean;
 }
 
 /** How a stage ended, as {@linkcode StageRunEnv.finish} records it. */
@@ -51,6 +53,7 @@ export interface StageEnd {
   readonly details: readonly string[];
   readonly logTail: readonly string[];
   readonly blockedBy: string | null;
+  readonly interrupted: boolean;
 }
 
 /** What every stage of one run shares. */
@@ -121,7 +124,12 @@ class StageProgress {
   end(
     status: StageStatus,
     reason: string,
-    more: { details?: readonly string[]; blockedBy?: string | null; since?: number } = {},
+    more: {
+      details?: readonly string[];
+      blockedBy?: string | null;
+      since?: number;
+      interrupted?: boolean;
+    } = {},
   ): StageResult {
     return this.env.finish({
       name: this.name,
@@ -132,6 +140,7 @@ class StageProgress {
       details: more.details ?? [],
       logTail: [...this.#tail],
       blockedBy: more.blockedBy ?? null,
+      interrupted: more.interrupted ?? false,
     });
   }
 }
@@ -188,6 +197,7 @@ function endBusy(progress: StageProgress, holder: number): StageResult {
     `interrupted while waiting for another pivot process (${
       describeHolder(holder)
     }) running '${progress.name}'`,
+    { interrupted: true },
   );
 }
 
@@ -299,8 +309,12 @@ async function runAndRecord(
   }
   // After Ctrl-C nothing is recorded, even for a command that still exited 0.
   if (outcome !== null || env.signal?.aborted) {
-    const why = env.signal?.aborted ? "interrupted" : outcome!.split("\n")[0]!;
-    return progress.end("failed", why, { details: outcome?.split("\n").slice(1) ?? [] });
+    const interrupted = env.signal?.aborted ?? false;
+    const why = interrupted ? "interrupted" : outcome!.split("\n")[0]!;
+    return progress.end("failed", why, {
+      details: outcome?.split("\n").slice(1) ?? [],
+      interrupted,
+    });
   }
   if (!env.noCommit) await recordStage(env.ctx, plan, state, env.runId);
   else checkProduced(plan);

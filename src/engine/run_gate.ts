@@ -18,6 +18,8 @@ export interface UpstreamOutcome {
    * it was blocked by an interruption.
    */
   readonly blockedBy: string | null;
+  /** True when it failed because the run was interrupted (Ctrl-C). @default {false} */
+  readonly interrupted?: boolean;
 }
 
 /** What the gate decides from. */
@@ -56,7 +58,9 @@ export interface Blocked {
 export function gateStage(input: GateInput): Blocked | null {
   for (const up of input.upstream) {
     if (up.status === "failed") {
-      return { reason: `upstream '${up.name}' failed`, blockedBy: up.name };
+      return up.interrupted === true
+        ? { reason: "interrupted", blockedBy: null }
+        : { reason: `upstream '${up.name}' failed`, blockedBy: up.name };
     }
     if (up.status !== "blocked") continue;
     return up.blockedBy === null

@@ -87,12 +87,13 @@ export async function runStages(ctx: EngineContext, options: RunStagesOptions): 
       return result;
     },
   };
+  let terminate: ReturnType<typeof setTimeout> | undefined;
   const onAbort = () => {
     const pool = ctx.workers(jobs);
     pool.cancelAll();
     // Stage functions cannot be cancelled from outside: their workers are terminated
-    // once the commands have had a moment to exit on SIGTERM.
-    setTimeout(() => pool.close(), TERMINATE_AFTER_MS);
+    // once the commands have had a moment to exit on SIGTERM (unless every job ended first).
+    terminate = setTimeout(() => pool.close(), TERMINATE_AFTER_MS);
   };
   signal?.addEventListener("abort", onAbort);
   try {
@@ -108,6 +109,7 @@ export async function runStages(ctx: EngineContext, options: RunStagesOptions): 
     await Promise.all(done.values());
   } finally {
     signal?.removeEventListener("abort", onAbort);
+    clearTimeout(terminate);
   }
   const interrupted = signal?.aborted ?? false;
   const durationMs = Math.round(performance.now() - started);
@@ -130,6 +132,7 @@ async function afterUpstream(
     name: upstream[i]!,
     status: result.status,
     blockedBy: result.blockedBy,
+    interrupted: result.interrupted,
   }));
 }
 
@@ -156,6 +159,7 @@ function report(
     durationMs,
     logTail: end.logTail,
     blockedBy: end.blockedBy,
+    interrupted: end.interrupted,
   };
 }
 

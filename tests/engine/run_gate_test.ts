@@ -14,6 +14,14 @@ interface Case {
 const CASES: readonly Case[] = [
   { name: "nothing wrong: the stage may start", input: {}, expected: null },
   {
+    name: "an upstream stage stopped by Ctrl-C while it ran: blocked as interrupted",
+    input: {
+      upstream: [{ name: "train", status: "failed", blockedBy: null, interrupted: true }],
+      interrupted: true,
+    },
+    expected: { reason: "interrupted", blockedBy: null },
+  },
+  {
     name: "upstream that ran, was skipped or restored: the stage may start",
     input: {
       upstream: [
