@@ -2,6 +2,7 @@ import { GitRepo } from "../git/mod.ts";
 import { openContentCache, type Project, ProjectRevision, readOutputsAt } from "../project/mod.ts";
 import { readFileOrNull } from "../util/fs.ts";
 import type { SelectedOutput } from "./_select_outputs.ts";
+import { remoteBlobFetcher } from "./remote_blob_fetcher.ts";
 
 /** A version of the project that values are read from: the workspace or a git revision. */
 export interface ProjectVersion {
@@ -77,9 +78,10 @@ export interface VersionContent {
 
 /**
  * Reads `outputs` as they are in `version`: workspace files, or (at a
- * revision) from the cache by their locked hash, else from git.
+ * revision) from the cache by their locked hash, else from git, else from
+ * the default remote.
  *
- * @throws {PivotError} when a revision's content is neither cached nor committed
+ * @throws {PivotError} when a revision's content is found nowhere
  */
 export async function readVersionOutputs(
   version: ProjectVersion,
@@ -101,7 +103,11 @@ export async function readVersionOutputs(
       key: output.spec.key,
       path: output.path,
     })),
-    { cache: openContentCache(project.root, project.config), warn },
+    {
+      cache: openContentCache(project.root, project.config),
+      fetchBlobs: remoteBlobFetcher(project, { warn }),
+      warn,
+    },
   );
   return read.map((entry, i) => ({
     output: outputs[i]!,

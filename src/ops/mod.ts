@@ -35,3 +35,6 @@ export * from "./transfer_report.ts";
 export * from "./import_dvc.ts";
 export * from "./export_dvc.ts";
 export * from "./doctor.ts";
+export * from "./remote_blob_fetcher.ts";
+export * from "./get_at_revision.ts";
+export * from "./diff_data.ts";
