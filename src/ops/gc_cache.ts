@@ -4,6 +4,12 @@ import { type HashInfo, isDirHash, parseLock, parsePvt } from "../storage/mod.ts
 import { PivotError } from "../util/errors.ts";
 import { isInside, relativePosix } from "../util/paths.ts";
 import { RealPathGuard } from "../util/real_path_guard.ts";
+import { gcRemote, type GcRemoteReport } from "./gc_remote.ts";
+import {
+  revisionReferences,
+  type RevisionSelection,
+  selectsRevisions,
+} from "./revision_references.ts";
 
 /** Options for {@linkcode gcCache}. */
 export interface GcOptions {
@@ -11,6 +17,12 @@ export interface GcOptions {
   dryRun?: boolean;
   /** Collect a cache that lies outside the project (it may be shared). @default {false} */
   force?: boolean;
+  /** Also keep what the lock and `.pvt` files of these git revisions reference. @default {none} */
+  revisions?: RevisionSelection;
+  /** Also remove the unreferenced blobs of a remote (`remote`: its name). @default {null} */
+  cloud?: { readonly remote?: string | undefined; readonly jobs?: number | undefined } | null;
+  /** Told about malformed files in the history and state databases reset. @default {ignore} */
+  warn?: (message: string) => void;
 }
 
 /** What {@linkcode gcCache} removed (or would remove). */
@@ -27,12 +39,18 @@ export interface GcReport {
   readonly leftovers: number;
   /** Lock and `.pvt` files read. */
   readonly references: number;
+  /** The git revisions whose references were kept too, or `null` when none was asked for. */
+  readonly revisions: { readonly commits: number; readonly files: number } | null;
+  /** What was removed from the remote, or `null` without `cloud`. */
+  readonly cloud: GcRemoteReport | null;
 }
 
 /**
  * Removes every blob that no lock file (in any state dir of the project) and
- * no `.pvt` file references. Every lock and `.pvt` is read first; one that
- * cannot be read stops the collection before anything is deleted.
+ * no `.pvt` file references, in the workspace or in the git `revisions`
+ * asked for; with `cloud`, the same from a remote. Every lock and `.pvt` of
+ * the workspace is read first; one that cannot be read stops the collection
+ * before anything is deleted.
  *
  * @throws {PivotError} on an unreadable lock or `.pvt`, or a cache outside the project without `force`
  */
@@ -41,7 +59,7 @@ export async function gcCache(
   config: Config,
   options: GcOptions = {},
 ): Promise<GcReport> {
-  const { dryRun = false, force = false } = options;
+  const { dryRun = false, force = false, revisions = {}, cloud = null, warn = () => {} } = options;
   const cache = openContentCache(root, config);
   // Blobs are deleted where the cache really is: a symlinked `.pivot/cache` (or
   // `files/`) pointing at another project's cache is that project's cache.
@@ -56,7 +74,10 @@ export async function gcCache(
       { hint: "pass --force if only this project uses that cache" },
     );
   }
-  const referenced = new Set<string>();
+  const history = selectsRevisions(revisions)
+    ? await revisionReferences(root, revisions, { warn })
+    : null;
+  const referenced = new Set<string>(history?.hashes);
   const addInfo = (info: HashInfo) => {
     if (isDirHash(info)) { for (const entry of info.manifest) referenced.add(entry.hash); }
     else referenced.add(info.hash);
@@ -102,7 +123,19 @@ export async function gcCache(
     if (!dryRun) await Deno.remove(temp.path);
   }
   if (!dryRun) removeEmptyPrefixDirs(cache.filesDir);
-  return { cacheDir: cache.dir, kept, removed, removedBytes, leftovers, references: files.length };
+  const remote = cloud === null
+    ? null
+    : await gcRemote({ root, config }, referenced, { ...cloud, dryRun, warn });
+  return {
+    cacheDir: cache.dir,
+    kept,
+    removed,
+    removedBytes,
+    leftovers,
+    references: files.length,
+    revisions: history === null ? null : { commits: history.commits, files: history.files },
+    cloud: remote,
+  };
 }
 
 function removeEmptyPrefixDirs(filesDir: string): void {

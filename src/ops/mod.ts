@@ -38,3 +38,5 @@ export * from "./doctor.ts";
 export * from "./remote_blob_fetcher.ts";
 export * from "./get_at_revision.ts";
 export * from "./diff_data.ts";
+export * from "./gc_remote.ts";
+export * from "./revision_references.ts";

@@ -43,7 +43,7 @@ export interface OpenRemoteOptions {
  * @throws {PivotError} when no remote fits or it cannot be opened
  */
 export async function openRemote(
-  project: Project,
+  project: Pick<Project, "root" | "config">,
   options: OpenRemoteOptions,
 ): Promise<OpenRemote> {
   const { remote, jobs, warn } = options;

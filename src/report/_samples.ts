@@ -28,7 +28,7 @@ export class SmallestItems<T> {
 
   #trim(): void {
     this.#items.sort((a, b) => a.order - b.order);
-    if (this.#items.length >= this.#limit) {
+    if (this.#limit > 0 && this.#items.length >= this.#limit) {
       this.#items.length = this.#limit;
       this.#cutoff = this.#items[this.#limit - 1]!.order;
     }
