@@ -10,7 +10,7 @@ import { bashCompletionScript } from "./bash_completion.ts";
 const COMPLETION_LOAD_TIMEOUT = 3;
 
 /** Positional arguments completed with stage names and identities. */
-const TARGET_ARGUMENTS = new Set(["targets", "stages"]);
+const TARGET_ARGUMENTS = new Set(["target", "targets", "stages"]);
 
 /** A completion candidate and its description. */
 export interface Candidate {

@@ -3,7 +3,16 @@ import { git } from "../_helpers/git.ts";
 import { runPivotInProcess } from "../_helpers/in_process.ts";
 import { assertFailed } from "../_helpers/project.ts";
 import { hashBytes } from "../../src/storage/mod.ts";
-import { EVENTS, historyProject, pivotOk, RAW, replace, shown, step } from "./_fixtures/history.ts";
+import {
+  EVENTS,
+  HISTORY_PIPELINE,
+  historyProject,
+  pivotOk,
+  RAW,
+  replace,
+  shown,
+  step,
+} from "./_fixtures/history.ts";
 
 const PREP = "prep → data/ml/prep.csv";
 
@@ -343,6 +352,15 @@ Deno.test("pivot diff names what is wrong: a target, a format, a key, several ou
     await runPivotInProcess(p.root, ["diff", "nothing.csv"]),
     "error: unknown target 'nothing.csv' at HEAD: not a stage, and no file of that path is tracked or committed there\n" +
       "hint: targets are stage outputs (identities such as 'train:model') or paths; 'git ls-tree -r --name-only HEAD' lists the committed files\n",
+  );
+  await p.write(
+    "pivot.yaml",
+    HISTORY_PIPELINE + "  split:\n    cmd: 'true'\n    outs: {a: csv, b: jsonl}\n",
+  );
+  assertFailed(
+    await runPivotInProcess(p.root, ["diff", "split"]),
+    "error: 'split' names 2 outputs (split:a, split:b); diff compares one\n" +
+      "hint: name one output, such as 'stage:key'\n",
   );
   await replace(p, "data/ml/prep.csv", "id,name\n1,a\n1,b,c\n");
   assertFailed(
