@@ -79,7 +79,9 @@ async function resolveOne(
   if (target?.kind === "stage") return await stageTargets(project, revision, target);
   const absolute = path.resolve(project.cwd, text).replace(/\/+$/, "");
   const data = absolute.endsWith(PVT_SUFFIX) ? absolute.slice(0, -PVT_SUFFIX.length) : absolute;
-  if (!isInside(project.root, data) || data === project.root) throw refusal!;
+  const unknown = () =>
+    refusal ?? new PivotError(`unknown target '${text}': not a stage or tracked file`);
+  if (!isInside(project.root, data) || data === project.root) throw unknown();
   const rel = revision.relative(data);
   const pvt = `${rel}${PVT_SUFFIX}`;
   if (revision.has(pvt)) {
@@ -94,7 +96,7 @@ async function resolveOne(
       recorded: { label: rel, path: rel, info: record.info },
     }];
   }
-  if (outputCovering(project.outputsByPath, data) !== undefined) throw refusal!;
+  if (outputCovering(project.outputsByPath, data) !== undefined) throw unknown();
   if (revision.has(rel) || (allowAbsent && target?.kind === "tracked")) {
     return [{
       label: rel,
