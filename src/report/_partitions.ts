@@ -1,7 +1,7 @@
 import * as path from "node:path";
 
-/** Bytes of text a partition buffers before writing them out. */
-const FLUSH_CHARS = 32 * 1024;
+/** Bytes a partition buffers before writing them out. */
+const BUFFER_BYTES = 32 * 1024;
 
 /**
  * Lines spread over `count` partitions: temp files in `dir` (one per
@@ -12,7 +12,8 @@ export class Partitions {
   readonly count: number;
   readonly #files: string[] = [];
   readonly #handles: Deno.FsFile[] = [];
-  readonly #buffers: string[] = [];
+  readonly #buffers: Uint8Array[] = [];
+  readonly #filled: number[] = [];
   readonly #memory: string[][] = [];
   readonly #encoder = new TextEncoder();
 
@@ -27,7 +28,8 @@ export class Partitions {
       const file = path.join(dir, `${name}-${i}`);
       this.#files.push(file);
       this.#handles.push(Deno.openSync(file, { write: true, createNew: true }));
-      this.#buffers.push("");
+      this.#buffers.push(new Uint8Array(BUFFER_BYTES));
+      this.#filled.push(0);
     }
   }
 
@@ -37,21 +39,28 @@ export class Partitions {
       this.#memory[0]!.push(line);
       return;
     }
-    const buffered = this.#buffers[index] + line + "\n";
-    if (buffered.length < FLUSH_CHARS) {
-      this.#buffers[index] = buffered;
-      return;
+    const text = `${line}\n`;
+    const buffer = this.#buffers[index]!;
+    // Encoded straight into the partition's buffer: no strings pile up.
+    for (;;) {
+      const start = this.#filled[index]!;
+      const { read, written } = this.#encoder.encodeInto(text, buffer.subarray(start));
+      if (read === text.length) {
+        this.#filled[index] = start + written;
+        return;
+      }
+      // It did not fit: what was encoded past `start` is overwritten after the flush.
+      if (start === 0) {
+        this.#write(index, this.#encoder.encode(text));
+        return;
+      }
+      this.#flush(index);
     }
-    this.#buffers[index] = "";
-    this.#write(index, buffered);
   }
 
   /** Writes out what is buffered and closes the files. */
   finish(): void {
-    this.#handles.forEach((_, index) => {
-      if (this.#buffers[index] !== "") this.#write(index, this.#buffers[index]!);
-      this.#buffers[index] = "";
-    });
+    this.#handles.forEach((_, index) => this.#flush(index));
     this.close();
   }
 
@@ -76,8 +85,12 @@ export class Partitions {
     return lines;
   }
 
-  #write(index: number, text: string): void {
-    const data = this.#encoder.encode(text);
+  #flush(index: number): void {
+    this.#write(index, this.#buffers[index]!.subarray(0, this.#filled[index]!));
+    this.#filled[index] = 0;
+  }
+
+  #write(index: number, data: Uint8Array): void {
     const handle = this.#handles[index]!;
     let written = 0;
     while (written < data.length) written += handle.writeSync(data.subarray(written));
