@@ -6,7 +6,7 @@
  * ```ts
  * import type { PipelineDefinition } from "./mod.ts";
  *
- * export default {
+ * const pipeline = {
  *   name: "ml",
  *   stages: {
  *     prepare: {
@@ -18,6 +18,8 @@
  *     },
  *   },
  * } satisfies PipelineDefinition;
+ *
+ * export default pipeline;
  * ```
  *
  * @module

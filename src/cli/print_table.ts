@@ -11,9 +11,10 @@ export interface FormatTableOptions {
  *
  * @example Usage
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatTable } from "./print_table.ts";
- * formatTable(["Key", "Value"], [["loss", "0.3"]]);
- * // "Key   Value\nloss  0.3\n"
+ *
+ * assert.equal(formatTable(["Key", "Value"], [["loss", "0.3"]]), "Key   Value\nloss  0.3\n");
  * ```
  */
 export function formatTable(

@@ -122,6 +122,13 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
 }
 
 function reportError(error: unknown, ctx: CliContext, verbose: boolean): number {
+  // Closing the session failed after the command had failed already: both are reported,
+  // the command's own failure first, and its exit status is kept.
+  if (error instanceof SuppressedError) {
+    const first = reportError(error.suppressed, ctx, verbose);
+    const then = reportError(error.error, ctx, verbose);
+    return first === EXIT.ok ? then : first;
+  }
   if (error instanceof CommanderError) {
     const done = ["commander.helpDisplayed", "commander.version", "commander.help"];
     if (done.includes(error.code)) return EXIT.ok;

@@ -61,7 +61,7 @@ export interface DiscoverOptions {
 }
 
 /** The discovery of a project without pipelines. */
-function emptyDiscovery(): Discovery {
+export function emptyDiscovery(): Discovery {
   return { name: "(none)", pipelines: [], stages: [], unresolved: [], warnings: [], scanned: null };
 }
 

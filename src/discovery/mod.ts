@@ -4,7 +4,13 @@
  *
  * @module
  */
-export { discover, type DiscoverOptions, type Discovery, qualifiedName } from "./discover.ts";
+export {
+  discover,
+  type DiscoverOptions,
+  type Discovery,
+  emptyDiscovery,
+  qualifiedName,
+} from "./discover.ts";
 export { type PipelineLoadFailure, PipelinesNotLoadedError } from "./pipelines_not_loaded_error.ts";
 export { findProjectRoot } from "./find_project_root.ts";
 export { scanPipelineFiles, SKIPPED_DIRECTORIES } from "./scan_pipeline_files.ts";

@@ -79,6 +79,7 @@ export async function assessStage(
   const fingerprint = await stageFingerprint(
     def,
     root,
+    ctx.fingerprints,
     def.action.kind === "run" ? await ctx.parseCache() : null,
   );
   const missing: string[] = [];

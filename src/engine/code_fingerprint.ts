@@ -41,16 +41,20 @@ interface ParsedModule {
   readonly starExports: readonly string[];
   /** The hash of the whole module's code (for a namespace import), taken on first use. */
   readonly codeHash: () => string;
+  /** Hash and referenced names of its nodes, by node: stages often share one function. */
+  readonly summaries: WeakMap<Node, NodeSummary>;
+  /** Its object literals' properties and methods by name, by node. */
+  readonly propertyIndexes: WeakMap<Node, Map<string, Node>>;
 }
 
-/** Parsed modules by absolute path, for the life of the process. */
-const parsed = new Map<string, Promise<ParsedModule>>();
+/** A node's code hash and the names it refers to. */
+interface NodeSummary {
+  readonly hash: string;
+  readonly names: ReadonlySet<string>;
+}
 
-/** The files fingerprints were taken from in this process (parsed or checked against a cache). */
-const readFiles = new Set<string>();
-
-/** The hash of each file's text as read in this process (`null`: unreadable). */
-const textHashes = new Map<string, string | null>();
+/** Parses a module (once per {@linkcode CodeFingerprints}), noting it as read. */
+type ParseModule = (file: string) => Promise<ParsedModule>;
 
 /**
  * The parse-cache kind of remembered fingerprints (bump when fingerprints
@@ -65,34 +69,90 @@ interface RememberedFingerprint {
 }
 
 /**
- * The fingerprint manifest of the `run` function at `exportPath` in `module`:
- * `fn:`, `class:` or `const:<file>#<name>` → hash of each function, class or
- * constant involved,
- * `mod:<file>` for namespace imports, `pkg:<specifier>` for packages.
- *
- * With a `cache`, a manifest taken before is reused while every file it was
- * taken from has the same text, so an unchanged project never loads the
- * parser.
- *
- * @throws {PivotError} when the module cannot be read or parsed, or the export is not found
+ * Takes the fingerprints of `run` stages for one session: modules are parsed
+ * and file texts hashed once, however many stages share them. A session (a
+ * command, or one watch iteration) owns one, so nothing outlives a change of
+ * the files.
  */
-export async function runFingerprint(
-  module: string,
-  exportPath: readonly string[],
-  projectRoot: string,
-  cache: ParseCache | null = null,
-): Promise<Record<string, string>> {
-  const key = JSON.stringify([module, exportPath, projectRoot]);
-  const remembered = asRemembered(cache?.get(FINGERPRINT_KIND, key));
-  if (remembered !== null && remembered.files.every(([file, hash]) => textHash(file) === hash)) {
-    for (const [file] of remembered.files) readFiles.add(file);
-    return remembered.manifest;
+export class CodeFingerprints {
+  /** Parsed modules by absolute path. */
+  readonly #parsed = new Map<string, Promise<ParsedModule>>();
+  /** The files fingerprints were taken from (parsed or checked against a cache). */
+  readonly #readFiles = new Set<string>();
+  /** The hash of each file's text as read (`null`: unreadable). */
+  readonly #textHashes = new Map<string, string | null>();
+
+  /**
+   * The fingerprint manifest of the `run` function at `exportPath` in
+   * `module`: `fn:`, `class:` or `const:<file>#<name>` → hash of each
+   * function, class or constant involved, `mod:<file>` for namespace
+   * imports, `pkg:<specifier>` for packages.
+   *
+   * With a `cache`, a manifest taken before is reused while every file it
+   * was taken from has the same text, so an unchanged project never loads
+   * the parser.
+   *
+   * @throws {PivotError} when the module cannot be read or parsed, or the export is not found
+   */
+  async runFingerprint(
+    module: string,
+    exportPath: readonly string[],
+    projectRoot: string,
+    cache: ParseCache | null = null,
+  ): Promise<Record<string, string>> {
+    const key = JSON.stringify([module, exportPath, projectRoot]);
+    const remembered = asRemembered(cache?.get(FINGERPRINT_KIND, key));
+    if (
+      remembered !== null && remembered.files.every(([file, hash]) => this.#textHash(file) === hash)
+    ) {
+      for (const [file] of remembered.files) this.#readFiles.add(file);
+      return remembered.manifest;
+    }
+    const read = new Set<string>();
+    const parse: ParseModule = (file) => {
+      read.add(file);
+      return this.#parse(file);
+    };
+    const manifest = await takeFingerprint(module, exportPath, projectRoot, parse);
+    const files = [...read].map((file) => [file, this.#textHashes.get(file)!] as const);
+    cache?.put(FINGERPRINT_KIND, key, { files, manifest } satisfies RememberedFingerprint);
+    return manifest;
   }
-  const read = new Set<string>();
-  const manifest = await takeFingerprint(module, exportPath, projectRoot, read);
-  const files = [...read].map((file) => [file, textHashes.get(file)!] as const);
-  cache?.put(FINGERPRINT_KIND, key, { files, manifest } satisfies RememberedFingerprint);
-  return manifest;
+
+  /** The files read to fingerprint stage code so far. */
+  files(): string[] {
+    return [...this.#readFiles];
+  }
+
+  /** The hash of `file`'s text, read once; `null` when it cannot be read. */
+  #textHash(file: string): string | null {
+    let hash = this.#textHashes.get(file);
+    if (hash === undefined) {
+      try {
+        hash = hashBytes(Deno.readTextFileSync(file));
+      } catch {
+        hash = null;
+      }
+      this.#textHashes.set(file, hash);
+    }
+    return hash;
+  }
+
+  /**
+   * The parsed module at `file`, parsed once even when many stages ask at
+   * the same time (the promise is shared).
+   */
+  #parse(file: string): Promise<ParsedModule> {
+    this.#readFiles.add(file);
+    let module = this.#parsed.get(file);
+    if (module === undefined) {
+      module = parseModuleFile(file, (hash) => this.#textHashes.set(file, hash));
+      this.#parsed.set(file, module);
+      // A failure is not remembered: the next call reads the file again.
+      module.catch(() => this.#parsed.delete(file));
+    }
+    return module;
+  }
 }
 
 /** `value` as a remembered fingerprint, or `null` when it is not one (a cache is never trusted). */
@@ -107,36 +167,22 @@ function asRemembered(value: unknown): RememberedFingerprint | null {
   return value as RememberedFingerprint;
 }
 
-/** The hash of `file`'s text, read once per process; `null` when it cannot be read. */
-function textHash(file: string): string | null {
-  let hash = textHashes.get(file);
-  if (hash === undefined) {
-    try {
-      hash = hashBytes(Deno.readTextFileSync(file));
-    } catch {
-      hash = null;
-    }
-    textHashes.set(file, hash);
-  }
-  return hash;
-}
-
-/** {@linkcode runFingerprint} without a cache, adding every file it parses to `read`. */
+/** {@linkcode CodeFingerprints.runFingerprint} without a cache, parsing through `parse`. */
 async function takeFingerprint(
   module: string,
   exportPath: readonly string[],
   projectRoot: string,
-  read: Set<string>,
+  parse: ParseModule,
 ): Promise<Record<string, string>> {
   const manifest: Record<string, string> = {};
   const visited = new Set<string>();
-  const parsedModule = await parseModule(module, read);
-  const target = await findExport(parsedModule, exportPath, read);
+  const parsedModule = await parse(module);
+  const target = await findExport(parsedModule, exportPath, parse);
   const label = `${relativePosix(projectRoot, module)}#${exportPath.join(".")}`;
   const collect = async (mod: ParsedModule, node: Node, key: string): Promise<void> => {
     if (visited.has(key)) return;
     visited.add(key);
-    const { hash, names } = nodeSummary(node);
+    const { hash, names } = nodeSummary(mod, node);
     manifest[key] = hash;
     for (const name of names) {
       const binding = mod.bindings.get(name);
@@ -154,12 +200,12 @@ async function takeFingerprint(
       return;
     }
     const file = resolveSpecifier(mod.file, binding.source);
-    const other = await parseModule(file, read);
+    const other = await parse(file);
     if (binding.kind === "namespace") {
       manifest[`mod:${relativePosix(projectRoot, file)}`] = other.codeHash();
       return;
     }
-    const resolved = await resolveExportDeep(other, binding.imported, read);
+    const resolved = await resolveExportDeep(other, binding.imported, parse);
     if (resolved === null) {
       manifest[`mod:${relativePosix(projectRoot, file)}`] = other.codeHash();
       return;
@@ -171,14 +217,12 @@ async function takeFingerprint(
   return manifest;
 }
 
-/** Hash and referenced names of a node, by node: stages often share one function. */
-const summaries = new WeakMap<Node, { hash: string; names: ReadonlySet<string> }>();
-
-function nodeSummary(node: Node): { hash: string; names: ReadonlySet<string> } {
-  let summary = summaries.get(node);
+/** The hash and referenced names of `node` of `mod`, taken once per node. */
+function nodeSummary(mod: ParsedModule, node: Node): NodeSummary {
+  let summary = mod.summaries.get(node);
   if (summary === undefined) {
     summary = { hash: hashBytes(codeText(node)), names: referencedNames(node) };
-    summaries.set(node, summary);
+    mod.summaries.set(node, summary);
   }
   return summary;
 }
@@ -195,18 +239,6 @@ function bindingKind(node: Node): "fn" | "class" | "const" {
   return "const";
 }
 
-/** The files read to fingerprint stage code in this process so far. */
-export function fingerprintedFiles(): string[] {
-  return [...readFiles];
-}
-
-/** Forgets parsed modules and file texts (after files changed, in watch mode). */
-export function clearFingerprintCache(): void {
-  parsed.clear();
-  readFiles.clear();
-  textHashes.clear();
-}
-
 /** The absolute path a local import specifier of `from` names. */
 function resolveSpecifier(from: string, specifier: string): string {
   return specifier.startsWith("file:")
@@ -221,7 +253,7 @@ function resolveSpecifier(from: string, specifier: string): string {
 async function resolveExportDeep(
   mod: ParsedModule,
   name: string,
-  read: Set<string>,
+  parse: ParseModule,
   seen: Set<string> = new Set(),
 ): Promise<{ module: ParsedModule; name: string; binding: Binding } | null> {
   if (seen.has(mod.file)) return null;
@@ -232,9 +264,9 @@ async function resolveExportDeep(
   for (const source of mod.starExports) {
     if (!isLocalSpecifier(source)) continue;
     const found = await resolveExportDeep(
-      await parseModule(resolveSpecifier(mod.file, source), read),
+      await parse(resolveSpecifier(mod.file, source)),
       name,
-      read,
+      parse,
       seen,
     );
     if (found !== null) return found;
@@ -247,28 +279,15 @@ function isLocalSpecifier(specifier: string): boolean {
     specifier.startsWith("/") || specifier.startsWith("file:");
 }
 
-/**
- * The parsed module at `file` (added to `read`), parsed once per process even
- * when many stages ask at the same time (the promise is shared).
- */
-function parseModule(file: string, read: Set<string>): Promise<ParsedModule> {
-  read.add(file);
-  readFiles.add(file);
-  let module = parsed.get(file);
-  if (module === undefined) {
-    module = parseModuleFile(file);
-    parsed.set(file, module);
-    // A failure is not remembered: the next call reads the file again.
-    module.catch(() => parsed.delete(file));
-  }
-  return module;
-}
-
-async function parseModuleFile(file: string): Promise<ParsedModule> {
+/** Reads and parses `file`, telling `onText` the hash of the text it read. */
+async function parseModuleFile(
+  file: string,
+  onText: (hash: string) => void,
+): Promise<ParsedModule> {
   let text: string;
   try {
     text = await Deno.readTextFile(file);
-    textHashes.set(file, hashBytes(text));
+    onText(hashBytes(text));
   } catch (error) {
     throw new PivotError(
       `cannot read ${file} to fingerprint stage code: ${(error as Error).message}`,
@@ -374,6 +393,8 @@ async function parseModuleFile(file: string): Promise<ParsedModule> {
     defaultExport,
     starExports,
     codeHash: () => (codeHash ??= hashBytes(codeText(ast.program))),
+    summaries: new WeakMap(),
+    propertyIndexes: new WeakMap(),
   };
   return module;
 }
@@ -429,7 +450,7 @@ type Target =
 async function findExport(
   mod: ParsedModule,
   exportPath: readonly string[],
-  read: Set<string>,
+  parse: ParseModule,
 ): Promise<Target> {
   const [first, ...rest] = exportPath;
   const fail = (): never => {
@@ -437,7 +458,7 @@ async function findExport(
   };
   if (first === undefined) return fail();
   if (rest.length === 0 && first !== "default") {
-    const resolved = await resolveExportDeep(mod, first, read);
+    const resolved = await resolveExportDeep(mod, first, parse);
     return resolved === null ? fail() : { kind: "binding", ...resolved };
   }
   // A path into the default export: `default.stages.train.run`.
@@ -445,7 +466,7 @@ async function findExport(
   for (const key of rest) {
     node = node === null ? null : unwrapToObject(mod, node);
     if (node === null) return fail();
-    const property = propertiesByName(node).get(key);
+    const property = propertiesByName(mod, node).get(key);
     if (property === undefined) return fail();
     node = property.type === "ObjectMethod" ? property : property.value as Node;
   }
@@ -503,11 +524,9 @@ function unwrapToObject(mod: ParsedModule, start: Node): Node | null {
   return null;
 }
 
-/** An object literal's properties and methods by name (the first of each), by node. */
-const propertyIndexes = new WeakMap<Node, Map<string, Node>>();
-
-function propertiesByName(object: Node): Map<string, Node> {
-  let index = propertyIndexes.get(object);
+/** An object literal's properties and methods by name (the first of each), indexed once. */
+function propertiesByName(mod: ParsedModule, object: Node): Map<string, Node> {
+  let index = mod.propertyIndexes.get(object);
   if (index === undefined) {
     index = new Map();
     for (const p of object.properties as Node[]) {
@@ -515,7 +534,7 @@ function propertiesByName(object: Node): Map<string, Node> {
       const name = propertyName(p);
       if (name !== null && !index.has(name)) index.set(name, p);
     }
-    propertyIndexes.set(object, index);
+    mod.propertyIndexes.set(object, index);
   }
   return index;
 }

@@ -1,20 +1,24 @@
-import * as path from "node:path";
-import { openContentCache, type Project } from "../project/mod.ts";
-import {
-  type CheckoutMode,
-  type ContentCache,
+import type { Project } from "../project/mod.ts";
+import type {
+  CheckoutMode,
+  ContentCache,
   FileHasher,
-  type HashInfo,
-  isDirHash,
+  HashInfo,
   ParseCache,
-  type StateDb,
-  StateDbs,
+  StateDb,
 } from "../storage/mod.ts";
-import { entryNamesSync } from "../util/fs.ts";
-import { RealPathGuard } from "../util/real_path_guard.ts";
+import type { RealPathGuard } from "../util/real_path_guard.ts";
+import type { CodeFingerprints } from "./code_fingerprint.ts";
+import type { JobRunner } from "./worker_pool.ts";
 
-/** What every engine step shares during one command: cache, databases, hashers. */
-export class EngineContext {
+/**
+ * What the engine needs from the session of the command it runs in: the
+ * project, the cache, the state databases and the caches and workers that
+ * live as long as the command (or one watch iteration). The engine declares
+ * this shape; the session (`src/session/`) provides it and owns every
+ * resource behind it.
+ */
+export interface EngineContext {
   /** The project. */
   readonly project: Project;
   /** The content cache. */
@@ -25,97 +29,30 @@ export class EngineContext {
   readonly warn: (message: string) => void;
   /** Checks that outputs are written and removed only inside the project. */
   readonly paths: RealPathGuard;
-  readonly #dbs: StateDbs;
-  readonly #hashers = new Map<string, Promise<FileHasher>>();
-  #parseCache: Promise<ParseCache> | null = null;
-
-  /** Creates the context of one command. */
-  constructor(project: Project, modes: readonly CheckoutMode[], warn: (message: string) => void) {
-    this.project = project;
-    this.cache = openContentCache(project.root, project.config);
-    this.modes = modes;
-    this.warn = warn;
-    this.paths = new RealPathGuard(project.root);
-    this.#dbs = new StateDbs(warn);
-    const projectState = path.join(project.root, ".pivot");
-    this.cache.useVerifier({
-      hashFile: async (file) => (await this.hasher(projectState)).hashFile(file),
-    });
-  }
-
-  /** The `state.db` of `stateDir`. */
-  db(stateDir: string): Promise<StateDb> {
-    return this.#dbs.get(stateDir);
-  }
-
-  /** The project's own `state.db` (run history). */
-  projectDb(): Promise<StateDb> {
-    return this.#dbs.get(path.join(this.project.root, ".pivot"));
-  }
-
-  /** The hasher over the hash cache of `stateDir`. */
-  hasher(stateDir: string): Promise<FileHasher> {
-    let hasher = this.#hashers.get(stateDir);
-    if (hasher === undefined) {
-      hasher = this.db(stateDir).then((db) => new FileHasher(db));
-      this.#hashers.set(stateDir, hasher);
-    }
-    return hasher;
-  }
-
-  /** The parse cache (in the project's `state.db`) for lock files. */
-  parseCache(): Promise<ParseCache> {
-    this.#parseCache ??= this.projectDb().then((db) => new ParseCache(db));
-    return this.#parseCache;
-  }
-
-  readonly #sentinels = new Map<string, ReadonlySet<string>>();
-
-  /**
-   * True when `sentinel` may exist: the names in its directory are listed once
-   * per command, so checking a thousand stages costs one directory read. A
-   * sentinel created later is caught when the stage is claimed.
-   */
-  mayBeRunning(sentinel: string): boolean {
-    const dir = path.dirname(sentinel);
-    let names = this.#sentinels.get(dir);
-    if (names === undefined) {
-      names = entryNamesSync(dir);
-      this.#sentinels.set(dir, names);
-    }
-    return names.has(path.basename(sentinel));
-  }
-
+  /** Fingerprints of `run` stages' code, each module parsed once. */
+  readonly fingerprints: CodeFingerprints;
   /**
    * The cache directories (`files/<h[0:2]>`) of the blobs
-   * {@linkcode EngineContext.hasBlobs} found: a no-op stamp records them, so a
-   * blob deleted or moved aside later is noticed.
+   * {@linkcode EngineContext.hasBlobs} found: a no-op stamp records them, so
+   * a blob deleted or moved aside later is noticed.
    */
-  readonly blobDirs = new Set<string>();
-
-  /** True when the cache holds the blob of `info` (every file's, for a directory). */
-  hasBlobs(info: HashInfo): boolean {
-    const hashes = isDirHash(info) ? info.manifest.map((entry) => entry.hash) : [info.hash];
-    for (const hash of hashes) {
-      if (!this.cache.has(hash)) return false;
-      this.blobDirs.add(path.dirname(this.cache.blobPath(hash)));
-    }
-    return true;
-  }
-
+  readonly blobDirs: ReadonlySet<string>;
+  /** The `state.db` of `stateDir`, opened on first use. */
+  db(stateDir: string): Promise<StateDb>;
+  /** The project's own `state.db` (run history, parse cache). */
+  projectDb(): Promise<StateDb>;
+  /** The hasher over the hash cache of `stateDir`. */
+  hasher(stateDir: string): Promise<FileHasher>;
+  /** Parsed lock and pipeline files by content, and remembered fingerprints. */
+  parseCache(): Promise<ParseCache>;
+  /** The pool that runs stage jobs, started on first use with at most `size` workers. */
+  workers(size: number): JobRunner;
   /**
-   * Writes pending cache entries and closes every database, also when a
-   * write fails (a full disk) or a database never opened (already reported).
+   * True when `sentinel` may exist: the names in its directory are listed
+   * once, so checking a thousand stages costs one directory read. A sentinel
+   * created later is caught when the stage is claimed.
    */
-  async close(): Promise<void> {
-    const caches = await Promise.allSettled([
-      ...this.#hashers.values(),
-      ...(this.#parseCache === null ? [] : [this.#parseCache]),
-    ]);
-    try {
-      for (const cache of caches) if (cache.status === "fulfilled") cache.value.flush();
-    } finally {
-      await this.#dbs.close();
-    }
-  }
+  mayBeRunning(sentinel: string): boolean;
+  /** True when the cache holds the blob of `info` (every file's, for a directory). */
+  hasBlobs(info: HashInfo): boolean;
 }

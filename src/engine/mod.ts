@@ -5,10 +5,13 @@
  * @module
  */
 export * from "./assess_stage.ts";
+export { CodeFingerprints } from "./code_fingerprint.ts";
 export * from "./engine_context.ts";
 export * from "./record_stage.ts";
 export * from "./run_events.ts";
 export * from "./run_id.ts";
 export * from "./run_stages.ts";
+export * from "./running_sentinel.ts";
 export * from "./stage_fingerprint.ts";
 export * from "./stage_plan.ts";
+export { type JobOutcome, type JobRunner, WorkerPool } from "./worker_pool.ts";

@@ -1,13 +1,54 @@
 /**
- * `.running` sentinels: a file holding the PID of the process running a
- * stage, so two pivot processes never run one stage at once. A sentinel
- * whose process is gone is taken over.
+ * `.running` sentinels: a file naming the process that runs a stage, so two
+ * pivot processes never run one stage at once. A sentinel whose process is
+ * gone is taken over.
+ *
+ * The file holds the holder's PID on its first line and, once the holder has
+ * started the stage's command, `group <process group> <PID that started it>`:
+ *
+ * ```
+ * 4242
+ * group 4250 4242
+ * ```
+ *
+ * No reader ever sees a sentinel without its PID: a claim writes a temp file
+ * and hard-links it to the sentinel's name (the link fails when the name is
+ * taken), and a takeover replaces it by rename. The `group` line is appended
+ * by the holder with one small write: a reader sees it whole or not at all,
+ * and only lines that end in a newline count, so a torn line can only be
+ * missed, never misread. (Rewriting the file by temp + rename instead costs
+ * about a millisecond per stage on ext4, which flushes a file renamed over
+ * another.)
  *
  * @module
  */
 import * as path from "node:path";
-import { tempPathBeside } from "../util/atomic_write.ts";
-import { ensureDirSync } from "../util/ensure_dir.ts";
+import { atomicWrite, tempPathBeside } from "../util/atomic_write.ts";
+import { endStageCommand } from "./process_group.ts";
+
+/**
+ * The holder reported for a sentinel that holds no PID yet: only an older
+ * pivot, which created the file and then wrote its PID, leaves one.
+ */
+export const UNKNOWN_HOLDER = -1;
+
+/**
+ * A sentinel without a PID is taken for one being claimed by an older pivot
+ * until it is this old, then for the leftover of one killed in between.
+ */
+const PARTIAL_CLAIM_MS = 2_000;
+
+/** What a sentinel says. */
+interface SentinelContent {
+  /** The holder's PID; `null` when the file holds none. */
+  readonly pid: number | null;
+  /** The `group …` lines: process groups of the stage's commands. */
+  readonly groups: readonly { readonly group: number; readonly startedBy: number }[];
+  /** The `group …` lines as written, carried over by a takeover. */
+  readonly groupLines: string;
+  /** When the file was last changed (epoch ms); only read when `pid` is null. */
+  readonly changedMs: number;
+}
 
 /** True when a process with `pid` exists. */
 export function processAlive(pid: number): boolean {
@@ -24,46 +65,133 @@ export function processAlive(pid: number): boolean {
     .success;
 }
 
-/**
- * The PID written in `sentinel` (`NaN` when it is not a number), or `null`
- * when there is no sentinel.
- */
-function readHolder(sentinel: string): number | null {
+/** Reads `sentinel`, or `null` when there is none. */
+function readSentinel(sentinel: string): SentinelContent | null {
+  let text: string;
   try {
-    return Number.parseInt(Deno.readTextFileSync(sentinel).trim(), 10);
+    text = Deno.readTextFileSync(sentinel);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return null;
     throw error;
   }
+  const [first = "", ...rest] = text.split("\n");
+  // The last piece follows the last newline: empty, or a line still being written.
+  rest.pop();
+  const pid = /^\d+$/.test(first.trim()) ? Number(first.trim()) : null;
+  const groups = [];
+  const groupLines = [];
+  for (const line of rest) {
+    const match = /^group (\d+) (\d+)$/.exec(line);
+    if (match === null) continue;
+    groups.push({ group: Number(match[1]), startedBy: Number(match[2]) });
+    groupLines.push(`${line}\n`);
+  }
+  let changedMs = 0;
+  if (pid === null) {
+    try {
+      changedMs = Deno.statSync(sentinel).mtime?.getTime() ?? 0;
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return null;
+      throw error;
+    }
+  }
+  return { pid, groups, groupLines: groupLines.join(""), changedMs };
 }
 
 /**
- * Claims `sentinel` for this process.
+ * The PID of the live process other than this one holding a sentinel with
+ * `content`, {@linkcode UNKNOWN_HOLDER} for a young one without a PID, or
+ * `null` when it is free to take (ours, or its process is gone).
+ */
+function liveHolder(content: SentinelContent): number | null {
+  if (content.pid === null) {
+    return Date.now() - content.changedMs < PARTIAL_CLAIM_MS ? UNKNOWN_HOLDER : null;
+  }
+  return content.pid !== Deno.pid && processAlive(content.pid) ? content.pid : null;
+}
+
+/**
+ * Creates `file` holding `text`, atomically: the text goes to a temp file that
+ * is then hard-linked to `file`, which fails when `file` exists.
+ *
+ * @returns false when `file` exists
+ */
+function createWithContent(file: string, text: string): boolean {
+  const temp = tempPathBeside(file);
+  Deno.writeTextFileSync(temp, text, { createNew: true });
+  try {
+    Deno.linkSync(temp, file);
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.AlreadyExists) return false;
+    if (
+      !(error instanceof Deno.errors.PermissionDenied || error instanceof Deno.errors.NotSupported)
+    ) {
+      throw error;
+    }
+    // A file system without hard links: exclusive create, then write. Readers
+    // take the moment it is still empty for a claim in progress (PARTIAL_CLAIM_MS).
+    try {
+      Deno.writeTextFileSync(file, text, { createNew: true });
+      return true;
+    } catch (fallbackError) {
+      if (fallbackError instanceof Deno.errors.AlreadyExists) return false;
+      throw fallbackError;
+    }
+  } finally {
+    Deno.removeSync(temp);
+  }
+}
+
+/**
+ * Replaces the stale `sentinel` with a claim of this process, carrying over
+ * its `group` lines (for {@linkcode endOrphanedCommands}).
+ *
+ * Why exactly one of several processes that found it stale wins: takeovers
+ * in one directory run one at a time, under an exclusive `flock` of
+ * `.takeover.running` beside it (the kernel drops it with its process, so a
+ * takeover killed midway blocks nobody). Inside, the sentinel is read again
+ * and replaced by rename only if it is still stale. Nothing else can change a
+ * stale sentinel meanwhile: a fresh claim needs the name free (and the rename
+ * never frees it), and only its holder, who is gone, updates or removes it.
+ * So the first taker replaces it, and every later one finds a live claim.
+ *
+ * @returns false when it was no longer stale (held again, or released)
+ */
+function takeOver(sentinel: string): boolean {
+  using lock = Deno.openSync(path.join(path.dirname(sentinel), ".takeover.running"), {
+    read: true,
+    write: true,
+    create: true,
+  });
+  lock.lockSync(true);
+  const content = readSentinel(sentinel);
+  if (content === null || liveHolder(content) !== null) return false;
+  atomicWrite(sentinel, `${Deno.pid}\n${content.groupLines}`);
+  return true;
+}
+
+/**
+ * Claims `sentinel` for this process: creates it, or takes it over when its
+ * process is gone (or it is a leftover without a PID).
  *
  * @returns `null` when claimed, else the PID of the live process holding it
+ *   ({@linkcode UNKNOWN_HOLDER} while an older pivot is still writing its PID)
  */
 export function claimSentinel(sentinel: string): number | null {
-  ensureDirSync(path.dirname(sentinel));
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      const file = Deno.openSync(sentinel, { write: true, createNew: true });
-      file.writeSync(new TextEncoder().encode(`${Deno.pid}\n`));
-      file.close();
-      return null;
-    } catch (error) {
-      if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
-    }
-    const holder = readHolder(sentinel);
-    if (holder === null) continue;
-    if (holder !== Deno.pid && processAlive(holder)) return holder;
-    // Stale: take it over by rename, then check nobody else did the same.
-    const temp = tempPathBeside(sentinel);
-    Deno.writeTextFileSync(temp, `${Deno.pid}\n`);
-    Deno.renameSync(temp, sentinel);
-    if (readHolder(sentinel) === Deno.pid) return null;
+  Deno.mkdirSync(path.dirname(sentinel), { recursive: true });
+  for (let attempt = 0; attempt < 10; attempt++) {
+    if (createWithContent(sentinel, `${Deno.pid}\n`)) return null;
+    const content = readSentinel(sentinel);
+    // Released meanwhile: try again.
+    if (content === null) continue;
+    if (content.pid === Deno.pid) return null;
+    const holder = liveHolder(content);
+    if (holder !== null) return holder;
+    if (takeOver(sentinel)) return null;
   }
-  const holder = readHolder(sentinel);
-  return holder === null || Number.isNaN(holder) ? -1 : holder;
+  const content = readSentinel(sentinel);
+  return (content === null ? null : liveHolder(content)) ?? UNKNOWN_HOLDER;
 }
 
 /**
@@ -71,13 +199,52 @@ export function claimSentinel(sentinel: string): number | null {
  * `null`: a cheap check (one `stat` when free) before deciding to claim it.
  */
 export function sentinelHolder(sentinel: string): number | null {
-  const holder = readHolder(sentinel);
-  return holder !== null && holder !== Deno.pid && processAlive(holder) ? holder : null;
+  const content = readSentinel(sentinel);
+  return content === null ? null : liveHolder(content);
+}
+
+/** How a holder is named in messages: `PID 4242`. */
+export function describeHolder(holder: number): string {
+  return holder === UNKNOWN_HOLDER ? "PID not written yet" : `PID ${holder}`;
+}
+
+/**
+ * Notes in `sentinel`, if this process holds it, that the stage's command
+ * runs in process group `group` (appended: see the module doc).
+ */
+export function recordCommandGroup(sentinel: string, group: number): void {
+  if (readSentinel(sentinel)?.pid !== Deno.pid) return;
+  Deno.writeTextFileSync(sentinel, `group ${group} ${Deno.pid}\n`, { append: true });
+}
+
+/**
+ * After taking over `sentinel` from a pivot that was killed: ends the
+ * command it had started, if that still runs (see `endStageCommand`), so
+ * that the stage never runs twice at once. Call it once claimed, before the
+ * stage's outputs are touched.
+ *
+ * @returns a line to show for each command ended
+ */
+export async function endOrphanedCommands(
+  sentinel: string,
+  signal?: AbortSignal,
+): Promise<string[]> {
+  const content = readSentinel(sentinel);
+  if (content === null || content.pid !== Deno.pid) return [];
+  const stage = path.basename(sentinel, ".running");
+  const lines: string[] = [];
+  for (const { group, startedBy } of content.groups) {
+    if (startedBy === Deno.pid || !(await endStageCommand(group, stage, signal))) continue;
+    lines.push(
+      `taking over '${stage}' from a killed pivot (PID ${startedBy}): ended its command (process group ${group})`,
+    );
+  }
+  return lines;
 }
 
 /** Removes `sentinel` if this process holds it. */
 export function releaseSentinel(sentinel: string): void {
-  if (readHolder(sentinel) !== Deno.pid) return;
+  if (readSentinel(sentinel)?.pid !== Deno.pid) return;
   try {
     Deno.removeSync(sentinel);
   } catch (error) {

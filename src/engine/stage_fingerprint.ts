@@ -1,20 +1,27 @@
 import type { StageDef } from "../pipeline/mod.ts";
 import { hashBytes, type LockFingerprint, type ParseCache } from "../storage/mod.ts";
-import { runFingerprint } from "./code_fingerprint.ts";
+import type { CodeFingerprints } from "./code_fingerprint.ts";
 
 /**
  * The code fingerprint of a stage: for `cmd`, the command as written (after
  * `${var}` and matrix substitution); for `run`, the function and the local
- * code it reaches (see {@linkcode runFingerprint}), remembered in `cache`.
+ * code it reaches, taken by `fingerprints` (see
+ * {@linkcode CodeFingerprints.runFingerprint}) and remembered in `cache`.
  */
 export async function stageFingerprint(
   def: StageDef,
   projectRoot: string,
+  fingerprints: CodeFingerprints,
   cache: ParseCache | null = null,
 ): Promise<LockFingerprint> {
   const manifest = def.action.kind === "cmd"
     ? { cmd: hashBytes(def.action.command) }
-    : await runFingerprint(def.action.module, def.action.exportPath, projectRoot, cache);
+    : await fingerprints.runFingerprint(
+      def.action.module,
+      def.action.exportPath,
+      projectRoot,
+      cache,
+    );
   const sorted = Object.keys(manifest).sort().map((key) => [key, manifest[key]]);
   return { hash: hashBytes(JSON.stringify(sorted)), manifest };
 }

@@ -69,4 +69,10 @@ export type FromWorker =
   }
   | { readonly type: "done"; readonly id: number; readonly error: string | null }
   /** User code is ending the worker (`call`: `Deno.exit(3)`); sent just before it ends. */
-  | { readonly type: "exit"; readonly call: string };
+  | { readonly type: "exit"; readonly call: string }
+  | {
+    /** A `cmd` job's command runs in process group `group` (its own session). */
+    readonly type: "group";
+    readonly id: number;
+    readonly group: number;
+  };

@@ -36,7 +36,8 @@ export function startWorker(): void {
     let error: string | null = null;
     try {
       if (message.job.kind === "cmd") {
-        await runCommand(message.job, log, (stop) => (cancel = stop));
+        const onGroup = (group: number) => post({ type: "group", id: message.id, group });
+        await runCommand(message.job, log, (stop) => (cancel = stop), onGroup);
       } else {
         await runFunction(message.job);
       }
@@ -70,11 +71,20 @@ function captureConsole(emit: (line: string, stream: "stdout" | "stderr") => voi
   });
 }
 
+/**
+ * Runs a `cmd` job through `sh -c`, in a session and process group of its
+ * own (`detached`: the child calls `setsid` before it execs the shell, so
+ * the shell's PID is the group's id, reported through `onGroup`): then a
+ * later pivot can end the command if this one is killed, and cancelling
+ * ends the whole group. On Windows there are no process groups.
+ */
 async function runCommand(
   job: CmdJob,
   log: (line: string, stream: "stdout" | "stderr") => void,
   onCancel: (stop: () => void) => void,
+  onGroup: (group: number) => void,
 ): Promise<void> {
+  const grouped = Deno.build.os !== "windows";
   const child = new Deno.Command("sh", {
     args: ["-c", job.command],
     cwd: job.cwd,
@@ -82,8 +92,11 @@ async function runCommand(
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
+    detached: grouped,
   }).spawn();
-  onCancel(() => killTree(child.pid));
+  const group = grouped ? child.pid : null;
+  if (group !== null) onGroup(group);
+  onCancel(() => killTree(child.pid, group));
   await Promise.all([
     streamLines(child.stdout, (line) => log(line, "stdout")),
     streamLines(child.stderr, (line) => log(line, "stderr")),
@@ -99,11 +112,18 @@ async function runCommand(
 }
 
 /**
- * Sends SIGTERM to `pid` and then every process below it (a shell's
- * children would otherwise outlive it), using Linux's
- * `/proc/<pid>/task/<tid>/children`; elsewhere only `pid` itself.
+ * Sends SIGTERM to process group `group` when the command has one; else to
+ * `pid` and then every process below it (a shell's children would otherwise
+ * outlive it), using Linux's `/proc/<pid>/task/<tid>/children`; elsewhere
+ * only `pid` itself.
  */
-function killTree(pid: number): void {
+function killTree(pid: number, group: number | null): void {
+  if (group !== null) {
+    try {
+      Deno.kill(-group, "SIGTERM");
+    } catch { /* already gone */ }
+    return;
+  }
   const descendants: number[] = [];
   const collect = (parent: number) => {
     let text = "";

@@ -9,6 +9,23 @@ import type { FromWorker, StageJob, ToWorker } from "./stage_job.ts";
 /** How a job ended: `null` on success, else the error text. */
 export type JobOutcome = string | null;
 
+/** What runs stage jobs: the {@linkcode WorkerPool}, or a stand-in in tests. */
+export interface JobRunner {
+  /**
+   * Runs `job` and resolves with its outcome; `onLog` gets its output lines,
+   * `onGroup` the process group a `cmd` job's command runs in.
+   */
+  run(
+    job: StageJob,
+    onLog: (line: string, stream: "stdout" | "stderr") => void,
+    onGroup?: (group: number) => void,
+  ): Promise<JobOutcome>;
+  /** Stops every running job (their outcomes say "interrupted" or how they ended). */
+  cancelAll(): void;
+  /** Stops everything; pending jobs end with "interrupted". */
+  close(): void;
+}
+
 interface Slot {
   readonly worker: Worker;
   readonly ready: Promise<void>;
@@ -18,6 +35,7 @@ interface Slot {
 interface Pending {
   readonly resolve: (outcome: JobOutcome) => void;
   readonly onLog: (line: string, stream: "stdout" | "stderr") => void;
+  readonly onGroup: ((group: number) => void) | undefined;
   readonly slot: Slot;
 }
 
@@ -37,7 +55,7 @@ export function workerEntryUrl(): string {
 }
 
 /** Runs jobs on up to `size` workers. */
-export class WorkerPool {
+export class WorkerPool implements JobRunner {
   readonly #size: number;
   readonly #entry: string;
   readonly #slots: Slot[] = [];
@@ -52,17 +70,22 @@ export class WorkerPool {
     this.#entry = entry;
   }
 
-  /** Runs `job` on a free worker (waiting for one) and resolves with its outcome. */
+  /**
+   * Runs `job` on a free worker (waiting for one) and resolves with its
+   * outcome; `onGroup` learns the process group a `cmd` job's command runs in
+   * (where commands get a group of their own).
+   */
   async run(
     job: StageJob,
     onLog: (line: string, stream: "stdout" | "stderr") => void,
+    onGroup?: (group: number) => void,
   ): Promise<JobOutcome> {
     const slot = await this.#acquire();
     await slot.ready;
     const id = this.#nextId++;
     slot.busy = id;
     return await new Promise<JobOutcome>((resolve) => {
-      this.#pending.set(id, { resolve, onLog, slot });
+      this.#pending.set(id, { resolve, onLog, onGroup, slot });
       slot.worker.postMessage({ type: "job", id, job } satisfies ToWorker);
     });
   }
@@ -129,6 +152,7 @@ export class WorkerPool {
       const pending = this.#pending.get(message.id);
       if (pending === undefined) return;
       if (message.type === "log") return pending.onLog(message.line, message.stream);
+      if (message.type === "group") return pending.onGroup?.(message.group);
       this.#pending.delete(message.id);
       slot.busy = null;
       pending.resolve(message.error);

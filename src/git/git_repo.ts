@@ -17,7 +17,7 @@ export interface GitTreeFile {
  * `git rev-parse`, trees listed by `git ls-tree`, and many files read by one
  * `git cat-file --batch` process. Paths are relative to the top level.
  *
- * @example Usage
+ * @example Usage (not run as a doc test: needs a git repository)
  * ```ts ignore
  * const repo = await GitRepo.open("/work/project");
  * const commit = await repo.resolveCommit("HEAD~1");

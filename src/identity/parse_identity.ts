@@ -39,9 +39,11 @@ export function isIdentity(text: string): boolean {
  *
  * @example Usage
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseIdentity } from "./parse_identity.ts";
- * parseIdentity("train:model"); // { producer: "train", key: "model" }
- * parseIdentity("train"); // { producer: "train", key: null }
+ *
+ * assert.deepEqual(parseIdentity("train:model"), { producer: "train", key: "model" });
+ * assert.deepEqual(parseIdentity("train"), { producer: "train", key: null });
  * ```
  *
  * @throws {PivotError} when `text` does not follow the grammar; the message shows it

@@ -1,5 +1,7 @@
 import { GitRepo } from "../git/mod.ts";
-import { openContentCache, type Project, ProjectRevision, readOutputsAt } from "../project/mod.ts";
+import { type BlobFetcher, type Project, ProjectRevision, readOutputsAt } from "../project/mod.ts";
+import type { Session } from "../session/mod.ts";
+import type { ContentCache } from "../storage/mod.ts";
 import { readFileOrNull } from "../util/fs.ts";
 import type { SelectedOutput } from "./_select_outputs.ts";
 import { remoteBlobFetcher } from "./remote_blob_fetcher.ts";
@@ -12,6 +14,10 @@ export interface ProjectVersion {
   readonly revision: ProjectRevision | null;
   /** The project (in the workspace). */
   readonly project: Project;
+  /** Where content recorded by hash is looked for first. */
+  readonly cache: ContentCache;
+  /** Brings content the cache lacks from the default remote. */
+  readonly fetchBlobs: BlobFetcher;
   /** Told about missing files and malformed locks. */
   readonly warn: (message: string) => void;
 }
@@ -27,12 +33,6 @@ export interface VersionInfo {
 /** The label the workspace has. */
 export const WORKSPACE = "workspace";
 
-/** Options for {@linkcode openVersions}. */
-export interface OpenVersionsOptions {
-  /** Told about missing files and malformed locks. */
-  warn: (message: string) => void;
-}
-
 /**
  * Opens each of `revs` (`null` is the workspace) for the project, reading
  * the repository once.
@@ -40,16 +40,16 @@ export interface OpenVersionsOptions {
  * @throws {PivotError} when the project is not in git, or a revision is unknown
  */
 export async function openVersions(
-  project: Project,
+  session: Session,
   revs: readonly (string | null)[],
-  options: OpenVersionsOptions,
 ): Promise<ProjectVersion[]> {
-  const { warn } = options;
+  const { project, cache, warn } = session;
+  const fetchBlobs = remoteBlobFetcher(session, {});
   let repo: GitRepo | undefined;
   const versions: ProjectVersion[] = [];
   for (const rev of revs) {
     if (rev === null) {
-      versions.push({ label: WORKSPACE, revision: null, project, warn });
+      versions.push({ label: WORKSPACE, revision: null, project, cache, fetchBlobs, warn });
       continue;
     }
     repo ??= await GitRepo.open(project.root);
@@ -57,7 +57,7 @@ export async function openVersions(
     if (revision.files().length === 0) {
       warn(`nothing of the project is committed in ${rev} (${revision.shortCommit})`);
     }
-    versions.push({ label: rev, revision, project, warn });
+    versions.push({ label: rev, revision, project, cache, fetchBlobs, warn });
   }
   return versions;
 }
@@ -87,7 +87,7 @@ export async function readVersionOutputs(
   version: ProjectVersion,
   outputs: readonly SelectedOutput[],
 ): Promise<VersionContent[]> {
-  const { revision, project, warn } = version;
+  const { revision, cache, fetchBlobs, warn } = version;
   if (revision === null) {
     return await Promise.all(outputs.map(async (output) => ({
       output,
@@ -103,11 +103,7 @@ export async function readVersionOutputs(
       key: output.spec.key,
       path: output.path,
     })),
-    {
-      cache: openContentCache(project.root, project.config),
-      fetchBlobs: remoteBlobFetcher(project, { warn }),
-      warn,
-    },
+    { cache, fetchBlobs, warn },
   );
   return read.map((entry, i) => ({
     output: outputs[i]!,

@@ -6,7 +6,7 @@
  * @module
  */
 import * as path from "node:path";
-import type { Project } from "../project/mod.ts";
+import type { Session } from "../session/mod.ts";
 import { dataPathFor } from "../storage/mod.ts";
 import { PivotError } from "../util/errors.ts";
 import { relativePosix } from "../util/paths.ts";
@@ -22,13 +22,13 @@ import { type TrackedState, trackedStatus } from "./tracked_status.ts";
  *   the commands that fix each
  */
 export async function checkTrackedInputs(
-  project: Project,
+  session: Session,
   stages: readonly string[],
-  warn: (message: string) => void,
 ): Promise<void> {
+  const { project } = session;
   const inputs = trackedInputsOf(project, stages);
   if (inputs.size === 0) return;
-  const states = await trackedStatus(project, { warn, stages });
+  const states = await trackedStatus(session, { stages });
   const bad = states.filter((state) => state.status !== "unchanged");
   if (bad.length === 0) return;
   const readers = new Map(

@@ -1,6 +1,5 @@
 import * as path from "node:path";
 import {
-  openContentCache,
   type Project,
   type ProjectOutput,
   resolveTarget,
@@ -11,7 +10,7 @@ import {
   type CheckoutMode,
   type ContentCache,
   dataPathFor,
-  FileHasher,
+  type FileHasher,
   type HashInfo,
   isDirHash,
   isLinkedToBlob,
@@ -22,19 +21,17 @@ import {
   readPvtFile,
   restoreDirectory,
   restoreFile,
-  StateDbs,
 } from "../storage/mod.ts";
+import type { Session } from "../session/mod.ts";
 import { PivotError } from "../util/errors.ts";
 import { statOrNull } from "../util/fs.ts";
 import { relativePosix } from "../util/paths.ts";
-import { RealPathGuard } from "../util/real_path_guard.ts";
+import { holdCacheForWriting } from "./_cache_guard.ts";
 
 /** Options for {@linkcode checkoutOutputs}. */
 export interface CheckoutOptions {
   /** Identities and tracked paths; empty means every stage output and tracked path. */
   targets: readonly string[];
-  /** Checkout modes to try, in order. */
-  modes: readonly CheckoutMode[];
   /** Overwrite workspace copies that differ from the recorded version. @default {false} */
   force?: boolean;
   /** Restore only what is absent; leave every existing path alone. @default {false} */
@@ -45,8 +42,6 @@ export interface CheckoutOptions {
    * @default {false}
    */
   relink?: boolean;
-  /** Told about malformed lock files. */
-  warn: (message: string) => void;
 }
 
 /** One restorable path. */
@@ -78,8 +73,17 @@ export interface CheckoutReport {
   readonly notCached: string[];
   /** Tracking files that could not be read. */
   readonly problems: string[];
-  /** Blobs found corrupt and moved aside (their content had been edited in place). */
-  readonly corrupt: string[];
+  /**
+   * Blobs found corrupt (their content had been edited in place) and where
+   * they were moved aside, relative to the cache directory.
+   */
+  readonly corrupt: { readonly hash: string; readonly movedTo: string }[];
+  /**
+   * False when something was left undone: content that differs and was not
+   * overwritten, content missing from the cache, targets never run or not
+   * cached, unreadable tracking files. The command then exits 1.
+   */
+  complete: boolean;
   /** Files placed per checkout mode. */
   readonly modesUsed: Readonly<Record<CheckoutMode, number>>;
 }
@@ -103,10 +107,11 @@ interface Candidate {
  *   symlink (before anything is written)
  */
 export async function checkoutOutputs(
-  project: Project,
+  session: Session,
   options: CheckoutOptions,
 ): Promise<CheckoutReport> {
-  const { targets, modes, force = false, onlyMissing = false, relink = false, warn } = options;
+  const { project, cache, warn } = session;
+  const { targets, force = false, onlyMissing = false, relink = false } = options;
   if (onlyMissing && (force || relink)) {
     const other = force ? "--force" : "--relink";
     throw new PivotError(`${other} and --only-missing cannot be used together`, {
@@ -115,6 +120,8 @@ export async function checkoutOutputs(
       } them`,
     });
   }
+  // gc must not remove a blob while checkout counts on it (to replace a file it holds).
+  using _cache = await holdCacheForWriting(project.root, { warn });
   const report: CheckoutReport = {
     restored: [],
     relinked: [],
@@ -126,34 +133,24 @@ export async function checkoutOutputs(
     notCached: [],
     problems: [],
     corrupt: [],
+    complete: true,
     modesUsed: { hardlink: 0, symlink: 0, copy: 0 },
   };
   const candidates = await collect(project, targets, report, warn);
-  const guard = new RealPathGuard(project.root);
-  for (const { item } of candidates) guard.assertParentInside(item.path, "cannot restore");
-  const cache = openContentCache(project.root, project.config);
-  const placer = new Placer(modes);
-  const dbs = new StateDbs(warn);
-  const hashers = new Map<string, FileHasher>();
-  const projectHasher = new FileHasher(await dbs.get(path.join(project.root, ".pivot")));
-  hashers.set(path.join(project.root, ".pivot"), projectHasher);
-  cache.useVerifier(projectHasher);
-  try {
-    for (const candidate of candidates) {
-      let hasher = hashers.get(candidate.stateDir);
-      if (hasher === undefined) {
-        hasher = new FileHasher(await dbs.get(candidate.stateDir));
-        hashers.set(candidate.stateDir, hasher);
-      }
-      const outcome = await checkoutOne(cache, candidate, placer, hasher, options);
-      report[outcome].push(candidate.item);
-    }
-    for (const hasher of hashers.values()) hasher.flush();
-  } finally {
-    await dbs.close();
+  for (const { item } of candidates) session.paths.assertParentInside(item.path, "cannot restore");
+  const placer = new Placer(session.modes);
+  for (const candidate of candidates) {
+    const hasher = await session.hasher(candidate.stateDir);
+    const outcome = await checkoutOne(cache, candidate, placer, hasher, options);
+    report[outcome].push(candidate.item);
   }
   Object.assign(report.modesUsed, placer.used);
-  report.corrupt.push(...cache.quarantined);
+  for (const hash of cache.quarantined) {
+    report.corrupt.push({ hash, movedTo: path.relative(cache.dir, cache.quarantinePath(hash)) });
+  }
+  report.complete = report.modified.length === 0 && report.missing.length === 0 &&
+    (targets.length === 0 || report.notRun.length === 0) && report.notCached.length === 0 &&
+    report.problems.length === 0;
   return report;
 }
 

@@ -1,6 +1,7 @@
 import * as path from "node:path";
-import { findRecordedContent, openContentCache, type Project } from "../project/mod.ts";
+import { findRecordedContent, type Project } from "../project/mod.ts";
 import {
+  DEFAULT_MAX_ROWS,
   diffTables,
   TABLE_FORMATS,
   type TableDiff,
@@ -8,13 +9,15 @@ import {
   type TableSource,
   type TableSummary,
 } from "../report/mod.ts";
+import type { Session } from "../session/mod.ts";
 import { hashBytes, hashFile } from "../storage/mod.ts";
-import { ensureDirSync } from "../util/ensure_dir.ts";
 import { PivotError, UsageError } from "../util/errors.ts";
 import { statOrNull } from "../util/fs.ts";
 import { resolveRevisionTargets, type RevisionTarget } from "./_revision_targets.ts";
 import { openVersions, type ProjectVersion, type VersionInfo, versionInfo } from "./_versions.ts";
 import { remoteBlobFetcher } from "./remote_blob_fetcher.ts";
+
+export { DEFAULT_MAX_ROWS };
 
 /** Options for {@linkcode diffData}. */
 export interface DiffDataOptions {
@@ -32,8 +35,6 @@ export interface DiffDataOptions {
   partitionBytes?: number;
   /** The remote to fetch a revision's content from when the cache lacks it. @default {the default remote} */
   remote?: string | undefined;
-  /** Told about malformed locks and committed files that differ from their record. @default {ignore} */
-  warn?: (message: string) => void;
 }
 
 /** One version of the data. */
@@ -87,16 +88,16 @@ interface Side {
  *
  * @throws {PivotError} for a bad target, format or option, an unknown revision, content found nowhere, or data that does not parse
  */
-export async function diffData(project: Project, options: DiffDataOptions): Promise<DataDiff> {
+export async function diffData(session: Session, options: DiffDataOptions): Promise<DataDiff> {
+  const { project, cache, warn } = session;
   const {
     target: text,
     from = "HEAD",
     to = null,
     key = null,
-    maxRows = 20,
+    maxRows = DEFAULT_MAX_ROWS,
     partitionBytes,
     remote,
-    warn = () => {},
   } = options;
   if (key !== null && (key.length === 0 || key.some((column) => column === ""))) {
     throw new UsageError("--key needs column names, separated by commas (--key id or --key a,b)");
@@ -104,12 +105,11 @@ export async function diffData(project: Project, options: DiffDataOptions): Prom
   if (!Number.isInteger(maxRows) || maxRows < 0) {
     throw new UsageError(`--max-rows must be a whole number of 0 or more, not ${maxRows}`);
   }
-  const versions = await openVersions(project, [from, to], { warn });
+  const versions = await openVersions(session, [from, to]);
   const resolved = await resolveIn(project, versions, text);
   const target = resolved.find((entry) => entry !== null)!;
   const format = formatOf(target);
-  const cache = openContentCache(project.root, project.config);
-  const fetchBlobs = remoteBlobFetcher(project, { remote, warn });
+  const fetchBlobs = remoteBlobFetcher(session, { remote });
   const sides: Side[] = [];
   for (const [i, version] of versions.entries()) {
     const here = resolved[i] ?? null;
@@ -189,7 +189,7 @@ export async function diffData(project: Project, options: DiffDataOptions): Prom
     };
   }
   const tempDir = path.join(project.root, ".pivot", "tmp");
-  ensureDirSync(tempDir);
+  Deno.mkdirSync(tempDir, { recursive: true });
   const diff = await diffTables(before.source, after.source, {
     format,
     key,

@@ -1,4 +1,4 @@
-import type { Project } from "../project/mod.ts";
+import type { Session } from "../session/mod.ts";
 import { type ChangeStatus, diffValues } from "../report/mod.ts";
 import { readMetrics } from "./_read_metrics.ts";
 import { selectOutputs } from "./_select_outputs.ts";
@@ -14,8 +14,6 @@ export interface DiffMetricsOptions {
   targets?: readonly string[];
   /** Also list keys whose value did not change. @default {false} */
   unchanged?: boolean;
-  /** Told about missing files and malformed locks. @default {ignore} */
-  warn?: (message: string) => void;
 }
 
 /** One metric key compared. */
@@ -50,12 +48,13 @@ export interface MetricsDiff {
  * @throws {PivotError} for bad targets, unreadable files, or an unknown revision
  */
 export async function diffMetrics(
-  project: Project,
+  session: Session,
   options: DiffMetricsOptions = {},
 ): Promise<MetricsDiff> {
-  const { from = "HEAD", to = null, targets = [], unchanged = false, warn = () => {} } = options;
+  const { from = "HEAD", to = null, targets = [], unchanged = false } = options;
+  const { project } = session;
   const outputs = await selectOutputs(project, targets, "metric");
-  const [before, after] = await openVersions(project, [from, to], { warn });
+  const [before, after] = await openVersions(session, [from, to]);
   const old = await readMetrics(before!, outputs);
   const now = await readMetrics(after!, outputs);
   const changes = now.flatMap((entry, i) =>

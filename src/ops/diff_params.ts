@@ -1,4 +1,4 @@
-import type { Project } from "../project/mod.ts";
+import type { Session } from "../session/mod.ts";
 import { type ChangeStatus, diffValues } from "../report/mod.ts";
 import { readParams } from "./_read_params.ts";
 import { openVersions, type VersionInfo, versionInfo } from "./_versions.ts";
@@ -14,8 +14,6 @@ export interface DiffParamsOptions {
   targets?: readonly string[];
   /** Also list params whose value did not change. @default {false} */
   unchanged?: boolean;
-  /** Told about malformed locks. @default {ignore} */
-  warn?: (message: string) => void;
 }
 
 /** One param compared. */
@@ -45,13 +43,14 @@ export interface ParamsDiff {
  * @throws {PivotError} for bad targets or an unknown revision
  */
 export async function diffParams(
-  project: Project,
+  session: Session,
   options: DiffParamsOptions = {},
 ): Promise<ParamsDiff> {
-  const { from = "HEAD", to = null, targets = [], unchanged = false, warn = () => {} } = options;
+  const { from = "HEAD", to = null, targets = [], unchanged = false } = options;
+  const { project } = session;
   const names = await selectTargets(project, targets, false);
   const stages = names.map((name) => project.dag.stages.get(name)!);
-  const [before, after] = await openVersions(project, [from, to], { warn });
+  const [before, after] = await openVersions(session, [from, to]);
   const removed = targets.length === 0;
   const old = await readParams(before!, { stages, removed });
   const now = await readParams(after!, { stages, removed });

@@ -1,4 +1,4 @@
-import { openContentCache, type Project } from "../project/mod.ts";
+import type { Session } from "../session/mod.ts";
 import {
   type BlobItem,
   downloadBlobs,
@@ -6,7 +6,6 @@ import {
   listRunCacheKeys,
   type RunCacheFailure,
 } from "../remote/mod.ts";
-import type { StateDbs } from "../storage/mod.ts";
 import { openRemote } from "./open_remote.ts";
 import { runCacheListingFailed, type TransferCacheOptions } from "./push_cache.ts";
 import { selectBlobs, type SelectedStage } from "./select_blobs.ts";
@@ -22,21 +21,21 @@ import type { TransferReport } from "./transfer_report.ts";
  * @throws {PivotError} on an unknown target or no usable remote
  */
 export async function fetchCache(
-  project: Project,
+  session: Session,
   options: TransferCacheOptions,
 ): Promise<TransferReport> {
-  const { targets, dryRun = false, warn, onEvent } = options;
+  const { project, cache, warn } = session;
+  const { targets, dryRun = false, onEvent } = options;
   const selection = await selectBlobs(project, {
     targets,
     includeDeps: targets.length > 0,
     warn,
   });
-  const cache = openContentCache(project.root, project.config);
   const pending: BlobItem[] = [];
   for (const [hash, label] of selection.blobs) {
     if (!cache.has(hash)) pending.push({ hash, label });
   }
-  await using remote = await openRemote(project, { ...options });
+  await using remote = await openRemote(session, options);
   const base = {
     remote: remote.chosen.name,
     url: remote.shownUrl,
@@ -68,7 +67,7 @@ export async function fetchCache(
   remote.index.add(outcome.transferred);
   const droppedFromIndex = [...remote.index.known(outcome.notFound)];
   remote.index.drop(droppedFromIndex);
-  const runCache = await fetchRunCache(selection.stages, remote.dbs, remote);
+  const runCache = await fetchRunCache(selection.stages, session, remote);
   return {
     ...base,
     transferred: outcome.transferred.length,
@@ -82,7 +81,7 @@ export async function fetchCache(
 /** Copies the remote's run-cache entries of the `stages` selected as a whole that their state dirs lack. */
 async function fetchRunCache(
   stages: readonly SelectedStage[],
-  dbs: StateDbs,
+  session: Session,
   remote: Awaited<ReturnType<typeof openRemote>>,
 ): Promise<{ transferred: number; failed: RunCacheFailure[] }> {
   const whole = stages.filter((stage) => stage.whole);
@@ -90,7 +89,7 @@ async function fetchRunCache(
   const byKey = new Map(whole.map((stage) => [stage.key, stage]));
   const local = new Map<string, Set<string>>();
   for (const stage of whole) {
-    const db = await dbs.get(stage.stateDir);
+    const db = await session.db(stage.stateDir);
     local.set(stage.key, new Set(db.listRunCache(stage.key).keys()));
   }
   let existing: Set<string>;
@@ -107,7 +106,7 @@ async function fetchRunCache(
     { jobs: remote.jobs, retry: remote.retry },
   );
   for (const entry of entries) {
-    const db = await dbs.get(byKey.get(entry.stage)!.stateDir);
+    const db = await session.db(byKey.get(entry.stage)!.stateDir);
     db.transaction(() =>
       db.putRunCache(entry.stage, entry.inputHash, {
         outputs: JSON.stringify(entry.outputs),

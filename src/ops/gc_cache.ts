@@ -1,9 +1,10 @@
 import * as path from "node:path";
-import { type Config, listLockFiles, openContentCache, scanProjectFiles } from "../project/mod.ts";
+import { listLockFiles, scanProjectFiles } from "../project/mod.ts";
+import type { Session } from "../session/mod.ts";
 import { type HashInfo, isDirHash, parseLock, parsePvt } from "../storage/mod.ts";
 import { PivotError } from "../util/errors.ts";
 import { isInside, relativePosix } from "../util/paths.ts";
-import { RealPathGuard } from "../util/real_path_guard.ts";
+import { holdCacheForCollecting } from "./_cache_guard.ts";
 import { gcRemote, type GcRemoteReport } from "./gc_remote.ts";
 import {
   revisionReferences,
@@ -11,18 +12,28 @@ import {
   selectsRevisions,
 } from "./revision_references.ts";
 
+/**
+ * Unreferenced blobs changed less than this many minutes ago are kept by
+ * default: a command that does not take part in the locking (an older
+ * pivot, one on another machine sharing the project) may have stored them
+ * and not yet written the lock that references them.
+ */
+export const GC_GRACE_MINUTES = 60;
+
 /** Options for {@linkcode gcCache}. */
 export interface GcOptions {
   /** Only report what would be removed. @default {false} */
   dryRun?: boolean;
   /** Collect a cache that lies outside the project (it may be shared). @default {false} */
   force?: boolean;
+  /** Keep unreferenced blobs changed less than this many minutes ago. @default {GC_GRACE_MINUTES} */
+  graceMinutes?: number;
+  /** Told (once per process) when gc waits for another command to finish. @default {ignore} */
+  onWait?: (message: string) => void;
   /** Also keep what the lock and `.pvt` files of these git revisions reference. @default {none} */
   revisions?: RevisionSelection;
   /** Also remove the unreferenced blobs of a remote (`remote`: its name). @default {null} */
   cloud?: { readonly remote?: string | undefined; readonly jobs?: number | undefined } | null;
-  /** Told about malformed files in the history and state databases reset. @default {ignore} */
-  warn?: (message: string) => void;
 }
 
 /** What {@linkcode gcCache} removed (or would remove). */
@@ -31,6 +42,10 @@ export interface GcReport {
   readonly cacheDir: string;
   /** Blobs kept because a lock or `.pvt` references them. */
   readonly kept: number;
+  /** Unreferenced blobs kept because they changed within the grace period. */
+  readonly young: number;
+  /** The grace period, in minutes. */
+  readonly graceMinutes: number;
   /** Blobs removed (or that would be). */
   readonly removed: number;
   /** Their total size in bytes. */
@@ -47,25 +62,31 @@ export interface GcReport {
 
 /**
  * Removes every blob that no lock file (in any state dir of the project) and
- * no `.pvt` file references, in the workspace or in the git `revisions`
- * asked for; with `cloud`, the same from a remote. Every lock and `.pvt` of
- * the workspace is read first; one that cannot be read stops the collection
- * before anything is deleted.
+ * no `.pvt` file references, in the workspace or in the git `revisions` asked
+ * for, unless it changed within the grace period; with `cloud`, the
+ * unreferenced blobs of a remote too. Every lock and `.pvt` of the workspace
+ * is read first; one that cannot be read stops the collection before
+ * anything is deleted. Unless `dryRun`, it first waits until no other
+ * pivot command that stores blobs or writes locks runs in the project, and
+ * holds them off until it is done.
  *
  * @throws {PivotError} on an unreadable lock or `.pvt`, or a cache outside the project without `force`
  */
-export async function gcCache(
-  root: string,
-  config: Config,
-  options: GcOptions = {},
-): Promise<GcReport> {
-  const { dryRun = false, force = false, revisions = {}, cloud = null, warn = () => {} } = options;
-  const cache = openContentCache(root, config);
+export async function gcCache(session: Session, options: GcOptions = {}): Promise<GcReport> {
+  const { cache } = session;
+  const { root } = session.project;
+  const {
+    dryRun = false,
+    force = false,
+    graceMinutes = GC_GRACE_MINUTES,
+    onWait = () => {},
+    revisions = {},
+    cloud = null,
+  } = options;
   // Blobs are deleted where the cache really is: a symlinked `.pivot/cache` (or
   // `files/`) pointing at another project's cache is that project's cache.
-  const guard = new RealPathGuard(root);
-  const realFiles = guard.realPath(cache.filesDir);
-  if (!isInside(guard.realRoot, realFiles) && !force) {
+  const realFiles = session.paths.realPath(cache.filesDir);
+  if (!isInside(session.paths.realRoot, realFiles) && !force) {
     const real = path.dirname(realFiles);
     throw new PivotError(
       `the cache ${cache.dir} lies outside the project${
@@ -74,10 +95,35 @@ export async function gcCache(
       { hint: "pass --force if only this project uses that cache" },
     );
   }
+  // Read before the cache is held: a long history must not keep writers waiting.
   const history = selectsRevisions(revisions)
-    ? await revisionReferences(root, revisions, { warn })
+    ? await revisionReferences(root, revisions, { warn: session.warn })
     : null;
   const referenced = new Set<string>(history?.hashes);
+  const local = await collectCache(session, referenced, { dryRun, graceMinutes, onWait });
+  // The remote is cleaned once the cache is no longer held: writers need not wait for it.
+  const remote = cloud === null ? null : await gcRemote(session, referenced, { ...cloud, dryRun });
+  return {
+    ...local,
+    revisions: history === null ? null : { commits: history.commits, files: history.files },
+    cloud: remote,
+  };
+}
+
+/**
+ * Adds what the workspace's lock and `.pvt` files reference to `referenced`
+ * and removes the other blobs of the cache (unless young), holding the cache
+ * against writers meanwhile (unless `dryRun`).
+ */
+async function collectCache(
+  session: Session,
+  referenced: Set<string>,
+  options: Required<Pick<GcOptions, "dryRun" | "graceMinutes" | "onWait">>,
+): Promise<Omit<GcReport, "revisions" | "cloud">> {
+  const { cache } = session;
+  const { root } = session.project;
+  const { dryRun, graceMinutes, onWait } = options;
+  using _cache = dryRun ? null : await holdCacheForCollecting(root, onWait);
   const addInfo = (info: HashInfo) => {
     if (isDirHash(info)) { for (const entry of info.manifest) referenced.add(entry.hash); }
     else referenced.add(info.hash);
@@ -106,11 +152,17 @@ export async function gcCache(
     }
   }
   let kept = 0;
+  let young = 0;
   let removed = 0;
   let removedBytes = 0;
+  const youngSince = Date.now() - graceMinutes * 60_000;
   for (const blob of cache.listBlobs()) {
     if (referenced.has(blob.hash)) {
       kept++;
+      continue;
+    }
+    if (blob.changedMs > youngSince) {
+      young++;
       continue;
     }
     removed++;
@@ -123,18 +175,15 @@ export async function gcCache(
     if (!dryRun) await Deno.remove(temp.path);
   }
   if (!dryRun) removeEmptyPrefixDirs(cache.filesDir);
-  const remote = cloud === null
-    ? null
-    : await gcRemote({ root, config }, referenced, { ...cloud, dryRun, warn });
   return {
     cacheDir: cache.dir,
     kept,
+    young,
+    graceMinutes,
     removed,
     removedBytes,
     leftovers,
     references: files.length,
-    revisions: history === null ? null : { commits: history.commits, files: history.files },
-    cloud: remote,
   };
 }
 

@@ -1,4 +1,3 @@
-import type { Project } from "../project/mod.ts";
 import {
   type BlobFailure,
   blobKey,
@@ -7,6 +6,7 @@ import {
   RemoteError,
   withRetry,
 } from "../remote/mod.ts";
+import type { Session } from "../session/mod.ts";
 import { runPool } from "../util/pool.ts";
 import { openRemote } from "./open_remote.ts";
 
@@ -18,8 +18,6 @@ export interface GcRemoteOptions {
   dryRun?: boolean;
   /** Deletions at once. @default {the remote's `jobs`} */
   jobs?: number | undefined;
-  /** Told about state databases that had to be reset. */
-  warn: (message: string) => void;
 }
 
 /** What {@linkcode gcRemote} removed (or would remove) from the remote. */
@@ -47,12 +45,12 @@ export interface GcRemoteReport {
  * @throws {PivotError} when no remote fits, or listing the remote fails
  */
 export async function gcRemote(
-  project: Pick<Project, "root" | "config">,
+  session: Session,
   referenced: ReadonlySet<string>,
-  options: GcRemoteOptions,
+  options: GcRemoteOptions = {},
 ): Promise<GcRemoteReport> {
-  const { remote: name, dryRun = false, jobs, warn } = options;
-  await using remote = await openRemote(project, { remote: name, jobs, warn });
+  const { remote: name, dryRun = false, jobs } = options;
+  await using remote = await openRemote(session, { remote: name, jobs });
   const unreferenced: { hash: string; size: number }[] = [];
   let kept = 0;
   for await (const object of remote.backend.list(FILES_PREFIX)) {

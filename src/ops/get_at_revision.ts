@@ -1,11 +1,6 @@
 import * as path from "node:path";
-import {
-  findRecordedContent,
-  type FoundContent,
-  openContentCache,
-  type Project,
-  ProjectRevision,
-} from "../project/mod.ts";
+import { findRecordedContent, type FoundContent, ProjectRevision } from "../project/mod.ts";
+import type { Session } from "../session/mod.ts";
 import {
   type ContentCache,
   FileHasher,
@@ -18,12 +13,10 @@ import {
   restoreDirectory,
 } from "../storage/mod.ts";
 import { tempPathBeside } from "../util/atomic_write.ts";
-import { ensureDirSync } from "../util/ensure_dir.ts";
 import { environmentError } from "../util/environment_error.ts";
 import { PivotError, UsageError } from "../util/errors.ts";
 import { lstatOrNull, statOrNull } from "../util/fs.ts";
 import { isInside, relativePosix } from "../util/paths.ts";
-import { RealPathGuard } from "../util/real_path_guard.ts";
 import { resolveRevisionTargets, type RevisionTarget } from "./_revision_targets.ts";
 import { remoteBlobFetcher } from "./remote_blob_fetcher.ts";
 
@@ -42,8 +35,6 @@ export interface GetAtRevisionOptions {
   force?: boolean;
   /** The remote to fetch missing content from. @default {`default_remote`, else the only one} */
   remote?: string | undefined;
-  /** Told about malformed locks and committed files that differ from their record. */
-  warn: (message: string) => void;
 }
 
 /** One output written (or found already in place). */
@@ -87,17 +78,17 @@ interface Planned {
  * @throws {PivotError} for unknown targets or revisions, content found nowhere, destinations that differ (without `force`), or a bad `output`
  */
 export async function getAtRevision(
-  project: Project,
+  session: Session,
   options: GetAtRevisionOptions,
 ): Promise<GetReport> {
-  const { rev, targets, output = null, force = false, remote, warn } = options;
+  const { project, cache, warn } = session;
+  const { rev, targets, output = null, force = false, remote } = options;
   if (targets.length === 0) throw new UsageError("name at least one target to get");
   const revision = await ProjectRevision.open(project.root, rev, { warn });
   const resolved = await resolveRevisionTargets(project, revision, targets);
-  const cache = openContentCache(project.root, project.config);
   const found = await findRecordedContent(revision, resolved.map((target) => target.recorded), {
     cache,
-    fetchBlobs: remoteBlobFetcher(project, { remote, warn }),
+    fetchBlobs: remoteBlobFetcher(session, { remote }),
     warn,
   });
   const nowhere = resolved.filter((_, i) => found[i] === null);
@@ -110,9 +101,8 @@ export async function getAtRevision(
     );
   }
   const planned = await destinations(resolved, found as FoundContent[], output);
-  const guard = new RealPathGuard(project.root);
   for (const { dest } of planned) {
-    if (isInside(project.root, dest)) guard.assertParentInside(dest, "cannot write");
+    if (isInside(project.root, dest)) session.paths.assertParentInside(dest, "cannot write");
   }
   const hasher = new FileHasher(null);
   const show = (dest: string) =>
@@ -142,7 +132,6 @@ export async function getAtRevision(
       { hint: "pass --force to replace them, or -o PATH to write elsewhere" },
     );
   }
-  cache.useVerifier({ hashFile });
   const items: GottenItem[] = [];
   for (const item of planned) {
     const status = unchanged.has(item) ? "unchanged" : "written";
@@ -209,7 +198,7 @@ async function write(cache: ContentCache, { found, dest, target }: Planned): Pro
   }
   const temp = tempPathBeside(dest);
   try {
-    ensureDirSync(path.dirname(dest));
+    Deno.mkdirSync(path.dirname(dest), { recursive: true });
     if (found.source === "git") {
       await Deno.writeFile(temp, found.content, { createNew: true });
       await Deno.chmod(temp, found.executable ? 0o755 : 0o644);

@@ -8,8 +8,8 @@ import {
   type PlainObject,
 } from "../pipeline/mod.ts";
 import { parseYamlSource } from "../pipeline/yaml_source.ts";
-import { loadConfig, openProject, paramsOverridesFile } from "../project/mod.ts";
-import type { CheckoutMode } from "../storage/mod.ts";
+import { loadConfig, paramsOverridesFile } from "../project/mod.ts";
+import { openSession } from "../session/mod.ts";
 import { atomicWrite } from "../util/atomic_write.ts";
 import { PivotError, UsageError } from "../util/errors.ts";
 import { existsSync, readTextOrNull } from "../util/fs.ts";
@@ -30,8 +30,6 @@ export interface ImportDvcOptions {
   dryRun?: boolean;
   /** Replace an existing `pivot.yaml`. @default {false} */
   force?: boolean;
-  /** Checkout modes used when tracking data (`.dvc` files). */
-  modes: readonly CheckoutMode[];
   /** Told about recoverable problems. */
   warn: (message: string) => void;
 }
@@ -78,7 +76,7 @@ const HEADER =
  *   written then
  */
 export async function importDvc(cwd: string, options: ImportDvcOptions): Promise<ImportDvcResult> {
-  const { input = "dvc.yaml", dryRun = false, force = false, modes, warn } = options;
+  const { input = "dvc.yaml", dryRun = false, force = false, warn } = options;
   const root = findProjectRoot(cwd);
   const dvcFile = path.resolve(cwd, input);
   const shown = (abs: string) => relativePosix(root, abs);
@@ -176,10 +174,10 @@ export async function importDvc(cwd: string, options: ImportDvcOptions): Promise
     atomicWrite(outFile, yaml);
     if (needsConfig) await setConfigValue(configFile, ["params", "overrides"], "none");
     // Opening the project checks the new pipeline against the others (and their outputs).
-    const project = await openProject({ cwd: path.dirname(outFile) });
-    project.discovery.warnings.forEach(warn);
+    await using session = await openSession({ cwd: path.dirname(outFile), warn });
+    session.project.discovery.warnings.forEach(warn);
     if (present.length > 0) {
-      tracked = await trackPaths(project, present.map((t) => t.data), { modes, warn, force });
+      tracked = await trackPaths(session, present.map((t) => t.data), { force });
     }
   } catch (error) {
     // Tracking checks every path before it writes anything: undo the two files.

@@ -1,5 +1,3 @@
-import * as path from "node:path";
-import type { Project } from "../project/mod.ts";
 import {
   openBackend,
   redactUrl,
@@ -7,11 +5,11 @@ import {
   type RemoteIndex,
   type RetryPolicy,
 } from "../remote/mod.ts";
-import { type StateDb, StateDbs } from "../storage/mod.ts";
+import type { Session } from "../session/mod.ts";
 import { UsageError } from "../util/errors.ts";
 import { chooseRemote, type ChosenRemote } from "./choose_remote.ts";
 
-/** An open remote for one command: backend, index and the state databases it writes. */
+/** An open remote for one command: its backend and its index in the project's `state.db`. */
 export interface OpenRemote extends AsyncDisposable {
   readonly chosen: ChosenRemote;
   /** The URL as it may be shown (no credentials). */
@@ -19,8 +17,6 @@ export interface OpenRemote extends AsyncDisposable {
   readonly backend: RemoteBackend;
   /** The remote index in the project's `state.db`, keyed by the remote's URL. */
   readonly index: RemoteIndex;
-  /** `state.db` per state dir (stages' run caches). */
-  readonly dbs: StateDbs;
   /** Parallel transfers. */
   readonly jobs: number;
   readonly retry: RetryPolicy;
@@ -32,33 +28,30 @@ export interface OpenRemoteOptions {
   readonly remote?: string | undefined;
   /** `-j N`; default: the remote's `jobs`, else `remote.jobs`. */
   readonly jobs?: number | undefined;
-  /** Told about state databases that had to be reset. */
-  readonly warn: (message: string) => void;
 }
 
 /**
- * Chooses the remote, opens its backend and the project's `state.db`;
- * dispose of the result to close them.
+ * Chooses the remote and opens its backend, with its index in the
+ * session's project `state.db`; dispose of the result to close the backend.
  *
  * @throws {PivotError} when no remote fits or it cannot be opened
  */
 export async function openRemote(
-  project: Pick<Project, "root" | "config">,
+  session: Session,
   options: OpenRemoteOptions,
 ): Promise<OpenRemote> {
-  const { remote, jobs, warn } = options;
+  const { project } = session;
+  const { remote, jobs } = options;
   if (jobs !== undefined && (!Number.isInteger(jobs) || jobs < 1)) {
     throw new UsageError(`--jobs must be a whole number of at least 1, not ${jobs}`);
   }
   const chosen = chooseRemote(project.config, project.root, remote);
   const backend = await openBackend(chosen.spec, project.root);
-  const dbs = new StateDbs(warn);
-  let db: StateDb;
+  let db;
   try {
-    db = await dbs.get(path.join(project.root, ".pivot"));
+    db = await session.projectDb();
   } catch (error) {
     backend.close();
-    await dbs.close();
     throw error;
   }
   const key = backend.indexKey;
@@ -71,12 +64,11 @@ export async function openRemote(
       add: (hashes) => db.addToRemoteIndex(key, hashes),
       drop: (hashes) => db.dropFromRemoteIndex(key, hashes),
     },
-    dbs,
     jobs: jobs ?? chosen.jobs,
     retry: { retries: chosen.retries },
-    async [Symbol.asyncDispose]() {
+    [Symbol.asyncDispose]() {
       backend.close();
-      await dbs.close();
+      return Promise.resolve();
     },
   };
 }

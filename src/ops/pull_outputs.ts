@@ -1,5 +1,4 @@
-import type { Project } from "../project/mod.ts";
-import type { CheckoutMode } from "../storage/mod.ts";
+import type { Session } from "../session/mod.ts";
 import { checkoutOutputs, type CheckoutReport } from "./checkout_outputs.ts";
 import { fetchCache } from "./fetch_cache.ts";
 import type { TransferCacheOptions } from "./push_cache.ts";
@@ -7,8 +6,6 @@ import { transferFailed, type TransferReport } from "./transfer_report.ts";
 
 /** Options for {@linkcode pullOutputs}. */
 export interface PullOptions extends TransferCacheOptions {
-  /** Checkout modes to try, in order. */
-  readonly modes: readonly CheckoutMode[];
   /** Overwrite workspace copies that differ from the recorded version. @default {false} */
   readonly force?: boolean;
 }
@@ -28,14 +25,12 @@ export interface PullReport {
  *
  * @throws {PivotError} as `fetchCache` and `checkoutOutputs` do
  */
-export async function pullOutputs(project: Project, options: PullOptions): Promise<PullReport> {
-  const fetch = await fetchCache(project, options);
+export async function pullOutputs(session: Session, options: PullOptions): Promise<PullReport> {
+  const fetch = await fetchCache(session, options);
   if (options.dryRun || transferFailed(fetch)) return { fetch, checkout: null };
-  const checkout = await checkoutOutputs(project, {
+  const checkout = await checkoutOutputs(session, {
     targets: options.targets,
-    modes: options.modes,
     force: options.force ?? false,
-    warn: options.warn,
   });
   return { fetch, checkout };
 }

@@ -1,4 +1,4 @@
-import { openContentCache, type Project } from "../project/mod.ts";
+import type { Session } from "../session/mod.ts";
 import {
   type BlobItem,
   findOnRemote,
@@ -9,12 +9,7 @@ import {
   type TransferListener,
   uploadBlobs,
 } from "../remote/mod.ts";
-import {
-  type ContentCache,
-  parseRunCacheOutputs,
-  runCacheBlobs,
-  type StateDbs,
-} from "../storage/mod.ts";
+import { type ContentCache, parseRunCacheOutputs, runCacheBlobs } from "../storage/mod.ts";
 import { PivotError } from "../util/errors.ts";
 import { statOrNullSync } from "../util/fs.ts";
 import { openRemote } from "./open_remote.ts";
@@ -33,8 +28,6 @@ export interface TransferCacheOptions {
   readonly dryRun?: boolean;
   /** Consult the remote index (else every blob is checked on the remote). @default {true} */
   readonly useIndex?: boolean;
-  /** Told about malformed locks and reset databases. */
-  readonly warn: (message: string) => void;
   /** Hears transfer progress. */
   readonly onEvent?: TransferListener;
 }
@@ -47,14 +40,14 @@ export interface TransferCacheOptions {
  * @throws {PivotError} on an unknown target, no usable remote, or a remote that cannot be asked
  */
 export async function pushCache(
-  project: Project,
+  session: Session,
   options: TransferCacheOptions,
 ): Promise<TransferReport> {
-  const { targets, dryRun = false, useIndex = true, warn, onEvent } = options;
+  const { project, cache, warn } = session;
+  const { targets, dryRun = false, useIndex = true, onEvent } = options;
   const selection = await selectBlobs(project, { targets, warn });
-  const cache = openContentCache(project.root, project.config);
-  await using remote = await openRemote(project, { ...options });
-  const entries = await localRunCache(selection.stages, remote.dbs, cache);
+  await using remote = await openRemote(session, options);
+  const entries = await localRunCache(selection.stages, session, cache);
   const wanted = new Map(selection.blobs);
   for (const entry of entries) {
     for (const hash of runCacheBlobs(entry.outputs)) {
@@ -158,13 +151,13 @@ export function runCacheListingFailed(
  */
 async function localRunCache(
   stages: readonly SelectedStage[],
-  dbs: StateDbs,
+  session: Session,
   cache: ContentCache,
 ): Promise<RunCacheEntryData[]> {
   const entries: RunCacheEntryData[] = [];
   for (const stage of stages) {
     if (!stage.whole || stage.outs === null || stage.outs.length === 0) continue;
-    const db = await dbs.get(stage.stateDir);
+    const db = await session.db(stage.stateDir);
     for (const [inputHash, entry] of db.listRunCache(stage.key)) {
       let outputs;
       try {

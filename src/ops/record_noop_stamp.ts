@@ -5,10 +5,10 @@
  * @module
  */
 import * as path from "node:path";
-import { fingerprintedFiles } from "../engine/code_fingerprint.ts";
 import { planStage, type StageCompleteEvent } from "../engine/mod.ts";
 import { PIPELINE_FILE_NAMES } from "../pipeline/mod.ts";
-import { paramsOverridesFile, type Project, userConfigFile } from "../project/mod.ts";
+import { paramsOverridesFile, userConfigFile } from "../project/mod.ts";
+import type { Session } from "../session/mod.ts";
 import { ABSENT, fileSignature } from "../storage/file_signature.ts";
 import { isInside } from "../util/paths.ts";
 import { cachedOutputIgnores } from "./ignore_outputs.ts";
@@ -20,8 +20,9 @@ import { trackingFileCandidates } from "./tracked_inputs.ts";
  * signatures of everything its verdicts were read from (config, params and
  * pipeline files with their `vars:` files, the places pipeline files are looked for, locks, inputs,
  * the `.pvt` files that do or could track file inputs, outputs with every
- * entry of directory ones, the cache directories of their blobs (`blobDirs`,
- * so a deleted or quarantined blob is noticed), fingerprinted code, the
+ * entry of directory ones, the cache directories of the blobs the session
+ * found (so a deleted or quarantined blob is noticed), the code its
+ * fingerprints read, the
  * `.gitignore` files of cached outputs). `since` is when the command started
  * reading the project: a path changed after it, or within the racy window
  * before it, may have been read in another state than the one recorded now.
@@ -29,12 +30,12 @@ import { trackingFileCandidates } from "./tracked_inputs.ts";
  * pipeline is a TypeScript module (its stages may depend on anything).
  */
 export function buildNoopStamp(
-  project: Project,
+  session: Session,
   stages: readonly string[],
   completions: readonly StageCompleteEvent[],
   since: number,
-  blobDirs: Iterable<string>,
 ): NoopStamp | null {
+  const { project } = session;
   const { root, discovery } = project;
   const pipelineFiles = discovery.pipelines.map((pipeline) => pipeline.file);
   if (pipelineFiles.some((file) => file.endsWith(".ts"))) return null;
@@ -68,8 +69,8 @@ export function buildNoopStamp(
   for (const dir of cachedOutputIgnores(project, stages).keys()) {
     files.add(path.join(dir, ".gitignore"));
   }
-  fingerprintedFiles().forEach((file) => files.add(file));
-  for (const dir of blobDirs) files.add(dir);
+  session.fingerprints.files().forEach((file) => files.add(file));
+  for (const dir of session.blobDirs) files.add(dir);
 
   const followed: Record<string, string> = {};
   const unfollowed: Record<string, string> = {};

@@ -1,5 +1,6 @@
-import { type BlobFetcher, openContentCache, type Project } from "../project/mod.ts";
+import type { BlobFetcher } from "../project/mod.ts";
 import { downloadBlobs } from "../remote/mod.ts";
+import type { Session } from "../session/mod.ts";
 import { PivotError } from "../util/errors.ts";
 import { configuredRemotes } from "./choose_remote.ts";
 import { openRemote } from "./open_remote.ts";
@@ -8,22 +9,20 @@ import { openRemote } from "./open_remote.ts";
 export interface RemoteBlobFetcherOptions {
   /** `-r NAME`. @default {`default_remote`, else the only remote} */
   remote?: string | undefined;
-  /** Told about state databases that had to be reset. */
-  warn: (message: string) => void;
 }
 
 /**
  * A {@linkcode BlobFetcher} that downloads blobs from the project's remote
- * (the default one, or `remote`) into the local cache, verified against
+ * (the default one, or `remote`) into the session's cache, verified against
  * their hash, and records them in the remote index. The remote is opened
  * only when a blob is asked for; no remote configured, or none chosen, is
  * a reason given for every blob rather than an error.
  */
 export function remoteBlobFetcher(
-  project: Project,
+  session: Session,
   options: RemoteBlobFetcherOptions,
 ): BlobFetcher {
-  const { remote: name, warn } = options;
+  const { remote: name } = options;
   return async (blobs) => {
     const reasons = new Map<string, string>();
     const all = (reason: string) => {
@@ -31,12 +30,14 @@ export function remoteBlobFetcher(
       return reasons;
     };
     if (blobs.length === 0) return reasons;
-    if (name === undefined && Object.keys(configuredRemotes(project.config)).length === 0) {
+    if (
+      name === undefined && Object.keys(configuredRemotes(session.project.config)).length === 0
+    ) {
       return all("no remote is configured");
     }
     let remote: Awaited<ReturnType<typeof openRemote>>;
     try {
-      remote = await openRemote(project, { remote: name, warn });
+      remote = await openRemote(session, { remote: name });
     } catch (error) {
       if (!(error instanceof PivotError)) throw error;
       return all(`the remote could not be used: ${error.message}`);
@@ -45,7 +46,7 @@ export function remoteBlobFetcher(
     const shown = `remote '${remote.chosen.name}'`;
     const outcome = await downloadBlobs(
       remote.backend,
-      openContentCache(project.root, project.config),
+      session.cache,
       blobs,
       { jobs: remote.jobs, retry: remote.retry },
     );

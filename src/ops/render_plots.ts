@@ -1,5 +1,5 @@
 import * as path from "node:path";
-import type { Project } from "../project/mod.ts";
+import type { Session } from "../session/mod.ts";
 import {
   loadPlotLibraries,
   type PagePlot,
@@ -38,8 +38,6 @@ export interface RenderPlotsOptions {
   targets?: readonly string[];
   /** The HTML file to write (absolute). @default {`<root>/pivot_plots/index.html`} */
   output?: string;
-  /** Told about plots that exist in no version, and malformed locks. @default {ignore} */
-  warn?: (message: string) => void;
 }
 
 /** One plot on the page. */
@@ -75,10 +73,11 @@ const IMAGE_TYPES: Readonly<Record<string, string>> = { png: "image/png", svg: "
  * @throws {PivotError} for bad targets, unreadable data, an unknown template or column, or an unknown revision
  */
 export async function renderPlots(
-  project: Project,
+  session: Session,
   options: RenderPlotsOptions = {},
 ): Promise<PlotsReport> {
-  const { versions: revs = [null], targets = [], warn = () => {} } = options;
+  const { versions: revs = [null], targets = [] } = options;
+  const { project } = session;
   const output = options.output ?? path.join(project.root, DEFAULT_PLOTS_FILE);
   if ((await statOrNull(output))?.isDirectory) {
     throw new PivotError(`cannot write the plots page to ${output}: it is a directory`, {
@@ -86,7 +85,7 @@ export async function renderPlots(
     });
   }
   const outputs = await selectOutputs(project, targets, "plot");
-  const versions = await openVersions(project, revs, { warn });
+  const versions = await openVersions(session, revs);
   const contents: VersionContent[][] = [];
   for (const version of versions) {
     contents.push(await readVersionOutputs(version, outputs));
@@ -101,7 +100,7 @@ export async function renderPlots(
     });
     if (present.length === 0) {
       missingPlots.push(out.identity);
-      warn(
+      session.warn(
         `${out.identity} (${out.display}) does not exist in ${
           versions.map((version) => version.label).join(" or ")
         }; run 'pivot repro ${out.stage.name}'`,

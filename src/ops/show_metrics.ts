@@ -1,4 +1,4 @@
-import type { Project } from "../project/mod.ts";
+import type { Session } from "../session/mod.ts";
 import { readMetrics } from "./_read_metrics.ts";
 import { selectOutputs } from "./_select_outputs.ts";
 import { openVersions, type VersionInfo, versionInfo } from "./_versions.ts";
@@ -9,8 +9,6 @@ export interface ShowMetricsOptions {
   targets?: readonly string[];
   /** A git revision to read instead of the workspace. @default {null (the workspace)} */
   rev?: string | null;
-  /** Told about missing files and malformed locks. @default {ignore} */
-  warn?: (message: string) => void;
 }
 
 /** One metric output's values. */
@@ -38,12 +36,13 @@ export interface MetricsReport {
  * @throws {PivotError} for bad targets, unreadable files, or an unknown revision
  */
 export async function showMetrics(
-  project: Project,
+  session: Session,
   options: ShowMetricsOptions = {},
 ): Promise<MetricsReport> {
-  const { targets = [], rev = null, warn = () => {} } = options;
+  const { targets = [], rev = null } = options;
+  const { project } = session;
   const outputs = await selectOutputs(project, targets, "metric");
-  const [version] = await openVersions(project, [rev], { warn });
+  const [version] = await openVersions(session, [rev]);
   const read = await readMetrics(version!, outputs);
   return {
     version: versionInfo(version!),

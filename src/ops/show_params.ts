@@ -1,4 +1,4 @@
-import type { Project } from "../project/mod.ts";
+import type { Session } from "../session/mod.ts";
 import { readParams } from "./_read_params.ts";
 import { openVersions, type VersionInfo, versionInfo } from "./_versions.ts";
 import { selectTargets } from "./select_targets.ts";
@@ -9,8 +9,6 @@ export interface ShowParamsOptions {
   targets?: readonly string[];
   /** A git revision whose locks to read instead of the workspace. @default {null (the workspace)} */
   rev?: string | null;
-  /** Told about malformed locks. @default {ignore} */
-  warn?: (message: string) => void;
 }
 
 /** One stage's params. */
@@ -35,13 +33,14 @@ export interface ParamsReport {
  * @throws {PivotError} for bad targets or an unknown revision
  */
 export async function showParams(
-  project: Project,
+  session: Session,
   options: ShowParamsOptions = {},
 ): Promise<ParamsReport> {
-  const { targets = [], rev = null, warn = () => {} } = options;
+  const { targets = [], rev = null } = options;
+  const { project } = session;
   const names = await selectTargets(project, targets, false);
   const stages = names.map((name) => project.dag.stages.get(name)!);
-  const [version] = await openVersions(project, [rev], { warn });
+  const [version] = await openVersions(session, [rev]);
   const params = await readParams(version!, { stages });
   return {
     version: versionInfo(version!),

@@ -1,6 +1,5 @@
 import * as path from "node:path";
 import {
-  openContentCache,
   outputCovering,
   type Project,
   scanProjectFiles,
@@ -9,7 +8,7 @@ import {
 import {
   type CheckoutMode,
   type ContentCache,
-  FileHasher,
+  type FileHasher,
   type HashInfo,
   isDirHash,
   Placer,
@@ -17,24 +16,21 @@ import {
   pvtPathFor,
   readPvtFile,
   restoreFile,
-  StateDbs,
   writePvtFile,
 } from "../storage/mod.ts";
+import type { Session } from "../session/mod.ts";
 import { PivotError } from "../util/errors.ts";
 import { addGitignoreEntries } from "../util/gitignore.ts";
 import { lstatOrNullSync } from "../util/fs.ts";
 import { isInside, relativePosix } from "../util/paths.ts";
 import { RealPathGuard } from "../util/real_path_guard.ts";
 import { shellQuote } from "../util/shell_quote.ts";
+import { holdCacheForWriting } from "./_cache_guard.ts";
 
 /** Options for {@linkcode trackPaths}. */
 export interface TrackOptions {
   /** Record new content for paths already tracked. @default {false} */
   force?: boolean;
-  /** Checkout modes used to link the content back. */
-  modes: readonly CheckoutMode[];
-  /** Told about recoverable problems. */
-  warn: (message: string) => void;
 }
 
 /** What happened to one tracked path. */
@@ -74,43 +70,39 @@ interface Planned {
  *   with different content and `force` is not set (nothing is written then)
  */
 export async function trackPaths(
-  project: Project,
+  session: Session,
   paths: readonly string[],
-  options: TrackOptions,
+  options: TrackOptions = {},
 ): Promise<TrackResult[]> {
-  const { force = false, modes, warn } = options;
+  const { project, cache, warn } = session;
+  const { force = false } = options;
   const targets = [...new Set(paths.map((p) => path.resolve(project.cwd, p).replace(/\/+$/, "")))];
   const tracked = new Set(scanProjectFiles(project.root).pvtFiles);
-  const dbs = new StateDbs(warn);
-  try {
-    const hasher = new FileHasher(await dbs.get(path.join(project.root, ".pivot")));
-    const planned: Planned[] = [];
-    const cache = openContentCache(project.root, project.config);
-    const guard = new RealPathGuard(project.root, {
-      display: (target) => relativePosix(project.cwd, target),
-    });
-    // The paths of this call count as tracked too: one inside another is refused
-    // as it would be had they been tracked in two calls.
-    const trackedOrGiven = new Set([...tracked, ...targets.map(pvtPathFor)]);
-    for (const abs of targets) {
-      planned.push(
-        await plan(project, abs, {
-          tracked,
-          trackedOrGiven,
-          hasher,
-          force,
-          cacheDir: cache.dir,
-          guard,
-        }),
-      );
-    }
-    hasher.flush();
-    const results: TrackResult[] = [];
-    for (const item of planned) results.push(await track(project, cache, item, modes));
-    return results;
-  } finally {
-    await dbs.close();
+  const hasher = await session.hasher(session.projectStateDir);
+  const guard = new RealPathGuard(project.root, {
+    display: (target) => relativePosix(project.cwd, target),
+  });
+  // The paths of this call count as tracked too: one inside another is refused
+  // as it would be had they been tracked in two calls.
+  const trackedOrGiven = new Set([...tracked, ...targets.map(pvtPathFor)]);
+  const planned: Planned[] = [];
+  for (const abs of targets) {
+    planned.push(
+      await plan(project, abs, {
+        tracked,
+        trackedOrGiven,
+        hasher,
+        force,
+        cacheDir: cache.dir,
+        guard,
+      }),
+    );
   }
+  hasher.flush();
+  using _cache = await holdCacheForWriting(project.root, { warn });
+  const results: TrackResult[] = [];
+  for (const item of planned) results.push(await track(project, cache, item, session.modes));
+  return results;
 }
 
 /** What {@linkcode plan} checks a path against. */

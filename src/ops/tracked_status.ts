@@ -1,14 +1,13 @@
 import * as path from "node:path";
-import { openContentCache, type Project, scanProjectFiles } from "../project/mod.ts";
+import { scanProjectFiles } from "../project/mod.ts";
+import type { Session } from "../session/mod.ts";
 import {
   type ContentCache,
   dataPathFor,
-  FileHasher,
   type HashInfo,
   isDirHash,
   isLinkedToBlob,
   readPvtFile,
-  StateDbs,
 } from "../storage/mod.ts";
 import { PivotError } from "../util/errors.ts";
 import { statOrNull } from "../util/fs.ts";
@@ -29,8 +28,6 @@ export interface TrackedState {
 
 /** Options for {@linkcode trackedStatus}. */
 export interface TrackedStatusOptions {
-  /** Told about `.pvt` files that cannot be read. */
-  warn: (message: string) => void;
   /**
    * Only the tracked paths these stages read (their file inputs, or the
    * tracked directories around them). @default {every tracked path of the project}
@@ -45,55 +42,45 @@ export interface TrackedStatusOptions {
  * blob is moved aside as corrupt, and the state says it is not cached.
  */
 export async function trackedStatus(
-  project: Project,
-  options: TrackedStatusOptions,
+  session: Session,
+  options: TrackedStatusOptions = {},
 ): Promise<TrackedState[]> {
-  const { warn, stages } = options;
+  const { project, warn, cache } = session;
+  const { stages } = options;
   const pvtFiles = stages === undefined
     ? scanProjectFiles(project.root).pvtFiles
     : [...trackedInputsOf(project, stages).keys()].sort();
-  const dbs = new StateDbs(warn);
-  try {
-    const hasher = new FileHasher(await dbs.get(path.join(project.root, ".pivot")));
-    const cache = openContentCache(project.root, project.config);
-    const states: TrackedState[] = [];
-    for (const pvt of pvtFiles) {
-      const data = dataPathFor(pvt);
-      const rel = relativePosix(project.root, data);
-      let record;
-      try {
-        record = await readPvtFile(pvt, relativePosix(project.root, pvt));
-      } catch (error) {
-        if (!(error instanceof PivotError)) throw error;
-        warn(error.message);
-        states.push({ path: rel, status: "unreadable", cached: false });
-        continue;
-      }
-      if (record === null) continue;
-      // A dangling symlink (its blob gone) counts as missing.
-      const present = await statOrNull(data);
-      if (present === null) {
-        states.push({ path: rel, status: "missing", cached: cachedAll(cache, record.info) });
-        continue;
-      }
-      const current = await hasher.hashPath(data, present);
-      if (current.hash === record.info.hash) {
-        states.push({ path: rel, status: "unchanged", cached: cachedAll(cache, record.info) });
-        continue;
-      }
-      moveAsideEditedBlobs(cache, data, record.info, current);
-      states.push({ path: rel, status: "modified", cached: cachedAll(cache, record.info) });
+  const hasher = await session.hasher(session.projectStateDir);
+  const cached = (info: HashInfo) => session.hasBlobs(info);
+  const states: TrackedState[] = [];
+  for (const pvt of pvtFiles) {
+    const data = dataPathFor(pvt);
+    const rel = relativePosix(project.root, data);
+    let record;
+    try {
+      record = await readPvtFile(pvt, relativePosix(project.root, pvt));
+    } catch (error) {
+      if (!(error instanceof PivotError)) throw error;
+      warn(error.message);
+      states.push({ path: rel, status: "unreadable", cached: false });
+      continue;
     }
-    hasher.flush();
-    return states;
-  } finally {
-    await dbs.close();
+    if (record === null) continue;
+    // A dangling symlink (its blob gone) counts as missing.
+    const present = await statOrNull(data);
+    if (present === null) {
+      states.push({ path: rel, status: "missing", cached: cached(record.info) });
+      continue;
+    }
+    const current = await hasher.hashPath(data, present);
+    if (current.hash === record.info.hash) {
+      states.push({ path: rel, status: "unchanged", cached: cached(record.info) });
+      continue;
+    }
+    moveAsideEditedBlobs(cache, data, record.info, current);
+    states.push({ path: rel, status: "modified", cached: cached(record.info) });
   }
-}
-
-function cachedAll(cache: ContentCache, info: HashInfo): boolean {
-  const hashes = isDirHash(info) ? info.manifest.map((entry) => entry.hash) : [info.hash];
-  return hashes.every((hash) => cache.has(hash));
+  return states;
 }
 
 /**

@@ -1,6 +1,5 @@
-import type { Project } from "../project/mod.ts";
-import type { CheckoutMode } from "../storage/mod.ts";
-import { type OutputProblem, stageStatus } from "./repro_stages.ts";
+import type { Session } from "../session/mod.ts";
+import { type OutputProblem, stageStatus } from "./stage_status.ts";
 import { type TrackedState, trackedStatus } from "./tracked_status.ts";
 
 /** One stage's verification. */
@@ -35,14 +34,10 @@ export interface VerifyResult {
  * tracked paths match their `.pvt` with their content in the local cache.
  */
 export async function verifyStages(
-  project: Project,
-  options: {
-    targets: readonly string[];
-    modes: readonly CheckoutMode[];
-    warn: (m: string) => void;
-  },
+  session: Session,
+  options: { targets: readonly string[] },
 ): Promise<VerifyResult> {
-  const statuses = await stageStatus(project, { ...options, upstream: true });
+  const statuses = await stageStatus(session, { targets: options.targets, upstream: true });
   const stages = statuses.map((status): VerifyReport => {
     if (status.stale) {
       return {
@@ -71,10 +66,10 @@ export async function verifyStages(
       outputs: status.outputs,
     };
   });
-  const tracked = await trackedStatus(project, {
-    warn: options.warn,
-    ...(options.targets.length === 0 ? {} : { stages: statuses.map((s) => s.stage) }),
-  });
+  const tracked = await trackedStatus(
+    session,
+    options.targets.length === 0 ? {} : { stages: statuses.map((s) => s.stage) },
+  );
   return { stages, tracked };
 }
 

@@ -1,8 +1,13 @@
 import * as path from "node:path";
 import { buildDag, type Dag } from "../dag/mod.ts";
-import { discover, type Discovery, findProjectRoot } from "../discovery/mod.ts";
-import { DEFAULT_LOAD_TIMEOUT, loadParamsFile, type NamedStage } from "../pipeline/mod.ts";
-import { ParseCache, StateDb, xxhashReady } from "../storage/mod.ts";
+import { discover, type Discovery, emptyDiscovery, findProjectRoot } from "../discovery/mod.ts";
+import {
+  DEFAULT_LOAD_TIMEOUT,
+  loadParamsFile,
+  type NamedStage,
+  type TextParseCache,
+} from "../pipeline/mod.ts";
+import { xxhashReady } from "../storage/mod.ts";
 import { WorkspaceStore } from "../store/mod.ts";
 import { PivotError } from "../util/errors.ts";
 import { existsSync } from "../util/fs.ts";
@@ -69,6 +74,13 @@ export interface OpenProjectOptions {
   pipelinesOptional?: boolean;
   /** Seconds a `pipeline.ts` module may take to load. @default {the config's `core.load_timeout`} */
   loadTimeout?: number;
+  /**
+   * Load the pipelines; `false` opens the project with no stages, for
+   * commands that only need its root, config and state. @default {true}
+   */
+  withPipelines?: boolean;
+  /** Parsed pipeline files by content (the session's parse cache). @default {none} */
+  parseCache?: TextParseCache;
 }
 
 /**
@@ -78,30 +90,29 @@ export interface OpenProjectOptions {
  * @throws {PivotError} on any invalid pipeline, a cycle, or conflicting outputs
  */
 export async function openProject(options: OpenProjectOptions = {}): Promise<Project> {
-  const { cwd = Deno.cwd(), all = false, pipelinesOptional = false, loadTimeout } = options;
+  const {
+    cwd = Deno.cwd(),
+    all = false,
+    pipelinesOptional = false,
+    loadTimeout,
+    withPipelines = true,
+    parseCache,
+  } = options;
   await xxhashReady;
   const root = findProjectRoot(cwd);
   const config = await loadConfig(root);
-  const paramsOverrides = await loadParamsFile(root, paramsOverridesFile(root, config));
-  const parseCache = openParseCache(root);
-  const discovery = await discover({
-    projectRoot: root,
-    cwd,
-    all,
-    paramsOverrides,
-    pipelinesOptional,
-    parseCache: parseCache.cache,
-    loadTimeout: loadTimeout ?? configNumber(config, "core.load_timeout") ?? DEFAULT_LOAD_TIMEOUT,
-  }).then(
-    (found) => {
-      parseCache.close(true);
-      return found;
-    },
-    (error) => {
-      parseCache.close(false);
-      throw error;
-    },
-  );
+  const discovery = withPipelines
+    ? await discover({
+      projectRoot: root,
+      cwd,
+      all,
+      paramsOverrides: await loadParamsFile(root, paramsOverridesFile(root, config)),
+      pipelinesOptional,
+      ...(parseCache === undefined ? {} : { parseCache }),
+      loadTimeout: loadTimeout ?? configNumber(config, "core.load_timeout") ??
+        DEFAULT_LOAD_TIMEOUT,
+    })
+    : emptyDiscovery();
   const dataDir = configString(config, "store.data_dir");
   const store = new WorkspaceStore(root, dataDir === undefined ? {} : { dataDir });
   const dag = buildDag(discovery.stages);
@@ -131,38 +142,6 @@ export async function openProject(options: OpenProjectOptions = {}): Promise<Pro
     outputsByPath,
     missingInputs,
     warnings,
-  };
-}
-
-/**
- * A parse cache over the project's `state.db`, or a cache that remembers
- * nothing when the database cannot be opened (a read-only checkout) or is
- * damaged (the command's own handle on it replaces it, with a warning).
- */
-function openParseCache(root: string): { cache: ParseCache; close: (keep: boolean) => void } {
-  // Only an existing state.db is used: a command that fails on a bad pipeline writes nothing.
-  if (!existsSync(path.join(root, ".pivot", "state.db"))) {
-    return { cache: new ParseCache(null), close: () => {} };
-  }
-  let db: StateDb;
-  try {
-    db = StateDb.openExisting(path.join(root, ".pivot"));
-  } catch {
-    // Only a speed-up: without it every file is parsed.
-    return { cache: new ParseCache(null), close: () => {} };
-  }
-  const cache = new ParseCache(db);
-  return {
-    cache,
-    close: (keep) => {
-      try {
-        if (keep) cache.flush();
-      } catch {
-        // Only a speed-up: what could not be remembered is parsed again next time.
-      } finally {
-        db.close();
-      }
-    },
   };
 }
 

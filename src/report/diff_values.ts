@@ -33,9 +33,12 @@ export interface DiffValuesOptions {
  *
  * @example Usage
  * ```ts
+ * import assert from "node:assert/strict";
  * import { diffValues } from "./diff_values.ts";
- * diffValues({ loss: 0.4, epochs: 3 }, { loss: 0.3, epochs: 3 });
- * // [{ key: "loss", old: 0.4, new: 0.3, status: "modified", change: -0.1, percent: -25 }]
+ *
+ * assert.deepEqual(diffValues({ loss: 0.4, epochs: 3 }, { loss: 0.3, epochs: 3 }), [
+ *   { key: "loss", old: 0.4, new: 0.3, status: "modified", change: -0.1, percent: -25 },
+ * ]);
  * ```
  */
 export function diffValues(

@@ -10,9 +10,13 @@ export function isMapping(value: unknown): value is Record<string, unknown> {
  *
  * @example Usage
  * ```ts
+ * import assert from "node:assert/strict";
  * import { flattenValues } from "./flatten_values.ts";
- * flattenValues({ train: { loss: 0.1, acc: 0.9 }, epochs: 3 });
- * // { "train.loss": 0.1, "train.acc": 0.9, epochs: 3 }
+ *
+ * assert.deepEqual(
+ *   flattenValues({ train: { loss: 0.1, acc: 0.9 }, epochs: 3 }),
+ *   { "train.loss": 0.1, "train.acc": 0.9, epochs: 3 },
+ * );
  * ```
  */
 export function flattenValues(value: Readonly<Record<string, unknown>>): Record<string, unknown> {

@@ -10,7 +10,6 @@ import { PivotError } from "../util/errors.ts";
 import { lstatOrNullSync } from "../util/fs.ts";
 import { isInside } from "../util/paths.ts";
 import { tempPathBeside } from "../util/atomic_write.ts";
-import { ensureDirSync } from "../util/ensure_dir.ts";
 import type { ContentCache } from "./content_cache.ts";
 import type { ManifestEntry } from "./manifest.ts";
 import { checkRelativePath } from "./safe_path.ts";
@@ -170,7 +169,7 @@ export async function restoreFile(
   const existing = lstatOrNullSync(dest);
   const parent = path.dirname(dest);
   if (existing === null) {
-    ensureDirSync(parent);
+    Deno.mkdirSync(parent, { recursive: true });
     return placer.place(blob, dest, false);
   }
   const first = placer.modes[0]!;

@@ -7,7 +7,6 @@
  */
 import * as path from "node:path";
 import { tempPathBeside } from "../util/atomic_write.ts";
-import { ensureDirSync } from "../util/ensure_dir.ts";
 import { environmentError, environmentErrorCode } from "../util/environment_error.ts";
 import { PivotError } from "../util/errors.ts";
 import { checkHash, isHash } from "./hash_string.ts";
@@ -16,6 +15,8 @@ import { createHasher, hashBytes, hashFile, hashFileSync, readFull } from "./xxh
 /** Files up to this size are cached through one read and one write. */
 const WHOLE_COPY_LIMIT = 4 * 1024 * 1024;
 const CHUNK_SIZE = 4 * 1024 * 1024;
+/** Tries at writing into a bucket directory that keeps disappearing. */
+const BUCKET_ATTEMPTS = 3;
 /** Temp files older than this are leftovers of a killed writer. */
 export const STALE_TEMP_MS = 60 * 60 * 1000;
 /** The way out when the cache directory cannot take a blob. */
@@ -33,6 +34,12 @@ export interface CacheFile {
 /** One blob found in the cache. */
 export interface BlobInfo extends CacheFile {
   readonly hash: string;
+  /**
+   * When it entered the cache (epoch ms): the later of its modification and
+   * status-change times, as a blob adopted by rename keeps the modification
+   * time of the file it was.
+   */
+  readonly changedMs: number;
 }
 
 /** The blob store under one cache directory. */
@@ -109,6 +116,11 @@ export class ContentCache {
     return false;
   }
 
+  /** Where {@linkcode ContentCache.quarantine} moves the blob of `hash`: `<blob>.corrupt`. */
+  quarantinePath(hash: string): string {
+    return `${this.blobPath(hash)}.corrupt`;
+  }
+
   /**
    * Moves the blob of `hash` aside to `<blob>.corrupt` (its content no longer
    * matches its name) and lists it in {@linkcode ContentCache.quarantined}.
@@ -116,7 +128,7 @@ export class ContentCache {
   quarantine(hash: string): void {
     const blob = this.blobPath(hash);
     try {
-      Deno.renameSync(blob, `${blob}.corrupt`);
+      Deno.renameSync(blob, this.quarantinePath(hash));
     } catch (error) {
       if (!(error instanceof Deno.errors.NotFound)) throw error;
       return;
@@ -169,8 +181,7 @@ export class ContentCache {
     }
     const temp = tempPathBeside(blob);
     try {
-      ensureDirSync(path.dirname(blob));
-      Deno.renameSync(source, temp);
+      intoBucketSync(blob, () => Deno.renameSync(source, temp));
     } catch (error) {
       if ((error as { code?: string }).code === "EXDEV") return false;
       throw this.#environmentError(error);
@@ -195,9 +206,11 @@ export class ContentCache {
     if (actual !== hash) throw changedWhileCaching(origin, hash, actual);
     const temp = tempPathBeside(blob);
     try {
-      ensureDirSync(path.dirname(blob));
       // Created read-only: the write goes through the descriptor that creates it.
-      Deno.writeFileSync(temp, content, { mode: 0o444, createNew: true });
+      intoBucketSync(
+        blob,
+        () => Deno.writeFileSync(temp, content, { mode: 0o444, createNew: true }),
+      );
       if (((Deno.statSync(temp).mode ?? 0) & 0o777) !== 0o444) Deno.chmodSync(temp, 0o444);
       Deno.renameSync(temp, blob);
     } catch (error) {
@@ -230,8 +243,7 @@ export class ContentCache {
   ): Promise<void> {
     const temp = tempPathBeside(blob);
     try {
-      ensureDirSync(path.dirname(blob));
-      const actual = await write(temp);
+      const actual = await intoBucket(blob, () => write(temp));
       if (actual !== hash) throw changedWhileCaching(origin, hash, actual);
       if (((Deno.statSync(temp).mode ?? 0) & 0o777) !== 0o444) await Deno.chmod(temp, 0o444);
       await Deno.rename(temp, blob);
@@ -265,7 +277,9 @@ export class ContentCache {
         const hash = prefix.name + entry.name;
         if (!entry.isFile || !isHash(hash)) continue;
         const file = path.join(prefixDir, entry.name);
-        yield { hash, path: file, size: Deno.statSync(file).size };
+        const info = Deno.statSync(file);
+        const changedMs = Math.max(info.mtime?.getTime() ?? 0, info.ctime?.getTime() ?? 0);
+        yield { hash, path: file, size: info.size, changedMs };
       }
     }
   }
@@ -287,6 +301,36 @@ export class ContentCache {
           yield { path: file, size: info.size };
         }
       }
+    }
+  }
+}
+
+/**
+ * Runs `create`, which makes a file in the bucket directory of `blob`; when
+ * it finds that directory missing (a new bucket, or one an earlier `gc`
+ * removed while empty), creates it and retries.
+ */
+function intoBucketSync<T>(blob: string, create: () => T): T {
+  const dir = path.dirname(blob);
+  for (let attempt = 1;; attempt++) {
+    try {
+      return create();
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound) || attempt === BUCKET_ATTEMPTS) throw error;
+      Deno.mkdirSync(dir, { recursive: true });
+    }
+  }
+}
+
+/** {@linkcode intoBucketSync} for an asynchronous `create`. */
+async function intoBucket<T>(blob: string, create: () => Promise<T>): Promise<T> {
+  const dir = path.dirname(blob);
+  for (let attempt = 1;; attempt++) {
+    try {
+      return await create();
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound) || attempt === BUCKET_ATTEMPTS) throw error;
+      Deno.mkdirSync(dir, { recursive: true });
     }
   }
 }

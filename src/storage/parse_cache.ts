@@ -8,15 +8,25 @@ const MAX_AGE_MS = 30 * 24 * 60 * 60 * 1000;
  * Parse results keyed by the hash of the text they came from, kept in a
  * `state.db`: an unchanged pipeline or lock file is never parsed again (YAML
  * parsing is most of what a no-op run would otherwise do). Being keyed by
- * content, an entry can never be stale. Without a database it caches nothing.
+ * content, an entry can never be stale. What is learnt is held until
+ * {@linkcode ParseCache.flush}; a cache opened before its database exists
+ * (a project's first command) is given it later with
+ * {@linkcode ParseCache.attach}, so even that command's parses are kept.
  */
 export class ParseCache {
   #db: StateDb | null;
-  #pending: { key: string; json: string }[] = [];
+  /** A database that could not answer: nothing more is read from or written to it. */
+  #off = false;
+  readonly #pending = new Map<string, string>();
 
-  /** Creates a cache over `db`. */
+  /** Creates a cache over `db` (`null`: none yet). */
   constructor(db: StateDb | null) {
     this.#db = db;
+  }
+
+  /** Reads and, at {@linkcode ParseCache.flush}, writes `db` from now on (when it has none). */
+  attach(db: StateDb): void {
+    this.#db ??= db;
   }
 
   /**
@@ -25,13 +35,16 @@ export class ParseCache {
    * for the rest of the command: every file is then parsed.
    */
   get(kind: string, text: string): unknown {
-    if (this.#db === null) return undefined;
+    const key = `${kind}:${hashBytes(text)}`;
+    const held = this.#pending.get(key);
+    if (held !== undefined) return JSON.parse(held);
+    if (this.#db === null || this.#off) return undefined;
     let json: string | null;
     try {
-      json = this.#db.getParsed(`${kind}:${hashBytes(text)}`);
+      json = this.#db.getParsed(key);
     } catch {
-      this.#db = null;
-      this.#pending = [];
+      this.#off = true;
+      this.#pending.clear();
       return undefined;
     }
     return json === null ? undefined : JSON.parse(json);
@@ -42,17 +55,17 @@ export class ParseCache {
    * round trip unchanged, as YAML's plain data does except for infinities and NaN).
    */
   put(kind: string, text: string, value: unknown): void {
-    if (this.#db === null) return;
+    if (this.#off) return;
     const json = JSON.stringify(value);
     if (json === undefined || /\bnull\b/.test(json) && !jsonSafe(value)) return;
-    this.#pending.push({ key: `${kind}:${hashBytes(text)}`, json });
+    this.#pending.set(`${kind}:${hashBytes(text)}`, json);
   }
 
-  /** Writes what was learnt. */
+  /** Writes what was learnt (kept for later when there is no database yet). */
   flush(): void {
-    if (this.#db === null || this.#pending.length === 0) return;
-    this.#db.putParsed(this.#pending, MAX_AGE_MS);
-    this.#pending = [];
+    if (this.#db === null || this.#off || this.#pending.size === 0) return;
+    this.#db.putParsed([...this.#pending].map(([key, json]) => ({ key, json })), MAX_AGE_MS);
+    this.#pending.clear();
   }
 }
 

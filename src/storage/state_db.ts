@@ -581,7 +581,9 @@ function openDatabase(file: string): DatabaseSync {
         { hint: "upgrade pivot, or delete the file: it only holds caches and run history" },
       );
     }
-    db.exec("PRAGMA journal_mode = WAL");
+    // Switching to WAL takes an exclusive lock without calling the busy handler: two
+    // processes creating one state.db at the same moment see "database is locked".
+    retryWhileLocked(() => db.exec("PRAGMA journal_mode = WAL"));
     db.exec("PRAGMA synchronous = NORMAL");
     if (version < STATE_SCHEMA_VERSION) {
       inTransaction(db, () => {
@@ -593,6 +595,23 @@ function openDatabase(file: string): DatabaseSync {
   } catch (error) {
     db.close();
     throw error;
+  }
+}
+
+/**
+ * Runs `work`, again after a short pause while it fails with SQLite's
+ * "database is locked" (`SQLITE_BUSY`), for at most the busy timeout.
+ */
+function retryWhileLocked<T>(work: () => T): T {
+  const deadline = performance.now() + BUSY_TIMEOUT_MS;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    try {
+      return work();
+    } catch (error) {
+      if (sqliteCode(error) !== 5 || performance.now() > deadline) throw error;
+      Atomics.wait(pause, 0, 0, 5 + Math.random() * 20);
+    }
   }
 }
 
@@ -624,6 +643,7 @@ function inTransaction<T>(db: DatabaseSync, work: () => T): T {
  * report only the message, statements also `errcode`).
  */
 const SQLITE_MESSAGES: readonly (readonly [RegExp, number])[] = [
+  [/database is locked/, 5], // SQLITE_BUSY
   [/attempt to write a readonly database/, 8], // SQLITE_READONLY
   [/disk I\/O error/, 10], // SQLITE_IOERR
   [/database disk image is malformed/, 11], // SQLITE_CORRUPT

@@ -32,8 +32,11 @@ export function createHasher(): Promise<IHasher> {
  *
  * @example Usage
  * ```ts
- * import { hashBytes } from "./xxhash.ts";
- * hashBytes(new TextEncoder().encode("abc")); // "44bc2cf5ad770999"
+ * import assert from "node:assert/strict";
+ * import { hashBytes, xxhashReady } from "./xxhash.ts";
+ *
+ * await xxhashReady;
+ * assert.equal(hashBytes(new TextEncoder().encode("abc")), "44bc2cf5ad770999");
  * ```
  */
 export function hashBytes(data: Uint8Array | string): string {

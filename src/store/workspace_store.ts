@@ -57,10 +57,13 @@ export interface WorkspaceStoreOptions {
  *
  * @example Usage
  * ```ts
+ * import assert from "node:assert/strict";
  * import { WorkspaceStore } from "./workspace_store.ts";
+ *
  * const store = new WorkspaceStore("/p");
- * const train = { name: "train", pipeline: "ml", root: "/p", outs: [{ key: "model", format: "json", ext: "json" }] };
- * store.outputPath(train, "model"); // "/p/data/ml/train/model.json"
+ * const outs = [{ key: "model", format: "json", ext: "json" }];
+ * const train = { name: "train", pipeline: "ml", root: "/p", outs };
+ * assert.equal(store.outputPath(train, "model"), "/p/data/ml/train/model.json");
  * ```
  */
 export class WorkspaceStore {

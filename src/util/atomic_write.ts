@@ -1,5 +1,4 @@
 import * as path from "node:path";
-import { ensureDirSync } from "./ensure_dir.ts";
 import { environmentError } from "./environment_error.ts";
 
 /** A unique hidden temp path beside `file` (`.<name>.<uuid>.tmp`), for write-then-rename. */
@@ -21,7 +20,7 @@ export function tempPathBeside(file: string): string {
 export function atomicWrite(file: string, data: string | Uint8Array): void {
   const temp = tempPathBeside(file);
   try {
-    ensureDirSync(path.dirname(file));
+    Deno.mkdirSync(path.dirname(file), { recursive: true });
     if (typeof data === "string") Deno.writeTextFileSync(temp, data);
     else Deno.writeFileSync(temp, data);
     Deno.renameSync(temp, file);

@@ -14,8 +14,10 @@ function editDistance(a: string, b: string): number {
  *
  * @example Usage
  * ```ts
+ * import assert from "node:assert/strict";
  * import { closestMatch } from "./did_you_mean.ts";
- * closestMatch("trian", ["train", "eval"]); // "train"
+ *
+ * assert.equal(closestMatch("trian", ["train", "eval"]), "train");
  * ```
  */
 export function closestMatch(input: string, candidates: Iterable<string>): string | undefined {

@@ -82,13 +82,17 @@ export interface EnvironmentErrorOptions {
  * `cannot write .pivot/stages/ml/train.lock: no space left on device`, with
  * a hint. Any other error (a `PivotError` included) is returned unchanged.
  *
- * @example
- * ```ts ignore
- * try {
- *   Deno.writeTextFileSync(file, text);
- * } catch (error) {
- *   throw environmentError(error, { file, action: "write" });
- * }
+ * @example A full disk
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { environmentError } from "./environment_error.ts";
+ * import { PivotError } from "./errors.ts";
+ *
+ * const full = new Error("No space left on device (os error 28)");
+ * const error = environmentError(full, { file: "data/ml/train.csv", action: "write" });
+ * assert.ok(error instanceof PivotError);
+ * assert.equal(error.message, "cannot write data/ml/train.csv: no space left on device");
+ * assert.equal(error.hint, "free some space on the disk holding data/ml/train.csv");
  * ```
  */
 export function environmentError(error: unknown, options: EnvironmentErrorOptions): unknown {

@@ -6,11 +6,14 @@
  *
  * @example Usage
  * ```ts
+ * import assert from "node:assert/strict";
  * import { runPool } from "./pool.ts";
+ *
  * const sizes: number[] = [];
- * await runPool(["a", "bb"], 2, async (text) => {
+ * await runPool(["a", "bb", "ccc"], 2, async (text) => {
  *   sizes.push(text.length);
  * });
+ * assert.deepEqual(sizes.toSorted(), [1, 2, 3]);
  * ```
  */
 export async function runPool<T>(

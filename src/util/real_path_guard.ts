@@ -28,9 +28,20 @@ export interface RealPathGuardOptions {
  * directory cost one `lstat` each for themselves.
  *
  * @example Refusing a write through a symlinked data directory
- * ```ts ignore
- * const guard = new RealPathGuard(project.root);
- * guard.assertParentInside(outputPath, "cannot restore"); // throws when data/ml → /elsewhere
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { RealPathGuard } from "./real_path_guard.ts";
+ *
+ * const project = Deno.makeTempDirSync();
+ * const elsewhere = Deno.makeTempDirSync();
+ * Deno.symlinkSync(elsewhere, `${project}/data`); // data → a directory outside the project
+ * const guard = new RealPathGuard(project);
+ * assert.throws(
+ *   () => guard.assertParentInside(`${project}/data/model.json`, "cannot restore"),
+ *   /^PivotError: cannot restore data\/model\.json: data is a symlink to .*, outside the project$/,
+ * );
+ * Deno.removeSync(project, { recursive: true });
+ * Deno.removeSync(elsewhere);
  * ```
  */
 export class RealPathGuard {

@@ -9,8 +9,10 @@ export type QuoteContext = "bare" | "single" | "double";
  *
  * @example Usage
  * ```ts
+ * import assert from "node:assert/strict";
  * import { shellQuote } from "./shell_quote.ts";
- * shellQuote("data/a b.csv"); // "'data/a b.csv'"
+ *
+ * assert.equal(shellQuote("data/a b.csv"), "'data/a b.csv'");
  * ```
  */
 export function shellQuote(value: string): string {

@@ -110,7 +110,7 @@ Deno.test("pivot gc keeps the content of declared paths that the locks reference
   const old = blobPath(cache, hashBytes("a\n"));
   assert.equal(await Deno.readTextFile(old), "a\n");
   // The old rows and model (one blob, "a\n") go; the new ones and the metric stay.
-  const gc = await pivot(p, "gc");
+  const gc = await pivot(p, "gc", "--grace", "0");
   assert.equal(gc, "removed 1 blob (2 B); kept 2 blobs referenced by 2 lock and .pvt files\n");
   assert.equal(await Deno.readTextFile(blobPath(cache, hashBytes("b\n"))), "b\n");
   await assert.rejects(Deno.stat(old), Deno.errors.NotFound);

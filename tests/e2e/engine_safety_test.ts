@@ -134,8 +134,10 @@ function hasSetsid(): boolean {
 }
 
 Deno.test({
-  name: "kill -9 in the middle of a run, then repro: consistent, and verify passes",
-  // setsid puts pivot and its stage's shell in a process group of their own, to kill them all.
+  name:
+    "kill -9 in the middle of a run, then repro: the orphaned command is ended, consistent, verify passes",
+  // setsid puts pivot in a process group of its own, to kill it and nothing else; its stage's
+  // shell runs in a session of its own, which pivot finds through setsid too.
   ignore: !hasSetsid(),
   fn: async () => {
     await using p = await makeProject({ "pivot.yaml": SLOW_YAML, "slow.flag": "" });
@@ -154,11 +156,14 @@ Deno.test({
     }
     assert.equal((await child.status).signal, "SIGKILL");
 
-    // The killed run finished a, left slow half-written and unrecorded.
+    // The killed run finished a, left slow half-written and unrecorded, and its command
+    // (the shell, in process group of its own) still sleeping.
+    const shell = Number.parseInt(await p.read("started.txt"), 10);
     assert.equal(await p.exists(lockRel("ml", "a")), true);
     assert.equal(await p.exists(lockRel("ml", "slow")), false);
     assert.equal(await p.read("data/ml/slow.txt"), "partial\n");
-    assert.equal(await p.read(SENTINEL), `${child.pid}\n`);
+    assert.equal(await p.read(SENTINEL), `${child.pid}\ngroup ${shell} ${child.pid}\n`);
+    assert.equal(await stillRunning(shell), true);
 
     await Deno.remove(p.path("slow.flag"));
     const again = await runPivot(p.root, ["repro"]);
@@ -167,7 +172,11 @@ Deno.test({
       timeless(again.stdout),
       "up to date a\nran slow: no previous run (T)\nran c: no previous run (T)\n2 ran, 1 up to date (T)\n",
     );
-    assert.equal(again.stderr, "");
+    assert.equal(
+      again.stderr,
+      `taking over 'slow' from a killed pivot (PID ${child.pid}): ended its command (process group ${shell})\n`,
+    );
+    assert.equal(await stillRunning(shell), false);
     assert.equal(await p.read("data/ml/slow.txt"), "partial\na\n");
     assert.equal(await p.read("data/ml/c.txt"), "partial\na\n");
     assert.equal(await p.exists(SENTINEL), false);

@@ -25,7 +25,7 @@ async function projectWithStray(): Promise<TempProject> {
 
 Deno.test("pivot gc --all-commits keeps every committed version restorable and removes the rest", async () => {
   await using p = await projectWithStray();
-  const report = JSON.parse(await pivotOk(p.root, "gc", "--all-commits", "--json"));
+  const report = JSON.parse(await pivotOk(p.root, "gc", "--grace", "0", "--all-commits", "--json"));
   assert.deepEqual(
     [report.removed, report.references, report.revisions],
     [2, 4, { commits: 3, files: 11 }],
@@ -44,20 +44,20 @@ Deno.test("pivot gc --all-commits keeps every committed version restorable and r
   assert.equal(await pivotOk(p.root, "status"), "3 up to date\n");
 
   // A plain gc keeps the workspace's versions only (now HEAD~2's): HEAD's go.
-  await pivotOk(p.root, "-q", "gc");
+  await pivotOk(p.root, "-q", "gc", "--grace", "0");
   assert.equal(cached(p, RAW.third), false);
   assert.ok(cached(p, RAW.first));
 });
 
 Deno.test("pivot gc --rev keeps what those revisions reference, besides the workspace", async () => {
   await using p = await projectWithStray();
-  const text = await pivotOk(p.root, "gc", "--rev", "HEAD~1", "--dry-run");
+  const text = await pivotOk(p.root, "gc", "--grace", "0", "--rev", "HEAD~1", "--dry-run");
   assert.match(
     text,
     /^would remove \d+ blobs \(\d+ B\); kept \d+ blobs referenced by 4 lock and \.pvt files, and by 4 lock and \.pvt files in 1 git commit\n$/,
   );
   assert.ok(cached(p, RAW.first), "a dry run removes nothing");
-  await pivotOk(p.root, "-q", "gc", "--rev", "HEAD~1", "--rev", "HEAD");
+  await pivotOk(p.root, "-q", "gc", "--grace", "0", "--rev", "HEAD~1", "--rev", "HEAD");
   assert.equal(cached(p, RAW.first), false);
   assert.equal(cached(p, EVENTS.first), false);
   assert.ok(cached(p, RAW.second));
@@ -72,14 +72,16 @@ Deno.test("pivot gc --all-branches and --all-tags keep the versions at branch ti
   await using p = await projectWithStray();
   await git(p.root, "branch", "old", "HEAD~2");
   await git(p.root, "tag", "-a", "v2", "-m", "second", "HEAD~1");
-  await pivotOk(p.root, "-q", "gc", "--all-branches", "--dry-run");
-  const branches = JSON.parse(await pivotOk(p.root, "gc", "--all-branches", "--json", "-n"));
+  await pivotOk(p.root, "-q", "gc", "--grace", "0", "--all-branches", "--dry-run");
+  const branches = JSON.parse(
+    await pivotOk(p.root, "gc", "--grace", "0", "--all-branches", "--json", "-n"),
+  );
   assert.deepEqual(branches.revisions, { commits: 2, files: 8 });
-  await pivotOk(p.root, "-q", "gc", "--all-tags", "--all-branches");
+  await pivotOk(p.root, "-q", "gc", "--grace", "0", "--all-tags", "--all-branches");
   assert.ok(cached(p, RAW.first), "branch old");
   assert.ok(cached(p, RAW.second), "tag v2");
   assert.equal(cached(p, "id\nstray\n"), false);
-  await pivotOk(p.root, "-q", "gc", "--all-tags");
+  await pivotOk(p.root, "-q", "gc", "--grace", "0", "--all-tags");
   assert.equal(cached(p, RAW.first), false);
   assert.ok(cached(p, RAW.second));
 });
@@ -96,7 +98,7 @@ Deno.test("pivot gc reads a project in a subdirectory of the repository, and war
   await nested.outer.write("proj/.pivot/stages/ml/x.lock", "schema: 1\nstage: [\n");
   await commitAll(nested.outer.root, "two");
   await Deno.remove(nested.outer.path("proj/.pivot/stages/ml/x.lock"));
-  const result = await runPivotInProcess(nested.root, ["gc", "--all-commits"]);
+  const result = await runPivotInProcess(nested.root, ["gc", "--grace", "0", "--all-commits"]);
   assert.equal(result.code, 0, result.stderr);
   assert.match(
     result.stderr,
@@ -128,7 +130,7 @@ Deno.test("pivot gc --cloud removes unreferenced blobs from the remote only when
       "hint: run 'pivot gc --cloud --dry-run' first; only what this clone's workspace and the revisions you name reference is kept, so fetch your team's branches and add --all-branches --all-tags (or --all-commits)\n",
   });
   assert.ok(cached(p, "id\nstray\n"), "nothing removed, not even locally");
-  const dry = await pivotOk(p.root, "gc", "--cloud", "--all-commits", "--dry-run");
+  const dry = await pivotOk(p.root, "gc", "--grace", "0", "--cloud", "--all-commits", "--dry-run");
   assert.match(
     dry.split("\n")[1]!,
     new RegExp(
@@ -136,13 +138,22 @@ Deno.test("pivot gc --cloud removes unreferenced blobs from the remote only when
     ),
   );
   assert.ok(onRemote("id\nstray\n"));
-  await pivotOk(p.root, "-q", "gc", "--cloud", "--all-commits", "--yes-delete-remote");
+  await pivotOk(
+    p.root,
+    "-q",
+    "gc",
+    "--grace",
+    "0",
+    "--cloud",
+    "--all-commits",
+    "--yes-delete-remote",
+  );
   assert.equal(onRemote("id\nstray\n"), false);
   assert.equal(cached(p, "id\nstray\n"), false);
   for (const text of [RAW.first, RAW.second, RAW.third]) assert.ok(onRemote(text), text);
   assert.ok(exists(path.join(remote.path, "runs/ml/prep/0123456789abcdef.json")));
   // Without --all-commits only the workspace's versions stay on the remote.
-  await pivotOk(p.root, "-q", "gc", "-c", "-r", "store", "--yes-delete-remote");
+  await pivotOk(p.root, "-q", "gc", "--grace", "0", "-c", "-r", "store", "--yes-delete-remote");
   assert.equal(onRemote(RAW.first), false);
   assert.ok(onRemote(RAW.third));
   const usage = await runPivotInProcess(p.root, ["gc", "-r", "store"]);
@@ -153,6 +164,6 @@ Deno.test("pivot gc --cloud removes unreferenced blobs from the remote only when
   });
   // A blob nothing references is removed by a plain gc as before.
   await addBlob(p.path(".pivot/cache"), "unreferenced");
-  await pivotOk(p.root, "-q", "gc");
+  await pivotOk(p.root, "-q", "gc", "--grace", "0");
   assert.equal(cached(p, "unreferenced"), false);
 });

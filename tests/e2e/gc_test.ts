@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import * as path from "node:path";
 import { exists, tempDir } from "../_helpers/files.ts";
+import { runPivotInProcess } from "../_helpers/in_process.ts";
 import { assertFailed, makeProject, runPivot, type TempProject } from "../_helpers/project.ts";
 import { addBlob, blobPath, writeLock } from "../_helpers/storage.ts";
 import { hashBytes, type ManifestEntry, treeHash } from "../../src/storage/mod.ts";
@@ -8,6 +9,8 @@ import { hashBytes, type ManifestEntry, treeHash } from "../../src/storage/mod.t
 interface GcJson {
   cacheDir: string;
   kept: number;
+  young: number;
+  graceMinutes: number;
   removed: number;
   removedBytes: number;
   leftovers: number;
@@ -44,7 +47,7 @@ Deno.test("pivot gc removes exactly the blob no .pvt references (after a dry run
   assert.ok(exists(blobPath(cache, hashB)));
   await Deno.remove(p.path("b.csv.pvt"));
 
-  const dry = await runPivot(p.root, ["gc", "--dry-run"]);
+  const dry = await runPivot(p.root, ["gc", "--dry-run", "--grace", "0"]);
   assert.equal(dry.code, 0, dry.stderr);
   assert.equal(
     dry.stdout,
@@ -53,7 +56,7 @@ Deno.test("pivot gc removes exactly the blob no .pvt references (after a dry run
   assert.ok(exists(blobPath(cache, hashA)));
   assert.ok(exists(blobPath(cache, hashB)));
 
-  const real = await runPivot(p.root, ["gc"]);
+  const real = await runPivot(p.root, ["gc", "--grace", "0"]);
   assert.equal(real.code, 0, real.stderr);
   assert.equal(
     real.stdout,
@@ -73,6 +76,8 @@ Deno.test("pivot gc removes exactly the blob no .pvt references (after a dry run
   assert.deepEqual(JSON.parse(json.stdout) as GcJson, {
     cacheDir: cache,
     kept: 1,
+    young: 0,
+    graceMinutes: 60,
     removed: 0,
     removedBytes: 0,
     leftovers: 0,
@@ -111,11 +116,13 @@ Deno.test("pivot gc keeps blobs that only lock files reference, in every state d
   );
   assert.ok(exists(p.path("sub/.pivot/stages/sub/x.lock")));
 
-  const result = await runPivot(p.root, ["gc", "--json"]);
+  const result = await runPivot(p.root, ["gc", "--json", "--grace", "0"]);
   assert.equal(result.code, 0, result.stderr);
   assert.deepEqual(JSON.parse(result.stdout) as GcJson, {
     cacheDir: cache,
     kept: 4,
+    young: 0,
+    graceMinutes: 0,
     removed: 1,
     removedBytes: "nobody wants me".length,
     leftovers: 1,
@@ -167,7 +174,7 @@ Deno.test("pivot gc refuses a cache outside the project unless --force", async (
   );
   assert.ok(exists(blobPath(cacheDir, unused)));
 
-  const forced = await runPivot(p.root, ["gc", "--force"], env);
+  const forced = await runPivot(p.root, ["gc", "--force", "--grace", "0"], env);
   assert.equal(forced.code, 0, forced.stderr);
   assert.equal(
     forced.stdout,
@@ -189,4 +196,55 @@ Deno.test({
     assert.equal(checkout.code, 0, checkout.stderr);
     assert.equal(await p.read("build/x.csv"), "keep me\n");
   },
+});
+
+Deno.test("pivot gc keeps unreferenced blobs changed within the grace period, and says how many", async () => {
+  await using p = await makeProject({});
+  const cache = p.path(".pivot/cache");
+  const older = await addBlob(cache, "stored a while ago");
+  await new Promise((resolve) => setTimeout(resolve, 1_200));
+  const newer = await addBlob(cache, "just stored");
+
+  const byDefault = await runPivotInProcess(p.root, ["gc"]);
+  assert.equal(byDefault.code, 0, byDefault.stderr);
+  assert.equal(
+    byDefault.stdout,
+    "removed 0 blobs (0 B); kept 0 blobs referenced by 0 lock and .pvt files, " +
+      "and 2 unreferenced blobs changed in the last 60 minutes (--grace 0 removes them)\n",
+  );
+  assert.ok(exists(blobPath(cache, older)) && exists(blobPath(cache, newer)));
+
+  // 0.01 minutes: 0.6 s, which the older blob has passed and the newer one has not.
+  const short = await runPivotInProcess(p.root, ["gc", "--grace", "0.01"]);
+  assert.equal(short.code, 0, short.stderr);
+  assert.equal(
+    short.stdout,
+    "removed 1 blob (18 B); kept 0 blobs referenced by 0 lock and .pvt files, " +
+      "and 1 unreferenced blob changed in the last 0.01 minutes (--grace 0 removes them)\n",
+  );
+  assert.equal(exists(blobPath(cache, older)), false);
+  assert.ok(exists(blobPath(cache, newer)));
+
+  const none = await runPivotInProcess(p.root, ["gc", "--grace", "0"]);
+  assert.equal(none.code, 0, none.stderr);
+  assert.equal(
+    none.stdout,
+    "removed 1 blob (11 B); kept 0 blobs referenced by 0 lock and .pvt files\n",
+  );
+  assert.equal(exists(blobPath(cache, newer)), false);
+});
+
+Deno.test("pivot gc --grace takes a number of minutes, 0 or more", async () => {
+  await using p = await makeProject({});
+  const unused = await addBlob(p.path(".pivot/cache"), "unreferenced");
+  for (const value of ["soon", "-1", ""]) {
+    const result = await runPivotInProcess(p.root, ["gc", "--grace", value]);
+    assert.equal(result.code, 2, value);
+    assert.equal(result.stdout, "");
+    assert.equal(
+      result.stderr,
+      `error: invalid --grace '${value}': expected a number of minutes, 0 or more\n`,
+    );
+  }
+  assert.ok(exists(blobPath(p.path(".pivot/cache"), unused)));
 });

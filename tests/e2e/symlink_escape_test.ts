@@ -232,7 +232,7 @@ Deno.test("pivot gc keeps another project's blobs behind a symlinked .pivot/cach
   assert.deepEqual(snapshot(otherCache), before);
 
   // As documented, --force collects a cache that really is outside.
-  const forced = await runPivotInProcess(root, ["gc", "--force"]);
+  const forced = await runPivotInProcess(root, ["gc", "--force", "--grace", "0"]);
   assert.equal(forced.code, 0, forced.stderr);
   assert.equal(await outer.exists(path.relative(outer.root, blobPath(otherCache, theirs))), false);
 });

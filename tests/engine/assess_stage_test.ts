@@ -3,7 +3,7 @@ import {
   type AssessOptions,
   assessStage,
   canonical,
-  EngineContext,
+  type EngineContext,
   inputHash,
   newRunId,
   planStage,
@@ -12,7 +12,7 @@ import {
   type StageState,
   type Verdict,
 } from "../../src/engine/mod.ts";
-import { openProject } from "../../src/project/mod.ts";
+import { openSession } from "../../src/session/mod.ts";
 import { CHECKOUT_MODES, readLockFile, type StageLock } from "../../src/storage/mod.ts";
 import { makeProject, type TempProject } from "../_helpers/project.ts";
 
@@ -56,13 +56,15 @@ async function withEngine<T>(
   p: TempProject,
   work: (ctx: EngineContext) => Promise<T>,
 ): Promise<T> {
-  const project = await openProject({ cwd: p.root });
   const warnings: string[] = [];
-  const ctx = new EngineContext(project, CHECKOUT_MODES, (message) => warnings.push(message));
   try {
-    return await work(ctx);
+    await using session = await openSession({
+      cwd: p.root,
+      modes: CHECKOUT_MODES,
+      warn: (message) => warnings.push(message),
+    });
+    return await work(session);
   } finally {
-    await ctx.close();
     assert.deepEqual(warnings, []);
   }
 }

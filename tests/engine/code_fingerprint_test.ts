@@ -1,10 +1,6 @@
 import assert from "node:assert/strict";
 import * as path from "node:path";
-import {
-  clearFingerprintCache,
-  fingerprintedFiles,
-  runFingerprint,
-} from "../../src/engine/code_fingerprint.ts";
+import { CodeFingerprints } from "../../src/engine/code_fingerprint.ts";
 import { hashBytes, ParseCache, StateDb } from "../../src/storage/mod.ts";
 import { PivotError } from "../../src/util/errors.ts";
 import { tempDir } from "../_helpers/files.ts";
@@ -28,8 +24,7 @@ function fingerprint(
   module: string,
   exportPath: readonly string[],
 ): Promise<Record<string, string>> {
-  clearFingerprintCache();
-  return runFingerprint(path.join(root, module), exportPath, root);
+  return new CodeFingerprints().runFingerprint(path.join(root, module), exportPath, root);
 }
 
 /** Writes `files` to a fresh directory and fingerprints `exportPath` of `module` in it. */
@@ -513,16 +508,18 @@ Deno.test("runFingerprint() ignores an unrelated function in the same module", a
   assert.deepEqual(Object.keys(after), ["fn:stages.ts#train"]);
 });
 
-Deno.test("runFingerprint() caches parsed modules until clearFingerprintCache()", async () => {
+Deno.test("CodeFingerprints parses a module once for its lifetime; a new one reads it again", async () => {
   await using dir = await tempDir();
   const file = path.join(dir.path, "stages.ts");
   await Deno.writeTextFile(file, "export function train() {\n  return 1;\n}\n");
-  clearFingerprintCache();
-  const before = await runFingerprint(file, ["train"], dir.path);
+  const session = new CodeFingerprints();
+  const before = await session.runFingerprint(file, ["train"], dir.path);
   await Deno.writeTextFile(file, "export function train() {\n  return 2;\n}\n");
-  assert.deepEqual(await runFingerprint(file, ["train"], dir.path), before);
-  clearFingerprintCache();
-  assert.notDeepEqual(await runFingerprint(file, ["train"], dir.path), before);
+  assert.deepEqual(await session.runFingerprint(file, ["train"], dir.path), before);
+  assert.notDeepEqual(
+    await new CodeFingerprints().runFingerprint(file, ["train"], dir.path),
+    before,
+  );
 });
 
 Deno.test("runFingerprint() ignores type-only imports and interfaces", async () => {
@@ -695,8 +692,8 @@ Deno.test("runFingerprint() with a cache reuses a manifest while its files keep 
   const module = path.join(dir.path, "stages.ts");
   const { db, cache } = await openCache(dir.path);
   try {
-    clearFingerprintCache();
-    const first = await runFingerprint(module, ["train"], dir.path, cache);
+    let fingerprints = new CodeFingerprints();
+    const first = await fingerprints.runFingerprint(module, ["train"], dir.path, cache);
     assert.deepEqual(first, await fingerprint(dir.path, "stages.ts", ["train"]));
     cache.flush();
     // Planted under the same key with the same file hashes: a hit returns it as is.
@@ -707,17 +704,19 @@ Deno.test("runFingerprint() with a cache reuses a manifest while its files keep 
       path.join(dir.path, "util.ts"),
     ]);
     db.putParsed([{ key, json: JSON.stringify({ ...stored, manifest: { planted: "1" } }) }], 1e9);
-    clearFingerprintCache();
-    assert.deepEqual(await runFingerprint(module, ["train"], dir.path, cache), { planted: "1" });
+    fingerprints = new CodeFingerprints();
+    assert.deepEqual(await fingerprints.runFingerprint(module, ["train"], dir.path, cache), {
+      planted: "1",
+    });
     // The files of a hit count as read (the no-op stamp records them).
-    assert.deepEqual(fingerprintedFiles().sort(), [module, path.join(dir.path, "util.ts")]);
+    assert.deepEqual(fingerprints.files().sort(), [module, path.join(dir.path, "util.ts")]);
     // A helper edited in another module: the remembered manifest no longer holds.
     await Deno.writeTextFile(
       path.join(dir.path, "util.ts"),
       lines("export function helper() {", "  return 2;", "}"),
     );
-    clearFingerprintCache();
-    const edited = await runFingerprint(module, ["train"], dir.path, cache);
+    fingerprints = new CodeFingerprints();
+    const edited = await fingerprints.runFingerprint(module, ["train"], dir.path, cache);
     assert.deepEqual(edited, await fingerprint(dir.path, "stages.ts", ["train"]));
     assert.notDeepEqual(edited, first);
   } finally {
@@ -742,9 +741,9 @@ Deno.test("runFingerprint() ignores a malformed cache entry and takes the finger
       ]
     ) {
       db.putParsed([{ key, json: JSON.stringify(bad) }], 1e9);
-      clearFingerprintCache();
+      const fingerprints = new CodeFingerprints();
       assert.deepEqual(
-        await runFingerprint(module, ["train"], dir.path, cache),
+        await fingerprints.runFingerprint(module, ["train"], dir.path, cache),
         await fingerprint(dir.path, "stages.ts", ["train"]),
       );
     }
@@ -904,9 +903,9 @@ Deno.test("runFingerprint() does not reuse a fingerprint remembered by the sourc
     ]);
     const key = `fingerprint1:${hashBytes(JSON.stringify([module, ["train"], dir.path]))}`;
     db.putParsed([{ key, json: JSON.stringify({ files, manifest: { old: "1" } }) }], 1e9);
-    clearFingerprintCache();
+    const fingerprints = new CodeFingerprints();
     assert.deepEqual(
-      await runFingerprint(module, ["train"], dir.path, cache),
+      await fingerprints.runFingerprint(module, ["train"], dir.path, cache),
       await fingerprint(dir.path, "stages.ts", ["train"]),
     );
   } finally {

@@ -2,9 +2,13 @@ import assert from "node:assert/strict";
 import * as path from "node:path";
 import {
   claimSentinel,
+  describeHolder,
+  endOrphanedCommands,
   processAlive,
+  recordCommandGroup,
   releaseSentinel,
   sentinelHolder,
+  UNKNOWN_HOLDER,
 } from "../../src/engine/running_sentinel.ts";
 import { exists, names, tempDir } from "../_helpers/files.ts";
 
@@ -55,18 +59,50 @@ Deno.test("claimSentinel() takes over a sentinel whose process is gone", async (
   await Deno.writeTextFile(sentinel, `${pid}\n`);
   assert.equal(claimSentinel(sentinel), null);
   assert.equal(await Deno.readTextFile(sentinel), `${Deno.pid}\n`);
-  // The temporary file of the takeover is gone.
-  assert.deepEqual(names(dir.path), ["train.running"]);
+  // The temporary file of the takeover is gone; the file takeovers lock stays.
+  assert.deepEqual(names(dir.path), [".takeover.running", "train.running"]);
 });
 
-Deno.test("claimSentinel() takes over a sentinel holding garbage", async () => {
+/** Sets the modification time of `file` to `seconds` ago. */
+function age(file: string, seconds: number): void {
+  const then = new Date(Date.now() - seconds * 1000);
+  Deno.utimeSync(file, then, then);
+}
+
+Deno.test("claimSentinel() takes over an old sentinel without a PID (an older pivot killed mid-claim)", async () => {
   await using dir = await tempDir();
   const sentinel = path.join(dir.path, "train.running");
-  for (const content of ["not a pid\n", "", "-5\n", "0\n"]) {
+  for (const content of ["not a pid\n", "", "-5\n", "0x10\n"]) {
     await Deno.writeTextFile(sentinel, content);
+    age(sentinel, 3);
     assert.equal(claimSentinel(sentinel), null, JSON.stringify(content));
     assert.equal(await Deno.readTextFile(sentinel), `${Deno.pid}\n`, JSON.stringify(content));
   }
+  assert.deepEqual(names(dir.path), [".takeover.running", "train.running"]);
+});
+
+Deno.test("claimSentinel() leaves a fresh sentinel without a PID alone: an older pivot is claiming it", async () => {
+  await using dir = await tempDir();
+  const sentinel = path.join(dir.path, "train.running");
+  for (const content of ["", "garbage\n"]) {
+    await Deno.writeTextFile(sentinel, content);
+    assert.equal(claimSentinel(sentinel), UNKNOWN_HOLDER, JSON.stringify(content));
+    assert.equal(sentinelHolder(sentinel), UNKNOWN_HOLDER, JSON.stringify(content));
+    assert.equal(await Deno.readTextFile(sentinel), content);
+    releaseSentinel(sentinel);
+    assert.equal(await Deno.readTextFile(sentinel), content);
+  }
+  assert.equal(describeHolder(UNKNOWN_HOLDER), "PID not written yet");
+  assert.equal(describeHolder(42), "PID 42");
+});
+
+Deno.test("claimSentinel() writes the whole claim at once and leaves no temp file", async () => {
+  await using dir = await tempDir();
+  const sentinel = path.join(dir.path, "train.running");
+  assert.equal(claimSentinel(sentinel), null);
+  assert.equal(await Deno.readTextFile(sentinel), `${Deno.pid}\n`);
+  // A hard link of the temp file it was written to (now removed), not a file filled in later.
+  assert.equal((await Deno.stat(sentinel)).nlink, 1);
   assert.deepEqual(names(dir.path), ["train.running"]);
 });
 
@@ -132,7 +168,204 @@ Deno.test("sentinelHolder() is null for a free, own, stale or garbage sentinel",
   await Deno.mkdir(path.dirname(sentinel));
   for (const content of [`${Deno.pid}\n`, `${await deadPid()}\n`, "garbage\n", ""]) {
     await Deno.writeTextFile(sentinel, content);
+    age(sentinel, 3);
     assert.equal(sentinelHolder(sentinel), null, JSON.stringify(content));
     assert.equal(await Deno.readTextFile(sentinel), content);
   }
+});
+
+Deno.test("recordCommandGroup() notes the command's process group, only in our own sentinel", async () => {
+  await using dir = await tempDir();
+  await using other = sleeper();
+  const sentinel = path.join(dir.path, "train.running");
+  assert.equal(claimSentinel(sentinel), null);
+  recordCommandGroup(sentinel, 4321);
+  assert.equal(await Deno.readTextFile(sentinel), `${Deno.pid}\ngroup 4321 ${Deno.pid}\n`);
+  // Still ours: claiming again and releasing work as before.
+  assert.equal(claimSentinel(sentinel), null);
+  releaseSentinel(sentinel);
+  assert.equal(exists(sentinel), false);
+
+  await Deno.writeTextFile(sentinel, `${other.pid}\n`);
+  recordCommandGroup(sentinel, 4321);
+  assert.equal(await Deno.readTextFile(sentinel), `${other.pid}\n`);
+});
+
+Deno.test("a group line still being written (no newline yet) is not read", async () => {
+  await using dir = await tempDir();
+  const sentinel = path.join(dir.path, "train.running");
+  const dead = await deadPid();
+  // A group line cut short: "group 1234" could be read as group 12 of PID 34.
+  await Deno.writeTextFile(sentinel, `${dead}\ngroup 12 34`);
+  assert.equal(claimSentinel(sentinel), null);
+  assert.equal(await Deno.readTextFile(sentinel), `${Deno.pid}\n`);
+  // A PID without its newline is still a PID.
+  await Deno.writeTextFile(sentinel, `${dead}`);
+  assert.equal(sentinelHolder(sentinel), null);
+  await using other = sleeper();
+  await Deno.writeTextFile(sentinel, `${other.pid}`);
+  assert.equal(sentinelHolder(sentinel), other.pid);
+});
+
+/**
+ * A `sleep 30` started like a stage command of `stage`: in a session of its
+ * own (setsid), with `PIVOT_STAGE` set; killed and reaped on dispose.
+ */
+function orphanCommand(stage: string): { group: number } & AsyncDisposable {
+  const child = new Deno.Command("setsid", {
+    args: ["sh", "-c", "sleep 30; echo finished"],
+    env: { PIVOT_STAGE: stage },
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  return {
+    group: child.pid,
+    [Symbol.asyncDispose]: async () => {
+      try {
+        Deno.kill(-child.pid, "SIGKILL");
+      } catch { /* already gone */ }
+      await child.status;
+    },
+  };
+}
+
+/** True when some process of group `group` still runs (not a zombie). */
+function groupRuns(group: number): boolean {
+  return [...Deno.readDirSync("/proc")].some((entry) => {
+    if (!/^\d+$/.test(entry.name)) return false;
+    try {
+      const stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
+      const [state, , pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      return Number(pgrp) === group && state !== "Z";
+    } catch {
+      return false;
+    }
+  });
+}
+
+Deno.test({
+  name: "a takeover ends the command the killed holder left running, and only that",
+  ignore: Deno.build.os !== "linux",
+  fn: async () => {
+    await using dir = await tempDir();
+    await using orphan = orphanCommand("train");
+    await using unrelated = orphanCommand("other");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const dead = await deadPid();
+    const sentinel = path.join(dir.path, "train.running");
+    // The killed pivot had noted its command's group (and a group whose id now belongs to
+    // a command of another stage).
+    const groups = `group ${orphan.group} ${dead}\ngroup ${unrelated.group} ${dead}\n`;
+    await Deno.writeTextFile(sentinel, `${dead}\n${groups}`);
+    assert.equal(claimSentinel(sentinel), null);
+    // The claim carries the groups over, so a taker killed before ending them leaves them noted.
+    assert.equal(await Deno.readTextFile(sentinel), `${Deno.pid}\n${groups}`);
+    assert.equal(groupRuns(orphan.group), true);
+
+    const started = performance.now();
+    assert.deepEqual(await endOrphanedCommands(sentinel), [
+      `taking over 'train' from a killed pivot (PID ${dead}): ended its command (process group ${orphan.group})`,
+    ]);
+    assert.ok(performance.now() - started < 2_000, "sleep ends on SIGTERM, no SIGKILL wait");
+    assert.equal(groupRuns(orphan.group), false);
+    assert.equal(groupRuns(unrelated.group), true);
+    // Nothing left to end the second time.
+    assert.deepEqual(await endOrphanedCommands(sentinel), []);
+  },
+});
+
+Deno.test({
+  name: "endOrphanedCommands() ends a command that ignores SIGTERM with SIGKILL",
+  ignore: Deno.build.os !== "linux",
+  fn: async () => {
+    await using dir = await tempDir();
+    const child = new Deno.Command("setsid", {
+      args: ["sh", "-c", "trap '' TERM; while :; do sleep 0.1; done"],
+      env: { PIVOT_STAGE: "train" },
+    }).spawn();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const dead = await deadPid();
+    const sentinel = path.join(dir.path, "train.running");
+    await Deno.writeTextFile(sentinel, `${dead}\ngroup ${child.pid} ${dead}\n`);
+    assert.equal(claimSentinel(sentinel), null);
+    assert.equal((await endOrphanedCommands(sentinel)).length, 1);
+    assert.equal((await child.status).signal, "SIGKILL");
+    assert.equal(groupRuns(child.pid), false);
+  },
+});
+
+/**
+ * Starts `racers` processes that claim `<dir>/r<i>.running` for `rounds`
+ * rounds, all at the same instant each round; returns each racer's results
+ * (`null`: won, else the holder it saw).
+ */
+async function race(dir: string, rounds: number, racers: number): Promise<(number | null)[][]> {
+  const racer = path.join(import.meta.dirname!, "_claim_racer.ts");
+  // Leave time for every racer to start before the first round.
+  const start = Date.now() + 2_000;
+  const children = Array.from({ length: racers }, () =>
+    new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        "--quiet",
+        racer,
+        dir,
+        String(rounds),
+        String(start),
+        "15",
+        String(racers),
+      ],
+      stdout: "null",
+      stderr: "inherit",
+    }).spawn());
+  for (const child of children) assert.equal((await child.status).code, 0);
+  return children.map((child) =>
+    JSON.parse(Deno.readTextFileSync(path.join(dir, `done.${child.pid}`)))
+  );
+}
+
+Deno.test("of several processes claiming one sentinel at once, exactly one wins, and none sees it without a PID", async () => {
+  await using dir = await tempDir();
+  const rounds = 40;
+  const results = await race(dir.path, rounds, 4);
+  for (let round = 0; round < rounds; round++) {
+    const seen = results.map((racer) => racer[round]);
+    assert.equal(seen.filter((holder) => holder === null).length, 1, `round ${round}: ${seen}`);
+    assert.ok(!seen.includes(UNKNOWN_HOLDER), `round ${round}: ${seen}`);
+  }
+});
+
+Deno.test("of several processes taking over one stale sentinel at once, exactly one wins", async () => {
+  await using dir = await tempDir();
+  const rounds = 40;
+  const dead = await deadPid();
+  for (let round = 0; round < rounds; round++) {
+    const sentinel = path.join(dir.path, `r${round}.running`);
+    // Half left by a killed pivot, half by an older pivot killed before writing its PID.
+    await Deno.writeTextFile(sentinel, round % 2 === 0 ? `${dead}\n` : "");
+    age(sentinel, 10);
+  }
+  const results = await race(dir.path, rounds, 4);
+  for (let round = 0; round < rounds; round++) {
+    const seen = results.map((racer) => racer[round]);
+    assert.equal(seen.filter((holder) => holder === null).length, 1, `round ${round}: ${seen}`);
+  }
+});
+
+Deno.test("claim, takeover and release many times over in one process stay consistent", async () => {
+  await using dir = await tempDir();
+  const sentinel = path.join(dir.path, "train.running");
+  const dead = await deadPid();
+  for (let i = 0; i < 500; i++) {
+    if (i % 2 === 1) await Deno.writeTextFile(sentinel, `${dead}\ngroup 1 ${dead}\n`);
+    assert.equal(claimSentinel(sentinel), null);
+    const expected = i % 2 === 1 ? `${Deno.pid}\ngroup 1 ${dead}\n` : `${Deno.pid}\n`;
+    assert.equal(await Deno.readTextFile(sentinel), expected);
+    recordCommandGroup(sentinel, 100 + i);
+    assert.equal(await Deno.readTextFile(sentinel), `${expected}group ${100 + i} ${Deno.pid}\n`);
+    releaseSentinel(sentinel);
+    assert.equal(exists(sentinel), false);
+  }
+  assert.deepEqual(names(dir.path), [".takeover.running"]);
 });

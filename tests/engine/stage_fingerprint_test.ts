@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import * as path from "node:path";
-import { clearFingerprintCache } from "../../src/engine/code_fingerprint.ts";
+import { CodeFingerprints } from "../../src/engine/code_fingerprint.ts";
 import { describeFingerprintKey, stageFingerprint } from "../../src/engine/stage_fingerprint.ts";
 import type { StageAction, StageDef } from "../../src/pipeline/mod.ts";
 import { hashBytes } from "../../src/storage/mod.ts";
@@ -50,14 +50,19 @@ Deno.test("describeFingerprintKey() returns an unknown key as it is", () => {
 
 Deno.test("stageFingerprint() of a cmd stage hashes the command", async () => {
   const command = "python train.py --lr ${params.lr}";
-  const fingerprint = await stageFingerprint(stageDef("/p", { kind: "cmd", command }), "/p");
+  const fingerprint = await stageFingerprint(
+    stageDef("/p", { kind: "cmd", command }),
+    "/p",
+    new CodeFingerprints(),
+  );
   assert.deepEqual(fingerprint.manifest, { cmd: hashBytes(command) });
   assert.equal(fingerprint.hash, hashBytes(JSON.stringify([["cmd", hashBytes(command)]])));
   assert.match(fingerprint.hash, /^[0-9a-f]{16}$/);
 });
 
 Deno.test("stageFingerprint() of a cmd stage changes with the command", async () => {
-  const of = (command: string) => stageFingerprint(stageDef("/p", { kind: "cmd", command }), "/p");
+  const of = (command: string) =>
+    stageFingerprint(stageDef("/p", { kind: "cmd", command }), "/p", new CodeFingerprints());
   const first = await of("echo one > ${outs}");
   assert.deepEqual(await of("echo one > ${outs}"), first);
   assert.notEqual((await of("echo two > ${outs}")).hash, first.hash);
@@ -88,8 +93,7 @@ Deno.test("stageFingerprint() of a run stage hashes its code manifest with sorte
     exportPath: ["train"],
     display: "./stages.ts#train",
   });
-  clearFingerprintCache();
-  const first = await stageFingerprint(def, dir.path);
+  const first = await stageFingerprint(def, dir.path, new CodeFingerprints());
   const keys = Object.keys(first.manifest).sort();
   assert.deepEqual(keys, ["fn:stages.ts#helper", "fn:stages.ts#train", "pkg:npm:zod@3"]);
   assert.equal(
@@ -97,8 +101,7 @@ Deno.test("stageFingerprint() of a run stage hashes its code manifest with sorte
     hashBytes(JSON.stringify(keys.map((key) => [key, first.manifest[key]]))),
   );
   await write(2);
-  clearFingerprintCache();
-  const second = await stageFingerprint(def, dir.path);
+  const second = await stageFingerprint(def, dir.path, new CodeFingerprints());
   assert.notEqual(second.hash, first.hash);
   assert.notEqual(second.manifest["fn:stages.ts#helper"], first.manifest["fn:stages.ts#helper"]);
 });

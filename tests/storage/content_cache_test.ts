@@ -227,7 +227,73 @@ Deno.test("ContentCache.listBlobs() lists blobs and skips names that are not has
     { hash: h1, path: s.cache.blobPath(h1), size: one.length },
     { hash: h2, path: s.cache.blobPath(h2), size: two.length },
   ].sort((a, b) => a.hash.localeCompare(b.hash));
-  assert.deepEqual(found, expected);
+  assert.deepEqual(found.map(({ changedMs: _, ...blob }) => blob), expected);
+  // Just written: changed a moment ago.
+  for (const blob of found) assert.ok(Math.abs(Date.now() - blob.changedMs) < 60_000);
+});
+
+Deno.test("ContentCache.listBlobs() dates a blob by its last status change, not only its content", async () => {
+  await using s = await setup();
+  const { hash, blob } = await s.store("adopted\n", "adopted");
+  // A blob adopted by rename keeps the modification time of the output it was.
+  const old = new Date(Date.now() - 3 * 3600_000);
+  Deno.utimeSync(blob, old, old);
+  Deno.chmodSync(blob, 0o444);
+  const [found] = [...s.cache.listBlobs()];
+  assert.equal(found?.hash, hash);
+  assert.ok(Date.now() - found.changedMs < 60_000, `${Date.now() - found.changedMs} ms old`);
+});
+
+/**
+ * Stores `content` through `add`, removes the blob and its emptied bucket
+ * directory behind the cache's back (as a `gc` of another process does),
+ * and stores it again: the writer creates the bucket again.
+ */
+async function storeAfterBucketRemoved(
+  cache: ContentCache,
+  content: Uint8Array,
+  add: () => Promise<unknown>,
+): Promise<void> {
+  const hash = hashBytes(content);
+  await add();
+  const blob = cache.blobPath(hash);
+  Deno.removeSync(blob);
+  Deno.removeSync(path.dirname(blob));
+  await add();
+  assert.deepEqual(Deno.readFileSync(blob), content);
+  assert.equal(modeOf(blob), 0o444);
+  assert.deepEqual(names(path.dirname(blob)), [hash.slice(2)]);
+}
+
+Deno.test("ContentCache writers create a bucket directory again when gc removed it meanwhile", async (t) => {
+  await using s = await setup();
+  await t.step("addBytes()", async () => {
+    const data = encoder.encode("bytes\n");
+    await storeAfterBucketRemoved(
+      s.cache,
+      data,
+      () => s.cache.addBytes(data, hashBytes(data), "x"),
+    );
+  });
+  await t.step("addFile() of a small file", async () => {
+    const data = encoder.encode("small file\n");
+    const file = await s.source("small.txt", data);
+    await storeAfterBucketRemoved(s.cache, data, () => s.cache.addFile(file, hashBytes(data)));
+  });
+  await t.step("addFile() of a file streamed in chunks", async () => {
+    const data = pseudoRandomBytes(4 * 1024 * 1024 + 1);
+    const file = await s.source("large.bin", data);
+    await storeAfterBucketRemoved(s.cache, data, () => s.cache.addFile(file, hashBytes(data)));
+  });
+  await t.step("adoptFile()", async () => {
+    const data = encoder.encode("adopted output\n");
+    const file = s.project.path("src/adopted.txt");
+    await storeAfterBucketRemoved(s.cache, data, async () => {
+      await Deno.writeFile(file, data);
+      assert.equal(await s.cache.adoptFile(file, hashBytes(data)), true);
+      assert.equal(exists(file), false);
+    });
+  });
 });
 
 Deno.test("ContentCache.listBlobs() of a cache that does not exist is empty", async () => {

@@ -537,3 +537,21 @@ Deno.test({
     assert.throws(() => db.getRunCache("s", "aaaaaaaaaaaaaaaa"), /database is not open/);
   },
 });
+
+Deno.test("StateDb.open() in several processes creating one state.db at once never fails 'database is locked'", async () => {
+  // Switching a new database to WAL takes an exclusive lock without SQLite's busy
+  // handler; before the retry about 1 open in 300 failed (8 processes, 40 rounds).
+  const opener = new URL("./_writers/state_db_opener.ts", import.meta.url).pathname;
+  for (let round = 0; round < 4; round++) {
+    await using p = await makeProject({}, { init: false });
+    const startAt = Date.now() + 1_000;
+    const outputs = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        new Deno.Command(Deno.execPath(), {
+          args: ["run", "-A", "--quiet", opener, p.path(".pivot"), String(startAt)],
+          stdout: "piped",
+        }).output()),
+    );
+    for (const output of outputs) assert.equal(new TextDecoder().decode(output.stdout), "ok\n");
+  }
+});

@@ -1,10 +1,10 @@
 import { type Command, Option } from "@commander-js/extra-typings";
 import { checkoutOutputs } from "../../ops/mod.ts";
-import { checkoutModes, openProject } from "../../project/mod.ts";
 import { CHECKOUT_MODES, type CheckoutMode } from "../../storage/mod.ts";
 import { ReportedFailure } from "../../util/errors.ts";
 import { plural } from "../../util/format_bytes.ts";
 import type { CliContext } from "../cli_context.ts";
+import { openForCommand } from "../open_for_command.ts";
 import { printProblem } from "../print_list.ts";
 
 /** `pivot checkout [TARGETS…] [--all] [--force|--only-missing] [--relink] [--checkout-mode M]`. */
@@ -31,26 +31,22 @@ export function registerCheckout(program: Command, ctx: CliContext): void {
         .choices(CHECKOUT_MODES),
     )
     .action(async (targets, options) => {
-      const project = await openProject({
-        cwd: ctx.cwd,
+      const forced = options.checkoutMode as CheckoutMode | undefined;
+      await using session = await openForCommand(ctx, {
         all: options.all ?? false,
         pipelinesOptional: true,
+        showWarnings: false,
+        ...(forced === undefined ? {} : { modes: [forced] }),
       });
-      project.discovery.warnings.forEach(ctx.warn);
-      const forced = options.checkoutMode as CheckoutMode | undefined;
-      const report = await checkoutOutputs(project, {
+      const report = await checkoutOutputs(session, {
         targets,
-        modes: checkoutModes(project.config, forced),
         force: options.force ?? false,
         onlyMissing: options.onlyMissing ?? false,
         relink: options.relink ?? false,
-        warn: ctx.warn,
       });
-      for (const hash of report.corrupt) {
+      for (const { hash, movedTo } of report.corrupt) {
         ctx.warn(
-          `the cached content ${hash} had been edited in place (through a hardlinked copy?); moved it aside to files/${
-            hash.slice(0, 2)
-          }/${hash.slice(2)}.corrupt in the cache`,
+          `the cached content ${hash} had been edited in place (through a hardlinked copy?); moved it aside to ${movedTo} in the cache`,
         );
       }
       if (!ctx.quiet()) {
@@ -77,9 +73,7 @@ export function registerCheckout(program: Command, ctx: CliContext): void {
           ctx.stdout("nothing to check out: no stage has run and nothing is tracked\n");
         }
       }
-      let failed = false;
       if (report.modified.length > 0) {
-        failed = true;
         printProblem(
           ctx,
           `${plural(report.modified.length, "path")} ${
@@ -92,7 +86,6 @@ export function registerCheckout(program: Command, ctx: CliContext): void {
         );
       }
       if (report.missing.length > 0) {
-        failed = true;
         printProblem(
           ctx,
           `${
@@ -103,7 +96,6 @@ export function registerCheckout(program: Command, ctx: CliContext): void {
         );
       }
       if (targets.length > 0 && report.notRun.length > 0) {
-        failed = true;
         printProblem(
           ctx,
           `nothing recorded to restore for ${report.notRun.join(", ")}: no lock file with ${
@@ -116,7 +108,6 @@ export function registerCheckout(program: Command, ctx: CliContext): void {
         );
       }
       if (report.notCached.length > 0) {
-        failed = true;
         printProblem(
           ctx,
           `not cached (cache: false), so not restorable: ${report.notCached.join(", ")}`,
@@ -125,9 +116,8 @@ export function registerCheckout(program: Command, ctx: CliContext): void {
         );
       }
       if (report.problems.length > 0) {
-        failed = true;
         printProblem(ctx, "unreadable tracking files were skipped", report.problems);
       }
-      if (failed) throw new ReportedFailure("checkout incomplete");
+      if (!report.complete) throw new ReportedFailure("checkout incomplete");
     });
 }

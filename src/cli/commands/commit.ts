@@ -1,8 +1,8 @@
 import type { Command } from "@commander-js/extra-typings";
 import { commitStages } from "../../ops/mod.ts";
-import { checkoutModes, openProject } from "../../project/mod.ts";
 import { ReportedFailure } from "../../util/errors.ts";
 import type { CliContext } from "../cli_context.ts";
+import { openForCommand } from "../open_for_command.ts";
 import { printProblem } from "../print_list.ts";
 
 /** `pivot commit [STAGES] [--all]`. */
@@ -15,13 +15,8 @@ export function registerCommit(program: Command, ctx: CliContext): void {
     .argument("[stages...]", "stages to record as they are")
     .option("-a, --all", "every pipeline of the project, as one DAG")
     .action(async (stages, options) => {
-      const project = await openProject({ cwd: ctx.cwd, all: options.all ?? false });
-      project.warnings.forEach(ctx.warn);
-      const reports = await commitStages(project, {
-        targets: stages,
-        modes: checkoutModes(project.config),
-        warn: ctx.warn,
-      });
+      await using session = await openForCommand(ctx, { all: options.all ?? false });
+      const reports = await commitStages(session, { targets: stages });
       const committed = reports.filter((r) => r.status === "committed");
       const failed = reports.filter((r) => r.status === "failed");
       if (!ctx.quiet()) {

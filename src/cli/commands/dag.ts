@@ -1,9 +1,9 @@
 import type { Command } from "@commander-js/extra-typings";
 import { renderDot, renderMermaid, renderText } from "../../dag/mod.ts";
 import { dagView } from "../../ops/mod.ts";
-import { openProject } from "../../project/mod.ts";
 import { UsageError } from "../../util/errors.ts";
 import type { CliContext } from "../cli_context.ts";
+import { openForCommand } from "../open_for_command.ts";
 
 /** `pivot dag [TARGETS] [--all] [--dot|--mermaid|--md] [--stages]`. */
 export function registerDag(program: Command, ctx: CliContext): void {
@@ -23,9 +23,8 @@ export function registerDag(program: Command, ctx: CliContext): void {
           `choose one output format: ${formats.map((f) => `--${f}`).join(", ")}`,
         );
       }
-      const project = await openProject({ cwd: ctx.cwd, all: options.all ?? false });
-      project.warnings.forEach(ctx.warn);
-      const view = await dagView(project, { targets, stages: options.stages ?? false });
+      await using session = await openForCommand(ctx, { all: options.all ?? false });
+      const view = await dagView(session.project, { targets, stages: options.stages ?? false });
       switch (formats[0]) {
         case "dot":
           return ctx.stdout(renderDot(view));

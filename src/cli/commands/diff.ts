@@ -1,9 +1,8 @@
 import { type Command, Option } from "@commander-js/extra-typings";
-import { diffData } from "../../ops/mod.ts";
-import { openProject } from "../../project/mod.ts";
-import { DEFAULT_MAX_ROWS } from "../../report/mod.ts";
+import { DEFAULT_MAX_ROWS, diffData } from "../../ops/mod.ts";
 import { ReportedFailure, UsageError } from "../../util/errors.ts";
 import type { CliContext } from "../cli_context.ts";
+import { openForCommand } from "../open_for_command.ts";
 import { printJson } from "../print_json.ts";
 import { renderDataDiff } from "../render_data_diff.ts";
 
@@ -46,20 +45,18 @@ export function registerDiff(program: Command, ctx: CliContext): void {
       const key = options.key === undefined
         ? null
         : options.key.split(",").map((column) => column.trim()).filter((column) => column !== "");
-      const project = await openProject({
-        cwd: ctx.cwd,
+      await using session = await openForCommand(ctx, {
         all: options.all ?? false,
         pipelinesOptional: true,
+        showWarnings: false,
       });
-      project.discovery.warnings.forEach(ctx.warn);
-      const diff = await diffData(project, {
+      const diff = await diffData(session, {
         target,
         from,
         to: to ?? null,
         key,
         maxRows: options.maxRows ?? DEFAULT_MAX_ROWS,
         remote: options.remote,
-        warn: ctx.warn,
         ...(options.partitionSize === undefined || options.partitionSize === 0
           ? {}
           : { partitionBytes: options.partitionSize }),

@@ -1,8 +1,8 @@
 import type { Command } from "@commander-js/extra-typings";
 import { exportDvc } from "../../ops/mod.ts";
-import { openProject } from "../../project/mod.ts";
 import { plural } from "../../util/format_bytes.ts";
 import type { CliContext } from "../cli_context.ts";
+import { openForCommand } from "../open_for_command.ts";
 import { renderReport } from "./import_dvc.ts";
 
 /** `pivot export [STAGES] [-o dvc.yaml] [--force]`. */
@@ -16,9 +16,8 @@ export function registerExport(program: Command, ctx: CliContext): void {
     .option("-o, --output <file>", "the dvc.yaml to write (default: dvc.yaml)")
     .option("-f, --force", "replace an existing dvc.yaml")
     .action(async (stages, options) => {
-      const project = await openProject({ cwd: ctx.cwd });
-      project.warnings.forEach(ctx.warn);
-      const result = await exportDvc(project, {
+      await using session = await openForCommand(ctx);
+      const result = await exportDvc(session.project, {
         stages,
         ...(options.output === undefined ? {} : { output: options.output }),
         force: options.force ?? false,

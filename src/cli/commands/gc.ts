@@ -1,12 +1,19 @@
 import type { Command } from "@commander-js/extra-typings";
-import { findProjectRoot } from "../../discovery/mod.ts";
-import { gcCache } from "../../ops/mod.ts";
-import { loadConfig } from "../../project/mod.ts";
+import { GC_GRACE_MINUTES, gcCache } from "../../ops/mod.ts";
 import { PivotError, UsageError } from "../../util/errors.ts";
 import { formatBytes, plural } from "../../util/format_bytes.ts";
 import type { CliContext } from "../cli_context.ts";
+import { openForCommand } from "../open_for_command.ts";
 import { printJson } from "../print_json.ts";
 import { collect } from "../report_options.ts";
+
+function parseGrace(text: string): number {
+  const minutes = Number(text);
+  if (text.trim() === "" || !Number.isFinite(minutes) || minutes < 0) {
+    throw new UsageError(`invalid --grace '${text}': expected a number of minutes, 0 or more`);
+  }
+  return minutes;
+}
 
 function parseJobs(text: string): number {
   if (!/^[1-9]\d*$/.test(text)) {
@@ -16,8 +23,8 @@ function parseJobs(text: string): number {
 }
 
 /**
- * `pivot gc [--dry-run] [--force] [--rev REV…] [--all-commits] [--all-branches]
- * [--all-tags] [--cloud [-r NAME] --yes-delete-remote] [--json]`.
+ * `pivot gc [--dry-run] [--force] [--grace MINUTES] [--rev REV…] [--all-commits]
+ * [--all-branches] [--all-tags] [--cloud [-r NAME] --yes-delete-remote] [--json]`.
  */
 export function registerGc(program: Command, ctx: CliContext): void {
   program
@@ -27,6 +34,11 @@ export function registerGc(program: Command, ctx: CliContext): void {
     )
     .option("-n, --dry-run", "only report what would be removed")
     .option("-f, --force", "collect a cache that lies outside the project (it may be shared)")
+    .option(
+      "--grace <minutes>",
+      `keep unreferenced blobs changed in the last MINUTES (default ${GC_GRACE_MINUTES})`,
+      parseGrace,
+    )
     .option("--rev <rev>", "also keep what this git revision references (repeatable)", collect, [])
     .option("--all-commits", "also keep what every commit references")
     .option("--all-branches", "also keep what the tip of every local branch references")
@@ -50,10 +62,14 @@ export function registerGc(program: Command, ctx: CliContext): void {
           },
         );
       }
-      const root = findProjectRoot(ctx.cwd);
-      const report = await gcCache(root, await loadConfig(root), {
+      await using session = await openForCommand(ctx, { withPipelines: false });
+      const report = await gcCache(session, {
         dryRun: options.dryRun ?? false,
         force: options.force ?? false,
+        graceMinutes: options.grace ?? GC_GRACE_MINUTES,
+        onWait: (message) => {
+          if (!ctx.quiet()) ctx.stderr(`${message}\n`);
+        },
         revisions: {
           revs: options.rev,
           allCommits: options.allCommits ?? false,
@@ -61,7 +77,6 @@ export function registerGc(program: Command, ctx: CliContext): void {
           allTags: options.allTags ?? false,
         },
         cloud: cloud ? { remote: options.remote, jobs: options.jobs } : null,
-        warn: ctx.warn,
       });
       const failed = report.cloud?.failed ?? [];
       if (options.json) printJson(ctx, { ...report, dryRun: options.dryRun ?? false });
@@ -75,12 +90,17 @@ export function registerGc(program: Command, ctx: CliContext): void {
           : `, and by ${
             plural(report.revisions.files, "lock or .pvt file", "lock and .pvt files")
           } in ${plural(report.revisions.commits, "git commit")}`;
+        const young = report.young > 0
+          ? `, and ${plural(report.young, "unreferenced blob")} changed in the last ${
+            plural(report.graceMinutes, "minute")
+          } (--grace 0 removes them)`
+          : "";
         ctx.stdout(
           `${verb} ${plural(report.removed, "blob")} (${
             formatBytes(report.removedBytes)
           })${temps}; kept ${plural(report.kept, "blob")} referenced by ${
             plural(report.references, "lock or .pvt file", "lock and .pvt files")
-          }${history}\n`,
+          }${history}${young}\n`,
         );
         if (report.cloud !== null) {
           ctx.stdout(

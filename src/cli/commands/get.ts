@@ -1,8 +1,8 @@
 import type { Command } from "@commander-js/extra-typings";
 import * as path from "node:path";
 import { getAtRevision } from "../../ops/mod.ts";
-import { openProject } from "../../project/mod.ts";
 import type { CliContext } from "../cli_context.ts";
+import { openForCommand } from "../open_for_command.ts";
 import { printJson } from "../print_json.ts";
 
 const SOURCES = { cache: "the cache", remote: "the remote", git: "git" } as const;
@@ -23,19 +23,17 @@ export function registerGet(program: Command, ctx: CliContext): void {
     .option("-a, --all", "every pipeline of the project, as one DAG")
     .option("--json", "print JSON")
     .action(async (targets, options) => {
-      const project = await openProject({
-        cwd: ctx.cwd,
+      await using session = await openForCommand(ctx, {
         all: options.all ?? false,
         pipelinesOptional: true,
+        showWarnings: false,
       });
-      project.discovery.warnings.forEach(ctx.warn);
-      const report = await getAtRevision(project, {
+      const report = await getAtRevision(session, {
         rev: options.rev,
         targets,
         output: options.output === undefined ? null : path.resolve(ctx.cwd, options.output),
         force: options.force ?? false,
         remote: options.remote,
-        warn: ctx.warn,
       });
       if (options.json) return printJson(ctx, report);
       if (ctx.quiet()) return;

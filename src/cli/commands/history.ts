@@ -1,41 +1,14 @@
 import type { Command } from "@commander-js/extra-typings";
-import * as path from "node:path";
-import { findProjectRoot } from "../../discovery/mod.ts";
-import { pickRun, RUN_MATCHES_SHOWN } from "../../ops/run_record.ts";
-import { StateDbs } from "../../storage/mod.ts";
-import { PivotError, UsageError } from "../../util/errors.ts";
+import { findRun, listRuns } from "../../ops/mod.ts";
+import { UsageError } from "../../util/errors.ts";
 import type { CliContext } from "../cli_context.ts";
+import { openForCommand } from "../open_for_command.ts";
 import { printJson } from "../print_json.ts";
-
-interface RunRecord {
-  run_id: string;
-  command: string;
-  started_at: string;
-  ended_at: string;
-  targets: string[];
-  stages: Record<
-    string,
-    { status: string; reason: string; duration_ms: number; log_tail: string[] }
-  >;
-}
 
 function formatDuration(ms: number): string {
   if (ms < 1000) return `${ms}ms`;
   if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
   return `${Math.floor(ms / 60_000)}m${Math.round((ms % 60_000) / 1000)}s`;
-}
-
-async function withHistory<T>(
-  ctx: CliContext,
-  work: (dbs: StateDbs, stateDir: string) => Promise<T>,
-): Promise<T> {
-  const root = findProjectRoot(ctx.cwd);
-  const dbs = new StateDbs(ctx.warn);
-  try {
-    return await work(dbs, path.join(root, ".pivot"));
-  } finally {
-    await dbs.close();
-  }
 }
 
 /** `pivot history [-n N] [--json]` and `pivot show [RUN] [--json]`. */
@@ -52,11 +25,8 @@ export function registerHistory(program: Command, ctx: CliContext): void {
           `invalid -n/--limit '${options.limit}': expected a whole number of at least 1`,
         );
       }
-      const runs = await withHistory(
-        ctx,
-        async (dbs, dir) =>
-          (await dbs.get(dir)).listRuns(limit).map((row) => JSON.parse(row.data) as RunRecord),
-      );
+      await using session = await openForCommand(ctx, { withPipelines: false });
+      const runs = await listRuns(session, limit);
       if (options.json) return printJson(ctx, runs);
       if (ctx.quiet()) return;
       if (runs.length === 0) return ctx.stdout("no runs recorded yet\n");
@@ -83,18 +53,8 @@ export function registerHistory(program: Command, ctx: CliContext): void {
     .argument("[run]", "run id, or a unique prefix of one")
     .option("--json", "print JSON")
     .action(async (runId, options) => {
-      const run = await withHistory(ctx, async (dbs, dir) => {
-        const db = await dbs.get(dir);
-        const row = runId === undefined
-          ? db.listRuns(1)[0] ?? null
-          : pickRun(runId, db.findRuns(runId, RUN_MATCHES_SHOWN + 1));
-        return row === null ? null : JSON.parse(row.data) as RunRecord;
-      });
-      if (run === null) {
-        throw new PivotError("no runs recorded yet", {
-          hint: "'pivot history' lists the recorded runs",
-        });
-      }
+      await using session = await openForCommand(ctx, { withPipelines: false });
+      const run = await findRun(session, runId);
       if (options.json) return printJson(ctx, run);
       if (ctx.quiet()) return;
       const icons: Record<string, string> = {

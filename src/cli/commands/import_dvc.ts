@@ -1,7 +1,5 @@
 import type { Command } from "@commander-js/extra-typings";
 import { importDvc, type ReportItem } from "../../ops/mod.ts";
-import { checkoutModes, loadConfig } from "../../project/mod.ts";
-import { findProjectRoot } from "../../discovery/mod.ts";
 import { plural } from "../../util/format_bytes.ts";
 import { shellQuote } from "../../util/shell_quote.ts";
 import type { CliContext } from "../cli_context.ts";
@@ -34,13 +32,11 @@ export function registerImportDvc(program: Command, ctx: CliContext): void {
     .option("-n, --dry-run", "print the pivot.yaml and the report; write nothing")
     .option("-f, --force", "replace an existing pivot.yaml")
     .action(async (options) => {
-      const root = findProjectRoot(ctx.cwd);
       const result = await importDvc(ctx.cwd, {
         ...(options.input === undefined ? {} : { input: options.input }),
         ...(options.output === undefined ? {} : { output: options.output }),
         dryRun: options.dryRun ?? false,
         force: options.force ?? false,
-        modes: checkoutModes(await loadConfig(root)),
         warn: ctx.warn,
       });
       const stages = plural(result.stages, "stage");

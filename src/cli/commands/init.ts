@@ -6,8 +6,8 @@ import {
   trackPaths,
   writeExampleFiles,
 } from "../../ops/mod.ts";
-import { checkoutModes, openProject } from "../../project/mod.ts";
 import type { CliContext } from "../cli_context.ts";
+import { openForCommand } from "../open_for_command.ts";
 
 /** `pivot init [--force] [--example]`. */
 export function registerInit(program: Command, ctx: CliContext): void {
@@ -29,11 +29,8 @@ export function registerInit(program: Command, ctx: CliContext): void {
       const written = [...result.written];
       if (example) {
         written.push(...await writeExampleFiles(ctx.cwd));
-        const project = await openProject({ cwd: ctx.cwd });
-        const [tracked] = await trackPaths(project, [EXAMPLE_TRACKED], {
-          modes: checkoutModes(project.config),
-          warn: ctx.warn,
-        });
+        await using session = await openForCommand(ctx);
+        const [tracked] = await trackPaths(session, [EXAMPLE_TRACKED]);
         written.push(tracked!.pvt, ...(tracked!.gitignore === null ? [] : [tracked!.gitignore]));
       }
       if (ctx.quiet()) return;

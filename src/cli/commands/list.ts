@@ -1,7 +1,7 @@
 import type { Command } from "@commander-js/extra-typings";
 import { listStages } from "../../ops/mod.ts";
-import { openProject } from "../../project/mod.ts";
 import type { CliContext } from "../cli_context.ts";
+import { openForCommand } from "../open_for_command.ts";
 import { printJson } from "../print_json.ts";
 
 /** `pivot list [--all] [--json]`. */
@@ -12,8 +12,8 @@ export function registerList(program: Command, ctx: CliContext): void {
     .option("-a, --all", "every pipeline of the project, as one DAG")
     .option("--json", "print JSON")
     .action(async (options) => {
-      const project = await openProject({ cwd: ctx.cwd, all: options.all ?? false });
-      project.warnings.forEach(ctx.warn);
+      await using session = await openForCommand(ctx, { all: options.all ?? false });
+      const { project } = session;
       const stages = listStages(project);
       if (options.json) return printJson(ctx, stages);
       if (ctx.quiet()) return;

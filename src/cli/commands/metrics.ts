@@ -1,7 +1,7 @@
 import { type Command, Option } from "@commander-js/extra-typings";
 import { diffMetrics, showMetrics } from "../../ops/mod.ts";
-import { openProject } from "../../project/mod.ts";
 import type { CliContext } from "../cli_context.ts";
+import { openForCommand } from "../open_for_command.ts";
 import { DEFAULT_PRECISION, formatChange, formatValue, parsePrecision } from "../format_value.ts";
 import { printJson } from "../print_json.ts";
 import { formatTable } from "../print_table.ts";
@@ -23,12 +23,10 @@ export function registerMetrics(program: Command, ctx: CliContext): void {
     .addOption(new Option("--json", "print JSON").conflicts("md"))
     .action(async (targets, options) => {
       const precision = parsePrecision(options.precision);
-      const project = await openProject({ cwd: ctx.cwd, all: options.all ?? false });
-      project.warnings.forEach(ctx.warn);
-      const report = await showMetrics(project, {
+      await using session = await openForCommand(ctx, { all: options.all ?? false });
+      const report = await showMetrics(session, {
         targets,
         rev: options.rev ?? null,
-        warn: ctx.warn,
       });
       if (options.json) return printJson(ctx, report);
       const rows = report.metrics.flatMap((metric) =>
@@ -60,14 +58,12 @@ export function registerMetrics(program: Command, ctx: CliContext): void {
     .addOption(new Option("--json", "print JSON").conflicts("md"))
     .action(async (from, to, options) => {
       const precision = parsePrecision(options.precision);
-      const project = await openProject({ cwd: ctx.cwd, all: options.all ?? false });
-      project.warnings.forEach(ctx.warn);
-      const diff = await diffMetrics(project, {
+      await using session = await openForCommand(ctx, { all: options.all ?? false });
+      const diff = await diffMetrics(session, {
         from,
         to: to ?? null,
         targets: options.target,
         unchanged: options.unchanged ?? false,
-        warn: ctx.warn,
       });
       if (options.json) return printJson(ctx, diff);
       if (diff.changes.length === 0) {

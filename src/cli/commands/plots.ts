@@ -1,10 +1,10 @@
 import type { Command } from "@commander-js/extra-typings";
 import * as path from "node:path";
 import { renderPlots } from "../../ops/mod.ts";
-import { openProject } from "../../project/mod.ts";
 import { plural } from "../../util/format_bytes.ts";
 import { relativePosix } from "../../util/paths.ts";
 import type { CliContext } from "../cli_context.ts";
+import { openForCommand } from "../open_for_command.ts";
 import { openInBrowser } from "../open_in_browser.ts";
 import { printJson } from "../print_json.ts";
 import { collect } from "../report_options.ts";
@@ -47,13 +47,11 @@ async function drawPlots(
   targets: readonly string[],
   options: { all?: true; output?: string; open?: true; json?: true },
 ): Promise<void> {
-  const project = await openProject({ cwd: ctx.cwd, all: options.all ?? false });
-  project.warnings.forEach(ctx.warn);
-  const report = await renderPlots(project, {
+  await using session = await openForCommand(ctx, { all: options.all ?? false });
+  const report = await renderPlots(session, {
     versions,
     targets,
     ...(options.output === undefined ? {} : { output: path.resolve(ctx.cwd, options.output) }),
-    warn: ctx.warn,
   });
   if (options.json) printJson(ctx, report);
   else if (report.file === null) {

@@ -1,10 +1,10 @@
 import { type Command, Option } from "@commander-js/extra-typings";
 import { pullOutputs } from "../../ops/mod.ts";
-import { checkoutModes, openProject } from "../../project/mod.ts";
 import { CHECKOUT_MODES, type CheckoutMode } from "../../storage/mod.ts";
 import { ReportedFailure } from "../../util/errors.ts";
 import { plural } from "../../util/format_bytes.ts";
 import type { CliContext } from "../cli_context.ts";
+import { openForCommand } from "../open_for_command.ts";
 import { printProblem } from "../print_list.ts";
 import { wantsLiveDisplay } from "../run_display.ts";
 import { createTransferDisplay, printTransferReport } from "../transfer_display.ts";
@@ -24,25 +24,24 @@ export function registerPull(program: Command, ctx: CliContext): void {
         .choices(CHECKOUT_MODES),
     )
     .action(async (targets, options) => {
-      const project = await openProject({
-        cwd: ctx.cwd,
+      const forced = options.checkoutMode as CheckoutMode | undefined;
+      await using session = await openForCommand(ctx, {
         all: options.all ?? false,
         pipelinesOptional: true,
+        showWarnings: false,
+        ...(forced === undefined ? {} : { modes: [forced] }),
       });
-      project.discovery.warnings.forEach(ctx.warn);
       const json = options.json ?? false;
       const display = createTransferDisplay(ctx, { json, live: wantsLiveDisplay() });
       let report;
       try {
-        report = await pullOutputs(project, {
+        report = await pullOutputs(session, {
           targets,
           remote: options.remote,
           jobs: options.jobs,
           dryRun: options.dryRun ?? false,
           useIndex: options.index,
-          warn: ctx.warn,
           onEvent: display.onEvent,
-          modes: checkoutModes(project.config, options.checkoutMode as CheckoutMode | undefined),
           force: options.force ?? false,
         });
       } finally {

@@ -1,8 +1,8 @@
 import type { Command } from "@commander-js/extra-typings";
 import { fetchCache, pushCache } from "../../ops/mod.ts";
-import { openProject } from "../../project/mod.ts";
 import { ReportedFailure } from "../../util/errors.ts";
 import type { CliContext } from "../cli_context.ts";
+import { openForCommand } from "../open_for_command.ts";
 import { wantsLiveDisplay } from "../run_display.ts";
 import { createTransferDisplay, printTransferReport } from "../transfer_display.ts";
 import { parseJobs } from "./repro.ts";
@@ -35,24 +35,22 @@ export function registerPush(program: Command, ctx: CliContext): void {
         )
         .argument("[targets...]", "identities (train, train:model) or tracked paths"),
     ).action(async (targets, options) => {
-      const project = await openProject({
-        cwd: ctx.cwd,
+      await using session = await openForCommand(ctx, {
         all: options.all ?? false,
         pipelinesOptional: true,
+        showWarnings: false,
       });
-      project.discovery.warnings.forEach(ctx.warn);
       const json = options.json ?? false;
       const display = createTransferDisplay(ctx, { json, live: wantsLiveDisplay() });
       const run = direction === "push" ? pushCache : fetchCache;
       let report;
       try {
-        report = await run(project, {
+        report = await run(session, {
           targets,
           remote: options.remote,
           jobs: options.jobs,
           dryRun: options.dryRun ?? false,
           useIndex: options.index,
-          warn: ctx.warn,
           onEvent: display.onEvent,
         });
       } finally {

@@ -1,8 +1,9 @@
 import type { Command } from "@commander-js/extra-typings";
 import { noopStampKey, reproStages, stageStatus } from "../../ops/mod.ts";
-import { checkoutModes, type Config, openProject } from "../../project/mod.ts";
+import type { Config } from "../../project/mod.ts";
 import { ReportedFailure, UsageError } from "../../util/errors.ts";
 import type { CliContext } from "../cli_context.ts";
+import { openForCommand } from "../open_for_command.ts";
 import { createRunDisplay, wantsLiveDisplay } from "../run_display.ts";
 import { printStatusReports } from "./status.ts";
 
@@ -48,16 +49,10 @@ export function registerRepro(program: Command, ctx: CliContext): void {
       .option("--json", "print JSON Lines events")
       .action(async (targets: string[], options: Record<string, unknown>) => {
         const startedMs = Date.now();
-        const project = await openProject({ cwd: ctx.cwd, all: options.all === true });
-        project.warnings.forEach(ctx.warn);
-        const modes = checkoutModes(project.config);
+        await using session = await openForCommand(ctx, { all: options.all === true });
+        const { project } = session;
         if (options.dryRun === true) {
-          const reports = await stageStatus(project, {
-            targets,
-            force: options.force === true,
-            warn: ctx.warn,
-            modes,
-          });
+          const reports = await stageStatus(session, { targets, force: options.force === true });
           if (options.json === true) {
             ctx.stdout(`${JSON.stringify({ dry_run: true, stages: reports })}\n`);
             return;
@@ -85,17 +80,15 @@ export function registerRepro(program: Command, ctx: CliContext): void {
         Deno.addSignalListener("SIGINT", onSignal);
         let result;
         try {
-          result = await reproStages(project, {
+          result = await reproStages(session, {
             targets,
             mode,
             force: options.force === true,
             keepGoing: options.keepGoing === true,
             jobs,
             noCommit: options.commit === false,
-            modes,
             onEvent: display.onEvent,
             signal: controller.signal,
-            warn: ctx.warn,
             noopStamp: {
               key: noopStampKey({ mode, all: options.all === true, targets, cwd: project.cwd }),
               sinceMs: startedMs,

@@ -1,10 +1,10 @@
 import type { Command } from "@commander-js/extra-typings";
 import * as path from "node:path";
-import { stageStatus, type StageStatusReport, trackedStatus } from "../../ops/mod.ts";
-import { checkoutModes, openProject } from "../../project/mod.ts";
+import { projectStatus, type StageStatusReport } from "../../ops/mod.ts";
 import { ReportedFailure } from "../../util/errors.ts";
 import { relativePosix } from "../../util/paths.ts";
 import type { CliContext } from "../cli_context.ts";
+import { openForCommand } from "../open_for_command.ts";
 import { printJson } from "../print_json.ts";
 import { outputProblemLine, trackedProblem } from "../problem_lines.ts";
 
@@ -59,17 +59,9 @@ export function registerStatus(program: Command, ctx: CliContext): void {
     .option("-e, --explain", "show what changed for each stale stage")
     .option("--json", "print JSON")
     .action(async (targets, options) => {
-      const project = await openProject({ cwd: ctx.cwd, all: options.all ?? false });
-      project.warnings.forEach(ctx.warn);
-      const reports = await stageStatus(project, {
-        targets,
-        warn: ctx.warn,
-        modes: checkoutModes(project.config),
-      });
-      const tracked = await trackedStatus(project, {
-        warn: ctx.warn,
-        ...(targets.length === 0 ? {} : { stages: reports.map((r) => r.stage) }),
-      });
+      await using session = await openForCommand(ctx, { all: options.all ?? false });
+      const { project } = session;
+      const { stages: reports, tracked } = await projectStatus(session, { targets });
       const problems = tracked.flatMap((item) => {
         const shown = relativePosix(project.cwd, path.join(project.root, item.path));
         const problem = trackedProblem(item, shown);

@@ -1,9 +1,9 @@
 import type { Command } from "@commander-js/extra-typings";
 import { trackPaths } from "../../ops/mod.ts";
-import { checkoutModes, openProject } from "../../project/mod.ts";
 import { formatBytes, plural } from "../../util/format_bytes.ts";
 import { shellQuote } from "../../util/shell_quote.ts";
 import type { CliContext } from "../cli_context.ts";
+import { openForCommand } from "../open_for_command.ts";
 
 /** `pivot track PATHS… [--force]`. */
 export function registerTrack(program: Command, ctx: CliContext): void {
@@ -15,13 +15,12 @@ export function registerTrack(program: Command, ctx: CliContext): void {
     .argument("<paths...>", "files or directories inside the project")
     .option("-f, --force", "record new content for paths that are already tracked")
     .action(async (paths, options) => {
-      const project = await openProject({ cwd: ctx.cwd, all: true, pipelinesOptional: true });
-      project.discovery.warnings.forEach(ctx.warn);
-      const results = await trackPaths(project, paths, {
-        force: options.force ?? false,
-        modes: checkoutModes(project.config),
-        warn: ctx.warn,
+      await using session = await openForCommand(ctx, {
+        all: true,
+        pipelinesOptional: true,
+        showWarnings: false,
       });
+      const results = await trackPaths(session, paths, { force: options.force ?? false });
       if (ctx.quiet()) return;
       const toAdd = new Set<string>();
       for (const result of results) {

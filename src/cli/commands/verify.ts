@@ -1,10 +1,10 @@
 import type { Command } from "@commander-js/extra-typings";
 import * as path from "node:path";
 import { trackedPasses, verifyStages } from "../../ops/mod.ts";
-import { checkoutModes, openProject } from "../../project/mod.ts";
 import { ReportedFailure } from "../../util/errors.ts";
 import { relativePosix } from "../../util/paths.ts";
 import type { CliContext } from "../cli_context.ts";
+import { openForCommand } from "../open_for_command.ts";
 import { printJson } from "../print_json.ts";
 import { outputProblemLine, trackedProblem } from "../problem_lines.ts";
 
@@ -19,13 +19,9 @@ export function registerVerify(program: Command, ctx: CliContext): void {
     .option("-a, --all", "every pipeline of the project, as one DAG")
     .option("--json", "print JSON")
     .action(async (targets, options) => {
-      const project = await openProject({ cwd: ctx.cwd, all: options.all ?? false });
-      project.warnings.forEach(ctx.warn);
-      const { stages: reports, tracked } = await verifyStages(project, {
-        targets,
-        modes: checkoutModes(project.config),
-        warn: ctx.warn,
-      });
+      await using session = await openForCommand(ctx, { all: options.all ?? false });
+      const { project } = session;
+      const { stages: reports, tracked } = await verifyStages(session, { targets });
       const badTracked = tracked.filter((t) => !trackedPasses(t));
       const passed = reports.every((r) => r.passed) && badTracked.length === 0;
       if (options.json) printJson(ctx, { passed, stages: reports, tracked });

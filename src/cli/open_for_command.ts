@@ -1,0 +1,25 @@
+import { openSession, type OpenSessionOptions, type Session } from "../ops/mod.ts";
+import type { CliContext } from "./cli_context.ts";
+
+/** How a command opens its project. */
+export interface OpenForCommandOptions extends Omit<OpenSessionOptions, "cwd" | "warn"> {
+  /**
+   * Print the project's warnings (inputs that are neither present nor
+   * tracked), for commands whose result they bear on. @default {true}
+   */
+  showWarnings?: boolean;
+}
+
+/**
+ * Opens the project of the command's directory and its session (dispose of
+ * it with `await using`), warnings going to the command's stderr.
+ */
+export async function openForCommand(
+  ctx: CliContext,
+  options: OpenForCommandOptions = {},
+): Promise<Session> {
+  const { showWarnings = true, ...sessionOptions } = options;
+  const session = await openSession({ ...sessionOptions, cwd: ctx.cwd, warn: ctx.warn });
+  if (showWarnings) session.project.warnings.forEach(ctx.warn);
+  return session;
+}

@@ -1,0 +1,339 @@
+/**
+ * One stage of a run, start to end: the gate (blocked or not), waiting for
+ * another pivot process that holds it, the verdict, the claim, then restore
+ * from the cache, restore from the run cache, or run it on the worker pool
+ * and record it. Every way it ends goes through the run's `finish`.
+ *
+ * @module
+ */
+import * as path from "node:path";
+import { PivotError } from "../util/errors.ts";
+import { removePath } from "../storage/mod.ts";
+import { assessStage, type StageState, type Verdict } from "./assess_stage.ts";
+import { buildJob } from "./build_job.ts";
+import type { EngineContext } from "./engine_context.ts";
+import type { ParamsFiles } from "./params_files.ts";
+import {
+  recacheOutputs,
+  recordStage,
+  restoreFromRunCache,
+  restoreOutputs,
+} from "./record_stage.ts";
+import type { EngineEvent, StageStatus } from "./run_events.ts";
+import { gateStage, type UpstreamOutcome } from "./run_gate.ts";
+import { describeHolder, sentinelHolder } from "./running_sentinel.ts";
+import type { SlotScheduler } from "./slot_scheduler.ts";
+import { type ClaimOptions, claimStage, type StageClaim, waitWhileHeld } from "./stage_claim.ts";
+import { planStage, type StagePlan } from "./stage_plan.ts";
+
+/** How many output lines of each stage a run keeps (for failures and history). */
+const LOG_TAIL = 50;
+
+/** One stage's result. */
+export interface StageResult {
+  readonly status: StageStatus;
+  readonly reason: string;
+  readonly durationMs: number;
+  /** The last lines it printed. */
+  readonly logTail: readonly string[];
+  /** For a blocked stage, the failed stage behind it (`null`: interrupted). */
+  readonly blockedBy: string | null;
+}
+
+/** How a stage ended, as {@linkcode StageRunEnv.finish} records it. */
+export interface StageEnd {
+  readonly name: string;
+  readonly index: number;
+  readonly status: StageStatus;
+  readonly reason: string;
+  /** When the timed part began (`performance.now()`). */
+  readonly since: number;
+  readonly details: readonly string[];
+  readonly logTail: readonly string[];
+  readonly blockedBy: string | null;
+}
+
+/** What every stage of one run shares. */
+export interface StageRunEnv {
+  readonly ctx: EngineContext;
+  /** How many stages the run has. */
+  readonly total: number;
+  /** Stages to run even when up to date. */
+  readonly force: ReadonlySet<string>;
+  readonly keepGoing: boolean;
+  /** Record nothing: no lock, cache or state. */
+  readonly noCommit: boolean;
+  /** The run's id (for the run cache). */
+  readonly runId: string;
+  /** At most this many stages at once (the worker pool's size). */
+  readonly jobs: number;
+  readonly slots: SlotScheduler;
+  readonly params: ParamsFiles;
+  readonly onEvent: (event: EngineEvent) => void;
+  readonly signal: AbortSignal | undefined;
+  /** The first stage of the run that failed, or `null`. */
+  firstFailure(): string | null;
+  /** Records how a stage ended and reports it; returns its result. */
+  finish(end: StageEnd): StageResult;
+}
+
+/** The timing, start event and output tail of one stage. */
+class StageProgress {
+  /** When the work itself began: restoring, or running once a slot was free. */
+  #since: number;
+  #begun = false;
+  readonly #tail: string[] = [];
+
+  constructor(
+    readonly env: StageRunEnv,
+    readonly name: string,
+    readonly index: number,
+  ) {
+    this.#since = performance.now();
+  }
+
+  /** The work begins now (reported once as `stage_start`). */
+  begin(): void {
+    this.#since = performance.now();
+    if (this.#begun) return;
+    this.#begun = true;
+    this.env.onEvent({
+      type: "stage_start",
+      stage: this.name,
+      index: this.index,
+      total: this.env.total,
+    });
+  }
+
+  /** A line the stage printed. */
+  readonly log = (line: string, stream: "stdout" | "stderr"): void => {
+    this.#tail.push(line);
+    if (this.#tail.length > LOG_TAIL) this.#tail.shift();
+    this.env.onEvent({ type: "stage_log", stage: this.name, line, stream });
+  };
+
+  /** A line pivot says about the stage (waiting, orphans), not kept in its tail. */
+  readonly say = (line: string): void => {
+    this.env.onEvent({ type: "stage_log", stage: this.name, line, stream: "stderr" });
+  };
+
+  /** Ends the stage. */
+  end(
+    status: StageStatus,
+    reason: string,
+    more: { details?: readonly string[]; blockedBy?: string | null; since?: number } = {},
+  ): StageResult {
+    return this.env.finish({
+      name: this.name,
+      index: this.index,
+      status,
+      reason,
+      since: more.since ?? this.#since,
+      details: more.details ?? [],
+      logTail: [...this.#tail],
+      blockedBy: more.blockedBy ?? null,
+    });
+  }
+}
+
+/**
+ * Processes stage `name` once its `upstream` stages (those of this run) have
+ * ended. Never throws for the stage's own failure.
+ */
+export async function processStage(
+  env: StageRunEnv,
+  name: string,
+  index: number,
+  upstream: readonly UpstreamOutcome[],
+): Promise<StageResult> {
+  const progress = new StageProgress(env, name, index);
+  const blocked = gate(env, upstream);
+  if (blocked !== null) return progress.end("blocked", blocked.reason, blocked);
+  const plan = planStage(env.ctx.project, name);
+  const claimOptions: ClaimOptions = {
+    name,
+    sentinel: plan.sentinel,
+    onLine: progress.say,
+    signal: env.signal,
+  };
+  // Another process holds it: wait, then judge the stage as that process left it.
+  const holder = env.ctx.mayBeRunning(plan.sentinel) ? sentinelHolder(plan.sentinel) : null;
+  const still = holder === null ? null : await waitWhileHeld(claimOptions, holder);
+  if (still !== null) return endBusy(progress, still);
+  try {
+    const settled = await settle(env, plan, claimOptions, progress);
+    if ("status" in settled) return settled;
+    await using held = settled.claim;
+    return await act(env, plan, settled.state, settled.verdict, progress, held);
+  } catch (error) {
+    if (!(error instanceof PivotError)) throw error;
+    const hint = error.hint === undefined ? [] : [`hint: ${error.hint}`];
+    return progress.end("failed", error.message, { details: hint });
+  }
+}
+
+/** The gate with what the run knows now. */
+function gate(env: StageRunEnv, upstream: readonly UpstreamOutcome[]) {
+  return gateStage({
+    upstream,
+    interrupted: env.signal?.aborted ?? false,
+    firstFailure: env.firstFailure(),
+    keepGoing: env.keepGoing,
+  });
+}
+
+function endBusy(progress: StageProgress, holder: number): StageResult {
+  return progress.end(
+    "failed",
+    `interrupted while waiting for another pivot process (${
+      describeHolder(holder)
+    }) running '${progress.name}'`,
+  );
+}
+
+/**
+ * The verdict, with the stage claimed when there is work to do. After
+ * waiting for another process the stage is judged again: that process has
+ * probably just done the work.
+ */
+async function settle(
+  env: StageRunEnv,
+  plan: StagePlan,
+  claimOptions: ClaimOptions,
+  progress: StageProgress,
+): Promise<
+  { state: StageState; verdict: Verdict; claim: StageClaim | undefined } | StageResult
+> {
+  const options = { force: env.force.has(plan.name) };
+  let { state, verdict } = await assessStage(env.ctx, plan, options);
+  if (verdict.action === "skip" || verdict.action === "fail") {
+    return { state, verdict, claim: undefined };
+  }
+  const claimed = await claimStage(claimOptions);
+  if (claimed.claim === undefined) return endBusy(progress, claimed.busy);
+  if (claimed.claim.waited) {
+    try {
+      ({ state, verdict } = await assessStage(env.ctx, plan, options));
+    } catch (error) {
+      await claimed.claim[Symbol.asyncDispose]();
+      throw error;
+    }
+  }
+  return { state, verdict, claim: claimed.claim };
+}
+
+/** Acts on the verdict: nothing, a restore, the run cache, or a run. */
+async function act(
+  env: StageRunEnv,
+  plan: StagePlan,
+  state: StageState,
+  verdict: Verdict,
+  progress: StageProgress,
+  claim: StageClaim | undefined,
+): Promise<StageResult> {
+  const { ctx, noCommit } = env;
+  switch (verdict.action) {
+    case "fail":
+      return progress.end("failed", verdict.reason, { since: performance.now() });
+    case "skip":
+      return progress.end("skipped", "up to date");
+    case "restore": {
+      // --no-commit writes no cache: content to re-cache stays where it is, in the workspace.
+      if (noCommit && verdict.outs.length === 0) return progress.end("skipped", "up to date");
+      progress.begin();
+      if (noCommit || !(await restoreOutputs(ctx, verdict.outs))) break;
+      await recacheOutputs(ctx, verdict.recache);
+      const repaired = [
+        ...(verdict.outs.length > 0 ? ["outputs restored from the cache"] : []),
+        ...(verdict.recache.length > 0 ? ["content re-cached from the workspace"] : []),
+      ];
+      return progress.end("restored", repaired.join(", "), {
+        details: [...verdict.outs, ...verdict.recache].map(({ out }) => out.display),
+      });
+    }
+    case "run": {
+      if (noCommit || env.force.has(plan.name)) break;
+      const tried = performance.now();
+      if (!(await restoreFromRunCache(ctx, plan, state))) break;
+      env.onEvent({
+        type: "stage_start",
+        stage: plan.name,
+        index: progress.index,
+        total: env.total,
+      });
+      return progress.end("restored", `restored from the run cache (${verdict.reason})`, {
+        since: tried,
+        details: verdict.details,
+      });
+    }
+  }
+  return await runAndRecord(env, plan, state, verdict, progress, claim);
+}
+
+/** Runs the stage's job once a slot is free, then records it (or checks its outputs). */
+async function runAndRecord(
+  env: StageRunEnv,
+  plan: StagePlan,
+  state: StageState,
+  verdict: Verdict,
+  progress: StageProgress,
+  claim: StageClaim | undefined,
+): Promise<StageResult> {
+  const reason = verdict.action === "run" ? verdict.reason : "outputs missing from cache";
+  const details = verdict.action === "run" ? verdict.details : [];
+  const release = await env.slots.acquire(plan.stage.def.mutex);
+  let outcome: string | null;
+  try {
+    const blocked = gate(env, []);
+    if (blocked !== null) return progress.end("blocked", blocked.reason, blocked);
+    progress.begin();
+    await clearOutputs(env.ctx, plan);
+    const job = buildJob(plan, await env.params.fileFor(plan.stage.def.params));
+    outcome = await env.ctx.workers(env.jobs).run(
+      job,
+      progress.log,
+      (group) => claim?.recordGroup(group),
+    );
+  } finally {
+    release();
+  }
+  // After Ctrl-C nothing is recorded, even for a command that still exited 0.
+  if (outcome !== null || env.signal?.aborted) {
+    const why = env.signal?.aborted ? "interrupted" : outcome!.split("\n")[0]!;
+    return progress.end("failed", why, { details: outcome?.split("\n").slice(1) ?? [] });
+  }
+  if (!env.noCommit) await recordStage(env.ctx, plan, state, env.runId);
+  else checkProduced(plan);
+  return progress.end("ran", reason, { details });
+}
+
+/** Removes the declared outputs and creates their directories (never through a symlink out). */
+async function clearOutputs(ctx: EngineContext, plan: StagePlan): Promise<void> {
+  for (const out of plan.outs) ctx.paths.assertParentInside(out.path, "cannot write output");
+  for (const out of plan.outs) {
+    await removePath(out.path);
+    Deno.mkdirSync(path.dirname(out.path), { recursive: true });
+  }
+}
+
+/**
+ * `--no-commit` records nothing, but a stage that did not produce its
+ * outputs still failed.
+ *
+ * @throws {PivotError} naming the missing outputs
+ */
+function checkProduced(plan: StagePlan): void {
+  const missing = plan.outs.filter((out) => {
+    try {
+      Deno.statSync(out.path);
+      return false;
+    } catch {
+      return true;
+    }
+  });
+  if (missing.length > 0) {
+    throw new PivotError(
+      `stage did not produce output ${missing.map((o) => o.display).join(", ")}`,
+    );
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * Holding a stage for this process while it is restored or run: the
+ * `.running` sentinel claimed, waited for while another pivot process holds
+ * it, and released on dispose (`await using claim = …`), so the release is
+ * visible where the claim is taken.
+ *
+ * @module
+ */
+import { environmentError } from "../util/environment_error.ts";
+import {
+  claimSentinel,
+  describeHolder,
+  endOrphanedCommands,
+  recordCommandGroup,
+  releaseSentinel,
+  sentinelHolder,
+} from "./running_sentinel.ts";
+
+/** How often a waiting process looks at another's sentinel again, in milliseconds. */
+const WAIT_POLL_MS = 100;
+
+/** The stage a claim is for, and where its output lines go. */
+export interface ClaimOptions {
+  /** The stage's DAG name (for messages). */
+  readonly name: string;
+  /** Its `.running` sentinel. */
+  readonly sentinel: string;
+  /** Receives the lines to show: waiting for another process, ending an orphaned command. */
+  readonly onLine: (line: string) => void;
+  /** Aborting stops the waiting. */
+  readonly signal?: AbortSignal | undefined;
+}
+
+/** A stage held by this process; disposing of it releases the stage. */
+export interface StageClaim extends AsyncDisposable {
+  /** True when another process held the stage first (it has probably done the work). */
+  readonly waited: boolean;
+  /** Notes in the sentinel the process group the stage's command runs in. */
+  recordGroup(group: number): void;
+}
+
+/** A claim, or the process that still held the stage when the wait was interrupted. */
+export type ClaimResult =
+  | { readonly claim: StageClaim; readonly busy?: undefined }
+  | { readonly claim?: undefined; readonly busy: number };
+
+/**
+ * Waits while another pivot process holds the stage (saying so once).
+ *
+ * @returns `null` once it is free, else the holder when interrupted first
+ */
+export async function waitWhileHeld(options: ClaimOptions, holder: number): Promise<number | null> {
+  options.onLine(
+    `waiting: '${options.name}' is running in another pivot process (${describeHolder(holder)})`,
+  );
+  let current: number | null = holder;
+  while (current !== null) {
+    if (options.signal?.aborted) return current;
+    await new Promise((resolve) => setTimeout(resolve, WAIT_POLL_MS));
+    current = sentinelHolder(options.sentinel);
+  }
+  return null;
+}
+
+/**
+ * Claims the stage, waiting while another process holds it. Once claimed, a
+ * command that a killed pivot left running for this stage is ended first.
+ *
+ * @throws {PivotError} when the sentinel cannot be written (a full disk)
+ */
+export async function claimStage(options: ClaimOptions): Promise<ClaimResult> {
+  const { sentinel } = options;
+  let holder = claim(sentinel);
+  const waited = holder !== null;
+  while (holder !== null) {
+    const still = await waitWhileHeld(options, holder);
+    if (still !== null) return { busy: still };
+    holder = claim(sentinel);
+  }
+  const claimed: StageClaim = {
+    waited,
+    recordGroup: (group) => recordCommandGroup(sentinel, group),
+    [Symbol.asyncDispose]: () => Promise.resolve(releaseSentinel(sentinel)),
+  };
+  try {
+    for (const line of await endOrphanedCommands(sentinel, options.signal)) options.onLine(line);
+  } catch (error) {
+    await claimed[Symbol.asyncDispose]();
+    throw error;
+  }
+  return { claim: claimed };
+}
+
+/**
+ * {@linkcode claimSentinel}, with a failure of the environment (a full disk)
+ * reported as an error naming the sentinel, the cause and the fix.
+ */
+function claim(sentinel: string): number | null {
+  try {
+    return claimSentinel(sentinel);
+  } catch (error) {
+    throw environmentError(error, { file: sentinel, action: "write" });
+  }
+}

@@ -1,0 +1,174 @@
+import { assessStage, type PlannedOut, planStage, type Verdict } from "../engine/mod.ts";
+import type { Project } from "../project/mod.ts";
+import type { Session } from "../session/mod.ts";
+import type { HashInfo } from "../storage/mod.ts";
+import { selectTargets } from "./select_targets.ts";
+import { type TrackedState, trackedStatus } from "./tracked_status.ts";
+
+/** An output of an up-to-date stage that needs a repair. */
+export interface OutputProblem {
+  /** `train:model`. */
+  readonly identity: string;
+  /** Project-relative path (a directory's ends in `/`). */
+  readonly path: string;
+  /**
+   * `missing`: gone from the workspace, its content is in the cache;
+   * `uncached`: its content is missing from the cache, the workspace copy
+   * still holds it. `repro` repairs both.
+   */
+  readonly status: "missing" | "uncached";
+  /** The command that repairs just this (`pivot checkout train:model`, `pivot commit train`). */
+  readonly fix: string;
+}
+
+/** One stage's state as `status`, `verify` and `--dry-run` report it. */
+export interface StageStatusReport {
+  readonly stage: string;
+  /** `up to date`, or why it would run (or fail). */
+  readonly stale: boolean;
+  readonly reason: string;
+  readonly details: readonly string[];
+  /** True when the stage could not run (a missing input). */
+  readonly failing: boolean;
+  /** Outputs to repair when the stage is otherwise up to date (else empty). */
+  readonly outputs: readonly OutputProblem[];
+}
+
+/** Options for {@linkcode stageStatus}. */
+export interface StatusOptions {
+  targets: readonly string[];
+  /** Include upstream stages. @default {true} */
+  upstream?: boolean;
+  /** Treat every stage as forced. @default {false} */
+  force?: boolean;
+}
+
+/**
+ * Reports, without changing anything, which stages are stale and why. A
+ * stage downstream of a stale one is stale too ("upstream 'x' is stale").
+ */
+export async function stageStatus(
+  session: Session,
+  options: StatusOptions,
+): Promise<StageStatusReport[]> {
+  const { project } = session;
+  const stages = await selectTargets(project, options.targets, options.upstream ?? true);
+  const stale = new Set<string>();
+  const restorable = new Map<string, HashInfo>();
+  const reports: StageStatusReport[] = [];
+  for (const name of stages) {
+    const plan = planStage(project, name);
+    const staleUpstream = (project.dag.upstream.get(name) ?? []).find((up) => stale.has(up));
+    const { verdict } = await assessStage(session, plan, {
+      force: options.force ?? false,
+      restorable,
+    });
+    if (verdict.action === "restore") {
+      for (const { out, info } of verdict.outs) restorable.set(out.path, info);
+    }
+    const report = staleUpstream === undefined
+      ? reportFor(project, name, verdict)
+      : upstreamStale(name, staleUpstream);
+    if (report.stale) stale.add(name);
+    reports.push(report);
+  }
+  return reports;
+}
+
+/** The report of stage `name` from its verdict (its upstream is not stale). */
+function reportFor(project: Project, name: string, verdict: Verdict): StageStatusReport {
+  switch (verdict.action) {
+    case "skip":
+      return upToDateReport(name, "up to date", []);
+    case "restore": {
+      const outputs = [
+        ...verdict.outs.map(({ out }) =>
+          outputProblem(project, out, "missing", `pivot checkout ${out.identity}`)
+        ),
+        ...verdict.recache.map(({ out }) =>
+          outputProblem(project, out, "uncached", `pivot commit ${name}`)
+        ),
+      ];
+      const reason = [
+        ...(verdict.outs.length > 0 ? ["outputs to restore from the cache"] : []),
+        ...(verdict.recache.length > 0 ? ["content to re-cache from the workspace"] : []),
+      ].join(", ");
+      return upToDateReport(name, reason, outputs);
+    }
+    case "run":
+      return {
+        stage: name,
+        stale: true,
+        reason: verdict.reason,
+        details: verdict.details,
+        failing: false,
+        outputs: [],
+      };
+    case "fail":
+      return {
+        stage: name,
+        stale: true,
+        reason: verdict.reason,
+        details: [],
+        failing: true,
+        outputs: [],
+      };
+  }
+}
+
+function outputProblem(
+  project: Project,
+  out: PlannedOut,
+  status: OutputProblem["status"],
+  fix: string,
+): OutputProblem {
+  return {
+    identity: out.identity,
+    path: project.store.displayPath(out.path, out.isDir),
+    status,
+    fix,
+  };
+}
+
+function upToDateReport(
+  stage: string,
+  reason: string,
+  outputs: readonly OutputProblem[],
+): StageStatusReport {
+  const details = outputs.map((o) => `${o.identity} → ${o.path}`);
+  return { stage, stale: false, reason, details, failing: false, outputs };
+}
+
+function upstreamStale(stage: string, upstream: string): StageStatusReport {
+  return {
+    stage,
+    stale: true,
+    reason: `upstream '${upstream}' is stale`,
+    details: [],
+    failing: false,
+    outputs: [],
+  };
+}
+
+/** What `pivot status` reports: the stages, and the tracked paths they (or the project) read. */
+export interface ProjectStatus {
+  readonly stages: readonly StageStatusReport[];
+  readonly tracked: readonly TrackedState[];
+}
+
+/**
+ * The status of the selected stages (and upstream) and of the tracked
+ * paths: every one of the project without targets, else those the selected
+ * stages read.
+ */
+export async function projectStatus(
+  session: Session,
+  options: { targets: readonly string[] },
+): Promise<ProjectStatus> {
+  const stages = await stageStatus(session, { targets: options.targets });
+  const tracked = await trackedStatus(
+    session,
+    options.targets.length === 0 ? {} : { stages: stages.map((report) => report.stage) },
+  );
+  return { stages, tracked };
+}

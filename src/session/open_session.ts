@@ -1,0 +1,57 @@
+import * as path from "node:path";
+import { findProjectRoot } from "../discovery/mod.ts";
+import { openProject, type OpenProjectOptions } from "../project/mod.ts";
+import { ParseCache, type StateDb, StateDbs } from "../storage/mod.ts";
+import { existsSync } from "../util/fs.ts";
+import { Session, type SessionOptions } from "./session.ts";
+
+/** Options for {@linkcode openSession}: where and how to open the project, and the session's. */
+export interface OpenSessionOptions
+  extends SessionOptions, Omit<OpenProjectOptions, "cwd" | "parseCache"> {
+  /** Where the command runs. */
+  cwd: string;
+}
+
+/**
+ * Opens the project (see `openProject`) and the session that owns its
+ * resources. The project's `state.db` is used while the pipeline files are
+ * loaded only when it exists already, so a command that fails on a bad
+ * pipeline file writes nothing.
+ *
+ * @throws {PivotError} when the project cannot be opened (nothing is left open)
+ */
+export async function openSession(options: OpenSessionOptions): Promise<Session> {
+  const { warn, modes, ...projectOptions } = options;
+  const dbs = new StateDbs(warn);
+  try {
+    const parseCache = new ParseCache(await existingProjectDb(dbs, options.cwd));
+    const project = await openProject({ ...projectOptions, parseCache });
+    return new Session(project, dbs, parseCache, {
+      warn,
+      ...(modes === undefined ? {} : { modes }),
+    });
+  } catch (error) {
+    await dbs.close();
+    throw error;
+  }
+}
+
+/**
+ * The `state.db` of the project above `cwd` when it exists, else `null`
+ * (it is only a speed-up while loading: without it every file is parsed).
+ */
+async function existingProjectDb(dbs: StateDbs, cwd: string): Promise<StateDb | null> {
+  let stateDir: string;
+  try {
+    stateDir = path.join(findProjectRoot(cwd), ".pivot");
+  } catch {
+    // Not a project: openProject says so.
+    return null;
+  }
+  if (!existsSync(path.join(stateDir, "state.db"))) return null;
+  try {
+    return await dbs.get(stateDir);
+  } catch {
+    return null;
+  }
+}

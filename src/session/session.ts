@@ -1,0 +1,178 @@
+/**
+ * The session of one command (or one watch iteration): the single owner of
+ * every resource the command uses — the state databases (one per state dir,
+ * opened on first use), the content cache, the hash caches, the parse cache,
+ * the code fingerprints, the real-path guard and the worker pool — disposed
+ * of together with `await using`. Nothing outlives it, so a long-running
+ * process (watch mode) never works from stale caches.
+ *
+ * @module
+ */
+import * as path from "node:path";
+import { CodeFingerprints, type EngineContext, type JobRunner, WorkerPool } from "../engine/mod.ts";
+import { checkoutModes, openContentCache, type Project } from "../project/mod.ts";
+import {
+  type CheckoutMode,
+  type ContentCache,
+  FileHasher,
+  type HashInfo,
+  isDirHash,
+  type ParseCache,
+  type StateDb,
+  type StateDbs,
+} from "../storage/mod.ts";
+import { entryNamesSync } from "../util/fs.ts";
+import { RealPathGuard } from "../util/real_path_guard.ts";
+
+/** Options for a {@linkcode Session}. */
+export interface SessionOptions {
+  /** Told about recoverable problems (a damaged `state.db` replaced, …). */
+  warn: (message: string) => void;
+  /** Checkout modes, in order. @default {the config's `cache.checkout_mode`} */
+  modes?: readonly CheckoutMode[];
+}
+
+/** Everything one command works with; dispose of it to write and close everything. */
+export class Session implements EngineContext, AsyncDisposable {
+  /** The project. */
+  readonly project: Project;
+  /** The content cache. */
+  readonly cache: ContentCache;
+  /** Checkout modes, in order. */
+  readonly modes: readonly CheckoutMode[];
+  /** Told about recoverable problems. */
+  readonly warn: (message: string) => void;
+  /** Checks that writes and deletes stay inside the project. */
+  readonly paths: RealPathGuard;
+  /** Fingerprints of `run` stages' code, each module parsed once. */
+  readonly fingerprints: CodeFingerprints = new CodeFingerprints();
+  readonly #dbs: StateDbs;
+  readonly #parseCache: ParseCache;
+  readonly #hashers = new Map<string, Promise<FileHasher>>();
+  readonly #sentinels = new Map<string, ReadonlySet<string>>();
+  readonly #blobDirs = new Set<string>();
+  #pool: JobRunner | null = null;
+  #warnings = 0;
+  #disposed = false;
+
+  /**
+   * A session over `project`, taking over `dbs` and `parseCache` (those
+   * that loaded the project's pipeline files). Use {@linkcode openSession}
+   * to open the project and its session in one call.
+   */
+  constructor(project: Project, dbs: StateDbs, parseCache: ParseCache, options: SessionOptions) {
+    this.project = project;
+    this.#dbs = dbs;
+    this.#parseCache = parseCache;
+    this.warn = (message) => {
+      this.#warnings++;
+      options.warn(message);
+    };
+    this.modes = options.modes ?? checkoutModes(project.config);
+    this.cache = openContentCache(project.root, project.config);
+    this.paths = new RealPathGuard(project.root);
+    const projectState = this.projectStateDir;
+    this.cache.useVerifier({
+      hashFile: async (file) => (await this.hasher(projectState)).hashFile(file),
+    });
+  }
+
+  /** How many warnings the session has passed on so far. */
+  get warnings(): number {
+    return this.#warnings;
+  }
+
+  /** The project's own state dir, `<root>/.pivot`. */
+  get projectStateDir(): string {
+    return path.join(this.project.root, ".pivot");
+  }
+
+  /** The `state.db` of `stateDir`, opened (and created) on first use. */
+  db(stateDir: string): Promise<StateDb> {
+    const db = this.#dbs.get(stateDir);
+    if (stateDir === this.projectStateDir) {
+      // The parse cache learnt from the pipeline files before the database existed.
+      return db.then((opened) => {
+        this.#parseCache.attach(opened);
+        return opened;
+      });
+    }
+    return db;
+  }
+
+  /** The project's own `state.db` (run history, parse cache, no-op stamps, remote index). */
+  projectDb(): Promise<StateDb> {
+    return this.db(this.projectStateDir);
+  }
+
+  /** The hasher over the hash cache of `stateDir`. */
+  hasher(stateDir: string): Promise<FileHasher> {
+    let hasher = this.#hashers.get(stateDir);
+    if (hasher === undefined) {
+      hasher = this.db(stateDir).then((db) => new FileHasher(db));
+      this.#hashers.set(stateDir, hasher);
+    }
+    return hasher;
+  }
+
+  /** Parsed lock and pipeline files by content, and remembered fingerprints. */
+  async parseCache(): Promise<ParseCache> {
+    await this.projectDb();
+    return this.#parseCache;
+  }
+
+  /** The pool that runs stage jobs, started on first use with at most `size` workers. */
+  workers(size: number): JobRunner {
+    this.#pool ??= new WorkerPool(size);
+    return this.#pool;
+  }
+
+  /**
+   * True when `sentinel` may exist: the names in its directory are listed
+   * once per session, so checking a thousand stages costs one directory read.
+   */
+  mayBeRunning(sentinel: string): boolean {
+    const dir = path.dirname(sentinel);
+    let names = this.#sentinels.get(dir);
+    if (names === undefined) {
+      names = entryNamesSync(dir);
+      this.#sentinels.set(dir, names);
+    }
+    return names.has(path.basename(sentinel));
+  }
+
+  /** The cache directories of the blobs {@linkcode Session.hasBlobs} found. */
+  get blobDirs(): ReadonlySet<string> {
+    return this.#blobDirs;
+  }
+
+  /** True when the cache holds the blob of `info` (every file's, for a directory). */
+  hasBlobs(info: HashInfo): boolean {
+    const hashes = isDirHash(info) ? info.manifest.map((entry) => entry.hash) : [info.hash];
+    for (const hash of hashes) {
+      if (!this.cache.has(hash)) return false;
+      this.#blobDirs.add(path.dirname(this.cache.blobPath(hash)));
+    }
+    return true;
+  }
+
+  /**
+   * Stops the workers, writes what the caches learnt and closes every
+   * database, also when a write fails (a full disk) or a database never
+   * opened (already reported).
+   *
+   * @throws the first failure to write a database
+   */
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    this.#pool?.close();
+    const hashers = await Promise.allSettled(this.#hashers.values());
+    try {
+      for (const hasher of hashers) if (hasher.status === "fulfilled") hasher.value.flush();
+      this.#parseCache.flush();
+    } finally {
+      await this.#dbs.close();
+    }
+  }
+}
