@@ -10,7 +10,7 @@ import {
   type TableSummary,
 } from "../report/mod.ts";
 import type { Session } from "../session/mod.ts";
-import { hashBytes, hashFile } from "../storage/mod.ts";
+import { hashBytes } from "../storage/mod.ts";
 import { PivotError, UsageError } from "../util/errors.ts";
 import { statOrNull } from "../util/fs.ts";
 import { resolveRevisionTargets, type RevisionTarget } from "./_revision_targets.ts";
@@ -114,7 +114,8 @@ export async function diffData(session: Session, options: DiffDataOptions): Prom
   for (const [i, version] of versions.entries()) {
     const here = resolved[i] ?? null;
     if (version.revision === null) {
-      sides.push(await workspaceSide(version, target));
+      const hasher = await session.hasher(session.projectStateDir);
+      sides.push(await workspaceSide(version, target, (file) => hasher.hashFile(file)));
       continue;
     }
     const revision = version.revision;
@@ -277,7 +278,11 @@ function notTable(target: RevisionTarget, what: string): PivotError {
   });
 }
 
-async function workspaceSide(version: ProjectVersion, target: RevisionTarget): Promise<Side> {
+async function workspaceSide(
+  version: ProjectVersion,
+  target: RevisionTarget,
+  hashFile: (file: string) => Promise<string>,
+): Promise<Side> {
   const rel = target.display.replace(/\/$/, "");
   const info = await statOrNull(target.path);
   if (info === null) return { version, path: rel, source: null, hash: () => Promise.resolve("") };
