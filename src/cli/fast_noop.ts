@@ -3,20 +3,19 @@
  * no-op stamp when every file the last up-to-date run read is unchanged. It
  * runs before the rest of pivot is loaded, so it imports only small modules;
  * anything it does not recognise falls through to the full command line,
- * which reaches the same verdicts the long way.
+ * which reaches the same verdicts the long way. Its options are read with
+ * the table the command tree registers (`repro_flags.ts`).
  *
  * @module
  */
-import { findProjectRoot } from "../discovery/find_project_root.ts";
-import { newRunId } from "../engine/run_id.ts";
-import { type NoopStamp, noopStampHolds, noopStampKey, parseNoopStamp } from "../ops/noop_stamp.ts";
-import { HISTORY_SIZE, runRecordJson } from "../ops/run_record.ts";
-import { StateDb } from "../storage/state_db.ts";
+import { answerNoopStamp } from "../ops/answer_noop_stamp.ts";
+import type { NoopStamp } from "../ops/noop_stamp.ts";
 import type { CliContext, CliIo } from "./cli_context.ts";
+import { DRY_RUN_FLAG, flagNames, QUIET_FLAG, REPRO_FLAGS, type ReproFlag } from "./repro_flags.ts";
 import { createRunDisplay, wantsLiveDisplay } from "./run_display.ts";
 
 /** A command line the fast path can answer. */
-interface FastCommand {
+export interface FastCommand {
   readonly mode: "repro" | "run";
   readonly targets: readonly string[];
   readonly all: boolean;
@@ -26,44 +25,61 @@ interface FastCommand {
   readonly jobs: number | null;
 }
 
-/**
- * Recognises `[-q] repro|run [targets] [-q] [-a] [-e] [-k] [-j N] [--json]`;
- * `null` for anything else (other flags, bad values, help), which the full
- * command line handles and reports.
- */
-export function parseFastCommand(args: readonly string[]): FastCommand | null {
-  let quiet = false;
-  let at = 0;
-  for (; args[at] === "-q" || args[at] === "--quiet"; at++) quiet = true;
-  const mode = args[at++];
-  if (mode !== "repro" && mode !== "run") return null;
-  const targets: string[] = [];
-  let all = false;
-  let explain = false;
-  let json = false;
-  let jobs: number | null = null;
-  for (; at < args.length; at++) {
-    const arg = args[at]!;
-    if (!arg.startsWith("-")) targets.push(arg);
-    else if (arg === "-q" || arg === "--quiet") quiet = true;
-    else if (arg === "-a" || arg === "--all") all = true;
-    else if (arg === "-e" || arg === "--explain") explain = true;
-    else if (arg === "-k" || arg === "--keep-going") continue;
-    else if (arg === "--json") json = true;
-    else {
-      const value = arg === "-j" || arg === "--jobs"
-        ? args[++at]
-        : arg.startsWith("--jobs=")
-        ? arg.slice("--jobs=".length)
-        : /^-j\d/.test(arg)
-        ? arg.slice(2)
-        : undefined;
-      if (value === undefined || !/^[1-9]\d*$/.test(value)) return null;
-      jobs = Number(value);
+/** The flag a command-line word names, and the value it carries (`--jobs=3`, `-j3`). */
+function findFlag(
+  word: string,
+  flags: readonly ReproFlag[],
+): { flag: ReproFlag; inline: string | null } | null {
+  for (const flag of flags) {
+    const { short, long, takesValue } = flagNames(flag);
+    if (word === long || word === short) return { flag, inline: null };
+    if (!takesValue) continue;
+    if (word.startsWith(`${long}=`)) return { flag, inline: word.slice(long.length + 1) };
+    if (short !== null && word.startsWith(short) && word.length > 2) {
+      return { flag, inline: word.slice(2) };
     }
   }
+  return null;
+}
+
+/**
+ * Recognises `[-q] repro|run [targets] [options]` with the options of
+ * {@linkcode REPRO_FLAGS}; `null` for anything else (other flags, flags the
+ * fast path declines, bad values, help), which the full command line
+ * handles and reports.
+ */
+export function parseFastCommand(args: readonly string[]): FastCommand | null {
+  let at = 0;
+  let quiet = false;
+  for (; findFlag(args[at] ?? "", [QUIET_FLAG]) !== null; at++) quiet = true;
+  const mode = args[at++];
+  if (mode !== "repro" && mode !== "run") return null;
+  const flags = [QUIET_FLAG, ...REPRO_FLAGS, ...(mode === "repro" ? [DRY_RUN_FLAG] : [])];
+  const parsed = { all: false, explain: false, json: false, quiet, jobs: null as number | null };
+  const targets: string[] = [];
+  for (; at < args.length; at++) {
+    const word = args[at]!;
+    if (!word.startsWith("-")) {
+      targets.push(word);
+      continue;
+    }
+    const found = findFlag(word, flags);
+    if (found === null) return null;
+    const { flag, inline } = found;
+    const use = flag.fast;
+    if (use === "decline") return null;
+    if (use === "ignore") continue;
+    if (use === "jobs") {
+      const value = inline ?? args[++at];
+      // Only a plain count is read here; anything else is the full command line's to judge.
+      if (value === undefined || !/^[1-9]\d*$/.test(value)) return null;
+      parsed.jobs = flag.parse!(value);
+      continue;
+    }
+    parsed[use] = true;
+  }
   if (mode === "run" && targets.length === 0) return null;
-  return { mode, targets, all, quiet, explain, json, jobs };
+  return { mode, targets, ...parsed };
 }
 
 /**
@@ -77,7 +93,12 @@ export function runFastNoop(args: readonly string[], io: CliIo): number | null {
   if (command === null) return null;
   let completions: NoopStamp["completions"] | null;
   try {
-    completions = answerFromStamp(command, Deno.realPathSync(io.cwd), started);
+    completions = answerNoopStamp({
+      mode: command.mode,
+      all: command.all,
+      targets: command.targets,
+      cwd: Deno.realPathSync(io.cwd),
+    }, started);
   } catch {
     // Whatever went wrong, the full command line reaches the verdicts the long way.
     return null;
@@ -122,45 +143,4 @@ export function runFastNoop(args: readonly string[], io: CliIo): number | null {
   });
   display.close();
   return 0;
-}
-
-/**
- * The completions the stamp of `command` reports when it still holds, after
- * recording the run in the history; `null` when there is no such stamp.
- */
-function answerFromStamp(
-  command: FastCommand,
-  cwd: string,
-  started: number,
-): NoopStamp["completions"] | null {
-  const db = StateDb.openExisting(`${findProjectRoot(cwd)}/.pivot`);
-  try {
-    const key = noopStampKey({
-      mode: command.mode,
-      all: command.all,
-      targets: command.targets,
-      cwd,
-    });
-    const text = db.getNoopStamp(key);
-    const stamp = text === null ? null : parseNoopStamp(text);
-    if (stamp === null || !noopStampHolds(stamp)) return null;
-    const runId = newRunId();
-    const result = { status: "skipped", reason: "up to date", durationMs: 0, logTail: [] };
-    db.addRun(
-      runId,
-      runRecordJson({
-        runId,
-        command: command.mode,
-        startedAt: new Date(Date.now() - (performance.now() - started)).toISOString(),
-        endedAt: new Date().toISOString(),
-        targets: command.targets,
-        stages: stamp.stages,
-        results: new Map(stamp.stages.map((name) => [name, result])),
-      }),
-      HISTORY_SIZE,
-    );
-    return stamp.completions;
-  } finally {
-    db.close();
-  }
 }

@@ -2,7 +2,9 @@ import { Command, CommanderError } from "@commander-js/extra-typings";
 import { environmentHint } from "../util/environment_error.ts";
 import { PivotError, ReportedFailure, UsageError } from "../util/errors.ts";
 import type { CliContext, CliIo } from "./cli_context.ts";
-import { addCompletions, type Candidate, targetCandidates } from "./completion.ts";
+import { type Candidate, targetCandidates } from "../ops/mod.ts";
+import { addCompletions } from "./completion.ts";
+import { QUIET_FLAG } from "./repro_flags.ts";
 import { registerCheckout } from "./commands/checkout.ts";
 import { registerDag } from "./commands/dag.ts";
 import { registerDiff } from "./commands/diff.ts";
@@ -27,7 +29,6 @@ import { registerSchema } from "./commands/schema.ts";
 import { registerStatus } from "./commands/status.ts";
 import { registerVerify } from "./commands/verify.ts";
 import { registerTrack } from "./commands/track.ts";
-import { xxhashReady } from "../storage/xxhash.ts";
 import { VERSION } from "../version.ts";
 
 export { VERSION };
@@ -41,7 +42,7 @@ export function buildProgram(ctx: CliContext, candidates: readonly Candidate[] =
     .name("pivot")
     .description("content-addressed, incremental data pipelines")
     .version(VERSION, "--version", "print the version")
-    .option("-q, --quiet", "print only errors and requested data")
+    .option(QUIET_FLAG.flags, QUIET_FLAG.description)
     .option("-v, --verbose", "print more detail (and stack traces on internal errors)")
     .helpOption("-h, --help", "show help")
     .showSuggestionAfterError(true)
@@ -90,7 +91,6 @@ export function buildProgram(ctx: CliContext, candidates: readonly Candidate[] =
  * status. Errors become `error: …` and `hint: …` lines on stderr.
  */
 export async function runCli(args: readonly string[], io: CliIo): Promise<number> {
-  await xxhashReady;
   let quiet = false;
   let verbose = false;
   const ctx: CliContext = {

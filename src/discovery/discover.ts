@@ -29,8 +29,6 @@ export interface Discovery {
   readonly stages: readonly NamedStage[];
   /** Dependencies on pipelines that were not found (`--all` only; otherwise an error). */
   readonly unresolved: readonly { readonly stage: string; readonly dep: string }[];
-  /** Problems that did not stop discovery (none today: a file that fails to load is an error). */
-  readonly warnings: readonly string[];
   /**
    * What the project-wide search for pipeline files listed (directories) and
    * found (files), or `null` when discovery did not need it.
@@ -62,7 +60,7 @@ export interface DiscoverOptions {
 
 /** The discovery of a project without pipelines. */
 export function emptyDiscovery(): Discovery {
-  return { name: "(none)", pipelines: [], stages: [], unresolved: [], warnings: [], scanned: null };
+  return { name: "(none)", pipelines: [], stages: [], unresolved: [], scanned: null };
 }
 
 /**
@@ -251,7 +249,6 @@ async function discoverDefault(
     pipelines,
     stages: [...stages.values()],
     unresolved: [],
-    warnings: [],
     scanned: index.scanned,
   };
 }
@@ -307,7 +304,7 @@ async function discoverAll(
     for (const dep of rewritten.missing) unresolved.push({ stage: stage.name, dep: dep.text });
     stages.push({ name: stage.name, def: rewritten.def });
   }
-  return { name: "all", pipelines, stages, unresolved, warnings: [], scanned: index.scanned };
+  return { name: "all", pipelines, stages, unresolved, scanned: index.scanned };
 }
 
 /** `<pipeline>/<stage>`: unique across the project, whatever the DAG name. */

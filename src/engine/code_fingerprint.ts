@@ -279,7 +279,11 @@ function isLocalSpecifier(specifier: string): boolean {
     specifier.startsWith("/") || specifier.startsWith("file:");
 }
 
-/** Reads and parses `file`, telling `onText` the hash of the text it read. */
+/**
+ * Reads and parses `file`, telling `onText` the hash of the text it read. A
+ * JSON module (`import data from "./x.json" with { type: "json" }`) is its
+ * content: it has no bindings, and its code hash is the hash of its text.
+ */
 async function parseModuleFile(
   file: string,
   onText: (hash: string) => void,
@@ -287,27 +291,57 @@ async function parseModuleFile(
   let text: string;
   try {
     text = await Deno.readTextFile(file);
-    onText(hashBytes(text));
   } catch (error) {
     throw new PivotError(
       `cannot read ${file} to fingerprint stage code: ${(error as Error).message}`,
     );
   }
-  let ast: { program: Node & { body: Node[] } };
+  const textHash = hashBytes(text);
+  onText(textHash);
+  const parsedModule = (top: TopLevel, codeHash: () => string): ParsedModule => ({
+    file,
+    ...top,
+    codeHash,
+    summaries: new WeakMap(),
+    propertyIndexes: new WeakMap(),
+  });
+  if (file.endsWith(".json")) {
+    const none = { bindings: new Map(), exports: new Map(), defaultExport: null, starExports: [] };
+    return parsedModule(none, () => textHash);
+  }
+  const program = await parseProgram(file, text);
+  let codeHash: string | undefined;
+  return parsedModule(topLevel(program.body), () => (codeHash ??= hashBytes(codeText(program))));
+}
+
+/**
+ * The syntax tree of module `file` (TypeScript, JSX or JavaScript by its
+ * extension), without comments.
+ *
+ * @throws {PivotError} naming the file when it does not parse
+ */
+async function parseProgram(file: string, text: string): Promise<Node & { body: Node[] }> {
   // Loaded on first use: only projects with `run` stages pay for the parser.
   const { parse } = await import("@babel/parser");
   try {
-    ast = parse(text, {
+    return (parse(text, {
       sourceType: "module",
       // Comments are not code: not attached to nodes, never hashed.
       attachComment: false,
       plugins: file.endsWith(".ts") || file.endsWith(".tsx") || file.endsWith(".mts")
         ? ["typescript", ...(file.endsWith(".tsx") ? ["jsx" as const] : [])]
         : ["jsx"],
-    }) as unknown as { program: Node & { body: Node[] } };
+    }) as unknown as { program: Node & { body: Node[] } }).program;
   } catch (error) {
     throw new PivotError(`cannot parse ${file}: ${(error as Error).message}`);
   }
+}
+
+/** What a module declares, imports and exports at its top level. */
+type TopLevel = Pick<ParsedModule, "bindings" | "exports" | "defaultExport" | "starExports">;
+
+/** The top-level bindings, imports and exports of a module's `statements`. */
+function topLevel(statements: readonly Node[]): TopLevel {
   const bindings = new Map<string, Binding>();
   const exports = new Map<string, string | Binding>();
   let defaultExport: Node | null = null;
@@ -318,7 +352,7 @@ async function parseModuleFile(
     }
     return declaredNames(declaration);
   };
-  for (const statement of ast.program.body) {
+  for (const statement of statements) {
     switch (statement.type) {
       case "ImportDeclaration": {
         if (statement.importKind === "type") break;
@@ -385,18 +419,7 @@ async function parseModuleFile(
         declare(statement);
     }
   }
-  let codeHash: string | undefined;
-  const module: ParsedModule = {
-    file,
-    bindings,
-    exports,
-    defaultExport,
-    starExports,
-    codeHash: () => (codeHash ??= hashBytes(codeText(ast.program))),
-    summaries: new WeakMap(),
-    propertyIndexes: new WeakMap(),
-  };
-  return module;
+  return { bindings, exports, defaultExport, starExports };
 }
 
 /** Names a top-level statement declares (functions, classes, variables, enums). */

@@ -27,6 +27,12 @@ import { atomicWrite, tempPathBeside } from "../util/atomic_write.ts";
 import { endStageCommand } from "./process_group.ts";
 
 /**
+ * The file whose `flock` takeovers of a stale sentinel in one directory take
+ * turns under; it stays (removing a lock file is racy) and is no sentinel.
+ */
+export const TAKEOVER_LOCK = ".takeover.running";
+
+/**
  * The holder reported for a sentinel that holds no PID yet: only an older
  * pivot, which created the file and then wrote its PID, leaves one.
  */
@@ -159,7 +165,7 @@ function createWithContent(file: string, text: string): boolean {
  * @returns false when it was no longer stale (held again, or released)
  */
 function takeOver(sentinel: string): boolean {
-  using lock = Deno.openSync(path.join(path.dirname(sentinel), ".takeover.running"), {
+  using lock = Deno.openSync(path.join(path.dirname(sentinel), TAKEOVER_LOCK), {
     read: true,
     write: true,
     create: true,

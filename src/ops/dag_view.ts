@@ -1,4 +1,4 @@
-import { type GraphView, selectStages } from "../dag/mod.ts";
+import { type GraphView, renderDot, renderMermaid, renderText, selectStages } from "../dag/mod.ts";
 import { graphView, type Project, resolveTarget } from "../project/mod.ts";
 import { PivotError } from "../util/errors.ts";
 
@@ -22,4 +22,21 @@ export async function dagView(project: Project, options: DagViewOptions = {}): P
     names.push(...target.stages);
   }
   return graphView(project, selectStages(project.dag, names, { upstream: true }), { stages });
+}
+
+/** How `pivot dag` prints the graph. */
+export type DagFormat = "text" | "dot" | "mermaid" | "md";
+
+/** `view` as text, Graphviz dot, a Mermaid flowchart, or one in a Markdown code block. */
+export function renderDagView(view: GraphView, format: DagFormat): string {
+  switch (format) {
+    case "dot":
+      return renderDot(view);
+    case "mermaid":
+      return renderMermaid(view);
+    case "md":
+      return `\`\`\`mermaid\n${renderMermaid(view)}\`\`\`\n`;
+    case "text":
+      return renderText(view);
+  }
 }

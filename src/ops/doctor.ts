@@ -1,7 +1,6 @@
-import { DatabaseSync } from "node:sqlite";
 import * as path from "node:path";
 import { findProjectRoot, scanPipelineFiles } from "../discovery/mod.ts";
-import { sentinelHolder } from "../engine/running_sentinel.ts";
+import { sentinelHolder, TAKEOVER_LOCK } from "../engine/running_sentinel.ts";
 import { loadParamsFile, loadPipelineFile, type PlainObject } from "../pipeline/mod.ts";
 import {
   cacheDirFor,
@@ -13,7 +12,7 @@ import {
   paramsOverridesFile,
   scanProjectFiles,
 } from "../project/mod.ts";
-import { ContentCache, isDirHash, parseLock, parsePvt } from "../storage/mod.ts";
+import { checkStateDbFile, ContentCache, isDirHash, parseLock, parsePvt } from "../storage/mod.ts";
 import { PivotError } from "../util/errors.ts";
 import { existsSync, statOrNullSync } from "../util/fs.ts";
 import { relativePosix } from "../util/paths.ts";
@@ -266,7 +265,7 @@ function checkStateDbs({ root }: DoctorContext): DoctorCheck[] {
     const file = path.join(stateDir, "state.db");
     if (!existsSync(file)) continue;
     const shown = relativePosix(root, file);
-    const result = quickCheck(file);
+    const result = checkStateDbFile(file);
     if (result === "ok") good++;
     else {
       checks.push(
@@ -282,24 +281,9 @@ function checkStateDbs({ root }: DoctorContext): DoctorCheck[] {
   return checks;
 }
 
-/** `PRAGMA quick_check` of a database opened read-only: `ok`, or what is wrong. */
-function quickCheck(file: string): string {
-  try {
-    const db = new DatabaseSync(file, { readOnly: true });
-    try {
-      const rows = db.prepare("PRAGMA quick_check").all() as { quick_check: string }[];
-      return rows.map((row) => row.quick_check).join("; ");
-    } finally {
-      db.close();
-    }
-  } catch (cause) {
-    return cause instanceof Error ? cause.message : String(cause);
-  }
-}
-
-/** True when `file` is absent or passes {@linkcode quickCheck}. */
+/** True when `file` is absent or passes {@linkcode checkStateDbFile}. */
 function stateDbSound(file: string): boolean {
-  return !existsSync(file) || quickCheck(file) === "ok";
+  return !existsSync(file) || checkStateDbFile(file) === "ok";
 }
 
 function checkSentinels({ root }: DoctorContext): DoctorCheck[] {
@@ -310,6 +294,8 @@ function checkSentinels({ root }: DoctorContext): DoctorCheck[] {
       if (!pipeline.isDirectory) continue;
       for (const entry of readDirOrEmpty(path.join(stagesDir, pipeline.name))) {
         if (!entry.isFile || !entry.name.endsWith(".running")) continue;
+        // The takeover lock is pivot's own and stays (see running_sentinel.ts).
+        if (entry.name === TAKEOVER_LOCK) continue;
         const file = path.join(stagesDir, pipeline.name, entry.name);
         if (sentinelHolder(file) === null && existsSync(file)) {
           stale.push(relativePosix(root, file));

@@ -175,7 +175,6 @@ export async function importDvc(cwd: string, options: ImportDvcOptions): Promise
     if (needsConfig) await setConfigValue(configFile, ["params", "overrides"], "none");
     // Opening the project checks the new pipeline against the others (and their outputs).
     await using session = await openSession({ cwd: path.dirname(outFile), warn });
-    session.project.discovery.warnings.forEach(warn);
     if (present.length > 0) {
       tracked = await trackPaths(session, present.map((t) => t.data), { force });
     }

@@ -39,6 +39,8 @@ export * from "./doctor.ts";
 export * from "./history.ts";
 export * from "./run_record.ts";
 export { openSession, type OpenSessionOptions, Session } from "../session/mod.ts";
+export * from "./project_location.ts";
+export * from "./target_candidates.ts";
 export * from "./remote_blob_fetcher.ts";
 export * from "./get_at_revision.ts";
 export * from "./diff_data.ts";

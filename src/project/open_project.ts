@@ -122,7 +122,7 @@ export async function openProject(options: OpenProjectOptions = {}): Promise<Pro
     ...discovery.unresolved,
     ...findMissingInputs(discovery.stages, root),
   ];
-  const warnings = [...discovery.warnings];
+  const warnings: string[] = [];
   if (missingInputs.length > 0) {
     const neededBy = new Map<string, string[]>();
     for (const { dep, stage } of missingInputs) {

@@ -1,7 +1,7 @@
 import * as path from "node:path";
 import { findProjectRoot } from "../discovery/mod.ts";
 import { openProject, type OpenProjectOptions } from "../project/mod.ts";
-import { ParseCache, type StateDb, StateDbs } from "../storage/mod.ts";
+import { ParseCache, type StateDb, StateDbs, xxhashReady } from "../storage/mod.ts";
 import { existsSync } from "../util/fs.ts";
 import { Session, type SessionOptions } from "./session.ts";
 
@@ -22,6 +22,7 @@ export interface OpenSessionOptions
  */
 export async function openSession(options: OpenSessionOptions): Promise<Session> {
   const { warn, modes, ...projectOptions } = options;
+  await xxhashReady;
   const dbs = new StateDbs(warn);
   try {
     const parseCache = new ParseCache(await existingProjectDb(dbs, options.cwd));

@@ -734,3 +734,21 @@ function moveCorruptAside(
   }
   warn(`${file} was corrupt; moved it to ${file}.corrupt and started a fresh one`);
 }
+
+/**
+ * SQLite's `PRAGMA quick_check` of the database `file`, opened read-only
+ * (nothing is created, repaired or moved): `ok`, or what is wrong.
+ */
+export function checkStateDbFile(file: string): string {
+  try {
+    const db = new DatabaseSync(file, { readOnly: true });
+    try {
+      const rows = db.prepare("PRAGMA quick_check").all() as { quick_check: string }[];
+      return rows.map((row) => row.quick_check).join("; ");
+    } finally {
+      db.close();
+    }
+  } catch (cause) {
+    return cause instanceof Error ? cause.message : String(cause);
+  }
+}

@@ -196,3 +196,55 @@ Deno.test("runFastNoop: null (and prints nothing) outside a project, in a projec
   assert.equal(runFastNoop(["repro"], missing.io), null);
   assert.deepEqual([missing.out, missing.err], [[], []]);
 });
+
+Deno.test("parseFastCommand agrees with commander on every option of repro and run", async (t) => {
+  const { buildProgram } = await import("../../src/cli/run_cli.ts");
+  const { DRY_RUN_FLAG, flagNames, QUIET_FLAG, REPRO_FLAGS } = await import(
+    "../../src/cli/repro_flags.ts"
+  );
+  const silent = { stdout: () => {}, stderr: () => {}, cwd: "/" };
+  const ctx = { ...silent, quiet: () => false, verbose: () => false, warn: () => {} };
+  for (const mode of ["repro", "run"] as const) {
+    const program = buildProgram(ctx);
+    const command = program.commands.find((c) => c.name() === mode)!;
+    const table = mode === "repro" ? [DRY_RUN_FLAG, ...REPRO_FLAGS] : REPRO_FLAGS;
+    await t.step(`${mode}: commander registers exactly the table's options`, () => {
+      const registered = command.options.map((option) => option.flags);
+      assert.deepEqual(registered.sort(), table.map((flag) => flag.flags).sort());
+    });
+    let seen: { targets: string[]; options: Record<string, unknown> } | null = null;
+    command.action((...args: unknown[]) => {
+      seen = { targets: args[0] as string[], options: args[1] as Record<string, unknown> };
+    });
+    for (const flag of [QUIET_FLAG, ...table]) {
+      const { short, long, takesValue } = flagNames(flag);
+      const forms = takesValue
+        ? [[long, "3"], [`${long}=3`], ...(short === null ? [] : [[short, "3"], [`${short}3`]])]
+        : [[long], ...(short === null ? [] : [[short]])];
+      for (const form of forms) {
+        const args = [mode, "train", ...form];
+        await t.step(args.join(" "), async () => {
+          seen = null;
+          await program.parseAsync(args, { from: "user" });
+          const expected = seen!;
+          const global = program.opts() as { quiet?: boolean };
+          const fast = parseFastCommand(args);
+          if (fast === null) {
+            assert.equal(flag.fast, "decline", `the fast path declined ${args.join(" ")}`);
+            return;
+          }
+          assert.notEqual(flag.fast, "decline");
+          assert.deepEqual(fast, {
+            mode,
+            targets: expected.targets,
+            all: expected.options.all === true,
+            quiet: global.quiet === true,
+            explain: expected.options.explain === true,
+            json: expected.options.json === true,
+            jobs: (expected.options.jobs as number | undefined) ?? null,
+          });
+        });
+      }
+    }
+  }
+});

@@ -1,8 +1,16 @@
 import type { Command } from "@commander-js/extra-typings";
-import { findProjectRoot } from "../../discovery/mod.ts";
-import { type ConfigEntry, getConfig, listConfig, setConfig, unsetConfig } from "../../ops/mod.ts";
-import { configFileDisplay, type ConfigScope } from "../../project/mod.ts";
-import { PivotError, ReportedFailure } from "../../util/errors.ts";
+import {
+  type ConfigEntry,
+  configFileDisplay,
+  type ConfigScope,
+  getConfig,
+  listConfig,
+  projectRootOf,
+  projectRootOrNull,
+  setConfig,
+  unsetConfig,
+} from "../../ops/mod.ts";
+import { ReportedFailure } from "../../util/errors.ts";
 import type { CliContext } from "../cli_context.ts";
 import { printJson } from "../print_json.ts";
 
@@ -14,7 +22,7 @@ export function registerConfig(program: Command, ctx: CliContext): void {
       "show or change settings: the project's .pivot/config.yaml, or --global the user's",
     );
   const where = (global: boolean | undefined): { scope: ConfigScope; root: string | null } =>
-    global ? { scope: "user", root: null } : { scope: "project", root: findProjectRoot(ctx.cwd) };
+    global ? { scope: "user", root: null } : { scope: "project", root: projectRootOf(ctx.cwd) };
   const line = (entry: ConfigEntry) => `${entry.key} = ${entry.value} (${entry.source})\n`;
 
   config
@@ -24,7 +32,7 @@ export function registerConfig(program: Command, ctx: CliContext): void {
     .option("--project", "only the project config")
     .option("--json", "print JSON")
     .action(async (options) => {
-      const root = options.global ? rootOrNull(ctx.cwd) : findProjectRoot(ctx.cwd);
+      const root = options.global ? projectRootOrNull(ctx.cwd) : projectRootOf(ctx.cwd);
       const scope = options.global ? "user" : options.project ? "project" : undefined;
       const entries = await listConfig(root, scope);
       if (options.json) return printJson(ctx, entries);
@@ -38,7 +46,7 @@ export function registerConfig(program: Command, ctx: CliContext): void {
     .option("--global", "only the user config")
     .option("--json", "print JSON")
     .action(async (key, options) => {
-      const root = options.global ? rootOrNull(ctx.cwd) : findProjectRoot(ctx.cwd);
+      const root = options.global ? projectRootOrNull(ctx.cwd) : projectRootOf(ctx.cwd);
       const entry = await getConfig(root, key, options.global ? "user" : undefined);
       if (options.json) return printJson(ctx, entry);
       if (entry === null) {
@@ -72,14 +80,4 @@ export function registerConfig(program: Command, ctx: CliContext): void {
       await unsetConfig(root, key, scope);
       if (!ctx.quiet()) ctx.stdout(`removed ${key} from ${configFileDisplay(scope, root)}\n`);
     });
-}
-
-/** The project root, or `null` outside a project (the user config alone needs none). */
-function rootOrNull(cwd: string): string | null {
-  try {
-    return findProjectRoot(cwd);
-  } catch (error) {
-    if (error instanceof PivotError) return null;
-    throw error;
-  }
 }

@@ -1,6 +1,5 @@
 import type { Command } from "@commander-js/extra-typings";
-import { renderDot, renderMermaid, renderText } from "../../dag/mod.ts";
-import { dagView } from "../../ops/mod.ts";
+import { dagView, renderDagView } from "../../ops/mod.ts";
 import { UsageError } from "../../util/errors.ts";
 import type { CliContext } from "../cli_context.ts";
 import { openForCommand } from "../open_for_command.ts";
@@ -25,15 +24,6 @@ export function registerDag(program: Command, ctx: CliContext): void {
       }
       await using session = await openForCommand(ctx, { all: options.all ?? false });
       const view = await dagView(session.project, { targets, stages: options.stages ?? false });
-      switch (formats[0]) {
-        case "dot":
-          return ctx.stdout(renderDot(view));
-        case "mermaid":
-          return ctx.stdout(renderMermaid(view));
-        case "md":
-          return ctx.stdout(`\`\`\`mermaid\n${renderMermaid(view)}\`\`\`\n`);
-        default:
-          return ctx.stdout(renderText(view));
-      }
+      ctx.stdout(renderDagView(view, formats[0] ?? "text"));
     });
 }

@@ -1,6 +1,5 @@
 import { type Command, Option } from "@commander-js/extra-typings";
-import { pullOutputs } from "../../ops/mod.ts";
-import { CHECKOUT_MODES, type CheckoutMode } from "../../storage/mod.ts";
+import { CHECKOUT_MODES, type CheckoutMode, pullOutputs } from "../../ops/mod.ts";
 import { ReportedFailure } from "../../util/errors.ts";
 import { plural } from "../../util/format_bytes.ts";
 import type { CliContext } from "../cli_context.ts";

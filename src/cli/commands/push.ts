@@ -5,7 +5,7 @@ import type { CliContext } from "../cli_context.ts";
 import { openForCommand } from "../open_for_command.ts";
 import { wantsLiveDisplay } from "../run_display.ts";
 import { createTransferDisplay, printTransferReport } from "../transfer_display.ts";
-import { parseJobs } from "./repro.ts";
+import { parseJobs } from "../repro_flags.ts";
 
 /** The options `push`, `fetch` and `pull` share. */
 export function transferOptions<T extends Command<[string[]]>>(command: T) {

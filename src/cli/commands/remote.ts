@@ -1,10 +1,10 @@
 import type { Command } from "@commander-js/extra-typings";
-import { findProjectRoot } from "../../discovery/mod.ts";
 import {
   addRemote,
   currentDefault,
   listRemotes,
   modifyRemote,
+  projectRootOf,
   removeRemote,
   setDefaultRemote,
 } from "../../ops/mod.ts";
@@ -34,7 +34,7 @@ export function registerRemote(program: Command, ctx: CliContext): void {
     .option("-f, --force", "replace a remote of that name")
     .option("--global", "write the user config")
     .action(async (name, url, options) => {
-      await addRemote(findProjectRoot(ctx.cwd), name, url, {
+      await addRemote(projectRootOf(ctx.cwd), name, url, {
         makeDefault: options.default ?? false,
         force: options.force ?? false,
         scope: options.global ? "user" : "project",
@@ -47,7 +47,7 @@ export function registerRemote(program: Command, ctx: CliContext): void {
     .description("the configured remotes, with their settings")
     .option("--json", "print JSON")
     .action(async (options) => {
-      const remotes = await listRemotes(findProjectRoot(ctx.cwd));
+      const remotes = await listRemotes(projectRootOf(ctx.cwd));
       if (options.json) return printJson(ctx, remotes);
       if (remotes.length === 0) {
         say("no remotes; add one with 'pivot remote add NAME URL'");
@@ -69,7 +69,7 @@ export function registerRemote(program: Command, ctx: CliContext): void {
     .argument("<name>", "remote name")
     .option("--global", "remove it from the user config")
     .action(async (name, options) => {
-      const from = await removeRemote(findProjectRoot(ctx.cwd), name, scope(options.global));
+      const from = await removeRemote(projectRootOf(ctx.cwd), name, scope(options.global));
       say(`removed remote '${name}'${from === "user" ? " from the user config" : ""}`);
     });
 
@@ -79,7 +79,7 @@ export function registerRemote(program: Command, ctx: CliContext): void {
     .argument("[name]", "remote name")
     .option("--global", "set it in the user config")
     .action(async (name, options) => {
-      const root = findProjectRoot(ctx.cwd);
+      const root = projectRootOf(ctx.cwd);
       if (name === undefined) {
         const current = await currentDefault(root);
         if (current === null) {
@@ -102,7 +102,7 @@ export function registerRemote(program: Command, ctx: CliContext): void {
     .argument("<value>", "the new value")
     .option("--global", "change the definition in the user config")
     .action(async (name, setting, value, options) => {
-      await modifyRemote(findProjectRoot(ctx.cwd), name, setting, value, scope(options.global));
+      await modifyRemote(projectRootOf(ctx.cwd), name, setting, value, scope(options.global));
       say(`set ${setting} of remote '${name}'`);
     });
 }

@@ -1,22 +1,15 @@
 import type { Command } from "@commander-js/extra-typings";
 import { noopStampKey, reproStages, stageStatus } from "../../ops/mod.ts";
 import type { Config } from "../../project/mod.ts";
-import { ReportedFailure, UsageError } from "../../util/errors.ts";
+import { ReportedFailure } from "../../util/errors.ts";
 import type { CliContext } from "../cli_context.ts";
 import { openForCommand } from "../open_for_command.ts";
+import { DRY_RUN_FLAG, REPRO_FLAGS } from "../repro_flags.ts";
 import { createRunDisplay, wantsLiveDisplay } from "../run_display.ts";
 import { printStatusReports } from "./status.ts";
 
 /** Parses a `-j/--jobs` value: a whole number of at least 1. */
-export function parseJobs(text: string): number {
-  const jobs = Number(text);
-  if (!Number.isInteger(jobs) || jobs < 1) {
-    throw new UsageError(`invalid --jobs '${text}': expected a whole number of at least 1`);
-  }
-  return jobs;
-}
-
-function defaultJobs(config: Config): number {
+export function defaultJobs(config: Config): number {
   const value = config.values["core.jobs"];
   return typeof value === "number" ? value : navigator.hardwareConcurrency;
 }
@@ -24,29 +17,21 @@ function defaultJobs(config: Config): number {
 /** `pivot repro` and `pivot run`. */
 export function registerRepro(program: Command, ctx: CliContext): void {
   for (const mode of ["repro", "run"] as const) {
-    const command = program.command(mode);
-    const configured = mode === "repro"
-      ? command
+    const command = mode === "repro"
+      ? program.command(mode)
         .description(
           "run the targets and everything upstream that is not up to date (default: every stage)",
         )
         .argument("[targets...]", "stages or identities")
-        .option("-n, --dry-run", "show what would run and why, without running")
-      : command
+      : program.command(mode)
         .description("run exactly these stages (their inputs must exist)")
         .argument("<stages...>", "stages or identities");
-    configured
-      .option("-a, --all", "every pipeline of the project, as one DAG")
-      .option("-e, --explain", "show what changed for each stage that runs")
-      .option("-f, --force", "run the selected stages even when up to date")
-      .option("-k, --keep-going", "after a failure, keep running stages that do not depend on it")
-      .option(
-        "-j, --jobs <n>",
-        "stages to run at once (default: core.jobs, else the CPU count)",
-        parseJobs,
-      )
-      .option("--no-commit", "run without recording locks, cache or state")
-      .option("--json", "print JSON Lines events")
+    // One table for commander and the no-op fast path (see repro_flags.ts).
+    for (const flag of mode === "repro" ? [DRY_RUN_FLAG, ...REPRO_FLAGS] : REPRO_FLAGS) {
+      if (flag.parse === undefined) command.option(flag.flags, flag.description);
+      else command.option(flag.flags, flag.description, flag.parse);
+    }
+    command
       .action(async (targets: string[], options: Record<string, unknown>) => {
         const startedMs = Date.now();
         await using session = await openForCommand(ctx, { all: options.all === true });

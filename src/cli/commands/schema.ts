@@ -1,5 +1,5 @@
 import type { Command } from "@commander-js/extra-typings";
-import { pipelineJsonSchema } from "../../pipeline/mod.ts";
+import { pipelineSchema } from "../../ops/mod.ts";
 import type { CliContext } from "../cli_context.ts";
 import { printJson } from "../print_json.ts";
 
@@ -8,5 +8,5 @@ export function registerSchema(program: Command, ctx: CliContext): void {
   program
     .command("schema")
     .description("print the JSON Schema of pivot.yaml (for editor validation)")
-    .action(() => printJson(ctx, pipelineJsonSchema()));
+    .action(() => printJson(ctx, pipelineSchema()));
 }
