@@ -1,6 +1,6 @@
 /**
  * `deno task bench [SECTION…]`: runs the benchmarks (all, or the named
- * sections: `load`, `compare`, `storage`) and prints a Markdown report; every
+ * sections: `load`, `compare`, `storage`, `diff`) and prints a Markdown report; every
  * figure sits next to a baseline measured in the same run. A full run (no
  * sections named) also writes the report to `bench/results.md`.
  *
@@ -8,6 +8,7 @@
  */
 import * as path from "node:path";
 import { benchCompare } from "./compare.ts";
+import { benchDiff } from "./diff.ts";
 import { benchLoadProject } from "./load_project.ts";
 import { benchStorage } from "./storage.ts";
 import { emptyTrash } from "./_trash.ts";
@@ -18,6 +19,7 @@ const SECTIONS: Record<string, () => Promise<string[]>> = {
   load: benchLoadProject,
   compare: () => benchCompare(log),
   storage: benchStorage,
+  diff: benchDiff,
 };
 
 const chosen = Deno.args.length > 0 ? Deno.args : Object.keys(SECTIONS);

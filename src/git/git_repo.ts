@@ -1,5 +1,7 @@
 import { PivotError } from "../util/errors.ts";
-import { parseCatFileBatch } from "./_cat_file_batch.ts";
+import { parseCatFileBatch, parseTree, type TreeEntry } from "./_cat_file_batch.ts";
+
+export type { TreeEntry };
 import { gitMessage, runGit } from "./_run_git.ts";
 
 /** One file of a commit's tree. */
@@ -131,4 +133,88 @@ export class GitRepo {
     });
     return files;
   }
+
+  /**
+   * Every commit reachable from any ref (`git rev-list --all`), newest first.
+   *
+   * @throws {PivotError} when git fails
+   */
+  async allCommits(): Promise<string[]> {
+    const result = await runGit(this.topLevel, ["rev-list", "--all"]);
+    if (result.code !== 0) {
+      throw new PivotError(`cannot list the commits: ${gitMessage(result.stderr)}`);
+    }
+    return lines(result.stdout);
+  }
+
+  /**
+   * The commits the refs under `namespace` (`refs/heads/`, `refs/tags/`) point
+   * at, annotated tags peeled; refs to anything but a commit are left out.
+   *
+   * @throws {PivotError} when git fails
+   */
+  async refCommits(namespace: string): Promise<string[]> {
+    const refs = await runGit(this.topLevel, ["for-each-ref", "--format=%(refname)", namespace]);
+    if (refs.code !== 0) {
+      throw new PivotError(`cannot list ${namespace}: ${gitMessage(refs.stderr)}`);
+    }
+    const names = lines(refs.stdout).filter((name) => !/[\n\r]/.test(name));
+    if (names.length === 0) return [];
+    const input = new TextEncoder().encode(names.map((name) => `${name}^{commit}\n`).join(""));
+    const peeled = await runGit(this.topLevel, ["cat-file", "--batch-check"], input);
+    if (peeled.code !== 0) {
+      throw new PivotError(`cannot read ${namespace}: ${gitMessage(peeled.stderr)}`);
+    }
+    return [
+      ...new Set(
+        lines(peeled.stdout).flatMap((line) => /^([0-9a-f]+) commit \d+$/.exec(line)?.[1] ?? []),
+      ),
+    ];
+  }
+
+  /**
+   * The entries of the trees `specs` name (tree ids, or `<commit>^{tree}`,
+   * `<commit>:<dir>`), read by one `git cat-file --batch`; `null` for a spec
+   * that names no tree.
+   *
+   * @throws {PivotError} when git fails
+   */
+  async readTrees(specs: readonly string[]): Promise<(TreeEntry[] | null)[]> {
+    return (await this.#batch(specs)).map((entry) =>
+      entry?.type === "tree" ? parseTree(entry.content, entry.id.length / 2) : null
+    );
+  }
+
+  /**
+   * The contents of the blobs `ids`, read by one `git cat-file --batch`;
+   * ids that are not blobs are left out.
+   *
+   * @throws {PivotError} when git fails
+   */
+  async readBlobs(ids: readonly string[]): Promise<Map<string, Uint8Array>> {
+    const wanted = [...new Set(ids)];
+    const blobs = new Map<string, Uint8Array>();
+    (await this.#batch(wanted)).forEach((entry, i) => {
+      if (entry?.type === "blob") blobs.set(wanted[i]!, entry.content);
+    });
+    return blobs;
+  }
+
+  async #batch(specs: readonly string[]) {
+    if (specs.length === 0) return [];
+    if (specs.some((spec) => /[\n\r]/.test(spec))) {
+      throw new PivotError("a git object name cannot hold a line break");
+    }
+    const input = new TextEncoder().encode(specs.map((spec) => `${spec}\n`).join(""));
+    const result = await runGit(this.topLevel, ["cat-file", "--batch"], input);
+    if (result.code !== 0) {
+      throw new PivotError(`cannot read git objects: ${gitMessage(result.stderr)}`);
+    }
+    return parseCatFileBatch(result.stdout, specs.length);
+  }
+}
+
+/** The non-empty lines of `output`. */
+function lines(output: Uint8Array): string[] {
+  return new TextDecoder().decode(output).split("\n").filter((line) => line !== "");
 }

@@ -1,9 +1,10 @@
 import { GitRepo } from "../git/mod.ts";
-import { type Project, ProjectRevision, readOutputsAt } from "../project/mod.ts";
+import { type BlobFetcher, type Project, ProjectRevision, readOutputsAt } from "../project/mod.ts";
 import type { Session } from "../session/mod.ts";
 import type { ContentCache } from "../storage/mod.ts";
 import { readFileOrNull } from "../util/fs.ts";
 import type { SelectedOutput } from "./_select_outputs.ts";
+import { remoteBlobFetcher } from "./remote_blob_fetcher.ts";
 
 /** A version of the project that values are read from: the workspace or a git revision. */
 export interface ProjectVersion {
@@ -15,6 +16,8 @@ export interface ProjectVersion {
   readonly project: Project;
   /** Where content recorded by hash is looked for first. */
   readonly cache: ContentCache;
+  /** Brings content the cache lacks from the default remote. */
+  readonly fetchBlobs: BlobFetcher;
   /** Told about missing files and malformed locks. */
   readonly warn: (message: string) => void;
 }
@@ -41,11 +44,12 @@ export async function openVersions(
   revs: readonly (string | null)[],
 ): Promise<ProjectVersion[]> {
   const { project, cache, warn } = session;
+  const fetchBlobs = remoteBlobFetcher(session, {});
   let repo: GitRepo | undefined;
   const versions: ProjectVersion[] = [];
   for (const rev of revs) {
     if (rev === null) {
-      versions.push({ label: WORKSPACE, revision: null, project, cache, warn });
+      versions.push({ label: WORKSPACE, revision: null, project, cache, fetchBlobs, warn });
       continue;
     }
     repo ??= await GitRepo.open(project.root);
@@ -53,7 +57,7 @@ export async function openVersions(
     if (revision.files().length === 0) {
       warn(`nothing of the project is committed in ${rev} (${revision.shortCommit})`);
     }
-    versions.push({ label: rev, revision, project, cache, warn });
+    versions.push({ label: rev, revision, project, cache, fetchBlobs, warn });
   }
   return versions;
 }
@@ -74,15 +78,16 @@ export interface VersionContent {
 
 /**
  * Reads `outputs` as they are in `version`: workspace files, or (at a
- * revision) from the cache by their locked hash, else from git.
+ * revision) from the cache by their locked hash, else from git, else from
+ * the default remote.
  *
- * @throws {PivotError} when a revision's content is neither cached nor committed
+ * @throws {PivotError} when a revision's content is found nowhere
  */
 export async function readVersionOutputs(
   version: ProjectVersion,
   outputs: readonly SelectedOutput[],
 ): Promise<VersionContent[]> {
-  const { revision, cache, warn } = version;
+  const { revision, cache, fetchBlobs, warn } = version;
   if (revision === null) {
     return await Promise.all(outputs.map(async (output) => ({
       output,
@@ -98,7 +103,7 @@ export async function readVersionOutputs(
       key: output.spec.key,
       path: output.path,
     })),
-    { cache, warn },
+    { cache, fetchBlobs, warn },
   );
   return read.map((entry, i) => ({
     output: outputs[i]!,

@@ -5,6 +5,12 @@ import { type HashInfo, isDirHash, parseLock, parsePvt } from "../storage/mod.ts
 import { PivotError } from "../util/errors.ts";
 import { isInside, relativePosix } from "../util/paths.ts";
 import { holdCacheForCollecting } from "./_cache_guard.ts";
+import { gcRemote, type GcRemoteReport } from "./gc_remote.ts";
+import {
+  revisionReferences,
+  type RevisionSelection,
+  selectsRevisions,
+} from "./revision_references.ts";
 
 /**
  * Unreferenced blobs changed less than this many minutes ago are kept by
@@ -24,6 +30,10 @@ export interface GcOptions {
   graceMinutes?: number;
   /** Told (once per process) when gc waits for another command to finish. @default {ignore} */
   onWait?: (message: string) => void;
+  /** Also keep what the lock and `.pvt` files of these git revisions reference. @default {none} */
+  revisions?: RevisionSelection;
+  /** Also remove the unreferenced blobs of a remote (`remote`: its name). @default {null} */
+  cloud?: { readonly remote?: string | undefined; readonly jobs?: number | undefined } | null;
 }
 
 /** What {@linkcode gcCache} removed (or would remove). */
@@ -44,13 +54,19 @@ export interface GcReport {
   readonly leftovers: number;
   /** Lock and `.pvt` files read. */
   readonly references: number;
+  /** The git revisions whose references were kept too, or `null` when none was asked for. */
+  readonly revisions: { readonly commits: number; readonly files: number } | null;
+  /** What was removed from the remote, or `null` without `cloud`. */
+  readonly cloud: GcRemoteReport | null;
 }
 
 /**
  * Removes every blob that no lock file (in any state dir of the project) and
- * no `.pvt` file references, unless it changed within the grace period. Every
- * lock and `.pvt` is read first; one that cannot be read stops the collection
- * before anything is deleted. Unless `dryRun`, it first waits until no other
+ * no `.pvt` file references, in the workspace or in the git `revisions` asked
+ * for, unless it changed within the grace period; with `cloud`, the
+ * unreferenced blobs of a remote too. Every lock and `.pvt` of the workspace
+ * is read first; one that cannot be read stops the collection before
+ * anything is deleted. Unless `dryRun`, it first waits until no other
  * pivot command that stores blobs or writes locks runs in the project, and
  * holds them off until it is done.
  *
@@ -64,6 +80,8 @@ export async function gcCache(session: Session, options: GcOptions = {}): Promis
     force = false,
     graceMinutes = GC_GRACE_MINUTES,
     onWait = () => {},
+    revisions = {},
+    cloud = null,
   } = options;
   // Blobs are deleted where the cache really is: a symlinked `.pivot/cache` (or
   // `files/`) pointing at another project's cache is that project's cache.
@@ -77,8 +95,35 @@ export async function gcCache(session: Session, options: GcOptions = {}): Promis
       { hint: "pass --force if only this project uses that cache" },
     );
   }
+  // Read before the cache is held: a long history must not keep writers waiting.
+  const history = selectsRevisions(revisions)
+    ? await revisionReferences(root, revisions, { warn: session.warn })
+    : null;
+  const referenced = new Set<string>(history?.hashes);
+  const local = await collectCache(session, referenced, { dryRun, graceMinutes, onWait });
+  // The remote is cleaned once the cache is no longer held: writers need not wait for it.
+  const remote = cloud === null ? null : await gcRemote(session, referenced, { ...cloud, dryRun });
+  return {
+    ...local,
+    revisions: history === null ? null : { commits: history.commits, files: history.files },
+    cloud: remote,
+  };
+}
+
+/**
+ * Adds what the workspace's lock and `.pvt` files reference to `referenced`
+ * and removes the other blobs of the cache (unless young), holding the cache
+ * against writers meanwhile (unless `dryRun`).
+ */
+async function collectCache(
+  session: Session,
+  referenced: Set<string>,
+  options: Required<Pick<GcOptions, "dryRun" | "graceMinutes" | "onWait">>,
+): Promise<Omit<GcReport, "revisions" | "cloud">> {
+  const { cache } = session;
+  const { root } = session.project;
+  const { dryRun, graceMinutes, onWait } = options;
   using _cache = dryRun ? null : await holdCacheForCollecting(root, onWait);
-  const referenced = new Set<string>();
   const addInfo = (info: HashInfo) => {
     if (isDirHash(info)) { for (const entry of info.manifest) referenced.add(entry.hash); }
     else referenced.add(info.hash);

@@ -12,4 +12,5 @@ export * from "./resolve_target.ts";
 export * from "./scan_project_files.ts";
 export * from "./storage_config.ts";
 export * from "./project_revision.ts";
+export * from "./revision_content.ts";
 export * from "./revision_outputs.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 import * as path from "node:path";
-import { GitRepo } from "../git/mod.ts";
+import { GitRepo, type GitTreeFile } from "../git/mod.ts";
 import { PIPELINE_FILE_NAMES } from "../pipeline/mod.ts";
 import {
   type LockedStage,
@@ -50,11 +50,12 @@ export class ProjectRevision {
   /** Project-relative paths of the files at this revision, sorted. */
   readonly #files: readonly string[];
   readonly #fileSet: ReadonlySet<string>;
+  readonly #executables: ReadonlySet<string>;
   readonly #warn: (message: string) => void;
 
   private constructor(
     fields: { rev: string; commit: string; root: string; repo: GitRepo; prefix: string },
-    files: readonly string[],
+    files: readonly GitTreeFile[],
     warn: (message: string) => void,
   ) {
     this.rev = fields.rev;
@@ -62,8 +63,11 @@ export class ProjectRevision {
     this.root = fields.root;
     this.repo = fields.repo;
     this.#prefix = fields.prefix;
-    this.#files = files;
-    this.#fileSet = new Set(files);
+    this.#files = files.map((file) => file.path);
+    this.#fileSet = new Set(this.#files);
+    this.#executables = new Set(
+      files.filter((file) => file.mode === "100755").map((file) => file.path),
+    );
     this.#warn = warn;
   }
 
@@ -85,9 +89,10 @@ export class ProjectRevision {
       throw new PivotError(`the project ${root} is not inside the git repository ${repo.topLevel}`);
     }
     const prefix = inside === "." ? "" : `${inside}/`;
-    const files = (await repo.listFiles(commit, prefix)).map((file) =>
-      file.path.slice(prefix.length)
-    );
+    const files = (await repo.listFiles(commit, prefix)).map((file) => ({
+      path: file.path.slice(prefix.length),
+      mode: file.mode,
+    }));
     return new ProjectRevision({ rev, commit, root, repo, prefix }, files, options.warn);
   }
 
@@ -104,6 +109,11 @@ export class ProjectRevision {
   /** True when `rel` (project-relative) is a file at this revision. */
   has(rel: string): boolean {
     return this.#fileSet.has(rel);
+  }
+
+  /** True when `rel` (project-relative) is an executable file at this revision. */
+  isExecutable(rel: string): boolean {
+    return this.#executables.has(rel);
   }
 
   /** The project-relative path of `absolute`, a path in the workspace project. */
@@ -138,16 +148,12 @@ export class ProjectRevision {
 
   /** Every lock file at this revision, in every state dir of the project (project-relative). */
   lockFiles(): string[] {
-    return this.#files.filter((rel) =>
-      LOCK_PATH.test(rel) && !skipped(rel.replace(LOCK_PATH, "$1x"))
-    );
+    return this.#files.filter(isLockFilePath);
   }
 
   /** Every `.pvt` file at this revision (project-relative). */
   pvtFiles(): string[] {
-    return this.#files.filter((rel) =>
-      rel.endsWith(PVT_SUFFIX) && path.posix.basename(rel) !== PVT_SUFFIX && !skipped(rel)
-    );
+    return this.#files.filter(isPvtFilePath);
   }
 
   /** Every pipeline file at this revision (`pivot.yaml`, `pivot.yml`, `pipeline.ts`). */
@@ -215,6 +221,20 @@ export class ProjectRevision {
     }
     return records;
   }
+}
+
+/**
+ * True when the project-relative path `rel` is where a lock file lives:
+ * `<dir>/.pivot/stages/<pipeline>/<stage>.lock`, outside the directories
+ * the workspace scans skip.
+ */
+export function isLockFilePath(rel: string): boolean {
+  return LOCK_PATH.test(rel) && !skipped(rel.replace(LOCK_PATH, "$1x"));
+}
+
+/** True when the project-relative path `rel` is a `.pvt` file the workspace scans would find. */
+export function isPvtFilePath(rel: string): boolean {
+  return rel.endsWith(PVT_SUFFIX) && path.posix.basename(rel) !== PVT_SUFFIX && !skipped(rel);
 }
 
 /** True for paths inside directories the workspace scans skip (`node_modules`, …). */

@@ -1,7 +1,7 @@
 import type { ContentCache, LockedStage } from "../storage/mod.ts";
-import { hashBytes } from "../storage/mod.ts";
 import { PivotError } from "../util/errors.ts";
 import type { ProjectRevision } from "./project_revision.ts";
+import { type BlobFetcher, findRecordedContent, type RecordedContent } from "./revision_content.ts";
 
 /** A stage output to read as it was at a revision. */
 export interface OutputRequest {
@@ -23,84 +23,79 @@ export interface OutputAtRevision {
   readonly path: string;
   /** Its bytes, or `null` when it did not exist at the revision. */
   readonly content: Uint8Array | null;
-  /** Where the bytes came from. */
-  readonly source: "cache" | "git" | null;
+  /** Where the bytes came from (`remote`: fetched into the cache just now). */
+  readonly source: "cache" | "remote" | "git" | null;
 }
 
 /** Options for {@linkcode readOutputsAt}. */
 export interface ReadOutputsOptions {
   /** The local content cache, read by the locked hashes. */
   cache: ContentCache;
+  /** Brings blobs the cache lacks from a remote. @default {no remote is asked} */
+  fetchBlobs?: BlobFetcher;
   /** Told about committed files that differ from what their lock recorded. */
   warn: (message: string) => void;
 }
 
 /**
- * Reads each requested output as it was at `revision`. The stage's lock
- * there gives the path and hash: the content comes from the local cache by
- * that hash, else from git (metrics are usually not cached but committed).
- * Without a lock, the workspace path is read from git, and an output found
- * nowhere did not exist then (`content: null`).
+ * The content each requested output has at `revision`, as
+ * {@linkcode findRecordedContent} finds it: the stage's lock there gives the
+ * path and hash. Without a lock, the workspace path is read from git (null
+ * when it is not committed: the output did not exist then).
+ */
+export async function recordedOutputsAt(
+  revision: ProjectRevision,
+  requests: readonly OutputRequest[],
+): Promise<RecordedContent[]> {
+  const locks = await revision.locksFor([...new Set(requests.map((request) => request.stage))]);
+  return requests.map((request) => {
+    const out = locks.get(request.stage)?.outs.find((entry) => entry.key === request.key);
+    if (out === undefined) {
+      return { label: request.identity, path: revision.relative(request.path), info: null };
+    }
+    return {
+      label: request.identity,
+      path: out.path,
+      info: out.manifest === undefined
+        ? { hash: out.hash }
+        : { hash: out.hash, manifest: out.manifest },
+    };
+  });
+}
+
+/**
+ * Reads each requested output (a file) as it was at `revision`: from the
+ * local cache by the hash its lock recorded there, else from git, else from
+ * a remote (see {@linkcode findRecordedContent}). Without a lock, the
+ * workspace path is read from git, and an output found nowhere did not
+ * exist then (`content: null`).
  *
- * @throws {PivotError} listing every output whose lock names content that is neither cached nor committed
+ * @throws {PivotError} for a directory output, or listing every output whose lock names content found nowhere
  */
 export async function readOutputsAt(
   revision: ProjectRevision,
   requests: readonly OutputRequest[],
   options: ReadOutputsOptions,
 ): Promise<OutputAtRevision[]> {
-  const { cache, warn } = options;
-  const locks = await revision.locksFor([...new Set(requests.map((request) => request.stage))]);
-  const planned = requests.map((request) => {
-    const out = locks.get(request.stage)?.outs.find((entry) => entry.key === request.key);
-    if (out?.manifest !== undefined) {
+  const recorded = await recordedOutputsAt(revision, requests);
+  recorded.forEach((item) => {
+    if (item.info !== null && "manifest" in item.info) {
       throw new PivotError(
-        `${request.identity} is a directory output; only files can be read at a revision`,
+        `${item.label} is a directory output; only files can be read at a revision`,
       );
     }
-    return out === undefined
-      ? { request, path: revision.relative(request.path), hash: null }
-      : { request, path: out.path, hash: out.hash };
   });
-  const cached = new Map<string, Uint8Array>();
-  for (const { hash } of planned) {
-    if (hash !== null && !cached.has(hash) && cache.has(hash)) {
-      cached.set(hash, await Deno.readFile(cache.blobPath(hash)));
-    }
-  }
-  const committed = await revision.readFiles(
-    planned.filter(({ hash }) => hash === null || !cached.has(hash)).map(({ path }) => path),
-  );
-  const missing: string[] = [];
-  const results = planned.map(({ request, path, hash }): OutputAtRevision => {
-    const fromCache = hash === null ? undefined : cached.get(hash);
-    if (fromCache !== undefined) return { request, path, content: fromCache, source: "cache" };
-    const fromGit = committed.get(path);
-    if (fromGit !== undefined) {
-      if (hash !== null && hashBytes(fromGit) !== hash) {
-        warn(
-          `${
-            revision.display(path)
-          } is not what the lock of ${request.identity} recorded there (${hash}); using the committed file`,
-        );
-      }
-      return { request, path, content: fromGit, source: "git" };
-    }
-    if (hash !== null) missing.push(`${request.identity} (${path}, content ${hash})`);
-    return { request, path, content: null, source: null };
-  });
-  if (missing.length > 0) {
-    throw new PivotError(
-      `cannot read ${
-        missing.length === 1 ? missing[0] : missing.join(", ")
-      } as of ${revision.rev}: ${
-        missing.length === 1 ? "it is" : "they are"
-      } neither in the cache nor committed to git`,
-      {
-        hint:
-          `fetch the content from a remote with 'pivot fetch', or check out ${revision.rev} and run 'pivot repro' to rebuild it`,
-      },
-    );
-  }
-  return results;
+  const found = await findRecordedContent(revision, recorded, options);
+  return await Promise.all(found.map(async (entry, i): Promise<OutputAtRevision> => {
+    const request = requests[i]!;
+    const { path } = recorded[i]!;
+    if (entry === null) return { request, path, content: null, source: null };
+    if (entry.source === "git") return { request, path, content: entry.content, source: "git" };
+    return {
+      request,
+      path,
+      content: await Deno.readFile(options.cache.blobPath(entry.hash)),
+      source: entry.source,
+    };
+  }));
 }

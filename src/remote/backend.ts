@@ -1,7 +1,7 @@
 /**
  * The one interface every remote storage implements: size (exists) / put / get /
- * list of objects under `/`-separated keys relative to the remote's root,
- * with streamed bodies.
+ * delete / list of objects under `/`-separated keys relative to the remote's
+ * root, with streamed bodies.
  *
  * @module
  */
@@ -34,6 +34,8 @@ export interface RemoteBackend {
    * error from `body` aborts the write.
    */
   put(key: string, body: ReadableStream<Uint8Array>, size: number): Promise<void>;
+  /** Removes the object `key`; one that does not exist is no error. */
+  delete(key: string): Promise<void>;
   /** Releases connections. */
   close(): void;
 }

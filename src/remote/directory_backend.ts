@@ -125,6 +125,16 @@ export class DirectoryBackend implements RemoteBackend {
     }
   }
 
+  /** Removes the file of `key` (absent already: nothing to do). */
+  async delete(key: string): Promise<void> {
+    try {
+      await Deno.remove(this.#file(key));
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return;
+      throw localError(error, this.#file(key));
+    }
+  }
+
   /** Nothing to release. */
   close(): void {}
 }

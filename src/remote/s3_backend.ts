@@ -229,6 +229,18 @@ export class S3Backend implements RemoteBackend {
     }
   }
 
+  /** Removes the object `key` (S3 answers a missing one with success too). */
+  async delete(key: string): Promise<void> {
+    try {
+      await this.#client.send(
+        new this.#sdk.DeleteObjectCommand({ Bucket: this.#bucket, Key: this.#key(key) }),
+      );
+    } catch (error) {
+      const converted = this.#convert(error, key);
+      if (!(converted instanceof RemoteNotFoundError)) throw converted;
+    }
+  }
+
   /** Closes the client's connections. */
   close(): void {
     this.#client.destroy();

@@ -12,3 +12,5 @@ export * from "./plot_data.ts";
 export * from "./plot_libraries.ts";
 export * from "./plot_spec.ts";
 export * from "./plots_page.ts";
+export * from "./diff_tables.ts";
+export * from "./table_rows.ts";

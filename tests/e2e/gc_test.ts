@@ -15,6 +15,8 @@ interface GcJson {
   removedBytes: number;
   leftovers: number;
   references: number;
+  revisions: { commits: number; files: number } | null;
+  cloud: unknown;
   dryRun: boolean;
 }
 
@@ -80,6 +82,8 @@ Deno.test("pivot gc removes exactly the blob no .pvt references (after a dry run
     removedBytes: 0,
     leftovers: 0,
     references: 1,
+    revisions: null,
+    cloud: null,
     dryRun: false,
   });
 });
@@ -123,6 +127,8 @@ Deno.test("pivot gc keeps blobs that only lock files reference, in every state d
     removedBytes: "nobody wants me".length,
     leftovers: 1,
     references: 2,
+    revisions: null,
+    cloud: null,
     dryRun: false,
   });
   for (const hash of [model, raw, img1, img2]) {

@@ -3,6 +3,7 @@ import * as path from "node:path";
 import { git } from "../_helpers/git.ts";
 import { runPivotInProcess } from "../_helpers/in_process.ts";
 import { assertFailed, runPivot } from "../_helpers/project.ts";
+import { hashBytes } from "../../src/storage/mod.ts";
 import { compareProject } from "./_fixtures/compare.ts";
 
 /** The JSON block of plot specifications in a written page. */
@@ -143,4 +144,31 @@ Deno.test("pivot plots show --open hands the page to xdg-open, and shrugs when t
       p.path("pivot_plots/index.html")
     } yourself\n`,
   );
+});
+
+Deno.test("pivot plots diff fetches a revision's plot data the cache lacks from the default remote", async () => {
+  await using p = await compareProject();
+  const remote = await Deno.makeTempDir({ prefix: "pivot_remote_" });
+  try {
+    // A directory remote has the cache's layout: give it every blob.
+    await new Deno.Command("cp", { args: ["-r", p.path(".pivot/cache/files"), remote] }).output();
+    const old = new TextEncoder().encode("epoch,loss\n0,1\n1,0.5\n2,0.5\n");
+    const hash = hashBytes(old);
+    const blob = p.path(`.pivot/cache/files/${hash.slice(0, 2)}/${hash.slice(2)}`);
+    await Deno.remove(blob);
+    const before = await runPivotInProcess(p.root, ["plots", "diff", "HEAD~2", "--json"]);
+    assert.equal(before.code, 1);
+    assert.match(
+      before.stderr,
+      /^error: cannot read train:curve \(data\/ml\/train\/curve\.csv, content [0-9a-f]{16}\) as of HEAD~2: it is not in the cache, not committed to git, and no remote is configured\n/,
+    );
+    const added = await runPivotInProcess(p.root, ["remote", "add", "store", remote]);
+    assert.equal(added.code, 0, added.stderr);
+    const result = await runPivotInProcess(p.root, ["plots", "diff", "HEAD~2", "--json"]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(JSON.parse(result.stdout).plots[0].versions, ["HEAD~2", "workspace"]);
+    assert.deepEqual(await Deno.readFile(blob), old, "fetched into the cache");
+  } finally {
+    await Deno.remove(remote, { recursive: true });
+  }
 });

@@ -106,3 +106,29 @@ Deno.test("GitRepo.listFiles() lists regular files below a directory, without sy
   ]);
   assert.equal((await repo.listFiles(commit)).length, 3);
 });
+
+Deno.test("GitRepo lists commits, peels refs, and reads trees and blobs in one batch", async () => {
+  await using p = await makeProject({ "a.txt": "1\n", "d/b.txt": "b\n" }, { init: false });
+  await git(p.root, "init", "-q");
+  const first = await commitAll(p.root, "first");
+  await git(p.root, "tag", "-a", "v1", "-m", "annotated");
+  await git(p.root, "tag", "blob-tag", await git(p.root, "rev-parse", "HEAD:a.txt"));
+  await git(p.root, "branch", "old");
+  await p.write("a.txt", "2\n");
+  const second = await commitAll(p.root, "second");
+  const repo = await GitRepo.open(p.root);
+  assert.deepEqual(await repo.allCommits(), [second, first]);
+  assert.deepEqual((await repo.refCommits("refs/heads")).sort(), [first, second].sort());
+  assert.deepEqual(await repo.refCommits("refs/tags"), [first], "the blob's tag is left out");
+  const [root, sub, missing] = await repo.readTrees([`${second}^{tree}`, `${first}:d`, "HEAD:x"]);
+  assert.deepEqual(root!.map((entry) => [entry.mode, entry.name]), [["100644", "a.txt"], [
+    "40000",
+    "d",
+  ]]);
+  assert.deepEqual(sub!.map((entry) => entry.name), ["b.txt"]);
+  assert.equal(missing, null);
+  const ids = root!.map((entry) => entry.id);
+  const blobs = await repo.readBlobs([ids[0]!, ids[1]!, ids[0]!]);
+  assert.deepEqual([...blobs.keys()], [ids[0]], "a tree is not a blob");
+  assert.equal(new TextDecoder().decode(blobs.get(ids[0]!)), "2\n");
+});

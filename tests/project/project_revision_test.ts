@@ -156,11 +156,11 @@ Deno.test("readOutputsAt() reads cached outputs from the cache, metrics from git
       assert.ok(error instanceof PivotError);
       assert.equal(
         error.message,
-        `cannot read train:model (data/ml/train/model.txt, content ${modelHash}) as of HEAD: it is neither in the cache nor committed to git`,
+        `cannot read train:model (data/ml/train/model.txt, content ${modelHash}) as of HEAD: it is not in the cache, not committed to git, and no remote was asked`,
       );
       assert.equal(
         error.hint,
-        "fetch the content from a remote with 'pivot fetch', or check out HEAD and run 'pivot repro' to rebuild it",
+        "check out HEAD and run 'pivot fetch -r NAME' with a remote that holds it, or 'pivot repro' to rebuild it",
       );
       return true;
     },

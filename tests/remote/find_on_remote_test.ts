@@ -18,6 +18,7 @@ function counting(inner: RemoteBackend, counts: { size: number; list: number }):
     },
     get: (key) => inner.get(key),
     put: (key, body, size) => inner.put(key, body, size),
+    delete: (key) => inner.delete(key),
     close: () => inner.close(),
   };
 }

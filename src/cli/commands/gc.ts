@@ -1,10 +1,11 @@
 import type { Command } from "@commander-js/extra-typings";
 import { GC_GRACE_MINUTES, gcCache } from "../../ops/mod.ts";
-import { UsageError } from "../../util/errors.ts";
+import { PivotError, UsageError } from "../../util/errors.ts";
 import { formatBytes, plural } from "../../util/format_bytes.ts";
 import type { CliContext } from "../cli_context.ts";
 import { openForCommand } from "../open_for_command.ts";
 import { printJson } from "../print_json.ts";
+import { collect } from "../report_options.ts";
 
 function parseGrace(text: string): number {
   const minutes = Number(text);
@@ -14,11 +15,23 @@ function parseGrace(text: string): number {
   return minutes;
 }
 
-/** `pivot gc [--dry-run] [--force] [--grace MINUTES] [--json]`. */
+function parseJobs(text: string): number {
+  if (!/^[1-9]\d*$/.test(text)) {
+    throw new UsageError(`invalid --jobs '${text}': expected a whole number of at least 1`);
+  }
+  return Number(text);
+}
+
+/**
+ * `pivot gc [--dry-run] [--force] [--grace MINUTES] [--rev REV…] [--all-commits]
+ * [--all-branches] [--all-tags] [--cloud [-r NAME] --yes-delete-remote] [--json]`.
+ */
 export function registerGc(program: Command, ctx: CliContext): void {
   program
     .command("gc")
-    .description("remove cache blobs that no lock file and no .pvt file in the project references")
+    .description(
+      "remove cache blobs that no lock file and no .pvt file references (in the workspace or chosen git revisions)",
+    )
     .option("-n, --dry-run", "only report what would be removed")
     .option("-f, --force", "collect a cache that lies outside the project (it may be shared)")
     .option(
@@ -26,8 +39,29 @@ export function registerGc(program: Command, ctx: CliContext): void {
       `keep unreferenced blobs changed in the last MINUTES (default ${GC_GRACE_MINUTES})`,
       parseGrace,
     )
+    .option("--rev <rev>", "also keep what this git revision references (repeatable)", collect, [])
+    .option("--all-commits", "also keep what every commit references")
+    .option("--all-branches", "also keep what the tip of every local branch references")
+    .option("--all-tags", "also keep what every tag references")
+    .option("-c, --cloud", "also remove unreferenced blobs from the remote")
+    .option("-r, --remote <name>", "the remote for --cloud (default: the default remote)")
+    .option("-j, --jobs <n>", "deletions at once on the remote", parseJobs)
+    .option("--yes-delete-remote", "confirm that --cloud deletes from the remote for good")
     .option("--json", "print JSON")
     .action(async (options) => {
+      const cloud = options.cloud ?? false;
+      if (!cloud && (options.remote !== undefined || options.jobs !== undefined)) {
+        throw new UsageError("-r/--remote and -j/--jobs go with --cloud");
+      }
+      if (cloud && !options.dryRun && !options.yesDeleteRemote) {
+        throw new UsageError(
+          "gc --cloud deletes blobs from the remote for good: pass --yes-delete-remote to confirm",
+          {
+            hint:
+              "run 'pivot gc --cloud --dry-run' first; only what this clone's workspace and the revisions you name reference is kept, so fetch your team's branches and add --all-branches --all-tags (or --all-commits)",
+          },
+        );
+      }
       await using session = await openForCommand(ctx, { withPipelines: false });
       const report = await gcCache(session, {
         dryRun: options.dryRun ?? false,
@@ -36,22 +70,56 @@ export function registerGc(program: Command, ctx: CliContext): void {
         onWait: (message) => {
           if (!ctx.quiet()) ctx.stderr(`${message}\n`);
         },
+        revisions: {
+          revs: options.rev,
+          allCommits: options.allCommits ?? false,
+          allBranches: options.allBranches ?? false,
+          allTags: options.allTags ?? false,
+        },
+        cloud: cloud ? { remote: options.remote, jobs: options.jobs } : null,
       });
-      if (options.json) return printJson(ctx, { ...report, dryRun: options.dryRun ?? false });
-      if (ctx.quiet()) return;
-      const verb = options.dryRun ? "would remove" : "removed";
-      const temps = report.leftovers > 0 ? ` and ${plural(report.leftovers, "leftover file")}` : "";
-      const young = report.young > 0
-        ? `, and ${plural(report.young, "unreferenced blob")} changed in the last ${
-          plural(report.graceMinutes, "minute")
-        } (--grace 0 removes them)`
-        : "";
-      ctx.stdout(
-        `${verb} ${plural(report.removed, "blob")} (${
-          formatBytes(report.removedBytes)
-        })${temps}; kept ${plural(report.kept, "blob")} referenced by ${
-          plural(report.references, "lock or .pvt file", "lock and .pvt files")
-        }${young}\n`,
-      );
+      const failed = report.cloud?.failed ?? [];
+      if (options.json) printJson(ctx, { ...report, dryRun: options.dryRun ?? false });
+      else if (!ctx.quiet()) {
+        const verb = options.dryRun ? "would remove" : "removed";
+        const temps = report.leftovers > 0
+          ? ` and ${plural(report.leftovers, "leftover file")}`
+          : "";
+        const history = report.revisions === null
+          ? ""
+          : `, and by ${
+            plural(report.revisions.files, "lock or .pvt file", "lock and .pvt files")
+          } in ${plural(report.revisions.commits, "git commit")}`;
+        const young = report.young > 0
+          ? `, and ${plural(report.young, "unreferenced blob")} changed in the last ${
+            plural(report.graceMinutes, "minute")
+          } (--grace 0 removes them)`
+          : "";
+        ctx.stdout(
+          `${verb} ${plural(report.removed, "blob")} (${
+            formatBytes(report.removedBytes)
+          })${temps}; kept ${plural(report.kept, "blob")} referenced by ${
+            plural(report.references, "lock or .pvt file", "lock and .pvt files")
+          }${history}${young}\n`,
+        );
+        if (report.cloud !== null) {
+          ctx.stdout(
+            `${verb} ${plural(report.cloud.removed, "blob")} (${
+              formatBytes(report.cloud.removedBytes)
+            }) from remote '${report.cloud.remote}' (${report.cloud.url}); kept ${
+              plural(report.cloud.kept, "blob")
+            }\n`,
+          );
+        }
+      }
+      for (const failure of failed) {
+        ctx.stderr(`failed to remove ${failure.label}: ${failure.reason}\n`);
+      }
+      if (failed.length > 0) {
+        throw new PivotError(
+          `could not remove ${plural(failed.length, "blob")} from remote '${report.cloud!.remote}'`,
+          { hint: "run 'pivot gc --cloud' again once the remote answers" },
+        );
+      }
     });
 }
