@@ -9,6 +9,7 @@ import {
 import {
   type CheckoutMode,
   type ContentCache,
+  countTreeEntries,
   dataPathFor,
   type FileHasher,
   type HashInfo,
@@ -229,17 +230,8 @@ function needsPlacing(
  */
 function inCache(cache: ContentCache, dest: string, current: HashInfo): boolean {
   if (!isDirHash(current)) return cache.has(current.hash);
-  return countEntries(dest) === current.manifest.length &&
+  return countTreeEntries(dest) === current.manifest.length &&
     current.manifest.every((entry) => cache.has(entry.hash));
-}
-
-/** The entries other than directories under `dir`, symlinks not followed. */
-function countEntries(dir: string): number {
-  let count = 0;
-  for (const entry of Deno.readDirSync(dir)) {
-    count += entry.isDirectory ? countEntries(path.join(dir, entry.name)) : 1;
-  }
-  return count;
 }
 
 async function collect(
