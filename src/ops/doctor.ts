@@ -16,6 +16,7 @@ import { checkStateDbFile, ContentCache, isDirHash, parseLock, parsePvt } from "
 import { PivotError } from "../util/errors.ts";
 import { existsSync, statOrNullSync } from "../util/fs.ts";
 import { relativePosix } from "../util/paths.ts";
+import { readRecordText } from "./_read_record.ts";
 
 /** The result of one check. */
 export interface DoctorCheck {
@@ -325,7 +326,7 @@ async function checkCacheContent(ctx: DoctorContext): Promise<DoctorCheck[]> {
     hashes.filter((h) => !existsSync(cache.blobPath(h))).length;
   for (const file of stateDirs.flatMap(listLockFiles)) {
     try {
-      const lock = parseLock(await Deno.readTextFile(file));
+      const lock = parseLock(await readRecordText(file));
       for (const out of lock.outs) {
         if (!out.cache) continue;
         const hashes = out.manifest === undefined ? [out.hash] : out.manifest.map((e) => e.hash);
@@ -345,7 +346,7 @@ async function checkCacheContent(ctx: DoctorContext): Promise<DoctorCheck[]> {
   }
   for (const file of pvtFiles) {
     try {
-      const { info } = parsePvt(await Deno.readTextFile(file), file);
+      const { info } = parsePvt(await readRecordText(file), file);
       const hashes = isDirHash(info) ? info.manifest.map((e) => e.hash) : [info.hash];
       if (lacks(hashes) > 0) missing.push(`${relativePosix(root, file)}`);
     } catch (cause) {

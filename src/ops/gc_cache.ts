@@ -5,6 +5,7 @@ import { type HashInfo, isDirHash, parseLock, parsePvt } from "../storage/mod.ts
 import { PivotError } from "../util/errors.ts";
 import { isInside, relativePosix } from "../util/paths.ts";
 import { holdCacheForCollecting } from "./_cache_guard.ts";
+import { readRecordText } from "./_read_record.ts";
 
 /**
  * Unreferenced blobs changed less than this many minutes ago are kept by
@@ -86,8 +87,8 @@ export async function gcCache(session: Session, options: GcOptions = {}): Promis
   const { pvtFiles, stateDirs } = scanProjectFiles(root);
   const files = [...stateDirs.flatMap(listLockFiles), ...pvtFiles];
   for (const file of files) {
-    const text = await Deno.readTextFile(file);
     try {
+      const text = await readRecordText(file);
       if (file.endsWith(".lock")) {
         const lock = parseLock(text);
         for (const entry of [...lock.deps, ...lock.outs]) {
