@@ -139,8 +139,9 @@ function checkDeno(): DoctorCheck {
 async function checkPipelines({ root, config }: DoctorContext): Promise<DoctorCheck[]> {
   const checks: DoctorCheck[] = [];
   let overrides: Record<string, PlainObject> = {};
+  const paramsFile = paramsOverridesFile(root, config);
   try {
-    overrides = await loadParamsFile(root, paramsOverridesFile(root, config));
+    overrides = await loadParamsFile(root, paramsFile);
   } catch (cause) {
     if (!(cause instanceof PivotError)) throw cause;
     checks.push(error("params", cause.message, cause.hint ?? "fix the file"));
@@ -150,8 +151,11 @@ async function checkPipelines({ root, config }: DoctorContext): Promise<DoctorCh
   let broken = 0;
   for (const file of files) {
     try {
-      stages += (await loadPipelineFile(file, { projectRoot: root, paramsOverrides: overrides }))
-        .stages.length;
+      stages += (await loadPipelineFile(file, {
+        projectRoot: root,
+        paramsOverrides: overrides,
+        paramsFile,
+      })).stages.length;
     } catch (cause) {
       if (!(cause instanceof PivotError)) throw cause;
       broken++;

@@ -14,6 +14,11 @@ export interface LoadPipelineOptions {
   projectRoot: string;
   /** The project's `params.yaml` overrides, by stage name. @default {} */
   paramsOverrides?: Readonly<Record<string, PlainObject>>;
+  /**
+   * The params file configured by `params.overrides` (absolute), which no
+   * output may overwrite. @default {null: only the root's `params.yaml`}
+   */
+  paramsFile?: string | null;
   /** Parsed YAML by content, so an unchanged file is not parsed again. */
   parseCache?: TextParseCache;
   /**
@@ -40,12 +45,19 @@ export async function loadPipelineFile(
   file: string,
   options: LoadPipelineOptions,
 ): Promise<Pipeline> {
-  const { projectRoot, paramsOverrides = {}, parseCache, moduleLoader } = options;
+  const { projectRoot, paramsOverrides = {}, paramsFile = null, parseCache, moduleLoader } =
+    options;
   const displayFile = path.relative(projectRoot, file) || path.basename(file);
   if (file.endsWith(".ts")) {
     using ownLoader = moduleLoader === undefined ? new IsolatedModuleLoader() : null;
     const definition = await (moduleLoader ?? ownLoader!).loadDefinition(file, projectRoot);
-    return await buildPipeline(definition, { file, kind: "ts", projectRoot, paramsOverrides });
+    return await buildPipeline(definition, {
+      file,
+      kind: "ts",
+      projectRoot,
+      paramsOverrides,
+      paramsFile,
+    });
   }
   let text: string;
   try {
@@ -69,5 +81,12 @@ export async function loadPipelineFile(
       hint: "add a 'stages:' map",
     });
   }
-  return await buildPipeline(data, { file, kind: "yaml", projectRoot, paramsOverrides, locate });
+  return await buildPipeline(data, {
+    file,
+    kind: "yaml",
+    projectRoot,
+    paramsOverrides,
+    paramsFile,
+    locate,
+  });
 }
