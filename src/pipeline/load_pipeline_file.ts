@@ -2,6 +2,7 @@ import * as path from "node:path";
 import { PipelineFileError } from "../util/errors.ts";
 import { firstLine } from "../util/first_line.ts";
 import { buildPipeline } from "./build_pipeline.ts";
+import { pipelineFileProblem } from "./find_pipeline_file.ts";
 import { IsolatedModuleLoader } from "./load_module_isolated.ts";
 import type { PlainObject } from "./params.ts";
 import type { Pipeline } from "./types.ts";
@@ -48,6 +49,14 @@ export async function loadPipelineFile(
   const { projectRoot, paramsOverrides = {}, paramsFile = null, parseCache, moduleLoader } =
     options;
   const displayFile = path.relative(projectRoot, file) || path.basename(file);
+  const problem = pipelineFileProblem(file);
+  if (problem !== null) {
+    throw new PipelineFileError(file, `cannot read the pipeline file: ${problem}`, {
+      displayFile,
+      hint:
+        `remove or replace ${displayFile}: a pipeline file is a regular file (or a symlink to one)`,
+    });
+  }
   if (file.endsWith(".ts")) {
     using ownLoader = moduleLoader === undefined ? new IsolatedModuleLoader() : null;
     const definition = await (moduleLoader ?? ownLoader!).loadDefinition(file, projectRoot);
