@@ -118,6 +118,7 @@ Deno.test("a tracked directory relinked as symlinks still matches its .pvt", asy
   const relinked = await pivot(p, ["checkout", "--checkout-mode", "symlink", "--relink"]);
   assert.equal(relinked, "relinked images/\n1 relinked\n");
   assert.ok(Deno.lstatSync(p.path("images/a.txt")).isSymlink);
+  assert.equal(await pivot(p, ["status"]), "0 up to date\n");
   const pvt = parse(await p.read("images.pvt"));
   assert.equal(pvt.hash, treeHash(MK_MANIFEST));
   assert.equal(
