@@ -68,7 +68,12 @@ export async function gcCache(session: Session, options: GcOptions = {}): Promis
   } = options;
   // Blobs are deleted where the cache really is: a symlinked `.pivot/cache` (or
   // `files/`) pointing at another project's cache is that project's cache.
-  const realFiles = session.paths.realPath(cache.filesDir);
+  let realFiles: string;
+  try {
+    realFiles = session.paths.realPath(cache.filesDir);
+  } catch (error) {
+    throw cache.describeError(error, "read the cache");
+  }
   if (!isInside(session.paths.realRoot, realFiles) && !force) {
     const real = path.dirname(realFiles);
     throw new PivotError(
@@ -107,6 +112,23 @@ export async function gcCache(session: Session, options: GcOptions = {}): Promis
       );
     }
   }
+  try {
+    return await collect(session, referenced, { dryRun, graceMinutes, references: files.length });
+  } catch (error) {
+    throw cache.describeError(error, dryRun ? "read the cache" : "collect the cache");
+  }
+}
+
+/** Removes (or, with `dryRun`, counts) the blobs not `referenced`, once out of their grace. */
+async function collect(
+  { cache }: Session,
+  referenced: ReadonlySet<string>,
+  { dryRun, graceMinutes, references }: {
+    dryRun: boolean;
+    graceMinutes: number;
+    references: number;
+  },
+): Promise<GcReport> {
   let kept = 0;
   let young = 0;
   let removed = 0;
@@ -139,7 +161,7 @@ export async function gcCache(session: Session, options: GcOptions = {}): Promis
     removed,
     removedBytes,
     leftovers,
-    references: files.length,
+    references,
   };
 }
 
