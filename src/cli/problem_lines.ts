@@ -35,7 +35,9 @@ export function trackedProblem(state: TrackedState, shown: string): string | nul
         : `content missing from the cache; 'pivot track ${arg}' re-caches it from the workspace`;
     case "modified":
       return state.cached
-        ? `modified; 'pivot track --force ${arg}' records it, 'pivot checkout --force ${arg}' goes back`
+        ? `modified; 'pivot track --force ${arg}' records it, 'pivot checkout ${
+          state.workspaceCached ? "" : "--force "
+        }${arg}' goes back`
         : `modified${lost}; 'pivot track --force ${arg}' records it`;
     case "missing":
       return state.cached ? `missing, restorable: pivot checkout ${arg}` : `missing${lost}`;

@@ -48,8 +48,17 @@ export async function checkTrackedInputs(
   const gone = paths((s) => s.status === "missing" && !s.cached);
   const unreadable = paths((s) => s.status === "unreadable");
   if (back !== "") {
+    // --force only where the workspace holds content the cache lacks (which it would lose).
+    const plain = paths((s) => s.status === "modified" && s.cached && s.workspaceCached === true);
+    const forced = paths((s) => s.status === "modified" && s.cached && s.workspaceCached !== true);
+    const checkouts = [
+      ...(plain === "" ? [] : [`'pivot checkout ${plain}'`]),
+      ...(forced === "" ? [] : [`'pivot checkout --force ${forced}'`]),
+    ];
     hints.push(
-      `record the new content with 'pivot track --force ${back}', or go back to the recorded version with 'pivot checkout --force ${back}'`,
+      `record the new content with 'pivot track --force ${back}', or go back to the recorded version with ${
+        checkouts.join(" and ")
+      }`,
     );
   }
   if (lost !== "") hints.push(`record the new content with 'pivot track --force ${lost}'`);

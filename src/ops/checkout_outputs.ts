@@ -9,7 +9,6 @@ import {
 import {
   type CheckoutMode,
   type ContentCache,
-  countTreeEntries,
   dataPathFor,
   type FileHasher,
   type HashInfo,
@@ -28,6 +27,7 @@ import { PivotError } from "../util/errors.ts";
 import { statOrNull } from "../util/fs.ts";
 import { relativePosix } from "../util/paths.ts";
 import { holdCacheForWriting } from "./_cache_guard.ts";
+import { workspaceInCache } from "./_workspace_in_cache.ts";
 
 /** Options for {@linkcode checkoutOutputs}. */
 export interface CheckoutOptions {
@@ -176,7 +176,9 @@ async function checkoutOne(
       if (!needsPlacing(cache, item.path, info, placer.modes[0]!, relink)) return "upToDate";
       return (await restore(cache, item.path, info, placer)) ? "relinked" : "missing";
     }
-    if (!force && (current === null || !inCache(cache, item.path, current))) return "modified";
+    if (!force && (current === null || !workspaceInCache(cache, item.path, current))) {
+      return "modified";
+    }
     // A hardlink to the blob holding other content means the blob itself was
     // edited (as root, read-only modes do not stop that): it cannot be trusted.
     if (!isDirHash(info) && isLinkedToBlob(item.path, cache.blobPath(info.hash), false)) {
@@ -220,18 +222,6 @@ function needsPlacing(
     ? info.manifest.map((entry) => ({ file: path.join(dest, entry.relpath), hash: entry.hash }))
     : [{ file: dest, hash: info.hash }];
   return files.some(({ file, hash }) => !isPlacedAs(file, cache.blobPath(hash), mode));
-}
-
-/**
- * True when the workspace content `current` at `dest` could be restored from
- * the cache, so replacing it loses nothing: a file whose blob is there, or a
- * directory all of whose files (symlinks and skipped folders included, which
- * no manifest holds) have their blob there.
- */
-function inCache(cache: ContentCache, dest: string, current: HashInfo): boolean {
-  if (!isDirHash(current)) return cache.has(current.hash);
-  return countTreeEntries(dest) === current.manifest.length &&
-    current.manifest.every((entry) => cache.has(entry.hash));
 }
 
 async function collect(

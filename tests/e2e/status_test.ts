@@ -132,7 +132,7 @@ Deno.test("status lists tracked files that changed, and -q counts them as stale"
   assert.deepEqual(
     parsed.tracked.toSorted((a: { path: string }, b: { path: string }) => a.path < b.path ? -1 : 1),
     [
-      { path: "inputs/other.csv", status: "modified", cached: true },
+      { path: "inputs/other.csv", status: "modified", cached: true, workspaceCached: false },
       { path: "inputs/x.csv", status: "missing", cached: true },
     ],
   );

@@ -109,7 +109,7 @@ Deno.test("a replaced tracked input stops repro and run before anything runs; tr
   const verifyJson = await pivot(p, "verify", "--json");
   assert.equal(verifyJson.code, 1);
   assert.deepEqual(JSON.parse(verifyJson.stdout).tracked, [
-    { path: RAW, status: "modified", cached: true },
+    { path: RAW, status: "modified", cached: true, workspaceCached: false },
   ]);
 
   // Going back to the recorded version.
@@ -320,4 +320,59 @@ Deno.test("several tracked inputs that do not match are listed in one error, eac
       "restore with 'pivot checkout in/b.csv'; restore the .pvt file from git, " +
       "or record the data again with 'pivot track --force in/c.csv'\n",
   );
+});
+
+// Before the fix, every modified tracked path got a 'pivot checkout --force' hint, although plain
+// checkout replaces workspace content that is itself in the cache (and --force would lose any
+// that is not).
+Deno.test("status and repro recommend checkout --force only for workspace content the cache lacks", async () => {
+  await using p = await makeProject({
+    "pivot.yaml": "pipeline: ml\nstages:\n  use:\n    cmd: cat ${deps.a} ${deps.f} > ${outs}\n" +
+      "    deps: {a: inputs/a.csv, f: f.csv}\n    outs: csv\n",
+    "inputs/a.csv": "a\n",
+    "inputs/b.csv": "b\n",
+    "f.csv": "old\n",
+  });
+  await pivotOk(p, "track", "inputs", "f.csv");
+  await pivotOk(p, "repro");
+  const oldPvt = await p.read("f.csv.pvt");
+  // A file removed from a tracked directory; a newer version recorded, then the older .pvt back
+  // (as `git checkout` of an older commit does): what the workspace holds is in the cache.
+  await Deno.remove(p.path("inputs/b.csv"));
+  await Deno.remove(p.path("f.csv"));
+  await p.write("f.csv", "new\n");
+  await pivotOk(p, "track", "--force", "f.csv");
+  await p.write("f.csv.pvt", oldPvt);
+  assert.equal(
+    await pivotOk(p, "status"),
+    "stale use: inputs changed\n1 stale, 0 up to date\n" +
+      "tracked f.csv: modified; 'pivot track --force f.csv' records it, 'pivot checkout f.csv' goes back\n" +
+      "tracked inputs: modified; 'pivot track --force inputs' records it, 'pivot checkout inputs' goes back\n",
+  );
+  assert.deepEqual(await pivot(p, "repro"), {
+    code: 1,
+    stdout: "",
+    stderr: "error: 2 tracked inputs do not match their .pvt files, so nothing was run:\n" +
+      "  f.csv (read by use): modified\n" +
+      "  inputs (read by use): modified\n" +
+      "hint: record the new content with 'pivot track --force f.csv inputs', or go back to the " +
+      "recorded version with 'pivot checkout f.csv inputs'\n",
+  });
+
+  // Content the cache does not hold: only --force goes back (and loses it).
+  await Deno.remove(p.path("f.csv"));
+  await p.write("f.csv", "edited, never tracked\n");
+  assert.deepEqual(await pivot(p, "repro"), {
+    code: 1,
+    stdout: "",
+    stderr: "error: 2 tracked inputs do not match their .pvt files, so nothing was run:\n" +
+      "  f.csv (read by use): modified\n" +
+      "  inputs (read by use): modified\n" +
+      "hint: record the new content with 'pivot track --force f.csv inputs', or go back to the " +
+      "recorded version with 'pivot checkout inputs' and 'pivot checkout --force f.csv'\n",
+  });
+
+  // The hints are right: plain checkout goes back where they say so.
+  assert.equal(await pivotOk(p, "checkout", "inputs"), "restored inputs/\n1 restored\n");
+  assert.equal(await p.read("inputs/b.csv"), "b\n");
 });
