@@ -119,8 +119,8 @@ Deno.test("status lists tracked files that changed, and -q counts them as stale"
   assert.equal(changed.code, 0, changed.stderr);
   assert.equal(
     changed.stdout,
-    "2 up to date\ntracked inputs/other.csv: modified; 'pivot track --force inputs/other.csv' " +
-      "records it, 'pivot checkout --force inputs/other.csv' goes back\n",
+    "2 up to date\ntracked inputs/other.csv: modified; `pivot track --force inputs/other.csv` " +
+      "records it, `pivot checkout --force inputs/other.csv` goes back\n",
   );
   const quiet = await runPivot(p.root, ["status", "-q"]);
   assert.deepEqual(quiet, { code: 1, stdout: "", stderr: "" });
