@@ -21,9 +21,10 @@ export function outputProblemLine(problem: OutputProblem): string {
 }
 
 /**
- * What is wrong with a tracked path and how to fix it (`modified; 'pivot
- * track --force data.csv' records it, …`), or `null` when nothing is:
- * `shown` is the path as a command run here takes it.
+ * What is wrong with a tracked path and how to fix it (``modified; `pivot
+ * track --force data.csv` records it, …``), or `null` when nothing is:
+ * `shown` is the path as a command run here takes it. Commands that hold a
+ * path stand in backticks (the path may be shell-quoted: `'my data.csv'`).
  */
 export function trackedProblem(state: TrackedState, shown: string): string | null {
   const arg = shellQuote(shown);
@@ -32,11 +33,13 @@ export function trackedProblem(state: TrackedState, shown: string): string | nul
     case "unchanged":
       return state.cached
         ? null
-        : `content missing from the cache; 'pivot track ${arg}' re-caches it from the workspace`;
+        : `content missing from the cache; \`pivot track ${arg}\` re-caches it from the workspace`;
     case "modified":
       return state.cached
-        ? `modified; 'pivot track --force ${arg}' records it, 'pivot checkout --force ${arg}' goes back`
-        : `modified${lost}; 'pivot track --force ${arg}' records it`;
+        ? `modified; \`pivot track --force ${arg}\` records it, \`pivot checkout ${
+          state.workspaceCached ? "" : "--force "
+        }${arg}\` goes back`
+        : `modified${lost}; \`pivot track --force ${arg}\` records it`;
     case "missing":
       return state.cached ? `missing, restorable: pivot checkout ${arg}` : `missing${lost}`;
     case "unreadable":

@@ -47,6 +47,11 @@ export interface DiscoverOptions {
   /** The project's `params.yaml`. @default {} */
   paramsOverrides?: Readonly<Record<string, PlainObject>>;
   /**
+   * The params file (`params.overrides`, absolute), which no output may
+   * overwrite. @default {null: only the root's `params.yaml`}
+   */
+  paramsFile?: string | null;
+  /**
    * Return no stages instead of failing when there is no pipeline file (for
    * commands such as `track` that also work on a project without pipelines).
    * @default {false}
@@ -76,6 +81,7 @@ export async function discover(options: DiscoverOptions): Promise<Discovery> {
     cwd,
     all = false,
     paramsOverrides = {},
+    paramsFile = null,
     pipelinesOptional = false,
     parseCache,
     loadTimeout,
@@ -84,16 +90,27 @@ export async function discover(options: DiscoverOptions): Promise<Discovery> {
   using moduleLoader = new IsolatedModuleLoader(
     loadTimeout === undefined ? {} : { timeout: loadTimeout },
   );
-  const index = new PipelineIndex(projectRoot, paramsOverrides, parseCache, moduleLoader);
+  const index = new PipelineIndex(
+    projectRoot,
+    { overrides: paramsOverrides, file: paramsFile },
+    parseCache,
+    moduleLoader,
+  );
   return all
     ? await discoverAll(index, pipelinesOptional)
     : await discoverDefault(index, cwd, pipelinesOptional);
 }
 
+/** The project's params file: its overrides and where it is. */
+interface ParamsSource {
+  readonly overrides: Readonly<Record<string, PlainObject>>;
+  readonly file: string | null;
+}
+
 /** Loads pipelines on demand and finds them by name. */
 class PipelineIndex {
   readonly #projectRoot: string;
-  readonly #paramsOverrides: Readonly<Record<string, PlainObject>>;
+  readonly #params: ParamsSource;
   readonly #loaded = new Map<string, Pipeline>();
   #files: string[] | null = null;
   readonly #scannedDirs: string[] = [];
@@ -103,12 +120,12 @@ class PipelineIndex {
 
   constructor(
     projectRoot: string,
-    paramsOverrides: Readonly<Record<string, PlainObject>>,
+    params: ParamsSource,
     parseCache: TextParseCache | undefined,
     moduleLoader: IsolatedModuleLoader,
   ) {
     this.#projectRoot = projectRoot;
-    this.#paramsOverrides = paramsOverrides;
+    this.#params = params;
     this.#parseCache = parseCache;
     this.#moduleLoader = moduleLoader;
   }
@@ -135,7 +152,8 @@ class PipelineIndex {
     if (pipeline === undefined) {
       pipeline = await loadPipelineFile(file, {
         projectRoot: this.#projectRoot,
-        paramsOverrides: this.#paramsOverrides,
+        paramsOverrides: this.#params.overrides,
+        paramsFile: this.#params.file,
         moduleLoader: this.#moduleLoader,
         ...(this.#parseCache === undefined ? {} : { parseCache: this.#parseCache }),
       });

@@ -21,7 +21,8 @@ export const SKIPPED_DIRECTORIES: ReadonlySet<string> = new Set([
  * Finds every pipeline file under `projectRoot`, skipping
  * {@linkcode SKIPPED_DIRECTORIES} and symlinked directories, sorted by
  * directory (the project root first). `onDirectory` is told each directory
- * listed.
+ * listed. An entry of a pipeline file's name that is not a regular file (a
+ * dangling symlink, a directory) is listed too: loading it fails, naming it.
  *
  * @throws {PivotError} when a directory holds both a YAML pipeline and `pipeline.ts`
  */
@@ -36,7 +37,8 @@ export async function scanPipelineFiles(
     const children: string[] = [];
     for await (const entry of Deno.readDir(dir)) {
       if (entry.isDirectory && !SKIPPED_DIRECTORIES.has(entry.name)) children.push(entry.name);
-      if (entry.isFile && (PIPELINE_FILE_NAMES as readonly string[]).includes(entry.name)) {
+      // Any kind of entry: a dangling symlink or a directory of that name is a broken pipeline.
+      if ((PIPELINE_FILE_NAMES as readonly string[]).includes(entry.name)) {
         hasCandidate = true;
       }
     }

@@ -8,6 +8,7 @@
  */
 import * as path from "node:path";
 import {
+  checkManifestRecordable,
   type HashInfo,
   isDirHash,
   type LockOut,
@@ -64,6 +65,7 @@ export async function recordStage(
       );
     }
     const info = await hasher.hashPath(out.path);
+    if (isDirHash(info)) checkManifestRecordable(out.path, info.manifest, `output ${out.display}`);
     // Outputs not cached (metrics) are still stored, unlinked, for the run cache.
     await cacheAndLink(ctx, out, info, out.cache ? placer : null);
     outs.push({

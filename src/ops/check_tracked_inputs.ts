@@ -19,7 +19,7 @@ import { type TrackedState, trackedStatus } from "./tracked_status.ts";
  *
  * @throws {PivotError} listing each tracked input that is modified, missing
  *   or has an unreadable `.pvt`, with the stages reading it, and a hint with
- *   the commands that fix each
+ *   the commands that fix each (in backticks: the paths may be shell-quoted)
  */
 export async function checkTrackedInputs(
   session: Session,
@@ -48,18 +48,27 @@ export async function checkTrackedInputs(
   const gone = paths((s) => s.status === "missing" && !s.cached);
   const unreadable = paths((s) => s.status === "unreadable");
   if (back !== "") {
+    // --force only where the workspace holds content the cache lacks (which it would lose).
+    const plain = paths((s) => s.status === "modified" && s.cached && s.workspaceCached === true);
+    const forced = paths((s) => s.status === "modified" && s.cached && s.workspaceCached !== true);
+    const checkouts = [
+      ...(plain === "" ? [] : [`\`pivot checkout ${plain}\``]),
+      ...(forced === "" ? [] : [`\`pivot checkout --force ${forced}\``]),
+    ];
     hints.push(
-      `record the new content with 'pivot track --force ${back}', or go back to the recorded version with 'pivot checkout --force ${back}'`,
+      `record the new content with \`pivot track --force ${back}\`, or go back to the recorded version with ${
+        checkouts.join(" and ")
+      }`,
     );
   }
-  if (lost !== "") hints.push(`record the new content with 'pivot track --force ${lost}'`);
-  if (restorable !== "") hints.push(`restore with 'pivot checkout ${restorable}'`);
+  if (lost !== "") hints.push(`record the new content with \`pivot track --force ${lost}\``);
+  if (restorable !== "") hints.push(`restore with \`pivot checkout ${restorable}\``);
   if (gone !== "") {
     hints.push(`put ${gone} back by hand (the cache does not hold the recorded content)`);
   }
   if (unreadable !== "") {
     hints.push(
-      `restore the .pvt file from git, or record the data again with 'pivot track --force ${unreadable}'`,
+      `restore the .pvt file from git, or record the data again with \`pivot track --force ${unreadable}\``,
     );
   }
   const one = bad.length === 1;

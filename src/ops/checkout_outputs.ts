@@ -27,6 +27,7 @@ import { PivotError } from "../util/errors.ts";
 import { statOrNull } from "../util/fs.ts";
 import { relativePosix } from "../util/paths.ts";
 import { holdCacheForWriting } from "./_cache_guard.ts";
+import { workspaceInCache } from "./_workspace_in_cache.ts";
 
 /** Options for {@linkcode checkoutOutputs}. */
 export interface CheckoutOptions {
@@ -175,7 +176,9 @@ async function checkoutOne(
       if (!needsPlacing(cache, item.path, info, placer.modes[0]!, relink)) return "upToDate";
       return (await restore(cache, item.path, info, placer)) ? "relinked" : "missing";
     }
-    if (!force && (current === null || !inCache(cache, item.path, current))) return "modified";
+    if (!force && (current === null || !workspaceInCache(cache, item.path, current))) {
+      return "modified";
+    }
     // A hardlink to the blob holding other content means the blob itself was
     // edited (as root, read-only modes do not stop that): it cannot be trusted.
     if (!isDirHash(info) && isLinkedToBlob(item.path, cache.blobPath(info.hash), false)) {
@@ -219,27 +222,6 @@ function needsPlacing(
     ? info.manifest.map((entry) => ({ file: path.join(dest, entry.relpath), hash: entry.hash }))
     : [{ file: dest, hash: info.hash }];
   return files.some(({ file, hash }) => !isPlacedAs(file, cache.blobPath(hash), mode));
-}
-
-/**
- * True when the workspace content `current` at `dest` could be restored from
- * the cache, so replacing it loses nothing: a file whose blob is there, or a
- * directory all of whose files (symlinks and skipped folders included, which
- * no manifest holds) have their blob there.
- */
-function inCache(cache: ContentCache, dest: string, current: HashInfo): boolean {
-  if (!isDirHash(current)) return cache.has(current.hash);
-  return countEntries(dest) === current.manifest.length &&
-    current.manifest.every((entry) => cache.has(entry.hash));
-}
-
-/** The entries other than directories under `dir`, symlinks not followed. */
-function countEntries(dir: string): number {
-  let count = 0;
-  for (const entry of Deno.readDirSync(dir)) {
-    count += entry.isDirectory ? countEntries(path.join(dir, entry.name)) : 1;
-  }
-  return count;
 }
 
 async function collect(

@@ -16,6 +16,7 @@ import { checkStateDbFile, ContentCache, isDirHash, parseLock, parsePvt } from "
 import { PivotError } from "../util/errors.ts";
 import { existsSync, statOrNullSync } from "../util/fs.ts";
 import { relativePosix } from "../util/paths.ts";
+import { readRecordText } from "./_read_record.ts";
 
 /** The result of one check. */
 export interface DoctorCheck {
@@ -138,8 +139,9 @@ function checkDeno(): DoctorCheck {
 async function checkPipelines({ root, config }: DoctorContext): Promise<DoctorCheck[]> {
   const checks: DoctorCheck[] = [];
   let overrides: Record<string, PlainObject> = {};
+  const paramsFile = paramsOverridesFile(root, config);
   try {
-    overrides = await loadParamsFile(root, paramsOverridesFile(root, config));
+    overrides = await loadParamsFile(root, paramsFile);
   } catch (cause) {
     if (!(cause instanceof PivotError)) throw cause;
     checks.push(error("params", cause.message, cause.hint ?? "fix the file"));
@@ -149,8 +151,11 @@ async function checkPipelines({ root, config }: DoctorContext): Promise<DoctorCh
   let broken = 0;
   for (const file of files) {
     try {
-      stages += (await loadPipelineFile(file, { projectRoot: root, paramsOverrides: overrides }))
-        .stages.length;
+      stages += (await loadPipelineFile(file, {
+        projectRoot: root,
+        paramsOverrides: overrides,
+        paramsFile,
+      })).stages.length;
     } catch (cause) {
       if (!(cause instanceof PivotError)) throw cause;
       broken++;
@@ -209,6 +214,19 @@ function checkCacheWritable(ctx: DoctorContext): DoctorCheck[] {
       ),
     ];
   }
+  const misplaced = filesInPlaceOfDirectories(cacheDir);
+  if (misplaced.length > 0) {
+    const shownFiles = misplaced.map((file) => relativePosix(ctx.root, file));
+    return [
+      error(
+        "cache",
+        `${shownFiles.join(", ")} ${
+          misplaced.length === 1 ? "is a file" : "are files"
+        } where the cache keeps directories of blobs`,
+        `remove or rename ${misplaced.length === 1 ? "it" : "them"}: rm ${shownFiles.join(" ")}`,
+      ),
+    ];
+  }
   const dir = existingCacheDir(ctx);
   const probe = path.join(dir, `.pivot-doctor-${crypto.randomUUID()}.tmp`);
   try {
@@ -231,7 +249,21 @@ function checkCacheWritable(ctx: DoctorContext): DoctorCheck[] {
 
 const PLACED_AS = { hardlink: "hardlinks", symlink: "symlinks", copy: "copies" } as const;
 
+/** The cache's `files/` and bucket directories (`files/ab`) that are something else. */
+function filesInPlaceOfDirectories(cacheDir: string): string[] {
+  const filesDir = path.join(cacheDir, "files");
+  const info = statOrNullSync(filesDir);
+  if (info === null) return [];
+  if (!info.isDirectory) return [filesDir];
+  return readDirOrEmpty(filesDir)
+    .filter((entry) => /^[0-9a-f]{2}$/.test(entry.name))
+    .map((entry) => path.join(filesDir, entry.name))
+    .filter((bucket) => !statOrNullSync(bucket)?.isDirectory);
+}
+
 function checkCacheFilesystem(ctx: DoctorContext): DoctorCheck[] {
+  // A cache that is a file is reported by the cache check; no mode can place anything from it.
+  if (statOrNullSync(cacheDirFor(ctx.root, ctx.config))?.isDirectory === false) return [];
   const modes = checkoutModes(ctx.config);
   const sameDevice = statOrNullSync(existingCacheDir(ctx))?.dev === statOrNullSync(ctx.root)?.dev;
   const usable = sameDevice ? modes : modes.filter((mode) => mode !== "hardlink");
@@ -321,11 +353,12 @@ async function checkCacheContent(ctx: DoctorContext): Promise<DoctorCheck[]> {
   const missing: string[] = [];
   const unreadable: string[] = [];
   const { stateDirs, pvtFiles } = scanProjectFiles(root);
+  // A bucket that is a file (reported by the cache check) holds no blob.
   const lacks = (hashes: readonly string[]) =>
-    hashes.filter((h) => !existsSync(cache.blobPath(h))).length;
+    hashes.filter((h) => !blobExists(cache.blobPath(h))).length;
   for (const file of stateDirs.flatMap(listLockFiles)) {
     try {
-      const lock = parseLock(await Deno.readTextFile(file));
+      const lock = parseLock(await readRecordText(file));
       for (const out of lock.outs) {
         if (!out.cache) continue;
         const hashes = out.manifest === undefined ? [out.hash] : out.manifest.map((e) => e.hash);
@@ -345,7 +378,7 @@ async function checkCacheContent(ctx: DoctorContext): Promise<DoctorCheck[]> {
   }
   for (const file of pvtFiles) {
     try {
-      const { info } = parsePvt(await Deno.readTextFile(file), file);
+      const { info } = parsePvt(await readRecordText(file), file);
       const hashes = isDirHash(info) ? info.manifest.map((e) => e.hash) : [info.hash];
       if (lacks(hashes) > 0) missing.push(`${relativePosix(root, file)}`);
     } catch (cause) {
@@ -437,6 +470,16 @@ function checkGit(dir: string): DoctorCheck[] {
       )
       : ok("git repository", top),
   ];
+}
+
+/** True when the blob file `blob` exists (false when its bucket is a file). */
+function blobExists(blob: string): boolean {
+  try {
+    return existsSync(blob);
+  } catch (cause) {
+    if (cause instanceof Deno.errors.NotADirectory) return false;
+    throw cause;
+  }
 }
 
 function readDirOrEmpty(dir: string): Deno.DirEntry[] {

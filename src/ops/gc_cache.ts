@@ -5,6 +5,7 @@ import { type HashInfo, isDirHash, parseLock, parsePvt } from "../storage/mod.ts
 import { PivotError } from "../util/errors.ts";
 import { isInside, relativePosix } from "../util/paths.ts";
 import { holdCacheForCollecting } from "./_cache_guard.ts";
+import { readRecordText } from "./_read_record.ts";
 import { gcRemote, type GcRemoteReport } from "./gc_remote.ts";
 import {
   revisionReferences,
@@ -85,7 +86,12 @@ export async function gcCache(session: Session, options: GcOptions = {}): Promis
   } = options;
   // Blobs are deleted where the cache really is: a symlinked `.pivot/cache` (or
   // `files/`) pointing at another project's cache is that project's cache.
-  const realFiles = session.paths.realPath(cache.filesDir);
+  let realFiles: string;
+  try {
+    realFiles = session.paths.realPath(cache.filesDir);
+  } catch (error) {
+    throw cache.describeError(error, "read the cache");
+  }
   if (!isInside(session.paths.realRoot, realFiles) && !force) {
     const real = path.dirname(realFiles);
     throw new PivotError(
@@ -131,8 +137,8 @@ async function collectCache(
   const { pvtFiles, stateDirs } = scanProjectFiles(root);
   const files = [...stateDirs.flatMap(listLockFiles), ...pvtFiles];
   for (const file of files) {
-    const text = await Deno.readTextFile(file);
     try {
+      const text = await readRecordText(file);
       if (file.endsWith(".lock")) {
         const lock = parseLock(text);
         for (const entry of [...lock.deps, ...lock.outs]) {
@@ -151,6 +157,23 @@ async function collectCache(
       );
     }
   }
+  try {
+    return await collect(session, referenced, { dryRun, graceMinutes, references: files.length });
+  } catch (error) {
+    throw cache.describeError(error, dryRun ? "read the cache" : "collect the cache");
+  }
+}
+
+/** Removes (or, with `dryRun`, counts) the blobs not `referenced`, once out of their grace. */
+async function collect(
+  { cache }: Session,
+  referenced: ReadonlySet<string>,
+  { dryRun, graceMinutes, references }: {
+    dryRun: boolean;
+    graceMinutes: number;
+    references: number;
+  },
+): Promise<Omit<GcReport, "revisions" | "cloud">> {
   let kept = 0;
   let young = 0;
   let removed = 0;
@@ -183,7 +206,7 @@ async function collectCache(
     removed,
     removedBytes,
     leftovers,
-    references: files.length,
+    references,
   };
 }
 

@@ -12,6 +12,7 @@ import { loadConfig, paramsOverridesFile } from "../project/mod.ts";
 import { openSession } from "../session/mod.ts";
 import { atomicWrite } from "../util/atomic_write.ts";
 import { PivotError, UsageError } from "../util/errors.ts";
+import { shellQuote } from "../util/shell_quote.ts";
 import { existsSync, readTextOrNull } from "../util/fs.ts";
 import { isInside, relativePosix } from "../util/paths.ts";
 import { convertDvcPipeline, type ReportItem } from "./_dvc_convert.ts";
@@ -262,7 +263,9 @@ async function noteTrackedFiles(
         stage: null,
         dvc,
         message: `${shown(item.data)} is not here, so pivot cannot track it yet`,
-        fix: `get the data (dvc pull ${dvc}), then run 'pivot track ${shown(item.data)}'`,
+        fix: `get the data (\`dvc pull ${shellQuote(dvc)}\`), then run \`pivot track ${
+          shellQuote(shown(item.data))
+        }\``,
       });
     } else if (item.md5 !== null && !item.md5.endsWith(".dir")) {
       const info = await Deno.stat(item.data);
@@ -274,10 +277,9 @@ async function noteTrackedFiles(
           message: `${
             shown(item.data)
           } is not the version ${dvc} records; pivot tracks the file as it is`,
-          fix:
-            `to track the recorded version, run 'dvc checkout ${dvc}' and then 'pivot track --force ${
-              shown(item.data)
-            }'`,
+          fix: `to track the recorded version, run \`dvc checkout ${
+            shellQuote(dvc)
+          }\` and then \`pivot track --force ${shellQuote(shown(item.data))}\``,
         });
       }
     }

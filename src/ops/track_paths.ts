@@ -6,6 +6,7 @@ import {
   TRACKING_SKIPPED_DIRECTORIES,
 } from "../project/mod.ts";
 import {
+  checkManifestRecordable,
   type CheckoutMode,
   type ContentCache,
   type FileHasher,
@@ -210,6 +211,7 @@ async function plan(
     }
   }
   const hashInfo = await hasher.hashPath(abs);
+  if (isDirHash(hashInfo)) checkManifestRecordable(abs, hashInfo.manifest, `${shown}/`);
   const size = isDirHash(hashInfo)
     ? hashInfo.manifest.reduce((sum, entry) => sum + entry.size, 0)
     : info.size;

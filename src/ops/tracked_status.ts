@@ -13,6 +13,7 @@ import { PivotError } from "../util/errors.ts";
 import { statOrNull } from "../util/fs.ts";
 import { relativePosix } from "../util/paths.ts";
 import { trackedInputsOf } from "./tracked_inputs.ts";
+import { workspaceInCache } from "./_workspace_in_cache.ts";
 
 /** A tracked path compared with its `.pvt`. */
 export interface TrackedState {
@@ -24,6 +25,14 @@ export interface TrackedState {
    * `pivot checkout` can bring it back); false for an unreadable `.pvt`.
    */
   readonly cached: boolean;
+  /**
+   * For a modified path: true when the cache also holds what the workspace
+   * has now (after `git checkout` of an older `.pvt`, or a file removed from
+   * a tracked directory), so plain `pivot checkout` goes back without losing
+   * anything; false when only `pivot checkout --force` would (and the
+   * workspace content would be lost). Absent for other states.
+   */
+  readonly workspaceCached?: boolean;
 }
 
 /** Options for {@linkcode trackedStatus}. */
@@ -78,7 +87,12 @@ export async function trackedStatus(
       continue;
     }
     moveAsideEditedBlobs(cache, data, record.info, current);
-    states.push({ path: rel, status: "modified", cached: cached(record.info) });
+    states.push({
+      path: rel,
+      status: "modified",
+      cached: cached(record.info),
+      workspaceCached: workspaceInCache(cache, data, current),
+    });
   }
   return states;
 }

@@ -18,7 +18,7 @@ import { isModuleFunction } from "./module_data.ts";
 import { interpolate, interpolateCommand, references, soleReference } from "./interpolate.ts";
 import { PIPELINE_KEYS, STAGE_KEYS } from "./keys.ts";
 import { expandMatrix, type MatrixScalar } from "./matrix.ts";
-import { resolveOutputPath } from "./output_path.ts";
+import { projectFileAt, type ProjectFilesPlace, resolveOutputPath } from "./output_path.ts";
 import { type ParsedOutput, parseOutputs } from "./outputs.ts";
 import { deepMerge, effectiveParams, isPlainObject, type PlainObject } from "./params.ts";
 import type { DepEntry, DepRef, OutputSpec, Pipeline, StageAction, StageDef } from "./types.ts";
@@ -34,6 +34,12 @@ export interface PipelineSource {
   readonly projectRoot: string;
   /** The project's `params.yaml`, by stage name. */
   readonly paramsOverrides: Readonly<Record<string, PlainObject>>;
+  /**
+   * The params file configured by `params.overrides` (absolute), which no
+   * output may overwrite, as `params.yaml` at the project root.
+   * @default {null: only the root's `params.yaml`}
+   */
+  readonly paramsFile?: string | null;
   /** Maps field paths to source positions (YAML only). */
   readonly locate?: Locator;
 }
@@ -120,22 +126,30 @@ export async function buildPipeline(raw: unknown, source: PipelineSource): Promi
       paths,
     })
   );
-  checkDeclaredPaths(drafts, stageDefs, ctx, projectRoot);
+  const reservedFiles = new Map<string, string>([
+    [path.join(projectRoot, "params.yaml"), "the params file"],
+    [file, "the pipeline file"],
+    ...vars.files.map((varsFile) => [varsFile, "a vars file of this pipeline"] as const),
+  ]);
+  if (source.paramsFile != null) reservedFiles.set(source.paramsFile, "the params file");
+  checkDeclaredPaths(drafts, stageDefs, ctx, { projectRoot, reservedFiles });
   return { name, file, sources: [file, ...vars.files], dir, root, stages: stageDefs };
 }
 
 /**
  * Refuses two outputs of this file declared at one path, or one inside
- * another's directory output, pointing at the second declaration. (Clashes
- * across files and with the places pivot chooses are found when the project
- * is opened.)
+ * another's directory output, pointing at the second declaration, and an
+ * output declared at one of the project's own files (see
+ * {@linkcode projectFileAt}). (Clashes across files and with the places pivot
+ * chooses are found when the project is opened.)
  */
 function checkDeclaredPaths(
   drafts: readonly StageDraft[],
   stages: readonly StageDef[],
   ctx: DefinitionContext,
-  projectRoot: string,
+  place: ProjectFilesPlace,
 ): void {
+  const { projectRoot } = place;
   const seen: { identity: string; path: string; isDir: boolean; at: FieldPath }[] = [];
   const lineOf = (at: FieldPath) => {
     const line = ctx.error(at, "").line;
@@ -178,6 +192,12 @@ function checkDeclaredPaths(
             { hint },
           );
         }
+      }
+      const conflict = projectFileAt(out.path, isDir, place);
+      if (conflict !== null) {
+        ctx.fail(parsed.pathAt, `output ${identity} → ${shown}${isDir ? "/" : ""}: ${conflict}`, {
+          hint: "declare another path: a stage must not overwrite the project's own files",
+        });
       }
       seen.push({ identity, path: out.path, isDir, at: parsed.pathAt });
     });

@@ -2,6 +2,7 @@ import * as path from "node:path";
 import { PipelineFileError } from "../util/errors.ts";
 import { firstLine } from "../util/first_line.ts";
 import { buildPipeline } from "./build_pipeline.ts";
+import { pipelineFileProblem } from "./find_pipeline_file.ts";
 import { IsolatedModuleLoader } from "./load_module_isolated.ts";
 import type { PlainObject } from "./params.ts";
 import type { Pipeline } from "./types.ts";
@@ -14,6 +15,11 @@ export interface LoadPipelineOptions {
   projectRoot: string;
   /** The project's `params.yaml` overrides, by stage name. @default {} */
   paramsOverrides?: Readonly<Record<string, PlainObject>>;
+  /**
+   * The params file configured by `params.overrides` (absolute), which no
+   * output may overwrite. @default {null: only the root's `params.yaml`}
+   */
+  paramsFile?: string | null;
   /** Parsed YAML by content, so an unchanged file is not parsed again. */
   parseCache?: TextParseCache;
   /**
@@ -40,12 +46,27 @@ export async function loadPipelineFile(
   file: string,
   options: LoadPipelineOptions,
 ): Promise<Pipeline> {
-  const { projectRoot, paramsOverrides = {}, parseCache, moduleLoader } = options;
+  const { projectRoot, paramsOverrides = {}, paramsFile = null, parseCache, moduleLoader } =
+    options;
   const displayFile = path.relative(projectRoot, file) || path.basename(file);
+  const problem = pipelineFileProblem(file);
+  if (problem !== null) {
+    throw new PipelineFileError(file, `cannot read the pipeline file: ${problem}`, {
+      displayFile,
+      hint:
+        `remove or replace ${displayFile}: a pipeline file is a regular file (or a symlink to one)`,
+    });
+  }
   if (file.endsWith(".ts")) {
     using ownLoader = moduleLoader === undefined ? new IsolatedModuleLoader() : null;
     const definition = await (moduleLoader ?? ownLoader!).loadDefinition(file, projectRoot);
-    return await buildPipeline(definition, { file, kind: "ts", projectRoot, paramsOverrides });
+    return await buildPipeline(definition, {
+      file,
+      kind: "ts",
+      projectRoot,
+      paramsOverrides,
+      paramsFile,
+    });
   }
   let text: string;
   try {
@@ -69,5 +90,12 @@ export async function loadPipelineFile(
       hint: "add a 'stages:' map",
     });
   }
-  return await buildPipeline(data, { file, kind: "yaml", projectRoot, paramsOverrides, locate });
+  return await buildPipeline(data, {
+    file,
+    kind: "yaml",
+    projectRoot,
+    paramsOverrides,
+    paramsFile,
+    locate,
+  });
 }

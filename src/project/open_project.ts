@@ -101,12 +101,14 @@ export async function openProject(options: OpenProjectOptions = {}): Promise<Pro
   await xxhashReady;
   const root = findProjectRoot(cwd);
   const config = await loadConfig(root);
+  const paramsFile = paramsOverridesFile(root, config);
   const discovery = withPipelines
     ? await discover({
       projectRoot: root,
       cwd,
       all,
-      paramsOverrides: await loadParamsFile(root, paramsOverridesFile(root, config)),
+      paramsOverrides: await loadParamsFile(root, paramsFile),
+      paramsFile,
       pipelinesOptional,
       ...(parseCache === undefined ? {} : { parseCache }),
       loadTimeout: loadTimeout ?? configNumber(config, "core.load_timeout") ??

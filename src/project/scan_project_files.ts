@@ -1,6 +1,7 @@
 import * as path from "node:path";
 import { SKIPPED_DIRECTORIES } from "../discovery/mod.ts";
 import { PVT_SUFFIX } from "../storage/mod.ts";
+import { statOrNullSync } from "../util/fs.ts";
 
 /** Metadata files found anywhere in a project. */
 export interface ProjectFiles {
@@ -21,7 +22,10 @@ export const TRACKING_SKIPPED_DIRECTORIES: ReadonlySet<string> = new Set(
 
 /**
  * Walks the project once for `.pvt` files and `.pivot` state dirs, skipping
- * {@linkcode TRACKING_SKIPPED_DIRECTORIES} and symlinked directories.
+ * {@linkcode TRACKING_SKIPPED_DIRECTORIES} and symlinked directories. Every
+ * entry named `*.pvt` is listed, also one that is not a regular file (a
+ * directory, a dangling symlink): it is a tracking file that cannot be read,
+ * which its reader must report rather than pass over.
  */
 export function scanProjectFiles(root: string): ProjectFiles {
   const pvtFiles: string[] = [];
@@ -29,11 +33,10 @@ export function scanProjectFiles(root: string): ProjectFiles {
   const walk = (dir: string): void => {
     for (const entry of Deno.readDirSync(dir)) {
       const child = path.join(dir, entry.name);
-      if (entry.isDirectory) {
+      if (entry.name.endsWith(PVT_SUFFIX) && entry.name !== PVT_SUFFIX) pvtFiles.push(child);
+      else if (entry.isDirectory) {
         if (entry.name === ".pivot") stateDirs.push(child);
         else if (!TRACKING_SKIPPED_DIRECTORIES.has(entry.name)) walk(child);
-      } else if (entry.isFile && entry.name.endsWith(PVT_SUFFIX) && entry.name !== PVT_SUFFIX) {
-        pvtFiles.push(child);
       }
     }
   };
@@ -41,7 +44,12 @@ export function scanProjectFiles(root: string): ProjectFiles {
   return { pvtFiles: pvtFiles.sort(), stateDirs: stateDirs.sort() };
 }
 
-/** Every lock file under the state dir `stateDir` (`stages/<pipeline>/<stage>.lock`), sorted. */
+/**
+ * Every lock file under the state dir `stateDir` (`stages/<pipeline>/<stage>.lock`),
+ * sorted. Every entry named `*.lock` is listed, also one that is not a
+ * regular file (a directory, a dangling symlink), for its reader to report;
+ * a pipeline directory reached through a symlink is listed too.
+ */
 export function listLockFiles(stateDir: string): string[] {
   const locks: string[] = [];
   const stagesDir = path.join(stateDir, "stages");
@@ -53,11 +61,14 @@ export function listLockFiles(stateDir: string): string[] {
     throw error;
   }
   for (const pipeline of pipelines) {
-    if (!pipeline.isDirectory) continue;
-    for (const entry of Deno.readDirSync(path.join(stagesDir, pipeline.name))) {
-      if (entry.isFile && entry.name.endsWith(".lock")) {
-        locks.push(path.join(stagesDir, pipeline.name, entry.name));
-      }
+    const pipelineDir = path.join(stagesDir, pipeline.name);
+    if (
+      !pipeline.isDirectory && !(pipeline.isSymlink && statOrNullSync(pipelineDir)?.isDirectory)
+    ) {
+      continue;
+    }
+    for (const entry of Deno.readDirSync(pipelineDir)) {
+      if (entry.name.endsWith(".lock")) locks.push(path.join(pipelineDir, entry.name));
     }
   }
   return locks.sort();

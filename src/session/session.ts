@@ -109,7 +109,7 @@ export class Session implements EngineContext, AsyncDisposable {
   hasher(stateDir: string): Promise<FileHasher> {
     let hasher = this.#hashers.get(stateDir);
     if (hasher === undefined) {
-      hasher = this.db(stateDir).then((db) => new FileHasher(db));
+      hasher = this.db(stateDir).then((db) => new FileHasher(db, { blobDir: this.cache.filesDir }));
       this.#hashers.set(stateDir, hasher);
     }
     return hasher;

@@ -8,6 +8,8 @@
 import * as path from "node:path";
 import { tempPathBeside } from "../util/atomic_write.ts";
 import { environmentError, environmentErrorCode } from "../util/environment_error.ts";
+import { fileInTheWay } from "../util/fs.ts";
+import { isInside } from "../util/paths.ts";
 import { PivotError } from "../util/errors.ts";
 import { checkHash, isHash } from "./hash_string.ts";
 import { createHasher, hashBytes, hashFile, hashFileSync, readFull } from "./xxhash.ts";
@@ -19,6 +21,8 @@ const CHUNK_SIZE = 4 * 1024 * 1024;
 const BUCKET_ATTEMPTS = 3;
 /** Temp files older than this are leftovers of a killed writer. */
 export const STALE_TEMP_MS = 60 * 60 * 1000;
+/** What fails when a blob cannot be stored. */
+const WRITE = "write to the cache";
 /** The way out when the cache directory cannot take a blob. */
 const MOVE_CACHE =
   "or point cache.dir (in .pivot/config.yaml) or PIVOT_CACHE_DIR at another directory";
@@ -104,7 +108,7 @@ export class ContentCache {
       info = Deno.statSync(blob);
     } catch (error) {
       if (error instanceof Deno.errors.NotFound) return false;
-      throw this.#environmentError(error, "read the cache");
+      throw this.describeError(error, "read the cache", blob);
     }
     if (!info.isFile) return false;
     if (((info.mode ?? 0) & 0o222) === 0) return true;
@@ -184,7 +188,7 @@ export class ContentCache {
       intoBucketSync(blob, () => Deno.renameSync(source, temp));
     } catch (error) {
       if ((error as { code?: string }).code === "EXDEV") return false;
-      throw this.#environmentError(error);
+      throw this.describeError(error, WRITE, blob);
     }
     try {
       const { size } = Deno.statSync(temp);
@@ -197,7 +201,7 @@ export class ContentCache {
       return true;
     } catch (error) {
       Deno.renameSync(temp, source);
-      throw this.#environmentError(error);
+      throw this.describeError(error, WRITE, blob);
     }
   }
 
@@ -217,7 +221,7 @@ export class ContentCache {
       try {
         Deno.removeSync(temp);
       } catch { /* never written */ }
-      throw this.#environmentError(error);
+      throw this.describeError(error, WRITE, blob);
     }
   }
 
@@ -249,21 +253,34 @@ export class ContentCache {
       await Deno.rename(temp, blob);
     } catch (error) {
       await Deno.remove(temp).catch(() => undefined);
-      throw this.#environmentError(error);
+      throw this.describeError(error, WRITE, blob);
     }
   }
 
   /**
    * `error` naming the cache directory, the cause and the fix when the
    * environment caused it (a full disk, a read-only or unwritable directory,
-   * a file where the cache directory should be); else `error` itself.
+   * a file where the cache directory, its `files/` or a bucket should be:
+   * that file is named); else `error` itself.
+   *
+   * @param action what failed, completing "cannot …" (`read the cache`)
+   * @param target the path in the cache that was being read or written
    */
-  #environmentError(error: unknown, action = "write to the cache"): unknown {
-    if (environmentErrorCode(error) === "ENOTDIR" && !isDirectory(this.dir)) {
-      return new PivotError(`the cache ${this.dir} is not a directory`, {
-        hint: `remove or rename the file ${this.dir}, ${MOVE_CACHE}`,
-        cause: error,
-      });
+  describeError(error: unknown, action: string, target: string = this.filesDir): unknown {
+    if (environmentErrorCode(error) === "ENOTDIR") {
+      const file = isDirectory(this.dir) ? fileInTheWay(target) : this.dir;
+      if (file === this.dir) {
+        return new PivotError(`the cache ${this.dir} is not a directory`, {
+          hint: `remove or rename the file ${this.dir}, ${MOVE_CACHE}`,
+          cause: error,
+        });
+      }
+      if (file !== null && isInside(this.dir, file)) {
+        return new PivotError(`cannot ${action}: ${file} is a file, not a directory`, {
+          hint: `remove or rename the file ${file}: the cache keeps a directory there`,
+          cause: error,
+        });
+      }
     }
     return environmentError(error, { file: this.dir, action, alternative: MOVE_CACHE });
   }

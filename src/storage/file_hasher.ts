@@ -3,6 +3,7 @@ import {
   type DirHash,
   type HashInfo,
   listDirectoryFiles,
+  type ListDirectoryOptions,
   type ManifestEntry,
   treeHash,
 } from "./manifest.ts";
@@ -10,6 +11,16 @@ import { hashFile, hashFileSync } from "./xxhash.ts";
 
 /** Files up to this size are hashed with a synchronous read (cheaper per file). */
 const SYNC_LIMIT = 1024 * 1024;
+
+/** Options for {@linkcode FileHasher}. */
+export interface FileHasherOptions {
+  /**
+   * The blob directory of the session's cache (`<cache dir>/files`): inside a
+   * hashed directory, a symlink to one of its blobs counts as that file.
+   * @default {undefined: every symlink inside a directory is left out}
+   */
+  blobDir?: string;
+}
 
 /**
  * Hashes workspace files and directories through the hash cache of one
@@ -19,13 +30,15 @@ const SYNC_LIMIT = 1024 * 1024;
  */
 export class FileHasher {
   readonly #db: StateDb | null;
+  readonly #listOptions: ListDirectoryOptions;
   #pending: HashRecord[] = [];
   /** Files read (cache misses) since creation; for tests and benchmarks. */
   misses = 0;
 
   /** Creates a hasher over `db`, or without a cache when `db` is `null`. */
-  constructor(db: StateDb | null) {
+  constructor(db: StateDb | null, options: FileHasherOptions = {}) {
     this.#db = db;
+    this.#listOptions = options;
   }
 
   /** The xxHash64 of the file at `file` (absolute). */
@@ -42,10 +55,14 @@ export class FileHasher {
     return { hash: (await this.#hashFile(target, info)).hash };
   }
 
-  /** The tree hash and manifest of the directory at `dir`. */
+  /**
+   * The tree hash and manifest of the directory at `dir`. A symlink to a
+   * blob of the cache is hashed as the file it stands for: its target's
+   * content is read (or found in the hash cache), never taken from its name.
+   */
   async hashDirectory(dir: string): Promise<DirHash> {
     const manifest: ManifestEntry[] = [];
-    for (const file of listDirectoryFiles(dir)) {
+    for (const file of listDirectoryFiles(dir, this.#listOptions)) {
       let info: Deno.FileInfo;
       try {
         info = Deno.statSync(file.path);

@@ -64,6 +64,15 @@ export function environmentErrorCode(error: unknown): string | null {
   return fromNumber ?? null;
 }
 
+/**
+ * What an operating-system error caused by the environment means
+ * (`it is a directory`, `no space left on device`), or `null` for any other error.
+ */
+export function environmentCause(error: unknown): string | null {
+  const code = environmentErrorCode(error);
+  return code === null ? null : CAUSES[code]?.what ?? null;
+}
+
 /** Options for {@linkcode environmentError}. */
 export interface EnvironmentErrorOptions {
   /** The file or directory the operation was on, as the message shows it. */

@@ -1,3 +1,4 @@
+import * as path from "node:path";
 import { environmentError } from "./environment_error.ts";
 
 /** Returns the `lstat` of `file`, or `null` when it does not exist. */
@@ -102,4 +103,25 @@ export function entryNamesSync(dir: string): Set<string> {
     if (error instanceof Deno.errors.NotFound) return new Set();
     throw error;
   }
+}
+
+/**
+ * After an error saying a part of `target`'s path is not a directory
+ * (`ENOTDIR`): `target` or its nearest ancestor that exists, when it is not
+ * a directory; `null` when that is a directory (the file is gone meanwhile).
+ */
+export function fileInTheWay(target: string): string | null {
+  for (let dir = target; dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    let info: Deno.FileInfo;
+    try {
+      info = Deno.statSync(dir);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory) {
+        continue;
+      }
+      throw error;
+    }
+    return info.isDirectory ? null : dir;
+  }
+  return null;
 }

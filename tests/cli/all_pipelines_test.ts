@@ -135,3 +135,52 @@ Deno.test("pivot repro --all on a dependency on a missing pipeline does not sugg
   );
   assert.doesNotMatch(result.stderr, /--all/);
 });
+
+// Before the fix, only regular files counted as pipeline files: a dangling symlink or a directory
+// of that name was passed over, so `verify --all` passed and the default discovery said there was
+// no pipeline file at all.
+Deno.test("a pipeline file name that is a dangling symlink or a directory is a broken pipeline file", async (t) => {
+  await using p = await makeProject({
+    "pivot.yaml": "stages:\n  clean:\n    cmd: echo hi > ${outs}\n    outs: txt\n",
+    "real/stages.yaml": "stages:\n  other:\n    cmd: echo hi > ${outs}\n    outs: txt\n",
+  });
+  await Deno.mkdir(p.path("c1"));
+  await Deno.symlink("/nonexistent", p.path("c1/pivot.yaml"));
+  await Deno.mkdir(p.path("c2/pivot.yaml"), { recursive: true });
+  await t.step("verify --all lists both", async () => {
+    assert.deepEqual(await runPivotInProcess(p.root, ["verify", "--all"]), {
+      code: 1,
+      stdout: "",
+      stderr: [
+        "error: 2 pipeline files failed to load:",
+        "  c1/pivot.yaml: cannot read the pipeline file: it is a symlink to /nonexistent, which does not exist",
+        "  c2/pivot.yaml: cannot read the pipeline file: it is a directory",
+        "hint: every pipeline file under the project root is part of --all: fix them, or move them out of the project",
+        "",
+      ].join("\n"),
+    });
+  });
+  await Deno.remove(p.path("c1"), { recursive: true });
+  await Deno.remove(p.path("c2"), { recursive: true });
+  await t.step("the default pipeline, a dangling symlink", async () => {
+    await Deno.remove(p.path("pivot.yaml"));
+    await Deno.symlink("gone.yaml", p.path("pivot.yaml"));
+    assert.deepEqual(await runPivotInProcess(p.root, ["status"]), {
+      code: 1,
+      stdout: "",
+      stderr:
+        "error: pivot.yaml: cannot read the pipeline file: it is a symlink to gone.yaml, which does not exist\n" +
+        "hint: remove or replace pivot.yaml: a pipeline file is a regular file (or a symlink to one)\n",
+    });
+  });
+  await t.step("a symlink to a file inside the project works", async () => {
+    await Deno.remove(p.path("pivot.yaml"));
+    await Deno.symlink("real/stages.yaml", p.path("pivot.yaml"));
+    const result = await runPivotInProcess(p.root, ["status", "--all"]);
+    assert.deepEqual(result, {
+      code: 0,
+      stdout: "stale other: no previous run\n1 stale, 0 up to date\n",
+      stderr: "",
+    });
+  });
+});

@@ -121,7 +121,9 @@ Deno.test("scanPipelineFiles() does not follow symlinked directories", async () 
   assert.deepEqual(await scan(p), ["ml/pivot.yaml"]);
 });
 
-Deno.test("scanPipelineFiles() ignores a directory named like a pipeline file", async () => {
+Deno.test("scanPipelineFiles() lists a directory or dangling symlink named like a pipeline file, for loading to report", async () => {
   await using p = await makeProject({ "ml/pivot.yaml/pivot.yml": STAGE });
-  assert.deepEqual(await scan(p), ["ml/pivot.yaml/pivot.yml"]);
+  await Deno.mkdir(p.path("gone"));
+  await Deno.symlink("missing.yaml", p.path("gone/pivot.yaml"));
+  assert.deepEqual(await scan(p), ["gone/pivot.yaml", "ml/pivot.yaml", "ml/pivot.yaml/pivot.yml"]);
 });

@@ -149,3 +149,61 @@ Deno.test("pivot repro --all runs declared paths of several pipelines", async ()
   assert.equal(await pivot(p, "status", "--all"), "3 up to date\n");
   assert.equal(await pivot(p, "status"), "2 up to date\n");
 });
+
+// Before the fix, a declared path could name any file of the project, and the run overwrote it.
+Deno.test("pivot repro refuses a declared path that is one of the project's own files, naming the output and its line", async (t) => {
+  const cases: [target: string, format: string, problem: string][] = [
+    ["tracked.txt", "txt", "tracked.txt is a tracked file (tracked.txt.pvt)"],
+    ["tracked.txt.pvt", "txt", "tracked.txt.pvt is the name of a tracking file (.pvt)"],
+    [
+      "images/new.png",
+      "bin",
+      "images/new.png is inside the tracked directory images/ (images.pvt)",
+    ],
+    ["images", "dir", "images is a tracked directory (images.pvt)"],
+    ["pivot.yaml", "txt", "pivot.yaml is a pipeline file name"],
+    ["sub/pipeline.ts", "txt", "sub/pipeline.ts is a pipeline file name"],
+    ["params.yaml", "txt", "params.yaml is the params file"],
+    ["conf/overrides.yaml", "txt", "conf/overrides.yaml is the params file"],
+    ["conf", "dir", "conf/ holds the params file conf/overrides.yaml"],
+    ["vars.yaml", "txt", "vars.yaml is a vars file of this pipeline"],
+    [".gitignore", "txt", ".gitignore is an ignore file (git's)"],
+    ["sub/.pivotignore", "txt", "sub/.pivotignore is an ignore file (pivot's)"],
+  ];
+  await using p = await makeProject({
+    "tracked.txt": "tracked\n",
+    "images/a.png": "png\n",
+    "params.yaml": "s: {n: 1}\n",
+    "conf/overrides.yaml": "s: {n: 2}\n",
+    ".pivot/config.yaml": "params:\n  overrides: conf/overrides.yaml\n",
+    "vars.yaml": "n: 1\n",
+    ".gitignore": "/secret\n",
+  });
+  await pivot(p, "track", "tracked.txt", "images");
+  const before = new Map<string, string>();
+  for (const file of ["tracked.txt", "tracked.txt.pvt", "params.yaml", "vars.yaml", ".gitignore"]) {
+    before.set(file, await p.read(file));
+  }
+  for (const [target, format, problem] of cases) {
+    await t.step(target, async () => {
+      const pipeline = [
+        "vars: [vars.yaml]",
+        "stages:",
+        "  s:",
+        `    cmd: ${format === "dir" ? "mkdir -p ${outs}" : "echo overwritten > ${outs}"}`,
+        `    outs: {format: ${format}, path: '${target}'}`,
+        "",
+      ].join("\n");
+      await p.write("pivot.yaml", pipeline);
+      const shown = format === "dir" ? `${target}/` : target;
+      const result = await runPivotInProcess(p.root, ["repro"]);
+      assert.deepEqual(result, {
+        code: 1,
+        stdout: "",
+        stderr: `error: pivot.yaml:5:31: stages.s.outs.path: output s → ${shown}: ${problem}\n` +
+          "hint: declare another path: a stage must not overwrite the project's own files\n",
+      });
+      for (const [file, text] of before) assert.equal(await p.read(file), text, file);
+    });
+  }
+});

@@ -121,6 +121,32 @@ Deno.test("pivot doctor fails a cache directory that is a file", async () => {
   );
 });
 
+// Before the fix, doctor said "ok checkout: … outputs are placed as hardlinks" beside a cache
+// that is a file, and a bucket that is a file made it stop with a raw "Not a directory" error.
+Deno.test("pivot doctor checks no checkout mode for a cache that is a file, and names a bucket that is a file", async () => {
+  await using p = await makeProject({
+    "pivot.yaml": pipelineYaml(),
+    ".pivot/config.yaml": "cache:\n  dir: not-a-dir\n",
+    "not-a-dir": "a file\n",
+  });
+  const cacheFile = await runPivotInProcess(p.root, ["doctor"]);
+  assert.equal(cacheFile.code, 1);
+  assert.deepEqual(cacheFile.stdout.split("\n").filter((line) => line.includes("checkout")), []);
+
+  await Deno.remove(p.path("not-a-dir"));
+  await p.write("not-a-dir/files/ab", "a file where a bucket goes\n");
+  const bucket = await runPivotInProcess(p.root, ["doctor"]);
+  assert.equal(bucket.code, 1, bucket.stderr);
+  assert.equal(bucket.stderr, "");
+  assert.deepEqual(
+    bucket.stdout.split("\n").filter((line) => /^FAIL/.test(line) || line.includes("rm ")),
+    [
+      "FAIL cache: not-a-dir/files/ab is a file where the cache keeps directories of blobs",
+      "      fix: remove or rename it: rm not-a-dir/files/ab",
+    ],
+  );
+});
+
 Deno.test("pivot doctor --json lists the checks; --remote says no remotes are configured", async () => {
   await using p = await makeProject({ "pivot.yaml": pipelineYaml() });
   const result = await runPivotInProcess(p.root, ["doctor", "--json", "--remote"]);

@@ -18,6 +18,7 @@ import {
 } from "../_helpers/project.ts";
 import { bindReadOnly, CAN_MOUNT, mountTmpfs } from "../_helpers/tmpfs.ts";
 import { timeless } from "./_fixtures/engine.ts";
+import { hashBytes } from "../../src/storage/mod.ts";
 
 /** Pipeline `ml`: `train` copies `raw.txt` to its single txt output. */
 const COPY_YAML = `pipeline: ml
@@ -171,7 +172,7 @@ Deno.test("a .pvt that is a directory is an error naming it, for track and for c
   assert.deepEqual(track, {
     code: 1,
     stdout: "",
-    stderr: `error: cannot write ${pvt}: it is a directory\n` +
+    stderr: `error: cannot read ${pvt}: it is a directory\n` +
       `hint: remove or rename the directory ${pvt}\n`,
   });
   const checkout = await runPivotInProcess(p.root, ["checkout", "raw.txt"]);
@@ -200,6 +201,60 @@ Deno.test("a cache dir that is a file fails the stage, naming the cache and both
       `    hint: remove or rename the file ${cache}, or point cache.dir (in .pivot/config.yaml) or PIVOT_CACHE_DIR at another directory\n`,
   });
   assert.equal(await p.exists(".pivot/stages/ml/train.lock"), false);
+});
+
+// Before the fix, gc printed the raw "Not a directory (os error 20): lstat …/files", and a bucket
+// (files/ab) that is a file was reported as "cannot read the cache <cache dir>: a part of its path
+// is a file".
+Deno.test("gc and checkout name the file that stands where the cache, its files/ or a bucket should be", async (t) => {
+  await using p = await makeProject({ "pivot.yaml": COPY_YAML, "raw.txt": "one\n" });
+  assert.equal((await runPivotInProcess(p.root, ["repro"])).code, 0);
+  const cache = p.path(".pivot/cache");
+  const moveHint =
+    "or point cache.dir (in .pivot/config.yaml) or PIVOT_CACHE_DIR at another directory";
+  /** Puts a file where `rel` (a directory of the cache) is, runs `args`, puts the directory back. */
+  const withFileAt = async (rel: string, args: string[]) => {
+    const dir = path.join(cache, rel);
+    await Deno.rename(dir, `${dir}.away`);
+    await Deno.writeTextFile(dir, "not a directory\n");
+    try {
+      return await runPivotInProcess(p.root, args);
+    } finally {
+      await Deno.remove(dir);
+      await Deno.rename(`${dir}.away`, dir);
+    }
+  };
+  await t.step("gc, the cache a file", async () => {
+    assert.deepEqual(await withFileAt("", ["gc"]), {
+      code: 1,
+      stdout: "",
+      stderr: `error: the cache ${cache} is not a directory\n` +
+        `hint: remove or rename the file ${cache}, ${moveHint}\n`,
+    });
+  });
+  await t.step("gc, files/ a file", async () => {
+    const files = path.join(cache, "files");
+    assert.deepEqual(await withFileAt("files", ["gc", "--grace", "0"]), {
+      code: 1,
+      stdout: "",
+      stderr: `error: cannot collect the cache: ${files} is a file, not a directory\n` +
+        `hint: remove or rename the file ${files}: the cache keeps a directory there\n`,
+    });
+  });
+  await t.step("checkout, a bucket a file", async () => {
+    const bucket = path.join(cache, "files", hashBytes("one\n").slice(0, 2));
+    await Deno.remove(p.path("data/ml/train.txt"));
+    assert.deepEqual(await withFileAt(path.relative(cache, bucket), ["checkout"]), {
+      code: 1,
+      stdout: "",
+      stderr: `error: cannot read the cache: ${bucket} is a file, not a directory\n` +
+        `hint: remove or rename the file ${bucket}: the cache keeps a directory there\n`,
+    });
+    assert.equal(
+      (await runPivotInProcess(p.root, ["checkout"])).stdout,
+      "restored train → data/ml/train.txt\n1 restored\n",
+    );
+  });
 });
 
 Deno.test({

@@ -248,3 +248,62 @@ Deno.test("pivot gc --grace takes a number of minutes, 0 or more", async () => {
   }
   assert.ok(exists(blobPath(p.path(".pivot/cache"), unused)));
 });
+
+// Before the fix, scanProjectFiles and listLockFiles listed only regular files: a lock or .pvt
+// replaced by a directory (or a dangling symlink) was passed over and gc deleted its blobs.
+Deno.test("pivot gc stops at a lock or .pvt that is a directory or a dangling symlink, and doctor reports it", async (t) => {
+  await using p = await makeProject({ "tf.csv": "tracked\n" });
+  const cache = p.path(".pivot/cache");
+  const output = await addBlob(cache, "only the lock references me");
+  const lock = await writeLock(p.path(".pivot"), "p", "s", [], [
+    { key: null, path: "data/p/s.txt", hash: output, cache: true },
+  ]);
+  assert.equal((await runPivotInProcess(p.root, ["track", "tf.csv"])).code, 0);
+  const tracked = hashBytes("tracked\n");
+  const lockText = await Deno.readTextFile(lock);
+  const pvtText = await p.read("tf.csv.pvt");
+
+  const cases: [string, string, () => Promise<void>, () => Promise<void>][] = [
+    [
+      "a lock that is a directory",
+      "cannot read .pivot/stages/p/s.lock: it is a directory",
+      () => Deno.remove(lock).then(() => Deno.mkdir(lock)),
+      () => Deno.remove(lock).then(() => Deno.writeTextFile(lock, lockText)),
+    ],
+    [
+      "a .pvt that is a directory",
+      "cannot read tf.csv.pvt: it is a directory",
+      () => Deno.remove(p.path("tf.csv.pvt")).then(() => Deno.mkdir(p.path("tf.csv.pvt"))),
+      () => Deno.remove(p.path("tf.csv.pvt")).then(() => p.write("tf.csv.pvt", pvtText)),
+    ],
+    [
+      "a .pvt that is a dangling symlink",
+      "cannot read tf.csv.pvt: it is a symlink to gone.pvt, which does not exist",
+      () =>
+        Deno.remove(p.path("tf.csv.pvt")).then(() =>
+          Deno.symlink("gone.pvt", p.path("tf.csv.pvt"))
+        ),
+      () => Deno.remove(p.path("tf.csv.pvt")).then(() => p.write("tf.csv.pvt", pvtText)),
+    ],
+  ];
+  for (const [name, problem, breakIt, repair] of cases) {
+    await t.step(name, async () => {
+      await breakIt();
+      assertFailed(
+        await runPivotInProcess(p.root, ["gc", "--grace", "0"]),
+        `error: ${problem}; nothing was removed\n` +
+          "hint: fix or delete that file (git can restore it), then run 'pivot gc' again\n",
+      );
+      assert.ok(exists(blobPath(cache, output)), "the lock's blob is still there");
+      assert.ok(exists(blobPath(cache, tracked)), "the .pvt's blob is still there");
+      const doctor = await runPivotInProcess(p.root, ["doctor"]);
+      assert.equal(doctor.code, 1);
+      const records = `FAIL records: cannot read: ${problem.replace("cannot read ", "")}`;
+      assert.ok(doctor.stdout.split("\n").includes(records), doctor.stdout);
+      await repair();
+    });
+  }
+  const repaired = await runPivotInProcess(p.root, ["gc", "--grace", "0", "--json"]);
+  assert.equal(repaired.code, 0, repaired.stderr);
+  assert.equal(JSON.parse(repaired.stdout).kept, 2);
+});

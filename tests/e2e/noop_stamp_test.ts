@@ -406,7 +406,7 @@ const MUTATIONS: readonly Mutation[] = [
         result.stderr,
         "error: tracked input does not match its .pvt file, so nothing was run:\n" +
           "  raw.csv (read by prep): modified, and the cache does not hold its recorded content\n" +
-          "hint: record the new content with 'pivot track --force raw.csv'\n",
+          "hint: record the new content with `pivot track --force raw.csv`\n",
       );
     },
   },

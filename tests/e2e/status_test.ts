@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { runPivotInProcess } from "../_helpers/in_process.ts";
 import { makeProject, runPivot, type TempProject } from "../_helpers/project.ts";
 import { hashBytes } from "../../src/storage/mod.ts";
 import { blobOf, lockRel, readLock, timeless } from "./_fixtures/engine.ts";
@@ -118,8 +119,8 @@ Deno.test("status lists tracked files that changed, and -q counts them as stale"
   assert.equal(changed.code, 0, changed.stderr);
   assert.equal(
     changed.stdout,
-    "2 up to date\ntracked inputs/other.csv: modified; 'pivot track --force inputs/other.csv' " +
-      "records it, 'pivot checkout --force inputs/other.csv' goes back\n",
+    "2 up to date\ntracked inputs/other.csv: modified; `pivot track --force inputs/other.csv` " +
+      "records it, `pivot checkout --force inputs/other.csv` goes back\n",
   );
   const quiet = await runPivot(p.root, ["status", "-q"]);
   assert.deepEqual(quiet, { code: 1, stdout: "", stderr: "" });
@@ -131,7 +132,7 @@ Deno.test("status lists tracked files that changed, and -q counts them as stale"
   assert.deepEqual(
     parsed.tracked.toSorted((a: { path: string }, b: { path: string }) => a.path < b.path ? -1 : 1),
     [
-      { path: "inputs/other.csv", status: "modified", cached: true },
+      { path: "inputs/other.csv", status: "modified", cached: true, workspaceCached: false },
       { path: "inputs/x.csv", status: "missing", cached: true },
     ],
   );
@@ -394,4 +395,32 @@ Deno.test("init --example, then repro twice: the second does nothing; metrics ar
   assert.ok(summaryStat.isFile);
   assert.equal(summaryStat.mode! & 0o222, 0, "cached outputs are read-only");
   assert.equal(summaryStat.ino, (await Deno.stat(blobOf(p.root, entry.hash))).ino);
+});
+
+// Before the fix, status and verify required a pipeline file ("error: no pipeline file at the
+// project root"), although a project of tracked data only has none.
+Deno.test("status and verify check the tracked files of a project without a pipeline file", async () => {
+  await using p = await makeProject({ "raw/data.csv": "a\n1\n" });
+  const run = (...args: string[]) => runPivotInProcess(p.root, args);
+  assert.equal((await run("track", "raw/data.csv")).code, 0);
+  assert.deepEqual(await run("status"), { code: 0, stdout: "0 up to date\n", stderr: "" });
+  assert.deepEqual(await run("verify"), {
+    code: 0,
+    stdout: "verification passed: 0 stages up to date\n",
+    stderr: "",
+  });
+  await p.write("raw/data.csv", "a\n2\n");
+  const status = await run("status");
+  assert.equal(status.code, 0, status.stderr);
+  assert.match(status.stdout, /^0 up to date\ntracked raw\/data\.csv: modified/);
+  assert.equal((await run("-q", "status")).code, 1);
+  const verify = await run("verify");
+  assert.equal(verify.code, 1);
+  assert.match(verify.stdout, /^FAILED tracked raw\/data\.csv: modified/);
+
+  // A pipeline file that is there but broken is still an error.
+  await p.write("pivot.yaml", "stages: [\n");
+  const broken = await run("status");
+  assert.equal(broken.code, 1);
+  assert.match(broken.stderr, /^error: pivot\.yaml:/);
 });

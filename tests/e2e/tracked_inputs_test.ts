@@ -63,8 +63,8 @@ async function staleOther(p: TempProject): Promise<void> {
 
 const MODIFIED_ERROR = "error: tracked input does not match its .pvt file, so nothing was run:\n" +
   "  data/raw.csv (read by prep): modified\n" +
-  "hint: record the new content with 'pivot track --force data/raw.csv', " +
-  "or go back to the recorded version with 'pivot checkout --force data/raw.csv'\n";
+  "hint: record the new content with `pivot track --force data/raw.csv`, " +
+  "or go back to the recorded version with `pivot checkout --force data/raw.csv`\n";
 
 // Before: repro ran prep on the new content and verify passed, so the lock recorded
 // content that neither the .pvt nor the cache held.
@@ -93,8 +93,8 @@ Deno.test("a replaced tracked input stops repro and run before anything runs; tr
     unordered("ran other: code changed (T)\n1 ran, 0 up to date (T)\n"),
   );
 
-  const trackedLine = "tracked data/raw.csv: modified; 'pivot track --force data/raw.csv' " +
-    "records it, 'pivot checkout --force data/raw.csv' goes back";
+  const trackedLine = "tracked data/raw.csv: modified; `pivot track --force data/raw.csv` " +
+    "records it, `pivot checkout --force data/raw.csv` goes back";
   assert.equal(
     await pivotOk(p, "status"),
     `stale prep: inputs changed\n1 stale, 1 up to date\n${trackedLine}\n`,
@@ -109,7 +109,7 @@ Deno.test("a replaced tracked input stops repro and run before anything runs; tr
   const verifyJson = await pivot(p, "verify", "--json");
   assert.equal(verifyJson.code, 1);
   assert.deepEqual(JSON.parse(verifyJson.stdout).tracked, [
-    { path: RAW, status: "modified", cached: true },
+    { path: RAW, status: "modified", cached: true, workspaceCached: false },
   ]);
 
   // Going back to the recorded version.
@@ -140,7 +140,7 @@ Deno.test("a replaced tracked input stops repro and run before anything runs; tr
 
 const IN_PLACE_ERROR = "error: tracked input does not match its .pvt file, so nothing was run:\n" +
   "  data/raw.csv (read by prep): modified, and the cache does not hold its recorded content\n" +
-  "hint: record the new content with 'pivot track --force data/raw.csv'\n";
+  "hint: record the new content with `pivot track --force data/raw.csv`\n";
 
 /** Edits data/raw.csv in place (through its hardlink to the blob), after `chmod` when asked. */
 async function editInPlace(p: TempProject, chmod: boolean): Promise<string> {
@@ -178,7 +178,7 @@ for (const chmod of [true, false]) {
         verify.stdout,
         "FAILED prep: inputs changed\n" +
           "FAILED tracked data/raw.csv: modified, and the cache does not hold its recorded " +
-          "content; 'pivot track --force data/raw.csv' records it\n" +
+          "content; `pivot track --force data/raw.csv` records it\n" +
           "verification failed: 1 of 1 stage, 1 of 1 tracked path\n",
       );
 
@@ -203,7 +203,7 @@ Deno.test("a missing tracked input stops repro with the checkout hint", async ()
     stdout: "",
     stderr: "error: tracked input does not match its .pvt file, so nothing was run:\n" +
       "  data/raw.csv (read by prep): missing\n" +
-      "hint: restore with 'pivot checkout data/raw.csv'\n",
+      "hint: restore with `pivot checkout data/raw.csv`\n",
   });
   assert.deepEqual(
     unordered(await p.read("counter.txt")),
@@ -228,7 +228,7 @@ Deno.test("verify fails on a tracked file whose content is missing from the cach
   // The workspace copy is a hardlink: removing the blob leaves it as it was.
   await Deno.remove(blobOf(p.root, hashBytes("a\n1\n")));
   const line = "tracked data/raw.csv: content missing from the cache; " +
-    "'pivot track data/raw.csv' re-caches it from the workspace";
+    "`pivot track data/raw.csv` re-caches it from the workspace";
   assert.deepEqual(await pivot(p, "verify"), {
     code: 1,
     stdout: "ok     prep\nok     other\n" +
@@ -283,8 +283,8 @@ Deno.test("an input inside a tracked directory that changed stops repro, naming 
     stdout: "",
     stderr: "error: tracked input does not match its .pvt file, so nothing was run:\n" +
       "  inputs (read by use): modified\n" +
-      "hint: record the new content with 'pivot track --force inputs', " +
-      "or go back to the recorded version with 'pivot checkout --force inputs'\n",
+      "hint: record the new content with `pivot track --force inputs`, " +
+      "or go back to the recorded version with `pivot checkout --force inputs`\n",
   });
   assert.equal(await p.read("data/ml/use.csv"), "a\n");
 });
@@ -315,9 +315,94 @@ Deno.test("several tracked inputs that do not match are listed in one error, eac
       "  in/a.csv (read by join): modified\n" +
       "  in/b.csv (read by join): missing\n" +
       "  in/c.csv (read by join): its .pvt file cannot be read, see the warning above\n" +
-      "hint: record the new content with 'pivot track --force in/a.csv', or go back to the " +
-      "recorded version with 'pivot checkout --force in/a.csv'; " +
-      "restore with 'pivot checkout in/b.csv'; restore the .pvt file from git, " +
-      "or record the data again with 'pivot track --force in/c.csv'\n",
+      "hint: record the new content with `pivot track --force in/a.csv`, or go back to the " +
+      "recorded version with `pivot checkout --force in/a.csv`; " +
+      "restore with `pivot checkout in/b.csv`; restore the .pvt file from git, " +
+      "or record the data again with `pivot track --force in/c.csv`\n",
   );
+});
+
+// Before the fix, every modified tracked path got a `pivot checkout --force` hint, although plain
+// checkout replaces workspace content that is itself in the cache (and --force would lose any
+// that is not).
+Deno.test("status and repro recommend checkout --force only for workspace content the cache lacks", async () => {
+  await using p = await makeProject({
+    "pivot.yaml": "pipeline: ml\nstages:\n  use:\n    cmd: cat ${deps.a} ${deps.f} > ${outs}\n" +
+      "    deps: {a: inputs/a.csv, f: f.csv}\n    outs: csv\n",
+    "inputs/a.csv": "a\n",
+    "inputs/b.csv": "b\n",
+    "f.csv": "old\n",
+  });
+  await pivotOk(p, "track", "inputs", "f.csv");
+  await pivotOk(p, "repro");
+  const oldPvt = await p.read("f.csv.pvt");
+  // A file removed from a tracked directory; a newer version recorded, then the older .pvt back
+  // (as `git checkout` of an older commit does): what the workspace holds is in the cache.
+  await Deno.remove(p.path("inputs/b.csv"));
+  await Deno.remove(p.path("f.csv"));
+  await p.write("f.csv", "new\n");
+  await pivotOk(p, "track", "--force", "f.csv");
+  await p.write("f.csv.pvt", oldPvt);
+  assert.equal(
+    await pivotOk(p, "status"),
+    "stale use: inputs changed\n1 stale, 0 up to date\n" +
+      "tracked f.csv: modified; `pivot track --force f.csv` records it, `pivot checkout f.csv` goes back\n" +
+      "tracked inputs: modified; `pivot track --force inputs` records it, `pivot checkout inputs` goes back\n",
+  );
+  assert.deepEqual(await pivot(p, "repro"), {
+    code: 1,
+    stdout: "",
+    stderr: "error: 2 tracked inputs do not match their .pvt files, so nothing was run:\n" +
+      "  f.csv (read by use): modified\n" +
+      "  inputs (read by use): modified\n" +
+      "hint: record the new content with `pivot track --force f.csv inputs`, or go back to the " +
+      "recorded version with `pivot checkout f.csv inputs`\n",
+  });
+
+  // Content the cache does not hold: only --force goes back (and loses it).
+  await Deno.remove(p.path("f.csv"));
+  await p.write("f.csv", "edited, never tracked\n");
+  assert.deepEqual(await pivot(p, "repro"), {
+    code: 1,
+    stdout: "",
+    stderr: "error: 2 tracked inputs do not match their .pvt files, so nothing was run:\n" +
+      "  f.csv (read by use): modified\n" +
+      "  inputs (read by use): modified\n" +
+      "hint: record the new content with `pivot track --force f.csv inputs`, or go back to the " +
+      "recorded version with `pivot checkout inputs` and `pivot checkout --force f.csv`\n",
+  });
+
+  // The hints are right: plain checkout goes back where they say so.
+  assert.equal(await pivotOk(p, "checkout", "inputs"), "restored inputs/\n1 restored\n");
+  assert.equal(await p.read("inputs/b.csv"), "b\n");
+});
+
+// Before the fix, a shell-quoted path went inside a quoted command:
+// `'pivot track --force 'my data/raw file.csv'' records it`.
+Deno.test("hints that hold a shell-quoted path put the command in backticks, never inside quotes", async () => {
+  const RAW_SPACED = "my data/raw file.csv";
+  await using p = await makeProject({
+    "pivot.yaml": 'pipeline: ml\nstages:\n  prep:\n    cmd: cat "${deps.raw}" > ${outs}\n' +
+      `    deps: {raw: '${RAW_SPACED}'}\n    outs: csv\n`,
+    [RAW_SPACED]: "a\n",
+  });
+  await pivotOk(p, "track", RAW_SPACED);
+  await pivotOk(p, "repro");
+  await Deno.remove(p.path(RAW_SPACED));
+  await p.write(RAW_SPACED, "b\n");
+  const quoted = "'my data/raw file.csv'";
+  assert.equal(
+    await pivotOk(p, "status"),
+    "stale prep: inputs changed\n1 stale, 0 up to date\n" +
+      `tracked ${RAW_SPACED}: modified; \`pivot track --force ${quoted}\` records it, ` +
+      `\`pivot checkout --force ${quoted}\` goes back\n`,
+  );
+  assert.deepEqual(await pivot(p, "repro"), {
+    code: 1,
+    stdout: "",
+    stderr: "error: tracked input does not match its .pvt file, so nothing was run:\n" +
+      `  ${RAW_SPACED} (read by prep): modified\n` +
+      `hint: record the new content with \`pivot track --force ${quoted}\`, ` +
+      `or go back to the recorded version with \`pivot checkout --force ${quoted}\`\n`,
+  });
 });

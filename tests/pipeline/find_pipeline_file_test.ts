@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { findPipelineFile, PIPELINE_FILE_NAMES } from "../../src/pipeline/mod.ts";
+import { pipelineFileProblem } from "../../src/pipeline/find_pipeline_file.ts";
 import { PivotError } from "../../src/util/errors.ts";
 import { makeProject } from "../_helpers/project.ts";
 
@@ -30,9 +31,24 @@ Deno.test("findPipelineFile() returns the pipeline file of a directory", async (
   }
 });
 
-Deno.test("findPipelineFile() ignores a directory named like a pipeline file", async () => {
-  await using p = await makeProject({ "d/pivot.yaml/inner.txt": "x" });
-  assert.equal(await findPipelineFile(p.path("d")), null);
+Deno.test("findPipelineFile() returns a directory or dangling symlink named like a pipeline file, which pipelineFileProblem() explains", async () => {
+  await using p = await makeProject({ "d/pivot.yaml/inner.txt": "x", "e/real.yaml": "x" });
+  assert.equal(await findPipelineFile(p.path("d")), p.path("d/pivot.yaml"));
+  assert.equal(pipelineFileProblem(p.path("d/pivot.yaml")), "it is a directory");
+  await Deno.symlink("gone.yaml", p.path("e/pivot.yml"));
+  assert.equal(await findPipelineFile(p.path("e")), p.path("e/pivot.yml"));
+  assert.equal(
+    pipelineFileProblem(p.path("e/pivot.yml")),
+    "it is a symlink to gone.yaml, which does not exist",
+  );
+  await Deno.symlink("../d", p.path("e/pipeline.ts"));
+  assert.equal(
+    pipelineFileProblem(p.path("e/pipeline.ts")),
+    "it is a symlink to ../d, which is a directory",
+  );
+  await Deno.remove(p.path("e/pivot.yml"));
+  await Deno.symlink("real.yaml", p.path("e/pivot.yml"));
+  assert.equal(pipelineFileProblem(p.path("e/pivot.yml")), null);
 });
 
 Deno.test("findPipelineFile() rejects a YAML pipeline beside pipeline.ts, naming both", async (t) => {

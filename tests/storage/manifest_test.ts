@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import * as path from "node:path";
+import { ContentCache } from "../../src/storage/content_cache.ts";
 import { FileHasher } from "../../src/storage/file_hasher.ts";
 import {
   compareCodePoints,
@@ -11,6 +12,7 @@ import {
   pythonJsonString,
   treeHash,
 } from "../../src/storage/manifest.ts";
+import { hashBytes } from "../../src/storage/xxhash.ts";
 import { makeProject, type TempProject } from "../_helpers/project.ts";
 import { PETS } from "../_helpers/storage.ts";
 
@@ -248,4 +250,67 @@ Deno.test("a directory's tree hash changes when a file is added, removed or its 
   await p.write("d/.git/HEAD", "ref");
   await Deno.mkdir(p.path("d/another_empty"));
   assert.equal(await hash(), original, "skipped files and empty directories");
+});
+
+Deno.test("FileHasher.hashDirectory() counts a symlink to a cache blob as the file, by its content, and skips other symlinks", async () => {
+  await using p = await makeProject({ "outside.txt": "outside\n" });
+  const cache = new ContentCache(p.path(".pivot/cache"));
+  const blob = async (content: string) => {
+    const hash = hashBytes(content);
+    await cache.addBytes(new TextEncoder().encode(content), hash, "test");
+    return cache.blobPath(hash);
+  };
+  const a = await blob("a\n");
+  const b = await blob("b\n");
+  await p.write("d/sub/c.txt", "c\n");
+  Deno.symlinkSync(a, p.path("d/a.txt"));
+  Deno.symlinkSync(path.relative(p.path("d/sub"), b), p.path("d/sub/b.txt"));
+  Deno.symlinkSync(p.path("outside.txt"), p.path("d/outside.txt"));
+  Deno.symlinkSync(cache.filesDir, p.path("d/files"));
+  Deno.symlinkSync(path.dirname(a), p.path("d/bucket"));
+  Deno.symlinkSync(p.path("gone"), p.path("d/dangling"));
+  Deno.symlinkSync(a, p.path("d/a.txt~"));
+  const expected: ManifestEntry[] = [
+    { relpath: "a.txt", hash: hashBytes("a\n"), size: 2, isexec: false },
+    { relpath: "sub/b.txt", hash: hashBytes("b\n"), size: 2, isexec: false },
+    { relpath: "sub/c.txt", hash: hashBytes("c\n"), size: 2, isexec: false },
+  ];
+  const hasher = new FileHasher(null, { blobDir: cache.filesDir });
+  assert.deepEqual(await hasher.hashDirectory(p.path("d")), {
+    hash: treeHash(expected),
+    manifest: expected,
+  });
+  assert.deepEqual(
+    (await new FileHasher(null).hashDirectory(p.path("d"))).manifest.map((e) => e.relpath),
+    ["sub/c.txt"],
+    "without the cache's blob directory every symlink is left out",
+  );
+
+  // The blob's name is not trusted: a blob edited in place is hashed by what it holds.
+  Deno.chmodSync(a, 0o644);
+  Deno.writeTextFileSync(a, "edited\n");
+  const edited = await hasher.hashDirectory(p.path("d"));
+  assert.deepEqual(edited.manifest[0], {
+    relpath: "a.txt",
+    hash: hashBytes("edited\n"),
+    size: 7,
+    isexec: false,
+  });
+});
+
+Deno.test("listDirectoryFiles() finds cache blobs through a symlinked cache directory", async () => {
+  await using p = await makeProject({ "real_cache/files/ab/0123456789abcd": "x" });
+  Deno.symlinkSync(p.path("real_cache"), p.path("cache"));
+  await Deno.mkdir(p.path("d"));
+  Deno.symlinkSync(p.path("cache/files/ab/0123456789abcd"), p.path("d/x"));
+  Deno.symlinkSync(p.path("real_cache/files/ab/0123456789abcd"), p.path("d/y"));
+  assert.deepEqual(
+    listDirectoryFiles(p.path("d"), { blobDir: p.path("cache/files") }).map((f) => f.relpath),
+    ["x", "y"],
+  );
+  assert.deepEqual(
+    listDirectoryFiles(p.path("d"), { blobDir: p.path("no_cache/files") }),
+    [],
+    "no cache directory, no blobs",
+  );
 });

@@ -59,7 +59,10 @@ export function registerStatus(program: Command, ctx: CliContext): void {
     .option("-e, --explain", "show what changed for each stale stage")
     .option("--json", "print JSON")
     .action(async (targets, options) => {
-      await using session = await openForCommand(ctx, { all: options.all ?? false });
+      await using session = await openForCommand(ctx, {
+        all: options.all ?? false,
+        pipelinesOptional: true,
+      });
       const { project } = session;
       const { stages: reports, tracked } = await projectStatus(session, { targets });
       const problems = tracked.flatMap((item) => {

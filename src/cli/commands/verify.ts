@@ -19,7 +19,10 @@ export function registerVerify(program: Command, ctx: CliContext): void {
     .option("-a, --all", "every pipeline of the project, as one DAG")
     .option("--json", "print JSON")
     .action(async (targets, options) => {
-      await using session = await openForCommand(ctx, { all: options.all ?? false });
+      await using session = await openForCommand(ctx, {
+        all: options.all ?? false,
+        pipelinesOptional: true,
+      });
       const { project } = session;
       const { stages: reports, tracked } = await verifyStages(session, { targets });
       const badTracked = tracked.filter((t) => !trackedPasses(t));
