@@ -46,6 +46,8 @@ Deno.test("gcCache() removes the blobs of a removed stage once its lock is gone,
     ...referenced,
     graceMinutes: 0,
     references: 3,
+    revisions: null,
+    cloud: null,
   });
 
   // The stage removed from the pipeline: its lock still references its output.
@@ -54,6 +56,8 @@ Deno.test("gcCache() removes the blobs of a removed stage once its lock is gone,
     ...referenced,
     graceMinutes: 0,
     references: 3,
+    revisions: null,
+    cloud: null,
   });
   await Deno.remove(p.path(".pivot/stages/ml/extra.lock"));
   const unreferenced = { kept: 3, young: 0, removed: 1, removedBytes: 6, leftovers: 0 };
@@ -64,18 +68,24 @@ Deno.test("gcCache() removes the blobs of a removed stage once its lock is gone,
     removedBytes: 0,
     young: 1,
     graceMinutes: 60,
+    revisions: null,
+    cloud: null,
     references: 2,
   });
   assert.deepEqual(await gc(p, { graceMinutes: 0, dryRun: true }), {
     ...unreferenced,
     graceMinutes: 0,
     references: 2,
+    revisions: null,
+    cloud: null,
   });
   assert.equal(await cached(p, "extra\n"), true, "a dry run removes nothing");
   assert.deepEqual(await gc(p, { graceMinutes: 0 }), {
     ...unreferenced,
     graceMinutes: 0,
     references: 2,
+    revisions: null,
+    cloud: null,
   });
   assert.equal(await cached(p, "extra\n"), false);
   for (const text of ["a,b\n1,2\n", "model\n", '{"score": 1}\n']) {

@@ -228,7 +228,7 @@ Deno.test("reproStages() refuses to run when a tracked input does not match its 
       );
       assert.equal(
         error.hint,
-        "record the new content with 'pivot track --force raw.csv', or go back to the recorded version with 'pivot checkout --force raw.csv'",
+        "record the new content with `pivot track --force raw.csv`, or go back to the recorded version with `pivot checkout --force raw.csv`",
       );
       return true;
     },

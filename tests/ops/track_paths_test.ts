@@ -94,7 +94,7 @@ Deno.test("trackPaths() again: unchanged content is unchanged, new content needs
     "record the new content: pivot track --force data.csv",
   );
   assert.deepEqual((await tracked(p)).states, [
-    { path: "data.csv", status: "modified", cached: true },
+    { path: "data.csv", status: "modified", cached: true, workspaceCached: false },
   ]);
   const [updated] = await track(p, ["data.csv"], true);
   assert.equal(updated!.status, "updated");
@@ -137,7 +137,7 @@ Deno.test("trackedStatus() tells missing, modified and unreadable tracked paths,
   assert.deepEqual(await tracked(p), {
     states: [
       { path: "data.csv", status: "missing", cached: true },
-      { path: "images", status: "modified", cached: true },
+      { path: "images", status: "modified", cached: true, workspaceCached: false },
     ],
     warnings: [],
   });
