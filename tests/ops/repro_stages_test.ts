@@ -239,6 +239,6 @@ Deno.test("reproStages() refuses to run when a tracked input does not match its 
       { ...upToDate("prep"), stale: true, reason: "no previous run" },
       { ...upToDate("train"), stale: true, reason: "upstream 'prep' is stale" },
     ],
-    tracked: [{ path: "raw.csv", status: "modified", cached: true }],
+    tracked: [{ path: "raw.csv", status: "modified", cached: true, workspaceCached: false }],
   });
 });
