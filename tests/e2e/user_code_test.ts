@@ -172,7 +172,7 @@ Deno.test("pivot repro fails a stage whose code throws from a timer or leaves a 
       '  late: { outs: "txt", run: () => { setTimeout(() => { throw new Error("timer boom"); }, 0); return "x"; } },',
       '  waits: { outs: "txt", run: () => new Promise(() => { setTimeout(() => { throw new Error("inner"); }, 5); }) },',
       '  rejects: { outs: "txt", run: () => { Promise.reject(new Error("nobody")); return "x"; } },',
-      "  nothing: { outs: \"json\", run: () => { throw undefined; } },",
+      '  nothing: { outs: "json", run: () => { throw undefined; } },',
       '  big: { outs: "json", run: () => 10n },',
       '  keyed: { outs: { m: "json" }, run: () => ({ m: 10n }) },',
       '  works: { outs: "txt", run: () => "works\\n" },',
