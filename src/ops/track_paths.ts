@@ -184,7 +184,19 @@ async function plan(
     );
   }
   for (let dir = path.dirname(abs); isInside(project.root, dir); dir = path.dirname(dir)) {
-    if (trackedOrGiven.has(pvtPathFor(dir))) {
+    const pvt = pvtPathFor(dir);
+    if (trackedOrGiven.has(pvt) && !tracked.has(pvt)) {
+      const dirShown = relativePosix(project.cwd, dir);
+      throw new PivotError(
+        `cannot track ${shown}: it is inside ${dirShown}/, which this command also tracks`,
+        {
+          hint: `track one or the other: 'pivot track ${shellQuote(dirShown)}' (which holds ${
+            shellQuote(shown)
+          }) or 'pivot track ${shellQuote(shown)}'`,
+        },
+      );
+    }
+    if (tracked.has(pvt)) {
       throw new PivotError(
         `cannot track ${shown}: it is inside the tracked directory ${
           relativePosix(project.cwd, dir)

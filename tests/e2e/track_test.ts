@@ -210,15 +210,15 @@ const REFUSALS: {
     name: "a file and the directory holding it, in one call",
     args: ["d/a.bin", "d"],
     setup: (p) => p.write("proj/d/a.bin", "a\n"),
-    stderr: "error: cannot track d/a.bin: it is inside the tracked directory d/\n" +
-      "hint: update the directory instead: pivot track --force d\n",
+    stderr: "error: cannot track d/a.bin: it is inside d/, which this command also tracks\n" +
+      "hint: track one or the other: 'pivot track d' (which holds d/a.bin) or 'pivot track d/a.bin'\n",
   },
   {
     name: "a directory and a file inside it, in one call",
     args: ["d", "d/sub/a.bin"],
     setup: (p) => p.write("proj/d/sub/a.bin", "a\n"),
-    stderr: "error: cannot track d/sub/a.bin: it is inside the tracked directory d/\n" +
-      "hint: update the directory instead: pivot track --force d\n",
+    stderr: "error: cannot track d/sub/a.bin: it is inside d/, which this command also tracks\n" +
+      "hint: track one or the other: 'pivot track d' (which holds d/sub/a.bin) or 'pivot track d/sub/a.bin'\n",
   },
   {
     name: "any bad path among good ones (all are checked before anything is written)",
