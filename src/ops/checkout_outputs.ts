@@ -53,6 +53,16 @@ export interface CheckoutItem {
   readonly isDir: boolean;
 }
 
+/** A path present with other content, which checkout left alone. */
+export interface ModifiedItem extends CheckoutItem {
+  /**
+   * For a directory: what keeps it from being replaced without loss, its
+   * files whose content is not in the cache and entries no manifest holds
+   * (symlinks, skipped folders), project-relative. Empty for a file.
+   */
+  readonly notInCache: readonly string[];
+}
+
 /** What {@linkcode checkoutOutputs} did, item by item. */
 export interface CheckoutReport {
   /** Written from the cache. */
@@ -64,7 +74,7 @@ export interface CheckoutReport {
   /** Present and left alone (`onlyMissing`). */
   readonly skipped: CheckoutItem[];
   /** Present with other content and not overwritten (no `force`). */
-  readonly modified: CheckoutItem[];
+  readonly modified: ModifiedItem[];
   /** A blob it needs is not in the cache. */
   readonly missing: CheckoutItem[];
   /** Stages with nothing recorded to restore (no lock, or a lock without the output). */
@@ -142,7 +152,15 @@ export async function checkoutOutputs(
   for (const candidate of candidates) {
     const hasher = await session.hasher(candidate.stateDir);
     const outcome = await checkoutOne(cache, candidate, placer, hasher, options);
-    report[outcome].push(candidate.item);
+    if (outcome === "modified") {
+      const { item } = candidate;
+      const notInCache = item.isDir
+        ? uncachedEntries(cache, item.path, await hasher.hashPath(item.path)).map((file) =>
+          relativePosix(project.root, file)
+        )
+        : [];
+      report.modified.push({ ...item, notInCache });
+    } else report[outcome].push(candidate.item);
   }
   Object.assign(report.modesUsed, placer.used);
   for (const hash of cache.quarantined) {
@@ -240,6 +258,40 @@ function countEntries(dir: string): number {
     count += entry.isDirectory ? countEntries(path.join(dir, entry.name)) : 1;
   }
   return count;
+}
+
+/**
+ * What of directory `dir` (hashed as `current`) replacing it would lose: its
+ * files whose blob the cache lacks and entries its manifest leaves out, as
+ * absolute paths in directory order.
+ */
+function uncachedEntries(cache: ContentCache, dir: string, current: HashInfo): string[] {
+  if (!isDirHash(current)) return [];
+  const cached = new Map(current.manifest.map((entry) => [entry.relpath, cache.has(entry.hash)]));
+  // The folders the manifest's files lie in.
+  const listedDirs = new Set(
+    current.manifest.flatMap((entry) =>
+      entry.relpath.split("/").slice(0, -1).map((_, i, parts) => parts.slice(0, i + 1).join("/"))
+    ),
+  );
+  const found: string[] = [];
+  const walk = (sub: string) => {
+    for (const entry of [...Deno.readDirSync(path.join(dir, sub))].sort(byName)) {
+      const rel = sub === "" ? entry.name : `${sub}/${entry.name}`;
+      const abs = path.join(dir, rel);
+      if (!entry.isDirectory) {
+        if (cached.get(rel) !== true) found.push(abs);
+      } else if (listedDirs.has(rel)) walk(rel);
+      // A folder no manifest looks into (`.git`, `node_modules`) counts as one entry.
+      else if (countEntries(abs) > 0) found.push(abs);
+    }
+  };
+  walk("");
+  return found;
+}
+
+function byName(a: Deno.DirEntry, b: Deno.DirEntry): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }
 
 async function collect(

@@ -11,6 +11,7 @@ import {
 } from "../storage/mod.ts";
 import { PivotError } from "../util/errors.ts";
 import { lstatOrNullSync, statOrNull } from "../util/fs.ts";
+import { listWords } from "../util/list_words.ts";
 import { relativePosix } from "../util/paths.ts";
 import { trackedInputsOf } from "./tracked_inputs.ts";
 
@@ -168,11 +169,11 @@ function sharedEdit(project: Project, data: string, files: readonly string[]): S
  * `d/one was edited through a hardlink it shares with the cache and data/a8/u.txt`.
  */
 export function describeSharedEdit(edit: SharedEdit): string {
-  const files = listed(edit.files);
+  const files = listWords(edit.files);
   const one = edit.files.length === 1;
   const with_ = edit.others.length === 0
     ? "the cache and another copy"
-    : `the cache and ${listed(edit.others)}`;
+    : `the cache and ${listWords(edit.others)}`;
   return `${files} ${one ? "was" : "were"} edited through a hardlink ${
     one ? "it shares" : "they share"
   } with ${with_}, so the cached content changed too`;
@@ -184,16 +185,6 @@ export function describeSharedEdit(edit: SharedEdit): string {
  */
 export function sharedEditFix(arg: string): string {
   return `get the recorded content back ('pivot pull --force ${arg}' when a remote holds it, or undo the edit and run 'pivot track ${arg}'), and set cache.checkout_mode: copy to edit files in place`;
-}
-
-/** `a`, `a and b`, `a, b and 1 more`. */
-function listed(items: readonly string[]): string {
-  const shown = items.slice(0, 3);
-  const more = items.length - shown.length;
-  if (more > 0) return `${shown.join(", ")} and ${more} more`;
-  return shown.length <= 1
-    ? shown.join("")
-    : `${shown.slice(0, -1).join(", ")} and ${shown.at(-1)}`;
 }
 
 function inodeOf(info: Deno.FileInfo): string {
