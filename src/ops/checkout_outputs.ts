@@ -24,7 +24,7 @@ import {
 } from "../storage/mod.ts";
 import type { Session } from "../session/mod.ts";
 import { PivotError } from "../util/errors.ts";
-import { statOrNull } from "../util/fs.ts";
+import { existsSync, statOrNull } from "../util/fs.ts";
 import { relativePosix } from "../util/paths.ts";
 import { holdCacheForWriting } from "./_cache_guard.ts";
 
@@ -81,6 +81,11 @@ export interface CheckoutReport {
   readonly notRun: string[];
   /** Targeted outputs that are not cached (`cache: false`), as `identity → path`. */
   readonly notCached: string[];
+  /**
+   * Outputs that are not cached (metrics), recorded by their stage's lock
+   * and missing from the workspace: only running the stage brings them back.
+   */
+  readonly absentNotCached: { readonly label: string; readonly stage: string }[];
   /** Tracking files that could not be read. */
   readonly problems: string[];
   /**
@@ -141,6 +146,7 @@ export async function checkoutOutputs(
     missing: [],
     notRun: [],
     notCached: [],
+    absentNotCached: [],
     problems: [],
     corrupt: [],
     complete: true,
@@ -345,18 +351,27 @@ async function collect(
     const outputs = stageOutputs(project.store, stage).filter((out) =>
       key === null || out.key === key
     );
-    const wanted = outputs.filter((out) => {
-      const cached = def.outs.find((spec) => spec.key === out.key)?.cache ?? false;
-      if (!cached && targeted && key !== null) report.notCached.push(itemFor(project, out).label);
-      return cached;
-    });
-    if (wanted.length === 0) return;
+    const isCached = (out: ProjectOutput) =>
+      def.outs.find((spec) => spec.key === out.key)?.cache ?? false;
+    const uncached = outputs.filter((out) => !isCached(out));
+    if (targeted && key !== null) {
+      for (const out of uncached) report.notCached.push(itemFor(project, out).label);
+    }
+    const wanted = outputs.filter(isCached);
+    // Only a missing uncached output (a metric) needs the lock read for it.
+    const absent = key === null ? uncached.filter((out) => !existsSync(out.path)) : [];
+    if (wanted.length === 0 && absent.length === 0) return;
     const lockFile = lockFilePath(def);
     const lock = readLockFile(lockFile, {
       warn,
       display: relativePosix(project.root, lockFile),
       expect: { stage: def.name, pipeline: def.pipeline },
     });
+    for (const out of absent) {
+      if (lock?.outs.some((entry) => entry.key === out.key)) {
+        report.absentNotCached.push({ label: itemFor(project, out).label, stage: stageName });
+      }
+    }
     for (const out of wanted) {
       const recorded = lock?.outs.find((entry) => entry.key === out.key);
       if (recorded === undefined || (recorded.manifest !== undefined) !== out.isDir) {

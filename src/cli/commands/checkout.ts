@@ -64,6 +64,11 @@ export function registerCheckout(program: Command, ctx: CliContext): void {
           targets.length === 0 && report.notRun.length > 0
             ? `${plural(report.notRun.length, "stage")} not run yet`
             : null,
+          report.absentNotCached.length > 0
+            ? `${report.absentNotCached.length} missing and not cached (run the stage: pivot repro ${
+              [...new Set(report.absentNotCached.map((item) => item.stage))].join(" ")
+            })`
+            : null,
         ].filter((part) => part !== null);
         const considered = report.restored.length + report.relinked.length +
           report.upToDate.length +
