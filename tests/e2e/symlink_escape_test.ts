@@ -308,3 +308,27 @@ Deno.test("pivot commit refuses outputs behind a symlinked data/<pipeline> with 
   });
   assert.deepEqual(snapshot(outside), before);
 });
+
+Deno.test("pivot verify fails on up-to-date outputs behind a symlinked data/<pipeline>, as repro refuses them", async () => {
+  const { outer, root } = await nestedProject({
+    "pivot.yaml": pipelineYaml().replace('cmd: "true"', "cmd: echo '{}' > ${outs.model}"),
+  });
+  await using _ = outer;
+  assert.equal((await runPivotInProcess(root, ["repro"])).code, 0);
+  assert.deepEqual(await runPivotInProcess(root, ["verify"]), {
+    code: 0,
+    stdout: "ok     train\nverification passed: 1 stage up to date\n",
+    stderr: "",
+  });
+  // The same outputs, moved out of the project and linked back.
+  const outside = outer.path("outside");
+  await Deno.rename(path.join(root, "data/ml"), outside);
+  await Deno.symlink(outside, path.join(root, "data/ml"));
+  assert.deepEqual(await runPivotInProcess(root, ["verify"]), {
+    code: 1,
+    stdout:
+      `FAILED train: cannot verify output ${MODEL}: data/ml is a symlink to ${outside}, outside the project\n` +
+      "verification failed: 1 of 1 stage\n",
+    stderr: "",
+  });
+});
