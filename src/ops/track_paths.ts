@@ -19,6 +19,7 @@ import {
   writePvtFile,
 } from "../storage/mod.ts";
 import type { Session } from "../session/mod.ts";
+import { pathsInGitIndex } from "../git/mod.ts";
 import { PivotError } from "../util/errors.ts";
 import { addGitignoreEntries } from "../util/gitignore.ts";
 import { lstatOrNullSync } from "../util/fs.ts";
@@ -48,6 +49,19 @@ export interface TrackResult {
   readonly files: number;
   /** Project-relative `.gitignore` that now lists the path, when one was changed. */
   readonly gitignore: string | null;
+  /**
+   * The files to give `git add` (the `.pvt` unless unchanged, and a changed
+   * `.gitignore`), as real paths relative to the working directory: git
+   * refuses paths through a symlink.
+   */
+  readonly gitAdd: readonly string[];
+  /** The data path as git takes it (a real path relative to the working directory). */
+  readonly gitPath: string;
+  /**
+   * True when git's index holds the data (the path, or files inside the
+   * directory): git would keep a copy of what the cache holds.
+   */
+  readonly inGit: boolean;
 }
 
 interface Planned {
@@ -100,9 +114,11 @@ export async function trackPaths(
   }
   hasher.flush();
   using _cache = await holdCacheForWriting(project.root, { warn });
-  const results: TrackResult[] = [];
+  const results: Omit<TrackResult, "inGit">[] = [];
   for (const item of planned) results.push(await track(project, cache, item, session.modes));
-  return results;
+  const real = planned.map((item) => Deno.realPathSync(item.abs));
+  const inGit = new Set(await pathsInGitIndex(project.cwd, real));
+  return results.map((result, i) => ({ ...result, inGit: inGit.has(real[i]!) }));
 }
 
 /** What {@linkcode plan} checks a path against. */
@@ -249,7 +265,7 @@ async function track(
   cache: ContentCache,
   item: Planned,
   modes: readonly CheckoutMode[],
-): Promise<TrackResult> {
+): Promise<Omit<TrackResult, "inGit">> {
   const { abs, info } = item;
   const files = isDirHash(info)
     ? info.manifest.map((entry) => ({ file: path.join(abs, entry.relpath), hash: entry.hash }))
@@ -259,14 +275,26 @@ async function track(
   const placer = new Placer(modes);
   for (const { file, hash } of files) await restoreFile(cache, hash, file, placer);
   const gitignore = await ignoreInGit(abs, item.isDir);
+  const forGit = (file: string) =>
+    relativePosix(
+      project.cwd,
+      path.join(Deno.realPathSync(path.dirname(file)), path.basename(file)),
+    );
+  const pvt = pvtPathFor(abs);
   return {
     path: item.isDir ? `${item.rel}/` : item.rel,
-    pvt: relativePosix(project.root, pvtPathFor(abs)),
+    pvt: relativePosix(project.root, pvt),
     status: item.status,
     hash: info.hash,
     size: item.size,
     files: files.length,
     gitignore: gitignore === null ? null : relativePosix(project.root, gitignore),
+    gitAdd: [
+      ...(item.status === "unchanged" ? [] : [pvt]),
+      ...(gitignore === null ? [] : [gitignore]),
+    ]
+      .map(forGit),
+    gitPath: forGit(abs),
   };
 }
 
