@@ -83,11 +83,20 @@ export interface MatrixOverride {
   mutex?: string[];
 }
 
-/** What a TypeScript stage function receives. */
-export interface StageContext {
-  /** Each dependency loaded by its format (csv/tsv → rows, json/yaml → value, jsonl → array, txt → string, bin → bytes, dir or plain file → path). */
+/**
+ * What a TypeScript stage function receives. `Deps` and `Params` let a
+ * function state the inputs and parameters it reads
+ * (`StageContext<{ raw: string }>`, or just `{ deps: { raw: string } }`);
+ * either way it is accepted as a stage's `run`.
+ */
+export interface StageContext<
   // deno-lint-ignore no-explicit-any
-  deps: Record<string, any>;
+  Deps = Record<string, any>,
+  // deno-lint-ignore no-explicit-any
+  Params = Record<string, any>,
+> {
+  /** Each dependency loaded by its format (csv/tsv → rows, json/yaml → value, jsonl → array, txt → string, bin → bytes, dir or plain file → path). */
+  deps: Deps;
   /**
    * Absolute paths: `deps` by name, named outputs by key in `outs`, and the
    * single unnamed output (`outs: csv`) as `out` (else `null`).
@@ -98,16 +107,20 @@ export interface StageContext {
     out: string | null;
   };
   /** Effective parameters (declared ← params.yaml). */
-  // deno-lint-ignore no-explicit-any
-  params: Record<string, any>;
+  params: Params;
   /** The stage's name. */
   stage: string;
   /** Writes a line to the stage's log. */
   log: (message: string) => void;
 }
 
-/** A stage function: returns the output value (one output) or an object keyed by output key. */
-export type StageFunction = (context: StageContext) => unknown;
+/**
+ * A stage function: returns the output value (one output) or an object
+ * keyed by output key. Its context's `deps` and `params` are untyped here, so
+ * a function that declares narrower ones fits.
+ */
+// deno-lint-ignore no-explicit-any
+export type StageFunction = (context: StageContext<any, any>) => unknown;
 
 /** One stage: exactly one of `cmd` or `run`. */
 export interface StageDefinition {
@@ -131,7 +144,9 @@ export interface StageDefinition {
 
 /** A pipeline module's default export. */
 export interface PipelineDefinition {
-  /** Pipeline name. @default {the directory's name} */
+  /** Pipeline name (or `name`, not both). @default {the directory's name} */
+  pipeline?: string;
+  /** Pipeline name (or `pipeline`, not both). @default {the directory's name} */
   name?: string;
   /** Pipeline root (state and data), this file's directory or an ancestor. @default {"."} */
   root?: string;

@@ -6,7 +6,12 @@
  *
  * @module
  */
-import type { OutputProblem, TrackedState } from "../ops/mod.ts";
+import {
+  describeSharedEdit,
+  type OutputProblem,
+  sharedEditFix,
+  type TrackedState,
+} from "../ops/mod.ts";
 import { shellQuote } from "../util/shell_quote.ts";
 
 /**
@@ -35,6 +40,9 @@ export function trackedProblem(state: TrackedState, shown: string): string | nul
         ? null
         : `content missing from the cache; \`pivot track ${arg}\` re-caches it from the workspace`;
     case "modified":
+      if (state.sharedEdit !== undefined) {
+        return `${describeSharedEdit(state.sharedEdit)}; ${sharedEditFix(arg)}`;
+      }
       return state.cached
         ? `modified; \`pivot track --force ${arg}\` records it, \`pivot checkout ${
           state.workspaceCached ? "" : "--force "

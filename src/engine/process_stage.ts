@@ -8,6 +8,7 @@
  */
 import * as path from "node:path";
 import { PivotError } from "../util/errors.ts";
+import { relativeFileUrls } from "../util/paths.ts";
 import { removePath } from "../storage/mod.ts";
 import { assessStage, type StageState, type Verdict } from "./assess_stage.ts";
 import { buildJob } from "./build_job.ts";
@@ -309,10 +310,12 @@ async function runAndRecord(
   }
   // After Ctrl-C nothing is recorded, even for a command that still exited 0.
   if (outcome !== null || env.signal?.aborted) {
+    // Places in the project's files are shown relative to its root, as every path pivot prints.
+    const lines = relativeFileUrls(outcome ?? "", env.ctx.project.root).split("\n");
     const interrupted = env.signal?.aborted ?? false;
-    const why = interrupted ? "interrupted" : outcome!.split("\n")[0]!;
+    const why = interrupted ? "interrupted" : lines[0]!;
     return progress.end("failed", why, {
-      details: outcome?.split("\n").slice(1) ?? [],
+      details: outcome === null ? [] : lines.slice(1),
       interrupted,
     });
   }

@@ -68,6 +68,14 @@ export type FromWorker =
     readonly stream: "stdout" | "stderr";
   }
   | { readonly type: "done"; readonly id: number; readonly error: string | null }
+  /**
+   * User code threw from a timer or callback (or left a promise rejected)
+   * while `run` job `id` ran: the job failed with `error`, and the worker,
+   * whose stage function may never settle, is to be replaced.
+   */
+  | { readonly type: "crash"; readonly id: number; readonly error: string }
+  /** User code threw from a timer or callback while no `run` job ran: `message` says so. */
+  | { readonly type: "stray"; readonly message: string }
   /** User code is ending the worker (`call`: `Deno.exit(3)`); sent just before it ends. */
   | { readonly type: "exit"; readonly call: string }
   | {

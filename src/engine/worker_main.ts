@@ -13,6 +13,18 @@ import type { CmdJob, FromWorker, RunJob, ToWorker } from "./stage_job.ts";
 interface WorkerScope {
   postMessage(message: FromWorker): void;
   onmessage: ((event: MessageEvent<ToWorker>) => void) | null;
+  addEventListener(type: "error", listener: (event: ErrorEvent) => void): void;
+  addEventListener(
+    type: "unhandledrejection",
+    listener: (event: PromiseRejectionEvent) => void,
+  ): void;
+}
+
+/** The `run` job under way: whether its function has returned, and whether it already failed. */
+interface RunningFunction {
+  readonly id: number;
+  returned: boolean;
+  crashed: boolean;
 }
 
 /** Starts answering jobs; call once, inside a worker. */
@@ -21,9 +33,36 @@ export function startWorker(): void {
   const post = (message: FromWorker) => scope.postMessage(message);
   let cancel: (() => void) | null = null;
   let current = 0;
+  let running: RunningFunction | null = null;
   captureConsole((line, stream) => post({ type: "log", id: current, line, stream }));
   // Deno.exit() in a worker ends it silently: say so first, so the job fails instead of hanging.
   interceptExit((call) => post({ type: "exit", call }));
+  // An error user code throws outside the stage function's call (from a timer, a callback, a
+  // promise nobody awaits) is handled here: left to Deno, it is printed raw on pivot's stderr,
+  // whatever the parent does with the worker's error event.
+  const stray = (what: string, error: string, afterReturn: boolean) => {
+    if (running?.crashed) return;
+    if (running === null) {
+      post({
+        type: "stray",
+        message: `the code of a stage function ${what} after its stage finished: ${error}`,
+      });
+      return;
+    }
+    running.crashed = true;
+    const when = afterReturn && running.returned ? " after the stage function returned" : "";
+    post({ type: "crash", id: running.id, error: `the stage's code ${what}${when}: ${error}` });
+  };
+  scope.addEventListener("error", (event) => {
+    event.preventDefault();
+    const at = event.filename ? `${event.filename}:${event.lineno}:${event.colno}` : null;
+    stray("threw from a timer or callback", describeError(event.error ?? event.message, at), true);
+  });
+  scope.addEventListener("unhandledrejection", (event) => {
+    event.preventDefault();
+    // Reported once the function's own work is done, so "after it returned" would mislead.
+    stray("left a promise rejected", describeError(event.reason, null), false);
+  });
   scope.onmessage = async (event) => {
     const message = event.data;
     if (message.type === "cancel") {
@@ -34,22 +73,27 @@ export function startWorker(): void {
     const log = (line: string, stream: "stdout" | "stderr") =>
       post({ type: "log", id: message.id, line, stream });
     let error: string | null = null;
+    const call: RunningFunction | null = message.job.kind === "run"
+      ? (running = { id: message.id, returned: false, crashed: false })
+      : null;
     try {
       if (message.job.kind === "cmd") {
         const onGroup = (group: number) => post({ type: "group", id: message.id, group });
         await runCommand(message.job, log, (stop) => (cancel = stop), onGroup);
       } else {
-        await runFunction(message.job);
+        await runFunction(message.job, () => (call!.returned = true));
+        // A timer the stage set with no delay (or while its module loaded) fires now, so its
+        // error fails the stage instead of surfacing after the stage was recorded.
+        await new Promise((resolve) => setTimeout(resolve, 0));
       }
     } catch (caught) {
-      error = caught instanceof StageFailure
-        ? caught.message
-        : caught instanceof Error
-        ? userStack(caught)
-        : String(caught);
+      error = caught instanceof StageFailure ? caught.message : describeThrown(caught);
     } finally {
       cancel = null;
+      running = null;
     }
+    // A crashed job was answered already; its worker is being replaced.
+    if (call?.crashed) return;
     post({ type: "done", id: message.id, error });
   };
   post({ type: "ready" });
@@ -146,12 +190,48 @@ function killTree(pid: number, group: number | null): void {
   }
 }
 
+/**
+ * What a stage threw, for its failure: an error's stack (without pivot's
+ * frames), a string as it is, anything else as `the stage threw undefined`.
+ */
+function describeThrown(caught: unknown): string {
+  if (caught instanceof Error) return userStack(caught);
+  if (typeof caught === "string") return caught;
+  return `the stage threw ${caught === undefined ? "undefined" : Deno.inspect(caught)}`;
+}
+
 /** An error's stack without the frames of pivot's own worker code. */
 function userStack(error: Error): string {
   const lines = (error.stack ?? error.message).split("\n");
   return lines.filter((line) =>
     !/^\s+at /.test(line) || !/engine\/worker_main\.ts|ext:|pivot\.js:/.test(line)
   ).join("\n");
+}
+
+/**
+ * `Error: timer boom (file:///…/pipeline.ts:1:26)`: the error's first line and
+ * the first place in user code it names (`at`, else its stack's first frame
+ * outside pivot and Deno).
+ */
+function describeError(error: unknown, at: string | null): string {
+  const text = error instanceof Error
+    ? String(error).split("\n")[0]!
+    : error === undefined
+    ? "undefined"
+    : Deno.inspect(error);
+  const frame = error instanceof Error ? firstUserFrame(error) : null;
+  const where = frame ?? at;
+  return where === null ? text : `${text} (${where})`;
+}
+
+/** The `file://…:line:column` of an error's first stack frame in user code, if any. */
+function firstUserFrame(error: Error): string | null {
+  for (const line of (error.stack ?? "").split("\n")) {
+    if (!/^\s+at /.test(line) || /engine\/worker_main\.ts|ext:|pivot\.js:/.test(line)) continue;
+    const match = /(file:\/\/[^\s()]+:\d+:\d+)/.exec(line);
+    if (match !== null) return match[1]!;
+  }
+  return null;
 }
 
 /** A failure whose message says everything (no stack trace). */
@@ -170,7 +250,11 @@ async function streamLines(
   if (pending !== "") emit(pending);
 }
 
-async function runFunction(job: RunJob): Promise<void> {
+/**
+ * Calls a `run` job's function with its inputs and writes what it returned;
+ * `onReturned` is told when the function has returned (or settled).
+ */
+async function runFunction(job: RunJob, onReturned: () => void): Promise<void> {
   // Loaded on first use: workers that only run commands never pay for the format libraries.
   const { encodeValue, readValue } = await import("../formats/mod.ts");
   const module = await import(job.moduleUrl) as Record<string, unknown>;
@@ -202,6 +286,7 @@ async function runFunction(job: RunJob): Promise<void> {
   // The working directory is shared by every worker of the process, so it is
   // not changed: stage functions get absolute paths in ctx.paths.
   const result = await (fn as (ctx: unknown) => unknown)(context);
+  onReturned();
   if (result === undefined) return;
   const writes: { out: RunJob["outs"][number]; value: unknown }[] = [];
   if (single) writes.push({ out: job.outs[0]!, value: result });
@@ -233,9 +318,8 @@ async function runFunction(job: RunJob): Promise<void> {
     try {
       bytes = encodeValue(out.format, value);
     } catch (error) {
-      throw new StageFailure(
-        `output ${out.key ?? "(single)"} (${out.format}): ${(error as Error).message}`,
-      );
+      const identity = out.key === null ? job.stage : `${job.stage}:${out.key}`;
+      throw new StageFailure(`output ${identity} (${out.format}): ${(error as Error).message}`);
     }
     await Deno.mkdir(path.dirname(out.path), { recursive: true });
     await Deno.writeFile(out.path, bytes);

@@ -54,10 +54,21 @@ export function workerEntryUrl(): string {
   return Deno.mainModule;
 }
 
+/** Options for a {@linkcode WorkerPool}. */
+export interface WorkerPoolOptions {
+  /**
+   * Told when a stage function's code throws from a timer or callback after
+   * its stage finished (the error can fail no stage any more).
+   * @default {ignore it}
+   */
+  warn?: (message: string) => void;
+}
+
 /** Runs jobs on up to `size` workers. */
 export class WorkerPool implements JobRunner {
   readonly #size: number;
   readonly #entry: string;
+  readonly #warn: (message: string) => void;
   readonly #slots: Slot[] = [];
   readonly #pending = new Map<number, Pending>();
   readonly #waiting: (() => void)[] = [];
@@ -65,9 +76,11 @@ export class WorkerPool implements JobRunner {
   #closed = false;
 
   /** Creates a pool of at most `size` workers started from `entry`. */
-  constructor(size: number, entry: string = workerEntryUrl()) {
+  constructor(size: number, entry: string = workerEntryUrl(), options: WorkerPoolOptions = {}) {
+    const { warn = () => {} } = options;
     this.#size = Math.max(1, size);
     this.#entry = entry;
+    this.#warn = warn;
   }
 
   /**
@@ -133,7 +146,9 @@ export class WorkerPool implements JobRunner {
     const ready = new Promise<void>((resolve) => (markReady = resolve));
     const slot: Slot = { worker, ready, busy: null };
     // A worker that crashed or ended is replaced; its job fails with the reason.
+    let retired = false;
     const retire = (reason: string) => {
+      retired = true;
       const index = this.#slots.indexOf(slot);
       if (index >= 0) this.#slots.splice(index, 1);
       worker.terminate();
@@ -147,8 +162,12 @@ export class WorkerPool implements JobRunner {
     };
     worker.onmessage = (event: MessageEvent<FromWorker>) => {
       const message = event.data;
+      // A replaced worker's last words (a job's late "done", another error) count no more.
+      if (retired) return;
       if (message.type === "ready") return markReady();
       if (message.type === "exit") return retire(`the stage called ${message.call}`);
+      if (message.type === "crash") return retire(message.error);
+      if (message.type === "stray") return this.#warn(message.message);
       const pending = this.#pending.get(message.id);
       if (pending === undefined) return;
       if (message.type === "log") return pending.onLog(message.line, message.stream);

@@ -5,3 +5,4 @@
  * @module
  */
 export * from "./git_repo.ts";
+export * from "./paths_in_index.ts";

@@ -113,7 +113,7 @@ class Converter implements StageHost {
     this.#loadGlobalVars(data);
     for (const key of Object.keys(data)) {
       if (!["stages", "vars", "plots", "metrics", "params", "artifacts"].includes(key)) {
-        this.add("warning", null, `${key}:`, "unknown top-level key, ignored", null);
+        this.add("warning", null, key, "unknown top-level key, ignored", null);
       }
     }
     const stages: PlainObject = {};

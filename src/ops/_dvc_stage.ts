@@ -80,8 +80,17 @@ export class StageConversion {
   convert(): { key: string; body: PlainObject } {
     const { name, body, iteration } = this.#s;
     for (const key of Object.keys(body)) {
-      if (!STAGE_KEYS.has(key)) {
-        this.#c.add("warning", name, `${key}:`, "unknown stage key, ignored", null);
+      if (key === "persist") {
+        // An output flag in DVC, written on the stage.
+        this.#c.add(
+          "warning",
+          name,
+          `persist: ${JSON.stringify(body[key])}`,
+          "DVC's persist: true is not supported: pivot removes outputs before a stage runs",
+          "keep what the command needs between runs outside its outputs",
+        );
+      } else if (!STAGE_KEYS.has(key)) {
+        this.#c.add("warning", name, key, "unknown stage key, ignored", null);
       }
     }
     const stage: PlainObject = {};

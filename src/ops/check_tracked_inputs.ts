@@ -12,7 +12,12 @@ import { PivotError } from "../util/errors.ts";
 import { relativePosix } from "../util/paths.ts";
 import { shellQuote } from "../util/shell_quote.ts";
 import { trackedInputsOf } from "./tracked_inputs.ts";
-import { type TrackedState, trackedStatus } from "./tracked_status.ts";
+import {
+  describeSharedEdit,
+  sharedEditFix,
+  type TrackedState,
+  trackedStatus,
+} from "./tracked_status.ts";
 
 /**
  * Checks every tracked input of `stages` against its `.pvt`.
@@ -42,8 +47,13 @@ export async function checkTrackedInputs(
   const paths = (test: (state: TrackedState) => boolean) =>
     bad.filter(test).map((state) => shellQuote(shown(state))).join(" ");
   const hints: string[] = [];
-  const back = paths((s) => s.status === "modified" && s.cached);
-  const lost = paths((s) => s.status === "modified" && !s.cached);
+  // Edited through a hardlink another path shares: recording it would record an accident.
+  for (const state of bad) {
+    if (state.sharedEdit !== undefined) hints.push(sharedEditFix(shellQuote(shown(state))));
+  }
+  const edited = (s: TrackedState) => s.status === "modified" && s.sharedEdit === undefined;
+  const back = paths((s) => edited(s) && s.cached);
+  const lost = paths((s) => edited(s) && !s.cached);
   const restorable = paths((s) => s.status === "missing" && s.cached);
   const gone = paths((s) => s.status === "missing" && !s.cached);
   const unreadable = paths((s) => s.status === "unreadable");
@@ -81,6 +91,7 @@ export async function checkTrackedInputs(
 }
 
 function problemOf(state: TrackedState): string {
+  if (state.sharedEdit !== undefined) return describeSharedEdit(state.sharedEdit);
   const lost = state.cached ? "" : ", and the cache does not hold its recorded content";
   switch (state.status) {
     case "modified":

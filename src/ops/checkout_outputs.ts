@@ -9,6 +9,7 @@ import {
 import {
   type CheckoutMode,
   type ContentCache,
+  countTreeEntries,
   dataPathFor,
   type FileHasher,
   type HashInfo,
@@ -24,7 +25,7 @@ import {
 } from "../storage/mod.ts";
 import type { Session } from "../session/mod.ts";
 import { PivotError } from "../util/errors.ts";
-import { statOrNull } from "../util/fs.ts";
+import { existsSync, statOrNull } from "../util/fs.ts";
 import { relativePosix } from "../util/paths.ts";
 import { holdCacheForWriting } from "./_cache_guard.ts";
 import { workspaceInCache } from "./_workspace_in_cache.ts";
@@ -54,6 +55,16 @@ export interface CheckoutItem {
   readonly isDir: boolean;
 }
 
+/** A path present with other content, which checkout left alone. */
+export interface ModifiedItem extends CheckoutItem {
+  /**
+   * For a directory: what keeps it from being replaced without loss, its
+   * files whose content is not in the cache and entries no manifest holds
+   * (symlinks, skipped folders), project-relative. Empty for a file.
+   */
+  readonly notInCache: readonly string[];
+}
+
 /** What {@linkcode checkoutOutputs} did, item by item. */
 export interface CheckoutReport {
   /** Written from the cache. */
@@ -65,13 +76,18 @@ export interface CheckoutReport {
   /** Present and left alone (`onlyMissing`). */
   readonly skipped: CheckoutItem[];
   /** Present with other content and not overwritten (no `force`). */
-  readonly modified: CheckoutItem[];
+  readonly modified: ModifiedItem[];
   /** A blob it needs is not in the cache. */
   readonly missing: CheckoutItem[];
   /** Stages with nothing recorded to restore (no lock, or a lock without the output). */
   readonly notRun: string[];
   /** Targeted outputs that are not cached (`cache: false`), as `identity → path`. */
   readonly notCached: string[];
+  /**
+   * Outputs that are not cached (metrics), recorded by their stage's lock
+   * and missing from the workspace: only running the stage brings them back.
+   */
+  readonly absentNotCached: { readonly label: string; readonly stage: string }[];
   /** Tracking files that could not be read. */
   readonly problems: string[];
   /**
@@ -132,6 +148,7 @@ export async function checkoutOutputs(
     missing: [],
     notRun: [],
     notCached: [],
+    absentNotCached: [],
     problems: [],
     corrupt: [],
     complete: true,
@@ -143,7 +160,15 @@ export async function checkoutOutputs(
   for (const candidate of candidates) {
     const hasher = await session.hasher(candidate.stateDir);
     const outcome = await checkoutOne(cache, candidate, placer, hasher, options);
-    report[outcome].push(candidate.item);
+    if (outcome === "modified") {
+      const { item } = candidate;
+      const notInCache = item.isDir
+        ? uncachedEntries(cache, item.path, await hasher.hashPath(item.path)).map((file) =>
+          relativePosix(project.root, file)
+        )
+        : [];
+      report.modified.push({ ...item, notInCache });
+    } else report[outcome].push(candidate.item);
   }
   Object.assign(report.modesUsed, placer.used);
   for (const hash of cache.quarantined) {
@@ -224,6 +249,40 @@ function needsPlacing(
   return files.some(({ file, hash }) => !isPlacedAs(file, cache.blobPath(hash), mode));
 }
 
+/**
+ * What of directory `dir` (hashed as `current`) replacing it would lose: its
+ * files whose blob the cache lacks and entries its manifest leaves out, as
+ * absolute paths in directory order.
+ */
+function uncachedEntries(cache: ContentCache, dir: string, current: HashInfo): string[] {
+  if (!isDirHash(current)) return [];
+  const cached = new Map(current.manifest.map((entry) => [entry.relpath, cache.has(entry.hash)]));
+  // The folders the manifest's files lie in.
+  const listedDirs = new Set(
+    current.manifest.flatMap((entry) =>
+      entry.relpath.split("/").slice(0, -1).map((_, i, parts) => parts.slice(0, i + 1).join("/"))
+    ),
+  );
+  const found: string[] = [];
+  const walk = (sub: string) => {
+    for (const entry of [...Deno.readDirSync(path.join(dir, sub))].sort(byName)) {
+      const rel = sub === "" ? entry.name : `${sub}/${entry.name}`;
+      const abs = path.join(dir, rel);
+      if (!entry.isDirectory) {
+        if (cached.get(rel) !== true) found.push(abs);
+      } else if (listedDirs.has(rel)) walk(rel);
+      // A folder no manifest looks into (`.git`, `node_modules`) counts as one entry.
+      else if (countTreeEntries(abs) > 0) found.push(abs);
+    }
+  };
+  walk("");
+  return found;
+}
+
+function byName(a: Deno.DirEntry, b: Deno.DirEntry): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
+
 async function collect(
   project: Project,
   targets: readonly string[],
@@ -275,18 +334,27 @@ async function collect(
     const outputs = stageOutputs(project.store, stage).filter((out) =>
       key === null || out.key === key
     );
-    const wanted = outputs.filter((out) => {
-      const cached = def.outs.find((spec) => spec.key === out.key)?.cache ?? false;
-      if (!cached && targeted && key !== null) report.notCached.push(itemFor(project, out).label);
-      return cached;
-    });
-    if (wanted.length === 0) return;
+    const isCached = (out: ProjectOutput) =>
+      def.outs.find((spec) => spec.key === out.key)?.cache ?? false;
+    const uncached = outputs.filter((out) => !isCached(out));
+    if (targeted && key !== null) {
+      for (const out of uncached) report.notCached.push(itemFor(project, out).label);
+    }
+    const wanted = outputs.filter(isCached);
+    // Only a missing uncached output (a metric) needs the lock read for it.
+    const absent = key === null ? uncached.filter((out) => !existsSync(out.path)) : [];
+    if (wanted.length === 0 && absent.length === 0) return;
     const lockFile = lockFilePath(def);
     const lock = readLockFile(lockFile, {
       warn,
       display: relativePosix(project.root, lockFile),
       expect: { stage: def.name, pipeline: def.pipeline },
     });
+    for (const out of absent) {
+      if (lock?.outs.some((entry) => entry.key === out.key)) {
+        report.absentNotCached.push({ label: itemFor(project, out).label, stage: stageName });
+      }
+    }
     for (const out of wanted) {
       const recorded = lock?.outs.find((entry) => entry.key === out.key);
       if (recorded === undefined || (recorded.manifest !== undefined) !== out.isDir) {

@@ -8,11 +8,16 @@ import { selectTargets } from "./select_targets.ts";
 /** The reason of a commit that only put lost content back into the cache. */
 const RECACHED = "content re-cached from the workspace";
 
+/** How the failure of a declared output that is not there begins. */
+const MISSING_OUTPUT = "missing output";
+
 /** What {@linkcode commitStages} did for one stage. */
 export interface CommitReport {
   readonly stage: string;
   readonly status: "committed" | "unchanged" | "failed";
   readonly reason: string;
+  /** For a failure: what to do about it, or `null`. */
+  readonly hint: string | null;
 }
 
 /**
@@ -33,19 +38,24 @@ export async function commitStages(
     const plan = planStage(project, name);
     const { state, verdict } = await assessStage(session, plan);
     if (verdict.action === "fail") {
-      reports.push({ stage: name, status: "failed", reason: verdict.reason });
+      reports.push({
+        stage: name,
+        status: "failed",
+        reason: verdict.reason,
+        hint: "produce the missing inputs (or run 'pivot repro'), then commit again",
+      });
       continue;
     }
     // Content the cache lost goes back in from the workspace (the lock already records it).
     const recache = verdict.action === "restore" ? verdict.recache : [];
     if (options.targets.length === 0 && verdict.action !== "run" && recache.length === 0) {
-      reports.push({ stage: name, status: "unchanged", reason: "up to date" });
+      reports.push({ stage: name, status: "unchanged", reason: "up to date", hint: null });
       continue;
     }
     try {
       if (options.targets.length === 0 && verdict.action !== "run") {
         await recacheOutputs(session, recache);
-      } else await recordStage(session, plan, state, runId, "missing output");
+      } else await recordStage(session, plan, state, runId, MISSING_OUTPUT);
       reports.push({
         stage: name,
         status: "committed",
@@ -54,10 +64,15 @@ export async function commitStages(
           : recache.length > 0
           ? RECACHED
           : "up to date",
+        hint: null,
       });
     } catch (error) {
       if (!(error instanceof PivotError)) throw error;
-      reports.push({ stage: name, status: "failed", reason: error.message });
+      const hint = error.hint ??
+        (error.message.startsWith(MISSING_OUTPUT)
+          ? "produce the missing files (or run 'pivot repro'), then commit again"
+          : null);
+      reports.push({ stage: name, status: "failed", reason: error.message, hint });
     }
   }
   await ignoreCachedOutputs(

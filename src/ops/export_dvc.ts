@@ -1,7 +1,6 @@
 import * as path from "node:path";
-import { Document, parse, parseDocument } from "yaml";
+import { Document, parse } from "yaml";
 import { planStage, type StagePlan } from "../engine/mod.ts";
-import { baseStageName } from "../identity/mod.ts";
 import {
   interpolateCommand,
   isPlainObject,
@@ -13,7 +12,7 @@ import {
 import { type Project, resolveTarget } from "../project/mod.ts";
 import { atomicWrite } from "../util/atomic_write.ts";
 import { PivotError } from "../util/errors.ts";
-import { existsSync, readTextOrNull, readTextOrNullSync } from "../util/fs.ts";
+import { existsSync, readTextOrNullSync } from "../util/fs.ts";
 import { relativePosix } from "../util/paths.ts";
 import type { ReportItem } from "./_dvc_convert.ts";
 import { readValueFile } from "./_dvc_source.ts";
@@ -37,7 +36,7 @@ export interface ExportDvcResult {
   readonly yaml: string;
   /** DVC stages (definitions) written. */
   readonly stages: number;
-  /** Project-relative `params.yaml` that got the stages' own parameters, or `null`. */
+  /** Project-relative `params.dvc.yaml` that holds the stages' own parameters, or `null`. */
   readonly paramsFile: string | null;
   /** What DVC will do differently. */
   readonly report: readonly ReportItem[];
@@ -49,11 +48,36 @@ interface DvcStage {
   readonly wdir: string;
   readonly deps: readonly string[];
   readonly outs: readonly { section: string; path: string; flags: PlainObject }[];
+  /** References to keys of vars files. */
   readonly params: readonly (string | PlainObject)[];
   readonly desc: string | null;
-  /** Parameters that go to `params.yaml` under the stage's name. */
+  /** The stage's own parameters, which go to {@linkcode OWN_PARAMS_FILE} under its DVC name. */
   readonly literal: PlainObject;
+  /** {@linkcode OWN_PARAMS_FILE} relative to the stage's `wdir`. */
+  readonly ownParamsFile: string;
 }
+
+/**
+ * The file beside `dvc.yaml` that holds each exported stage's own
+ * parameters (after `params.yaml`), for DVC only: pivot reads `params.yaml`
+ * as its per-stage overrides, where keys of DVC stage names (`train-small`)
+ * would name no stage.
+ */
+const OWN_PARAMS_FILE = "params.dvc.yaml";
+
+/**
+ * The one top-level key of {@linkcode OWN_PARAMS_FILE}: DVC refuses a vars
+ * file that redefines a key of `params.yaml` (which a pivot project keys by
+ * stage name), and no stage name starts with `_`.
+ */
+const OWN_PARAMS_KEY = "_pivot";
+
+/** Stands for the stage's key in {@linkcode OWN_PARAMS_FILE} until the DVC stage is named. */
+const OWN_PARAMS_REF = "\u0000own\u0000";
+
+const OWN_PARAMS_HEADER =
+  "Written by 'pivot export': the parameters of each stage of dvc.yaml, as pivot runs it\n" +
+  "(the pipeline's params after params.yaml). Re-export after changing them.";
 
 const HEADER = "Exported from pivot by 'pivot export'. Stages with a TypeScript function run it\n" +
   "with 'pivot run <stage>' (which records pivot's own lock too). Re-export after changing the\n" +
@@ -64,7 +88,8 @@ const HEADER = "Exported from pivot by 'pivot export'. Stages with a TypeScript 
  * their inputs and outputs at their paths, TypeScript stages as
  * `pivot run <stage>`, matrix stages as `foreach` or `matrix`, parameters
  * read from `vars:` files as DVC parameter keys and the stages' own
- * parameters as `<stage>.<key>` entries of the `params.yaml` beside it.
+ * (effective) parameters as `_pivot.<DVC stage>.<key>` entries of the
+ * `params.dvc.yaml` beside it (which it replaces).
  *
  * @throws {PivotError} when the file exists (without `force`) or a stage is unknown; nothing is written then
  */
@@ -82,7 +107,8 @@ export async function exportDvc(
   if (selected.length === 0) {
     throw new PivotError(`pipeline '${project.discovery.name}' has no stages to export`);
   }
-  const exporter = new Exporter(project, path.dirname(outFile));
+  const ownParamsFile = path.join(path.dirname(outFile), OWN_PARAMS_FILE);
+  const exporter = new Exporter(project, path.dirname(outFile), ownParamsFile);
   const stages: PlainObject = {};
   const params: PlainObject = {};
   let count = 0;
@@ -95,22 +121,24 @@ export async function exportDvc(
   }
   const definition: PlainObject = {};
   const vars = exporter.varsFiles();
+  if (Object.keys(params).length > 0) vars.push(OWN_PARAMS_FILE);
   if (vars.length > 0) definition["vars"] = vars;
   definition["stages"] = stages;
   const doc = new Document(definition);
   doc.commentBefore = HEADER.split("\n").map((line) => ` ${line}`).join("\n");
   const yaml = doc.toString({ lineWidth: 0 });
   atomicWrite(outFile, yaml);
-  let paramsFile: string | null = null;
-  if (Object.keys(params).length > 0) {
-    paramsFile = path.join(path.dirname(outFile), "params.yaml");
-    await mergeParams(paramsFile, params);
+  const wroteParams = Object.keys(params).length > 0;
+  if (wroteParams) {
+    const paramsDoc = new Document({ [OWN_PARAMS_KEY]: params });
+    paramsDoc.commentBefore = OWN_PARAMS_HEADER.split("\n").map((line) => ` ${line}`).join("\n");
+    atomicWrite(ownParamsFile, paramsDoc.toString({ lineWidth: 0 }));
   }
   return {
     output: shown(outFile),
     yaml,
     stages: count,
-    paramsFile: paramsFile === null ? null : shown(paramsFile),
+    paramsFile: wroteParams ? shown(ownParamsFile) : null,
     report: exporter.report,
   };
 }
@@ -144,13 +172,15 @@ function groupByDefinition(project: Project, names: readonly string[]): NamedSta
 class Exporter {
   readonly #project: Project;
   readonly #dir: string;
+  readonly #ownParamsFile: string;
   readonly report: ReportItem[] = [];
   readonly #vars: string[] = [];
   readonly #raw = new Map<string, PlainObject | null>();
 
-  constructor(project: Project, dir: string) {
+  constructor(project: Project, dir: string, ownParamsFile: string) {
     this.#project = project;
     this.#dir = dir;
+    this.#ownParamsFile = ownParamsFile;
   }
 
   /** Pivot's `vars:` files, relative to `dvc.yaml` (DVC reads its own `params.yaml` anyway). */
@@ -165,7 +195,7 @@ class Exporter {
     this.report.push({ level, stage, dvc, message, fix: null });
   }
 
-  /** The DVC stages of one group: `[name, body, params.yaml entries]`. */
+  /** The DVC stages of one group: `[name, body, its own parameters]`. */
   exportGroup(group: readonly NamedStage[]): [string, PlainObject, PlainObject][] {
     const first = group[0]!;
     const pipeline = this.#pipelineOf(first);
@@ -175,7 +205,7 @@ class Exporter {
     const raw = this.#rawStage(first);
     const bodies = group.map((stage) => this.#stage(stage, raw));
     const base = first.def.baseName;
-    if (first.def.matrix === null) return [[base, render(bodies[0]!), bodies[0]!.literal]];
+    if (first.def.matrix === null) return [[base, render(bodies[0]!, base), bodies[0]!.literal]];
     const folded = this.#fold(group, bodies, raw);
     if (folded !== null) return [[base, folded, bodies[0]!.literal]];
     this.#note(
@@ -184,11 +214,10 @@ class Exporter {
       `matrix (${group.length} variants)`,
       `the variants differ in ways a DVC foreach cannot express; each is its own stage (${base}-<variant>)`,
     );
-    return group.map((stage, index) => [
-      `${base}-${stage.def.variant}`,
-      render(bodies[index]!),
-      bodies[index]!.literal,
-    ]);
+    return group.map((stage, index) => {
+      const name = `${base}-${stage.def.variant}`;
+      return [name, render(bodies[index]!, name), bodies[index]!.literal];
+    });
   }
 
   #pipelineOf(stage: NamedStage): Pipeline {
@@ -263,8 +292,6 @@ class Exporter {
       if (file === path.join(wdir, "params.yaml")) params.push(...names);
       else params.push({ [relativePosix(wdir, file)]: names });
     }
-    const dvcName = def.matrix === null ? def.name : baseStageName(def.name);
-    params.push(...Object.keys(literal).map((key) => `${dvcName}.${key}`));
     return {
       cmd,
       wdir: relativePosix(this.#dir, wdir),
@@ -273,6 +300,7 @@ class Exporter {
       params,
       desc: def.desc,
       literal,
+      ownParamsFile: relativePosix(wdir, this.#ownParamsFile),
     };
   }
 
@@ -317,7 +345,6 @@ class Exporter {
   ): string {
     const { def } = stage;
     const rel = (abs: string) => relativePosix(def.dir, abs);
-    const dvcName = def.matrix === null ? def.name : baseStageName(def.name);
     // Parameters become DVC references first, so that DVC substitutes their current values.
     const withParams = raw.replace(/(\\?)\$\{\s*params\.([^}]+?)\s*\}/g, (match, escape, key) => {
       if (escape !== "") return match;
@@ -327,7 +354,7 @@ class Exporter {
         : undefined;
       if (only !== undefined && varRefs.has(only)) return `\${${only}}`;
       if (key.startsWith("item") && this.#isDictForeach(this.#rawStage(stage))) return `\${${key}}`;
-      if (lookupParam(literal, key) !== undefined) return `\${${dvcName}.${key}}`;
+      if (lookupParam(literal, key) !== undefined) return `\${${OWN_PARAMS_REF}.${key}}`;
       return match;
     });
     const result = interpolateCommand(withParams, (name) => {
@@ -422,7 +449,7 @@ class Exporter {
       deps: deps as string[],
       outs: first.outs.map((out, i) => ({ ...out, path: outs[i]! })),
       desc,
-    });
+    }, group[0]!.def.baseName);
     if (dictForeach) {
       return {
         foreach: Object.fromEntries(
@@ -450,14 +477,23 @@ class Exporter {
   }
 }
 
-/** A DVC stage body in DVC's key order. */
-function render(stage: DvcStage): PlainObject {
+/**
+ * A DVC stage body in DVC's key order, for DVC stage `name` (which keys its
+ * own parameters in {@linkcode OWN_PARAMS_FILE}).
+ */
+function render(stage: DvcStage, name: string): PlainObject {
+  const own = `${OWN_PARAMS_KEY}.${name}`;
   const body: PlainObject = {};
   if (stage.desc !== null) body["desc"] = stage.desc;
   if (stage.wdir !== ".") body["wdir"] = stage.wdir;
-  body["cmd"] = stage.cmd;
+  body["cmd"] = stage.cmd.replaceAll(OWN_PARAMS_REF, own);
   if (stage.deps.length > 0) body["deps"] = [...stage.deps];
-  if (stage.params.length > 0) body["params"] = [...stage.params];
+  const ownKeys = Object.keys(stage.literal).map((key) => `${own}.${key}`);
+  const params = [
+    ...stage.params,
+    ...(ownKeys.length > 0 ? [{ [stage.ownParamsFile]: ownKeys }] : []),
+  ];
+  if (params.length > 0) body["params"] = params;
   for (const section of ["outs", "metrics", "plots"]) {
     const entries = stage.outs.filter((out) => out.section === section).map((out) =>
       Object.keys(out.flags).length === 0 ? out.path : { [out.path]: out.flags }
@@ -490,16 +526,4 @@ function removeAt(object: PlainObject, at: readonly string[]): void {
   for (let i = parents.length - 1; i > 0; i--) {
     if (Object.keys(parents[i]!).length === 0) delete parents[i - 1]![at[i - 1]!];
   }
-}
-
-/** Sets each stage's section of `file` (a YAML map), keeping its other content and comments. */
-async function mergeParams(file: string, sections: PlainObject): Promise<void> {
-  const text = await readTextOrNull(file);
-  const doc = text === null ? new Document({}) : parseDocument(text);
-  if (doc.contents === null) doc.contents = doc.createNode({});
-  if (!isPlainObject(doc.toJS() ?? {})) {
-    throw new PivotError(`cannot add the stages' parameters to ${file}: it is not a map`);
-  }
-  for (const [name, values] of Object.entries(sections)) doc.setIn([name], values);
-  atomicWrite(file, doc.toString());
 }

@@ -25,6 +25,7 @@ export * from "./diff_metrics.ts";
 export * from "./show_params.ts";
 export * from "./diff_params.ts";
 export * from "./render_plots.ts";
+export * from "./count_outputs_in_project.ts";
 export * from "./choose_remote.ts";
 export * from "./edit_config.ts";
 export * from "./fetch_cache.ts";

@@ -18,9 +18,13 @@ export async function selectTargets(
   for (const text of targets) {
     const target = await resolveTarget(project, text);
     if (target.kind !== "stage") {
-      throw new PivotError(`'${text}' is a tracked file, not a stage`, {
-        hint: "name stages or their outputs (train, train:model)",
-      });
+      throw new PivotError(
+        `'${text}' is a tracked path, not a stage: this command takes stages and their outputs`,
+        {
+          hint:
+            "name stages or their outputs (train, train:model); tracked paths are targets of checkout, push, fetch and pull, and status and verify without targets check every tracked path",
+        },
+      );
     }
     names.push(...target.stages);
   }

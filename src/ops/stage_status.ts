@@ -2,6 +2,7 @@ import { assessStage, type PlannedOut, planStage, type Verdict } from "../engine
 import type { Project } from "../project/mod.ts";
 import type { Session } from "../session/mod.ts";
 import type { HashInfo } from "../storage/mod.ts";
+import { configuredRemotes } from "./choose_remote.ts";
 import { selectTargets } from "./select_targets.ts";
 import { type TrackedState, trackedStatus } from "./tracked_status.ts";
 
@@ -154,7 +155,17 @@ function upstreamStale(stage: string, upstream: string): StageStatusReport {
 export interface ProjectStatus {
   readonly stages: readonly StageStatusReport[];
   readonly tracked: readonly TrackedState[];
+  /**
+   * What brings back content the local cache lacks (stage outputs gone from
+   * both the workspace and the cache, tracked data missing with it), as in a
+   * fresh clone: `pivot pull` when a remote is configured, else `pivot repro`;
+   * `null` when nothing is lost.
+   */
+  readonly fetchHint: string | null;
 }
+
+/** A stage's reason when its outputs are gone from the workspace and the cache alike. */
+const OUTPUTS_LOST = "outputs missing from cache";
 
 /**
  * The status of the selected stages (and upstream) and of the tracked
@@ -170,5 +181,22 @@ export async function projectStatus(
     session,
     options.targets.length === 0 ? {} : { stages: stages.map((report) => report.stage) },
   );
-  return { stages, tracked };
+  return { stages, tracked, fetchHint: fetchHint(session.project, stages, tracked) };
+}
+
+/** See {@linkcode ProjectStatus.fetchHint}. */
+function fetchHint(
+  project: Project,
+  stages: readonly StageStatusReport[],
+  tracked: readonly TrackedState[],
+): string | null {
+  const lostOutputs = stages.some((r) => r.stale && !r.failing && r.reason === OUTPUTS_LOST);
+  const lostTracked = tracked.some((t) => t.status === "missing" && !t.cached);
+  if (!lostOutputs && !lostTracked) return null;
+  if (Object.keys(configuredRemotes(project.config)).length > 0) {
+    return "content missing from the local cache may be on the remote: pivot pull";
+  }
+  return lostTracked
+    ? "no remote is configured to pull from ('pivot remote add'): put the tracked data back, then run 'pivot repro'"
+    : "no remote is configured to pull from: 'pivot repro' produces the missing outputs again";
 }

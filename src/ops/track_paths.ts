@@ -20,6 +20,7 @@ import {
   writePvtFile,
 } from "../storage/mod.ts";
 import type { Session } from "../session/mod.ts";
+import { pathsInGitIndex } from "../git/mod.ts";
 import { PivotError } from "../util/errors.ts";
 import { addGitignoreEntries } from "../util/gitignore.ts";
 import { lstatOrNullSync } from "../util/fs.ts";
@@ -49,6 +50,19 @@ export interface TrackResult {
   readonly files: number;
   /** Project-relative `.gitignore` that now lists the path, when one was changed. */
   readonly gitignore: string | null;
+  /**
+   * The files to give `git add` (the `.pvt` unless unchanged, and a changed
+   * `.gitignore`), as real paths relative to the working directory: git
+   * refuses paths through a symlink.
+   */
+  readonly gitAdd: readonly string[];
+  /** The data path as git takes it (a real path relative to the working directory). */
+  readonly gitPath: string;
+  /**
+   * True when git's index holds the data (the path, or files inside the
+   * directory): git would keep a copy of what the cache holds.
+   */
+  readonly inGit: boolean;
 }
 
 interface Planned {
@@ -101,9 +115,11 @@ export async function trackPaths(
   }
   hasher.flush();
   using _cache = await holdCacheForWriting(project.root, { warn });
-  const results: TrackResult[] = [];
+  const results: Omit<TrackResult, "inGit">[] = [];
   for (const item of planned) results.push(await track(project, cache, item, session.modes));
-  return results;
+  const real = planned.map((item) => Deno.realPathSync(item.abs));
+  const inGit = new Set(await pathsInGitIndex(project.cwd, real));
+  return results.map((result, i) => ({ ...result, inGit: inGit.has(real[i]!) }));
 }
 
 /** What {@linkcode plan} checks a path against. */
@@ -185,7 +201,19 @@ async function plan(
     );
   }
   for (let dir = path.dirname(abs); isInside(project.root, dir); dir = path.dirname(dir)) {
-    if (trackedOrGiven.has(pvtPathFor(dir))) {
+    const pvt = pvtPathFor(dir);
+    if (trackedOrGiven.has(pvt) && !tracked.has(pvt)) {
+      const dirShown = relativePosix(project.cwd, dir);
+      throw new PivotError(
+        `cannot track ${shown}: it is inside ${dirShown}/, which this command also tracks`,
+        {
+          hint: `track one or the other: 'pivot track ${shellQuote(dirShown)}' (which holds ${
+            shellQuote(shown)
+          }) or 'pivot track ${shellQuote(shown)}'`,
+        },
+      );
+    }
+    if (tracked.has(pvt)) {
       throw new PivotError(
         `cannot track ${shown}: it is inside the tracked directory ${
           relativePosix(project.cwd, dir)
@@ -239,7 +267,7 @@ async function track(
   cache: ContentCache,
   item: Planned,
   modes: readonly CheckoutMode[],
-): Promise<TrackResult> {
+): Promise<Omit<TrackResult, "inGit">> {
   const { abs, info } = item;
   const files = isDirHash(info)
     ? info.manifest.map((entry) => ({ file: path.join(abs, entry.relpath), hash: entry.hash }))
@@ -249,14 +277,26 @@ async function track(
   const placer = new Placer(modes);
   for (const { file, hash } of files) await restoreFile(cache, hash, file, placer);
   const gitignore = await ignoreInGit(abs, item.isDir);
+  const forGit = (file: string) =>
+    relativePosix(
+      project.cwd,
+      path.join(Deno.realPathSync(path.dirname(file)), path.basename(file)),
+    );
+  const pvt = pvtPathFor(abs);
   return {
     path: item.isDir ? `${item.rel}/` : item.rel,
-    pvt: relativePosix(project.root, pvtPathFor(abs)),
+    pvt: relativePosix(project.root, pvt),
     status: item.status,
     hash: info.hash,
     size: item.size,
     files: files.length,
     gitignore: gitignore === null ? null : relativePosix(project.root, gitignore),
+    gitAdd: [
+      ...(item.status === "unchanged" ? [] : [pvt]),
+      ...(gitignore === null ? [] : [gitignore]),
+    ]
+      .map(forGit),
+    gitPath: forGit(abs),
   };
 }
 

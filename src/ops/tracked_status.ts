@@ -1,5 +1,5 @@
 import * as path from "node:path";
-import { scanProjectFiles } from "../project/mod.ts";
+import { type Project, scanProjectFiles } from "../project/mod.ts";
 import type { Session } from "../session/mod.ts";
 import {
   type ContentCache,
@@ -10,7 +10,8 @@ import {
   readPvtFile,
 } from "../storage/mod.ts";
 import { PivotError } from "../util/errors.ts";
-import { statOrNull } from "../util/fs.ts";
+import { lstatOrNullSync, statOrNull } from "../util/fs.ts";
+import { listWords } from "../util/list_words.ts";
 import { relativePosix } from "../util/paths.ts";
 import { trackedInputsOf } from "./tracked_inputs.ts";
 import { workspaceInCache } from "./_workspace_in_cache.ts";
@@ -33,6 +34,21 @@ export interface TrackedState {
    * workspace content would be lost). Absent for other states.
    */
   readonly workspaceCached?: boolean;
+  /**
+   * Set when the path was edited in place through a hardlink that other
+   * workspace paths share with its cached copy (a stage output or tracked
+   * file with the same content): the edit went into the cache and into
+   * them, so it may have been made through any of them.
+   */
+  readonly sharedEdit?: SharedEdit;
+}
+
+/** Files of a tracked path edited through a hardlink shared beyond it and its cached copy. */
+export interface SharedEdit {
+  /** The tracked path's files that changed that way (project-relative). */
+  readonly files: readonly string[];
+  /** Stage outputs and tracked files that are the same file (project-relative). */
+  readonly others: readonly string[];
 }
 
 /** Options for {@linkcode trackedStatus}. */
@@ -86,12 +102,13 @@ export async function trackedStatus(
       states.push({ path: rel, status: "unchanged", cached: cached(record.info) });
       continue;
     }
-    moveAsideEditedBlobs(cache, data, record.info, current);
+    const shared = moveAsideEditedBlobs(cache, data, record.info, current);
     states.push({
       path: rel,
       status: "modified",
       cached: cached(record.info),
       workspaceCached: workspaceInCache(cache, data, current),
+      ...(shared.length === 0 ? {} : { sharedEdit: sharedEdit(project, data, shared) }),
     });
   }
   return states;
@@ -101,26 +118,85 @@ export async function trackedStatus(
  * Moves aside each recorded blob that `data` (or a file of it) is linked to
  * while holding other content: the edit went into the blob (root can write
  * to read-only files), so the blob no longer holds what its name says.
+ *
+ * @returns the files among them that more paths than the file and its blob
+ *   are hardlinks of
  */
 function moveAsideEditedBlobs(
   cache: ContentCache,
   data: string,
   recorded: HashInfo,
   current: HashInfo,
-): void {
+): string[] {
+  const edited: string[] = [];
+  const check = (file: string, hash: string) => {
+    const inCache = isLinkedToBlob(file, cache.blobPath(hash), false);
+    // An earlier command may have moved the blob aside already.
+    if (!inCache && !isLinkedToBlob(file, cache.quarantinePath(hash), false)) return;
+    if ((Deno.statSync(file).nlink ?? 0) > 2) edited.push(file);
+    if (inCache) cache.quarantine(hash);
+  };
   if (!isDirHash(recorded)) {
-    if (!isDirHash(current) && isLinkedToBlob(data, cache.blobPath(recorded.hash), false)) {
-      cache.quarantine(recorded.hash);
-    }
-    return;
+    if (!isDirHash(current)) check(data, recorded.hash);
+    return edited;
   }
-  if (!isDirHash(current)) return;
+  if (!isDirHash(current)) return edited;
   const now = new Map(current.manifest.map((entry) => [entry.relpath, entry.hash]));
   for (const entry of recorded.manifest) {
     const hash = now.get(entry.relpath);
     if (hash === undefined || hash === entry.hash) continue;
-    if (isLinkedToBlob(path.join(data, entry.relpath), cache.blobPath(entry.hash), false)) {
-      cache.quarantine(entry.hash);
+    check(path.join(data, entry.relpath), entry.hash);
+  }
+  return edited;
+}
+
+/**
+ * `files` (of tracked path `data`) with the stage outputs and tracked files
+ * of the project that are the same file (same inode); files inside directory
+ * outputs and other tracked directories are not looked at.
+ */
+function sharedEdit(project: Project, data: string, files: readonly string[]): SharedEdit {
+  const inodes = new Set(files.map((file) => inodeOf(Deno.statSync(file))));
+  const candidates = [
+    ...[...project.outputsByPath.values()].filter((out) => !out.isDir).map((out) => out.path),
+    ...scanProjectFiles(project.root).pvtFiles.map(dataPathFor).filter((file) => file !== data),
+  ];
+  const others = new Set<string>();
+  for (const file of candidates) {
+    const info = lstatOrNullSync(file);
+    if (info?.isFile && inodes.has(inodeOf(info))) {
+      others.add(relativePosix(project.root, file));
     }
   }
+  return {
+    files: files.map((file) => relativePosix(project.root, file)),
+    others: [...others].sort(),
+  };
+}
+
+/**
+ * What a {@linkcode SharedEdit} did, for messages:
+ * `d/one was edited through a hardlink it shares with the cache and data/a8/u.txt`.
+ */
+export function describeSharedEdit(edit: SharedEdit): string {
+  const files = listWords(edit.files);
+  const one = edit.files.length === 1;
+  const with_ = edit.others.length === 0
+    ? "the cache and another copy"
+    : `the cache and ${listWords(edit.others)}`;
+  return `${files} ${one ? "was" : "were"} edited through a hardlink ${
+    one ? "it shares" : "they share"
+  } with ${with_}, so the cached content changed too`;
+}
+
+/**
+ * The fix for a tracked path (`arg`, shell-quoted) edited through a
+ * hardlink it shares: get the recorded content back, and edit copies.
+ */
+export function sharedEditFix(arg: string): string {
+  return `get the recorded content back ('pivot pull --force ${arg}' when a remote holds it, or undo the edit and run 'pivot track ${arg}'), and set cache.checkout_mode: copy to edit files in place`;
+}
+
+function inodeOf(info: Deno.FileInfo): string {
+  return `${info.dev}:${info.ino}`;
 }

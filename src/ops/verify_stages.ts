@@ -1,4 +1,6 @@
+import { stageOutputs } from "../project/mod.ts";
 import type { Session } from "../session/mod.ts";
+import { PivotError } from "../util/errors.ts";
 import { type OutputProblem, stageStatus } from "./stage_status.ts";
 import { type TrackedState, trackedStatus } from "./tracked_status.ts";
 
@@ -52,6 +54,11 @@ export async function verifyStages(
       status.outputs.filter((o) => o.status === kind);
     // The lines under the stage show each as identity → path, with its fix.
     const shown = (outs: readonly OutputProblem[]) => outs.map((o) => o.identity).join(", ");
+    // Outputs behind a symlink out of the project are what repro and checkout refuse.
+    const outside = outsideProject(session, status.stage);
+    if (outside !== null) {
+      return { stage: status.stage, passed: false, reason: outside, missing: [], outputs: [] };
+    }
     const absent = problems("missing");
     const uncached = problems("uncached");
     const reason = [
@@ -71,6 +78,24 @@ export async function verifyStages(
     options.targets.length === 0 ? {} : { stages: statuses.map((s) => s.stage) },
   );
   return { stages, tracked };
+}
+
+/**
+ * The refusal of the first output of `stage` that leads out of the project
+ * through a symlink (a symlinked `data/<pipeline>`), or `null`. A symlink
+ * into the cache is a checkout.
+ */
+function outsideProject(session: Session, stage: string): string | null {
+  const { project } = session;
+  for (const out of stageOutputs(project.store, project.dag.stages.get(stage)!)) {
+    try {
+      session.paths.assertInside(out.path, "cannot verify output", session.cache.dir);
+    } catch (error) {
+      if (error instanceof PivotError) return error.message;
+      throw error;
+    }
+  }
+  return null;
 }
 
 /** True when a tracked path passes verification: unchanged, with its content cached. */

@@ -68,23 +68,29 @@ export function serveModuleLoads(): void {
   const loadDefault = async (url: string): Promise<LoadResult> => {
     try {
       const module = await import(url) as Record<string, unknown>;
+      // A timer the module set with no delay while loading fires now, so its error fails
+      // the load instead of surfacing later, in a stage's worker.
+      await new Promise((resolve) => setTimeout(resolve, 0));
       if (!("default" in module) || module["default"] === undefined) return { type: "no-default" };
       return { type: "loaded", data: toModuleData(module["default"]) };
     } catch (error) {
       return failure(error);
     }
   };
+  /** The load under way (0: none); each load is answered once. */
+  let current = 0;
   const answer = (id: number, result: LoadResult) => {
+    if (id !== current) return;
+    current = 0;
     try {
       scope.postMessage({ ...result, id });
     } catch (error) {
       scope.postMessage({ ...failure(error), id });
     }
   };
-  let current = 0;
   interceptExit((call) => scope.postMessage({ type: "exit", call }));
   // An error the module throws later (from a timer, a promise nobody awaits) fails the
-  // load under way, if any, instead of being printed by Deno.
+  // load under way, if any; either way it is not printed by Deno.
   scope.addEventListener("error", (event) => {
     event.preventDefault();
     answer(current, failure(event.error ?? event.message));

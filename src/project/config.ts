@@ -44,7 +44,12 @@ export const CONFIG_KEYS: Readonly<
     default: 4,
     doc: "retries of a failed remote request (throttling, server errors, network errors)",
   },
-  "watch.debounce": { type: "integer", min: 0, default: 300, doc: "watch quiet period (ms)" },
+  "watch.debounce": {
+    type: "integer",
+    min: 0,
+    default: 300,
+    doc: "watch quiet period (ms), used by repro --watch (coming)",
+  },
   "default_remote": { type: "string", doc: "remote used when -r is not given" },
   "params.overrides": {
     type: "string",

@@ -106,7 +106,13 @@ export async function resolveTarget(project: Project, text: string): Promise<Tar
         `a target is an identity, ${IDENTITY_GRAMMAR} (e.g. 'train', 'train:model'), or a tracked path`,
     });
   }
-  const suggestion = closestMatch(text, project.dag.stages.keys());
+  // A matrix stage's base name is a target too (`train` for `train@small`, `train@large`).
+  const names = new Set(
+    [...project.dag.stages.keys()].flatMap((name) =>
+      name.includes("@") ? [name, name.slice(0, name.indexOf("@"))] : [name]
+    ),
+  );
+  const suggestion = closestMatch(text, names);
   throw new PivotError(
     `unknown target '${text}': not a stage or tracked file${
       suggestion === undefined ? "" : ` (did you mean '${suggestion}'?)`

@@ -22,6 +22,7 @@ import {
   type StateDbs,
 } from "../storage/mod.ts";
 import { entryNamesSync } from "../util/fs.ts";
+import { relativeFileUrls } from "../util/paths.ts";
 import { RealPathGuard } from "../util/real_path_guard.ts";
 
 /** Options for a {@linkcode Session}. */
@@ -123,7 +124,10 @@ export class Session implements EngineContext, AsyncDisposable {
 
   /** The pool that runs stage jobs, started on first use with at most `size` workers. */
   workers(size: number): JobRunner {
-    this.#pool ??= new WorkerPool(size);
+    const root = this.project.root;
+    this.#pool ??= new WorkerPool(size, undefined, {
+      warn: (message) => this.warn(relativeFileUrls(message, root)),
+    });
     return this.#pool;
   }
 

@@ -9,7 +9,7 @@ import { DatabaseSync, type StatementSync } from "node:sqlite";
 import * as path from "node:path";
 import { environmentError } from "../util/environment_error.ts";
 import { PivotError } from "../util/errors.ts";
-import { ensureStateDir } from "./state_dir.ts";
+import { ensureStateDir, ignoreCorruptDatabases } from "./state_dir.ts";
 
 /**
  * How long finished stages' records may wait to be written together (one
@@ -731,6 +731,15 @@ function moveCorruptAside(
         throw environmentError(error, { file: `${file}${suffix}`, action: "move aside" });
       }
     }
+  }
+  try {
+    ignoreCorruptDatabases(path.dirname(file));
+  } catch (error) {
+    // Only git's view is at stake: the command goes on.
+    if (!(error instanceof Error)) throw error;
+    warn(
+      `cannot add the moved-aside database to ${path.dirname(file)}/.gitignore: ${error.message}`,
+    );
   }
   warn(`${file} was corrupt; moved it to ${file}.corrupt and started a fresh one`);
 }

@@ -1,6 +1,10 @@
 import * as path from "node:path";
 import { atomicWrite } from "../util/atomic_write.ts";
 import { existsSync } from "../util/fs.ts";
+import { addGitignoreEntriesSync } from "../util/gitignore.ts";
+
+/** The line of a state dir's `.gitignore` for damaged databases moved aside (and their -wal, -shm). */
+const CORRUPT_DATABASES = "/state.db.corrupt*";
 
 /** What a state dir's `.gitignore` holds: everything but config and lock files. */
 export const STATE_DIR_GITIGNORE = [
@@ -8,6 +12,7 @@ export const STATE_DIR_GITIGNORE = [
   "/cache/",
   "/state.db",
   "/state.db-*",
+  CORRUPT_DATABASES,
   "/tmp/",
   "*.tmp",
   "*.running",
@@ -23,4 +28,13 @@ export async function ensureStateDir(stateDir: string): Promise<void> {
   if (existsSync(gitignore)) return;
   await Deno.mkdir(stateDir, { recursive: true });
   atomicWrite(gitignore, STATE_DIR_GITIGNORE);
+}
+
+/**
+ * Makes sure the `.gitignore` of `stateDir` ignores damaged databases moved
+ * aside there, for state dirs whose `.gitignore` an older pivot wrote
+ * (called when one is moved aside, so other commands never read the file).
+ */
+export function ignoreCorruptDatabases(stateDir: string): void {
+  addGitignoreEntriesSync(stateDir, [CORRUPT_DATABASES], STATE_DIR_GITIGNORE);
 }

@@ -8,9 +8,10 @@ function editDistance(a: string, b: string): number {
 
 /**
  * Returns the candidate closest to `input` by edit distance (a swap of two
- * adjacent characters counts as one edit), or `undefined` when none is close
- * enough to be a plausible typo (distance at most a third of the longer
- * string, and at most 3).
+ * adjacent characters counts as one edit, and case does not count, so
+ * `TRAIN` suggests `train`), or `undefined` when none is close enough to be a
+ * plausible typo (distance at most a third of the longer string, and at
+ * most 3).
  *
  * @example Usage
  * ```ts
@@ -18,6 +19,7 @@ function editDistance(a: string, b: string): number {
  * import { closestMatch } from "./did_you_mean.ts";
  *
  * assert.equal(closestMatch("trian", ["train", "eval"]), "train");
+ * assert.equal(closestMatch("TRAIN", ["train", "eval"]), "train");
  * ```
  */
 export function closestMatch(input: string, candidates: Iterable<string>): string | undefined {
@@ -25,7 +27,7 @@ export function closestMatch(input: string, candidates: Iterable<string>): strin
   let bestDistance = Infinity;
   for (const candidate of candidates) {
     if (candidate === input) continue;
-    const d = editDistance(input, candidate);
+    const d = editDistance(input.toLowerCase(), candidate.toLowerCase());
     if (d < bestDistance || (d === bestDistance && best !== undefined && candidate < best)) {
       best = candidate;
       bestDistance = d;

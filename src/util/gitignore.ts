@@ -1,6 +1,6 @@
 import * as path from "node:path";
 import { atomicWrite } from "./atomic_write.ts";
-import { readTextOrNull } from "./fs.ts";
+import { readTextOrNull, readTextOrNullSync } from "./fs.ts";
 
 /**
  * Appends the `entries` (`/name`, `/dir/`) that `dir/.gitignore` lacks (an
@@ -15,13 +15,30 @@ export async function addGitignoreEntries(
   header = "",
 ): Promise<string[]> {
   const file = path.join(dir, ".gitignore");
-  const text = (await readTextOrNull(file)) ?? header;
+  const { text, missing } = withEntries((await readTextOrNull(file)) ?? header, entries);
+  if (missing.length > 0) atomicWrite(file, text);
+  return missing;
+}
+
+/** Same as {@linkcode addGitignoreEntries}, synchronously. */
+export function addGitignoreEntriesSync(
+  dir: string,
+  entries: Iterable<string>,
+  header = "",
+): string[] {
+  const file = path.join(dir, ".gitignore");
+  const { text, missing } = withEntries(readTextOrNullSync(file) ?? header, entries);
+  if (missing.length > 0) atomicWrite(file, text);
+  return missing;
+}
+
+/** `text` (a `.gitignore`) with the `entries` it lacks appended, and those entries. */
+function withEntries(text: string, entries: Iterable<string>): { text: string; missing: string[] } {
   const present = new Set(text.split("\n").map((line) => line.trim()));
   const missing = [...new Set(entries)]
     .filter((entry) => !present.has(entry) && !present.has(entry.replace(/\/$/, "")))
     .sort();
-  if (missing.length === 0) return [];
+  if (missing.length === 0) return { text, missing };
   const separator = text === "" || text.endsWith("\n") ? "" : "\n";
-  atomicWrite(file, `${text}${separator}${missing.join("\n")}\n`);
-  return missing;
+  return { text: `${text}${separator}${missing.join("\n")}\n`, missing };
 }

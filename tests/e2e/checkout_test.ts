@@ -9,6 +9,7 @@ import {
   runPivot,
   treeWithoutStateDb,
 } from "../_helpers/project.ts";
+import { runPivotInProcess } from "../_helpers/in_process.ts";
 import { addBlob, blobPath, pvtHash, writeLock } from "../_helpers/storage.ts";
 import {
   ContentCache,
@@ -387,4 +388,25 @@ Deno.test({
     assert.equal(info.nlink, 1);
     assert.equal(info.mode! & 0o777, 0o644);
   },
+});
+
+Deno.test("pivot checkout mentions a recorded metric (not cached) that is missing, naming the stage to run", async () => {
+  await using p = await makeProject({
+    "pivot.yaml": pipelineYaml("{model: json, scores: {format: json, kind: metric}}"),
+  });
+  const hash = await addBlob(cacheOf(p.root), MODEL_CONTENT);
+  await writeMlLock(p.root, [
+    { key: "model", path: MODEL, hash, cache: true },
+    { key: "scores", path: "data/ml/train/scores.json", hash: hashBytes("{}\n"), cache: false },
+  ]);
+  for (const args of [["checkout"], ["checkout", "train"]]) {
+    const result = await runPivotInProcess(p.root, args);
+    assert.deepEqual(result, {
+      code: 0,
+      stdout: args.length === 1
+        ? `restored ${MODEL_LABEL}\n1 restored, 1 missing and not cached (run the stage: pivot repro train)\n`
+        : "1 up to date, 1 missing and not cached (run the stage: pivot repro train)\n",
+      stderr: "",
+    }, args.join(" "));
+  }
 });

@@ -134,7 +134,7 @@ Deno.test("pivot checkout lists workspace content that is not in the cache and r
     refused.stderr,
     "error: 2 paths differ from the recorded version and were not overwritten:\n" +
       `  train → ${TRAIN}\n` +
-      `  images → ${IMAGES}/\n` +
+      `  images → ${IMAGES}/ (${IMAGES}/extra.txt is not in the cache)\n` +
       "hint: pass --force to overwrite (the workspace content is lost), --only-missing to leave existing paths alone, or keep the change with 'pivot commit' / 'pivot track --force'\n",
   );
   assert.equal(await p.read(TRAIN), "hand-edited\n");
@@ -160,8 +160,27 @@ Deno.test("pivot checkout keeps a directory holding a file no manifest records (
   await git(p.root, "checkout", v1, "--", ".");
   const refused = await runPivotInProcess(p.root, ["checkout", "images"]);
   assert.equal(refused.code, 1);
-  assert.match(refused.stderr, /^error: 1 path differs from the recorded version/);
+  assert.equal(
+    refused.stderr.split("\n").slice(0, 2).join("\n"),
+    "error: 1 path differs from the recorded version and was not overwritten:\n" +
+      `  images → ${IMAGES}/ (${IMAGES}/alias.txt is not in the cache)`,
+  );
   assert.ok((await Deno.lstat(p.path(`${IMAGES}/alias.txt`))).isSymlink);
+});
+
+Deno.test("pivot checkout names a few of the files that keep a directory from being replaced", async () => {
+  const { p, v1 } = await twoVersions();
+  await using _ = p;
+  for (const name of ["e1", "e2", "e3", "e4", "e5"]) await p.write(`${IMAGES}/new/${name}`, name);
+  await p.write(`${IMAGES}/.git/HEAD`, "ref\n");
+  await git(p.root, "checkout", v1, "--", ".");
+  const refused = await runPivotInProcess(p.root, ["checkout", "images"]);
+  assert.equal(refused.code, 1);
+  assert.equal(
+    refused.stderr.split("\n").slice(0, 2).join("\n"),
+    "error: 1 path differs from the recorded version and was not overwritten:\n" +
+      `  images → ${IMAGES}/ (${IMAGES}/.git, ${IMAGES}/new/e1, ${IMAGES}/new/e2 and 3 more are not in the cache)`,
+  );
 });
 
 Deno.test("pivot checkout --relink re-creates files in the checkout mode: copies, hardlinks, symlinks", async () => {

@@ -77,7 +77,7 @@ Deno.test("pivot export writes an equivalent dvc.yaml and the stages' params", a
     exported,
     [
       "wrote dvc.yaml: 4 stages",
-      "wrote the stages' parameters to params.yaml",
+      "wrote the stages' parameters to params.dvc.yaml",
       "report (1 item):",
       "  note           stage 'train': run: ./stages.ts#train: DVC runs it as 'pivot run', re-running when the module changes (not when other modules it imports do)",
       "",
@@ -86,20 +86,20 @@ Deno.test("pivot export writes an equivalent dvc.yaml and the stages' params", a
   const yaml = await p.read("dvc.yaml");
   assertValidDvcYaml(yaml);
   assert.deepEqual(parse(yaml), {
-    vars: ["vars.yaml"],
+    vars: ["vars.yaml", "params.dvc.yaml"],
     stages: {
       prepare: {
         // Paths replace pivot's run-time references; parameters become DVC references.
         cmd:
-          "python3 prep.py --in data/raw.csv --out data/ml/prepare.csv --threshold ${prepare.threshold} --seed ${seed}",
+          "python3 prep.py --in data/raw.csv --out data/ml/prepare.csv --threshold ${_pivot.prepare.threshold} --seed ${seed}",
         deps: ["data/raw.csv", "prep.py"],
-        params: [{ "vars.yaml": ["seed"] }, "prepare.threshold"],
+        params: [{ "vars.yaml": ["seed"] }, { "params.dvc.yaml": ["_pivot.prepare.threshold"] }],
         outs: ["data/ml/prepare.csv"],
       },
       train: {
         cmd: "pivot run train",
         deps: ["data/ml/prepare.csv", "stages.ts"],
-        params: ["train.lr"],
+        params: [{ "params.dvc.yaml": ["_pivot.train.lr"] }],
         outs: ["data/ml/train/model.json"],
         metrics: [{ "data/ml/train/scores.json": { cache: false } }],
         plots: [{ "data/ml/train/curve.csv": { x: "epoch", y: "loss" } }],
@@ -115,9 +115,72 @@ Deno.test("pivot export writes an equivalent dvc.yaml and the stages' params", a
       },
     },
   });
-  assert.equal(await p.read("params.yaml"), "prepare:\n  threshold: 0.3\ntrain:\n  lr: 0.01\n");
-  // params.yaml is also pivot's override file: the values it now holds are the stages' own.
+  assert.equal(
+    await p.read("params.dvc.yaml"),
+    [
+      "# Written by 'pivot export': the parameters of each stage of dvc.yaml, as pivot runs it",
+      "# (the pipeline's params after params.yaml). Re-export after changing them.",
+      "",
+      "_pivot:",
+      "  prepare:",
+      "    threshold: 0.3",
+      "  train:",
+      "    lr: 0.01",
+      "",
+    ].join("\n"),
+  );
+  // params.yaml is pivot's override file: export leaves it alone.
+  assert.equal(await p.exists("params.yaml"), false);
   assert.equal(await pivot(p, "status"), "5 up to date\n");
+});
+
+Deno.test("pivot export points each variant of a matrix stage at its own effective params, outside params.yaml", async () => {
+  const paramsYaml = "train:\n  lr: 0.05\ntrain@large:\n  lr: 0.1\n";
+  await using p = await makeProject({
+    "pivot.yaml": [
+      "pipeline: ml",
+      "stages:",
+      "  train:",
+      "    cmd: echo ${size} ${params.lr} > ${outs}",
+      "    matrix: {size: [small, large]}",
+      "    params: {lr: 0.01}",
+      "    outs: txt",
+      "",
+    ].join("\n"),
+    "params.yaml": paramsYaml,
+  });
+  assert.equal(
+    await pivot(p, "export"),
+    [
+      "wrote dvc.yaml: 2 stages",
+      "wrote the stages' parameters to params.dvc.yaml",
+      "report (1 item):",
+      "  note           stage 'train': matrix (2 variants): the variants differ in ways a DVC foreach cannot express; each is its own stage (train-<variant>)",
+      "",
+    ].join("\n"),
+  );
+  const yaml = await p.read("dvc.yaml");
+  assertValidDvcYaml(yaml);
+  assert.deepEqual(parse(yaml), {
+    vars: ["params.dvc.yaml"],
+    stages: {
+      "train-small": {
+        cmd: "echo small ${_pivot.train-small.lr} > data/ml/train@small.txt",
+        params: [{ "params.dvc.yaml": ["_pivot.train-small.lr"] }],
+        outs: ["data/ml/train@small.txt"],
+      },
+      "train-large": {
+        cmd: "echo large ${_pivot.train-large.lr} > data/ml/train@large.txt",
+        params: [{ "params.dvc.yaml": ["_pivot.train-large.lr"] }],
+        outs: ["data/ml/train@large.txt"],
+      },
+    },
+  });
+  assert.deepEqual(parse(await p.read("params.dvc.yaml")), {
+    _pivot: { "train-small": { lr: 0.05 }, "train-large": { lr: 0.1 } },
+  });
+  // pivot's own overrides are untouched, so no key in it names no stage.
+  assert.equal(await p.read("params.yaml"), paramsYaml);
 });
 
 Deno.test("pivot export of imported DVC projects passes DVC's schema", async (t) => {

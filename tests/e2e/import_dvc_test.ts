@@ -289,6 +289,36 @@ Deno.test("pivot import-dvc then export then import gives the same pipeline", as
   }
 });
 
+Deno.test("pivot import-dvc names a stage-level persist and unknown keys without a doubled colon", async () => {
+  await using p = await makeProject({
+    "dvc.yaml": [
+      "stages:",
+      "  evaluate:",
+      "    cmd: echo > out.txt",
+      "    persist: true",
+      "    colour: blue",
+      "    outs: [out.txt]",
+      "extras: 1",
+      "",
+    ].join("\n"),
+  });
+  const result = await runPivotInProcess(p.root, ["import-dvc"]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(
+    result.stdout,
+    [
+      "wrote pivot.yaml: 1 stage from dvc.yaml",
+      "report (3 items):",
+      "  changed        extras: unknown top-level key, ignored",
+      "  changed        stage 'evaluate': persist: true: DVC's persist: true is not supported: pivot removes outputs before a stage runs",
+      "                 to do: keep what the command needs between runs outside its outputs",
+      "  changed        stage 'evaluate': colour: unknown stage key, ignored",
+      "hint: run 'pivot repro', then git add pivot.yaml",
+      "",
+    ].join("\n"),
+  );
+});
+
 Deno.test("pivot import-dvc reports what it cannot carry over", async () => {
   await using p = await makeProject({
     "dvc.yaml": `stages:

@@ -216,3 +216,34 @@ Deno.test("pivot metrics diff warns when the revision holds nothing of the proje
   assert.equal(loud.stderr, `warning: nothing of the project is committed in HEAD (${short})\n`);
   assert.match(loud.stdout, /acc +- +0\.5 +added\n/);
 });
+
+Deno.test("pivot metrics show and plots show point at --all when only other pipelines have such outputs", async () => {
+  await using p = await makeProject({
+    "pivot.yaml": "pipeline: top\nstages:\n  a:\n    cmd: echo > ${outs}\n    outs: txt\n",
+    "sub/pivot.yaml": [
+      "pipeline: sub",
+      "stages:",
+      "  b:",
+      '    cmd: "true"',
+      "    outs:",
+      "      p: {format: csv, kind: plot}",
+      "      m: {format: json, kind: metric}",
+      "      n: {format: json, kind: metric}",
+      "",
+    ].join("\n"),
+  });
+  assert.equal(
+    await ok(p.root, "metrics", "show"),
+    "no metric outputs in pipeline 'top'; the project's other pipelines have 2 metric outputs: pass --all\n",
+  );
+  assert.equal(
+    await ok(p.root, "plots", "show"),
+    "no plot outputs in pipeline 'top'; the project's other pipelines have 1 plot output: pass --all\n",
+  );
+  // Where there are none anywhere, the old advice stands.
+  await Deno.remove(p.path("sub"), { recursive: true });
+  assert.equal(
+    await ok(p.root, "metrics", "show"),
+    "no metric outputs (declare one with 'kind: metric')\n",
+  );
+});

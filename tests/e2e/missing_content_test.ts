@@ -207,7 +207,8 @@ Deno.test("an output missing from the workspace and from the cache makes the sta
   assert.equal(
     await pivotOk(p, "status"),
     `${UNCACHED_LINES.slice(0, 2).join("\n")}\nstale eval: outputs missing from cache\n` +
-      "1 stale, 1 with missing outputs, 0 up to date\n",
+      "1 stale, 1 with missing outputs, 0 up to date\n" +
+      "hint: no remote is configured to pull from: 'pivot repro' produces the missing outputs again\n",
   );
   assert.equal(
     await pivotOkSpawned(p, "repro"),

@@ -314,7 +314,7 @@ Deno.test("a run stage that throws or returns the wrong shape fails with the rea
     "FAILED arr: the stage returned an array; with several outputs it must return an object keyed by output (x, y) (T)",
     "FAILED boom: Error: kaboom (T)",
     "FAILED extra: the stage returned unknown output z; declared: x (T)",
-    "FAILED shape: output (single) (csv): expected an array of row objects, got a number (T)",
+    "FAILED shape: output shape (csv): expected an array of row objects, got a number (T)",
   ]);
   for (const stage of ["arr", "boom", "shape", "extra"]) {
     assert.equal(await p.exists(lockRel("ml", stage)), false, stage);

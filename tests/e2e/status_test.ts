@@ -1,4 +1,7 @@
 import assert from "node:assert/strict";
+import * as path from "node:path";
+import { tempDir } from "../_helpers/files.ts";
+import { commitAll, git } from "../_helpers/git.ts";
 import { runPivotInProcess } from "../_helpers/in_process.ts";
 import { makeProject, runPivot, type TempProject } from "../_helpers/project.ts";
 import { hashBytes } from "../../src/storage/mod.ts";
@@ -423,4 +426,43 @@ Deno.test("status and verify check the tracked files of a project without a pipe
   const broken = await run("status");
   assert.equal(broken.code, 1);
   assert.match(broken.stderr, /^error: pivot\.yaml:/);
+});
+
+Deno.test("pivot status in a fresh clone hints 'pivot pull' when a remote is configured, else repro", async () => {
+  await using p = await makeProject({
+    "pivot.yaml": "pipeline: ml\nstages:\n  prep:\n    cmd: echo prep > ${outs}\n    outs: txt\n",
+    "inputs/x.csv": "a\n1\n",
+  });
+  await using remote = await tempDir();
+  await git(p.root, "init", "-q");
+  assert.equal((await runPivotInProcess(p.root, ["track", "inputs/x.csv"])).code, 0);
+  assert.equal((await runPivotInProcess(p.root, ["repro"])).code, 0);
+  assert.equal((await runPivotInProcess(p.root, ["remote", "add", "origin", remote.path])).code, 0);
+  await commitAll(p.root, "ran");
+  await using clone = await tempDir();
+  await git(clone.path, "clone", "-q", p.root, "work");
+  const work = path.join(clone.path, "work");
+  const stale = "stale prep: outputs missing from cache\n1 stale, 0 up to date\n";
+  const tracked =
+    "tracked inputs/x.csv: missing, and the cache does not hold its recorded content\n";
+  assert.deepEqual(await runPivotInProcess(work, ["status"]), {
+    code: 0,
+    stdout: stale + tracked +
+      "hint: content missing from the local cache may be on the remote: pivot pull\n",
+    stderr: "",
+  });
+  assert.equal((await runPivotInProcess(work, ["remote", "remove", "origin"])).code, 0);
+  assert.deepEqual(await runPivotInProcess(work, ["status"]), {
+    code: 0,
+    stdout: stale + tracked +
+      "hint: no remote is configured to pull from ('pivot remote add'): put the tracked data back, then run 'pivot repro'\n",
+    stderr: "",
+  });
+  await Deno.remove(path.join(work, "inputs/x.csv.pvt"));
+  assert.deepEqual(await runPivotInProcess(work, ["status"]), {
+    code: 0,
+    stdout: stale +
+      "hint: no remote is configured to pull from: 'pivot repro' produces the missing outputs again\n",
+    stderr: "",
+  });
 });

@@ -288,3 +288,47 @@ Deno.test("pivot track refuses a path through a symlinked directory and writes n
   assert.deepEqual(snapshot(outside), before);
   assert.equal(await outer.exists("proj/.pivot/cache"), false);
 });
+
+Deno.test("pivot commit refuses outputs behind a symlinked data/<pipeline> with the symlink's fix", async () => {
+  const { outer, root } = await nestedProject(
+    { "pivot.yaml": pipelineYaml() },
+    { "outside/train/model.json": '{"theirs": 1}\n' },
+  );
+  await using _ = outer;
+  const outside = outer.path("outside");
+  await Deno.mkdir(path.join(root, "data"));
+  await Deno.symlink(outside, path.join(root, "data/ml"));
+  const before = snapshot(outside);
+  assert.deepEqual(await runPivotInProcess(root, ["commit"]), {
+    code: 1,
+    stdout: "0 committed, 1 failed\n",
+    stderr: "error: 1 stage could not be committed:\n" +
+      `  train: cannot record output ${MODEL}: data/ml is a symlink to ${outside}, outside the project\n` +
+      HINT.replace("{link}", "data/ml"),
+  });
+  assert.deepEqual(snapshot(outside), before);
+});
+
+Deno.test("pivot verify fails on up-to-date outputs behind a symlinked data/<pipeline>, as repro refuses them", async () => {
+  const { outer, root } = await nestedProject({
+    "pivot.yaml": pipelineYaml().replace('cmd: "true"', "cmd: echo '{}' > ${outs.model}"),
+  });
+  await using _ = outer;
+  assert.equal((await runPivotInProcess(root, ["repro"])).code, 0);
+  assert.deepEqual(await runPivotInProcess(root, ["verify"]), {
+    code: 0,
+    stdout: "ok     train\nverification passed: 1 stage up to date\n",
+    stderr: "",
+  });
+  // The same outputs, moved out of the project and linked back.
+  const outside = outer.path("outside");
+  await Deno.rename(path.join(root, "data/ml"), outside);
+  await Deno.symlink(outside, path.join(root, "data/ml"));
+  assert.deepEqual(await runPivotInProcess(root, ["verify"]), {
+    code: 1,
+    stdout:
+      `FAILED train: cannot verify output ${MODEL}: data/ml is a symlink to ${outside}, outside the project\n` +
+      "verification failed: 1 of 1 stage\n",
+    stderr: "",
+  });
+});

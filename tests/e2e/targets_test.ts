@@ -180,3 +180,19 @@ Deno.test("a malformed identity target is answered with the identity grammar", a
   }
   assert.equal(await p.exists("data"), false);
 });
+
+Deno.test("a tracked path given to a command that takes stages says which commands take paths", async (t) => {
+  await using p = await makeProject({ "pivot.yaml": MATRIX_PIPELINE, "x y": "a\n" });
+  await pivotOk(p, ["track", "x y"]);
+  for (const command of ["status", "repro", "commit"]) {
+    await t.step(command, async () => {
+      assert.deepEqual(await runPivotInProcess(p.root, [command, "x y"]), {
+        code: 1,
+        stdout: "",
+        stderr:
+          "error: 'x y' is a tracked path, not a stage: this command takes stages and their outputs\n" +
+          "hint: name stages or their outputs (train, train:model); tracked paths are targets of checkout, push, fetch and pull, and status and verify without targets check every tracked path\n",
+      });
+    });
+  }
+});

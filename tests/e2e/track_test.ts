@@ -9,6 +9,7 @@ import {
   type TempProject,
   treeWithoutStateDb,
 } from "../_helpers/project.ts";
+import { git } from "../_helpers/git.ts";
 import { runPivotInProcess } from "../_helpers/in_process.ts";
 import { blobPath, pvtHash } from "../_helpers/storage.ts";
 
@@ -210,15 +211,15 @@ const REFUSALS: {
     name: "a file and the directory holding it, in one call",
     args: ["d/a.bin", "d"],
     setup: (p) => p.write("proj/d/a.bin", "a\n"),
-    stderr: "error: cannot track d/a.bin: it is inside the tracked directory d/\n" +
-      "hint: update the directory instead: pivot track --force d\n",
+    stderr: "error: cannot track d/a.bin: it is inside d/, which this command also tracks\n" +
+      "hint: track one or the other: 'pivot track d' (which holds d/a.bin) or 'pivot track d/a.bin'\n",
   },
   {
     name: "a directory and a file inside it, in one call",
     args: ["d", "d/sub/a.bin"],
     setup: (p) => p.write("proj/d/sub/a.bin", "a\n"),
-    stderr: "error: cannot track d/sub/a.bin: it is inside the tracked directory d/\n" +
-      "hint: update the directory instead: pivot track --force d\n",
+    stderr: "error: cannot track d/sub/a.bin: it is inside d/, which this command also tracks\n" +
+      "hint: track one or the other: 'pivot track d' (which holds d/sub/a.bin) or 'pivot track d/sub/a.bin'\n",
   },
   {
     name: "any bad path among good ones (all are checked before anything is written)",
@@ -308,4 +309,53 @@ Deno.test("pivot track hints quote a path that needs quoting", async (t) => {
       /\nhint: restore it from git \(git checkout -- 'it'"'"'s\.csv\.pvt'\) or record the data again \(pivot track --force 'it'"'"'s\.csv'\)\n$/,
     );
   });
+});
+
+Deno.test("pivot track warns about data git already holds and hints 'git rm --cached'", async () => {
+  await using p = await makeProject({ "data/raw.csv": "a,b\n", "data/d/x.txt": "x\n" });
+  await git(p.root, "init", "-q");
+  await git(p.root, "add", "data/raw.csv", "data/d/x.txt");
+  assert.deepEqual(await runPivotInProcess(p.root, ["track", "data/raw.csv", "data/d"]), {
+    code: 0,
+    stdout: "tracked data/raw.csv (4 B) → data/raw.csv.pvt\n" +
+      "tracked data/d/ (1 file, 2 B) → data/d.pvt\n" +
+      "hint: git rm -r --cached data/raw.csv data/d && git add data/raw.csv.pvt data/.gitignore data/d.pvt\n",
+    stderr:
+      "warning: data/raw.csv is in git too: take it out of git's index, the cache holds it now\n" +
+      "warning: data/d is in git too: take it out of git's index, the cache holds it now\n",
+  });
+  // The hint works as given.
+  await git(p.root, "rm", "-q", "-r", "--cached", "data/raw.csv", "data/d");
+  await git(p.root, "add", "data/raw.csv.pvt", "data/.gitignore", "data/d.pvt");
+  assert.equal(
+    await git(p.root, "ls-files"),
+    "data/.gitignore\ndata/d.pvt\ndata/raw.csv.pvt",
+  );
+  // Untracked by git: no warning.
+  await p.write("other.csv", "c\n");
+  assert.deepEqual(await runPivotInProcess(p.root, ["track", "other.csv"]), {
+    code: 0,
+    stdout: "tracked other.csv (2 B) → other.csv.pvt\nhint: git add other.csv.pvt .gitignore\n",
+    stderr: "",
+  });
+});
+
+Deno.test("pivot track through a symlinked directory inside the project hints git the real paths", async () => {
+  await using p = await makeProject({ "real/f.txt": "x\n", "sub/g.txt": "y\n" });
+  await git(p.root, "init", "-q");
+  await Deno.symlink("real", p.path("inlink"));
+  assert.deepEqual(await runPivotInProcess(p.root, ["track", "inlink/f.txt"]), {
+    code: 0,
+    stdout:
+      "tracked inlink/f.txt (2 B) → inlink/f.txt.pvt\nhint: git add real/f.txt.pvt real/.gitignore\n",
+    stderr: "",
+  });
+  // From a subdirectory, the paths are relative to it, as git takes them there.
+  assert.deepEqual(await runPivotInProcess(p.path("sub"), ["track", "g.txt"]), {
+    code: 0,
+    stdout: "tracked sub/g.txt (2 B) → sub/g.txt.pvt\nhint: git add g.txt.pvt .gitignore\n",
+    stderr: "",
+  });
+  await git(p.root, "add", "real/f.txt.pvt", "real/.gitignore");
+  await git(p.path("sub"), "add", "g.txt.pvt", ".gitignore");
 });

@@ -406,3 +406,48 @@ Deno.test("hints that hold a shell-quoted path put the command in backticks, nev
       `or go back to the recorded version with \`pivot checkout --force ${quoted}\`\n`,
   });
 });
+
+Deno.test("an output edited in place through a hardlink a tracked file shares is named as such, without 'track --force'", async () => {
+  await using p = await makeProject({
+    "pivot.yaml": [
+      "pipeline: a8",
+      "stages:",
+      "  u:",
+      "    cmd: cat d/one > ${outs}",
+      "    deps: {d: d}",
+      "    outs: txt",
+      "",
+    ].join("\n"),
+    "d/one": "1\n",
+    "d/two": "2\n",
+  });
+  await pivotOk(p, "track", "d");
+  await pivotOk(p, "repro");
+  // The output and d/one hold the same content: both are hardlinks of one blob.
+  assert.equal(
+    (await Deno.stat(p.path("data/a8/u.txt"))).ino,
+    (await Deno.stat(p.path("d/one"))).ino,
+  );
+  await Deno.chmod(p.path("data/a8/u.txt"), 0o644);
+  await Deno.writeTextFile(p.path("data/a8/u.txt"), "X\n", { append: true });
+  const problem =
+    "d/one was edited through a hardlink it shares with the cache and data/a8/u.txt, so the cached content changed too";
+  const fix =
+    "get the recorded content back ('pivot pull --force d' when a remote holds it, or undo the edit and run 'pivot track d'), and set cache.checkout_mode: copy to edit files in place";
+  assert.deepEqual(await pivot(p, "repro"), {
+    code: 1,
+    stdout: "",
+    stderr: "error: tracked input does not match its .pvt file, so nothing was run:\n" +
+      `  d (read by u): ${problem}\nhint: ${fix}\n`,
+  });
+  // Later commands still know (the blob was moved aside by the first).
+  assert.deepEqual(await pivot(p, "status"), {
+    code: 0,
+    stdout: `stale u: inputs changed\n1 stale, 0 up to date\ntracked d: ${problem}; ${fix}\n`,
+    stderr: "",
+  });
+  // The fix works: undo the edit (through either path), re-cache, and all is well.
+  await Deno.writeTextFile(p.path("data/a8/u.txt"), "1\n");
+  await pivotOk(p, "track", "d");
+  assert.equal(await pivotOk(p, "repro"), "up to date u\n0 ran, 1 up to date (T)\n");
+});

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import * as path from "node:path";
 import { type CliResult, MAIN, makeProject, type TempProject } from "../_helpers/project.ts";
 import { lockRel, timeless } from "./_fixtures/engine.ts";
 
@@ -145,4 +146,87 @@ Deno.test("pivot repro fails a stage function that calls Deno.exit(3) and runs t
   assert.equal(await p.exists("ml/data/ml/quits.txt"), false);
   assert.equal(await p.exists(lockRel("ml", "works", "ml")), true);
   assert.equal(await p.read("ml/data/ml/works.txt"), "works\n");
+});
+
+Deno.test("pivot list fails, naming the file, when pipeline.ts's timer throws just after it loaded", async () => {
+  await using p = await makeProject({
+    "pipeline.ts": [
+      'setTimeout(() => { throw new Error("timer boom"); }, 0);',
+      'export default { stages: { a: { outs: "txt", run: () => "x" } } };',
+      "",
+    ].join("\n"),
+  });
+  const result = await runPivotWithin(60_000, p.root, ["list"]);
+  assert.deepEqual({ ...result, elapsedMs: 0 }, {
+    code: 1,
+    stdout: "",
+    stderr: "error: pipeline.ts:1:26: cannot load the pipeline module: timer boom\n",
+    elapsedMs: 0,
+  });
+});
+
+Deno.test("pivot repro fails a stage whose code throws from a timer or leaves a promise rejected, with no raw Deno error", async () => {
+  await using p = await makeProject({
+    "pipeline.ts": [
+      "export default { stages: {",
+      '  late: { outs: "txt", run: () => { setTimeout(() => { throw new Error("timer boom"); }, 0); return "x"; } },',
+      '  waits: { outs: "txt", run: () => new Promise(() => { setTimeout(() => { throw new Error("inner"); }, 5); }) },',
+      '  rejects: { outs: "txt", run: () => { Promise.reject(new Error("nobody")); return "x"; } },',
+      '  nothing: { outs: "json", run: () => { throw undefined; } },',
+      '  big: { outs: "json", run: () => 10n },',
+      '  keyed: { outs: { m: "json" }, run: () => ({ m: 10n }) },',
+      '  works: { outs: "txt", run: () => "works\\n" },',
+      "} };",
+      "",
+    ].join("\n"),
+  });
+  const result = await runPivotWithin(60_000, p.root, ["repro", "-k", "-j", "1"]);
+  assert.equal(result.code, 1);
+  assert.equal(
+    timeless(result.stdout),
+    "ran works: no previous run (T)\n1 ran, 0 up to date, 6 failed (T)\n",
+  );
+  assert.equal(
+    timeless(result.stderr),
+    [
+      "FAILED late: the stage's code threw from a timer or callback after the stage function returned: Error: timer boom (pipeline.ts:2:62) (T)",
+      "FAILED waits: the stage's code threw from a timer or callback: Error: inner (pipeline.ts:3:81) (T)",
+      "FAILED rejects: the stage's code left a promise rejected: Error: nobody (pipeline.ts:4:55) (T)",
+      "FAILED nothing: the stage threw undefined (T)",
+      "FAILED big: output big (json): Do not know how to serialize a BigInt (T)",
+      "FAILED keyed: output keyed:m (json): Do not know how to serialize a BigInt (T)",
+      "",
+    ].join("\n"),
+  );
+  for (const stage of ["late", "waits", "rejects", "nothing", "big", "keyed"]) {
+    assert.equal(await p.exists(lockRel(path.basename(p.root), stage)), false, stage);
+  }
+});
+
+Deno.test("pivot repro warns about a stage function's timer that throws after its stage finished", async () => {
+  await using p = await makeProject({
+    "pipeline.ts": [
+      'const flag = new URL("./fired", import.meta.url);',
+      "export default { stages: {",
+      '  early: { outs: "txt", run: () => { setTimeout(() => { Deno.writeTextFileSync(flag, ""); throw new Error("late"); }, 50); return "x"; } },',
+      "  slow: {",
+      '    outs: "txt",',
+      "    run: async () => {",
+      "      while (!(await Deno.stat(flag).then(() => true, () => false))) await new Promise((r) => setTimeout(r, 20));",
+      "      await new Promise((r) => setTimeout(r, 300));",
+      '      return "y";',
+      "    },",
+      "  },",
+      "} };",
+      "",
+    ].join("\n"),
+  });
+  const result = await runPivotWithin(60_000, p.root, ["repro", "-j", "2"]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(timeless(result.stdout), /^ran early: no previous run \(T\)\n/m);
+  assert.match(timeless(result.stdout), /^ran slow: no previous run \(T\)\n/m);
+  assert.equal(
+    result.stderr,
+    "warning: the code of a stage function threw from a timer or callback after its stage finished: Error: late (pipeline.ts:3:97)\n",
+  );
 });

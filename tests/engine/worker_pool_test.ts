@@ -280,7 +280,7 @@ Deno.test("WorkerPool reports a value that does not fit the output format", asyn
   try {
     assert.equal(
       await pool.run(runJob(module, { outs: [{ key: null, path: out, format: "txt" }] }), () => {}),
-      "output (single) (txt): expected a string, got a number",
+      "output test (txt): expected a string, got a number",
     );
     await assert.rejects(Deno.stat(out), Deno.errors.NotFound);
   } finally {

@@ -85,6 +85,18 @@ Deno.test("loadPipelineFile() reports an error a pipeline.ts throws from a timer
   assert.equal(error.message, "pipeline.ts:1:26: cannot load the pipeline module: late");
 });
 
+Deno.test("loadPipelineFile() reports a timer with no delay that throws just after the module loaded", async () => {
+  await using p = await makeProject({
+    "pipeline.ts": [
+      'setTimeout(() => { throw new Error("timer boom"); }, 0);',
+      'export default { stages: { a: { outs: "txt", run: () => "x" } } };',
+      "",
+    ].join("\n"),
+  });
+  const error = await loadError(p, "pipeline.ts");
+  assert.equal(error.message, "pipeline.ts:1:26: cannot load the pipeline module: timer boom");
+});
+
 Deno.test("IsolatedModuleLoader stops a module that does not finish loading", async (t) => {
   const cases: [string, string][] = [
     ["a top-level await that never settles", "await new Promise(() => {});\n"],

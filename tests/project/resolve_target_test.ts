@@ -248,6 +248,7 @@ Deno.test("resolveTarget() rejects an unknown target, suggesting the closest sta
   const cases: [string, string][] = [
     ["trian", "unknown target 'trian': not a stage or tracked file (did you mean 'train'?)"],
     ["prepar", "unknown target 'prepar': not a stage or tracked file (did you mean 'prepare'?)"],
+    ["TRAIN", "unknown target 'TRAIN': not a stage or tracked file (did you mean 'train'?)"],
     ["deploy", "unknown target 'deploy': not a stage or tracked file"],
     ["data/other.csv", "unknown target 'data/other.csv': not a stage or tracked file"],
     ["data/raw.csv.bak", "unknown target 'data/raw.csv.bak': not a stage or tracked file"],
@@ -313,6 +314,16 @@ Deno.test("resolveTarget() takes a matrix stage's base name for all its variants
       "unknown target 'fit:modle': stage 'fit' has no output 'modle' (did you mean 'fit:model'?)",
       "outputs of 'fit': model, scores, extra",
     );
+  });
+  await t.step("a typo or another case of the base name", async () => {
+    for (const text of ["fti", "FIT"]) {
+      await assertUnresolvable(
+        project,
+        text,
+        `unknown target '${text}': not a stage or tracked file (did you mean 'fit'?)`,
+        "'pivot list' shows the stages and their outputs",
+      );
+    }
   });
   await t.step("a variant that does not exist", async () => {
     await assertUnresolvable(

@@ -10,6 +10,7 @@ import {
 } from "../../src/storage/state_db.ts";
 import { STATE_DIR_GITIGNORE } from "../../src/storage/state_dir.ts";
 import { PivotError } from "../../src/util/errors.ts";
+import { git } from "../_helpers/git.ts";
 import { makeProject } from "../_helpers/project.ts";
 import { withStateDb } from "../_helpers/storage.ts";
 import { CAN_MOUNT, mountTmpfs } from "../_helpers/tmpfs.ts";
@@ -115,6 +116,39 @@ Deno.test("StateDb.open() treats a short text file named state.db as corrupt", a
   db.close();
   assert.equal(messages.length, 1);
   assert.equal(await p.read(".pivot/state.db.corrupt"), "this is not a database");
+});
+
+Deno.test("a moved-aside state.db is ignored by git, also under a .gitignore an older pivot wrote", async () => {
+  const OLD_GITIGNORE = [
+    "# Written by pivot: keep config.yaml and stages/ (lock files) in git.",
+    "/cache/",
+    "/state.db",
+    "/state.db-*",
+    "/tmp/",
+    "*.tmp",
+    "*.running",
+    "",
+  ].join("\n");
+  await using p = await makeProject({
+    ".pivot/.gitignore": OLD_GITIGNORE,
+    ".pivot/state.db": "this is not a database",
+    "sub/.pivot/state.db": "nor is this",
+  });
+  await git(p.root, "init", "-q");
+  const { warn } = recorder();
+  (await StateDb.open(p.path(".pivot"), warn)).close();
+  // A state dir created now gets the line from the start.
+  await Deno.remove(p.path("sub/.pivot/state.db"));
+  (await StateDb.open(p.path("sub/.pivot"), warn)).close();
+  assert.equal(await p.read(".pivot/.gitignore"), `${OLD_GITIGNORE}/state.db.corrupt*\n`);
+  assert.match(STATE_DIR_GITIGNORE, /^\/state\.db\.corrupt\*$/m);
+  await p.write("sub/.pivot/state.db.corrupt", "x");
+  await p.write("sub/.pivot/state.db.corrupt-wal", "x");
+  await git(p.root, "add", "-A");
+  assert.deepEqual((await git(p.root, "ls-files")).split("\n"), [
+    ".pivot/.gitignore",
+    "sub/.pivot/.gitignore",
+  ]);
 });
 
 Deno.test("StateDb.lookupHash() returns the recorded hash when the stamp matches an old mtime", async () => {

@@ -4,6 +4,7 @@ import { ReportedFailure } from "../../util/errors.ts";
 import { plural } from "../../util/format_bytes.ts";
 import type { CliContext } from "../cli_context.ts";
 import { openForCommand } from "../open_for_command.ts";
+import { modifiedLabel } from "../modified_label.ts";
 import { printProblem } from "../print_list.ts";
 
 /** `pivot checkout [TARGETS…] [--all] [--force|--only-missing] [--relink] [--checkout-mode M]`. */
@@ -63,6 +64,11 @@ export function registerCheckout(program: Command, ctx: CliContext): void {
           targets.length === 0 && report.notRun.length > 0
             ? `${plural(report.notRun.length, "stage")} not run yet`
             : null,
+          report.absentNotCached.length > 0
+            ? `${report.absentNotCached.length} missing and not cached (run the stage: pivot repro ${
+              [...new Set(report.absentNotCached.map((item) => item.stage))].join(" ")
+            })`
+            : null,
         ].filter((part) => part !== null);
         const considered = report.restored.length + report.relinked.length +
           report.upToDate.length +
@@ -80,7 +86,7 @@ export function registerCheckout(program: Command, ctx: CliContext): void {
           } from the recorded version and ${
             report.modified.length === 1 ? "was" : "were"
           } not overwritten`,
-          report.modified.map((item) => item.label),
+          report.modified.map(modifiedLabel),
           "pass --force to overwrite (the workspace content is lost), --only-missing to leave existing paths alone, or keep the change with 'pivot commit' / 'pivot track --force'",
         );
       }

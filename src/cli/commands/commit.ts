@@ -30,11 +30,13 @@ export function registerCommit(program: Command, ctx: CliContext): void {
         );
       }
       if (failed.length > 0) {
+        // Each kind of failure has its own fix; the same fix is given once.
+        const hints = [...new Set(failed.flatMap((r) => r.hint === null ? [] : [r.hint]))];
         printProblem(
           ctx,
           `${failed.length} stage${failed.length === 1 ? "" : "s"} could not be committed`,
           failed.map((r) => `${r.stage}: ${r.reason}`),
-          "produce the missing files (or run 'pivot repro'), then commit again",
+          ...(hints.length === 0 ? [] : [hints.join("; ")]),
         );
         throw new ReportedFailure("commit failed");
       }

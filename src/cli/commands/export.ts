@@ -10,7 +10,7 @@ export function registerExport(program: Command, ctx: CliContext): void {
   program
     .command("export")
     .description(
-      "write an equivalent dvc.yaml (and params.yaml entries) to run the pipeline with DVC",
+      "write an equivalent dvc.yaml (and params.dvc.yaml) to run the pipeline with DVC",
     )
     .argument("[stages...]", "stages to export (default: all)")
     .option("-o, --output <file>", "the dvc.yaml to write (default: dvc.yaml)")

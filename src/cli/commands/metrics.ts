@@ -1,6 +1,7 @@
 import { type Command, Option } from "@commander-js/extra-typings";
 import { diffMetrics, showMetrics } from "../../ops/mod.ts";
 import type { CliContext } from "../cli_context.ts";
+import { noOutputs } from "../no_outputs.ts";
 import { openForCommand } from "../open_for_command.ts";
 import { DEFAULT_PRECISION, formatChange, formatValue, parsePrecision } from "../format_value.ts";
 import { printJson } from "../print_json.ts";
@@ -39,7 +40,7 @@ export function registerMetrics(program: Command, ctx: CliContext): void {
       if (rows.length === 0) {
         return ctx.stdout(
           report.metrics.length === 0
-            ? "no metric outputs (declare one with 'kind: metric')\n"
+            ? await noOutputs(session.project, "metric", options.all === true || targets.length > 0)
             : `no metric values in ${report.version.rev}\n`,
         );
       }

@@ -1,6 +1,7 @@
 import type { Command } from "@commander-js/extra-typings";
 import * as path from "node:path";
 import { renderPlots } from "../../ops/mod.ts";
+import { noOutputs } from "../no_outputs.ts";
 import { plural } from "../../util/format_bytes.ts";
 import { relativePosix } from "../../util/paths.ts";
 import type { CliContext } from "../cli_context.ts";
@@ -57,7 +58,7 @@ async function drawPlots(
   else if (report.file === null) {
     ctx.stdout(
       report.missing.length === 0
-        ? "no plot outputs (declare one with 'kind: plot')\n"
+        ? await noOutputs(session.project, "plot", options.all === true || targets.length > 0)
         : "no plots to draw\n",
     );
   } else if (!ctx.quiet()) {

@@ -4,6 +4,7 @@ import { ReportedFailure } from "../../util/errors.ts";
 import { plural } from "../../util/format_bytes.ts";
 import type { CliContext } from "../cli_context.ts";
 import { openForCommand } from "../open_for_command.ts";
+import { modifiedLabel } from "../modified_label.ts";
 import { printProblem } from "../print_list.ts";
 import { wantsLiveDisplay } from "../run_display.ts";
 import { createTransferDisplay, printTransferReport } from "../transfer_display.ts";
@@ -80,7 +81,7 @@ export function registerPull(program: Command, ctx: CliContext): void {
           } from the recorded version and ${
             checkout.modified.length === 1 ? "was" : "were"
           } not overwritten`,
-          checkout.modified.map((item) => item.label),
+          checkout.modified.map(modifiedLabel),
           "pass --force to overwrite (the workspace content is lost), or keep the change with 'pivot commit' / 'pivot track --force'",
         );
       }

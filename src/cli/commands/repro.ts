@@ -24,7 +24,9 @@ export function registerRepro(program: Command, ctx: CliContext): void {
         )
         .argument("[targets...]", "stages or identities")
       : program.command(mode)
-        .description("run exactly these stages (their inputs must exist)")
+        .description(
+          "run exactly these stages (not their upstream) when not up to date; -f forces (their inputs must exist)",
+        )
         .argument("<stages...>", "stages or identities");
     // One table for commander and the no-op fast path (see repro_flags.ts).
     for (const flag of mode === "repro" ? [DRY_RUN_FLAG, ...REPRO_FLAGS] : REPRO_FLAGS) {

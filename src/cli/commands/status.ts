@@ -64,7 +64,7 @@ export function registerStatus(program: Command, ctx: CliContext): void {
         pipelinesOptional: true,
       });
       const { project } = session;
-      const { stages: reports, tracked } = await projectStatus(session, { targets });
+      const { stages: reports, tracked, fetchHint } = await projectStatus(session, { targets });
       const problems = tracked.flatMap((item) => {
         const shown = relativePosix(project.cwd, path.join(project.root, item.path));
         const problem = trackedProblem(item, shown);
@@ -74,7 +74,10 @@ export function registerStatus(program: Command, ctx: CliContext): void {
         printJson(ctx, { stages: reports, tracked });
       } else {
         printStatusReports(ctx, reports, { explain: options.explain ?? false, verb: "stale" });
-        if (!ctx.quiet()) { for (const line of problems) ctx.stdout(`${line}\n`); }
+        if (!ctx.quiet()) {
+          for (const line of problems) ctx.stdout(`${line}\n`);
+          if (fetchHint !== null) ctx.stdout(`hint: ${fetchHint}\n`);
+        }
       }
       const repair = reports.some((r) => r.stale || r.outputs.length > 0);
       if (ctx.quiet() && (repair || problems.length > 0)) throw new ReportedFailure("stale");

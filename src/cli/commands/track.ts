@@ -21,6 +21,13 @@ export function registerTrack(program: Command, ctx: CliContext): void {
         showWarnings: false,
       });
       const results = await trackPaths(session, paths, { force: options.force ?? false });
+      // Data git holds too would be kept twice (and pushed to the git remote): say so even with -q.
+      const inGit = results.filter((result) => result.inGit);
+      for (const result of inGit) {
+        ctx.warn(
+          `${result.gitPath} is in git too: take it out of git's index, the cache holds it now`,
+        );
+      }
       if (ctx.quiet()) return;
       const toAdd = new Set<string>();
       for (const result of results) {
@@ -28,9 +35,16 @@ export function registerTrack(program: Command, ctx: CliContext): void {
           ? `${plural(result.files, "file")}, ${formatBytes(result.size)}`
           : formatBytes(result.size);
         ctx.stdout(`${result.status} ${result.path} (${what}) → ${result.pvt}\n`);
-        if (result.status !== "unchanged") toAdd.add(result.pvt);
-        if (result.gitignore !== null) toAdd.add(result.gitignore);
+        result.gitAdd.forEach((file) => toAdd.add(file));
       }
-      if (toAdd.size > 0) ctx.stdout(`hint: git add ${[...toAdd].map(shellQuote).join(" ")}\n`);
+      const commands = [
+        ...(inGit.length === 0 ? [] : [
+          `git rm${inGit.some((r) => r.path.endsWith("/")) ? " -r" : ""} --cached ${
+            inGit.map((r) => shellQuote(r.gitPath)).join(" ")
+          }`,
+        ]),
+        ...(toAdd.size === 0 ? [] : [`git add ${[...toAdd].map(shellQuote).join(" ")}`]),
+      ];
+      if (commands.length > 0) ctx.stdout(`hint: ${commands.join(" && ")}\n`);
     });
 }
