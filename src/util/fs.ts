@@ -103,3 +103,12 @@ export function entryNamesSync(dir: string): Set<string> {
     throw error;
   }
 }
+
+/** Removes `file`; nothing happens when it does not exist. */
+export function removeIfPresentSync(file: string): void {
+  try {
+    Deno.removeSync(file);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+}
