@@ -14,23 +14,30 @@ import { MAIN, makeProject, runPivot, type TempProject } from "../_helpers/proje
 
 const TRIALS = Number(Deno.env.get("PIVOT_TEST_TRIALS") ?? "3");
 
+/** A shell loop waiting (at most about 20 s) until the file `file` exists. */
+function waitFor(file: string): string {
+  return `n=0; while [ ! -f ${file} ] && [ $n -lt 1000 ]; do sleep 0.02; n=$((n+1)); done`;
+}
+
 /**
  * `s@1` and `s@2` write their names; with `../slow_<stage>` present a run
- * touches `../writing` (its output already removed) and takes a second.
- * `t` touches `../reading`, waits (at most 10 s) for `../go`, then copies
- * both inputs, one `cat` after the other: a missing first input leaves
+ * touches `../writing` (its output already removed) and waits for
+ * `../release` first. `t` touches `../reading`, waits for `../go`, then
+ * copies both inputs, one `cat` after the other: a missing first input leaves
  * `t.txt` without it, and the command still exits 0.
  */
 const PIPELINE = [
   "pipeline: rw",
   "stages:",
   "  s:",
-  "    cmd: if [ -f ../slow_${stage} ]; then touch ../writing; sleep 1; fi; echo ${stage} > ${outs}",
+  "    cmd: >-",
+  `      if [ -f ../slow_\${stage} ]; then touch ../writing; ${waitFor("../release")}; fi;`,
+  "      echo ${stage} > ${outs}",
   "    outs: txt",
   "    matrix: {i: [1, 2]}",
   "  t:",
   "    cmd: >-",
-  "      touch ../reading; n=0; while [ ! -f ../go ] && [ $n -lt 500 ]; do sleep 0.02; n=$((n+1)); done;",
+  `      touch ../reading; ${waitFor("../go")};`,
   "      cat ${deps.a} > ${outs}; cat ${deps.b} >> ${outs}",
   "    deps: {a: s@1, b: s@2}",
   "    outs: txt",
@@ -44,6 +51,8 @@ interface Spawned {
   readonly pid: number;
   /** The stderr so far. */
   stderr(): string;
+  /** True once it has exited. */
+  ended(): boolean;
   /** Waits for the end; the exit code and everything printed. */
   done(): Promise<{ code: number; stdout: string; stderr: string }>;
 }
@@ -62,9 +71,12 @@ function spawnPivot(cwd: string, args: readonly string[]): Spawned {
     new WritableStream({ write: (chunk) => void (stderr += chunk) }),
   );
   const stdout = new Response(child.stdout).text();
+  let ended = false;
+  child.status.then(() => (ended = true));
   return {
     pid: child.pid,
     stderr: () => stderr,
+    ended: () => ended,
     done: async () => {
       const [status, out] = await Promise.all([child.status, stdout, collected]);
       return { code: status.code, stdout: out, stderr };
@@ -93,6 +105,11 @@ async function builtProject(): Promise<TempProject> {
   return p;
 }
 
+/** Removes `file` after `ms` milliseconds (if it is still there). */
+function removeLater(file: string, ms: number): void {
+  setTimeout(() => Deno.remove(file).catch(() => {}), ms);
+}
+
 /** `t.txt` holds both inputs and `verify` passes. */
 async function assertConsistent(p: TempProject, trial: number): Promise<void> {
   assert.equal(await p.read("pipe/data/rw/t.txt"), EXPECTED, `trial ${trial}: t.txt`);
@@ -118,7 +135,10 @@ Deno.test(`pivot repro -f of a producer waits until another pivot process has re
       async () => writer.stderr().includes(waitLine) || await p.exists("writing"),
     );
     await p.write("go", "");
-    const [a, b] = [await reader.done(), await writer.done()];
+    const a = await reader.done();
+    // B's command ends once A is done: before, A read while s@1.txt was gone.
+    await p.write("release", "");
+    const b = await writer.done();
     assert.equal(a.code, 0, `trial ${trial}: A: ${a.stdout}${a.stderr}`);
     assert.equal(b.code, 0, `trial ${trial}: B: ${b.stdout}${b.stderr}`);
     await assertConsistent(p, trial);
@@ -137,15 +157,16 @@ Deno.test(`pivot run of a consumer waits until another pivot process has rewritt
     await until("s@1 to start", () => p.exists("writing"));
     // ... while A runs t, which reads it.
     const reader = spawnPivot(p.path("pipe"), ["run", "-f", "t"]);
+    const waitLine =
+      `waiting: input 's@1' is being written by another pivot process (PID ${writer.pid})`;
+    // B's command ends once A waits for it (before, A failed without waiting).
+    await until("t to wait or end", () => reader.stderr().includes(waitLine) || reader.ended());
+    await p.write("release", "");
     const [b, a] = [await writer.done(), await reader.done()];
     assert.equal(b.code, 0, `trial ${trial}: B: ${b.stdout}${b.stderr}`);
     // Before, A found s@1.txt missing: "FAILED t: missing input: s@1 → data/rw/s@1.txt".
     assert.equal(a.code, 0, `trial ${trial}: A: ${a.stdout}${a.stderr}`);
-    assert.equal(
-      a.stderr,
-      `waiting: input 's@1' is being written by another pivot process (PID ${writer.pid})\n`,
-      `trial ${trial}`,
-    );
+    assert.equal(a.stderr, `${waitLine}\n`, `trial ${trial}`);
     assert.match(a.stdout, /ran t: forced \(/);
     await assertConsistent(p, trial);
   }
@@ -159,7 +180,7 @@ Deno.test("a repro waits for a live reader's mark on a stage before rewriting it
   try {
     const live = path.join(readers, `s@1.${sleeper.pid}.0123456789ab`);
     await Deno.writeTextFile(live, `${sleeper.pid}\n`);
-    setTimeout(() => Deno.removeSync(live), 500);
+    removeLater(live, 500);
     const started = performance.now();
     const waited = await runPivotInProcess(p.path("pipe"), ["repro", "-f", "s@1"]);
     assert.equal(waited.code, 0, waited.stderr);
@@ -192,7 +213,7 @@ Deno.test("pivot run of a stage with work waits while another process holds an i
     assert.equal(upToDate.code, 0, upToDate.stderr);
     assert.equal(upToDate.stderr, "");
     assert.match(upToDate.stdout, /^up to date t\n/);
-    setTimeout(() => Deno.removeSync(sentinel), 500);
+    removeLater(sentinel, 500);
     const started = performance.now();
     const forced = await runPivotInProcess(p.path("pipe"), ["run", "-f", "t"]);
     assert.equal(forced.code, 0, forced.stderr);
