@@ -129,6 +129,34 @@ export async function assessStage(
   return { state, verdict: await decide(ctx, plan, state, options.force ?? false) };
 }
 
+/**
+ * True when every input of the stage that is another stage's output still
+ * exists with the content hashed into `state` (through the hash cache: a
+ * `stat` each), so a verdict taken before the stage held its reader marks
+ * still stands.
+ */
+export async function upstreamOutputsUnchanged(
+  ctx: EngineContext,
+  plan: StagePlan,
+  state: StageState,
+): Promise<boolean> {
+  if (state.deps === null) return false;
+  const recorded = new Map(state.deps.map((dep) => [dep.path, dep.hash]));
+  const hasher = await ctx.hasher(plan.stage.def.stateDir);
+  for (const dep of plan.deps) {
+    for (const input of dep.inputs) {
+      if (input.identity === null) continue;
+      const info = statOrNullSync(input.path);
+      if (
+        info === null || (await hasher.hashPath(input.path, info)).hash !== recorded.get(input.rel)
+      ) {
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
 async function decide(
   ctx: EngineContext,
   plan: StagePlan,

@@ -1,8 +1,11 @@
 /**
  * One stage of a run, start to end: the gate (blocked or not), waiting for
- * another pivot process that holds it, the verdict, the claim, then restore
- * from the cache, restore from the run cache, or run it on the worker pool
- * and record it. Every way it ends goes through the run's `finish`.
+ * another pivot process that holds it, the verdict (with work to do: reader
+ * marks on the stages whose outputs it reads, and the verdict again unless
+ * those are unchanged), the claim, waiting for other processes that read its
+ * outputs, then restore from the cache, restore from the run cache, or run it
+ * on the worker pool and record it. Every way it ends goes through the run's
+ * `finish`.
  *
  * @module
  */
@@ -10,10 +13,16 @@ import * as path from "node:path";
 import { PivotError } from "../util/errors.ts";
 import { relativeFileUrls } from "../util/paths.ts";
 import { removePath } from "../storage/mod.ts";
-import { assessStage, type StageState, type Verdict } from "./assess_stage.ts";
+import {
+  assessStage,
+  type StageState,
+  upstreamOutputsUnchanged,
+  type Verdict,
+} from "./assess_stage.ts";
 import { buildJob } from "./build_job.ts";
 import type { EngineContext } from "./engine_context.ts";
 import type { ParamsFiles } from "./params_files.ts";
+import { markReading, waitWhileRead } from "./reader_marks.ts";
 import {
   recacheOutputs,
   recordStage,
@@ -171,7 +180,10 @@ export async function processStage(
   const still = holder === null ? null : await waitWhileHeld(claimOptions, holder);
   if (still !== null) return endBusy(progress, still);
   try {
-    const settled = await settle(env, plan, claimOptions, progress);
+    const judged = await judge(env, plan, claimOptions, progress);
+    if ("status" in judged) return judged;
+    using _reading = judged.marks;
+    const settled = await settle(env, plan, judged, claimOptions, progress);
     if ("status" in settled) return settled;
     await using held = settled.claim;
     return await act(env, plan, settled.state, settled.verdict, progress, held);
@@ -192,43 +204,92 @@ function gate(env: StageRunEnv, upstream: readonly UpstreamOutcome[]) {
   });
 }
 
-function endBusy(progress: StageProgress, holder: number): StageResult {
+/** The stage failed: interrupted while waiting for `holder`, doing `what` (`running 'x'`). */
+function endBusy(
+  progress: StageProgress,
+  holder: number,
+  what = `running '${progress.name}'`,
+): StageResult {
   return progress.end(
     "failed",
-    `interrupted while waiting for another pivot process (${
-      describeHolder(holder)
-    }) running '${progress.name}'`,
+    `interrupted while waiting for another pivot process (${describeHolder(holder)}) ${what}`,
     { interrupted: true },
   );
 }
 
+/** A verdict and the state it was taken from. */
+interface Assessed {
+  readonly state: StageState;
+  readonly verdict: Verdict;
+}
+
 /**
- * The verdict, with the stage claimed when there is work to do. After
- * waiting for another process the stage is judged again: that process has
- * probably just done the work.
+ * The verdict. A stage with work to do (or missing inputs) first marks the
+ * stages whose outputs it reads, and the verdict it acts on is taken with
+ * the marks held; they are held until the stage is recorded, so the input
+ * hashes in its lock are those of what its command read (see
+ * `reader_marks.ts`, also for why this never deadlocks). An up-to-date stage
+ * records nothing and needs no marks.
  */
-async function settle(
+async function judge(
   env: StageRunEnv,
   plan: StagePlan,
   claimOptions: ClaimOptions,
   progress: StageProgress,
-): Promise<
-  { state: StageState; verdict: Verdict; claim: StageClaim | undefined } | StageResult
-> {
+): Promise<(Assessed & { readonly marks: Disposable | undefined }) | StageResult> {
   const options = { force: env.force.has(plan.name) };
-  let { state, verdict } = await assessStage(env.ctx, plan, options);
+  const first = await assessStage(env.ctx, plan, options);
+  if (first.verdict.action === "skip") return { ...first, marks: undefined };
+  const reading = await markReading(plan.producers, claimOptions);
+  if (reading.marks === undefined) {
+    return endBusy(progress, reading.busy.holder, `writing input '${reading.busy.name}'`);
+  }
+  try {
+    // Another process may have rewritten an input before the marks were taken.
+    const unchanged = !reading.waited &&
+      await upstreamOutputsUnchanged(env.ctx, plan, first.state);
+    return {
+      ...(unchanged ? first : await assessStage(env.ctx, plan, options)),
+      marks: reading.marks,
+    };
+  } catch (error) {
+    reading.marks[Symbol.dispose]();
+    throw error;
+  }
+}
+
+/**
+ * The stage claimed when there is work to do. After waiting for another
+ * process the stage is judged again: that process has probably just done
+ * the work. Once claimed, other processes reading its outputs are waited for.
+ */
+async function settle(
+  env: StageRunEnv,
+  plan: StagePlan,
+  assessed: Assessed,
+  claimOptions: ClaimOptions,
+  progress: StageProgress,
+): Promise<(Assessed & { readonly claim: StageClaim | undefined }) | StageResult> {
+  let { state, verdict } = assessed;
   if (verdict.action === "skip" || verdict.action === "fail") {
     return { state, verdict, claim: undefined };
   }
   const claimed = await claimStage(claimOptions);
   if (claimed.claim === undefined) return endBusy(progress, claimed.busy);
-  if (claimed.claim.waited) {
-    try {
-      ({ state, verdict } = await assessStage(env.ctx, plan, options));
-    } catch (error) {
-      await claimed.claim[Symbol.asyncDispose]();
-      throw error;
+  try {
+    if (claimed.claim.waited) {
+      ({ state, verdict } = await assessStage(env.ctx, plan, { force: env.force.has(plan.name) }));
     }
+    const reader = verdict.action === "skip" || verdict.action === "fail"
+      ? null
+      : await waitWhileRead(claimOptions);
+    if (reader !== null) {
+      await claimed.claim[Symbol.asyncDispose]();
+      return endBusy(progress, reader, `reading '${plan.name}'`);
+    }
+  } catch (error) {
+    await claimed.claim[Symbol.asyncDispose]();
+    throw error;
   }
   return { state, verdict, claim: claimed.claim };
 }

@@ -1,6 +1,6 @@
 import * as path from "node:path";
 import type { Format } from "../formats/mod.ts";
-import type { NamedStage } from "../pipeline/mod.ts";
+import type { NamedStage, StageDef } from "../pipeline/mod.ts";
 import { type Project, stageOutputs } from "../project/mod.ts";
 import { lockFilePath } from "../storage/mod.ts";
 import { PivotError } from "../util/errors.ts";
@@ -46,6 +46,14 @@ export interface PlannedOut {
   readonly cache: boolean;
 }
 
+/** An upstream stage whose outputs a stage reads. */
+export interface PlannedProducer {
+  /** Its DAG name (for messages). */
+  readonly name: string;
+  /** Its `.running` sentinel (reader marks go beside it: see `reader_marks.ts`). */
+  readonly sentinel: string;
+}
+
 /** Everything the engine needs to check, run and record one stage. */
 export interface StagePlan {
   /** DAG name. */
@@ -57,6 +65,8 @@ export interface StagePlan {
   readonly lockFile: string;
   /** The `.running` sentinel. */
   readonly sentinel: string;
+  /** The upstream stages whose outputs it reads, each once. */
+  readonly producers: readonly PlannedProducer[];
 }
 
 /** Works out the paths of a stage's inputs and outputs. */
@@ -65,6 +75,7 @@ export function planStage(project: Project, name: string): StagePlan {
   if (stage === undefined) throw new PivotError(`unknown stage '${name}'`);
   const { def } = stage;
   const rel = (abs: string) => relativePosix(project.root, abs);
+  const producers = new Map<string, PlannedProducer>();
   const deps = def.deps.map((entry): PlannedDep => ({
     name: entry.name,
     list: entry.list,
@@ -77,7 +88,7 @@ export function planStage(project: Project, name: string): StagePlan {
       const producer = producerName === undefined
         ? undefined
         : project.dag.stages.get(producerName);
-      if (producer === undefined) {
+      if (producerName === undefined || producer === undefined) {
         throw new PivotError(
           `stage '${name}': dependency '${entry.name}' names '${ref.text}', which no loaded pipeline produces`,
           {
@@ -85,6 +96,7 @@ export function planStage(project: Project, name: string): StagePlan {
           },
         );
       }
+      producers.set(producerName, { name: producerName, sentinel: sentinelPath(producer.def) });
       return stageOutputs(project.store, producer)
         .filter((out) => ref.key === null || out.key === ref.key)
         .map((out) => {
@@ -116,13 +128,18 @@ export function planStage(project: Project, name: string): StagePlan {
       cache: spec.cache,
     };
   });
-  const lockFile = lockFilePath(def);
   return {
     name,
     stage,
     deps,
     outs,
-    lockFile,
-    sentinel: path.join(path.dirname(lockFile), `${def.name}.running`),
+    lockFile: lockFilePath(def),
+    sentinel: sentinelPath(def),
+    producers: [...producers.values()],
   };
+}
+
+/** The `.running` sentinel of the stage `def`, beside its lock file. */
+function sentinelPath(def: StageDef): string {
+  return path.join(path.dirname(lockFilePath(def)), `${def.name}.running`);
 }

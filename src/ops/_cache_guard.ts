@@ -19,6 +19,7 @@
  */
 import * as path from "node:path";
 import { environmentError } from "../util/environment_error.ts";
+import { removeIfPresentSync } from "../util/fs.ts";
 import {
   claimSentinel,
   describeHolder,
@@ -41,14 +42,6 @@ function gcSentinel(root: string): string {
 function pause(): Promise<void> {
   // A little jitter, so that a writer and gc that keep meeting stop meeting.
   return new Promise((resolve) => setTimeout(resolve, POLL_MS + Math.random() * POLL_MS));
-}
-
-function removeIfPresent(file: string): void {
-  try {
-    Deno.removeSync(file);
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-  }
 }
 
 /** Options for {@linkcode holdCacheForWriting}. */
@@ -80,7 +73,7 @@ export async function holdCacheForWriting(
       throw environmentError(error, { file: record, action: "write" });
     }
     let holder = sentinelHolder(gc);
-    if (holder === null) return { [Symbol.dispose]: () => removeIfPresent(record) };
+    if (holder === null) return { [Symbol.dispose]: () => removeIfPresentSync(record) };
     Deno.removeSync(record);
     if (!told) warn(`waiting for 'pivot gc' (${describeHolder(holder)}) to finish`);
     told = true;
@@ -104,7 +97,7 @@ function liveWriters(dir: string): number[] {
     const pid = Number(match[1]);
     if (pid === Deno.pid) continue;
     if (processAlive(pid)) pids.add(pid);
-    else removeIfPresent(path.join(dir, entry.name));
+    else removeIfPresentSync(path.join(dir, entry.name));
   }
   return [...pids].sort((a, b) => a - b);
 }

@@ -125,3 +125,12 @@ export function fileInTheWay(target: string): string | null {
   }
   return null;
 }
+
+/** Removes `file`; nothing happens when it does not exist. */
+export function removeIfPresentSync(file: string): void {
+  try {
+    Deno.removeSync(file);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+}

@@ -10,6 +10,7 @@ import {
   recordStage,
   runStages,
   type StageState,
+  upstreamOutputsUnchanged,
   type Verdict,
 } from "../../src/engine/mod.ts";
 import { openSession } from "../../src/session/mod.ts";
@@ -394,4 +395,42 @@ Deno.test("canonical() ignores object key order at every depth, not array order"
   assert.notEqual(canonical([1, 2]), canonical([2, 1]));
   assert.notEqual(canonical({ a: 1 }), canonical({ a: "1" }));
   assert.equal(canonical("text"), '"text"');
+});
+
+Deno.test("upstreamOutputsUnchanged() is false once an input produced by another stage changes or goes", async () => {
+  await using p = await makeProject({
+    "pivot.yaml": JSON.stringify({
+      pipeline: "ml",
+      stages: {
+        prep: { cmd: "echo a > ${outs}", outs: "txt" },
+        use: {
+          cmd: "cat ${deps.in} raw.csv > ${outs}",
+          deps: { in: "prep", raw: "raw.csv" },
+          outs: "txt",
+        },
+      },
+    }),
+    "raw.csv": "x\n",
+    "data/ml/prep.txt": "a\n",
+  });
+  await withEngine(p, async (ctx) => {
+    const plan = planStage(ctx.project, "use");
+    assert.deepEqual(plan.producers, [{
+      name: "prep",
+      sentinel: p.path(".pivot/stages/ml/prep.running"),
+    }]);
+    const { state } = await assessStage(ctx, plan);
+    assert.equal(await upstreamOutputsUnchanged(ctx, plan, state), true);
+    // A plain file is no stage's output: pivot does not keep it from changing.
+    await p.write("raw.csv", "y\n");
+    assert.equal(await upstreamOutputsUnchanged(ctx, plan, state), true);
+    await p.write("data/ml/prep.txt", "b\n");
+    assert.equal(await upstreamOutputsUnchanged(ctx, plan, state), false);
+    await Deno.remove(p.path("data/ml/prep.txt"));
+    assert.equal(await upstreamOutputsUnchanged(ctx, plan, state), false);
+    const missing = await assessStage(ctx, plan);
+    assert.equal(missing.state.deps, null);
+    await p.write("data/ml/prep.txt", "a\n");
+    assert.equal(await upstreamOutputsUnchanged(ctx, plan, missing.state), false);
+  });
 });

@@ -1,0 +1,226 @@
+/**
+ * Reader marks: readers and writers of a stage's outputs kept apart across
+ * pivot processes (as DVC's `rwlock`, per producing stage). A stage with
+ * work to do marks each stage whose outputs it reads before it takes the
+ * verdict it acts on (and hashes the inputs its lock records) and keeps the
+ * marks until it is recorded, so that no other process deletes or rewrites
+ * those outputs meanwhile: the lock's input hashes describe what its command
+ * read. (An up-to-date stage records nothing, so it takes no marks.) A stage
+ * about to remove, restore or rewrite its outputs waits until no other
+ * process reads them.
+ *
+ * A mark is a record `.readers.running/<producer>.<pid>.<random>` beside the
+ * producer's `.running` sentinel, holding the reader's PID (the directory is
+ * ignored by git as `*.running`). The writer's mark is its claim of the
+ * sentinel. Each side first makes its own mark and then looks for the
+ * other's, as between `gc` and the commands that write blobs
+ * (`ops/_cache_guard.ts`): a reader creates its record, then reads the
+ * producer's sentinel; a writer claims its sentinel, then lists the records.
+ * Whichever marks second sees the first, so a reader never hashes outputs
+ * that a writer is changing: a reader that finds the producer claimed removes
+ * its records and waits; a writer that finds readers waits for them to end
+ * (removing records of processes that are gone).
+ *
+ * A process never waits for itself: records with its own PID and its own
+ * claims are not looked at. Within one run that is safe, because a consumer
+ * starts only once its producers of the run have ended (the scheduler), and a
+ * producer outside the run is not written by it.
+ *
+ * Why processes never wait for each other in a circle (the order is
+ * `process_stage.ts`'s: a first verdict, marks, the verdict acted on, claim,
+ * wait for readers, act, record, release the claim, release the marks): a
+ * process working on stage S waits for another process in one of three ways.
+ * - (a) For the claim of S, held by another process working on S (before the
+ *   first verdict holding nothing, or later holding its marks).
+ * - (b) Holding the claim of S, for processes holding marks on S: they work
+ *   on stages that read S, strictly downstream of S.
+ * - (c) For the writer of a producer of S, upstream of S, but only while it
+ *   holds nothing: no claim (claims come after marks) and no mark (it drops
+ *   them all before waiting). So no process waits for it: (a) waits for a
+ *   claim, (b) for marks.
+ *
+ * A holder of S's claim (what (a) waits for) itself waits only as in (b). So
+ * a circle would be made of (a) and (b) steps with at least one (b), each (b)
+ * moving strictly downstream and no step upstream: impossible in a DAG. A
+ * stage that both reads a producer P and writes its own outputs holds its
+ * marks on P while it waits in (a) or (b); writers of P wait for it, but P is
+ * upstream. Inside a process, a stage waits for its upstream stages of the run
+ * (holding nothing) and for a slot; slots are held only by stages whose
+ * commands run, never while they wait for readers (which comes before the
+ * slot). The argument takes the DAG to be the same in every process: two
+ * processes started on versions of a pipeline that order two stages
+ * oppositely could each hold the claim one needs and a mark the other waits
+ * for.
+ *
+ * @module
+ */
+import * as path from "node:path";
+import { environmentError } from "../util/environment_error.ts";
+import { removeIfPresentSync } from "../util/fs.ts";
+import { describeHolder, processAlive, sentinelHolder } from "./running_sentinel.ts";
+import type { ClaimOptions } from "./stage_claim.ts";
+import type { PlannedProducer } from "./stage_plan.ts";
+
+/** The directory of reader records, beside the sentinels. */
+export const READERS_DIR = ".readers.running";
+
+/** A record's name: the stage read, the reader's PID, a random id. */
+const RECORD = /^(.+)\.(\d+)\.[0-9a-f]+$/;
+
+/** How often a waiting process looks again, in milliseconds. */
+const POLL_MS = 100;
+
+function pause(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, POLL_MS));
+}
+
+function readersDir(sentinel: string): string {
+  return path.join(path.dirname(sentinel), READERS_DIR);
+}
+
+function stageOf(sentinel: string): string {
+  return path.basename(sentinel, ".running");
+}
+
+/**
+ * Creates this process's record for reading the stage of `sentinel` (and
+ * the records' directory when missing).
+ *
+ * @returns the record's path
+ * @throws {PivotError} when it cannot be written (a full disk)
+ */
+export function createReaderRecord(sentinel: string): string {
+  const dir = readersDir(sentinel);
+  const id = crypto.randomUUID().replaceAll("-", "").slice(0, 12);
+  const record = path.join(dir, `${stageOf(sentinel)}.${Deno.pid}.${id}`);
+  const write = () => Deno.writeTextFileSync(record, `${Deno.pid}\n`, { createNew: true });
+  try {
+    try {
+      write();
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+      Deno.mkdirSync(dir, { recursive: true });
+      write();
+    }
+  } catch (error) {
+    throw environmentError(error, { file: record, action: "write" });
+  }
+  return record;
+}
+
+/**
+ * PIDs of the live processes other than this one holding a record for
+ * reading the stage of `sentinel`, sorted; records of processes that are
+ * gone are removed.
+ */
+export function liveReaders(sentinel: string): number[] {
+  const dir = readersDir(sentinel);
+  const stage = stageOf(sentinel);
+  let entries: Deno.DirEntry[];
+  try {
+    entries = [...Deno.readDirSync(dir)];
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return [];
+    throw error;
+  }
+  const pids = new Set<number>();
+  for (const entry of entries) {
+    const match = RECORD.exec(entry.name);
+    if (match === null || match[1] !== stage) continue;
+    const pid = Number(match[2]);
+    if (pid === Deno.pid) continue;
+    if (processAlive(pid)) pids.add(pid);
+    else removeIfPresentSync(path.join(dir, entry.name));
+  }
+  return [...pids].sort((a, b) => a - b);
+}
+
+/** Where waiting lines go, and what stops the waiting. */
+export interface ReadingOptions {
+  /** Receives the lines to show (waiting for another process). */
+  readonly onLine: (line: string) => void;
+  /** Aborting stops the waiting. */
+  readonly signal?: AbortSignal | undefined;
+}
+
+/**
+ * Reader marks (and whether a writer was waited for first: the producers'
+ * outputs have probably changed), or the producer and the process writing it
+ * when the wait for it was interrupted.
+ */
+export type MarkResult =
+  | { readonly marks: Disposable; readonly waited: boolean; readonly busy?: undefined }
+  | {
+    readonly marks?: undefined;
+    readonly busy: { readonly name: string; readonly holder: number };
+  };
+
+/**
+ * Marks each of `producers` as read by this process, waiting while another
+ * pivot process writes one (holding no mark meanwhile, saying so once per
+ * producer). Dispose of the marks once the reading stage is recorded.
+ *
+ * @throws {PivotError} when a record cannot be written (a full disk)
+ */
+export async function markReading(
+  producers: readonly PlannedProducer[],
+  options: ReadingOptions,
+): Promise<MarkResult> {
+  const told = new Set<string>();
+  for (let waited = false;; waited = true) {
+    const records: string[] = [];
+    let held: { producer: PlannedProducer; holder: number } | null = null;
+    try {
+      for (const producer of producers) {
+        records.push(createReaderRecord(producer.sentinel));
+        const holder = sentinelHolder(producer.sentinel);
+        if (holder === null) continue;
+        held = { producer, holder };
+        break;
+      }
+    } catch (error) {
+      records.forEach(removeIfPresentSync);
+      throw error;
+    }
+    if (held === null) {
+      return { marks: { [Symbol.dispose]: () => records.forEach(removeIfPresentSync) }, waited };
+    }
+    records.forEach(removeIfPresentSync);
+    const { producer } = held;
+    if (!told.has(producer.name)) {
+      options.onLine(
+        `waiting: input '${producer.name}' is being written by another pivot process (${
+          describeHolder(held.holder)
+        })`,
+      );
+      told.add(producer.name);
+    }
+    let holder: number | null = held.holder;
+    while (holder !== null) {
+      if (options.signal?.aborted) return { busy: { name: producer.name, holder } };
+      await pause();
+      holder = sentinelHolder(producer.sentinel);
+    }
+  }
+}
+
+/**
+ * Waits while another pivot process reads the outputs of the stage (saying
+ * so once). Call it holding the stage's claim, before its outputs are
+ * removed, restored or written.
+ *
+ * @returns `null` once no other process reads them, else a reader when interrupted first
+ */
+export async function waitWhileRead(options: ClaimOptions): Promise<number | null> {
+  let readers = liveReaders(options.sentinel);
+  if (readers.length === 0) return null;
+  options.onLine(
+    `waiting: '${options.name}' is being read by another pivot process (PID ${readers[0]})`,
+  );
+  while (readers.length > 0) {
+    if (options.signal?.aborted) return readers[0]!;
+    await pause();
+    readers = liveReaders(options.sentinel);
+  }
+  return null;
+}
