@@ -29,8 +29,8 @@ Deno.test("commitStages() records stale stages from the workspace, caching their
   await using p = await makeProject(CMD_FILES);
   assert.equal(await allUpToDate(p), false);
   assert.deepEqual(await commit(p), [
-    { stage: "prep", status: "committed", reason: "no previous run" },
-    { stage: "train", status: "committed", reason: "no previous run" },
+    { stage: "prep", status: "committed", reason: "no previous run", hint: null },
+    { stage: "train", status: "committed", reason: "no previous run", hint: null },
   ]);
   assert.equal(await allUpToDate(p), true);
   assert.equal(await p.exists(".pivot/stages/ml/prep.lock"), true);
@@ -51,21 +51,22 @@ Deno.test("commitStages() without targets leaves up-to-date stages alone; with t
   await using p = await makeProject(CMD_FILES);
   await commit(p);
   assert.deepEqual(await commit(p), [
-    { stage: "prep", status: "unchanged", reason: "up to date" },
-    { stage: "train", status: "unchanged", reason: "up to date" },
+    { stage: "prep", status: "unchanged", reason: "up to date", hint: null },
+    { stage: "train", status: "unchanged", reason: "up to date", hint: null },
   ]);
   assert.deepEqual(await commit(p, ["train"]), [
-    { stage: "train", status: "committed", reason: "up to date" },
+    { stage: "train", status: "committed", reason: "up to date", hint: null },
   ]);
   // An edited output: only its stage is committed.
   await Deno.remove(p.path("data/ml/train/model.txt"));
   await p.write("data/ml/train/model.txt", "better model\n");
   assert.deepEqual(await commit(p), [
-    { stage: "prep", status: "unchanged", reason: "up to date" },
+    { stage: "prep", status: "unchanged", reason: "up to date", hint: null },
     {
       stage: "train",
       status: "committed",
       reason: "output train:model → data/ml/train/model.txt was modified",
+      hint: null,
     },
   ]);
   assert.equal(await allUpToDate(p), true);
@@ -79,8 +80,13 @@ Deno.test("commitStages() puts content the cache lost back from the workspace", 
     await Deno.remove(session.cache.blobPath(hashBytes("model\n")));
   }
   assert.deepEqual(await commit(p), [
-    { stage: "prep", status: "unchanged", reason: "up to date" },
-    { stage: "train", status: "committed", reason: "content re-cached from the workspace" },
+    { stage: "prep", status: "unchanged", reason: "up to date", hint: null },
+    {
+      stage: "train",
+      status: "committed",
+      reason: "content re-cached from the workspace",
+      hint: null,
+    },
   ]);
   await using session = await sessionOf(p);
   assert.equal(session.cache.has(hashBytes("model\n")), true);
@@ -90,17 +96,23 @@ Deno.test("commitStages() reports a stage it cannot record, and records the othe
   await using p = await makeProject(CMD_FILES);
   await Deno.remove(p.path("data/ml/train/model.txt"));
   assert.deepEqual(await commit(p), [
-    { stage: "prep", status: "committed", reason: "no previous run" },
+    { stage: "prep", status: "committed", reason: "no previous run", hint: null },
     {
       stage: "train",
       status: "failed",
       reason: "missing output train:model → data/ml/train/model.txt",
+      hint: "produce the missing files (or run 'pivot repro'), then commit again",
     },
   ]);
   assert.equal(await p.exists(".pivot/stages/ml/train.lock"), false);
 
   await Deno.remove(p.path("raw.csv"));
   assert.deepEqual(await commit(p, ["prep"]), [
-    { stage: "prep", status: "failed", reason: "missing input: raw.csv" },
+    {
+      stage: "prep",
+      status: "failed",
+      reason: "missing input: raw.csv",
+      hint: "produce the missing inputs (or run 'pivot repro'), then commit again",
+    },
   ]);
 });

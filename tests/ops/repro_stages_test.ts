@@ -240,5 +240,6 @@ Deno.test("reproStages() refuses to run when a tracked input does not match its 
       { ...upToDate("train"), stale: true, reason: "upstream 'prep' is stale" },
     ],
     tracked: [{ path: "raw.csv", status: "modified", cached: true, workspaceCached: false }],
+    fetchHint: null,
   });
 });

@@ -58,6 +58,9 @@ Deno.test("trackPaths() caches files and directories, writes their .pvt and igno
       size: 4,
       files: 1,
       gitignore: ".gitignore",
+      gitPath: "data.csv",
+      gitAdd: ["data.csv.pvt", ".gitignore"],
+      inGit: false,
     },
     {
       path: "images/",
@@ -66,6 +69,9 @@ Deno.test("trackPaths() caches files and directories, writes their .pvt and igno
       size: 8,
       files: 2,
       gitignore: ".gitignore",
+      gitPath: "images",
+      gitAdd: ["images.pvt", ".gitignore"],
+      inGit: false,
     },
   ]);
   assert.equal(results[0]!.hash, hashBytes("x\n1\n"));

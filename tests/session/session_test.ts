@@ -77,7 +77,7 @@ Deno.test("a project's first command keeps its pipeline parse: state.db created 
   {
     await using session = await sessionOf(p);
     assert.deepEqual(await commitStages(session, { targets: [] }), [
-      { stage: "train", status: "committed", reason: "no previous run" },
+      { stage: "train", status: "committed", reason: "no previous run", hint: null },
     ]);
   }
   const db = StateDb.openExisting(p.path(".pivot"));
