@@ -91,6 +91,7 @@ const minutes = (performance.now() - started) / 60_000;
 
 const rows: readonly Row[] = results.flatMap((r) => r.result.rows);
 const make = `make ${MAKE_ARGS.join(" ")}`;
+const pivotStart = session.pivot([]);
 const lines = [
   "# pivot benchmarks",
   "",
@@ -101,6 +102,7 @@ const lines = [
   }`,
   "",
   ...machineFacts(session.snakemake),
+  `- pivot started as \`${[pivotStart.command, ...pivotStart.args].join(" ")} …\``,
   "",
   "## Summary",
   "",
