@@ -50,11 +50,6 @@ const HAS_TIME = (() => {
   }
 })();
 
-/** Whether peak memory is measured (`/usr/bin/time` is installed). */
-export function measuresMemory(): boolean {
-  return HAS_TIME;
-}
-
 /**
  * The environment every benchmarked process gets: this one without Make's
  * variables (`MAKEFLAGS`, `MFLAGS`, `MAKELEVEL`, `GNUMAKEFLAGS`, `MAKEFILES`:
@@ -109,16 +104,6 @@ export async function timeRun(
   }
   const peak = /PEAK_KB=(\d+)\s*$/.exec(stderr);
   return { ms: elapsed, peakMb: peak === null ? null : Number(peak[1]) / 1024 };
-}
-
-/** Runs `deno <args>` in `cwd` and returns its wall time in milliseconds. */
-export async function timeProcess(args: string[], cwd: string): Promise<number> {
-  return (await timeRun({ command: Deno.execPath(), args }, cwd)).ms;
-}
-
-/** Runs a command and returns its wall time in milliseconds. */
-export async function timeCommand(command: string, args: string[], cwd: string): Promise<number> {
-  return (await timeRun({ command, args }, cwd)).ms;
 }
 
 /** `1234.5` → `1,235 ms`. */

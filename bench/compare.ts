@@ -66,7 +66,7 @@ export async function changed(r: Runner, into: Series, round: number): Promise<v
 }
 
 /** One untimed fresh run (Deno's module cache, the page cache), leaving outputs in place. */
-export async function warmUp(r: Runner): Promise<void> {
+async function warmUp(r: Runner): Promise<void> {
   await fresh(r, new Series("warm-up"));
 }
 

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import * as path from "node:path";
 import { tempDir } from "../_helpers/files.ts";
 import { fanIn, makefile } from "../../bench/shapes.ts";
+import { benchEnv } from "../../bench/_measure.ts";
 
 /** Writes a 5-stage fan-in project for Make into `dir`: inputs and the generated Makefile. */
 function writeMakeProject(dir: string): void {
@@ -13,11 +14,10 @@ function writeMakeProject(dir: string): void {
   Deno.writeTextFileSync(path.join(dir, "Makefile"), makefile(shape));
 }
 
-/** Runs `make` in `dir` with a clean environment (no MAKEFLAGS) and returns its output. */
+/** Runs `make` in `dir` with the benchmarks' environment (no MAKEFLAGS) and returns its output. */
 function make(dir: string, args: string[]): { code: number; stdout: string; stderr: string } {
-  const env = Deno.env.toObject();
-  for (const name of ["MAKEFLAGS", "MFLAGS", "MAKELEVEL", "GNUMAKEFLAGS"]) delete env[name];
-  const out = new Deno.Command("make", { args, cwd: dir, env, clearEnv: true }).outputSync();
+  const out = new Deno.Command("make", { args, cwd: dir, env: benchEnv(), clearEnv: true })
+    .outputSync();
   const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
   return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };
 }
