@@ -9,7 +9,7 @@
  * @module
  */
 import * as path from "node:path";
-import { ms, timeCommand } from "./_measure.ts";
+import { ms, timeRun } from "./_measure.ts";
 import { discard } from "./_trash.ts";
 
 const MAIN = path.resolve(import.meta.dirname!, "..", "main.ts");
@@ -110,10 +110,10 @@ export async function benchDiff(): Promise<string[]> {
     await run(project, "git", [...gitId, "commit", "-q", "-m", "old"]);
     await Deno.remove(bigFile);
     await Deno.rename(path.join(dir, "new.csv"), bigFile);
-    const readBoth = await timeCommand("sh", [
-      "-c",
-      `cat big.csv .pivot/cache/files/*/* > /dev/null`,
-    ], project);
+    const readBoth = (await timeRun({
+      command: "sh",
+      args: ["-c", "cat big.csv .pivot/cache/files/*/* > /dev/null"],
+    }, project)).ms;
     const byKey = await measurePivot(project, ["diff", "big.csv", "--key", "id", "--json"]);
     const byPosition = await measurePivot(project, ["diff", "big.csv", "--json"]);
     const keyed = JSON.parse(byKey.stdout);

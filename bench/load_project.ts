@@ -1,72 +1,56 @@
 /**
  * Loading a project (discover, validate, build the DAG) at 100, 1,000 and
  * 10,000 stages, in-process and as a whole `pivot list` process, next to a
- * bare `deno run` of an empty script.
+ * bare `deno run` of an empty script, taking turns.
  *
  * @module
  */
-import * as path from "node:path";
 import { openProject } from "../src/project/mod.ts";
-import { fanInPipeline } from "./generate.ts";
-import { median, timeProcess } from "./_measure.ts";
+import { makeFixture } from "./_fixture.ts";
+import { fanIn } from "./shapes.ts";
+import { median, ms, pairedRatios, timeIt, timeRun } from "./_measure.ts";
+import { type SectionResult, Series } from "./_report.ts";
+import type { BenchSession } from "./_session.ts";
 import { discard } from "./_trash.ts";
 
-const ROOT = path.resolve(import.meta.dirname!, "..");
-const SIZES = [100, 1_000, 10_000];
-const REPEATS = 5;
-
-async function makeBenchProject(n: number): Promise<string> {
-  const dir = await Deno.makeTempDir({ prefix: `pivot_bench_${n}_` });
-  await Deno.mkdir(path.join(dir, ".pivot"));
-  await Deno.mkdir(path.join(dir, "inputs"));
-  await Promise.all(
-    Array.from(
-      { length: n },
-      (_, i) => Deno.writeTextFile(path.join(dir, "inputs", `${i}.txt`), `${i}\n`),
-    ),
-  );
-  await Deno.writeTextFile(path.join(dir, "pivot.yaml"), fanInPipeline(n));
-  return dir;
-}
-
-/** Runs the benchmark and returns its Markdown section. */
-export async function benchLoadProject(): Promise<string[]> {
-  const empty = path.join(await Deno.makeTempDir(), "empty.ts");
-  await Deno.writeTextFile(empty, "");
-  const baselines: number[] = [];
-  for (let i = 0; i < REPEATS; i++) baselines.push(await timeProcess(["run", "-A", empty], ROOT));
-  const baseline = median(baselines);
+/** Runs the benchmark and returns its section (no SPEC target: the table only). */
+export async function benchLoadProject(session: BenchSession): Promise<SectionResult> {
+  const repeats = session.sizes.freshRounds;
+  const sizes = [100, session.sizes.stages, session.sizes.bigStages]
+    .filter((n, i, all) => all.indexOf(n) === i);
   const rows: string[] = [];
-  for (const n of SIZES) {
-    const dir = await makeBenchProject(n);
-    const load: number[] = [];
-    for (let i = 0; i < REPEATS; i++) {
-      const start = performance.now();
-      await openProject({ cwd: dir });
-      load.push(performance.now() - start);
-    }
-    const list: number[] = [];
-    for (let i = 0; i < REPEATS; i++) {
-      list.push(
-        await timeProcess(["run", "-A", path.join(ROOT, "main.ts"), "list", "--json"], dir),
-      );
+  const raw: Series[] = [];
+  for (const n of sizes) {
+    session.log(`  ${n.toLocaleString("en")} stages`);
+    const dir = await makeFixture("pivot", fanIn(n));
+    const load = new Series(`${n} stages: load project (in-process)`);
+    const list = new Series(`${n} stages: pivot list --json`);
+    const empty = new Series(`${n} stages: empty deno run`);
+    for (let i = 0; i < repeats; i++) {
+      load.add({ ms: await timeIt(() => openProject({ cwd: dir })), peakMb: null });
+      list.add(await timeRun(session.pivot(["list", "--json"]), dir));
+      empty.add(await timeRun(session.emptyDeno, dir));
     }
     rows.push(
-      `| ${n.toLocaleString("en")} | ${median(load).toFixed(1)} ms | ${
-        (median(load) / n * 1000).toFixed(1)
-      } µs | ${median(list).toFixed(0)} ms | ${(median(list) / baseline).toFixed(1)}× |`,
+      `| ${n.toLocaleString("en")} | ${load.median.toFixed(1)} ms | ${
+        (load.median / n * 1000).toFixed(1)
+      } µs | ${ms(list.median)} | ${ms(empty.median)} | ${
+        median(pairedRatios(list.times, empty.times)).toFixed(1)
+      }× |`,
     );
+    raw.push(load, list, empty);
     await discard(dir);
   }
-  await Deno.remove(path.dirname(empty), { recursive: true });
-  return [
-    "## Loading a project",
-    "",
-    `Baseline: \`deno run\` of an empty script, median of ${REPEATS}: ${baseline.toFixed(0)} ms.`,
-    "",
-    "| stages | load project (in-process) | per stage | `pivot list --json` process | vs baseline |",
-    "|---|---|---|---|---|",
-    ...rows,
-    "",
-  ];
+  return {
+    rows: [],
+    body: [
+      `Medians of ${repeats} rounds; in each, the in-process load, the \`pivot list --json\` process and an empty \`deno run\` take turns.`,
+      "",
+      "| stages | load project (in-process) | per stage | `pivot list --json` process | empty `deno run` | list / empty (paired) |",
+      "|---|---|---|---|---|---|",
+      ...rows,
+      "",
+    ],
+    raw: raw.flatMap((s) => s.raw()),
+  };
 }

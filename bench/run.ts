@@ -1,28 +1,59 @@
 /**
- * `deno task bench [SECTION…]`: runs the benchmarks (all, or the named
- * sections: `load`, `compare`, `storage`, `diff`) and prints a Markdown report; every
- * figure sits next to a baseline measured in the same run. A full run (no
- * sections named) also writes the report to `bench/results.md`.
+ * `deno task bench [--quick] [--pivot-bin PATH] [SECTION…]`: runs the
+ * benchmarks (all, or the named sections: `load`, `compare`, `scale`,
+ * `shapes`, `storage`, `remote`, `diff`) and prints a Markdown report: a summary table of SPEC
+ * §13's rows (pivot, the baseline measured in the same run, their ratio, the
+ * target, whether it is met), each section's notes, and every run's numbers
+ * in an appendix. A full run (no sections, no `--quick`) also writes it to
+ * `bench/results.md`. `--quick` runs small sizes to check the harness;
+ * `--pivot-bin` benchmarks a compiled pivot instead of `deno run main.ts`.
  *
  * @module
  */
 import * as path from "node:path";
+import { parseArgs } from "node:util";
 import { benchCompare } from "./compare.ts";
 import { benchDiff } from "./diff.ts";
 import { benchLoadProject } from "./load_project.ts";
+import { benchScale } from "./scale.ts";
+import { benchShapes } from "./other_shapes.ts";
 import { benchStorage } from "./storage.ts";
+import { benchRemote } from "./remote.ts";
 import { emptyTrash } from "./_trash.ts";
+import { loadAverage, machineFacts } from "./_machine.ts";
+import { ensureSnakemake } from "./_snakemake.ts";
+import { rawAppendix, type Row, type SectionResult, summaryTable } from "./_report.ts";
+import { type BenchSession, FULL, pivotLauncher, QUICK, SETTLE_MS } from "./_session.ts";
+import { timeRun } from "./_measure.ts";
+import { MAKE_ARGS } from "./_fixture.ts";
 
 const log = (line: string) => Deno.stderr.writeSync(new TextEncoder().encode(`${line}\n`));
 
-const SECTIONS: Record<string, () => Promise<string[]>> = {
-  load: benchLoadProject,
-  compare: () => benchCompare(log),
-  storage: benchStorage,
-  diff: benchDiff,
+const SECTIONS: Record<
+  string,
+  { title: string; run: (s: BenchSession) => Promise<SectionResult> }
+> = {
+  load: { title: "Loading a project", run: benchLoadProject },
+  compare: { title: "SPEC §13 pipeline rows", run: benchCompare },
+  scale: { title: "Many stages", run: benchScale },
+  shapes: { title: "Other shapes (no target)", run: benchShapes },
+  storage: { title: "Storage", run: benchStorage },
+  remote: { title: "Transfers", run: benchRemote },
+  diff: {
+    title: "Data diff",
+    run: async () => ({ rows: [], body: await benchDiff(), raw: [] }),
+  },
 };
 
-const chosen = Deno.args.length > 0 ? Deno.args : Object.keys(SECTIONS);
+const { values: flags, positionals } = parseArgs({
+  args: Deno.args,
+  options: { quick: { type: "boolean", default: false }, "pivot-bin": { type: "string" } },
+  allowPositionals: true,
+});
+// The data diff section needs 5 GB and minutes of its own: it runs only when named.
+const chosen = positionals.length > 0
+  ? positionals
+  : Object.keys(SECTIONS).filter((name) => name !== "diff");
 for (const name of chosen) {
   if (SECTIONS[name] === undefined) {
     throw new Error(
@@ -30,41 +61,81 @@ for (const name of chosen) {
     );
   }
 }
+const sizes = flags.quick ? QUICK : FULL;
+const writeResults = positionals.length === 0 && !flags.quick;
 
-function machine(): string {
-  const read = (file: string) => {
-    try {
-      return Deno.readTextFileSync(file);
-    } catch {
-      return "";
-    }
-  };
-  const cpu = /model name\s*:\s*(.*)/.exec(read("/proc/cpuinfo"))?.[1] ?? "unknown CPU";
-  const memKb = Number(/MemTotal:\s*(\d+)/.exec(read("/proc/meminfo"))?.[1] ?? 0);
-  return `${cpu}, ${navigator.hardwareConcurrency} CPUs, ${
-    (memKb / 2 ** 20).toFixed(0)
-  } GiB RAM, ${Deno.build.os}/${Deno.build.arch}, deno ${Deno.version.deno}`;
-}
+const scratch = await Deno.makeTempDir({ prefix: "pivot_bench_empty_" });
+const empty = path.join(scratch, "empty.ts");
+await Deno.writeTextFile(empty, "");
+const session: BenchSession = {
+  sizes,
+  pivot: pivotLauncher(flags["pivot-bin"] ?? null),
+  snakemake: chosen.includes("compare") ? await ensureSnakemake(log) : null,
+  emptyDeno: { command: Deno.execPath(), args: ["run", "-A", "--quiet", empty] },
+  log,
+};
 
-const lines = [
-  "# pivot benchmarks",
-  "",
-  `Machine: ${machine()}. Date: ${
-    new Date().toISOString().slice(0, 10)
-  }. Command: \`deno task bench\`.`,
-  "",
-];
+const started = performance.now();
+const loadBefore = loadAverage();
+// Deno's module cache holds pivot's compiled code before anything is timed.
+await timeRun(session.pivot(["--version"]), scratch);
+await timeRun(session.emptyDeno, scratch);
+
+const results: { name: string; title: string; result: SectionResult }[] = [];
 try {
   for (const name of chosen) {
     log(`running ${name}…`);
-    lines.push(...await SECTIONS[name]!());
+    results.push({
+      name,
+      title: SECTIONS[name]!.title,
+      result: await SECTIONS[name]!.run(session),
+    });
   }
 } finally {
   await emptyTrash();
+  await Deno.remove(scratch, { recursive: true });
 }
+const minutes = (performance.now() - started) / 60_000;
+
+const rows: readonly Row[] = results.flatMap((r) => r.result.rows);
+const make = `make ${MAKE_ARGS.join(" ")}`;
+const pivotStart = session.pivot([]);
+const lines = [
+  "# pivot benchmarks",
+  "",
+  `${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC, \`deno task bench${
+    Deno.args.length > 0 ? ` ${Deno.args.join(" ")}` : ""
+  }\`, ${minutes.toFixed(1)} min; load average ${loadBefore} before, ${loadAverage()} after.${
+    flags.quick ? " **Quick run: small sizes; the targets are set for the full sizes.**" : ""
+  }`,
+  "",
+  ...machineFacts(session.snakemake),
+  `- pivot started as \`${[pivotStart.command, ...pivotStart.args].join(" ")} …\``,
+  "",
+  "## Summary",
+  "",
+  "Every row compares pivot with a baseline measured in the same run: the tools take turns run " +
+  "by run (A B A B …), each cell is the median of the rounds, and the ratio is the median of the " +
+  "per-round ratios (pivot ÷ baseline; for Snakemake, Snakemake ÷ pivot), with the ratio of the " +
+  "medians beside it. Times are wall times of whole processes (process start included) unless " +
+  "the case says in-process; peak memory is `/usr/bin/time`'s maximum resident set of the process. " +
+  `Every tool runs the same \`sh -c 'cat … > data/bench/<stage>.txt'\` per stage; Make as \`${make}\` ` +
+  "(built-in rules and variables off, one recipe line per target), without MAKEFLAGS from the " +
+  'environment. "Fresh": no outputs and no pivot state or cache (what a run wrote is moved ' +
+  'aside the same way for every tool); "first no-op": at once after the fresh run; "after the ' +
+  `racy window": ${SETTLE_MS} ms after it, when pivot trusts file times again; "steady": later ` +
+  "no-ops. Every run is warm: pivot's code is in Deno's cache and the inputs in the page cache.",
+  "",
+  ...summaryTable(rows),
+  "",
+];
+for (const { title, result } of results) {
+  if (result.body.length > 0) lines.push(`## ${title}`, "", ...result.body);
+}
+lines.push(...rawAppendix(results.map((r) => ({ name: r.title, raw: r.result.raw }))));
 const report = `${lines.join("\n")}\n`;
 Deno.stdout.writeSync(new TextEncoder().encode(report));
-if (Deno.args.length === 0) {
+if (writeResults) {
   await Deno.writeTextFile(path.join(import.meta.dirname!, "results.md"), report);
   log("wrote bench/results.md");
 }

@@ -74,7 +74,10 @@ export function diamond(n: number): Shape {
   };
 }
 
-const out = (stage: string) => `data/bench/${stage}.txt`;
+/** Where stage `name`'s output lands in every tool. */
+export function outputPath(name: string): string {
+  return `data/bench/${name}.txt`;
+}
 
 /** The shape as a `pivot.yaml` of `cmd` stages. */
 export function pivotYaml(shape: Shape): string {
@@ -109,27 +112,114 @@ export function pipelineTs(shape: Shape): string {
   return lines.join("\n");
 }
 
-/** The shape as a `Makefile` (the same commands, the same files). */
+/** The one shell command stage `stage` runs in every tool: `cat <inputs> > <output>`. */
+export function stageCommand(stage: BenchStage): string {
+  return `cat ${stage.glob ?? [...stage.files, ...stage.stages.map(outputPath)].join(" ")} > ${
+    outputPath(stage.name)
+  }`;
+}
+
+/**
+ * The shape as a `Makefile` for `make -r`: built-in rules and variables off
+ * (also inside, for a `make` run without `-r`), no suffix rules, and one
+ * recipe line per target, so Make starts one `sh -c` per stage, as pivot
+ * does; `data/bench` is an order-only prerequisite made once.
+ */
 export function makefile(shape: Shape): string {
-  const last = shape.stages.at(-1)!;
-  const lines = [`all: ${out(last.name)}`, ""];
+  const lines = [
+    "MAKEFLAGS += -rR",
+    ".SUFFIXES:",
+    `.DEFAULT_GOAL := ${outputPath(shape.stages.at(-1)!.name)}`,
+    "",
+    "data/bench:",
+    "\tmkdir -p $@",
+    "",
+  ];
   for (const stage of shape.stages) {
-    const inputs = [...stage.files, ...stage.stages.map(out)];
+    const inputs = [...stage.files, ...stage.stages.map(outputPath)];
     lines.push(
-      `${out(stage.name)}: ${inputs.join(" ")}`,
-      "\t@mkdir -p data/bench",
-      `\tcat ${stage.glob ?? "$^"} > $@`,
+      `${outputPath(stage.name)}: ${inputs.join(" ")} | data/bench`,
+      `\t${stageCommand(stage)}`,
       "",
     );
   }
   return lines.join("\n");
 }
 
+/**
+ * The shape's commands in waves: every stage of a wave depends only on
+ * stages of earlier waves (a fan-in: the 1,000 stages, then the fan-in).
+ * The floors run the waves in order, each two jobs at a time.
+ */
+export function waves(shape: Shape): string[][] {
+  const depth = new Map<string, number>();
+  for (const stage of shape.stages) {
+    depth.set(stage.name, 1 + Math.max(-1, ...stage.stages.map((s) => depth.get(s)!)));
+  }
+  const result: string[][] = [];
+  for (const stage of shape.stages) {
+    (result[depth.get(stage.name)!] ??= []).push(stageCommand(stage));
+  }
+  return result;
+}
+
+/**
+ * A shell script running the waves with `xargs -P 2`, one `sh -c` per
+ * command, from the files `wave_<i>.txt` (one command a line).
+ */
+export function xargsScript(waveCount: number): string {
+  const lines = ["set -e", "mkdir -p data/bench"];
+  for (let i = 0; i < waveCount; i++) {
+    lines.push(`xargs -P 2 -d '\\n' -n 1 sh -c < wave_${i}.txt`);
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+/**
+ * One Deno script doing what the `pipeline.ts` stages do, in order and in one
+ * process: read each stage's inputs, write its output.
+ */
+export function tsFloorScript(shape: Shape): string {
+  const lines = [
+    'const cat = (paths: string[]) => paths.map((p) => Deno.readTextFileSync(p)).join("");',
+    'Deno.mkdirSync("data/bench", { recursive: true });',
+  ];
+  for (const stage of shape.stages) {
+    const inputs = [...stage.files, ...stage.stages.map(outputPath)];
+    lines.push(
+      `Deno.writeTextFileSync(${JSON.stringify(outputPath(stage.name))}, cat(${
+        JSON.stringify(inputs)
+      }));`,
+    );
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+/**
+ * The lines the last stage's output holds, sorted (globs expand in an order
+ * the locale decides), given the text of each input file.
+ */
+export function expectedLines(shape: Shape, input: (file: string) => string): string[] {
+  const text = new Map<string, string>();
+  for (const stage of shape.stages) {
+    text.set(
+      stage.name,
+      [...stage.files.map(input), ...stage.stages.map((s) => text.get(s)!)].join(""),
+    );
+  }
+  return sortedLines(text.get(shape.stages.at(-1)!.name)!);
+}
+
+/** The lines of `text`, sorted. */
+export function sortedLines(text: string): string[] {
+  return text.split("\n").filter((line) => line !== "").sort();
+}
+
 /** The shape as a `Snakefile`: one wildcard rule whose inputs come from a table. */
 export function snakefile(shape: Shape): string {
   const table = shape.stages.map((stage) =>
     `    ${JSON.stringify(stage.name)}: ${
-      JSON.stringify([...stage.files, ...stage.stages.map(out)])
+      JSON.stringify([...stage.files, ...stage.stages.map(outputPath)])
     },`
   );
   return [
@@ -138,7 +228,7 @@ export function snakefile(shape: Shape): string {
     "}",
     "",
     "rule all:",
-    `    input: ${JSON.stringify(out(shape.stages.at(-1)!.name))}`,
+    `    input: ${JSON.stringify(outputPath(shape.stages.at(-1)!.name))}`,
     "",
     "GLOBS = {",
     ...shape.stages.filter((stage) => stage.glob !== undefined).map((stage) =>

@@ -18,14 +18,10 @@ import {
   restoreDirectory,
   StateDb,
 } from "../src/storage/mod.ts";
-import { median, ms, timeCommand, timeIt, timeProcess } from "./_measure.ts";
+import { median, ms, pairedRatios, timeIt, timeRun } from "./_measure.ts";
+import { compareRow, memoryRow, type Row, type SectionResult, Series } from "./_report.ts";
+import type { BenchSession } from "./_session.ts";
 import { discard } from "./_trash.ts";
-
-const MAIN = path.resolve(import.meta.dirname!, "..", "main.ts");
-
-const GIB = 1024 * 1024 * 1024;
-const FILES = 10_000;
-const REPEATS = 3;
 
 /** Reads `file` sequentially in 4 MiB chunks, discarding the bytes. */
 async function rawRead(file: string): Promise<void> {
@@ -49,48 +45,40 @@ async function writeBigFile(file: string, size: number): Promise<void> {
   handle.close();
 }
 
-async function benchHashing(dir: string): Promise<string[]> {
+/** Hashing a big file in-process against a raw read of it (taking turns), and a hashing process's memory. */
+async function benchHashing(session: BenchSession, dir: string) {
+  const { hashBytes, storageRounds } = session.sizes;
   const file = path.join(dir, "big.bin");
-  await writeBigFile(file, GIB);
+  await writeBigFile(file, hashBytes);
   await rawRead(file); // warm the page cache for both sides alike
-  const raw: number[] = [];
-  const hashed: number[] = [];
-  for (let i = 0; i < REPEATS; i++) {
-    raw.push(await timeIt(() => rawRead(file)));
-    hashed.push(await timeIt(() => hashFile(file)));
+  const raw = new Series("raw read");
+  const hashed = new Series("hash (in-process)");
+  for (let i = 0; i < storageRounds; i++) {
+    raw.add({ ms: await timeIt(() => rawRead(file)), peakMb: null });
+    hashed.add({ ms: await timeIt(() => hashFile(file)), peakMb: null });
   }
-  const peakMib = await hashingPeakMib(file);
-  await Deno.remove(file);
-  const ratio = median(raw) / median(hashed);
-  return [
-    "| hash a 1 GiB file | " + ms(median(hashed)) +
-    ` (${(1024 / median(hashed) * 1000).toFixed(0)} MiB/s)` +
-    ` | raw 4 MiB-chunk read of the same file: ${ms(median(raw))} | ${
-      ratio.toFixed(2)
-    } of raw read speed (target ≥ 0.60); ${
-      peakMib === null
-        ? "peak memory not measured (no /usr/bin/time)"
-        : `peak memory of a process hashing it: ${peakMib.toFixed(0)} MiB`
-    } |`,
-  ];
-}
-
-/** Peak resident memory of a separate process hashing `file`, or `null` without `/usr/bin/time`. */
-async function hashingPeakMib(file: string): Promise<number | null> {
-  try {
-    Deno.statSync("/usr/bin/time");
-  } catch {
-    return null;
-  }
+  const process = new Series("a process hashing the file");
   const script = path.resolve(import.meta.dirname!, "_hash_file.ts");
-  const output = await new Deno.Command("/usr/bin/time", {
-    args: ["-f", "PEAK_KB=%M", Deno.execPath(), "run", "-A", "--quiet", script, file],
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  const peak = /PEAK_KB=(\d+)/.exec(new TextDecoder().decode(output.stderr));
-  if (!output.success || peak === null) throw new Error("hashing the 1 GiB file failed");
-  return Number(peak[1]) / 1024;
+  process.add(
+    await timeRun({ command: Deno.execPath(), args: ["run", "-A", "--quiet", script, file] }, dir),
+  );
+  await Deno.remove(file);
+  const mib = hashBytes / 1024 ** 2;
+  const size = mib >= 1024 ? `${mib / 1024} GiB` : `${mib} MiB`;
+  const speeds = pairedRatios(raw.times, hashed.times);
+  const speed = median(speeds);
+  const rows: Row[] = [
+    {
+      case: `hash a ${size} file (in-process)`,
+      pivot: `${ms(hashed.median)} (${(mib / hashed.median * 1000).toFixed(0)} MiB/s)`,
+      baseline: `raw 4 MiB-chunk read of the same file: ${ms(raw.median)}`,
+      ratio: `${speed.toFixed(2)} of raw read speed (${speeds.length} pairs)`,
+      target: "≥ 0.60 of raw read speed",
+      met: speed >= 0.6 ? "yes" : "no",
+    },
+    memoryRow(`peak memory of a process hashing the ${size} file`, [process], [], "–"),
+  ];
+  return { rows, series: [raw, hashed, process] };
 }
 
 /**
@@ -111,104 +99,129 @@ async function makeTree(dir: string, count: number): Promise<void> {
   }
 }
 
-async function benchRehash(dir: string): Promise<string[]> {
+/** Re-hashing unchanged files through the hash cache, against the first (reading) pass. */
+async function benchRehash(session: BenchSession, dir: string) {
+  const { files, storageRounds } = session.sizes;
   const tree = path.join(dir, "inputs");
-  await makeTree(tree, FILES);
-  const stateDir = path.join(dir, ".pivot");
-  const db = await StateDb.open(stateDir, () => {});
-  const cold = new FileHasher(db);
-  const coldMs = await timeIt(async () => {
-    await cold.hashDirectory(tree);
-    cold.flush();
+  await makeTree(tree, files);
+  const db = await StateDb.open(path.join(dir, ".pivot"), () => {});
+  const cold = new Series("first pass (reads every file)");
+  const hasher = new FileHasher(db);
+  cold.add({
+    ms: await timeIt(async () => {
+      await hasher.hashDirectory(tree);
+      hasher.flush();
+    }),
+    peakMb: null,
   });
-  const warm: number[] = [];
+  const warm = new Series("re-hash (hash cache)");
   let misses = 0;
-  for (let i = 0; i < REPEATS; i++) {
-    const hasher = new FileHasher(db);
-    warm.push(await timeIt(() => hasher.hashDirectory(tree)));
-    misses += hasher.misses;
+  for (let i = 0; i < storageRounds; i++) {
+    const again = new FileHasher(db);
+    warm.add({ ms: await timeIt(() => again.hashDirectory(tree)), peakMb: null });
+    misses += again.misses;
   }
   db.close();
-  return [
-    `| re-hash ${FILES.toLocaleString("en")} unchanged files | ${
-      ms(median(warm))
-    } (${misses} files read) | first pass, reading every file: ${ms(coldMs)} | ${
-      (coldMs / median(warm)).toFixed(1)
-    }× faster than reading |`,
-  ];
+  const row = compareRow(
+    `re-hash ${files.toLocaleString("en")} unchanged files (in-process; ${misses} read again)`,
+    warm,
+    cold,
+    { kind: "none" },
+    "first pass, reading every file",
+  );
+  return { rows: [row], series: [cold, warm] };
 }
 
-async function benchStatus(dir: string): Promise<string[]> {
+/** `pivot status` of a stage reading a tree of unchanged files, against the same with the hash cache emptied. */
+async function benchStatus(session: BenchSession, dir: string) {
+  const { files, storageRounds } = session.sizes;
   const project = path.join(dir, "status");
-  const tree = path.join(project, "inputs");
-  await makeTree(tree, FILES);
+  await makeTree(path.join(project, "inputs"), files);
   await Deno.mkdir(path.join(project, ".pivot"));
   await Deno.writeTextFile(
     path.join(project, "pivot.yaml"),
     "stages:\n  count:\n    deps: {tree: inputs}\n    outs: {n: txt}\n" +
       "    cmd: find ${deps.tree} -type f | wc -l > ${outs.n}\n",
   );
-  const pivot = (command: string) => ["run", "-A", "--quiet", MAIN, command, "-q"];
-  await timeProcess(pivot("repro"), project);
-  const cold: number[] = [];
-  const warm: number[] = [];
-  for (let i = 0; i < REPEATS; i++) {
+  await timeRun(session.pivot(["repro", "-q"]), project);
+  const status = session.pivot(["status", "-q"]);
+  const cold = new Series("pivot status, hash cache emptied");
+  const warm = new Series("pivot status");
+  for (let i = 0; i < storageRounds; i++) {
     for (const suffix of ["", "-wal", "-shm"]) {
       await discard(path.join(project, ".pivot", `state.db${suffix}`));
     }
-    cold.push(await timeProcess(pivot("status"), project));
+    cold.add(await timeRun(status, project));
+    warm.add(await timeRun(status, project));
   }
-  for (let i = 0; i < REPEATS; i++) warm.push(await timeProcess(pivot("status"), project));
-  return [
-    `| \`pivot status\` with ${FILES.toLocaleString("en")} unchanged input files | ${
-      ms(median(warm))
-    } | the same with the hash cache emptied: ${ms(median(cold))} | ${
-      (median(cold) / median(warm)).toFixed(1)
-    }× faster (target ≤ 1 s) |`,
-  ];
+  const row = compareRow(
+    `\`status\` with ${files.toLocaleString("en")} unchanged input files`,
+    warm,
+    cold,
+    { kind: "at most", ms: 1_000 },
+    "the same with the hash cache emptied",
+  );
+  return { rows: [row], series: [cold, warm] };
 }
 
-async function benchCheckout(dir: string): Promise<string[]> {
+/** Restoring a tree from the cache against `cp -al` / `cp -r` of it, taking turns. */
+async function benchCheckout(session: BenchSession, dir: string) {
+  const { files, storageRounds } = session.sizes;
   const tree = path.join(dir, "inputs");
   const cache = new ContentCache(path.join(dir, "cache"));
   const { manifest } = await new FileHasher(null).hashDirectory(tree);
   for (const entry of manifest) await cache.addFile(path.join(tree, entry.relpath), entry.hash);
-  const rows: string[] = [];
+  const rows: Row[] = [];
+  const series: Series[] = [];
   for (const mode of ["hardlink", "copy"] as const) {
-    const times: number[] = [];
-    const baseline: number[] = [];
-    for (let i = 0; i < REPEATS; i++) {
+    const flag = mode === "hardlink" ? "-al" : "-r";
+    const mine = new Series(`checkout (${mode})`);
+    const cp = new Series(`cp ${flag}`);
+    for (let i = 0; i < storageRounds; i++) {
       const dest = path.join(dir, `out_${mode}_${i}`);
-      times.push(await timeIt(() => restoreDirectory(cache, manifest, dest, new Placer([mode]))));
-      const copy = path.join(dir, `cp_${mode}_${i}`);
-      baseline.push(await timeCommand("cp", [mode === "hardlink" ? "-al" : "-r", tree, copy], dir));
+      mine.add({
+        ms: await timeIt(() => restoreDirectory(cache, manifest, dest, new Placer([mode]))),
+        peakMb: null,
+      });
+      cp.add(
+        await timeRun(
+          { command: "cp", args: [flag, tree, path.join(dir, `cp_${mode}_${i}`)] },
+          dir,
+        ),
+      );
     }
     rows.push(
-      `| checkout of a ${FILES.toLocaleString("en")}-file directory (${mode}) | ${
-        ms(median(times))
-      } | \`cp ${mode === "hardlink" ? "-al" : "-r"}\` of the same tree: ${
-        ms(median(baseline))
-      } | ${(median(times) / median(baseline)).toFixed(1)}× cp (target ≤ 3 s) |`,
+      compareRow(
+        `checkout of a ${files.toLocaleString("en")}-file directory (${mode}, in-process)`,
+        mine,
+        cp,
+        { kind: "at most", ms: 3_000 },
+        `\`cp ${flag}\` of the same tree`,
+      ),
     );
+    series.push(mine, cp);
   }
-  return rows;
+  return { rows, series };
 }
 
-/** Runs the storage benchmarks and returns their Markdown section. */
-export async function benchStorage(): Promise<string[]> {
+/** Runs the storage benchmarks and returns their section. */
+export async function benchStorage(session: BenchSession): Promise<SectionResult> {
   const dir = await Deno.makeTempDir({ prefix: "pivot_bench_storage_" });
   try {
-    return [
-      "## Storage",
-      "",
-      "| case | pivot | baseline (same run) | ratio |",
-      "|---|---|---|---|",
-      ...await benchHashing(dir),
-      ...await benchRehash(dir),
-      ...await benchStatus(dir),
-      ...await benchCheckout(dir),
-      "",
-    ];
+    session.log("  hashing");
+    const hashing = await benchHashing(session, dir);
+    session.log("  re-hashing");
+    const rehash = await benchRehash(session, dir);
+    session.log("  status");
+    const status = await benchStatus(session, dir);
+    session.log("  checkout");
+    const checkout = await benchCheckout(session, dir);
+    const parts = [hashing, rehash, status, checkout];
+    return {
+      rows: parts.flatMap((p) => p.rows),
+      body: [],
+      raw: parts.flatMap((p) => p.series).flatMap((s) => s.raw()),
+    };
   } finally {
     await discard(dir);
   }

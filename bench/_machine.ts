@@ -1,0 +1,85 @@
+/**
+ * The facts a benchmark report states about the machine: CPU, memory,
+ * kernel, the file system of the temp directory, the load, and the
+ * versions of Deno and of every tool compared.
+ *
+ * @module
+ */
+import * as path from "node:path";
+
+function read(file: string): string {
+  try {
+    return Deno.readTextFileSync(file);
+  } catch {
+    return "";
+  }
+}
+
+/** The first line a command prints, or `null` when it cannot run. */
+function firstLine(command: string, args: string[]): string | null {
+  try {
+    const out = new Deno.Command(command, { args, stdout: "piped", stderr: "piped" }).outputSync();
+    const text = new TextDecoder().decode(out.stdout).trim() ||
+      new TextDecoder().decode(out.stderr).trim();
+    return out.success ? text.split("\n")[0]! : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The load average (1, 5, 15 minutes) as `/proc/loadavg` gives it. */
+export function loadAverage(): string {
+  return read("/proc/loadavg").split(" ").slice(0, 3).join(" ") || "unknown";
+}
+
+/** File system type and mount options of the directory temp directories are made in. */
+function tempFileSystem(): string {
+  let dir = Deno.env.get("TMPDIR") ?? "/tmp";
+  try {
+    dir = Deno.realPathSync(dir);
+  } catch { /* keep as given */ }
+  let best: string[] | null = null;
+  for (const line of read("/proc/mounts").split("\n")) {
+    const fields = line.split(" ");
+    const mount = fields[1];
+    if (mount === undefined) continue;
+    const inside = dir === mount || dir.startsWith(mount === "/" ? "/" : `${mount}/`);
+    if (inside && (best === null || mount.length >= best[1]!.length)) best = fields;
+  }
+  return best === null ? `${dir}: unknown` : `${dir} on ${best[1]}: ${best[2]} (${best[3]})`;
+}
+
+/** Markdown bullet lines describing the machine and the tools' versions. */
+export function machineFacts(snakemake: string | null): string[] {
+  const cpu = /model name\s*:\s*(.*)/.exec(read("/proc/cpuinfo"))?.[1] ?? "unknown CPU";
+  const memKb = Number(/MemTotal:\s*(\d+)/.exec(read("/proc/meminfo"))?.[1] ?? 0);
+  let sh = "/bin/sh";
+  try {
+    sh = `/bin/sh → ${Deno.realPathSync("/bin/sh")}`;
+  } catch { /* keep the name */ }
+  const optional = (name: string, line: string | null) => `${name}: ${line ?? "not installed"}`;
+  return [
+    `- CPU: ${cpu}, ${navigator.hardwareConcurrency} CPUs; RAM: ${
+      (memKb / 2 ** 20).toFixed(0)
+    } GiB`,
+    `- kernel: ${Deno.build.os} ${read("/proc/sys/kernel/osrelease").trim()} (${Deno.build.arch})`,
+    `- temp directory: ${tempFileSystem()}`,
+    `- Deno ${Deno.version.deno} (V8 ${Deno.version.v8}, TypeScript ${Deno.version.typescript})`,
+    `- ${optional("GNU Make", firstLine("make", ["--version"]))}`,
+    `- Snakemake: ${snakemake ?? "not available (its rows are skipped)"}`,
+    `- ${optional("xargs", firstLine("xargs", ["--version"]))}; shell: ${sh}`,
+    `- ${optional("strace", firstLine("strace", ["-V"]))}; peak memory: ${
+      firstLine("/usr/bin/time", ["--version"]) ?? "not measured (no /usr/bin/time)"
+    }`,
+    `- pivot: ${path.resolve(import.meta.dirname!, "..")}, commit ${
+      firstLine("git", [
+        "-C",
+        path.resolve(import.meta.dirname!, ".."),
+        "rev-parse",
+        "--short",
+        "HEAD",
+      ]) ??
+        "unknown"
+    }`,
+  ];
+}
