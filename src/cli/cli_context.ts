@@ -1,4 +1,6 @@
-/** Where a command writes and from where it runs. */
+import { type EnvReader, processEnv } from "../util/env_reader.ts";
+
+/** Where a command writes, from where it runs, and what it sees of its environment. */
 export interface CliIo {
   /** Writes to standard output. */
   readonly stdout: (text: string) => void;
@@ -6,6 +8,14 @@ export interface CliIo {
   readonly stderr: (text: string) => void;
   /** The directory the command runs in. */
   readonly cwd: string;
+  /**
+   * The environment variables pivot reads (`PIVOT_CACHE_DIR`, `XDG_CONFIG_HOME`,
+   * `HOME`, `NO_COLOR`); stage commands and other child processes get the
+   * process's own environment.
+   */
+  readonly env: EnvReader;
+  /** True when standard output is a terminal. */
+  readonly isTerminal: () => boolean;
 }
 
 /** What every command receives: the IO and the global flags. */
@@ -20,7 +30,13 @@ export interface CliContext extends CliIo {
 
 /** The real process's IO. */
 export function processIo(): CliIo {
-  return { stdout: writerFor(Deno.stdout), stderr: writerFor(Deno.stderr), cwd: Deno.cwd() };
+  return {
+    stdout: writerFor(Deno.stdout),
+    stderr: writerFor(Deno.stderr),
+    cwd: Deno.cwd(),
+    env: processEnv,
+    isTerminal: () => Deno.stdout.isTerminal(),
+  };
 }
 
 /**

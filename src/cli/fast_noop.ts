@@ -98,6 +98,7 @@ export function runFastNoop(args: readonly string[], io: CliIo): number | null {
       all: command.all,
       targets: command.targets,
       cwd: Deno.realPathSync(io.cwd),
+      env: io.env,
     }, started);
   } catch {
     // Whatever went wrong, the full command line reaches the verdicts the long way.
@@ -115,7 +116,7 @@ export function runFastNoop(args: readonly string[], io: CliIo): number | null {
   const display = createRunDisplay(ctx, {
     json: command.json,
     explain: command.explain,
-    live: wantsLiveDisplay() && !command.json,
+    live: wantsLiveDisplay(io) && !command.json,
     jobs: command.jobs ?? navigator.hardwareConcurrency,
   });
   for (const completion of completions) {

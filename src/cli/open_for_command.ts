@@ -19,7 +19,12 @@ export async function openForCommand(
   options: OpenForCommandOptions = {},
 ): Promise<Session> {
   const { showWarnings = true, ...sessionOptions } = options;
-  const session = await openSession({ ...sessionOptions, cwd: ctx.cwd, warn: ctx.warn });
+  const session = await openSession({
+    ...sessionOptions,
+    cwd: ctx.cwd,
+    warn: ctx.warn,
+    env: ctx.env,
+  });
   if (showWarnings) session.project.warnings.forEach(ctx.warn);
   return session;
 }

@@ -102,7 +102,7 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
     },
   };
   const candidates = args[0] === "complete"
-    ? await targetCandidates(io.cwd, args.includes("--all") || args.includes("-a"))
+    ? await targetCandidates(io.cwd, args.includes("--all") || args.includes("-a"), io.env)
     : [];
   const program = buildProgram(ctx, candidates);
   program.hook("preAction", () => {

@@ -6,7 +6,7 @@
  * @module
  */
 import type { EngineEvent, StageCompleteEvent, SummaryEvent } from "../engine/mod.ts";
-import type { CliContext } from "./cli_context.ts";
+import type { CliContext, CliIo } from "./cli_context.ts";
 
 /** How events are shown. */
 export interface DisplayOptions {
@@ -26,9 +26,9 @@ export interface RunDisplay {
   readonly close: () => void;
 }
 
-/** True when stdout is a terminal and `NO_COLOR` is not set. */
-export function wantsLiveDisplay(): boolean {
-  return Deno.stdout.isTerminal() && !Deno.env.get("NO_COLOR");
+/** True when stdout of `io` is a terminal and `NO_COLOR` is not set. */
+export function wantsLiveDisplay(io: Pick<CliIo, "env" | "isTerminal">): boolean {
+  return io.isTerminal() && !io.env("NO_COLOR");
 }
 
 /** A display for `ctx` (quiet mode shows only failures). */

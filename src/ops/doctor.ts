@@ -13,6 +13,7 @@ import {
   scanProjectFiles,
 } from "../project/mod.ts";
 import { checkStateDbFile, ContentCache, isDirHash, parseLock, parsePvt } from "../storage/mod.ts";
+import { type EnvReader, processEnv } from "../util/env_reader.ts";
 import { PivotError } from "../util/errors.ts";
 import { existsSync, statOrNullSync } from "../util/fs.ts";
 import { relativePosix } from "../util/paths.ts";
@@ -34,6 +35,8 @@ export interface DoctorCheck {
 
 /** Options for {@linkcode runDoctor}. */
 export interface DoctorOptions {
+  /** The environment variables the command sees (config and cache locations). @default {processEnv} */
+  env?: EnvReader;
   /** Check the configured remotes too. @default {false} */
   remote?: boolean;
 }
@@ -45,6 +48,7 @@ export const MIN_DENO = [2, 9, 0] as const;
 interface DoctorContext {
   readonly root: string;
   readonly config: Config;
+  readonly env: EnvReader;
 }
 
 /** A check of the project: one or more results. */
@@ -92,7 +96,7 @@ const PROJECT_CHECKS: readonly ProjectCheck[] = [
  * directory, and loading the pipelines may refresh the parse cache).
  */
 export async function runDoctor(cwd: string, options: DoctorOptions = {}): Promise<DoctorCheck[]> {
-  const { remote = false } = options;
+  const { remote = false, env = processEnv } = options;
   const checks: DoctorCheck[] = [checkDeno()];
   let root: string | null = null;
   try {
@@ -106,7 +110,7 @@ export async function runDoctor(cwd: string, options: DoctorOptions = {}): Promi
   if (root !== null) {
     const file = path.join(root, ".pivot", "config.yaml");
     try {
-      config = await loadConfig(root);
+      config = await loadConfig(root, env);
       checks.push(
         ok("config", existsSync(file) ? ".pivot/config.yaml" : "defaults (no .pivot/config.yaml)"),
       );
@@ -116,7 +120,7 @@ export async function runDoctor(cwd: string, options: DoctorOptions = {}): Promi
     }
   }
   if (root !== null && config !== null) {
-    const ctx = { root, config };
+    const ctx = { root, config, env };
     for (const check of PROJECT_CHECKS) checks.push(...(await check(ctx)));
     if (remote) checks.push(...remoteChecks(config));
   }
@@ -136,7 +140,7 @@ function checkDeno(): DoctorCheck {
     : ok("deno", `Deno ${version}`);
 }
 
-async function checkPipelines({ root, config }: DoctorContext): Promise<DoctorCheck[]> {
+async function checkPipelines({ root, config, env }: DoctorContext): Promise<DoctorCheck[]> {
   const checks: DoctorCheck[] = [];
   let overrides: Record<string, PlainObject> = {};
   const paramsFile = paramsOverridesFile(root, config);
@@ -184,7 +188,7 @@ async function checkPipelines({ root, config }: DoctorContext): Promise<DoctorCh
     }
     try {
       // Loaded together: names, outputs and dependencies across pipelines.
-      await openProject({ cwd: root, all: true });
+      await openProject({ cwd: root, all: true, env });
       checks.push(ok("pipelines", `${files.length} pipeline file(s), ${stages} stage(s)`));
     } catch (cause) {
       if (!(cause instanceof PivotError)) throw cause;
@@ -195,14 +199,14 @@ async function checkPipelines({ root, config }: DoctorContext): Promise<DoctorCh
 }
 
 /** The cache directory, or the nearest existing directory above it (where it would be created). */
-function existingCacheDir({ root, config }: DoctorContext): string {
-  let dir = cacheDirFor(root, config);
+function existingCacheDir(ctx: DoctorContext): string {
+  let dir = cacheDirFor(ctx);
   while (!statOrNullSync(dir)?.isDirectory && path.dirname(dir) !== dir) dir = path.dirname(dir);
   return dir;
 }
 
 function checkCacheWritable(ctx: DoctorContext): DoctorCheck[] {
-  const cacheDir = cacheDirFor(ctx.root, ctx.config);
+  const cacheDir = cacheDirFor(ctx);
   const shown = relativePosix(ctx.root, cacheDir);
   const info = statOrNullSync(cacheDir);
   if (info !== null && !info.isDirectory) {
@@ -263,7 +267,7 @@ function filesInPlaceOfDirectories(cacheDir: string): string[] {
 
 function checkCacheFilesystem(ctx: DoctorContext): DoctorCheck[] {
   // A cache that is a file is reported by the cache check; no mode can place anything from it.
-  if (statOrNullSync(cacheDirFor(ctx.root, ctx.config))?.isDirectory === false) return [];
+  if (statOrNullSync(cacheDirFor(ctx))?.isDirectory === false) return [];
   const modes = checkoutModes(ctx.config);
   const sameDevice = statOrNullSync(existingCacheDir(ctx))?.dev === statOrNullSync(ctx.root)?.dev;
   const usable = sameDevice ? modes : modes.filter((mode) => mode !== "hardlink");
@@ -347,7 +351,7 @@ function checkSentinels({ root }: DoctorContext): DoctorCheck[] {
 
 async function checkCacheContent(ctx: DoctorContext): Promise<DoctorCheck[]> {
   const { root } = ctx;
-  const cacheDir = cacheDirFor(root, ctx.config);
+  const cacheDir = cacheDirFor(ctx);
   if (statOrNullSync(cacheDir)?.isFile) return [];
   const cache = new ContentCache(cacheDir);
   const missing: string[] = [];

@@ -3,6 +3,7 @@ import {
   configFileDisplay,
   configKeySpec,
   type ConfigLayer,
+  type ConfigPlace,
   type ConfigScope,
   deleteConfigPath,
   editConfigFile,
@@ -27,12 +28,12 @@ export interface ConfigEntry {
 
 /**
  * The config values: of one file (`scope`), or merged (defaults < user <
- * project; `root` `null` outside a project), sorted by key.
+ * project; `place.root` `null` outside a project), sorted by key.
  *
  * @throws {PipelineFileError} when a config file is invalid
  */
 export async function listConfig(
-  root: string | null,
+  place: ConfigPlace,
   scope?: ConfigScope,
 ): Promise<ConfigEntry[]> {
   const entries = new Map<string, ConfigEntry>();
@@ -40,7 +41,7 @@ export async function listConfig(
     entries.set(key, { key, value: shown(key, value), source });
   const scopes: ConfigScope[] = scope !== undefined
     ? [scope]
-    : root === null
+    : place.root === null
     ? ["user"]
     : ["user", "project"];
   if (scope === undefined) {
@@ -49,7 +50,7 @@ export async function listConfig(
     }
   }
   for (const source of scopes) {
-    const layer = await readConfigLayer(source, root);
+    const layer = await readConfigLayer(source, place);
     // A remote defined again replaces the earlier definition as a whole.
     for (const name of Object.keys(layer.remotes)) {
       for (const key of entries.keys()) {
@@ -67,12 +68,12 @@ export async function listConfig(
  * @throws {PivotError} for an unknown key
  */
 export async function getConfig(
-  root: string | null,
+  place: ConfigPlace,
   key: string,
   scope?: ConfigScope,
 ): Promise<ConfigEntry | null> {
   configKeySpec(key);
-  return (await listConfig(root, scope)).find((entry) => entry.key === key) ?? null;
+  return (await listConfig(place, scope)).find((entry) => entry.key === key) ?? null;
 }
 
 /**
@@ -83,7 +84,7 @@ export async function getConfig(
  * @throws {PivotError} for an unknown key or a bad value, naming what is allowed
  */
 export async function setConfig(
-  root: string | null,
+  place: ConfigPlace,
   key: string,
   text: string,
   scope: ConfigScope,
@@ -93,9 +94,11 @@ export async function setConfig(
   if (key === "default_remote") {
     const names = new Set<string>();
     for (
-      const source of root === null ? ["user" as const] : ["user" as const, "project" as const]
+      const source of place.root === null
+        ? ["user" as const]
+        : ["user" as const, "project" as const]
     ) {
-      for (const name of Object.keys((await readConfigLayer(source, root)).remotes)) {
+      for (const name of Object.keys((await readConfigLayer(source, place)).remotes)) {
         names.add(name);
       }
     }
@@ -109,15 +112,15 @@ export async function setConfig(
   }
   if (keys[0] === "remotes") {
     const [, name, field] = keys as [string, string, string];
-    const current = (await readConfigLayer(scope, root)).remotes[name];
+    const current = (await readConfigLayer(scope, place)).remotes[name];
     if (current === undefined && field !== "url") {
-      throw new PivotError(`no remote '${name}' in ${configFileDisplay(scope, root)}`, {
+      throw new PivotError(`no remote '${name}' in ${configFileDisplay(scope, place)}`, {
         hint: `add it first: pivot remote add ${name} URL${scope === "user" ? " --global" : ""}`,
       });
     }
-    remoteSpecOf(name, { ...current, [field]: value }, root ?? "/");
+    remoteSpecOf(name, { ...current, [field]: value }, place.root ?? "/");
   }
-  await editConfigFile(scope, root, (doc) => {
+  await editConfigFile(scope, place, (doc) => {
     if (keys[0] === "remotes" && typeof doc.getIn(keys.slice(0, 2)) === "string") {
       doc.setIn(keys.slice(0, 2), doc.createNode({ url: doc.getIn(keys.slice(0, 2)) }));
     }
@@ -133,7 +136,7 @@ export async function setConfig(
  * @throws {PivotError} when it is not set there, or for a remote's `url`
  */
 export async function unsetConfig(
-  root: string | null,
+  place: ConfigPlace,
   key: string,
   scope: ConfigScope,
 ): Promise<void> {
@@ -144,10 +147,10 @@ export async function unsetConfig(
       hint: `remove the remote instead: pivot remote remove ${keys[1]}`,
     });
   }
-  const removed = await editConfigFile(scope, root, (doc) => deleteConfigPath(doc, keys));
+  const removed = await editConfigFile(scope, place, (doc) => deleteConfigPath(doc, keys));
   if (removed) return;
   if (!wholeRemote) configKeySpec(key);
-  throw new PivotError(`${key} is not set in ${configFileDisplay(scope, root)}`, {
+  throw new PivotError(`${key} is not set in ${configFileDisplay(scope, place)}`, {
     hint: scope === "project"
       ? "'pivot config list' shows where each value comes from (--global for the user file)"
       : "'pivot config list --global' shows what the user file sets",

@@ -1,5 +1,6 @@
 import {
   configFileDisplay,
+  type ConfigPlace,
   type ConfigScope,
   deleteConfigPath,
   editConfigFile,
@@ -26,9 +27,9 @@ export interface RemoteEntry {
 }
 
 /** Every configured remote (the project's definition winning over the user's), by name. */
-export async function listRemotes(root: string): Promise<RemoteEntry[]> {
-  const found = await definitions(root);
-  const fallback = await currentDefault(root);
+export async function listRemotes(place: ConfigPlace<string>): Promise<RemoteEntry[]> {
+  const found = await definitions(place);
+  const fallback = await currentDefault(place);
   return [...found].sort(([a], [b]) => (a < b ? -1 : 1)).map(([name, { settings, source }]) => {
     const { url, ...rest } = settings;
     const others = Object.fromEntries(
@@ -60,24 +61,24 @@ export interface AddRemoteOptions {
  * @throws {PivotError} on a bad name or URL, or an existing remote without `force`
  */
 export async function addRemote(
-  root: string,
+  place: ConfigPlace<string>,
   name: string,
   url: string,
   options: AddRemoteOptions = {},
 ): Promise<void> {
   const { makeDefault = false, force = false, scope = "project" } = options;
   checkName(name);
-  remoteSpecOf(name, { url }, root);
-  const existing = (await readConfigLayer(scope, root)).remotes[name];
+  remoteSpecOf(name, { url }, place.root);
+  const existing = (await readConfigLayer(scope, place)).remotes[name];
   if (existing !== undefined && !force) {
     throw new PivotError(
-      `remote '${name}' already exists in ${configFileDisplay(scope, root)} (${
+      `remote '${name}' already exists in ${configFileDisplay(scope, place)} (${
         redactUrl(String(existing.url))
       })`,
       { hint: `pass --force to replace it, or change it: pivot remote modify ${name} url URL` },
     );
   }
-  await editConfigFile(scope, root, (doc) => {
+  await editConfigFile(scope, place, (doc) => {
     doc.setIn(["remotes", name], doc.createNode({ url }));
     if (makeDefault) doc.setIn(["default_remote"], name);
   });
@@ -92,15 +93,15 @@ export async function addRemote(
  * @throws {PivotError} when no such remote is configured
  */
 export async function removeRemote(
-  root: string,
+  place: ConfigPlace<string>,
   name: string,
   scope?: ConfigScope,
 ): Promise<ConfigScope> {
-  const where = scope ?? (await definitions(root)).get(name)?.source;
-  if (where === undefined || (await readConfigLayer(where, root)).remotes[name] === undefined) {
-    throw await unknownRemote(root, name, scope);
+  const where = scope ?? (await definitions(place)).get(name)?.source;
+  if (where === undefined || (await readConfigLayer(where, place)).remotes[name] === undefined) {
+    throw await unknownRemote(place, name, scope);
   }
-  await editConfigFile(where, root, (doc) => {
+  await editConfigFile(where, place, (doc) => {
     deleteConfigPath(doc, ["remotes", name]);
     if (doc.get("default_remote") === name) deleteConfigPath(doc, ["default_remote"]);
   });
@@ -113,18 +114,18 @@ export async function removeRemote(
  * @throws {PivotError} when no such remote is configured
  */
 export async function setDefaultRemote(
-  root: string,
+  place: ConfigPlace<string>,
   name: string,
   scope: ConfigScope = "project",
 ): Promise<void> {
   checkName(name);
-  await setConfig(root, "default_remote", name, scope);
+  await setConfig(place, "default_remote", name, scope);
 }
 
 /** The default remote's name (`default_remote`), or `null` when none is set. */
-export async function currentDefault(root: string): Promise<string | null> {
-  const user = await readConfigLayer("user", root);
-  const project = await readConfigLayer("project", root);
+export async function currentDefault(place: ConfigPlace<string>): Promise<string | null> {
+  const user = await readConfigLayer("user", place);
+  const project = await readConfigLayer("project", place);
   const value = project.values["default_remote"] ?? user.values["default_remote"];
   return typeof value === "string" ? value : null;
 }
@@ -135,7 +136,7 @@ export async function currentDefault(root: string): Promise<string | null> {
  * @throws {PivotError} for an unknown remote or setting, or a bad value (naming what is allowed)
  */
 export async function modifyRemote(
-  root: string,
+  place: ConfigPlace<string>,
   name: string,
   setting: string,
   value: string,
@@ -147,31 +148,35 @@ export async function modifyRemote(
       { hint: `settings: ${Object.keys(REMOTE_FIELDS).join(", ")}` },
     );
   }
-  const where = scope ?? (await definitions(root)).get(name)?.source;
-  if (where === undefined || (await readConfigLayer(where, root)).remotes[name] === undefined) {
-    throw await unknownRemote(root, name, scope);
+  const where = scope ?? (await definitions(place)).get(name)?.source;
+  if (where === undefined || (await readConfigLayer(where, place)).remotes[name] === undefined) {
+    throw await unknownRemote(place, name, scope);
   }
-  await setConfig(root, `remotes.${name}.${setting}`, value, where);
+  await setConfig(place, `remotes.${name}.${setting}`, value, where);
 }
 
 type Settings = Readonly<Record<string, string | number | boolean>>;
 
 async function definitions(
-  root: string,
+  place: ConfigPlace<string>,
 ): Promise<Map<string, { settings: Settings; source: ConfigScope }>> {
   const found = new Map<string, { settings: Settings; source: ConfigScope }>();
   for (const source of ["user", "project"] as const) {
-    for (const [name, settings] of Object.entries((await readConfigLayer(source, root)).remotes)) {
+    for (const [name, settings] of Object.entries((await readConfigLayer(source, place)).remotes)) {
       found.set(name, { settings, source });
     }
   }
   return found;
 }
 
-async function unknownRemote(root: string, name: string, scope?: ConfigScope): Promise<PivotError> {
+async function unknownRemote(
+  place: ConfigPlace<string>,
+  name: string,
+  scope?: ConfigScope,
+): Promise<PivotError> {
   checkName(name);
-  const names = [...(await definitions(root)).keys()].sort();
-  const where = scope === undefined ? "" : ` in ${configFileDisplay(scope, root)}`;
+  const names = [...(await definitions(place)).keys()].sort();
+  const where = scope === undefined ? "" : ` in ${configFileDisplay(scope, place)}`;
   return new PivotError(`unknown remote '${name}'${where}${didYouMean(name, names)}`, {
     hint: names.length === 0
       ? "no remote is configured; add one: pivot remote add NAME URL"

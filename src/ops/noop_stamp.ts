@@ -11,6 +11,7 @@
  */
 import { RACY_WINDOW_MS } from "../storage/state_db.ts";
 import { fileSignatureText } from "../storage/file_signature.ts";
+import type { EnvReader } from "../util/env_reader.ts";
 import { entryNamesSync } from "../util/fs.ts";
 import { VERSION } from "../version.ts";
 
@@ -53,6 +54,8 @@ export interface NoopStampQuery {
   readonly targets: readonly string[];
   /** The real path of the directory the command runs in. */
   readonly cwd: string;
+  /** The environment variables the command sees. */
+  readonly env: EnvReader;
 }
 
 /**
@@ -61,7 +64,7 @@ export interface NoopStampQuery {
  * config and cache locations).
  */
 export function noopStampKey(query: NoopStampQuery): string {
-  const env = ["PIVOT_CACHE_DIR", "XDG_CONFIG_HOME", "HOME"].map((name) => Deno.env.get(name));
+  const env = ["PIVOT_CACHE_DIR", "XDG_CONFIG_HOME", "HOME"].map((name) => query.env(name));
   return JSON.stringify([VERSION, query.mode, query.all, query.targets, query.cwd, env]);
 }
 

@@ -9,7 +9,7 @@ import { findProjectRoot } from "../discovery/mod.ts";
 import { pipelineJsonSchema } from "../pipeline/mod.ts";
 import { PivotError } from "../util/errors.ts";
 
-export { configFileDisplay, type ConfigScope } from "../project/mod.ts";
+export { configFileDisplay, type ConfigPlace, type ConfigScope } from "../project/mod.ts";
 export { CHECKOUT_MODES, type CheckoutMode } from "../storage/mod.ts";
 
 /**

@@ -41,7 +41,7 @@ export function buildNoopStamp(
   if (pipelineFiles.some((file) => file.endsWith(".ts"))) return null;
   const files = new Set<string>();
   const trees = new Set<string>();
-  const userConfig = userConfigFile();
+  const userConfig = userConfigFile(project.env);
   if (userConfig !== null) files.add(userConfig);
   files.add(path.join(root, ".pivot", "config.yaml"));
   const paramsFile = paramsOverridesFile(root, project.config);

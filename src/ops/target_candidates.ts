@@ -7,6 +7,7 @@
 import * as path from "node:path";
 import { openProject, scanProjectFiles, stageOutputs } from "../project/mod.ts";
 import { dataPathFor } from "../storage/mod.ts";
+import { type EnvReader, processEnv } from "../util/env_reader.ts";
 
 /** Seconds a `pipeline.ts` may take to load for completion: the shell waits for the answer. */
 const COMPLETION_LOAD_TIMEOUT = 3;
@@ -24,13 +25,18 @@ export interface Candidate {
  * pipeline (one whose `pipeline.ts` fails, exits or takes more than 3 s to
  * load included), there is nothing to suggest.
  */
-export async function targetCandidates(cwd: string, all: boolean): Promise<Candidate[]> {
+export async function targetCandidates(
+  cwd: string,
+  all: boolean,
+  env: EnvReader = processEnv,
+): Promise<Candidate[]> {
   try {
     const project = await openProject({
       cwd,
       all,
       pipelinesOptional: true,
       loadTimeout: COMPLETION_LOAD_TIMEOUT,
+      env,
     });
     const candidates: Candidate[] = [];
     for (const name of project.dag.order) {

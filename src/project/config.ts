@@ -1,6 +1,7 @@
 import * as path from "node:path";
 import { didYouMean } from "../util/did_you_mean.ts";
 import { PipelineFileError, PivotError } from "../util/errors.ts";
+import { type EnvReader, processEnv } from "../util/env_reader.ts";
 import { readTextOrNull } from "../util/fs.ts";
 import { DEFAULT_LOAD_TIMEOUT, isPlainObject, type PlainObject } from "../pipeline/mod.ts";
 import { parseYamlSource } from "../pipeline/yaml_source.ts";
@@ -89,11 +90,15 @@ export interface ConfigLayer {
   readonly remotes: Readonly<Record<string, Readonly<Record<string, string | number | boolean>>>>;
 }
 
-/** The user config file: `$XDG_CONFIG_HOME/pivot/config.yaml`, else `~/.config/pivot/config.yaml`. */
-export function userConfigFile(): string | null {
-  const xdg = Deno.env.get("XDG_CONFIG_HOME");
+/**
+ * The user config file: `$XDG_CONFIG_HOME/pivot/config.yaml`, else
+ * `~/.config/pivot/config.yaml`, the variables read through `env`; `null`
+ * when neither is set.
+ */
+export function userConfigFile(env: EnvReader): string | null {
+  const xdg = env("XDG_CONFIG_HOME");
   if (xdg) return path.join(xdg, "pivot", "config.yaml");
-  const home = Deno.env.get("HOME");
+  const home = env("HOME");
   return home ? path.join(home, ".config", "pivot", "config.yaml") : null;
 }
 
@@ -103,17 +108,21 @@ export function projectConfigFile(root: string): string {
 }
 
 /**
- * Loads and validates the user and project config files.
+ * Loads and validates the user and project config files (`env` places the
+ * user's; see {@linkcode userConfigFile}).
  *
  * @throws {PipelineFileError} naming the file, line and key on an unknown key or bad value
  */
-export async function loadConfig(projectRoot: string): Promise<Config> {
+export async function loadConfig(
+  projectRoot: string,
+  env: EnvReader = processEnv,
+): Promise<Config> {
   const values: Record<string, string | number> = {};
   for (const [key, spec] of Object.entries(CONFIG_KEYS)) {
     if (spec.default !== undefined) values[key] = spec.default;
   }
   const remotes: Record<string, PlainObject> = {};
-  for (const file of [userConfigFile(), projectConfigFile(projectRoot)]) {
+  for (const file of [userConfigFile(env), projectConfigFile(projectRoot)]) {
     if (file === null) continue;
     const text = await readTextOrNull(file);
     if (text === null) continue;

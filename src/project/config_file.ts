@@ -9,6 +9,7 @@
 import * as path from "node:path";
 import { type Document, isMap, parseDocument } from "yaml";
 import { atomicWrite } from "../util/atomic_write.ts";
+import type { EnvReader } from "../util/env_reader.ts";
 import { PivotError } from "../util/errors.ts";
 import { readTextOrNull } from "../util/fs.ts";
 import { type ConfigLayer, parseConfigLayer, projectConfigFile, userConfigFile } from "./config.ts";
@@ -17,16 +18,27 @@ import { type ConfigLayer, parseConfigLayer, projectConfigFile, userConfigFile }
 export type ConfigScope = "project" | "user";
 
 /**
- * The config file of `scope` (`root`: the project root, needed for `project`).
+ * Where the config files are: the project root (`null` outside a project)
+ * and the variables that place the user's file.
+ */
+export interface ConfigPlace<Root extends string | null = string | null> {
+  /** The project root, or `null` outside a project. */
+  readonly root: Root;
+  /** The variables the command sees (`XDG_CONFIG_HOME`, `HOME`). */
+  readonly env: EnvReader;
+}
+
+/**
+ * The config file of `scope` (the project's needs `place.root`).
  *
  * @throws {PivotError} when the user file has no place (neither `XDG_CONFIG_HOME` nor `HOME` set)
  */
-export function configFileOf(scope: ConfigScope, root: string | null): string {
+export function configFileOf(scope: ConfigScope, { root, env }: ConfigPlace): string {
   if (scope === "project") {
     if (root === null) throw new PivotError("internal error: project config without a project");
     return projectConfigFile(root);
   }
-  const file = userConfigFile();
+  const file = userConfigFile(env);
   if (file === null) {
     throw new PivotError("no place for the user config: neither XDG_CONFIG_HOME nor HOME is set", {
       hint: "set HOME (or XDG_CONFIG_HOME), or leave out --global",
@@ -36,9 +48,9 @@ export function configFileOf(scope: ConfigScope, root: string | null): string {
 }
 
 /** How messages show the config file of `scope`. */
-export function configFileDisplay(scope: ConfigScope, root: string | null): string {
-  const file = configFileOf(scope, root);
-  return scope === "project" && root !== null ? path.relative(root, file) : file;
+export function configFileDisplay(scope: ConfigScope, place: ConfigPlace): string {
+  const file = configFileOf(scope, place);
+  return scope === "project" && place.root !== null ? path.relative(place.root, file) : file;
 }
 
 /**
@@ -48,12 +60,12 @@ export function configFileDisplay(scope: ConfigScope, root: string | null): stri
  */
 export async function readConfigLayer(
   scope: ConfigScope,
-  root: string | null,
+  place: ConfigPlace,
 ): Promise<ConfigLayer> {
-  const file = configFileOf(scope, root);
+  const file = configFileOf(scope, place);
   const text = await readTextOrNull(file);
   if (text === null) return { values: {}, remotes: {} };
-  return parseConfigLayer(text, file, configFileDisplay(scope, root));
+  return parseConfigLayer(text, file, configFileDisplay(scope, place));
 }
 
 /**
@@ -65,20 +77,20 @@ export async function readConfigLayer(
  */
 export async function editConfigFile<T>(
   scope: ConfigScope,
-  root: string | null,
+  place: ConfigPlace,
   edit: (doc: Document) => T,
 ): Promise<T> {
-  const file = configFileOf(scope, root);
+  const file = configFileOf(scope, place);
   const before = (await readTextOrNull(file)) ?? "";
   const doc = parseDocument(before);
   if (doc.errors.length > 0 || (doc.contents !== null && !isMap(doc.contents))) {
     // Let the validator describe what is wrong, with its position.
-    parseConfigLayer(before, file, configFileDisplay(scope, root));
-    throw new PivotError(`${configFileDisplay(scope, root)}: expected a map of settings`);
+    parseConfigLayer(before, file, configFileDisplay(scope, place));
+    throw new PivotError(`${configFileDisplay(scope, place)}: expected a map of settings`);
   }
   const result = edit(doc);
   const after = isMap(doc.contents) && doc.contents.items.length === 0 ? "" : String(doc);
-  parseConfigLayer(after, file, configFileDisplay(scope, root));
+  parseConfigLayer(after, file, configFileDisplay(scope, place));
   if (after !== before) atomicWrite(file, after);
   return result;
 }

@@ -10,6 +10,7 @@ import {
 import { xxhashReady } from "../storage/mod.ts";
 import { WorkspaceStore } from "../store/mod.ts";
 import { PivotError } from "../util/errors.ts";
+import { type EnvReader, processEnv } from "../util/env_reader.ts";
 import { existsSync } from "../util/fs.ts";
 import { isInside, relativePosix } from "../util/paths.ts";
 import {
@@ -50,6 +51,8 @@ export interface Project {
   readonly cwd: string;
   /** Merged configuration. */
   readonly config: Config;
+  /** The environment variables the command sees (config and cache locations). */
+  readonly env: EnvReader;
   /** The identity → path resolver. */
   readonly store: WorkspaceStore;
   /** What discovery found (pipelines, stages, warnings). */
@@ -81,6 +84,8 @@ export interface OpenProjectOptions {
   withPipelines?: boolean;
   /** Parsed pipeline files by content (the session's parse cache). @default {none} */
   parseCache?: TextParseCache;
+  /** The environment variables the command sees. @default {processEnv} */
+  env?: EnvReader;
 }
 
 /**
@@ -97,10 +102,11 @@ export async function openProject(options: OpenProjectOptions = {}): Promise<Pro
     loadTimeout,
     withPipelines = true,
     parseCache,
+    env = processEnv,
   } = options;
   await xxhashReady;
   const root = findProjectRoot(cwd);
-  const config = await loadConfig(root);
+  const config = await loadConfig(root, env);
   const paramsFile = paramsOverridesFile(root, config);
   const discovery = withPipelines
     ? await discover({
@@ -138,6 +144,7 @@ export async function openProject(options: OpenProjectOptions = {}): Promise<Pro
     root,
     cwd: await Deno.realPath(cwd),
     config,
+    env,
     store,
     discovery,
     dag,

@@ -70,7 +70,7 @@ export class Session implements EngineContext, AsyncDisposable {
       options.warn(message);
     };
     this.modes = options.modes ?? checkoutModes(project.config);
-    this.cache = openContentCache(project.root, project.config);
+    this.cache = openContentCache(project);
     this.paths = new RealPathGuard(project.root);
     const projectState = this.projectStateDir;
     this.cache.useVerifier({

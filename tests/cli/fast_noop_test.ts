@@ -169,7 +169,13 @@ function capture(cwd: string) {
   const out: string[] = [];
   const err: string[] = [];
   return {
-    io: { stdout: (text: string) => out.push(text), stderr: (text: string) => err.push(text), cwd },
+    io: {
+      stdout: (text: string) => out.push(text),
+      stderr: (text: string) => err.push(text),
+      cwd,
+      env: (_name: string) => undefined,
+      isTerminal: () => false,
+    },
     out,
     err,
   };
@@ -202,7 +208,13 @@ Deno.test("parseFastCommand agrees with commander on every option of repro and r
   const { DRY_RUN_FLAG, flagNames, QUIET_FLAG, REPRO_FLAGS } = await import(
     "../../src/cli/repro_flags.ts"
   );
-  const silent = { stdout: () => {}, stderr: () => {}, cwd: "/" };
+  const silent = {
+    stdout: () => {},
+    stderr: () => {},
+    cwd: "/",
+    env: () => undefined,
+    isTerminal: () => false,
+  };
   const ctx = { ...silent, quiet: () => false, verbose: () => false, warn: () => {} };
   for (const mode of ["repro", "run"] as const) {
     const program = buildProgram(ctx);

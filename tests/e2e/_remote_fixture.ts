@@ -3,11 +3,18 @@
  * directory output and a metric), a tracked file, run for real and committed
  * to a real git repository, with a remote of either kind configured.
  *
+ * Commands run in the test process (`pivot`), an S3 remote's credentials in
+ * its endpoint URL: the AWS SDK reads the process environment itself, which
+ * tests never change. `pivotSpawned` runs a real process with the credentials
+ * in the environment instead (the SDK's standard chain), for a remote from
+ * `testRemote(..., "environment")`.
+ *
  * @module
  */
 import assert from "node:assert/strict";
 import * as path from "node:path";
 import { type TempDir, tempDir } from "../_helpers/files.ts";
+import { runPivotInProcess } from "../_helpers/in_process.ts";
 import { type CliResult, runPivot } from "../_helpers/project.ts";
 import { S3_ACCESS_KEY, type S3Server } from "../_helpers/s3_server.ts";
 import { hashBytes } from "../../src/storage/mod.ts";
@@ -64,14 +71,40 @@ export const AWS_ENV = {
   AWS_REGION: "us-east-1",
 };
 
-/** Runs pivot as a real process with the AWS environment, asserting success unless `expectCode`. */
-export async function pivot(
+/** `endpoint` (`http://127.0.0.1:<port>`) with the credentials of {@linkcode AWS_ENV} in it. */
+export function credentialed(endpoint: string): string {
+  return endpoint.replace(
+    "http://",
+    `http://${AWS_ENV.AWS_ACCESS_KEY_ID}:${AWS_ENV.AWS_SECRET_ACCESS_KEY}@`,
+  );
+}
+
+/** Runs pivot in this process, asserting success unless `expectCode`. */
+export function pivot(
   cwd: string,
   args: readonly string[],
   expectCode: number | null = 0,
   env: Record<string, string> = {},
 ): Promise<CliResult> {
-  const result = await runPivot(cwd, args, { ...AWS_ENV, ...env });
+  return expectingCode(runPivotInProcess(cwd, args, env), args, expectCode);
+}
+
+/** {@linkcode pivot} as a real process with the AWS environment. */
+export function pivotSpawned(
+  cwd: string,
+  args: readonly string[],
+  expectCode: number | null = 0,
+  env: Record<string, string> = {},
+): Promise<CliResult> {
+  return expectingCode(runPivot(cwd, args, { ...AWS_ENV, ...env }), args, expectCode);
+}
+
+async function expectingCode(
+  run: Promise<CliResult>,
+  args: readonly string[],
+  expectCode: number | null,
+): Promise<CliResult> {
+  const result = await run;
   if (expectCode !== null) {
     assert.equal(
       result.code,
@@ -110,21 +143,27 @@ export interface TestRemote {
   size(key: string): Promise<number>;
 }
 
-/** A remote of `kind`: a prefix of `server`'s bucket, or a directory inside `dir`. */
+/**
+ * A remote of `kind`: a prefix of `server`'s bucket, or a directory inside
+ * `dir`. An S3 remote's endpoint holds the credentials, unless they are to
+ * come from the `environment` (then only {@linkcode pivotSpawned} can use it).
+ */
 export function testRemote(
   kind: RemoteKind,
   server: S3Server,
   dir: TempDir,
   name: string,
+  credentials: "endpoint" | "environment" = "endpoint",
 ): TestRemote {
   if (kind === "s3") {
     const prefix = `${name}/`;
     const within = () =>
       server.keys().filter((key) => key.startsWith(prefix)).map((key) => key.slice(prefix.length));
+    const endpoint = credentials === "endpoint" ? credentialed(server.endpoint) : server.endpoint;
     return {
       kind,
       url: `s3://${server.bucket}/${name}`,
-      settings: [["endpoint", server.endpoint], ["path_style", "true"]],
+      settings: [["endpoint", endpoint], ["path_style", "true"]],
       keys: within,
       overwrite: (key, data) => server.overwrite(prefix + key, data),
       remove: () => Promise.reject(new Error("not needed")),

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import * as path from "node:path";
 import { tempDir, tree } from "../_helpers/files.ts";
+import { runPivotInProcess } from "../_helpers/in_process.ts";
 import {
   assertFailed,
   makeProject,
@@ -9,7 +10,6 @@ import {
   runPivot,
   treeWithoutStateDb,
 } from "../_helpers/project.ts";
-import { runPivotInProcess } from "../_helpers/in_process.ts";
 import { addBlob, blobPath, pvtHash, writeLock } from "../_helpers/storage.ts";
 import {
   ContentCache,
@@ -45,7 +45,7 @@ async function ranProject() {
 Deno.test("pivot checkout train:model and train restore a stage output from its lock", async () => {
   const { p, hash } = await ranProject();
   await using _ = p;
-  const byKey = await runPivot(p.root, ["checkout", "train:model"]);
+  const byKey = await runPivotInProcess(p.root, ["checkout", "train:model"]);
   assert.equal(byKey.code, 0, byKey.stderr);
   assert.equal(byKey.stdout, `restored ${MODEL_LABEL}\n1 restored\n`);
   assert.equal(byKey.stderr, "");
@@ -56,12 +56,12 @@ Deno.test("pivot checkout train:model and train restore a stage output from its 
   );
 
   await Deno.remove(p.path(MODEL));
-  const byStage = await runPivot(p.root, ["checkout", "train"]);
+  const byStage = await runPivotInProcess(p.root, ["checkout", "train"]);
   assert.equal(byStage.code, 0, byStage.stderr);
   assert.equal(byStage.stdout, `restored ${MODEL_LABEL}\n1 restored\n`);
   assert.equal(await p.read(MODEL), MODEL_CONTENT);
 
-  const again = await runPivot(p.root, ["checkout", "train"]);
+  const again = await runPivotInProcess(p.root, ["checkout", "train"]);
   assert.equal(again.code, 0, again.stderr);
   assert.equal(again.stdout, "1 up to date\n");
 });
@@ -71,6 +71,7 @@ Deno.test("pivot checkout leaves a modified workspace copy alone unless --force"
   await using _ = p;
   await p.write(MODEL, '{"edited": true}\n');
 
+  // A real process: exit status and output end to end.
   const refused = await runPivot(p.root, ["checkout", "train"]);
   assertFailed(
     refused,
@@ -80,12 +81,12 @@ Deno.test("pivot checkout leaves a modified workspace copy alone unless --force"
   );
   assert.equal(await p.read(MODEL), '{"edited": true}\n');
 
-  const onlyMissing = await runPivot(p.root, ["checkout", "--only-missing", "train"]);
+  const onlyMissing = await runPivotInProcess(p.root, ["checkout", "--only-missing", "train"]);
   assert.equal(onlyMissing.code, 0, onlyMissing.stderr);
   assert.equal(onlyMissing.stdout, "1 skipped (present)\n");
   assert.equal(await p.read(MODEL), '{"edited": true}\n');
 
-  const both = await runPivot(p.root, ["checkout", "--force", "--only-missing", "train"]);
+  const both = await runPivotInProcess(p.root, ["checkout", "--force", "--only-missing", "train"]);
   assert.equal(both.code, 1);
   assert.equal(
     both.stderr,
@@ -94,7 +95,7 @@ Deno.test("pivot checkout leaves a modified workspace copy alone unless --force"
   );
   assert.equal(await p.read(MODEL), '{"edited": true}\n');
 
-  const forced = await runPivot(p.root, ["checkout", "--force", "train"]);
+  const forced = await runPivotInProcess(p.root, ["checkout", "--force", "train"]);
   assert.equal(forced.code, 0, forced.stderr);
   assert.equal(forced.stdout, `restored ${MODEL_LABEL}\n1 restored\n`);
   assert.equal(await p.read(MODEL), MODEL_CONTENT);
@@ -104,7 +105,7 @@ Deno.test("pivot checkout of content missing from the cache fails with a 'pivot 
   await using p = await makeProject({ "pivot.yaml": pipelineYaml() });
   const hash = hashBytes(MODEL_CONTENT); // recorded, but never cached
   await writeMlLock(p.root, [{ key: "model", path: MODEL, hash, cache: true }]);
-  const result = await runPivot(p.root, ["checkout", "train:model"]);
+  const result = await runPivotInProcess(p.root, ["checkout", "train:model"]);
   assertFailed(
     result,
     "error: 1 path cannot be restored: content missing from the cache:\n" +
@@ -116,7 +117,7 @@ Deno.test("pivot checkout of content missing from the cache fails with a 'pivot 
 
 Deno.test("pivot checkout of a stage without a lock hints 'pivot repro'", async () => {
   await using p = await makeProject({ "pivot.yaml": pipelineYaml() });
-  const targeted = await runPivot(p.root, ["checkout", "train"]);
+  const targeted = await runPivotInProcess(p.root, ["checkout", "train"]);
   assert.equal(targeted.code, 1);
   assert.equal(
     targeted.stderr,
@@ -124,7 +125,7 @@ Deno.test("pivot checkout of a stage without a lock hints 'pivot repro'", async 
       "hint: run 'pivot repro train' to produce it\n",
   );
   // Without targets a stage that never ran is reported, not an error.
-  const all = await runPivot(p.root, ["checkout"]);
+  const all = await runPivotInProcess(p.root, ["checkout"]);
   assert.equal(all.code, 0, all.stderr);
   assert.equal(all.stdout, "1 stage not run yet\n");
   assert.equal(await p.exists("data"), false);
@@ -133,7 +134,7 @@ Deno.test("pivot checkout of a stage without a lock hints 'pivot repro'", async 
 Deno.test("pivot checkout --checkout-mode copy, symlink, and a bogus mode", async () => {
   const { p, hash } = await ranProject();
   await using _ = p;
-  const copy = await runPivot(p.root, ["checkout", "--checkout-mode", "copy", "train"]);
+  const copy = await runPivotInProcess(p.root, ["checkout", "--checkout-mode", "copy", "train"]);
   assert.equal(copy.code, 0, copy.stderr);
   assert.equal(copy.stdout, `restored ${MODEL_LABEL}\n1 restored\n`);
   const copied = await Deno.lstat(p.path(MODEL));
@@ -143,12 +144,18 @@ Deno.test("pivot checkout --checkout-mode copy, symlink, and a bogus mode", asyn
   assert.equal(await p.read(MODEL), MODEL_CONTENT);
 
   await Deno.remove(p.path(MODEL));
-  const symlink = await runPivot(p.root, ["checkout", "--checkout-mode", "symlink", "train"]);
+  const symlink = await runPivotInProcess(p.root, [
+    "checkout",
+    "--checkout-mode",
+    "symlink",
+    "train",
+  ]);
   assert.equal(symlink.code, 0, symlink.stderr);
   assert.ok((await Deno.lstat(p.path(MODEL))).isSymlink);
   assert.equal(await Deno.realPath(p.path(MODEL)), blobPath(cacheOf(p.root), hash));
   assert.equal(await p.read(MODEL), MODEL_CONTENT);
 
+  // A real process: exit status and output end to end.
   const bogus = await runPivot(p.root, ["checkout", "--checkout-mode", "bogus"]);
   assert.equal(bogus.code, 2);
   assert.equal(bogus.stdout, "");
@@ -178,7 +185,7 @@ Deno.test("pivot checkout restores a directory output from the manifest in its l
     manifest,
   }]);
 
-  const restored = await runPivot(p.root, ["checkout", "train:images"]);
+  const restored = await runPivotInProcess(p.root, ["checkout", "train:images"]);
   assert.equal(restored.code, 0, restored.stderr);
   assert.equal(restored.stdout, "restored train:images → data/ml/train/images/\n1 restored\n");
   assert.deepEqual(tree(p.path("data/ml/train/images")), [
@@ -192,7 +199,7 @@ Deno.test("pivot checkout restores a directory output from the manifest in its l
 
   // --force rebuilds the directory: a file not in the manifest is gone afterwards.
   await p.write("data/ml/train/images/stray.png", "?");
-  const forced = await runPivot(p.root, ["checkout", "--force", "train"]);
+  const forced = await runPivotInProcess(p.root, ["checkout", "--force", "train"]);
   assert.equal(forced.code, 0, forced.stderr);
   assert.equal(forced.stdout, "restored train:images → data/ml/train/images/\n1 restored\n");
   assert.equal(await p.exists("data/ml/train/images/stray.png"), false);
@@ -209,7 +216,7 @@ Deno.test("pivot checkout refuses a .pvt whose path leaves its directory", async
     `path: ../evil\nhash: "${hash}"\nsize: 4\n`,
   );
   const before = tree(outer.root);
-  const result = await runPivot(root, ["checkout", "evil"]);
+  const result = await runPivotInProcess(root, ["checkout", "evil"]);
   assert.equal(result.code, 1);
   assert.equal(result.stdout, "");
   assert.match(
@@ -225,7 +232,7 @@ Deno.test("pivot checkout skips a .pvt whose hash is a path, and fails", async (
   });
   await using _ = outer;
   const before = tree(outer.root);
-  const result = await runPivot(root, ["checkout"]);
+  const result = await runPivotInProcess(root, ["checkout"]);
   assert.equal(result.code, 1);
   assert.match(result.stderr, /^error: unreadable tracking files were skipped:$/m);
   assert.match(
@@ -267,7 +274,7 @@ Deno.test("pivot checkout treats hostile lock files as absent, with a warning na
   }], "badmanifest");
   const before = tree(outer.root);
 
-  const all = await runPivot(root, ["checkout"]);
+  const all = await runPivotInProcess(root, ["checkout"]);
   assert.equal(all.code, 0, all.stderr);
   assert.equal(all.stdout, "3 stages not run yet\n");
   const warnings = all.stderr.split("\n").filter((line) => line !== "");
@@ -297,7 +304,7 @@ Deno.test("pivot checkout treats hostile lock files as absent, with a warning na
     all.stderr,
   );
 
-  const targeted = await runPivot(root, ["checkout", "badmanifest"]);
+  const targeted = await runPivotInProcess(root, ["checkout", "badmanifest"]);
   assert.equal(targeted.code, 1);
   assert.match(targeted.stderr, /^warning: ignoring malformed lock file \S*badmanifest\.lock: /m);
   assert.match(
@@ -308,20 +315,21 @@ Deno.test("pivot checkout treats hostile lock files as absent, with a warning na
 });
 
 /**
- * Tracks `data.csv`, deletes it and checks it out again, all with `env` and in `cwd`;
- * returns the blob's path relative to the cache directory.
+ * Tracks `data.csv`, deletes it and checks it out again, all with `env` and in `cwd`
+ * (through `run`); returns the blob's path relative to the cache directory.
  */
 async function trackAndRestore(
   root: string,
   env: Record<string, string>,
   cwd = root,
+  run: typeof runPivot = runPivotInProcess,
 ): Promise<string> {
   const data = path.relative(cwd, path.join(root, "data.csv"));
-  const tracked = await runPivot(cwd, ["track", data], env);
+  const tracked = await run(cwd, ["track", data], env);
   assert.equal(tracked.code, 0, tracked.stderr);
   const hash = pvtHash(await Deno.readTextFile(path.join(root, "data.csv.pvt")));
   await Deno.remove(path.join(root, "data.csv"));
-  const restored = await runPivot(cwd, ["checkout", data], env);
+  const restored = await run(cwd, ["checkout", data], env);
   assert.equal(restored.code, 0, restored.stderr);
   assert.equal(restored.stdout, "restored data.csv\n1 restored\n");
   assert.equal(await Deno.readTextFile(path.join(root, "data.csv")), "a,b\n1,2\n");
@@ -340,7 +348,8 @@ Deno.test("PIVOT_CACHE_DIR (absolute) moves the cache outside the project", asyn
   await using p = await makeProject({ "data.csv": "a,b\n1,2\n" });
   await using cache = await tempDir("pivot_test_cache_");
   const cacheDir = cache.path;
-  const blob = await trackAndRestore(p.root, { PIVOT_CACHE_DIR: cacheDir });
+  // A real process: the variable comes from the process environment.
+  const blob = await trackAndRestore(p.root, { PIVOT_CACHE_DIR: cacheDir }, p.root, runPivot);
   assert.equal(await Deno.readTextFile(path.join(cacheDir, blob)), "a,b\n1,2\n");
   assert.equal((await Deno.stat(path.join(cacheDir, blob))).mode! & 0o777, 0o444);
 });
@@ -360,9 +369,9 @@ Deno.test({
   fn: async () => {
     const { outer, root } = await nestedProject({ "data.csv": "a,b\n1,2\n" });
     await using _ = outer;
-    assert.equal((await runPivot(root, ["track", "data.csv"])).code, 0);
+    assert.equal((await runPivotInProcess(root, ["track", "data.csv"])).code, 0);
     await Deno.copyFile(path.join(root, "data.csv.pvt"), outer.path("data.csv.pvt"));
-    const result = await runPivot(root, ["checkout", "../data.csv"]);
+    const result = await runPivotInProcess(root, ["checkout", "../data.csv"]);
     assert.equal(result.code, 1);
     assert.match(result.stderr, /outside the project/);
     assert.equal(await outer.exists("data.csv"), false);
@@ -374,9 +383,9 @@ Deno.test({
   fn: async () => {
     const { p } = await ranProject();
     await using _ = p;
-    assert.equal((await runPivot(p.root, ["checkout", "train"])).code, 0);
+    assert.equal((await runPivotInProcess(p.root, ["checkout", "train"])).code, 0);
     assert.equal((await Deno.stat(p.path(MODEL))).nlink, 2);
-    const result = await runPivot(p.root, [
+    const result = await runPivotInProcess(p.root, [
       "checkout",
       "--force",
       "--checkout-mode",

@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
+import { runPivotInProcess } from "../_helpers/in_process.ts";
 import { makeProject, runPivot } from "../_helpers/project.ts";
 
 Deno.test("pivot --version prints the version", async () => {
   await using p = await makeProject();
+  // A real process: exit status and output end to end.
   const result = await runPivot(p.root, ["--version"]);
   assert.equal(result.code, 0);
   assert.match(result.stdout, /^\d+\.\d+\.\d+\n$/);
@@ -10,11 +12,11 @@ Deno.test("pivot --version prints the version", async () => {
 
 Deno.test("pivot --help lists the commands; every command has --help", async () => {
   await using p = await makeProject();
-  const help = await runPivot(p.root, ["--help"]);
+  const help = await runPivotInProcess(p.root, ["--help"]);
   assert.equal(help.code, 0);
   for (const command of ["init", "list", "dag", "schema", "completions"]) {
     assert.match(help.stdout, new RegExp(`\\n  ${command}\\b`));
-    const sub = await runPivot(p.root, [command, "--help"]);
+    const sub = await runPivotInProcess(p.root, [command, "--help"]);
     assert.equal(sub.code, 0, `${command} --help`);
     assert.match(sub.stdout, new RegExp(`^Usage: pivot ${command}`));
   }
@@ -22,6 +24,7 @@ Deno.test("pivot --help lists the commands; every command has --help", async () 
 
 Deno.test("pivot without a command prints help and exits 2", async () => {
   await using p = await makeProject();
+  // A real process: exit status and output end to end.
   const result = await runPivot(p.root, []);
   assert.equal(result.code, 2);
   assert.match(result.stderr, /^Usage: pivot/);
@@ -29,24 +32,26 @@ Deno.test("pivot without a command prints help and exits 2", async () => {
 
 Deno.test("pivot with an unknown command or option exits 2 with a suggestion", async () => {
   await using p = await makeProject();
+  // A real process: exit status and output end to end.
   const command = await runPivot(p.root, ["lsit"]);
   assert.equal(command.code, 2);
   assert.match(command.stderr, /error: unknown command 'lsit'/);
   assert.match(command.stderr, /list/);
-  const option = await runPivot(p.root, ["list", "--jsno"]);
+  const option = await runPivotInProcess(p.root, ["list", "--jsno"]);
   assert.equal(option.code, 2);
   assert.match(option.stderr, /error: unknown option '--jsno'/);
 });
 
 Deno.test("pivot -q -v together is a usage error", async () => {
   await using p = await makeProject({ "pivot.yaml": "stages: {}\npipeline: p\n" });
-  const result = await runPivot(p.root, ["-q", "-v", "list"]);
+  const result = await runPivotInProcess(p.root, ["-q", "-v", "list"]);
   assert.equal(result.code, 2);
   assert.match(result.stderr, /^error: -q\/--quiet and -v\/--verbose cannot be used together/);
 });
 
 Deno.test("pivot list outside a project says to run pivot init", async () => {
   await using p = await makeProject({}, { init: false });
+  // A real process: exit status and output end to end.
   const result = await runPivot(p.root, ["list"]);
   assert.equal(result.code, 1);
   assert.match(
@@ -57,7 +62,7 @@ Deno.test("pivot list outside a project says to run pivot init", async () => {
 
 Deno.test("pivot schema prints a JSON Schema of pivot.yaml", async () => {
   await using p = await makeProject();
-  const result = await runPivot(p.root, ["schema"]);
+  const result = await runPivotInProcess(p.root, ["schema"]);
   assert.equal(result.code, 0);
   const schema = JSON.parse(result.stdout);
   assert.equal(schema.$schema, "https://json-schema.org/draft/2020-12/schema");

@@ -99,7 +99,7 @@ Deno.test(`${PROCESSES} repro processes started at once never run one stage twic
     }
     // Every stage ran at least once, and the project ends up consistent.
     assert.deepEqual([...new Set(found.map((run) => run.stage))].sort(), STAGES);
-    const verify = await runPivot(p.path("pipe"), ["verify"]);
+    const verify = await runPivotInProcess(p.path("pipe"), ["verify"]);
     if (verify.code !== 0) failures.push(`trial ${trial}: verify: ${verify.stdout}`);
   }
   // deno-lint-ignore no-console -- the counts of a longer manual series (PIVOT_TEST_TRIALS)
@@ -165,11 +165,11 @@ Deno.test({
       assert.match(lines[2]!, /^end train \d+ /);
       assert.equal(overlaps(intervals(lines.slice(1).join("\n"))).length, 0);
       assert.equal(await p.read("pipe/data/ml/train.txt"), "trained\n");
-      const verify = await runPivot(p.path("pipe"), ["verify"]);
+      const verify = await runPivotInProcess(p.path("pipe"), ["verify"]);
       assert.equal(verify.code, 0, verify.stdout + verify.stderr);
       // Nothing left running that could still change the output.
       await new Promise((resolve) => setTimeout(resolve, 500));
-      assert.equal((await runPivot(p.path("pipe"), ["verify"])).code, 0);
+      assert.equal((await runPivotInProcess(p.path("pipe"), ["verify"])).code, 0);
     } finally {
       if (running(orphan)) Deno.kill(-orphan, "SIGKILL");
     }

@@ -53,21 +53,22 @@ Deno.test("pivot config --global writes the user config under XDG_CONFIG_HOME, a
   await using p = await makeProject({ "pivot.yaml": "pipeline: ml\nstages: {}\n" });
   await using home = await tempDir();
   const env = { XDG_CONFIG_HOME: home.path };
+  // A real process: the variable comes from the process environment.
   const set = await runPivot(p.root, ["config", "set", "--global", "remote.jobs", "4"], env);
   const userFile = path.join(home.path, "pivot/config.yaml");
   assert.equal(set.stdout, `set remote.jobs = 4 in ${userFile}\n`);
   assert.equal(await Deno.readTextFile(userFile), "remote:\n  jobs: 4\n");
   assert.match(
-    (await runPivot(p.root, ["config", "list"], env)).stdout,
+    (await runPivotInProcess(p.root, ["config", "list"], env)).stdout,
     /^remote\.jobs = 4 \(user\)$/m,
   );
-  await runPivot(p.root, ["config", "set", "remote.jobs", "2"], env);
+  await runPivotInProcess(p.root, ["config", "set", "remote.jobs", "2"], env);
   assert.match(
-    (await runPivot(p.root, ["config", "list"], env)).stdout,
+    (await runPivotInProcess(p.root, ["config", "list"], env)).stdout,
     /^remote\.jobs = 2 \(project\)$/m,
   );
   assert.equal(
-    (await runPivot(home.path, ["config", "get", "--global", "remote.jobs"], env)).stdout,
+    (await runPivotInProcess(home.path, ["config", "get", "--global", "remote.jobs"], env)).stdout,
     "remote.jobs = 4 (user)\n",
   );
 });

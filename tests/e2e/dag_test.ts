@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { runPivotInProcess } from "../_helpers/in_process.ts";
 import { makeProject, runPivot } from "../_helpers/project.ts";
 
 const PIPELINE = [
@@ -22,7 +23,7 @@ const PIPELINE = [
 
 Deno.test("pivot dag --stages lists stages producers first with their inputs", async () => {
   await using p = await makeProject({ "pivot.yaml": PIPELINE, "raw.csv": "x\n" });
-  const result = await runPivot(p.root, ["dag", "--stages"]);
+  const result = await runPivotInProcess(p.root, ["dag", "--stages"]);
   assert.equal(result.code, 0, result.stderr);
   assert.equal(
     result.stdout,
@@ -38,7 +39,7 @@ Deno.test("pivot dag --stages lists stages producers first with their inputs", a
 
 Deno.test("pivot dag shows artifacts as identity → path", async () => {
   await using p = await makeProject({ "pivot.yaml": PIPELINE, "raw.csv": "x\n" });
-  const result = await runPivot(p.root, ["dag", "report"]);
+  const result = await runPivotInProcess(p.root, ["dag", "report"]);
   assert.equal(result.code, 0, result.stderr);
   assert.match(result.stdout, /^prepare\n {2}← raw\.csv\n {2}→ prepare → data\/ml\/prepare\.csv\n/);
   assert.match(
@@ -49,15 +50,16 @@ Deno.test("pivot dag shows artifacts as identity → path", async () => {
 
 Deno.test("pivot dag TARGET shows only the target and its upstream", async () => {
   await using p = await makeProject({ "pivot.yaml": PIPELINE, "raw.csv": "x\n" });
-  const result = await runPivot(p.root, ["dag", "--stages", "train@large"]);
+  const result = await runPivotInProcess(p.root, ["dag", "--stages", "train@large"]);
   assert.equal(result.stdout, "prepare\ntrain@large  ← prepare\n");
+  // A real process: exit status and output end to end.
   const unknown = await runPivot(p.root, ["dag", "trian@large"]);
   assert.equal(unknown.code, 1);
   assert.match(
     unknown.stderr,
     /^error: unknown target 'trian@large': not a stage or tracked file \(did you mean 'train@large'\?\)/,
   );
-  const output = await runPivot(p.root, ["dag", "data/ml/prepare.csv"]);
+  const output = await runPivotInProcess(p.root, ["dag", "data/ml/prepare.csv"]);
   assert.equal(output.code, 1);
   assert.match(
     output.stderr,
@@ -67,20 +69,20 @@ Deno.test("pivot dag TARGET shows only the target and its upstream", async () =>
 
 Deno.test("pivot dag --dot, --mermaid and --md render the graph", async () => {
   await using p = await makeProject({ "pivot.yaml": PIPELINE, "raw.csv": "x\n" });
-  const dot = await runPivot(p.root, ["dag", "--stages", "--dot"]);
+  const dot = await runPivotInProcess(p.root, ["dag", "--stages", "--dot"]);
   assert.match(dot.stdout, /^digraph pivot \{\n/);
   assert.match(dot.stdout, /\n {2}"prepare" -> "train@small";\n/);
-  const mermaid = await runPivot(p.root, ["dag", "--stages", "--mermaid"]);
+  const mermaid = await runPivotInProcess(p.root, ["dag", "--stages", "--mermaid"]);
   assert.match(mermaid.stdout, /^flowchart LR\n {2}n0\["prepare"\]\n/);
   assert.match(mermaid.stdout, /\n {2}n0 --> n1\n/);
-  const md = await runPivot(p.root, ["dag", "--md"]);
+  const md = await runPivotInProcess(p.root, ["dag", "--md"]);
   assert.match(md.stdout, /^```mermaid\nflowchart LR\n[\s\S]*\n```\n$/);
   assert.match(md.stdout, /\[\/"prepare → data\/ml\/prepare\.csv"\/\]/);
 });
 
 Deno.test("pivot dag with two formats is a usage error", async () => {
   await using p = await makeProject({ "pivot.yaml": PIPELINE, "raw.csv": "x\n" });
-  const result = await runPivot(p.root, ["dag", "--dot", "--md"]);
+  const result = await runPivotInProcess(p.root, ["dag", "--dot", "--md"]);
   assert.equal(result.code, 2);
   assert.match(result.stderr, /^error: choose one output format: --dot, --md/);
 });
@@ -92,7 +94,7 @@ Deno.test("pivot dag stays one line per stage at 100 stages", async () => {
     if (i > 0) lines.push(`    deps: {prev: s${i - 1}}`);
   }
   await using p = await makeProject({ "pivot.yaml": `${lines.join("\n")}\n` });
-  const result = await runPivot(p.root, ["dag", "--stages"]);
+  const result = await runPivotInProcess(p.root, ["dag", "--stages"]);
   assert.equal(result.code, 0, result.stderr);
   const out = result.stdout.trimEnd().split("\n");
   assert.equal(out.length, 100);
@@ -101,6 +103,7 @@ Deno.test("pivot dag stays one line per stage at 100 stages", async () => {
 
 Deno.test("pivot complete suggests stage names and output identities", async () => {
   await using p = await makeProject({ "pivot.yaml": PIPELINE, "raw.csv": "x\n" });
+  // The library prints the candidates itself (console.log), so this one needs a process.
   const result = await runPivot(p.root, ["complete", "--", "dag", "tr"]);
   assert.equal(result.code, 0, result.stderr);
   const values = result.stdout.split("\n").map((line) => line.split("\t")[0]);

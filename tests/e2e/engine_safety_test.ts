@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { runPivotInProcess } from "../_helpers/in_process.ts";
 import { MAIN, makeProject, runPivot } from "../_helpers/project.ts";
 import {
   completions,
@@ -27,6 +28,7 @@ stages:
 
 Deno.test("a failing stage exits 1, says why, blocks its downstream and records nothing", async () => {
   await using p = await makeProject({ "pivot.yaml": FAILING_YAML });
+  // A real process: exit status and output end to end.
   const result = await runPivot(p.root, ["repro"]);
   assert.equal(result.code, 1);
   assert.equal(
@@ -43,7 +45,7 @@ Deno.test("a failing stage exits 1, says why, blocks its downstream and records 
     assert.equal(await p.exists(lockRel("ml", stage)), false, stage);
   }
 
-  const json = await runPivot(p.root, ["repro", "--json"]);
+  const json = await runPivotInProcess(p.root, ["repro", "--json"]);
   assert.equal(json.code, 1);
   assert.equal(json.stderr, "");
   const events = jsonEvents(json.stdout);
@@ -81,7 +83,7 @@ stages:
 
 Deno.test("after a failure running stages finish and nothing new starts, unless -k", async () => {
   await using p = await makeProject({ "pivot.yaml": KEEP_GOING_YAML });
-  const failFast = await runPivot(p.root, ["repro", "-j", "2"]);
+  const failFast = await runPivotInProcess(p.root, ["repro", "-j", "2"]);
   assert.equal(failFast.code, 1);
   assert.equal(
     timeless(failFast.stdout),
@@ -93,7 +95,7 @@ Deno.test("after a failure running stages finish and nothing new starts, unless 
   assert.equal(await p.exists(lockRel("ml", "slow")), true);
   assert.equal(await p.exists(lockRel("ml", "after")), false);
 
-  const keepGoing = await runPivot(p.root, ["repro", "-j", "2", "--keep-going"]);
+  const keepGoing = await runPivotInProcess(p.root, ["repro", "-j", "2", "--keep-going"]);
   assert.equal(keepGoing.code, 1);
   assert.equal(
     timeless(keepGoing.stdout),
@@ -166,7 +168,7 @@ Deno.test({
     assert.equal(await stillRunning(shell), true);
 
     await Deno.remove(p.path("slow.flag"));
-    const again = await runPivot(p.root, ["repro"]);
+    const again = await runPivotInProcess(p.root, ["repro"]);
     assert.equal(again.code, 0, again.stderr);
     assert.equal(
       timeless(again.stdout),
@@ -181,7 +183,7 @@ Deno.test({
     assert.equal(await p.read("data/ml/c.txt"), "partial\na\n");
     assert.equal(await p.exists(SENTINEL), false);
 
-    const verify = await runPivot(p.root, ["verify"]);
+    const verify = await runPivotInProcess(p.root, ["verify"]);
     assert.equal(verify.code, 0, verify.stdout + verify.stderr);
     assert.equal(verify.stdout.split("\n").at(-2), "verification passed: 3 stages up to date");
   },
@@ -192,7 +194,7 @@ Deno.test("a live .running sentinel makes repro wait for it; a stale one is take
   // Another process (alive for a moment) holds the stage.
   const holder = new Deno.Command("sleep", { args: ["1.5"] }).spawn();
   await p.write(SENTINEL, `${holder.pid}\n`);
-  const waited = await runPivot(p.root, ["repro"]);
+  const waited = await runPivotInProcess(p.root, ["repro"]);
   await holder.status;
   assert.equal(waited.code, 0, waited.stderr);
   assert.equal(
@@ -210,7 +212,7 @@ Deno.test("a live .running sentinel makes repro wait for it; a stale one is take
   const gone = new Deno.Command("true").spawn();
   await gone.status;
   await p.write(SENTINEL, `${gone.pid}\n`);
-  const taken = await runPivot(p.root, ["repro"]);
+  const taken = await runPivotInProcess(p.root, ["repro"]);
   assert.equal(taken.code, 0, taken.stderr);
   assert.equal(
     timeless(taken.stdout),
@@ -286,7 +288,8 @@ Deno.test("a second repro reports the stage the first one is running, and runs n
       if ((await p.read("log.txt")).includes(" slow\n")) break;
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
-    // The second waits for the first to finish 'slow', then finds everything up to date.
+    // The second waits for the first to finish 'slow', then finds everything up to date
+    // (two pivot processes).
     const second = await runPivot(p.root, ["repro"]);
     assert.equal(second.code, 0, second.stderr);
     assert.match(
@@ -309,7 +312,7 @@ Deno.test("a second repro reports the stage the first one is running, and runs n
   );
   const starts = checkNoOverlap(await p.read("log.txt"));
   assert.deepEqual(Object.fromEntries(starts), { a: 1, slow: 1, c: 1 });
-  const verify = await runPivot(p.root, ["verify"]);
+  const verify = await runPivotInProcess(p.root, ["verify"]);
   assert.equal(verify.code, 0, verify.stdout);
 });
 
@@ -332,7 +335,7 @@ Deno.test("two repro processes started together never run one stage twice at onc
   const decoder = new TextDecoder();
   // Each waits for the stages the other is running instead of running them too.
   for (const output of outputs) assert.equal(output.code, 0, decoder.decode(output.stderr));
-  const last = await runPivot(p.root, ["repro"]);
+  const last = await runPivotInProcess(p.root, ["repro"]);
   assert.equal(last.code, 0, last.stderr);
   const starts = checkNoOverlap(await p.read("log.txt"));
   assert.deepEqual(Object.fromEntries([...starts].sort()), { s1: 1, s2: 1, s3: 1, s4: 1 });
@@ -340,7 +343,7 @@ Deno.test("two repro processes started together never run one stage twice at onc
     assert.equal(await p.read(`data/ml/${name}.txt`), `${name}\n`);
     assert.equal(await present(p.path(`.pivot/stages/ml/${name}.running`)), false);
   }
-  const status = await runPivot(p.root, ["status", "-q"]);
+  const status = await runPivotInProcess(p.root, ["status", "-q"]);
   assert.equal(status.code, 0);
 });
 

@@ -29,7 +29,7 @@ async function assertGcStops(p: TempProject, problem: string): Promise<void> {
   const cache = p.path(".pivot/cache");
   const unused = await addBlob(cache, "unreferenced");
   assertFailed(
-    await runPivot(p.root, ["gc"]),
+    await runPivotInProcess(p.root, ["gc"]),
     `error: ${problem}; nothing was removed\n` +
       "hint: fix or delete that file (git can restore it), then run 'pivot gc' again\n",
   );
@@ -38,7 +38,7 @@ async function assertGcStops(p: TempProject, problem: string): Promise<void> {
 
 Deno.test("pivot gc removes exactly the blob no .pvt references (after a dry run)", async () => {
   await using p = await makeProject({ "a.csv": "a\n", "b.csv": "bb\n" });
-  const tracked = await runPivot(p.root, ["track", "a.csv", "b.csv"]);
+  const tracked = await runPivotInProcess(p.root, ["track", "a.csv", "b.csv"]);
   assert.equal(tracked.code, 0, tracked.stderr);
   const cache = p.path(".pivot/cache");
   const hashA = hashBytes("a\n");
@@ -47,7 +47,7 @@ Deno.test("pivot gc removes exactly the blob no .pvt references (after a dry run
   assert.ok(exists(blobPath(cache, hashB)));
   await Deno.remove(p.path("b.csv.pvt"));
 
-  const dry = await runPivot(p.root, ["gc", "--dry-run", "--grace", "0"]);
+  const dry = await runPivotInProcess(p.root, ["gc", "--dry-run", "--grace", "0"]);
   assert.equal(dry.code, 0, dry.stderr);
   assert.equal(
     dry.stdout,
@@ -56,7 +56,7 @@ Deno.test("pivot gc removes exactly the blob no .pvt references (after a dry run
   assert.ok(exists(blobPath(cache, hashA)));
   assert.ok(exists(blobPath(cache, hashB)));
 
-  const real = await runPivot(p.root, ["gc", "--grace", "0"]);
+  const real = await runPivotInProcess(p.root, ["gc", "--grace", "0"]);
   assert.equal(real.code, 0, real.stderr);
   assert.equal(
     real.stdout,
@@ -71,7 +71,7 @@ Deno.test("pivot gc removes exactly the blob no .pvt references (after a dry run
   }
   assert.equal(await p.read("a.csv"), "a\n");
 
-  const json = await runPivot(p.root, ["gc", "--json"]);
+  const json = await runPivotInProcess(p.root, ["gc", "--json"]);
   assert.equal(json.code, 0, json.stderr);
   assert.deepEqual(JSON.parse(json.stdout) as GcJson, {
     cacheDir: cache,
@@ -116,7 +116,7 @@ Deno.test("pivot gc keeps blobs that only lock files reference, in every state d
   );
   assert.ok(exists(p.path("sub/.pivot/stages/sub/x.lock")));
 
-  const result = await runPivot(p.root, ["gc", "--json", "--grace", "0"]);
+  const result = await runPivotInProcess(p.root, ["gc", "--json", "--grace", "0"]);
   assert.equal(result.code, 0, result.stderr);
   assert.deepEqual(JSON.parse(result.stdout) as GcJson, {
     cacheDir: cache,
@@ -165,6 +165,7 @@ Deno.test("pivot gc refuses a cache outside the project unless --force", async (
   const cacheDir = cache.path;
   const unused = await addBlob(cacheDir, "maybe another project's");
   const env = { PIVOT_CACHE_DIR: cacheDir };
+  // A real process: the variable comes from the process environment; exit status end to end.
   const refused = await runPivot(p.root, ["gc"], env);
   assert.equal(refused.code, 1);
   assert.equal(
@@ -174,7 +175,7 @@ Deno.test("pivot gc refuses a cache outside the project unless --force", async (
   );
   assert.ok(exists(blobPath(cacheDir, unused)));
 
-  const forced = await runPivot(p.root, ["gc", "--force", "--grace", "0"], env);
+  const forced = await runPivotInProcess(p.root, ["gc", "--force", "--grace", "0"], env);
   assert.equal(forced.code, 0, forced.stderr);
   assert.equal(
     forced.stdout,
@@ -187,12 +188,12 @@ Deno.test({
   name: "pivot gc keeps the blob of a file tracked inside a directory named build",
   fn: async () => {
     await using p = await makeProject({ "build/x.csv": "keep me\n" });
-    assert.equal((await runPivot(p.root, ["track", "build/x.csv"])).code, 0);
-    const gc = await runPivot(p.root, ["gc"]);
+    assert.equal((await runPivotInProcess(p.root, ["track", "build/x.csv"])).code, 0);
+    const gc = await runPivotInProcess(p.root, ["gc"]);
     assert.equal(gc.code, 0, gc.stderr);
     assert.ok(exists(blobPath(p.path(".pivot/cache"), hashBytes("keep me\n"))));
     await Deno.remove(p.path("build/x.csv"));
-    const checkout = await runPivot(p.root, ["checkout"]);
+    const checkout = await runPivotInProcess(p.root, ["checkout"]);
     assert.equal(checkout.code, 0, checkout.stderr);
     assert.equal(await p.read("build/x.csv"), "keep me\n");
   },

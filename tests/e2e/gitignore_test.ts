@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { makeProject, runPivot } from "../_helpers/project.ts";
+import { runPivotInProcess } from "../_helpers/in_process.ts";
+import { makeProject } from "../_helpers/project.ts";
 
 Deno.test("repro lists cached outputs in data/<pipeline>/.gitignore, not metrics", async () => {
   await using p = await makeProject({
@@ -18,14 +19,14 @@ Deno.test("repro lists cached outputs in data/<pipeline>/.gitignore, not metrics
       "",
     ].join("\n"),
   });
-  const first = await runPivot(p.root, ["repro", "-k"]);
+  const first = await runPivotInProcess(p.root, ["repro", "-k"]);
   assert.equal(first.code, 1, first.stderr);
   const text = await p.read("data/ml/.gitignore");
   const entries = text.split("\n").filter((line) => line.startsWith("/"));
   assert.deepEqual(entries, ["/train/model.txt", "/train/plots/"]);
   // A second run adds nothing and keeps the file as it is.
   const before = (await Deno.stat(p.path("data/ml/.gitignore"))).mtime?.getTime();
-  await runPivot(p.root, ["repro", "-k"]);
+  await runPivotInProcess(p.root, ["repro", "-k"]);
   assert.equal(await p.read("data/ml/.gitignore"), text);
   assert.equal((await Deno.stat(p.path("data/ml/.gitignore"))).mtime?.getTime(), before);
 });

@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
+import { runPivotInProcess } from "../_helpers/in_process.ts";
 import { makeProject, runPivot } from "../_helpers/project.ts";
 
 Deno.test("pivot init creates .pivot with config and gitignore", async () => {
   await using p = await makeProject({}, { init: false });
-  const result = await runPivot(p.root, ["init"]);
+  const result = await runPivotInProcess(p.root, ["init"]);
   assert.equal(result.code, 0, result.stderr);
   assert.match(result.stdout, /wrote \.pivot\/\.gitignore/);
   assert.match(result.stdout, /wrote \.pivot\/config\.yaml/);
@@ -16,6 +17,7 @@ Deno.test("pivot init creates .pivot with config and gitignore", async () => {
 
 Deno.test("pivot init refuses an existing project and changes nothing", async () => {
   await using p = await makeProject({ ".pivot/config.yaml": "store: {data_dir: out}\n" });
+  // A real process: exit status and output end to end.
   const result = await runPivot(p.root, ["init"]);
   assert.equal(result.code, 1);
   assert.match(
@@ -31,7 +33,7 @@ Deno.test("pivot init --force rewrites .gitignore and keeps config.yaml", async 
     ".pivot/config.yaml": "store: {data_dir: out}\n",
     ".pivot/.gitignore": "junk\n",
   });
-  const result = await runPivot(p.root, ["init", "--force"]);
+  const result = await runPivotInProcess(p.root, ["init", "--force"]);
   assert.equal(result.code, 0, result.stderr);
   assert.match(result.stdout, /kept \.pivot\/config\.yaml/);
   assert.match(await p.read(".pivot/.gitignore"), /\/cache\//);
@@ -40,7 +42,7 @@ Deno.test("pivot init --force rewrites .gitignore and keeps config.yaml", async 
 
 Deno.test("pivot init refuses when .pivot is a file", async () => {
   await using p = await makeProject({ ".pivot": "not a dir" }, { init: false });
-  const result = await runPivot(p.root, ["init", "--force"]);
+  const result = await runPivotInProcess(p.root, ["init", "--force"]);
   assert.equal(result.code, 1);
   assert.match(result.stderr, /error: .*\.pivot exists and is not a directory/);
   assert.equal(await p.read(".pivot"), "not a dir");
@@ -48,14 +50,14 @@ Deno.test("pivot init refuses when .pivot is a file", async () => {
 
 Deno.test("pivot init inside an existing project refuses unless --force", async () => {
   await using p = await makeProject({ "inner/keep.txt": "" });
-  const result = await runPivot(p.path("inner"), ["init"]);
+  const result = await runPivotInProcess(p.path("inner"), ["init"]);
   assert.equal(result.code, 1);
   assert.equal(
     result.stderr.split("\n")[0],
     `error: ${p.path("inner")} is already inside the pivot project at ${p.root}`,
   );
   assert.equal(await p.exists("inner/.pivot"), false);
-  const forced = await runPivot(p.path("inner"), ["init", "--force"]);
+  const forced = await runPivotInProcess(p.path("inner"), ["init", "--force"]);
   assert.equal(forced.code, 0, forced.stderr);
   assert.equal(await p.exists("inner/.pivot/config.yaml"), true);
 });

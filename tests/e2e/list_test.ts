@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { runPivotInProcess } from "../_helpers/in_process.ts";
 import { MAIN, makeProject, runPivot, type TempProject } from "../_helpers/project.ts";
 
 /** The issue's three-pipeline project: eval (own root), prep (root: ..), reports (pipeline.ts). */
@@ -46,7 +47,7 @@ function threePipelines(): Promise<TempProject> {
 
 Deno.test("pivot list --all merges the pipelines, prefixing on collision", async () => {
   await using p = await threePipelines();
-  const result = await runPivot(p.root, ["list", "--all", "--json"]);
+  const result = await runPivotInProcess(p.root, ["list", "--all", "--json"]);
   assert.equal(result.code, 0, result.stderr);
   const stages = JSON.parse(result.stdout) as {
     name: string;
@@ -85,7 +86,7 @@ Deno.test("pivot list --all merges the pipelines, prefixing on collision", async
 
 Deno.test("pivot list --all shows identity → path in text form", async () => {
   await using p = await threePipelines();
-  const result = await runPivot(p.root, ["list", "--all"]);
+  const result = await runPivotInProcess(p.root, ["list", "--all"]);
   assert.equal(result.code, 0, result.stderr);
   assert.match(result.stdout, /^train {2}\(cmd, pipeline eval, eval\/pivot\.yaml\)$/m);
   assert.match(result.stdout, /^ {2}dep {4}data: prep\/clean → data\/prep\/clean\.csv$/m);
@@ -102,7 +103,7 @@ Deno.test("pivot list --all shows identity → path in text form", async () => {
 
 Deno.test("pivot list in a pipeline directory pulls in the producer of its input", async () => {
   await using p = await threePipelines();
-  const result = await runPivot(p.path("eval"), ["list", "--json"]);
+  const result = await runPivotInProcess(p.path("eval"), ["list", "--json"]);
   assert.equal(result.code, 0, result.stderr);
   const stages = JSON.parse(result.stdout) as { name: string; stateDir: string; deps: unknown[] }[];
   assert.deepEqual(stages.map((s) => s.name), ["prep/clean", "train"]);
@@ -118,6 +119,7 @@ Deno.test("pivot list in a pipeline directory pulls in the producer of its input
 
 Deno.test("pivot list at the root without a root pipeline says what it looked for", async () => {
   await using p = await threePipelines();
+  // A real process: exit status and output end to end.
   const result = await runPivot(p.root, ["list"]);
   assert.equal(result.code, 1);
   assert.match(
@@ -176,7 +178,7 @@ Deno.test("pivot list reports each kind of broken pipeline file in one paragraph
   for (const { name, files, error } of BROKEN) {
     await t.step(name, async () => {
       await using p = await makeProject(files);
-      const result = await runPivot(
+      const result = await runPivotInProcess(
         p.root,
         name === "duplicate pipeline name" ? ["list", "--all"] : ["list"],
       );
@@ -195,13 +197,13 @@ Deno.test("pivot list warns about inputs that are neither present nor tracked", 
       "pipeline: p\nstages:\n  a:\n    cmd: echo\n    deps: {raw: raw.csv, tracked: big.bin}\n    outs: csv\n",
     "big.bin.pvt": "path: big.bin\n",
   });
-  const result = await runPivot(p.root, ["list"]);
+  const result = await runPivotInProcess(p.root, ["list"]);
   assert.equal(result.code, 0);
   assert.equal(
     result.stderr,
     "warning: inputs that no stage produces and that are not present or tracked: raw.csv (needed by a)\n",
   );
-  const quiet = await runPivot(p.root, ["-q", "list"]);
+  const quiet = await runPivotInProcess(p.root, ["-q", "list"]);
   assert.equal(quiet.stderr, "");
   assert.equal(quiet.stdout, "");
 });

@@ -15,6 +15,11 @@ import * as path from "node:path";
 import { noopStampKey, type NoopStampQuery } from "../../src/ops/noop_stamp.ts";
 import { hashBytes, serializePvt } from "../../src/storage/mod.ts";
 import { StateDb } from "../../src/storage/state_db.ts";
+import {
+  type FastNoopResult,
+  runFastNoopInProcess,
+  runPivotInProcess,
+} from "../_helpers/in_process.ts";
 import { type CliResult, makeProject, runPivot, type TempProject } from "../_helpers/project.ts";
 import { type JsonEvent, jsonEvents, lockRel, timeless } from "./_fixtures/engine.ts";
 
@@ -99,35 +104,17 @@ const PIPELINE_TS_FILES: Record<string, string> = {
 `,
 };
 
-/** What `runFastNoop` returned and printed. */
-interface FastResult {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** The script that calls `runFastNoop` in a process of its own. */
-const FAST_CALL = path.resolve(import.meta.dirname!, "_fixtures", "fast_noop_call.ts");
-
 /**
- * Calls `runFastNoop(args)`, as `main.ts` does, in a process of its own run
- * in `cwd` with `NO_COLOR` and the variables of `env`.
+ * Calls `runFastNoop(args)`, as `main.ts` does, in `cwd` with `NO_COLOR` and
+ * the variables of `env` (in this process: the variables reach it through its
+ * io, never through the environment that other test files share).
  */
-async function fast(
+function fast(
   cwd: string,
   args: readonly string[],
   env: Record<string, string> = {},
-): Promise<FastResult> {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", FAST_CALL, ...args],
-    cwd,
-    env: { NO_COLOR: "1", ...env },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decoder = new TextDecoder();
-  assert.equal(output.code, 0, decoder.decode(output.stderr));
-  return JSON.parse(decoder.decode(output.stdout)) as FastResult;
+): FastNoopResult {
+  return runFastNoopInProcess(cwd, args, env);
 }
 
 /** The stamp stored in the project at `root` for `query`, or null. */
@@ -135,20 +122,42 @@ function storedStamp(root: string, query: Partial<NoopStampQuery> = {}): string 
   const db = StateDb.openExisting(path.join(root, ".pivot"));
   try {
     return db.getNoopStamp(
-      noopStampKey({ mode: "repro", all: false, targets: [], cwd: root, ...query }),
+      noopStampKey({
+        mode: "repro",
+        all: false,
+        targets: [],
+        cwd: root,
+        env: (name) => Deno.env.get(name),
+        ...query,
+      }),
     );
   } finally {
     db.close();
   }
 }
 
-/** Runs the CLI and asserts that it succeeded without warnings. */
+/**
+ * True when a project runs TypeScript stage code. Its commands run in a
+ * process of their own: code fingerprints are cached for the life of a
+ * process, and every file they were taken from goes into the stamps that
+ * process writes (src/engine/code_fingerprint.ts), so in this process they
+ * would leak into the stamps of the other projects.
+ */
+function runsStageCode(files: Record<string, string>): boolean {
+  return Object.keys(files).some((rel) => rel.endsWith(".ts"));
+}
+
+/**
+ * Runs the CLI (in this process, or with `spawn` in a process of its own) and
+ * asserts that it succeeded without warnings.
+ */
 async function pivotOk(
   cwd: string,
   args: readonly string[],
   env: Record<string, string> = {},
+  spawn = false,
 ): Promise<CliResult> {
-  const result = await runPivot(cwd, args, env);
+  const result = await (spawn ? runPivot : runPivotInProcess)(cwd, args, env);
   assert.equal(result.code, 0, `pivot ${args.join(" ")} in ${cwd}: ${result.stderr}`);
   assert.equal(result.stderr, "", `pivot ${args.join(" ")} in ${cwd}`);
   return result;
@@ -609,6 +618,7 @@ Deno.test("no-op stamps: the fast path answers an unchanged no-op repro and fall
     cwd: string;
     args: readonly string[];
     env: Record<string, string>;
+    spawn: boolean;
   }[] = [];
   await using _cleanup = {
     [Symbol.asyncDispose]: async () => {
@@ -623,15 +633,16 @@ Deno.test("no-op stamps: the fast path answers an unchanged no-op repro and fall
       cwd: p.path(m.cwd ?? "."),
       args: m.args ?? ["repro"],
       env: m.env?.(p) ?? {},
+      spawn: runsStageCode(m.files),
     });
   }
 
   const fresh = await Promise.all([
-    pivotOk(baseline.root, ["repro"]),
-    pivotOk(twin.root, ["repro"]),
-    pivotOk(tsProject.root, ["repro"]),
+    pivotOk(baseline.root, ["repro"], {}, true),
+    pivotOk(twin.root, ["repro"], {}, true),
+    pivotOk(tsProject.root, ["repro"], {}, true),
     pivotOk(runProject.root, ["repro"]),
-    ...mutated.map(({ cwd, args, env }) => pivotOk(cwd, args, env)),
+    ...mutated.map(({ cwd, args, env, spawn }) => pivotOk(cwd, args, env, spawn)),
   ]);
   assert.match(timeless(fresh[0]!.stdout), /^5 ran, 0 up to date \(T\)\n$/m);
   assert.equal(
@@ -668,11 +679,11 @@ Deno.test("no-op stamps: the fast path answers an unchanged no-op repro and fall
   ]);
 
   const [slowPlain, slowJson, slowTs, slowRun, ...slowMutated] = await Promise.all([
-    pivotOk(baseline.root, ["repro"]),
-    pivotOk(twin.root, ["repro", "--json"]),
-    pivotOk(tsProject.root, ["repro"]),
+    pivotOk(baseline.root, ["repro"], {}, true),
+    pivotOk(twin.root, ["repro", "--json"], {}, true),
+    pivotOk(tsProject.root, ["repro"], {}, true),
     pivotOk(runProject.root, ["run", "train"]),
-    ...mutated.map(({ cwd, args, env }) => pivotOk(cwd, args, env)),
+    ...mutated.map(({ cwd, args, env, spawn }) => pivotOk(cwd, args, env, spawn)),
   ]);
 
   await t.step("the slow no-op runs found every stage up to date", () => {
@@ -826,7 +837,9 @@ Deno.test("no-op stamps: the fast path answers an unchanged no-op repro and fall
 
   const [history, ...reactions] = await Promise.all([
     pivotOk(baseline.root, ["history", "--json", "-n", "100"]),
-    ...mutated.map(({ m, cwd, env }) => m.react === null ? null : runPivot(cwd, m.react, env)),
+    ...mutated.map(({ m, cwd, env, spawn }) =>
+      m.react === null ? null : (spawn ? runPivot : runPivotInProcess)(cwd, m.react, env)
+    ),
   ]);
 
   await t.step("history records each fast run, with every stage up to date", () => {

@@ -15,17 +15,22 @@ import {
   blobKeys,
   cacheLeftovers,
   cloneOf,
+  credentialed,
   git,
   HASH,
   keysOf,
   pivot,
+  pivotSpawned,
   ranProject,
   testRemote,
 } from "./_remote_fixture.ts";
 
-/** Points `origin` of the project at `root` to `endpoint`, with `retries` retries. */
+/**
+ * Points `origin` of the project at `root` to `endpoint` (with the credentials
+ * in it), with `retries` retries.
+ */
 async function useEndpoint(root: string, endpoint: string, retries = 2): Promise<void> {
-  await pivot(root, ["remote", "modify", "origin", "endpoint", endpoint]);
+  await pivot(root, ["remote", "modify", "origin", "endpoint", credentialed(endpoint)]);
   await pivot(root, ["config", "set", "remote.retries", String(retries)]);
 }
 
@@ -172,7 +177,13 @@ Deno.test("pivot pull and push killed (-9) mid-transfer leave nothing half-writt
       // file, which pivot must not take for the blob (its size differs).
       const partial = remote.keys().includes(bigKey) ? await remote.size(bigKey) : null;
       assert.notEqual(partial, big.length, "a complete object after a killed upload");
-      await pivot(source.path, ["remote", "modify", "origin", "endpoint", server.endpoint]);
+      await pivot(source.path, [
+        "remote",
+        "modify",
+        "origin",
+        "endpoint",
+        credentialed(server.endpoint),
+      ]);
       const pushed = await pivot(source.path, ["push", "big.bin"]);
       assert.match(pushed.stdout, /^pushed 1 blob \(3\.0 MiB\), 0 already there, 0 failed\n/);
 
@@ -192,7 +203,13 @@ Deno.test("pivot pull and push killed (-9) mid-transfer leave nothing half-writt
       );
       const checkout = await pivot(clone.path, ["checkout", "big.bin"], 1);
       assert.match(checkout.stderr, /cannot be restored: content missing from the cache/);
-      await pivot(clone.path, ["remote", "modify", "origin", "endpoint", server.endpoint]);
+      await pivot(clone.path, [
+        "remote",
+        "modify",
+        "origin",
+        "endpoint",
+        credentialed(server.endpoint),
+      ]);
       const pulled = await pivot(clone.path, ["pull", "big.bin"]);
       assert.match(pulled.stdout, /^fetched 1 blob \(3\.0 MiB\)/);
       assert.deepEqual(await Deno.readFile(path.join(clone.path, "big.bin")), big);
@@ -273,7 +290,8 @@ Deno.test("push, fetch and pull --dry-run say what would move and change nothing
 Deno.test("credentials in an endpoint or the environment never appear in any output, also with -v and --json", async () => {
   await using server = await startS3Server();
   await using dirs = await tempDir();
-  await using source = await ranProject(testRemote("s3", server, dirs, "secret"));
+  // Real processes: the credentials are also in their environment.
+  await using source = await ranProject(testRemote("s3", server, dirs, "secret", "environment"));
   const secrets = [
     "EndpointSecret-7890",
     "EnvSecretKey-123456",
@@ -283,7 +301,7 @@ Deno.test("credentials in an endpoint or the environment never appear in any out
   const env = { AWS_SECRET_ACCESS_KEY: secrets[1]!, AWS_SESSION_TOKEN: secrets[2]! };
   const outputs: string[] = [];
   const run = async (args: string[], code: number) => {
-    const result = await pivot(source.path, args, code, env);
+    const result = await pivotSpawned(source.path, args, code, env);
     outputs.push(`${result.stdout}${result.stderr}`);
     return result;
   };

@@ -12,6 +12,7 @@ import {
   HASH,
   keysOf,
   pivot,
+  pivotSpawned,
   ranProject,
   type RemoteKind,
   runCacheStages,
@@ -25,9 +26,11 @@ Deno.test("pivot push, then pull in a git clone: verify passes and repro runs no
   await using dirs = await tempDir();
   for (const kind of KINDS) {
     await t.step(kind, async () => {
-      const remote = testRemote(kind, server, dirs, "roundtrip");
+      // S3: real processes, with the credentials in their environment (the SDK's chain).
+      const remote = testRemote(kind, server, dirs, "roundtrip", "environment");
+      const run = kind === "s3" ? pivotSpawned : pivot;
       await using source = await ranProject(remote);
-      const pushed = await pivot(source.path, ["push"]);
+      const pushed = await run(source.path, ["push"]);
       assert.equal(
         pushed.stdout,
         `pushed 6 blobs (${
@@ -39,11 +42,11 @@ Deno.test("pivot push, then pull in a git clone: verify passes and repro runs no
       assert.deepEqual(blobKeys(keys), keysOf("prep", "model", "cat", "dog", "scores", "ref"));
       assert.deepEqual(runCacheStages(keys), ["runs/ml/prep", "runs/ml/train"]);
 
-      const again = await pivot(source.path, ["push"]);
+      const again = await run(source.path, ["push"]);
       assert.equal(again.stdout, "pushed 0 blobs (0 B), 6 already there, 0 failed\n");
 
       await using clone = await cloneOf(source.path);
-      const pulled = await pivot(clone.path, ["pull"]);
+      const pulled = await run(clone.path, ["pull"]);
       assert.equal(pulled.stderr, "");
       assert.match(pulled.stdout, /^fetched 5 blobs \(\d+ B\), 0 already in the cache, 0 failed\n/);
       assert.match(pulled.stdout, /\nfetched 2 run-cache entries\n/);
@@ -57,9 +60,9 @@ Deno.test("pivot push, then pull in a git clone: verify passes and repro runs no
         CONTENT.dog,
       );
       assert.equal(await Deno.readTextFile(path.join(clone.path, "ref.txt")), CONTENT.ref);
-      const verified = await pivot(clone.path, ["verify"]);
+      const verified = await run(clone.path, ["verify"]);
       assert.match(verified.stdout, /verification passed: 2 stages up to date/);
-      const repro = await pivot(clone.path, ["repro"]);
+      const repro = await run(clone.path, ["repro"]);
       assert.match(repro.stdout, /^0 ran, 2 up to date/m);
       assert.deepEqual(cacheLeftovers(clone.path), []);
     });

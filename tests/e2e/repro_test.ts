@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import * as path from "node:path";
+import { runPivotInProcess } from "../_helpers/in_process.ts";
 import {
   makeProject,
   runPivot,
@@ -55,7 +56,7 @@ function mlProject(): Promise<TempProject> {
 /** The ML project after one successful `repro`. */
 async function ranMl(): Promise<TempProject> {
   const p = await mlProject();
-  const first = await runPivot(p.root, ["repro"]);
+  const first = await runPivotInProcess(p.root, ["repro"]);
   assert.equal(first.code, 0, first.stderr);
   assert.equal(timeless(first.stdout), FIRST_RUN);
   assert.equal(first.stderr, "");
@@ -98,7 +99,7 @@ Deno.test("repro runs each stage once, records locks, and a second repro does no
   ]);
   const locksBefore = lockFiles(p.path(".pivot"));
 
-  const second = await runPivot(p.root, ["repro"]);
+  const second = await runPivotInProcess(p.root, ["repro"]);
   assert.equal(second.code, 0, second.stderr);
   assert.equal(
     timeless(second.stdout),
@@ -109,7 +110,7 @@ Deno.test("repro runs each stage once, records locks, and a second repro does no
   assert.deepEqual(lockFiles(p.path(".pivot")), locksBefore);
 
   // --force re-runs the selected stages (the target and its upstream) anyway.
-  const forced = await runPivot(p.root, ["repro", "--force", "train"]);
+  const forced = await runPivotInProcess(p.root, ["repro", "--force", "train"]);
   assert.equal(forced.code, 0, forced.stderr);
   assert.equal(
     timeless(forced.stdout),
@@ -121,7 +122,7 @@ Deno.test("repro runs each stage once, records locks, and a second repro does no
 Deno.test("a params change re-runs the stage and its downstream; going back restores from the run cache", async () => {
   await using p = await ranMl();
   await setLr(p, "0.2");
-  const changed = await runPivot(p.root, ["repro", "--explain"]);
+  const changed = await runPivotInProcess(p.root, ["repro", "--explain"]);
   assert.equal(changed.code, 0, changed.stderr);
   assert.equal(
     timeless(changed.stdout),
@@ -137,7 +138,7 @@ Deno.test("a params change re-runs the stage and its downstream; going back rest
   assert.deepEqual((await readLock(p.path(lockRel("ml", "train")))).params, { lr: 0.2 });
 
   await setLr(p, "0.1");
-  const back = await runPivot(p.root, ["repro"]);
+  const back = await runPivotInProcess(p.root, ["repro"]);
   assert.equal(back.code, 0, back.stderr);
   assert.equal(
     timeless(back.stdout),
@@ -154,7 +155,7 @@ Deno.test("a params change re-runs the stage and its downstream; going back rest
   assert.deepEqual(lock.params, { lr: 0.1 });
   assert.equal(lock.outs[0]!.hash, hashBytes("lr=0.1\n"));
 
-  const again = await runPivot(p.root, ["repro", "--json"]);
+  const again = await runPivotInProcess(p.root, ["repro", "--json"]);
   assert.equal(again.code, 0, again.stderr);
   const statuses = [...completions(jsonEvents(again.stdout)).values()].map((e) => e.status);
   assert.deepEqual(statuses, ["skipped", "skipped", "skipped"]);
@@ -163,7 +164,7 @@ Deno.test("a params change re-runs the stage and its downstream; going back rest
 Deno.test("a deleted output is restored from the cache without running; a changed input re-runs", async () => {
   await using p = await ranMl();
   await Deno.remove(p.path(MODEL));
-  const restored = await runPivot(p.root, ["repro", "--json"]);
+  const restored = await runPivotInProcess(p.root, ["repro", "--json"]);
   assert.equal(restored.code, 0, restored.stderr);
   const events = jsonEvents(restored.stdout);
   const done = completions(events);
@@ -192,7 +193,7 @@ Deno.test("a deleted output is restored from the cache without running; a change
 
   await Deno.remove(p.path("raw.csv"));
   await p.write("raw.csv", "a,b\n1,2\n3,4\n");
-  const rerun = await runPivot(p.root, ["repro", "--explain"]);
+  const rerun = await runPivotInProcess(p.root, ["repro", "--explain"]);
   assert.equal(rerun.code, 0, rerun.stderr);
   assert.equal(
     timeless(rerun.stdout),
@@ -232,7 +233,7 @@ stages:
 
 Deno.test("repro TARGET runs the target and its upstream; run STAGE runs exactly that stage", async () => {
   await using p = await makeProject({ "pivot.yaml": TARGETS_YAML });
-  const target = await runPivot(p.root, ["repro", "b"]);
+  const target = await runPivotInProcess(p.root, ["repro", "b"]);
   assert.equal(target.code, 0, target.stderr);
   assert.equal(
     timeless(target.stdout),
@@ -245,7 +246,7 @@ Deno.test("repro TARGET runs the target and its upstream; run STAGE runs exactly
 
   const edited = (await p.read("pivot.yaml")).replaceAll("params: {p: 1}", "params: {p: 2}");
   await p.write("pivot.yaml", edited);
-  const exactly = await runPivot(p.root, ["run", "b"]);
+  const exactly = await runPivotInProcess(p.root, ["run", "b"]);
   assert.equal(exactly.code, 0, exactly.stderr);
   assert.equal(timeless(exactly.stdout), "ran b: params changed (T)\n1 ran, 0 up to date (T)\n");
   assert.equal(await p.read("counter.txt"), "a\nb\nb\n");
@@ -254,7 +255,7 @@ Deno.test("repro TARGET runs the target and its upstream; run STAGE runs exactly
   assert.equal(await p.read("data/ml/b.txt"), "1\n2\n");
   assert.deepEqual((await readLock(p.path(lockRel("ml", "a")))).params, { p: 1 });
 
-  const downstream = await runPivot(p.root, ["run", "c"]);
+  const downstream = await runPivotInProcess(p.root, ["run", "c"]);
   assert.equal(downstream.code, 0, downstream.stderr);
   assert.equal(
     timeless(downstream.stdout),
@@ -266,7 +267,7 @@ Deno.test("repro TARGET runs the target and its upstream; run STAGE runs exactly
 Deno.test("repro --dry-run lists what would run and why, and changes nothing", async () => {
   await using fresh = await mlProject();
   const before = treeWithoutStateDb(fresh.root);
-  const dry = await runPivot(fresh.root, ["repro", "--dry-run"]);
+  const dry = await runPivotInProcess(fresh.root, ["repro", "--dry-run"]);
   assert.equal(dry.code, 0, dry.stderr);
   assert.equal(
     dry.stdout,
@@ -281,7 +282,7 @@ Deno.test("repro --dry-run lists what would run and why, and changes nothing", a
   await using p = await ranMl();
   await setLr(p, "0.2");
   const locks = lockFiles(p.path(".pivot"));
-  const explained = await runPivot(p.root, ["repro", "-n", "--explain"]);
+  const explained = await runPivotInProcess(p.root, ["repro", "-n", "--explain"]);
   assert.equal(explained.code, 0, explained.stderr);
   assert.equal(
     explained.stdout,
@@ -297,7 +298,7 @@ Deno.test("repro --dry-run lists what would run and why, and changes nothing", a
 
 Deno.test("repro --no-commit runs the stages but writes no lock and no cache", async () => {
   await using p = await mlProject();
-  const uncommitted = await runPivot(p.root, ["repro", "--no-commit"]);
+  const uncommitted = await runPivotInProcess(p.root, ["repro", "--no-commit"]);
   assert.equal(uncommitted.code, 0, uncommitted.stderr);
   assert.equal(timeless(uncommitted.stdout), FIRST_RUN);
   assert.equal(await p.read(REPORT), "lr=0.1\n");
@@ -306,7 +307,7 @@ Deno.test("repro --no-commit runs the stages but writes no lock and no cache", a
   const model = await Deno.stat(p.path(MODEL));
   assert.equal(model.nlink, 1, "an uncommitted output is not linked to a cache");
 
-  const committed = await runPivot(p.root, ["repro"]);
+  const committed = await runPivotInProcess(p.root, ["repro"]);
   assert.equal(committed.code, 0, committed.stderr);
   assert.equal(timeless(committed.stdout), FIRST_RUN);
   assert.equal(await p.read("counter.txt"), "prep\ntrain\nreport\nprep\ntrain\nreport\n");
@@ -315,7 +316,7 @@ Deno.test("repro --no-commit runs the stages but writes no lock and no cache", a
 
 Deno.test("repro --json prints one JSON event per line: start, log, complete, summary", async () => {
   await using p = await mlProject();
-  const result = await runPivot(p.root, ["repro", "--json"]);
+  const result = await runPivotInProcess(p.root, ["repro", "--json"]);
   assert.equal(result.code, 0, result.stderr);
   assert.equal(result.stderr, "");
   const events = jsonEvents(result.stdout);
@@ -388,7 +389,7 @@ Deno.test("cmd stages run in the pipeline's directory with ${…} filled in and 
     "shared/my file.txt": "spaced\n",
   });
   // Run from the project root: the stages still run in pipes/.
-  const result = await runPivot(p.root, ["repro", "--all"]);
+  const result = await runPivotInProcess(p.root, ["repro", "--all"]);
   assert.equal(result.code, 0, result.stderr);
   assert.equal(
     await p.read("pipes/data/sub/show/words.txt"),
@@ -437,6 +438,7 @@ Deno.test("a stage that does not write a declared output fails and records nothi
   await using p = await makeProject({
     "pivot.yaml": "pipeline: ml\nstages:\n  lazy:\n    cmd: echo forgot\n    outs: {model: json}\n",
   });
+  // A real process: exit status and output end to end.
   const result = await runPivot(p.root, ["repro"]);
   assert.equal(result.code, 1);
   assert.equal(timeless(result.stdout), "forgot\n0 ran, 0 up to date, 1 failed (T)\n");
@@ -481,7 +483,7 @@ function subPipelineFiles(): Record<string, string> {
 
 Deno.test("repro --all from the root and repro in the sub-pipeline record the same locks", async () => {
   await using whole = await makeProject(subPipelineFiles());
-  const all = await runPivot(whole.root, ["repro", "--all"]);
+  const all = await runPivotInProcess(whole.root, ["repro", "--all"]);
   assert.equal(all.code, 0, all.stderr);
   assert.equal(
     timeless(all.stdout),
@@ -492,13 +494,13 @@ Deno.test("repro --all from the root and repro in the sub-pipeline record the sa
   );
 
   await using split = await makeProject(subPipelineFiles());
-  const sub = await runPivot(split.path("prep"), ["repro"]);
+  const sub = await runPivotInProcess(split.path("prep"), ["repro"]);
   assert.equal(sub.code, 0, sub.stderr);
   assert.equal(
     timeless(sub.stdout),
     "ran clean: no previous run (T)\nran feat: no previous run (T)\n2 ran, 0 up to date (T)\n",
   );
-  const root = await runPivot(split.root, ["repro", "--all"]);
+  const root = await runPivotInProcess(split.root, ["repro", "--all"]);
   assert.equal(root.code, 0, root.stderr);
   assert.equal(
     timeless(root.stdout),
@@ -518,7 +520,7 @@ Deno.test("repro --all from the root and repro in the sub-pipeline record the sa
     'HELLO WORLD\n[\n  "HELLO",\n  "WORLD"\n]\n',
   );
 
-  const subAgain = await runPivot(whole.path("prep"), ["repro"]);
+  const subAgain = await runPivotInProcess(whole.path("prep"), ["repro"]);
   assert.equal(subAgain.code, 0, subAgain.stderr);
   assert.equal(
     timeless(subAgain.stdout),
@@ -532,10 +534,10 @@ Deno.test("repro --all from the root and repro in the sub-pipeline record the sa
 // `prep/clean` without), so the same run wrote different locks.
 Deno.test("a lock names a cross-pipeline input the same way with and without --all", async () => {
   await using p = await makeProject(subPipelineFiles());
-  const all = await runPivot(p.root, ["repro", "--all"]);
+  const all = await runPivotInProcess(p.root, ["repro", "--all"]);
   assert.equal(all.code, 0, all.stderr);
   const before = await p.read(lockRel("top", "use"));
-  const forced = await runPivot(p.root, ["repro", "--force", "use"]);
+  const forced = await runPivotInProcess(p.root, ["repro", "--force", "use"]);
   assert.equal(forced.code, 0, forced.stderr);
   assert.equal(await p.read(lockRel("top", "use")), before);
 });

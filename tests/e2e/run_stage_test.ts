@@ -1,11 +1,22 @@
 import assert from "node:assert/strict";
+import { runPivotInProcess } from "../_helpers/in_process.ts";
 import { makeProject, runPivot, type TempProject } from "../_helpers/project.ts";
 import { completions, jsonEvents, lockRel, readLock, timeless } from "./_fixtures/engine.ts";
 
-async function repro(p: TempProject, ...args: string[]): Promise<string> {
-  const result = await runPivot(p.root, ["repro", ...args]);
+/** `pivot repro ...args` through `run`, asserting success; returns stdout without timings. */
+async function reproBy(run: typeof runPivot, p: TempProject, ...args: string[]): Promise<string> {
+  const result = await run(p.root, ["repro", ...args]);
   assert.equal(result.code, 0, result.stderr);
   return timeless(result.stdout);
+}
+
+/**
+ * {@linkcode reproBy} in a process of its own: the tests that edit stage code between runs
+ * use it, since code fingerprints are cached for the life of a process
+ * (src/engine/code_fingerprint.ts).
+ */
+function repro(p: TempProject, ...args: string[]): Promise<string> {
+  return reproBy(runPivot, p, ...args);
 }
 
 /** Replaces `from` (which must occur) by `to` in the project file `rel`. */
@@ -62,7 +73,7 @@ export function use(ctx: any) {
     "pipe/plain.dat": "plain\n",
     "pipe/folder/f.txt": "f\n",
   });
-  const out = await repro(p, "--all");
+  const out = await reproBy(runPivotInProcess, p, "--all");
   assert.equal(
     out,
     "ran make: no previous run (T)\nran use: no previous run (T)\n2 ran, 0 up to date (T)\n",
@@ -305,7 +316,7 @@ Deno.test("a run stage that throws or returns the wrong shape fails with the rea
       "",
     ].join("\n"),
   });
-  const result = await runPivot(p.root, ["repro", "-k"]);
+  const result = await runPivotInProcess(p.root, ["repro", "-k"]);
   assert.equal(result.code, 1);
   assert.match(timeless(result.stdout), /^0 ran, 0 up to date, 4 failed \(T\)\n$/m);
   const failures = result.stderr.split("\n").filter((line) => line.startsWith("FAILED"))
@@ -341,7 +352,7 @@ export async function cwdTwice() {
 }
 `,
   });
-  await repro(p, "--all", "-j", "2");
+  await reproBy(runPivotInProcess, p, "--all", "-j", "2");
   for (const out of ["data/top/top_cwd.txt", "sub/data/sub/sub_cwd.txt"]) {
     const [first, second] = (await p.read(out)).split("\n");
     assert.equal(second, first, out);

@@ -27,7 +27,7 @@ function project(): Promise<TempProject> {
 }
 
 async function repro(p: TempProject, ...args: string[]): Promise<string> {
-  const result = await runPivot(p.root, ["repro", ...args]);
+  const result = await runPivotInProcess(p.root, ["repro", ...args]);
   assert.equal(result.code, 0, result.stderr);
   return timeless(result.stdout);
 }
@@ -38,24 +38,25 @@ async function setLr(p: TempProject, lr: string): Promise<void> {
 
 Deno.test("status lists stale stages with reasons; -q exits 1 only when something is stale", async () => {
   await using p = await project();
-  const fresh = await runPivot(p.root, ["status"]);
+  const fresh = await runPivotInProcess(p.root, ["status"]);
   assert.equal(fresh.code, 0, fresh.stderr);
   assert.equal(
     fresh.stdout,
     "stale train: no previous run\nstale eval: upstream 'train' is stale\n2 stale, 0 up to date\n",
   );
+  // A real process: exit status and output end to end.
   const quietStale = await runPivot(p.root, ["status", "-q"]);
   assert.deepEqual(quietStale, { code: 1, stdout: "", stderr: "" });
 
   await repro(p);
-  const clean = await runPivot(p.root, ["status"]);
+  const clean = await runPivotInProcess(p.root, ["status"]);
   assert.equal(clean.code, 0, clean.stderr);
   assert.equal(clean.stdout, "2 up to date\n");
-  const quietClean = await runPivot(p.root, ["status", "-q"]);
+  const quietClean = await runPivotInProcess(p.root, ["status", "-q"]);
   assert.deepEqual(quietClean, { code: 0, stdout: "", stderr: "" });
 
   await setLr(p, "0.2");
-  const explained = await runPivot(p.root, ["status", "--explain"]);
+  const explained = await runPivotInProcess(p.root, ["status", "--explain"]);
   assert.equal(explained.code, 0, explained.stderr);
   assert.equal(
     explained.stdout,
@@ -64,7 +65,7 @@ Deno.test("status lists stale stages with reasons; -q exits 1 only when somethin
       "stale eval: upstream 'train' is stale\n" +
       "2 stale, 0 up to date\n",
   );
-  const json = await runPivot(p.root, ["status", "--json"]);
+  const json = await runPivotInProcess(p.root, ["status", "--json"]);
   assert.equal(json.code, 0, json.stderr);
   assert.deepEqual(JSON.parse(json.stdout), {
     stages: [
@@ -89,7 +90,7 @@ Deno.test("status lists stale stages with reasons; -q exits 1 only when somethin
   });
 
   await Deno.remove(p.path("inputs/x.csv"));
-  const missing = await runPivot(p.root, ["status"]);
+  const missing = await runPivotInProcess(p.root, ["status"]);
   assert.equal(missing.code, 0, missing.stderr);
   assert.equal(
     missing.stdout,
@@ -108,28 +109,28 @@ Deno.test("status lists tracked files that changed, and -q counts them as stale"
     "inputs/x.csv": "a\n1\n",
     "inputs/other.csv": "b\n2\n",
   });
-  const track = await runPivot(p.root, ["track", "inputs/x.csv", "inputs/other.csv"]);
+  const track = await runPivotInProcess(p.root, ["track", "inputs/x.csv", "inputs/other.csv"]);
   assert.equal(track.code, 0, track.stderr);
   await repro(p);
-  const clean = await runPivot(p.root, ["status"]);
+  const clean = await runPivotInProcess(p.root, ["status"]);
   assert.equal(clean.code, 0, clean.stderr);
   assert.equal(clean.stdout, "2 up to date\n");
 
   // Tracked files are read-only links into the cache: replace, do not edit in place.
   await Deno.remove(p.path("inputs/other.csv"));
   await p.write("inputs/other.csv", "b\n3\n");
-  const changed = await runPivot(p.root, ["status"]);
+  const changed = await runPivotInProcess(p.root, ["status"]);
   assert.equal(changed.code, 0, changed.stderr);
   assert.equal(
     changed.stdout,
     "2 up to date\ntracked inputs/other.csv: modified; `pivot track --force inputs/other.csv` " +
       "records it, `pivot checkout --force inputs/other.csv` goes back\n",
   );
-  const quiet = await runPivot(p.root, ["status", "-q"]);
+  const quiet = await runPivotInProcess(p.root, ["status", "-q"]);
   assert.deepEqual(quiet, { code: 1, stdout: "", stderr: "" });
 
   await Deno.remove(p.path("inputs/x.csv"));
-  const json = await runPivot(p.root, ["status", "--json"]);
+  const json = await runPivotInProcess(p.root, ["status", "--json"]);
   assert.equal(json.code, 0, json.stderr);
   const parsed = JSON.parse(json.stdout);
   assert.deepEqual(
@@ -145,6 +146,7 @@ Deno.test("status lists tracked files that changed, and -q counts them as stale"
 
 Deno.test("verify fails when stale or when a cached output's content is missing from the cache", async () => {
   await using p = await project();
+  // A real process: exit status and output end to end.
   const fresh = await runPivot(p.root, ["verify"]);
   assert.equal(fresh.code, 1);
   assert.equal(
@@ -155,7 +157,7 @@ Deno.test("verify fails when stale or when a cached output's content is missing 
   );
 
   await repro(p);
-  const ok = await runPivot(p.root, ["verify"]);
+  const ok = await runPivotInProcess(p.root, ["verify"]);
   assert.equal(ok.code, 0, ok.stderr);
   assert.equal(ok.stdout, "ok     train\nok     eval\nverification passed: 2 stages up to date\n");
 
@@ -163,7 +165,7 @@ Deno.test("verify fails when stale or when a cached output's content is missing 
   const hash = hashBytes("lr=0.1\n");
   assert.equal((await readLock(p.path(lockRel("ml", "train")))).outs[0]!.hash, hash);
   await Deno.remove(blobOf(p.root, hash));
-  const lost = await runPivot(p.root, ["verify"]);
+  const lost = await runPivotInProcess(p.root, ["verify"]);
   assert.equal(lost.code, 1);
   assert.equal(
     lost.stdout,
@@ -173,7 +175,7 @@ Deno.test("verify fails when stale or when a cached output's content is missing 
       "ok     eval\n" +
       "verification failed: 1 of 2 stages\n",
   );
-  const lostJson = await runPivot(p.root, ["verify", "--json"]);
+  const lostJson = await runPivotInProcess(p.root, ["verify", "--json"]);
   assert.equal(lostJson.code, 1);
   assert.deepEqual(JSON.parse(lostJson.stdout), {
     passed: false,
@@ -205,7 +207,7 @@ Deno.test("verify fails when stale or when a cached output's content is missing 
       "1 ran, 1 up to date (T)\n",
   );
   assert.equal(await p.read("counter.txt"), "train\ntrain\n");
-  const again = await runPivot(p.root, ["verify", "--json"]);
+  const again = await runPivotInProcess(p.root, ["verify", "--json"]);
   assert.equal(again.code, 0, again.stderr);
   assert.equal(JSON.parse(again.stdout).passed, true);
 });
@@ -220,9 +222,9 @@ Deno.test("status and verify report a cached output that was changed in the work
   await repro(p);
   await Deno.remove(p.path(MODEL));
   await p.write(MODEL, "edited by hand\n");
-  const status = await runPivot(p.root, ["status"]);
+  const status = await runPivotInProcess(p.root, ["status"]);
   assert.match(status.stdout, /^stale train: .*modified/m);
-  const verify = await runPivot(p.root, ["verify"]);
+  const verify = await runPivotInProcess(p.root, ["verify"]);
   assert.equal(verify.code, 1, verify.stdout);
 });
 
@@ -239,7 +241,7 @@ stages:
     outs: txt
 `,
   });
-  const nothing = await runPivot(p.root, ["commit", "train"]);
+  const nothing = await runPivotInProcess(p.root, ["commit", "train"]);
   assert.equal(nothing.code, 1);
   assert.equal(nothing.stdout, "0 committed, 1 failed\n");
   assert.match(
@@ -249,7 +251,7 @@ stages:
   assert.equal(await p.exists(lockRel("ml", "train")), false);
 
   await p.write("data/ml/train/model.json", '{"w": 1}\n');
-  const committed = await runPivot(p.root, ["commit", "train"]);
+  const committed = await runPivotInProcess(p.root, ["commit", "train"]);
   assert.equal(committed.code, 0, committed.stderr);
   assert.equal(committed.stdout, "committed train (no previous run)\n1 committed\n");
   const lock = await readLock(p.path(lockRel("ml", "train")));
@@ -270,7 +272,7 @@ stages:
   );
   assert.equal(await p.exists("counter.txt"), false, "train never ran");
   assert.equal(await p.read("data/ml/eval.txt"), '{"w": 1}\n');
-  const idle = await runPivot(p.root, ["commit"]);
+  const idle = await runPivotInProcess(p.root, ["commit"]);
   assert.equal(idle.code, 0, idle.stderr);
   assert.equal(idle.stdout, "nothing to commit: every stage is up to date\n");
 });
@@ -287,8 +289,9 @@ stages:
     outs: txt
 `,
   });
-  const empty = await runPivot(p.root, ["history"]);
+  const empty = await runPivotInProcess(p.root, ["history"]);
   assert.deepEqual(empty, { code: 0, stdout: "no runs recorded yet\n", stderr: "" });
+  // A real process: exit status and output end to end.
   const noShow = await runPivot(p.root, ["show"]);
   assert.deepEqual(noShow, {
     code: 1,
@@ -296,12 +299,12 @@ stages:
     stderr: "error: no runs recorded yet\nhint: 'pivot history' lists the recorded runs\n",
   });
 
-  const failing = await runPivot(p.root, ["repro", "-k"]);
+  const failing = await runPivotInProcess(p.root, ["repro", "-k"]);
   assert.equal(failing.code, 1);
-  const targeted = await runPivot(p.root, ["repro", "good"]);
+  const targeted = await runPivotInProcess(p.root, ["repro", "good"]);
   assert.equal(targeted.code, 0, targeted.stderr);
 
-  const history = await runPivot(p.root, ["history"]);
+  const history = await runPivotInProcess(p.root, ["history"]);
   assert.equal(history.code, 0, history.stderr);
   const lines = history.stdout.trimEnd().split("\n");
   assert.equal(lines.length, 3, history.stdout);
@@ -312,7 +315,7 @@ stages:
   assert.match(lines[1]!, /^\d{8}_\d{6}_[0-9a-f]{8} +repro +0 +1 +0 +0 +0 +\d/);
   assert.match(lines[2]!, /^\d{8}_\d{6}_[0-9a-f]{8} +repro +1 +0 +0 +1 +0 +\d/);
 
-  const json = await runPivot(p.root, ["history", "--json"]);
+  const json = await runPivotInProcess(p.root, ["history", "--json"]);
   assert.equal(json.code, 0, json.stderr);
   const runs = JSON.parse(json.stdout);
   assert.equal(runs.length, 2);
@@ -326,10 +329,10 @@ stages:
   assert.deepEqual(runs[1].stages.bad.log_tail.toSorted(), ["bad line 1", "bad line 2"]);
   assert.equal(lines[1]!.split(" ")[0], runs[0].run_id);
 
-  const latest = await runPivot(p.root, ["show", "--json"]);
+  const latest = await runPivotInProcess(p.root, ["show", "--json"]);
   assert.equal(latest.code, 0, latest.stderr);
   assert.deepEqual(JSON.parse(latest.stdout), runs[0]);
-  const older = await runPivot(p.root, ["show", runs[1].run_id.slice(0, 20)]);
+  const older = await runPivotInProcess(p.root, ["show", runs[1].run_id.slice(0, 20)]);
   assert.equal(older.code, 0, older.stderr);
   const shown = older.stdout.split("\n");
   assert.equal(shown[0], `run      ${runs[1].run_id} (repro)`);
@@ -349,19 +352,21 @@ Deno.test("history lists runs of the same second newest first, and show shows th
   await using p = await makeProject({
     "pivot.yaml": "pipeline: ml\nstages:\n  a:\n    cmd: echo a > ${outs}\n    outs: txt\n",
   });
-  for (let i = 0; i < 4; i++) assert.equal((await runPivot(p.root, ["repro", "-q"])).code, 0);
-  const runs = JSON.parse((await runPivot(p.root, ["history", "--json"])).stdout);
+  for (let i = 0; i < 4; i++) {
+    assert.equal((await runPivotInProcess(p.root, ["repro", "-q"])).code, 0);
+  }
+  const runs = JSON.parse((await runPivotInProcess(p.root, ["history", "--json"])).stdout);
   const started = runs.map((run: { started_at: string }) => run.started_at);
   assert.deepEqual(started, started.toSorted().toReversed());
-  const latest = JSON.parse((await runPivot(p.root, ["show", "--json"])).stdout);
+  const latest = JSON.parse((await runPivotInProcess(p.root, ["show", "--json"])).stdout);
   assert.equal(latest.started_at, started.toSorted().at(-1));
 });
 
 Deno.test("init --example, then repro twice: the second does nothing; metrics are plain files", async () => {
   await using p = await makeProject({}, { init: false });
-  const init = await runPivot(p.root, ["init", "--example"]);
+  const init = await runPivotInProcess(p.root, ["init", "--example"]);
   assert.equal(init.code, 0, init.stderr);
-  const first = await runPivot(p.root, ["repro"]);
+  const first = await runPivotInProcess(p.root, ["repro"]);
   assert.equal(first.code, 0, first.stderr);
   assert.equal(
     timeless(first.stdout),
@@ -371,7 +376,7 @@ Deno.test("init --example, then repro twice: the second does nothing; metrics ar
       "2 ran, 0 up to date (T)\n",
   );
   assert.equal(first.stderr, "");
-  const second = await runPivot(p.root, ["repro"]);
+  const second = await runPivotInProcess(p.root, ["repro"]);
   assert.equal(second.code, 0, second.stderr);
   assert.equal(
     timeless(second.stdout),

@@ -20,7 +20,7 @@ function blobOf(hash: string): string {
 
 Deno.test("pivot track data.csv, delete it, pivot checkout data.csv restores it", async () => {
   await using p = await makeProject({ "data.csv": "id,score\n1,0.5\n2,0.7\n" });
-  const tracked = await runPivot(p.root, ["track", "data.csv"]);
+  const tracked = await runPivotInProcess(p.root, ["track", "data.csv"]);
   assert.equal(tracked.code, 0, tracked.stderr);
   assert.equal(
     tracked.stdout,
@@ -45,19 +45,19 @@ Deno.test("pivot track data.csv, delete it, pivot checkout data.csv restores it"
   ]);
 
   await Deno.remove(p.path("data.csv"));
-  const restored = await runPivot(p.root, ["checkout", "data.csv"]);
+  const restored = await runPivotInProcess(p.root, ["checkout", "data.csv"]);
   assert.equal(restored.code, 0, restored.stderr);
   assert.equal(restored.stdout, "restored data.csv\n1 restored\n");
   assert.equal(await p.read("data.csv"), "id,score\n1,0.5\n2,0.7\n");
 
   await Deno.remove(p.path("data.csv"));
-  const byPvt = await runPivot(p.root, ["checkout", "data.csv.pvt"]);
+  const byPvt = await runPivotInProcess(p.root, ["checkout", "data.csv.pvt"]);
   assert.equal(byPvt.code, 0, byPvt.stderr);
   assert.equal(byPvt.stdout, "restored data.csv\n1 restored\n");
   assert.equal(await p.read("data.csv"), "id,score\n1,0.5\n2,0.7\n");
 
   await Deno.remove(p.path("data.csv"));
-  const everything = await runPivot(p.root, ["checkout"]);
+  const everything = await runPivotInProcess(p.root, ["checkout"]);
   assert.equal(everything.code, 0, everything.stderr);
   assert.equal(everything.stdout, "restored data.csv\n1 restored\n");
   assert.equal(await p.read("data.csv"), "id,score\n1,0.5\n2,0.7\n");
@@ -70,7 +70,7 @@ Deno.test("pivot track DIR records num_files and a manifest, and refuses files i
     "images/nested/deep/b.txt": "bb",
     "images/nested/c.txt": "c",
   });
-  const tracked = await runPivot(p.root, ["track", "images/"]);
+  const tracked = await runPivotInProcess(p.root, ["track", "images/"]);
   assert.equal(tracked.code, 0, tracked.stderr);
   assert.equal(
     tracked.stdout,
@@ -101,7 +101,7 @@ Deno.test("pivot track DIR records num_files and a manifest, and refuses files i
     );
   }
 
-  const inner = await runPivot(p.root, ["track", "images/nested/c.txt"]);
+  const inner = await runPivotInProcess(p.root, ["track", "images/nested/c.txt"]);
   assert.equal(inner.code, 1);
   assert.equal(
     inner.stderr,
@@ -113,10 +113,10 @@ Deno.test("pivot track DIR records num_files and a manifest, and refuses files i
 
 Deno.test("pivot track: unchanged content is 'unchanged'; changed content needs --force", async () => {
   await using p = await makeProject({ "data.csv": "v1\n" });
-  assert.equal((await runPivot(p.root, ["track", "data.csv"])).code, 0);
+  assert.equal((await runPivotInProcess(p.root, ["track", "data.csv"])).code, 0);
   const firstPvt = await p.read("data.csv.pvt");
 
-  const again = await runPivot(p.root, ["track", "data.csv"]);
+  const again = await runPivotInProcess(p.root, ["track", "data.csv"]);
   assert.equal(again.code, 0, again.stderr);
   assert.equal(again.stdout, "unchanged data.csv (3 B) → data.csv.pvt\n");
   assert.equal(await p.read("data.csv.pvt"), firstPvt);
@@ -124,6 +124,7 @@ Deno.test("pivot track: unchanged content is 'unchanged'; changed content needs 
   // The workspace copy is a hardlink to the read-only blob: replace it, never edit it.
   await Deno.remove(p.path("data.csv"));
   await p.write("data.csv", "version 2\n");
+  // A real process: exit status and output end to end.
   const refused = await runPivot(p.root, ["track", "data.csv"]);
   assertFailed(
     refused,
@@ -132,7 +133,7 @@ Deno.test("pivot track: unchanged content is 'unchanged'; changed content needs 
   );
   assert.equal(await p.read("data.csv.pvt"), firstPvt);
 
-  const forced = await runPivot(p.root, ["track", "--force", "data.csv"]);
+  const forced = await runPivotInProcess(p.root, ["track", "--force", "data.csv"]);
   assert.equal(forced.code, 0, forced.stderr);
   assert.equal(
     forced.stdout,
@@ -238,7 +239,7 @@ for (const refusal of REFUSALS) {
     await refusal.setup?.(p);
     const before = tree(p.root);
 
-    const result = await runPivot(root, ["track", ...refusal.args]);
+    const result = await runPivotInProcess(root, ["track", ...refusal.args]);
     assertFailed(result, refusal.stderr.replace("{root}", root));
     // No .pvt, no cache, no .gitignore; only the state dir's own files (state.db) may be new.
     assert.deepEqual(treeWithoutStateDb(p.root), before);
@@ -252,10 +253,10 @@ Deno.test({
       "data.csv": "a,b\n",
       "data.csv.pvt": 'path: data.csv\nhash: "not-a-hash"\nsize: 4\n',
     });
-    const checkout = await runPivot(p.root, ["checkout", "data.csv"]);
+    const checkout = await runPivotInProcess(p.root, ["checkout", "data.csv"]);
     assert.equal(checkout.code, 1);
     assert.match(checkout.stderr, /pivot track --force/);
-    const forced = await runPivot(p.root, ["track", "--force", "data.csv"]);
+    const forced = await runPivotInProcess(p.root, ["track", "--force", "data.csv"]);
     assert.equal(forced.code, 0, forced.stderr);
     assert.match(forced.stdout, /^(tracked|updated) data\.csv \(4 B\) → data\.csv\.pvt$/m);
     assert.match(await p.read("data.csv.pvt"), /^hash: "[0-9a-f]{16}"$/m);
@@ -269,8 +270,8 @@ Deno.test({
       ".pivot/config.yaml": "cache:\n  dir: blobs\n",
       "data.csv": "a,b\n",
     });
-    assert.equal((await runPivot(p.root, ["track", "data.csv"])).code, 0);
-    const result = await runPivot(p.root, ["track", "blobs"]);
+    assert.equal((await runPivotInProcess(p.root, ["track", "data.csv"])).code, 0);
+    const result = await runPivotInProcess(p.root, ["track", "blobs"]);
     assert.equal(result.code, 1);
     assert.match(result.stderr, /^error: cannot track blobs: /m);
     assert.equal(await p.exists("blobs.pvt"), false);

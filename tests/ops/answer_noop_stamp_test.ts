@@ -16,13 +16,14 @@ import { commitStages, listRuns, noopStampKey, reproStages } from "../../src/ops
 import type { NoopStampQuery } from "../../src/ops/noop_stamp.ts";
 import { makeProject, type TempProject } from "../_helpers/project.ts";
 import { CMD_FILES, sessionOf } from "./_session.ts";
+import { processEnv } from "../../src/util/env_reader.ts";
 
 /** Longer than the racy window of stamps. */
 const SETTLE_MS = 3_200;
 
 /** The query of `pivot repro` (no targets) run at the root of `p`. */
 function reproQuery(p: TempProject, targets: readonly string[] = []): NoopStampQuery {
-  return { mode: "repro", all: false, targets, cwd: p.root };
+  return { mode: "repro", all: false, targets, cwd: p.root, env: processEnv };
 }
 
 /** Runs `repro` leaving (or forgetting) its stamp, as the CLI does; returns the completions. */

@@ -259,3 +259,19 @@ Deno.test("loadConfig() reports invalid YAML with its position", async (t) => {
     );
   });
 });
+
+Deno.test("loadConfig() reads the user config its env places ($XDG_CONFIG_HOME, else $HOME/.config), under the project's", async () => {
+  await using p = await makeProject({ ".pivot/config.yaml": "core:\n  jobs: 4\n" });
+  await p.write("xdg/pivot/config.yaml", "core:\n  jobs: 2\nremote:\n  jobs: 3\n");
+  await p.write("home/.config/pivot/config.yaml", "remote:\n  jobs: 5\n");
+  const fromXdg = await loadConfig(
+    p.root,
+    (name) =>
+      ({ XDG_CONFIG_HOME: p.path("xdg"), HOME: p.path("home") } as Record<string, string>)[name],
+  );
+  assert.deepEqual(fromXdg.values, { ...DEFAULTS, "core.jobs": 4, "remote.jobs": 3 });
+  const fromHome = await loadConfig(p.root, (name) => name === "HOME" ? p.path("home") : undefined);
+  assert.deepEqual(fromHome.values, { ...DEFAULTS, "core.jobs": 4, "remote.jobs": 5 });
+  const none = await loadConfig(p.root, () => undefined);
+  assert.deepEqual(none.values, { ...DEFAULTS, "core.jobs": 4 });
+});

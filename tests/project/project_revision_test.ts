@@ -126,7 +126,7 @@ Deno.test("readOutputsAt() reads cached outputs from the cache, metrics from git
     key,
     path: project.store.outputPath(train, key),
   });
-  const cache = openContentCache(project.root, project.config);
+  const cache = openContentCache(project);
   const revision = await ProjectRevision.open(nested.root, "HEAD", { warn: assert.fail });
   // The engine caches every output it records; a metric committed to git is read from there.
   const lock = (await revision.locksFor([train])).get(train)!;
@@ -174,7 +174,7 @@ Deno.test("readOutputsAt() without a lock at the revision reads the workspace pa
   await commitAll(nested.outer.root, "lock removed");
   const project = await openProject({ cwd: nested.root });
   const train = project.dag.stages.get("train")!.def;
-  const cache = openContentCache(project.root, project.config);
+  const cache = openContentCache(project);
   const revision = await ProjectRevision.open(nested.root, "HEAD", { warn: assert.fail });
   const [scores, model] = await readOutputsAt(revision, [
     {

@@ -2,6 +2,7 @@ import type { Command } from "@commander-js/extra-typings";
 import {
   type ConfigEntry,
   configFileDisplay,
+  type ConfigPlace,
   type ConfigScope,
   getConfig,
   listConfig,
@@ -21,8 +22,10 @@ export function registerConfig(program: Command, ctx: CliContext): void {
     .description(
       "show or change settings: the project's .pivot/config.yaml, or --global the user's",
     );
-  const where = (global: boolean | undefined): { scope: ConfigScope; root: string | null } =>
-    global ? { scope: "user", root: null } : { scope: "project", root: projectRootOf(ctx.cwd) };
+  const where = (global: boolean | undefined): { scope: ConfigScope; place: ConfigPlace } =>
+    global
+      ? { scope: "user", place: { root: null, env: ctx.env } }
+      : { scope: "project", place: { root: projectRootOf(ctx.cwd), env: ctx.env } };
   const line = (entry: ConfigEntry) => `${entry.key} = ${entry.value} (${entry.source})\n`;
 
   config
@@ -34,7 +37,7 @@ export function registerConfig(program: Command, ctx: CliContext): void {
     .action(async (options) => {
       const root = options.global ? projectRootOrNull(ctx.cwd) : projectRootOf(ctx.cwd);
       const scope = options.global ? "user" : options.project ? "project" : undefined;
-      const entries = await listConfig(root, scope);
+      const entries = await listConfig({ root, env: ctx.env }, scope);
       if (options.json) return printJson(ctx, entries);
       for (const entry of entries) ctx.stdout(line(entry));
     });
@@ -47,7 +50,11 @@ export function registerConfig(program: Command, ctx: CliContext): void {
     .option("--json", "print JSON")
     .action(async (key, options) => {
       const root = options.global ? projectRootOrNull(ctx.cwd) : projectRootOf(ctx.cwd);
-      const entry = await getConfig(root, key, options.global ? "user" : undefined);
+      const entry = await getConfig(
+        { root, env: ctx.env },
+        key,
+        options.global ? "user" : undefined,
+      );
       if (options.json) return printJson(ctx, entry);
       if (entry === null) {
         ctx.stderr(`${key} is not set\n`);
@@ -63,10 +70,10 @@ export function registerConfig(program: Command, ctx: CliContext): void {
     .argument("<value>", "the value")
     .option("--global", "write the user config")
     .action(async (key, value, options) => {
-      const { scope, root } = where(options.global);
-      const entry = await setConfig(root, key, value, scope);
+      const { scope, place } = where(options.global);
+      const entry = await setConfig(place, key, value, scope);
       if (!ctx.quiet()) {
-        ctx.stdout(`set ${entry.key} = ${entry.value} in ${configFileDisplay(scope, root)}\n`);
+        ctx.stdout(`set ${entry.key} = ${entry.value} in ${configFileDisplay(scope, place)}\n`);
       }
     });
 
@@ -76,8 +83,8 @@ export function registerConfig(program: Command, ctx: CliContext): void {
     .argument("<key>", "dotted key")
     .option("--global", "change the user config")
     .action(async (key, options) => {
-      const { scope, root } = where(options.global);
-      await unsetConfig(root, key, scope);
-      if (!ctx.quiet()) ctx.stdout(`removed ${key} from ${configFileDisplay(scope, root)}\n`);
+      const { scope, place } = where(options.global);
+      await unsetConfig(place, key, scope);
+      if (!ctx.quiet()) ctx.stdout(`removed ${key} from ${configFileDisplay(scope, place)}\n`);
     });
 }

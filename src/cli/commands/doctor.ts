@@ -37,10 +37,13 @@ export function registerDoctor(program: Command, ctx: CliContext): void {
     .option("--remote", "check the configured remotes too")
     .option("--json", "print the checks as JSON")
     .action(async (options) => {
-      const checks = await runDoctor(ctx.cwd, { remote: options.remote ?? false });
+      const checks = await runDoctor(ctx.cwd, {
+        remote: options.remote ?? false,
+        env: ctx.env,
+      });
       if (options.json) printJson(ctx, checks);
       else if (!ctx.quiet() || checks.some((check) => !check.ok)) {
-        ctx.stdout(renderChecks(checks, wantsLiveDisplay()));
+        ctx.stdout(renderChecks(checks, wantsLiveDisplay(ctx)));
       }
       if (checks.some((check) => !check.ok)) throw new ReportedFailure("doctor found problems");
     });

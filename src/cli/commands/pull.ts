@@ -32,7 +32,7 @@ export function registerPull(program: Command, ctx: CliContext): void {
         ...(forced === undefined ? {} : { modes: [forced] }),
       });
       const json = options.json ?? false;
-      const display = createTransferDisplay(ctx, { json, live: wantsLiveDisplay() });
+      const display = createTransferDisplay(ctx, { json, live: wantsLiveDisplay(ctx) });
       let report;
       try {
         report = await pullOutputs(session, {

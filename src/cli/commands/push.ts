@@ -41,7 +41,7 @@ export function registerPush(program: Command, ctx: CliContext): void {
         showWarnings: false,
       });
       const json = options.json ?? false;
-      const display = createTransferDisplay(ctx, { json, live: wantsLiveDisplay() });
+      const display = createTransferDisplay(ctx, { json, live: wantsLiveDisplay(ctx) });
       const run = direction === "push" ? pushCache : fetchCache;
       let report;
       try {

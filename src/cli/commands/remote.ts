@@ -14,6 +14,7 @@ import { printJson } from "../print_json.ts";
 
 /** `pivot remote add|list|remove|default|modify`. */
 export function registerRemote(program: Command, ctx: CliContext): void {
+  const place = () => ({ root: projectRootOf(ctx.cwd), env: ctx.env });
   const remote = program
     .command("remote")
     .description("manage remotes: s3://bucket/prefix, a directory path or a file:// URL");
@@ -34,7 +35,7 @@ export function registerRemote(program: Command, ctx: CliContext): void {
     .option("-f, --force", "replace a remote of that name")
     .option("--global", "write the user config")
     .action(async (name, url, options) => {
-      await addRemote(projectRootOf(ctx.cwd), name, url, {
+      await addRemote(place(), name, url, {
         makeDefault: options.default ?? false,
         force: options.force ?? false,
         scope: options.global ? "user" : "project",
@@ -47,7 +48,7 @@ export function registerRemote(program: Command, ctx: CliContext): void {
     .description("the configured remotes, with their settings")
     .option("--json", "print JSON")
     .action(async (options) => {
-      const remotes = await listRemotes(projectRootOf(ctx.cwd));
+      const remotes = await listRemotes(place());
       if (options.json) return printJson(ctx, remotes);
       if (remotes.length === 0) {
         say("no remotes; add one with 'pivot remote add NAME URL'");
@@ -69,7 +70,7 @@ export function registerRemote(program: Command, ctx: CliContext): void {
     .argument("<name>", "remote name")
     .option("--global", "remove it from the user config")
     .action(async (name, options) => {
-      const from = await removeRemote(projectRootOf(ctx.cwd), name, scope(options.global));
+      const from = await removeRemote(place(), name, scope(options.global));
       say(`removed remote '${name}'${from === "user" ? " from the user config" : ""}`);
     });
 
@@ -79,7 +80,7 @@ export function registerRemote(program: Command, ctx: CliContext): void {
     .argument("[name]", "remote name")
     .option("--global", "set it in the user config")
     .action(async (name, options) => {
-      const root = projectRootOf(ctx.cwd);
+      const root = place();
       if (name === undefined) {
         const current = await currentDefault(root);
         if (current === null) {
@@ -102,7 +103,7 @@ export function registerRemote(program: Command, ctx: CliContext): void {
     .argument("<value>", "the new value")
     .option("--global", "change the definition in the user config")
     .action(async (name, setting, value, options) => {
-      await modifyRemote(projectRootOf(ctx.cwd), name, setting, value, scope(options.global));
+      await modifyRemote(place(), name, setting, value, scope(options.global));
       say(`set ${setting} of remote '${name}'`);
     });
 }

@@ -54,7 +54,7 @@ export function registerRepro(program: Command, ctx: CliContext): void {
         const display = createRunDisplay(ctx, {
           json: options.json === true,
           explain: options.explain === true,
-          live: wantsLiveDisplay() && options.json !== true,
+          live: wantsLiveDisplay(ctx) && options.json !== true,
           jobs,
         });
         const controller = new AbortController();
@@ -77,7 +77,13 @@ export function registerRepro(program: Command, ctx: CliContext): void {
             onEvent: display.onEvent,
             signal: controller.signal,
             noopStamp: {
-              key: noopStampKey({ mode, all: options.all === true, targets, cwd: project.cwd }),
+              key: noopStampKey({
+                mode,
+                all: options.all === true,
+                targets,
+                cwd: project.cwd,
+                env: ctx.env,
+              }),
               sinceMs: startedMs,
             },
           });
