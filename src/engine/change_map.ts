@@ -64,8 +64,11 @@ export class ChangeMap {
     return this.#project;
   }
 
-  /** What `paths` (absolute) mean: a reload, stages to run, or nothing. */
-  classify(paths: readonly string[]): ClassifiedChanges {
+  /**
+   * What `paths` (absolute) mean: a reload, stages to run, or nothing.
+   * Only stages in `within` count, when given (the stages a watch selected).
+   */
+  classify(paths: readonly string[], within?: ReadonlySet<string>): ClassifiedChanges {
     const guard = new RealPathGuard(this.#project.root);
     const reload: string[] = [];
     const data: string[] = [];
@@ -81,8 +84,9 @@ export class ChangeMap {
       }
       const found = new Set<string>();
       for (const form of forms) {
-        for (const name of this.#inputs.find(form)) found.add(name);
-        for (const name of this.#outputs.find(form)) found.add(name);
+        for (const name of [...this.#inputs.find(form), ...this.#outputs.find(form)]) {
+          if (within === undefined || within.has(name)) found.add(name);
+        }
       }
       if (found.size === 0) continue;
       data.push(file);

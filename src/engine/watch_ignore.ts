@@ -17,7 +17,8 @@ export const PIVOTIGNORE = ".pivotignore";
 /**
  * Always ignored, in gitignore syntax: state and version-control
  * directories, bytecode, editor swap, backup and lock files (vim's `*.swp`
- * and its `4913` probe, `*~`, emacs' `.#name` and `#name#`), and the hidden
+ * and its `4913` probe, `*~`, emacs' `.#name` and `#name#`, whose leading `#`
+ * is escaped: gitignore reads it as a comment), and the hidden
  * temporary files pivot writes before a rename (`.<name>.<uuid>.tmp`,
  * `.pivot_restore_*`), whose renames are seen at their final paths.
  */
@@ -35,7 +36,7 @@ export const BUILT_IN_IGNORES: readonly string[] = [
   "*~",
   "4913",
   ".#*",
-  "#*#",
+  "\\#*#",
   ".*.tmp",
   ".pivot_restore_*",
 ];

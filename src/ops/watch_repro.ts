@@ -356,16 +356,13 @@ class WatchLoop {
     if (pipeline === null || taken.rescan) {
       return { ...change, reload: true, paths: taken.paths, stages: [] };
     }
-    const classified = pipeline.changes.classify(taken.paths);
-    const selected = pipeline.selected instanceof PivotError ? null : pipeline.selected;
     // The selection holds every stage upstream of its members, so a stage outside it reaches none.
-    const stages = classified.stages.filter((name) => selected?.has(name) ?? false);
+    const selected = pipeline.selected instanceof PivotError ? new Set<string>() : pipeline.selected;
+    const { reload, data, stages } = pipeline.changes.classify(taken.paths, selected);
     // A reload runs every selected stage that is stale: the files that caused it say enough.
-    if (classified.reload.length > 0) {
-      return { ...change, reload: true, paths: classified.reload, stages };
-    }
+    if (reload.length > 0) return { ...change, reload: true, paths: reload, stages };
     if (stages.length === 0) return null;
-    return { ...change, reload: false, paths: classified.data, stages };
+    return { ...change, reload: false, paths: data, stages };
   }
 
   /** The pipeline in use, for a request. @throws {AgentError} when none ever loaded */

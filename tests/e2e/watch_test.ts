@@ -318,3 +318,58 @@ Deno.test("repro --watch: Ctrl-C during a run stops it, records nothing and exit
   assert.equal(await p.exists(".pivot/stages/ml/slow.running"), false);
   assert.equal(await p.exists("data/ml/slow.txt"), false);
 });
+
+Deno.test("repro --watch --json: watch_trigger and pipeline_reloaded events among the run's", async () => {
+  await using p = await makeProject({
+    "pivot.yaml": CHAIN,
+    "data/raw.csv": "a\n",
+    "data/other.txt": "o\n",
+  });
+  await using watch = new WatchProcess(p.root, ["--json", "--debounce", DEBOUNCE, "train"]);
+  const summary = /^\{"type":"summary".*\n/m;
+  const events = (text: string) => text.trim().split("\n").map((line) => JSON.parse(line));
+  const first = events(await watch.waitFor(summary));
+  assert.deepEqual(first[0], {
+    type: "watch_trigger",
+    source: "initial",
+    paths: [],
+    stages: [],
+    reload: true,
+  });
+  // The targets' selection: other is not watched.
+  assert.deepEqual(
+    first.filter((e) => e.type === "stage_complete").map((e) => e.stage),
+    ["prepare", "train"],
+  );
+  let mark = watch.mark();
+  await p.write("data/other.txt", "ignored: not a dependency of train\n");
+  await p.write("data/raw.csv", "ab\n");
+  const change = events(await watch.waitFor(summary, { from: mark }));
+  assert.deepEqual(change[0], {
+    type: "watch_trigger",
+    source: "change",
+    paths: ["data/raw.csv"],
+    stages: ["prepare"],
+    reload: false,
+  });
+  mark = watch.mark();
+  await p.write("pivot.yaml", CHAIN.replace("tr a-z A-Z", "tr a-z A-Z "));
+  const reload = events(await watch.waitFor(summary, { from: mark }));
+  assert.deepEqual(reload.slice(0, 2), [
+    { type: "watch_trigger", source: "change", paths: ["pivot.yaml"], stages: [], reload: true },
+    {
+      type: "pipeline_reloaded",
+      stages: ["prepare", "train", "other"],
+      stages_added: [],
+      stages_removed: [],
+      stages_modified: ["prepare"],
+      error: null,
+      hint: null,
+    },
+  ]);
+  assert.deepEqual(
+    reload.filter((e) => e.type === "stage_complete").map((e) => [e.stage, e.status, e.reason]),
+    [["prepare", "ran", "code changed"], ["train", "skipped", "up to date"]],
+  );
+  assert.equal((await watch.interrupt()).code, 130);
+});
