@@ -1,6 +1,6 @@
 /**
  * `deno task bench [SECTION…]`: runs the benchmarks (all, or the named
- * sections: `load`, `compare`, `storage`) and prints a Markdown report; every
+ * sections: `load`, `compare`, `storage`, `watch`) and prints a Markdown report; every
  * figure sits next to a baseline measured in the same run. A full run (no
  * sections named) also writes the report to `bench/results.md`.
  *
@@ -10,6 +10,7 @@ import * as path from "node:path";
 import { benchCompare } from "./compare.ts";
 import { benchLoadProject } from "./load_project.ts";
 import { benchStorage } from "./storage.ts";
+import { benchWatch } from "./watch.ts";
 import { emptyTrash } from "./_trash.ts";
 
 const log = (line: string) => Deno.stderr.writeSync(new TextEncoder().encode(`${line}\n`));
@@ -18,6 +19,7 @@ const SECTIONS: Record<string, () => Promise<string[]>> = {
   load: benchLoadProject,
   compare: () => benchCompare(log),
   storage: benchStorage,
+  watch: benchWatch,
 };
 
 const chosen = Deno.args.length > 0 ? Deno.args : Object.keys(SECTIONS);

@@ -140,7 +140,15 @@ class WatchLoop {
       targets: null,
     };
     while (trigger !== null && !this.#options.signal.aborted) {
-      await this.#iterate(trigger);
+      try {
+        await this.#iterate(trigger);
+      } catch (error) {
+        // A problem pivot can name (a full disk while recording, a damaged database) ends
+        // the iteration, not the session; anything else is a bug and ends both.
+        const problems = pivotErrors(error);
+        if (problems === null) throw error;
+        problems.forEach((problem) => this.#emitError(problem));
+      }
       trigger = await this.#next();
     }
   }
@@ -357,7 +365,9 @@ class WatchLoop {
       return { ...change, reload: true, paths: taken.paths, stages: [] };
     }
     // The selection holds every stage upstream of its members, so a stage outside it reaches none.
-    const selected = pipeline.selected instanceof PivotError ? new Set<string>() : pipeline.selected;
+    const selected = pipeline.selected instanceof PivotError
+      ? new Set<string>()
+      : pipeline.selected;
     const { reload, data, stages } = pipeline.changes.classify(taken.paths, selected);
     // A reload runs every selected stage that is stale: the files that caused it say enough.
     if (reload.length > 0) return { ...change, reload: true, paths: reload, stages };
@@ -412,4 +422,16 @@ class WatchLoop {
 function withoutAncestors(paths: readonly string[]): string[] {
   const sorted = [...paths].sort();
   return sorted.filter((file, i) => !(sorted[i + 1]?.startsWith(`${file}${path.sep}`) ?? false));
+}
+
+/**
+ * The pivot errors `error` consists of (a `SuppressedError` when closing
+ * the session failed after the iteration had failed), or `null` when any
+ * part is not one.
+ */
+function pivotErrors(error: unknown): PivotError[] | null {
+  if (error instanceof PivotError) return [error];
+  if (!(error instanceof SuppressedError)) return null;
+  const parts = [pivotErrors(error.suppressed), pivotErrors(error.error)];
+  return parts.every((part) => part !== null) ? parts.flat() as PivotError[] : null;
 }

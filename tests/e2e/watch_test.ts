@@ -5,11 +5,12 @@
  * before one that must be seen, so a mistake shows in the next trigger line).
  */
 import assert from "node:assert/strict";
+import { runPivotInProcess } from "../_helpers/in_process.ts";
 import { makeProject } from "../_helpers/project.ts";
 import { WatchProcess } from "../_helpers/watch_process.ts";
 
 /** The quiet period the tests use (ms). */
-const DEBOUNCE = "50";
+const DEBOUNCE = "100";
 
 const CHAIN = [
   "pipeline: ml",
@@ -371,5 +372,36 @@ Deno.test("repro --watch --json: watch_trigger and pipeline_reloaded events amon
     reload.filter((e) => e.type === "stage_complete").map((e) => [e.stage, e.status, e.reason]),
     [["prepare", "ran", "code changed"], ["train", "skipped", "up to date"]],
   );
+  assert.equal((await watch.interrupt()).code, 130);
+});
+
+Deno.test("repro --watch: a tracked input that no longer matches its .pvt is reported, and track --force runs its consumer", async () => {
+  await using p = await makeProject({
+    "pivot.yaml":
+      "pipeline: ml\nstages:\n  prepare:\n    cmd: cat ${deps.raw} > ${outs}\n    deps: {raw: raw.csv}\n    outs: txt\n",
+    "raw.csv": "1\n",
+  });
+  assert.equal((await runPivotInProcess(p.root, ["track", "raw.csv"])).code, 0);
+  await using watch = new WatchProcess(p.root, ["--debounce", DEBOUNCE]);
+  await watch.iteration({ stdout: 0, stderr: 0 });
+  let mark = watch.mark();
+  // The tracked copy is a read-only link into the cache: an editor writes a new file.
+  await Deno.remove(p.path("raw.csv"));
+  await p.write("raw.csv", "2\n");
+  await watch.waitFor(/^hint: .*\n/m, { from: mark, stream: "stderr" });
+  assert.equal(watch.stdout.slice(mark.stdout), "changed: raw.csv → prepare\n");
+  assert.equal(
+    watch.stderr.slice(mark.stderr),
+    "error: tracked input does not match its .pvt file, so nothing was run:\n" +
+      "  raw.csv (read by prepare): modified\n" +
+      "hint: record the new content with 'pivot track --force raw.csv', or go back to the recorded version with 'pivot checkout --force raw.csv'\n",
+  );
+  mark = watch.mark();
+  assert.equal((await runPivotInProcess(p.root, ["track", "--force", "raw.csv"])).code, 0);
+  // track writes the file and its .pvt: one batch, or two when the machine is slow.
+  const fixed = await watch.iteration(mark);
+  assert.match(fixed, /^changed: (raw\.csv, )?raw\.csv\.pvt → prepare\n/m);
+  assert.match(fixed, /\nran prepare: inputs changed \(T\)\n1 ran, 0 up to date \(T\)\n$/);
+  assert.equal(await p.read("data/ml/prepare.txt"), "2\n");
   assert.equal((await watch.interrupt()).code, 130);
 });
