@@ -115,7 +115,8 @@ class WatchLoop {
   readonly #options: WatchReproOptions;
   readonly #watcher: FileWatcher;
   readonly #wakeup: Wakeup;
-  readonly #log = new EventLog<WatchEvent>(EVENT_LOG_SIZE);
+  /** The latest events, for `events_since` (kept only when serving the control socket). */
+  readonly #log: EventLog<WatchEvent> | null;
   readonly #requests: Trigger[] = [];
   #pipeline: WatchedPipeline | null = null;
   #loadError: string | null = null;
@@ -127,6 +128,7 @@ class WatchLoop {
     this.#options = options;
     this.#watcher = watcher;
     this.#wakeup = wakeup;
+    this.#log = options.serve ? new EventLog(EVENT_LOG_SIZE) : null;
   }
 
   /** Runs iterations until the signal ends the session. */
@@ -197,7 +199,8 @@ class WatchLoop {
         const reports = await stageStatus(session, { targets: names });
         return reports.find((report) => report.stage === names[0]);
       },
-      eventsSince: (version) => this.#log.since(version),
+      eventsSince: (version) =>
+        this.#log?.since(version) ?? { version: 0, events: [], truncated: false },
     };
   }
 
@@ -307,7 +310,11 @@ class WatchLoop {
       this.#emitError(error);
       return;
     }
+    // The run's own controller: `cancel` stops this run, Ctrl-C (forwarded) the session.
     const controller = new AbortController();
+    const forward = () => controller.abort();
+    this.#options.signal.addEventListener("abort", forward);
+    if (this.#options.signal.aborted) controller.abort();
     this.#run = { controller, running: new Set(), pending: new Set(order) };
     this.#watcher.suppressWhile(pipeline.changes.outputsOf(order));
     try {
@@ -320,12 +327,13 @@ class WatchLoop {
           navigator.hardwareConcurrency,
         noCommit: this.#options.noCommit ?? false,
         onEvent: (event) => this.#emit(event),
-        signal: AbortSignal.any([this.#options.signal, controller.signal]),
+        signal: controller.signal,
       });
     } catch (error) {
       if (!(error instanceof PivotError)) throw error;
       this.#emitError(error);
     } finally {
+      this.#options.signal.removeEventListener("abort", forward);
       this.#run = null;
       // The run's own writes may still be on their way: wait for them before listening again.
       await this.#watcher.settle();
@@ -409,7 +417,7 @@ class WatchLoop {
       run.running.delete(event.stage);
       run.pending.delete(event.stage);
     }
-    this.#log.push(event);
+    this.#log?.push(event);
     this.#options.onEvent(event);
   }
 
