@@ -94,6 +94,25 @@ export class WatchProcess implements AsyncDisposable {
   }
 
   /**
+   * Waits until `condition` holds (a file the stage writes exists, …).
+   *
+   * @throws an assertion error with the output so far when the process
+   *   ends first or it does not hold in time
+   */
+  async until(what: string, condition: () => Promise<boolean>): Promise<void> {
+    const deadline = Date.now() + WAIT_MS;
+    while (!(await condition())) {
+      if (this.#done || Date.now() > deadline) {
+        throw new Error(
+          `${what}: not so (${this.#done ? "the process ended" : "timeout"})\n` +
+            `--- stdout:\n${this.#stdout}--- stderr:\n${this.#stderr}`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  /**
    * Waits for the iteration that starts after `from` to end (its summary
    * line) and returns its lines, durations shown as `(T)`.
    */

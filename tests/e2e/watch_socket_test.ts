@@ -241,7 +241,7 @@ Deno.test("repro --watch --serve: cancel stops the running stage and watching go
   await p.write("slow.flag", "");
   let mark = watch.mark();
   assert.equal(await client.result("run", { stages: ["train"], force: true }), "accepted");
-  while (!(await p.exists("started.txt"))) await new Promise((r) => setTimeout(r, 20));
+  await watch.until("the stage started", () => p.exists("started.txt"));
   assert.deepEqual(await client.result("status"), {
     state: "active",
     running: ["train"],

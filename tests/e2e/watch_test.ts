@@ -308,7 +308,7 @@ Deno.test("repro --watch: Ctrl-C during a run stops it, records nothing and exit
       "    cmd: echo go > started.txt; sleep 30 & wait; echo done > ${outs}\n    outs: txt\n",
   });
   await using watch = new WatchProcess(p.root, ["--debounce", DEBOUNCE]);
-  while (!(await p.exists("started.txt"))) await new Promise((r) => setTimeout(r, 20));
+  await watch.until("the stage started", () => p.exists("started.txt"));
   const started = Date.now();
   const result = await watch.interrupt();
   assert.ok(Date.now() - started < 10_000, "it stopped without waiting for the stage");
