@@ -1,7 +1,7 @@
 /**
  * `deno task bench [--quick] [--pivot-bin PATH] [SECTION…]`: runs the
  * benchmarks (all, or the named sections: `load`, `compare`, `scale`,
- * `shapes`, `storage`, `remote`, `diff`) and prints a Markdown report: a summary table of SPEC
+ * `shapes`, `storage`, `remote`, `watch`, `diff`) and prints a Markdown report: a summary table of SPEC
  * §13's rows (pivot, the baseline measured in the same run, their ratio, the
  * target, whether it is met), each section's notes, and every run's numbers
  * in an appendix. A full run (no sections, no `--quick`) also writes it to
@@ -19,6 +19,7 @@ import { benchScale } from "./scale.ts";
 import { benchShapes } from "./other_shapes.ts";
 import { benchStorage } from "./storage.ts";
 import { benchRemote } from "./remote.ts";
+import { benchWatch } from "./watch.ts";
 import { emptyTrash } from "./_trash.ts";
 import { loadAverage, machineFacts } from "./_machine.ts";
 import { ensureSnakemake } from "./_snakemake.ts";
@@ -42,6 +43,10 @@ const SECTIONS: Record<
   diff: {
     title: "Data diff",
     run: async () => ({ rows: [], body: await benchDiff(), raw: [] }),
+  },
+  watch: {
+    title: "Watch mode",
+    run: async () => ({ rows: [], body: await benchWatch(), raw: [] }),
   },
 };
 

@@ -11,7 +11,7 @@
 import { answerNoopStamp } from "../ops/answer_noop_stamp.ts";
 import type { NoopStamp } from "../ops/noop_stamp.ts";
 import type { CliContext, CliIo } from "./cli_context.ts";
-import { DRY_RUN_FLAG, flagNames, QUIET_FLAG, REPRO_FLAGS, type ReproFlag } from "./repro_flags.ts";
+import { flagNames, flagsOf, QUIET_FLAG, type ReproFlag } from "./repro_flags.ts";
 import { createRunDisplay, wantsLiveDisplay } from "./run_display.ts";
 
 /** A command line the fast path can answer. */
@@ -44,7 +44,7 @@ function findFlag(
 
 /**
  * Recognises `[-q] repro|run [targets] [options]` with the options of
- * {@linkcode REPRO_FLAGS}; `null` for anything else (other flags, flags the
+ * {@linkcode flagsOf}; `null` for anything else (other flags, flags the
  * fast path declines, bad values, help), which the full command line
  * handles and reports.
  */
@@ -54,7 +54,7 @@ export function parseFastCommand(args: readonly string[]): FastCommand | null {
   for (; findFlag(args[at] ?? "", [QUIET_FLAG]) !== null; at++) quiet = true;
   const mode = args[at++];
   if (mode !== "repro" && mode !== "run") return null;
-  const flags = [QUIET_FLAG, ...REPRO_FLAGS, ...(mode === "repro" ? [DRY_RUN_FLAG] : [])];
+  const flags = [QUIET_FLAG, ...flagsOf(mode)];
   const parsed = { all: false, explain: false, json: false, quiet, jobs: null as number | null };
   const targets: string[] = [];
   for (; at < args.length; at++) {

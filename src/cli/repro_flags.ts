@@ -44,6 +44,21 @@ export function parseJobs(text: string): number {
   return jobs;
 }
 
+/**
+ * Parses a `--debounce` value (milliseconds).
+ *
+ * @throws {UsageError} for anything but a whole number of at least 0
+ */
+export function parseDebounce(text: string): number {
+  const ms = Number(text);
+  if (text.trim() === "" || !Number.isInteger(ms) || ms < 0) {
+    throw new UsageError(
+      `invalid --debounce '${text}': expected milliseconds, a whole number of at least 0`,
+    );
+  }
+  return ms;
+}
+
 /** `-q, --quiet`, an option of every command (registered on the program). */
 export const QUIET_FLAG: ReproFlag = {
   flags: "-q, --quiet",
@@ -57,6 +72,26 @@ export const DRY_RUN_FLAG: ReproFlag = {
   description: "show what would run and why, without running",
   fast: "decline",
 };
+
+/** Watch mode's options: `repro` only. A watching command line never takes the fast path. */
+export const WATCH_FLAGS: readonly ReproFlag[] = [
+  {
+    flags: "-w, --watch",
+    description: "run, then watch the project and re-run what each change affects (Ctrl-C stops)",
+    fast: "decline",
+  },
+  {
+    flags: "--debounce <ms>",
+    description: "with --watch: quiet period after a change, in ms (default: watch.debounce, 300)",
+    fast: "decline",
+    parse: parseDebounce,
+  },
+  {
+    flags: "--serve",
+    description: "with --watch: take JSON-RPC requests on the socket .pivot/agent.sock",
+    fast: "decline",
+  },
+];
 
 /** The options `repro` and `run` share, in the order `--help` lists them. */
 export const REPRO_FLAGS: readonly ReproFlag[] = [
@@ -89,6 +124,11 @@ export const REPRO_FLAGS: readonly ReproFlag[] = [
   },
   { flags: "--json", description: "print JSON Lines events", fast: "json" },
 ];
+
+/** Every option of `mode`, as commander registers them and the fast path reads them. */
+export function flagsOf(mode: "repro" | "run"): readonly ReproFlag[] {
+  return mode === "repro" ? [DRY_RUN_FLAG, ...REPRO_FLAGS, ...WATCH_FLAGS] : REPRO_FLAGS;
+}
 
 /** A flag's names: `{ short: "-j", long: "--jobs", takesValue: true }`. */
 export function flagNames(flag: ReproFlag): {

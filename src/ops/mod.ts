@@ -11,6 +11,7 @@ export * from "./gc_cache.ts";
 export * from "./track_paths.ts";
 export * from "./commit_stages.ts";
 export * from "./repro_stages.ts";
+export * from "./watch_repro.ts";
 export * from "./stage_status.ts";
 export * from "./noop_stamp.ts";
 export * from "./select_targets.ts";

@@ -4,5 +4,5 @@
  *
  * @module
  */
-export { openSession, type OpenSessionOptions } from "./open_session.ts";
+export { openSession, type OpenSessionOptions, sessionFor } from "./open_session.ts";
 export { Session, type SessionOptions } from "./session.ts";

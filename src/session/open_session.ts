@@ -1,6 +1,6 @@
 import * as path from "node:path";
 import { findProjectRoot } from "../discovery/mod.ts";
-import { openProject, type OpenProjectOptions } from "../project/mod.ts";
+import { openProject, type OpenProjectOptions, type Project } from "../project/mod.ts";
 import { ParseCache, type StateDb, StateDbs, xxhashReady } from "../storage/mod.ts";
 import { existsSync } from "../util/fs.ts";
 import { Session, type SessionOptions } from "./session.ts";
@@ -31,6 +31,23 @@ export async function openSession(options: OpenSessionOptions): Promise<Session>
       warn,
       ...(modes === undefined ? {} : { modes }),
     });
+  } catch (error) {
+    await dbs.close();
+    throw error;
+  }
+}
+
+/**
+ * A new session over `project`, already loaded: watch mode runs a change
+ * against the pipeline it has (a fresh session per iteration, so no cache or
+ * worker outlives it).
+ */
+export async function sessionFor(project: Project, options: SessionOptions): Promise<Session> {
+  await xxhashReady;
+  const dbs = new StateDbs(options.warn);
+  try {
+    const parseCache = new ParseCache(await existingProjectDb(dbs, project.root));
+    return new Session(project, dbs, parseCache, options);
   } catch (error) {
     await dbs.close();
     throw error;

@@ -4,7 +4,8 @@ import type { Config } from "../../project/mod.ts";
 import { ReportedFailure } from "../../util/errors.ts";
 import type { CliContext } from "../cli_context.ts";
 import { openForCommand } from "../open_for_command.ts";
-import { DRY_RUN_FLAG, REPRO_FLAGS } from "../repro_flags.ts";
+import { flagsOf } from "../repro_flags.ts";
+import { checkWatchOptions, watchAction } from "../repro_watch.ts";
 import { createRunDisplay, wantsLiveDisplay } from "../run_display.ts";
 import { printStatusReports } from "./status.ts";
 
@@ -29,12 +30,14 @@ export function registerRepro(program: Command, ctx: CliContext): void {
         )
         .argument("<stages...>", "stages or identities");
     // One table for commander and the no-op fast path (see repro_flags.ts).
-    for (const flag of mode === "repro" ? [DRY_RUN_FLAG, ...REPRO_FLAGS] : REPRO_FLAGS) {
+    for (const flag of flagsOf(mode)) {
       if (flag.parse === undefined) command.option(flag.flags, flag.description);
       else command.option(flag.flags, flag.description, flag.parse);
     }
     command
       .action(async (targets: string[], options: Record<string, unknown>) => {
+        checkWatchOptions(options);
+        if (options.watch === true) return await watchAction(ctx, targets, options);
         const startedMs = Date.now();
         await using session = await openForCommand(ctx, { all: options.all === true });
         const { project } = session;

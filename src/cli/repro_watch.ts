@@ -1,0 +1,78 @@
+/**
+ * `pivot repro --watch`: the options checked, watching started, its events
+ * shown, Ctrl-C turned into a clean stop (exit status 130).
+ *
+ * @module
+ */
+import { watchRepro } from "../ops/mod.ts";
+import { ReportedFailure, UsageError } from "../util/errors.ts";
+import type { CliContext } from "./cli_context.ts";
+import { wantsLiveDisplay } from "./run_display.ts";
+import { createWatchDisplay } from "./watch_display.ts";
+
+/**
+ * Checks how the watch options combine with the others.
+ *
+ * @throws {UsageError} for `--debounce` or `--serve` without `--watch`, and
+ *   `--watch` with `--dry-run`
+ */
+export function checkWatchOptions(options: Record<string, unknown>): void {
+  const watch = options.watch === true;
+  if (!watch && options.debounce !== undefined) throw new UsageError("--debounce needs --watch");
+  if (!watch && options.serve === true) throw new UsageError("--serve needs --watch");
+  if (watch && options.dryRun === true) {
+    throw new UsageError("--watch and --dry-run cannot be used together");
+  }
+}
+
+/**
+ * Watches until Ctrl-C, then ends with exit status 130.
+ *
+ * @throws {ReportedFailure} (130) once watching has stopped
+ * @throws {PivotError} when watching cannot start (not a project, the socket in use)
+ */
+export async function watchAction(
+  ctx: CliContext,
+  targets: readonly string[],
+  options: Record<string, unknown>,
+): Promise<never> {
+  const json = options.json === true;
+  const jobs = typeof options.jobs === "number" ? options.jobs : undefined;
+  const display = createWatchDisplay(ctx, {
+    json,
+    explain: options.explain === true,
+    live: wantsLiveDisplay(ctx) && !json,
+    jobs: jobs ?? navigator.hardwareConcurrency,
+  });
+  const controller = new AbortController();
+  const onSignal = () => {
+    if (!controller.signal.aborted) {
+      ctx.warn(
+        "interrupted: watching stops (running stages are stopped, nothing half-done is recorded)",
+      );
+    }
+    controller.abort();
+  };
+  Deno.addSignalListener("SIGINT", onSignal);
+  try {
+    await watchRepro({
+      cwd: ctx.cwd,
+      env: ctx.env,
+      targets,
+      all: options.all === true,
+      force: options.force === true,
+      keepGoing: options.keepGoing === true,
+      ...(jobs === undefined ? {} : { jobs }),
+      noCommit: options.commit === false,
+      ...(typeof options.debounce === "number" ? { debounceMs: options.debounce } : {}),
+      serve: options.serve === true,
+      onEvent: display.onEvent,
+      warn: ctx.warn,
+      signal: controller.signal,
+    });
+  } finally {
+    display.close();
+    Deno.removeSignalListener("SIGINT", onSignal);
+  }
+  throw new ReportedFailure("interrupted", 130);
+}
