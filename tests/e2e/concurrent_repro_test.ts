@@ -126,12 +126,16 @@ Deno.test({
         "pipeline: ml",
         "stages:",
         "  train:",
-        `    cmd: echo "start \${stage} $$ $(date +%s%N)" >> ../run.log; sleep 3; ` +
+        // Only the first run sleeps (long enough that a loaded machine cannot
+        // finish it before the takeover); the test removes ../slow after the kill.
+        `    cmd: echo "start \${stage} $$ $(date +%s%N)" >> ../run.log; ` +
+        `if [ -e ../slow ]; then sleep 60; fi; ` +
         `echo trained > \${outs}; echo "end \${stage} $$ $(date +%s%N)" >> ../run.log`,
         "    outs: txt",
         "",
       ].join("\n"),
       "run.log": "",
+      "slow": "",
     });
     const first = new Deno.Command(Deno.execPath(), {
       args: ["run", "-A", "--quiet", MAIN, "repro"],
@@ -148,6 +152,7 @@ Deno.test({
     await first.status;
     const orphan = Number((await p.read("run.log")).split(" ")[2]);
     assert.equal(running(orphan), true, "the killed pivot's command outlives it");
+    await Deno.remove(p.path("slow"));
     try {
       const again = await runPivot(p.path("pipe"), ["repro"]);
       assert.equal(again.code, 0, again.stderr);
