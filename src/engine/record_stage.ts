@@ -100,17 +100,23 @@ async function cacheAndLink(
   placer: Placer | null,
 ): Promise<void> {
   const files = isDirHash(info)
-    ? info.manifest.map((e) => ({ file: path.join(out.path, e.relpath), hash: e.hash }))
-    : [{ file: out.path, hash: info.hash }];
-  for (const { file, hash } of files) {
+    ? info.manifest.map((e) => ({
+      file: path.join(out.path, e.relpath),
+      hash: e.hash,
+      executable: e.isexec,
+    }))
+    : [{ file: out.path, hash: info.hash, executable: false }];
+  for (const { file, hash, executable } of files) {
     // With hardlinks the output itself becomes the blob (no copy), then is linked back
     // where it was (now free).
     if (placer?.modes[0] === "hardlink" && (await ctx.cache.adoptFile(file, hash))) {
-      placer.place(ctx.cache.blobPath(hash), file, false);
+      placer.place(ctx.cache.blobPath(hash), file, executable);
       continue;
     }
     await ctx.cache.addFile(file, hash);
-    if (placer !== null) await restoreFile(ctx.cache, hash, file, placer, { trustBlob: true });
+    if (placer !== null) {
+      await restoreFile(ctx.cache, hash, file, placer, { trustBlob: true, executable });
+    }
   }
 }
 

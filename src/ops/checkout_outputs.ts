@@ -244,9 +244,14 @@ function needsPlacing(
       isLinkedToBlob(dest, cache.blobPath(info.hash));
   }
   const files = isDirHash(info)
-    ? info.manifest.map((entry) => ({ file: path.join(dest, entry.relpath), hash: entry.hash }))
-    : [{ file: dest, hash: info.hash }];
-  return files.some(({ file, hash }) => !isPlacedAs(file, cache.blobPath(hash), mode));
+    ? info.manifest.map((entry) => ({
+      file: path.join(dest, entry.relpath),
+      hash: entry.hash,
+      // Executables are always copies (see Placer.place).
+      mode: entry.isexec ? "copy" as const : mode,
+    }))
+    : [{ file: dest, hash: info.hash, mode }];
+  return files.some((f) => !isPlacedAs(f.file, cache.blobPath(f.hash), f.mode));
 }
 
 /**

@@ -270,12 +270,18 @@ async function track(
 ): Promise<Omit<TrackResult, "inGit">> {
   const { abs, info } = item;
   const files = isDirHash(info)
-    ? info.manifest.map((entry) => ({ file: path.join(abs, entry.relpath), hash: entry.hash }))
-    : [{ file: abs, hash: info.hash }];
+    ? info.manifest.map((entry) => ({
+      file: path.join(abs, entry.relpath),
+      hash: entry.hash,
+      executable: entry.isexec,
+    }))
+    : [{ file: abs, hash: info.hash, executable: false }];
   for (const { file, hash } of files) await cache.addFile(file, hash);
   if (item.status !== "unchanged") writePvtFile(abs, info, item.size);
   const placer = new Placer(modes);
-  for (const { file, hash } of files) await restoreFile(cache, hash, file, placer);
+  for (const { file, hash, executable } of files) {
+    await restoreFile(cache, hash, file, placer, { executable });
+  }
   const gitignore = await ignoreInGit(abs, item.isDir);
   const forGit = (file: string) =>
     relativePosix(

@@ -74,11 +74,18 @@ export class Placer {
   /**
    * Creates `dest` (which must not exist) from `blob`. Copies are writable
    * (0755 when `executable`, else 0644); hardlinks and symlinks share the
-   * blob's read-only mode.
+   * blob's read-only mode, so an executable file is always a copy (a link
+   * would lose its executable bit, and with it the manifest's `isexec`).
    *
    * @throws the last mode's error, or any non-fallback error
    */
   place(blob: string, dest: string, executable: boolean): CheckoutMode {
+    if (executable) {
+      Deno.copyFileSync(blob, dest);
+      Deno.chmodSync(dest, 0o755);
+      this.used.copy++;
+      return "copy";
+    }
     for (;;) {
       const mode = this.#modes[0]!;
       try {
@@ -147,6 +154,8 @@ export function isPlacedAs(dest: string, blob: string, mode: CheckoutMode): bool
 export interface RestoreFileOptions {
   /** Skip re-checking the blob's content (it was just written and verified). @default {false} */
   trustBlob?: boolean;
+  /** The file is executable (a manifest entry's `isexec`): placed as a copy. @default {false} */
+  executable?: boolean;
 }
 
 /**
@@ -166,17 +175,18 @@ export async function restoreFile(
 ): Promise<CheckoutMode | null> {
   const blob = cache.blobPath(hash);
   if (!(options.trustBlob ? cache.has(hash) : await cache.verified(hash))) return null;
+  const executable = options.executable ?? false;
   const existing = lstatOrNullSync(dest);
   const parent = path.dirname(dest);
   if (existing === null) {
     Deno.mkdirSync(parent, { recursive: true });
-    return placer.place(blob, dest, false);
+    return placer.place(blob, dest, executable);
   }
   const first = placer.modes[0]!;
-  if (first !== "copy" && isPlacedAs(dest, blob, first)) return first;
+  if (!executable && first !== "copy" && isPlacedAs(dest, blob, first)) return first;
   const temp = tempPathBeside(dest);
   try {
-    const mode = placer.place(blob, temp, false);
+    const mode = placer.place(blob, temp, executable);
     if (existing.isDirectory) await removePath(dest);
     // rename() of two links to one inode is a no-op that leaves `temp` behind.
     const sameFile = existing.ino === Deno.lstatSync(temp).ino;

@@ -474,11 +474,20 @@ Deno.test("restoreDirectory() builds the tree with nested directories and exec b
         const file = path.join(dest, rel);
         assert.equal(Deno.readTextFileSync(file), content, rel);
         const blob = f.cache.blobPath(hashBytes(content));
-        if (mode === "copy") assert.equal(modeOf(file), exec ? 0o755 : 0o644, rel);
-        if (mode === "hardlink") assert.equal(Deno.lstatSync(file).ino, Deno.statSync(blob).ino);
-        if (mode === "symlink") assert.equal(Deno.readLinkSync(file), blob);
+        // An executable is always a copy: a link would share the blob's 0444.
+        if (mode === "copy" || exec) assert.equal(modeOf(file), exec ? 0o755 : 0o644, rel);
+        if (exec) assert.equal(Deno.lstatSync(file).nlink, 1, rel);
+        else if (mode === "hardlink") {
+          assert.equal(Deno.lstatSync(file).ino, Deno.statSync(blob).ino);
+        } else if (mode === "symlink") assert.equal(Deno.readLinkSync(file), blob);
       }
-      assert.deepEqual(placer.used, { hardlink: 0, symlink: 0, copy: 0, [mode]: 4 });
+      const linked = mode === "copy" ? 0 : 3;
+      assert.deepEqual(placer.used, {
+        hardlink: 0,
+        symlink: 0,
+        copy: 4 - linked,
+        ...(linked > 0 ? { [mode]: linked } : {}),
+      });
     });
   }
 });
@@ -580,12 +589,12 @@ crossDeviceTest("restoreDirectory() falls back to symlinks across devices", asyn
     restored: true,
   });
 
-  for (const [rel, content] of FILES) {
+  for (const [rel, content, exec] of FILES) {
     const file = f.at(`model/${rel}`);
-    assert.ok(Deno.lstatSync(file).isSymlink, rel);
+    assert.equal(Deno.lstatSync(file).isSymlink, !exec, rel);
     assert.equal(Deno.readTextFileSync(file), content, rel);
   }
-  assert.deepEqual(placer.used, { hardlink: 0, symlink: 4, copy: 0 });
+  assert.deepEqual(placer.used, { hardlink: 0, symlink: 3, copy: 1 });
   assert.deepEqual(tree(f.ws).filter((name) => name.startsWith(".")), []);
 });
 
