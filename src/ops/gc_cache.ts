@@ -108,7 +108,9 @@ export async function gcCache(session: Session, options: GcOptions = {}): Promis
   const referenced = new Set<string>(history?.hashes);
   const local = await collectCache(session, referenced, { dryRun, graceMinutes, onWait });
   // The remote is cleaned once the cache is no longer held: writers need not wait for it.
-  const remote = cloud === null ? null : await gcRemote(session, referenced, { ...cloud, dryRun });
+  const remote = cloud === null
+    ? null
+    : await gcRemote(session, referenced, { ...cloud, dryRun, graceMinutes });
   return {
     ...local,
     revisions: history === null ? null : { commits: history.commits, files: history.files },

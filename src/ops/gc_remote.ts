@@ -18,6 +18,13 @@ export interface GcRemoteOptions {
   dryRun?: boolean;
   /** Deletions at once. @default {the remote's `jobs`} */
   jobs?: number | undefined;
+  /**
+   * Unreferenced blobs written to the remote within this many minutes are
+   * kept: a teammate's push may upload them before the commit that
+   * references them exists. A blob whose remote gives no time is treated as
+   * old. @default {0}
+   */
+  graceMinutes?: number;
 }
 
 /** What {@linkcode gcRemote} removed (or would remove) from the remote. */
@@ -28,6 +35,8 @@ export interface GcRemoteReport {
   readonly url: string;
   /** Blobs kept because something references them. */
   readonly kept: number;
+  /** Unreferenced blobs kept because they were written within the grace period. */
+  readonly young: number;
   /** Blobs removed (or that would be). */
   readonly removed: number;
   /** Their total size in bytes. */
@@ -38,7 +47,7 @@ export interface GcRemoteReport {
 
 /**
  * Removes from the remote every blob (`files/ab/cdef…`) whose hash is not in
- * `referenced`; other objects (run-cache entries, temp files) are left
+ * `referenced`, unless written within the grace period; other objects (run-cache entries, temp files) are left
  * alone. Deletions run in parallel and are retried like transfers; the
  * removed blobs are dropped from the remote index.
  *
@@ -49,14 +58,17 @@ export async function gcRemote(
   referenced: ReadonlySet<string>,
   options: GcRemoteOptions = {},
 ): Promise<GcRemoteReport> {
-  const { remote: name, dryRun = false, jobs } = options;
+  const { remote: name, dryRun = false, jobs, graceMinutes = 0 } = options;
   await using remote = await openRemote(session, { remote: name, jobs });
   const unreferenced: { hash: string; size: number }[] = [];
   let kept = 0;
+  let young = 0;
+  const youngAfterMs = Date.now() - graceMinutes * 60_000;
   for await (const object of remote.backend.list(FILES_PREFIX)) {
     const hash = hashOfBlobKey(object.key);
     if (hash === null) continue;
     if (referenced.has(hash)) kept++;
+    else if (graceMinutes > 0 && (object.modifiedMs ?? 0) > youngAfterMs) young++;
     else unreferenced.push({ hash, size: object.size });
   }
   const removed: string[] = [];
@@ -81,6 +93,7 @@ export async function gcRemote(
     remote: remote.chosen.name,
     url: remote.shownUrl,
     kept,
+    young,
     removed: dryRun ? unreferenced.length : removed.length,
     removedBytes,
     failed,

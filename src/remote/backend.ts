@@ -13,6 +13,8 @@ export interface RemoteObject {
   readonly key: string;
   /** Size in bytes. */
   readonly size: number;
+  /** When it was last written (ms since the epoch), or `null` when the remote does not say. */
+  readonly modifiedMs: number | null;
 }
 
 /** A remote store of objects. Keys are checked with {@linkcode checkKey}. */

@@ -79,7 +79,10 @@ export class DirectoryBackend implements RemoteBackend {
         const key = `${rel}/${entry.name}`;
         const file = path.join(dir, entry.name);
         if (entry.isDirectory) yield* walk(file, key);
-        else if (entry.isFile) yield { key, size: (await Deno.stat(file)).size };
+        else if (entry.isFile) {
+          const info = await Deno.stat(file);
+          yield { key, size: info.size, modifiedMs: info.mtime?.getTime() ?? null };
+        }
       }
     };
     yield* walk(this.#file(trimmed), trimmed);

@@ -170,7 +170,11 @@ export class S3Backend implements RemoteBackend {
       }
       for (const item of page.Contents ?? []) {
         if (item.Key === undefined || !item.Key.startsWith(this.#prefix)) continue;
-        yield { key: item.Key.slice(this.#prefix.length), size: item.Size ?? 0 };
+        yield {
+          key: item.Key.slice(this.#prefix.length),
+          size: item.Size ?? 0,
+          modifiedMs: item.LastModified?.getTime() ?? null,
+        };
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token !== undefined);

@@ -138,6 +138,15 @@ Deno.test("pivot gc --cloud removes unreferenced blobs from the remote only when
     ),
   );
   assert.ok(onRemote("id\nstray\n"));
+  // Blobs pushed within the grace period stay: a teammate's push may precede its commit.
+  const young = await pivotOk(p.root, "gc", "--cloud", "--all-commits", "--yes-delete-remote");
+  assert.match(
+    young.split("\n")[1]!,
+    new RegExp(
+      `^removed 0 blobs \\(0 B\\) from remote 'store' \\(${remote.path}\\); kept \\d+ blobs, and 2 unreferenced blobs pushed in the last 60 minutes \\(--grace 0 removes them\\)$`,
+    ),
+  );
+  assert.ok(onRemote("id\nstray\n"));
   await pivotOk(
     p.root,
     "-q",

@@ -36,7 +36,7 @@ export function registerGc(program: Command, ctx: CliContext): void {
     .option("-f, --force", "collect a cache that lies outside the project (it may be shared)")
     .option(
       "--grace <minutes>",
-      `keep unreferenced blobs changed in the last MINUTES (default ${GC_GRACE_MINUTES})`,
+      `keep unreferenced blobs changed (with --cloud: pushed) in the last MINUTES (default ${GC_GRACE_MINUTES})`,
       parseGrace,
     )
     .option("--rev <rev>", "also keep what this git revision references (repeatable)", collect, [])
@@ -108,6 +108,12 @@ export function registerGc(program: Command, ctx: CliContext): void {
               formatBytes(report.cloud.removedBytes)
             }) from remote '${report.cloud.remote}' (${report.cloud.url}); kept ${
               plural(report.cloud.kept, "blob")
+            }${
+              report.cloud.young > 0
+                ? `, and ${plural(report.cloud.young, "unreferenced blob")} pushed in the last ${
+                  plural(report.graceMinutes, "minute")
+                } (--grace 0 removes them)`
+                : ""
             }\n`,
           );
         }
