@@ -44,6 +44,7 @@ export { openSession, type OpenSessionOptions, Session } from "../session/mod.ts
 export * from "./project_location.ts";
 export * from "./target_candidates.ts";
 export * from "./remote_blob_fetcher.ts";
+export * from "./remote_status.ts";
 export * from "./get_at_revision.ts";
 export * from "./diff_data.ts";
 export * from "./gc_remote.ts";
