@@ -19,6 +19,7 @@ export * from "./check_tracked_inputs.ts";
 export * from "./tracked_inputs.ts";
 export * from "./tracked_status.ts";
 export * from "./verify_stages.ts";
+export * from "./verify_recorded.ts";
 export * from "./example_project.ts";
 export * from "./ignore_outputs.ts";
 export * from "./show_metrics.ts";
