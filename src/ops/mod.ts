@@ -33,6 +33,7 @@ export * from "./edit_config.ts";
 export * from "./fetch_cache.ts";
 export * from "./manage_remotes.ts";
 export * from "./pull_outputs.ts";
+export * from "./pull_for_repro.ts";
 export * from "./push_cache.ts";
 export * from "./select_blobs.ts";
 export * from "./transfer_report.ts";
