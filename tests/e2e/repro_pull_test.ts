@@ -207,6 +207,27 @@ Deno.test("pivot repro --pull: targets, run --pull, --all, and a downstream stag
   assert.equal(await ranLog(b), null);
   assert.equal(await ranLog(path.join(b, "eval")), null);
   assert.equal(await Deno.readTextFile(path.join(b, "eval/data/ev/judge.txt")), "fair\n");
+  // --json: one `pull` event before the run's events.
+  const json = await pivot(b, ["repro", "--all", "--pull", "--json"]);
+  const events = json.stdout.trim().split("\n").map((line) => JSON.parse(line));
+  assert.deepEqual(events[0], {
+    type: "pull",
+    remote: "origin",
+    url: remote.url,
+    tracked: [],
+    stages: [],
+    transferred: 0,
+    bytes: 0,
+    entries: 0,
+    failed: [],
+    entryFailures: [],
+  });
+  assert.deepEqual(events.slice(1).map((event) => event.type), [
+    "stage_complete",
+    "stage_complete",
+    "stage_complete",
+    "summary",
+  ]);
 
   // A's prep runs on new input and A pushes; B's workspace still holds the old prep output.
   // Only a walk that predicts prep's restored content finds train's run-cache entry.
