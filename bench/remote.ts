@@ -1,18 +1,28 @@
 /**
- * SPEC §13's transfer row: `pivot push` and `pivot pull` of a tracked
- * directory of 2,000 small files (2,000 blobs) to and from s3rver on
- * 127.0.0.1 (the tests' S3 server, in its own process), `-j 1` and `-j 16`
- * taking turns. Every push goes to a new prefix (the remote holds nothing
+ * SPEC §13's transfer rows, against s3rver on 127.0.0.1 (the tests' S3
+ * server, in its own process) and a directory remote:
+ *
+ * - `pivot push` and `pivot pull` of a tracked directory of 2,000 small files
+ *   (2,000 blobs), `-j 1` and `-j 16` taking turns with a baseline doing the
+ *   same transfer: the AWS CLI (`aws s3 cp --recursive`, 16 concurrent
+ *   requests) for S3, `cp -r` of the same blob files for the directory;
+ * - push and pull of one big file (SPEC: 1 GiB) to each remote, with the
+ *   peak memory of the pivot process, next to `aws s3 cp` and `cp`.
+ *
+ * Every push goes to a new prefix or directory (the remote holds nothing
  * there yet); every pull starts with no cache and no workspace copy.
  *
  * @module
  */
 import * as path from "node:path";
-import { S3_ACCESS_KEY, startS3Server } from "../tests/_helpers/s3_server.ts";
-import { timeRun } from "./_measure.ts";
-import { compareRow, memoryRow, type SectionResult, Series } from "./_report.ts";
+import { S3_ACCESS_KEY, type S3Server, startS3Server } from "../tests/_helpers/s3_server.ts";
+import { type Sample, timeRun } from "./_measure.ts";
+import { compareRow, memoryRow, type Row, type SectionResult, Series } from "./_report.ts";
 import type { BenchSession } from "./_session.ts";
+import { writeBigFile } from "./storage.ts";
 import { discard } from "./_trash.ts";
+
+const SDK_GET = path.join(import.meta.dirname!, "_s3_get.ts");
 
 const AWS_ENV = {
   AWS_ACCESS_KEY_ID: S3_ACCESS_KEY,
@@ -20,77 +30,379 @@ const AWS_ENV = {
   AWS_REGION: "us-east-1",
 };
 
-/** Runs push and pull at `-j 1` and `-j 16` and returns the section. */
-export async function benchRemote(session: BenchSession): Promise<SectionResult> {
-  const { blobs, storageRounds } = session.sizes;
-  await using server = await startS3Server("bench");
-  const project = await Deno.makeTempDir({ prefix: "pivot_bench_remote_" });
-  const run = (args: string[]) => timeRun(session.pivot(args), project, { env: AWS_ENV });
-  const push = { 1: new Series("push -j 1"), 16: new Series("push -j 16") };
-  const pull = { 1: new Series("pull -j 1"), 16: new Series("pull -j 16") };
+/** Concurrent requests of `-j 16` and of the AWS CLI baseline. */
+const JOBS = 16;
+
+/** The AWS CLI (v1 or v2) when on PATH, else `null` (its rows are skipped). */
+async function findAwsCli(): Promise<string | null> {
   try {
-    const inputs = path.join(project, "inputs");
-    await Deno.mkdir(path.join(project, ".pivot"));
-    await Deno.mkdir(inputs);
-    for (let i = 0; i < blobs; i++) {
-      Deno.writeTextFileSync(path.join(inputs, `${i}.txt`), `blob ${i}\n`);
-    }
-    await run(["track", "-q", "inputs"]);
-    await run(["remote", "add", "origin", "s3://bench/setup"]);
-    await run(["remote", "modify", "origin", "endpoint", server.endpoint]);
-    const pushed = (prefix: string) => server.keys().filter((k) => k.startsWith(`${prefix}/`));
-    let full = "";
-    for (let round = 0; round < storageRounds; round++) {
-      session.log(`  push round ${round + 1}/${storageRounds}`);
-      for (const jobs of [1, 16] as const) {
-        const prefix = `r${round}j${jobs}`;
-        await run(["remote", "modify", "origin", "url", `s3://bench/${prefix}`]);
-        push[jobs].add(await run(["push", "-q", "-j", String(jobs)]));
-        if (pushed(prefix).length < blobs) {
-          throw new Error(`push -j ${jobs} stored ${pushed(prefix).length} of ${blobs} blobs`);
-        }
-        full = prefix;
-      }
-    }
-    await run(["remote", "modify", "origin", "url", `s3://bench/${full}`]);
-    for (let round = 0; round < storageRounds; round++) {
-      session.log(`  pull round ${round + 1}/${storageRounds}`);
-      for (const jobs of [1, 16] as const) {
-        await discard(path.join(project, ".pivot", "cache"));
-        await discard(inputs);
-        pull[jobs].add(await run(["pull", "-q", "-j", String(jobs)]));
-        const count = [...Deno.readDirSync(inputs)].length;
-        if (count !== blobs) throw new Error(`pull -j ${jobs} restored ${count} of ${blobs} files`);
-      }
-    }
+    const output = await new Deno.Command("aws", { args: ["--version"], stdout: "piped" })
+      .output();
+    const text = new TextDecoder().decode(output.stdout).trim();
+    return output.success ? text.split(" ")[0]! : null;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return null;
+    throw error;
+  }
+}
+
+/** Everything the section's parts share. */
+interface Context {
+  readonly session: BenchSession;
+  readonly server: S3Server;
+  /** Scratch space (removed at the end). */
+  readonly dir: string;
+  /** Runs the AWS CLI against the server, or `null` when it is not installed. */
+  readonly aws: ((args: string[], cwd: string) => Promise<Sample>) | null;
+}
+
+/** Runs push and pull of many small blobs and of one big file, and returns the section. */
+export async function benchRemote(session: BenchSession): Promise<SectionResult> {
+  await using server = await startS3Server("bench");
+  const dir = await Deno.makeTempDir({ prefix: "pivot_bench_remote_" });
+  const awsVersion = await findAwsCli();
+  const awsConfig = path.join(dir, "aws-config");
+  await Deno.writeTextFile(
+    awsConfig,
+    `[default]\nregion = us-east-1\ns3 =\n  max_concurrent_requests = ${JOBS}\n  addressing_style = path\n`,
+  );
+  const awsEnv = {
+    ...AWS_ENV,
+    AWS_CONFIG_FILE: awsConfig,
+    AWS_SHARED_CREDENTIALS_FILE: path.join(dir, "no-credentials"),
+  };
+  const context: Context = {
+    session,
+    server,
+    dir,
+    aws: awsVersion === null ? null : (args, cwd) =>
+      timeRun(
+        {
+          command: "aws",
+          args: ["--endpoint-url", server.endpoint, "--only-show-errors", "s3", ...args],
+        },
+        cwd,
+        { env: awsEnv },
+      ),
+  };
+  try {
+    const blobs = await benchBlobs(context);
+    const big = await benchBigFile(context);
+    const n = session.sizes.blobs.toLocaleString("en");
+    return {
+      rows: [...blobs.rows, ...big.rows],
+      body: [
+        `Transfers: ${n} small blobs (a tracked directory of ${n} files) and one file of ${
+          mib(session.sizes.hashBytes)
+        }, to and from s3rver (npm, one Node process on 127.0.0.1) and a directory remote on ` +
+        "the same disk. The S3 baseline is " +
+        (awsVersion === null
+          ? "missing: the AWS CLI is not installed, so those rows are left out. "
+          : `the AWS CLI (${awsVersion}, \`aws s3 cp --recursive\` for the blobs, \`aws s3 cp\` ` +
+            `for the big file, \`max_concurrent_requests = ${JOBS}\`) moving the same files ` +
+            "on the same server. ") +
+        "s3rver on Deno cannot list more than 1,000 keys (its continuation tokens need DES, " +
+        "which Deno's `node:crypto` lacks), so `aws s3 cp --recursive` cannot download the " +
+        `${n} blobs; that baseline is a small Deno script (\`bench/_s3_get.ts\`) getting the ` +
+        "same keys with `@aws-sdk/client-s3` directly, 16 at a time, streamed to files. " +
+        "The directory baseline is `cp -r` of the cache's blob files (`cp` of the one blob). " +
+        "A baseline only copies bytes; pivot's push also asks the remote which blobs it " +
+        "lacks and records run-cache entries, and its pull checks every download against " +
+        "its hash, makes it read-only and checks the files out into the workspace. pivot " +
+        "uploads a big file to S3 in parts, one at a time (flat memory); the AWS CLI sends " +
+        "up to 16 parts at once.",
+        "",
+      ],
+      raw: [...blobs.raw, ...big.raw].flatMap((s) => s.raw()),
+    };
   } finally {
-    await discard(project);
+    await discard(dir);
+  }
+}
+
+/** `64 MiB`, `1 GiB`. */
+function mib(bytes: number): string {
+  return bytes >= 1024 ** 3 ? `${bytes / 1024 ** 3} GiB` : `${bytes / 1024 ** 2} MiB`;
+}
+
+/** A project with `origin` (S3, at `s3://bench/setup`) and `shared` (a directory) configured. */
+async function remoteProject(context: Context, name: string) {
+  const { session, server, dir } = context;
+  const root = path.join(dir, name);
+  await Deno.mkdir(path.join(root, ".pivot"), { recursive: true });
+  const run = (args: string[]) => timeRun(session.pivot(args), root, { env: AWS_ENV });
+  await run(["remote", "add", "origin", "s3://bench/setup"]);
+  await run(["remote", "modify", "origin", "endpoint", server.endpoint]);
+  await run(["remote", "add", "shared", path.join(dir, `${name}-shared-setup`)]);
+  return { root, run };
+}
+
+/** 2,000 blobs: `-j 1` and `-j 16`, and the baselines, to S3 and to a directory. */
+async function benchBlobs(context: Context) {
+  const { session, server, dir, aws } = context;
+  const { blobs, storageRounds } = session.sizes;
+  const { root, run } = await remoteProject(context, "blobs");
+  const inputs = path.join(root, "inputs");
+  const files = path.join(root, ".pivot", "cache", "files");
+  const s3 = {
+    push1: new Series("S3 push -j 1"),
+    push16: new Series("S3 push -j 16"),
+    pushAws: new Series("aws s3 cp --recursive (upload)"),
+    pull1: new Series("S3 pull -j 1"),
+    pull16: new Series("S3 pull -j 16"),
+    pullSdk: new Series("@aws-sdk/client-s3 script (download)"),
+  };
+  const local = {
+    push1: new Series("directory push -j 1"),
+    push16: new Series("directory push -j 16"),
+    pushCp: new Series("cp -r of the blob files (push)"),
+    pull1: new Series("directory pull -j 1"),
+    pull16: new Series("directory pull -j 16"),
+    pullCp: new Series("cp -r of the blob files (pull)"),
+  };
+  await Deno.mkdir(inputs);
+  for (let i = 0; i < blobs; i++) {
+    Deno.writeTextFileSync(path.join(inputs, `${i}.txt`), `blob ${i}\n`);
+  }
+  await run(["track", "-q", "inputs"]);
+  const pushed = (prefix: string) =>
+    server.keys().filter((k) => k.startsWith(`${prefix}/files/`)).length;
+  const check = (what: string, count: number) => {
+    if (count < blobs) throw new Error(`${what} stored ${count} of ${blobs} blobs`);
+  };
+  const cp = (from: string, to: string) => timeRun({ command: "cp", args: ["-r", from, to] }, root);
+  let fullS3 = "";
+  let fullDir = "";
+  for (let round = 0; round < storageRounds; round++) {
+    session.log(`  blobs: push round ${round + 1}/${storageRounds}`);
+    for (const jobs of [1, 16] as const) {
+      const prefix = `r${round}j${jobs}`;
+      await run(["remote", "modify", "origin", "url", `s3://bench/${prefix}`]);
+      s3[jobs === 1 ? "push1" : "push16"].add(
+        await run(["push", "-q", "-r", "origin", "-j", String(jobs)]),
+      );
+      check(`S3 push -j ${jobs}`, pushed(prefix));
+      fullS3 = prefix;
+    }
+    if (aws !== null) {
+      const prefix = `r${round}aws`;
+      s3.pushAws.add(await aws(["cp", "--recursive", files, `s3://bench/${prefix}/files`], root));
+      check("aws s3 cp", pushed(prefix));
+    }
+    for (const jobs of [1, 16] as const) {
+      const target = path.join(dir, `blobs-shared-r${round}j${jobs}`);
+      await Deno.mkdir(target);
+      await run(["remote", "modify", "shared", "url", target]);
+      local[jobs === 1 ? "push1" : "push16"].add(
+        await run(["push", "-q", "-r", "shared", "-j", String(jobs)]),
+      );
+      check(`directory push -j ${jobs}`, countFiles(path.join(target, "files")));
+      fullDir = target;
+    }
+    const copy = path.join(dir, `blobs-cp-r${round}`);
+    await Deno.mkdir(copy);
+    local.pushCp.add(await cp(files, copy));
+    check("cp -r", countFiles(path.join(copy, "files")));
+  }
+  await run(["remote", "modify", "origin", "url", `s3://bench/${fullS3}`]);
+  await run(["remote", "modify", "shared", "url", fullDir]);
+  const keysFile = path.join(dir, "blob-keys.txt");
+  await Deno.writeTextFile(
+    keysFile,
+    server.keys().filter((key) => key.startsWith(`${fullS3}/files/`)).join("\n"),
+  );
+  const restored = (what: string) => {
+    const count = [...Deno.readDirSync(inputs)].length;
+    if (count !== blobs) throw new Error(`${what} restored ${count} of ${blobs} files`);
+  };
+  const clean = async () => {
+    await discard(path.join(root, ".pivot", "cache"));
+    await discard(inputs);
+  };
+  for (let round = 0; round < storageRounds; round++) {
+    session.log(`  blobs: pull round ${round + 1}/${storageRounds}`);
+    for (const jobs of [1, 16] as const) {
+      await clean();
+      s3[jobs === 1 ? "pull1" : "pull16"].add(
+        await run(["pull", "-q", "-r", "origin", "-j", String(jobs)]),
+      );
+      restored(`S3 pull -j ${jobs}`);
+    }
+    const target = path.join(dir, `blobs-sdk-down-r${round}`);
+    s3.pullSdk.add(
+      await timeRun(
+        {
+          command: Deno.execPath(),
+          args: ["run", "-A", "--quiet", SDK_GET, server.endpoint, "bench", keysFile, target, "16"],
+        },
+        root,
+        { env: AWS_ENV },
+      ),
+    );
+    check("the SDK script", countFiles(target));
+    for (const jobs of [1, 16] as const) {
+      await clean();
+      local[jobs === 1 ? "pull1" : "pull16"].add(
+        await run(["pull", "-q", "-r", "shared", "-j", String(jobs)]),
+      );
+      restored(`directory pull -j ${jobs}`);
+    }
+    const copy = path.join(dir, `blobs-cp-down-r${round}`);
+    await Deno.mkdir(copy);
+    local.pullCp.add(await cp(path.join(fullDir, "files"), copy));
+    check("cp -r (pull)", countFiles(path.join(copy, "files")));
   }
   const n = blobs.toLocaleString("en");
-  return {
-    rows: [
-      compareRow(
-        `push of ${n} blobs to a loopback S3 server`,
-        push[16],
-        push[1],
-        { kind: "faster by", ratio: 5 },
-        "the same with `-j 1`",
-      ),
-      compareRow(
-        `pull of ${n} blobs from a loopback S3 server`,
-        pull[16],
-        pull[1],
-        { kind: "faster by", ratio: 5 },
-        "the same with `-j 1`",
-      ),
-      memoryRow(
-        "peak memory of push and pull",
-        [push[1], push[16], pull[1], pull[16]],
-        [],
-        "–",
-      ),
-    ],
-    body: [],
-    raw: [push[1], push[16], pull[1], pull[16]].flatMap((s) => s.raw()),
+  const faster = { kind: "faster by", ratio: 5 } as const;
+  const none = { kind: "none" } as const;
+  const rows: Row[] = [
+    compareRow(`push of ${n} blobs to a loopback S3 server`, s3.push16, s3.push1, faster, "`-j 1`"),
+    compareRow(
+      `pull of ${n} blobs from a loopback S3 server`,
+      s3.pull16,
+      s3.pull1,
+      faster,
+      "`-j 1`",
+    ),
+  ];
+  if (aws !== null) {
+    rows.push(
+      compareRow(`push -j 16 of ${n} blobs to S3`, s3.push16, s3.pushAws, none, "aws s3 cp"),
+    );
+  }
+  rows.push(
+    compareRow(`pull -j 16 of ${n} blobs from S3`, s3.pull16, s3.pullSdk, none, "SDK script"),
+  );
+  rows.push(
+    compareRow(`push of ${n} blobs to a directory`, local.push16, local.push1, none, "`-j 1`"),
+    compareRow(`pull of ${n} blobs from a directory`, local.pull16, local.pull1, none, "`-j 1`"),
+    compareRow(
+      `push -j 16 of ${n} blobs to a directory`,
+      local.push16,
+      local.pushCp,
+      none,
+      "cp -r",
+    ),
+    compareRow(
+      `pull -j 16 of ${n} blobs from a directory`,
+      local.pull16,
+      local.pullCp,
+      none,
+      "cp -r",
+    ),
+    memoryRow(
+      `peak memory of push and pull of ${n} blobs`,
+      [s3.push1, s3.push16, s3.pull1, s3.pull16, ...[
+        local.push1,
+        local.push16,
+        local.pull1,
+        local.pull16,
+      ]],
+      aws === null ? [s3.pullSdk] : [s3.pushAws, s3.pullSdk],
+      "aws / SDK script",
+    ),
+  );
+  return { rows, raw: [...Object.values(s3), ...Object.values(local)] };
+}
+
+/** One big file, pushed and pulled (`-j 16`) to S3 and to a directory, against aws and cp. */
+async function benchBigFile(context: Context) {
+  const { session, server, dir, aws } = context;
+  const { hashBytes, storageRounds } = session.sizes;
+  const { root, run } = await remoteProject(context, "big");
+  const file = path.join(root, "big.bin");
+  await writeBigFile(file, hashBytes);
+  await run(["track", "-q", "big.bin"]);
+  const hash = (await Deno.readTextFile(`${file}.pvt`)).match(/^hash: "([0-9a-f]{16})"$/m)![1]!;
+  const blob = path.join(root, ".pivot", "cache", "files", hash.slice(0, 2), hash.slice(2));
+  const key = `files/${hash.slice(0, 2)}/${hash.slice(2)}`;
+  const s3 = {
+    push: new Series("S3 push of the big file"),
+    pushAws: new Series("aws s3 cp (upload of the big file)"),
+    pull: new Series("S3 pull of the big file"),
+    pullAws: new Series("aws s3 cp (download of the big file)"),
   };
+  const local = {
+    push: new Series("directory push of the big file"),
+    pushCp: new Series("cp of the big blob (push)"),
+    pull: new Series("directory pull of the big file"),
+    pullCp: new Series("cp of the big blob (pull)"),
+  };
+  const sized = (what: string, stored: number) => {
+    if (stored !== hashBytes) throw new Error(`${what}: ${stored} of ${hashBytes} bytes`);
+  };
+  const cp = (from: string, to: string) => timeRun({ command: "cp", args: [from, to] }, root);
+  for (let round = 0; round < storageRounds; round++) {
+    session.log(`  big file: round ${round + 1}/${storageRounds}`);
+    const prefix = `big-r${round}`;
+    await run(["remote", "modify", "origin", "url", `s3://bench/${prefix}`]);
+    s3.push.add(await run(["push", "-q", "-r", "origin"]));
+    sized("S3 push", await server.size(`${prefix}/${key}`));
+    if (aws !== null) {
+      s3.pushAws.add(await aws(["cp", blob, `s3://bench/${prefix}-aws/${key}`], root));
+      sized("aws s3 cp", await server.size(`${prefix}-aws/${key}`));
+    }
+    const shared = path.join(dir, `big-shared-r${round}`);
+    await Deno.mkdir(shared);
+    await run(["remote", "modify", "shared", "url", shared]);
+    local.push.add(await run(["push", "-q", "-r", "shared"]));
+    sized("directory push", (await Deno.stat(path.join(shared, key))).size);
+    const copy = path.join(dir, `big-cp-r${round}`);
+    local.pushCp.add(await cp(blob, copy));
+
+    for (const [remote, series] of [["origin", s3.pull], ["shared", local.pull]] as const) {
+      await Deno.remove(path.join(root, ".pivot", "cache"), { recursive: true });
+      await Deno.remove(file);
+      series.add(await run(["pull", "-q", "-r", remote]));
+      sized(`${remote} pull`, (await Deno.stat(file)).size);
+    }
+    if (aws !== null) {
+      const down = path.join(dir, `big-aws-down-r${round}`);
+      s3.pullAws.add(await aws(["cp", `s3://bench/${prefix}/${key}`, down], root));
+      sized("aws s3 cp (download)", (await Deno.stat(down)).size);
+      await Deno.remove(down);
+    }
+    const down = path.join(dir, `big-cp-down-r${round}`);
+    local.pullCp.add(await cp(path.join(shared, key), down));
+    // Done with this round's copies: the disk need not hold every round's.
+    for (const stale of [copy, down, shared]) await Deno.remove(stale, { recursive: true });
+    for (const stored of [`${prefix}/${key}`, `${prefix}-aws/${key}`]) {
+      await server.remove(stored).catch(() => undefined);
+    }
+  }
+  const size = mib(hashBytes);
+  const none = { kind: "none" } as const;
+  const rows: Row[] = [];
+  if (aws !== null) {
+    rows.push(
+      compareRow(`push of one ${size} file to S3`, s3.push, s3.pushAws, none, "aws s3 cp"),
+      compareRow(`pull of one ${size} file from S3`, s3.pull, s3.pullAws, none, "aws s3 cp"),
+    );
+  }
+  rows.push(
+    compareRow(`push of one ${size} file to a directory`, local.push, local.pushCp, none, "cp"),
+    compareRow(`pull of one ${size} file from a directory`, local.pull, local.pullCp, none, "cp"),
+    memoryRow(
+      `peak memory of push of one ${size} file (S3, directory)`,
+      [s3.push, local.push],
+      aws === null ? [] : [s3.pushAws],
+      "aws",
+    ),
+    memoryRow(
+      `peak memory of pull of one ${size} file (S3, directory)`,
+      [s3.pull, local.pull],
+      aws === null ? [] : [s3.pullAws],
+      "aws",
+    ),
+  );
+  return { rows, raw: [...Object.values(s3), ...Object.values(local)] };
+}
+
+/** Files under `dir` (recursively). */
+function countFiles(dir: string): number {
+  let count = 0;
+  for (const entry of Deno.readDirSync(dir)) {
+    count += entry.isDirectory ? countFiles(path.join(dir, entry.name)) : 1;
+  }
+  return count;
 }

@@ -31,7 +31,8 @@ async function rawRead(file: string): Promise<void> {
   handle.close();
 }
 
-async function writeBigFile(file: string, size: number): Promise<void> {
+/** Writes `size` bytes of random data to `file`, in 16 MiB chunks. */
+export async function writeBigFile(file: string, size: number): Promise<void> {
   const chunk = new Uint8Array(16 * 1024 * 1024);
   for (let i = 0; i < chunk.length; i += 65_536) {
     crypto.getRandomValues(chunk.subarray(i, i + 65_536));

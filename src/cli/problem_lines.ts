@@ -16,13 +16,19 @@ import { shellQuote } from "../util/shell_quote.ts";
 
 /**
  * `train:model → data/ml/train/model.json: missing, restorable: pivot checkout train:model`,
- * or `…: content missing from the cache; 'pivot commit train' (or repro) re-caches it from the workspace`.
+ * or `…: content missing from the cache; 'pivot commit train' (or repro) re-caches it from the workspace`,
+ * or (`verify --allow-missing`) `…: content in neither the local cache nor the remote; …`.
  */
 export function outputProblemLine(problem: OutputProblem): string {
   const label = `${problem.identity} → ${problem.path}`;
-  return problem.status === "missing"
-    ? `${label}: missing, restorable: ${problem.fix}`
-    : `${label}: content missing from the cache; '${problem.fix}' (or repro) re-caches it from the workspace`;
+  switch (problem.status) {
+    case "missing":
+      return `${label}: missing, restorable: ${problem.fix}`;
+    case "uncached":
+      return `${label}: content missing from the cache; '${problem.fix}' (or repro) re-caches it from the workspace`;
+    case "lost":
+      return `${label}: content in neither the local cache nor the remote; push it from a clone that has it, or produce it again with '${problem.fix}'`;
+  }
 }
 
 /**

@@ -122,6 +122,17 @@ export const REPRO_FLAGS: readonly ReproFlag[] = [
     description: "run without recording locks, cache or state",
     fast: "decline",
   },
+  {
+    flags: "--pull",
+    description:
+      "first fetch from the remote what lets stages be restored instead of run: outputs of up-to-date stages, run-cache entries for their inputs, missing tracked inputs",
+    fast: "decline",
+  },
+  {
+    flags: "-r, --remote <name>",
+    description: "with --pull: the remote (default: default_remote, else the only one)",
+    fast: "decline",
+  },
   { flags: "--json", description: "print JSON Lines events", fast: "json" },
 ];
 

@@ -129,28 +129,48 @@ export function printTransferReport(
       report.runCache.failed.map((f) => `${f.entry}: ${f.reason}`),
     );
   }
-  if (report.notRun.length > 0) {
+  if (printSelectionProblems(ctx, report)) failed = true;
+  return failed;
+}
+
+/**
+ * Prints what a selection of targets could not cover: targeted stages with
+ * nothing recorded, targeted outputs that are not cached, unreadable
+ * tracking files.
+ *
+ * @returns true when there was any
+ */
+export function printSelectionProblems(
+  ctx: CliContext,
+  selection: {
+    readonly notRun: readonly string[];
+    readonly notCached: readonly string[];
+    readonly problems: readonly string[];
+  },
+): boolean {
+  let failed = false;
+  if (selection.notRun.length > 0) {
     failed = true;
     printProblem(
       ctx,
-      `nothing recorded for ${report.notRun.join(", ")}: no lock file with ${
-        report.notRun.length === 1 ? "that output" : "those outputs"
+      `nothing recorded for ${selection.notRun.join(", ")}: no lock file with ${
+        selection.notRun.length === 1 ? "that output" : "those outputs"
       }`,
       [],
-      `run 'pivot repro ${report.notRun.join(" ")}' first`,
+      `run 'pivot repro ${selection.notRun.join(" ")}' first`,
     );
   }
-  if (report.notCached.length > 0) {
+  if (selection.notCached.length > 0) {
     failed = true;
     printProblem(
       ctx,
-      `not cached (cache: false), so never on a remote: ${report.notCached.join(", ")}`,
+      `not cached (cache: false), so never on a remote: ${selection.notCached.join(", ")}`,
       [],
     );
   }
-  if (report.problems.length > 0) {
+  if (selection.problems.length > 0) {
     failed = true;
-    printProblem(ctx, "unreadable tracking files were skipped", report.problems);
+    printProblem(ctx, "unreadable tracking files were skipped", selection.problems);
   }
   return failed;
 }

@@ -1,7 +1,6 @@
 import type { Session } from "../session/mod.ts";
 import {
   type BlobItem,
-  findOnRemote,
   listRunCacheKeys,
   putRunCacheEntries,
   RemoteError,
@@ -11,8 +10,8 @@ import {
 } from "../remote/mod.ts";
 import { type ContentCache, parseRunCacheOutputs, runCacheBlobs } from "../storage/mod.ts";
 import { PivotError } from "../util/errors.ts";
-import { statOrNullSync } from "../util/fs.ts";
 import { openRemote } from "./open_remote.ts";
+import { remoteHolds } from "./_remote_holds.ts";
 import { selectBlobs, type SelectedStage } from "./select_blobs.ts";
 import type { TransferReport } from "./transfer_report.ts";
 
@@ -55,31 +54,11 @@ export async function pushCache(
     }
   }
   const hashes = [...wanted.keys()];
-  const known = useIndex ? remote.index.known(hashes) : new Set<string>();
-  const sizes = new Map<string, number>();
-  for (const hash of hashes) {
-    const info = statOrNullSync(cache.blobPath(hash));
-    if (info !== null) sizes.set(hash, info.size);
-  }
-  const present = await findOnRemote(remote.backend, hashes, {
-    known,
-    sizes,
-    jobs: remote.jobs,
-    retry: remote.retry,
-    onRetry: (what, attempt, delay, error) =>
-      onEvent?.({
-        type: "retry",
-        what,
-        attempt,
-        delay_ms: Math.round(delay),
-        reason: error.message,
-      }),
-  }).catch((error) => {
-    if (!(error instanceof RemoteError)) throw error;
-    throw new RemoteError(
-      `cannot find out what remote '${remote.chosen.name}' holds: ${error.message}`,
-      { hint: error.hint },
-    );
+  const present = await remoteHolds(remote, hashes, {
+    cache,
+    useIndex,
+    record: !dryRun,
+    onEvent,
   });
   const pending: BlobItem[] = hashes.filter((hash) => !present.has(hash))
     .map((hash) => ({ hash, label: wanted.get(hash)! }));
@@ -106,7 +85,6 @@ export async function pushCache(
       runCache: { transferred: 0, failed: [] },
     };
   }
-  remote.index.add([...present].filter((hash) => !known.has(hash)));
   const outcome = await uploadBlobs(remote.backend, cache, pending, {
     jobs: remote.jobs,
     retry: remote.retry,

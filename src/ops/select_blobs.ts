@@ -27,10 +27,21 @@ export interface SelectedStage {
   whole: boolean;
 }
 
+/** The blobs of one recorded output, input or tracked path. */
+export interface BlobGroup {
+  /** `train:model → data/ml/train/model.json` (a directory's ends in `/`), or a tracked path. */
+  readonly label: string;
+  readonly kind: "output" | "input" | "tracked";
+  /** Its file blobs (a directory's manifest entries; none for an empty directory). */
+  readonly hashes: readonly string[];
+}
+
 /** The file blobs some targets reference. */
 export interface BlobSelection {
   /** Hash → what it is (`train:model → data/ml/train/model.json`); first label wins. */
   readonly blobs: Map<string, string>;
+  /** The same blobs by what references them, in selection order (a blob may be in several). */
+  readonly groups: BlobGroup[];
   /** Every stage selected, with what its lock records. */
   readonly stages: SelectedStage[];
   /** Targeted stages with nothing recorded (no lock, or no such output in it). */
@@ -68,12 +79,18 @@ export async function selectBlobs(
   const { targets, includeDeps = false, warn } = options;
   const selection: BlobSelection = {
     blobs: new Map(),
+    groups: [],
     stages: [],
     notRun: [],
     notCached: [],
     problems: [],
   };
-  const add = (info: HashInfo, label: string) => {
+  const add = (info: HashInfo, label: string, kind: BlobGroup["kind"]) => {
+    selection.groups.push({
+      label,
+      kind,
+      hashes: isDirHash(info) ? info.manifest.map((entry) => entry.hash) : [info.hash],
+    });
     if (!isDirHash(info)) {
       if (!selection.blobs.has(info.hash)) selection.blobs.set(info.hash, label);
       return;
@@ -113,6 +130,7 @@ export async function selectBlobs(
         add(
           dep.manifest === undefined ? dep : { hash: dep.hash, manifest: dep.manifest },
           `${dep.path}${dep.manifest === undefined ? "" : "/"} (input of ${name})`,
+          "input",
         );
       }
     }
@@ -140,6 +158,7 @@ export async function selectBlobs(
           ? recorded
           : { hash: recorded.hash, manifest: recorded.manifest },
         `${identity} → ${shown}`,
+        "output",
       );
     }
   };
@@ -148,7 +167,7 @@ export async function selectBlobs(
       const record = await readPvtFile(pvt, relativePosix(project.cwd, pvt));
       if (record === null) return;
       const rel = relativePosix(project.root, dataPathFor(pvt));
-      add(record.info, isDirHash(record.info) ? `${rel}/` : rel);
+      add(record.info, isDirHash(record.info) ? `${rel}/` : rel, "tracked");
     } catch (error) {
       if (targeted || !(error instanceof PivotError)) throw error;
       selection.problems.push(error.message);

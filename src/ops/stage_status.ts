@@ -15,9 +15,11 @@ export interface OutputProblem {
   /**
    * `missing`: gone from the workspace, its content is in the cache;
    * `uncached`: its content is missing from the cache, the workspace copy
-   * still holds it. `repro` repairs both.
+   * still holds it. `repro` repairs both. `lost` (only from
+   * `verify --allow-missing`): its content is in neither the local cache nor
+   * the remote.
    */
-  readonly status: "missing" | "uncached";
+  readonly status: "missing" | "uncached" | "lost";
   /** The command that repairs just this (`pivot checkout train:model`, `pivot commit train`). */
   readonly fix: string;
 }
@@ -165,7 +167,7 @@ export interface ProjectStatus {
 }
 
 /** A stage's reason when its outputs are gone from the workspace and the cache alike. */
-const OUTPUTS_LOST = "outputs missing from cache";
+export const OUTPUTS_LOST = "outputs missing from cache";
 
 /**
  * The status of the selected stages (and upstream) and of the tracked

@@ -41,6 +41,11 @@ export interface TrackedState {
    * them, so it may have been made through any of them.
    */
   readonly sharedEdit?: SharedEdit;
+  /**
+   * Set by `verify --allow-missing` when the cache lacks the recorded
+   * content: whether the remote holds it.
+   */
+  readonly onRemote?: boolean;
 }
 
 /** Files of a tracked path edited through a hardlink shared beyond it and its cached copy. */

@@ -85,7 +85,7 @@ export async function verifyStages(
  * through a symlink (a symlinked `data/<pipeline>`), or `null`. A symlink
  * into the cache is a checkout.
  */
-function outsideProject(session: Session, stage: string): string | null {
+export function outsideProject(session: Session, stage: string): string | null {
   const { project } = session;
   for (const out of stageOutputs(project.store, project.dag.stages.get(stage)!)) {
     try {
@@ -98,7 +98,13 @@ function outsideProject(session: Session, stage: string): string | null {
   return null;
 }
 
-/** True when a tracked path passes verification: unchanged, with its content cached. */
-export function trackedPasses(state: TrackedState): boolean {
-  return state.status === "unchanged" && state.cached;
+/**
+ * True when a tracked path passes verification: unchanged, with its content
+ * cached; with `allowMissing` (`verify --allow-missing`), also absent, and
+ * its content in the cache or on the remote.
+ */
+export function trackedPasses(state: TrackedState, allowMissing = false): boolean {
+  if (!allowMissing) return state.status === "unchanged" && state.cached;
+  return (state.status === "unchanged" || state.status === "missing") &&
+    (state.cached || state.onRemote === true);
 }

@@ -8,7 +8,7 @@
 import { checkHash, parseRunCacheOutputs, type RunCacheOutput } from "../storage/mod.ts";
 import { PivotError } from "../util/errors.ts";
 import { runPool } from "../util/pool.ts";
-import { type RemoteBackend, RemoteError } from "./backend.ts";
+import { type RemoteBackend, RemoteError, RemoteNotFoundError } from "./backend.ts";
 import { checkStageKey, inputHashOfRunCacheKey, runCacheKey, RUNS_PREFIX } from "./object_keys.ts";
 import { type RetryPolicy, withRetry } from "./retry.ts";
 
@@ -175,6 +175,37 @@ export async function getRunCacheEntries(
     }
   });
   return { entries, failed };
+}
+
+/**
+ * Reads the remote's entry of `stage` for `inputHash`, or `null` when the
+ * remote has none.
+ *
+ * @throws {RemoteError} as the backend says when the entry cannot be read (after retries)
+ * @throws {PivotError} naming the key when the entry is malformed
+ */
+export async function getRunCacheEntry(
+  backend: RemoteBackend,
+  stage: string,
+  inputHash: string,
+  retry: RetryPolicy,
+): Promise<RunCacheEntryData | null> {
+  const key = runCacheKey(checkStageKey(stage), inputHash);
+  let text: string;
+  try {
+    text = await withRetry(() => readSmall(backend, key), retry);
+  } catch (error) {
+    if (error instanceof RemoteNotFoundError) return null;
+    // The backends' messages name the object already.
+    if (error instanceof RemoteError || !(error instanceof PivotError)) throw error;
+    throw new PivotError(`${key}: ${error.message}`);
+  }
+  try {
+    return parseRunCacheEntry(text, stage, inputHash);
+  } catch (error) {
+    if (!(error instanceof PivotError)) throw error;
+    throw new PivotError(`${key}: ${error.message}`);
+  }
 }
 
 async function readSmall(backend: RemoteBackend, key: string): Promise<string> {

@@ -26,6 +26,8 @@ export interface S3Server extends AsyncDisposable {
   size(key: string): Promise<number>;
   /** Replaces the stored content of `key` (as another client could). */
   overwrite(key: string, data: Uint8Array): Promise<void>;
+  /** Deletes `key` from the server's storage (as another client could). */
+  remove(key: string): Promise<void>;
 }
 
 const MAIN = path.join(import.meta.dirname!, "_s3rver_main.ts");
@@ -68,6 +70,10 @@ export async function startS3Server(bucket = "pivot"): Promise<S3Server> {
       const metadata = JSON.parse(await Deno.readTextFile(metadataFile));
       metadata["content-length"] = String(data.length);
       await Deno.writeTextFile(metadataFile, JSON.stringify(metadata));
+    },
+    remove: async (key) => {
+      await Deno.remove(objectFile(key));
+      await Deno.remove(path.join(bucketDir, `${key}._S3rver_metadata.json`));
     },
     async [Symbol.asyncDispose]() {
       child.kill("SIGTERM");

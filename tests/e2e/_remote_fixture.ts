@@ -166,7 +166,7 @@ export function testRemote(
       settings: [["endpoint", endpoint], ["path_style", "true"]],
       keys: within,
       overwrite: (key, data) => server.overwrite(prefix + key, data),
-      remove: () => Promise.reject(new Error("not needed")),
+      remove: (key) => server.remove(prefix + key),
       size: (key) => server.size(prefix + key),
     };
   }

@@ -5,6 +5,7 @@ import { ReportedFailure } from "../../util/errors.ts";
 import type { CliContext } from "../cli_context.ts";
 import { openForCommand } from "../open_for_command.ts";
 import { flagsOf } from "../repro_flags.ts";
+import { checkPullOptions, pullBeforeRun } from "../repro_pull.ts";
 import { checkWatchOptions, watchAction } from "../repro_watch.ts";
 import { createRunDisplay, wantsLiveDisplay } from "../run_display.ts";
 import { printStatusReports } from "./status.ts";
@@ -37,6 +38,7 @@ export function registerRepro(program: Command, ctx: CliContext): void {
     command
       .action(async (targets: string[], options: Record<string, unknown>) => {
         checkWatchOptions(options);
+        checkPullOptions(options);
         if (options.watch === true) return await watchAction(ctx, targets, options);
         const startedMs = Date.now();
         await using session = await openForCommand(ctx, { all: options.all === true });
@@ -52,6 +54,15 @@ export function registerRepro(program: Command, ctx: CliContext): void {
             verb: "would run",
           });
           return;
+        }
+        if (options.pull === true) {
+          await pullBeforeRun(ctx, session, {
+            targets,
+            mode,
+            force: options.force === true,
+            remote: typeof options.remote === "string" ? options.remote : undefined,
+            json: options.json === true,
+          });
         }
         const jobs = typeof options.jobs === "number" ? options.jobs : defaultJobs(project.config);
         const display = createRunDisplay(ctx, {

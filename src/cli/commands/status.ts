@@ -1,11 +1,12 @@
 import type { Command } from "@commander-js/extra-typings";
 import * as path from "node:path";
-import { projectStatus, type StageStatusReport } from "../../ops/mod.ts";
-import { ReportedFailure } from "../../util/errors.ts";
+import { projectStatus, remoteStatus, type StageStatusReport } from "../../ops/mod.ts";
+import { ReportedFailure, UsageError } from "../../util/errors.ts";
 import { relativePosix } from "../../util/paths.ts";
 import type { CliContext } from "../cli_context.ts";
 import { openForCommand } from "../open_for_command.ts";
 import { printJson } from "../print_json.ts";
+import { printRemoteStatus } from "../print_remote_status.ts";
 import { outputProblemLine, trackedProblem } from "../problem_lines.ts";
 
 /**
@@ -49,7 +50,7 @@ export function printStatusReports(
   ctx.stdout(`${lines.join("\n")}\n`);
 }
 
-/** `pivot status [TARGETS] [--all] [--explain] [--json]`. */
+/** `pivot status [TARGETS] [--all] [--explain] [-r [NAME] [--no-index]] [--json]`. */
 export function registerStatus(program: Command, ctx: CliContext): void {
   program
     .command("status")
@@ -57,13 +58,34 @@ export function registerStatus(program: Command, ctx: CliContext): void {
     .argument("[targets...]", "stages or identities (default: every stage)")
     .option("-a, --all", "every pipeline of the project, as one DAG")
     .option("-e, --explain", "show what changed for each stale stage")
+    .option(
+      "-r, --remote [name]",
+      "instead: which cached outputs and tracked paths are only local, only on the remote (default: default_remote, else the only one) or in neither; targets as for push (put them before -r)",
+    )
+    .option("--no-index", "with -r: ask the remote about every blob, ignoring the remote index")
     .option("--json", "print JSON")
     .action(async (targets, options) => {
+      if (options.remote === undefined && !options.index) {
+        throw new UsageError("--no-index applies only with -r/--remote");
+      }
       await using session = await openForCommand(ctx, {
         all: options.all ?? false,
         pipelinesOptional: true,
       });
       const { project } = session;
+      if (options.remote !== undefined) {
+        const report = await remoteStatus(session, {
+          targets,
+          remote: options.remote === true ? undefined : options.remote,
+          useIndex: options.index,
+        });
+        if (printRemoteStatus(ctx, report, options.json ?? false)) {
+          throw new ReportedFailure("targets not covered");
+        }
+        const differs = report.items.some((item) => item.status !== "in_sync");
+        if (ctx.quiet() && differs) throw new ReportedFailure("not in sync");
+        return;
+      }
       const { stages: reports, tracked, fetchHint } = await projectStatus(session, { targets });
       const problems = tracked.flatMap((item) => {
         const shown = relativePosix(project.cwd, path.join(project.root, item.path));

@@ -1,14 +1,21 @@
 import type { Command } from "@commander-js/extra-typings";
 import * as path from "node:path";
-import { trackedPasses, verifyStages } from "../../ops/mod.ts";
-import { ReportedFailure } from "../../util/errors.ts";
+import {
+  trackedPasses,
+  type TrackedState,
+  verifyRecorded,
+  type VerifyResult,
+  verifyStages,
+} from "../../ops/mod.ts";
+import { plural } from "../../util/format_bytes.ts";
+import { ReportedFailure, UsageError } from "../../util/errors.ts";
 import { relativePosix } from "../../util/paths.ts";
 import type { CliContext } from "../cli_context.ts";
 import { openForCommand } from "../open_for_command.ts";
 import { printJson } from "../print_json.ts";
 import { outputProblemLine, trackedProblem } from "../problem_lines.ts";
 
-/** `pivot verify [TARGETS] [--all] [--json]`. */
+/** `pivot verify [TARGETS] [--all] [--allow-missing [-r NAME] [--no-index]] [--json]`. */
 export function registerVerify(program: Command, ctx: CliContext): void {
   program
     .command("verify")
@@ -17,17 +24,42 @@ export function registerVerify(program: Command, ctx: CliContext): void {
     )
     .argument("[targets...]", "stages or identities (default: every stage)")
     .option("-a, --all", "every pipeline of the project, as one DAG")
+    .option(
+      "--allow-missing",
+      "data may be absent (a fresh clone): stages up to date as their locks record them, and every blob the locks and .pvt files name in the local cache or on the remote",
+    )
+    .option(
+      "-r, --remote <name>",
+      "with --allow-missing: the remote (default: default_remote, else the only one)",
+    )
+    .option("--no-index", "with --allow-missing: ask the remote, ignoring the remote index")
     .option("--json", "print JSON")
     .action(async (targets, options) => {
+      const allowMissing = options.allowMissing ?? false;
+      if (!allowMissing && (options.remote !== undefined || !options.index)) {
+        throw new UsageError(
+          `${
+            options.remote === undefined ? "--no-index" : "-r/--remote"
+          } applies only with --allow-missing`,
+        );
+      }
       await using session = await openForCommand(ctx, {
         all: options.all ?? false,
         pipelinesOptional: true,
       });
       const { project } = session;
-      const { stages: reports, tracked } = await verifyStages(session, { targets });
-      const badTracked = tracked.filter((t) => !trackedPasses(t));
+      const result: VerifyResult & { remote?: string; local?: number; remoteOnly?: number } =
+        allowMissing
+          ? await verifyRecorded(session, {
+            targets,
+            remote: options.remote,
+            useIndex: options.index,
+          })
+          : await verifyStages(session, { targets });
+      const { stages: reports, tracked } = result;
+      const badTracked = tracked.filter((t) => !trackedPasses(t, allowMissing));
       const passed = reports.every((r) => r.passed) && badTracked.length === 0;
-      if (options.json) printJson(ctx, { passed, stages: reports, tracked });
+      if (options.json) printJson(ctx, { passed, ...result });
       else if (!ctx.quiet()) {
         const lines = reports.flatMap((r) =>
           r.passed ? [`ok     ${r.stage}`] : [
@@ -37,13 +69,19 @@ export function registerVerify(program: Command, ctx: CliContext): void {
         );
         for (const item of badTracked) {
           const shown = relativePosix(project.cwd, path.join(project.root, item.path));
-          lines.push(`FAILED tracked ${item.path}: ${trackedProblem(item, shown)}`);
+          lines.push(`FAILED tracked ${item.path}: ${trackedLine(item, shown, result.remote)}`);
         }
         const failed = reports.filter((r) => !r.passed).length;
-        const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? "" : "s"}`;
+        const content = result.remote === undefined
+          ? ""
+          : `; content: ${plural(result.local ?? 0, "blob")} in the cache, ${
+            result.remoteOnly ?? 0
+          } only on remote '${result.remote}'`;
         lines.push(
           passed
-            ? `verification passed: ${plural(reports.length, "stage")} up to date`
+            ? `verification passed: ${plural(reports.length, "stage")} up to date${
+              allowMissing ? " as recorded" : ""
+            }${content}`
             : `verification failed: ${failed} of ${plural(reports.length, "stage")}${
               badTracked.length === 0
                 ? ""
@@ -54,4 +92,12 @@ export function registerVerify(program: Command, ctx: CliContext): void {
       }
       if (!passed) throw new ReportedFailure("verification failed");
     });
+}
+
+/** What is wrong with a tracked path; with `remote`, content the remote holds is no problem. */
+function trackedLine(state: TrackedState, shown: string, remote: string | undefined): string {
+  if (remote !== undefined && state.onRemote === false) {
+    return `content in neither the local cache nor remote '${remote}'; push it from a clone that has it, or record the data again with 'pivot track --force ${shown}'`;
+  }
+  return trackedProblem(state, shown) ?? "";
 }

@@ -1,0 +1,97 @@
+/**
+ * `repro --pull` and `run --pull`: the pull before the run, its checks of
+ * the command line, its progress and its summary.
+ *
+ * @module
+ */
+import { pullForRepro, type Session } from "../ops/mod.ts";
+import { ReportedFailure, UsageError } from "../util/errors.ts";
+import { formatBytes, plural } from "../util/format_bytes.ts";
+import type { CliContext } from "./cli_context.ts";
+import { printProblem } from "./print_list.ts";
+import { wantsLiveDisplay } from "./run_display.ts";
+import { createTransferDisplay } from "./transfer_display.ts";
+
+/**
+ * Rejects `-r` without `--pull`, and `--pull` with `--dry-run`, `--watch` or
+ * `--no-commit`.
+ *
+ * @throws {UsageError} naming the options
+ */
+export function checkPullOptions(options: Record<string, unknown>): void {
+  if (options.pull !== true) {
+    if (options.remote !== undefined) throw new UsageError("-r/--remote applies only with --pull");
+    return;
+  }
+  const other = options.dryRun === true
+    ? "--dry-run"
+    : options.watch === true
+    ? "--watch"
+    : options.commit === false
+    ? "--no-commit"
+    : null;
+  if (other !== null) throw new UsageError(`--pull and ${other} cannot be used together`);
+}
+
+/**
+ * Pulls what the coming run can restore, shows it (`pulled 5 blobs (1.2 KiB)
+ * and 1 run-cache entry from 'origin': 2 stages restore instead of running`,
+ * or a `pull` JSON line) and stops the command when a download failed.
+ *
+ * @throws {ReportedFailure} after listing the blobs that failed to download
+ */
+export async function pullBeforeRun(
+  ctx: CliContext,
+  session: Session,
+  options: {
+    readonly targets: readonly string[];
+    readonly mode: "repro" | "run";
+    readonly force: boolean;
+    readonly remote: string | undefined;
+    readonly json: boolean;
+  },
+): Promise<void> {
+  const { json } = options;
+  const display = createTransferDisplay(ctx, { json, live: wantsLiveDisplay(ctx) && !json });
+  let report;
+  try {
+    report = await pullForRepro(session, { ...options, onEvent: display.onEvent });
+  } finally {
+    display.close();
+  }
+  if (json) {
+    ctx.stdout(`${JSON.stringify({ type: "pull", ...report })}\n`);
+  } else if (!ctx.quiet()) {
+    const entries = report.entries === 0
+      ? ""
+      : ` and ${plural(report.entries, "run-cache entry", "run-cache entries")}`;
+    const lines = [
+      `pulled ${plural(report.transferred, "blob")} (${
+        formatBytes(report.bytes)
+      })${entries} from '${report.remote}': ${
+        plural(report.stages.length, "stage")
+      } to restore instead of running`,
+      ...report.tracked.map((item) => `restored tracked input ${item}`),
+    ];
+    if (ctx.verbose()) {
+      for (const { stage, from } of report.stages) {
+        lines.push(`  ${stage}: ${from === "lock" ? "as its lock records" : "from the run cache"}`);
+      }
+    }
+    ctx.stdout(`${lines.join("\n")}\n`);
+  }
+  for (const failure of report.entryFailures) {
+    ctx.warn(`cannot use the run-cache entry ${failure.entry}: ${failure.reason}`);
+  }
+  if (report.failed.length > 0) {
+    printProblem(
+      ctx,
+      `${
+        plural(report.failed.length, "blob")
+      } failed to download (remote '${report.remote}'), so nothing was run`,
+      report.failed.map((f) => `${f.label} (${f.hash}): ${f.reason}`),
+      "fix the cause and run the command again (what was pulled stays), or leave out --pull to run the stages",
+    );
+    throw new ReportedFailure("pull incomplete");
+  }
+}
