@@ -261,6 +261,29 @@ function loggedCmd(body: string): string {
   return `echo "start $$ \${stage}" >> log.txt; ${body}; echo "end $$ \${stage}" >> log.txt`;
 }
 
+/** A shell loop that waits (at most 30 s) until the file `release` exists. */
+const WAIT_FOR_RELEASE =
+  "i=0; while [ ! -e release ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done";
+
+/**
+ * Collects `child`'s output; once its stderr says it is waiting for another
+ * process, creates `release` (which lets that process's stage finish).
+ */
+async function outputReleasingOnWait(
+  child: Deno.ChildProcess,
+  release: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const stdout = new Response(child.stdout).text();
+  let stderr = "";
+  const decoder = new TextDecoder();
+  for await (const chunk of child.stderr) {
+    stderr += decoder.decode(chunk, { stream: true });
+    if (stderr.includes("waiting: ")) await Deno.writeTextFile(release, "");
+  }
+  await Deno.writeTextFile(release, "");
+  return { code: (await child.status).code, stdout: await stdout, stderr };
+}
+
 Deno.test("a second repro reports the stage the first one is running, and runs nothing twice", async () => {
   await using p = await makeProject({
     "pivot.yaml": [
@@ -270,7 +293,9 @@ Deno.test("a second repro reports the stage the first one is running, and runs n
       `    cmd: ${loggedCmd("echo a > ${outs}")}`,
       "    outs: txt",
       "  slow:",
-      `    cmd: ${loggedCmd("sleep 2; cat ${deps.a} > ${outs}")}`,
+      // 'slow' runs until the test releases it (at most 30 s), once the second
+      // pivot has said it waits: no machine is too loaded for the overlap.
+      `    cmd: ${loggedCmd(`${WAIT_FOR_RELEASE}; cat \${deps.a} > \${outs}`)}`,
       "    deps: {a: a}",
       "    outs: txt",
       "  c:",
@@ -290,7 +315,7 @@ Deno.test("a second repro reports the stage the first one is running, and runs n
     }
     // The second waits for the first to finish 'slow', then finds everything up to date
     // (two pivot processes).
-    const second = await runPivot(p.root, ["repro"]);
+    const second = await outputReleasingOnWait(spawnPivot(p.root, ["repro"]), p.path("release"));
     assert.equal(second.code, 0, second.stderr);
     assert.match(
       second.stderr,
