@@ -9,14 +9,14 @@
  *
  * @module
  */
-import { RACY_WINDOW_MS } from "../storage/state_db.ts";
 import { fileSignatureText } from "../storage/file_signature.ts";
 import type { EnvReader } from "../util/env_reader.ts";
 import { entryNamesSync } from "../util/fs.ts";
+import type { PreciseStat } from "../util/precise_stat.ts";
 import { VERSION } from "../version.ts";
 
-/** The stamp format this build reads and writes. */
-export const NOOP_STAMP_FORMAT = 1;
+/** The stamp format this build reads and writes (2: times to the nanosecond). */
+export const NOOP_STAMP_FORMAT = 2;
 
 /** How many stamps (distinct commands) a project keeps. */
 export const NOOP_STAMPS_KEPT = 8;
@@ -92,31 +92,18 @@ export function parseNoopStamp(text: string): NoopStamp | null {
  *
  * @throws when a sentinel directory cannot be listed
  */
-export function noopStampHolds(stamp: NoopStamp, now = Date.now()): boolean {
+export function noopStampHolds(stamp: NoopStamp, stats: PreciseStat, now = Date.now()): boolean {
   // A clock that went back makes times useless as evidence.
   if (now < stamp.writtenMs) return false;
   for (const file in stamp.followed) {
-    if (fileSignatureText(file, true) !== stamp.followed[file]) return false;
+    if (fileSignatureText(stats, file, true) !== stamp.followed[file]) return false;
   }
   for (const file in stamp.unfollowed) {
-    if (fileSignatureText(file, false) !== stamp.unfollowed[file]) return false;
+    if (fileSignatureText(stats, file, false) !== stamp.unfollowed[file]) return false;
   }
   for (const [dir, names] of Object.entries(stamp.sentinels)) {
     const present = entryNamesSync(dir);
     if (names.some((name) => present.has(name))) return false;
   }
   return true;
-}
-
-/**
- * True when a signature taken at `takenMs` is evidence for later: the path
- * was last changed more than the racy window before (Deno reports ctime in
- * whole seconds, hence the extra second).
- */
-export function settledBefore(
-  signature: { mtimeMs: number; ctimeMs: number },
-  takenMs: number,
-): boolean {
-  return signature.mtimeMs < takenMs - RACY_WINDOW_MS &&
-    signature.ctimeMs < takenMs - RACY_WINDOW_MS - 1_000;
 }

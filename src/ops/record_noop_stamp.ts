@@ -12,7 +12,8 @@ import type { Session } from "../session/mod.ts";
 import { ABSENT, fileSignature } from "../storage/file_signature.ts";
 import { isInside } from "../util/paths.ts";
 import { cachedOutputIgnores } from "./ignore_outputs.ts";
-import { NOOP_STAMP_FORMAT, type NoopStamp, settledBefore } from "./noop_stamp.ts";
+import { settledBefore } from "../storage/racy_window.ts";
+import { NOOP_STAMP_FORMAT, type NoopStamp } from "./noop_stamp.ts";
 import { trackingFileCandidates } from "./tracked_inputs.ts";
 
 /**
@@ -75,7 +76,7 @@ export function buildNoopStamp(
   const followed: Record<string, string> = {};
   const unfollowed: Record<string, string> = {};
   const record = (file: string, into: Record<string, string>, follow: boolean) => {
-    const signature = fileSignature(file, follow);
+    const signature = fileSignature(session.stats, file, follow);
     if (signature === null) return null;
     if (signature.text !== ABSENT && !settledBefore(signature, since)) return null;
     into[file] = signature.text;

@@ -8,6 +8,7 @@ import {
 import type { Session } from "../session/mod.ts";
 import type { StateDb } from "../storage/mod.ts";
 import { checkTrackedInputs } from "./check_tracked_inputs.ts";
+import { confirmUpToDate } from "./confirm_up_to_date.ts";
 import { holdCacheForWriting } from "./_cache_guard.ts";
 import { ignoreCachedOutputs } from "./ignore_outputs.ts";
 import { NOOP_STAMPS_KEPT } from "./noop_stamp.ts";
@@ -107,27 +108,45 @@ export async function reproStages(session: Session, options: ReproOptions): Prom
   }
   if (options.noopStamp !== undefined) {
     const quiet = session.warnings === warningsBefore && project.warnings.length === 0;
-    recordStamp(session, db, run, completions, {
+    await recordStamp(session, db, run, completions, {
       ...options.noopStamp,
-      upToDate: quiet && !options.force,
+      quiet,
+      forced: options.force ?? false,
     });
   }
   return run;
 }
 
 /**
- * Leaves the no-op stamp of this command when every stage was found up to
- * date (and nothing was said), or forgets the one it had.
+ * Leaves the no-op stamp of this command, or forgets the one it had. A run
+ * that found every stage up to date (not forced, nothing said) stamps what
+ * it read; one that ran or restored stages, all successfully, looks at
+ * every stage once more, as the next no-op would, and stamps that.
  */
-function recordStamp(
+async function recordStamp(
   session: Session,
   db: StateDb,
   run: ReproResult,
   completions: readonly StageCompleteEvent[],
-  stamp: { readonly key: string; readonly sinceMs: number; readonly upToDate: boolean },
-): void {
-  const upToDate = stamp.upToDate && !run.interrupted && run.stages.length > 0 &&
-    run.stages.every((name) => run.results.get(name)?.status === "skipped");
-  const built = upToDate ? buildNoopStamp(session, run.stages, completions, stamp.sinceMs) : null;
+  stamp: {
+    readonly key: string;
+    readonly sinceMs: number;
+    readonly quiet: boolean;
+    readonly forced: boolean;
+  },
+): Promise<void> {
+  const statuses = run.stages.map((name) => run.results.get(name)?.status);
+  const succeeded = stamp.quiet && !run.interrupted && run.stages.length > 0 &&
+    statuses.every((status) => status === "skipped" || status === "ran" || status === "restored");
+  const noop = !stamp.forced && statuses.every((status) => status === "skipped");
+  let built = succeeded && noop
+    ? buildNoopStamp(session, run.stages, completions, stamp.sinceMs)
+    : null;
+  if (built === null && succeeded) {
+    const confirmed = await confirmUpToDate(session, run.stages, Date.now());
+    if (confirmed !== null) {
+      built = buildNoopStamp(session, run.stages, confirmed.completions, confirmed.sinceMs);
+    }
+  }
   db.putNoopStamp(stamp.key, built === null ? null : JSON.stringify(built), NOOP_STAMPS_KEPT);
 }

@@ -22,6 +22,7 @@ import {
   type StateDbs,
 } from "../storage/mod.ts";
 import { entryNamesSync } from "../util/fs.ts";
+import { openPreciseStat, type PreciseStat } from "../util/precise_stat.ts";
 import { relativeFileUrls } from "../util/paths.ts";
 import { RealPathGuard } from "../util/real_path_guard.ts";
 
@@ -47,6 +48,8 @@ export class Session implements EngineContext, AsyncDisposable {
   readonly paths: RealPathGuard;
   /** Fingerprints of `run` stages' code, each module parsed once. */
   readonly fingerprints: CodeFingerprints = new CodeFingerprints();
+  /** `stat` with times to the nanosecond (see `util/precise_stat.ts`). */
+  readonly stats: PreciseStat = openPreciseStat();
   readonly #dbs: StateDbs;
   readonly #parseCache: ParseCache;
   readonly #hashers = new Map<string, Promise<FileHasher>>();
@@ -110,7 +113,9 @@ export class Session implements EngineContext, AsyncDisposable {
   hasher(stateDir: string): Promise<FileHasher> {
     let hasher = this.#hashers.get(stateDir);
     if (hasher === undefined) {
-      hasher = this.db(stateDir).then((db) => new FileHasher(db, { blobDir: this.cache.filesDir }));
+      hasher = this.db(stateDir).then((db) =>
+        new FileHasher(db, { blobDir: this.cache.filesDir, stats: this.stats })
+      );
       this.#hashers.set(stateDir, hasher);
     }
     return hasher;
@@ -176,6 +181,7 @@ export class Session implements EngineContext, AsyncDisposable {
       for (const hasher of hashers) if (hasher.status === "fulfilled") hasher.value.flush();
       this.#parseCache.flush();
     } finally {
+      this.stats[Symbol.dispose]();
       await this.#dbs.close();
     }
   }
