@@ -13,7 +13,7 @@ import { ABSENT, fileSignature } from "../storage/file_signature.ts";
 import { isInside } from "../util/paths.ts";
 import { cachedOutputIgnores } from "./ignore_outputs.ts";
 import { settledBefore } from "../storage/racy_window.ts";
-import { NOOP_STAMP_FORMAT, type NoopStamp } from "./noop_stamp.ts";
+import { NOOP_STAMP_FORMAT, type NoopStamp, type StampEvidence } from "./noop_stamp.ts";
 import { trackingFileCandidates } from "./tracked_inputs.ts";
 
 /**
@@ -36,6 +36,42 @@ export function buildNoopStamp(
   completions: readonly StageCompleteEvent[],
   since: number,
 ): NoopStamp | null {
+  const evidence = stampEvidence(session, stages, since);
+  if (evidence === null) return null;
+  return {
+    format: NOOP_STAMP_FORMAT,
+    writtenMs: since,
+    ...evidence,
+    stages,
+    completions: completions.map((event) => ({
+      stage: event.stage,
+      index: event.index,
+      total: event.total,
+      reason: event.reason,
+      details: event.details,
+    })),
+  };
+}
+
+/** More paths a command read, besides those of its stages (see {@linkcode stampEvidence}). */
+export interface MoreEvidence {
+  /** Files and directories whose own signature counts. */
+  readonly files?: Iterable<string>;
+  /** Paths whose signature counts with that of everything below, when a directory. */
+  readonly trees?: Iterable<string>;
+}
+
+/**
+ * The signatures of everything a command that looked at `stages` read (see
+ * {@linkcode buildNoopStamp}), and of the paths of `more`; `null` when they
+ * would not be evidence.
+ */
+export function stampEvidence(
+  session: Session,
+  stages: readonly string[],
+  since: number,
+  more: MoreEvidence = {},
+): StampEvidence | null {
   const { project } = session;
   const { root, discovery } = project;
   const pipelineFiles = discovery.pipelines.map((pipeline) => pipeline.file);
@@ -72,6 +108,8 @@ export function buildNoopStamp(
   }
   session.fingerprints.files().forEach((file) => files.add(file));
   for (const dir of session.blobDirs) files.add(dir);
+  for (const file of more.files ?? []) files.add(file);
+  for (const tree of more.trees ?? []) trees.add(tree);
 
   const followed: Record<string, string> = {};
   const unfollowed: Record<string, string> = {};
@@ -101,19 +139,5 @@ export function buildNoopStamp(
     const text = record(tree, followed, true);
     if (text === null || (text.startsWith("d:") && !walk(tree))) return null;
   }
-  return {
-    format: NOOP_STAMP_FORMAT,
-    writtenMs: since,
-    followed,
-    unfollowed,
-    sentinels,
-    stages,
-    completions: completions.map((event) => ({
-      stage: event.stage,
-      index: event.index,
-      total: event.total,
-      reason: event.reason,
-      details: event.details,
-    })),
-  };
+  return { followed, unfollowed, sentinels };
 }

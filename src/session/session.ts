@@ -55,6 +55,7 @@ export class Session implements EngineContext, AsyncDisposable {
   readonly #hashers = new Map<string, Promise<FileHasher>>();
   readonly #sentinels = new Map<string, ReadonlySet<string>>();
   readonly #blobDirs = new Set<string>();
+  readonly #closing: (() => void)[] = [];
   #pool: JobRunner | null = null;
   #warnings = 0;
   #disposed = false;
@@ -150,7 +151,10 @@ export class Session implements EngineContext, AsyncDisposable {
     return names.has(path.basename(sentinel));
   }
 
-  /** The cache directories of the blobs {@linkcode Session.hasBlobs} found. */
+  /**
+   * The cache directories of the blobs {@linkcode Session.hasBlobs} looked
+   * for (found or not: a blob added or removed later changes its directory).
+   */
   get blobDirs(): ReadonlySet<string> {
     return this.#blobDirs;
   }
@@ -159,10 +163,18 @@ export class Session implements EngineContext, AsyncDisposable {
   hasBlobs(info: HashInfo): boolean {
     const hashes = isDirHash(info) ? info.manifest.map((entry) => entry.hash) : [info.hash];
     for (const hash of hashes) {
-      if (!this.cache.has(hash)) return false;
       this.#blobDirs.add(path.dirname(this.cache.blobPath(hash)));
+      if (!this.cache.has(hash)) return false;
     }
     return true;
+  }
+
+  /**
+   * Runs `work` when the session closes, first, while the project and the
+   * databases are still open (for what a command leaves after its work).
+   */
+  whenClosing(work: () => void): void {
+    this.#closing.push(work);
   }
 
   /**
@@ -175,6 +187,7 @@ export class Session implements EngineContext, AsyncDisposable {
   async [Symbol.asyncDispose](): Promise<void> {
     if (this.#disposed) return;
     this.#disposed = true;
+    for (const work of this.#closing) work();
     this.#pool?.close();
     const hashers = await Promise.allSettled(this.#hashers.values());
     try {
