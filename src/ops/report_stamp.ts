@@ -14,7 +14,12 @@ import { withExistingProjectDb } from "../session/existing_state_db.ts";
 import type { EnvReader } from "../util/env_reader.ts";
 import { openPreciseStat } from "../util/precise_stat.ts";
 import { VERSION } from "../version.ts";
-import { isEvidence, NOOP_STAMP_FORMAT, noopStampHolds, type StampEvidence } from "./noop_stamp.ts";
+import {
+  isEvidence,
+  type NOOP_STAMP_FORMAT,
+  noopStampHolds,
+  type StampEvidence,
+} from "./noop_stamp.ts";
 
 /** The commands whose output only depends on the project's files. */
 const REPORT_COMMANDS: ReadonlySet<string> = new Set(["status", "verify", "list", "dag"]);
