@@ -103,3 +103,25 @@ Deno.test("report commands print the same from their stamp as the full way, and 
     assert.deepEqual(runFastNoopInProcess(p.root, ["status"]), status);
   });
 });
+
+Deno.test("a report stamp that found a blob missing does not answer once the blob is back", async () => {
+  await using p = await makeProject(FILES);
+  assert.equal((await runPivotInProcess(p.root, ["repro"])).code, 0);
+  const content = await p.read("data/ml/prep.csv");
+  const hash = hashBytes(content);
+  const blob = `.pivot/cache/files/${hash.slice(0, 2)}/${hash.slice(2)}`;
+  await Deno.remove(p.path("data/ml/prep.csv"));
+  await Deno.remove(p.path(blob));
+  await settle();
+  const lost = await slowThenFast(p, ["status"]);
+  assert.match(lost.stdout, /^stale prep: outputs missing from cache$/m);
+  // The blob comes back (a pull, another clone's push): the stamp no longer holds.
+  await p.write(blob, content);
+  assert.deepEqual(runFastNoopInProcess(p.root, ["status"]), {
+    code: null,
+    stdout: "",
+    stderr: "",
+  });
+  const restorable = await runPivotInProcess(p.root, ["status"]);
+  assert.notEqual(restorable.stdout, lost.stdout);
+});
