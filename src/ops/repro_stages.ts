@@ -12,7 +12,7 @@ import { confirmUpToDate } from "./confirm_up_to_date.ts";
 import { holdCacheForWriting } from "./_cache_guard.ts";
 import { ignoreCachedOutputs } from "./ignore_outputs.ts";
 import { NOOP_STAMPS_KEPT } from "./noop_stamp.ts";
-import { buildNoopStamp } from "./record_noop_stamp.ts";
+import { buildNoopStamp, projectSignatures } from "./record_noop_stamp.ts";
 import { HISTORY_SIZE, runRecordJson } from "./run_record.ts";
 import { selectTargets } from "./select_targets.ts";
 
@@ -58,6 +58,8 @@ export interface ReproResult extends RunResult {
  */
 export async function reproStages(session: Session, options: ReproOptions): Promise<ReproResult> {
   const { project } = session;
+  // What the pipeline was loaded from, for the stamp a run that ran stages may leave.
+  const projectAtStart = options.noopStamp === undefined ? null : projectSignatures(session);
   const stages = await selectTargets(project, options.targets, options.mode === "repro");
   // Until the last lock is written, gc must not remove the blobs this run stores.
   using _cache = await holdCacheForWriting(project.root, {
@@ -110,6 +112,7 @@ export async function reproStages(session: Session, options: ReproOptions): Prom
     const quiet = session.warnings === warningsBefore && project.warnings.length === 0;
     await recordStamp(session, db, run, completions, {
       ...options.noopStamp,
+      projectAtStart: projectAtStart!,
       quiet,
       forced: options.force ?? false,
     });
@@ -131,6 +134,7 @@ async function recordStamp(
   stamp: {
     readonly key: string;
     readonly sinceMs: number;
+    readonly projectAtStart: ReadonlyMap<string, string | null>;
     readonly quiet: boolean;
     readonly forced: boolean;
   },
@@ -145,7 +149,14 @@ async function recordStamp(
   if (built === null && succeeded) {
     const confirmed = await confirmUpToDate(session, run.stages, Date.now());
     if (confirmed !== null) {
-      built = buildNoopStamp(session, run.stages, confirmed.completions, confirmed.sinceMs);
+      built = buildNoopStamp(
+        session,
+        run.stages,
+        confirmed.completions,
+        confirmed.sinceMs,
+        stamp.sinceMs,
+        stamp.projectAtStart,
+      );
     }
   }
   db.putNoopStamp(stamp.key, built === null ? null : JSON.stringify(built), NOOP_STAMPS_KEPT);

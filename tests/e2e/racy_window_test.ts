@@ -11,6 +11,7 @@
  * @module
  */
 import assert from "node:assert/strict";
+import { FINE_RACY_WINDOW_MS } from "../../src/storage/racy_window.ts";
 import { runFastNoopInProcess, runPivotInProcess } from "../_helpers/in_process.ts";
 import { makeProject, type TempProject } from "../_helpers/project.ts";
 import { timeless } from "./_fixtures/engine.ts";
@@ -36,6 +37,11 @@ async function touchAt(p: TempProject, rel: string, seconds: string): Promise<vo
 /** `SECONDS.NANOSECONDS`, `offsetSec` whole seconds from now, with the fraction `nsec`. */
 function secondsFromNow(offsetSec: number, nsec: number): string {
   return `${Math.floor(Date.now() / 1000) + offsetSec}.${String(nsec).padStart(9, "0")}`;
+}
+
+/** Waits out the racy window after the project's files were written (20 ms for fine times). */
+function settle(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, FINE_RACY_WINDOW_MS + 30));
 }
 
 /** Runs `pivot repro` in-process and returns its output, times masked; it must succeed quietly. */
@@ -86,6 +92,7 @@ Deno.test({
     await using p = await makeProject(FILES);
     // Long settled: the fresh run trusts its hash and stamps the project.
     await touchAt(p, "raw.csv", secondsFromNow(-10, 123_456_789));
+    await settle();
     assert.equal(await repro(p), "ran prep: no previous run (T)\n1 ran, 0 up to date (T)\n");
     const answered = runFastNoopInProcess(p.root, ["repro"]);
     assert.deepEqual([answered.code, timeless(answered.stdout)], [0, UP_TO_DATE]);
@@ -103,4 +110,23 @@ Deno.test({
     assert.equal(await repro(p), RAN);
     assert.equal(await p.read("data/ml/prep.csv"), "a,b\n3,4\n");
   },
+});
+
+Deno.test("a pipeline file edited while a run ran: the run leaves no stamp, the next repro reads the edit", async () => {
+  await using p = await makeProject({
+    "pivot.yaml": "pipeline: ml\nstages:\n" +
+      "  first:\n    cmd: sed -i s/hel[l]o/howdy/ pivot.yaml && echo first > ${outs}\n    outs: txt\n" +
+      "  second:\n    cmd: sleep 0.1 && echo hello > ${outs}\n    deps: {f: first}\n    outs: txt\n",
+  });
+  const fresh = await runPivotInProcess(p.root, ["repro"]);
+  assert.deepEqual([fresh.code, fresh.stderr], [0, ""]);
+  assert.equal(await p.read("data/ml/second.txt"), "hello\n");
+  // The run loaded the pipeline before the edit: its look at the stages afterwards cannot vouch
+  // for the edited file.
+  assert.deepEqual(runFastNoopInProcess(p.root, ["repro"]), { code: null, stdout: "", stderr: "" });
+  assert.equal(
+    await repro(p),
+    "up to date first\nran second: code changed (T)\n1 ran, 1 up to date (T)\n",
+  );
+  assert.equal(await p.read("data/ml/second.txt"), "howdy\n");
 });
