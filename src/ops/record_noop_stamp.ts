@@ -36,10 +36,9 @@ export function buildNoopStamp(
   stages: readonly string[],
   completions: readonly StageCompleteEvent[],
   since: number,
-  projectSince = since,
-  projectAtStart?: ReadonlyMap<string, string | null>,
+  options: EvidenceOptions = {},
 ): NoopStamp | null {
-  const evidence = stampEvidence(session, stages, since, {}, projectSince, projectAtStart);
+  const evidence = stampEvidence(session, stages, since, options);
   if (evidence === null) return null;
   return {
     format: NOOP_STAMP_FORMAT,
@@ -56,76 +55,90 @@ export function buildNoopStamp(
   };
 }
 
-/** More paths a command read, besides those of its stages (see {@linkcode stampEvidence}). */
-export interface MoreEvidence {
-  /** Files and directories whose own signature counts. */
+/** What else a stamp holds, and when what it holds was read (see {@linkcode stampEvidence}). */
+export interface EvidenceOptions {
+  /** Files and directories whose own signature counts, besides those of the stages. */
   readonly files?: Iterable<string>;
   /** Paths whose signature counts with that of everything below, when a directory. */
   readonly trees?: Iterable<string>;
+  /** When the project was loaded. @default {`since`} */
+  readonly projectSince?: number;
+  /**
+   * The signatures of the files the project was loaded from, taken when
+   * the command started (see {@linkcode projectSignatures}): they must be
+   * unchanged (a file deleted since has no time to tell).
+   */
+  readonly projectAtStart?: ReadonlyMap<string, string | null>;
+  /**
+   * Stages whose reads were looked at when the command started (at
+   * `projectSince`), not at `since`: a run's stages that it neither ran nor
+   * restored, nor any downstream of those. @default {none}
+   */
+  readonly earlierStages?: ReadonlySet<string>;
 }
 
 /**
  * The signatures of everything a command that looked at `stages` read (see
- * {@linkcode buildNoopStamp}), and of the paths of `more`; `null` when they
- * would not be evidence. The files the project was loaded from (config,
- * params, pipeline files and the places they are looked for) were read at
- * `projectSince`, the rest at `since` (later, when a run's stages were
- * looked at once more after it); `projectAtStart` has their signatures
- * taken then (see {@linkcode projectSignatures}), which they must still have
- * (a file deleted since has no time to tell).
+ * {@linkcode buildNoopStamp}), and of the paths of `options`; `null` when
+ * they would not be evidence. The files the project was loaded from
+ * (config, params, pipeline files and the places they are looked for), and
+ * the reads of `earlierStages`, were read at `projectSince`; the rest at
+ * `since` (later, when a run's stages were looked at once more after it).
  */
 export function stampEvidence(
   session: Session,
   stages: readonly string[],
   since: number,
-  more: MoreEvidence = {},
-  projectSince = since,
-  projectAtStart?: ReadonlyMap<string, string | null>,
+  options: EvidenceOptions = {},
 ): StampEvidence | null {
   const { project } = session;
   const { root, discovery } = project;
   const pipelineFiles = discovery.pipelines.map((pipeline) => pipeline.file);
   if (pipelineFiles.some((file) => file.endsWith(".ts"))) return null;
-  const projectFiles = projectSources(session);
-  const files = new Set<string>();
-  const trees = new Set<string>();
+  const projectSince = options.projectSince ?? since;
+  // Each path with the moment it must have been settled by (the earliest of its readings).
+  const files = new Map<string, number>();
+  const trees = new Map<string, number>();
+  const add = (into: Map<string, number>, file: string, at: number) =>
+    into.set(file, Math.min(at, into.get(file) ?? at));
   const sentinels: Record<string, string[]> = {};
   for (const name of stages) {
+    const at = options.earlierStages?.has(name) ? projectSince : since;
     const plan = planStage(project, name);
-    files.add(plan.lockFile);
+    add(files, plan.lockFile, at);
     for (const dep of plan.deps) {
       for (const input of dep.inputs) {
-        trees.add(input.path);
+        add(trees, input.path, at);
         if (input.identity !== null) continue;
-        trackingFileCandidates(root, input.path).forEach((pvt) => files.add(pvt));
+        trackingFileCandidates(root, input.path).forEach((pvt) => add(files, pvt, at));
       }
     }
-    plan.outs.forEach((out) => trees.add(out.path));
+    plan.outs.forEach((out) => add(trees, out.path, at));
     (sentinels[path.dirname(plan.sentinel)] ??= []).push(path.basename(plan.sentinel));
   }
   for (const dir of cachedOutputIgnores(project, stages).keys()) {
-    files.add(path.join(dir, ".gitignore"));
+    add(files, path.join(dir, ".gitignore"), since);
   }
-  for (const dir of session.blobDirs) files.add(dir);
-  for (const file of more.files ?? []) files.add(file);
-  for (const tree of more.trees ?? []) trees.add(tree);
+  for (const dir of session.blobDirs) add(files, dir, since);
+  for (const file of options.files ?? []) add(files, file, since);
+  for (const tree of options.trees ?? []) add(trees, tree, since);
 
   const followed: Record<string, string> = {};
   const unfollowed: Record<string, string> = {};
-  const record = (file: string, into: Record<string, string>, follow: boolean, at = since) => {
+  const record = (file: string, into: Record<string, string>, follow: boolean, at: number) => {
     const signature = fileSignature(session.stats, file, follow);
     if (signature === null) return null;
     if (signature.text !== ABSENT && !settledBefore(signature, at)) return null;
     into[file] = signature.text;
     return signature.text;
   };
-  /** A file the project was loaded from: as it was when `projectSince` was taken, if known. */
+  /** A file the project was loaded from: as it was when the command started, if known. */
   const recordProjectFile = (file: string) => {
     const text = record(file, followed, true, projectSince);
-    const before = projectAtStart?.get(file);
+    const before = options.projectAtStart?.get(file);
     return before === undefined || before === text ? text : null;
   };
-  const walk = (dir: string): boolean => {
+  const walk = (dir: string, at: number): boolean => {
     let entries: Deno.DirEntry[];
     try {
       entries = [...Deno.readDirSync(dir)];
@@ -134,16 +147,16 @@ export function stampEvidence(
     }
     for (const entry of entries) {
       const child = path.join(dir, entry.name);
-      if (record(child, unfollowed, false) === null) return false;
-      if (entry.isDirectory && !walk(child)) return false;
+      if (record(child, unfollowed, false, at) === null) return false;
+      if (entry.isDirectory && !walk(child, at)) return false;
     }
     return true;
   };
-  for (const file of projectFiles) if (recordProjectFile(file) === null) return null;
-  for (const file of files) if (record(file, followed, true) === null) return null;
-  for (const tree of trees) {
-    const text = record(tree, followed, true);
-    if (text === null || (text.startsWith("d:") && !walk(tree))) return null;
+  for (const file of projectSources(session)) if (recordProjectFile(file) === null) return null;
+  for (const [file, at] of files) if (record(file, followed, true, at) === null) return null;
+  for (const [tree, at] of trees) {
+    const text = record(tree, followed, true, at);
+    if (text === null || (text.startsWith("d:") && !walk(tree, at))) return null;
   }
   return { followed, unfollowed, sentinels };
 }

@@ -8,7 +8,7 @@ import {
 import type { Session } from "../session/mod.ts";
 import type { StateDb } from "../storage/mod.ts";
 import { checkTrackedInputs } from "./check_tracked_inputs.ts";
-import { confirmUpToDate } from "./confirm_up_to_date.ts";
+import { confirmUpToDate, touchedStages } from "./confirm_up_to_date.ts";
 import { holdCacheForWriting } from "./_cache_guard.ts";
 import { ignoreCachedOutputs } from "./ignore_outputs.ts";
 import { NOOP_STAMPS_KEPT } from "./noop_stamp.ts";
@@ -147,16 +147,15 @@ async function recordStamp(
     ? buildNoopStamp(session, run.stages, completions, stamp.sinceMs)
     : null;
   if (built === null && succeeded) {
-    const confirmed = await confirmUpToDate(session, run.stages, Date.now());
+    const changed = run.stages.filter((name) => run.results.get(name)?.status !== "skipped");
+    const touched = touchedStages(session.project.dag, run.stages, changed);
+    const confirmed = await confirmUpToDate(session, run.stages, touched, Date.now());
     if (confirmed !== null) {
-      built = buildNoopStamp(
-        session,
-        run.stages,
-        confirmed.completions,
-        confirmed.sinceMs,
-        stamp.sinceMs,
-        stamp.projectAtStart,
-      );
+      built = buildNoopStamp(session, run.stages, confirmed.completions, confirmed.sinceMs, {
+        projectSince: stamp.sinceMs,
+        projectAtStart: stamp.projectAtStart,
+        earlierStages: confirmed.earlier,
+      });
     }
   }
   db.putNoopStamp(stamp.key, built === null ? null : JSON.stringify(built), NOOP_STAMPS_KEPT);

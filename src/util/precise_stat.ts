@@ -43,9 +43,19 @@ export interface PreciseStat extends Disposable {
   readonly precise: boolean;
 }
 
-/** A time in milliseconds since the epoch, with its fraction (exact enough to compare equal). */
+/**
+ * A time in milliseconds since the epoch, with its fraction (exact enough to
+ * compare equal). A time with a fraction of a millisecond always has one
+ * here: a double near today's times in milliseconds keeps steps of 1/4096
+ * ms, so a fraction nearer a whole millisecond than 1/2048 is held at
+ * 1/2048 from it (what tells a fine time from a coarse one, see
+ * `storage/racy_window.ts`).
+ */
 export function timeMs(sec: number, nsec: number): number {
-  return sec * 1000 + nsec / 1e6;
+  const whole = sec * 1000 + Math.floor(nsec / 1e6);
+  const fraction = (nsec % 1e6) / 1e6;
+  if (fraction === 0) return whole;
+  return whole + Math.min(Math.max(fraction, 1 / 2048), 1 - 1 / 2048);
 }
 
 /** A time as exact text: seconds and nine digits of nanoseconds. */

@@ -130,3 +130,56 @@ Deno.test("a pipeline file edited while a run ran: the run leaves no stamp, the 
   );
   assert.equal(await p.read("data/ml/second.txt"), "howdy\n");
 });
+
+Deno.test("a run that ran one stage stamps the others only when nothing touched their files while it ran", async () => {
+  await using p = await makeProject({
+    "pivot.yaml": "pipeline: ml\nstages:\n" +
+      "  other:\n    cmd: echo other > ${outs}\n    outs: txt\n" +
+      "  prep:\n    cmd: cp ${deps.raw} ${outs} && if [ -f tamper ]; then " +
+      "chmod u+w data/ml/other.txt; echo tampered > data/ml/other.txt; fi\n" +
+      "    deps: {raw: raw.csv}\n    outs: csv\n",
+    "raw.csv": "a,b\n1,2\n",
+  });
+  await settle();
+  const run = async () => {
+    const result = await runPivotInProcess(p.root, ["repro", "-j", "1"]);
+    assert.deepEqual([result.code, result.stderr], [0, ""]);
+    return timeless(result.stdout);
+  };
+  assert.equal(
+    await run(),
+    "ran other: no previous run (T)\nran prep: no previous run (T)\n2 ran, 0 up to date (T)\n",
+  );
+  // One input changed: prep runs, other is taken at the run's word, and the stamp answers.
+  await p.write("raw.csv", "a,b\n3,4\n");
+  await settle();
+  assert.equal(
+    await run(),
+    "up to date other\nran prep: inputs changed (T)\n1 ran, 1 up to date (T)\n",
+  );
+  const answered = runFastNoopInProcess(p.root, ["repro", "-j", "1"]);
+  assert.deepEqual(
+    [answered.code, timeless(answered.stdout)],
+    [0, "up to date other\nup to date prep\n0 ran, 2 up to date (T)\n"],
+  );
+  // prep runs again and, while it runs, rewrites the output of other, found up to date before.
+  await p.write("tamper", "");
+  await p.write("raw.csv", "a,b\n5,6\n");
+  await settle();
+  assert.equal(
+    await run(),
+    "up to date other\nran prep: inputs changed (T)\n1 ran, 1 up to date (T)\n",
+  );
+  assert.equal(await p.read("data/ml/other.txt"), "tampered\n");
+  assert.deepEqual(runFastNoopInProcess(p.root, ["repro", "-j", "1"]), {
+    code: null,
+    stdout: "",
+    stderr: "",
+  });
+  await Deno.remove(p.path("tamper"));
+  assert.match(
+    await run(),
+    /^(ran|restored) other: output other → data\/ml\/other.txt was modified/m,
+  );
+  assert.equal(await p.read("data/ml/other.txt"), "other\n");
+});

@@ -71,4 +71,9 @@ Deno.test("timeMs() and timeText() keep the nanoseconds", () => {
   assert.equal(timeMs(1700000000, 123456789), 1700000000123.456789);
   assert.equal(timeMs(1700000000, 123000000) % 1, 0);
   assert.notEqual(timeMs(1700000000, 123456789), timeMs(1700000000, 123456790 + 1000));
+  // A fraction of a millisecond too near a whole one for a double: still a fraction.
+  for (const nsec of [894_999_960, 895_000_040, 1, 999_999_999]) {
+    assert.notEqual(timeMs(1796599120, nsec) % 1, 0, String(nsec));
+    assert.equal(Math.floor(timeMs(1796599120, nsec)), 1796599120000 + Math.floor(nsec / 1e6));
+  }
 });
