@@ -1,3 +1,4 @@
+import type { Session } from "../session/mod.ts";
 import { type EnvReader, processEnv } from "../util/env_reader.ts";
 
 /** Where a command writes, from where it runs, and what it sees of its environment. */
@@ -26,6 +27,8 @@ export interface CliContext extends CliIo {
   readonly verbose: () => boolean;
   /** Prints a warning on stderr unless quiet. */
   readonly warn: (message: string) => void;
+  /** Told of the session a command opens (to record a report stamp from it). */
+  readonly sessionOpened?: (session: Session) => void;
 }
 
 /** The real process's IO. */

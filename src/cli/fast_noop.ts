@@ -11,6 +11,7 @@
 import { answerNoopStamp } from "../ops/answer_noop_stamp.ts";
 import type { NoopStamp } from "../ops/noop_stamp.ts";
 import type { CliContext, CliIo } from "./cli_context.ts";
+import { runFastReport } from "./fast_report.ts";
 import { flagNames, flagsOf, QUIET_FLAG, type ReproFlag } from "./repro_flags.ts";
 import { createRunDisplay, wantsLiveDisplay } from "./run_display.ts";
 
@@ -85,12 +86,14 @@ export function parseFastCommand(args: readonly string[]): FastCommand | null {
 /**
  * Answers `args` from a no-op stamp that still holds: prints what the full
  * run would print, records the run in the history and returns the exit
- * status; `null` when the full command line must run instead.
+ * status. A report command (`status`, `verify`, `list`, `dag`) is answered
+ * from its report stamp (`fast_report.ts`). `null` when the full command
+ * line must run instead.
  */
 export function runFastNoop(args: readonly string[], io: CliIo): number | null {
   const started = performance.now();
   const command = parseFastCommand(args);
-  if (command === null) return null;
+  if (command === null) return runFastReport(args, io);
   let completions: NoopStamp["completions"] | null;
   try {
     completions = answerNoopStamp({

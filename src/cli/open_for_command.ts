@@ -26,5 +26,6 @@ export async function openForCommand(
     env: ctx.env,
   });
   if (showWarnings) session.project.warnings.forEach(ctx.warn);
+  ctx.sessionOpened?.(session);
   return session;
 }

@@ -30,6 +30,8 @@ import { registerStatus } from "./commands/status.ts";
 import { registerVerify } from "./commands/verify.ts";
 import { registerTrack } from "./commands/track.ts";
 import { VERSION } from "../version.ts";
+import { isReportCommand } from "../ops/report_stamp.ts";
+import { ReportRecorder } from "./report_recorder.ts";
 
 export { VERSION };
 
@@ -91,6 +93,22 @@ export function buildProgram(ctx: CliContext, candidates: readonly Candidate[] =
  * status. Errors become `error: …` and `hint: …` lines on stderr.
  */
 export async function runCli(args: readonly string[], io: CliIo): Promise<number> {
+  const recorder = isReportCommand(args) ? new ReportRecorder(args, io) : null;
+  const code = await runCommandLine(
+    args,
+    recorder === null ? io : { ...io, stdout: recorder.stdout, stderr: recorder.stderr },
+    recorder,
+  );
+  recorder?.finish(code);
+  return code;
+}
+
+/** {@linkcode runCli} with `io` (a report command's through `recorder`). */
+async function runCommandLine(
+  args: readonly string[],
+  io: CliIo,
+  recorder: ReportRecorder | null,
+): Promise<number> {
   let quiet = false;
   let verbose = false;
   const ctx: CliContext = {
@@ -100,6 +118,7 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
     warn: (message) => {
       if (!quiet) io.stderr(`warning: ${message}\n`);
     },
+    ...(recorder === null ? {} : { sessionOpened: recorder.sessionOpened }),
   };
   const candidates = args[0] === "complete"
     ? await targetCandidates(io.cwd, args.includes("--all") || args.includes("-a"), io.env)

@@ -9,6 +9,7 @@
 import { findProjectRoot } from "../discovery/find_project_root.ts";
 import { newRunId } from "../engine/run_id.ts";
 import { withExistingProjectDb } from "../session/existing_state_db.ts";
+import { openPreciseStat } from "../util/precise_stat.ts";
 import {
   type NoopStamp,
   noopStampHolds,
@@ -33,7 +34,9 @@ export function answerNoopStamp(
   return withExistingProjectDb(findProjectRoot(query.cwd), (db) => {
     const text = db.getNoopStamp(noopStampKey(query));
     const stamp = text === null ? null : parseNoopStamp(text);
-    if (stamp === null || !noopStampHolds(stamp)) return null;
+    if (stamp === null) return null;
+    using stats = openPreciseStat();
+    if (!noopStampHolds(stamp, stats)) return null;
     const runId = newRunId();
     const result = { status: "skipped", reason: "up to date", durationMs: 0, logTail: [] };
     db.addRun(

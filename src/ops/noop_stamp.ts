@@ -9,14 +9,14 @@
  *
  * @module
  */
-import { RACY_WINDOW_MS } from "../storage/state_db.ts";
 import { fileSignatureText } from "../storage/file_signature.ts";
 import type { EnvReader } from "../util/env_reader.ts";
 import { entryNamesSync } from "../util/fs.ts";
+import type { PreciseStat } from "../util/precise_stat.ts";
 import { VERSION } from "../version.ts";
 
-/** The stamp format this build reads and writes. */
-export const NOOP_STAMP_FORMAT = 1;
+/** The stamp format this build reads and writes (2: times to the nanosecond). */
+export const NOOP_STAMP_FORMAT = 2;
 
 /** How many stamps (distinct commands) a project keeps. */
 export const NOOP_STAMPS_KEPT = 8;
@@ -30,17 +30,21 @@ export interface StampedCompletion {
   readonly details: readonly string[];
 }
 
-/** What a no-op run read, and what it reported. */
-export interface NoopStamp {
-  readonly format: typeof NOOP_STAMP_FORMAT;
-  /** When the signatures were taken (ms since the epoch). */
-  readonly writtenMs: number;
+/** What a command read: while all of it is unchanged, it would find the same again. */
+export interface StampEvidence {
   /** Signatures by absolute path, taken with `stat`. */
   readonly followed: Readonly<Record<string, string>>;
   /** Signatures by absolute path, taken with `lstat` (entries of walked directories). */
   readonly unfollowed: Readonly<Record<string, string>>;
   /** Running-stage sentinels that must not exist: file names by directory. */
   readonly sentinels: Readonly<Record<string, readonly string[]>>;
+}
+
+/** What a no-op run read, and what it reported. */
+export interface NoopStamp extends StampEvidence {
+  readonly format: typeof NOOP_STAMP_FORMAT;
+  /** When the command started reading (ms since the epoch). */
+  readonly writtenMs: number;
   /** The stages considered, in order. */
   readonly stages: readonly string[];
   /** The completions reported, in order (every one "up to date"). */
@@ -76,14 +80,24 @@ export function parseNoopStamp(text: string): NoopStamp | null {
   } catch {
     return null;
   }
-  if (typeof value !== "object" || value === null) return null;
+  const stamp = value as Partial<NoopStamp>;
+  const ok = isEvidence(value) && Array.isArray(stamp.stages) &&
+    Array.isArray(stamp.completions) && stamp.completions.length === stamp.stages.length;
+  return ok ? stamp as NoopStamp : null;
+}
+
+/**
+ * True when `value` has the fields of {@linkcode StampEvidence}, this
+ * build's stamp format and the time it was taken.
+ */
+export function isEvidence(
+  value: unknown,
+): value is StampEvidence & { format: typeof NOOP_STAMP_FORMAT; writtenMs: number } {
+  if (typeof value !== "object" || value === null) return false;
   const stamp = value as Partial<NoopStamp>;
   const isMap = (item: unknown) => typeof item === "object" && item !== null;
-  const ok = stamp.format === NOOP_STAMP_FORMAT && typeof stamp.writtenMs === "number" &&
-    isMap(stamp.followed) && isMap(stamp.unfollowed) && isMap(stamp.sentinels) &&
-    Array.isArray(stamp.stages) && Array.isArray(stamp.completions) &&
-    stamp.completions.length === stamp.stages.length;
-  return ok ? stamp as NoopStamp : null;
+  return stamp.format === NOOP_STAMP_FORMAT && typeof stamp.writtenMs === "number" &&
+    isMap(stamp.followed) && isMap(stamp.unfollowed) && isMap(stamp.sentinels);
 }
 
 /**
@@ -92,31 +106,22 @@ export function parseNoopStamp(text: string): NoopStamp | null {
  *
  * @throws when a sentinel directory cannot be listed
  */
-export function noopStampHolds(stamp: NoopStamp, now = Date.now()): boolean {
+export function noopStampHolds(
+  stamp: StampEvidence & { readonly writtenMs: number },
+  stats: PreciseStat,
+  now = Date.now(),
+): boolean {
   // A clock that went back makes times useless as evidence.
   if (now < stamp.writtenMs) return false;
   for (const file in stamp.followed) {
-    if (fileSignatureText(file, true) !== stamp.followed[file]) return false;
+    if (fileSignatureText(stats, file, true) !== stamp.followed[file]) return false;
   }
   for (const file in stamp.unfollowed) {
-    if (fileSignatureText(file, false) !== stamp.unfollowed[file]) return false;
+    if (fileSignatureText(stats, file, false) !== stamp.unfollowed[file]) return false;
   }
   for (const [dir, names] of Object.entries(stamp.sentinels)) {
     const present = entryNamesSync(dir);
     if (names.some((name) => present.has(name))) return false;
   }
   return true;
-}
-
-/**
- * True when a signature taken at `takenMs` is evidence for later: the path
- * was last changed more than the racy window before (Deno reports ctime in
- * whole seconds, hence the extra second).
- */
-export function settledBefore(
-  signature: { mtimeMs: number; ctimeMs: number },
-  takenMs: number,
-): boolean {
-  return signature.mtimeMs < takenMs - RACY_WINDOW_MS &&
-    signature.ctimeMs < takenMs - RACY_WINDOW_MS - 1_000;
 }

@@ -9,10 +9,11 @@ import { planStage, type StageCompleteEvent } from "../engine/mod.ts";
 import { PIPELINE_FILE_NAMES } from "../pipeline/mod.ts";
 import { paramsOverridesFile, userConfigFile } from "../project/mod.ts";
 import type { Session } from "../session/mod.ts";
-import { ABSENT, fileSignature } from "../storage/file_signature.ts";
+import { ABSENT, fileSignature, fileSignatureText } from "../storage/file_signature.ts";
 import { isInside } from "../util/paths.ts";
 import { cachedOutputIgnores } from "./ignore_outputs.ts";
-import { NOOP_STAMP_FORMAT, type NoopStamp, settledBefore } from "./noop_stamp.ts";
+import { settledBefore } from "../storage/racy_window.ts";
+import { NOOP_STAMP_FORMAT, type NoopStamp, type StampEvidence } from "./noop_stamp.ts";
 import { trackingFileCandidates } from "./tracked_inputs.ts";
 
 /**
@@ -21,11 +22,12 @@ import { trackingFileCandidates } from "./tracked_inputs.ts";
  * pipeline files with their `vars:` files, the places pipeline files are looked for, locks, inputs,
  * the `.pvt` files that do or could track file inputs, outputs with every
  * entry of directory ones, the cache directories of the blobs the session
- * found (so a deleted or quarantined blob is noticed), the code its
+ * looked for (so a deleted, quarantined or added blob is noticed), the code its
  * fingerprints read, the
  * `.gitignore` files of cached outputs). `since` is when the command started
- * reading the project: a path changed after it, or within the racy window
- * before it, may have been read in another state than the one recorded now.
+ * reading the stages (`projectSince`, when it loaded the project): a path
+ * changed after it, or within the racy window before it, may have been read
+ * in another state than the one recorded now.
  * `null` when a stamp would not be evidence: for that reason, or because a
  * pipeline is a TypeScript module (its stages may depend on anything).
  */
@@ -34,13 +36,141 @@ export function buildNoopStamp(
   stages: readonly string[],
   completions: readonly StageCompleteEvent[],
   since: number,
+  options: EvidenceOptions = {},
 ): NoopStamp | null {
+  const evidence = stampEvidence(session, stages, since, options);
+  if (evidence === null) return null;
+  return {
+    format: NOOP_STAMP_FORMAT,
+    writtenMs: since,
+    ...evidence,
+    stages,
+    completions: completions.map((event) => ({
+      stage: event.stage,
+      index: event.index,
+      total: event.total,
+      reason: event.reason,
+      details: event.details,
+    })),
+  };
+}
+
+/** What else a stamp holds, and when what it holds was read (see {@linkcode stampEvidence}). */
+export interface EvidenceOptions {
+  /** Files and directories whose own signature counts, besides those of the stages. */
+  readonly files?: Iterable<string>;
+  /** Paths whose signature counts with that of everything below, when a directory. */
+  readonly trees?: Iterable<string>;
+  /** When the project was loaded. @default {`since`} */
+  readonly projectSince?: number;
+  /**
+   * The signatures of the files the project was loaded from, taken when
+   * the command started (see {@linkcode projectSignatures}): they must be
+   * unchanged (a file deleted since has no time to tell).
+   */
+  readonly projectAtStart?: ReadonlyMap<string, string | null>;
+  /**
+   * Stages whose reads were looked at when the command started (at
+   * `projectSince`), not at `since`: a run's stages that it neither ran nor
+   * restored, nor any downstream of those. @default {none}
+   */
+  readonly earlierStages?: ReadonlySet<string>;
+}
+
+/**
+ * The signatures of everything a command that looked at `stages` read (see
+ * {@linkcode buildNoopStamp}), and of the paths of `options`; `null` when
+ * they would not be evidence. The files the project was loaded from
+ * (config, params, pipeline files and the places they are looked for), and
+ * the reads of `earlierStages`, were read at `projectSince`; the rest at
+ * `since` (later, when a run's stages were looked at once more after it).
+ */
+export function stampEvidence(
+  session: Session,
+  stages: readonly string[],
+  since: number,
+  options: EvidenceOptions = {},
+): StampEvidence | null {
   const { project } = session;
   const { root, discovery } = project;
   const pipelineFiles = discovery.pipelines.map((pipeline) => pipeline.file);
   if (pipelineFiles.some((file) => file.endsWith(".ts"))) return null;
+  const projectSince = options.projectSince ?? since;
+  // Each path with the moment it must have been settled by (the earliest of its readings).
+  const files = new Map<string, number>();
+  const trees = new Map<string, number>();
+  const add = (into: Map<string, number>, file: string, at: number) =>
+    into.set(file, Math.min(at, into.get(file) ?? at));
+  const sentinels: Record<string, string[]> = {};
+  for (const name of stages) {
+    const at = options.earlierStages?.has(name) ? projectSince : since;
+    const plan = planStage(project, name);
+    add(files, plan.lockFile, at);
+    for (const dep of plan.deps) {
+      for (const input of dep.inputs) {
+        add(trees, input.path, at);
+        if (input.identity !== null) continue;
+        trackingFileCandidates(root, input.path).forEach((pvt) => add(files, pvt, at));
+      }
+    }
+    plan.outs.forEach((out) => add(trees, out.path, at));
+    (sentinels[path.dirname(plan.sentinel)] ??= []).push(path.basename(plan.sentinel));
+  }
+  for (const dir of cachedOutputIgnores(project, stages).keys()) {
+    add(files, path.join(dir, ".gitignore"), since);
+  }
+  for (const dir of session.blobDirs) add(files, dir, since);
+  for (const file of options.files ?? []) add(files, file, since);
+  for (const tree of options.trees ?? []) add(trees, tree, since);
+
+  const followed: Record<string, string> = {};
+  const unfollowed: Record<string, string> = {};
+  const record = (file: string, into: Record<string, string>, follow: boolean, at: number) => {
+    const signature = fileSignature(session.stats, file, follow);
+    if (signature === null) return null;
+    if (signature.text !== ABSENT && !settledBefore(signature, at)) return null;
+    into[file] = signature.text;
+    return signature.text;
+  };
+  /** A file the project was loaded from: as it was when the command started, if known. */
+  const recordProjectFile = (file: string) => {
+    const text = record(file, followed, true, projectSince);
+    const before = options.projectAtStart?.get(file);
+    return before === undefined || before === text ? text : null;
+  };
+  const walk = (dir: string, at: number): boolean => {
+    let entries: Deno.DirEntry[];
+    try {
+      entries = [...Deno.readDirSync(dir)];
+    } catch {
+      return false;
+    }
+    for (const entry of entries) {
+      const child = path.join(dir, entry.name);
+      if (record(child, unfollowed, false, at) === null) return false;
+      if (entry.isDirectory && !walk(child, at)) return false;
+    }
+    return true;
+  };
+  for (const file of projectSources(session)) if (recordProjectFile(file) === null) return null;
+  for (const [file, at] of files) if (record(file, followed, true, at) === null) return null;
+  for (const [tree, at] of trees) {
+    const text = record(tree, followed, true, at);
+    if (text === null || (text.startsWith("d:") && !walk(tree, at))) return null;
+  }
+  return { followed, unfollowed, sentinels };
+}
+
+/**
+ * The files the project of `session` was loaded from, and the places
+ * pipeline files are looked for: config files, `params.yaml`, the pipeline
+ * files with their `vars:` files, the directories and files of the
+ * project-wide search, the code the fingerprints read.
+ */
+function projectSources(session: Session): Set<string> {
+  const { project } = session;
+  const { root, discovery } = project;
   const files = new Set<string>();
-  const trees = new Set<string>();
   const userConfig = userConfigFile(project.env);
   if (userConfig !== null) files.add(userConfig);
   files.add(path.join(root, ".pivot", "config.yaml"));
@@ -52,67 +182,19 @@ export function buildNoopStamp(
   discovery.pipelines.forEach((pipeline) => pipeline.sources.forEach((file) => files.add(file)));
   discovery.scanned?.dirs.forEach((dir) => files.add(dir));
   discovery.scanned?.files.forEach((file) => files.add(file));
-  const sentinels: Record<string, string[]> = {};
-  for (const name of stages) {
-    const plan = planStage(project, name);
-    files.add(plan.lockFile);
-    for (const dep of plan.deps) {
-      for (const input of dep.inputs) {
-        trees.add(input.path);
-        if (input.identity !== null) continue;
-        trackingFileCandidates(root, input.path).forEach((pvt) => files.add(pvt));
-      }
-    }
-    plan.outs.forEach((out) => trees.add(out.path));
-    (sentinels[path.dirname(plan.sentinel)] ??= []).push(path.basename(plan.sentinel));
-  }
-  for (const dir of cachedOutputIgnores(project, stages).keys()) {
-    files.add(path.join(dir, ".gitignore"));
-  }
   session.fingerprints.files().forEach((file) => files.add(file));
-  for (const dir of session.blobDirs) files.add(dir);
+  return files;
+}
 
-  const followed: Record<string, string> = {};
-  const unfollowed: Record<string, string> = {};
-  const record = (file: string, into: Record<string, string>, follow: boolean) => {
-    const signature = fileSignature(file, follow);
-    if (signature === null) return null;
-    if (signature.text !== ABSENT && !settledBefore(signature, since)) return null;
-    into[file] = signature.text;
-    return signature.text;
-  };
-  const walk = (dir: string): boolean => {
-    let entries: Deno.DirEntry[];
-    try {
-      entries = [...Deno.readDirSync(dir)];
-    } catch {
-      return false;
-    }
-    for (const entry of entries) {
-      const child = path.join(dir, entry.name);
-      if (record(child, unfollowed, false) === null) return false;
-      if (entry.isDirectory && !walk(child)) return false;
-    }
-    return true;
-  };
-  for (const file of files) if (record(file, followed, true) === null) return null;
-  for (const tree of trees) {
-    const text = record(tree, followed, true);
-    if (text === null || (text.startsWith("d:") && !walk(tree))) return null;
+/**
+ * The signatures of the files the project of `session` was loaded from (see
+ * {@linkcode stampEvidence}), taken when a run starts, for the stamp it may
+ * leave at its end.
+ */
+export function projectSignatures(session: Session): Map<string, string | null> {
+  const signatures = new Map<string, string | null>();
+  for (const file of projectSources(session)) {
+    signatures.set(file, fileSignatureText(session.stats, file, true));
   }
-  return {
-    format: NOOP_STAMP_FORMAT,
-    writtenMs: since,
-    followed,
-    unfollowed,
-    sentinels,
-    stages,
-    completions: completions.map((event) => ({
-      stage: event.stage,
-      index: event.index,
-      total: event.total,
-      reason: event.reason,
-      details: event.details,
-    })),
-  };
+  return signatures;
 }

@@ -8,10 +8,11 @@ import {
 import type { Session } from "../session/mod.ts";
 import type { StateDb } from "../storage/mod.ts";
 import { checkTrackedInputs } from "./check_tracked_inputs.ts";
+import { confirmUpToDate, touchedStages } from "./confirm_up_to_date.ts";
 import { holdCacheForWriting } from "./_cache_guard.ts";
 import { ignoreCachedOutputs } from "./ignore_outputs.ts";
 import { NOOP_STAMPS_KEPT } from "./noop_stamp.ts";
-import { buildNoopStamp } from "./record_noop_stamp.ts";
+import { buildNoopStamp, projectSignatures } from "./record_noop_stamp.ts";
 import { HISTORY_SIZE, runRecordJson } from "./run_record.ts";
 import { selectTargets } from "./select_targets.ts";
 
@@ -57,6 +58,8 @@ export interface ReproResult extends RunResult {
  */
 export async function reproStages(session: Session, options: ReproOptions): Promise<ReproResult> {
   const { project } = session;
+  // What the pipeline was loaded from, for the stamp a run that ran stages may leave.
+  const projectAtStart = options.noopStamp === undefined ? null : projectSignatures(session);
   const stages = await selectTargets(project, options.targets, options.mode === "repro");
   // Until the last lock is written, gc must not remove the blobs this run stores.
   using _cache = await holdCacheForWriting(project.root, {
@@ -107,27 +110,53 @@ export async function reproStages(session: Session, options: ReproOptions): Prom
   }
   if (options.noopStamp !== undefined) {
     const quiet = session.warnings === warningsBefore && project.warnings.length === 0;
-    recordStamp(session, db, run, completions, {
+    await recordStamp(session, db, run, completions, {
       ...options.noopStamp,
-      upToDate: quiet && !options.force,
+      projectAtStart: projectAtStart!,
+      quiet,
+      forced: options.force ?? false,
     });
   }
   return run;
 }
 
 /**
- * Leaves the no-op stamp of this command when every stage was found up to
- * date (and nothing was said), or forgets the one it had.
+ * Leaves the no-op stamp of this command, or forgets the one it had. A run
+ * that found every stage up to date (not forced, nothing said) stamps what
+ * it read; one that ran or restored stages, all successfully, looks at
+ * every stage once more, as the next no-op would, and stamps that.
  */
-function recordStamp(
+async function recordStamp(
   session: Session,
   db: StateDb,
   run: ReproResult,
   completions: readonly StageCompleteEvent[],
-  stamp: { readonly key: string; readonly sinceMs: number; readonly upToDate: boolean },
-): void {
-  const upToDate = stamp.upToDate && !run.interrupted && run.stages.length > 0 &&
-    run.stages.every((name) => run.results.get(name)?.status === "skipped");
-  const built = upToDate ? buildNoopStamp(session, run.stages, completions, stamp.sinceMs) : null;
+  stamp: {
+    readonly key: string;
+    readonly sinceMs: number;
+    readonly projectAtStart: ReadonlyMap<string, string | null>;
+    readonly quiet: boolean;
+    readonly forced: boolean;
+  },
+): Promise<void> {
+  const statuses = run.stages.map((name) => run.results.get(name)?.status);
+  const succeeded = stamp.quiet && !run.interrupted && run.stages.length > 0 &&
+    statuses.every((status) => status === "skipped" || status === "ran" || status === "restored");
+  const noop = !stamp.forced && statuses.every((status) => status === "skipped");
+  let built = succeeded && noop
+    ? buildNoopStamp(session, run.stages, completions, stamp.sinceMs)
+    : null;
+  if (built === null && succeeded) {
+    const changed = run.stages.filter((name) => run.results.get(name)?.status !== "skipped");
+    const touched = touchedStages(session.project.dag, run.stages, changed);
+    const confirmed = await confirmUpToDate(session, run.stages, touched, Date.now());
+    if (confirmed !== null) {
+      built = buildNoopStamp(session, run.stages, confirmed.completions, confirmed.sinceMs, {
+        projectSince: stamp.sinceMs,
+        projectAtStart: stamp.projectAtStart,
+        earlierStages: confirmed.earlier,
+      });
+    }
+  }
   db.putNoopStamp(stamp.key, built === null ? null : JSON.stringify(built), NOOP_STAMPS_KEPT);
 }

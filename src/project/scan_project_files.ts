@@ -9,6 +9,8 @@ export interface ProjectFiles {
   readonly pvtFiles: readonly string[];
   /** Every state dir (`.pivot` directory, absolute), sorted. */
   readonly stateDirs: readonly string[];
+  /** Every directory searched (absolute, the root first): a new `.pvt` file changes one of them. */
+  readonly dirs: readonly string[];
 }
 
 /**
@@ -30,7 +32,9 @@ export const TRACKING_SKIPPED_DIRECTORIES: ReadonlySet<string> = new Set(
 export function scanProjectFiles(root: string): ProjectFiles {
   const pvtFiles: string[] = [];
   const stateDirs: string[] = [];
+  const dirs: string[] = [];
   const walk = (dir: string): void => {
+    dirs.push(dir);
     for (const entry of Deno.readDirSync(dir)) {
       const child = path.join(dir, entry.name);
       if (entry.name.endsWith(PVT_SUFFIX) && entry.name !== PVT_SUFFIX) pvtFiles.push(child);
@@ -41,7 +45,7 @@ export function scanProjectFiles(root: string): ProjectFiles {
     }
   };
   walk(root);
-  return { pvtFiles: pvtFiles.sort(), stateDirs: stateDirs.sort() };
+  return { pvtFiles: pvtFiles.sort(), stateDirs: stateDirs.sort(), dirs };
 }
 
 /**

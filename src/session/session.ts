@@ -22,6 +22,7 @@ import {
   type StateDbs,
 } from "../storage/mod.ts";
 import { entryNamesSync } from "../util/fs.ts";
+import { openPreciseStat, type PreciseStat } from "../util/precise_stat.ts";
 import { relativeFileUrls } from "../util/paths.ts";
 import { RealPathGuard } from "../util/real_path_guard.ts";
 
@@ -47,11 +48,14 @@ export class Session implements EngineContext, AsyncDisposable {
   readonly paths: RealPathGuard;
   /** Fingerprints of `run` stages' code, each module parsed once. */
   readonly fingerprints: CodeFingerprints = new CodeFingerprints();
+  /** `stat` with times to the nanosecond (see `util/precise_stat.ts`). */
+  readonly stats: PreciseStat = openPreciseStat();
   readonly #dbs: StateDbs;
   readonly #parseCache: ParseCache;
   readonly #hashers = new Map<string, Promise<FileHasher>>();
   readonly #sentinels = new Map<string, ReadonlySet<string>>();
   readonly #blobDirs = new Set<string>();
+  readonly #closing: (() => void)[] = [];
   #pool: JobRunner | null = null;
   #warnings = 0;
   #disposed = false;
@@ -110,7 +114,9 @@ export class Session implements EngineContext, AsyncDisposable {
   hasher(stateDir: string): Promise<FileHasher> {
     let hasher = this.#hashers.get(stateDir);
     if (hasher === undefined) {
-      hasher = this.db(stateDir).then((db) => new FileHasher(db, { blobDir: this.cache.filesDir }));
+      hasher = this.db(stateDir).then((db) =>
+        new FileHasher(db, { blobDir: this.cache.filesDir, stats: this.stats })
+      );
       this.#hashers.set(stateDir, hasher);
     }
     return hasher;
@@ -145,7 +151,10 @@ export class Session implements EngineContext, AsyncDisposable {
     return names.has(path.basename(sentinel));
   }
 
-  /** The cache directories of the blobs {@linkcode Session.hasBlobs} found. */
+  /**
+   * The cache directories of the blobs {@linkcode Session.hasBlobs} looked
+   * for (found or not: a blob added or removed later changes its directory).
+   */
   get blobDirs(): ReadonlySet<string> {
     return this.#blobDirs;
   }
@@ -154,10 +163,18 @@ export class Session implements EngineContext, AsyncDisposable {
   hasBlobs(info: HashInfo): boolean {
     const hashes = isDirHash(info) ? info.manifest.map((entry) => entry.hash) : [info.hash];
     for (const hash of hashes) {
-      if (!this.cache.has(hash)) return false;
       this.#blobDirs.add(path.dirname(this.cache.blobPath(hash)));
+      if (!this.cache.has(hash)) return false;
     }
     return true;
+  }
+
+  /**
+   * Runs `work` when the session closes, first, while the project and the
+   * databases are still open (for what a command leaves after its work).
+   */
+  whenClosing(work: () => void): void {
+    this.#closing.push(work);
   }
 
   /**
@@ -170,12 +187,14 @@ export class Session implements EngineContext, AsyncDisposable {
   async [Symbol.asyncDispose](): Promise<void> {
     if (this.#disposed) return;
     this.#disposed = true;
+    for (const work of this.#closing) work();
     this.#pool?.close();
     const hashers = await Promise.allSettled(this.#hashers.values());
     try {
       for (const hasher of hashers) if (hasher.status === "fulfilled") hasher.value.flush();
       this.#parseCache.flush();
     } finally {
+      this.stats[Symbol.dispose]();
       await this.#dbs.close();
     }
   }

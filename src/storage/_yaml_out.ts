@@ -28,12 +28,18 @@ const RESERVED = /^(?:true|false|null)$/i;
 /** Characters outside YAML's printable set that JSON leaves unescaped. */
 const NON_PRINTABLE = /[\u007f-\u0084\u0086-\u009f\ufeff\ufffe\uffff]/g;
 
+/**
+ * JSON text with `\uXXXX` escapes for the characters YAML cannot hold raw
+ * (JSON leaves them as they are; they only occur inside strings), so it is
+ * valid YAML too.
+ */
+export function yamlSafeJson(json: string): string {
+  return json.replace(NON_PRINTABLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
 /** `text` double-quoted: JSON escapes, plus `\uXXXX` for what YAML cannot hold raw. */
 function quoted(text: string): string {
-  return JSON.stringify(text).replace(
-    NON_PRINTABLE,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
-  );
+  return yamlSafeJson(JSON.stringify(text));
 }
 
 function stringScalar(text: string, forceQuotes: boolean): string {

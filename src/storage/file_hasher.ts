@@ -1,4 +1,12 @@
-import type { HashRecord, StateDb } from "./state_db.ts";
+import {
+  DENO_STAT,
+  PATH_ABSENT,
+  type PreciseInfo,
+  type PreciseStat,
+  timeMs,
+} from "../util/precise_stat.ts";
+import { hashSettled } from "./racy_window.ts";
+import type { FileStamp, HashRecord, StateDb } from "./state_db.ts";
 import {
   type DirHash,
   type HashInfo,
@@ -20,18 +28,25 @@ export interface FileHasherOptions {
    * @default {undefined: every symlink inside a directory is left out}
    */
   blobDir?: string;
+  /**
+   * How files are `stat`ed: with times to the nanosecond, the racy window is
+   * small (see `racy_window.ts`). @default {Deno's `stat`: millisecond mtimes}
+   */
+  stats?: PreciseStat;
 }
 
 /**
  * Hashes workspace files and directories through the hash cache of one
  * `state.db`: a file whose (path, inode, size, mtime) is remembered is never
- * read again. New hashes are buffered; {@linkcode FileHasher.flush} writes
- * them in one transaction.
+ * read again. New hashes are buffered (and answer later lookups of this
+ * hasher); {@linkcode FileHasher.flush} writes them in one transaction.
  */
 export class FileHasher {
   readonly #db: StateDb | null;
   readonly #listOptions: ListDirectoryOptions;
-  #pending: HashRecord[] = [];
+  readonly #stats: PreciseStat;
+  /** Hashes learnt and not yet written, by path, in the order learnt. */
+  #pending = new Map<string, HashRecord>();
   /** Files read (cache misses) since creation; for tests and benchmarks. */
   misses = 0;
 
@@ -39,20 +54,22 @@ export class FileHasher {
   constructor(db: StateDb | null, options: FileHasherOptions = {}) {
     this.#db = db;
     this.#listOptions = options;
+    this.#stats = options.stats ?? DENO_STAT;
   }
 
   /** The xxHash64 of the file at `file` (absolute). */
   async hashFile(file: string): Promise<string> {
-    return (await this.#hashFile(file, Deno.statSync(file))).hash;
+    return (await this.#hashFile(file, this.#statOrThrow(file))).hash;
   }
 
   /**
    * The hash of a file, or the tree hash and manifest of a directory
    * (`info`: its `stat`, when the caller has it already).
    */
-  async hashPath(target: string, info: Deno.FileInfo = Deno.statSync(target)): Promise<HashInfo> {
-    if (info.isDirectory) return await this.hashDirectory(target);
-    return { hash: (await this.#hashFile(target, info)).hash };
+  async hashPath(target: string, info?: { readonly isDirectory: boolean }): Promise<HashInfo> {
+    const precise = info === undefined || !info.isDirectory ? this.#statOrThrow(target) : null;
+    if (precise === null || precise.kind === "directory") return await this.hashDirectory(target);
+    return { hash: (await this.#hashFile(target, precise)).hash };
   }
 
   /**
@@ -63,19 +80,14 @@ export class FileHasher {
   async hashDirectory(dir: string): Promise<DirHash> {
     const manifest: ManifestEntry[] = [];
     for (const file of listDirectoryFiles(dir, this.#listOptions)) {
-      let info: Deno.FileInfo;
-      try {
-        info = Deno.statSync(file.path);
-      } catch (error) {
-        if (error instanceof Deno.errors.NotFound) continue;
-        throw error;
-      }
-      const { hash, size } = await this.#hashFile(file.path, info);
+      const info = this.#stats.stat(file.path);
+      if (info === PATH_ABSENT) continue;
+      const { hash, size } = await this.#hashFile(file.path, info ?? this.#statOrThrow(file.path));
       manifest.push({
         relpath: file.relpath,
         hash,
         size,
-        isexec: ((info.mode ?? 0) & 0o100) !== 0,
+        isexec: ((info?.mode ?? 0) & 0o100) !== 0,
       });
     }
     return { hash: treeHash(manifest), manifest };
@@ -83,37 +95,74 @@ export class FileHasher {
 
   /** The hashes learnt since the last flush or drain, to record with other writes. */
   drain(): HashRecord[] {
-    const records = this.#pending;
-    this.#pending = [];
+    const records = [...this.#pending.values()];
+    this.#pending.clear();
     return records;
   }
 
   /** Writes the hashes learnt so far to the cache. */
   flush(): void {
-    if (this.#db === null || this.#pending.length === 0) return;
-    const records = this.#pending;
-    this.#pending = [];
-    this.#db.recordHashes(records);
+    if (this.#db === null || this.#pending.size === 0) return;
+    this.#db.recordHashes(this.drain());
   }
 
-  async #hashFile(file: string, info: Deno.FileInfo): Promise<{ hash: string; size: number }> {
-    const stamp = {
-      inode: info.ino ?? 0,
+  /**
+   * The precise `stat` of `file`.
+   *
+   * @throws the error of Deno's `stat` when it is missing or cannot be read
+   */
+  #statOrThrow(file: string): PreciseInfo {
+    const info = this.#stats.stat(file);
+    if (info !== PATH_ABSENT && info !== null) return info;
+    // Deno's own `stat` throws the error that names the cause.
+    Deno.statSync(file);
+    // It came back meanwhile: one more look.
+    const again = this.#stats.stat(file);
+    if (again !== PATH_ABSENT && again !== null) return again;
+    throw new Deno.errors.NotFound(`no such file: ${file}`);
+  }
+
+  /**
+   * The hash of the file `file` whose `stat` is `info`, taken no earlier
+   * than `startedMs` (a hash learnt now is trusted later only when the file
+   * was last modified the racy window before that).
+   */
+  async #hashFile(
+    file: string,
+    info: PreciseInfo,
+    startedMs = Date.now(),
+  ): Promise<{ hash: string; size: number }> {
+    const stamp: FileStamp = {
+      inode: info.ino,
       size: info.size,
-      mtimeMs: info.mtime?.getTime() ?? 0,
+      mtimeMs: timeMs(info.mtimeSec, info.mtimeNsec),
     };
-    const known = this.#db?.lookupHash(file, stamp) ?? null;
+    const known = this.#known(file, stamp);
     if (known !== null) return { hash: known, size: info.size };
     this.misses++;
     const hash = info.size <= SYNC_LIMIT ? hashFileSync(file) : await hashFile(file);
     // Remember the hash only if the file did not change while it was read.
-    const after = Deno.statSync(file);
+    const after = this.#stats.stat(file);
     if (
-      this.#db !== null && after.ino === info.ino && after.size === info.size &&
-      after.mtime?.getTime() === info.mtime?.getTime()
+      this.#db !== null && after !== null && after !== PATH_ABSENT && after.ino === info.ino &&
+      after.size === info.size && after.mtimeSec === info.mtimeSec &&
+      after.mtimeNsec === info.mtimeNsec
     ) {
-      this.#pending.push({ path: file, hash, ...stamp });
+      this.#pending.delete(file);
+      this.#pending.set(file, { path: file, hash, ...stamp, hashedMs: startedMs });
     }
     return { hash, size: info.size };
+  }
+
+  /** The hash this hasher learnt or the cache holds for `file` with `stamp`, if trusted. */
+  #known(file: string, stamp: FileStamp): string | null {
+    const held = this.#pending.get(file);
+    if (
+      held !== undefined && held.inode === stamp.inode && held.size === stamp.size &&
+      held.mtimeMs === stamp.mtimeMs && hashSettled(held.mtimeMs, held.hashedMs!)
+    ) {
+      return held.hash;
+    }
+    return this.#db?.lookupHash(file, stamp) ?? null;
   }
 }

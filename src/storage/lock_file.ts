@@ -1,7 +1,11 @@
 /**
  * Per-stage lock files: `<state dir>/stages/<home pipeline>/<stage>.lock`,
- * deterministic YAML meant to be committed. Reading validates every field; a
- * malformed lock reads as absent.
+ * deterministic text meant to be committed: pretty-printed JSON (which is
+ * YAML 1.2, so any YAML reader reads it; see `_json_out.ts`), or YAML when a
+ * param is a number JSON cannot hold (`.inf`, `.nan`). Locks written as YAML
+ * by earlier versions are read as well, and rewritten as JSON when their
+ * stage is next recorded. Reading validates every field; a malformed lock
+ * reads as absent.
  *
  * @module
  */
@@ -19,7 +23,8 @@ import {
   isFields,
   manifestFields,
 } from "./_fields.ts";
-import { metadataYaml, parseMetadataYaml } from "./_yaml_out.ts";
+import { looksLikeJson, metadataJson, parseMetadata } from "./_json_out.ts";
+import { metadataYaml } from "./_yaml_out.ts";
 import { checkHash } from "./hash_string.ts";
 import type { ParseCache } from "./parse_cache.ts";
 import type { ManifestEntry } from "./manifest.ts";
@@ -101,7 +106,10 @@ export function lockFilePath(stage: LockedStage): string {
   return path.join(stage.stateDir, "stages", stage.pipeline, `${stage.name}.lock`);
 }
 
-/** The lock file text: fixed key order, params keys sorted, hashes quoted. */
+/**
+ * The lock file text: JSON (YAML when JSON cannot hold a param), fixed key
+ * order, params keys sorted, hashes quoted.
+ */
 export function serializeLock(lock: StageLock): string {
   const byPath = <T extends { path: string }>(items: readonly T[]) =>
     [...items].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
@@ -131,7 +139,7 @@ export function serializeLock(lock: StageLock): string {
       ...(out.manifest === undefined ? {} : { manifest: manifestFields(out.manifest) }),
     })),
   };
-  return metadataYaml(data, ["manifest"]);
+  return metadataJson(data) ?? metadataYaml(data, ["manifest"]);
 }
 
 /** Writes `lock` to `file` atomically. */
@@ -140,12 +148,12 @@ export function writeLockFile(file: string, lock: StageLock): void {
 }
 
 /**
- * Parses and validates lock-file text.
+ * Parses and validates lock-file text (JSON, or YAML as earlier versions wrote it).
  *
  * @throws {PivotError} describing the first problem
  */
 export function parseLock(text: string): StageLock {
-  const data = parseMetadataYaml(text);
+  const data = parseMetadata(text);
   const top = checkFields(data, "lock");
   if (top.schema !== LOCK_SCHEMA_VERSION) {
     throw new PivotError(
@@ -225,7 +233,10 @@ export interface ReadLockOptions {
   warn: (message: string) => void;
   /** How warnings show the file (a project-relative path). @default {file} */
   display?: string;
-  /** Remembers validated locks by content, so an unchanged lock is parsed once. */
+  /**
+   * Remembers validated locks written as YAML by content, so an unchanged
+   * one is parsed once (a JSON lock is read faster than the cache is asked).
+   */
   cache?: ParseCache;
   /** The stage the lock must be for; a lock of another stage is malformed. */
   expect?: { readonly stage: string; readonly pipeline: string };
@@ -255,9 +266,10 @@ export function readLockText(
   options: ReadLockOptions & { display: string },
 ): StageLock | null {
   try {
-    const cached = options.cache?.get(`lock${LOCK_SCHEMA_VERSION}`, text) as StageLock | undefined;
+    const cache = looksLikeJson(text) ? undefined : options.cache;
+    const cached = cache?.get(`lock${LOCK_SCHEMA_VERSION}`, text) as StageLock | undefined;
     const lock = cached ?? parseLock(text);
-    if (cached === undefined) options.cache?.put(`lock${LOCK_SCHEMA_VERSION}`, text, lock);
+    if (cached === undefined) cache?.put(`lock${LOCK_SCHEMA_VERSION}`, text, lock);
     const { expect } = options;
     if (
       expect !== undefined && (lock.stage !== expect.stage || lock.pipeline !== expect.pipeline)

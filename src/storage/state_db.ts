@@ -9,6 +9,7 @@ import { DatabaseSync, type StatementSync } from "node:sqlite";
 import * as path from "node:path";
 import { environmentError } from "../util/environment_error.ts";
 import { PivotError } from "../util/errors.ts";
+import { hashSettled } from "./racy_window.ts";
 import { ensureStateDir, ignoreCorruptDatabases } from "./state_dir.ts";
 
 /**
@@ -24,7 +25,11 @@ const RECORD_BATCH_MS = 1_000;
  */
 const HASH_CACHE_READ_WHOLE = 50_000;
 
-/** A hash-cache row. */
+/**
+ * A hash-cache row: `mtime_ms` has the fraction of a millisecond the file
+ * system keeps (SQLite stores it as a real then), `recorded_ms` is when the
+ * reading started.
+ */
 interface HashRow {
   readonly inode: number;
   readonly size: number;
@@ -39,12 +44,7 @@ export const STATE_SCHEMA_VERSION = 3;
 /** How long a writer waits for another process's transaction, in milliseconds. */
 const BUSY_TIMEOUT_MS = 10_000;
 
-/**
- * A hash-cache entry is trusted only when the file's mtime was at least this
- * much older than the moment the hash was recorded: a file rewritten within
- * the same clock tick as its hashing would otherwise keep a stale hash.
- */
-export const RACY_WINDOW_MS = 2_000;
+export { RACY_WINDOW_MS } from "./racy_window.ts";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS hash_cache (
@@ -92,6 +92,10 @@ const NEWEST_FIRST = "json_extract(data, '$.started_at') DESC, run_id DESC";
 export interface FileStamp {
   readonly inode: number;
   readonly size: number;
+  /**
+   * Milliseconds since the epoch, with the fraction the file system keeps
+   * (which also decides the racy window, see `racy_window.ts`).
+   */
   readonly mtimeMs: number;
 }
 
@@ -100,6 +104,12 @@ export interface HashRecord extends FileStamp {
   /** Absolute path. */
   readonly path: string;
   readonly hash: string;
+  /**
+   * When the reading that gave the hash started (before the `stat` the
+   * stamp came from): the entry is trusted only when the mtime is older
+   * than that by the racy window. @default {the moment it is recorded}
+   */
+  readonly hashedMs?: number;
 }
 
 /** One run-cache entry: the outputs a stage produced for an input hash. */
@@ -261,7 +271,7 @@ export class StateDb {
     });
     if (
       row === undefined || row.inode !== stamp.inode || row.size !== stamp.size ||
-      row.mtime_ms !== stamp.mtimeMs || row.recorded_ms - row.mtime_ms < RACY_WINDOW_MS
+      row.mtime_ms !== stamp.mtimeMs || !hashSettled(row.mtime_ms, row.recorded_ms)
     ) {
       return null;
     }
@@ -292,13 +302,14 @@ export class StateDb {
       "INSERT OR REPLACE INTO hash_cache (path, inode, size, mtime_ms, hash, recorded_ms) VALUES (?, ?, ?, ?, ?, ?)",
     );
     for (const r of records) {
-      insert.run(r.path, r.inode, r.size, r.mtimeMs, r.hash, now);
+      const recorded = r.hashedMs ?? now;
+      insert.run(r.path, r.inode, r.size, r.mtimeMs, r.hash, recorded);
       this.#hashRows?.set(r.path, {
         inode: r.inode,
         size: r.size,
         mtime_ms: r.mtimeMs,
         hash: r.hash,
-        recorded_ms: now,
+        recorded_ms: recorded,
       });
     }
   }

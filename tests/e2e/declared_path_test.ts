@@ -53,10 +53,15 @@ Deno.test("pivot repro runs a script that writes fixed paths and records them", 
   assert.equal(await p.read(".gitignore"), `${header}/model.pkl\n`);
   assert.equal(await p.read("data/.gitignore"), `${header}/prepared/\n`);
   assert.equal(await p.exists("eval/.gitignore"), false);
-  const lock = await p.read(".pivot/stages/ml/train.lock");
-  assert.match(lock, /- key: model\n {4}path: model\.pkl\n/);
-  assert.match(lock, /- key: scores\n {4}path: eval\/scores\.json\n/);
-  assert.match(lock, /identity: prepare\n {4}path: data\/prepared\n/);
+  const lock = JSON.parse(await p.read(".pivot/stages/ml/train.lock"));
+  assert.deepEqual(
+    lock.outs.map((out: { key: string; path: string }) => [out.key, out.path]).sort(),
+    [["model", "model.pkl"], ["scores", "eval/scores.json"]],
+  );
+  assert.deepEqual(
+    lock.deps.map((dep: { identity?: string; path: string }) => [dep.identity, dep.path]),
+    [["prepare", "data/prepared"]],
+  );
   assert.equal(await pivot(p, "status"), "2 up to date\n");
   assert.equal(
     (await pivot(p, "list")).split("\n").filter((line) => line.includes(" out ")).join("\n"),

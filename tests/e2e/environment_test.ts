@@ -19,6 +19,7 @@ import {
 import { bindReadOnly, CAN_MOUNT, mountTmpfs } from "../_helpers/tmpfs.ts";
 import { timeless } from "./_fixtures/engine.ts";
 import { hashBytes } from "../../src/storage/mod.ts";
+import { metadataYaml } from "../../src/storage/_yaml_out.ts";
 
 /** Pipeline `ml`: `train` copies `raw.txt` to its single txt output. */
 const COPY_YAML = `pipeline: ml
@@ -416,7 +417,9 @@ Deno.test("a YAML alias bomb in any file pivot reads is an error naming the file
     await using p = await makeProject({ "pivot.yaml": COPY_YAML, "raw.txt": "one\n" });
     assert.equal((await runPivotInProcess(p.root, ["repro"])).code, 0);
     const lock = ".pivot/stages/ml/train.lock";
-    await p.write(lock, `${await p.read(lock)}${ALIAS_BOMB}\n`);
+    // A lock as earlier versions wrote it (YAML; pivot reads those still), with a bomb added.
+    const yamlLock = metadataYaml(JSON.parse(await p.read(lock)), ["manifest"]);
+    await p.write(lock, `${yamlLock}${ALIAS_BOMB}\n`);
     const status = await runPivotInProcess(p.root, ["status"]);
     assert.deepEqual(status, {
       code: 0,

@@ -4,16 +4,19 @@
  * nothing it recorded changed, and falls through (null) once anything did,
  * after which the full command line reacts to the change.
  *
- * Stamps are only written for files settled outside the racy window (about 3
- * s), so every project is set up first, the fresh runs go at once, the test
- * sleeps once, then every project gets its stamp; the checks come after.
+ * A fresh run that ends with every stage up to date leaves the stamp itself
+ * (files settle within the racy window of file systems keeping times to the
+ * nanosecond, 20 ms), so the very first no-op after it is answered from the
+ * stamp. The slow no-ops the fast path is compared with run after their
+ * stamps are forgotten.
  *
  * @module
  */
 import assert from "node:assert/strict";
 import * as path from "node:path";
-import { noopStampKey, type NoopStampQuery } from "../../src/ops/noop_stamp.ts";
+import { NOOP_STAMPS_KEPT, noopStampKey, type NoopStampQuery } from "../../src/ops/noop_stamp.ts";
 import { hashBytes, serializePvt } from "../../src/storage/mod.ts";
+import { FINE_RACY_WINDOW_MS } from "../../src/storage/racy_window.ts";
 import { StateDb } from "../../src/storage/state_db.ts";
 import {
   type FastNoopResult,
@@ -22,9 +25,6 @@ import {
 } from "../_helpers/in_process.ts";
 import { type CliResult, makeProject, runPivot, type TempProject } from "../_helpers/project.ts";
 import { type JsonEvent, jsonEvents, lockRel, timeless } from "./_fixtures/engine.ts";
-
-/** Longer than the racy window of stamps (2 s for mtime, 3 s for whole-second ctime). */
-const SETTLE_MS = 3_200;
 
 /**
  * prep (file input) → train (params, cached file output); tree (directory
@@ -136,6 +136,32 @@ function storedStamp(root: string, query: Partial<NoopStampQuery> = {}): string 
   }
 }
 
+/** Waits out the racy window of file systems keeping times to the nanosecond. */
+function settle(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, FINE_RACY_WINDOW_MS + 30));
+}
+
+/** Forgets the stamp of `query` in the project at `root`, so that the next such command goes the slow path. */
+function forgetStamp(root: string, query: Partial<NoopStampQuery> = {}): void {
+  const db = StateDb.openExisting(path.join(root, ".pivot"));
+  try {
+    db.putNoopStamp(
+      noopStampKey({
+        mode: "repro",
+        all: false,
+        targets: [],
+        cwd: root,
+        env: (name) => Deno.env.get(name),
+        ...query,
+      }),
+      null,
+      NOOP_STAMPS_KEPT,
+    );
+  } finally {
+    db.close();
+  }
+}
+
 /**
  * True when a project runs TypeScript stage code. Its commands run in a
  * process of their own: code fingerprints are cached for the life of a
@@ -220,6 +246,12 @@ interface Mutation {
   /** Its exit status (stderr must be empty when 0). @default {0} */
   readonly reactCode?: number;
   readonly check: (result: CliResult, p: TempProject) => Promise<void> | void;
+  /**
+   * Whether the reaction, when it ran stages, leaves a stamp. Not when its stages write into
+   * directories of the project-wide search (which are evidence from before the run: a pipeline
+   * file could have appeared in them); the next no-op does. @default {true}
+   */
+  readonly stampsAfterRunning?: boolean;
 }
 
 const MUTATIONS: readonly Mutation[] = [
@@ -532,6 +564,7 @@ const MUTATIONS: readonly Mutation[] = [
   },
   {
     name: "a new pipeline file in an existing directory, under --all",
+    stampsAfterRunning: false,
     files: { ...CMD_FILES, "extra/readme.txt": "extra\n" },
     args: ["repro", "--all"],
     alsoAnswers: [["repro", "-a"], ["-q", "repro", "-e", "--all", "-k"]],
@@ -551,6 +584,7 @@ const MUTATIONS: readonly Mutation[] = [
   },
   {
     name: "the file of a sub-pipeline that provides an input edited",
+    stampsAfterRunning: false,
     files: {
       "pivot.yaml": "pipeline: top\nstages:\n  use:\n    cmd: cat ${deps.c} > ${outs}\n" +
         "    deps: {c: prep/clean}\n    outs: txt\n",
@@ -605,7 +639,7 @@ const MUTATIONS: readonly Mutation[] = [
 ];
 
 Deno.test("no-op stamps: the fast path answers an unchanged no-op repro and falls through on any change", async (t) => {
-  // ---- Setup: every project, fresh runs at once, one sleep, then the stamps.
+  // ---- Setup: every project, fresh runs at once (each leaves its stamp), then slow no-ops.
   await using baseline = await makeProject(RUN_FILES);
   // The same project again, for the slow path's --json output (the stamp would answer it here).
   await using twin = await makeProject(RUN_FILES);
@@ -637,6 +671,8 @@ Deno.test("no-op stamps: the fast path answers an unchanged no-op repro and fall
     });
   }
 
+  // Pipeline files written within the racy window before a run are no evidence for its stamp.
+  await settle();
   const fresh = await Promise.all([
     pivotOk(baseline.root, ["repro"], {}, true),
     pivotOk(twin.root, ["repro"], {}, true),
@@ -649,34 +685,22 @@ Deno.test("no-op stamps: the fast path answers an unchanged no-op repro and fall
     timeless(fresh[2]!.stdout),
     "ran hello: no previous run (T)\n1 ran, 0 up to date (T)\n",
   );
-  // A run that ran stages leaves no stamp.
-  assert.equal((await fast(baseline.root, ["repro"])).code, null);
-  for (const { m, cwd, args, env } of mutated) {
-    assert.equal((await fast(cwd, args, env)).code, null, m.name);
-  }
+  // A run that ran stages, all successfully, leaves the stamp of its command.
+  assert.notEqual(storedStamp(baseline.root), null);
+  assert.notEqual(storedStamp(twin.root), null);
+  // The slow path for the no-ops the fast path is compared with.
+  forgetStamp(baseline.root);
+  forgetStamp(twin.root);
 
-  // While the others settle: a project whose no-op repro follows its fresh run at once.
-  const racy = async () => {
+  // A project whose no-op repro follows its fresh run at once.
+  const afterFreshRun = async () => {
     await using p = await makeProject(CMD_FILES);
+    await settle();
     const first = await pivotOk(p.root, ["repro"]);
     assert.match(timeless(first.stdout), /^4 ran, 0 up to date \(T\)\n$/m);
-    const freshEnded = Date.now();
-    const afterFresh = await fast(p.root, ["repro"]);
-    const noop = await pivotOk(p.root, ["repro"]);
-    // The fresh run's outputs and locks are younger than this at the no-op's end.
-    const ageMs = Date.now() - freshEnded;
-    return {
-      afterFresh,
-      noop,
-      ageMs,
-      afterNoop: await fast(p.root, ["repro"]),
-      stored: storedStamp(p.root),
-    };
+    return { afterFresh: await fast(p.root, ["repro"]), again: await fast(p.root, ["repro"]) };
   };
-  const [racyResult] = await Promise.all([
-    racy(),
-    new Promise((resolve) => setTimeout(resolve, SETTLE_MS)),
-  ]);
+  const firstNoop = await afterFreshRun();
 
   const [slowPlain, slowJson, slowTs, slowRun, ...slowMutated] = await Promise.all([
     pivotOk(baseline.root, ["repro"], {}, true),
@@ -705,14 +729,11 @@ Deno.test("no-op stamps: the fast path answers an unchanged no-op repro and fall
     });
   });
 
-  await t.step("no stamp right after a fresh run, nor after a no-op within the racy window", () => {
-    assertRunOutput(racyResult.noop, `${CMD_UP_TO_DATE}0 ran, 4 up to date (T)\n`);
-    assert.deepEqual(racyResult.afterFresh, { code: null, stdout: "", stderr: "" });
-    // Files the fresh run wrote less than 2 s before are no evidence: no stamp. (On a
-    // machine so loaded that the no-op took longer, a stamp would be legitimate.)
-    if (racyResult.ageMs < 2_000) {
-      assert.deepEqual(racyResult.afterNoop, { code: null, stdout: "", stderr: "" });
-      assert.equal(racyResult.stored, null);
+  await t.step("the first no-op right after a fresh run is answered from the stamp", () => {
+    for (const answer of [firstNoop.afterFresh, firstNoop.again]) {
+      assert.equal(answer.code, 0);
+      assert.equal(answer.stderr, "");
+      assertRunOutput(answer as CliResult, `${CMD_UP_TO_DATE}0 ran, 4 up to date (T)\n`);
     }
   });
 
@@ -733,8 +754,8 @@ Deno.test("no-op stamps: the fast path answers an unchanged no-op repro and fall
 
   await t.step("run STAGES: answered from the stamp of the same run command only", async () => {
     const nothing = { code: null, stdout: "", stderr: "" };
-    // The fresh repro ran stages, so `repro` has no stamp; nor do other stage lists.
-    for (const args of [["repro"], ["repro", "train"], ["run", "prep"], ["run", "train", "prep"]]) {
+    // The fresh repro left the stamp of `repro`; other stage lists have none.
+    for (const args of [["repro", "train"], ["run", "prep"], ["run", "train", "prep"]]) {
       assert.deepEqual(await fast(runProject.root, args), nothing, args.join(" "));
     }
     const answered = await fast(runProject.root, ["run", "train", "-e"]);
@@ -833,6 +854,7 @@ Deno.test("no-op stamps: the fast path answers an unchanged no-op repro and fall
     )
   ));
   for (const { m, p } of mutated) await m.mutate(p);
+  await settle();
   const after = await Promise.all(mutated.map(({ cwd, args, env }) => fast(cwd, args, env)));
 
   const [history, ...reactions] = await Promise.all([
@@ -878,7 +900,7 @@ Deno.test("no-op stamps: the fast path answers an unchanged no-op repro and fall
     assert.ok(Date.parse(runs[fastRuns - 1]!.started_at) >= Date.parse(slow!.ended_at));
   });
 
-  for (const [i, { m, p, cwd }] of mutated.entries()) {
+  for (const [i, { m, p, cwd, env }] of mutated.entries()) {
     await t.step({
       name: `after ${m.name}: the fast path falls through and the CLI reacts`,
       fn: async () => {
@@ -893,10 +915,19 @@ Deno.test("no-op stamps: the fast path answers an unchanged no-op repro and fall
         assert.equal(reaction.code, m.reactCode ?? 0, reaction.stderr);
         if (reaction.code === 0) assert.equal(reaction.stderr, "");
         await m.check(reaction, p);
-        // A run that was not all up to date forgets the stamp of its command.
+        // A run that ran or restored stages, all successfully, stamps the state it left:
+        // the same command is answered from the stamp right after it.
         const summary = timeless(reaction.stdout).split("\n").at(-2)!;
         if (reaction.code === 0 && !/^0 ran, \d+ up to date \(T\)$/.test(summary)) {
-          assert.equal(storedStamp(p.root, { cwd, all: m.args?.includes("--all") ?? false }), null);
+          if (m.stampsAfterRunning === false) {
+            assert.equal((await fast(cwd, m.react, env)).code, null, m.name);
+            await pivotOk(cwd, m.react, env);
+          }
+          const again = await fast(cwd, m.react, env);
+          assert.equal(again.code, 0, m.name);
+          const total = [...summary.matchAll(/(\d+) (?:ran|up to date|restored)/g)]
+            .reduce((sum, match) => sum + Number(match[1]), 0);
+          assert.equal(timeless(again.stdout).split("\n").at(-2), `0 ran, ${total} up to date (T)`);
         }
       },
     });

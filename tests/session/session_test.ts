@@ -201,7 +201,7 @@ Deno.test("session.warnings counts the warnings passed through session.warn, whi
   assert.deepEqual(told, ["one", "two"]);
 });
 
-Deno.test("session.hasBlobs() is true only when every blob is cached, and records their cache directories", async () => {
+Deno.test("session.hasBlobs() is true only when every blob is cached, and records the cache directories it looked in", async () => {
   await using p = await makeProject({
     "pivot.yaml": "pipeline: ml\nstages:\n  a:\n    cmd: x\n    outs: txt\n",
   });
@@ -219,10 +219,11 @@ Deno.test("session.hasBlobs() is true only when every blob is cached, and record
   const dirOf = (hash: string) => path.dirname(cache.blobPath(hash));
   assert.deepEqual([...session.blobDirs], []);
 
+  // A blob looked for and not found: its directory too (a blob added later changes it).
   assert.equal(session.hasBlobs({ hash: absent }), false);
-  assert.deepEqual([...session.blobDirs], []);
+  assert.deepEqual([...session.blobDirs], [dirOf(absent)]);
   assert.equal(session.hasBlobs({ hash: one }), true);
-  assert.deepEqual([...session.blobDirs], [dirOf(one)]);
+  assert.deepEqual([...session.blobDirs], [...new Set([dirOf(absent), dirOf(one)])]);
 
   const manifest = (hashes: string[]) => ({
     hash: "0000000000000000",
@@ -232,6 +233,6 @@ Deno.test("session.hasBlobs() is true only when every blob is cached, and record
   assert.equal(session.hasBlobs(manifest([one, two])), true);
   assert.deepEqual(
     [...session.blobDirs].sort(),
-    [...new Set([dirOf(one), dirOf(two)])].sort(),
+    [...new Set([dirOf(absent), dirOf(one), dirOf(two)])].sort(),
   );
 });

@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { ParseCache, readLockFile, serializeLock, StateDb } from "../../src/storage/mod.ts";
+import {
+  hashBytes,
+  ParseCache,
+  readLockFile,
+  serializeLock,
+  StateDb,
+} from "../../src/storage/mod.ts";
 import { makeProject } from "../_helpers/project.ts";
 
 const LOCK = {
@@ -116,5 +122,29 @@ Deno.test("ParseCache.attach() keeps the database a cache already has", async ()
   } finally {
     db.close();
     otherDb.close();
+  }
+});
+
+Deno.test("readLockFile() caches a lock written as YAML (by earlier versions), never a JSON one", async () => {
+  await using p = await makeProject();
+  const db = await StateDb.open(p.path(".pivot"), () => {});
+  try {
+    const yamlText =
+      'schema: 1\nstage: train\npipeline: ml\nfingerprint:\n  hash: "0123456789abcdef"\n' +
+      "  manifest: {}\nparams:\n  lr: 0.1\ndeps: []\nouts: []\n";
+    const jsonText = serializeLock(LOCK);
+    assert.match(jsonText, /^\{\n/);
+    const key = (text: string) => `lock1:${hashBytes(text)}`;
+    const files: [string, string][] = [["yaml.lock", yamlText], ["json.lock", jsonText]];
+    for (const [rel, text] of files) {
+      await p.write(rel, text);
+      const cache = new ParseCache(db);
+      assert.deepEqual(await readLockFile(p.path(rel), { warn: () => {}, cache }), LOCK);
+      cache.flush();
+    }
+    assert.deepEqual(JSON.parse(db.getParsed(key(yamlText))!), LOCK);
+    assert.equal(db.getParsed(key(jsonText)), null);
+  } finally {
+    db.close();
   }
 });

@@ -1,0 +1,96 @@
+/**
+ * After a run that ran or restored stages: looking at every stage once more,
+ * as the next no-op would, so that the run can leave the no-op stamp itself
+ * and the very next command is answered from it.
+ *
+ * @module
+ */
+import { assessStage, planStage, type StageCompleteEvent } from "../engine/mod.ts";
+import type { Dag } from "../dag/mod.ts";
+import type { Session } from "../session/mod.ts";
+import { FINE_RACY_WINDOW_MS } from "../storage/racy_window.ts";
+import { PivotError } from "../util/errors.ts";
+import { checkTrackedInputs } from "./check_tracked_inputs.ts";
+
+/** What a confirmation found: the completions a no-op reports, and when it started reading. */
+export interface Confirmed {
+  readonly completions: readonly StageCompleteEvent[];
+  /** When the confirmation started reading the project (ms since the epoch). */
+  readonly sinceMs: number;
+  /** The stages it took the run's word for (not looked at again). */
+  readonly earlier: ReadonlySet<string>;
+}
+
+/**
+ * The stages of `stages` a run changed something for: those it ran or
+ * restored (`changed`), and every one downstream of them.
+ */
+export function touchedStages(
+  dag: Dag,
+  stages: readonly string[],
+  changed: Iterable<string>,
+): Set<string> {
+  const touched = new Set<string>();
+  const pending = [...changed];
+  while (pending.length > 0) {
+    const name = pending.pop()!;
+    if (touched.has(name)) continue;
+    touched.add(name);
+    for (const consumer of dag.downstream.get(name) ?? []) pending.push(consumer);
+  }
+  const selected = new Set(stages);
+  for (const name of touched) if (!selected.has(name)) touched.delete(name);
+  return touched;
+}
+
+/**
+ * Waits until the racy window of file systems with fine times has passed
+ * since the run's last write (`writtenMs`), then checks the tracked inputs
+ * and assesses the stages of `stages` the run touched (`touched`, see
+ * {@linkcode touchedStages}) again, as a no-op `repro` would; the others the
+ * run found up to date, and nothing it wrote is theirs to read. The
+ * stamp taken afterwards holds only signatures taken outside the racy window
+ * of that moment, so a file changed during the run, or in the window, keeps
+ * it from being written (on a file system with whole-second times, every
+ * file the run wrote does: no stamp until a later no-op).
+ *
+ * @returns the completions of a no-op run and when the reading started, or
+ *   `null` when a stage is not up to date, a tracked input does not match,
+ *   or anything was warned about
+ */
+export async function confirmUpToDate(
+  session: Session,
+  stages: readonly string[],
+  touched: ReadonlySet<string>,
+  writtenMs: number,
+): Promise<Confirmed | null> {
+  const wait = writtenMs + FINE_RACY_WINDOW_MS + 1 - Date.now();
+  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+  const sinceMs = Date.now();
+  const warnings = session.warnings;
+  try {
+    await checkTrackedInputs(session, stages.filter((name) => touched.has(name)));
+  } catch (error) {
+    if (error instanceof PivotError) return null;
+    throw error;
+  }
+  const completions: StageCompleteEvent[] = [];
+  for (const [i, name] of stages.entries()) {
+    if (touched.has(name)) {
+      const { verdict } = await assessStage(session, planStage(session.project, name));
+      if (verdict.action !== "skip") return null;
+    }
+    completions.push({
+      type: "stage_complete",
+      stage: name,
+      index: i + 1,
+      total: stages.length,
+      status: "skipped",
+      reason: "up to date",
+      details: [],
+      duration_ms: 0,
+    });
+  }
+  if (session.warnings !== warnings) return null;
+  return { completions, sinceMs, earlier: new Set(stages.filter((name) => !touched.has(name))) };
+}

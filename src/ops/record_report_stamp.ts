@@ -1,0 +1,48 @@
+/**
+ * Writing report stamps (see `report_stamp.ts`) after a report command.
+ *
+ * @module
+ */
+import { scanProjectFiles } from "../project/mod.ts";
+import type { Session } from "../session/mod.ts";
+import { withExistingProjectDb } from "../session/existing_state_db.ts";
+import { dataPathFor } from "../storage/mod.ts";
+import { NOOP_STAMP_FORMAT, NOOP_STAMPS_KEPT, type StampEvidence } from "./noop_stamp.ts";
+import { stampEvidence } from "./record_noop_stamp.ts";
+import type { ReportAnswer, ReportStamp } from "./report_stamp.ts";
+
+/**
+ * The signatures of everything a report command of `session` may have read
+ * (see `buildNoopStamp`): what every stage of the project reads, the `.pvt`
+ * files of the project with their data, and the directories searched for
+ * them. `since` is when the command started reading; `null` when the
+ * signatures would not be evidence.
+ */
+export function reportEvidence(session: Session, since: number): StampEvidence | null {
+  const { project } = session;
+  const scan = scanProjectFiles(project.root);
+  return stampEvidence(session, project.dag.order, since, {
+    files: [...scan.dirs, ...scan.pvtFiles],
+    trees: scan.pvtFiles.map(dataPathFor),
+  });
+}
+
+/** Stores, under `key` in the project at `root`, what a report command printed and read. */
+export function storeReportStamp(
+  root: string,
+  key: string,
+  evidence: StampEvidence,
+  since: number,
+  answer: ReportAnswer,
+): void {
+  const stamp: ReportStamp = {
+    format: NOOP_STAMP_FORMAT,
+    writtenMs: since,
+    ...evidence,
+    ...answer,
+  };
+  withExistingProjectDb(
+    root,
+    (db) => db.putNoopStamp(key, JSON.stringify(stamp), NOOP_STAMPS_KEPT),
+  );
+}

@@ -1,0 +1,194 @@
+/**
+ * `stat` with the times as the file system keeps them (nanoseconds on ext4,
+ * xfs, btrfs, tmpfs). Deno's `stat` (and `node:fs`'s, even with `bigint`)
+ * reports the mtime in milliseconds and the ctime in whole seconds, so a
+ * file changed in the last second or two cannot be told from one changed
+ * again within the same tick ("racily clean", as git calls it). On Linux
+ * this calls `statx(2)` through FFI, which also reports a missing path
+ * without an exception (a thrown `NotFound` costs about 20 µs, a `statx`
+ * 2 µs); elsewhere, or when FFI is not allowed, it uses Deno's `stat`,
+ * whose times then read as coarse (see `storage/racy_window.ts`).
+ *
+ * @module
+ */
+
+/** What {@linkcode PreciseStat.stat} returns for a path that does not exist. */
+export const PATH_ABSENT = "absent" as const;
+
+/** A path's status, with its times to the nanosecond when the system gives them. */
+export interface PreciseInfo {
+  readonly kind: "file" | "directory" | "symlink" | "other";
+  readonly size: number;
+  readonly ino: number;
+  readonly nlink: number;
+  /** File type and permission bits (`st_mode`). */
+  readonly mode: number;
+  /** Modification time: whole seconds since the epoch, and nanoseconds. */
+  readonly mtimeSec: number;
+  readonly mtimeNsec: number;
+  /** Status-change time: whole seconds since the epoch, and nanoseconds. */
+  readonly ctimeSec: number;
+  readonly ctimeNsec: number;
+}
+
+/** The `stat` of paths with full-precision times; dispose of it when done. */
+export interface PreciseStat extends Disposable {
+  /**
+   * The status of `file` (following a final symlink unless `follow` is
+   * false), {@linkcode PATH_ABSENT} when it does not exist (or a parent is
+   * not a directory), or `null` when it cannot be read for another reason.
+   */
+  stat(file: string, follow?: boolean): PreciseInfo | typeof PATH_ABSENT | null;
+  /** True when times come from `statx` (to the nanosecond), false with Deno's `stat`. */
+  readonly precise: boolean;
+}
+
+/**
+ * A time in milliseconds since the epoch, with its fraction (exact enough to
+ * compare equal). A time with a fraction of a millisecond always has one
+ * here: a double near today's times in milliseconds keeps steps of 1/4096
+ * ms, so a fraction nearer a whole millisecond than 1/2048 is held at
+ * 1/2048 from it (what tells a fine time from a coarse one, see
+ * `storage/racy_window.ts`).
+ */
+export function timeMs(sec: number, nsec: number): number {
+  const whole = sec * 1000 + Math.floor(nsec / 1e6);
+  const fraction = (nsec % 1e6) / 1e6;
+  if (fraction === 0) return whole;
+  return whole + Math.min(Math.max(fraction, 1 / 2048), 1 - 1 / 2048);
+}
+
+/** A time as exact text: seconds and nine digits of nanoseconds. */
+export function timeText(sec: number, nsec: number): string {
+  return `${sec}.${String(nsec).padStart(9, "0")}`;
+}
+
+/**
+ * Opens the `statx` of the C library through FFI, or, when that is not
+ * available (not Linux, FFI not allowed, no such library), Deno's `stat`.
+ */
+export function openPreciseStat(): PreciseStat {
+  return Deno.build.os === "linux" ? openStatx() ?? DENO_STAT : DENO_STAT;
+}
+
+const STATX_SYMBOLS = {
+  statx: { parameters: ["i32", "buffer", "i32", "u32", "buffer"], result: "i32" },
+  __errno_location: { parameters: [], result: "pointer" },
+} as const;
+
+/** `AT_FDCWD`: relative paths resolve against the working directory. */
+const AT_FDCWD = -100;
+const AT_SYMLINK_NOFOLLOW = 0x100;
+/** `STATX_BASIC_STATS`: every field `stat` fills. */
+const STATX_BASIC_STATS = 0x7ff;
+const STATX_MTIME = 0x40;
+const STATX_CTIME = 0x80;
+const ENOENT = 2;
+const ENOTDIR = 20;
+const S_IFMT = 0o170000;
+
+/** The C libraries tried, glibc first. */
+const LIBRARIES = ["libc.so.6", "libc.so"];
+
+function openStatx(): PreciseStat | null {
+  let lib: Deno.DynamicLibrary<typeof STATX_SYMBOLS> | null = null;
+  for (const name of LIBRARIES) {
+    try {
+      lib = Deno.dlopen(name, STATX_SYMBOLS);
+      break;
+    } catch {
+      // Not this library (or FFI not allowed): the next, then Deno's stat.
+    }
+  }
+  if (lib === null) return null;
+  const { statx, __errno_location } = lib.symbols;
+  const out = new Uint8Array(256);
+  const view = new DataView(out.buffer);
+  const encoder = new TextEncoder();
+  let name = new Uint8Array(4096);
+  let closed = false;
+  const u64 = (at: number) => view.getUint32(at, true) + view.getUint32(at + 4, true) * 2 ** 32;
+  return {
+    precise: true,
+    stat(file, follow = true) {
+      // UTF-8 takes at most three bytes per UTF-16 unit, plus the terminating NUL.
+      if (file.length * 3 + 1 > name.length) name = new Uint8Array(file.length * 3 + 1);
+      const { written } = encoder.encodeInto(file, name);
+      name[written] = 0;
+      const flags = follow ? 0 : AT_SYMLINK_NOFOLLOW;
+      if (statx(AT_FDCWD, name, flags, STATX_BASIC_STATS, out) !== 0) {
+        const errno = new Deno.UnsafePointerView(__errno_location()!).getInt32();
+        return errno === ENOENT || errno === ENOTDIR ? PATH_ABSENT : null;
+      }
+      const mask = view.getUint32(0, true);
+      const mode = view.getUint16(28, true);
+      const type = mode & S_IFMT;
+      const timed = (field: number, offset: number) =>
+        (mask & field) === 0
+          ? { sec: 0, nsec: 0 }
+          : { sec: Number(view.getBigInt64(offset, true)), nsec: view.getUint32(offset + 8, true) };
+      const mtime = timed(STATX_MTIME, 112);
+      const ctime = timed(STATX_CTIME, 96);
+      return {
+        kind: type === 0o100000
+          ? "file"
+          : type === 0o040000
+          ? "directory"
+          : type === 0o120000
+          ? "symlink"
+          : "other",
+        size: u64(40),
+        ino: u64(32),
+        nlink: view.getUint32(16, true),
+        mode,
+        mtimeSec: mtime.sec,
+        mtimeNsec: mtime.nsec,
+        ctimeSec: ctime.sec,
+        ctimeNsec: ctime.nsec,
+      };
+    },
+    [Symbol.dispose]() {
+      if (closed) return;
+      closed = true;
+      lib.close();
+    },
+  };
+}
+
+/**
+ * Deno's `stat` behind the same interface: the mtime in milliseconds, the
+ * ctime in whole seconds (so every time reads as coarse). Nothing to dispose of.
+ */
+export const DENO_STAT: PreciseStat = {
+  precise: false,
+  stat(file, follow = true) {
+    let info: Deno.FileInfo;
+    try {
+      info = follow ? Deno.statSync(file) : Deno.lstatSync(file);
+    } catch (error) {
+      const missing = error instanceof Deno.errors.NotFound ||
+        error instanceof Deno.errors.NotADirectory;
+      return missing ? PATH_ABSENT : null;
+    }
+    const mtime = info.mtime?.getTime() ?? 0;
+    const ctime = info.ctime?.getTime() ?? 0;
+    return {
+      kind: info.isFile
+        ? "file"
+        : info.isDirectory
+        ? "directory"
+        : info.isSymlink
+        ? "symlink"
+        : "other",
+      size: info.size,
+      ino: info.ino ?? 0,
+      nlink: info.nlink ?? 0,
+      mode: info.mode ?? 0,
+      mtimeSec: Math.floor(mtime / 1000),
+      mtimeNsec: (mtime - Math.floor(mtime / 1000) * 1000) * 1e6,
+      ctimeSec: Math.floor(ctime / 1000),
+      ctimeNsec: (ctime - Math.floor(ctime / 1000) * 1000) * 1e6,
+    };
+  },
+  [Symbol.dispose]() {},
+};

@@ -1,0 +1,79 @@
+import assert from "node:assert/strict";
+import {
+  DENO_STAT,
+  openPreciseStat,
+  PATH_ABSENT,
+  type PreciseInfo,
+  timeMs,
+  timeText,
+} from "../../src/util/precise_stat.ts";
+import { makeProject } from "../_helpers/project.ts";
+
+/** Sets the mtime of `file` to `seconds` since the epoch (a decimal string, to the nanosecond). */
+async function touchAt(file: string, seconds: string): Promise<void> {
+  const { code } = await new Deno.Command("touch", { args: ["-m", "-d", `@${seconds}`, file] })
+    .output();
+  assert.equal(code, 0);
+}
+
+function info(value: ReturnType<ReturnType<typeof openPreciseStat>["stat"]>): PreciseInfo {
+  assert.ok(value !== null && value !== PATH_ABSENT, String(value));
+  return value;
+}
+
+Deno.test({
+  name: "openPreciseStat() gives Linux times to the nanosecond, as the file system keeps them",
+  ignore: Deno.build.os !== "linux",
+  fn: async () => {
+    await using p = await makeProject({ "a.txt": "hello\n", "d/b.txt": "b" });
+    using stats = openPreciseStat();
+    assert.equal(stats.precise, true);
+    await touchAt(p.path("a.txt"), "1700000000.123456789");
+    const a = info(stats.stat(p.path("a.txt")));
+    assert.deepEqual([a.kind, a.size, a.mtimeSec, a.mtimeNsec], ["file", 6, 1700000000, 123456789]);
+    const deno = await Deno.stat(p.path("a.txt"));
+    assert.deepEqual([a.ino, a.nlink, a.mode], [deno.ino, deno.nlink, deno.mode]);
+    // The ctime is the moment of the touch: the kernel keeps it finer than whole seconds.
+    assert.ok(Math.abs(timeMs(a.ctimeSec, a.ctimeNsec) - Date.now()) < 60_000);
+    assert.equal(info(stats.stat(p.path("d"))).kind, "directory");
+  },
+});
+
+Deno.test("PreciseStat.stat() reports absent paths without throwing, follows symlinks unless told not to", async () => {
+  await using p = await makeProject({ "a.txt": "hello\n" });
+  await Deno.symlink(p.path("nowhere"), p.path("dangling"));
+  await Deno.symlink(p.path("a.txt"), p.path("link"));
+  using precise = openPreciseStat();
+  for (const stats of [precise, DENO_STAT]) {
+    assert.equal(stats.stat(p.path("missing")), PATH_ABSENT);
+    assert.equal(stats.stat(p.path("a.txt/below")), PATH_ABSENT, "a parent that is a file");
+    assert.equal(stats.stat(p.path("dangling")), PATH_ABSENT);
+    assert.equal(info(stats.stat(p.path("dangling"), false)).kind, "symlink");
+    assert.equal(info(stats.stat(p.path("link"))).kind, "file");
+    assert.equal(info(stats.stat(p.path("link"))).ino, (await Deno.stat(p.path("a.txt"))).ino);
+    assert.equal(info(stats.stat(p.path("link"), false)).kind, "symlink");
+    const long = p.path(`${"x".repeat(300)}/y`);
+    assert.equal(stats.stat(long), null, "a name too long is an error, not absence");
+  }
+});
+
+Deno.test("DENO_STAT reports the mtime to the millisecond and the ctime in whole seconds", async () => {
+  await using p = await makeProject({ "a.txt": "hello\n" });
+  await touchAt(p.path("a.txt"), "1700000000.123456789");
+  const a = info(DENO_STAT.stat(p.path("a.txt")));
+  assert.deepEqual([a.mtimeSec, a.mtimeNsec, a.ctimeNsec], [1700000000, 123000000, 0]);
+  assert.equal(DENO_STAT.precise, false);
+});
+
+Deno.test("timeMs() and timeText() keep the nanoseconds", () => {
+  assert.equal(timeText(1700000000, 5), "1700000000.000000005");
+  assert.equal(timeText(1700000000, 123456789), "1700000000.123456789");
+  assert.equal(timeMs(1700000000, 123456789), 1700000000123.456789);
+  assert.equal(timeMs(1700000000, 123000000) % 1, 0);
+  assert.notEqual(timeMs(1700000000, 123456789), timeMs(1700000000, 123456790 + 1000));
+  // A fraction of a millisecond too near a whole one for a double: still a fraction.
+  for (const nsec of [894_999_960, 895_000_040, 1, 999_999_999]) {
+    assert.notEqual(timeMs(1796599120, nsec) % 1, 0, String(nsec));
+    assert.equal(Math.floor(timeMs(1796599120, nsec)), 1796599120000 + Math.floor(nsec / 1e6));
+  }
+});
