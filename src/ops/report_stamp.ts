@@ -21,8 +21,18 @@ import {
   type StampEvidence,
 } from "./noop_stamp.ts";
 
-/** The commands whose output only depends on the project's files. */
-const REPORT_COMMANDS: ReadonlySet<string> = new Set(["status", "verify", "list", "dag"]);
+/**
+ * The commands whose output only depends on the project's files, each with
+ * the options that keep it so. Any other option (`status -r` and `verify
+ * --allow-missing` ask a remote; `--help`; combined short flags) sends the
+ * command line the full way, unrecorded.
+ */
+const REPORT_COMMANDS: ReadonlyMap<string, ReadonlySet<string>> = new Map([
+  ["status", new Set(["-a", "--all", "-e", "--explain", "--json"])],
+  ["verify", new Set(["-a", "--all", "--json"])],
+  ["list", new Set(["-a", "--all", "--json"])],
+  ["dag", new Set(["-a", "--all", "--dot", "--mermaid", "--md", "-s", "--stages"])],
+]);
 
 /** The global flags that may come before a report command. */
 const GLOBAL_FLAGS: ReadonlySet<string> = new Set(["-q", "--quiet", "-v", "--verbose"]);
@@ -53,10 +63,18 @@ export interface ReportQuery {
 /** What a report stamp answers: the output to print and the exit status. */
 export type ReportAnswer = Pick<ReportStamp, "stdout" | "stderr" | "code">;
 
-/** True when `args` run a report command (after global flags only). */
+/**
+ * True when `args` run a report command (after global flags only) whose
+ * output depends only on the project's files: targets and the options
+ * {@linkcode REPORT_COMMANDS} allows.
+ */
 export function isReportCommand(args: readonly string[]): boolean {
   const at = args.findIndex((word) => !GLOBAL_FLAGS.has(word));
-  return at >= 0 && REPORT_COMMANDS.has(args[at]!);
+  const options = at >= 0 ? REPORT_COMMANDS.get(args[at]!) : undefined;
+  if (options === undefined) return false;
+  return args.slice(at + 1).every((word) =>
+    word === "--" ? false : !word.startsWith("-") || options.has(word)
+  );
 }
 
 /**

@@ -125,3 +125,31 @@ Deno.test("a report stamp that found a blob missing does not answer once the blo
   const restorable = await runPivotInProcess(p.root, ["status"]);
   assert.notEqual(restorable.stdout, lost.stdout);
 });
+
+Deno.test("report command lines that ask a remote are never answered from a stamp", async () => {
+  await using p = await makeProject(FILES);
+  const remote = await Deno.makeTempDir({ prefix: "pivot_test_remote_" });
+  try {
+    assert.equal((await runPivotInProcess(p.root, ["repro"])).code, 0);
+    assert.equal((await runPivotInProcess(p.root, ["remote", "add", "origin", remote])).code, 0);
+    await settle();
+    const lines = [
+      ["status", "-r"],
+      ["status", "-r", "--no-index"],
+      ["verify", "--allow-missing", "--no-index"],
+      ["status", "--help"],
+    ];
+    for (const args of lines) {
+      await runPivotInProcess(p.root, args);
+      assert.equal(runFastNoopInProcess(p.root, args).code, null, args.join(" "));
+    }
+    const before = await runPivotInProcess(p.root, ["status", "-r", "--no-index"]);
+    assert.match(before.stdout, /0 in sync, 2 only local/);
+    assert.equal((await runPivotInProcess(p.root, ["push"])).code, 0);
+    await settle();
+    const after = await runPivotInProcess(p.root, ["status", "-r", "--no-index"]);
+    assert.match(after.stdout, /: 2 in sync\n/);
+  } finally {
+    await Deno.remove(remote, { recursive: true });
+  }
+});
