@@ -64,10 +64,10 @@ export async function recordStage(
         }`,
       );
     }
-    const info = await hasher.hashPath(out.path);
+    const info = await hasher.hashPath(out.path, present);
     if (isDirHash(info)) checkManifestRecordable(out.path, info.manifest, `output ${out.display}`);
     // Outputs not cached (metrics) are still stored, unlinked, for the run cache.
-    await cacheAndLink(ctx, out, info, out.cache ? placer : null);
+    await cacheAndLink(ctx, out, info, out.cache ? placer : null, present);
     outs.push({
       key: out.key,
       path: out.rel,
@@ -93,19 +93,30 @@ export async function recordStage(
   );
 }
 
+/**
+ * Stores `out` (hashed as `info`) in the cache and links it back with
+ * `placer` (`null`: stored, not linked). `hashedAs`, the `stat` of a file
+ * output taken before it was hashed, spares reading it again when it is
+ * moved into the cache unchanged.
+ */
 async function cacheAndLink(
   ctx: EngineContext,
   out: PlannedOut,
   info: HashInfo,
   placer: Placer | null,
+  hashedAs?: Deno.FileInfo,
 ): Promise<void> {
   const files = isDirHash(info)
-    ? info.manifest.map((e) => ({ file: path.join(out.path, e.relpath), hash: e.hash }))
-    : [{ file: out.path, hash: info.hash }];
-  for (const { file, hash } of files) {
+    ? info.manifest.map((e) => ({
+      file: path.join(out.path, e.relpath),
+      hash: e.hash,
+      hashedAs: undefined,
+    }))
+    : [{ file: out.path, hash: info.hash, hashedAs }];
+  for (const { file, hash, hashedAs } of files) {
     // With hardlinks the output itself becomes the blob (no copy), then is linked back
     // where it was (now free).
-    if (placer?.modes[0] === "hardlink" && (await ctx.cache.adoptFile(file, hash))) {
+    if (placer?.modes[0] === "hardlink" && (await ctx.cache.adoptFile(file, hash, hashedAs))) {
       placer.place(ctx.cache.blobPath(hash), file, false);
       continue;
     }
