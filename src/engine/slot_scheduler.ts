@@ -49,7 +49,8 @@ export class SlotScheduler {
   }
 
   #admit(): void {
-    for (let i = 0; i < this.#waiting.length;) {
+    // With every slot taken nothing fits: no need to look through the queue.
+    for (let i = 0; i < this.#waiting.length && this.#running < this.#jobs;) {
       const next = this.#waiting[i]!;
       if (this.#fits(next.groups)) {
         this.#waiting.splice(i, 1);
