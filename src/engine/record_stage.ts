@@ -15,9 +15,10 @@ import {
   Placer,
   restoreDirectory,
   restoreFile,
+  serializeLock,
   type StageLock,
-  writeLockFile,
 } from "../storage/mod.ts";
+import { atomicWriteAsync } from "../util/atomic_write.ts";
 import { PivotError } from "../util/errors.ts";
 import { statOrNullSync } from "../util/fs.ts";
 import type { RecordedOut, StageState } from "./assess_stage.ts";
@@ -76,7 +77,7 @@ export async function recordStage(
       ...(isDirHash(info) ? { manifest: info.manifest } : {}),
     });
   }
-  writeLock(plan, state, outs);
+  await writeLock(plan, state, outs);
   const db = await ctx.db(def.stateDir);
   db.recordStage(
     hasher.drain(),
@@ -144,12 +145,12 @@ export async function recacheOutputs(
   for (const { out, info } of outs) await cacheAndLink(ctx, out, info, placer);
 }
 
-/** Writes the stage's lock file from its current state and `outs`. */
-export function writeLock(
+/** Writes the stage's lock file from its current state and `outs` (off this thread). */
+export async function writeLock(
   plan: StagePlan,
   state: StageState,
   outs: readonly LockOut[],
-): void {
+): Promise<void> {
   const { def } = plan.stage;
   const lock: StageLock = {
     stage: def.name,
@@ -159,7 +160,7 @@ export function writeLock(
     deps: state.deps ?? [],
     outs,
   };
-  writeLockFile(plan.lockFile, lock);
+  await atomicWriteAsync(plan.lockFile, serializeLock(lock));
 }
 
 /**
@@ -221,7 +222,7 @@ export async function restoreFromRunCache(
     });
   }
   if (!(await restoreOutputs(ctx, outs))) return false;
-  writeLock(
+  await writeLock(
     plan,
     state,
     outs.map(({ out, info }) => ({

@@ -102,7 +102,9 @@ export function startWorker(): void {
 }
 
 /** Sends `console` output of stage functions to the coordinator, the lines of each call at once. */
-function captureConsole(emit: (lines: readonly string[], stream: "stdout" | "stderr") => void): void {
+function captureConsole(
+  emit: (lines: readonly string[], stream: "stdout" | "stderr") => void,
+): void {
   const format = (args: unknown[]) =>
     args.map((arg) => typeof arg === "string" ? arg : Deno.inspect(arg)).join(" ");
   const to = (stream: "stdout" | "stderr") => (...args: unknown[]) => {
