@@ -36,6 +36,7 @@ export function startWorker(): void {
   let current = 0;
   let running: RunningFunction | null = null;
   const shells = findShells();
+  const modules = new ModuleCache();
   captureConsole((lines, stream) => post({ type: "log", id: current, lines, stream }));
   // Deno.exit() in a worker ends it silently: say so first, so the job fails instead of hanging.
   interceptExit((call) => post({ type: "exit", call }));
@@ -83,7 +84,7 @@ export function startWorker(): void {
         const onGroup = (group: number) => post({ type: "group", id: message.id, group });
         await runCommand(message.job, shells, log, (stop) => (cancel = stop), onGroup);
       } else {
-        await runFunction(message.job, () => (call!.returned = true));
+        await runFunction(message.job, modules, () => (call!.returned = true));
         // A timer the stage set with no delay (or while its module loaded) fires now, so its
         // error fails the stage instead of surfacing after the stage was recorded.
         await new Promise((resolve) => setTimeout(resolve, 0));
@@ -307,13 +308,43 @@ async function streamLines(
 }
 
 /**
- * Calls a `run` job's function with its inputs and writes what it returned;
- * `onReturned` is told when the function has returned (or settled).
+ * The modules a worker's `run` jobs use, each imported once per worker (on
+ * its first job) rather than once per job: the format libraries, and each
+ * stage module.
  */
-async function runFunction(job: RunJob, onReturned: () => void): Promise<void> {
-  // Loaded on first use: workers that only run commands never pay for the format libraries.
-  const { encodeValue, readValue } = await import("../formats/mod.ts");
-  const module = await import(job.moduleUrl) as Record<string, unknown>;
+class ModuleCache {
+  #formats: Promise<typeof import("../formats/mod.ts")> | null = null;
+  readonly #stages = new Map<string, Promise<Record<string, unknown>>>();
+
+  /** The format libraries, loaded on first use: workers that only run commands never pay for them. */
+  formats(): Promise<typeof import("../formats/mod.ts")> {
+    return this.#formats ??= import("../formats/mod.ts");
+  }
+
+  /** The stage module at `url` (a failed import is tried again by the next job). */
+  stage(url: string): Promise<Record<string, unknown>> {
+    let module = this.#stages.get(url);
+    if (module === undefined) {
+      module = import(url) as Promise<Record<string, unknown>>;
+      this.#stages.set(url, module);
+      module.catch(() => this.#stages.delete(url));
+    }
+    return module;
+  }
+}
+
+/**
+ * Calls a `run` job's function with its inputs and writes what it returned
+ * (synchronously: this is the worker's own thread); `onReturned` is told
+ * when the function has returned (or settled).
+ */
+async function runFunction(
+  job: RunJob,
+  modules: ModuleCache,
+  onReturned: () => void,
+): Promise<void> {
+  const { encodeValue, readValue } = await modules.formats();
+  const module = await modules.stage(job.moduleUrl);
   let fn: unknown = module;
   for (const key of job.exportPath) fn = (fn as Record<string, unknown> | undefined)?.[key];
   if (typeof fn !== "function") {
@@ -377,7 +408,7 @@ async function runFunction(job: RunJob, onReturned: () => void): Promise<void> {
       const identity = out.key === null ? job.stage : `${job.stage}:${out.key}`;
       throw new StageFailure(`output ${identity} (${out.format}): ${(error as Error).message}`);
     }
-    await Deno.mkdir(path.dirname(out.path), { recursive: true });
-    await Deno.writeFile(out.path, bytes);
+    Deno.mkdirSync(path.dirname(out.path), { recursive: true });
+    Deno.writeFileSync(out.path, bytes);
   }
 }
