@@ -220,6 +220,7 @@ async function discoverDefault(
   const stages = new Map<string, NamedStage>();
   const pipelines = [home];
   const queue: StageDef[] = [];
+  const stagesByName = new StagesByName();
   const add = (def: StageDef) => {
     const name = def.pipeline === home.name ? def.name : `${def.pipeline}/${def.name}`;
     stages.set(qualifiedName(def), { name, def });
@@ -235,7 +236,7 @@ async function discoverDefault(
         : await index.findByName(dep.pipeline);
       if (producerPipeline === null) return "missing";
       // Checked for every dependency, not only the first to include the producer.
-      const producer = findProducer(producerPipeline, dep, consumer, projectRoot);
+      const producer = findProducer(stagesByName, producerPipeline, dep, consumer, projectRoot);
       if (stages.has(qualifiedName(producer))) return "found";
       if (!pipelines.includes(producerPipeline)) pipelines.push(producerPipeline);
       add(producer);
@@ -309,6 +310,7 @@ async function discoverAll(
   }
 
   const byPipeline = new Map(pipelines.map((pipeline) => [pipeline.name, pipeline]));
+  const stagesByName = new StagesByName();
   const unresolved: { stage: string; dep: string }[] = [];
   const stages: NamedStage[] = [];
   for (const stage of merged) {
@@ -316,7 +318,7 @@ async function discoverAll(
       const pipeline = byPipeline.get(dep.pipeline);
       if (pipeline === undefined) return Promise.resolve("missing");
       // Checks the stage and the output key, as a run without --all does.
-      findProducer(pipeline, dep, stage.def, projectRoot);
+      findProducer(stagesByName, pipeline, dep, stage.def, projectRoot);
       return Promise.resolve("found");
     });
     for (const dep of rewritten.missing) unresolved.push({ stage: stage.name, dep: dep.text });
@@ -330,13 +332,37 @@ export function qualifiedName(def: StageDef): string {
   return `${def.pipeline}/${def.name}`;
 }
 
+/**
+ * Looks stages up by name in their pipelines, each pipeline indexed on first
+ * use (a fan-in of thousands of stages would otherwise search the pipeline
+ * once per dependency).
+ */
+class StagesByName {
+  readonly #index = new Map<Pipeline, Map<string, StageDef>>();
+
+  /** The stage of `pipeline` called `name`, if any. */
+  get(pipeline: Pipeline, name: string): StageDef | undefined {
+    let byName = this.#index.get(pipeline);
+    if (byName === undefined) {
+      byName = new Map();
+      // The first of a name, as a search in declaration order finds.
+      for (const stage of pipeline.stages) {
+        if (!byName.has(stage.name)) byName.set(stage.name, stage);
+      }
+      this.#index.set(pipeline, byName);
+    }
+    return byName.get(name);
+  }
+}
+
 function findProducer(
+  stagesByName: StagesByName,
   pipeline: Pipeline,
   dep: IdentityDep,
   consumer: StageDef,
   projectRoot: string,
 ): StageDef {
-  const producer = pipeline.stages.find((stage) => stage.name === dep.stage);
+  const producer = stagesByName.get(pipeline, dep.stage);
   if (producer === undefined) {
     throw new PivotError(
       `stage '${consumer.name}' in ${

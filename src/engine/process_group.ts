@@ -67,18 +67,43 @@ function runsStage(pid: number, stage: string): boolean {
   }
 }
 
-function signalGroup(group: number, signal: Deno.Signal): void {
-  try {
-    Deno.kill(-group, signal);
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
+/**
+ * The processes of the command of stage `stage` started in group `group`:
+ * the group's members, and process `group` itself while it runs that stage
+ * outside the group (a command is started through `setsid`, which makes the
+ * group a moment after it starts: a pivot killed in between leaves it there;
+ * a zombie's environment reads empty, so it is left out).
+ */
+function commandProcesses(group: number, stage: string): number[] {
+  const members = groupMembers(group);
+  if (!members.includes(group) && runsStage(group, stage)) members.push(group);
+  return members;
+}
+
+/**
+ * Sends `signal` to group `group`, and to process `group` itself when it
+ * runs `stage` outside the group (see {@linkcode commandProcesses}).
+ */
+function signalCommand(group: number, stage: string, signal: Deno.Signal): void {
+  const targets = runsStage(group, stage) ? [-group, group] : [-group];
+  for (const target of targets) {
+    try {
+      Deno.kill(target, signal);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    }
   }
 }
 
-/** Polls until `group` has no running process or `deadline` passes; true when it is gone. */
-async function waitGone(group: number, deadline: number, signal?: AbortSignal): Promise<boolean> {
+/** Polls until the command has no running process or `deadline` passes; true when it is gone. */
+async function waitGone(
+  group: number,
+  stage: string,
+  deadline: number,
+  signal?: AbortSignal,
+): Promise<boolean> {
   for (;;) {
-    if (groupMembers(group).length === 0) return true;
+    if (commandProcesses(group, stage).length === 0) return true;
     if (Date.now() >= deadline || signal?.aborted) return false;
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
@@ -98,10 +123,10 @@ export async function endStageCommand(
   signal?: AbortSignal,
 ): Promise<boolean> {
   if (!Number.isSafeInteger(group) || group <= 1) return false;
-  if (!groupMembers(group).some((pid) => runsStage(pid, stage))) return false;
-  signalGroup(group, "SIGTERM");
-  if (await waitGone(group, Date.now() + TERM_GRACE_MS, signal)) return true;
-  signalGroup(group, "SIGKILL");
-  await waitGone(group, Number.POSITIVE_INFINITY, signal);
+  if (!commandProcesses(group, stage).some((pid) => runsStage(pid, stage))) return false;
+  signalCommand(group, stage, "SIGTERM");
+  if (await waitGone(group, stage, Date.now() + TERM_GRACE_MS, signal)) return true;
+  signalCommand(group, stage, "SIGKILL");
+  await waitGone(group, stage, Number.POSITIVE_INFINITY, signal);
   return true;
 }

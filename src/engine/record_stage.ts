@@ -15,9 +15,10 @@ import {
   Placer,
   restoreDirectory,
   restoreFile,
+  serializeLock,
   type StageLock,
-  writeLockFile,
 } from "../storage/mod.ts";
+import { atomicWriteAsync } from "../util/atomic_write.ts";
 import { PivotError } from "../util/errors.ts";
 import { statOrNullSync } from "../util/fs.ts";
 import type { RecordedOut, StageState } from "./assess_stage.ts";
@@ -64,10 +65,10 @@ export async function recordStage(
         }`,
       );
     }
-    const info = await hasher.hashPath(out.path);
+    const info = await hasher.hashPath(out.path, present);
     if (isDirHash(info)) checkManifestRecordable(out.path, info.manifest, `output ${out.display}`);
     // Outputs not cached (metrics) are still stored, unlinked, for the run cache.
-    await cacheAndLink(ctx, out, info, out.cache ? placer : null);
+    await cacheAndLink(ctx, out, info, out.cache ? placer : null, present);
     outs.push({
       key: out.key,
       path: out.rel,
@@ -76,7 +77,7 @@ export async function recordStage(
       ...(isDirHash(info) ? { manifest: info.manifest } : {}),
     });
   }
-  writeLock(plan, state, outs);
+  await writeLock(plan, state, outs);
   const db = await ctx.db(def.stateDir);
   db.recordStage(
     hasher.drain(),
@@ -93,23 +94,31 @@ export async function recordStage(
   );
 }
 
+/**
+ * Stores `out` (hashed as `info`) in the cache and links it back with
+ * `placer` (`null`: stored, not linked). `hashedAs`, the `stat` of a file
+ * output taken before it was hashed, spares reading it again when it is
+ * moved into the cache unchanged.
+ */
 async function cacheAndLink(
   ctx: EngineContext,
   out: PlannedOut,
   info: HashInfo,
   placer: Placer | null,
+  hashedAs?: Deno.FileInfo,
 ): Promise<void> {
   const files = isDirHash(info)
     ? info.manifest.map((e) => ({
       file: path.join(out.path, e.relpath),
       hash: e.hash,
       executable: e.isexec,
+      hashedAs: undefined,
     }))
-    : [{ file: out.path, hash: info.hash, executable: false }];
-  for (const { file, hash, executable } of files) {
+    : [{ file: out.path, hash: info.hash, executable: false, hashedAs }];
+  for (const { file, hash, executable, hashedAs } of files) {
     // With hardlinks the output itself becomes the blob (no copy), then is linked back
     // where it was (now free).
-    if (placer?.modes[0] === "hardlink" && (await ctx.cache.adoptFile(file, hash))) {
+    if (placer?.modes[0] === "hardlink" && (await ctx.cache.adoptFile(file, hash, hashedAs))) {
       placer.place(ctx.cache.blobPath(hash), file, executable);
       continue;
     }
@@ -139,12 +148,12 @@ export async function recacheOutputs(
   for (const { out, info } of outs) await cacheAndLink(ctx, out, info, placer);
 }
 
-/** Writes the stage's lock file from its current state and `outs`. */
-export function writeLock(
+/** Writes the stage's lock file from its current state and `outs` (off this thread). */
+export async function writeLock(
   plan: StagePlan,
   state: StageState,
   outs: readonly LockOut[],
-): void {
+): Promise<void> {
   const { def } = plan.stage;
   const lock: StageLock = {
     stage: def.name,
@@ -154,7 +163,7 @@ export function writeLock(
     deps: state.deps ?? [],
     outs,
   };
-  writeLockFile(plan.lockFile, lock);
+  await atomicWriteAsync(plan.lockFile, serializeLock(lock));
 }
 
 /**
@@ -216,7 +225,7 @@ export async function restoreFromRunCache(
     });
   }
   if (!(await restoreOutputs(ctx, outs))) return false;
-  writeLock(
+  await writeLock(
     plan,
     state,
     outs.map(({ out, info }) => ({

@@ -1,9 +1,9 @@
 /**
- * The coordinator's loop: starts every selected stage's processing in
- * order, each waiting for its upstream stages of this run, records how each
- * ended, and reports the summary. What happens to one stage is in
- * `process_stage.ts`; the failure policy in `run_gate.ts`. Workers never
- * write state.
+ * The coordinator's loop: processes every selected stage once its upstream
+ * stages of this run have ended, a few at a time (see
+ * {@linkcode STAGES_AHEAD}), records how each ended, and reports the
+ * summary. What happens to one stage is in `process_stage.ts`; the failure
+ * policy in `run_gate.ts`. Workers never write state.
  *
  * @module
  */
@@ -23,6 +23,18 @@ export type { StageResult } from "./process_stage.ts";
 
 /** How long Ctrl-C leaves running commands to exit on SIGTERM before workers are terminated. */
 const TERMINATE_AFTER_MS = 300;
+
+/**
+ * How many stages beyond `jobs` are processed at once: judged, claimed and
+ * waiting for a slot, so the next job is ready when a slot frees. The rest
+ * wait their turn holding nothing, in the order they became ready: the first
+ * job starts at once (not after every stage has been judged and claimed),
+ * another pivot process finds free the stages this one has not reached, and
+ * memory holds a few stages' state, not every one's. (A stage holding a turn
+ * waits for nothing in this process but its run slot, so the turns add no
+ * wait that could close a circle; see `reader_marks.ts`.)
+ */
+export const STAGES_AHEAD = 8;
 
 /** Options for {@linkcode runStages}. */
 export interface RunStagesOptions {
@@ -99,11 +111,19 @@ export async function runStages(ctx: EngineContext, options: RunStagesOptions): 
   try {
     const selected = new Set(stages);
     const done = new Map<string, Promise<StageResult>>();
+    const turns = new SlotScheduler(jobs + STAGES_AHEAD);
     stages.forEach((name, i) => {
       const upstream = (ctx.project.dag.upstream.get(name) ?? []).filter((up) => selected.has(up));
       done.set(
         name,
-        afterUpstream(upstream, done).then((ended) => processStage(env, name, i + 1, ended)),
+        afterUpstream(upstream, done).then(async (ended) => {
+          const leave = await turns.acquire([]);
+          try {
+            return await processStage(env, name, i + 1, ended);
+          } finally {
+            leave();
+          }
+        }),
       );
     });
     await Promise.all(done.values());

@@ -11,6 +11,8 @@ export class SlotScheduler {
   #running = 0;
   readonly #held = new Map<string, number>();
   readonly #waiting: { groups: readonly string[]; grant: () => void }[] = [];
+  /** How many of the waiting stages run alone (`*`): counted, not searched for on each request. */
+  #aloneWaiting = 0;
 
   /** Creates a scheduler for `jobs` concurrent stages. */
   constructor(jobs: number) {
@@ -20,8 +22,8 @@ export class SlotScheduler {
   /** Waits for a slot for a stage in `groups`; returns the release function. */
   async acquire(groups: readonly string[]): Promise<() => void> {
     // Only a waiting stage that runs alone holds back later requests.
-    const aloneWaiting = this.#waiting.some((w) => w.groups.includes("*"));
-    if (aloneWaiting || !this.#fits(groups)) {
+    if (this.#aloneWaiting > 0 || !this.#fits(groups)) {
+      if (groups.includes("*")) this.#aloneWaiting++;
       await new Promise<void>((grant) => this.#waiting.push({ groups, grant }));
     } else this.#take(groups);
     let released = false;
@@ -47,10 +49,12 @@ export class SlotScheduler {
   }
 
   #admit(): void {
-    for (let i = 0; i < this.#waiting.length;) {
+    // With every slot taken nothing fits: no need to look through the queue.
+    for (let i = 0; i < this.#waiting.length && this.#running < this.#jobs;) {
       const next = this.#waiting[i]!;
       if (this.#fits(next.groups)) {
         this.#waiting.splice(i, 1);
+        if (next.groups.includes("*")) this.#aloneWaiting--;
         this.#take(next.groups);
         next.grant();
       } else if (next.groups.includes("*")) {

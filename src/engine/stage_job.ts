@@ -62,9 +62,10 @@ export type ToWorker =
 export type FromWorker =
   | { readonly type: "ready" }
   | {
+    /** Lines a job printed on one stream, in order (all those one read brought). */
     readonly type: "log";
     readonly id: number;
-    readonly line: string;
+    readonly lines: readonly string[];
     readonly stream: "stdout" | "stderr";
   }
   | { readonly type: "done"; readonly id: number; readonly error: string | null }

@@ -170,7 +170,10 @@ export class WorkerPool implements JobRunner {
       if (message.type === "stray") return this.#warn(message.message);
       const pending = this.#pending.get(message.id);
       if (pending === undefined) return;
-      if (message.type === "log") return pending.onLog(message.line, message.stream);
+      if (message.type === "log") {
+        for (const line of message.lines) pending.onLog(line, message.stream);
+        return;
+      }
       if (message.type === "group") return pending.onGroup?.(message.group);
       this.#pending.delete(message.id);
       slot.busy = null;

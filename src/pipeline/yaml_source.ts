@@ -7,6 +7,7 @@ import {
   type Pair,
   parseDocument,
   type Range,
+  visit,
   type YAMLMap,
 } from "yaml";
 import { PipelineFileError } from "../util/errors.ts";
@@ -37,12 +38,18 @@ export function parseYamlSource(text: string, file: string, displayFile: string)
   const doc = parseDocument(text, {
     lineCounter,
     prettyErrors: false,
-    uniqueKeys: true,
+    // Checked below in one pass: the package compares each key with every earlier one.
+    uniqueKeys: false,
     merge: true,
   });
-  const firstError = doc.errors[0];
+  const duplicate = firstDuplicateKey(doc.contents);
+  const parseError = doc.errors[0];
+  const firstError =
+    duplicate !== null && (parseError === undefined || duplicate < parseError.pos[0])
+      ? { pos: [duplicate], code: "DUPLICATE_KEY", message: "Map keys must be unique" }
+      : parseError;
   if (firstError !== undefined) {
-    const position = lineCounter.linePos(firstError.pos[0]);
+    const position = lineCounter.linePos(firstError.pos[0]!);
     const detail = firstError.code === "MULTIPLE_DOCS"
       ? "the file holds several YAML documents (separated by '---'); keep one"
       : firstError.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
@@ -86,6 +93,33 @@ export function parseYamlSource(text: string, file: string, displayFile: string)
     );
   }
   return { data, locate };
+}
+
+/**
+ * Where the first key that repeats an earlier key of its map starts, or
+ * `null`: as the `yaml` package's `uniqueKeys` check (scalar keys with the
+ * same value; other keys are never equal), in one pass per map instead of
+ * comparing each key with every earlier one.
+ */
+function firstDuplicateKey(root: unknown): number | null {
+  let first: number | null = null;
+  if (root === null || root === undefined) return null;
+  visit(root as Node, {
+    Map(_, map) {
+      const seen = new Set<unknown>();
+      for (const { key } of map.items) {
+        // NaN equals nothing, as with `===`.
+        if (!isScalar(key) || Number.isNaN(key.value)) continue;
+        if (!seen.has(key.value)) {
+          seen.add(key.value);
+          continue;
+        }
+        const at = key.range?.[0];
+        if (at !== undefined && (first === null || at < first)) first = at;
+      }
+    },
+  });
+  return first;
 }
 
 /**

@@ -174,10 +174,15 @@ export class ContentCache {
    * place. When the blob exists already, `source` is simply removed. Either
    * way `source` is gone afterwards, for the caller to link back.
    *
+   * `hashedAs` is the `stat` the caller took before it hashed `source`: when
+   * the renamed file is still that file (same inode, size and modification
+   * time), it is not read again (the hash was taken from this content);
+   * otherwise it is read and checked as without it.
+   *
    * @returns false, with `source` untouched, when the cache is on another filesystem
    * @throws {PivotError} when the content does not hash to `hash` (`source` is put back)
    */
-  async adoptFile(source: string, hash: string): Promise<boolean> {
+  async adoptFile(source: string, hash: string, hashedAs?: Deno.FileInfo): Promise<boolean> {
     const blob = this.blobPath(hash);
     if (this.has(hash)) {
       Deno.removeSync(source);
@@ -191,11 +196,13 @@ export class ContentCache {
       throw this.describeError(error, WRITE, blob);
     }
     try {
-      const { size } = Deno.statSync(temp);
-      const actual = size <= WHOLE_COPY_LIMIT
-        ? hashBytes(Deno.readFileSync(temp))
-        : await hashFile(temp);
-      if (actual !== hash) throw changedWhileCaching(source, hash, actual);
+      const now = Deno.statSync(temp);
+      if (hashedAs === undefined || !sameFile(now, hashedAs)) {
+        const actual = now.size <= WHOLE_COPY_LIMIT
+          ? hashBytes(Deno.readFileSync(temp))
+          : await hashFile(temp);
+        if (actual !== hash) throw changedWhileCaching(source, hash, actual);
+      }
       Deno.chmodSync(temp, 0o444);
       Deno.renameSync(temp, blob);
       return true;
@@ -350,6 +357,12 @@ async function intoBucket<T>(blob: string, create: () => Promise<T>): Promise<T>
       Deno.mkdirSync(dir, { recursive: true });
     }
   }
+}
+
+/** True when `a` and `b` are `stat`s of one file with unchanged content: inode, size, modification time. */
+function sameFile(a: Deno.FileInfo, b: Deno.FileInfo): boolean {
+  return a.ino !== null && a.ino === b.ino && a.size === b.size &&
+    a.mtime !== null && a.mtime.getTime() === b.mtime?.getTime();
 }
 
 function changedWhileCaching(origin: string, hash: string, actual: string): PivotError {

@@ -31,3 +31,29 @@ export function atomicWrite(file: string, data: string | Uint8Array): void {
     throw environmentError(error, { file, action: "write" });
   }
 }
+
+/**
+ * {@linkcode atomicWrite} off the calling thread: the file operations run on
+ * the runtime's I/O threads, so a coordinator dispatching jobs is not held
+ * up while the file system creates the file (a fraction of a millisecond
+ * when idle, several when other processes write too). The directory is
+ * created only when the write finds it missing.
+ *
+ * @throws {PivotError} as {@linkcode atomicWrite}
+ */
+export async function atomicWriteAsync(file: string, data: string): Promise<void> {
+  const temp = tempPathBeside(file);
+  try {
+    try {
+      await Deno.writeTextFile(temp, data, { createNew: true });
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+      await Deno.mkdir(path.dirname(file), { recursive: true });
+      await Deno.writeTextFile(temp, data, { createNew: true });
+    }
+    await Deno.rename(temp, file);
+  } catch (error) {
+    await Deno.remove(temp).catch(() => undefined);
+    throw environmentError(error, { file, action: "write" });
+  }
+}

@@ -541,3 +541,25 @@ Deno.test("a lock names a cross-pipeline input the same way with and without --a
   assert.equal(forced.code, 0, forced.stderr);
   assert.equal(await p.read(lockRel("top", "use")), before);
 });
+
+Deno.test("repro records each output under the hash of its content, and caches that content", async () => {
+  const count = 20;
+  const stages = Array.from({ length: count }, (_, i) =>
+    [
+      `  s${i}:`,
+      `    cmd: printf '${"x".repeat(i)}%s\\n' ${i} > \${outs}`,
+      "    outs: txt",
+    ].join("\n"));
+  await using p = await makeProject({
+    "pivot.yaml": `pipeline: ml\nstages:\n${stages.join("\n")}\n`,
+  });
+  const result = await runPivotInProcess(p.root, ["repro", "-q", "-j", "2"]);
+  assert.equal(result.code, 0, result.stderr);
+  for (let i = 0; i < count; i++) {
+    const content = await p.read(`data/ml/s${i}.txt`);
+    assert.equal(content, `${"x".repeat(i)}${i}\n`);
+    const [out] = (await readLock(p.path(lockRel("ml", `s${i}`)))).outs;
+    assert.equal(out!.hash, hashBytes(content), `s${i}`);
+    assert.equal(await Deno.readTextFile(blobOf(p.root, out!.hash)), content, `s${i}`);
+  }
+});

@@ -16,6 +16,7 @@ import {
   runStages,
   type RunStagesOptions,
   type StageCompleteEvent,
+  STAGES_AHEAD,
 } from "../../src/engine/mod.ts";
 import { openSession, type Session } from "../../src/session/mod.ts";
 import { exists, names } from "../_helpers/files.ts";
@@ -386,4 +387,21 @@ Deno.test("runStages() writes each stage's params file for the run and removes i
     assert.equal(exists(file), false, `${file} removed`);
     assert.equal(exists(path.dirname(file)), false, "and its directory");
   }
+});
+
+Deno.test("runStages() works on a few stages at a time: the first job starts before every stage is claimed", async () => {
+  const count = 40;
+  const stages = Object.fromEntries(Array.from({ length: count }, (_, i) => [`s${i}`, {}]));
+  await using t = await projectWith(stages);
+  const claimed: number[] = [];
+  const during = () => {
+    claimed.push(names(t.p.path(".pivot/stages/ml")).filter((n) => n.endsWith(".running")).length);
+  };
+  const behaviour = Object.fromEntries(Object.keys(stages).map((name) => [name, { during }]));
+  const result = await run(t.session, new FakePool(behaviour), { jobs: 2 });
+  assert.deepEqual(Object.values(result.outcomes), Array(count).fill("ran: no previous run"));
+  assert.equal(claimed.length, count);
+  // While a job runs, only the stages holding a turn are claimed (not all 40).
+  const most = Math.max(...claimed);
+  assert.ok(most >= 1 && most <= 2 + STAGES_AHEAD, `claimed at once: ${claimed.join(" ")}`);
 });

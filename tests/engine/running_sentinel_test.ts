@@ -294,6 +294,39 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name:
+    "endOrphanedCommands() ends a command whose setsid had not made its group yet when pivot was killed",
+  ignore: Deno.build.os !== "linux",
+  fn: async () => {
+    await using dir = await tempDir();
+    // Started like a stage command whose `setsid` has not run yet: still in our group, its
+    // PID (the group it was about to make) noted by the killed pivot.
+    const child = new Deno.Command("sh", {
+      args: ["-c", "sleep 30"],
+      env: { PIVOT_STAGE: "train" },
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const dead = await deadPid();
+      const sentinel = path.join(dir.path, "train.running");
+      await Deno.writeTextFile(sentinel, `${dead}\ngroup ${child.pid} ${dead}\n`);
+      assert.equal(claimSentinel(sentinel), null);
+      assert.deepEqual(await endOrphanedCommands(sentinel), [
+        `taking over 'train' from a killed pivot (PID ${dead}): ended its command (process group ${child.pid})`,
+      ]);
+      assert.equal((await child.status).signal, "SIGTERM");
+    } finally {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* ended */ }
+      await child.status;
+    }
+  },
+});
+
 /**
  * Starts `racers` processes that claim `<dir>/r<i>.running` for `rounds`
  * rounds, all at the same instant each round; returns each racer's results

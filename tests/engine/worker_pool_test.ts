@@ -83,6 +83,55 @@ Deno.test("WorkerPool runs a cmd job, streams its lines in order and resolves nu
   }
 });
 
+/** True when `program` is on `PATH`. */
+function installed(program: string): boolean {
+  return new Deno.Command("sh", { args: ["-c", `command -v ${program}`], stdout: "null" })
+    .outputSync().success;
+}
+
+/**
+ * The `clone` calls by which the traced process (not its children) started
+ * processes, from `strace -f` output: the process of the first line, whose
+ * threads are followed through the clones that made them.
+ */
+function processClones(trace: string): string[] {
+  const lines = trace.split("\n");
+  const own = new Set([Number.parseInt(lines[0]!, 10)]);
+  const clones: string[] = [];
+  for (const line of lines) {
+    const match = /^(\d+)\s+(clone3?|vfork|fork)\((.*)\)\s*=\s*(\d+)$/.exec(line);
+    if (match === null || !own.has(Number(match[1]))) continue;
+    if (match[3]!.includes("CLONE_THREAD")) own.add(Number(match[4]));
+    else clones.push(`${match[2]}(${match[3]})`);
+  }
+  return clones;
+}
+
+Deno.test({
+  name:
+    "WorkerPool starts each command in a session of its own without copying pivot's memory (no fork)",
+  ignore: Deno.build.os !== "linux" || !installed("strace") || !installed("setsid"),
+  fn: async () => {
+    await using dir = await tempDir();
+    const trace = path.join(dir.path, "trace");
+    const script = path.join(import.meta.dirname!, "_spawn_commands.ts");
+    const child = new Deno.Command("strace", {
+      args: ["-f", "-qq", "-e", "trace=clone,clone3,fork,vfork", "-o", trace, Deno.execPath()]
+        .concat(["run", "-A", "--quiet", script, dir.path, "3"]),
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    const output = await child.output();
+    assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
+    const clones = processClones(await Deno.readTextFile(trace));
+    // Three commands, each started as a vfork (the child shares the memory until it execs
+    // `setsid`, which makes the session and execs the shell), never a fork of the whole
+    // process, whose cost grows with pivot's memory.
+    assert.equal(clones.length, 3, clones.join("\n"));
+    for (const clone of clones) assert.match(clone, /CLONE_VM.*CLONE_VFORK|CLONE_VFORK.*CLONE_VM/);
+  },
+});
+
 Deno.test("WorkerPool reports a failing command with its exit status", async () => {
   await using dir = await tempDir();
   const pool = new WorkerPool(1, workerEntryUrl());

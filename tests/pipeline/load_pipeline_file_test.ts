@@ -396,6 +396,30 @@ Deno.test("loadPipelineFile() reports a YAML syntax error at file:line:col", asy
       detail: "invalid YAML: map keys must be unique",
     });
   });
+  await t.step(
+    "duplicate key in a flow map inside a list, before a later syntax error",
+    async () => {
+      await using p = await makeProject({
+        "pivot.yaml": lines(
+          "stages:",
+          "  a:",
+          "    cmd: x",
+          "    deps: [{in: a.csv, 1: b, in: c.csv}]",
+          "    outs: [x",
+        ),
+      });
+      const error = await loadError(p);
+      assert.equal(error.message, "pivot.yaml:4:30: invalid YAML: map keys must be unique");
+    },
+  );
+  await t.step("duplicate numeric key among thousands of stages", async () => {
+    const stages = Array.from({ length: 5_000 }, (_, i) => `  s${i}: {cmd: x, outs: txt}`);
+    await using p = await makeProject({
+      "pivot.yaml": lines("stages:", ...stages, "  s17: {cmd: y, outs: txt}"),
+    });
+    const error = await loadError(p);
+    assert.equal(error.message, "pivot.yaml:5002:3: invalid YAML: map keys must be unique");
+  });
 });
 
 Deno.test("loadPipelineFile() reports a file it cannot read", async () => {

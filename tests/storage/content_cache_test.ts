@@ -383,3 +383,27 @@ Deno.test("ContentCache.listLeftovers() lists stale temp files and corrupt blobs
   // None of them is a blob.
   assert.deepEqual([...s.cache.listBlobs()].map((info) => info.hash), [hash]);
 });
+
+Deno.test("ContentCache.adoptFile() with the stat taken before hashing trusts that hash while the file is unchanged, and checks a file rewritten since", async () => {
+  await using s = await setup();
+  // Unchanged since its stat: adopted under the hash given, without reading it again
+  // (a deliberately wrong hash shows that nothing re-hashed it).
+  const kept = await s.source("kept.txt", "kept output\n");
+  const claimed = hashBytes("what the caller hashed\n");
+  assert.equal(await s.cache.adoptFile(kept, claimed, Deno.statSync(kept)), true);
+  assert.equal(await Deno.readTextFile(s.cache.blobPath(claimed)), "kept output\n");
+  assert.equal(exists(kept), false);
+
+  // Rewritten after its stat (other size): read, found not to match, and put back.
+  const hashed = "first content\n";
+  const rewritten = await s.source("rewritten.txt", hashed);
+  const before = Deno.statSync(rewritten);
+  await Deno.writeTextFile(rewritten, "rewritten afterwards, longer\n");
+  await assert.rejects(
+    () => s.cache.adoptFile(rewritten, hashBytes(hashed), before),
+    (error: unknown) =>
+      isPivotError(error) && /changed while being cached/.test((error as Error).message),
+  );
+  assert.equal(await Deno.readTextFile(rewritten), "rewritten afterwards, longer\n");
+  assert.equal(s.cache.has(hashBytes(hashed)), false);
+});
