@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { runPivotInProcess } from "../_helpers/in_process.ts";
 import { MAIN, makeProject, runPivot } from "../_helpers/project.ts";
+import { spawnPivot as spawnCollecting, until } from "../_helpers/spawned.ts";
 import {
   completions,
   jsonEvents,
@@ -257,6 +258,10 @@ function checkNoOverlap(log: string): Map<string, number> {
   return starts;
 }
 
+/** A shell loop waiting (at most about 20 s) until the file `release` exists. */
+const waitForRelease =
+  "n=0; while [ ! -f release ] && [ $n -lt 1000 ]; do sleep 0.02; n=$((n+1)); done";
+
 function loggedCmd(body: string): string {
   return `echo "start $$ \${stage}" >> log.txt; ${body}; echo "end $$ \${stage}" >> log.txt`;
 }
@@ -270,7 +275,7 @@ Deno.test("a second repro reports the stage the first one is running, and runs n
       `    cmd: ${loggedCmd("echo a > ${outs}")}`,
       "    outs: txt",
       "  slow:",
-      `    cmd: ${loggedCmd("sleep 2; cat ${deps.a} > ${outs}")}`,
+      `    cmd: ${loggedCmd(`${waitForRelease}; cat \${deps.a} > \${outs}`)}`,
       "    deps: {a: a}",
       "    outs: txt",
       "  c:",
@@ -289,18 +294,23 @@ Deno.test("a second repro reports the stage the first one is running, and runs n
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
     // The second waits for the first to finish 'slow', then finds everything up to date
-    // (two pivot processes).
-    const second = await runPivot(p.root, ["repro"]);
-    assert.equal(second.code, 0, second.stderr);
-    assert.match(
-      second.stderr,
-      new RegExp(
-        `^waiting: 'slow' is running in another pivot process \\(PID ${first.pid}\\)$`,
-        "m",
-      ),
+    // (two pivot processes). 'slow' ends once the second has said it waits.
+    const waiting = new RegExp(
+      `^waiting: 'slow' is running in another pivot process \\(PID ${first.pid}\\)$`,
+      "m",
     );
+    const running = spawnCollecting(p.root, ["repro"]);
+    await until(
+      "the second to wait or end",
+      () => waiting.test(running.stderr()) || running.ended(),
+    );
+    await p.write("release", "");
+    const second = await running.done();
+    assert.equal(second.code, 0, second.stderr);
+    assert.match(second.stderr, waiting);
     assert.match(timeless(second.stdout), /^0 ran, 3 up to date \(T\)$/m);
   } finally {
+    await p.write("release", "");
     firstOutput = await first.output();
   }
   const decoder = new TextDecoder();
