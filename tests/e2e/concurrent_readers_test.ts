@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import * as path from "node:path";
 import { READERS_DIR } from "../../src/engine/reader_marks.ts";
 import { runPivotInProcess } from "../_helpers/in_process.ts";
-import { makeProject, type TempProject } from "../_helpers/project.ts";
+import { copiedFixture, makeProject, type TempProject } from "../_helpers/project.ts";
 import { spawnPivot, until } from "../_helpers/spawned.ts";
 
 const TRIALS = Number(Deno.env.get("PIVOT_TEST_TRIALS") ?? "3");
@@ -47,8 +47,11 @@ const PIPELINE = [
 
 const EXPECTED = "s@1\ns@2\n";
 
-/** A project with the pipeline in `pipe/`, every stage run once. */
-async function builtProject(): Promise<TempProject> {
+/**
+ * A project with the pipeline in `pipe/`, every stage run once. Built once
+ * per test file; each call returns a copy of its own.
+ */
+const builtProject: () => Promise<TempProject> = copiedFixture(async () => {
   const p = await makeProject({ "pipe/pivot.yaml": PIPELINE });
   await p.write("go", "");
   const first = await runPivotInProcess(p.path("pipe"), ["repro", "-q"]);
@@ -57,7 +60,7 @@ async function builtProject(): Promise<TempProject> {
   await Deno.remove(p.path("go"));
   await Deno.remove(p.path("reading"));
   return p;
-}
+});
 
 /** Removes `file` after `ms` milliseconds (if it is still there). */
 function removeLater(file: string, ms: number): void {
