@@ -192,10 +192,19 @@ Deno.test({
 
 Deno.test("a live .running sentinel makes repro wait for it; a stale one is taken over", async () => {
   await using p = await makeProject({ "pivot.yaml": SLOW_YAML });
-  // Another process (alive for a moment) holds the stage.
-  const holder = new Deno.Command("sleep", { args: ["1.5"] }).spawn();
+  // Another process holds the stage, until the repro has said that it waits for it.
+  const holder = new Deno.Command("sleep", { args: ["30"] }).spawn();
+  const endHolder = () => {
+    try {
+      holder.kill("SIGKILL");
+    } catch {
+      // already ended
+    }
+  };
   await p.write(SENTINEL, `${holder.pid}\n`);
-  const waited = await runPivotInProcess(p.root, ["repro"]);
+  const waited = await runPivotInProcess(p.root, ["repro"], {}, (text) => {
+    if (text.startsWith("waiting: ")) endHolder();
+  }).finally(endHolder);
   await holder.status;
   assert.equal(waited.code, 0, waited.stderr);
   assert.equal(
