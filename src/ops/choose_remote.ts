@@ -15,6 +15,8 @@ export interface ChosenRemote {
   readonly jobs: number;
   /** Retries of a failed request: `remote.retries`. */
   readonly retries: number;
+  /** Delay before the first retry (ms), doubled for each next one: `remote.retry_delay`. */
+  readonly retryDelayMs: number;
 }
 
 /** Region names: lowercase letters, digits and dashes. */
@@ -104,10 +106,12 @@ export function chooseRemote(config: Config, root: string, name?: string): Chose
   }
   const jobs = typeof settings.jobs === "number" ? settings.jobs : config.values["remote.jobs"];
   const retries = config.values["remote.retries"];
+  const retryDelayMs = config.values["remote.retry_delay"];
   return {
     name: chosen,
     spec: remoteSpecOf(chosen, settings, root),
     jobs: typeof jobs === "number" ? jobs : 16,
     retries: typeof retries === "number" ? retries : 4,
+    retryDelayMs: typeof retryDelayMs === "number" ? retryDelayMs : 250,
   };
 }

@@ -65,7 +65,7 @@ export async function openRemote(
       drop: (hashes) => db.dropFromRemoteIndex(key, hashes),
     },
     jobs: jobs ?? chosen.jobs,
-    retry: { retries: chosen.retries },
+    retry: { retries: chosen.retries, baseDelayMs: chosen.retryDelayMs },
     [Symbol.asyncDispose]() {
       backend.close();
       return Promise.resolve();

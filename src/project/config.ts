@@ -45,6 +45,13 @@ export const CONFIG_KEYS: Readonly<
     default: 4,
     doc: "retries of a failed remote request (throttling, server errors, network errors)",
   },
+  "remote.retry_delay": {
+    type: "integer",
+    min: 1,
+    unit: "ms",
+    default: 250,
+    doc: "delay before the first retry of a failed remote request (ms), doubled for each next one",
+  },
   "watch.debounce": {
     type: "integer",
     min: 0,

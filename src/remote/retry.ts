@@ -19,6 +19,14 @@ export interface RetryPolicy {
 /** Told before each retry. */
 export type RetryListener = (attempt: number, delayMs: number, error: RemoteError) => void;
 
+/** Waits `ms` milliseconds (tests pass one that records the delays instead). */
+export type Sleep = (ms: number) => Promise<void>;
+
+/** A {@linkcode Sleep} on a timer. */
+function sleepFor(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
 /**
  * The delay before retry number `attempt` (1-based): half of
  * `min(max, base × 2^(attempt-1))` plus a random part of the other half, so
@@ -34,11 +42,13 @@ export function retryDelay(policy: RetryPolicy, attempt: number): number {
  * Calls `request` until it succeeds, throws an error that is not a
  * retryable {@linkcode RemoteError}, or has failed `policy.retries + 1` times
  * (then the last error is thrown, saying how many attempts were made).
+ * Each wait before a retry goes through `sleep`.
  */
 export async function withRetry<T>(
   request: () => Promise<T>,
   policy: RetryPolicy,
   onRetry: RetryListener = () => {},
+  sleep: Sleep = sleepFor,
 ): Promise<T> {
   for (let attempt = 1;; attempt++) {
     try {
@@ -53,7 +63,7 @@ export async function withRetry<T>(
       }
       const delay = retryDelay(policy, attempt);
       onRetry(attempt, delay, error);
-      await new Promise((resolve) => setTimeout(resolve, delay));
+      await sleep(delay);
     }
   }
 }

@@ -29,13 +29,16 @@ export interface FastNoopResult {
  * Like `runPivot`, pivot sees `NO_COLOR=1` and the variables of `env` on top
  * of the test process's environment, and stdout is not a terminal; unlike
  * it, stage commands run with the test process's own environment.
+ * `onStderr` is told each piece of stderr as it is printed (to act on a
+ * `waiting:` line while the command still runs).
  */
 export async function runPivotInProcess(
   cwd: string,
   args: readonly string[],
   env: Record<string, string> = {},
+  onStderr: (text: string) => void = () => {},
 ): Promise<CliResult> {
-  const { io, printed } = capturingIo(cwd, env);
+  const { io, printed } = capturingIo(cwd, env, onStderr);
   const fast = runFastNoop(args, io);
   const code = fast ?? await runCli(args, io);
   return { code, ...printed() };
@@ -55,10 +58,14 @@ export function runFastNoopInProcess(
   return { code, ...printed() };
 }
 
-/** An IO that records what is printed, with `env` over this process's variables. */
+/**
+ * An IO that records what is printed, with `env` over this process's
+ * variables; `onStderr` is told each piece of stderr.
+ */
 function capturingIo(
   cwd: string,
   env: Record<string, string>,
+  onStderr: (text: string) => void = () => {},
 ): { io: CliIo; printed: () => { stdout: string; stderr: string } } {
   const vars: Record<string, string> = { NO_COLOR: "1", ...env };
   let stdout = "";
@@ -67,7 +74,10 @@ function capturingIo(
     io: {
       cwd,
       stdout: (text) => (stdout += text),
-      stderr: (text) => (stderr += text),
+      stderr: (text) => {
+        stderr += text;
+        onStderr(text);
+      },
       env: (name) => Object.hasOwn(vars, name) ? vars[name] : Deno.env.get(name),
       isTerminal: () => false,
     },

@@ -64,6 +64,35 @@ export async function makeProject(
   return project;
 }
 
+/**
+ * Makes a fixture that is slow to build (a git history, runs) cheap to use in
+ * every test of a file: the first call runs `build`, and every call returns
+ * a fresh copy of what it built (`cp -a`: hard links into the cache, modes
+ * and times kept), which the test owns and disposes of. The built original
+ * is removed when the test file's module unloads.
+ */
+export function copiedFixture(build: () => Promise<TempProject>): () => Promise<TempProject> {
+  let built: Promise<TempProject> | undefined;
+  return async () => {
+    if (built === undefined) {
+      built = build();
+      const original = await built;
+      globalThis.addEventListener("unload", () => {
+        Deno.removeSync(original.root, { recursive: true });
+      });
+    }
+    const original = await built;
+    const copy = await makeProject({}, { init: false });
+    const cp = await new Deno.Command("cp", {
+      args: ["-a", `${original.root}/.`, copy.root],
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    assert.ok(cp.success, new TextDecoder().decode(cp.stderr));
+    return copy;
+  };
+}
+
 /** A project at `<tmp>/proj`, inside a temporary directory that removes itself. */
 export interface NestedProject {
   /** The temporary directory around the project; dispose of it to remove both. */

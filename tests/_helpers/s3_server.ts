@@ -123,6 +123,8 @@ export interface FaultProxy extends AsyncDisposable {
   readonly endpoint: string;
   /** Every request so far. */
   readonly requests: ProxiedRequest[];
+  /** Bytes of request bodies forwarded so far (also of requests still streaming). */
+  readonly uploadedBytes: () => number;
 }
 
 /** What a {@linkcode FaultProxy} does. */
@@ -146,8 +148,12 @@ export function startFaultProxy(
 ): FaultProxy {
   const { fail = () => null, chunkDelayMs = 0 } = options;
   const requests: ProxiedRequest[] = [];
-  /** `body`, slowed down; it fails (so the forwarded request aborts) if it ends short of `length`. */
-  const slow = (body: ReadableStream<Uint8Array>, length: string | null = null) => {
+  let uploaded = 0;
+  /**
+   * `body`, slowed down; it fails (so the forwarded request aborts) if it ends short of `length`.
+   * The bytes of an `upload` (a request body) are counted.
+   */
+  const slow = (body: ReadableStream<Uint8Array>, length: string | null, upload: boolean) => {
     let seen = 0;
     return body.pipeThrough(
       new TransformStream<Uint8Array, Uint8Array>({
@@ -155,7 +161,9 @@ export function startFaultProxy(
           seen += chunk.length;
           for (let i = 0; i < chunk.length; i += 16 * 1024) {
             if (chunkDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, chunkDelayMs));
-            controller.enqueue(chunk.subarray(i, i + 16 * 1024));
+            const piece = chunk.subarray(i, i + 16 * 1024);
+            if (upload) uploaded += piece.length;
+            controller.enqueue(piece);
           }
         },
         flush() {
@@ -186,7 +194,7 @@ export function startFaultProxy(
       forwarded = await fetch(`${target}${url.pathname}${url.search}`, {
         method: req.method,
         headers: req.headers,
-        body: req.body === null ? null : slow(req.body, req.headers.get("content-length")),
+        body: req.body === null ? null : slow(req.body, req.headers.get("content-length"), true),
         redirect: "manual",
         // @ts-ignore: Deno's fetch takes duplex for streamed request bodies
         duplex: "half",
@@ -202,12 +210,13 @@ export function startFaultProxy(
       status: forwarded.status,
       at,
     });
-    const body = forwarded.body === null ? null : slow(forwarded.body);
+    const body = forwarded.body === null ? null : slow(forwarded.body, null, false);
     return new Response(body, { status: forwarded.status, headers: forwarded.headers });
   });
   return {
     endpoint: `http://127.0.0.1:${server.addr.port}`,
     requests,
+    uploadedBytes: () => uploaded,
     async [Symbol.asyncDispose]() {
       await server.shutdown();
     },

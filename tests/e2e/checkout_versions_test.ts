@@ -4,7 +4,7 @@
  * and `--relink` re-creates links in the configured checkout mode.
  */
 import assert from "node:assert/strict";
-import { makeProject, type TempProject } from "../_helpers/project.ts";
+import { copiedFixture, makeProject, type TempProject } from "../_helpers/project.ts";
 import { runPivotInProcess } from "../_helpers/in_process.ts";
 import { blobPath } from "../_helpers/storage.ts";
 import { hashBytes } from "../../src/storage/mod.ts";
@@ -50,23 +50,31 @@ async function pivot(p: TempProject, ...args: string[]): Promise<string> {
   return result.stdout;
 }
 
-/**
- * A git repository holding a pivot project that ran at lr 0.1 (commit v1) and
- * at lr 0.2 (commit v2, checked out); the cache holds both versions.
- */
-async function twoVersions(): Promise<{ p: TempProject; v1: string; v2: string }> {
+/** The project of {@linkcode twoVersions}, built once per test file and copied for each test. */
+const builtVersions: () => Promise<TempProject> = copiedFixture(async () => {
   const p = await makeProject({ "pivot.yaml": pipeline("0.1") }, { init: false });
   await pivot(p, "init");
   await git(p.root, "init", "-q");
   await pivot(p, "repro");
   await git(p.root, "add", "-A");
   await git(p.root, "commit", "-q", "-m", "v1");
-  const v1 = await git(p.root, "rev-parse", "HEAD");
   await p.write("pivot.yaml", pipeline("0.2"));
   await pivot(p, "repro");
   await git(p.root, "add", "-A");
   await git(p.root, "commit", "-q", "-m", "v2");
-  const v2 = await git(p.root, "rev-parse", "HEAD");
+  return p;
+});
+
+/**
+ * A git repository holding a pivot project that ran at lr 0.1 (commit v1) and
+ * at lr 0.2 (commit v2, checked out); the cache holds both versions.
+ */
+async function twoVersions(): Promise<{ p: TempProject; v1: string; v2: string }> {
+  const p = await builtVersions();
+  const [v1, v2] = (await git(p.root, "rev-list", "--reverse", "HEAD")).split("\n") as [
+    string,
+    string,
+  ];
   // Outputs are ignored by git (the cache holds them): only locks and pivot.yaml changed.
   assert.equal(
     await git(p.root, "diff", "--name-only", v1, v2),

@@ -10,7 +10,8 @@ import assert from "node:assert/strict";
 import * as path from "node:path";
 import { READERS_DIR } from "../../src/engine/reader_marks.ts";
 import { runPivotInProcess } from "../_helpers/in_process.ts";
-import { MAIN, makeProject, runPivot, type TempProject } from "../_helpers/project.ts";
+import { copiedFixture, makeProject, type TempProject } from "../_helpers/project.ts";
+import { spawnPivot, until } from "../_helpers/spawned.ts";
 
 const TRIALS = Number(Deno.env.get("PIVOT_TEST_TRIALS") ?? "3");
 
@@ -46,55 +47,11 @@ const PIPELINE = [
 
 const EXPECTED = "s@1\ns@2\n";
 
-/** A spawned `pivot …` whose stderr is collected as it comes. */
-interface Spawned {
-  readonly pid: number;
-  /** The stderr so far. */
-  stderr(): string;
-  /** True once it has exited. */
-  ended(): boolean;
-  /** Waits for the end; the exit code and everything printed. */
-  done(): Promise<{ code: number; stdout: string; stderr: string }>;
-}
-
-function spawnPivot(cwd: string, args: readonly string[]): Spawned {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", MAIN, ...args],
-    cwd,
-    env: { NO_COLOR: "1" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  let stderr = "";
-  const collected = child.stderr.pipeThrough(new TextDecoderStream()).pipeTo(
-    new WritableStream({ write: (chunk) => void (stderr += chunk) }),
-  );
-  const stdout = new Response(child.stdout).text();
-  let ended = false;
-  child.status.then(() => (ended = true));
-  return {
-    pid: child.pid,
-    stderr: () => stderr,
-    ended: () => ended,
-    done: async () => {
-      const [status, out] = await Promise.all([child.status, stdout, collected]);
-      return { code: status.code, stdout: out, stderr };
-    },
-  };
-}
-
-/** Waits until `ready()` is true (checked every 20 ms, at most 20 s). */
-async function until(what: string, ready: () => boolean | Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (!(await ready())) {
-    assert.ok(Date.now() < deadline, `timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-/** A project with the pipeline in `pipe/`, every stage run once. */
-async function builtProject(): Promise<TempProject> {
+/**
+ * A project with the pipeline in `pipe/`, every stage run once. Built once
+ * per test file; each call returns a copy of its own.
+ */
+const builtProject: () => Promise<TempProject> = copiedFixture(async () => {
   const p = await makeProject({ "pipe/pivot.yaml": PIPELINE });
   await p.write("go", "");
   const first = await runPivotInProcess(p.path("pipe"), ["repro", "-q"]);
@@ -103,7 +60,7 @@ async function builtProject(): Promise<TempProject> {
   await Deno.remove(p.path("go"));
   await Deno.remove(p.path("reading"));
   return p;
-}
+});
 
 /** Removes `file` after `ms` milliseconds (if it is still there). */
 function removeLater(file: string, ms: number): void {
@@ -113,7 +70,7 @@ function removeLater(file: string, ms: number): void {
 /** `t.txt` holds both inputs and `verify` passes. */
 async function assertConsistent(p: TempProject, trial: number): Promise<void> {
   assert.equal(await p.read("pipe/data/rw/t.txt"), EXPECTED, `trial ${trial}: t.txt`);
-  const verify = await runPivot(p.path("pipe"), ["verify"]);
+  const verify = await runPivotInProcess(p.path("pipe"), ["verify"]);
   assert.equal(verify.code, 0, `trial ${trial}: ${verify.stdout}${verify.stderr}`);
   // Every reader mark is gone.
   assert.deepEqual([...Deno.readDirSync(p.path(`pipe/.pivot/stages/rw/${READERS_DIR}`))], []);

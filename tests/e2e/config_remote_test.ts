@@ -25,7 +25,7 @@ Deno.test("pivot config set/get/unset validate keys and values and keep the rest
   const before = await p.read(".pivot/config.yaml");
   assertFailed(
     await runPivotInProcess(p.root, ["config", "set", "remote.jobz", "8"]),
-    "error: unknown config key 'remote.jobz' (did you mean 'remote.jobs'?)\nhint: known keys: cache.dir, cache.checkout_mode, store.data_dir, core.jobs, core.load_timeout, remote.jobs, remote.retries, watch.debounce, default_remote, params.overrides, remotes.<name>.url, remotes.<name>.endpoint, remotes.<name>.region, remotes.<name>.profile, remotes.<name>.path_style, remotes.<name>.jobs\n",
+    "error: unknown config key 'remote.jobz' (did you mean 'remote.jobs'?)\nhint: known keys: cache.dir, cache.checkout_mode, store.data_dir, core.jobs, core.load_timeout, remote.jobs, remote.retries, remote.retry_delay, watch.debounce, default_remote, params.overrides, remotes.<name>.url, remotes.<name>.endpoint, remotes.<name>.region, remotes.<name>.profile, remotes.<name>.path_style, remotes.<name>.jobs\n",
   );
   assertFailed(
     await runPivotInProcess(p.root, ["config", "set", "remote.jobs", "many"]),

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { runPivotInProcess } from "../_helpers/in_process.ts";
 import { MAIN, makeProject, runPivot } from "../_helpers/project.ts";
+import { spawnPivot as spawnCollecting, until } from "../_helpers/spawned.ts";
 import {
   completions,
   jsonEvents,
@@ -191,10 +192,19 @@ Deno.test({
 
 Deno.test("a live .running sentinel makes repro wait for it; a stale one is taken over", async () => {
   await using p = await makeProject({ "pivot.yaml": SLOW_YAML });
-  // Another process (alive for a moment) holds the stage.
-  const holder = new Deno.Command("sleep", { args: ["1.5"] }).spawn();
+  // Another process holds the stage, until the repro has said that it waits for it.
+  const holder = new Deno.Command("sleep", { args: ["30"] }).spawn();
+  const endHolder = () => {
+    try {
+      holder.kill("SIGKILL");
+    } catch {
+      // already ended
+    }
+  };
   await p.write(SENTINEL, `${holder.pid}\n`);
-  const waited = await runPivotInProcess(p.root, ["repro"]);
+  const waited = await runPivotInProcess(p.root, ["repro"], {}, (text) => {
+    if (text.startsWith("waiting: ")) endHolder();
+  }).finally(endHolder);
   await holder.status;
   assert.equal(waited.code, 0, waited.stderr);
   assert.equal(
@@ -257,31 +267,12 @@ function checkNoOverlap(log: string): Map<string, number> {
   return starts;
 }
 
+/** A shell loop waiting (at most about 20 s) until the file `release` exists. */
+const waitForRelease =
+  "n=0; while [ ! -f release ] && [ $n -lt 1000 ]; do sleep 0.02; n=$((n+1)); done";
+
 function loggedCmd(body: string): string {
   return `echo "start $$ \${stage}" >> log.txt; ${body}; echo "end $$ \${stage}" >> log.txt`;
-}
-
-/** A shell loop that waits (at most 30 s) until the file `release` exists. */
-const WAIT_FOR_RELEASE =
-  "i=0; while [ ! -e release ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done";
-
-/**
- * Collects `child`'s output; once its stderr says it is waiting for another
- * process, creates `release` (which lets that process's stage finish).
- */
-async function outputReleasingOnWait(
-  child: Deno.ChildProcess,
-  release: string,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new Response(child.stdout).text();
-  let stderr = "";
-  const decoder = new TextDecoder();
-  for await (const chunk of child.stderr) {
-    stderr += decoder.decode(chunk, { stream: true });
-    if (stderr.includes("waiting: ")) await Deno.writeTextFile(release, "");
-  }
-  await Deno.writeTextFile(release, "");
-  return { code: (await child.status).code, stdout: await stdout, stderr };
 }
 
 Deno.test("a second repro reports the stage the first one is running, and runs nothing twice", async () => {
@@ -293,9 +284,7 @@ Deno.test("a second repro reports the stage the first one is running, and runs n
       `    cmd: ${loggedCmd("echo a > ${outs}")}`,
       "    outs: txt",
       "  slow:",
-      // 'slow' runs until the test releases it (at most 30 s), once the second
-      // pivot has said it waits: no machine is too loaded for the overlap.
-      `    cmd: ${loggedCmd(`${WAIT_FOR_RELEASE}; cat \${deps.a} > \${outs}`)}`,
+      `    cmd: ${loggedCmd(`${waitForRelease}; cat \${deps.a} > \${outs}`)}`,
       "    deps: {a: a}",
       "    outs: txt",
       "  c:",
@@ -314,18 +303,23 @@ Deno.test("a second repro reports the stage the first one is running, and runs n
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
     // The second waits for the first to finish 'slow', then finds everything up to date
-    // (two pivot processes).
-    const second = await outputReleasingOnWait(spawnPivot(p.root, ["repro"]), p.path("release"));
-    assert.equal(second.code, 0, second.stderr);
-    assert.match(
-      second.stderr,
-      new RegExp(
-        `^waiting: 'slow' is running in another pivot process \\(PID ${first.pid}\\)$`,
-        "m",
-      ),
+    // (two pivot processes). 'slow' ends once the second has said it waits.
+    const waiting = new RegExp(
+      `^waiting: 'slow' is running in another pivot process \\(PID ${first.pid}\\)$`,
+      "m",
     );
+    const running = spawnCollecting(p.root, ["repro"]);
+    await until(
+      "the second to wait or end",
+      () => waiting.test(running.stderr()) || running.ended(),
+    );
+    await p.write("release", "");
+    const second = await running.done();
+    assert.equal(second.code, 0, second.stderr);
+    assert.match(second.stderr, waiting);
     assert.match(timeless(second.stdout), /^0 ran, 3 up to date \(T\)$/m);
   } finally {
+    await p.write("release", "");
     firstOutput = await first.output();
   }
   const decoder = new TextDecoder();

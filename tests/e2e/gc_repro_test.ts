@@ -153,10 +153,20 @@ Deno.test("pivot gc waits for a live writer and drops the record of a killed one
   const unused = await addBlob(p.path(".pivot/cache"), "unreferenced");
   const dead = new Deno.Command("true").spawn();
   await dead.status;
-  const writer = otherProcess(0.6);
+  const writer = otherProcess(30);
+  const endWriter = () => {
+    try {
+      writer.kill("SIGKILL");
+    } catch {
+      // already ended
+    }
+  };
   await p.write(`.pivot/writer.${dead.pid}.0123456789ab.running`, `${dead.pid}\n`);
   await p.write(`.pivot/writer.${writer.pid}.ba9876543210.running`, `${writer.pid}\n`);
-  const gc = runPivotInProcess(p.root, ["gc", "--grace", "0"]);
+  // The writer lives until gc has said that it waits for it.
+  const gc = runPivotInProcess(p.root, ["gc", "--grace", "0"], {}, (text) => {
+    if (text.startsWith("waiting: ")) endWriter();
+  }).finally(endWriter);
   await writer.status;
   // The live writer ends without removing its record (as if killed): gc goes on all the same.
   const result = await gc;

@@ -26,12 +26,19 @@ import {
 } from "./_remote_fixture.ts";
 
 /**
+ * The first retry's delay (`remote.retry_delay`, ms) these tests use: short, so they check the
+ * retries instead of waiting for them (tests/remote/retry_test.ts proves the default schedule).
+ */
+const RETRY_DELAY = 40;
+
+/**
  * Points `origin` of the project at `root` to `endpoint` (with the credentials
- * in it), with `retries` retries.
+ * in it), with `retries` retries, the first after 20–40 ms.
  */
 async function useEndpoint(root: string, endpoint: string, retries = 2): Promise<void> {
   await pivot(root, ["remote", "modify", "origin", "endpoint", credentialed(endpoint)]);
   await pivot(root, ["config", "set", "remote.retries", String(retries)]);
+  await pivot(root, ["config", "set", "remote.retry_delay", String(RETRY_DELAY)]);
 }
 
 function gaps(proxy: FaultProxy): number[] {
@@ -57,9 +64,9 @@ Deno.test("a remote answering 503 and 500 is retried with growing delays, then u
     ],
   );
   const [wait1, wait2] = gaps(throttled);
-  // Delays: half of 250 ms, 500 ms plus jitter up to the other half.
-  assert.ok(wait1! >= 125 && wait1! < 1_000, `first retry after ${wait1} ms`);
-  assert.ok(wait2! >= 250 && wait2! < 1_500, `second retry after ${wait2} ms`);
+  // Delays: half of 40 ms, 80 ms plus jitter up to the other half.
+  assert.ok(wait1! >= 20 && wait1! < 1_000, `first retry after ${wait1} ms`);
+  assert.ok(wait2! >= 40 && wait2! < 1_500, `second retry after ${wait2} ms`);
   assert.deepEqual(blobKeys(server.keys().map((k) => k.replace("retry/", ""))), keysOf("prep"));
 
   // Always 500: three attempts (retries: 2), then one clear error and exit 1.
@@ -107,8 +114,8 @@ Deno.test("a remote refusing connections is retried, then reported with exit 1",
     result.stderr,
     /\nerror: cannot find out what remote 'origin' holds: files\/[0-9a-f]{2}\/[0-9a-f]{14}: connect ECONNREFUSED 127\.0\.0\.1:\d+ \(gave up after 4 attempts\)\n$/,
   );
-  // Delays of at least 125 + 250 + 500 ms, at most 250 + 500 + 1000 ms (plus start-up).
-  assert.ok(elapsed >= 875 && elapsed < 10_000, `took ${elapsed} ms`);
+  // Delays of at least 20 + 40 + 80 ms, at most 40 + 80 + 160 ms (plus start-up).
+  assert.ok(elapsed >= 140 && elapsed < 10_000, `took ${elapsed} ms`);
 });
 
 /** Waits until `dir` holds a hidden temp file with data in it; gives up after 20 s. */
@@ -160,11 +167,12 @@ Deno.test("pivot pull and push killed (-9) mid-transfer leave nothing half-writt
       await using slow = startFaultProxy(server.endpoint, { chunkDelayMs: 10 });
       await pivot(source.path, ["remote", "modify", "origin", "endpoint", slow.endpoint]);
       const push = spawnPivot(source.path, ["push", "big.bin"]);
+      // Killed once the upload streams: 256 KiB of its 3 MiB are through the proxy.
       const deadline = performance.now() + 20_000;
-      while (!slow.requests.some((r) => r.method === "HEAD") && performance.now() < deadline) {
+      while (slow.uploadedBytes() < 256 * 1024 && performance.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      assert.ok(slow.requests.some((r) => r.method === "HEAD"), "the push asked before sending");
       push.kill("SIGKILL");
       await push.status;
       // Let the proxy see the connection drop and abort the request it forwards.

@@ -12,6 +12,7 @@ const DEFAULTS = {
   "core.load_timeout": 60,
   "remote.jobs": 16,
   "remote.retries": 4,
+  "remote.retry_delay": 250,
   "watch.debounce": 300,
 };
 
@@ -72,6 +73,7 @@ Deno.test("loadConfig() reads every known key over the defaults", async () => {
     "core.load_timeout": 5,
     "remote.jobs": 2,
     "remote.retries": 4,
+    "remote.retry_delay": 250,
     "watch.debounce": 0,
     "cache.dir": "/mnt/cache",
     "core.jobs": 4,
@@ -156,7 +158,7 @@ Deno.test("loadConfig() lists the known keys in the hint for an unknown key", as
     assert.ok(error instanceof PipelineFileError);
     assert.equal(
       error.hint,
-      "known keys: cache.dir, cache.checkout_mode, store.data_dir, core.jobs, core.load_timeout, remote.jobs, remote.retries, watch.debounce, default_remote, params.overrides, remotes.<name>.url, remotes.<name>.endpoint, remotes.<name>.region, remotes.<name>.profile, remotes.<name>.path_style, remotes.<name>.jobs",
+      "known keys: cache.dir, cache.checkout_mode, store.data_dir, core.jobs, core.load_timeout, remote.jobs, remote.retries, remote.retry_delay, watch.debounce, default_remote, params.overrides, remotes.<name>.url, remotes.<name>.endpoint, remotes.<name>.region, remotes.<name>.profile, remotes.<name>.path_style, remotes.<name>.jobs",
     );
     return true;
   });

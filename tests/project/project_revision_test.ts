@@ -8,7 +8,12 @@ import {
 import { PivotError } from "../../src/util/errors.ts";
 import { commitAll, git } from "../_helpers/git.ts";
 import { runPivotInProcess } from "../_helpers/in_process.ts";
-import { nestedProject } from "../_helpers/project.ts";
+import {
+  copiedFixture,
+  type NestedProject,
+  nestedProject,
+  type TempProject,
+} from "../_helpers/project.ts";
 
 /** A project in `<repo>/proj`: pipeline `ml` at its root, pipeline `prep` in `sub/` (own state dir). */
 const FILES = {
@@ -42,16 +47,24 @@ async function pivot(cwd: string, ...args: string[]): Promise<void> {
   assert.equal(result.stderr, "");
 }
 
-async function committedProject() {
+/** The repository around the project of {@linkcode committedProject}, built once per file. */
+const committedRepo: () => Promise<TempProject> = copiedFixture(async () => {
   const nested = await nestedProject(FILES);
   const repo = nested.outer.root;
   await git(repo, "init", "-q");
   await pivot(nested.root, "track", "inputs/raw.csv");
   await pivot(nested.root, "repro", "--all");
-  const first = await commitAll(repo, "first");
+  await commitAll(repo, "first");
   await nested.outer.write("proj/params.yaml", "train: {acc: 0.75}\n");
   await pivot(nested.root, "repro", "--all");
-  return { nested, first };
+  return nested.outer;
+});
+
+/** The project, committed once and then run with another param; a copy for each test. */
+async function committedProject() {
+  const outer = await committedRepo();
+  const nested: NestedProject = { outer, root: outer.path("proj") };
+  return { nested, first: await git(outer.root, "rev-parse", "HEAD") };
 }
 
 Deno.test("ProjectRevision reads the locks of every state dir, .pvt and pipeline files as committed", async () => {

@@ -15,7 +15,7 @@
 import assert from "node:assert/strict";
 import { commitAll, git } from "../../_helpers/git.ts";
 import { runPivotInProcess } from "../../_helpers/in_process.ts";
-import { makeProject, type TempProject } from "../../_helpers/project.ts";
+import { copiedFixture, makeProject, type TempProject } from "../../_helpers/project.ts";
 
 /** The pipeline file (JSON is YAML) of the compare project. */
 export const COMPARE_PIPELINE = JSON.stringify({
@@ -55,8 +55,11 @@ export async function step(p: TempProject, params: string, message?: string): Pr
   if (message !== undefined) await commitAll(p.root, message);
 }
 
-/** The compare project with its three commits and an uncommitted change. */
-export async function compareProject(): Promise<TempProject> {
+/**
+ * The compare project with its three commits and an uncommitted change.
+ * Built once per test file; each call returns a copy of its own.
+ */
+export const compareProject: () => Promise<TempProject> = copiedFixture(async () => {
   const p = await makeProject({ "pivot.yaml": COMPARE_PIPELINE });
   await git(p.root, "init", "-q");
   await step(p, "{}\n", "one");
@@ -64,4 +67,4 @@ export async function compareProject(): Promise<TempProject> {
   await step(p, "train: {acc: 0.75, loss: 0.25, model: {depth: 4}}\n", "three");
   await step(p, "train: {acc: 0.8, loss: 0.25, model: {depth: 4}}\n");
   return p;
-}
+});

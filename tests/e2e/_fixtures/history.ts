@@ -15,7 +15,7 @@
 import assert from "node:assert/strict";
 import { commitAll, git } from "../../_helpers/git.ts";
 import { runPivotInProcess } from "../../_helpers/in_process.ts";
-import { makeProject, type TempProject } from "../../_helpers/project.ts";
+import { copiedFixture, makeProject, type TempProject } from "../../_helpers/project.ts";
 
 /** The pipeline file. */
 export const HISTORY_PIPELINE = [
@@ -92,15 +92,18 @@ export async function step(
   if (message !== undefined) await commitAll(p.root, message);
 }
 
-/** The project with its three commits; the workspace is HEAD's. */
-export async function historyProject(): Promise<TempProject> {
+/**
+ * The project with its three commits; the workspace is HEAD's. Built once
+ * per test file; each call returns a copy of its own.
+ */
+export const historyProject: () => Promise<TempProject> = copiedFixture(async () => {
   const p = await makeProject({ "pivot.yaml": HISTORY_PIPELINE });
   await git(p.root, "init", "-q");
   await step(p, { raw: RAW.first, events: EVENTS.first }, "one");
   await step(p, { raw: RAW.second, events: EVENTS.second }, "two");
   await step(p, { raw: RAW.third }, "three");
   return p;
-}
+});
 
 /** `HEAD~2 (abcdef1)`: a revision as diff headers show it. */
 export async function shown(p: TempProject, rev: string): Promise<string> {
