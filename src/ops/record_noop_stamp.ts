@@ -44,6 +44,7 @@ export function buildNoopStamp(
     format: NOOP_STAMP_FORMAT,
     writtenMs: since,
     ...evidence,
+    sources: [...projectSources(session, options.sources)],
     stages,
     completions: completions.map((event) => ({
       stage: event.stage,
@@ -59,6 +60,12 @@ export function buildNoopStamp(
 export interface EvidenceOptions {
   /** Files and directories whose own signature counts, besides those of the stages. */
   readonly files?: Iterable<string>;
+  /**
+   * Files counted as files the project was loaded from, besides those this
+   * session read (a run that did not assess every stage has not read the
+   * code of every fingerprint: the earlier stamp's sources).
+   */
+  readonly sources?: Iterable<string>;
   /** Paths whose signature counts with that of everything below, when a directory. */
   readonly trees?: Iterable<string>;
   /** When the project was loaded. @default {`since`} */
@@ -152,7 +159,9 @@ export function stampEvidence(
     }
     return true;
   };
-  for (const file of projectSources(session)) if (recordProjectFile(file) === null) return null;
+  for (const file of projectSources(session, options.sources)) {
+    if (recordProjectFile(file) === null) return null;
+  }
   for (const [file, at] of files) if (record(file, followed, true, at) === null) return null;
   for (const [tree, at] of trees) {
     const text = record(tree, followed, true, at);
@@ -165,12 +174,12 @@ export function stampEvidence(
  * The files the project of `session` was loaded from, and the places
  * pipeline files are looked for: config files, `params.yaml`, the pipeline
  * files with their `vars:` files, the directories and files of the
- * project-wide search, the code the fingerprints read.
+ * project-wide search, the code the fingerprints read; and `more`.
  */
-function projectSources(session: Session): Set<string> {
+function projectSources(session: Session, more: Iterable<string> = []): Set<string> {
   const { project } = session;
   const { root, discovery } = project;
-  const files = new Set<string>();
+  const files = new Set<string>(more);
   const userConfig = userConfigFile(project.env);
   if (userConfig !== null) files.add(userConfig);
   files.add(path.join(root, ".pivot", "config.yaml"));
