@@ -7,10 +7,10 @@
  *
  * @module
  */
+import * as path from "node:path";
 import { planStage } from "../engine/mod.ts";
 import type { Session } from "../session/mod.ts";
 import type { StateDb } from "../storage/mod.ts";
-import { isInside } from "../util/paths.ts";
 import { touchedStages } from "./confirm_up_to_date.ts";
 import { changedStampPaths, type NoopStamp, parseNoopStamp } from "./noop_stamp.ts";
 import { trackingFileCandidates } from "./tracked_inputs.ts";
@@ -51,7 +51,7 @@ export function knownUpToDate(
   for (const name of stages) {
     const reads = stageReads(session, name);
     for (const file of changed) {
-      if (!reads.files.has(file) && !reads.trees.some((tree) => isInside(tree, file))) continue;
+      if (!reads.files.has(file) && !reads.trees.some((tree) => within(tree, file))) continue;
       readers.add(name);
       attributed.add(file);
     }
@@ -77,6 +77,11 @@ function stageReads(
     }
   }
   return { files, trees };
+}
+
+/** True when `file` is `tree` or below it (both absolute and normal, as plans and stamps hold them). */
+function within(tree: string, file: string): boolean {
+  return file === tree || file.startsWith(tree.endsWith(path.sep) ? tree : `${tree}${path.sep}`);
 }
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {

@@ -266,3 +266,32 @@ Deno.test("with --all, a changed input re-runs its downstream in another pipelin
   assert.match(out, /^2 ran, 1 up to date/m);
   assert.equal(await p.read("eval/data/eval/score.txt"), "raw changed\n");
 });
+
+Deno.test("a file changed inside a directory input re-runs the stage reading it", async () => {
+  await using p = await makeProject({
+    "pivot.yaml": [
+      "pipeline: p",
+      "stages:",
+      "  gather:",
+      "    cmd: cat ${deps.in}/deep/x.txt > ${outs}",
+      "    deps: {in: inputs}",
+      "    outs: txt",
+      "  other:",
+      "    cmd: cat ${deps.in} > ${outs}",
+      "    deps: {in: inputs2.txt}",
+      "    outs: txt",
+      "",
+    ].join("\n"),
+    "inputs/deep/x.txt": "x\n",
+    "inputs2.txt": "y\n",
+  });
+  await repro(p);
+  await repro(p);
+  await p.write("inputs/deep/x.txt", "x changed\n");
+  assert.deepEqual(await known(p), ["other"]);
+  assert.equal(
+    await repro(p),
+    lines("ran gather: inputs changed (T)", "up to date other", "1 ran, 1 up to date (T)"),
+  );
+  assert.equal(await p.read("data/p/gather.txt"), "x changed\n");
+});
