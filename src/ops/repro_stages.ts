@@ -153,12 +153,11 @@ async function recordStamp(
   const succeeded = stamp.quiet && !run.interrupted && run.stages.length > 0 &&
     statuses.every((status) => status === "skipped" || status === "ran" || status === "restored");
   const noop = !stamp.forced && statuses.every((status) => status === "skipped");
-  // Stages this run did not assess were not looked for in the cache, nor their code read.
-  const earlier = stamp.known?.stamp;
-  const sources = new Set(earlier?.sources);
-  const carried = {
-    sources,
-    files: Object.keys(earlier?.followed ?? {}).filter((file) => !sources.has(file)),
+  // The evidence of the stages this run did not assess (nor read their code) carries over.
+  const { known } = stamp;
+  const carried = known === null ? {} : {
+    sources: known.stamp.sources ?? [],
+    carried: { evidence: known.stamp, stages: known.stages },
   };
   let built = succeeded && noop
     ? buildNoopStamp(session, run.stages, completions, stamp.sinceMs, carried)

@@ -20,14 +20,17 @@ import { selectTargets } from "../../src/ops/select_targets.ts";
 import { FINE_RACY_WINDOW_MS } from "../../src/storage/racy_window.ts";
 import { processEnv } from "../../src/util/env_reader.ts";
 import { openSession } from "../../src/session/mod.ts";
-import { runPivotInProcess } from "../_helpers/in_process.ts";
+import { runFastNoopInProcess, runPivotInProcess } from "../_helpers/in_process.ts";
 import { makeProject, type TempProject } from "../_helpers/project.ts";
 import { timeless } from "../e2e/_fixtures/engine.ts";
 
 /** Longer than the racy window of stamps on file systems keeping times to the nanosecond. */
 const SETTLE_MS = FINE_RACY_WINDOW_MS + 30;
 
-/** a, b, c copy their inputs; ab reads a and b; top reads ab and c; solo reads d.txt. */
+/**
+ * a, b, c copy their inputs (c also reads the helper module of solo's code);
+ * ab reads a and b; top reads ab and c; solo reads d.txt.
+ */
 const FILES: Record<string, string> = {
   "pivot.yaml": `pipeline: p
 stages:
@@ -41,7 +44,7 @@ stages:
     outs: txt
   c:
     cmd: cat \${deps.in} > \${outs}
-    deps: {in: c.txt}
+    deps: {in: c.txt, code: helper.ts}
     outs: txt
   ab:
     cmd: cat \${deps.x} \${deps.y} > \${outs}
@@ -135,28 +138,43 @@ Deno.test("a changed input re-runs exactly its consumers and their downstream", 
     )),
   );
   assert.equal(await p.read("data/p/top.txt"), "a changed\nb\nc\n");
-  // The run left the stamp: the next change is incremental again.
+  // The run left a stamp (the stages it did not assess with their earlier evidence):
+  // the no-op is answered from it, and the next change is incremental again.
+  assert.equal(runFastNoopInProcess(p.root, ["repro"]).code, 0);
   await p.write("c.txt", "c changed\n");
   assert.deepEqual(await known(p), ["a", "ab", "b", "solo"]);
+  // b's output deleted: b's evidence, carried over from the first stamp, notices it.
+  await Deno.remove(p.path("data/p/b.txt"));
+  assert.deepEqual(await known(p), ["a", "solo"]);
+  assert.equal(
+    await repro(p),
+    sorted(lines(
+      "up to date a",
+      "restored b: outputs restored from the cache",
+      "ran c: inputs changed (T)",
+      "up to date solo",
+      "up to date ab",
+      "ran top: inputs changed (T)",
+      "2 ran, 3 up to date, 1 restored (T)",
+    )),
+  );
+  assert.equal(await p.read("data/p/top.txt"), "a changed\nb\nc changed\n");
+  // The code solo's fingerprint read (carried over from the stamp of the first run),
+  // also an input of c: not c's alone.
+  await p.write("helper.ts", FILES["helper.ts"]!.replace("solo ", "SOLO "));
+  assert.equal(await known(p), null);
   assert.equal(
     await repro(p),
     sorted(lines(
       "up to date a",
       "up to date b",
       "ran c: inputs changed (T)",
-      "up to date solo",
+      "ran solo: code changed (T)",
       "up to date ab",
-      "ran top: inputs changed (T)",
+      "up to date top",
       "2 ran, 4 up to date (T)",
     )),
   );
-  assert.equal(await p.read("data/p/top.txt"), "a changed\nb\nc changed\n");
-  // The code solo's fingerprint read, carried over from the stamp of the first run.
-  await p.write("helper.ts", FILES["helper.ts"]!.replace("solo ", "SOLO "));
-  assert.equal(await known(p), null);
-  const out = await repro(p);
-  assert.match(out, /^ran solo: code changed \(T\)$/m);
-  assert.match(out, /^1 ran, 5 up to date \(T\)$/m);
 });
 
 Deno.test("two changed inputs re-run the consumers of both", async () => {
@@ -267,6 +285,25 @@ Deno.test("with --all, a changed input re-runs its downstream in another pipelin
   assert.equal(await p.read("eval/data/eval/score.txt"), "raw changed\n");
 });
 
+Deno.test("a changed path that is no stage's own read (the cache) sends it the full way", async () => {
+  await using p = await ranProject();
+  await p.write("a.txt", "a changed\n");
+  await Deno.remove(p.path(".pivot/cache"), { recursive: true });
+  assert.equal(await known(p), null);
+  assert.equal(
+    await repro(p),
+    sorted(lines(
+      "ran a: inputs changed (T)",
+      "restored b: content re-cached from the workspace",
+      "restored c: content re-cached from the workspace",
+      "restored solo: content re-cached from the workspace",
+      "ran ab: inputs changed (T)",
+      "ran top: inputs changed (T)",
+      "3 ran, 0 up to date, 3 restored (T)",
+    )),
+  );
+});
+
 Deno.test("a file changed inside a directory input re-runs the stage reading it", async () => {
   await using p = await makeProject({
     "pivot.yaml": [
@@ -294,4 +331,16 @@ Deno.test("a file changed inside a directory input re-runs the stage reading it"
     lines("ran gather: inputs changed (T)", "up to date other", "1 ran, 1 up to date (T)"),
   );
   assert.equal(await p.read("data/p/gather.txt"), "x changed\n");
+  // gather's entries carried over by the next incremental run are still evidence.
+  await p.write("inputs2.txt", "y changed\n");
+  assert.deepEqual(await known(p), ["gather"]);
+  assert.match(await repro(p), /^1 ran, 1 up to date \(T\)$/m);
+  assert.equal(runFastNoopInProcess(p.root, ["repro"]).code, 0);
+  await p.write("inputs/deep/z.txt", "z\n");
+  assert.equal(runFastNoopInProcess(p.root, ["repro"]).code, null);
+  assert.deepEqual(await known(p), ["other"]);
+  assert.equal(
+    await repro(p),
+    lines("ran gather: inputs changed (T)", "up to date other", "1 ran, 1 up to date (T)"),
+  );
 });
