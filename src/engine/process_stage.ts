@@ -86,6 +86,8 @@ export interface StageRunEnv {
   readonly signal: AbortSignal | undefined;
   /** The first stage of the run that failed, or `null`. */
   firstFailure(): string | null;
+  /** Stages known to be up to date: not assessed (see `RunStagesOptions`). */
+  readonly knownUpToDate: ReadonlySet<string>;
   /** Records how a stage ended and reports it; returns its result. */
   finish(end: StageEnd): StageResult;
 }
@@ -168,6 +170,7 @@ export async function processStage(
   const progress = new StageProgress(env, name, index);
   const blocked = gate(env, upstream);
   if (blocked !== null) return progress.end("blocked", blocked.reason, blocked);
+  if (env.knownUpToDate.has(name)) return progress.end("skipped", "up to date");
   const plan = planStage(env.ctx.project, name);
   const claimOptions: ClaimOptions = {
     name,

@@ -11,7 +11,11 @@
  *
  * A mark is a record `.readers.running/<producer>.<pid>.<random>` beside the
  * producer's `.running` sentinel, holding the reader's PID (the directory is
- * ignored by git as `*.running`). The writer's mark is its claim of the
+ * ignored by git as `*.running`). A stage reading several producers whose
+ * sentinels share a directory marks them all with one record
+ * `+.<pid>.<random>` listing their names, one a line, written whole (a
+ * temporary file renamed), so that a fan-in of a thousand stages writes one
+ * file, not a thousand (`+` starts no stage name). The writer's mark is its claim of the
  * sentinel. Each side first makes its own mark and then looks for the
  * other's, as between `gc` and the commands that write blobs
  * (`ops/_cache_guard.ts`): a reader creates its record, then reads the
@@ -55,8 +59,9 @@
  * @module
  */
 import * as path from "node:path";
+import { atomicWrite } from "../util/atomic_write.ts";
 import { environmentError } from "../util/environment_error.ts";
-import { removeIfPresentSync } from "../util/fs.ts";
+import { entryNamesSync, readTextOrNullSync, removeIfPresentSync } from "../util/fs.ts";
 import { describeHolder, processAlive, sentinelHolder } from "./running_sentinel.ts";
 import type { ClaimOptions } from "./stage_claim.ts";
 import type { PlannedProducer } from "./stage_plan.ts";
@@ -64,8 +69,11 @@ import type { PlannedProducer } from "./stage_plan.ts";
 /** The directory of reader records, beside the sentinels. */
 export const READERS_DIR = ".readers.running";
 
-/** A record's name: the stage read, the reader's PID, a random id. */
+/** A record's name: the stage read (or {@linkcode SEVERAL}), the reader's PID, a random id. */
 const RECORD = /^(.+)\.(\d+)\.[0-9a-f]+$/;
+
+/** What a record marking several stages has in place of a stage's name. */
+const SEVERAL = "+";
 
 /** How often a waiting process looks again, in milliseconds. */
 const POLL_MS = 100;
@@ -90,9 +98,8 @@ function stageOf(sentinel: string): string {
  * @throws {PivotError} when it cannot be written (a full disk)
  */
 export function createReaderRecord(sentinel: string): string {
-  const dir = readersDir(sentinel);
-  const id = crypto.randomUUID().replaceAll("-", "").slice(0, 12);
-  const record = path.join(dir, `${stageOf(sentinel)}.${Deno.pid}.${id}`);
+  const record = recordPath(readersDir(sentinel), stageOf(sentinel));
+  const dir = path.dirname(record);
   const write = () => Deno.writeTextFileSync(record, `${Deno.pid}\n`, { createNew: true });
   try {
     try {
@@ -106,6 +113,58 @@ export function createReaderRecord(sentinel: string): string {
     throw environmentError(error, { file: record, action: "write" });
   }
   return record;
+}
+
+/** A new record's path in `dir`, for stage `stage` (or {@linkcode SEVERAL}). */
+function recordPath(dir: string, stage: string): string {
+  const id = crypto.randomUUID().replaceAll("-", "").slice(0, 12);
+  return path.join(dir, `${stage}.${Deno.pid}.${id}`);
+}
+
+/**
+ * Creates this process's records for reading the stages of `sentinels`:
+ * one per directory of records (see the module doc).
+ *
+ * @returns the records' paths
+ * @throws {PivotError} when one cannot be written (a full disk); none is left then
+ */
+function createReaderRecords(sentinels: readonly string[]): string[] {
+  const byDir = Map.groupBy(sentinels, readersDir);
+  const records: string[] = [];
+  try {
+    for (const [dir, group] of byDir) {
+      if (group.length === 1) {
+        records.push(createReaderRecord(group[0]!));
+        continue;
+      }
+      const record = recordPath(dir, SEVERAL);
+      atomicWrite(record, group.map((sentinel) => `${stageOf(sentinel)}\n`).join(""));
+      records.push(record);
+    }
+  } catch (error) {
+    records.forEach(removeIfPresentSync);
+    throw error;
+  }
+  return records;
+}
+
+/**
+ * The first of `producers` a live process other than this one writes, with
+ * that process's PID, or `null`. Each directory of sentinels is listed once,
+ * and only the sentinels present are read.
+ */
+function firstWritten(
+  producers: readonly PlannedProducer[],
+): { producer: PlannedProducer; holder: number } | null {
+  const present = new Map<string, Set<string>>();
+  for (const producer of producers) {
+    const dir = path.dirname(producer.sentinel);
+    if (!present.has(dir)) present.set(dir, entryNamesSync(dir));
+    if (!present.get(dir)!.has(path.basename(producer.sentinel))) continue;
+    const holder = sentinelHolder(producer.sentinel);
+    if (holder !== null) return { producer, holder };
+  }
+  return null;
 }
 
 /**
@@ -126,13 +185,19 @@ export function liveReaders(sentinel: string): number[] {
   const pids = new Set<number>();
   for (const entry of entries) {
     const match = RECORD.exec(entry.name);
-    if (match === null || match[1] !== stage) continue;
+    if (match === null || (match[1] !== stage && match[1] !== SEVERAL)) continue;
     const pid = Number(match[2]);
     if (pid === Deno.pid) continue;
-    if (processAlive(pid)) pids.add(pid);
-    else removeIfPresentSync(path.join(dir, entry.name));
+    const record = path.join(dir, entry.name);
+    if (!processAlive(pid)) removeIfPresentSync(record);
+    else if (match[1] === stage || marksStage(record, stage)) pids.add(pid);
   }
   return [...pids].sort((a, b) => a - b);
+}
+
+/** True when the record of several stages `record` lists `stage` (false once it is gone). */
+function marksStage(record: string, stage: string): boolean {
+  return readTextOrNullSync(record)?.split("\n").includes(stage) ?? false;
 }
 
 /** Where waiting lines go, and what stops the waiting. */
@@ -168,16 +233,11 @@ export async function markReading(
 ): Promise<MarkResult> {
   const told = new Set<string>();
   for (let waited = false;; waited = true) {
-    const records: string[] = [];
-    let held: { producer: PlannedProducer; holder: number } | null = null;
+    // Every mark first, then the writers: a writer claiming later sees the marks.
+    const records = createReaderRecords(producers.map((producer) => producer.sentinel));
+    let held: { producer: PlannedProducer; holder: number } | null;
     try {
-      for (const producer of producers) {
-        records.push(createReaderRecord(producer.sentinel));
-        const holder = sentinelHolder(producer.sentinel);
-        if (holder === null) continue;
-        held = { producer, holder };
-        break;
-      }
+      held = firstWritten(producers);
     } catch (error) {
       records.forEach(removeIfPresentSync);
       throw error;

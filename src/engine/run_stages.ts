@@ -54,6 +54,12 @@ export interface RunStagesOptions {
   onEvent: (event: EngineEvent) => void;
   /** Aborting stops running stages and starts nothing new. */
   signal?: AbortSignal;
+  /**
+   * Stages known to be up to date (by a no-op stamp's evidence): reported
+   * so without being assessed. Their upstream stages must be among them.
+   * @default {none}
+   */
+  knownUpToDate?: ReadonlySet<string>;
 }
 
 /** What {@linkcode runStages} did. */
@@ -74,6 +80,7 @@ export async function runStages(ctx: EngineContext, options: RunStagesOptions): 
     runId,
     onEvent,
     signal,
+    knownUpToDate = new Set<string>(),
   } = options;
   const started = performance.now();
   const results = new Map<string, StageResult>();
@@ -92,6 +99,7 @@ export async function runStages(ctx: EngineContext, options: RunStagesOptions): 
     onEvent,
     signal,
     firstFailure: () => firstFailure,
+    knownUpToDate,
     finish: (end) => {
       const result = report(end, stages.length, onEvent);
       results.set(end.name, result);

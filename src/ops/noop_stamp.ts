@@ -49,6 +49,12 @@ export interface NoopStamp extends StampEvidence {
   readonly stages: readonly string[];
   /** The completions reported, in order (every one "up to date"). */
   readonly completions: readonly StampedCompletion[];
+  /**
+   * The files the project was loaded from, among `followed` (config,
+   * params, pipeline files, the code fingerprints read): a change to one
+   * may change any stage. Missing in stamps of older builds.
+   */
+  readonly sources?: readonly string[];
 }
 
 /** What decides which stamp applies to a command. */
@@ -111,17 +117,36 @@ export function noopStampHolds(
   stats: PreciseStat,
   now = Date.now(),
 ): boolean {
+  return changedStampPaths(stamp, stats, now, 1)?.length === 0;
+}
+
+/**
+ * The paths whose signature is no longer the one the stamp recorded (at
+ * most `limit` of them), or `null` when the stamp tells nothing any more: a
+ * stamped stage is running, or the clock went back.
+ *
+ * @throws when a sentinel directory cannot be listed
+ */
+export function changedStampPaths(
+  stamp: StampEvidence & { readonly writtenMs: number },
+  stats: PreciseStat,
+  now = Date.now(),
+  limit = Infinity,
+): string[] | null {
   // A clock that went back makes times useless as evidence.
-  if (now < stamp.writtenMs) return false;
-  for (const file in stamp.followed) {
-    if (fileSignatureText(stats, file, true) !== stamp.followed[file]) return false;
-  }
-  for (const file in stamp.unfollowed) {
-    if (fileSignatureText(stats, file, false) !== stamp.unfollowed[file]) return false;
-  }
+  if (now < stamp.writtenMs) return null;
   for (const [dir, names] of Object.entries(stamp.sentinels)) {
     const present = entryNamesSync(dir);
-    if (names.some((name) => present.has(name))) return false;
+    if (names.some((name) => present.has(name))) return null;
   }
-  return true;
+  const changed: string[] = [];
+  for (const file in stamp.followed) {
+    if (changed.length >= limit) return changed;
+    if (fileSignatureText(stats, file, true) !== stamp.followed[file]) changed.push(file);
+  }
+  for (const file in stamp.unfollowed) {
+    if (changed.length >= limit) return changed;
+    if (fileSignatureText(stats, file, false) !== stamp.unfollowed[file]) changed.push(file);
+  }
+  return changed;
 }

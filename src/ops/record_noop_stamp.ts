@@ -44,6 +44,7 @@ export function buildNoopStamp(
     format: NOOP_STAMP_FORMAT,
     writtenMs: since,
     ...evidence,
+    sources: [...projectSources(session, options.sources)],
     stages,
     completions: completions.map((event) => ({
       stage: event.stage,
@@ -59,6 +60,12 @@ export function buildNoopStamp(
 export interface EvidenceOptions {
   /** Files and directories whose own signature counts, besides those of the stages. */
   readonly files?: Iterable<string>;
+  /**
+   * Files counted as files the project was loaded from, besides those this
+   * session read (a run that did not assess every stage has not read the
+   * code of every fingerprint: the earlier stamp's sources).
+   */
+  readonly sources?: Iterable<string>;
   /** Paths whose signature counts with that of everything below, when a directory. */
   readonly trees?: Iterable<string>;
   /** When the project was loaded. @default {`since`} */
@@ -75,6 +82,17 @@ export interface EvidenceOptions {
    * restored, nor any downstream of those. @default {none}
    */
   readonly earlierStages?: ReadonlySet<string>;
+  /**
+   * An earlier stamp's evidence, found unchanged for the reads of its
+   * `stages` (which the command did not assess) when the command started:
+   * their signatures are carried over as they are, not taken again (a path
+   * changed since differs from them, and the next command notices). Paths
+   * the other stages read are taken again. @default {none}
+   */
+  readonly carried?: {
+    readonly evidence: StampEvidence;
+    readonly stages: ReadonlySet<string>;
+  };
 }
 
 /**
@@ -101,8 +119,12 @@ export function stampEvidence(
   const trees = new Map<string, number>();
   const add = (into: Map<string, number>, file: string, at: number) =>
     into.set(file, Math.min(at, into.get(file) ?? at));
-  const sentinels: Record<string, string[]> = {};
-  for (const name of stages) {
+  const { carried } = options;
+  const sentinels: Record<string, string[]> = Object.fromEntries(
+    Object.entries(carried?.evidence.sentinels ?? {}).map(([dir, names]) => [dir, [...names]]),
+  );
+  const fresh = stages.filter((name) => !carried?.stages.has(name));
+  for (const name of fresh) {
     const at = options.earlierStages?.has(name) ? projectSince : since;
     const plan = planStage(project, name);
     add(files, plan.lockFile, at);
@@ -114,17 +136,22 @@ export function stampEvidence(
       }
     }
     plan.outs.forEach((out) => add(trees, out.path, at));
-    (sentinels[path.dirname(plan.sentinel)] ??= []).push(path.basename(plan.sentinel));
+    const names = sentinels[path.dirname(plan.sentinel)] ??= [];
+    if (!names.includes(path.basename(plan.sentinel))) names.push(path.basename(plan.sentinel));
   }
-  for (const dir of cachedOutputIgnores(project, stages).keys()) {
+  for (const dir of cachedOutputIgnores(project, fresh).keys()) {
     add(files, path.join(dir, ".gitignore"), since);
   }
   for (const dir of session.blobDirs) add(files, dir, since);
   for (const file of options.files ?? []) add(files, file, since);
   for (const tree of options.trees ?? []) add(trees, tree, since);
 
-  const followed: Record<string, string> = {};
+  const followed: Record<string, string> = { ...carried?.evidence.followed };
   const unfollowed: Record<string, string> = {};
+  for (const [file, signature] of Object.entries(carried?.evidence.unfollowed ?? {})) {
+    // Entries of a directory read again are all taken again.
+    if (!insideAny(trees, file)) unfollowed[file] = signature;
+  }
   const record = (file: string, into: Record<string, string>, follow: boolean, at: number) => {
     const signature = fileSignature(session.stats, file, follow);
     if (signature === null) return null;
@@ -152,7 +179,9 @@ export function stampEvidence(
     }
     return true;
   };
-  for (const file of projectSources(session)) if (recordProjectFile(file) === null) return null;
+  for (const file of projectSources(session, options.sources)) {
+    if (recordProjectFile(file) === null) return null;
+  }
   for (const [file, at] of files) if (record(file, followed, true, at) === null) return null;
   for (const [tree, at] of trees) {
     const text = record(tree, followed, true, at);
@@ -161,16 +190,24 @@ export function stampEvidence(
   return { followed, unfollowed, sentinels };
 }
 
+/** True when a proper ancestor of `file` is one of `dirs`. */
+function insideAny(dirs: ReadonlyMap<string, unknown>, file: string): boolean {
+  for (let dir = path.dirname(file); dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    if (dirs.has(dir)) return true;
+  }
+  return false;
+}
+
 /**
  * The files the project of `session` was loaded from, and the places
  * pipeline files are looked for: config files, `params.yaml`, the pipeline
  * files with their `vars:` files, the directories and files of the
- * project-wide search, the code the fingerprints read.
+ * project-wide search, the code the fingerprints read; and `more`.
  */
-function projectSources(session: Session): Set<string> {
+function projectSources(session: Session, more: Iterable<string> = []): Set<string> {
   const { project } = session;
   const { root, discovery } = project;
-  const files = new Set<string>();
+  const files = new Set<string>(more);
   const userConfig = userConfigFile(project.env);
   if (userConfig !== null) files.add(userConfig);
   files.add(path.join(root, ".pivot", "config.yaml"));

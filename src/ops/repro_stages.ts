@@ -11,6 +11,7 @@ import { checkTrackedInputs } from "./check_tracked_inputs.ts";
 import { confirmUpToDate, touchedStages } from "./confirm_up_to_date.ts";
 import { holdCacheForWriting } from "./_cache_guard.ts";
 import { ignoreCachedOutputs } from "./ignore_outputs.ts";
+import { type KnownUpToDate, knownUpToDate } from "./known_up_to_date.ts";
 import { NOOP_STAMPS_KEPT } from "./noop_stamp.ts";
 import { buildNoopStamp, projectSignatures } from "./record_noop_stamp.ts";
 import { HISTORY_SIZE, runRecordJson } from "./run_record.ts";
@@ -67,8 +68,13 @@ export async function reproStages(session: Session, options: ReproOptions): Prom
     ...(options.signal === undefined ? {} : { signal: options.signal }),
   });
   const warningsBefore = session.warnings;
+  // After a change to a few data paths, only the stages they feed are looked at.
+  const known = options.noopStamp === undefined || options.force || options.noCommit
+    ? null
+    : knownUpToDate(session, await session.projectDb(), options.noopStamp.key, stages);
+  const assessed = known === null ? stages : stages.filter((name) => !known.stages.has(name));
   // Before anything runs: a tracked input that is not what its .pvt records stops the command.
-  await checkTrackedInputs(session, stages);
+  await checkTrackedInputs(session, assessed);
   const runId = newRunId();
   const startedAt = new Date().toISOString();
   const completions: StageCompleteEvent[] = [];
@@ -84,6 +90,7 @@ export async function reproStages(session: Session, options: ReproOptions): Prom
       options.onEvent(event);
     },
     ...(options.signal === undefined ? {} : { signal: options.signal }),
+    ...(known === null ? {} : { knownUpToDate: known.stages }),
   });
   const run = { ...result, runId, stages };
   // --no-commit records nothing: no outputs ignored, no history, no stamp.
@@ -115,6 +122,7 @@ export async function reproStages(session: Session, options: ReproOptions): Prom
       projectAtStart: projectAtStart!,
       quiet,
       forced: options.force ?? false,
+      known,
     });
   }
   return run;
@@ -137,14 +145,22 @@ async function recordStamp(
     readonly projectAtStart: ReadonlyMap<string, string | null>;
     readonly quiet: boolean;
     readonly forced: boolean;
+    /** What the earlier stamp vouched for: its evidence carries over. */
+    readonly known: KnownUpToDate | null;
   },
 ): Promise<void> {
   const statuses = run.stages.map((name) => run.results.get(name)?.status);
   const succeeded = stamp.quiet && !run.interrupted && run.stages.length > 0 &&
     statuses.every((status) => status === "skipped" || status === "ran" || status === "restored");
   const noop = !stamp.forced && statuses.every((status) => status === "skipped");
+  // The evidence of the stages this run did not assess (nor read their code) carries over.
+  const { known } = stamp;
+  const carried = known === null ? {} : {
+    sources: known.stamp.sources ?? [],
+    carried: { evidence: known.stamp, stages: known.stages },
+  };
   let built = succeeded && noop
-    ? buildNoopStamp(session, run.stages, completions, stamp.sinceMs)
+    ? buildNoopStamp(session, run.stages, completions, stamp.sinceMs, carried)
     : null;
   if (built === null && succeeded) {
     const changed = run.stages.filter((name) => run.results.get(name)?.status !== "skipped");
@@ -155,6 +171,7 @@ async function recordStamp(
         projectSince: stamp.sinceMs,
         projectAtStart: stamp.projectAtStart,
         earlierStages: confirmed.earlier,
+        ...carried,
       });
     }
   }

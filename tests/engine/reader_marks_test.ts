@@ -78,6 +78,50 @@ Deno.test("liveReaders() lists other live readers of the stage and removes recor
   assert.deepEqual(liveReaders(path.join(dir.path, "none.running")), []);
 });
 
+Deno.test("liveReaders() counts a record of several stages for each stage it lists", async () => {
+  await using dir = await tempDir();
+  await using other = sleeper();
+  const several = recordAs(dir.path, "+", other.pid);
+  Deno.writeTextFileSync(several, "a\nb@1\n");
+  const gone = recordAs(dir.path, "+", await deadPid(), "def456");
+  Deno.writeTextFileSync(gone, "c\n");
+  assert.deepEqual(liveReaders(path.join(dir.path, "a.running")), [other.pid]);
+  assert.deepEqual(liveReaders(path.join(dir.path, "b@1.running")), [other.pid]);
+  assert.deepEqual(liveReaders(path.join(dir.path, "b.running")), []);
+  assert.deepEqual(liveReaders(path.join(dir.path, "c.running")), []);
+  assert.equal(exists(gone), false);
+  assert.equal(exists(several), true);
+});
+
+Deno.test("markReading() marks producers in several directories with a record in each", async () => {
+  await using dir = await tempDir();
+  const producers = ["x/a", "x/b", "y/c"].map((name) => ({
+    name,
+    sentinel: path.join(dir.path, `${name}.running`),
+  }));
+  const result = await markReading(producers, { onLine: () => {} });
+  assert.ok(result.marks !== undefined);
+  assert.equal(names(path.join(dir.path, "x", READERS_DIR)).length, 1);
+  assert.match(names(path.join(dir.path, "y", READERS_DIR))[0]!, /^c\./);
+  // A writer of any of them, in another process, sees this one reading it.
+  for (const { sentinel } of producers) {
+    const probe = new Deno.Command(Deno.execPath(), {
+      args: [
+        "eval",
+        `import { liveReaders } from "${
+          new URL("../../src/engine/reader_marks.ts", import.meta.url).href
+        }"; console.log(JSON.stringify(liveReaders(${JSON.stringify(sentinel)})));`,
+      ],
+      stdout: "piped",
+    });
+    const out = new TextDecoder().decode((await probe.output()).stdout).trim();
+    assert.equal(out, JSON.stringify([Deno.pid]), sentinel);
+  }
+  result.marks[Symbol.dispose]();
+  assert.deepEqual(names(path.join(dir.path, "x", READERS_DIR)), []);
+  assert.deepEqual(names(path.join(dir.path, "y", READERS_DIR)), []);
+});
+
 Deno.test("liveReaders() is empty when no stage was ever read", async () => {
   await using dir = await tempDir();
   assert.deepEqual(liveReaders(path.join(dir.path, "ml", "s.running")), []);
@@ -93,11 +137,11 @@ Deno.test("markReading() marks every producer, and disposing of the marks remove
   const result = await markReading(producers, { onLine: (line) => lines.push(line) });
   assert.ok(result.marks !== undefined);
   assert.deepEqual(liveReaders(producers[0]!.sentinel), []);
+  // Producers whose sentinels share a directory: one record, listing them.
   const records = names(path.join(dir.path, READERS_DIR));
-  assert.deepEqual(records.map((name) => name.split(".").slice(0, 2).join(".")), [
-    `a.${Deno.pid}`,
-    `b.${Deno.pid}`,
-  ]);
+  assert.equal(records.length, 1);
+  assert.match(records[0]!, new RegExp(`^\\+\\.${Deno.pid}\\.[0-9a-f]{12}$`));
+  assert.equal(Deno.readTextFileSync(path.join(dir.path, READERS_DIR, records[0]!)), "a\nb\n");
   result.marks[Symbol.dispose]();
   assert.deepEqual(names(path.join(dir.path, READERS_DIR)), []);
   assert.deepEqual(lines, []);
@@ -123,7 +167,7 @@ Deno.test("markReading() holds no mark while another process writes a producer, 
   Deno.removeSync(producers[0]!.sentinel);
   const result = await marking;
   assert.ok(result.marks !== undefined);
-  assert.equal(names(path.join(dir.path, READERS_DIR)).length, 2);
+  assert.equal(names(path.join(dir.path, READERS_DIR)).length, 1);
   result.marks[Symbol.dispose]();
   assert.equal(lines.length, 1);
 });
