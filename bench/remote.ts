@@ -132,8 +132,10 @@ export async function benchRemote(session: BenchSession): Promise<SectionResult>
         `proxy (its own process) that delivers each direction's data ${LINK_ONE_WAY_MS} ms ` +
         `after it arrived (${rtt} ms round trip, no bandwidth limit, connection set-up not ` +
         "delayed): there every request waits a round trip, as on a real link, and that " +
-        "wait is what `-j` overlaps; SPEC §13's 5× target is meant for these. The baselines " +
-        "of those rows go through the same proxy.",
+        "wait is what `-j` overlaps. SPEC §13 states its 5× target for the loopback rows; " +
+        "the proxied rows carry the same target to show what `-j 16` buys where requests " +
+        "wait on the network. Their baselines (the AWS CLI, the SDK script) go through the " +
+        "same proxy.",
         "",
       ],
       raw: [...blobs.raw, ...link.raw, ...big.raw].flatMap((s) => s.raw()),
