@@ -21,14 +21,14 @@
  */
 import * as path from "node:path";
 import { S3_ACCESS_KEY, type S3Server, startS3Server } from "../tests/_helpers/s3_server.ts";
-import { benchEnv, type Sample, timeRun } from "./_measure.ts";
+import { type Sample, timeRun } from "./_measure.ts";
+import { startLatencyProxy } from "./_latency_proxy.ts";
 import { compareRow, memoryRow, type Row, type SectionResult, Series } from "./_report.ts";
 import type { BenchSession } from "./_session.ts";
 import { writeBigFile } from "./storage.ts";
 import { discard } from "./_trash.ts";
 
 const SDK_GET = path.join(import.meta.dirname!, "_s3_get.ts");
-const LATENCY_PROXY = path.join(import.meta.dirname!, "_latency_proxy.ts");
 
 /** One-way delay of the modelled link (its round trip is twice this). */
 const LINK_ONE_WAY_MS = 10;
@@ -448,42 +448,6 @@ function sdkGet(endpoint: string, keysFile: string, target: string, cwd: string)
     cwd,
     { env: AWS_ENV },
   );
-}
-
-/** A running `_latency_proxy.ts`. */
-interface LatencyProxy extends AsyncDisposable {
-  /** `http://127.0.0.1:<port>`. */
-  readonly endpoint: string;
-}
-
-/** Starts `_latency_proxy.ts` in front of 127.0.0.1:`port`, `oneWayMs` each way. */
-async function startLatencyProxy(port: number, oneWayMs: number): Promise<LatencyProxy> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", LATENCY_PROXY, String(port), String(oneWayMs)],
-    env: benchEnv(),
-    clearEnv: true,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while (!text.includes("\n")) {
-    const { done, value } = await reader.read();
-    if (done) throw new Error("the latency proxy exited before listening");
-    text += value;
-  }
-  reader.releaseLock();
-  const drained = child.stdout.cancel().catch(() => undefined);
-  const { port: proxyPort } = JSON.parse(text.split("\n")[0]!) as { port: number };
-  return {
-    endpoint: `http://127.0.0.1:${proxyPort}`,
-    async [Symbol.asyncDispose]() {
-      child.kill("SIGTERM");
-      await child.status;
-      await drained;
-    },
-  };
 }
 
 /** One big file, pushed and pulled (`-j 16`) to S3 and to a directory, against aws and cp. */
