@@ -7,6 +7,7 @@
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import { tempPathBeside } from "../util/atomic_write.ts";
+import { fileStream } from "../util/file_stream.ts";
 import {
   checkKey,
   type RemoteBackend,
@@ -90,9 +91,12 @@ export class DirectoryBackend implements RemoteBackend {
 
   /** The content of `key`, streamed from the file. */
   async get(key: string): Promise<ReadableStream<Uint8Array>> {
+    let file: Deno.FsFile | null = null;
     try {
-      return (await Deno.open(this.#file(key))).readable;
+      file = await Deno.open(this.#file(key));
+      return fileStream(file, (await file.stat()).size);
     } catch (error) {
+      file?.close();
       if (error instanceof Deno.errors.NotFound) throw new RemoteNotFoundError(key);
       throw localError(error, this.#file(key));
     }

@@ -9,6 +9,7 @@
 import * as path from "node:path";
 import { createHasher } from "../storage/mod.ts";
 import { tempPathBeside } from "../util/atomic_write.ts";
+import { fileStream } from "../util/file_stream.ts";
 import { runPool } from "../util/pool.ts";
 import { type RemoteBackend, RemoteError, RemoteNotFoundError } from "./backend.ts";
 import { blobKey } from "./object_keys.ts";
@@ -97,7 +98,7 @@ export async function uploadBlobs(
     const file = await Deno.open(source.blobPath(item.hash));
     const check = await hashChecker(item.hash, progress);
     try {
-      await backend.put(blobKey(item.hash), file.readable.pipeThrough(check.stream), size);
+      await backend.put(blobKey(item.hash), fileStream(file, size).pipeThrough(check.stream), size);
     } catch (error) {
       if (check.mismatch() === null) throw error;
       source.quarantine(item.hash);
