@@ -23,9 +23,10 @@ import {
 
 /**
  * The commands whose output only depends on the project's files, each with
- * the options that keep it so. Any other option (`status -r` and `verify
- * --allow-missing` ask a remote; `--help`; combined short flags) sends the
- * command line the full way, unrecorded.
+ * the options that keep it so (the global `-q` and `-v` may follow the
+ * command too). Any other option (`status -r` and `verify --allow-missing`
+ * ask a remote; `--help`; combined short flags) sends the command line the
+ * full way, unrecorded.
  */
 const REPORT_COMMANDS: ReadonlyMap<string, ReadonlySet<string>> = new Map([
   ["status", new Set(["-a", "--all", "-e", "--explain", "--json"])],
@@ -73,7 +74,7 @@ export function isReportCommand(args: readonly string[]): boolean {
   const options = at >= 0 ? REPORT_COMMANDS.get(args[at]!) : undefined;
   if (options === undefined) return false;
   return args.slice(at + 1).every((word) =>
-    word === "--" ? false : !word.startsWith("-") || options.has(word)
+    word === "--" ? false : !word.startsWith("-") || options.has(word) || GLOBAL_FLAGS.has(word)
   );
 }
 

@@ -28,6 +28,7 @@ const COMMANDS: readonly (readonly string[])[] = [
   ["status", "--json"],
   ["status", "-e"],
   ["-v", "status"],
+  ["status", "-q"],
   ["status", "train"],
   ["verify"],
   ["verify", "--json"],
