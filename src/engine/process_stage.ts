@@ -120,6 +120,11 @@ class StageProgress {
     });
   }
 
+  /** True once the work began (a failure before then has no time worth showing). */
+  get begun(): boolean {
+    return this.#begun;
+  }
+
   /** A line the stage printed. */
   readonly log = (line: string, stream: "stdout" | "stderr"): void => {
     this.#tail.push(line);
@@ -193,7 +198,10 @@ export async function processStage(
   } catch (error) {
     if (!(error instanceof PivotError)) throw error;
     const hint = error.hint === undefined ? [] : [`hint: ${error.hint}`];
-    return progress.end("failed", error.message, { details: hint });
+    // Failed while being judged (an unreadable lock), not while running: no time, as for a
+    // missing input, whether the judging took under a millisecond or more.
+    const since = progress.begun ? {} : { since: performance.now() };
+    return progress.end("failed", error.message, { details: hint, ...since });
   }
 }
 

@@ -113,7 +113,7 @@ Deno.test("a lock file that is a directory fails its stage with the fix, and sta
   assert.deepEqual({ ...repro, stdout: timeless(repro.stdout), stderr: timeless(repro.stderr) }, {
     code: 1,
     stdout: "0 ran, 0 up to date, 1 failed (T)\n",
-    stderr: `FAILED train: cannot read ${lock}: it is a directory (T)\n` +
+    stderr: `FAILED train: cannot read ${lock}: it is a directory\n` +
       `    hint: remove or rename the directory ${lock}\n`,
   });
   assert.deepEqual(treeWithoutStateDb(p.root), before);
