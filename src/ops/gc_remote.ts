@@ -47,9 +47,10 @@ export interface GcRemoteReport {
 
 /**
  * Removes from the remote every blob (`files/ab/cdef…`) whose hash is not in
- * `referenced`, unless written within the grace period; other objects (run-cache entries, temp files) are left
- * alone. Deletions run in parallel and are retried like transfers; the
- * removed blobs are dropped from the remote index.
+ * `referenced`, unless written within the grace period; other objects
+ * (run-cache entries, temp files) are left alone. Deletions run in parallel
+ * and are retried like transfers; the removed blobs are dropped from the
+ * remote index.
  *
  * @throws {PivotError} when no remote fits, or listing the remote fails
  */
