@@ -175,6 +175,8 @@ export function stampEvidence(
     for (const entry of entries) {
       const child = path.join(dir, entry.name);
       if (record(child, unfollowed, false, at) === null) return false;
+      // A symlink into the cache (a symlink checkout) is read through: an edit changes its target.
+      if (entry.isSymlink && record(child, followed, true, at) === null) return false;
       if (entry.isDirectory && !walk(child, at)) return false;
     }
     return true;
