@@ -52,3 +52,25 @@ Deno.test("a file of a symlinked directory output edited through its link: no st
   const repro = runFastNoopInProcess(p.root, ["repro"]);
   assert.deepEqual(repro, { code: null, stdout: "", stderr: "" });
 });
+
+Deno.test("an incremental repro after another input changed still looks at a symlinked directory output edited through its link", async () => {
+  await using p = await makeProject({
+    ...FILES,
+    "pivot.yaml": FILES["pivot.yaml"] +
+      "  other:\n    cmd: cat ${deps.r} > ${outs}\n    deps: {r: r2.txt}\n    outs: txt\n",
+    "r2.txt": "b\n",
+  });
+  assert.equal((await runPivotInProcess(p.root, ["repro"])).code, 0);
+  await settle();
+  assert.equal((await runPivotInProcess(p.root, ["repro"])).code, 0);
+  assert.notEqual(runFastNoopInProcess(p.root, ["repro"]).code, null, "stamped");
+  await p.write("r2.txt", "c\n");
+  Deno.writeTextFileSync(p.path("data/ml/gen/d/two.txt"), "TWO\n");
+  await settle();
+
+  const repro = await runPivotInProcess(p.root, ["repro"]);
+  assert.equal(repro.code, 0, repro.stderr);
+  assert.match(repro.stdout, /^ran gen: output gen:d → data\/ml\/gen\/d\/ was modified \(/m);
+  assert.match(repro.stdout, /^ran other: inputs changed \(/m);
+  assert.equal(await p.read("data/ml/gen/d/two.txt"), "two\n");
+});
