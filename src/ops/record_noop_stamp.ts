@@ -21,7 +21,8 @@ import { trackingFileCandidates } from "./tracked_inputs.ts";
  * signatures of everything its verdicts were read from (config, params and
  * pipeline files with their `vars:` files, the places pipeline files are looked for, locks, inputs,
  * the `.pvt` files that do or could track file inputs, outputs with every
- * entry of directory ones, the cache directories of the blobs the session
+ * entry of directory ones (and what a symlink among them points to: the blob of a
+ * symlink checkout), the cache directories of the blobs the session
  * looked for (so a deleted, quarantined or added blob is noticed), the code its
  * fingerprints read, the
  * `.gitignore` files of cached outputs). `since` is when the command started
