@@ -74,3 +74,16 @@ Deno.test("an incremental repro after another input changed still looks at a sym
   assert.match(repro.stdout, /^ran other: inputs changed \(/m);
   assert.equal(await p.read("data/ml/gen/d/two.txt"), "two\n");
 });
+
+Deno.test("the stamp a run that ran stages leaves does not answer once a symlinked directory output is edited through its link", async () => {
+  await using p = await makeProject(FILES);
+  await settle();
+  assert.equal((await runPivotInProcess(p.root, ["repro"])).code, 0);
+  assert.notEqual(runFastNoopInProcess(p.root, ["repro"]).code, null, "stamped by the run");
+  Deno.writeTextFileSync(p.path("data/ml/gen/d/two.txt"), "TWO\n");
+  await settle();
+
+  assert.deepEqual(runFastNoopInProcess(p.root, ["repro"]), { code: null, stdout: "", stderr: "" });
+  const repro = await runPivotInProcess(p.root, ["repro"]);
+  assert.match(repro.stdout, /^ran gen: output gen:d → data\/ml\/gen\/d\/ was modified \(/m);
+});
