@@ -21,7 +21,8 @@ import { trackingFileCandidates } from "./tracked_inputs.ts";
  * signatures of everything its verdicts were read from (config, params and
  * pipeline files with their `vars:` files, the places pipeline files are looked for, locks, inputs,
  * the `.pvt` files that do or could track file inputs, outputs with every
- * entry of directory ones, the cache directories of the blobs the session
+ * entry of directory ones (and what a symlink among them points to: the blob of a
+ * symlink checkout), the cache directories of the blobs the session
  * looked for (so a deleted, quarantined or added blob is noticed), the code its
  * fingerprints read, the
  * `.gitignore` files of cached outputs). `since` is when the command started
@@ -175,6 +176,8 @@ export function stampEvidence(
     for (const entry of entries) {
       const child = path.join(dir, entry.name);
       if (record(child, unfollowed, false, at) === null) return false;
+      // A symlink into the cache (a symlink checkout) is read through: an edit changes its target.
+      if (entry.isSymlink && record(child, followed, true, at) === null) return false;
       if (entry.isDirectory && !walk(child, at)) return false;
     }
     return true;
