@@ -10,6 +10,7 @@ import { renderChecks } from "../../src/cli/commands/doctor.ts";
 import type { DoctorCheck } from "../../src/ops/mod.ts";
 import { writeLock } from "../_helpers/storage.ts";
 import { statOrNullSync } from "../../src/util/fs.ts";
+import { deadPid } from "../_helpers/processes.ts";
 
 /** Runs git in `cwd` quietly. */
 async function git(cwd: string, ...args: string[]): Promise<void> {
@@ -28,13 +29,6 @@ function normalized(p: TempProject, text: string): string {
   return text.replaceAll(p.root, "<root>")
     .replace(/Deno \d+\.\d+\.\d+\S*/, "Deno <v>")
     .replace(/git version \S+/, "git version <v>");
-}
-
-/** The PID of a process that has just ended. */
-async function deadPid(): Promise<number> {
-  const child = new Deno.Command("true").spawn();
-  await child.status;
-  return child.pid;
 }
 
 Deno.test("pivot doctor passes a healthy project, one line per check", async () => {

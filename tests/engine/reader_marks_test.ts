@@ -9,27 +9,7 @@ import {
 } from "../../src/engine/reader_marks.ts";
 import { claimSentinel, releaseSentinel } from "../../src/engine/running_sentinel.ts";
 import { exists, names, tempDir } from "../_helpers/files.ts";
-
-/** A `sleep 5` child process (a live PID that is not ours), killed and reaped on dispose. */
-function sleeper(): { pid: number } & AsyncDisposable {
-  const child = new Deno.Command("sleep", { args: ["5"], stdout: "null", stderr: "null" }).spawn();
-  return {
-    pid: child.pid,
-    [Symbol.asyncDispose]: async () => {
-      try {
-        child.kill("SIGKILL");
-      } catch { /* already gone */ }
-      await child.status;
-    },
-  };
-}
-
-/** The PID of a process that has exited (and been reaped). */
-async function deadPid(): Promise<number> {
-  const child = new Deno.Command("true", { stdout: "null", stderr: "null" }).spawn();
-  await child.status;
-  return child.pid;
-}
+import { deadPid, liveProcess } from "../_helpers/processes.ts";
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -62,7 +42,7 @@ Deno.test("createReaderRecord() creates .readers.running/<stage>.<pid>.<id> hold
 
 Deno.test("liveReaders() lists other live readers of the stage and removes records of processes that are gone", async () => {
   await using dir = await tempDir();
-  await using other = sleeper();
+  await using other = liveProcess(5);
   const sentinel = path.join(dir.path, "s@1.running");
   const dead = await deadPid();
   const live = recordAs(dir.path, "s@1", other.pid);
@@ -80,7 +60,7 @@ Deno.test("liveReaders() lists other live readers of the stage and removes recor
 
 Deno.test("liveReaders() counts a record of several stages for each stage it lists", async () => {
   await using dir = await tempDir();
-  await using other = sleeper();
+  await using other = liveProcess(5);
   const several = recordAs(dir.path, "+", other.pid);
   Deno.writeTextFileSync(several, "a\nb@1\n");
   const gone = recordAs(dir.path, "+", await deadPid(), "def456");
@@ -149,7 +129,7 @@ Deno.test("markReading() marks every producer, and disposing of the marks remove
 
 Deno.test("markReading() holds no mark while another process writes a producer, says so once, and marks once it is free", async () => {
   await using dir = await tempDir();
-  await using writer = sleeper();
+  await using writer = liveProcess(5);
   const producers = ["a", "b"].map((name) => ({
     name,
     sentinel: path.join(dir.path, `${name}.running`),
@@ -174,7 +154,7 @@ Deno.test("markReading() holds no mark while another process writes a producer, 
 
 Deno.test("markReading() stops waiting for a writer when aborted, holding no mark", async () => {
   await using dir = await tempDir();
-  await using writer = sleeper();
+  await using writer = liveProcess(5);
   const sentinel = path.join(dir.path, "a.running");
   Deno.writeTextFileSync(sentinel, `${writer.pid}\n`);
   const controller = new AbortController();
@@ -228,7 +208,7 @@ Deno.test("waitWhileRead() removes records of processes that are gone instead of
 
 Deno.test("waitWhileRead() waits while another live process reads the stage, saying so once", async () => {
   await using dir = await tempDir();
-  await using reader = sleeper();
+  await using reader = liveProcess(5);
   const sentinel = path.join(dir.path, "s@1.running");
   const record = recordAs(dir.path, "s@1", reader.pid);
   const lines: string[] = [];
@@ -244,7 +224,7 @@ Deno.test("waitWhileRead() waits while another live process reads the stage, say
 
 Deno.test("waitWhileRead() returns the reader when aborted", async () => {
   await using dir = await tempDir();
-  await using reader = sleeper();
+  await using reader = liveProcess(5);
   const sentinel = path.join(dir.path, "s.running");
   recordAs(dir.path, "s", reader.pid);
   const controller = new AbortController();

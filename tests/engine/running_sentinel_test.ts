@@ -11,27 +11,7 @@ import {
   UNKNOWN_HOLDER,
 } from "../../src/engine/running_sentinel.ts";
 import { exists, names, tempDir } from "../_helpers/files.ts";
-
-/** A `sleep 5` child process, killed and reaped on dispose. */
-function sleeper(): { pid: number } & AsyncDisposable {
-  const child = new Deno.Command("sleep", { args: ["5"], stdout: "null", stderr: "null" }).spawn();
-  return {
-    pid: child.pid,
-    [Symbol.asyncDispose]: async () => {
-      try {
-        child.kill("SIGKILL");
-      } catch { /* already gone */ }
-      await child.status;
-    },
-  };
-}
-
-/** The PID of a process that has exited (and been reaped). */
-async function deadPid(): Promise<number> {
-  const child = new Deno.Command("true", { stdout: "null", stderr: "null" }).spawn();
-  await child.status;
-  return child.pid;
-}
+import { deadPid, liveProcess } from "../_helpers/processes.ts";
 
 Deno.test("claimSentinel() creates the sentinel (and its directory) holding our PID", async () => {
   await using dir = await tempDir();
@@ -43,7 +23,7 @@ Deno.test("claimSentinel() creates the sentinel (and its directory) holding our 
 
 Deno.test("claimSentinel() returns the PID of a live process holding the sentinel", async () => {
   await using dir = await tempDir();
-  await using other = sleeper();
+  await using other = liveProcess(5);
   const sentinel = path.join(dir.path, "train.running");
   await Deno.writeTextFile(sentinel, `${other.pid}\n`);
   assert.equal(claimSentinel(sentinel), other.pid);
@@ -127,7 +107,7 @@ Deno.test("releaseSentinel() removes our own sentinel", async () => {
 
 Deno.test("releaseSentinel() leaves a sentinel held by another process", async () => {
   await using dir = await tempDir();
-  await using other = sleeper();
+  await using other = liveProcess(5);
   const sentinel = path.join(dir.path, "train.running");
   await Deno.writeTextFile(sentinel, `${other.pid}\n`);
   releaseSentinel(sentinel);
@@ -138,7 +118,7 @@ Deno.test("releaseSentinel() leaves a sentinel held by another process", async (
 });
 
 Deno.test("processAlive() is true for this process and a running child", async () => {
-  await using other = sleeper();
+  await using other = liveProcess(5);
   assert.equal(processAlive(Deno.pid), true);
   assert.equal(processAlive(other.pid), true);
 });
@@ -152,7 +132,7 @@ Deno.test("processAlive() is false for an exited process and for invalid PIDs", 
 
 Deno.test("sentinelHolder() returns the PID of a live process holding the sentinel", async () => {
   await using dir = await tempDir();
-  await using other = sleeper();
+  await using other = liveProcess(5);
   const sentinel = path.join(dir.path, "train.running");
   await Deno.writeTextFile(sentinel, `${other.pid}\n`);
   assert.equal(sentinelHolder(sentinel), other.pid);
@@ -176,7 +156,7 @@ Deno.test("sentinelHolder() is null for a free, own, stale or garbage sentinel",
 
 Deno.test("recordCommandGroup() notes the command's process group, only in our own sentinel", async () => {
   await using dir = await tempDir();
-  await using other = sleeper();
+  await using other = liveProcess(5);
   const sentinel = path.join(dir.path, "train.running");
   assert.equal(claimSentinel(sentinel), null);
   recordCommandGroup(sentinel, 4321);
@@ -202,7 +182,7 @@ Deno.test("a group line still being written (no newline yet) is not read", async
   // A PID without its newline is still a PID.
   await Deno.writeTextFile(sentinel, `${dead}`);
   assert.equal(sentinelHolder(sentinel), null);
-  await using other = sleeper();
+  await using other = liveProcess(5);
   await Deno.writeTextFile(sentinel, `${other.pid}`);
   assert.equal(sentinelHolder(sentinel), other.pid);
 });

@@ -10,28 +10,7 @@ import assert from "node:assert/strict";
 import * as path from "node:path";
 import { claimStage } from "../../src/engine/stage_claim.ts";
 import { exists, names, tempDir } from "../_helpers/files.ts";
-
-/** A `sleep 30` child process, killed and reaped on dispose. */
-function otherProcess(): { pid: number } & AsyncDisposable {
-  const child = new Deno.Command("sleep", { args: ["30"], stdout: "null", stderr: "null" })
-    .spawn();
-  return {
-    pid: child.pid,
-    [Symbol.asyncDispose]: async () => {
-      try {
-        child.kill("SIGKILL");
-      } catch { /* already gone */ }
-      await child.status;
-    },
-  };
-}
-
-/** The PID of a process that has exited (and been reaped). */
-async function deadPid(): Promise<number> {
-  const child = new Deno.Command("true", { stdout: "null", stderr: "null" }).spawn();
-  await child.status;
-  return child.pid;
-}
+import { deadPid, liveProcess } from "../_helpers/processes.ts";
 
 /** Resolves once `predicate()` holds (polling), failing after `timeoutMs`. */
 async function until(predicate: () => boolean, timeoutMs = 5_000): Promise<void> {
@@ -88,7 +67,7 @@ Deno.test("claimStage() with `await using` releases the stage at the end of the 
 
 Deno.test("claimStage() waits while another live process holds the stage, says so once, then claims it", async () => {
   await using dir = await tempDir();
-  await using other = otherProcess();
+  await using other = liveProcess();
   const { lines, sentinel, options } = claimFor(dir.path);
   await Deno.mkdir(path.dirname(sentinel), { recursive: true });
   await Deno.writeTextFile(sentinel, `${other.pid}\n`);
@@ -112,7 +91,7 @@ Deno.test("claimStage() waits while another live process holds the stage, says s
 
 Deno.test("claimStage() stops waiting when aborted and names the process still holding the stage", async () => {
   await using dir = await tempDir();
-  await using other = otherProcess();
+  await using other = liveProcess();
   const controller = new AbortController();
   const { lines, sentinel, options } = claimFor(dir.path, controller.signal);
   await Deno.mkdir(path.dirname(sentinel), { recursive: true });
@@ -146,7 +125,7 @@ Deno.test("claimStage() takes over a stale sentinel (its process is gone) withou
 
 Deno.test("recordGroup() appends the group line only while this process holds the stage", async () => {
   await using dir = await tempDir();
-  await using other = otherProcess();
+  await using other = liveProcess();
   const { sentinel, options } = claimFor(dir.path);
   const claim = (await claimStage(options)).claim!;
   claim.recordGroup(4250);
