@@ -15,6 +15,7 @@
  */
 
 import { benchEnv } from "./_measure.ts";
+import { listeningPort } from "../tests/_helpers/listening_port.ts";
 
 /** A running latency proxy. */
 export interface LatencyProxy extends AsyncDisposable {
@@ -32,16 +33,7 @@ export async function startLatencyProxy(port: number, oneWayMs: number): Promise
     stdout: "piped",
     stderr: "inherit",
   }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while (!text.includes("\n")) {
-    const { done, value } = await reader.read();
-    if (done) throw new Error("the latency proxy exited before listening");
-    text += value;
-  }
-  reader.releaseLock();
-  const drained = child.stdout.cancel().catch(() => undefined);
-  const { port: proxyPort } = JSON.parse(text.split("\n")[0]!) as { port: number };
+  const { port: proxyPort, drained } = await listeningPort(child, "the latency proxy");
   return {
     endpoint: `http://127.0.0.1:${proxyPort}`,
     async [Symbol.asyncDispose]() {

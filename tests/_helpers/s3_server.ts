@@ -9,6 +9,7 @@
  */
 import * as path from "node:path";
 import { type TempDir, tempDir } from "./files.ts";
+import { listeningPort } from "./listening_port.ts";
 
 /** The access key s3rver accepts; any secret key goes (signatures are not checked). */
 export const S3_ACCESS_KEY = "S3RVER";
@@ -43,16 +44,7 @@ export async function startS3Server(bucket = "pivot"): Promise<S3Server> {
     stdout: "piped",
     stderr: "inherit",
   }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while (!text.includes("\n")) {
-    const { done, value } = await reader.read();
-    if (done) throw new Error("s3rver exited before listening");
-    text += value;
-  }
-  reader.releaseLock();
-  const drained = child.stdout.cancel().catch(() => undefined);
-  const { port } = JSON.parse(text.split("\n")[0]!) as { port: number };
+  const { port, drained } = await listeningPort(child, "s3rver");
   const bucketDir = path.join(storage.path, bucket);
   const objectFile = (key: string) => path.join(bucketDir, `${key}._S3rver_object`);
   return {
