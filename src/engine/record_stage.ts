@@ -15,10 +15,9 @@ import {
   Placer,
   restoreDirectory,
   restoreFile,
-  serializeLock,
   type StageLock,
+  writeLockFile,
 } from "../storage/mod.ts";
-import { atomicWriteAsync } from "../util/atomic_write.ts";
 import { PivotError } from "../util/errors.ts";
 import { statOrNullSync } from "../util/fs.ts";
 import type { RecordedOut, StageState } from "./assess_stage.ts";
@@ -163,7 +162,7 @@ export async function writeLock(
     deps: state.deps ?? [],
     outs,
   };
-  await atomicWriteAsync(plan.lockFile, serializeLock(lock));
+  await writeLockFile(plan.lockFile, lock);
 }
 
 /**
