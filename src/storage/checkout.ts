@@ -81,8 +81,7 @@ export class Placer {
    */
   place(blob: string, dest: string, executable: boolean): CheckoutMode {
     if (executable) {
-      Deno.copyFileSync(blob, dest);
-      Deno.chmodSync(dest, 0o755);
+      copyBlob(blob, dest, true);
       this.used.copy++;
       return "copy";
     }
@@ -91,10 +90,7 @@ export class Placer {
       try {
         if (mode === "hardlink") this.#link(blob, dest);
         else if (mode === "symlink") Deno.symlinkSync(blob, dest);
-        else {
-          Deno.copyFileSync(blob, dest);
-          Deno.chmodSync(dest, executable ? 0o755 : 0o644);
-        }
+        else copyBlob(blob, dest, false);
         this.used[mode]++;
         return mode;
       } catch (error) {
@@ -106,6 +102,12 @@ export class Placer {
       }
     }
   }
+}
+
+/** Copies `blob` to `dest` as a writable file (0755 when `executable`, else 0644). */
+function copyBlob(blob: string, dest: string, executable: boolean): void {
+  Deno.copyFileSync(blob, dest);
+  Deno.chmodSync(dest, executable ? 0o755 : 0o644);
 }
 
 /**
