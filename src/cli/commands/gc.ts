@@ -90,11 +90,7 @@ export function registerGc(program: Command, ctx: CliContext): void {
           : `, and by ${
             plural(report.revisions.files, "lock or .pvt file", "lock and .pvt files")
           } in ${plural(report.revisions.commits, "git commit")}`;
-        const young = report.young > 0
-          ? `, and ${plural(report.young, "unreferenced blob")} changed in the last ${
-            plural(report.graceMinutes, "minute")
-          } (--grace 0 removes them)`
-          : "";
+        const young = youngBlobs(report.young, "changed", report.graceMinutes);
         ctx.stdout(
           `${verb} ${plural(report.removed, "blob")} (${
             formatBytes(report.removedBytes)
@@ -108,13 +104,7 @@ export function registerGc(program: Command, ctx: CliContext): void {
               formatBytes(report.cloud.removedBytes)
             }) from remote '${report.cloud.remote}' (${report.cloud.url}); kept ${
               plural(report.cloud.kept, "blob")
-            }${
-              report.cloud.young > 0
-                ? `, and ${plural(report.cloud.young, "unreferenced blob")} pushed in the last ${
-                  plural(report.graceMinutes, "minute")
-                } (--grace 0 removes them)`
-                : ""
-            }\n`,
+            }${youngBlobs(report.cloud.young, "pushed", report.graceMinutes)}\n`,
           );
         }
       }
@@ -128,4 +118,13 @@ export function registerGc(program: Command, ctx: CliContext): void {
         );
       }
     });
+}
+
+/** `, and N unreferenced blobs changed in the last M minutes (…)`, or nothing when `count` is 0. */
+function youngBlobs(count: number, how: "changed" | "pushed", minutes: number): string {
+  return count > 0
+    ? `, and ${plural(count, "unreferenced blob")} ${how} in the last ${
+      plural(minutes, "minute")
+    } (--grace 0 removes them)`
+    : "";
 }
