@@ -121,8 +121,6 @@ export async function benchDiff(): Promise<string[]> {
     const gb = (size / 1e9).toFixed(2);
     const rows = ROWS.toLocaleString("en");
     return [
-      "## Data diff",
-      "",
       `\`pivot diff big.csv\` of a ${gb} GB csv (${rows} rows of ${
         Math.round(size / ROWS)
       } bytes) between its committed version (in the cache) and a workspace copy with every 1,000th row modified, every 5,000th removed and 1,000 added. Peak memory is the process's resident peak (VmHWM, the Deno runtime included). Baseline: \`cat\` of both files.`,

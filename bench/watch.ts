@@ -164,8 +164,6 @@ export async function benchWatch(): Promise<string[]> {
   const first = samples[0]!;
   const last = samples.at(-1)!;
   return [
-    "## Watch mode",
-    "",
     `Saving an input to its stage starting (median of ${EDITS} edits): ${
       ms(withDefault)
     } with the default quiet period of 300 ms, ${ms(withNone)} with \`--debounce 0\`.`,
