@@ -216,6 +216,40 @@ const SKIPPED_FIELDS: ReadonlySet<string> = new Set([
   "implements",
 ]);
 
+/** Node types with no children the checks look at. */
+const LEAVES: ReadonlySet<string> = new Set([
+  "StringLiteral",
+  "NumericLiteral",
+  "BooleanLiteral",
+  "NullLiteral",
+  "BigIntLiteral",
+  "RegExpLiteral",
+  "TemplateElement",
+  "ThisExpression",
+  "Super",
+]);
+
+/** A test of node types, remembered by type (the checks visit every node of big modules). */
+function typeTest(pattern: RegExp): (type: string) => boolean {
+  const known = new Map<string, boolean>();
+  return (type) => {
+    let result = known.get(type);
+    if (result === undefined) {
+      result = pattern.test(type);
+      known.set(type, result);
+    }
+    return result;
+  };
+}
+
+/** Calls `visit` with each field of `node` that may hold nodes, but types and positions. */
+function eachChild(node: Node, visit: (child: unknown, key: string) => void): void {
+  for (const key in node) {
+    const child = node[key];
+    if (child !== null && typeof child === "object" && !SKIPPED_FIELDS.has(key)) visit(child, key);
+  }
+}
+
 /** The parse-cache kind of facts (bump when {@linkcode ModuleFacts} or its rules change). */
 const FACTS_KIND = "load-facts1";
 
@@ -368,6 +402,8 @@ function wholeModule(program: Node): {
   const declared = new Set<string>();
   const methods = new Set<string>();
   let refusal: string | null = null;
+  const isFunctionLike = typeTest(/Function|Method/);
+  const isNamedScope = typeTest(/^(Class|TSEnum|TSModule)Declaration$|^ClassExpression$/);
   const declare = (pattern: unknown) => {
     if (pattern !== null && typeof pattern === "object") {
       patternNames(pattern as Node).forEach((name) => declared.add(name));
@@ -379,6 +415,7 @@ function wholeModule(program: Node): {
       return;
     }
     const node = value as Node;
+    if (LEAVES.has(node.type)) return;
     switch (node.type) {
       case "ImportExpression":
       case "Import":
@@ -417,14 +454,12 @@ function wholeModule(program: Node): {
         break;
       }
     }
-    if (/Function|Method/.test(node.type)) {
+    if (isFunctionLike(node.type)) {
       declare(node.id);
       (node.params as Node[] | undefined)?.forEach(declare);
     }
-    if (/^(Class|TSEnum|TSModule)Declaration$|^ClassExpression$/.test(node.type)) declare(node.id);
-    for (const [key, child] of Object.entries(node)) {
-      if (!SKIPPED_FIELDS.has(key)) visit(child);
-    }
+    if (isNamedScope(node.type)) declare(node.id);
+    eachChild(node, visit);
   };
   visit(program);
   return { declared, methods, refusal };
@@ -454,6 +489,8 @@ interface LoadTimeScope {
  */
 function checkLoadTime(statements: readonly Node[], scope: LoadTimeScope): void {
   const checked = new Set<Node>();
+  const isTypeOnly = typeTest(TYPE_ONLY_NODE);
+  const isMember = typeTest(/Property|Method/);
   const refuse = (reason: string): never => {
     throw new Refusal(reason);
   };
@@ -461,9 +498,9 @@ function checkLoadTime(statements: readonly Node[], scope: LoadTimeScope): void 
   const runs = (fn: Node): void => {
     if (checked.has(fn)) return;
     checked.add(fn);
-    for (const [key, child] of Object.entries(fn)) {
-      if (key !== "id" && !SKIPPED_FIELDS.has(key)) visit(child, fn, key);
-    }
+    eachChild(fn, (child, key) => {
+      if (key !== "id") visit(child, fn, key);
+    });
   };
   /** A value handed to a call, which may call it. */
   const handed = (arg: Node): void => {
@@ -551,7 +588,7 @@ function checkLoadTime(statements: readonly Node[], scope: LoadTimeScope): void 
       return;
     }
     const node = value as Node;
-    if (TYPE_ONLY_NODE.test(node.type) || node.declare === true) return;
+    if (LEAVES.has(node.type) || isTypeOnly(node.type) || node.declare === true) return;
     switch (node.type) {
       case "FunctionDeclaration":
       case "FunctionExpression":
@@ -579,7 +616,7 @@ function checkLoadTime(statements: readonly Node[], scope: LoadTimeScope): void 
         const isProperty = parent !== null && !parent.computed &&
           (((parent.type === "MemberExpression" || parent.type === "OptionalMemberExpression") &&
             field === "property") ||
-            (/Property|Method/.test(parent.type) && field === "key"));
+            (isMember(parent.type) && field === "key"));
         if (isProperty) return;
         if (IMPURE_NAMES.has(name)) refuse(`reads '${name}' while loading`);
         if (!scope.declared.has(name) && !PURE_GLOBALS.has(name)) {
@@ -639,9 +676,7 @@ function checkLoadTime(statements: readonly Node[], scope: LoadTimeScope): void 
         break;
       }
     }
-    for (const [key, child] of Object.entries(node)) {
-      if (!SKIPPED_FIELDS.has(key)) visit(child, node, key);
-    }
+    eachChild(node, (child, key) => visit(child, node, key));
   };
   for (const statement of statements) visit(statement, null, "");
 }
