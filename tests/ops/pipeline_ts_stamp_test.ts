@@ -215,3 +215,51 @@ Deno.test("pipeline.ts stamps: none for a module that reads the environment whil
   await pivotOk(p.root, ["status"]);
   assert.equal(runFastNoopInProcess(p.root, ["status"]).code, null);
 });
+
+Deno.test("pipeline.ts stamps: a run during which a stage changes what loading read leaves none", async (t) => {
+  const cases = [
+    {
+      name: "a module imported through another one edited",
+      change:
+        `Deno.writeTextFileSync(new URL("./consts.ts", import.meta.url), 'export const PUNCT = "?";\\n');`,
+      next:
+        "ran hello: params changed (T)\nup to date copy\nup to date tamper\n1 ran, 2 up to date (T)\n",
+    },
+    {
+      // Deleted: no time tells it happened after the module was loaded.
+      name: "the deno.json beside pipeline.ts deleted",
+      change: `Deno.removeSync(new URL("./deno.json", import.meta.url));`,
+      next: "up to date hello\nup to date copy\nup to date tamper\n0 ran, 3 up to date (T)\n",
+    },
+  ];
+  for (const { name, change, next } of cases) {
+    await t.step(name, async () => {
+      await using p = await makeProject({
+        ...FILES,
+        "deno.json": "{}\n",
+        "pipeline.ts": FILES["pipeline.ts"]!
+          .replace("import { copy, shout }", "import { copy, shout, tamper }")
+          .replace("  },\n};", '    tamper: { outs: "txt", run: tamper },\n  },\n};'),
+        "stages.ts": `${FILES["stages.ts"]}
+export function tamper(): string {
+  ${change}
+  return "tampered\\n";
+}
+`,
+      });
+      await settle();
+      const fresh = await pivotOk(p.root, ["repro", "-j", "1"], true);
+      assert.match(timeless(fresh.stdout), /^3 ran, 0 up to date \(T\)$/m);
+      assert.equal(await p.read("data/tsp/hello.txt"), "HELLO!\n");
+      assert.deepEqual(runFastNoopInProcess(p.root, ["repro"]), {
+        code: null,
+        stdout: "",
+        stderr: "",
+      });
+      await settle();
+      assert.equal(sorted((await pivotOk(p.root, ["repro"], true)).stdout), sorted(next));
+      // That run's stamp answers.
+      assert.equal(runFastNoopInProcess(p.root, ["repro"]).code, 0);
+    });
+  }
+});
