@@ -49,8 +49,8 @@ export class ReportRecorder {
   /** Takes the evidence of `session` when it closes. */
   readonly sessionOpened = (session: Session): void => {
     this.#sessions++;
-    session.whenClosing(() => {
-      const evidence = reportEvidence(session, this.#since);
+    session.whenClosing(async () => {
+      const evidence = await reportEvidence(session, this.#since);
       this.#evidence = evidence === null ? null : { root: session.project.root, evidence };
     });
   };

@@ -17,7 +17,7 @@ import { relativePosix } from "../util/paths.ts";
 import { hashBytes, type ParseCache } from "../storage/mod.ts";
 
 /** A parsed syntax node (only the fields this module reads). */
-interface Node {
+export interface Node {
   readonly type: string;
   readonly start: number;
   readonly end: number;
@@ -32,6 +32,10 @@ type Binding =
 
 interface ParsedModule {
   readonly file: string;
+  /** The text it was parsed from. */
+  readonly text: string;
+  /** Its syntax tree (`null` for a JSON module). */
+  readonly program: Node | null;
   readonly bindings: ReadonlyMap<string, Binding>;
   /** Exported name → local binding name (or a re-export). */
   readonly exports: ReadonlyMap<string, string | Binding>;
@@ -117,6 +121,17 @@ export class CodeFingerprints {
     const files = [...read].map((file) => [file, this.#textHashes.get(file)!] as const);
     cache?.put(FINGERPRINT_KIND, key, { files, manifest } satisfies RememberedFingerprint);
     return manifest;
+  }
+
+  /**
+   * The syntax tree of module `file` and the text it was parsed from, parsed
+   * once per session (shared with the fingerprints); `null` for a JSON module.
+   *
+   * @throws {PivotError} when the module cannot be read or parsed
+   */
+  async syntaxTree(file: string): Promise<{ text: string; program: Node } | null> {
+    const { text, program } = await this.#parse(file);
+    return program === null ? null : { text, program };
   }
 
   /** The files read to fingerprint stage code so far. */
@@ -240,7 +255,7 @@ function bindingKind(node: Node): "fn" | "class" | "const" {
 }
 
 /** The absolute path a local import specifier of `from` names. */
-function resolveSpecifier(from: string, specifier: string): string {
+export function resolveSpecifier(from: string, specifier: string): string {
   return specifier.startsWith("file:")
     ? fileURLToPath(specifier)
     : path.resolve(path.dirname(from), specifier);
@@ -274,7 +289,8 @@ async function resolveExportDeep(
   return null;
 }
 
-function isLocalSpecifier(specifier: string): boolean {
+/** True for a specifier naming a local file: relative, absolute or a `file:` URL. */
+export function isLocalSpecifier(specifier: string): boolean {
   return specifier.startsWith("./") || specifier.startsWith("../") ||
     specifier.startsWith("/") || specifier.startsWith("file:");
 }
@@ -298,8 +314,14 @@ async function parseModuleFile(
   }
   const textHash = hashBytes(text);
   onText(textHash);
-  const parsedModule = (top: TopLevel, codeHash: () => string): ParsedModule => ({
+  const parsedModule = (
+    top: TopLevel,
+    program: Node | null,
+    codeHash: () => string,
+  ): ParsedModule => ({
     file,
+    text,
+    program,
     ...top,
     codeHash,
     summaries: new WeakMap(),
@@ -307,11 +329,15 @@ async function parseModuleFile(
   });
   if (file.endsWith(".json")) {
     const none = { bindings: new Map(), exports: new Map(), defaultExport: null, starExports: [] };
-    return parsedModule(none, () => textHash);
+    return parsedModule(none, null, () => textHash);
   }
   const program = await parseProgram(file, text);
   let codeHash: string | undefined;
-  return parsedModule(topLevel(program.body), () => (codeHash ??= hashBytes(codeText(program))));
+  return parsedModule(
+    topLevel(program.body),
+    program,
+    () => (codeHash ??= hashBytes(codeText(program))),
+  );
 }
 
 /**
@@ -439,7 +465,8 @@ function declaredNames(node: Node): string[] {
   }
 }
 
-function patternNames(pattern: Node): string[] {
+/** The names a binding pattern (`x`, `{ a, b: [c] }`, `...rest`) declares. */
+export function patternNames(pattern: Node): string[] {
   switch (pattern.type) {
     case "Identifier":
       return [pattern.name as string];
@@ -571,7 +598,7 @@ function propertyName(property: Node): string | null {
 }
 
 /** TypeScript nodes that only describe types (never evaluated). */
-const TYPE_ONLY_NODE =
+export const TYPE_ONLY_NODE =
   /^TS(.*Type|.*Keyword|TypeAnnotation|TypeParameter.*|TypeLiteral|Interface.*|TypeAlias.*|DeclareFunction|DeclareMethod|IndexSignature|.*Signature)$/;
 
 /**

@@ -30,7 +30,8 @@ import { trackingFileCandidates } from "./tracked_inputs.ts";
  * changed after it, or within the racy window before it, may have been read
  * in another state than the one recorded now.
  * `null` when a stamp would not be evidence: for that reason, or because a
- * pipeline is a TypeScript module (its stages may depend on anything).
+ * pipeline is a TypeScript module and `options.pipelineModules` does not
+ * list what it is loaded from.
  */
 export function buildNoopStamp(
   session: Session,
@@ -45,7 +46,7 @@ export function buildNoopStamp(
     format: NOOP_STAMP_FORMAT,
     writtenMs: since,
     ...evidence,
-    sources: [...projectSources(session, options.sources)],
+    sources: [...projectSources(session, moreSources(options))],
     stages,
     completions: completions.map((event) => ({
       stage: event.stage,
@@ -69,6 +70,12 @@ export interface EvidenceOptions {
   readonly sources?: Iterable<string>;
   /** Paths whose signature counts with that of everything below, when a directory. */
   readonly trees?: Iterable<string>;
+  /**
+   * What the `pipeline.ts` modules of the project are loaded from (see
+   * `pipelineModuleSources`), counted as files the project was loaded from:
+   * without them, a project with such a module gets no evidence.
+   */
+  readonly pipelineModules?: readonly string[];
   /** When the project was loaded. @default {`since`} */
   readonly projectSince?: number;
   /**
@@ -113,7 +120,7 @@ export function stampEvidence(
   const { project } = session;
   const { root, discovery } = project;
   const pipelineFiles = discovery.pipelines.map((pipeline) => pipeline.file);
-  if (pipelineFiles.some((file) => file.endsWith(".ts"))) return null;
+  if (pipelineFiles.some((file) => file.endsWith(".ts")) && !options.pipelineModules) return null;
   const projectSince = options.projectSince ?? since;
   // Each path with the moment it must have been settled by (the earliest of its readings).
   const files = new Map<string, number>();
@@ -182,7 +189,7 @@ export function stampEvidence(
     }
     return true;
   };
-  for (const file of projectSources(session, options.sources)) {
+  for (const file of projectSources(session, moreSources(options))) {
     if (recordProjectFile(file) === null) return null;
   }
   for (const [file, at] of files) if (record(file, followed, true, at) === null) return null;
@@ -191,6 +198,11 @@ export function stampEvidence(
     if (text === null || (text.startsWith("d:") && !walk(tree, at))) return null;
   }
   return { followed, unfollowed, sentinels };
+}
+
+/** The files `options` counts as files the project was loaded from. */
+function moreSources(options: EvidenceOptions): string[] {
+  return [...options.sources ?? [], ...options.pipelineModules ?? []];
 }
 
 /** True when a proper ancestor of `file` is one of `dirs`. */
@@ -228,12 +240,15 @@ function projectSources(session: Session, more: Iterable<string> = []): Set<stri
 
 /**
  * The signatures of the files the project of `session` was loaded from (see
- * {@linkcode stampEvidence}), taken when a run starts, for the stamp it may
- * leave at its end.
+ * {@linkcode stampEvidence}), and of `pipelineModules`, taken when a run
+ * starts, for the stamp it may leave at its end.
  */
-export function projectSignatures(session: Session): Map<string, string | null> {
+export function projectSignatures(
+  session: Session,
+  pipelineModules: readonly string[] = [],
+): Map<string, string | null> {
   const signatures = new Map<string, string | null>();
-  for (const file of projectSources(session)) {
+  for (const file of projectSources(session, pipelineModules)) {
     signatures.set(file, fileSignatureText(session.stats, file, true));
   }
   return signatures;

@@ -8,6 +8,7 @@ import type { Session } from "../session/mod.ts";
 import { withExistingProjectDb } from "../session/existing_state_db.ts";
 import { dataPathFor } from "../storage/mod.ts";
 import { NOOP_STAMP_FORMAT, NOOP_STAMPS_KEPT, type StampEvidence } from "./noop_stamp.ts";
+import { pipelineModuleSources } from "./pipeline_modules.ts";
 import { stampEvidence } from "./record_noop_stamp.ts";
 import type { ReportAnswer, ReportStamp } from "./report_stamp.ts";
 
@@ -15,15 +16,21 @@ import type { ReportAnswer, ReportStamp } from "./report_stamp.ts";
  * The signatures of everything a report command of `session` may have read
  * (see `buildNoopStamp`): what every stage of the project reads, the `.pvt`
  * files of the project with their data, and the directories searched for
- * them. `since` is when the command started reading; `null` when the
- * signatures would not be evidence.
+ * them, and what `pipeline.ts` modules are loaded from. `since` is when the
+ * command started reading; `null` when the signatures would not be evidence.
  */
-export function reportEvidence(session: Session, since: number): StampEvidence | null {
+export async function reportEvidence(
+  session: Session,
+  since: number,
+): Promise<StampEvidence | null> {
   const { project } = session;
+  const modules = await pipelineModuleSources(session);
+  if (modules === null) return null;
   const scan = scanProjectFiles(project.root);
   return stampEvidence(session, project.dag.order, since, {
     files: [...scan.dirs, ...scan.pvtFiles],
     trees: scan.pvtFiles.map(dataPathFor),
+    pipelineModules: modules,
   });
 }
 

@@ -13,6 +13,7 @@ import { holdCacheForWriting } from "./_cache_guard.ts";
 import { ignoreCachedOutputs } from "./ignore_outputs.ts";
 import { type KnownUpToDate, knownUpToDate } from "./known_up_to_date.ts";
 import { NOOP_STAMPS_KEPT } from "./noop_stamp.ts";
+import { pipelineModuleSources } from "./pipeline_modules.ts";
 import { buildNoopStamp, projectSignatures } from "./record_noop_stamp.ts";
 import { HISTORY_SIZE, runRecordJson } from "./run_record.ts";
 import { selectTargets } from "./select_targets.ts";
@@ -59,8 +60,12 @@ export interface ReproResult extends RunResult {
  */
 export async function reproStages(session: Session, options: ReproOptions): Promise<ReproResult> {
   const { project } = session;
-  // What the pipeline was loaded from, for the stamp a run that ran stages may leave.
-  const projectAtStart = options.noopStamp === undefined ? null : projectSignatures(session);
+  // What the pipeline was loaded from, for the stamp a run that ran stages may leave
+  // (`null` modules: pipeline.ts modules whose loading a stamp cannot vouch for).
+  const modules = options.noopStamp === undefined ? null : await pipelineModuleSources(session);
+  const projectAtStart = options.noopStamp === undefined
+    ? null
+    : projectSignatures(session, modules ?? []);
   const stages = await selectTargets(project, options.targets, options.mode === "repro");
   // Until the last lock is written, gc must not remove the blobs this run stores.
   using _cache = await holdCacheForWriting(project.root, {
@@ -120,6 +125,7 @@ export async function reproStages(session: Session, options: ReproOptions): Prom
     await recordStamp(session, db, run, completions, {
       ...options.noopStamp,
       projectAtStart: projectAtStart!,
+      pipelineModules: modules,
       quiet,
       forced: options.force ?? false,
       known,
@@ -143,6 +149,8 @@ async function recordStamp(
     readonly key: string;
     readonly sinceMs: number;
     readonly projectAtStart: ReadonlyMap<string, string | null>;
+    /** What the pipeline.ts modules are loaded from (`null`: no stamp can vouch for them). */
+    readonly pipelineModules: readonly string[] | null;
     readonly quiet: boolean;
     readonly forced: boolean;
     /** What the earlier stamp vouched for: its evidence carries over. */
@@ -153,14 +161,18 @@ async function recordStamp(
   const succeeded = stamp.quiet && !run.interrupted && run.stages.length > 0 &&
     statuses.every((status) => status === "skipped" || status === "ran" || status === "restored");
   const noop = !stamp.forced && statuses.every((status) => status === "skipped");
-  // The evidence of the stages this run did not assess (nor read their code) carries over.
+  // What the pipeline modules are loaded from; the evidence of the stages this run did not
+  // assess (nor read their code) carries over.
   const { known } = stamp;
-  const carried = known === null ? {} : {
-    sources: known.stamp.sources ?? [],
-    carried: { evidence: known.stamp, stages: known.stages },
+  const shared = {
+    ...(stamp.pipelineModules === null ? {} : { pipelineModules: stamp.pipelineModules }),
+    ...(known === null ? {} : {
+      sources: known.stamp.sources ?? [],
+      carried: { evidence: known.stamp, stages: known.stages },
+    }),
   };
   let built = succeeded && noop
-    ? buildNoopStamp(session, run.stages, completions, stamp.sinceMs, carried)
+    ? buildNoopStamp(session, run.stages, completions, stamp.sinceMs, shared)
     : null;
   if (built === null && succeeded) {
     const changed = run.stages.filter((name) => run.results.get(name)?.status !== "skipped");
@@ -171,7 +183,7 @@ async function recordStamp(
         projectSince: stamp.sinceMs,
         projectAtStart: stamp.projectAtStart,
         earlierStages: confirmed.earlier,
-        ...carried,
+        ...shared,
       });
     }
   }

@@ -55,7 +55,7 @@ export class Session implements EngineContext, AsyncDisposable {
   readonly #hashers = new Map<string, Promise<FileHasher>>();
   readonly #sentinels = new Map<string, ReadonlySet<string>>();
   readonly #blobDirs = new Set<string>();
-  readonly #closing: (() => void)[] = [];
+  readonly #closing: (() => void | Promise<void>)[] = [];
   #pool: JobRunner | null = null;
   #warnings = 0;
   #disposed = false;
@@ -173,7 +173,7 @@ export class Session implements EngineContext, AsyncDisposable {
    * Runs `work` when the session closes, first, while the project and the
    * databases are still open (for what a command leaves after its work).
    */
-  whenClosing(work: () => void): void {
+  whenClosing(work: () => void | Promise<void>): void {
     this.#closing.push(work);
   }
 
@@ -187,7 +187,7 @@ export class Session implements EngineContext, AsyncDisposable {
   async [Symbol.asyncDispose](): Promise<void> {
     if (this.#disposed) return;
     this.#disposed = true;
-    for (const work of this.#closing) work();
+    for (const work of this.#closing) await work();
     this.#pool?.close();
     const hashers = await Promise.allSettled(this.#hashers.values());
     try {
