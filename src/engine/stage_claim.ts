@@ -8,12 +8,13 @@
  */
 import { environmentError } from "../util/environment_error.ts";
 import {
-  claimSentinel,
+  appendCommandGroup,
   describeHolder,
   endOrphanedCommands,
-  recordCommandGroup,
   releaseSentinel,
   sentinelHolder,
+  type SentinelTaken,
+  takeSentinel,
 } from "./running_sentinel.ts";
 
 /** How often a waiting process looks at another's sentinel again, in milliseconds. */
@@ -70,18 +71,28 @@ export async function waitWhileHeld(options: ClaimOptions, holder: number): Prom
  */
 export async function claimStage(options: ClaimOptions): Promise<ClaimResult> {
   const { sentinel } = options;
-  let holder = claim(sentinel);
-  const waited = holder !== null;
-  while (holder !== null) {
-    const still = await waitWhileHeld(options, holder);
+  let taken = claim(sentinel);
+  const waited = typeof taken === "number";
+  while (typeof taken === "number") {
+    const still = await waitWhileHeld(options, taken);
     if (still !== null) return { busy: still };
-    holder = claim(sentinel);
+    taken = claim(sentinel);
   }
+  // Ours until released (no other process takes over a live one's claim): the
+  // group line is appended without reading the sentinel first.
+  let held = true;
   const claimed: StageClaim = {
     waited,
-    recordGroup: (group) => recordCommandGroup(sentinel, group),
-    [Symbol.asyncDispose]: () => Promise.resolve(releaseSentinel(sentinel)),
+    recordGroup: (group) => {
+      if (held) appendCommandGroup(sentinel, group);
+    },
+    [Symbol.asyncDispose]: () => {
+      held = false;
+      return Promise.resolve(releaseSentinel(sentinel));
+    },
   };
+  // A sentinel created just now names no command a killed pivot left running.
+  if (taken.created) return { claim: claimed };
   try {
     for (const line of await endOrphanedCommands(sentinel, options.signal)) options.onLine(line);
   } catch (error) {
@@ -92,12 +103,12 @@ export async function claimStage(options: ClaimOptions): Promise<ClaimResult> {
 }
 
 /**
- * {@linkcode claimSentinel}, with a failure of the environment (a full disk)
+ * {@linkcode takeSentinel}, with a failure of the environment (a full disk)
  * reported as an error naming the sentinel, the cause and the fix.
  */
-function claim(sentinel: string): number | null {
+function claim(sentinel: string): SentinelTaken {
   try {
-    return claimSentinel(sentinel);
+    return takeSentinel(sentinel);
   } catch (error) {
     throw environmentError(error, { file: sentinel, action: "write" });
   }
