@@ -183,6 +183,7 @@ export async function processStage(
     sentinel: plan.sentinel,
     onLine: progress.say,
     signal: env.signal,
+    stats: env.ctx.stats,
   };
   // Another process holds it: wait, then judge the stage as that process left it.
   const holder = env.ctx.mayBeRunning(plan.sentinel) ? sentinelHolder(plan.sentinel) : null;

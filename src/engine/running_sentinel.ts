@@ -289,7 +289,14 @@ export async function endOrphanedCommands(
 
 /** Removes `sentinel` if this process holds it. */
 export function releaseSentinel(sentinel: string): void {
-  if (readSentinel(sentinel)?.pid !== Deno.pid) return;
+  if (readSentinel(sentinel)?.pid === Deno.pid) removeOwnSentinel(sentinel);
+}
+
+/**
+ * {@linkcode releaseSentinel} for a holder that knows the sentinel is its
+ * own (a live process's claim is never taken over): no read first.
+ */
+export function removeOwnSentinel(sentinel: string): void {
   try {
     Deno.removeSync(sentinel);
   } catch (error) {

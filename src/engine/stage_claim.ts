@@ -7,11 +7,12 @@
  * @module
  */
 import { environmentError } from "../util/environment_error.ts";
+import type { PreciseStat } from "../util/precise_stat.ts";
 import {
   appendCommandGroup,
   describeHolder,
   endOrphanedCommands,
-  releaseSentinel,
+  removeOwnSentinel,
   sentinelHolder,
   type SentinelTaken,
   takeSentinel,
@@ -30,6 +31,8 @@ export interface ClaimOptions {
   readonly onLine: (line: string) => void;
   /** Aborting stops the waiting. */
   readonly signal?: AbortSignal | undefined;
+  /** Looks for readers' records without an exception when there are none. @default {none} */
+  readonly stats?: PreciseStat | undefined;
 }
 
 /** A stage held by this process; disposing of it releases the stage. */
@@ -79,7 +82,7 @@ export async function claimStage(options: ClaimOptions): Promise<ClaimResult> {
     taken = claim(sentinel);
   }
   // Ours until released (no other process takes over a live one's claim): the
-  // group line is appended without reading the sentinel first.
+  // group line is appended, and the sentinel removed, without reading it first.
   let held = true;
   const claimed: StageClaim = {
     waited,
@@ -87,8 +90,9 @@ export async function claimStage(options: ClaimOptions): Promise<ClaimResult> {
       if (held) appendCommandGroup(sentinel, group);
     },
     [Symbol.asyncDispose]: () => {
+      if (held) removeOwnSentinel(sentinel);
       held = false;
-      return Promise.resolve(releaseSentinel(sentinel));
+      return Promise.resolve();
     },
   };
   // A sentinel created just now names no command a killed pivot left running.
