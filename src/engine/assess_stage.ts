@@ -16,7 +16,7 @@ import {
 } from "../storage/mod.ts";
 import { statOrNullSync } from "../util/fs.ts";
 import { relativePosix } from "../util/paths.ts";
-import { PATH_ABSENT } from "../util/precise_stat.ts";
+import { plainlyAbsent } from "../util/precise_stat.ts";
 import type { EngineContext } from "./engine_context.ts";
 import { describeFingerprintKey, stageFingerprint } from "./stage_fingerprint.ts";
 import type { PlannedOut, StagePlan } from "./stage_plan.ts";
@@ -114,7 +114,7 @@ export async function assessStage(
     }
   }
   // A stage that never ran has no lock: `statx` says so without an exception.
-  const lock = ctx.stats.stat(plan.lockFile) === PATH_ABSENT ? null : readLockFile(plan.lockFile, {
+  const lock = plainlyAbsent(ctx.stats, plan.lockFile) ? null : readLockFile(plan.lockFile, {
     warn: ctx.warn,
     cache: await ctx.parseCache(),
     display: relativePosix(root, plan.lockFile),

@@ -12,7 +12,7 @@
 import * as path from "node:path";
 import { PivotError } from "../util/errors.ts";
 import { relativeFileUrls } from "../util/paths.ts";
-import { PATH_ABSENT } from "../util/precise_stat.ts";
+import { PATH_ABSENT, plainlyAbsent } from "../util/precise_stat.ts";
 import { removePath } from "../storage/mod.ts";
 import {
   assessStage,
@@ -406,7 +406,7 @@ async function runAndRecord(
 async function clearOutputs(ctx: EngineContext, plan: StagePlan): Promise<void> {
   for (const out of plan.outs) ctx.paths.assertParentInside(out.path, "cannot write output");
   for (const out of plan.outs) {
-    if (ctx.stats.stat(out.path, false) !== PATH_ABSENT) await removePath(out.path);
+    if (!plainlyAbsent(ctx.stats, out.path, false)) await removePath(out.path);
     const dir = path.dirname(out.path);
     const parent = ctx.stats.stat(dir);
     if (parent === null || parent === PATH_ABSENT || parent.kind !== "directory") {

@@ -62,7 +62,7 @@ import * as path from "node:path";
 import { atomicWrite } from "../util/atomic_write.ts";
 import { environmentError } from "../util/environment_error.ts";
 import { entryNamesSync, readTextOrNullSync, removeIfPresentSync } from "../util/fs.ts";
-import { PATH_ABSENT, type PreciseStat } from "../util/precise_stat.ts";
+import { plainlyAbsent, type PreciseStat } from "../util/precise_stat.ts";
 import { describeHolder, processAlive, sentinelHolder } from "./running_sentinel.ts";
 import type { ClaimOptions } from "./stage_claim.ts";
 import type { PlannedProducer } from "./stage_plan.ts";
@@ -177,7 +177,7 @@ function firstWritten(
 export function liveReaders(sentinel: string, stats?: PreciseStat): number[] {
   const dir = readersDir(sentinel);
   // Usually no process reads: `stats` says so without an exception.
-  if (stats?.stat(dir) === PATH_ABSENT) return [];
+  if (stats !== undefined && plainlyAbsent(stats, dir)) return [];
   const stage = stageOf(sentinel);
   let entries: Deno.DirEntry[];
   try {

@@ -9,7 +9,7 @@ import type { Project } from "../project/mod.ts";
 import { pvtPathFor } from "../storage/mod.ts";
 import { statOrNullSync } from "../util/fs.ts";
 import { isInside } from "../util/paths.ts";
-import { openPreciseStat, PATH_ABSENT } from "../util/precise_stat.ts";
+import { openPreciseStat, plainlyAbsent } from "../util/precise_stat.ts";
 
 /**
  * The `.pvt` files that would track the file dependency `input`: its own,
@@ -44,13 +44,8 @@ export function trackedInputsOf(
         const pvt = trackingFileCandidates(project.root, ref.path).find((candidate) => {
           let known = isPvt.get(candidate);
           if (known === undefined) {
-            const info = stats.stat(candidate);
-            // Another failure (no permission) is reported as Deno's `stat` reports it.
-            known = info === PATH_ABSENT
-              ? false
-              : info === null
-              ? statOrNullSync(candidate)?.isFile ?? false
-              : info.kind === "file";
+            known = !plainlyAbsent(stats, candidate) &&
+              (statOrNullSync(candidate)?.isFile ?? false);
             isPvt.set(candidate, known);
           }
           return known;

@@ -11,7 +11,7 @@ import { environmentError, environmentErrorCode } from "../util/environment_erro
 import { fileInTheWay } from "../util/fs.ts";
 import { isInside } from "../util/paths.ts";
 import { PivotError } from "../util/errors.ts";
-import { DENO_STAT, PATH_ABSENT, type PreciseStat } from "../util/precise_stat.ts";
+import { DENO_STAT, plainlyAbsent, type PreciseStat } from "../util/precise_stat.ts";
 import { checkHash, isHash } from "./hash_string.ts";
 import { createHasher, hashBytes, hashFile, hashFileSync, readFull } from "./xxhash.ts";
 
@@ -113,22 +113,17 @@ export class ContentCache {
    */
   has(hash: string): boolean {
     const blob = this.blobPath(hash);
-    const found = this.#stats.stat(blob);
-    if (found === PATH_ABSENT) return false;
-    let info: { readonly isFile: boolean; readonly mode: number };
-    if (found !== null) info = { isFile: found.kind === "file", mode: found.mode };
-    else {
-      // Another failure: Deno's `stat` names it.
-      try {
-        const denoInfo = Deno.statSync(blob);
-        info = { isFile: denoInfo.isFile, mode: denoInfo.mode ?? 0 };
-      } catch (error) {
-        if (error instanceof Deno.errors.NotFound) return false;
-        throw this.describeError(error, "read the cache", blob);
-      }
+    // Every new blob of a fresh run is missing: found so without an exception.
+    if (plainlyAbsent(this.#stats, blob)) return false;
+    let info: Deno.FileInfo;
+    try {
+      info = Deno.statSync(blob);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return false;
+      throw this.describeError(error, "read the cache", blob);
     }
     if (!info.isFile) return false;
-    if ((info.mode & 0o222) === 0) return true;
+    if (((info.mode ?? 0) & 0o222) === 0) return true;
     if (hashFileSync(blob) === hash) {
       Deno.chmodSync(blob, 0o444);
       return true;
