@@ -16,6 +16,7 @@ import {
 } from "../storage/mod.ts";
 import { statOrNullSync } from "../util/fs.ts";
 import { relativePosix } from "../util/paths.ts";
+import { plainlyAbsent } from "../util/precise_stat.ts";
 import type { EngineContext } from "./engine_context.ts";
 import { describeFingerprintKey, stageFingerprint } from "./stage_fingerprint.ts";
 import type { PlannedOut, StagePlan } from "./stage_plan.ts";
@@ -112,7 +113,8 @@ export async function assessStage(
       });
     }
   }
-  const lock = readLockFile(plan.lockFile, {
+  // A stage that never ran has no lock: `statx` says so without an exception.
+  const lock = plainlyAbsent(ctx.stats, plan.lockFile) ? null : readLockFile(plan.lockFile, {
     warn: ctx.warn,
     cache: await ctx.parseCache(),
     display: relativePosix(root, plan.lockFile),

@@ -7,6 +7,7 @@ import type {
   ParseCache,
   StateDb,
 } from "../storage/mod.ts";
+import type { PreciseStat } from "../util/precise_stat.ts";
 import type { RealPathGuard } from "../util/real_path_guard.ts";
 import type { CodeFingerprints } from "./code_fingerprint.ts";
 import type { JobRunner } from "./worker_pool.ts";
@@ -31,6 +32,8 @@ export interface EngineContext {
   readonly paths: RealPathGuard;
   /** Fingerprints of `run` stages' code, each module parsed once. */
   readonly fingerprints: CodeFingerprints;
+  /** `stat` that says a path is absent without an exception (see `util/precise_stat.ts`). */
+  readonly stats: PreciseStat;
   /**
    * The cache directories (`files/<h[0:2]>`) of the blobs
    * {@linkcode EngineContext.hasBlobs} found: a no-op stamp records them, so

@@ -12,6 +12,7 @@
 import * as path from "node:path";
 import { PivotError } from "../util/errors.ts";
 import { relativeFileUrls } from "../util/paths.ts";
+import { PATH_ABSENT, plainlyAbsent } from "../util/precise_stat.ts";
 import { removePath } from "../storage/mod.ts";
 import {
   assessStage,
@@ -182,6 +183,7 @@ export async function processStage(
     sentinel: plan.sentinel,
     onLine: progress.say,
     signal: env.signal,
+    stats: env.ctx.stats,
   };
   // Another process holds it: wait, then judge the stage as that process left it.
   const holder = env.ctx.mayBeRunning(plan.sentinel) ? sentinelHolder(plan.sentinel) : null;
@@ -396,12 +398,20 @@ async function runAndRecord(
   return progress.end("ran", reason, { details });
 }
 
-/** Removes the declared outputs and creates their directories (never through a symlink out). */
+/**
+ * Removes the declared outputs and creates their directories (never through
+ * a symlink out). In a fresh run nothing is there: an output found absent and
+ * a directory found present are left as they are (no exception, no `mkdir`).
+ */
 async function clearOutputs(ctx: EngineContext, plan: StagePlan): Promise<void> {
   for (const out of plan.outs) ctx.paths.assertParentInside(out.path, "cannot write output");
   for (const out of plan.outs) {
-    await removePath(out.path);
-    Deno.mkdirSync(path.dirname(out.path), { recursive: true });
+    if (!plainlyAbsent(ctx.stats, out.path, false)) await removePath(out.path);
+    const dir = path.dirname(out.path);
+    const parent = ctx.stats.stat(dir);
+    if (parent === null || parent === PATH_ABSENT || parent.kind !== "directory") {
+      Deno.mkdirSync(dir, { recursive: true });
+    }
   }
 }
 

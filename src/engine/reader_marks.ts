@@ -62,6 +62,7 @@ import * as path from "node:path";
 import { atomicWrite } from "../util/atomic_write.ts";
 import { environmentError } from "../util/environment_error.ts";
 import { entryNamesSync, readTextOrNullSync, removeIfPresentSync } from "../util/fs.ts";
+import { plainlyAbsent, type PreciseStat } from "../util/precise_stat.ts";
 import { describeHolder, processAlive, sentinelHolder } from "./running_sentinel.ts";
 import type { ClaimOptions } from "./stage_claim.ts";
 import type { PlannedProducer } from "./stage_plan.ts";
@@ -170,10 +171,13 @@ function firstWritten(
 /**
  * PIDs of the live processes other than this one holding a record for
  * reading the stage of `sentinel`, sorted; records of processes that are
- * gone are removed.
+ * gone are removed. `stats`, when given, looks for the records' directory
+ * first (without an exception when there is none).
  */
-export function liveReaders(sentinel: string): number[] {
+export function liveReaders(sentinel: string, stats?: PreciseStat): number[] {
   const dir = readersDir(sentinel);
+  // Usually no process reads: `stats` says so without an exception.
+  if (stats !== undefined && plainlyAbsent(stats, dir)) return [];
   const stage = stageOf(sentinel);
   let entries: Deno.DirEntry[];
   try {
@@ -272,7 +276,7 @@ export async function markReading(
  * @returns `null` once no other process reads them, else a reader when interrupted first
  */
 export async function waitWhileRead(options: ClaimOptions): Promise<number | null> {
-  let readers = liveReaders(options.sentinel);
+  let readers = liveReaders(options.sentinel, options.stats);
   if (readers.length === 0) return null;
   options.onLine(
     `waiting: '${options.name}' is being read by another pivot process (PID ${readers[0]})`,
@@ -280,7 +284,7 @@ export async function waitWhileRead(options: ClaimOptions): Promise<number | nul
   while (readers.length > 0) {
     if (options.signal?.aborted) return readers[0]!;
     await pause();
-    readers = liveReaders(options.sentinel);
+    readers = liveReaders(options.sentinel, options.stats);
   }
   return null;
 }

@@ -124,7 +124,14 @@ function liveHolder(content: SentinelContent): number | null {
  */
 function createWithContent(file: string, text: string): boolean {
   const temp = tempPathBeside(file);
-  Deno.writeTextFileSync(temp, text, { createNew: true });
+  try {
+    Deno.writeTextFileSync(temp, text, { createNew: true });
+  } catch (error) {
+    // The directory is made on the first claim in it, not checked on every one.
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+    Deno.mkdirSync(path.dirname(file), { recursive: true });
+    Deno.writeTextFileSync(temp, text, { createNew: true });
+  }
   try {
     Deno.linkSync(temp, file);
     return true;
@@ -178,26 +185,42 @@ function takeOver(sentinel: string): boolean {
 }
 
 /**
- * Claims `sentinel` for this process: creates it, or takes it over when its
- * process is gone (or it is a leftover without a PID).
+ * How {@linkcode takeSentinel} went: claimed (`created`: the sentinel was
+ * made just now, so it names no command of an earlier holder), or the PID
+ * of the live process holding it.
+ */
+export type SentinelTaken = { readonly created: boolean } | number;
+
+/**
+ * Claims `sentinel` for this process: creates it (and its directory), or
+ * takes it over when its process is gone (or it is a leftover without a PID).
  *
- * @returns `null` when claimed, else the PID of the live process holding it
+ * @returns how it was claimed, else the PID of the live process holding it
  *   ({@linkcode UNKNOWN_HOLDER} while an older pivot is still writing its PID)
  */
-export function claimSentinel(sentinel: string): number | null {
-  Deno.mkdirSync(path.dirname(sentinel), { recursive: true });
+export function takeSentinel(sentinel: string): SentinelTaken {
   for (let attempt = 0; attempt < 10; attempt++) {
-    if (createWithContent(sentinel, `${Deno.pid}\n`)) return null;
+    if (createWithContent(sentinel, `${Deno.pid}\n`)) return { created: true };
     const content = readSentinel(sentinel);
     // Released meanwhile: try again.
     if (content === null) continue;
-    if (content.pid === Deno.pid) return null;
+    if (content.pid === Deno.pid) return { created: false };
     const holder = liveHolder(content);
     if (holder !== null) return holder;
-    if (takeOver(sentinel)) return null;
+    if (takeOver(sentinel)) return { created: false };
   }
   const content = readSentinel(sentinel);
   return (content === null ? null : liveHolder(content)) ?? UNKNOWN_HOLDER;
+}
+
+/**
+ * {@linkcode takeSentinel}, saying only whether it was claimed.
+ *
+ * @returns `null` when claimed, else the PID of the live process holding it
+ */
+export function claimSentinel(sentinel: string): number | null {
+  const taken = takeSentinel(sentinel);
+  return typeof taken === "number" ? taken : null;
 }
 
 /**
@@ -220,7 +243,23 @@ export function describeHolder(holder: number): string {
  */
 export function recordCommandGroup(sentinel: string, group: number): void {
   if (readSentinel(sentinel)?.pid !== Deno.pid) return;
-  Deno.writeTextFileSync(sentinel, `group ${group} ${Deno.pid}\n`, { append: true });
+  appendCommandGroup(sentinel, group);
+}
+
+/**
+ * {@linkcode recordCommandGroup} for a holder that knows the sentinel is its
+ * own (a live process's claim is never taken over): no read first. A
+ * sentinel already released is left alone (never made again).
+ */
+export function appendCommandGroup(sentinel: string, group: number): void {
+  try {
+    Deno.writeTextFileSync(sentinel, `group ${group} ${Deno.pid}\n`, {
+      append: true,
+      create: false,
+    });
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
 }
 
 /**
@@ -250,7 +289,14 @@ export async function endOrphanedCommands(
 
 /** Removes `sentinel` if this process holds it. */
 export function releaseSentinel(sentinel: string): void {
-  if (readSentinel(sentinel)?.pid !== Deno.pid) return;
+  if (readSentinel(sentinel)?.pid === Deno.pid) removeOwnSentinel(sentinel);
+}
+
+/**
+ * {@linkcode releaseSentinel} for a holder that knows the sentinel is its
+ * own (a live process's claim is never taken over): no read first.
+ */
+export function removeOwnSentinel(sentinel: string): void {
   try {
     Deno.removeSync(sentinel);
   } catch (error) {

@@ -7,13 +7,15 @@
  * @module
  */
 import { environmentError } from "../util/environment_error.ts";
+import type { PreciseStat } from "../util/precise_stat.ts";
 import {
-  claimSentinel,
+  appendCommandGroup,
   describeHolder,
   endOrphanedCommands,
-  recordCommandGroup,
-  releaseSentinel,
+  removeOwnSentinel,
   sentinelHolder,
+  type SentinelTaken,
+  takeSentinel,
 } from "./running_sentinel.ts";
 
 /** How often a waiting process looks at another's sentinel again, in milliseconds. */
@@ -29,6 +31,8 @@ export interface ClaimOptions {
   readonly onLine: (line: string) => void;
   /** Aborting stops the waiting. */
   readonly signal?: AbortSignal | undefined;
+  /** Looks for readers' records without an exception when there are none. @default {none} */
+  readonly stats?: PreciseStat | undefined;
 }
 
 /** A stage held by this process; disposing of it releases the stage. */
@@ -70,18 +74,29 @@ export async function waitWhileHeld(options: ClaimOptions, holder: number): Prom
  */
 export async function claimStage(options: ClaimOptions): Promise<ClaimResult> {
   const { sentinel } = options;
-  let holder = claim(sentinel);
-  const waited = holder !== null;
-  while (holder !== null) {
-    const still = await waitWhileHeld(options, holder);
+  let taken = claim(sentinel);
+  const waited = typeof taken === "number";
+  while (typeof taken === "number") {
+    const still = await waitWhileHeld(options, taken);
     if (still !== null) return { busy: still };
-    holder = claim(sentinel);
+    taken = claim(sentinel);
   }
+  // Ours until released (no other process takes over a live one's claim): the
+  // group line is appended, and the sentinel removed, without reading it first.
+  let held = true;
   const claimed: StageClaim = {
     waited,
-    recordGroup: (group) => recordCommandGroup(sentinel, group),
-    [Symbol.asyncDispose]: () => Promise.resolve(releaseSentinel(sentinel)),
+    recordGroup: (group) => {
+      if (held) appendCommandGroup(sentinel, group);
+    },
+    [Symbol.asyncDispose]: () => {
+      if (held) removeOwnSentinel(sentinel);
+      held = false;
+      return Promise.resolve();
+    },
   };
+  // A sentinel created just now names no command a killed pivot left running.
+  if (taken.created) return { claim: claimed };
   try {
     for (const line of await endOrphanedCommands(sentinel, options.signal)) options.onLine(line);
   } catch (error) {
@@ -92,12 +107,12 @@ export async function claimStage(options: ClaimOptions): Promise<ClaimResult> {
 }
 
 /**
- * {@linkcode claimSentinel}, with a failure of the environment (a full disk)
+ * {@linkcode takeSentinel}, with a failure of the environment (a full disk)
  * reported as an error naming the sentinel, the cause and the fix.
  */
-function claim(sentinel: string): number | null {
+function claim(sentinel: string): SentinelTaken {
   try {
-    return claimSentinel(sentinel);
+    return takeSentinel(sentinel);
   } catch (error) {
     throw environmentError(error, { file: sentinel, action: "write" });
   }

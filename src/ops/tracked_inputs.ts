@@ -9,6 +9,7 @@ import type { Project } from "../project/mod.ts";
 import { pvtPathFor } from "../storage/mod.ts";
 import { statOrNullSync } from "../util/fs.ts";
 import { isInside } from "../util/paths.ts";
+import { openPreciseStat, plainlyAbsent } from "../util/precise_stat.ts";
 
 /**
  * The `.pvt` files that would track the file dependency `input`: its own,
@@ -34,6 +35,8 @@ export function trackedInputsOf(
 ): Map<string, string[]> {
   const isPvt = new Map<string, boolean>();
   const found = new Map<string, string[]>();
+  // Most candidates do not exist: `statx` says so without an exception (see precise_stat.ts).
+  using stats = openPreciseStat();
   for (const name of stages) {
     for (const entry of project.dag.stages.get(name)?.def.deps ?? []) {
       for (const ref of entry.refs) {
@@ -41,7 +44,8 @@ export function trackedInputsOf(
         const pvt = trackingFileCandidates(project.root, ref.path).find((candidate) => {
           let known = isPvt.get(candidate);
           if (known === undefined) {
-            known = statOrNullSync(candidate)?.isFile ?? false;
+            known = !plainlyAbsent(stats, candidate) &&
+              (statOrNullSync(candidate)?.isFile ?? false);
             isPvt.set(candidate, known);
           }
           return known;

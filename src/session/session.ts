@@ -77,6 +77,7 @@ export class Session implements EngineContext, AsyncDisposable {
     this.cache = openContentCache(project);
     this.paths = new RealPathGuard(project.root);
     const projectState = this.projectStateDir;
+    this.cache.useStats(this.stats);
     this.cache.useVerifier({
       hashFile: async (file) => (await this.hasher(projectState)).hashFile(file),
     });

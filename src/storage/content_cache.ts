@@ -11,6 +11,7 @@ import { environmentError, environmentErrorCode } from "../util/environment_erro
 import { fileInTheWay } from "../util/fs.ts";
 import { isInside } from "../util/paths.ts";
 import { PivotError } from "../util/errors.ts";
+import { DENO_STAT, plainlyAbsent, type PreciseStat } from "../util/precise_stat.ts";
 import { checkHash, isHash } from "./hash_string.ts";
 import { createHasher, hashBytes, hashFile, hashFileSync, readFull } from "./xxhash.ts";
 
@@ -72,6 +73,7 @@ export class ContentCache {
   /** Hashes whose blob turned out to be corrupt and was moved aside (`<blob>.corrupt`). */
   readonly quarantined: string[] = [];
   #verifier: { hashFile(file: string): Promise<string> } | null = null;
+  #stats: PreciseStat = DENO_STAT;
 
   /**
    * Makes {@linkcode ContentCache.verified} check blob content with `hasher`
@@ -79,6 +81,14 @@ export class ContentCache {
    */
   useVerifier(hasher: { hashFile(file: string): Promise<string> }): void {
     this.#verifier = hasher;
+  }
+
+  /**
+   * Makes {@linkcode ContentCache.has} look blobs up with `stats`, which says
+   * a blob is missing without an exception (every new blob of a fresh run is).
+   */
+  useStats(stats: PreciseStat): void {
+    this.#stats = stats;
   }
 
   /**
@@ -103,6 +113,8 @@ export class ContentCache {
    */
   has(hash: string): boolean {
     const blob = this.blobPath(hash);
+    // Every new blob of a fresh run is missing: found so without an exception.
+    if (plainlyAbsent(this.#stats, blob)) return false;
     let info: Deno.FileInfo;
     try {
       info = Deno.statSync(blob);

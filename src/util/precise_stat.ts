@@ -11,6 +11,7 @@
  *
  * @module
  */
+import * as path from "node:path";
 
 /** What {@linkcode PreciseStat.stat} returns for a path that does not exist. */
 export const PATH_ABSENT = "absent" as const;
@@ -41,6 +42,21 @@ export interface PreciseStat extends Disposable {
   stat(file: string, follow?: boolean): PreciseInfo | typeof PATH_ABSENT | null;
   /** True when times come from `statx` (to the nanosecond), false with Deno's `stat`. */
   readonly precise: boolean;
+}
+
+/**
+ * True when `file` does not exist and the nearest path above it that does is
+ * a directory: it is simply missing, found so without an exception. False
+ * when it exists, or when something else may be wrong (a file where a
+ * directory belongs, no permission): Deno's own calls then name it.
+ */
+export function plainlyAbsent(stats: PreciseStat, file: string, follow = true): boolean {
+  if (stats.stat(file, follow) !== PATH_ABSENT) return false;
+  for (let dir = path.dirname(file);; dir = path.dirname(dir)) {
+    const info = stats.stat(dir);
+    if (info !== PATH_ABSENT) return info !== null && info.kind === "directory";
+    if (path.dirname(dir) === dir) return false;
+  }
 }
 
 /**

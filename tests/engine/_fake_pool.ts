@@ -141,6 +141,7 @@ export function withPool(
     warn: session.warn,
     paths: session.paths,
     fingerprints: session.fingerprints,
+    stats: session.stats,
     get blobDirs() {
       return session.blobDirs;
     },

@@ -3,6 +3,7 @@ import {
   DENO_STAT,
   openPreciseStat,
   PATH_ABSENT,
+  plainlyAbsent,
   type PreciseInfo,
   timeMs,
   timeText,
@@ -54,6 +55,26 @@ Deno.test("PreciseStat.stat() reports absent paths without throwing, follows sym
     assert.equal(info(stats.stat(p.path("link"), false)).kind, "symlink");
     const long = p.path(`${"x".repeat(300)}/y`);
     assert.equal(stats.stat(long), null, "a name too long is an error, not absence");
+  }
+});
+
+Deno.test("plainlyAbsent() holds only for a path missing below a directory, not one a file stands in the way of", async () => {
+  await using p = await makeProject({ "a.txt": "hello\n" });
+  await Deno.symlink(p.path("nowhere"), p.path("dangling"));
+  using precise = openPreciseStat();
+  for (const stats of [precise, DENO_STAT]) {
+    assert.equal(plainlyAbsent(stats, p.path("missing")), true);
+    assert.equal(plainlyAbsent(stats, p.path("no/such/dirs/x")), true, "missing directories");
+    assert.equal(plainlyAbsent(stats, p.path("a.txt")), false);
+    assert.equal(plainlyAbsent(stats, p.path("a.txt/below")), false, "a parent that is a file");
+    assert.equal(plainlyAbsent(stats, p.path("a.txt/x/y")), false, "a file further up");
+    assert.equal(plainlyAbsent(stats, p.path("dangling")), true, "followed: its target is missing");
+    assert.equal(
+      plainlyAbsent(stats, p.path("dangling"), false),
+      false,
+      "the link itself is there",
+    );
+    assert.equal(plainlyAbsent(stats, p.path(`${"x".repeat(300)}/y`)), false, "an error");
   }
 });
 
