@@ -8,9 +8,8 @@
  * @module
  */
 import * as path from "node:path";
-import { planStage } from "../engine/mod.ts";
 import type { Session } from "../session/mod.ts";
-import type { StateDb } from "../storage/mod.ts";
+import { lockFilePath, PVT_SUFFIX, type StateDb } from "../storage/mod.ts";
 import { touchedStages } from "./confirm_up_to_date.ts";
 import { changedStampPaths, type NoopStamp, parseNoopStamp } from "./noop_stamp.ts";
 import { trackingFileCandidates } from "./tracked_inputs.ts";
@@ -48,35 +47,57 @@ export function knownUpToDate(
   if (changed.some((file) => sources.has(file))) return null;
   const readers = new Set<string>();
   const attributed = new Set<string>();
+  const selected = new Set(stages);
   for (const name of stages) {
-    const reads = stageReads(session, name);
-    for (const file of changed) {
-      if (!reads.files.has(file) && !reads.trees.some((tree) => within(tree, file))) continue;
-      readers.add(name);
-      attributed.add(file);
-    }
+    const read = readChanged(session, name, changed, selected);
+    if (read.length === 0) continue;
+    readers.add(name);
+    read.forEach((file) => attributed.add(file));
   }
   if (attributed.size < changed.length) return null;
   const touched = touchedStages(session.project.dag, stages, readers);
   return { stages: new Set(stages.filter((name) => !touched.has(name))), stamp };
 }
 
-/** What stage `name`'s verdict is read from, as the stamp records it (see `stampEvidence`). */
-function stageReads(
+/**
+ * The files of `changed` that stage `name`'s verdict is read from, as the
+ * stamp records them (see `stampEvidence`): its lock, its outputs and what is
+ * inside them, its file inputs and the `.pvt` files that could track them.
+ * The outputs of a producer among `selected` are left to the producer: it
+ * reads them too, and the stage is downstream of it (this looks at each
+ * stage's definition, not its plan: a fan-in's plan is a thousand inputs).
+ */
+function readChanged(
   session: Session,
   name: string,
-): { readonly files: ReadonlySet<string>; readonly trees: readonly string[] } {
-  const plan = planStage(session.project, name);
-  const files = new Set([plan.lockFile]);
-  const trees: string[] = plan.outs.map((out) => out.path);
-  for (const dep of plan.deps) {
-    for (const input of dep.inputs) {
-      trees.push(input.path);
-      if (input.identity !== null) continue;
-      trackingFileCandidates(session.project.root, input.path).forEach((pvt) => files.add(pvt));
+  changed: readonly string[],
+  selected: ReadonlySet<string>,
+): string[] {
+  const { root, dag, store } = session.project;
+  const { def } = dag.stages.get(name)!;
+  const trees = store.outputs(def).map((out) => out.path);
+  const pvtCandidates = new Set<string>();
+  const tracked = changed.some((file) => file.endsWith(PVT_SUFFIX));
+  for (const entry of def.deps) {
+    for (const ref of entry.refs) {
+      if (ref.kind === "file") {
+        trees.push(ref.path);
+        if (tracked) {
+          trackingFileCandidates(root, ref.path).forEach((pvt) => pvtCandidates.add(pvt));
+        }
+        continue;
+      }
+      const producer = dag.producerOf.get(ref);
+      if (producer === undefined || selected.has(producer)) continue;
+      for (const out of store.outputs(dag.stages.get(producer)!.def)) {
+        if (ref.key === null || out.key === ref.key) trees.push(out.path);
+      }
     }
   }
-  return { files, trees };
+  const lockFile = lockFilePath(def);
+  return changed.filter((file) =>
+    file === lockFile || pvtCandidates.has(file) || trees.some((tree) => within(tree, file))
+  );
 }
 
 /** True when `file` is `tree` or below it (both absolute and normal, as plans and stamps hold them). */

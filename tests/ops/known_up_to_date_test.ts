@@ -344,3 +344,38 @@ Deno.test("a file changed inside a directory input re-runs the stage reading it"
     lines("ran gather: inputs changed (T)", "up to date other", "1 ran, 1 up to date (T)"),
   );
 });
+
+Deno.test("run of a stage whose producer is not selected notices the producer's output edited", async () => {
+  await using p = await ranProject();
+  const runAbTop = async () => {
+    const result = await runPivotInProcess(p.root, ["run", "ab", "solo"]);
+    assert.equal(result.code, 0, result.stderr);
+    await pause(SETTLE_MS);
+    return sorted(timeless(result.stdout));
+  };
+  const knownForRun = async () => {
+    await using session = await openSession({ cwd: p.root, warn: () => {} });
+    const stages = await selectTargets(session.project, ["ab", "solo"], false);
+    const key = noopStampKey({
+      mode: "run",
+      all: false,
+      targets: ["ab", "solo"],
+      cwd: p.root,
+      env: processEnv,
+    });
+    const found = knownUpToDate(session, await session.projectDb(), key, stages);
+    return found === null ? null : [...found.stages].sort();
+  };
+  assert.equal(
+    await runAbTop(),
+    lines("up to date ab", "up to date solo", "0 ran, 2 up to date (T)"),
+  );
+  // a (not selected) is the producer of what ab reads: an edit of its output is ab's to notice.
+  await p.write("data/p/a.txt", "a edited\n");
+  assert.deepEqual(await knownForRun(), ["solo"]);
+  assert.equal(
+    await runAbTop(),
+    lines("ran ab: inputs changed (T)", "up to date solo", "1 ran, 1 up to date (T)"),
+  );
+  assert.equal(await p.read("data/p/ab.txt"), "a edited\nb\n");
+});
