@@ -64,6 +64,12 @@ export async function confirmUpToDate(
   touched: ReadonlySet<string>,
   writtenMs: number,
 ): Promise<Confirmed | null> {
+  // Planning reads no file: done while the window passes.
+  const plans = new Map(
+    stages.filter((name) => touched.has(name)).map((
+      name,
+    ) => [name, planStage(session.project, name)]),
+  );
   const wait = writtenMs + FINE_RACY_WINDOW_MS + 1 - Date.now();
   if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
   const sinceMs = Date.now();
@@ -77,7 +83,7 @@ export async function confirmUpToDate(
   const completions: StageCompleteEvent[] = [];
   for (const [i, name] of stages.entries()) {
     if (touched.has(name)) {
-      const { verdict } = await assessStage(session, planStage(session.project, name));
+      const { verdict } = await assessStage(session, plans.get(name)!);
       if (verdict.action !== "skip") return null;
     }
     completions.push({

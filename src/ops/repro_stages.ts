@@ -95,10 +95,15 @@ export async function reproStages(session: Session, options: ReproOptions): Prom
   const run = { ...result, runId, stages };
   // --no-commit records nothing: no outputs ignored, no history, no stamp.
   if (options.noCommit) return run;
+  // The stages a stamp vouched for had their entries when it was taken, and its
+  // evidence holds the .gitignore files.
   const recorded = stages.filter((name) =>
+    !known?.stages.has(name) &&
     ["ran", "restored", "skipped"].includes(result.results.get(name)?.status ?? "")
   );
   await ignoreCachedOutputs(project, recorded);
+  // The run's last write to what a stamp records (the history is not among it).
+  const writtenMs = Date.now();
   const db = await session.projectDb();
   if (!result.interrupted && stages.length > 0) {
     db.addRun(
@@ -123,6 +128,7 @@ export async function reproStages(session: Session, options: ReproOptions): Prom
       quiet,
       forced: options.force ?? false,
       known,
+      writtenMs,
     });
   }
   return run;
@@ -147,6 +153,8 @@ async function recordStamp(
     readonly forced: boolean;
     /** What the earlier stamp vouched for: its evidence carries over. */
     readonly known: KnownUpToDate | null;
+    /** When the run last wrote anything a stamp records (ms since the epoch). */
+    readonly writtenMs: number;
   },
 ): Promise<void> {
   const statuses = run.stages.map((name) => run.results.get(name)?.status);
@@ -165,7 +173,7 @@ async function recordStamp(
   if (built === null && succeeded) {
     const changed = run.stages.filter((name) => run.results.get(name)?.status !== "skipped");
     const touched = touchedStages(session.project.dag, run.stages, changed);
-    const confirmed = await confirmUpToDate(session, run.stages, touched, Date.now());
+    const confirmed = await confirmUpToDate(session, run.stages, touched, stamp.writtenMs);
     if (confirmed !== null) {
       built = buildNoopStamp(session, run.stages, confirmed.completions, confirmed.sinceMs, {
         projectSince: stamp.sinceMs,

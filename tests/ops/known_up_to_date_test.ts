@@ -379,3 +379,20 @@ Deno.test("run of a stage whose producer is not selected notices the producer's 
   );
   assert.equal(await p.read("data/p/ab.txt"), "a edited\nb\n");
 });
+
+Deno.test("an incremental run leaves the .gitignore entries of every stage, also after one is edited away", async () => {
+  await using p = await ranProject();
+  const ignores = await p.read("data/p/.gitignore");
+  for (const name of ["a", "b", "c", "ab", "top", "solo"]) {
+    assert.match(ignores, new RegExp(`^/${name}\\.txt$`, "m"));
+  }
+  await p.write("a.txt", "a changed\n");
+  assert.match(await repro(p), /^3 ran, 3 up to date \(T\)$/m);
+  assert.equal(await p.read("data/p/.gitignore"), ignores);
+  // The .gitignore is no stage's read: with it edited, the next run assesses every stage.
+  await p.write("data/p/.gitignore", ignores.replace("/solo.txt\n", ""));
+  await p.write("b.txt", "b changed\n");
+  assert.equal(await known(p), null);
+  assert.match(await repro(p), /^3 ran, 3 up to date \(T\)$/m);
+  assert.match(await p.read("data/p/.gitignore"), /^\/solo\.txt$/m);
+});
