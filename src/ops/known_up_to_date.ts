@@ -11,7 +11,8 @@ import * as path from "node:path";
 import type { Session } from "../session/mod.ts";
 import { lockFilePath, PVT_SUFFIX, type StateDb } from "../storage/mod.ts";
 import { touchedStages } from "./confirm_up_to_date.ts";
-import { changedStampPaths, type NoopStamp, parseNoopStamp } from "./noop_stamp.ts";
+import { fileSignatureText } from "../storage/file_signature.ts";
+import { changedStampPaths, type NoopStamp, parseNoopStamp, type StampLook } from "./noop_stamp.ts";
 import { trackingFileCandidates } from "./tracked_inputs.ts";
 
 /** What the stamp vouches for. */
@@ -30,21 +31,26 @@ export interface KnownUpToDate {
  * them. `null` (assess every stage) when there is no such stamp, it is from
  * another selection of stages, nothing changed, a stamped stage is running,
  * or a changed path is not one stage's own: the config, params or pipeline
- * files, the code a fingerprint reads, the cache.
+ * files, the code a fingerprint reads, the cache. `look` is what the no-op
+ * fast path found of the stamp (used instead of reading and checking it
+ * again when its key is `key`).
  */
 export function knownUpToDate(
   session: Session,
   db: StateDb,
   key: string,
   stages: readonly string[],
+  look?: StampLook,
 ): KnownUpToDate | null {
-  const text = db.getNoopStamp(key);
-  const stamp = text === null ? null : parseNoopStamp(text);
-  if (stamp?.sources === undefined || !sameList(stamp.stages, stages)) return null;
-  const changed = changedStampPaths(stamp, session.stats);
-  if (changed === null || changed.length === 0) return null;
+  const found = look?.key === key ? look : lookAtStamp(session, db, key);
+  if (found === null) return null;
+  const { stamp, changed } = found;
+  if (stamp.sources === undefined || !sameList(stamp.stages, stages)) return null;
   const sources = new Set(stamp.sources);
   if (changed.some((file) => sources.has(file))) return null;
+  // What the fast path found was found before the project was loaded: what it was loaded
+  // from must still be as stamped (a data path changed since is the next command's to see).
+  if (found === look && !unchanged(session, stamp, stamp.sources)) return null;
   const readers = new Set<string>();
   const attributed = new Set<string>();
   const selected = new Set(stages);
@@ -98,6 +104,26 @@ function readChanged(
   return changed.filter((file) =>
     file === lockFile || pvtCandidates.has(file) || trees.some((tree) => within(tree, file))
   );
+}
+
+/** The stamp under `key` and which of its paths changed; `null` when none changed or it tells nothing. */
+function lookAtStamp(session: Session, db: StateDb, key: string): StampLook | null {
+  const text = db.getNoopStamp(key);
+  const stamp = text === null ? null : parseNoopStamp(text);
+  if (stamp === null) return null;
+  const changed = changedStampPaths(stamp, session.stats);
+  return changed === null || changed.length === 0 ? null : { key, stamp, changed };
+}
+
+/** True when each of `files` still has the signature `stamp` recorded for it. */
+function unchanged(session: Session, stamp: NoopStamp, files: readonly string[]): boolean {
+  return files.every((file) => {
+    const followed = stamp.followed[file];
+    if (followed !== undefined) return fileSignatureText(session.stats, file, true) === followed;
+    const unfollowed = stamp.unfollowed[file];
+    return unfollowed !== undefined &&
+      fileSignatureText(session.stats, file, false) === unfollowed;
+  });
 }
 
 /** True when `file` is `tree` or below it (both absolute and normal, as plans and stamps hold them). */

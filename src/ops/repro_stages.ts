@@ -12,7 +12,7 @@ import { confirmUpToDate, touchedStages } from "./confirm_up_to_date.ts";
 import { holdCacheForWriting } from "./_cache_guard.ts";
 import { ignoreCachedOutputs } from "./ignore_outputs.ts";
 import { type KnownUpToDate, knownUpToDate } from "./known_up_to_date.ts";
-import { NOOP_STAMPS_KEPT } from "./noop_stamp.ts";
+import { NOOP_STAMPS_KEPT, type StampLook } from "./noop_stamp.ts";
 import { buildNoopStamp, projectSignatures } from "./record_noop_stamp.ts";
 import { HISTORY_SIZE, runRecordJson } from "./run_record.ts";
 import { selectTargets } from "./select_targets.ts";
@@ -41,7 +41,12 @@ export interface ReproOptions {
    * command started reading the project (a path changed later, or shortly
    * before, keeps the stamp from being written). @default {no stamp}
    */
-  noopStamp?: { readonly key: string; readonly sinceMs: number };
+  noopStamp?: {
+    readonly key: string;
+    readonly sinceMs: number;
+    /** What the fast path found changed since the stamp (used when its key is `key`). */
+    readonly look?: StampLook;
+  };
 }
 
 /** A run, with its id. */
@@ -71,7 +76,13 @@ export async function reproStages(session: Session, options: ReproOptions): Prom
   // After a change to a few data paths, only the stages they feed are looked at.
   const known = options.noopStamp === undefined || options.force || options.noCommit
     ? null
-    : knownUpToDate(session, await session.projectDb(), options.noopStamp.key, stages);
+    : knownUpToDate(
+      session,
+      await session.projectDb(),
+      options.noopStamp.key,
+      stages,
+      options.noopStamp.look,
+    );
   const assessed = known === null ? stages : stages.filter((name) => !known.stages.has(name));
   // Before anything runs: a tracked input that is not what its .pvt records stops the command.
   await checkTrackedInputs(session, assessed);

@@ -14,8 +14,9 @@
  * @module
  */
 import assert from "node:assert/strict";
+import { answerNoopStamp } from "../../src/ops/answer_noop_stamp.ts";
 import { knownUpToDate } from "../../src/ops/known_up_to_date.ts";
-import { noopStampKey } from "../../src/ops/noop_stamp.ts";
+import { noopStampKey, type StampLook } from "../../src/ops/noop_stamp.ts";
 import { selectTargets } from "../../src/ops/select_targets.ts";
 import { FINE_RACY_WINDOW_MS } from "../../src/storage/racy_window.ts";
 import { processEnv } from "../../src/util/env_reader.ts";
@@ -395,4 +396,40 @@ Deno.test("an incremental run leaves the .gitignore entries of every stage, also
   assert.equal(await known(p), null);
   assert.match(await repro(p), /^3 ran, 3 up to date \(T\)$/m);
   assert.match(await p.read("data/p/.gitignore"), /^\/solo\.txt$/m);
+});
+
+Deno.test("the full way starts from what the fast path found changed, but looks again at what the project was loaded from", async () => {
+  await using p = await ranProject();
+  await p.write("a.txt", "a changed\n");
+  const cwd = await Deno.realPath(p.root);
+  const query = { mode: "repro", all: false, targets: [], cwd, env: processEnv } as const;
+  let look: StampLook | undefined;
+  assert.equal(answerNoopStamp(query, performance.now(), (found) => (look = found)), null);
+  assert.deepEqual(look?.changed, [p.path("a.txt")]);
+  assert.equal(look?.key, noopStampKey(query));
+  const knownWith = async (given: StampLook) => {
+    await using session = await openSession({ cwd, warn: () => {} });
+    const stages = await selectTargets(session.project, [], true);
+    const found = knownUpToDate(session, await session.projectDb(), look!.key, stages, given);
+    return found === null ? null : [...found.stages].sort();
+  };
+  assert.deepEqual(await knownWith(look!), ["b", "c", "solo"]);
+  // The fast path's findings are taken as they are (the stamp is not checked again)...
+  assert.deepEqual(await knownWith({ ...look!, changed: [p.path("d.txt")] }), [
+    "a",
+    "ab",
+    "b",
+    "c",
+    "top",
+  ]);
+  // ...unless they are another command's.
+  assert.deepEqual(await knownWith({ ...look!, key: "another", changed: [p.path("d.txt")] }), [
+    "b",
+    "c",
+    "solo",
+  ]);
+  // A pipeline file edited after the fast path looked (before the project was loaded).
+  await p.write("pivot.yaml", FILES["pivot.yaml"]!.replace("{n: 1}", "{n: 2}"));
+  assert.equal(await knownWith(look!), null);
+  assert.match(await repro(p), /^ran ab: params changed/m);
 });
