@@ -5,15 +5,17 @@
  * @module
  */
 import { processIo } from "./src/cli/cli_context.ts";
-import { runFastNoop } from "./src/cli/fast_noop.ts";
+import { runFastNoop, type StampLook } from "./src/cli/fast_noop.ts";
 import { isWorkerContext } from "./src/engine/worker_context.ts";
 
 // A bundled or compiled pivot starts its stage workers from this same module.
 if (isWorkerContext()) (await import("./src/engine/worker_main.ts")).startWorker();
 else if (import.meta.main) {
   const io = processIo();
-  // A repro with nothing to do is answered before the rest of pivot is loaded.
-  const fast = runFastNoop(Deno.args, io);
+  // A repro with nothing to do is answered before the rest of pivot is loaded; after
+  // a change, the full way starts from what the fast path found changed.
+  let look: StampLook | undefined;
+  const fast = runFastNoop(Deno.args, io, (found) => (look = found));
   if (fast !== null) Deno.exit(fast);
   // npm:yaml reads process.env.LOG_TOKENS for every token, and Deno's process.env
   // asks the OS each time: a snapshot makes that free (pivot never sets variables
@@ -21,5 +23,5 @@ else if (import.meta.main) {
   const { default: process } = await import("node:process");
   process.env = { ...process.env };
   const { runCli } = await import("./src/cli/run_cli.ts");
-  Deno.exit(await runCli(Deno.args, io));
+  Deno.exit(await runCli(Deno.args, look === undefined ? io : { ...io, stampLook: look }));
 }

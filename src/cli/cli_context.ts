@@ -1,3 +1,4 @@
+import type { StampLook } from "../ops/noop_stamp.ts";
 import type { Session } from "../session/mod.ts";
 import { type EnvReader, processEnv } from "../util/env_reader.ts";
 
@@ -17,6 +18,11 @@ export interface CliIo {
   readonly env: EnvReader;
   /** True when standard output is a terminal. */
   readonly isTerminal: () => boolean;
+  /**
+   * What the no-op fast path found changed since the stamp of this command
+   * line, before the full command line ran (see `fast_noop.ts`).
+   */
+  readonly stampLook?: StampLook;
 }
 
 /** What every command receives: the IO and the global flags. */

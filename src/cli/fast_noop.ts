@@ -9,10 +9,12 @@
  * @module
  */
 import { answerNoopStamp } from "../ops/answer_noop_stamp.ts";
-import type { NoopStamp } from "../ops/noop_stamp.ts";
+import type { NoopStamp, StampLook } from "../ops/noop_stamp.ts";
 import type { CliContext, CliIo } from "./cli_context.ts";
 import { runFastReport } from "./fast_report.ts";
 import { flagNames, flagsOf, QUIET_FLAG, type ReproFlag } from "./repro_flags.ts";
+
+export type { StampLook };
 import { createRunDisplay, wantsLiveDisplay } from "./run_display.ts";
 
 /** A command line the fast path can answer. */
@@ -88,21 +90,30 @@ export function parseFastCommand(args: readonly string[]): FastCommand | null {
  * run would print, records the run in the history and returns the exit
  * status. A report command (`status`, `verify`, `list`, `dag`) is answered
  * from its report stamp (`fast_report.ts`). `null` when the full command
- * line must run instead.
+ * line must run instead; `onChanged` then learns what changed, when the
+ * stamp was found with paths changed.
  */
-export function runFastNoop(args: readonly string[], io: CliIo): number | null {
+export function runFastNoop(
+  args: readonly string[],
+  io: CliIo,
+  onChanged: (look: StampLook) => void = () => {},
+): number | null {
   const started = performance.now();
   const command = parseFastCommand(args);
   if (command === null) return runFastReport(args, io);
   let completions: NoopStamp["completions"] | null;
   try {
-    completions = answerNoopStamp({
-      mode: command.mode,
-      all: command.all,
-      targets: command.targets,
-      cwd: Deno.realPathSync(io.cwd),
-      env: io.env,
-    }, started);
+    completions = answerNoopStamp(
+      {
+        mode: command.mode,
+        all: command.all,
+        targets: command.targets,
+        cwd: Deno.realPathSync(io.cwd),
+        env: io.env,
+      },
+      started,
+      onChanged,
+    );
   } catch {
     // Whatever went wrong, the full command line reaches the verdicts the long way.
     return null;

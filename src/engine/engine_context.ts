@@ -48,8 +48,13 @@ export interface EngineContext {
   hasher(stateDir: string): Promise<FileHasher>;
   /** Parsed lock and pipeline files by content, and remembered fingerprints. */
   parseCache(): Promise<ParseCache>;
-  /** The pool that runs stage jobs, started on first use with at most `size` workers. */
-  workers(size: number): JobRunner;
+  /**
+   * What runs stage jobs: the pool, started on first use with at most `size`
+   * workers; with `inline`, `cmd` jobs are run from this thread instead and
+   * the pool is started only for a `run` job (for a run with only a few
+   * stages to run, starting workers costs more than the jobs).
+   */
+  workers(size: number, options?: { readonly inline?: boolean }): JobRunner;
   /**
    * True when `sentinel` may exist: the names in its directory are listed
    * once, so checking a thousand stages costs one directory read. A sentinel

@@ -8,6 +8,7 @@
 export * from "./assess_stage.ts";
 export * from "./change_map.ts";
 export { CodeFingerprints } from "./code_fingerprint.ts";
+export { InlineCommands } from "./inline_commands.ts";
 export * from "./engine_context.ts";
 export * from "./file_watcher.ts";
 export * from "./record_stage.ts";

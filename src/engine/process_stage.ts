@@ -36,6 +36,7 @@ import { describeHolder, sentinelHolder } from "./running_sentinel.ts";
 import type { SlotScheduler } from "./slot_scheduler.ts";
 import { type ClaimOptions, claimStage, type StageClaim, waitWhileHeld } from "./stage_claim.ts";
 import { planStage, type StagePlan } from "./stage_plan.ts";
+import type { JobRunner } from "./worker_pool.ts";
 
 /** How many output lines of each stage a run keeps (for failures and history). */
 const LOG_TAIL = 50;
@@ -81,6 +82,8 @@ export interface StageRunEnv {
   readonly runId: string;
   /** At most this many stages at once (the worker pool's size). */
   readonly jobs: number;
+  /** What runs the jobs (see `EngineContext.workers`). */
+  workers(): JobRunner;
   readonly slots: SlotScheduler;
   readonly params: ParamsFiles;
   readonly onEvent: (event: EngineEvent) => void;
@@ -374,7 +377,7 @@ async function runAndRecord(
     progress.begin();
     await clearOutputs(env.ctx, plan);
     const job = buildJob(plan, await env.params.fileFor(plan.stage.def.params));
-    outcome = await env.ctx.workers(env.jobs).run(
+    outcome = await env.workers().run(
       job,
       progress.log,
       (group) => claim?.recordGroup(group),

@@ -21,7 +21,7 @@ import { SlotScheduler } from "./slot_scheduler.ts";
 
 export type { StageResult } from "./process_stage.ts";
 
-/** How long Ctrl-C leaves running commands to exit on SIGTERM before workers are terminated. */
+/** How long Ctrl-C leaves running commands to exit on SIGTERM before their jobs are ended. */
 const TERMINATE_AFTER_MS = 300;
 
 /**
@@ -35,6 +35,14 @@ const TERMINATE_AFTER_MS = 300;
  * wait that could close a circle; see `reader_marks.ts`.)
  */
 export const STAGES_AHEAD = 8;
+
+/**
+ * With at most this many stages to assess (an incremental run after a
+ * change), `cmd` jobs are run from the coordinator's thread: starting a pool
+ * worker (~40 ms) costs more than such a run's jobs. More, and they run on
+ * the pool, which keeps starting processes off the coordinator's thread.
+ */
+export const FEW_STAGES = 16;
 
 /** Options for {@linkcode runStages}. */
 export interface RunStagesOptions {
@@ -86,6 +94,9 @@ export async function runStages(ctx: EngineContext, options: RunStagesOptions): 
   const results = new Map<string, StageResult>();
   let firstFailure: string | null = null;
   await using params = new ParamsFiles();
+  const assessed = stages.filter((name) => !knownUpToDate.has(name)).length;
+  const inline = assessed <= FEW_STAGES;
+  const workers = () => ctx.workers(jobs, { inline });
   const env: StageRunEnv = {
     ctx,
     total: stages.length,
@@ -94,6 +105,7 @@ export async function runStages(ctx: EngineContext, options: RunStagesOptions): 
     noCommit,
     runId,
     jobs,
+    workers,
     slots: new SlotScheduler(jobs),
     params,
     onEvent,
@@ -109,7 +121,7 @@ export async function runStages(ctx: EngineContext, options: RunStagesOptions): 
   };
   let terminate: ReturnType<typeof setTimeout> | undefined;
   const onAbort = () => {
-    const pool = ctx.workers(jobs);
+    const pool = workers();
     pool.cancelAll();
     // Stage functions cannot be cancelled from outside: their workers are terminated
     // once the commands have had a moment to exit on SIGTERM (unless every job ended first).

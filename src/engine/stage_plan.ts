@@ -96,7 +96,9 @@ export function planStage(project: Project, name: string): StagePlan {
           },
         );
       }
-      producers.set(producerName, { name: producerName, sentinel: sentinelPath(producer.def) });
+      if (!producers.has(producerName)) {
+        producers.set(producerName, { name: producerName, sentinel: sentinelPath(producer.def) });
+      }
       return stageOutputs(project.store, producer)
         .filter((out) => ref.key === null || out.key === ref.key)
         .map((out) => {
@@ -105,11 +107,13 @@ export function planStage(project: Project, name: string): StagePlan {
           const identity = `${
             producer.def.pipeline === def.pipeline ? "" : `${producer.def.pipeline}/`
           }${producer.def.name}${out.key === null ? "" : `:${out.key}`}`;
+          // Shown as the store shows it (project-relative, `/` for a directory).
+          const shown = rel(out.path);
           return {
             identity,
-            display: `${identity} → ${project.store.displayPath(out.path, out.isDir)}`,
+            display: `${identity} → ${shown}${out.isDir ? "/" : ""}`,
             path: out.path,
-            rel: rel(out.path),
+            rel: shown,
             format: producer.def.outs.find((spec) => spec.key === out.key)!.format,
           };
         });
@@ -117,12 +121,13 @@ export function planStage(project: Project, name: string): StagePlan {
   }));
   const outs = stageOutputs(project.store, stage).map((out): PlannedOut => {
     const spec = def.outs.find((o) => o.key === out.key)!;
+    const shown = rel(out.path);
     return {
       key: out.key,
       identity: out.identity,
-      display: `${out.identity} → ${project.store.displayPath(out.path, out.isDir)}`,
+      display: `${out.identity} → ${shown}${out.isDir ? "/" : ""}`,
       path: out.path,
-      rel: rel(out.path),
+      rel: shown,
       isDir: out.isDir,
       format: spec.format,
       cache: spec.cache,

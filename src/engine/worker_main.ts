@@ -6,9 +6,9 @@
  * @module
  */
 import * as path from "node:path";
-import { processEnv } from "../util/env_reader.ts";
 import { interceptExit } from "../util/intercept_exit.ts";
-import type { CmdJob, FromWorker, RunJob, ToWorker } from "./stage_job.ts";
+import { findShells, runCommand } from "./run_command.ts";
+import type { FromWorker, RunJob, ToWorker } from "./stage_job.ts";
 
 /** The worker's global scope, as far as this module uses it. */
 interface WorkerScope {
@@ -82,7 +82,7 @@ export function startWorker(): void {
     try {
       if (message.job.kind === "cmd") {
         const onGroup = (group: number) => post({ type: "group", id: message.id, group });
-        await runCommand(message.job, shells, log, (stop) => (cancel = stop), onGroup);
+        error = await runCommand(message.job, shells, log, (stop) => (cancel = stop), onGroup);
       } else {
         await runFunction(message.job, modules, () => (call!.returned = true));
         // A timer the stage set with no delay (or while its module loaded) fires now, so its
@@ -118,125 +118,6 @@ function captureConsole(
     warn: to("stderr"),
     error: to("stderr"),
   });
-}
-
-/** The programs `cmd` jobs start, found once per worker. */
-interface Shells {
-  /** The shell (`sh`): its path on `PATH`, else the bare name. */
-  readonly sh: string;
-  /** `setsid` (util-linux, BusyBox) on `PATH`, or `null` where there is none (macOS). */
-  readonly setsid: string | null;
-}
-
-/** Finds `sh` and `setsid` on `PATH` (none on Windows, where commands get no process group). */
-function findShells(): Shells {
-  if (Deno.build.os === "windows") return { sh: "sh", setsid: null };
-  const dirs = (processEnv("PATH") ?? "").split(path.delimiter).filter((dir) => dir !== "");
-  const find = (name: string) => {
-    for (const dir of dirs) {
-      const candidate = path.join(dir, name);
-      let info: Deno.FileInfo;
-      try {
-        info = Deno.statSync(candidate);
-      } catch (error) {
-        if (
-          error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory ||
-          error instanceof Deno.errors.PermissionDenied
-        ) continue;
-        throw error;
-      }
-      if (info.isFile && ((info.mode ?? 0) & 0o111) !== 0) return candidate;
-    }
-    return null;
-  };
-  return { sh: find("sh") ?? "sh", setsid: find("setsid") };
-}
-
-/**
- * Runs a `cmd` job through `sh -c`, in a session and process group of its
- * own, so a later pivot can end the command if this one is killed, and
- * cancelling ends the whole group: started through `setsid`, which calls
- * `setsid()` and then execs the shell in its own process (the shell's PID is
- * the group's id, reported through `onGroup`). Where there is no `setsid`
- * program, `detached` does the same, but the runtime then forks the whole
- * pivot process to start it (with its memory's page tables: ~3 ms a
- * command at 200 MB, and every page pivot writes afterwards faults once),
- * where a plain start shares the memory until the exec. On Windows there
- * are no process groups.
- */
-async function runCommand(
-  job: CmdJob,
-  shells: Shells,
-  log: (lines: readonly string[], stream: "stdout" | "stderr") => void,
-  onCancel: (stop: () => void) => void,
-  onGroup: (group: number) => void,
-): Promise<void> {
-  const grouped = Deno.build.os !== "windows";
-  const shell = ["-c", job.command];
-  const child = new Deno.Command(grouped && shells.setsid !== null ? shells.setsid : shells.sh, {
-    args: grouped && shells.setsid !== null ? [shells.sh, ...shell] : shell,
-    cwd: job.cwd,
-    env: { ...job.env },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    detached: grouped && shells.setsid === null,
-  }).spawn();
-  const group = grouped ? child.pid : null;
-  if (group !== null) onGroup(group);
-  onCancel(() => killTree(child.pid, group));
-  await Promise.all([
-    streamLines(child.stdout, (lines) => log(lines, "stdout")),
-    streamLines(child.stderr, (lines) => log(lines, "stderr")),
-  ]);
-  const status = await child.status;
-  if (!status.success) {
-    throw new StageFailure(
-      status.signal === null
-        ? `command exited with status ${status.code}`
-        : `command was killed by ${status.signal}`,
-    );
-  }
-}
-
-/**
- * Sends SIGTERM to process group `group` when the command has one (or to
- * `pid`, when `setsid` has not made the group yet: then it is `setsid`
- * itself, which dies of it); else to `pid` and then every process below it
- * (a shell's children would otherwise outlive it), using Linux's
- * `/proc/<pid>/task/<tid>/children`; elsewhere only `pid` itself.
- */
-function killTree(pid: number, group: number | null): void {
-  if (group !== null) {
-    try {
-      Deno.kill(-group, "SIGTERM");
-    } catch {
-      try {
-        Deno.kill(pid, "SIGTERM");
-      } catch { /* already gone */ }
-    }
-    return;
-  }
-  const descendants: number[] = [];
-  const collect = (parent: number) => {
-    let text = "";
-    try {
-      for (const task of Deno.readDirSync(`/proc/${parent}/task`)) {
-        text += ` ${Deno.readTextFileSync(`/proc/${parent}/task/${task.name}/children`)}`;
-      }
-    } catch { /* gone, or no /proc */ }
-    for (const child of text.split(/\s+/).filter((item) => item !== "").map(Number)) {
-      collect(child);
-      descendants.push(child);
-    }
-  };
-  collect(pid);
-  // The shell first, so it cannot go on to its next command when a child dies.
-  for (const target of [pid, ...descendants.reverse()]) {
-    try {
-      Deno.kill(target, "SIGTERM");
-    } catch { /* already gone */ }
-  }
 }
 
 /**
@@ -285,27 +166,6 @@ function firstUserFrame(error: Error): string | null {
 
 /** A failure whose message says everything (no stack trace). */
 class StageFailure extends Error {}
-
-/**
- * Reads `stream` to its end and hands `emit` the complete lines of each read
- * at once (a final line without a newline at the end), decoded as UTF-8 with
- * one decoder (no decoding stream: most commands print nothing, and a
- * stream per pipe costs more than the reads).
- */
-async function streamLines(
-  stream: ReadableStream<Uint8Array>,
-  emit: (lines: readonly string[]) => void,
-): Promise<void> {
-  const decoder = new TextDecoder();
-  let pending = "";
-  for await (const chunk of stream) {
-    const parts = (pending + decoder.decode(chunk, { stream: true })).split("\n");
-    pending = parts.pop() ?? "";
-    if (parts.length > 0) emit(parts.map((line) => line.replace(/\r$/, "")));
-  }
-  pending += decoder.decode();
-  if (pending !== "") emit([pending]);
-}
 
 /**
  * The modules a worker's `run` jobs use, each imported once per worker (on

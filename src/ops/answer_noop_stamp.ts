@@ -11,18 +11,21 @@ import { newRunId } from "../engine/run_id.ts";
 import { withExistingProjectDb } from "../session/existing_state_db.ts";
 import { openPreciseStat } from "../util/precise_stat.ts";
 import {
+  changedStampPaths,
   type NoopStamp,
-  noopStampHolds,
   noopStampKey,
   type NoopStampQuery,
   parseNoopStamp,
+  type StampLook,
 } from "./noop_stamp.ts";
 import { HISTORY_SIZE, runRecordJson } from "./run_record.ts";
 
 /**
  * The completions the stamp of `query` reports when it still holds, after
  * recording the run (started at `started`, a `performance.now()` time) in
- * the history; `null` when there is no such stamp or it no longer holds.
+ * the history; `null` when there is no such stamp or it no longer holds
+ * (`onChanged` then learns which of its paths changed, when that is what
+ * keeps it from holding).
  *
  * @throws when the project or its `state.db` cannot be read (the caller
  *   then goes the full way)
@@ -30,13 +33,20 @@ import { HISTORY_SIZE, runRecordJson } from "./run_record.ts";
 export function answerNoopStamp(
   query: NoopStampQuery,
   started: number,
+  onChanged: (look: StampLook) => void = () => {},
 ): NoopStamp["completions"] | null {
   return withExistingProjectDb(findProjectRoot(query.cwd), (db) => {
-    const text = db.getNoopStamp(noopStampKey(query));
+    const key = noopStampKey(query);
+    const text = db.getNoopStamp(key);
     const stamp = text === null ? null : parseNoopStamp(text);
     if (stamp === null) return null;
     using stats = openPreciseStat();
-    if (!noopStampHolds(stamp, stats)) return null;
+    const changed = changedStampPaths(stamp, stats);
+    if (changed === null) return null;
+    if (changed.length > 0) {
+      onChanged({ key, stamp, changed });
+      return null;
+    }
     const runId = newRunId();
     const result = { status: "skipped", reason: "up to date", durationMs: 0, logTail: [] };
     db.addRun(

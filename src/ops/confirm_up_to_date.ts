@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { assessStage, planStage, type StageCompleteEvent } from "../engine/mod.ts";
+import { assessStage, planStage, type StageCompleteEvent, type StagePlan } from "../engine/mod.ts";
 import type { Dag } from "../dag/mod.ts";
 import type { Session } from "../session/mod.ts";
 import { FINE_RACY_WINDOW_MS } from "../storage/racy_window.ts";
@@ -64,7 +64,15 @@ export async function confirmUpToDate(
   touched: ReadonlySet<string>,
   writtenMs: number,
 ): Promise<Confirmed | null> {
-  const wait = writtenMs + FINE_RACY_WINDOW_MS + 1 - Date.now();
+  // Planning reads no file: touched stages are planned while the window passes (as many as
+  // it leaves time for, so a run that touched thousands holds no more plans than that).
+  const settled = writtenMs + FINE_RACY_WINDOW_MS + 1;
+  const plans = new Map<string, StagePlan>();
+  for (const name of stages) {
+    if (Date.now() >= settled) break;
+    if (touched.has(name)) plans.set(name, planStage(session.project, name));
+  }
+  const wait = settled - Date.now();
   if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
   const sinceMs = Date.now();
   const warnings = session.warnings;
@@ -77,7 +85,9 @@ export async function confirmUpToDate(
   const completions: StageCompleteEvent[] = [];
   for (const [i, name] of stages.entries()) {
     if (touched.has(name)) {
-      const { verdict } = await assessStage(session, planStage(session.project, name));
+      const plan = plans.get(name) ?? planStage(session.project, name);
+      plans.delete(name);
+      const { verdict } = await assessStage(session, plan);
       if (verdict.action !== "skip") return null;
     }
     completions.push({

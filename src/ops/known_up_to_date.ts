@@ -8,11 +8,11 @@
  * @module
  */
 import * as path from "node:path";
-import { planStage } from "../engine/mod.ts";
 import type { Session } from "../session/mod.ts";
-import type { StateDb } from "../storage/mod.ts";
+import { lockFilePath, PVT_SUFFIX, type StateDb } from "../storage/mod.ts";
 import { touchedStages } from "./confirm_up_to_date.ts";
-import { changedStampPaths, type NoopStamp, parseNoopStamp } from "./noop_stamp.ts";
+import { fileSignatureText } from "../storage/file_signature.ts";
+import { changedStampPaths, type NoopStamp, parseNoopStamp, type StampLook } from "./noop_stamp.ts";
 import { trackingFileCandidates } from "./tracked_inputs.ts";
 
 /** What the stamp vouches for. */
@@ -31,52 +31,99 @@ export interface KnownUpToDate {
  * them. `null` (assess every stage) when there is no such stamp, it is from
  * another selection of stages, nothing changed, a stamped stage is running,
  * or a changed path is not one stage's own: the config, params or pipeline
- * files, the code a fingerprint reads, the cache.
+ * files, the code a fingerprint reads, the cache. `look` is what the no-op
+ * fast path found of the stamp (used instead of reading and checking it
+ * again when its key is `key`).
  */
 export function knownUpToDate(
   session: Session,
   db: StateDb,
   key: string,
   stages: readonly string[],
+  look?: StampLook,
 ): KnownUpToDate | null {
-  const text = db.getNoopStamp(key);
-  const stamp = text === null ? null : parseNoopStamp(text);
-  if (stamp?.sources === undefined || !sameList(stamp.stages, stages)) return null;
-  const changed = changedStampPaths(stamp, session.stats);
-  if (changed === null || changed.length === 0) return null;
+  const found = look?.key === key ? look : lookAtStamp(session, db, key);
+  if (found === null) return null;
+  const { stamp, changed } = found;
+  if (stamp.sources === undefined || !sameList(stamp.stages, stages)) return null;
   const sources = new Set(stamp.sources);
   if (changed.some((file) => sources.has(file))) return null;
+  // What the fast path found was found before the project was loaded: what it was loaded
+  // from must still be as stamped (a data path changed since is the next command's to see).
+  if (found === look && !unchanged(session, stamp, stamp.sources)) return null;
   const readers = new Set<string>();
   const attributed = new Set<string>();
+  const selected = new Set(stages);
   for (const name of stages) {
-    const reads = stageReads(session, name);
-    for (const file of changed) {
-      if (!reads.files.has(file) && !reads.trees.some((tree) => within(tree, file))) continue;
-      readers.add(name);
-      attributed.add(file);
-    }
+    const read = readChanged(session, name, changed, selected);
+    if (read.length === 0) continue;
+    readers.add(name);
+    read.forEach((file) => attributed.add(file));
   }
   if (attributed.size < changed.length) return null;
   const touched = touchedStages(session.project.dag, stages, readers);
   return { stages: new Set(stages.filter((name) => !touched.has(name))), stamp };
 }
 
-/** What stage `name`'s verdict is read from, as the stamp records it (see `stampEvidence`). */
-function stageReads(
+/**
+ * The files of `changed` that stage `name`'s verdict is read from, as the
+ * stamp records them (see `stampEvidence`): its lock, its outputs and what is
+ * inside them, its file inputs and the `.pvt` files that could track them.
+ * The outputs of a producer among `selected` are left to the producer: it
+ * reads them too, and the stage is downstream of it (this looks at each
+ * stage's definition, not its plan: a fan-in's plan is a thousand inputs).
+ */
+function readChanged(
   session: Session,
   name: string,
-): { readonly files: ReadonlySet<string>; readonly trees: readonly string[] } {
-  const plan = planStage(session.project, name);
-  const files = new Set([plan.lockFile]);
-  const trees: string[] = plan.outs.map((out) => out.path);
-  for (const dep of plan.deps) {
-    for (const input of dep.inputs) {
-      trees.push(input.path);
-      if (input.identity !== null) continue;
-      trackingFileCandidates(session.project.root, input.path).forEach((pvt) => files.add(pvt));
+  changed: readonly string[],
+  selected: ReadonlySet<string>,
+): string[] {
+  const { root, dag, store } = session.project;
+  const { def } = dag.stages.get(name)!;
+  const trees = store.outputs(def).map((out) => out.path);
+  const pvtCandidates = new Set<string>();
+  const tracked = changed.some((file) => file.endsWith(PVT_SUFFIX));
+  for (const entry of def.deps) {
+    for (const ref of entry.refs) {
+      if (ref.kind === "file") {
+        trees.push(ref.path);
+        if (tracked) {
+          trackingFileCandidates(root, ref.path).forEach((pvt) => pvtCandidates.add(pvt));
+        }
+        continue;
+      }
+      const producer = dag.producerOf.get(ref);
+      if (producer === undefined || selected.has(producer)) continue;
+      for (const out of store.outputs(dag.stages.get(producer)!.def)) {
+        if (ref.key === null || out.key === ref.key) trees.push(out.path);
+      }
     }
   }
-  return { files, trees };
+  const lockFile = lockFilePath(def);
+  return changed.filter((file) =>
+    file === lockFile || pvtCandidates.has(file) || trees.some((tree) => within(tree, file))
+  );
+}
+
+/** The stamp under `key` and which of its paths changed; `null` when none changed or it tells nothing. */
+function lookAtStamp(session: Session, db: StateDb, key: string): StampLook | null {
+  const text = db.getNoopStamp(key);
+  const stamp = text === null ? null : parseNoopStamp(text);
+  if (stamp === null) return null;
+  const changed = changedStampPaths(stamp, session.stats);
+  return changed === null || changed.length === 0 ? null : { key, stamp, changed };
+}
+
+/** True when each of `files` still has the signature `stamp` recorded for it. */
+function unchanged(session: Session, stamp: NoopStamp, files: readonly string[]): boolean {
+  return files.every((file) => {
+    const followed = stamp.followed[file];
+    if (followed !== undefined) return fileSignatureText(session.stats, file, true) === followed;
+    const unfollowed = stamp.unfollowed[file];
+    return unfollowed !== undefined &&
+      fileSignatureText(session.stats, file, false) === unfollowed;
+  });
 }
 
 /** True when `file` is `tree` or below it (both absolute and normal, as plans and stamps hold them). */

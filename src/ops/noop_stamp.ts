@@ -57,6 +57,19 @@ export interface NoopStamp extends StampEvidence {
   readonly sources?: readonly string[];
 }
 
+/**
+ * What the no-op fast path found of a command's stamp that no longer holds:
+ * the stamp and every path of it that changed. The full way starts from it
+ * instead of reading and checking the stamp again (see `known_up_to_date.ts`).
+ */
+export interface StampLook {
+  /** The key the stamp was found under (see {@linkcode noopStampKey}). */
+  readonly key: string;
+  readonly stamp: NoopStamp;
+  /** Every path whose signature changed (at least one). */
+  readonly changed: readonly string[];
+}
+
 /** What decides which stamp applies to a command. */
 export interface NoopStampQuery {
   readonly mode: "repro" | "run";

@@ -12,7 +12,7 @@ import { confirmUpToDate, touchedStages } from "./confirm_up_to_date.ts";
 import { holdCacheForWriting } from "./_cache_guard.ts";
 import { ignoreCachedOutputs } from "./ignore_outputs.ts";
 import { type KnownUpToDate, knownUpToDate } from "./known_up_to_date.ts";
-import { NOOP_STAMPS_KEPT } from "./noop_stamp.ts";
+import { NOOP_STAMPS_KEPT, type StampLook } from "./noop_stamp.ts";
 import { pipelineModuleSources } from "./pipeline_modules.ts";
 import { buildNoopStamp, projectSignatures } from "./record_noop_stamp.ts";
 import { HISTORY_SIZE, runRecordJson } from "./run_record.ts";
@@ -42,7 +42,12 @@ export interface ReproOptions {
    * command started reading the project (a path changed later, or shortly
    * before, keeps the stamp from being written). @default {no stamp}
    */
-  noopStamp?: { readonly key: string; readonly sinceMs: number };
+  noopStamp?: {
+    readonly key: string;
+    readonly sinceMs: number;
+    /** What the fast path found changed since the stamp (used when its key is `key`). */
+    readonly look?: StampLook;
+  };
 }
 
 /** A run, with its id. */
@@ -76,7 +81,13 @@ export async function reproStages(session: Session, options: ReproOptions): Prom
   // After a change to a few data paths, only the stages they feed are looked at.
   const known = options.noopStamp === undefined || options.force || options.noCommit
     ? null
-    : knownUpToDate(session, await session.projectDb(), options.noopStamp.key, stages);
+    : knownUpToDate(
+      session,
+      await session.projectDb(),
+      options.noopStamp.key,
+      stages,
+      options.noopStamp.look,
+    );
   const assessed = known === null ? stages : stages.filter((name) => !known.stages.has(name));
   // Before anything runs: a tracked input that is not what its .pvt records stops the command.
   await checkTrackedInputs(session, assessed);
@@ -100,10 +111,15 @@ export async function reproStages(session: Session, options: ReproOptions): Prom
   const run = { ...result, runId, stages };
   // --no-commit records nothing: no outputs ignored, no history, no stamp.
   if (options.noCommit) return run;
+  // The stages a stamp vouched for had their entries when it was taken, and its
+  // evidence holds the .gitignore files.
   const recorded = stages.filter((name) =>
+    !known?.stages.has(name) &&
     ["ran", "restored", "skipped"].includes(result.results.get(name)?.status ?? "")
   );
   await ignoreCachedOutputs(project, recorded);
+  // The run's last write to what a stamp records (the history is not among it).
+  const writtenMs = Date.now();
   const db = await session.projectDb();
   if (!result.interrupted && stages.length > 0) {
     db.addRun(
@@ -129,6 +145,7 @@ export async function reproStages(session: Session, options: ReproOptions): Prom
       quiet,
       forced: options.force ?? false,
       known,
+      writtenMs,
     });
   }
   return run;
@@ -155,6 +172,8 @@ async function recordStamp(
     readonly forced: boolean;
     /** What the earlier stamp vouched for: its evidence carries over. */
     readonly known: KnownUpToDate | null;
+    /** When the run last wrote anything a stamp records (ms since the epoch). */
+    readonly writtenMs: number;
   },
 ): Promise<void> {
   const statuses = run.stages.map((name) => run.results.get(name)?.status);
@@ -177,7 +196,7 @@ async function recordStamp(
   if (built === null && succeeded) {
     const changed = run.stages.filter((name) => run.results.get(name)?.status !== "skipped");
     const touched = touchedStages(session.project.dag, run.stages, changed);
-    const confirmed = await confirmUpToDate(session, run.stages, touched, Date.now());
+    const confirmed = await confirmUpToDate(session, run.stages, touched, stamp.writtenMs);
     if (confirmed !== null) {
       built = buildNoopStamp(session, run.stages, confirmed.completions, confirmed.sinceMs, {
         projectSince: stamp.sinceMs,

@@ -9,7 +9,13 @@
  * @module
  */
 import * as path from "node:path";
-import { CodeFingerprints, type EngineContext, type JobRunner, WorkerPool } from "../engine/mod.ts";
+import {
+  CodeFingerprints,
+  type EngineContext,
+  InlineCommands,
+  type JobRunner,
+  WorkerPool,
+} from "../engine/mod.ts";
 import { checkoutModes, openContentCache, type Project } from "../project/mod.ts";
 import {
   type CheckoutMode,
@@ -57,6 +63,7 @@ export class Session implements EngineContext, AsyncDisposable {
   readonly #blobDirs = new Set<string>();
   readonly #closing: (() => void | Promise<void>)[] = [];
   #pool: JobRunner | null = null;
+  #inline: JobRunner | null = null;
   #warnings = 0;
   #disposed = false;
 
@@ -129,8 +136,13 @@ export class Session implements EngineContext, AsyncDisposable {
     return this.#parseCache;
   }
 
-  /** The pool that runs stage jobs, started on first use with at most `size` workers. */
-  workers(size: number): JobRunner {
+  /**
+   * What runs stage jobs: the pool, started on first use with at most `size`
+   * workers; with `inline`, `cmd` jobs are run from this thread instead and
+   * the pool is started only for a `run` job.
+   */
+  workers(size: number, options: { readonly inline?: boolean } = {}): JobRunner {
+    if (options.inline) return this.#inline ??= new InlineCommands(() => this.workers(size));
     const root = this.project.root;
     this.#pool ??= new WorkerPool(size, undefined, {
       warn: (message) => this.warn(relativeFileUrls(message, root)),
@@ -189,6 +201,7 @@ export class Session implements EngineContext, AsyncDisposable {
     if (this.#disposed) return;
     this.#disposed = true;
     for (const work of this.#closing) await work();
+    this.#inline?.close();
     this.#pool?.close();
     const hashers = await Promise.allSettled(this.#hashers.values());
     try {

@@ -1,6 +1,6 @@
 /**
  * Running the CLI inside the test process: the same steps as `main.ts` (the
- * no-op fast path, then `runCli(args, io)`), the same command tree, parsing,
+ * no-op fast path, then `runCli(args, io)` with what it found changed), the same command tree, parsing,
  * rendering and exit codes as a spawned pivot, without the 0.2–0.4 s of a
  * process start. Use `runPivot` (a real process) only for what needs one:
  * signals, concurrency, exit of the process itself, variables read by child
@@ -13,7 +13,7 @@
  * @module
  */
 import type { CliIo } from "../../src/cli/cli_context.ts";
-import { runFastNoop } from "../../src/cli/fast_noop.ts";
+import { runFastNoop, type StampLook } from "../../src/cli/fast_noop.ts";
 import { runCli } from "../../src/cli/run_cli.ts";
 import type { CliResult } from "./project.ts";
 
@@ -39,8 +39,9 @@ export async function runPivotInProcess(
   onStderr: (text: string) => void = () => {},
 ): Promise<CliResult> {
   const { io, printed } = capturingIo(cwd, env, onStderr);
-  const fast = runFastNoop(args, io);
-  const code = fast ?? await runCli(args, io);
+  let look: StampLook | undefined;
+  const fast = runFastNoop(args, io, (found) => (look = found));
+  const code = fast ?? await runCli(args, look === undefined ? io : { ...io, stampLook: look });
   return { code, ...printed() };
 }
 

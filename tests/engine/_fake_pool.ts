@@ -127,12 +127,14 @@ function writeOutputs(job: StageJob): void {
 
 /**
  * An engine context that is `session` in everything except its workers,
- * which are `pool`; `sizes` receives the pool size each `workers()` call asked for.
+ * which are `pool`; `sizes` receives the pool size each `workers()` call asked for,
+ * `inline` whether it asked for `cmd` jobs run inline.
  */
 export function withPool(
   session: Session,
   pool: JobRunner,
   sizes: number[] = [],
+  inline: boolean[] = [],
 ): EngineContext {
   return {
     project: session.project,
@@ -149,8 +151,9 @@ export function withPool(
     projectDb: () => session.projectDb(),
     hasher: (stateDir) => session.hasher(stateDir),
     parseCache: () => session.parseCache(),
-    workers: (size) => {
+    workers: (size, options) => {
       sizes.push(size);
+      inline.push(options?.inline ?? false);
       return pool;
     },
     mayBeRunning: (sentinel) => session.mayBeRunning(sentinel),

@@ -11,6 +11,7 @@ import assert from "node:assert/strict";
 import * as path from "node:path";
 import {
   type EngineEvent,
+  FEW_STAGES,
   newRunId,
   type RunResult,
   runStages,
@@ -74,6 +75,8 @@ interface Run extends RunResult {
   readonly outcomes: Record<string, string>;
   /** The pool sizes asked for. */
   readonly sizes: number[];
+  /** Whether each ask was for `cmd` jobs run inline. */
+  readonly inline: boolean[];
 }
 
 /** Runs every stage of the session's project (in DAG order) with `pool` as the workers. */
@@ -84,7 +87,8 @@ async function run(
 ): Promise<Run> {
   const events: EngineEvent[] = [];
   const sizes: number[] = [];
-  const result = await runStages(withPool(session, pool, sizes), {
+  const inline: boolean[] = [];
+  const result = await runStages(withPool(session, pool, sizes, inline), {
     stages: session.project.dag.order,
     jobs: 2,
     ...options,
@@ -94,7 +98,7 @@ async function run(
   const outcomes = Object.fromEntries(
     [...result.results].map(([name, r]) => [name, `${r.status}: ${r.reason}`]),
   );
-  return { ...result, events, outcomes, sizes };
+  return { ...result, events, outcomes, sizes, inline };
 }
 
 /** The project-relative lock files that exist. */
@@ -244,6 +248,33 @@ Deno.test("runStages() runs at most `jobs` stages at once and asks for a pool of
   assert.deepEqual(Object.values(result.outcomes), Array(6).fill("ran: no previous run"));
   assert.equal(pool.maxConcurrent, 2, "two at once, never more");
   assert.deepEqual([...new Set(result.sizes)], [2]);
+});
+
+Deno.test("runStages() runs cmd jobs inline when only a few stages are to be assessed", async () => {
+  const many = Array.from({ length: FEW_STAGES + 1 }, (_, i) => `s${i}`);
+  await using t = await projectWith(Object.fromEntries(many.map((n) => [n, {}])));
+  const first = await run(t.session, new FakePool());
+  assert.equal(first.results.size, FEW_STAGES + 1);
+  assert.deepEqual([...new Set(first.inline)], [false], "more stages: on the pool");
+  await Deno.remove(t.p.path("data/ml/s0.txt"));
+  // All but s0 known up to date: one stage to assess, whose job runs without a worker.
+  const pool = new FakePool();
+  const second = await run(t.session, pool, { knownUpToDate: new Set(many.slice(1)) });
+  assert.equal(second.outcomes.s0, "restored: outputs restored from the cache");
+  await Deno.remove(t.p.path("data/ml/s0.txt"));
+  const third = await run(t.session, pool, {
+    knownUpToDate: new Set(many.slice(1)),
+    force: new Set(["s0"]),
+  });
+  assert.equal(third.outcomes.s0, "ran: forced");
+  assert.deepEqual(pool.jobs.map((job) => job.stage), ["s0"]);
+  assert.deepEqual(third.inline, [true]);
+  // FEW_STAGES to assess: still inline.
+  const fourth = await run(t.session, pool, {
+    knownUpToDate: new Set(many.slice(FEW_STAGES)),
+    force: new Set(["s0"]),
+  });
+  assert.deepEqual(fourth.inline, [true]);
 });
 
 Deno.test("runStages() never overlaps two stages of one mutex group, and runs a `*` stage alone", async () => {

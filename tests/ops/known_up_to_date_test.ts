@@ -14,8 +14,9 @@
  * @module
  */
 import assert from "node:assert/strict";
+import { answerNoopStamp } from "../../src/ops/answer_noop_stamp.ts";
 import { knownUpToDate } from "../../src/ops/known_up_to_date.ts";
-import { noopStampKey } from "../../src/ops/noop_stamp.ts";
+import { noopStampKey, type StampLook } from "../../src/ops/noop_stamp.ts";
 import { selectTargets } from "../../src/ops/select_targets.ts";
 import { FINE_RACY_WINDOW_MS } from "../../src/storage/racy_window.ts";
 import { processEnv } from "../../src/util/env_reader.ts";
@@ -343,4 +344,92 @@ Deno.test("a file changed inside a directory input re-runs the stage reading it"
     await repro(p),
     lines("ran gather: inputs changed (T)", "up to date other", "1 ran, 1 up to date (T)"),
   );
+});
+
+Deno.test("run of a stage whose producer is not selected notices the producer's output edited", async () => {
+  await using p = await ranProject();
+  const runAbTop = async () => {
+    const result = await runPivotInProcess(p.root, ["run", "ab", "solo"]);
+    assert.equal(result.code, 0, result.stderr);
+    await pause(SETTLE_MS);
+    return sorted(timeless(result.stdout));
+  };
+  const knownForRun = async () => {
+    await using session = await openSession({ cwd: p.root, warn: () => {} });
+    const stages = await selectTargets(session.project, ["ab", "solo"], false);
+    const key = noopStampKey({
+      mode: "run",
+      all: false,
+      targets: ["ab", "solo"],
+      cwd: p.root,
+      env: processEnv,
+    });
+    const found = knownUpToDate(session, await session.projectDb(), key, stages);
+    return found === null ? null : [...found.stages].sort();
+  };
+  assert.equal(
+    await runAbTop(),
+    lines("up to date ab", "up to date solo", "0 ran, 2 up to date (T)"),
+  );
+  // a (not selected) is the producer of what ab reads: an edit of its output is ab's to notice.
+  await p.write("data/p/a.txt", "a edited\n");
+  assert.deepEqual(await knownForRun(), ["solo"]);
+  assert.equal(
+    await runAbTop(),
+    lines("ran ab: inputs changed (T)", "up to date solo", "1 ran, 1 up to date (T)"),
+  );
+  assert.equal(await p.read("data/p/ab.txt"), "a edited\nb\n");
+});
+
+Deno.test("an incremental run leaves the .gitignore entries of every stage, also after one is edited away", async () => {
+  await using p = await ranProject();
+  const ignores = await p.read("data/p/.gitignore");
+  for (const name of ["a", "b", "c", "ab", "top", "solo"]) {
+    assert.match(ignores, new RegExp(`^/${name}\\.txt$`, "m"));
+  }
+  await p.write("a.txt", "a changed\n");
+  assert.match(await repro(p), /^3 ran, 3 up to date \(T\)$/m);
+  assert.equal(await p.read("data/p/.gitignore"), ignores);
+  // The .gitignore is no stage's read: with it edited, the next run assesses every stage.
+  await p.write("data/p/.gitignore", ignores.replace("/solo.txt\n", ""));
+  await p.write("b.txt", "b changed\n");
+  assert.equal(await known(p), null);
+  assert.match(await repro(p), /^3 ran, 3 up to date \(T\)$/m);
+  assert.match(await p.read("data/p/.gitignore"), /^\/solo\.txt$/m);
+});
+
+Deno.test("the full way starts from what the fast path found changed, but looks again at what the project was loaded from", async () => {
+  await using p = await ranProject();
+  await p.write("a.txt", "a changed\n");
+  const cwd = await Deno.realPath(p.root);
+  const query = { mode: "repro", all: false, targets: [], cwd, env: processEnv } as const;
+  let look: StampLook | undefined;
+  assert.equal(answerNoopStamp(query, performance.now(), (found) => (look = found)), null);
+  assert.deepEqual(look?.changed, [p.path("a.txt")]);
+  assert.equal(look?.key, noopStampKey(query));
+  const knownWith = async (given: StampLook) => {
+    await using session = await openSession({ cwd, warn: () => {} });
+    const stages = await selectTargets(session.project, [], true);
+    const found = knownUpToDate(session, await session.projectDb(), look!.key, stages, given);
+    return found === null ? null : [...found.stages].sort();
+  };
+  assert.deepEqual(await knownWith(look!), ["b", "c", "solo"]);
+  // The fast path's findings are taken as they are (the stamp is not checked again)...
+  assert.deepEqual(await knownWith({ ...look!, changed: [p.path("d.txt")] }), [
+    "a",
+    "ab",
+    "b",
+    "c",
+    "top",
+  ]);
+  // ...unless they are another command's.
+  assert.deepEqual(await knownWith({ ...look!, key: "another", changed: [p.path("d.txt")] }), [
+    "b",
+    "c",
+    "solo",
+  ]);
+  // A pipeline file edited after the fast path looked (before the project was loaded).
+  await p.write("pivot.yaml", FILES["pivot.yaml"]!.replace("{n: 1}", "{n: 2}"));
+  assert.equal(await knownWith(look!), null);
+  assert.match(await repro(p), /^ran ab: params changed/m);
 });

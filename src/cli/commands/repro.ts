@@ -99,6 +99,7 @@ export function registerRepro(program: Command, ctx: CliContext): void {
                 env: ctx.env,
               }),
               sinceMs: startedMs,
+              ...(ctx.stampLook === undefined ? {} : { look: ctx.stampLook }),
             },
           });
         } finally {
