@@ -176,8 +176,10 @@ export interface MarkedCommands {
  * for it; the group's other members may have dropped the variable), never
  * this process's own group: SIGTERM, up to 3 s to exit, then SIGKILL, and
  * waits until they are gone (or `signal` aborts). A process that does not
- * carry the variable is only signalled as a member of such a group. Reads
- * Linux's `/proc`; elsewhere it finds nothing.
+ * carry the variable is only signalled as a member of such a group. Each
+ * signal follows a fresh look, so only a PID freed and handed out again in
+ * the microseconds between the two could be hit. Reads Linux's `/proc`;
+ * elsewhere it finds nothing.
  *
  * @returns the groups and processes it ended (none when nothing carried it)
  */
