@@ -2,6 +2,7 @@ import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import { interpolateCommand, lookupParam } from "../pipeline/mod.ts";
 import { PivotError } from "../util/errors.ts";
+import { CLAIM_VARIABLE, claimMarker } from "./running_sentinel.ts";
 import type { StageJob } from "./stage_job.ts";
 import type { StagePlan } from "./stage_plan.ts";
 
@@ -17,7 +18,9 @@ function envName(prefix: string, key: string): string {
  * The job a worker runs for `plan`: a `cmd` stage's command with `${deps.x}`,
  * `${outs.x}`, `${outs}`, `${params.a.b}` and `${stage}` filled in (paths
  * relative to the pipeline file's directory, each value shell-quoted) and its
- * `PIVOT_*` environment; or a `run` stage's module, function and I/O.
+ * `PIVOT_*` environment, `PIVOT_CLAIM` included (this process's claim of the
+ * stage's sentinel: see `running_sentinel.ts`; build the job while holding
+ * it); or a `run` stage's module, function and I/O.
  *
  * @throws {PivotError} for a `${…}` the stage cannot fill
  */
@@ -68,7 +71,11 @@ export function buildJob(plan: StagePlan, paramsFile: string): StageJob {
       } in its command`,
     );
   }
-  const env: Record<string, string> = { PIVOT_STAGE: def.name, PIVOT_PARAMS: paramsFile };
+  const env: Record<string, string> = {
+    PIVOT_STAGE: def.name,
+    PIVOT_PARAMS: paramsFile,
+    [CLAIM_VARIABLE]: claimMarker(plan.sentinel),
+  };
   for (const dep of plan.deps) {
     const value = dep.inputs.map((input) => input.path).join(path.delimiter);
     // One environment string may not exceed 128 KiB (exec fails): a list of

@@ -1,26 +1,36 @@
 /**
  * Process groups of stage commands: each command is started in a session
  * (and process group) of its own, so a later pivot can find and end the
- * command of a pivot that was killed (`kill -9`) while it ran.
+ * command of a pivot that was killed (`kill -9`) while it ran: by the group
+ * the killed pivot noted ({@linkcode endStageCommand}), or by the claim
+ * marker in the environment of the command's processes
+ * ({@linkcode endMarkedCommands}), which they carry from their first
+ * instruction on.
  *
  * @module
  */
 
-/** How long a group gets to exit after SIGTERM before it gets SIGKILL. */
+/** How long a command gets to exit after SIGTERM before it gets SIGKILL. */
 const TERM_GRACE_MS = 3_000;
 const POLL_MS = 50;
 
+/** A process listed in `/proc`, with its process group. */
+interface ProcessEntry {
+  readonly pid: number;
+  readonly group: number;
+}
+
 /**
- * PIDs of the processes of process group `group` that still run (zombies
- * left out). Reads Linux's `/proc`; elsewhere always empty.
+ * The processes that still run (zombies left out), each with its process
+ * group. Reads Linux's `/proc`; elsewhere always empty.
  */
-export function groupMembers(group: number): number[] {
-  const members: number[] = [];
+function runningProcesses(): ProcessEntry[] {
+  const found: ProcessEntry[] = [];
   let entries: Deno.DirEntry[];
   try {
     entries = [...Deno.readDirSync("/proc")];
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return members;
+    if (error instanceof Deno.errors.NotFound) return found;
     throw error;
   }
   for (const entry of entries) {
@@ -35,11 +45,19 @@ export function groupMembers(group: number): number[] {
     }
     // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses.
     const [state, , pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    if (Number(pgrp) === group && state !== "Z" && state !== "X") {
-      members.push(Number(entry.name));
+    if (state !== "Z" && state !== "X") {
+      found.push({ pid: Number(entry.name), group: Number(pgrp) });
     }
   }
-  return members;
+  return found;
+}
+
+/**
+ * PIDs of the processes of process group `group` that still run (zombies
+ * left out). Reads Linux's `/proc`; elsewhere always empty.
+ */
+export function groupMembers(group: number): number[] {
+  return runningProcesses().filter((entry) => entry.group === group).map((entry) => entry.pid);
 }
 
 /**
@@ -53,17 +71,55 @@ function processGone(error: unknown): boolean {
 }
 
 /**
- * True when process `pid` was started with `PIVOT_STAGE=<stage>` in its
- * environment (false when it is gone or not ours to read).
+ * True when process `pid` was started with `variable` (`NAME=value`) in its
+ * environment (false when it is gone, a zombie, or not ours to read).
  */
-function runsStage(pid: number, stage: string): boolean {
+function carries(pid: number, variable: string): boolean {
   try {
-    return Deno.readTextFileSync(`/proc/${pid}/environ`).split("\0").includes(
-      `PIVOT_STAGE=${stage}`,
-    );
+    return Deno.readTextFileSync(`/proc/${pid}/environ`).split("\0").includes(variable);
   } catch (error) {
     if (processGone(error) || error instanceof Deno.errors.PermissionDenied) return false;
     throw error;
+  }
+}
+
+/** True when process `pid` was started with `PIVOT_STAGE=<stage>` in its environment. */
+function runsStage(pid: number, stage: string): boolean {
+  return carries(pid, `PIVOT_STAGE=${stage}`);
+}
+
+/** Sends `signal` to each of `targets` (a negative one is a process group) that still exists. */
+function sendAll(targets: Iterable<number>, signal: Deno.Signal): void {
+  for (const target of targets) {
+    try {
+      Deno.kill(target, signal);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    }
+  }
+}
+
+/** The processes of one command, looked up afresh each time, and how to signal them. */
+interface Command {
+  /** PIDs of its processes that still run. */
+  running(): number[];
+  /** Sends `signal` to its processes. */
+  send(signal: Deno.Signal): void;
+}
+
+/**
+ * Ends `command`: SIGTERM, up to 3 s to exit, then SIGKILL (again at every
+ * look, for a process that appeared since), and waits until it is gone; when
+ * `signal` aborts, SIGKILL at once and no more waiting.
+ */
+async function endCommand(command: Command, signal?: AbortSignal): Promise<void> {
+  command.send("SIGTERM");
+  const graceEnd = Date.now() + TERM_GRACE_MS;
+  for (;;) {
+    if (command.running().length === 0) return;
+    if (signal?.aborted || Date.now() >= graceEnd) command.send("SIGKILL");
+    if (signal?.aborted) return;
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
 }
 
@@ -81,39 +137,12 @@ function commandProcesses(group: number, stage: string): number[] {
 }
 
 /**
- * Sends `signal` to group `group`, and to process `group` itself when it
- * runs `stage` outside the group (see {@linkcode commandProcesses}).
- */
-function signalCommand(group: number, stage: string, signal: Deno.Signal): void {
-  const targets = runsStage(group, stage) ? [-group, group] : [-group];
-  for (const target of targets) {
-    try {
-      Deno.kill(target, signal);
-    } catch (error) {
-      if (!(error instanceof Deno.errors.NotFound)) throw error;
-    }
-  }
-}
-
-/** Polls until the command has no running process or `deadline` passes; true when it is gone. */
-async function waitGone(
-  group: number,
-  stage: string,
-  deadline: number,
-  signal?: AbortSignal,
-): Promise<boolean> {
-  for (;;) {
-    if (commandProcesses(group, stage).length === 0) return true;
-    if (Date.now() >= deadline || signal?.aborted) return false;
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-  }
-}
-
-/**
  * Ends process group `group` if it still runs a command of stage `stage`
  * (a process in it has `PIVOT_STAGE=<stage>`, so a group id reused by an
- * unrelated program is left alone): SIGTERM, up to 3 s to exit, then
- * SIGKILL, and waits until it is gone (or `signal` aborts).
+ * unrelated program is left alone), and process `group` itself when it runs
+ * `stage` outside the group (see {@linkcode commandProcesses}): SIGTERM, up
+ * to 3 s to exit, then SIGKILL, and waits until it is gone (or `signal`
+ * aborts).
  *
  * @returns true when there was such a command to end
  */
@@ -124,9 +153,68 @@ export async function endStageCommand(
 ): Promise<boolean> {
   if (!Number.isSafeInteger(group) || group <= 1) return false;
   if (!commandProcesses(group, stage).some((pid) => runsStage(pid, stage))) return false;
-  signalCommand(group, stage, "SIGTERM");
-  if (await waitGone(group, stage, Date.now() + TERM_GRACE_MS, signal)) return true;
-  signalCommand(group, stage, "SIGKILL");
-  await waitGone(group, stage, Number.POSITIVE_INFINITY, signal);
+  await endCommand({
+    running: () => commandProcesses(group, stage),
+    send: (sent) => sendAll(runsStage(group, stage) ? [-group, group] : [-group], sent),
+  }, signal);
   return true;
+}
+
+/** What {@linkcode endMarkedCommands} ended. */
+export interface MarkedCommands {
+  /** Process groups ended as a whole: each led by a process carrying the marker. */
+  readonly groups: readonly number[];
+  /** Processes carrying the marker outside those groups, ended one by one. */
+  readonly processes: readonly number[];
+}
+
+/**
+ * Ends every process other than this one whose environment holds
+ * `variable` (`PIVOT_CLAIM=4242:/…/train.running`, which marks each command
+ * pivot starts with the claim it runs under), with the whole process group
+ * of each that leads one (a command's shell leads the group `setsid` made
+ * for it; the group's other members may have dropped the variable), never
+ * this process's own group: SIGTERM, up to 3 s to exit, then SIGKILL, and
+ * waits until they are gone (or `signal` aborts). A process that does not
+ * carry the variable is only signalled as a member of such a group. Each
+ * signal follows a fresh look, so only a PID freed and handed out again in
+ * the microseconds between the two could be hit. Reads Linux's `/proc`;
+ * elsewhere it finds nothing.
+ *
+ * @returns the groups and processes it ended (none when nothing carried it)
+ */
+export async function endMarkedCommands(
+  variable: string,
+  signal?: AbortSignal,
+): Promise<MarkedCommands> {
+  const look = () => {
+    const all = runningProcesses();
+    const marked = all.filter((entry) => entry.pid !== Deno.pid && carries(entry.pid, variable));
+    return { all, marked };
+  };
+  const first = look();
+  const own = first.all.find((entry) => entry.pid === Deno.pid)?.group;
+  // A group stays the same while it has members: the kernel reuses no PID still in use as a
+  // group id, so once led by a marked process it is the command's until it is empty.
+  const groups = new Set(
+    first.marked.filter((entry) => entry.pid === entry.group && entry.group !== own)
+      .map((entry) => entry.group),
+  );
+  const processes = first.marked.filter((entry) => !groups.has(entry.group))
+    .map((entry) => entry.pid);
+  if (first.marked.length === 0) return { groups: [], processes: [] };
+  await endCommand({
+    running: () => {
+      const { all, marked } = look();
+      return [...all.filter((entry) => groups.has(entry.group)), ...marked]
+        .map((entry) => entry.pid);
+    },
+    send: (sent) => {
+      const { all, marked } = look();
+      const live = [...groups].filter((group) => all.some((entry) => entry.group === group));
+      const alone = marked.filter((entry) => !groups.has(entry.group));
+      sendAll([...live.map((group) => -group), ...alone.map((entry) => entry.pid)], sent);
+    },
+  }, signal);
+  return { groups: [...groups], processes };
 }

@@ -47,8 +47,9 @@ export function findShells(): Shells {
  * own, so a later pivot can end the command if this one is killed, and
  * cancelling ends the whole group: started through `setsid`, which calls
  * `setsid()` and then execs the shell in its own process (the shell's PID is
- * the group's id, reported through `onGroup`). Where there is no `setsid`
- * program, `detached` does the same, but the runtime then forks the whole
+ * the group's id, reported through `onGroup`; until the report has been
+ * noted, the job's `PIVOT_CLAIM` is what identifies the command: see
+ * `running_sentinel.ts`). Where there is no `setsid` program, `detached` does the same, but the runtime then forks the whole
  * pivot process to start it (with its memory's page tables: ~3 ms a
  * command at 200 MB, and every page pivot writes afterwards faults once),
  * where a plain start shares the memory until the exec. On Windows there

@@ -4,12 +4,26 @@
  * gone is taken over.
  *
  * The file holds the holder's PID on its first line and, once the holder has
- * started the stage's command, `group <process group> <PID that started it>`:
+ * started the stage's command, `group <process group> <PID that started it>`.
+ * A takeover writes its own PID, carries the earlier lines over and adds
+ * `killed <PID of the holder it replaced>`; here 4242 was killed while it ran
+ * the command in group 4250, and 4260 took the stage over and runs its own:
  *
  * ```
- * 4242
+ * 4260
  * group 4250 4242
+ * killed 4242
+ * group 4275 4260
  * ```
+ *
+ * The group line is written only once the holder has learnt the group, a
+ * moment after the command started, so a holder killed in between leaves
+ * none. What finds such a command is the environment: every command a holder
+ * starts carries `PIVOT_CLAIM=<holder PID>:<sentinel path>`
+ * ({@linkcode claimMarker}) from its first instruction on, and so does every
+ * process it starts that keeps its environment. The process taking over
+ * ends each `killed` holder's marked processes (and the groups they lead)
+ * as well as the noted groups ({@linkcode endOrphanedCommands}).
  *
  * No reader ever sees a sentinel without its PID: a claim writes a temp file
  * and hard-links it to the sentinel's name (the link fails when the name is
@@ -24,13 +38,24 @@
  */
 import * as path from "node:path";
 import { atomicWrite, tempPathBeside } from "../util/atomic_write.ts";
-import { endStageCommand } from "./process_group.ts";
+import { endMarkedCommands, endStageCommand } from "./process_group.ts";
 
 /**
  * The file whose `flock` takeovers of a stale sentinel in one directory take
  * turns under; it stays (removing a lock file is racy) and is no sentinel.
  */
 export const TAKEOVER_LOCK = ".takeover.running";
+
+/** The environment variable that marks a stage command with the claim it runs under. */
+export const CLAIM_VARIABLE = "PIVOT_CLAIM";
+
+/**
+ * The value of {@linkcode CLAIM_VARIABLE} for the commands that `holder`
+ * (default: this process) runs under `sentinel`: `4242:/…/train.running`.
+ */
+export function claimMarker(sentinel: string, holder: number = Deno.pid): string {
+  return `${holder}:${sentinel}`;
+}
 
 /**
  * The holder reported for a sentinel that holds no PID yet: only an older
@@ -50,8 +75,10 @@ interface SentinelContent {
   readonly pid: number | null;
   /** The `group …` lines: process groups of the stage's commands. */
   readonly groups: readonly { readonly group: number; readonly startedBy: number }[];
-  /** The `group …` lines as written, carried over by a takeover. */
-  readonly groupLines: string;
+  /** The PIDs of the `killed …` lines: holders it was taken over from. */
+  readonly killed: readonly number[];
+  /** The `group …` and `killed …` lines as written, carried over by a takeover. */
+  readonly carried: string;
   /** When the file was last changed (epoch ms); only read when `pid` is null. */
   readonly changedMs: number;
 }
@@ -85,12 +112,15 @@ function readSentinel(sentinel: string): SentinelContent | null {
   rest.pop();
   const pid = /^\d+$/.test(first.trim()) ? Number(first.trim()) : null;
   const groups = [];
-  const groupLines = [];
+  const killed = [];
+  const carried = [];
   for (const line of rest) {
-    const match = /^group (\d+) (\d+)$/.exec(line);
-    if (match === null) continue;
-    groups.push({ group: Number(match[1]), startedBy: Number(match[2]) });
-    groupLines.push(`${line}\n`);
+    const group = /^group (\d+) (\d+)$/.exec(line);
+    const holder = /^killed (\d+)$/.exec(line);
+    if (group !== null) groups.push({ group: Number(group[1]), startedBy: Number(group[2]) });
+    else if (holder !== null) killed.push(Number(holder[1]));
+    else continue;
+    carried.push(`${line}\n`);
   }
   let changedMs = 0;
   if (pid === null) {
@@ -101,7 +131,7 @@ function readSentinel(sentinel: string): SentinelContent | null {
       throw error;
     }
   }
-  return { pid, groups, groupLines: groupLines.join(""), changedMs };
+  return { pid, groups, killed, carried: carried.join(""), changedMs };
 }
 
 /**
@@ -158,7 +188,8 @@ function createWithContent(file: string, text: string): boolean {
 
 /**
  * Replaces the stale `sentinel` with a claim of this process, carrying over
- * its `group` lines (for {@linkcode endOrphanedCommands}).
+ * its `group` and `killed` lines and adding `killed <its holder>` (for
+ * {@linkcode endOrphanedCommands}).
  *
  * Why exactly one of several processes that found it stale wins: takeovers
  * in one directory run one at a time, under an exclusive `flock` of
@@ -180,7 +211,8 @@ function takeOver(sentinel: string): boolean {
   lock.lockSync(true);
   const content = readSentinel(sentinel);
   if (content === null || liveHolder(content) !== null) return false;
-  atomicWrite(sentinel, `${Deno.pid}\n${content.groupLines}`);
+  const killed = content.pid === null || content.pid === Deno.pid ? "" : `killed ${content.pid}\n`;
+  atomicWrite(sentinel, `${Deno.pid}\n${content.carried}${killed}`);
   return true;
 }
 
@@ -264,9 +296,13 @@ export function appendCommandGroup(sentinel: string, group: number): void {
 
 /**
  * After taking over `sentinel` from a pivot that was killed: ends the
- * command it had started, if that still runs (see `endStageCommand`), so
- * that the stage never runs twice at once. Call it once claimed, before the
- * stage's outputs are touched.
+ * command it had started, if that still runs, so that the stage never runs
+ * twice at once: the process groups noted in `group` lines (see
+ * `endStageCommand`), then every process carrying the marker of a `killed`
+ * holder (see `endMarkedCommands`), which finds a command whose group was
+ * never noted. Call it once claimed, before the stage's outputs are touched;
+ * a sentinel this process created (no `killed` line) costs no look at the
+ * processes.
  *
  * @returns a line to show for each command ended
  */
@@ -283,6 +319,20 @@ export async function endOrphanedCommands(
     lines.push(
       `taking over '${stage}' from a killed pivot (PID ${startedBy}): ended its command (process group ${group})`,
     );
+  }
+  for (const holder of new Set(content.killed)) {
+    if (holder === Deno.pid) continue;
+    const marker = `${CLAIM_VARIABLE}=${claimMarker(sentinel, holder)}`;
+    const ended = await endMarkedCommands(marker, signal);
+    const what = [
+      ...ended.groups.map((group) => `process group ${group}`),
+      ...ended.processes.map((pid) => `PID ${pid}`),
+    ];
+    for (const target of what) {
+      lines.push(
+        `taking over '${stage}' from a killed pivot (PID ${holder}): ended its command (${target})`,
+      );
+    }
   }
   return lines;
 }

@@ -165,7 +165,12 @@ Deno.test({
     assert.equal(await p.exists(lockRel("ml", "a")), true);
     assert.equal(await p.exists(lockRel("ml", "slow")), false);
     assert.equal(await p.read("data/ml/slow.txt"), "partial\n");
-    assert.equal(await p.read(SENTINEL), `${child.pid}\ngroup ${shell} ${child.pid}\n`);
+    // Its group is noted unless pivot was killed before the worker's report of it arrived:
+    // the takeover finds the command either way.
+    assert.match(
+      await p.read(SENTINEL),
+      new RegExp(`^${child.pid}\n(group ${shell} ${child.pid}\n)?$`),
+    );
     assert.equal(await stillRunning(shell), true);
 
     await Deno.remove(p.path("slow.flag"));

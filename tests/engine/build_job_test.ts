@@ -161,12 +161,14 @@ Deno.test("buildJob() turns an escaped \\${…} into a literal ${…} for the sh
   assert.deepEqual(await words(job), ["shell", p.path("data/ml/shell.txt")]);
 });
 
-Deno.test("buildJob() sets PIVOT_STAGE, PIVOT_PARAMS, PIVOT_DEP_* and PIVOT_OUT", async () => {
+Deno.test("buildJob() sets PIVOT_STAGE, PIVOT_PARAMS, PIVOT_CLAIM, PIVOT_DEP_* and PIVOT_OUT", async () => {
   await using p = await pipelineProject();
   const job = asCmd(buildJob(await plan(p, "prep"), PARAMS_FILE));
   assert.deepEqual(job.env, {
     PIVOT_STAGE: "prep",
     PIVOT_PARAMS: PARAMS_FILE,
+    // This process's claim of the stage: what finds the command after a kill -9 of pivot.
+    PIVOT_CLAIM: `${Deno.pid}:${p.path(".pivot/stages/ml/prep.running")}`,
     PIVOT_DEP_RAW: p.path("my data.csv"),
     PIVOT_DEP_PARTS: [p.path("a.csv"), p.path("b.csv")].join(path.delimiter),
     PIVOT_DEP_ONE: p.path("a.csv"),
@@ -180,6 +182,7 @@ Deno.test("buildJob() names PIVOT_OUT_<KEY> and PIVOT_DEP_<NAME> in upper case w
   assert.deepEqual(job.env, {
     PIVOT_STAGE: "train",
     PIVOT_PARAMS: PARAMS_FILE,
+    PIVOT_CLAIM: `${Deno.pid}:${p.path(".pivot/stages/ml/train.running")}`,
     PIVOT_DEP_DATA: p.path("data/ml/prep.csv"),
     PIVOT_DEP_RAW_DATA: p.path("my data.csv"),
     PIVOT_OUT_MODEL: p.path("data/ml/train/model.json"),

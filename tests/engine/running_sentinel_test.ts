@@ -38,7 +38,8 @@ Deno.test("claimSentinel() takes over a sentinel whose process is gone", async (
   const sentinel = path.join(dir.path, "train.running");
   await Deno.writeTextFile(sentinel, `${pid}\n`);
   assert.equal(claimSentinel(sentinel), null);
-  assert.equal(await Deno.readTextFile(sentinel), `${Deno.pid}\n`);
+  // Noting whom it replaced: the commands carrying that holder's marker are to be ended.
+  assert.equal(await Deno.readTextFile(sentinel), `${Deno.pid}\nkilled ${pid}\n`);
   // The temporary file of the takeover is gone; the file takeovers lock stays.
   assert.deepEqual(names(dir.path), [".takeover.running", "train.running"]);
 });
@@ -178,7 +179,7 @@ Deno.test("a group line still being written (no newline yet) is not read", async
   // A group line cut short: "group 1234" could be read as group 12 of PID 34.
   await Deno.writeTextFile(sentinel, `${dead}\ngroup 12 34`);
   assert.equal(claimSentinel(sentinel), null);
-  assert.equal(await Deno.readTextFile(sentinel), `${Deno.pid}\n`);
+  assert.equal(await Deno.readTextFile(sentinel), `${Deno.pid}\nkilled ${dead}\n`);
   // A PID without its newline is still a PID.
   await Deno.writeTextFile(sentinel, `${dead}`);
   assert.equal(sentinelHolder(sentinel), null);
@@ -239,7 +240,7 @@ Deno.test({
     await Deno.writeTextFile(sentinel, `${dead}\n${groups}`);
     assert.equal(claimSentinel(sentinel), null);
     // The claim carries the groups over, so a taker killed before ending them leaves them noted.
-    assert.equal(await Deno.readTextFile(sentinel), `${Deno.pid}\n${groups}`);
+    assert.equal(await Deno.readTextFile(sentinel), `${Deno.pid}\n${groups}killed ${dead}\n`);
     assert.equal(groupRuns(orphan.group), true);
 
     const started = performance.now();
@@ -304,6 +305,98 @@ Deno.test({
       } catch { /* ended */ }
       await child.status;
     }
+  },
+});
+
+/**
+ * Starts `sh -c <script>` with `PIVOT_STAGE=train` and `marker` (`PIVOT_CLAIM=…`) in its
+ * environment, in a session of its own (`setsid`) or in ours, and waits until the script has
+ * touched `$READY`; killed (its group too) and reaped on dispose.
+ */
+async function markedCommand(
+  dir: string,
+  name: string,
+  marker: string,
+  options: { setsid: boolean; script: string },
+): Promise<{ pid: number; status: Promise<Deno.CommandStatus> } & AsyncDisposable> {
+  const ready = path.join(dir, `${name}.ready`);
+  const split = marker.indexOf("=");
+  const args = ["sh", "-c", options.script];
+  const child = new Deno.Command(options.setsid ? "setsid" : args.shift()!, {
+    args,
+    env: { PIVOT_STAGE: "train", READY: ready, [marker.slice(0, split)]: marker.slice(split + 1) },
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  while (!exists(ready)) await new Promise((resolve) => setTimeout(resolve, 10));
+  return {
+    pid: child.pid,
+    status: child.status,
+    [Symbol.asyncDispose]: async () => {
+      for (const target of options.setsid ? [-child.pid, child.pid] : [child.pid]) {
+        try {
+          Deno.kill(target, "SIGKILL");
+        } catch { /* already gone */ }
+      }
+      await child.status;
+    },
+  };
+}
+
+/** A command of one process that sleeps once ready. */
+const SLEEPER = 'touch "$READY"; exec sleep 30';
+
+Deno.test({
+  name:
+    "a takeover ends the commands carrying the killed holder's claim marker though it noted no group, and no others",
+  ignore: Deno.build.os !== "linux",
+  fn: async () => {
+    await using dir = await tempDir();
+    await using other = liveProcess(30);
+    const sentinel = path.join(dir.path, "train.running");
+    const dead = await deadPid();
+    const marker = (holder: number, file = sentinel) => `PIVOT_CLAIM=${holder}:${file}`;
+    // The killed holder's command, in its own group, with a child that dropped the marker.
+    await using orphan = await markedCommand(dir.path, "orphan", marker(dead), {
+      setsid: true,
+      script: 'env -u PIVOT_CLAIM sleep 30 & touch "$READY"; wait',
+    });
+    // One killed before its `setsid` made the group: still in the group of the pivot (here
+    // the test's), which must not be signalled.
+    await using early = await markedCommand(dir.path, "early", marker(dead), {
+      setsid: false,
+      script: SLEEPER,
+    });
+    // Commands of the live holder, of another stage's sentinel, and with no marker at all.
+    await using live = await markedCommand(dir.path, "live", marker(other.pid), {
+      setsid: true,
+      script: SLEEPER,
+    });
+    const elsewhere = path.join(dir.path, "prep.running");
+    await using prep = await markedCommand(dir.path, "prep", marker(dead, elsewhere), {
+      setsid: true,
+      script: SLEEPER,
+    });
+    await using plain = await markedCommand(dir.path, "plain", "UNRELATED=1", {
+      setsid: true,
+      script: SLEEPER,
+    });
+    assert.equal(groupRuns(orphan.pid), true);
+
+    // Killed before it noted the group: the sentinel holds only its PID.
+    await Deno.writeTextFile(sentinel, `${dead}\n`);
+    assert.equal(claimSentinel(sentinel), null);
+    assert.equal(await Deno.readTextFile(sentinel), `${Deno.pid}\nkilled ${dead}\n`);
+    assert.deepEqual(await endOrphanedCommands(sentinel), [
+      `taking over 'train' from a killed pivot (PID ${dead}): ended its command (process group ${orphan.pid})`,
+      `taking over 'train' from a killed pivot (PID ${dead}): ended its command (PID ${early.pid})`,
+    ]);
+    assert.equal(groupRuns(orphan.pid), false, "the whole group ended, the unmarked child too");
+    assert.equal((await early.status).signal, "SIGTERM");
+    for (const untouched of [live, prep, plain]) assert.equal(groupRuns(untouched.pid), true);
+    assert.equal(processAlive(other.pid), true);
+    // Nothing left to end the second time.
+    assert.deepEqual(await endOrphanedCommands(sentinel), []);
   },
 });
 
@@ -373,7 +466,9 @@ Deno.test("claim, takeover and release many times over in one process stay consi
   for (let i = 0; i < 500; i++) {
     if (i % 2 === 1) await Deno.writeTextFile(sentinel, `${dead}\ngroup 1 ${dead}\n`);
     assert.equal(claimSentinel(sentinel), null);
-    const expected = i % 2 === 1 ? `${Deno.pid}\ngroup 1 ${dead}\n` : `${Deno.pid}\n`;
+    const expected = i % 2 === 1
+      ? `${Deno.pid}\ngroup 1 ${dead}\nkilled ${dead}\n`
+      : `${Deno.pid}\n`;
     assert.equal(await Deno.readTextFile(sentinel), expected);
     recordCommandGroup(sentinel, 100 + i);
     assert.equal(await Deno.readTextFile(sentinel), `${expected}group ${100 + i} ${Deno.pid}\n`);

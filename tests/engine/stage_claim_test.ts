@@ -111,12 +111,13 @@ Deno.test("claimStage() takes over a stale sentinel (its process is gone) withou
   await using dir = await tempDir();
   const { lines, sentinel, options } = claimFor(dir.path);
   await Deno.mkdir(path.dirname(sentinel), { recursive: true });
-  await Deno.writeTextFile(sentinel, `${await deadPid()}\n`);
+  const dead = await deadPid();
+  await Deno.writeTextFile(sentinel, `${dead}\n`);
   const result = await claimStage(options);
   {
     await using claim = result.claim!;
     assert.equal(claim.waited, false);
-    assert.equal(await Deno.readTextFile(sentinel), `${Deno.pid}\n`);
+    assert.equal(await Deno.readTextFile(sentinel), `${Deno.pid}\nkilled ${dead}\n`);
   }
   // No "waiting" line: a wait always starts by saying so.
   assert.deepEqual(lines, []);
