@@ -37,15 +37,64 @@ const ROOT = path.resolve(import.meta.dirname!, "../..");
 /** Starts s3rver with one bucket (default `pivot`). */
 export async function startS3Server(bucket = "pivot"): Promise<S3Server> {
   const storage: TempDir = await tempDir("pivot_s3_");
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", MAIN, storage.path, bucket],
+  const child = spawnS3rver(storage.path, bucket);
+  const { port, drained } = await listeningPort(child, "s3rver");
+  return {
+    ...bucketView(port, path.join(storage.path, bucket), bucket),
+    async [Symbol.asyncDispose]() {
+      child.kill("SIGTERM");
+      await child.status;
+      await drained;
+      await storage[Symbol.asyncDispose]();
+    },
+  };
+}
+
+/**
+ * One s3rver for all the tests of a file, which run one after another; a
+ * test file calls it at its top level, outside any test:
+ * `const freshS3Server = await sharedS3Server();`, and each test takes
+ * `await using server = await freshS3Server();` — the server with its bucket
+ * (default `pivot`) empty, as a newly started one has it, and emptied again
+ * on dispose. It saves a server process start per test. The server stops
+ * when the file's module unloads.
+ */
+export async function sharedS3Server(bucket = "pivot"): Promise<() => Promise<S3Server>> {
+  const storage = Deno.realPathSync(Deno.makeTempDirSync({ prefix: "pivot_s3_" }));
+  const child = spawnS3rver(storage, bucket);
+  globalThis.addEventListener("unload", () => {
+    child.kill("SIGTERM");
+    Deno.removeSync(storage, { recursive: true });
+  });
+  const { port } = await listeningPort(child, "s3rver");
+  const bucketDir = path.join(storage, bucket);
+  const empty = async () => {
+    await Deno.remove(bucketDir, { recursive: true });
+    await Deno.mkdir(bucketDir);
+  };
+  return async () => {
+    await empty();
+    return { ...bucketView(port, bucketDir, bucket), [Symbol.asyncDispose]: empty };
+  };
+}
+
+/** Starts `_s3rver_main.ts` on `storage` with `bucket`. */
+function spawnS3rver(storage: string, bucket: string): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--quiet", MAIN, storage, bucket],
     cwd: ROOT,
     stdin: "null",
     stdout: "piped",
     stderr: "inherit",
   }).spawn();
-  const { port, drained } = await listeningPort(child, "s3rver");
-  const bucketDir = path.join(storage.path, bucket);
+}
+
+/** An {@linkcode S3Server} but its disposal: the server on `port`, its `bucket` stored in `bucketDir`. */
+function bucketView(
+  port: number,
+  bucketDir: string,
+  bucket: string,
+): Omit<S3Server, typeof Symbol.asyncDispose> {
   const objectFile = (key: string) => path.join(bucketDir, `${key}._S3rver_object`);
   return {
     endpoint: `http://127.0.0.1:${port}`,
@@ -66,12 +115,6 @@ export async function startS3Server(bucket = "pivot"): Promise<S3Server> {
     remove: async (key) => {
       await Deno.remove(objectFile(key));
       await Deno.remove(path.join(bucketDir, `${key}._S3rver_metadata.json`));
-    },
-    async [Symbol.asyncDispose]() {
-      child.kill("SIGTERM");
-      await child.status;
-      await drained;
-      await storage[Symbol.asyncDispose]();
     },
   };
 }

@@ -5,8 +5,8 @@ import { MAIN } from "../_helpers/project.ts";
 import {
   closedPort,
   type FaultProxy,
+  sharedS3Server,
   startFaultProxy,
-  startS3Server,
 } from "../_helpers/s3_server.ts";
 import { hashBytes } from "../../src/storage/mod.ts";
 import {
@@ -24,6 +24,9 @@ import {
   ranProject,
   testRemote,
 } from "./_remote_fixture.ts";
+
+/** One s3rver for the tests of this file, each with the bucket empty. */
+const freshS3Server = await sharedS3Server();
 
 /**
  * The first retry's delay (`remote.retry_delay`, ms) these tests use: short, so they check the
@@ -46,7 +49,7 @@ function gaps(proxy: FaultProxy): number[] {
 }
 
 Deno.test("a remote answering 503 and 500 is retried with growing delays, then used or reported", async () => {
-  await using server = await startS3Server();
+  await using server = await freshS3Server();
   await using dirs = await tempDir();
   await using source = await ranProject(testRemote("s3", server, dirs, "retry"));
 
@@ -101,7 +104,7 @@ Deno.test("a remote answering 503 and 500 is retried with growing delays, then u
 });
 
 Deno.test("a remote refusing connections is retried, then reported with exit 1", async () => {
-  await using server = await startS3Server();
+  await using server = await freshS3Server();
   await using dirs = await tempDir();
   await using source = await ranProject(testRemote("s3", server, dirs, "refused"));
   await useEndpoint(source.path, `http://127.0.0.1:${closedPort()}`, 3);
@@ -149,7 +152,7 @@ function spawnPivot(cwd: string, args: string[]): Deno.ChildProcess {
 }
 
 Deno.test("pivot pull and push killed (-9) mid-transfer leave nothing half-written; a rerun completes", async (t) => {
-  await using server = await startS3Server();
+  await using server = await freshS3Server();
   await using dirs = await tempDir();
   const big = pseudoRandomBytes(3 * 1024 * 1024, 7);
   const bigHash = hashBytes(big);
@@ -227,7 +230,7 @@ Deno.test("pivot pull and push killed (-9) mid-transfer leave nothing half-writt
 });
 
 Deno.test("the remote index is keyed by URL: a repointed remote gets everything again; --no-index asks the remote", async () => {
-  await using server = await startS3Server();
+  await using server = await freshS3Server();
   await using dirs = await tempDir();
   const first = testRemote("directory", server, dirs, "first");
   const second = testRemote("directory", server, dirs, "second");
@@ -272,7 +275,7 @@ Deno.test("the remote index is keyed by URL: a repointed remote gets everything 
 });
 
 Deno.test("push, fetch and pull --dry-run say what would move and change nothing", async () => {
-  await using server = await startS3Server();
+  await using server = await freshS3Server();
   await using dirs = await tempDir();
   const remote = testRemote("s3", server, dirs, "dry");
   await using source = await ranProject(remote);
@@ -296,7 +299,7 @@ Deno.test("push, fetch and pull --dry-run say what would move and change nothing
 });
 
 Deno.test("credentials in an endpoint or the environment never appear in any output, also with -v and --json", async () => {
-  await using server = await startS3Server();
+  await using server = await freshS3Server();
   await using dirs = await tempDir();
   // Real processes: the credentials are also in their environment.
   await using source = await ranProject(testRemote("s3", server, dirs, "secret", "environment"));

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import * as path from "node:path";
 import { tempDir } from "../_helpers/files.ts";
-import { startFaultProxy, startS3Server } from "../_helpers/s3_server.ts";
+import { sharedS3Server, startFaultProxy } from "../_helpers/s3_server.ts";
 import {
   blobKey,
   cloneOf,
@@ -12,6 +12,9 @@ import {
   testRemote,
 } from "./_remote_fixture.ts";
 
+/** One s3rver for the tests of this file, each with the bucket empty. */
+const freshS3Server = await sharedS3Server();
+
 const KINDS: RemoteKind[] = ["s3", "directory"];
 
 const PREP = "prep → data/ml/prep.csv";
@@ -19,7 +22,7 @@ const MODEL = "train:model → data/ml/train/model.txt";
 const IMAGES = "train:images → data/ml/train/images/";
 
 Deno.test("pivot status -r lists what is only local, only remote, split or in neither (S3 and directory)", async (t) => {
-  await using server = await startS3Server();
+  await using server = await freshS3Server();
   await using dirs = await tempDir();
   for (const kind of KINDS) {
     await t.step(kind, async () => {
@@ -131,7 +134,7 @@ Deno.test("pivot status -r lists what is only local, only remote, split or in ne
 });
 
 Deno.test("pivot status -r answers from the remote index, asking the remote once per unknown blob", async () => {
-  await using server = await startS3Server();
+  await using server = await freshS3Server();
   await using dirs = await tempDir();
   await using source = await ranProject(testRemote("s3", server, dirs, "index"));
   await using proxy = startFaultProxy(server.endpoint);
@@ -155,7 +158,7 @@ Deno.test("pivot status -r answers from the remote index, asking the remote once
 });
 
 Deno.test("pivot status -r: a targeted stage with nothing recorded, an unknown remote, --no-index alone", async () => {
-  await using server = await startS3Server();
+  await using server = await freshS3Server();
   await using dirs = await tempDir();
   await using source = await ranProject(testRemote("directory", server, dirs, "bad"));
   await Deno.writeTextFile(

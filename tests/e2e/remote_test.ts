@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import * as path from "node:path";
 import { tempDir } from "../_helpers/files.ts";
-import { startS3Server } from "../_helpers/s3_server.ts";
+import { sharedS3Server } from "../_helpers/s3_server.ts";
 import { hashBytes } from "../../src/storage/mod.ts";
 import {
   blobKey,
@@ -19,10 +19,13 @@ import {
   testRemote,
 } from "./_remote_fixture.ts";
 
+/** One s3rver for the tests of this file, each with the bucket empty. */
+const freshS3Server = await sharedS3Server();
+
 const KINDS: RemoteKind[] = ["s3", "directory"];
 
 Deno.test("pivot push, then pull in a git clone: verify passes and repro runs nothing (S3 and directory)", async (t) => {
-  await using server = await startS3Server();
+  await using server = await freshS3Server();
   await using dirs = await tempDir();
   for (const kind of KINDS) {
     await t.step(kind, async () => {
@@ -70,7 +73,7 @@ Deno.test("pivot push, then pull in a git clone: verify passes and repro runs no
 });
 
 Deno.test("pivot push TARGETS and --all send exactly the blobs their locks and .pvt files name", async (t) => {
-  await using server = await startS3Server();
+  await using server = await freshS3Server();
   await using dirs = await tempDir();
   for (const kind of KINDS) {
     await t.step(kind, async () => {
@@ -133,7 +136,7 @@ async function existsAt(file: string): Promise<boolean> {
 }
 
 Deno.test("pivot pull refuses a corrupt or truncated remote object: reported, exit 1, nothing enters the cache", async (t) => {
-  await using server = await startS3Server();
+  await using server = await freshS3Server();
   await using dirs = await tempDir();
   for (const kind of KINDS) {
     await t.step(kind, async () => {

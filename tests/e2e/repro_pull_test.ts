@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import * as path from "node:path";
 import { type TempDir, tempDir } from "../_helpers/files.ts";
-import { closedPort, startS3Server } from "../_helpers/s3_server.ts";
+import { closedPort, sharedS3Server } from "../_helpers/s3_server.ts";
 import { hashBytes } from "../../src/storage/mod.ts";
 import {
   credentialed,
@@ -11,6 +11,9 @@ import {
   type TestRemote,
   testRemote,
 } from "./_remote_fixture.ts";
+
+/** One s3rver for the tests of this file, each with the bucket empty. */
+const freshS3Server = await sharedS3Server();
 
 const KINDS: RemoteKind[] = ["s3", "directory"];
 
@@ -96,7 +99,7 @@ async function ranLog(root: string): Promise<string | null> {
 }
 
 Deno.test("pivot repro --pull in a second clone restores what the first ran and pushed, running nothing (S3 and directory)", async (t) => {
-  await using server = await startS3Server();
+  await using server = await freshS3Server();
   await using dirs = await tempDir();
   for (const kind of KINDS) {
     await t.step(kind, async () => {
@@ -177,7 +180,7 @@ Deno.test("pivot repro --pull in a second clone restores what the first ran and 
 });
 
 Deno.test("pivot repro --pull: targets, run --pull, --all, and a downstream stage judged by its restored input", async () => {
-  await using server = await startS3Server();
+  await using server = await freshS3Server();
   await using dirs = await tempDir();
   const remote = testRemote("directory", server, dirs, "scoped");
   const bare = await upstream(remote, dirs, "scoped");
@@ -252,7 +255,7 @@ Deno.test("pivot repro --pull: targets, run --pull, --all, and a downstream stag
 });
 
 Deno.test("pivot repro --pull: a corrupt remote blob stops the command before anything runs; option errors", async () => {
-  await using server = await startS3Server();
+  await using server = await freshS3Server();
   await using dirs = await tempDir();
   const remote = testRemote("s3", server, dirs, "corrupt");
   const bare = await upstream(remote, dirs, "corrupt");
@@ -295,7 +298,7 @@ Deno.test("pivot repro --pull: a corrupt remote blob stops the command before an
 });
 
 Deno.test("pivot repro --pull: a remote that cannot be reached stops the command with exit 1, before anything runs", async () => {
-  await using server = await startS3Server();
+  await using server = await freshS3Server();
   await using dirs = await tempDir();
   const remote = testRemote("s3", server, dirs, "unreachable");
   const bare = await upstream(remote, dirs, "unreachable");

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import * as path from "node:path";
 import { tempDir } from "../_helpers/files.ts";
-import { startS3Server } from "../_helpers/s3_server.ts";
+import { sharedS3Server } from "../_helpers/s3_server.ts";
 import {
   blobKey,
   cloneOf,
@@ -11,6 +11,9 @@ import {
   type RemoteKind,
   testRemote,
 } from "./_remote_fixture.ts";
+
+/** One s3rver for the tests of this file, each with the bucket empty. */
+const freshS3Server = await sharedS3Server();
 
 const KINDS: RemoteKind[] = ["s3", "directory"];
 
@@ -22,7 +25,7 @@ const LOST_REF =
   "FAILED tracked ref.txt: content in neither the local cache nor remote 'origin'; push it from a clone that has it, or record the data again with 'pivot track --force ref.txt'";
 
 Deno.test("pivot verify --allow-missing in a fresh clone: passes when every blob is on the remote, lists what is on neither (S3 and directory)", async (t) => {
-  await using server = await startS3Server();
+  await using server = await freshS3Server();
   await using dirs = await tempDir();
   for (const kind of KINDS) {
     await t.step(kind, async () => {
@@ -89,7 +92,7 @@ Deno.test("pivot verify --allow-missing in a fresh clone: passes when every blob
 });
 
 Deno.test("pivot verify --allow-missing: locks that disagree with the pipeline, with each other or with a .pvt fail without the data", async () => {
-  await using server = await startS3Server();
+  await using server = await freshS3Server();
   await using dirs = await tempDir();
   const remote = testRemote("directory", server, dirs, "records");
   await using source = await ranProject(remote);
@@ -148,7 +151,7 @@ Deno.test("pivot verify --allow-missing: locks that disagree with the pipeline, 
 });
 
 Deno.test("pivot verify --allow-missing trusts the remote index unless --no-index; -r and --no-index need --allow-missing", async () => {
-  await using server = await startS3Server();
+  await using server = await freshS3Server();
   await using dirs = await tempDir();
   const remote = testRemote("s3", server, dirs, "indexed");
   await using source = await ranProject(remote);

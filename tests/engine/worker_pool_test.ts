@@ -90,12 +90,34 @@ function installed(program: string): boolean {
 }
 
 /**
+ * `lines` of `strace -f` output with each call that another thread's call
+ * interrupted (`PID clone3(... <unfinished ...>`, later `PID <... clone3
+ * resumed>...) = N`) joined back into one line, where the interruption was.
+ */
+function joinResumed(lines: readonly string[]): string[] {
+  const joined: string[] = [];
+  const pending = new Map<number, number>();
+  for (const line of lines) {
+    const unfinished = /^(\d+)\s+(.*?) ?<unfinished \.\.\.>$/.exec(line);
+    const resumed = /^(\d+)\s+<\.\.\. \w+ resumed>(.*)$/.exec(line);
+    if (unfinished !== null) {
+      pending.set(Number(unfinished[1]), joined.length);
+      joined.push(`${unfinished[1]} ${unfinished[2]}`);
+    } else if (resumed !== null && pending.has(Number(resumed[1]))) {
+      joined[pending.get(Number(resumed[1]))!] += resumed[2]!;
+      pending.delete(Number(resumed[1]));
+    } else joined.push(line);
+  }
+  return joined;
+}
+
+/**
  * The `clone` calls by which the traced process (not its children) started
  * processes, from `strace -f` output: the process of the first line, whose
  * threads are followed through the clones that made them.
  */
 function processClones(trace: string): string[] {
-  const lines = trace.split("\n");
+  const lines = joinResumed(trace.split("\n"));
   const own = new Set([Number.parseInt(lines[0]!, 10)]);
   const clones: string[] = [];
   for (const line of lines) {
@@ -130,6 +152,27 @@ Deno.test({
     assert.equal(clones.length, 3, clones.join("\n"));
     for (const clone of clones) assert.match(clone, /CLONE_VM.*CLONE_VFORK|CLONE_VFORK.*CLONE_VM/);
   },
+});
+
+Deno.test("the strace reading counts a clone that another thread's clone interrupted", () => {
+  const vfork =
+    "clone3({flags=CLONE_VM|CLONE_VFORK, exit_signal=SIGCHLD, stack=0x7f00, stack_size=0x9000}, 88";
+  const thread =
+    "clone3({flags=CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM}, 88";
+  const trace = [
+    `100 ${thread}) = 101`,
+    `101 ${vfork} <unfinished ...>`,
+    `100 ${thread} <unfinished ...>`,
+    "101 <... clone3 resumed>) = 200",
+    "100 <... clone3 resumed>) = 102",
+    `102 ${vfork}) = 201`,
+    "200 +++ exited with 0 +++",
+    `100 ${vfork.slice(0, 20)} <unfinished ...>`,
+    `101 ${vfork}) = 202`,
+    `100 <... clone3 resumed>${vfork.slice(20)}) = 203`,
+    "",
+  ].join("\n");
+  assert.deepEqual(processClones(trace), Array(4).fill(`${vfork})`));
 });
 
 Deno.test("WorkerPool reports a failing command with its exit status", async () => {
