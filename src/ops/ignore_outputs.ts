@@ -1,5 +1,5 @@
 import * as path from "node:path";
-import { type Project, stageOutputs } from "../project/mod.ts";
+import { type Project, type ProjectOutput, stageOutputs } from "../project/mod.ts";
 import { addGitignoreEntries } from "../util/gitignore.ts";
 import { RealPathGuard } from "../util/real_path_guard.ts";
 
@@ -15,6 +15,30 @@ export function cachedOutputIgnores(
   stages: readonly string[],
 ): Map<string, Set<string>> {
   const wanted = new Map<string, Set<string>>();
+  for (const { dir, out } of cachedOutputs(project, stages)) {
+    const rel = path.relative(dir, out.path).split(path.sep).join("/");
+    const entries = wanted.get(dir) ?? new Set<string>();
+    entries.add(`/${rel}${out.isDir ? "/" : ""}`);
+    wanted.set(dir, entries);
+  }
+  return wanted;
+}
+
+/**
+ * The directories whose `.gitignore` lists cached outputs of `stages` (the
+ * keys of {@linkcode cachedOutputIgnores}, without working out the entries).
+ */
+export function cachedOutputIgnoreDirs(project: Project, stages: readonly string[]): Set<string> {
+  const dirs = new Set<string>();
+  for (const { dir } of cachedOutputs(project, stages)) dirs.add(dir);
+  return dirs;
+}
+
+/** Each cached output of `stages`, with the directory whose `.gitignore` lists it. */
+function* cachedOutputs(
+  project: Project,
+  stages: readonly string[],
+): Generator<{ dir: string; out: ProjectOutput }> {
   for (const name of stages) {
     const stage = project.dag.stages.get(name)!;
     const { def } = stage;
@@ -22,14 +46,9 @@ export function cachedOutputIgnores(
     for (const out of stageOutputs(project.store, stage)) {
       const spec = def.outs.find((o) => o.key === out.key);
       if (!spec?.cache) continue;
-      const dir = spec.path === undefined ? dataDir : path.dirname(out.path);
-      const rel = path.relative(dir, out.path).split(path.sep).join("/");
-      const entries = wanted.get(dir) ?? new Set<string>();
-      entries.add(`/${rel}${out.isDir ? "/" : ""}`);
-      wanted.set(dir, entries);
+      yield { dir: spec.path === undefined ? dataDir : path.dirname(out.path), out };
     }
   }
-  return wanted;
 }
 
 /**

@@ -11,7 +11,7 @@ import { paramsOverridesFile, userConfigFile } from "../project/mod.ts";
 import type { Session } from "../session/mod.ts";
 import { ABSENT, fileSignature, fileSignatureText } from "../storage/file_signature.ts";
 import { isInside } from "../util/paths.ts";
-import { cachedOutputIgnores } from "./ignore_outputs.ts";
+import { cachedOutputIgnoreDirs } from "./ignore_outputs.ts";
 import { settledBefore } from "../storage/racy_window.ts";
 import { NOOP_STAMP_FORMAT, type NoopStamp, type StampEvidence } from "./noop_stamp.ts";
 import { trackingFileCandidates } from "./tracked_inputs.ts";
@@ -147,7 +147,7 @@ export function stampEvidence(
     const names = sentinels[path.dirname(plan.sentinel)] ??= [];
     if (!names.includes(path.basename(plan.sentinel))) names.push(path.basename(plan.sentinel));
   }
-  for (const dir of cachedOutputIgnores(project, fresh).keys()) {
+  for (const dir of cachedOutputIgnoreDirs(project, fresh)) {
     add(files, path.join(dir, ".gitignore"), since);
   }
   for (const dir of session.blobDirs) add(files, dir, since);
