@@ -18,6 +18,7 @@ import {
 import type { EngineEvent, StageStatus } from "./run_events.ts";
 import type { UpstreamOutcome } from "./run_gate.ts";
 import { SlotScheduler } from "./slot_scheduler.ts";
+import type { JobRunner } from "./worker_pool.ts";
 
 export type { StageResult } from "./process_stage.ts";
 
@@ -119,38 +120,25 @@ export async function runStages(ctx: EngineContext, options: RunStagesOptions): 
       return result;
     },
   };
-  let terminate: ReturnType<typeof setTimeout> | undefined;
-  const onAbort = () => {
-    const pool = workers();
-    pool.cancelAll();
-    // Stage functions cannot be cancelled from outside: their workers are terminated
-    // once the commands have had a moment to exit on SIGTERM (unless every job ended first).
-    terminate = setTimeout(() => pool.close(), TERMINATE_AFTER_MS);
-  };
-  signal?.addEventListener("abort", onAbort);
-  try {
-    const selected = new Set(stages);
-    const done = new Map<string, Promise<StageResult>>();
-    const turns = new SlotScheduler(jobs + STAGES_AHEAD);
-    stages.forEach((name, i) => {
-      const upstream = (ctx.project.dag.upstream.get(name) ?? []).filter((up) => selected.has(up));
-      done.set(
-        name,
-        afterUpstream(upstream, done).then(async (ended) => {
-          const leave = await turns.acquire([]);
-          try {
-            return await processStage(env, name, i + 1, ended);
-          } finally {
-            leave();
-          }
-        }),
-      );
-    });
-    await Promise.all(done.values());
-  } finally {
-    signal?.removeEventListener("abort", onAbort);
-    clearTimeout(terminate);
-  }
+  using _cancelling = cancelOnAbort(signal, workers);
+  const selected = new Set(stages);
+  const done = new Map<string, Promise<StageResult>>();
+  const turns = new SlotScheduler(jobs + STAGES_AHEAD);
+  stages.forEach((name, i) => {
+    const upstream = (ctx.project.dag.upstream.get(name) ?? []).filter((up) => selected.has(up));
+    done.set(
+      name,
+      afterUpstream(upstream, done).then(async (ended) => {
+        const leave = await turns.acquire([]);
+        try {
+          return await processStage(env, name, i + 1, ended);
+        } finally {
+          leave();
+        }
+      }),
+    );
+  });
+  await Promise.all(done.values());
   const interrupted = signal?.aborted ?? false;
   const durationMs = Math.round(performance.now() - started);
   onEvent({
@@ -160,6 +148,28 @@ export async function runStages(ctx: EngineContext, options: RunStagesOptions): 
     interrupted,
   });
   return { results, interrupted, durationMs };
+}
+
+/**
+ * Cancels the run's jobs when `signal` aborts, until disposed: commands get
+ * SIGTERM at once; stage functions cannot be cancelled from outside, so their
+ * workers are terminated once the commands have had a moment to exit (unless
+ * every job ended first).
+ */
+function cancelOnAbort(signal: AbortSignal | undefined, workers: () => JobRunner): Disposable {
+  let terminate: ReturnType<typeof setTimeout> | undefined;
+  const onAbort = () => {
+    const pool = workers();
+    pool.cancelAll();
+    terminate = setTimeout(() => pool.close(), TERMINATE_AFTER_MS);
+  };
+  signal?.addEventListener("abort", onAbort);
+  return {
+    [Symbol.dispose]: () => {
+      signal?.removeEventListener("abort", onAbort);
+      clearTimeout(terminate);
+    },
+  };
 }
 
 /** Waits for `upstream` (already started, producers first) and says how each ended. */
