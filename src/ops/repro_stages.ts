@@ -77,7 +77,9 @@ export async function reproStages(session: Session, options: ReproOptions): Prom
   await checkTrackedInputs(session, assessed);
   const runId = newRunId();
   const startedAt = new Date().toISOString();
-  const completions: StageCompleteEvent[] = [];
+  // What a no-op stamp repeats: kept only while every stage so far was up to date (a run
+  // that did anything stamps the completions of its confirmation instead).
+  let completions: StageCompleteEvent[] | null = [];
   const result = await runStages(session, {
     stages,
     force: options.force ? new Set(stages) : new Set(),
@@ -86,7 +88,10 @@ export async function reproStages(session: Session, options: ReproOptions): Prom
     noCommit: options.noCommit ?? false,
     runId,
     onEvent: (event) => {
-      if (event.type === "stage_complete") completions.push(event);
+      if (event.type === "stage_complete" && completions !== null) {
+        if (event.status === "skipped") completions.push(event);
+        else completions = null;
+      }
       options.onEvent(event);
     },
     ...(options.signal === undefined ? {} : { signal: options.signal }),
@@ -138,7 +143,8 @@ async function recordStamp(
   session: Session,
   db: StateDb,
   run: ReproResult,
-  completions: readonly StageCompleteEvent[],
+  /** The completions of the run, `null` unless every stage was up to date. */
+  completions: readonly StageCompleteEvent[] | null,
   stamp: {
     readonly key: string;
     readonly sinceMs: number;
@@ -159,7 +165,7 @@ async function recordStamp(
     sources: known.stamp.sources ?? [],
     carried: { evidence: known.stamp, stages: known.stages },
   };
-  let built = succeeded && noop
+  let built = succeeded && noop && completions !== null
     ? buildNoopStamp(session, run.stages, completions, stamp.sinceMs, carried)
     : null;
   if (built === null && succeeded) {
