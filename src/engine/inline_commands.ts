@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { findShells, runCommand, type Shells } from "./run_command.ts";
+import { findShells, newReadBuffers, runCommand, type Shells } from "./run_command.ts";
 import type { StageJob } from "./stage_job.ts";
 import type { JobOutcome, JobRunner } from "./worker_pool.ts";
 
@@ -50,6 +50,7 @@ export class InlineCommands implements JobRunner {
       runCommand(
         job,
         shells,
+        newReadBuffers(),
         (lines, stream) => lines.forEach((line) => onLog(line, stream)),
         (stop) => (running.stop = stop),
         (group) => onGroup?.(group),

@@ -49,16 +49,19 @@ export function findShells(): Shells {
  * `setsid()` and then execs the shell in its own process (the shell's PID is
  * the group's id, reported through `onGroup`; until the report has been
  * noted, the job's `PIVOT_CLAIM` is what identifies the command: see
- * `running_sentinel.ts`). Where there is no `setsid` program, `detached` does the same, but the runtime then forks the whole
- * pivot process to start it (with its memory's page tables: ~3 ms a
+ * `running_sentinel.ts`). Where there is no `setsid` program, `detached`
+ * does the same, but the runtime then forks the whole pivot process to start
+ * it (with its memory's page tables: ~3 ms a
  * command at 200 MB, and every page pivot writes afterwards faults once),
  * where a plain start shares the memory until the exec. On Windows there
  * are no process groups. Resolves with `null` when the command succeeded,
  * else how it ended (`command exited with status 2`) or why it did not start.
+ * The output is read into `buffers`, which no other command may be using.
  */
 export async function runCommand(
   job: CmdJob,
   shells: Shells,
+  buffers: ReadBuffers,
   log: (lines: readonly string[], stream: "stdout" | "stderr") => void,
   onCancel: (stop: () => void) => void,
   onGroup: (group: number) => void,
@@ -84,8 +87,8 @@ export async function runCommand(
   if (group !== null) onGroup(group);
   onCancel(() => killTree(child.pid, group));
   await Promise.all([
-    streamLines(child.stdout, (lines) => log(lines, "stdout")),
-    streamLines(child.stderr, (lines) => log(lines, "stderr")),
+    streamLines(child.stdout, buffers.stdout, (lines) => log(lines, "stdout")),
+    streamLines(child.stderr, buffers.stderr, (lines) => log(lines, "stderr")),
   ]);
   const status = await child.status;
   if (status.success) return null;
@@ -134,20 +137,61 @@ function killTree(pid: number, group: number | null): void {
   }
 }
 
+/** How many bytes one read of a command's stdout or stderr takes at most. */
+const READ_BUFFER_BYTES = 64 * 1024;
+
+/** The memory every read of one output stream goes into, reused command after command. */
+interface ReadBuffer {
+  bytes: ArrayBuffer;
+}
+
+/** One {@linkcode ReadBuffer} for a command's stdout and one for its stderr. */
+export interface ReadBuffers {
+  readonly stdout: ReadBuffer;
+  readonly stderr: ReadBuffer;
+}
+
+/** New buffers for {@linkcode runCommand}: one pair per command running at a time. */
+export function newReadBuffers(): ReadBuffers {
+  return {
+    stdout: { bytes: new ArrayBuffer(READ_BUFFER_BYTES) },
+    stderr: { bytes: new ArrayBuffer(READ_BUFFER_BYTES) },
+  };
+}
+
 /**
- * Reads `stream` to its end and hands `emit` the complete lines of each read
- * at once (a final line without a newline at the end), decoded as UTF-8 with
- * one decoder (no decoding stream: most commands print nothing, and a
- * stream per pipe costs more than the reads).
+ * Reads `stream` to its end into `buffer` and hands `emit` the complete
+ * lines of each read at once (a final line without a newline at the end),
+ * decoded as UTF-8 with one decoder (no decoding stream: most commands print
+ * nothing, and a stream per pipe costs more than the reads). The reads go
+ * into the caller's buffer (a BYOB reader): a stream's default reader
+ * allocates 64 KiB outside the JavaScript heap for every read, the last
+ * empty one included, which a worker running thousands of commands piled
+ * up faster than the garbage collector freed it (~30 MB per worker over
+ * 5,000 commands).
  */
 async function streamLines(
   stream: ReadableStream<Uint8Array>,
+  buffer: ReadBuffer,
   emit: (lines: readonly string[]) => void,
 ): Promise<void> {
   const decoder = new TextDecoder();
+  const reader = stream.getReader({ mode: "byob" });
   let pending = "";
-  for await (const chunk of stream) {
-    const parts = (pending + decoder.decode(chunk, { stream: true })).split("\n");
+  for (;;) {
+    let chunk: ReadableStreamReadResult<Uint8Array>;
+    try {
+      chunk = await reader.read(new Uint8Array(buffer.bytes));
+    } catch (error) {
+      // The buffer went to the failed read: the next command gets a new one.
+      buffer.bytes = new ArrayBuffer(READ_BUFFER_BYTES);
+      throw error;
+    }
+    // A read hands the buffer back, as the memory of what it read.
+    buffer.bytes = chunk.value?.buffer as ArrayBuffer | undefined ??
+      new ArrayBuffer(READ_BUFFER_BYTES);
+    if (chunk.done) break;
+    const parts = (pending + decoder.decode(chunk.value, { stream: true })).split("\n");
     pending = parts.pop() ?? "";
     if (parts.length > 0) emit(parts.map((line) => line.replace(/\r$/, "")));
   }

@@ -7,7 +7,7 @@
  */
 import * as path from "node:path";
 import { interceptExit } from "../util/intercept_exit.ts";
-import { findShells, runCommand } from "./run_command.ts";
+import { findShells, newReadBuffers, runCommand } from "./run_command.ts";
 import type { FromWorker, RunJob, ToWorker } from "./stage_job.ts";
 
 /** The worker's global scope, as far as this module uses it. */
@@ -36,6 +36,7 @@ export function startWorker(): void {
   let current = 0;
   let running: RunningFunction | null = null;
   const shells = findShells();
+  const buffers = newReadBuffers();
   const modules = new ModuleCache();
   captureConsole((lines, stream) => post({ type: "log", id: current, lines, stream }));
   // Deno.exit() in a worker ends it silently: say so first, so the job fails instead of hanging.
@@ -82,7 +83,14 @@ export function startWorker(): void {
     try {
       if (message.job.kind === "cmd") {
         const onGroup = (group: number) => post({ type: "group", id: message.id, group });
-        error = await runCommand(message.job, shells, log, (stop) => (cancel = stop), onGroup);
+        error = await runCommand(
+          message.job,
+          shells,
+          buffers,
+          log,
+          (stop) => (cancel = stop),
+          onGroup,
+        );
       } else {
         await runFunction(message.job, modules, () => (call!.returned = true));
         // A timer the stage set with no delay (or while its module loaded) fires now, so its

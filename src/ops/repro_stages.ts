@@ -93,7 +93,9 @@ export async function reproStages(session: Session, options: ReproOptions): Prom
   await checkTrackedInputs(session, assessed);
   const runId = newRunId();
   const startedAt = new Date().toISOString();
-  const completions: StageCompleteEvent[] = [];
+  // What a no-op stamp repeats: kept only while every stage so far was up to date (a run
+  // that did anything stamps the completions of its confirmation instead).
+  let completions: StageCompleteEvent[] | null = [];
   const result = await runStages(session, {
     stages,
     force: options.force ? new Set(stages) : new Set(),
@@ -102,7 +104,10 @@ export async function reproStages(session: Session, options: ReproOptions): Prom
     noCommit: options.noCommit ?? false,
     runId,
     onEvent: (event) => {
-      if (event.type === "stage_complete") completions.push(event);
+      if (event.type === "stage_complete" && completions !== null) {
+        if (event.status === "skipped") completions.push(event);
+        else completions = null;
+      }
       options.onEvent(event);
     },
     ...(options.signal === undefined ? {} : { signal: options.signal }),
@@ -161,7 +166,8 @@ async function recordStamp(
   session: Session,
   db: StateDb,
   run: ReproResult,
-  completions: readonly StageCompleteEvent[],
+  /** The completions of the run, `null` unless every stage was up to date. */
+  completions: readonly StageCompleteEvent[] | null,
   stamp: {
     readonly key: string;
     readonly sinceMs: number;
@@ -190,7 +196,7 @@ async function recordStamp(
       carried: { evidence: known.stamp, stages: known.stages },
     }),
   };
-  let built = succeeded && noop
+  let built = succeeded && noop && completions !== null
     ? buildNoopStamp(session, run.stages, completions, stamp.sinceMs, shared)
     : null;
   if (built === null && succeeded) {

@@ -175,6 +175,29 @@ Deno.test("the strace reading counts a clone that another thread's clone interru
   assert.deepEqual(processClones(trace), Array(4).fill(`${vfork})`));
 });
 
+Deno.test("WorkerPool reads outputs longer than one read, job after job, in the worker's own buffers", async () => {
+  await using dir = await tempDir();
+  const pool = new WorkerPool(1, workerEntryUrl());
+  try {
+    // 3,000 lines of 40 bytes: about two 64 KiB reads on each stream, cut inside lines.
+    const lines = Array.from({ length: 3_000 }, (_, i) => `line ${String(i).padStart(34, "0")}`);
+    const command = (tag: string) =>
+      `i=0; while [ $i -lt 3000 ]; do printf '${tag} %034d\\n' $i; i=$((i + 1)); done | tee /dev/stderr`;
+    for (const tag of ["line", "next"]) {
+      const log = collector();
+      assert.equal(await pool.run(cmdJob(command(tag), dir.path), log.onLog), null);
+      const expected = lines.map((line) => line.replace(/^line/, tag));
+      assert.deepEqual(stream(log.lines, "stdout"), expected);
+      assert.deepEqual(stream(log.lines, "stderr"), expected);
+    }
+    const empty = collector();
+    assert.equal(await pool.run(cmdJob("true", dir.path), empty.onLog), null);
+    assert.deepEqual(empty.lines, []);
+  } finally {
+    pool.close();
+  }
+});
+
 Deno.test("WorkerPool reports a failing command with its exit status", async () => {
   await using dir = await tempDir();
   const pool = new WorkerPool(1, workerEntryUrl());
