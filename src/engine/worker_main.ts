@@ -9,6 +9,7 @@ import * as path from "node:path";
 import { interceptExit } from "../util/intercept_exit.ts";
 import { findShells, newReadBuffers, runCommand } from "./run_command.ts";
 import type { FromWorker, RunJob, ToWorker } from "./stage_job.ts";
+import { ZeroDelayTimers } from "./zero_delay_timers.ts";
 
 /** The worker's global scope, as far as this module uses it. */
 interface WorkerScope {
@@ -38,6 +39,8 @@ export function startWorker(): void {
   const shells = findShells();
   const buffers = newReadBuffers();
   const modules = new ModuleCache();
+  const timers = new ZeroDelayTimers();
+  timers.install(globalThis);
   captureConsole((lines, stream) => post({ type: "log", id: current, lines, stream }));
   // Deno.exit() in a worker ends it silently: say so first, so the job fails instead of hanging.
   interceptExit((call) => post({ type: "exit", call }));
@@ -93,9 +96,10 @@ export function startWorker(): void {
         );
       } else {
         await runFunction(message.job, modules, () => (call!.returned = true));
-        // A timer the stage set with no delay (or while its module loaded) fires now, so its
-        // error fails the stage instead of surfacing after the stage was recorded.
-        await new Promise((resolve) => setTimeout(resolve, 0));
+        // A timer the stage set with no delay (or while its module loaded) fires now, and a
+        // promise it left rejected is reported, so their errors fail the stage instead of
+        // surfacing after the stage was recorded.
+        await timers.settle();
       }
     } catch (caught) {
       error = caught instanceof StageFailure ? caught.message : describeThrown(caught);
