@@ -31,12 +31,10 @@ export class ZeroDelayTimers {
   install(scope: typeof globalThis): void {
     const timers = scope as unknown as TimerFunctions;
     const pending = this.#pending;
-    const { setTimeout: set, setInterval: every, clearTimeout: clear, clearInterval: stop } = {
-      setTimeout: timers.setTimeout.bind(scope),
-      setInterval: timers.setInterval.bind(scope),
-      clearTimeout: timers.clearTimeout.bind(scope),
-      clearInterval: timers.clearInterval.bind(scope),
-    };
+    const set = timers.setTimeout.bind(scope);
+    const every = timers.setInterval.bind(scope);
+    const clear = timers.clearTimeout.bind(scope);
+    const stop = timers.clearInterval.bind(scope);
     this.#setTimeout = set;
     const noDelay = (delay: unknown) => !(Number(delay) > 0);
     timers.setTimeout = (handler, delay, ...args) => {
