@@ -93,15 +93,60 @@ export function bindReadOnly(dir: string): Disposable {
 }
 
 /**
- * Unmounts `dir`. When something still holds a file open there (a leak,
- * which the thrown error reports), it is detached all the same, so no mount
- * outlives the test.
+ * Unmounts `dir`. A process that is still ending (a command of a pivot
+ * process that just exited, on a loaded machine) may keep it busy for a
+ * moment: it is tried again for up to 10 s. When something still holds it
+ * then (a leak, which the thrown error reports with the processes holding
+ * it), it is detached all the same, so no mount outlives the test.
  */
 function unmount(dir: string): void {
-  try {
-    run("umount", [dir]);
-  } catch (error) {
-    run("umount", ["-l", dir]);
-    throw error;
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    try {
+      run("umount", [dir]);
+      return;
+    } catch (error) {
+      if (Date.now() < deadline) {
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+        continue;
+      }
+      const held = holders(dir);
+      run("umount", ["-l", dir]);
+      throw new Error(`${(error as Error).message}held by: ${held.join("; ") || "nothing found"}`);
+    }
   }
+}
+
+/** The processes with their working directory or an open file under `dir` (Linux `/proc`). */
+function holders(dir: string): string[] {
+  const link = (at: string) => {
+    try {
+      return Deno.readLinkSync(at);
+    } catch {
+      return ""; // closed or gone meanwhile, or not ours to read
+    }
+  };
+  const found: string[] = [];
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    const base = `/proc/${entry.name}`;
+    let fds: string[] = [];
+    try {
+      fds = [...Deno.readDirSync(`${base}/fd`)].map((fd) => `${base}/fd/${fd.name}`);
+    } catch {
+      // Gone, or not ours to read.
+    }
+    const inside = [`${base}/cwd`, ...fds].map(link).filter((target) =>
+      target === dir || target.startsWith(`${dir}/`)
+    );
+    if (inside.length === 0) continue;
+    let command = "";
+    try {
+      command = Deno.readTextFileSync(`${base}/cmdline`).replaceAll("\0", " ").trim();
+    } catch {
+      // Gone meanwhile.
+    }
+    found.push(`${entry.name} (${command}): ${inside.join(", ")}`);
+  }
+  return found;
 }
