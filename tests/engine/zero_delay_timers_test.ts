@@ -34,7 +34,8 @@ Deno.test("ZeroDelayTimers: settle() waits for a timer set with no delay only wh
   wrapped.setTimeout(() => fired.push("zero"), 0);
   await timers.settle();
   assert.deepEqual(fired, ["zero"]);
-  assert.deepEqual(calls, ["setTimeout 0", "setTimeout 0"]);
+  // Its own timer only if the stage's had not fired by the first turn (a loaded machine).
+  assert.ok(calls.length <= 2 && calls.every((call) => call === "setTimeout 0"), String(calls));
 
   // Fired or cleared timers are no longer pending; timers with a delay never were.
   calls.length = 0;
