@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import * as path from "node:path";
 import { runPivotInProcess } from "../_helpers/in_process.ts";
-import { MAIN, makeProject, runPivot } from "../_helpers/project.ts";
+import { MAIN, makeProject, runPivot, type TempProject } from "../_helpers/project.ts";
 
 const TRIALS = Number(Deno.env.get("PIVOT_TEST_TRIALS") ?? "10");
 const PROCESSES = 4;
@@ -118,6 +118,32 @@ function running(pid: number): boolean {
   }
 }
 
+/**
+ * Runs `pivot repro` in `p`'s pipeline after the pivot `killed` was killed
+ * while its command (process group `orphan`) ran, and checks that it ended
+ * the orphan before it ran the stage once more, which then finished alone.
+ */
+async function assertTakenOver(p: TempProject, killed: number, orphan: number): Promise<void> {
+  const again = await runPivot(p.path("pipe"), ["repro"]);
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal(
+    again.stderr,
+    `taking over 'train' from a killed pivot (PID ${killed}): ended its command (process group ${orphan})\n`,
+  );
+  assert.equal(running(orphan), false);
+  // The orphan never finished; the second run started after it was gone.
+  const log = await p.read("run.log");
+  const lines = log.trimEnd().split("\n");
+  assert.equal(lines.length, 3, log);
+  assert.match(lines[0]!, new RegExp(`^start train ${orphan} `));
+  assert.match(lines[1]!, /^start train \d+ /);
+  assert.match(lines[2]!, /^end train \d+ /);
+  assert.equal(overlaps(intervals(lines.slice(1).join("\n"))).length, 0);
+  assert.equal(await p.read("pipe/data/ml/train.txt"), "trained\n");
+  const verify = await runPivotInProcess(p.path("pipe"), ["verify"]);
+  assert.equal(verify.code, 0, verify.stdout + verify.stderr);
+}
+
 Deno.test({
   name: "after kill -9 of pivot, the next repro ends the orphaned command before running the stage",
   ignore: Deno.build.os !== "linux",
@@ -155,24 +181,7 @@ Deno.test({
     assert.equal(running(orphan), true, "the killed pivot's command outlives it");
     await Deno.remove(p.path("slow"));
     try {
-      const again = await runPivot(p.path("pipe"), ["repro"]);
-      assert.equal(again.code, 0, again.stderr);
-      assert.equal(
-        again.stderr,
-        `taking over 'train' from a killed pivot (PID ${first.pid}): ended its command (process group ${orphan})\n`,
-      );
-      assert.equal(running(orphan), false);
-      // The orphan never finished; the second run started after it was gone.
-      const log = await p.read("run.log");
-      const lines = log.trimEnd().split("\n");
-      assert.equal(lines.length, 3, log);
-      assert.match(lines[0]!, new RegExp(`^start train ${orphan} `));
-      assert.match(lines[1]!, /^start train \d+ /);
-      assert.match(lines[2]!, /^end train \d+ /);
-      assert.equal(overlaps(intervals(lines.slice(1).join("\n"))).length, 0);
-      assert.equal(await p.read("pipe/data/ml/train.txt"), "trained\n");
-      const verify = await runPivotInProcess(p.path("pipe"), ["verify"]);
-      assert.equal(verify.code, 0, verify.stdout + verify.stderr);
+      await assertTakenOver(p, first.pid, orphan);
       // Nothing left running that could still change the output.
       await new Promise((resolve) => setTimeout(resolve, 500));
       assert.equal((await runPivotInProcess(p.path("pipe"), ["verify"])).code, 0);
@@ -239,24 +248,7 @@ async function killedByItsCommand(
       assert.equal(running(orphan), true, "the killed pivot's command outlives it");
       groupNoted(await p.read("pipe/.pivot/stages/ml/train.running"), killed.pid);
       await Deno.remove(p.path("first"));
-      const again = await runPivot(p.path("pipe"), ["repro"]);
-      assert.equal(again.code, 0, again.stderr);
-      assert.equal(
-        again.stderr,
-        `taking over 'train' from a killed pivot (PID ${killed.pid}): ended its command (process group ${orphan})\n`,
-      );
-      assert.equal(running(orphan), false);
-      // The orphan never finished; the second run started after it was gone.
-      const log = await p.read("run.log");
-      const lines = log.trimEnd().split("\n");
-      assert.equal(lines.length, 3, log);
-      assert.match(lines[0]!, new RegExp(`^start train ${orphan} `));
-      assert.match(lines[1]!, /^start train \d+ /);
-      assert.match(lines[2]!, /^end train \d+ /);
-      assert.equal(overlaps(intervals(lines.slice(1).join("\n"))).length, 0);
-      assert.equal(await p.read("pipe/data/ml/train.txt"), "trained\n");
-      const verify = await runPivotInProcess(p.path("pipe"), ["verify"]);
-      assert.equal(verify.code, 0, verify.stdout + verify.stderr);
+      await assertTakenOver(p, killed.pid, orphan);
     } catch (error) {
       failures.push(`trial ${trial}: ${error instanceof Error ? error.message : error}`);
     } finally {
