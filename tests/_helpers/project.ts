@@ -146,20 +146,33 @@ export interface CliResult {
   readonly stderr: string;
 }
 
+/**
+ * The command `deno run -A main.ts ...args` in `cwd`, with `NO_COLOR=1`, no
+ * stdin and piped stdout and stderr; `options` adds to or replaces those.
+ */
+export function pivotCommand(
+  cwd: string,
+  args: readonly string[],
+  options: Deno.CommandOptions = {},
+): Deno.Command {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--quiet", MAIN, ...args],
+    cwd,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    ...options,
+    env: { NO_COLOR: "1", ...options.env },
+  });
+}
+
 /** Runs `deno run -A main.ts ...args` in `cwd`, as a user would. */
 export async function runPivot(
   cwd: string,
   args: readonly string[],
   env: Record<string, string> = {},
 ): Promise<CliResult> {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", MAIN, ...args],
-    cwd,
-    env: { NO_COLOR: "1", ...env },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
+  const output = await pivotCommand(cwd, args, { env }).output();
   const decoder = new TextDecoder();
   return {
     code: output.code,

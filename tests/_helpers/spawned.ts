@@ -5,7 +5,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { MAIN } from "./project.ts";
+import { pivotCommand } from "./project.ts";
 
 /** A spawned `pivot …` whose stderr is collected as it comes. */
 export interface Spawned {
@@ -20,14 +20,7 @@ export interface Spawned {
 
 /** Starts `pivot ...args` in `cwd` (with `NO_COLOR=1`), collecting its output. */
 export function spawnPivot(cwd: string, args: readonly string[]): Spawned {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", MAIN, ...args],
-    cwd,
-    env: { NO_COLOR: "1" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
+  const child = pivotCommand(cwd, args).spawn();
   let stderr = "";
   const collected = child.stderr.pipeThrough(new TextDecoderStream()).pipeTo(
     new WritableStream({ write: (chunk) => void (stderr += chunk) }),

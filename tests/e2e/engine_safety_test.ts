@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { runPivotInProcess } from "../_helpers/in_process.ts";
-import { MAIN, makeProject, runPivot } from "../_helpers/project.ts";
-import { spawnPivot as spawnCollecting, until } from "../_helpers/spawned.ts";
+import { MAIN, makeProject, pivotCommand, runPivot } from "../_helpers/project.ts";
+import { spawnPivot, until } from "../_helpers/spawned.ts";
 import {
   completions,
   jsonEvents,
@@ -238,18 +238,6 @@ Deno.test("a live .running sentinel makes repro wait for it; a stale one is take
   assert.equal(await p.exists(lockRel("ml", "slow")), true);
 });
 
-/** Starts pivot in the background with piped output. */
-function spawnPivot(cwd: string, args: readonly string[]): Deno.ChildProcess {
-  return new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", MAIN, ...args],
-    cwd,
-    env: { NO_COLOR: "1" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-}
-
 /**
  * Checks a log of `start <pid> <stage>` / `end <pid> <stage>` lines: no stage
  * starts again before it ended; returns how often each stage started.
@@ -299,7 +287,7 @@ Deno.test("a second repro reports the stage the first one is running, and runs n
       "",
     ].join("\n"),
   });
-  const first = spawnPivot(p.root, ["repro"]);
+  const first = pivotCommand(p.root, ["repro"]).spawn();
   let firstOutput: Deno.CommandOutput;
   try {
     for (;;) {
@@ -313,7 +301,7 @@ Deno.test("a second repro reports the stage the first one is running, and runs n
       `^waiting: 'slow' is running in another pivot process \\(PID ${first.pid}\\)$`,
       "m",
     );
-    const running = spawnCollecting(p.root, ["repro"]);
+    const running = spawnPivot(p.root, ["repro"]);
     await until(
       "the second to wait or end",
       () => waiting.test(running.stderr()) || running.ended(),
@@ -354,7 +342,10 @@ Deno.test("two repro processes started together never run one stage twice at onc
       "",
     ].join("\n"),
   });
-  const children = [spawnPivot(p.root, ["repro"]), spawnPivot(p.root, ["repro"])];
+  const children = [
+    pivotCommand(p.root, ["repro"]).spawn(),
+    pivotCommand(p.root, ["repro"]).spawn(),
+  ];
   const outputs = await Promise.all(children.map((child) => child.output()));
   const decoder = new TextDecoder();
   // Each waits for the stages the other is running instead of running them too.
@@ -395,7 +386,7 @@ Deno.test("Ctrl-C stops the running stage with its children, records nothing and
     "pivot.yaml":
       "pipeline: ml\nstages:\n  slow:\n    cmd: sleep 30 & echo $! > sleep.pid; wait $!\n    outs: txt\n",
   });
-  const child = spawnPivot(p.root, ["repro"]);
+  const child = pivotCommand(p.root, ["repro"]).spawn();
   let output: Deno.CommandOutput;
   try {
     await waitForFile(p.path("sleep.pid"));
@@ -430,7 +421,7 @@ Deno.test({
         "    cmd: trap 'echo stopping' TERM; echo go > started.txt; sleep 30 & wait; echo half > ${outs}\n" +
         "    outs: txt\n",
     });
-    const child = spawnPivot(p.root, ["repro"]);
+    const child = pivotCommand(p.root, ["repro"]).spawn();
     let output: Deno.CommandOutput;
     try {
       await waitForFile(p.path("started.txt"));

@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import * as path from "node:path";
-import { type CliResult, MAIN, makeProject, type TempProject } from "../_helpers/project.ts";
+import {
+  type CliResult,
+  makeProject,
+  pivotCommand,
+  type TempProject,
+} from "../_helpers/project.ts";
 import { lockRel, timeless } from "./_fixtures/engine.ts";
 
 /**
@@ -13,15 +18,7 @@ async function runPivotWithin(
   args: readonly string[],
 ): Promise<CliResult & { elapsedMs: number }> {
   const started = Date.now();
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", MAIN, ...args],
-    cwd,
-    env: { NO_COLOR: "1" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    signal: AbortSignal.timeout(limitMs),
-  }).output();
+  const output = await pivotCommand(cwd, args, { signal: AbortSignal.timeout(limitMs) }).output();
   const decoder = new TextDecoder();
   const result = {
     code: output.code,
