@@ -3,8 +3,21 @@ import { pathToFileURL } from "node:url";
 
 /** Converts an absolute path to a POSIX path relative to `base` (`"."` for `base` itself). */
 export function relativePosix(base: string, target: string): string {
+  // Most calls name a normal path below a normal base (a plan's thousand inputs): the tail
+  // is the answer, without path.relative's resolving and normalising of both.
+  if (
+    path.sep === "/" && target.startsWith(base) && target[base.length] === "/" &&
+    isNormalAbsolute(base) && isNormalAbsolute(target)
+  ) {
+    return target.slice(base.length + 1);
+  }
   const rel = path.relative(base, target);
   return rel === "" ? "." : rel.split(path.sep).join("/");
+}
+
+/** True when `file` is an absolute POSIX path with no empty, `.` or `..` segment nor a final `/`. */
+function isNormalAbsolute(file: string): boolean {
+  return file.startsWith("/") && !/\/\.{0,2}(?:\/|$)/.test(file);
 }
 
 /** True when `target` is `base` itself or lies below it (no symlinks resolved). */
