@@ -87,8 +87,8 @@ export async function assessStage(
   const deps: LockDep[] = [];
   for (const dep of plan.deps) {
     for (const input of dep.inputs) {
-      const info = statOrNullSync(input.path);
-      const pending = info === null ? options.restorable?.get(input.path) : undefined;
+      const hashed = await hasher.hashIfPresent(input.path);
+      const pending = hashed === null ? options.restorable?.get(input.path) : undefined;
       if (pending !== undefined) {
         deps.push({
           name: dep.name,
@@ -99,11 +99,10 @@ export async function assessStage(
         });
         continue;
       }
-      if (info === null) {
+      if (hashed === null) {
         missing.push(input.display);
         continue;
       }
-      const hashed = await hasher.hashPath(input.path, info);
       deps.push({
         name: dep.name,
         identity: input.identity,
@@ -148,12 +147,8 @@ export async function upstreamOutputsUnchanged(
   for (const dep of plan.deps) {
     for (const input of dep.inputs) {
       if (input.identity === null) continue;
-      const info = statOrNullSync(input.path);
-      if (
-        info === null || (await hasher.hashPath(input.path, info)).hash !== recorded.get(input.rel)
-      ) {
-        return false;
-      }
+      const hashed = await hasher.hashIfPresent(input.path);
+      if (hashed === null || hashed.hash !== recorded.get(input.rel)) return false;
     }
   }
   return true;

@@ -5,6 +5,7 @@ import {
   type PreciseStat,
   timeMs,
 } from "../util/precise_stat.ts";
+import { statOrNullSync } from "../util/fs.ts";
 import { hashSettled } from "./racy_window.ts";
 import type { FileStamp, HashRecord, StateDb } from "./state_db.ts";
 import {
@@ -70,6 +71,23 @@ export class FileHasher {
     const precise = info === undefined || !info.isDirectory ? this.#statOrThrow(target) : null;
     if (precise === null || precise.kind === "directory") return await this.hashDirectory(target);
     return { hash: (await this.#hashFile(target, precise)).hash };
+  }
+
+  /**
+   * The hash of `target` as {@linkcode FileHasher.hashPath} gives it, or
+   * `null` when it does not exist: one `stat` for both.
+   *
+   * @throws the error of Deno's `stat` when it cannot be read for another reason
+   */
+  async hashIfPresent(target: string): Promise<HashInfo | null> {
+    const info = this.#stats.stat(target);
+    if (info === PATH_ABSENT || info === null) {
+      // Missing, or not readable: Deno's own `stat` tells which, and names the cause.
+      const found = statOrNullSync(target);
+      return found === null ? null : await this.hashPath(target, found);
+    }
+    if (info.kind === "directory") return await this.hashDirectory(target);
+    return { hash: (await this.#hashFile(target, info)).hash };
   }
 
   /**

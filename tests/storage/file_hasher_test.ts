@@ -3,6 +3,7 @@ import { FileHasher } from "../../src/storage/file_hasher.ts";
 import { type DirHash, treeHash } from "../../src/storage/manifest.ts";
 import type { StateDb } from "../../src/storage/state_db.ts";
 import { hashBytes } from "../../src/storage/xxhash.ts";
+import { openPreciseStat, type PreciseStat } from "../../src/util/precise_stat.ts";
 import { makeProject, type TempProject } from "../_helpers/project.ts";
 import { withStateDb } from "../_helpers/storage.ts";
 
@@ -116,6 +117,41 @@ Deno.test("FileHasher.hashPath() gives {hash} for a file and {hash, manifest} fo
       manifest,
     });
     assert.equal(await hasher.hashFile(p.path("data/sub/b")), "44bc2cf5ad770999");
+  });
+});
+
+Deno.test("FileHasher.hashIfPresent(): hashPath()'s answer with one stat, null for a missing path, Deno's error for a path below a file", async () => {
+  await withStateDb({ "data/a.txt": "hello world", "data/sub/b": "abc" }, async (db, p) => {
+    using stats = openPreciseStat();
+    const calls: string[] = [];
+    const counted: PreciseStat = {
+      precise: stats.precise,
+      stat: (file, follow) => {
+        calls.push(file);
+        return stats.stat(file, follow);
+      },
+      [Symbol.dispose]: () => {},
+    };
+    const hasher = new FileHasher(db, { stats: counted });
+    assert.deepEqual(await hasher.hashIfPresent(p.path("data/a.txt")), {
+      hash: "45ab6734b21e6968",
+    });
+    calls.length = 0;
+    // Known now: one stat, no read.
+    assert.deepEqual(await hasher.hashIfPresent(p.path("data/a.txt")), {
+      hash: "45ab6734b21e6968",
+    });
+    assert.deepEqual(calls, [p.path("data/a.txt")]);
+    assert.deepEqual(
+      await hasher.hashIfPresent(p.path("data")),
+      await hasher.hashPath(p.path("data")),
+    );
+    assert.equal(await hasher.hashIfPresent(p.path("data/missing.txt")), null);
+    assert.equal(await hasher.hashIfPresent(p.path("nowhere/missing.txt")), null);
+    await assert.rejects(
+      () => hasher.hashIfPresent(p.path("data/a.txt/below")),
+      Deno.errors.NotADirectory,
+    );
   });
 });
 
