@@ -22,6 +22,10 @@ function isNormalAbsolute(file: string): boolean {
 
 /** True when `target` is `base` itself or lies below it (no symlinks resolved). */
 export function isInside(base: string, target: string): boolean {
+  // Two normal absolute paths: a prefix tells, without path.relative (see relativePosix).
+  if (path.sep === "/" && isNormalAbsolute(base) && isNormalAbsolute(target)) {
+    return target === base || (target.startsWith(base) && target[base.length] === "/");
+  }
   const rel = path.relative(base, target);
   if (rel === "") return true;
   return rel !== ".." && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel);
