@@ -10,6 +10,7 @@ import type {
 import type { PreciseStat } from "../util/precise_stat.ts";
 import type { RealPathGuard } from "../util/real_path_guard.ts";
 import type { CodeFingerprints } from "./code_fingerprint.ts";
+import type { StagePlan } from "./stage_plan.ts";
 import type { JobRunner } from "./worker_pool.ts";
 
 /**
@@ -63,4 +64,11 @@ export interface EngineContext {
   mayBeRunning(sentinel: string): boolean;
   /** True when the cache holds the blob of `info` (every file's, for a directory). */
   hasBlobs(info: HashInfo): boolean;
+  /**
+   * The plan of stage `name` (see `planStage`); one with many inputs is
+   * built once per command and reused.
+   *
+   * @throws {PivotError} as `planStage` does
+   */
+  plan(name: string): StagePlan;
 }

@@ -35,7 +35,7 @@ import { gateStage, type UpstreamOutcome } from "./run_gate.ts";
 import { describeHolder, sentinelHolder } from "./running_sentinel.ts";
 import type { SlotScheduler } from "./slot_scheduler.ts";
 import { type ClaimOptions, claimStage, type StageClaim, waitWhileHeld } from "./stage_claim.ts";
-import { planStage, type StagePlan } from "./stage_plan.ts";
+import type { StagePlan } from "./stage_plan.ts";
 import type { JobRunner } from "./worker_pool.ts";
 
 /** How many output lines of each stage a run keeps (for failures and history). */
@@ -180,7 +180,7 @@ export async function processStage(
   const blocked = gate(env, upstream);
   if (blocked !== null) return progress.end("blocked", blocked.reason, blocked);
   if (env.knownUpToDate.has(name)) return progress.end("skipped", "up to date");
-  const plan = planStage(env.ctx.project, name);
+  const plan = env.ctx.plan(name);
   const claimOptions: ClaimOptions = {
     name,
     sentinel: plan.sentinel,

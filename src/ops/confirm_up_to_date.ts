@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { assessStage, planStage, type StageCompleteEvent, type StagePlan } from "../engine/mod.ts";
+import { assessStage, type StageCompleteEvent, type StagePlan } from "../engine/mod.ts";
 import type { Dag } from "../dag/mod.ts";
 import type { Session } from "../session/mod.ts";
 import { FINE_RACY_WINDOW_MS } from "../storage/racy_window.ts";
@@ -70,7 +70,7 @@ export async function confirmUpToDate(
   const plans = new Map<string, StagePlan>();
   for (const name of stages) {
     if (Date.now() >= settled) break;
-    if (touched.has(name)) plans.set(name, planStage(session.project, name));
+    if (touched.has(name)) plans.set(name, session.plan(name));
   }
   const wait = settled - Date.now();
   if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
@@ -85,7 +85,7 @@ export async function confirmUpToDate(
   const completions: StageCompleteEvent[] = [];
   for (const [i, name] of stages.entries()) {
     if (touched.has(name)) {
-      const plan = plans.get(name) ?? planStage(session.project, name);
+      const plan = plans.get(name) ?? session.plan(name);
       plans.delete(name);
       const { verdict } = await assessStage(session, plan);
       if (verdict.action !== "skip") return null;

@@ -5,7 +5,7 @@
  * @module
  */
 import * as path from "node:path";
-import { planStage, type StageCompleteEvent } from "../engine/mod.ts";
+import type { StageCompleteEvent } from "../engine/mod.ts";
 import { PIPELINE_FILE_NAMES } from "../pipeline/mod.ts";
 import { paramsOverridesFile, userConfigFile } from "../project/mod.ts";
 import type { Session } from "../session/mod.ts";
@@ -134,7 +134,7 @@ export function stampEvidence(
   const fresh = stages.filter((name) => !carried?.stages.has(name));
   for (const name of fresh) {
     const at = options.earlierStages?.has(name) ? projectSince : since;
-    const plan = planStage(project, name);
+    const plan = session.plan(name);
     add(files, plan.lockFile, at);
     for (const dep of plan.deps) {
       for (const input of dep.inputs) {

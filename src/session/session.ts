@@ -14,6 +14,8 @@ import {
   type EngineContext,
   InlineCommands,
   type JobRunner,
+  planStage,
+  type StagePlan,
   WorkerPool,
 } from "../engine/mod.ts";
 import { checkoutModes, openContentCache, type Project } from "../project/mod.ts";
@@ -31,6 +33,9 @@ import { entryNamesSync } from "../util/fs.ts";
 import { openPreciseStat, type PreciseStat } from "../util/precise_stat.ts";
 import { relativeFileUrls } from "../util/paths.ts";
 import { RealPathGuard } from "../util/real_path_guard.ts";
+
+/** Plans with this many inputs are kept for the session (see {@linkcode Session.plan}). */
+export const KEPT_PLAN_INPUTS = 32;
 
 /** Options for a {@linkcode Session}. */
 export interface SessionOptions {
@@ -61,6 +66,7 @@ export class Session implements EngineContext, AsyncDisposable {
   readonly #hashers = new Map<string, Promise<FileHasher>>();
   readonly #sentinels = new Map<string, ReadonlySet<string>>();
   readonly #blobDirs = new Set<string>();
+  readonly #plans = new Map<string, StagePlan>();
   readonly #closing: (() => void | Promise<void>)[] = [];
   #pool: JobRunner | null = null;
   #inline: JobRunner | null = null;
@@ -148,6 +154,24 @@ export class Session implements EngineContext, AsyncDisposable {
       warn: (message) => this.warn(relativeFileUrls(message, root)),
     });
     return this.#pool;
+  }
+
+  /**
+   * The plan of stage `name`. A plan with at least
+   * {@linkcode KEPT_PLAN_INPUTS} inputs is kept and reused (a fan-in's plan
+   * of a thousand inputs is asked for when it runs, when the run is
+   * confirmed and when it is stamped); smaller ones cost less to build again
+   * than to hold (a run of 10,000 one-input stages keeps none).
+   *
+   * @throws {PivotError} as `planStage` does
+   */
+  plan(name: string): StagePlan {
+    const kept = this.#plans.get(name);
+    if (kept !== undefined) return kept;
+    const plan = planStage(this.project, name);
+    const inputs = plan.deps.reduce((sum, dep) => sum + dep.inputs.length, 0);
+    if (inputs >= KEPT_PLAN_INPUTS) this.#plans.set(name, plan);
+    return plan;
   }
 
   /**

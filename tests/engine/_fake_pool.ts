@@ -158,5 +158,6 @@ export function withPool(
     },
     mayBeRunning: (sentinel) => session.mayBeRunning(sentinel),
     hasBlobs: (info) => session.hasBlobs(info),
+    plan: (name) => session.plan(name),
   };
 }

@@ -8,10 +8,11 @@
 import assert from "node:assert/strict";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
-import { stageFingerprint } from "../../src/engine/mod.ts";
+import { planStage, stageFingerprint } from "../../src/engine/mod.ts";
 import { commitStages } from "../../src/ops/mod.ts";
 import { PipelineFileError } from "../../src/util/errors.ts";
 import { openSession, type Session } from "../../src/session/mod.ts";
+import { KEPT_PLAN_INPUTS } from "../../src/session/session.ts";
 import { hashBytes, StateDb } from "../../src/storage/mod.ts";
 import { exists, names } from "../_helpers/files.ts";
 import { makeProject, type TempProject } from "../_helpers/project.ts";
@@ -235,4 +236,26 @@ Deno.test("session.hasBlobs() is true only when every blob is cached, and record
     [...session.blobDirs].sort(),
     [...new Set([dirOf(absent), dirOf(one), dirOf(two)])].sort(),
   );
+});
+
+Deno.test("session.plan() builds a plan with many inputs once and reuses it, and builds one with few inputs each time", async () => {
+  const leaves = Array.from({ length: KEPT_PLAN_INPUTS }, (_, i) => `l${i}`);
+  const yaml = [
+    "pipeline: fan",
+    "stages:",
+    ...leaves.map((name) => `  ${name}:\n    cmd: echo ${name} > \${outs}\n    outs: txt`),
+    `  all:\n    cmd: cat \${deps.in} > \${outs}\n    deps: {in: [${
+      leaves.join(", ")
+    }]}\n    outs: txt`,
+  ].join("\n");
+  await using p = await makeProject({ "pivot.yaml": `${yaml}\n` });
+  await using session = await sessionOf(p);
+  const all = session.plan("all");
+  assert.equal(all.deps[0]!.inputs.length, KEPT_PLAN_INPUTS);
+  assert.equal(session.plan("all"), all);
+  assert.deepEqual(all, planStage(session.project, "all"));
+  const leaf = session.plan("l0");
+  assert.notEqual(session.plan("l0"), leaf);
+  assert.deepEqual(session.plan("l0"), leaf);
+  assert.throws(() => session.plan("nothing"), /unknown stage 'nothing'/);
 });
