@@ -22,6 +22,11 @@ else if (import.meta.main) {
   // through process.env; child processes get Deno's own environment).
   const { default: process } = await import("node:process");
   process.env = { ...process.env };
+  if (look !== undefined) {
+    const { runFastRepro } = await import("./src/cli/fast_repro.ts");
+    const code = await runFastRepro(Deno.args, io, look);
+    if (code !== null) Deno.exit(code);
+  }
   const { runCli } = await import("./src/cli/run_cli.ts");
   Deno.exit(await runCli(Deno.args, look === undefined ? io : { ...io, stampLook: look }));
 }

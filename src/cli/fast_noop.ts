@@ -26,6 +26,8 @@ export interface FastCommand {
   readonly explain: boolean;
   readonly json: boolean;
   readonly jobs: number | null;
+  /** `--keep-going`: nothing to a no-op, which has nothing to fail. */
+  readonly keepGoing: boolean;
 }
 
 /** The flag a command-line word names, and the value it carries (`--jobs=3`, `-j3`). */
@@ -58,7 +60,14 @@ export function parseFastCommand(args: readonly string[]): FastCommand | null {
   const mode = args[at++];
   if (mode !== "repro" && mode !== "run") return null;
   const flags = [QUIET_FLAG, ...flagsOf(mode)];
-  const parsed = { all: false, explain: false, json: false, quiet, jobs: null as number | null };
+  const parsed = {
+    all: false,
+    explain: false,
+    json: false,
+    quiet,
+    keepGoing: false,
+    jobs: null as number | null,
+  };
   const targets: string[] = [];
   for (; at < args.length; at++) {
     const word = args[at]!;
@@ -71,7 +80,6 @@ export function parseFastCommand(args: readonly string[]): FastCommand | null {
     const { flag, inline } = found;
     const use = flag.fast;
     if (use === "decline") return null;
-    if (use === "ignore") continue;
     if (use === "jobs") {
       const value = inline ?? args[++at];
       // Only a plain count is read here; anything else is the full command line's to judge.

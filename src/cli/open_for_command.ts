@@ -1,4 +1,4 @@
-import { openSession, type OpenSessionOptions, type Session } from "../ops/mod.ts";
+import { openSession, type OpenSessionOptions, type Session } from "../session/mod.ts";
 import type { CliContext } from "./cli_context.ts";
 
 /** How a command opens its project. */

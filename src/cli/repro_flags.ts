@@ -16,8 +16,8 @@ export type FastUse =
   | "json"
   | "jobs"
   | "quiet"
-  /** It may ignore the option: the answer is the same with or without it. */
-  | "ignore"
+  /** Read as well, though a no-op answers the same with or without it. */
+  | "keepGoing"
   /** A command line with it goes the full way. */
   | "decline";
 
@@ -109,7 +109,7 @@ export const REPRO_FLAGS: readonly ReproFlag[] = [
   {
     flags: "-k, --keep-going",
     description: "after a failure, keep running stages that do not depend on it",
-    fast: "ignore",
+    fast: "keepGoing",
   },
   {
     flags: "-j, --jobs <n>",

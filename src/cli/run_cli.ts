@@ -1,6 +1,4 @@
 import { Command, CommanderError } from "@commander-js/extra-typings";
-import { environmentHint } from "../util/environment_error.ts";
-import { PivotError, ReportedFailure, UsageError } from "../util/errors.ts";
 import type { CliContext, CliIo } from "./cli_context.ts";
 import { type Candidate, targetCandidates } from "../ops/mod.ts";
 import { addCompletions } from "./completion.ts";
@@ -32,11 +30,12 @@ import { registerTrack } from "./commands/track.ts";
 import { VERSION } from "../version.ts";
 import { isReportCommand } from "../ops/report_stamp.ts";
 import { ReportRecorder } from "./report_recorder.ts";
+import { EXIT, reportError } from "./report_error.ts";
+import { UsageError } from "../util/errors.ts";
 
 export { VERSION };
 
-/** Exit statuses. */
-export const EXIT = { ok: 0, failure: 1, usage: 2, interrupted: 130 } as const;
+export { EXIT };
 
 /** Builds the command tree; `candidates` feed target completion. */
 export function buildProgram(ctx: CliContext, candidates: readonly Candidate[] = []) {
@@ -136,40 +135,17 @@ async function runCommandLine(
     await program.parseAsync([...args], { from: "user" });
     return EXIT.ok;
   } catch (error) {
-    return reportError(error, ctx, args.includes("-v") || args.includes("--verbose"));
+    return reportCliError(error, ctx, args.includes("-v") || args.includes("--verbose"));
   }
 }
 
-function reportError(error: unknown, ctx: CliContext, verbose: boolean): number {
-  // Closing the session failed after the command had failed already: both are reported,
-  // the command's own failure first, and its exit status is kept.
-  if (error instanceof SuppressedError) {
-    const first = reportError(error.suppressed, ctx, verbose);
-    const then = reportError(error.error, ctx, verbose);
-    return first === EXIT.ok ? then : first;
-  }
-  if (error instanceof CommanderError) {
+/** {@linkcode reportError}, with commander's errors (usage, help, version). */
+function reportCliError(error: unknown, ctx: CliContext, verbose: boolean): number {
+  return reportError(error, ctx, verbose, (error) => {
+    if (!(error instanceof CommanderError)) return null;
     const done = ["commander.helpDisplayed", "commander.version", "commander.help"];
     if (done.includes(error.code)) return EXIT.ok;
     ctx.stderr("hint: run 'pivot --help' or 'pivot <command> --help' for usage\n");
     return EXIT.usage;
-  }
-  if (error instanceof ReportedFailure) return error.code;
-  if (error instanceof PivotError) {
-    ctx.stderr(`error: ${error.message}\n`);
-    if (error.hint !== undefined) ctx.stderr(`hint: ${error.hint}\n`);
-    return error instanceof UsageError ? EXIT.usage : EXIT.failure;
-  }
-  const message = error instanceof Error ? error.message : String(error);
-  ctx.stderr(`error: ${message}\n`);
-  // A full disk or a read-only file system where pivot did not expect one is not pivot's bug.
-  const environment = environmentHint(error);
-  if (verbose && error instanceof Error && error.stack !== undefined) {
-    ctx.stderr(`${error.stack}\n`);
-  } else if (environment !== null) {
-    ctx.stderr(`hint: ${environment}\n`);
-  } else {
-    ctx.stderr("hint: this is unexpected; run again with --verbose for details and report it\n");
-  }
-  return EXIT.failure;
+  });
 }

@@ -14,6 +14,7 @@
  */
 import type { CliIo } from "../../src/cli/cli_context.ts";
 import { runFastNoop, type StampLook } from "../../src/cli/fast_noop.ts";
+import { runFastRepro } from "../../src/cli/fast_repro.ts";
 import { runCli } from "../../src/cli/run_cli.ts";
 import type { CliResult } from "./project.ts";
 
@@ -41,7 +42,10 @@ export async function runPivotInProcess(
   const { io, printed } = capturingIo(cwd, env, onStderr);
   let look: StampLook | undefined;
   const fast = runFastNoop(args, io, (found) => (look = found));
-  const code = fast ?? await runCli(args, look === undefined ? io : { ...io, stampLook: look });
+  // As main.ts: after a change the fast path found, a command line it reads runs without the
+  // command tree.
+  const code = fast ?? (look === undefined ? null : await runFastRepro(args, io, look)) ??
+    await runCli(args, look === undefined ? io : { ...io, stampLook: look });
   return { code, ...printed() };
 }
 

@@ -11,6 +11,7 @@ interface Parsed {
   explain: boolean;
   json: boolean;
   jobs: number | null;
+  keepGoing: boolean;
 }
 
 /** The parse of a bare `repro`, with `changes` applied. */
@@ -23,6 +24,7 @@ function parsed(changes: Partial<Parsed> = {}): Parsed {
     explain: false,
     json: false,
     jobs: null,
+    keepGoing: false,
     ...changes,
   };
 }
@@ -51,9 +53,9 @@ Deno.test("parseFastCommand: each flag, short and long", () => {
   assert.deepEqual(parseFastCommand(["repro", "--all"]), parsed({ all: true }));
   assert.deepEqual(parseFastCommand(["repro", "-e"]), parsed({ explain: true }));
   assert.deepEqual(parseFastCommand(["repro", "--explain"]), parsed({ explain: true }));
-  // --keep-going changes nothing when nothing runs: accepted and not recorded.
-  assert.deepEqual(parseFastCommand(["repro", "-k"]), parsed());
-  assert.deepEqual(parseFastCommand(["repro", "--keep-going"]), parsed());
+  // --keep-going changes nothing when nothing runs, but a run after a change keeps going.
+  assert.deepEqual(parseFastCommand(["repro", "-k"]), parsed({ keepGoing: true }));
+  assert.deepEqual(parseFastCommand(["repro", "--keep-going"]), parsed({ keepGoing: true }));
   assert.deepEqual(parseFastCommand(["repro", "--json"]), parsed({ json: true }));
 });
 
@@ -97,7 +99,7 @@ Deno.test("parseFastCommand: targets and flags interleaved", () => {
   );
   assert.deepEqual(
     parseFastCommand(["run", "--json", "a", "-k", "b", "--jobs", "2", "-a"]),
-    parsed({ mode: "run", targets: ["a", "b"], json: true, all: true, jobs: 2 }),
+    parsed({ mode: "run", targets: ["a", "b"], json: true, all: true, jobs: 2, keepGoing: true }),
   );
 });
 
@@ -254,6 +256,7 @@ Deno.test("parseFastCommand agrees with commander on every option of repro and r
             explain: expected.options.explain === true,
             json: expected.options.json === true,
             jobs: (expected.options.jobs as number | undefined) ?? null,
+            keepGoing: expected.options.keepGoing === true,
           });
         });
       }

@@ -1,20 +1,12 @@
 import type { Command } from "@commander-js/extra-typings";
-import { noopStampKey, reproStages, stageStatus } from "../../ops/mod.ts";
-import type { Config } from "../../project/mod.ts";
-import { ReportedFailure } from "../../util/errors.ts";
+import { stageStatus } from "../../ops/mod.ts";
 import type { CliContext } from "../cli_context.ts";
 import { openForCommand } from "../open_for_command.ts";
 import { flagsOf } from "../repro_flags.ts";
 import { checkPullOptions, pullBeforeRun } from "../repro_pull.ts";
 import { checkWatchOptions, watchAction } from "../repro_watch.ts";
-import { createRunDisplay, wantsLiveDisplay } from "../run_display.ts";
+import { runRepro } from "../repro_run.ts";
 import { printStatusReports } from "./status.ts";
-
-/** Parses a `-j/--jobs` value: a whole number of at least 1. */
-export function defaultJobs(config: Config): number {
-  const value = config.values["core.jobs"];
-  return typeof value === "number" ? value : navigator.hardwareConcurrency;
-}
 
 /** `pivot repro` and `pivot run`. */
 export function registerRepro(program: Command, ctx: CliContext): void {
@@ -42,7 +34,6 @@ export function registerRepro(program: Command, ctx: CliContext): void {
         if (options.watch === true) return await watchAction(ctx, targets, options);
         const startedMs = Date.now();
         await using session = await openForCommand(ctx, { all: options.all === true });
-        const { project } = session;
         if (options.dryRun === true) {
           const reports = await stageStatus(session, { targets, force: options.force === true });
           if (options.json === true) {
@@ -64,53 +55,18 @@ export function registerRepro(program: Command, ctx: CliContext): void {
             json: options.json === true,
           });
         }
-        const jobs = typeof options.jobs === "number" ? options.jobs : defaultJobs(project.config);
-        const display = createRunDisplay(ctx, {
+        await runRepro(ctx, session, {
+          mode,
+          targets,
+          all: options.all === true,
+          force: options.force === true,
+          keepGoing: options.keepGoing === true,
+          jobs: typeof options.jobs === "number" ? options.jobs : undefined,
+          noCommit: options.commit === false,
           json: options.json === true,
           explain: options.explain === true,
-          live: wantsLiveDisplay(ctx) && options.json !== true,
-          jobs,
+          startedMs,
         });
-        const controller = new AbortController();
-        const onSignal = () => {
-          if (!controller.signal.aborted) {
-            ctx.warn("interrupted: stopping running stages (nothing half-done is recorded)");
-          }
-          controller.abort();
-        };
-        Deno.addSignalListener("SIGINT", onSignal);
-        let result;
-        try {
-          result = await reproStages(session, {
-            targets,
-            mode,
-            force: options.force === true,
-            keepGoing: options.keepGoing === true,
-            jobs,
-            noCommit: options.commit === false,
-            onEvent: display.onEvent,
-            signal: controller.signal,
-            noopStamp: {
-              key: noopStampKey({
-                mode,
-                all: options.all === true,
-                targets,
-                cwd: project.cwd,
-                env: ctx.env,
-              }),
-              sinceMs: startedMs,
-              ...(ctx.stampLook === undefined ? {} : { look: ctx.stampLook }),
-            },
-          });
-        } finally {
-          display.close();
-          Deno.removeSignalListener("SIGINT", onSignal);
-        }
-        if (result.interrupted) throw new ReportedFailure("interrupted", 130);
-        const bad = [...result.results.values()].some((r) =>
-          r.status === "failed" || r.status === "blocked"
-        );
-        if (bad) throw new ReportedFailure("stages failed");
       });
   }
 }

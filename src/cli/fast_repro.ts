@@ -1,0 +1,58 @@
+/**
+ * `pivot repro` (or `run`) after a change the no-op fast path found: a few
+ * data paths changed since the command's no-op stamp. The run goes straight
+ * to the project and the stages, without loading the command tree and every
+ * other command (about a third of what pivot imports); what the run does is
+ * the full command line's (`repro_run.ts`), which reports failures the same
+ * way (`report_error.ts`).
+ *
+ * @module
+ */
+import type { StampLook } from "../ops/noop_stamp.ts";
+import type { CliContext, CliIo } from "./cli_context.ts";
+import { parseFastCommand } from "./fast_noop.ts";
+import { openForCommand } from "./open_for_command.ts";
+import { EXIT, reportError } from "./report_error.ts";
+import { runRepro } from "./repro_run.ts";
+
+/**
+ * Runs `args` with what the fast path found changed (`look`) and returns the
+ * exit status; `null` for a command line the fast path does not read, which
+ * the full command line then runs.
+ */
+export async function runFastRepro(
+  args: readonly string[],
+  io: CliIo,
+  look: StampLook,
+): Promise<number | null> {
+  const command = parseFastCommand(args);
+  if (command === null) return null;
+  const ctx: CliContext = {
+    ...io,
+    stampLook: look,
+    quiet: () => command.quiet,
+    verbose: () => false,
+    warn: (message) => {
+      if (!command.quiet) io.stderr(`warning: ${message}\n`);
+    },
+  };
+  try {
+    const startedMs = Date.now();
+    await using session = await openForCommand(ctx, { all: command.all });
+    await runRepro(ctx, session, {
+      mode: command.mode,
+      targets: command.targets,
+      all: command.all,
+      force: false,
+      keepGoing: command.keepGoing,
+      jobs: command.jobs ?? undefined,
+      noCommit: false,
+      json: command.json,
+      explain: command.explain,
+      startedMs,
+    });
+    return EXIT.ok;
+  } catch (error) {
+    return reportError(error, ctx, false);
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * The run of `pivot repro` and `pivot run` in an open session: the display,
+ * Ctrl-C, the no-op stamp key and the exit status. Used by the command
+ * tree's `repro`/`run` and, without the command tree, by `fast_repro.ts`.
+ *
+ * @module
+ */
+import { noopStampKey } from "../ops/noop_stamp.ts";
+import { reproStages } from "../ops/repro_stages.ts";
+import type { Config } from "../project/mod.ts";
+import type { Session } from "../session/mod.ts";
+import { ReportedFailure } from "../util/errors.ts";
+import type { CliContext } from "./cli_context.ts";
+import { createRunDisplay, wantsLiveDisplay } from "./run_display.ts";
+
+/** What to run. */
+export interface ReproRun {
+  readonly mode: "repro" | "run";
+  readonly targets: readonly string[];
+  /** `--all`: every pipeline of the project. */
+  readonly all: boolean;
+  readonly force: boolean;
+  readonly keepGoing: boolean;
+  /** `--jobs`, or `undefined` for the config's `core.jobs`, else the CPU count. */
+  readonly jobs: number | undefined;
+  /** `--no-commit`. */
+  readonly noCommit: boolean;
+  readonly json: boolean;
+  readonly explain: boolean;
+  /** When the command started (ms since the epoch): the no-op stamp is read from then. */
+  readonly startedMs: number;
+}
+
+/** The stages run at once without `--jobs`: the config's `core.jobs`, else the CPU count. */
+export function defaultJobs(config: Config): number {
+  const value = config.values["core.jobs"];
+  return typeof value === "number" ? value : navigator.hardwareConcurrency;
+}
+
+/**
+ * Runs `run` in `session`, showing its events.
+ *
+ * @throws {ReportedFailure} when interrupted (130) or a stage failed or was blocked
+ */
+export async function runRepro(ctx: CliContext, session: Session, run: ReproRun): Promise<void> {
+  const { project } = session;
+  const jobs = run.jobs ?? defaultJobs(project.config);
+  const display = createRunDisplay(ctx, {
+    json: run.json,
+    explain: run.explain,
+    live: wantsLiveDisplay(ctx) && !run.json,
+    jobs,
+  });
+  const controller = new AbortController();
+  const onSignal = () => {
+    if (!controller.signal.aborted) {
+      ctx.warn("interrupted: stopping running stages (nothing half-done is recorded)");
+    }
+    controller.abort();
+  };
+  Deno.addSignalListener("SIGINT", onSignal);
+  let result;
+  try {
+    result = await reproStages(session, {
+      targets: run.targets,
+      mode: run.mode,
+      force: run.force,
+      keepGoing: run.keepGoing,
+      jobs,
+      noCommit: run.noCommit,
+      onEvent: display.onEvent,
+      signal: controller.signal,
+      noopStamp: {
+        key: noopStampKey({
+          mode: run.mode,
+          all: run.all,
+          targets: run.targets,
+          cwd: project.cwd,
+          env: ctx.env,
+        }),
+        sinceMs: run.startedMs,
+        ...(ctx.stampLook === undefined ? {} : { look: ctx.stampLook }),
+      },
+    });
+  } finally {
+    display.close();
+    Deno.removeSignalListener("SIGINT", onSignal);
+  }
+  if (result.interrupted) throw new ReportedFailure("interrupted", 130);
+  const bad = [...result.results.values()].some((r) =>
+    r.status === "failed" || r.status === "blocked"
+  );
+  if (bad) throw new ReportedFailure("stages failed");
+}
