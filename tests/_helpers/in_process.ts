@@ -1,6 +1,7 @@
 /**
  * Running the CLI inside the test process: the same steps as `main.ts` (the
- * no-op fast path, then `runCli(args, io)` with what it found changed), the same command tree, parsing,
+ * no-op fast path; after a change it found, the run without the command tree,
+ * `runFastRepro`; else `runCli(args, io)` with what it found changed), the same command tree, parsing,
  * rendering and exit codes as a spawned pivot, without the 0.2–0.4 s of a
  * process start. Use `runPivot` (a real process) only for what needs one:
  * signals, concurrency, exit of the process itself, variables read by child
