@@ -19,7 +19,7 @@ export function isPlainFormat(format: Format): format is PlainFormat {
   return format !== "csv" && format !== "tsv" && format !== "yaml";
 }
 
-/** {@linkcode readValue} of a plain format (see `read_value.ts`). */
+/** `readValue` (see `read_value.ts`) of a plain format. */
 export async function readPlainValue(file: string, format: PlainFormat): Promise<unknown> {
   switch (format) {
     case "dir":
@@ -32,7 +32,7 @@ export async function readPlainValue(file: string, format: PlainFormat): Promise
   }
 }
 
-/** {@linkcode parseValueText} of a plain text format (see `read_value.ts`). */
+/** `parseValueText` (see `read_value.ts`) of a plain text format. */
 export function parsePlainText(
   text: string,
   format: Exclude<PlainFormat, "dir" | "bin" | "png">,
@@ -62,7 +62,7 @@ export function readError(origin: string, format: Format, error: unknown): Error
   );
 }
 
-/** {@linkcode encodeValue} of a plain format (see `write_value.ts`). */
+/** `encodeValue` (see `write_value.ts`) of a plain format. */
 export function encodePlainValue(format: PlainFormat, value: unknown): Uint8Array {
   switch (format) {
     case "json":
