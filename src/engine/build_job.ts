@@ -20,7 +20,9 @@ function envName(prefix: string, key: string): string {
  * relative to the pipeline file's directory, each value shell-quoted) and its
  * `PIVOT_*` environment, `PIVOT_CLAIM` included (this process's claim of the
  * stage's sentinel: see `running_sentinel.ts`; build the job while holding
- * it); or a `run` stage's module, function and I/O.
+ * it), `PIVOT_PARAMS` naming `paramsFile`; or a `run` stage's module,
+ * function and I/O (`paramsFile` unused: the function gets its params in
+ * its context).
  *
  * @throws {PivotError} for a `${…}` the stage cannot fill
  */

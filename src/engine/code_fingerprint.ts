@@ -85,6 +85,8 @@ export class CodeFingerprints {
   readonly #readFiles = new Set<string>();
   /** The hash of each file's text as read (`null`: unreadable). */
   readonly #textHashes = new Map<string, string | null>();
+  /** The manifests taken, by module, export path and root: every stage asks more than once. */
+  readonly #manifests = new Map<string, Promise<Record<string, string>>>();
 
   /**
    * The fingerprint manifest of the `run` function at `exportPath` in
@@ -94,17 +96,36 @@ export class CodeFingerprints {
    *
    * With a `cache`, a manifest taken before is reused while every file it
    * was taken from has the same text, so an unchanged project never loads
-   * the parser.
+   * the parser. Within the session, a manifest is taken once (files are
+   * read once per session, so taking it again would find the same).
    *
    * @throws {PivotError} when the module cannot be read or parsed, or the export is not found
    */
-  async runFingerprint(
+  runFingerprint(
     module: string,
     exportPath: readonly string[],
     projectRoot: string,
     cache: ParseCache | null = null,
   ): Promise<Record<string, string>> {
     const key = JSON.stringify([module, exportPath, projectRoot]);
+    let manifest = this.#manifests.get(key);
+    if (manifest === undefined) {
+      manifest = this.#takeManifest(key, module, exportPath, projectRoot, cache);
+      this.#manifests.set(key, manifest);
+      // A failure is not remembered: the next call tries again.
+      manifest.catch(() => this.#manifests.delete(key));
+    }
+    return manifest;
+  }
+
+  /** {@linkcode CodeFingerprints.runFingerprint}'s manifest for `key`, remembered in `cache`. */
+  async #takeManifest(
+    key: string,
+    module: string,
+    exportPath: readonly string[],
+    projectRoot: string,
+    cache: ParseCache | null,
+  ): Promise<Record<string, string>> {
     const remembered = asRemembered(cache?.get(FINGERPRINT_KIND, key));
     if (
       remembered !== null && remembered.files.every(([file, hash]) => this.#textHash(file) === hash)

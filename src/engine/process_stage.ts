@@ -376,7 +376,12 @@ async function runAndRecord(
     if (blocked !== null) return progress.end("blocked", blocked.reason, blocked);
     progress.begin();
     await clearOutputs(env.ctx, plan);
-    const job = buildJob(plan, await env.params.fileFor(plan.stage.def.params));
+    const { def } = plan.stage;
+    // A function gets its params in its context: only a command reads them from a file.
+    const job = buildJob(
+      plan,
+      def.action.kind === "cmd" ? await env.params.fileFor(def.params) : "",
+    );
     outcome = await env.workers().run(
       job,
       progress.log,

@@ -9,6 +9,7 @@ import * as path from "node:path";
 import { interceptExit } from "../util/intercept_exit.ts";
 import { findShells, newReadBuffers, runCommand } from "./run_command.ts";
 import type { FromWorker, RunJob, ToWorker } from "./stage_job.ts";
+import { StageModules } from "./stage_modules.ts";
 import { ZeroDelayTimers } from "./zero_delay_timers.ts";
 
 /** The worker's global scope, as far as this module uses it. */
@@ -38,7 +39,7 @@ export function startWorker(): void {
   let running: RunningFunction | null = null;
   const shells = findShells();
   const buffers = newReadBuffers();
-  const modules = new ModuleCache();
+  const modules = new StageModules();
   const timers = new ZeroDelayTimers();
   timers.install(globalThis);
   captureConsole((lines, stream) => post({ type: "log", id: current, lines, stream }));
@@ -180,42 +181,16 @@ function firstUserFrame(error: Error): string | null {
 class StageFailure extends Error {}
 
 /**
- * The modules a worker's `run` jobs use, each imported once per worker (on
- * its first job) rather than once per job: the format libraries, and each
- * stage module.
- */
-class ModuleCache {
-  #formats: Promise<typeof import("../formats/mod.ts")> | null = null;
-  readonly #stages = new Map<string, Promise<Record<string, unknown>>>();
-
-  /** The format libraries, loaded on first use: workers that only run commands never pay for them. */
-  formats(): Promise<typeof import("../formats/mod.ts")> {
-    return this.#formats ??= import("../formats/mod.ts");
-  }
-
-  /** The stage module at `url` (a failed import is tried again by the next job). */
-  stage(url: string): Promise<Record<string, unknown>> {
-    let module = this.#stages.get(url);
-    if (module === undefined) {
-      module = import(url) as Promise<Record<string, unknown>>;
-      this.#stages.set(url, module);
-      module.catch(() => this.#stages.delete(url));
-    }
-    return module;
-  }
-}
-
-/**
  * Calls a `run` job's function with its inputs and writes what it returned
  * (synchronously: this is the worker's own thread); `onReturned` is told
  * when the function has returned (or settled).
  */
 async function runFunction(
   job: RunJob,
-  modules: ModuleCache,
+  modules: StageModules,
   onReturned: () => void,
 ): Promise<void> {
-  const { encodeValue, readValue } = await modules.formats();
+  const { encodeValue, readValue } = await modules.codecs(job);
   const module = await modules.stage(job.moduleUrl);
   let fn: unknown = module;
   for (const key of job.exportPath) fn = (fn as Record<string, unknown> | undefined)?.[key];

@@ -1,6 +1,7 @@
 import { parse as parseCsv } from "csv-parse/sync";
 import { parse as parseYaml } from "yaml";
 import type { Format } from "./format_names.ts";
+import { isPlainFormat, parsePlainText, readError, readPlainValue } from "./plain_values.ts";
 
 /**
  * Loads the file at `file` as a value of `format`, the way a `run` stage
@@ -11,15 +12,7 @@ import type { Format } from "./format_names.ts";
  * @throws {Error} naming the file when it does not parse
  */
 export async function readValue(file: string, format: Format): Promise<unknown> {
-  switch (format) {
-    case "dir":
-      return file;
-    case "bin":
-    case "png":
-      return await Deno.readFile(file);
-    default:
-      break;
-  }
+  if (isPlainFormat(format)) return await readPlainValue(file, format);
   return parseValueText(await Deno.readTextFile(file), format, file);
 }
 
@@ -36,6 +29,7 @@ export function parseValueText(
   format: Exclude<Format, "dir" | "bin" | "png">,
   origin: string,
 ): unknown {
+  if (isPlainFormat(format)) return parsePlainText(text, format, origin);
   try {
     switch (format) {
       case "csv":
@@ -46,21 +40,10 @@ export function parseValueText(
           skip_empty_lines: true,
           bom: true,
         });
-      case "json":
-        return JSON.parse(text);
-      case "jsonl":
-        return text.split("\n").filter((line) => line.trim() !== "").map((line) =>
-          JSON.parse(line)
-        );
       case "yaml":
         return parseYaml(text);
-      case "txt":
-      case "svg":
-        return text;
     }
   } catch (error) {
-    throw new Error(
-      `cannot read ${origin} as ${format}: ${(error as Error).message.split("\n")[0]}`,
-    );
+    throw readError(origin, format, error);
   }
 }

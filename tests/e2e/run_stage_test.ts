@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { runPivotInProcess } from "../_helpers/in_process.ts";
+import { tempDir } from "../_helpers/files.ts";
 import { makeProject, runPivot, type TempProject } from "../_helpers/project.ts";
 import { completions, jsonEvents, lockRel, readLock, timeless } from "./_fixtures/engine.ts";
 
@@ -401,4 +402,27 @@ Deno.test("comment lines, blank lines and `deno fmt` in a stage's code do not re
     "ran greet: code changed (T)\n    code: greet() in stages.ts\n1 ran, 0 up to date (T)\n",
   );
   assert.equal(await p.read("data/ml/greet.txt"), "hello world!!");
+});
+
+Deno.test("a run of only run stages writes no params file (a function gets its params in its context)", async () => {
+  await using tmp = await tempDir();
+  await using p = await makeProject({
+    "pivot.yaml": [
+      "pipeline: ml",
+      "stages:",
+      "  a:",
+      "    run: stages.ts#listTemp",
+      "    params: {lr: 0.1}",
+      "    outs: json",
+      "",
+    ].join("\n"),
+    "stages.ts": `export function listTemp(ctx: { params: unknown }) {
+  return { params: ctx.params, temp: [...Deno.readDirSync(Deno.env.get("TMPDIR")!)].map((e) => e.name) };
+}
+`,
+  });
+  const result = await runPivot(p.root, ["repro"], { TMPDIR: tmp.path });
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(timeless(result.stdout), "ran a: no previous run (T)\n1 ran, 0 up to date (T)\n");
+  assert.deepEqual(JSON.parse(await p.read("data/ml/a.json")), { params: { lr: 0.1 }, temp: [] });
 });

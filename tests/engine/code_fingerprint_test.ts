@@ -724,6 +724,40 @@ Deno.test("runFingerprint() with a cache reuses a manifest while its files keep 
   }
 });
 
+Deno.test("runFingerprint() takes a stage's manifest once per session: asking again looks up no cache entry", async () => {
+  await using dir = await tempDir();
+  await writeFiles(dir.path, CACHED_PROJECT);
+  const module = path.join(dir.path, "stages.ts");
+  const { db } = await openCache(dir.path);
+  try {
+    // A stage is judged, then confirmed after the run: each stage asks two or three times.
+    let lookups = 0;
+    const counted = new (class extends ParseCache {
+      override get(kind: string, text: string): unknown {
+        lookups++;
+        return super.get(kind, text);
+      }
+    })(db);
+    const fingerprints = new CodeFingerprints();
+    const first = await fingerprints.runFingerprint(module, ["train"], dir.path, counted);
+    assert.equal(lookups, 1);
+    assert.deepEqual(
+      await fingerprints.runFingerprint(module, ["train"], dir.path, counted),
+      first,
+    );
+    assert.deepEqual(
+      await fingerprints.runFingerprint(module, ["train"], dir.path, counted),
+      first,
+    );
+    assert.equal(lookups, 1);
+    // Another export is another manifest.
+    await fingerprints.runFingerprint(module, ["other"], dir.path, counted).catch(() => {});
+    assert.equal(lookups, 2);
+  } finally {
+    db.close();
+  }
+});
+
 Deno.test("runFingerprint() ignores a malformed cache entry and takes the fingerprint again", async () => {
   await using dir = await tempDir();
   await writeFiles(dir.path, CACHED_PROJECT);
