@@ -6,7 +6,8 @@ import { pipelineFileProblem } from "./find_pipeline_file.ts";
 import { IsolatedModuleLoader } from "./load_module_isolated.ts";
 import type { PlainObject } from "./params.ts";
 import type { Pipeline } from "./types.ts";
-import { parseYamlSource } from "./yaml_source.ts";
+import { parseLargeYaml } from "./parse_large_yaml.ts";
+import { parseYamlSource, type YamlSource } from "./yaml_source.ts";
 import type { Locator } from "./_context.ts";
 
 /** Options for {@linkcode loadPipelineFile}. */
@@ -75,10 +76,11 @@ export async function loadPipelineFile(
     const reason = firstLine(error instanceof Error ? error.message : String(error));
     throw new PipelineFileError(file, `cannot read the pipeline file: ${reason}`, { displayFile });
   }
-  // A cached parse skips the YAML parser; positions for errors are found only when needed.
+  // A cached parse skips the YAML parser; positions for errors are found only when needed
+  // (the syntax tree they come from is not kept meanwhile: a large file's is ~60× its size).
   const cached = parseCache?.get("pipeline-yaml", text);
-  let source = cached === undefined ? parseYamlSource(text, file, displayFile) : null;
-  const data = cached ?? source!.data;
+  const data = cached ?? await parseLargeYaml(text, file, displayFile);
+  let source: YamlSource | null = null;
   const locate: Locator = (at, key) => {
     source ??= parseYamlSource(text, file, displayFile);
     return source.locate(at, key);
