@@ -115,11 +115,17 @@ async function cacheAndLink(
     }))
     : [{ file: out.path, hash: info.hash, executable: false, hashedAs }];
   for (const { file, hash, executable, hashedAs } of files) {
-    // With hardlinks the output itself becomes the blob (no copy), then is linked back
-    // where it was (now free).
-    if (placer?.modes[0] === "hardlink" && (await ctx.cache.adoptFile(file, hash, hashedAs))) {
-      placer.place(ctx.cache.blobPath(hash), file, executable);
-      continue;
+    if (placer?.modes[0] === "hardlink") {
+      // With hardlinks the output itself becomes the blob (no copy): linked into the cache
+      // where it is, or (an executable file, which is placed as a copy) moved there and
+      // placed back.
+      if (!executable && hashedAs !== undefined && ctx.cache.linkInPlace(file, hash, hashedAs)) {
+        continue;
+      }
+      if (await ctx.cache.adoptFile(file, hash, hashedAs)) {
+        placer.place(ctx.cache.blobPath(hash), file, executable);
+        continue;
+      }
     }
     await ctx.cache.addFile(file, hash);
     if (placer !== null) {

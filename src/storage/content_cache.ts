@@ -224,6 +224,36 @@ export class ContentCache {
     }
   }
 
+  /**
+   * Makes `source`, a file not executable, the blob of `hash` where it is:
+   * read-only and hard-linked into the cache, so that it stays in place as a
+   * hardlink of its blob, as {@linkcode adoptFile} and a hardlink checkout
+   * leave it, in fewer file operations and without moving it. `hashedAs` is
+   * the `stat` the caller took before it hashed `source`: the blob linked
+   * must still be that file (same inode, size and modification time).
+   *
+   * @returns false, with `source` as it was and no blob added, when the blob
+   *   exists already, the file changed since `hashedAs`, or no link can be
+   *   made (another filesystem, no hard links): for {@linkcode adoptFile}
+   */
+  linkInPlace(source: string, hash: string, hashedAs: Deno.FileInfo): boolean {
+    const blob = this.blobPath(hash);
+    if (this.has(hash)) return false;
+    const mode = (hashedAs.mode ?? 0o644) & 0o7777;
+    try {
+      Deno.chmodSync(source, 0o444);
+      intoBucketSync(blob, () => Deno.linkSync(source, blob));
+    } catch {
+      restoreMode(source, mode);
+      return false;
+    }
+    // Not following a symlink: an output that is one is not the file hashed (its target).
+    if (sameFile(Deno.lstatSync(blob), hashedAs)) return true;
+    Deno.removeSync(blob);
+    restoreMode(source, mode);
+    return false;
+  }
+
   #writeVerifiedSync(blob: string, hash: string, origin: string, content: Uint8Array): void {
     const actual = hashBytes(content);
     if (actual !== hash) throw changedWhileCaching(origin, hash, actual);
@@ -368,6 +398,15 @@ async function intoBucket<T>(blob: string, create: () => Promise<T>): Promise<T>
       if (!(error instanceof Deno.errors.NotFound) || attempt === BUCKET_ATTEMPTS) throw error;
       Deno.mkdirSync(dir, { recursive: true });
     }
+  }
+}
+
+/** Gives `file` back its `mode` after a failed {@linkcode ContentCache.linkInPlace} (gone: nothing to do). */
+function restoreMode(file: string, mode: number): void {
+  try {
+    Deno.chmodSync(file, mode);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
   }
 }
 

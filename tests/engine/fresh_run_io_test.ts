@@ -90,3 +90,72 @@ Deno.test("a fresh repro reads no claimed sentinel back and meets a stage's expe
   assert.deepEqual(sentinelReads, []);
   assert.deepEqual(thrown, []);
 });
+
+/**
+ * Runs `work` with Deno's synchronous file-moving and linking functions
+ * wrapped to report each call (name, first path) to `seen`; puts them back
+ * afterwards.
+ */
+async function watchingWrites<T>(
+  seen: (fn: string, file: string) => void,
+  work: () => Promise<T>,
+): Promise<T> {
+  const deno = Deno as unknown as Record<
+    string,
+    (file: string | URL, ...rest: unknown[]) => unknown
+  >;
+  const wrapped = ["renameSync", "linkSync"] as const;
+  const originals = wrapped.map((fn) => [fn, deno[fn]!] as const);
+  for (const [fn, original] of originals) {
+    deno[fn] = (file, ...rest) => {
+      seen(fn, String(file));
+      return original(file, ...rest);
+    };
+  }
+  try {
+    return await work();
+  } finally {
+    for (const [fn, original] of originals) deno[fn] = original;
+  }
+}
+
+Deno.test("a fresh repro links each output into the cache where it is (no output moved into the cache and linked back)", async () => {
+  const stages = ["a", "b", "c", "d", "e", "f"];
+  await using project = await makeProject({
+    "in.txt": "x\n",
+    "pivot.yaml": [
+      "pipeline: ml",
+      "stages:",
+      ...stages.flatMap((name) => [
+        `  ${name}:`,
+        `    cmd: cat \${deps.in} > \${outs}; echo ${name} >> \${outs}`,
+        "    deps: {in: in.txt}",
+        "    outs: txt",
+      ]),
+      "",
+    ].join("\n"),
+  });
+  const stagesDir = project.path(path.join(".pivot", "stages"));
+  const outputs = new Set(stages.map((name) => project.path(`data/ml/${name}.txt`)));
+  const moved: string[] = [];
+  const result = await watchingWrites((fn, file) => {
+    // An output renamed (moved into the cache and linked back, rather than linked in place).
+    if (fn === "renameSync" && outputs.has(file)) moved.push(path.relative(project.root, file));
+  }, () => runPivotInProcess(project.root, ["repro", "-q", "-j", "2"]));
+  assert.deepEqual(result, { code: 0, stdout: "", stderr: "" });
+  assert.deepEqual(moved, []);
+  for (const name of stages) {
+    const output = project.path(`data/ml/${name}.txt`);
+    assert.equal(await Deno.readTextFile(output), `x\n${name}\n`);
+    // The output is its blob: read-only, and one file with two names.
+    const info = Deno.statSync(output);
+    assert.equal((info.mode ?? 0) & 0o777, 0o444);
+    assert.equal(info.nlink, 2);
+    assert.equal(await project.exists(`.pivot/stages/ml/${name}.running`), false);
+  }
+  // Nothing of the claims is left beside the locks.
+  assert.deepEqual(
+    [...Deno.readDirSync(path.join(stagesDir, "ml"))].map((e) => e.name).sort(),
+    stages.map((name) => `${name}.lock`),
+  );
+});

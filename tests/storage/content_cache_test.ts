@@ -407,3 +407,46 @@ Deno.test("ContentCache.adoptFile() with the stat taken before hashing trusts th
   assert.equal(await Deno.readTextFile(rewritten), "rewritten afterwards, longer\n");
   assert.equal(s.cache.has(hashBytes(hashed)), false);
 });
+
+Deno.test("ContentCache.linkInPlace() makes an unchanged file its blob where it is, and leaves a changed file, or one whose blob exists, as it was", async () => {
+  await using s = await setup();
+  // Unchanged since its stat: linked into the cache, still in place, read-only.
+  const kept = await s.source("kept.txt", "kept output\n");
+  const hash = hashBytes("kept output\n");
+  assert.equal(s.cache.linkInPlace(kept, hash, Deno.statSync(kept)), true);
+  const blob = s.cache.blobPath(hash);
+  assert.equal(Deno.statSync(kept).ino, Deno.statSync(blob).ino);
+  assert.equal(modeOf(kept), 0o444);
+  assert.equal(await Deno.readTextFile(kept), "kept output\n");
+  assert.equal(s.cache.has(hash), true);
+
+  // Its blob is there already: nothing done (the caller adopts it the usual way).
+  const again = await s.source("again.txt", "kept output\n");
+  assert.equal(s.cache.linkInPlace(again, hash, Deno.statSync(again)), false);
+  assert.equal(Deno.statSync(again).nlink, 1);
+  assert.equal(modeOf(again), 0o644);
+
+  // Rewritten after its stat (other size): no blob, and the file as it was, writable.
+  const hashed = "first content\n";
+  const rewritten = await s.source("rewritten.txt", hashed);
+  const before = Deno.statSync(rewritten);
+  await Deno.writeTextFile(rewritten, "rewritten afterwards, longer\n");
+  assert.equal(s.cache.linkInPlace(rewritten, hashBytes(hashed), before), false);
+  assert.equal(s.cache.has(hashBytes(hashed)), false);
+  assert.equal(await Deno.readTextFile(rewritten), "rewritten afterwards, longer\n");
+  assert.equal(modeOf(rewritten), 0o644);
+  assert.equal(Deno.statSync(rewritten).nlink, 1);
+});
+
+Deno.test("ContentCache.linkInPlace() leaves a symlink to a file as it was, its target's mode too", async () => {
+  await using s = await setup();
+  const target = await s.source("target.txt", "target content\n");
+  const link = s.project.path("src/link.txt");
+  await Deno.symlink("target.txt", link);
+  const hash = hashBytes("target content\n");
+  assert.equal(s.cache.linkInPlace(link, hash, Deno.statSync(link)), false);
+  assert.equal(s.cache.has(hash), false);
+  assert.equal(Deno.lstatSync(link).isSymlink, true);
+  assert.equal(modeOf(target), 0o644);
+  assert.equal(await Deno.readTextFile(link), "target content\n");
+});
