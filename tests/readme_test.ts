@@ -2,7 +2,8 @@
  * README.md's examples hold: the `pipeline.ts` example, with the README's own
  * advice applied (`import type { PipelineDefinition } from "pivot"` and
  * `satisfies PipelineDefinition`), passes `deno check` against mod.ts, and
- * loads and runs in pivot.
+ * loads and runs in pivot; the first workflow's steps print what the README
+ * says they print.
  */
 import assert from "node:assert/strict";
 import * as path from "node:path";
@@ -11,13 +12,13 @@ import { makeProject } from "./_helpers/project.ts";
 
 const ROOT = path.resolve(import.meta.dirname!, "..");
 
-/** The first ```ts block after the heading `heading` in README.md. */
-async function readmeBlock(heading: string): Promise<string> {
+/** The first ```<language> block after the heading `heading` in README.md. */
+async function readmeBlock(heading: string, language = "ts"): Promise<string> {
   const readme = await Deno.readTextFile(path.join(ROOT, "README.md"));
   const start = readme.indexOf(`\n${heading}\n`);
   assert.ok(start >= 0, `README.md has no heading '${heading}'`);
-  const block = /```ts\n([\s\S]*?)```/.exec(readme.slice(start));
-  assert.ok(block !== null, `no ts block under '${heading}'`);
+  const block = new RegExp("```" + language + "\\n([\\s\\S]*?)```").exec(readme.slice(start));
+  assert.ok(block !== null, `no ${language} block under '${heading}'`);
   return block[1]!;
 }
 
@@ -48,4 +49,42 @@ Deno.test("README's pipeline.ts example type-checks with 'satisfies PipelineDefi
   const ran = await runPivotInProcess(p.root, ["repro"]);
   assert.equal(ran.code, 0, ran.stderr);
   assert.deepEqual(JSON.parse(await p.read("data/ml/report/summary.json")), { n: 2 });
+});
+
+Deno.test("README's first workflow: its pivot.yaml runs, and status, repro and checkout print what its comments say", async () => {
+  const pipeline = await readmeBlock("## A first workflow", "yaml");
+  const steps = await readmeBlock("## A first workflow", "sh");
+  assert.match(steps, /printf 'the cat\\nthe dog\\n' > data\/words\.txt/);
+  await using p = await makeProject({
+    "pivot.yaml": pipeline,
+    "data/words.txt": "the cat\nthe dog\n",
+  });
+  // The pipeline is named after its directory, as 'wordcount' in the README.
+  const top = `data/${path.basename(p.root)}/top.txt`;
+  const first = await runPivotInProcess(p.root, ["repro"]);
+  assert.equal(first.code, 0, first.stderr);
+  assert.match(
+    first.stdout,
+    /^ran count: no previous run .*\nran top: no previous run .*\n2 ran, 0 up to date/,
+  );
+  const again = await runPivotInProcess(p.root, ["repro"]);
+  assert.match(again.stdout, /^up to date count\nup to date top\n0 ran, 2 up to date/);
+  assert.equal((await p.read(top)).trim(), "2 the");
+  await Deno.writeTextFile(p.path("data/words.txt"), "the bird\n", { append: true });
+  const stale = await runPivotInProcess(p.root, ["status"]);
+  assert.match(
+    stale.stdout,
+    /^stale count: inputs changed\nstale top: upstream 'count' is stale\n/,
+  );
+  assert.equal((await runPivotInProcess(p.root, ["repro"])).code, 0);
+  assert.equal((await p.read(top)).trim(), "3 the");
+  await Deno.remove(p.path(top));
+  const missing = await runPivotInProcess(p.root, ["status"]);
+  assert.ok(
+    missing.stdout.startsWith(`top → ${top}: missing, restorable: pivot checkout top\n`),
+    missing.stdout,
+  );
+  const restored = await runPivotInProcess(p.root, ["checkout", "top"]);
+  assert.ok(restored.stdout.startsWith(`restored top → ${top}\n`), restored.stdout);
+  assert.equal((await p.read(top)).trim(), "3 the");
 });
