@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import * as path from "node:path";
 import { runPivotInProcess } from "../_helpers/in_process.ts";
-import { MAIN, makeProject, runPivot, type TempProject } from "../_helpers/project.ts";
+import { MAIN, makeProject, type TempProject } from "../_helpers/project.ts";
 
 const TRIALS = Number(Deno.env.get("PIVOT_TEST_TRIALS") ?? "10");
 const PROCESSES = 4;
@@ -119,12 +119,14 @@ function running(pid: number): boolean {
 }
 
 /**
- * Runs `pivot repro` in `p`'s pipeline after the pivot `killed` was killed
- * while its command (process group `orphan`) ran, and checks that it ended
- * the orphan before it ran the stage once more, which then finished alone.
+ * Runs `pivot repro` (in this process: the killed pivot and its orphaned
+ * command are the real processes here) in `p`'s pipeline after the pivot
+ * `killed` was killed while its command (process group `orphan`) ran, and
+ * checks that it ended the orphan before it ran the stage once more, which
+ * then finished alone.
  */
 async function assertTakenOver(p: TempProject, killed: number, orphan: number): Promise<void> {
-  const again = await runPivot(p.path("pipe"), ["repro"]);
+  const again = await runPivotInProcess(p.path("pipe"), ["repro"]);
   assert.equal(again.code, 0, again.stderr);
   assert.equal(
     again.stderr,

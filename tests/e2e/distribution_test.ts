@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import * as path from "node:path";
 import { COMPLETION_FILES, generateCompletion } from "../../scripts/gen_completions.ts";
+import { builtBundle } from "../_helpers/bundle.ts";
 import { makeProject } from "../_helpers/project.ts";
 
 const ROOT = path.resolve(import.meta.dirname!, "../..");
@@ -53,17 +54,7 @@ function checkList(result: { code: number; stdout: string; stderr: string }): vo
 
 Deno.test("the bundle (deno task bundle) runs commands on a pipeline.ts project", async () => {
   await using p = await makeProject(TS_PROJECT);
-  const bundle = p.path("dist/pivot.js");
-  const built = await run(Deno.execPath(), [
-    "bundle",
-    "--quiet",
-    "--platform",
-    "deno",
-    "-o",
-    bundle,
-    path.join(ROOT, "main.ts"),
-  ], ROOT);
-  assert.equal(built.code, 0, built.stderr);
+  const bundle = await builtBundle();
   checkList(await run(Deno.execPath(), ["run", "-A", bundle, "list"], p.root));
   const dag = await run(Deno.execPath(), ["run", "-A", bundle, "dag", "--stages"], p.root);
   assert.equal(dag.stdout, "prepare\ntrain    ← prepare\n", dag.stderr);

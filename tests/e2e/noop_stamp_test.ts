@@ -23,7 +23,7 @@ import {
   runFastNoopInProcess,
   runPivotInProcess,
 } from "../_helpers/in_process.ts";
-import { type CliResult, makeProject, runPivot, type TempProject } from "../_helpers/project.ts";
+import { type CliResult, makeProject, type TempProject } from "../_helpers/project.ts";
 import { type JsonEvent, jsonEvents, lockRel, timeless } from "./_fixtures/engine.ts";
 
 /**
@@ -166,27 +166,16 @@ function forgetStamp(root: string, query: Partial<NoopStampQuery> = {}): void {
 }
 
 /**
- * True when a project runs TypeScript stage code. Its commands run in a
- * process of their own: code fingerprints are cached for the life of a
- * process, and every file they were taken from goes into the stamps that
- * process writes (src/engine/code_fingerprint.ts), so in this process they
- * would leak into the stamps of the other projects.
- */
-function runsStageCode(files: Record<string, string>): boolean {
-  return Object.keys(files).some((rel) => rel.endsWith(".ts"));
-}
-
-/**
- * Runs the CLI (in this process, or with `spawn` in a process of its own) and
- * asserts that it succeeded without warnings.
+ * Runs the CLI in this process and asserts that it succeeded without
+ * warnings. Each run has a session of its own (its code fingerprints and the
+ * files they were read from), so projects with stage code run here as well.
  */
 async function pivotOk(
   cwd: string,
   args: readonly string[],
   env: Record<string, string> = {},
-  spawn = false,
 ): Promise<CliResult> {
-  const result = await (spawn ? runPivot : runPivotInProcess)(cwd, args, env);
+  const result = await runPivotInProcess(cwd, args, env);
   assert.equal(result.code, 0, `pivot ${args.join(" ")} in ${cwd}: ${result.stderr}`);
   assert.equal(result.stderr, "", `pivot ${args.join(" ")} in ${cwd}`);
   return result;
@@ -655,7 +644,6 @@ Deno.test("no-op stamps: the fast path answers an unchanged no-op repro and fall
     cwd: string;
     args: readonly string[];
     env: Record<string, string>;
-    spawn: boolean;
   }[] = [];
   await using _cleanup = {
     [Symbol.asyncDispose]: async () => {
@@ -670,18 +658,17 @@ Deno.test("no-op stamps: the fast path answers an unchanged no-op repro and fall
       cwd: p.path(m.cwd ?? "."),
       args: m.args ?? ["repro"],
       env: m.env?.(p) ?? {},
-      spawn: runsStageCode(m.files),
     });
   }
 
   // Pipeline files written within the racy window before a run are no evidence for its stamp.
   await settle();
   const fresh = await Promise.all([
-    pivotOk(baseline.root, ["repro"], {}, true),
-    pivotOk(twin.root, ["repro"], {}, true),
-    pivotOk(tsProject.root, ["repro"], {}, true),
+    pivotOk(baseline.root, ["repro"]),
+    pivotOk(twin.root, ["repro"]),
+    pivotOk(tsProject.root, ["repro"]),
     pivotOk(runProject.root, ["repro"]),
-    ...mutated.map(({ cwd, args, env, spawn }) => pivotOk(cwd, args, env, spawn)),
+    ...mutated.map(({ cwd, args, env }) => pivotOk(cwd, args, env)),
   ]);
   assert.match(timeless(fresh[0]!.stdout), /^5 ran, 0 up to date \(T\)\n$/m);
   assert.equal(
@@ -706,11 +693,11 @@ Deno.test("no-op stamps: the fast path answers an unchanged no-op repro and fall
   const firstNoop = await afterFreshRun();
 
   const [slowPlain, slowJson, slowTs, slowRun, ...slowMutated] = await Promise.all([
-    pivotOk(baseline.root, ["repro"], {}, true),
-    pivotOk(twin.root, ["repro", "--json"], {}, true),
-    pivotOk(tsProject.root, ["repro"], {}, true),
+    pivotOk(baseline.root, ["repro"]),
+    pivotOk(twin.root, ["repro", "--json"]),
+    pivotOk(tsProject.root, ["repro"]),
     pivotOk(runProject.root, ["run", "train"]),
-    ...mutated.map(({ cwd, args, env, spawn }) => pivotOk(cwd, args, env, spawn)),
+    ...mutated.map(({ cwd, args, env }) => pivotOk(cwd, args, env)),
   ]);
 
   await t.step("the slow no-op runs found every stage up to date", () => {
@@ -865,8 +852,8 @@ Deno.test("no-op stamps: the fast path answers an unchanged no-op repro and fall
 
   const [history, ...reactions] = await Promise.all([
     pivotOk(baseline.root, ["history", "--json", "-n", "100"]),
-    ...mutated.map(({ m, cwd, env, spawn }) =>
-      m.react === null ? null : (spawn ? runPivot : runPivotInProcess)(cwd, m.react, env)
+    ...mutated.map(({ m, cwd, env }) =>
+      m.react === null ? null : runPivotInProcess(cwd, m.react, env)
     ),
   ]);
 

@@ -9,12 +9,12 @@
  */
 import assert from "node:assert/strict";
 import * as path from "node:path";
+import { builtBundle } from "../_helpers/bundle.ts";
 import { artifactDir, findChromium, visitPage } from "../_helpers/chromium.ts";
 import { commitAll, git } from "../_helpers/git.ts";
 import { runPivotInProcess } from "../_helpers/in_process.ts";
 import { makeProject, type TempProject } from "../_helpers/project.ts";
 
-const ROOT = path.resolve(import.meta.dirname!, "../..");
 const PNG =
   "iVBORw0KGgoAAAANSUhEUgAAABgAAAAMCAIAAAD3UuoiAAAATklEQVR4nO3MEQKAUBQAwcdxHMdxHMdxHC/H8ec4juPlOO4c3aATvDnARGCFNTbYYoc9DjjihDMuCK64YcEdDzzxQvHGB1+MjDLK6C/6AM1+6XDfXWqEAAAAAElFTkSuQmCC";
 
@@ -128,14 +128,7 @@ Deno.test({
   ignore: chromium === null,
   fn: async () => {
     await using p = await historyProject();
-    const bundle = p.path("dist/pivot.js");
-    const built = await new Deno.Command(Deno.execPath(), {
-      args: ["bundle", "--quiet", "--platform", "deno", "-o", bundle, path.join(ROOT, "main.ts")],
-      cwd: ROOT,
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    assert.equal(built.code, 0, new TextDecoder().decode(built.stderr));
+    const bundle = await builtBundle();
     const shown = await new Deno.Command(Deno.execPath(), {
       args: ["run", "-A", bundle, "plots", "show", "-o", "show.html"],
       cwd: p.root,

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import * as path from "node:path";
 import { pseudoRandomBytes, tempDir } from "../_helpers/files.ts";
-import { MAIN } from "../_helpers/project.ts";
+import { type CliResult, MAIN } from "../_helpers/project.ts";
 import {
   closedPort,
   type FaultProxy,
@@ -301,7 +301,9 @@ Deno.test("push, fetch and pull --dry-run say what would move and change nothing
 Deno.test("credentials in an endpoint or the environment never appear in any output, also with -v and --json", async () => {
   await using server = await freshS3Server();
   await using dirs = await tempDir();
-  // Real processes: the credentials are also in their environment.
+  // The commands that reach the remote run as real processes: the credentials are also in
+  // their environment, where the SDK reads them. The others run in this process with the same
+  // variables (pivot reads its environment through the CLI's io).
   await using source = await ranProject(testRemote("s3", server, dirs, "secret", "environment"));
   const secrets = [
     "EndpointSecret-7890",
@@ -311,28 +313,33 @@ Deno.test("credentials in an endpoint or the environment never appear in any out
   ];
   const env = { AWS_SECRET_ACCESS_KEY: secrets[1]!, AWS_SESSION_TOKEN: secrets[2]! };
   const outputs: string[] = [];
-  const run = async (args: string[], code: number) => {
-    const result = await pivotSpawned(source.path, args, code, env);
-    outputs.push(`${result.stdout}${result.stderr}`);
-    return result;
+  const record = async (result: Promise<CliResult>) => {
+    const { stdout, stderr } = await result;
+    outputs.push(`${stdout}${stderr}`);
+    return { stdout, stderr };
   };
+  /** A command that reaches the remote: a real process. */
+  const run = (args: string[], code: number) => record(pivotSpawned(source.path, args, code, env));
+  /** A command that only reads and writes the configuration: in this process. */
+  const local = (args: string[], code: number) =>
+    record(pivot(source.path, args, code, { ...AWS_ENV, ...env }));
   // Credentials in the endpoint are used (S3RVER is the key s3rver accepts).
   const good = server.endpoint.replace("http://", `http://S3RVER:${secrets[0]}@`);
-  await run(["remote", "modify", "origin", "endpoint", good], 0);
+  await local(["remote", "modify", "origin", "endpoint", good], 0);
   const pushed = await run(["push", "-v"], 0);
   assert.match(pushed.stdout, /pushed 6 blobs/);
-  await run(["remote", "list"], 0);
-  await run(["remote", "list", "--json"], 0);
-  await run(["config", "list"], 0);
-  await run(["config", "get", "remotes.origin.endpoint"], 0);
-  await run(["remote", "modify", "origin", "endpoint", `ftp://u:${secrets[3]}@host`], 1);
+  await local(["remote", "list"], 0);
+  await local(["remote", "list", "--json"], 0);
+  await local(["config", "list"], 0);
+  await local(["config", "get", "remotes.origin.endpoint"], 0);
+  await local(["remote", "modify", "origin", "endpoint", `ftp://u:${secrets[3]}@host`], 1);
   // A missing bucket, and a closed port: errors from the SDK and the network.
-  await run(["remote", "modify", "origin", "url", "s3://no-such-bucket/x"], 0);
+  await local(["remote", "modify", "origin", "url", "s3://no-such-bucket/x"], 0);
   await run(["push", "-v"], 1);
   await run(["fetch", "-v", "--json"], 1);
   const refused = `http://S3RVER:${secrets[0]}@127.0.0.1:${closedPort()}`;
-  await run(["remote", "modify", "origin", "endpoint", refused], 0);
-  await run(["config", "set", "remote.retries", "0"], 0);
+  await local(["remote", "modify", "origin", "endpoint", refused], 0);
+  await local(["config", "set", "remote.retries", "0"], 0);
   await run(["push", "-v", "--json"], 1);
   await run(["pull", "-v"], 1);
   const all = outputs.join("\n");

@@ -4,20 +4,15 @@ import { tempDir } from "../_helpers/files.ts";
 import { makeProject, runPivot, type TempProject } from "../_helpers/project.ts";
 import { completions, jsonEvents, lockRel, readLock, timeless } from "./_fixtures/engine.ts";
 
-/** `pivot repro ...args` through `run`, asserting success; returns stdout without timings. */
-async function reproBy(run: typeof runPivot, p: TempProject, ...args: string[]): Promise<string> {
-  const result = await run(p.root, ["repro", ...args]);
+/**
+ * `pivot repro ...args` in this process, asserting success; returns stdout without timings.
+ * Each run has a session of its own whose workers import the stage modules afresh, so the
+ * tests that edit stage code between runs see the edit (they check the new code's output).
+ */
+async function repro(p: TempProject, ...args: string[]): Promise<string> {
+  const result = await runPivotInProcess(p.root, ["repro", ...args]);
   assert.equal(result.code, 0, result.stderr);
   return timeless(result.stdout);
-}
-
-/**
- * {@linkcode reproBy} in a process of its own: the tests that edit stage code between runs
- * use it, since code fingerprints are cached for the life of a process
- * (src/engine/code_fingerprint.ts).
- */
-function repro(p: TempProject, ...args: string[]): Promise<string> {
-  return reproBy(runPivot, p, ...args);
 }
 
 /** Replaces `from` (which must occur) by `to` in the project file `rel`. */
@@ -74,7 +69,7 @@ export function use(ctx: any) {
     "pipe/plain.dat": "plain\n",
     "pipe/folder/f.txt": "f\n",
   });
-  const out = await reproBy(runPivotInProcess, p, "--all");
+  const out = await repro(p, "--all");
   assert.equal(
     out,
     "ran make: no previous run (T)\nran use: no previous run (T)\n2 ran, 0 up to date (T)\n",
@@ -171,7 +166,7 @@ export default {
 
 Deno.test("run stages write returned values by format, or their own files; console output is captured", async () => {
   await using p = await makeProject({ "pipeline.ts": PIPELINE_TS });
-  const result = await runPivot(p.root, ["repro"]);
+  const result = await runPivotInProcess(p.root, ["repro"]);
   assert.equal(result.code, 0, result.stderr);
   assert.match(timeless(result.stdout), /^5 ran, 0 up to date \(T\)\n$/m);
   // Lines are prefixed with the stage name while several stages run at once.
@@ -205,7 +200,7 @@ Deno.test("run stages write returned values by format, or their own files; conso
   assert.match(await repro(p), /^0 ran, 5 up to date \(T\)\n$/m);
 
   await edit(p, "pipeline.ts", "return n * 2;", "return n * 3;");
-  const changed = await runPivot(p.root, ["repro", "--explain", "--json"]);
+  const changed = await runPivotInProcess(p.root, ["repro", "--explain", "--json"]);
   assert.equal(changed.code, 0, changed.stderr);
   const done = completions(jsonEvents(changed.stdout));
   assert.deepEqual(
@@ -266,7 +261,7 @@ export function unrelated(): number {
   assert.match(await repro(p), /^0 ran, 2 up to date \(T\)\n$/m);
 
   await edit(p, "stages.ts", "return x + SUFFIX;", "return x + SUFFIX + SUFFIX;");
-  const status = await runPivot(p.root, ["status", "--explain"]);
+  const status = await runPivotInProcess(p.root, ["status", "--explain"]);
   assert.equal(status.code, 0, status.stderr);
   assert.equal(
     status.stdout,
@@ -353,7 +348,7 @@ export async function cwdTwice() {
 }
 `,
   });
-  await reproBy(runPivotInProcess, p, "--all", "-j", "2");
+  await repro(p, "--all", "-j", "2");
   for (const out of ["data/top/top_cwd.txt", "sub/data/sub/sub_cwd.txt"]) {
     const [first, second] = (await p.read(out)).split("\n");
     assert.equal(second, first, out);

@@ -11,7 +11,7 @@
 import assert from "node:assert/strict";
 import { FINE_RACY_WINDOW_MS } from "../../src/storage/racy_window.ts";
 import { runFastNoopInProcess, runPivotInProcess } from "../_helpers/in_process.ts";
-import { type CliResult, makeProject, runPivot, type TempProject } from "../_helpers/project.ts";
+import { type CliResult, makeProject, type TempProject } from "../_helpers/project.ts";
 import { timeless } from "../e2e/_fixtures/engine.ts";
 
 /**
@@ -54,14 +54,9 @@ function settle(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, FINE_RACY_WINDOW_MS + 30));
 }
 
-/**
- * Runs the CLI (in this process, or with `spawn` in a process of its own)
- * and asserts that it succeeded without warnings. Commands that run stage
- * code spawn: a stage worker started in a test process is type-checked first,
- * which takes seconds.
- */
-async function pivotOk(cwd: string, args: readonly string[], spawn = false): Promise<CliResult> {
-  const result = await (spawn ? runPivot : runPivotInProcess)(cwd, args);
+/** Runs the CLI in this process and asserts that it succeeded without warnings. */
+async function pivotOk(cwd: string, args: readonly string[]): Promise<CliResult> {
+  const result = await runPivotInProcess(cwd, args);
   assert.equal(result.code, 0, `pivot ${args.join(" ")}: ${result.stderr}`);
   assert.equal(result.stderr, "", `pivot ${args.join(" ")}`);
   return result;
@@ -147,7 +142,7 @@ Deno.test("pipeline.ts stamps: an unchanged project is answered from the stamp, 
     },
   };
   await settle();
-  const ran = await Promise.all([fresh, ...mutated].map((p) => pivotOk(p.root, ["repro"], true)));
+  const ran = await Promise.all([fresh, ...mutated].map((p) => pivotOk(p.root, ["repro"])));
   for (const result of ran) {
     assert.equal(
       sorted(result.stdout),
@@ -176,7 +171,7 @@ Deno.test("pipeline.ts stamps: an unchanged project is answered from the stamp, 
   for (const [i, m] of MUTATIONS.entries()) await m.mutate(mutated[i]!);
   await settle();
   const after = mutated.map((p) => runFastNoopInProcess(p.root, ["repro"]));
-  const reactions = await Promise.all(mutated.map((p) => pivotOk(p.root, ["repro"], true)));
+  const reactions = await Promise.all(mutated.map((p) => pivotOk(p.root, ["repro"])));
 
   for (const [i, m] of MUTATIONS.entries()) {
     await t.step(`after ${m.name}: the module is loaded again and the run reacts`, async () => {
@@ -208,7 +203,7 @@ Deno.test("pipeline.ts stamps: none for a module that reads the environment whil
 `,
   });
   await settle();
-  await pivotOk(p.root, ["repro"], true);
+  await pivotOk(p.root, ["repro"]);
   const noop = await pivotOk(p.root, ["repro"]);
   assert.equal(timeless(noop.stdout), "up to date hello\n0 ran, 1 up to date (T)\n");
   assert.deepEqual(runFastNoopInProcess(p.root, ["repro"]), { code: null, stdout: "", stderr: "" });
@@ -248,7 +243,7 @@ export function tamper(): string {
 `,
       });
       await settle();
-      const fresh = await pivotOk(p.root, ["repro", "-j", "1"], true);
+      const fresh = await pivotOk(p.root, ["repro", "-j", "1"]);
       assert.match(timeless(fresh.stdout), /^3 ran, 0 up to date \(T\)$/m);
       assert.equal(await p.read("data/tsp/hello.txt"), "HELLO!\n");
       assert.deepEqual(runFastNoopInProcess(p.root, ["repro"]), {
@@ -257,7 +252,7 @@ export function tamper(): string {
         stderr: "",
       });
       await settle();
-      assert.equal(sorted((await pivotOk(p.root, ["repro"], true)).stdout), sorted(next));
+      assert.equal(sorted((await pivotOk(p.root, ["repro"])).stdout), sorted(next));
       // That run's stamp answers.
       assert.equal(runFastNoopInProcess(p.root, ["repro"]).code, 0);
     });
