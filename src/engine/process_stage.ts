@@ -60,8 +60,11 @@ export interface StageEnd {
   readonly index: number;
   readonly status: StageStatus;
   readonly reason: string;
-  /** When the timed part began (`performance.now()`). */
-  readonly since: number;
+  /**
+   * When the timed part began (`performance.now()`); `null` for a stage that
+   * failed before its work began (a missing input, an unreadable lock): no time.
+   */
+  readonly since: number | null;
   readonly details: readonly string[];
   readonly logTail: readonly string[];
   readonly blockedBy: string | null;
@@ -148,7 +151,7 @@ class StageProgress {
     more: {
       details?: readonly string[];
       blockedBy?: string | null;
-      since?: number;
+      since?: number | null;
       interrupted?: boolean;
     } = {},
   ): StageResult {
@@ -157,7 +160,7 @@ class StageProgress {
       index: this.index,
       status,
       reason,
-      since: more.since ?? this.#since,
+      since: more.since === undefined ? this.#since : more.since,
       details: more.details ?? [],
       logTail: [...this.#tail],
       blockedBy: more.blockedBy ?? null,
@@ -205,7 +208,7 @@ export async function processStage(
     const hint = error.hint === undefined ? [] : [`hint: ${error.hint}`];
     // Failed while being judged (an unreadable lock), not while running: no time, as for a
     // missing input, whether the judging took under a millisecond or more.
-    const since = progress.begun ? {} : { since: performance.now() };
+    const since = progress.begun ? {} : { since: null };
     return progress.end("failed", error.message, { details: hint, ...since });
   }
 }
@@ -322,7 +325,7 @@ async function act(
   const { ctx, noCommit } = env;
   switch (verdict.action) {
     case "fail":
-      return progress.end("failed", verdict.reason, { since: performance.now() });
+      return progress.end("failed", verdict.reason, { since: null });
     case "skip":
       return progress.end("skipped", "up to date");
     case "restore": {

@@ -186,13 +186,24 @@ async function afterUpstream(
   }));
 }
 
+/**
+ * How long `end`'s stage took, in milliseconds: 0 for one that failed before
+ * its work began, and at least 1 for one that ran or failed while running, so
+ * the two are told apart however fast the work was.
+ */
+function stageDurationMs(end: StageEnd): number {
+  if (end.since === null) return 0;
+  const ms = Math.round(performance.now() - end.since);
+  return end.status === "ran" || end.status === "failed" ? Math.max(1, ms) : ms;
+}
+
 /** Reports `end` as a `stage_complete` event and returns the stage's result. */
 function report(
   end: StageEnd,
   total: number,
   onEvent: (event: EngineEvent) => void,
 ): StageResult {
-  const durationMs = Math.round(performance.now() - end.since);
+  const durationMs = stageDurationMs(end);
   onEvent({
     type: "stage_complete",
     stage: end.name,

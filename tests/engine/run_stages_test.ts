@@ -436,3 +436,29 @@ Deno.test("runStages() works on a few stages at a time: the first job starts bef
   const most = Math.max(...claimed);
   assert.ok(most >= 1 && most <= 2 + STAGES_AHEAD, `claimed at once: ${claimed.join(" ")}`);
 });
+
+Deno.test("runStages(): a stage that fails while running has a time however fast it failed; one that failed before it began has none", async () => {
+  const quick = Array.from({ length: 20 }, (_, i) => `q${i}`);
+  await using t = await projectWith({
+    ...Object.fromEntries(quick.map((name) => [name, {}])),
+    early: { deps: "{in: ./missing.txt}" },
+  });
+  const pool = new FakePool(
+    Object.fromEntries(quick.map((name) => [name, { fail: "exit code 1" }])),
+  );
+  const result = await run(t.session, pool, { keepGoing: true });
+  const completed = new Map(
+    result.events.filter((e): e is StageCompleteEvent => e.type === "stage_complete")
+      .map((e) => [e.stage, e]),
+  );
+  for (const name of quick) {
+    assert.equal(completed.get(name)?.status, "failed", name);
+    assert.ok(
+      completed.get(name)!.duration_ms >= 1,
+      `${name}: ${completed.get(name)!.duration_ms}`,
+    );
+  }
+  assert.equal(completed.get("early")?.status, "failed");
+  assert.match(completed.get("early")!.reason, /missing/);
+  assert.equal(completed.get("early")!.duration_ms, 0);
+});
