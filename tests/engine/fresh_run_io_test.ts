@@ -15,6 +15,24 @@ import * as path from "node:path";
 import { makeProject } from "../_helpers/project.ts";
 import { runPivotInProcess } from "../_helpers/in_process.ts";
 
+/** A project of pipeline `ml` whose `stages` each run `cmd(name)` on `in.txt` into one txt output. */
+function fanOutProject(stages: readonly string[], cmd: (name: string) => string) {
+  return makeProject({
+    "in.txt": "x\n",
+    "pivot.yaml": [
+      "pipeline: ml",
+      "stages:",
+      ...stages.flatMap((name) => [
+        `  ${name}:`,
+        `    cmd: ${cmd(name)}`,
+        "    deps: {in: in.txt}",
+        "    outs: txt",
+      ]),
+      "",
+    ].join("\n"),
+  });
+}
+
 /** The wrapped functions: each call's path is passed to `seen` with whether it threw `NotFound`. */
 const WRAPPED = ["readTextFileSync", "statSync", "lstatSync", "readDirSync"] as const;
 
@@ -52,20 +70,7 @@ async function watchingCalls<T>(
 
 Deno.test("a fresh repro reads no claimed sentinel back and meets a stage's expected absences without a thrown NotFound", async () => {
   const stages = ["a", "b", "c"];
-  await using project = await makeProject({
-    "in.txt": "x\n",
-    "pivot.yaml": [
-      "pipeline: ml",
-      "stages:",
-      ...stages.flatMap((name) => [
-        `  ${name}:`,
-        "    cmd: cat ${deps.in} > ${outs}",
-        "    deps: {in: in.txt}",
-        "    outs: txt",
-      ]),
-      "",
-    ].join("\n"),
-  });
+  await using project = await fanOutProject(stages, () => "cat ${deps.in} > ${outs}");
   const stagesDir = project.path(path.join(".pivot", "stages"));
   const cacheDir = project.path(path.join(".pivot", "cache"));
   const outputs = new Set(stages.map((name) => project.path(`data/ml/${name}.txt`)));
@@ -121,20 +126,10 @@ async function watchingWrites<T>(
 
 Deno.test("a fresh repro links each output into the cache where it is (no output moved into the cache and linked back)", async () => {
   const stages = ["a", "b", "c", "d", "e", "f"];
-  await using project = await makeProject({
-    "in.txt": "x\n",
-    "pivot.yaml": [
-      "pipeline: ml",
-      "stages:",
-      ...stages.flatMap((name) => [
-        `  ${name}:`,
-        `    cmd: cat \${deps.in} > \${outs}; echo ${name} >> \${outs}`,
-        "    deps: {in: in.txt}",
-        "    outs: txt",
-      ]),
-      "",
-    ].join("\n"),
-  });
+  await using project = await fanOutProject(
+    stages,
+    (name) => `cat \${deps.in} > \${outs}; echo ${name} >> \${outs}`,
+  );
   const stagesDir = project.path(path.join(".pivot", "stages"));
   const outputs = new Set(stages.map((name) => project.path(`data/ml/${name}.txt`)));
   const moved: string[] = [];
