@@ -233,7 +233,7 @@ Deno.test("verify fails on a tracked file whose content is missing from the cach
     code: 1,
     stdout: "ok     prep\nok     other\n" +
       `FAILED ${line}\n` +
-      "verification failed: 0 of 2 stages, 1 of 1 tracked path\n",
+      "verification failed: 1 of 1 tracked path (2 stages passed)\n",
     stderr: "",
   });
   assert.equal(await pivotOk(p, "status"), `2 up to date\n${line}\n`);

@@ -82,11 +82,7 @@ export function registerVerify(program: Command, ctx: CliContext): void {
             ? `verification passed: ${plural(reports.length, "stage")} up to date${
               allowMissing ? " as recorded" : ""
             }${content}`
-            : `verification failed: ${failed} of ${plural(reports.length, "stage")}${
-              badTracked.length === 0
-                ? ""
-                : `, ${badTracked.length} of ${plural(tracked.length, "tracked path")}`
-            }`,
+            : failedLine(failed, reports.length, badTracked.length, tracked.length),
         );
         ctx.stdout(`${lines.join("\n")}\n`);
       }
@@ -100,4 +96,18 @@ function trackedLine(state: TrackedState, shown: string, remote: string | undefi
     return `content in neither the local cache nor remote '${remote}'; push it from a clone that has it, or record the data again with 'pivot track --force ${shown}'`;
   }
   return trackedProblem(state, shown) ?? "";
+}
+
+/**
+ * `verification failed: 1 of 2 stages, 1 of 1 tracked path`; what failed
+ * only, so a run whose stages all passed says so rather than "0 of 4 stages":
+ * `verification failed: 1 of 1 tracked path (4 stages passed)`.
+ */
+function failedLine(failed: number, stages: number, badTracked: number, tracked: number): string {
+  const parts = [
+    ...(failed > 0 ? [`${failed} of ${plural(stages, "stage")}`] : []),
+    ...(badTracked > 0 ? [`${badTracked} of ${plural(tracked, "tracked path")}`] : []),
+  ];
+  const passed = failed === 0 && stages > 0 ? ` (${plural(stages, "stage")} passed)` : "";
+  return `verification failed: ${parts.join(", ")}${passed}`;
 }
