@@ -96,6 +96,9 @@ export async function reproStages(session: Session, options: ReproOptions): Prom
   // What a no-op stamp repeats: kept only while every stage so far was up to date (a run
   // that did anything stamps the completions of its confirmation instead).
   let completions: StageCompleteEvent[] | null = [];
+  // The summary says the run is over: it is passed on once the run's own writes (.gitignore
+  // files, history, stamp) are done, so that nothing pivot writes follows it.
+  let summary: EngineEvent | null = null;
   const result = await runStages(session, {
     stages,
     force: options.force ? new Set(stages) : new Set(),
@@ -104,6 +107,10 @@ export async function reproStages(session: Session, options: ReproOptions): Prom
     noCommit: options.noCommit ?? false,
     runId,
     onEvent: (event) => {
+      if (event.type === "summary") {
+        summary = event;
+        return;
+      }
       if (event.type === "stage_complete" && completions !== null) {
         if (event.status === "skipped") completions.push(event);
         else completions = null;
@@ -114,46 +121,50 @@ export async function reproStages(session: Session, options: ReproOptions): Prom
     ...(known === null ? {} : { knownUpToDate: known.stages }),
   });
   const run = { ...result, runId, stages };
-  // --no-commit records nothing: no outputs ignored, no history, no stamp.
-  if (options.noCommit) return run;
-  // The stages a stamp vouched for had their entries when it was taken, and its
-  // evidence holds the .gitignore files.
-  const recorded = stages.filter((name) =>
-    !known?.stages.has(name) &&
-    ["ran", "restored", "skipped"].includes(result.results.get(name)?.status ?? "")
-  );
-  await ignoreCachedOutputs(project, recorded);
-  // The run's last write to what a stamp records (the history is not among it).
-  const writtenMs = Date.now();
-  const db = await session.projectDb();
-  if (!result.interrupted && stages.length > 0) {
-    db.addRun(
-      runId,
-      runRecordJson({
-        runId,
-        command: options.mode,
-        startedAt,
-        endedAt: new Date().toISOString(),
-        targets: options.targets,
-        stages,
-        results: result.results,
-      }),
-      HISTORY_SIZE,
+  try {
+    // --no-commit records nothing: no outputs ignored, no history, no stamp.
+    if (options.noCommit) return run;
+    // The stages a stamp vouched for had their entries when it was taken, and its
+    // evidence holds the .gitignore files.
+    const recorded = stages.filter((name) =>
+      !known?.stages.has(name) &&
+      ["ran", "restored", "skipped"].includes(result.results.get(name)?.status ?? "")
     );
+    await ignoreCachedOutputs(project, recorded);
+    // The run's last write to what a stamp records (the history is not among it).
+    const writtenMs = Date.now();
+    const db = await session.projectDb();
+    if (!result.interrupted && stages.length > 0) {
+      db.addRun(
+        runId,
+        runRecordJson({
+          runId,
+          command: options.mode,
+          startedAt,
+          endedAt: new Date().toISOString(),
+          targets: options.targets,
+          stages,
+          results: result.results,
+        }),
+        HISTORY_SIZE,
+      );
+    }
+    if (options.noopStamp !== undefined) {
+      const quiet = session.warnings === warningsBefore && project.warnings.length === 0;
+      await recordStamp(session, db, run, completions, {
+        ...options.noopStamp,
+        projectAtStart: projectAtStart!,
+        pipelineModules: modules,
+        quiet,
+        forced: options.force ?? false,
+        known,
+        writtenMs,
+      });
+    }
+    return run;
+  } finally {
+    if (summary !== null) options.onEvent(summary);
   }
-  if (options.noopStamp !== undefined) {
-    const quiet = session.warnings === warningsBefore && project.warnings.length === 0;
-    await recordStamp(session, db, run, completions, {
-      ...options.noopStamp,
-      projectAtStart: projectAtStart!,
-      pipelineModules: modules,
-      quiet,
-      forced: options.force ?? false,
-      known,
-      writtenMs,
-    });
-  }
-  return run;
 }
 
 /**

@@ -321,6 +321,10 @@ class WatchLoop {
     if (this.#options.signal.aborted) controller.abort();
     this.#run = { controller, running: new Set(), pending: new Set(order) };
     this.#watcher.suppressWhile(pipeline.changes.outputsOf(order));
+    // The summary ends the iteration for whoever reads it: held back until the run's own writes
+    // are seen and no longer left out, so that a change made once it shows (the removal of a
+    // directory around an output) is not taken for one of them.
+    let summary: WatchEvent | null = null;
     try {
       await reproStages(session, {
         targets,
@@ -330,7 +334,10 @@ class WatchLoop {
         jobs: this.#options.jobs ?? configNumber(project.config, "core.jobs") ??
           navigator.hardwareConcurrency,
         noCommit: this.#options.noCommit ?? false,
-        onEvent: (event) => this.#emit(event),
+        onEvent: (event) => {
+          if (event.type === "summary") summary = event;
+          else this.#emit(event);
+        },
         signal: controller.signal,
       });
     } catch (error) {
@@ -342,6 +349,7 @@ class WatchLoop {
       // The run's own writes may still be on their way: wait for them before listening again.
       await this.#watcher.settle();
       this.#watcher.suppressWhile(null);
+      if (summary !== null) this.#emit(summary);
     }
   }
 

@@ -83,9 +83,7 @@ export class WatchProcess implements AsyncDisposable {
       if (match !== null) return text.slice(0, match.index + match[0].length);
       if (this.#done || Date.now() > deadline) {
         throw new Error(
-          `${pattern} did not appear on ${stream} (${
-            this.#done ? "the process ended" : "timeout"
-          })\n` +
+          `${pattern} did not appear on ${stream} (${await this.#why()})\n` +
             `--- stdout:\n${this.#stdout}--- stderr:\n${this.#stderr}`,
         );
       }
@@ -104,7 +102,7 @@ export class WatchProcess implements AsyncDisposable {
     while (!(await condition())) {
       if (this.#done || Date.now() > deadline) {
         throw new Error(
-          `${what}: not so (${this.#done ? "the process ended" : "timeout"})\n` +
+          `${what}: not so (${await this.#why()})\n` +
             `--- stdout:\n${this.#stdout}--- stderr:\n${this.#stderr}`,
         );
       }
@@ -132,6 +130,14 @@ export class WatchProcess implements AsyncDisposable {
     const status = await this.#exited;
     await Promise.all(this.#reading);
     return { code: status.code, stdout: this.#stdout, stderr: this.#stderr };
+  }
+
+  /** Why a wait gave up: the process ended (all its output read, and its exit status), or time ran out. */
+  async #why(): Promise<string> {
+    if (!this.#done) return "timeout";
+    const { code, signal } = await this.#exited;
+    await Promise.all(this.#reading);
+    return `the process ended: exit code ${code}${signal === null ? "" : `, signal ${signal}`}`;
   }
 
   /** Kills the process if it still runs. */

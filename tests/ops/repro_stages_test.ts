@@ -243,3 +243,30 @@ Deno.test("reproStages() refuses to run when a tracked input does not match its 
     fetchHint: null,
   });
 });
+
+Deno.test("reproStages() passes the summary on last, once the outputs' .gitignore and the history are written", async () => {
+  await using p = await makeProject(FILES);
+  await using session = await sessionOf(p);
+  const db = await session.projectDb();
+  const atSummary: { gitignore: string | null; runs: number }[] = [];
+  const events: string[] = [];
+  await reproStages(session, {
+    targets: [],
+    mode: "repro",
+    jobs: 2,
+    onEvent: (event) => {
+      events.push(event.type);
+      if (event.type !== "summary") return;
+      // What a watcher of the output sees when the summary line appears.
+      let gitignore: string | null = null;
+      try {
+        gitignore = Deno.readTextFileSync(p.path("data/ml/.gitignore"));
+      } catch (error) {
+        if (!(error instanceof Deno.errors.NotFound)) throw error;
+      }
+      atSummary.push({ gitignore, runs: db.listRuns(10).length });
+    },
+  });
+  assert.equal(events.at(-1), "summary");
+  assert.deepEqual(atSummary, [{ gitignore: await p.read("data/ml/.gitignore"), runs: 1 }]);
+});

@@ -15,14 +15,22 @@ class Watching implements AsyncDisposable {
   readonly #controller = new AbortController();
   readonly #done: Promise<void>;
 
-  constructor(cwd: string, options: Partial<WatchReproOptions> = {}) {
+  /** Starts watching `cwd`; `onEvent` is told each event as it comes. */
+  constructor(
+    cwd: string,
+    options: Partial<WatchReproOptions> = {},
+    onEvent: (event: WatchEvent) => void = () => {},
+  ) {
     this.#done = watchRepro({
       cwd,
       targets: [],
       debounceMs: 50,
       jobs: 1,
       ...options,
-      onEvent: (event) => this.events.push(event),
+      onEvent: (event) => {
+        this.events.push(event);
+        onEvent(event);
+      },
       warn: () => {},
       signal: this.#controller.signal,
     });
@@ -146,4 +154,40 @@ Deno.test("watchRepro() with targets leaves other stages alone, and runs only wh
   ]]);
   assert.equal(await p.exists("data/ml/lone.txt"), false);
   assert.equal(await p.exists("data/ml/c.txt"), false);
+});
+
+Deno.test("watchRepro(): a directory around an output removed as the summary arrives is seen, not taken for the run's own writes", async () => {
+  await using p = await makeProject({
+    "pivot.yaml": "pipeline: main\nstages:\n  a:\n    cmd: echo a > ${outs}\n    outs: txt\n",
+    "sub/pivot.yaml": "pipeline: sub\nstages:\n  b:\n    cmd: echo b > ${outs}\n    outs: txt\n",
+  });
+  const away = await Deno.makeTempDir({ dir: `${p.root}/..` });
+  try {
+    // As a user would on seeing the summary line: sub (which holds b's output) moved out.
+    await using watching = new Watching(p.root, { all: true }, (event) => {
+      if (event.type === "summary" && event.ran === 2) {
+        Deno.renameSync(p.path("sub"), `${away}/sub`);
+      }
+    });
+    assert.deepEqual(completions(await watching.iteration(1)).sort(), [
+      ["a", "ran", "no previous run"],
+      ["b", "ran", "no previous run"],
+    ]);
+    const removed = await watching.iteration(2);
+    assert.deepEqual(removed.slice(0, 2), [
+      { type: "watch_trigger", source: "change", paths: ["sub"], stages: [], reload: true },
+      {
+        type: "pipeline_reloaded",
+        stages: ["a"],
+        stages_added: [],
+        stages_removed: ["b"],
+        stages_modified: [],
+        error: null,
+        hint: null,
+      },
+    ]);
+    assert.deepEqual(completions(removed), [["a", "skipped", "up to date"]]);
+  } finally {
+    await Deno.remove(away, { recursive: true });
+  }
 });
