@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type CliResult, MAIN } from "./project.ts";
+import { type CliResult, pivotCommand } from "./project.ts";
 
 /** How long a wait for expected output lasts before the test fails. */
 const WAIT_MS = 30_000;
@@ -27,14 +27,7 @@ export class WatchProcess implements AsyncDisposable {
 
   /** Starts `pivot repro --watch ...args` in `cwd`. */
   constructor(cwd: string, args: readonly string[], env: Record<string, string> = {}) {
-    this.#child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "--quiet", MAIN, "repro", "--watch", ...args],
-      cwd,
-      env: { NO_COLOR: "1", ...env },
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
+    this.#child = pivotCommand(cwd, ["repro", "--watch", ...args], { env }).spawn();
     this.#reading = [
       collect(this.#child.stdout, (text) => this.#stdout += text),
       collect(this.#child.stderr, (text) => this.#stderr += text),

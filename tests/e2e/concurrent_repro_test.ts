@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import * as path from "node:path";
 import { runPivotInProcess } from "../_helpers/in_process.ts";
-import { MAIN, makeProject, type TempProject } from "../_helpers/project.ts";
+import { MAIN, makeProject, pivotCommand, type TempProject } from "../_helpers/project.ts";
 
 const TRIALS = Number(Deno.env.get("PIVOT_TEST_TRIALS") ?? "10");
 const PROCESSES = 4;
@@ -78,15 +78,10 @@ Deno.test(`${PROCESSES} repro processes started at once never run one stage twic
     // Creates the state databases first: processes that all create one at once can fail with
     // "database is locked" (SQLite's switch to WAL mode), a separate problem from this one.
     assert.equal((await runPivotInProcess(p.path("pipe"), ["status", "-q"])).code, 1);
-    const children = Array.from({ length: PROCESSES }, () =>
-      new Deno.Command(Deno.execPath(), {
-        args: ["run", "-A", "--quiet", MAIN, "repro"],
-        cwd: p.path("pipe"),
-        env: { NO_COLOR: "1" },
-        stdin: "null",
-        stdout: "piped",
-        stderr: "piped",
-      }).spawn());
+    const children = Array.from(
+      { length: PROCESSES },
+      () => pivotCommand(p.path("pipe"), ["repro"]).spawn(),
+    );
     const outputs = await Promise.all(children.map((child) => child.output()));
     for (const output of outputs) {
       if (output.code !== 0) failures.push(`trial ${trial}: ${decoder.decode(output.stderr)}`);
@@ -116,6 +111,15 @@ function running(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** The PID of the first command that logged its `start` line to `run.log` (waits for one). */
+async function startedPid(p: TempProject): Promise<number> {
+  let log: string;
+  while ((log = await p.read("run.log")) === "") {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return Number(log.split(" ")[2]);
 }
 
 /**
@@ -166,20 +170,11 @@ Deno.test({
       "run.log": "",
       "slow": "",
     });
-    const first = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "--quiet", MAIN, "repro"],
-      cwd: p.path("pipe"),
-      env: { NO_COLOR: "1" },
-      stdin: "null",
-      stdout: "null",
-      stderr: "null",
-    }).spawn();
-    while ((await p.read("run.log")) === "") {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    const first = pivotCommand(p.path("pipe"), ["repro"], { stdout: "null", stderr: "null" })
+      .spawn();
+    const orphan = await startedPid(p);
     first.kill("SIGKILL");
     await first.status;
-    const orphan = Number((await p.read("run.log")).split(" ")[2]);
     assert.equal(running(orphan), true, "the killed pivot's command outlives it");
     await Deno.remove(p.path("slow"));
     try {
@@ -242,10 +237,7 @@ async function killedByItsCommand(
       stderr: "null",
     }).spawn();
     assert.equal((await killed.status).signal, "SIGKILL", "the command killed its pivot");
-    while ((await p.read("run.log")) === "") {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    const orphan = Number((await p.read("run.log")).split(" ")[2]);
+    const orphan = await startedPid(p);
     try {
       assert.equal(running(orphan), true, "the killed pivot's command outlives it");
       groupNoted(await p.read("pipe/.pivot/stages/ml/train.running"), killed.pid);

@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { exists, names } from "../_helpers/files.ts";
 import { runPivotInProcess } from "../_helpers/in_process.ts";
-import { MAIN, makeProject, type TempProject } from "../_helpers/project.ts";
+import { makeProject, pivotCommand, type TempProject } from "../_helpers/project.ts";
 import { addBlob, blobPath } from "../_helpers/storage.ts";
 
 const TRIALS = Number(Deno.env.get("PIVOT_TEST_TRIALS") ?? "10");
@@ -39,14 +39,7 @@ function pipelineYaml(files: number): string {
 }
 
 function spawnRepro(p: TempProject): Deno.ChildProcess {
-  return new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", MAIN, "repro"],
-    cwd: p.root,
-    env: { NO_COLOR: "1" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
+  return pivotCommand(p.root, ["repro"]).spawn();
 }
 
 /** Blob files in the project's cache. */

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import * as path from "node:path";
 import { pseudoRandomBytes, tempDir } from "../_helpers/files.ts";
-import { type CliResult, MAIN } from "../_helpers/project.ts";
+import { type CliResult, pivotCommand } from "../_helpers/project.ts";
 import {
   closedPort,
   type FaultProxy,
@@ -141,14 +141,7 @@ async function waitForTemp(dir: string, suffix: string): Promise<string> {
 
 /** Spawns `pivot ...args` in `cwd` with the AWS environment. */
 function spawnPivot(cwd: string, args: string[]): Deno.ChildProcess {
-  return new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", MAIN, ...args],
-    cwd,
-    env: { NO_COLOR: "1", ...AWS_ENV },
-    stdin: "null",
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
+  return pivotCommand(cwd, args, { env: AWS_ENV, stdout: "null", stderr: "null" }).spawn();
 }
 
 Deno.test("pivot pull and push killed (-9) mid-transfer leave nothing half-written; a rerun completes", async (t) => {

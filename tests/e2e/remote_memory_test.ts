@@ -1,21 +1,14 @@
 import assert from "node:assert/strict";
 import * as path from "node:path";
 import { pseudoRandomBytes, tempDir } from "../_helpers/files.ts";
-import { MAIN } from "../_helpers/project.ts";
+import { pivotCommand } from "../_helpers/project.ts";
 import { startS3Server } from "../_helpers/s3_server.ts";
 import { hashBytes } from "../../src/storage/mod.ts";
 import { AWS_ENV, cloneOf, git, pivot, ranProject, testRemote } from "./_remote_fixture.ts";
 
 /** Runs pivot and returns its peak resident memory (VmHWM, bytes), read from /proc while it runs. */
 async function peakMemory(cwd: string, args: string[]): Promise<number> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", MAIN, ...args],
-    cwd,
-    env: { NO_COLOR: "1", ...AWS_ENV },
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
+  const child = pivotCommand(cwd, args, { env: AWS_ENV, stdout: "null" }).spawn();
   let peak = 0;
   let done = false;
   const status = child.status.then((s) => {
