@@ -33,7 +33,9 @@ const TERMINATE_AFTER_MS = 300;
  * another pivot process finds free the stages this one has not reached, and
  * memory holds a few stages' state, not every one's. (A stage holding a turn
  * waits for nothing in this process but its run slot, so the turns add no
- * wait that could close a circle; see `reader_marks.ts`.)
+ * wait that could close a circle; see `reader_marks.ts`.) With one job
+ * there is no look-ahead: the stages are processed one at a time, in the
+ * order given, so `-j 1` runs them in the same order every time.
  */
 export const STAGES_AHEAD = 8;
 
@@ -123,7 +125,7 @@ export async function runStages(ctx: EngineContext, options: RunStagesOptions): 
   using _cancelling = cancelOnAbort(signal, workers);
   const selected = new Set(stages);
   const done = new Map<string, Promise<StageResult>>();
-  const turns = new SlotScheduler(jobs + STAGES_AHEAD);
+  const turns = new SlotScheduler(jobs <= 1 ? 1 : jobs + STAGES_AHEAD);
   stages.forEach((name, i) => {
     const upstream = (ctx.project.dag.upstream.get(name) ?? []).filter((up) => selected.has(up));
     done.set(

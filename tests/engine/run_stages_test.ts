@@ -462,3 +462,17 @@ Deno.test("runStages(): a stage that fails while running has a time however fast
   assert.match(completed.get("early")!.reason, /missing/);
   assert.equal(completed.get("early")!.duration_ms, 0);
 });
+
+Deno.test("runStages() with one job runs independent stages in DAG order, however long each takes to assess", async () => {
+  // `slow` has 400 inputs to hash before its verdict; `quick` none. With one
+  // job a user expects them one at a time, in the order `dag` lists them.
+  const deps = `{${Array.from({ length: 400 }, (_, i) => `i${i}: in/${i}.txt`).join(", ")}}`;
+  await using t = await projectWith({ slow: { deps }, quick: {}, last: {} });
+  await Deno.mkdir(t.p.path("in"));
+  for (let i = 0; i < 400; i++) await Deno.writeTextFile(t.p.path(`in/${i}.txt`), `${i}\n`);
+  for (let trial = 0; trial < 3; trial++) {
+    const pool = new FakePool();
+    await run(t.session, pool, { jobs: 1, force: new Set(["slow", "quick", "last"]) });
+    assert.deepEqual(pool.stages, ["slow", "quick", "last"], `trial ${trial}`);
+  }
+});
