@@ -5,7 +5,7 @@ import type { Candidate } from "../ops/mod.ts";
 import { bashCompletionScript } from "./bash_completion.ts";
 
 /** Positional arguments completed with stage names and identities. */
-const TARGET_ARGUMENTS = new Set(["target", "targets", "stages"]);
+const TARGET_ARGUMENTS: ReadonlySet<string> = new Set(["target", "targets", "stages"]);
 
 /** The shells `pivot completions` writes a script for. */
 export const COMPLETION_SHELLS = ["fish", "zsh", "bash"] as const;

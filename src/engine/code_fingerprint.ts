@@ -665,7 +665,7 @@ function referencedNames(node: Node): Set<string> {
  * it does: positions, comments, and `extra` (the raw text of literals —
  * `'a'` or `"a"`, `0x10` or `16` — parentheses and trailing commas).
  */
-const FORMATTING_FIELDS = new Set([
+const FORMATTING_FIELDS: ReadonlySet<string> = new Set([
   "type",
   "start",
   "end",

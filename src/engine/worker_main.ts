@@ -45,32 +45,7 @@ export function startWorker(): void {
   captureConsole((lines, stream) => post({ type: "log", id: current, lines, stream }));
   // Deno.exit() in a worker ends it silently: say so first, so the job fails instead of hanging.
   interceptExit((call) => post({ type: "exit", call }));
-  // An error user code throws outside the stage function's call (from a timer, a callback, a
-  // promise nobody awaits) is handled here: left to Deno, it is printed raw on pivot's stderr,
-  // whatever the parent does with the worker's error event.
-  const stray = (what: string, error: string, afterReturn: boolean) => {
-    if (running?.crashed) return;
-    if (running === null) {
-      post({
-        type: "stray",
-        message: `the code of a stage function ${what} after its stage finished: ${error}`,
-      });
-      return;
-    }
-    running.crashed = true;
-    const when = afterReturn && running.returned ? " after the stage function returned" : "";
-    post({ type: "crash", id: running.id, error: `the stage's code ${what}${when}: ${error}` });
-  };
-  scope.addEventListener("error", (event) => {
-    event.preventDefault();
-    const at = event.filename ? `${event.filename}:${event.lineno}:${event.colno}` : null;
-    stray("threw from a timer or callback", describeError(event.error ?? event.message, at), true);
-  });
-  scope.addEventListener("unhandledrejection", (event) => {
-    event.preventDefault();
-    // Reported once the function's own work is done, so "after it returned" would mislead.
-    stray("left a promise rejected", describeError(event.reason, null), false);
-  });
+  reportStrayErrors(scope, post, () => running);
   scope.onmessage = async (event) => {
     const message = event.data;
     if (message.type === "cancel") {
@@ -113,6 +88,44 @@ export function startWorker(): void {
     post({ type: "done", id: message.id, error });
   };
   post({ type: "ready" });
+}
+
+/**
+ * Handles an error user code throws outside the stage function's call (from
+ * a timer, a callback, a promise nobody awaits): left to Deno, it is printed
+ * raw on pivot's stderr, whatever the parent does with the worker's error
+ * event. It fails the `run` job under way (`running()`), once; with none, the
+ * coordinator is told as a warning.
+ */
+function reportStrayErrors(
+  scope: WorkerScope,
+  post: (message: FromWorker) => void,
+  running: () => RunningFunction | null,
+): void {
+  const stray = (what: string, error: string, afterReturn: boolean) => {
+    const call = running();
+    if (call?.crashed) return;
+    if (call === null) {
+      post({
+        type: "stray",
+        message: `the code of a stage function ${what} after its stage finished: ${error}`,
+      });
+      return;
+    }
+    call.crashed = true;
+    const when = afterReturn && call.returned ? " after the stage function returned" : "";
+    post({ type: "crash", id: call.id, error: `the stage's code ${what}${when}: ${error}` });
+  };
+  scope.addEventListener("error", (event) => {
+    event.preventDefault();
+    const at = event.filename ? `${event.filename}:${event.lineno}:${event.colno}` : null;
+    stray("threw from a timer or callback", describeError(event.error ?? event.message, at), true);
+  });
+  scope.addEventListener("unhandledrejection", (event) => {
+    event.preventDefault();
+    // Reported once the function's own work is done, so "after it returned" would mislead.
+    stray("left a promise rejected", describeError(event.reason, null), false);
+  });
 }
 
 /** Sends `console` output of stage functions to the coordinator, the lines of each call at once. */

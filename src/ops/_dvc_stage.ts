@@ -29,7 +29,7 @@ import {
   Unconvertible,
 } from "./_dvc_model.ts";
 
-const STAGE_KEYS = new Set([
+const STAGE_KEYS: ReadonlySet<string> = new Set([
   "cmd",
   "wdir",
   "deps",

@@ -38,7 +38,7 @@ const CONNECT_TIMEOUT_MS = 10_000;
 const IDLE_TIMEOUT_MS = 60_000;
 
 /** Error names that mean "try again later". */
-const RETRYABLE_NAMES = new Set([
+const RETRYABLE_NAMES: ReadonlySet<string> = new Set([
   "SlowDown",
   "ServiceUnavailable",
   "InternalError",
@@ -50,7 +50,7 @@ const RETRYABLE_NAMES = new Set([
   "TimeoutError",
 ]);
 /** Network error codes worth another attempt. */
-const RETRYABLE_CODES = new Set([
+const RETRYABLE_CODES: ReadonlySet<string> = new Set([
   "ECONNREFUSED",
   "ECONNRESET",
   "ECONNABORTED",

@@ -10,7 +10,12 @@ const WHOLE_READ_LIMIT = 4 * 1024 * 1024;
 /** Chunk size for streamed reads; two chunks are in flight at once. */
 const CHUNK_SIZE = 4 * 1024 * 1024;
 
-/** A hasher used only by synchronous code paths, so calls never interleave. */
+/**
+ * A hasher used only by synchronous code paths, so calls never interleave:
+ * one WebAssembly instance per thread, set once when it is compiled (a
+ * tool, not a cache: it holds nothing between calls).
+ */
+// deno-lint-ignore pivot/no-module-state
 let shared: IHasher | null = null;
 
 /**
