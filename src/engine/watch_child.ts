@@ -32,7 +32,12 @@ export type WatchChildMessage =
     readonly paths: readonly string[];
     readonly flag?: Deno.FsEventFlag;
   }
-  | { readonly type: "error"; readonly message: string };
+  | {
+    readonly type: "error";
+    /** The directory that could not be watched (none: watching failed later). */
+    readonly dir?: string;
+    readonly message: string;
+  };
 
 /** How often the child looks whether its parent still runs. */
 const PARENT_POLL_MS = 500;
@@ -52,27 +57,47 @@ export async function runWatchChild(args: readonly string[]): Promise<number> {
   const stop = () => {
     for (const watcher of watchers.splice(0)) watcher.close();
   };
-  let poll: ReturnType<typeof setInterval> | undefined;
+  const dirs = [
+    { dir: spec.root, recursive: true },
+    ...spec.extraDirs.map((dir) => ({ dir, recursive: false })),
+  ];
+  for (const { dir, recursive } of dirs) {
+    try {
+      watchers.push(Deno.watchFs(dir, { recursive }));
+    } catch (error) {
+      stop();
+      if (!(error instanceof Error)) throw error;
+      await send({ type: "error", dir, message: reason(error) }).catch(() => {});
+      return 1;
+    }
+  }
+  // The parent closes the pipe to stop the child, or exits; killed, it is no longer the parent.
+  Deno.stdin.readable.pipeTo(new WritableStream()).finally(stop).catch(() => {});
+  const poll = setInterval(() => {
+    if (Deno.ppid !== spec.parent) stop();
+  }, PARENT_POLL_MS);
   try {
-    watchers.push(Deno.watchFs(spec.root, { recursive: true }));
-    for (const dir of spec.extraDirs) watchers.push(Deno.watchFs(dir, { recursive: false }));
     await send({ type: "ready" });
-    // The parent closes the pipe to stop the child, or exits; killed, it is no longer the parent.
-    Deno.stdin.readable.pipeTo(new WritableStream()).finally(stop).catch(() => {});
-    poll = setInterval(() => {
-      if (Deno.ppid !== spec.parent) stop();
-    }, PARENT_POLL_MS);
     await Promise.all(watchers.map(async (watcher) => {
-      for await (const event of watcher) await send({ type: "event", ...event });
+      for await (const { kind, paths, flag } of watcher) {
+        // Deno gives `flag: null` when there is none.
+        await send({ type: "event", kind, paths, ...(flag ? { flag } : {}) });
+      }
     }));
     return 0;
   } catch (error) {
     stop();
     if (!(error instanceof Error)) throw error;
     // A parent that is gone reads nothing more.
-    await send({ type: "error", message: error.message }).catch(() => {});
+    await send({ type: "error", message: reason(error) }).catch(() => {});
     return 1;
   } finally {
     clearInterval(poll);
   }
+}
+
+/** Why watching failed, in pivot's words where Deno's are vague (`No path was found.`). */
+function reason(error: Error): string {
+  if (error instanceof Deno.errors.NotFound) return "no such directory";
+  return error.message.replace(/\.$/, "");
 }

@@ -63,6 +63,8 @@ export class WatchChildProcess implements AsyncDisposable {
   #closing = false;
   /** What the child said went wrong, or what pivot could not read from it. */
   #problem: string | null = null;
+  /** The directory the child could not watch. */
+  #failedDir: string | null = null;
   #stderr = "";
 
   private constructor(options: WatchChildOptions, child: Deno.ChildProcess) {
@@ -79,7 +81,7 @@ export class WatchChildProcess implements AsyncDisposable {
    * that is reported.
    *
    * @throws {PivotError} when the child cannot start or cannot watch
-   *   (`cannot watch <root>: <why>`)
+   *   (`cannot watch <dir>: <why>`)
    */
   static async start(options: WatchChildOptions): Promise<WatchChildProcess> {
     const { root, extraDirs = [] } = options;
@@ -134,7 +136,8 @@ export class WatchChildProcess implements AsyncDisposable {
       : `was killed by ${status.signal}`;
     const why = this.#problem ?? (firstLine(this.#stderr) || null);
     if (!this.#ready) {
-      this.#started.reject(cannotWatch(this.#root, why ?? `the watching process ${how}`));
+      const dir = this.#failedDir ?? this.#root;
+      this.#started.reject(cannotWatch(dir, why ?? `the watching process ${how}`));
       return;
     }
     this.#onEnd(
@@ -173,6 +176,7 @@ export class WatchChildProcess implements AsyncDisposable {
       this.#started.resolve();
     } else if (message.type === "error") {
       this.#problem = message.message;
+      this.#failedDir = message.dir ?? null;
     } else {
       const { kind, paths, flag } = message;
       this.#onEvent({ kind, paths: [...paths], ...(flag === undefined ? {} : { flag }) });
@@ -194,8 +198,8 @@ export class WatchChildProcess implements AsyncDisposable {
   }
 }
 
-function cannotWatch(root: string, why: string): PivotError {
-  return new PivotError(`cannot watch ${root}: ${why}`, {
+function cannotWatch(dir: string, why: string): PivotError {
+  return new PivotError(`cannot watch ${dir}: ${why}`, {
     hint: "check that the directory exists and is readable (on Linux, a project with very many " +
       "directories may need a higher fs.inotify.max_user_watches)",
   });
