@@ -38,7 +38,7 @@ export interface WatchChildOptions {
 export function watchChildCommand(spec: WatchChildSpec): { command: string; args: string[] } {
   const json = JSON.stringify(spec);
   if (Deno.build.standalone) return { command: Deno.execPath(), args: [WATCH_CHILD_ARG, json] };
-  const run = ["run", "--no-config", "--allow-read"];
+  const run = ["run", "--no-config", "--no-prompt", "--allow-read"];
   const beside = new URL("./watch_child_entry.ts", import.meta.url);
   if (beside.protocol === "file:") {
     try {
@@ -103,11 +103,6 @@ export class WatchChildProcess implements AsyncDisposable {
     const watching = new WatchChildProcess(options, child);
     await watching.#started.promise;
     return watching;
-  }
-
-  /** The child's process id. */
-  get pid(): number {
-    return this.#child.pid;
   }
 
   /** Stops the child (killed if it does not exit in time) and waits for its end. */
