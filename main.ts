@@ -1,16 +1,21 @@
 /**
  * pivot's entry point: runs the command line and exits with its status, or,
- * inside a stage worker, serves jobs.
+ * inside a stage worker, serves jobs, or, started by watch mode with its
+ * hidden argument, serves as the file-watching child.
  *
  * @module
  */
 import { processIo } from "./src/cli/cli_context.ts";
 import { runFastNoop, type StampLook } from "./src/cli/fast_noop.ts";
+import { runWatchChild, WATCH_CHILD_ARG } from "./src/engine/watch_child.ts";
 import { isWorkerContext } from "./src/engine/worker_context.ts";
 
 // A bundled or compiled pivot starts its stage workers from this same module.
 if (isWorkerContext()) (await import("./src/engine/worker_main.ts")).startWorker();
-else if (import.meta.main) {
+else if (import.meta.main && Deno.args[0] === WATCH_CHILD_ARG) {
+  // A bundled or compiled pivot starts watch mode's child from this same module.
+  Deno.exit(await runWatchChild(Deno.args.slice(1)));
+} else if (import.meta.main) {
   const io = processIo();
   // A repro with nothing to do is answered before the rest of pivot is loaded; after
   // a change, the full way starts from what the fast path found changed.

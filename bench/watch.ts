@@ -133,8 +133,32 @@ async function latency(debounce: number): Promise<number> {
   }
 }
 
+/** The PID of the file-watching child of watch process `pid`. */
+function watchingChild(pid: number): number {
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    try {
+      const stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      const cmdline = Deno.readTextFileSync(`/proc/${entry.name}/cmdline`);
+      if (ppid === pid && /watch[_-]child/.test(cmdline)) return Number(entry.name);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error; // Ended while listed.
+    }
+  }
+  throw new Error(`watch process ${pid} has no file-watching child`);
+}
+
+/** Samples of the watch process and of its file-watching child. */
+interface Footprint {
+  /** The watch process after each of {@linkcode MEMORY_AT} iterations. */
+  readonly samples: { iteration: number; rssMib: number; files: number }[];
+  /** Its file-watching child after the last iteration. */
+  readonly child: { rssMib: number; files: number };
+}
+
 /** Memory and open files after each of {@linkcode MEMORY_AT} iterations. */
-async function footprint(): Promise<{ iteration: number; rssMib: number; files: number }[]> {
+async function footprint(): Promise<Footprint> {
   const dir = await project();
   try {
     await using watch = new Watcher(dir, 0);
@@ -150,7 +174,7 @@ async function footprint(): Promise<{ iteration: number; rssMib: number; files: 
       await new Promise((resolve) => setTimeout(resolve, 20));
       if (MEMORY_AT.includes(i)) samples.push({ iteration: i, ...usage(watch.pid) });
     }
-    return samples;
+    return { samples, child: usage(watchingChild(watch.pid)) };
   } finally {
     await discard(dir);
   }
@@ -160,7 +184,7 @@ async function footprint(): Promise<{ iteration: number; rssMib: number; files: 
 export async function benchWatch(): Promise<string[]> {
   const withDefault = await latency(300);
   const withNone = await latency(0);
-  const samples = await footprint();
+  const { samples, child } = await footprint();
   const first = samples[0]!;
   const last = samples.at(-1)!;
   return [
@@ -179,6 +203,9 @@ export async function benchWatch(): Promise<string[]> {
       (last.rssMib / first.rssMib).toFixed(2)
     }× that after 1; ` +
     `open files ${last.files} against ${first.files}.`,
+    "",
+    `Its file-watching child process (pivot, opening no database) after ${ITERATIONS} iterations: ` +
+    `${child.rssMib.toFixed(0)} MiB, ${child.files} open files.`,
     "",
   ];
 }

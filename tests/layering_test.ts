@@ -64,12 +64,17 @@ const TABLE: readonly Row[] = [
   { unit: "remote", imports: EARLIER, except: ["engine", "session"] },
   { unit: "ops", imports: EARLIER },
   { unit: "cli", imports: ["ops", "session"], types: EARLIER },
-  // A compiled or bundled pivot starts its stage workers from main.ts, so main.ts also
-  // imports the worker's entry (STYLE (b) 14: the worker entry goes in --include).
+  // A compiled or bundled pivot starts its stage workers and watch mode's file-watching
+  // child from main.ts, so main.ts also imports their entries (STYLE (b) 14: the worker
+  // entry goes in --include).
   {
     unit: "main.ts",
     imports: ["cli"],
-    files: ["src/engine/worker_context.ts", "src/engine/worker_main.ts"],
+    files: [
+      "src/engine/worker_context.ts",
+      "src/engine/worker_main.ts",
+      "src/engine/watch_child.ts",
+    ],
   },
   // The type-only API for pipeline.ts authors.
   { unit: "mod.ts", imports: [], types: ["pipeline"] },
@@ -449,7 +454,7 @@ Deno.test("layering: violation() applies each row of the table", async (t) => {
       "main.ts imports nothing else of engine",
       edge("main.ts", "src/engine/run_id.ts"),
       "main.ts:1 imports src/engine/run_id.ts: main.ts may import cli and " +
-      "src/engine/worker_context.ts, src/engine/worker_main.ts",
+      "src/engine/worker_context.ts, src/engine/worker_main.ts, src/engine/watch_child.ts",
     ],
     ["mod.ts imports types from pipeline", edge("mod.ts", "src/pipeline/types.ts", true), null],
     [

@@ -1,14 +1,17 @@
 /**
- * The file side of watch mode: the project root watched recursively
- * (`Deno.watchFs`), changes gathered into a set of paths until they are
- * taken, ignored paths (see `watch_ignore.ts`) and the outputs of a running
- * stage left out, and a fence that says when every change made before it has
- * been seen.
+ * The file side of watch mode: the project root watched recursively (by a
+ * child process, `watch_child.ts`, so that the system's watcher never opens
+ * a state database's files in the process holding its locks), changes
+ * gathered into a set of paths until they are taken, ignored paths (see
+ * `watch_ignore.ts`) and the outputs of a running stage left out, and a
+ * fence that says when every change made before it has been seen.
  *
  * @module
  */
 import * as path from "node:path";
+import type { PivotError } from "../util/errors.ts";
 import { lstatOrNullSync } from "../util/fs.ts";
+import { WatchChildProcess } from "./watch_child_process.ts";
 import { loadWatchIgnore, PIVOTIGNORE, type WatchIgnore } from "./watch_ignore.ts";
 
 /** At most this many entries of a directory that appears are listed as changed. */
@@ -25,7 +28,7 @@ export interface FileWatcherOptions {
   extraDirs?: readonly string[];
   /** Paths noted even where the rules ignore them (`.pivot/config.yaml`). @default {none} */
   keep?: readonly string[];
-  /** Called after each change noted, to wake whoever waits for one. */
+  /** Called after each change noted, and when watching stops ({@linkcode FileWatcher.failure}). */
   onChange: () => void;
   /** Told when `.pivotignore` cannot be read (the rules before it stay). */
   warn: (message: string) => void;
@@ -39,14 +42,14 @@ export interface TakenChanges {
   readonly rescan: boolean;
 }
 
-/** Watches a project and gathers what changed; close it with `await using`. */
+/** Watches a project and gathers what changed; open it with `FileWatcher.open`, close it with `await using`. */
 export class FileWatcher implements AsyncDisposable {
   readonly #root: string;
   readonly #keep: ReadonlySet<string>;
   readonly #onChange: () => void;
   readonly #warn: (message: string) => void;
-  readonly #watchers: Deno.FsWatcher[] = [];
-  readonly #loops: Promise<void>[] = [];
+  #child: WatchChildProcess | null = null;
+  #failure: PivotError | null = null;
   readonly #pending = new Set<string>();
   readonly #fences = new Map<string, () => void>();
   #rules: WatchIgnore;
@@ -56,23 +59,37 @@ export class FileWatcher implements AsyncDisposable {
   #suppress: ((file: string) => boolean) | null = null;
   #closed = false;
 
-  /**
-   * Starts watching.
-   *
-   * @throws {PivotError} when `.pivotignore` cannot be read
-   * @throws {Deno.errors.NotFound} when the root does not exist
-   */
-  constructor(options: FileWatcherOptions) {
-    const { root, extraDirs = [], keep = [], onChange, warn } = options;
+  private constructor(options: FileWatcherOptions) {
+    const { root, keep = [], onChange, warn } = options;
     this.#root = root;
     this.#keep = new Set(keep);
     this.#onChange = onChange;
     this.#warn = warn;
     this.#rules = loadWatchIgnore(root);
-    this.#listen(Deno.watchFs(root, { recursive: true }));
-    for (const dir of extraDirs) {
-      if (lstatOrNullSync(dir)?.isDirectory) this.#listen(Deno.watchFs(dir, { recursive: false }));
-    }
+  }
+
+  /**
+   * Starts watching, and resolves once every change made from then on will be
+   * noted.
+   *
+   * @throws {PivotError} when `.pivotignore` cannot be read, or the root
+   *   cannot be watched (`cannot watch <root>: <why>`)
+   */
+  static async open(options: FileWatcherOptions): Promise<FileWatcher> {
+    const { root, extraDirs = [] } = options;
+    const watcher = new FileWatcher(options);
+    watcher.#child = await WatchChildProcess.start({
+      root,
+      extraDirs: extraDirs.filter((dir) => lstatOrNullSync(dir)?.isDirectory),
+      onEvent: (event) => watcher.#note(event),
+      onEnd: (error) => watcher.#stopped(error),
+    });
+    return watcher;
+  }
+
+  /** Why watching stopped by itself (its process ended): changes are no longer noted; `null` while it goes on. */
+  get failure(): PivotError | null {
+    return this.#failure;
   }
 
   /** How many paths changed since the last take (a lost-events rescan counts as one). */
@@ -113,7 +130,7 @@ export class FileWatcher implements AsyncDisposable {
    * reports changes in order.
    */
   async settle(): Promise<void> {
-    if (this.#closed) return;
+    if (this.#closed || this.#failure !== null) return;
     const fence = path.join(this.#root, ".pivot", `.watch-fence-${crypto.randomUUID()}.tmp`);
     const seen = new Promise<void>((resolve) => this.#fences.set(fence, resolve));
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -135,16 +152,14 @@ export class FileWatcher implements AsyncDisposable {
   async [Symbol.asyncDispose](): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    for (const watcher of this.#watchers) watcher.close();
-    await Promise.all(this.#loops);
+    await this.#child?.[Symbol.asyncDispose]();
     for (const resolve of this.#fences.values()) resolve();
   }
 
-  #listen(watcher: Deno.FsWatcher): void {
-    this.#watchers.push(watcher);
-    this.#loops.push((async () => {
-      for await (const event of watcher) this.#note(event);
-    })());
+  #stopped(error: PivotError): void {
+    this.#failure = error;
+    for (const resolve of this.#fences.values()) resolve();
+    this.#onChange();
   }
 
   #note(event: Deno.FsEvent): void {

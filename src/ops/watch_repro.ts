@@ -88,14 +88,16 @@ interface ActiveRun {
  * Watches the project of `options.cwd` and re-runs what changes affect,
  * until `options.signal` is aborted.
  *
- * @throws {PivotError} when there is no project, or (with `serve`) another
- *   watcher serves the control socket; any later problem is an event
+ * @throws {PivotError} when there is no project, the project cannot be
+ *   watched or (with `serve`) another watcher serves the control socket,
+ *   and when watching stops (its process ended); any other later problem is
+ *   an event
  */
 export async function watchRepro(options: WatchReproOptions): Promise<void> {
   const root = findProjectRoot(options.cwd);
   const wakeup = new Wakeup();
   const userConfig = userConfigFile(options.env ?? processEnv);
-  await using watcher = new FileWatcher({
+  await using watcher = await FileWatcher.open({
     root,
     extraDirs: userConfig === null ? [] : [path.dirname(userConfig)],
     keep: [projectConfigFile(root)],
@@ -359,6 +361,8 @@ class WatchLoop {
       const request = this.#requests.shift();
       if (request !== undefined) return request;
       const watcher = this.#watcher;
+      // Watching without seeing changes would wait for ever.
+      if (watcher.failure !== null) throw watcher.failure;
       if (watcher.pendingCount === 0) {
         await this.#wakeup.wait();
         continue;

@@ -146,6 +146,12 @@ export interface CliResult {
   readonly stderr: string;
 }
 
+/** Options for {@linkcode pivotCommand}: those of `Deno.Command`, and what runs pivot. */
+export interface PivotCommandOptions extends Deno.CommandOptions {
+  /** The command line that runs pivot (a bundle's, a compiled pivot). @default {`deno run -A --quiet main.ts`} */
+  program?: readonly string[];
+}
+
 /**
  * The command `deno run -A main.ts ...args` in `cwd`, with `NO_COLOR=1`, no
  * stdin and piped stdout and stderr; `options` adds to or replaces those.
@@ -153,16 +159,17 @@ export interface CliResult {
 export function pivotCommand(
   cwd: string,
   args: readonly string[],
-  options: Deno.CommandOptions = {},
+  options: PivotCommandOptions = {},
 ): Deno.Command {
-  return new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", MAIN, ...args],
+  const { program = [Deno.execPath(), "run", "-A", "--quiet", MAIN], ...rest } = options;
+  return new Deno.Command(program[0]!, {
+    args: [...program.slice(1), ...args],
     cwd,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
-    ...options,
-    env: { NO_COLOR: "1", ...options.env },
+    ...rest,
+    env: { NO_COLOR: "1", ...rest.env },
   });
 }
 

@@ -16,6 +16,14 @@ export interface OutputMark {
   readonly stderr: number;
 }
 
+/** Options for a {@linkcode WatchProcess}. */
+export interface WatchProcessOptions {
+  /** Variables added to its environment. @default {none} */
+  env?: Record<string, string>;
+  /** The command line that runs pivot. @default {`deno run -A --quiet main.ts`} */
+  program?: readonly string[];
+}
+
 /** A running watch process; dispose of it to kill it if a test failed before ending it. */
 export class WatchProcess implements AsyncDisposable {
   readonly #child: Deno.ChildProcess;
@@ -25,9 +33,11 @@ export class WatchProcess implements AsyncDisposable {
   #exited: Promise<Deno.CommandStatus>;
   #done = false;
 
-  /** Starts `pivot repro --watch ...args` in `cwd`. */
-  constructor(cwd: string, args: readonly string[], env: Record<string, string> = {}) {
-    this.#child = pivotCommand(cwd, ["repro", "--watch", ...args], { env }).spawn();
+  /** Starts `pivot repro --watch ...args` in `cwd` (`options.program`: a bundle's or a compiled pivot's command line). */
+  constructor(cwd: string, args: readonly string[], options: WatchProcessOptions = {}) {
+    const { env = {}, program } = options;
+    const more = program === undefined ? {} : { program };
+    this.#child = pivotCommand(cwd, ["repro", "--watch", ...args], { env, ...more }).spawn();
     this.#reading = [
       collect(this.#child.stdout, (text) => this.#stdout += text),
       collect(this.#child.stderr, (text) => this.#stderr += text),

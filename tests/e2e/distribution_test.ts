@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import * as path from "node:path";
 import { COMPLETION_FILES, generateCompletion } from "../../scripts/gen_completions.ts";
 import { builtBundle } from "../_helpers/bundle.ts";
-import { makeProject } from "../_helpers/project.ts";
+import { makeProject, type TempProject } from "../_helpers/project.ts";
+import { WatchProcess } from "../_helpers/watch_process.ts";
 
 const ROOT = path.resolve(import.meta.dirname!, "../..");
 
@@ -52,6 +53,23 @@ function checkList(result: { code: number; stdout: string; stderr: string }): vo
   );
 }
 
+/**
+ * `repro --watch` run by `program` in `p` (a TS_PROJECT): an edit of raw.csv
+ * after the first run is seen by its file-watching child, which the same
+ * program serves, and runs prepare again.
+ */
+async function checkWatch(p: TempProject, program: readonly string[]): Promise<void> {
+  await using watch = new WatchProcess(p.root, ["--debounce", "100", "prepare"], { program });
+  await watch.iteration({ stdout: 0, stderr: 0 });
+  const mark = watch.mark();
+  await p.write("raw.csv", "a\n2\n");
+  assert.equal(
+    await watch.iteration(mark),
+    "changed: raw.csv → prepare\nran prepare: inputs changed (T)\n1 ran, 0 up to date (T)\n",
+  );
+  assert.equal((await watch.interrupt()).code, 130);
+}
+
 Deno.test("the bundle (deno task bundle) runs commands on a pipeline.ts project", async () => {
   await using p = await makeProject(TS_PROJECT);
   const bundle = await builtBundle();
@@ -66,6 +84,7 @@ Deno.test("the bundle (deno task bundle) runs commands on a pipeline.ts project"
     quits.stderr,
     /^error: quits\/pipeline\.ts: the pipeline module called Deno\.exit\(0\) while loading\n/,
   );
+  await checkWatch(p, [Deno.execPath(), "run", "-A", bundle]);
 });
 
 function denortAvailable(): string | null {
@@ -109,6 +128,7 @@ Deno.test({
     ], ROOT);
     assert.equal(built.code, 0, built.stderr);
     checkList(await run(binary, ["list"], p.root));
+    await checkWatch(p, [binary]);
   },
 });
 
