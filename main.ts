@@ -22,11 +22,6 @@ else if (import.meta.main && Deno.args[0] === WATCH_CHILD_ARG) {
   let look: StampLook | undefined;
   const fast = runFastNoop(Deno.args, io, (found) => (look = found));
   if (fast !== null) Deno.exit(fast);
-  // npm:yaml reads process.env.LOG_TOKENS for every token, and Deno's process.env
-  // asks the OS each time: a snapshot makes that free (pivot never sets variables
-  // through process.env; child processes get Deno's own environment).
-  const { default: process } = await import("node:process");
-  process.env = { ...process.env };
   if (look !== undefined) {
     const { runFastRepro } = await import("./src/cli/fast_repro.ts");
     const code = await runFastRepro(Deno.args, io, look);

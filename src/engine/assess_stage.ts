@@ -113,7 +113,7 @@ export async function assessStage(
     }
   }
   // A stage that never ran has no lock: `statx` says so without an exception.
-  const lock = plainlyAbsent(ctx.stats, plan.lockFile) ? null : readLockFile(plan.lockFile, {
+  const lock = plainlyAbsent(ctx.stats, plan.lockFile) ? null : await readLockFile(plan.lockFile, {
     warn: ctx.warn,
     cache: await ctx.parseCache(),
     display: relativePosix(root, plan.lockFile),

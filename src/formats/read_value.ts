@@ -1,5 +1,5 @@
 import { parse as parseCsv } from "csv-parse/sync";
-import { parse as parseYaml } from "yaml";
+import { parse as parseYaml } from "../util/yaml_lib.ts";
 import type { Format } from "./format_names.ts";
 import { isPlainFormat, parsePlainText, readError, readPlainValue } from "./plain_values.ts";
 

@@ -1,5 +1,5 @@
 import { stringify as stringifyCsv } from "csv-stringify/sync";
-import { stringify as stringifyYaml } from "yaml";
+import { stringify as stringifyYaml } from "../util/yaml_lib.ts";
 import type { Format } from "./format_names.ts";
 import { describeValue, encodePlainValue, encodeText } from "./plain_values.ts";
 

@@ -6,7 +6,7 @@
  * @module
  */
 import * as path from "node:path";
-import { parse } from "yaml";
+import { parse } from "../util/yaml_lib.ts";
 import { isPlainObject, type PlainObject } from "../pipeline/mod.ts";
 import { readTextOrNullSync } from "../util/fs.ts";
 

@@ -6,7 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import * as path from "node:path";
-import { parse } from "yaml";
+import { parse } from "../util/yaml_lib.ts";
 import { SKIPPED_DIRECTORIES } from "../discovery/mod.ts";
 import { isPlainObject } from "../pipeline/mod.ts";
 import { lstatOrNullSync, readTextOrNullSync } from "../util/fs.ts";

@@ -317,23 +317,23 @@ async function collect(
     }
   };
   if (targets.length === 0) {
-    for (const stage of project.dag.order) addStage(project, stage, null, false);
+    for (const stage of project.dag.order) await addStage(project, stage, null, false);
     for (const pvt of scanProjectFiles(project.root).pvtFiles) await addTracked(pvt, false);
   } else {
     for (const text of targets) {
       const target = await resolveTarget(project, text);
       if (target.kind === "tracked") await addTracked(target.pvt, true);
-      else for (const stage of target.stages) addStage(project, stage, target.key, true);
+      else for (const stage of target.stages) await addStage(project, stage, target.key, true);
     }
   }
   return [...byPath.values()];
 
-  function addStage(
+  async function addStage(
     project: Project,
     stageName: string,
     key: string | null,
     targeted: boolean,
-  ): void {
+  ): Promise<void> {
     const stage = project.dag.stages.get(stageName)!;
     const { def } = stage;
     const outputs = stageOutputs(project.store, stage).filter((out) =>
@@ -350,7 +350,7 @@ async function collect(
     const absent = key === null ? uncached.filter((out) => !existsSync(out.path)) : [];
     if (wanted.length === 0 && absent.length === 0) return;
     const lockFile = lockFilePath(def);
-    const lock = readLockFile(lockFile, {
+    const lock = await readLockFile(lockFile, {
       warn,
       display: relativePosix(project.root, lockFile),
       expect: { stage: def.name, pipeline: def.pipeline },

@@ -362,7 +362,7 @@ async function checkCacheContent(ctx: DoctorContext): Promise<DoctorCheck[]> {
     hashes.filter((h) => !blobExists(cache.blobPath(h))).length;
   for (const file of stateDirs.flatMap(listLockFiles)) {
     try {
-      const lock = parseLock(await readRecordText(file));
+      const lock = await parseLock(await readRecordText(file));
       for (const out of lock.outs) {
         if (!out.cache) continue;
         const hashes = out.manifest === undefined ? [out.hash] : out.manifest.map((e) => e.hash);
@@ -382,7 +382,7 @@ async function checkCacheContent(ctx: DoctorContext): Promise<DoctorCheck[]> {
   }
   for (const file of pvtFiles) {
     try {
-      const { info } = parsePvt(await readRecordText(file), file);
+      const { info } = await parsePvt(await readRecordText(file), file);
       const hashes = isDirHash(info) ? info.manifest.map((e) => e.hash) : [info.hash];
       if (lacks(hashes) > 0) missing.push(`${relativePosix(root, file)}`);
     } catch (cause) {

@@ -5,11 +5,11 @@ import {
   type ConfigLayer,
   type ConfigPlace,
   type ConfigScope,
-  deleteConfigPath,
   editConfigFile,
   parseConfigValue,
   readConfigLayer,
 } from "../project/mod.ts";
+import { deleteConfigPath } from "../project/delete_config_path.ts";
 import { redactUrl } from "../remote/mod.ts";
 import { didYouMean } from "../util/did_you_mean.ts";
 import { PivotError } from "../util/errors.ts";

@@ -1,5 +1,5 @@
 import * as path from "node:path";
-import { Document, parse } from "yaml";
+import { Document, parse } from "../util/yaml_lib.ts";
 import { planStage, type StagePlan } from "../engine/mod.ts";
 import {
   interpolateCommand,

@@ -142,14 +142,14 @@ async function collectCache(
     try {
       const text = await readRecordText(file);
       if (file.endsWith(".lock")) {
-        const lock = parseLock(text);
+        const lock = await parseLock(text);
         for (const entry of [...lock.deps, ...lock.outs]) {
           addInfo(
             entry.manifest === undefined ? entry : { hash: entry.hash, manifest: entry.manifest },
           );
         }
       } else {
-        addInfo(parsePvt(text, file).info);
+        addInfo((await parsePvt(text, file)).info);
       }
     } catch (error) {
       if (!(error instanceof PivotError)) throw error;

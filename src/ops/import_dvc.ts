@@ -1,5 +1,5 @@
 import * as path from "node:path";
-import { Document, parse, parseDocument, visit } from "yaml";
+import { Document, parse, parseDocument, visit } from "../util/yaml_lib.ts";
 import { findProjectRoot } from "../discovery/mod.ts";
 import {
   buildPipeline,

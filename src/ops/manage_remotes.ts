@@ -2,12 +2,12 @@ import {
   configFileDisplay,
   type ConfigPlace,
   type ConfigScope,
-  deleteConfigPath,
   editConfigFile,
   readConfigLayer,
   REMOTE_FIELDS,
   REMOTE_NAME_PATTERN,
 } from "../project/mod.ts";
+import { deleteConfigPath } from "../project/delete_config_path.ts";
 import { redactUrl } from "../remote/mod.ts";
 import { didYouMean } from "../util/did_you_mean.ts";
 import { PivotError } from "../util/errors.ts";

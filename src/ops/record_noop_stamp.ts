@@ -95,7 +95,9 @@ export interface EvidenceOptions {
    * `stages` (which the command did not assess) when the command started:
    * their signatures are carried over as they are, not taken again (a path
    * changed since differs from them, and the next command notices). Paths
-   * the other stages read are taken again. @default {none}
+   * the other stages read are taken again, but for the outputs of `stages`,
+   * which keep theirs (a run may have changed one, as the stages it did not
+   * look at again would not notice). @default {none}
    */
   readonly carried?: {
     readonly evidence: StampEvidence;
@@ -132,12 +134,19 @@ export function stampEvidence(
     Object.entries(carried?.evidence.sentinels ?? {}).map(([dir, names]) => [dir, [...names]]),
   );
   const fresh = stages.filter((name) => !carried?.stages.has(name));
+  // An input that is the output of a stage whose evidence is carried keeps the carried
+  // signature: it was found unchanged when the command started, and any change since
+  // differs from it (after one input of a fan-in of a thousand changed, one is taken again).
+  const carriedOutput = (file: string) =>
+    carried !== undefined && carried.evidence.followed[file] !== undefined &&
+    carried.stages.has(project.outputsByPath.get(file)?.stage ?? "");
   for (const name of fresh) {
     const at = options.earlierStages?.has(name) ? projectSince : since;
     const plan = session.plan(name);
     add(files, plan.lockFile, at);
     for (const dep of plan.deps) {
       for (const input of dep.inputs) {
+        if (input.identity !== null && carriedOutput(input.path)) continue;
         add(trees, input.path, at);
         if (input.identity !== null) continue;
         trackingFileCandidates(root, input.path).forEach((pvt) => add(files, pvt, at));

@@ -89,14 +89,14 @@ export async function revisionReferences(
     if (content === undefined) continue;
     try {
       if (file.kind === "lock") {
-        const lock = parseLock(decoder.decode(content));
+        const lock = await parseLock(decoder.decode(content));
         for (const entry of [...lock.deps, ...lock.outs]) {
           add(
             entry.manifest === undefined ? entry : { hash: entry.hash, manifest: entry.manifest },
           );
         }
       } else {
-        add(parsePvt(decoder.decode(content), file.path).info);
+        add((await parsePvt(decoder.decode(content), file.path)).info);
       }
     } catch (error) {
       if (!(error instanceof PivotError)) throw error;

@@ -105,11 +105,11 @@ export async function selectBlobs(
     }
   };
   const stagesRead = new Map<string, SelectedStage>();
-  const readStage = (name: string): SelectedStage => {
+  const readStage = async (name: string): Promise<SelectedStage> => {
     if (stagesRead.has(name)) return stagesRead.get(name)!;
     const { def } = project.dag.stages.get(name)!;
     const file = lockFilePath(def);
-    const lock = readLockFile(file, {
+    const lock = await readLockFile(file, {
       warn,
       display: relativePosix(project.root, file),
       expect: { stage: def.name, pipeline: def.pipeline },
@@ -136,8 +136,8 @@ export async function selectBlobs(
     }
     return stage;
   };
-  const addStage = (name: string, key: string | null, targeted: boolean) => {
-    const stage = readStage(name);
+  const addStage = async (name: string, key: string | null, targeted: boolean) => {
+    const stage = await readStage(name);
     if (key === null) stage.whole = true;
     const { def } = project.dag.stages.get(name)!;
     const keys = def.outs.map((out) => out.key).filter((k) => key === null || k === key);
@@ -174,14 +174,14 @@ export async function selectBlobs(
     }
   };
   if (targets.length === 0) {
-    for (const name of project.dag.order) addStage(name, null, false);
+    for (const name of project.dag.order) await addStage(name, null, false);
     for (const pvt of scanProjectFiles(project.root).pvtFiles) await addTracked(pvt, false);
     return selection;
   }
   for (const text of targets) {
     const target = await resolveTarget(project, text);
     if (target.kind === "tracked") await addTracked(target.pvt, true);
-    else for (const name of target.stages) addStage(name, target.key, true);
+    else for (const name of target.stages) await addStage(name, target.key, true);
   }
   return selection;
 }

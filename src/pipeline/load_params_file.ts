@@ -2,7 +2,6 @@ import * as path from "node:path";
 import { PipelineFileError } from "../util/errors.ts";
 import { readTextOrNull } from "../util/fs.ts";
 import { isPlainObject, type PlainObject } from "./params.ts";
-import { parseYamlSource } from "./yaml_source.ts";
 
 /**
  * Reads a parameter-override file (`<projectRoot>/params.yaml` unless the
@@ -19,6 +18,8 @@ export async function loadParamsFile(
   const text = await readTextOrNull(file);
   if (text === null) return {};
   const displayFile = path.relative(projectRoot, file);
+  // The YAML parser is imported only for a file to parse (see util/yaml_lib.ts).
+  const { parseYamlSource } = await import("./yaml_source.ts");
   const { data, locate } = parseYamlSource(text, file, displayFile);
   if (data === null || data === undefined) return {};
   const fail: (field: string[], detail: string, hint: string) => never = (field, detail, hint) => {

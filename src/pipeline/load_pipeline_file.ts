@@ -1,13 +1,12 @@
 import * as path from "node:path";
-import { PipelineFileError } from "../util/errors.ts";
+import { PipelineFileError, PivotError } from "../util/errors.ts";
 import { firstLine } from "../util/first_line.ts";
 import { buildPipeline } from "./build_pipeline.ts";
 import { pipelineFileProblem } from "./find_pipeline_file.ts";
 import { IsolatedModuleLoader } from "./load_module_isolated.ts";
 import type { PlainObject } from "./params.ts";
 import type { Pipeline } from "./types.ts";
-import { parseLargeYaml } from "./parse_large_yaml.ts";
-import { parseYamlSource, type YamlSource } from "./yaml_source.ts";
+import type { YamlSource } from "./yaml_source.ts";
 import type { Locator } from "./_context.ts";
 
 /** Options for {@linkcode loadPipelineFile}. */
@@ -76,15 +75,12 @@ export async function loadPipelineFile(
     const reason = firstLine(error instanceof Error ? error.message : String(error));
     throw new PipelineFileError(file, `cannot read the pipeline file: ${reason}`, { displayFile });
   }
-  // A cached parse skips the YAML parser; positions for errors are found only when needed
-  // (the syntax tree they come from is not kept meanwhile: a large file's is ~60× its size).
+  // A cached parse skips the YAML parser, which is then not even imported (see
+  // util/yaml_lib.ts); positions for errors are found only when needed (the syntax tree they
+  // come from is not kept meanwhile: a large file's is ~60× its size).
   const cached = parseCache?.get("pipeline-yaml", text);
-  const data = cached ?? await parseLargeYaml(text, file, displayFile);
-  let source: YamlSource | null = null;
-  const locate: Locator = (at, key) => {
-    source ??= parseYamlSource(text, file, displayFile);
-    return source.locate(at, key);
-  };
+  const data = cached ??
+    await (await import("./parse_large_yaml.ts")).parseLargeYaml(text, file, displayFile);
   if (cached === undefined) parseCache?.put("pipeline-yaml", text, data);
   if (data === null || data === undefined) {
     throw new PipelineFileError(file, "the pipeline file is empty", {
@@ -92,12 +88,27 @@ export async function loadPipelineFile(
       hint: "add a 'stages:' map",
     });
   }
-  return await buildPipeline(data, {
-    file,
-    kind: "yaml",
-    projectRoot,
-    paramsOverrides,
-    paramsFile,
-    locate,
+  const build = (locate?: Locator) =>
+    buildPipeline(data, {
+      file,
+      kind: "yaml",
+      projectRoot,
+      paramsOverrides,
+      paramsFile,
+      ...(locate === undefined ? {} : { locate }),
+    });
+  if (cached !== undefined) {
+    try {
+      return await build();
+    } catch (error) {
+      if (!(error instanceof PivotError)) throw error;
+      // Built again, the same way, with the parser at hand for the error's position.
+    }
+  }
+  const { parseYamlSource } = await import("./yaml_source.ts");
+  let source: YamlSource | null = null;
+  return await build((at, key) => {
+    source ??= parseYamlSource(text, file, displayFile);
+    return source.locate(at, key);
   });
 }

@@ -4,7 +4,6 @@ import { readTextOrNull } from "../util/fs.ts";
 import { isInside } from "../util/paths.ts";
 import type { DefinitionContext, FieldPath } from "./_context.ts";
 import { isPlainObject } from "./params.ts";
-import { parseYamlSource } from "./yaml_source.ts";
 
 /** The variables of a pipeline's `vars:` files. */
 export interface Vars {
@@ -48,6 +47,7 @@ export async function loadVars(
     if (text === null) ctx.fail(where, `vars file '${entry}' does not exist`);
     vars.files.push(file);
     const displayFile = path.relative(projectRoot, file);
+    const { parseYamlSource } = await import("./yaml_source.ts");
     const { data } = parseYamlSource(text, file, displayFile);
     if (data === null || data === undefined) continue;
     if (!isPlainObject(data)) {

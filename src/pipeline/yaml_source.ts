@@ -9,7 +9,7 @@ import {
   type Range,
   visit,
   type YAMLMap,
-} from "yaml";
+} from "../util/yaml_lib.ts";
 import { PipelineFileError } from "../util/errors.ts";
 import type { FieldPath, Locator, SourcePosition } from "./_context.ts";
 

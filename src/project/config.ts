@@ -4,7 +4,6 @@ import { PipelineFileError, PivotError } from "../util/errors.ts";
 import { type EnvReader, processEnv } from "../util/env_reader.ts";
 import { readTextOrNull } from "../util/fs.ts";
 import { DEFAULT_LOAD_TIMEOUT, isPlainObject, type PlainObject } from "../pipeline/mod.ts";
-import { parseYamlSource } from "../pipeline/yaml_source.ts";
 
 /** How a config value is checked. */
 type ConfigType =
@@ -136,7 +135,7 @@ export async function loadConfig(
     const display = path.relative(projectRoot, file).startsWith("..")
       ? file
       : path.relative(projectRoot, file);
-    const layer = parseConfigLayer(text, file, display);
+    const layer = await parseConfigLayer(text, file, display);
     Object.assign(values, layer.values);
     Object.assign(remotes, layer.remotes);
   }
@@ -148,9 +147,15 @@ export async function loadConfig(
  *
  * @throws {PipelineFileError} naming `display`, the line and the key on an unknown key or bad value
  */
-export function parseConfigLayer(text: string, file: string, display: string): ConfigLayer {
+export async function parseConfigLayer(
+  text: string,
+  file: string,
+  display: string,
+): Promise<ConfigLayer> {
   const values: Record<string, string | number> = {};
   const remotes: Record<string, Record<string, string | number | boolean>> = {};
+  // The YAML parser is imported only for a file to parse (see util/yaml_lib.ts).
+  const { parseYamlSource } = await import("../pipeline/yaml_source.ts");
   const { data, locate } = parseYamlSource(text, file, display);
   if (data === null || data === undefined) return { values, remotes };
   const fail: (at: string[], detail: string, hint?: string) => never = (at, detail, hint) => {

@@ -7,7 +7,7 @@
  * @module
  */
 import * as path from "node:path";
-import { type Document, isMap, parseDocument } from "yaml";
+import type { Document } from "../util/yaml_lib.ts";
 import { atomicWrite } from "../util/atomic_write.ts";
 import type { EnvReader } from "../util/env_reader.ts";
 import { PivotError } from "../util/errors.ts";
@@ -65,7 +65,7 @@ export async function readConfigLayer(
   const file = configFileOf(scope, place);
   const text = await readTextOrNull(file);
   if (text === null) return { values: {}, remotes: {} };
-  return parseConfigLayer(text, file, configFileDisplay(scope, place));
+  return await parseConfigLayer(text, file, configFileDisplay(scope, place));
 }
 
 /**
@@ -82,26 +82,16 @@ export async function editConfigFile<T>(
 ): Promise<T> {
   const file = configFileOf(scope, place);
   const before = (await readTextOrNull(file)) ?? "";
+  const { isMap, parseDocument } = await import("../util/yaml_lib.ts");
   const doc = parseDocument(before);
   if (doc.errors.length > 0 || (doc.contents !== null && !isMap(doc.contents))) {
     // Let the validator describe what is wrong, with its position.
-    parseConfigLayer(before, file, configFileDisplay(scope, place));
+    await parseConfigLayer(before, file, configFileDisplay(scope, place));
     throw new PivotError(`${configFileDisplay(scope, place)}: expected a map of settings`);
   }
   const result = edit(doc);
   const after = isMap(doc.contents) && doc.contents.items.length === 0 ? "" : String(doc);
-  parseConfigLayer(after, file, configFileDisplay(scope, place));
+  await parseConfigLayer(after, file, configFileDisplay(scope, place));
   if (after !== before) atomicWrite(file, after);
   return result;
-}
-
-/** Removes the value at `keys` and any map it leaves empty; true when something was removed. */
-export function deleteConfigPath(doc: Document, keys: readonly string[]): boolean {
-  if (!doc.hasIn(keys)) return false;
-  doc.deleteIn(keys);
-  for (let depth = keys.length - 1; depth > 0; depth--) {
-    const parent = doc.getIn(keys.slice(0, depth));
-    if (isMap(parent) && parent.items.length === 0) doc.deleteIn(keys.slice(0, depth));
-  }
-  return true;
 }

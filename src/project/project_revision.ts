@@ -171,7 +171,7 @@ export class ProjectRevision {
   async readLocks(rels: readonly string[]): Promise<Map<string, StageLock>> {
     const locks = new Map<string, StageLock>();
     for (const [rel, content] of await this.readFiles(rels)) {
-      const lock = readLockText(new TextDecoder().decode(content), {
+      const lock = await readLockText(new TextDecoder().decode(content), {
         warn: this.#warn,
         display: this.display(rel),
       });
@@ -193,7 +193,7 @@ export class ProjectRevision {
       const content = texts.get(rel);
       locks.set(
         stage,
-        content === undefined ? null : readLockText(new TextDecoder().decode(content), {
+        content === undefined ? null : await readLockText(new TextDecoder().decode(content), {
           warn: this.#warn,
           display: this.display(rel),
           expect: { stage: stage.name, pipeline: stage.pipeline },
@@ -213,7 +213,7 @@ export class ProjectRevision {
     const records = new Map<string, PvtRecord>();
     for (const [rel, content] of await this.readFiles(rels)) {
       try {
-        records.set(rel, parsePvt(new TextDecoder().decode(content), rel));
+        records.set(rel, await parsePvt(new TextDecoder().decode(content), rel));
       } catch (error) {
         if (!(error instanceof PivotError)) throw error;
         throw new PivotError(`malformed tracking file ${this.display(rel)}: ${error.message}`);

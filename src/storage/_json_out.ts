@@ -38,7 +38,7 @@ export function looksLikeJson(text: string): boolean {
  *
  * @throws {PivotError} `not valid YAML: <the parser's first line>`
  */
-export function parseMetadata(text: string): unknown {
+export async function parseMetadata(text: string): Promise<unknown> {
   if (looksLikeJson(text)) {
     try {
       return JSON.parse(text);
@@ -47,5 +47,5 @@ export function parseMetadata(text: string): unknown {
       // A flow mapping that is YAML but not JSON: the YAML parser reads it, or says why not.
     }
   }
-  return parseMetadataYaml(text);
+  return await parseMetadataYaml(text);
 }

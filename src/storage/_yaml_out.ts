@@ -9,11 +9,11 @@
  * read as anything else (no spaces, no leading indicator or digit, not
  * `true`/`false`/`null`); every other one is double-quoted with JSON escapes
  * (a JSON string is a valid YAML double-quoted scalar). The `yaml` package
- * parses everything back.
+ * parses everything back, imported when there is YAML to parse (see
+ * `util/yaml_lib.ts`).
  *
  * @module
  */
-import { parse } from "yaml";
 import { PivotError } from "../util/errors.ts";
 
 /**
@@ -126,7 +126,8 @@ export function metadataYaml(data: unknown, quotedMaps: readonly string[] = []):
  *
  * @throws {PivotError} `not valid YAML: <the parser's first line>`
  */
-export function parseMetadataYaml(text: string): unknown {
+export async function parseMetadataYaml(text: string): Promise<unknown> {
+  const { parse } = await import("../util/yaml_lib.ts");
   try {
     // pivot writes no aliases: one is a hand edit, and many may be an alias bomb.
     return parse(text, { maxAliasCount: 100 });

@@ -155,8 +155,8 @@ export async function writeLockFile(file: string, lock: StageLock): Promise<void
  *
  * @throws {PivotError} describing the first problem
  */
-export function parseLock(text: string): StageLock {
-  const data = parseMetadata(text);
+export async function parseLock(text: string): Promise<StageLock> {
+  const data = await parseMetadata(text);
   const top = checkFields(data, "lock");
   if (top.schema !== LOCK_SCHEMA_VERSION) {
     throw new PivotError(
@@ -249,14 +249,14 @@ export interface ReadLockOptions {
  * Reads the lock file at `file`: `null` when it is missing or malformed
  * (then `warn` names the file and the problem, and the stage re-runs).
  */
-export function readLockFile(
+export async function readLockFile(
   file: string,
   options: ReadLockOptions,
-): StageLock | null {
-  // Synchronous: thousands of small reads cost far less that way.
+): Promise<StageLock | null> {
+  // A synchronous read: thousands of small reads cost far less that way.
   const text = readTextOrNullSync(file);
   if (text === null) return null;
-  return readLockText(text, { ...options, display: options.display ?? file });
+  return await readLockText(text, { ...options, display: options.display ?? file });
 }
 
 /**
@@ -264,14 +264,14 @@ export function readLockFile(
  * {@linkcode readLockFile} does: `null` when it is malformed, after `warn`
  * named `display` and the problem.
  */
-export function readLockText(
+export async function readLockText(
   text: string,
   options: ReadLockOptions & { display: string },
-): StageLock | null {
+): Promise<StageLock | null> {
   try {
     const cache = looksLikeJson(text) ? undefined : options.cache;
     const cached = cache?.get(`lock${LOCK_SCHEMA_VERSION}`, text) as StageLock | undefined;
-    const lock = cached ?? parseLock(text);
+    const lock = cached ?? await parseLock(text);
     if (cached === undefined) cache?.put(`lock${LOCK_SCHEMA_VERSION}`, text, lock);
     const { expect } = options;
     if (

@@ -72,8 +72,8 @@ export function writePvtFile(dataPath: string, info: HashInfo, size: number): vo
  *
  * @throws {PivotError} describing the first problem
  */
-export function parsePvt(text: string, pvtPath: string): PvtRecord {
-  const data = parseMetadataYaml(text);
+export async function parsePvt(text: string, pvtPath: string): Promise<PvtRecord> {
+  const data = await parseMetadataYaml(text);
   const fields = checkFields(data, "pvt");
   checkKnownKeys(fields, ["path", "hash", "size", "num_files", "manifest"], "pvt");
   const expected = path.basename(dataPathFor(pvtPath));
@@ -111,7 +111,7 @@ export async function readPvtFile(
   const text = await readTextOrNull(pvtPath);
   if (text === null) return null;
   try {
-    return parsePvt(text, pvtPath);
+    return await parsePvt(text, pvtPath);
   } catch (error) {
     if (!(error instanceof PivotError)) throw error;
     throw new PivotError(`malformed tracking file ${display}: ${error.message}`, {

@@ -47,13 +47,24 @@ export function assertPivotError(
   message: string | RegExp,
   label?: string,
 ): void {
-  assert.throws(fn, (error: unknown) => {
-    const prefix = label === undefined ? "" : `${label}: `;
-    assert.ok(error instanceof PivotError, `${prefix}expected a PivotError, got ${String(error)}`);
-    if (typeof message === "string") assert.equal(error.message, message, label);
-    else assert.match(error.message, message, label);
-    return true;
-  });
+  assert.throws(fn, (error: unknown) => isPivotError(error, message, label));
+}
+
+/** {@linkcode assertPivotError} for a function that returns a promise. */
+export async function assertPivotRejects(
+  fn: () => Promise<unknown>,
+  message: string | RegExp,
+  label?: string,
+): Promise<void> {
+  await assert.rejects(fn, (error: unknown) => isPivotError(error, message, label));
+}
+
+function isPivotError(error: unknown, message: string | RegExp, label?: string): true {
+  const prefix = label === undefined ? "" : `${label}: `;
+  assert.ok(error instanceof PivotError, `${prefix}expected a PivotError, got ${String(error)}`);
+  if (typeof message === "string") assert.equal(error.message, message, label);
+  else assert.match(error.message, message, label);
+  return true;
 }
 
 /**

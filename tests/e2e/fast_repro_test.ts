@@ -176,3 +176,53 @@ Deno.test("after one input changed, --keep-going keeps running past a stage that
   assert.equal(timeless(result.stderr), "FAILED bad: command exited with status 1 (T)\n");
   assert.equal(await p.read("data/p/ab.txt"), "a2\nb\n");
 });
+
+Deno.test("main.ts: after one input changed, a project read with the YAML parser (config, vars, a tracked input, a lock in YAML) runs as the full command line does", async () => {
+  await using p = await makeProject({
+    ".pivot/config.yaml": "core:\n  load_timeout: 30\n",
+    "vars.yaml": "greeting: hello\n",
+    "pivot.yaml": `pipeline: p
+vars: [vars.yaml]
+stages:
+  a:
+    cmd: echo \${greeting} | cat - \${deps.in} > \${outs}
+    deps: {in: a.txt}
+    outs: txt
+  t:
+    cmd: cat \${deps.in} > \${outs}
+    deps: {in: t.txt}
+    outs: txt
+  at:
+    cmd: cat \${deps.x} \${deps.y} > \${outs}
+    deps: {x: a, y: t}
+    outs: txt
+`,
+    "a.txt": "a\n",
+    "t.txt": "t\n",
+  });
+  const track = await runPivotInProcess(p.root, ["track", "t.txt"]);
+  assert.equal(track.code, 0, track.stderr);
+  assert.equal((await repro(p)).code, 0);
+  assert.deepEqual((await repro(p, ["-q"])).code, 0);
+  // The lock of `at` as an earlier pivot wrote it: YAML, not JSON.
+  const { parse, stringify } = await import("yaml");
+  const lockFile = ".pivot/stages/p/at.lock";
+  const yamlLock = stringify(parse(await p.read(lockFile)));
+  await p.write(lockFile, yamlLock);
+  await p.write("a.txt", "a2\n");
+  const changed = await repro(p);
+  assert.deepEqual([changed.code, changed.stderr], [0, ""]);
+  assert.equal(
+    shown(changed),
+    lines(
+      "ran a: inputs changed (T)",
+      "ran at: inputs changed (T)",
+      "up to date t",
+      "2 ran, 1 up to date (T)",
+    ),
+  );
+  assert.equal(await p.read("data/p/at.txt"), "hello\na2\nt\n");
+  assert.notEqual(await p.read(lockFile), yamlLock);
+  const noop = await repro(p, ["-q"]);
+  assert.deepEqual([noop.code, noop.stdout, noop.stderr], [0, "", ""]);
+});

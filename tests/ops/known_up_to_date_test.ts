@@ -433,3 +433,54 @@ Deno.test("the full way starts from what the fast path found changed, but looks 
   assert.equal(await knownWith(look!), null);
   assert.match(await repro(p), /^ran ab: params changed/m);
 });
+
+Deno.test("a stage vouched for by the stamp whose output a run's stage changed is not left vouched for", async () => {
+  // `a` also writes into b's output when its input says so: b is not re-assessed (its
+  // inputs did not change), but the run's stamp must not take b's output as it is now.
+  await using p = await makeProject({
+    "pivot.yaml": `pipeline: p
+stages:
+  a:
+    cmd: cat \${deps.in} > \${outs} && if grep -q tamper \${deps.in}; then echo x >> data/p/b.txt; fi
+    deps: {in: a.txt}
+    outs: txt
+  b:
+    cmd: cat \${deps.in} > \${outs}
+    deps: {in: b.txt}
+    outs: txt
+  ab:
+    cmd: cat \${deps.x} \${deps.y} > \${outs}
+    deps: {x: a, y: b}
+    outs: txt
+`,
+    "a.txt": "a\n",
+    "b.txt": "b\n",
+  });
+  await repro(p);
+  assert.equal(
+    await repro(p),
+    lines("up to date a", "up to date ab", "up to date b", "0 ran, 3 up to date (T)"),
+  );
+  await p.write("a.txt", "tamper\n");
+  assert.deepEqual(await known(p), ["b"]);
+  assert.equal(
+    await repro(p),
+    lines(
+      "ran a: inputs changed (T)",
+      "ran ab: inputs changed (T)",
+      "up to date b",
+      "2 ran, 1 up to date (T)",
+    ),
+  );
+  assert.equal(await p.read("data/p/b.txt"), "b\nx\n");
+  assert.equal(
+    await repro(p),
+    lines(
+      "ran ab: inputs changed (T)",
+      "ran b: output b → data/p/b.txt was modified (T)",
+      "up to date a",
+      "2 ran, 1 up to date (T)",
+    ),
+  );
+  assert.equal(await p.read("data/p/ab.txt"), "tamper\nb\n");
+});

@@ -733,6 +733,37 @@ Deno.test("loadPipelineFile() rejects a run module that does not exist", async (
   });
 });
 
+Deno.test("loadPipelineFile() gives an error on a cached parse the position it has on a first parse", async () => {
+  await using p = await makeProject({
+    "pivot.yaml": lines("stages:", "  a:", "    run: ./stages.ts#f"),
+    "stages.ts": "export function f() {}\n",
+  });
+  const held = new Map<string, unknown>();
+  const parseCache = {
+    get: (kind: string, text: string) => held.get(`${kind}:${text}`),
+    put: (kind: string, text: string, value: unknown) => held.set(`${kind}:${text}`, value),
+  };
+  const options = { projectRoot: p.root, parseCache };
+  assert.equal((await loadPipelineFile(p.path("pivot.yaml"), options)).stages.length, 1);
+  assert.equal(held.size, 1);
+  // The text is unchanged (its parse is taken from the cache); what it names is gone.
+  await Deno.remove(p.path("stages.ts"));
+  const error = await loadPipelineFile(p.path("pivot.yaml"), options).then(
+    () => assert.fail("loaded a pipeline whose run module is gone"),
+    (error: unknown) => error,
+  );
+  assert.ok(error instanceof PipelineFileError, String(error));
+  assertFileError(error, {
+    message: "pivot.yaml:3:10: stages.a.run: run module './stages.ts' does not exist",
+    file: p.path("pivot.yaml"),
+    line: 3,
+    column: 10,
+    field: "stages.a.run",
+    detail: "run module './stages.ts' does not exist",
+    hint: "the path is relative to the pipeline file",
+  });
+});
+
 Deno.test("loadPipelineFile() rejects a run module outside the project", async () => {
   await using p = await makeProject({
     "ml/pivot.yaml": lines("stages:", "  a:", "    run: ../../x.ts#f"),

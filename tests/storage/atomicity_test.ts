@@ -114,7 +114,7 @@ Deno.test("killing a writer never leaves a half-written blob", async () => {
 Deno.test("killing a writer never leaves a half-written lock", async (t) => {
   const locks: StageLock[] = [LOCK_A, LOCK_B];
   // The two locks survive a round trip and differ, so the check below means something.
-  for (const lock of locks) assert.deepEqual(parseLock(serializeLock(lock)), lock);
+  for (const lock of locks) assert.deepEqual(await parseLock(serializeLock(lock)), lock);
   assert.notDeepEqual(LOCK_A, LOCK_B);
   const texts = locks.map(serializeLock);
   assert.ok(texts[1]!.length > 32 * 1024, "LOCK_B should be tens of KiB");
@@ -147,7 +147,7 @@ Deno.test("killing a writer never leaves a half-written lock", async (t) => {
       assert.equal(partial, null, `read ${reads} saw a partial lock (${partial?.length} chars)`);
       assert.equal(result.signal, "SIGKILL", `writer ended on its own: ${result.stderrText}`);
       assert.ok(versions.size > 1, "the lock file was not rewritten while watched");
-      const parsed = parseLock(Deno.readTextFileSync(file));
+      const parsed = await parseLock(Deno.readTextFileSync(file));
       assert.ok(
         locks.some((lock) => {
           try {

@@ -11,7 +11,13 @@ import {
   writeLockFile,
 } from "../../src/storage/lock_file.ts";
 import { makeProject } from "../_helpers/project.ts";
-import { assertPivotError, editYaml, PETS, type YamlData } from "../_helpers/storage.ts";
+import {
+  assertPivotError,
+  assertPivotRejects,
+  editYaml,
+  PETS,
+  type YamlData,
+} from "../_helpers/storage.ts";
 
 /** A lock given in an unsorted order. */
 const LOCK: StageLock = {
@@ -184,7 +190,7 @@ Deno.test("serializeLock() is deterministic whatever the input order", () => {
   assert.equal(serializeLock(shuffled), GOLDEN);
 });
 
-Deno.test("serializeLock() sorts deps and outs by path and params keys at every depth", () => {
+Deno.test("serializeLock() sorts deps and outs by path and params keys at every depth", async () => {
   const lock: StageLock = {
     stage: "s",
     pipeline: "p",
@@ -198,7 +204,7 @@ Deno.test("serializeLock() sorts deps and outs by path and params keys at every 
     })),
     outs: ["z", "m", "a"].map((p) => ({ key: p, path: p, hash: "0000000000000000", cache: true })),
   };
-  const back = parseLock(serializeLock(lock));
+  const back = await parseLock(serializeLock(lock));
   assert.deepEqual(back.deps.map((d) => d.path), ["a", "a.txt", "a/b", "b/y", "c/x"]);
   assert.deepEqual(back.outs.map((o) => o.path), ["a", "m", "z"]);
   assert.deepEqual(Object.keys(back.params), ["a", "b"]);
@@ -206,7 +212,7 @@ Deno.test("serializeLock() sorts deps and outs by path and params keys at every 
   assert.deepEqual(Object.keys((back.params.a as object[])[0]!), ["y", "z"]);
 });
 
-Deno.test("serializeLock() quotes hashes so an all-digit hash stays a string", () => {
+Deno.test("serializeLock() quotes hashes so an all-digit hash stays a string", async () => {
   const lock: StageLock = {
     ...SORTED,
     fingerprint: { hash: "1234567890123456", manifest: { cmd: "1111111111111111" } },
@@ -221,13 +227,13 @@ Deno.test("serializeLock() quotes hashes so an all-digit hash stays a string", (
   assert.equal(raw.fingerprint.manifest.cmd, "1111111111111111");
   assert.equal(raw.deps[0].hash, "9999999999999999");
   assert.equal(raw.outs[0].hash, "0000000000000000");
-  assert.deepEqual(parseLock(text), lock);
+  assert.deepEqual(await parseLock(text), lock);
 });
 
-Deno.test("parseLock(serializeLock(x)) deep-equals x in sorted order", () => {
-  assert.deepEqual(parseLock(serializeLock(LOCK)), SORTED);
-  assert.deepEqual(parseLock(GOLDEN), SORTED);
-  assert.deepEqual(parseLock(GOLDEN_YAML), SORTED);
+Deno.test("parseLock(serializeLock(x)) deep-equals x in sorted order", async () => {
+  assert.deepEqual(await parseLock(serializeLock(LOCK)), SORTED);
+  assert.deepEqual(await parseLock(GOLDEN), SORTED);
+  assert.deepEqual(await parseLock(GOLDEN_YAML), SORTED);
   const empty: StageLock = {
     stage: "prep",
     pipeline: "p-1_x",
@@ -236,10 +242,10 @@ Deno.test("parseLock(serializeLock(x)) deep-equals x in sorted order", () => {
     deps: [],
     outs: [],
   };
-  assert.deepEqual(parseLock(serializeLock(empty)), empty);
+  assert.deepEqual(await parseLock(serializeLock(empty)), empty);
 });
 
-Deno.test("serializeLock() writes JSON that a YAML parser (an older pivot) reads as the same data", () => {
+Deno.test("serializeLock() writes JSON that a YAML parser (an older pivot) reads as the same data", async () => {
   assert.deepEqual(parse(GOLDEN), JSON.parse(GOLDEN));
   const awkward: StageLock = {
     ...SORTED,
@@ -257,25 +263,25 @@ Deno.test("serializeLock() writes JSON that a YAML parser (an older pivot) reads
   assert.doesNotMatch(text, /[\u007f-\u0084\u0086-\u009f\ufeff]/);
   assert.match(text, /del\\u007f, bom\\ufeff, lone \\ud800 surrogate/);
   assert.deepEqual(parse(text), JSON.parse(text));
-  assert.deepEqual(parseLock(text).params, awkward.params);
+  assert.deepEqual((await parseLock(text)).params, awkward.params);
 });
 
-Deno.test("serializeLock() writes YAML when a param is a number JSON cannot hold", () => {
+Deno.test("serializeLock() writes YAML when a param is a number JSON cannot hold", async () => {
   const lock: StageLock = { ...SORTED, params: { high: Infinity, low: -Infinity, odd: NaN } };
   const text = serializeLock(lock);
   assert.match(text, /^schema: 1\n/);
   assert.match(text, /^ {2}high: \.inf$/m);
-  const back = parseLock(text);
+  const back = await parseLock(text);
   assert.equal(back.params.high, Infinity);
   assert.equal(back.params.low, -Infinity);
   assert.ok(Number.isNaN(back.params.odd));
 });
 
-Deno.test("parseLock() reads a flow mapping that is YAML but not JSON with the YAML parser", () => {
+Deno.test("parseLock() reads a flow mapping that is YAML but not JSON with the YAML parser", async () => {
   const flow =
     `{schema: 1, stage: prep, pipeline: ml, fingerprint: {hash: "abcdefabcdefabcd", manifest: {}},
   params: {}, deps: [], outs: []}`;
-  assert.deepEqual(parseLock(flow), {
+  assert.deepEqual(await parseLock(flow), {
     stage: "prep",
     pipeline: "ml",
     fingerprint: { hash: "abcdefabcdefabcd", manifest: {} },
@@ -283,15 +289,15 @@ Deno.test("parseLock() reads a flow mapping that is YAML but not JSON with the Y
     deps: [],
     outs: [],
   });
-  assertPivotError(() => parseLock('{ "schema": 1,'), /^not valid YAML: /);
+  await assertPivotRejects(() => parseLock('{ "schema": 1,'), /^not valid YAML: /);
 });
 
-Deno.test("serializeLock() keeps param strings that look like other types as strings", () => {
+Deno.test("serializeLock() keeps param strings that look like other types as strings", async () => {
   const lock: StageLock = {
     ...SORTED,
     params: { version: "1.10", flag: "true", none: "null", n: "0x10", date: "2024-01-01" },
   };
-  assert.deepEqual(parseLock(serializeLock(lock)).params, {
+  assert.deepEqual((await parseLock(serializeLock(lock))).params, {
     date: "2024-01-01",
     flag: "true",
     n: "0x10",
@@ -334,7 +340,7 @@ Deno.test("lockFilePath() rejects names that could not be a file name", () => {
   }
 });
 
-Deno.test("parseLock() rejects hostile paths and hashes, naming the field", () => {
+Deno.test("parseLock() rejects hostile paths and hashes, naming the field", async () => {
   const cases: [string, (data: YamlData) => void, string][] = [
     [
       "dep path with ..",
@@ -413,23 +419,26 @@ Deno.test("parseLock() rejects hostile paths and hashes, naming the field", () =
     ],
   ];
   for (const [label, edit, message] of cases) {
-    assertPivotError(() => parseLock(hostile(edit)), message, label);
+    await assertPivotRejects(() => parseLock(hostile(edit)), message, label);
   }
 });
 
-Deno.test("parseLock() rejects a wrong schema number", () => {
+Deno.test("parseLock() rejects a wrong schema number", async () => {
   assert.equal(LOCK_SCHEMA_VERSION, 1);
-  assertPivotError(
+  await assertPivotRejects(
     () => parseLock(hostile((d) => (d.schema = 2))),
     "schema 2 is newer than this pivot understands (1)",
   );
   for (const schema of [0, -1, "1", null]) {
-    assertPivotError(() => parseLock(hostile((d) => (d.schema = schema))), "schema: expected 1");
+    await assertPivotRejects(
+      () => parseLock(hostile((d) => (d.schema = schema))),
+      "schema: expected 1",
+    );
   }
-  assertPivotError(() => parseLock(hostile((d) => delete d.schema)), "schema: expected 1");
+  await assertPivotRejects(() => parseLock(hostile((d) => delete d.schema)), "schema: expected 1");
 });
 
-Deno.test("parseLock() rejects a lock with a missing key", () => {
+Deno.test("parseLock() rejects a lock with a missing key", async () => {
   const cases: [string, string][] = [
     ["stage", "stage: expected a non-empty string"],
     ["pipeline", "pipeline: expected a non-empty string"],
@@ -439,7 +448,7 @@ Deno.test("parseLock() rejects a lock with a missing key", () => {
     ["outs", "outs: expected a list"],
   ];
   for (const [key, message] of cases) {
-    assertPivotError(() => parseLock(hostile((d) => delete d[key])), message);
+    await assertPivotRejects(() => parseLock(hostile((d) => delete d[key])), message);
   }
   const nested: [(d: YamlData) => void, string][] = [
     [
@@ -466,15 +475,17 @@ Deno.test("parseLock() rejects a lock with a missing key", () => {
       "deps[0].manifest[0].isexec: expected true or false",
     ],
   ];
-  for (const [edit, message] of nested) assertPivotError(() => parseLock(hostile(edit)), message);
+  for (const [edit, message] of nested) {
+    await assertPivotRejects(() => parseLock(hostile(edit)), message);
+  }
 });
 
-Deno.test("parseLock() rejects text that is not a YAML mapping", () => {
-  assertPivotError(() => parseLock("stage: [unclosed\n"), /^not valid YAML: /);
-  assertPivotError(() => parseLock("a: 1\na: 2\n"), /^not valid YAML: /);
-  assertPivotError(() => parseLock(""), "lock: expected a mapping");
-  assertPivotError(() => parseLock("- schema: 1\n"), "lock: expected a mapping");
-  assertPivotError(() => parseLock("just text"), "lock: expected a mapping");
+Deno.test("parseLock() rejects text that is not a YAML mapping", async () => {
+  await assertPivotRejects(() => parseLock("stage: [unclosed\n"), /^not valid YAML: /);
+  await assertPivotRejects(() => parseLock("a: 1\na: 2\n"), /^not valid YAML: /);
+  await assertPivotRejects(() => parseLock(""), "lock: expected a mapping");
+  await assertPivotRejects(() => parseLock("- schema: 1\n"), "lock: expected a mapping");
+  await assertPivotRejects(() => parseLock("just text"), "lock: expected a mapping");
 });
 
 Deno.test("writeLockFile() writes serializeLock() text that readLockFile() reads back", async () => {

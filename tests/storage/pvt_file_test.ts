@@ -14,7 +14,7 @@ import {
 } from "../../src/storage/pvt_file.ts";
 import { PivotError } from "../../src/util/errors.ts";
 import { makeProject } from "../_helpers/project.ts";
-import { assertPivotError, editYaml, PETS, type YamlData } from "../_helpers/storage.ts";
+import { assertPivotRejects, editYaml, PETS, type YamlData } from "../_helpers/storage.ts";
 
 const FILE_PVT = `path: data.csv
 hash: "1234567890123456"
@@ -39,17 +39,17 @@ manifest:
 const DATA_CSV_PVT = path.resolve("/work/proj/data/data.csv.pvt");
 const IMAGES_PVT = path.resolve("/work/proj/data/images.pvt");
 
-Deno.test("serializePvt() writes path, quoted hash and size for a file", () => {
+Deno.test("serializePvt() writes path, quoted hash and size for a file", async () => {
   const record = { path: "data.csv", info: { hash: "1234567890123456" }, size: 42 };
   assert.equal(serializePvt(record), FILE_PVT);
   assert.equal(parse(FILE_PVT).hash, "1234567890123456");
-  assert.deepEqual(parsePvt(FILE_PVT, DATA_CSV_PVT), record);
+  assert.deepEqual(await parsePvt(FILE_PVT, DATA_CSV_PVT), record);
 });
 
-Deno.test("serializePvt() adds num_files and the manifest for a directory", () => {
+Deno.test("serializePvt() adds num_files and the manifest for a directory", async () => {
   const record = { path: "images", info: { hash: "55211bc0d7941edc", manifest: PETS }, size: 18 };
   assert.equal(serializePvt(record), DIR_PVT);
-  assert.deepEqual(parsePvt(DIR_PVT, IMAGES_PVT), record);
+  assert.deepEqual(await parsePvt(DIR_PVT, IMAGES_PVT), record);
 });
 
 Deno.test("writePvtFile() and readPvtFile() round-trip a hashed file and directory", async () => {
@@ -81,25 +81,25 @@ Deno.test("writePvtFile() and readPvtFile() round-trip a hashed file and directo
   assert.equal(parse(await p.read("data/images.pvt")).num_files, 3);
 });
 
-Deno.test("parsePvt() rejects a path that is not the data file's base name", () => {
+Deno.test("parsePvt() rejects a path that is not the data file's base name", async () => {
   for (const name of ["../x", "/etc/passwd", "other.csv", "data/data.csv", "data.csv.pvt"]) {
-    assertPivotError(
+    await assertPivotRejects(
       () => parsePvt(editYaml(FILE_PVT, (d) => (d.path = name)), DATA_CSV_PVT),
       `path: expected 'data.csv' (the file beside it), found '${name}'`,
       name,
     );
   }
-  assertPivotError(
+  await assertPivotRejects(
     () => parsePvt(editYaml(FILE_PVT, (d) => delete d.path), DATA_CSV_PVT),
     "path: expected a non-empty string",
   );
-  assertPivotError(
+  await assertPivotRejects(
     () => parsePvt(editYaml(FILE_PVT, (d) => (d.path = 7)), DATA_CSV_PVT),
     "path: expected a non-empty string",
   );
 });
 
-Deno.test("parsePvt() rejects hostile or malformed fields, naming the field", () => {
+Deno.test("parsePvt() rejects hostile or malformed fields, naming the field", async () => {
   const cases: [string, string, (d: YamlData) => void, string][] = [
     [
       "hash that is a path",
@@ -167,19 +167,19 @@ Deno.test("parsePvt() rejects hostile or malformed fields, naming the field", ()
   ];
   for (const [label, base, edit, message] of cases) {
     const pvtPath = base === FILE_PVT ? DATA_CSV_PVT : IMAGES_PVT;
-    assertPivotError(() => parsePvt(editYaml(base, edit), pvtPath), message, label);
+    await assertPivotRejects(() => parsePvt(editYaml(base, edit), pvtPath), message, label);
   }
 });
 
-Deno.test("parsePvt() rejects text that is not a YAML mapping", () => {
-  assertPivotError(() => parsePvt("path: [", DATA_CSV_PVT), /^not valid YAML: /);
-  assertPivotError(() => parsePvt("", DATA_CSV_PVT), "pvt: expected a mapping");
-  assertPivotError(() => parsePvt("- data.csv\n", DATA_CSV_PVT), "pvt: expected a mapping");
+Deno.test("parsePvt() rejects text that is not a YAML mapping", async () => {
+  await assertPivotRejects(() => parsePvt("path: [", DATA_CSV_PVT), /^not valid YAML: /);
+  await assertPivotRejects(() => parsePvt("", DATA_CSV_PVT), "pvt: expected a mapping");
+  await assertPivotRejects(() => parsePvt("- data.csv\n", DATA_CSV_PVT), "pvt: expected a mapping");
 });
 
 Deno.test({
   name: "parsePvt() rejects a manifest with duplicate or unsorted relpaths, or a file below a file",
-  fn() {
+  async fn() {
     const duplicate: ManifestEntry[] = [
       { relpath: "a", hash: "1111111111111111", size: 1, isexec: false },
       { relpath: "a", hash: "2222222222222222", size: 1, isexec: false },
@@ -198,7 +198,7 @@ Deno.test({
         info: { hash: treeHash(manifest), manifest },
         size: 2,
       });
-      assert.throws(() => parsePvt(text, "/p/d.pvt"), PivotError);
+      await assert.rejects(() => parsePvt(text, "/p/d.pvt"), PivotError);
     }
   },
 });

@@ -15,14 +15,17 @@ const LOCK: StageLock = {
   }],
 };
 
-Deno.test("readLockText() validates lock text from elsewhere like a lock file", () => {
+Deno.test("readLockText() validates lock text from elsewhere like a lock file", async () => {
   const warnings: string[] = [];
   const options = { warn: (m: string) => warnings.push(m), display: "x.lock at HEAD" };
-  assert.deepEqual(readLockText(serializeLock(LOCK), options), LOCK);
+  assert.deepEqual(await readLockText(serializeLock(LOCK), options), LOCK);
   const escaping = serializeLock(LOCK).replace("data/ml/train/scores.json", "../outside.json");
-  assert.equal(readLockText(escaping, options), null);
+  assert.equal(await readLockText(escaping, options), null);
   assert.equal(
-    readLockText(serializeLock(LOCK), { ...options, expect: { stage: "eval", pipeline: "ml" } }),
+    await readLockText(serializeLock(LOCK), {
+      ...options,
+      expect: { stage: "eval", pipeline: "ml" },
+    }),
     null,
   );
   assert.equal(warnings.length, 2);

@@ -1,0 +1,75 @@
+/**
+ * What a `pivot repro` after a change loads before it runs anything: the
+ * modules `main.ts` and `src/cli/fast_repro.ts` import statically (found by
+ * `deno info`). The `yaml` package costs 20–40 ms to import, so they must
+ * not import it: the modules that parse YAML import it when there is a text
+ * to parse (`src/util/yaml_lib.ts`).
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import * as path from "node:path";
+
+const ROOT = path.resolve(import.meta.dirname!, "../..");
+
+/** One module of `deno info --json`. */
+interface InfoModule {
+  readonly specifier: string;
+  readonly dependencies?: readonly {
+    readonly code?: { readonly specifier: string };
+    readonly isDynamic?: boolean;
+  }[];
+}
+
+/** Every module `entry` imports statically (itself included), each with the module that imports it. */
+async function staticImports(entry: string): Promise<Map<string, string | null>> {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json", entry],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
+  const info = JSON.parse(new TextDecoder().decode(output.stdout)) as {
+    roots: string[];
+    modules: InfoModule[];
+    redirects: Record<string, string>;
+  };
+  const modules = new Map(info.modules.map((module) => [module.specifier, module]));
+  const importedBy = new Map<string, string | null>([[info.roots[0]!, null]]);
+  const pending = [info.roots[0]!];
+  while (pending.length > 0) {
+    const module = modules.get(pending.pop()!);
+    for (const dep of module?.dependencies ?? []) {
+      if (dep.isDynamic || dep.code === undefined) continue;
+      const target = info.redirects[dep.code.specifier] ?? dep.code.specifier;
+      if (importedBy.has(target)) continue;
+      importedBy.set(target, module!.specifier);
+      pending.push(target);
+    }
+  }
+  return importedBy;
+}
+
+/** `module` and what imports it, back to the entry, as project-relative paths. */
+function chain(importedBy: ReadonlyMap<string, string | null>, module: string): string {
+  const links: string[] = [];
+  for (let at: string | null | undefined = module; at; at = importedBy.get(at)) {
+    links.push(at.replace(`file://${ROOT}/`, ""));
+  }
+  return links.join(" ← ");
+}
+
+for (const entry of ["main.ts", "src/cli/fast_repro.ts"]) {
+  Deno.test(`${entry} imports no YAML parser statically`, async () => {
+    const importedBy = await staticImports(entry);
+    const yaml = [...importedBy.keys()].filter((module) =>
+      /^npm:\/?yaml@/.test(module) || module.endsWith("/src/util/yaml_lib.ts")
+    );
+    assert.deepEqual(yaml.map((module) => chain(importedBy, module)), []);
+    // The walk saw the modules of a run (not an empty graph).
+    if (entry !== "main.ts") {
+      assert.ok(importedBy.has(`file://${ROOT}/src/storage/lock_file.ts`));
+    }
+  });
+}
