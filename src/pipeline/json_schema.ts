@@ -1,4 +1,4 @@
-import { FORMATS } from "../formats/mod.ts";
+import { FORMATS } from "../formats/format_names.ts";
 import { IDENTITY_GRAMMAR, KEY_PATTERN, NAME_PATTERN } from "../identity/mod.ts";
 import { MATRIX_OVERRIDE_KEYS, OUTPUT_KEYS, PIPELINE_KEYS, STAGE_KEYS } from "./keys.ts";
 import { OUTPUT_KINDS } from "./types.ts";

@@ -1,5 +1,5 @@
 import { isValidKey } from "../identity/mod.ts";
-import { defaultExtension, type Format, FORMATS, isFormat } from "../formats/mod.ts";
+import { defaultExtension, type Format, FORMATS, isFormat } from "../formats/format_names.ts";
 import { didYouMean } from "../util/did_you_mean.ts";
 import type { DefinitionContext, FieldPath } from "./_context.ts";
 import { OUTPUT_KEYS } from "./keys.ts";

@@ -1,12 +1,10 @@
 import * as path from "node:path";
 import { projectStatus } from "../../ops/stage_status.ts";
-import { remoteStatus } from "../../ops/remote_status.ts";
 import { ReportedFailure, UsageError } from "../../util/errors.ts";
 import { relativePosix } from "../../util/paths.ts";
 import type { CliContext } from "../cli_context.ts";
 import { openForCommand } from "../open_for_command.ts";
 import { printJson } from "../print_json.ts";
-import { printRemoteStatus } from "../print_remote_status.ts";
 import { printStatusReports } from "../print_status_reports.ts";
 import { trackedProblem } from "../problem_lines.ts";
 
@@ -31,6 +29,9 @@ export async function statusAction(
   });
   const { project } = session;
   if (options.remote !== undefined) {
+    // The remote code loads only for -r.
+    const { remoteStatus } = await import("../../ops/remote_status.ts");
+    const { printRemoteStatus } = await import("../print_remote_status.ts");
     const report = await remoteStatus(session, {
       targets,
       remote: options.remote === true ? undefined : options.remote,
