@@ -37,7 +37,11 @@ export { VERSION };
 
 export { EXIT };
 
-/** Builds the command tree; `candidates` feed target completion. */
+/**
+ * Builds the command tree; `candidates` feed target completion. The tree
+ * holds each command's flags and help (`commands/`); a command's action is
+ * imported when it runs (`actions/`), so a process loads only its command's work.
+ */
 export function buildProgram(ctx: CliContext, candidates: readonly Candidate[] = []) {
   const program = new Command()
     .name("pivot")
