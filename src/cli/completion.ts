@@ -1,7 +1,7 @@
 import type { Command } from "@commander-js/extra-typings";
 import type { Command as PlainCommand } from "commander";
 import tab from "@bomb.sh/tab/commander";
-import type { Candidate } from "../ops/mod.ts";
+import type { Candidate } from "../ops/target_candidates.ts";
 import { bashCompletionScript } from "./bash_completion.ts";
 
 /** Positional arguments completed with stage names and identities. */

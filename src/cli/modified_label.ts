@@ -1,4 +1,4 @@
-import type { ModifiedItem } from "../ops/mod.ts";
+import type { ModifiedItem } from "../ops/checkout_outputs.ts";
 import { listWords } from "../util/list_words.ts";
 
 /**

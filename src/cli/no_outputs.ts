@@ -1,4 +1,4 @@
-import { countOutputsInProject } from "../ops/mod.ts";
+import { countOutputsInProject } from "../ops/count_outputs_in_project.ts";
 import type { Project } from "../project/mod.ts";
 import { plural } from "../util/format_bytes.ts";
 

@@ -1,4 +1,4 @@
-import type { RemoteState, RemoteStatusReport } from "../ops/mod.ts";
+import type { RemoteState, RemoteStatusReport } from "../ops/remote_status.ts";
 import type { CliContext } from "./cli_context.ts";
 import { printSelectionProblems } from "./transfer_display.ts";
 

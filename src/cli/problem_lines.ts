@@ -6,12 +6,8 @@
  *
  * @module
  */
-import {
-  describeSharedEdit,
-  type OutputProblem,
-  sharedEditFix,
-  type TrackedState,
-} from "../ops/mod.ts";
+import { describeSharedEdit, sharedEditFix, type TrackedState } from "../ops/tracked_status.ts";
+import type { OutputProblem } from "../ops/stage_status.ts";
 import { shellQuote } from "../util/shell_quote.ts";
 
 /**

@@ -1,4 +1,4 @@
-import type { DataDiff } from "../ops/mod.ts";
+import type { DataDiff } from "../ops/diff_data.ts";
 import type { RowChanges } from "../report/mod.ts";
 import { formatTable } from "./print_table.ts";
 

@@ -1,37 +1,17 @@
 /**
- * `repro --pull` and `run --pull`: the pull before the run, its checks of
- * the command line, its progress and its summary.
+ * `repro --pull` and `run --pull`: the pull before the run, its progress and
+ * its summary.
  *
  * @module
  */
-import { pullForRepro, type Session } from "../ops/mod.ts";
-import { ReportedFailure, UsageError } from "../util/errors.ts";
+import { pullForRepro } from "../ops/pull_for_repro.ts";
+import type { Session } from "../session/mod.ts";
+import { ReportedFailure } from "../util/errors.ts";
 import { formatBytes, plural } from "../util/format_bytes.ts";
 import type { CliContext } from "./cli_context.ts";
 import { printProblem } from "./print_list.ts";
 import { wantsLiveDisplay } from "./run_display.ts";
 import { createTransferDisplay } from "./transfer_display.ts";
-
-/**
- * Rejects `-r` without `--pull`, and `--pull` with `--dry-run`, `--watch` or
- * `--no-commit`.
- *
- * @throws {UsageError} naming the options
- */
-export function checkPullOptions(options: Record<string, unknown>): void {
-  if (options.pull !== true) {
-    if (options.remote !== undefined) throw new UsageError("-r/--remote applies only with --pull");
-    return;
-  }
-  const other = options.dryRun === true
-    ? "--dry-run"
-    : options.watch === true
-    ? "--watch"
-    : options.commit === false
-    ? "--no-commit"
-    : null;
-  if (other !== null) throw new UsageError(`--pull and ${other} cannot be used together`);
-}
 
 /**
  * Pulls what the coming run can restore, shows it (`pulled 5 blobs (1.2 KiB)

@@ -1,29 +1,14 @@
 /**
- * `pivot repro --watch`: the options checked, watching started, its events
+ * `pivot repro --watch`: watching started, its events
  * shown, Ctrl-C turned into a clean stop (exit status 130).
  *
  * @module
  */
-import { watchRepro } from "../ops/mod.ts";
-import { ReportedFailure, UsageError } from "../util/errors.ts";
+import { watchRepro } from "../ops/watch_repro.ts";
+import { ReportedFailure } from "../util/errors.ts";
 import type { CliContext } from "./cli_context.ts";
 import { wantsLiveDisplay } from "./run_display.ts";
 import { createWatchDisplay } from "./watch_display.ts";
-
-/**
- * Checks how the watch options combine with the others.
- *
- * @throws {UsageError} for `--debounce` or `--serve` without `--watch`, and
- *   `--watch` with `--dry-run`
- */
-export function checkWatchOptions(options: Record<string, unknown>): void {
-  const watch = options.watch === true;
-  if (!watch && options.debounce !== undefined) throw new UsageError("--debounce needs --watch");
-  if (!watch && options.serve === true) throw new UsageError("--serve needs --watch");
-  if (watch && options.dryRun === true) {
-    throw new UsageError("--watch and --dry-run cannot be used together");
-  }
-}
 
 /**
  * Watches until Ctrl-C, then ends with exit status 130.

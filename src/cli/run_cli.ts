@@ -1,6 +1,6 @@
 import { Command, CommanderError } from "@commander-js/extra-typings";
 import type { CliContext, CliIo } from "./cli_context.ts";
-import { type Candidate, targetCandidates } from "../ops/mod.ts";
+import type { Candidate } from "../ops/target_candidates.ts";
 import { addCompletions } from "./completion.ts";
 import { QUIET_FLAG } from "./repro_flags.ts";
 import { registerCheckout } from "./commands/checkout.ts";
@@ -29,7 +29,7 @@ import { registerVerify } from "./commands/verify.ts";
 import { registerTrack } from "./commands/track.ts";
 import { VERSION } from "../version.ts";
 import { isReportCommand } from "../ops/report_stamp.ts";
-import { ReportRecorder } from "./report_recorder.ts";
+import type { ReportRecorder } from "./report_recorder.ts";
 import { EXIT, reportError } from "./report_error.ts";
 import { UsageError } from "../util/errors.ts";
 
@@ -37,7 +37,11 @@ export { VERSION };
 
 export { EXIT };
 
-/** Builds the command tree; `candidates` feed target completion. */
+/**
+ * Builds the command tree; `candidates` feed target completion. The tree
+ * holds each command's flags and help (`commands/`); a command's action is
+ * imported when it runs (`actions/`), so a process loads only its command's work.
+ */
 export function buildProgram(ctx: CliContext, candidates: readonly Candidate[] = []) {
   const program = new Command()
     .name("pivot")
@@ -92,7 +96,9 @@ export function buildProgram(ctx: CliContext, candidates: readonly Candidate[] =
  * status. Errors become `error: …` and `hint: …` lines on stderr.
  */
 export async function runCli(args: readonly string[], io: CliIo): Promise<number> {
-  const recorder = isReportCommand(args) ? new ReportRecorder(args, io) : null;
+  const recorder = isReportCommand(args)
+    ? new (await import("./report_recorder.ts")).ReportRecorder(args, io)
+    : null;
   const code = await runCommandLine(
     args,
     recorder === null ? io : { ...io, stdout: recorder.stdout, stderr: recorder.stderr },
@@ -120,7 +126,11 @@ async function runCommandLine(
     ...(recorder === null ? {} : { sessionOpened: recorder.sessionOpened }),
   };
   const candidates = args[0] === "complete"
-    ? await targetCandidates(io.cwd, args.includes("--all") || args.includes("-a"), io.env)
+    ? await (await import("../ops/target_candidates.ts")).targetCandidates(
+      io.cwd,
+      args.includes("--all") || args.includes("-a"),
+      io.env,
+    )
     : [];
   const program = buildProgram(ctx, candidates);
   program.hook("preAction", () => {

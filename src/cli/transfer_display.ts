@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { TransferEvent, TransferReport } from "../ops/mod.ts";
+import type { TransferEvent, TransferReport } from "../ops/transfer_report.ts";
 import { formatBytes, plural } from "../util/format_bytes.ts";
 import type { CliContext } from "./cli_context.ts";
 import { printProblem } from "./print_list.ts";

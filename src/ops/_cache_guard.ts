@@ -26,7 +26,7 @@ import {
   processAlive,
   releaseSentinel,
   sentinelHolder,
-} from "../engine/mod.ts";
+} from "../engine/running_sentinel.ts";
 
 const POLL_MS = 100;
 const RECORD = /^writer\.(\d+)\.[0-9a-f]+\.running$/;

@@ -10,13 +10,8 @@
  * @module
  */
 import * as path from "node:path";
-import {
-  assessStage,
-  inputHash,
-  type PlannedOut,
-  planStage,
-  type StagePlan,
-} from "../engine/mod.ts";
+import { assessStage, inputHash } from "../engine/assess_stage.ts";
+import { type PlannedOut, planStage, type StagePlan } from "../engine/stage_plan.ts";
 import type { RunCacheEntryData } from "../remote/mod.ts";
 import type { Session } from "../session/mod.ts";
 import { type HashInfo, isDirHash, type LockDep, type RunCacheOutput } from "../storage/mod.ts";

@@ -7,7 +7,8 @@
  *
  * @module
  */
-import { ChangeMap, stageFingerprint } from "../engine/mod.ts";
+import { ChangeMap } from "../engine/change_map.ts";
+import { stageFingerprint } from "../engine/stage_fingerprint.ts";
 import {
   paramsOverridesFile,
   type Project,

@@ -1,5 +1,6 @@
 import { type Config, configString } from "../project/mod.ts";
-import { checkEndpoint, parseRemoteUrl, type RemoteSpec } from "../remote/mod.ts";
+import { checkEndpoint, parseRemoteUrl } from "../remote/remote_url.ts";
+import type { RemoteSpec } from "../remote/open_backend.ts";
 import { closestMatch } from "../util/did_you_mean.ts";
 import { PivotError } from "../util/errors.ts";
 

@@ -1,4 +1,7 @@
-import { assessStage, newRunId, planStage, recacheOutputs, recordStage } from "../engine/mod.ts";
+import { assessStage } from "../engine/assess_stage.ts";
+import { newRunId } from "../engine/run_id.ts";
+import { planStage } from "../engine/stage_plan.ts";
+import { recacheOutputs, recordStage } from "../engine/record_stage.ts";
 import type { Session } from "../session/mod.ts";
 import { PivotError } from "../util/errors.ts";
 import { holdCacheForWriting } from "./_cache_guard.ts";

@@ -5,7 +5,9 @@
  *
  * @module
  */
-import { assessStage, type StageCompleteEvent, type StagePlan } from "../engine/mod.ts";
+import { assessStage } from "../engine/assess_stage.ts";
+import type { StageCompleteEvent } from "../engine/run_events.ts";
+import type { StagePlan } from "../engine/stage_plan.ts";
 import type { Dag } from "../dag/mod.ts";
 import type { Session } from "../session/mod.ts";
 import { FINE_RACY_WINDOW_MS } from "../storage/racy_window.ts";

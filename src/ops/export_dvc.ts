@@ -1,6 +1,6 @@
 import * as path from "node:path";
 import { Document, parse } from "../util/yaml_lib.ts";
-import { planStage, type StagePlan } from "../engine/mod.ts";
+import { planStage, type StagePlan } from "../engine/stage_plan.ts";
 import {
   interpolateCommand,
   isPlainObject,

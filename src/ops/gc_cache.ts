@@ -12,14 +12,9 @@ import {
   type RevisionSelection,
   selectsRevisions,
 } from "./revision_references.ts";
+import { GC_GRACE_MINUTES } from "./option_values.ts";
 
-/**
- * Unreferenced blobs changed less than this many minutes ago are kept by
- * default: a command that does not take part in the locking (an older
- * pivot, one on another machine sharing the project) may have stored them
- * and not yet written the lock that references them.
- */
-export const GC_GRACE_MINUTES = 60;
+export { GC_GRACE_MINUTES };
 
 /** Options for {@linkcode gcCache}. */
 export interface GcOptions {

@@ -1,10 +1,6 @@
-import {
-  type EngineEvent,
-  newRunId,
-  type RunResult,
-  runStages,
-  type StageCompleteEvent,
-} from "../engine/mod.ts";
+import type { EngineEvent, StageCompleteEvent } from "../engine/run_events.ts";
+import { newRunId } from "../engine/run_id.ts";
+import { type RunResult, runStages } from "../engine/run_stages.ts";
 import type { Session } from "../session/mod.ts";
 import type { StateDb } from "../storage/mod.ts";
 import { checkTrackedInputs } from "./check_tracked_inputs.ts";

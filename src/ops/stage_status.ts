@@ -1,4 +1,5 @@
-import { assessStage, type PlannedOut, planStage, type Verdict } from "../engine/mod.ts";
+import { assessStage, type Verdict } from "../engine/assess_stage.ts";
+import { type PlannedOut, planStage } from "../engine/stage_plan.ts";
 import type { Project } from "../project/mod.ts";
 import type { Session } from "../session/mod.ts";
 import type { HashInfo } from "../storage/mod.ts";

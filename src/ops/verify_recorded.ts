@@ -7,7 +7,8 @@
  * @module
  */
 import * as path from "node:path";
-import { assessStage, type PlannedOut, planStage, type StagePlan } from "../engine/mod.ts";
+import { assessStage } from "../engine/assess_stage.ts";
+import { type PlannedOut, planStage, type StagePlan } from "../engine/stage_plan.ts";
 import type { Session } from "../session/mod.ts";
 import { type HashInfo, isDirHash, pvtPathFor, readPvtFile } from "../storage/mod.ts";
 import { statOrNullSync } from "../util/fs.ts";

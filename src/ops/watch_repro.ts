@@ -10,7 +10,9 @@
  */
 import * as path from "node:path";
 import { findProjectRoot } from "../discovery/mod.ts";
-import { FileWatcher, type TakenChanges, type WatchEvent, withDownstream } from "../engine/mod.ts";
+import { FileWatcher, type TakenChanges } from "../engine/file_watcher.ts";
+import type { WatchEvent } from "../engine/watch_events.ts";
+import { withDownstream } from "../engine/change_map.ts";
 import { configNumber, projectConfigFile, userConfigFile } from "../project/mod.ts";
 import { openSession, type Session, sessionFor } from "../session/mod.ts";
 import { type EnvReader, processEnv } from "../util/env_reader.ts";

@@ -20,6 +20,9 @@ import { RowDigest, RowHasher } from "./_row_hash.ts";
 import { SmallestItems } from "./_samples.ts";
 import { readTable, type TableFormat } from "./table_rows.ts";
 import { PivotError } from "../util/errors.ts";
+import { DEFAULT_MAX_ROWS } from "./default_max_rows.ts";
+
+export { DEFAULT_MAX_ROWS };
 
 /** One version of the table. */
 export interface TableSource {
@@ -40,9 +43,6 @@ export const DEFAULT_PARTITION_BYTES = 4 * 1024 * 1024;
 
 /** At most this many partition files per version (open at once while they are written). */
 const MAX_PARTITIONS = 512;
-
-/** Rows shown per kind of change, by default. */
-export const DEFAULT_MAX_ROWS = 20;
 
 /** Options for {@linkcode diffTables}. */
 export interface DiffTablesOptions {

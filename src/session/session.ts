@@ -9,15 +9,11 @@
  * @module
  */
 import * as path from "node:path";
-import {
-  CodeFingerprints,
-  type EngineContext,
-  InlineCommands,
-  type JobRunner,
-  planStage,
-  type StagePlan,
-  WorkerPool,
-} from "../engine/mod.ts";
+import { CodeFingerprints } from "../engine/code_fingerprint.ts";
+import type { EngineContext } from "../engine/engine_context.ts";
+import { InlineCommands } from "../engine/inline_commands.ts";
+import { planStage, type StagePlan } from "../engine/stage_plan.ts";
+import { type JobRunner, WorkerPool } from "../engine/worker_pool.ts";
 import { checkoutModes, openContentCache, type Project } from "../project/mod.ts";
 import {
   type CheckoutMode,

@@ -13,12 +13,9 @@ import { tempPathBeside } from "../util/atomic_write.ts";
 import type { ContentCache } from "./content_cache.ts";
 import type { ManifestEntry } from "./manifest.ts";
 import { checkRelativePath } from "./safe_path.ts";
+import type { CheckoutMode } from "./checkout_modes.ts";
 
-/** How a cached file appears in the workspace. */
-export type CheckoutMode = "hardlink" | "symlink" | "copy";
-
-/** Every checkout mode, in the default order of preference. */
-export const CHECKOUT_MODES: readonly CheckoutMode[] = ["hardlink", "symlink", "copy"];
+export { CHECKOUT_MODES, type CheckoutMode } from "./checkout_modes.ts";
 
 /**
  * Error codes that move on to the next mode: cross-device link, permission

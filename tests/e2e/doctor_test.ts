@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { makeProject, pipelineYaml, type TempProject } from "../_helpers/project.ts";
 import { runPivotInProcess } from "../_helpers/in_process.ts";
 import { hashBytes } from "../../src/storage/mod.ts";
-import { renderChecks } from "../../src/cli/commands/doctor.ts";
+import { renderChecks } from "../../src/cli/actions/doctor.ts";
 import type { DoctorCheck } from "../../src/ops/mod.ts";
 import { writeLock } from "../_helpers/storage.ts";
 import { statOrNullSync } from "../../src/util/fs.ts";

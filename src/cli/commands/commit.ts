@@ -1,9 +1,5 @@
 import type { Command } from "@commander-js/extra-typings";
-import { commitStages } from "../../ops/mod.ts";
-import { ReportedFailure } from "../../util/errors.ts";
 import type { CliContext } from "../cli_context.ts";
-import { openForCommand } from "../open_for_command.ts";
-import { printProblem } from "../print_list.ts";
 
 /** `pivot commit [STAGES] [--all]`. */
 export function registerCommit(program: Command, ctx: CliContext): void {
@@ -14,31 +10,7 @@ export function registerCommit(program: Command, ctx: CliContext): void {
     )
     .argument("[stages...]", "stages to record as they are")
     .option("-a, --all", "every pipeline of the project, as one DAG")
-    .action(async (stages, options) => {
-      await using session = await openForCommand(ctx, { all: options.all ?? false });
-      const reports = await commitStages(session, { targets: stages });
-      const committed = reports.filter((r) => r.status === "committed");
-      const failed = reports.filter((r) => r.status === "failed");
-      if (!ctx.quiet()) {
-        for (const r of committed) ctx.stdout(`committed ${r.stage} (${r.reason})\n`);
-        ctx.stdout(
-          committed.length === 0 && failed.length === 0
-            ? "nothing to commit: every stage is up to date\n"
-            : `${committed.length} committed${
-              failed.length > 0 ? `, ${failed.length} failed` : ""
-            }\n`,
-        );
-      }
-      if (failed.length > 0) {
-        // Each kind of failure has its own fix; the same fix is given once.
-        const hints = [...new Set(failed.flatMap((r) => r.hint === null ? [] : [r.hint]))];
-        printProblem(
-          ctx,
-          `${failed.length} stage${failed.length === 1 ? "" : "s"} could not be committed`,
-          failed.map((r) => `${r.stage}: ${r.reason}`),
-          ...(hints.length === 0 ? [] : [hints.join("; ")]),
-        );
-        throw new ReportedFailure("commit failed");
-      }
-    });
+    .action(async (stages, options) =>
+      (await import("../actions/commit.ts")).commitAction(ctx, stages, options)
+    );
 }

@@ -1,10 +1,7 @@
 import { type Command, Option } from "@commander-js/extra-typings";
-import { DEFAULT_MAX_ROWS, diffData } from "../../ops/mod.ts";
-import { ReportedFailure, UsageError } from "../../util/errors.ts";
+import { DEFAULT_MAX_ROWS } from "../../ops/option_values.ts";
+import { UsageError } from "../../util/errors.ts";
 import type { CliContext } from "../cli_context.ts";
-import { openForCommand } from "../open_for_command.ts";
-import { printJson } from "../print_json.ts";
-import { renderDataDiff } from "../render_data_diff.ts";
 
 function parseCount(option: string): (text: string) => number {
   return (text) => {
@@ -41,28 +38,7 @@ export function registerDiff(program: Command, ctx: CliContext): void {
       new Option("--partition-size <bytes>", "bytes per partition when matching by key")
         .argParser(parseCount("--partition-size")).hideHelp(),
     )
-    .action(async (target, from, to, options) => {
-      const key = options.key === undefined
-        ? null
-        : options.key.split(",").map((column) => column.trim()).filter((column) => column !== "");
-      await using session = await openForCommand(ctx, {
-        all: options.all ?? false,
-        pipelinesOptional: true,
-        showWarnings: false,
-      });
-      const diff = await diffData(session, {
-        target,
-        from,
-        to: to ?? null,
-        key,
-        maxRows: options.maxRows ?? DEFAULT_MAX_ROWS,
-        remote: options.remote,
-        ...(options.partitionSize === undefined || options.partitionSize === 0
-          ? {}
-          : { partitionBytes: options.partitionSize }),
-      });
-      if (options.json) printJson(ctx, diff);
-      else ctx.stdout(renderDataDiff(diff, { markdown: options.md ?? false }));
-      if (options.exitCode && !diff.equal) throw new ReportedFailure("the versions differ");
-    });
+    .action(async (target, from, to, options) =>
+      (await import("../actions/diff.ts")).diffAction(ctx, target, from, to, options)
+    );
 }

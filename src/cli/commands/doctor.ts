@@ -1,33 +1,5 @@
 import type { Command } from "@commander-js/extra-typings";
-import { type DoctorCheck, runDoctor } from "../../ops/mod.ts";
-import { ReportedFailure } from "../../util/errors.ts";
 import type { CliContext } from "../cli_context.ts";
-import { printJson } from "../print_json.ts";
-import { wantsLiveDisplay } from "../run_display.ts";
-
-const MARKS = {
-  plain: { ok: "ok  ", warning: "WARN", error: "FAIL" },
-  terminal: { ok: "\x1b[32m✓\x1b[0m", warning: "\x1b[33m!\x1b[0m", error: "\x1b[31m✗\x1b[0m" },
-} as const;
-
-/** One line per check (`ok  deno: Deno 2.9.6`), and the fix below a failure or warning. */
-export function renderChecks(checks: readonly DoctorCheck[], terminal: boolean): string {
-  const marks = terminal ? MARKS.terminal : MARKS.plain;
-  const indent = terminal ? "  " : "      ";
-  const lines: string[] = [];
-  for (const check of checks) {
-    lines.push(`${marks[check.status]} ${check.name}: ${check.detail}`);
-    if (check.fix !== null) lines.push(`${indent}fix: ${check.fix}`);
-  }
-  const failed = checks.filter((check) => !check.ok).length;
-  const warned = checks.filter((check) => check.status === "warning").length;
-  lines.push(
-    failed === 0
-      ? `all ${checks.length} checks passed${warned === 0 ? "" : ` (${warned} with a warning)`}`
-      : `${failed} of ${checks.length} checks failed`,
-  );
-  return `${lines.join("\n")}\n`;
-}
 
 /** `pivot doctor [--json] [--remote]`. */
 export function registerDoctor(program: Command, ctx: CliContext): void {
@@ -36,15 +8,5 @@ export function registerDoctor(program: Command, ctx: CliContext): void {
     .description("check the installation, project, cache and remotes, and say how to fix problems")
     .option("--remote", "check the configured remotes too")
     .option("--json", "print the checks as JSON")
-    .action(async (options) => {
-      const checks = await runDoctor(ctx.cwd, {
-        remote: options.remote ?? false,
-        env: ctx.env,
-      });
-      if (options.json) printJson(ctx, checks);
-      else if (!ctx.quiet() || checks.some((check) => !check.ok)) {
-        ctx.stdout(renderChecks(checks, wantsLiveDisplay(ctx)));
-      }
-      if (checks.some((check) => !check.ok)) throw new ReportedFailure("doctor found problems");
-    });
+    .action(async (options) => (await import("../actions/doctor.ts")).doctorAction(ctx, options));
 }

@@ -1,8 +1,5 @@
 import type { Command } from "@commander-js/extra-typings";
-import { listStages } from "../../ops/mod.ts";
 import type { CliContext } from "../cli_context.ts";
-import { openForCommand } from "../open_for_command.ts";
-import { printJson } from "../print_json.ts";
 
 /** `pivot list [--all] [--json]`. */
 export function registerList(program: Command, ctx: CliContext): void {
@@ -11,44 +8,5 @@ export function registerList(program: Command, ctx: CliContext): void {
     .description("list stages with their dependencies and outputs (identity → path)")
     .option("-a, --all", "every pipeline of the project, as one DAG")
     .option("--json", "print JSON")
-    .action(async (options) => {
-      await using session = await openForCommand(ctx, { all: options.all ?? false });
-      const { project } = session;
-      const stages = listStages(project);
-      if (options.json) return printJson(ctx, stages);
-      if (ctx.quiet()) return;
-      if (stages.length === 0) {
-        ctx.stdout(`pipeline '${project.discovery.name}' has no stages\n`);
-        return;
-      }
-      const lines: string[] = [];
-      for (const stage of stages) {
-        lines.push(`${stage.name}  (${stage.kind}, pipeline ${stage.pipeline}, ${stage.file})`);
-        if (stage.desc !== null) lines.push(`  ${stage.desc}`);
-        if (ctx.verbose()) lines.push(`  ${stage.kind.padEnd(5)}  ${stage.action}`);
-        for (const dep of stage.deps) {
-          const target = dep.kind === "identity"
-            ? `${dep.identity} → ${dep.paths.join(", ")}`
-            : dep.kind === "file"
-            ? dep.paths.join(", ")
-            : `${dep.text} (not found)`;
-          lines.push(`  dep    ${dep.name}: ${target}`);
-        }
-        for (const out of stage.outs) {
-          const notes = [
-            out.format,
-            out.kind === "data" ? null : out.kind,
-            out.cache ? null : "not cached",
-          ]
-            .filter((note) => note !== null).join(", ");
-          lines.push(`  out    ${out.identity} → ${out.path}  (${notes})`);
-        }
-        const params = Object.entries(stage.params).map(([key, value]) =>
-          `${key}=${JSON.stringify(value)}`
-        );
-        if (params.length > 0) lines.push(`  param  ${params.join(" ")}`);
-        lines.push(`  state  ${stage.stateDir}`);
-      }
-      ctx.stdout(`${lines.join("\n")}\n`);
-    });
+    .action(async (options) => (await import("../actions/list.ts")).listAction(ctx, options));
 }

@@ -1,12 +1,7 @@
 import { type Command, Option } from "@commander-js/extra-typings";
-import { diffMetrics, showMetrics } from "../../ops/mod.ts";
 import type { CliContext } from "../cli_context.ts";
-import { noOutputs } from "../no_outputs.ts";
-import { openForCommand } from "../open_for_command.ts";
-import { DEFAULT_PRECISION, formatChange, formatValue, parsePrecision } from "../format_value.ts";
-import { printJson } from "../print_json.ts";
-import { formatTable } from "../print_table.ts";
-import { collect, comparedLabels } from "../report_options.ts";
+import { DEFAULT_PRECISION } from "../format_value.ts";
+import { collect } from "../report_options.ts";
 
 /** `pivot metrics show [TARGETS…] [--rev REV]` and `pivot metrics diff [A [B]] [-t T…]`. */
 export function registerMetrics(program: Command, ctx: CliContext): void {
@@ -22,30 +17,9 @@ export function registerMetrics(program: Command, ctx: CliContext): void {
     .option("--precision <n>", "decimal places of fractional numbers", String(DEFAULT_PRECISION))
     .option("--md", "print a Markdown table")
     .addOption(new Option("--json", "print JSON").conflicts("md"))
-    .action(async (targets, options) => {
-      const precision = parsePrecision(options.precision);
-      await using session = await openForCommand(ctx, { all: options.all ?? false });
-      const report = await showMetrics(session, {
-        targets,
-        rev: options.rev ?? null,
-      });
-      if (options.json) return printJson(ctx, report);
-      const rows = report.metrics.flatMap((metric) =>
-        Object.entries(metric.values ?? {}).map(([key, value]) => [
-          `${metric.identity} → ${metric.path}`,
-          key,
-          formatValue(value, precision),
-        ])
-      );
-      if (rows.length === 0) {
-        return ctx.stdout(
-          report.metrics.length === 0
-            ? await noOutputs(session.project, "metric", options.all === true || targets.length > 0)
-            : `no metric values in ${report.version.rev}\n`,
-        );
-      }
-      ctx.stdout(formatTable(["Output", "Key", "Value"], rows, { markdown: options.md ?? false }));
-    });
+    .action(async (targets, options) =>
+      (await import("../actions/metrics.ts")).showMetricsAction(ctx, targets, options)
+    );
   metrics
     .command("diff")
     .description("compare metric outputs between git revisions, or a revision and the workspace")
@@ -57,34 +31,7 @@ export function registerMetrics(program: Command, ctx: CliContext): void {
     .option("--precision <n>", "decimal places of fractional numbers", String(DEFAULT_PRECISION))
     .option("--md", "print a Markdown table")
     .addOption(new Option("--json", "print JSON").conflicts("md"))
-    .action(async (from, to, options) => {
-      const precision = parsePrecision(options.precision);
-      await using session = await openForCommand(ctx, { all: options.all ?? false });
-      const diff = await diffMetrics(session, {
-        from,
-        to: to ?? null,
-        targets: options.target,
-        unchanged: options.unchanged ?? false,
-      });
-      if (options.json) return printJson(ctx, diff);
-      if (diff.changes.length === 0) {
-        return ctx.stdout(`no metric changes between ${comparedLabels(diff)}\n`);
-      }
-      const rows = diff.changes.map((change) => [
-        `${change.identity} → ${change.path}`,
-        change.key,
-        formatValue(change.old, precision),
-        formatValue(change.new, precision),
-        change.change !== null && change.status === "modified"
-          ? formatChange(change.change, change.percent, precision)
-          : change.status,
-      ]);
-      ctx.stdout(
-        formatTable(
-          ["Output", "Key", diff.old.rev, diff.new.rev, "Change"],
-          rows,
-          { markdown: options.md ?? false },
-        ),
-      );
-    });
+    .action(async (from, to, options) =>
+      (await import("../actions/metrics.ts")).diffMetricsAction(ctx, from, to, options)
+    );
 }

@@ -1,11 +1,7 @@
 import { type Command, Option } from "@commander-js/extra-typings";
-import { diffParams, showParams } from "../../ops/mod.ts";
 import type { CliContext } from "../cli_context.ts";
-import { openForCommand } from "../open_for_command.ts";
-import { DEFAULT_PRECISION, formatValue, parsePrecision } from "../format_value.ts";
-import { printJson } from "../print_json.ts";
-import { formatTable } from "../print_table.ts";
-import { collect, comparedLabels } from "../report_options.ts";
+import { DEFAULT_PRECISION } from "../format_value.ts";
+import { collect } from "../report_options.ts";
 
 /** `pivot params show [STAGES…] [--rev REV]` and `pivot params diff [A [B]] [-t STAGE…]`. */
 export function registerParams(program: Command, ctx: CliContext): void {
@@ -21,24 +17,9 @@ export function registerParams(program: Command, ctx: CliContext): void {
     .option("--precision <n>", "decimal places of fractional numbers", String(DEFAULT_PRECISION))
     .option("--md", "print a Markdown table")
     .addOption(new Option("--json", "print JSON").conflicts("md"))
-    .action(async (stages, options) => {
-      const precision = parsePrecision(options.precision);
-      await using session = await openForCommand(ctx, { all: options.all ?? false });
-      const report = await showParams(session, {
-        targets: stages,
-        rev: options.rev ?? null,
-      });
-      if (options.json) return printJson(ctx, report);
-      const rows = report.stages.flatMap((stage) =>
-        Object.entries(stage.params).map(([key, value]) => [
-          stage.stage,
-          key,
-          formatValue(value, precision),
-        ])
-      );
-      if (rows.length === 0) return ctx.stdout(`no params in ${report.version.rev}\n`);
-      ctx.stdout(formatTable(["Stage", "Param", "Value"], rows, { markdown: options.md ?? false }));
-    });
+    .action(async (stages, options) =>
+      (await import("../actions/params.ts")).showParamsAction(ctx, stages, options)
+    );
   params
     .command("diff")
     .description("compare params between git revisions' locks, or a revision and the workspace")
@@ -50,32 +31,7 @@ export function registerParams(program: Command, ctx: CliContext): void {
     .option("--precision <n>", "decimal places of fractional numbers", String(DEFAULT_PRECISION))
     .option("--md", "print a Markdown table")
     .addOption(new Option("--json", "print JSON").conflicts("md"))
-    .action(async (from, to, options) => {
-      const precision = parsePrecision(options.precision);
-      await using session = await openForCommand(ctx, { all: options.all ?? false });
-      const diff = await diffParams(session, {
-        from,
-        to: to ?? null,
-        targets: options.target,
-        unchanged: options.unchanged ?? false,
-      });
-      if (options.json) return printJson(ctx, diff);
-      if (diff.changes.length === 0) {
-        return ctx.stdout(`no param changes between ${comparedLabels(diff)}\n`);
-      }
-      const rows = diff.changes.map((change) => [
-        change.stage,
-        change.key,
-        formatValue(change.old, precision),
-        formatValue(change.new, precision),
-        change.status,
-      ]);
-      ctx.stdout(
-        formatTable(
-          ["Stage", "Param", diff.old.rev, diff.new.rev, "Change"],
-          rows,
-          { markdown: options.md ?? false },
-        ),
-      );
-    });
+    .action(async (from, to, options) =>
+      (await import("../actions/params.ts")).diffParamsAction(ctx, from, to, options)
+    );
 }

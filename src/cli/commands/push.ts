@@ -1,10 +1,5 @@
 import type { Command } from "@commander-js/extra-typings";
-import { fetchCache, pushCache } from "../../ops/mod.ts";
-import { ReportedFailure } from "../../util/errors.ts";
 import type { CliContext } from "../cli_context.ts";
-import { openForCommand } from "../open_for_command.ts";
-import { wantsLiveDisplay } from "../run_display.ts";
-import { createTransferDisplay, printTransferReport } from "../transfer_display.ts";
 import { parseJobs } from "../repro_flags.ts";
 
 /** The options `push`, `fetch` and `pull` share. */
@@ -34,31 +29,8 @@ export function registerPush(program: Command, ctx: CliContext): void {
             : "download the cached content of targets (and, for identities, their inputs) from a remote into the cache",
         )
         .argument("[targets...]", "identities (train, train:model) or tracked paths"),
-    ).action(async (targets, options) => {
-      await using session = await openForCommand(ctx, {
-        all: options.all ?? false,
-        pipelinesOptional: true,
-        showWarnings: false,
-      });
-      const json = options.json ?? false;
-      const display = createTransferDisplay(ctx, { json, live: wantsLiveDisplay(ctx) });
-      const run = direction === "push" ? pushCache : fetchCache;
-      let report;
-      try {
-        report = await run(session, {
-          targets,
-          remote: options.remote,
-          jobs: options.jobs,
-          dryRun: options.dryRun ?? false,
-          useIndex: options.index,
-          onEvent: display.onEvent,
-        });
-      } finally {
-        display.close();
-      }
-      if (printTransferReport(ctx, report, json)) {
-        throw new ReportedFailure(`${direction} incomplete`);
-      }
-    });
+    ).action(async (targets, options) =>
+      (await import("../actions/push.ts")).transferAction(ctx, direction, targets, options)
+    );
   }
 }

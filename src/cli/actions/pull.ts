@@ -1,0 +1,97 @@
+import type { CheckoutMode } from "../../ops/option_values.ts";
+import { pullOutputs } from "../../ops/pull_outputs.ts";
+import { ReportedFailure } from "../../util/errors.ts";
+import { plural } from "../../util/format_bytes.ts";
+import type { CliContext } from "../cli_context.ts";
+import { openForCommand } from "../open_for_command.ts";
+import { modifiedLabel } from "../modified_label.ts";
+import { printProblem } from "../print_list.ts";
+import { wantsLiveDisplay } from "../run_display.ts";
+import { createTransferDisplay, printTransferReport } from "../transfer_display.ts";
+
+/** `pivot pull`: fetches from a remote, then checks out what was fetched. */
+export async function pullAction(
+  ctx: CliContext,
+  targets: string[],
+  options: {
+    all?: true;
+    remote?: string;
+    jobs?: number;
+    dryRun?: true;
+    index: boolean;
+    json?: true;
+    force?: true;
+    checkoutMode?: string;
+  },
+): Promise<void> {
+  const forced = options.checkoutMode as CheckoutMode | undefined;
+  await using session = await openForCommand(ctx, {
+    all: options.all ?? false,
+    pipelinesOptional: true,
+    showWarnings: false,
+    ...(forced === undefined ? {} : { modes: [forced] }),
+  });
+  const json = options.json ?? false;
+  const display = createTransferDisplay(ctx, { json, live: wantsLiveDisplay(ctx) });
+  let report;
+  try {
+    report = await pullOutputs(session, {
+      targets,
+      remote: options.remote,
+      jobs: options.jobs,
+      dryRun: options.dryRun ?? false,
+      useIndex: options.index,
+      onEvent: display.onEvent,
+      force: options.force ?? false,
+    });
+  } finally {
+    display.close();
+  }
+  let failed = printTransferReport(ctx, report.fetch, json);
+  const checkout = report.checkout;
+  if (checkout === null) {
+    if (failed) ctx.stderr("nothing was checked out\n");
+    if (failed) throw new ReportedFailure("pull incomplete");
+    return;
+  }
+  if (json) {
+    ctx.stdout(
+      `${
+        JSON.stringify({
+          type: "checkout",
+          restored: checkout.restored.map((item) => item.label),
+          up_to_date: checkout.upToDate.length,
+          modified: checkout.modified.map((item) => item.label),
+          missing: checkout.missing.map((item) => item.label),
+        })
+      }\n`,
+    );
+  } else if (!ctx.quiet()) {
+    for (const item of checkout.restored) ctx.stdout(`restored ${item.label}\n`);
+    ctx.stdout(
+      `${checkout.restored.length} restored, ${checkout.upToDate.length} up to date\n`,
+    );
+  }
+  if (checkout.modified.length > 0) {
+    failed = true;
+    printProblem(
+      ctx,
+      `${plural(checkout.modified.length, "path")} ${
+        checkout.modified.length === 1 ? "differs" : "differ"
+      } from the recorded version and ${
+        checkout.modified.length === 1 ? "was" : "were"
+      } not overwritten`,
+      checkout.modified.map(modifiedLabel),
+      "pass --force to overwrite (the workspace content is lost), or keep the change with 'pivot commit' / 'pivot track --force'",
+    );
+  }
+  if (checkout.missing.length > 0) {
+    failed = true;
+    printProblem(
+      ctx,
+      `${plural(checkout.missing.length, "path")} cannot be restored: content missing`,
+      checkout.missing.map((item) => item.label),
+    );
+  }
+  if (failed) throw new ReportedFailure("pull incomplete");
+}

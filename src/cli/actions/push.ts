@@ -1,0 +1,47 @@
+import { fetchCache } from "../../ops/fetch_cache.ts";
+import { pushCache } from "../../ops/push_cache.ts";
+import { ReportedFailure } from "../../util/errors.ts";
+import type { CliContext } from "../cli_context.ts";
+import { openForCommand } from "../open_for_command.ts";
+import { wantsLiveDisplay } from "../run_display.ts";
+import { createTransferDisplay, printTransferReport } from "../transfer_display.ts";
+
+/** `pivot push` and `pivot fetch` (`direction`): the transfer, its progress and its summary. */
+export async function transferAction(
+  ctx: CliContext,
+  direction: "push" | "fetch",
+  targets: string[],
+  options: {
+    all?: true;
+    remote?: string;
+    jobs?: number;
+    dryRun?: true;
+    index: boolean;
+    json?: true;
+  },
+): Promise<void> {
+  await using session = await openForCommand(ctx, {
+    all: options.all ?? false,
+    pipelinesOptional: true,
+    showWarnings: false,
+  });
+  const json = options.json ?? false;
+  const display = createTransferDisplay(ctx, { json, live: wantsLiveDisplay(ctx) });
+  const run = direction === "push" ? pushCache : fetchCache;
+  let report;
+  try {
+    report = await run(session, {
+      targets,
+      remote: options.remote,
+      jobs: options.jobs,
+      dryRun: options.dryRun ?? false,
+      useIndex: options.index,
+      onEvent: display.onEvent,
+    });
+  } finally {
+    display.close();
+  }
+  if (printTransferReport(ctx, report, json)) {
+    throw new ReportedFailure(`${direction} incomplete`);
+  }
+}

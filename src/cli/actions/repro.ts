@@ -1,0 +1,59 @@
+import { stageStatus } from "../../ops/stage_status.ts";
+import { checkReproOptions } from "../check_repro_options.ts";
+import type { CliContext } from "../cli_context.ts";
+import { openForCommand } from "../open_for_command.ts";
+import { printStatusReports } from "../print_status_reports.ts";
+import { runRepro } from "../repro_run.ts";
+
+/**
+ * `pivot repro` and `pivot run` (`mode`): a dry run's list, or the run (after
+ * `--pull`'s pull), or watching; the flags are repro_flags.ts's table.
+ */
+export async function reproAction(
+  ctx: CliContext,
+  mode: "repro" | "run",
+  targets: string[],
+  options: Record<string, unknown>,
+): Promise<void> {
+  checkReproOptions(options);
+  if (options.watch === true) {
+    const { watchAction } = await import("../repro_watch.ts");
+    return await watchAction(ctx, targets, options);
+  }
+  const startedMs = Date.now();
+  await using session = await openForCommand(ctx, { all: options.all === true });
+  if (options.dryRun === true) {
+    const reports = await stageStatus(session, { targets, force: options.force === true });
+    if (options.json === true) {
+      ctx.stdout(`${JSON.stringify({ dry_run: true, stages: reports })}\n`);
+      return;
+    }
+    printStatusReports(ctx, reports, {
+      explain: options.explain === true,
+      verb: "would run",
+    });
+    return;
+  }
+  if (options.pull === true) {
+    const { pullBeforeRun } = await import("../repro_pull.ts");
+    await pullBeforeRun(ctx, session, {
+      targets,
+      mode,
+      force: options.force === true,
+      remote: typeof options.remote === "string" ? options.remote : undefined,
+      json: options.json === true,
+    });
+  }
+  await runRepro(ctx, session, {
+    mode,
+    targets,
+    all: options.all === true,
+    force: options.force === true,
+    keepGoing: options.keepGoing === true,
+    jobs: typeof options.jobs === "number" ? options.jobs : undefined,
+    noCommit: options.commit === false,
+    json: options.json === true,
+    explain: options.explain === true,
+    startedMs,
+  });
+}
