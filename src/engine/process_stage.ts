@@ -26,6 +26,7 @@ import type { ParamsFiles } from "./params_files.ts";
 import { markReading, waitWhileRead } from "./reader_marks.ts";
 import {
   recacheOutputs,
+  recordCachedOutputs,
   recordStage,
   restoreFromRunCache,
   restoreOutputs,
@@ -35,6 +36,7 @@ import { gateStage, type UpstreamOutcome } from "./run_gate.ts";
 import { describeHolder, sentinelHolder } from "./running_sentinel.ts";
 import type { SlotScheduler } from "./slot_scheduler.ts";
 import { type ClaimOptions, claimStage, type StageClaim, waitWhileHeld } from "./stage_claim.ts";
+import type { RecordedOutputs, RecordSpec } from "./stage_job.ts";
 import type { StagePlan } from "./stage_plan.ts";
 import type { JobRunner } from "./worker_pool.ts";
 
@@ -374,6 +376,7 @@ async function runAndRecord(
   const details = verdict.action === "run" ? verdict.details : [];
   const release = await env.slots.acquire(plan.stage.def.mutex);
   let outcome: string | null;
+  let cached: RecordedOutputs | null = null;
   try {
     const blocked = gate(env, []);
     if (blocked !== null) return progress.end("blocked", blocked.reason, blocked);
@@ -385,10 +388,12 @@ async function runAndRecord(
       plan,
       def.action.kind === "cmd" ? await env.params.fileFor(def.params) : "",
     );
+    const record = env.noCommit ? undefined : recordSpec(env.ctx, plan);
     outcome = await env.workers().run(
-      job,
+      record === undefined ? job : { ...job, record },
       progress.log,
       (group) => claim?.recordGroup(group),
+      (done) => (cached = done),
     );
   } finally {
     release();
@@ -404,8 +409,9 @@ async function runAndRecord(
       interrupted,
     });
   }
-  if (!env.noCommit) await recordStage(env.ctx, plan, state, env.runId);
-  else checkProduced(plan);
+  if (env.noCommit) checkProduced(plan);
+  else if (cached !== null) await recordCachedOutputs(env.ctx, plan, state, cached, env.runId);
+  else await recordStage(env.ctx, plan, state, env.runId);
   return progress.end("ran", reason, { details });
 }
 
@@ -424,6 +430,22 @@ async function clearOutputs(ctx: EngineContext, plan: StagePlan): Promise<void> 
       Deno.mkdirSync(dir, { recursive: true });
     }
   }
+}
+
+/**
+ * What the worker running `plan`'s job is to cache (see `output_recorder.ts`):
+ * with hardlink checkouts, when every output is a cached file; else
+ * `undefined`, and the stage is recorded here.
+ */
+function recordSpec(ctx: EngineContext, plan: StagePlan): RecordSpec | undefined {
+  if (ctx.modes[0] !== "hardlink" || plan.outs.length === 0) return undefined;
+  if (plan.outs.some((out) => out.isDir || !out.cache)) return undefined;
+  return {
+    cacheDir: ctx.cache.dir,
+    modes: ctx.modes,
+    realRoot: ctx.paths.realRoot,
+    outs: plan.outs.map((out) => out.path),
+  };
 }
 
 /**

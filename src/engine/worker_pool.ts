@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { FromWorker, StageJob, ToWorker } from "./stage_job.ts";
+import type { FromWorker, RecordedOutputs, StageJob, ToWorker } from "./stage_job.ts";
 
 /** How a job ended: `null` on success, else the error text. */
 export type JobOutcome = string | null;
@@ -13,12 +13,15 @@ export type JobOutcome = string | null;
 export interface JobRunner {
   /**
    * Runs `job` and resolves with its outcome; `onLog` gets its output lines,
-   * `onGroup` the process group a `cmd` job's command runs in.
+   * `onGroup` the process group a `cmd` job's command runs in, `onRecorded`
+   * the outputs cached for a job with a `record` spec, before it resolves
+   * (never called: the caller records them).
    */
   run(
     job: StageJob,
     onLog: (line: string, stream: "stdout" | "stderr") => void,
     onGroup?: (group: number) => void,
+    onRecorded?: (recorded: RecordedOutputs) => void,
   ): Promise<JobOutcome>;
   /** Stops every running job (their outcomes say "interrupted" or how they ended). */
   cancelAll(): void;
@@ -36,6 +39,7 @@ interface Pending {
   readonly resolve: (outcome: JobOutcome) => void;
   readonly onLog: (line: string, stream: "stdout" | "stderr") => void;
   readonly onGroup: ((group: number) => void) | undefined;
+  readonly onRecorded: ((recorded: RecordedOutputs) => void) | undefined;
   readonly slot: Slot;
 }
 
@@ -86,19 +90,21 @@ export class WorkerPool implements JobRunner {
   /**
    * Runs `job` on a free worker (waiting for one) and resolves with its
    * outcome; `onGroup` learns the process group a `cmd` job's command runs in
-   * (where commands get a group of their own).
+   * (where commands get a group of their own), `onRecorded` the outputs the
+   * worker cached.
    */
   async run(
     job: StageJob,
     onLog: (line: string, stream: "stdout" | "stderr") => void,
     onGroup?: (group: number) => void,
+    onRecorded?: (recorded: RecordedOutputs) => void,
   ): Promise<JobOutcome> {
     const slot = await this.#acquire();
     await slot.ready;
     const id = this.#nextId++;
     slot.busy = id;
     return await new Promise<JobOutcome>((resolve) => {
-      this.#pending.set(id, { resolve, onLog, onGroup, slot });
+      this.#pending.set(id, { resolve, onLog, onGroup, onRecorded, slot });
       slot.worker.postMessage({ type: "job", id, job } satisfies ToWorker);
     });
   }
@@ -177,6 +183,7 @@ export class WorkerPool implements JobRunner {
       if (message.type === "group") return pending.onGroup?.(message.group);
       this.#pending.delete(message.id);
       slot.busy = null;
+      if (message.recorded) pending.onRecorded?.(message.recorded);
       pending.resolve(message.error);
       this.#waiting.shift()?.();
     };
