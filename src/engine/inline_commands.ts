@@ -9,7 +9,7 @@
  * @module
  */
 import { findShells, newReadBuffers, runCommand, type Shells } from "./run_command.ts";
-import type { RecordedOutputs, StageJob } from "./stage_job.ts";
+import type { StageJob } from "./stage_job.ts";
 import type { JobOutcome, JobRunner } from "./worker_pool.ts";
 
 /** A command under way: how to stop it, and how to end its job early. */
@@ -35,17 +35,14 @@ export class InlineCommands implements JobRunner {
     this.#pool = pool;
   }
 
-  /** Runs `job`: a command here (its outputs left to the caller to cache), a function on a pool worker. */
+  /** Runs `job`: a command here, a function on a pool worker. */
   run(
     job: StageJob,
     onLog: (line: string, stream: "stdout" | "stderr") => void,
     onGroup?: (group: number) => void,
-    onRecorded?: (recorded: RecordedOutputs) => void,
   ): Promise<JobOutcome> {
     if (this.#closed) return Promise.reject(new Error("worker pool is closed"));
-    if (job.kind === "run") {
-      return (this.#used ??= this.#pool()).run(job, onLog, onGroup, onRecorded);
-    }
+    if (job.kind === "run") return (this.#used ??= this.#pool()).run(job, onLog, onGroup);
     const shells = this.#shells ??= findShells();
     return new Promise<JobOutcome>((resolve) => {
       const running: RunningCommand = { stop: () => {}, resolve };

@@ -26,7 +26,6 @@ import type { ParamsFiles } from "./params_files.ts";
 import { markReading, waitWhileRead } from "./reader_marks.ts";
 import {
   recacheOutputs,
-  recordCachedOutputs,
   recordStage,
   restoreFromRunCache,
   restoreOutputs,
@@ -36,7 +35,6 @@ import { gateStage, type UpstreamOutcome } from "./run_gate.ts";
 import { describeHolder, sentinelHolder } from "./running_sentinel.ts";
 import type { SlotScheduler } from "./slot_scheduler.ts";
 import { type ClaimOptions, claimStage, type StageClaim, waitWhileHeld } from "./stage_claim.ts";
-import type { RecordedOutputs, RecordSpec } from "./stage_job.ts";
 import type { StagePlan } from "./stage_plan.ts";
 import type { JobRunner } from "./worker_pool.ts";
 
@@ -376,7 +374,6 @@ async function runAndRecord(
   const details = verdict.action === "run" ? verdict.details : [];
   const release = await env.slots.acquire(plan.stage.def.mutex);
   let outcome: string | null;
-  let cached: RecordedOutputs | null = null;
   try {
     const blocked = gate(env, []);
     if (blocked !== null) return progress.end("blocked", blocked.reason, blocked);
@@ -388,12 +385,10 @@ async function runAndRecord(
       plan,
       def.action.kind === "cmd" ? await env.params.fileFor(def.params) : "",
     );
-    const record = env.noCommit ? undefined : recordSpec(env.ctx, plan);
     outcome = await env.workers().run(
-      record === undefined ? job : { ...job, record },
+      job,
       progress.log,
       (group) => claim?.recordGroup(group),
-      (done) => (cached = done),
     );
   } finally {
     release();
@@ -409,9 +404,8 @@ async function runAndRecord(
       interrupted,
     });
   }
-  if (env.noCommit) checkProduced(plan);
-  else if (cached !== null) await recordCachedOutputs(env.ctx, plan, state, cached, env.runId);
-  else await recordStage(env.ctx, plan, state, env.runId);
+  if (!env.noCommit) await recordStage(env.ctx, plan, state, env.runId);
+  else checkProduced(plan);
   return progress.end("ran", reason, { details });
 }
 
@@ -430,22 +424,6 @@ async function clearOutputs(ctx: EngineContext, plan: StagePlan): Promise<void> 
       Deno.mkdirSync(dir, { recursive: true });
     }
   }
-}
-
-/**
- * What the worker running `plan`'s job is to cache (see `output_recorder.ts`):
- * with hardlink checkouts, when every output is a cached file; else
- * `undefined`, and the stage is recorded here.
- */
-function recordSpec(ctx: EngineContext, plan: StagePlan): RecordSpec | undefined {
-  if (ctx.modes[0] !== "hardlink" || plan.outs.length === 0) return undefined;
-  if (plan.outs.some((out) => out.isDir || !out.cache)) return undefined;
-  return {
-    cacheDir: ctx.cache.dir,
-    modes: ctx.modes,
-    realRoot: ctx.paths.realRoot,
-    outs: plan.outs.map((out) => out.path),
-  };
 }
 
 /**

@@ -10,7 +10,6 @@ import * as path from "node:path";
 import {
   checkManifestRecordable,
   type HashInfo,
-  type HashRecord,
   isDirHash,
   type LockOut,
   Placer,
@@ -24,8 +23,6 @@ import { statOrNullSync } from "../util/fs.ts";
 import type { RecordedOut, StageState } from "./assess_stage.ts";
 import type { EngineContext } from "./engine_context.ts";
 import type { PlannedOut, StagePlan } from "./stage_plan.ts";
-import type { RecordedOutputs } from "./stage_job.ts";
-import { adoptOutput } from "./adopt_output.ts";
 
 /** A directory manifest as stored in a run-cache entry. */
 type RecordedManifest = readonly { relpath: string; hash: string; size: number; isexec: boolean }[];
@@ -79,45 +76,10 @@ export async function recordStage(
       ...(isDirHash(info) ? { manifest: info.manifest } : {}),
     });
   }
-  await finishRecord(ctx, plan, state, outs, hasher.drain(), runId);
-}
-
-/**
- * Records a stage whose outputs the worker that ran it cached already
- * (see `output_recorder.ts`): the lock, then the hashes and the run-cache
- * entry, as {@linkcode recordStage} ends.
- */
-export async function recordCachedOutputs(
-  ctx: EngineContext,
-  plan: StagePlan,
-  state: StageState,
-  cached: RecordedOutputs,
-  runId: string,
-): Promise<void> {
-  const hasher = await ctx.hasher(plan.stage.def.stateDir);
-  const outs = plan.outs.map((out, i): LockOut => ({
-    key: out.key,
-    path: out.rel,
-    hash: cached.hashes[i]!,
-    cache: out.cache,
-  }));
-  await finishRecord(ctx, plan, state, outs, [...hasher.drain(), ...cached.records], runId);
-}
-
-/** Writes the lock, then records `hashes` and the run-cache entry in `state.db`. */
-async function finishRecord(
-  ctx: EngineContext,
-  plan: StagePlan,
-  state: StageState,
-  outs: readonly LockOut[],
-  hashes: readonly HashRecord[],
-  runId: string,
-): Promise<void> {
-  const { def } = plan.stage;
   await writeLock(plan, state, outs);
   const db = await ctx.db(def.stateDir);
   db.recordStage(
-    hashes,
+    hasher.drain(),
     outs.length === 0 || state.inputHash === null ? null : {
       stage: `${def.pipeline}/${def.name}`,
       inputHash: state.inputHash,
@@ -157,9 +119,10 @@ async function cacheAndLink(
       // With hardlinks the output itself becomes the blob (no copy): linked into the cache
       // where it is, or (an executable file, which is placed as a copy) moved there and
       // placed back.
-      if (!executable && hashedAs !== undefined) {
-        if (await adoptOutput(ctx.cache, placer, file, hash, hashedAs)) continue;
-      } else if (await ctx.cache.adoptFile(file, hash, hashedAs)) {
+      if (!executable && hashedAs !== undefined && ctx.cache.linkInPlace(file, hash, hashedAs)) {
+        continue;
+      }
+      if (await ctx.cache.adoptFile(file, hash, hashedAs)) {
         placer.place(ctx.cache.blobPath(hash), file, executable);
         continue;
       }

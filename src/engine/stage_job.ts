@@ -4,7 +4,6 @@
  * @module
  */
 import type { Format } from "../formats/mod.ts";
-import type { CheckoutMode, HashRecord } from "../storage/mod.ts";
 
 /** A `cmd` stage: a shell command. */
 export interface CmdJob {
@@ -17,8 +16,6 @@ export interface CmdJob {
   readonly cwd: string;
   /** Variables added to the process environment (`PIVOT_*`). */
   readonly env: Readonly<Record<string, string>>;
-  /** Outputs to cache once the command succeeded (see `output_recorder.ts`). */
-  readonly record?: RecordSpec;
 }
 
 /** One input of a `run` stage. */
@@ -51,28 +48,6 @@ export interface RunJob {
   readonly params: Readonly<Record<string, unknown>>;
   /** The stage's own name, as `ctx.stage`. */
   readonly stageName: string;
-  /** Outputs to cache once the function succeeded (see `output_recorder.ts`). */
-  readonly record?: RecordSpec;
-}
-
-/** The outputs a worker caches after a job that succeeded, for hardlink checkouts. */
-export interface RecordSpec {
-  /** The cache directory (holds `files/`). */
-  readonly cacheDir: string;
-  /** Checkout modes, in order (hardlink first). */
-  readonly modes: readonly CheckoutMode[];
-  /** The real path of the project root: an output's directory must resolve inside it. */
-  readonly realRoot: string;
-  /** Each output file (absolute). */
-  readonly outs: readonly string[];
-}
-
-/** What a worker cached for a {@linkcode RecordSpec}. */
-export interface RecordedOutputs {
-  /** Each output's hash, in the order of the spec. */
-  readonly hashes: readonly string[];
-  /** Hash-cache records of the outputs that did not change while read. */
-  readonly records: readonly HashRecord[];
 }
 
 /** Work for a worker. */
@@ -93,13 +68,7 @@ export type FromWorker =
     readonly lines: readonly string[];
     readonly stream: "stdout" | "stderr";
   }
-  | {
-    readonly type: "done";
-    readonly id: number;
-    readonly error: string | null;
-    /** The outputs cached, for a job with a {@linkcode RecordSpec} (`null`: not cached). */
-    readonly recorded?: RecordedOutputs | null;
-  }
+  | { readonly type: "done"; readonly id: number; readonly error: string | null }
   /**
    * User code threw from a timer or callback (or left a promise rejected)
    * while `run` job `id` ran: the job failed with `error`, and the worker,

@@ -1,17 +1,14 @@
 /**
  * The code a pool worker runs: it receives one job at a time, runs a `cmd`
  * stage's shell or calls a `run` stage's function, streams its output lines
- * back, and reports success or the error. Workers write no state: after a
- * job that names outputs to cache, they cache them (`output_recorder.ts`),
- * and the coordinator writes the lock and `state.db`.
+ * back, and reports success or the error. Workers never write state.
  *
  * @module
  */
 import * as path from "node:path";
 import { interceptExit } from "../util/intercept_exit.ts";
-import type { OutputRecorder } from "./output_recorder.ts";
 import { findShells, newReadBuffers, runCommand } from "./run_command.ts";
-import type { FromWorker, RecordedOutputs, RunJob, ToWorker } from "./stage_job.ts";
+import type { FromWorker, RunJob, ToWorker } from "./stage_job.ts";
 import { StageModules } from "./stage_modules.ts";
 import { ZeroDelayTimers } from "./zero_delay_timers.ts";
 
@@ -39,13 +36,10 @@ export function startWorker(): void {
   const post = (message: FromWorker) => scope.postMessage(message);
   let cancel: (() => void) | null = null;
   let current = 0;
-  let cancelled = false;
   let running: RunningFunction | null = null;
   const shells = findShells();
   const buffers = newReadBuffers();
   const modules = new StageModules();
-  // Imported on the first job with outputs to cache: a worker starts without the storage modules.
-  let recorder: Promise<OutputRecorder> | null = null;
   const timers = new ZeroDelayTimers();
   timers.install(globalThis);
   captureConsole((lines, stream) => post({ type: "log", id: current, lines, stream }));
@@ -80,14 +74,10 @@ export function startWorker(): void {
   scope.onmessage = async (event) => {
     const message = event.data;
     if (message.type === "cancel") {
-      if (message.id === current) {
-        cancelled = true;
-        cancel?.();
-      }
+      if (message.id === current) cancel?.();
       return;
     }
     current = message.id;
-    cancelled = false;
     const log = (lines: readonly string[], stream: "stdout" | "stderr") =>
       post({ type: "log", id: message.id, lines, stream });
     let error: string | null = null;
@@ -120,15 +110,7 @@ export function startWorker(): void {
     }
     // A crashed job was answered already; its worker is being replaced.
     if (call?.crashed) return;
-    // Nothing is cached for a job that failed or was cancelled (the coordinator records none).
-    let recorded: RecordedOutputs | null | undefined;
-    if (error === null && !cancelled && message.job.record !== undefined) {
-      // Any trouble is the coordinator's to report: it records the stage itself.
-      const spec = message.job.record;
-      recorder ??= import("./output_recorder.ts").then((loaded) => new loaded.OutputRecorder());
-      recorded = await recorder.then((loaded) => loaded.record(spec)).catch(() => null);
-    }
-    post({ type: "done", id: message.id, error, ...(recorded === undefined ? {} : { recorded }) });
+    post({ type: "done", id: message.id, error });
   };
   post({ type: "ready" });
 }

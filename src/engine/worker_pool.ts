@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { FromWorker, RecordedOutputs, StageJob, ToWorker } from "./stage_job.ts";
+import type { FromWorker, StageJob, ToWorker } from "./stage_job.ts";
 
 /** How a job ended: `null` on success, else the error text. */
 export type JobOutcome = string | null;
@@ -13,15 +13,12 @@ export type JobOutcome = string | null;
 export interface JobRunner {
   /**
    * Runs `job` and resolves with its outcome; `onLog` gets its output lines,
-   * `onGroup` the process group a `cmd` job's command runs in, `onRecorded`
-   * the outputs cached for a job with a `record` spec, before it resolves
-   * (never called: the caller records them).
+   * `onGroup` the process group a `cmd` job's command runs in.
    */
   run(
     job: StageJob,
     onLog: (line: string, stream: "stdout" | "stderr") => void,
     onGroup?: (group: number) => void,
-    onRecorded?: (recorded: RecordedOutputs) => void,
   ): Promise<JobOutcome>;
   /** Stops every running job (their outcomes say "interrupted" or how they ended). */
   cancelAll(): void;
@@ -39,7 +36,6 @@ interface Pending {
   readonly resolve: (outcome: JobOutcome) => void;
   readonly onLog: (line: string, stream: "stdout" | "stderr") => void;
   readonly onGroup: ((group: number) => void) | undefined;
-  readonly onRecorded: ((recorded: RecordedOutputs) => void) | undefined;
   readonly slot: Slot;
 }
 
@@ -90,21 +86,19 @@ export class WorkerPool implements JobRunner {
   /**
    * Runs `job` on a free worker (waiting for one) and resolves with its
    * outcome; `onGroup` learns the process group a `cmd` job's command runs in
-   * (where commands get a group of their own), `onRecorded` the outputs the
-   * worker cached.
+   * (where commands get a group of their own).
    */
   async run(
     job: StageJob,
     onLog: (line: string, stream: "stdout" | "stderr") => void,
     onGroup?: (group: number) => void,
-    onRecorded?: (recorded: RecordedOutputs) => void,
   ): Promise<JobOutcome> {
     const slot = await this.#acquire();
     await slot.ready;
     const id = this.#nextId++;
     slot.busy = id;
     return await new Promise<JobOutcome>((resolve) => {
-      this.#pending.set(id, { resolve, onLog, onGroup, onRecorded, slot });
+      this.#pending.set(id, { resolve, onLog, onGroup, slot });
       slot.worker.postMessage({ type: "job", id, job } satisfies ToWorker);
     });
   }
@@ -183,7 +177,6 @@ export class WorkerPool implements JobRunner {
       if (message.type === "group") return pending.onGroup?.(message.group);
       this.#pending.delete(message.id);
       slot.busy = null;
-      if (message.recorded) pending.onRecorded?.(message.recorded);
       pending.resolve(message.error);
       this.#waiting.shift()?.();
     };
