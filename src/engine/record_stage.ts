@@ -76,7 +76,7 @@ export async function recordStage(
       ...(isDirHash(info) ? { manifest: info.manifest } : {}),
     });
   }
-  await writeLock(plan, state, outs);
+  writeLock(plan, state, outs);
   const db = await ctx.db(def.stateDir);
   db.recordStage(
     hasher.drain(),
@@ -153,12 +153,12 @@ export async function recacheOutputs(
   for (const { out, info } of outs) await cacheAndLink(ctx, out, info, placer);
 }
 
-/** Writes the stage's lock file from its current state and `outs` (off this thread). */
-export async function writeLock(
+/** Writes the stage's lock file from its current state and `outs`. */
+export function writeLock(
   plan: StagePlan,
   state: StageState,
   outs: readonly LockOut[],
-): Promise<void> {
+): void {
   const { def } = plan.stage;
   const lock: StageLock = {
     stage: def.name,
@@ -168,7 +168,7 @@ export async function writeLock(
     deps: state.deps ?? [],
     outs,
   };
-  await writeLockFile(plan.lockFile, lock);
+  writeLockFile(plan.lockFile, lock);
 }
 
 /**
@@ -230,7 +230,7 @@ export async function restoreFromRunCache(
     });
   }
   if (!(await restoreOutputs(ctx, outs))) return false;
-  await writeLock(
+  writeLock(
     plan,
     state,
     outs.map(({ out, info }) => ({

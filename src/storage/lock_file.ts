@@ -11,7 +11,7 @@
  */
 import * as path from "node:path";
 import { isIdentity, isValidStageName } from "../identity/mod.ts";
-import { atomicWriteAsync } from "../util/atomic_write.ts";
+import { atomicWrite } from "../util/atomic_write.ts";
 import { PivotError } from "../util/errors.ts";
 import { readTextOrNullSync } from "../util/fs.ts";
 import {
@@ -142,12 +142,9 @@ export function serializeLock(lock: StageLock): string {
   return metadataJson(data) ?? metadataYaml(data, ["manifest"]);
 }
 
-/**
- * Writes `lock` to `file` atomically, off the calling thread (see
- * {@linkcode atomicWriteAsync}: a run's coordinator writes one per stage).
- */
-export async function writeLockFile(file: string, lock: StageLock): Promise<void> {
-  await atomicWriteAsync(file, serializeLock(lock));
+/** Writes `lock` to `file` atomically (see {@linkcode atomicWrite}). */
+export function writeLockFile(file: string, lock: StageLock): void {
+  atomicWrite(file, serializeLock(lock));
 }
 
 /**

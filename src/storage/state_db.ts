@@ -141,8 +141,11 @@ export class StateDb {
   #guarding = false;
   /** The whole hash cache by path, once read (`null`: too large to read whole). */
   #hashRows: Map<string, HashRow> | null | undefined = undefined;
-  /** Hashes {@linkcode StateDb.recordStage} holds, in the order learnt. */
-  #queuedHashes: HashRecord[] = [];
+  /**
+   * Hashes {@linkcode StateDb.recordStage} holds, by path, in the order learnt
+   * (also answering lookups); `hashedMs` set (to when it was queued, if not given).
+   */
+  #queuedHashes = new Map<string, HashRecord>();
   /** Run-cache entries it holds, by `stage` NUL `input hash` (also answering lookups). */
   readonly #queuedRunCache = new Map<string, RunCacheRecord>();
   /** The timer that writes the queued records (unreferenced: it never keeps pivot alive). */
@@ -258,9 +261,16 @@ export class StateDb {
    * The remembered hash of `file` when its stamp still matches and the entry
    * is outside the racy window, else `null`. A small hash cache is read whole
    * on the first lookup: later lookups see it as it was then, plus this
-   * connection's own writes (another process's are a miss, so a re-hash).
+   * connection's own writes and the records it holds, not yet written
+   * (another process's are a miss, so a re-hash).
    */
   lookupHash(file: string, stamp: FileStamp): string | null {
+    const queued = this.#queuedHashes.get(file);
+    if (queued !== undefined) {
+      const trusted = queued.inode === stamp.inode && queued.size === stamp.size &&
+        queued.mtimeMs === stamp.mtimeMs && hashSettled(queued.mtimeMs, queued.hashedMs!);
+      return trusted ? queued.hash : null;
+    }
     const row = this.#guard(() => {
       if (this.#hashRows === undefined) this.#hashRows = this.#readHashCache();
       return this.#hashRows === null
@@ -322,7 +332,12 @@ export class StateDb {
    * loses at most a second's worth of cache entries, never a lock.
    */
   recordStage(hashes: readonly HashRecord[], runCache: RunCacheRecord | null): void {
-    for (const hash of hashes) this.#queuedHashes.push(hash);
+    const now = Date.now();
+    for (const hash of hashes) {
+      // The newest record of a path wins, as the insert replaces an earlier row.
+      this.#queuedHashes.delete(hash.path);
+      this.#queuedHashes.set(hash.path, { ...hash, hashedMs: hash.hashedMs ?? now });
+    }
     if (runCache !== null) {
       this.#queuedRunCache.set(`${runCache.stage}\0${runCache.inputHash}`, runCache);
     }
@@ -351,10 +366,10 @@ export class StateDb {
     const failure = this.#flushFailure;
     this.#flushFailure = null;
     if (failure !== null) throw failure;
-    if (this.#queuedHashes.length === 0 && this.#queuedRunCache.size === 0) return;
-    const hashes = this.#queuedHashes;
+    if (this.#queuedHashes.size === 0 && this.#queuedRunCache.size === 0) return;
+    const hashes = [...this.#queuedHashes.values()];
     const runCache = [...this.#queuedRunCache.values()];
-    this.#queuedHashes = [];
+    this.#queuedHashes.clear();
     this.#queuedRunCache.clear();
     this.transaction(() => {
       this.#insertHashes(hashes);

@@ -376,6 +376,30 @@ Deno.test("recordStage() holds records until flushRecords(), answering run-cache
   });
 });
 
+Deno.test("lookupHash() answers from the hashes recordStage() holds, as it will once they are written", async () => {
+  await withStateDb({}, async (db, p) => {
+    const old = p.path("old.txt");
+    const oldStamp = await writeAged(old, "a", 10_000);
+    const fresh = p.path("fresh.txt");
+    const freshStamp = await writeAged(fresh, "b", 0);
+    // The whole hash cache is read on the first lookup: held records come after it.
+    assert.equal(db.lookupHash(old, oldStamp), null);
+    db.recordStage([
+      { path: old, hash: "00000000000000aa", ...oldStamp },
+      { path: fresh, hash: "00000000000000bb", ...freshStamp, hashedMs: Date.now() },
+    ], null);
+    assert.equal(db.lookupHash(old, oldStamp), "00000000000000aa");
+    assert.equal(db.lookupHash(old, { ...oldStamp, size: oldStamp.size + 1 }), null, "size");
+    assert.equal(db.lookupHash(fresh, freshStamp), null, "hashed inside the racy window");
+    // A newer record of a path replaces the one held.
+    db.recordStage([{ path: old, hash: "00000000000000cc", ...oldStamp }], null);
+    assert.equal(db.lookupHash(old, oldStamp), "00000000000000cc");
+    db.flushRecords();
+    assert.equal(db.lookupHash(old, oldStamp), "00000000000000cc");
+    assert.equal(db.lookupHash(fresh, freshStamp), null);
+  });
+});
+
 Deno.test("close() writes the records recordStage() still holds", async () => {
   await using p = await makeProject({});
   const db = await StateDb.open(p.path(".pivot"), () => assert.fail("unexpected warning"));
