@@ -22,11 +22,16 @@ else if (import.meta.main && Deno.args[0] === WATCH_CHILD_ARG) {
   let look: StampLook | undefined;
   const fast = runFastNoop(Deno.args, io, (found) => (look = found));
   if (fast !== null) Deno.exit(fast);
+  // Taken once the way on has loaded an npm package (Node's process object is then at hand).
+  const snapshotEnv = async () =>
+    (await import("./src/util/process_env_snapshot.ts")).snapshotProcessEnv();
   if (look !== undefined) {
     const { runFastRepro } = await import("./src/cli/fast_repro.ts");
+    await snapshotEnv();
     const code = await runFastRepro(Deno.args, io, look);
     if (code !== null) Deno.exit(code);
   }
   const { runCli } = await import("./src/cli/run_cli.ts");
+  await snapshotEnv();
   Deno.exit(await runCli(Deno.args, look === undefined ? io : { ...io, stampLook: look }));
 }

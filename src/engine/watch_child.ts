@@ -48,7 +48,13 @@ const PARENT_POLL_MS = 500;
  * gone; 1: watching failed, the reason written as an `error` line).
  */
 export async function runWatchChild(args: readonly string[]): Promise<number> {
-  const spec = JSON.parse(args[0] ?? "null") as WatchChildSpec;
+  const spec = parseSpec(args[0]);
+  if (spec === null) {
+    const usage = `error: ${WATCH_CHILD_ARG} is pivot's own (watch mode starts it with what to ` +
+      "watch)\nhint: run 'pivot repro --watch'\n";
+    Deno.stderr.writeSync(new TextEncoder().encode(usage));
+    return 2;
+  }
   const out = Deno.stdout.writable.getWriter();
   const encoder = new TextEncoder();
   const send = (message: WatchChildMessage) =>
@@ -94,6 +100,23 @@ export async function runWatchChild(args: readonly string[]): Promise<number> {
   } finally {
     clearInterval(poll);
   }
+}
+
+/** The {@linkcode WatchChildSpec} in `text`, or `null` when it is not one. */
+function parseSpec(text: string | undefined): WatchChildSpec | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(text ?? "");
+  } catch {
+    return null;
+  }
+  if (typeof value !== "object" || value === null) return null;
+  const { root, extraDirs, parent } = value as Record<string, unknown>;
+  const strings = (list: unknown) =>
+    Array.isArray(list) && list.every((item) => typeof item === "string");
+  return typeof root === "string" && strings(extraDirs) && Number.isInteger(parent)
+    ? value as WatchChildSpec
+    : null;
 }
 
 /** Why watching failed, in pivot's words where Deno's are vague (`No path was found.`). */

@@ -21,6 +21,8 @@ export interface KnownUpToDate {
   readonly stages: ReadonlySet<string>;
   /** The stamp (its evidence carries over to the stamp this run leaves). */
   readonly stamp: NoopStamp;
+  /** The paths of the stamp found changed when the command started. */
+  readonly changed: ReadonlySet<string>;
 }
 
 /**
@@ -62,7 +64,11 @@ export function knownUpToDate(
   }
   if (attributed.size < changed.length) return null;
   const touched = touchedStages(session.project.dag, stages, readers);
-  return { stages: new Set(stages.filter((name) => !touched.has(name))), stamp };
+  return {
+    stages: new Set(stages.filter((name) => !touched.has(name))),
+    stamp,
+    changed: new Set(changed),
+  };
 }
 
 /**

@@ -97,11 +97,17 @@ export interface EvidenceOptions {
    * changed since differs from them, and the next command notices). Paths
    * the other stages read are taken again, but for the outputs of `stages`,
    * which keep theirs (a run may have changed one, as the stages it did not
-   * look at again would not notice). @default {none}
+   * look at again would not notice), and for the files the other stages read
+   * that are no stage's output (and the `.pvt` files that could track them)
+   * which were unchanged when the command started but differ now: they keep
+   * their signature too, as a stage of `stages` may read them and has not
+   * seen the change; the next command does. @default {none}
    */
   readonly carried?: {
     readonly evidence: StampEvidence;
     readonly stages: ReadonlySet<string>;
+    /** The paths of `evidence` found changed when the command started. */
+    readonly changed: ReadonlySet<string>;
   };
 }
 
@@ -140,6 +146,8 @@ export function stampEvidence(
   const carriedOutput = (file: string) =>
     carried !== undefined && carried.evidence.followed[file] !== undefined &&
     carried.stages.has(project.outputsByPath.get(file)?.stage ?? "");
+  // The files read that are no stage's output, and the `.pvt` files that could track them.
+  const plainInputs = new Set<string>();
   for (const name of fresh) {
     const at = options.earlierStages?.has(name) ? projectSince : since;
     const plan = session.plan(name);
@@ -149,7 +157,11 @@ export function stampEvidence(
         if (input.identity !== null && carriedOutput(input.path)) continue;
         add(trees, input.path, at);
         if (input.identity !== null) continue;
-        trackingFileCandidates(root, input.path).forEach((pvt) => add(files, pvt, at));
+        plainInputs.add(input.path);
+        for (const pvt of trackingFileCandidates(root, input.path)) {
+          add(files, pvt, at);
+          plainInputs.add(pvt);
+        }
       }
     }
     plan.outs.forEach((out) => add(trees, out.path, at));
@@ -169,9 +181,18 @@ export function stampEvidence(
     // Entries of a directory read again are all taken again.
     if (!insideAny(trees, file)) unfollowed[file] = signature;
   }
+  /** The signature a plain input had when the command started, if it changed since (see `carried`). */
+  const asAtStart = (file: string, follow: boolean, now: string): string | null => {
+    if (carried === undefined || carried.changed.has(file)) return null;
+    const before = (follow ? carried.evidence.followed : carried.evidence.unfollowed)[file];
+    if (before === undefined || before === now) return null;
+    return plainInputs.has(file) || insideAny(plainInputs, file) ? before : null;
+  };
   const record = (file: string, into: Record<string, string>, follow: boolean, at: number) => {
     const signature = fileSignature(session.stats, file, follow);
     if (signature === null) return null;
+    const before = asAtStart(file, follow, signature.text);
+    if (before !== null) return into[file] = before;
     if (signature.text !== ABSENT && !settledBefore(signature, at)) return null;
     into[file] = signature.text;
     return signature.text;
@@ -215,7 +236,7 @@ function moreSources(options: EvidenceOptions): string[] {
 }
 
 /** True when a proper ancestor of `file` is one of `dirs`. */
-function insideAny(dirs: ReadonlyMap<string, unknown>, file: string): boolean {
+function insideAny(dirs: { has(dir: string): boolean }, file: string): boolean {
   for (let dir = path.dirname(file); dir !== path.dirname(dir); dir = path.dirname(dir)) {
     if (dirs.has(dir)) return true;
   }

@@ -200,7 +200,7 @@ async function recordStamp(
     ...(stamp.pipelineModules === null ? {} : { pipelineModules: stamp.pipelineModules }),
     ...(known === null ? {} : {
       sources: known.stamp.sources ?? [],
-      carried: { evidence: known.stamp, stages: known.stages },
+      carried: { evidence: known.stamp, stages: known.stages, changed: known.changed },
     }),
   };
   let built = succeeded && noop && completions !== null

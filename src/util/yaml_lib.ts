@@ -6,15 +6,9 @@
  * pipeline file the parse cache does not hold, a `.pvt` file), with
  * `await import("…/util/yaml_lib.ts")`.
  *
- * Its first import snapshots `process.env`: the package reads
- * `process.env.LOG_TOKENS` for every token, and Deno's `process.env` asks
- * the operating system each time. pivot never sets variables through
- * `process.env`, and child processes get Deno's own environment.
+ * (`main.ts` takes a snapshot of `process.env` first, for its speed: see
+ * `process_env_snapshot.ts`.)
  *
  * @module
  */
-import process from "node:process";
-
-process.env = { ...process.env };
-
 export * from "yaml";

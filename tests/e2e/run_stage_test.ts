@@ -421,3 +421,42 @@ Deno.test("a run of only run stages writes no params file (a function gets its p
   assert.equal(timeless(result.stdout), "ran a: no previous run (T)\n1 ran, 0 up to date (T)\n");
   assert.deepEqual(JSON.parse(await p.read("data/ml/a.json")), { params: { lr: 0.1 }, temp: [] });
 });
+
+Deno.test("a run stage's process.env stays Node's live view of the environment, also after a YAML value was written in its worker", async () => {
+  // `first` makes its worker load the YAML library; `envcheck` runs after it in the same
+  // worker (-j 1) and sets a variable both ways, reading each back the other way.
+  await using p = await makeProject({
+    "pivot.yaml": [
+      "pipeline: ml",
+      "stages:",
+      "  first:",
+      "    run: ./stages.ts#first",
+      "    outs: yaml",
+      "  envcheck:",
+      "    run: ./stages.ts#envcheck",
+      "    deps: {y: first}",
+      "    outs: json",
+      "",
+    ].join("\n"),
+    "stages.ts": [
+      'import process from "node:process";',
+      "export function first() {",
+      "  return { a: 1 };",
+      "}",
+      "export function envcheck() {",
+      '  Deno.env.set("PIVOT_TEST_SET_BY_DENO", "deno");',
+      '  process.env.PIVOT_TEST_SET_BY_NODE = "node";',
+      "  return {",
+      "    node: process.env.PIVOT_TEST_SET_BY_DENO ?? null,",
+      '    deno: Deno.env.get("PIVOT_TEST_SET_BY_NODE") ?? null,',
+      "  };",
+      "}",
+      "",
+    ].join("\n"),
+  });
+  await repro(p, "-j", "1");
+  assert.deepEqual(JSON.parse(await p.read("data/ml/envcheck.json")), {
+    node: "deno",
+    deno: "node",
+  });
+});

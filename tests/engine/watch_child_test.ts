@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { watchChildCommand, WatchChildProcess } from "../../src/engine/watch_child_process.ts";
 import type { WatchChildSpec } from "../../src/engine/watch_child.ts";
 import { PivotError } from "../../src/util/errors.ts";
-import { makeProject } from "../_helpers/project.ts";
+import { makeProject, runPivot } from "../_helpers/project.ts";
 
 /** The watching child started as pivot starts it, its stdin left open, and its stdout lines. */
 function spawnChild(spec: WatchChildSpec) {
@@ -86,6 +86,20 @@ Deno.test("WatchChildProcess.start() names a directory that cannot be watched", 
       assert.ok(error instanceof PivotError);
       assert.equal(error.message, `cannot watch ${dir}: no such directory`);
       assert.match(error.hint ?? "", /^check that the directory exists and is readable/);
+    });
+  }
+});
+
+Deno.test("pivot started with the watching child's argument by hand says it is pivot's own, with no stack trace", async (t) => {
+  for (const args of [[], ["not json"], ['{"root": 1, "extraDirs": [], "parent": 1}']]) {
+    await t.step(JSON.stringify(args), async () => {
+      const result = await runPivot(Deno.cwd(), ["--pivot-internal-watch-child", ...args]);
+      assert.deepEqual(result, {
+        code: 2,
+        stdout: "",
+        stderr: "error: --pivot-internal-watch-child is pivot's own (watch mode starts it with " +
+          "what to watch)\nhint: run 'pivot repro --watch'\n",
+      });
     });
   }
 });

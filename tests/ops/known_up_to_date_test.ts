@@ -484,3 +484,56 @@ stages:
   );
   assert.equal(await p.read("data/p/ab.txt"), "tamper\nb\n");
 });
+
+Deno.test("a stage vouched for by the stamp whose plain input a run's stage changed is not left vouched for", async () => {
+  // `a` also writes into shared.txt, which c (not assessed again) and d (assessed) read: the
+  // run's stamp must not take shared.txt as it is now while c's lock records it as it was.
+  await using p = await makeProject({
+    "pivot.yaml": [
+      "pipeline: p",
+      "stages:",
+      "  a:",
+      "    cmd: cat ${deps.in} > ${outs} && if grep -q tamper ${deps.in}; then echo x >> shared.txt; fi",
+      "    deps: {in: a.txt}",
+      "    outs: txt",
+      "  c:",
+      "    cmd: cat ${deps.in} > ${outs}",
+      "    deps: {in: shared.txt}",
+      "    outs: txt",
+      "  d:",
+      "    cmd: cat ${deps.x} ${deps.y} > ${outs}",
+      "    deps: {x: a, y: shared.txt}",
+      "    outs: txt",
+      "",
+    ].join("\n"),
+    "a.txt": "a\n",
+    "shared.txt": "s\n",
+  });
+  await repro(p, ["-j", "1"]);
+  assert.equal(
+    await repro(p),
+    lines("up to date a", "up to date c", "up to date d", "0 ran, 3 up to date (T)"),
+  );
+  await p.write("a.txt", "tamper\n");
+  assert.deepEqual(await known(p), ["c"]);
+  assert.equal(
+    await repro(p),
+    lines(
+      "ran a: inputs changed (T)",
+      "ran d: inputs changed (T)",
+      "up to date c",
+      "2 ran, 1 up to date (T)",
+    ),
+  );
+  assert.equal(await p.read("shared.txt"), "s\nx\n");
+  // The next run sees shared.txt changed: c runs; a and d stay vouched for or up to date.
+  assert.equal(
+    await repro(p),
+    lines("ran c: inputs changed (T)", "up to date a", "up to date d", "1 ran, 2 up to date (T)"),
+  );
+  assert.equal(await p.read("data/p/c.txt"), "s\nx\n");
+  assert.equal(
+    await repro(p),
+    lines("up to date a", "up to date c", "up to date d", "0 ran, 3 up to date (T)"),
+  );
+});
