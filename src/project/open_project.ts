@@ -230,11 +230,15 @@ function checkFileDeps(
       holdsOutputs.add(dir);
     }
   }
+  // Without directory outputs, only an output at the very path covers a file (most projects).
+  const dirOutputs = [...outputsByPath.values()].some((out) => out.isDir);
   for (const stage of stages) {
     for (const entry of stage.def.deps) {
       for (const dep of entry.refs) {
         if (dep.kind !== "file") continue;
-        const out = outputCovering(outputsByPath, dep.path);
+        const out = dirOutputs
+          ? outputCovering(outputsByPath, dep.path)
+          : outputsByPath.get(dep.path);
         const inner = out === undefined && holdsOutputs.has(dep.path)
           ? [...outputsByPath.values()].find((o) => isInside(dep.path, o.path))
           : undefined;
