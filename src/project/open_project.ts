@@ -142,7 +142,7 @@ export async function openProject(options: OpenProjectOptions = {}): Promise<Pro
   }
   return {
     root,
-    cwd: await Deno.realPath(cwd),
+    cwd: Deno.realPathSync(cwd),
     config,
     env,
     store,
