@@ -45,6 +45,8 @@ export function buildDag(stages: readonly NamedStage[]): Dag {
   const upstream = new Map<string, string[]>(stages.map((s) => [s.name, []]));
   const downstream = new Map<string, string[]>(stages.map((s) => [s.name, []]));
   for (const stage of stages) {
+    // The producers linked so far (a set: a fan-in has a thousand).
+    const linked = new Set<string>();
     for (const entry of stage.def.deps) {
       for (const dep of entry.refs) {
         if (dep.kind !== "identity") continue;
@@ -52,10 +54,10 @@ export function buildDag(stages: readonly NamedStage[]): Dag {
         if (producer === undefined) continue;
         edges.push({ producer, consumer: stage.name, depName: entry.name, dep });
         producerOf.set(dep, producer);
-        const ups = upstream.get(stage.name)!;
-        if (!ups.includes(producer)) ups.push(producer);
-        const downs = downstream.get(producer)!;
-        if (!downs.includes(stage.name)) downs.push(stage.name);
+        if (linked.has(producer)) continue;
+        linked.add(producer);
+        upstream.get(stage.name)!.push(producer);
+        downstream.get(producer)!.push(stage.name);
       }
     }
   }

@@ -203,7 +203,7 @@ async function discoverDefault(
   pipelinesOptional: boolean,
 ): Promise<Discovery> {
   const projectRoot = index.projectRoot;
-  const here = await Deno.realPath(cwd);
+  const here = Deno.realPathSync(cwd);
   let file = isInside(projectRoot, here) ? await findPipelineFile(here) : null;
   file ??= await findPipelineFile(projectRoot);
   if (file === null) {

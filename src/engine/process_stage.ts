@@ -196,7 +196,9 @@ export async function processStage(
   const still = holder === null ? null : await waitWhileHeld(claimOptions, holder);
   if (still !== null) return endBusy(progress, still);
   try {
-    const judged = await judge(env, plan, claimOptions, progress);
+    // Outputs this run just wrote upstream: the stage almost surely has work to do.
+    const fed = upstream.some(({ status }) => status === "ran" || status === "restored");
+    const judged = await judge(env, plan, claimOptions, progress, fed);
     if ("status" in judged) return judged;
     using _reading = judged.marks;
     const settled = await settle(env, plan, judged, claimOptions, progress);
@@ -248,15 +250,22 @@ interface Assessed {
  * the marks held; they are held until the stage is recorded, so the input
  * hashes in its lock are those of what its command read (see
  * `reader_marks.ts`, also for why this never deadlocks). An up-to-date stage
- * records nothing and needs no marks.
+ * records nothing and needs no marks. A stage whose upstream stages of the
+ * run wrote outputs (`fed`) almost surely has work to do: its marks are
+ * taken first and its one verdict is taken with them held (released at once
+ * when it turns out up to date), rather than a first verdict, the marks and
+ * a look at whether its inputs changed in between (for a fan-in, a thousand
+ * inputs looked at twice).
  */
 async function judge(
   env: StageRunEnv,
   plan: StagePlan,
   claimOptions: ClaimOptions,
   progress: StageProgress,
+  fed: boolean,
 ): Promise<(Assessed & { readonly marks: Disposable | undefined }) | StageResult> {
   const options = { force: env.force.has(plan.name) };
+  if (fed) return await judgeMarked(env, plan, claimOptions, progress);
   const first = await assessStage(env.ctx, plan, options);
   if (first.verdict.action === "skip") return { ...first, marks: undefined };
   const reading = await markReading(plan.producers, claimOptions);
@@ -271,6 +280,28 @@ async function judge(
       ...(unchanged ? first : await assessStage(env.ctx, plan, options)),
       marks: reading.marks,
     };
+  } catch (error) {
+    reading.marks[Symbol.dispose]();
+    throw error;
+  }
+}
+
+/** The verdict taken with the stage's marks held (kept only when it has work to do). */
+async function judgeMarked(
+  env: StageRunEnv,
+  plan: StagePlan,
+  claimOptions: ClaimOptions,
+  progress: StageProgress,
+): Promise<(Assessed & { readonly marks: Disposable | undefined }) | StageResult> {
+  const reading = await markReading(plan.producers, claimOptions);
+  if (reading.marks === undefined) {
+    return endBusy(progress, reading.busy.holder, `writing input '${reading.busy.name}'`);
+  }
+  try {
+    const assessed = await assessStage(env.ctx, plan, { force: env.force.has(plan.name) });
+    if (assessed.verdict.action !== "skip") return { ...assessed, marks: reading.marks };
+    reading.marks[Symbol.dispose]();
+    return { ...assessed, marks: undefined };
   } catch (error) {
     reading.marks[Symbol.dispose]();
     throw error;
@@ -383,7 +414,7 @@ async function runAndRecord(
     // A function gets its params in its context: only a command reads them from a file.
     const job = buildJob(
       plan,
-      def.action.kind === "cmd" ? await env.params.fileFor(def.params) : "",
+      def.action.kind === "cmd" ? env.params.fileFor(def.params) : "",
     );
     outcome = await env.workers().run(
       job,

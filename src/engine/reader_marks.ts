@@ -5,7 +5,7 @@
  * verdict it acts on (and hashes the inputs its lock records) and keeps the
  * marks until it is recorded, so that no other process deletes or rewrites
  * those outputs meanwhile: the lock's input hashes describe what its command
- * read. (An up-to-date stage records nothing, so it takes no marks.) A stage
+ * read. (An up-to-date stage records nothing, so it keeps no marks.) A stage
  * about to remove, restore or rewrite its outputs waits until no other
  * process reads them.
  *

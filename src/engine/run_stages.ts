@@ -96,7 +96,7 @@ export async function runStages(ctx: EngineContext, options: RunStagesOptions): 
   const started = performance.now();
   const results = new Map<string, StageResult>();
   let firstFailure: string | null = null;
-  await using params = new ParamsFiles();
+  using params = new ParamsFiles();
   const assessed = stages.filter((name) => !knownUpToDate.has(name)).length;
   const inline = assessed <= FEW_STAGES;
   const workers = () => ctx.workers(jobs, { inline });

@@ -78,7 +78,7 @@ export async function commitStages(
       reports.push({ stage: name, status: "failed", reason: error.message, hint });
     }
   }
-  await ignoreCachedOutputs(
+  ignoreCachedOutputs(
     project,
     reports.filter((r) => r.status === "committed").map((r) => r.stage),
   );

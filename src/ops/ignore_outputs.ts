@@ -1,6 +1,6 @@
 import * as path from "node:path";
 import { type Project, type ProjectOutput, stageOutputs } from "../project/mod.ts";
-import { addGitignoreEntries } from "../util/gitignore.ts";
+import { addGitignoreEntriesSync } from "../util/gitignore.ts";
 import { RealPathGuard } from "../util/real_path_guard.ts";
 
 /**
@@ -58,17 +58,14 @@ function* cachedOutputs(
  *
  * @throws {PivotError} when a directory leads outside the project (nothing is written)
  */
-export async function ignoreCachedOutputs(
-  project: Project,
-  stages: readonly string[],
-): Promise<void> {
+export function ignoreCachedOutputs(project: Project, stages: readonly string[]): void {
   const wanted = cachedOutputIgnores(project, stages);
   const guard = new RealPathGuard(project.root);
   for (const dir of wanted.keys()) {
     guard.assertParentInside(path.join(dir, ".gitignore"), "cannot write");
   }
   for (const [dir, entries] of wanted) {
-    await addGitignoreEntries(
+    addGitignoreEntriesSync(
       dir,
       entries,
       "# Written by pivot: cached stage outputs (the cache holds them).\n",

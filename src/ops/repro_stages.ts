@@ -126,7 +126,7 @@ export async function reproStages(session: Session, options: ReproOptions): Prom
       !known?.stages.has(name) &&
       ["ran", "restored", "skipped"].includes(result.results.get(name)?.status ?? "")
     );
-    await ignoreCachedOutputs(project, recorded);
+    ignoreCachedOutputs(project, recorded);
     // The run's last write to what a stamp records (the history is not among it).
     const writtenMs = Date.now();
     const db = await session.projectDb();

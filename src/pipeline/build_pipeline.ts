@@ -111,7 +111,7 @@ export async function buildPipeline(raw: unknown, source: PipelineSource): Promi
     byName.set(draft.name, draft);
   }
 
-  const paths = new RealPathGuard(projectRoot);
+  const paths = new RealPathGuard(projectRoot, { listDirectories: true });
   const stageDefs = drafts.map((draft) =>
     finishStage(draft, {
       ctx,

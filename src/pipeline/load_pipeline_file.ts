@@ -70,7 +70,7 @@ export async function loadPipelineFile(
   }
   let text: string;
   try {
-    text = await Deno.readTextFile(file);
+    text = Deno.readTextFileSync(file);
   } catch (error) {
     const reason = firstLine(error instanceof Error ? error.message : String(error));
     throw new PipelineFileError(file, `cannot read the pipeline file: ${reason}`, { displayFile });

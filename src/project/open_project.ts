@@ -142,7 +142,7 @@ export async function openProject(options: OpenProjectOptions = {}): Promise<Pro
   }
   return {
     root,
-    cwd: await Deno.realPath(cwd),
+    cwd: Deno.realPathSync(cwd),
     config,
     env,
     store,
@@ -230,11 +230,15 @@ function checkFileDeps(
       holdsOutputs.add(dir);
     }
   }
+  // Without directory outputs, only an output at the very path covers a file (most projects).
+  const dirOutputs = [...outputsByPath.values()].some((out) => out.isDir);
   for (const stage of stages) {
     for (const entry of stage.def.deps) {
       for (const dep of entry.refs) {
         if (dep.kind !== "file") continue;
-        const out = outputCovering(outputsByPath, dep.path);
+        const out = dirOutputs
+          ? outputCovering(outputsByPath, dep.path)
+          : outputsByPath.get(dep.path);
         const inner = out === undefined && holdsOutputs.has(dep.path)
           ? [...outputsByPath.values()].find((o) => isInside(dep.path, o.path))
           : undefined;
@@ -258,20 +262,61 @@ function checkFileDeps(
 }
 
 function findMissingInputs(stages: readonly NamedStage[], root: string): MissingInput[] {
+  const files = stages.flatMap((stage) =>
+    stage.def.deps.flatMap((entry) =>
+      entry.refs.flatMap((dep) =>
+        dep.kind === "file" ? [{ stage: stage.name, path: dep.path }] : []
+      )
+    )
+  );
+  const exists = existenceOf(files.map((file) => file.path));
   const missing: MissingInput[] = [];
   const seen = new Map<string, boolean>();
-  for (const stage of stages) {
-    for (const entry of stage.def.deps) {
-      for (const dep of entry.refs) {
-        if (dep.kind !== "file") continue;
-        let present = seen.get(dep.path);
-        if (present === undefined) {
-          present = existsSync(dep.path) || existsSync(`${dep.path}.pvt`);
-          seen.set(dep.path, present);
-        }
-        if (!present) missing.push({ stage: stage.name, dep: relativePosix(root, dep.path) });
-      }
+  for (const { stage, path: file } of files) {
+    let present = seen.get(file);
+    if (present === undefined) {
+      present = exists(file) || existsSync(`${file}.pvt`);
+      seen.set(file, present);
     }
+    if (!present) missing.push({ stage, dep: relativePosix(root, file) });
   }
   return missing;
+}
+
+/** Directories with at least this many of the files asked about are listed, once. */
+const LISTED_FROM = 8;
+
+/**
+ * {@linkcode existsSync} for many `files`: the listing of a directory that
+ * holds several of them vouches for those it shows as plain files or
+ * directories (one read for a thousand inputs side by side). Any other
+ * file (not in the listing, a symlink, in a directory that cannot be
+ * listed) is looked at with `stat`, so a dangling link or a name that a
+ * case-insensitive file system matches otherwise gets `existsSync`'s answer.
+ */
+function existenceOf(files: readonly string[]): (file: string) => boolean {
+  const perDir = new Map<string, number>();
+  for (const file of files) {
+    perDir.set(path.dirname(file), (perDir.get(path.dirname(file)) ?? 0) + 1);
+  }
+  const listed = new Map<string, Set<string>>();
+  return (file) => {
+    const dir = path.dirname(file);
+    if ((perDir.get(dir) ?? 0) >= LISTED_FROM) {
+      let plain = listed.get(dir);
+      if (plain === undefined) {
+        plain = new Set();
+        try {
+          for (const entry of Deno.readDirSync(dir)) {
+            if (entry.isFile || entry.isDirectory) plain.add(entry.name);
+          }
+        } catch {
+          // Not listable: each file is looked at on its own.
+        }
+        listed.set(dir, plain);
+      }
+      if (plain.has(path.basename(file))) return true;
+    }
+    return existsSync(file);
+  };
 }

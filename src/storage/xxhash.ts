@@ -3,7 +3,10 @@
  *
  * @module
  */
-import { createXXHash64, type IHasher } from "hash-wasm";
+// The package's ES module, not its `main` (a UMD bundle): loading that goes through the
+// CommonJS loader, which costs a command ~10 ms to start.
+// @ts-types="hash-wasm/dist/lib/index.d.ts"
+import { createXXHash64, type IHasher } from "hash-wasm/dist/index.esm.js";
 
 /** Files up to this size are read whole; larger ones are streamed. */
 const WHOLE_READ_LIMIT = 4 * 1024 * 1024;

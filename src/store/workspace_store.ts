@@ -71,6 +71,8 @@ export class WorkspaceStore {
   readonly projectRoot: string;
   /** The data directory name under each pipeline root. */
   readonly dataDir: string;
+  /** The outputs of each stage asked about (see {@linkcode WorkspaceStore.outputs}). */
+  readonly #outputs = new WeakMap<StoreStage, readonly StoredOutput[]>();
 
   /** Creates a store for the project at `projectRoot`. */
   constructor(projectRoot: string, options: WorkspaceStoreOptions = {}) {
@@ -105,13 +107,24 @@ export class WorkspaceStore {
     return isDir ? path.join(stageDir, out.key) : path.join(stageDir, `${out.key}.${out.ext}`);
   }
 
-  /** Every output of `stage` with its path, in declaration order. */
-  outputs(stage: StoreStage): StoredOutput[] {
-    return stage.outs.map((out) => ({
-      key: out.key,
-      path: this.outputPath(stage, out.key),
-      isDir: out.format === "dir",
-    }));
+  /**
+   * Every output of `stage` with its path, in declaration order (worked
+   * out once per stage object: a command asks for a stage's outputs many
+   * times, a fan-in's plan for those of a thousand producers).
+   */
+  outputs(stage: StoreStage): readonly StoredOutput[] {
+    let outs = this.#outputs.get(stage);
+    if (outs === undefined) {
+      outs = Object.freeze(stage.outs.map((out) =>
+        Object.freeze({
+          key: out.key,
+          path: this.outputPath(stage, out.key),
+          isDir: out.format === "dir",
+        })
+      ));
+      this.#outputs.set(stage, outs);
+    }
+    return outs;
   }
 
   /** A workspace path as shown to users: project-relative, `/` for directories. */

@@ -18,7 +18,18 @@ export interface RealPathGuardOptions {
   name?: string;
   /** How messages show a path. @default {the path relative to the root} */
   display?: (target: string) => string;
+  /**
+   * List a directory once many of its entries are asked about, and take
+   * the plain files and directories it shows from the listing instead of
+   * an `lstat` each (a pipeline of a thousand inputs side by side). Only
+   * for a guard that checks reads over a moment (loading a pipeline): a
+   * listing does not see an entry replaced after it. @default {false}
+   */
+  listDirectories?: boolean;
 }
+
+/** How many entries of one directory are looked at one by one before it is listed. */
+const LIST_AFTER = 8;
 
 /**
  * Checks, before a write or delete, that the real path of the place written
@@ -51,12 +62,19 @@ export class RealPathGuard {
   readonly #display: (target: string) => string;
   /** Existing directories → their real paths. */
   readonly #dirs = new Map<string, string>();
+  /** With `listDirectories`: lookups per directory, then its plain entries (`true`: a directory). */
+  readonly #listings: Map<string, number | Map<string, boolean>> | null;
   #realRoot: string | null = null;
 
   /** Creates a guard for `root` (an absolute path). */
   constructor(root: string, options: RealPathGuardOptions = {}) {
-    const { name = "the project", display = (target) => relativePosix(root, target) } = options;
+    const {
+      name = "the project",
+      display = (target) => relativePosix(root, target),
+      listDirectories = false,
+    } = options;
     this.root = root;
+    this.#listings = listDirectories ? new Map() : null;
     this.#name = name;
     this.#display = display;
   }
@@ -85,6 +103,12 @@ export class RealPathGuard {
     const parent = path.dirname(target);
     if (parent === target) return target;
     const realParent = this.#resolve(parent, depth);
+    const listed = this.#listed(parent, path.basename(target));
+    if (listed !== undefined) {
+      const real = path.join(realParent, path.basename(target));
+      if (listed) this.#dirs.set(target, real);
+      return real;
+    }
     const info = lstatOrNullSync(target);
     if (info === null) return path.join(realParent, path.basename(target));
     if (!info.isSymlink) {
@@ -97,6 +121,34 @@ export class RealPathGuard {
     }
     // A dangling link's real path is where it points (which may be created there).
     return this.#resolve(path.resolve(realParent, Deno.readLinkSync(target)), depth + 1);
+  }
+
+  /**
+   * With `listDirectories`, whether entry `name` of `dir` is a directory
+   * (`true`) or a plain file (`false`) by the directory's listing;
+   * `undefined` when it is neither there (absent, a symlink, other) or the
+   * directory is not listed (yet).
+   */
+  #listed(dir: string, name: string): boolean | undefined {
+    if (this.#listings === null) return undefined;
+    const known = this.#listings.get(dir) ?? 0;
+    if (typeof known === "number") {
+      if (known + 1 < LIST_AFTER) {
+        this.#listings.set(dir, known + 1);
+        return undefined;
+      }
+      const entries = new Map<string, boolean>();
+      try {
+        for (const entry of Deno.readDirSync(dir)) {
+          if (entry.isFile || entry.isDirectory) entries.set(entry.name, entry.isDirectory);
+        }
+      } catch {
+        // Not listable: its entries are looked at one by one.
+      }
+      this.#listings.set(dir, entries);
+      return entries.get(name);
+    }
+    return known.get(name);
   }
 
   /**

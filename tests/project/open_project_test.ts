@@ -317,3 +317,27 @@ Deno.test("openProject() reads parameter overrides from the file params.override
     });
   });
 });
+
+Deno.test("openProject() finds the missing inputs among many in one directory, dangling links included", async () => {
+  const names = Array.from({ length: 12 }, (_, i) => `in/${i}.txt`);
+  const files: Record<string, string> = {
+    "pivot.yaml": [
+      "stages:",
+      "  s:",
+      "    cmd: echo",
+      `    deps: {many: [${names.join(", ")}]}`,
+      "",
+    ].join("\n"),
+  };
+  // 0–7 present, 8 missing, 9 tracked, 10 a dangling symlink, 11 a symlink to a present file.
+  for (const name of names.slice(0, 8)) files[name] = "x\n";
+  files["in/9.txt.pvt"] = "hash: abc\n";
+  await using p = await makeProject(files);
+  Deno.symlinkSync(p.path("in/nowhere.txt"), p.path("in/10.txt"));
+  Deno.symlinkSync(p.path("in/0.txt"), p.path("in/11.txt"));
+  const project = await openProject({ cwd: p.root });
+  assert.deepEqual(project.missingInputs, [
+    { stage: "s", dep: "in/8.txt" },
+    { stage: "s", dep: "in/10.txt" },
+  ]);
+});

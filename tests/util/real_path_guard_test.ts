@@ -98,3 +98,24 @@ Deno.test("RealPathGuard names a custom root and shows paths its own way", async
     `cannot delete <x>: <ml> is a symlink to ${outer.path("outside")}, outside the cache`,
   );
 });
+
+Deno.test("RealPathGuard with listDirectories still follows the symlinks among many entries of a directory", async () => {
+  const { outer, root } = await projectWithLinkedDataDir();
+  await using _ = outer;
+  const dir = path.join(root, "many");
+  await Deno.mkdir(path.join(dir, "sub"), { recursive: true });
+  for (let i = 0; i < 20; i++) await Deno.writeTextFile(path.join(dir, `${i}.txt`), "x");
+  await Deno.symlink(outer.path("outside/victim.txt"), path.join(dir, "out.txt"));
+  await Deno.symlink(outer.path("outside"), path.join(dir, "outdir"));
+  await Deno.symlink("../data/ml", path.join(dir, "relative"));
+  const guard = new RealPathGuard(root, { listDirectories: true });
+  // Enough lookups for the directory to be listed, before and after the links.
+  for (let i = 0; i < 20; i++) {
+    assert.equal(guard.realPath(path.join(dir, `${i}.txt`)), path.join(dir, `${i}.txt`));
+  }
+  assert.equal(guard.realPath(path.join(dir, "out.txt")), outer.path("outside/victim.txt"));
+  assert.equal(guard.realPath(path.join(dir, "outdir/a.csv")), outer.path("outside/a.csv"));
+  assert.equal(guard.realPath(path.join(dir, "relative/b.csv")), outer.path("outside/b.csv"));
+  assert.equal(guard.realPath(path.join(dir, "sub/c.csv")), path.join(dir, "sub/c.csv"));
+  assert.equal(guard.realPath(path.join(dir, "absent.txt")), path.join(dir, "absent.txt"));
+});
