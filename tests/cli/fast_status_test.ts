@@ -1,0 +1,74 @@
+/**
+ * The status fast path (`src/cli/fast_status.ts`): which command lines it
+ * reads, and that right after a run it answers `status` from the run's
+ * no-op stamp (before the pipeline loads) only while that stamp holds and
+ * no `.pvt` file asks for a comparison.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { isFastStatusLine, runFastStatus } from "../../src/cli/fast_status.ts";
+import { FINE_RACY_WINDOW_MS } from "../../src/storage/racy_window.ts";
+import { runPivotInProcess } from "../_helpers/in_process.ts";
+import { makeProject } from "../_helpers/project.ts";
+
+/** `runFastStatus(args)` in `cwd`: its exit status (`null`: not answered) and what it printed. */
+function fastStatus(cwd: string, args: readonly string[]) {
+  let stdout = "";
+  let stderr = "";
+  const code = runFastStatus(args, {
+    cwd,
+    stdout: (text) => (stdout += text),
+    stderr: (text) => (stderr += text),
+    env: (name) => name === "NO_COLOR" ? "1" : Deno.env.get(name),
+    isTerminal: () => false,
+  });
+  return { code, stdout, stderr };
+}
+
+Deno.test("isFastStatusLine: status without targets, with display options only", () => {
+  for (const args of [["status"], ["-q", "status"], ["status", "-q", "-v"], ["status", "--json"]]) {
+    assert.ok(isFastStatusLine(args), args.join(" "));
+  }
+  assert.ok(isFastStatusLine(["--verbose", "status", "-a", "-e", "--explain", "--all"]));
+  const declined = [
+    [],
+    ["repro"],
+    ["status", "train"],
+    ["status", "-r"],
+    ["status", "--remote", "origin"],
+    ["status", "--help"],
+    ["status", "-qa"],
+    ["status", "--"],
+    ["verify"],
+    ["list", "status"],
+  ];
+  for (const args of declined) assert.ok(!isFastStatusLine(args), args.join(" "));
+});
+
+Deno.test("runFastStatus answers status right after a run, and nothing once the stamp no longer holds", async () => {
+  await using p = await makeProject({
+    "pivot.yaml": "pipeline: ml\nstages:\n  prep:\n    cmd: cp ${deps.raw} ${outs}\n" +
+      "    deps: {raw: raw.csv}\n    outs: csv\n",
+    "raw.csv": "a,b\n1,2\n",
+  });
+  const settle = () => new Promise((resolve) => setTimeout(resolve, FINE_RACY_WINDOW_MS + 30));
+  assert.equal(fastStatus(p.root, ["status"]).code, null, "no run yet");
+  await settle();
+  assert.equal((await runPivotInProcess(p.root, ["repro"])).code, 0);
+  assert.deepEqual(fastStatus(p.root, ["status"]), {
+    code: 0,
+    stdout: "1 up to date\n",
+    stderr: "",
+  });
+  assert.deepEqual(fastStatus(p.root, ["-v", "status", "-e"]), {
+    code: 0,
+    stdout: "up to date prep\n1 up to date\n",
+    stderr: "",
+  });
+  assert.deepEqual(fastStatus(p.root, ["status", "-q"]), { code: 0, stdout: "", stderr: "" });
+  assert.equal(fastStatus(p.root, ["status", "-a"]).code, null, "no stamp of repro -a");
+  assert.equal(fastStatus(p.root, ["status", "prep"]).code, null, "a target");
+  await p.write("raw.csv", "a,b\n3,4\n");
+  assert.equal(fastStatus(p.root, ["status"]).code, null, "an input changed");
+});
