@@ -7,8 +7,11 @@
  *
  * @module
  */
-import { statusFromNoopStamp } from "../ops/status_from_noop_stamp.ts";
+import { reportStampKey } from "../ops/report_stamp.ts";
+import { statusFromNoopStamp, type StatusFromStamp } from "../ops/status_from_noop_stamp.ts";
+import { storeReportStamp } from "../ops/store_report_stamp.ts";
 import type { CliContext, CliIo } from "./cli_context.ts";
+import { reportQuery } from "./fast_report.ts";
 import { printJson } from "./print_json.ts";
 import { printStatusReports } from "./print_status_reports.ts";
 
@@ -16,6 +19,7 @@ import { printStatusReports } from "./print_status_reports.ts";
 const OPTIONS: ReadonlySet<string> = new Set(["-a", "--all", "-e", "--explain", "--json"]);
 const QUIET: ReadonlySet<string> = new Set(["-q", "--quiet"]);
 const VERBOSE: ReadonlySet<string> = new Set(["-v", "--verbose"]);
+const EXPLAIN: ReadonlySet<string> = new Set(["-e", "--explain"]);
 
 /**
  * True when `args` are `status` with no targets and only options the fast
@@ -29,28 +33,36 @@ export function isFastStatusLine(args: readonly string[]): boolean {
 
 /**
  * Answers the status command line `args` from the run's no-op stamp: prints
- * what the full command prints when every stage is up to date and returns
- * its exit status; `null` when the full command line must run instead.
+ * what the full command prints when every stage is up to date, leaves the
+ * report stamp the full command would leave, and returns its exit status;
+ * `null` when the full command line must run instead.
  */
 export function runFastStatus(args: readonly string[], io: CliIo): number | null {
   if (!isFastStatusLine(args)) return null;
+  const since = Date.now();
   const has = (words: ReadonlySet<string>) => args.some((word) => words.has(word));
-  let stages: readonly string[] | null;
+  let answer: StatusFromStamp | null;
   try {
-    stages = statusFromNoopStamp({
+    answer = statusFromNoopStamp({
       all: args.includes("-a") || args.includes("--all"),
       cwd: Deno.realPathSync(io.cwd),
       env: io.env,
+      since,
     });
   } catch {
     // Whatever went wrong, the full command line says it the long way.
     return null;
   }
-  if (stages === null) return null;
+  if (answer === null) return null;
   const quiet = has(QUIET);
   const verbose = has(VERBOSE);
+  let stdout = "";
   const ctx: CliContext = {
     ...io,
+    stdout: (text) => {
+      stdout += text;
+      io.stdout(text);
+    },
     quiet: () => quiet,
     verbose: () => verbose,
     warn: (message) => {
@@ -58,7 +70,7 @@ export function runFastStatus(args: readonly string[], io: CliIo): number | null
     },
   };
   // As the full command reports an up-to-date stage (`stage_status.ts`), field by field.
-  const reports = stages.map((stage) => ({
+  const reports = answer.stages.map((stage) => ({
     stage,
     stale: false,
     reason: "up to date",
@@ -67,9 +79,15 @@ export function runFastStatus(args: readonly string[], io: CliIo): number | null
     outputs: [],
   }));
   if (args.includes("--json")) printJson(ctx, { stages: reports, tracked: [] });
-  else {printStatusReports(ctx, reports, {
-      explain: has(new Set(["-e", "--explain"])),
-      verb: "stale",
-    });}
+  else printStatusReports(ctx, reports, { explain: has(EXPLAIN), verb: "stale" });
+  if (answer.evidence !== null) {
+    try {
+      // The next same command line is answered from its report stamp, as after the full way.
+      const key = reportStampKey(reportQuery(args, io));
+      storeReportStamp(answer.root, key, answer.evidence, since, { stdout, stderr: "", code: 0 });
+    } catch {
+      // A stamp only saves time.
+    }
+  }
   return 0;
 }

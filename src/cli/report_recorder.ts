@@ -6,9 +6,10 @@
  * @module
  */
 import type { StampEvidence } from "../ops/noop_stamp.ts";
-import { reportEvidence, storeReportStamp } from "../ops/record_report_stamp.ts";
+import { reportEvidence } from "../ops/record_report_stamp.ts";
 import { reportStampKey } from "../ops/report_stamp.ts";
 import type { StampedUpToDate } from "../ops/stamped_up_to_date.ts";
+import { storeReportStamp } from "../ops/store_report_stamp.ts";
 import type { Session } from "../session/mod.ts";
 import type { CliIo } from "./cli_context.ts";
 import { reportQuery } from "./fast_report.ts";

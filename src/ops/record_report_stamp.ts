@@ -1,16 +1,15 @@
 /**
- * Writing report stamps (see `report_stamp.ts`) after a report command.
+ * The evidence of report stamps (see `report_stamp.ts`) after a report command
+ * (`store_report_stamp.ts` stores them).
  *
  * @module
  */
 import { scanProjectFiles } from "../project/mod.ts";
 import type { Session } from "../session/mod.ts";
-import { withExistingProjectDb } from "../session/existing_state_db.ts";
 import { dataPathFor } from "../storage/mod.ts";
-import { NOOP_STAMP_FORMAT, NOOP_STAMPS_KEPT, type StampEvidence } from "./noop_stamp.ts";
+import type { StampEvidence } from "./noop_stamp.ts";
 import { pipelineModuleSources } from "./pipeline_modules.ts";
 import { stampEvidence } from "./record_noop_stamp.ts";
-import type { ReportAnswer, ReportStamp } from "./report_stamp.ts";
 import type { StampedUpToDate } from "./stamped_up_to_date.ts";
 
 /**
@@ -40,24 +39,4 @@ export async function reportEvidence(
       carried: { evidence: stamped.stamp, stages: stamped.stages },
     }),
   });
-}
-
-/** Stores, under `key` in the project at `root`, what a report command printed and read. */
-export function storeReportStamp(
-  root: string,
-  key: string,
-  evidence: StampEvidence,
-  since: number,
-  answer: ReportAnswer,
-): void {
-  const stamp: ReportStamp = {
-    format: NOOP_STAMP_FORMAT,
-    writtenMs: since,
-    ...evidence,
-    ...answer,
-  };
-  withExistingProjectDb(
-    root,
-    (db) => db.putNoopStamp(key, JSON.stringify(stamp), NOOP_STAMPS_KEPT),
-  );
 }

@@ -1,15 +1,16 @@
 /**
  * The status fast path (`src/cli/fast_status.ts`): which command lines it
  * reads, and that right after a run it answers `status` from the run's
- * no-op stamp (before the pipeline loads) only while that stamp holds and
- * no `.pvt` file asks for a comparison.
+ * no-op stamp (before the pipeline loads), leaving a report stamp, only
+ * while that stamp holds and no `.pvt` file asks for a comparison.
  *
  * @module
  */
 import assert from "node:assert/strict";
 import { isFastStatusLine, runFastStatus } from "../../src/cli/fast_status.ts";
+import { hashBytes, serializePvt } from "../../src/storage/mod.ts";
 import { FINE_RACY_WINDOW_MS } from "../../src/storage/racy_window.ts";
-import { runPivotInProcess } from "../_helpers/in_process.ts";
+import { runFastNoopInProcess, runPivotInProcess } from "../_helpers/in_process.ts";
 import { makeProject } from "../_helpers/project.ts";
 
 /** `runFastStatus(args)` in `cwd`: its exit status (`null`: not answered) and what it printed. */
@@ -51,6 +52,7 @@ Deno.test("runFastStatus answers status right after a run, and nothing once the 
     "pivot.yaml": "pipeline: ml\nstages:\n  prep:\n    cmd: cp ${deps.raw} ${outs}\n" +
       "    deps: {raw: raw.csv}\n    outs: csv\n",
     "raw.csv": "a,b\n1,2\n",
+    "notes/readme.txt": "notes\n",
   });
   const settle = () => new Promise((resolve) => setTimeout(resolve, FINE_RACY_WINDOW_MS + 30));
   assert.equal(fastStatus(p.root, ["status"]).code, null, "no run yet");
@@ -67,8 +69,27 @@ Deno.test("runFastStatus answers status right after a run, and nothing once the 
     stderr: "",
   });
   assert.deepEqual(fastStatus(p.root, ["status", "-q"]), { code: 0, stdout: "", stderr: "" });
+  // It left the report stamp the full way leaves: the next `status` is answered from that.
+  assert.deepEqual(runFastNoopInProcess(p.root, ["status"]), {
+    code: 0,
+    stdout: "1 up to date\n",
+    stderr: "",
+  });
   assert.equal(fastStatus(p.root, ["status", "-a"]).code, null, "no stamp of repro -a");
   assert.equal(fastStatus(p.root, ["status", "prep"]).code, null, "a target");
+  // A .pvt file in a directory no stage reads: neither the report stamp nor the fast path
+  // answers (the full way compares it).
+  await p.write(
+    "notes/readme.txt.pvt",
+    serializePvt({ path: "readme.txt", info: { hash: hashBytes("notes\n") }, size: 6 }),
+  );
+  await settle();
+  assert.equal(runFastNoopInProcess(p.root, ["status"]).code, null, "a .pvt file added");
+  assert.equal(fastStatus(p.root, ["status"]).code, null, "a .pvt file added");
+  await Deno.remove(p.path("notes/readme.txt.pvt"));
+  await settle();
+  assert.deepEqual(fastStatus(p.root, ["status"]).stdout, "1 up to date\n");
   await p.write("raw.csv", "a,b\n3,4\n");
   assert.equal(fastStatus(p.root, ["status"]).code, null, "an input changed");
+  assert.equal(runFastNoopInProcess(p.root, ["status"]).code, null, "its report stamp too");
 });
