@@ -8,6 +8,7 @@
  * @module
  */
 import type { Session } from "../session/mod.ts";
+import { checkStateDbFile } from "../storage/state_db.ts";
 import type { EnvReader } from "../util/env_reader.ts";
 import { changedStampPaths, type NoopStamp, noopStampKey, parseNoopStamp } from "./noop_stamp.ts";
 
@@ -23,7 +24,8 @@ export interface StampedUpToDate {
  * The no-op stamp of `pivot repro` (with `-a` when `all`) in the project of
  * `session`, when it vouches for every stage of `stages`: it stamped them
  * all and every path it recorded still has its signature, and no stamped
- * stage is running. `null` when there is no such stamp (assess the stages).
+ * stage is running, and the `state.db` holding it shows no damage. `null`
+ * when there is no such stamp (assess the stages).
  */
 export async function stampedUpToDate(
   session: Session,
@@ -39,9 +41,12 @@ export async function stampedUpToDate(
     cwd: project.cwd,
     env: options.env,
   });
-  const text = (await session.projectDb()).getNoopStamp(key);
+  const db = await session.projectDb();
+  const text = db.getNoopStamp(key);
   const stamp = text === null ? null : parseNoopStamp(text);
   if (stamp === null || stamp.sources === undefined) return null;
+  // Damage elsewhere in the file is found, warned about and replaced by the assessing.
+  if (checkStateDbFile(db.file) !== "ok") return null;
   const stamped = new Set(stamp.stages);
   if (!stages.every((name) => stamped.has(name))) return null;
   let changed: string[] | null;

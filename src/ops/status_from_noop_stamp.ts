@@ -12,6 +12,7 @@ import { scanProjectFiles } from "../project/scan_project_files.ts";
 import { withExistingProjectDb } from "../session/existing_state_db.ts";
 import { fileSignature } from "../storage/file_signature.ts";
 import { settledBefore } from "../storage/racy_window.ts";
+import { checkStateDbFile } from "../storage/state_db.ts";
 import type { EnvReader } from "../util/env_reader.ts";
 import { openPreciseStat, type PreciseStat } from "../util/precise_stat.ts";
 import {
@@ -50,7 +51,8 @@ export interface StatusFromStamp {
 /**
  * What `status` (no targets) reports when the no-op stamp of `repro` (with
  * `-a` when `all`) run where it runs still holds and the project has no
- * `.pvt` file; `null` otherwise (status goes the full way).
+ * `.pvt` file, and the `state.db` holding it shows no damage; `null`
+ * otherwise (status goes the full way).
  *
  * @throws when the project or its `state.db` cannot be read (the caller
  *   then goes the full way)
@@ -68,6 +70,8 @@ export function statusFromNoopStamp(query: StatusStampQuery): StatusFromStamp | 
     const text = db.getNoopStamp(key);
     const stamp = text === null ? null : parseNoopStamp(text);
     if (stamp === null || stamp.stages.length === 0) return null;
+    // Damage elsewhere in the file is for the full way to find, warn about and replace.
+    if (checkStateDbFile(db.file) !== "ok") return null;
     const scan = scanProjectFiles(root);
     if (scan.pvtFiles.length > 0) return null;
     using stats = openPreciseStat();
