@@ -30,6 +30,11 @@ else if (import.meta.main && Deno.args[0] === WATCH_CHILD_ARG) {
     await snapshotEnv();
     const code = await runFastRepro(Deno.args, io, look);
     if (code !== null) Deno.exit(code);
+  } else if (Deno.args.includes("status")) {
+    // A status right after a run is answered from the run's stamp, before the pipeline loads.
+    const { runFastStatus } = await import("./src/cli/fast_status.ts");
+    const code = runFastStatus(Deno.args, io);
+    if (code !== null) Deno.exit(code);
   }
   const { runCli } = await import("./src/cli/run_cli.ts");
   await snapshotEnv();

@@ -1,4 +1,5 @@
 import type { StampLook } from "../ops/noop_stamp.ts";
+import type { StampedUpToDate } from "../ops/stamped_up_to_date.ts";
 import type { Session } from "../session/mod.ts";
 import { type EnvReader, processEnv } from "../util/env_reader.ts";
 
@@ -35,6 +36,11 @@ export interface CliContext extends CliIo {
   readonly warn: (message: string) => void;
   /** Told of the session a command opens (to record a report stamp from it). */
   readonly sessionOpened?: (session: Session) => void;
+  /**
+   * Told that a no-op stamp vouched for the stages of the command's session
+   * (their reads are taken from it for the report stamp).
+   */
+  readonly stampedUpToDate?: (stamped: StampedUpToDate) => void;
 }
 
 /** The real process's IO. */

@@ -6,8 +6,10 @@
  * @module
  */
 import type { StampEvidence } from "../ops/noop_stamp.ts";
-import { reportEvidence, storeReportStamp } from "../ops/record_report_stamp.ts";
+import { reportEvidence } from "../ops/record_report_stamp.ts";
 import { reportStampKey } from "../ops/report_stamp.ts";
+import type { StampedUpToDate } from "../ops/stamped_up_to_date.ts";
+import { storeReportStamp } from "../ops/store_report_stamp.ts";
 import type { Session } from "../session/mod.ts";
 import type { CliIo } from "./cli_context.ts";
 import { reportQuery } from "./fast_report.ts";
@@ -27,6 +29,7 @@ export class ReportRecorder {
   #stderr = "";
   #sessions = 0;
   #evidence: { root: string; evidence: StampEvidence } | null = null;
+  #stamped: StampedUpToDate | null = null;
 
   /** A recorder for the command line `args` run with `io`. */
   constructor(args: readonly string[], io: CliIo) {
@@ -50,9 +53,14 @@ export class ReportRecorder {
   readonly sessionOpened = (session: Session): void => {
     this.#sessions++;
     session.whenClosing(async () => {
-      const evidence = await reportEvidence(session, this.#since);
+      const evidence = await reportEvidence(session, this.#since, this.#stamped);
       this.#evidence = evidence === null ? null : { root: session.project.root, evidence };
     });
+  };
+
+  /** Takes the reads of the stages `stamped` vouched for from its stamp. */
+  readonly stampedUpToDate = (stamped: StampedUpToDate): void => {
+    this.#stamped = stamped;
   };
 
   /** Stores the stamp of the command, which exited with `code`, when it is evidence. */

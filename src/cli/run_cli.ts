@@ -123,7 +123,10 @@ async function runCommandLine(
     warn: (message) => {
       if (!quiet) io.stderr(`warning: ${message}\n`);
     },
-    ...(recorder === null ? {} : { sessionOpened: recorder.sessionOpened }),
+    ...(recorder === null ? {} : {
+      sessionOpened: recorder.sessionOpened,
+      stampedUpToDate: recorder.stampedUpToDate,
+    }),
   };
   const candidates = args[0] === "complete"
     ? await (await import("../ops/target_candidates.ts")).targetCandidates(

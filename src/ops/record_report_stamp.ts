@@ -1,16 +1,16 @@
 /**
- * Writing report stamps (see `report_stamp.ts`) after a report command.
+ * The evidence of report stamps (see `report_stamp.ts`) after a report command
+ * (`store_report_stamp.ts` stores them).
  *
  * @module
  */
 import { scanProjectFiles } from "../project/mod.ts";
 import type { Session } from "../session/mod.ts";
-import { withExistingProjectDb } from "../session/existing_state_db.ts";
 import { dataPathFor } from "../storage/mod.ts";
-import { NOOP_STAMP_FORMAT, NOOP_STAMPS_KEPT, type StampEvidence } from "./noop_stamp.ts";
+import type { StampEvidence } from "./noop_stamp.ts";
 import { pipelineModuleSources } from "./pipeline_modules.ts";
 import { stampEvidence } from "./record_noop_stamp.ts";
-import type { ReportAnswer, ReportStamp } from "./report_stamp.ts";
+import type { StampedUpToDate } from "./stamped_up_to_date.ts";
 
 /**
  * The signatures of everything a report command of `session` may have read
@@ -18,10 +18,13 @@ import type { ReportAnswer, ReportStamp } from "./report_stamp.ts";
  * files of the project with their data, and the directories searched for
  * them, and what `pipeline.ts` modules are loaded from. `since` is when the
  * command started reading; `null` when the signatures would not be evidence.
+ * The reads of the stages `stamped` vouched for (which the command did not
+ * assess) are its stamp's, found unchanged after `since`.
  */
 export async function reportEvidence(
   session: Session,
   since: number,
+  stamped: StampedUpToDate | null = null,
 ): Promise<StampEvidence | null> {
   const { project } = session;
   const modules = await pipelineModuleSources(session);
@@ -31,25 +34,9 @@ export async function reportEvidence(
     files: [...scan.dirs, ...scan.pvtFiles],
     trees: scan.pvtFiles.map(dataPathFor),
     pipelineModules: modules,
+    ...(stamped === null ? {} : {
+      sources: stamped.stamp.sources,
+      carried: { evidence: stamped.stamp, stages: stamped.stages },
+    }),
   });
-}
-
-/** Stores, under `key` in the project at `root`, what a report command printed and read. */
-export function storeReportStamp(
-  root: string,
-  key: string,
-  evidence: StampEvidence,
-  since: number,
-  answer: ReportAnswer,
-): void {
-  const stamp: ReportStamp = {
-    format: NOOP_STAMP_FORMAT,
-    writtenMs: since,
-    ...evidence,
-    ...answer,
-  };
-  withExistingProjectDb(
-    root,
-    (db) => db.putNoopStamp(key, JSON.stringify(stamp), NOOP_STAMPS_KEPT),
-  );
 }

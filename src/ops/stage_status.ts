@@ -45,6 +45,11 @@ export interface StatusOptions {
   upstream?: boolean;
   /** Treat every stage as forced. @default {false} */
   force?: boolean;
+  /**
+   * Stages known to be up to date (see `stamped_up_to_date.ts`): reported
+   * so without being assessed. @default {none}
+   */
+  upToDate?: ReadonlySet<string>;
 }
 
 /**
@@ -61,6 +66,10 @@ export async function stageStatus(
   const restorable = new Map<string, HashInfo>();
   const reports: StageStatusReport[] = [];
   for (const name of stages) {
+    if (options.upToDate?.has(name) && !options.force) {
+      reports.push(upToDateReport(name, "up to date", []));
+      continue;
+    }
     const plan = planStage(project, name);
     const staleUpstream = (project.dag.upstream.get(name) ?? []).find((up) => stale.has(up));
     const { verdict } = await assessStage(session, plan, {
@@ -177,9 +186,9 @@ export const OUTPUTS_LOST = "outputs missing from cache";
  */
 export async function projectStatus(
   session: Session,
-  options: { targets: readonly string[] },
+  options: Pick<StatusOptions, "targets" | "upToDate">,
 ): Promise<ProjectStatus> {
-  const stages = await stageStatus(session, { targets: options.targets });
+  const stages = await stageStatus(session, options);
   const tracked = await trackedStatus(
     session,
     options.targets.length === 0 ? {} : { stages: stages.map((report) => report.stage) },

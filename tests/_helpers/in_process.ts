@@ -16,6 +16,7 @@
 import type { CliIo } from "../../src/cli/cli_context.ts";
 import { runFastNoop, type StampLook } from "../../src/cli/fast_noop.ts";
 import { runFastRepro } from "../../src/cli/fast_repro.ts";
+import { runFastStatus } from "../../src/cli/fast_status.ts";
 import { runCli } from "../../src/cli/run_cli.ts";
 import type { CliResult } from "./project.ts";
 
@@ -45,7 +46,8 @@ export async function runPivotInProcess(
   const fast = runFastNoop(args, io, (found) => (look = found));
   // As main.ts: after a change the fast path found, a command line it reads runs without the
   // command tree.
-  const code = fast ?? (look === undefined ? null : await runFastRepro(args, io, look)) ??
+  const code = fast ??
+    (look === undefined ? runFastStatus(args, io) : await runFastRepro(args, io, look)) ??
     await runCli(args, look === undefined ? io : { ...io, stampLook: look });
   return { code, ...printed() };
 }

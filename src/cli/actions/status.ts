@@ -1,5 +1,7 @@
 import * as path from "node:path";
+import { selectTargets } from "../../ops/select_targets.ts";
 import { projectStatus } from "../../ops/stage_status.ts";
+import { stampedUpToDate } from "../../ops/stamped_up_to_date.ts";
 import { ReportedFailure, UsageError } from "../../util/errors.ts";
 import { relativePosix } from "../../util/paths.ts";
 import type { CliContext } from "../cli_context.ts";
@@ -44,7 +46,17 @@ export async function statusAction(
     if (ctx.quiet() && differs) throw new ReportedFailure("not in sync");
     return;
   }
-  const { stages: reports, tracked, fetchHint } = await projectStatus(session, { targets });
+  // Right after a run, its no-op stamp vouches for the stages: they need no assessing.
+  const stamped = await stampedUpToDate(
+    session,
+    await selectTargets(project, targets, true),
+    { all: options.all ?? false, env: ctx.env },
+  );
+  if (stamped !== null) ctx.stampedUpToDate?.(stamped);
+  const { stages: reports, tracked, fetchHint } = await projectStatus(session, {
+    targets,
+    ...(stamped === null ? {} : { upToDate: stamped.stages }),
+  });
   const problems = tracked.flatMap((item) => {
     const shown = relativePosix(project.cwd, path.join(project.root, item.path));
     const problem = trackedProblem(item, shown);
