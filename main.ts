@@ -24,7 +24,7 @@ else if (import.meta.main && Deno.args[0] === WATCH_CHILD_ARG) {
   if (fast !== null) Deno.exit(fast);
   // Taken once the way on has loaded an npm package (Node's process object is then at hand).
   const snapshotEnv = async () =>
-    (await import("./src/util/process_env_snapshot.ts")).snapshotProcessEnv();
+    (await import("./src/cli/process_env_snapshot.ts")).snapshotProcessEnv();
   if (look !== undefined) {
     const { runFastRepro } = await import("./src/cli/fast_repro.ts");
     await snapshotEnv();

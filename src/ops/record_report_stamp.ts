@@ -36,7 +36,8 @@ export async function reportEvidence(
     pipelineModules: modules,
     ...(stamped === null ? {} : {
       sources: stamped.stamp.sources,
-      carried: { evidence: stamped.stamp, stages: stamped.stages },
+      // The stamp holds only when none of its paths changed.
+      carried: { evidence: stamped.stamp, stages: stamped.stages, changed: new Set<string>() },
     }),
   });
 }

@@ -7,7 +7,7 @@
  * `await import("…/util/yaml_lib.ts")`.
  *
  * (`main.ts` takes a snapshot of `process.env` first, for its speed: see
- * `process_env_snapshot.ts`.)
+ * `cli/process_env_snapshot.ts`.)
  *
  * @module
  */
