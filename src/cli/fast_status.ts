@@ -23,11 +23,13 @@ const EXPLAIN: ReadonlySet<string> = new Set(["-e", "--explain"]);
 
 /**
  * True when `args` are `status` with no targets and only options the fast
- * path answers (global flags before or after the command).
+ * path answers (global flags before or after the command, not both `-q` and
+ * `-v`: the full way refuses those together).
  */
 export function isFastStatusLine(args: readonly string[]): boolean {
   const at = args.findIndex((word) => !QUIET.has(word) && !VERBOSE.has(word));
-  return at >= 0 && args[at] === "status" &&
+  const both = args.some((word) => QUIET.has(word)) && args.some((word) => VERBOSE.has(word));
+  return at >= 0 && args[at] === "status" && !both &&
     args.every((word, i) => i === at || QUIET.has(word) || VERBOSE.has(word) || OPTIONS.has(word));
 }
 

@@ -28,7 +28,9 @@ function fastStatus(cwd: string, args: readonly string[]) {
 }
 
 Deno.test("isFastStatusLine: status without targets, with display options only", () => {
-  for (const args of [["status"], ["-q", "status"], ["status", "-q", "-v"], ["status", "--json"]]) {
+  for (
+    const args of [["status"], ["-q", "status"], ["status", "-v", "--json"], ["status", "--json"]]
+  ) {
     assert.ok(isFastStatusLine(args), args.join(" "));
   }
   assert.ok(isFastStatusLine(["--verbose", "status", "-a", "-e", "--explain", "--all"]));
@@ -43,6 +45,9 @@ Deno.test("isFastStatusLine: status without targets, with display options only",
     ["status", "--"],
     ["verify"],
     ["list", "status"],
+    // The full way refuses -q with -v.
+    ["status", "-q", "-v"],
+    ["--quiet", "status", "--verbose"],
   ];
   for (const args of declined) assert.ok(!isFastStatusLine(args), args.join(" "));
 });
@@ -69,6 +74,14 @@ Deno.test("runFastStatus answers status right after a run, and nothing once the 
     stderr: "",
   });
   assert.deepEqual(fastStatus(p.root, ["status", "-q"]), { code: 0, stdout: "", stderr: "" });
+  // -q with -v is refused right after a run as at any other time.
+  for (let i = 0; i < 2; i++) {
+    assert.deepEqual(await runPivotInProcess(p.root, ["-q", "-v", "status"]), {
+      code: 2,
+      stdout: "",
+      stderr: "error: -q/--quiet and -v/--verbose cannot be used together\n",
+    });
+  }
   // It left the report stamp the full way leaves: the next `status` is answered from that.
   assert.deepEqual(runFastNoopInProcess(p.root, ["status"]), {
     code: 0,
