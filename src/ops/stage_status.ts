@@ -174,6 +174,12 @@ export interface ProjectStatus {
    * `null` when nothing is lost.
    */
   readonly fetchHint: string | null;
+  /**
+   * What repairs outputs that differ from what their locks record (edited,
+   * or left from another revision after a `git checkout`): `pivot checkout`
+   * or `pivot repro`; `null` when none differs.
+   */
+  readonly checkoutHint: string | null;
 }
 
 /** A stage's reason when its outputs are gone from the workspace and the cache alike. */
@@ -193,8 +199,19 @@ export async function projectStatus(
     session,
     options.targets.length === 0 ? {} : { stages: stages.map((report) => report.stage) },
   );
-  return { stages, tracked, fetchHint: fetchHint(session.project, stages, tracked) };
+  return {
+    stages,
+    tracked,
+    fetchHint: fetchHint(session.project, stages, tracked),
+    checkoutHint: stages.some((r) => r.stale && !r.failing && MODIFIED_OUTPUT.test(r.reason))
+      ? "outputs that differ from their locks (as after a 'git checkout'): 'pivot checkout' " +
+        "puts back what the locks record, 'pivot repro' runs their stages again"
+      : null,
+  };
 }
+
+/** A stage's reason when an output differs from what its lock records (see `assess_stage.ts`). */
+const MODIFIED_OUTPUT = /^output .+ was modified$/;
 
 /** See {@linkcode ProjectStatus.fetchHint}. */
 function fetchHint(

@@ -5,7 +5,7 @@ import { commitAll, git } from "../_helpers/git.ts";
 import { runPivotInProcess } from "../_helpers/in_process.ts";
 import { makeProject, runPivot, type TempProject } from "../_helpers/project.ts";
 import { hashBytes } from "../../src/storage/mod.ts";
-import { blobOf, lockRel, readLock, timeless } from "./_fixtures/engine.ts";
+import { blobOf, CHECKOUT_HINT, lockRel, readLock, timeless } from "./_fixtures/engine.ts";
 
 /** train (reads a tracked-style input, counts its runs) → eval. */
 const YAML = `pipeline: ml
@@ -468,6 +468,32 @@ Deno.test("pivot status in a fresh clone hints 'pivot pull' when a remote is con
     code: 0,
     stdout: stale +
       "hint: no remote is configured to pull from: 'pivot repro' produces the missing outputs again\n",
+    stderr: "",
+  });
+});
+
+Deno.test("pivot status after a git checkout of an older commit hints 'pivot checkout', which puts the outputs back", async () => {
+  await using p = await project();
+  await git(p.root, "init", "-q");
+  await repro(p);
+  const first = await commitAll(p.root, "lr 0.1");
+  await setLr(p, "0.2");
+  await repro(p);
+  await commitAll(p.root, "lr 0.2");
+  await git(p.root, "checkout", "-q", first);
+  assert.deepEqual(await runPivotInProcess(p.root, ["status"]), {
+    code: 0,
+    stdout: `stale train: output train:model → ${MODEL} was modified\n` +
+      "stale eval: upstream 'train' is stale\n" +
+      "2 stale, 0 up to date\n" +
+      CHECKOUT_HINT,
+    stderr: "",
+  });
+  assert.equal((await runPivotInProcess(p.root, ["checkout"])).code, 0);
+  assert.equal(await p.read(MODEL), "lr=0.1\n");
+  assert.deepEqual(await runPivotInProcess(p.root, ["status"]), {
+    code: 0,
+    stdout: "2 up to date\n",
     stderr: "",
   });
 });

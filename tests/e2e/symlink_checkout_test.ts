@@ -5,6 +5,7 @@ import { makeProject, type TempProject } from "../_helpers/project.ts";
 import { runPivotInProcess } from "../_helpers/in_process.ts";
 import { hashBytes, type ManifestEntry, treeHash } from "../../src/storage/mod.ts";
 import { statOrNullSync } from "../../src/util/fs.ts";
+import { CHECKOUT_HINT } from "./_fixtures/engine.ts";
 
 // Before the fix, every symlink inside a directory was left out of its manifest, including the
 // ones a symlink checkout (or the hardlink → symlink fallback) places into the cache: a directory
@@ -75,7 +76,8 @@ Deno.test("pivot repro in symlink mode records a directory output's files and st
   await p.write("data/sl/mk/b.txt", "changed\n");
   assert.equal(
     await pivot(p, ["status"]),
-    "stale mk: output mk → data/sl/mk/ was modified\nstale use: upstream 'mk' is stale\n2 stale, 0 up to date\n",
+    "stale mk: output mk → data/sl/mk/ was modified\nstale use: upstream 'mk' is stale\n2 stale, 0 up to date\n" +
+      CHECKOUT_HINT,
   );
 });
 

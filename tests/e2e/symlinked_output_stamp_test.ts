@@ -11,6 +11,7 @@ import assert from "node:assert/strict";
 import { FINE_RACY_WINDOW_MS } from "../../src/storage/racy_window.ts";
 import { runFastNoopInProcess, runPivotInProcess } from "../_helpers/in_process.ts";
 import { makeProject } from "../_helpers/project.ts";
+import { CHECKOUT_HINT } from "./_fixtures/engine.ts";
 
 const FILES = {
   ".pivot/config.yaml": "cache:\n  checkout_mode: [symlink]\n",
@@ -43,7 +44,8 @@ Deno.test("a file of a symlinked directory output edited through its link: no st
   const status = await runPivotInProcess(p.root, ["status"]);
   assert.deepEqual(status, {
     code: 0,
-    stdout: "stale gen: output gen:d → data/ml/gen/d/ was modified\n1 stale, 0 up to date\n",
+    stdout: "stale gen: output gen:d → data/ml/gen/d/ was modified\n1 stale, 0 up to date\n" +
+      CHECKOUT_HINT,
     stderr: "",
   });
   const verify = await runPivotInProcess(p.root, ["verify"]);

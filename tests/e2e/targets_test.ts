@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { runPivotInProcess } from "../_helpers/in_process.ts";
 import { assertFailed, makeProject, type TempProject } from "../_helpers/project.ts";
+import { CHECKOUT_HINT } from "./_fixtures/engine.ts";
 
 const MATRIX_PIPELINE = [
   "pipeline: ml",
@@ -70,7 +71,7 @@ Deno.test("a matrix stage's base name selects all its variants in every command"
     assert.equal(
       await pivotOk(p, ["status", "train"]),
       "stale train@small: output train@small:notes → data/ml/train@small/notes.txt was modified\n" +
-        "1 stale, 2 up to date\n",
+        "1 stale, 2 up to date\n" + CHECKOUT_HINT,
     );
     const verify = await runPivotInProcess(p.root, ["verify", "train"]);
     assert.equal(verify.code, 1);

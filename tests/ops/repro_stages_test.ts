@@ -241,6 +241,7 @@ Deno.test("reproStages() refuses to run when a tracked input does not match its 
     ],
     tracked: [{ path: "raw.csv", status: "modified", cached: true, workspaceCached: false }],
     fetchHint: null,
+    checkoutHint: null,
   });
 });
 

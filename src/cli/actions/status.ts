@@ -53,7 +53,7 @@ export async function statusAction(
     { all: options.all ?? false, env: ctx.env },
   );
   if (stamped !== null) ctx.stampedUpToDate?.(stamped);
-  const { stages: reports, tracked, fetchHint } = await projectStatus(session, {
+  const { stages: reports, tracked, fetchHint, checkoutHint } = await projectStatus(session, {
     targets,
     ...(stamped === null ? {} : { upToDate: stamped.stages }),
   });
@@ -68,6 +68,7 @@ export async function statusAction(
     printStatusReports(ctx, reports, { explain: options.explain ?? false, verb: "stale" });
     if (!ctx.quiet()) {
       for (const line of problems) ctx.stdout(`${line}\n`);
+      if (checkoutHint !== null) ctx.stdout(`hint: ${checkoutHint}\n`);
       if (fetchHint !== null) ctx.stdout(`hint: ${fetchHint}\n`);
     }
   }

@@ -109,3 +109,8 @@ export function lockFiles(dir: string): Map<string, string> {
   walk(dir, "");
   return new Map([...found].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0));
 }
+
+/** The hint `pivot status` ends with when an output differs from what its lock records. */
+export const CHECKOUT_HINT =
+  "hint: outputs that differ from their locks (as after a 'git checkout'): 'pivot checkout' " +
+  "puts back what the locks record, 'pivot repro' runs their stages again\n";
