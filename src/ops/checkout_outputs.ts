@@ -12,6 +12,7 @@ import {
   countTreeEntries,
   dataPathFor,
   type FileHasher,
+  hashFile,
   type HashInfo,
   isDirHash,
   isLinkedToBlob,
@@ -25,7 +26,7 @@ import {
 } from "../storage/mod.ts";
 import type { Session } from "../session/mod.ts";
 import { PivotError } from "../util/errors.ts";
-import { existsSync, statOrNull } from "../util/fs.ts";
+import { existsSync, statOrNull, statOrNullSync } from "../util/fs.ts";
 import { relativePosix } from "../util/paths.ts";
 import { holdCacheForWriting } from "./_cache_guard.ts";
 import { workspaceInCache } from "./_workspace_in_cache.ts";
@@ -342,19 +343,27 @@ async function collect(
     const isCached = (out: ProjectOutput) =>
       def.outs.find((spec) => spec.key === out.key)?.cache ?? false;
     const uncached = outputs.filter((out) => !isCached(out));
-    if (targeted && key !== null) {
-      for (const out of uncached) report.notCached.push(itemFor(project, out).label);
-    }
+    // An output named that is not cached (a metric) cannot be restored, only confirmed.
+    const confirm = targeted && key !== null ? uncached : [];
     const wanted = outputs.filter(isCached);
     // Only a missing uncached output (a metric) needs the lock read for it.
     const absent = key === null ? uncached.filter((out) => !existsSync(out.path)) : [];
-    if (wanted.length === 0 && absent.length === 0) return;
+    if (wanted.length === 0 && absent.length === 0 && confirm.length === 0) return;
     const lockFile = lockFilePath(def);
     const lock = await readLockFile(lockFile, {
       warn,
       display: relativePosix(project.root, lockFile),
       expect: { stage: def.name, pipeline: def.pipeline },
     });
+    for (const out of confirm) {
+      const item = itemFor(project, out);
+      const recorded = lock?.outs.find((entry) => entry.key === out.key);
+      const asRecorded = recorded !== undefined && recorded.manifest === undefined &&
+        !out.isDir && statOrNullSync(out.path)?.isFile === true &&
+        await hashFile(out.path) === recorded.hash;
+      if (asRecorded) report.upToDate.push(item);
+      else report.notCached.push(item.label);
+    }
     for (const out of absent) {
       if (lock?.outs.some((entry) => entry.key === out.key)) {
         report.absentNotCached.push({ label: itemFor(project, out).label, stage: stageName });

@@ -76,6 +76,13 @@ Deno.test("messages name outputs as identity → path", async (t) => {
         fix: "pivot checkout train:model",
       }],
     });
+    // An output that is not cached is confirmed when it is as recorded, never restored.
+    assert.deepEqual(await runPivotInProcess(p.root, ["checkout", "train:scores"]), {
+      code: 0,
+      stdout: "1 up to date\n",
+      stderr: "",
+    });
+    await p.write("data/ml/train/scores.json", '{"edited": true}\n');
     const checkout = await runPivotInProcess(p.root, ["checkout", "train:scores"]);
     assert.equal(checkout.code, 1);
     assert.equal(

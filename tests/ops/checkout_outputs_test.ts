@@ -131,10 +131,18 @@ Deno.test("checkoutOutputs() reports stages never run, uncached targets and cont
     complete: false,
     notRun: ["extra"],
   });
+  // An uncached output named is confirmed as recorded, and cannot be restored once changed.
+  assert.deepEqual(await checkout(p, { targets: ["train:score"] }), {
+    complete: true,
+    upToDate: ["train:score → data/ml/train/score.json"],
+  });
+  const score = await p.read("data/ml/train/score.json");
+  await p.write("data/ml/train/score.json", "{}\n");
   assert.deepEqual(await checkout(p, { targets: ["train:score"] }), {
     complete: false,
     notCached: ["train:score → data/ml/train/score.json"],
   });
+  await p.write("data/ml/train/score.json", score);
   await Deno.remove(p.path("data/ml/train/model.txt"));
   {
     await using session = await sessionOf(p);

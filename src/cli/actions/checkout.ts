@@ -63,7 +63,7 @@ export async function checkoutAction(
       report.skipped.length + report.modified.length + report.missing.length;
     if (parts.length > 0) ctx.stdout(`${parts.join(", ")}\n`);
     else if (considered === 0 && targets.length === 0 && report.problems.length === 0) {
-      ctx.stdout("nothing to check out: no stage has run and nothing is tracked\n");
+      ctx.stdout("nothing to check out: no cached output is recorded and nothing is tracked\n");
     }
   }
   if (report.modified.length > 0) {
