@@ -384,7 +384,14 @@ function readDeps(
 ): Map<string, { value: string | string[]; path: FieldPath }> {
   const deps = new Map<string, { value: string | string[]; path: FieldPath }>();
   if (raw === undefined || raw === null) return deps;
-  if (!isPlainObject(raw)) ctx.fail(at, "expected a map of name → identity or file path");
+  if (!isPlainObject(raw)) {
+    ctx.fail(at, "expected a map of name → identity or file path", {
+      hint: Array.isArray(raw)
+        ? "name each dependency, e.g. 'deps: {raw: data/raw.csv, model: train:model}' " +
+          "(a dvc.yaml's stages convert with 'pivot import-dvc')"
+        : "e.g. 'deps: {raw: data/raw.csv, model: train:model}'",
+    });
+  }
   for (const [name, value] of Object.entries(raw)) {
     const where = [...at, name];
     if (!isValidKey(name)) {

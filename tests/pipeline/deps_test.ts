@@ -440,3 +440,29 @@ Deno.test("loadPipelineFile() refuses a dependency that is almost surely a misty
     assert.deepEqual(deps[0]?.refs, [{ kind: "file", text: "trian", path: p.path("trian") }]);
   });
 });
+
+Deno.test("loadPipelineFile() shows the map form of deps in its hint; for a DVC-style list, also import-dvc", async () => {
+  for (
+    const [deps, hint] of [
+      [
+        "[data/a.txt]",
+        "name each dependency, e.g. 'deps: {raw: data/raw.csv, model: train:model}' " +
+        "(a dvc.yaml's stages convert with 'pivot import-dvc')",
+      ],
+      ["data/a.txt", "e.g. 'deps: {raw: data/raw.csv, model: train:model}'"],
+    ]
+  ) {
+    await using p = await makeProject({
+      "pivot.yaml": lines("stages:", "  use:", "    cmd: use", `    deps: ${deps}`),
+    });
+    assertFileError(await loadError(p), {
+      message: "pivot.yaml:4:11: stages.use.deps: expected a map of name → identity or file path",
+      file: p.path("pivot.yaml"),
+      line: 4,
+      column: 11,
+      field: "stages.use.deps",
+      detail: "expected a map of name → identity or file path",
+      hint,
+    });
+  }
+});
