@@ -47,7 +47,7 @@ export async function findRun(session: Session, runId?: string): Promise<RunReco
     : pickRun(runId, db.findRuns(runId, RUN_MATCHES_SHOWN + 1));
   if (row === null) {
     throw new PivotError("no runs recorded yet", {
-      hint: "'pivot history' lists the recorded runs",
+      hint: "'pivot repro' records a run; 'pivot show' then shows it",
     });
   }
   return JSON.parse(row.data) as RunRecord;

@@ -296,7 +296,8 @@ stages:
   assert.deepEqual(noShow, {
     code: 1,
     stdout: "",
-    stderr: "error: no runs recorded yet\nhint: 'pivot history' lists the recorded runs\n",
+    stderr:
+      "error: no runs recorded yet\nhint: 'pivot repro' records a run; 'pivot show' then shows it\n",
   });
 
   const failing = await runPivotInProcess(p.root, ["repro", "-k"]);

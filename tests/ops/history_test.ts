@@ -35,7 +35,7 @@ Deno.test("listRuns() and findRun() read back the runs reproStages recorded, new
     await assertRefused(
       findRun(session),
       "no runs recorded yet",
-      "'pivot history' lists the recorded runs",
+      "'pivot repro' records a run; 'pivot show' then shows it",
     );
     await commitStages(session, { targets: [] });
   }
