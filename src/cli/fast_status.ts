@@ -10,6 +10,7 @@
 import { reportStampKey } from "../ops/report_stamp.ts";
 import { statusFromNoopStamp, type StatusFromStamp } from "../ops/status_from_noop_stamp.ts";
 import { storeReportStamp } from "../ops/store_report_stamp.ts";
+import { upToDateReport } from "../ops/up_to_date_report.ts";
 import type { CliContext, CliIo } from "./cli_context.ts";
 import { reportQuery } from "./fast_report.ts";
 import { printJson } from "./print_json.ts";
@@ -71,15 +72,7 @@ export function runFastStatus(args: readonly string[], io: CliIo): number | null
       if (!quiet) io.stderr(`warning: ${message}\n`);
     },
   };
-  // As the full command reports an up-to-date stage (`stage_status.ts`), field by field.
-  const reports = answer.stages.map((stage) => ({
-    stage,
-    stale: false,
-    reason: "up to date",
-    details: [],
-    failing: false,
-    outputs: [],
-  }));
+  const reports = answer.stages.map((stage) => upToDateReport(stage));
   if (args.includes("--json")) printJson(ctx, { stages: reports, tracked: [] });
   else printStatusReports(ctx, reports, { explain: has(EXPLAIN), verb: "stale" });
   if (answer.evidence !== null) {

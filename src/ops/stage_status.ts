@@ -6,6 +6,7 @@ import type { HashInfo } from "../storage/mod.ts";
 import { configuredRemotes } from "./choose_remote.ts";
 import { selectTargets } from "./select_targets.ts";
 import { type TrackedState, trackedStatus } from "./tracked_status.ts";
+import { upToDateReport } from "./up_to_date_report.ts";
 
 /** An output of an up-to-date stage that needs a repair. */
 export interface OutputProblem {
@@ -67,7 +68,7 @@ export async function stageStatus(
   const reports: StageStatusReport[] = [];
   for (const name of stages) {
     if (options.upToDate?.has(name) && !options.force) {
-      reports.push(upToDateReport(name, "up to date", []));
+      reports.push(upToDateReport(name));
       continue;
     }
     const plan = planStage(project, name);
@@ -92,7 +93,7 @@ export async function stageStatus(
 function reportFor(project: Project, name: string, verdict: Verdict): StageStatusReport {
   switch (verdict.action) {
     case "skip":
-      return upToDateReport(name, "up to date", []);
+      return upToDateReport(name);
     case "restore": {
       const outputs = [
         ...verdict.outs.map(({ out }) =>
@@ -141,15 +142,6 @@ function outputProblem(
     status,
     fix,
   };
-}
-
-function upToDateReport(
-  stage: string,
-  reason: string,
-  outputs: readonly OutputProblem[],
-): StageStatusReport {
-  const details = outputs.map((o) => `${o.identity} → ${o.path}`);
-  return { stage, stale: false, reason, details, failing: false, outputs };
 }
 
 function upstreamStale(stage: string, upstream: string): StageStatusReport {

@@ -8,7 +8,7 @@
  * @module
  */
 import type { Session } from "../session/mod.ts";
-import { checkStateDbFile } from "../storage/state_db.ts";
+import { checkStateDbFile, type StateDb } from "../storage/state_db.ts";
 import type { EnvReader } from "../util/env_reader.ts";
 import { changedStampPaths, type NoopStamp, noopStampKey, parseNoopStamp } from "./noop_stamp.ts";
 
@@ -33,20 +33,12 @@ export async function stampedUpToDate(
   options: { readonly all: boolean; readonly env: EnvReader },
 ): Promise<StampedUpToDate | null> {
   if (stages.length === 0) return null;
-  const { project } = session;
-  const key = noopStampKey({
-    mode: "repro",
+  const stamp = soundReproStamp(await session.projectDb(), {
     all: options.all,
-    targets: [],
-    cwd: project.cwd,
+    cwd: session.project.cwd,
     env: options.env,
   });
-  const db = await session.projectDb();
-  const text = db.getNoopStamp(key);
-  const stamp = text === null ? null : parseNoopStamp(text);
   if (stamp === null || stamp.sources === undefined) return null;
-  // Damage elsewhere in the file is found, warned about and replaced by the assessing.
-  if (checkStateDbFile(db.file) !== "ok") return null;
   const stamped = new Set(stamp.stages);
   if (!stages.every((name) => stamped.has(name))) return null;
   let changed: string[] | null;
@@ -58,4 +50,21 @@ export async function stampedUpToDate(
   }
   if (changed?.length !== 0) return null;
   return { stamp: { ...stamp, sources: stamp.sources }, stages: stamped };
+}
+
+/**
+ * The no-op stamp `pivot repro` (with `-a` when `all`) run in `cwd` left in
+ * `db`, when `db` shows no damage; `null` otherwise. Damage elsewhere in the
+ * file is for a command that assesses the stages to find, warn about and
+ * replace.
+ */
+export function soundReproStamp(
+  db: StateDb,
+  query: { readonly all: boolean; readonly cwd: string; readonly env: EnvReader },
+): NoopStamp | null {
+  const { all, cwd, env } = query;
+  const text = db.getNoopStamp(noopStampKey({ mode: "repro", all, targets: [], cwd, env }));
+  const stamp = text === null ? null : parseNoopStamp(text);
+  if (stamp === null || checkStateDbFile(db.file) !== "ok") return null;
+  return stamp;
 }

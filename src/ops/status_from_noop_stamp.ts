@@ -12,15 +12,10 @@ import { scanProjectFiles } from "../project/scan_project_files.ts";
 import { withExistingProjectDb } from "../session/existing_state_db.ts";
 import { fileSignature } from "../storage/file_signature.ts";
 import { settledBefore } from "../storage/racy_window.ts";
-import { checkStateDbFile } from "../storage/state_db.ts";
 import type { EnvReader } from "../util/env_reader.ts";
 import { openPreciseStat, type PreciseStat } from "../util/precise_stat.ts";
-import {
-  changedStampPaths,
-  noopStampKey,
-  parseNoopStamp,
-  type StampEvidence,
-} from "./noop_stamp.ts";
+import { changedStampPaths, type StampEvidence } from "./noop_stamp.ts";
+import { soundReproStamp } from "./stamped_up_to_date.ts";
 
 /** What decides the answer besides files. */
 export interface StatusStampQuery {
@@ -60,18 +55,8 @@ export interface StatusFromStamp {
 export function statusFromNoopStamp(query: StatusStampQuery): StatusFromStamp | null {
   const root = findProjectRoot(query.cwd);
   return withExistingProjectDb(root, (db) => {
-    const key = noopStampKey({
-      mode: "repro",
-      all: query.all,
-      targets: [],
-      cwd: query.cwd,
-      env: query.env,
-    });
-    const text = db.getNoopStamp(key);
-    const stamp = text === null ? null : parseNoopStamp(text);
+    const stamp = soundReproStamp(db, query);
     if (stamp === null || stamp.stages.length === 0) return null;
-    // Damage elsewhere in the file is for the full way to find, warn about and replace.
-    if (checkStateDbFile(db.file) !== "ok") return null;
     const scan = scanProjectFiles(root);
     if (scan.pvtFiles.length > 0) return null;
     using stats = openPreciseStat();
