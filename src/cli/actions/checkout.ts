@@ -4,7 +4,7 @@ import { ReportedFailure } from "../../util/errors.ts";
 import { plural } from "../../util/format_bytes.ts";
 import type { CliContext } from "../cli_context.ts";
 import { openForCommand } from "../open_for_command.ts";
-import { modifiedLabel } from "../modified_label.ts";
+import { printNotOverwritten } from "../print_not_overwritten.ts";
 import { printProblem } from "../print_list.ts";
 
 /** `pivot checkout`: restores outputs and tracked paths from the cache. */
@@ -67,14 +67,9 @@ export async function checkoutAction(
     }
   }
   if (report.modified.length > 0) {
-    printProblem(
+    printNotOverwritten(
       ctx,
-      `${plural(report.modified.length, "path")} ${
-        report.modified.length === 1 ? "differs" : "differ"
-      } from the recorded version and ${
-        report.modified.length === 1 ? "was" : "were"
-      } not overwritten`,
-      report.modified.map(modifiedLabel),
+      report.modified,
       "pass --force to overwrite (the workspace content is lost), --only-missing to leave existing paths alone, or keep the change with 'pivot commit' / 'pivot track --force'",
     );
   }

@@ -6,7 +6,7 @@ import { openForCommand } from "../open_for_command.ts";
 import { formatChange, formatValue, parsePrecision } from "../format_value.ts";
 import { printJson } from "../print_json.ts";
 import { formatTable } from "../print_table.ts";
-import { comparedLabels } from "../report_options.ts";
+import { valueDiffAction, type ValueDiffFlags } from "../value_diff_action.ts";
 
 /** `pivot metrics show`: the values as a table, Markdown or JSON. */
 export async function showMetricsAction(
@@ -39,45 +39,20 @@ export async function showMetricsAction(
 }
 
 /** `pivot metrics diff [A] [B]`: the changes between two versions. */
-export async function diffMetricsAction(
+export function diffMetricsAction(
   ctx: CliContext,
   from: string,
   to: string | undefined,
-  options: {
-    target: string[];
-    all?: true;
-    unchanged?: true;
-    precision: string;
-    md?: true;
-    json?: true;
-  },
+  flags: ValueDiffFlags,
 ): Promise<void> {
-  const precision = parsePrecision(options.precision);
-  await using session = await openForCommand(ctx, { all: options.all ?? false });
-  const diff = await diffMetrics(session, {
-    from,
-    to: to ?? null,
-    targets: options.target,
-    unchanged: options.unchanged ?? false,
+  return valueDiffAction(ctx, from, to, flags, {
+    compare: diffMetrics,
+    noun: "metric",
+    heading: ["Output", "Key"],
+    owner: (change) => `${change.identity} → ${change.path}`,
+    describe: (change, precision) =>
+      change.change !== null && change.status === "modified"
+        ? formatChange(change.change, change.percent, precision)
+        : change.status,
   });
-  if (options.json) return printJson(ctx, diff);
-  if (diff.changes.length === 0) {
-    return ctx.stdout(`no metric changes between ${comparedLabels(diff)}\n`);
-  }
-  const rows = diff.changes.map((change) => [
-    `${change.identity} → ${change.path}`,
-    change.key,
-    formatValue(change.old, precision),
-    formatValue(change.new, precision),
-    change.change !== null && change.status === "modified"
-      ? formatChange(change.change, change.percent, precision)
-      : change.status,
-  ]);
-  ctx.stdout(
-    formatTable(
-      ["Output", "Key", diff.old.rev, diff.new.rev, "Change"],
-      rows,
-      { markdown: options.md ?? false },
-    ),
-  );
 }

@@ -5,7 +5,7 @@ import { openForCommand } from "../open_for_command.ts";
 import { formatValue, parsePrecision } from "../format_value.ts";
 import { printJson } from "../print_json.ts";
 import { formatTable } from "../print_table.ts";
-import { comparedLabels } from "../report_options.ts";
+import { valueDiffAction, type ValueDiffFlags } from "../value_diff_action.ts";
 
 /** `pivot params show`: the values as a table, Markdown or JSON. */
 export async function showParamsAction(
@@ -32,43 +32,17 @@ export async function showParamsAction(
 }
 
 /** `pivot params diff [A] [B]`: the changes between two versions. */
-export async function diffParamsAction(
+export function diffParamsAction(
   ctx: CliContext,
   from: string,
   to: string | undefined,
-  options: {
-    target: string[];
-    all?: true;
-    unchanged?: true;
-    precision: string;
-    md?: true;
-    json?: true;
-  },
+  flags: ValueDiffFlags,
 ): Promise<void> {
-  const precision = parsePrecision(options.precision);
-  await using session = await openForCommand(ctx, { all: options.all ?? false });
-  const diff = await diffParams(session, {
-    from,
-    to: to ?? null,
-    targets: options.target,
-    unchanged: options.unchanged ?? false,
+  return valueDiffAction(ctx, from, to, flags, {
+    compare: diffParams,
+    noun: "param",
+    heading: ["Stage", "Param"],
+    owner: (change) => change.stage,
+    describe: (change) => change.status,
   });
-  if (options.json) return printJson(ctx, diff);
-  if (diff.changes.length === 0) {
-    return ctx.stdout(`no param changes between ${comparedLabels(diff)}\n`);
-  }
-  const rows = diff.changes.map((change) => [
-    change.stage,
-    change.key,
-    formatValue(change.old, precision),
-    formatValue(change.new, precision),
-    change.status,
-  ]);
-  ctx.stdout(
-    formatTable(
-      ["Stage", "Param", diff.old.rev, diff.new.rev, "Change"],
-      rows,
-      { markdown: options.md ?? false },
-    ),
-  );
 }

@@ -4,7 +4,7 @@ import { ReportedFailure } from "../../util/errors.ts";
 import { plural } from "../../util/format_bytes.ts";
 import type { CliContext } from "../cli_context.ts";
 import { openForCommand } from "../open_for_command.ts";
-import { modifiedLabel } from "../modified_label.ts";
+import { printNotOverwritten } from "../print_not_overwritten.ts";
 import { printProblem } from "../print_list.ts";
 import { wantsLiveDisplay } from "../run_display.ts";
 import { createTransferDisplay, printTransferReport } from "../transfer_display.ts";
@@ -74,14 +74,9 @@ export async function pullAction(
   }
   if (checkout.modified.length > 0) {
     failed = true;
-    printProblem(
+    printNotOverwritten(
       ctx,
-      `${plural(checkout.modified.length, "path")} ${
-        checkout.modified.length === 1 ? "differs" : "differ"
-      } from the recorded version and ${
-        checkout.modified.length === 1 ? "was" : "were"
-      } not overwritten`,
-      checkout.modified.map(modifiedLabel),
+      checkout.modified,
       "pass --force to overwrite (the workspace content is lost), or keep the change with 'pivot commit' / 'pivot track --force'",
     );
   }
