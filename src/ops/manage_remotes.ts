@@ -8,8 +8,9 @@ import {
   REMOTE_NAME_PATTERN,
 } from "../project/mod.ts";
 import { deleteConfigPath } from "../project/delete_config_path.ts";
-import { redactUrl } from "../remote/mod.ts";
+import { parseRemoteUrl, redactUrl } from "../remote/mod.ts";
 import { didYouMean } from "../util/did_you_mean.ts";
+import { statOrNull } from "../util/fs.ts";
 import { PivotError } from "../util/errors.ts";
 import { remoteSpecOf } from "./choose_remote.ts";
 import { setConfig } from "./edit_config.ts";
@@ -55,6 +56,12 @@ export interface AddRemoteOptions {
   readonly scope?: ConfigScope;
 }
 
+/** What {@linkcode addRemote} found about the remote it added. */
+export interface AddedRemote {
+  /** The absolute path of a directory remote that does not exist (yet), else `null`. */
+  readonly missingDirectory: string | null;
+}
+
 /**
  * Adds the remote `name` at `url` to the config.
  *
@@ -65,10 +72,11 @@ export async function addRemote(
   name: string,
   url: string,
   options: AddRemoteOptions = {},
-): Promise<void> {
+): Promise<AddedRemote> {
   const { makeDefault = false, force = false, scope = "project" } = options;
   checkName(name);
   remoteSpecOf(name, { url }, place.root);
+  const location = parseRemoteUrl(url, place.root);
   const existing = (await readConfigLayer(scope, place)).remotes[name];
   if (existing !== undefined && !force) {
     throw new PivotError(
@@ -82,6 +90,11 @@ export async function addRemote(
     doc.setIn(["remotes", name], doc.createNode({ url }));
     if (makeDefault) doc.setIn(["default_remote"], name);
   });
+  const missingDirectory =
+    location.kind === "directory" && (await statOrNull(location.path)) === null
+      ? location.path
+      : null;
+  return { missingDirectory };
 }
 
 /**

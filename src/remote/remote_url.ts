@@ -28,6 +28,9 @@ const BUCKET = /^[A-Za-z0-9][A-Za-z0-9._-]{1,254}$/;
 
 const ALLOWED = "use s3://bucket/prefix, a directory path or a file:// URL";
 
+/** A URL scheme written without its `//` (`s3:/bucket/x`, `file:data`), which is no directory. */
+const SLASHLESS_SCHEME = /^(s3|file|gs|gcs|az|azure|http|https|ssh|hdfs|webdav|oss):(?!\/\/)(.*)$/i;
+
 /**
  * Parses a remote URL; a relative directory path is resolved against
  * `baseDir` (the project root).
@@ -61,6 +64,20 @@ export function parseRemoteUrl(url: string, baseDir: string): RemoteLocation {
     return { kind: "directory", path: path.resolve(file) };
   }
   if (scheme !== undefined) bad(`unsupported scheme '${scheme}'`);
+  const slashless = url.match(SLASHLESS_SCHEME);
+  if (slashless !== null) {
+    const scheme = slashless[1]!.toLowerCase();
+    const rest = slashless[2]!.replace(/^\/+/, "");
+    const meant = scheme === "file" ? `file:///${rest}` : `${scheme}://${rest}`;
+    throw new PivotError(
+      `invalid remote URL '${shown}': '${slashless[1]}:' must be followed by '//'`,
+      {
+        hint: `did you mean '${
+          redactUrl(meant)
+        }'? (a directory whose name has a colon: write ./${shown})`,
+      },
+    );
+  }
   if (url.trim() === "") bad("empty");
   if (url.includes("\0")) bad("contains a NUL character");
   return { kind: "directory", path: path.resolve(baseDir, url) };

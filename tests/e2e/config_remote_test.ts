@@ -135,3 +135,24 @@ Deno.test("pivot remote add/list/default/modify/remove manage remotes without a 
     "error: the remote directory /mnt/nfs/pivot does not exist\nhint: create it (mkdir -p /mnt/nfs/pivot), or mount the share it lives on\n",
   );
 });
+
+Deno.test("pivot remote add warns about a directory remote that does not exist, and refuses 's3:/…'", async () => {
+  const p = await makeProject();
+  const added = await runPivotInProcess(p.root, ["remote", "add", "typo", "../no such dir"]);
+  assert.equal(added.code, 0);
+  assert.equal(added.stdout, "added remote 'typo'\n");
+  const missing = path.resolve(p.root, "../no such dir");
+  assert.equal(
+    added.stderr,
+    `warning: remote 'typo' is the directory '${missing}', which does not exist: create it (mkdir -p '${missing}') or mount its share before 'pivot push'\n`,
+  );
+  await Deno.mkdir(path.join(p.root, "store"));
+  const present = await runPivotInProcess(p.root, ["remote", "add", "store", "store"]);
+  assert.deepEqual([present.code, present.stderr], [0, ""]);
+  const config = await p.read(".pivot/config.yaml");
+  assertFailed(
+    await runPivotInProcess(p.root, ["remote", "add", "s3", "s3:/bucket/x"]),
+    "error: remote 's3': invalid remote URL 's3:/bucket/x': 's3:' must be followed by '//'\nhint: did you mean 's3://bucket/x'? (a directory whose name has a colon: write ./s3:/bucket/x)\n",
+  );
+  assert.equal(await p.read(".pivot/config.yaml"), config);
+});

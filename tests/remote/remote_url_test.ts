@@ -63,3 +63,28 @@ Deno.test("Redactor removes known secrets, URL credentials and signed-URL parame
     "key *** (***) at https://b.s3.amazonaws.com/k?X-Amz-Credential=***&X-Amz-Signature=***&x-id=Get ab",
   );
 });
+
+Deno.test("parseRemoteUrl() refuses a scheme written without '//', suggesting the URL meant", async (t) => {
+  const cases: [string, string, string][] = [
+    ["s3:/bucket/x", "'s3:' must be followed by '//'", "s3://bucket/x"],
+    ["S3:bucket", "'S3:' must be followed by '//'", "s3://bucket"],
+    ["file:/mnt/share", "'file:' must be followed by '//'", "file:///mnt/share"],
+  ];
+  for (const [url, problem, meant] of cases) {
+    await t.step(url, () => {
+      assert.throws(() => parseRemoteUrl(url, "/p"), (error: unknown) => {
+        assert.ok(error instanceof PivotError);
+        assert.equal(error.message, `invalid remote URL '${url}': ${problem}`);
+        assert.equal(
+          error.hint,
+          `did you mean '${meant}'? (a directory whose name has a colon: write ./${url})`,
+        );
+        return true;
+      });
+    });
+  }
+  assert.deepEqual(parseRemoteUrl("./s3:/bucket", "/p"), {
+    kind: "directory",
+    path: "/p/s3:/bucket",
+  });
+});

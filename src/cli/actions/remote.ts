@@ -8,6 +8,7 @@ import {
 } from "../../ops/manage_remotes.ts";
 import { type ConfigPlace, projectRootOf } from "../../ops/project_location.ts";
 import { PivotError } from "../../util/errors.ts";
+import { shellQuote } from "../../util/shell_quote.ts";
 import type { CliContext } from "../cli_context.ts";
 import { printJson } from "../print_json.ts";
 
@@ -33,12 +34,18 @@ export async function addRemoteAction(
   url: string,
   options: { default?: true; force?: true; global?: true },
 ): Promise<void> {
-  await addRemote(place(ctx), name, url, {
+  const added = await addRemote(place(ctx), name, url, {
     makeDefault: options.default ?? false,
     force: options.force ?? false,
     scope: options.global ? "user" : "project",
   });
   say(ctx, `added remote '${name}'${options.default ? " (default)" : ""}`);
+  if (added.missingDirectory !== null) {
+    const dir = shellQuote(added.missingDirectory);
+    ctx.warn(
+      `remote '${name}' is the directory ${dir}, which does not exist: create it (mkdir -p ${dir}) or mount its share before 'pivot push'`,
+    );
+  }
 }
 
 /** `pivot remote list`. */
