@@ -28,6 +28,14 @@ export interface YamlSource {
   readonly locate: Locator;
 }
 
+/** What fixes the syntax errors users make most, by the `yaml` package's error code. */
+const SYNTAX_HINTS: Readonly<Record<string, string>> = {
+  // `cmd: echo a: b` — a plain value cannot hold ': '.
+  BLOCK_AS_IMPLICIT_KEY:
+    "a value that holds ': ' must be quoted (cmd: \"echo a: b\"), or written as a block: 'cmd: |' with the text on the next lines, indented",
+  TAB_AS_INDENT: "indent with spaces; YAML does not allow tabs there",
+};
+
 /**
  * Parses YAML 1.2 text, keeping positions for error messages.
  *
@@ -53,10 +61,12 @@ export function parseYamlSource(text: string, file: string, displayFile: string)
     const detail = firstError.code === "MULTIPLE_DOCS"
       ? "the file holds several YAML documents (separated by '---'); keep one"
       : firstError.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
+    const hint = SYNTAX_HINTS[firstError.code];
     throw new PipelineFileError(file, `invalid YAML: ${lowerFirst(detail)}`, {
       displayFile,
       line: position.line,
       column: position.col,
+      ...(hint === undefined ? {} : { hint }),
     });
   }
   const toPosition = (range: Range | null | undefined): SourcePosition | undefined => {

@@ -375,6 +375,29 @@ Deno.test("loadPipelineFile() reports a YAML syntax error at file:line:col", asy
     assert.equal(error.message, `pivot.yaml:4:${error.column}: ${error.detail}`);
     assert.doesNotMatch(error.detail, /at line \d+/);
   });
+  await t.step("a plain value holding ': ', with the hint to quote it", async () => {
+    await using p = await makeProject({
+      "pivot.yaml": lines("stages:", "  a:", "    cmd: echo x; python3 -c 'print(\"a: b\")'"),
+    });
+    const error = await loadError(p);
+    assert.equal(
+      error.message,
+      "pivot.yaml:3:10: invalid YAML: nested mappings are not allowed in compact mappings",
+    );
+    assert.equal(
+      error.hint,
+      "a value that holds ': ' must be quoted (cmd: \"echo a: b\"), or written as a block: 'cmd: |' with the text on the next lines, indented",
+    );
+  });
+  await t.step("a tab as indentation, with the hint to use spaces", async () => {
+    await using p = await makeProject({ "pivot.yaml": lines("stages:", "  a:", "\tcmd: x") });
+    const error = await loadError(p);
+    assert.equal(
+      error.message,
+      "pivot.yaml:3:1: invalid YAML: tabs are not allowed as indentation",
+    );
+    assert.equal(error.hint, "indent with spaces; YAML does not allow tabs there");
+  });
   await t.step("unclosed flow sequence", async () => {
     await using p = await makeProject({
       "pivot.yaml": lines("stages:", "  a:", "    cmd: [x", "    outs: csv"),
