@@ -29,7 +29,12 @@ export const CONFIG_KEYS: Readonly<
     default: "data",
     doc: "directory for stage outputs under each pipeline root",
   },
-  "core.jobs": { type: "integer", min: 1, doc: "parallel stages (default: CPU count)" },
+  "core.jobs": {
+    type: "integer",
+    min: 1,
+    default: navigator.hardwareConcurrency,
+    doc: "parallel stages (default: the number of CPUs)",
+  },
   "core.load_timeout": {
     type: "integer",
     min: 1,
@@ -55,7 +60,7 @@ export const CONFIG_KEYS: Readonly<
     type: "integer",
     min: 0,
     default: 300,
-    doc: "watch quiet period (ms), used by repro --watch (coming)",
+    doc: "quiet period (ms) repro --watch waits after a change before it runs",
   },
   "default_remote": { type: "string", doc: "remote used when -r is not given" },
   "params.overrides": {

@@ -136,7 +136,7 @@ Deno.test("pivot remote add/list/default/modify/remove manage remotes without a 
   );
 });
 
-Deno.test("pivot remote add warns about a directory remote that does not exist, and refuses 's3:/…'", async () => {
+Deno.test("pivot remote add warns about a directory remote that does not exist, and refuses 's3:/…'; core.jobs shows its default", async () => {
   const p = await makeProject();
   const added = await runPivotInProcess(p.root, ["remote", "add", "typo", "../no such dir"]);
   assert.equal(added.code, 0);
@@ -145,6 +145,10 @@ Deno.test("pivot remote add warns about a directory remote that does not exist, 
   assert.equal(
     added.stderr,
     `warning: remote 'typo' is the directory '${missing}', which does not exist: create it (mkdir -p '${missing}') or mount its share before 'pivot push'\n`,
+  );
+  assert.equal(
+    (await runPivotInProcess(p.root, ["config", "get", "core.jobs"])).stdout,
+    `core.jobs = ${navigator.hardwareConcurrency} (default)\n`,
   );
   await Deno.mkdir(path.join(p.root, "store"));
   const present = await runPivotInProcess(p.root, ["remote", "add", "store", "store"]);

@@ -9,6 +9,7 @@ import { makeProject } from "../_helpers/project.ts";
 const DEFAULTS = {
   "cache.checkout_mode": "hardlink,symlink,copy",
   "store.data_dir": "data",
+  "core.jobs": navigator.hardwareConcurrency,
   "core.load_timeout": 60,
   "remote.jobs": 16,
   "remote.retries": 4,
