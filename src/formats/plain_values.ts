@@ -55,11 +55,17 @@ export function parsePlainText(
   }
 }
 
-/** The error for text `origin` that does not parse as `format`: the parser's first line. */
+/**
+ * The error for text `origin` that does not parse as `format`, on one line:
+ * the JSON parser's message with the line breaks of the text it quotes
+ * written `\n`, or the first line of another parser's (the rest is a code frame).
+ */
 export function readError(origin: string, format: Format, error: unknown): Error {
-  return new Error(
-    `cannot read ${origin} as ${format}: ${(error as Error).message.split("\n")[0]}`,
-  );
+  const message = (error as Error).message;
+  const detail = error instanceof SyntaxError && (format === "json" || format === "jsonl")
+    ? message.replace(/\r?\n/g, "\\n")
+    : message.split("\n")[0]!;
+  return new Error(`cannot read ${origin} as ${format}: ${detail}`);
 }
 
 /** `encodeValue` (see `write_value.ts`) of a plain format. */

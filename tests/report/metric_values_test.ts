@@ -47,6 +47,11 @@ Deno.test("parseMetricValues() rejects other shapes, naming the file", async (t)
   const cases: [string, "json" | "yaml" | "csv", RegExp][] = [
     ["[1, 2]", "json", /^cannot read m at HEAD as metrics: expected a mapping of names to values$/],
     ["{bad", "json", /^cannot read m at HEAD as json: /],
+    [
+      "hello\nworld",
+      "json",
+      /^cannot read m at HEAD as json: Unexpected token 'h', "hello\\nworld" is not valid JSON$/,
+    ],
     ["name,v\na,1\na,2\n", "csv", /^cannot read m at HEAD as metrics: two rows are named 'a'$/],
     ["name,v\n,1\nb,2\n", "csv", /row 2 has no name in its first column$/],
   ];
