@@ -10,13 +10,22 @@ import {
   loadConfig,
   openProject,
   paramsOverridesFile,
+  type Project,
   scanProjectFiles,
 } from "../project/mod.ts";
-import { checkStateDbFile, ContentCache, isDirHash, parseLock, parsePvt } from "../storage/mod.ts";
+import {
+  checkStateDbFile,
+  ContentCache,
+  isDirHash,
+  lockFilePath,
+  parseLock,
+  parsePvt,
+} from "../storage/mod.ts";
 import { type EnvReader, processEnv } from "../util/env_reader.ts";
 import { PivotError } from "../util/errors.ts";
 import { existsSync, statOrNullSync } from "../util/fs.ts";
 import { relativePosix } from "../util/paths.ts";
+import { shellQuote } from "../util/shell_quote.ts";
 import { readRecordText } from "./_read_record.ts";
 
 /** The result of one check. */
@@ -188,14 +197,38 @@ async function checkPipelines({ root, config, env }: DoctorContext): Promise<Doc
     }
     try {
       // Loaded together: names, outputs and dependencies across pipelines.
-      await openProject({ cwd: root, all: true, env });
+      const project = await openProject({ cwd: root, all: true, env });
       checks.push(ok("pipelines", `${files.length} pipeline file(s), ${stages} stage(s)`));
+      checks.push(...checkOrphanLocks(root, project));
     } catch (cause) {
       if (!(cause instanceof PivotError)) throw cause;
       checks.push(error("pipelines", cause.message, cause.hint ?? "fix the pipelines named"));
     }
   }
   return checks;
+}
+
+/**
+ * Lock files of stages no pipeline declares any more (a stage renamed or
+ * removed, a matrix value dropped): nothing reads them, and `gc` keeps the
+ * content they record.
+ */
+function checkOrphanLocks(root: string, project: Project): DoctorCheck[] {
+  const declared = new Set([...project.dag.stages.values()].map(({ def }) => lockFilePath(def)));
+  const orphans = scanProjectFiles(root).stateDirs.flatMap(listLockFiles)
+    .filter((file) => !declared.has(file))
+    .map((file) => relativePosix(root, file));
+  if (orphans.length === 0) return [];
+  const shown = orphans.length > 5 ? [...orphans.slice(0, 5), "…"] : orphans;
+  return [
+    warning(
+      "lock files",
+      `${orphans.length} lock file(s) of stages no pipeline declares: ${shown.join(", ")}`,
+      `if those stages are gone for good, remove the files (git rm ${
+        orphans.length > 5 ? "…" : orphans.map(shellQuote).join(" ")
+      }) and their outputs, then 'pivot gc' frees their cached content`,
+    ),
+  ];
 }
 
 /** The cache directory, or the nearest existing directory above it (where it would be created). */

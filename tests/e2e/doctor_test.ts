@@ -11,6 +11,7 @@ import type { DoctorCheck } from "../../src/ops/mod.ts";
 import { writeLock } from "../_helpers/storage.ts";
 import { statOrNullSync } from "../../src/util/fs.ts";
 import { deadPid } from "../_helpers/processes.ts";
+import { lines } from "../pipeline/_load.ts";
 
 /** Runs git in `cwd` quietly. */
 async function git(cwd: string, ...args: string[]): Promise<void> {
@@ -96,6 +97,46 @@ Deno.test("pivot doctor explains every problem it finds and exits 1", async () =
   // Doctor only looks: the damaged database and the sentinel are where they were.
   assert.equal(await p.read("other/.pivot/state.db"), before);
   assert.equal(await p.exists(".pivot/stages/ml/train.running"), true);
+});
+
+Deno.test("pivot doctor warns about lock files of stages no pipeline declares any more", async () => {
+  await using p = await makeProject({
+    "pivot.yaml": lines(
+      "pipeline: ml",
+      "stages:",
+      "  train:",
+      "    cmd: echo ${lr} > ${outs}",
+      "    matrix: { lr: [0.1, 0.5] }",
+      "    outs: txt",
+      "  evaluate:",
+      "    cmd: cat ${deps.m} > ${outs}",
+      "    deps: { m: train@0.5 }",
+      "    outs: txt",
+    ),
+  });
+  assert.equal((await runPivotInProcess(p.root, ["repro"])).code, 0);
+  await p.write(
+    "pivot.yaml",
+    lines(
+      "pipeline: ml",
+      "stages:",
+      "  train:",
+      "    cmd: echo ${lr} > ${outs}",
+      "    matrix: { lr: [0.5, 0.9] }",
+      "    outs: txt",
+    ),
+  );
+  const result = await runPivotInProcess(p.root, ["doctor"]);
+  assert.equal(result.code, 0);
+  const shown = normalized(p, result.stdout).split("\n");
+  assert.deepEqual(
+    shown.filter((line) => line.startsWith("WARN lock") || line.includes("git rm")),
+    [
+      "WARN lock files: 2 lock file(s) of stages no pipeline declares: .pivot/stages/ml/evaluate.lock, .pivot/stages/ml/train@0.1.lock",
+      "      fix: if those stages are gone for good, remove the files (git rm .pivot/stages/ml/evaluate.lock .pivot/stages/ml/train@0.1.lock) and their outputs, then 'pivot gc' frees their cached content",
+    ],
+  );
+  assert.equal(await p.exists(".pivot/stages/ml/train@0.1.lock"), true);
 });
 
 Deno.test("pivot doctor fails a cache directory that is a file", async () => {
