@@ -1,5 +1,6 @@
 import * as path from "node:path";
 import { findProjectRoot } from "../discovery/mod.ts";
+import { isValidName } from "../identity/mod.ts";
 import { atomicWrite } from "../util/atomic_write.ts";
 import { PivotError } from "../util/errors.ts";
 import { lstatOrNull } from "../util/fs.ts";
@@ -30,6 +31,8 @@ export interface InitResult {
   readonly written: readonly string[];
   /** Files left as they were (an existing `config.yaml` under `--force`). */
   readonly kept: readonly string[];
+  /** The directory's name when it cannot name a pipeline (a pivot.yaml there must set `pipeline:`), else `null`. */
+  readonly unusableName: string | null;
 }
 
 /**
@@ -70,7 +73,8 @@ export async function initProject(dir: string, options: InitOptions = {}): Promi
   } else {
     kept.push(".pivot/config.yaml");
   }
-  return { pivotDir, written, kept };
+  const name = path.basename(path.dirname(pivotDir));
+  return { pivotDir, written, kept, unusableName: isValidName(name) ? null : name };
 }
 
 /** The project root above `dir` (excluding `dir` itself), or `null` when `dir` is in no project. */

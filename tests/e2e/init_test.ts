@@ -15,6 +15,23 @@ Deno.test("pivot init creates .pivot with config and gitignore", async () => {
   assert.match(await p.read(".pivot/config.yaml"), /checkout_mode/);
 });
 
+Deno.test("pivot init in a directory whose name cannot name a pipeline says to begin pivot.yaml with 'pipeline:'", async () => {
+  await using p = await makeProject({ "my.proj/keep.txt": "", "ok_name/keep.txt": "" }, {
+    init: false,
+  });
+  const dotted = await runPivotInProcess(p.path("my.proj"), ["init"]);
+  assert.equal(dotted.code, 0, dotted.stderr);
+  assert.equal(
+    dotted.stdout.split("\n").at(-2),
+    "initialized a pivot project; next: write a pivot.yaml beginning with 'pipeline: <name>' (the directory name 'my.proj' cannot name the pipeline: a letter, then letters, digits, '_' or '-') and run 'pivot list'",
+  );
+  const plain = await runPivotInProcess(p.path("ok_name"), ["init"]);
+  assert.equal(
+    plain.stdout.split("\n").at(-2),
+    "initialized a pivot project; next: write a pivot.yaml and run 'pivot list'",
+  );
+});
+
 Deno.test("pivot init refuses an existing project and changes nothing", async () => {
   await using p = await makeProject({ ".pivot/config.yaml": "store: {data_dir: out}\n" });
   // A real process: exit status and output end to end.

@@ -29,6 +29,10 @@ export async function initAction(
   ctx.stdout(
     example
       ? "initialized a pivot project with an example pipeline; next: 'pivot repro', then 'pivot repro' again\n"
-      : "initialized a pivot project; next: write a pivot.yaml and run 'pivot list'\n",
+      : `initialized a pivot project; next: write a pivot.yaml${
+        result.unusableName === null
+          ? ""
+          : ` beginning with 'pipeline: <name>' (the directory name '${result.unusableName}' cannot name the pipeline: a letter, then letters, digits, '_' or '-')`
+      } and run 'pivot list'\n`,
   );
 }
