@@ -54,7 +54,7 @@ export function buildProgram(ctx: CliContext, candidates: readonly Candidate[] =
     .configureOutput({
       writeOut: ctx.stdout,
       writeErr: ctx.stderr,
-      outputError: (text, write) => write(text),
+      outputError: (text, write) => write(inPivotWords(text)),
     })
     .exitOverride();
   program.hook("preAction", () => {
@@ -150,6 +150,22 @@ async function runCommandLine(
   } catch (error) {
     return reportCliError(error, ctx, args.includes("-v") || args.includes("--verbose"));
   }
+}
+
+/**
+ * A commander error in pivot's words: its suggestion line (`(Did you mean
+ * status?)`, `(Did you mean one of pull, push?)`) goes on the error's own
+ * line as pivot says it elsewhere (`unknown command 'stauts' (did you mean
+ * 'status'?)`); the usage hint follows (see {@linkcode reportCliError}).
+ */
+function inPivotWords(text: string): string {
+  const found = /^(error: [^\n]*)\n\(Did you mean (?:one of )?(.+)\?\)\n$/.exec(text);
+  if (found === null) return text;
+  const names = found[2]!.split(", ").map((name) => `'${name}'`);
+  const choice = names.length === 1
+    ? names[0]
+    : `${names.slice(0, -1).join(", ")} or ${names.at(-1)}`;
+  return `${found[1]} (did you mean ${choice}?)\n`;
 }
 
 /** {@linkcode reportError}, with commander's errors (usage, help, version). */

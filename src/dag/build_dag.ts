@@ -1,6 +1,28 @@
 import { PivotError } from "../util/errors.ts";
 import type { IdentityDep, NamedStage } from "../pipeline/mod.ts";
 
+/**
+ * A dependency cycle: `cycle: a -> b -> a`, and where each stage on it is
+ * declared when `locations` are given (`(a: pivot.yaml:3, b: pivot.yaml:7)`).
+ */
+export class CycleError extends PivotError {
+  /** The stages on the cycle in data-flow order (producer first), each once. */
+  readonly stages: readonly NamedStage[];
+
+  /** Creates the error; `locations[i]` says where `stages[i]` is declared. */
+  constructor(stages: readonly NamedStage[], locations?: readonly string[]) {
+    const names = stages.map((stage) => stage.name);
+    const where = locations === undefined
+      ? ""
+      : ` (${names.map((name, i) => `${name}: ${locations[i]}`).join(", ")})`;
+    super(`cycle: ${[...names, names[0]].join(" -> ")}${where}`, {
+      hint: "a stage cannot depend, directly or not, on its own output",
+    });
+    this.name = "CycleError";
+    this.stages = stages;
+  }
+}
+
 /** A producer → consumer edge, from one identity dependency. */
 export interface DagEdge {
   /** DAG name of the producing stage. */
@@ -33,7 +55,7 @@ export interface Dag {
  * Builds the graph of `stages` from their identity dependencies and orders it.
  * Dependencies on stages not in `stages` are left out (discovery reports them).
  *
- * @throws {PivotError} on a cycle: `cycle: a -> b -> a`
+ * @throws {CycleError} on a cycle: `cycle: a -> b -> a`
  */
 export function buildDag(stages: readonly NamedStage[]): Dag {
   const byName = new Map(stages.map((stage) => [stage.name, stage]));
@@ -61,7 +83,7 @@ export function buildDag(stages: readonly NamedStage[]): Dag {
       }
     }
   }
-  const order = topologicalOrder(stages.map((s) => s.name), upstream);
+  const order = topologicalOrder(stages.map((s) => s.name), upstream, byName);
   return { stages: byName, order, edges, upstream, downstream, producerOf };
 }
 
@@ -69,6 +91,7 @@ export function buildDag(stages: readonly NamedStage[]): Dag {
 function topologicalOrder(
   names: readonly string[],
   upstream: ReadonlyMap<string, readonly string[]>,
+  byName: ReadonlyMap<string, NamedStage>,
 ): string[] {
   const state = new Map<string, "visiting" | "done">();
   const order: string[] = [];
@@ -84,10 +107,9 @@ function topologicalOrder(
         const seen = state.get(producer);
         if (seen === "visiting") {
           const path = stack.map((f) => f.name);
-          const cycle = [...path.slice(path.indexOf(producer)), producer].reverse();
-          throw new PivotError(`cycle: ${cycle.join(" -> ")}`, {
-            hint: "a stage cannot depend, directly or not, on its own output",
-          });
+          // Data-flow order: the producer, then its consumers back down the stack.
+          const cycle = [producer, ...path.slice(path.indexOf(producer) + 1).reverse()];
+          throw new CycleError(cycle.map((name) => byName.get(name)!));
         }
         if (seen === undefined) {
           state.set(producer, "visiting");

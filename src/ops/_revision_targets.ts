@@ -1,6 +1,7 @@
 import * as path from "node:path";
 import type { OutputSpec } from "../pipeline/mod.ts";
 import {
+  closestStage,
   outputCovering,
   type Project,
   type ProjectRevision,
@@ -11,7 +12,7 @@ import {
   type Target,
 } from "../project/mod.ts";
 import { PVT_SUFFIX } from "../storage/mod.ts";
-import { PivotError } from "../util/errors.ts";
+import { PivotError, UsageError } from "../util/errors.ts";
 import { isInside } from "../util/paths.ts";
 
 /** A target as it is in the workspace and as a revision recorded it. */
@@ -45,7 +46,7 @@ export interface ResolveRevisionTargetsOptions {
  * stage's lock there); a path names a file tracked at the revision (by its
  * `.pvt` there), or one committed there. Duplicates are dropped.
  *
- * @throws {PivotError} for a target that names none of these, or a stage output's path
+ * @throws {UsageError} for a target that names none of these, or a stage output's path
  */
 export async function resolveRevisionTargets(
   project: Project,
@@ -80,7 +81,7 @@ async function resolveOne(
   const absolute = path.resolve(project.cwd, text).replace(/\/+$/, "");
   const data = absolute.endsWith(PVT_SUFFIX) ? absolute.slice(0, -PVT_SUFFIX.length) : absolute;
   const unknown = () =>
-    refusal ?? new PivotError(`unknown target '${text}': not a stage or tracked file`);
+    refusal ?? new UsageError(`unknown target '${text}': not a stage or tracked file`);
   if (!isInside(project.root, data) || data === project.root) throw unknown();
   const rel = revision.relative(data);
   const pvt = `${rel}${PVT_SUFFIX}`;
@@ -107,12 +108,13 @@ async function resolveOne(
       recorded: { label: rel, path: rel, info: null },
     }];
   }
-  throw new PivotError(
+  const suggestion = target?.kind === "tracked" ? undefined : closestStage(project, text);
+  throw new UsageError(
     `unknown target '${text}' at ${revision.rev}: ${
       target?.kind === "tracked"
         ? `${rel} was neither tracked (no ${pvt} there) nor committed then`
         : "not a stage, and no file of that path is tracked or committed there"
-    }`,
+    }${suggestion === undefined ? "" : ` (did you mean '${suggestion}'?)`}`,
     {
       hint:
         `targets are stage outputs (identities such as 'train:model') or paths; 'git ls-tree -r --name-only ${revision.rev}' lists the committed files`,

@@ -1,6 +1,6 @@
 import type { NamedStage, OutputKind, OutputSpec } from "../pipeline/mod.ts";
 import { type Project, resolveTarget, stageOutputs } from "../project/mod.ts";
-import { PivotError } from "../util/errors.ts";
+import { UsageError } from "../util/errors.ts";
 
 /** A stage output chosen for a report. */
 export interface SelectedOutput {
@@ -21,7 +21,7 @@ export interface SelectedOutput {
  * kind; an identity with a key: that output), in DAG order; every output of
  * `kind` when there are no targets.
  *
- * @throws {PivotError} for a target that is not a stage, or names no output of `kind`
+ * @throws {UsageError} for a target that is not a stage, or names no output of `kind`
  */
 export async function selectOutputs(
   project: Project,
@@ -44,7 +44,7 @@ export async function selectOutputs(
   for (const text of targets) {
     const target = await resolveTarget(project, text);
     if (target.kind !== "stage") {
-      throw new PivotError(`'${text}' is a tracked file, not a ${kind} output`, {
+      throw new UsageError(`'${text}' is a tracked file, not a ${kind} output`, {
         hint: `name stages or their ${kind} outputs ('pivot list' shows them)`,
       });
     }
@@ -54,7 +54,7 @@ export async function selectOutputs(
     );
     if (matches.length === 0) {
       const named = target.key === null ? `stage '${text}' has no` : `'${text}' is not a`;
-      throw new PivotError(`${named} ${kind} output`, {
+      throw new UsageError(`${named} ${kind} output`, {
         hint: ofKind.length === 0
           ? `declare one with 'kind: ${kind}' on an output`
           : `${kind} outputs: ${ofKind.map((out) => out.identity).join(", ")}`,

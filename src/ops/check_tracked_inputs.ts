@@ -1,11 +1,13 @@
 /**
  * The check `repro` and `run` make before running anything: every tracked
  * input of the selected stages matches its `.pvt`, so a lock never records
- * content that the `.pvt` and the cache do not hold.
+ * content that the `.pvt` and the cache do not hold. `status`, `verify` and
+ * `--dry-run` report the same mismatches as the reason a stage cannot run.
  *
  * @module
  */
 import * as path from "node:path";
+import type { Project } from "../project/mod.ts";
 import type { Session } from "../session/mod.ts";
 import { dataPathFor } from "../storage/mod.ts";
 import { PivotError } from "../util/errors.ts";
@@ -19,6 +21,61 @@ import {
   trackedStatus,
 } from "./tracked_status.ts";
 
+/** A tracked input that does not match its `.pvt`, with the stages that read it. */
+export interface TrackedInputMismatch {
+  /** How it differs (its status is never `unchanged`). */
+  readonly state: TrackedState;
+  /** DAG names of the selected stages that read it. */
+  readonly readers: readonly string[];
+}
+
+/**
+ * The tracked inputs of `stages` that are modified, missing or have an
+ * unreadable `.pvt`: what {@linkcode checkTrackedInputs} refuses. `known`
+ * are tracked paths the caller compared already (`trackedStatus`), so they
+ * are not compared (nor warned about) again; the rest are compared here.
+ */
+export async function trackedInputMismatches(
+  session: Session,
+  stages: readonly string[],
+  known: readonly TrackedState[] = [],
+): Promise<TrackedInputMismatch[]> {
+  const { project } = session;
+  const inputs = trackedInputsOf(project, stages);
+  if (inputs.size === 0) return [];
+  const readers = new Map(
+    [...inputs].map(([pvt, names]) => [relativePosix(project.root, dataPathFor(pvt)), names]),
+  );
+  const knownInputs = known.filter((state) => readers.has(state.path));
+  const states = knownInputs.length === readers.size
+    ? knownInputs
+    : await trackedStatus(session, { stages });
+  return states.filter((state) => state.status !== "unchanged")
+    .map((state) => ({ state, readers: readers.get(state.path)! }));
+}
+
+/**
+ * Why a stage reading `mismatches` cannot run, as `status` says it:
+ * `tracked input does not match its .pvt file: data/raw.csv (modified)`;
+ * `details` are the lines of the error {@linkcode checkTrackedInputs} throws.
+ */
+export function trackedInputsReason(
+  project: Project,
+  mismatches: readonly TrackedInputMismatch[],
+): { reason: string; details: string[] } {
+  const shown = (state: TrackedState) => shownPath(project, state);
+  return {
+    reason: `${mismatchPhrase(mismatches.length)}: ${
+      mismatches.map(({ state }) =>
+        `${shown(state)} (${state.status === "unreadable" ? "unreadable .pvt file" : state.status})`
+      ).join(", ")
+    }`,
+    details: mismatches.map(({ state, readers }) =>
+      `${shown(state)} (read by ${readers.join(", ")}): ${problemOf(state)}`
+    ),
+  };
+}
+
 /**
  * Checks every tracked input of `stages` against its `.pvt`.
  *
@@ -31,19 +88,11 @@ export async function checkTrackedInputs(
   stages: readonly string[],
 ): Promise<void> {
   const { project } = session;
-  const inputs = trackedInputsOf(project, stages);
-  if (inputs.size === 0) return;
-  const states = await trackedStatus(session, { stages });
-  const bad = states.filter((state) => state.status !== "unchanged");
-  if (bad.length === 0) return;
-  const readers = new Map(
-    [...inputs].map(([pvt, names]) => [relativePosix(project.root, dataPathFor(pvt)), names]),
-  );
-  const shown = (state: TrackedState) =>
-    relativePosix(project.cwd, path.join(project.root, state.path));
-  const items = bad.map((state) =>
-    `${shown(state)} (read by ${readers.get(state.path)!.join(", ")}): ${problemOf(state)}`
-  );
+  const mismatches = await trackedInputMismatches(session, stages);
+  if (mismatches.length === 0) return;
+  const bad = mismatches.map(({ state }) => state);
+  const shown = (state: TrackedState) => shownPath(project, state);
+  const { details: items } = trackedInputsReason(project, mismatches);
   const paths = (test: (state: TrackedState) => boolean) =>
     bad.filter(test).map((state) => shellQuote(shown(state))).join(" ");
   const hints: string[] = [];
@@ -81,13 +130,24 @@ export async function checkTrackedInputs(
       `restore the .pvt file from git, or record the data again with \`pivot track --force ${unreadable}\``,
     );
   }
-  const one = bad.length === 1;
   throw new PivotError(
-    `${one ? "tracked input does" : `${bad.length} tracked inputs do`} not match ${
-      one ? "its .pvt file" : "their .pvt files"
-    }, so nothing was run:\n${items.map((item) => `  ${item}`).join("\n")}`,
+    `${mismatchPhrase(bad.length)}, so nothing was run:\n${
+      items.map((item) => `  ${item}`).join("\n")
+    }`,
     { hint: hints.join("; ") },
   );
+}
+
+/** `tracked input does not match its .pvt file`, or `2 tracked inputs do not match their .pvt files`. */
+function mismatchPhrase(count: number): string {
+  return count === 1
+    ? "tracked input does not match its .pvt file"
+    : `${count} tracked inputs do not match their .pvt files`;
+}
+
+/** A tracked path as a command run in the current directory takes it. */
+function shownPath(project: Project, state: TrackedState): string {
+  return relativePosix(project.cwd, path.join(project.root, state.path));
 }
 
 function problemOf(state: TrackedState): string {

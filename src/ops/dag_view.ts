@@ -1,6 +1,6 @@
 import { type GraphView, renderDot, renderMermaid, renderText, selectStages } from "../dag/mod.ts";
 import { graphView, type Project, resolveTarget } from "../project/mod.ts";
-import { PivotError } from "../util/errors.ts";
+import { UsageError } from "../util/errors.ts";
 
 /** Options for {@linkcode dagView}. */
 export interface DagViewOptions {
@@ -17,7 +17,7 @@ export async function dagView(project: Project, options: DagViewOptions = {}): P
   for (const text of targets) {
     const target = await resolveTarget(project, text);
     if (target.kind !== "stage") {
-      throw new PivotError(`'${text}' is a tracked file, not a stage: dag shows stages`);
+      throw new UsageError(`'${text}' is a tracked file, not a stage: dag shows stages`);
     }
     names.push(...target.stages);
   }

@@ -11,7 +11,7 @@ import {
 } from "../pipeline/mod.ts";
 import { type Project, resolveTarget } from "../project/mod.ts";
 import { atomicWrite } from "../util/atomic_write.ts";
-import { PivotError } from "../util/errors.ts";
+import { PivotError, UsageError } from "../util/errors.ts";
 import { existsSync, readTextOrNullSync } from "../util/fs.ts";
 import { relativePosix } from "../util/paths.ts";
 import type { ReportItem } from "./_dvc_convert.ts";
@@ -91,7 +91,8 @@ const HEADER = "Exported from pivot by 'pivot export'. Stages with a TypeScript 
  * (effective) parameters as `_pivot.<DVC stage>.<key>` entries of the
  * `params.dvc.yaml` beside it (which it replaces).
  *
- * @throws {PivotError} when the file exists (without `force`) or a stage is unknown; nothing is written then
+ * @throws {PivotError} when the file exists (without `force`), a
+ *   {@linkcode UsageError} for an unknown target; nothing is written then
  */
 export async function exportDvc(
   project: Project,
@@ -151,7 +152,7 @@ async function selectStages(project: Project, wanted: readonly string[]): Promis
     // A matrix stage's base name selects every variant.
     const target = await resolveTarget(project, text);
     if (target.kind !== "stage") {
-      throw new PivotError(`cannot export '${text}': it is a tracked file, not a stage`);
+      throw new UsageError(`cannot export '${text}': it is a tracked file, not a stage`);
     }
     target.stages.forEach((name) => chosen.add(name));
   }

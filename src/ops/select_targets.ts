@@ -1,13 +1,13 @@
 import { selectStages } from "../dag/mod.ts";
 import { type Project, resolveTarget } from "../project/mod.ts";
-import { PivotError } from "../util/errors.ts";
+import { UsageError } from "../util/errors.ts";
 
 /**
  * The DAG names of the stages `targets` name (identities with a key select
  * their stage, a matrix stage's base name all its variants), in DAG order,
  * with their upstream stages when `upstream`. No targets means every stage.
  *
- * @throws {PivotError} for a target that is not a stage or names a tracked file
+ * @throws {UsageError} for a target that is not a stage or names a tracked file
  */
 export async function selectTargets(
   project: Project,
@@ -18,7 +18,7 @@ export async function selectTargets(
   for (const text of targets) {
     const target = await resolveTarget(project, text);
     if (target.kind !== "stage") {
-      throw new PivotError(
+      throw new UsageError(
         `'${text}' is a tracked path, not a stage: this command takes stages and their outputs`,
         {
           hint:

@@ -3,6 +3,11 @@ import { type PlannedOut, planStage } from "../engine/stage_plan.ts";
 import type { Project } from "../project/mod.ts";
 import type { Session } from "../session/mod.ts";
 import type { HashInfo } from "../storage/mod.ts";
+import {
+  type TrackedInputMismatch,
+  trackedInputMismatches,
+  trackedInputsReason,
+} from "./check_tracked_inputs.ts";
 import { configuredRemotes } from "./choose_remote.ts";
 import { selectTargets } from "./select_targets.ts";
 import { type TrackedState, trackedStatus } from "./tracked_status.ts";
@@ -51,11 +56,18 @@ export interface StatusOptions {
    * so without being assessed. @default {none}
    */
   upToDate?: ReadonlySet<string>;
+  /**
+   * Tracked paths the caller compared with their `.pvt` already
+   * (`trackedStatus`), not compared again. @default {none}
+   */
+  tracked?: readonly TrackedState[];
 }
 
 /**
  * Reports, without changing anything, which stages are stale and why. A
- * stage downstream of a stale one is stale too ("upstream 'x' is stale").
+ * stage downstream of a stale one is stale too ("upstream 'x' is stale"). A
+ * stage reading a tracked input that does not match its `.pvt` cannot run,
+ * as `repro` refuses to run it.
  */
 export async function stageStatus(
   session: Session,
@@ -63,10 +75,18 @@ export async function stageStatus(
 ): Promise<StageStatusReport[]> {
   const { project } = session;
   const stages = await selectTargets(project, options.targets, options.upstream ?? true);
+  const blocked = blockedStages(await trackedInputMismatches(session, stages, options.tracked));
   const stale = new Set<string>();
   const restorable = new Map<string, HashInfo>();
   const reports: StageStatusReport[] = [];
   for (const name of stages) {
+    const mismatches = blocked.get(name);
+    if (mismatches !== undefined) {
+      const { reason, details } = trackedInputsReason(project, mismatches);
+      reports.push({ stage: name, stale: true, reason, details, failing: true, outputs: [] });
+      stale.add(name);
+      continue;
+    }
     if (options.upToDate?.has(name) && !options.force) {
       reports.push(upToDateReport(name));
       continue;
@@ -87,6 +107,19 @@ export async function stageStatus(
     reports.push(report);
   }
   return reports;
+}
+
+/** The tracked inputs that do not match their `.pvt`, by the stages that read them. */
+function blockedStages(
+  mismatches: readonly TrackedInputMismatch[],
+): Map<string, TrackedInputMismatch[]> {
+  const byStage = new Map<string, TrackedInputMismatch[]>();
+  for (const mismatch of mismatches) {
+    for (const reader of mismatch.readers) {
+      byStage.set(reader, [...byStage.get(reader) ?? [], mismatch]);
+    }
+  }
+  return byStage;
 }
 
 /** The report of stage `name` from its verdict (its upstream is not stale). */
@@ -186,11 +219,13 @@ export async function projectStatus(
   session: Session,
   options: Pick<StatusOptions, "targets" | "upToDate">,
 ): Promise<ProjectStatus> {
-  const stages = await stageStatus(session, options);
+  // Compared once: the stages' reports take their tracked inputs from these.
+  const selected = await selectTargets(session.project, options.targets, true);
   const tracked = await trackedStatus(
     session,
-    options.targets.length === 0 ? {} : { stages: stages.map((report) => report.stage) },
+    options.targets.length === 0 ? {} : { stages: selected },
   );
+  const stages = await stageStatus(session, { ...options, tracked });
   return {
     stages,
     tracked,

@@ -1,6 +1,7 @@
 import { stageOutputs } from "../project/mod.ts";
 import type { Session } from "../session/mod.ts";
 import { PivotError } from "../util/errors.ts";
+import { selectTargets } from "./select_targets.ts";
 import { type OutputProblem, stageStatus } from "./stage_status.ts";
 import { type TrackedState, trackedStatus } from "./tracked_status.ts";
 
@@ -39,7 +40,13 @@ export async function verifyStages(
   session: Session,
   options: { targets: readonly string[] },
 ): Promise<VerifyResult> {
-  const statuses = await stageStatus(session, { targets: options.targets, upstream: true });
+  // Compared once: the stages' reports take their tracked inputs from these.
+  const selected = await selectTargets(session.project, options.targets, true);
+  const tracked = await trackedStatus(
+    session,
+    options.targets.length === 0 ? {} : { stages: selected },
+  );
+  const statuses = await stageStatus(session, { targets: options.targets, tracked });
   const stages = statuses.map((status): VerifyReport => {
     if (status.stale) {
       return {
@@ -73,10 +80,6 @@ export async function verifyStages(
       outputs: status.outputs,
     };
   });
-  const tracked = await trackedStatus(
-    session,
-    options.targets.length === 0 ? {} : { stages: statuses.map((s) => s.stage) },
-  );
   return { stages, tracked };
 }
 

@@ -1,5 +1,5 @@
 import * as path from "node:path";
-import { buildDag, type Dag } from "../dag/mod.ts";
+import { buildDag, CycleError, type Dag } from "../dag/mod.ts";
 import { discover, type Discovery, emptyDiscovery, findProjectRoot } from "../discovery/mod.ts";
 import {
   DEFAULT_LOAD_TIMEOUT,
@@ -123,7 +123,7 @@ export async function openProject(options: OpenProjectOptions = {}): Promise<Pro
     : emptyDiscovery();
   const dataDir = configString(config, "store.data_dir");
   const store = new WorkspaceStore(root, dataDir === undefined ? {} : { dataDir });
-  const dag = buildDag(discovery.stages);
+  const dag = await buildLocatedDag(discovery.stages, root);
   const outputsByPath = collectOutputs(discovery.stages, store);
   checkFileDeps(discovery.stages, outputsByPath, store);
   const missingInputs = [
@@ -152,6 +152,29 @@ export async function openProject(options: OpenProjectOptions = {}): Promise<Pro
     missingInputs,
     warnings,
   };
+}
+
+/**
+ * {@linkcode buildDag}, and on a cycle, each stage on it located in its
+ * pipeline file (`pivot.yaml:3`; the file alone where the line is unknown).
+ *
+ * @throws {CycleError} on a cycle, with the locations
+ */
+async function buildLocatedDag(stages: readonly NamedStage[], root: string): Promise<Dag> {
+  try {
+    return buildDag(stages);
+  } catch (error) {
+    if (!(error instanceof CycleError)) throw error;
+    const { stageLines } = await import("../pipeline/stage_lines.ts");
+    const lines = await stageLines(error.stages.map((stage) => stage.def));
+    throw new CycleError(
+      error.stages,
+      error.stages.map((stage, i) => {
+        const file = relativePosix(root, stage.def.file);
+        return lines[i] === undefined ? file : `${file}:${lines[i]}`;
+      }),
+    );
+  }
 }
 
 /** The stage's outputs with identities and paths. */

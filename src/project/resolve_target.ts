@@ -1,7 +1,7 @@
 import * as path from "node:path";
 import { IDENTITY_GRAMMAR, identityProblem, parseIdentity } from "../identity/mod.ts";
 import { closestMatch } from "../util/did_you_mean.ts";
-import { PivotError } from "../util/errors.ts";
+import { PivotError, UsageError } from "../util/errors.ts";
 import { statOrNull } from "../util/fs.ts";
 import { isInside } from "../util/paths.ts";
 import { outputCovering, type Project } from "./open_project.ts";
@@ -58,8 +58,10 @@ function findStageNames(project: Project, producer: string): string[] {
  * `<pipeline>/<stage>`, and a matrix stage's base name for all its
  * variants), else a `.pvt`-tracked path (the data path or the `.pvt` path).
  *
- * @throws {PivotError} for anything else; a stage output's path is answered
- *   with its identity, and a malformed identity with the identity grammar
+ * @throws {UsageError} for anything else (exit 2: the command line names
+ *   nothing it can take); a stage output's path is answered with its
+ *   identity, and a malformed identity with the identity grammar
+ * @throws {PivotError} for a `.pvt` path that is a directory
  */
 export async function resolveTarget(project: Project, text: string): Promise<Target> {
   if (identityProblem(text) === null) {
@@ -78,7 +80,7 @@ export async function resolveTarget(project: Project, text: string): Promise<Tar
   const absolute = path.resolve(project.cwd, text).replace(/\/+$/, "");
   const pvt = absolute.endsWith(".pvt") ? absolute : `${absolute}.pvt`;
   if (!isInside(project.root, absolute) || absolute === project.root) {
-    throw new PivotError(`unknown target '${text}': it is outside the project`, {
+    throw new UsageError(`unknown target '${text}': it is outside the project`, {
       hint: `targets are stages, their outputs, or tracked paths below ${project.root}`,
     });
   }
@@ -92,7 +94,7 @@ export async function resolveTarget(project: Project, text: string): Promise<Tar
   const output = outputCovering(project.outputsByPath, absolute.replace(/\/+$/, ""));
   if (output !== undefined) {
     const shown = path.relative(project.cwd, absolute) || text;
-    throw new PivotError(
+    throw new UsageError(
       `${shown} is ${
         output.path === absolute.replace(/\/+$/, "") ? "" : "inside "
       }the output ${output.identity}; use the identity`,
@@ -101,24 +103,31 @@ export async function resolveTarget(project: Project, text: string): Promise<Tar
   }
   const problem = identityProblem(text);
   if (problem !== null && meantAsIdentity(text)) {
-    throw new PivotError(`invalid target '${text}': ${problem}`, {
+    throw new UsageError(`invalid target '${text}': ${problem}`, {
       hint:
         `a target is an identity, ${IDENTITY_GRAMMAR} (e.g. 'train', 'train:model'), or a tracked path`,
     });
   }
-  // A matrix stage's base name is a target too (`train` for `train@small`, `train@large`).
-  const names = new Set(
-    [...project.dag.stages.keys()].flatMap((name) =>
-      name.includes("@") ? [name, name.slice(0, name.indexOf("@"))] : [name]
-    ),
-  );
-  const suggestion = closestMatch(text, names);
-  throw new PivotError(
+  const suggestion = closestStage(project, text);
+  throw new UsageError(
     `unknown target '${text}': not a stage or tracked file${
       suggestion === undefined ? "" : ` (did you mean '${suggestion}'?)`
     }`,
     { hint: "'pivot list' shows the stages and their outputs" },
   );
+}
+
+/**
+ * The stage name closest to `text` (a matrix stage's base name counts too:
+ * `train` for `train@small`, `train@large`), or `undefined` when none is close.
+ */
+export function closestStage(project: Project, text: string): string | undefined {
+  const names = new Set(
+    [...project.dag.stages.keys()].flatMap((name) =>
+      name.includes("@") ? [name, name.slice(0, name.indexOf("@"))] : [name]
+    ),
+  );
+  return closestMatch(text, names);
 }
 
 /**
@@ -132,7 +141,7 @@ function meantAsIdentity(text: string): boolean {
 /**
  * The stages among `stages` that have the output `key`.
  *
- * @throws {PivotError} when none has it, listing the keys there are
+ * @throws {UsageError} when none has it, listing the keys there are
  */
 function withOutput(
   project: Project,
@@ -147,7 +156,7 @@ function withOutput(
   const shown = stages.length === 1 ? stages[0]! : producer;
   const keys = [...new Set(defs.flatMap((def) => def.outs.flatMap((out) => out.key ?? [])))];
   const suggestion = closestMatch(key, keys);
-  throw new PivotError(
+  throw new UsageError(
     `unknown target '${text}': stage '${shown}' has no output '${key}'${
       suggestion === undefined ? "" : ` (did you mean '${shown}:${suggestion}'?)`
     }`,

@@ -194,3 +194,8 @@ export function assertFailed(result: CliResult, stderr: string): void {
   assert.equal(result.stdout, "");
   assert.equal(result.stderr, stderr);
 }
+
+/** Asserts a usage error: exit code 2, nothing on stdout and exactly `stderr`. */
+export function assertUsage(result: CliResult, stderr: string): void {
+  assert.deepEqual(result, { code: 2, stdout: "", stderr });
+}

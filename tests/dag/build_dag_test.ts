@@ -1,15 +1,20 @@
 import assert from "node:assert/strict";
-import { buildDag } from "../../src/dag/mod.ts";
+import { buildDag, CycleError } from "../../src/dag/mod.ts";
 import type { NamedStage } from "../../src/pipeline/mod.ts";
 import { PivotError } from "../../src/util/errors.ts";
 import { namedStage } from "./_stages.ts";
 
-/** Asserts that `buildDag(stages)` throws a `PivotError` with exactly `message`. */
+/** Asserts that `buildDag(stages)` throws a `CycleError` with exactly `message`. */
 function assertCycle(stages: readonly NamedStage[], message: string): void {
   assert.throws(() => buildDag(stages), (error: unknown) => {
-    assert.ok(error instanceof PivotError);
+    assert.ok(error instanceof CycleError);
     assert.equal(error.message, message);
     assert.equal(error.hint, "a stage cannot depend, directly or not, on its own output");
+    // The stages it carries (to be located in their files) are those the message names.
+    assert.equal(
+      `cycle: ${[...error.stages, error.stages[0]!].map((stage) => stage.name).join(" -> ")}`,
+      message,
+    );
     return true;
   });
 }
@@ -208,4 +213,12 @@ Deno.test("buildDag() reports a cycle closing a 10,000-stage chain", () => {
     assert.equal(error.message.split(" -> ").length, count + 1);
     return true;
   });
+});
+
+Deno.test("CycleError names where each stage is declared when told", () => {
+  const error = new CycleError([namedStage("a", ["b"]), namedStage("b", ["a"])], [
+    "pivot.yaml:3",
+    "eval/pipeline.ts",
+  ]);
+  assert.equal(error.message, "cycle: a -> b -> a (a: pivot.yaml:3, b: eval/pipeline.ts)");
 });

@@ -372,7 +372,7 @@ Deno.test({
     assert.equal((await runPivotInProcess(root, ["track", "data.csv"])).code, 0);
     await Deno.copyFile(path.join(root, "data.csv.pvt"), outer.path("data.csv.pvt"));
     const result = await runPivotInProcess(root, ["checkout", "../data.csv"]);
-    assert.equal(result.code, 1);
+    assert.equal(result.code, 2);
     assert.match(result.stderr, /outside the project/);
     assert.equal(await outer.exists("data.csv"), false);
   },

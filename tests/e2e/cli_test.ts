@@ -30,16 +30,33 @@ Deno.test("pivot without a command prints help and exits 2", async () => {
   assert.match(result.stderr, /^Usage: pivot/);
 });
 
-Deno.test("pivot with an unknown command or option exits 2 with a suggestion", async () => {
+Deno.test("pivot with an unknown command or option exits 2 with a suggestion in pivot's words", async (t) => {
   await using p = await makeProject();
+  const usage = "hint: run 'pivot --help' or 'pivot <command> --help' for usage\n";
   // A real process: exit status and output end to end.
-  const command = await runPivot(p.root, ["lsit"]);
-  assert.equal(command.code, 2);
-  assert.match(command.stderr, /error: unknown command 'lsit'/);
-  assert.match(command.stderr, /list/);
-  const option = await runPivotInProcess(p.root, ["list", "--jsno"]);
-  assert.equal(option.code, 2);
-  assert.match(option.stderr, /error: unknown option '--jsno'/);
+  assert.deepEqual(await runPivot(p.root, ["lsit"]), {
+    code: 2,
+    stdout: "",
+    stderr: "error: unknown command 'lsit' (did you mean 'list'?)\n" + usage,
+  });
+  const cases: [string[], string][] = [
+    [["list", "--jsno"], "error: unknown option '--jsno' (did you mean '--json'?)\n"],
+    [["--verbos", "list"], "error: unknown option '--verbos' (did you mean '--verbose'?)\n"],
+    [["repro", "--dryrun"], "error: unknown option '--dryrun' (did you mean '--dry-run'?)\n"],
+    [["remote", "ad"], "error: unknown command 'ad' (did you mean 'add'?)\n"],
+    [["pulh"], "error: unknown command 'pulh' (did you mean 'pull' or 'push'?)\n"],
+    [["frobnicate"], "error: unknown command 'frobnicate'\n"],
+    [["status", "-Z"], "error: unknown option '-Z'\n"],
+  ];
+  for (const [args, error] of cases) {
+    await t.step(args.join(" "), async () => {
+      assert.deepEqual(await runPivotInProcess(p.root, args), {
+        code: 2,
+        stdout: "",
+        stderr: error + usage,
+      });
+    });
+  }
 });
 
 Deno.test("pivot -q -v together is a usage error", async () => {

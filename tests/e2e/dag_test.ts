@@ -54,13 +54,13 @@ Deno.test("pivot dag TARGET shows only the target and its upstream", async () =>
   assert.equal(result.stdout, "prepare\ntrain@large  ← prepare\n");
   // A real process: exit status and output end to end.
   const unknown = await runPivot(p.root, ["dag", "trian@large"]);
-  assert.equal(unknown.code, 1);
+  assert.equal(unknown.code, 2);
   assert.match(
     unknown.stderr,
     /^error: unknown target 'trian@large': not a stage or tracked file \(did you mean 'train@large'\?\)/,
   );
   const output = await runPivotInProcess(p.root, ["dag", "data/ml/prepare.csv"]);
-  assert.equal(output.code, 1);
+  assert.equal(output.code, 2);
   assert.match(
     output.stderr,
     /^error: data\/ml\/prepare\.csv is the output prepare; use the identity/,

@@ -85,7 +85,7 @@ Deno.test("pivot checkout restores a declared path by identity and answers the p
   await Deno.remove(p.path("data/prepared"), { recursive: true });
   const byPath = await runPivotInProcess(p.root, ["checkout", "model.pkl"]);
   assert.deepEqual(byPath, {
-    code: 1,
+    code: 2,
     stdout: "",
     stderr: "error: model.pkl is the output train:model; use the identity\n" +
       "hint: give 'train:model' as the target\n",

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { git } from "../_helpers/git.ts";
 import { runPivotInProcess } from "../_helpers/in_process.ts";
-import { assertFailed } from "../_helpers/project.ts";
+import { assertFailed, assertUsage } from "../_helpers/project.ts";
 import { hashBytes } from "../../src/storage/mod.ts";
 import {
   EVENTS,
@@ -348,7 +348,7 @@ Deno.test("pivot diff names what is wrong: a target, a format, a key, several ou
     "error: the key column 'nope' is not in data/ml/prep.csv at HEAD~2 (its columns: id, name, score)\n" +
       "hint: --key takes comma-separated names of columns both versions have\n",
   );
-  assertFailed(
+  assertUsage(
     await runPivotInProcess(p.root, ["diff", "nothing.csv"]),
     "error: unknown target 'nothing.csv' at HEAD: not a stage, and no file of that path is tracked or committed there\n" +
       "hint: targets are stage outputs (identities such as 'train:model') or paths; 'git ls-tree -r --name-only HEAD' lists the committed files\n",

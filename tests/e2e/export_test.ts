@@ -208,7 +208,7 @@ Deno.test("pivot export exports chosen stages and refuses to replace dvc.yaml wi
   });
   assert.equal(await p.read("dvc.yaml"), "stages: {}\n");
   const unknown = await runPivotInProcess(p.root, ["export", "--force", "trian"]);
-  assert.equal(unknown.code, 1);
+  assert.equal(unknown.code, 2);
   assert.equal(
     unknown.stderr.split("\n")[0],
     "error: unknown target 'trian': not a stage or tracked file (did you mean 'train'?)",

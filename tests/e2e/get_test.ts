@@ -1,16 +1,11 @@
 import assert from "node:assert/strict";
 import { modeOf, tempDir } from "../_helpers/files.ts";
 import { runPivotInProcess } from "../_helpers/in_process.ts";
-import { assertFailed } from "../_helpers/project.ts";
+import { assertFailed, assertUsage } from "../_helpers/project.ts";
 import { hashBytes } from "../../src/storage/mod.ts";
 import { EVENTS, historyProject, pivotOk, RAW, step } from "./_fixtures/history.ts";
 
 const PREP = "prep → data/ml/prep.csv";
-
-/** Asserts a usage error (exit 2) that printed exactly `stderr`. */
-function assertUsage(result: { code: number; stdout: string; stderr: string }, stderr: string) {
-  assert.deepEqual(result, { code: 2, stdout: "", stderr });
-}
 
 Deno.test("pivot get --rev writes an output and a tracked file as they were, never over other content without --force", async () => {
   await using p = await historyProject();
@@ -133,12 +128,12 @@ Deno.test("pivot get fetches content the cache lacks from the remote, and refuse
       "hint: pivot writes and deletes only inside the project; replace the symlink out with a real directory or file, or point it inside\n",
   );
   assert.deepEqual(await Array.fromAsync(Deno.readDir(elsewhere.path)), []);
-  assertFailed(
+  assertUsage(
     await runPivotInProcess(p.root, ["get", "nothing.csv", "--rev", "HEAD~1"]),
     "error: unknown target 'nothing.csv' at HEAD~1: not a stage, and no file of that path is tracked or committed there\n" +
       "hint: targets are stage outputs (identities such as 'train:model') or paths; 'git ls-tree -r --name-only HEAD~1' lists the committed files\n",
   );
-  assertFailed(
+  assertUsage(
     await runPivotInProcess(p.root, ["get", "data/ml/prep.csv"]),
     "error: data/ml/prep.csv is the output prep; use the identity\nhint: give 'prep' as the target\n",
   );

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { commitAll, git } from "../_helpers/git.ts";
 import { runPivotInProcess } from "../_helpers/in_process.ts";
-import { assertFailed, makeProject, nestedProject } from "../_helpers/project.ts";
+import { assertFailed, assertUsage, makeProject, nestedProject } from "../_helpers/project.ts";
 import { COMPARE_PIPELINE, compareProject, step } from "./_fixtures/compare.ts";
 
 const OUT = "train:scores → data/ml/train/scores.json";
@@ -184,11 +184,11 @@ Deno.test("pivot metrics names a missing repository, an empty one, an unknown re
     await runPivotInProcess(p.root, ["metrics", "diff", "HEAD~5"]),
     "error: unknown revision 'HEAD~5'\nhint: give a commit, branch or tag, or an expression such as HEAD~1 ('git log --oneline' lists commits)\n",
   );
-  assertFailed(
+  assertUsage(
     await runPivotInProcess(p.root, ["metrics", "show", "report"]),
     "error: stage 'report' has no metric output\nhint: metric outputs: train:scores\n",
   );
-  assertFailed(
+  assertUsage(
     await runPivotInProcess(p.root, ["metrics", "show", "train:curve"]),
     "error: 'train:curve' is not a metric output\nhint: metric outputs: train:scores\n",
   );

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { git } from "../_helpers/git.ts";
 import { runPivotInProcess } from "../_helpers/in_process.ts";
-import { assertFailed } from "../_helpers/project.ts";
+import { assertFailed, assertUsage } from "../_helpers/project.ts";
 import { compareProject } from "./_fixtures/compare.ts";
 
 async function ok(cwd: string, ...args: string[]): Promise<string> {
@@ -100,7 +100,7 @@ Deno.test("pivot params diff lists params added to a stage and stages removed si
 
 Deno.test("pivot params names an unknown stage and a bad revision", async () => {
   await using p = await compareProject();
-  assertFailed(
+  assertUsage(
     await runPivotInProcess(p.root, ["params", "show", "trian"]),
     "error: unknown target 'trian': not a stage or tracked file (did you mean 'train'?)\nhint: 'pivot list' shows the stages and their outputs\n",
   );

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import * as path from "node:path";
 import { git } from "../_helpers/git.ts";
 import { runPivotInProcess } from "../_helpers/in_process.ts";
-import { assertFailed, runPivot } from "../_helpers/project.ts";
+import { assertFailed, assertUsage, runPivot } from "../_helpers/project.ts";
 import { hashBytes } from "../../src/storage/mod.ts";
 import { compareProject } from "./_fixtures/compare.ts";
 
@@ -99,7 +99,7 @@ Deno.test("pivot plots reports what it cannot draw", async () => {
       p.path("data")
     }: it is a directory\nhint: name a file, such as ${path.join(p.path("data"), "index.html")}\n`,
   );
-  assertFailed(
+  assertUsage(
     await runPivotInProcess(p.root, ["plots", "show", "train:scores"]),
     "error: 'train:scores' is not a plot output\nhint: plot outputs: train:curve, train:bar\n",
   );

@@ -140,7 +140,11 @@ Deno.test("status lists tracked files that changed, and -q counts them as stale"
       { path: "inputs/x.csv", status: "missing", cached: true },
     ],
   );
-  assert.equal(parsed.stages[0].reason, "missing input: inputs/x.csv");
+  // As repro refuses it: a tracked input, missing.
+  assert.equal(
+    parsed.stages[0].reason,
+    "tracked input does not match its .pvt file: inputs/x.csv (missing)",
+  );
   assert.equal(parsed.stages[0].failing, true);
 });
 

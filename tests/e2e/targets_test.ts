@@ -5,8 +5,10 @@
  */
 import assert from "node:assert/strict";
 import { runPivotInProcess } from "../_helpers/in_process.ts";
-import { assertFailed, makeProject, type TempProject } from "../_helpers/project.ts";
+import { assertUsage, makeProject, type TempProject } from "../_helpers/project.ts";
 import { CHECKOUT_HINT } from "./_fixtures/engine.ts";
+import { tempDir } from "../_helpers/files.ts";
+import { commitAll, git } from "../_helpers/git.ts";
 
 const MATRIX_PIPELINE = [
   "pipeline: ml",
@@ -179,7 +181,7 @@ Deno.test("a malformed identity target is answered with the identity grammar", a
   ];
   for (const [args, error] of cases) {
     await t.step(args.join(" "), async () => {
-      assertFailed(await runPivotInProcess(p.root, args), error + hint);
+      assertUsage(await runPivotInProcess(p.root, args), error + hint);
     });
   }
   assert.equal(await p.exists("data"), false);
@@ -191,7 +193,7 @@ Deno.test("a tracked path given to a command that takes stages says which comman
   for (const command of ["status", "repro", "commit"]) {
     await t.step(command, async () => {
       assert.deepEqual(await runPivotInProcess(p.root, [command, "x y"]), {
-        code: 1,
+        code: 2,
         stdout: "",
         stderr:
           "error: 'x y' is a tracked path, not a stage: this command takes stages and their outputs\n" +
@@ -199,4 +201,86 @@ Deno.test("a tracked path given to a command that takes stages says which comman
       });
     });
   }
+});
+
+Deno.test("a target that names nothing is a usage error (exit 2) in every command that takes targets", async (t) => {
+  await using p = await makeProject({ "pivot.yaml": MATRIX_PIPELINE, "raw.csv": "a\n" });
+  await using remote = await tempDir();
+  await pivotOk(p, ["track", "raw.csv"]);
+  await pivotOk(p, ["remote", "add", "origin", remote.path, "--default"]);
+  await git(p.root, "init", "-q");
+  await commitAll(p.root, "first");
+  const unknown =
+    "error: unknown target 'trian': not a stage or tracked file (did you mean 'train'?)\n" +
+    "hint: 'pivot list' shows the stages and their outputs\n";
+  const commands = [
+    ["repro"],
+    ["repro", "--pull"],
+    ["run"],
+    ["status"],
+    ["status", "-r", "origin"],
+    ["verify"],
+    ["verify", "--allow-missing"],
+    ["commit"],
+    ["dag"],
+    ["checkout"],
+    ["push"],
+    ["fetch"],
+    ["pull"],
+    ["metrics", "show"],
+    ["metrics", "diff", "-t"],
+    ["params", "show"],
+    ["params", "diff", "-t"],
+    ["plots", "show"],
+    ["plots", "diff", "-t"],
+    ["export"],
+  ];
+  for (const command of commands) {
+    await t.step(`${command.join(" ")} trian`, async () => {
+      assertUsage(await runPivotInProcess(p.root, [...command, "trian"]), unknown);
+    });
+  }
+  for (const command of [["diff"], ["get", "--rev", "HEAD"]]) {
+    await t.step(`${command.join(" ")} trian (at a revision)`, async () => {
+      assertUsage(
+        await runPivotInProcess(p.root, [...command, "trian"]),
+        "error: unknown target 'trian' at HEAD: not a stage, and no file of that path is tracked or committed there (did you mean 'train'?)\n" +
+          "hint: targets are stage outputs (identities such as 'train:model') or paths; 'git ls-tree -r --name-only HEAD' lists the committed files\n",
+      );
+    });
+  }
+  await t.step(
+    "an output's path, a tracked path where stages go, a malformed identity",
+    async () => {
+      const cases: [string[], string][] = [
+        [
+          ["repro", "data/ml/other.txt"],
+          "error: data/ml/other.txt is the output other; use the identity\nhint: give 'other' as the target\n",
+        ],
+        [
+          ["status", "raw.csv"],
+          "error: 'raw.csv' is a tracked path, not a stage: this command takes stages and their outputs\n" +
+          "hint: name stages or their outputs (train, train:model); tracked paths are targets of checkout, push, fetch and pull, and status and verify without targets check every tracked path\n",
+        ],
+        [
+          ["checkout", "../elsewhere"],
+          `error: unknown target '../elsewhere': it is outside the project\nhint: targets are stages, their outputs, or tracked paths below ${p.root}\n`,
+        ],
+        [
+          ["push", "train:modle"],
+          "error: unknown target 'train:modle': stage 'train' has no output 'modle' (did you mean 'train:model'?)\n" +
+          "hint: outputs of 'train': model, notes\n",
+        ],
+        [
+          ["verify", "a b"],
+          "error: invalid target 'a b': stage 'a b' must start with a letter and contain only letters, digits, '_' or '-'\n" +
+          "hint: a target is an identity, [<pipeline>/]<stage>[@<variant>][:<key>] (e.g. 'train', 'train:model'), or a tracked path\n",
+        ],
+      ];
+      for (const [args, stderr] of cases) {
+        assertUsage(await runPivotInProcess(p.root, args), stderr);
+      }
+    },
+  );
+  assert.equal(await p.exists("data"), false, "nothing ran");
 });

@@ -93,21 +93,42 @@ Deno.test("a replaced tracked input stops repro and run before anything runs; tr
     unordered("ran other: code changed (T)\n1 ran, 0 up to date (T)\n"),
   );
 
+  // status, verify and --dry-run say what repro does: prep cannot run (before: "inputs changed",
+  // as if repro would run it), with the fix on the tracked path's line.
   const trackedLine = "tracked data/raw.csv: modified; `pivot track --force data/raw.csv` " +
     "records it, `pivot checkout --force data/raw.csv` goes back";
+  const reason = "tracked input does not match its .pvt file: data/raw.csv (modified)";
   assert.equal(
     await pivotOk(p, "status"),
-    `stale prep: inputs changed\n1 stale, 1 up to date\n${trackedLine}\n`,
+    `cannot run prep: ${reason}\n1 stale, 1 up to date\n${trackedLine}\n`,
+  );
+  assert.equal(
+    await pivotOk(p, "status", "--explain", "prep"),
+    `cannot run prep: ${reason}\n    data/raw.csv (read by prep): modified\n1 stale, 0 up to date\n` +
+      `${trackedLine}\n`,
+  );
+  assert.deepEqual(JSON.parse(await pivotOk(p, "status", "--json")).stages[0], {
+    stage: "prep",
+    stale: true,
+    reason,
+    details: ["data/raw.csv (read by prep): modified"],
+    failing: true,
+    outputs: [],
+  });
+  assert.equal(
+    await pivotOk(p, "repro", "--dry-run"),
+    `cannot run prep: ${reason}\n1 would run, 1 up to date\n`,
   );
   assert.deepEqual(await pivot(p, "verify"), {
     code: 1,
-    stdout: "FAILED prep: inputs changed\nok     other\n" +
+    stdout: `FAILED prep: ${reason}\nok     other\n` +
       `FAILED ${trackedLine}\n` +
       "verification failed: 1 of 2 stages, 1 of 1 tracked path\n",
     stderr: "",
   });
   const verifyJson = await pivot(p, "verify", "--json");
   assert.equal(verifyJson.code, 1);
+  assert.deepEqual(JSON.parse(verifyJson.stdout).stages[0].reason, reason);
   assert.deepEqual(JSON.parse(verifyJson.stdout).tracked, [
     { path: RAW, status: "modified", cached: true, workspaceCached: false },
   ]);
@@ -176,7 +197,7 @@ for (const chmod of [true, false]) {
       assert.equal(verify.code, 1);
       assert.equal(
         verify.stdout,
-        "FAILED prep: inputs changed\n" +
+        "FAILED prep: tracked input does not match its .pvt file: data/raw.csv (modified)\n" +
           "FAILED tracked data/raw.csv: modified, and the cache does not hold its recorded " +
           "content; `pivot track --force data/raw.csv` records it\n" +
           "verification failed: 1 of 1 stage, 1 of 1 tracked path\n",
@@ -212,7 +233,8 @@ Deno.test("a missing tracked input stops repro with the checkout hint", async ()
   );
   assert.equal(
     await pivotOk(p, "status"),
-    "cannot run prep: missing input: data/raw.csv\nstale other: code changed\n" +
+    "cannot run prep: tracked input does not match its .pvt file: data/raw.csv (missing)\n" +
+      "stale other: code changed\n" +
       "2 stale, 0 up to date\n" +
       "tracked data/raw.csv: missing, restorable: pivot checkout data/raw.csv\n",
   );
@@ -320,6 +342,19 @@ Deno.test("several tracked inputs that do not match are listed in one error, eac
       "restore with `pivot checkout in/b.csv`; restore the .pvt file from git, " +
       "or record the data again with `pivot track --force in/c.csv`\n",
   );
+  // status says the same of the stage, and warns once about the .pvt it cannot read.
+  assert.deepEqual(await pivot(p, "status"), {
+    code: 0,
+    stdout: "cannot run join: 3 tracked inputs do not match their .pvt files: " +
+      "in/a.csv (modified), in/b.csv (missing), in/c.csv (unreadable .pvt file)\n" +
+      "1 stale, 0 up to date\n" +
+      "tracked in/a.csv: modified; `pivot track --force in/a.csv` records it, " +
+      "`pivot checkout --force in/a.csv` goes back\n" +
+      "tracked in/b.csv: missing, restorable: pivot checkout in/b.csv\n" +
+      "tracked in/c.csv: its .pvt file cannot be read\n",
+    stderr: 'warning: malformed tracking file in/c.csv.pvt: hash: invalid hash "nonsense": ' +
+      "expected 16 lowercase hex characters\n",
+  });
 });
 
 // Before the fix, every modified tracked path got a `pivot checkout --force` hint, although plain
@@ -345,7 +380,8 @@ Deno.test("status and repro recommend checkout --force only for workspace conten
   await p.write("f.csv.pvt", oldPvt);
   assert.equal(
     await pivotOk(p, "status"),
-    "stale use: inputs changed\n1 stale, 0 up to date\n" +
+    "cannot run use: 2 tracked inputs do not match their .pvt files: f.csv (modified), inputs (modified)\n" +
+      "1 stale, 0 up to date\n" +
       "tracked f.csv: modified; `pivot track --force f.csv` records it, `pivot checkout f.csv` goes back\n" +
       "tracked inputs: modified; `pivot track --force inputs` records it, `pivot checkout inputs` goes back\n",
   );
@@ -393,7 +429,8 @@ Deno.test("hints that hold a shell-quoted path put the command in backticks, nev
   const quoted = "'my data/raw file.csv'";
   assert.equal(
     await pivotOk(p, "status"),
-    "stale prep: inputs changed\n1 stale, 0 up to date\n" +
+    `cannot run prep: tracked input does not match its .pvt file: ${RAW_SPACED} (modified)\n` +
+      "1 stale, 0 up to date\n" +
       `tracked ${RAW_SPACED}: modified; \`pivot track --force ${quoted}\` records it, ` +
       `\`pivot checkout --force ${quoted}\` goes back\n`,
   );
@@ -443,7 +480,8 @@ Deno.test("an output edited in place through a hardlink a tracked file shares is
   // Later commands still know (the blob was moved aside by the first).
   assert.deepEqual(await pivot(p, "status"), {
     code: 0,
-    stdout: `stale u: inputs changed\n1 stale, 0 up to date\ntracked d: ${problem}; ${fix}\n`,
+    stdout: "cannot run u: tracked input does not match its .pvt file: d (modified)\n" +
+      `1 stale, 0 up to date\ntracked d: ${problem}; ${fix}\n`,
     stderr: "",
   });
   // The fix works: undo the edit (through either path), re-cache, and all is well.

@@ -236,7 +236,13 @@ Deno.test("reproStages() refuses to run when a tracked input does not match its 
   assert.equal(await p.exists("data/ml/prep.txt"), false);
   assert.deepEqual(await projectStatus(session, { targets: [] }), {
     stages: [
-      { ...upToDate("prep"), stale: true, reason: "no previous run" },
+      {
+        ...upToDate("prep"),
+        stale: true,
+        reason: "tracked input does not match its .pvt file: raw.csv (modified)",
+        details: ["raw.csv (read by prep): modified"],
+        failing: true,
+      },
       { ...upToDate("train"), stale: true, reason: "upstream 'prep' is stale" },
     ],
     tracked: [{ path: "raw.csv", status: "modified", cached: true, workspaceCached: false }],

@@ -214,7 +214,78 @@ Deno.test("openProject() rejects a cycle between stages", async () => {
       "",
     ].join("\n"),
   });
-  await assertPivotError(openProject({ cwd: p.root }), "cycle: a -> b -> a");
+  await assertPivotError(
+    openProject({ cwd: p.root }),
+    "cycle: a -> b -> a (a: pivot.yaml:2, b: pivot.yaml:6)",
+  );
+});
+
+Deno.test("openProject() names where each stage of a cycle is declared, across pipelines and in pipeline.ts", async (t) => {
+  await t.step("a matrix stage and a stage of another pipeline file", async () => {
+    await using p = await makeProject({
+      "pivot.yaml": [
+        "pipeline: eval",
+        "stages:",
+        "  report:",
+        "    cmd: echo",
+        "    outs: txt",
+        "  train:",
+        "    cmd: echo",
+        "    deps: {in: prep/clean}",
+        "    outs: txt",
+        "    matrix: {size: [small]}",
+        "",
+      ].join("\n"),
+      "prep/pivot.yaml": [
+        "pipeline: prep",
+        "stages:",
+        "  clean:",
+        "    cmd: echo",
+        "    deps: {in: eval/train@small}",
+        "    outs: txt",
+        "",
+      ].join("\n"),
+    });
+    await assertPivotError(
+      openProject({ cwd: p.root }),
+      "cycle: train@small -> prep/clean -> train@small (train@small: pivot.yaml:6, prep/clean: prep/pivot.yaml:3)",
+    );
+  });
+  await t.step("a stage that depends on itself, in pipeline.ts", async () => {
+    await using p = await makeProject({
+      "pipeline.ts": [
+        "const loop = { cmd: 'echo', deps: { in: 'loop' }, outs: 'txt' };",
+        "export default {",
+        "  pipeline: 'p',",
+        "  stages: {",
+        "    other: { cmd: 'echo', outs: 'txt' },",
+        "    'loop': loop,",
+        "  },",
+        "};",
+        "",
+      ].join("\n"),
+    });
+    await assertPivotError(
+      openProject({ cwd: p.root }),
+      "cycle: loop -> loop (loop: pipeline.ts:6)",
+    );
+  });
+  await t.step("stages a pipeline.ts builds in code are named with the file alone", async () => {
+    await using p = await makeProject({
+      "pipeline.ts": [
+        "const stages: Record<string, unknown> = {};",
+        "for (const [name, dep] of [['a', 'b'], ['b', 'a']]) {",
+        "  stages[name] = { cmd: 'echo', deps: { in: dep }, outs: 'txt' };",
+        "}",
+        "export default { pipeline: 'p', stages };",
+        "",
+      ].join("\n"),
+    });
+    await assertPivotError(
+      openProject({ cwd: p.root }),
+      "cycle: a -> b -> a (a: pipeline.ts, b: pipeline.ts)",
+    );
+  });
 });
 
 Deno.test("openProject() fails outside a project", async () => {
