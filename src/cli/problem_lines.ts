@@ -29,13 +29,15 @@ export function outputProblemLine(problem: OutputProblem): string {
 
 /**
  * What is wrong with a tracked path and how to fix it (``modified; `pivot
- * track --force data.csv` records it, …``), or `null` when nothing is:
- * `shown` is the path as a command run here takes it. Commands that hold a
- * path stand in backticks (the path may be shell-quoted: `'my data.csv'`).
+ * checkout data.csv` restores …``), or `null` when nothing is: `shown` is
+ * the path as a command run here takes it; `remote` says whether a remote is
+ * configured to pull recorded content from. Commands that hold a path stand
+ * in backticks (the path may be shell-quoted: `'my data.csv'`).
  */
-export function trackedProblem(state: TrackedState, shown: string): string | null {
+export function trackedProblem(state: TrackedState, shown: string, remote: boolean): string | null {
   const arg = shellQuote(shown);
   const lost = ", and the cache does not hold its recorded content";
+  const record = `\`pivot track --force ${arg}\` records the workspace's content`;
   switch (state.status) {
     case "unchanged":
       return state.cached
@@ -45,11 +47,14 @@ export function trackedProblem(state: TrackedState, shown: string): string | nul
       if (state.sharedEdit !== undefined) {
         return `${describeSharedEdit(state.sharedEdit)}; ${sharedEditFix(arg)}`;
       }
-      return state.cached
-        ? `modified; \`pivot track --force ${arg}\` records it, \`pivot checkout ${
+      if (state.cached) {
+        return `modified; \`pivot checkout ${
           state.workspaceCached ? "" : "--force "
-        }${arg}\` goes back`
-        : `modified${lost}; \`pivot track --force ${arg}\` records it`;
+        }${arg}\` restores what its .pvt file records, ${record}`;
+      }
+      return remote
+        ? `modified${lost}; \`pivot pull ${arg}\` fetches it (the newer version after a \`git pull\`), ${record}`
+        : `modified${lost}; ${record}`;
     case "missing":
       return state.cached ? `missing, restorable: pivot checkout ${arg}` : `missing${lost}`;
     case "unreadable":

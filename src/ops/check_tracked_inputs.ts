@@ -13,6 +13,7 @@ import { dataPathFor } from "../storage/mod.ts";
 import { PivotError } from "../util/errors.ts";
 import { relativePosix } from "../util/paths.ts";
 import { shellQuote } from "../util/shell_quote.ts";
+import { hasRemote } from "./choose_remote.ts";
 import { trackedInputsOf } from "./tracked_inputs.ts";
 import {
   describeSharedEdit,
@@ -106,6 +107,7 @@ export async function checkTrackedInputs(
   const restorable = paths((s) => s.status === "missing" && s.cached);
   const gone = paths((s) => s.status === "missing" && !s.cached);
   const unreadable = paths((s) => s.status === "unreadable");
+  const remote = hasRemote(project.config);
   if (back !== "") {
     // --force only where the workspace holds content the cache lacks (which it would lose).
     const plain = paths((s) => s.status === "modified" && s.cached && s.workspaceCached === true);
@@ -115,15 +117,25 @@ export async function checkTrackedInputs(
       ...(forced === "" ? [] : [`\`pivot checkout --force ${forced}\``]),
     ];
     hints.push(
-      `record the new content with \`pivot track --force ${back}\`, or go back to the recorded version with ${
-        checkouts.join(" and ")
-      }`,
+      `${checkouts.join(" and ")} ${
+        checkouts.length === 1 ? "restores" : "restore"
+      } what the .pvt file records (the newer version after a \`git pull\`), or \`pivot track --force ${back}\` records the workspace's content instead`,
     );
   }
-  if (lost !== "") hints.push(`record the new content with \`pivot track --force ${lost}\``);
+  if (lost !== "") {
+    hints.push(
+      remote
+        ? `\`pivot pull ${lost}\` fetches what the .pvt file records (the newer version after a \`git pull\`), or \`pivot track --force ${lost}\` records the workspace's content instead`
+        : `\`pivot track --force ${lost}\` records the workspace's content (the recorded version is in no cache here; a remote with it, 'pivot remote add', lets \`pivot pull ${lost}\` fetch it)`,
+    );
+  }
   if (restorable !== "") hints.push(`restore with \`pivot checkout ${restorable}\``);
   if (gone !== "") {
-    hints.push(`put ${gone} back by hand (the cache does not hold the recorded content)`);
+    hints.push(
+      remote
+        ? `fetch with \`pivot pull ${gone}\`, or run \`pivot repro --pull\``
+        : `put ${gone} back by hand: the cache does not hold the recorded content, and no remote is configured to pull it from`,
+    );
   }
   if (unreadable !== "") {
     hints.push(

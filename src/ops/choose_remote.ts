@@ -75,6 +75,11 @@ export function configuredRemotes(config: Config): Readonly<Record<string, Remot
   return (config.sections.remotes ?? {}) as Record<string, RemoteSettings>;
 }
 
+/** True when at least one remote is configured (`pivot pull` has somewhere to fetch from). */
+export function hasRemote(config: Config): boolean {
+  return Object.keys(configuredRemotes(config)).length > 0;
+}
+
 /**
  * The remote to use: `name` (`-r`), else `default_remote`, else the only one.
  *

@@ -2,7 +2,7 @@ import type { BlobFetcher } from "../project/mod.ts";
 import { downloadBlobs } from "../remote/mod.ts";
 import type { Session } from "../session/mod.ts";
 import { PivotError } from "../util/errors.ts";
-import { configuredRemotes } from "./choose_remote.ts";
+import { hasRemote } from "./choose_remote.ts";
 import { openRemote } from "./open_remote.ts";
 
 /** Options for {@linkcode remoteBlobFetcher}. */
@@ -31,7 +31,7 @@ export function remoteBlobFetcher(
     };
     if (blobs.length === 0) return reasons;
     if (
-      name === undefined && Object.keys(configuredRemotes(session.project.config)).length === 0
+      name === undefined && !hasRemote(session.project.config)
     ) {
       return all("no remote is configured");
     }

@@ -8,7 +8,7 @@ import {
   trackedInputMismatches,
   trackedInputsReason,
 } from "./check_tracked_inputs.ts";
-import { configuredRemotes } from "./choose_remote.ts";
+import { hasRemote } from "./choose_remote.ts";
 import { selectTargets } from "./select_targets.ts";
 import { type TrackedState, trackedStatus } from "./tracked_status.ts";
 import { upToDateReport } from "./up_to_date_report.ts";
@@ -249,7 +249,7 @@ function fetchHint(
   const lostOutputs = stages.some((r) => r.stale && !r.failing && r.reason === OUTPUTS_LOST);
   const lostTracked = tracked.some((t) => t.status === "missing" && !t.cached);
   if (!lostOutputs && !lostTracked) return null;
-  if (Object.keys(configuredRemotes(project.config)).length > 0) {
+  if (hasRemote(project.config)) {
     return "content missing from the local cache may be on the remote: pivot pull";
   }
   return lostTracked

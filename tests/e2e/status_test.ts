@@ -123,8 +123,9 @@ Deno.test("status lists tracked files that changed, and -q counts them as stale"
   assert.equal(changed.code, 0, changed.stderr);
   assert.equal(
     changed.stdout,
-    "2 up to date\ntracked inputs/other.csv: modified; `pivot track --force inputs/other.csv` " +
-      "records it, `pivot checkout --force inputs/other.csv` goes back\n",
+    "2 up to date\ntracked inputs/other.csv: modified; `pivot checkout --force inputs/other.csv` " +
+      "restores what its .pvt file records, `pivot track --force inputs/other.csv` records the " +
+      "workspace's content\n",
   );
   const quiet = await runPivotInProcess(p.root, ["status", "-q"]);
   assert.deepEqual(quiet, { code: 1, stdout: "", stderr: "" });

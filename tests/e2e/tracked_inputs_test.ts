@@ -63,8 +63,9 @@ async function staleOther(p: TempProject): Promise<void> {
 
 const MODIFIED_ERROR = "error: tracked input does not match its .pvt file, so nothing was run:\n" +
   "  data/raw.csv (read by prep): modified\n" +
-  "hint: record the new content with `pivot track --force data/raw.csv`, " +
-  "or go back to the recorded version with `pivot checkout --force data/raw.csv`\n";
+  "hint: `pivot checkout --force data/raw.csv` restores what the .pvt file records (the newer " +
+  "version after a `git pull`), or `pivot track --force data/raw.csv` records the workspace's " +
+  "content instead\n";
 
 // Before: repro ran prep on the new content and verify passed, so the lock recorded
 // content that neither the .pvt nor the cache held.
@@ -95,8 +96,9 @@ Deno.test("a replaced tracked input stops repro and run before anything runs; tr
 
   // status, verify and --dry-run say what repro does: prep cannot run (before: "inputs changed",
   // as if repro would run it), with the fix on the tracked path's line.
-  const trackedLine = "tracked data/raw.csv: modified; `pivot track --force data/raw.csv` " +
-    "records it, `pivot checkout --force data/raw.csv` goes back";
+  const trackedLine = "tracked data/raw.csv: modified; `pivot checkout --force data/raw.csv` " +
+    "restores what its .pvt file records, `pivot track --force data/raw.csv` records the " +
+    "workspace's content";
   const reason = "tracked input does not match its .pvt file: data/raw.csv (modified)";
   assert.equal(
     await pivotOk(p, "status"),
@@ -161,7 +163,9 @@ Deno.test("a replaced tracked input stops repro and run before anything runs; tr
 
 const IN_PLACE_ERROR = "error: tracked input does not match its .pvt file, so nothing was run:\n" +
   "  data/raw.csv (read by prep): modified, and the cache does not hold its recorded content\n" +
-  "hint: record the new content with `pivot track --force data/raw.csv`\n";
+  "hint: `pivot track --force data/raw.csv` records the workspace's content (the recorded " +
+  "version is in no cache here; a remote with it, 'pivot remote add', lets " +
+  "`pivot pull data/raw.csv` fetch it)\n";
 
 /** Edits data/raw.csv in place (through its hardlink to the blob), after `chmod` when asked. */
 async function editInPlace(p: TempProject, chmod: boolean): Promise<string> {
@@ -199,7 +203,7 @@ for (const chmod of [true, false]) {
         verify.stdout,
         "FAILED prep: tracked input does not match its .pvt file: data/raw.csv (modified)\n" +
           "FAILED tracked data/raw.csv: modified, and the cache does not hold its recorded " +
-          "content; `pivot track --force data/raw.csv` records it\n" +
+          "content; `pivot track --force data/raw.csv` records the workspace's content\n" +
           "verification failed: 1 of 1 stage, 1 of 1 tracked path\n",
       );
 
@@ -305,8 +309,9 @@ Deno.test("an input inside a tracked directory that changed stops repro, naming 
     stdout: "",
     stderr: "error: tracked input does not match its .pvt file, so nothing was run:\n" +
       "  inputs (read by use): modified\n" +
-      "hint: record the new content with `pivot track --force inputs`, " +
-      "or go back to the recorded version with `pivot checkout --force inputs`\n",
+      "hint: `pivot checkout --force inputs` restores what the .pvt file records (the newer " +
+      "version after a `git pull`), or `pivot track --force inputs` records the workspace's " +
+      "content instead\n",
   });
   assert.equal(await p.read("data/ml/use.csv"), "a\n");
 });
@@ -337,8 +342,9 @@ Deno.test("several tracked inputs that do not match are listed in one error, eac
       "  in/a.csv (read by join): modified\n" +
       "  in/b.csv (read by join): missing\n" +
       "  in/c.csv (read by join): its .pvt file cannot be read, see the warning above\n" +
-      "hint: record the new content with `pivot track --force in/a.csv`, or go back to the " +
-      "recorded version with `pivot checkout --force in/a.csv`; " +
+      "hint: `pivot checkout --force in/a.csv` restores what the .pvt file records (the newer " +
+      "version after a `git pull`), or `pivot track --force in/a.csv` records the workspace's " +
+      "content instead; " +
       "restore with `pivot checkout in/b.csv`; restore the .pvt file from git, " +
       "or record the data again with `pivot track --force in/c.csv`\n",
   );
@@ -348,8 +354,8 @@ Deno.test("several tracked inputs that do not match are listed in one error, eac
     stdout: "cannot run join: 3 tracked inputs do not match their .pvt files: " +
       "in/a.csv (modified), in/b.csv (missing), in/c.csv (unreadable .pvt file)\n" +
       "1 stale, 0 up to date\n" +
-      "tracked in/a.csv: modified; `pivot track --force in/a.csv` records it, " +
-      "`pivot checkout --force in/a.csv` goes back\n" +
+      "tracked in/a.csv: modified; `pivot checkout --force in/a.csv` restores what its .pvt " +
+      "file records, `pivot track --force in/a.csv` records the workspace's content\n" +
       "tracked in/b.csv: missing, restorable: pivot checkout in/b.csv\n" +
       "tracked in/c.csv: its .pvt file cannot be read\n",
     stderr: 'warning: malformed tracking file in/c.csv.pvt: hash: invalid hash "nonsense": ' +
@@ -382,8 +388,10 @@ Deno.test("status and repro recommend checkout --force only for workspace conten
     await pivotOk(p, "status"),
     "cannot run use: 2 tracked inputs do not match their .pvt files: f.csv (modified), inputs (modified)\n" +
       "1 stale, 0 up to date\n" +
-      "tracked f.csv: modified; `pivot track --force f.csv` records it, `pivot checkout f.csv` goes back\n" +
-      "tracked inputs: modified; `pivot track --force inputs` records it, `pivot checkout inputs` goes back\n",
+      "tracked f.csv: modified; `pivot checkout f.csv` restores what its .pvt file records, " +
+      "`pivot track --force f.csv` records the workspace's content\n" +
+      "tracked inputs: modified; `pivot checkout inputs` restores what its .pvt file records, " +
+      "`pivot track --force inputs` records the workspace's content\n",
   );
   assert.deepEqual(await pivot(p, "repro"), {
     code: 1,
@@ -391,8 +399,9 @@ Deno.test("status and repro recommend checkout --force only for workspace conten
     stderr: "error: 2 tracked inputs do not match their .pvt files, so nothing was run:\n" +
       "  f.csv (read by use): modified\n" +
       "  inputs (read by use): modified\n" +
-      "hint: record the new content with `pivot track --force f.csv inputs`, or go back to the " +
-      "recorded version with `pivot checkout f.csv inputs`\n",
+      "hint: `pivot checkout f.csv inputs` restores what the .pvt file records (the newer " +
+      "version after a `git pull`), or `pivot track --force f.csv inputs` records the " +
+      "workspace's content instead\n",
   });
 
   // Content the cache does not hold: only --force goes back (and loses it).
@@ -404,8 +413,9 @@ Deno.test("status and repro recommend checkout --force only for workspace conten
     stderr: "error: 2 tracked inputs do not match their .pvt files, so nothing was run:\n" +
       "  f.csv (read by use): modified\n" +
       "  inputs (read by use): modified\n" +
-      "hint: record the new content with `pivot track --force f.csv inputs`, or go back to the " +
-      "recorded version with `pivot checkout inputs` and `pivot checkout --force f.csv`\n",
+      "hint: `pivot checkout inputs` and `pivot checkout --force f.csv` restore what the .pvt " +
+      "file records (the newer version after a `git pull`), or " +
+      "`pivot track --force f.csv inputs` records the workspace's content instead\n",
   });
 
   // The hints are right: plain checkout goes back where they say so.
@@ -431,16 +441,17 @@ Deno.test("hints that hold a shell-quoted path put the command in backticks, nev
     await pivotOk(p, "status"),
     `cannot run prep: tracked input does not match its .pvt file: ${RAW_SPACED} (modified)\n` +
       "1 stale, 0 up to date\n" +
-      `tracked ${RAW_SPACED}: modified; \`pivot track --force ${quoted}\` records it, ` +
-      `\`pivot checkout --force ${quoted}\` goes back\n`,
+      `tracked ${RAW_SPACED}: modified; \`pivot checkout --force ${quoted}\` restores what ` +
+      `its .pvt file records, \`pivot track --force ${quoted}\` records the workspace's content\n`,
   );
   assert.deepEqual(await pivot(p, "repro"), {
     code: 1,
     stdout: "",
     stderr: "error: tracked input does not match its .pvt file, so nothing was run:\n" +
       `  ${RAW_SPACED} (read by prep): modified\n` +
-      `hint: record the new content with \`pivot track --force ${quoted}\`, ` +
-      `or go back to the recorded version with \`pivot checkout --force ${quoted}\`\n`,
+      `hint: \`pivot checkout --force ${quoted}\` restores what the .pvt file records ` +
+      `(the newer version after a \`git pull\`), or \`pivot track --force ${quoted}\` ` +
+      `records the workspace's content instead\n`,
   });
 });
 

@@ -228,7 +228,7 @@ Deno.test("reproStages() refuses to run when a tracked input does not match its 
       );
       assert.equal(
         error.hint,
-        "record the new content with `pivot track --force raw.csv`, or go back to the recorded version with `pivot checkout --force raw.csv`",
+        "`pivot checkout --force raw.csv` restores what the .pvt file records (the newer version after a `git pull`), or `pivot track --force raw.csv` records the workspace's content instead",
       );
       return true;
     },

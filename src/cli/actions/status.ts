@@ -9,6 +9,7 @@ import { openForCommand } from "../open_for_command.ts";
 import { printJson } from "../print_json.ts";
 import { printStatusReports } from "../print_status_reports.ts";
 import { trackedProblem } from "../problem_lines.ts";
+import { hasRemote } from "../../ops/choose_remote.ts";
 
 /** `pivot status`: stale stages and outputs to repair, or with `-r` what differs from a remote. */
 export async function statusAction(
@@ -59,7 +60,7 @@ export async function statusAction(
   });
   const problems = tracked.flatMap((item) => {
     const shown = relativePosix(project.cwd, path.join(project.root, item.path));
-    const problem = trackedProblem(item, shown);
+    const problem = trackedProblem(item, shown, hasRemote(project.config));
     return problem === null ? [] : [`tracked ${item.path}: ${problem}`];
   });
   if (options.json) {

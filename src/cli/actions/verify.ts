@@ -9,6 +9,7 @@ import type { CliContext } from "../cli_context.ts";
 import { openForCommand } from "../open_for_command.ts";
 import { printJson } from "../print_json.ts";
 import { outputProblemLine, trackedProblem } from "../problem_lines.ts";
+import { hasRemote } from "../../ops/choose_remote.ts";
 
 /** `pivot verify`: fails unless every stage is up to date with its outputs cached and tracked paths match. */
 export async function verifyAction(
@@ -56,7 +57,11 @@ export async function verifyAction(
     );
     for (const item of badTracked) {
       const shown = relativePosix(project.cwd, path.join(project.root, item.path));
-      lines.push(`FAILED tracked ${item.path}: ${trackedLine(item, shown, result.remote)}`);
+      lines.push(
+        `FAILED tracked ${item.path}: ${
+          trackedLine(item, shown, result.remote, hasRemote(project.config))
+        }`,
+      );
     }
     const failed = reports.filter((r) => !r.passed).length;
     const content = result.remote === undefined
@@ -76,12 +81,20 @@ export async function verifyAction(
   if (!passed) throw new ReportedFailure("verification failed");
 }
 
-/** What is wrong with a tracked path; with `remote`, content the remote holds is no problem. */
-function trackedLine(state: TrackedState, shown: string, remote: string | undefined): string {
+/**
+ * What is wrong with a tracked path; with `remote` (`--allow-missing`), content
+ * the remote holds is no problem; `pullable`: a remote is configured.
+ */
+function trackedLine(
+  state: TrackedState,
+  shown: string,
+  remote: string | undefined,
+  pullable: boolean,
+): string {
   if (remote !== undefined && state.onRemote === false) {
     return `content in neither the local cache nor remote '${remote}'; push it from a clone that has it, or record the data again with 'pivot track --force ${shown}'`;
   }
-  return trackedProblem(state, shown) ?? "";
+  return trackedProblem(state, shown, pullable) ?? "";
 }
 
 /**
