@@ -1,4 +1,5 @@
 import { Command, CommanderError } from "@commander-js/extra-typings";
+import { dvcHabitHint } from "./dvc_habits.ts";
 import type { CliContext, CliIo } from "./cli_context.ts";
 import type { Candidate } from "../ops/target_candidates.ts";
 import { addCompletions } from "./completion.ts";
@@ -148,7 +149,7 @@ async function runCommandLine(
     await program.parseAsync([...args], { from: "user" });
     return EXIT.ok;
   } catch (error) {
-    return reportCliError(error, ctx, args.includes("-v") || args.includes("--verbose"));
+    return reportCliError(error, ctx, args);
   }
 }
 
@@ -168,13 +169,19 @@ function inPivotWords(text: string): string {
   return `${found[1]} (did you mean ${choice}?)\n`;
 }
 
-/** {@linkcode reportError}, with commander's errors (usage, help, version). */
-function reportCliError(error: unknown, ctx: CliContext, verbose: boolean): number {
+/**
+ * {@linkcode reportError}, with commander's errors (usage, help, version) of
+ * the command line `args`: a DVC habit gets pivot's word for it as the hint.
+ */
+function reportCliError(error: unknown, ctx: CliContext, args: readonly string[]): number {
+  const verbose = args.includes("-v") || args.includes("--verbose");
   return reportError(error, ctx, verbose, (error) => {
     if (!(error instanceof CommanderError)) return null;
     const done = ["commander.helpDisplayed", "commander.version", "commander.help"];
     if (done.includes(error.code)) return EXIT.ok;
-    ctx.stderr("hint: run 'pivot --help' or 'pivot <command> --help' for usage\n");
+    const hint = dvcHabitHint(args, error.message) ??
+      "run 'pivot --help' or 'pivot <command> --help' for usage";
+    ctx.stderr(`hint: ${hint}\n`);
     return EXIT.usage;
   });
 }

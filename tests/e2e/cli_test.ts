@@ -59,6 +59,41 @@ Deno.test("pivot with an unknown command or option exits 2 with a suggestion in 
   }
 });
 
+Deno.test("pivot answers a DVC command or flag typed by habit with pivot's word for it", async (t) => {
+  await using p = await makeProject();
+  const remote = "hint: 'pivot status -r [NAME]' compares the cache with a remote";
+  const cases: [string[], string][] = [
+    [
+      ["add", "data.csv"],
+      "error: unknown command 'add'\n" +
+      "hint: pivot tracks data with 'pivot track PATH' (DVC's 'dvc add'), writing PATH.pvt\n",
+    ],
+    [
+      ["stage", "list"],
+      "error: unknown command 'stage' (did you mean 'status'?)\n" +
+      "hint: 'pivot list' lists the stages (DVC's 'dvc stage list')\n",
+    ],
+    [
+      ["repro", "-s", "train"],
+      "error: unknown option '-s'\n" +
+      "hint: 'pivot run STAGE' runs stages without their upstream (DVC's 'dvc repro -s')\n",
+    ],
+    [["status", "-c"], `error: unknown option '-c'\n${remote} (DVC's 'dvc status -c')\n`],
+    [["status", "--cloud"], `error: unknown option '--cloud'\n${remote} (DVC's 'dvc status -c')\n`],
+    [["remote", "status"], `error: unknown command 'status'\n${remote}\n`],
+    // The same tokens elsewhere get the usual hint.
+    [
+      ["list", "-s"],
+      "error: unknown option '-s'\nhint: run 'pivot --help' or 'pivot <command> --help' for usage\n",
+    ],
+  ];
+  for (const [args, stderr] of cases) {
+    await t.step(args.join(" "), async () => {
+      assert.deepEqual(await runPivotInProcess(p.root, args), { code: 2, stdout: "", stderr });
+    });
+  }
+});
+
 Deno.test("pivot -q -v together is a usage error", async () => {
   await using p = await makeProject({ "pivot.yaml": "stages: {}\npipeline: p\n" });
   const result = await runPivotInProcess(p.root, ["-q", "-v", "list"]);
