@@ -210,14 +210,8 @@ async function decide(
     }
     // A missing cached output comes back from the cache; a changed one (or a missing
     // metric) means the stage runs again, never that an edit is silently undone.
-    const present = statOrNullSync(out.path) !== null;
-    if (present || !out.cache) {
-      return {
-        action: "run",
-        reason: `output ${out.display} ${present ? "was modified" : "is missing"}`,
-        details: [],
-      };
-    }
+    const changed = changedOutputReason(ctx, out, entry.hash);
+    if (changed !== null) return { action: "run", reason: changed, details: [] };
     if (!ctx.hasBlobs(info)) {
       return { action: "run", reason: "outputs missing from cache", details: [out.display] };
     }
@@ -226,6 +220,29 @@ async function decide(
   return restore.length === 0 && recache.length === 0
     ? { action: "skip" }
     : { action: "restore", outs: restore, recache };
+}
+
+/**
+ * Why the stage runs again for `out`, whose workspace copy does not hold the
+ * recorded content `hash`: it was modified (through its hardlink to the
+ * cache, the blob with it), or it is a missing metric; `null` when it is
+ * missing and may come back from the cache.
+ */
+function changedOutputReason(ctx: EngineContext, out: PlannedOut, hash: string): string | null {
+  const present = statOrNullSync(out.path);
+  if (present !== null && out.cache && !out.isDir && sharesBlob(present, ctx, hash)) {
+    // Edited in place through its hardlink (by root, or after a chmod): the blob changed too.
+    return `output ${out.display} was edited in place through its hardlink to the cache, so the cached copy changed too`;
+  }
+  if (present !== null) return `output ${out.display} was modified`;
+  return out.cache ? null : `output ${out.display} is missing`;
+}
+
+/** True when `file` (a stat of an output) is the very file of the blob `hash` (a hardlink). */
+function sharesBlob(file: Deno.FileInfo, ctx: EngineContext, hash: string): boolean {
+  if (!file.isFile || file.ino === null || (file.nlink ?? 1) < 2) return false;
+  const blob = statOrNullSync(ctx.cache.blobPath(hash));
+  return blob !== null && blob.ino === file.ino && blob.dev === file.dev;
 }
 
 /** True when the workspace copy of `out` holds the recorded content. */

@@ -503,3 +503,28 @@ Deno.test("pivot status after a git checkout of an older commit hints 'pivot che
     stderr: "",
   });
 });
+
+Deno.test("an output edited in place through its hardlink to the cache is reported as such; repro runs its stage and sets the damaged blob aside", async () => {
+  await using p = await project();
+  await repro(p);
+  const blob = blobOf(p.root, (await readLock(p.path(lockRel("ml", "train")))).outs[0]!.hash);
+  // As root may without it: the output and its blob are one read-only file.
+  await Deno.chmod(p.path(MODEL), 0o644);
+  await Deno.writeTextFile(p.path(MODEL), "edited\n", { append: true });
+  const reason = `output train:model → ${MODEL} was edited in place through its hardlink to the ` +
+    "cache, so the cached copy changed too";
+  // No hint to check out: the cache no longer holds the recorded content.
+  assert.deepEqual(await runPivotInProcess(p.root, ["status"]), {
+    code: 0,
+    stdout:
+      `stale train: ${reason}\nstale eval: upstream 'train' is stale\n2 stale, 0 up to date\n`,
+    stderr: "",
+  });
+  assert.equal(
+    await repro(p),
+    `ran train: ${reason} (T)\nup to date eval\n1 ran, 1 up to date (T)\n`,
+  );
+  assert.equal(await p.read(MODEL), "lr=0.1\n");
+  assert.equal(await p.read("counter.txt"), "train\ntrain\n");
+  assert.equal(await Deno.readTextFile(`${blob}.corrupt`), "lr=0.1\nedited\n");
+});
