@@ -411,6 +411,23 @@ Deno.test("init --example, then repro twice: the second does nothing; metrics ar
   assert.equal(summaryStat.ino, (await Deno.stat(blobOf(p.root, entry.hash))).ino);
 });
 
+// Before, "0 up to date" (while repro says there is no pipeline file).
+Deno.test("status of a project with no stages and no tracked data says so, with what to do", async () => {
+  await using p = await makeProject();
+  const hint =
+    "hint: write a pivot.yaml (or run 'pivot init --example'), or track data with 'pivot track PATH'\n";
+  assert.deepEqual(await runPivotInProcess(p.root, ["status"]), {
+    code: 0,
+    stdout: `nothing to report: no stages and no tracked data here\n${hint}`,
+    stderr: "",
+  });
+  assert.deepEqual(await runPivotInProcess(p.root, ["status", "-q"]), {
+    code: 0,
+    stdout: "",
+    stderr: "",
+  });
+});
+
 // Before the fix, status and verify required a pipeline file ("error: no pipeline file at the
 // project root"), although a project of tracked data only has none.
 Deno.test("status and verify check the tracked files of a project without a pipeline file", async () => {

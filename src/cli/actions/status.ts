@@ -65,6 +65,13 @@ export async function statusAction(
   });
   if (options.json) {
     printJson(ctx, { stages: reports, tracked });
+  } else if (reports.length === 0 && tracked.length === 0) {
+    if (!ctx.quiet()) {
+      ctx.stdout(
+        "nothing to report: no stages and no tracked data here\n" +
+          "hint: write a pivot.yaml (or run 'pivot init --example'), or track data with 'pivot track PATH'\n",
+      );
+    }
   } else {
     printStatusReports(ctx, reports, { explain: options.explain ?? false, verb: "stale" });
     if (!ctx.quiet()) {
