@@ -108,7 +108,10 @@ export async function resolveTarget(project: Project, text: string): Promise<Tar
         `a target is an identity, ${IDENTITY_GRAMMAR} (e.g. 'train', 'train:model'), or a tracked path`,
     });
   }
-  const suggestion = closestStage(project, text);
+  // `trian:model` → `train:model`: the stage part is what was mistyped.
+  const colon = text.indexOf(":");
+  const stage = closestStage(project, colon < 0 ? text : text.slice(0, colon));
+  const suggestion = stage === undefined || colon < 0 ? stage : `${stage}${text.slice(colon)}`;
   throw new UsageError(
     `unknown target '${text}': not a stage or tracked file${
       suggestion === undefined ? "" : ` (did you mean '${suggestion}'?)`

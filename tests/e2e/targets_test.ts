@@ -240,6 +240,15 @@ Deno.test("a target that names nothing is a usage error (exit 2) in every comman
       assertUsage(await runPivotInProcess(p.root, [...command, "trian"]), unknown);
     });
   }
+  for (const command of [["checkout"], ["repro"]]) {
+    await t.step(`${command.join(" ")} trian:model suggests train:model`, async () => {
+      assertUsage(
+        await runPivotInProcess(p.root, [...command, "trian:model"]),
+        "error: unknown target 'trian:model': not a stage or tracked file (did you mean 'train:model'?)\n" +
+          "hint: 'pivot list' shows the stages and their outputs\n",
+      );
+    });
+  }
   for (const command of [["diff"], ["get", "--rev", "HEAD"]]) {
     await t.step(`${command.join(" ")} trian (at a revision)`, async () => {
       assertUsage(
