@@ -110,7 +110,7 @@ Deno.test("pivot checkout of content missing from the cache fails with a 'pivot 
     result,
     "error: 1 path cannot be restored: content missing from the cache:\n" +
       `  ${MODEL_LABEL}\n` +
-      "hint: run 'pivot pull' to fetch it from a remote, or 'pivot repro' to produce it again\n",
+      "hint: run 'pivot pull' to fetch it from a remote, or 'pivot repro' to produce a stage output again\n",
   );
   assert.equal(await p.exists(MODEL), false);
 });

@@ -78,7 +78,7 @@ export async function checkoutAction(
       ctx,
       `${plural(report.missing.length, "path")} cannot be restored: content missing from the cache`,
       report.missing.map((item) => item.label),
-      "run 'pivot pull' to fetch it from a remote, or 'pivot repro' to produce it again",
+      "run 'pivot pull' to fetch it from a remote, or 'pivot repro' to produce a stage output again",
     );
   }
   if (targets.length > 0 && report.notRun.length > 0) {
