@@ -39,8 +39,21 @@ export async function targetCandidates(
       env,
     });
     const candidates: Candidate[] = [];
+    const bases = new Set<string>();
     for (const name of project.dag.order) {
       const stage = project.dag.stages.get(name)!;
+      const at = name.indexOf("@");
+      if (at > 0 && !bases.has(name.slice(0, at))) {
+        // A matrix stage's base name selects every variant (`train`, `train:model`).
+        const base = name.slice(0, at);
+        bases.add(base);
+        candidates.push({ value: base, description: "every variant of the matrix stage" });
+        for (const out of stageOutputs(project.store, stage)) {
+          if (out.key !== null) {
+            candidates.push({ value: `${base}:${out.key}`, description: "of every variant" });
+          }
+        }
+      }
       candidates.push({
         value: name,
         description: stage.def.desc ?? `${stage.def.action.kind} stage`,

@@ -109,4 +109,7 @@ Deno.test("pivot complete suggests stage names and output identities", async () 
   const values = result.stdout.split("\n").map((line) => line.split("\t")[0]);
   assert.ok(values.includes("train@small"), result.stdout);
   assert.ok(values.includes("train@small:model"), result.stdout);
+  // The base name of a matrix stage, which selects every variant, once.
+  assert.equal(values.filter((value) => value === "train").length, 1, result.stdout);
+  assert.equal(values.filter((value) => value === "train:model").length, 1, result.stdout);
 });
