@@ -241,11 +241,10 @@ async function resolveIn(
         allowAbsent: true,
       });
       if (targets.length !== 1) {
+        const names = targets.map((target) => target.identity ?? target.label);
         throw new PivotError(
-          `'${text}' names ${targets.length} outputs (${
-            targets.map((target) => target.identity ?? target.label).join(", ")
-          }); diff compares one`,
-          { hint: "name one output, such as 'stage:key'" },
+          `'${text}' names ${targets.length} outputs (${names.join(", ")}); diff compares one`,
+          { hint: `name one of them, such as '${names[0]}'` },
         );
       }
       resolved.push(targets[0]!);

@@ -360,7 +360,7 @@ Deno.test("pivot diff names what is wrong: a target, a format, a key, several ou
   assertFailed(
     await runPivotInProcess(p.root, ["diff", "split"]),
     "error: 'split' names 2 outputs (split:a, split:b); diff compares one\n" +
-      "hint: name one output, such as 'stage:key'\n",
+      "hint: name one of them, such as 'split:a'\n",
   );
   await replace(p, "data/ml/prep.csv", "id,name\n1,a\n1,b,c\n");
   assertFailed(
