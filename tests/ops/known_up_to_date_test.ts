@@ -477,7 +477,8 @@ stages:
     await repro(p),
     lines(
       "ran ab: inputs changed (T)",
-      "ran b: output b → data/p/b.txt was modified (T)",
+      // `a` appended through the hardlink, so the cached copy changed with it.
+      "ran b: output b → data/p/b.txt was edited in place through its hardlink to the cache, so the cached copy changed too (T)",
       "up to date a",
       "2 ran, 1 up to date (T)",
     ),
