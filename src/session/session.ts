@@ -64,7 +64,7 @@ export class Session implements EngineContext, AsyncDisposable {
   readonly #blobDirs = new Set<string>();
   readonly #plans = new Map<string, StagePlan>();
   readonly #closing: (() => void | Promise<void>)[] = [];
-  #pool: JobRunner | null = null;
+  #pool: WorkerPool | null = null;
   #inline: JobRunner | null = null;
   #warnings = 0;
   #disposed = false;
@@ -145,11 +145,22 @@ export class Session implements EngineContext, AsyncDisposable {
    */
   workers(size: number, options: { readonly inline?: boolean } = {}): JobRunner {
     if (options.inline) return this.#inline ??= new InlineCommands(() => this.workers(size));
+    return this.#startPool(size);
+  }
+
+  /**
+   * Starts the pool's workers (at most `size`) now, ahead of its first job,
+   * so that they start while the coordinator prepares the run.
+   */
+  startWorkers(size: number): void {
+    this.#startPool(size).warmUp();
+  }
+
+  #startPool(size: number): WorkerPool {
     const root = this.project.root;
-    this.#pool ??= new WorkerPool(size, undefined, {
+    return this.#pool ??= new WorkerPool(size, undefined, {
       warn: (message) => this.warn(relativeFileUrls(message, root)),
     });
-    return this.#pool;
   }
 
   /**
