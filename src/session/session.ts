@@ -12,6 +12,7 @@ import * as path from "node:path";
 import { CodeFingerprints } from "../engine/code_fingerprint.ts";
 import type { EngineContext } from "../engine/engine_context.ts";
 import { InlineCommands } from "../engine/inline_commands.ts";
+import { SentinelTemplates } from "../engine/sentinel_templates.ts";
 import { planStage, type StagePlan } from "../engine/stage_plan.ts";
 import { type JobRunner, WorkerPool } from "../engine/worker_pool.ts";
 import { checkoutModes, openContentCache, type Project } from "../project/mod.ts";
@@ -57,6 +58,8 @@ export class Session implements EngineContext, AsyncDisposable {
   readonly fingerprints: CodeFingerprints = new CodeFingerprints();
   /** `stat` with times to the nanosecond (see `util/precise_stat.ts`). */
   readonly stats: PreciseStat = openPreciseStat();
+  /** Claims of stages that run no command, made by hard link (see `sentinel_templates.ts`). */
+  readonly sentinelTemplates: SentinelTemplates = new SentinelTemplates();
   readonly #dbs: StateDbs;
   readonly #parseCache: ParseCache;
   readonly #hashers = new Map<string, Promise<FileHasher>>();
@@ -234,6 +237,7 @@ export class Session implements EngineContext, AsyncDisposable {
     for (const work of this.#closing) await work();
     this.#inline?.close();
     this.#pool?.close();
+    this.sentinelTemplates[Symbol.dispose]();
     const hashers = await Promise.allSettled(this.#hashers.values());
     try {
       for (const hasher of hashers) if (hasher.status === "fulfilled") hasher.value.flush();
