@@ -40,6 +40,8 @@ export interface SessionOptions {
   warn: (message: string) => void;
   /** Checkout modes, in order. @default {the config's `cache.checkout_mode`} */
   modes?: readonly CheckoutMode[];
+  /** Code fingerprints begun while the project loaded (see `openSession`). @default {new ones} */
+  fingerprints?: CodeFingerprints;
 }
 
 /** Everything one command works with; dispose of it to write and close everything. */
@@ -55,7 +57,7 @@ export class Session implements EngineContext, AsyncDisposable {
   /** Checks that writes and deletes stay inside the project. */
   readonly paths: RealPathGuard;
   /** Fingerprints of `run` stages' code, each module parsed once. */
-  readonly fingerprints: CodeFingerprints = new CodeFingerprints();
+  readonly fingerprints: CodeFingerprints;
   /** `stat` with times to the nanosecond (see `util/precise_stat.ts`). */
   readonly stats: PreciseStat = openPreciseStat();
   /** Claims of stages that run no command, made by hard link (see `sentinel_templates.ts`). */
@@ -86,6 +88,7 @@ export class Session implements EngineContext, AsyncDisposable {
       options.warn(message);
     };
     this.modes = options.modes ?? checkoutModes(project.config);
+    this.fingerprints = options.fingerprints ?? new CodeFingerprints();
     this.cache = openContentCache(project);
     this.paths = new RealPathGuard(project.root);
     const projectState = this.projectStateDir;
@@ -238,6 +241,7 @@ export class Session implements EngineContext, AsyncDisposable {
     this.#inline?.close();
     this.#pool?.close();
     this.sentinelTemplates[Symbol.dispose]();
+    await this.fingerprints.settled();
     const hashers = await Promise.allSettled(this.#hashers.values());
     try {
       for (const hasher of hashers) if (hasher.status === "fulfilled") hasher.value.flush();
