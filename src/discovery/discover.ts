@@ -61,6 +61,11 @@ export interface DiscoverOptions {
   parseCache?: TextParseCache;
   /** Seconds a `pipeline.ts` module may take to load. @default {60} */
   loadTimeout?: number;
+  /**
+   * Told of each `pipeline.ts` module just before it is loaded, so that its
+   * code can be parsed meanwhile (the load waits for a worker). @default {none}
+   */
+  beforeModuleLoad?: (file: string) => void;
 }
 
 /** The discovery of a project without pipelines. */
@@ -85,6 +90,7 @@ export async function discover(options: DiscoverOptions): Promise<Discovery> {
     pipelinesOptional = false,
     parseCache,
     loadTimeout,
+    beforeModuleLoad,
   } = options;
   // One worker imports every pipeline.ts of this discovery; it is stopped before returning.
   using moduleLoader = new IsolatedModuleLoader(
@@ -95,6 +101,7 @@ export async function discover(options: DiscoverOptions): Promise<Discovery> {
     { overrides: paramsOverrides, file: paramsFile },
     parseCache,
     moduleLoader,
+    beforeModuleLoad,
   );
   return all
     ? await discoverAll(index, pipelinesOptional)
@@ -117,17 +124,20 @@ class PipelineIndex {
 
   readonly #parseCache: TextParseCache | undefined;
   readonly #moduleLoader: IsolatedModuleLoader;
+  readonly #beforeModuleLoad: ((file: string) => void) | undefined;
 
   constructor(
     projectRoot: string,
     params: ParamsSource,
     parseCache: TextParseCache | undefined,
     moduleLoader: IsolatedModuleLoader,
+    beforeModuleLoad: ((file: string) => void) | undefined,
   ) {
     this.#projectRoot = projectRoot;
     this.#params = params;
     this.#parseCache = parseCache;
     this.#moduleLoader = moduleLoader;
+    this.#beforeModuleLoad = beforeModuleLoad;
   }
 
   get projectRoot(): string {
@@ -156,6 +166,9 @@ class PipelineIndex {
         paramsFile: this.#params.file,
         moduleLoader: this.#moduleLoader,
         ...(this.#parseCache === undefined ? {} : { parseCache: this.#parseCache }),
+        ...(this.#beforeModuleLoad === undefined
+          ? {}
+          : { beforeModuleLoad: this.#beforeModuleLoad }),
       });
       this.#loaded.set(file, pipeline);
     }

@@ -180,6 +180,23 @@ export class CodeFingerprints {
    */
   #parse(file: string): Promise<ParsedModule> {
     this.#readFiles.add(file);
+    return this.#parseOnce(file);
+  }
+
+  /**
+   * Starts parsing module `file` now, for a fingerprint taken later (it is
+   * among {@linkcode CodeFingerprints.files} only once one uses it).
+   */
+  prefetch(file: string): void {
+    this.#parseOnce(file);
+  }
+
+  /** Resolves once no parse is under way (a prefetched one may be unused). */
+  async settled(): Promise<void> {
+    await Promise.allSettled(this.#parsed.values());
+  }
+
+  #parseOnce(file: string): Promise<ParsedModule> {
     let module = this.#parsed.get(file);
     if (module === undefined) {
       module = parseModuleFile(file, (hash) => this.#textHashes.set(file, hash));

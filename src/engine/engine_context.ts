@@ -11,6 +11,7 @@ import type { PreciseStat } from "../util/precise_stat.ts";
 import type { RealPathGuard } from "../util/real_path_guard.ts";
 import type { CodeFingerprints } from "./code_fingerprint.ts";
 import type { StagePlan } from "./stage_plan.ts";
+import type { SentinelTemplates } from "./sentinel_templates.ts";
 import type { JobRunner } from "./worker_pool.ts";
 
 /**
@@ -62,6 +63,11 @@ export interface EngineContext {
    * created later is caught when the stage is claimed.
    */
   mayBeRunning(sentinel: string): boolean;
+  /**
+   * Claims this process makes by hard link (see `sentinel_templates.ts`);
+   * without them each claim writes a temp file of its own. @default {none}
+   */
+  readonly sentinelTemplates?: SentinelTemplates;
   /** True when the cache holds the blob of `info` (every file's, for a directory). */
   hasBlobs(info: HashInfo): boolean;
   /**

@@ -39,6 +39,7 @@
 import * as path from "node:path";
 import { atomicWrite, tempPathBeside } from "../util/atomic_write.ts";
 import { endMarkedCommands, endStageCommand } from "./process_group.ts";
+import type { SentinelTemplates } from "./sentinel_templates.ts";
 
 /**
  * The file whose `flock` takeovers of a stale sentinel in one directory take
@@ -226,13 +227,17 @@ export type SentinelTaken = { readonly created: boolean } | number;
 /**
  * Claims `sentinel` for this process: creates it (and its directory), or
  * takes it over when its process is gone (or it is a leftover without a PID).
+ * With `templates`, a sentinel is created as a link to this process's
+ * template (for a stage whose sentinel gets no `group` line: it shares that
+ * file).
  *
  * @returns how it was claimed, else the PID of the live process holding it
  *   ({@linkcode UNKNOWN_HOLDER} while an older pivot is still writing its PID)
  */
-export function takeSentinel(sentinel: string): SentinelTaken {
+export function takeSentinel(sentinel: string, templates?: SentinelTemplates): SentinelTaken {
   for (let attempt = 0; attempt < 10; attempt++) {
-    if (createWithContent(sentinel, `${Deno.pid}\n`)) return { created: true };
+    const linked = templates?.create(sentinel) ?? null;
+    if (linked ?? createWithContent(sentinel, `${Deno.pid}\n`)) return { created: true };
     const content = readSentinel(sentinel);
     // Released meanwhile: try again.
     if (content === null) continue;

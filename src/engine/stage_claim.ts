@@ -8,6 +8,7 @@
  */
 import { environmentError } from "../util/environment_error.ts";
 import type { PreciseStat } from "../util/precise_stat.ts";
+import type { SentinelTemplates } from "./sentinel_templates.ts";
 import {
   appendCommandGroup,
   describeHolder,
@@ -33,6 +34,12 @@ export interface ClaimOptions {
   readonly signal?: AbortSignal | undefined;
   /** Looks for readers' records without an exception when there are none. @default {none} */
   readonly stats?: PreciseStat | undefined;
+  /**
+   * Claims by a link to this process's template (see
+   * `sentinel_templates.ts`): only for a stage that runs no command, whose
+   * claim never notes a process group. @default {a temp file per claim}
+   */
+  readonly templates?: SentinelTemplates | undefined;
 }
 
 /** A stage held by this process; disposing of it releases the stage. */
@@ -74,12 +81,12 @@ export async function waitWhileHeld(options: ClaimOptions, holder: number): Prom
  */
 export async function claimStage(options: ClaimOptions): Promise<ClaimResult> {
   const { sentinel } = options;
-  let taken = claim(sentinel);
+  let taken = claim(sentinel, options.templates);
   const waited = typeof taken === "number";
   while (typeof taken === "number") {
     const still = await waitWhileHeld(options, taken);
     if (still !== null) return { busy: still };
-    taken = claim(sentinel);
+    taken = claim(sentinel, options.templates);
   }
   // Ours until released (no other process takes over a live one's claim): the
   // group line is appended, and the sentinel removed, without reading it first.
@@ -110,9 +117,9 @@ export async function claimStage(options: ClaimOptions): Promise<ClaimResult> {
  * {@linkcode takeSentinel}, with a failure of the environment (a full disk)
  * reported as an error naming the sentinel, the cause and the fix.
  */
-function claim(sentinel: string): SentinelTaken {
+function claim(sentinel: string, templates: SentinelTemplates | undefined): SentinelTaken {
   try {
-    return takeSentinel(sentinel);
+    return takeSentinel(sentinel, templates);
   } catch (error) {
     throw environmentError(error, { file: sentinel, action: "write" });
   }

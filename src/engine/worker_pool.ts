@@ -104,6 +104,14 @@ export class WorkerPool implements JobRunner {
   }
 
   /**
+   * Starts every worker the pool may have now, before any job is given, so
+   * that the first jobs of a run about to hand out many do not wait for them.
+   */
+  warmUp(): void {
+    while (!this.#closed && this.#slots.length < this.#size) this.#start();
+  }
+
+  /**
    * Stops every running job: `cmd` stages get SIGTERM; workers running a
    * function are terminated (their jobs end with "interrupted").
    */

@@ -1,8 +1,9 @@
 import type { EngineEvent, StageCompleteEvent } from "../engine/run_events.ts";
 import { newRunId } from "../engine/run_id.ts";
-import { type RunResult, runStages } from "../engine/run_stages.ts";
+import { FEW_STAGES, type RunResult, runStages } from "../engine/run_stages.ts";
 import type { Session } from "../session/mod.ts";
-import type { StateDb } from "../storage/mod.ts";
+import { lockFilePath, type StateDb } from "../storage/mod.ts";
+import { PivotError } from "../util/errors.ts";
 import { checkTrackedInputs } from "./check_tracked_inputs.ts";
 import { confirmUpToDate, touchedStages } from "./confirm_up_to_date.ts";
 import { holdCacheForWriting } from "./_cache_guard.ts";
@@ -12,6 +13,7 @@ import { NOOP_STAMPS_KEPT, type StampLook } from "./noop_stamp.ts";
 import { pipelineModuleSources } from "./pipeline_modules.ts";
 import { buildNoopStamp, projectSignatures } from "./record_noop_stamp.ts";
 import { HISTORY_SIZE, runRecordJson } from "./run_record.ts";
+import { plainlyAbsent } from "../util/precise_stat.ts";
 import { selectTargets } from "./select_targets.ts";
 
 /** Options for {@linkcode reproStages}. */
@@ -61,13 +63,18 @@ export interface ReproResult extends RunResult {
  */
 export async function reproStages(session: Session, options: ReproOptions): Promise<ReproResult> {
   const { project } = session;
+  const stages = await selectTargets(project, options.targets, options.mode === "repro");
+  // A run with many stages to run starts its workers now, while it reads its modules and
+  // judges its first stages, rather than when its first job is ready.
+  if (runsManyJobs(session, stages, options.force ?? false)) {
+    session.startWorkers(options.jobs ?? navigator.hardwareConcurrency);
+  }
   // What the pipeline was loaded from, for the stamp a run that ran stages may leave
   // (`null` modules: pipeline.ts modules whose loading a stamp cannot vouch for).
   const modules = options.noopStamp === undefined ? null : await pipelineModuleSources(session);
   const projectAtStart = options.noopStamp === undefined
     ? null
     : projectSignatures(session, modules ?? []);
-  const stages = await selectTargets(project, options.targets, options.mode === "repro");
   // Until the last lock is written, gc must not remove the blobs this run stores.
   using _cache = await holdCacheForWriting(project.root, {
     warn: session.warn,
@@ -220,4 +227,25 @@ async function recordStamp(
     }
   }
   db.putNoopStamp(stamp.key, built === null ? null : JSON.stringify(built), NOOP_STAMPS_KEPT);
+}
+
+/**
+ * True when the run will hand the pool many jobs: more stages than are run
+ * without it ({@linkcode FEW_STAGES}), all forced, or the first of them never
+ * recorded (no lock file: a fresh project, whose stages all run). A run after
+ * a change, whose first stage has its lock, starts the pool on its first job
+ * as before (it may have none, or only a few run from the coordinator).
+ */
+function runsManyJobs(session: Session, stages: readonly string[], force: boolean): boolean {
+  if (stages.length <= FEW_STAGES) return false;
+  if (force) return true;
+  const first = session.project.dag.stages.get(stages[0]!)?.def;
+  if (first === undefined) return false;
+  try {
+    return plainlyAbsent(session.stats, lockFilePath(first));
+  } catch (error) {
+    // A name no lock file could have is reported when its stage is processed.
+    if (error instanceof PivotError) return false;
+    throw error;
+  }
 }

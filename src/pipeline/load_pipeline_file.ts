@@ -27,6 +27,11 @@ export interface LoadPipelineOptions {
    * @default {a loader of its own, closed before returning}
    */
   moduleLoader?: IsolatedModuleLoader;
+  /**
+   * Told of each `pipeline.ts` module just before it is loaded, so that its
+   * code can be parsed meanwhile (the load waits for a worker). @default {none}
+   */
+  beforeModuleLoad?: (file: string) => void;
 }
 
 /** Where parsed YAML is remembered (see `ParseCache` in `storage/`). */
@@ -58,6 +63,7 @@ export async function loadPipelineFile(
     });
   }
   if (file.endsWith(".ts")) {
+    options.beforeModuleLoad?.(file);
     using ownLoader = moduleLoader === undefined ? new IsolatedModuleLoader() : null;
     const definition = await (moduleLoader ?? ownLoader!).loadDefinition(file, projectRoot);
     return await buildPipeline(definition, {

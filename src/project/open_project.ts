@@ -86,6 +86,11 @@ export interface OpenProjectOptions {
   parseCache?: TextParseCache;
   /** The environment variables the command sees. @default {processEnv} */
   env?: EnvReader;
+  /**
+   * Told of each `pipeline.ts` module just before it is loaded, so that its
+   * code can be parsed meanwhile (the load waits for a worker). @default {none}
+   */
+  beforeModuleLoad?: (file: string) => void;
 }
 
 /**
@@ -103,6 +108,7 @@ export async function openProject(options: OpenProjectOptions = {}): Promise<Pro
     withPipelines = true,
     parseCache,
     env = processEnv,
+    beforeModuleLoad,
   } = options;
   await xxhashReady;
   const root = findProjectRoot(cwd);
@@ -117,6 +123,7 @@ export async function openProject(options: OpenProjectOptions = {}): Promise<Pro
       paramsFile,
       pipelinesOptional,
       ...(parseCache === undefined ? {} : { parseCache }),
+      ...(beforeModuleLoad === undefined ? {} : { beforeModuleLoad }),
       loadTimeout: loadTimeout ?? configNumber(config, "core.load_timeout") ??
         DEFAULT_LOAD_TIMEOUT,
     })

@@ -1,6 +1,7 @@
 import * as path from "node:path";
 import { findProjectRoot } from "../discovery/mod.ts";
 import { openProject, type OpenProjectOptions, type Project } from "../project/mod.ts";
+import { CodeFingerprints } from "../engine/code_fingerprint.ts";
 import { ParseCache, type StateDb, StateDbs, xxhashReady } from "../storage/mod.ts";
 import { existsSync } from "../util/fs.ts";
 import { Session, type SessionOptions } from "./session.ts";
@@ -10,6 +11,13 @@ export interface OpenSessionOptions
   extends SessionOptions, Omit<OpenProjectOptions, "cwd" | "parseCache"> {
   /** Where the command runs. */
   cwd: string;
+  /**
+   * The command fingerprints the code of `run` stages (`repro`, `run`): in a
+   * project without a `state.db`, where nothing is remembered and all of it
+   * is parsed, each `pipeline.ts` module is parsed while a worker loads it.
+   * @default {false}
+   */
+  parsesStageCode?: boolean;
 }
 
 /**
@@ -21,17 +29,27 @@ export interface OpenSessionOptions
  * @throws {PivotError} when the project cannot be opened (nothing is left open)
  */
 export async function openSession(options: OpenSessionOptions): Promise<Session> {
-  const { warn, modes, ...projectOptions } = options;
+  const { warn, modes, parsesStageCode = false, ...projectOptions } = options;
   await xxhashReady;
   const dbs = new StateDbs(warn);
+  const fingerprints = new CodeFingerprints();
   try {
-    const parseCache = new ParseCache(await existingProjectDb(dbs, options.cwd));
-    const project = await openProject({ ...projectOptions, parseCache });
+    const db = await existingProjectDb(dbs, options.cwd);
+    const parseCache = new ParseCache(db);
+    const project = await openProject({
+      ...projectOptions,
+      parseCache,
+      ...(parsesStageCode && db === null
+        ? { beforeModuleLoad: (file: string) => fingerprints.prefetch(file) }
+        : {}),
+    });
     return new Session(project, dbs, parseCache, {
       warn,
+      fingerprints,
       ...(modes === undefined ? {} : { modes }),
     });
   } catch (error) {
+    await fingerprints.settled();
     await dbs.close();
     throw error;
   }

@@ -12,6 +12,7 @@ import * as path from "node:path";
 import { CodeFingerprints } from "../engine/code_fingerprint.ts";
 import type { EngineContext } from "../engine/engine_context.ts";
 import { InlineCommands } from "../engine/inline_commands.ts";
+import { SentinelTemplates } from "../engine/sentinel_templates.ts";
 import { planStage, type StagePlan } from "../engine/stage_plan.ts";
 import { type JobRunner, WorkerPool } from "../engine/worker_pool.ts";
 import { checkoutModes, openContentCache, type Project } from "../project/mod.ts";
@@ -39,6 +40,8 @@ export interface SessionOptions {
   warn: (message: string) => void;
   /** Checkout modes, in order. @default {the config's `cache.checkout_mode`} */
   modes?: readonly CheckoutMode[];
+  /** Code fingerprints begun while the project loaded (see `openSession`). @default {new ones} */
+  fingerprints?: CodeFingerprints;
 }
 
 /** Everything one command works with; dispose of it to write and close everything. */
@@ -54,9 +57,11 @@ export class Session implements EngineContext, AsyncDisposable {
   /** Checks that writes and deletes stay inside the project. */
   readonly paths: RealPathGuard;
   /** Fingerprints of `run` stages' code, each module parsed once. */
-  readonly fingerprints: CodeFingerprints = new CodeFingerprints();
+  readonly fingerprints: CodeFingerprints;
   /** `stat` with times to the nanosecond (see `util/precise_stat.ts`). */
   readonly stats: PreciseStat = openPreciseStat();
+  /** Claims of stages that run no command, made by hard link (see `sentinel_templates.ts`). */
+  readonly sentinelTemplates: SentinelTemplates = new SentinelTemplates();
   readonly #dbs: StateDbs;
   readonly #parseCache: ParseCache;
   readonly #hashers = new Map<string, Promise<FileHasher>>();
@@ -64,7 +69,7 @@ export class Session implements EngineContext, AsyncDisposable {
   readonly #blobDirs = new Set<string>();
   readonly #plans = new Map<string, StagePlan>();
   readonly #closing: (() => void | Promise<void>)[] = [];
-  #pool: JobRunner | null = null;
+  #pool: WorkerPool | null = null;
   #inline: JobRunner | null = null;
   #warnings = 0;
   #disposed = false;
@@ -83,6 +88,7 @@ export class Session implements EngineContext, AsyncDisposable {
       options.warn(message);
     };
     this.modes = options.modes ?? checkoutModes(project.config);
+    this.fingerprints = options.fingerprints ?? new CodeFingerprints();
     this.cache = openContentCache(project);
     this.paths = new RealPathGuard(project.root);
     const projectState = this.projectStateDir;
@@ -145,11 +151,22 @@ export class Session implements EngineContext, AsyncDisposable {
    */
   workers(size: number, options: { readonly inline?: boolean } = {}): JobRunner {
     if (options.inline) return this.#inline ??= new InlineCommands(() => this.workers(size));
+    return this.#startPool(size);
+  }
+
+  /**
+   * Starts the pool's workers (at most `size`) now, ahead of its first job,
+   * so that they start while the coordinator prepares the run.
+   */
+  startWorkers(size: number): void {
+    this.#startPool(size).warmUp();
+  }
+
+  #startPool(size: number): WorkerPool {
     const root = this.project.root;
-    this.#pool ??= new WorkerPool(size, undefined, {
+    return this.#pool ??= new WorkerPool(size, undefined, {
       warn: (message) => this.warn(relativeFileUrls(message, root)),
     });
-    return this.#pool;
   }
 
   /**
@@ -223,6 +240,8 @@ export class Session implements EngineContext, AsyncDisposable {
     for (const work of this.#closing) await work();
     this.#inline?.close();
     this.#pool?.close();
+    this.sentinelTemplates[Symbol.dispose]();
+    await this.fingerprints.settled();
     const hashers = await Promise.allSettled(this.#hashers.values());
     try {
       for (const hasher of hashers) if (hasher.status === "fulfilled") hasher.value.flush();

@@ -12,6 +12,8 @@ import { MAIN, makeProject, pivotCommand, type TempProject } from "../_helpers/p
 
 const TRIALS = Number(Deno.env.get("PIVOT_TEST_TRIALS") ?? "10");
 const PROCESSES = 4;
+/** Trials of the `run`-stage variant (fewer: each is as strong, and slower to start). */
+const TS_TRIALS = Number(Deno.env.get("PIVOT_TEST_TRIALS") ?? "5");
 const STAGES = Array.from({ length: 8 }, (_, i) => `s${i + 1}`);
 
 /**
@@ -100,6 +102,65 @@ Deno.test(`${PROCESSES} repro processes started at once never run one stage twic
   }
   // deno-lint-ignore no-console -- the counts of a longer manual series (PIVOT_TEST_TRIALS)
   console.log(`${TRIALS} trials, ${runs} stage runs, ${overlapping} overlapping pairs`);
+  assert.deepEqual(failures, []);
+});
+
+/**
+ * The stages of {@linkcode LOGGED_YAML} as `run` functions in a `pipeline.ts`
+ * (their claims are links to a template: see `sentinel_templates.ts`); each
+ * logs `start`/`end <stage> <pid> <ns>` to `log` around a short sleep.
+ */
+function loggedPipelineTs(log: string): string {
+  return [
+    "const at = () => BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e3)) * 1000n;",
+    "const note = (what: string, stage: string) =>",
+    `  Deno.writeTextFileSync(${
+      JSON.stringify(log)
+    }, \`\${what} \${stage} \${Deno.pid} \${at()}\\n\`, { append: true });`,
+    "const logged = async ({ stage }: { stage: string }) => {",
+    '  note("start", stage);',
+    "  await new Promise((resolve) => setTimeout(resolve, 50));",
+    '  note("end", stage);',
+    "  return `${stage}\\n`;",
+    "};",
+    'export default { pipeline: "ml", stages: {',
+    ...STAGES.map((name) => `  ${name}: { outs: "txt", run: logged },`),
+    "} };",
+    "",
+  ].join("\n");
+}
+
+Deno.test(`${PROCESSES} repro processes started at once never run one 'run' stage twice at once (${TS_TRIALS} trials)`, async () => {
+  const decoder = new TextDecoder();
+  const failures: string[] = [];
+  for (let trial = 1; trial <= TS_TRIALS; trial++) {
+    await using p = await makeProject({ "run.log": "" });
+    await p.write("pipe/pipeline.ts", loggedPipelineTs(p.path("run.log")));
+    assert.equal((await runPivotInProcess(p.path("pipe"), ["status", "-q"])).code, 1);
+    const children = Array.from(
+      { length: PROCESSES },
+      () => pivotCommand(p.path("pipe"), ["repro"]).spawn(),
+    );
+    const outputs = await Promise.all(children.map((child) => child.output()));
+    for (const output of outputs) {
+      if (output.code !== 0) failures.push(`trial ${trial}: ${decoder.decode(output.stderr)}`);
+    }
+    const found = intervals(await p.read("run.log"));
+    for (const [a, b] of overlaps(found)) {
+      failures.push(`trial ${trial}: '${a.stage}' ran in PIDs ${a.pid} and ${b.pid} at once`);
+    }
+    assert.deepEqual([...new Set(found.map((run) => run.stage))].sort(), STAGES);
+    const verify = await runPivotInProcess(p.path("pipe"), ["verify"]);
+    if (verify.code !== 0) failures.push(`trial ${trial}: verify: ${verify.stdout}`);
+    // No claim template left behind, no sentinel left held.
+    const stages = p.path("pipe/.pivot/stages/ml");
+    const left = [...Deno.readDirSync(stages)].map((e) => e.name)
+      .filter((name) =>
+        name.endsWith(".tmp") ||
+        (name.endsWith(".running") && name !== ".takeover.running" && name !== ".readers.running")
+      );
+    if (left.length > 0) failures.push(`trial ${trial}: left in ${stages}: ${left.join(", ")}`);
+  }
   assert.deepEqual(failures, []);
 });
 

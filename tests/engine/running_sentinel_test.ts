@@ -405,7 +405,12 @@ Deno.test({
  * rounds, all at the same instant each round; returns each racer's results
  * (`null`: won, else the holder it saw).
  */
-async function race(dir: string, rounds: number, racers: number): Promise<(number | null)[][]> {
+async function race(
+  dir: string,
+  rounds: number,
+  racers: number,
+  mode: "" | "templates" = "",
+): Promise<(number | null)[][]> {
   const racer = path.join(import.meta.dirname!, "_claim_racer.ts");
   // Leave time for every racer to start before the first round.
   const start = Date.now() + 2_000;
@@ -421,6 +426,7 @@ async function race(dir: string, rounds: number, racers: number): Promise<(numbe
         String(start),
         "15",
         String(racers),
+        mode,
       ],
       stdout: "null",
       stderr: "inherit",
@@ -440,6 +446,21 @@ Deno.test("of several processes claiming one sentinel at once, exactly one wins,
     assert.equal(seen.filter((holder) => holder === null).length, 1, `round ${round}: ${seen}`);
     assert.ok(!seen.includes(UNKNOWN_HOLDER), `round ${round}: ${seen}`);
   }
+});
+
+Deno.test("of several processes claiming one sentinel at once by a link to their template, exactly one wins, and none sees it without a PID", async () => {
+  await using dir = await tempDir();
+  const rounds = 40;
+  const results = await race(dir.path, rounds, 4, "templates");
+  for (let round = 0; round < rounds; round++) {
+    const seen = results.map((racer) => racer[round]);
+    assert.equal(seen.filter((holder) => holder === null).length, 1, `round ${round}: ${seen}`);
+    assert.ok(!seen.includes(UNKNOWN_HOLDER), `round ${round}: ${seen}`);
+  }
+  // Each sentinel holds its winner's PID; the racers removed their templates.
+  const winners = results.map((racer) => racer.filter((holder) => holder === null).length);
+  assert.equal(winners.reduce((a, b) => a + b), rounds);
+  assert.deepEqual(names(dir.path).filter((name) => name.endsWith(".tmp")), []);
 });
 
 Deno.test("of several processes taking over one stale sentinel at once, exactly one wins", async () => {

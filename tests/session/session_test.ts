@@ -259,3 +259,53 @@ Deno.test("session.plan() builds a plan with many inputs once and reuses it, and
   assert.deepEqual(session.plan("l0"), leaf);
   assert.throws(() => session.plan("nothing"), /unknown stage 'nothing'/);
 });
+
+const TS_PIPELINE = (n: number) =>
+  `export function train() {\n  return { n: ${n} };\n}\n` +
+  'export default { pipeline: "ml", stages: { train: { outs: "json", run: train } } };\n';
+
+/** Opens the session as `repro` does: its stages' code will be fingerprinted. */
+function reproSessionOf(p: TempProject): Promise<Session> {
+  return openSession({ cwd: p.root, warn: () => {}, parsesStageCode: true });
+}
+
+Deno.test("a session for stage code in a project without state.db parses pipeline.ts as it loads: the fingerprint is of the code loaded", async () => {
+  await using p = await makeProject({ "pipeline.ts": TS_PIPELINE(1) });
+  let loaded: string;
+  {
+    await using session = await reproSessionOf(p);
+    // Counted among the files read for fingerprints only once a fingerprint uses it.
+    assert.deepEqual(session.fingerprints.files(), []);
+    await p.write("pipeline.ts", TS_PIPELINE(2));
+    loaded = await fingerprintOf(session, "train");
+    assert.deepEqual(session.fingerprints.files(), [p.path("pipeline.ts")]);
+  }
+  await p.write("pipeline.ts", TS_PIPELINE(1));
+  await using fresh = await sessionOf(p);
+  assert.equal(await fingerprintOf(fresh, "train"), loaded, "the code as it was loaded");
+});
+
+Deno.test("with a state.db, a session for stage code parses pipeline.ts only when a fingerprint asks", async () => {
+  await using p = await makeProject({ "pipeline.ts": TS_PIPELINE(1) });
+  {
+    await using session = await sessionOf(p);
+    await session.projectDb();
+  }
+  await using session = await reproSessionOf(p);
+  await p.write("pipeline.ts", TS_PIPELINE(2));
+  const asked = await fingerprintOf(session, "train");
+  await using edited = await sessionOf(p);
+  assert.equal(await fingerprintOf(edited, "train"), asked, "the code as edited");
+});
+
+Deno.test("a session for stage code whose pipeline.ts does not load throws, its parse over", async () => {
+  await using p = await makeProject({
+    "pipeline.ts": 'throw new Error("broken");\nexport default { pipeline: "ml", stages: {} };\n',
+  });
+  // The test's sanitizers fail it if the parse begun while loading is still under way.
+  await assert.rejects(reproSessionOf(p), (error: unknown) => {
+    assert.match(String(error), /broken/);
+    return true;
+  });
+  assert.deepEqual(names(p.path(".pivot")), []);
+});

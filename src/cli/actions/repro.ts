@@ -21,7 +21,10 @@ export async function reproAction(
     return await watchAction(ctx, targets, options);
   }
   const startedMs = Date.now();
-  await using session = await openForCommand(ctx, { all: options.all === true });
+  await using session = await openForCommand(ctx, {
+    all: options.all === true,
+    parsesStageCode: true,
+  });
   if (options.dryRun === true) {
     const reports = await stageStatus(session, { targets, force: options.force === true });
     if (options.json === true) {
