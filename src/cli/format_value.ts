@@ -5,10 +5,10 @@ export const DEFAULT_PRECISION = 5;
 
 /**
  * A value as a table shows it: `-` for none, integers as they are, other
- * numbers rounded to `precision` decimal places (`0.123456` → `0.12346`) and
- * to no fewer than `precision` significant digits (`0.0013431` stays
- * `0.0013431`, so a small loss and its change never show as `0`), text as it
- * is, lists and mappings as JSON.
+ * numbers from 0.1 up rounded to `precision` decimal places (`0.123456` →
+ * `0.12346`) and below it to `precision` significant digits (`0.0013431`
+ * stays `0.0013431`, so a small loss and its change never show as `0`), text
+ * as it is, lists and mappings as JSON.
  */
 export function formatValue(value: unknown, precision: number): string {
   if (value === null || value === undefined) return "-";
@@ -27,9 +27,9 @@ export function formatChange(change: number, percent: number | null, precision: 
 
 function formatNumber(value: number, precision: number): string {
   if (Number.isInteger(value) || !Number.isFinite(value)) return String(value);
-  // Below 0.1, one more decimal place per leading zero keeps `precision` significant digits.
-  const leadingZeros = Math.max(0, -1 - Math.floor(Math.log10(Math.abs(value))));
-  return String(Number(value.toFixed(Math.min(100, precision + leadingZeros))));
+  if (Math.abs(value) >= 0.1) return String(Number(value.toFixed(precision)));
+  // Below 0.1, `precision` significant digits (the same places as decimals at 0.1).
+  return String(Number(value.toPrecision(Math.max(1, precision))));
 }
 
 /**

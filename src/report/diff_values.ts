@@ -70,8 +70,8 @@ export function diffValues(
       old,
       new: next,
       status,
-      change: numeric ? round12(next - old) : null,
-      percent: numeric && old !== 0 ? round12(((next - old) / Math.abs(old)) * 100) : null,
+      change: numeric ? round12(difference(old, next)) : null,
+      percent: numeric && old !== 0 ? round12((difference(old, next) / Math.abs(old)) * 100) : null,
     });
   }
   return changes;
@@ -85,6 +85,12 @@ export function canonicalJson(value: unknown): string {
     return Object.fromEntries(Object.keys(item).sort().map((key) => [key, sort(item[key])]));
   };
   return JSON.stringify(sort(value)) ?? "null";
+}
+
+/** `next - old`, 0 when it is only floating-point noise (within 1e-12 of the larger operand). */
+function difference(old: number, next: number): number {
+  const change = next - old;
+  return Math.abs(change) <= Math.max(Math.abs(old), Math.abs(next)) * 1e-12 ? 0 : change;
 }
 
 function round12(value: number): number {

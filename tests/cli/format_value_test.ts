@@ -15,6 +15,8 @@ Deno.test("formatValue keeps the precision's significant digits below 0.1, so cl
   assert.equal(formatValue(0.001343149, 5), "0.0013431");
   assert.equal(formatValue(-0.0456789, 3), "-0.0457");
   assert.equal(formatValue(0.0000031, 5), "0.0000031");
+  assert.equal(formatValue(1.5e-200, 5), "1.5e-200");
+  assert.equal(formatValue(0.0012345, 0), "0.001");
 });
 
 Deno.test("formatChange shows a small change instead of +0", () => {

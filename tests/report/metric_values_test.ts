@@ -87,4 +87,9 @@ Deno.test("diffValues() lists added, removed and modified keys with numeric chan
   ]);
   assert.deepEqual(diffValues(null, null), []);
   assert.equal(diffValues({ a: 1 }, { a: 1 }, { unchanged: true })[0]?.status, "unchanged");
+  // Floating-point noise is no change; a tiny real one is.
+  assert.deepEqual(diffValues({ a: 0.7 }, { a: 0.7000000000000001 }), [
+    { key: "a", old: 0.7, new: 0.7000000000000001, status: "modified", change: 0, percent: 0 },
+  ]);
+  assert.equal(diffValues({ a: 1e-9 }, { a: 2e-9 })[0]?.change, 1e-9);
 });
