@@ -48,9 +48,10 @@ export function trackedProblem(state: TrackedState, shown: string, remote: boole
         return `${describeSharedEdit(state.sharedEdit)}; ${sharedEditFix(arg)}`;
       }
       if (state.cached) {
-        return `modified; \`pivot checkout ${
-          state.workspaceCached ? "" : "--force "
-        }${arg}\` restores what its .pvt file records, ${record}`;
+        // Only --force restores content the cache lacks, and it loses the edit: record first.
+        return state.workspaceCached
+          ? `modified; \`pivot checkout ${arg}\` restores what its .pvt file records, ${record}`
+          : `modified; ${record}, \`pivot checkout --force ${arg}\` restores what its .pvt file records (discarding it)`;
       }
       return remote
         ? `modified${lost}; \`pivot pull ${arg}\` fetches it (the newer version after a \`git pull\`), ${record}`

@@ -109,18 +109,21 @@ export async function checkTrackedInputs(
   const unreadable = paths((s) => s.status === "unreadable");
   const remote = hasRemote(project.config);
   if (back !== "") {
-    // --force only where the workspace holds content the cache lacks (which it would lose).
-    const plain = paths((s) => s.status === "modified" && s.cached && s.workspaceCached === true);
-    const forced = paths((s) => s.status === "modified" && s.cached && s.workspaceCached !== true);
-    const checkouts = [
-      ...(plain === "" ? [] : [`\`pivot checkout ${plain}\``]),
-      ...(forced === "" ? [] : [`\`pivot checkout --force ${forced}\``]),
-    ];
-    hints.push(
-      `${checkouts.join(" and ")} ${
-        checkouts.length === 1 ? "restores" : "restore"
-      } what the .pvt file records (the newer version after a \`git pull\`), or \`pivot track --force ${back}\` records the workspace's content instead`,
-    );
+    // The workspace content is in the cache too (a version switched by `git pull` or `git
+    // checkout`): restoring loses nothing. Otherwise it was edited here, and only --force
+    // restores, losing the edit: recording it comes first.
+    const plain = paths((s) => edited(s) && s.cached && s.workspaceCached === true);
+    const forced = paths((s) => edited(s) && s.cached && s.workspaceCached !== true);
+    if (plain !== "") {
+      hints.push(
+        `\`pivot checkout ${plain}\` restores what the .pvt file records (as after a \`git pull\` or \`git checkout\`), or \`pivot track --force ${plain}\` records the workspace's content instead`,
+      );
+    }
+    if (forced !== "") {
+      hints.push(
+        `\`pivot track --force ${forced}\` records the workspace's content, or \`pivot checkout --force ${forced}\` restores what the .pvt file records (discarding the workspace's content, which no cache holds)`,
+      );
+    }
   }
   if (lost !== "") {
     hints.push(

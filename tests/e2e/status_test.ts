@@ -123,9 +123,9 @@ Deno.test("status lists tracked files that changed, and -q counts them as stale"
   assert.equal(changed.code, 0, changed.stderr);
   assert.equal(
     changed.stdout,
-    "2 up to date\ntracked inputs/other.csv: modified; `pivot checkout --force inputs/other.csv` " +
-      "restores what its .pvt file records, `pivot track --force inputs/other.csv` records the " +
-      "workspace's content\n",
+    "2 up to date\ntracked inputs/other.csv: modified; `pivot track --force inputs/other.csv` " +
+      "records the workspace's content, `pivot checkout --force inputs/other.csv` restores what " +
+      "its .pvt file records (discarding it)\n",
   );
   const quiet = await runPivotInProcess(p.root, ["status", "-q"]);
   assert.deepEqual(quiet, { code: 1, stdout: "", stderr: "" });

@@ -63,9 +63,9 @@ async function staleOther(p: TempProject): Promise<void> {
 
 const MODIFIED_ERROR = "error: tracked input does not match its .pvt file, so nothing was run:\n" +
   "  data/raw.csv (read by prep): modified\n" +
-  "hint: `pivot checkout --force data/raw.csv` restores what the .pvt file records (the newer " +
-  "version after a `git pull`), or `pivot track --force data/raw.csv` records the workspace's " +
-  "content instead\n";
+  "hint: `pivot track --force data/raw.csv` records the workspace's content, or " +
+  "`pivot checkout --force data/raw.csv` restores what the .pvt file records (discarding the " +
+  "workspace's content, which no cache holds)\n";
 
 // Before: repro ran prep on the new content and verify passed, so the lock recorded
 // content that neither the .pvt nor the cache held.
@@ -96,9 +96,9 @@ Deno.test("a replaced tracked input stops repro and run before anything runs; tr
 
   // status, verify and --dry-run say what repro does: prep cannot run (before: "inputs changed",
   // as if repro would run it), with the fix on the tracked path's line.
-  const trackedLine = "tracked data/raw.csv: modified; `pivot checkout --force data/raw.csv` " +
-    "restores what its .pvt file records, `pivot track --force data/raw.csv` records the " +
-    "workspace's content";
+  const trackedLine = "tracked data/raw.csv: modified; `pivot track --force data/raw.csv` " +
+    "records the workspace's content, `pivot checkout --force data/raw.csv` restores what its " +
+    ".pvt file records (discarding it)";
   const reason = "tracked input does not match its .pvt file: data/raw.csv (modified)";
   assert.equal(
     await pivotOk(p, "status"),
@@ -309,9 +309,9 @@ Deno.test("an input inside a tracked directory that changed stops repro, naming 
     stdout: "",
     stderr: "error: tracked input does not match its .pvt file, so nothing was run:\n" +
       "  inputs (read by use): modified\n" +
-      "hint: `pivot checkout --force inputs` restores what the .pvt file records (the newer " +
-      "version after a `git pull`), or `pivot track --force inputs` records the workspace's " +
-      "content instead\n",
+      "hint: `pivot track --force inputs` records the workspace's content, or " +
+      "`pivot checkout --force inputs` restores what the .pvt file records (discarding the " +
+      "workspace's content, which no cache holds)\n",
   });
   assert.equal(await p.read("data/ml/use.csv"), "a\n");
 });
@@ -342,9 +342,9 @@ Deno.test("several tracked inputs that do not match are listed in one error, eac
       "  in/a.csv (read by join): modified\n" +
       "  in/b.csv (read by join): missing\n" +
       "  in/c.csv (read by join): its .pvt file cannot be read, see the warning above\n" +
-      "hint: `pivot checkout --force in/a.csv` restores what the .pvt file records (the newer " +
-      "version after a `git pull`), or `pivot track --force in/a.csv` records the workspace's " +
-      "content instead; " +
+      "hint: `pivot track --force in/a.csv` records the workspace's content, or " +
+      "`pivot checkout --force in/a.csv` restores what the .pvt file records (discarding the " +
+      "workspace's content, which no cache holds); " +
       "restore with `pivot checkout in/b.csv`; restore the .pvt file from git, " +
       "or record the data again with `pivot track --force in/c.csv`\n",
   );
@@ -354,8 +354,8 @@ Deno.test("several tracked inputs that do not match are listed in one error, eac
     stdout: "cannot run join: 3 tracked inputs do not match their .pvt files: " +
       "in/a.csv (modified), in/b.csv (missing), in/c.csv (unreadable .pvt file)\n" +
       "1 stale, 0 up to date\n" +
-      "tracked in/a.csv: modified; `pivot checkout --force in/a.csv` restores what its .pvt " +
-      "file records, `pivot track --force in/a.csv` records the workspace's content\n" +
+      "tracked in/a.csv: modified; `pivot track --force in/a.csv` records the workspace's content, " +
+      "`pivot checkout --force in/a.csv` restores what its .pvt file records (discarding it)\n" +
       "tracked in/b.csv: missing, restorable: pivot checkout in/b.csv\n" +
       "tracked in/c.csv: its .pvt file cannot be read\n",
     stderr: 'warning: malformed tracking file in/c.csv.pvt: hash: invalid hash "nonsense": ' +
@@ -399,8 +399,8 @@ Deno.test("status and repro recommend checkout --force only for workspace conten
     stderr: "error: 2 tracked inputs do not match their .pvt files, so nothing was run:\n" +
       "  f.csv (read by use): modified\n" +
       "  inputs (read by use): modified\n" +
-      "hint: `pivot checkout f.csv inputs` restores what the .pvt file records (the newer " +
-      "version after a `git pull`), or `pivot track --force f.csv inputs` records the " +
+      "hint: `pivot checkout f.csv inputs` restores what the .pvt file records (as after a " +
+      "`git pull` or `git checkout`), or `pivot track --force f.csv inputs` records the " +
       "workspace's content instead\n",
   });
 
@@ -413,9 +413,11 @@ Deno.test("status and repro recommend checkout --force only for workspace conten
     stderr: "error: 2 tracked inputs do not match their .pvt files, so nothing was run:\n" +
       "  f.csv (read by use): modified\n" +
       "  inputs (read by use): modified\n" +
-      "hint: `pivot checkout inputs` and `pivot checkout --force f.csv` restore what the .pvt " +
-      "file records (the newer version after a `git pull`), or " +
-      "`pivot track --force f.csv inputs` records the workspace's content instead\n",
+      "hint: `pivot checkout inputs` restores what the .pvt file records (as after a " +
+      "`git pull` or `git checkout`), or `pivot track --force inputs` records the workspace's " +
+      "content instead; `pivot track --force f.csv` records the workspace's content, or " +
+      "`pivot checkout --force f.csv` restores what the .pvt file records (discarding the " +
+      "workspace's content, which no cache holds)\n",
   });
 
   // The hints are right: plain checkout goes back where they say so.
@@ -441,17 +443,17 @@ Deno.test("hints that hold a shell-quoted path put the command in backticks, nev
     await pivotOk(p, "status"),
     `cannot run prep: tracked input does not match its .pvt file: ${RAW_SPACED} (modified)\n` +
       "1 stale, 0 up to date\n" +
-      `tracked ${RAW_SPACED}: modified; \`pivot checkout --force ${quoted}\` restores what ` +
-      `its .pvt file records, \`pivot track --force ${quoted}\` records the workspace's content\n`,
+      `tracked ${RAW_SPACED}: modified; \`pivot track --force ${quoted}\` records the workspace's ` +
+      `content, \`pivot checkout --force ${quoted}\` restores what its .pvt file records (discarding it)\n`,
   );
   assert.deepEqual(await pivot(p, "repro"), {
     code: 1,
     stdout: "",
     stderr: "error: tracked input does not match its .pvt file, so nothing was run:\n" +
       `  ${RAW_SPACED} (read by prep): modified\n` +
-      `hint: \`pivot checkout --force ${quoted}\` restores what the .pvt file records ` +
-      `(the newer version after a \`git pull\`), or \`pivot track --force ${quoted}\` ` +
-      `records the workspace's content instead\n`,
+      `hint: \`pivot track --force ${quoted}\` records the workspace's content, or ` +
+      `\`pivot checkout --force ${quoted}\` restores what the .pvt file records (discarding ` +
+      `the workspace's content, which no cache holds)\n`,
   });
 });
 

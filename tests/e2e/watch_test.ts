@@ -399,7 +399,7 @@ Deno.test("repro --watch: a tracked input that no longer matches its .pvt is rep
     watch.stderr.slice(mark.stderr),
     "error: tracked input does not match its .pvt file, so nothing was run:\n" +
       "  raw.csv (read by prepare): modified\n" +
-      "hint: `pivot checkout --force raw.csv` restores what the .pvt file records (the newer version after a `git pull`), or `pivot track --force raw.csv` records the workspace's content instead\n",
+      "hint: `pivot track --force raw.csv` records the workspace's content, or `pivot checkout --force raw.csv` restores what the .pvt file records (discarding the workspace's content, which no cache holds)\n",
   );
   mark = watch.mark();
   assert.equal((await runPivotInProcess(p.root, ["track", "--force", "raw.csv"])).code, 0);

@@ -228,7 +228,7 @@ Deno.test("reproStages() refuses to run when a tracked input does not match its 
       );
       assert.equal(
         error.hint,
-        "`pivot checkout --force raw.csv` restores what the .pvt file records (the newer version after a `git pull`), or `pivot track --force raw.csv` records the workspace's content instead",
+        "`pivot track --force raw.csv` records the workspace's content, or `pivot checkout --force raw.csv` restores what the .pvt file records (discarding the workspace's content, which no cache holds)",
       );
       return true;
     },
