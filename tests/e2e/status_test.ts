@@ -415,7 +415,7 @@ Deno.test("init --example, then repro twice: the second does nothing; metrics ar
 Deno.test("status of a project with no stages and no tracked data says so, with what to do", async () => {
   await using p = await makeProject();
   const hint =
-    "hint: write a pivot.yaml (or run 'pivot init --example'), or track data with 'pivot track PATH'\n";
+    "hint: write a pivot.yaml (or run 'pivot init --example --force'), or track data with 'pivot track PATH'\n";
   assert.deepEqual(await runPivotInProcess(p.root, ["status"]), {
     code: 0,
     stdout: `nothing to report: no stages and no tracked data here\n${hint}`,

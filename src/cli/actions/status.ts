@@ -69,7 +69,7 @@ export async function statusAction(
     if (!ctx.quiet()) {
       ctx.stdout(
         "nothing to report: no stages and no tracked data here\n" +
-          "hint: write a pivot.yaml (or run 'pivot init --example'), or track data with 'pivot track PATH'\n",
+          "hint: write a pivot.yaml (or run 'pivot init --example --force'), or track data with 'pivot track PATH'\n",
       );
     }
   } else {
