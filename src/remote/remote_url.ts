@@ -66,11 +66,18 @@ export function parseRemoteUrl(url: string, baseDir: string): RemoteLocation {
   if (scheme !== undefined) bad(`unsupported scheme '${scheme}'`);
   const slashless = url.match(SLASHLESS_SCHEME);
   if (slashless !== null) {
-    const scheme = slashless[1]!.toLowerCase();
-    const rest = slashless[2]!.replace(/^\/+/, "");
-    const meant = scheme === "file" ? `file:///${rest}` : `${scheme}://${rest}`;
+    const written = slashless[1]!;
+    const scheme = written.toLowerCase();
+    if (scheme !== "s3" && scheme !== "file") bad(`unsupported scheme '${scheme}'`);
+    const rest = slashless[2]!;
+    // `file:/mnt/x` meant file:///mnt/x; `file:data` a relative directory.
+    const meant = scheme === "s3"
+      ? `s3://${rest.replace(/^\/+/, "")}`
+      : rest.startsWith("/")
+      ? `file:///${rest.replace(/^\/+/, "")}`
+      : `./${rest}`;
     throw new PivotError(
-      `invalid remote URL '${shown}': '${slashless[1]}:' must be followed by '//'`,
+      `invalid remote URL '${shown}': '${written}:' must be followed by '//'`,
       {
         hint: `did you mean '${
           redactUrl(meant)

@@ -69,6 +69,7 @@ Deno.test("parseRemoteUrl() refuses a scheme written without '//', suggesting th
     ["s3:/bucket/x", "'s3:' must be followed by '//'", "s3://bucket/x"],
     ["S3:bucket", "'S3:' must be followed by '//'", "s3://bucket"],
     ["file:/mnt/share", "'file:' must be followed by '//'", "file:///mnt/share"],
+    ["file:data", "'file:' must be followed by '//'", "./data"],
   ];
   for (const [url, problem, meant] of cases) {
     await t.step(url, () => {
@@ -83,6 +84,14 @@ Deno.test("parseRemoteUrl() refuses a scheme written without '//', suggesting th
       });
     });
   }
+  // Other schemes are refused as unsupported, without a suggestion pivot would refuse too.
+  assert.throws(
+    () => parseRemoteUrl("gs:/bucket/x", "/p"),
+    (error: unknown) =>
+      error instanceof PivotError &&
+      error.message === "invalid remote URL 'gs:/bucket/x': unsupported scheme 'gs'" &&
+      error.hint === "use s3://bucket/prefix, a directory path or a file:// URL",
+  );
   assert.deepEqual(parseRemoteUrl("./s3:/bucket", "/p"), {
     kind: "directory",
     path: "/p/s3:/bucket",
