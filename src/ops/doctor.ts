@@ -224,9 +224,9 @@ function checkOrphanLocks(root: string, project: Project): DoctorCheck[] {
     warning(
       "lock files",
       `${orphans.length} lock file(s) of stages no pipeline declares: ${shown.join(", ")}`,
-      `if those stages are gone for good, remove the files (git rm ${
-        orphans.length > 5 ? "…" : orphans.map(shellQuote).join(" ")
-      }) and their outputs, then 'pivot gc' frees their cached content`,
+      `if those stages are gone for good, remove the files in the project root (rm ${
+        orphans.map(shellQuote).join(" ")
+      }) and the outputs they name, commit that, then 'pivot gc' frees their cached content`,
     ),
   ];
 }

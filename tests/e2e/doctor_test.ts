@@ -130,10 +130,10 @@ Deno.test("pivot doctor warns about lock files of stages no pipeline declares an
   assert.equal(result.code, 0);
   const shown = normalized(p, result.stdout).split("\n");
   assert.deepEqual(
-    shown.filter((line) => line.startsWith("WARN lock") || line.includes("git rm")),
+    shown.filter((line) => line.startsWith("WARN lock") || line.includes("(rm ")),
     [
       "WARN lock files: 2 lock file(s) of stages no pipeline declares: .pivot/stages/ml/evaluate.lock, .pivot/stages/ml/train@0.1.lock",
-      "      fix: if those stages are gone for good, remove the files (git rm .pivot/stages/ml/evaluate.lock .pivot/stages/ml/train@0.1.lock) and their outputs, then 'pivot gc' frees their cached content",
+      "      fix: if those stages are gone for good, remove the files in the project root (rm .pivot/stages/ml/evaluate.lock .pivot/stages/ml/train@0.1.lock) and the outputs they name, commit that, then 'pivot gc' frees their cached content",
     ],
   );
   assert.equal(await p.exists(".pivot/stages/ml/train@0.1.lock"), true);
