@@ -4,7 +4,7 @@ import { closestMatch } from "../util/did_you_mean.ts";
 import { PivotError, UsageError } from "../util/errors.ts";
 import { statOrNull } from "../util/fs.ts";
 import { isInside } from "../util/paths.ts";
-import { outputCovering, type Project } from "./open_project.ts";
+import { outputCovering, type Project, stageOutputs } from "./open_project.ts";
 
 /** A command-line target: a stage (or one of its outputs), or a tracked file. */
 export type Target =
@@ -108,10 +108,14 @@ export async function resolveTarget(project: Project, text: string): Promise<Tar
         `a target is an identity, ${IDENTITY_GRAMMAR} (e.g. 'train', 'train:model'), or a tracked path`,
     });
   }
-  // `trian:model` → `train:model`: the stage part is what was mistyped.
+  // `trian:model` → `train:model`: the stage part is what was mistyped (the key kept when
+  // that stage has it).
   const colon = text.indexOf(":");
   const stage = closestStage(project, colon < 0 ? text : text.slice(0, colon));
-  const suggestion = stage === undefined || colon < 0 ? stage : `${stage}${text.slice(colon)}`;
+  const key = colon < 0 ? null : text.slice(colon + 1);
+  const suggestion = stage !== undefined && key !== null && outputKeysOf(project, stage).has(key)
+    ? `${stage}:${key}`
+    : stage;
   throw new UsageError(
     `unknown target '${text}': not a stage or tracked file${
       suggestion === undefined ? "" : ` (did you mean '${suggestion}'?)`
@@ -131,6 +135,16 @@ export function closestStage(project: Project, text: string): string | undefined
     ),
   );
   return closestMatch(text, names);
+}
+
+/** The output keys of stage `name`, or of every variant when it is a matrix stage's base name. */
+function outputKeysOf(project: Project, name: string): Set<string> {
+  const keys = new Set<string>();
+  for (const stage of project.dag.stages.values()) {
+    if (stage.name !== name && !stage.name.startsWith(`${name}@`)) continue;
+    for (const out of stageOutputs(project.store, stage)) if (out.key !== null) keys.add(out.key);
+  }
+  return keys;
 }
 
 /**

@@ -249,6 +249,13 @@ Deno.test("a target that names nothing is a usage error (exit 2) in every comman
       );
     });
   }
+  await t.step("trian:nokey suggests the stage alone: it has no such output", async () => {
+    assertUsage(
+      await runPivotInProcess(p.root, ["checkout", "trian:nokey"]),
+      "error: unknown target 'trian:nokey': not a stage or tracked file (did you mean 'train'?)\n" +
+        "hint: 'pivot list' shows the stages and their outputs\n",
+    );
+  });
   for (const command of [["diff"], ["get", "--rev", "HEAD"]]) {
     await t.step(`${command.join(" ")} trian (at a revision)`, async () => {
       assertUsage(
