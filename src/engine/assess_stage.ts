@@ -210,7 +210,7 @@ async function decide(
     }
     // A missing cached output comes back from the cache; a changed one (or a missing
     // metric) means the stage runs again, never that an edit is silently undone.
-    const changed = changedOutputReason(ctx, out, entry.hash);
+    const changed = changedOutputReason(ctx, out, info);
     if (changed !== null) return { action: "run", reason: changed, details: [] };
     if (!ctx.hasBlobs(info)) {
       return { action: "run", reason: "outputs missing from cache", details: [out.display] };
@@ -224,23 +224,27 @@ async function decide(
 
 /**
  * Why the stage runs again for `out`, whose workspace copy does not hold the
- * recorded content `hash`: it was modified (through its hardlink to the
- * cache, the blob with it), or it is a missing metric; `null` when it is
+ * recorded content `info`: it was modified (through its link to the cache,
+ * the blob with it; or while the cache lacks the recorded content, so no
+ * checkout brings it back), or it is a missing metric; `null` when it is
  * missing and may come back from the cache.
  */
-function changedOutputReason(ctx: EngineContext, out: PlannedOut, hash: string): string | null {
+function changedOutputReason(ctx: EngineContext, out: PlannedOut, info: HashInfo): string | null {
   const present = statOrNullSync(out.path);
-  if (present !== null && out.cache && !out.isDir && sharesBlob(present, ctx, hash)) {
-    // Edited in place through its hardlink (by root, or after a chmod): the blob changed too.
-    return `output ${out.display} was edited in place through its hardlink to the cache, so the cached copy changed too`;
+  if (present === null) return out.cache ? null : `output ${out.display} is missing`;
+  if (!out.cache) return `output ${out.display} was modified`;
+  if (!out.isDir && sharesBlob(present, ctx, info.hash)) {
+    // Edited in place through its hardlink or symlink (by root, or after a chmod).
+    return `output ${out.display} was edited in place through its link to the cache, so the cached copy changed too`;
   }
-  if (present !== null) return `output ${out.display} was modified`;
-  return out.cache ? null : `output ${out.display} is missing`;
+  return ctx.hasBlobs(info)
+    ? `output ${out.display} was modified`
+    : `output ${out.display} was modified, and the cache does not hold its recorded content`;
 }
 
-/** True when `file` (a stat of an output) is the very file of the blob `hash` (a hardlink). */
+/** True when `file` (a stat of an output, symlinks followed) is the very file of the blob `hash`. */
 function sharesBlob(file: Deno.FileInfo, ctx: EngineContext, hash: string): boolean {
-  if (!file.isFile || file.ino === null || (file.nlink ?? 1) < 2) return false;
+  if (!file.isFile || file.ino === null) return false;
   const blob = statOrNullSync(ctx.cache.blobPath(hash));
   return blob !== null && blob.ino === file.ino && blob.dev === file.dev;
 }

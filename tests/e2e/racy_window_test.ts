@@ -186,7 +186,7 @@ Deno.test("a run that ran one stage stamps the others only when nothing touched 
   assert.match(
     await run(),
     // Written through its hardlink, so the cached copy changed too (no restoring from it).
-    /^ran other: output other → data\/ml\/other.txt was edited in place through its hardlink to the cache/m,
+    /^ran other: output other → data\/ml\/other.txt was edited in place through its link to the cache/m,
   );
   assert.equal(await p.read("data/ml/other.txt"), "other\n");
 });

@@ -521,27 +521,49 @@ Deno.test("pivot status after a git checkout of an older commit hints 'pivot che
   });
 });
 
-Deno.test("an output edited in place through its hardlink to the cache is reported as such; repro runs its stage and sets the damaged blob aside", async () => {
+for (const mode of ["hardlink", "symlink"]) {
+  Deno.test(`an output edited in place through its ${mode} to the cache is reported as such; repro runs its stage and sets the damaged blob aside`, async () => {
+    await using p = await project();
+    assert.equal(
+      (await runPivotInProcess(p.root, ["config", "set", "cache.checkout_mode", mode])).code,
+      0,
+    );
+    await repro(p);
+    const blob = blobOf(p.root, (await readLock(p.path(lockRel("ml", "train")))).outs[0]!.hash);
+    assert.equal((await Deno.lstat(p.path(MODEL))).isSymlink, mode === "symlink");
+    // As root may without it: the output is (or leads to) the read-only blob.
+    await Deno.chmod(p.path(MODEL), 0o644);
+    await Deno.writeTextFile(p.path(MODEL), "edited\n", { append: true });
+    const reason = `output train:model → ${MODEL} was edited in place through its link to the ` +
+      "cache, so the cached copy changed too";
+    // No hint to check out: the cache no longer holds the recorded content.
+    assert.deepEqual(await runPivotInProcess(p.root, ["status"]), {
+      code: 0,
+      stdout:
+        `stale train: ${reason}\nstale eval: upstream 'train' is stale\n2 stale, 0 up to date\n`,
+      stderr: "",
+    });
+    assert.equal(
+      await repro(p),
+      `ran train: ${reason} (T)\nup to date eval\n1 ran, 1 up to date (T)\n`,
+    );
+    assert.equal(await p.read(MODEL), "lr=0.1\n");
+    assert.equal(await p.read("counter.txt"), "train\ntrain\n");
+    assert.equal(await Deno.readTextFile(`${blob}.corrupt`), "lr=0.1\nedited\n");
+  });
+}
+
+Deno.test("an output modified while the cache lacks its recorded content gets no hint to check it out", async () => {
   await using p = await project();
   await repro(p);
   const blob = blobOf(p.root, (await readLock(p.path(lockRel("ml", "train")))).outs[0]!.hash);
-  // As root may without it: the output and its blob are one read-only file.
-  await Deno.chmod(p.path(MODEL), 0o644);
-  await Deno.writeTextFile(p.path(MODEL), "edited\n", { append: true });
-  const reason = `output train:model → ${MODEL} was edited in place through its hardlink to the ` +
-    "cache, so the cached copy changed too";
-  // No hint to check out: the cache no longer holds the recorded content.
+  await Deno.remove(blob);
+  await Deno.remove(p.path(MODEL));
+  await p.write(MODEL, "edited\n");
   assert.deepEqual(await runPivotInProcess(p.root, ["status"]), {
     code: 0,
-    stdout:
-      `stale train: ${reason}\nstale eval: upstream 'train' is stale\n2 stale, 0 up to date\n`,
+    stdout: `stale train: output train:model → ${MODEL} was modified, and the cache does not ` +
+      "hold its recorded content\nstale eval: upstream 'train' is stale\n2 stale, 0 up to date\n",
     stderr: "",
   });
-  assert.equal(
-    await repro(p),
-    `ran train: ${reason} (T)\nup to date eval\n1 ran, 1 up to date (T)\n`,
-  );
-  assert.equal(await p.read(MODEL), "lr=0.1\n");
-  assert.equal(await p.read("counter.txt"), "train\ntrain\n");
-  assert.equal(await Deno.readTextFile(`${blob}.corrupt`), "lr=0.1\nedited\n");
 });

@@ -478,7 +478,7 @@ stages:
     lines(
       "ran ab: inputs changed (T)",
       // `a` appended through the hardlink, so the cached copy changed with it.
-      "ran b: output b → data/p/b.txt was edited in place through its hardlink to the cache, so the cached copy changed too (T)",
+      "ran b: output b → data/p/b.txt was edited in place through its link to the cache, so the cached copy changed too (T)",
       "up to date a",
       "2 ran, 1 up to date (T)",
     ),
