@@ -39,7 +39,7 @@
 import * as path from "node:path";
 import { atomicWrite, tempPathBeside } from "../util/atomic_write.ts";
 import { endMarkedCommands, endStageCommand } from "./process_group.ts";
-import type { SentinelTemplates } from "./sentinel_templates.ts";
+import { removeTemplatesOf, type SentinelTemplates } from "./sentinel_templates.ts";
 
 /**
  * The file whose `flock` takeovers of a stale sentinel in one directory take
@@ -212,8 +212,13 @@ function takeOver(sentinel: string): boolean {
   lock.lockSync(true);
   const content = readSentinel(sentinel);
   if (content === null || liveHolder(content) !== null) return false;
-  const killed = content.pid === null || content.pid === Deno.pid ? "" : `killed ${content.pid}\n`;
-  atomicWrite(sentinel, `${Deno.pid}\n${content.carried}${killed}`);
+  const gone = content.pid === null || content.pid === Deno.pid ? null : content.pid;
+  atomicWrite(
+    sentinel,
+    `${Deno.pid}\n${content.carried}${gone === null ? "" : `killed ${gone}\n`}`,
+  );
+  // The claim templates it left here are garbage now (its other sentinels keep their content).
+  if (gone !== null) removeTemplatesOf(path.dirname(sentinel), gone);
   return true;
 }
 

@@ -16,12 +16,33 @@
  * group is made the usual way (see `templates` in `stage_claim.ts`).
  *
  * The templates are removed on dispose (the end of the command); a killed
- * process leaves its own behind: a hidden `.tmp` file, ignored like every
- * temp file of the state directory, that no reader takes for a sentinel.
+ * process leaves its own behind (a hidden `.tmp` file, ignored like every
+ * temp file of the state directory, that no reader takes for a sentinel)
+ * until a takeover of one of its sentinels removes the templates of that
+ * directory ({@linkcode removeTemplatesOf}).
  *
  * @module
  */
 import * as path from "node:path";
+
+/**
+ * Removes the templates process `pid`, which is gone, left in `dir` (its
+ * sentinels linked to them keep their content: a template is one more name
+ * of their file). Call with the directory's takeover lock held.
+ */
+export function removeTemplatesOf(dir: string, pid: number): void {
+  const prefix = `.claim.${pid}.`;
+  try {
+    for (const entry of Deno.readDirSync(dir)) {
+      if (entry.isFile && entry.name.startsWith(prefix) && entry.name.endsWith(".tmp")) {
+        Deno.removeSync(path.join(dir, entry.name));
+      }
+    }
+  } catch (error) {
+    // Removed meanwhile, or the directory is gone: nothing is left to remove.
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+}
 
 /** Template files, one per sentinel directory, each holding this process's PID line. */
 export class SentinelTemplates implements Disposable {

@@ -61,7 +61,7 @@ Deno.test("a template removed during the run: the claim is made with a file of i
 
 Deno.test({
   name:
-    "sentinels a killed process made from its template are taken over one by one; the others and the template stay as they were",
+    "sentinels a killed process made from its template are taken over one by one; the others stay as they were, its template is removed",
   ignore: Deno.build.os === "windows",
   fn: async () => {
     await using dir = await tempDir();
@@ -88,12 +88,14 @@ Deno.test({
     using templates = new SentinelTemplates();
     assert.deepEqual(takeSentinel(sentinels[0]!, templates), { created: false });
     assert.equal(Deno.readTextFileSync(sentinels[0]!), `${Deno.pid}\nkilled ${child.pid}\n`);
-    // The replaced name is a file of its own; the child's other sentinels and template untouched.
+    // The replaced name is a file of its own; the child's other sentinels untouched, its
+    // template (garbage once it is gone) removed, ours there.
     assert.equal(Deno.statSync(sentinels[0]!).nlink, 1);
-    const leftover = names(dir.path).filter((n) => n.startsWith(`.claim.${child.pid}.`));
-    assert.equal(leftover.length, 1);
-    for (const file of [sentinels[1]!, sentinels[2]!, path.join(dir.path, leftover[0]!)]) {
+    assert.deepEqual(names(dir.path).filter((n) => n.startsWith(`.claim.${child.pid}.`)), []);
+    assert.equal(names(dir.path).filter((n) => templateName.test(n)).length, 1);
+    for (const file of [sentinels[1]!, sentinels[2]!]) {
       assert.equal(Deno.readTextFileSync(file), `${child.pid}\n`);
+      assert.equal(Deno.statSync(file).nlink, 2);
     }
     assert.equal(sentinelHolder(sentinels[1]!), null);
     releaseSentinel(sentinels[0]!);
