@@ -94,6 +94,10 @@ export async function claimStage(options: ClaimOptions): Promise<ClaimResult> {
   const claimed: StageClaim = {
     waited,
     recordGroup: (group) => {
+      // A sentinel made from a template is one file with this process's other sentinels.
+      if (options.templates !== undefined) {
+        throw new Error(`internal error: the claim of '${options.name}' cannot hold a command`);
+      }
       if (held) appendCommandGroup(sentinel, group);
     },
     [Symbol.asyncDispose]: () => {

@@ -8,6 +8,8 @@
  */
 import assert from "node:assert/strict";
 import * as path from "node:path";
+import { releaseSentinel, takeSentinel } from "../../src/engine/running_sentinel.ts";
+import { SentinelTemplates } from "../../src/engine/sentinel_templates.ts";
 import { claimStage } from "../../src/engine/stage_claim.ts";
 import { exists, names, tempDir } from "../_helpers/files.ts";
 import { deadPid, liveProcess } from "../_helpers/processes.ts";
@@ -44,6 +46,23 @@ Deno.test("claimStage() claims a free stage: the sentinel holds our PID until th
   assert.equal(exists(sentinel), false);
   assert.deepEqual(names(path.dirname(sentinel)), []);
   assert.deepEqual(lines, []);
+});
+
+Deno.test("claimStage() with templates refuses to note a command group: the sentinel is shared", async () => {
+  await using dir = await tempDir();
+  const { sentinel, options } = claimFor(dir.path);
+  using templates = new SentinelTemplates();
+  const other = path.join(path.dirname(sentinel), "eval.running");
+  assert.deepEqual(takeSentinel(other, templates), { created: true });
+  await using claim = (await claimStage({ ...options, templates })).claim!;
+  assert.throws(
+    () => claim.recordGroup(12345),
+    /internal error: the claim of 'train' cannot hold a command/,
+  );
+  // Neither sentinel got the line (they are one file).
+  assert.equal(await Deno.readTextFile(sentinel), `${Deno.pid}\n`);
+  assert.equal(await Deno.readTextFile(other), `${Deno.pid}\n`);
+  releaseSentinel(other);
 });
 
 Deno.test("claimStage() with `await using` releases the stage at the end of the block", async () => {
