@@ -11,6 +11,9 @@ interface DvcHabit {
   readonly command: string | null;
   /** The unknown command or option, as typed. */
   readonly tokens: readonly string[];
+  /** The word after an unknown command (`add` of `stage add`), when the hint depends on it. */
+  readonly then?: string;
+  /** What pivot calls it. */
   readonly hint: string;
 }
 
@@ -19,6 +22,13 @@ const HABITS: readonly DvcHabit[] = [
     command: null,
     tokens: ["add"],
     hint: "pivot tracks data with 'pivot track PATH' (DVC's 'dvc add'), writing PATH.pvt",
+  },
+  {
+    command: null,
+    tokens: ["stage"],
+    then: "add",
+    hint:
+      "a stage is declared in pivot.yaml or pipeline.ts (DVC's 'dvc stage add' writes dvc.yaml)",
   },
   {
     command: null,
@@ -52,6 +62,7 @@ export function dvcHabitHint(args: readonly string[], error: string): string | n
   const words = args.filter((arg) => !arg.startsWith("-"));
   for (const habit of HABITS) {
     if (!habit.tokens.includes(token)) continue;
+    if (habit.then !== undefined && words[1] !== habit.then) continue;
     if (habit.command === null ? words[0] === token : words[0] === habit.command) return habit.hint;
   }
   return null;

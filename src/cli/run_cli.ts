@@ -43,7 +43,11 @@ export { EXIT };
  * holds each command's flags and help (`commands/`); a command's action is
  * imported when it runs (`actions/`), so a process loads only its command's work.
  */
-export function buildProgram(ctx: CliContext, candidates: readonly Candidate[] = []) {
+export function buildProgram(
+  ctx: CliContext,
+  candidates: readonly Candidate[] = [],
+  args: readonly string[] = [],
+) {
   const program = new Command()
     .name("pivot")
     .description("content-addressed, incremental data pipelines")
@@ -55,7 +59,8 @@ export function buildProgram(ctx: CliContext, candidates: readonly Candidate[] =
     .configureOutput({
       writeOut: ctx.stdout,
       writeErr: ctx.stderr,
-      outputError: (text, write) => write(inPivotWords(text)),
+      // A DVC habit's hint names pivot's command: commander's guess would contradict it.
+      outputError: (text, write) => write(inPivotWords(text, dvcHabitHint(args, text) === null)),
     })
     .exitOverride();
   program.hook("preAction", () => {
@@ -136,7 +141,7 @@ async function runCommandLine(
       io.env,
     )
     : [];
-  const program = buildProgram(ctx, candidates);
+  const program = buildProgram(ctx, candidates, args);
   program.hook("preAction", () => {
     quiet = program.opts().quiet ?? false;
     verbose = program.opts().verbose ?? false;
@@ -157,11 +162,13 @@ async function runCommandLine(
  * A commander error in pivot's words: its suggestion line (`(Did you mean
  * status?)`, `(Did you mean one of pull, push?)`) goes on the error's own
  * line as pivot says it elsewhere (`unknown command 'stauts' (did you mean
- * 'status'?)`); the usage hint follows (see {@linkcode reportCliError}).
+ * 'status'?)`), or is left out when `suggest` is false; the usage hint
+ * follows (see {@linkcode reportCliError}).
  */
-function inPivotWords(text: string): string {
+function inPivotWords(text: string, suggest: boolean): string {
   const found = /^(error: [^\n]*)\n\(Did you mean (?:one of )?(.+)\?\)\n$/.exec(text);
   if (found === null) return text;
+  if (!suggest) return `${found[1]}\n`;
   const names = found[2]!.split(", ").map((name) => `'${name}'`);
   const choice = names.length === 1
     ? names[0]

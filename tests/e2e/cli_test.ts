@@ -70,8 +70,13 @@ Deno.test("pivot answers a DVC command or flag typed by habit with pivot's word 
     ],
     [
       ["stage", "list"],
-      "error: unknown command 'stage' (did you mean 'status'?)\n" +
+      "error: unknown command 'stage'\n" +
       "hint: 'pivot list' lists the stages (DVC's 'dvc stage list')\n",
+    ],
+    [
+      ["stage", "add", "-n", "x"],
+      "error: unknown command 'stage'\n" +
+      "hint: a stage is declared in pivot.yaml or pipeline.ts (DVC's 'dvc stage add' writes dvc.yaml)\n",
     ],
     [
       ["repro", "-s", "train"],
