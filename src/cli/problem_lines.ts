@@ -30,11 +30,15 @@ export function outputProblemLine(problem: OutputProblem): string {
 /**
  * What is wrong with a tracked path and how to fix it (``modified; `pivot
  * checkout data.csv` restores …``), or `null` when nothing is: `shown` is
- * the path as a command run here takes it; `remote` says whether a remote is
+ * the path as a command run here takes it; `pullable`: a remote is
  * configured to pull recorded content from. Commands that hold a path stand
  * in backticks (the path may be shell-quoted: `'my data.csv'`).
  */
-export function trackedProblem(state: TrackedState, shown: string, remote: boolean): string | null {
+export function trackedProblem(
+  state: TrackedState,
+  shown: string,
+  options: { readonly pullable: boolean },
+): string | null {
   const arg = shellQuote(shown);
   const lost = ", and the cache does not hold its recorded content";
   const record = `\`pivot track --force ${arg}\` records the workspace's content`;
@@ -53,7 +57,7 @@ export function trackedProblem(state: TrackedState, shown: string, remote: boole
           ? `modified; \`pivot checkout ${arg}\` restores what its .pvt file records, ${record}`
           : `modified; ${record}, \`pivot checkout --force ${arg}\` restores what its .pvt file records (discarding it)`;
       }
-      return remote
+      return options.pullable
         ? `modified${lost}; \`pivot pull ${arg}\` fetches it (the newer version after a \`git pull\`), ${record}`
         : `modified${lost}; ${record}`;
     case "missing":

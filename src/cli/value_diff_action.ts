@@ -8,11 +8,17 @@ import { comparedLabels } from "./report_options.ts";
 
 /** Flags of `pivot metrics diff` and `pivot params diff`. */
 export interface ValueDiffFlags {
+  /** `-t/--target`: stages or outputs (repeatable). */
   target: string[];
+  /** `--all`: every pipeline of the project. */
   all?: true;
+  /** `-u/--unchanged`: also list what did not change. */
   unchanged?: true;
+  /** `--precision N`, as typed. */
   precision: string;
+  /** `--md`: a Markdown table. */
   md?: true;
+  /** `--json`. */
   json?: true;
 }
 

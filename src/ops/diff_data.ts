@@ -242,7 +242,7 @@ async function resolveIn(
       });
       if (targets.length !== 1) {
         const names = targets.map((target) => target.identity ?? target.label);
-        throw new PivotError(
+        throw new UsageError(
           `'${text}' names ${targets.length} outputs (${names.join(", ")}); diff compares one`,
           { hint: `name one of them, such as '${names[0]}'` },
         );

@@ -357,7 +357,7 @@ Deno.test("pivot diff names what is wrong: a target, a format, a key, several ou
     "pivot.yaml",
     HISTORY_PIPELINE + "  split:\n    cmd: 'true'\n    outs: {a: csv, b: jsonl}\n",
   );
-  assertFailed(
+  assertUsage(
     await runPivotInProcess(p.root, ["diff", "split"]),
     "error: 'split' names 2 outputs (split:a, split:b); diff compares one\n" +
       "hint: name one of them, such as 'split:a'\n",

@@ -60,7 +60,7 @@ export async function statusAction(
   });
   const problems = tracked.flatMap((item) => {
     const shown = relativePosix(project.cwd, path.join(project.root, item.path));
-    const problem = trackedProblem(item, shown, hasRemote(project.config));
+    const problem = trackedProblem(item, shown, { pullable: hasRemote(project.config) });
     return problem === null ? [] : [`tracked ${item.path}: ${problem}`];
   });
   if (options.json) {

@@ -59,7 +59,10 @@ export async function verifyAction(
       const shown = relativePosix(project.cwd, path.join(project.root, item.path));
       lines.push(
         `FAILED tracked ${item.path}: ${
-          trackedLine(item, shown, result.remote, hasRemote(project.config))
+          trackedLine(item, shown, {
+            remote: result.remote,
+            pullable: hasRemote(project.config),
+          })
         }`,
       );
     }
@@ -82,19 +85,20 @@ export async function verifyAction(
 }
 
 /**
- * What is wrong with a tracked path; with `remote` (`--allow-missing`), content
- * the remote holds is no problem; `pullable`: a remote is configured.
+ * What is wrong with a tracked path; with `remote` (the remote
+ * `--allow-missing` looked at), content the remote holds is no problem;
+ * `pullable`: a remote is configured.
  */
 function trackedLine(
   state: TrackedState,
   shown: string,
-  remote: string | undefined,
-  pullable: boolean,
+  options: { readonly remote: string | undefined; readonly pullable: boolean },
 ): string {
+  const { remote, pullable } = options;
   if (remote !== undefined && state.onRemote === false) {
     return `content in neither the local cache nor remote '${remote}'; push it from a clone that has it, or record the data again with 'pivot track --force ${shown}'`;
   }
-  return trackedProblem(state, shown, pullable) ?? "";
+  return trackedProblem(state, shown, { pullable }) ?? "";
 }
 
 /**
