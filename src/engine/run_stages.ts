@@ -18,6 +18,7 @@ import {
 import type { EngineEvent, StageStatus } from "./run_events.ts";
 import type { UpstreamOutcome } from "./run_gate.ts";
 import { SlotScheduler } from "./slot_scheduler.ts";
+import type { Dag } from "../dag/mod.ts";
 import type { JobRunner } from "./worker_pool.ts";
 
 export type { StageResult } from "./process_stage.ts";
@@ -123,24 +124,12 @@ export async function runStages(ctx: EngineContext, options: RunStagesOptions): 
     },
   };
   using _cancelling = cancelOnAbort(signal, workers);
-  const selected = new Set(stages);
-  const done = new Map<string, Promise<StageResult>>();
-  const turns = new SlotScheduler(jobs <= 1 ? 1 : jobs + STAGES_AHEAD);
-  stages.forEach((name, i) => {
-    const upstream = (ctx.project.dag.upstream.get(name) ?? []).filter((up) => selected.has(up));
-    done.set(
-      name,
-      afterUpstream(upstream, done).then(async (ended) => {
-        const leave = await turns.acquire([]);
-        try {
-          return await processStage(env, name, i + 1, ended);
-        } finally {
-          leave();
-        }
-      }),
-    );
-  });
-  await Promise.all(done.values());
+  await inTurns(
+    stages,
+    ctx.project.dag,
+    jobs <= 1 ? 1 : jobs + STAGES_AHEAD,
+    (name, index, upstream) => processStage(env, name, index, upstream),
+  );
   const interrupted = signal?.aborted ?? false;
   const durationMs = Math.round(performance.now() - started);
   onEvent({
@@ -174,18 +163,72 @@ function cancelOnAbort(signal: AbortSignal | undefined, workers: () => JobRunner
   };
 }
 
-/** Waits for `upstream` (already started, producers first) and says how each ended. */
-async function afterUpstream(
-  upstream: readonly string[],
-  done: ReadonlyMap<string, Promise<StageResult>>,
-): Promise<UpstreamOutcome[]> {
-  const ended = await Promise.all(upstream.map((name) => done.get(name)!));
-  return ended.map((result, i) => ({
-    name: upstream[i]!,
-    status: result.status,
-    blockedBy: result.blockedBy,
-    interrupted: result.interrupted,
-  }));
+/**
+ * Processes each of `stages` (producers first) with `process` once its
+ * upstream stages among them have ended, at most `turns` at once, the rest
+ * in the order they became ready (those that became ready together, in the
+ * order given). Nothing is held for a stage before its turn comes: a run of
+ * 10,000 stages keeps counts, not a promise and its closures for each stage
+ * from the start. Rejects with the first error `process` throws, once every
+ * stage begun has ended (stages downstream of it are not begun).
+ */
+function inTurns(
+  stages: readonly string[],
+  dag: Pick<Dag, "upstream" | "downstream">,
+  turns: number,
+  process: (name: string, index: number, upstream: UpstreamOutcome[]) => Promise<StageResult>,
+): Promise<void> {
+  const indexOf = new Map(stages.map((name, i) => [name, i]));
+  const upstreamOf = (i: number) =>
+    (dag.upstream.get(stages[i]!) ?? []).filter((up) => indexOf.has(up));
+  // How many upstream stages of each have yet to end.
+  const waitingFor = Int32Array.from(stages, (_, i) => upstreamOf(i).length);
+  const ended: (StageResult | undefined)[] = new Array(stages.length);
+  const ready = stages.flatMap((_, i) => waitingFor[i] === 0 ? [i] : []);
+  let next = 0;
+  let running = 0;
+  let left = stages.length;
+  let failure: { readonly error: unknown } | null = null;
+  return new Promise<void>((resolve, reject) => {
+    const settleIfDone = () => {
+      if (running > 0 || (left > 0 && failure === null)) return;
+      if (failure === null) resolve();
+      else reject(failure.error);
+    };
+    const begin = (i: number) => {
+      running++;
+      const name = stages[i]!;
+      const upstream = upstreamOf(i).map((up): UpstreamOutcome => {
+        const result = ended[indexOf.get(up)!]!;
+        return {
+          name: up,
+          status: result.status,
+          blockedBy: result.blockedBy,
+          interrupted: result.interrupted,
+        };
+      });
+      process(name, i + 1, upstream).then((result) => {
+        ended[i] = result;
+        const freed: number[] = [];
+        for (const down of dag.downstream.get(name) ?? []) {
+          const d = indexOf.get(down);
+          if (d !== undefined && --waitingFor[d]! === 0) freed.push(d);
+        }
+        ready.push(...freed.sort((a, b) => a - b));
+      }, (error) => {
+        failure ??= { error };
+      }).finally(() => {
+        running--;
+        left--;
+        pump();
+      });
+    };
+    const pump = () => {
+      while (failure === null && running < turns && next < ready.length) begin(ready[next++]!);
+      settleIfDone();
+    };
+    pump();
+  });
 }
 
 /**

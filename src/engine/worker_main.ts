@@ -1,13 +1,14 @@
 /**
- * The code a pool worker runs: it receives one job at a time, runs a `cmd`
- * stage's shell or calls a `run` stage's function, streams its output lines
- * back, and reports success or the error. Workers never write state.
+ * The code a pool worker runs: it receives a `run` stage's job and calls its
+ * function, or receives `cmd` stages' jobs, several at a time, and runs their
+ * shells; it streams their output lines back and reports success or the
+ * error of each. Workers never write state.
  *
  * @module
  */
 import * as path from "node:path";
 import { interceptExit } from "../util/intercept_exit.ts";
-import { findShells, newReadBuffers, runCommand } from "./run_command.ts";
+import { findShells, newReadBuffers, type ReadBuffers, runCommand } from "./run_command.ts";
 import type { FromWorker, RunJob, ToWorker } from "./stage_job.ts";
 import { StageModules } from "./stage_modules.ts";
 import { ZeroDelayTimers } from "./zero_delay_timers.ts";
@@ -34,11 +35,13 @@ interface RunningFunction {
 export function startWorker(): void {
   const scope = globalThis as unknown as WorkerScope;
   const post = (message: FromWorker) => scope.postMessage(message);
-  let cancel: (() => void) | null = null;
+  // How to stop each command under way, by job id.
+  const stops = new Map<number, () => void>();
   let current = 0;
   let running: RunningFunction | null = null;
   const shells = findShells();
-  const buffers = newReadBuffers();
+  // Read buffers of commands that ended, for the next ones (one pair per command under way).
+  const spareBuffers: ReadBuffers[] = [];
   const modules = new StageModules();
   const timers = new ZeroDelayTimers();
   timers.install(globalThis);
@@ -49,7 +52,7 @@ export function startWorker(): void {
   scope.onmessage = async (event) => {
     const message = event.data;
     if (message.type === "cancel") {
-      if (message.id === current) cancel?.();
+      stops.get(message.id)?.();
       return;
     }
     current = message.id;
@@ -62,14 +65,19 @@ export function startWorker(): void {
     try {
       if (message.job.kind === "cmd") {
         const onGroup = (group: number) => post({ type: "group", id: message.id, group });
-        error = await runCommand(
-          message.job,
-          shells,
-          buffers,
-          log,
-          (stop) => (cancel = stop),
-          onGroup,
-        );
+        const buffers = spareBuffers.pop() ?? newReadBuffers();
+        try {
+          error = await runCommand(
+            message.job,
+            shells,
+            buffers,
+            log,
+            (stop) => stops.set(message.id, stop),
+            onGroup,
+          );
+        } finally {
+          spareBuffers.push(buffers);
+        }
       } else {
         await runFunction(message.job, modules, () => (call!.returned = true));
         // A timer the stage set with no delay (or while its module loaded) fires now, and a
@@ -80,8 +88,8 @@ export function startWorker(): void {
     } catch (caught) {
       error = caught instanceof StageFailure ? caught.message : describeThrown(caught);
     } finally {
-      cancel = null;
-      running = null;
+      stops.delete(message.id);
+      if (call !== null) running = null;
     }
     // A crashed job was answered already; its worker is being replaced.
     if (call?.crashed) return;

@@ -1,6 +1,10 @@
 /**
- * A pool of warm Web Workers that run stage jobs, at most one job per worker
- * at a time. Workers are started on first use and reused across stages.
+ * A pool of warm Web Workers that run stage jobs, at most `size` at a time.
+ * Workers are started on first use and reused across stages. A `run` job
+ * (a stage function) has a worker to itself; `cmd` jobs share one: a
+ * command only starts a process and reads its output, so one worker keeps
+ * up with several, and each worker more costs its own heap (tens of MB over
+ * thousands of commands).
  *
  * @module
  */
@@ -29,7 +33,10 @@ export interface JobRunner {
 interface Slot {
   readonly worker: Worker;
   readonly ready: Promise<void>;
-  busy: number | null;
+  /** Jobs given to the worker and not ended. */
+  jobs: number;
+  /** True while it runs a `run` job (then it runs nothing else). */
+  runsFunction: boolean;
 }
 
 interface Pending {
@@ -72,6 +79,8 @@ export class WorkerPool implements JobRunner {
   readonly #slots: Slot[] = [];
   readonly #pending = new Map<number, Pending>();
   readonly #waiting: (() => void)[] = [];
+  /** Jobs given to workers and not ended. */
+  #active = 0;
   #nextId = 1;
   #closed = false;
 
@@ -84,19 +93,19 @@ export class WorkerPool implements JobRunner {
   }
 
   /**
-   * Runs `job` on a free worker (waiting for one) and resolves with its
-   * outcome; `onGroup` learns the process group a `cmd` job's command runs in
-   * (where commands get a group of their own).
+   * Runs `job` once fewer than `size` jobs run (waiting until then), on a
+   * worker of its own for a `run` job, else on the worker running commands,
+   * and resolves with its outcome; `onGroup` learns the process group a
+   * `cmd` job's command runs in (where commands get a group of their own).
    */
   async run(
     job: StageJob,
     onLog: (line: string, stream: "stdout" | "stderr") => void,
     onGroup?: (group: number) => void,
   ): Promise<JobOutcome> {
-    const slot = await this.#acquire();
+    const slot = await this.#acquire(job.kind);
     await slot.ready;
     const id = this.#nextId++;
-    slot.busy = id;
     return await new Promise<JobOutcome>((resolve) => {
       this.#pending.set(id, { resolve, onLog, onGroup, slot });
       slot.worker.postMessage({ type: "job", id, job } satisfies ToWorker);
@@ -131,28 +140,43 @@ export class WorkerPool implements JobRunner {
     for (const wake of this.#waiting.splice(0)) wake();
   }
 
-  async #acquire(): Promise<Slot> {
+  /**
+   * A worker for a job of `kind`, counted as taken: one running no function
+   * for a command, an idle one for a function, else a new one. While fewer
+   * than `size` jobs run there always is one: if every worker of a full pool
+   * ran a job, `size` would run.
+   */
+  async #acquire(kind: StageJob["kind"]): Promise<Slot> {
     for (;;) {
       if (this.#closed) throw new Error("worker pool is closed");
-      const free = this.#slots.find((slot) => slot.busy === null);
-      if (free !== undefined) {
-        free.busy = -1;
-        return free;
-      }
-      if (this.#slots.length < this.#size) {
-        const slot = this.#start();
-        slot.busy = -1;
-        return slot;
+      if (this.#active < this.#size) {
+        const slot = this.#slots.find((slot) =>
+          kind === "cmd" ? !slot.runsFunction : slot.jobs === 0
+        ) ?? (this.#slots.length < this.#size ? this.#start() : undefined);
+        if (slot !== undefined) {
+          this.#active++;
+          slot.jobs++;
+          slot.runsFunction = kind === "run";
+          return slot;
+        }
       }
       await new Promise<void>((wake) => this.#waiting.push(wake));
     }
+  }
+
+  /** Counts a job of `slot` as ended and lets a waiting one go on. */
+  #release(slot: Slot): void {
+    this.#active--;
+    slot.jobs--;
+    slot.runsFunction = false;
+    this.#waiting.shift()?.();
   }
 
   #start(): Slot {
     const worker = new Worker(this.#entry, { type: "module" });
     let markReady!: () => void;
     const ready = new Promise<void>((resolve) => (markReady = resolve));
-    const slot: Slot = { worker, ready, busy: null };
+    const slot: Slot = { worker, ready, jobs: 0, runsFunction: false };
     // A worker that crashed or ended is replaced; its job fails with the reason.
     let retired = false;
     const retire = (reason: string) => {
@@ -166,7 +190,10 @@ export class WorkerPool implements JobRunner {
         this.#pending.delete(id);
         pending.resolve(reason);
       }
-      this.#waiting.shift()?.();
+      // Its jobs, posted or not yet, are over: the capacity they held is free again.
+      this.#active -= slot.jobs;
+      slot.jobs = 0;
+      for (const wake of this.#waiting.splice(0)) wake();
     };
     worker.onmessage = (event: MessageEvent<FromWorker>) => {
       const message = event.data;
@@ -184,9 +211,8 @@ export class WorkerPool implements JobRunner {
       }
       if (message.type === "group") return pending.onGroup?.(message.group);
       this.#pending.delete(message.id);
-      slot.busy = null;
+      this.#release(slot);
       pending.resolve(message.error);
-      this.#waiting.shift()?.();
     };
     worker.onerror = (event) => {
       event.preventDefault();

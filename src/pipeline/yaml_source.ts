@@ -18,7 +18,15 @@ import type { FieldPath, Locator, SourcePosition } from "./_context.ts";
  * a few lines of nested aliases ("billion laughs") would otherwise expand to
  * more data than memory holds.
  */
-const MAX_ALIAS_COUNT = 100;
+export const MAX_ALIAS_COUNT = 100;
+
+/** The options pipeline files are parsed with (see {@linkcode parseYamlSource}). */
+export const YAML_OPTIONS = {
+  prettyErrors: false,
+  // Checked apart in one pass: the package compares each key with every earlier one.
+  uniqueKeys: false,
+  merge: true,
+} as const;
 
 /** A parsed YAML file with a way to find where each field is written. */
 export interface YamlSource {
@@ -43,13 +51,7 @@ const SYNTAX_HINTS: Readonly<Record<string, string>> = {
  */
 export function parseYamlSource(text: string, file: string, displayFile: string): YamlSource {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, {
-    lineCounter,
-    prettyErrors: false,
-    // Checked below in one pass: the package compares each key with every earlier one.
-    uniqueKeys: false,
-    merge: true,
-  });
+  const doc = parseDocument(text, { lineCounter, ...YAML_OPTIONS });
   const duplicate = firstDuplicateKey(doc.contents);
   const parseError = doc.errors[0];
   const firstError =
@@ -111,7 +113,7 @@ export function parseYamlSource(text: string, file: string, displayFile: string)
  * same value; other keys are never equal), in one pass per map instead of
  * comparing each key with every earlier one.
  */
-function firstDuplicateKey(root: unknown): number | null {
+export function firstDuplicateKey(root: unknown): number | null {
   let first: number | null = null;
   if (root === null || root === undefined) return null;
   visit(root as Node, {

@@ -565,3 +565,95 @@ Deno.test("WorkerPool run functions leave the process working directory alone", 
     Deno.chdir(cwdBefore);
   }
 });
+
+/**
+ * An entry module for pool workers that serves jobs as `worker_entry.ts`
+ * does and leaves a file in `dir` for each worker started.
+ */
+async function countingEntry(dir: string): Promise<string> {
+  const entry = path.join(dir, "counting_entry.ts");
+  await Deno.mkdir(path.join(dir, "started"));
+  await Deno.writeTextFile(
+    entry,
+    [
+      `import ${JSON.stringify(workerEntryUrl())};`,
+      `Deno.writeTextFileSync(${
+        JSON.stringify(path.join(dir, "started"))
+      } + "/" + crypto.randomUUID(), "");`,
+      "",
+    ].join("\n"),
+  );
+  return pathToFileURL(entry).href;
+}
+
+/** How many workers a pool started from {@linkcode countingEntry} in `dir` has started. */
+function workersStarted(dir: string): number {
+  return [...Deno.readDirSync(path.join(dir, "started"))].length;
+}
+
+Deno.test("WorkerPool runs overlapping cmd jobs on one worker, each with its own output and cancel", async () => {
+  await using dir = await tempDir();
+  const pool = new WorkerPool(3, await countingEntry(dir.path));
+  try {
+    for (let trial = 0; trial < 3; trial++) {
+      const logs = [0, 1, 2].map(() => collector());
+      const outcomes = [0, 1, 2].map((i) =>
+        pool.run(
+          cmdJob(`echo start ${i}; sleep 0.3; echo end ${i} >&2`, dir.path),
+          logs[i]!.onLog,
+        )
+      );
+      assert.deepEqual(await Promise.all(outcomes), [null, null, null], `trial ${trial}`);
+      for (const [i, log] of logs.entries()) {
+        assert.deepEqual(log.lines, [
+          { line: `start ${i}`, stream: "stdout" },
+          { line: `end ${i}`, stream: "stderr" },
+        ]);
+      }
+    }
+    // Two commands under way on the one worker: cancelling stops both.
+    const logs = [0, 1].map(() => collector());
+    const running = [0, 1].map((i) =>
+      pool.run(cmdJob("echo started; exec sleep 10", dir.path), logs[i]!.onLog)
+    );
+    await until(() => logs.every((log) => log.lines.length > 0));
+    const started = Date.now();
+    pool.cancelAll();
+    assert.deepEqual(await Promise.all(running), [
+      "command was killed by SIGTERM",
+      "command was killed by SIGTERM",
+    ]);
+    assert.ok(Date.now() - started < 5_000, "a command ran on after cancelAll()");
+    assert.equal(workersStarted(dir.path), 1);
+  } finally {
+    pool.close();
+  }
+});
+
+Deno.test("WorkerPool gives a run job a worker of its own while commands run, within `size` jobs", async () => {
+  await using dir = await tempDir();
+  const module = path.join(dir.path, "stages.ts");
+  await Deno.writeTextFile(
+    module,
+    "export async function run() {\n  await new Promise((r) => setTimeout(r, 300));\n}\n",
+  );
+  const pool = new WorkerPool(2, await countingEntry(dir.path));
+  try {
+    const stamp = (name: string) =>
+      `date +%s%N > ${name}.start; sleep 0.3; date +%s%N > ${name}.end`;
+    const outcomes = await Promise.all([
+      pool.run(cmdJob(stamp("a"), dir.path), () => {}),
+      pool.run(runJob(module), () => {}),
+      pool.run(cmdJob(stamp("b"), dir.path), () => {}),
+    ]);
+    assert.deepEqual(outcomes, [null, null, null]);
+    // The run job took a second worker; `b` waited for a turn (2 jobs at most) and did not
+    // overlap `a`, which ran until after the function's end.
+    assert.equal(workersStarted(dir.path), 2);
+    const read = async (name: string) =>
+      BigInt((await Deno.readTextFile(path.join(dir.path, name))).trim());
+    assert.ok(await read("b.start") > await read("a.start"));
+  } finally {
+    pool.close();
+  }
+});

@@ -189,6 +189,57 @@ Deno.test("disposing of a session stops its workers, and a second dispose does n
   );
 });
 
+Deno.test("session.releaseWorkers() stops the workers started so far; a job asked for later starts new ones", async () => {
+  await using p = await makeProject({
+    "pivot.yaml": "pipeline: ml\nstages:\n  a:\n    cmd: x\n    outs: txt\n",
+    // A stage function that leaves a heartbeat behind in its (warm) worker.
+    "beat.ts": [
+      "export function run(ctx: { params: { file: string } }) {",
+      "  let n = 0;",
+      "  setInterval(() => Deno.writeTextFileSync(ctx.params.file, String(++n)), 10);",
+      "}",
+      "",
+    ].join("\n"),
+  });
+  const heartbeat = p.path("heartbeat.txt");
+  await using session = await sessionOf(p);
+  const pool = session.workers(1);
+  assert.equal(
+    await pool.run({
+      kind: "run",
+      stage: "beat",
+      moduleUrl: pathToFileURL(p.path("beat.ts")).href,
+      exportPath: ["run"],
+      deps: [],
+      outs: [],
+      params: { file: heartbeat },
+      stageName: "beat",
+    }, () => {}),
+    null,
+  );
+  const read = () => (exists(heartbeat) ? Deno.readTextFileSync(heartbeat) : "");
+  const pause = () => new Promise((resolve) => setTimeout(resolve, 100));
+  const beating = read();
+  for (let i = 0; i < 100 && (read() === beating || read() === "1"); i++) await pause();
+  assert.notEqual(read(), beating, "the worker is alive after its job");
+  session.releaseWorkers();
+  await pause();
+  await pause();
+  const last = read();
+  await pause();
+  assert.equal(read(), last, "no worker remains after releaseWorkers()");
+  await assert.rejects(
+    pool.run({ kind: "cmd", stage: "x", command: "true", cwd: p.root, env: {} }, () => {}),
+    /worker pool is closed/,
+  );
+  const next = session.workers(1);
+  assert.notEqual(next, pool);
+  assert.equal(
+    await next.run({ kind: "cmd", stage: "x", command: "true", cwd: p.root, env: {} }, () => {}),
+    null,
+  );
+});
+
 Deno.test("session.warnings counts the warnings passed through session.warn, which passes them on", async () => {
   await using p = await makeProject({
     "pivot.yaml": "pipeline: ml\nstages:\n  a:\n    cmd: x\n    outs: txt\n",
