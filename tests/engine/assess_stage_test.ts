@@ -257,7 +257,8 @@ Deno.test("assessStage() runs a stage whose cached output was replaced by other 
   await p.write("data/ml/train/model.txt", "edited by hand\n");
   assert.deepEqual((await assess(p)).verdict, {
     action: "run",
-    reason: "output train:model → data/ml/train/model.txt was modified",
+    reason:
+      "output train:model → data/ml/train/model.txt was modified, and the cache does not hold its recorded content",
     details: [],
   });
 });
@@ -301,7 +302,8 @@ Deno.test("assessStage() runs a stage whose output was edited while its blob is 
   await p.write("data/ml/train/model.txt", "edited by hand\n");
   assert.deepEqual((await assess(p)).verdict, {
     action: "run",
-    reason: "output train:model → data/ml/train/model.txt was modified",
+    reason:
+      "output train:model → data/ml/train/model.txt was modified, and the cache does not hold its recorded content",
     details: [],
   });
 });
