@@ -7,7 +7,7 @@ import {
 } from "../util/precise_stat.ts";
 import { statOrNullSync } from "../util/fs.ts";
 import { hashSettled } from "./racy_window.ts";
-import type { FileStamp, HashRecord, StateDb } from "./state_db.ts";
+import { type FileStamp, type HashRecord, sameStamp, type StateDb } from "./state_db.ts";
 import {
   type DirHash,
   type HashInfo,
@@ -38,7 +38,7 @@ export interface FileHasherOptions {
 
 /**
  * Hashes workspace files and directories through the hash cache of one
- * `state.db`: a file whose (path, inode, size, mtime) is remembered is never
+ * `state.db`: a file whose (path, inode, size, mtime, ctime) is remembered is never
  * read again. New hashes are buffered (and answer later lookups of this
  * hasher); {@linkcode FileHasher.flush} writes them in one transaction.
  */
@@ -154,6 +154,7 @@ export class FileHasher {
       inode: info.ino,
       size: info.size,
       mtimeMs: timeMs(info.mtimeSec, info.mtimeNsec),
+      ctimeMs: timeMs(info.ctimeSec, info.ctimeNsec),
     };
     const known = this.#known(file, stamp);
     if (known !== null) return { hash: known, size: info.size };
@@ -164,7 +165,8 @@ export class FileHasher {
     if (
       this.#db !== null && after !== null && after !== PATH_ABSENT && after.ino === info.ino &&
       after.size === info.size && after.mtimeSec === info.mtimeSec &&
-      after.mtimeNsec === info.mtimeNsec
+      after.mtimeNsec === info.mtimeNsec && after.ctimeSec === info.ctimeSec &&
+      after.ctimeNsec === info.ctimeNsec
     ) {
       this.#pending.delete(file);
       this.#pending.set(file, { path: file, hash, ...stamp, hashedMs: startedMs });
@@ -176,8 +178,7 @@ export class FileHasher {
   #known(file: string, stamp: FileStamp): string | null {
     const held = this.#pending.get(file);
     if (
-      held !== undefined && held.inode === stamp.inode && held.size === stamp.size &&
-      held.mtimeMs === stamp.mtimeMs && hashSettled(held.mtimeMs, held.hashedMs!)
+      held !== undefined && sameStamp(held, stamp) && hashSettled(held.mtimeMs, held.hashedMs!)
     ) {
       return held.hash;
     }

@@ -34,12 +34,13 @@ interface HashRow {
   readonly inode: number;
   readonly size: number;
   readonly mtime_ms: number;
+  readonly ctime_ms: number;
   readonly hash: string;
   readonly recorded_ms: number;
 }
 
 /** The schema version this build reads and writes (`PRAGMA user_version`). */
-export const STATE_SCHEMA_VERSION = 3;
+export const STATE_SCHEMA_VERSION = 4;
 
 /** How long a writer waits for another process's transaction, in milliseconds. */
 const BUSY_TIMEOUT_MS = 10_000;
@@ -52,6 +53,7 @@ CREATE TABLE IF NOT EXISTS hash_cache (
   inode INTEGER NOT NULL,
   size INTEGER NOT NULL,
   mtime_ms INTEGER NOT NULL,
+  ctime_ms INTEGER NOT NULL,
   hash TEXT NOT NULL,
   recorded_ms INTEGER NOT NULL
 );
@@ -97,6 +99,12 @@ export interface FileStamp {
    * (which also decides the racy window, see `racy_window.ts`).
    */
   readonly mtimeMs: number;
+  /**
+   * The ctime, likewise: it changes with every write, rename or chmod, so a
+   * file rewritten with its size kept and its mtime set back (`touch -d`,
+   * `cp -p`, `rsync -t`) is not taken for the one hashed.
+   */
+  readonly ctimeMs: number;
 }
 
 /** One hash to remember. */
@@ -267,21 +275,21 @@ export class StateDb {
   lookupHash(file: string, stamp: FileStamp): string | null {
     const queued = this.#queuedHashes.get(file);
     if (queued !== undefined) {
-      const trusted = queued.inode === stamp.inode && queued.size === stamp.size &&
-        queued.mtimeMs === stamp.mtimeMs && hashSettled(queued.mtimeMs, queued.hashedMs!);
+      const trusted = sameStamp(queued, stamp) && hashSettled(queued.mtimeMs, queued.hashedMs!);
       return trusted ? queued.hash : null;
     }
     const row = this.#guard(() => {
       if (this.#hashRows === undefined) this.#hashRows = this.#readHashCache();
       return this.#hashRows === null
         ? this.#statement(
-          "SELECT inode, size, mtime_ms, hash, recorded_ms FROM hash_cache WHERE path = ?",
+          "SELECT inode, size, mtime_ms, ctime_ms, hash, recorded_ms FROM hash_cache WHERE path = ?",
         ).get(file) as HashRow | undefined
         : this.#hashRows.get(file);
     });
     if (
       row === undefined || row.inode !== stamp.inode || row.size !== stamp.size ||
-      row.mtime_ms !== stamp.mtimeMs || !hashSettled(row.mtime_ms, row.recorded_ms)
+      row.mtime_ms !== stamp.mtimeMs || row.ctime_ms !== stamp.ctimeMs ||
+      !hashSettled(row.mtime_ms, row.recorded_ms)
     ) {
       return null;
     }
@@ -295,7 +303,7 @@ export class StateDb {
     ).get(HASH_CACHE_READ_WHOLE + 1) as { n: number };
     if (n > HASH_CACHE_READ_WHOLE) return null;
     const rows = this.#statement(
-      "SELECT path, inode, size, mtime_ms, hash, recorded_ms FROM hash_cache",
+      "SELECT path, inode, size, mtime_ms, ctime_ms, hash, recorded_ms FROM hash_cache",
     ).all() as unknown as (HashRow & { path: string })[];
     return new Map(rows.map((row) => [row.path, row]));
   }
@@ -309,15 +317,16 @@ export class StateDb {
   #insertHashes(records: readonly HashRecord[]): void {
     const now = Date.now();
     const insert = this.#statement(
-      "INSERT OR REPLACE INTO hash_cache (path, inode, size, mtime_ms, hash, recorded_ms) VALUES (?, ?, ?, ?, ?, ?)",
+      "INSERT OR REPLACE INTO hash_cache (path, inode, size, mtime_ms, ctime_ms, hash, recorded_ms) VALUES (?, ?, ?, ?, ?, ?, ?)",
     );
     for (const r of records) {
       const recorded = r.hashedMs ?? now;
-      insert.run(r.path, r.inode, r.size, r.mtimeMs, r.hash, recorded);
+      insert.run(r.path, r.inode, r.size, r.mtimeMs, r.ctimeMs, r.hash, recorded);
       this.#hashRows?.set(r.path, {
         inode: r.inode,
         size: r.size,
         mtime_ms: r.mtimeMs,
+        ctime_ms: r.ctimeMs,
         hash: r.hash,
         recorded_ms: recorded,
       });
@@ -613,6 +622,8 @@ function openDatabase(file: string): DatabaseSync {
     db.exec("PRAGMA synchronous = NORMAL");
     if (version < STATE_SCHEMA_VERSION) {
       inTransaction(db, () => {
+        // Before version 4 the hash cache had no ctime column: a cache, rebuilt as files are hashed.
+        if (version > 0 && version < 4) db.exec("DROP TABLE IF EXISTS hash_cache");
         db.exec(SCHEMA);
         db.exec(`PRAGMA user_version = ${STATE_SCHEMA_VERSION}`);
       });
@@ -786,4 +797,10 @@ export function checkStateDbFile(file: string): string {
   } catch (cause) {
     return cause instanceof Error ? cause.message : String(cause);
   }
+}
+
+/** True when two stamps name the same state of a file (inode, size, mtime and ctime). */
+export function sameStamp(a: FileStamp, b: FileStamp): boolean {
+  return a.inode === b.inode && a.size === b.size && a.mtimeMs === b.mtimeMs &&
+    a.ctimeMs === b.ctimeMs;
 }

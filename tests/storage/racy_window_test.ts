@@ -9,7 +9,7 @@ import {
   settledBefore,
 } from "../../src/storage/racy_window.ts";
 import { hashBytes } from "../../src/storage/xxhash.ts";
-import { openPreciseStat } from "../../src/util/precise_stat.ts";
+import { openPreciseStat, type PreciseInfo, timeMs } from "../../src/util/precise_stat.ts";
 import { withStateDb } from "../_helpers/storage.ts";
 
 /** Whether this system gives times to the nanosecond (statx on Linux). */
@@ -69,9 +69,11 @@ Deno.test("settledBefore(): the fine window for fine times, the wide one (and a 
 /**
  * Writes `before` to `data.txt` with the mtime `mtimeMs`, hashes it with a
  * hasher that stats to the nanosecond and records the hash; then writes
- * `after` (the same size) and sets the very same mtime again, as a write
- * within the same clock tick leaves it. Returns what a new hasher says and
- * how many files it read.
+ * `after` (the same size) as a write within the same clock tick would: the
+ * file keeps its inode, size, mtime and ctime. (A test cannot keep the
+ * ctime, which any write or `touch` moves on: the recorded entry is given the
+ * new one instead, with the hash and the time of the first reading.) Returns
+ * what a new hasher says and how many files it read.
  */
 async function rewriteWithinTheTick(
   mtimeMs: number | (() => number),
@@ -82,11 +84,22 @@ async function rewriteWithinTheTick(
     const file = p.path("data.txt");
     const time = typeof mtimeMs === "number" ? mtimeMs : mtimeMs();
     await setMtime(file, time);
+    const hashedMs = Date.now();
     const first = new FileHasher(db, { stats });
     assert.equal(await first.hashFile(file), hashBytes("before\n"));
     first.flush();
     await Deno.writeTextFile(file, "after!\n");
     await setMtime(file, time);
+    const now = stats.stat(file) as PreciseInfo;
+    db.recordHashes([{
+      path: file,
+      hash: hashBytes("before\n"),
+      inode: now.ino,
+      size: now.size,
+      mtimeMs: timeMs(now.mtimeSec, now.mtimeNsec),
+      ctimeMs: timeMs(now.ctimeSec, now.ctimeNsec),
+      hashedMs,
+    }]);
     const second = new FileHasher(db, { stats });
     result = { hash: await second.hashFile(file), misses: second.misses };
   });
@@ -107,6 +120,25 @@ Deno.test({
     const settled = await rewriteWithinTheTick(() => fineAgo(1_000));
     assert.deepEqual(settled, { hash: hashBytes("before\n"), misses: 0 });
   },
+});
+
+Deno.test("FileHasher: a file rewritten with its size kept and its mtime set back is read again (its ctime moved)", async () => {
+  await withStateDb({ "data.txt": "before\n" }, async (db, p) => {
+    using stats = openPreciseStat();
+    const file = p.path("data.txt");
+    const old = Date.now() - 60_000;
+    await setMtime(file, old);
+    const first = new FileHasher(db, { stats });
+    assert.equal(await first.hashFile(file), hashBytes("before\n"));
+    first.flush();
+    // As `cp -p`, `rsync -t` or `touch -d` leave it: same size, same mtime, new content.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await Deno.writeTextFile(file, "after!\n");
+    await setMtime(file, old);
+    const second = new FileHasher(db, { stats });
+    assert.equal(await second.hashFile(file), hashBytes("after!\n"));
+    assert.equal(second.misses, 1);
+  });
 });
 
 Deno.test({

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import * as path from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import {
   type FileStamp,
@@ -38,7 +39,12 @@ async function writeAged(file: string, content: string, ageMs: number): Promise<
   const when = new Date(Date.now() - ageMs);
   await Deno.utime(file, when, when);
   const info = await Deno.stat(file);
-  return { inode: info.ino ?? 0, size: info.size, mtimeMs: info.mtime!.getTime() };
+  return {
+    inode: info.ino ?? 0,
+    size: info.size,
+    mtimeMs: info.mtime!.getTime(),
+    ctimeMs: info.ctime!.getTime(),
+  };
 }
 
 Deno.test("StateDb.open() creates <stateDir>/state.db and the state dir's .gitignore", async () => {
@@ -62,11 +68,11 @@ Deno.test("StateDb.open() keeps an existing .gitignore", async () => {
   assert.equal(await p.read(".pivot/.gitignore"), "# mine\n");
 });
 
-Deno.test("state.db is in WAL mode with user_version 3", async () => {
+Deno.test("state.db is in WAL mode with user_version 4", async () => {
   await withStateDb({}, (db) => {
     assert.equal(pragma(db.file, "journal_mode"), "wal");
-    assert.equal(STATE_SCHEMA_VERSION, 3);
-    assert.equal(pragma(db.file, "user_version"), 3);
+    assert.equal(STATE_SCHEMA_VERSION, 4);
+    assert.equal(pragma(db.file, "user_version"), 4);
   });
 });
 
@@ -79,7 +85,7 @@ Deno.test("StateDb.open() refuses a state.db written by a newer pivot", async ()
   const { messages, warn } = recorder();
   await assert.rejects(StateDb.open(p.path(".pivot"), warn), (error: unknown) => {
     assert.ok(error instanceof PivotError, String(error));
-    assert.match(error.message, /schema version 99, newer than this pivot understands \(3\)/);
+    assert.match(error.message, /schema version 99, newer than this pivot understands \(4\)/);
     assert.ok(error.message.includes(file), error.message);
     assert.match(error.hint ?? "", /upgrade pivot/);
     return true;
@@ -103,7 +109,7 @@ Deno.test("StateDb.open() moves a corrupt state.db to state.db.corrupt and start
     assert.deepEqual(await Deno.readFile(p.path(".pivot/state.db.corrupt")), garbage);
     db.putRunCache("train", "0123456789abcdef", { outputs: "{}", runId: "r1" });
     assert.deepEqual(db.getRunCache("train", "0123456789abcdef"), { outputs: "{}", runId: "r1" });
-    assert.equal(pragma(db.file, "user_version"), 3);
+    assert.equal(pragma(db.file, "user_version"), 4);
   } finally {
     db.close();
   }
@@ -165,7 +171,7 @@ Deno.test("StateDb.lookupHash() returns the recorded hash when the stamp matches
   });
 });
 
-Deno.test("StateDb.lookupHash() returns null when inode, size or mtime differ", async () => {
+Deno.test("StateDb.lookupHash() returns null when inode, size, mtime or ctime differ", async () => {
   await withStateDb({}, async (db, p) => {
     const file = p.path("data.csv");
     const stamp = await writeAged(file, "a,b\n", 10_000);
@@ -175,7 +181,29 @@ Deno.test("StateDb.lookupHash() returns null when inode, size or mtime differ", 
     assert.equal(db.lookupHash(file, { ...stamp, size: stamp.size + 1 }), null, "size");
     assert.equal(db.lookupHash(file, { ...stamp, mtimeMs: stamp.mtimeMs + 1 }), null, "mtime");
     assert.equal(db.lookupHash(file, { ...stamp, mtimeMs: stamp.mtimeMs - 1000 }), null, "older");
+    assert.equal(db.lookupHash(file, { ...stamp, ctimeMs: stamp.ctimeMs + 1 }), null, "ctime");
   });
+});
+
+Deno.test("StateDb.open() of a version-3 state.db drops its hash cache, which had no ctime", async () => {
+  await using p = await makeProject();
+  const stateDir = p.path(".pivot");
+  const file = path.join(stateDir, "state.db");
+  const old = new DatabaseSync(file);
+  old.exec(
+    "CREATE TABLE hash_cache (path TEXT PRIMARY KEY, inode INTEGER NOT NULL, size INTEGER NOT NULL, mtime_ms INTEGER NOT NULL, hash TEXT NOT NULL, recorded_ms INTEGER NOT NULL); " +
+      "INSERT INTO hash_cache VALUES ('/x', 1, 2, 3, '1111111111111111', 4); PRAGMA user_version = 3",
+  );
+  old.close();
+  const db = await StateDb.open(stateDir, () => assert.fail("unexpected warning"));
+  try {
+    const stamp = { inode: 1, size: 2, mtimeMs: 3, ctimeMs: 3 };
+    assert.equal(db.lookupHash("/x", stamp), null);
+    db.recordHashes([{ path: "/x", hash: "2222222222222222", ...stamp, hashedMs: 100_000 }]);
+    assert.equal(db.lookupHash("/x", stamp), "2222222222222222");
+  } finally {
+    db.close();
+  }
 });
 
 Deno.test("StateDb.lookupHash() returns null inside the racy window", async () => {
@@ -336,7 +364,7 @@ Deno.test("StateDb.open() upgrades a version 1 state.db, keeping its contents", 
   raw.close();
   const db = await StateDb.open(p.path(".pivot"), () => {});
   try {
-    assert.equal(pragma(file, "user_version"), 3);
+    assert.equal(pragma(file, "user_version"), 4);
     assert.deepEqual(db.listRuns(5).map((run) => run.runId), ["r1"]);
     assert.equal(db.getParsed("lock1:0123456789abcdef"), null);
     db.putParsed([{ key: "lock1:0123456789abcdef", json: "[1]" }], 1_000);
@@ -451,6 +479,7 @@ function manyHashes(count: number): HashRecord[] {
     inode: i + 1,
     size: i,
     mtimeMs: 1_000_000 + i,
+    ctimeMs: 1_000_000 + i,
   }));
 }
 
@@ -484,7 +513,7 @@ Deno.test("StateDb replaces a state.db whose damage a later statement finds, wit
   const db = await StateDb.open(p.path(".pivot"), warn);
   try {
     assert.deepEqual(messages, [], "the damage is not in the pages read at open");
-    const stamp = { inode: 1, size: 0, mtimeMs: 1_000_000 };
+    const stamp = { inode: 1, size: 0, mtimeMs: 1_000_000, ctimeMs: 1_000_000 };
     assert.equal(db.lookupHash(manyHashes(1)[0]!.path, stamp), null);
     assert.deepEqual(messages, [
       `${file} was corrupt; moved it to ${file}.corrupt and started a fresh one`,
@@ -508,7 +537,13 @@ Deno.test("StateDb.openExisting() leaves a damaged state.db in place for a comma
   const db = StateDb.openExisting(p.path(".pivot"));
   try {
     assert.throws(
-      () => db.lookupHash(manyHashes(1)[0]!.path, { inode: 1, size: 0, mtimeMs: 1_000_000 }),
+      () =>
+        db.lookupHash(manyHashes(1)[0]!.path, {
+          inode: 1,
+          size: 0,
+          mtimeMs: 1_000_000,
+          ctimeMs: 1_000_000,
+        }),
       /database disk image is malformed/,
     );
   } finally {
