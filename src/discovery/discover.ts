@@ -53,10 +53,13 @@ export interface DiscoverOptions {
   paramsFile?: string | null;
   /**
    * Return no stages instead of failing when there is no pipeline file (for
-   * commands such as `track` that also work on a project without pipelines).
+   * commands such as `track` that also work on a project without pipelines);
+   * `"if-none"`: only when the project has no pipeline file anywhere (a
+   * project of tracked data), so that `status` or `verify` run where no
+   * pipeline is found fails rather than passing over the project's pipelines.
    * @default {false}
    */
-  pipelinesOptional?: boolean;
+  pipelinesOptional?: PipelinesOptional;
   /** Parsed pipeline files by content. */
   parseCache?: TextParseCache;
   /** Seconds a `pipeline.ts` module may take to load. @default {60} */
@@ -67,6 +70,9 @@ export interface DiscoverOptions {
    */
   beforeModuleLoad?: (file: string) => void;
 }
+
+/** When a command may see no stages: never, always, or only in a project without pipelines. */
+export type PipelinesOptional = boolean | "if-none";
 
 /** The discovery of a project without pipelines. */
 export function emptyDiscovery(): Discovery {
@@ -213,20 +219,31 @@ class PipelineIndex {
 async function discoverDefault(
   index: PipelineIndex,
   cwd: string,
-  pipelinesOptional: boolean,
+  pipelinesOptional: PipelinesOptional,
 ): Promise<Discovery> {
   const projectRoot = index.projectRoot;
   const here = Deno.realPathSync(cwd);
   let file = isInside(projectRoot, here) ? await findPipelineFile(here) : null;
   file ??= await findPipelineFile(projectRoot);
   if (file === null) {
-    if (pipelinesOptional) return emptyDiscovery();
+    if (pipelinesOptional === true) return emptyDiscovery();
+    // A project of tracked data only has no stages; one whose pipelines are elsewhere is an
+    // error (a `status` or `verify` gate run in the wrong directory must not pass over them).
+    const elsewhere = await scanPipelineFiles(projectRoot);
+    if (pipelinesOptional === "if-none" && elsewhere.length === 0) return emptyDiscovery();
     const where = here === projectRoot
       ? "at the project root"
       : `in ${relativePosix(projectRoot, here)} or at the project root`;
+    const shown = elsewhere.slice(0, 3).map((found) => relativePosix(here, found));
     throw new PivotError(
       `no pipeline file ${where} (looked for ${PIPELINE_FILE_NAMES.join(", ")})`,
-      { hint: "create a pivot.yaml here, or use --all for every pipeline of the project" },
+      {
+        hint: elsewhere.length === 0
+          ? "create a pivot.yaml here, or use --all for every pipeline of the project"
+          : `use --all for every pipeline of the project, or run in the directory of one: ${
+            shown.join(", ")
+          }${elsewhere.length > 3 ? ", …" : ""}`,
+      },
     );
   }
   const home = await index.load(file);
@@ -287,7 +304,7 @@ async function discoverDefault(
 
 async function discoverAll(
   index: PipelineIndex,
-  pipelinesOptional: boolean,
+  pipelinesOptional: PipelinesOptional,
 ): Promise<Discovery> {
   const projectRoot = index.projectRoot;
   const pipelines: Pipeline[] = [];

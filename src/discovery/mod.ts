@@ -9,6 +9,7 @@ export {
   type DiscoverOptions,
   type Discovery,
   emptyDiscovery,
+  type PipelinesOptional,
   qualifiedName,
 } from "./discover.ts";
 export { type PipelineLoadFailure, PipelinesNotLoadedError } from "./pipelines_not_loaded_error.ts";

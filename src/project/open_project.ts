@@ -1,6 +1,12 @@
 import * as path from "node:path";
 import { buildDag, CycleError, type Dag } from "../dag/mod.ts";
-import { discover, type Discovery, emptyDiscovery, findProjectRoot } from "../discovery/mod.ts";
+import {
+  discover,
+  type Discovery,
+  emptyDiscovery,
+  findProjectRoot,
+  type PipelinesOptional,
+} from "../discovery/mod.ts";
 import {
   DEFAULT_LOAD_TIMEOUT,
   loadParamsFile,
@@ -73,8 +79,11 @@ export interface OpenProjectOptions {
   cwd?: string;
   /** Merge every pipeline of the project (`--all`). @default {false} */
   all?: boolean;
-  /** Open a project without pipeline files as one with no stages. @default {false} */
-  pipelinesOptional?: boolean;
+  /**
+   * Open a project without pipeline files as one with no stages (`"if-none"`:
+   * only when the project has none anywhere). @default {false}
+   */
+  pipelinesOptional?: PipelinesOptional;
   /** Seconds a `pipeline.ts` module may take to load. @default {the config's `core.load_timeout`} */
   loadTimeout?: number;
   /**

@@ -82,19 +82,27 @@ Deno.test("discover() uses the project root's pipeline when cwd is outside the p
 
 Deno.test("discover() fails when neither cwd nor the project root has a pipeline", async (t) => {
   await using p = await makeProject({ "docs/readme.md": "", "ml/pivot.yaml": "stages: {}\n" });
-  const cases: [string, string][] = [["docs", "in docs or at the project root"], [
-    ".",
-    "at the project root",
-  ]];
-  for (const [cwd, shown] of cases) {
+  const cases: [string, string, string][] = [
+    ["docs", "in docs or at the project root", "../ml/pivot.yaml"],
+    [".", "at the project root", "ml/pivot.yaml"],
+  ];
+  for (const [cwd, shown, found] of cases) {
     await t.step(`from ${cwd}`, async () => {
       await assertPivotError(
         discoverIn(p, cwd),
         `no pipeline file ${shown} (looked for pivot.yaml, pivot.yml, pipeline.ts)`,
-        "create a pivot.yaml here, or use --all for every pipeline of the project",
+        `use --all for every pipeline of the project, or run in the directory of one: ${found}`,
       );
     });
   }
+  await t.step("in a project without any pipeline file", async () => {
+    await using empty = await makeProject({ "docs/readme.md": "" });
+    await assertPivotError(
+      discoverIn(empty, "docs"),
+      "no pipeline file in docs or at the project root (looked for pivot.yaml, pivot.yml, pipeline.ts)",
+      "create a pivot.yaml here, or use --all for every pipeline of the project",
+    );
+  });
 });
 
 Deno.test("discover() reads pivot.yml and pipeline.ts as the default pipeline", async () => {

@@ -411,6 +411,42 @@ Deno.test("init --example, then repro twice: the second does nothing; metrics ar
   assert.equal(summaryStat.ino, (await Deno.stat(blobOf(p.root, entry.hash))).ino);
 });
 
+// Before, status said "nothing to report" and verify "verification passed: 0 stages" there (exit 0):
+// a CI gate run in the wrong directory passed over the project's pipelines.
+Deno.test("status, verify, push, pull and checkout where no pipeline is found, in a project with pipelines elsewhere, fail as repro does", async () => {
+  await using p = await makeProject({
+    "prep/pivot.yaml":
+      "pipeline: prep\nstages:\n  clean:\n    cmd: echo x > ${outs}\n    outs: txt\n",
+    "prep/raw/keep.txt": "",
+    "raw.csv": "a\n",
+  });
+  const expected = (where: string, files: string) => ({
+    code: 1,
+    stdout: "",
+    stderr: `error: no pipeline file ${where} (looked for pivot.yaml, pivot.yml, pipeline.ts)\n` +
+      `hint: use --all for every pipeline of the project, or run in the directory of one: ${files}\n`,
+  });
+  for (const command of [["status"], ["verify"], ["push"], ["pull"], ["checkout"], ["repro"]]) {
+    assert.deepEqual(
+      await runPivotInProcess(p.path("prep/raw"), command),
+      expected("in prep/raw or at the project root", "../pivot.yaml"),
+      command.join(" "),
+    );
+    assert.deepEqual(
+      await runPivotInProcess(p.root, command),
+      expected("at the project root", "prep/pivot.yaml"),
+      command.join(" "),
+    );
+  }
+  // Tracking data needs no pipeline; --all sees every one.
+  assert.equal((await runPivotInProcess(p.root, ["track", "raw.csv"])).code, 0);
+  assert.deepEqual(await runPivotInProcess(p.root, ["status", "--all"]), {
+    code: 0,
+    stdout: "stale clean: no previous run\n1 stale, 0 up to date\n",
+    stderr: "",
+  });
+});
+
 // Before, "0 up to date" (while repro says there is no pipeline file).
 Deno.test("status of a project with no stages and no tracked data says so, with what to do", async () => {
   await using p = await makeProject();

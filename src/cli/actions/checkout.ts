@@ -22,7 +22,7 @@ export async function checkoutAction(
   const forced = options.checkoutMode as CheckoutMode | undefined;
   await using session = await openForCommand(ctx, {
     all: options.all ?? false,
-    pipelinesOptional: true,
+    pipelinesOptional: "if-none",
     showWarnings: false,
     ...(forced === undefined ? {} : { modes: [forced] }),
   });

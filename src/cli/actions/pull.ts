@@ -27,7 +27,7 @@ export async function pullAction(
   const forced = options.checkoutMode as CheckoutMode | undefined;
   await using session = await openForCommand(ctx, {
     all: options.all ?? false,
-    pipelinesOptional: true,
+    pipelinesOptional: "if-none",
     showWarnings: false,
     ...(forced === undefined ? {} : { modes: [forced] }),
   });

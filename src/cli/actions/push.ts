@@ -22,7 +22,7 @@ export async function transferAction(
 ): Promise<void> {
   await using session = await openForCommand(ctx, {
     all: options.all ?? false,
-    pipelinesOptional: true,
+    pipelinesOptional: "if-none",
     showWarnings: false,
   });
   const json = options.json ?? false;

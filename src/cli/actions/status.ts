@@ -28,7 +28,7 @@ export async function statusAction(
   }
   await using session = await openForCommand(ctx, {
     all: options.all ?? false,
-    pipelinesOptional: true,
+    pipelinesOptional: "if-none",
   });
   const { project } = session;
   if (options.remote !== undefined) {

@@ -33,7 +33,7 @@ export async function verifyAction(
   }
   await using session = await openForCommand(ctx, {
     all: options.all ?? false,
-    pipelinesOptional: true,
+    pipelinesOptional: "if-none",
   });
   const { project } = session;
   const result: VerifyResult & { remote?: string; local?: number; remoteOnly?: number } =
