@@ -439,7 +439,7 @@ async function resolveForeignDeps(
       }
       // The identity grammar admits no '..' component, so this stays under the pipeline directory.
       const file = path.resolve(def.dir, ref.text);
-      if ((await statOrNull(file)) !== null) {
+      if (await presentOrTracked(file, def.dir)) {
         refs.push({ kind: "file", text: ref.text, path: file });
         changed = true;
         continue;
@@ -450,6 +450,20 @@ async function resolveForeignDeps(
     deps.push({ ...entry, refs });
   }
   return { def: changed ? { ...def, deps } : def, missing };
+}
+
+/**
+ * True when `file` exists, or is tracked (its own `.pvt`, or one of a
+ * directory holding it, below `dir`): a tracked path missing from the
+ * workspace (a fresh clone, a deleted directory) is still a path, not a
+ * `pipeline/stage` identity.
+ */
+async function presentOrTracked(file: string, dir: string): Promise<boolean> {
+  if ((await statOrNull(file)) !== null) return true;
+  for (let at = file; at !== dir && isInside(dir, at); at = path.dirname(at)) {
+    if ((await statOrNull(`${at}.pvt`))?.isFile) return true;
+  }
+  return false;
 }
 
 function checkUniqueNames(pipelines: readonly Pipeline[], projectRoot: string): void {

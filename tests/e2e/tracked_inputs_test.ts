@@ -502,3 +502,27 @@ Deno.test("an output edited in place through a hardlink a tracked file shares is
   await pivotOk(p, "track", "d");
   assert.equal(await pivotOk(p, "repro"), "up to date u\n0 ran, 1 up to date (T)\n");
 });
+
+// Before, `raw/many` missing read as the identity of stage 'many' in pipeline 'raw': every
+// command failed ("the project has no pipeline 'raw'"), checkout and pull included.
+Deno.test("a tracked directory missing from the workspace is still a path: status names it, checkout restores it", async () => {
+  await using p = await makeProject({
+    "pivot.yaml": "pipeline: ml\nstages:\n  split:\n    cmd: ls ${deps.many} > ${outs}\n" +
+      "    deps: {many: raw/many}\n    outs: txt\n",
+    "raw/many/a.txt": "a\n",
+    "raw/many/b.txt": "b\n",
+  });
+  await pivotOk(p, "track", "raw/many");
+  await pivotOk(p, "repro");
+  await Deno.remove(p.path("raw/many"), { recursive: true });
+  assert.deepEqual(await pivot(p, "status"), {
+    code: 0,
+    stdout: "cannot run split: tracked input does not match its .pvt file: raw/many (missing)\n" +
+      "1 stale, 0 up to date\n" +
+      "tracked raw/many: missing, restorable: pivot checkout raw/many\n",
+    stderr: "",
+  });
+  assert.equal(await pivotOk(p, "checkout"), "restored raw/many/\n1 restored, 1 up to date\n");
+  assert.equal(await p.read("raw/many/b.txt"), "b\n");
+  assert.equal(await pivotOk(p, "status"), "1 up to date\n");
+});
