@@ -59,8 +59,9 @@ Deno.test("README's first workflow: its pivot.yaml runs, and status, repro and c
     "pivot.yaml": pipeline,
     "data/words.txt": "the cat\nthe dog\n",
   });
-  // The pipeline is named after its directory, as 'wordcount' in the README.
-  const top = `data/${path.basename(p.root)}/top.txt`;
+  // The pipeline names itself 'wordcount'.
+  assert.match(pipeline, /^pipeline: wordcount /m);
+  const top = "data/wordcount/top.txt";
   const first = await runPivotInProcess(p.root, ["repro"]);
   assert.equal(first.code, 0, first.stderr);
   assert.match(

@@ -8,6 +8,8 @@ import {
   type Config,
   listLockFiles,
   loadConfig,
+  locksUnderOtherName,
+  locksUnderOtherNameWarning,
   openProject,
   paramsOverridesFile,
   type Project,
@@ -215,12 +217,28 @@ async function checkPipelines({ root, config, env }: DoctorContext): Promise<Doc
  */
 function checkOrphanLocks(root: string, project: Project): DoctorCheck[] {
   const declared = new Set([...project.dag.stages.values()].map(({ def }) => lockFilePath(def)));
-  const orphans = scanProjectFiles(root).stateDirs.flatMap(listLockFiles)
-    .filter((file) => !declared.has(file))
-    .map((file) => relativePosix(root, file));
-  if (orphans.length === 0) return [];
+  const renamed = locksUnderOtherName(project.discovery.pipelines);
+  // The lock files of a pipeline that may be this one under another name are not to be removed.
+  const ofRenamed = (file: string) =>
+    renamed.some((found) => path.dirname(file) === path.join(found.stagesDir, found.recorded));
+  const all = scanProjectFiles(root).stateDirs.flatMap(listLockFiles)
+    .filter((file) => !declared.has(file));
+  const orphans = all.filter((file) => !ofRenamed(file)).map((file) => relativePosix(root, file));
+  const checks = renamed.map((found) =>
+    warning(
+      "lock files",
+      locksUnderOtherNameWarning(found, root),
+      `set 'pipeline: ${found.recorded}' in ${
+        relativePosix(root, found.pipeline.file)
+      } if it is that pipeline, else remove ${
+        relativePosix(root, path.join(found.stagesDir, found.recorded))
+      }/`,
+    )
+  );
+  if (orphans.length === 0) return checks;
   const shown = orphans.length > 5 ? [...orphans.slice(0, 5), "…"] : orphans;
   return [
+    ...checks,
     warning(
       "lock files",
       `${orphans.length} lock file(s) of stages no pipeline declares: ${shown.join(", ")}`,

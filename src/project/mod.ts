@@ -7,6 +7,7 @@
 export * from "./config.ts";
 export * from "./config_file.ts";
 export * from "./graph_view.ts";
+export * from "./locks_under_other_name.ts";
 export * from "./open_project.ts";
 export * from "./resolve_target.ts";
 export * from "./scan_project_files.ts";

@@ -7,6 +7,7 @@ import {
   findProjectRoot,
   type PipelinesOptional,
 } from "../discovery/mod.ts";
+import { locksUnderOtherName, locksUnderOtherNameWarning } from "./locks_under_other_name.ts";
 import {
   DEFAULT_LOAD_TIMEOUT,
   loadParamsFile,
@@ -155,6 +156,9 @@ export async function openProject(options: OpenProjectOptions = {}): Promise<Pro
     const list = [...neededBy].map(([dep, stages]) => `${dep} (needed by ${stages.join(", ")})`)
       .join(", ");
     warnings.push(`inputs that no stage produces and that are not present or tracked: ${list}`);
+  }
+  for (const found of locksUnderOtherName(discovery.pipelines)) {
+    warnings.push(locksUnderOtherNameWarning(found, root));
   }
   return {
     root,

@@ -284,3 +284,35 @@ Deno.test("renderChecks() marks checks with ✓, ! and ✗ on a terminal, ok/WAR
     "\x1b[32m✓\x1b[0m a: fine\n\x1b[33m!\x1b[0m b: meh\n  fix: do x\n\x1b[31m✗\x1b[0m c: bad\n  fix: do y\n1 of 3 checks failed\n",
   );
 });
+
+// Before, a clone under another directory name lost its runs silently (the pipeline is named
+// after its directory), and doctor said to remove the team's lock files.
+Deno.test("lock files recorded under another pipeline name: commands warn, doctor says to set 'pipeline:'", async () => {
+  const stages = "stages:\n  a:\n    cmd: echo a > ${outs}\n    outs: txt\n";
+  await using p = await makeProject({ "pivot.yaml": `pipeline: team\n${stages}` });
+  assert.equal((await runPivotInProcess(p.root, ["repro"])).code, 0);
+  // Named after its directory now, as in a clone of a project made in a directory 'team'.
+  const name = p.root.split("/").at(-1)!;
+  await p.write("pivot.yaml", stages);
+  const warning =
+    `warning: no run of pipeline '${name}' (pivot.yaml) is recorded, but .pivot/stages/ holds ` +
+    "the lock files of pipeline 'team': if they are this pipeline's (a clone under another " +
+    "directory name: a pipeline without 'pipeline:' is named after its directory), set " +
+    "'pipeline: team' in pivot.yaml\n";
+  const status = await runPivotInProcess(p.root, ["status"]);
+  assert.equal(status.stderr, warning);
+  const doctor = normalized(p, (await runPivotInProcess(p.root, ["doctor"])).stdout).split("\n");
+  assert.deepEqual(
+    doctor.filter((line) => line.startsWith("WARN lock") || line.includes("fix: set")),
+    [
+      `WARN lock files: ${warning.slice("warning: ".length, -1)}`,
+      "      fix: set 'pipeline: team' in pivot.yaml if it is that pipeline, else remove .pivot/stages/team/",
+    ],
+  );
+  await p.write("pivot.yaml", `pipeline: team\n${stages}`);
+  assert.deepEqual(await runPivotInProcess(p.root, ["status"]), {
+    code: 0,
+    stdout: "1 up to date\n",
+    stderr: "",
+  });
+});
