@@ -95,6 +95,8 @@ export interface StageRunEnv {
   firstFailure(): string | null;
   /** Stages known to be up to date: not assessed (see `RunStagesOptions`). */
   readonly knownUpToDate: ReadonlySet<string>;
+  /** The process groups of the commands running now (ended with the run on Ctrl-C). */
+  readonly commandGroups: Set<number>;
   /** Records how a stage ended and reports it; returns its result. */
   finish(end: StageEnd): StageResult;
 }
@@ -418,11 +420,16 @@ async function runAndRecord(
       plan,
       def.action.kind === "cmd" ? env.params.fileFor(def.params) : "",
     );
-    outcome = await env.workers().run(
-      job,
-      progress.log,
-      (group) => claim?.recordGroup(group),
-    );
+    let commandGroup: number | null = null;
+    try {
+      outcome = await env.workers().run(job, progress.log, (group) => {
+        commandGroup = group;
+        env.commandGroups.add(group);
+        claim?.recordGroup(group);
+      });
+    } finally {
+      if (commandGroup !== null) env.commandGroups.delete(commandGroup);
+    }
   } finally {
     release();
   }

@@ -116,6 +116,7 @@ export async function runStages(ctx: EngineContext, options: RunStagesOptions): 
     signal,
     firstFailure: () => firstFailure,
     knownUpToDate,
+    commandGroups: new Set(),
     finish: (end) => {
       const result = report(end, stages.length, onEvent);
       results.set(end.name, result);
@@ -123,7 +124,7 @@ export async function runStages(ctx: EngineContext, options: RunStagesOptions): 
       return result;
     },
   };
-  using _cancelling = cancelOnAbort(signal, workers);
+  using _cancelling = cancelOnAbort(signal, workers, env.commandGroups);
   await inTurns(
     stages,
     ctx.project.dag,
@@ -147,12 +148,21 @@ export async function runStages(ctx: EngineContext, options: RunStagesOptions): 
  * workers are terminated once the commands have had a moment to exit (unless
  * every job ended first).
  */
-function cancelOnAbort(signal: AbortSignal | undefined, workers: () => JobRunner): Disposable {
+function cancelOnAbort(
+  signal: AbortSignal | undefined,
+  workers: () => JobRunner,
+  commandGroups: ReadonlySet<number>,
+): Disposable {
   let terminate: ReturnType<typeof setTimeout> | undefined;
   const onAbort = () => {
     const pool = workers();
     pool.cancelAll();
-    terminate = setTimeout(() => pool.close(), TERMINATE_AFTER_MS);
+    terminate = setTimeout(() => {
+      // A command that ignores SIGTERM must not outlive the run: its stage would be free
+      // to run again (its claim is released) while it still writes.
+      for (const group of commandGroups) killGroup(group);
+      pool.close();
+    }, TERMINATE_AFTER_MS);
   };
   signal?.addEventListener("abort", onAbort);
   return {
@@ -161,6 +171,15 @@ function cancelOnAbort(signal: AbortSignal | undefined, workers: () => JobRunner
       clearTimeout(terminate);
     },
   };
+}
+
+/** SIGKILL to process group `group`, if any of it is left. */
+function killGroup(group: number): void {
+  try {
+    Deno.kill(-group, "SIGKILL");
+  } catch {
+    // Gone already.
+  }
 }
 
 /**

@@ -413,6 +413,34 @@ Deno.test("Ctrl-C stops the running stage with its children, records nothing and
   assert.equal(await p.exists(".pivot/stages/ml/slow.running"), false);
 });
 
+// Before, pivot exited 130 while the command (and its shell) went on, and could write its output
+// after its claim was released: another repro was free to run the stage meanwhile.
+Deno.test("Ctrl-C ends a command that ignores SIGTERM before pivot exits", async () => {
+  await using p = await makeProject({
+    "pivot.yaml": "pipeline: ml\nstages:\n  stubborn:\n" +
+      "    cmd: trap '' TERM INT; sleep 30 & echo $! > sleep.pid; wait $!; echo late > ${outs}\n" +
+      "    outs: txt\n",
+  });
+  for (let trial = 0; trial < 3; trial++) {
+    await Deno.remove(p.path("sleep.pid")).catch(() => {});
+    const child = pivotCommand(p.root, ["repro"]).spawn();
+    let output: Deno.CommandOutput;
+    try {
+      await waitForFile(p.path("sleep.pid"));
+    } finally {
+      child.kill("SIGINT");
+      output = await child.output();
+    }
+    const sleepPid = Number.parseInt(await p.read("sleep.pid"), 10);
+    const sleepAlive = await stillRunning(sleepPid);
+    if (sleepAlive) Deno.kill(sleepPid, "SIGKILL");
+    assert.equal(output.code, 130);
+    assert.equal(sleepAlive, false, `trial ${trial}: the command outlived pivot`);
+    assert.equal(await p.exists(".pivot/stages/ml/stubborn.running"), false);
+    assert.equal(await p.exists("data/ml/stubborn.txt"), false);
+  }
+});
+
 Deno.test({
   name: "a stage that still exits 0 after Ctrl-C is not recorded",
   fn: async () => {
