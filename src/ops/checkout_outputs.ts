@@ -28,6 +28,7 @@ import type { Session } from "../session/mod.ts";
 import { PivotError } from "../util/errors.ts";
 import { existsSync, statOrNull, statOrNullSync } from "../util/fs.ts";
 import { relativePosix } from "../util/paths.ts";
+import { ignoreCachedOutputs } from "./ignore_outputs.ts";
 import { holdCacheForWriting } from "./_cache_guard.ts";
 import { workspaceInCache } from "./_workspace_in_cache.ts";
 
@@ -108,6 +109,8 @@ export interface CheckoutReport {
 
 interface Candidate {
   readonly item: CheckoutItem;
+  /** The stage whose output it is, or `null` for a tracked path. */
+  readonly stage: string | null;
   readonly info: HashInfo;
   /** The state dir whose hash cache checks the workspace copy. */
   readonly stateDir: string;
@@ -171,6 +174,9 @@ export async function checkoutOutputs(
       report.modified.push({ ...item, notInCache });
     } else report[outcome].push(candidate.item);
   }
+  // As a run does: the restored outputs are listed in their .gitignore (put back if deleted).
+  const stages = new Set(candidates.flatMap(({ stage }) => stage === null ? [] : [stage]));
+  ignoreCachedOutputs(project, [...stages]);
   Object.assign(report.modesUsed, placer.used);
   for (const hash of cache.quarantined) {
     report.corrupt.push({ hash, movedTo: path.relative(cache.dir, cache.quarantinePath(hash)) });
@@ -309,6 +315,7 @@ async function collect(
       const rel = relativePosix(project.root, dataPath);
       add({
         item: { label: isDir ? `${rel}/` : rel, path: dataPath, isDir },
+        stage: null,
         info: record.info,
         stateDir: projectState,
       });
@@ -378,7 +385,7 @@ async function collect(
       const info: HashInfo = recorded.manifest === undefined
         ? { hash: recorded.hash }
         : { hash: recorded.hash, manifest: recorded.manifest };
-      add({ item: itemFor(project, out), info, stateDir: def.stateDir });
+      add({ item: itemFor(project, out), stage: stageName, info, stateDir: def.stateDir });
     }
   }
 }

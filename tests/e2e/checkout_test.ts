@@ -66,6 +66,19 @@ Deno.test("pivot checkout train:model and train restore a stage output from its 
   assert.equal(again.stdout, "1 up to date\n");
 });
 
+// Before, checkout restored the outputs but not their .gitignore: `git status` showed them.
+Deno.test("pivot checkout lists the outputs it restores in their .gitignore, as a run does", async () => {
+  const { p } = await ranProject();
+  await using _ = p;
+  assert.equal(await p.exists("data/ml/.gitignore"), false);
+  assert.equal((await runPivotInProcess(p.root, ["checkout"])).code, 0);
+  assert.match(await p.read("data/ml/.gitignore"), /^\/train\/model\.json$/m);
+  await Deno.remove(p.path("data"), { recursive: true });
+  assert.equal((await runPivotInProcess(p.root, ["checkout"])).code, 0);
+  assert.equal(await p.read(MODEL), MODEL_CONTENT);
+  assert.match(await p.read("data/ml/.gitignore"), /^\/train\/model\.json$/m);
+});
+
 Deno.test("pivot checkout leaves a modified workspace copy alone unless --force", async () => {
   const { p } = await ranProject();
   await using _ = p;
