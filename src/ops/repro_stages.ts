@@ -130,10 +130,11 @@ export async function reproStages(session: Session, options: ReproOptions): Prom
     // --no-commit records nothing: no outputs ignored, no history, no stamp.
     if (options.noCommit) return run;
     // The stages a stamp vouched for had their entries when it was taken, and its
-    // evidence holds the .gitignore files.
+    // evidence holds the .gitignore files. A stage that failed (or was interrupted) may
+    // have left part of its outputs: they are kept out of git too.
     const recorded = stages.filter((name) =>
       !known?.stages.has(name) &&
-      ["ran", "restored", "skipped"].includes(result.results.get(name)?.status ?? "")
+      ["ran", "restored", "skipped", "failed"].includes(result.results.get(name)?.status ?? "")
     );
     ignoreCachedOutputs(project, recorded);
     // The run's last write to what a stamp records (the history is not among it).

@@ -441,6 +441,19 @@ Deno.test("Ctrl-C ends a command that ignores SIGTERM before pivot exits", async
   }
 });
 
+// Before, a failed stage's partial output was left out of .gitignore: `git add -A` took it.
+Deno.test("the output a failed stage left is listed in .gitignore, and nothing is recorded", async () => {
+  await using p = await makeProject({
+    "pivot.yaml": "pipeline: ml\nstages:\n  half:\n    cmd: echo half > ${outs}; exit 3\n" +
+      "    outs: txt\n",
+  });
+  const result = await runPivotInProcess(p.root, ["repro"]);
+  assert.equal(result.code, 1);
+  assert.equal(await p.read("data/ml/half.txt"), "half\n");
+  assert.match(await p.read("data/ml/.gitignore"), /^\/half\.txt$/m);
+  assert.equal(await p.exists(lockRel("ml", "half")), false);
+});
+
 Deno.test({
   name: "a stage that still exits 0 after Ctrl-C is not recorded",
   fn: async () => {
