@@ -130,12 +130,15 @@ export async function reproStages(session: Session, options: ReproOptions): Prom
     // --no-commit records nothing: no outputs ignored, no history, no stamp.
     if (options.noCommit) return run;
     // The stages a stamp vouched for had their entries when it was taken, and its
-    // evidence holds the .gitignore files. A stage that failed (or was interrupted) may
-    // have left part of its outputs: they are kept out of git too.
-    const recorded = stages.filter((name) =>
-      !known?.stages.has(name) &&
-      ["ran", "restored", "skipped", "failed"].includes(result.results.get(name)?.status ?? "")
-    );
+    // evidence holds the .gitignore files. A stage that failed (or was interrupted) while
+    // running may have left part of its outputs: they are kept out of git too (one that
+    // failed before it began, on bad input, wrote nothing, and nothing is written for it).
+    const recorded = stages.filter((name) => {
+      const ended = result.results.get(name);
+      if (known?.stages.has(name) || ended === undefined) return false;
+      return ["ran", "restored", "skipped"].includes(ended.status) ||
+        (ended.status === "failed" && ended.durationMs > 0);
+    });
     ignoreCachedOutputs(project, recorded);
     // The run's last write to what a stamp records (the history is not among it).
     const writtenMs = Date.now();
