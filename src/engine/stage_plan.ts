@@ -1,4 +1,3 @@
-import * as path from "node:path";
 import type { Format } from "../formats/mod.ts";
 import type { NamedStage, StageDef } from "../pipeline/mod.ts";
 import { type Project, stageOutputs } from "../project/mod.ts";
@@ -119,6 +118,7 @@ export function planStage(project: Project, name: string): StagePlan {
         });
     }),
   }));
+  const lockFile = lockFilePath(def);
   const outs = stageOutputs(project.store, stage).map((out): PlannedOut => {
     const spec = def.outs.find((o) => o.key === out.key)!;
     const shown = rel(out.path);
@@ -138,13 +138,18 @@ export function planStage(project: Project, name: string): StagePlan {
     stage,
     deps,
     outs,
-    lockFile: lockFilePath(def),
-    sentinel: sentinelPath(def),
+    lockFile,
+    sentinel: sentinelOf(lockFile),
     producers: [...producers.values()],
   };
 }
 
 /** The `.running` sentinel of the stage `def`, beside its lock file. */
 function sentinelPath(def: StageDef): string {
-  return path.join(path.dirname(lockFilePath(def)), `${def.name}.running`);
+  return sentinelOf(lockFilePath(def));
+}
+
+/** The `.running` sentinel beside `lockFile` (`<name>.lock` → `<name>.running`). */
+function sentinelOf(lockFile: string): string {
+  return `${lockFile.slice(0, -".lock".length)}.running`;
 }

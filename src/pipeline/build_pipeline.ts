@@ -111,21 +111,20 @@ export async function buildPipeline(raw: unknown, source: PipelineSource): Promi
     byName.set(draft.name, draft);
   }
 
-  const paths = new RealPathGuard(projectRoot, { listDirectories: true });
-  const stageDefs = drafts.map((draft) =>
-    finishStage(draft, {
-      ctx,
-      vars,
-      pipeline: name,
-      file,
-      dir,
-      root,
-      projectRoot,
-      paramsOverrides: source.paramsOverrides,
-      locals: byName,
-      paths,
-    })
-  );
+  const finish: FinishContext = {
+    ctx,
+    vars,
+    pipeline: name,
+    file,
+    dir,
+    root,
+    stateDir: path.join(root, ".pivot"),
+    projectRoot,
+    paramsOverrides: source.paramsOverrides,
+    locals: byName,
+    paths: new RealPathGuard(projectRoot, { listDirectories: true }),
+  };
+  const stageDefs = drafts.map((draft) => finishStage(draft, finish));
   const reservedFiles = new Map<string, string>([
     [path.join(projectRoot, "params.yaml"), "the params file"],
     [file, "the pipeline file"],
@@ -464,6 +463,8 @@ interface FinishContext {
   readonly file: string;
   readonly dir: string;
   readonly root: string;
+  /** `<root>/.pivot`, shared by the stages of the pipeline. */
+  readonly stateDir: string;
   readonly projectRoot: string;
   readonly paramsOverrides: Readonly<Record<string, PlainObject>>;
   readonly locals: ReadonlyMap<string, StageDraft>;
@@ -515,7 +516,7 @@ function finishStage(draft: StageDraft, fc: FinishContext): StageDef {
     file: fc.file,
     dir: fc.dir,
     root: fc.root,
-    stateDir: path.join(fc.root, ".pivot"),
+    stateDir: fc.stateDir,
     action,
     deps,
     outs: draft.outs.map((out) => finishOutput(out, fc, substitute)),

@@ -67,7 +67,8 @@ export class ContentCache {
    */
   blobPath(hash: string): string {
     checkHash(hash, "content cache");
-    return path.join(this.filesDir, hash.slice(0, 2), hash.slice(2));
+    // `filesDir` is normalized and a hash is hex: what `path.join` would give, without its work.
+    return `${this.filesDir}/${hash.slice(0, 2)}/${hash.slice(2)}`;
   }
 
   /** Hashes whose blob turned out to be corrupt and was moved aside (`<blob>.corrupt`). */

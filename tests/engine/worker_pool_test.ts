@@ -657,3 +657,37 @@ Deno.test("WorkerPool gives a run job a worker of its own while commands run, wi
     pool.close();
   }
 });
+
+Deno.test("WorkerPool replaces the worker running commands after its share of them, and every job still runs", async () => {
+  await using dir = await tempDir();
+  // One at a time: the 3rd command is the first worker's last, the 6th the second's.
+  const pool = new WorkerPool(1, workerEntryUrl(), { commandsPerWorker: 3 });
+  try {
+    const seen: string[][] = [];
+    for (let i = 0; i < 7; i++) {
+      const log = collector();
+      assert.equal(await pool.run(cmdJob(`echo job ${i}`, dir.path), log.onLog), null);
+      seen.push(stream(log.lines, "stdout"));
+    }
+    assert.deepEqual(seen, Array.from({ length: 7 }, (_, i) => [`job ${i}`]));
+    assert.equal(pool.workersStarted, 3);
+    // Two at a time on two workers, replaced as they go: every job runs once, with its output.
+    const pair = new WorkerPool(2, workerEntryUrl(), { commandsPerWorker: 2 });
+    try {
+      const logs = Array.from({ length: 10 }, () => collector());
+      const outcomes = await Promise.all(
+        logs.map((log, i) => pair.run(cmdJob(`echo pair ${i}`, dir.path), log.onLog)),
+      );
+      assert.deepEqual(outcomes, Array(10).fill(null));
+      assert.deepEqual(
+        logs.map((log) => stream(log.lines, "stdout")),
+        Array.from({ length: 10 }, (_, i) => [`pair ${i}`]),
+      );
+      assert.ok(pair.workersStarted >= 5, `started ${pair.workersStarted}`);
+    } finally {
+      pair.close();
+    }
+  } finally {
+    pool.close();
+  }
+});
