@@ -9,7 +9,18 @@ import type { StageCompleteEvent } from "../engine/mod.ts";
 import { PIPELINE_FILE_NAMES } from "../pipeline/mod.ts";
 import { paramsOverridesFile, userConfigFile } from "../project/mod.ts";
 import type { Session } from "../session/mod.ts";
-import { ABSENT, fileSignature, fileSignatureText } from "../storage/file_signature.ts";
+import {
+  ABSENT,
+  fileSignature,
+  fileSignatureText,
+  type Signature,
+} from "../storage/file_signature.ts";
+import {
+  dirContentText,
+  fileContentText,
+  RACY_FILE_LIMIT,
+  type RacyDirEntry,
+} from "../storage/racy_content.ts";
 import { isInside } from "../util/paths.ts";
 import { cachedOutputIgnoreDirs } from "./ignore_outputs.ts";
 import { settledBefore } from "../storage/racy_window.ts";
@@ -57,6 +68,14 @@ export function buildNoopStamp(
     })),
   };
 }
+
+/** The content a racy entry was taken with: a file's bytes, or a directory's entries. */
+export type RacyRead = { readonly bytes: Uint8Array } | {
+  readonly entries: readonly RacyDirEntry[];
+};
+
+/** How much content the racy entries of one stamp may hold, in all. */
+const RACY_TOTAL_LIMIT = 2 * 1024 * 1024;
 
 /** What else a stamp holds, and when what it holds was read (see {@linkcode stampEvidence}). */
 export interface EvidenceOptions {
@@ -109,6 +128,16 @@ export interface EvidenceOptions {
     /** The paths of `evidence` found changed when the command started. */
     readonly changed: ReadonlySet<string>;
   };
+  /**
+   * Where racy entries are allowed: a path read at `since` by the stages
+   * looked at (a lock, an input, an output), a cache directory of blobs or
+   * a `.gitignore` of cached outputs, not settled before `since`, is kept
+   * with its content (see `storage/racy_content.ts`) instead of making the
+   * evidence `null`, and that content is put in this map. The caller must
+   * then check that the content is what the verdicts were reached on (see
+   * `vouch_racy_reads.ts`), or drop the evidence. @default {no racy entries}
+   */
+  readonly racy?: Map<string, RacyRead>;
 }
 
 /**
@@ -133,8 +162,12 @@ export function stampEvidence(
   // Each path with the moment it must have been settled by (the earliest of its readings).
   const files = new Map<string, number>();
   const trees = new Map<string, number>();
-  const add = (into: Map<string, number>, file: string, at: number) =>
+  // Paths not read at `since` by the stages looked at: never racy entries.
+  const notRacy = new Set<string>(options.files ?? []);
+  const add = (into: Map<string, number>, file: string, at: number) => {
+    if (at !== since) notRacy.add(file);
     into.set(file, Math.min(at, into.get(file) ?? at));
+  };
   const { carried } = options;
   const sentinels: Record<string, string[]> = Object.fromEntries(
     Object.entries(carried?.evidence.sentinels ?? {}).map(([dir, names]) => [dir, [...names]]),
@@ -173,9 +206,46 @@ export function stampEvidence(
   }
   for (const dir of session.blobDirs) add(files, dir, since);
   for (const file of options.files ?? []) add(files, file, since);
-  for (const tree of options.trees ?? []) add(trees, tree, since);
+  for (const tree of options.trees ?? []) {
+    notRacy.add(tree);
+    add(trees, tree, since);
+  }
 
   const followed: Record<string, string> = { ...carried?.evidence.followed };
+  const racy: Record<string, string> = { ...carried?.evidence.racy };
+  let racyBytes = 0;
+  /** Keeps `file`, whose signature is not settled, as a racy entry (see `options.racy`). */
+  const keepRacy = (file: string, signature: Signature): boolean => {
+    if (options.racy === undefined || notRacy.has(file)) return false;
+    // A time ahead of the clock was set, not taken: it tells nothing, racy or not.
+    const now = Date.now();
+    if (signature.mtimeMs > now || signature.ctimeMs > now) return false;
+    let read: RacyRead;
+    let text: string;
+    try {
+      if (signature.text.startsWith("f:")) {
+        const bytes = Deno.readFileSync(file);
+        if (bytes.length > RACY_FILE_LIMIT) return false;
+        read = { bytes };
+        text = fileContentText(bytes);
+      } else if (signature.text.startsWith("d:")) {
+        const entries = [...Deno.readDirSync(file)];
+        read = { entries };
+        text = dirContentText(entries);
+      } else return false;
+    } catch {
+      return false;
+    }
+    racyBytes += text.length;
+    // The content belongs to the signature only when nothing changed while it was read.
+    if (
+      racyBytes > RACY_TOTAL_LIMIT ||
+      fileSignatureText(session.stats, file, true) !== signature.text
+    ) return false;
+    options.racy.set(file, read);
+    racy[file] = text;
+    return true;
+  };
   const unfollowed: Record<string, string> = {};
   for (const [file, signature] of Object.entries(carried?.evidence.unfollowed ?? {})) {
     // Entries of a directory read again are all taken again.
@@ -193,7 +263,9 @@ export function stampEvidence(
     if (signature === null) return null;
     const before = asAtStart(file, follow, signature.text);
     if (before !== null) return into[file] = before;
-    if (signature.text !== ABSENT && !settledBefore(signature, at)) return null;
+    if (follow) delete racy[file];
+    const settled = signature.text === ABSENT || settledBefore(signature, at);
+    if (!settled && (!follow || !keepRacy(file, signature))) return null;
     into[file] = signature.text;
     return signature.text;
   };
@@ -212,6 +284,7 @@ export function stampEvidence(
     }
     for (const entry of entries) {
       const child = path.join(dir, entry.name);
+      notRacy.add(child);
       if (record(child, unfollowed, false, at) === null) return false;
       // A symlink into the cache (a symlink checkout) is read through: an edit changes its target.
       if (entry.isSymlink && record(child, followed, true, at) === null) return false;
@@ -220,6 +293,7 @@ export function stampEvidence(
     return true;
   };
   for (const file of projectSources(session, moreSources(options))) {
+    notRacy.add(file);
     if (recordProjectFile(file) === null) return null;
   }
   for (const [file, at] of files) if (record(file, followed, true, at) === null) return null;
@@ -227,7 +301,7 @@ export function stampEvidence(
     const text = record(tree, followed, true, at);
     if (text === null || (text.startsWith("d:") && !walk(tree, at))) return null;
   }
-  return { followed, unfollowed, sentinels };
+  return { followed, unfollowed, sentinels, racy };
 }
 
 /** The files `options` counts as files the project was loaded from. */

@@ -10,9 +10,10 @@ import { ignoreCachedOutputs } from "./ignore_outputs.ts";
 import { type KnownUpToDate, knownUpToDate } from "./known_up_to_date.ts";
 import { NOOP_STAMPS_KEPT, type StampLook } from "./noop_stamp.ts";
 import { pipelineModuleSources } from "./pipeline_modules.ts";
-import { buildNoopStamp, projectSignatures } from "./record_noop_stamp.ts";
+import { buildNoopStamp, projectSignatures, type RacyRead } from "./record_noop_stamp.ts";
 import { HISTORY_SIZE, runRecordJson } from "./run_record.ts";
 import { selectTargets } from "./select_targets.ts";
+import { vouchRacyReads } from "./vouch_racy_reads.ts";
 
 /** Options for {@linkcode reproStages}. */
 export interface ReproOptions {
@@ -167,7 +168,9 @@ export async function reproStages(session: Session, options: ReproOptions): Prom
  * Leaves the no-op stamp of this command, or forgets the one it had. A run
  * that found every stage up to date (not forced, nothing said) stamps what
  * it read; one that ran or restored stages, all successfully, looks at
- * every stage once more, as the next no-op would, and stamps that.
+ * every stage once more, as the next no-op would, and stamps that: at once,
+ * with what it wrote last as racy entries (see `vouch_racy_reads.ts`), or,
+ * when those cannot be vouched for, once the racy window has passed.
  */
 async function recordStamp(
   session: Session,
@@ -209,14 +212,28 @@ async function recordStamp(
   if (built === null && succeeded) {
     const changed = run.stages.filter((name) => run.results.get(name)?.status !== "skipped");
     const touched = touchedStages(session.project.dag, run.stages, changed);
-    const confirmed = await confirmUpToDate(session, run.stages, touched, stamp.writtenMs);
-    if (confirmed !== null) {
+    for (const wait of [false, true]) {
+      const confirmed = await confirmUpToDate(
+        session,
+        run.stages,
+        touched,
+        stamp.writtenMs,
+        wait,
+      );
+      if (confirmed === null) break;
+      const racy = new Map<string, RacyRead>();
       built = buildNoopStamp(session, run.stages, confirmed.completions, confirmed.sinceMs, {
         projectSince: stamp.sinceMs,
         projectAtStart: stamp.projectAtStart,
         earlierStages: confirmed.earlier,
         ...shared,
+        ...(wait ? {} : { racy }),
       });
+      if (
+        built !== null && racy.size > 0 &&
+        !await vouchRacyReads(session, racy, confirmed.assessed, run.stages)
+      ) built = null;
+      if (built !== null) break;
     }
   }
   db.putNoopStamp(stamp.key, built === null ? null : JSON.stringify(built), NOOP_STAMPS_KEPT);
