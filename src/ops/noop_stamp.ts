@@ -10,14 +10,18 @@
  * @module
  */
 import { fileSignatureText } from "../storage/file_signature.ts";
+import { type AbsentGroup, pushPresentPaths } from "../storage/absent_groups.ts";
 import { currentContentText } from "../storage/racy_content.ts";
 import type { EnvReader } from "../util/env_reader.ts";
 import { entryNamesSync } from "../util/fs.ts";
 import type { PreciseStat } from "../util/precise_stat.ts";
 import { VERSION } from "../version.ts";
 
-/** The stamp format this build reads and writes (3: racy entries with their content). */
-export const NOOP_STAMP_FORMAT = 3;
+/**
+ * The stamp format this build reads and writes (3: racy entries with their
+ * content; 4: absent paths by directory).
+ */
+export const NOOP_STAMP_FORMAT = 4;
 
 /** How many stamps (distinct commands) a project keeps. */
 export const NOOP_STAMPS_KEPT = 8;
@@ -45,6 +49,8 @@ export interface StampEvidence {
    * then; unchanged only while the content is too.
    */
   readonly racy: Readonly<Record<string, string>>;
+  /** Paths with no entry (the `.pvt` files that could track inputs), by directory. */
+  readonly absent: readonly AbsentGroup[];
 }
 
 /** What a no-op run read, and what it reported. */
@@ -124,7 +130,7 @@ export function isEvidence(
   const isMap = (item: unknown) => typeof item === "object" && item !== null;
   return stamp.format === NOOP_STAMP_FORMAT && typeof stamp.writtenMs === "number" &&
     isMap(stamp.followed) && isMap(stamp.unfollowed) && isMap(stamp.sentinels) &&
-    isMap(stamp.racy);
+    isMap(stamp.racy) && Array.isArray(stamp.absent);
 }
 
 /**
@@ -173,5 +179,6 @@ export function changedStampPaths(
     if (changed.length >= limit) return changed;
     if (fileSignatureText(stats, file, false) !== stamp.unfollowed[file]) changed.push(file);
   }
+  pushPresentPaths(stamp.absent, stats, changed, limit);
   return changed;
 }

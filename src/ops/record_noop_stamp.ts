@@ -26,6 +26,8 @@ import { cachedOutputIgnoreDirs } from "./ignore_outputs.ts";
 import { settledBefore } from "../storage/racy_window.ts";
 import { NOOP_STAMP_FORMAT, type NoopStamp, type StampEvidence } from "./noop_stamp.ts";
 import { trackingFileCandidates } from "./tracked_inputs.ts";
+import { AbsentGroupsBuilder } from "../storage/absent_groups.ts";
+import { PATH_ABSENT } from "../util/precise_stat.ts";
 
 /**
  * The stamp of a run that found every stage of `stages` up to date: the
@@ -181,6 +183,8 @@ export function stampEvidence(
     carried.stages.has(project.outputsByPath.get(file)?.stage ?? "");
   // The files read that are no stage's output, and the `.pvt` files that could track them.
   const plainInputs = new Set<string>();
+  const pvtCandidates = new Set<string>();
+  const absent = new AbsentGroupsBuilder(carried?.evidence.absent);
   for (const name of fresh) {
     const at = options.earlierStages?.has(name) ? projectSince : since;
     const plan = session.plan(name);
@@ -194,6 +198,7 @@ export function stampEvidence(
         for (const pvt of trackingFileCandidates(root, input.path)) {
           add(files, pvt, at);
           plainInputs.add(pvt);
+          pvtCandidates.add(pvt);
         }
       }
     }
@@ -254,7 +259,8 @@ export function stampEvidence(
   /** The signature a plain input had when the command started, if it changed since (see `carried`). */
   const asAtStart = (file: string, follow: boolean, now: string): string | null => {
     if (carried === undefined || carried.changed.has(file)) return null;
-    const before = (follow ? carried.evidence.followed : carried.evidence.unfollowed)[file];
+    const before = (follow ? carried.evidence.followed : carried.evidence.unfollowed)[file] ??
+      (follow && absent.carries(file) ? ABSENT : undefined);
     if (before === undefined || before === now) return null;
     return plainInputs.has(file) || insideAny(plainInputs, file) ? before : null;
   };
@@ -262,6 +268,7 @@ export function stampEvidence(
     const signature = fileSignature(session.stats, file, follow);
     if (signature === null) return null;
     const before = asAtStart(file, follow, signature.text);
+    if (follow) absent.forget(file);
     if (before !== null) return into[file] = before;
     if (follow) delete racy[file];
     const settled = signature.text === ABSENT || settledBefore(signature, at);
@@ -296,12 +303,26 @@ export function stampEvidence(
     notRacy.add(file);
     if (recordProjectFile(file) === null) return null;
   }
-  for (const [file, at] of files) if (record(file, followed, true, at) === null) return null;
+  /** Records a `.pvt` candidate with no entry at all in its directory's group; false when it has one. */
+  const recordAbsent = (file: string, at: number): boolean => {
+    if (session.stats.stat(file, false) !== PATH_ABSENT) return false;
+    const before = asAtStart(file, true, ABSENT);
+    if (before === null) absent.add(file, at);
+    else {
+      absent.forget(file);
+      followed[file] = before;
+    }
+    return true;
+  };
+  for (const [file, at] of files) {
+    if (pvtCandidates.has(file) && recordAbsent(file, at)) continue;
+    if (record(file, followed, true, at) === null) return null;
+  }
   for (const [tree, at] of trees) {
     const text = record(tree, followed, true, at);
     if (text === null || (text.startsWith("d:") && !walk(tree, at))) return null;
   }
-  return { followed, unfollowed, sentinels, racy };
+  return { followed, unfollowed, sentinels, racy, absent: absent.build(session.stats) };
 }
 
 /** The files `options` counts as files the project was loaded from. */

@@ -71,12 +71,13 @@ export function statusFromNoopStamp(query: StatusStampQuery): StatusFromStamp | 
     // the command started is not evidence (as a report stamp taken the full way).
     const dirs = dirEvidence(stats, scan, query.since);
     if (changedStampPaths(stamp, stats, Date.now(), 1)?.length !== 0) return null;
-    const { followed, unfollowed, sentinels, racy } = stamp;
+    const { followed, unfollowed, sentinels, racy, absent } = stamp;
     const evidence = dirs === null ? null : {
       followed: { ...followed, ...dirs.followed },
       unfollowed,
       sentinels,
       racy: { ...racy, ...dirs.racy },
+      absent,
     };
     return { root, stages: stamp.stages, evidence };
   });

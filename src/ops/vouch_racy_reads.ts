@@ -48,23 +48,26 @@ export async function vouchRacyReads(
       }
     });
     for (const out of plan.outs) {
+      if (!reads.has(out.path)) continue;
       const hash = lock.outs.find((entry) => entry.key === out.key)?.hash;
       add(out.path, (bytes) => !out.isDir && hashBytes(bytes) === hash);
     }
+    const deps = state.deps;
     for (const dep of plan.deps) {
       for (const input of dep.inputs) {
-        const read = state.deps.find((entry) =>
-          entry.name === dep.name && entry.path === input.rel
-        );
+        if (!reads.has(input.path)) continue;
+        const read = deps.find((entry) => entry.name === dep.name && entry.path === input.rel);
         add(input.path, (bytes) => read?.manifest === undefined && hashBytes(bytes) === read?.hash);
       }
     }
   }
-  for (const [dir, entries] of cachedOutputIgnores(session.project, stages)) {
-    add(
-      path.join(dir, ".gitignore"),
-      (bytes) => missingGitignoreEntries(new TextDecoder().decode(bytes), entries).length === 0,
-    );
+  if ([...reads.keys()].some((file) => path.basename(file) === ".gitignore")) {
+    for (const [dir, entries] of cachedOutputIgnores(session.project, stages)) {
+      add(
+        path.join(dir, ".gitignore"),
+        (bytes) => missingGitignoreEntries(new TextDecoder().decode(bytes), entries).length === 0,
+      );
+    }
   }
   for (const [file, read] of reads) {
     if ("entries" in read) {
