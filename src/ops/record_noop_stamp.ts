@@ -9,6 +9,7 @@ import type { StageCompleteEvent } from "../engine/mod.ts";
 import { PIPELINE_FILE_NAMES } from "../pipeline/mod.ts";
 import { paramsOverridesFile, userConfigFile } from "../project/mod.ts";
 import type { Session } from "../session/mod.ts";
+import { AbsentGroupsBuilder } from "../storage/absent_groups.ts";
 import {
   ABSENT,
   fileSignature,
@@ -22,12 +23,11 @@ import {
   type RacyDirEntry,
 } from "../storage/racy_content.ts";
 import { isInside } from "../util/paths.ts";
+import { PATH_ABSENT } from "../util/precise_stat.ts";
 import { cachedOutputIgnoreDirs } from "./ignore_outputs.ts";
 import { settledBefore } from "../storage/racy_window.ts";
 import { NOOP_STAMP_FORMAT, type NoopStamp, type StampEvidence } from "./noop_stamp.ts";
 import { trackingFileCandidates } from "./tracked_inputs.ts";
-import { AbsentGroupsBuilder } from "../storage/absent_groups.ts";
-import { PATH_ABSENT } from "../util/precise_stat.ts";
 
 /**
  * The stamp of a run that found every stage of `stages` up to date: the
@@ -307,8 +307,12 @@ export function stampEvidence(
   const recordAbsent = (file: string, at: number): boolean => {
     if (session.stats.stat(file, false) !== PATH_ABSENT) return false;
     const before = asAtStart(file, true, ABSENT);
-    if (before === null) absent.add(file, at);
-    else {
+    if (before === null) {
+      // Held by its directory's group from now on, not by a signature of its own.
+      delete followed[file];
+      delete racy[file];
+      absent.add(file, at);
+    } else {
       absent.forget(file);
       followed[file] = before;
     }
