@@ -19,7 +19,7 @@ import { VERSION } from "../version.ts";
 
 /**
  * The stamp format this build reads and writes (3: racy entries with their
- * content; 4: absent paths by directory).
+ * content; 4: absent paths by directory, a ctime equal to the mtime as `=`).
  */
 export const NOOP_STAMP_FORMAT = 4;
 

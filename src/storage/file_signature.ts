@@ -19,7 +19,10 @@ export const ABSENT = "-" as const;
 
 /** A signature with its time fields, for the racy-window check. */
 export interface Signature {
-  /** `kind:size:mtime:ctime:inode` (times as `seconds.nanoseconds`), or {@linkcode ABSENT}. */
+  /**
+   * `kind:size:mtime:ctime:inode` (times as `seconds.nanoseconds`, the ctime
+   * `=` when it is the mtime), or {@linkcode ABSENT}.
+   */
   readonly text: string;
   /** Modification time in ms, with the fraction the file system keeps (0 when absent). */
   readonly mtimeMs: number;
@@ -62,7 +65,11 @@ const KINDS: Readonly<Record<PreciseInfo["kind"], string>> = {
 };
 
 function textOf(info: PreciseInfo): string {
-  return `${KINDS[info.kind]}:${info.size}:${timeText(info.mtimeSec, info.mtimeNsec)}:${
-    timeText(info.ctimeSec, info.ctimeNsec)
-  }:${info.ino}`;
+  // A ctime equal to the mtime (a file written and left alone) is written `=`: shorter stamps.
+  const ctime = info.ctimeSec === info.mtimeSec && info.ctimeNsec === info.mtimeNsec
+    ? "="
+    : timeText(info.ctimeSec, info.ctimeNsec);
+  return `${KINDS[info.kind]}:${info.size}:${
+    timeText(info.mtimeSec, info.mtimeNsec)
+  }:${ctime}:${info.ino}`;
 }
