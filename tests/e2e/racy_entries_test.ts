@@ -13,6 +13,7 @@
 import assert from "node:assert/strict";
 import * as path from "node:path";
 import { NOOP_STAMPS_KEPT, noopStampKey } from "../../src/ops/noop_stamp.ts";
+import { reportStampKey } from "../../src/ops/report_stamp.ts";
 import { fileSignatureText } from "../../src/storage/file_signature.ts";
 import { FINE_RACY_WINDOW_MS } from "../../src/storage/racy_window.ts";
 import { StateDb } from "../../src/storage/state_db.ts";
@@ -45,20 +46,30 @@ function stampKey(p: TempProject): string {
   });
 }
 
-function readStamp(p: TempProject): StoredStamp | null {
+/** The key of the report stamp of `pivot status`, run in-process (see `runFastNoopInProcess`). */
+function statusKey(p: TempProject): string {
+  return reportStampKey({
+    args: ["status"],
+    cwd: p.root,
+    env: (name) => name === "NO_COLOR" ? "1" : Deno.env.get(name),
+    isTerminal: false,
+  });
+}
+
+function readStamp(p: TempProject, key = stampKey(p)): StoredStamp | null {
   const db = StateDb.openExisting(path.join(p.root, ".pivot"));
   try {
-    const text = db.getNoopStamp(stampKey(p));
+    const text = db.getNoopStamp(key);
     return text === null ? null : JSON.parse(text);
   } finally {
     db.close();
   }
 }
 
-function writeStamp(p: TempProject, stamp: StoredStamp): void {
+function writeStamp(p: TempProject, stamp: StoredStamp, key = stampKey(p)): void {
   const db = StateDb.openExisting(path.join(p.root, ".pivot"));
   try {
-    db.putNoopStamp(stampKey(p), JSON.stringify(stamp), NOOP_STAMPS_KEPT);
+    db.putNoopStamp(key, JSON.stringify(stamp), NOOP_STAMPS_KEPT);
   } finally {
     db.close();
   }
@@ -139,5 +150,39 @@ Deno.test({
       ],
     );
     assert.equal(await p.read(OUT), content);
+  },
+});
+
+Deno.test({
+  name:
+    "status right after a run: an entry added within the tick to a directory it searched is seen",
+  ignore: Deno.build.os !== "linux",
+  fn: async () => {
+    await using p = await makeProject(FILES);
+    const outDir = p.path("data/ml");
+    let report: StoredStamp | null = null;
+    for (let attempt = 1; attempt <= 5 && report?.racy[outDir] === undefined; attempt++) {
+      await runUntilRacy(p);
+      // Right after the run: the output's directory changed within the racy window.
+      const status = await runPivotInProcess(p.root, ["status"]);
+      assert.deepEqual(status, { code: 0, stdout: "1 up to date\n", stderr: "" });
+      report = readStamp(p, statusKey(p));
+    }
+    assert.ok(report?.racy[outDir] !== undefined, "no status stamped the directory as racy");
+    assert.deepEqual(runFastNoopInProcess(p.root, ["status"]), {
+      code: 0,
+      stdout: "1 up to date\n",
+      stderr: "",
+    });
+    // A new entry within the same tick, as the signature the stamp holds shows it.
+    await p.write("data/ml/new.txt", "new\n");
+    using stats = openPreciseStat();
+    report!.followed[outDir] = fileSignatureText(stats, outDir, true)!;
+    writeStamp(p, report!, statusKey(p));
+    assert.deepEqual(runFastNoopInProcess(p.root, ["status"]), {
+      code: null,
+      stdout: "",
+      stderr: "",
+    });
   },
 });
