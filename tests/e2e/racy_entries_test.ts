@@ -88,7 +88,8 @@ function settle(): Promise<void> {
  */
 async function runUntilRacy(p: TempProject): Promise<{ stamp: StoredStamp; content: string }> {
   for (let attempt = 1; attempt <= 5; attempt++) {
-    const content = `a,b\n${attempt},2\n`;
+    // New content each time, also across calls.
+    const content = `a,b\n${Date.now()}.${attempt},2\n`;
     await p.write("raw.csv", content);
     await settle();
     const result = await runPivotInProcess(p.root, ["repro"]);
