@@ -165,12 +165,19 @@ export async function reproStages(session: Session, options: ReproOptions): Prom
 }
 
 /**
+ * The most stages a run may have touched for its stamp to be tried at once
+ * (see {@linkcode recordStamp}): a failed try costs a second look at them.
+ */
+const STAMP_AT_ONCE_STAGES = 64;
+
+/**
  * Leaves the no-op stamp of this command, or forgets the one it had. A run
  * that found every stage up to date (not forced, nothing said) stamps what
  * it read; one that ran or restored stages, all successfully, looks at
  * every stage once more, as the next no-op would, and stamps that: at once,
- * with what it wrote last as racy entries (see `vouch_racy_reads.ts`), or,
- * when those cannot be vouched for, once the racy window has passed.
+ * with what it wrote last as racy entries (see `vouch_racy_reads.ts`), when
+ * it touched a few stages only, or, when those cannot be vouched for, once
+ * the racy window has passed.
  */
 async function recordStamp(
   session: Session,
@@ -212,7 +219,9 @@ async function recordStamp(
   if (built === null && succeeded) {
     const changed = run.stages.filter((name) => run.results.get(name)?.status !== "skipped");
     const touched = touchedStages(session.project.dag, run.stages, changed);
-    for (const wait of [false, true]) {
+    // Stamping at once looks at the touched stages once more; when the stamp cannot be taken
+    // that way, they are looked at again after the window: worth trying for a few stages only.
+    for (const wait of touched.size <= STAMP_AT_ONCE_STAGES ? [false, true] : [true]) {
       const confirmed = await confirmUpToDate(
         session,
         run.stages,
