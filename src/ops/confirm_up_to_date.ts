@@ -21,7 +21,10 @@ export interface Confirmed {
   readonly sinceMs: number;
   /** The stages it took the run's word for (not looked at again). */
   readonly earlier: ReadonlySet<string>;
-  /** The stages it looked at again, with what it found. */
+  /**
+   * The stages it looked at again, with what it found (for the racy entries
+   * of a stamp taken at once; empty after waiting the window out).
+   */
   readonly assessed: ReadonlyMap<string, { readonly plan: StagePlan; readonly state: StageState }>;
 }
 
@@ -96,7 +99,7 @@ export async function confirmUpToDate(
       plans.delete(name);
       const { state, verdict } = await assessStage(session, plan);
       if (verdict.action !== "skip") return null;
-      assessed.set(name, { plan, state });
+      if (!wait) assessed.set(name, { plan, state });
     }
     completions.push({
       type: "stage_complete",
