@@ -9,6 +9,7 @@
  *
  * @module
  */
+import * as path from "node:path";
 import { ABSENT, fileSignature, fileSignatureText } from "./file_signature.ts";
 import { settledBefore } from "./racy_window.ts";
 import type { PreciseStat } from "../util/precise_stat.ts";
@@ -25,15 +26,9 @@ export interface AbsentGroup {
   readonly names: readonly string[];
 }
 
-/** Splits an absolute `file` into its directory and name. */
+/** Splits an absolute `file` into its directory and name (the platform's separators). */
 function split(file: string): { dir: string; name: string } {
-  const at = file.lastIndexOf("/");
-  return { dir: at === 0 ? "/" : file.slice(0, at), name: file.slice(at + 1) };
-}
-
-/** Joins a directory and a name as `split` took them apart. */
-function join(dir: string, name: string): string {
-  return dir === "/" ? `/${name}` : `${dir}/${name}`;
+  return { dir: path.dirname(file), name: path.basename(file) };
 }
 
 /**
@@ -52,7 +47,7 @@ export function pushPresentPaths(
     }
     for (const name of group.names) {
       if (changed.length >= limit) return;
-      const file = join(group.dir, name);
+      const file = path.join(group.dir, name);
       if (fileSignatureText(stats, file, true) !== ABSENT) changed.push(file);
     }
   }

@@ -82,3 +82,53 @@ Deno.test("carried groups keep their signature, lose names recorded anew, and me
   ]);
   assert.deepEqual(carried[0]!.names, ["a.pvt", "b.pvt"], "the carried stamp is left as it was");
 });
+
+Deno.test("paths are split and joined by the platform's path rules (node:path)", () => {
+  using stats = openPreciseStat();
+  const root = path.resolve(path.sep, "p");
+  const nested = path.join(root, "in", "deep", "raw.csv.pvt");
+  const top = path.join(path.parse(root).root, "top.pvt");
+  const builder = new AbsentGroupsBuilder([
+    { dir: path.dirname(nested), signature: "d:1", names: [path.basename(nested)] },
+  ]);
+  assert.ok(builder.carries(nested));
+  assert.ok(!builder.carries(path.join(root, "in", "raw.csv.pvt")));
+  builder.forget(nested);
+  assert.ok(!builder.carries(nested));
+  builder.add(nested, Date.now());
+  builder.add(top, Date.now());
+  const groups = builder.build(stats);
+  // (The root directory exists: its group may hold its signature.)
+  assert.deepEqual(groups.map(({ dir, names }) => ({ dir, names })), [
+    { dir: path.dirname(nested), names: ["raw.csv.pvt"] },
+    { dir: path.parse(root).root, names: ["top.pvt"] },
+  ]);
+  assert.equal(groups[0]!.signature, null);
+  // Each name is looked at under the path it was added as: none exists.
+  assert.deepEqual(present(groups), []);
+});
+
+Deno.test({
+  name: "an absent name is looked at under the path node:path joins: a created one is found",
+  ignore: Deno.build.os !== "linux",
+  fn: async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      using stats = openPreciseStat();
+      const file = path.join(dir, "sub", "raw.csv.pvt");
+      const builder = new AbsentGroupsBuilder();
+      builder.add(file, Date.now());
+      const groups = builder.build(stats);
+      assert.deepEqual(groups, [{
+        dir: path.join(dir, "sub"),
+        signature: null,
+        names: ["raw.csv.pvt"],
+      }]);
+      await Deno.mkdir(path.join(dir, "sub"));
+      await Deno.writeTextFile(file, "tracked\n");
+      assert.deepEqual(present(groups), [file]);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
