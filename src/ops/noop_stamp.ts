@@ -11,7 +11,7 @@
  */
 import { fileSignatureText } from "../storage/file_signature.ts";
 import { type AbsentGroup, pushPresentPaths } from "../storage/absent_groups.ts";
-import { currentContentText } from "../storage/racy_content.ts";
+import { racyEntryHolds } from "../storage/racy_content.ts";
 import type { EnvReader } from "../util/env_reader.ts";
 import { entryNamesSync } from "../util/fs.ts";
 import type { PreciseStat } from "../util/precise_stat.ts";
@@ -19,9 +19,10 @@ import { VERSION } from "../version.ts";
 
 /**
  * The stamp format this build reads and writes (3: racy entries with their
- * content; 4: absent paths by directory, a ctime equal to the mtime as `=`).
+ * content; 4: absent paths by directory, a ctime equal to the mtime as `=`;
+ * 5: racy entries with a digest of their content, not the content).
  */
-export const NOOP_STAMP_FORMAT = 4;
+export const NOOP_STAMP_FORMAT = 5;
 
 /** How many stamps (distinct commands) a project keeps. */
 export const NOOP_STAMPS_KEPT = 8;
@@ -45,8 +46,8 @@ export interface StampEvidence {
   readonly sentinels: Readonly<Record<string, readonly string[]>>;
   /**
    * Racy entries (see `storage/racy_content.ts`): paths of `followed`
-   * whose signature was taken within the racy window, with their content
-   * then; unchanged only while the content is too.
+   * whose signature was taken within the racy window, with the size and a
+   * digest of their content then; unchanged only while the content is too.
    */
   readonly racy: Readonly<Record<string, string>>;
   /** Paths with no entry (the `.pvt` files that could track inputs), by directory. */
@@ -172,7 +173,7 @@ export function changedStampPaths(
     const racy = stamp.racy[file];
     if (
       fileSignatureText(stats, file, true) !== stamp.followed[file] ||
-      (racy !== undefined && currentContentText(file, racy) !== racy)
+      (racy !== undefined && !racyEntryHolds(file, racy))
     ) changed.push(file);
   }
   for (const file in stamp.unfollowed) {

@@ -17,10 +17,11 @@ import {
   type Signature,
 } from "../storage/file_signature.ts";
 import {
-  dirContentText,
-  fileContentText,
-  RACY_FILE_LIMIT,
-  type RacyDirEntry,
+  RACY_BYTES_LIMIT,
+  racyCost,
+  racyEntryHolds,
+  type RacyRead,
+  takeRacyEntry,
 } from "../storage/racy_content.ts";
 import { isInside } from "../util/paths.ts";
 import { PATH_ABSENT } from "../util/precise_stat.ts";
@@ -70,14 +71,6 @@ export function buildNoopStamp(
     })),
   };
 }
-
-/** The content a racy entry was taken with: a file's bytes, or a directory's entries. */
-export type RacyRead = { readonly bytes: Uint8Array } | {
-  readonly entries: readonly RacyDirEntry[];
-};
-
-/** How much content the racy entries of one stamp may hold, in all. */
-const RACY_TOTAL_LIMIT = 2 * 1024 * 1024;
 
 /** What else a stamp holds, and when what it holds was read (see {@linkcode stampEvidence}). */
 export interface EvidenceOptions {
@@ -134,8 +127,10 @@ export interface EvidenceOptions {
    * Where racy entries are allowed: a path read at `since` by the stages
    * looked at (a lock, an input, an output), a cache directory of blobs or
    * a `.gitignore` of cached outputs, not settled before `since`, is kept
-   * with its content (see `storage/racy_content.ts`) instead of making the
-   * evidence `null`, and that content is put in this map. The caller must
+   * with a digest of its content (see `storage/racy_content.ts`) instead of
+   * making the evidence `null`, and that content is put in this map (all
+   * racy entries of the stamp, carried ones too, within
+   * `RACY_BYTES_LIMIT`). The caller must
    * then check that the content is what the verdicts were reached on (see
    * `vouch_racy_reads.ts`), or drop the evidence. @default {no racy entries}
    */
@@ -166,8 +161,9 @@ export function stampEvidence(
   const trees = new Map<string, number>();
   // Paths not read at `since` by the stages looked at: never racy entries.
   const notRacy = new Set<string>(options.files ?? []);
-  const add = (into: Map<string, number>, file: string, at: number) => {
-    if (at !== since) notRacy.add(file);
+  /** Adds `file`, read at `at`; `racyOk` when read at `since` by the stages looked at. */
+  const add = (into: Map<string, number>, file: string, at: number, racyOk: boolean) => {
+    if (!racyOk) notRacy.add(file);
     into.set(file, Math.min(at, into.get(file) ?? at));
   };
   const { carried } = options;
@@ -186,71 +182,36 @@ export function stampEvidence(
   const pvtCandidates = new Set<string>();
   const absent = new AbsentGroupsBuilder(carried?.evidence.absent);
   for (const name of fresh) {
-    const at = options.earlierStages?.has(name) ? projectSince : since;
+    const earlier = options.earlierStages?.has(name) ?? false;
+    const at = earlier ? projectSince : since;
     const plan = session.plan(name);
-    add(files, plan.lockFile, at);
+    add(files, plan.lockFile, at, !earlier);
     for (const dep of plan.deps) {
       for (const input of dep.inputs) {
         if (input.identity !== null && carriedOutput(input.path)) continue;
-        add(trees, input.path, at);
+        add(trees, input.path, at, !earlier);
         if (input.identity !== null) continue;
         plainInputs.add(input.path);
         for (const pvt of trackingFileCandidates(root, input.path)) {
-          add(files, pvt, at);
+          add(files, pvt, at, !earlier);
           plainInputs.add(pvt);
           pvtCandidates.add(pvt);
         }
       }
     }
-    plan.outs.forEach((out) => add(trees, out.path, at));
+    plan.outs.forEach((out) => add(trees, out.path, at, !earlier));
     const names = sentinels[path.dirname(plan.sentinel)] ??= [];
     if (!names.includes(path.basename(plan.sentinel))) names.push(path.basename(plan.sentinel));
   }
   for (const dir of cachedOutputIgnoreDirs(project, fresh)) {
-    add(files, path.join(dir, ".gitignore"), since);
+    add(files, path.join(dir, ".gitignore"), since, true);
   }
-  for (const dir of session.blobDirs) add(files, dir, since);
-  for (const file of options.files ?? []) add(files, file, since);
-  for (const tree of options.trees ?? []) {
-    notRacy.add(tree);
-    add(trees, tree, since);
-  }
+  for (const dir of session.blobDirs) add(files, dir, since, true);
+  for (const file of options.files ?? []) add(files, file, since, false);
+  for (const tree of options.trees ?? []) add(trees, tree, since, false);
 
   const followed: Record<string, string> = { ...carried?.evidence.followed };
-  const racy: Record<string, string> = { ...carried?.evidence.racy };
-  let racyBytes = 0;
-  /** Keeps `file`, whose signature is not settled, as a racy entry (see `options.racy`). */
-  const keepRacy = (file: string, signature: Signature): boolean => {
-    if (options.racy === undefined || notRacy.has(file)) return false;
-    // A time ahead of the clock was set, not taken: it tells nothing, racy or not.
-    const now = Date.now();
-    if (signature.mtimeMs > now || signature.ctimeMs > now) return false;
-    let read: RacyRead;
-    let text: string;
-    try {
-      if (signature.text.startsWith("f:")) {
-        const bytes = Deno.readFileSync(file);
-        if (bytes.length > RACY_FILE_LIMIT) return false;
-        read = { bytes };
-        text = fileContentText(bytes);
-      } else if (signature.text.startsWith("d:")) {
-        const entries = [...Deno.readDirSync(file)];
-        read = { entries };
-        text = dirContentText(entries);
-      } else return false;
-    } catch {
-      return false;
-    }
-    racyBytes += text.length;
-    // The content belongs to the signature only when nothing changed while it was read.
-    if (
-      racyBytes > RACY_TOTAL_LIMIT ||
-      fileSignatureText(session.stats, file, true) !== signature.text
-    ) return false;
-    options.racy.set(file, read);
-    racy[file] = text;
-    return true;
-  };
+  const racy = new RacyEntries(session.stats, options.racy, carried?.evidence);
   const unfollowed: Record<string, string> = {};
   for (const [file, signature] of Object.entries(carried?.evidence.unfollowed ?? {})) {
     // Entries of a directory read again are all taken again.
@@ -270,9 +231,9 @@ export function stampEvidence(
     const before = asAtStart(file, follow, signature.text);
     if (follow) absent.forget(file);
     if (before !== null) return into[file] = before;
-    if (follow) delete racy[file];
+    if (follow) racy.forget(file);
     const settled = signature.text === ABSENT || settledBefore(signature, at);
-    if (!settled && (!follow || !keepRacy(file, signature))) return null;
+    if (!settled && (!follow || notRacy.has(file) || !racy.keep(file, signature))) return null;
     into[file] = signature.text;
     return signature.text;
   };
@@ -310,7 +271,7 @@ export function stampEvidence(
     if (before === null) {
       // Held by its directory's group from now on, not by a signature of its own.
       delete followed[file];
-      delete racy[file];
+      racy.forget(file);
       absent.add(file, at);
     } else {
       absent.forget(file);
@@ -326,7 +287,76 @@ export function stampEvidence(
     const text = record(tree, followed, true, at);
     if (text === null || (text.startsWith("d:") && !walk(tree, at))) return null;
   }
-  return { followed, unfollowed, sentinels, racy, absent: absent.build(session.stats) };
+  return {
+    followed,
+    unfollowed,
+    sentinels,
+    racy: racy.build(followed),
+    absent: absent.build(session.stats),
+  };
+}
+
+/**
+ * The racy entries of one stamp being taken: those of an earlier stamp
+ * carried over, and those kept now, whose content goes to `reads` (no new
+ * racy entries when it is `undefined`); all within `RACY_BYTES_LIMIT`.
+ */
+class RacyEntries {
+  readonly #stats: Session["stats"];
+  readonly #reads: Map<string, RacyRead> | undefined;
+  readonly #entries = new Map<string, string>();
+  #cost = 0;
+
+  /**
+   * Starts from the racy entries of `carried`, but for those settled now:
+   * a path with its recorded signature, outside the racy window of now, and
+   * the recorded content, needs no content any more (a later change changes
+   * its signature).
+   */
+  constructor(
+    stats: Session["stats"],
+    reads: Map<string, RacyRead> | undefined,
+    carried: StampEvidence | undefined,
+  ) {
+    this.#stats = stats;
+    this.#reads = reads;
+    for (const [file, text] of Object.entries(carried?.racy ?? {})) {
+      const recorded = carried!.followed[file];
+      const now = fileSignature(stats, file, true);
+      const settled = now !== null && now.text === recorded && settledBefore(now, Date.now()) &&
+        racyEntryHolds(file, text) && fileSignatureText(stats, file, true) === recorded;
+      if (settled) continue;
+      this.#entries.set(file, text);
+      this.#cost += racyCost(text);
+    }
+  }
+
+  /** Drops the racy entry of `file`, recorded anew. */
+  forget(file: string): void {
+    const text = this.#entries.get(file);
+    if (text === undefined) return;
+    this.#cost -= racyCost(text);
+    this.#entries.delete(file);
+  }
+
+  /** Keeps `file`, whose `signature` is not settled, as a racy entry; false when it cannot be. */
+  keep(file: string, signature: Signature): boolean {
+    if (this.#reads === undefined) return false;
+    const entry = takeRacyEntry(this.#stats, file, signature, RACY_BYTES_LIMIT - this.#cost);
+    if (entry === null) return false;
+    this.forget(file);
+    this.#cost += entry.cost;
+    this.#reads.set(file, entry.read);
+    this.#entries.set(file, entry.text);
+    return true;
+  }
+
+  /** The racy entries of the paths `followed` holds. */
+  build(followed: Readonly<Record<string, string>>): Record<string, string> {
+    const racy: Record<string, string> = {};
+    for (const [file, text] of this.#entries) if (file in followed) racy[file] = text;
+    return racy;
+  }
 }
 
 /** The files `options` counts as files the project was loaded from. */

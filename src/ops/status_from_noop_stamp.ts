@@ -16,8 +16,13 @@ import {
   scanProjectFiles,
 } from "../project/scan_project_files.ts";
 import { withExistingProjectDb } from "../session/existing_state_db.ts";
-import { fileSignature, fileSignatureText } from "../storage/file_signature.ts";
-import { dirContentText } from "../storage/racy_content.ts";
+import { fileSignature } from "../storage/file_signature.ts";
+import {
+  RACY_BYTES_LIMIT,
+  racyCostOf,
+  type RacyDirEntry,
+  takeRacyEntry,
+} from "../storage/racy_content.ts";
 import { settledBefore } from "../storage/racy_window.ts";
 import type { EnvReader } from "../util/env_reader.ts";
 import { openPreciseStat, type PreciseStat } from "../util/precise_stat.ts";
@@ -69,7 +74,7 @@ export function statusFromNoopStamp(query: StatusStampQuery): StatusFromStamp | 
     using stats = openPreciseStat();
     // The directories' signatures are taken before the stamp is checked: one changed after
     // the command started is not evidence (as a report stamp taken the full way).
-    const dirs = dirEvidence(stats, scan, query.since);
+    const dirs = dirEvidence(stats, scan, query.since, RACY_BYTES_LIMIT - racyCostOf(stamp.racy));
     if (changedStampPaths(stamp, stats, Date.now(), 1)?.length !== 0) return null;
     const { followed, unfollowed, sentinels, racy, absent } = stamp;
     const evidence = dirs === null ? null : {
@@ -86,13 +91,14 @@ export function statusFromNoopStamp(query: StatusStampQuery): StatusFromStamp | 
 /**
  * The signatures of the directories `scan` searched, with the entries of
  * those changed within the racy window before `since` as racy entries (see
- * `storage/racy_content.ts`), when a scan now finds in them what `scan`
- * found; `null` when one is neither settled nor so.
+ * `storage/racy_content.ts`; within `budget` bytes in all), when a scan now
+ * finds in them what `scan` found; `null` when one is neither settled nor so.
  */
 function dirEvidence(
   stats: PreciseStat,
   scan: ProjectFiles,
   since: number,
+  budget: number,
 ): { followed: Record<string, string>; racy: Record<string, string> } | null {
   const followed: Record<string, string> = {};
   const racy: Record<string, string> = {};
@@ -101,24 +107,21 @@ function dirEvidence(
     if (signature === null) return null;
     followed[dir] = signature.text;
     if (settledBefore(signature, since)) continue;
-    // A time ahead of the clock was set, not taken: it tells nothing, racy or not.
-    if (signature.mtimeMs > Date.now() || signature.ctimeMs > Date.now()) return null;
-    let entries: Deno.DirEntry[];
-    try {
-      entries = [...Deno.readDirSync(dir)];
-    } catch {
-      return null;
-    }
-    // The entries belong to the signature only when nothing changed while they were read.
-    if (fileSignatureText(stats, dir, true) !== signature.text) return null;
-    if (!scannedAlike(dir, entries, scan)) return null;
-    racy[dir] = dirContentText(entries);
+    const entry = takeRacyEntry(stats, dir, signature, budget);
+    if (entry === null || !("entries" in entry.read)) return null;
+    if (!scannedAlike(dir, entry.read.entries, scan)) return null;
+    budget -= entry.cost;
+    racy[dir] = entry.text;
   }
   return { followed, racy };
 }
 
 /** True when a scan of `dir` holding `entries` finds what `scan` found there. */
-function scannedAlike(dir: string, entries: readonly Deno.DirEntry[], scan: ProjectFiles): boolean {
+function scannedAlike(
+  dir: string,
+  entries: readonly RacyDirEntry[],
+  scan: ProjectFiles,
+): boolean {
   const inDir = (found: readonly string[]) =>
     new Set(found.filter((child) => path.dirname(child) === dir));
   const walked = inDir(scan.dirs.slice(1));

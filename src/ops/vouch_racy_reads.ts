@@ -13,7 +13,7 @@ import type { Session } from "../session/mod.ts";
 import { hashBytes, parseLock } from "../storage/mod.ts";
 import { missingGitignoreEntries } from "../util/gitignore.ts";
 import { cachedOutputIgnores } from "./ignore_outputs.ts";
-import type { RacyRead } from "./record_noop_stamp.ts";
+import type { RacyRead } from "../storage/racy_content.ts";
 
 /** A check of a racy file's bytes against what a verdict read of it. */
 type Check = (bytes: Uint8Array) => boolean | Promise<boolean>;

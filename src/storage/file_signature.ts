@@ -24,6 +24,8 @@ export interface Signature {
    * `=` when it is the mtime), or {@linkcode ABSENT}.
    */
   readonly text: string;
+  /** Size in bytes, as in `text` (0 when absent). */
+  readonly size: number;
   /** Modification time in ms, with the fraction the file system keeps (0 when absent). */
   readonly mtimeMs: number;
   /** Status-change time in ms, likewise (whole seconds with Deno's own `stat`; 0 when absent). */
@@ -40,6 +42,7 @@ export function fileSignature(stats: PreciseStat, file: string, follow = true): 
   if (info === null) return null;
   return {
     text: textOf(info),
+    size: info.size,
     mtimeMs: timeMs(info.mtimeSec, info.mtimeNsec),
     ctimeMs: timeMs(info.ctimeSec, info.ctimeNsec),
   };
@@ -55,7 +58,7 @@ export function fileSignatureText(stats: PreciseStat, file: string, follow = tru
   return info === null ? null : textOf(info);
 }
 
-const ABSENT_SIGNATURE: Signature = { text: ABSENT, mtimeMs: 0, ctimeMs: 0 };
+const ABSENT_SIGNATURE: Signature = { text: ABSENT, size: 0, mtimeMs: 0, ctimeMs: 0 };
 
 const KINDS: Readonly<Record<PreciseInfo["kind"], string>> = {
   file: "f",
