@@ -250,7 +250,7 @@ Deno.test({
     "the stamp waits the window out",
   ignore: Deno.build.os !== "linux",
   fn: async () => {
-    const size = 4 * RACY_BYTES_LIMIT + 64 * 1024 * 1024;
+    const size = 4 * RACY_BYTES_LIMIT + 120 * 1024 * 1024;
     await using p = await makeProject({
       ...FILES,
       "pivot.yaml": "pipeline: ml\nstages:\n  prep:\n" +
