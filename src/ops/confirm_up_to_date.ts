@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { assessStage } from "../engine/assess_stage.ts";
+import { assessStage, type StageState } from "../engine/assess_stage.ts";
 import type { StageCompleteEvent } from "../engine/run_events.ts";
 import type { StagePlan } from "../engine/stage_plan.ts";
 import type { Dag } from "../dag/mod.ts";
@@ -21,6 +21,11 @@ export interface Confirmed {
   readonly sinceMs: number;
   /** The stages it took the run's word for (not looked at again). */
   readonly earlier: ReadonlySet<string>;
+  /**
+   * The stages it looked at again, with what it found (for the racy entries
+   * of a stamp taken at once; empty after waiting the window out).
+   */
+  readonly assessed: ReadonlyMap<string, { readonly plan: StagePlan; readonly state: StageState }>;
 }
 
 /**
@@ -47,7 +52,8 @@ export function touchedStages(
 
 /**
  * Waits until the racy window of file systems with fine times has passed
- * since the run's last write (`writtenMs`), then checks the tracked inputs
+ * since the run's last write (`writtenMs`; unless `wait` is false: the
+ * stamp then holds racy entries, see `vouch_racy_reads.ts`), then checks the tracked inputs
  * and assesses the stages of `stages` the run touched (`touched`, see
  * {@linkcode touchedStages}) again, as a no-op `repro` would; the others the
  * run found up to date, and nothing it wrote is theirs to read. The
@@ -65,17 +71,18 @@ export async function confirmUpToDate(
   stages: readonly string[],
   touched: ReadonlySet<string>,
   writtenMs: number,
+  wait = true,
 ): Promise<Confirmed | null> {
   // Planning reads no file: touched stages are planned while the window passes (as many as
   // it leaves time for, so a run that touched thousands holds no more plans than that).
-  const settled = writtenMs + FINE_RACY_WINDOW_MS + 1;
+  const settled = wait ? writtenMs + FINE_RACY_WINDOW_MS + 1 : 0;
   const plans = new Map<string, StagePlan>();
   for (const name of stages) {
     if (Date.now() >= settled) break;
     if (touched.has(name)) plans.set(name, session.plan(name));
   }
-  const wait = settled - Date.now();
-  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+  const left = settled - Date.now();
+  if (left > 0) await new Promise((resolve) => setTimeout(resolve, left));
   const sinceMs = Date.now();
   const warnings = session.warnings;
   try {
@@ -85,12 +92,14 @@ export async function confirmUpToDate(
     throw error;
   }
   const completions: StageCompleteEvent[] = [];
+  const assessed = new Map<string, { plan: StagePlan; state: StageState }>();
   for (const [i, name] of stages.entries()) {
     if (touched.has(name)) {
       const plan = plans.get(name) ?? session.plan(name);
       plans.delete(name);
-      const { verdict } = await assessStage(session, plan);
+      const { state, verdict } = await assessStage(session, plan);
       if (verdict.action !== "skip") return null;
+      if (!wait) assessed.set(name, { plan, state });
     }
     completions.push({
       type: "stage_complete",
@@ -104,5 +113,6 @@ export async function confirmUpToDate(
     });
   }
   if (session.warnings !== warnings) return null;
-  return { completions, sinceMs, earlier: new Set(stages.filter((name) => !touched.has(name))) };
+  const earlier = new Set(stages.filter((name) => !touched.has(name)));
+  return { completions, sinceMs, earlier, assessed };
 }

@@ -10,13 +10,19 @@
  * @module
  */
 import { fileSignatureText } from "../storage/file_signature.ts";
+import { type AbsentGroup, pushPresentPaths } from "../storage/absent_groups.ts";
+import { racyEntryHolds } from "../storage/racy_content.ts";
 import type { EnvReader } from "../util/env_reader.ts";
 import { entryNamesSync } from "../util/fs.ts";
 import type { PreciseStat } from "../util/precise_stat.ts";
 import { VERSION } from "../version.ts";
 
-/** The stamp format this build reads and writes (2: times to the nanosecond). */
-export const NOOP_STAMP_FORMAT = 2;
+/**
+ * The stamp format this build reads and writes (3: racy entries with their
+ * content; 4: absent paths by directory, a ctime equal to the mtime as `=`;
+ * 5: racy entries with a digest of their content, not the content).
+ */
+export const NOOP_STAMP_FORMAT = 5;
 
 /** How many stamps (distinct commands) a project keeps. */
 export const NOOP_STAMPS_KEPT = 8;
@@ -38,6 +44,14 @@ export interface StampEvidence {
   readonly unfollowed: Readonly<Record<string, string>>;
   /** Running-stage sentinels that must not exist: file names by directory. */
   readonly sentinels: Readonly<Record<string, readonly string[]>>;
+  /**
+   * Racy entries (see `storage/racy_content.ts`): paths of `followed`
+   * whose signature was taken within the racy window, with the size and a
+   * digest of their content then; unchanged only while the content is too.
+   */
+  readonly racy: Readonly<Record<string, string>>;
+  /** Paths with no entry (the `.pvt` files that could track inputs), by directory. */
+  readonly absent: readonly AbsentGroup[];
 }
 
 /** What a no-op run read, and what it reported. */
@@ -116,7 +130,8 @@ export function isEvidence(
   const stamp = value as Partial<NoopStamp>;
   const isMap = (item: unknown) => typeof item === "object" && item !== null;
   return stamp.format === NOOP_STAMP_FORMAT && typeof stamp.writtenMs === "number" &&
-    isMap(stamp.followed) && isMap(stamp.unfollowed) && isMap(stamp.sentinels);
+    isMap(stamp.followed) && isMap(stamp.unfollowed) && isMap(stamp.sentinels) &&
+    isMap(stamp.racy) && Array.isArray(stamp.absent);
 }
 
 /**
@@ -155,11 +170,16 @@ export function changedStampPaths(
   const changed: string[] = [];
   for (const file in stamp.followed) {
     if (changed.length >= limit) return changed;
-    if (fileSignatureText(stats, file, true) !== stamp.followed[file]) changed.push(file);
+    const racy = stamp.racy[file];
+    if (
+      fileSignatureText(stats, file, true) !== stamp.followed[file] ||
+      (racy !== undefined && !racyEntryHolds(file, racy))
+    ) changed.push(file);
   }
   for (const file in stamp.unfollowed) {
     if (changed.length >= limit) return changed;
     if (fileSignatureText(stats, file, false) !== stamp.unfollowed[file]) changed.push(file);
   }
+  pushPresentPaths(stamp.absent, stats, changed, limit);
   return changed;
 }

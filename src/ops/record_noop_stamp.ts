@@ -9,8 +9,22 @@ import type { StageCompleteEvent } from "../engine/mod.ts";
 import { PIPELINE_FILE_NAMES } from "../pipeline/mod.ts";
 import { paramsOverridesFile, userConfigFile } from "../project/mod.ts";
 import type { Session } from "../session/mod.ts";
-import { ABSENT, fileSignature, fileSignatureText } from "../storage/file_signature.ts";
+import { AbsentGroupsBuilder } from "../storage/absent_groups.ts";
+import {
+  ABSENT,
+  fileSignature,
+  fileSignatureText,
+  type Signature,
+} from "../storage/file_signature.ts";
+import {
+  RACY_BYTES_LIMIT,
+  racyCost,
+  racyEntryHolds,
+  type RacyRead,
+  takeRacyEntry,
+} from "../storage/racy_content.ts";
 import { isInside } from "../util/paths.ts";
+import { PATH_ABSENT } from "../util/precise_stat.ts";
 import { cachedOutputIgnoreDirs } from "./ignore_outputs.ts";
 import { settledBefore } from "../storage/racy_window.ts";
 import { NOOP_STAMP_FORMAT, type NoopStamp, type StampEvidence } from "./noop_stamp.ts";
@@ -109,6 +123,18 @@ export interface EvidenceOptions {
     /** The paths of `evidence` found changed when the command started. */
     readonly changed: ReadonlySet<string>;
   };
+  /**
+   * Where racy entries are allowed: a path read at `since` by the stages
+   * looked at (a lock, an input, an output), a cache directory of blobs or
+   * a `.gitignore` of cached outputs, not settled before `since`, is kept
+   * with a digest of its content (see `storage/racy_content.ts`) instead of
+   * making the evidence `null`, and that content is put in this map (all
+   * racy entries of the stamp, carried ones too, within
+   * `RACY_BYTES_LIMIT`). The caller must
+   * then check that the content is what the verdicts were reached on (see
+   * `vouch_racy_reads.ts`), or drop the evidence. @default {no racy entries}
+   */
+  readonly racy?: Map<string, RacyRead>;
 }
 
 /**
@@ -133,8 +159,13 @@ export function stampEvidence(
   // Each path with the moment it must have been settled by (the earliest of its readings).
   const files = new Map<string, number>();
   const trees = new Map<string, number>();
-  const add = (into: Map<string, number>, file: string, at: number) =>
+  // Paths not read at `since` by the stages looked at: never racy entries.
+  const notRacy = new Set<string>(options.files ?? []);
+  /** Adds `file`, read at `at`; `racyOk` when read at `since` by the stages looked at. */
+  const add = (into: Map<string, number>, file: string, at: number, racyOk: boolean) => {
+    if (!racyOk) notRacy.add(file);
     into.set(file, Math.min(at, into.get(file) ?? at));
+  };
   const { carried } = options;
   const sentinels: Record<string, string[]> = Object.fromEntries(
     Object.entries(carried?.evidence.sentinels ?? {}).map(([dir, names]) => [dir, [...names]]),
@@ -148,34 +179,39 @@ export function stampEvidence(
     carried.stages.has(project.outputsByPath.get(file)?.stage ?? "");
   // The files read that are no stage's output, and the `.pvt` files that could track them.
   const plainInputs = new Set<string>();
+  const pvtCandidates = new Set<string>();
+  const absent = new AbsentGroupsBuilder(carried?.evidence.absent);
   for (const name of fresh) {
-    const at = options.earlierStages?.has(name) ? projectSince : since;
+    const earlier = options.earlierStages?.has(name) ?? false;
+    const at = earlier ? projectSince : since;
     const plan = session.plan(name);
-    add(files, plan.lockFile, at);
+    add(files, plan.lockFile, at, !earlier);
     for (const dep of plan.deps) {
       for (const input of dep.inputs) {
         if (input.identity !== null && carriedOutput(input.path)) continue;
-        add(trees, input.path, at);
+        add(trees, input.path, at, !earlier);
         if (input.identity !== null) continue;
         plainInputs.add(input.path);
         for (const pvt of trackingFileCandidates(root, input.path)) {
-          add(files, pvt, at);
+          add(files, pvt, at, !earlier);
           plainInputs.add(pvt);
+          pvtCandidates.add(pvt);
         }
       }
     }
-    plan.outs.forEach((out) => add(trees, out.path, at));
+    plan.outs.forEach((out) => add(trees, out.path, at, !earlier));
     const names = sentinels[path.dirname(plan.sentinel)] ??= [];
     if (!names.includes(path.basename(plan.sentinel))) names.push(path.basename(plan.sentinel));
   }
   for (const dir of cachedOutputIgnoreDirs(project, fresh)) {
-    add(files, path.join(dir, ".gitignore"), since);
+    add(files, path.join(dir, ".gitignore"), since, true);
   }
-  for (const dir of session.blobDirs) add(files, dir, since);
-  for (const file of options.files ?? []) add(files, file, since);
-  for (const tree of options.trees ?? []) add(trees, tree, since);
+  for (const dir of session.blobDirs) add(files, dir, since, true);
+  for (const file of options.files ?? []) add(files, file, since, false);
+  for (const tree of options.trees ?? []) add(trees, tree, since, false);
 
   const followed: Record<string, string> = { ...carried?.evidence.followed };
+  const racy = new RacyEntries(session.stats, options.racy, carried?.evidence);
   const unfollowed: Record<string, string> = {};
   for (const [file, signature] of Object.entries(carried?.evidence.unfollowed ?? {})) {
     // Entries of a directory read again are all taken again.
@@ -184,7 +220,8 @@ export function stampEvidence(
   /** The signature a plain input had when the command started, if it changed since (see `carried`). */
   const asAtStart = (file: string, follow: boolean, now: string): string | null => {
     if (carried === undefined || carried.changed.has(file)) return null;
-    const before = (follow ? carried.evidence.followed : carried.evidence.unfollowed)[file];
+    const before = (follow ? carried.evidence.followed : carried.evidence.unfollowed)[file] ??
+      (follow && absent.carries(file) ? ABSENT : undefined);
     if (before === undefined || before === now) return null;
     return plainInputs.has(file) || insideAny(plainInputs, file) ? before : null;
   };
@@ -192,8 +229,11 @@ export function stampEvidence(
     const signature = fileSignature(session.stats, file, follow);
     if (signature === null) return null;
     const before = asAtStart(file, follow, signature.text);
+    if (follow) absent.forget(file);
     if (before !== null) return into[file] = before;
-    if (signature.text !== ABSENT && !settledBefore(signature, at)) return null;
+    if (follow) racy.forget(file);
+    const settled = signature.text === ABSENT || settledBefore(signature, at);
+    if (!settled && (!follow || notRacy.has(file) || !racy.keep(file, signature))) return null;
     into[file] = signature.text;
     return signature.text;
   };
@@ -212,6 +252,7 @@ export function stampEvidence(
     }
     for (const entry of entries) {
       const child = path.join(dir, entry.name);
+      notRacy.add(child);
       if (record(child, unfollowed, false, at) === null) return false;
       // A symlink into the cache (a symlink checkout) is read through: an edit changes its target.
       if (entry.isSymlink && record(child, followed, true, at) === null) return false;
@@ -220,14 +261,102 @@ export function stampEvidence(
     return true;
   };
   for (const file of projectSources(session, moreSources(options))) {
+    notRacy.add(file);
     if (recordProjectFile(file) === null) return null;
   }
-  for (const [file, at] of files) if (record(file, followed, true, at) === null) return null;
+  /** Records a `.pvt` candidate with no entry at all in its directory's group; false when it has one. */
+  const recordAbsent = (file: string, at: number): boolean => {
+    if (session.stats.stat(file, false) !== PATH_ABSENT) return false;
+    const before = asAtStart(file, true, ABSENT);
+    if (before === null) {
+      // Held by its directory's group from now on, not by a signature of its own.
+      delete followed[file];
+      racy.forget(file);
+      absent.add(file, at);
+    } else {
+      absent.forget(file);
+      followed[file] = before;
+    }
+    return true;
+  };
+  for (const [file, at] of files) {
+    if (pvtCandidates.has(file) && recordAbsent(file, at)) continue;
+    if (record(file, followed, true, at) === null) return null;
+  }
   for (const [tree, at] of trees) {
     const text = record(tree, followed, true, at);
     if (text === null || (text.startsWith("d:") && !walk(tree, at))) return null;
   }
-  return { followed, unfollowed, sentinels };
+  return {
+    followed,
+    unfollowed,
+    sentinels,
+    racy: racy.build(followed),
+    absent: absent.build(session.stats),
+  };
+}
+
+/**
+ * The racy entries of one stamp being taken: those of an earlier stamp
+ * carried over, and those kept now, whose content goes to `reads` (no new
+ * racy entries when it is `undefined`); all within `RACY_BYTES_LIMIT`.
+ */
+class RacyEntries {
+  readonly #stats: Session["stats"];
+  readonly #reads: Map<string, RacyRead> | undefined;
+  readonly #entries = new Map<string, string>();
+  #cost = 0;
+
+  /**
+   * Starts from the racy entries of `carried`, but for those settled now:
+   * a path with its recorded signature, outside the racy window of now, and
+   * the recorded content, needs no content any more (a later change changes
+   * its signature).
+   */
+  constructor(
+    stats: Session["stats"],
+    reads: Map<string, RacyRead> | undefined,
+    carried: StampEvidence | undefined,
+  ) {
+    this.#stats = stats;
+    this.#reads = reads;
+    for (const [file, text] of Object.entries(carried?.racy ?? {})) {
+      const recorded = carried!.followed[file];
+      const now = fileSignature(stats, file, true);
+      const settled = now !== null && now.text === recorded && settledBefore(now, Date.now()) &&
+        racyEntryHolds(file, text) && fileSignatureText(stats, file, true) === recorded;
+      if (settled) continue;
+      this.#entries.set(file, text);
+      this.#cost += racyCost(text);
+    }
+  }
+
+  /** Drops the racy entry of `file`, recorded anew. */
+  forget(file: string): void {
+    const text = this.#entries.get(file);
+    if (text === undefined) return;
+    this.#cost -= racyCost(text);
+    this.#entries.delete(file);
+  }
+
+  /** Keeps `file`, whose `signature` is not settled, as a racy entry; false when it cannot be. */
+  keep(file: string, signature: Signature): boolean {
+    if (this.#reads === undefined) return false;
+    const entry = takeRacyEntry(this.#stats, file, signature, RACY_BYTES_LIMIT - this.#cost);
+    if (entry === null) return false;
+    this.forget(file);
+    this.#cost += entry.cost;
+    this.#reads.set(file, entry.read);
+    this.#entries.set(file, entry.text);
+    return true;
+  }
+
+  /** The racy entries of the paths `followed` holds. */
+  build(followed: Readonly<Record<string, string>>): Record<string, string> {
+    const racy: Record<string, string> = {};
+    for (const [file, text] of this.#entries) if (file in followed) racy[file] = text;
+    return racy;
+  }
 }
 
 /** The files `options` counts as files the project was loaded from. */

@@ -12,9 +12,11 @@ import { type KnownUpToDate, knownUpToDate } from "./known_up_to_date.ts";
 import { NOOP_STAMPS_KEPT, type StampLook } from "./noop_stamp.ts";
 import { pipelineModuleSources } from "./pipeline_modules.ts";
 import { buildNoopStamp, projectSignatures } from "./record_noop_stamp.ts";
+import type { RacyRead } from "../storage/racy_content.ts";
 import { HISTORY_SIZE, runRecordJson } from "./run_record.ts";
 import { plainlyAbsent } from "../util/precise_stat.ts";
 import { selectTargets } from "./select_targets.ts";
+import { vouchRacyReads } from "./vouch_racy_reads.ts";
 
 /** Options for {@linkcode reproStages}. */
 export interface ReproOptions {
@@ -177,10 +179,19 @@ export async function reproStages(session: Session, options: ReproOptions): Prom
 }
 
 /**
+ * The most stages a run may have touched for its stamp to be tried at once
+ * (see {@linkcode recordStamp}): a failed try costs a second look at them.
+ */
+const STAMP_AT_ONCE_STAGES = 64;
+
+/**
  * Leaves the no-op stamp of this command, or forgets the one it had. A run
  * that found every stage up to date (not forced, nothing said) stamps what
  * it read; one that ran or restored stages, all successfully, looks at
- * every stage once more, as the next no-op would, and stamps that.
+ * every stage once more, as the next no-op would, and stamps that: at once,
+ * with what it wrote last as racy entries (see `vouch_racy_reads.ts`), when
+ * it touched a few stages only, or, when those cannot be vouched for, once
+ * the racy window has passed.
  */
 async function recordStamp(
   session: Session,
@@ -222,14 +233,30 @@ async function recordStamp(
   if (built === null && succeeded) {
     const changed = run.stages.filter((name) => run.results.get(name)?.status !== "skipped");
     const touched = touchedStages(session.project.dag, run.stages, changed);
-    const confirmed = await confirmUpToDate(session, run.stages, touched, stamp.writtenMs);
-    if (confirmed !== null) {
+    // Stamping at once looks at the touched stages once more; when the stamp cannot be taken
+    // that way, they are looked at again after the window: worth trying for a few stages only.
+    for (const wait of touched.size <= STAMP_AT_ONCE_STAGES ? [false, true] : [true]) {
+      const confirmed = await confirmUpToDate(
+        session,
+        run.stages,
+        touched,
+        stamp.writtenMs,
+        wait,
+      );
+      if (confirmed === null) break;
+      const racy = new Map<string, RacyRead>();
       built = buildNoopStamp(session, run.stages, confirmed.completions, confirmed.sinceMs, {
         projectSince: stamp.sinceMs,
         projectAtStart: stamp.projectAtStart,
         earlierStages: confirmed.earlier,
         ...shared,
+        ...(wait ? {} : { racy }),
       });
+      if (
+        built !== null && racy.size > 0 &&
+        !await vouchRacyReads(session, racy, confirmed.assessed, run.stages)
+      ) built = null;
+      if (built !== null) break;
     }
   }
   db.putNoopStamp(stamp.key, built === null ? null : JSON.stringify(built), NOOP_STAMPS_KEPT);

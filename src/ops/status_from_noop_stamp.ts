@@ -7,10 +7,22 @@
  *
  * @module
  */
+import * as path from "node:path";
 import { findProjectRoot } from "../discovery/find_project_root.ts";
-import { scanProjectFiles } from "../project/scan_project_files.ts";
+import {
+  isTrackingFileName,
+  isWalkedEntry,
+  type ProjectFiles,
+  scanProjectFiles,
+} from "../project/scan_project_files.ts";
 import { withExistingProjectDb } from "../session/existing_state_db.ts";
 import { fileSignature } from "../storage/file_signature.ts";
+import {
+  RACY_BYTES_LIMIT,
+  racyCostOf,
+  type RacyDirEntry,
+  takeRacyEntry,
+} from "../storage/racy_content.ts";
 import { settledBefore } from "../storage/racy_window.ts";
 import type { EnvReader } from "../util/env_reader.ts";
 import { openPreciseStat, type PreciseStat } from "../util/precise_stat.ts";
@@ -62,27 +74,63 @@ export function statusFromNoopStamp(query: StatusStampQuery): StatusFromStamp | 
     using stats = openPreciseStat();
     // The directories' signatures are taken before the stamp is checked: one changed after
     // the command started is not evidence (as a report stamp taken the full way).
-    const dirs = dirSignatures(stats, scan.dirs, query.since);
+    const dirs = dirEvidence(stats, scan, query.since, RACY_BYTES_LIMIT - racyCostOf(stamp.racy));
     if (changedStampPaths(stamp, stats, Date.now(), 1)?.length !== 0) return null;
-    const { followed, unfollowed, sentinels } = stamp;
-    const evidence = dirs === null
-      ? null
-      : { followed: { ...followed, ...dirs }, unfollowed, sentinels };
+    const { followed, unfollowed, sentinels, racy, absent } = stamp;
+    const evidence = dirs === null ? null : {
+      followed: { ...followed, ...dirs.followed },
+      unfollowed,
+      sentinels,
+      racy: { ...racy, ...dirs.racy },
+      absent,
+    };
     return { root, stages: stamp.stages, evidence };
   });
 }
 
-/** The signatures of `dirs`, or `null` when one is not settled before `since`. */
-function dirSignatures(
+/**
+ * The signatures of the directories `scan` searched, with the entries of
+ * those changed within the racy window before `since` as racy entries (see
+ * `storage/racy_content.ts`; within `budget` bytes in all), when a scan now
+ * finds in them what `scan` found; `null` when one is neither settled nor so.
+ */
+function dirEvidence(
   stats: PreciseStat,
-  dirs: readonly string[],
+  scan: ProjectFiles,
   since: number,
-): Record<string, string> | null {
-  const signatures: Record<string, string> = {};
-  for (const dir of dirs) {
+  budget: number,
+): { followed: Record<string, string>; racy: Record<string, string> } | null {
+  const followed: Record<string, string> = {};
+  const racy: Record<string, string> = {};
+  for (const dir of scan.dirs) {
     const signature = fileSignature(stats, dir, true);
-    if (signature === null || !settledBefore(signature, since)) return null;
-    signatures[dir] = signature.text;
+    if (signature === null) return null;
+    followed[dir] = signature.text;
+    if (settledBefore(signature, since)) continue;
+    const entry = takeRacyEntry(stats, dir, signature, budget);
+    if (entry === null || !("entries" in entry.read)) return null;
+    if (!scannedAlike(dir, entry.read.entries, scan)) return null;
+    budget -= entry.cost;
+    racy[dir] = entry.text;
   }
-  return signatures;
+  return { followed, racy };
+}
+
+/** True when a scan of `dir` holding `entries` finds what `scan` found there. */
+function scannedAlike(
+  dir: string,
+  entries: readonly RacyDirEntry[],
+  scan: ProjectFiles,
+): boolean {
+  const inDir = (found: readonly string[]) =>
+    new Set(found.filter((child) => path.dirname(child) === dir));
+  const walked = inDir(scan.dirs.slice(1));
+  const stateDirs = inDir(scan.stateDirs);
+  for (const entry of entries) {
+    const child = path.join(dir, entry.name);
+    if (isTrackingFileName(entry.name)) return false;
+    if (entry.isDirectory && entry.name === ".pivot" && !stateDirs.delete(child)) return false;
+    if (isWalkedEntry(entry) && !walked.delete(child)) return false;
+  }
+  return walked.size === 0 && stateDirs.size === 0;
 }

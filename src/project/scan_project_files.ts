@@ -22,6 +22,20 @@ export const TRACKING_SKIPPED_DIRECTORIES: ReadonlySet<string> = new Set(
   [...SKIPPED_DIRECTORIES].filter((name) => name !== "dist" && name !== "build"),
 );
 
+/** True when an entry named `name` is a tracking file (`*.pvt`) to the scan. */
+export function isTrackingFileName(name: string): boolean {
+  return name.endsWith(PVT_SUFFIX) && name !== PVT_SUFFIX;
+}
+
+/**
+ * True when a directory the scan walks is another directory's child entry
+ * `entry` (not a `.pivot` state dir, a skipped or a symlinked directory).
+ */
+export function isWalkedEntry(entry: { readonly name: string; readonly isDirectory: boolean }) {
+  return entry.isDirectory && entry.name !== ".pivot" &&
+    !TRACKING_SKIPPED_DIRECTORIES.has(entry.name);
+}
+
 /**
  * Walks the project once for `.pvt` files and `.pivot` state dirs, skipping
  * {@linkcode TRACKING_SKIPPED_DIRECTORIES} and symlinked directories. Every
@@ -37,11 +51,9 @@ export function scanProjectFiles(root: string): ProjectFiles {
     dirs.push(dir);
     for (const entry of Deno.readDirSync(dir)) {
       const child = path.join(dir, entry.name);
-      if (entry.name.endsWith(PVT_SUFFIX) && entry.name !== PVT_SUFFIX) pvtFiles.push(child);
-      else if (entry.isDirectory) {
-        if (entry.name === ".pivot") stateDirs.push(child);
-        else if (!TRACKING_SKIPPED_DIRECTORIES.has(entry.name)) walk(child);
-      }
+      if (isTrackingFileName(entry.name)) pvtFiles.push(child);
+      else if (entry.isDirectory && entry.name === ".pivot") stateDirs.push(child);
+      else if (isWalkedEntry(entry)) walk(child);
     }
   };
   walk(root);

@@ -67,6 +67,7 @@ export class Session implements EngineContext, AsyncDisposable {
   readonly #hashers = new Map<string, Promise<FileHasher>>();
   readonly #sentinels = new Map<string, ReadonlySet<string>>();
   readonly #blobDirs = new Set<string>();
+  readonly #blobsFound = new Set<string>();
   readonly #plans = new Map<string, StagePlan>();
   readonly #closing: (() => void | Promise<void>)[] = [];
   #pool: WorkerPool | null = null;
@@ -223,12 +224,19 @@ export class Session implements EngineContext, AsyncDisposable {
     return this.#blobDirs;
   }
 
+  /** The blob files {@linkcode Session.hasBlobs} found in the cache. */
+  get blobsFound(): ReadonlySet<string> {
+    return this.#blobsFound;
+  }
+
   /** True when the cache holds the blob of `info` (every file's, for a directory). */
   hasBlobs(info: HashInfo): boolean {
     const hashes = isDirHash(info) ? info.manifest.map((entry) => entry.hash) : [info.hash];
     for (const hash of hashes) {
-      this.#blobDirs.add(path.dirname(this.cache.blobPath(hash)));
+      const blob = this.cache.blobPath(hash);
+      this.#blobDirs.add(path.dirname(blob));
       if (!this.cache.has(hash)) return false;
+      this.#blobsFound.add(blob);
     }
     return true;
   }

@@ -19,8 +19,13 @@ export const ABSENT = "-" as const;
 
 /** A signature with its time fields, for the racy-window check. */
 export interface Signature {
-  /** `kind:size:mtime:ctime:inode` (times as `seconds.nanoseconds`), or {@linkcode ABSENT}. */
+  /**
+   * `kind:size:mtime:ctime:inode` (times as `seconds.nanoseconds`, the ctime
+   * `=` when it is the mtime), or {@linkcode ABSENT}.
+   */
   readonly text: string;
+  /** Size in bytes, as in `text` (0 when absent). */
+  readonly size: number;
   /** Modification time in ms, with the fraction the file system keeps (0 when absent). */
   readonly mtimeMs: number;
   /** Status-change time in ms, likewise (whole seconds with Deno's own `stat`; 0 when absent). */
@@ -37,6 +42,7 @@ export function fileSignature(stats: PreciseStat, file: string, follow = true): 
   if (info === null) return null;
   return {
     text: textOf(info),
+    size: info.size,
     mtimeMs: timeMs(info.mtimeSec, info.mtimeNsec),
     ctimeMs: timeMs(info.ctimeSec, info.ctimeNsec),
   };
@@ -52,7 +58,7 @@ export function fileSignatureText(stats: PreciseStat, file: string, follow = tru
   return info === null ? null : textOf(info);
 }
 
-const ABSENT_SIGNATURE: Signature = { text: ABSENT, mtimeMs: 0, ctimeMs: 0 };
+const ABSENT_SIGNATURE: Signature = { text: ABSENT, size: 0, mtimeMs: 0, ctimeMs: 0 };
 
 const KINDS: Readonly<Record<PreciseInfo["kind"], string>> = {
   file: "f",
@@ -62,7 +68,11 @@ const KINDS: Readonly<Record<PreciseInfo["kind"], string>> = {
 };
 
 function textOf(info: PreciseInfo): string {
-  return `${KINDS[info.kind]}:${info.size}:${timeText(info.mtimeSec, info.mtimeNsec)}:${
-    timeText(info.ctimeSec, info.ctimeNsec)
-  }:${info.ino}`;
+  // A ctime equal to the mtime (a file written and left alone) is written `=`: shorter stamps.
+  const ctime = info.ctimeSec === info.mtimeSec && info.ctimeNsec === info.mtimeNsec
+    ? "="
+    : timeText(info.ctimeSec, info.ctimeNsec);
+  return `${KINDS[info.kind]}:${info.size}:${
+    timeText(info.mtimeSec, info.mtimeNsec)
+  }:${ctime}:${info.ino}`;
 }

@@ -32,12 +32,20 @@ export function addGitignoreEntriesSync(
   return missing;
 }
 
-/** `text` (a `.gitignore`) with the `entries` it lacks appended, and those entries. */
-function withEntries(text: string, entries: Iterable<string>): { text: string; missing: string[] } {
+/**
+ * The `entries` that `text` (a `.gitignore`) lacks, sorted: what
+ * {@linkcode addGitignoreEntriesSync} would add to it.
+ */
+export function missingGitignoreEntries(text: string, entries: Iterable<string>): string[] {
   const present = new Set(text.split("\n").map((line) => line.trim()));
-  const missing = [...new Set(entries)]
+  return [...new Set(entries)]
     .filter((entry) => !present.has(entry) && !present.has(entry.replace(/\/$/, "")))
     .sort();
+}
+
+/** `text` (a `.gitignore`) with the `entries` it lacks appended, and those entries. */
+function withEntries(text: string, entries: Iterable<string>): { text: string; missing: string[] } {
+  const missing = missingGitignoreEntries(text, entries);
   if (missing.length === 0) return { text, missing };
   const separator = text === "" || text.endsWith("\n") ? "" : "\n";
   return { text: `${text}${separator}${missing.join("\n")}\n`, missing };

@@ -139,12 +139,11 @@ function openStatx(): PreciseStat | null {
       const mask = view.getUint32(0, true);
       const mode = view.getUint16(28, true);
       const type = mode & S_IFMT;
-      const timed = (field: number, offset: number) =>
-        (mask & field) === 0
-          ? { sec: 0, nsec: 0 }
-          : { sec: Number(view.getBigInt64(offset, true)), nsec: view.getUint32(offset + 8, true) };
-      const mtime = timed(STATX_MTIME, 112);
-      const ctime = timed(STATX_CTIME, 96);
+      // Seconds as a signed 64-bit number (exact to 2^53), read without a BigInt.
+      const seconds = (offset: number) =>
+        view.getUint32(offset, true) + view.getInt32(offset + 4, true) * 2 ** 32;
+      const hasMtime = (mask & STATX_MTIME) !== 0;
+      const hasCtime = (mask & STATX_CTIME) !== 0;
       return {
         kind: type === 0o100000
           ? "file"
@@ -157,10 +156,10 @@ function openStatx(): PreciseStat | null {
         ino: u64(32),
         nlink: view.getUint32(16, true),
         mode,
-        mtimeSec: mtime.sec,
-        mtimeNsec: mtime.nsec,
-        ctimeSec: ctime.sec,
-        ctimeNsec: ctime.nsec,
+        mtimeSec: hasMtime ? seconds(112) : 0,
+        mtimeNsec: hasMtime ? view.getUint32(120, true) : 0,
+        ctimeSec: hasCtime ? seconds(96) : 0,
+        ctimeNsec: hasCtime ? view.getUint32(104, true) : 0,
       };
     },
     [Symbol.dispose]() {

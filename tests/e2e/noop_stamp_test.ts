@@ -446,6 +446,42 @@ const MUTATIONS: readonly Mutation[] = [
     },
   },
   {
+    name: "a .pvt file created for an input that had none",
+    files: CMD_FILES,
+    mutate: (p) =>
+      p.write(
+        "raw.csv.pvt",
+        serializePvt({ path: "raw.csv", info: { hash: hashBytes("a,b\n5,6\n") }, size: 8 }),
+      ),
+    react: ["repro"],
+    reactCode: 1,
+    check: (result) => {
+      assert.equal(result.stdout, "");
+      assert.equal(
+        result.stderr,
+        "error: tracked input does not match its .pvt file, so nothing was run:\n" +
+          "  raw.csv (read by prep): modified, and the cache does not hold its recorded content\n" +
+          "hint: record the new content with `pivot track --force raw.csv`\n",
+      );
+    },
+  },
+  {
+    name: "a .pvt file created for a directory above an input",
+    files: {
+      "pivot.yaml": "pipeline: ml\nstages:\n  prep:\n    cmd: cp ${deps.raw} ${outs}\n" +
+        "    deps: {raw: src/in/raw.csv}\n    outs: csv\n",
+      "src/in/raw.csv": "a,b\n1,2\n",
+      "src/in/other.csv": "c\n",
+    },
+    mutate: (p) =>
+      p.write(
+        "src/in.pvt",
+        serializePvt({ path: "in", info: { hash: hashBytes("a,b\n5,6\n") }, size: 8 }),
+      ),
+    react: null,
+    check: () => {},
+  },
+  {
     name: "a lock file deleted",
     files: CMD_FILES,
     mutate: (p) => Deno.remove(p.path(lockRel("ml", "train"))),
