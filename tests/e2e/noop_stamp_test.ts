@@ -461,7 +461,9 @@ const MUTATIONS: readonly Mutation[] = [
         result.stderr,
         "error: tracked input does not match its .pvt file, so nothing was run:\n" +
           "  raw.csv (read by prep): modified, and the cache does not hold its recorded content\n" +
-          "hint: record the new content with `pivot track --force raw.csv`\n",
+          "hint: `pivot track --force raw.csv` records the workspace's content (the recorded " +
+          "version is in no cache here; a remote with it, 'pivot remote add', lets " +
+          "`pivot pull raw.csv` fetch it)\n",
       );
     },
   },
