@@ -70,6 +70,11 @@ export type FromWorker =
   }
   | { readonly type: "done"; readonly id: number; readonly error: string | null }
   /**
+   * `run` job `id`, handed over while another ran, was not started: it was
+   * cancelled, or the job before it failed (the coordinator decides again).
+   */
+  | { readonly type: "unstarted"; readonly id: number }
+  /**
    * User code threw from a timer or callback (or left a promise rejected)
    * while `run` job `id` ran: the job failed with `error`, and the worker,
    * whose stage function may never settle, is to be replaced.

@@ -1,7 +1,10 @@
 /**
  * A pool of warm Web Workers that run stage jobs, at most `size` at a time.
  * Workers are started on first use and reused across stages. A `run` job
- * (a stage function) has a worker to itself; `cmd` jobs share one: a
+ * (a stage function) has a worker to itself; with every worker busy, one
+ * more `run` job may be handed to a worker running a function, which starts
+ * it as soon as that one ends (no wait for the coordinator's next message,
+ * so at most `size` jobs still run at once); `cmd` jobs share one: a
  * command only starts a process and reads its output, so one worker keeps
  * up with several, and each worker more costs its own heap (tens of MB over
  * thousands of commands).
@@ -12,6 +15,16 @@ import type { FromWorker, StageJob, ToWorker } from "./stage_job.ts";
 
 /** How a job ended: `null` on success, else the error text. */
 export type JobOutcome = string | null;
+
+/**
+ * The outcome of a job handed to a worker ahead of its turn that never
+ * started (cancelled, or the job before it failed), for the caller to run
+ * again or not.
+ */
+export const NOT_STARTED: unique symbol = Symbol("not started");
+
+/** How a job handed over ahead of its turn ended, or {@linkcode NOT_STARTED}. */
+export type AheadOutcome = JobOutcome | typeof NOT_STARTED;
 
 /** What runs stage jobs: the {@linkcode WorkerPool}, or a stand-in in tests. */
 export interface JobRunner {
@@ -24,6 +37,16 @@ export interface JobRunner {
     onLog: (line: string, stream: "stdout" | "stderr") => void,
     onGroup?: (group: number) => void,
   ): Promise<JobOutcome>;
+  /**
+   * Runs `run` job `job` like {@linkcode JobRunner.run}, but with every
+   * worker busy it may hand it to a worker running a function, to start
+   * when that one ends; such a job may end {@linkcode NOT_STARTED}. Absent:
+   * use `run`.
+   */
+  runAhead?(
+    job: StageJob,
+    onLog: (line: string, stream: "stdout" | "stderr") => void,
+  ): Promise<AheadOutcome>;
   /** Stops every running job (their outcomes say "interrupted" or how they ended). */
   cancelAll(): void;
   /** Stops everything; pending jobs end with "interrupted". */
@@ -37,10 +60,12 @@ interface Slot {
   jobs: number;
   /** True while it runs a `run` job (then it runs nothing else). */
   runsFunction: boolean;
+  /** Ids of the `run` jobs handed to it while it ran one, not yet started. */
+  readonly queued: number[];
 }
 
 interface Pending {
-  readonly resolve: (outcome: JobOutcome) => void;
+  readonly resolve: (outcome: AheadOutcome) => void;
   readonly onLog: (line: string, stream: "stdout" | "stderr") => void;
   readonly onGroup: ((group: number) => void) | undefined;
   readonly slot: Slot;
@@ -103,10 +128,37 @@ export class WorkerPool implements JobRunner {
     onLog: (line: string, stream: "stdout" | "stderr") => void,
     onGroup?: (group: number) => void,
   ): Promise<JobOutcome> {
-    const slot = await this.#acquire(job.kind);
-    await slot.ready;
+    const outcome = await this.#run(job, onLog, onGroup, false);
+    // Only a job handed over ahead of its turn can end unstarted.
+    return outcome === NOT_STARTED ? "interrupted" : outcome;
+  }
+
+  /**
+   * Runs `job` as {@linkcode WorkerPool.run} does, except that a `run` job
+   * finding `size` jobs running goes to a worker running a function with
+   * none queued, which starts it as soon as its function ends: the
+   * coordinator's next message is not waited for, and still at most `size`
+   * jobs run at once. Such a job ends {@linkcode NOT_STARTED} when cancelled
+   * or when the function before it failed.
+   */
+  runAhead(
+    job: StageJob,
+    onLog: (line: string, stream: "stdout" | "stderr") => void,
+  ): Promise<AheadOutcome> {
+    return this.#run(job, onLog, undefined, true);
+  }
+
+  async #run(
+    job: StageJob,
+    onLog: (line: string, stream: "stdout" | "stderr") => void,
+    onGroup: ((group: number) => void) | undefined,
+    ahead: boolean,
+  ): Promise<AheadOutcome> {
+    const { slot, queued } = await this.#acquire(job.kind, ahead);
     const id = this.#nextId++;
-    return await new Promise<JobOutcome>((resolve) => {
+    if (queued) slot.queued.push(id);
+    await slot.ready;
+    return await new Promise<AheadOutcome>((resolve) => {
       this.#pending.set(id, { resolve, onLog, onGroup, slot });
       slot.worker.postMessage({ type: "job", id, job } satisfies ToWorker);
     });
@@ -144,9 +196,14 @@ export class WorkerPool implements JobRunner {
    * A worker for a job of `kind`, counted as taken: one running no function
    * for a command, an idle one for a function, else a new one. While fewer
    * than `size` jobs run there always is one: if every worker of a full pool
-   * ran a job, `size` would run.
+   * ran a job, `size` would run. With `size` jobs running, a function handed
+   * over `ahead` goes to a worker running a function with none queued, as
+   * its next job.
    */
-  async #acquire(kind: StageJob["kind"]): Promise<Slot> {
+  async #acquire(
+    kind: StageJob["kind"],
+    ahead: boolean,
+  ): Promise<{ slot: Slot; queued: boolean }> {
     for (;;) {
       if (this.#closed) throw new Error("worker pool is closed");
       if (this.#active < this.#size) {
@@ -157,8 +214,11 @@ export class WorkerPool implements JobRunner {
           this.#active++;
           slot.jobs++;
           slot.runsFunction = kind === "run";
-          return slot;
+          return { slot, queued: false };
         }
+      } else if (kind === "run" && ahead) {
+        const busy = this.#slots.find((slot) => slot.runsFunction && slot.queued.length === 0);
+        if (busy !== undefined) return { slot: busy, queued: true };
       }
       await new Promise<void>((wake) => this.#waiting.push(wake));
     }
@@ -176,7 +236,7 @@ export class WorkerPool implements JobRunner {
     const worker = new Worker(this.#entry, { type: "module" });
     let markReady!: () => void;
     const ready = new Promise<void>((resolve) => (markReady = resolve));
-    const slot: Slot = { worker, ready, jobs: 0, runsFunction: false };
+    const slot: Slot = { worker, ready, jobs: 0, runsFunction: false, queued: [] };
     // A worker that crashed or ended is replaced; its job fails with the reason.
     let retired = false;
     const retire = (reason: string) => {
@@ -185,14 +245,16 @@ export class WorkerPool implements JobRunner {
       if (index >= 0) this.#slots.splice(index, 1);
       worker.terminate();
       markReady();
+      // The jobs it ran end with the reason; those queued behind them never started.
       for (const [id, pending] of this.#pending) {
         if (pending.slot !== slot) continue;
         this.#pending.delete(id);
-        pending.resolve(reason);
+        pending.resolve(slot.queued.includes(id) ? NOT_STARTED : reason);
       }
       // Its jobs, posted or not yet, are over: the capacity they held is free again.
       this.#active -= slot.jobs;
       slot.jobs = 0;
+      slot.queued.length = 0;
       for (const wake of this.#waiting.splice(0)) wake();
     };
     worker.onmessage = (event: MessageEvent<FromWorker>) => {
@@ -211,7 +273,14 @@ export class WorkerPool implements JobRunner {
       }
       if (message.type === "group") return pending.onGroup?.(message.group);
       this.#pending.delete(message.id);
-      this.#release(slot);
+      if (message.type === "unstarted") {
+        slot.queued.splice(slot.queued.indexOf(message.id), 1);
+        this.#waiting.shift()?.();
+        return pending.resolve(NOT_STARTED);
+      }
+      // The job queued behind it takes its place (its capacity stays taken).
+      if (slot.queued.length > 0) slot.queued.shift();
+      else this.#release(slot);
       pending.resolve(message.error);
     };
     worker.onerror = (event) => {

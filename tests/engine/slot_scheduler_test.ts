@@ -225,3 +225,30 @@ Deno.test("SlotScheduler release twice does not free a group held by another sta
   await settle();
   assert.deepEqual(h.now(), ["b"]);
 });
+
+Deno.test("SlotScheduler admits up to twice `jobs` stages handed ahead, and others only below `jobs`", async () => {
+  const scheduler = new SlotScheduler(2);
+  const granted: string[] = [];
+  const releases = new Map<string, () => void>();
+  const request = (name: string, groups: readonly string[], ahead: boolean) =>
+    void scheduler.acquire(groups, { ahead }).then((release) => {
+      granted.push(name);
+      releases.set(name, release);
+    });
+  for (const name of ["a", "b", "c", "d", "e"]) request(name, [], true);
+  request("cmd", [], false);
+  // A stage in a mutex group is never handed ahead.
+  request("grouped", ["g"], true);
+  await settle();
+  assert.deepEqual(granted, ["a", "b", "c", "d"]);
+  releases.get("a")!();
+  await settle();
+  assert.deepEqual(granted, ["a", "b", "c", "d", "e"]);
+  for (const name of ["b", "c", "d"]) releases.get(name)!();
+  await settle();
+  // e holds one of the two slots a stage not handed ahead may use.
+  assert.deepEqual(granted, ["a", "b", "c", "d", "e", "cmd"]);
+  releases.get("cmd")!();
+  await settle();
+  assert.deepEqual(granted, ["a", "b", "c", "d", "e", "cmd", "grouped"]);
+});
