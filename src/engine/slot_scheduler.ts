@@ -2,17 +2,19 @@
  * Admission of stages to run: at most `jobs` at once, and mutex groups (a
  * group runs one stage at a time; `*` runs alone). A stage that may be
  * handed to a worker ahead of its turn (see {@linkcode SlotRequest.ahead})
- * is admitted while fewer than twice `jobs` hold a slot.
+ * is admitted while fewer than `jobs` × (1 + `FUNCTIONS_AHEAD`) hold a slot.
  *
  * @module
  */
+import { FUNCTIONS_AHEAD } from "./worker_pool.ts";
 
 /** Options for {@linkcode SlotScheduler.acquire}. */
 export interface SlotRequest {
   /**
    * The stage's job may be handed to a worker while that worker still runs
    * another job: the worker starts it when that job ends, so at most `jobs`
-   * run at once while up to twice as many hold a slot (see `worker_pool.ts`).
+   * run at once while up to `jobs` × (1 + `FUNCTIONS_AHEAD`) hold a slot
+   * (see `worker_pool.ts`).
    * Only for a stage in no mutex group.
    * @default {false}
    */
@@ -28,6 +30,8 @@ interface Waiting {
 /** Grants run slots in request order, respecting `jobs` and mutex groups. */
 export class SlotScheduler {
   readonly #jobs: number;
+  /** How many may hold a slot when handed over ahead. */
+  readonly #ahead: number;
   #running = 0;
   readonly #held = new Map<string, number>();
   readonly #waiting: Waiting[] = [];
@@ -37,6 +41,7 @@ export class SlotScheduler {
   /** Creates a scheduler for `jobs` concurrent stages. */
   constructor(jobs: number) {
     this.#jobs = Math.max(1, jobs);
+    this.#ahead = this.#jobs * (1 + FUNCTIONS_AHEAD);
   }
 
   /** Waits for a slot for a stage in `groups`; returns the release function. */
@@ -58,7 +63,7 @@ export class SlotScheduler {
   }
 
   #fits(groups: readonly string[], ahead: boolean): boolean {
-    if (this.#running >= (ahead ? 2 * this.#jobs : this.#jobs)) return false;
+    if (this.#running >= (ahead ? this.#ahead : this.#jobs)) return false;
     if ((this.#held.get("*") ?? 0) > 0) return false;
     if (groups.includes("*")) return this.#running === 0;
     return groups.every((group) => (this.#held.get(group) ?? 0) === 0);
@@ -71,7 +76,7 @@ export class SlotScheduler {
 
   #admit(): void {
     // With every slot taken nothing fits: no need to look through the queue.
-    for (let i = 0; i < this.#waiting.length && this.#running < 2 * this.#jobs;) {
+    for (let i = 0; i < this.#waiting.length && this.#running < this.#ahead;) {
       const next = this.#waiting[i]!;
       if (this.#fits(next.groups, next.ahead)) {
         this.#waiting.splice(i, 1);

@@ -56,6 +56,11 @@ export type StageJob = CmdJob | RunJob;
 /** Coordinator → worker. */
 export type ToWorker =
   | { readonly type: "job"; readonly id: number; readonly job: StageJob }
+  /** Several jobs at once, in the order given (`run` jobs start one after another). */
+  | {
+    readonly type: "jobs";
+    readonly jobs: readonly { readonly id: number; readonly job: StageJob }[];
+  }
   | { readonly type: "cancel"; readonly id: number };
 
 /** Worker → coordinator. */

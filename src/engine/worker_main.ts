@@ -88,8 +88,13 @@ export function startWorker(): void {
       } else state.stops.get(message.id)?.();
       return;
     }
-    if (message.job.kind === "run" && serving) queued.push(message);
-    else void serve(message);
+    const jobs = message.type === "jobs"
+      ? message.jobs.map(({ id, job }) => ({ type: "job" as const, id, job }))
+      : [message];
+    for (const job of jobs) {
+      if (job.job.kind === "run" && serving) queued.push(job);
+      else void serve(job);
+    }
   };
   post({ type: "ready" });
 }

@@ -1,10 +1,13 @@
 /**
  * A pool of warm Web Workers that run stage jobs, at most `size` at a time.
  * Workers are started on first use and reused across stages. A `run` job
- * (a stage function) has a worker to itself; with every worker busy, one
- * more `run` job may be handed to a worker running a function, which starts
- * it as soon as that one ends (no wait for the coordinator's next message,
- * so at most `size` jobs still run at once); `cmd` jobs share one: a
+ * (a stage function) has a worker to itself; `run` jobs handed over
+ * "ahead" go out together, several in one message (a worker woken once for
+ * them, not once each), and with every worker busy up to
+ * {@linkcode FUNCTIONS_AHEAD} more may be handed to a worker running a
+ * function, which starts each as soon as the one before ends (no wait for
+ * the coordinator's next message, so at most `size` jobs still run at
+ * once); `cmd` jobs share one: a
  * command only starts a process and reads its output, so one worker keeps
  * up with several, and each worker more costs its own heap (tens of MB over
  * thousands of commands).
@@ -25,6 +28,13 @@ export const NOT_STARTED: unique symbol = Symbol("not started");
 
 /** How a job handed over ahead of its turn ended, or {@linkcode NOT_STARTED}. */
 export type AheadOutcome = JobOutcome | typeof NOT_STARTED;
+
+/**
+ * How many `run` jobs handed over ahead may wait on a worker behind the one
+ * it runs (so up to `size` × (1 + this) stages may hold a run slot, see
+ * `slot_scheduler.ts`).
+ */
+export const FUNCTIONS_AHEAD = 4;
 
 /** What runs stage jobs: the {@linkcode WorkerPool}, or a stand-in in tests. */
 export interface JobRunner {
@@ -62,6 +72,10 @@ interface Slot {
   runsFunction: boolean;
   /** Ids of the `run` jobs handed to it while it ran one, not yet started. */
   readonly queued: number[];
+  /** Jobs handed over ahead and not yet sent: sent together once this turn of the event loop ends. */
+  readonly outbox: { readonly id: number; readonly job: StageJob }[];
+  /** The timer that sends `outbox`. */
+  send: ReturnType<typeof setTimeout> | undefined;
 }
 
 interface Pending {
@@ -134,12 +148,14 @@ export class WorkerPool implements JobRunner {
   }
 
   /**
-   * Runs `job` as {@linkcode WorkerPool.run} does, except that a `run` job
-   * finding `size` jobs running goes to a worker running a function with
-   * none queued, which starts it as soon as its function ends: the
-   * coordinator's next message is not waited for, and still at most `size`
-   * jobs run at once. Such a job ends {@linkcode NOT_STARTED} when cancelled
-   * or when the function before it failed.
+   * Runs `job` as {@linkcode WorkerPool.run} does, except that it is sent
+   * once this turn of the event loop ends, with the others handed to the
+   * same worker meanwhile (one message), and that a `run` job finding `size`
+   * jobs running goes to a worker running a function, which starts it as
+   * soon as those before it end: the coordinator's next message is not
+   * waited for, and still at most `size` jobs run at once. Such a job ends
+   * {@linkcode NOT_STARTED} when cancelled or when a function before it on
+   * its worker failed.
    */
   runAhead(
     job: StageJob,
@@ -160,8 +176,37 @@ export class WorkerPool implements JobRunner {
     await slot.ready;
     return await new Promise<AheadOutcome>((resolve) => {
       this.#pending.set(id, { resolve, onLog, onGroup, slot });
-      slot.worker.postMessage({ type: "job", id, job } satisfies ToWorker);
+      if (!ahead) return slot.worker.postMessage({ type: "job", id, job } satisfies ToWorker);
+      slot.outbox.push({ id, job });
+      slot.send ??= setTimeout(() => this.#send(slot), 0);
     });
+  }
+
+  /** Sends the jobs of `slot`'s outbox, in one message. */
+  #send(slot: Slot): void {
+    slot.send = undefined;
+    const jobs = slot.outbox.splice(0);
+    if (jobs.length > 0) slot.worker.postMessage({ type: "jobs", jobs } satisfies ToWorker);
+  }
+
+  /**
+   * Takes the jobs of `slot`'s outbox back, unsent: the one counted as
+   * running frees its capacity; each ends {@linkcode NOT_STARTED}.
+   */
+  #takeBack(slot: Slot): void {
+    clearTimeout(slot.send);
+    slot.send = undefined;
+    for (const { id } of slot.outbox.splice(0)) {
+      const pending = this.#pending.get(id);
+      this.#pending.delete(id);
+      const at = slot.queued.indexOf(id);
+      if (at < 0) this.#release(slot);
+      else {
+        slot.queued.splice(at, 1);
+        this.#waiting.shift()?.();
+      }
+      pending?.resolve(NOT_STARTED);
+    }
   }
 
   /**
@@ -177,6 +222,7 @@ export class WorkerPool implements JobRunner {
    * function are terminated (their jobs end with "interrupted").
    */
   cancelAll(): void {
+    for (const slot of this.#slots) this.#takeBack(slot);
     for (const [id, pending] of this.#pending) {
       pending.slot.worker.postMessage({ type: "cancel", id } satisfies ToWorker);
     }
@@ -185,7 +231,10 @@ export class WorkerPool implements JobRunner {
   /** Terminates every worker; pending jobs end with "interrupted". */
   close(): void {
     this.#closed = true;
-    for (const slot of this.#slots) slot.worker.terminate();
+    for (const slot of this.#slots) {
+      clearTimeout(slot.send);
+      slot.worker.terminate();
+    }
     for (const pending of this.#pending.values()) pending.resolve("interrupted");
     this.#pending.clear();
     this.#slots.length = 0;
@@ -197,8 +246,8 @@ export class WorkerPool implements JobRunner {
    * for a command, an idle one for a function, else a new one. While fewer
    * than `size` jobs run there always is one: if every worker of a full pool
    * ran a job, `size` would run. With `size` jobs running, a function handed
-   * over `ahead` goes to a worker running a function with none queued, as
-   * its next job.
+   * over `ahead` goes to the worker running a function with the fewest
+   * waiting (fewer than {@linkcode FUNCTIONS_AHEAD}), to start after them.
    */
   async #acquire(
     kind: StageJob["kind"],
@@ -217,7 +266,12 @@ export class WorkerPool implements JobRunner {
           return { slot, queued: false };
         }
       } else if (kind === "run" && ahead) {
-        const busy = this.#slots.find((slot) => slot.runsFunction && slot.queued.length === 0);
+        // The worker with the fewest waiting.
+        let busy: Slot | undefined;
+        for (const slot of this.#slots) {
+          if (!slot.runsFunction || slot.queued.length >= FUNCTIONS_AHEAD) continue;
+          if (busy === undefined || slot.queued.length < busy.queued.length) busy = slot;
+        }
         if (busy !== undefined) return { slot: busy, queued: true };
       }
       await new Promise<void>((wake) => this.#waiting.push(wake));
@@ -236,11 +290,21 @@ export class WorkerPool implements JobRunner {
     const worker = new Worker(this.#entry, { type: "module" });
     let markReady!: () => void;
     const ready = new Promise<void>((resolve) => (markReady = resolve));
-    const slot: Slot = { worker, ready, jobs: 0, runsFunction: false, queued: [] };
+    const slot: Slot = {
+      worker,
+      ready,
+      jobs: 0,
+      runsFunction: false,
+      queued: [],
+      outbox: [],
+      send: undefined,
+    };
     // A worker that crashed or ended is replaced; its job fails with the reason.
     let retired = false;
     const retire = (reason: string) => {
       retired = true;
+      clearTimeout(slot.send);
+      const unsent = new Set(slot.outbox.splice(0).map(({ id }) => id));
       const index = this.#slots.indexOf(slot);
       if (index >= 0) this.#slots.splice(index, 1);
       worker.terminate();
@@ -249,7 +313,7 @@ export class WorkerPool implements JobRunner {
       for (const [id, pending] of this.#pending) {
         if (pending.slot !== slot) continue;
         this.#pending.delete(id);
-        pending.resolve(slot.queued.includes(id) ? NOT_STARTED : reason);
+        pending.resolve(slot.queued.includes(id) || unsent.has(id) ? NOT_STARTED : reason);
       }
       // Its jobs, posted or not yet, are over: the capacity they held is free again.
       this.#active -= slot.jobs;
@@ -274,7 +338,8 @@ export class WorkerPool implements JobRunner {
       if (message.type === "group") return pending.onGroup?.(message.group);
       this.#pending.delete(message.id);
       if (message.type === "unstarted") {
-        slot.queued.splice(slot.queued.indexOf(message.id), 1);
+        const at = slot.queued.indexOf(message.id);
+        if (at >= 0) slot.queued.splice(at, 1);
         this.#waiting.shift()?.();
         return pending.resolve(NOT_STARTED);
       }

@@ -67,16 +67,12 @@ Deno.test("WorkerPool.runAhead() hands a function to a busy worker, which runs i
     const module = await stagesModule(dir.path);
     const pool = new WorkerPool(1, workerEntryUrl());
     try {
-      // The one worker runs `a`; `b` is handed to it at once, `c` waits for room.
+      // The one worker runs `a`; `b` and `c` are handed to it at once, to wait their turn.
       const out = (name: string) => path.join(dir.path, `${name}.txt`);
       const a = pool.runAhead(runJob(module, "a", out("a")), () => {});
       const b = pool.runAhead(runJob(module, "b", out("b")), () => {});
-      let cHanded = false;
-      const c = pool.runAhead(runJob(module, "c", out("c")), () => {}).finally(() => {
-        cHanded = true;
-      });
+      const c = pool.runAhead(runJob(module, "c", out("c")), () => {});
       assert.deepEqual(await Promise.all([a, b, c]), [null, null, null]);
-      assert.ok(cHanded);
       for (const name of ["a", "b", "c"]) assert.equal(await Deno.readTextFile(out(name)), name);
       const times = await intervals(dir.path);
       const [aStart, aEnd] = times.get("a")!;
@@ -158,6 +154,77 @@ Deno.test("WorkerPool.run() never hands a job to a busy worker", async () => {
       "Error: boom",
       null,
     ]);
+  } finally {
+    pool.close();
+  }
+});
+
+Deno.test("WorkerPool.runAhead(): cancelAll() before the jobs were sent takes them all back unstarted", async () => {
+  await using dir = await tempDir();
+  const module = await stagesModule(dir.path);
+  const pool = new WorkerPool(2, workerEntryUrl());
+  try {
+    const out = (name: string) => path.join(dir.path, `${name}.txt`);
+    // Both workers started and ready.
+    await Promise.all([
+      pool.run(runJob(module, "c", out("c")), () => {}),
+      pool.run(runJob(module, "c", out("c")), () => {}),
+    ]);
+    await Deno.remove(path.join(dir.path, "times.log"));
+    const jobs = ["a", "b", "c"].map((name) =>
+      pool.runAhead(runJob(module, name, out(name)), () => {})
+    );
+    // Handed over in this turn of the event loop (the pool's promises settle, no timer
+    // fires): none has been sent to a worker yet.
+    for (let i = 0; i < 20; i++) await Promise.resolve();
+    pool.cancelAll();
+    assert.deepEqual(await Promise.all(jobs), [NOT_STARTED, NOT_STARTED, NOT_STARTED]);
+    // Their capacity is free again: the next job runs.
+    assert.equal(await pool.runAhead(runJob(module, "c", out("c")), () => {}), null);
+    assert.deepEqual([...(await intervals(dir.path)).keys()], ["c"]);
+  } finally {
+    pool.close();
+  }
+});
+
+Deno.test("WorkerPool.runAhead() keeps at most `size` functions running with many handed over", async () => {
+  await using dir = await tempDir();
+  const module = path.join(dir.path, "stages.ts");
+  const log = path.join(dir.path, "times.log");
+  const note = (what: string) =>
+    `  Deno.writeTextFileSync(${
+      JSON.stringify(log)
+    }, ctx.stage + " ${what} " + (performance.timeOrigin + performance.now()) + "\\n", { append: true });`;
+  await Deno.writeTextFile(
+    module,
+    [
+      "export async function run(ctx) {",
+      note("start"),
+      "  await new Promise((resolve) => setTimeout(resolve, 20));",
+      note("end"),
+      "  return ctx.stage;",
+      "}",
+      "",
+    ].join("\n"),
+  );
+  const pool = new WorkerPool(2, workerEntryUrl());
+  try {
+    const names = Array.from({ length: 16 }, (_, i) => `j${i}`);
+    const outcomes = await Promise.all(names.map((name) =>
+      pool.runAhead(
+        {
+          ...runJob(module, "run", path.join(dir.path, `${name}.txt`)),
+          stage: name,
+          stageName: name,
+        },
+        () => {},
+      )
+    ));
+    assert.deepEqual(outcomes, names.map(() => null));
+    const times = [...(await intervals(dir.path)).values()];
+    assert.equal(times.length, 16);
+    const overlap = (at: number) => times.filter(([s, e]) => s <= at && at < e).length;
+    assert.ok(Math.max(...times.map(([start]) => overlap(start))) <= 2);
   } finally {
     pool.close();
   }
