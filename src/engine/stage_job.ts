@@ -61,7 +61,9 @@ export type ToWorker =
     readonly type: "jobs";
     readonly jobs: readonly { readonly id: number; readonly job: StageJob }[];
   }
-  | { readonly type: "cancel"; readonly id: number };
+  | { readonly type: "cancel"; readonly id: number }
+  /** The coordinator knows of the failure the worker reported: `run` jobs may start again. */
+  | { readonly type: "resume" };
 
 /** Worker → coordinator. */
 export type FromWorker =
@@ -76,7 +78,9 @@ export type FromWorker =
   | { readonly type: "done"; readonly id: number; readonly error: string | null }
   /**
    * `run` job `id`, handed over while another ran, was not started: it was
-   * cancelled, or the job before it failed (the coordinator decides again).
+   * cancelled, or a function failed before it started (reported first; the
+   * worker starts no function until told to `resume`), so the coordinator
+   * decides again.
    */
   | { readonly type: "unstarted"; readonly id: number }
   /**

@@ -54,6 +54,9 @@ export function startWorker(): void {
   // `run` jobs handed over while one runs: started one after another, in the order given.
   const queued: Extract<ToWorker, { type: "job" }>[] = [];
   let serving = false;
+  // After a function failed, no `run` job starts until the coordinator, told of the failure,
+  // says "resume": those handed over before it are handed back unstarted.
+  let paused = false;
   const serve = async (message: Extract<ToWorker, { type: "job" }>) => {
     current = message.id;
     const call: RunningFunction | null = message.job.kind === "run"
@@ -69,17 +72,22 @@ export function startWorker(): void {
     // A crashed job was answered already; its worker is being replaced (with the jobs queued).
     if (call?.crashed) return;
     if (call === null) return post({ type: "done", id: message.id, error });
-    // After a failure the coordinator decides whether the queued jobs start at all.
-    if (error !== null) {
-      for (const next of queued.splice(0)) post({ type: "unstarted", id: next.id });
-    }
     post({ type: "done", id: message.id, error });
     serving = false;
+    // After a failure the coordinator decides whether the queued jobs start at all.
+    if (error !== null) {
+      paused = true;
+      for (const next of queued.splice(0)) post({ type: "unstarted", id: next.id });
+    }
     const next = queued.shift();
     if (next !== undefined) void serve(next);
   };
   scope.onmessage = (event) => {
     const message = event.data;
+    if (message.type === "resume") {
+      paused = false;
+      return;
+    }
     if (message.type === "cancel") {
       const at = queued.findIndex((job) => job.id === message.id);
       if (at >= 0) {
@@ -92,7 +100,8 @@ export function startWorker(): void {
       ? message.jobs.map(({ id, job }) => ({ type: "job" as const, id, job }))
       : [message];
     for (const job of jobs) {
-      if (job.job.kind === "run" && serving) queued.push(job);
+      if (job.job.kind === "run" && paused) post({ type: "unstarted", id: job.id });
+      else if (job.job.kind === "run" && serving) queued.push(job);
       else void serve(job);
     }
   };

@@ -190,6 +190,29 @@ export class WorkerPool implements JobRunner {
   }
 
   /**
+   * A function on `slot` failed with `error`: its job ends first (so the run
+   * knows of the failure before it decides on the others), the jobs waiting
+   * behind it end {@linkcode NOT_STARTED} (those sent come back from the
+   * worker, which starts no function until told to resume), and the worker
+   * is free again.
+   */
+  #failed(slot: Slot, pending: Pending, error: string): void {
+    pending.resolve(error);
+    clearTimeout(slot.send);
+    slot.send = undefined;
+    const unsent = slot.outbox.splice(0);
+    slot.queued.length = 0;
+    this.#release(slot);
+    for (const wake of this.#waiting.splice(0)) wake();
+    slot.worker.postMessage({ type: "resume" } satisfies ToWorker);
+    for (const { id } of unsent) {
+      const held = this.#pending.get(id);
+      this.#pending.delete(id);
+      held?.resolve(NOT_STARTED);
+    }
+  }
+
+  /**
    * Takes the jobs of `slot`'s outbox back, unsent: the one counted as
    * running frees its capacity; each ends {@linkcode NOT_STARTED}.
    */
@@ -338,10 +361,16 @@ export class WorkerPool implements JobRunner {
       if (message.type === "group") return pending.onGroup?.(message.group);
       this.#pending.delete(message.id);
       if (message.type === "unstarted") {
+        // A cancelled job frees its place; those handed back after a failure have none any more.
         const at = slot.queued.indexOf(message.id);
-        if (at >= 0) slot.queued.splice(at, 1);
-        this.#waiting.shift()?.();
+        if (at >= 0) {
+          slot.queued.splice(at, 1);
+          this.#waiting.shift()?.();
+        }
         return pending.resolve(NOT_STARTED);
+      }
+      if (message.error !== null && slot.runsFunction) {
+        return this.#failed(slot, pending, message.error);
       }
       // The job queued behind it takes its place (its capacity stays taken).
       if (slot.queued.length > 0) slot.queued.shift();

@@ -229,3 +229,34 @@ Deno.test("WorkerPool.runAhead() keeps at most `size` functions running with man
     pool.close();
   }
 });
+
+Deno.test("WorkerPool.runAhead(): a failure is known before the jobs waiting behind it come back, and none of them starts", async () => {
+  for (let trial = 0; trial < 3; trial++) {
+    await using dir = await tempDir();
+    const module = await stagesModule(dir.path);
+    const pool = new WorkerPool(1, workerEntryUrl());
+    try {
+      const out = (name: string) => path.join(dir.path, `${name}.txt`);
+      const order: string[] = [];
+      const hand = (name: string) =>
+        pool.runAhead(runJob(module, name, out(name)), () => {}).then((outcome) => {
+          order.push(name);
+          return outcome;
+        });
+      const boom = hand("boom");
+      const waiting = [hand("a"), hand("b")];
+      // Handed over while the worker still holds back after the failure: back unstarted too.
+      const late = await boom.then(() => hand("c"));
+      assert.deepEqual(await Promise.all(waiting), [NOT_STARTED, NOT_STARTED]);
+      assert.equal(order[0], "boom");
+      assert.ok(late === null || late === NOT_STARTED);
+      // Whatever came back, the worker runs what it is handed afterwards.
+      assert.equal(await hand("a"), null);
+      const started = [...(await intervals(dir.path)).keys()];
+      assert.ok(!started.includes("b"), started.join());
+      assert.deepEqual(started.filter((name) => name !== "c"), ["boom", "a"]);
+    } finally {
+      pool.close();
+    }
+  }
+});
