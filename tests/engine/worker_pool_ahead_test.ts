@@ -48,6 +48,15 @@ async function stagesModule(dir: string): Promise<string> {
   return module;
 }
 
+/** Resolves once `predicate()` holds (polling every 10 ms), failing after 10 s. */
+async function until(predicate: () => Promise<boolean>): Promise<void> {
+  const end = Date.now() + 10_000;
+  while (!(await predicate())) {
+    if (Date.now() > end) throw new Error("timed out waiting");
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 /** The `[start, end]` times each function noted. */
 async function intervals(dir: string): Promise<Map<string, [number, number]>> {
   const times = new Map<string, [number, number]>();
@@ -127,9 +136,16 @@ Deno.test("WorkerPool.runAhead(): cancelAll() returns a function handed ahead un
   const pool = new WorkerPool(1, workerEntryUrl());
   try {
     const out = (name: string) => path.join(dir.path, `${name}.txt`);
+    // The worker started and ready, then `a` running and `b` waiting behind it.
+    assert.equal(await pool.run(runJob(module, "c", out("c")), () => {}), null);
+    await Deno.remove(path.join(dir.path, "times.log"));
     const a = pool.runAhead(runJob(module, "a", out("a")), () => {});
     const b = pool.runAhead(runJob(module, "b", out("b")), () => {});
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await until(async () =>
+      (await Deno.readTextFile(path.join(dir.path, "times.log")).catch(() => "")).startsWith(
+        "a start",
+      )
+    );
     pool.cancelAll();
     assert.equal(await b, NOT_STARTED);
     assert.equal(await a, null);
