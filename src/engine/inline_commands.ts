@@ -10,7 +10,7 @@
  */
 import { findShells, newReadBuffers, runCommand, type Shells } from "./run_command.ts";
 import type { StageJob } from "./stage_job.ts";
-import type { JobOutcome, JobRunner } from "./worker_pool.ts";
+import type { AheadOutcome, JobOutcome, JobRunner } from "./worker_pool.ts";
 
 /** A command under way: how to stop it, and how to end its job early. */
 interface RunningCommand {
@@ -58,6 +58,16 @@ export class InlineCommands implements JobRunner {
         this.#running.delete(running);
       });
     });
+  }
+
+  /** Hands `run` job `job` to the pool (see `WorkerPool.runAhead`). */
+  runAhead(
+    job: StageJob,
+    onLog: (line: string, stream: "stdout" | "stderr") => void,
+  ): Promise<AheadOutcome> {
+    if (this.#closed) return Promise.reject(new Error("worker pool is closed"));
+    const pool = this.#used ??= this.#pool();
+    return pool.runAhead?.(job, onLog) ?? pool.run(job, onLog);
   }
 
   /** Sends every running command's process group SIGTERM (and cancels the pool's jobs). */

@@ -36,7 +36,7 @@ import { describeHolder, sentinelHolder } from "./running_sentinel.ts";
 import type { SlotScheduler } from "./slot_scheduler.ts";
 import { type ClaimOptions, claimStage, type StageClaim, waitWhileHeld } from "./stage_claim.ts";
 import type { StagePlan } from "./stage_plan.ts";
-import type { JobRunner } from "./worker_pool.ts";
+import { type JobOutcome, type JobRunner, NOT_STARTED } from "./worker_pool.ts";
 
 /** How many output lines of each stage a run keeps (for failures and history). */
 const LOG_TAIL = 50;
@@ -407,26 +407,42 @@ async function runAndRecord(
 ): Promise<StageResult> {
   const reason = verdict.action === "run" ? verdict.reason : "outputs missing from cache";
   const details = verdict.action === "run" ? verdict.details : [];
-  const release = await env.slots.acquire(plan.stage.def.mutex);
-  let outcome: string | null;
+  const { def } = plan.stage;
+  // A function may wait on a worker for the one it runs to end (see `worker_pool.ts`);
+  // with one job the stages run strictly one after another.
+  const ahead = def.action.kind === "run" && env.jobs > 1;
+  const release = await env.slots.acquire(def.mutex, { ahead });
+  let outcome: JobOutcome;
   try {
     const blocked = gate(env, []);
     if (blocked !== null) return progress.end("blocked", blocked.reason, blocked);
     progress.begin();
     await clearOutputs(env.ctx, plan);
-    const { def } = plan.stage;
     // A function gets its params in its context: only a command reads them from a file.
     const job = buildJob(
       plan,
       def.action.kind === "cmd" ? env.params.fileFor(def.params) : "",
     );
     let commandGroup: number | null = null;
+    const onGroup = (group: number) => {
+      commandGroup = group;
+      env.commandGroups.add(group);
+      claim?.recordGroup(group);
+    };
     try {
-      outcome = await env.workers().run(job, progress.log, (group) => {
-        commandGroup = group;
-        env.commandGroups.add(group);
-        claim?.recordGroup(group);
-      });
+      for (;;) {
+        const runner = env.workers();
+        const ended = ahead && runner.runAhead !== undefined
+          ? await runner.runAhead(job, progress.log)
+          : await runner.run(job, progress.log, onGroup);
+        if (ended !== NOT_STARTED) {
+          outcome = ended;
+          break;
+        }
+        // Handed over ahead of its turn and never started: the run may have failed since.
+        const blocked = gate(env, []);
+        if (blocked !== null) return progress.end("blocked", blocked.reason, blocked);
+      }
     } finally {
       if (commandGroup !== null) env.commandGroups.delete(commandGroup);
     }

@@ -1,30 +1,56 @@
 /**
  * Admission of stages to run: at most `jobs` at once, and mutex groups (a
- * group runs one stage at a time; `*` runs alone).
+ * group runs one stage at a time; `*` runs alone). A stage that may be
+ * handed to a worker ahead of its turn (see {@linkcode SlotRequest.ahead})
+ * is admitted while fewer than `jobs` × (1 + `FUNCTIONS_AHEAD`) hold a slot.
  *
  * @module
  */
+import { FUNCTIONS_AHEAD } from "./worker_pool.ts";
+
+/** Options for {@linkcode SlotScheduler.acquire}. */
+export interface SlotRequest {
+  /**
+   * The stage's job may be handed to a worker while that worker still runs
+   * another job: the worker starts it when that job ends, so at most `jobs`
+   * run at once while up to `jobs` × (1 + `FUNCTIONS_AHEAD`) hold a slot
+   * (see `worker_pool.ts`).
+   * Only for a stage in no mutex group.
+   * @default {false}
+   */
+  readonly ahead?: boolean;
+}
+
+interface Waiting {
+  readonly groups: readonly string[];
+  readonly ahead: boolean;
+  readonly grant: () => void;
+}
 
 /** Grants run slots in request order, respecting `jobs` and mutex groups. */
 export class SlotScheduler {
   readonly #jobs: number;
+  /** How many may hold a slot when handed over ahead. */
+  readonly #ahead: number;
   #running = 0;
   readonly #held = new Map<string, number>();
-  readonly #waiting: { groups: readonly string[]; grant: () => void }[] = [];
+  readonly #waiting: Waiting[] = [];
   /** How many of the waiting stages run alone (`*`): counted, not searched for on each request. */
   #aloneWaiting = 0;
 
   /** Creates a scheduler for `jobs` concurrent stages. */
   constructor(jobs: number) {
     this.#jobs = Math.max(1, jobs);
+    this.#ahead = this.#jobs * (1 + FUNCTIONS_AHEAD);
   }
 
   /** Waits for a slot for a stage in `groups`; returns the release function. */
-  async acquire(groups: readonly string[]): Promise<() => void> {
+  async acquire(groups: readonly string[], request: SlotRequest = {}): Promise<() => void> {
+    const ahead = (request.ahead ?? false) && groups.length === 0;
     // Only a waiting stage that runs alone holds back later requests.
-    if (this.#aloneWaiting > 0 || !this.#fits(groups)) {
+    if (this.#aloneWaiting > 0 || !this.#fits(groups, ahead)) {
       if (groups.includes("*")) this.#aloneWaiting++;
-      await new Promise<void>((grant) => this.#waiting.push({ groups, grant }));
+      await new Promise<void>((grant) => this.#waiting.push({ groups, ahead, grant }));
     } else this.#take(groups);
     let released = false;
     return () => {
@@ -36,8 +62,8 @@ export class SlotScheduler {
     };
   }
 
-  #fits(groups: readonly string[]): boolean {
-    if (this.#running >= this.#jobs) return false;
+  #fits(groups: readonly string[], ahead: boolean): boolean {
+    if (this.#running >= (ahead ? this.#ahead : this.#jobs)) return false;
     if ((this.#held.get("*") ?? 0) > 0) return false;
     if (groups.includes("*")) return this.#running === 0;
     return groups.every((group) => (this.#held.get(group) ?? 0) === 0);
@@ -50,9 +76,9 @@ export class SlotScheduler {
 
   #admit(): void {
     // With every slot taken nothing fits: no need to look through the queue.
-    for (let i = 0; i < this.#waiting.length && this.#running < this.#jobs;) {
+    for (let i = 0; i < this.#waiting.length && this.#running < this.#ahead;) {
       const next = this.#waiting[i]!;
-      if (this.#fits(next.groups)) {
+      if (this.#fits(next.groups, next.ahead)) {
         this.#waiting.splice(i, 1);
         if (next.groups.includes("*")) this.#aloneWaiting--;
         this.#take(next.groups);

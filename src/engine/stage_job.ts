@@ -56,7 +56,14 @@ export type StageJob = CmdJob | RunJob;
 /** Coordinator → worker. */
 export type ToWorker =
   | { readonly type: "job"; readonly id: number; readonly job: StageJob }
-  | { readonly type: "cancel"; readonly id: number };
+  /** Several jobs at once, in the order given (`run` jobs start one after another). */
+  | {
+    readonly type: "jobs";
+    readonly jobs: readonly { readonly id: number; readonly job: StageJob }[];
+  }
+  | { readonly type: "cancel"; readonly id: number }
+  /** The coordinator knows of the failure the worker reported: `run` jobs may start again. */
+  | { readonly type: "resume" };
 
 /** Worker → coordinator. */
 export type FromWorker =
@@ -69,6 +76,13 @@ export type FromWorker =
     readonly stream: "stdout" | "stderr";
   }
   | { readonly type: "done"; readonly id: number; readonly error: string | null }
+  /**
+   * `run` job `id`, handed over while another ran, was not started: it was
+   * cancelled, or a function failed before it started (reported first; the
+   * worker starts no function until told to `resume`), so the coordinator
+   * decides again.
+   */
+  | { readonly type: "unstarted"; readonly id: number }
   /**
    * User code threw from a timer or callback (or left a promise rejected)
    * while `run` job `id` ran: the job failed with `error`, and the worker,

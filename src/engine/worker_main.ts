@@ -1,6 +1,7 @@
 /**
- * The code a pool worker runs: it receives a `run` stage's job and calls its
- * function, or receives `cmd` stages' jobs, several at a time, and runs their
+ * The code a pool worker runs: it receives `run` stages' jobs and calls their
+ * functions one after another (a job handed over while one runs waits its
+ * turn), or receives `cmd` stages' jobs, several at a time, and runs their
  * shells; it streams their output lines back and reports success or the
  * error of each. Workers never write state.
  *
@@ -35,67 +36,130 @@ interface RunningFunction {
 export function startWorker(): void {
   const scope = globalThis as unknown as WorkerScope;
   const post = (message: FromWorker) => scope.postMessage(message);
-  // How to stop each command under way, by job id.
-  const stops = new Map<number, () => void>();
   let current = 0;
   let running: RunningFunction | null = null;
-  const shells = findShells();
-  // Read buffers of commands that ended, for the next ones (one pair per command under way).
-  const spareBuffers: ReadBuffers[] = [];
-  const modules = new StageModules();
-  const timers = new ZeroDelayTimers();
-  timers.install(globalThis);
+  const state: WorkerState = {
+    shells: findShells(),
+    spareBuffers: [],
+    modules: new StageModules(),
+    timers: new ZeroDelayTimers(),
+    stops: new Map(),
+    post,
+  };
+  state.timers.install(globalThis);
   captureConsole((lines, stream) => post({ type: "log", id: current, lines, stream }));
   // Deno.exit() in a worker ends it silently: say so first, so the job fails instead of hanging.
   interceptExit((call) => post({ type: "exit", call }));
   reportStrayErrors(scope, post, () => running);
-  scope.onmessage = async (event) => {
-    const message = event.data;
-    if (message.type === "cancel") {
-      stops.get(message.id)?.();
-      return;
-    }
+  // `run` jobs handed over while one runs: started one after another, in the order given.
+  const queued: Extract<ToWorker, { type: "job" }>[] = [];
+  let serving = false;
+  // After a function failed, no `run` job starts until the coordinator, told of the failure,
+  // says "resume": those handed over before it are handed back unstarted.
+  let paused = false;
+  const serve = async (message: Extract<ToWorker, { type: "job" }>) => {
     current = message.id;
-    const log = (lines: readonly string[], stream: "stdout" | "stderr") =>
-      post({ type: "log", id: message.id, lines, stream });
-    let error: string | null = null;
     const call: RunningFunction | null = message.job.kind === "run"
       ? (running = { id: message.id, returned: false, crashed: false })
       : null;
+    if (call !== null) serving = true;
+    let error: string | null;
     try {
-      if (message.job.kind === "cmd") {
-        const onGroup = (group: number) => post({ type: "group", id: message.id, group });
-        const buffers = spareBuffers.pop() ?? newReadBuffers();
-        try {
-          error = await runCommand(
-            message.job,
-            shells,
-            buffers,
-            log,
-            (stop) => stops.set(message.id, stop),
-            onGroup,
-          );
-        } finally {
-          spareBuffers.push(buffers);
-        }
-      } else {
-        await runFunction(message.job, modules, () => (call!.returned = true));
-        // A timer the stage set with no delay (or while its module loaded) fires now, and a
-        // promise it left rejected is reported, so their errors fail the stage instead of
-        // surfacing after the stage was recorded.
-        await timers.settle();
-      }
-    } catch (caught) {
-      error = caught instanceof StageFailure ? caught.message : describeThrown(caught);
+      error = await execute(message, state, call);
     } finally {
-      stops.delete(message.id);
       if (call !== null) running = null;
     }
-    // A crashed job was answered already; its worker is being replaced.
+    // A crashed job was answered already; its worker is being replaced (with the jobs queued).
     if (call?.crashed) return;
+    if (call === null) return post({ type: "done", id: message.id, error });
     post({ type: "done", id: message.id, error });
+    serving = false;
+    // After a failure the coordinator decides whether the queued jobs start at all.
+    if (error !== null) {
+      paused = true;
+      for (const next of queued.splice(0)) post({ type: "unstarted", id: next.id });
+    }
+    const next = queued.shift();
+    if (next !== undefined) void serve(next);
+  };
+  scope.onmessage = (event) => {
+    const message = event.data;
+    if (message.type === "resume") {
+      paused = false;
+      return;
+    }
+    if (message.type === "cancel") {
+      const at = queued.findIndex((job) => job.id === message.id);
+      if (at >= 0) {
+        queued.splice(at, 1);
+        post({ type: "unstarted", id: message.id });
+      } else state.stops.get(message.id)?.();
+      return;
+    }
+    const jobs = message.type === "jobs"
+      ? message.jobs.map(({ id, job }) => ({ type: "job" as const, id, job }))
+      : [message];
+    for (const job of jobs) {
+      if (job.job.kind === "run" && paused) post({ type: "unstarted", id: job.id });
+      else if (job.job.kind === "run" && serving) queued.push(job);
+      else void serve(job);
+    }
   };
   post({ type: "ready" });
+}
+
+/** What a worker keeps across the jobs it runs. */
+interface WorkerState {
+  readonly shells: ReturnType<typeof findShells>;
+  /** Read buffers of commands that ended, for the next ones (one pair per command under way). */
+  readonly spareBuffers: ReadBuffers[];
+  readonly modules: StageModules;
+  readonly timers: ZeroDelayTimers;
+  /** How to stop each command under way, by job id. */
+  readonly stops: Map<number, () => void>;
+  readonly post: (message: FromWorker) => void;
+}
+
+/**
+ * Runs one job and returns its error text (`null`: success); `call` notes
+ * when a function returned.
+ */
+async function execute(
+  message: Extract<ToWorker, { type: "job" }>,
+  state: WorkerState,
+  call: RunningFunction | null,
+): Promise<string | null> {
+  const { shells, spareBuffers, modules, timers, stops, post } = state;
+  const log = (lines: readonly string[], stream: "stdout" | "stderr") =>
+    post({ type: "log", id: message.id, lines, stream });
+  try {
+    if (message.job.kind === "cmd") {
+      const onGroup = (group: number) => post({ type: "group", id: message.id, group });
+      const buffers = spareBuffers.pop() ?? newReadBuffers();
+      try {
+        return await runCommand(
+          message.job,
+          shells,
+          buffers,
+          log,
+          (stop) => stops.set(message.id, stop),
+          onGroup,
+        );
+      } finally {
+        spareBuffers.push(buffers);
+      }
+    }
+    await runFunction(message.job, modules, () => (call!.returned = true));
+    // A timer the stage set with no delay (or while its module loaded) fires now, and a
+    // promise it left rejected is reported, so their errors fail the stage instead of
+    // surfacing after the stage was recorded.
+    await timers.settle();
+    return null;
+  } catch (caught) {
+    return caught instanceof StageFailure ? caught.message : describeThrown(caught);
+  } finally {
+    stops.delete(message.id);
+  }
 }
 
 /**

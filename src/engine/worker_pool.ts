@@ -1,7 +1,13 @@
 /**
  * A pool of warm Web Workers that run stage jobs, at most `size` at a time.
  * Workers are started on first use and reused across stages. A `run` job
- * (a stage function) has a worker to itself; `cmd` jobs share one: a
+ * (a stage function) has a worker to itself; `run` jobs handed over
+ * "ahead" go out together, several in one message (a worker woken once for
+ * them, not once each), and with every worker busy up to
+ * {@linkcode FUNCTIONS_AHEAD} more may be handed to a worker running a
+ * function, which starts each as soon as the one before ends (no wait for
+ * the coordinator's next message, so at most `size` jobs still run at
+ * once); `cmd` jobs share one: a
  * command only starts a process and reads its output, so one worker keeps
  * up with several, and each worker more costs its own heap (tens of MB over
  * thousands of commands). That heap is mostly collector slack, so the worker
@@ -23,6 +29,23 @@ export const COMMANDS_PER_WORKER = 2_000;
 /** How a job ended: `null` on success, else the error text. */
 export type JobOutcome = string | null;
 
+/**
+ * The outcome of a job handed to a worker ahead of its turn that never
+ * started (cancelled, or the job before it failed), for the caller to run
+ * again or not.
+ */
+export const NOT_STARTED: unique symbol = Symbol("not started");
+
+/** How a job handed over ahead of its turn ended, or {@linkcode NOT_STARTED}. */
+export type AheadOutcome = JobOutcome | typeof NOT_STARTED;
+
+/**
+ * How many `run` jobs handed over ahead may wait on a worker behind the one
+ * it runs (so up to `size` × (1 + this) stages may hold a run slot, see
+ * `slot_scheduler.ts`).
+ */
+export const FUNCTIONS_AHEAD = 4;
+
 /** What runs stage jobs: the {@linkcode WorkerPool}, or a stand-in in tests. */
 export interface JobRunner {
   /**
@@ -34,6 +57,16 @@ export interface JobRunner {
     onLog: (line: string, stream: "stdout" | "stderr") => void,
     onGroup?: (group: number) => void,
   ): Promise<JobOutcome>;
+  /**
+   * Runs `run` job `job` like {@linkcode JobRunner.run}, but with every
+   * worker busy it may hand it to a worker running a function, to start
+   * when that one ends; such a job may end {@linkcode NOT_STARTED}. Absent:
+   * use `run`.
+   */
+  runAhead?(
+    job: StageJob,
+    onLog: (line: string, stream: "stdout" | "stderr") => void,
+  ): Promise<AheadOutcome>;
   /** Stops every running job (their outcomes say "interrupted" or how they ended). */
   cancelAll(): void;
   /** Stops everything; pending jobs end with "interrupted". */
@@ -51,10 +84,16 @@ interface Slot {
   commands: number;
   /** True once it has had its share of commands: it takes no more jobs and ends after its last. */
   draining: boolean;
+  /** Ids of the `run` jobs handed to it while it ran one, not yet started. */
+  readonly queued: number[];
+  /** Jobs handed over ahead and not yet sent: sent together once this turn of the event loop ends. */
+  readonly outbox: { readonly id: number; readonly job: StageJob }[];
+  /** The timer that sends `outbox`. */
+  send: ReturnType<typeof setTimeout> | undefined;
 }
 
 interface Pending {
-  readonly resolve: (outcome: JobOutcome) => void;
+  readonly resolve: (outcome: AheadOutcome) => void;
   readonly onLog: (line: string, stream: "stdout" | "stderr") => void;
   readonly onGroup: ((group: number) => void) | undefined;
   readonly slot: Slot;
@@ -127,13 +166,94 @@ export class WorkerPool implements JobRunner {
     onLog: (line: string, stream: "stdout" | "stderr") => void,
     onGroup?: (group: number) => void,
   ): Promise<JobOutcome> {
-    const slot = await this.#acquire(job.kind);
-    await slot.ready;
+    const outcome = await this.#run(job, onLog, onGroup, false);
+    // Only a job handed over ahead of its turn can end unstarted.
+    return outcome === NOT_STARTED ? "interrupted" : outcome;
+  }
+
+  /**
+   * Runs `job` as {@linkcode WorkerPool.run} does, except that it is sent
+   * once this turn of the event loop ends, with the others handed to the
+   * same worker meanwhile (one message), and that a `run` job finding `size`
+   * jobs running goes to a worker running a function, which starts it as
+   * soon as those before it end: the coordinator's next message is not
+   * waited for, and still at most `size` jobs run at once. Such a job ends
+   * {@linkcode NOT_STARTED} when cancelled or when a function before it on
+   * its worker failed.
+   */
+  runAhead(
+    job: StageJob,
+    onLog: (line: string, stream: "stdout" | "stderr") => void,
+  ): Promise<AheadOutcome> {
+    return this.#run(job, onLog, undefined, true);
+  }
+
+  async #run(
+    job: StageJob,
+    onLog: (line: string, stream: "stdout" | "stderr") => void,
+    onGroup: ((group: number) => void) | undefined,
+    ahead: boolean,
+  ): Promise<AheadOutcome> {
+    const { slot, queued } = await this.#acquire(job.kind, ahead);
     const id = this.#nextId++;
-    return await new Promise<JobOutcome>((resolve) => {
+    if (queued) slot.queued.push(id);
+    await slot.ready;
+    return await new Promise<AheadOutcome>((resolve) => {
       this.#pending.set(id, { resolve, onLog, onGroup, slot });
-      slot.worker.postMessage({ type: "job", id, job } satisfies ToWorker);
+      if (!ahead) return slot.worker.postMessage({ type: "job", id, job } satisfies ToWorker);
+      slot.outbox.push({ id, job });
+      slot.send ??= setTimeout(() => this.#send(slot), 0);
     });
+  }
+
+  /** Sends the jobs of `slot`'s outbox, in one message. */
+  #send(slot: Slot): void {
+    slot.send = undefined;
+    const jobs = slot.outbox.splice(0);
+    if (jobs.length > 0) slot.worker.postMessage({ type: "jobs", jobs } satisfies ToWorker);
+  }
+
+  /**
+   * A function on `slot` failed with `error`: its job ends first (so the run
+   * knows of the failure before it decides on the others), the jobs waiting
+   * behind it end {@linkcode NOT_STARTED} (those sent come back from the
+   * worker, which starts no function until told to resume), and the worker
+   * is free again.
+   */
+  #failed(slot: Slot, pending: Pending, error: string): void {
+    pending.resolve(error);
+    clearTimeout(slot.send);
+    slot.send = undefined;
+    const unsent = slot.outbox.splice(0);
+    slot.queued.length = 0;
+    this.#release(slot);
+    for (const wake of this.#waiting.splice(0)) wake();
+    slot.worker.postMessage({ type: "resume" } satisfies ToWorker);
+    for (const { id } of unsent) {
+      const held = this.#pending.get(id);
+      this.#pending.delete(id);
+      held?.resolve(NOT_STARTED);
+    }
+  }
+
+  /**
+   * Takes the jobs of `slot`'s outbox back, unsent: the one counted as
+   * running frees its capacity; each ends {@linkcode NOT_STARTED}.
+   */
+  #takeBack(slot: Slot): void {
+    clearTimeout(slot.send);
+    slot.send = undefined;
+    for (const { id } of slot.outbox.splice(0)) {
+      const pending = this.#pending.get(id);
+      this.#pending.delete(id);
+      const at = slot.queued.indexOf(id);
+      if (at < 0) this.#release(slot);
+      else {
+        slot.queued.splice(at, 1);
+        this.#waiting.shift()?.();
+      }
+      pending?.resolve(NOT_STARTED);
+    }
   }
 
   /**
@@ -149,6 +269,7 @@ export class WorkerPool implements JobRunner {
    * function are terminated (their jobs end with "interrupted").
    */
   cancelAll(): void {
+    for (const slot of this.#slots) this.#takeBack(slot);
     for (const [id, pending] of this.#pending) {
       pending.slot.worker.postMessage({ type: "cancel", id } satisfies ToWorker);
     }
@@ -157,7 +278,10 @@ export class WorkerPool implements JobRunner {
   /** Terminates every worker; pending jobs end with "interrupted". */
   close(): void {
     this.#closed = true;
-    for (const slot of this.#slots) slot.worker.terminate();
+    for (const slot of this.#slots) {
+      clearTimeout(slot.send);
+      slot.worker.terminate();
+    }
     for (const pending of this.#pending.values()) pending.resolve("interrupted");
     this.#pending.clear();
     this.#slots.length = 0;
@@ -168,9 +292,14 @@ export class WorkerPool implements JobRunner {
    * A worker for a job of `kind`, counted as taken: one running no function
    * for a command, an idle one for a function, else a new one. While fewer
    * than `size` jobs run there always is one: if every worker of a full pool
-   * ran a job, `size` would run.
+   * ran a job, `size` would run. With `size` jobs running, a function handed
+   * over `ahead` goes to the worker running a function with the fewest
+   * waiting (fewer than {@linkcode FUNCTIONS_AHEAD}), to start after them.
    */
-  async #acquire(kind: StageJob["kind"]): Promise<Slot> {
+  async #acquire(
+    kind: StageJob["kind"],
+    ahead: boolean,
+  ): Promise<{ slot: Slot; queued: boolean }> {
     for (;;) {
       if (this.#closed) throw new Error("worker pool is closed");
       if (this.#active < this.#size) {
@@ -184,8 +313,16 @@ export class WorkerPool implements JobRunner {
           if (kind === "cmd" && ++slot.commands >= this.#commandsPerWorker) {
             slot.draining = true;
           }
-          return slot;
+          return { slot, queued: false };
         }
+      } else if (kind === "run" && ahead) {
+        // The worker with the fewest waiting.
+        let busy: Slot | undefined;
+        for (const slot of this.#slots) {
+          if (!slot.runsFunction || slot.queued.length >= FUNCTIONS_AHEAD) continue;
+          if (busy === undefined || slot.queued.length < busy.queued.length) busy = slot;
+        }
+        if (busy !== undefined) return { slot: busy, queued: true };
       }
       await new Promise<void>((wake) => this.#waiting.push(wake));
     }
@@ -219,24 +356,31 @@ export class WorkerPool implements JobRunner {
       runsFunction: false,
       commands: 0,
       draining: false,
+      queued: [],
+      outbox: [],
+      send: undefined,
     };
     this.#started++;
     // A worker that crashed or ended is replaced; its job fails with the reason.
     let retired = false;
     const retire = (reason: string) => {
       retired = true;
+      clearTimeout(slot.send);
+      const unsent = new Set(slot.outbox.splice(0).map(({ id }) => id));
       const index = this.#slots.indexOf(slot);
       if (index >= 0) this.#slots.splice(index, 1);
       worker.terminate();
       markReady();
+      // The jobs it ran end with the reason; those queued behind them never started.
       for (const [id, pending] of this.#pending) {
         if (pending.slot !== slot) continue;
         this.#pending.delete(id);
-        pending.resolve(reason);
+        pending.resolve(slot.queued.includes(id) || unsent.has(id) ? NOT_STARTED : reason);
       }
       // Its jobs, posted or not yet, are over: the capacity they held is free again.
       this.#active -= slot.jobs;
       slot.jobs = 0;
+      slot.queued.length = 0;
       for (const wake of this.#waiting.splice(0)) wake();
     };
     worker.onmessage = (event: MessageEvent<FromWorker>) => {
@@ -255,7 +399,21 @@ export class WorkerPool implements JobRunner {
       }
       if (message.type === "group") return pending.onGroup?.(message.group);
       this.#pending.delete(message.id);
-      this.#release(slot);
+      if (message.type === "unstarted") {
+        // A cancelled job frees its place; those handed back after a failure have none any more.
+        const at = slot.queued.indexOf(message.id);
+        if (at >= 0) {
+          slot.queued.splice(at, 1);
+          this.#waiting.shift()?.();
+        }
+        return pending.resolve(NOT_STARTED);
+      }
+      if (message.error !== null && slot.runsFunction) {
+        return this.#failed(slot, pending, message.error);
+      }
+      // The job queued behind it takes its place (its capacity stays taken).
+      if (slot.queued.length > 0) slot.queued.shift();
+      else this.#release(slot);
       pending.resolve(message.error);
     };
     worker.onerror = (event) => {

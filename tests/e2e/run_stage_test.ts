@@ -460,3 +460,55 @@ Deno.test("a run stage's process.env stays Node's live view of the environment, 
     deno: "node",
   });
 });
+
+// Workers take a function's job while running another (see `worker_pool.ts`): a job queued
+// behind one that throws must neither fail with it nor start after a fail-fast failure.
+Deno.test("with -j 2 a run stage that throws fails alone: keep-going runs every other stage, fail-fast blocks those not begun", async () => {
+  const names = Array.from({ length: 30 }, (_, i) => `s${String(i).padStart(2, "0")}`);
+  const throws = new Set(["s04", "s05", "s17"]);
+  const project = () =>
+    makeProject({
+      "pivot.yaml": [
+        "pipeline: ml",
+        "stages:",
+        ...names.flatMap((name) => [`  ${name}:`, `    run: ./s.ts#${name}`, "    outs: txt"]),
+        "",
+      ].join("\n"),
+      "s.ts": names.map((name) =>
+        throws.has(name)
+          ? `export function ${name}() { throw new Error("${name} broke"); }\n`
+          : `export const ${name} = () => "${name}";\n`
+      ).join(""),
+    });
+  for (let trial = 0; trial < 3; trial++) {
+    await using p = await project();
+    const kept = await runPivotInProcess(p.root, ["repro", "-k", "-j", "2"]);
+    assert.equal(kept.code, 1, kept.stderr);
+    assert.match(timeless(kept.stdout), /^27 ran, 0 up to date, 3 failed \(T\)\n$/m);
+    const failures = kept.stderr.split("\n").filter((line) => line.startsWith("FAILED"))
+      .map((line) => timeless(line)).sort();
+    assert.deepEqual(failures, [
+      "FAILED s04: Error: s04 broke (T)",
+      "FAILED s05: Error: s05 broke (T)",
+      "FAILED s17: Error: s17 broke (T)",
+    ]);
+    for (const name of names) {
+      assert.equal(await p.exists(lockRel("ml", name)), !throws.has(name), name);
+    }
+    await using q = await project();
+    const fast = await runPivotInProcess(q.root, ["repro", "-j", "2", "--json"]);
+    assert.equal(fast.code, 1, fast.stderr);
+    const ends = [...completions(jsonEvents(fast.stdout)).values()];
+    assert.equal(ends.length, 30);
+    const failed = ends.filter((end) => end.status === "failed");
+    // Only stages that throw fail (those begun before the first failure was known), each
+    // with its own error; the stages not begun by then are blocked.
+    assert.ok(failed.length >= 1, JSON.stringify(ends));
+    for (const end of failed) {
+      assert.ok(throws.has(end.stage!), end.stage);
+      assert.equal(end.reason, `Error: ${end.stage} broke`);
+    }
+    assert.ok(ends.some((end) => end.status === "blocked"), JSON.stringify(ends));
+    assert.ok(ends.every((end) => ["ran", "failed", "blocked"].includes(end.status!)));
+  }
+});

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { SlotScheduler } from "../../src/engine/slot_scheduler.ts";
+import { FUNCTIONS_AHEAD } from "../../src/engine/worker_pool.ts";
 
 /** Lets every pending promise callback run. */
 function settle(): Promise<void> {
@@ -224,4 +225,33 @@ Deno.test("SlotScheduler release twice does not free a group held by another sta
   releaseA();
   await settle();
   assert.deepEqual(h.now(), ["b"]);
+});
+
+Deno.test("SlotScheduler admits up to `jobs` × (1 + FUNCTIONS_AHEAD) stages handed ahead, and others only below `jobs`", async () => {
+  const scheduler = new SlotScheduler(2);
+  const cap = 2 * (1 + FUNCTIONS_AHEAD);
+  const granted: string[] = [];
+  const releases = new Map<string, () => void>();
+  const request = (name: string, groups: readonly string[], ahead: boolean) =>
+    void scheduler.acquire(groups, { ahead }).then((release) => {
+      granted.push(name);
+      releases.set(name, release);
+    });
+  const ahead = Array.from({ length: cap + 1 }, (_, i) => `a${i}`);
+  for (const name of ahead) request(name, [], true);
+  request("cmd", [], false);
+  // A stage in a mutex group is never handed ahead.
+  request("grouped", ["g"], true);
+  await settle();
+  assert.deepEqual(granted, ahead.slice(0, cap));
+  releases.get("a0")!();
+  await settle();
+  assert.deepEqual(granted, ahead);
+  for (const name of ahead.slice(1, cap)) releases.get(name)!();
+  await settle();
+  // The last one holds one of the two slots a stage not handed ahead may use.
+  assert.deepEqual(granted, [...ahead, "cmd"]);
+  releases.get("cmd")!();
+  await settle();
+  assert.deepEqual(granted, [...ahead, "cmd", "grouped"]);
 });
