@@ -61,7 +61,12 @@
 import * as path from "node:path";
 import { atomicWrite } from "../util/atomic_write.ts";
 import { environmentError } from "../util/environment_error.ts";
-import { entryNamesSync, readTextOrNullSync, removeIfPresentSync } from "../util/fs.ts";
+import {
+  entryNamesSync,
+  readTextOrNullSync,
+  removeIfPresentSync,
+  writeNewTextFileSync,
+} from "../util/fs.ts";
 import { plainlyAbsent, type PreciseStat } from "../util/precise_stat.ts";
 import { describeHolder, processAlive, sentinelHolder } from "./running_sentinel.ts";
 import type { ClaimOptions } from "./stage_claim.ts";
@@ -100,16 +105,8 @@ function stageOf(sentinel: string): string {
  */
 export function createReaderRecord(sentinel: string): string {
   const record = recordPath(readersDir(sentinel), stageOf(sentinel));
-  const dir = path.dirname(record);
-  const write = () => Deno.writeTextFileSync(record, `${Deno.pid}\n`, { createNew: true });
   try {
-    try {
-      write();
-    } catch (error) {
-      if (!(error instanceof Deno.errors.NotFound)) throw error;
-      Deno.mkdirSync(dir, { recursive: true });
-      write();
-    }
+    writeNewTextFileSync(record, `${Deno.pid}\n`);
   } catch (error) {
     throw environmentError(error, { file: record, action: "write" });
   }

@@ -38,6 +38,7 @@
  */
 import * as path from "node:path";
 import { atomicWrite, tempPathBeside } from "../util/atomic_write.ts";
+import { writeNewTextFileSync } from "../util/fs.ts";
 import { endMarkedCommands, endStageCommand } from "./process_group.ts";
 import { removeTemplatesOf, type SentinelTemplates } from "./sentinel_templates.ts";
 
@@ -155,14 +156,7 @@ function liveHolder(content: SentinelContent): number | null {
  */
 function createWithContent(file: string, text: string): boolean {
   const temp = tempPathBeside(file);
-  try {
-    Deno.writeTextFileSync(temp, text, { createNew: true });
-  } catch (error) {
-    // The directory is made on the first claim in it, not checked on every one.
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-    Deno.mkdirSync(path.dirname(file), { recursive: true });
-    Deno.writeTextFileSync(temp, text, { createNew: true });
-  }
+  writeNewTextFileSync(temp, text);
   try {
     Deno.linkSync(temp, file);
     return true;

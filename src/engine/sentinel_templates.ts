@@ -24,6 +24,7 @@
  * @module
  */
 import * as path from "node:path";
+import { writeNewTextFileSync } from "../util/fs.ts";
 
 /**
  * Removes the templates process `pid`, which is gone, left in `dir` (its
@@ -77,14 +78,7 @@ export class SentinelTemplates implements Disposable {
     const known = this.#byDir.get(dir);
     if (known !== undefined) return known;
     const template = path.join(dir, `.claim.${Deno.pid}.${crypto.randomUUID()}.tmp`);
-    const write = () => Deno.writeTextFileSync(template, `${Deno.pid}\n`, { createNew: true });
-    try {
-      write();
-    } catch (error) {
-      if (!(error instanceof Deno.errors.NotFound)) throw error;
-      Deno.mkdirSync(dir, { recursive: true });
-      write();
-    }
+    writeNewTextFileSync(template, `${Deno.pid}\n`);
     this.#byDir.set(dir, template);
     return template;
   }

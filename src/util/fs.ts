@@ -134,3 +134,20 @@ export function removeIfPresentSync(file: string): void {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
   }
 }
+
+/**
+ * Creates the new file `file` holding `text` (it must not exist), making its
+ * directory first when that is missing: the directory is made on the first
+ * write in it, not checked on every one.
+ *
+ * @throws {Deno.errors.AlreadyExists} when `file` exists
+ */
+export function writeNewTextFileSync(file: string, text: string): void {
+  try {
+    Deno.writeTextFileSync(file, text, { createNew: true });
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+    Deno.mkdirSync(path.dirname(file), { recursive: true });
+    Deno.writeTextFileSync(file, text, { createNew: true });
+  }
+}
