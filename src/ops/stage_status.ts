@@ -1,4 +1,5 @@
 import { assessStage, type Verdict } from "../engine/assess_stage.ts";
+import { describeHolder, sentinelHolder } from "../engine/running_sentinel.ts";
 import { type PlannedOut, planStage } from "../engine/stage_plan.ts";
 import type { Project } from "../project/mod.ts";
 import type { Session } from "../session/mod.ts";
@@ -104,7 +105,16 @@ export async function stageStatus(
       ? reportFor(project, name, verdict)
       : upstreamStale(name, staleUpstream);
     if (report.stale) stale.add(name);
-    reports.push(report);
+    // A stage another pivot process is running now: it may be up to date once that ends.
+    const holder = report.stale ? sentinelHolder(plan.sentinel) : null;
+    reports.push(
+      holder === null ? report : {
+        ...report,
+        reason: `${report.reason} (running now in another pivot process, ${
+          describeHolder(holder)
+        })`,
+      },
+    );
   }
   return reports;
 }

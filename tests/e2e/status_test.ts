@@ -4,6 +4,7 @@ import { tempDir } from "../_helpers/files.ts";
 import { commitAll, git } from "../_helpers/git.ts";
 import { runPivotInProcess } from "../_helpers/in_process.ts";
 import { makeProject, runPivot, type TempProject } from "../_helpers/project.ts";
+import { liveProcess } from "../_helpers/processes.ts";
 import { hashBytes } from "../../src/storage/mod.ts";
 import { blobOf, CHECKOUT_HINT, lockRel, readLock, timeless } from "./_fixtures/engine.ts";
 
@@ -445,6 +446,23 @@ Deno.test("status, verify, push, pull and checkout where no pipeline is found, i
     stdout: "stale clean: no previous run\n1 stale, 0 up to date\n",
     stderr: "",
   });
+});
+
+// Before, a stage another pivot process was running showed as stale with no word of it.
+Deno.test("status says which stale stage another pivot process is running now", async () => {
+  await using p = await project();
+  await repro(p);
+  await setLr(p, "0.2");
+  await using other = liveProcess();
+  await p.write(".pivot/stages/ml/train.running", `${other.pid}\n`);
+  assert.deepEqual(await runPivotInProcess(p.root, ["status"]), {
+    code: 0,
+    stdout:
+      `stale train: params changed (running now in another pivot process, PID ${other.pid})\n` +
+      "stale eval: upstream 'train' is stale\n2 stale, 0 up to date\n",
+    stderr: "",
+  });
+  await Deno.remove(p.path(".pivot/stages/ml/train.running"));
 });
 
 // Before, "0 up to date" (while repro says there is no pipeline file).
