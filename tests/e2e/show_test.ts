@@ -69,3 +69,18 @@ Deno.test("pivot show lists at most ten of the runs an ambiguous prefix matches"
       "hint: give more of the run id; 'pivot history' lists the recorded runs\n",
   );
 });
+
+// Before, `show` called a stage the run found up to date "skipped", unlike repro's own output.
+Deno.test("pivot show names stages as repro did: ran with its reason, up to date", async () => {
+  await using p = await makeProject({
+    "pivot.yaml": "pipeline: ml\nstages:\n  a:\n    cmd: echo a > ${outs}\n    outs: txt\n" +
+      "  b:\n    cmd: echo b > ${outs}\n    outs: txt\n",
+  });
+  assert.equal((await runPivotInProcess(p.root, ["repro", "a"])).code, 0);
+  assert.equal((await runPivotInProcess(p.root, ["repro"])).code, 0);
+  const shown = await runPivotInProcess(p.root, ["show"]);
+  assert.equal(shown.code, 0, shown.stderr);
+  const stages = shown.stdout.split("\n").filter((line) => /^[✓•↺✗-] /.test(line))
+    .map((line) => line.replace(/ {2}\S+$/, ""));
+  assert.deepEqual(stages, ["• a  up to date", "✓ b  ran: no previous run"]);
+});

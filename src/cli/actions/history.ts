@@ -69,9 +69,10 @@ export async function showAction(
     "",
   ];
   for (const [name, stage] of Object.entries(run.stages)) {
+    // As repro says it: a stage it found up to date (recorded as `skipped`).
     lines.push(
-      `${icons[stage.status] ?? "?"} ${name}  ${stage.status}${
-        stage.status === "skipped" ? "" : `: ${stage.reason}`
+      `${icons[stage.status] ?? "?"} ${name}  ${
+        stage.status === "skipped" ? "up to date" : `${stage.status}: ${stage.reason}`
       }  ${formatDuration(stage.duration_ms)}`,
     );
     if (stage.status === "failed") {
