@@ -1,4 +1,5 @@
 import { openSession, type OpenSessionOptions, type Session } from "../session/mod.ts";
+import type { CheckoutMode } from "../ops/option_values.ts";
 import type { CliContext } from "./cli_context.ts";
 
 /** How a command opens its project. */
@@ -8,6 +9,8 @@ export interface OpenForCommandOptions extends Omit<OpenSessionOptions, "cwd" | 
    * tracked), for commands whose result they bear on. @default {true}
    */
   showWarnings?: boolean;
+  /** `--checkout-mode` (commander checked it is a mode): only that mode is used. */
+  checkoutMode?: string | undefined;
 }
 
 /**
@@ -18,9 +21,10 @@ export async function openForCommand(
   ctx: CliContext,
   options: OpenForCommandOptions = {},
 ): Promise<Session> {
-  const { showWarnings = true, ...sessionOptions } = options;
+  const { showWarnings = true, checkoutMode, ...sessionOptions } = options;
   const session = await openSession({
     ...sessionOptions,
+    ...(checkoutMode === undefined ? {} : { modes: [checkoutMode as CheckoutMode] }),
     cwd: ctx.cwd,
     warn: ctx.warn,
     env: ctx.env,

@@ -10,8 +10,7 @@ import { ReportedFailure } from "../util/errors.ts";
 import { formatBytes, plural } from "../util/format_bytes.ts";
 import type { CliContext } from "./cli_context.ts";
 import { printProblem } from "./print_list.ts";
-import { wantsLiveDisplay } from "./run_display.ts";
-import { createTransferDisplay } from "./transfer_display.ts";
+import { withTransferDisplay } from "./transfer_display.ts";
 
 /**
  * Pulls what the coming run can restore, shows it (`pulled 5 blobs (1.2 KiB)
@@ -32,13 +31,11 @@ export async function pullBeforeRun(
   },
 ): Promise<void> {
   const { json } = options;
-  const display = createTransferDisplay(ctx, { json, live: wantsLiveDisplay(ctx) && !json });
-  let report;
-  try {
-    report = await pullForRepro(session, { ...options, onEvent: display.onEvent });
-  } finally {
-    display.close();
-  }
+  const report = await withTransferDisplay(
+    ctx,
+    json,
+    (onEvent) => pullForRepro(session, { ...options, onEvent }),
+  );
   if (json) {
     ctx.stdout(`${JSON.stringify({ type: "pull", ...report })}\n`);
   } else if (!ctx.quiet()) {

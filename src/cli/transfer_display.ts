@@ -9,15 +9,34 @@ import type { TransferEvent, TransferReport } from "../ops/transfer_report.ts";
 import { formatBytes, plural } from "../util/format_bytes.ts";
 import type { CliContext } from "./cli_context.ts";
 import { printProblem } from "./print_list.ts";
+import { wantsLiveDisplay } from "./run_display.ts";
 
 /** A sink for transfer events; call `close()` when the transfer ends. */
-export interface TransferDisplay {
+interface TransferDisplay {
   readonly onEvent: (event: TransferEvent) => void;
   readonly close: () => void;
 }
 
+/**
+ * Runs a transfer, `work`, showing its events as they come (JSON Lines with
+ * `json`, a live line on a terminal, else only `-v` detail lines), the live
+ * line cleared once it ends, however it ends.
+ */
+export async function withTransferDisplay<T>(
+  ctx: CliContext,
+  json: boolean,
+  work: (onEvent: (event: TransferEvent) => void) => Promise<T>,
+): Promise<T> {
+  const display = createTransferDisplay(ctx, { json, live: wantsLiveDisplay(ctx) });
+  try {
+    return await work(display.onEvent);
+  } finally {
+    display.close();
+  }
+}
+
 /** A display: JSON Lines, a live line (`live`), or only `-v` detail lines. */
-export function createTransferDisplay(
+function createTransferDisplay(
   ctx: CliContext,
   options: { readonly json: boolean; readonly live: boolean },
 ): TransferDisplay {

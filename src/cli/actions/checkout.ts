@@ -1,4 +1,3 @@
-import type { CheckoutMode } from "../../ops/option_values.ts";
 import { checkoutOutputs } from "../../ops/checkout_outputs.ts";
 import { ReportedFailure } from "../../util/errors.ts";
 import { plural } from "../../util/format_bytes.ts";
@@ -19,12 +18,11 @@ export async function checkoutAction(
     checkoutMode?: string;
   },
 ): Promise<void> {
-  const forced = options.checkoutMode as CheckoutMode | undefined;
   await using session = await openForCommand(ctx, {
     all: options.all ?? false,
     pipelinesOptional: "if-none",
     showWarnings: false,
-    ...(forced === undefined ? {} : { modes: [forced] }),
+    checkoutMode: options.checkoutMode,
   });
   const report = await checkoutOutputs(session, {
     targets,

@@ -1,4 +1,3 @@
-import type { CheckoutMode } from "../../ops/option_values.ts";
 import { pullOutputs } from "../../ops/pull_outputs.ts";
 import { ReportedFailure } from "../../util/errors.ts";
 import { plural } from "../../util/format_bytes.ts";
@@ -6,8 +5,7 @@ import type { CliContext } from "../cli_context.ts";
 import { openForCommand } from "../open_for_command.ts";
 import { printNotOverwritten } from "../print_not_overwritten.ts";
 import { printProblem } from "../print_list.ts";
-import { wantsLiveDisplay } from "../run_display.ts";
-import { createTransferDisplay, printTransferReport } from "../transfer_display.ts";
+import { printTransferReport, withTransferDisplay } from "../transfer_display.ts";
 
 /** `pivot pull`: fetches from a remote, then checks out what was fetched. */
 export async function pullAction(
@@ -24,29 +22,23 @@ export async function pullAction(
     checkoutMode?: string;
   },
 ): Promise<void> {
-  const forced = options.checkoutMode as CheckoutMode | undefined;
   await using session = await openForCommand(ctx, {
     all: options.all ?? false,
     pipelinesOptional: "if-none",
     showWarnings: false,
-    ...(forced === undefined ? {} : { modes: [forced] }),
+    checkoutMode: options.checkoutMode,
   });
   const json = options.json ?? false;
-  const display = createTransferDisplay(ctx, { json, live: wantsLiveDisplay(ctx) });
-  let report;
-  try {
-    report = await pullOutputs(session, {
+  const report = await withTransferDisplay(ctx, json, (onEvent) =>
+    pullOutputs(session, {
       targets,
       remote: options.remote,
       jobs: options.jobs,
       dryRun: options.dryRun ?? false,
       useIndex: options.index,
-      onEvent: display.onEvent,
+      onEvent,
       force: options.force ?? false,
-    });
-  } finally {
-    display.close();
-  }
+    }));
   let failed = printTransferReport(ctx, report.fetch, json);
   const checkout = report.checkout;
   if (checkout === null) {

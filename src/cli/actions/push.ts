@@ -3,8 +3,7 @@ import { pushCache } from "../../ops/push_cache.ts";
 import { ReportedFailure } from "../../util/errors.ts";
 import type { CliContext } from "../cli_context.ts";
 import { openForCommand } from "../open_for_command.ts";
-import { wantsLiveDisplay } from "../run_display.ts";
-import { createTransferDisplay, printTransferReport } from "../transfer_display.ts";
+import { printTransferReport, withTransferDisplay } from "../transfer_display.ts";
 
 /** `pivot push` and `pivot fetch` (`direction`): the transfer, its progress and its summary. */
 export async function transferAction(
@@ -26,21 +25,16 @@ export async function transferAction(
     showWarnings: false,
   });
   const json = options.json ?? false;
-  const display = createTransferDisplay(ctx, { json, live: wantsLiveDisplay(ctx) });
   const run = direction === "push" ? pushCache : fetchCache;
-  let report;
-  try {
-    report = await run(session, {
+  const report = await withTransferDisplay(ctx, json, (onEvent) =>
+    run(session, {
       targets,
       remote: options.remote,
       jobs: options.jobs,
       dryRun: options.dryRun ?? false,
       useIndex: options.index,
-      onEvent: display.onEvent,
-    });
-  } finally {
-    display.close();
-  }
+      onEvent,
+    }));
   if (printTransferReport(ctx, report, json)) {
     throw new ReportedFailure(`${direction} incomplete`);
   }
