@@ -82,6 +82,9 @@ export async function confirmUpToDate(
   // Planning reads no file: touched stages are planned while the window passes (as many as
   // it leaves time for, so a run that touched thousands holds no more plans than that).
   const settled = wait ? writtenMs + FINE_RACY_WINDOW_MS + 1 : 0;
+  // The window is waited out anyway: what the run learnt is written to `state.db` meanwhile
+  // (else when the command ends), once its records are complete.
+  if (Date.now() < settled) await flushRecords(session, stages);
   const plans = new Map<string, StagePlan>();
   for (const name of stages) {
     if (Date.now() >= settled) break;
@@ -124,4 +127,14 @@ export async function confirmUpToDate(
   if (session.warnings !== warnings) return null;
   const earlier = new Set(stages.filter((name) => !touched.has(name)));
   return { completions, sinceMs, earlier, assessed };
+}
+
+/** Writes the records the run holds for the state directories of `stages` (see `StateDb.recordStage`). */
+async function flushRecords(session: Session, stages: readonly string[]): Promise<void> {
+  const dirs = new Set<string>();
+  for (const name of stages) {
+    const def = session.project.dag.stages.get(name)?.def;
+    if (def !== undefined) dirs.add(def.stateDir);
+  }
+  for (const dir of dirs) (await session.db(dir)).flushRecords();
 }
