@@ -84,7 +84,7 @@ export async function confirmUpToDate(
   const settled = wait ? writtenMs + FINE_RACY_WINDOW_MS + 1 : 0;
   // The window is waited out anyway: what the run learnt is written to `state.db` meanwhile
   // (else when the command ends), once its records are complete.
-  if (Date.now() < settled) await flushRecords(session, stages);
+  if (Date.now() < settled) await flushRecords(session, touched);
   const plans = new Map<string, StagePlan>();
   for (const name of stages) {
     if (Date.now() >= settled) break;
@@ -129,8 +129,12 @@ export async function confirmUpToDate(
   return { completions, sinceMs, earlier, assessed };
 }
 
-/** Writes the records the run holds for the state directories of `stages` (see `StateDb.recordStage`). */
-async function flushRecords(session: Session, stages: readonly string[]): Promise<void> {
+/**
+ * Writes the records the run holds for the state directories of `stages`
+ * (see `StateDb.recordStage`): stages it ran or assessed, whose databases
+ * are open.
+ */
+async function flushRecords(session: Session, stages: Iterable<string>): Promise<void> {
   const dirs = new Set<string>();
   for (const name of stages) {
     const def = session.project.dag.stages.get(name)?.def;
