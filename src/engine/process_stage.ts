@@ -37,6 +37,7 @@ import type { SlotScheduler } from "./slot_scheduler.ts";
 import { type ClaimOptions, claimStage, type StageClaim, waitWhileHeld } from "./stage_claim.ts";
 import type { StagePlan } from "./stage_plan.ts";
 import { type JobOutcome, type JobRunner, NOT_STARTED } from "./worker_pool.ts";
+import type { WrittenLock } from "./written_lock.ts";
 
 /** How many output lines of each stage a run keeps (for failures and history). */
 const LOG_TAIL = 50;
@@ -52,6 +53,8 @@ export interface StageResult {
   readonly blockedBy: string | null;
   /** True when it failed because the run was interrupted (Ctrl-C), not by itself. */
   readonly interrupted: boolean;
+  /** The lock this run wrote for it, when it ran or was restored from the run cache. */
+  readonly written?: WrittenLock;
 }
 
 /** How a stage ended, as {@linkcode StageRunEnv.finish} records it. */
@@ -69,6 +72,7 @@ export interface StageEnd {
   readonly logTail: readonly string[];
   readonly blockedBy: string | null;
   readonly interrupted: boolean;
+  readonly written?: WrittenLock;
 }
 
 /** What every stage of one run shares. */
@@ -155,6 +159,7 @@ class StageProgress {
       blockedBy?: string | null;
       since?: number | null;
       interrupted?: boolean;
+      written?: WrittenLock | null;
     } = {},
   ): StageResult {
     return this.env.finish({
@@ -167,6 +172,7 @@ class StageProgress {
       logTail: [...this.#tail],
       blockedBy: more.blockedBy ?? null,
       interrupted: more.interrupted ?? false,
+      ...(more.written ? { written: more.written } : {}),
     });
   }
 }
@@ -380,7 +386,8 @@ async function act(
     case "run": {
       if (noCommit || env.force.has(plan.name)) break;
       const tried = performance.now();
-      if (!(await restoreFromRunCache(ctx, plan, state))) break;
+      const written = await restoreFromRunCache(ctx, plan, state);
+      if (written === false) break;
       env.onEvent({
         type: "stage_start",
         stage: plan.name,
@@ -390,6 +397,7 @@ async function act(
       return progress.end("restored", `restored from the run cache (${verdict.reason})`, {
         since: tried,
         details: verdict.details,
+        written,
       });
     }
   }
@@ -460,9 +468,12 @@ async function runAndRecord(
       interrupted,
     });
   }
-  if (!env.noCommit) await recordStage(env.ctx, plan, state, env.runId);
-  else checkProduced(plan);
-  return progress.end("ran", reason, { details });
+  if (env.noCommit) {
+    checkProduced(plan);
+    return progress.end("ran", reason, { details });
+  }
+  const written = await recordStage(env.ctx, plan, state, env.runId);
+  return progress.end("ran", reason, { details, written });
 }
 
 /**

@@ -23,6 +23,7 @@ import { statOrNullSync } from "../util/fs.ts";
 import type { RecordedOut, StageState } from "./assess_stage.ts";
 import type { EngineContext } from "./engine_context.ts";
 import type { PlannedOut, StagePlan } from "./stage_plan.ts";
+import { type WrittenLock, writtenLock } from "./written_lock.ts";
 
 /** A directory manifest as stored in a run-cache entry. */
 type RecordedManifest = readonly { relpath: string; hash: string; size: number; isexec: boolean }[];
@@ -32,6 +33,7 @@ type RecordedManifest = readonly { relpath: string; hash: string; size: number; 
  * ones (linking the workspace copies back), writes the lock and records the
  * hashes and the run-cache entry.
  *
+ * @returns the lock written (see `written_lock.ts`), or `null` when it cannot stand for a later look
  * @throws {PivotError} `<missingWhat> <identity → path>` when an output is missing
  *   (`stage did not produce output` after a run, `missing output` for `commit`)
  */
@@ -41,7 +43,7 @@ export async function recordStage(
   state: StageState,
   runId: string,
   missingWhat: string = "stage did not produce output",
-): Promise<void> {
+): Promise<WrittenLock | null> {
   const { def } = plan.stage;
   const hasher = await ctx.hasher(def.stateDir);
   const outs: LockOut[] = [];
@@ -76,7 +78,7 @@ export async function recordStage(
       ...(isDirHash(info) ? { manifest: info.manifest } : {}),
     });
   }
-  writeLock(plan, state, outs);
+  const written = writeLock(plan, state, outs);
   const db = await ctx.db(def.stateDir);
   db.recordStage(
     hasher.drain(),
@@ -91,6 +93,7 @@ export async function recordStage(
       },
     },
   );
+  return written;
 }
 
 /**
@@ -153,12 +156,12 @@ export async function recacheOutputs(
   for (const { out, info } of outs) await cacheAndLink(ctx, out, info, placer);
 }
 
-/** Writes the stage's lock file from its current state and `outs`. */
+/** Writes the stage's lock file from its current state and `outs`; returns what it wrote. */
 export function writeLock(
   plan: StagePlan,
   state: StageState,
   outs: readonly LockOut[],
-): void {
+): WrittenLock | null {
   const { def } = plan.stage;
   const lock: StageLock = {
     stage: def.name,
@@ -168,7 +171,7 @@ export function writeLock(
     deps: state.deps ?? [],
     outs,
   };
-  writeLockFile(plan.lockFile, lock);
+  return writtenLock(plan.lockFile, writeLockFile(plan.lockFile, lock), plan);
 }
 
 /**
@@ -200,13 +203,13 @@ export async function restoreOutputs(
  * Looks the stage's input hash up in the run cache; on a hit whose blobs are
  * all present, restores the outputs and writes the lock.
  *
- * @returns true on a hit
+ * @returns the lock written on a hit (`null` when it cannot stand for a later look), false on a miss
  */
 export async function restoreFromRunCache(
   ctx: EngineContext,
   plan: StagePlan,
   state: StageState,
-): Promise<boolean> {
+): Promise<WrittenLock | null | false> {
   const { def } = plan.stage;
   if (state.inputHash === null || plan.outs.length === 0) return false;
   const db = await ctx.db(def.stateDir);
@@ -230,7 +233,7 @@ export async function restoreFromRunCache(
     });
   }
   if (!(await restoreOutputs(ctx, outs))) return false;
-  writeLock(
+  return writeLock(
     plan,
     state,
     outs.map(({ out, info }) => ({
@@ -241,5 +244,4 @@ export async function restoreFromRunCache(
       ...(isDirHash(info) ? { manifest: info.manifest } : {}),
     })),
   );
-  return true;
 }

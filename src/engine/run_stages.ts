@@ -285,6 +285,7 @@ function report(
     logTail: end.logTail,
     blockedBy: end.blockedBy,
     interrupted: end.interrupted,
+    ...(end.written === undefined ? {} : { written: end.written }),
   };
 }
 

@@ -8,6 +8,7 @@
 import { assessStage, type StageState } from "../engine/assess_stage.ts";
 import type { StageCompleteEvent } from "../engine/run_events.ts";
 import type { StagePlan } from "../engine/stage_plan.ts";
+import { upToDateAsWritten, type WrittenLock } from "../engine/written_lock.ts";
 import type { Dag } from "../dag/mod.ts";
 import type { Session } from "../session/mod.ts";
 import { FINE_RACY_WINDOW_MS } from "../storage/racy_window.ts";
@@ -56,7 +57,11 @@ export function touchedStages(
  * stamp then holds racy entries, see `vouch_racy_reads.ts`), then checks the tracked inputs
  * and assesses the stages of `stages` the run touched (`touched`, see
  * {@linkcode touchedStages}) again, as a no-op `repro` would; the others the
- * run found up to date, and nothing it wrote is theirs to read. The
+ * run found up to date, and nothing it wrote is theirs to read. A stage
+ * whose lock this command wrote (`written`) is found up to date from that
+ * write when everything it recorded still holds (see `written_lock.ts`; after
+ * the window only: its racy entries would need the state `assessStage`
+ * gives), and assessed when anything differs. The
  * stamp taken afterwards holds only signatures taken outside the racy window
  * of that moment, so a file changed during the run, or in the window, keeps
  * it from being written (on a file system with whole-second times, every
@@ -72,10 +77,14 @@ export async function confirmUpToDate(
   touched: ReadonlySet<string>,
   writtenMs: number,
   wait = true,
+  written: (name: string) => WrittenLock | undefined = () => undefined,
 ): Promise<Confirmed | null> {
   // Planning reads no file: touched stages are planned while the window passes (as many as
   // it leaves time for, so a run that touched thousands holds no more plans than that).
   const settled = wait ? writtenMs + FINE_RACY_WINDOW_MS + 1 : 0;
+  // The window is waited out anyway: what the run learnt is written to `state.db` meanwhile
+  // (else when the command ends), once its records are complete.
+  if (Date.now() < settled) await flushRecords(session, touched);
   const plans = new Map<string, StagePlan>();
   for (const name of stages) {
     if (Date.now() >= settled) break;
@@ -97,9 +106,12 @@ export async function confirmUpToDate(
     if (touched.has(name)) {
       const plan = plans.get(name) ?? session.plan(name);
       plans.delete(name);
-      const { state, verdict } = await assessStage(session, plan);
-      if (verdict.action !== "skip") return null;
-      if (!wait) assessed.set(name, { plan, state });
+      const ours = wait ? written(name) : undefined;
+      if (ours === undefined || !await upToDateAsWritten(session, plan, ours)) {
+        const { state, verdict } = await assessStage(session, plan);
+        if (verdict.action !== "skip") return null;
+        if (!wait) assessed.set(name, { plan, state });
+      }
     }
     completions.push({
       type: "stage_complete",
@@ -115,4 +127,18 @@ export async function confirmUpToDate(
   if (session.warnings !== warnings) return null;
   const earlier = new Set(stages.filter((name) => !touched.has(name)));
   return { completions, sinceMs, earlier, assessed };
+}
+
+/**
+ * Writes the records the run holds for the state directories of `stages`
+ * (see `StateDb.recordStage`): stages it ran or assessed, whose databases
+ * are open.
+ */
+async function flushRecords(session: Session, stages: Iterable<string>): Promise<void> {
+  const dirs = new Set<string>();
+  for (const name of stages) {
+    const def = session.project.dag.stages.get(name)?.def;
+    if (def !== undefined) dirs.add(def.stateDir);
+  }
+  for (const dir of dirs) (await session.db(dir)).flushRecords();
 }

@@ -242,6 +242,7 @@ async function recordStamp(
         touched,
         stamp.writtenMs,
         wait,
+        (name) => run.results.get(name)?.written,
       );
       if (confirmed === null) break;
       const racy = new Map<string, RacyRead>();

@@ -34,6 +34,9 @@ export function trackedInputsOf(
   stages: readonly string[],
 ): Map<string, string[]> {
   const isPvt = new Map<string, boolean>();
+  // What the directories above the candidates are: one look at each (a thousand inputs of
+  // one directory have a thousand candidates there).
+  const dirs = new Map<string, boolean>();
   const found = new Map<string, string[]>();
   // Most candidates do not exist: `statx` says so without an exception (see precise_stat.ts).
   using stats = openPreciseStat();
@@ -44,7 +47,7 @@ export function trackedInputsOf(
         const pvt = trackingFileCandidates(project.root, ref.path).find((candidate) => {
           let known = isPvt.get(candidate);
           if (known === undefined) {
-            known = !plainlyAbsent(stats, candidate) &&
+            known = !plainlyAbsent(stats, candidate, true, dirs) &&
               (statOrNullSync(candidate)?.isFile ?? false);
             isPvt.set(candidate, known);
           }

@@ -11,7 +11,7 @@ import { environmentError, environmentErrorCode } from "../util/environment_erro
 import { fileInTheWay } from "../util/fs.ts";
 import { isInside } from "../util/paths.ts";
 import { PivotError } from "../util/errors.ts";
-import { DENO_STAT, plainlyAbsent, type PreciseStat } from "../util/precise_stat.ts";
+import { absentIsPlain, DENO_STAT, PATH_ABSENT, type PreciseStat } from "../util/precise_stat.ts";
 import { checkHash, isHash } from "./hash_string.ts";
 import { createHasher, hashBytes, hashFile, hashFileSync, readFull } from "./xxhash.ts";
 
@@ -115,7 +115,13 @@ export class ContentCache {
   has(hash: string): boolean {
     const blob = this.blobPath(hash);
     // Every new blob of a fresh run is missing: found so without an exception.
-    if (plainlyAbsent(this.#stats, blob)) return false;
+    const precise = this.#stats.stat(blob);
+    if (precise === PATH_ABSENT && absentIsPlain(this.#stats, blob)) return false;
+    // A read-only file: the blob as written (one `stat`, the usual case of a blob present).
+    if (precise !== null && precise !== PATH_ABSENT) {
+      if (precise.kind !== "file") return false;
+      if ((precise.mode & 0o222) === 0) return true;
+    }
     let info: Deno.FileInfo;
     try {
       info = Deno.statSync(blob);

@@ -142,9 +142,11 @@ export function serializeLock(lock: StageLock): string {
   return metadataJson(data) ?? metadataYaml(data, ["manifest"]);
 }
 
-/** Writes `lock` to `file` atomically (see {@linkcode atomicWrite}). */
-export function writeLockFile(file: string, lock: StageLock): void {
-  atomicWrite(file, serializeLock(lock));
+/** Writes `lock` to `file` atomically (see {@linkcode atomicWrite}); returns the text written. */
+export function writeLockFile(file: string, lock: StageLock): string {
+  const text = serializeLock(lock);
+  atomicWrite(file, text);
+  return text;
 }
 
 /**

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import * as path from "node:path";
 import { ContentCache, hashBytes, STALE_TEMP_MS } from "../../src/storage/mod.ts";
 import { PivotError } from "../../src/util/errors.ts";
+import { openPreciseStat } from "../../src/util/precise_stat.ts";
 import { exists, modeOf, names, pseudoRandomBytes, tempDir } from "../_helpers/files.ts";
 import { makeProject } from "../_helpers/project.ts";
 
@@ -449,4 +450,34 @@ Deno.test("ContentCache.linkInPlace() leaves a symlink to a file as it was, its 
   assert.equal(Deno.lstatSync(link).isSymlink, true);
   assert.equal(modeOf(target), 0o644);
   assert.equal(await Deno.readTextFile(link), "target content\n");
+});
+
+Deno.test("ContentCache.has() finds a read-only blob with one stat, a missing one without an exception", async () => {
+  await using s = await setup();
+  const { hash, blob } = await s.store("stored\n", "stored");
+  using precise = openPreciseStat();
+  const calls: string[] = [];
+  s.cache.useStats({
+    precise: true,
+    stat(file, follow) {
+      calls.push(file);
+      return precise.stat(file, follow);
+    },
+    [Symbol.dispose]() {},
+  });
+  const statSync = Deno.statSync;
+  const denoCalls: string[] = [];
+  Deno.statSync = (file) => {
+    denoCalls.push(String(file));
+    return statSync(file);
+  };
+  try {
+    assert.equal(s.cache.has(hash), true);
+    assert.deepEqual([calls, denoCalls], [[blob], []]);
+    const missing = hashBytes("not stored");
+    assert.equal(s.cache.has(missing), false);
+    assert.deepEqual(denoCalls, []);
+  } finally {
+    Deno.statSync = statSync;
+  }
 });

@@ -5,6 +5,7 @@ import {
   PATH_ABSENT,
   plainlyAbsent,
   type PreciseInfo,
+  type PreciseStat,
   timeMs,
   timeText,
 } from "../../src/util/precise_stat.ts";
@@ -97,4 +98,38 @@ Deno.test("timeMs() and timeText() keep the nanoseconds", () => {
     assert.notEqual(timeMs(1796599120, nsec) % 1, 0, String(nsec));
     assert.equal(Math.floor(timeMs(1796599120, nsec)), 1796599120000 + Math.floor(nsec / 1e6));
   }
+});
+
+/** `stats`, counting the calls made to it, by path. */
+function counting(stats: PreciseStat): PreciseStat & { readonly calls: Map<string, number> } {
+  const calls = new Map<string, number>();
+  return {
+    precise: stats.precise,
+    calls,
+    stat(file, follow) {
+      calls.set(file, (calls.get(file) ?? 0) + 1);
+      return stats.stat(file, follow);
+    },
+    [Symbol.dispose]() {},
+  };
+}
+
+Deno.test("plainlyAbsent() with `dirs` looks at each directory above once for many paths, with the same answers", async () => {
+  await using p = await makeProject({ "a.txt": "hello\n", "in/b.txt": "b\n" });
+  using precise = openPreciseStat();
+  const stats = counting(precise);
+  const dirs = new Map<string, boolean>();
+  for (let i = 0; i < 5; i++) {
+    assert.equal(plainlyAbsent(stats, p.path(`in/${i}.txt.pvt`), true, dirs), true);
+    assert.equal(plainlyAbsent(stats, p.path(`no/such/${i}`), true, dirs), true);
+    assert.equal(plainlyAbsent(stats, p.path(`a.txt/${i}`), true, dirs), false);
+  }
+  assert.equal(plainlyAbsent(stats, p.path("in/b.txt"), true, dirs), false, "present");
+  assert.deepEqual(
+    [p.path("in"), p.path("no/such"), p.path("no"), p.path("a.txt")].map((dir) =>
+      stats.calls.get(dir)
+    ),
+    [1, 1, 1, 1],
+  );
+  assert.equal(stats.calls.get(p.root), 1);
 });

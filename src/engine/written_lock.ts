@@ -1,0 +1,92 @@
+/**
+ * What a run wrote for a stage it recorded, kept for the run's closing look
+ * at its stages (see `ops/confirm_up_to_date.ts`): a digest of the lock
+ * text, not the text or the state it came from (a run of 10,000 stages keeps
+ * 10,000 short strings). That look then takes the lock's content from its
+ * own write, read back and compared, instead of parsing and validating it,
+ * fingerprinting the stage and comparing every field again; inputs and
+ * outputs are hashed through the hash cache as `assessStage` hashes them
+ * (an entry learnt inside the racy window is not trusted: its file is read
+ * again).
+ *
+ * @module
+ */
+import { hashBytes } from "../storage/mod.ts";
+import { readTextOrNullSync } from "../util/fs.ts";
+import type { EngineContext } from "./engine_context.ts";
+import type { StagePlan } from "./stage_plan.ts";
+
+/** The lock a run wrote for a stage: the file and the xxHash64 of its text. */
+export interface WrittenLock {
+  readonly file: string;
+  readonly digest: string;
+}
+
+/** The fields of a lock's JSON text this module reads. */
+interface LockFields {
+  readonly deps: readonly { readonly path: string; readonly hash: string }[];
+  readonly outs: readonly {
+    readonly key?: string;
+    readonly hash: string;
+    readonly manifest?: unknown;
+  }[];
+}
+
+/**
+ * The record of lock `text` written to `file`, or `null` when a later look
+ * cannot take its content from it: text that is not JSON (YAML, as written
+ * for values JSON cannot hold), or a directory among the outputs (whose
+ * blobs are listed in a manifest; such a stage is assessed as usual).
+ */
+export function writtenLock(
+  file: string,
+  text: string,
+  plan: Pick<StagePlan, "outs">,
+): WrittenLock | null {
+  if (!text.startsWith("{") || plan.outs.some((out) => out.isDir)) return null;
+  return { file, digest: hashBytes(text) };
+}
+
+/**
+ * True when the stage of `plan`, whose lock this command wrote as
+ * `written`, is up to date as `assessStage` would find it: its lock file
+ * still holds the text written (read again and compared), every input has
+ * the content its lock records, every output the recorded content (hashed
+ * through the hash cache, as `assessStage` does) with its blob in the cache
+ * when cached. The code and params the lock records are those of this
+ * command's project (it wrote them); a file of the project that changed
+ * since it was loaded keeps a stamp from being written.
+ *
+ * @returns false when anything differs: the caller assesses the stage to
+ *   learn what (this never stands in for a verdict other than "up to date")
+ */
+export async function upToDateAsWritten(
+  ctx: EngineContext,
+  plan: StagePlan,
+  written: WrittenLock,
+): Promise<boolean> {
+  if (written.file !== plan.lockFile) return false;
+  const text = readTextOrNullSync(plan.lockFile);
+  if (text === null || hashBytes(text) !== written.digest) return false;
+  // The text this command wrote: JSON it made, no validation needed.
+  const lock = JSON.parse(text) as LockFields;
+  const hasher = await ctx.hasher(plan.stage.def.stateDir);
+  const recorded = new Map(lock.deps.map((dep) => [dep.path, dep.hash]));
+  let inputs = 0;
+  for (const dep of plan.deps) {
+    for (const input of dep.inputs) {
+      inputs++;
+      const hashed = await hasher.hashIfPresent(input.path);
+      if (hashed === null || hashed.hash !== recorded.get(input.rel)) return false;
+    }
+  }
+  if (inputs !== lock.deps.length || lock.outs.length !== plan.outs.length) return false;
+  for (const out of plan.outs) {
+    const entry = lock.outs.find((item) => (item.key ?? null) === out.key);
+    if (entry === undefined || entry.manifest !== undefined || out.isDir) return false;
+    const hashed = await hasher.hashIfPresent(out.path);
+    if (hashed === null || "manifest" in hashed || hashed.hash !== entry.hash) return false;
+    if (out.cache && !ctx.hasBlobs({ hash: entry.hash })) return false;
+  }
+  return true;
+}
