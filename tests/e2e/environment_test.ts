@@ -319,7 +319,7 @@ Deno.test({
 function chainYaml(stages: number): string {
   const lines = ["pipeline: ml", "stages:"];
   for (let i = 0; i < stages; i++) {
-    lines.push(`  s${i}:`, `    cmd: touch \${outs}`, "    outs: txt");
+    lines.push(`  s${i}:`, `    cmd: ": > \${outs}"`, "    outs: txt");
     if (i > 0) lines.push(`    deps: {up: s${i - 1}}`);
   }
   return `${lines.join("\n")}\n`;

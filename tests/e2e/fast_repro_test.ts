@@ -66,11 +66,21 @@ async function repro(p: TempProject, args: readonly string[] = []): Promise<CliR
   return result;
 }
 
+/**
+ * `pivot repro ...args` in this process (the same steps as main.ts), for the runs that set a
+ * project up; waits out the racy window after.
+ */
+async function reproInProcess(p: TempProject, args: readonly string[] = []): Promise<CliResult> {
+  const result = await runPivotInProcess(p.root, ["repro", ...args]);
+  await pause(SETTLE_MS);
+  return result;
+}
+
 /** The project, run once and found up to date (its no-op stamp taken). */
 async function stampedProject(): Promise<TempProject> {
   const p = await makeProject(FILES);
-  assert.equal((await repro(p)).code, 0);
-  const noop = await repro(p);
+  assert.equal((await reproInProcess(p)).code, 0);
+  const noop = await reproInProcess(p);
   assert.equal(
     shown(noop),
     lines(
@@ -202,8 +212,8 @@ stages:
   });
   const track = await runPivotInProcess(p.root, ["track", "t.txt"]);
   assert.equal(track.code, 0, track.stderr);
-  assert.equal((await repro(p)).code, 0);
-  assert.deepEqual((await repro(p, ["-q"])).code, 0);
+  assert.equal((await reproInProcess(p)).code, 0);
+  assert.deepEqual((await reproInProcess(p, ["-q"])).code, 0);
   // The lock of `at` as an earlier pivot wrote it: YAML, not JSON.
   const { parse, stringify } = await import("yaml");
   const lockFile = ".pivot/stages/p/at.lock";

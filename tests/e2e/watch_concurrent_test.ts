@@ -1,12 +1,14 @@
 /**
  * `pivot repro --watch` beside other pivot processes, and its file-watching
- * child process: other commands run against the project while the watcher's
- * iterations hold its state database open, and the child ends with the
- * watcher (and the watcher with the child).
+ * child process: other commands (in the test process, beside the watcher's
+ * process) run against the project while the watcher's iterations hold its
+ * state database open, and the child ends with the watcher (and the watcher
+ * with the child).
  */
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { makeProject, runPivot } from "../_helpers/project.ts";
+import { runPivotInProcess } from "../_helpers/in_process.ts";
+import { makeProject } from "../_helpers/project.ts";
 import { until } from "../_helpers/spawned.ts";
 import { WatchProcess } from "../_helpers/watch_process.ts";
 
@@ -24,6 +26,9 @@ const PIPELINE = [
   "    outs: txt",
   "",
 ].join("\n");
+
+/** The pause before each command run beside the watcher (about a pivot process's start-up). */
+const START_MS = 50;
 
 /** PIDs of the live processes whose parent is `pid` and whose command line has `word`. */
 function childrenOf(pid: number, word: string): number[] {
@@ -99,7 +104,10 @@ Deno.test("repro --watch: repro, status and commit run during its iterations lea
       await p.write("side.txt", `${trial}.${round}\n`);
       const commands = [["repro", "side"], ["status"], ["commit", "side"]];
       for (const args of commands) {
-        const result = await runPivot(p.root, args);
+        // In this process (the watcher is the other process); a pause first, as a process's
+        // start would take: commands one right after another would starve the watcher's writes.
+        await new Promise((resolve) => setTimeout(resolve, START_MS));
+        const result = await runPivotInProcess(p.root, args);
         assert.equal(result.code, 0, `${args.join(" ")}: ${result.stderr}`);
         // A command that took the watcher for gone has deleted the WAL the watcher writes to.
         assert.deepEqual(
@@ -124,7 +132,7 @@ Deno.test("repro --watch: repro, status and commit run during its iterations lea
   } finally {
     db.close();
   }
-  const status = await runPivot(p.root, ["status", "-q"]);
+  const status = await runPivotInProcess(p.root, ["status", "-q"]);
   assert.equal(status.code, 0, status.stdout);
   assert.equal((await watch.interrupt()).code, 130);
 });
