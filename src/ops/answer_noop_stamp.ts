@@ -35,10 +35,11 @@ export function answerNoopStamp(
   started: number,
   onChanged: (look: StampLook) => void = () => {},
 ): NoopStamp["completions"] | null {
-  return withExistingProjectDb(findProjectRoot(query.cwd), (db) => {
+  const root = findProjectRoot(query.cwd);
+  return withExistingProjectDb(root, (db) => {
     const key = noopStampKey(query);
     const text = db.getNoopStamp(key);
-    const stamp = text === null ? null : parseNoopStamp(text);
+    const stamp = text === null ? null : parseNoopStamp(text, root);
     if (stamp === null) return null;
     using stats = openPreciseStat();
     const changed = changedStampPaths(stamp, stats);

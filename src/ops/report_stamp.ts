@@ -14,6 +14,7 @@ import { withExistingProjectDb } from "../session/existing_state_db.ts";
 import type { EnvReader } from "../util/env_reader.ts";
 import { openPreciseStat } from "../util/precise_stat.ts";
 import { VERSION } from "../version.ts";
+import { stampFromText } from "./noop_stamp_text.ts";
 import {
   isEvidence,
   type NOOP_STAMP_FORMAT,
@@ -90,14 +91,12 @@ export function reportStampKey(query: ReportQuery): string {
   return JSON.stringify([VERSION, "report", query.args, query.cwd, env, query.isTerminal]);
 }
 
-/** The stamp in `text`, or `null` when it is not a report stamp this build wrote. */
-export function parseReportStamp(text: string): ReportStamp | null {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return null;
-  }
+/**
+ * The stamp stored as `text` in the project at `root` (its real path), or
+ * `null` when it is not a report stamp this build wrote.
+ */
+export function parseReportStamp(text: string, root: string): ReportStamp | null {
+  const value = stampFromText(text, root);
   if (!isEvidence(value)) return null;
   const stamp = value as Partial<ReportStamp>;
   const ok = typeof stamp.stdout === "string" && typeof stamp.stderr === "string" &&
@@ -113,9 +112,10 @@ export function parseReportStamp(text: string): ReportStamp | null {
  *   then goes the full way)
  */
 export function answerReportStamp(query: ReportQuery): ReportAnswer | null {
-  return withExistingProjectDb(findProjectRoot(query.cwd), (db) => {
+  const root = findProjectRoot(query.cwd);
+  return withExistingProjectDb(root, (db) => {
     const text = db.getNoopStamp(reportStampKey(query));
-    const stamp = text === null ? null : parseReportStamp(text);
+    const stamp = text === null ? null : parseReportStamp(text, root);
     if (stamp === null) return null;
     using stats = openPreciseStat();
     if (!noopStampHolds(stamp, stats)) return null;
