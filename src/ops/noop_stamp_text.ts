@@ -32,7 +32,7 @@ const PATH_MAPS = ["followed", "unfollowed", "racy"] as const;
 export function stampText(stamp: StampEvidence & object, root: string): string {
   const toStored = storedPath(root);
   const fields: Record<string, unknown> = { ...stamp };
-  for (const name of PATH_MAPS) fields[name] = groupsOf(stamp[name], toStored);
+  for (const name of PATH_MAPS) fields[name] = groupsOf(Object.entries(stamp[name]), toStored);
   fields["sentinels"] = Object.entries(stamp.sentinels).map(([dir, names]) => [
     toStored(dir),
     ...names,
@@ -127,16 +127,15 @@ function absolutePath(root: string): (stored: string) => string {
 }
 
 /**
- * `map` (absolute path → text) as groups by directory, each
+ * `entries` (absolute path → text) as groups by directory, each
  * `[directory, name, text, name, text, …]` with the directory stored.
  */
 function groupsOf(
-  map: Readonly<Record<string, string>>,
+  entries: readonly (readonly [string, string])[],
   toStored: (file: string) => string,
 ): string[][] {
   const groups = new Map<string, string[]>();
-  for (const file in map) {
-    const text = map[file]!;
+  for (const [file, text] of entries) {
     const at = file.lastIndexOf(path.sep);
     const dir = at === 0 ? path.sep : file.slice(0, at);
     let group = groups.get(dir);
