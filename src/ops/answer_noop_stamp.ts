@@ -35,11 +35,10 @@ export function answerNoopStamp(
   started: number,
   onChanged: (look: StampLook) => void = () => {},
 ): NoopStamp["completions"] | null {
-  const root = findProjectRoot(query.cwd);
-  return withExistingProjectDb(root, (db) => {
+  return withExistingProjectDb(findProjectRoot(query.cwd), (db) => {
     const key = noopStampKey(query);
     const text = db.getNoopStamp(key);
-    const stamp = text === null ? null : parseNoopStamp(text, root);
+    const stamp = text === null ? null : parseNoopStamp(text);
     if (stamp === null) return null;
     using stats = openPreciseStat();
     const changed = changedStampPaths(stamp, stats);

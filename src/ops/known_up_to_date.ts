@@ -115,7 +115,7 @@ function readChanged(
 /** The stamp under `key` and which of its paths changed; `null` when none changed or it tells nothing. */
 function lookAtStamp(session: Session, db: StateDb, key: string): StampLook | null {
   const text = db.getNoopStamp(key);
-  const stamp = text === null ? null : parseNoopStamp(text, session.project.root);
+  const stamp = text === null ? null : parseNoopStamp(text);
   if (stamp === null) return null;
   const changed = changedStampPaths(stamp, session.stats);
   return changed === null || changed.length === 0 ? null : { key, stamp, changed };

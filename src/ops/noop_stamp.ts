@@ -16,15 +16,13 @@ import type { EnvReader } from "../util/env_reader.ts";
 import { entryNamesSync } from "../util/fs.ts";
 import type { PreciseStat } from "../util/precise_stat.ts";
 import { VERSION } from "../version.ts";
-import { stampFromText } from "./noop_stamp_text.ts";
 
 /**
  * The stamp format this build reads and writes (3: racy entries with their
  * content; 4: absent paths by directory, a ctime equal to the mtime as `=`;
- * 5: racy entries with a digest of their content, not the content; 6: stored
- * with paths relative to the project root, by directory, see `noop_stamp_text.ts`).
+ * 5: racy entries with a digest of their content, not the content).
  */
-export const NOOP_STAMP_FORMAT = 6;
+export const NOOP_STAMP_FORMAT = 5;
 
 /** How many stamps (distinct commands) a project keeps. */
 export const NOOP_STAMPS_KEPT = 8;
@@ -107,12 +105,14 @@ export function noopStampKey(query: NoopStampQuery): string {
   return JSON.stringify([VERSION, query.mode, query.all, query.targets, query.cwd, env]);
 }
 
-/**
- * The stamp stored as `text` in the project at `root` (its real path), or
- * `null` when it is not one this build wrote.
- */
-export function parseNoopStamp(text: string, root: string): NoopStamp | null {
-  const value = stampFromText(text, root);
+/** The stamp in `text`, or `null` when it is not one this build wrote. */
+export function parseNoopStamp(text: string): NoopStamp | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return null;
+  }
   const stamp = value as Partial<NoopStamp>;
   const ok = isEvidence(value) && Array.isArray(stamp.stages) &&
     Array.isArray(stamp.completions) && stamp.completions.length === stamp.stages.length;

@@ -14,7 +14,6 @@ import { withExistingProjectDb } from "../session/existing_state_db.ts";
 import type { EnvReader } from "../util/env_reader.ts";
 import { openPreciseStat } from "../util/precise_stat.ts";
 import { VERSION } from "../version.ts";
-import { stampFromText } from "./noop_stamp_text.ts";
 import {
   isEvidence,
   type NOOP_STAMP_FORMAT,
@@ -91,12 +90,14 @@ export function reportStampKey(query: ReportQuery): string {
   return JSON.stringify([VERSION, "report", query.args, query.cwd, env, query.isTerminal]);
 }
 
-/**
- * The stamp stored as `text` in the project at `root` (its real path), or
- * `null` when it is not a report stamp this build wrote.
- */
-export function parseReportStamp(text: string, root: string): ReportStamp | null {
-  const value = stampFromText(text, root);
+/** The stamp in `text`, or `null` when it is not a report stamp this build wrote. */
+export function parseReportStamp(text: string): ReportStamp | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return null;
+  }
   if (!isEvidence(value)) return null;
   const stamp = value as Partial<ReportStamp>;
   const ok = typeof stamp.stdout === "string" && typeof stamp.stderr === "string" &&
@@ -112,10 +113,9 @@ export function parseReportStamp(text: string, root: string): ReportStamp | null
  *   then goes the full way)
  */
 export function answerReportStamp(query: ReportQuery): ReportAnswer | null {
-  const root = findProjectRoot(query.cwd);
-  return withExistingProjectDb(root, (db) => {
+  return withExistingProjectDb(findProjectRoot(query.cwd), (db) => {
     const text = db.getNoopStamp(reportStampKey(query));
-    const stamp = text === null ? null : parseReportStamp(text, root);
+    const stamp = text === null ? null : parseReportStamp(text);
     if (stamp === null) return null;
     using stats = openPreciseStat();
     if (!noopStampHolds(stamp, stats)) return null;

@@ -10,7 +10,6 @@ import { holdCacheForWriting } from "./_cache_guard.ts";
 import { ignoreCachedOutputs } from "./ignore_outputs.ts";
 import { type KnownUpToDate, knownUpToDate } from "./known_up_to_date.ts";
 import { NOOP_STAMPS_KEPT, type StampLook } from "./noop_stamp.ts";
-import { stampText } from "./noop_stamp_text.ts";
 import { pipelineModuleSources } from "./pipeline_modules.ts";
 import { buildNoopStamp, projectSignatures } from "./record_noop_stamp.ts";
 import type { RacyRead } from "../storage/racy_content.ts";
@@ -260,8 +259,7 @@ async function recordStamp(
       if (built !== null) break;
     }
   }
-  const text = built === null ? null : stampText(built, session.project.root);
-  db.putNoopStamp(stamp.key, text, NOOP_STAMPS_KEPT);
+  db.putNoopStamp(stamp.key, built === null ? null : JSON.stringify(built), NOOP_STAMPS_KEPT);
 }
 
 /**

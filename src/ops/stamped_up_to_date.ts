@@ -33,7 +33,7 @@ export async function stampedUpToDate(
   options: { readonly all: boolean; readonly env: EnvReader },
 ): Promise<StampedUpToDate | null> {
   if (stages.length === 0) return null;
-  const stamp = soundReproStamp(await session.projectDb(), session.project.root, {
+  const stamp = soundReproStamp(await session.projectDb(), {
     all: options.all,
     cwd: session.project.cwd,
     env: options.env,
@@ -54,18 +54,17 @@ export async function stampedUpToDate(
 
 /**
  * The no-op stamp `pivot repro` (with `-a` when `all`) run in `cwd` left in
- * `db`, the `state.db` of the project at `root`, when `db` shows no damage; `null` otherwise. Damage elsewhere in the
+ * `db`, when `db` shows no damage; `null` otherwise. Damage elsewhere in the
  * file is for a command that assesses the stages to find, warn about and
  * replace.
  */
 export function soundReproStamp(
   db: StateDb,
-  root: string,
   query: { readonly all: boolean; readonly cwd: string; readonly env: EnvReader },
 ): NoopStamp | null {
   const { all, cwd, env } = query;
   const text = db.getNoopStamp(noopStampKey({ mode: "repro", all, targets: [], cwd, env }));
-  const stamp = text === null ? null : parseNoopStamp(text, root);
+  const stamp = text === null ? null : parseNoopStamp(text);
   if (stamp === null || checkStateDbFile(db.file) !== "ok") return null;
   return stamp;
 }

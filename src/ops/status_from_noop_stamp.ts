@@ -67,7 +67,7 @@ export interface StatusFromStamp {
 export function statusFromNoopStamp(query: StatusStampQuery): StatusFromStamp | null {
   const root = findProjectRoot(query.cwd);
   return withExistingProjectDb(root, (db) => {
-    const stamp = soundReproStamp(db, root, query);
+    const stamp = soundReproStamp(db, query);
     if (stamp === null || stamp.stages.length === 0) return null;
     const scan = scanProjectFiles(root);
     if (scan.pvtFiles.length > 0) return null;

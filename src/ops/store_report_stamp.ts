@@ -6,7 +6,6 @@
  */
 import { withExistingProjectDb } from "../session/existing_state_db.ts";
 import { NOOP_STAMP_FORMAT, NOOP_STAMPS_KEPT, type StampEvidence } from "./noop_stamp.ts";
-import { stampText } from "./noop_stamp_text.ts";
 import type { ReportAnswer, ReportStamp } from "./report_stamp.ts";
 
 /** Stores, under `key` in the project at `root`, what a report command printed and read. */
@@ -25,6 +24,6 @@ export function storeReportStamp(
   };
   withExistingProjectDb(
     root,
-    (db) => db.putNoopStamp(key, stampText(stamp, root), NOOP_STAMPS_KEPT),
+    (db) => db.putNoopStamp(key, JSON.stringify(stamp), NOOP_STAMPS_KEPT),
   );
 }

@@ -86,7 +86,6 @@ Deno.test("the command tree loads no command's work", async () => {
   assert.deepEqual(matching(loaded, /^src\/ops\//), [
     "src/ops/answer_noop_stamp.ts",
     "src/ops/noop_stamp.ts",
-    "src/ops/noop_stamp_text.ts",
     "src/ops/option_values.ts",
     "src/ops/report_stamp.ts",
     "src/ops/run_record.ts",
