@@ -11,7 +11,7 @@ import {
 } from "../identity/mod.ts";
 import { closestMatch, didYouMean } from "../util/did_you_mean.ts";
 import { existsSync } from "../util/fs.ts";
-import { isInside, relativePosix } from "../util/paths.ts";
+import { isInside, isNormalRelative, joinNormal, relativePosix } from "../util/paths.ts";
 import { RealPathGuard } from "../util/real_path_guard.ts";
 import { DefinitionContext, type FieldPath, type Locator } from "./_context.ts";
 import { isModuleFunction } from "./module_data.ts";
@@ -718,7 +718,7 @@ function classifyDep(text: string, at: FieldPath, draft: StageDraft, fc: FinishC
       },
     );
   }
-  const resolved = path.resolve(fc.dir, text);
+  const resolved = isNormalRelative(text) ? joinNormal(fc.dir, text) : path.resolve(fc.dir, text);
   if (!isInside(fc.projectRoot, resolved)) {
     ctx.fail(at, `stage '${draft.name}' depends on '${text}', which is outside the project`);
   }

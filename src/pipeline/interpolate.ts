@@ -64,6 +64,8 @@ function substitute<V extends string | readonly string[]>(
   keep: ((name: string) => boolean) | undefined,
   render: (value: V, offset: number) => string,
 ): Interpolated {
+  // Most texts (a thousand stages' file paths) reference nothing: no pattern to run.
+  if (!text.includes("${")) return { text, unresolved: [] };
   const unresolved: string[] = [];
   const out = text.replace(TOKEN, (match, rawName: string, offset: number) => {
     if (match.startsWith("\\")) return keep === undefined ? match.slice(1) : match;
@@ -145,6 +147,7 @@ export function soleReference(text: string): string | null {
 /** Every `${name}` referenced in `text` (escapes excluded). */
 export function references(text: string): string[] {
   const names: string[] = [];
+  if (!text.includes("${")) return names;
   for (const match of text.matchAll(TOKEN)) {
     if (!match[0].startsWith("\\") && match[1] !== undefined) names.push(match[1].trim());
   }

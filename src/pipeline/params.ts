@@ -35,6 +35,8 @@ export function effectiveParams(
   overrides: Readonly<Record<string, PlainObject>>,
   stage: { readonly name: string; readonly pipeline: string },
 ): PlainObject {
+  // Most projects have no params.yaml: nothing to look up for each of their stages.
+  if (isEmpty(overrides)) return declared;
   const base = baseStageName(stage.name);
   const keys = [base, stage.name, `${stage.pipeline}/${base}`, `${stage.pipeline}/${stage.name}`];
   let params = declared;
@@ -43,4 +45,10 @@ export function effectiveParams(
     if (override !== undefined) params = deepMerge(params, override);
   }
   return params;
+}
+
+/** True when `record` has no key. */
+function isEmpty(record: Readonly<Record<string, unknown>>): boolean {
+  for (const _ in record) return false;
+  return true;
 }

@@ -9,11 +9,11 @@
  *
  * @module
  */
-import * as path from "node:path";
 import { isIdentity, isValidStageName } from "../identity/mod.ts";
 import { atomicWrite } from "../util/atomic_write.ts";
 import { PivotError } from "../util/errors.ts";
 import { readTextOrNullSync } from "../util/fs.ts";
+import { joinNormal } from "../util/paths.ts";
 import {
   checkBoolean,
   checkFields,
@@ -103,7 +103,7 @@ export function lockFilePath(stage: LockedStage): string {
   if (!PIPELINE_NAME.test(stage.pipeline) || !isValidStageName(stage.name)) {
     throw new PivotError(`invalid stage '${stage.pipeline}/${stage.name}' for a lock file`);
   }
-  return path.join(stage.stateDir, "stages", stage.pipeline, `${stage.name}.lock`);
+  return joinNormal(stage.stateDir, "stages", stage.pipeline, `${stage.name}.lock`);
 }
 
 /**

@@ -1,7 +1,7 @@
 import * as path from "node:path";
 import { formatIdentity } from "../identity/mod.ts";
 import { PivotError } from "../util/errors.ts";
-import { relativePosix } from "../util/paths.ts";
+import { joinNormal, relativePosix } from "../util/paths.ts";
 
 /** The output fields the store needs. */
 export interface StoreOutput {
@@ -101,10 +101,10 @@ export class WorkspaceStore {
   outputPath(stage: StoreStage, key: string | null): string {
     const out = this.#find(stage, key);
     if (out.path !== undefined) return out.path;
-    const stageDir = path.join(stage.root, this.dataDir, stage.pipeline, stage.name);
+    const stageDir = joinNormal(stage.root, this.dataDir, stage.pipeline, stage.name);
     const isDir = out.format === "dir";
     if (out.key === null) return isDir ? stageDir : `${stageDir}.${out.ext}`;
-    return isDir ? path.join(stageDir, out.key) : path.join(stageDir, `${out.key}.${out.ext}`);
+    return isDir ? joinNormal(stageDir, out.key) : joinNormal(stageDir, `${out.key}.${out.ext}`);
   }
 
   /**

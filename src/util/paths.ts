@@ -20,6 +20,37 @@ function isNormalAbsolute(file: string): boolean {
   return file.startsWith("/") && !/\/\.{0,2}(?:\/|$)/.test(file);
 }
 
+/** True when `part` is a relative POSIX path with no empty, `.` or `..` segment nor a final `/`. */
+export function isNormalRelative(part: string): boolean {
+  return part !== "" && !part.startsWith("/") && !/(?:^|\/)\.{0,2}(?:\/|$)/.test(part);
+}
+
+/**
+ * `path.join(base, ...parts)`: for a normal absolute `base` and normal
+ * relative `parts` (see {@linkcode isNormalRelative}) their concatenation,
+ * without path.join's normalising (loading a thousand stages joins their
+ * paths many times); anything else goes to path.join.
+ */
+export function joinNormal(base: string, ...parts: string[]): string {
+  if (path.sep === "/" && isNormalAbsolute(base) && parts.every(isNormalRelative)) {
+    return `${base}/${parts.join("/")}`;
+  }
+  return path.join(base, ...parts);
+}
+
+/**
+ * The directory and the name of `file` as `path.dirname` and `path.basename`
+ * give them (cut at the last `/` of a normal absolute POSIX path, without
+ * their checks).
+ */
+export function splitPath(file: string): { readonly dir: string; readonly name: string } {
+  if (path.sep === "/" && isNormalAbsolute(file)) {
+    const at = file.lastIndexOf("/");
+    return { dir: at === 0 ? "/" : file.slice(0, at), name: file.slice(at + 1) };
+  }
+  return { dir: path.dirname(file), name: path.basename(file) };
+}
+
 /** True when `target` is `base` itself or lies below it (no symlinks resolved). */
 export function isInside(base: string, target: string): boolean {
   // Two normal absolute paths: a prefix tells, without path.relative (see relativePosix).

@@ -7,7 +7,7 @@
 import * as path from "node:path";
 import { PivotError } from "./errors.ts";
 import { lstatOrNullSync } from "./fs.ts";
-import { isInside, relativePosix } from "./paths.ts";
+import { isInside, joinNormal, relativePosix, splitPath } from "./paths.ts";
 
 /** Symlinks followed in a row before a path counts as a loop (as Linux's `MAXSYMLINKS`). */
 const MAX_LINKS = 40;
@@ -100,19 +100,19 @@ export class RealPathGuard {
   #resolve(target: string, depth: number): string {
     const known = this.#dirs.get(target);
     if (known !== undefined) return known;
-    const parent = path.dirname(target);
+    const { dir: parent, name } = splitPath(target);
     if (parent === target) return target;
     const realParent = this.#resolve(parent, depth);
-    const listed = this.#listed(parent, path.basename(target));
+    const listed = this.#listed(parent, name);
     if (listed !== undefined) {
-      const real = path.join(realParent, path.basename(target));
+      const real = joinNormal(realParent, name);
       if (listed) this.#dirs.set(target, real);
       return real;
     }
     const info = lstatOrNullSync(target);
-    if (info === null) return path.join(realParent, path.basename(target));
+    if (info === null) return joinNormal(realParent, name);
     if (!info.isSymlink) {
-      const real = path.join(realParent, path.basename(target));
+      const real = joinNormal(realParent, name);
       if (info.isDirectory) this.#dirs.set(target, real);
       return real;
     }

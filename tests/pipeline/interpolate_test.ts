@@ -629,3 +629,14 @@ Deno.test("interpolateCommand() quotes each value for where it lands in the comm
     assert.equal(text, "cp ${deps.a} \\${x} 'a b; rm -rf /'");
   });
 });
+
+Deno.test("text without a ${ reference is kept as it is, escapes and lone $ included", () => {
+  const never = (name: string): string => {
+    throw new Error(`resolved ${name}`);
+  };
+  for (const text of ["inputs/0.txt", "a\\$b", "$HOME/x", "{x}", "\\${", "$ {x}", ""]) {
+    assert.deepEqual(interpolate(text, never), { text, unresolved: [] }, text);
+    assert.deepEqual(interpolateCommand(text, never), { text, unresolved: [] }, text);
+    assert.deepEqual(references(text), [], text);
+  }
+});

@@ -84,3 +84,22 @@ Deno.test("a racy entry with a time ahead of the clock is not kept", async () =>
     assert.equal(takeRacyEntry(stats, file, fileSignature(stats, file)!, 1024), null);
   });
 });
+
+Deno.test("racyDigest() tells apart a change of any byte, within its words or after them", () => {
+  for (let length = 0; length <= 17; length++) {
+    const base = new Uint8Array(length).map((_, i) => i * 37);
+    const seen = new Set([racyDigest(base)]);
+    for (let at = 0; at < length; at++) {
+      for (const flip of [1, 2, 4, 8, 16, 32, 64, 0x80, 0xff, 0x81]) {
+        const changed = base.slice();
+        changed[at]! ^= flip;
+        const digest = racyDigest(changed);
+        assert.match(digest, /^[0-9a-f]{16}$/);
+        assert.ok(!seen.has(digest), `length ${length}, byte ${at} ^ ${flip}`);
+        seen.add(digest);
+      }
+    }
+    // The length is part of it: a zero byte more is another content.
+    assert.notEqual(racyDigest(new Uint8Array(length)), racyDigest(new Uint8Array(length + 1)));
+  }
+});
