@@ -542,7 +542,11 @@ async function findExport(
 ): Promise<Target> {
   const [first, ...rest] = exportPath;
   const fail = (): never => {
-    throw new PivotError(`cannot find '${exportPath.join(".")}' in ${mod.file} to fingerprint it`);
+    throw new PivotError(`cannot find '${exportPath.join(".")}' in ${mod.file} to fingerprint it`, {
+      // A path into the default export that the source does not spell out: the stages were
+      // built in code (a loop, a helper function) rather than written as an object literal.
+      ...(first === "default" && rest.length > 0 ? { hint: builtInCodeHint(mod.file) } : {}),
+    });
   };
   if (first === undefined) return fail();
   if (rest.length === 0 && first !== "default") {
@@ -565,6 +569,14 @@ async function findExport(
     return binding === undefined ? fail() : { kind: "binding", module: mod, name, binding };
   }
   return { kind: "node", node };
+}
+
+/** What to do when a stage's function cannot be found in the default export's source. */
+function builtInCodeHint(file: string): string {
+  const module = `./${path.basename(file)}`;
+  return `pivot reads a stage's function from the source: write 'run:' in the stages object ` +
+    `literal of the default export, or, for stages built in a loop or by a helper function, ` +
+    `export the function and name it as a string (run: "${module}#myFunction")`;
 }
 
 function resolveExport(

@@ -148,10 +148,12 @@ class Converter implements StageHost {
 
   #result(stages: PlainObject, count: number): Converted {
     const definition: PlainObject = {};
+    // Always named: a pipeline named after its directory loses its runs in a clone under
+    // another directory name (a CI checkout).
     const dirName = path.basename(this.#outDir);
-    if (!isValidName(dirName)) {
-      definition["pipeline"] = keyFromPath(dirName, false).replace(/^[^A-Za-z]+/, "") || "dvc";
-    }
+    definition["pipeline"] = isValidName(dirName)
+      ? dirName
+      : keyFromPath(dirName, false).replace(/^[^A-Za-z]+/, "") || "dvc";
     const root = this.#root();
     if (root !== this.#outDir) {
       definition["root"] = root === this.#input.projectRoot

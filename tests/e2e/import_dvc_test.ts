@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { parse } from "yaml";
 import { makeProject, type TempProject } from "../_helpers/project.ts";
+import { tempDir } from "../_helpers/files.ts";
 import { runPivotInProcess } from "../_helpers/in_process.ts";
 import { timeless } from "./_fixtures/engine.ts";
 import { foreachFiles, getStartedFiles } from "./_fixtures/dvc_projects.ts";
@@ -269,6 +270,32 @@ Deno.test("pivot import-dvc maps foreach, matrix, wdir and vars to a pivot matri
     "ran clean@beta: inputs changed",
   ]);
   assert.equal(await p.read("clean/beta.cln"), "BBBB\n");
+});
+
+// New-user trial: the converted pivot.yaml had no `pipeline:` (named after its directory), so
+// a clone under another directory name (a CI checkout) found no run of it: "no previous run".
+Deno.test("pivot import-dvc names the pipeline: a copy under another directory name keeps its runs", async () => {
+  await using p = await makeProject({
+    "dvc.yaml": [
+      "stages:",
+      "  train:",
+      "    cmd: cat data.txt > model.txt",
+      "    deps: [data.txt]",
+      "    outs: [model.txt]",
+      "",
+    ].join("\n"),
+    "data.txt": "hi\n",
+  });
+  await pivot(p, "import-dvc");
+  const name = p.root.split("/").pop()!;
+  assert.equal(parse(await p.read("pivot.yaml")).pipeline, name);
+  assert.deepEqual(await repro(p), ["ran train: no previous run"]);
+  await using other = await tempDir("ci_checkout_");
+  const copy = `${other.path}/work`;
+  const cp = await new Deno.Command("cp", { args: ["-a", p.root, copy] }).output();
+  assert.ok(cp.success);
+  const status = await runPivotInProcess(copy, ["status"]);
+  assert.deepEqual(status, { code: 0, stdout: "1 up to date\n", stderr: "" });
 });
 
 Deno.test("pivot import-dvc then export then import gives the same pipeline", async (t) => {

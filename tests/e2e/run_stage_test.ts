@@ -328,6 +328,51 @@ Deno.test("a run stage that throws or returns the wrong shape fails with the rea
   }
 });
 
+// New-user trial: stages built in a loop or by a helper function ran nowhere (every one failed
+// with "cannot find 'default.stages.s0.run' … to fingerprint it", status too) and nothing said
+// what to write instead; the string form, an exported function, works.
+Deno.test("a run stage built in code, whose function the source does not spell out, fails with a hint naming the string form", async () => {
+  await using p = await makeProject({
+    "pipeline.ts": [
+      "export function copy() { return 'hi\\n'; }",
+      "const stages: Record<string, unknown> = {};",
+      "for (const n of [0, 1]) stages[`s${n}`] = { outs: 'txt', run: copy };",
+      "export default { pipeline: 'gen', stages };",
+      "",
+    ].join("\n"),
+  });
+  const hint = "hint: pivot reads a stage's function from the source: write 'run:' in the " +
+    "stages object literal of the default export, or, for stages built in a loop or by a " +
+    'helper function, export the function and name it as a string (run: "./pipeline.ts#myFunction")';
+  const result = await runPivotInProcess(p.root, ["repro", "s0"]);
+  assert.equal(result.code, 1);
+  assert.equal(
+    timeless(result.stderr),
+    `FAILED s0: cannot find 'default.stages.s0.run' in ${
+      p.path("pipeline.ts")
+    } to fingerprint it\n` +
+      `    ${hint}\n`,
+  );
+  const status = await runPivotInProcess(p.root, ["status"]);
+  assert.equal(status.code, 1);
+  assert.equal(
+    status.stderr,
+    `error: cannot find 'default.stages.s0.run' in ${
+      p.path("pipeline.ts")
+    } to fingerprint it\n${hint}\n`,
+  );
+  // What the hint says to write runs.
+  await p.write(
+    "pipeline.ts",
+    (await p.read("pipeline.ts")).replace("run: copy", "run: './pipeline.ts#copy'"),
+  );
+  assert.equal(
+    await repro(p),
+    "ran s0: no previous run (T)\nran s1: no previous run (T)\n2 ran, 0 up to date (T)\n",
+  );
+  assert.equal(await p.read("data/gen/s0.txt"), "hi\n");
+});
+
 // At a199f5d each worker called Deno.chdir(<pipeline dir>) around a stage function, but the
 // working directory belongs to the whole process, so two run stages running at once saw each
 // other's directory change under them (the working tree no longer changes it at all).
