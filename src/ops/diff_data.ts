@@ -263,16 +263,27 @@ function formatOf(target: RevisionTarget): TableFormat {
     if ((TABLE_FORMATS as readonly string[]).includes(target.spec.format)) {
       return target.spec.format as TableFormat;
     }
-    throw notTable(target, `a ${target.spec.format} output`);
+    throw notTable(target, `a ${target.spec.format} output`, UsageError);
   }
-  if (target.display.endsWith("/")) throw notTable(target, "a directory");
+  if (target.display.endsWith("/")) throw notTable(target, "a directory", UsageError);
   const format = EXTENSION_FORMATS[path.extname(target.path).toLowerCase()];
-  if (format === undefined) throw notTable(target, "not a .csv, .tsv, .json or .jsonl file");
+  if (format === undefined) {
+    throw notTable(target, "not a .csv, .tsv, .json or .jsonl file", UsageError);
+  }
   return format;
 }
 
-function notTable(target: RevisionTarget, what: string): PivotError {
-  return new PivotError(`cannot diff ${target.label}: it is ${what}`, {
+/**
+ * `cannot diff <target>: it is <what>`: a usage error (exit 2) when the target
+ * names a kind of data diff does not take, a failure when the workspace holds
+ * something else than the target declares.
+ */
+function notTable(
+  target: RevisionTarget,
+  what: string,
+  kind: typeof PivotError = PivotError,
+): PivotError {
+  return new kind(`cannot diff ${target.label}: it is ${what}`, {
     hint: "diff compares tabular data: csv, tsv, json (a list of objects) and jsonl",
   });
 }

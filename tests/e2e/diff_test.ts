@@ -335,12 +335,12 @@ Deno.test("pivot diff --key spreads rows over partition files (forced small) wit
 
 Deno.test("pivot diff names what is wrong: a target, a format, a key, several outputs, a missing version", async () => {
   await using p = await historyProject();
-  assertFailed(
+  assertUsage(
     await runPivotInProcess(p.root, ["diff", "parts"]),
     "error: cannot diff parts → data/ml/parts/: it is a dir output\n" +
       "hint: diff compares tabular data: csv, tsv, json (a list of objects) and jsonl\n",
   );
-  assertFailed(
+  assertUsage(
     await runPivotInProcess(p.root, ["diff", "pivot.yaml"]),
     "error: cannot diff pivot.yaml: it is not a .csv, .tsv, .json or .jsonl file\n" +
       "hint: diff compares tabular data: csv, tsv, json (a list of objects) and jsonl\n",
