@@ -23,6 +23,7 @@ import { type ParsedOutput, parseOutputs } from "./outputs.ts";
 import { deepMerge, effectiveParams, isPlainObject, type PlainObject } from "./params.ts";
 import type { DepEntry, DepRef, OutputSpec, Pipeline, StageAction, StageDef } from "./types.ts";
 import { loadVars, type Vars } from "./vars.ts";
+import { UnknownStageDepError } from "./unknown_stage_dep_error.ts";
 
 /** Where a pipeline definition came from and what it is loaded against. */
 export interface PipelineSource {
@@ -700,11 +701,12 @@ function classifyDep(text: string, at: FieldPath, draft: StageDraft, fc: FinishC
       return { kind: "identity", text, pipeline: fc.pipeline, stage, key: identity.key };
     }
     if (pipeline !== null || identity.key !== null) {
-      ctx.fail(
-        at,
-        `stage '${draft.name}' depends on '${text}', but pipeline '${fc.pipeline}' has no stage '${stage}'${
-          didYouMean(stage, fc.locals.keys())
-        }`,
+      throw new UnknownStageDepError(
+        fc.file,
+        `stage '${draft.name}' depends on '${text}', but pipeline '${fc.pipeline}' has no stage '${stage}'`,
+        didYouMean(stage, fc.locals.keys()),
+        { text, stage, key: identity.key },
+        ctx.errorOptions(at),
       );
     }
     checkNearMiss(text, stage, at, draft, fc);

@@ -25,3 +25,4 @@ export { interpolate } from "./interpolate.ts";
 export { pipelineJsonSchema } from "./json_schema.ts";
 export { buildPipeline, type PipelineSource } from "./build_pipeline.ts";
 export { interpolateCommand } from "./interpolate.ts";
+export { type UnknownStageDep, UnknownStageDepError } from "./unknown_stage_dep_error.ts";
