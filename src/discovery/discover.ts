@@ -19,6 +19,7 @@ import {
 } from "../pipeline/mod.ts";
 import { type PipelineLoadFailure, PipelinesNotLoadedError } from "./pipelines_not_loaded_error.ts";
 import { scanPipelineFiles } from "./scan_pipeline_files.ts";
+import { useAllHint } from "./use_all_hint.ts";
 
 /** The stages a command works on, and what discovery noticed on the way. */
 export interface Discovery {
@@ -267,15 +268,12 @@ async function discoverDefault(
     const where = here === projectRoot
       ? "at the project root"
       : `in ${relativePosix(projectRoot, here)} or at the project root`;
-    const shown = elsewhere.slice(0, 3).map((found) => relativePosix(here, found));
     throw new PivotError(
       `no pipeline file ${where} (looked for ${PIPELINE_FILE_NAMES.join(", ")})`,
       {
         hint: elsewhere.length === 0
           ? "create a pivot.yaml here, or use --all for every pipeline of the project"
-          : `use --all for every pipeline of the project, or run in the directory of one: ${
-            shown.join(", ")
-          }${elsewhere.length > 3 ? ", …" : ""}`,
+          : useAllHint(elsewhere.map((found) => relativePosix(here, found))),
       },
     );
   }
