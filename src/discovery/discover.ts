@@ -15,9 +15,11 @@ import {
   type PlainObject,
   type StageDef,
   type TextParseCache,
+  UnknownStageDepError,
 } from "../pipeline/mod.ts";
 import { type PipelineLoadFailure, PipelinesNotLoadedError } from "./pipelines_not_loaded_error.ts";
 import { scanPipelineFiles } from "./scan_pipeline_files.ts";
+import { useAllHint } from "./use_all_hint.ts";
 
 /** The stages a command works on, and what discovery noticed on the way. */
 export interface Discovery {
@@ -109,9 +111,28 @@ export async function discover(options: DiscoverOptions): Promise<Discovery> {
     moduleLoader,
     beforeModuleLoad,
   );
-  return all
-    ? await discoverAll(index, pipelinesOptional)
-    : await discoverDefault(index, cwd, pipelinesOptional);
+  if (all) return await discoverAll(index, pipelinesOptional);
+  try {
+    return await discoverDefault(index, cwd, pipelinesOptional);
+  } catch (error) {
+    if (!(error instanceof UnknownStageDepError)) throw error;
+    // Only on this error path: every pipeline of the project is loaded to find the stage.
+    throw error.elsewhere(stageOwners(error, await index.loadAll()));
+  }
+}
+
+/**
+ * The names of the pipelines among `pipelines` that have the stage (and the
+ * output) `error`'s dependency names, other than the one it is written in.
+ */
+function stageOwners(error: UnknownStageDepError, pipelines: readonly Pipeline[]): string[] {
+  const { stage, key } = error.dep;
+  return pipelines.filter((pipeline) =>
+    pipeline.file !== error.file &&
+    pipeline.stages.some((def) =>
+      def.name === stage && (key === null || def.outs.some((out) => out.key === key))
+    )
+  ).map((pipeline) => pipeline.name);
 }
 
 /** The project's params file: its overrides and where it is. */
@@ -181,6 +202,19 @@ class PipelineIndex {
     return pipeline;
   }
 
+  /** Every pipeline of the project that loads (the others are passed over). */
+  async loadAll(): Promise<Pipeline[]> {
+    const pipelines: Pipeline[] = [];
+    for (const file of await this.files()) {
+      try {
+        pipelines.push(await this.load(file));
+      } catch (error) {
+        if (!(error instanceof PivotError)) throw error;
+      }
+    }
+    return pipelines;
+  }
+
   /** Files that failed to load while searching by name, with their errors. */
   readonly failures = new Map<string, string>();
 
@@ -234,15 +268,12 @@ async function discoverDefault(
     const where = here === projectRoot
       ? "at the project root"
       : `in ${relativePosix(projectRoot, here)} or at the project root`;
-    const shown = elsewhere.slice(0, 3).map((found) => relativePosix(here, found));
     throw new PivotError(
       `no pipeline file ${where} (looked for ${PIPELINE_FILE_NAMES.join(", ")})`,
       {
         hint: elsewhere.length === 0
           ? "create a pivot.yaml here, or use --all for every pipeline of the project"
-          : `use --all for every pipeline of the project, or run in the directory of one: ${
-            shown.join(", ")
-          }${elsewhere.length > 3 ? ", …" : ""}`,
+          : useAllHint(elsewhere.map((found) => relativePosix(here, found))),
       },
     );
   }
@@ -318,7 +349,15 @@ async function discoverAll(
     }
   }
   // A CI gate such as `verify --all` must never pass over a pipeline it could not read.
-  if (failures.length > 0) throw new PipelinesNotLoadedError(failures);
+  if (failures.length > 0) {
+    throw new PipelinesNotLoadedError(
+      failures.map((failure) =>
+        failure.error instanceof UnknownStageDepError
+          ? { ...failure, error: failure.error.elsewhere(stageOwners(failure.error, pipelines)) }
+          : failure
+      ),
+    );
+  }
   if (pipelines.length === 0) {
     if (pipelinesOptional) return emptyDiscovery();
     throw new PivotError(

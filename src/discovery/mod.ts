@@ -15,3 +15,4 @@ export {
 export { type PipelineLoadFailure, PipelinesNotLoadedError } from "./pipelines_not_loaded_error.ts";
 export { findProjectRoot } from "./find_project_root.ts";
 export { scanPipelineFiles, SKIPPED_DIRECTORIES } from "./scan_pipeline_files.ts";
+export { useAllHint } from "./use_all_hint.ts";

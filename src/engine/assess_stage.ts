@@ -14,6 +14,7 @@ import {
   readLockFile,
   type StageLock,
 } from "../storage/mod.ts";
+import { commandWithParams, type StageAction } from "../pipeline/mod.ts";
 import { statOrNullSync } from "../util/fs.ts";
 import { relativePosix } from "../util/paths.ts";
 import { plainlyAbsent } from "../util/precise_stat.ts";
@@ -169,6 +170,13 @@ async function decide(
   const { lock } = state;
   if (lock === null) return { action: "run", reason: "no previous run", details: [] };
   if (lock.fingerprint.hash !== state.fingerprint.hash) {
+    if (commandChangedByParams(plan.stage.def.action, lock)) {
+      return {
+        action: "run",
+        reason: "params changed",
+        details: paramsDiff(lock.params, state.params),
+      };
+    }
     return {
       action: "run",
       reason: "code changed",
@@ -220,6 +228,19 @@ async function decide(
   return restore.length === 0 && recache.length === 0
     ? { action: "skip" }
     : { action: "restore", outs: restore, recache };
+}
+
+/**
+ * True when the command the lock recorded is the stage's command with the
+ * lock's parameters in place of the current ones (a DVC-style
+ * `--lr ${train.lr}` whose parameter changed): the reason is then the
+ * parameters, not the code.
+ */
+function commandChangedByParams(action: StageAction, lock: StageLock): boolean {
+  if (action.kind !== "cmd" || action.paramTemplate === undefined) return false;
+  const recorded = lock.fingerprint.manifest;
+  return Object.keys(recorded).join() === "cmd" &&
+    hashBytes(commandWithParams(action.paramTemplate, lock.params)) === recorded["cmd"];
 }
 
 /**

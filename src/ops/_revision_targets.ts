@@ -8,12 +8,14 @@ import {
   type RecordedContent,
   recordedOutputsAt,
   resolveTarget,
+  stageFileUnderAll,
   stageOutputs,
   type Target,
 } from "../project/mod.ts";
 import { PVT_SUFFIX } from "../storage/mod.ts";
 import { PivotError, UsageError } from "../util/errors.ts";
-import { isInside } from "../util/paths.ts";
+import { isInside, relativePosix } from "../util/paths.ts";
+import { useAllHint } from "../discovery/mod.ts";
 
 /** A target as it is in the workspace and as a revision recorded it. */
 export interface RevisionTarget {
@@ -109,15 +111,21 @@ async function resolveOne(
     }];
   }
   const suggestion = target?.kind === "tracked" ? undefined : closestStage(project, text);
+  const unloaded = target?.kind === "tracked" ? null : await stageFileUnderAll(project, text);
   throw new UsageError(
     `unknown target '${text}' at ${revision.rev}: ${
       target?.kind === "tracked"
         ? `${rel} was neither tracked (no ${pvt} there) nor committed then`
-        : "not a stage, and no file of that path is tracked or committed there"
+        : `not a stage${
+          unloaded === null ? "" : " of the pipelines loaded here"
+        }, and no file of that path is tracked or committed there`
     }${suggestion === undefined ? "" : ` (did you mean '${suggestion}'?)`}`,
     {
-      hint:
-        `targets are stage outputs (identities such as 'train:model') or paths; 'git ls-tree -r --name-only ${revision.rev}' lists the committed files`,
+      hint: unloaded !== null
+        ? `'${text}' names a stage of ${relativePosix(project.root, unloaded)}: ${
+          useAllHint([relativePosix(project.cwd, unloaded)])
+        }`
+        : `targets are stage outputs (identities such as 'train:model') or paths; 'git ls-tree -r --name-only ${revision.rev}' lists the committed files`,
     },
   );
 }

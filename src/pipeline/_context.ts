@@ -1,4 +1,4 @@
-import { PipelineFileError } from "../util/errors.ts";
+import { PipelineFileError, type PipelineFileErrorOptions } from "../util/errors.ts";
 import { didYouMean } from "../util/did_you_mean.ts";
 
 /** A path into a pipeline definition: `["stages", "train", "outs", "model"]`. */
@@ -39,14 +39,22 @@ export class DefinitionContext {
 
   /** Builds (does not throw) an error about the field at `path`. */
   error(path: FieldPath, detail: string, options: { key?: boolean; hint?: string } = {}) {
+    return new PipelineFileError(this.file, detail, this.errorOptions(path, options));
+  }
+
+  /** Where the field at `path` (or, with `key`, its key) is, as a {@linkcode PipelineFileError} takes it. */
+  errorOptions(
+    path: FieldPath,
+    options: { key?: boolean; hint?: string } = {},
+  ): PipelineFileErrorOptions & { displayFile: string } {
     const position = this.#locate?.(path, options.key ?? false);
-    return new PipelineFileError(this.file, detail, {
+    return {
       displayFile: this.displayFile,
       line: position?.line,
       column: position?.column,
       field: path.length === 0 ? undefined : formatFieldPath(path),
       hint: options.hint,
-    });
+    };
   }
 
   /** Throws an error about the field at `path`. */

@@ -20,9 +20,17 @@ import { PIPELINE_KEYS, STAGE_KEYS } from "./keys.ts";
 import { expandMatrix, type MatrixScalar } from "./matrix.ts";
 import { projectFileAt, type ProjectFilesPlace, resolveOutputPath } from "./output_path.ts";
 import { type ParsedOutput, parseOutputs } from "./outputs.ts";
-import { deepMerge, effectiveParams, isPlainObject, type PlainObject } from "./params.ts";
+import {
+  deepMerge,
+  effectiveParams,
+  isPlainObject,
+  lookupParam,
+  type PlainObject,
+} from "./params.ts";
+import { commandWithParams } from "./command_with_params.ts";
 import type { DepEntry, DepRef, OutputSpec, Pipeline, StageAction, StageDef } from "./types.ts";
 import { loadVars, type Vars } from "./vars.ts";
+import { UnknownStageDepError } from "./unknown_stage_dep_error.ts";
 
 /** Where a pipeline definition came from and what it is loaded against. */
 export interface PipelineSource {
@@ -503,7 +511,11 @@ function finishStage(draft: StageDraft, fc: FinishContext): StageDef {
     const result = interpolateCommand(draft.cmd, resolveVar, { keep: isRunTimeReference });
     if (result.unresolved.length > 0) failUnresolved(draft, result.unresolved, ctx, at);
     checkRunTimeReferences(result.text, draft, deps, params, ctx, at);
-    action = { kind: "cmd", command: result.text };
+    action = {
+      kind: "cmd",
+      command: result.text,
+      ...paramTemplate(draft.cmd, result.text, resolveVar, params),
+    };
   } else {
     action = runAction(draft, fc, substitute);
   }
@@ -633,14 +645,30 @@ function checkRunTimeReferences(
   }
 }
 
-/** Looks up a dotted path (`optimizer.lr`) in a params map. */
-export function lookupParam(params: PlainObject, dotted: string): unknown {
-  let value: unknown = params;
-  for (const part of dotted.split(".")) {
-    if (!isPlainObject(value)) return undefined;
-    value = value[part];
-  }
-  return value;
+/**
+ * `{ paramTemplate }` for a command that reads stage parameters through vars
+ * (`--lr ${train.lr}` with the parameter `train.lr: ${train.lr}`): the
+ * command with those references left in, which the engine fills with the
+ * parameters a lock recorded to tell a changed parameter from changed code.
+ * Empty when no reference is a parameter or the template does not give back
+ * `command`.
+ */
+function paramTemplate(
+  cmd: string,
+  command: string,
+  resolveVar: (name: string) => string | undefined,
+  params: PlainObject,
+): { paramTemplate?: string } {
+  const isParam = (name: string) => {
+    const value = lookupParam(params, name);
+    return ["string", "number", "boolean"].includes(typeof value) &&
+      String(value) === resolveVar(name);
+  };
+  if (!references(cmd).some(isParam)) return {};
+  const template = interpolateCommand(cmd, resolveVar, {
+    keep: (name) => isRunTimeReference(name) || isParam(name),
+  }).text;
+  return commandWithParams(template, params) === command ? { paramTemplate: template } : {};
 }
 
 function runAction(
@@ -700,11 +728,12 @@ function classifyDep(text: string, at: FieldPath, draft: StageDraft, fc: FinishC
       return { kind: "identity", text, pipeline: fc.pipeline, stage, key: identity.key };
     }
     if (pipeline !== null || identity.key !== null) {
-      ctx.fail(
-        at,
-        `stage '${draft.name}' depends on '${text}', but pipeline '${fc.pipeline}' has no stage '${stage}'${
-          didYouMean(stage, fc.locals.keys())
-        }`,
+      throw new UnknownStageDepError(
+        fc.file,
+        `stage '${draft.name}' depends on '${text}', but pipeline '${fc.pipeline}' has no stage '${stage}'`,
+        didYouMean(stage, fc.locals.keys()),
+        { text, stage, key: identity.key },
+        ctx.errorOptions(at),
       );
     }
     checkNearMiss(text, stage, at, draft, fc);

@@ -19,9 +19,10 @@ export {
 } from "./load_module_isolated.ts";
 export { loadParamsFile } from "./load_params_file.ts";
 export { ModuleValue } from "./module_data.ts";
-export { deepMerge, isPlainObject, type PlainObject } from "./params.ts";
-export { lookupParam } from "./build_pipeline.ts";
+export { deepMerge, isPlainObject, lookupParam, type PlainObject } from "./params.ts";
+export { commandWithParams } from "./command_with_params.ts";
 export { interpolate } from "./interpolate.ts";
 export { pipelineJsonSchema } from "./json_schema.ts";
 export { buildPipeline, type PipelineSource } from "./build_pipeline.ts";
 export { interpolateCommand } from "./interpolate.ts";
+export { type UnknownStageDep, UnknownStageDepError } from "./unknown_stage_dep_error.ts";

@@ -52,3 +52,13 @@ function isEmpty(record: Readonly<Record<string, unknown>>): boolean {
   for (const _ in record) return false;
   return true;
 }
+
+/** Looks up a dotted path (`optimizer.lr`) in a params map. */
+export function lookupParam(params: PlainObject, dotted: string): unknown {
+  let value: unknown = params;
+  for (const part of dotted.split(".")) {
+    if (!isPlainObject(value)) return undefined;
+    value = value[part];
+  }
+  return value;
+}

@@ -78,6 +78,12 @@ export type StageAction =
     readonly kind: "cmd";
     /** The command after `${var}` and matrix substitution; `${deps.…}` etc. remain. */
     readonly command: string;
+    /**
+     * The command with each `${name}` that is the stage's parameter of that
+     * dotted name left in (a DVC-style `--lr ${train.lr}`); absent when it
+     * reads no parameter that way. `commandWithParams()` fills it.
+     */
+    readonly paramTemplate?: string;
   }
   | {
     readonly kind: "run";

@@ -184,3 +184,59 @@ Deno.test("a pipeline file name that is a dangling symlink or a directory is a b
     });
   });
 });
+
+/** `report` depends on `ml`'s matrix stage without writing the `ml/` prefix. */
+const UNPREFIXED_PROJECT = {
+  "ml/pivot.yaml": [
+    "pipeline: ml",
+    "stages:",
+    "  train:",
+    "    cmd: echo '{}' > ${outs.model}",
+    "    matrix: {size: [small, large]}",
+    "    outs: {model: json}",
+    "",
+  ].join("\n"),
+  "report/pivot.yaml": [
+    "pipeline: report",
+    "stages:",
+    "  summarize:",
+    '    cmd: "true"',
+    '    deps: { s: "train@small:model" }',
+    "    outs: {summary: json}",
+    "",
+  ].join("\n"),
+};
+
+Deno.test("a dependency on another pipeline's stage without its prefix names the pipeline that has it", async (t) => {
+  await using p = await makeProject(UNPREFIXED_PROJECT);
+  const error =
+    "error: report/pivot.yaml:5:16: stages.summarize.deps.s: stage 'summarize' depends on 'train@small:model', but pipeline 'report' has no stage 'train@small' (pipeline 'ml' has it: write 'ml/train@small:model')\n";
+  await t.step("repro --all", async () => {
+    assert.deepEqual(await runPivotInProcess(p.root, ["repro", "--all"]), {
+      code: 1,
+      stdout: "",
+      stderr: error +
+        "hint: every pipeline file under the project root is part of --all: fix it, or move it out of the project\n",
+    });
+  });
+  await t.step("repro in report/", async () => {
+    assert.deepEqual(await runPivotInProcess(p.path("report"), ["repro"]), {
+      code: 1,
+      stdout: "",
+      stderr: error,
+    });
+  });
+  await t.step("an output key the other pipeline's stage lacks names no pipeline", async () => {
+    await p.write(
+      "report/pivot.yaml",
+      (await p.read("report/pivot.yaml")).replace("train@small:model", "train@small:weights"),
+    );
+    assert.deepEqual(await runPivotInProcess(p.path("report"), ["repro"]), {
+      code: 1,
+      stdout: "",
+      stderr:
+        "error: report/pivot.yaml:5:16: stages.summarize.deps.s: stage 'summarize' depends on 'train@small:weights', but pipeline 'report' has no stage 'train@small'\n",
+    });
+  });
+  assert.equal(await p.exists("ml/data"), false, "repro ran a stage");
+});

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { git } from "../_helpers/git.ts";
+import { commitAll, git } from "../_helpers/git.ts";
 import { runPivotInProcess } from "../_helpers/in_process.ts";
-import { assertFailed, assertUsage } from "../_helpers/project.ts";
+import { assertFailed, assertUsage, makeProject } from "../_helpers/project.ts";
 import { hashBytes } from "../../src/storage/mod.ts";
 import {
   EVENTS,
@@ -415,3 +415,41 @@ async function makeRemoteDir(): Promise<{ dir: string } & AsyncDisposable> {
   const dir = await Deno.realPath(await Deno.makeTempDir({ prefix: "pivot_remote_" }));
   return { dir, [Symbol.asyncDispose]: () => Deno.remove(dir, { recursive: true }) };
 }
+
+Deno.test("pivot diff of a stage of a pipeline only --all loads says to add --all", async (t) => {
+  await using p = await makeProject({
+    "ml/pivot.yaml": [
+      "pipeline: ml",
+      "stages:",
+      "  prepare:",
+      "    cmd: echo [] > ${outs.data}",
+      "    outs: {data: json}",
+      "",
+    ].join("\n"),
+  });
+  await git(p.root, "init", "-q");
+  await commitAll(p.root, "ml pipeline");
+  for (const target of ["ml/prepare", "ml/prepare:data"]) {
+    await t.step(`diff ${target} at the project root`, async () => {
+      assertUsage(
+        await runPivotInProcess(p.root, ["diff", target]),
+        `error: unknown target '${target}' at HEAD: not a stage of the pipelines loaded here, and no file of that path is tracked or committed there\n` +
+          `hint: '${target}' names a stage of ml/pivot.yaml: use --all for every pipeline of the project, or run in the directory of one: ml/pivot.yaml\n`,
+      );
+    });
+  }
+  await t.step("a target no pipeline has keeps the usual hint", async () => {
+    assertUsage(
+      await runPivotInProcess(p.root, ["diff", "ml/nope"]),
+      "error: unknown target 'ml/nope' at HEAD: not a stage, and no file of that path is tracked or committed there\n" +
+        "hint: targets are stage outputs (identities such as 'train:model') or paths; 'git ls-tree -r --name-only HEAD' lists the committed files\n",
+    );
+  });
+  await t.step("with --all the target resolves", async () => {
+    assertFailed(
+      await runPivotInProcess(p.root, ["diff", "--all", "ml/prepare"]),
+      "error: prepare:data → ml/data/ml/prepare/data.json exists neither in HEAD nor in workspace\n" +
+        "hint: run 'pivot repro prepare' to produce it\n",
+    );
+  });
+});
