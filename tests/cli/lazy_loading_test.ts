@@ -40,9 +40,14 @@ async function importGraph(): Promise<Map<string, InfoModule>> {
 
 /**
  * What loading `entries` (repository-relative) loads before any dynamic
- * import runs: repository-relative paths, and `npm:` packages by name.
+ * import runs (with `dynamic`, also what those imports load):
+ * repository-relative paths, and `npm:` packages by name.
  */
-function staticClosure(graph: Map<string, InfoModule>, entries: readonly string[]): Set<string> {
+function staticClosure(
+  graph: Map<string, InfoModule>,
+  entries: readonly string[],
+  dynamic = false,
+): Set<string> {
   const base = `${pathToFileURL(ROOT).href}/`;
   const seen = new Set<string>();
   const queue = entries.map((entry) => new URL(entry, base).href);
@@ -51,7 +56,7 @@ function staticClosure(graph: Map<string, InfoModule>, entries: readonly string[
     if (seen.has(specifier)) continue;
     seen.add(specifier);
     for (const dependency of graph.get(specifier)?.dependencies ?? []) {
-      if (dependency.code !== undefined && dependency.isDynamic !== true) {
+      if (dependency.code !== undefined && (dynamic || dependency.isDynamic !== true)) {
         queue.push(dependency.code.specifier);
       }
     }
@@ -144,4 +149,30 @@ Deno.test("pivot --version reads no command's action: deno run loads a dynamic i
   // The log still says what it fetched (else the check below would prove nothing).
   assert.ok(fetched.includes("src/cli/run_cli.ts"), fetched.join(" "));
   assert.deepEqual(fetched.filter((file) => file.startsWith("src/cli/actions/")), []);
+});
+
+Deno.test("deno task compile embeds every module a literal import() names: lazy-dynamic-imports leaves them out of its graph", async () => {
+  // deno compile builds the graph it embeds without type information, and with
+  // "lazy-dynamic-imports" deno leaves a dynamic import's modules out of such a graph: the
+  // executable would hold main.ts's static imports only, and fail on every command with
+  // "Module not found". The task names them with --include (a directory: each module in it).
+  const config = JSON.parse(await Deno.readTextFile(path.join(ROOT, "deno.json"))) as {
+    unstable?: string[];
+    tasks: Record<string, string>;
+  };
+  const words = config.tasks["compile"]!.split(/\s+/);
+  const included = words.flatMap((word, i) => words[i - 1] === "--include" ? [word] : []);
+  const graph = await importGraph();
+  const embedded = (module: string) =>
+    included.some((dir) =>
+      module === dir || module.startsWith(dir.endsWith("/") ? dir : `${dir}/`)
+    );
+  const loaded = staticClosure(graph, ["main.ts"]);
+  const missing = [...staticClosure(graph, ["main.ts"], true)].filter((module) =>
+    !module.startsWith("npm:") && !module.startsWith("node:") && !loaded.has(module) &&
+    !embedded(module)
+  );
+  assert.ok(config.unstable?.includes("lazy-dynamic-imports"), "the premise of this test");
+  assert.ok(missing.length > 0 || included.length > 0);
+  assert.deepEqual(missing.sort(), []);
 });
