@@ -70,6 +70,35 @@ async function checkWatch(p: TempProject, program: readonly string[]): Promise<v
   assert.equal((await watch.interrupt()).code, 130);
 }
 
+/** A stage writing one vega-lite plot, beside the pipeline.ts project (in `plot/`). */
+const PLOT_PIPELINE = [
+  "pipeline: chart",
+  "stages:",
+  "  curve:",
+  "    cmd: printf 'x,y\\n1,2\\n2,3\\n' > ${outs}",
+  "    outs: {format: csv, kind: plot, x: x, y: y}",
+  "",
+].join("\n");
+
+/**
+ * `plots show` run by `program` in `p/plot` writes a page that inlines the
+ * vendored vega libraries (imported as text only when `plots` runs: a built
+ * artifact must carry them).
+ */
+async function checkPlots(p: TempProject, program: readonly string[]): Promise<void> {
+  await p.write("plot/pivot.yaml", PLOT_PIPELINE);
+  const [command, ...args] = program;
+  const ran = await run(command!, [...args, "repro", "-q"], p.path("plot"));
+  assert.equal(ran.code, 0, ran.stderr);
+  const shown = await run(command!, [...args, "plots", "show", "-o", "show.html"], p.path("plot"));
+  assert.equal(shown.stdout, "wrote 1 plot to show.html\n", shown.stderr);
+  const page = await Deno.readTextFile(p.path("plot/show.html"));
+  for (const library of ["vega.min.js", "vega-lite.min.js", "vega-embed.min.js"]) {
+    const text = await Deno.readTextFile(path.join(ROOT, "vendor/vega", library));
+    assert.ok(page.includes(text.slice(0, 400)), `the page inlines ${library}`);
+  }
+}
+
 Deno.test("the bundle (deno task bundle) runs commands on a pipeline.ts project", async () => {
   await using p = await makeProject(TS_PROJECT);
   const bundle = await builtBundle();
@@ -85,6 +114,7 @@ Deno.test("the bundle (deno task bundle) runs commands on a pipeline.ts project"
     /^error: quits\/pipeline\.ts: the pipeline module called Deno\.exit\(0\) while loading\n/,
   );
   await checkWatch(p, [Deno.execPath(), "run", "-A", bundle]);
+  await checkPlots(p, [Deno.execPath(), "run", "-A", bundle]);
 });
 
 function denortAvailable(): string | null {
@@ -132,6 +162,7 @@ Deno.test({
     assert.equal(built.code, 0, built.stderr);
     checkList(await run(binary, ["list"], p.root));
     await checkWatch(p, [binary]);
+    await checkPlots(p, [binary]);
   },
 });
 
