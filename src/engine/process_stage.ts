@@ -386,8 +386,8 @@ async function act(
     case "run": {
       if (noCommit || env.force.has(plan.name)) break;
       const tried = performance.now();
-      const written = await restoreFromRunCache(ctx, plan, state);
-      if (written === false) break;
+      const restored = await restoreFromRunCache(ctx, plan, state);
+      if (restored === null) break;
       env.onEvent({
         type: "stage_start",
         stage: plan.name,
@@ -397,7 +397,7 @@ async function act(
       return progress.end("restored", `restored from the run cache (${verdict.reason})`, {
         since: tried,
         details: verdict.details,
-        written,
+        written: restored.written,
       });
     }
   }

@@ -199,32 +199,38 @@ export async function restoreOutputs(
   return true;
 }
 
+/** What a run-cache hit wrote. */
+export interface RunCacheRestore {
+  /** The lock written (see `written_lock.ts`), `null` when it cannot stand for a later look. */
+  readonly written: WrittenLock | null;
+}
+
 /**
  * Looks the stage's input hash up in the run cache; on a hit whose blobs are
  * all present, restores the outputs and writes the lock.
  *
- * @returns the lock written on a hit (`null` when it cannot stand for a later look), false on a miss
+ * @returns what a hit wrote, `null` on a miss
  */
 export async function restoreFromRunCache(
   ctx: EngineContext,
   plan: StagePlan,
   state: StageState,
-): Promise<WrittenLock | null | false> {
+): Promise<RunCacheRestore | null> {
   const { def } = plan.stage;
-  if (state.inputHash === null || plan.outs.length === 0) return false;
+  if (state.inputHash === null || plan.outs.length === 0) return null;
   const db = await ctx.db(def.stateDir);
   const entry = db.getRunCache(`${def.pipeline}/${def.name}`, state.inputHash);
-  if (entry === null) return false;
+  if (entry === null) return null;
   let recorded: { key: string | null; hash: string; manifest?: RecordedManifest }[];
   try {
     recorded = JSON.parse(entry.outputs);
   } catch {
-    return false;
+    return null;
   }
   const outs: RecordedOut[] = [];
   for (const out of plan.outs) {
     const item = recorded.find((r) => r.key === out.key);
-    if (item === undefined || (item.manifest !== undefined) !== out.isDir) return false;
+    if (item === undefined || (item.manifest !== undefined) !== out.isDir) return null;
     outs.push({
       out,
       info: item.manifest === undefined
@@ -232,8 +238,8 @@ export async function restoreFromRunCache(
         : { hash: item.hash, manifest: item.manifest },
     });
   }
-  if (!(await restoreOutputs(ctx, outs))) return false;
-  return writeLock(
+  if (!(await restoreOutputs(ctx, outs))) return null;
+  const written = writeLock(
     plan,
     state,
     outs.map(({ out, info }) => ({
@@ -244,4 +250,5 @@ export async function restoreFromRunCache(
       ...(isDirHash(info) ? { manifest: info.manifest } : {}),
     })),
   );
+  return { written };
 }
