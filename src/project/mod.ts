@@ -10,7 +10,6 @@ export * from "./graph_view.ts";
 export * from "./locks_under_other_name.ts";
 export * from "./open_project.ts";
 export * from "./resolve_target.ts";
-export * from "./stage_file_under_all.ts";
 export * from "./scan_project_files.ts";
 export * from "./storage_config.ts";
 export * from "./project_revision.ts";

@@ -1,10 +1,11 @@
 import * as path from "node:path";
+import { useAllHint } from "../discovery/mod.ts";
 import { IDENTITY_GRAMMAR, identityProblem, parseIdentity } from "../identity/mod.ts";
 import { closestMatch } from "../util/did_you_mean.ts";
 import { PivotError, UsageError } from "../util/errors.ts";
 import { statOrNull } from "../util/fs.ts";
-import { isInside } from "../util/paths.ts";
-import { outputCovering, type Project, stageOutputs } from "./open_project.ts";
+import { isInside, relativePosix } from "../util/paths.ts";
+import { openProject, outputCovering, type Project, stageOutputs } from "./open_project.ts";
 
 /** A command-line target: a stage (or one of its outputs), or a tracked file. */
 export type Target =
@@ -116,12 +117,42 @@ export async function resolveTarget(project: Project, text: string): Promise<Tar
   const suggestion = stage !== undefined && key !== null && outputKeysOf(project, stage).has(key)
     ? `${stage}:${key}`
     : stage;
+  const unloaded = await stageFileUnderAll(project, text);
   throw new UsageError(
-    `unknown target '${text}': not a stage or tracked file${
-      suggestion === undefined ? "" : ` (did you mean '${suggestion}'?)`
-    }`,
-    { hint: "'pivot list' shows the stages and their outputs" },
+    `unknown target '${text}': ${
+      unloaded === null
+        ? "not a stage or tracked file"
+        : "not a stage of the pipelines loaded here, nor a tracked file"
+    }${suggestion === undefined ? "" : ` (did you mean '${suggestion}'?)`}`,
+    {
+      hint: unloaded === null
+        ? "'pivot list' shows the stages and their outputs"
+        : `'${text}' names a stage of ${relativePosix(project.root, unloaded)}: ${
+          useAllHint([relativePosix(project.cwd, unloaded)])
+        }`,
+    },
   );
+}
+
+/**
+ * The pipeline file (absolute) of the stage that `text` names when `--all`
+ * would load it and `project`, opened without `--all`, did not; `null`
+ * otherwise (also when the project's pipelines cannot all be loaded). Loads
+ * every pipeline of the project: for error paths only.
+ */
+export async function stageFileUnderAll(project: Project, text: string): Promise<string | null> {
+  if (project.discovery.name === "all" || identityProblem(text) !== null) return null;
+  let target: Target;
+  let all: Project;
+  try {
+    all = await openProject({ cwd: project.cwd, all: true, env: project.env });
+    target = await resolveTarget(all, text);
+  } catch (error) {
+    if (error instanceof PivotError) return null;
+    throw error;
+  }
+  if (target.kind !== "stage") return null;
+  return all.dag.stages.get(target.stages[0]!)!.def.file;
 }
 
 /**

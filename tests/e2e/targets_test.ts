@@ -300,3 +300,36 @@ Deno.test("a target that names nothing is a usage error (exit 2) in every comman
   );
   assert.equal(await p.exists("data"), false, "nothing ran");
 });
+
+Deno.test("a target naming a stage of a pipeline only --all loads says to add --all, in every command that takes stages", async (t) => {
+  await using p = await makeProject({
+    "pivot.yaml": "pipeline: root\nstages:\n  a:\n    cmd: echo a > ${outs}\n    outs: txt\n",
+    "ml/pivot.yaml":
+      "pipeline: ml\nstages:\n  prepare:\n    cmd: echo p > ${outs}\n    outs: txt\n",
+  });
+  const unloaded = (text: string) =>
+    `error: unknown target '${text}': not a stage of the pipelines loaded here, nor a tracked file\n` +
+    `hint: '${text}' names a stage of ml/pivot.yaml: use --all for every pipeline of the project, or run in the directory of one: ml/pivot.yaml\n`;
+  for (const command of [["repro"], ["status"], ["verify"], ["dag"], ["checkout"], ["export"]]) {
+    await t.step(`${command.join(" ")} ml/prepare, prepare`, async () => {
+      assertUsage(
+        await runPivotInProcess(p.root, [...command, "ml/prepare"]),
+        unloaded("ml/prepare"),
+      );
+      assertUsage(await runPivotInProcess(p.root, [...command, "prepare"]), unloaded("prepare"));
+    });
+  }
+  await t.step("a target no pipeline has keeps the usual hint; --all finds the stage", async () => {
+    assertUsage(
+      await runPivotInProcess(p.root, ["status", "nothing"]),
+      "error: unknown target 'nothing': not a stage or tracked file\n" +
+        "hint: 'pivot list' shows the stages and their outputs\n",
+    );
+    const all = await runPivotInProcess(p.root, ["status", "--all", "ml/prepare"]);
+    assert.deepEqual(all, {
+      code: 0,
+      stdout: "stale prepare: no previous run\n1 stale, 0 up to date\n",
+      stderr: "",
+    });
+  });
+});

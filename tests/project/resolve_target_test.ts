@@ -102,14 +102,17 @@ Deno.test("resolveTarget() resolves prefixed and qualified names of another pipe
       assert.deepEqual(await resolveTarget(project, text), expected);
     });
   }
-  await t.step("prep/train is not part of eval's default pipeline", async () => {
-    await assertUnresolvable(
-      fromEval,
-      "prep/train:model",
-      "unknown target 'prep/train:model': not a stage or tracked file",
-      "'pivot list' shows the stages and their outputs",
-    );
-  });
+  await t.step(
+    "prep/train is not part of eval's default pipeline: --all would load it",
+    async () => {
+      await assertUnresolvable(
+        fromEval,
+        "prep/train:model",
+        "unknown target 'prep/train:model': not a stage of the pipelines loaded here, nor a tracked file",
+        "'prep/train:model' names a stage of prep/pivot.yaml: use --all for every pipeline of the project, or run in the directory of one: ../prep/pivot.yaml",
+      );
+    },
+  );
 });
 
 Deno.test("resolveTarget() rejects an output key the stage lacks", async (t) => {
