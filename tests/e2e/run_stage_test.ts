@@ -361,13 +361,13 @@ Deno.test("a run stage built in code, whose function the source does not spell o
       p.path("pipeline.ts")
     } to fingerprint it\n${hint}\n`,
   );
-  // What the hint says to write runs.
+  // What the hint says to write runs (one job: the two stages in their order).
   await p.write(
     "pipeline.ts",
     (await p.read("pipeline.ts")).replace("run: copy", "run: './pipeline.ts#copy'"),
   );
   assert.equal(
-    await repro(p),
+    await repro(p, "-j", "1"),
     "ran s0: no previous run (T)\nran s1: no previous run (T)\n2 ran, 0 up to date (T)\n",
   );
   assert.equal(await p.read("data/gen/s0.txt"), "hi\n");
