@@ -541,16 +541,19 @@ metrics:
   });
 });
 
+/** A DVC stage whose command interpolates the parameter `train.lr` (and `train.epochs`, not one). */
+const LR_IN_COMMAND = [
+  "stages:",
+  "  train:",
+  "    cmd: echo ${train.lr} ${train.epochs} > model.txt",
+  "    params: [train.lr]",
+  "    outs: [model.txt]",
+  "",
+].join("\n");
+
 Deno.test("pivot import-dvc: a changed parameter that the command interpolates is 'params changed'", async (t) => {
   await using p = await makeProject({
-    "dvc.yaml": [
-      "stages:",
-      "  train:",
-      "    cmd: echo ${train.lr} ${train.epochs} > model.txt",
-      "    params: [train.lr]",
-      "    outs: [model.txt]",
-      "",
-    ].join("\n"),
+    "dvc.yaml": LR_IN_COMMAND,
     "params.yaml": "train:\n  lr: 0.1\n  epochs: 3\n",
   });
   await pivot(p, "import-dvc");
@@ -589,14 +592,7 @@ Deno.test("pivot import-dvc: a changed parameter that the command interpolates i
 
 Deno.test("pivot import-dvc: a lock written before commands' parameters were told apart stays up to date", async () => {
   await using p = await makeProject({
-    "dvc.yaml": [
-      "stages:",
-      "  train:",
-      "    cmd: echo ${train.lr} ${train.epochs} > model.txt",
-      "    params: [train.lr]",
-      "    outs: [model.txt]",
-      "",
-    ].join("\n"),
+    "dvc.yaml": LR_IN_COMMAND,
     "params.yaml": "train:\n  lr: 0.1\n  epochs: 3\n",
     "model.txt": "0.1 3\n",
   });
