@@ -81,6 +81,31 @@ export function summarize({ deps }: { deps: { model: string } }) {
 
 const RUN_UP_TO_DATE = `${CMD_UP_TO_DATE}up to date summarize\n`;
 
+/**
+ * A case's mutation and check where raw.csv gets a `.pvt` recording content
+ * the workspace and the cache lack: `repro` refuses to run.
+ */
+const PVT_NOT_MATCHED = {
+  mutate: (p: TempProject) =>
+    p.write(
+      "raw.csv.pvt",
+      serializePvt({ path: "raw.csv", info: { hash: hashBytes("a,b\n5,6\n") }, size: 8 }),
+    ),
+  react: ["repro"],
+  reactCode: 1,
+  check: (result: CliResult) => {
+    assert.equal(result.stdout, "");
+    assert.equal(
+      result.stderr,
+      "error: tracked input does not match its .pvt file, so nothing was run:\n" +
+        "  raw.csv (read by prep): modified, and the cache does not hold its recorded content\n" +
+        "hint: `pivot track --force raw.csv` records the workspace's content (the recorded " +
+        "version is in no cache here; a remote with it, 'pivot remote add', lets " +
+        "`pivot pull raw.csv` fetch it)\n",
+    );
+  },
+};
+
 /** CMD_FILES with outputs checked out as copies of their blobs. */
 const COPY_FILES: Record<string, string> = {
   ...CMD_FILES,
@@ -426,46 +451,12 @@ const MUTATIONS: readonly Mutation[] = [
         size: 8,
       }),
     },
-    mutate: (p) =>
-      p.write(
-        "raw.csv.pvt",
-        serializePvt({ path: "raw.csv", info: { hash: hashBytes("a,b\n5,6\n") }, size: 8 }),
-      ),
-    react: ["repro"],
-    reactCode: 1,
-    check: (result) => {
-      assert.equal(result.stdout, "");
-      assert.equal(
-        result.stderr,
-        "error: tracked input does not match its .pvt file, so nothing was run:\n" +
-          "  raw.csv (read by prep): modified, and the cache does not hold its recorded content\n" +
-          "hint: `pivot track --force raw.csv` records the workspace's content (the recorded " +
-          "version is in no cache here; a remote with it, 'pivot remote add', lets " +
-          "`pivot pull raw.csv` fetch it)\n",
-      );
-    },
+    ...PVT_NOT_MATCHED,
   },
   {
     name: "a .pvt file created for an input that had none",
     files: CMD_FILES,
-    mutate: (p) =>
-      p.write(
-        "raw.csv.pvt",
-        serializePvt({ path: "raw.csv", info: { hash: hashBytes("a,b\n5,6\n") }, size: 8 }),
-      ),
-    react: ["repro"],
-    reactCode: 1,
-    check: (result) => {
-      assert.equal(result.stdout, "");
-      assert.equal(
-        result.stderr,
-        "error: tracked input does not match its .pvt file, so nothing was run:\n" +
-          "  raw.csv (read by prep): modified, and the cache does not hold its recorded content\n" +
-          "hint: `pivot track --force raw.csv` records the workspace's content (the recorded " +
-          "version is in no cache here; a remote with it, 'pivot remote add', lets " +
-          "`pivot pull raw.csv` fetch it)\n",
-      );
-    },
+    ...PVT_NOT_MATCHED,
   },
   {
     name: "a .pvt file created for a directory above an input",
