@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import { planStage, stageFingerprint } from "../../src/engine/mod.ts";
+import type { RunJob } from "../../src/engine/stage_job.ts";
 import { commitStages } from "../../src/ops/mod.ts";
 import { PipelineFileError } from "../../src/util/errors.ts";
 import { openSession, type Session } from "../../src/session/mod.ts";
@@ -140,33 +141,40 @@ Deno.test("openSession() on a broken pipeline file throws, creating no state.db"
   });
 });
 
-Deno.test("disposing of a session stops its workers, and a second dispose does nothing", async () => {
-  await using p = await makeProject({
-    "pivot.yaml": "pipeline: ml\nstages:\n  a:\n    cmd: x\n    outs: txt\n",
-    // A stage function that leaves a heartbeat behind in its (warm) worker.
-    "beat.ts": [
-      "export function run(ctx: { params: { file: string } }) {",
-      "  let n = 0;",
-      "  setInterval(() => Deno.writeTextFileSync(ctx.params.file, String(++n)), 10);",
-      "}",
-      "",
-    ].join("\n"),
-  });
-  const heartbeat = p.path("heartbeat.txt");
-  const session = await sessionOf(p);
-  await session.projectDb();
-  assert.ok(openStateDbHandles(p) > 0);
-  const pool = session.workers(1);
-  const outcome = await pool.run({
+/** A project with a stage function, `beat.ts#run`, that leaves a heartbeat behind in its (warm) worker. */
+const BEAT_FILES = {
+  "pivot.yaml": "pipeline: ml\nstages:\n  a:\n    cmd: x\n    outs: txt\n",
+  "beat.ts": [
+    "export function run(ctx: { params: { file: string } }) {",
+    "  let n = 0;",
+    "  setInterval(() => Deno.writeTextFileSync(ctx.params.file, String(++n)), 10);",
+    "}",
+    "",
+  ].join("\n"),
+};
+
+/** The job running `beat.ts#run` of {@linkcode BEAT_FILES} in `p`, beating into `heartbeat.txt`. */
+function beatJob(p: TempProject): RunJob {
+  return {
     kind: "run",
     stage: "beat",
     moduleUrl: pathToFileURL(p.path("beat.ts")).href,
     exportPath: ["run"],
     deps: [],
     outs: [],
-    params: { file: heartbeat },
+    params: { file: p.path("heartbeat.txt") },
     stageName: "beat",
-  }, () => {});
+  };
+}
+
+Deno.test("disposing of a session stops its workers, and a second dispose does nothing", async () => {
+  await using p = await makeProject(BEAT_FILES);
+  const heartbeat = p.path("heartbeat.txt");
+  const session = await sessionOf(p);
+  await session.projectDb();
+  assert.ok(openStateDbHandles(p) > 0);
+  const pool = session.workers(1);
+  const outcome = await pool.run(beatJob(p), () => {});
   assert.equal(outcome, null);
   const read = () => (exists(heartbeat) ? Deno.readTextFileSync(heartbeat) : "");
   const pause = () => new Promise((resolve) => setTimeout(resolve, 100));
@@ -190,31 +198,12 @@ Deno.test("disposing of a session stops its workers, and a second dispose does n
 });
 
 Deno.test("session.releaseWorkers() stops the workers started so far; a job asked for later starts new ones", async () => {
-  await using p = await makeProject({
-    "pivot.yaml": "pipeline: ml\nstages:\n  a:\n    cmd: x\n    outs: txt\n",
-    // A stage function that leaves a heartbeat behind in its (warm) worker.
-    "beat.ts": [
-      "export function run(ctx: { params: { file: string } }) {",
-      "  let n = 0;",
-      "  setInterval(() => Deno.writeTextFileSync(ctx.params.file, String(++n)), 10);",
-      "}",
-      "",
-    ].join("\n"),
-  });
+  await using p = await makeProject(BEAT_FILES);
   const heartbeat = p.path("heartbeat.txt");
   await using session = await sessionOf(p);
   const pool = session.workers(1);
   assert.equal(
-    await pool.run({
-      kind: "run",
-      stage: "beat",
-      moduleUrl: pathToFileURL(p.path("beat.ts")).href,
-      exportPath: ["run"],
-      deps: [],
-      outs: [],
-      params: { file: heartbeat },
-      stageName: "beat",
-    }, () => {}),
+    await pool.run(beatJob(p), () => {}),
     null,
   );
   const read = () => (exists(heartbeat) ? Deno.readTextFileSync(heartbeat) : "");
