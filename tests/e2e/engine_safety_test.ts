@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { runPivotInProcess } from "../_helpers/in_process.ts";
-import { MAIN, makeProject, pivotCommand, runPivot } from "../_helpers/project.ts";
+import {
+  MAIN,
+  makeProject,
+  pivotCommand,
+  runPivot,
+  type TempProject,
+} from "../_helpers/project.ts";
 import { spawnPivot, until } from "../_helpers/spawned.ts";
 import {
   completions,
@@ -381,11 +387,14 @@ async function stillRunning(pid: number): Promise<boolean> {
   }
 }
 
-Deno.test("Ctrl-C stops the running stage with its children, records nothing and exits 130", async () => {
-  await using p = await makeProject({
-    "pivot.yaml":
-      "pipeline: ml\nstages:\n  slow:\n    cmd: sleep 30 & echo $! > sleep.pid; wait $!\n    outs: txt\n",
-  });
+/**
+ * Runs `repro` in `p` as a process, sends it SIGINT once its stage wrote
+ * `sleep.pid` (the PID of a `sleep` the command started), and tells whether
+ * that `sleep` outlived pivot (killing it if so).
+ */
+async function interruptWhileSleeping(
+  p: TempProject,
+): Promise<{ output: Deno.CommandOutput; sleepAlive: boolean }> {
   const child = pivotCommand(p.root, ["repro"]).spawn();
   let output: Deno.CommandOutput;
   try {
@@ -397,6 +406,15 @@ Deno.test("Ctrl-C stops the running stage with its children, records nothing and
   const sleepPid = Number.parseInt(await p.read("sleep.pid"), 10);
   const sleepAlive = await stillRunning(sleepPid);
   if (sleepAlive) Deno.kill(sleepPid, "SIGKILL");
+  return { output, sleepAlive };
+}
+
+Deno.test("Ctrl-C stops the running stage with its children, records nothing and exits 130", async () => {
+  await using p = await makeProject({
+    "pivot.yaml":
+      "pipeline: ml\nstages:\n  slow:\n    cmd: sleep 30 & echo $! > sleep.pid; wait $!\n    outs: txt\n",
+  });
+  const { output, sleepAlive } = await interruptWhileSleeping(p);
   const decoder = new TextDecoder();
   assert.equal(output.code, 130);
   assert.equal(
@@ -423,17 +441,7 @@ Deno.test("Ctrl-C ends a command that ignores SIGTERM before pivot exits", async
   });
   for (let trial = 0; trial < 3; trial++) {
     await Deno.remove(p.path("sleep.pid")).catch(() => {});
-    const child = pivotCommand(p.root, ["repro"]).spawn();
-    let output: Deno.CommandOutput;
-    try {
-      await waitForFile(p.path("sleep.pid"));
-    } finally {
-      child.kill("SIGINT");
-      output = await child.output();
-    }
-    const sleepPid = Number.parseInt(await p.read("sleep.pid"), 10);
-    const sleepAlive = await stillRunning(sleepPid);
-    if (sleepAlive) Deno.kill(sleepPid, "SIGKILL");
+    const { output, sleepAlive } = await interruptWhileSleeping(p);
     assert.equal(output.code, 130);
     assert.equal(sleepAlive, false, `trial ${trial}: the command outlived pivot`);
     assert.equal(await p.exists(".pivot/stages/ml/stubborn.running"), false);
