@@ -70,31 +70,48 @@ function overlaps(runs: readonly Interval[]): [Interval, Interval][] {
   return pairs;
 }
 
-Deno.test(`${PROCESSES} repro processes started at once never run one stage twice at once (${TRIALS} trials)`, async () => {
+/**
+ * Starts {@linkcode PROCESSES} `repro` processes at once in `p/pipe` (after one
+ * in-process `status` has created the state databases: processes that all
+ * create one at once can fail with "database is locked", SQLite's switch to
+ * WAL mode, a separate problem from this one), and adds to `failures`, each
+ * prefixed with `label`, every process that failed and every stage that two
+ * ran at once.
+ *
+ * @returns the runs `run.log` holds and how many pairs of them overlapped
+ */
+async function raceRepros(
+  p: TempProject,
+  label: string,
+  failures: string[],
+): Promise<{ found: Interval[]; overlapping: number }> {
+  assert.equal((await runPivotInProcess(p.path("pipe"), ["status", "-q"])).code, 1);
+  const children = Array.from(
+    { length: PROCESSES },
+    () => pivotCommand(p.path("pipe"), ["repro"]).spawn(),
+  );
+  const outputs = await Promise.all(children.map((child) => child.output()));
   const decoder = new TextDecoder();
+  for (const output of outputs) {
+    if (output.code !== 0) failures.push(`${label}: ${decoder.decode(output.stderr)}`);
+  }
+  const found = intervals(await p.read("run.log"));
+  const pairs = overlaps(found);
+  for (const [a, b] of pairs) {
+    failures.push(`${label}: '${a.stage}' ran in PIDs ${a.pid} and ${b.pid} at once`);
+  }
+  return { found, overlapping: pairs.length };
+}
+
+Deno.test(`${PROCESSES} repro processes started at once never run one stage twice at once (${TRIALS} trials)`, async () => {
   const failures: string[] = [];
   let overlapping = 0;
   let runs = 0;
   for (let trial = 1; trial <= TRIALS; trial++) {
     await using p = await makeProject({ "pipe/pivot.yaml": LOGGED_YAML, "run.log": "" });
-    // Creates the state databases first: processes that all create one at once can fail with
-    // "database is locked" (SQLite's switch to WAL mode), a separate problem from this one.
-    assert.equal((await runPivotInProcess(p.path("pipe"), ["status", "-q"])).code, 1);
-    const children = Array.from(
-      { length: PROCESSES },
-      () => pivotCommand(p.path("pipe"), ["repro"]).spawn(),
-    );
-    const outputs = await Promise.all(children.map((child) => child.output()));
-    for (const output of outputs) {
-      if (output.code !== 0) failures.push(`trial ${trial}: ${decoder.decode(output.stderr)}`);
-    }
-    const found = intervals(await p.read("run.log"));
+    const { found, overlapping: pairs } = await raceRepros(p, `trial ${trial}`, failures);
     runs += found.length;
-    const pairs = overlaps(found);
-    overlapping += pairs.length;
-    for (const [a, b] of pairs) {
-      failures.push(`trial ${trial}: '${a.stage}' ran in PIDs ${a.pid} and ${b.pid} at once`);
-    }
+    overlapping += pairs;
     // Every stage ran at least once, and the project ends up consistent.
     assert.deepEqual([...new Set(found.map((run) => run.stage))].sort(), STAGES);
     const verify = await runPivotInProcess(p.path("pipe"), ["verify"]);
@@ -131,24 +148,11 @@ function loggedPipelineTs(log: string): string {
 }
 
 Deno.test(`${PROCESSES} repro processes started at once never run one 'run' stage twice at once (${TS_TRIALS} trials)`, async () => {
-  const decoder = new TextDecoder();
   const failures: string[] = [];
   for (let trial = 1; trial <= TS_TRIALS; trial++) {
     await using p = await makeProject({ "run.log": "" });
     await p.write("pipe/pipeline.ts", loggedPipelineTs(p.path("run.log")));
-    assert.equal((await runPivotInProcess(p.path("pipe"), ["status", "-q"])).code, 1);
-    const children = Array.from(
-      { length: PROCESSES },
-      () => pivotCommand(p.path("pipe"), ["repro"]).spawn(),
-    );
-    const outputs = await Promise.all(children.map((child) => child.output()));
-    for (const output of outputs) {
-      if (output.code !== 0) failures.push(`trial ${trial}: ${decoder.decode(output.stderr)}`);
-    }
-    const found = intervals(await p.read("run.log"));
-    for (const [a, b] of overlaps(found)) {
-      failures.push(`trial ${trial}: '${a.stage}' ran in PIDs ${a.pid} and ${b.pid} at once`);
-    }
+    const { found } = await raceRepros(p, `trial ${trial}`, failures);
     assert.deepEqual([...new Set(found.map((run) => run.stage))].sort(), STAGES);
     const verify = await runPivotInProcess(p.path("pipe"), ["verify"]);
     if (verify.code !== 0) failures.push(`trial ${trial}: verify: ${verify.stdout}`);
