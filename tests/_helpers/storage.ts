@@ -1,13 +1,12 @@
 /**
- * Fixtures for storage tests: a sample manifest, hostile-YAML editing, a
- * PivotError assertion, an open state database, and blobs and lock files
- * written as the engine would write them.
+ * Fixtures for storage tests: a sample manifest, a PivotError assertion, an
+ * open state database, and blobs and lock files written as the engine would
+ * write them (hostile-YAML editing is in `yaml_edit.ts`).
  *
  * @module
  */
 import assert from "node:assert/strict";
 import * as path from "node:path";
-import { parse } from "yaml";
 import {
   ContentCache,
   hashBytes,
@@ -26,17 +25,6 @@ export const PETS: readonly ManifestEntry[] = [
   { relpath: "cat.jpg", hash: "70227ad56ed7a20d", size: 9, isexec: false },
   { relpath: "sub/dog.jpg", hash: "e26dc7fc8da8773f", size: 9, isexec: true },
 ];
-
-/** Lock or .pvt data as parsed from YAML, for editing into hostile files. */
-// deno-lint-ignore no-explicit-any
-export type YamlData = Record<string, any>;
-
-/** `text` parsed as YAML, changed by `edit`, written as JSON (which is YAML). */
-export function editYaml(text: string, edit: (data: YamlData) => void): string {
-  const data = parse(text) as YamlData;
-  edit(data);
-  return JSON.stringify(data);
-}
 
 /**
  * Asserts that `fn` throws a PivotError whose message is exactly `message`

@@ -11,13 +11,8 @@ import {
   writeLockFile,
 } from "../../src/storage/lock_file.ts";
 import { makeProject } from "../_helpers/project.ts";
-import {
-  assertPivotError,
-  assertPivotRejects,
-  editYaml,
-  PETS,
-  type YamlData,
-} from "../_helpers/storage.ts";
+import { assertPivotError, assertPivotRejects, PETS } from "../_helpers/storage.ts";
+import { editYaml, type YamlData } from "../_helpers/yaml_edit.ts";
 
 /** A lock given in an unsorted order. */
 const LOCK: StageLock = {

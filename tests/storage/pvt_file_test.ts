@@ -14,7 +14,8 @@ import {
 } from "../../src/storage/pvt_file.ts";
 import { PivotError } from "../../src/util/errors.ts";
 import { makeProject } from "../_helpers/project.ts";
-import { assertPivotRejects, editYaml, PETS, type YamlData } from "../_helpers/storage.ts";
+import { assertPivotRejects, PETS } from "../_helpers/storage.ts";
+import { editYaml, type YamlData } from "../_helpers/yaml_edit.ts";
 
 const FILE_PVT = `path: data.csv
 hash: "1234567890123456"

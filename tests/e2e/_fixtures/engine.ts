@@ -7,7 +7,6 @@
  */
 import assert from "node:assert/strict";
 import * as path from "node:path";
-import { parse } from "yaml";
 
 /** `text` with every duration such as `(0.2s)` replaced by `(T)`. */
 export function timeless(text: string): string {
@@ -59,8 +58,13 @@ export interface ParsedLock {
   outs: { key?: string; path: string; hash: string; cache: boolean }[];
 }
 
-/** Reads and parses the lock file at `file` (absolute). */
+/**
+ * Reads and parses the lock file at `file` (absolute). The `yaml` package is
+ * imported on the first call (loading it costs a test file ~50 ms, and most
+ * files importing this one never call this).
+ */
 export async function readLock(file: string): Promise<ParsedLock> {
+  const { parse } = await import("yaml");
   return parse(await Deno.readTextFile(file)) as ParsedLock;
 }
 
