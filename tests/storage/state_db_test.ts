@@ -637,14 +637,53 @@ Deno.test("StateDb.open() in several processes creating one state.db at once nev
   const opener = new URL("./_writers/state_db_opener.ts", import.meta.url).pathname;
   for (let round = 0; round < 4; round++) {
     await using p = await makeProject({}, { init: false });
-    const startAt = Date.now() + 1_000;
-    const outputs = await Promise.all(
-      Array.from({ length: 8 }, () =>
-        new Deno.Command(Deno.execPath(), {
-          args: ["run", "-A", "--quiet", opener, p.path(".pivot"), String(startAt)],
-          stdout: "piped",
-        }).output()),
-    );
-    for (const output of outputs) assert.equal(new TextDecoder().decode(output.stdout), "ok\n");
+    // All 8 are started and loaded (each said `ready`) before any opens: closing their stdins
+    // one after another releases them within microseconds of each other.
+    const openers = Array.from({ length: 8 }, () => {
+      const child = new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", "--quiet", opener, p.path(".pivot")],
+        stdin: "piped",
+        stdout: "piped",
+      }).spawn();
+      return { child, stdout: linesOf(child.stdout) };
+    });
+    for (const { stdout } of openers) assert.equal(await stdout.next(), "ready");
+    await Promise.all(openers.map(({ child }) => child.stdin.close()));
+    for (const { child, stdout } of openers) {
+      assert.equal(await stdout.rest(), "ok\n");
+      assert.equal((await child.status).code, 0);
+    }
   }
 });
+
+/**
+ * The lines of `stream`: `next()` is the next line (without its newline);
+ * `rest()` everything after the lines taken, once the stream ends.
+ */
+function linesOf(stream: ReadableStream<Uint8Array>): {
+  next(): Promise<string>;
+  rest(): Promise<string>;
+} {
+  const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
+  let buffered = "";
+  return {
+    async next() {
+      while (!buffered.includes("\n")) {
+        const { done, value } = await reader.read();
+        assert.ok(!done, `the stream ended before a whole line: ${JSON.stringify(buffered)}`);
+        buffered += value;
+      }
+      const end = buffered.indexOf("\n");
+      const line = buffered.slice(0, end);
+      buffered = buffered.slice(end + 1);
+      return line;
+    },
+    async rest() {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return buffered;
+        buffered += value;
+      }
+    },
+  };
+}

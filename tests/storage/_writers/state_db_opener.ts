@@ -1,19 +1,17 @@
 /**
- * Test helper process: waits until the millisecond given, then opens the
+ * Test helper process: prints `ready` once loaded, waits for the end of its
+ * stdin (the test closes every opener's stdin at once), then opens the
  * state.db of the state dir given and prints `ok`, or `error: <message>`.
  *
  * @module
  */
 import { StateDb } from "../../../src/storage/state_db.ts";
 
-const [stateDir, startAt] = Deno.args;
-// Sleeps until shortly before the instant, then spins, so that every opener starts at the same
-// instant without 8 processes spinning for most of a second on the test machine's cores.
-const SPIN_MS = 25;
-const sleepMs = Number(startAt) - SPIN_MS - Date.now();
-if (sleepMs > 0) await new Promise((resolve) => setTimeout(resolve, sleepMs));
-while (Date.now() < Number(startAt)) {
-  // Spin.
+const [stateDir] = Deno.args;
+// deno-lint-ignore no-console -- the test waits for this line
+console.log("ready");
+for await (const _ of Deno.stdin.readable) {
+  // Nothing is written; the end of stdin is the signal to open.
 }
 try {
   const db = await StateDb.open(stateDir!, () => {});
