@@ -15,9 +15,10 @@ import {
   type StageLock,
 } from "../storage/mod.ts";
 import { commandWithParams, type StageAction } from "../pipeline/mod.ts";
+import { ABSENT, fileSignatureText } from "../storage/file_signature.ts";
 import { statOrNullSync } from "../util/fs.ts";
 import { relativePosix } from "../util/paths.ts";
-import { plainlyAbsent } from "../util/precise_stat.ts";
+import { absentIsPlain } from "../util/precise_stat.ts";
 import type { EngineContext } from "./engine_context.ts";
 import { describeFingerprintKey, stageFingerprint } from "./stage_fingerprint.ts";
 import type { PlannedOut, StagePlan } from "./stage_plan.ts";
@@ -37,6 +38,12 @@ export interface StageState {
   /** Missing inputs as messages show them (`raw.csv`, `prep → data/ml/prep.csv`). */
   readonly missing: readonly string[];
   readonly lock: StageLock | null;
+  /**
+   * The lock file's signature (see `file_signature.ts`) as it was looked at,
+   * before it was read: another process that records the stage afterwards
+   * replaces the file, and so changes it.
+   */
+  readonly lockSeen: string | null;
   /** Hash of everything that decides the outputs (`null` with missing inputs). */
   readonly inputHash: string | null;
 }
@@ -114,7 +121,9 @@ export async function assessStage(
     }
   }
   // A stage that never ran has no lock: `statx` says so without an exception.
-  const lock = plainlyAbsent(ctx.stats, plan.lockFile) ? null : await readLockFile(plan.lockFile, {
+  const lockSeen = fileSignatureText(ctx.stats, plan.lockFile);
+  const lockAbsent = lockSeen === ABSENT && absentIsPlain(ctx.stats, plan.lockFile);
+  const lock = lockAbsent ? null : await readLockFile(plan.lockFile, {
     warn: ctx.warn,
     cache: await ctx.parseCache(),
     display: relativePosix(root, plan.lockFile),
@@ -126,6 +135,7 @@ export async function assessStage(
     deps: missing.length > 0 ? null : deps,
     missing,
     lock,
+    lockSeen,
     inputHash: missing.length > 0 ? null : inputHash(fingerprint, def.params, deps, plan.outs),
   };
   return { state, verdict: await decide(ctx, plan, state, options.force ?? false) };

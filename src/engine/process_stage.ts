@@ -14,6 +14,7 @@ import { PivotError } from "../util/errors.ts";
 import { relativeFileUrls } from "../util/paths.ts";
 import { PATH_ABSENT, plainlyAbsent } from "../util/precise_stat.ts";
 import { removePath } from "../storage/mod.ts";
+import { fileSignatureText } from "../storage/file_signature.ts";
 import {
   assessStage,
   type StageState,
@@ -321,7 +322,9 @@ async function judgeMarked(
 /**
  * The stage claimed when there is work to do. After waiting for another
  * process the stage is judged again: that process has probably just done
- * the work. Once claimed, other processes reading its outputs are waited for.
+ * the work; so it is when the stage's lock changed since the verdict (that
+ * process claimed, ran and let go between the verdict and this claim). Once
+ * claimed, other processes reading its outputs are waited for.
  */
 async function settle(
   env: StageRunEnv,
@@ -337,7 +340,12 @@ async function settle(
   const claimed = await claimStage(claimOptions);
   if (claimed.claim === undefined) return endBusy(progress, claimed.busy);
   try {
-    if (claimed.claim.waited) {
+    // Judged again after waiting, and when another process recorded the stage between the
+    // verdict and the claim (it claimed, ran and let go in between: the lock was replaced).
+    if (
+      claimed.claim.waited ||
+      fileSignatureText(env.ctx.stats, plan.lockFile) !== state.lockSeen
+    ) {
       ({ state, verdict } = await assessStage(env.ctx, plan, { force: env.force.has(plan.name) }));
     }
     const reader = verdict.action === "skip" || verdict.action === "fail"

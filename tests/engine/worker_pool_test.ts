@@ -635,7 +635,9 @@ Deno.test("WorkerPool gives a run job a worker of its own while commands run, wi
   const module = path.join(dir.path, "stages.ts");
   await Deno.writeTextFile(
     module,
-    "export async function run() {\n  await new Promise((r) => setTimeout(r, 300));\n}\n",
+    "export async function run() {\n  await new Promise((r) => setTimeout(r, 300));\n" +
+      `  Deno.writeTextFileSync(${JSON.stringify(path.join(dir.path, "fn.end"))}, ` +
+      "`${Date.now()}000000`);\n}\n",
   );
   const pool = new WorkerPool(2, await countingEntry(dir.path));
   try {
@@ -647,12 +649,18 @@ Deno.test("WorkerPool gives a run job a worker of its own while commands run, wi
       pool.run(cmdJob(stamp("b"), dir.path), () => {}),
     ]);
     assert.deepEqual(outcomes, [null, null, null]);
-    // The run job took a second worker; `b` waited for a turn (2 jobs at most) and did not
-    // overlap `a`, which ran until after the function's end.
+    // The run job took a second worker; `b` waited for a turn (2 jobs at most): it started
+    // once `a` or the function had ended (times in nanoseconds; the function's to the ms).
     assert.equal(workersStarted(dir.path), 2);
     const read = async (name: string) =>
       BigInt((await Deno.readTextFile(path.join(dir.path, name))).trim());
-    assert.ok(await read("b.start") > await read("a.start"));
+    const [aEnd, fnEnd, bStart] = [
+      await read("a.end"),
+      await read("fn.end"),
+      await read("b.start"),
+    ];
+    const firstEnd = aEnd < fnEnd ? aEnd : fnEnd;
+    assert.ok(bStart >= firstEnd, `b started ${bStart - firstEnd} ns before a slot was free`);
   } finally {
     pool.close();
   }
