@@ -2,6 +2,7 @@ import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import { interpolateCommand, lookupParam } from "../pipeline/mod.ts";
 import { PivotError } from "../util/errors.ts";
+import { relativePosix } from "../util/paths.ts";
 import { CLAIM_VARIABLE, claimMarker } from "./running_sentinel.ts";
 import type { StageJob } from "./stage_job.ts";
 import type { StagePlan } from "./stage_plan.ts";
@@ -44,7 +45,7 @@ export function buildJob(plan: StagePlan, paramsFile: string): StageJob {
       stageName: def.name,
     };
   }
-  const local = (abs: string) => path.relative(def.dir, abs) || ".";
+  const local = (abs: string) => relativePosix(def.dir, abs);
   const resolve = (name: string): string | string[] | undefined => {
     if (name === "stage") return def.name;
     if (name === "outs") return plan.outs.length === 1 ? local(plan.outs[0]!.path) : undefined;

@@ -67,6 +67,7 @@ import {
   removeIfPresentSync,
   writeNewTextFileSync,
 } from "../util/fs.ts";
+import { joinNormal, splitPath } from "../util/paths.ts";
 import { plainlyAbsent, type PreciseStat } from "../util/precise_stat.ts";
 import { describeHolder, processAlive, sentinelHolder } from "./running_sentinel.ts";
 import type { ClaimOptions } from "./stage_claim.ts";
@@ -89,7 +90,7 @@ function pause(): Promise<void> {
 }
 
 function readersDir(sentinel: string): string {
-  return path.join(path.dirname(sentinel), READERS_DIR);
+  return joinNormal(splitPath(sentinel).dir, READERS_DIR);
 }
 
 function stageOf(sentinel: string): string {

@@ -1,6 +1,7 @@
 import * as path from "node:path";
 import { type Project, type ProjectOutput, stageOutputs } from "../project/mod.ts";
 import { addGitignoreEntriesSync } from "../util/gitignore.ts";
+import { joinNormal, relativePosix, splitPath } from "../util/paths.ts";
 import { RealPathGuard } from "../util/real_path_guard.ts";
 
 /**
@@ -16,7 +17,7 @@ export function cachedOutputIgnores(
 ): Map<string, Set<string>> {
   const wanted = new Map<string, Set<string>>();
   for (const { dir, out } of cachedOutputs(project, stages)) {
-    const rel = path.relative(dir, out.path).split(path.sep).join("/");
+    const rel = relativePosix(dir, out.path);
     const entries = wanted.get(dir) ?? new Set<string>();
     entries.add(`/${rel}${out.isDir ? "/" : ""}`);
     wanted.set(dir, entries);
@@ -39,14 +40,21 @@ function* cachedOutputs(
   project: Project,
   stages: readonly string[],
 ): Generator<{ dir: string; out: ProjectOutput }> {
+  // Worked out once per pipeline: a run of 10,000 stages has a handful.
+  const dataDirs = new Map<string, string>();
   for (const name of stages) {
     const stage = project.dag.stages.get(name)!;
     const { def } = stage;
-    const dataDir = path.join(def.root, project.store.dataDir, def.pipeline);
+    const key = `${def.root}\0${def.pipeline}`;
+    let dataDir = dataDirs.get(key);
+    if (dataDir === undefined) {
+      dataDir = joinNormal(def.root, project.store.dataDir, def.pipeline);
+      dataDirs.set(key, dataDir);
+    }
     for (const out of stageOutputs(project.store, stage)) {
       const spec = def.outs.find((o) => o.key === out.key);
       if (!spec?.cache) continue;
-      yield { dir: spec.path === undefined ? dataDir : path.dirname(out.path), out };
+      yield { dir: spec.path === undefined ? dataDir : splitPath(out.path).dir, out };
     }
   }
 }

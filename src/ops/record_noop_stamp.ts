@@ -177,8 +177,9 @@ export function stampEvidence(
   const carriedOutput = (file: string) =>
     carried !== undefined && carried.evidence.followed[file] !== undefined &&
     carried.stages.has(project.outputsByPath.get(file)?.stage ?? "");
-  // The files read that are no stage's output, and the `.pvt` files that could track them.
-  const plainInputs = new Set<string>();
+  // The files read that are no stage's output, and the `.pvt` files that could track them
+  // (asked about only for carried evidence: a fresh run's 10,000 inputs are not listed).
+  const plainInputs = carried === undefined ? null : new Set<string>();
   const pvtCandidates = new Set<string>();
   const absent = new AbsentGroupsBuilder(carried?.evidence.absent);
   for (const name of fresh) {
@@ -191,10 +192,10 @@ export function stampEvidence(
         if (input.identity !== null && carriedOutput(input.path)) continue;
         add(trees, input.path, at, !earlier);
         if (input.identity !== null) continue;
-        plainInputs.add(input.path);
+        plainInputs?.add(input.path);
         for (const pvt of trackingFileCandidates(root, input.path)) {
           add(files, pvt, at, !earlier);
-          plainInputs.add(pvt);
+          plainInputs?.add(pvt);
           pvtCandidates.add(pvt);
         }
       }
@@ -219,7 +220,7 @@ export function stampEvidence(
   }
   /** The signature a plain input had when the command started, if it changed since (see `carried`). */
   const asAtStart = (file: string, follow: boolean, now: string): string | null => {
-    if (carried === undefined || carried.changed.has(file)) return null;
+    if (carried === undefined || plainInputs === null || carried.changed.has(file)) return null;
     const before = (follow ? carried.evidence.followed : carried.evidence.unfollowed)[file] ??
       (follow && absent.carries(file) ? ABSENT : undefined);
     if (before === undefined || before === now) return null;

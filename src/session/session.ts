@@ -56,6 +56,8 @@ export class Session implements EngineContext, AsyncDisposable {
   readonly warn: (message: string) => void;
   /** Checks that writes and deletes stay inside the project. */
   readonly paths: RealPathGuard;
+  /** The project's own state dir, `<root>/.pivot` (asked for by every stage's lookups). */
+  readonly projectStateDir: string;
   /** Fingerprints of `run` stages' code, each module parsed once. */
   readonly fingerprints: CodeFingerprints;
   /** `stat` with times to the nanosecond (see `util/precise_stat.ts`). */
@@ -82,6 +84,7 @@ export class Session implements EngineContext, AsyncDisposable {
    */
   constructor(project: Project, dbs: StateDbs, parseCache: ParseCache, options: SessionOptions) {
     this.project = project;
+    this.projectStateDir = path.join(project.root, ".pivot");
     this.#dbs = dbs;
     this.#parseCache = parseCache;
     this.warn = (message) => {
@@ -102,11 +105,6 @@ export class Session implements EngineContext, AsyncDisposable {
   /** How many warnings the session has passed on so far. */
   get warnings(): number {
     return this.#warnings;
-  }
-
-  /** The project's own state dir, `<root>/.pivot`. */
-  get projectStateDir(): string {
-    return path.join(this.project.root, ".pivot");
   }
 
   /** The `state.db` of `stateDir`, opened (and created) on first use. */

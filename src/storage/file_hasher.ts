@@ -60,7 +60,8 @@ export class FileHasher {
 
   /** The xxHash64 of the file at `file` (absolute). */
   async hashFile(file: string): Promise<string> {
-    return (await this.#hashFile(file, this.#statOrThrow(file))).hash;
+    const info = this.#statOrThrow(file);
+    return (this.#hashNow(file, info) ?? await this.#hashLarge(file, info)).hash;
   }
 
   /**
@@ -70,7 +71,9 @@ export class FileHasher {
   async hashPath(target: string, info?: { readonly isDirectory: boolean }): Promise<HashInfo> {
     const precise = info === undefined || !info.isDirectory ? this.#statOrThrow(target) : null;
     if (precise === null || precise.kind === "directory") return await this.hashDirectory(target);
-    return { hash: (await this.#hashFile(target, precise)).hash };
+    return {
+      hash: (this.#hashNow(target, precise) ?? await this.#hashLarge(target, precise)).hash,
+    };
   }
 
   /**
@@ -87,7 +90,7 @@ export class FileHasher {
       return found === null ? null : await this.hashPath(target, found);
     }
     if (info.kind === "directory") return await this.hashDirectory(target);
-    return { hash: (await this.#hashFile(target, info)).hash };
+    return { hash: (this.#hashNow(target, info) ?? await this.#hashLarge(target, info)).hash };
   }
 
   /**
@@ -100,7 +103,9 @@ export class FileHasher {
     for (const file of listDirectoryFiles(dir, this.#listOptions)) {
       const info = this.#stats.stat(file.path);
       if (info === PATH_ABSENT) continue;
-      const { hash, size } = await this.#hashFile(file.path, info ?? this.#statOrThrow(file.path));
+      const precise = info ?? this.#statOrThrow(file.path);
+      const { hash, size } = this.#hashNow(file.path, precise) ??
+        await this.#hashLarge(file.path, precise);
       manifest.push({
         relpath: file.relpath,
         hash,
@@ -141,25 +146,47 @@ export class FileHasher {
   }
 
   /**
-   * The hash of the file `file` whose `stat` is `info`, taken no earlier
-   * than `startedMs` (a hash learnt now is trusted later only when the file
-   * was last modified the racy window before that).
+   * The hash of the file `file` whose `stat` is `info` when it is at hand
+   * without waiting: known (learnt by this hasher, or in the hash cache and
+   * trusted), or read at once for a small file; `null` for a large file
+   * whose hash is not known: read it with `#hashLarge`.
+   * A hash read is taken no earlier than `startedMs` (a hash learnt now is
+   * trusted later only when the file was last modified the racy window
+   * before that). Synchronous: a run of 10,000 stages looks up its files
+   * tens of thousands of times, and an asynchronous call costs promises and
+   * a suspended frame each time.
    */
-  async #hashFile(
+  #hashNow(
+    file: string,
+    info: PreciseInfo,
+    startedMs = Date.now(),
+  ): { hash: string; size: number } | null {
+    const stamp = stampOf(info);
+    const known = this.#known(file, stamp);
+    if (known !== null) return { hash: known, size: info.size };
+    if (info.size > SYNC_LIMIT) return null;
+    this.misses++;
+    return this.#learn(file, info, stamp, hashFileSync(file), startedMs);
+  }
+
+  /** The hash of the large file `file` (`info`) that `#hashNow` did not know. */
+  async #hashLarge(
     file: string,
     info: PreciseInfo,
     startedMs = Date.now(),
   ): Promise<{ hash: string; size: number }> {
-    const stamp: FileStamp = {
-      inode: info.ino,
-      size: info.size,
-      mtimeMs: timeMs(info.mtimeSec, info.mtimeNsec),
-      ctimeMs: timeMs(info.ctimeSec, info.ctimeNsec),
-    };
-    const known = this.#known(file, stamp);
-    if (known !== null) return { hash: known, size: info.size };
     this.misses++;
-    const hash = info.size <= SYNC_LIMIT ? hashFileSync(file) : await hashFile(file);
+    return this.#learn(file, info, stampOf(info), await hashFile(file), startedMs);
+  }
+
+  /** Remembers `hash`, just read from `file` (`info`, `stamp`), unless it changed meanwhile. */
+  #learn(
+    file: string,
+    info: PreciseInfo,
+    stamp: FileStamp,
+    hash: string,
+    startedMs: number,
+  ): { hash: string; size: number } {
     // Remember the hash only if the file did not change while it was read.
     const after = this.#stats.stat(file);
     if (
@@ -184,4 +211,14 @@ export class FileHasher {
     }
     return this.#db?.lookupHash(file, stamp) ?? null;
   }
+}
+
+/** The hash-cache stamp of a file whose `stat` is `info`. */
+function stampOf(info: PreciseInfo): FileStamp {
+  return {
+    inode: info.ino,
+    size: info.size,
+    mtimeMs: timeMs(info.mtimeSec, info.mtimeNsec),
+    ctimeMs: timeMs(info.ctimeSec, info.ctimeNsec),
+  };
 }

@@ -72,7 +72,9 @@ function textOf(info: PreciseInfo): string {
   const ctime = info.ctimeSec === info.mtimeSec && info.ctimeNsec === info.mtimeNsec
     ? "="
     : timeText(info.ctimeSec, info.ctimeNsec);
-  return `${KINDS[info.kind]}:${info.size}:${
-    timeText(info.mtimeSec, info.mtimeNsec)
-  }:${ctime}:${info.ino}`;
+  // Joined, not concatenated: `join` gives one flat string, where `+` and templates give
+  // a tree of pieces (~250 bytes instead of ~65 for a file's signature; a stamp of
+  // 10,000 stages holds 30,000 of them until it is written, which flattens each again).
+  return [KINDS[info.kind], info.size, timeText(info.mtimeSec, info.mtimeNsec), ctime, info.ino]
+    .join(":");
 }

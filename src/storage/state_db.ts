@@ -26,18 +26,20 @@ const RECORD_BATCH_MS = 1_000;
 const HASH_CACHE_READ_WHOLE = 50_000;
 
 /**
- * A hash-cache row: `mtime_ms` has the fraction of a millisecond the file
- * system keeps (SQLite stores it as a real then), `recorded_ms` is when the
+ * A hash-cache row as read (columns named as {@linkcode HashRecord} names
+ * them, so a record written by this connection is kept as it is, not
+ * copied): `mtimeMs` has the fraction of a millisecond the file system keeps
+ * (SQLite stores it as a real then), `hashedMs` (`recorded_ms`) is when the
  * reading started.
  */
-interface HashRow {
-  readonly inode: number;
-  readonly size: number;
-  readonly mtime_ms: number;
-  readonly ctime_ms: number;
+interface HashRow extends FileStamp {
   readonly hash: string;
-  readonly recorded_ms: number;
+  readonly hashedMs: number;
 }
+
+/** The columns of a {@linkcode HashRow}. */
+const HASH_ROW_COLUMNS =
+  "inode, size, mtime_ms AS mtimeMs, ctime_ms AS ctimeMs, hash, recorded_ms AS hashedMs";
 
 /** The schema version this build reads and writes (`PRAGMA user_version`). */
 export const STATE_SCHEMA_VERSION = 4;
@@ -281,16 +283,12 @@ export class StateDb {
     const row = this.#guard(() => {
       if (this.#hashRows === undefined) this.#hashRows = this.#readHashCache();
       return this.#hashRows === null
-        ? this.#statement(
-          "SELECT inode, size, mtime_ms, ctime_ms, hash, recorded_ms FROM hash_cache WHERE path = ?",
-        ).get(file) as HashRow | undefined
+        ? this.#statement(`SELECT ${HASH_ROW_COLUMNS} FROM hash_cache WHERE path = ?`).get(
+          file,
+        ) as HashRow | undefined
         : this.#hashRows.get(file);
     });
-    if (
-      row === undefined || row.inode !== stamp.inode || row.size !== stamp.size ||
-      row.mtime_ms !== stamp.mtimeMs || row.ctime_ms !== stamp.ctimeMs ||
-      !hashSettled(row.mtime_ms, row.recorded_ms)
-    ) {
+    if (row === undefined || !sameStamp(row, stamp) || !hashSettled(row.mtimeMs, row.hashedMs)) {
       return null;
     }
     return row.hash;
@@ -302,9 +300,8 @@ export class StateDb {
       "SELECT count(*) AS n FROM (SELECT 1 FROM hash_cache LIMIT ?)",
     ).get(HASH_CACHE_READ_WHOLE + 1) as { n: number };
     if (n > HASH_CACHE_READ_WHOLE) return null;
-    const rows = this.#statement(
-      "SELECT path, inode, size, mtime_ms, ctime_ms, hash, recorded_ms FROM hash_cache",
-    ).all() as unknown as (HashRow & { path: string })[];
+    const rows = this.#statement(`SELECT path, ${HASH_ROW_COLUMNS} FROM hash_cache`)
+      .all() as unknown as (HashRow & { path: string })[];
     return new Map(rows.map((row) => [row.path, row]));
   }
 
@@ -322,14 +319,11 @@ export class StateDb {
     for (const r of records) {
       const recorded = r.hashedMs ?? now;
       insert.run(r.path, r.inode, r.size, r.mtimeMs, r.ctimeMs, r.hash, recorded);
-      this.#hashRows?.set(r.path, {
-        inode: r.inode,
-        size: r.size,
-        mtime_ms: r.mtimeMs,
-        ctime_ms: r.ctimeMs,
-        hash: r.hash,
-        recorded_ms: recorded,
-      });
+      // The record itself (a run of 10,000 stages keeps 20,000 of them, not a copy of each).
+      this.#hashRows?.set(
+        r.path,
+        r.hashedMs === undefined ? { ...r, hashedMs: recorded } : r as HashRow,
+      );
     }
   }
 
@@ -345,7 +339,10 @@ export class StateDb {
     for (const hash of hashes) {
       // The newest record of a path wins, as the insert replaces an earlier row.
       this.#queuedHashes.delete(hash.path);
-      this.#queuedHashes.set(hash.path, { ...hash, hashedMs: hash.hashedMs ?? now });
+      this.#queuedHashes.set(
+        hash.path,
+        hash.hashedMs === undefined ? { ...hash, hashedMs: now } : hash,
+      );
     }
     if (runCache !== null) {
       this.#queuedRunCache.set(`${runCache.stage}\0${runCache.inputHash}`, runCache);

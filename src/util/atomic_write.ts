@@ -1,9 +1,11 @@
 import * as path from "node:path";
 import { environmentError } from "./environment_error.ts";
+import { joinNormal, splitPath } from "./paths.ts";
 
 /** A unique hidden temp path beside `file` (`.<name>.<uuid>.tmp`), for write-then-rename. */
 export function tempPathBeside(file: string): string {
-  return path.join(path.dirname(file), `.${path.basename(file)}.${crypto.randomUUID()}.tmp`);
+  const { dir, name } = splitPath(file);
+  return joinNormal(dir, `.${name}.${crypto.randomUUID()}.tmp`);
 }
 
 /**

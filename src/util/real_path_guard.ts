@@ -160,8 +160,9 @@ export class RealPathGuard {
    * @throws {PivotError} naming `target` and where it really is
    */
   assertParentInside(target: string, action: string): void {
-    const real = path.join(this.realPath(path.dirname(target)), path.basename(target));
-    if (!isInside(this.realRoot, real)) throw this.#outside(path.dirname(target), action, target);
+    const { dir, name } = splitPath(target);
+    const real = joinNormal(this.realPath(dir), name);
+    if (!isInside(this.realRoot, real)) throw this.#outside(dir, action, target);
   }
 
   /**

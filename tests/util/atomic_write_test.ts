@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import * as path from "node:path";
-import { atomicWrite } from "../../src/util/atomic_write.ts";
+import { atomicWrite, tempPathBeside } from "../../src/util/atomic_write.ts";
 import { PivotError } from "../../src/util/errors.ts";
 import { names, tempDir } from "../_helpers/files.ts";
 
@@ -23,4 +23,18 @@ Deno.test("atomicWrite() names the file when a file stands where its directory s
     (error: unknown) => error instanceof PivotError && error.message.includes(file),
   );
   assert.deepEqual(names(dir.path), ["stages"]);
+});
+
+Deno.test("tempPathBeside() names a hidden temp file in the file's own directory, also for a path with '.' or '..' in it", () => {
+  const pattern = (dir: string, name: string) =>
+    new RegExp(
+      `^${dir.replaceAll("/", "\\/")}\\/\\.${name.replaceAll(".", "\\.")}\\.[0-9a-f-]{36}\\.tmp$`,
+    );
+  assert.match(
+    tempPathBeside("/p/.pivot/stages/ml/train.lock"),
+    pattern("/p/.pivot/stages/ml", "train.lock"),
+  );
+  assert.match(tempPathBeside("/p/./stages/../ml//train.lock"), pattern("/p/ml", "train.lock"));
+  assert.match(tempPathBeside("/train.lock"), pattern("", "train.lock"));
+  assert.notEqual(tempPathBeside("/p/a"), tempPathBeside("/p/a"));
 });
