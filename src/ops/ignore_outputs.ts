@@ -1,6 +1,7 @@
 import * as path from "node:path";
 import { type Project, type ProjectOutput, stageOutputs } from "../project/mod.ts";
 import { addGitignoreEntriesSync } from "../util/gitignore.ts";
+import { joinNormal, relativePosix } from "../util/paths.ts";
 import { RealPathGuard } from "../util/real_path_guard.ts";
 
 /**
@@ -16,7 +17,7 @@ export function cachedOutputIgnores(
 ): Map<string, Set<string>> {
   const wanted = new Map<string, Set<string>>();
   for (const { dir, out } of cachedOutputs(project, stages)) {
-    const rel = path.relative(dir, out.path).split(path.sep).join("/");
+    const rel = relativePosix(dir, out.path);
     const entries = wanted.get(dir) ?? new Set<string>();
     entries.add(`/${rel}${out.isDir ? "/" : ""}`);
     wanted.set(dir, entries);
@@ -42,7 +43,7 @@ function* cachedOutputs(
   for (const name of stages) {
     const stage = project.dag.stages.get(name)!;
     const { def } = stage;
-    const dataDir = path.join(def.root, project.store.dataDir, def.pipeline);
+    const dataDir = joinNormal(def.root, project.store.dataDir, def.pipeline);
     for (const out of stageOutputs(project.store, stage)) {
       const spec = def.outs.find((o) => o.key === out.key);
       if (!spec?.cache) continue;
