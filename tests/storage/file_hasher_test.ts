@@ -197,3 +197,23 @@ Deno.test("FileHasher without a database reads every time", async () => {
   assert.deepEqual(second, first);
   assert.equal(hasher.misses, 2 * N);
 });
+
+Deno.test("FileHasher.hashStatted() hashes a file with the stat given, as hashPath() does, and learns it for the cache", async () => {
+  await withStateDb(dataFiles(), async (db, p) => {
+    await ageFiles(p, 10_000);
+    using stats = openPreciseStat();
+    const file = p.path("data/f00.txt");
+    const info = stats.stat(file);
+    assert.ok(info !== null && info !== "absent");
+    const hasher = new FileHasher(db, { stats });
+    assert.deepEqual(await hasher.hashStatted(file, info), { hash: hashBytes("content 00\n") });
+    assert.equal(hasher.misses, 1);
+    assert.deepEqual(hasher.drain().map((record) => [record.path, record.hash]), [
+      [file, hashBytes("content 00\n")],
+    ]);
+    // What hashPath() gives, taking its own stat.
+    assert.deepEqual(await new FileHasher(db, { stats }).hashPath(file), {
+      hash: hashBytes("content 00\n"),
+    });
+  });
+});
