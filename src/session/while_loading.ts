@@ -54,7 +54,7 @@ export class WhileLoading {
     // so taking them again finds them (a module that does not parse has none).
     const work = this.#fingerprints.settled().then(() => {
       pool?.warmUp();
-      return moduleFacts(this.#fingerprints, file, this.#cache);
+      return moduleFacts(this.#fingerprints, file, this.#cache, { prefetched: true });
     }).catch(() => {});
     this.#work = Promise.all([this.#work, work]);
   }
