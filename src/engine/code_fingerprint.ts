@@ -150,19 +150,8 @@ export class CodeFingerprints {
    *
    * @throws {PivotError} when the module cannot be read or parsed
    */
-  syntaxTree(file: string): Promise<{ text: string; program: Node } | null> {
-    this.#readFiles.add(file);
-    return this.prefetchedTree(file);
-  }
-
-  /**
-   * {@linkcode CodeFingerprints.syntaxTree}, but `file` is not counted among
-   * the files read (see {@linkcode CodeFingerprints.prefetch}).
-   *
-   * @throws {PivotError} when the module cannot be read or parsed
-   */
-  async prefetchedTree(file: string): Promise<{ text: string; program: Node } | null> {
-    const { text, program } = await this.#parseOnce(file);
+  async syntaxTree(file: string): Promise<{ text: string; program: Node } | null> {
+    const { text, program } = await this.#parse(file);
     return program === null ? null : { text, program };
   }
 

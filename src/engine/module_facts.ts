@@ -50,8 +50,7 @@ const FACTS_KIND = "load-facts1";
 /**
  * The facts of module `file` (TypeScript or JavaScript), remembered in
  * `cache` by its text, else taken from its syntax tree as `fingerprints`
- * parsed it (once per session). With `prefetched`, taken ahead: `file` is
- * not counted among the files the fingerprints read.
+ * parsed it (once per session).
  *
  * @throws {PivotError} when the module cannot be read or parsed
  */
@@ -59,13 +58,11 @@ export async function moduleFacts(
   fingerprints: CodeFingerprints,
   file: string,
   cache: ParseCache | null,
-  { prefetched = false }: { readonly prefetched?: boolean } = {},
 ): Promise<ModuleFacts> {
   const kind = `${FACTS_KIND}${file.slice(file.lastIndexOf("."))}`;
   const remembered = cache?.get(kind, await Deno.readTextFile(file));
   if (isFacts(remembered)) return remembered;
-  const tree =
-    await (prefetched ? fingerprints.prefetchedTree(file) : fingerprints.syntaxTree(file));
+  const tree = await fingerprints.syntaxTree(file);
   const facts = tree === null
     ? { imports: [], refusal: "not a code module", methods: [], calledMethods: [] }
     : factsOf(tree.program);

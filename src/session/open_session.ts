@@ -4,8 +4,7 @@ import { openProject, type OpenProjectOptions, type Project } from "../project/m
 import { CodeFingerprints } from "../engine/code_fingerprint.ts";
 import { ParseCache, type StateDb, StateDbs, xxhashReady } from "../storage/mod.ts";
 import { existsSync } from "../util/fs.ts";
-import { poolWarning, Session, type SessionOptions } from "./session.ts";
-import { WhileLoading } from "./while_loading.ts";
+import { Session, type SessionOptions } from "./session.ts";
 
 /** Options for {@linkcode openSession}: where and how to open the project, and the session's. */
 export interface OpenSessionOptions
@@ -15,17 +14,10 @@ export interface OpenSessionOptions
   /**
    * The command fingerprints the code of `run` stages (`repro`, `run`): in a
    * project without a `state.db`, where nothing is remembered and all of it
-   * is parsed, each `pipeline.ts` module is parsed, and its facts taken,
-   * while a worker loads it (see `while_loading.ts`). @default {false}
+   * is parsed, each `pipeline.ts` module is parsed while a worker loads it.
+   * @default {false}
    */
   parsesStageCode?: boolean;
-  /**
-   * The workers a run would use (`--jobs`): in a project that never ran
-   * (no `state.db`, no lock files), whose stages all run, they start while a
-   * worker loads its first `pipeline.ts` module (see `parsesStageCode` and
-   * `while_loading.ts`), not once the run begins. @default {none started early}
-   */
-  runWorkers?: number;
 }
 
 /**
@@ -37,43 +29,26 @@ export interface OpenSessionOptions
  * @throws {PivotError} when the project cannot be opened (nothing is left open)
  */
 export async function openSession(options: OpenSessionOptions): Promise<Session> {
-  const { warn, modes, parsesStageCode = false, runWorkers, ...projectOptions } = options;
+  const { warn, modes, parsesStageCode = false, ...projectOptions } = options;
   await xxhashReady;
   const dbs = new StateDbs(warn);
   const fingerprints = new CodeFingerprints();
-  const stateDir = projectStateDir(options.cwd);
-  let session: Session | null = null;
-  let loading: WhileLoading | null = null;
   try {
-    const db = await existingProjectDb(dbs, stateDir);
+    const db = await existingProjectDb(dbs, options.cwd);
     const parseCache = new ParseCache(db);
-    if (parsesStageCode && db === null) {
-      // No lock file either: the project never ran, and every stage runs.
-      const fresh = stateDir !== null && !existsSync(path.join(stateDir, "stages"));
-      loading = new WhileLoading(fingerprints, parseCache, {
-        runWorkers: fresh ? runWorkers ?? null : null,
-        warn: (message) => session !== null && poolWarning(session, message),
-      });
-    }
     const project = await openProject({
       ...projectOptions,
       parseCache,
-      ...(loading === null
-        ? {}
-        : { beforeModuleLoad: (file: string) => loading!.beforeLoad(file) }),
+      ...(parsesStageCode && db === null
+        ? { beforeModuleLoad: (file: string) => fingerprints.prefetch(file) }
+        : {}),
     });
-    await loading?.done();
-    const workers = loading?.workers ?? null;
-    session = new Session(project, dbs, parseCache, {
+    return new Session(project, dbs, parseCache, {
       warn,
       fingerprints,
       ...(modes === undefined ? {} : { modes }),
-      ...(workers === null ? {} : { workers }),
     });
-    return session;
   } catch (error) {
-    loading?.close();
-    await loading?.done();
     await fingerprints.settled();
     await dbs.close();
     throw error;
@@ -89,7 +64,7 @@ export async function sessionFor(project: Project, options: SessionOptions): Pro
   await xxhashReady;
   const dbs = new StateDbs(options.warn);
   try {
-    const parseCache = new ParseCache(await existingProjectDb(dbs, projectStateDir(project.root)));
+    const parseCache = new ParseCache(await existingProjectDb(dbs, project.root));
     return new Session(project, dbs, parseCache, options);
   } catch (error) {
     await dbs.close();
@@ -97,21 +72,19 @@ export async function sessionFor(project: Project, options: SessionOptions): Pro
   }
 }
 
-/** The state dir of the project above `cwd`, or `null` when there is none (openProject says so). */
-function projectStateDir(cwd: string): string | null {
+/**
+ * The `state.db` of the project above `cwd` when it exists, else `null`
+ * (it is only a speed-up while loading: without it every file is parsed).
+ */
+async function existingProjectDb(dbs: StateDbs, cwd: string): Promise<StateDb | null> {
+  let stateDir: string;
   try {
-    return path.join(findProjectRoot(cwd), ".pivot");
+    stateDir = path.join(findProjectRoot(cwd), ".pivot");
   } catch {
+    // Not a project: openProject says so.
     return null;
   }
-}
-
-/**
- * The `state.db` in `stateDir` when it exists, else `null` (it is only a
- * speed-up while loading: without it every file is parsed).
- */
-async function existingProjectDb(dbs: StateDbs, stateDir: string | null): Promise<StateDb | null> {
-  if (stateDir === null || !existsSync(path.join(stateDir, "state.db"))) return null;
+  if (!existsSync(path.join(stateDir, "state.db"))) return null;
   try {
     return await dbs.get(stateDir);
   } catch {

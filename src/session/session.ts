@@ -42,20 +42,6 @@ export interface SessionOptions {
   modes?: readonly CheckoutMode[];
   /** Code fingerprints begun while the project loaded (see `openSession`). @default {new ones} */
   fingerprints?: CodeFingerprints;
-  /**
-   * Workers started while the project loaded (see `openSession`): the
-   * session's pool, whose warnings are passed to {@linkcode poolWarning}.
-   * @default {a pool started on first use}
-   */
-  workers?: WorkerPool;
-}
-
-/**
- * Passes on `message`, a warning of the worker pool of `session`, with the
- * file URLs of the project's files as paths relative to its root.
- */
-export function poolWarning(session: Session, message: string): void {
-  session.warn(relativeFileUrls(message, session.project.root));
 }
 
 /** Everything one command works with; dispose of it to write and close everything. */
@@ -107,7 +93,6 @@ export class Session implements EngineContext, AsyncDisposable {
     };
     this.modes = options.modes ?? checkoutModes(project.config);
     this.fingerprints = options.fingerprints ?? new CodeFingerprints();
-    this.#pool = options.workers ?? null;
     this.cache = openContentCache(project);
     this.paths = new RealPathGuard(project.root);
     const projectState = this.projectStateDir;
@@ -189,8 +174,9 @@ export class Session implements EngineContext, AsyncDisposable {
   }
 
   #startPool(size: number): WorkerPool {
+    const root = this.project.root;
     return this.#pool ??= new WorkerPool(size, undefined, {
-      warn: (message) => poolWarning(this, message),
+      warn: (message) => this.warn(relativeFileUrls(message, root)),
     });
   }
 

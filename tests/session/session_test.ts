@@ -10,7 +10,6 @@ import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import { planStage, stageFingerprint } from "../../src/engine/mod.ts";
 import type { RunJob } from "../../src/engine/stage_job.ts";
-import { WorkerPool } from "../../src/engine/worker_pool.ts";
 import { commitStages } from "../../src/ops/mod.ts";
 import { PipelineFileError } from "../../src/util/errors.ts";
 import { openSession, type Session } from "../../src/session/mod.ts";
@@ -349,95 +348,4 @@ Deno.test("a session for stage code whose pipeline.ts does not load throws, its 
     return true;
   });
   assert.deepEqual(names(p.path(".pivot")), []);
-});
-
-/** Opens the session as `repro` with 2 jobs does: its stages' code fingerprinted, run by 2 workers. */
-function runSessionOf(p: TempProject): Promise<Session> {
-  return openSession({ cwd: p.root, warn: () => {}, parsesStageCode: true, runWorkers: 2 });
-}
-
-/** How many threads of this process run unnamed Web Workers, as the pool's are (Linux). */
-function workerThreads(): number {
-  let count = 0;
-  for (const entry of Deno.readDirSync("/proc/self/task")) {
-    try {
-      if (Deno.readTextFileSync(`/proc/self/task/${entry.name}/comm`).startsWith("worker-")) {
-        count++;
-      }
-    } catch { /* ended meanwhile */ }
-  }
-  return count;
-}
-
-/** How many workers the pool of `session` has started (it asks for 2). */
-function workersStarted(session: Session): number {
-  const pool = session.workers(2);
-  assert.ok(pool instanceof WorkerPool);
-  return pool.workersStarted;
-}
-
-/** The module facts of `file` that the parse cache of `session` holds, if any. */
-async function factsHeld(session: Session, file: string): Promise<unknown> {
-  const cache = await session.parseCache();
-  return cache.get("load-facts1.ts", await Deno.readTextFile(file));
-}
-
-Deno.test("in a project that never ran, a run's session starts its workers and takes pipeline.ts's module facts while the module loads", async () => {
-  await using p = await makeProject({ "pipeline.ts": TS_PIPELINE(1) });
-  const file = p.path("pipeline.ts");
-  await using session = await runSessionOf(p);
-  assert.equal(workersStarted(session), 2, "the run's workers are started");
-  assert.deepEqual(await factsHeld(session, file), {
-    imports: [],
-    refusal: null,
-    methods: [],
-    calledMethods: [],
-  });
-  // Taken ahead of the fingerprints: the module counts among the files they read only
-  // once one uses it.
-  assert.deepEqual(session.fingerprints.files(), []);
-  await fingerprintOf(session, "train");
-  assert.deepEqual(session.fingerprints.files(), [file]);
-});
-
-Deno.test("a run's session starts no workers while loading in a project with lock files or a state.db", async (t) => {
-  await t.step("lock files, no state.db: its facts are taken all the same", async () => {
-    await using p = await makeProject({
-      "pipeline.ts": TS_PIPELINE(1),
-      ".pivot/stages/ml/train.lock": "{}\n",
-    });
-    await using session = await runSessionOf(p);
-    assert.equal(workersStarted(session), 0);
-    assert.notEqual(await factsHeld(session, p.path("pipeline.ts")), undefined);
-  });
-  await t.step("a state.db: nothing is done while loading", async () => {
-    await using p = await makeProject({ "pipeline.ts": TS_PIPELINE(1) });
-    {
-      await using session = await sessionOf(p);
-      await session.projectDb();
-    }
-    await using session = await runSessionOf(p);
-    assert.equal(workersStarted(session), 0);
-    assert.equal(await factsHeld(session, p.path("pipeline.ts")), undefined);
-  });
-});
-
-Deno.test("a run's session whose pipeline.ts does not load throws, its workers stopped and nothing written", async () => {
-  for (
-    const [name, text] of [
-      ["throws", 'throw new Error("broken");\nexport default { pipeline: "ml", stages: {} };\n'],
-      ["does not parse", 'export default { pipeline: "ml", stages: { (broken";\n'],
-    ]
-  ) {
-    await using p = await makeProject({ "pipeline.ts": text! });
-    const before = workerThreads();
-    // The test's sanitizers fail it if the parse or the facts begun while loading outlive
-    // the error; the workers started meanwhile end with it.
-    await assert.rejects(runSessionOf(p), PipelineFileError, name);
-    assert.deepEqual(names(p.path(".pivot")), [], name);
-    for (let i = 0; i < 100 && workerThreads() > before; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    assert.equal(workerThreads(), before, `${name}: no worker is left running`);
-  }
 });

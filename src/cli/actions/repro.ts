@@ -24,9 +24,6 @@ export async function reproAction(
   await using session = await openForCommand(ctx, {
     all: options.all === true,
     parsesStageCode: true,
-    ...(options.dryRun === true ? {} : {
-      runWorkers: typeof options.jobs === "number" ? options.jobs : navigator.hardwareConcurrency,
-    }),
   });
   if (options.dryRun === true) {
     const reports = await stageStatus(session, { targets, force: options.force === true });
