@@ -23,17 +23,28 @@ function envName(prefix: string, key: string): string {
  * stage's sentinel: see `running_sentinel.ts`; build the job while holding
  * it), `PIVOT_PARAMS` naming `paramsFile`; or a `run` stage's module,
  * function and I/O (`paramsFile` unused: the function gets its params in
- * its context).
+ * its context). `moduleUrls` keeps the file URLs of modules made so far
+ * (the stages of a run mostly share a few modules).
  *
  * @throws {PivotError} for a `${…}` the stage cannot fill
  */
-export function buildJob(plan: StagePlan, paramsFile: string): StageJob {
+export function buildJob(
+  plan: StagePlan,
+  paramsFile: string,
+  moduleUrls?: Map<string, string>,
+): StageJob {
   const { def } = plan.stage;
   if (def.action.kind === "run") {
+    const { module } = def.action;
+    let moduleUrl = moduleUrls?.get(module);
+    if (moduleUrl === undefined) {
+      moduleUrl = pathToFileURL(module).href;
+      moduleUrls?.set(module, moduleUrl);
+    }
     return {
       kind: "run",
       stage: plan.name,
-      moduleUrl: pathToFileURL(def.action.module).href,
+      moduleUrl,
       exportPath: def.action.exportPath,
       deps: plan.deps.map((dep) => ({
         name: dep.name,

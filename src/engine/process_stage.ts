@@ -102,6 +102,8 @@ export interface StageRunEnv {
   readonly knownUpToDate: ReadonlySet<string>;
   /** The process groups of the commands running now (ended with the run on Ctrl-C). */
   readonly commandGroups: Set<number>;
+  /** The file URLs of stage modules, by path, as jobs were built (see `buildJob`). */
+  readonly moduleUrls: Map<string, string>;
   /** Records how a stage ended and reports it; returns its result. */
   finish(end: StageEnd): StageResult;
 }
@@ -438,6 +440,7 @@ async function runAndRecord(
     const job = buildJob(
       plan,
       def.action.kind === "cmd" ? env.params.fileFor(def.params) : "",
+      env.moduleUrls,
     );
     let commandGroup: number | null = null;
     const onGroup = (group: number) => {
@@ -492,12 +495,15 @@ async function runAndRecord(
 async function clearOutputs(ctx: EngineContext, plan: StagePlan): Promise<void> {
   for (const out of plan.outs) ctx.paths.assertParentInside(out.path, "cannot write output");
   for (const out of plan.outs) {
-    if (!plainlyAbsent(ctx.stats, out.path, false)) await removePath(out.path);
     const dir = path.dirname(out.path);
     const parent = ctx.stats.stat(dir);
-    if (parent === null || parent === PATH_ABSENT || parent.kind !== "directory") {
-      Deno.mkdirSync(dir, { recursive: true });
-    }
+    const inDirectory = parent !== null && parent !== PATH_ABSENT && parent.kind === "directory";
+    // In a directory, an output found absent is plainly so (no need to look above it again).
+    const absent = inDirectory
+      ? ctx.stats.stat(out.path, false) === PATH_ABSENT
+      : plainlyAbsent(ctx.stats, out.path, false);
+    if (!absent) await removePath(out.path);
+    if (!inDirectory) Deno.mkdirSync(dir, { recursive: true });
   }
 }
 

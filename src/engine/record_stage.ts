@@ -9,6 +9,7 @@
 import * as path from "node:path";
 import {
   checkManifestRecordable,
+  type FileIdentity,
   type HashInfo,
   isDirHash,
   type LockOut,
@@ -20,6 +21,7 @@ import {
 } from "../storage/mod.ts";
 import { PivotError } from "../util/errors.ts";
 import { statOrNullSync } from "../util/fs.ts";
+import { PATH_ABSENT, type PreciseInfo } from "../util/precise_stat.ts";
 import type { RecordedOut, StageState } from "./assess_stage.ts";
 import type { EngineContext } from "./engine_context.ts";
 import type { PlannedOut, StagePlan } from "./stage_plan.ts";
@@ -54,11 +56,15 @@ export async function recordStage(
     ctx.paths.assertInside(out.path, "cannot record output", ctx.cache.dir);
   }
   for (const out of plan.outs) {
-    const present = statOrNullSync(out.path);
-    if (present === null || present.isDirectory !== out.isDir) {
+    // One precise `stat` (no exception for a missing output); Deno's says what else is wrong.
+    const precise = ctx.stats.stat(out.path);
+    const found = precise === PATH_ABSENT || precise === null ? statOrNullSync(out.path) : precise;
+    const isDirectory = found !== null &&
+      ("kind" in found ? found.kind === "directory" : found.isDirectory);
+    if (found === null || isDirectory !== out.isDir) {
       throw new PivotError(
         `${missingWhat} ${out.display}${
-          present === null
+          found === null
             ? ""
             : out.isDir
             ? ": it is a file, not a directory"
@@ -66,10 +72,13 @@ export async function recordStage(
         }`,
       );
     }
-    const info = await hasher.hashPath(out.path, present);
+    const info = "kind" in found && !isDirectory
+      ? await hasher.hashStatted(out.path, found)
+      : await hasher.hashPath(out.path, { isDirectory });
     if (isDirHash(info)) checkManifestRecordable(out.path, info.manifest, `output ${out.display}`);
     // Outputs not cached (metrics) are still stored, unlinked, for the run cache.
-    await cacheAndLink(ctx, out, info, out.cache ? placer : null, present);
+    const hashedAs = "kind" in found ? fileIdentity(found) : found;
+    await cacheAndLink(ctx, out, info, out.cache ? placer : null, hashedAs);
     outs.push({
       key: out.key,
       path: out.rel,
@@ -107,7 +116,7 @@ async function cacheAndLink(
   out: PlannedOut,
   info: HashInfo,
   placer: Placer | null,
-  hashedAs?: Deno.FileInfo,
+  hashedAs?: FileIdentity,
 ): Promise<void> {
   const files = isDirHash(info)
     ? info.manifest.map((e) => ({
@@ -135,6 +144,13 @@ async function cacheAndLink(
       await restoreFile(ctx.cache, hash, file, placer, { trustBlob: true, executable });
     }
   }
+}
+
+/** The identity of a file (see `FileIdentity`) from its precise `stat`, as Deno's `stat` gives it. */
+function fileIdentity(info: PreciseInfo): FileIdentity {
+  // Deno's modification time: whole milliseconds, cut (not rounded) from the nanoseconds.
+  const mtime = new Date(info.mtimeSec * 1000 + Math.floor(info.mtimeNsec / 1e6));
+  return { ino: info.ino, size: info.size, mtime, mode: info.mode };
 }
 
 /**

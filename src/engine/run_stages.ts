@@ -117,6 +117,7 @@ export async function runStages(ctx: EngineContext, options: RunStagesOptions): 
     firstFailure: () => firstFailure,
     knownUpToDate,
     commandGroups: new Set(),
+    moduleUrls: new Map(),
     finish: (end) => {
       const result = report(end, stages.length, onEvent);
       results.set(end.name, result);

@@ -74,6 +74,8 @@ export class Session implements EngineContext, AsyncDisposable {
   readonly #closing: (() => void | Promise<void>)[] = [];
   #pool: WorkerPool | null = null;
   #inline: JobRunner | null = null;
+  /** The project's `state.db` as opened, and once given to the parse cache. */
+  #projectDb: { opening: Promise<StateDb>; attached: Promise<StateDb> } | undefined;
   #warnings = 0;
   #disposed = false;
 
@@ -110,14 +112,19 @@ export class Session implements EngineContext, AsyncDisposable {
   /** The `state.db` of `stateDir`, opened (and created) on first use. */
   db(stateDir: string): Promise<StateDb> {
     const db = this.#dbs.get(stateDir);
-    if (stateDir === this.projectStateDir) {
-      // The parse cache learnt from the pipeline files before the database existed.
-      return db.then((opened) => {
-        this.#parseCache.attach(opened);
-        return opened;
-      });
+    if (stateDir !== this.projectStateDir) return db;
+    // The parse cache learnt from the pipeline files before the database existed: it is
+    // given the database once (asked for several times per stage, the answer is kept).
+    if (this.#projectDb?.opening !== db) {
+      this.#projectDb = {
+        opening: db,
+        attached: db.then((opened) => {
+          this.#parseCache.attach(opened);
+          return opened;
+        }),
+      };
     }
-    return db;
+    return this.#projectDb.attached;
   }
 
   /** The project's own `state.db` (run history, parse cache, no-op stamps, remote index). */

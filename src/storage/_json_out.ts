@@ -19,12 +19,21 @@ const JSON_OBJECT_START = /^\s*\{/;
  * infinite or NaN number: YAML can, so the caller writes YAML then).
  */
 export function metadataJson(data: unknown): string | null {
+  const text = JSON.stringify(data, null, 2);
+  // JSON writes an infinite or NaN number as `null`: only text with a `null` may hold one
+  // (a lock has none, unless a param is null), and only that text is looked at value by value.
+  if (text.includes("null") && !allFinite(data)) return null;
+  return `${yamlSafeJson(text)}\n`;
+}
+
+/** False when `data`, as JSON writes it, holds an infinite or NaN number. */
+function allFinite(data: unknown): boolean {
   let finite = true;
-  const text = JSON.stringify(data, (_key, value) => {
+  JSON.stringify(data, (_key, value) => {
     if (typeof value === "number" && !Number.isFinite(value)) finite = false;
     return value;
-  }, 2);
-  return finite ? `${yamlSafeJson(text)}\n` : null;
+  });
+  return finite;
 }
 
 /** True when `text` looks like JSON (an object): {@linkcode parseMetadata} tries `JSON.parse` first. */

@@ -47,6 +47,18 @@ export interface BlobInfo extends CacheFile {
   readonly changedMs: number;
 }
 
+/**
+ * What tells a file unchanged since it was hashed: its inode, size and
+ * modification time (to the millisecond), as a `Deno.FileInfo` has them.
+ */
+export interface FileIdentity {
+  readonly ino: number | null;
+  readonly size: number;
+  readonly mtime: Date | null;
+  /** Its `st_mode` bits (the permission bits are what is used). */
+  readonly mode: number | null;
+}
+
 /** The blob store under one cache directory. */
 export class ContentCache {
   /** The cache directory (holds `files/`). */
@@ -201,7 +213,7 @@ export class ContentCache {
    * @returns false, with `source` untouched, when the cache is on another filesystem
    * @throws {PivotError} when the content does not hash to `hash` (`source` is put back)
    */
-  async adoptFile(source: string, hash: string, hashedAs?: Deno.FileInfo): Promise<boolean> {
+  async adoptFile(source: string, hash: string, hashedAs?: FileIdentity): Promise<boolean> {
     const blob = this.blobPath(hash);
     if (this.has(hash)) {
       Deno.removeSync(source);
@@ -243,7 +255,7 @@ export class ContentCache {
    *   exists already, the file changed since `hashedAs`, or no link can be
    *   made (another filesystem, no hard links): for {@linkcode adoptFile}
    */
-  linkInPlace(source: string, hash: string, hashedAs: Deno.FileInfo): boolean {
+  linkInPlace(source: string, hash: string, hashedAs: FileIdentity): boolean {
     const blob = this.blobPath(hash);
     if (this.has(hash)) return false;
     const mode = (hashedAs.mode ?? 0o644) & 0o7777;
@@ -418,7 +430,7 @@ function restoreMode(file: string, mode: number): void {
 }
 
 /** True when `a` and `b` are `stat`s of one file with unchanged content: inode, size, modification time. */
-function sameFile(a: Deno.FileInfo, b: Deno.FileInfo): boolean {
+function sameFile(a: Deno.FileInfo, b: FileIdentity): boolean {
   return a.ino !== null && a.ino === b.ino && a.size === b.size &&
     a.mtime !== null && a.mtime.getTime() === b.mtime?.getTime();
 }

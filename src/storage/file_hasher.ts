@@ -77,6 +77,15 @@ export class FileHasher {
   }
 
   /**
+   * The hash of the file (not a directory) at `file` whose precise `stat`,
+   * taken just before, is `info`, as {@linkcode FileHasher.hashPath} gives it
+   * (without a `stat` of its own).
+   */
+  async hashStatted(file: string, info: PreciseInfo): Promise<HashInfo> {
+    return { hash: (this.#hashNow(file, info) ?? await this.#hashLarge(file, info)).hash };
+  }
+
+  /**
    * The hash of `target` as {@linkcode FileHasher.hashPath} gives it, or
    * `null` when it does not exist: one `stat` for both.
    *

@@ -281,3 +281,35 @@ Deno.test({
     assert.deepEqual((await words(job)).map((w) => w.trim()), ["1"]);
   },
 });
+
+Deno.test("buildJob() with the run's map of module URLs makes each module's URL once and gives every job the same", async () => {
+  await using p = await makeProject({
+    "pivot.yaml": JSON.stringify({
+      pipeline: "solo",
+      stages: {
+        a: { run: "./lib/make.ts#make", outs: "yaml" },
+        b: { run: "./lib/make.ts#make", outs: "json" },
+        c: { run: "./lib/my other.ts#make", outs: "json" },
+      },
+    }),
+    "lib/make.ts": "export const make = () => ({});\n",
+    "lib/my other.ts": "export const make = () => ({});\n",
+  });
+  const project = await openProject({ cwd: p.root });
+  const urls = new Map<string, string>();
+  const jobs = ["a", "b", "c"].map((name) =>
+    asRun(buildJob(planStage(project, name), PARAMS_FILE, urls))
+  );
+  const make = pathToFileURL(p.path("lib/make.ts")).href;
+  const other = pathToFileURL(p.path("lib/my other.ts")).href;
+  assert.deepEqual(jobs.map((job) => job.moduleUrl), [make, make, other]);
+  assert.deepEqual([...urls], [[p.path("lib/make.ts"), make], [p.path("lib/my other.ts"), other]]);
+  // A URL the map holds is the one used (made once per module, not per job).
+  urls.set(p.path("lib/make.ts"), "file:///kept");
+  assert.equal(
+    asRun(buildJob(planStage(project, "b"), PARAMS_FILE, urls)).moduleUrl,
+    "file:///kept",
+  );
+  // Without a map, each job makes its own.
+  assert.equal(asRun(buildJob(planStage(project, "b"), PARAMS_FILE)).moduleUrl, make);
+});

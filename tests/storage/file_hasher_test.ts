@@ -218,3 +218,23 @@ Deno.test("hashIfPresent() answers a small or known file without waiting on a pr
   assert.equal(await settlesIn(hasher.hashFile(p.path("small.txt"))), 0);
   assert.equal(hasher.misses, 3);
 });
+
+Deno.test("FileHasher.hashStatted() hashes a file with the stat given, as hashPath() does, and learns it for the cache", async () => {
+  await withStateDb(dataFiles(), async (db, p) => {
+    await ageFiles(p, 10_000);
+    using stats = openPreciseStat();
+    const file = p.path("data/f00.txt");
+    const info = stats.stat(file);
+    assert.ok(info !== null && info !== "absent");
+    const hasher = new FileHasher(db, { stats });
+    assert.deepEqual(await hasher.hashStatted(file, info), { hash: hashBytes("content 00\n") });
+    assert.equal(hasher.misses, 1);
+    assert.deepEqual(hasher.drain().map((record) => [record.path, record.hash]), [
+      [file, hashBytes("content 00\n")],
+    ]);
+    // What hashPath() gives, taking its own stat.
+    assert.deepEqual(await new FileHasher(db, { stats }).hashPath(file), {
+      hash: hashBytes("content 00\n"),
+    });
+  });
+});

@@ -272,6 +272,17 @@ Deno.test("serializeLock() writes YAML when a param is a number JSON cannot hold
   assert.ok(Number.isNaN(back.params.odd));
 });
 
+Deno.test("serializeLock() writes JSON with a null param, and YAML when a number JSON cannot hold sits beside one", async () => {
+  const nullOnly: StageLock = { ...SORTED, params: { none: null, list: [null, 1], name: "null" } };
+  const json = serializeLock(nullOnly);
+  assert.ok(json.startsWith("{\n"), json);
+  assert.deepEqual((await parseLock(json)).params, nullOnly.params);
+  const mixed: StageLock = { ...SORTED, params: { none: null, deep: { list: [1, -Infinity] } } };
+  const yaml = serializeLock(mixed);
+  assert.match(yaml, /^schema: 1\n/);
+  assert.deepEqual((await parseLock(yaml)).params, mixed.params);
+});
+
 Deno.test("parseLock() reads a flow mapping that is YAML but not JSON with the YAML parser", async () => {
   const flow =
     `{schema: 1, stage: prep, pipeline: ml, fingerprint: {hash: "abcdefabcdefabcd", manifest: {}},
