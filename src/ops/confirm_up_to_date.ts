@@ -47,6 +47,8 @@ export function touchedStages(
     touched.add(name);
     for (const consumer of dag.downstream.get(name) ?? []) pending.push(consumer);
   }
+  // Every stage of the project selected (distinct names): no other to leave out.
+  if (stages.length === dag.stages.size) return touched;
   const selected = new Set(stages);
   for (const name of touched) if (!selected.has(name)) touched.delete(name);
   return touched;

@@ -182,8 +182,10 @@ export function stampEvidence(
   const sentinels: Record<string, string[]> = Object.fromEntries(
     Object.entries(carried?.evidence.sentinels ?? {}).map(([dir, names]) => [dir, [...names]]),
   );
-  // The names each directory of `sentinels` lists, to look them up (a run of 10,000 stages).
-  const sentinelNames = new Map<string, Set<string>>();
+  // The names carried over, to look them up (after a change to one stage of 10,000).
+  const carriedSentinels = new Map(
+    Object.entries(carried?.evidence.sentinels ?? {}).map(([dir, names]) => [dir, new Set(names)]),
+  );
   const fresh = stages.filter((name) => !carried?.stages.has(name));
   // An input that is the output of a stage whose evidence is carried keeps the carried
   // signature: it was found unchanged when the command started, and any change since
@@ -215,15 +217,11 @@ export function stampEvidence(
       }
     }
     plan.outs.forEach((out) => add(trees, out.path, at, !earlier));
+    // Each stage has a sentinel of its own (beside its own lock file): only the names carried
+    // over may list it already.
     const dir = path.dirname(plan.sentinel);
-    const names = sentinels[dir] ??= [];
-    let listed = sentinelNames.get(dir);
-    if (listed === undefined) sentinelNames.set(dir, listed = new Set(names));
     const sentinel = path.basename(plan.sentinel);
-    if (!listed.has(sentinel)) {
-      listed.add(sentinel);
-      names.push(sentinel);
-    }
+    if (!carriedSentinels.get(dir)?.has(sentinel)) (sentinels[dir] ??= []).push(sentinel);
   }
   for (const dir of cachedOutputIgnoreDirs(project, fresh)) {
     add(files, path.join(dir, ".gitignore"), since, true);
