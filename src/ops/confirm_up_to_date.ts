@@ -70,8 +70,9 @@ export function touchedStages(
  * it from being written (on a file system with whole-second times, every
  * file the run wrote does: no stamp until a later no-op).
  *
- * @returns when the reading started, and what it found, or `null` when a stage is not up to date, a tracked input does not match,
- *   or anything was warned about
+ * @returns when the reading started, and what it found (every stage up to
+ *   date: the completions of a no-op), or `null` when a stage is not up to
+ *   date, a tracked input does not match, or anything was warned about
  */
 export async function confirmUpToDate(
   session: Session,
