@@ -6,7 +6,6 @@
  * @module
  */
 import { assessStage, type StageState } from "../engine/assess_stage.ts";
-import type { StageCompleteEvent } from "../engine/run_events.ts";
 import type { StagePlan } from "../engine/stage_plan.ts";
 import { upToDateAsWritten, type WrittenLock } from "../engine/written_lock.ts";
 import type { Dag } from "../dag/mod.ts";
@@ -15,9 +14,11 @@ import { FINE_RACY_WINDOW_MS } from "../storage/racy_window.ts";
 import { PivotError } from "../util/errors.ts";
 import { checkTrackedInputs } from "./check_tracked_inputs.ts";
 
-/** What a confirmation found: the completions a no-op reports, and when it started reading. */
+/**
+ * What a confirmation found (every stage up to date, as a no-op reports
+ * them), and when it started reading.
+ */
 export interface Confirmed {
-  readonly completions: readonly StageCompleteEvent[];
   /** When the confirmation started reading the project (ms since the epoch). */
   readonly sinceMs: number;
   /** The stages it took the run's word for (not looked at again). */
@@ -46,6 +47,8 @@ export function touchedStages(
     touched.add(name);
     for (const consumer of dag.downstream.get(name) ?? []) pending.push(consumer);
   }
+  // Every stage of the project selected (distinct names): no other to leave out.
+  if (stages.length === dag.stages.size) return touched;
   const selected = new Set(stages);
   for (const name of touched) if (!selected.has(name)) touched.delete(name);
   return touched;
@@ -67,9 +70,9 @@ export function touchedStages(
  * it from being written (on a file system with whole-second times, every
  * file the run wrote does: no stamp until a later no-op).
  *
- * @returns the completions of a no-op run and when the reading started, or
- *   `null` when a stage is not up to date, a tracked input does not match,
- *   or anything was warned about
+ * @returns when the reading started, and what it found (every stage up to
+ *   date: the completions of a no-op), or `null` when a stage is not up to
+ *   date, a tracked input does not match, or anything was warned about
  */
 export async function confirmUpToDate(
   session: Session,
@@ -100,9 +103,8 @@ export async function confirmUpToDate(
     if (error instanceof PivotError) return null;
     throw error;
   }
-  const completions: StageCompleteEvent[] = [];
   const assessed = new Map<string, { plan: StagePlan; state: StageState }>();
-  for (const [i, name] of stages.entries()) {
+  for (const name of stages) {
     if (touched.has(name)) {
       const plan = plans.get(name) ?? session.plan(name);
       plans.delete(name);
@@ -113,20 +115,10 @@ export async function confirmUpToDate(
         if (!wait) assessed.set(name, { plan, state });
       }
     }
-    completions.push({
-      type: "stage_complete",
-      stage: name,
-      index: i + 1,
-      total: stages.length,
-      status: "skipped",
-      reason: "up to date",
-      details: [],
-      duration_ms: 0,
-    });
   }
   if (session.warnings !== warnings) return null;
   const earlier = new Set(stages.filter((name) => !touched.has(name)));
-  return { completions, sinceMs, earlier, assessed };
+  return { sinceMs, earlier, assessed };
 }
 
 /**

@@ -50,7 +50,8 @@ import { trackingFileCandidates } from "./tracked_inputs.ts";
 export function buildNoopStamp(
   session: Session,
   stages: readonly string[],
-  completions: readonly StageCompleteEvent[],
+  /** What the run reported; `null`: every stage was found up to date when confirmed. */
+  completions: readonly StageCompleteEvent[] | null,
   since: number,
   options: EvidenceOptions = {},
 ): NoopStamp | null {
@@ -62,15 +63,26 @@ export function buildNoopStamp(
     ...evidence,
     sources: [...projectSources(session, moreSources(options))],
     stages,
-    completions: completions.map((event) => ({
-      stage: event.stage,
-      index: event.index,
-      total: event.total,
-      reason: event.reason,
-      details: event.details,
-    })),
+    completions: completions === null
+      ? stages.map((stage, i) => ({
+        stage,
+        index: i + 1,
+        total: stages.length,
+        reason: "up to date",
+        details: NO_DETAILS,
+      }))
+      : completions.map((event) => ({
+        stage: event.stage,
+        index: event.index,
+        total: event.total,
+        reason: event.reason,
+        details: event.details,
+      })),
   };
 }
+
+/** The details of a stage found up to date when a run was confirmed: none (one array for all). */
+const NO_DETAILS: readonly string[] = Object.freeze([]);
 
 /** What else a stamp holds, and when what it holds was read (see {@linkcode stampEvidence}). */
 export interface EvidenceOptions {
@@ -170,6 +182,10 @@ export function stampEvidence(
   const sentinels: Record<string, string[]> = Object.fromEntries(
     Object.entries(carried?.evidence.sentinels ?? {}).map(([dir, names]) => [dir, [...names]]),
   );
+  // The names carried over, to look them up (after a change to one stage of 10,000).
+  const carriedSentinels = new Map(
+    Object.entries(carried?.evidence.sentinels ?? {}).map(([dir, names]) => [dir, new Set(names)]),
+  );
   const fresh = stages.filter((name) => !carried?.stages.has(name));
   // An input that is the output of a stage whose evidence is carried keeps the carried
   // signature: it was found unchanged when the command started, and any change since
@@ -201,8 +217,11 @@ export function stampEvidence(
       }
     }
     plan.outs.forEach((out) => add(trees, out.path, at, !earlier));
-    const names = sentinels[path.dirname(plan.sentinel)] ??= [];
-    if (!names.includes(path.basename(plan.sentinel))) names.push(path.basename(plan.sentinel));
+    // Each stage has a sentinel of its own (beside its own lock file): only the names carried
+    // over may list it already.
+    const dir = path.dirname(plan.sentinel);
+    const sentinel = path.basename(plan.sentinel);
+    if (!carriedSentinels.get(dir)?.has(sentinel)) (sentinels[dir] ??= []).push(sentinel);
   }
   for (const dir of cachedOutputIgnoreDirs(project, fresh)) {
     add(files, path.join(dir, ".gitignore"), since, true);

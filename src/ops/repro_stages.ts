@@ -246,7 +246,7 @@ async function recordStamp(
       );
       if (confirmed === null) break;
       const racy = new Map<string, RacyRead>();
-      built = buildNoopStamp(session, run.stages, confirmed.completions, confirmed.sinceMs, {
+      built = buildNoopStamp(session, run.stages, null, confirmed.sinceMs, {
         projectSince: stamp.sinceMs,
         projectAtStart: stamp.projectAtStart,
         earlierStages: confirmed.earlier,

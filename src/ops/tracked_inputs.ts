@@ -33,23 +33,28 @@ export function trackedInputsOf(
   project: Project,
   stages: readonly string[],
 ): Map<string, string[]> {
-  const isPvt = new Map<string, boolean>();
+  // The `.pvt` files of the directories around the inputs, looked at once each (a thousand
+  // inputs of one directory share them); an input's own `.pvt` is looked at as it is read (one
+  // look each at the `.pvt` files of 10,000 inputs, not a map of them all).
+  const isDirPvt = new Map<string, boolean>();
   // What the directories above the candidates are: one look at each (a thousand inputs of
   // one directory have a thousand candidates there).
   const dirs = new Map<string, boolean>();
   const found = new Map<string, string[]>();
   // Most candidates do not exist: `statx` says so without an exception (see precise_stat.ts).
   using stats = openPreciseStat();
+  const isTrackingFile = (candidate: string) =>
+    !plainlyAbsent(stats, candidate, true, dirs) && (statOrNullSync(candidate)?.isFile ?? false);
   for (const name of stages) {
     for (const entry of project.dag.stages.get(name)?.def.deps ?? []) {
       for (const ref of entry.refs) {
         if (ref.kind !== "file") continue;
-        const pvt = trackingFileCandidates(project.root, ref.path).find((candidate) => {
-          let known = isPvt.get(candidate);
+        const pvt = trackingFileCandidates(project.root, ref.path).find((candidate, i) => {
+          if (i === 0) return isTrackingFile(candidate);
+          let known = isDirPvt.get(candidate);
           if (known === undefined) {
-            known = !plainlyAbsent(stats, candidate, true, dirs) &&
-              (statOrNullSync(candidate)?.isFile ?? false);
-            isPvt.set(candidate, known);
+            known = isTrackingFile(candidate);
+            isDirPvt.set(candidate, known);
           }
           return known;
         });

@@ -75,6 +75,8 @@ export class AbsentGroupsBuilder {
 
   /** Takes `file` out of the carried groups: it is recorded anew. */
   forget(file: string): void {
+    // Asked for every path a stamp records (30,000 of a fresh run of 10,000 stages).
+    if (this.#carried.length === 0) return;
     const { dir, name } = split(file);
     for (const group of this.#carried) if (group.dir === dir) group.names.delete(name);
   }
