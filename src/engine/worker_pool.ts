@@ -46,16 +46,6 @@ export type AheadOutcome = JobOutcome | typeof NOT_STARTED;
  */
 export const FUNCTIONS_AHEAD = 4;
 
-/**
- * How long (ms) a job may wait for a worker, while no job ends, before the
- * pool starts another (below `size`): one worker keeps up with a run of
- * short functions (a fraction of a millisecond each, well under what the
- * coordinator spends on each stage), and each worker more blocks the thread
- * that starts it for about 20 ms; long jobs still get a worker each this
- * soon after they wait.
- */
-export const GROW_AFTER_MS = 50;
-
 /** What runs stage jobs: the {@linkcode WorkerPool}, or a stand-in in tests. */
 export interface JobRunner {
   /**
@@ -145,20 +135,11 @@ export class WorkerPool implements JobRunner {
   readonly #slots: Slot[] = [];
   readonly #pending = new Map<number, Pending>();
   readonly #waiting: (() => void)[] = [];
-  /**
-   * Jobs waiting for a worker to be free or to start, each holding its
-   * place among the `size` (so no later job takes it meanwhile).
-   */
-  readonly #growing: (() => void)[] = [];
   /** Jobs given to workers and not ended. */
   #active = 0;
   #nextId = 1;
   #closed = false;
   #started = 0;
-  /** Set while jobs wait for a worker: when it fires, that many more workers may start. */
-  #growTimer: ReturnType<typeof setTimeout> | undefined;
-  /** How many more workers may start now, for jobs that waited {@linkcode GROW_AFTER_MS}. */
-  #mayGrow = 0;
 
   /** Creates a pool of at most `size` workers started from `entry`. */
   constructor(size: number, entry: string = workerEntryUrl(), options: WorkerPoolOptions = {}) {
@@ -213,9 +194,8 @@ export class WorkerPool implements JobRunner {
     onGroup: ((group: number) => void) | undefined,
     ahead: boolean,
   ): Promise<AheadOutcome> {
-    const { slot, queued } = await this.#acquire(job.kind, ahead);
     const id = this.#nextId++;
-    if (queued) slot.queued.push(id);
+    const slot = await this.#acquire(id, job.kind, ahead);
     await slot.ready;
     return await new Promise<AheadOutcome>((resolve) => {
       this.#pending.set(id, { resolve, onLog, onGroup, slot });
@@ -246,7 +226,7 @@ export class WorkerPool implements JobRunner {
     const unsent = slot.outbox.splice(0);
     slot.queued.length = 0;
     this.#release(slot);
-    this.#wakeAll();
+    for (const wake of this.#waiting.splice(0)) wake();
     slot.worker.postMessage({ type: "resume" } satisfies ToWorker);
     for (const { id } of unsent) {
       const held = this.#pending.get(id);
@@ -277,8 +257,10 @@ export class WorkerPool implements JobRunner {
 
   /**
    * Starts a worker now, before any job is given, so that the first jobs of
-   * a run about to hand out many do not wait for it (more start when jobs
-   * wait for one, see {@linkcode GROW_AFTER_MS}).
+   * a run about to hand out many do not wait for it. Only one: each worker
+   * started blocks this thread for about 20 ms, which a run's opening
+   * (reading its modules, judging its first stages) would wait for; the
+   * others start when a job finds every worker busy.
    */
   warmUp(): void {
     if (!this.#closed && this.#slots.length === 0) this.#start();
@@ -298,8 +280,6 @@ export class WorkerPool implements JobRunner {
   /** Terminates every worker; pending jobs end with "interrupted". */
   close(): void {
     this.#closed = true;
-    clearTimeout(this.#growTimer);
-    this.#growTimer = undefined;
     for (const slot of this.#slots) {
       clearTimeout(slot.send);
       slot.worker.terminate();
@@ -307,30 +287,25 @@ export class WorkerPool implements JobRunner {
     for (const pending of this.#pending.values()) pending.resolve("interrupted");
     this.#pending.clear();
     this.#slots.length = 0;
-    this.#wakeAll();
+    for (const wake of this.#waiting.splice(0)) wake();
   }
 
   /**
    * A worker for a job of `kind`, counted as taken: one running no function
-   * for a command, an idle one for a function, else a new one: at once when
-   * the pool has no worker taking jobs, else once jobs waited
-   * {@linkcode GROW_AFTER_MS} with none ending (a worker that ends a job
-   * meanwhile takes the next). While fewer than `size` jobs run there always
-   * is one: if every worker of a full pool ran a job, `size` would run. With
-   * `size` jobs running, a function handed
+   * for a command, an idle one for a function, else a new one. While fewer
+   * than `size` jobs run there always is one: if every worker of a full pool
+   * ran a job, `size` would run. With `size` jobs running, a function handed
    * over `ahead` goes to the worker running a function with the fewest
-   * waiting (fewer than {@linkcode FUNCTIONS_AHEAD}), to start after them.
+   * waiting (fewer than {@linkcode FUNCTIONS_AHEAD}), to start after them
+   * (job `id` is noted among them).
    */
-  async #acquire(
-    kind: StageJob["kind"],
-    ahead: boolean,
-  ): Promise<{ slot: Slot; queued: boolean }> {
+  async #acquire(id: number, kind: StageJob["kind"], ahead: boolean): Promise<Slot> {
     for (;;) {
       if (this.#closed) throw new Error("worker pool is closed");
       if (this.#active < this.#size) {
         const slot = this.#slots.find((slot) =>
           !slot.draining && (kind === "cmd" ? !slot.runsFunction : slot.jobs === 0)
-        ) ?? this.#grow();
+        ) ?? (this.#slots.length < this.#size ? this.#start() : undefined);
         if (slot !== undefined) {
           this.#active++;
           slot.jobs++;
@@ -338,99 +313,23 @@ export class WorkerPool implements JobRunner {
           if (kind === "cmd" && ++slot.commands >= this.#commandsPerWorker) {
             slot.draining = true;
           }
-          return { slot, queued: false };
+          return slot;
         }
-      }
-      const busy = kind === "run" && ahead ? this.#behind() : undefined;
-      if (busy !== undefined) return { slot: busy, queued: true };
-      if (this.#active < this.#size && this.#slots.length < this.#size) {
-        // Waiting for a worker to be free or to start, it keeps its place.
-        this.#active++;
-        try {
-          await new Promise<void>((wake) => this.#growing.push(wake));
-        } finally {
-          this.#active--;
+      } else if (kind === "run" && ahead) {
+        // The worker with the fewest waiting.
+        let busy: Slot | undefined;
+        for (const slot of this.#slots) {
+          if (!slot.runsFunction || slot.queued.length >= FUNCTIONS_AHEAD) continue;
+          if (busy === undefined || slot.queued.length < busy.queued.length) busy = slot;
         }
-        continue;
+        if (busy !== undefined) {
+          // Counted at once, so that the next job handed over now sees it.
+          busy.queued.push(id);
+          return busy;
+        }
       }
       await new Promise<void>((wake) => this.#waiting.push(wake));
     }
-  }
-
-  /** Wakes every job waiting, to look again. */
-  #wakeAll(): void {
-    for (const wake of this.#growing.splice(0)) wake();
-    for (const wake of this.#waiting.splice(0)) wake();
-  }
-
-  /** The worker running a function with the fewest waiting behind it (fewer than {@linkcode FUNCTIONS_AHEAD}). */
-  #behind(): Slot | undefined {
-    let busy: Slot | undefined;
-    for (const slot of this.#slots) {
-      if (!slot.runsFunction || slot.draining || slot.queued.length >= FUNCTIONS_AHEAD) continue;
-      if (busy === undefined || slot.queued.length < busy.queued.length) busy = slot;
-    }
-    return busy;
-  }
-
-  /**
-   * A new worker, if the pool may have one more now: it has none taking jobs,
-   * or jobs waited long enough for one; else `undefined`, with the timer set
-   * that lets the waiting jobs start more.
-   */
-  #grow(): Slot | undefined {
-    if (this.#slots.length >= this.#size) return undefined;
-    if (this.#mayGrow > 0 || this.#slots.every((slot) => slot.draining)) {
-      this.#mayGrow = Math.max(0, this.#mayGrow - 1);
-      return this.#start();
-    }
-    this.#growTimer ??= this.#growLater();
-    return undefined;
-  }
-
-  /**
-   * The timer that lets the jobs waiting then, for a worker or behind one,
-   * start as many more workers: those behind one are taken back from it
-   * (they end {@linkcode NOT_STARTED} and are handed over again).
-   */
-  #growLater(): ReturnType<typeof setTimeout> {
-    return setTimeout(() => {
-      this.#growTimer = undefined;
-      const waiting = this.#slots.reduce((sum, slot) => sum + slot.queued.length, 0) +
-        this.#growing.length;
-      this.#mayGrow = Math.min(this.#size - this.#slots.length, waiting);
-      for (const slot of this.#slots) this.#handBack(slot);
-      this.#wakeAll();
-    }, GROW_AFTER_MS);
-  }
-
-  /**
-   * Hands back the jobs waiting behind the one `slot` runs, to go to another
-   * worker: those not sent yet end {@linkcode NOT_STARTED} now, the worker
-   * is asked to return the others (which keep their place until it does, as
-   * it may have started one meanwhile).
-   */
-  #handBack(slot: Slot): void {
-    for (const id of [...slot.queued]) {
-      const unsent = slot.outbox.findIndex((job) => job.id === id);
-      if (unsent < 0) {
-        slot.worker.postMessage({ type: "cancel", id } satisfies ToWorker);
-        continue;
-      }
-      slot.outbox.splice(unsent, 1);
-      slot.queued.splice(slot.queued.indexOf(id), 1);
-      const pending = this.#pending.get(id);
-      this.#pending.delete(id);
-      pending?.resolve(NOT_STARTED);
-    }
-  }
-
-  /** A job ended: the jobs still waiting for a worker wait the full time again. */
-  #ended(): void {
-    if (this.#growTimer === undefined) return;
-    clearTimeout(this.#growTimer);
-    const waits = this.#growing.length > 0 || this.#slots.some((slot) => slot.queued.length > 0);
-    this.#growTimer = waits ? this.#growLater() : undefined;
   }
 
   /**
@@ -447,36 +346,7 @@ export class WorkerPool implements JobRunner {
       this.#slots.splice(index, 1);
       slot.worker.terminate();
     }
-    // The jobs waiting for a worker look again (this one may be free now), one other for its place.
-    for (const wake of this.#growing.splice(0)) wake();
     this.#waiting.shift()?.();
-    this.#ended();
-  }
-
-  /** Job `message.id` of `slot` ended (`done`) or was handed back unstarted. */
-  #ends(
-    slot: Slot,
-    pending: Pending,
-    message: Extract<FromWorker, { type: "done" | "unstarted" }>,
-  ): void {
-    if (message.type === "unstarted") {
-      // A cancelled job frees its place; those handed back after a failure have none any more.
-      const at = slot.queued.indexOf(message.id);
-      if (at >= 0) {
-        slot.queued.splice(at, 1);
-        this.#waiting.shift()?.();
-      }
-      return pending.resolve(NOT_STARTED);
-    }
-    if (message.error !== null && slot.runsFunction) {
-      return this.#failed(slot, pending, message.error);
-    }
-    // The job queued behind it takes its place (its capacity stays taken).
-    if (slot.queued.length > 0) {
-      slot.queued.shift();
-      this.#ended();
-    } else this.#release(slot);
-    pending.resolve(message.error);
   }
 
   #start(): Slot {
@@ -515,17 +385,13 @@ export class WorkerPool implements JobRunner {
       this.#active -= slot.jobs;
       slot.jobs = 0;
       slot.queued.length = 0;
-      this.#wakeAll();
+      for (const wake of this.#waiting.splice(0)) wake();
     };
     worker.onmessage = (event: MessageEvent<FromWorker>) => {
       const message = event.data;
       // A replaced worker's last words (a job's late "done", another error) count no more.
       if (retired) return;
-      if (message.type === "ready") {
-        // Waiting for a worker to start is no sign of one too few: the jobs' wait starts now.
-        this.#ended();
-        return markReady();
-      }
+      if (message.type === "ready") return markReady();
       if (message.type === "exit") return retire(`the stage called ${message.call}`);
       if (message.type === "crash") return retire(message.error);
       if (message.type === "stray") return this.#warn(message.message);
@@ -537,7 +403,22 @@ export class WorkerPool implements JobRunner {
       }
       if (message.type === "group") return pending.onGroup?.(message.group);
       this.#pending.delete(message.id);
-      this.#ends(slot, pending, message);
+      if (message.type === "unstarted") {
+        // A cancelled job frees its place; those handed back after a failure have none any more.
+        const at = slot.queued.indexOf(message.id);
+        if (at >= 0) {
+          slot.queued.splice(at, 1);
+          this.#waiting.shift()?.();
+        }
+        return pending.resolve(NOT_STARTED);
+      }
+      if (message.error !== null && slot.runsFunction) {
+        return this.#failed(slot, pending, message.error);
+      }
+      // The job queued behind it takes its place (its capacity stays taken).
+      if (slot.queued.length > 0) slot.queued.shift();
+      else this.#release(slot);
+      pending.resolve(message.error);
     };
     worker.onerror = (event) => {
       event.preventDefault();
