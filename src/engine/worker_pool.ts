@@ -194,9 +194,8 @@ export class WorkerPool implements JobRunner {
     onGroup: ((group: number) => void) | undefined,
     ahead: boolean,
   ): Promise<AheadOutcome> {
-    const { slot, queued } = await this.#acquire(job.kind, ahead);
     const id = this.#nextId++;
-    if (queued) slot.queued.push(id);
+    const slot = await this.#acquire(id, job.kind, ahead);
     await slot.ready;
     return await new Promise<AheadOutcome>((resolve) => {
       this.#pending.set(id, { resolve, onLog, onGroup, slot });
@@ -257,11 +256,14 @@ export class WorkerPool implements JobRunner {
   }
 
   /**
-   * Starts every worker the pool may have now, before any job is given, so
-   * that the first jobs of a run about to hand out many do not wait for them.
+   * Starts a worker now, before any job is given, so that the first jobs of
+   * a run about to hand out many do not wait for it. Only one: each worker
+   * started blocks this thread for about 20 ms, which a run's opening
+   * (reading its modules, judging its first stages) would wait for; the
+   * others start when a job finds every worker busy.
    */
   warmUp(): void {
-    while (!this.#closed && this.#slots.length < this.#size) this.#start();
+    if (!this.#closed && this.#slots.length === 0) this.#start();
   }
 
   /**
@@ -294,12 +296,10 @@ export class WorkerPool implements JobRunner {
    * than `size` jobs run there always is one: if every worker of a full pool
    * ran a job, `size` would run. With `size` jobs running, a function handed
    * over `ahead` goes to the worker running a function with the fewest
-   * waiting (fewer than {@linkcode FUNCTIONS_AHEAD}), to start after them.
+   * waiting (fewer than {@linkcode FUNCTIONS_AHEAD}), to start after them
+   * (job `id` is noted among them).
    */
-  async #acquire(
-    kind: StageJob["kind"],
-    ahead: boolean,
-  ): Promise<{ slot: Slot; queued: boolean }> {
+  async #acquire(id: number, kind: StageJob["kind"], ahead: boolean): Promise<Slot> {
     for (;;) {
       if (this.#closed) throw new Error("worker pool is closed");
       if (this.#active < this.#size) {
@@ -313,7 +313,7 @@ export class WorkerPool implements JobRunner {
           if (kind === "cmd" && ++slot.commands >= this.#commandsPerWorker) {
             slot.draining = true;
           }
-          return { slot, queued: false };
+          return slot;
         }
       } else if (kind === "run" && ahead) {
         // The worker with the fewest waiting.
@@ -322,7 +322,11 @@ export class WorkerPool implements JobRunner {
           if (!slot.runsFunction || slot.queued.length >= FUNCTIONS_AHEAD) continue;
           if (busy === undefined || slot.queued.length < busy.queued.length) busy = slot;
         }
-        if (busy !== undefined) return { slot: busy, queued: true };
+        if (busy !== undefined) {
+          // Counted at once, so that the next job handed over now sees it.
+          busy.queued.push(id);
+          return busy;
+        }
       }
       await new Promise<void>((wake) => this.#waiting.push(wake));
     }

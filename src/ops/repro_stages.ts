@@ -66,7 +66,7 @@ export interface ReproResult extends RunResult {
 export async function reproStages(session: Session, options: ReproOptions): Promise<ReproResult> {
   const { project } = session;
   const stages = await selectTargets(project, options.targets, options.mode === "repro");
-  // A run with many stages to run starts its workers now, while it reads its modules and
+  // A run with many stages to run starts a worker now, while it reads its modules and
   // judges its first stages, rather than when its first job is ready.
   if (runsManyJobs(session, stages, options.force ?? false)) {
     session.startWorkers(options.jobs ?? navigator.hardwareConcurrency);

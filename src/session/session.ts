@@ -161,8 +161,9 @@ export class Session implements EngineContext, AsyncDisposable {
   }
 
   /**
-   * Starts the pool's workers (at most `size`) now, ahead of its first job,
-   * so that they start while the coordinator prepares the run.
+   * Starts the pool (at most `size` workers) and its first worker now, ahead
+   * of its first job, so that it starts while the coordinator prepares the
+   * run (see `WorkerPool.warmUp`).
    */
   startWorkers(size: number): void {
     this.#startPool(size).warmUp();
