@@ -4,6 +4,7 @@ import { pathToFileURL } from "node:url";
 import type { RunJob } from "../../src/engine/stage_job.ts";
 import { NOT_STARTED, workerEntryUrl, WorkerPool } from "../../src/engine/worker_pool.ts";
 import { tempDir } from "../_helpers/files.ts";
+import { intervals } from "./_times_log.ts";
 
 /** A `run` job calling export `name` of `module`, writing its value as text to `out`. */
 function runJob(module: string, name: string, out: string): RunJob {
@@ -55,19 +56,6 @@ async function until(predicate: () => Promise<boolean>): Promise<void> {
     if (Date.now() > end) throw new Error("timed out waiting");
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
-}
-
-/** The `[start, end]` times each function noted. */
-async function intervals(dir: string): Promise<Map<string, [number, number]>> {
-  const times = new Map<string, [number, number]>();
-  const text = await Deno.readTextFile(path.join(dir, "times.log"));
-  for (const line of text.trim().split("\n")) {
-    const [name, what, at] = line.split(" ");
-    const entry = times.get(name!) ?? [NaN, NaN];
-    entry[what === "start" ? 0 : 1] = Number(at);
-    times.set(name!, entry);
-  }
-  return times;
 }
 
 /** A pool of `size` workers over {@linkcode stagesModule} in a temp directory; closed, and the directory removed, on dispose. */

@@ -9,6 +9,7 @@ import {
   WorkerPool,
 } from "../../src/engine/worker_pool.ts";
 import { tempDir } from "../_helpers/files.ts";
+import { intervals } from "./_times_log.ts";
 
 /**
  * A module in `dir` whose function `slow` notes when it starts and ends (a
@@ -52,19 +53,6 @@ async function runAheadToEnd(pool: WorkerPool, job: RunJob): Promise<JobOutcome>
   }
 }
 
-/** The `[start, end]` times (ms) each tag noted. */
-async function intervals(dir: string): Promise<[number, number][]> {
-  const times = new Map<string, [number, number]>();
-  const text = await Deno.readTextFile(path.join(dir, "times.log"));
-  for (const line of text.trim().split("\n")) {
-    const [tag, what, at] = line.split(" ");
-    const entry = times.get(tag!) ?? [NaN, NaN];
-    entry[what === "start" ? 0 : 1] = Number(at);
-    times.set(tag!, entry);
-  }
-  return [...times.values()];
-}
-
 /** The most intervals under way at once. */
 function peak(spans: readonly [number, number][]): number {
   return Math.max(...spans.map(([at]) => spans.filter(([s, e]) => s <= at && at < e).length));
@@ -102,7 +90,7 @@ Deno.test("WorkerPool started with one worker gets `size` for long functions han
       );
       assert.deepEqual(outcomes, Array(6).fill(null), `trial ${trial}`);
       assert.equal(pool.workersStarted, 3, `trial ${trial}`);
-      const spans = await intervals(dir.path);
+      const spans = [...(await intervals(dir.path)).values()];
       assert.equal(spans.length, 6, `trial ${trial}`);
       assert.equal(peak(spans), 3, `trial ${trial}`);
       // The first three started soon after each other: the pool did not wait for one to end.
@@ -133,7 +121,7 @@ Deno.test("WorkerPool.run() after warmUp() starts a worker for each long functio
     ]);
     assert.deepEqual(outcomes, [null, null, null]);
     assert.equal(pool.workersStarted, 2);
-    const spans = await intervals(dir.path);
+    const spans = [...(await intervals(dir.path)).values()];
     assert.equal(peak(spans), 2);
     const starts = spans.map(([start]) => start).sort((a, b) => a - b);
     assert.ok(starts[1]! - starts[0]! < 700, `${starts[1]! - starts[0]!} ms apart`);
