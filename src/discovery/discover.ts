@@ -117,7 +117,7 @@ export async function discover(options: DiscoverOptions): Promise<Discovery> {
   } catch (error) {
     if (!(error instanceof UnknownStageDepError)) throw error;
     // Only on this error path: every pipeline of the project is loaded to find the stage.
-    throw error.elsewhere(stageOwners(error, await index.loadAll()));
+    throw error.elsewhere(stageOwners(error, (await index.loadAll()).pipelines));
   }
 }
 
@@ -202,17 +202,19 @@ class PipelineIndex {
     return pipeline;
   }
 
-  /** Every pipeline of the project that loads (the others are passed over). */
-  async loadAll(): Promise<Pipeline[]> {
+  /** Every pipeline of the project that loads, and the files that do not, with their errors. */
+  async loadAll(): Promise<{ pipelines: Pipeline[]; failures: PipelineLoadFailure[] }> {
     const pipelines: Pipeline[] = [];
+    const failures: PipelineLoadFailure[] = [];
     for (const file of await this.files()) {
       try {
         pipelines.push(await this.load(file));
       } catch (error) {
         if (!(error instanceof PivotError)) throw error;
+        failures.push({ file: relativePosix(this.#projectRoot, file), error });
       }
     }
-    return pipelines;
+    return { pipelines, failures };
   }
 
   /** Files that failed to load while searching by name, with their errors. */
@@ -338,16 +340,7 @@ async function discoverAll(
   pipelinesOptional: PipelinesOptional,
 ): Promise<Discovery> {
   const projectRoot = index.projectRoot;
-  const pipelines: Pipeline[] = [];
-  const failures: PipelineLoadFailure[] = [];
-  for (const file of await index.files()) {
-    try {
-      pipelines.push(await index.load(file));
-    } catch (error) {
-      if (!(error instanceof PivotError)) throw error;
-      failures.push({ file: relativePosix(projectRoot, file), error });
-    }
-  }
+  const { pipelines, failures } = await index.loadAll();
   // A CI gate such as `verify --all` must never pass over a pipeline it could not read.
   if (failures.length > 0) {
     throw new PipelinesNotLoadedError(

@@ -1,23 +1,19 @@
 import assert from "node:assert/strict";
 import * as path from "node:path";
-import { pathToFileURL } from "node:url";
 import type { RunJob } from "../../src/engine/stage_job.ts";
 import { NOT_STARTED, workerEntryUrl, WorkerPool } from "../../src/engine/worker_pool.ts";
 import { tempDir } from "../_helpers/files.ts";
+import { runJob } from "./_run_job.ts";
 import { intervals } from "./_times_log.ts";
 
 /** A `run` job calling export `name` of `module`, writing its value as text to `out`. */
-function runJob(module: string, name: string, out: string): RunJob {
-  return {
-    kind: "run",
+function namedJob(module: string, name: string, out: string): RunJob {
+  return runJob(module, {
     stage: name,
-    moduleUrl: pathToFileURL(module).href,
-    exportPath: [name],
-    deps: [],
-    outs: [{ key: null, path: out, format: "txt" }],
-    params: {},
     stageName: name,
-  };
+    exportPath: [name],
+    outs: [{ key: null, path: out, format: "txt" }],
+  });
 }
 
 /**
@@ -69,7 +65,7 @@ async function stagesPool(size: number) {
     pool,
     out,
     /** The job running function `name`, writing `<name>.txt`. */
-    job: (name: string) => runJob(module, name, out(name)),
+    job: (name: string) => namedJob(module, name, out(name)),
     async [Symbol.asyncDispose]() {
       pool.close();
       await dir[Symbol.asyncDispose]();
@@ -195,7 +191,7 @@ Deno.test("WorkerPool.runAhead() keeps at most `size` functions running with man
     const outcomes = await Promise.all(names.map((name) =>
       pool.runAhead(
         {
-          ...runJob(module, "run", path.join(dir.path, `${name}.txt`)),
+          ...namedJob(module, "run", path.join(dir.path, `${name}.txt`)),
           stage: name,
           stageName: name,
         },

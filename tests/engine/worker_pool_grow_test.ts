@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import * as path from "node:path";
-import { pathToFileURL } from "node:url";
 import type { RunJob } from "../../src/engine/stage_job.ts";
 import {
   type JobOutcome,
@@ -9,6 +8,7 @@ import {
   WorkerPool,
 } from "../../src/engine/worker_pool.ts";
 import { tempDir } from "../_helpers/files.ts";
+import { runJob } from "./_run_job.ts";
 import { intervals } from "./_times_log.ts";
 
 /**
@@ -32,17 +32,8 @@ async function stagesModule(dir: string, ms: number): Promise<string> {
 }
 
 /** A `run` job calling export `name` of `module` with `params`. */
-function runJob(module: string, name: string, params: Record<string, unknown> = {}): RunJob {
-  return {
-    kind: "run",
-    stage: name,
-    moduleUrl: pathToFileURL(module).href,
-    exportPath: [name],
-    deps: [],
-    outs: [],
-    params,
-    stageName: name,
-  };
+function namedJob(module: string, name: string, params: Record<string, unknown> = {}): RunJob {
+  return runJob(module, { stage: name, stageName: name, exportPath: [name], params });
 }
 
 /** Hands `job` over ahead (as a run of many stages does) until it runs; resolves with its outcome. */
@@ -66,8 +57,8 @@ Deno.test("WorkerPool.warmUp() starts one worker, which runs short functions one
     pool.warmUp();
     assert.equal(pool.workersStarted, 1);
     for (let i = 0; i < 20; i++) {
-      assert.equal(await pool.run(runJob(module, "quick"), () => {}), null);
-      assert.equal(await runAheadToEnd(pool, runJob(module, "quick")), null);
+      assert.equal(await pool.run(namedJob(module, "quick"), () => {}), null);
+      assert.equal(await runAheadToEnd(pool, namedJob(module, "quick")), null);
     }
     assert.equal(pool.workersStarted, 1);
   } finally {
@@ -85,7 +76,7 @@ Deno.test("WorkerPool started with one worker gets `size` for long functions han
       // Handed over ahead together, as a run hands out its stages: 3 run at once, 3 more after.
       const outcomes = await Promise.all(
         [0, 1, 2, 3, 4, 5].map((i) =>
-          runAheadToEnd(pool, runJob(module, "slow", { tag: `s${i}` }))
+          runAheadToEnd(pool, namedJob(module, "slow", { tag: `s${i}` }))
         ),
       );
       assert.deepEqual(outcomes, Array(6).fill(null), `trial ${trial}`);
@@ -115,9 +106,9 @@ Deno.test("WorkerPool.run() after warmUp() starts a worker for each long functio
   try {
     pool.warmUp();
     const outcomes = await Promise.all([
-      pool.run(runJob(module, "slow", { tag: "a" }), () => {}),
-      pool.run(runJob(module, "slow", { tag: "b" }), () => {}),
-      pool.run(runJob(module, "slow", { tag: "c" }), () => {}),
+      pool.run(namedJob(module, "slow", { tag: "a" }), () => {}),
+      pool.run(namedJob(module, "slow", { tag: "b" }), () => {}),
+      pool.run(namedJob(module, "slow", { tag: "c" }), () => {}),
     ]);
     assert.deepEqual(outcomes, [null, null, null]);
     assert.equal(pool.workersStarted, 2);

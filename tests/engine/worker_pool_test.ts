@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
-import type { CmdJob, RunJob } from "../../src/engine/stage_job.ts";
+import type { CmdJob } from "../../src/engine/stage_job.ts";
 import { workerEntryUrl, WorkerPool } from "../../src/engine/worker_pool.ts";
 import { tempDir } from "../_helpers/files.ts";
+import { runJob } from "./_run_job.ts";
 
 /** A log line as a job reported it. */
 interface Line {
@@ -25,21 +26,6 @@ function stream(lines: readonly Line[], which: Line["stream"]): string[] {
 /** A `cmd` job running `command` in `cwd`. */
 function cmdJob(command: string, cwd: string, env: Record<string, string> = {}): CmdJob {
   return { kind: "cmd", stage: "test", command, cwd, env };
-}
-
-/** A `run` job calling `exportPath` of `module` with no inputs unless given. */
-function runJob(module: string, fields: Partial<RunJob> = {}): RunJob {
-  return {
-    kind: "run",
-    stage: "test",
-    moduleUrl: pathToFileURL(module).href,
-    exportPath: ["run"],
-    deps: [],
-    outs: [],
-    params: {},
-    stageName: "test",
-    ...fields,
-  };
 }
 
 /** Resolves once `predicate()` holds (polling), failing after `timeoutMs`. */
