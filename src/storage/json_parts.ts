@@ -21,11 +21,15 @@ const WRITTEN_BY_ENTRY = 64;
  * (so it may be longer by the largest entry). Nothing is yielded for a
  * value `JSON.stringify` gives no text for (`undefined`, a function).
  *
- * @example
+ * @example Usage
  * ```ts
+ * import assert from "node:assert/strict";
  * import { jsonParts } from "./json_parts.ts";
+ *
  * const value = { list: Array.from({ length: 100 }, (_, i) => `item ${i}`) };
- * console.assert([...jsonParts(value, 256)].join("") === JSON.stringify(value));
+ * const parts = [...jsonParts(value, 256)];
+ * assert.equal(parts.join(""), JSON.stringify(value));
+ * assert.ok(parts.length > 1);
  * ```
  */
 export function* jsonParts(value: unknown, partChars: number): Generator<string> {
