@@ -2,7 +2,7 @@ import type { EngineEvent, StageCompleteEvent } from "../engine/run_events.ts";
 import { newRunId } from "../engine/run_id.ts";
 import { FEW_STAGES, type RunResult, runStages } from "../engine/run_stages.ts";
 import type { Session } from "../session/mod.ts";
-import { lockFilePath, type StateDb } from "../storage/mod.ts";
+import { jsonParts, lockFilePath, NOOP_STAMP_PART_CHARS, type StateDb } from "../storage/mod.ts";
 import { PivotError } from "../util/errors.ts";
 import { checkTrackedInputs } from "./check_tracked_inputs.ts";
 import { confirmUpToDate, touchedStages } from "./confirm_up_to_date.ts";
@@ -260,7 +260,13 @@ async function recordStamp(
       if (built !== null) break;
     }
   }
-  db.putNoopStamp(stamp.key, built === null ? null : JSON.stringify(built), NOOP_STAMPS_KEPT);
+  // Written in parts: the stamp of 10,000 stages is ~4.7 MB of JSON, at the moment the run's
+  // memory peaks.
+  db.putNoopStamp(
+    stamp.key,
+    built === null ? null : jsonParts(built, NOOP_STAMP_PART_CHARS),
+    NOOP_STAMPS_KEPT,
+  );
 }
 
 /**

@@ -9,6 +9,7 @@ export * from "./checkout.ts";
 export * from "./content_cache.ts";
 export * from "./file_hasher.ts";
 export * from "./hash_string.ts";
+export * from "./json_parts.ts";
 export * from "./lock_file.ts";
 export * from "./manifest.ts";
 export * from "./pvt_file.ts";

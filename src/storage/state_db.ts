@@ -42,7 +42,7 @@ const HASH_ROW_COLUMNS =
   "inode, size, mtime_ms AS mtimeMs, ctime_ms AS ctimeMs, hash, recorded_ms AS hashedMs";
 
 /** The schema version this build reads and writes (`PRAGMA user_version`). */
-export const STATE_SCHEMA_VERSION = 4;
+export const STATE_SCHEMA_VERSION = 5;
 
 /** How long a writer waits for another process's transaction, in milliseconds. */
 const BUSY_TIMEOUT_MS = 10_000;
@@ -83,11 +83,32 @@ CREATE TABLE IF NOT EXISTS parse_cache (
   used_ms INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS noop_stamps (
-  key TEXT PRIMARY KEY,
+  key TEXT NOT NULL,
+  part INTEGER NOT NULL,
   data TEXT NOT NULL,
-  written_ms INTEGER NOT NULL
+  written_ms INTEGER NOT NULL,
+  PRIMARY KEY (key, part)
 );
 `;
+
+/** How many characters of a no-op stamp's JSON text one row holds (see `StateDb.putNoopStamp`). */
+export const NOOP_STAMP_PART_CHARS = 64 * 1024;
+
+/**
+ * `text` in consecutive slices of {@linkcode NOOP_STAMP_PART_CHARS}
+ * characters (one, when empty), none ending between the two halves of a
+ * surrogate pair (SQLite stores text as UTF-8: a lone half would be lost).
+ */
+function* textParts(text: string): Generator<string> {
+  let at = 0;
+  do {
+    let end = Math.min(at + NOOP_STAMP_PART_CHARS, text.length);
+    const last = text.charCodeAt(end - 1);
+    if (end < text.length && last >= 0xd800 && last <= 0xdbff) end--;
+    yield text.slice(at, end);
+    at = end;
+  } while (at < text.length);
+}
 
 /** Run history order: by start time (milliseconds apart within one second), then id. */
 const NEWEST_FIRST = "json_extract(data, '$.started_at') DESC, run_id DESC";
@@ -423,29 +444,36 @@ export class StateDb {
 
   /** The no-op stamp stored under `key` (see `ops/noop_stamp.ts`), as JSON text, or `null`. */
   getNoopStamp(key: string): string | null {
-    const row = this.#guard(() =>
-      this.#statement("SELECT data FROM noop_stamps WHERE key = ?").get(key) as
-        | { data: string }
-        | undefined
+    const rows = this.#guard(() =>
+      this.#statement("SELECT data FROM noop_stamps WHERE key = ? ORDER BY part").all(key) as {
+        data: string;
+      }[]
     );
-    return row?.data ?? null;
+    return rows.length === 0 ? null : rows.map((row) => row.data).join("");
   }
 
   /**
    * Stores the no-op stamp of `key` (or, with `null`, forgets it), keeping
-   * only the `keep` most recently written stamps.
+   * only the `keep` most recently written stamps. `data` is its JSON text,
+   * whole or in consecutive parts (see `json_parts.ts`: the stamp of 10,000
+   * stages is never one string); it is stored in parts of about
+   * {@linkcode NOOP_STAMP_PART_CHARS} characters, so that neither this
+   * process nor SQLite holds a copy of the whole text.
    */
-  putNoopStamp(key: string, data: string | null, keep: number): void {
+  putNoopStamp(key: string, data: string | Iterable<string> | null, keep: number): void {
     this.transaction(() => {
-      if (data === null) {
-        this.#statement("DELETE FROM noop_stamps WHERE key = ?").run(key);
-        return;
+      this.#statement("DELETE FROM noop_stamps WHERE key = ?").run(key);
+      if (data === null) return;
+      const now = Date.now();
+      const insert = this.#statement(
+        "INSERT INTO noop_stamps (key, part, data, written_ms) VALUES (?, ?, ?, ?)",
+      );
+      let part = 0;
+      for (const text of typeof data === "string" ? textParts(data) : data) {
+        insert.run(key, part++, text, now);
       }
       this.#statement(
-        "INSERT OR REPLACE INTO noop_stamps (key, data, written_ms) VALUES (?, ?, ?)",
-      ).run(key, data, Date.now());
-      this.#statement(
-        "DELETE FROM noop_stamps WHERE key NOT IN (SELECT key FROM noop_stamps ORDER BY written_ms DESC LIMIT ?)",
+        "DELETE FROM noop_stamps WHERE key NOT IN (SELECT key FROM noop_stamps WHERE part = 0 ORDER BY written_ms DESC LIMIT ?)",
       ).run(keep);
     });
   }
@@ -621,6 +649,8 @@ function openDatabase(file: string): DatabaseSync {
       inTransaction(db, () => {
         // Before version 4 the hash cache had no ctime column: a cache, rebuilt as files are hashed.
         if (version > 0 && version < 4) db.exec("DROP TABLE IF EXISTS hash_cache");
+        // Before version 5 a no-op stamp was one row: dropped (the next command stamps anew).
+        if (version > 0 && version < 5) db.exec("DROP TABLE IF EXISTS noop_stamps");
         db.exec(SCHEMA);
         db.exec(`PRAGMA user_version = ${STATE_SCHEMA_VERSION}`);
       });

@@ -4,6 +4,7 @@ import { DatabaseSync } from "node:sqlite";
 import {
   type FileStamp,
   type HashRecord,
+  NOOP_STAMP_PART_CHARS,
   RACY_WINDOW_MS,
   STATE_SCHEMA_VERSION,
   StateDb,
@@ -68,11 +69,11 @@ Deno.test("StateDb.open() keeps an existing .gitignore", async () => {
   assert.equal(await p.read(".pivot/.gitignore"), "# mine\n");
 });
 
-Deno.test("state.db is in WAL mode with user_version 4", async () => {
+Deno.test("state.db is in WAL mode with user_version 5", async () => {
   await withStateDb({}, (db) => {
     assert.equal(pragma(db.file, "journal_mode"), "wal");
-    assert.equal(STATE_SCHEMA_VERSION, 4);
-    assert.equal(pragma(db.file, "user_version"), 4);
+    assert.equal(STATE_SCHEMA_VERSION, 5);
+    assert.equal(pragma(db.file, "user_version"), 5);
   });
 });
 
@@ -85,7 +86,7 @@ Deno.test("StateDb.open() refuses a state.db written by a newer pivot", async ()
   const { messages, warn } = recorder();
   await assert.rejects(StateDb.open(p.path(".pivot"), warn), (error: unknown) => {
     assert.ok(error instanceof PivotError, String(error));
-    assert.match(error.message, /schema version 99, newer than this pivot understands \(4\)/);
+    assert.match(error.message, /schema version 99, newer than this pivot understands \(5\)/);
     assert.ok(error.message.includes(file), error.message);
     assert.match(error.hint ?? "", /upgrade pivot/);
     return true;
@@ -109,7 +110,7 @@ Deno.test("StateDb.open() moves a corrupt state.db to state.db.corrupt and start
     assert.deepEqual(await Deno.readFile(p.path(".pivot/state.db.corrupt")), garbage);
     db.putRunCache("train", "0123456789abcdef", { outputs: "{}", runId: "r1" });
     assert.deepEqual(db.getRunCache("train", "0123456789abcdef"), { outputs: "{}", runId: "r1" });
-    assert.equal(pragma(db.file, "user_version"), 4);
+    assert.equal(pragma(db.file, "user_version"), 5);
   } finally {
     db.close();
   }
@@ -201,6 +202,79 @@ Deno.test("StateDb.open() of a version-3 state.db drops its hash cache, which ha
     assert.equal(db.lookupHash("/x", stamp), null);
     db.recordHashes([{ path: "/x", hash: "2222222222222222", ...stamp, hashedMs: 100_000 }]);
     assert.equal(db.lookupHash("/x", stamp), "2222222222222222");
+  } finally {
+    db.close();
+  }
+});
+
+Deno.test("StateDb.putNoopStamp() stores a stamp in parts, and getNoopStamp() reads it whole", async () => {
+  await withStateDb({}, (db) => {
+    // Text two and a half parts long, with a surrogate pair across the first part's end.
+    const text = `${"a".repeat(NOOP_STAMP_PART_CHARS - 1)}😀${
+      "b".repeat(NOOP_STAMP_PART_CHARS * 1.5)
+    }`;
+    db.putNoopStamp("text", text, 8);
+    assert.equal(db.getNoopStamp("text"), text);
+    // A stamp handed over in parts (see json_parts.ts) is stored as it comes.
+    db.putNoopStamp("parts", ["{", '"a":1', "}"], 8);
+    assert.equal(db.getNoopStamp("parts"), '{"a":1}');
+    const raw = new DatabaseSync(db.file);
+    try {
+      const rows = raw.prepare(
+        "SELECT key, part, length(data) AS chars FROM noop_stamps ORDER BY key, part",
+      )
+        .all();
+      assert.deepEqual(rows.map((row) => ({ ...row })), [
+        { key: "parts", part: 0, chars: 1 },
+        { key: "parts", part: 1, chars: 5 },
+        { key: "parts", part: 2, chars: 1 },
+        // Characters as SQLite counts them: the pair is one.
+        { key: "text", part: 0, chars: NOOP_STAMP_PART_CHARS - 1 },
+        { key: "text", part: 1, chars: NOOP_STAMP_PART_CHARS - 1 },
+        { key: "text", part: 2, chars: NOOP_STAMP_PART_CHARS / 2 + 2 },
+      ]);
+    } finally {
+      raw.close();
+    }
+    // Written again, shorter: no part of the longer text is left.
+    db.putNoopStamp("text", "{}", 8);
+    assert.equal(db.getNoopStamp("text"), "{}");
+    db.putNoopStamp("text", null, 8);
+    assert.equal(db.getNoopStamp("text"), null);
+    assert.equal(db.getNoopStamp("parts"), '{"a":1}');
+  });
+});
+
+Deno.test("StateDb.putNoopStamp() keeps the newest stamps only, with all their parts", async () => {
+  await withStateDb({}, async (db) => {
+    const long = "x".repeat(NOOP_STAMP_PART_CHARS * 2);
+    for (const key of ["a", "b", "c"]) {
+      db.putNoopStamp(key, `${key}${long}`, 2);
+      // written_ms orders them.
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    assert.equal(db.getNoopStamp("a"), null);
+    assert.equal(db.getNoopStamp("b"), `b${long}`);
+    assert.equal(db.getNoopStamp("c"), `c${long}`);
+  });
+});
+
+Deno.test("StateDb.open() of a version-4 state.db drops its no-op stamps, stored whole", async () => {
+  await using p = await makeProject();
+  const stateDir = p.path(".pivot");
+  const file = path.join(stateDir, "state.db");
+  const old = new DatabaseSync(file);
+  old.exec(
+    "CREATE TABLE noop_stamps (key TEXT PRIMARY KEY, data TEXT NOT NULL, written_ms INTEGER NOT NULL); " +
+      `INSERT INTO noop_stamps VALUES ('k', '{"format":1}', 1); PRAGMA user_version = 4`,
+  );
+  old.close();
+  const db = await StateDb.open(stateDir, () => assert.fail("unexpected warning"));
+  try {
+    assert.equal(db.getNoopStamp("k"), null);
+    db.putNoopStamp("k", '{"format":2}', 8);
+    assert.equal(db.getNoopStamp("k"), '{"format":2}');
+    assert.equal(pragma(db.file, "user_version"), STATE_SCHEMA_VERSION);
   } finally {
     db.close();
   }
@@ -364,7 +438,7 @@ Deno.test("StateDb.open() upgrades a version 1 state.db, keeping its contents", 
   raw.close();
   const db = await StateDb.open(p.path(".pivot"), () => {});
   try {
-    assert.equal(pragma(file, "user_version"), 4);
+    assert.equal(pragma(file, "user_version"), 5);
     assert.deepEqual(db.listRuns(5).map((run) => run.runId), ["r1"]);
     assert.equal(db.getParsed("lock1:0123456789abcdef"), null);
     db.putParsed([{ key: "lock1:0123456789abcdef", json: "[1]" }], 1_000);
