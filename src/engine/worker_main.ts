@@ -9,7 +9,13 @@
  */
 import * as path from "node:path";
 import { interceptExit } from "../util/intercept_exit.ts";
-import { findShells, newReadBuffers, type ReadBuffers, runCommand } from "./run_command.ts";
+import {
+  findShells,
+  newReadBuffers,
+  type ReadBuffers,
+  runCommand,
+  type Shells,
+} from "./run_command.ts";
 import type { FromWorker, RunJob, ToWorker } from "./stage_job.ts";
 import { StageModules } from "./stage_modules.ts";
 import { ZeroDelayTimers } from "./zero_delay_timers.ts";
@@ -38,8 +44,9 @@ export function startWorker(): void {
   const post = (message: FromWorker) => scope.postMessage(message);
   let current = 0;
   let running: RunningFunction | null = null;
+  let shells: Shells | null = null;
   const state: WorkerState = {
-    shells: findShells(),
+    shells: () => (shells ??= findShells()),
     spareBuffers: [],
     modules: new StageModules(),
     timers: new ZeroDelayTimers(),
@@ -110,7 +117,11 @@ export function startWorker(): void {
 
 /** What a worker keeps across the jobs it runs. */
 interface WorkerState {
-  readonly shells: ReturnType<typeof findShells>;
+  /**
+   * The programs commands start, looked for on `PATH` by the first command
+   * (a worker running only stage functions never looks).
+   */
+  readonly shells: () => Shells;
   /** Read buffers of commands that ended, for the next ones (one pair per command under way). */
   readonly spareBuffers: ReadBuffers[];
   readonly modules: StageModules;
@@ -139,7 +150,7 @@ async function execute(
       try {
         return await runCommand(
           message.job,
-          shells,
+          shells(),
           buffers,
           log,
           (stop) => stops.set(message.id, stop),

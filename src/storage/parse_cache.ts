@@ -15,6 +15,8 @@ const MAX_AGE_MS = 30 * 24 * 60 * 60 * 1000;
  */
 export class ParseCache {
   #db: StateDb | null;
+  /** The database was given later (see {@linkcode ParseCache.attach}): it is only written. */
+  #writeOnly = false;
   /** A database that could not answer: nothing more is read from or written to it. */
   #off = false;
   readonly #pending = new Map<string, string>();
@@ -24,9 +26,17 @@ export class ParseCache {
     this.#db = db;
   }
 
-  /** Reads and, at {@linkcode ParseCache.flush}, writes `db` from now on (when it has none). */
+  /**
+   * Writes `db` at {@linkcode ParseCache.flush} from now on (when it has
+   * none), without reading it: a database that did not exist when the cache
+   * was made holds nothing from before this command (at most what another
+   * process wrote since, a shortcut lost), and a fresh run's thousands of
+   * lookups (every lock, every stage's fingerprint) would all miss.
+   */
   attach(db: StateDb): void {
-    this.#db ??= db;
+    if (this.#db !== null) return;
+    this.#db = db;
+    this.#writeOnly = true;
   }
 
   /**
@@ -38,7 +48,7 @@ export class ParseCache {
     const key = `${kind}:${hashBytes(text)}`;
     const held = this.#pending.get(key);
     if (held !== undefined) return JSON.parse(held);
-    if (this.#db === null || this.#off) return undefined;
+    if (this.#db === null || this.#writeOnly || this.#off) return undefined;
     let json: string | null;
     try {
       json = this.#db.getParsed(key);

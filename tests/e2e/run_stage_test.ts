@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { runPivotInProcess } from "../_helpers/in_process.ts";
 import { tempDir } from "../_helpers/files.ts";
-import { makeProject, runPivot, type TempProject } from "../_helpers/project.ts";
+import { makeProject, pivotCommand, runPivot, type TempProject } from "../_helpers/project.ts";
 import { completions, jsonEvents, lockRel, readLock, timeless } from "./_fixtures/engine.ts";
 
 /**
@@ -556,4 +556,43 @@ Deno.test("with -j 2 a run stage that throws fails alone: keep-going runs every 
     assert.ok(ends.some((end) => end.status === "blocked"), JSON.stringify(ends));
     assert.ok(ends.every((end) => ["ran", "failed", "blocked"].includes(end.status!)));
   }
+});
+
+// A worker looks for `sh` and `setsid` on PATH only for its first command: one running stage
+// functions never does, so a PATH it could not search (a directory whose name the system
+// refuses as too long) keeps no run stage from running. (Before, the search ran as every
+// worker started, threw, and the run started worker after worker without ever finishing.)
+Deno.test("run stages run with a PATH whose first directory cannot be searched", async () => {
+  await using p = await makeProject({
+    "pipeline.ts": [
+      "export default {",
+      '  pipeline: "ml",',
+      "  stages: {",
+      '    shout: { deps: { word: "word.txt" }, outs: "txt",',
+      "      run: ({ deps }: { deps: { word: string } }) => Deno.readTextFileSync(deps.word).toUpperCase() },",
+      "  },",
+      "};",
+      "",
+    ].join("\n"),
+    "word.txt": "hello\n",
+  });
+  const unsearchable = `/${"x".repeat(5000)}`;
+  const child = pivotCommand(p.root, ["repro", "-q"], {
+    env: { PATH: `${unsearchable}:${Deno.env.get("PATH") ?? ""}` },
+  }).spawn();
+  // Killed (its worker threads with it) if it does not end, so a failure leaves nothing behind.
+  const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+  const output = await child.output();
+  clearTimeout(timer);
+  const decoder = new TextDecoder();
+  assert.deepEqual(
+    {
+      code: output.code,
+      stdout: decoder.decode(output.stdout),
+      stderr: decoder.decode(output.stderr),
+    },
+    { code: 0, stdout: "", stderr: "" },
+    "the run ends within 30 s, successfully and quietly",
+  );
+  assert.equal(await p.read("data/ml/shout.txt"), "HELLO\n");
 });

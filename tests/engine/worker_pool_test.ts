@@ -340,6 +340,8 @@ Deno.test("WorkerPool fails a job whose function ends its worker, and runs the n
       'import process from "node:process";',
       "export const denoExit = () => Deno.exit(3);",
       "export const processExit = () => process.exit(5);",
+      "// deno-lint-ignore no-explicit-any",
+      "export const globalExit = () => (globalThis as any).process.exit();",
       "export const close = () => self.close();",
       'export const works = () => "still working";',
       "",
@@ -349,6 +351,7 @@ Deno.test("WorkerPool fails a job whose function ends its worker, and runs the n
   const cases: [string, string][] = [
     ["denoExit", "the stage called Deno.exit(3)"],
     ["processExit", "the stage called process.exit(5)"],
+    ["globalExit", "the stage called process.exit()"],
     ["close", "the stage called self.close()"],
   ];
   for (const [exportName, reason] of cases) {

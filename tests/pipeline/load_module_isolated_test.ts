@@ -38,6 +38,7 @@ Deno.test("loadPipelineFile() reports a pipeline.ts that ends its worker while l
       'import process from "node:process";\nprocess.exit(4);\n',
       "process.exit(4)",
     ],
+    ["process.exit() through the global", "globalThis.process.exit();\n", "process.exit()"],
     ["self.close()", "self.close();\n", "self.close()"],
   ];
   for (const [name, code, call] of cases) {

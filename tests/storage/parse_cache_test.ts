@@ -89,7 +89,7 @@ Deno.test("ParseCache.attach() gives a cache opened without a database one: what
   }
 });
 
-Deno.test("ParseCache.get() answers from held entries first, then from the attached database", async () => {
+Deno.test("ParseCache.get() answers from held entries only once a database is attached: it is written, never read", async () => {
   await using p = await makeProject();
   const db = await StateDb.open(p.path(".pivot"), () => {});
   try {
@@ -100,8 +100,18 @@ Deno.test("ParseCache.get() answers from held entries first, then from the attac
     assert.equal(cache.get("k", "stored"), undefined, "no database yet");
     cache.put("k", "held", { from: "held" });
     cache.attach(db);
-    assert.deepEqual(cache.get("k", "stored"), { from: "db" });
+    assert.equal(
+      cache.get("k", "stored"),
+      undefined,
+      "a database attached later is not looked into (it did not exist when the cache was made)",
+    );
     assert.deepEqual(cache.get("k", "held"), { from: "held" });
+    cache.put("k", "learnt", { from: "learnt" });
+    cache.flush();
+    const reader = new ParseCache(db);
+    assert.deepEqual(reader.get("k", "held"), { from: "held" }, "held entries are written");
+    assert.deepEqual(reader.get("k", "learnt"), { from: "learnt" });
+    assert.deepEqual(reader.get("k", "stored"), { from: "db" }, "a cache made with it reads it");
   } finally {
     db.close();
   }
