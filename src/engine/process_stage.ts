@@ -201,8 +201,7 @@ export async function processStage(
     onLine: progress.say,
     signal: env.signal,
     stats: env.ctx.stats,
-    // A function's claim never notes a process group: its sentinel can share a template's file.
-    templates: plan.stage.def.action.kind === "run" ? env.ctx.sentinelTemplates : undefined,
+    templates: env.ctx.sentinelTemplates,
   };
   // Another process holds it: wait, then judge the stage as that process left it.
   const holder = env.ctx.mayBeRunning(plan.sentinel) ? sentinelHolder(plan.sentinel) : null;
