@@ -10,6 +10,7 @@
  * @module
  */
 import * as path from "node:path";
+import { setImmediate } from "node:timers";
 import { PivotError } from "../util/errors.ts";
 import { relativeFileUrls } from "../util/paths.ts";
 import { PATH_ABSENT, plainlyAbsent } from "../util/precise_stat.ts";
@@ -482,6 +483,9 @@ async function runAndRecord(
     checkProduced(plan);
     return progress.end("ran", reason, { details });
   }
+  // The slot freed above lets the next stage hand its job over: all its steps to that run
+  // within this turn of the event loop, so the job starts before this one is recorded.
+  await new Promise((resolve) => setImmediate(resolve));
   const written = await recordStage(env.ctx, plan, state, env.runId);
   return progress.end("ran", reason, { details, written });
 }

@@ -425,6 +425,27 @@ Deno.test("runStages() claims a cmd stage by a link to its template, which notin
   assert.equal(exists(path.join(dir, "b.running")), false);
 });
 
+Deno.test("runStages() hands the next stage's job over before it records the stage whose slot it takes", async () => {
+  await using t = await projectWith({ a: {}, b: {}, c: {} });
+  // Two slots: b holds one throughout; c takes a's when a's job ends. Had the recording of a
+  // begun by then (its output linked into the cache, its lock written)?
+  let recorded: { links: number | null; lock: boolean } | null = null;
+  const during = () => {
+    const links = Deno.statSync(t.p.path("data/ml/a.txt")).nlink;
+    recorded = { links, lock: exists(t.p.path(".pivot/stages/ml/a.lock")) };
+  };
+  const pool = new FakePool({ b: { delayMs: 300 }, c: { during } });
+  const result = await run(t.session, pool, { jobs: 2 });
+  assert.deepEqual(pool.stages, ["a", "b", "c"]);
+  assert.deepEqual(recorded, { links: 1, lock: false });
+  assert.deepEqual(lockFiles(t.p), ["a.lock", "b.lock", "c.lock"]);
+  assert.deepEqual(result.outcomes, {
+    a: "ran: no previous run",
+    b: "ran: no previous run",
+    c: "ran: no previous run",
+  });
+});
+
 Deno.test("runStages() writes each stage's params file for the run and removes it after", async () => {
   await using t = await projectWith({
     a: { params: "{lr: 0.1, layers: [1, 2]}" },
