@@ -483,9 +483,10 @@ async function runAndRecord(
     checkProduced(plan);
     return progress.end("ran", reason, { details });
   }
-  // The slot freed above lets the next stage hand its job over: all its steps to that run
-  // within this turn of the event loop, so the job starts before this one is recorded.
-  await new Promise((resolve) => setImmediate(resolve));
+  // The slot freed above lets the next stage hand its command over: all its steps to that run
+  // within this turn of the event loop, so the command starts before this one is recorded
+  // (a function's successor is handed to its worker ahead: it has already started).
+  if (def.action.kind === "cmd") await new Promise((resolve) => setImmediate(resolve));
   const written = await recordStage(env.ctx, plan, state, env.runId);
   return progress.end("ran", reason, { details, written });
 }
