@@ -2,8 +2,9 @@
  * The code a pool worker runs: it receives `run` stages' jobs and calls their
  * functions one after another (a job handed over while one runs waits its
  * turn), or receives `cmd` stages' jobs, several at a time, and runs their
- * shells; it streams their output lines back and reports success or the
- * error of each. Workers never write state.
+ * shells (one handed over behind every place taken starts when one of its
+ * commands ends, in its place); it streams their output lines back and
+ * reports success or the error of each. Workers never write state.
  *
  * @module
  */
@@ -57,21 +58,28 @@ export function startWorker(): void {
   // After a function failed, no `run` job starts until the coordinator, told of the failure,
   // says "resume": those handed over before it are handed back unstarted.
   let paused = false;
+  // `cmd` jobs handed over behind every place taken, each started in the place of a command
+  // that ends; after a command failed, handed back unstarted until "resume".
+  const waitingCommands: Extract<ToWorker, { type: "job" }>[] = [];
+  let commandsRunning = 0;
+  let commandsPaused = false;
   const serve = async (message: Extract<ToWorker, { type: "job" }>) => {
     current = message.id;
     const call: RunningFunction | null = message.job.kind === "run"
       ? (running = { id: message.id, returned: false, crashed: false })
       : null;
     if (call !== null) serving = true;
+    else commandsRunning++;
     let error: string | null;
     try {
       error = await execute(message, state, call);
     } finally {
       if (call !== null) running = null;
+      else commandsRunning--;
     }
     // A crashed job was answered already; its worker is being replaced (with the jobs queued).
     if (call?.crashed) return;
-    if (call === null) return post({ type: "done", id: message.id, error });
+    if (call === null) return endCommand(message.id, error);
     post({ type: "done", id: message.id, error });
     serving = false;
     // After a failure the coordinator decides whether the queued jobs start at all.
@@ -82,25 +90,42 @@ export function startWorker(): void {
     const next = queued.shift();
     if (next !== undefined) void serve(next);
   };
+  // The next command waiting starts at once, in the place of the one that ended (the
+  // coordinator is told which); after a failure, those waiting go back unstarted.
+  const endCommand = (id: number, error: string | null) => {
+    const next = error === null && !commandsPaused ? waitingCommands.shift() : undefined;
+    if (next !== undefined) void serve(next);
+    post({ type: "done", id, error, ...(next === undefined ? {} : { next: next.id }) });
+    if (error === null) return;
+    commandsPaused = true;
+    for (const job of waitingCommands.splice(0)) post({ type: "unstarted", id: job.id });
+  };
   scope.onmessage = (event) => {
     const message = event.data;
     if (message.type === "resume") {
       paused = false;
+      commandsPaused = false;
       return;
     }
     if (message.type === "cancel") {
-      const at = queued.findIndex((job) => job.id === message.id);
-      if (at >= 0) {
-        queued.splice(at, 1);
-        post({ type: "unstarted", id: message.id });
-      } else state.stops.get(message.id)?.();
+      for (const waiting of [queued, waitingCommands]) {
+        const at = waiting.findIndex((job) => job.id === message.id);
+        if (at < 0) continue;
+        waiting.splice(at, 1);
+        return post({ type: "unstarted", id: message.id });
+      }
+      state.stops.get(message.id)?.();
       return;
     }
     const jobs = message.type === "jobs"
-      ? message.jobs.map(({ id, job }) => ({ type: "job" as const, id, job }))
-      : [message];
-    for (const job of jobs) {
-      if (job.job.kind === "run" && paused) post({ type: "unstarted", id: job.id });
+      ? message.jobs.map(({ id, job, behind }) => ({ type: "job" as const, id, job, behind }))
+      : [{ ...message, behind: false }];
+    for (const { behind, ...job } of jobs) {
+      if (job.job.kind === "cmd" && behind) {
+        // Only a command of its own that ends makes a place for it.
+        if (commandsPaused || commandsRunning === 0) post({ type: "unstarted", id: job.id });
+        else waitingCommands.push(job);
+      } else if (job.job.kind === "run" && paused) post({ type: "unstarted", id: job.id });
       else if (job.job.kind === "run" && serving) queued.push(job);
       else void serve(job);
     }
