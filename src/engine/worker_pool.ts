@@ -357,12 +357,21 @@ export class WorkerPool implements JobRunner {
     this.#active--;
     slot.jobs--;
     slot.runsFunction = false;
+    this.#endIfDrained(slot);
+    this.#waiting.shift()?.();
+  }
+
+  /**
+   * Ends `slot`'s worker once it has had its share of commands and has no
+   * job left, not even one handed over behind and on its way (which the
+   * worker, running nothing, hands back).
+   */
+  #endIfDrained(slot: Slot): void {
     const index = this.#slots.indexOf(slot);
-    if (slot.draining && slot.jobs === 0 && index >= 0) {
+    if (slot.draining && slot.jobs === 0 && slot.queued.length === 0 && index >= 0) {
       this.#slots.splice(index, 1);
       slot.worker.terminate();
     }
-    this.#waiting.shift()?.();
   }
 
   #start(): Slot {
@@ -424,6 +433,7 @@ export class WorkerPool implements JobRunner {
         const at = slot.queued.indexOf(message.id);
         if (at >= 0) {
           slot.queued.splice(at, 1);
+          this.#endIfDrained(slot);
           this.#waiting.shift()?.();
         }
         return pending.resolve(NOT_STARTED);
