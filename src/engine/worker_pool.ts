@@ -374,6 +374,19 @@ export class WorkerPool implements JobRunner {
     }
   }
 
+  /** Job `message.id` of `slot` ended as `message` says. */
+  #done(slot: Slot, pending: Pending, message: Extract<FromWorker, { type: "done" }>): void {
+    // A failed command's worker, too, starts none handed over behind until told to resume.
+    if (message.error !== null) return this.#failed(slot, pending, message.error);
+    // The job queued behind it takes its place (its capacity stays taken): the worker names
+    // the command it started in it; a function's worker starts the next function.
+    const next = message.next === undefined ? -1 : slot.queued.indexOf(message.next);
+    if (next >= 0) slot.queued.splice(next, 1);
+    else if (slot.runsFunction && slot.queued.length > 0) slot.queued.shift();
+    else this.#release(slot);
+    pending.resolve(message.error);
+  }
+
   #start(): Slot {
     const worker = new Worker(this.#entry, { type: "module" });
     let markReady!: () => void;
@@ -438,15 +451,7 @@ export class WorkerPool implements JobRunner {
         }
         return pending.resolve(NOT_STARTED);
       }
-      // A failed command's worker, too, starts none handed over behind until told to resume.
-      if (message.error !== null) return this.#failed(slot, pending, message.error);
-      // The job queued behind it takes its place (its capacity stays taken): the worker names
-      // the command it started in it; a function's worker starts the next function.
-      const next = message.next === undefined ? -1 : slot.queued.indexOf(message.next);
-      if (next >= 0) slot.queued.splice(next, 1);
-      else if (slot.runsFunction && slot.queued.length > 0) slot.queued.shift();
-      else this.#release(slot);
-      pending.resolve(message.error);
+      this.#done(slot, pending, message);
     };
     worker.onerror = (event) => {
       event.preventDefault();
