@@ -60,12 +60,14 @@ export class InlineCommands implements JobRunner {
     });
   }
 
-  /** Hands `run` job `job` to the pool (see `WorkerPool.runAhead`). */
+  /** Runs a command here; hands `run` job `job` to the pool (see `WorkerPool.runAhead`). */
   runAhead(
     job: StageJob,
     onLog: (line: string, stream: "stdout" | "stderr") => void,
+    onGroup?: (group: number) => void,
   ): Promise<AheadOutcome> {
     if (this.#closed) return Promise.reject(new Error("worker pool is closed"));
+    if (job.kind === "cmd") return this.run(job, onLog, onGroup);
     const pool = this.#used ??= this.#pool();
     return pool.runAhead?.(job, onLog) ?? pool.run(job, onLog);
   }

@@ -10,6 +10,7 @@
  * @module
  */
 import * as path from "node:path";
+import { setImmediate } from "node:timers";
 import { PivotError } from "../util/errors.ts";
 import { relativeFileUrls } from "../util/paths.ts";
 import { PATH_ABSENT, plainlyAbsent } from "../util/precise_stat.ts";
@@ -201,8 +202,7 @@ export async function processStage(
     onLine: progress.say,
     signal: env.signal,
     stats: env.ctx.stats,
-    // A function's claim never notes a process group: its sentinel can share a template's file.
-    templates: plan.stage.def.action.kind === "run" ? env.ctx.sentinelTemplates : undefined,
+    templates: env.ctx.sentinelTemplates,
   };
   // Another process holds it: wait, then judge the stage as that process left it.
   const holder = env.ctx.mayBeRunning(plan.sentinel) ? sentinelHolder(plan.sentinel) : null;
@@ -426,9 +426,10 @@ async function runAndRecord(
   const reason = verdict.action === "run" ? verdict.reason : "outputs missing from cache";
   const details = verdict.action === "run" ? verdict.details : [];
   const { def } = plan.stage;
-  // A function may wait on a worker for the one it runs to end (see `worker_pool.ts`);
-  // with one job the stages run strictly one after another.
-  const ahead = def.action.kind === "run" && env.jobs > 1;
+  // A job may wait on a worker for one it runs to end (see `worker_pool.ts`), where the
+  // runner can hand jobs over so; with one job the stages run strictly one after another.
+  let runner = env.workers();
+  const ahead = env.jobs > 1 && runner.runAhead !== undefined;
   const release = await env.slots.acquire(def.mutex, { ahead });
   let outcome: JobOutcome;
   try {
@@ -449,10 +450,9 @@ async function runAndRecord(
       claim?.recordGroup(group);
     };
     try {
-      for (;;) {
-        const runner = env.workers();
+      for (;; runner = env.workers()) {
         const ended = ahead && runner.runAhead !== undefined
-          ? await runner.runAhead(job, progress.log)
+          ? await runner.runAhead(job, progress.log, onGroup)
           : await runner.run(job, progress.log, onGroup);
         if (ended !== NOT_STARTED) {
           outcome = ended;
@@ -483,6 +483,10 @@ async function runAndRecord(
     checkProduced(plan);
     return progress.end("ran", reason, { details });
   }
+  // The slot freed above lets the next stage hand its command over (unless one waited behind on
+  // the worker, which started it): all its steps to that run within this turn of the event
+  // loop, so the command starts before this one is recorded.
+  if (def.action.kind === "cmd") await new Promise((resolve) => setImmediate(resolve));
   const written = await recordStage(env.ctx, plan, state, env.runId);
   return progress.end("ran", reason, { details, written });
 }

@@ -43,12 +43,22 @@ export function findShells(): Shells {
 }
 
 /**
+ * How long a command runs before its process group is reported (`onGroup`
+ * of {@linkcode runCommand}): most commands of a big run end sooner, and
+ * each report costs the coordinator a message and a rewrite of the stage's
+ * sentinel. Until then the job's `PIVOT_CLAIM` is what identifies the
+ * command (see `running_sentinel.ts`), and cancelling needs no report.
+ */
+export const GROUP_REPORT_AFTER_MS = 50;
+
+/**
  * Runs a `cmd` job through `sh -c`, in a session and process group of its
  * own, so a later pivot can end the command if this one is killed, and
  * cancelling ends the whole group: started through `setsid`, which calls
  * `setsid()` and then execs the shell in its own process (the shell's PID is
- * the group's id, reported through `onGroup`; until the report has been
- * noted, the job's `PIVOT_CLAIM` is what identifies the command: see
+ * the group's id, reported through `onGroup` once the command has run for
+ * {@linkcode GROUP_REPORT_AFTER_MS}; until the report has been noted, the
+ * job's `PIVOT_CLAIM` is what identifies the command: see
  * `running_sentinel.ts`). Where there is no `setsid` program, `detached`
  * does the same, but the runtime then forks the whole pivot process to start
  * it (with its memory's page tables: ~3 ms a
@@ -84,13 +94,20 @@ export async function runCommand(
     return String(error);
   }
   const group = grouped ? child.pid : null;
-  if (group !== null) onGroup(group);
+  const report = group === null
+    ? undefined
+    : setTimeout(() => onGroup(group), GROUP_REPORT_AFTER_MS);
   onCancel(() => killTree(child.pid, group));
-  await Promise.all([
-    streamLines(child.stdout, buffers.stdout, (lines) => log(lines, "stdout")),
-    streamLines(child.stderr, buffers.stderr, (lines) => log(lines, "stderr")),
-  ]);
-  const status = await child.status;
+  let status: Deno.CommandStatus;
+  try {
+    await Promise.all([
+      streamLines(child.stdout, buffers.stdout, (lines) => log(lines, "stdout")),
+      streamLines(child.stderr, buffers.stderr, (lines) => log(lines, "stderr")),
+    ]);
+    status = await child.status;
+  } finally {
+    clearTimeout(report);
+  }
   if (status.success) return null;
   return status.signal === null
     ? `command exited with status ${status.code}`

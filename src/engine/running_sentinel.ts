@@ -16,29 +16,30 @@
  * group 4275 4260
  * ```
  *
- * The group line is written only once the holder has learnt the group, a
- * moment after the command started, so a holder killed in between leaves
- * none. What finds such a command is the environment: every command a holder
- * starts carries `PIVOT_CLAIM=<holder PID>:<sentinel path>`
- * ({@linkcode claimMarker}) from its first instruction on, and so does every
- * process it starts that keeps its environment. The process taking over
- * ends each `killed` holder's marked processes (and the groups they lead)
- * as well as the noted groups ({@linkcode endOrphanedCommands}).
+ * The group line is written only for a command still running a moment after
+ * it started (see `run_command.ts`: most commands of a big run end sooner),
+ * so a holder killed before then leaves none. What finds such a command is
+ * the environment: every command a holder starts carries
+ * `PIVOT_CLAIM=<holder PID>:<sentinel path>` ({@linkcode claimMarker}) from
+ * its first instruction on, and so does every process it starts that keeps
+ * its environment. The process taking over ends each `killed` holder's
+ * marked processes (and the groups they lead) as well as the noted groups
+ * ({@linkcode endOrphanedCommands}).
  *
- * No reader ever sees a sentinel without its PID: a claim writes a temp file
- * and hard-links it to the sentinel's name (the link fails when the name is
- * taken), and a takeover replaces it by rename. The `group` line is appended
- * by the holder with one small write: a reader sees it whole or not at all,
- * and only lines that end in a newline count, so a torn line can only be
- * missed, never misread. (Rewriting the file by temp + rename instead costs
- * about a millisecond per stage on ext4, which flushes a file renamed over
- * another.)
+ * No reader ever sees a sentinel without its PID: a claim hard-links a file
+ * already holding it to the sentinel's name (the link fails when the name is
+ * taken): a temp file of its own, or this process's template for the
+ * directory (see `sentinel_templates.ts`); a takeover replaces it by rename,
+ * and so does the holder when it adds the `group` line (the file may be the
+ * template other sentinels share, which is never written to). Only lines
+ * that end in a newline count, so a line torn by an older pivot, which
+ * appended it, can only be missed, never misread.
  *
  * @module
  */
 import * as path from "node:path";
 import { atomicWrite, tempPathBeside } from "../util/atomic_write.ts";
-import { writeNewTextFileSync } from "../util/fs.ts";
+import { readTextOrNullSync, writeNewTextFileSync } from "../util/fs.ts";
 import { endMarkedCommands, endStageCommand } from "./process_group.ts";
 import { removeTemplatesOf, type SentinelTemplates } from "./sentinel_templates.ts";
 
@@ -275,27 +276,23 @@ export function describeHolder(holder: number): string {
 
 /**
  * Notes in `sentinel`, if this process holds it, that the stage's command
- * runs in process group `group` (appended: see the module doc).
+ * runs in process group `group` (see {@linkcode noteCommandGroup}).
  */
 export function recordCommandGroup(sentinel: string, group: number): void {
   if (readSentinel(sentinel)?.pid !== Deno.pid) return;
-  appendCommandGroup(sentinel, group);
+  noteCommandGroup(sentinel, group);
 }
 
 /**
  * {@linkcode recordCommandGroup} for a holder that knows the sentinel is its
- * own (a live process's claim is never taken over): no read first. A
- * sentinel already released is left alone (never made again).
+ * own (a live process's claim is never taken over): the sentinel is replaced
+ * by one holding its lines and the `group` line (temp file + rename: it may
+ * be a name of the template file that other sentinels share). A sentinel
+ * already released is left alone (never made again).
  */
-export function appendCommandGroup(sentinel: string, group: number): void {
-  try {
-    Deno.writeTextFileSync(sentinel, `group ${group} ${Deno.pid}\n`, {
-      append: true,
-      create: false,
-    });
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-  }
+export function noteCommandGroup(sentinel: string, group: number): void {
+  const text = readTextOrNullSync(sentinel);
+  if (text !== null) atomicWrite(sentinel, `${text}group ${group} ${Deno.pid}\n`);
 }
 
 /**

@@ -1,9 +1,9 @@
 /**
  * Claiming `.running` sentinels by one hard link each. A claim's sentinel
- * holds only the holder's PID line until a `group` line is appended (the
- * `cmd` stages): for the other stages every sentinel of this process holds
- * the same text. So, per sentinel directory, a template file holding that
- * line is written once, and each claim hard-links it to the sentinel's name
+ * holds only the holder's PID line (until a long-running command's `group`
+ * line is added): every sentinel of this process holds the same text. So,
+ * per sentinel directory, a template file holding that line is written
+ * once, and each claim hard-links it to the sentinel's name
  * (the link fails when the name is taken, as a claim's own temp file's
  * does; see `running_sentinel.ts`). A sentinel is then whole from the moment
  * it exists, as before, but a claim costs one link instead of creating,
@@ -12,8 +12,8 @@
  *
  * A sentinel made from a template must never be written to: it shares its
  * file with every other such sentinel. Takeovers replace a sentinel by
- * rename and never write to it; a claim that is to note its command's
- * group is made the usual way (see `templates` in `stage_claim.ts`).
+ * rename and never write to it, and so does a holder adding its command's
+ * `group` line (see `running_sentinel.ts`).
  *
  * The templates are removed on dispose (the end of the command); a killed
  * process leaves its own behind (a hidden `.tmp` file, ignored like every

@@ -10,9 +10,9 @@ import { environmentError } from "../util/environment_error.ts";
 import type { PreciseStat } from "../util/precise_stat.ts";
 import type { SentinelTemplates } from "./sentinel_templates.ts";
 import {
-  appendCommandGroup,
   describeHolder,
   endOrphanedCommands,
+  noteCommandGroup,
   removeOwnSentinel,
   sentinelHolder,
   type SentinelTaken,
@@ -36,8 +36,7 @@ export interface ClaimOptions {
   readonly stats?: PreciseStat | undefined;
   /**
    * Claims by a link to this process's template (see
-   * `sentinel_templates.ts`): only for a stage that runs no command, whose
-   * claim never notes a process group. @default {a temp file per claim}
+   * `sentinel_templates.ts`). @default {a temp file per claim}
    */
   readonly templates?: SentinelTemplates | undefined;
 }
@@ -89,16 +88,12 @@ export async function claimStage(options: ClaimOptions): Promise<ClaimResult> {
     taken = claim(sentinel, options.templates);
   }
   // Ours until released (no other process takes over a live one's claim): the
-  // group line is appended, and the sentinel removed, without reading it first.
+  // group line is added, and the sentinel removed, without checking the holder first.
   let held = true;
   const claimed: StageClaim = {
     waited,
     recordGroup: (group) => {
-      // A sentinel made from a template is one file with this process's other sentinels.
-      if (options.templates !== undefined) {
-        throw new Error(`internal error: the claim of '${options.name}' cannot hold a command`);
-      }
-      if (held) appendCommandGroup(sentinel, group);
+      if (held) noteCommandGroup(sentinel, group);
     },
     [Symbol.asyncDispose]: () => {
       if (held) removeOwnSentinel(sentinel);

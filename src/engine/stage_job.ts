@@ -56,10 +56,18 @@ export type StageJob = CmdJob | RunJob;
 /** Coordinator → worker. */
 export type ToWorker =
   | { readonly type: "job"; readonly id: number; readonly job: StageJob }
-  /** Several jobs at once, in the order given (`run` jobs start one after another). */
+  /**
+   * Several jobs at once, in the order given (`run` jobs start one after
+   * another); a `cmd` job `behind` every place taken starts in the place of
+   * the first command of the worker's own that ends.
+   */
   | {
     readonly type: "jobs";
-    readonly jobs: readonly { readonly id: number; readonly job: StageJob }[];
+    readonly jobs: readonly {
+      readonly id: number;
+      readonly job: StageJob;
+      readonly behind?: boolean;
+    }[];
   }
   | { readonly type: "cancel"; readonly id: number }
   /** The coordinator knows of the failure the worker reported: `run` jobs may start again. */
@@ -75,11 +83,18 @@ export type FromWorker =
     readonly lines: readonly string[];
     readonly stream: "stdout" | "stderr";
   }
-  | { readonly type: "done"; readonly id: number; readonly error: string | null }
+  | {
+    readonly type: "done";
+    readonly id: number;
+    readonly error: string | null;
+    /** The `cmd` job handed over behind that the worker started in this one's place. */
+    readonly next?: number;
+  }
   /**
-   * `run` job `id`, handed over while another ran, was not started: it was
-   * cancelled, or a function failed before it started (reported first; the
-   * worker starts no function until told to `resume`), so the coordinator
+   * Job `id`, handed over while another ran, was not started: it was
+   * cancelled, or a job failed before it started (reported first; the
+   * worker starts none handed over behind until told to `resume`), or (a
+   * command) no command of the worker's ran when it came, so the coordinator
    * decides again.
    */
   | { readonly type: "unstarted"; readonly id: number }

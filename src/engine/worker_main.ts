@@ -2,8 +2,9 @@
  * The code a pool worker runs: it receives `run` stages' jobs and calls their
  * functions one after another (a job handed over while one runs waits its
  * turn), or receives `cmd` stages' jobs, several at a time, and runs their
- * shells; it streams their output lines back and reports success or the
- * error of each. Workers never write state.
+ * shells (one handed over behind every place taken starts when one of its
+ * commands ends, in its place); it streams their output lines back and
+ * reports success or the error of each. Workers never write state.
  *
  * @module
  */
@@ -64,12 +65,14 @@ export function startWorker(): void {
   // After a function failed, no `run` job starts until the coordinator, told of the failure,
   // says "resume": those handed over before it are handed back unstarted.
   let paused = false;
+  const behind = new CommandsBehind(post);
   const serve = async (message: Extract<ToWorker, { type: "job" }>) => {
     current = message.id;
     const call: RunningFunction | null = message.job.kind === "run"
       ? (running = { id: message.id, returned: false, crashed: false })
       : null;
     if (call !== null) serving = true;
+    else behind.started();
     let error: string | null;
     try {
       error = await execute(message, state, call);
@@ -78,7 +81,7 @@ export function startWorker(): void {
     }
     // A crashed job was answered already; its worker is being replaced (with the jobs queued).
     if (call?.crashed) return;
-    if (call === null) return post({ type: "done", id: message.id, error });
+    if (call === null) return behind.ended(message.id, error, serve);
     post({ type: "done", id: message.id, error });
     serving = false;
     // After a failure the coordinator decides whether the queued jobs start at all.
@@ -93,26 +96,85 @@ export function startWorker(): void {
     const message = event.data;
     if (message.type === "resume") {
       paused = false;
+      behind.resume();
       return;
     }
     if (message.type === "cancel") {
       const at = queued.findIndex((job) => job.id === message.id);
-      if (at >= 0) {
-        queued.splice(at, 1);
-        post({ type: "unstarted", id: message.id });
-      } else state.stops.get(message.id)?.();
+      if (at >= 0) queued.splice(at, 1);
+      if (at >= 0 || behind.cancel(message.id)) post({ type: "unstarted", id: message.id });
+      else state.stops.get(message.id)?.();
       return;
     }
     const jobs = message.type === "jobs"
-      ? message.jobs.map(({ id, job }) => ({ type: "job" as const, id, job }))
-      : [message];
-    for (const job of jobs) {
-      if (job.job.kind === "run" && paused) post({ type: "unstarted", id: job.id });
+      ? message.jobs.map(({ id, job, behind }) => ({ type: "job" as const, id, job, behind }))
+      : [{ ...message, behind: false }];
+    for (const { behind: waits, ...job } of jobs) {
+      if (job.job.kind === "cmd" && waits) behind.offer(job);
+      else if (job.job.kind === "run" && paused) post({ type: "unstarted", id: job.id });
       else if (job.job.kind === "run" && serving) queued.push(job);
       else void serve(job);
     }
   };
   post({ type: "ready" });
+}
+
+/** A job as the worker serves it. */
+type Job = Extract<ToWorker, { type: "job" }>;
+
+/**
+ * `cmd` jobs handed over behind every place taken: each waits for a command
+ * of this worker to end and starts in its place (the coordinator is told
+ * which); one that finds no command running, or comes after a command
+ * failed and before the coordinator says "resume", goes back unstarted.
+ */
+class CommandsBehind {
+  readonly #post: (message: FromWorker) => void;
+  readonly #waiting: Job[] = [];
+  #running = 0;
+  #paused = false;
+
+  constructor(post: (message: FromWorker) => void) {
+    this.#post = post;
+  }
+
+  /** A command starts. */
+  started(): void {
+    this.#running++;
+  }
+
+  /**
+   * Command `id` ended with `error`: the first waiting starts at once (with
+   * `start`) in its place, then the end is reported; after a failure those
+   * waiting go back unstarted.
+   */
+  ended(id: number, error: string | null, start: (job: Job) => void): void {
+    this.#running--;
+    const next = error === null && !this.#paused ? this.#waiting.shift() : undefined;
+    if (next !== undefined) start(next);
+    this.#post({ type: "done", id, error, ...(next === undefined ? {} : { next: next.id }) });
+    if (error === null) return;
+    this.#paused = true;
+    for (const job of this.#waiting.splice(0)) this.#post({ type: "unstarted", id: job.id });
+  }
+
+  /** A command handed over behind: it waits, or goes back unstarted. */
+  offer(job: Job): void {
+    if (this.#paused || this.#running === 0) this.#post({ type: "unstarted", id: job.id });
+    else this.#waiting.push(job);
+  }
+
+  /** Takes job `id` out of those waiting; false when it does not wait. */
+  cancel(id: number): boolean {
+    const at = this.#waiting.findIndex((job) => job.id === id);
+    if (at >= 0) this.#waiting.splice(at, 1);
+    return at >= 0;
+  }
+
+  /** The coordinator knows of the failure: commands handed over behind wait again. */
+  resume(): void {
+    this.#paused = false;
+  }
 }
 
 /** What a worker keeps across the jobs it runs. */

@@ -7,7 +7,9 @@
  * {@linkcode FUNCTIONS_AHEAD} more may be handed to a worker running a
  * function, which starts each as soon as the one before ends (no wait for
  * the coordinator's next message, so at most `size` jobs still run at
- * once); `cmd` jobs share one: a
+ * once); `cmd` jobs share one (and, with every place taken, up to
+ * {@linkcode FUNCTIONS_AHEAD} more handed over ahead wait on it, each
+ * started by the worker in the place of a command of its own that ends): a
  * command only starts a process and reads its output, so one worker keeps
  * up with several, and each worker more costs its own heap (tens of MB over
  * thousands of commands). That heap is mostly collector slack, so the worker
@@ -40,8 +42,8 @@ export const NOT_STARTED: unique symbol = Symbol("not started");
 export type AheadOutcome = JobOutcome | typeof NOT_STARTED;
 
 /**
- * How many `run` jobs handed over ahead may wait on a worker behind the one
- * it runs (so up to `size` × (1 + this) stages may hold a run slot, see
+ * How many jobs handed over ahead may wait on a worker behind those it runs
+ * (so up to `size` × (1 + this) stages may hold a run slot, see
  * `slot_scheduler.ts`).
  */
 export const FUNCTIONS_AHEAD = 4;
@@ -58,14 +60,14 @@ export interface JobRunner {
     onGroup?: (group: number) => void,
   ): Promise<JobOutcome>;
   /**
-   * Runs `run` job `job` like {@linkcode JobRunner.run}, but with every
-   * worker busy it may hand it to a worker running a function, to start
-   * when that one ends; such a job may end {@linkcode NOT_STARTED}. Absent:
-   * use `run`.
+   * Runs `job` like {@linkcode JobRunner.run}, but with every worker busy it
+   * may hand it to a worker running a job of its kind, to start when one
+   * ends; such a job may end {@linkcode NOT_STARTED}. Absent: use `run`.
    */
   runAhead?(
     job: StageJob,
     onLog: (line: string, stream: "stdout" | "stderr") => void,
+    onGroup?: (group: number) => void,
   ): Promise<AheadOutcome>;
   /** Stops every running job (their outcomes say "interrupted" or how they ended). */
   cancelAll(): void;
@@ -84,10 +86,10 @@ interface Slot {
   commands: number;
   /** True once it has had its share of commands: it takes no more jobs and ends after its last. */
   draining: boolean;
-  /** Ids of the `run` jobs handed to it while it ran one, not yet started. */
+  /** Ids of the jobs handed to it with every place taken, not yet started. */
   readonly queued: number[];
   /** Jobs handed over ahead and not yet sent: sent together once this turn of the event loop ends. */
-  readonly outbox: { readonly id: number; readonly job: StageJob }[];
+  readonly outbox: { readonly id: number; readonly job: StageJob; readonly behind: boolean }[];
   /** The timer that sends `outbox`. */
   send: ReturnType<typeof setTimeout> | undefined;
 }
@@ -174,18 +176,21 @@ export class WorkerPool implements JobRunner {
   /**
    * Runs `job` as {@linkcode WorkerPool.run} does, except that it is sent
    * once this turn of the event loop ends, with the others handed to the
-   * same worker meanwhile (one message), and that a `run` job finding `size`
-   * jobs running goes to a worker running a function, which starts it as
-   * soon as those before it end: the coordinator's next message is not
-   * waited for, and still at most `size` jobs run at once. Such a job ends
-   * {@linkcode NOT_STARTED} when cancelled or when a function before it on
-   * its worker failed.
+   * same worker meanwhile (one message), and that a job finding `size` jobs
+   * running goes behind them to a worker running jobs of its kind: a
+   * function's, which starts it as soon as those before it end; the
+   * commands', which starts it in the place of the first of its commands
+   * that ends (if one runs when it arrives: else it comes back unstarted).
+   * The coordinator's next message is not waited for, and still at most
+   * `size` jobs run at once. Such a job ends {@linkcode NOT_STARTED} when
+   * cancelled or when a job before it on its worker failed.
    */
   runAhead(
     job: StageJob,
     onLog: (line: string, stream: "stdout" | "stderr") => void,
+    onGroup?: (group: number) => void,
   ): Promise<AheadOutcome> {
-    return this.#run(job, onLog, undefined, true);
+    return this.#run(job, onLog, onGroup, true);
   }
 
   async #run(
@@ -200,7 +205,7 @@ export class WorkerPool implements JobRunner {
     return await new Promise<AheadOutcome>((resolve) => {
       this.#pending.set(id, { resolve, onLog, onGroup, slot });
       if (!ahead) return slot.worker.postMessage({ type: "job", id, job } satisfies ToWorker);
-      slot.outbox.push({ id, job });
+      slot.outbox.push({ id, job, behind: slot.queued.includes(id) });
       slot.send ??= setTimeout(() => this.#send(slot), 0);
     });
   }
@@ -213,17 +218,22 @@ export class WorkerPool implements JobRunner {
   }
 
   /**
-   * A function on `slot` failed with `error`: its job ends first (so the run
+   * A job on `slot` failed with `error`: its job ends first (so the run
    * knows of the failure before it decides on the others), the jobs waiting
    * behind it end {@linkcode NOT_STARTED} (those sent come back from the
-   * worker, which starts no function until told to resume), and the worker
-   * is free again.
+   * worker, which starts none handed over behind until told to resume), and
+   * its place is free again.
    */
   #failed(slot: Slot, pending: Pending, error: string): void {
     pending.resolve(error);
-    clearTimeout(slot.send);
-    slot.send = undefined;
-    const unsent = slot.outbox.splice(0);
+    // Jobs with a place of their own (commands beside the failed one) are still sent.
+    const behind = new Set(slot.queued);
+    const unsent = slot.outbox.filter(({ id }) => behind.has(id));
+    slot.outbox.splice(0, slot.outbox.length, ...slot.outbox.filter(({ id }) => !behind.has(id)));
+    if (slot.outbox.length === 0) {
+      clearTimeout(slot.send);
+      slot.send = undefined;
+    }
     slot.queued.length = 0;
     this.#release(slot);
     for (const wake of this.#waiting.splice(0)) wake();
@@ -294,10 +304,11 @@ export class WorkerPool implements JobRunner {
    * A worker for a job of `kind`, counted as taken: one running no function
    * for a command, an idle one for a function, else a new one. While fewer
    * than `size` jobs run there always is one: if every worker of a full pool
-   * ran a job, `size` would run. With `size` jobs running, a function handed
-   * over `ahead` goes to the worker running a function with the fewest
+   * ran a job, `size` would run. With `size` jobs running, a job handed
+   * over `ahead` goes to the worker running jobs of its kind with the fewest
    * waiting (fewer than {@linkcode FUNCTIONS_AHEAD}), to start after them
-   * (job `id` is noted among them).
+   * (job `id` is noted among them); a command, only to a worker that is not
+   * to be replaced before it has run it.
    */
   async #acquire(id: number, kind: StageJob["kind"], ahead: boolean): Promise<Slot> {
     for (;;) {
@@ -315,16 +326,21 @@ export class WorkerPool implements JobRunner {
           }
           return slot;
         }
-      } else if (kind === "run" && ahead) {
+      } else if (ahead) {
         // The worker with the fewest waiting.
         let busy: Slot | undefined;
         for (const slot of this.#slots) {
-          if (!slot.runsFunction || slot.queued.length >= FUNCTIONS_AHEAD) continue;
+          if (slot.queued.length >= FUNCTIONS_AHEAD) continue;
+          if (
+            kind === "run" ? !slot.runsFunction : slot.runsFunction || slot.jobs === 0 ||
+              slot.commands + 1 >= this.#commandsPerWorker
+          ) continue;
           if (busy === undefined || slot.queued.length < busy.queued.length) busy = slot;
         }
         if (busy !== undefined) {
           // Counted at once, so that the next job handed over now sees it.
           busy.queued.push(id);
+          if (kind === "cmd") busy.commands++;
           return busy;
         }
       }
@@ -341,12 +357,34 @@ export class WorkerPool implements JobRunner {
     this.#active--;
     slot.jobs--;
     slot.runsFunction = false;
+    this.#endIfDrained(slot);
+    this.#waiting.shift()?.();
+  }
+
+  /**
+   * Ends `slot`'s worker once it has had its share of commands and has no
+   * job left, not even one handed over behind and on its way (which the
+   * worker, running nothing, hands back).
+   */
+  #endIfDrained(slot: Slot): void {
     const index = this.#slots.indexOf(slot);
-    if (slot.draining && slot.jobs === 0 && index >= 0) {
+    if (slot.draining && slot.jobs === 0 && slot.queued.length === 0 && index >= 0) {
       this.#slots.splice(index, 1);
       slot.worker.terminate();
     }
-    this.#waiting.shift()?.();
+  }
+
+  /** Job `message.id` of `slot` ended as `message` says. */
+  #done(slot: Slot, pending: Pending, message: Extract<FromWorker, { type: "done" }>): void {
+    // A failed command's worker, too, starts none handed over behind until told to resume.
+    if (message.error !== null) return this.#failed(slot, pending, message.error);
+    // The job queued behind it takes its place (its capacity stays taken): the worker names
+    // the command it started in it; a function's worker starts the next function.
+    const next = message.next === undefined ? -1 : slot.queued.indexOf(message.next);
+    if (next >= 0) slot.queued.splice(next, 1);
+    else if (slot.runsFunction && slot.queued.length > 0) slot.queued.shift();
+    else this.#release(slot);
+    pending.resolve(message.error);
   }
 
   #start(): Slot {
@@ -408,17 +446,12 @@ export class WorkerPool implements JobRunner {
         const at = slot.queued.indexOf(message.id);
         if (at >= 0) {
           slot.queued.splice(at, 1);
+          this.#endIfDrained(slot);
           this.#waiting.shift()?.();
         }
         return pending.resolve(NOT_STARTED);
       }
-      if (message.error !== null && slot.runsFunction) {
-        return this.#failed(slot, pending, message.error);
-      }
-      // The job queued behind it takes its place (its capacity stays taken).
-      if (slot.queued.length > 0) slot.queued.shift();
-      else this.#release(slot);
-      pending.resolve(message.error);
+      this.#done(slot, pending, message);
     };
     worker.onerror = (event) => {
       event.preventDefault();

@@ -62,7 +62,7 @@ export class Session implements EngineContext, AsyncDisposable {
   readonly fingerprints: CodeFingerprints;
   /** `stat` with times to the nanosecond (see `util/precise_stat.ts`). */
   readonly stats: PreciseStat = openPreciseStat();
-  /** Claims of stages that run no command, made by hard link (see `sentinel_templates.ts`). */
+  /** Claims of stages, made by hard link (see `sentinel_templates.ts`). */
   readonly sentinelTemplates: SentinelTemplates = new SentinelTemplates();
   readonly #dbs: StateDbs;
   readonly #parseCache: ParseCache;

@@ -26,6 +26,8 @@ export interface FakeBehaviour {
   readonly produce?: boolean;
   /** Called while the job runs (before it ends), with the job. */
   readonly during?: (job: StageJob) => void;
+  /** Report the command's process group (4242), as a command running a while has it. @default {true} */
+  readonly group?: boolean;
 }
 
 /** A {@linkcode JobRunner} that runs nothing, as described at the top. */
@@ -72,7 +74,7 @@ export class FakePool implements JobRunner {
     this.#running.add(job.stage);
     this.maxConcurrent = Math.max(this.maxConcurrent, this.#running.size);
     try {
-      onGroup?.(4242);
+      if (behaviour.group ?? true) onGroup?.(4242);
       behaviour.during?.(job);
       if (behaviour.hang) {
         return await new Promise<JobOutcome>((resolve) => this.#hanging.add(resolve));
@@ -144,6 +146,7 @@ export function withPool(
     paths: session.paths,
     fingerprints: session.fingerprints,
     stats: session.stats,
+    sentinelTemplates: session.sentinelTemplates,
     get blobDirs() {
       return session.blobDirs;
     },

@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import { InlineCommands } from "../../src/engine/inline_commands.ts";
+import { GROUP_REPORT_AFTER_MS } from "../../src/engine/run_command.ts";
 import type { CmdJob, StageJob } from "../../src/engine/stage_job.ts";
 import type { JobOutcome, JobRunner } from "../../src/engine/worker_pool.ts";
 import { tempDir } from "../_helpers/files.ts";
@@ -130,7 +131,7 @@ Deno.test({
       (line) => lines.push(line),
       (group) => groups.push(group),
     );
-    await until(() => lines.length === 2);
+    await until(() => lines.length === 2 && groups.length === 1);
     const [shell, sleeper] = lines.map(Number);
     assert.deepEqual(groups, [shell], "the shell leads the group");
     runner.cancelAll();
@@ -138,6 +139,36 @@ Deno.test({
     assert.ok(Date.now() - started < 5_000, "the command ran on after cancelAll()");
     await until(() => !alive(sleeper!));
     assert.deepEqual(lines.length, 2, "nothing after the cancel");
+    runner.close();
+  },
+});
+
+Deno.test({
+  name: "InlineCommands reports a command's group only once it has run for GROUP_REPORT_AFTER_MS",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    await using dir = await tempDir();
+    const { runner } = inline();
+    const reported: { group: number; afterMs: number }[] = [];
+    const job = async (command: string) => {
+      const lines: string[] = [];
+      const started = performance.now();
+      const outcome = await runner.run(
+        cmdJob(command, dir.path),
+        (line) => lines.push(line),
+        (group) => reported.push({ group, afterMs: performance.now() - started }),
+      );
+      assert.equal(outcome, null);
+      return lines;
+    };
+    // Ended sooner: no report (its PIVOT_CLAIM is what would have found it).
+    for (let i = 0; i < 5; i++) await job("exit 0");
+    assert.equal(reported.length, 0);
+    // Still running then: reported once, the shell leading the group.
+    const [shell] = await job(`echo $$; sleep ${(GROUP_REPORT_AFTER_MS * 4) / 1000}`);
+    assert.equal(reported.length, 1);
+    assert.equal(reported[0]!.group, Number(shell));
+    assert.ok(reported[0]!.afterMs >= GROUP_REPORT_AFTER_MS, `after ${reported[0]!.afterMs} ms`);
     runner.close();
   },
 });

@@ -331,7 +331,12 @@ Deno.test("runStages() on abort: the running job is cancelled, the rest blocked,
   assert.equal(summaryOf(result.events).interrupted, true);
   assert.deepEqual(lockFiles(t.p), []);
   assert.deepEqual(blobs(t.session), []);
-  assert.deepEqual(names(t.p.path(".pivot/stages/ml")), [], "no sentinel left");
+  // Only the claims' template is left, until the session ends.
+  assert.deepEqual(
+    names(t.p.path(".pivot/stages/ml")).filter((name) => !name.startsWith(`.claim.${Deno.pid}.`)),
+    [],
+    "no sentinel left",
+  );
   // Every job ended, so the workers are not terminated from here: the session closes
   // them, and no timer outlives the run (the test's sanitizers would report one).
   assert.equal(pool.closed, 0);
@@ -392,6 +397,53 @@ Deno.test("runStages() holds the stage's sentinel while its job runs and release
   assert.deepEqual(seen, { a: held, b: held });
   assert.equal(exists(sentinel("a")), false);
   assert.equal(exists(sentinel("b")), false);
+});
+
+Deno.test("runStages() claims a cmd stage by a link to its template, which noting the group leaves alone", async () => {
+  await using t = await projectWith({ a: {}, b: { deps: "{in: a}" } });
+  const dir = t.p.path(".pivot/stages/ml");
+  const seen: Record<string, { text: string; links: number; templates: string[] }> = {};
+  const during = (job: { stage: string }) => {
+    const sentinel = path.join(dir, `${job.stage}.running`);
+    const templates = names(dir).filter((name) => name.startsWith(`.claim.${Deno.pid}.`));
+    seen[job.stage] = {
+      text: Deno.readTextFileSync(sentinel),
+      links: Deno.statSync(sentinel).nlink ?? 0,
+      templates: templates.map((name) => Deno.readTextFileSync(path.join(dir, name))),
+    };
+  };
+  // a's command ends before its group is reported; b's runs long enough to report it.
+  const result = await run(t.session, new FakePool({ a: { during, group: false }, b: { during } }));
+  assert.deepEqual(result.outcomes, { a: "ran: no previous run", b: "ran: no previous run" });
+  const pid = `${Deno.pid}\n`;
+  // a's sentinel is a second name of the template; b's was replaced by one with its group.
+  assert.deepEqual(seen, {
+    a: { text: pid, links: 2, templates: [pid] },
+    b: { text: `${pid}group 4242 ${Deno.pid}\n`, links: 1, templates: [pid] },
+  });
+  assert.equal(exists(path.join(dir, "a.running")), false);
+  assert.equal(exists(path.join(dir, "b.running")), false);
+});
+
+Deno.test("runStages() hands the next stage's job over before it records the stage whose slot it takes", async () => {
+  await using t = await projectWith({ a: {}, b: {}, c: {} });
+  // Two slots: b holds one throughout; c takes a's when a's job ends. Had the recording of a
+  // begun by then (its output linked into the cache, its lock written)?
+  let recorded: { links: number | null; lock: boolean } | null = null;
+  const during = () => {
+    const links = Deno.statSync(t.p.path("data/ml/a.txt")).nlink;
+    recorded = { links, lock: exists(t.p.path(".pivot/stages/ml/a.lock")) };
+  };
+  const pool = new FakePool({ b: { delayMs: 300 }, c: { during } });
+  const result = await run(t.session, pool, { jobs: 2 });
+  assert.deepEqual(pool.stages, ["a", "b", "c"]);
+  assert.deepEqual(recorded, { links: 1, lock: false });
+  assert.deepEqual(lockFiles(t.p), ["a.lock", "b.lock", "c.lock"]);
+  assert.deepEqual(result.outcomes, {
+    a: "ran: no previous run",
+    b: "ran: no previous run",
+    c: "ran: no previous run",
+  });
 });
 
 Deno.test("runStages() writes each stage's params file for the run and removes it after", async () => {

@@ -48,20 +48,20 @@ Deno.test("claimStage() claims a free stage: the sentinel holds our PID until th
   assert.deepEqual(lines, []);
 });
 
-Deno.test("claimStage() with templates refuses to note a command group: the sentinel is shared", async () => {
+Deno.test("claimStage() with templates notes a command group in a sentinel of its own; the template's others keep theirs", async () => {
   await using dir = await tempDir();
   const { sentinel, options } = claimFor(dir.path);
   using templates = new SentinelTemplates();
   const other = path.join(path.dirname(sentinel), "eval.running");
   assert.deepEqual(takeSentinel(other, templates), { created: true });
   await using claim = (await claimStage({ ...options, templates })).claim!;
-  assert.throws(
-    () => claim.recordGroup(12345),
-    /internal error: the claim of 'train' cannot hold a command/,
-  );
-  // Neither sentinel got the line (they are one file).
-  assert.equal(await Deno.readTextFile(sentinel), `${Deno.pid}\n`);
+  assert.equal(Deno.statSync(sentinel).nlink, 3, "the template and two sentinels: one file");
+  claim.recordGroup(12345);
+  assert.equal(await Deno.readTextFile(sentinel), `${Deno.pid}\ngroup 12345 ${Deno.pid}\n`);
+  assert.equal(Deno.statSync(sentinel).nlink, 1);
+  // The other sentinel (and the template) did not get the line.
   assert.equal(await Deno.readTextFile(other), `${Deno.pid}\n`);
+  assert.equal(Deno.statSync(other).nlink, 2);
   releaseSentinel(other);
 });
 

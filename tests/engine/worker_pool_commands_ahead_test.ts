@@ -1,0 +1,98 @@
+/**
+ * `cmd` jobs handed over ahead (`WorkerPool.runAhead`): with every place
+ * taken, a command waits on the worker running commands and starts there in
+ * the place of the first of its commands that ends, without waiting for the
+ * coordinator; never more than `size` at once; after a failure the ones
+ * waiting come back unstarted.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import * as path from "node:path";
+import type { CmdJob } from "../../src/engine/stage_job.ts";
+import { NOT_STARTED, workerEntryUrl, WorkerPool } from "../../src/engine/worker_pool.ts";
+import { tempDir } from "../_helpers/files.ts";
+import { intervals } from "./_times_log.ts";
+
+/** A command noting when it starts and ends in `times.log` (ms), sleeping `seconds` between. */
+function timed(name: string, seconds: number, dir: string, then = "true"): CmdJob {
+  const note = (what: string) =>
+    `echo "${name} ${what} $(($(date +%s%N) / 1000))" >> ${
+      JSON.stringify(path.join(dir, "times.log"))
+    }`;
+  return {
+    kind: "cmd",
+    stage: name,
+    command: `${note("start")}; sleep ${seconds}; ${note("end")}; ${then}`,
+    cwd: dir,
+    env: {},
+  };
+}
+
+/** Resolves once `predicate()` holds (polling every 10 ms), failing after 10 s. */
+async function until(predicate: () => boolean): Promise<void> {
+  const end = Date.now() + 10_000;
+  while (!predicate()) {
+    if (Date.now() > end) throw new Error("timed out waiting");
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** The most intervals (in µs) that overlap at one moment. */
+function mostAtOnce(times: Iterable<[number, number]>): number {
+  const edges = [...times].flatMap(([start, end]) => [[start, 1], [end, -1]] as const)
+    .sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let now = 0;
+  let most = 0;
+  for (const [, step] of edges) most = Math.max(most, now += step);
+  return most;
+}
+
+Deno.test("WorkerPool.runAhead() starts a command waiting behind every place taken when one ends, without the coordinator", async () => {
+  await using dir = await tempDir();
+  const pool = new WorkerPool(2, workerEntryUrl());
+  try {
+    const log = path.join(dir.path, "times.log");
+    const started = (name: string) => {
+      try {
+        return Deno.readTextFileSync(log).includes(`${name} start`);
+      } catch {
+        return false;
+      }
+    };
+    const a = pool.runAhead(timed("a", 0.2, dir.path), () => {});
+    const b = pool.runAhead(timed("b", 0.2, dir.path), () => {});
+    const c = pool.runAhead(timed("c", 0.05, dir.path), () => {});
+    const d = pool.runAhead(timed("d", 0.05, dir.path), () => {});
+    await until(() => started("a") && started("b"));
+    // This thread does nothing for 0.8 s: a and b end meanwhile, and c and d start anyway.
+    const busyUntil = Date.now() + 800;
+    while (Date.now() < busyUntil) { /* busy */ }
+    assert.deepEqual(await Promise.all([a, b, c, d]), [null, null, null, null]);
+    const times = await intervals(dir.path);
+    assert.deepEqual([...times.keys()].sort(), ["a", "b", "c", "d"]);
+    for (const name of ["c", "d"]) {
+      assert.ok(times.get(name)![0] < busyUntil * 1000, `${name} started only after the wait`);
+    }
+    assert.equal(mostAtOnce(times.values()), 2, "two at once, never more");
+  } finally {
+    pool.close();
+  }
+});
+
+Deno.test("WorkerPool.runAhead(): a command that fails ends alone; the one waiting behind it comes back unstarted", async () => {
+  await using dir = await tempDir();
+  const pool = new WorkerPool(1, workerEntryUrl());
+  try {
+    const failing = pool.runAhead(timed("fail", 0.1, dir.path, "exit 3"), () => {});
+    const a = pool.runAhead(timed("a", 0, dir.path), () => {});
+    assert.equal(await failing, "command exited with status 3");
+    assert.equal(await a, NOT_STARTED);
+    assert.deepEqual([...(await intervals(dir.path)).keys()], ["fail"]);
+    // Handed again, it runs.
+    assert.equal(await pool.runAhead(timed("a", 0, dir.path), () => {}), null);
+    assert.deepEqual([...(await intervals(dir.path)).keys()], ["fail", "a"]);
+  } finally {
+    pool.close();
+  }
+});
