@@ -28,12 +28,10 @@ export function findShells(): Shells {
       let info: Deno.FileInfo;
       try {
         info = Deno.statSync(candidate);
-      } catch (error) {
-        if (
-          error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory ||
-          error instanceof Deno.errors.PermissionDenied
-        ) continue;
-        throw error;
+      } catch {
+        // Absent, or a directory that cannot be searched (no permission, a name too long, a
+        // symlink loop): skipped, as the shell's own `PATH` search does.
+        continue;
       }
       if (info.isFile && ((info.mode ?? 0) & 0o111) !== 0) return candidate;
     }

@@ -596,3 +596,37 @@ Deno.test("run stages run with a PATH whose first directory cannot be searched",
   );
   assert.equal(await p.read("data/ml/shout.txt"), "HELLO\n");
 });
+
+Deno.test("cmd stages run with a PATH whose first directory cannot be searched", async () => {
+  await using p = await makeProject({
+    "pivot.yaml": [
+      "pipeline: ml",
+      "stages:",
+      "  shout:",
+      "    deps: {word: word.txt}",
+      "    outs: txt",
+      "    cmd: tr a-z A-Z < ${deps.word} > ${outs}",
+      "",
+    ].join("\n"),
+    "word.txt": "hello\n",
+  });
+  const unsearchable = `/${"x".repeat(5000)}`;
+  const child = pivotCommand(p.root, ["repro", "-q"], {
+    env: { PATH: `${unsearchable}:${Deno.env.get("PATH") ?? ""}` },
+  }).spawn();
+  // Killed (its worker threads with it) if it does not end, so a failure leaves nothing behind.
+  const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+  const output = await child.output();
+  clearTimeout(timer);
+  const decoder = new TextDecoder();
+  assert.deepEqual(
+    {
+      code: output.code,
+      stdout: decoder.decode(output.stdout),
+      stderr: decoder.decode(output.stderr),
+    },
+    { code: 0, stdout: "", stderr: "" },
+    "the run ends within 30 s, successfully and quietly",
+  );
+  assert.equal(await p.read("data/ml/shout.txt"), "HELLO\n");
+});
