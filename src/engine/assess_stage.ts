@@ -74,6 +74,12 @@ export interface AssessOptions {
    * stage as it will be after the restore. @default {none}
    */
   restorable?: ReadonlyMap<string, HashInfo>;
+  /**
+   * What the directories above a missing lock were found to be, shared by the
+   * stages of one run (see `absentIsPlain`): a thousand stages whose locks
+   * share a directory look at it once. @default {each stage looks}
+   */
+  lockDirs?: Map<string, boolean>;
 }
 
 /** Computes the stage's current state and the verdict. */
@@ -122,7 +128,8 @@ export async function assessStage(
   }
   // A stage that never ran has no lock: `statx` says so without an exception.
   const lockSeen = fileSignatureText(ctx.stats, plan.lockFile);
-  const lockAbsent = lockSeen === ABSENT && absentIsPlain(ctx.stats, plan.lockFile);
+  const lockAbsent = lockSeen === ABSENT &&
+    absentIsPlain(ctx.stats, plan.lockFile, options.lockDirs);
   const lock = lockAbsent ? null : await readLockFile(plan.lockFile, {
     warn: ctx.warn,
     cache: await ctx.parseCache(),

@@ -17,6 +17,7 @@ import { PATH_ABSENT, plainlyAbsent } from "../util/precise_stat.ts";
 import { removePath } from "../storage/mod.ts";
 import { fileSignatureText } from "../storage/file_signature.ts";
 import {
+  type AssessOptions,
   assessStage,
   type StageState,
   upstreamOutputsUnchanged,
@@ -105,6 +106,8 @@ export interface StageRunEnv {
   readonly commandGroups: Set<number>;
   /** The file URLs of stage modules, by path, as jobs were built (see `buildJob`). */
   readonly moduleUrls: Map<string, string>;
+  /** What the directories above missing locks were found to be (see `AssessOptions`). */
+  readonly lockDirs: Map<string, boolean>;
   /** Records how a stage ended and reports it; returns its result. */
   finish(end: StageEnd): StageResult;
 }
@@ -251,6 +254,11 @@ function endBusy(
   );
 }
 
+/** How the run assesses stage `plan`. */
+function assessOptions(env: StageRunEnv, plan: StagePlan): AssessOptions {
+  return { force: env.force.has(plan.name), lockDirs: env.lockDirs };
+}
+
 /** A verdict and the state it was taken from. */
 interface Assessed {
   readonly state: StageState;
@@ -277,7 +285,7 @@ async function judge(
   progress: StageProgress,
   fed: boolean,
 ): Promise<(Assessed & { readonly marks: Disposable | undefined }) | StageResult> {
-  const options = { force: env.force.has(plan.name) };
+  const options = assessOptions(env, plan);
   if (fed) return await judgeMarked(env, plan, claimOptions, progress);
   const first = await assessStage(env.ctx, plan, options);
   if (first.verdict.action === "skip") return { ...first, marks: undefined };
@@ -311,7 +319,7 @@ async function judgeMarked(
     return endBusy(progress, reading.busy.holder, `writing input '${reading.busy.name}'`);
   }
   try {
-    const assessed = await assessStage(env.ctx, plan, { force: env.force.has(plan.name) });
+    const assessed = await assessStage(env.ctx, plan, assessOptions(env, plan));
     if (assessed.verdict.action !== "skip") return { ...assessed, marks: reading.marks };
     reading.marks[Symbol.dispose]();
     return { ...assessed, marks: undefined };
@@ -348,7 +356,7 @@ async function settle(
       claimed.claim.waited ||
       fileSignatureText(env.ctx.stats, plan.lockFile) !== state.lockSeen
     ) {
-      ({ state, verdict } = await assessStage(env.ctx, plan, { force: env.force.has(plan.name) }));
+      ({ state, verdict } = await assessStage(env.ctx, plan, assessOptions(env, plan)));
     }
     const reader = verdict.action === "skip" || verdict.action === "fail"
       ? null

@@ -170,12 +170,15 @@ function firstWritten(
  * PIDs of the live processes other than this one holding a record for
  * reading the stage of `sentinel`, sorted; records of processes that are
  * gone are removed. `stats`, when given, looks for the records' directory
- * first (without an exception when there is none).
+ * first (without an exception when there is none); `claimed`: the caller
+ * holds the stage's claim, so the sentinel's directory is one (no look at it
+ * when the records' directory is absent).
  */
-export function liveReaders(sentinel: string, stats?: PreciseStat): number[] {
+export function liveReaders(sentinel: string, stats?: PreciseStat, claimed = false): number[] {
   const dir = readersDir(sentinel);
   // Usually no process reads: `stats` says so without an exception.
-  if (stats !== undefined && plainlyAbsent(stats, dir)) return [];
+  const known = claimed ? new Map([[splitPath(sentinel).dir, true]]) : undefined;
+  if (stats !== undefined && plainlyAbsent(stats, dir, true, known)) return [];
   const stage = stageOf(sentinel);
   let entries: Deno.DirEntry[];
   try {
@@ -274,7 +277,7 @@ export async function markReading(
  * @returns `null` once no other process reads them, else a reader when interrupted first
  */
 export async function waitWhileRead(options: ClaimOptions): Promise<number | null> {
-  let readers = liveReaders(options.sentinel, options.stats);
+  let readers = liveReaders(options.sentinel, options.stats, true);
   if (readers.length === 0) return null;
   options.onLine(
     `waiting: '${options.name}' is being read by another pivot process (PID ${readers[0]})`,
@@ -282,7 +285,7 @@ export async function waitWhileRead(options: ClaimOptions): Promise<number | nul
   while (readers.length > 0) {
     if (options.signal?.aborted) return readers[0]!;
     await pause();
-    readers = liveReaders(options.sentinel, options.stats);
+    readers = liveReaders(options.sentinel, options.stats, true);
   }
   return null;
 }

@@ -51,13 +51,19 @@ export async function recordStage(
   const outs: LockOut[] = [];
   const placer = new Placer(ctx.modes);
   // An output is moved into the cache and linked back: it must not lead out of the
-  // project (a symlink into the cache is a checkout in symlink mode).
-  for (const out of plan.outs) {
-    ctx.paths.assertInside(out.path, "cannot record output", ctx.cache.dir);
-  }
-  for (const out of plan.outs) {
-    // One precise `stat` (no exception for a missing output); Deno's says what else is wrong.
-    const precise = ctx.stats.stat(out.path);
+  // project (a symlink into the cache is a checkout in symlink mode). One precise `lstat`
+  // each (no exception for a missing output): a plain file or directory, the usual output,
+  // needs no other look for its real path, nor for its hash.
+  const lstatted = plan.outs.map((out) => {
+    const own = ctx.stats.stat(out.path, false);
+    const plain = own !== null && own !== PATH_ABSENT &&
+      (own.kind === "file" || own.kind === "directory");
+    ctx.paths.assertInside(out.path, "cannot record output", ctx.cache.dir, plain);
+    return plain ? own : null;
+  });
+  for (const [i, out] of plan.outs.entries()) {
+    // Else one precise `stat`, following a symlink; Deno's says what else is wrong.
+    const precise = lstatted[i] ?? ctx.stats.stat(out.path);
     const found = precise === PATH_ABSENT || precise === null ? statOrNullSync(out.path) : precise;
     const isDirectory = found !== null &&
       ("kind" in found ? found.kind === "directory" : found.isDirectory);

@@ -118,6 +118,7 @@ export async function runStages(ctx: EngineContext, options: RunStagesOptions): 
     knownUpToDate,
     commandGroups: new Set(),
     moduleUrls: new Map(),
+    lockDirs: new Map(),
     finish: (end) => {
       const result = report(end, stages.length, onEvent);
       results.set(end.name, result);

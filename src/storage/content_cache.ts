@@ -252,12 +252,17 @@ export class ContentCache {
    * must still be that file (same inode, size and modification time).
    *
    * @returns false, with `source` as it was and no blob added, when the blob
-   *   exists already, the file changed since `hashedAs`, or no link can be
-   *   made (another filesystem, no hard links): for {@linkcode adoptFile}
+   *   exists already (or cannot be looked at), the file changed since
+   *   `hashedAs`, or no link can be made (another filesystem, no hard links,
+   *   a file where a directory of the cache belongs): for {@linkcode adoptFile},
+   *   which tells these apart
    */
   linkInPlace(source: string, hash: string, hashedAs: FileIdentity): boolean {
     const blob = this.blobPath(hash);
-    if (this.has(hash)) return false;
+    // A new blob (every one of a fresh run) is found absent by one `stat` and linked at once:
+    // a missing bucket is created when the link fails for it, and a file in the way fails
+    // the link, so nothing above the blob is looked at first.
+    if (this.#stats.stat(blob) !== PATH_ABSENT) return false;
     const mode = (hashedAs.mode ?? 0o644) & 0o7777;
     try {
       Deno.chmodSync(source, 0o444);

@@ -160,9 +160,15 @@ export class RealPathGuard {
    * @throws {PivotError} naming `target` and where it really is
    */
   assertParentInside(target: string, action: string): void {
+    if (!isInside(this.realRoot, this.#realBeside(target))) {
+      throw this.#outside(splitPath(target).dir, action, target);
+    }
+  }
+
+  /** The real path of `target`'s directory joined with its name (`target` not followed). */
+  #realBeside(target: string): string {
     const { dir, name } = splitPath(target);
-    const real = joinNormal(this.realPath(dir), name);
-    if (!isInside(this.realRoot, real)) throw this.#outside(dir, action, target);
+    return joinNormal(this.realPath(dir), name);
   }
 
   /**
@@ -170,10 +176,12 @@ export class RealPathGuard {
    * the root (or inside `alsoInside`, when given: a link into the cache).
    *
    * @param action what is refused, first in the message (`cannot record`)
+   * @param notLink true when the caller has just `lstat`ed `target` and found no symlink:
+   *   its real path is then that of its directory and its name (no `lstat` of its own)
    * @throws {PivotError} naming `target` and where it really is
    */
-  assertInside(target: string, action: string, alsoInside?: string): void {
-    const real = this.realPath(target);
+  assertInside(target: string, action: string, alsoInside?: string, notLink = false): void {
+    const real = notLink ? this.#realBeside(target) : this.realPath(target);
     if (isInside(this.realRoot, real)) return;
     if (alsoInside !== undefined && isInside(this.realPath(alsoInside), real)) return;
     throw this.#outside(target, action, target);

@@ -266,6 +266,38 @@ Deno.test("gc and checkout name the file that stands where the cache, its files/
   });
 });
 
+Deno.test("repro records an output through a bucket that is a symlink inside the cache, and names a file standing where its bucket should be", async () => {
+  await using p = await makeProject({ "pivot.yaml": COPY_YAML, "raw.txt": "one\n" });
+  const files = p.path(".pivot/cache/files");
+  const bucket = path.join(files, hashBytes("one\n").slice(0, 2));
+  const output = p.path("data/ml/train.txt");
+  // A file where the bucket belongs: the stage fails naming it, the output left unlinked.
+  await Deno.mkdir(files, { recursive: true });
+  await Deno.writeTextFile(bucket, "not a directory\n");
+  const failed = await runPivotInProcess(p.root, ["repro"]);
+  assert.equal(failed.code, 1);
+  assert.match(
+    failed.stderr,
+    new RegExp(
+      `^FAILED train: cannot read the cache: ${bucket} is a file, not a directory \\(`,
+      "m",
+    ),
+  );
+  assertNoInternalError(failed.stderr);
+  assert.equal(await Deno.readTextFile(output), "one\n");
+  assert.equal(Deno.statSync(output).nlink, 1);
+  assert.equal(await Deno.readTextFile(bucket), "not a directory\n");
+  // The bucket a symlink to a directory inside the cache: the blob is linked through it.
+  await Deno.remove(bucket);
+  await Deno.mkdir(path.join(files, "elsewhere"));
+  await Deno.symlink("elsewhere", bucket);
+  const ran = await runPivotInProcess(p.root, ["repro"]);
+  assert.equal(ran.code, 0, ran.stderr);
+  const blob = path.join(files, "elsewhere", hashBytes("one\n").slice(2));
+  assert.equal(Deno.statSync(output).ino, Deno.statSync(blob).ino);
+  assert.equal((await runPivotInProcess(p.root, ["status"])).code, 0);
+});
+
 Deno.test({
   name: "a read-only cache fails the stage, naming the cache, the cause and both ways out",
   ignore: !CAN_MOUNT,

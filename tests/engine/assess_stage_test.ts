@@ -15,6 +15,7 @@ import {
 } from "../../src/engine/mod.ts";
 import { openSession } from "../../src/session/mod.ts";
 import { CHECKOUT_MODES, readLockFile, type StageLock } from "../../src/storage/mod.ts";
+import type { PreciseStat } from "../../src/util/precise_stat.ts";
 import { makeProject, type TempProject } from "../_helpers/project.ts";
 
 /** What may change in the pipeline of {@linkcode pipelineYaml}. */
@@ -433,5 +434,38 @@ Deno.test("upstreamOutputsUnchanged() is false once an input produced by another
     assert.equal(missing.state.deps, null);
     await p.write("data/ml/prep.txt", "a\n");
     assert.equal(await upstreamOutputsUnchanged(ctx, plan, missing.state), false);
+  });
+});
+
+Deno.test("assessStage() with a run's lockDirs looks at the directory above a missing lock once for the run", async () => {
+  await using p = await trainProject();
+  const lockDir = p.path(".pivot/stages/ml");
+  await withEngine(p, async (session) => {
+    const looked: string[] = [];
+    const stats: PreciseStat = {
+      precise: session.stats.precise,
+      stat(file, follow) {
+        looked.push(file);
+        return session.stats.stat(file, follow);
+      },
+      [Symbol.dispose]() {},
+    };
+    const ctx = new Proxy(session, {
+      get(target, key) {
+        if (key === "stats") return stats;
+        const value = Reflect.get(target, key, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const lockDirs = new Map<string, boolean>();
+    const plan = planStage(session.project, "train");
+    for (const round of [1, 2]) {
+      looked.length = 0;
+      const { state, verdict } = await assessStage(ctx, plan, { lockDirs });
+      assert.deepEqual(verdict, { action: "run", reason: "no previous run", details: [] });
+      assert.equal(state.lock, null);
+      assert.equal(looked.includes(lockDir), round === 1, `round ${round}: ${looked.join(", ")}`);
+      assert.ok(looked.includes(plan.lockFile), `round ${round}: ${looked.join(", ")}`);
+    }
   });
 });

@@ -8,6 +8,7 @@ import {
   waitWhileRead,
 } from "../../src/engine/reader_marks.ts";
 import { claimSentinel, releaseSentinel } from "../../src/engine/running_sentinel.ts";
+import { openPreciseStat, type PreciseStat } from "../../src/util/precise_stat.ts";
 import { exists, names, tempDir } from "../_helpers/files.ts";
 import { deadPid, liveProcess } from "../_helpers/processes.ts";
 
@@ -56,6 +57,31 @@ Deno.test("liveReaders() lists other live readers of the stage and removes recor
   for (const kept of [live, own, longer, another]) assert.equal(exists(kept), true, kept);
   assert.deepEqual(liveReaders(path.join(dir.path, "s@1.5.running")), [other.pid]);
   assert.deepEqual(liveReaders(path.join(dir.path, "none.running")), []);
+});
+
+Deno.test("liveReaders() for a claimed stage looks only at the records' directory when there is none", async () => {
+  await using dir = await tempDir();
+  const sentinel = path.join(dir.path, "s@1.running");
+  using precise = openPreciseStat();
+  const looked: string[] = [];
+  const stats: PreciseStat = {
+    precise: true,
+    stat(file, follow) {
+      looked.push(file);
+      return precise.stat(file, follow);
+    },
+    [Symbol.dispose]() {},
+  };
+  assert.deepEqual(liveReaders(sentinel, stats, true), []);
+  assert.deepEqual(looked, [path.join(dir.path, READERS_DIR)]);
+  // Unclaimed, the directory above is looked at too (a file there would be an error).
+  looked.length = 0;
+  assert.deepEqual(liveReaders(sentinel, stats), []);
+  assert.deepEqual(looked, [path.join(dir.path, READERS_DIR), dir.path]);
+  // With a reader recorded, it is found either way.
+  await using other = liveProcess(5);
+  recordAs(dir.path, "s@1", other.pid);
+  assert.deepEqual(liveReaders(sentinel, stats, true), [other.pid]);
 });
 
 Deno.test("liveReaders() counts a record of several stages for each stage it lists", async () => {

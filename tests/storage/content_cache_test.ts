@@ -452,6 +452,68 @@ Deno.test("ContentCache.linkInPlace() leaves a symlink to a file as it was, its 
   assert.equal(await Deno.readTextFile(link), "target content\n");
 });
 
+/** Makes `cache` look paths up through the precise `stat`, noting each path looked at in `calls`. */
+function spyStats(cache: ContentCache, calls: string[]): Disposable {
+  const precise = openPreciseStat();
+  cache.useStats({
+    precise: true,
+    stat(file, follow) {
+      calls.push(file);
+      return precise.stat(file, follow);
+    },
+    [Symbol.dispose]() {},
+  });
+  return precise;
+}
+
+Deno.test("ContentCache.linkInPlace() links a new blob after one look at the blob alone, its bucket or files/ created as the link fails", async () => {
+  await using s = await setup();
+  const calls: string[] = [];
+  using _stats = spyStats(s.cache, calls);
+  // Neither files/ nor the bucket exists yet (a fresh cache).
+  const first = await s.source("first.txt", "first output\n");
+  const hash = hashBytes("first output\n");
+  assert.equal(s.cache.linkInPlace(first, hash, Deno.statSync(first)), true);
+  assert.deepEqual(calls, [s.cache.blobPath(hash)]);
+  assert.equal(Deno.statSync(first).ino, Deno.statSync(s.cache.blobPath(hash)).ino);
+  assert.equal(modeOf(first), 0o444);
+  // A bucket that is a symlink to a directory inside the cache: linked through it.
+  const other = await s.source("other.txt", "other output\n");
+  const otherHash = hashBytes("other output\n");
+  const bucket = path.dirname(s.cache.blobPath(otherHash));
+  await Deno.mkdir(s.project.path("cache/elsewhere"));
+  await Deno.symlink(s.project.path("cache/elsewhere"), bucket);
+  calls.length = 0;
+  assert.equal(s.cache.linkInPlace(other, otherHash, Deno.statSync(other)), true);
+  assert.deepEqual(calls, [s.cache.blobPath(otherHash)]);
+  assert.equal(
+    Deno.statSync(other).ino,
+    Deno.statSync(s.project.path(`cache/elsewhere/${otherHash.slice(2)}`)).ino,
+  );
+  assert.equal(s.cache.has(otherHash), true);
+});
+
+Deno.test("ContentCache.linkInPlace() leaves the file as it was when a file stands where the bucket belongs, and adoptFile() names that file", async () => {
+  await using s = await setup();
+  const output = await s.source("out.txt", "an output\n");
+  const hash = hashBytes("an output\n");
+  const bucket = path.dirname(s.cache.blobPath(hash));
+  await Deno.mkdir(path.dirname(bucket), { recursive: true });
+  await Deno.writeTextFile(bucket, "not a directory\n");
+  using _stats = spyStats(s.cache, []);
+  assert.equal(s.cache.linkInPlace(output, hash, Deno.statSync(output)), false);
+  assert.equal(modeOf(output), 0o644);
+  assert.equal(Deno.statSync(output).nlink, 1);
+  await assert.rejects(
+    () => s.cache.adoptFile(output, hash, Deno.statSync(output)),
+    (error: unknown) =>
+      isPivotError(error) &&
+      (error as Error).message === `cannot read the cache: ${bucket} is a file, not a directory`,
+  );
+  assert.equal(await Deno.readTextFile(output), "an output\n");
+  assert.equal(await Deno.readTextFile(bucket), "not a directory\n");
+});
+
 Deno.test("ContentCache.has() finds a read-only blob with one stat, a missing one without an exception", async () => {
   await using s = await setup();
   const { hash, blob } = await s.store("stored\n", "stored");

@@ -75,6 +75,43 @@ Deno.test("RealPathGuard.assertInside() follows the target itself, and accepts a
   guard.assertInside(inner, "cannot record output");
 });
 
+Deno.test("RealPathGuard.assertInside() with notLink looks only at the target's directory, and still refuses one that leads out", async () => {
+  const { outer, root } = await projectWithLinkedDataDir();
+  await using _ = outer;
+  await Deno.mkdir(path.join(root, "data/plain"));
+  const plain = path.join(root, "data/plain/out.txt");
+  await Deno.writeTextFile(plain, "x");
+  const guard = new RealPathGuard(root);
+  guard.assertInside(path.join(root, "data/plain/other.txt"), "cannot record output");
+  const lstatSync = Deno.lstatSync;
+  const looked: string[] = [];
+  Deno.lstatSync = (file) => {
+    looked.push(String(file));
+    return lstatSync(file);
+  };
+  try {
+    // Its directory known from the first call: no look at all.
+    guard.assertInside(plain, "cannot record output", undefined, true);
+    assert.equal(looked.length, 0, looked.join(", "));
+    assertRefused(
+      () =>
+        guard.assertInside(
+          path.join(root, "data/ml/train/model.json"),
+          "cannot record output",
+          undefined,
+          true,
+        ),
+      `cannot record output data/ml/train/model.json: data/ml is a symlink to ${
+        outer.path("outside")
+      }, outside the project`,
+      "pivot writes and deletes only inside the project; replace the symlink data/ml with a real directory or file, or point it inside",
+    );
+    assert.ok(!looked.includes(path.join(root, "data/ml/train/model.json")), looked.join(", "));
+  } finally {
+    Deno.lstatSync = lstatSync;
+  }
+});
+
 Deno.test("RealPathGuard.realPath() reports a loop of symlinks", async () => {
   const { outer, root } = await nestedProject({});
   await using _ = outer;
