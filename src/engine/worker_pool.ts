@@ -221,8 +221,8 @@ export class WorkerPool implements JobRunner {
    * A job on `slot` failed with `error`: its job ends first (so the run
    * knows of the failure before it decides on the others), the jobs waiting
    * behind it end {@linkcode NOT_STARTED} (those sent come back from the
-   * worker, which starts none handed over behind until told to resume), and
-   * its place is free again.
+   * worker, which starts none handed over behind until told to resume; they
+   * stay noted until then), and its place is free again.
    */
   #failed(slot: Slot, pending: Pending, error: string): void {
     pending.resolve(error);
@@ -234,7 +234,10 @@ export class WorkerPool implements JobRunner {
       clearTimeout(slot.send);
       slot.send = undefined;
     }
-    slot.queued.length = 0;
+    // Those sent stay noted until the worker hands them back, or, sent after it heard of an
+    // earlier failure (a second one before it heard of this), starts one in a command's place.
+    const gone = new Set(unsent.map(({ id }) => id));
+    slot.queued.splice(0, slot.queued.length, ...slot.queued.filter((id) => !gone.has(id)));
     this.#release(slot);
     for (const wake of this.#waiting.splice(0)) wake();
     slot.worker.postMessage({ type: "resume" } satisfies ToWorker);
@@ -442,7 +445,7 @@ export class WorkerPool implements JobRunner {
       if (message.type === "group") return pending.onGroup?.(message.group);
       this.#pending.delete(message.id);
       if (message.type === "unstarted") {
-        // A cancelled job frees its place; those handed back after a failure have none any more.
+        // A job handed back (cancelled, or after a failure) frees its place behind.
         const at = slot.queued.indexOf(message.id);
         if (at >= 0) {
           slot.queued.splice(at, 1);
