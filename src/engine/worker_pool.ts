@@ -139,6 +139,13 @@ export class WorkerPool implements JobRunner {
   readonly #waiting: (() => void)[] = [];
   /** Jobs given to workers and not ended. */
   #active = 0;
+  /**
+   * Jobs that failed: a job handed over ahead that is waiting for a place
+   * when one fails never starts (see {@linkcode WorkerPool.runAhead}).
+   */
+  #failures = 0;
+  /** Calls of {@linkcode WorkerPool.cancelAll}: no job waiting for a place then starts. */
+  #cancels = 0;
   #nextId = 1;
   #closed = false;
   #started = 0;
@@ -183,7 +190,8 @@ export class WorkerPool implements JobRunner {
    * that ends (if one runs when it arrives: else it comes back unstarted).
    * The coordinator's next message is not waited for, and still at most
    * `size` jobs run at once. Such a job ends {@linkcode NOT_STARTED} when
-   * cancelled or when a job before it on its worker failed.
+   * cancelled, when a job before it on its worker failed, or when a job
+   * failed while it waited for a place.
    */
   runAhead(
     job: StageJob,
@@ -201,6 +209,7 @@ export class WorkerPool implements JobRunner {
   ): Promise<AheadOutcome> {
     const id = this.#nextId++;
     const slot = await this.#acquire(id, job.kind, ahead);
+    if (slot === null) return NOT_STARTED;
     await slot.ready;
     return await new Promise<AheadOutcome>((resolve) => {
       this.#pending.set(id, { resolve, onLog, onGroup, slot });
@@ -225,6 +234,7 @@ export class WorkerPool implements JobRunner {
    * stay noted until then), and its place is free again.
    */
   #failed(slot: Slot, pending: Pending, error: string): void {
+    this.#failures++;
     pending.resolve(error);
     // Jobs with a place of their own (commands beside the failed one) are still sent.
     const behind = new Set(slot.queued);
@@ -281,9 +291,12 @@ export class WorkerPool implements JobRunner {
 
   /**
    * Stops every running job: `cmd` stages get SIGTERM; workers running a
-   * function are terminated (their jobs end with "interrupted").
+   * function are terminated (their jobs end with "interrupted"). Jobs still
+   * waiting for a place never start.
    */
   cancelAll(): void {
+    this.#cancels++;
+    for (const wake of this.#waiting.splice(0)) wake();
     for (const slot of this.#slots) this.#takeBack(slot);
     for (const [id, pending] of this.#pending) {
       pending.slot.worker.postMessage({ type: "cancel", id } satisfies ToWorker);
@@ -311,10 +324,15 @@ export class WorkerPool implements JobRunner {
    * over `ahead` goes to the worker running jobs of its kind with the fewest
    * waiting (fewer than {@linkcode FUNCTIONS_AHEAD}), to start after them
    * (job `id` is noted among them); a command, only to a worker that is not
-   * to be replaced before it has run it.
+   * to be replaced before it has run it. `null` when the jobs were cancelled
+   * while it waited, or, for one handed over `ahead`, a job failed (the run
+   * decides again whether it starts at all: after a failure a fail-fast run
+   * starts nothing new).
    */
-  async #acquire(id: number, kind: StageJob["kind"], ahead: boolean): Promise<Slot> {
+  async #acquire(id: number, kind: StageJob["kind"], ahead: boolean): Promise<Slot | null> {
+    const [failures, cancels] = [this.#failures, this.#cancels];
     for (;;) {
+      if (this.#cancels !== cancels || (ahead && this.#failures !== failures)) return null;
       if (this.#closed) throw new Error("worker pool is closed");
       if (this.#active < this.#size) {
         const slot = this.#slots.find((slot) =>
