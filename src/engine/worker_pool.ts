@@ -69,6 +69,12 @@ export interface JobRunner {
     onLog: (line: string, stream: "stdout" | "stderr") => void,
     onGroup?: (group: number) => void,
   ): Promise<AheadOutcome>;
+  /**
+   * True when {@linkcode JobRunner.runAhead} hands `cmd` jobs over that way
+   * too (else it starts them at once: their stages may not be admitted
+   * ahead of their turn).
+   */
+  readonly commandsAhead?: boolean;
   /** Stops every running job (their outcomes say "interrupted" or how they ended). */
   cancelAll(): void;
   /** Stops everything; pending jobs end with "interrupted". */
@@ -137,6 +143,8 @@ export class WorkerPool implements JobRunner {
   readonly #slots: Slot[] = [];
   readonly #pending = new Map<number, Pending>();
   readonly #waiting: (() => void)[] = [];
+  /** `cmd` jobs, too, are handed over ahead (see {@linkcode WorkerPool.runAhead}). */
+  readonly commandsAhead = true;
   /** Jobs given to workers and not ended. */
   #active = 0;
   /**

@@ -8,6 +8,7 @@
  * @module
  */
 import assert from "node:assert/strict";
+import { runPivotInProcess } from "../_helpers/in_process.ts";
 import { makeProject, runPivot, type TempProject } from "../_helpers/project.ts";
 import { spawnPivot, until } from "../_helpers/spawned.ts";
 import { timeless } from "./_fixtures/engine.ts";
@@ -70,6 +71,16 @@ function mostAtOnce(times: Iterable<[number, number]>): number {
   for (const [, step] of edges) most = Math.max(most, now += step);
   return most;
 }
+
+Deno.test("-j 2 runs at most two commands at once, also in a run of a few stages (commands run by pivot itself)", async () => {
+  await using p = await makeProject({ "pivot.yaml": pipeline(6, () => "sleep 0.3") });
+  const result = await runPivotInProcess(p.root, ["repro", "-j", "2"]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(timeless(result.stdout).split("\n").at(-2), "6 ran, 0 up to date (T)");
+  const times = await intervals(p);
+  assert.equal(times.size, 6);
+  assert.equal(mostAtOnce(times.values()), 2, JSON.stringify([...times]));
+});
 
 Deno.test("fail-fast: once a command fails no other starts, not even those waiting behind the running ones", async () => {
   // More stages than pivot runs itself: the commands run on the pool, where with both places
