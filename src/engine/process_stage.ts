@@ -432,7 +432,7 @@ async function runAndRecord(
   let runner = env.workers();
   const ahead = env.jobs > 1 && runner.runAhead !== undefined &&
     (def.action.kind === "run" || runner.commandsAhead === true);
-  const release = await env.slots.acquire(def.mutex, { ahead });
+  const release = await env.slots.acquire(def.mutex, { ahead, command: def.action.kind === "cmd" });
   let outcome: JobOutcome;
   try {
     const blocked = gate(env, []);

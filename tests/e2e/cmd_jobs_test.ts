@@ -82,6 +82,18 @@ Deno.test("-j 2 runs at most two commands at once, also in a run of a few stages
   assert.equal(mostAtOnce(times.values()), 2, JSON.stringify([...times]));
 });
 
+Deno.test("-j 2 with many commands: the stages taken up first run first, none is held back to the end of the run", async () => {
+  await using p = await makeProject({ "pivot.yaml": pipeline(40, () => "sleep 0.02") });
+  const result = await runPivot(p.root, ["repro", "-j", "2"]);
+  assert.equal(result.code, 0, result.stderr);
+  const times = await intervals(p);
+  const order = [...times].sort((a, b) => a[1][0] - b[1][0]).map(([stage]) => stage);
+  assert.equal(order.length, 40);
+  // The first ones begun (judged, claimed, their outputs cleared) start among the first.
+  const late = order.slice(20).filter((stage) => Number(stage.slice(1)) <= 12);
+  assert.deepEqual(late, [], order.join(" "));
+});
+
 Deno.test("fail-fast: once a command fails no other starts, not even those waiting behind the running ones", async () => {
   // More stages than pivot runs itself: the commands run on the pool, where with both places
   // taken the next ones wait behind the running ones (on the worker, or for a place).
