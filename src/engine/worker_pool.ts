@@ -216,9 +216,15 @@ export class WorkerPool implements JobRunner {
     ahead: boolean,
   ): Promise<AheadOutcome> {
     const id = this.#nextId++;
+    const cancels = this.#cancels;
     const slot = await this.#acquire(id, job.kind, ahead);
     if (slot === null) return NOT_STARTED;
     await slot.ready;
+    // Cancelled while its worker started: it never starts (a retired worker's count is reset).
+    if (this.#cancels !== cancels) {
+      if (this.#slots.includes(slot)) this.#giveBack(slot, id);
+      return NOT_STARTED;
+    }
     return await new Promise<AheadOutcome>((resolve) => {
       this.#pending.set(id, { resolve, onLog, onGroup, slot });
       if (!ahead) return slot.worker.postMessage({ type: "job", id, job } satisfies ToWorker);
@@ -276,13 +282,18 @@ export class WorkerPool implements JobRunner {
     for (const { id } of slot.outbox.splice(0)) {
       const pending = this.#pending.get(id);
       this.#pending.delete(id);
-      const at = slot.queued.indexOf(id);
-      if (at < 0) this.#release(slot);
-      else {
-        slot.queued.splice(at, 1);
-        this.#waiting.shift()?.();
-      }
+      this.#giveBack(slot, id);
       pending?.resolve(NOT_STARTED);
+    }
+  }
+
+  /** Job `id`, counted on `slot` and never sent, frees what it held: a place, or one behind. */
+  #giveBack(slot: Slot, id: number): void {
+    const at = slot.queued.indexOf(id);
+    if (at < 0) this.#release(slot);
+    else {
+      slot.queued.splice(at, 1);
+      this.#waiting.shift()?.();
     }
   }
 

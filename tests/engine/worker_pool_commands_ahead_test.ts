@@ -126,3 +126,23 @@ Deno.test("WorkerPool.runAhead(): a second command failing before the worker hea
     pool.close();
   }
 });
+
+Deno.test("WorkerPool: jobs cancelled while their worker starts never start", async () => {
+  await using dir = await tempDir();
+  const pool = new WorkerPool(2, workerEntryUrl());
+  try {
+    // The pool's first jobs wait for its first worker to start: cancelled meanwhile.
+    const ahead = pool.runAhead(timed("ahead", 0, dir.path), () => {});
+    const run = pool.run(timed("run", 0, dir.path), () => {});
+    await Promise.resolve();
+    pool.cancelAll();
+    assert.deepEqual(await Promise.all([ahead, run]), [NOT_STARTED, "interrupted"]);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.equal(await Deno.stat(path.join(dir.path, "times.log")).catch(() => null), null);
+    // The pool goes on: a job handed over now runs.
+    assert.equal(await pool.runAhead(timed("later", 0, dir.path), () => {}), null);
+    assert.deepEqual([...(await intervals(dir.path)).keys()], ["later"]);
+  } finally {
+    pool.close();
+  }
+});
