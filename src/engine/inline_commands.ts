@@ -60,7 +60,10 @@ export class InlineCommands implements JobRunner {
     });
   }
 
-  /** Runs a command here; hands `run` job `job` to the pool (see `WorkerPool.runAhead`). */
+  /**
+   * Runs a command here, at once (so `commandsAhead` is not set); hands `run`
+   * job `job` to the pool (see `WorkerPool.runAhead`).
+   */
   runAhead(
     job: StageJob,
     onLog: (line: string, stream: "stdout" | "stderr") => void,

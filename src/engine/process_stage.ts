@@ -435,10 +435,12 @@ async function runAndRecord(
   const details = verdict.action === "run" ? verdict.details : [];
   const { def } = plan.stage;
   // A job may wait on a worker for one it runs to end (see `worker_pool.ts`), where the
-  // runner can hand jobs over so; with one job the stages run strictly one after another.
+  // runner can hand jobs of its kind over so (commands pivot runs itself start at once); with
+  // one job the stages run strictly one after another.
   let runner = env.workers();
-  const ahead = env.jobs > 1 && runner.runAhead !== undefined;
-  const release = await env.slots.acquire(def.mutex, { ahead });
+  const ahead = env.jobs > 1 && runner.runAhead !== undefined &&
+    (def.action.kind === "run" || runner.commandsAhead === true);
+  const release = await env.slots.acquire(def.mutex, { ahead, command: def.action.kind === "cmd" });
   let outcome: JobOutcome;
   try {
     const blocked = gate(env, []);

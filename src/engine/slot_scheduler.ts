@@ -2,7 +2,8 @@
  * Admission of stages to run: at most `jobs` at once, and mutex groups (a
  * group runs one stage at a time; `*` runs alone). A stage that may be
  * handed to a worker ahead of its turn (see {@linkcode SlotRequest.ahead})
- * is admitted while fewer than `jobs` × (1 + `FUNCTIONS_AHEAD`) hold a slot.
+ * is admitted while fewer than `jobs` × (1 + `FUNCTIONS_AHEAD`) hold a slot
+ * (`jobs` + `FUNCTIONS_AHEAD` for a command: see {@linkcode SlotRequest.command}).
  *
  * @module
  */
@@ -19,11 +20,23 @@ export interface SlotRequest {
    * @default {false}
    */
   readonly ahead?: boolean;
+  /**
+   * With `ahead`, the stage's job is a command: those handed over ahead
+   * wait on the one worker running commands, up to `FUNCTIONS_AHEAD` of
+   * them, so it is admitted while fewer than `jobs` + `FUNCTIONS_AHEAD` hold
+   * a slot (one admitted beyond would wait in the pool for a place, and the
+   * commands handed over behind the running ones after it would all
+   * overtake it: its stage, outputs cleared and claim held, would wait for
+   * the end of the run).
+   * @default {false}
+   */
+  readonly command?: boolean;
 }
 
 interface Waiting {
   readonly groups: readonly string[];
-  readonly ahead: boolean;
+  /** How many may hold a slot for it to be admitted. */
+  readonly limit: number;
   readonly grant: () => void;
 }
 
@@ -47,10 +60,15 @@ export class SlotScheduler {
   /** Waits for a slot for a stage in `groups`; returns the release function. */
   async acquire(groups: readonly string[], request: SlotRequest = {}): Promise<() => void> {
     const ahead = (request.ahead ?? false) && groups.length === 0;
+    const limit = !ahead
+      ? this.#jobs
+      : request.command
+      ? this.#jobs + FUNCTIONS_AHEAD
+      : this.#ahead;
     // Only a waiting stage that runs alone holds back later requests.
-    if (this.#aloneWaiting > 0 || !this.#fits(groups, ahead)) {
+    if (this.#aloneWaiting > 0 || !this.#fits(groups, limit)) {
       if (groups.includes("*")) this.#aloneWaiting++;
-      await new Promise<void>((grant) => this.#waiting.push({ groups, ahead, grant }));
+      await new Promise<void>((grant) => this.#waiting.push({ groups, limit, grant }));
     } else this.#take(groups);
     let released = false;
     return () => {
@@ -62,8 +80,8 @@ export class SlotScheduler {
     };
   }
 
-  #fits(groups: readonly string[], ahead: boolean): boolean {
-    if (this.#running >= (ahead ? this.#ahead : this.#jobs)) return false;
+  #fits(groups: readonly string[], limit: number): boolean {
+    if (this.#running >= limit) return false;
     if ((this.#held.get("*") ?? 0) > 0) return false;
     if (groups.includes("*")) return this.#running === 0;
     return groups.every((group) => (this.#held.get(group) ?? 0) === 0);
@@ -78,7 +96,7 @@ export class SlotScheduler {
     // With every slot taken nothing fits: no need to look through the queue.
     for (let i = 0; i < this.#waiting.length && this.#running < this.#ahead;) {
       const next = this.#waiting[i]!;
-      if (this.#fits(next.groups, next.ahead)) {
+      if (this.#fits(next.groups, next.limit)) {
         this.#waiting.splice(i, 1);
         if (next.groups.includes("*")) this.#aloneWaiting--;
         this.#take(next.groups);

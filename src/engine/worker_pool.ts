@@ -69,6 +69,12 @@ export interface JobRunner {
     onLog: (line: string, stream: "stdout" | "stderr") => void,
     onGroup?: (group: number) => void,
   ): Promise<AheadOutcome>;
+  /**
+   * True when {@linkcode JobRunner.runAhead} hands `cmd` jobs over that way
+   * too (else it starts them at once: their stages may not be admitted
+   * ahead of their turn).
+   */
+  readonly commandsAhead?: boolean;
   /** Stops every running job (their outcomes say "interrupted" or how they ended). */
   cancelAll(): void;
   /** Stops everything; pending jobs end with "interrupted". */
@@ -137,8 +143,17 @@ export class WorkerPool implements JobRunner {
   readonly #slots: Slot[] = [];
   readonly #pending = new Map<number, Pending>();
   readonly #waiting: (() => void)[] = [];
+  /** `cmd` jobs, too, are handed over ahead (see {@linkcode WorkerPool.runAhead}). */
+  readonly commandsAhead = true;
   /** Jobs given to workers and not ended. */
   #active = 0;
+  /**
+   * Jobs that failed: a job handed over ahead that is waiting for a place
+   * when one fails never starts (see {@linkcode WorkerPool.runAhead}).
+   */
+  #failures = 0;
+  /** Calls of {@linkcode WorkerPool.cancelAll}: no job waiting for a place then starts. */
+  #cancels = 0;
   #nextId = 1;
   #closed = false;
   #started = 0;
@@ -183,7 +198,8 @@ export class WorkerPool implements JobRunner {
    * that ends (if one runs when it arrives: else it comes back unstarted).
    * The coordinator's next message is not waited for, and still at most
    * `size` jobs run at once. Such a job ends {@linkcode NOT_STARTED} when
-   * cancelled or when a job before it on its worker failed.
+   * cancelled, when a job before it on its worker failed, or when a job
+   * failed while it waited for a place.
    */
   runAhead(
     job: StageJob,
@@ -200,8 +216,15 @@ export class WorkerPool implements JobRunner {
     ahead: boolean,
   ): Promise<AheadOutcome> {
     const id = this.#nextId++;
+    const cancels = this.#cancels;
     const slot = await this.#acquire(id, job.kind, ahead);
+    if (slot === null) return NOT_STARTED;
     await slot.ready;
+    // Cancelled while its worker started: it never starts (a retired worker's count is reset).
+    if (this.#cancels !== cancels) {
+      if (this.#slots.includes(slot)) this.#giveBack(slot, id);
+      return NOT_STARTED;
+    }
     return await new Promise<AheadOutcome>((resolve) => {
       this.#pending.set(id, { resolve, onLog, onGroup, slot });
       if (!ahead) return slot.worker.postMessage({ type: "job", id, job } satisfies ToWorker);
@@ -221,10 +244,11 @@ export class WorkerPool implements JobRunner {
    * A job on `slot` failed with `error`: its job ends first (so the run
    * knows of the failure before it decides on the others), the jobs waiting
    * behind it end {@linkcode NOT_STARTED} (those sent come back from the
-   * worker, which starts none handed over behind until told to resume), and
-   * its place is free again.
+   * worker, which starts none handed over behind until told to resume; they
+   * stay noted until then), and its place is free again.
    */
   #failed(slot: Slot, pending: Pending, error: string): void {
+    this.#failures++;
     pending.resolve(error);
     // Jobs with a place of their own (commands beside the failed one) are still sent.
     const behind = new Set(slot.queued);
@@ -234,7 +258,10 @@ export class WorkerPool implements JobRunner {
       clearTimeout(slot.send);
       slot.send = undefined;
     }
-    slot.queued.length = 0;
+    // Those sent stay noted until the worker hands them back, or, sent after it heard of an
+    // earlier failure (a second one before it heard of this), starts one in a command's place.
+    const gone = new Set(unsent.map(({ id }) => id));
+    slot.queued.splice(0, slot.queued.length, ...slot.queued.filter((id) => !gone.has(id)));
     this.#release(slot);
     for (const wake of this.#waiting.splice(0)) wake();
     slot.worker.postMessage({ type: "resume" } satisfies ToWorker);
@@ -255,13 +282,18 @@ export class WorkerPool implements JobRunner {
     for (const { id } of slot.outbox.splice(0)) {
       const pending = this.#pending.get(id);
       this.#pending.delete(id);
-      const at = slot.queued.indexOf(id);
-      if (at < 0) this.#release(slot);
-      else {
-        slot.queued.splice(at, 1);
-        this.#waiting.shift()?.();
-      }
+      this.#giveBack(slot, id);
       pending?.resolve(NOT_STARTED);
+    }
+  }
+
+  /** Job `id`, counted on `slot` and never sent, frees what it held: a place, or one behind. */
+  #giveBack(slot: Slot, id: number): void {
+    const at = slot.queued.indexOf(id);
+    if (at < 0) this.#release(slot);
+    else {
+      slot.queued.splice(at, 1);
+      this.#waiting.shift()?.();
     }
   }
 
@@ -278,9 +310,12 @@ export class WorkerPool implements JobRunner {
 
   /**
    * Stops every running job: `cmd` stages get SIGTERM; workers running a
-   * function are terminated (their jobs end with "interrupted").
+   * function are terminated (their jobs end with "interrupted"). Jobs still
+   * waiting for a place never start.
    */
   cancelAll(): void {
+    this.#cancels++;
+    for (const wake of this.#waiting.splice(0)) wake();
     for (const slot of this.#slots) this.#takeBack(slot);
     for (const [id, pending] of this.#pending) {
       pending.slot.worker.postMessage({ type: "cancel", id } satisfies ToWorker);
@@ -308,10 +343,15 @@ export class WorkerPool implements JobRunner {
    * over `ahead` goes to the worker running jobs of its kind with the fewest
    * waiting (fewer than {@linkcode FUNCTIONS_AHEAD}), to start after them
    * (job `id` is noted among them); a command, only to a worker that is not
-   * to be replaced before it has run it.
+   * to be replaced before it has run it. `null` when the jobs were cancelled
+   * while it waited, or, for one handed over `ahead`, a job failed (the run
+   * decides again whether it starts at all: after a failure a fail-fast run
+   * starts nothing new).
    */
-  async #acquire(id: number, kind: StageJob["kind"], ahead: boolean): Promise<Slot> {
+  async #acquire(id: number, kind: StageJob["kind"], ahead: boolean): Promise<Slot | null> {
+    const [failures, cancels] = [this.#failures, this.#cancels];
     for (;;) {
+      if (this.#cancels !== cancels || (ahead && this.#failures !== failures)) return null;
       if (this.#closed) throw new Error("worker pool is closed");
       if (this.#active < this.#size) {
         const slot = this.#slots.find((slot) =>
@@ -442,7 +482,7 @@ export class WorkerPool implements JobRunner {
       if (message.type === "group") return pending.onGroup?.(message.group);
       this.#pending.delete(message.id);
       if (message.type === "unstarted") {
-        // A cancelled job frees its place; those handed back after a failure have none any more.
+        // A job handed back (cancelled, or after a failure) frees its place behind.
         const at = slot.queued.indexOf(message.id);
         if (at >= 0) {
           slot.queued.splice(at, 1);

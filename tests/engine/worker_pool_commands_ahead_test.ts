@@ -96,3 +96,53 @@ Deno.test("WorkerPool.runAhead(): a command that fails ends alone; the one waiti
     pool.close();
   }
 });
+
+Deno.test("WorkerPool.runAhead(): a second command failing before the worker heard of the first leaves the commands behind counted, never more than `size` at once", async () => {
+  await using dir = await tempDir();
+  // The worker handles each message 200 ms late: b fails before it hears of a's failure, and
+  // the coordinator hears of b's only once w and z were handed over after a's.
+  const pool = new WorkerPool(
+    2,
+    new URL("./_slow_inbox_worker.ts?delay=200", import.meta.url).href,
+  );
+  try {
+    const gap = 0.1;
+    const a = pool.runAhead(timed("a", 0.1, dir.path, "exit 1"), () => {});
+    const b = pool.runAhead(timed("b", 0.1 + gap, dir.path, "exit 2"), () => {});
+    assert.equal(await a, "command exited with status 1");
+    // w takes a's place; z waits behind it (the worker hears of them after a's failure).
+    const w = pool.runAhead(timed("w", 0.3, dir.path), () => {});
+    const z = pool.runAhead(timed("z", 0.3, dir.path), () => {});
+    assert.equal(await b, "command exited with status 2");
+    assert.equal(await w, null);
+    // z took w's place: one place is free, so of x and y one starts, the other waits.
+    const x = pool.runAhead(timed("x", 0.3, dir.path), () => {});
+    const y = pool.runAhead(timed("y", 0.3, dir.path), () => {});
+    assert.deepEqual(await Promise.all([z, x, y]), [null, null, null]);
+    const times = await intervals(dir.path);
+    assert.deepEqual([...times.keys()].sort(), ["a", "b", "w", "x", "y", "z"]);
+    assert.equal(mostAtOnce(times.values()), 2, JSON.stringify([...times]));
+  } finally {
+    pool.close();
+  }
+});
+
+Deno.test("WorkerPool: jobs cancelled while their worker starts never start", async () => {
+  await using dir = await tempDir();
+  const pool = new WorkerPool(2, workerEntryUrl());
+  try {
+    // The pool's first jobs wait for its first worker to start: cancelled meanwhile.
+    const ahead = pool.runAhead(timed("ahead", 0, dir.path), () => {});
+    const run = pool.run(timed("run", 0, dir.path), () => {});
+    await Promise.resolve();
+    pool.cancelAll();
+    assert.deepEqual(await Promise.all([ahead, run]), [NOT_STARTED, "interrupted"]);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.equal(await Deno.stat(path.join(dir.path, "times.log")).catch(() => null), null);
+    // The pool goes on: a job handed over now runs.
+    assert.equal(await pool.runAhead(timed("later", 0, dir.path), () => {}), null);
+    assert.deepEqual([...(await intervals(dir.path)).keys()], ["later"]);
+  } finally {
+    pool.close();
+  }
+});

@@ -1,0 +1,150 @@
+/**
+ * How many `cmd` stages run at once, and when none may start: `-j N` holds
+ * for commands pivot runs itself (a run of a few stages) as for those on the
+ * pool; after a failure (fail-fast) or Ctrl-C no command starts, not even
+ * one whose stage was already waiting for a place behind the running ones.
+ * Real commands noting when they start and end.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { runPivotInProcess } from "../_helpers/in_process.ts";
+import { makeProject, runPivot, type TempProject } from "../_helpers/project.ts";
+import { spawnPivot, until } from "../_helpers/spawned.ts";
+import { timeless } from "./_fixtures/engine.ts";
+
+/** Shell text appending `<stage> <what> <µs since the epoch>` to `times.log` in the project. */
+function note(what: string): string {
+  return `echo "$PIVOT_STAGE ${what} $(($(date +%s%N) / 1000))" >> times.log`;
+}
+
+/**
+ * A `pivot.yaml` of pipeline `ml` with `count` independent stages `s1`…,
+ * each noting its start, running `body(i)`, writing its output and noting
+ * its end (also when `body` exits).
+ */
+function pipeline(count: number, body: (i: number) => string): string {
+  const lines = ["pipeline: ml", "stages:"];
+  for (let i = 1; i <= count; i++) {
+    const cmd = `trap '${note("end")}' EXIT; ${note("start")}; ${body(i)}; echo ${i} > \${outs}`;
+    lines.push(`  s${i}:`, `    cmd: ${JSON.stringify(cmd)}`, "    outs: txt");
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+/** The `[start, end]` times (µs) of each stage that started, from `times.log`. */
+async function intervals(p: TempProject): Promise<Map<string, [number, number]>> {
+  const times = new Map<string, [number, number]>();
+  const text = await p.exists("times.log") ? await p.read("times.log") : "";
+  for (const line of text.trim().split("\n").filter((line) => line !== "")) {
+    const [stage, what, at] = line.split(" ");
+    const entry = times.get(stage!) ?? [NaN, NaN];
+    entry[what === "start" ? 0 : 1] = Number(at);
+    times.set(stage!, entry);
+  }
+  return times;
+}
+
+/** PIDs of the processes still running a stage command of project `p` (by their `PIVOT_CLAIM`). */
+function commandsOf(p: TempProject): number[] {
+  const pids: number[] = [];
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    let environ: string;
+    try {
+      environ = Deno.readTextFileSync(`/proc/${entry.name}/environ`);
+    } catch {
+      continue; // gone, or not ours to read
+    }
+    const claim = environ.split("\0").find((variable) => variable.startsWith("PIVOT_CLAIM="));
+    if (claim?.includes(`${p.root}/`)) pids.push(Number(entry.name));
+  }
+  return pids;
+}
+
+/** The most intervals that overlap at one moment (one ending as another starts: not both). */
+function mostAtOnce(times: Iterable<[number, number]>): number {
+  const edges = [...times].flatMap(([start, end]) => [[start, 1], [end, -1]] as const)
+    .sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let now = 0;
+  let most = 0;
+  for (const [, step] of edges) most = Math.max(most, now += step);
+  return most;
+}
+
+Deno.test("-j 2 runs at most two commands at once, also in a run of a few stages (commands run by pivot itself)", async () => {
+  await using p = await makeProject({ "pivot.yaml": pipeline(6, () => "sleep 0.3") });
+  const result = await runPivotInProcess(p.root, ["repro", "-j", "2"]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(timeless(result.stdout).split("\n").at(-2), "6 ran, 0 up to date (T)");
+  const times = await intervals(p);
+  assert.equal(times.size, 6);
+  assert.equal(mostAtOnce(times.values()), 2, JSON.stringify([...times]));
+});
+
+Deno.test("-j 2 with many commands: the stages taken up first run first, none is held back to the end of the run", async () => {
+  await using p = await makeProject({ "pivot.yaml": pipeline(40, () => "sleep 0.02") });
+  const result = await runPivot(p.root, ["repro", "-j", "2"]);
+  assert.equal(result.code, 0, result.stderr);
+  const times = await intervals(p);
+  const order = [...times].sort((a, b) => a[1][0] - b[1][0]).map(([stage]) => stage);
+  assert.equal(order.length, 40);
+  // The first ones begun (judged, claimed, their outputs cleared) start among the first.
+  const late = order.slice(20).filter((stage) => Number(stage.slice(1)) <= 12);
+  assert.deepEqual(late, [], order.join(" "));
+});
+
+Deno.test("fail-fast: once a command fails no other starts, not even those waiting behind the running ones", async () => {
+  // More stages than pivot runs itself: the commands run on the pool, where with both places
+  // taken the next ones wait behind the running ones (on the worker, or for a place).
+  // The first command to start fails after 0.3 s; the others take 1 s.
+  const body = () => "if mkdir first.lock 2>/dev/null; then sleep 0.3; exit 3; fi; sleep 1";
+  await using p = await makeProject({ "pivot.yaml": pipeline(20, body) });
+  const result = await runPivot(p.root, ["repro", "-j", "2"]);
+  assert.equal(result.code, 1, result.stderr);
+  assert.equal(
+    timeless(result.stdout).split("\n").at(-2),
+    "1 ran, 0 up to date, 1 failed, 18 blocked (T)",
+  );
+  const times = await intervals(p);
+  const failedAt = Math.min(...[...times.values()].map(([, end]) => end));
+  const late = [...times].filter(([, [start]]) => start > failedAt).map(([stage]) => stage);
+  assert.deepEqual(late, [], "started after the failure");
+  assert.equal(times.size, 2);
+});
+
+/** Trials of the Ctrl-C test: whether a stage waits for a place when it comes is a race. */
+const INTERRUPT_TRIALS = 6;
+
+Deno.test({
+  name:
+    `Ctrl-C with commands waiting behind the running ones: none of those starts, none is left running (${INTERRUPT_TRIALS} trials)`,
+  ignore: Deno.build.os !== "linux",
+  fn: async () => {
+    await using p = await makeProject({ "pivot.yaml": pipeline(20, () => "sleep 5") });
+    for (let trial = 0; trial < INTERRUPT_TRIALS; trial++) {
+      await Deno.remove(p.path("times.log")).catch(() => {});
+      const pivot = spawnPivot(p.root, ["repro", "-j", "2"]);
+      await until("two commands running", async () => (await intervals(p)).size === 2);
+      // Let the stages behind them be handed over to the worker, and the next ones wait for a
+      // place.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const interruptedAt = Date.now() * 1000;
+      Deno.kill(pivot.pid, "SIGINT");
+      const result = await pivot.done();
+      assert.equal(result.code, 130, result.stderr);
+      assert.equal(
+        timeless(result.stdout).split("\n").at(-2),
+        "0 ran, 0 up to date, 2 failed, 18 blocked, interrupted (T)",
+        `trial ${trial}`,
+      );
+      const times = await intervals(p);
+      const late = [...times].filter(([, [start]]) => start > interruptedAt).map(([s]) => s);
+      assert.deepEqual(late, [], `trial ${trial}: started after Ctrl-C`);
+      assert.equal(times.size, 2);
+      assert.deepEqual(commandsOf(p), [], `trial ${trial}: commands left running`);
+      const left = [...Deno.readDirSync(p.path(".pivot/stages/ml"))].map((entry) => entry.name);
+      assert.deepEqual(left.filter((name) => name.endsWith(".running")), []);
+    }
+  },
+});
