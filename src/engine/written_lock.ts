@@ -12,7 +12,7 @@
  * @module
  */
 import { hashBytes } from "../storage/mod.ts";
-import { readTextOrNullSync } from "../util/fs.ts";
+import { readFileOrNullSync } from "../util/fs.ts";
 import type { EngineContext } from "./engine_context.ts";
 import type { StagePlan } from "./stage_plan.ts";
 
@@ -32,19 +32,23 @@ interface LockFields {
   }[];
 }
 
+/** The first byte of a lock written as JSON: `{`. */
+const OPEN_BRACE = 0x7b;
+
 /**
- * The record of lock `text` written to `file`, or `null` when a later look
- * cannot take its content from it: text that is not JSON (YAML, as written
- * for values JSON cannot hold), or a directory among the outputs (whose
- * blobs are listed in a manifest; such a stage is assessed as usual).
+ * The record of lock text written to `file` (as UTF-8 `bytes`), or `null`
+ * when a later look cannot take its content from it: text that is not JSON
+ * (YAML, as written for values JSON cannot hold), or a directory among the
+ * outputs (whose blobs are listed in a manifest; such a stage is assessed as
+ * usual).
  */
 export function writtenLock(
   file: string,
-  text: string,
+  bytes: Uint8Array,
   plan: Pick<StagePlan, "outs">,
 ): WrittenLock | null {
-  if (!text.startsWith("{") || plan.outs.some((out) => out.isDir)) return null;
-  return { file, digest: hashBytes(text) };
+  if (bytes[0] !== OPEN_BRACE || plan.outs.some((out) => out.isDir)) return null;
+  return { file, digest: hashBytes(bytes) };
 }
 
 /**
@@ -66,10 +70,11 @@ export async function upToDateAsWritten(
   written: WrittenLock,
 ): Promise<boolean> {
   if (written.file !== plan.lockFile) return false;
-  const text = readTextOrNullSync(plan.lockFile);
-  if (text === null || hashBytes(text) !== written.digest) return false;
+  // Read and hashed as bytes, decoded only when they are those written (no copy made to hash them).
+  const bytes = readFileOrNullSync(plan.lockFile);
+  if (bytes === null || hashBytes(bytes) !== written.digest) return false;
   // The text this command wrote: JSON it made, no validation needed.
-  const lock = JSON.parse(text) as LockFields;
+  const lock = JSON.parse(new TextDecoder().decode(bytes)) as LockFields;
   const hasher = await ctx.hasher(plan.stage.def.stateDir);
   const recorded = new Map(lock.deps.map((dep) => [dep.path, dep.hash]));
   let inputs = 0;

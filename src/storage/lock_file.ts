@@ -142,11 +142,16 @@ export function serializeLock(lock: StageLock): string {
   return metadataJson(data) ?? metadataYaml(data, ["manifest"]);
 }
 
-/** Writes `lock` to `file` atomically (see {@linkcode atomicWrite}); returns the text written. */
-export function writeLockFile(file: string, lock: StageLock): string {
-  const text = serializeLock(lock);
-  atomicWrite(file, text);
-  return text;
+/**
+ * Writes `lock` to `file` atomically (see {@linkcode atomicWrite}); returns
+ * the bytes written (its text as UTF-8), encoded once: the lock of a fan-in
+ * of 10,000 stages is over a megabyte, and each copy of it is memory taken
+ * from the system when the run's memory peaks.
+ */
+export function writeLockFile(file: string, lock: StageLock): Uint8Array {
+  const bytes = new TextEncoder().encode(serializeLock(lock));
+  atomicWrite(file, bytes);
+  return bytes;
 }
 
 /**

@@ -82,6 +82,21 @@ export function readTextOrNullSync(file: string): string | null {
 }
 
 /**
+ * Reads `file`'s bytes, or returns `null` when it does not exist (synchronous).
+ *
+ * @throws {PivotError} naming `file`, the cause and the fix when it cannot be
+ *   read (a directory in its place, no permission)
+ */
+export function readFileOrNullSync(file: string): Uint8Array | null {
+  try {
+    return Deno.readFileSync(file);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return null;
+    throw environmentError(error, { file, action: "read" });
+  }
+}
+
+/**
  * True when `file` exists (following symlinks). Synchronous on purpose: for
  * thousands of checks a sync `stat` is about ten times cheaper than an async one.
  */

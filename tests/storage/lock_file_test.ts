@@ -536,6 +536,16 @@ Deno.test("readLockFile() returns null and warns once, naming the file, for a ma
   }
 });
 
+Deno.test("writeLockFile() returns the bytes it wrote: its text as UTF-8, encoded once", async () => {
+  await using p = await makeProject();
+  const file = p.path(".pivot/stages/ml/train.lock");
+  const lock: StageLock = { ...LOCK, params: { note: "naïve → ü" } };
+  const bytes = writeLockFile(file, lock);
+  assert.ok(bytes instanceof Uint8Array);
+  assert.deepEqual(bytes, await Deno.readFile(file));
+  assert.equal(new TextDecoder().decode(bytes), serializeLock(lock));
+});
+
 Deno.test("readLockFile() returns null and warns for a lock of another stage", async () => {
   await using p = await makeProject();
   const file = p.path(".pivot/stages/ml/eval.lock");
