@@ -444,12 +444,14 @@ export class StateDb {
 
   /** The no-op stamp stored under `key` (see `ops/noop_stamp.ts`), as JSON text, or `null`. */
   getNoopStamp(key: string): string | null {
-    const rows = this.#guard(() =>
-      this.#statement("SELECT data FROM noop_stamps WHERE key = ? ORDER BY part").all(key) as {
-        data: string;
-      }[]
+    // Joined by SQLite: one string reaches JavaScript (joining the parts here held every part,
+    // the joined rope and its flat copy at once: +15 MB on a 10,000-stage no-op).
+    const row = this.#guard(() =>
+      this.#statement(
+        "SELECT group_concat(data, '' ORDER BY part) AS data FROM noop_stamps WHERE key = ?",
+      ).get(key) as { data: string | null } | undefined
     );
-    return rows.length === 0 ? null : rows.map((row) => row.data).join("");
+    return row?.data ?? null;
   }
 
   /**
