@@ -73,12 +73,7 @@ export async function readFileOrNull(file: string): Promise<Uint8Array | null> {
  *   read (a directory in its place, no permission)
  */
 export function readTextOrNullSync(file: string): string | null {
-  try {
-    return Deno.readTextFileSync(file);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return null;
-    throw environmentError(error, { file, action: "read" });
-  }
+  return readOrNullSync(file, Deno.readTextFileSync);
 }
 
 /**
@@ -88,8 +83,13 @@ export function readTextOrNullSync(file: string): string | null {
  *   read (a directory in its place, no permission)
  */
 export function readFileOrNullSync(file: string): Uint8Array | null {
+  return readOrNullSync(file, Deno.readFileSync);
+}
+
+/** `read(file)`, or `null` when `file` does not exist; other failures as an environment error. */
+function readOrNullSync<T>(file: string, read: (file: string) => T): T | null {
   try {
-    return Deno.readFileSync(file);
+    return read(file);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return null;
     throw environmentError(error, { file, action: "read" });
