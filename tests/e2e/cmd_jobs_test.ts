@@ -11,6 +11,7 @@ import assert from "node:assert/strict";
 import { runPivotInProcess } from "../_helpers/in_process.ts";
 import { makeProject, runPivot, type TempProject } from "../_helpers/project.ts";
 import { spawnPivot, until } from "../_helpers/spawned.ts";
+import { mostAtOnce, parseTimesLog } from "../_helpers/times_log.ts";
 import { timeless } from "./_fixtures/engine.ts";
 
 /** Shell text appending `<stage> <what> <µs since the epoch>` to `times.log` in the project. */
@@ -34,15 +35,7 @@ function pipeline(count: number, body: (i: number) => string): string {
 
 /** The `[start, end]` times (µs) of each stage that started, from `times.log`. */
 async function intervals(p: TempProject): Promise<Map<string, [number, number]>> {
-  const times = new Map<string, [number, number]>();
-  const text = await p.exists("times.log") ? await p.read("times.log") : "";
-  for (const line of text.trim().split("\n").filter((line) => line !== "")) {
-    const [stage, what, at] = line.split(" ");
-    const entry = times.get(stage!) ?? [NaN, NaN];
-    entry[what === "start" ? 0 : 1] = Number(at);
-    times.set(stage!, entry);
-  }
-  return times;
+  return parseTimesLog(await p.exists("times.log") ? await p.read("times.log") : "");
 }
 
 /** PIDs of the processes still running a stage command of project `p` (by their `PIVOT_CLAIM`). */
@@ -60,16 +53,6 @@ function commandsOf(p: TempProject): number[] {
     if (claim?.includes(`${p.root}/`)) pids.push(Number(entry.name));
   }
   return pids;
-}
-
-/** The most intervals that overlap at one moment (one ending as another starts: not both). */
-function mostAtOnce(times: Iterable<[number, number]>): number {
-  const edges = [...times].flatMap(([start, end]) => [[start, 1], [end, -1]] as const)
-    .sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  let now = 0;
-  let most = 0;
-  for (const [, step] of edges) most = Math.max(most, now += step);
-  return most;
 }
 
 Deno.test("-j 2 runs at most two commands at once, also in a run of a few stages (commands run by pivot itself)", async () => {

@@ -558,6 +558,32 @@ Deno.test("with -j 2 a run stage that throws fails alone: keep-going runs every 
   }
 });
 
+/**
+ * Runs `repro -q` in `p` with a first `PATH` directory the system refuses
+ * to search (a name too long), and asserts that it ends within 30 s,
+ * successfully and quietly.
+ */
+async function assertReproWithUnsearchablePath(p: TempProject): Promise<void> {
+  const unsearchable = `/${"x".repeat(5000)}`;
+  const child = pivotCommand(p.root, ["repro", "-q"], {
+    env: { PATH: `${unsearchable}:${Deno.env.get("PATH") ?? ""}` },
+  }).spawn();
+  // Killed (its worker threads with it) if it does not end, so a failure leaves nothing behind.
+  const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+  const output = await child.output();
+  clearTimeout(timer);
+  const decoder = new TextDecoder();
+  assert.deepEqual(
+    {
+      code: output.code,
+      stdout: decoder.decode(output.stdout),
+      stderr: decoder.decode(output.stderr),
+    },
+    { code: 0, stdout: "", stderr: "" },
+    "the run ends within 30 s, successfully and quietly",
+  );
+}
+
 // A worker looks for `sh` and `setsid` on PATH only for its first command: one running stage
 // functions never does, so a PATH it could not search (a directory whose name the system
 // refuses as too long) keeps no run stage from running. (Before, the search ran as every
@@ -576,24 +602,7 @@ Deno.test("run stages run with a PATH whose first directory cannot be searched",
     ].join("\n"),
     "word.txt": "hello\n",
   });
-  const unsearchable = `/${"x".repeat(5000)}`;
-  const child = pivotCommand(p.root, ["repro", "-q"], {
-    env: { PATH: `${unsearchable}:${Deno.env.get("PATH") ?? ""}` },
-  }).spawn();
-  // Killed (its worker threads with it) if it does not end, so a failure leaves nothing behind.
-  const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
-  const output = await child.output();
-  clearTimeout(timer);
-  const decoder = new TextDecoder();
-  assert.deepEqual(
-    {
-      code: output.code,
-      stdout: decoder.decode(output.stdout),
-      stderr: decoder.decode(output.stderr),
-    },
-    { code: 0, stdout: "", stderr: "" },
-    "the run ends within 30 s, successfully and quietly",
-  );
+  await assertReproWithUnsearchablePath(p);
   assert.equal(await p.read("data/ml/shout.txt"), "HELLO\n");
 });
 
@@ -610,23 +619,6 @@ Deno.test("cmd stages run with a PATH whose first directory cannot be searched",
     ].join("\n"),
     "word.txt": "hello\n",
   });
-  const unsearchable = `/${"x".repeat(5000)}`;
-  const child = pivotCommand(p.root, ["repro", "-q"], {
-    env: { PATH: `${unsearchable}:${Deno.env.get("PATH") ?? ""}` },
-  }).spawn();
-  // Killed (its worker threads with it) if it does not end, so a failure leaves nothing behind.
-  const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
-  const output = await child.output();
-  clearTimeout(timer);
-  const decoder = new TextDecoder();
-  assert.deepEqual(
-    {
-      code: output.code,
-      stdout: decoder.decode(output.stdout),
-      stderr: decoder.decode(output.stderr),
-    },
-    { code: 0, stdout: "", stderr: "" },
-    "the run ends within 30 s, successfully and quietly",
-  );
+  await assertReproWithUnsearchablePath(p);
   assert.equal(await p.read("data/ml/shout.txt"), "HELLO\n");
 });

@@ -4,7 +4,7 @@ import type { RunJob } from "../../src/engine/stage_job.ts";
 import { NOT_STARTED, workerEntryUrl, WorkerPool } from "../../src/engine/worker_pool.ts";
 import { tempDir } from "../_helpers/files.ts";
 import { runJob } from "./_run_job.ts";
-import { intervals } from "./_times_log.ts";
+import { intervals } from "../_helpers/times_log.ts";
 
 /** A `run` job calling export `name` of `module`, writing its value as text to `out`. */
 function namedJob(module: string, name: string, out: string): RunJob {

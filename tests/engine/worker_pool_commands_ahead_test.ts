@@ -12,7 +12,7 @@ import * as path from "node:path";
 import type { CmdJob } from "../../src/engine/stage_job.ts";
 import { NOT_STARTED, workerEntryUrl, WorkerPool } from "../../src/engine/worker_pool.ts";
 import { tempDir } from "../_helpers/files.ts";
-import { intervals } from "./_times_log.ts";
+import { intervals, mostAtOnce } from "../_helpers/times_log.ts";
 
 /** A command noting when it starts and ends in `times.log` (ms), sleeping `seconds` between. */
 function timed(name: string, seconds: number, dir: string, then = "true"): CmdJob {
@@ -36,16 +36,6 @@ async function until(predicate: () => boolean): Promise<void> {
     if (Date.now() > end) throw new Error("timed out waiting");
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
-}
-
-/** The most intervals (in µs) that overlap at one moment. */
-function mostAtOnce(times: Iterable<[number, number]>): number {
-  const edges = [...times].flatMap(([start, end]) => [[start, 1], [end, -1]] as const)
-    .sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  let now = 0;
-  let most = 0;
-  for (const [, step] of edges) most = Math.max(most, now += step);
-  return most;
 }
 
 Deno.test("WorkerPool.runAhead() starts a command waiting behind every place taken when one ends, without the coordinator", async () => {

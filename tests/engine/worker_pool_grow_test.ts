@@ -9,7 +9,7 @@ import {
 } from "../../src/engine/worker_pool.ts";
 import { tempDir } from "../_helpers/files.ts";
 import { runJob } from "./_run_job.ts";
-import { intervals } from "./_times_log.ts";
+import { intervals } from "../_helpers/times_log.ts";
 
 /**
  * A module in `dir` whose function `slow` notes when it starts and ends (a
