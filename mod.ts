@@ -95,7 +95,10 @@ export interface StageContext<
   // deno-lint-ignore no-explicit-any
   Params = Record<string, any>,
 > {
-  /** Each dependency loaded by its format (csv/tsv → rows, json/yaml → value, jsonl → array, txt → string, bin → bytes, dir or plain file → path). */
+  /**
+   * Each dependency loaded by its format (csv/tsv → rows, json/yaml → value, jsonl → array, txt → string, bin → bytes, dir or plain file → path),
+   * when the function first reads it (a function using only `paths` loads nothing).
+   */
   deps: Deps;
   /**
    * Absolute paths: `deps` by name, named outputs by key in `outs`, and the

@@ -110,6 +110,8 @@ export interface StageRunEnv {
   readonly lockDirs: Map<string, boolean>;
   /** Records how a stage ended and reports it; returns its result. */
   finish(end: StageEnd): StageResult;
+  /** True when only one stage of the run is being processed (the caller's). */
+  alone(): boolean;
 }
 
 /** The timing, start event and output tail of one stage. */
@@ -461,6 +463,7 @@ async function runAndRecord(
     };
     try {
       for (;; runner = env.workers()) {
+        using _writing = await writeWhileAlone(env, def.stateDir);
         const ended = ahead && runner.runAhead !== undefined
           ? await runner.runAhead(job, progress.log, onGroup)
           : await runner.run(job, progress.log, onGroup);
@@ -499,6 +502,29 @@ async function runAndRecord(
   if (def.action.kind === "cmd") await new Promise((resolve) => setImmediate(resolve));
   const written = await recordStage(env.ctx, plan, state, env.runId);
   return progress.end("ran", reason, { details, written });
+}
+
+/**
+ * For the run's only stage under way (the last of a fan-in), whose job is
+ * about to be handed over: the coordinator has nothing to do but wait for
+ * that job, so the records the `state.db` of `stateDir` holds (see
+ * `StateDb.writeHeldRecords`) are written meanwhile rather than after it,
+ * once the job has been sent: two turns of the event loop from now (the
+ * pool sends a job handed over ahead at the end of the turn it is handed
+ * over in). Disposing of the result first cancels the write: the records
+ * stay held, written later as before. `undefined` when other stages are
+ * under way, or nothing is recorded.
+ */
+async function writeWhileAlone(
+  env: StageRunEnv,
+  stateDir: string,
+): Promise<Disposable | undefined> {
+  if (!env.alone() || env.noCommit) return undefined;
+  const db = await env.ctx.db(stateDir);
+  let timer = setTimeout(() => {
+    timer = setTimeout(() => db.writeHeldRecords(), 0);
+  }, 0);
+  return { [Symbol.dispose]: () => clearTimeout(timer) };
 }
 
 /**

@@ -97,6 +97,8 @@ export async function runStages(ctx: EngineContext, options: RunStagesOptions): 
   const started = performance.now();
   const results = new Map<string, StageResult>();
   let firstFailure: string | null = null;
+  // How many stages are being processed now.
+  let processing = 0;
   using params = new ParamsFiles();
   const assessed = stages.filter((name) => !knownUpToDate.has(name)).length;
   const inline = assessed <= FEW_STAGES;
@@ -119,6 +121,7 @@ export async function runStages(ctx: EngineContext, options: RunStagesOptions): 
     commandGroups: new Set(),
     moduleUrls: new Map(),
     lockDirs: new Map(),
+    alone: () => processing === 1,
     finish: (end) => {
       const result = report(end, stages.length, onEvent);
       results.set(end.name, result);
@@ -131,7 +134,10 @@ export async function runStages(ctx: EngineContext, options: RunStagesOptions): 
     stages,
     ctx.project.dag,
     jobs <= 1 ? 1 : jobs + STAGES_AHEAD,
-    (name, index, upstream) => processStage(env, name, index, upstream),
+    (name, index, upstream) => {
+      processing++;
+      return processStage(env, name, index, upstream).finally(() => processing--);
+    },
   );
   const interrupted = signal?.aborted ?? false;
   const durationMs = Math.round(performance.now() - started);

@@ -7,12 +7,19 @@
  * @module
  */
 import type { Format } from "../formats/format_names.ts";
-import { encodePlainValue, isPlainFormat, readPlainValue } from "../formats/plain_values.ts";
+import {
+  encodePlainValue,
+  isPlainFormat,
+  readPlainValue,
+  readPlainValueSync,
+} from "../formats/plain_values.ts";
 import type { RunJob } from "./stage_job.ts";
 
 /** How a `run` job's inputs are read and its outputs encoded (as `src/formats/` does). */
 export interface ValueCodecs {
   readValue(file: string, format: Format): Promise<unknown>;
+  /** `readValue`, reading the file synchronously (what a stage function's `ctx.deps` does). */
+  readValueSync(file: string, format: Format): unknown;
   encodeValue(format: Format, value: unknown): Uint8Array;
 }
 
@@ -22,6 +29,12 @@ const PLAIN_CODECS: ValueCodecs = {
     isPlainFormat(format)
       ? readPlainValue(file, format)
       : Promise.reject(new Error(`internal error: ${format} read without its library`)),
+  readValueSync: (file, format) => {
+    if (!isPlainFormat(format)) {
+      throw new Error(`internal error: ${format} read without its library`);
+    }
+    return readPlainValueSync(file, format);
+  },
   encodeValue: (format, value) => {
     if (!isPlainFormat(format)) throw new Error(`internal error: ${format} without its library`);
     return encodePlainValue(format, value);

@@ -17,6 +17,7 @@ import {
   runCommand,
   type Shells,
 } from "./run_command.ts";
+import { lazyDeps, UnreadableDep } from "./stage_deps.ts";
 import type { FromWorker, RunJob, ToWorker } from "./stage_job.ts";
 import { StageModules } from "./stage_modules.ts";
 import { ZeroDelayTimers } from "./zero_delay_timers.ts";
@@ -229,7 +230,10 @@ async function execute(
     await timers.settle();
     return null;
   } catch (caught) {
-    return caught instanceof StageFailure ? caught.message : describeThrown(caught);
+    // An input that does not parse: its message names the file and the format, and says it all.
+    return caught instanceof StageFailure || caught instanceof UnreadableDep
+      ? caught.message
+      : describeThrown(caught);
   } finally {
     stops.delete(message.id);
   }
@@ -348,20 +352,17 @@ async function runFunction(
   modules: StageModules,
   onReturned: () => void,
 ): Promise<void> {
-  const { encodeValue, readValue } = await modules.codecs(job);
+  const { encodeValue, readValueSync } = await modules.codecs(job);
   const module = await modules.stage(job.moduleUrl);
   let fn: unknown = module;
   for (const key of job.exportPath) fn = (fn as Record<string, unknown> | undefined)?.[key];
   if (typeof fn !== "function") {
     throw new StageFailure(`${job.exportPath.join(".")} in ${job.moduleUrl} is not a function`);
   }
-  const deps: Record<string, unknown> = {};
+  // Each input is read when the function first uses its value (see `stage_deps.ts`).
+  const deps = lazyDeps(job.deps, readValueSync);
   const depPaths: Record<string, string | string[]> = {};
   for (const dep of job.deps) {
-    const values = await Promise.all(
-      dep.items.map((item) => item.format === null ? item.path : readValue(item.path, item.format)),
-    );
-    deps[dep.name] = dep.list ? values : values[0];
     depPaths[dep.name] = dep.list ? dep.items.map((i) => i.path) : dep.items[0]!.path;
   }
   const outPaths: Record<string, string> = {};

@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { hashBytes } from "../storage/mod.ts";
+import { hashBytes, type HashInfo } from "../storage/mod.ts";
 import { readFileOrNullSync } from "../util/fs.ts";
 import type { EngineContext } from "./engine_context.ts";
 import type { StagePlan } from "./stage_plan.ts";
@@ -59,7 +59,12 @@ export function writtenLock(
  * through the hash cache, as `assessStage` does) with its blob in the cache
  * when cached. The code and params the lock records are those of this
  * command's project (it wrote them); a file of the project that changed
- * since it was loaded keeps a stamp from being written.
+ * since it was loaded keeps a stamp from being written. `outputs` holds the
+ * outputs hashed by the look so far, by path: an input that one of them is
+ * is taken from there (a fan-in's thousand inputs are not looked at twice;
+ * a file changed in between changes the signature the stamp takes of it
+ * afterwards, which then is not settled, and no stamp is written), and
+ * this stage's outputs are added.
  *
  * @returns false when anything differs: the caller assesses the stage to
  *   learn what (this never stands in for a verdict other than "up to date")
@@ -68,6 +73,7 @@ export async function upToDateAsWritten(
   ctx: EngineContext,
   plan: StagePlan,
   written: WrittenLock,
+  outputs: Map<string, HashInfo | null> = new Map(),
 ): Promise<boolean> {
   if (written.file !== plan.lockFile) return false;
   // Read and hashed as bytes, decoded only when they are those written (no copy made to hash them).
@@ -81,7 +87,9 @@ export async function upToDateAsWritten(
   for (const dep of plan.deps) {
     for (const input of dep.inputs) {
       inputs++;
-      const hashed = await hasher.hashIfPresent(input.path);
+      const hashed = outputs.has(input.path)
+        ? outputs.get(input.path)!
+        : await hasher.hashIfPresent(input.path);
       if (hashed === null || hashed.hash !== recorded.get(input.rel)) return false;
     }
   }
@@ -90,6 +98,7 @@ export async function upToDateAsWritten(
     const entry = lock.outs.find((item) => (item.key ?? null) === out.key);
     if (entry === undefined || entry.manifest !== undefined || out.isDir) return false;
     const hashed = await hasher.hashIfPresent(out.path);
+    outputs.set(out.path, hashed);
     if (hashed === null || "manifest" in hashed || hashed.hash !== entry.hash) return false;
     if (out.cache && !ctx.hasBlobs({ hash: entry.hash })) return false;
   }

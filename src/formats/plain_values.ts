@@ -32,6 +32,19 @@ export async function readPlainValue(file: string, format: PlainFormat): Promise
   }
 }
 
+/** `readValueSync` (see `read_value.ts`) of a plain format. */
+export function readPlainValueSync(file: string, format: PlainFormat): unknown {
+  switch (format) {
+    case "dir":
+      return file;
+    case "bin":
+    case "png":
+      return Deno.readFileSync(file);
+    default:
+      return parsePlainText(Deno.readTextFileSync(file), format, file);
+  }
+}
+
 /** `parseValueText` (see `read_value.ts`) of a plain text format. */
 export function parsePlainText(
   text: string,

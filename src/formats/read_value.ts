@@ -1,7 +1,13 @@
 import { parse as parseCsv } from "csv-parse/sync";
 import { parse as parseYaml } from "../util/yaml_lib.ts";
 import type { Format } from "./format_names.ts";
-import { isPlainFormat, parsePlainText, readError, readPlainValue } from "./plain_values.ts";
+import {
+  isPlainFormat,
+  parsePlainText,
+  readError,
+  readPlainValue,
+  readPlainValueSync,
+} from "./plain_values.ts";
 
 /**
  * Loads the file at `file` as a value of `format`, the way a `run` stage
@@ -14,6 +20,16 @@ import { isPlainFormat, parsePlainText, readError, readPlainValue } from "./plai
 export async function readValue(file: string, format: Format): Promise<unknown> {
   if (isPlainFormat(format)) return await readPlainValue(file, format);
   return parseValueText(await Deno.readTextFile(file), format, file);
+}
+
+/**
+ * {@linkcode readValue}, reading the file synchronously.
+ *
+ * @throws {Error} naming the file when it does not parse
+ */
+export function readValueSync(file: string, format: Format): unknown {
+  if (isPlainFormat(format)) return readPlainValueSync(file, format);
+  return parseValueText(Deno.readTextFileSync(file), format, file);
 }
 
 /**

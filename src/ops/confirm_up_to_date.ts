@@ -10,6 +10,7 @@ import type { StagePlan } from "../engine/stage_plan.ts";
 import { upToDateAsWritten, type WrittenLock } from "../engine/written_lock.ts";
 import type { Dag } from "../dag/mod.ts";
 import type { Session } from "../session/mod.ts";
+import type { HashInfo } from "../storage/mod.ts";
 import { FINE_RACY_WINDOW_MS } from "../storage/racy_window.ts";
 import { PivotError } from "../util/errors.ts";
 import { checkTrackedInputs } from "./check_tracked_inputs.ts";
@@ -104,12 +105,14 @@ export async function confirmUpToDate(
     throw error;
   }
   const assessed = new Map<string, { plan: StagePlan; state: StageState }>();
+  // The outputs the look below hashed, for the stages reading them (see `upToDateAsWritten`).
+  const outputs = new Map<string, HashInfo | null>();
   for (const name of stages) {
     if (touched.has(name)) {
       const plan = plans.get(name) ?? session.plan(name);
       plans.delete(name);
       const ours = wait ? written(name) : undefined;
-      if (ours === undefined || !await upToDateAsWritten(session, plan, ours)) {
+      if (ours === undefined || !await upToDateAsWritten(session, plan, ours, outputs)) {
         const { state, verdict } = await assessStage(session, plan);
         if (verdict.action !== "skip") return null;
         if (!wait) assessed.set(name, { plan, state });

@@ -369,16 +369,22 @@ export class StateDb {
       this.#queuedRunCache.set(`${runCache.stage}\0${runCache.inputHash}`, runCache);
     }
     if (this.#flushTimer === null) {
-      const timer = setTimeout(() => {
-        try {
-          this.flushRecords();
-        } catch (error) {
-          // Not thrown from a timer (that would end the process): reported by the next flush.
-          this.#flushFailure = error;
-        }
-      }, RECORD_BATCH_MS);
+      const timer = setTimeout(() => this.writeHeldRecords(), RECORD_BATCH_MS);
       Deno.unrefTimer(timer);
       this.#flushTimer = timer;
+    }
+  }
+
+  /**
+   * Writes the records {@linkcode StateDb.recordStage} holds now, as its
+   * batch timer does: for a caller that has nothing else to do meanwhile (a
+   * failure is not thrown, but reported by the next flush or close).
+   */
+  writeHeldRecords(): void {
+    try {
+      this.flushRecords();
+    } catch (error) {
+      this.#flushFailure = error;
     }
   }
 

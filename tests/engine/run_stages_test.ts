@@ -9,6 +9,7 @@
  */
 import assert from "node:assert/strict";
 import * as path from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import {
   type EngineEvent,
   FEW_STAGES,
@@ -275,6 +276,29 @@ Deno.test("runStages() runs cmd jobs inline when only a few stages are to be ass
     force: new Set(["s0"]),
   });
   assert.deepEqual(fourth.inline, [true]);
+});
+
+Deno.test("runStages() writes the records of the stages before it while the job of a stage processed alone runs", async () => {
+  await using t = await projectWith({ a: {}, b: { deps: "{in: a}" } });
+  /** The run-cache entries of stage `a` written to the project's state.db so far. */
+  const written = () => {
+    const db = new DatabaseSync(t.p.path(".pivot/state.db"), { readOnly: true });
+    try {
+      return (db.prepare("SELECT count(*) AS n FROM run_cache WHERE stage = 'ml/a'").get() as {
+        n: number;
+      }).n;
+    } finally {
+      db.close();
+    }
+  };
+  let whileBRan: number | null = null;
+  const pool = new FakePool({
+    // Looked at while b's job runs, after the coordinator had its turn.
+    b: { delayMs: 200, during: () => void setTimeout(() => (whileBRan = written()), 50) },
+  });
+  const result = await run(t.session, pool);
+  assert.deepEqual(result.outcomes, { a: "ran: no previous run", b: "ran: no previous run" });
+  assert.equal(whileBRan, 1, "a's run-cache entry was written while b ran");
 });
 
 Deno.test("runStages() never overlaps two stages of one mutex group, and runs a `*` stage alone", async () => {

@@ -283,6 +283,91 @@ Deno.test("WorkerPool passes a single output's value and paths to a run function
   }
 });
 
+Deno.test("WorkerPool reads a run function's input only when the function uses its value", async () => {
+  await using dir = await tempDir();
+  const module = path.join(dir.path, "stages.ts");
+  // The function reads its input's path only: an input that does not parse does not fail it.
+  await Deno.writeTextFile(module, "export function run(ctx) {\n  return ctx.paths.deps.bad;\n}\n");
+  const bad = path.join(dir.path, "bad.json");
+  await Deno.writeTextFile(bad, "{");
+  const out = path.join(dir.path, "out.txt");
+  const pool = new WorkerPool(1, workerEntryUrl());
+  try {
+    const outcome = await pool.run(
+      runJob(module, {
+        deps: [{ name: "bad", list: false, items: [{ path: bad, format: "json" }] }],
+        outs: [{ key: null, path: out, format: "txt" }],
+      }),
+      () => {},
+    );
+    assert.equal(outcome, null);
+    assert.equal(await Deno.readTextFile(out), bad);
+  } finally {
+    pool.close();
+  }
+});
+
+Deno.test("WorkerPool fails a run job using an input that does not parse, naming the file and the format", async () => {
+  await using dir = await tempDir();
+  const module = path.join(dir.path, "stages.ts");
+  await Deno.writeTextFile(module, "export function run(ctx) {\n  return ctx.deps.bad.a;\n}\n");
+  const bad = path.join(dir.path, "bad.json");
+  await Deno.writeTextFile(bad, "{");
+  const pool = new WorkerPool(1, workerEntryUrl());
+  try {
+    const outcome = await pool.run(
+      runJob(module, {
+        deps: [{ name: "bad", list: false, items: [{ path: bad, format: "json" }] }],
+        outs: [{ key: null, path: path.join(dir.path, "out.txt"), format: "txt" }],
+      }),
+      () => {},
+    );
+    // One line, no stack trace.
+    assert.match(outcome ?? "", new RegExp(`^cannot read ${RegExp.escape(bad)} as json: [^\n]+$`));
+  } finally {
+    pool.close();
+  }
+});
+
+Deno.test("WorkerPool gives a run function a list input as an array, in a deps object it can spread", async () => {
+  await using dir = await tempDir();
+  const module = path.join(dir.path, "stages.ts");
+  await Deno.writeTextFile(
+    module,
+    "export function run(ctx) {\n  return { keys: Object.keys(ctx.deps), ...ctx.deps };\n}\n",
+  );
+  const a = path.join(dir.path, "a.txt");
+  const b = path.join(dir.path, "b.json");
+  await Deno.writeTextFile(a, "one");
+  await Deno.writeTextFile(b, "[2]");
+  const out = path.join(dir.path, "out.json");
+  const pool = new WorkerPool(1, workerEntryUrl());
+  try {
+    const outcome = await pool.run(
+      runJob(module, {
+        deps: [
+          {
+            name: "notes",
+            list: true,
+            items: [{ path: a, format: "txt" }, { path: b, format: "json" }],
+          },
+          { name: "where", list: false, items: [{ path: dir.path, format: "dir" }] },
+        ],
+        outs: [{ key: null, path: out, format: "json" }],
+      }),
+      () => {},
+    );
+    assert.equal(outcome, null);
+    assert.deepEqual(JSON.parse(await Deno.readTextFile(out)), {
+      keys: ["notes", "where"],
+      notes: ["one", [2]],
+      where: dir.path,
+    });
+  } finally {
+    pool.close();
+  }
+});
+
 Deno.test("WorkerPool sends console output of a run function as log lines", async () => {
   await using dir = await tempDir();
   const module = path.join(dir.path, "stages.ts");
