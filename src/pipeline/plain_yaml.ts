@@ -9,17 +9,18 @@
  * - block mappings (keys of letters, digits, `_`, `.`, `-`, starting with a
  *   letter or `_`, each once per map) and block sequences of one-line items;
  * - one-line values: a plain scalar (a string that starts with a letter,
- *   `_`, `$`, `/`, `./` or `../`, or a decimal integer), a quoted string
- *   without escapes, or a flow sequence or mapping of those on one line;
- * - blank lines and whole-line comments; printable ASCII only.
+ *   `_`, `$`, `/`, `./` or `../`, or a decimal number without exponent), a
+ *   quoted string without escapes, or a flow sequence or mapping of those on
+ *   one line;
+ * - blank lines, whole-line comments and comments after a value without
+ *   quotes; printable ASCII only.
  *
- * Anything else (a comment after a value, a multi-line or block scalar, an
- * anchor, alias, tag, merge key, a number that is not a plain integer,
- * `null`/`true`/`false`, a repeated key, a tab, a second document, any
- * syntax error) gives `undefined`, and the caller parses the text with the
- * `yaml` package, which reads it, or reports its error with line and
- * column, as before. `tests/pipeline/plain_yaml_test.ts` holds the two
- * readings to each other.
+ * Anything else (a multi-line or block scalar, an anchor, alias, tag, merge
+ * key, another kind of number, `null`/`true`/`false`, a repeated key, a
+ * tab, a second document, any syntax error) gives `undefined`, and the
+ * caller parses the text with the `yaml` package, which reads it, or
+ * reports its error with line and column, as before.
+ * `tests/pipeline/plain_yaml_test.ts` holds the two readings to each other.
  *
  * @module
  */
@@ -30,14 +31,17 @@ const KEY = /^[A-Za-z_][A-Za-z0-9_.-]{0,199}$/;
 /** Plain scalars the core schema reads as something other than a string. */
 const NOT_STRINGS = /^(?:null|Null|NULL|true|True|TRUE|false|False|FALSE)$/;
 
-/** A decimal integer read exactly as a JavaScript number (no sign, no leading zero). */
-const INTEGER = /^(?:0|[1-9][0-9]{0,14})$/;
+/**
+ * A decimal number the core schema reads as `Number` reads it: an integer or
+ * a fraction, with an optional minus, no leading zero, no exponent.
+ */
+const NUMBER = /^-?(?:0|[1-9][0-9]{0,14})(?:\.[0-9]{1,15})?$/;
 
-/** A plain scalar in a block value: a string or, all digits, an integer. */
-const BLOCK_PLAIN = /^(?:[A-Za-z_$/]|\.\.?\/|[0-9])[\x20-\x7e]*$/;
+/** A plain scalar in a block value: a string or, starting with a digit or `-`, a number. */
+const BLOCK_PLAIN = /^(?:[A-Za-z_$/]|\.\.?\/|-?[0-9])[\x20-\x7e]*$/;
 
 /** A plain scalar inside a flow collection: no spaces, no flow indicators, no `:`. */
-const FLOW_PLAIN = /^(?:[A-Za-z_$/]|\.\.?\/|[0-9])[A-Za-z0-9_$/.-]*$/;
+const FLOW_PLAIN = /^(?:[A-Za-z_$/]|\.\.?\/|-?[0-9])[A-Za-z0-9_$/.-]*$/;
 
 /** Printable ASCII and line feeds only. */
 const PLAIN_TEXT = /^[\x20-\x7e\n]*$/;
@@ -90,12 +94,12 @@ function readMapping(reader: Reader, indent: number): Record<string, unknown> | 
     if (colon < 0) return UNREAD;
     const key = line.text.slice(0, colon);
     if (!isKey(key) || Object.hasOwn(map, key)) return UNREAD;
-    const rest = line.text.slice(colon + 1);
+    const after = line.text.slice(colon + 1);
+    if (after !== "" && !after.startsWith(" ")) return UNREAD;
+    const rest = withoutComment(after.trimStart());
+    if (rest === UNREAD) return UNREAD;
     reader.at++;
-    let value: unknown;
-    if (rest === "") value = readNested(reader, indent);
-    else if (rest.startsWith(" ")) value = readLineValue(reader, indent, rest.trimStart());
-    else return UNREAD;
+    const value = rest === "" ? readNested(reader, indent) : readLineValue(reader, indent, rest);
     if (value === UNREAD) return UNREAD;
     map[key] = value;
   }
@@ -111,11 +115,23 @@ function readSequence(reader: Reader, indent: number): unknown[] | typeof UNREAD
     if (line.indent < indent) break;
     if (line.indent > indent || !line.text.startsWith("- ")) return UNREAD;
     reader.at++;
-    const item = readLineValue(reader, indent, line.text.slice(2).trimStart());
+    const text = withoutComment(line.text.slice(2).trimStart());
+    const item = text === UNREAD ? UNREAD : readLineValue(reader, indent, text);
     if (item === UNREAD) return UNREAD;
     items.push(item);
   }
   return items;
+}
+
+/**
+ * `text` (a value, trimmed at the start) without the comment that ends its
+ * line (` # …`, or all of it when it starts with `#`), trimmed; `UNREAD` for
+ * a comment after a quote, which could be inside a quoted string.
+ */
+function withoutComment(text: string): string | typeof UNREAD {
+  const start = text.startsWith("#") ? 0 : text.indexOf(" #");
+  if (start < 0) return text;
+  return /['"]/.test(text) ? UNREAD : text.slice(0, start).trimEnd();
 }
 
 /** The value of a key written alone on its line: what is indented under it, else `null`. */
@@ -235,8 +251,8 @@ function isKey(key: string): boolean {
   return KEY.test(key) && !NOT_STRINGS.test(key) && key !== "__proto__";
 }
 
-/** The value of a plain scalar that passed the subset's pattern: an integer or a string. */
+/** The value of a plain scalar that passed the subset's pattern: a number or a string. */
 function plainScalar(text: string): unknown {
-  if (/^[0-9]/.test(text)) return INTEGER.test(text) ? Number(text) : UNREAD;
+  if (/^-?[0-9]/.test(text)) return NUMBER.test(text) ? Number(text) : UNREAD;
   return NOT_STRINGS.test(text) ? UNREAD : text;
 }

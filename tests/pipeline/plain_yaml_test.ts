@@ -39,6 +39,8 @@ Deno.test("parsePlainYaml() reads plain block and flow YAML as the yaml package 
     "a:\n    b:\n        c: d\n    e: f\ng:\n  - h\n",
     "a: {x: 'q', y: \"r\", z: [], w: {}}\nb: ['', \"\"]\nc: ''\n",
     "a.b-c_d: e\nA: B\n",
+    "a: b # comment\nc: # comment\n  d: [e, f]   # comment\n  g:\n    - h  # comment\n",
+    "a: 1.5\nb: -1\nc: -0.25\nd: 0.0\ne: -0\nf: [1.50, -2, 3]\ng: {h: 0.01}\n",
   ];
   for (const text of read) assert.ok(assertSameReading(text), JSON.stringify(text));
 });
@@ -47,16 +49,22 @@ Deno.test("parsePlainYaml() leaves what it does not read to the yaml package", (
   const left = [
     "",
     "# only a comment\n",
-    "a: b # comment\n",
     "a: &x b\nc: *x\n",
     "a: !!str b\n",
     "a: null\n",
     "a: ~\n",
     "a: true\n",
     "a: False\n",
-    "a: 1.5\n",
-    "a: -1\n",
     "a: 007\n",
+    "a: 1e3\n",
+    "a: 1.\n",
+    "a: .5\n",
+    "a: +1\n",
+    "a: -1.5e3\n",
+    "a: 'b' # comment\n",
+    "a: b#c\n",
+    "a:# comment\n",
+    "a:\n  - # comment\n",
     "a: 0x1f\n",
     "a: .inf\n",
     "a:\n\tb: c\n",
@@ -160,6 +168,18 @@ Deno.test("parsePlainYaml() reads random texts of YAML pieces as the yaml packag
     "%x",
     "?x",
     "x ",
+    "b # c",
+    "# c",
+    "[a, b] # c",
+    "'q' # c",
+    "1.5",
+    "-0.25",
+    "-0",
+    "1.",
+    "+1",
+    "-x",
+    "1e5",
+    "0.1000000000000000055511151231257827",
   ];
   const safeKeys = keys.slice(0, 7);
   const safeScalars = scalars.filter((text) => parsePlainYaml(`k: ${text}\n`) !== undefined);
@@ -249,7 +269,7 @@ Deno.test("loadPipelineFile() reads a plain pivot.yaml without importing the yam
     assert.equal(loaded.code, 0, loaded.stderr);
     assert.equal(loaded.stdout, "a,b");
     // The check holds: a file the plain reading leaves to the package does import it.
-    const commented = await load(plain.replace("echo a", "echo a  # first"));
+    const commented = await load(plain.replace("cmd: echo a", "cmd: !!str echo a"));
     assert.match(commented.stderr, /yaml_lib\.ts/);
   } finally {
     await Deno.remove(dir, { recursive: true });
