@@ -6,7 +6,7 @@
  * @module
  */
 import { processIo } from "./src/cli/cli_context.ts";
-import { runFastNoop, type StampLook } from "./src/cli/fast_noop.ts";
+import { parseFastCommand, runFastNoop, type StampLook } from "./src/cli/fast_noop.ts";
 import { runWatchChild, WATCH_CHILD_ARG } from "./src/engine/watch_child.ts";
 import { isWorkerContext } from "./src/engine/worker_context.ts";
 
@@ -25,7 +25,8 @@ else if (import.meta.main && Deno.args[0] === WATCH_CHILD_ARG) {
   // Taken once the way on has loaded an npm package (Node's process object is then at hand).
   const snapshotEnv = async () =>
     (await import("./src/cli/process_env_snapshot.ts")).snapshotProcessEnv();
-  if (look !== undefined) {
+  // A plain repro or run (a fresh one, or after a change) goes without the command tree.
+  if (parseFastCommand(Deno.args) !== null) {
     const { runFastRepro } = await import("./src/cli/fast_repro.ts");
     await snapshotEnv();
     const code = await runFastRepro(Deno.args, io, look);
@@ -38,5 +39,5 @@ else if (import.meta.main && Deno.args[0] === WATCH_CHILD_ARG) {
   }
   const { runCli } = await import("./src/cli/run_cli.ts");
   await snapshotEnv();
-  Deno.exit(await runCli(Deno.args, look === undefined ? io : { ...io, stampLook: look }));
+  Deno.exit(await runCli(Deno.args, io));
 }

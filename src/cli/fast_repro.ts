@@ -1,10 +1,12 @@
 /**
- * `pivot repro` (or `run`) after a change the no-op fast path found: a few
- * data paths changed since the command's no-op stamp. The run goes straight
- * to the project and the stages, without loading the command tree and every
- * other command (about a third of what pivot imports); what the run does is
- * the full command line's (`repro_run.ts`), which reports failures the same
- * way (`report_error.ts`).
+ * `pivot repro` (or `run`) with the options the no-op fast path reads, when
+ * that path could not answer: a fresh run (no stamp), or a run after a change
+ * it found (a few data paths changed since the command's no-op stamp). The
+ * run goes straight to the project and the stages, without loading the
+ * command tree and every other command (about a third of what pivot
+ * imports); what the run does is the full command line's (`repro_run.ts`,
+ * the project opened as its `repro` action opens it), which reports failures
+ * the same way (`report_error.ts`).
  *
  * @module
  */
@@ -16,20 +18,20 @@ import { EXIT, reportError } from "./report_error.ts";
 import { runRepro } from "./repro_run.ts";
 
 /**
- * Runs `args` with what the fast path found changed (`look`) and returns the
- * exit status; `null` for a command line the fast path does not read, which
- * the full command line then runs.
+ * Runs `args`, with what the fast path found changed (`look`, when it found
+ * its stamp), and returns the exit status; `null` for a command line the fast
+ * path does not read, which the full command line then runs.
  */
 export async function runFastRepro(
   args: readonly string[],
   io: CliIo,
-  look: StampLook,
+  look?: StampLook,
 ): Promise<number | null> {
   const command = parseFastCommand(args);
   if (command === null) return null;
   const ctx: CliContext = {
     ...io,
-    stampLook: look,
+    ...(look === undefined ? {} : { stampLook: look }),
     quiet: () => command.quiet,
     verbose: () => false,
     warn: (message) => {
@@ -38,7 +40,7 @@ export async function runFastRepro(
   };
   try {
     const startedMs = Date.now();
-    await using session = await openForCommand(ctx, { all: command.all });
+    await using session = await openForCommand(ctx, { all: command.all, parsesStageCode: true });
     await runRepro(ctx, session, {
       mode: command.mode,
       targets: command.targets,

@@ -5,6 +5,7 @@ import { buildPipeline } from "./build_pipeline.ts";
 import { pipelineFileProblem } from "./find_pipeline_file.ts";
 import { IsolatedModuleLoader } from "./load_module_isolated.ts";
 import type { PlainObject } from "./params.ts";
+import { parsePlainYaml } from "./plain_yaml.ts";
 import type { Pipeline } from "./types.ts";
 import type { YamlSource } from "./yaml_source.ts";
 import type { Locator } from "./_context.ts";
@@ -81,11 +82,13 @@ export async function loadPipelineFile(
     const reason = firstLine(error instanceof Error ? error.message : String(error));
     throw new PipelineFileError(file, `cannot read the pipeline file: ${reason}`, { displayFile });
   }
-  // A cached parse skips the YAML parser, which is then not even imported (see
-  // util/yaml_lib.ts); positions for errors are found only when needed (the syntax tree they
-  // come from is not kept meanwhile: a large file's is ~60× its size).
+  // A cached parse skips the YAML parser, and so does a file of plain YAML (see
+  // plain_yaml.ts): the parser is then not even imported (see util/yaml_lib.ts). Positions
+  // for errors are found only when needed (the syntax tree they come from is not kept
+  // meanwhile: a large file's is ~60× its size).
   const cached = parseCache?.get("pipeline-yaml", text);
-  const data = cached ??
+  const plain = cached === undefined ? parsePlainYaml(text) : undefined;
+  const data = cached ?? plain ??
     await (await import("./parse_large_yaml.ts")).parseLargeYaml(text, file, displayFile);
   if (cached === undefined) parseCache?.put("pipeline-yaml", text, data);
   if (data === null || data === undefined) {
@@ -103,7 +106,7 @@ export async function loadPipelineFile(
       paramsFile,
       ...(locate === undefined ? {} : { locate }),
     });
-  if (cached !== undefined) {
+  if (cached !== undefined || plain !== undefined) {
     try {
       return await build();
     } catch (error) {

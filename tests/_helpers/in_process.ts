@@ -1,11 +1,11 @@
 /**
  * Running the CLI inside the test process: the same steps as `main.ts` (the
- * no-op fast path; past it, a plain copy of `process.env`; after a change it
- * found, the run without the command tree, `runFastRepro`; a status line
- * from the run's stamp, `runFastStatus`; else `runCli(args, io)` with what
- * it found changed), the same command tree, parsing, rendering and exit
- * codes as a spawned pivot, without the 0.2–0.4 s of a process start. Use
- * `runPivot` (a real process) only for what needs one:
+ * no-op fast path; past it, a plain copy of `process.env`; for a command line
+ * it reads (a fresh run, or after a change it found), the run without the
+ * command tree, `runFastRepro`; a status line from the run's stamp,
+ * `runFastStatus`; else `runCli(args, io)`), the same command tree, parsing,
+ * rendering and exit codes as a spawned pivot, without the 0.2–0.4 s of a
+ * process start. Use `runPivot` (a real process) only for what needs one:
  * signals, concurrency, exit of the process itself, variables read by child
  * processes or the AWS SDK, the bundle.
  *
@@ -16,7 +16,7 @@
  * @module
  */
 import type { CliIo } from "../../src/cli/cli_context.ts";
-import { runFastNoop, type StampLook } from "../../src/cli/fast_noop.ts";
+import { parseFastCommand, runFastNoop, type StampLook } from "../../src/cli/fast_noop.ts";
 import type { CliResult } from "./project.ts";
 
 /** What `runFastNoop` returned (`null`: the full command line must run) and printed. */
@@ -49,16 +49,14 @@ export async function runPivotInProcess(
   // never change this process's environment).
   (await import("../../src/cli/process_env_snapshot.ts")).snapshotProcessEnv();
   let code: number | null = null;
-  if (look !== undefined) {
-    // After a change the fast path found, a command line it reads runs without the command tree.
+  if (parseFastCommand(args) !== null) {
+    // A command line the fast path reads (a fresh run, or after a change it found) runs
+    // without the command tree.
     code = await (await import("../../src/cli/fast_repro.ts")).runFastRepro(args, io, look);
   } else if (args.includes("status")) {
     code = (await import("../../src/cli/fast_status.ts")).runFastStatus(args, io);
   }
-  code ??= await (await import("../../src/cli/run_cli.ts")).runCli(
-    args,
-    look === undefined ? io : { ...io, stampLook: look },
-  );
+  code ??= await (await import("../../src/cli/run_cli.ts")).runCli(args, io);
   return { code, ...printed() };
 }
 

@@ -73,3 +73,38 @@ for (const entry of ["main.ts", "src/cli/fast_repro.ts"]) {
     }
   });
 }
+
+Deno.test("a fresh pivot repro runs without loading the command tree (commander)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "pivot_fresh_repro_" });
+  try {
+    // pivot's configuration with commander stubbed out: the command tree cannot load.
+    const config = JSON.parse(Deno.readTextFileSync(path.join(ROOT, "deno.json")));
+    config.imports["@commander-js/extra-typings"] = "data:text/javascript,";
+    Deno.writeTextFileSync(path.join(dir, "deno.json"), JSON.stringify(config));
+    const project = path.join(dir, "project");
+    Deno.mkdirSync(path.join(project, ".pivot"), { recursive: true });
+    Deno.writeTextFileSync(
+      path.join(project, "pivot.yaml"),
+      "pipeline: fresh\nstages:\n  a:\n    cmd: echo a > ${outs}\n    outs: txt\n",
+    );
+    const pivot = async (...args: string[]) => {
+      const output = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", "--no-lock", "--config", "../deno.json", `${ROOT}/main.ts`, ...args],
+        cwd: project,
+        env: { NO_COLOR: "1" },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      return { code: output.code, stderr: new TextDecoder().decode(output.stderr) };
+    };
+    const fresh = await pivot("repro", "-q", "-j", "2");
+    assert.equal(fresh.code, 0, fresh.stderr);
+    assert.ok(Deno.statSync(path.join(project, "data/fresh/a.txt")).isFile);
+    // The check holds: a command that needs the command tree does not load.
+    const list = await pivot("list");
+    assert.notEqual(list.code, 0);
+    assert.match(list.stderr, /extra-typings|Command/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
