@@ -182,10 +182,11 @@ export class Session implements EngineContext, AsyncDisposable {
    * memory the rest of the command can use (V8 reuses a finished isolate's
    * pages), and after a run of 10,000 stages its closing work (the check
    * that leaves the no-op stamp) is where the run's memory peaks. Resolves
-   * once the event loop has turned twice since: a terminated worker's
-   * isolate (~10–16 MB after a thousand commands) is torn down on its
-   * thread only then, and that closing work, which gives the event loop no
-   * turn for a second or more, would otherwise reach its peak with it still there.
+   * after two turns of the event loop (when workers were started): a
+   * terminated worker's isolate (~10–16 MB after a thousand commands) is
+   * torn down on its own thread once the event loop runs, mostly within
+   * those turns, and that closing work, which gives the event loop no turn
+   * for a second or more, would otherwise peak with it still there.
    */
   async releaseWorkers(): Promise<void> {
     const started = this.#pool !== null;
