@@ -126,7 +126,7 @@ export async function reproStages(session: Session, options: ReproOptions): Prom
     ...(known === null ? {} : { knownUpToDate: known.stages }),
   });
   // No job runs after this: the workers' memory goes to the confirmation below.
-  session.releaseWorkers();
+  await session.releaseWorkers();
   const run = { ...result, runId, stages };
   try {
     // --no-commit records nothing: no outputs ignored, no history, no stamp.

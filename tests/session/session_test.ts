@@ -349,3 +349,17 @@ Deno.test("a session for stage code whose pipeline.ts does not load throws, its 
   });
   assert.deepEqual(names(p.path(".pivot")), []);
 });
+
+Deno.test("session.releaseWorkers() gives the event loop turns before it resolves, so the stopped workers can be torn down", async () => {
+  await using p = await makeProject(BEAT_FILES);
+  await using session = await sessionOf(p);
+  const pool = session.workers(1);
+  assert.equal(
+    await pool.run({ kind: "cmd", stage: "x", command: "true", cwd: p.root, env: {} }, () => {}),
+    null,
+  );
+  let turned = false;
+  setTimeout(() => (turned = true), 0);
+  await session.releaseWorkers();
+  assert.ok(turned, "a timer due at once has fired");
+});
