@@ -30,13 +30,21 @@ export class UnreadableDep extends Error {
   }
 }
 
+/** The options `Deno.inspect` hands an object's custom inspection (those read here). */
+interface InspectOptions {
+  readonly depth: number;
+  readonly currentDepth?: number;
+}
+
 /**
  * The `deps` object of a stage function's context: one enumerable property
  * per input name whose value (an array for a list input) is read with
  * `readValueSync` when the property is first read, then kept; an input
  * without a format (a directory, a plain file path) is its path. Spreading
- * or enumerating the object reads every input. Assigning a property replaces
- * its value.
+ * or enumerating the object reads every input, and so does printing it
+ * (`ctx.log(ctx.deps)` shows the values, as a plain object would). Assigning
+ * a property replaces its value. A frozen or sealed object (whose properties
+ * can no longer be redefined as plain values) still reads each input once.
  *
  * @throws {UnreadableDep} from a property's first read, when an input cannot be read
  */
@@ -45,13 +53,16 @@ export function lazyDeps(
   readValueSync: (file: string, format: Format) => unknown,
 ): Record<string, unknown> {
   const values: Record<string, unknown> = {};
-  const keep = (name: string, value: unknown) =>
+  /** Makes `name` a plain value from now on, when the object still lets it be redefined. */
+  const keep = (name: string, value: unknown) => {
+    if (!Object.getOwnPropertyDescriptor(values, name)?.configurable) return;
     Object.defineProperty(values, name, {
       value,
       writable: true,
       enumerable: true,
       configurable: true,
     });
+  };
   for (const dep of deps) {
     const read = () => {
       const items = dep.items.map(({ path, format }) => {
@@ -64,16 +75,29 @@ export function lazyDeps(
       });
       return dep.list ? items : items[0];
     };
+    // The value once read or assigned, for an object frozen or sealed before that.
+    let known: { value: unknown } | null = null;
     Object.defineProperty(values, dep.name, {
       get: () => {
-        const value = read();
-        keep(dep.name, value);
-        return value;
+        known ??= { value: read() };
+        keep(dep.name, known.value);
+        return known.value;
       },
-      set: (value: unknown) => keep(dep.name, value),
+      set: (value: unknown) => {
+        known = { value };
+        keep(dep.name, value);
+      },
       enumerable: true,
       configurable: true,
     });
   }
+  // Printed (console.log, Deno.inspect) with the values, not as getters, at the depth it is
+  // printed at (the options hold the depth printing started from, and this object's).
+  Object.defineProperty(values, Symbol.for("Deno.customInspect"), {
+    value: (
+      inspect: (value: unknown, options: InspectOptions) => string,
+      options: InspectOptions,
+    ) => inspect({ ...values }, { ...options, depth: options.depth - (options.currentDepth ?? 0) }),
+  });
   return values;
 }

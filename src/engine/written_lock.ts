@@ -63,8 +63,9 @@ export function writtenLock(
  * outputs hashed by the look so far, by path: an input that one of them is
  * is taken from there (a fan-in's thousand inputs are not looked at twice;
  * a file changed in between changes the signature the stamp takes of it
- * afterwards, which then is not settled, and no stamp is written), and
- * this stage's outputs are added.
+ * afterwards, which then is not settled, and no stamp is written: a
+ * symlink's own signature is taken too, for one pointed at an older file),
+ * and this stage's outputs are added.
  *
  * @returns false when anything differs: the caller assesses the stage to
  *   learn what (this never stands in for a verdict other than "up to date")

@@ -24,7 +24,7 @@ import {
   takeRacyEntry,
 } from "../storage/racy_content.ts";
 import { isInside } from "../util/paths.ts";
-import { PATH_ABSENT } from "../util/precise_stat.ts";
+import { PATH_ABSENT, type PreciseStat } from "../util/precise_stat.ts";
 import { cachedOutputIgnoreDirs } from "./ignore_outputs.ts";
 import { settledBefore } from "../storage/racy_window.ts";
 import { NOOP_STAMP_FORMAT, type NoopStamp, type StampEvidence } from "./noop_stamp.ts";
@@ -36,7 +36,7 @@ import { trackingFileCandidates } from "./tracked_inputs.ts";
  * pipeline files with their `vars:` files, the places pipeline files are looked for, locks, inputs,
  * the `.pvt` files that do or could track file inputs, outputs with every
  * entry of directory ones (and what a symlink among them points to: the blob of a
- * symlink checkout), the cache directories of the blobs the session
+ * symlink checkout; an input or output that is a symlink, both), the cache directories of the blobs the session
  * looked for (so a deleted, quarantined or added blob is noticed), the code its
  * fingerprints read, the
  * `.gitignore` files of cached outputs). `since` is when the command started
@@ -245,8 +245,14 @@ export function stampEvidence(
     if (before === undefined || before === now) return null;
     return plainInputs.has(file) || insideAny(plainInputs, file) ? before : null;
   };
-  const record = (file: string, into: Record<string, string>, follow: boolean, at: number) => {
-    const signature = fileSignature(session.stats, file, follow);
+  const record = (
+    file: string,
+    into: Record<string, string>,
+    follow: boolean,
+    at: number,
+    stats = session.stats,
+  ) => {
+    const signature = fileSignature(stats, file, follow);
     if (signature === null) return null;
     const before = asAtStart(file, follow, signature.text);
     if (follow) absent.forget(file);
@@ -303,9 +309,15 @@ export function stampEvidence(
     if (pvtCandidates.has(file) && recordAbsent(file, at)) continue;
     if (record(file, followed, true, at) === null) return null;
   }
+  // The paths of `trees` that are symlinks: their own signature counts too (a symlink
+  // checkout's output, a link a stage made). One pointed elsewhere after the look, at a file
+  // whose signature is settled (any file written long ago), is then not settled itself.
+  const links = new Set<string>();
+  const treeStats = linksNoted(session.stats, links);
   for (const [tree, at] of trees) {
-    const text = record(tree, followed, true, at);
+    const text = record(tree, followed, true, at, treeStats);
     if (text === null || (text.startsWith("d:") && !walk(tree, at))) return null;
+    if (links.has(tree) && record(tree, unfollowed, false, at) === null) return null;
   }
   return {
     followed,
@@ -382,6 +394,24 @@ class RacyEntries {
 /** The files `options` counts as files the project was loaded from. */
 function moreSources(options: EvidenceOptions): string[] {
   return [...options.sources ?? [], ...options.pipelineModules ?? []];
+}
+
+/**
+ * `stats`, taking a path's own status first: a path that is no symlink has
+ * no other (one call, as before), and a symlink is added to `links`, then
+ * followed.
+ */
+function linksNoted(stats: PreciseStat, links: Set<string>): PreciseStat {
+  return {
+    precise: stats.precise,
+    stat(file, follow = true) {
+      const own = stats.stat(file, false);
+      if (!follow || own === null || own === PATH_ABSENT || own.kind !== "symlink") return own;
+      links.add(file);
+      return stats.stat(file, true);
+    },
+    [Symbol.dispose]() {},
+  };
 }
 
 /** True when a proper ancestor of `file` is one of `dirs`. */

@@ -622,3 +622,34 @@ Deno.test("cmd stages run with a PATH whose first directory cannot be searched",
   await assertReproWithUnsearchablePath(p);
   assert.equal(await p.read("data/ml/shout.txt"), "HELLO\n");
 });
+
+Deno.test("a run stage may freeze its ctx.deps and print it: it sees the values, as before they were read lazily", async () => {
+  await using p = await makeProject({
+    "pivot.yaml": [
+      "pipeline: ml",
+      "stages:",
+      "  make:",
+      "    cmd: printf '{\"k\":[1,2]}' > ${outs}",
+      "    outs: json",
+      "  use:",
+      "    run: ./stages.ts#use",
+      "    deps: {j: make, raw: note.txt}",
+      "    outs: json",
+      "",
+    ].join("\n"),
+    "note.txt": "hello\n",
+    "stages.ts": `// deno-lint-ignore-file no-explicit-any
+export function use(ctx: any) {
+  ctx.log(ctx.deps);
+  const deps = Object.freeze(ctx.deps);
+  return { sum: deps.j.k[0] + deps.j.k[1], raw: deps.raw === ctx.paths.deps.raw };
+}
+`,
+  });
+  const result = await runPivotInProcess(p.root, ["repro"]);
+  assert.equal(result.code, 0, result.stderr);
+  // Printed as the plain object of the values is (not `{ j: [Getter/Setter], … }`).
+  const printed = Deno.inspect({ j: { k: [1, 2] }, raw: p.path("note.txt") });
+  assert.ok(result.stdout.includes(`${printed}\n`), result.stdout);
+  assert.deepEqual(JSON.parse(await p.read("data/ml/use.json")), { sum: 3, raw: true });
+});

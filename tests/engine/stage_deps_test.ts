@@ -80,3 +80,30 @@ Deno.test("lazyDeps() throws UnreadableDep naming the file and the format", () =
         "cannot read /p/a.txt as txt: No such file or directory (os error 2): readfile '/p/a.txt'",
   );
 });
+
+Deno.test("lazyDeps() reads each input once also when the function froze or sealed the object", () => {
+  for (const close of [Object.freeze, Object.seal]) {
+    const { reads, read } = countingReader();
+    const deps = close(lazyDeps(DEPS, read));
+    assert.equal(deps.model, "json:/p/model.json");
+    assert.equal(deps.model, "json:/p/model.json");
+    assert.deepEqual(deps.parts, ["txt:/p/a.txt", "txt:/p/b.txt"]);
+    assert.deepEqual(reads, ["/p/model.json", "/p/a.txt", "/p/b.txt"]);
+    assert.deepEqual(Object.keys(deps), ["model", "parts", "raw"]);
+  }
+});
+
+Deno.test("lazyDeps() prints with the values, as a plain object does", () => {
+  const { read } = countingReader();
+  const deps = lazyDeps(DEPS, read);
+  const plain = {
+    model: "json:/p/model.json",
+    parts: ["txt:/p/a.txt", "txt:/p/b.txt"],
+    raw: "/p/raw",
+  };
+  assert.equal(Deno.inspect(deps), Deno.inspect(plain));
+  assert.equal(Deno.inspect({ deps }, { depth: 1 }), Deno.inspect({ deps: plain }, { depth: 1 }));
+  // Nothing else shows the printing: no other key, nothing more spread or copied.
+  assert.deepEqual(Object.keys({ ...deps }), ["model", "parts", "raw"]);
+  assert.deepEqual(structuredClone(deps), plain);
+});
