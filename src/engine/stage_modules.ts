@@ -7,28 +7,18 @@
  * @module
  */
 import type { Format } from "../formats/format_names.ts";
-import {
-  encodePlainValue,
-  isPlainFormat,
-  readPlainValue,
-  readPlainValueSync,
-} from "../formats/plain_values.ts";
+import { encodePlainValue, isPlainFormat, readPlainValueSync } from "../formats/plain_values.ts";
 import type { RunJob } from "./stage_job.ts";
 
 /** How a `run` job's inputs are read and its outputs encoded (as `src/formats/` does). */
 export interface ValueCodecs {
-  readValue(file: string, format: Format): Promise<unknown>;
-  /** `readValue`, reading the file synchronously (what a stage function's `ctx.deps` does). */
+  /** Reads an input as `src/formats/` does (what a stage function's `ctx.deps` does on first use). */
   readValueSync(file: string, format: Format): unknown;
   encodeValue(format: Format, value: unknown): Uint8Array;
 }
 
 /** The codecs of the formats that need no library. */
 const PLAIN_CODECS: ValueCodecs = {
-  readValue: (file, format) =>
-    isPlainFormat(format)
-      ? readPlainValue(file, format)
-      : Promise.reject(new Error(`internal error: ${format} read without its library`)),
   readValueSync: (file, format) => {
     if (!isPlainFormat(format)) {
       throw new Error(`internal error: ${format} read without its library`);

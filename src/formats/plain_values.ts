@@ -19,19 +19,6 @@ export function isPlainFormat(format: Format): format is PlainFormat {
   return format !== "csv" && format !== "tsv" && format !== "yaml";
 }
 
-/** `readValue` (see `read_value.ts`) of a plain format. */
-export async function readPlainValue(file: string, format: PlainFormat): Promise<unknown> {
-  switch (format) {
-    case "dir":
-      return file;
-    case "bin":
-    case "png":
-      return await Deno.readFile(file);
-    default:
-      return parsePlainText(await Deno.readTextFile(file), format, file);
-  }
-}
-
 /** `readValueSync` (see `read_value.ts`) of a plain format. */
 export function readPlainValueSync(file: string, format: PlainFormat): unknown {
   switch (format) {

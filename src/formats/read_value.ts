@@ -1,29 +1,13 @@
 import { parse as parseCsv } from "csv-parse/sync";
 import { parse as parseYaml } from "../util/yaml_lib.ts";
 import type { Format } from "./format_names.ts";
-import {
-  isPlainFormat,
-  parsePlainText,
-  readError,
-  readPlainValue,
-  readPlainValueSync,
-} from "./plain_values.ts";
+import { isPlainFormat, parsePlainText, readError, readPlainValueSync } from "./plain_values.ts";
 
 /**
  * Loads the file at `file` as a value of `format`, the way a `run` stage
- * receives its inputs: csv/tsv → array of row objects (strings), json/yaml →
- * the value, jsonl → array, txt/svg → string, bin/png → `Uint8Array`,
- * dir → the absolute path.
- *
- * @throws {Error} naming the file when it does not parse
- */
-export async function readValue(file: string, format: Format): Promise<unknown> {
-  if (isPlainFormat(format)) return await readPlainValue(file, format);
-  return parseValueText(await Deno.readTextFile(file), format, file);
-}
-
-/**
- * {@linkcode readValue}, reading the file synchronously.
+ * receives its inputs (when the function first uses one): csv/tsv → array
+ * of row objects (strings), json/yaml → the value, jsonl → array, txt/svg →
+ * string, bin/png → `Uint8Array`, dir → the absolute path.
  *
  * @throws {Error} naming the file when it does not parse
  */
@@ -35,7 +19,7 @@ export function readValueSync(file: string, format: Format): unknown {
 /**
  * Parses `text` as a value of the text format `format` (csv/tsv → array of
  * row objects of strings, json/yaml → the value, jsonl → array, txt/svg →
- * the text), as {@linkcode readValue} does for a file; `origin` names the
+ * the text), as {@linkcode readValueSync} does for a file; `origin` names the
  * text in errors.
  *
  * @throws {Error} naming `origin` when the text does not parse

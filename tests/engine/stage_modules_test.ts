@@ -70,16 +70,16 @@ Deno.test("StageModules' codecs for plain formats read and write as the format l
     assert.deepEqual(bytes, full.encodeValue(format, value));
     const file = path.join(dir.path, `v.${format}`);
     await Deno.writeFile(file, bytes);
-    assert.deepEqual(await plain.readValue(file, format), await full.readValue(file, format));
+    assert.deepEqual(plain.readValueSync(file, format), full.readValueSync(file, format));
   }
-  assert.equal(await plain.readValue(dir.path, "dir"), dir.path);
+  assert.equal(plain.readValueSync(dir.path, "dir"), dir.path);
   assert.throws(
     () => plain.encodeValue("txt", 3),
     new TypeError("expected a string, got a number"),
   );
   await Deno.writeTextFile(path.join(dir.path, "bad.json"), "{");
-  await assert.rejects(
-    plain.readValue(path.join(dir.path, "bad.json"), "json"),
+  assert.throws(
+    () => plain.readValueSync(path.join(dir.path, "bad.json"), "json"),
     (error: Error) =>
       error.message.startsWith(`cannot read ${path.join(dir.path, "bad.json")} as json: `),
   );

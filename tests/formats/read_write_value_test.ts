@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
 import * as path from "node:path";
-import { encodeValue, type Format, readValue, writeValue } from "../../src/formats/mod.ts";
+import { encodeValue, type Format, readValueSync, writeValue } from "../../src/formats/mod.ts";
+
+/** `readValueSync`, its errors as a rejection (as the assertions below expect them). */
+// deno-lint-ignore require-await
+const readValue = async (file: string, format: Format) => readValueSync(file, format);
 import { tempDir } from "../_helpers/files.ts";
 
 const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
