@@ -8,9 +8,17 @@
  *
  * @module
  */
-import type { EngineContext, JobOutcome, JobRunner } from "../../src/engine/mod.ts";
+import {
+  type EngineContext,
+  type JobOutcome,
+  type JobRunner,
+  newRunId,
+  type RunResult,
+  runStages,
+} from "../../src/engine/mod.ts";
 import type { StageJob } from "../../src/engine/stage_job.ts";
-import type { Session } from "../../src/session/mod.ts";
+import { openSession, type Session } from "../../src/session/mod.ts";
+import { makeProject, type TempProject } from "../_helpers/project.ts";
 
 /** What the fake does with one stage's job. */
 export interface FakeBehaviour {
@@ -163,4 +171,38 @@ export function withPool(
     hasBlobs: (info) => session.hasBlobs(info),
     plan: (name) => session.plan(name),
   };
+}
+
+/**
+ * A project whose stage `a` feeds stage `b` (`cmd` stages, one txt output
+ * each), with `files` beside its pivot.yaml, run once with a
+ * {@linkcode FakePool} (2 jobs): the project, its open session and the run.
+ * Dispose of the session, then the project.
+ */
+export async function runAFeedsB(
+  files: Record<string, string> = {},
+): Promise<{ p: TempProject; session: Session; result: RunResult }> {
+  const p = await makeProject({
+    "pivot.yaml": [
+      "pipeline: ml",
+      "stages:",
+      "  a:",
+      "    cmd: never run",
+      "    outs: txt",
+      "  b:",
+      "    cmd: never run",
+      "    deps: {in: a}",
+      "    outs: txt",
+      "",
+    ].join("\n"),
+    ...files,
+  });
+  const session = await openSession({ cwd: p.root, warn: () => {} });
+  const result = await runStages(withPool(session, new FakePool()), {
+    stages: ["a", "b"],
+    jobs: 2,
+    runId: newRunId(),
+    onEvent: () => {},
+  });
+  return { p, session, result };
 }

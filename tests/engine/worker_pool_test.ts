@@ -283,14 +283,20 @@ Deno.test("WorkerPool passes a single output's value and paths to a run function
   }
 });
 
-Deno.test("WorkerPool reads a run function's input only when the function uses its value", async () => {
-  await using dir = await tempDir();
-  const module = path.join(dir.path, "stages.ts");
-  // The function reads its input's path only: an input that does not parse does not fail it.
-  await Deno.writeTextFile(module, "export function run(ctx) {\n  return ctx.paths.deps.bad;\n}\n");
-  const bad = path.join(dir.path, "bad.json");
+/**
+ * Runs, on a pool of one worker, a run function returning `returned` (an
+ * expression of `ctx`) whose json input `bad` does not parse, into a txt
+ * output: the job's outcome, and the input's and the output's paths.
+ */
+async function runWithUnparsableInput(
+  dir: string,
+  returned: string,
+): Promise<{ outcome: string | null; bad: string; out: string }> {
+  const module = path.join(dir, "stages.ts");
+  await Deno.writeTextFile(module, `export function run(ctx) {\n  return ${returned};\n}\n`);
+  const bad = path.join(dir, "bad.json");
   await Deno.writeTextFile(bad, "{");
-  const out = path.join(dir.path, "out.txt");
+  const out = path.join(dir, "out.txt");
   const pool = new WorkerPool(1, workerEntryUrl());
   try {
     const outcome = await pool.run(
@@ -300,33 +306,25 @@ Deno.test("WorkerPool reads a run function's input only when the function uses i
       }),
       () => {},
     );
-    assert.equal(outcome, null);
-    assert.equal(await Deno.readTextFile(out), bad);
+    return { outcome, bad, out };
   } finally {
     pool.close();
   }
+}
+
+Deno.test("WorkerPool reads a run function's input only when the function uses its value", async () => {
+  await using dir = await tempDir();
+  // The function reads its input's path only: an input that does not parse does not fail it.
+  const { outcome, bad, out } = await runWithUnparsableInput(dir.path, "ctx.paths.deps.bad");
+  assert.equal(outcome, null);
+  assert.equal(await Deno.readTextFile(out), bad);
 });
 
 Deno.test("WorkerPool fails a run job using an input that does not parse, naming the file and the format", async () => {
   await using dir = await tempDir();
-  const module = path.join(dir.path, "stages.ts");
-  await Deno.writeTextFile(module, "export function run(ctx) {\n  return ctx.deps.bad.a;\n}\n");
-  const bad = path.join(dir.path, "bad.json");
-  await Deno.writeTextFile(bad, "{");
-  const pool = new WorkerPool(1, workerEntryUrl());
-  try {
-    const outcome = await pool.run(
-      runJob(module, {
-        deps: [{ name: "bad", list: false, items: [{ path: bad, format: "json" }] }],
-        outs: [{ key: null, path: path.join(dir.path, "out.txt"), format: "txt" }],
-      }),
-      () => {},
-    );
-    // One line, no stack trace.
-    assert.match(outcome ?? "", new RegExp(`^cannot read ${RegExp.escape(bad)} as json: [^\n]+$`));
-  } finally {
-    pool.close();
-  }
+  const { outcome, bad } = await runWithUnparsableInput(dir.path, "ctx.deps.bad.a");
+  // One line, no stack trace.
+  assert.match(outcome ?? "", new RegExp(`^cannot read ${RegExp.escape(bad)} as json: [^\n]+$`));
 });
 
 Deno.test("WorkerPool gives a run function a list input as an array, in a deps object it can spread", async () => {

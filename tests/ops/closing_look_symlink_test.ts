@@ -1,12 +1,9 @@
 import assert from "node:assert/strict";
-import { newRunId, runStages } from "../../src/engine/mod.ts";
 import { confirmUpToDate } from "../../src/ops/confirm_up_to_date.ts";
 import { noopStampHolds } from "../../src/ops/noop_stamp.ts";
 import { buildNoopStamp } from "../../src/ops/record_noop_stamp.ts";
-import { openSession } from "../../src/session/mod.ts";
 import type { FileHasher } from "../../src/storage/file_hasher.ts";
-import { makeProject } from "../_helpers/project.ts";
-import { FakePool, withPool } from "../engine/_fake_pool.ts";
+import { runAFeedsB } from "../engine/_fake_pool.ts";
 
 /**
  * A project of a and b (b reads a's output), run with the fake pool; a's
@@ -15,28 +12,9 @@ import { FakePool, withPool } from "../engine/_fake_pool.ts";
  * is 20 ms); `confirm` is the closing look of that run.
  */
 async function linkedRun() {
-  const p = await makeProject({
-    "pivot.yaml": [
-      "pipeline: ml",
-      "stages:",
-      "  a:",
-      "    cmd: never run",
-      "    outs: txt",
-      "  b:",
-      "    cmd: never run",
-      "    deps: {in: a}",
-      "    outs: txt",
-      "",
-    ].join("\n"),
+  const { p, session, result } = await runAFeedsB({
     "old/same.txt": "a\n",
     "old/other.txt": "not a\n",
-  });
-  const session = await openSession({ cwd: p.root, warn: () => {} });
-  const result = await runStages(withPool(session, new FakePool()), {
-    stages: ["a", "b"],
-    jobs: 2,
-    runId: newRunId(),
-    onEvent: () => {},
   });
   const aOut = session.plan("a").outs[0]!.path;
   await Deno.remove(aOut);
