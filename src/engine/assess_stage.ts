@@ -44,7 +44,10 @@ export interface StageState {
    * replaces the file, and so changes it.
    */
   readonly lockSeen: string | null;
-  /** Hash of everything that decides the outputs (`null` with missing inputs). */
+  /**
+   * Hash of everything that decides the outputs (`null` with missing inputs):
+   * computed when first read.
+   */
   readonly inputHash: string | null;
 }
 
@@ -136,6 +139,9 @@ export async function assessStage(
     display: relativePosix(root, plan.lockFile),
     expect: { stage: def.name, pipeline: def.pipeline },
   });
+  // Needed only to run or record the stage (the run cache): an up-to-date stage never
+  // computes it (a fan-in's is a thousand input hashes written out and hashed).
+  let runCacheKey: string | undefined;
   const state: StageState = {
     fingerprint,
     params: def.params,
@@ -143,7 +149,10 @@ export async function assessStage(
     missing,
     lock,
     lockSeen,
-    inputHash: missing.length > 0 ? null : inputHash(fingerprint, def.params, deps, plan.outs),
+    get inputHash() {
+      if (missing.length > 0) return null;
+      return runCacheKey ??= inputHash(fingerprint, def.params, deps, plan.outs);
+    },
   };
   return { state, verdict: await decide(ctx, plan, state, options.force ?? false) };
 }

@@ -68,7 +68,8 @@ export interface StageEnd {
   readonly reason: string;
   /**
    * When the timed part began (`performance.now()`); `null` for a stage that
-   * failed before its work began (a missing input, an unreadable lock): no time.
+   * failed before its work began (a missing input, an unreadable lock), or was
+   * known to be up to date: no time.
    */
   readonly since: number | null;
   readonly details: readonly string[];
@@ -196,10 +197,12 @@ export async function processStage(
   index: number,
   upstream: readonly UpstreamOutcome[],
 ): Promise<StageResult> {
-  const progress = new StageProgress(env, name, index);
   const blocked = gate(env, upstream);
+  // A stage the stamp vouches for (most of a run after a change) is reported at once: it has
+  // no work whose time would be shown, and nothing else to keep (no output tail).
+  if (blocked === null && env.knownUpToDate.has(name)) return endKnownUpToDate(env, name, index);
+  const progress = new StageProgress(env, name, index);
   if (blocked !== null) return progress.end("blocked", blocked.reason, blocked);
-  if (env.knownUpToDate.has(name)) return progress.end("skipped", "up to date");
   const plan = env.ctx.plan(name);
   const claimOptions: ClaimOptions = {
     name,
@@ -231,6 +234,21 @@ export async function processStage(
     const since = progress.begun ? {} : { since: null };
     return progress.end("failed", error.message, { details: hint, ...since });
   }
+}
+
+/** Ends stage `name`, known to be up to date, as skipped (no time: nothing was done). */
+function endKnownUpToDate(env: StageRunEnv, name: string, index: number): StageResult {
+  return env.finish({
+    name,
+    index,
+    status: "skipped",
+    reason: "up to date",
+    since: null,
+    details: [],
+    logTail: [],
+    blockedBy: null,
+    interrupted: false,
+  });
 }
 
 /** The gate with what the run knows now. */

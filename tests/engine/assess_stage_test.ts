@@ -372,6 +372,15 @@ Deno.test("assessStage() gives a different inputHash when params change", async 
   assert.equal((await assess(p)).state.inputHash, first);
 });
 
+Deno.test("assessStage() gives the inputHash of its state's inputs, the same each time it is read", async () => {
+  await using p = await trainProject();
+  const { state } = await assess(p);
+  const outs = await withEngine(p, (ctx) => Promise.resolve(planStage(ctx.project, "train").outs));
+  const expected = inputHash(state.fingerprint, state.params, state.deps!, outs);
+  assert.equal(state.inputHash, expected);
+  assert.equal(state.inputHash, expected);
+});
+
 Deno.test("inputHash() changes with params but not with their key order", async () => {
   await using p = await trainProject();
   const { state } = await assess(p);

@@ -278,6 +278,44 @@ Deno.test("runStages() runs cmd jobs inline when only a few stages are to be ass
   assert.deepEqual(fourth.inline, [true]);
 });
 
+Deno.test("runStages() reports stages known to be up to date as skipped with no time, unless a failure blocks them", async () => {
+  await using t = await projectWith({ a: {}, k1: {}, k2: {}, k3: {} });
+  await run(t.session, new FakePool());
+  const known = new Set(["k1", "k2", "k3"]);
+  const second = await run(t.session, new FakePool(), {
+    knownUpToDate: known,
+    force: new Set(["a"]),
+  });
+  assert.deepEqual(second.outcomes, {
+    a: "ran: forced",
+    k1: "skipped: up to date",
+    k2: "skipped: up to date",
+    k3: "skipped: up to date",
+  });
+  const completions = second.events.filter((e): e is StageCompleteEvent =>
+    e.type === "stage_complete" && known.has(e.stage)
+  );
+  assert.deepEqual(
+    completions.map((e) =>
+      `${e.stage} ${e.index}/${e.total} ${e.status} ${e.duration_ms} ms [${e.details.join()}]`
+    ),
+    ["k1 2/4 skipped 0 ms []", "k2 3/4 skipped 0 ms []", "k3 4/4 skipped 0 ms []"],
+  );
+  assert.equal(second.events.some((e) => e.type === "stage_start" && known.has(e.stage)), false);
+  // Fail-fast: the known stages not begun when `a` fails are blocked, as any other stage.
+  const third = await run(t.session, new FakePool({ a: { fail: "exit code 3" } }), {
+    knownUpToDate: known,
+    force: new Set(["a"]),
+    jobs: 1,
+  });
+  assert.deepEqual(third.outcomes, {
+    a: "failed: exit code 3",
+    k1: "blocked: not started: 'a' failed",
+    k2: "blocked: not started: 'a' failed",
+    k3: "blocked: not started: 'a' failed",
+  });
+});
+
 Deno.test("runStages() writes the records of the stages before it while the job of a stage processed alone runs", async () => {
   await using t = await projectWith({ a: {}, b: { deps: "{in: a}" } });
   /** The run-cache entries of stage `a` written to the project's state.db so far. */
