@@ -11,7 +11,8 @@
  *
  * @module
  */
-import { hashBytes, type HashInfo } from "../storage/mod.ts";
+import { type FileHasher, hashBytes, type HashInfo } from "../storage/mod.ts";
+import { PATH_ABSENT, type PreciseStat } from "../util/precise_stat.ts";
 import { readFileOrNullSync } from "../util/fs.ts";
 import type { EngineContext } from "./engine_context.ts";
 import type { StagePlan } from "./stage_plan.ts";
@@ -51,6 +52,27 @@ export function writtenLock(
   return { file, digest: hashBytes(bytes) };
 }
 
+/** What a look at many stages with {@linkcode upToDateAsWritten} shares between them. */
+export interface AsWrittenOptions {
+  /**
+   * The outputs hashed by the look so far, by path: an input that one of
+   * them is is taken from there (a fan-in's thousand inputs are not looked
+   * at twice; a file changed in between changes the signature the stamp
+   * takes of it, which then is not settled, or not the path's any more, and
+   * the stamp does not hold: a symlink's own signature is taken too, for one
+   * pointed at an older file), and this stage's outputs are added.
+   * @default {a new map}
+   */
+  readonly outputs?: Map<string, HashInfo | null>;
+  /**
+   * How inputs and outputs are looked at: each path's own status first (a
+   * symlink's, then what it points to), kept there for the stamp taken
+   * afterwards (see `util/remembered_stat.ts`), so that each path is looked
+   * at once for both. @default {the hasher's own `stat`, following symlinks}
+   */
+  readonly seen?: PreciseStat;
+}
+
 /**
  * True when the stage of `plan`, whose lock this command wrote as
  * `written`, is up to date as `assessStage` would find it: its lock file
@@ -59,13 +81,8 @@ export function writtenLock(
  * through the hash cache, as `assessStage` does) with its blob in the cache
  * when cached. The code and params the lock records are those of this
  * command's project (it wrote them); a file of the project that changed
- * since it was loaded keeps a stamp from being written. `outputs` holds the
- * outputs hashed by the look so far, by path: an input that one of them is
- * is taken from there (a fan-in's thousand inputs are not looked at twice;
- * a file changed in between changes the signature the stamp takes of it
- * afterwards, which then is not settled, and no stamp is written: a
- * symlink's own signature is taken too, for one pointed at an older file),
- * and this stage's outputs are added.
+ * since it was loaded keeps a stamp from being written. See
+ * {@linkcode AsWrittenOptions} for what a look at many stages shares.
  *
  * @returns false when anything differs: the caller assesses the stage to
  *   learn what (this never stands in for a verdict other than "up to date")
@@ -74,8 +91,9 @@ export async function upToDateAsWritten(
   ctx: EngineContext,
   plan: StagePlan,
   written: WrittenLock,
-  outputs: Map<string, HashInfo | null> = new Map(),
+  options: AsWrittenOptions = {},
 ): Promise<boolean> {
+  const { outputs = new Map(), seen } = options;
   if (written.file !== plan.lockFile) return false;
   // Read and hashed as bytes, decoded only when they are those written (no copy made to hash them).
   const bytes = readFileOrNullSync(plan.lockFile);
@@ -90,7 +108,7 @@ export async function upToDateAsWritten(
       inputs++;
       const hashed = outputs.has(input.path)
         ? outputs.get(input.path)!
-        : await hasher.hashIfPresent(input.path);
+        : await hashLooked(hasher, input.path, seen);
       if (hashed === null || hashed.hash !== recorded.get(input.rel)) return false;
     }
   }
@@ -98,10 +116,25 @@ export async function upToDateAsWritten(
   for (const out of plan.outs) {
     const entry = lock.outs.find((item) => (item.key ?? null) === out.key);
     if (entry === undefined || entry.manifest !== undefined || out.isDir) return false;
-    const hashed = await hasher.hashIfPresent(out.path);
+    const hashed = await hashLooked(hasher, out.path, seen);
     outputs.set(out.path, hashed);
     if (hashed === null || "manifest" in hashed || hashed.hash !== entry.hash) return false;
     if (out.cache && !ctx.hasBlobs({ hash: entry.hash })) return false;
   }
   return true;
+}
+
+/**
+ * The hash of `file` as `hashIfPresent` gives it; with `seen`, from its
+ * status there: its own first, and, for a symlink, what it points to.
+ */
+function hashLooked(
+  hasher: FileHasher,
+  file: string,
+  seen: PreciseStat | undefined,
+): Promise<HashInfo | null> {
+  if (seen === undefined) return hasher.hashIfPresent(file);
+  const own = seen.stat(file, false);
+  const isLink = own !== null && own !== PATH_ABSENT && own.kind === "symlink";
+  return hasher.hashFound(file, isLink ? seen.stat(file, true) : own);
 }

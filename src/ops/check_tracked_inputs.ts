@@ -11,6 +11,7 @@ import type { Project } from "../project/mod.ts";
 import type { Session } from "../session/mod.ts";
 import { dataPathFor } from "../storage/mod.ts";
 import { PivotError } from "../util/errors.ts";
+import type { PreciseStat } from "../util/precise_stat.ts";
 import { relativePosix } from "../util/paths.ts";
 import { shellQuote } from "../util/shell_quote.ts";
 import { hasRemote } from "./choose_remote.ts";
@@ -35,14 +36,17 @@ export interface TrackedInputMismatch {
  * unreadable `.pvt`: what {@linkcode checkTrackedInputs} refuses. `known`
  * are tracked paths the caller compared already (`trackedStatus`), so they
  * are not compared (nor warned about) again; the rest are compared here.
+ * `stats` looks for the `.pvt` files that could track them (see
+ * `trackedInputsOf`).
  */
 export async function trackedInputMismatches(
   session: Session,
   stages: readonly string[],
   known: readonly TrackedState[] = [],
+  stats: PreciseStat = session.stats,
 ): Promise<TrackedInputMismatch[]> {
   const { project } = session;
-  const inputs = trackedInputsOf(project, stages);
+  const inputs = trackedInputsOf(project, stages, stats);
   if (inputs.size === 0) return [];
   const readers = new Map(
     [...inputs].map(([pvt, names]) => [relativePosix(project.root, dataPathFor(pvt)), names]),
@@ -78,7 +82,8 @@ export function trackedInputsReason(
 }
 
 /**
- * Checks every tracked input of `stages` against its `.pvt`.
+ * Checks every tracked input of `stages` against its `.pvt` (looked for
+ * with `stats`, see `trackedInputsOf`).
  *
  * @throws {PivotError} listing each tracked input that is modified, missing
  *   or has an unreadable `.pvt`, with the stages reading it, and a hint with
@@ -87,9 +92,10 @@ export function trackedInputsReason(
 export async function checkTrackedInputs(
   session: Session,
   stages: readonly string[],
+  stats: PreciseStat = session.stats,
 ): Promise<void> {
   const { project } = session;
-  const mismatches = await trackedInputMismatches(session, stages);
+  const mismatches = await trackedInputMismatches(session, stages, [], stats);
   if (mismatches.length === 0) return;
   const bad = mismatches.map(({ state }) => state);
   const shown = (state: TrackedState) => shownPath(project, state);

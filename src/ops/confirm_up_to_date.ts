@@ -13,6 +13,8 @@ import type { Session } from "../session/mod.ts";
 import type { HashInfo } from "../storage/mod.ts";
 import { FINE_RACY_WINDOW_MS } from "../storage/racy_window.ts";
 import { PivotError } from "../util/errors.ts";
+import type { PreciseStat } from "../util/precise_stat.ts";
+import { RememberedStat } from "../util/remembered_stat.ts";
 import { checkTrackedInputs } from "./check_tracked_inputs.ts";
 
 /**
@@ -29,6 +31,13 @@ export interface Confirmed {
    * of a stamp taken at once; empty after waiting the window out).
    */
   readonly assessed: ReadonlyMap<string, { readonly plan: StagePlan; readonly state: StageState }>;
+  /**
+   * What it found of the paths it looked at (after `sinceMs`), each as it
+   * first found it: the stamp's signatures of them (see
+   * `record_noop_stamp.ts`). A path changed after the look then has a
+   * signature other than the one recorded, and the stamp does not hold.
+   */
+  readonly seen: PreciseStat;
 }
 
 /**
@@ -97,9 +106,10 @@ export async function confirmUpToDate(
   const left = settled - Date.now();
   if (left > 0) await new Promise((resolve) => setTimeout(resolve, left));
   const sinceMs = Date.now();
+  const seen = new RememberedStat(session.stats);
   const warnings = session.warnings;
   try {
-    await checkTrackedInputs(session, stages.filter((name) => touched.has(name)));
+    await checkTrackedInputs(session, stages.filter((name) => touched.has(name)), seen);
   } catch (error) {
     if (error instanceof PivotError) return null;
     throw error;
@@ -112,7 +122,7 @@ export async function confirmUpToDate(
       const plan = plans.get(name) ?? session.plan(name);
       plans.delete(name);
       const ours = wait ? written(name) : undefined;
-      if (ours === undefined || !await upToDateAsWritten(session, plan, ours, outputs)) {
+      if (ours === undefined || !await upToDateAsWritten(session, plan, ours, { outputs, seen })) {
         const { state, verdict } = await assessStage(session, plan);
         if (verdict.action !== "skip") return null;
         if (!wait) assessed.set(name, { plan, state });
@@ -121,7 +131,7 @@ export async function confirmUpToDate(
   }
   if (session.warnings !== warnings) return null;
   const earlier = new Set(stages.filter((name) => !touched.has(name)));
-  return { sinceMs, earlier, assessed };
+  return { sinceMs, earlier, assessed, seen: seen.recalling };
 }
 
 /**

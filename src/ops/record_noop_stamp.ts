@@ -147,6 +147,13 @@ export interface EvidenceOptions {
    * `vouch_racy_reads.ts`), or drop the evidence. @default {no racy entries}
    */
   readonly racy?: Map<string, RacyRead>;
+  /**
+   * What a look at the stages after `since` found of the paths it looked at
+   * (see `confirm_up_to_date.ts`): their signatures are taken from there,
+   * not looked at again (one changed since has another signature now, and
+   * the stamp does not hold). @default {every path looked at now}
+   */
+  readonly seen?: PreciseStat;
 }
 
 /**
@@ -245,12 +252,13 @@ export function stampEvidence(
     if (before === undefined || before === now) return null;
     return plainInputs.has(file) || insideAny(plainInputs, file) ? before : null;
   };
+  const seen = options.seen ?? session.stats;
   const record = (
     file: string,
     into: Record<string, string>,
     follow: boolean,
     at: number,
-    stats = session.stats,
+    stats = seen,
   ) => {
     const signature = fileSignature(stats, file, follow);
     if (signature === null) return null;
@@ -292,7 +300,7 @@ export function stampEvidence(
   }
   /** Records a `.pvt` candidate with no entry at all in its directory's group; false when it has one. */
   const recordAbsent = (file: string, at: number): boolean => {
-    if (session.stats.stat(file, false) !== PATH_ABSENT) return false;
+    if (seen.stat(file, false) !== PATH_ABSENT) return false;
     const before = asAtStart(file, true, ABSENT);
     if (before === null) {
       // Held by its directory's group from now on, not by a signature of its own.
@@ -313,7 +321,7 @@ export function stampEvidence(
   // checkout's output, a link a stage made). One pointed elsewhere after the look, at a file
   // whose signature is settled (any file written long ago), is then not settled itself.
   const links = new Set<string>();
-  const treeStats = linksNoted(session.stats, links);
+  const treeStats = linksNoted(seen, links);
   for (const [tree, at] of trees) {
     const text = record(tree, followed, true, at, treeStats);
     if (text === null || (text.startsWith("d:") && !walk(tree, at))) return null;

@@ -250,6 +250,7 @@ async function recordStamp(
         projectSince: stamp.sinceMs,
         projectAtStart: stamp.projectAtStart,
         earlierStages: confirmed.earlier,
+        seen: confirmed.seen,
         ...shared,
         ...(wait ? {} : { racy }),
       });

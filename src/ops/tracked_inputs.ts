@@ -9,7 +9,7 @@ import type { Project } from "../project/mod.ts";
 import { pvtPathFor } from "../storage/mod.ts";
 import { statOrNullSync } from "../util/fs.ts";
 import { isInside } from "../util/paths.ts";
-import { openPreciseStat, plainlyAbsent } from "../util/precise_stat.ts";
+import { openPreciseStat, plainlyAbsent, type PreciseStat } from "../util/precise_stat.ts";
 
 /**
  * The `.pvt` files that would track the file dependency `input`: its own,
@@ -27,11 +27,15 @@ export function trackingFileCandidates(root: string, input: string): string[] {
 
 /**
  * The `.pvt` files (absolute) tracking what `stages` read, each with the
- * stages that read it, in stage order.
+ * stages that read it, in stage order. Each candidate is looked at with
+ * `stats` (the session's, or what a closing look keeps for its stamp, see
+ * `util/remembered_stat.ts`), its own status first: most have no entry at
+ * all, which answers for the stamp as well. @default {a `stat` of its own}
  */
 export function trackedInputsOf(
   project: Project,
   stages: readonly string[],
+  stats?: PreciseStat,
 ): Map<string, string[]> {
   // The `.pvt` files of the directories around the inputs, looked at once each (a thousand
   // inputs of one directory share them); an input's own `.pvt` is looked at as it is read (one
@@ -42,9 +46,12 @@ export function trackedInputsOf(
   const dirs = new Map<string, boolean>();
   const found = new Map<string, string[]>();
   // Most candidates do not exist: `statx` says so without an exception (see precise_stat.ts).
-  using stats = openPreciseStat();
+  using opened = stats === undefined ? openPreciseStat() : null;
+  const look = stats ?? opened!;
+  // No entry at all (not even a dangling symlink) is the usual answer, from the candidate's own status.
   const isTrackingFile = (candidate: string) =>
-    !plainlyAbsent(stats, candidate, true, dirs) && (statOrNullSync(candidate)?.isFile ?? false);
+    !plainlyAbsent(look, candidate, false, dirs) && !plainlyAbsent(look, candidate, true, dirs) &&
+    (statOrNullSync(candidate)?.isFile ?? false);
   for (const name of stages) {
     for (const entry of project.dag.stages.get(name)?.def.deps ?? []) {
       for (const ref of entry.refs) {

@@ -91,8 +91,21 @@ export class FileHasher {
    *
    * @throws the error of Deno's `stat` when it cannot be read for another reason
    */
-  async hashIfPresent(target: string): Promise<HashInfo | null> {
-    const info = this.#stats.stat(target);
+  hashIfPresent(target: string): Promise<HashInfo | null> {
+    return this.hashFound(target, this.#stats.stat(target));
+  }
+
+  /**
+   * The hash of `target` as {@linkcode FileHasher.hashIfPresent} gives it,
+   * from `info`: its precise `stat` (following a final symlink), taken just
+   * before by the caller (who may use it for more than the hash).
+   *
+   * @throws the error of Deno's `stat` when it cannot be read for another reason
+   */
+  async hashFound(
+    target: string,
+    info: PreciseInfo | typeof PATH_ABSENT | null,
+  ): Promise<HashInfo | null> {
     if (info === PATH_ABSENT || info === null) {
       // Missing, or not readable: Deno's own `stat` tells which, and names the cause.
       const found = statOrNullSync(target);

@@ -12,25 +12,25 @@ Deno.test("upToDateAsWritten() notes the outputs it hashed and takes an input th
   const aOut = a.outs[0]!.path;
   const outputs = new Map<string, HashInfo | null>();
   assert.equal(
-    await upToDateAsWritten(session, a, result.results.get("a")!.written!, outputs),
+    await upToDateAsWritten(session, a, result.results.get("a")!.written!, { outputs }),
     true,
   );
   const hashed = outputs.get(aOut);
   assert.ok(hashed !== undefined && hashed !== null);
   assert.equal(
-    await upToDateAsWritten(session, b, result.results.get("b")!.written!, outputs),
+    await upToDateAsWritten(session, b, result.results.get("b")!.written!, { outputs }),
     true,
   );
   assert.deepEqual([...outputs.keys()], [aOut, b.outs[0]!.path]);
   // b's input is taken from what the look noted for a's output, not hashed again.
   outputs.set(aOut, { hash: "0000000000000000" });
   assert.equal(
-    await upToDateAsWritten(session, b, result.results.get("b")!.written!, outputs),
+    await upToDateAsWritten(session, b, result.results.get("b")!.written!, { outputs }),
     false,
   );
   outputs.delete(aOut);
   assert.equal(
-    await upToDateAsWritten(session, b, result.results.get("b")!.written!, outputs),
+    await upToDateAsWritten(session, b, result.results.get("b")!.written!, { outputs }),
     true,
   );
 });
