@@ -115,6 +115,21 @@ export interface StageRunEnv {
   alone(): boolean;
 }
 
+/**
+ * Notes in `claim` that the stage's command runs in process group `group`.
+ * The note serves only a later pivot, should this one be killed (it ends the
+ * command then): a full disk fails it, which is said, but neither the
+ * command nor the run.
+ */
+function noteGroup(progress: StageProgress, claim: StageClaim | undefined, group: number): void {
+  try {
+    claim?.recordGroup(group);
+  } catch (error) {
+    const cause = error instanceof Error ? error.message.split("\n")[0] : String(error);
+    progress.say(`pivot: cannot note the command's process group in its claim: ${cause}`);
+  }
+}
+
 /** The timing, start event and output tail of one stage. */
 class StageProgress {
   /** When the work itself began: restoring, or running once a slot was free. */
@@ -477,7 +492,7 @@ async function runAndRecord(
     const onGroup = (group: number) => {
       commandGroup = group;
       env.commandGroups.add(group);
-      claim?.recordGroup(group);
+      noteGroup(progress, claim, group);
     };
     try {
       for (;; runner = env.workers()) {

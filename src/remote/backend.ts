@@ -1,7 +1,8 @@
 /**
  * The one interface every remote storage implements: size (exists) / put / get /
  * delete / list of objects under `/`-separated keys relative to the remote's
- * root, with streamed bodies.
+ * root, with streamed bodies (and, for a remote on a local path, copies the
+ * file system makes: `copyTo`).
  *
  * @module
  */
@@ -36,6 +37,15 @@ export interface RemoteBackend {
    * error from `body` aborts the write.
    */
   put(key: string, body: ReadableStream<Uint8Array>, size: number): Promise<void>;
+  /**
+   * Copies the object `key` into `file` (a new file) by the file system
+   * itself, without passing its bytes through this process (a remote on a
+   * local path: `copy_file_range`, or a reflink where the file system makes
+   * one); absent for remotes reached over a network. Returns the size copied.
+   *
+   * @throws {RemoteNotFoundError} when there is no such object
+   */
+  copyTo?(key: string, file: string): Promise<number>;
   /** Removes the object `key`; one that does not exist is no error. */
   delete(key: string): Promise<void>;
   /** Releases connections. */

@@ -102,6 +102,19 @@ export class DirectoryBackend implements RemoteBackend {
     }
   }
 
+  /** Copies the file of `key` into `file` (see {@linkcode RemoteBackend.copyTo}). */
+  async copyTo(key: string, file: string): Promise<number> {
+    const source = this.#file(key);
+    try {
+      await Deno.copyFile(source, file);
+      return (await Deno.stat(file)).size;
+    } catch (error) {
+      // The directory of `file` exists (the caller made it): the object is what is missing.
+      if (error instanceof Deno.errors.NotFound) throw new RemoteNotFoundError(key);
+      throw localError(error, source);
+    }
+  }
+
   /**
    * Writes `body` to a temp file beside the object, flushes it to disk and
    * renames it into place (read-only), so the object is never partial.

@@ -7,7 +7,7 @@
  * @module
  */
 import * as path from "node:path";
-import { createHasher } from "../storage/mod.ts";
+import { createHasher, hashFile } from "../storage/mod.ts";
 import { tempPathBeside } from "../util/atomic_write.ts";
 import { fileStream } from "../util/file_stream.ts";
 import { runPool } from "../util/pool.ts";
@@ -63,6 +63,8 @@ export interface BlobSource {
 export interface BlobTarget {
   /** Where the blob of `hash` belongs. */
   blobPath(hash: string): string;
+  /** Told of each blob renamed into place, its content found to hash to `hash`. */
+  stored(hash: string): void;
 }
 
 /** How often progress events are sent. */
@@ -118,9 +120,10 @@ export async function uploadBlobs(
 
 /**
  * Downloads the blobs of `items` into `target`: each is written to a temp
- * file beside its place, hashed while it streams in, and only when the hash
- * matches made read-only and renamed into place. A corrupt or truncated
- * object is reported and never enters the cache.
+ * file beside its place (streamed and hashed on the way, or copied by the
+ * file system and then hashed, when the backend can copy), and only when the
+ * hash of what was written matches made read-only and renamed into place. A
+ * corrupt or truncated object is reported and never enters the cache.
  */
 export async function downloadBlobs(
   backend: RemoteBackend,
@@ -134,34 +137,19 @@ export async function downloadBlobs(
     await Deno.mkdir(path.dirname(blob), { recursive: true });
     const temp = tempPathBeside(blob);
     try {
-      const file = await Deno.open(temp, { write: true, createNew: true, mode: 0o600 });
-      const hasher = await createHasher();
-      hasher.init();
-      let size = 0;
-      try {
-        const body = await backend.get(blobKey(item.hash));
-        await body.pipeThrough(
-          new TransformStream<Uint8Array, Uint8Array>({
-            transform(chunk, controller) {
-              hasher.update(chunk);
-              size += chunk.length;
-              progress(chunk.length);
-              controller.enqueue(chunk);
-            },
-          }),
-        ).pipeTo(file.writable);
-      } finally {
-        closeQuietly(file);
-      }
-      const actual = hasher.digest("hex");
-      if (actual !== item.hash) {
+      const key = blobKey(item.hash);
+      const { size, hash } = backend.copyTo === undefined
+        ? await streamInto(backend, key, temp, progress)
+        : await copyInto(backend.copyTo.bind(backend), key, temp, progress);
+      if (hash !== item.hash) {
         throw new RemoteError(
-          `the remote copy is corrupt or truncated (${size} bytes whose content hashes to ${actual}); not stored`,
+          `the remote copy is corrupt or truncated (${size} bytes whose content hashes to ${hash}); not stored`,
           { objectOnly: true },
         );
       }
       await Deno.chmod(temp, 0o444);
       await Deno.rename(temp, blob);
+      target.stored(item.hash);
       return size;
     } catch (error) {
       await Deno.remove(temp).catch(() => undefined);
@@ -169,6 +157,57 @@ export async function downloadBlobs(
     }
   });
   return { ...run.finish(), corrupt: [] };
+}
+
+/** What was written to a download's temp file: its size and the hash of its content. */
+interface Written {
+  readonly size: number;
+  readonly hash: string;
+}
+
+/** Streams the object `key` of `backend` into the new file `temp`, hashing it on the way. */
+async function streamInto(
+  backend: RemoteBackend,
+  key: string,
+  temp: string,
+  progress: (bytes: number) => void,
+): Promise<Written> {
+  const file = await Deno.open(temp, { write: true, createNew: true, mode: 0o600 });
+  const hasher = await createHasher();
+  hasher.init();
+  let size = 0;
+  try {
+    const body = await backend.get(key);
+    await body.pipeThrough(
+      new TransformStream<Uint8Array, Uint8Array>({
+        transform(chunk, controller) {
+          hasher.update(chunk);
+          size += chunk.length;
+          progress(chunk.length);
+          controller.enqueue(chunk);
+        },
+      }),
+    ).pipeTo(file.writable);
+  } finally {
+    closeQuietly(file);
+  }
+  return { size, hash: hasher.digest("hex") };
+}
+
+/**
+ * Copies the object `key` into `temp` with `copy` (the file system moves the
+ * bytes), then hashes the copy: what is renamed into the cache is what was
+ * hashed.
+ */
+async function copyInto(
+  copy: (key: string, file: string) => Promise<number>,
+  key: string,
+  temp: string,
+  progress: (bytes: number) => void,
+): Promise<Written> {
+  const size = await copy(key, temp);
+  progress(size);
+  return { size, hash: await hashFile(temp) };
 }
 
 /** Bookkeeping of one transfer: the pool, retries, counts and events. */

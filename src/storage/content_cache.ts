@@ -12,6 +12,7 @@ import { fileInTheWay } from "../util/fs.ts";
 import { isInside } from "../util/paths.ts";
 import { PivotError } from "../util/errors.ts";
 import { absentIsPlain, DENO_STAT, PATH_ABSENT, type PreciseStat } from "../util/precise_stat.ts";
+import { fileSignatureText } from "./file_signature.ts";
 import { checkHash, isHash } from "./hash_string.ts";
 import { createHasher, hashBytes, hashFile, hashFileSync, readFull } from "./xxhash.ts";
 
@@ -87,6 +88,8 @@ export class ContentCache {
   readonly quarantined: string[] = [];
   #verifier: { hashFile(file: string): Promise<string> } | null = null;
   #stats: PreciseStat = DENO_STAT;
+  /** Blobs this process stored from content it hashed, with their signature then (see `stored`). */
+  readonly #stored = new Map<string, string>();
 
   /**
    * Makes {@linkcode ContentCache.verified} check blob content with `hasher`
@@ -94,6 +97,17 @@ export class ContentCache {
    */
   useVerifier(hasher: { hashFile(file: string): Promise<string> }): void {
     this.#verifier = hasher;
+  }
+
+  /**
+   * Notes that the blob of `hash` was just renamed into place by this
+   * process from content it hashed on the way in (a download checked before
+   * its rename): {@linkcode ContentCache.verified} takes it without reading
+   * it again while its signature stays the one it has now.
+   */
+  stored(hash: string): void {
+    const signature = fileSignatureText(this.#stats, this.blobPath(hash));
+    if (signature !== null) this.#stored.set(hash, signature);
   }
 
   /**
@@ -112,6 +126,10 @@ export class ContentCache {
   async verified(hash: string): Promise<boolean> {
     if (!this.has(hash)) return false;
     if (this.#verifier === null) return true;
+    const stored = this.#stored.get(hash);
+    if (stored !== undefined && fileSignatureText(this.#stats, this.blobPath(hash)) === stored) {
+      return true;
+    }
     if ((await this.#verifier.hashFile(this.blobPath(hash))) === hash) return true;
     this.quarantine(hash);
     return false;

@@ -6,10 +6,11 @@ import {
   DirectoryBackend,
   downloadBlobs,
   hashOfBlobKey,
+  type RemoteBackend,
   type TransferEvent,
   uploadBlobs,
 } from "../../src/remote/mod.ts";
-import { ContentCache, hashBytes } from "../../src/storage/mod.ts";
+import { ContentCache, hashBytes, hashFile } from "../../src/storage/mod.ts";
 
 const OPTIONS = { jobs: 4, retry: { retries: 0 } };
 
@@ -96,6 +97,65 @@ Deno.test("downloadBlobs() stores only verified content: a truncated object fail
   assert.deepEqual(again.transferred, [hash]);
   assert.equal(await Deno.readTextFile(cache.blobPath(hash)), content);
   assert.equal((await Deno.stat(cache.blobPath(hash))).mode! & 0o777, 0o444);
+});
+
+Deno.test("downloadBlobs() checks a streamed download as it checks a copy: a corrupt object from a remote that cannot copy is not stored", async () => {
+  await using dir = await tempDir();
+  const content = "the whole content\n";
+  const hash = hashBytes(content);
+  const remoteFile = path.join(dir.path, "remote/files", hash.slice(0, 2), hash.slice(2));
+  await Deno.mkdir(path.dirname(remoteFile), { recursive: true });
+  await Deno.writeTextFile(remoteFile, "the whole c0ntent\n");
+  const directory = await DirectoryBackend.open(path.join(dir.path, "remote"));
+  // As a remote reached over a network: its objects come as streams only.
+  const streaming: RemoteBackend = {
+    indexKey: directory.indexKey,
+    size: (key) => directory.size(key),
+    list: (prefix) => directory.list(prefix),
+    get: (key) => directory.get(key),
+    put: (key, body, size) => directory.put(key, body, size),
+    delete: (key) => directory.delete(key),
+    close: () => directory.close(),
+  };
+  const cache = new ContentCache(path.join(dir.path, "cache"));
+  const outcome = await downloadBlobs(streaming, cache, [{ hash, label: "data.csv" }], OPTIONS);
+  assert.deepEqual(outcome.failed.map((f) => f.reason), [
+    `the remote copy is corrupt or truncated (18 bytes whose content hashes to ${
+      hashBytes("the whole c0ntent\n")
+    }); not stored`,
+  ]);
+  assert.equal(cache.has(hash), false);
+  assert.deepEqual(names(path.join(cache.filesDir, hash.slice(0, 2))), [], "no temp file left");
+});
+
+Deno.test("ContentCache.verified() does not read again a blob a download just checked and stored, unless it changed since", async () => {
+  await using dir = await tempDir();
+  const content = "downloaded content\n";
+  const hash = hashBytes(content);
+  const remoteFile = path.join(dir.path, "remote/files", hash.slice(0, 2), hash.slice(2));
+  await Deno.mkdir(path.dirname(remoteFile), { recursive: true });
+  await Deno.writeTextFile(remoteFile, content);
+  const cache = new ContentCache(path.join(dir.path, "cache"));
+  const read: string[] = [];
+  cache.useVerifier({
+    hashFile: (file) => {
+      read.push(file);
+      return hashFile(file);
+    },
+  });
+  const backend = await DirectoryBackend.open(path.join(dir.path, "remote"));
+  const outcome = await downloadBlobs(backend, cache, [{ hash, label: "data.csv" }], OPTIONS);
+  assert.deepEqual(outcome.transferred, [hash]);
+  assert.equal(await cache.verified(hash), true);
+  assert.deepEqual(read, [], "hashed on its way in: not read again");
+  // Edited in place since (as root can, whatever the mode), then made read-only again.
+  const blob = cache.blobPath(hash);
+  await Deno.chmod(blob, 0o644);
+  await Deno.writeTextFile(blob, "edited in place!\n");
+  await Deno.chmod(blob, 0o444);
+  assert.equal(await cache.verified(hash), false);
+  assert.deepEqual(read, [blob]);
+  assert.deepEqual(cache.quarantined, [hash]);
 });
 
 Deno.test("hashOfBlobKey() accepts only well-formed blob keys from a listing", () => {
