@@ -10,6 +10,7 @@ import { PIPELINE_FILE_NAMES } from "../pipeline/mod.ts";
 import { paramsOverridesFile, userConfigFile } from "../project/mod.ts";
 import type { Session } from "../session/mod.ts";
 import { AbsentGroupsBuilder } from "../storage/absent_groups.ts";
+import { absentSince } from "../storage/absent_since.ts";
 import {
   ABSENT,
   fileSignature,
@@ -158,7 +159,9 @@ export interface EvidenceOptions {
    * The stages were all found up to date (a no-op stamp): each lock, input
    * and output was read as present, so one absent now was deleted after it
    * was read (an absent path has no time to tell when), and the evidence is
-   * `null`. @default {false: an absent one is recorded as absent}
+   * `null`. @default {false: an absent one is recorded as absent when the
+   * directory above it has not changed since it was read, see
+   * `storage/absent_since.ts`}
    */
   readonly upToDate?: boolean;
 }
@@ -212,11 +215,10 @@ export function stampEvidence(
   const plainInputs = carried === undefined ? null : new Set<string>();
   const pvtCandidates = new Set<string>();
   const absent = new AbsentGroupsBuilder(carried?.evidence.absent);
-  // The locks, inputs and outputs of stages found up to date: read as present (see `upToDate`).
-  const present = new Set<string>();
-  const readPresent = (file: string) => {
-    if (options.upToDate) present.add(file);
-  };
+  // The locks, inputs and outputs of the stages: one absent now may have been read as present
+  // (see `upToDate`).
+  const stageReads = new Set<string>();
+  const readPresent = (file: string) => stageReads.add(file);
   for (const name of fresh) {
     const earlier = options.earlierStages?.has(name) ?? false;
     const at = earlier ? projectSince : since;
@@ -282,8 +284,10 @@ export function stampEvidence(
     const before = asAtStart(file, follow, signature.text);
     if (follow) absent.forget(file);
     if (before !== null) return into[file] = before;
-    // Deleted since it was read: nothing tells whether before or after `at`.
-    if (signature.text === ABSENT && present.has(file)) return null;
+    // Deleted since it was read? An absent path has no time to tell whether before or after `at`.
+    if (signature.text === ABSENT && stageReads.has(file)) {
+      if (options.upToDate || !absentSince(session.stats, file, at)) return null;
+    }
     if (follow) racy.forget(file);
     const settled = signature.text === ABSENT || settledBefore(signature, at);
     if (!settled && (!follow || notRacy.has(file) || !racy.keep(file, signature))) return null;

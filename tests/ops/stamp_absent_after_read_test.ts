@@ -7,6 +7,8 @@ import { openSession } from "../../src/session/open_session.ts";
 import { answerNoopStamp } from "../../src/ops/answer_noop_stamp.ts";
 import { commitStages, noopStampKey, reproStages } from "../../src/ops/mod.ts";
 import type { NoopStampQuery } from "../../src/ops/noop_stamp.ts";
+import { reportEvidence } from "../../src/ops/record_report_stamp.ts";
+import { projectStatus } from "../../src/ops/stage_status.ts";
 import { FINE_RACY_WINDOW_MS } from "../../src/storage/racy_window.ts";
 import { processEnv } from "../../src/util/env_reader.ts";
 import { FakePool, withPool } from "../engine/_fake_pool.ts";
@@ -160,4 +162,38 @@ Deno.test("a no-op repro whose input, output, lock or pipeline file is deleted o
       `the next repro answers "up to date" from a stamp with ${rel} deleted`,
     );
   }
+});
+
+Deno.test("a lock deleted after status read it leaves no report evidence that holds", async () => {
+  await using p = await makeProject(CMD_FILES);
+  {
+    await using session = await sessionOf(p);
+    await commitStages(session, { targets: [] });
+  }
+  await new Promise((resolve) => setTimeout(resolve, FINE_RACY_WINDOW_MS + 30));
+  await using session = await sessionOf(p);
+  const since = Date.now();
+  const status = await projectStatus(session, { targets: [] });
+  assert.deepEqual(status.stages.map((stage) => stage.reason), ["up to date", "up to date"]);
+  // Another process deletes prep's lock: evidence that held would have the next status
+  // answer "up to date" for a stage with no lock.
+  Deno.removeSync(p.path(".pivot/stages/ml/prep.lock"));
+  const evidence = await reportEvidence(session, since);
+  assert.ok(evidence === null || !noopStampHolds({ ...evidence, writtenMs: since }, session.stats));
+});
+
+Deno.test("a stage never run keeps its report evidence: its lock is absent since before status read it", async () => {
+  await using p = await makeProject(CMD_FILES);
+  {
+    // prep's lock only: train has none (and its lock's directory is older than the command).
+    await using session = await sessionOf(p);
+    await commitStages(session, { targets: ["prep"] });
+  }
+  await new Promise((resolve) => setTimeout(resolve, FINE_RACY_WINDOW_MS + 30));
+  await using session = await sessionOf(p);
+  const since = Date.now();
+  await projectStatus(session, { targets: [] });
+  const evidence = await reportEvidence(session, since);
+  assert.ok(evidence !== null && noopStampHolds({ ...evidence, writtenMs: since }, session.stats));
+  assert.equal(evidence.followed[p.path(".pivot/stages/ml/train.lock")], "-");
 });
