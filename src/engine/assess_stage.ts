@@ -44,10 +44,7 @@ export interface StageState {
    * replaces the file, and so changes it.
    */
   readonly lockSeen: string | null;
-  /**
-   * Hash of everything that decides the outputs (`null` with missing inputs):
-   * computed when first read.
-   */
+  /** Hash of everything that decides the outputs (`null` with missing inputs). */
   readonly inputHash: string | null;
 }
 
@@ -139,9 +136,8 @@ export async function assessStage(
     display: relativePosix(root, plan.lockFile),
     expect: { stage: def.name, pipeline: def.pipeline },
   });
-  // Needed only to run or record the stage (the run cache): an up-to-date stage never
-  // computes it (a fan-in's is a thousand input hashes written out and hashed).
-  let runCacheKey: string | undefined;
+  // Computed now, not when first read: a getter's closure would keep the plan (and so every
+  // stage's plan of a run) alive as long as the state (a fresh 10,000-stage run: +30 MiB).
   const state: StageState = {
     fingerprint,
     params: def.params,
@@ -149,10 +145,7 @@ export async function assessStage(
     missing,
     lock,
     lockSeen,
-    get inputHash() {
-      if (missing.length > 0) return null;
-      return runCacheKey ??= inputHash(fingerprint, def.params, deps, plan.outs);
-    },
+    inputHash: missing.length > 0 ? null : inputHash(fingerprint, def.params, deps, plan.outs),
   };
   return { state, verdict: await decide(ctx, plan, state, options.force ?? false) };
 }

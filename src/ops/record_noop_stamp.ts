@@ -10,6 +10,7 @@ import { PIPELINE_FILE_NAMES } from "../pipeline/mod.ts";
 import { paramsOverridesFile, userConfigFile } from "../project/mod.ts";
 import type { Session } from "../session/mod.ts";
 import { AbsentGroupsBuilder } from "../storage/absent_groups.ts";
+import { absentSince } from "../storage/absent_since.ts";
 import {
   ABSENT,
   fileSignature,
@@ -55,7 +56,7 @@ export function buildNoopStamp(
   since: number,
   options: EvidenceOptions = {},
 ): NoopStamp | null {
-  const evidence = stampEvidence(session, stages, since, options);
+  const evidence = stampEvidence(session, stages, since, { ...options, upToDate: true });
   if (evidence === null) return null;
   return {
     format: NOOP_STAMP_FORMAT,
@@ -154,6 +155,15 @@ export interface EvidenceOptions {
    * the stamp does not hold). @default {every path looked at now}
    */
   readonly seen?: PreciseStat;
+  /**
+   * The stages were all found up to date (a no-op stamp): each lock, input
+   * and output was read as present, so one absent now was deleted after it
+   * was read (an absent path has no time to tell when), and the evidence is
+   * `null`. @default {false: an absent one is recorded as absent when the
+   * directory above it has not changed since it was read, see
+   * `storage/absent_since.ts`}
+   */
+  readonly upToDate?: boolean;
 }
 
 /**
@@ -205,15 +215,21 @@ export function stampEvidence(
   const plainInputs = carried === undefined ? null : new Set<string>();
   const pvtCandidates = new Set<string>();
   const absent = new AbsentGroupsBuilder(carried?.evidence.absent);
+  // The locks, inputs and outputs of the stages: one absent now may have been read as present
+  // (see `upToDate`).
+  const stageReads = new Set<string>();
+  const readPresent = (file: string) => stageReads.add(file);
   for (const name of fresh) {
     const earlier = options.earlierStages?.has(name) ?? false;
     const at = earlier ? projectSince : since;
     const plan = session.plan(name);
     add(files, plan.lockFile, at, !earlier);
+    readPresent(plan.lockFile);
     for (const dep of plan.deps) {
       for (const input of dep.inputs) {
         if (input.identity !== null && carriedOutput(input.path)) continue;
         add(trees, input.path, at, !earlier);
+        readPresent(input.path);
         if (input.identity !== null) continue;
         plainInputs?.add(input.path);
         for (const pvt of trackingFileCandidates(root, input.path)) {
@@ -223,7 +239,10 @@ export function stampEvidence(
         }
       }
     }
-    plan.outs.forEach((out) => add(trees, out.path, at, !earlier));
+    for (const out of plan.outs) {
+      add(trees, out.path, at, !earlier);
+      readPresent(out.path);
+    }
     // Each stage has a sentinel of its own (beside its own lock file): only the names carried
     // over may list it already.
     const dir = path.dirname(plan.sentinel);
@@ -265,6 +284,10 @@ export function stampEvidence(
     const before = asAtStart(file, follow, signature.text);
     if (follow) absent.forget(file);
     if (before !== null) return into[file] = before;
+    // Deleted since it was read? An absent path has no time to tell whether before or after `at`.
+    if (signature.text === ABSENT && stageReads.has(file)) {
+      if (options.upToDate || !absentSince(session.stats, file, at)) return null;
+    }
     if (follow) racy.forget(file);
     const settled = signature.text === ABSENT || settledBefore(signature, at);
     if (!settled && (!follow || notRacy.has(file) || !racy.keep(file, signature))) return null;

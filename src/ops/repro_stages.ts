@@ -228,7 +228,11 @@ async function recordStamp(
     }),
   };
   let built = succeeded && noop && completions !== null
-    ? buildNoopStamp(session, run.stages, completions, stamp.sinceMs, shared)
+    ? buildNoopStamp(session, run.stages, completions, stamp.sinceMs, {
+      // A file the project was loaded from that is gone now has no time to tell when it went.
+      projectAtStart: stamp.projectAtStart,
+      ...shared,
+    })
     : null;
   if (built === null && succeeded) {
     const changed = run.stages.filter((name) => run.results.get(name)?.status !== "skipped");
