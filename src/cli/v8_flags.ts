@@ -13,7 +13,7 @@
  * `--max-semi-space-size=16` caps the young generation (where new objects are
  * made) of the coordinator and of every stage worker at Node's default size.
  * Deno lets it grow to 64 MiB per isolate, which a long run's garbage
- * reaches: a fresh 10,000-stage run peaked at 220–257 MiB without the cap
- * and at 203–225 MiB with it, for the same CPU time (see the README).
+ * reaches: a fresh 10,000-stage run peaked at 248–257 MiB without the cap
+ * and at 203–237 MiB with it, for the same CPU time (see the README).
  */
 export const PIVOT_V8_FLAGS = "--v8-flags=--max-semi-space-size=16";
