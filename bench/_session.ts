@@ -9,6 +9,7 @@ import * as path from "node:path";
 import type { Invocation } from "./_measure.ts";
 import type { PivotLauncher } from "./_fixture.ts";
 import { RACY_WINDOW_MS } from "../src/storage/state_db.ts";
+import { PIVOT_V8_FLAGS } from "../src/cli/v8_flags.ts";
 
 /** Sizes and round counts of one bench run. */
 export interface BenchSizes {
@@ -85,10 +86,16 @@ export async function settle(since: number): Promise<void> {
   if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
 }
 
-/** The launcher for `deno run -A main.ts`, or for a compiled binary at `bin`. */
+/**
+ * The launcher for `deno run -A main.ts` with the V8 options pivot ships
+ * with, or for a compiled binary at `bin` (which has them built in).
+ */
 export function pivotLauncher(bin: string | null): PivotLauncher {
   const main = path.resolve(import.meta.dirname!, "..", "main.ts");
   return bin === null
-    ? (args) => ({ command: Deno.execPath(), args: ["run", "-A", "--quiet", main, ...args] })
+    ? (args) => ({
+      command: Deno.execPath(),
+      args: ["run", "-A", "--quiet", PIVOT_V8_FLAGS, main, ...args],
+    })
     : (args) => ({ command: path.resolve(bin), args });
 }

@@ -11,6 +11,7 @@
 import * as path from "node:path";
 import { ms, timeRun } from "./_measure.ts";
 import { discard } from "./_trash.ts";
+import { PIVOT_V8_FLAGS } from "../src/cli/v8_flags.ts";
 
 const MAIN = path.resolve(import.meta.dirname!, "..", "main.ts");
 const ROWS = Number(Deno.env.get("PIVOT_BENCH_DIFF_ROWS") ?? 10_000_000);
@@ -68,7 +69,7 @@ async function measurePivot(
 ): Promise<{ ms: number; peakMib: number; stdout: string }> {
   const start = performance.now();
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", MAIN, ...args],
+    args: ["run", "-A", "--quiet", PIVOT_V8_FLAGS, MAIN, ...args],
     cwd,
     stdout: "piped",
     stderr: "piped",

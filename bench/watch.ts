@@ -9,6 +9,7 @@
 import * as path from "node:path";
 import { median, ms } from "./_measure.ts";
 import { discard } from "./_trash.ts";
+import { PIVOT_V8_FLAGS } from "../src/cli/v8_flags.ts";
 
 const MAIN = path.resolve(import.meta.dirname!, "..", "main.ts");
 const EDITS = 20;
@@ -46,6 +47,7 @@ class Watcher implements AsyncDisposable {
         "run",
         "-A",
         "--quiet",
+        PIVOT_V8_FLAGS,
         MAIN,
         "repro",
         "--watch",
