@@ -72,6 +72,12 @@ export interface Project {
   readonly missingInputs: readonly MissingInput[];
   /** Warnings to show (discovery problems, missing inputs). */
   readonly warnings: readonly string[];
+  /**
+   * The signatures of the files the project was loaded from, when its stages
+   * were taken from a kept graph (see `pipeline_graph.ts`) instead of the
+   * pipeline files. @default {loaded from the pipeline files}
+   */
+  readonly reusedGraph?: string;
 }
 
 /** Options for {@linkcode openProject}. */
@@ -101,6 +107,12 @@ export interface OpenProjectOptions {
    * code can be parsed meanwhile (the load waits for a worker). @default {none}
    */
   beforeModuleLoad?: (file: string) => void;
+  /**
+   * Stages already discovered from the same files (a kept graph, see
+   * `pipeline_graph.ts`): used instead of loading the pipeline files, with
+   * the signatures of those files they are valid for. @default {none}
+   */
+  reuse?: { readonly discovery: Discovery; readonly sources: string };
 }
 
 /**
@@ -119,12 +131,13 @@ export async function openProject(options: OpenProjectOptions = {}): Promise<Pro
     parseCache,
     env = processEnv,
     beforeModuleLoad,
+    reuse,
   } = options;
   await xxhashReady;
   const root = findProjectRoot(cwd);
   const config = await loadConfig(root, env);
   const paramsFile = paramsOverridesFile(root, config);
-  const discovery = withPipelines
+  const discovery = reuse?.discovery ?? (withPipelines
     ? await discover({
       projectRoot: root,
       cwd,
@@ -137,12 +150,13 @@ export async function openProject(options: OpenProjectOptions = {}): Promise<Pro
       loadTimeout: loadTimeout ?? configNumber(config, "core.load_timeout") ??
         DEFAULT_LOAD_TIMEOUT,
     })
-    : emptyDiscovery();
+    : emptyDiscovery());
   const dataDir = configString(config, "store.data_dir");
   const store = new WorkspaceStore(root, dataDir === undefined ? {} : { dataDir });
   const dag = await buildLocatedDag(discovery.stages, root);
   const outputsByPath = collectOutputs(discovery.stages, store);
-  checkFileDeps(discovery.stages, outputsByPath, store);
+  // Stages of a kept graph passed this check when they were built: it reads nothing else.
+  if (reuse === undefined) checkFileDeps(discovery.stages, outputsByPath, store);
   const missingInputs = [
     ...discovery.unresolved,
     ...findMissingInputs(discovery.stages, root),
@@ -171,6 +185,7 @@ export async function openProject(options: OpenProjectOptions = {}): Promise<Pro
     outputsByPath,
     missingInputs,
     warnings,
+    ...(reuse === undefined ? {} : { reusedGraph: reuse.sources }),
   };
 }
 
