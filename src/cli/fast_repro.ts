@@ -45,7 +45,9 @@ export async function runFastRepro(
     await using session = await openForCommand(ctx, {
       all: command.all,
       parsesStageCode: true,
-      ...(look === undefined ? {} : { reuseGraph: { key: look.key, ...look.stamp } }),
+      ...(look === undefined
+        ? {}
+        : { reuseGraph: { ...look.stamp, key: look.key, changed: look.changed } }),
     });
     await runRepro(ctx, session, {
       mode: command.mode,

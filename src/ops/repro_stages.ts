@@ -290,7 +290,7 @@ function keepGraph(
   let touched = 0;
   for (const result of run.results.values()) if (result.status !== "skipped") touched++;
   if (touched > STAMP_AT_ONCE_STAGES) return;
-  const sources = graphSources({ key, ...built }, (file) => built.followed[file]);
+  const sources = graphSources(built, (file) => built.followed[file]);
   if (sources === null || sources === project.reusedGraph) return;
   writePipelineGraph(db, key, sources, project.discovery);
 }

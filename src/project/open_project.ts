@@ -110,9 +110,14 @@ export interface OpenProjectOptions {
   /**
    * Stages already discovered from the same files (a kept graph, see
    * `pipeline_graph.ts`): used instead of loading the pipeline files, with
-   * the signatures of those files they are valid for. @default {none}
+   * the signatures of those files they are valid for and the paths the stamp
+   * it was kept with found changed. @default {none}
    */
-  reuse?: { readonly discovery: Discovery; readonly sources: string };
+  reuse?: {
+    readonly discovery: Discovery;
+    readonly sources: string;
+    readonly changed: ReadonlySet<string>;
+  };
 }
 
 /**
@@ -159,7 +164,7 @@ export async function openProject(options: OpenProjectOptions = {}): Promise<Pro
   if (reuse === undefined) checkFileDeps(discovery.stages, outputsByPath, store);
   const missingInputs = [
     ...discovery.unresolved,
-    ...findMissingInputs(discovery.stages, root),
+    ...findMissingInputs(discovery.stages, root, reuse?.changed),
   ];
   const warnings: string[] = [];
   if (missingInputs.length > 0) {
@@ -319,14 +324,29 @@ function checkFileDeps(
   }
 }
 
-function findMissingInputs(stages: readonly NamedStage[], root: string): MissingInput[] {
-  const files = stages.flatMap((stage) =>
-    stage.def.deps.flatMap((entry) =>
-      entry.refs.flatMap((dep) =>
-        dep.kind === "file" ? [{ stage: stage.name, path: dep.path }] : []
-      )
-    )
-  );
+/**
+ * The file inputs of `stages` that neither exist nor are tracked; with
+ * `changed`, only among those whose path or `.pvt` file is in it. (A graph
+ * is kept with a no-op stamp, which a run leaves only when its project had
+ * no missing input, and the stamp holds the signature of every file input
+ * and of the `.pvt` file that tracked one absent: an input missing now has
+ * one of the two among the paths it found changed.)
+ */
+function findMissingInputs(
+  stages: readonly NamedStage[],
+  root: string,
+  changed?: ReadonlySet<string>,
+): MissingInput[] {
+  const files: { stage: string; path: string }[] = [];
+  for (const stage of stages) {
+    for (const entry of stage.def.deps) {
+      for (const dep of entry.refs) {
+        if (dep.kind !== "file") continue;
+        if (changed?.has(dep.path) === false && !changed.has(`${dep.path}.pvt`)) continue;
+        files.push({ stage: stage.name, path: dep.path });
+      }
+    }
+  }
   const exists = existenceOf(files.map((file) => file.path));
   const missing: MissingInput[] = [];
   const seen = new Map<string, boolean>();

@@ -39,6 +39,8 @@ export interface GraphStamp {
   readonly followed: Readonly<Record<string, string>>;
   /** Racy entries of the stamp: a source among them is not evidence enough. */
   readonly racy: Readonly<Record<string, string>>;
+  /** The paths of the stamp found changed. */
+  readonly changed: readonly string[];
 }
 
 /**
@@ -48,7 +50,7 @@ export interface GraphStamp {
  * signature, or the stamp holds one as a racy entry.
  */
 export function graphSources(
-  stamp: GraphStamp,
+  stamp: Pick<GraphStamp, "sources" | "racy">,
   signature: (file: string) => string | null | undefined,
 ): string | null {
   if (stamp.sources === undefined) return null;

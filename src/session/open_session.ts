@@ -100,7 +100,7 @@ function keptGraph(
   try {
     const discovery = readPipelineGraph(db, stamp.key, sources);
     if (discovery === null || !reusedStagesHold(findProjectRoot(cwd), discovery)) return undefined;
-    return { discovery, sources };
+    return { discovery, sources, changed: new Set(stamp.changed) };
   } catch {
     // A damaged state.db, or a row not this build's: the pipeline files are loaded.
     return undefined;

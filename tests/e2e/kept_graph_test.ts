@@ -225,3 +225,21 @@ Deno.test("repro --all after a change takes the stages of every pipeline from th
   ]);
   assert.equal(await Deno.readTextFile(p.path("two/data/two/s.txt")), "2\nkept\n");
 });
+
+Deno.test("after a change, an input gone since the stamp is warned about as a run loading pivot.yaml warns", async () => {
+  await using p = await projectWithKeptGraph();
+  await Deno.remove(p.path("in/b.txt"));
+  await p.write("in/a.txt", "a2\n");
+  const result = await repro(p, ["--keep-going"]);
+  assert.deepEqual([result.code, timeless(result.stderr)], [
+    1,
+    "warning: inputs that no stage produces and that are not present or tracked: in/b.txt (needed by b)\n" +
+    "FAILED b: missing input: in/b.txt\n",
+  ]);
+  assert.deepEqual(shown(result), [
+    "blocked ab: upstream 'b' failed",
+    "ran a: inputs changed (T)",
+    "up to date c",
+    "1 ran, 1 up to date, 1 failed, 1 blocked (T)",
+  ]);
+});

@@ -133,7 +133,7 @@ Deno.test("graphSources() lists each source with its signature; null when one ha
   assert.equal(graphSources(stamp, signature), JSON.stringify([["/a", "f:1"], ["/b", "-"]]));
   assert.equal(graphSources(stamp, (file) => file === "/a" ? null : "-"), null);
   assert.equal(graphSources({ ...stamp, racy: { "/b": "x" } }, signature), null);
-  assert.equal(graphSources({ key: "k", followed: {}, racy: {} }, signature), null);
+  assert.equal(graphSources({ racy: {} }, signature), null);
 });
 
 Deno.test("reusedStagesHold() refuses a file input now reached through a symlink out of the project, or a run module gone", async () => {
