@@ -250,9 +250,9 @@ function decode(stored: StoredGraph): Discovery {
 }
 
 /**
- * True when `value` is made of strings, finite numbers, booleans, `null`,
- * arrays and plain objects without `undefined` fields: what a JSON round
- * trip gives back as it was.
+ * True when `value` is made of strings, finite numbers (but -0), booleans,
+ * `null`, arrays and plain objects without `undefined` fields: what a JSON
+ * round trip gives back as it was.
  */
 function plainData(value: unknown): boolean {
   switch (typeof value) {
@@ -260,7 +260,7 @@ function plainData(value: unknown): boolean {
     case "boolean":
       return true;
     case "number":
-      return Number.isFinite(value);
+      return Number.isFinite(value) && !Object.is(value, -0);
     case "object": {
       if (value === null) return true;
       if (Array.isArray(value)) return value.every(plainData);

@@ -117,7 +117,7 @@ Deno.test("writePipelineGraph() keeps nothing for a pipeline.ts or definitions t
   writePipelineGraph(db, "ts", "s", withModule);
   assert.equal(readPipelineGraph(db, "ts", "s"), null);
   const stage = project.discovery.stages[0]!;
-  for (const value of [Infinity, new Date(0), undefined]) {
+  for (const value of [Infinity, -0, new Date(0), undefined, [() => 1]]) {
     const odd = {
       ...project.discovery,
       stages: [{ ...stage, def: { ...stage.def, params: { value } } }],
