@@ -6,7 +6,9 @@
  * command tree and every other command (about a third of what pivot
  * imports); what the run does is the full command line's (`repro_run.ts`,
  * the project opened as its `repro` action opens it), which reports failures
- * the same way (`report_error.ts`).
+ * the same way (`report_error.ts`). After a change, the stages come from the
+ * graph kept with the stamp when the files the project was loaded from are
+ * unchanged (see `pipeline_graph.ts`).
  *
  * @module
  */
@@ -40,7 +42,13 @@ export async function runFastRepro(
   };
   try {
     const startedMs = Date.now();
-    await using session = await openForCommand(ctx, { all: command.all, parsesStageCode: true });
+    await using session = await openForCommand(ctx, {
+      all: command.all,
+      parsesStageCode: true,
+      ...(look === undefined
+        ? {}
+        : { reuseGraph: { ...look.stamp, key: look.key, changed: look.changed } }),
+    });
     await runRepro(ctx, session, {
       mode: command.mode,
       targets: command.targets,

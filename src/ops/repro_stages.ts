@@ -1,6 +1,7 @@
 import type { EngineEvent, StageCompleteEvent } from "../engine/run_events.ts";
 import { newRunId } from "../engine/run_id.ts";
 import { FEW_STAGES, type RunResult, runStages } from "../engine/run_stages.ts";
+import { graphSources, writePipelineGraph } from "../project/mod.ts";
 import type { Session } from "../session/mod.ts";
 import { jsonParts, lockFilePath, NOOP_STAMP_PART_CHARS, type StateDb } from "../storage/mod.ts";
 import { PivotError } from "../util/errors.ts";
@@ -9,7 +10,7 @@ import { confirmUpToDate, touchedStages } from "./confirm_up_to_date.ts";
 import { holdCacheForWriting } from "./_cache_guard.ts";
 import { ignoreCachedOutputs } from "./ignore_outputs.ts";
 import { type KnownUpToDate, knownUpToDate } from "./known_up_to_date.ts";
-import { NOOP_STAMPS_KEPT, type StampLook } from "./noop_stamp.ts";
+import { NOOP_STAMPS_KEPT, type NoopStamp, type StampLook } from "./noop_stamp.ts";
 import { pipelineModuleSources } from "./pipeline_modules.ts";
 import { buildNoopStamp, projectSignatures } from "./record_noop_stamp.ts";
 import type { RacyRead } from "../storage/racy_content.ts";
@@ -272,6 +273,30 @@ async function recordStamp(
     built === null ? null : jsonParts(built, NOOP_STAMP_PART_CHARS),
     NOOP_STAMPS_KEPT,
   );
+  if (built !== null) keepGraph(session, db, stamp.key, built, run);
+}
+
+/**
+ * Keeps the pipeline graph of `session` with the stamp just written under
+ * `key` (see `pipeline_graph.ts`), unless it was taken from there (the same
+ * files, as the stamp records them), or the run ran or restored more than a
+ * few stages (a fresh run, whose memory peaks now: the next run after a
+ * change keeps it).
+ */
+function keepGraph(
+  session: Session,
+  db: StateDb,
+  key: string,
+  built: NoopStamp,
+  run: ReproResult,
+): void {
+  const { project } = session;
+  let touched = 0;
+  for (const result of run.results.values()) if (result.status !== "skipped") touched++;
+  if (touched > STAMP_AT_ONCE_STAGES) return;
+  const sources = graphSources(built, (file) => built.followed[file]);
+  if (sources === null || sources === project.reusedGraph) return;
+  writePipelineGraph(db, key, sources, project.discovery);
 }
 
 /**

@@ -15,3 +15,4 @@ export * from "./storage_config.ts";
 export * from "./project_revision.ts";
 export * from "./revision_content.ts";
 export * from "./revision_outputs.ts";
+export * from "./pipeline_graph.ts";

@@ -72,6 +72,12 @@ export interface Project {
   readonly missingInputs: readonly MissingInput[];
   /** Warnings to show (discovery problems, missing inputs). */
   readonly warnings: readonly string[];
+  /**
+   * The signatures of the files the project was loaded from, when its stages
+   * were taken from a kept graph (see `pipeline_graph.ts`) instead of the
+   * pipeline files. @default {loaded from the pipeline files}
+   */
+  readonly reusedGraph?: string;
 }
 
 /** Options for {@linkcode openProject}. */
@@ -101,6 +107,17 @@ export interface OpenProjectOptions {
    * code can be parsed meanwhile (the load waits for a worker). @default {none}
    */
   beforeModuleLoad?: (file: string) => void;
+  /**
+   * Stages already discovered from the same files (a kept graph, see
+   * `pipeline_graph.ts`): used instead of loading the pipeline files, with
+   * the signatures of those files they are valid for and the paths the stamp
+   * it was kept with found changed. @default {none}
+   */
+  reuse?: {
+    readonly discovery: Discovery;
+    readonly sources: string;
+    readonly changed: ReadonlySet<string>;
+  };
 }
 
 /**
@@ -119,12 +136,13 @@ export async function openProject(options: OpenProjectOptions = {}): Promise<Pro
     parseCache,
     env = processEnv,
     beforeModuleLoad,
+    reuse,
   } = options;
   await xxhashReady;
   const root = findProjectRoot(cwd);
   const config = await loadConfig(root, env);
   const paramsFile = paramsOverridesFile(root, config);
-  const discovery = withPipelines
+  const discovery = reuse?.discovery ?? (withPipelines
     ? await discover({
       projectRoot: root,
       cwd,
@@ -137,15 +155,16 @@ export async function openProject(options: OpenProjectOptions = {}): Promise<Pro
       loadTimeout: loadTimeout ?? configNumber(config, "core.load_timeout") ??
         DEFAULT_LOAD_TIMEOUT,
     })
-    : emptyDiscovery();
+    : emptyDiscovery());
   const dataDir = configString(config, "store.data_dir");
   const store = new WorkspaceStore(root, dataDir === undefined ? {} : { dataDir });
   const dag = await buildLocatedDag(discovery.stages, root);
   const outputsByPath = collectOutputs(discovery.stages, store);
-  checkFileDeps(discovery.stages, outputsByPath, store);
+  // Stages of a kept graph passed this check when they were built: it reads nothing else.
+  if (reuse === undefined) checkFileDeps(discovery.stages, outputsByPath, store);
   const missingInputs = [
     ...discovery.unresolved,
-    ...findMissingInputs(discovery.stages, root),
+    ...findMissingInputs(discovery.stages, root, reuse?.changed),
   ];
   const warnings: string[] = [];
   if (missingInputs.length > 0) {
@@ -171,6 +190,7 @@ export async function openProject(options: OpenProjectOptions = {}): Promise<Pro
     outputsByPath,
     missingInputs,
     warnings,
+    ...(reuse === undefined ? {} : { reusedGraph: reuse.sources }),
   };
 }
 
@@ -304,14 +324,29 @@ function checkFileDeps(
   }
 }
 
-function findMissingInputs(stages: readonly NamedStage[], root: string): MissingInput[] {
-  const files = stages.flatMap((stage) =>
-    stage.def.deps.flatMap((entry) =>
-      entry.refs.flatMap((dep) =>
-        dep.kind === "file" ? [{ stage: stage.name, path: dep.path }] : []
-      )
-    )
-  );
+/**
+ * The file inputs of `stages` that neither exist nor are tracked; with
+ * `changed`, only among those whose path or `.pvt` file is in it. (A graph
+ * is kept with a no-op stamp, which a run leaves only when its project had
+ * no missing input, and the stamp holds the signature of every file input
+ * and of the `.pvt` file that tracked one absent: an input missing now has
+ * one of the two among the paths it found changed.)
+ */
+function findMissingInputs(
+  stages: readonly NamedStage[],
+  root: string,
+  changed?: ReadonlySet<string>,
+): MissingInput[] {
+  const files: { stage: string; path: string }[] = [];
+  for (const stage of stages) {
+    for (const entry of stage.def.deps) {
+      for (const dep of entry.refs) {
+        if (dep.kind !== "file") continue;
+        if (changed?.has(dep.path) === false && !changed.has(`${dep.path}.pvt`)) continue;
+        files.push({ stage: stage.name, path: dep.path });
+      }
+    }
+  }
   const exists = existenceOf(files.map((file) => file.path));
   const missing: MissingInput[] = [];
   const seen = new Map<string, boolean>();

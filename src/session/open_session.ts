@@ -1,9 +1,19 @@
 import * as path from "node:path";
 import { findProjectRoot } from "../discovery/mod.ts";
-import { openProject, type OpenProjectOptions, type Project } from "../project/mod.ts";
+import {
+  graphSources,
+  type GraphStamp,
+  openProject,
+  type OpenProjectOptions,
+  type Project,
+  readPipelineGraph,
+  reusedStagesHold,
+} from "../project/mod.ts";
 import { CodeFingerprints } from "../engine/code_fingerprint.ts";
 import { ParseCache, type StateDb, StateDbs, xxhashReady } from "../storage/mod.ts";
+import { fileSignatureText } from "../storage/file_signature.ts";
 import { existsSync } from "../util/fs.ts";
+import { openPreciseStat, type PreciseStat } from "../util/precise_stat.ts";
 import { Session, type SessionOptions } from "./session.ts";
 
 /** Options for {@linkcode openSession}: where and how to open the project, and the session's. */
@@ -18,6 +28,13 @@ export interface OpenSessionOptions
    * @default {false}
    */
   parsesStageCode?: boolean;
+  /**
+   * The no-op stamp of the command, found with data paths changed: when
+   * every file the project was loaded from still has the signature it
+   * recorded, the stages are taken from the graph kept with it (see
+   * `pipeline_graph.ts`). @default {the pipeline files are loaded}
+   */
+  reuseGraph?: GraphStamp;
 }
 
 /**
@@ -29,29 +46,64 @@ export interface OpenSessionOptions
  * @throws {PivotError} when the project cannot be opened (nothing is left open)
  */
 export async function openSession(options: OpenSessionOptions): Promise<Session> {
-  const { warn, modes, parsesStageCode = false, ...projectOptions } = options;
+  const { warn, modes, parsesStageCode = false, reuseGraph, ...projectOptions } = options;
   await xxhashReady;
   const dbs = new StateDbs(warn);
   const fingerprints = new CodeFingerprints();
+  const stats = openPreciseStat();
   try {
     const db = await existingProjectDb(dbs, options.cwd);
     const parseCache = new ParseCache(db);
+    const reuse = db === null || reuseGraph === undefined
+      ? undefined
+      : keptGraph(db, reuseGraph, stats, options.cwd);
     const project = await openProject({
       ...projectOptions,
       parseCache,
       ...(parsesStageCode && db === null
         ? { beforeModuleLoad: (file: string) => fingerprints.prefetch(file) }
         : {}),
+      ...(reuse === undefined ? {} : { reuse }),
     });
     return new Session(project, dbs, parseCache, {
       warn,
       fingerprints,
+      stats,
       ...(modes === undefined ? {} : { modes }),
     });
   } catch (error) {
+    stats[Symbol.dispose]();
     await fingerprints.settled();
     await dbs.close();
     throw error;
+  }
+}
+
+/**
+ * The graph kept with `stamp` in `db`, when every file the project (above
+ * `cwd`) was loaded from has, now, the signature the stamp recorded (looked
+ * at with `stats`, as stamps are), and its stages pass the checks their
+ * build makes of other paths; `undefined` otherwise, or when `db` cannot
+ * answer.
+ */
+function keptGraph(
+  db: StateDb,
+  stamp: GraphStamp,
+  stats: PreciseStat,
+  cwd: string,
+): OpenProjectOptions["reuse"] {
+  const sources = graphSources(stamp, (file) => {
+    const now = fileSignatureText(stats, file, true);
+    return now === stamp.followed[file] ? now : null;
+  });
+  if (sources === null) return undefined;
+  try {
+    const discovery = readPipelineGraph(db, stamp.key, sources);
+    if (discovery === null || !reusedStagesHold(findProjectRoot(cwd), discovery)) return undefined;
+    return { discovery, sources, changed: new Set(stamp.changed) };
+  } catch {
+    // A damaged state.db, or a row not this build's: the pipeline files are loaded.
+    return undefined;
   }
 }
 

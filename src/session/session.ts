@@ -42,6 +42,8 @@ export interface SessionOptions {
   modes?: readonly CheckoutMode[];
   /** Code fingerprints begun while the project loaded (see `openSession`). @default {new ones} */
   fingerprints?: CodeFingerprints;
+  /** The `stat` the session uses, handed over (disposed with it). @default {a new one} */
+  stats?: PreciseStat;
 }
 
 /** Everything one command works with; dispose of it to write and close everything. */
@@ -61,7 +63,7 @@ export class Session implements EngineContext, AsyncDisposable {
   /** Fingerprints of `run` stages' code, each module parsed once. */
   readonly fingerprints: CodeFingerprints;
   /** `stat` with times to the nanosecond (see `util/precise_stat.ts`). */
-  readonly stats: PreciseStat = openPreciseStat();
+  readonly stats: PreciseStat;
   /** Claims of stages, made by hard link (see `sentinel_templates.ts`). */
   readonly sentinelTemplates: SentinelTemplates = new SentinelTemplates();
   readonly #dbs: StateDbs;
@@ -95,6 +97,7 @@ export class Session implements EngineContext, AsyncDisposable {
     };
     this.modes = options.modes ?? checkoutModes(project.config);
     this.fingerprints = options.fingerprints ?? new CodeFingerprints();
+    this.stats = options.stats ?? openPreciseStat();
     this.cache = openContentCache(project);
     this.paths = new RealPathGuard(project.root);
     const projectState = this.projectStateDir;

@@ -1,8 +1,8 @@
 import type { StateDb } from "./state_db.ts";
 import { hashBytes } from "./xxhash.ts";
 
-/** Entries not written again for this long are dropped. */
-const MAX_AGE_MS = 30 * 24 * 60 * 60 * 1000;
+/** Entries not written again for this long are dropped (they belong to file versions long gone). */
+export const PARSE_CACHE_MAX_AGE_MS = 30 * 24 * 60 * 60 * 1000;
 
 /**
  * Parse results keyed by the hash of the text they came from, kept in a
@@ -74,7 +74,10 @@ export class ParseCache {
   /** Writes what was learnt (kept for later when there is no database yet). */
   flush(): void {
     if (this.#db === null || this.#off || this.#pending.size === 0) return;
-    this.#db.putParsed([...this.#pending].map(([key, json]) => ({ key, json })), MAX_AGE_MS);
+    this.#db.putParsed(
+      [...this.#pending].map(([key, json]) => ({ key, json })),
+      PARSE_CACHE_MAX_AGE_MS,
+    );
     this.#pending.clear();
   }
 }
