@@ -10,7 +10,7 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { FINE_RACY_WINDOW_MS } from "../../src/storage/racy_window.ts";
-import { runPivotInProcess } from "../_helpers/in_process.ts";
+import { runFastNoopInProcess, runPivotInProcess } from "../_helpers/in_process.ts";
 import { type CliResult, makeProject, type TempProject } from "../_helpers/project.ts";
 
 /** Waits out the racy window (a stamp vouches only for files settled before it). */
@@ -149,4 +149,19 @@ Deno.test("after a change, an output declared inside a directory tracked since f
   assert.equal(result.code, 1);
   assert.match(result.stderr, /is inside the tracked directory results\/ \(results\.pvt\)/);
   assert.equal(await p.read("results/a.txt"), before, "the tracked file is not overwritten");
+});
+
+Deno.test("with nothing else changed, an output declared at a path tracked since fails repro and status as the build of pivot.yaml does", async () => {
+  await using p = await makeProject({ "pivot.yaml": DECLARED, "a.txt": "a\n", "b.txt": "b\n" });
+  assert.equal((await repro(p)).code, 0);
+  assert.equal((await repro(p)).code, 0);
+  // The stamp holds, answering the no-op, until the tracking file appears.
+  const noop = await runFastNoopInProcess(p.root, ["repro", "-q"]);
+  assert.deepEqual([noop.code, noop.stdout, noop.stderr], [0, "", ""]);
+  await p.write("results/a.txt.pvt", "path: a.txt\nhash: '0123456789abcdef'\nsize: 2\n");
+  for (const command of ["repro", "status"]) {
+    const result = await runPivotInProcess(p.root, [command]);
+    assert.equal(result.code, 1, command);
+    assert.match(result.stderr, /output a → results\/a\.txt: results\/a\.txt is a tracked file/);
+  }
 });
