@@ -35,7 +35,7 @@ import { trackingFileCandidates } from "./tracked_inputs.ts";
  * The stamp of a run that found every stage of `stages` up to date: the
  * signatures of everything its verdicts were read from (config, params and
  * pipeline files with their `vars:` files, the places pipeline files are looked for, locks, inputs,
- * the `.pvt` files that do or could track file inputs, outputs with every
+ * the `.pvt` files that do or could track file inputs or outputs declared with `path:`, outputs with every
  * entry of directory ones (and what a symlink among them points to: the blob of a
  * symlink checkout; an input or output that is a symlink, both), the cache directories of the blobs the session
  * looked for (so a deleted, quarantined or added blob is noticed), the code its
@@ -242,6 +242,15 @@ export function stampEvidence(
     for (const out of plan.outs) {
       add(trees, out.path, at, !earlier);
       readPresent(out.path);
+    }
+    // An output declared at a path that a `.pvt` file tracks fails the build of its pipeline
+    // (see `projectFileAt`): the `.pvt` files that could track one count, absent.
+    for (const out of project.dag.stages.get(name)!.def.outs) {
+      if (out.path === undefined) continue;
+      for (const pvt of trackingFileCandidates(root, out.path)) {
+        add(files, pvt, at, !earlier);
+        pvtCandidates.add(pvt);
+      }
     }
     // Each stage has a sentinel of its own (beside its own lock file): only the names carried
     // over may list it already.

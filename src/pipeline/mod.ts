@@ -7,6 +7,7 @@
 export * from "./types.ts";
 export * from "./keys.ts";
 export { findPipelineFile, PIPELINE_FILE_NAMES } from "./find_pipeline_file.ts";
+export { projectFileAt } from "./output_path.ts";
 export {
   loadPipelineFile,
   type LoadPipelineOptions,

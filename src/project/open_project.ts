@@ -326,11 +326,10 @@ function checkFileDeps(
 
 /**
  * The file inputs of `stages` that neither exist nor are tracked; with
- * `changed`, only among those whose path or `.pvt` file is in it. (A graph
- * is kept with a no-op stamp, which a run leaves only when its project had
- * no missing input, and the stamp holds the signature of every file input
- * and of the `.pvt` file that tracked one absent: an input missing now has
- * one of the two among the paths it found changed.)
+ * `changed`, only among those whose path or `.pvt` file is in it. (Stages
+ * of a kept graph are used only when every file input exists, as
+ * `reusedStagesHold` found: one gone since is looked for by the build of
+ * the pipeline files.)
  */
 function findMissingInputs(
   stages: readonly NamedStage[],

@@ -14,16 +14,19 @@
  * have the signatures they had when the graph was kept; the pivot version,
  * command, working directory and config locations are in the stamp's key.
  * Only the checks the build makes against other paths are not covered: a
- * file input reached through a symlink leading out of the project, a `run`
- * module gone. {@linkcode reusedStagesHold} makes them again (one listing of
- * a directory of a thousand inputs): when one fails, the pipeline files are
- * loaded, and their build reports it as it always does.
+ * file input reached through a symlink leading out of the project, a file
+ * input gone (named like a stage, it fails the build; else it is warned
+ * about, also when its stage is not among the stamp's), an output declared
+ * at a path tracked since (`.pvt`), a `run` module gone.
+ * {@linkcode reusedStagesHold} makes them again (one listing of a directory
+ * of a thousand inputs): when one fails, the pipeline files are loaded, and
+ * their build reports it as it always does.
  *
  * @module
  */
 import * as path from "node:path";
 import type { Discovery } from "../discovery/mod.ts";
-import type { Pipeline, StageDef } from "../pipeline/mod.ts";
+import { type Pipeline, projectFileAt, type StageDef } from "../pipeline/mod.ts";
 import { hashBytes, PARSE_CACHE_MAX_AGE_MS, type StateDb } from "../storage/mod.ts";
 import { existsSync } from "../util/fs.ts";
 import { isInside } from "../util/paths.ts";
@@ -104,16 +107,26 @@ export function writePipelineGraph(
 /**
  * True when the stages of `discovery`, taken from a kept graph, pass the
  * checks the build of their pipelines makes against paths other than the
- * files they were loaded from: every file input resolves inside the project
- * `root` (through symlinks too), every `run` module exists. False sends the
- * command to the pipeline files, whose build reports what failed.
+ * files they were loaded from: every file input exists and resolves inside
+ * the project `root` (through symlinks too), no output declared with
+ * `path:` is tracked or inside a tracked directory, every `run` module
+ * exists. False sends the command to the pipeline files, whose build (and
+ * its look for missing inputs) reports what failed.
  */
 export function reusedStagesHold(root: string, discovery: Discovery): boolean {
+  // Only the tracking files matter here: the rest of what projectFileAt checks is the pipeline
+  // files' own (the build found none of it).
+  const place = { projectRoot: root, reservedFiles: new Map<string, string>() };
   // File inputs by directory: a thousand inputs side by side are one directory resolved and
   // listed, and a look-up each.
   const byDir = new Map<string, string[]>();
   for (const { def } of discovery.stages) {
     if (def.action.kind === "run" && !existsSync(def.action.module)) return false;
+    for (const out of def.outs) {
+      if (out.path !== undefined && projectFileAt(out.path, out.format === "dir", place) !== null) {
+        return false;
+      }
+    }
     for (const entry of def.deps) {
       for (const ref of entry.refs) {
         if (ref.kind !== "file") continue;
@@ -134,7 +147,7 @@ export function reusedStagesHold(root: string, discovery: Discovery): boolean {
         : null;
       for (const file of files) {
         if (plain?.has(path.basename(file))) continue;
-        if (!isInside(realRoot, paths.realPath(file))) return false;
+        if (!isInside(realRoot, paths.realPath(file)) || !existsSync(file)) return false;
       }
     }
   } catch {
