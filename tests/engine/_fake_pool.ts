@@ -173,6 +173,14 @@ export function withPool(
   };
 }
 
+/** Options of {@linkcode runAFeedsB}. */
+export interface AFeedsBOptions {
+  /** A file (among `files`) that `a` reads as its input `in`. @default {none} */
+  readonly aReads?: string;
+  /** Called with the session just before the run. @default {nothing} */
+  readonly beforeRun?: (session: Session) => void;
+}
+
 /**
  * A project whose stage `a` feeds stage `b` (`cmd` stages, one txt output
  * each), with `files` beside its pivot.yaml, run once with a
@@ -181,6 +189,7 @@ export function withPool(
  */
 export async function runAFeedsB(
   files: Record<string, string> = {},
+  options: AFeedsBOptions = {},
 ): Promise<{ p: TempProject; session: Session; result: RunResult }> {
   const p = await makeProject({
     "pivot.yaml": [
@@ -188,6 +197,7 @@ export async function runAFeedsB(
       "stages:",
       "  a:",
       "    cmd: never run",
+      ...(options.aReads === undefined ? [] : [`    deps: {in: ${options.aReads}}`]),
       "    outs: txt",
       "  b:",
       "    cmd: never run",
@@ -198,6 +208,7 @@ export async function runAFeedsB(
     ...files,
   });
   const session = await openSession({ cwd: p.root, warn: () => {} });
+  options.beforeRun?.(session);
   const result = await runStages(withPool(session, new FakePool()), {
     stages: ["a", "b"],
     jobs: 2,

@@ -1,13 +1,10 @@
 import assert from "node:assert/strict";
-import { newRunId, runStages } from "../../src/engine/mod.ts";
 import { confirmUpToDate } from "../../src/ops/confirm_up_to_date.ts";
 import { noopStampHolds } from "../../src/ops/noop_stamp.ts";
 import { buildNoopStamp } from "../../src/ops/record_noop_stamp.ts";
-import { openSession } from "../../src/session/open_session.ts";
 import type { FileHasher } from "../../src/storage/file_hasher.ts";
 import type { PreciseStat } from "../../src/util/precise_stat.ts";
-import { FakePool, withPool } from "../engine/_fake_pool.ts";
-import { makeProject } from "../_helpers/project.ts";
+import { runAFeedsB } from "../engine/_fake_pool.ts";
 
 /**
  * A project where `a` reads the file `in.txt` and `b` reads `a`'s output,
@@ -17,40 +14,22 @@ import { makeProject } from "../_helpers/project.ts";
  * `repro` takes it (from what the look saw).
  */
 async function settledRun() {
-  const p = await makeProject({
-    "in.txt": "input\n",
-    "pivot.yaml": [
-      "pipeline: ml",
-      "stages:",
-      "  a:",
-      "    cmd: never run",
-      "    deps: {in: in.txt}",
-      "    outs: txt",
-      "  b:",
-      "    cmd: never run",
-      "    deps: {in: a}",
-      "    outs: txt",
-      "",
-    ].join("\n"),
-  });
-  const session = await openSession({ cwd: p.root, warn: () => {} });
   const counts = new Map<string, number>();
-  const stats = session.stats;
-  const counting: PreciseStat = {
-    precise: stats.precise,
-    stat(file, follow) {
-      counts.set(file, (counts.get(file) ?? 0) + 1);
-      return stats.stat(file, follow);
+  const { p, session, result } = await runAFeedsB({ "in.txt": "input\n" }, {
+    aReads: "in.txt",
+    beforeRun: (session) => {
+      const stats = session.stats;
+      const counting: PreciseStat = {
+        precise: stats.precise,
+        stat(file, follow) {
+          counts.set(file, (counts.get(file) ?? 0) + 1);
+          return stats.stat(file, follow);
+        },
+        [Symbol.dispose]() {},
+      };
+      // The hashers the run opens look through it too.
+      (session as { stats: PreciseStat }).stats = counting;
     },
-    [Symbol.dispose]() {},
-  };
-  // The hashers the run opens look through it too.
-  (session as { stats: PreciseStat }).stats = counting;
-  const result = await runStages(withPool(session, new FakePool()), {
-    stages: ["a", "b"],
-    jobs: 2,
-    runId: newRunId(),
-    onEvent: () => {},
   });
   await new Promise((resolve) => setTimeout(resolve, 100));
   counts.clear();

@@ -3,7 +3,6 @@ import { newRunId, runStages, type StageCompleteEvent } from "../../src/engine/m
 import { confirmUpToDate } from "../../src/ops/confirm_up_to_date.ts";
 import { noopStampHolds } from "../../src/ops/noop_stamp.ts";
 import { buildNoopStamp, projectSignatures } from "../../src/ops/record_noop_stamp.ts";
-import { openSession } from "../../src/session/open_session.ts";
 import { answerNoopStamp } from "../../src/ops/answer_noop_stamp.ts";
 import { commitStages, noopStampKey, reproStages } from "../../src/ops/mod.ts";
 import type { NoopStampQuery } from "../../src/ops/noop_stamp.ts";
@@ -11,7 +10,7 @@ import { reportEvidence } from "../../src/ops/record_report_stamp.ts";
 import { projectStatus } from "../../src/ops/stage_status.ts";
 import { FINE_RACY_WINDOW_MS } from "../../src/storage/racy_window.ts";
 import { processEnv } from "../../src/util/env_reader.ts";
-import { FakePool, withPool } from "../engine/_fake_pool.ts";
+import { FakePool, runAFeedsB, withPool } from "../engine/_fake_pool.ts";
 import { makeProject } from "../_helpers/project.ts";
 import { CMD_FILES, sessionOf } from "./_session.ts";
 
@@ -21,29 +20,7 @@ import { CMD_FILES, sessionOf } from "./_session.ts";
  * 20 ms, of whole-second times 2 s: the files are dated a minute back).
  */
 async function settledRun() {
-  const p = await makeProject({
-    "in.txt": "input\n",
-    "pivot.yaml": [
-      "pipeline: ml",
-      "stages:",
-      "  a:",
-      "    cmd: never run",
-      "    deps: {in: in.txt}",
-      "    outs: txt",
-      "  b:",
-      "    cmd: never run",
-      "    deps: {in: a}",
-      "    outs: txt",
-      "",
-    ].join("\n"),
-  });
-  const session = await openSession({ cwd: p.root, warn: () => {} });
-  const result = await runStages(withPool(session, new FakePool()), {
-    stages: ["a", "b"],
-    jobs: 2,
-    runId: newRunId(),
-    onEvent: () => {},
-  });
+  const { p, session, result } = await runAFeedsB({ "in.txt": "input\n" }, { aReads: "in.txt" });
   await new Promise((resolve) => setTimeout(resolve, 100));
   const paths = {
     input: p.path("in.txt"),
