@@ -8,52 +8,9 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { DatabaseSync } from "node:sqlite";
-import { FINE_RACY_WINDOW_MS } from "../../src/storage/racy_window.ts";
 import { runFastNoopInProcess, runPivotInProcess } from "../_helpers/in_process.ts";
-import { type CliResult, makeProject, type TempProject } from "../_helpers/project.ts";
-
-/** Waits out the racy window (a stamp vouches only for files settled before it). */
-function settle(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, FINE_RACY_WINDOW_MS + 30));
-}
-
-/** `pivot repro ...args` the way main.ts runs it; waits out the racy window after. */
-async function repro(p: TempProject, args: readonly string[] = []): Promise<CliResult> {
-  const result = await runPivotInProcess(p.root, ["repro", ...args]);
-  await settle();
-  return result;
-}
-
-/** How many graphs are kept in the project's state.db. */
-function graphRows(p: TempProject): number {
-  const db = new DatabaseSync(p.path(".pivot/state.db"));
-  try {
-    const rows = db.prepare("SELECT key FROM parse_cache WHERE key LIKE 'pipeline-graph%'").all();
-    return rows.length;
-  } finally {
-    db.close();
-  }
-}
-
-/**
- * `files` run with `args` until found up to date, then after a change to
- * `change` (a data input): the last run leaves the graph kept with its stamp.
- */
-async function projectWithKeptGraph(
-  files: Record<string, string>,
-  change: string,
-  args: readonly string[] = [],
-): Promise<TempProject> {
-  const p = await makeProject(files);
-  assert.equal((await repro(p, args)).code, 0);
-  assert.equal((await repro(p, args)).code, 0);
-  await p.write(change, "changed\n");
-  const changed = await repro(p, args);
-  assert.deepEqual([changed.code, changed.stderr], [0, ""]);
-  assert.equal(graphRows(p), 1, "the graph is kept");
-  return p;
-}
+import { projectWithKeptGraph, repro } from "./_kept_graph.ts";
+import { makeProject } from "../_helpers/project.ts";
 
 const TARGETED = `pipeline: p
 stages:

@@ -11,10 +11,9 @@
 import assert from "node:assert/strict";
 import * as path from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import { FINE_RACY_WINDOW_MS } from "../../src/storage/racy_window.ts";
-import { runPivotInProcess } from "../_helpers/in_process.ts";
 import { type CliResult, makeProject, type TempProject } from "../_helpers/project.ts";
 import { timeless } from "./_fixtures/engine.ts";
+import { graphRows, projectWithKeptGraph, repro } from "./_kept_graph.ts";
 
 /** `a` reads in/a.txt, `b` reads in/b.txt, `ab` both outputs. */
 const PIPELINE = `pipeline: p
@@ -44,33 +43,10 @@ const FILES: Record<string, string> = {
   "c.txt": "c\n",
 };
 
-/** Waits out the racy window (a stamp vouches only for files settled before it). */
-function settle(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, FINE_RACY_WINDOW_MS + 30));
-}
-
-/** `pivot repro ...args` the way main.ts runs it; waits out the racy window after. */
-async function repro(p: TempProject, args: readonly string[] = []): Promise<CliResult> {
-  const result = await runPivotInProcess(p.root, ["repro", ...args]);
-  await settle();
-  return result;
-}
-
 /** The stdout of `result` without durations, the stage lines sorted. */
 function shown(result: CliResult): string[] {
   const all = timeless(result.stdout).trimEnd().split("\n");
   return [...all.slice(0, -1).sort(), all.at(-1)!];
-}
-
-/** The graph rows kept in the project's state.db. */
-function graphRows(p: TempProject): { key: string; json: string }[] {
-  const db = new DatabaseSync(p.path(".pivot/state.db"));
-  try {
-    return db.prepare("SELECT key, json FROM parse_cache WHERE key LIKE 'pipeline-graph%'")
-      .all() as { key: string; json: string }[];
-  } finally {
-    db.close();
-  }
 }
 
 /** Rewrites every kept graph with `edit` applied to its text. */
@@ -87,23 +63,8 @@ function editGraphs(p: TempProject, edit: (json: string) => string): void {
   }
 }
 
-/**
- * The project run, found up to date, then run after a change to in/a.txt:
- * the graph is kept with the stamp the last run leaves.
- */
-async function projectWithKeptGraph(): Promise<TempProject> {
-  const p = await makeProject(FILES);
-  assert.equal((await repro(p)).code, 0);
-  assert.equal((await repro(p)).code, 0);
-  await p.write("in/a.txt", "a1\n");
-  const changed = await repro(p);
-  assert.deepEqual([changed.code, changed.stderr], [0, ""]);
-  assert.equal(graphRows(p).length, 1, "the graph is kept");
-  return p;
-}
-
 Deno.test("after a change, a run takes its stages from the kept graph and prints what a run loading pivot.yaml prints", async () => {
-  await using p = await projectWithKeptGraph();
+  await using p = await projectWithKeptGraph(FILES, "in/a.txt");
   // The same change twice: once with the graph dropped (the pipeline file is loaded), once
   // with the graph kept; both print the same events and leave the same outputs.
   const events: string[][] = [];
@@ -132,7 +93,7 @@ Deno.test("after a change, a run takes its stages from the kept graph and prints
 });
 
 Deno.test("after a change to pivot.yaml and a data input, the stages are loaded from pivot.yaml, not the kept graph", async () => {
-  await using p = await projectWithKeptGraph();
+  await using p = await projectWithKeptGraph(FILES, "in/a.txt");
   // Were the kept graph used, a would print 'kept'.
   editGraphs(p, (json) => json.replace("cat ${deps.in} > ${outs}", "echo kept > ${outs}"));
   await p.write("in/a.txt", "a2\n");
@@ -157,7 +118,7 @@ Deno.test("after a change to pivot.yaml and a data input, the stages are loaded 
 });
 
 Deno.test("after a change, an input moved out of the project behind a symlink fails the run as the build of pivot.yaml does", async () => {
-  await using p = await projectWithKeptGraph();
+  await using p = await projectWithKeptGraph(FILES, "in/a.txt");
   const outside = await Deno.makeTempDir({ prefix: "pivot_outside_" });
   try {
     // The files keep their identity (inode, times): only the directory becomes a symlink.
@@ -177,7 +138,7 @@ Deno.test("after a change, an input moved out of the project behind a symlink fa
 });
 
 Deno.test("after a change, an untouched stage's output replaced by a symlink is assessed as a run loading pivot.yaml assesses it", async () => {
-  await using p = await projectWithKeptGraph();
+  await using p = await projectWithKeptGraph(FILES, "in/a.txt");
   const outside = await Deno.makeTempDir({ prefix: "pivot_outside_" });
   try {
     await Deno.writeTextFile(path.join(outside, "b.txt"), "b\n");
@@ -227,7 +188,7 @@ Deno.test("repro --all after a change takes the stages of every pipeline from th
 });
 
 Deno.test("after a change, an input gone since the stamp is warned about as a run loading pivot.yaml warns", async () => {
-  await using p = await projectWithKeptGraph();
+  await using p = await projectWithKeptGraph(FILES, "in/a.txt");
   await Deno.remove(p.path("in/b.txt"));
   await p.write("in/a.txt", "a2\n");
   const result = await repro(p, ["--keep-going"]);
