@@ -12,6 +12,7 @@
 import * as path from "node:path";
 import { setImmediate } from "node:timers";
 import { PivotError } from "../util/errors.ts";
+import { firstLine } from "../util/first_line.ts";
 import { relativeFileUrls } from "../util/paths.ts";
 import { PATH_ABSENT, plainlyAbsent } from "../util/precise_stat.ts";
 import { removePath } from "../storage/mod.ts";
@@ -125,7 +126,7 @@ function noteGroup(progress: StageProgress, claim: StageClaim | undefined, group
   try {
     claim?.recordGroup(group);
   } catch (error) {
-    const cause = error instanceof Error ? error.message.split("\n")[0] : String(error);
+    const cause = firstLine(error instanceof Error ? error.message : String(error));
     progress.say(`pivot: cannot note the command's process group in its claim: ${cause}`);
   }
 }
