@@ -56,18 +56,11 @@ export function knownUpToDate(
   const readers = new Set<string>();
   const attributed = new Set<string>();
   const selected = new Set(stages);
-  const read = (name: string, file: string) => {
+  for (const name of stages) {
+    const read = readChanged(session, name, changed, selected);
+    if (read.length === 0) continue;
     readers.add(name);
-    attributed.add(file);
-  };
-  // A changed lock or `.pvt` file is matched against every stage's; any other path is looked
-  // up by each of its ancestors among the paths stages read.
-  if (changed.some((file) => file.endsWith(".lock") || file.endsWith(PVT_SUFFIX))) {
-    for (const name of stages) {
-      for (const file of readChanged(session, name, changed, selected)) read(name, file);
-    }
-  } else {
-    readersByPath(session, changed, stages, selected, read);
+    read.forEach((file) => attributed.add(file));
   }
   if (attributed.size < changed.length) return null;
   const touched = touchedStages(session.project.dag, stages, readers);
@@ -117,56 +110,6 @@ function readChanged(
   return changed.filter((file) =>
     file === lockFile || pvtCandidates.has(file) || trees.some((tree) => within(tree, file))
   );
-}
-
-/**
- * What {@linkcode readChanged} finds for each stage of `stages`, for
- * `changed` paths none of which is a lock or `.pvt` file, told to `read`
- * (stage, file): a path is read by the stages with an output, a file input,
- * or an input from a producer not among `selected`, at it or at one of its
- * directories. One look-up per path and directory, not a look at every
- * stage's outputs (after one input of a thousand-stage fan-in changed).
- */
-function readersByPath(
-  session: Session,
-  changed: readonly string[],
-  stages: readonly string[],
-  selected: ReadonlySet<string>,
-  read: (name: string, file: string) => void,
-): void {
-  const { dag, outputsByPath } = session.project;
-  const fileInputs = new Map<string, string[]>();
-  for (const name of stages) {
-    for (const entry of dag.stages.get(name)!.def.deps) {
-      for (const ref of entry.refs) {
-        if (ref.kind !== "file") continue;
-        const readers = fileInputs.get(ref.path);
-        if (readers === undefined) fileInputs.set(ref.path, [name]);
-        else readers.push(name);
-      }
-    }
-  }
-  for (const file of changed) {
-    for (let tree = file;; tree = path.dirname(tree)) {
-      fileInputs.get(tree)?.forEach((name) => read(name, file));
-      const out = outputsByPath.get(tree);
-      if (out !== undefined && selected.has(out.stage)) read(out.stage, file);
-      else if (out !== undefined) {
-        // Left to the producer when it is selected; otherwise its consumers read it.
-        for (const consumer of dag.downstream.get(out.stage) ?? []) {
-          if (!selected.has(consumer)) continue;
-          const reads = dag.stages.get(consumer)!.def.deps.some((entry) =>
-            entry.refs.some((ref) =>
-              ref.kind === "identity" && dag.producerOf.get(ref) === out.stage &&
-              (ref.key === null || ref.key === out.key)
-            )
-          );
-          if (reads) read(consumer, file);
-        }
-      }
-      if (path.dirname(tree) === tree) break;
-    }
-  }
 }
 
 /** The stamp under `key` and which of its paths changed; `null` when none changed or it tells nothing. */
