@@ -46,7 +46,37 @@ function tempFileSystem(): string {
     const inside = dir === mount || dir.startsWith(mount === "/" ? "/" : `${mount}/`);
     if (inside && (best === null || mount.length >= best[1]!.length)) best = fields;
   }
-  return best === null ? `${dir}: unknown` : `${dir} on ${best[1]}: ${best[2]} (${best[3]})`;
+  if (best === null) return `${dir}: unknown`;
+  const journal = best[2] === "ext4" ? `; ${ext4Journal(best[0]!)}` : "";
+  return `${dir} on ${best[1]}: ${best[2]} (${best[3]})${journal}`;
+}
+
+/**
+ * Whether ext4 device `device` keeps a journal: `/proc/fs/jbd2` holds one
+ * entry per journal (`vda-8`). Without one, creating a file walks past the
+ * inodes freed in the last minutes, so deleting many files slows the runs
+ * that follow (see `_trash.ts`).
+ */
+function ext4Journal(device: string): string {
+  const name = path.basename(device);
+  try {
+    for (const entry of Deno.readDirSync("/proc/fs/jbd2")) {
+      if (entry.name.startsWith(`${name}-`)) return "with a journal";
+    }
+  } catch {
+    return "journal unknown";
+  }
+  return "no journal (each new file walks past the inodes freed in the last minutes)";
+}
+
+/**
+ * How many directory entries the kernel caches (`/proc/sys/fs/dentry-state`):
+ * millions (left by earlier runs that created and kept many files) make every
+ * path lookup slower, for every tool.
+ */
+export function cachedDentries(): string {
+  const count = Number(read("/proc/sys/fs/dentry-state").split(/\s+/)[0]);
+  return Number.isFinite(count) && count > 0 ? count.toLocaleString("en-US") : "unknown";
 }
 
 /** Markdown bullet lines describing the machine and the tools' versions. */

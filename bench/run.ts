@@ -21,7 +21,7 @@ import { benchStorage } from "./storage.ts";
 import { benchRemote } from "./remote.ts";
 import { benchWatch } from "./watch.ts";
 import { emptyTrash } from "./_trash.ts";
-import { loadAverage, machineFacts } from "./_machine.ts";
+import { cachedDentries, loadAverage, machineFacts } from "./_machine.ts";
 import { ensureSnakemake } from "./_snakemake.ts";
 import { rawAppendix, type Row, type SectionResult, summaryTable } from "./_report.ts";
 import { type BenchSession, FULL, pivotLauncher, QUICK, SETTLE_MS } from "./_session.ts";
@@ -82,6 +82,7 @@ const session: BenchSession = {
 
 const started = performance.now();
 const loadBefore = loadAverage();
+const dentriesBefore = cachedDentries();
 // Deno's module cache holds pivot's compiled code before anything is timed.
 await timeRun(session.pivot(["--version"]), scratch);
 await timeRun(session.emptyDeno, scratch);
@@ -110,7 +111,8 @@ const lines = [
   "",
   `${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC, \`deno task bench${
     Deno.args.length > 0 ? ` ${Deno.args.join(" ")}` : ""
-  }\`, ${minutes.toFixed(1)} min; load average ${loadBefore} before, ${loadAverage()} after.${
+  }\`, ${minutes.toFixed(1)} min; load average ${loadBefore} before, ${loadAverage()} after; ` +
+  `directory entries cached by the kernel ${dentriesBefore} before, ${cachedDentries()} after.${
     flags.quick ? " **Quick run: small sizes; the targets are set for the full sizes.**" : ""
   }`,
   "",
