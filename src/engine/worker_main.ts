@@ -8,7 +8,7 @@
  *
  * @module
  */
-import * as path from "node:path";
+import { writeFileMakingDirSync } from "../util/fs.ts";
 import { interceptExit } from "../util/intercept_exit.ts";
 import {
   findShells,
@@ -414,7 +414,7 @@ async function runFunction(
       const identity = out.key === null ? job.stage : `${job.stage}:${out.key}`;
       throw new StageFailure(`output ${identity} (${out.format}): ${(error as Error).message}`);
     }
-    Deno.mkdirSync(path.dirname(out.path), { recursive: true });
-    Deno.writeFileSync(out.path, bytes);
+    // The coordinator made the directory before sending the job: made here only when gone.
+    writeFileMakingDirSync(out.path, bytes);
   }
 }

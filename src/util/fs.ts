@@ -166,3 +166,18 @@ export function writeNewTextFileSync(file: string, text: string): void {
     Deno.writeTextFileSync(file, text, { createNew: true });
   }
 }
+
+/**
+ * Writes `bytes` to `file` (created or truncated), making its directory
+ * first when that is missing: the directory is made on the first write in
+ * it, not checked on every one.
+ */
+export function writeFileMakingDirSync(file: string, bytes: Uint8Array): void {
+  try {
+    Deno.writeFileSync(file, bytes);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+    Deno.mkdirSync(path.dirname(file), { recursive: true });
+    Deno.writeFileSync(file, bytes);
+  }
+}
