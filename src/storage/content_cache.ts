@@ -90,6 +90,8 @@ export class ContentCache {
   #stats: PreciseStat = DENO_STAT;
   /** Blobs this process stored from content it hashed, with their signature then (see `stored`). */
   readonly #stored = new Map<string, string>();
+  /** Bucket directories (`files/<h[0:2]>`) this process found or made (see `linkInPlace`). */
+  readonly #buckets = new Set<string>();
 
   /**
    * Makes {@linkcode ContentCache.verified} check blob content with `hasher`
@@ -277,13 +279,16 @@ export class ContentCache {
    */
   linkInPlace(source: string, hash: string, hashedAs: FileIdentity): boolean {
     const blob = this.blobPath(hash);
-    // A new blob (every one of a fresh run) is found absent by one `stat` and linked at once:
-    // a missing bucket is created when the link fails for it, and a file in the way fails
-    // the link, so nothing above the blob is looked at first.
+    // A new blob (every one of a fresh run) is found absent by one `stat` and linked at once.
+    // Its bucket is looked at once per process, and made when missing, rather than found
+    // missing by a link that fails (an exception each for the 256 buckets of a fresh cache);
+    // a bucket removed since (by `gc`, once empty) is made again when the link fails for it,
+    // and a file in the way fails the link.
     if (this.#stats.stat(blob) !== PATH_ABSENT) return false;
     const mode = (hashedAs.mode ?? 0o644) & 0o7777;
     try {
       Deno.chmodSync(source, 0o444);
+      this.#makeBucket(blob);
       intoBucketSync(blob, () => Deno.linkSync(source, blob));
     } catch {
       restoreMode(source, mode);
@@ -294,6 +299,20 @@ export class ContentCache {
     Deno.removeSync(blob);
     restoreMode(source, mode);
     return false;
+  }
+
+  /**
+   * Makes the bucket directory of `blob` unless this process found or made
+   * it before; one found to be something else is left for the write into it
+   * to fail on.
+   */
+  #makeBucket(blob: string): void {
+    const bucket = blob.slice(0, this.filesDir.length + 3);
+    if (this.#buckets.has(bucket)) return;
+    const found = this.#stats.stat(bucket);
+    if (found === PATH_ABSENT) Deno.mkdirSync(bucket, { recursive: true });
+    else if (found === null || found.kind !== "directory") return;
+    this.#buckets.add(bucket);
   }
 
   #writeVerifiedSync(blob: string, hash: string, origin: string, content: Uint8Array): void {

@@ -466,17 +466,34 @@ function spyStats(cache: ContentCache, calls: string[]): Disposable {
   return precise;
 }
 
-Deno.test("ContentCache.linkInPlace() links a new blob after one look at the blob alone, its bucket or files/ created as the link fails", async () => {
+Deno.test("ContentCache.linkInPlace() links a new blob after one look at the blob, and one at its bucket the first time (made when missing, without a failing link)", async () => {
   await using s = await setup();
   const calls: string[] = [];
   using _stats = spyStats(s.cache, calls);
   // Neither files/ nor the bucket exists yet (a fresh cache).
   const first = await s.source("first.txt", "first output\n");
   const hash = hashBytes("first output\n");
-  assert.equal(s.cache.linkInPlace(first, hash, Deno.statSync(first)), true);
-  assert.deepEqual(calls, [s.cache.blobPath(hash)]);
+  const linkSync = Deno.linkSync;
+  let links = 0;
+  Deno.linkSync = (from, to) => {
+    links++;
+    linkSync(from, to);
+  };
+  try {
+    assert.equal(s.cache.linkInPlace(first, hash, Deno.statSync(first)), true);
+    assert.deepEqual(calls, [s.cache.blobPath(hash), path.dirname(s.cache.blobPath(hash))]);
+    assert.equal(links, 1);
+  } finally {
+    Deno.linkSync = linkSync;
+  }
   assert.equal(Deno.statSync(first).ino, Deno.statSync(s.cache.blobPath(hash)).ino);
   assert.equal(modeOf(first), 0o444);
+  // Another blob of the same bucket: the blob alone is looked at.
+  const sibling = await s.source("sibling.txt", "sibling output\n");
+  const siblingHash = `${hash.slice(0, 2)}${hashBytes("sibling output\n").slice(2)}`;
+  calls.length = 0;
+  assert.equal(s.cache.linkInPlace(sibling, siblingHash, Deno.statSync(sibling)), true);
+  assert.deepEqual(calls, [s.cache.blobPath(siblingHash)]);
   // A bucket that is a symlink to a directory inside the cache: linked through it.
   const other = await s.source("other.txt", "other output\n");
   const otherHash = hashBytes("other output\n");
@@ -485,12 +502,25 @@ Deno.test("ContentCache.linkInPlace() links a new blob after one look at the blo
   await Deno.symlink(s.project.path("cache/elsewhere"), bucket);
   calls.length = 0;
   assert.equal(s.cache.linkInPlace(other, otherHash, Deno.statSync(other)), true);
-  assert.deepEqual(calls, [s.cache.blobPath(otherHash)]);
+  assert.deepEqual(calls, [s.cache.blobPath(otherHash), bucket]);
   assert.equal(
     Deno.statSync(other).ino,
     Deno.statSync(s.project.path(`cache/elsewhere/${otherHash.slice(2)}`)).ino,
   );
   assert.equal(s.cache.has(otherHash), true);
+});
+
+Deno.test("ContentCache.linkInPlace() makes a bucket again that gc removed after this process made it", async () => {
+  await using s = await setup();
+  const first = await s.source("first.txt", "first output\n");
+  const hash = hashBytes("first output\n");
+  assert.equal(s.cache.linkInPlace(first, hash, Deno.statSync(first)), true);
+  // Another process's gc removes the blob and its emptied bucket.
+  Deno.removeSync(s.cache.blobPath(hash));
+  Deno.removeSync(path.dirname(s.cache.blobPath(hash)));
+  const again = await s.source("again.txt", "first output\n");
+  assert.equal(s.cache.linkInPlace(again, hash, Deno.statSync(again)), true);
+  assert.equal(Deno.statSync(again).ino, Deno.statSync(s.cache.blobPath(hash)).ino);
 });
 
 Deno.test("ContentCache.linkInPlace() leaves the file as it was when a file stands where the bucket belongs, and adoptFile() names that file", async () => {
