@@ -34,11 +34,11 @@ export async function benchShapes(session: BenchSession): Promise<SectionResult>
         await fresh(make, freshS.make);
         await noop(make, first.make);
       }
-      let written = performance.now();
+      // Each tool edits after the same pause, as in the fan-in's rows (compare.ts).
       for (let round = 0; round < sizes.changedRounds; round++) {
-        await settle(written);
+        await settle(performance.now());
         await changed(pivot, change.pivot, round);
-        written = performance.now();
+        await settle(performance.now());
         await changed(make, change.make, round);
       }
     } finally {
