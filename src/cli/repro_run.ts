@@ -12,6 +12,7 @@ import type { Session } from "../session/mod.ts";
 import { ReportedFailure } from "../util/errors.ts";
 import type { CliContext } from "./cli_context.ts";
 import { createRunDisplay, wantsLiveDisplay } from "./run_display.ts";
+import { listenForStop, stopStatus, stopWord } from "./stop_signals.ts";
 
 /** What to run. */
 export interface ReproRun {
@@ -40,7 +41,8 @@ export function defaultJobs(config: Config): number {
 /**
  * Runs `run` in `session`, showing its events.
  *
- * @throws {ReportedFailure} when interrupted (130) or a stage failed or was blocked
+ * @throws {ReportedFailure} when stopped by Ctrl-C (130) or SIGTERM (143), or a stage failed
+ * or was blocked
  */
 export async function runRepro(ctx: CliContext, session: Session, run: ReproRun): Promise<void> {
   const { project } = session;
@@ -52,13 +54,14 @@ export async function runRepro(ctx: CliContext, session: Session, run: ReproRun)
     jobs,
   });
   const controller = new AbortController();
-  const onSignal = () => {
-    if (!controller.signal.aborted) {
-      ctx.warn("interrupted: stopping running stages (nothing half-done is recorded)");
+  let stoppedBy: Deno.Signal | null = null;
+  using _stop = listenForStop((signal) => {
+    if (stoppedBy === null) {
+      stoppedBy = signal;
+      ctx.warn(`${stopWord(signal)}: stopping running stages (nothing half-done is recorded)`);
     }
     controller.abort();
-  };
-  Deno.addSignalListener("SIGINT", onSignal);
+  });
   let result;
   try {
     result = await reproStages(session, {
@@ -84,9 +87,11 @@ export async function runRepro(ctx: CliContext, session: Session, run: ReproRun)
     });
   } finally {
     display.close();
-    Deno.removeSignalListener("SIGINT", onSignal);
   }
-  if (result.interrupted) throw new ReportedFailure("interrupted", 130);
+  if (result.interrupted) {
+    const signal: Deno.Signal = stoppedBy ?? "SIGINT";
+    throw new ReportedFailure(stopWord(signal), stopStatus(signal));
+  }
   const bad = [...result.results.values()].some((r) =>
     r.status === "failed" || r.status === "blocked"
   );

@@ -1,6 +1,6 @@
 /**
  * `pivot repro --watch`: watching started, its events
- * shown, Ctrl-C turned into a clean stop (exit status 130).
+ * shown, Ctrl-C or SIGTERM turned into a clean stop (exit status 130 or 143).
  *
  * @module
  */
@@ -8,12 +8,13 @@ import { watchRepro } from "../ops/watch_repro.ts";
 import { ReportedFailure } from "../util/errors.ts";
 import type { CliContext } from "./cli_context.ts";
 import { wantsLiveDisplay } from "./run_display.ts";
+import { listenForStop, stopStatus, stopWord } from "./stop_signals.ts";
 import { createWatchDisplay } from "./watch_display.ts";
 
 /**
- * Watches until Ctrl-C, then ends with exit status 130.
+ * Watches until Ctrl-C or SIGTERM, then ends with exit status 130 or 143.
  *
- * @throws {ReportedFailure} (130) once watching has stopped
+ * @throws {ReportedFailure} (130 or 143) once watching has stopped
  * @throws {PivotError} when watching cannot start (not a project, the socket in use)
  */
 export async function watchAction(
@@ -30,15 +31,18 @@ export async function watchAction(
     jobs: jobs ?? navigator.hardwareConcurrency,
   });
   const controller = new AbortController();
-  const onSignal = () => {
-    if (!controller.signal.aborted) {
+  let stoppedBy: Deno.Signal | null = null;
+  using _stop = listenForStop((signal) => {
+    if (stoppedBy === null) {
+      stoppedBy = signal;
       ctx.warn(
-        "interrupted: watching stops (running stages are stopped, nothing half-done is recorded)",
+        `${
+          stopWord(signal)
+        }: watching stops (running stages are stopped, nothing half-done is recorded)`,
       );
     }
     controller.abort();
-  };
-  Deno.addSignalListener("SIGINT", onSignal);
+  });
   try {
     await watchRepro({
       cwd: ctx.cwd,
@@ -57,7 +61,7 @@ export async function watchAction(
     });
   } finally {
     display.close();
-    Deno.removeSignalListener("SIGINT", onSignal);
   }
-  throw new ReportedFailure("interrupted", 130);
+  const signal: Deno.Signal = stoppedBy ?? "SIGINT";
+  throw new ReportedFailure(stopWord(signal), stopStatus(signal));
 }

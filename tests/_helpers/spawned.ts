@@ -18,9 +18,13 @@ export interface Spawned {
   done(): Promise<{ code: number; stdout: string; stderr: string }>;
 }
 
-/** Starts `pivot ...args` in `cwd` (with `NO_COLOR=1`), collecting its output. */
-export function spawnPivot(cwd: string, args: readonly string[]): Spawned {
-  const child = pivotCommand(cwd, args).spawn();
+/** Starts `pivot ...args` in `cwd` (with `NO_COLOR=1` and `env`), collecting its output. */
+export function spawnPivot(
+  cwd: string,
+  args: readonly string[],
+  env: Record<string, string> = {},
+): Spawned {
+  const child = pivotCommand(cwd, args, { env }).spawn();
   let stderr = "";
   const collected = child.stderr.pipeThrough(new TextDecoderStream()).pipeTo(
     new WritableStream({ write: (chunk) => void (stderr += chunk) }),

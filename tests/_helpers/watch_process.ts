@@ -122,9 +122,9 @@ export class WatchProcess implements AsyncDisposable {
     return timeless(text);
   }
 
-  /** Sends Ctrl-C and waits for the process to end. */
-  async interrupt(): Promise<CliResult> {
-    this.#child.kill("SIGINT");
+  /** Sends Ctrl-C (or `signal`) and waits for the process to end. */
+  async interrupt(signal: Deno.Signal = "SIGINT"): Promise<CliResult> {
+    this.#child.kill(signal);
     return await this.wait();
   }
 

@@ -10,6 +10,7 @@
 import assert from "node:assert/strict";
 import { runPivotInProcess } from "../_helpers/in_process.ts";
 import { makeProject, runPivot, type TempProject } from "../_helpers/project.ts";
+import { tempDir } from "../_helpers/files.ts";
 import { spawnPivot, until } from "../_helpers/spawned.ts";
 import { mostAtOnce, parseTimesLog } from "../_helpers/times_log.ts";
 import { timeless } from "./_fixtures/engine.ts";
@@ -129,5 +130,29 @@ Deno.test({
       const left = [...Deno.readDirSync(p.path(".pivot/stages/ml"))].map((entry) => entry.name);
       assert.deepEqual(left.filter((name) => name.endsWith(".running")), []);
     }
+  },
+});
+
+Deno.test({
+  name:
+    "SIGTERM (kill, timeout, docker stop) stops a run as Ctrl-C does: exit 143, no command left running, no temporary directory left",
+  ignore: Deno.build.os !== "linux",
+  fn: async () => {
+    await using p = await makeProject({ "pivot.yaml": pipeline(4, () => "sleep 30") });
+    await using tmp = await tempDir();
+    const pivot = spawnPivot(p.root, ["repro", "-j", "2"], { TMPDIR: tmp.path });
+    await until("two commands running", async () => (await intervals(p)).size === 2);
+    Deno.kill(pivot.pid, "SIGTERM");
+    const result = await pivot.done();
+    assert.equal(result.code, 143, result.stderr);
+    assert.match(result.stderr, /^warning: terminated: stopping running stages/m);
+    assert.equal(
+      timeless(result.stdout).split("\n").at(-2),
+      "0 ran, 0 up to date, 2 failed, 2 blocked, interrupted (T)",
+    );
+    assert.deepEqual(commandsOf(p), [], "commands left running");
+    const left = [...Deno.readDirSync(p.path(".pivot/stages/ml"))].map((entry) => entry.name);
+    assert.deepEqual(left.filter((name) => name.endsWith(".running")), []);
+    assert.deepEqual([...Deno.readDirSync(tmp.path)].map((entry) => entry.name), []);
   },
 });

@@ -307,23 +307,32 @@ Deno.test("repro --watch: a failing stage does not end the loop", async () => {
   assert.equal((await watch.interrupt()).code, 130);
 });
 
-Deno.test("repro --watch: Ctrl-C during a run stops it, records nothing and exits 130", async () => {
-  await using p = await makeProject({
-    "pivot.yaml": "pipeline: ml\nstages:\n  slow:\n" +
-      "    cmd: echo go > started.txt; sleep 30 & wait; echo done > ${outs}\n    outs: txt\n",
+for (
+  const [signal, code, word] of [["SIGINT", 130, "interrupted"], [
+    "SIGTERM",
+    143,
+    "terminated",
+  ]] as const
+) {
+  Deno.test(`repro --watch: ${signal} during a run stops it, records nothing and exits ${code}`, async () => {
+    await using p = await makeProject({
+      "pivot.yaml": "pipeline: ml\nstages:\n  slow:\n" +
+        "    cmd: echo go > started.txt; sleep 30 & wait; echo done > ${outs}\n    outs: txt\n",
+    });
+    await using watch = new WatchProcess(p.root, ["--debounce", DEBOUNCE]);
+    await watch.until("the stage started", () => p.exists("started.txt"));
+    const started = Date.now();
+    const result = await watch.interrupt(signal);
+    assert.ok(Date.now() - started < 10_000, "it stopped without waiting for the stage");
+    assert.equal(result.code, code);
+    assert.match(result.stderr, new RegExp(`^warning: ${word}: watching stops`, "m"));
+    assert.match(result.stderr, /^FAILED slow: interrupted/m);
+    assert.match(result.stdout, /^0 ran, 0 up to date, 1 failed, interrupted \(\d+\.\ds\)\n$/m);
+    assert.equal(await p.exists(".pivot/stages/ml/slow.lock"), false);
+    assert.equal(await p.exists(".pivot/stages/ml/slow.running"), false);
+    assert.equal(await p.exists("data/ml/slow.txt"), false);
   });
-  await using watch = new WatchProcess(p.root, ["--debounce", DEBOUNCE]);
-  await watch.until("the stage started", () => p.exists("started.txt"));
-  const started = Date.now();
-  const result = await watch.interrupt();
-  assert.ok(Date.now() - started < 10_000, "it stopped without waiting for the stage");
-  assert.equal(result.code, 130);
-  assert.match(result.stderr, /^FAILED slow: interrupted/m);
-  assert.match(result.stdout, /^0 ran, 0 up to date, 1 failed, interrupted \(\d+\.\ds\)\n$/m);
-  assert.equal(await p.exists(".pivot/stages/ml/slow.lock"), false);
-  assert.equal(await p.exists(".pivot/stages/ml/slow.running"), false);
-  assert.equal(await p.exists("data/ml/slow.txt"), false);
-});
+}
 
 Deno.test("repro --watch --json: watch_trigger and pipeline_reloaded events among the run's", async () => {
   await using p = await makeProject({
