@@ -21,6 +21,7 @@ import { makeProject, type TempProject } from "../_helpers/project.ts";
 /** What may change in the pipeline of {@linkcode pipelineYaml}. */
 interface PipelineOptions {
   cmd?: string;
+  deps?: Record<string, string>;
   params?: Record<string, unknown>;
   metrics?: Record<string, unknown>;
 }
@@ -37,7 +38,7 @@ function pipelineYaml(options: PipelineOptions = {}): string {
     stages: {
       train: {
         cmd: options.cmd ?? CMD,
-        deps: { raw: "raw.csv" },
+        deps: options.deps ?? { raw: "raw.csv" },
         params: options.params ?? { lr: 0.1 },
         outs: {
           model: "txt",
@@ -205,6 +206,20 @@ Deno.test("assessStage() runs a stage whose input changed: 'inputs changed'", as
     action: "run",
     reason: "inputs changed",
     details: ["input: raw.csv changed"],
+  });
+});
+
+Deno.test("assessStage() names only the inputs added, removed or changed, in path order", async () => {
+  await using p = await trainProject();
+  await p.write("pivot.yaml", pipelineYaml({ deps: { raw: "raw.csv", b: "b.csv", c: "c.csv" } }));
+  await Promise.all(["a.csv", "b.csv", "c.csv"].map((file) => p.write(file, `${file}\n`)));
+  await runTrain(p);
+  await p.write("raw.csv", "x\n1\n2\n3\n");
+  await p.write("pivot.yaml", pipelineYaml({ deps: { raw: "raw.csv", c: "c.csv", a: "a.csv" } }));
+  assert.deepEqual((await assess(p)).verdict, {
+    action: "run",
+    reason: "inputs changed",
+    details: ["input: a.csv added", "input: b.csv removed", "input: raw.csv changed"],
   });
 });
 
