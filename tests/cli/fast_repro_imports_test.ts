@@ -3,7 +3,8 @@
  * modules `main.ts` and `src/cli/fast_repro.ts` import statically (found by
  * `deno info`). The `yaml` package costs 20–40 ms to import, so they must
  * not import it: the modules that parse YAML import it when there is a text
- * to parse (`src/util/yaml_lib.ts`).
+ * to parse (`src/util/yaml_lib.ts`). Nor the modules that read a git
+ * revision (about a dozen, through `src/project/mod.ts`).
  *
  * @module
  */
@@ -73,6 +74,17 @@ for (const entry of ["main.ts", "src/cli/fast_repro.ts"]) {
     }
   });
 }
+
+Deno.test("src/cli/fast_repro.ts imports no git or revision module statically", async () => {
+  // A run reads the workspace, never a git revision: those modules (git/, the project at a
+  // revision) come only with the commands that read one.
+  const importedBy = await staticImports("src/cli/fast_repro.ts");
+  const revision = [...importedBy.keys()].filter((module) =>
+    /\/src\/(git\/|project\/(project_revision|revision_\w+)\.ts$)/.test(module)
+  );
+  assert.deepEqual(revision.map((module) => chain(importedBy, module)), []);
+  assert.ok(importedBy.has(`file://${ROOT}/src/storage/lock_file.ts`));
+});
 
 Deno.test("a fresh pivot repro runs without loading the command tree (commander)", async () => {
   const dir = await Deno.makeTempDir({ prefix: "pivot_fresh_repro_" });
