@@ -14,7 +14,8 @@ import {
   readLockFile,
   type StageLock,
 } from "../storage/mod.ts";
-import { commandWithParams, type StageAction } from "../pipeline/mod.ts";
+import { commandWithParams } from "../pipeline/command_with_params.ts";
+import type { StageAction } from "../pipeline/types.ts";
 import { ABSENT, fileSignatureText } from "../storage/file_signature.ts";
 import { statOrNullSync } from "../util/fs.ts";
 import { relativePosix } from "../util/paths.ts";

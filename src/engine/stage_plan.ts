@@ -1,5 +1,5 @@
 import type { Format } from "../formats/mod.ts";
-import type { NamedStage, StageDef } from "../pipeline/mod.ts";
+import type { NamedStage, StageDef } from "../pipeline/types.ts";
 import { type Project, stageOutputs } from "../project/open_project.ts";
 import { lockFilePath } from "../storage/mod.ts";
 import { PivotError } from "../util/errors.ts";

@@ -1,5 +1,5 @@
 import * as path from "node:path";
-import { findProjectRoot } from "../discovery/mod.ts";
+import { findProjectRoot } from "../discovery/find_project_root.ts";
 import {
   graphSources,
   type GraphStamp,
