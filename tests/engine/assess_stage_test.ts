@@ -14,7 +14,7 @@ import {
   type Verdict,
 } from "../../src/engine/mod.ts";
 import { openSession } from "../../src/session/mod.ts";
-import { CHECKOUT_MODES, readLockFile, type StageLock } from "../../src/storage/mod.ts";
+import { CHECKOUT_MODES, hashBytes, readLockFile, type StageLock } from "../../src/storage/mod.ts";
 import type { PreciseStat } from "../../src/util/precise_stat.ts";
 import { makeProject, type TempProject } from "../_helpers/project.ts";
 
@@ -394,6 +394,29 @@ Deno.test("assessStage() gives the inputHash of its state's inputs, the same eac
   const expected = inputHash(state.fingerprint, state.params, state.deps!, outs);
   assert.equal(state.inputHash, expected);
   assert.equal(state.inputHash, expected);
+});
+
+Deno.test("inputHash() is the hash of canonical() of the fingerprint, params, inputs and outputs", () => {
+  // The run cache's keys: a stage run before keeps finding its entry.
+  const fingerprint = { hash: "0123456789abcdef", manifest: { cmd: "fedcba9876543210" } };
+  const params = { z: [{ b: 1, a: { d: null, c: "é" } }], a: 0.5 };
+  const deps = ["b.csv", "a.csv", "a/x.csv"].map((path, i) => ({
+    name: `d${i}`,
+    identity: i === 0 ? null : `s${i}`,
+    path,
+    hash: `${i}`.repeat(16),
+  }));
+  const outs = [
+    { key: "model", rel: "data/m.txt", cache: true, format: "txt" },
+    { key: null, rel: "data/a.json", cache: false, format: "json" },
+  ] as unknown as Parameters<typeof inputHash>[3];
+  const expected = hashBytes(canonical({
+    fingerprint: fingerprint.hash,
+    params,
+    deps: deps.map((d) => [d.path, d.hash]).sort(),
+    outs: outs.map((o) => [o.key ?? "", o.rel, o.cache, o.format]).sort(),
+  }));
+  assert.equal(inputHash(fingerprint, params, deps, outs), expected);
 });
 
 Deno.test("inputHash() changes with params but not with their key order", async () => {
