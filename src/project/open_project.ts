@@ -134,17 +134,17 @@ export async function openProject(options: OpenProjectOptions = {}): Promise<Pro
   const root = findProjectRoot(cwd);
   const config = await loadConfig(root, env);
   const paramsFile = paramsOverridesFile(root, config);
-  // The pipeline loaders are imported only to load pipeline files: a kept graph needs none.
-  const discovery = reuse?.discovery ??
-    (withPipelines
-      ? await (await import("../discovery/discover.ts")).discover({
+  let discovery = reuse?.discovery;
+  if (discovery === undefined) {
+    // The pipeline loaders are imported only to load pipeline files: a kept graph needs none.
+    const { discover, emptyDiscovery } = await import("../discovery/discover.ts");
+    const { loadParamsFile } = await import("../pipeline/load_params_file.ts");
+    discovery = withPipelines
+      ? await discover({
         projectRoot: root,
         cwd,
         all,
-        paramsOverrides: await (await import("../pipeline/load_params_file.ts")).loadParamsFile(
-          root,
-          paramsFile,
-        ),
+        paramsOverrides: await loadParamsFile(root, paramsFile),
         paramsFile,
         pipelinesOptional,
         ...(parseCache === undefined ? {} : { parseCache }),
@@ -152,7 +152,8 @@ export async function openProject(options: OpenProjectOptions = {}): Promise<Pro
         loadTimeout: loadTimeout ?? configNumber(config, "core.load_timeout") ??
           DEFAULT_LOAD_TIMEOUT,
       })
-      : (await import("../discovery/discover.ts")).emptyDiscovery());
+      : emptyDiscovery();
+  }
   const dataDir = configString(config, "store.data_dir");
   const store = new WorkspaceStore(root, dataDir === undefined ? {} : { dataDir });
   const dag = await buildLocatedDag(discovery.stages, root);
