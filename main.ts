@@ -22,13 +22,9 @@ else if (import.meta.main && Deno.args[0] === WATCH_CHILD_ARG) {
   let look: StampLook | undefined;
   const fast = runFastNoop(Deno.args, io, (found) => (look = found));
   if (fast !== null) Deno.exit(fast);
-  // Taken once the way on has loaded an npm package (Node's process object is then at hand).
-  const snapshotEnv = async () =>
-    (await import("./src/cli/process_env_snapshot.ts")).snapshotProcessEnv();
   // A plain repro or run (a fresh one, or after a change) goes without the command tree.
   if (parseFastCommand(Deno.args) !== null) {
     const { runFastRepro } = await import("./src/cli/fast_repro.ts");
-    await snapshotEnv();
     const code = await runFastRepro(Deno.args, io, look);
     if (code !== null) Deno.exit(code);
   } else if (Deno.args.includes("status")) {
@@ -38,6 +34,5 @@ else if (import.meta.main && Deno.args[0] === WATCH_CHILD_ARG) {
     if (code !== null) Deno.exit(code);
   }
   const { runCli } = await import("./src/cli/run_cli.ts");
-  await snapshotEnv();
   Deno.exit(await runCli(Deno.args, io));
 }

@@ -7,7 +7,7 @@
  */
 import { noopStampKey } from "../ops/noop_stamp.ts";
 import { reproStages } from "../ops/repro_stages.ts";
-import type { Config } from "../project/mod.ts";
+import type { Config } from "../project/config.ts";
 import type { Session } from "../session/mod.ts";
 import { ReportedFailure } from "../util/errors.ts";
 import type { CliContext } from "./cli_context.ts";

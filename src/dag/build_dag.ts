@@ -1,5 +1,5 @@
 import { PivotError } from "../util/errors.ts";
-import type { IdentityDep, NamedStage } from "../pipeline/mod.ts";
+import type { IdentityDep, NamedStage } from "../pipeline/types.ts";
 
 /**
  * A dependency cycle: `cycle: a -> b -> a`, and where each stage on it is

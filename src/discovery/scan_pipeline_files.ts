@@ -1,5 +1,5 @@
 import * as path from "node:path";
-import { findPipelineFile, PIPELINE_FILE_NAMES } from "../pipeline/mod.ts";
+import { findPipelineFile, PIPELINE_FILE_NAMES } from "../pipeline/find_pipeline_file.ts";
 
 /** Directory names never searched for pipeline files. */
 export const SKIPPED_DIRECTORIES: ReadonlySet<string> = new Set([

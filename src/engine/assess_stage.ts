@@ -14,7 +14,8 @@ import {
   readLockFile,
   type StageLock,
 } from "../storage/mod.ts";
-import { commandWithParams, type StageAction } from "../pipeline/mod.ts";
+import { commandWithParams } from "../pipeline/command_with_params.ts";
+import type { StageAction } from "../pipeline/types.ts";
 import { ABSENT, fileSignatureText } from "../storage/file_signature.ts";
 import { statOrNullSync } from "../util/fs.ts";
 import { relativePosix } from "../util/paths.ts";
@@ -314,12 +315,15 @@ export function inputHash(
   deps: readonly LockDep[],
   outs: readonly PlannedOut[],
 ): string {
-  return hashBytes(canonical({
-    fingerprint: fingerprint.hash,
-    params,
+  // canonical() of the four, written in its key order (deps, fingerprint, outs, params) with its
+  // replacer only for the params: the lists hold strings and booleans only, and a fan-in's
+  // thousand inputs are thousands of calls of the replacer.
+  const lists = JSON.stringify({
     deps: deps.map((d) => [d.path, d.hash]).sort(),
+    fingerprint: fingerprint.hash,
     outs: outs.map((o) => [o.key ?? "", o.rel, o.cache, o.format]).sort(),
-  }));
+  });
+  return hashBytes(`${lists.slice(0, -1)},"params":${canonical(params)}}`);
 }
 
 /** JSON with object keys sorted, for comparisons that ignore key order. */
@@ -367,20 +371,19 @@ function paramsDiff(
 }
 
 function depsDiff(before: readonly LockDep[], after: readonly LockDep[]): string[] {
-  const a = new Map(before.map((d) => [d.path, d.hash]));
-  const b = new Map(after.map((d) => [d.path, d.hash]));
-  // An input that is a stage output is shown as `identity → path`.
-  const shown = new Map([...before, ...after].map((d) => [
-    d.path,
-    d.identity === null
+  const a = new Map(before.map((d) => [d.path, d]));
+  const b = new Map(after.map((d) => [d.path, d]));
+  // Only the inputs that differ are named (a fan-in's thousand inputs, one of them changed).
+  const differ = [...a.keys()].filter((p) => a.get(p)!.hash !== b.get(p)?.hash);
+  for (const p of b.keys()) if (!a.has(p)) differ.push(p);
+  return differ.sort().map((p) => {
+    // An input that is a stage output is shown as `identity → path` (as it is now, if still read).
+    const d = b.get(p) ?? a.get(p)!;
+    const shown = d.identity === null
       ? d.path
-      : `${d.identity} → ${d.path}${d.manifest === undefined ? "" : "/"}`,
-  ]));
-  const paths = [...new Set([...a.keys(), ...b.keys()])].sort();
-  return paths.flatMap((p) => {
-    if (a.get(p) === b.get(p)) return [];
-    if (!a.has(p)) return [`input: ${shown.get(p)} added`];
-    if (!b.has(p)) return [`input: ${shown.get(p)} removed`];
-    return [`input: ${shown.get(p)} changed`];
+      : `${d.identity} → ${d.path}${d.manifest === undefined ? "" : "/"}`;
+    if (!a.has(p)) return `input: ${shown} added`;
+    if (!b.has(p)) return `input: ${shown} removed`;
+    return `input: ${shown} changed`;
   });
 }

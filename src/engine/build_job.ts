@@ -1,6 +1,7 @@
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
-import { interpolateCommand, lookupParam } from "../pipeline/mod.ts";
+import { interpolateCommand } from "../pipeline/interpolate.ts";
+import { lookupParam } from "../pipeline/params.ts";
 import { PivotError } from "../util/errors.ts";
 import { relativePosix } from "../util/paths.ts";
 import { CLAIM_VARIABLE, claimMarker } from "./running_sentinel.ts";

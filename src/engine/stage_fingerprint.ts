@@ -1,4 +1,4 @@
-import type { StageDef } from "../pipeline/mod.ts";
+import type { StageDef } from "../pipeline/types.ts";
 import { hashBytes, type LockFingerprint, type ParseCache } from "../storage/mod.ts";
 import type { CodeFingerprints } from "./code_fingerprint.ts";
 

@@ -1,6 +1,6 @@
 import type { Format } from "../formats/mod.ts";
-import type { NamedStage, StageDef } from "../pipeline/mod.ts";
-import { type Project, stageOutputs } from "../project/mod.ts";
+import type { NamedStage, StageDef } from "../pipeline/types.ts";
+import { type Project, stageOutputs } from "../project/open_project.ts";
 import { lockFilePath } from "../storage/mod.ts";
 import { PivotError } from "../util/errors.ts";
 import { relativePosix } from "../util/paths.ts";

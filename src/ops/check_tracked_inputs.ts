@@ -7,7 +7,7 @@
  * @module
  */
 import * as path from "node:path";
-import type { Project } from "../project/mod.ts";
+import type { Project } from "../project/open_project.ts";
 import type { Session } from "../session/mod.ts";
 import { dataPathFor } from "../storage/mod.ts";
 import { PivotError } from "../util/errors.ts";

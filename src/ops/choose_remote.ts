@@ -1,4 +1,4 @@
-import { type Config, configString } from "../project/mod.ts";
+import { type Config, configString } from "../project/config.ts";
 import { checkEndpoint, parseRemoteUrl } from "../remote/remote_url.ts";
 import type { RemoteSpec } from "../remote/open_backend.ts";
 import { closestMatch } from "../util/did_you_mean.ts";

@@ -1,5 +1,5 @@
 import * as path from "node:path";
-import { type Project, type ProjectOutput, stageOutputs } from "../project/mod.ts";
+import { type Project, type ProjectOutput, stageOutputs } from "../project/open_project.ts";
 import { addGitignoreEntriesSync } from "../util/gitignore.ts";
 import { joinNormal, relativePosix, splitPath } from "../util/paths.ts";
 import { RealPathGuard } from "../util/real_path_guard.ts";

@@ -6,8 +6,8 @@
  */
 import * as path from "node:path";
 import type { StageCompleteEvent } from "../engine/mod.ts";
-import { PIPELINE_FILE_NAMES } from "../pipeline/mod.ts";
-import { paramsOverridesFile, userConfigFile } from "../project/mod.ts";
+import { PIPELINE_FILE_NAMES } from "../pipeline/find_pipeline_file.ts";
+import { paramsOverridesFile, userConfigFile } from "../project/config.ts";
 import type { Session } from "../session/mod.ts";
 import { AbsentGroupsBuilder } from "../storage/absent_groups.ts";
 import { absentSince } from "../storage/absent_since.ts";

@@ -1,7 +1,7 @@
 import type { EngineEvent, StageCompleteEvent } from "../engine/run_events.ts";
 import { newRunId } from "../engine/run_id.ts";
 import { FEW_STAGES, type RunResult, runStages } from "../engine/run_stages.ts";
-import { graphSources, writePipelineGraph } from "../project/mod.ts";
+import { graphSources, writePipelineGraph } from "../project/pipeline_graph.ts";
 import type { Session } from "../session/mod.ts";
 import { jsonParts, lockFilePath, NOOP_STAMP_PART_CHARS, type StateDb } from "../storage/mod.ts";
 import { PivotError } from "../util/errors.ts";

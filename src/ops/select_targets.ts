@@ -1,5 +1,6 @@
 import { selectStages } from "../dag/mod.ts";
-import { type Project, resolveTarget } from "../project/mod.ts";
+import type { Project } from "../project/open_project.ts";
+import { resolveTarget } from "../project/resolve_target.ts";
 import { UsageError } from "../util/errors.ts";
 
 /**

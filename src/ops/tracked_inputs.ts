@@ -5,7 +5,7 @@
  * @module
  */
 import * as path from "node:path";
-import type { Project } from "../project/mod.ts";
+import type { Project } from "../project/open_project.ts";
 import { pvtPathFor } from "../storage/mod.ts";
 import { statOrNullSync } from "../util/fs.ts";
 import { isInside } from "../util/paths.ts";

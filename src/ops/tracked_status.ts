@@ -1,5 +1,6 @@
 import * as path from "node:path";
-import { type Project, scanProjectFiles } from "../project/mod.ts";
+import type { Project } from "../project/open_project.ts";
+import { scanProjectFiles } from "../project/scan_project_files.ts";
 import type { Session } from "../session/mod.ts";
 import {
   type ContentCache,

@@ -3,6 +3,7 @@ import { pathToFileURL } from "node:url";
 import { PipelineFileError } from "../util/errors.ts";
 import { firstLine, stripAnsi } from "../util/first_line.ts";
 import { isInside } from "../util/paths.ts";
+import { DEFAULT_LOAD_TIMEOUT } from "./default_load_timeout.ts";
 import { fromModuleData } from "./module_data.ts";
 import {
   type LoadReply,
@@ -10,9 +11,6 @@ import {
   type LoadResult,
   moduleLoaderSource,
 } from "./module_loader_worker.ts";
-
-/** Seconds a pipeline module may take to load, unless `core.load_timeout` says otherwise. */
-export const DEFAULT_LOAD_TIMEOUT = 60;
 
 /** Options for {@linkcode IsolatedModuleLoader}. */
 export interface IsolatedModuleLoaderOptions {

@@ -13,11 +13,8 @@ export {
   type LoadPipelineOptions,
   type TextParseCache,
 } from "./load_pipeline_file.ts";
-export {
-  DEFAULT_LOAD_TIMEOUT,
-  IsolatedModuleLoader,
-  type IsolatedModuleLoaderOptions,
-} from "./load_module_isolated.ts";
+export { DEFAULT_LOAD_TIMEOUT } from "./default_load_timeout.ts";
+export { IsolatedModuleLoader, type IsolatedModuleLoaderOptions } from "./load_module_isolated.ts";
 export { loadParamsFile } from "./load_params_file.ts";
 export { ModuleValue } from "./module_data.ts";
 export { deepMerge, isPlainObject, lookupParam, type PlainObject } from "./params.ts";

@@ -3,7 +3,8 @@ import { didYouMean } from "../util/did_you_mean.ts";
 import { PipelineFileError, PivotError } from "../util/errors.ts";
 import { type EnvReader, processEnv } from "../util/env_reader.ts";
 import { readTextOrNull } from "../util/fs.ts";
-import { DEFAULT_LOAD_TIMEOUT, isPlainObject, type PlainObject } from "../pipeline/mod.ts";
+import { DEFAULT_LOAD_TIMEOUT } from "../pipeline/default_load_timeout.ts";
+import { isPlainObject, type PlainObject } from "../pipeline/params.ts";
 
 /** How a config value is checked. */
 type ConfigType =

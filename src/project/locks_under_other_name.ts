@@ -1,5 +1,5 @@
 import * as path from "node:path";
-import type { Pipeline } from "../pipeline/mod.ts";
+import type { Pipeline } from "../pipeline/types.ts";
 import { statOrNullSync } from "../util/fs.ts";
 import { relativePosix } from "../util/paths.ts";
 

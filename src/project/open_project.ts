@@ -1,19 +1,11 @@
 import * as path from "node:path";
 import { buildDag, CycleError, type Dag } from "../dag/mod.ts";
-import {
-  discover,
-  type Discovery,
-  emptyDiscovery,
-  findProjectRoot,
-  type PipelinesOptional,
-} from "../discovery/mod.ts";
+import type { Discovery, PipelinesOptional } from "../discovery/discover.ts";
+import { findProjectRoot } from "../discovery/find_project_root.ts";
 import { locksUnderOtherName, locksUnderOtherNameWarning } from "./locks_under_other_name.ts";
-import {
-  DEFAULT_LOAD_TIMEOUT,
-  loadParamsFile,
-  type NamedStage,
-  type TextParseCache,
-} from "../pipeline/mod.ts";
+import { DEFAULT_LOAD_TIMEOUT } from "../pipeline/default_load_timeout.ts";
+import type { NamedStage } from "../pipeline/types.ts";
+import type { TextParseCache } from "../pipeline/load_pipeline_file.ts";
 import { xxhashReady } from "../storage/mod.ts";
 import { WorkspaceStore } from "../store/mod.ts";
 import { PivotError } from "../util/errors.ts";
@@ -142,20 +134,26 @@ export async function openProject(options: OpenProjectOptions = {}): Promise<Pro
   const root = findProjectRoot(cwd);
   const config = await loadConfig(root, env);
   const paramsFile = paramsOverridesFile(root, config);
-  const discovery = reuse?.discovery ?? (withPipelines
-    ? await discover({
-      projectRoot: root,
-      cwd,
-      all,
-      paramsOverrides: await loadParamsFile(root, paramsFile),
-      paramsFile,
-      pipelinesOptional,
-      ...(parseCache === undefined ? {} : { parseCache }),
-      ...(beforeModuleLoad === undefined ? {} : { beforeModuleLoad }),
-      loadTimeout: loadTimeout ?? configNumber(config, "core.load_timeout") ??
-        DEFAULT_LOAD_TIMEOUT,
-    })
-    : emptyDiscovery());
+  let discovery = reuse?.discovery;
+  if (discovery === undefined) {
+    // The pipeline loaders are imported only to load pipeline files: a kept graph needs none.
+    const { discover, emptyDiscovery } = await import("../discovery/discover.ts");
+    const { loadParamsFile } = await import("../pipeline/load_params_file.ts");
+    discovery = withPipelines
+      ? await discover({
+        projectRoot: root,
+        cwd,
+        all,
+        paramsOverrides: await loadParamsFile(root, paramsFile),
+        paramsFile,
+        pipelinesOptional,
+        ...(parseCache === undefined ? {} : { parseCache }),
+        ...(beforeModuleLoad === undefined ? {} : { beforeModuleLoad }),
+        loadTimeout: loadTimeout ?? configNumber(config, "core.load_timeout") ??
+          DEFAULT_LOAD_TIMEOUT,
+      })
+      : emptyDiscovery();
+  }
   const dataDir = configString(config, "store.data_dir");
   const store = new WorkspaceStore(root, dataDir === undefined ? {} : { dataDir });
   const dag = await buildLocatedDag(discovery.stages, root);

@@ -25,8 +25,9 @@
  * @module
  */
 import * as path from "node:path";
-import type { Discovery } from "../discovery/mod.ts";
-import { type Pipeline, projectFileAt, type StageDef } from "../pipeline/mod.ts";
+import type { Discovery } from "../discovery/discover.ts";
+import type { Pipeline, StageDef } from "../pipeline/types.ts";
+import { projectFileAt } from "../pipeline/output_path.ts";
 import { hashBytes, PARSE_CACHE_MAX_AGE_MS, type StateDb } from "../storage/mod.ts";
 import { existsSync } from "../util/fs.ts";
 import { isInside } from "../util/paths.ts";

@@ -6,7 +6,7 @@
  */
 import * as path from "node:path";
 import { GitRepo, type GitTreeFile } from "../git/mod.ts";
-import { PIPELINE_FILE_NAMES } from "../pipeline/mod.ts";
+import { PIPELINE_FILE_NAMES } from "../pipeline/find_pipeline_file.ts";
 import {
   type LockedStage,
   lockFilePath,

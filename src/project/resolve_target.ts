@@ -1,5 +1,5 @@
 import * as path from "node:path";
-import { useAllHint } from "../discovery/mod.ts";
+import { useAllHint } from "../discovery/use_all_hint.ts";
 import { IDENTITY_GRAMMAR, identityProblem, parseIdentity } from "../identity/mod.ts";
 import { closestMatch } from "../util/did_you_mean.ts";
 import { PivotError, UsageError } from "../util/errors.ts";

@@ -1,5 +1,5 @@
 import * as path from "node:path";
-import { SKIPPED_DIRECTORIES } from "../discovery/mod.ts";
+import { SKIPPED_DIRECTORIES } from "../discovery/scan_pipeline_files.ts";
 import { PVT_SUFFIX } from "../storage/mod.ts";
 import { statOrNullSync } from "../util/fs.ts";
 

@@ -1,14 +1,12 @@
 import * as path from "node:path";
-import { findProjectRoot } from "../discovery/mod.ts";
+import { findProjectRoot } from "../discovery/find_project_root.ts";
 import {
   graphSources,
   type GraphStamp,
-  openProject,
-  type OpenProjectOptions,
-  type Project,
   readPipelineGraph,
   reusedStagesHold,
-} from "../project/mod.ts";
+} from "../project/pipeline_graph.ts";
+import { openProject, type OpenProjectOptions, type Project } from "../project/open_project.ts";
 import { CodeFingerprints } from "../engine/code_fingerprint.ts";
 import { ParseCache, type StateDb, StateDbs, xxhashReady } from "../storage/mod.ts";
 import { fileSignatureText } from "../storage/file_signature.ts";

@@ -15,7 +15,8 @@ import { InlineCommands } from "../engine/inline_commands.ts";
 import { SentinelTemplates } from "../engine/sentinel_templates.ts";
 import { planStage, type StagePlan } from "../engine/stage_plan.ts";
 import { type JobRunner, WorkerPool } from "../engine/worker_pool.ts";
-import { checkoutModes, openContentCache, type Project } from "../project/mod.ts";
+import { checkoutModes, openContentCache } from "../project/storage_config.ts";
+import type { Project } from "../project/open_project.ts";
 import {
   type CheckoutMode,
   type ContentCache,

@@ -1,12 +1,12 @@
 /**
  * Running the CLI inside the test process: the same steps as `main.ts` (the
- * no-op fast path; past it, a plain copy of `process.env`; for a command line
- * it reads (a fresh run, or after a change it found), the run without the
- * command tree, `runFastRepro`; a status line from the run's stamp,
- * `runFastStatus`; else `runCli(args, io)`), the same command tree, parsing,
- * rendering and exit codes as a spawned pivot, without the 0.2–0.4 s of a
- * process start. Use `runPivot` (a real process) only for what needs one:
- * signals, concurrency, exit of the process itself, variables read by child
+ * no-op fast path; for a command line it reads (a fresh run, or after a
+ * change it found), the run without the command tree, `runFastRepro`; a
+ * status line from the run's stamp, `runFastStatus`; else
+ * `runCli(args, io)`), the same command tree, parsing, rendering and exit
+ * codes as a spawned pivot, without the 0.2–0.4 s of a process start. Use
+ * `runPivot` (a real process) only for what needs one: signals,
+ * concurrency, exit of the process itself, variables read by child
  * processes or the AWS SDK, the bundle.
  *
  * The variables pivot reads come from `env` laid over the test process's
@@ -45,9 +45,7 @@ export async function runPivotInProcess(
   const fast = runFastNoop(args, io, (found) => (look = found));
   if (fast !== null) return { code: fast, ...printed() };
   // As main.ts, each way imported when taken (a test file that never takes one does not load
-  // it), and a plain copy of `process.env` (the `yaml` package reads it for every token; tests
-  // never change this process's environment).
-  (await import("../../src/cli/process_env_snapshot.ts")).snapshotProcessEnv();
+  // it).
   let code: number | null = null;
   if (parseFastCommand(args) !== null) {
     // A command line the fast path reads (a fresh run, or after a change it found) runs

@@ -3,7 +3,10 @@
  * modules `main.ts` and `src/cli/fast_repro.ts` import statically (found by
  * `deno info`). The `yaml` package costs 20–40 ms to import, so they must
  * not import it: the modules that parse YAML import it when there is a text
- * to parse (`src/util/yaml_lib.ts`).
+ * to parse (`src/util/yaml_lib.ts`). Nor the modules that read a git
+ * revision (about a dozen, through `src/project/mod.ts`), nor those that
+ * load pipeline files (a run after a change takes its stages from the graph
+ * kept with its stamp).
  *
  * @module
  */
@@ -73,6 +76,29 @@ for (const entry of ["main.ts", "src/cli/fast_repro.ts"]) {
     }
   });
 }
+
+Deno.test("src/cli/fast_repro.ts imports no git or revision module statically", async () => {
+  // A run reads the workspace, never a git revision: those modules (git/, the project at a
+  // revision) come only with the commands that read one.
+  const importedBy = await staticImports("src/cli/fast_repro.ts");
+  const revision = [...importedBy.keys()].filter((module) =>
+    /\/src\/(git\/|project\/(project_revision|revision_\w+)\.ts$)/.test(module)
+  );
+  assert.deepEqual(revision.map((module) => chain(importedBy, module)), []);
+  assert.ok(importedBy.has(`file://${ROOT}/src/storage/lock_file.ts`));
+});
+
+Deno.test("src/cli/fast_repro.ts imports no pipeline loader statically", async () => {
+  // After a change, the stages come from the graph kept with the stamp: the modules that load
+  // and build pipeline files are imported when files are to be loaded.
+  const importedBy = await staticImports("src/cli/fast_repro.ts");
+  const loaders = [...importedBy.keys()].filter((module) =>
+    /\/src\/(discovery\/discover|pipeline\/(load_\w+|build_pipeline|plain_yaml|matrix|vars))\.ts$/
+      .test(module)
+  );
+  assert.deepEqual(loaders.map((module) => chain(importedBy, module)), []);
+  assert.ok(importedBy.has(`file://${ROOT}/src/project/open_project.ts`));
+});
 
 Deno.test("a fresh pivot repro runs without loading the command tree (commander)", async () => {
   const dir = await Deno.makeTempDir({ prefix: "pivot_fresh_repro_" });

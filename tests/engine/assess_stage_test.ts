@@ -14,13 +14,14 @@ import {
   type Verdict,
 } from "../../src/engine/mod.ts";
 import { openSession } from "../../src/session/mod.ts";
-import { CHECKOUT_MODES, readLockFile, type StageLock } from "../../src/storage/mod.ts";
+import { CHECKOUT_MODES, hashBytes, readLockFile, type StageLock } from "../../src/storage/mod.ts";
 import type { PreciseStat } from "../../src/util/precise_stat.ts";
 import { makeProject, type TempProject } from "../_helpers/project.ts";
 
 /** What may change in the pipeline of {@linkcode pipelineYaml}. */
 interface PipelineOptions {
   cmd?: string;
+  deps?: Record<string, string>;
   params?: Record<string, unknown>;
   metrics?: Record<string, unknown>;
 }
@@ -37,7 +38,7 @@ function pipelineYaml(options: PipelineOptions = {}): string {
     stages: {
       train: {
         cmd: options.cmd ?? CMD,
-        deps: { raw: "raw.csv" },
+        deps: options.deps ?? { raw: "raw.csv" },
         params: options.params ?? { lr: 0.1 },
         outs: {
           model: "txt",
@@ -205,6 +206,20 @@ Deno.test("assessStage() runs a stage whose input changed: 'inputs changed'", as
     action: "run",
     reason: "inputs changed",
     details: ["input: raw.csv changed"],
+  });
+});
+
+Deno.test("assessStage() names only the inputs added, removed or changed, in path order", async () => {
+  await using p = await trainProject();
+  await p.write("pivot.yaml", pipelineYaml({ deps: { raw: "raw.csv", b: "b.csv", c: "c.csv" } }));
+  await Promise.all(["a.csv", "b.csv", "c.csv"].map((file) => p.write(file, `${file}\n`)));
+  await runTrain(p);
+  await p.write("raw.csv", "x\n1\n2\n3\n");
+  await p.write("pivot.yaml", pipelineYaml({ deps: { raw: "raw.csv", c: "c.csv", a: "a.csv" } }));
+  assert.deepEqual((await assess(p)).verdict, {
+    action: "run",
+    reason: "inputs changed",
+    details: ["input: a.csv added", "input: b.csv removed", "input: raw.csv changed"],
   });
 });
 
@@ -379,6 +394,29 @@ Deno.test("assessStage() gives the inputHash of its state's inputs, the same eac
   const expected = inputHash(state.fingerprint, state.params, state.deps!, outs);
   assert.equal(state.inputHash, expected);
   assert.equal(state.inputHash, expected);
+});
+
+Deno.test("inputHash() is the hash of canonical() of the fingerprint, params, inputs and outputs", () => {
+  // The run cache's keys: a stage run before keeps finding its entry.
+  const fingerprint = { hash: "0123456789abcdef", manifest: { cmd: "fedcba9876543210" } };
+  const params = { z: [{ b: 1, a: { d: null, c: "é" } }], a: 0.5 };
+  const deps = ["b.csv", "a.csv", "a/x.csv"].map((path, i) => ({
+    name: `d${i}`,
+    identity: i === 0 ? null : `s${i}`,
+    path,
+    hash: `${i}`.repeat(16),
+  }));
+  const outs = [
+    { key: "model", rel: "data/m.txt", cache: true, format: "txt" },
+    { key: null, rel: "data/a.json", cache: false, format: "json" },
+  ] as unknown as Parameters<typeof inputHash>[3];
+  const expected = hashBytes(canonical({
+    fingerprint: fingerprint.hash,
+    params,
+    deps: deps.map((d) => [d.path, d.hash]).sort(),
+    outs: outs.map((o) => [o.key ?? "", o.rel, o.cache, o.format]).sort(),
+  }));
+  assert.equal(inputHash(fingerprint, params, deps, outs), expected);
 });
 
 Deno.test("inputHash() changes with params but not with their key order", async () => {

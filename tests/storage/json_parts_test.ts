@@ -64,3 +64,41 @@ Deno.test("jsonParts() leaves out and writes null where JSON.stringify does", ()
   assert.deepEqual([...jsonParts({}, 16)], ["{}"]);
   assert.deepEqual([...jsonParts([], 16)], ["[]"]);
 });
+
+/** The parts of `value` written one entry at a time (what `jsonParts` must give, faster). */
+function partsEntryByEntry(value: unknown, partChars: number): string[] {
+  const parts: string[] = [];
+  let text = "";
+  const large = (item: unknown, fewest: number) =>
+    typeof item === "object" && item !== null && !("toJSON" in item) &&
+    (Array.isArray(item) || [Object.prototype, null].includes(Object.getPrototypeOf(item))) &&
+    (Array.isArray(item) ? item.length : Object.keys(item).length) >= fewest;
+  const write = (item: object) => {
+    const array = Array.isArray(item) ? item : null;
+    const keys = array === null ? Object.keys(item) : [];
+    text += array === null ? "{" : "[";
+    let first = true;
+    for (let i = 0; i < (array ?? keys).length; i++) {
+      const member = array === null ? (item as Record<string, unknown>)[keys[i]!] : array[i];
+      const json = JSON.stringify(member);
+      if (array === null && json === undefined) continue;
+      text += `${first ? "" : ","}${array === null ? `${JSON.stringify(keys[i])}:` : ""}`;
+      first = false;
+      if (large(member, 64)) write(member as object);
+      else text += json ?? "null";
+      if (text.length >= partChars) parts.push(text), text = "";
+    }
+    text += array === null ? "}" : "]";
+  };
+  if (large(value, 0)) write(value as object);
+  else text = JSON.stringify(value) ?? "";
+  if (text.length > 0) parts.push(text);
+  return parts;
+}
+
+Deno.test("jsonParts() ends each part at the first entry boundary past the size asked", () => {
+  const value = stampLike(700);
+  for (const size of [1, 100, 1000, 4096, 50_000]) {
+    assert.deepEqual([...jsonParts(value, size)], partsEntryByEntry(value, size), `size ${size}`);
+  }
+});
