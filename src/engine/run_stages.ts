@@ -36,9 +36,11 @@ const TERMINATE_AFTER_MS = 300;
  * waits for nothing in this process but its run slot, so the turns add no
  * wait that could close a circle; see `reader_marks.ts`.) With one job
  * there is no look-ahead: the stages are processed one at a time, in the
- * order given, so `-j 1` runs them in the same order every time.
+ * order given, so `-j 1` runs them in the same order every time. With 2
+ * jobs, as many as may hold a run slot when every stage runs a function
+ * (`jobs` × (1 + `FUNCTIONS_AHEAD`), see `slot_scheduler.ts`).
  */
-export const STAGES_AHEAD = 8;
+export const STAGES_AHEAD = 16;
 
 /**
  * With at most this many stages to assess (an incremental run after a
