@@ -19,7 +19,7 @@ import type { EngineEvent, StageStatus } from "./run_events.ts";
 import type { UpstreamOutcome } from "./run_gate.ts";
 import { SlotScheduler } from "./slot_scheduler.ts";
 import type { Dag } from "../dag/mod.ts";
-import type { JobRunner } from "./worker_pool.ts";
+import { FUNCTIONS_AHEAD, type JobRunner } from "./worker_pool.ts";
 
 export type { StageResult } from "./process_stage.ts";
 
@@ -36,9 +36,23 @@ const TERMINATE_AFTER_MS = 300;
  * waits for nothing in this process but its run slot, so the turns add no
  * wait that could close a circle; see `reader_marks.ts`.) With one job
  * there is no look-ahead: the stages are processed one at a time, in the
- * order given, so `-j 1` runs them in the same order every time.
+ * order given, so `-j 1` runs them in the same order every time. A run of
+ * stage functions looks further ahead (see {@linkcode lookAhead}).
  */
 export const STAGES_AHEAD = 8;
+
+/**
+ * How many stages beyond `jobs` a run processes at once: with any stage
+ * function among `stages`, enough to fill every run slot functions handed
+ * over ahead may hold (`jobs` × (1 + `FUNCTIONS_AHEAD`), see
+ * `slot_scheduler.ts`), so that the coordinator hands each worker a full
+ * batch; else {@linkcode STAGES_AHEAD} (commands hold fewer slots ahead, and
+ * each stage processed at once holds its state in memory).
+ */
+export function lookAhead(stages: readonly string[], dag: Dag, jobs: number): number {
+  const functions = stages.some((name) => dag.stages.get(name)?.def.action.kind === "run");
+  return functions ? Math.max(STAGES_AHEAD, jobs * FUNCTIONS_AHEAD) : STAGES_AHEAD;
+}
 
 /**
  * With at most this many stages to assess (an incremental run after a
@@ -133,7 +147,7 @@ export async function runStages(ctx: EngineContext, options: RunStagesOptions): 
   await inTurns(
     stages,
     ctx.project.dag,
-    jobs <= 1 ? 1 : jobs + STAGES_AHEAD,
+    jobs <= 1 ? 1 : jobs + lookAhead(stages, ctx.project.dag, jobs),
     (name, index, upstream) => {
       processing++;
       return processStage(env, name, index, upstream).finally(() => processing--);

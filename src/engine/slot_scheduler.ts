@@ -3,11 +3,11 @@
  * group runs one stage at a time; `*` runs alone). A stage that may be
  * handed to a worker ahead of its turn (see {@linkcode SlotRequest.ahead})
  * is admitted while fewer than `jobs` × (1 + `FUNCTIONS_AHEAD`) hold a slot
- * (`jobs` + `FUNCTIONS_AHEAD` for a command: see {@linkcode SlotRequest.command}).
+ * (`jobs` + `COMMANDS_AHEAD` for a command: see {@linkcode SlotRequest.command}).
  *
  * @module
  */
-import { FUNCTIONS_AHEAD } from "./worker_pool.ts";
+import { COMMANDS_AHEAD, FUNCTIONS_AHEAD } from "./worker_pool.ts";
 
 /** Options for {@linkcode SlotScheduler.acquire}. */
 export interface SlotRequest {
@@ -22,8 +22,8 @@ export interface SlotRequest {
   readonly ahead?: boolean;
   /**
    * With `ahead`, the stage's job is a command: those handed over ahead
-   * wait on the one worker running commands, up to `FUNCTIONS_AHEAD` of
-   * them, so it is admitted while fewer than `jobs` + `FUNCTIONS_AHEAD` hold
+   * wait on the one worker running commands, up to `COMMANDS_AHEAD` of
+   * them, so it is admitted while fewer than `jobs` + `COMMANDS_AHEAD` hold
    * a slot (one admitted beyond would wait in the pool for a place, and the
    * commands handed over behind the running ones after it would all
    * overtake it: its stage, outputs cleared and claim held, would wait for
@@ -60,11 +60,7 @@ export class SlotScheduler {
   /** Waits for a slot for a stage in `groups`; returns the release function. */
   async acquire(groups: readonly string[], request: SlotRequest = {}): Promise<() => void> {
     const ahead = (request.ahead ?? false) && groups.length === 0;
-    const limit = !ahead
-      ? this.#jobs
-      : request.command
-      ? this.#jobs + FUNCTIONS_AHEAD
-      : this.#ahead;
+    const limit = !ahead ? this.#jobs : request.command ? this.#jobs + COMMANDS_AHEAD : this.#ahead;
     // Only a waiting stage that runs alone holds back later requests.
     if (this.#aloneWaiting > 0 || !this.#fits(groups, limit)) {
       if (groups.includes("*")) this.#aloneWaiting++;

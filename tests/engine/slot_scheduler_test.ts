@@ -255,3 +255,15 @@ Deno.test("SlotScheduler admits up to `jobs` × (1 + FUNCTIONS_AHEAD) stages han
   await settle();
   assert.deepEqual(granted, [...ahead, "cmd", "grouped"]);
 });
+
+Deno.test("SlotScheduler with 2 jobs admits 18 functions handed ahead (8 behind each running one: half the worker wake-ups of 4) but only 6 commands", async () => {
+  for (const [command, cap] of [[false, 18], [true, 6]] as const) {
+    const scheduler = new SlotScheduler(2);
+    let granted = 0;
+    for (let i = 0; i < cap + 1; i++) {
+      void scheduler.acquire([], { ahead: true, command }).then(() => granted++);
+    }
+    await settle();
+    assert.equal(granted, cap, command ? "commands" : "functions");
+  }
+});
