@@ -308,11 +308,11 @@ Deno.test("repro --watch: a failing stage does not end the loop", async () => {
 });
 
 for (
-  const [signal, code, word] of [["SIGINT", 130, "interrupted"], [
-    "SIGTERM",
-    143,
-    "terminated",
-  ]] as const
+  const [signal, code, word] of [
+    ["SIGINT", 130, "interrupted"],
+    ["SIGTERM", 143, "terminated"],
+    ["SIGHUP", 129, "hung up"],
+  ] as const
 ) {
   Deno.test(`repro --watch: ${signal} during a run stops it, records nothing and exits ${code}`, async () => {
     await using p = await makeProject({
