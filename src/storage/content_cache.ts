@@ -21,11 +21,10 @@ import {
 import { fileSignatureText } from "./file_signature.ts";
 import { checkHash, isHash } from "./hash_string.ts";
 import { hashSettled } from "./racy_window.ts";
-import { createHasher, hashBytes, hashFile, hashFileSync, readFull } from "./xxhash.ts";
+import { hashBytes, hashFile, hashFileSync } from "./xxhash.ts";
 
 /** Files up to this size are cached through one read and one write. */
 const WHOLE_COPY_LIMIT = 4 * 1024 * 1024;
-const CHUNK_SIZE = 4 * 1024 * 1024;
 /** Tries at writing into a bucket directory that keeps disappearing. */
 const BUCKET_ATTEMPTS = 3;
 /** Temp files older than this are leftovers of a killed writer. */
@@ -200,8 +199,9 @@ export class ContentCache {
 
   /**
    * Copies `source` into the cache as the blob of `hash`, unless it is there
-   * already. The copy is hashed as it is written and renamed into place only
-   * when it matches, so a blob is never partial or wrong.
+   * already. The copy (a large file's made by the kernel, then read) is
+   * hashed and renamed into place only when it matches, so a blob is never
+   * partial or wrong; `source` is never moved or changed.
    *
    * @throws {PivotError} when the content does not hash to `hash` (the file changed meanwhile)
    */
@@ -216,12 +216,8 @@ export class ContentCache {
       return;
     }
     await this.#writeVerified(blob, hash, source, async (temp) => {
-      const input = await Deno.open(source);
-      try {
-        return await copyStreaming(input, temp);
-      } finally {
-        input.close();
-      }
+      await Deno.copyFile(source, temp);
+      return await hashFile(temp);
     });
   }
 
@@ -525,27 +521,6 @@ function changedWhileCaching(origin: string, hash: string, actual: string): Pivo
     `${origin} does not match its recorded hash (expected ${hash}, got ${actual}); it changed while being cached`,
     { hint: "re-run the command once nothing is writing to it" },
   );
-}
-
-async function copyStreaming(input: Deno.FsFile, temp: string): Promise<string> {
-  const hasher = await createHasher();
-  hasher.init();
-  const output = await Deno.open(temp, { write: true, createNew: true, mode: 0o600 });
-  try {
-    const buffer = new Uint8Array(CHUNK_SIZE);
-    for (;;) {
-      const count = await readFull(input, buffer);
-      if (count === 0) break;
-      const chunk = buffer.subarray(0, count);
-      hasher.update(chunk);
-      let written = 0;
-      while (written < count) written += await output.write(chunk.subarray(written));
-      if (count < CHUNK_SIZE) break;
-    }
-  } finally {
-    output.close();
-  }
-  return hasher.digest("hex");
 }
 
 function readDirOrEmpty(dir: string): Deno.DirEntry[] {
