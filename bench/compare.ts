@@ -107,16 +107,17 @@ async function cmdRows(session: BenchSession, shape: Shape) {
     for (let round = 0; round < sizes.freshRounds; round++) {
       log(`  ${n} cmd stages: fresh round ${round + 1}/${sizes.freshRounds}`);
       await fresh(pivot, freshS.pivot);
-      const pivotWritten = performance.now();
       await noop(pivot, first.pivot);
       await fresh(make, freshS.make);
-      const makeWritten = performance.now();
       await noop(make, first.make);
       await fresh(spawn, freshS.spawn);
       await fresh(xargs, freshS.xargs);
-      await settle(pivotWritten);
+      // Each tool's no-op after the window follows the same pause (a full one: waiting only
+      // until the window since its fresh run had passed gave pivot none at full sizes, after
+      // the floors' fresh runs, and make a few ms; at small sizes pivot seconds, make less).
+      await settle(performance.now());
       await noop(pivot, after.pivot);
-      await settle(makeWritten);
+      await settle(performance.now());
       await noop(make, after.make);
     }
     let snakeWritten = performance.now();
@@ -273,14 +274,14 @@ async function tsRows(session: BenchSession, shape: Shape) {
     for (let round = 0; round < sizes.freshRounds; round++) {
       log(`  ${n} TypeScript stages: fresh round ${round + 1}/${sizes.freshRounds}`);
       await fresh(pivot, freshS.pivot);
-      const written = performance.now();
       await noop(pivot, first);
       emptyFirst.add(await timeRun(session.emptyDeno, pivot.dir));
       await fresh(floor, freshS.floor);
-      await settle(written);
+      // The no-op and the empty run each follow a full pause, the same: a machine may make the
+      // first process after a pause pay for it (a virtual machine that hands idle memory back
+      // to its host does).
+      await settle(performance.now());
       await noop(pivot, after);
-      // The empty run waits as long: a machine may make the first process after a pause pay
-      // for it (a virtual machine that hands idle memory back to its host does).
       await settle(performance.now());
       emptyAfter.add(await timeRun(session.emptyDeno, pivot.dir));
     }

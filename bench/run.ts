@@ -130,8 +130,8 @@ const lines = [
   "(built-in rules and variables off, one recipe line per target), without MAKEFLAGS from the " +
   'environment. "Fresh": no outputs and no pivot state or cache (what a run wrote is moved ' +
   'aside the same way for every tool); "first no-op": at once after the fresh run; "after the ' +
-  `racy window": ${SETTLE_MS} ms after it, when pivot trusts file times again; "steady": later ` +
-  'no-ops; "one input changed": an edit made as long after the last run. Every run is warm: ' +
+  `racy window": after a pause of ${SETTLE_MS} ms, when pivot trusts file times again; "steady": later ` +
+  'no-ops; "one input changed": an edit made after the same pause. Every run is warm: ' +
   "pivot's code is in Deno's cache and the inputs in the page cache. A run that follows a pause " +
   "follows the same pause for every tool it is compared with: a machine may make the first " +
   "process after a pause pay for it (a virtual machine that hands idle memory back to its host " +

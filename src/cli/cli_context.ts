@@ -56,7 +56,9 @@ export function processIo(): CliIo {
 
 /**
  * A writer that stops quietly once the reader has gone (`pivot list | head`):
- * a closed pipe is the reader's choice, not an error.
+ * a closed pipe is the reader's choice, not an error; so is a terminal that
+ * hung up (closed, its ssh connection dropped), whose writes then fail with
+ * EIO while pivot stops its run.
  */
 function writerFor(target: { writeSync(data: Uint8Array): number }): (text: string) => void {
   const encoder = new TextEncoder();
@@ -68,7 +70,8 @@ function writerFor(target: { writeSync(data: Uint8Array): number }): (text: stri
       let offset = 0;
       while (offset < data.length) offset += target.writeSync(data.subarray(offset));
     } catch (error) {
-      if (!(error instanceof Deno.errors.BrokenPipe)) throw error;
+      const hungUp = (error as { code?: unknown }).code === "EIO";
+      if (!(error instanceof Deno.errors.BrokenPipe) && !hungUp) throw error;
       closed = true;
     }
   };

@@ -1,25 +1,33 @@
 /**
  * The signals that stop a run cleanly instead of ending pivot at once:
- * Ctrl-C's SIGINT, and the SIGTERM of `kill`, `timeout` and `docker stop`
- * (none on Windows, where Deno can only listen for SIGINT and SIGBREAK).
- * A command runs in a process group of its own, so a pivot ended by a
- * signal it does not listen for leaves its commands running.
+ * Ctrl-C's SIGINT, the SIGTERM of `kill`, `timeout` and `docker stop`, and
+ * the SIGHUP of a terminal closed or an ssh connection dropped (on Windows
+ * only SIGINT, where Deno can only listen for SIGINT and SIGBREAK). A
+ * command runs in a process group of its own, so a pivot ended by a signal
+ * it does not listen for leaves its commands running.
  *
  * @module
  */
 
+/** Each stop signal's exit status (128 + its number) and how messages name the stop. */
+const STOPS: Readonly<Partial<Record<Deno.Signal, { status: number; word: string }>>> = {
+  SIGINT: { status: 130, word: "interrupted" },
+  SIGTERM: { status: 143, word: "terminated" },
+  SIGHUP: { status: 129, word: "hung up" },
+};
+
 const STOP_SIGNALS: readonly Deno.Signal[] = Deno.build.os === "windows"
   ? ["SIGINT"]
-  : ["SIGINT", "SIGTERM"];
+  : ["SIGINT", "SIGTERM", "SIGHUP"];
 
-/** The exit status after a stop by `signal`: 128 + its number (130, or 143 for SIGTERM). */
+/** The exit status after a stop by `signal`: 128 + its number (130 for Ctrl-C, 143, 129). */
 export function stopStatus(signal: Deno.Signal): number {
-  return signal === "SIGTERM" ? 143 : 130;
+  return STOPS[signal]?.status ?? 130;
 }
 
-/** How a stop by `signal` is named in messages: `interrupted` (Ctrl-C) or `terminated`. */
+/** How a stop by `signal` is named in messages: `interrupted` (Ctrl-C), `terminated`, `hung up`. */
 export function stopWord(signal: Deno.Signal): string {
-  return signal === "SIGTERM" ? "terminated" : "interrupted";
+  return STOPS[signal]?.word ?? "interrupted";
 }
 
 /**

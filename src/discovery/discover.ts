@@ -66,6 +66,8 @@ export interface DiscoverOptions {
   parseCache?: TextParseCache;
   /** Seconds a `pipeline.ts` module may take to load. @default {60} */
   loadTimeout?: number;
+  /** Stops a `pipeline.ts` module's load (the command was stopped). @default {none} */
+  signal?: AbortSignal;
   /**
    * Told of each `pipeline.ts` module just before it is loaded, so that its
    * code can be parsed meanwhile (the load waits for a worker). @default {none}
@@ -98,12 +100,14 @@ export async function discover(options: DiscoverOptions): Promise<Discovery> {
     pipelinesOptional = false,
     parseCache,
     loadTimeout,
+    signal,
     beforeModuleLoad,
   } = options;
   // One worker imports every pipeline.ts of this discovery; it is stopped before returning.
-  using moduleLoader = new IsolatedModuleLoader(
-    loadTimeout === undefined ? {} : { timeout: loadTimeout },
-  );
+  using moduleLoader = new IsolatedModuleLoader({
+    ...(loadTimeout === undefined ? {} : { timeout: loadTimeout }),
+    ...(signal === undefined ? {} : { signal }),
+  });
   const index = new PipelineIndex(
     projectRoot,
     { overrides: paramsOverrides, file: paramsFile },

@@ -133,21 +133,20 @@ async function cacheAndLink(
     }))
     : [{ file: out.path, hash: info.hash, executable: false, hashedAs }];
   for (const { file, hash, executable, hashedAs } of files) {
-    if (placer?.modes[0] === "hardlink") {
+    if (placer?.modes[0] === "hardlink" && !executable) {
       // With hardlinks the output itself becomes the blob (no copy): linked into the cache
-      // where it is, or (an executable file, which is placed as a copy) moved there and
-      // placed back.
-      if (!executable && hashedAs !== undefined && ctx.cache.linkInPlace(file, hash, hashedAs)) {
-        continue;
-      }
+      // where it is, or moved there and linked back.
+      if (hashedAs !== undefined && ctx.cache.linkInPlace(file, hash, hashedAs)) continue;
       if (await ctx.cache.adoptFile(file, hash, hashedAs)) {
-        placer.place(ctx.cache.blobPath(hash), file, executable);
+        placer.place(ctx.cache.blobPath(hash), file, false);
         continue;
       }
     }
     await ctx.cache.addFile(file, hash);
-    if (placer !== null) {
-      await restoreFile(ctx.cache, hash, file, placer, { trustBlob: true, executable });
+    // An executable file is placed as a copy, which it is already: it stays as it is (moved
+    // into the cache and copied back, it was cut short by a pivot stopped during the copy).
+    if (placer !== null && !executable) {
+      await restoreFile(ctx.cache, hash, file, placer, { trustBlob: true });
     }
   }
 }

@@ -242,8 +242,11 @@ class WatchLoop {
         all: this.#options.all ?? false,
         warn: this.#options.warn,
         env: this.#options.env ?? processEnv,
+        signal: this.#options.signal,
       });
     } catch (error) {
+      // Stopped while a pipeline module loaded: watching ends, nothing to report.
+      if (this.#options.signal.aborted) return null;
       if (!(error instanceof PivotError)) throw error;
       this.#loadError = error.message;
       if (first) this.#emitError(error);

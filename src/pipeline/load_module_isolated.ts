@@ -16,12 +16,18 @@ import {
 export interface IsolatedModuleLoaderOptions {
   /** Seconds a module may take to load before its worker is stopped. @default {60} */
   timeout?: number;
+  /**
+   * Stops a load under way (its worker with it) and the loads after it:
+   * the command was stopped (Ctrl-C, SIGTERM). @default {none}
+   */
+  signal?: AbortSignal;
 }
 
 /** How a load ended, as the main thread sees it. */
 type Outcome =
   | LoadResult
   | { readonly type: "exit"; readonly call: string }
+  | { readonly type: "stopped" }
   | { readonly type: "crashed"; readonly message: string; readonly at: string };
 
 /**
@@ -33,6 +39,7 @@ type Outcome =
  */
 export class IsolatedModuleLoader implements Disposable {
   readonly #timeout: number;
+  readonly #signal: AbortSignal | undefined;
   #worker: Worker | null = null;
   /** The load under way: its request id and how to settle it. */
   #pending: { readonly id: number; readonly settle: (outcome: Outcome) => void } | null = null;
@@ -41,8 +48,9 @@ export class IsolatedModuleLoader implements Disposable {
 
   /** Creates a loader; its worker starts on the first load. */
   constructor(options: IsolatedModuleLoaderOptions = {}) {
-    const { timeout = DEFAULT_LOAD_TIMEOUT } = options;
+    const { timeout = DEFAULT_LOAD_TIMEOUT, signal } = options;
     this.#timeout = timeout;
+    this.#signal = signal;
   }
 
   /**
@@ -50,7 +58,8 @@ export class IsolatedModuleLoader implements Disposable {
    * other value that is not plain data) stand as `ModuleValue`s. Loads run
    * one at a time.
    *
-   * @throws {PipelineFileError} naming the file when the module cannot be loaded
+   * @throws {PipelineFileError} naming the file when the module cannot be
+   *   loaded, or when the signal stopped its load
    */
   loadDefinition(file: string, projectRoot: string): Promise<unknown> {
     const load = this.#queue.then(() => this.#load(file, projectRoot));
@@ -71,15 +80,25 @@ export class IsolatedModuleLoader implements Disposable {
 
   async #load(file: string, projectRoot: string): Promise<unknown> {
     const displayFile = path.relative(projectRoot, file) || path.basename(file);
+    const signal = this.#signal;
+    if (signal?.aborted) throw loadStopped(file, displayFile);
     const worker = this.#worker ?? this.#start();
     let timer: ReturnType<typeof setTimeout> | undefined;
+    // A module that never finishes loading would otherwise hold a stopped command until the
+    // timeout: its worker is stopped at once.
+    const stop = () => {
+      this.close();
+      this.#pending?.settle({ type: "stopped" });
+    };
     const id = this.#nextId++;
     const outcome = await new Promise<Outcome | null>((resolve) => {
       this.#pending = { id, settle: resolve };
       timer = setTimeout(() => resolve(null), this.#timeout * 1000);
+      signal?.addEventListener("abort", stop);
       worker.postMessage({ id, url: pathToFileURL(file).href } satisfies LoadRequest);
     }).finally(() => {
       clearTimeout(timer);
+      signal?.removeEventListener("abort", stop);
       this.#pending = null;
     });
     if (outcome === null) {
@@ -95,6 +114,8 @@ export class IsolatedModuleLoader implements Disposable {
       );
     }
     switch (outcome.type) {
+      case "stopped":
+        throw loadStopped(file, displayFile);
       case "loaded":
         return fromModuleData(outcome.data);
       case "no-default":
@@ -145,6 +166,17 @@ export class IsolatedModuleLoader implements Disposable {
     this.#worker = worker;
     return worker;
   }
+}
+
+/** The error of a load the signal stopped. */
+function loadStopped(file: string, displayFile: string): PipelineFileError {
+  return new PipelineFileError(
+    file,
+    "loading the pipeline module stopped: the command was stopped",
+    {
+      displayFile,
+    },
+  );
 }
 
 const FILE_POSITION = /file:\/\/(\/[^\s)'"]+?):(\d+):(\d+)/g;

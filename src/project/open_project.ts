@@ -85,6 +85,8 @@ export interface OpenProjectOptions {
   pipelinesOptional?: PipelinesOptional;
   /** Seconds a `pipeline.ts` module may take to load. @default {the config's `core.load_timeout`} */
   loadTimeout?: number;
+  /** Stops a `pipeline.ts` module's load (the command was stopped). @default {none} */
+  signal?: AbortSignal;
   /**
    * Load the pipelines; `false` opens the project with no stages, for
    * commands that only need its root, config and state. @default {true}
@@ -124,6 +126,7 @@ export async function openProject(options: OpenProjectOptions = {}): Promise<Pro
     all = false,
     pipelinesOptional = false,
     loadTimeout,
+    signal,
     withPipelines = true,
     parseCache,
     env = processEnv,
@@ -149,6 +152,7 @@ export async function openProject(options: OpenProjectOptions = {}): Promise<Pro
         pipelinesOptional,
         ...(parseCache === undefined ? {} : { parseCache }),
         ...(beforeModuleLoad === undefined ? {} : { beforeModuleLoad }),
+        ...(signal === undefined ? {} : { signal }),
         loadTimeout: loadTimeout ?? configNumber(config, "core.load_timeout") ??
           DEFAULT_LOAD_TIMEOUT,
       })

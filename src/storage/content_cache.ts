@@ -11,14 +11,20 @@ import { environmentError, environmentErrorCode } from "../util/environment_erro
 import { fileInTheWay } from "../util/fs.ts";
 import { isInside } from "../util/paths.ts";
 import { PivotError } from "../util/errors.ts";
-import { absentIsPlain, DENO_STAT, PATH_ABSENT, type PreciseStat } from "../util/precise_stat.ts";
+import {
+  absentIsPlain,
+  DENO_STAT,
+  PATH_ABSENT,
+  type PreciseStat,
+  timeMs,
+} from "../util/precise_stat.ts";
 import { fileSignatureText } from "./file_signature.ts";
 import { checkHash, isHash } from "./hash_string.ts";
-import { createHasher, hashBytes, hashFile, hashFileSync, readFull } from "./xxhash.ts";
+import { hashSettled } from "./racy_window.ts";
+import { hashBytes, hashFile, hashFileSync } from "./xxhash.ts";
 
 /** Files up to this size are cached through one read and one write. */
 const WHOLE_COPY_LIMIT = 4 * 1024 * 1024;
-const CHUNK_SIZE = 4 * 1024 * 1024;
 /** Tries at writing into a bucket directory that keeps disappearing. */
 const BUCKET_ATTEMPTS = 3;
 /** Temp files older than this are leftovers of a killed writer. */
@@ -193,8 +199,9 @@ export class ContentCache {
 
   /**
    * Copies `source` into the cache as the blob of `hash`, unless it is there
-   * already. The copy is hashed as it is written and renamed into place only
-   * when it matches, so a blob is never partial or wrong.
+   * already. The copy (a large file's made by the kernel, then read) is
+   * hashed and renamed into place only when it matches, so a blob is never
+   * partial or wrong; `source` is never moved or changed.
    *
    * @throws {PivotError} when the content does not hash to `hash` (the file changed meanwhile)
    */
@@ -209,29 +216,28 @@ export class ContentCache {
       return;
     }
     await this.#writeVerified(blob, hash, source, async (temp) => {
-      const input = await Deno.open(source);
-      try {
-        return await copyStreaming(input, temp);
-      } finally {
-        input.close();
-      }
+      await Deno.copyFile(source, temp);
+      return await hashFile(temp);
     });
   }
 
   /**
    * Moves `source` into the cache as the blob of `hash` instead of copying it
-   * (one rename, no second copy of the data): the file is renamed into the
-   * blob's directory, checked against `hash`, made read-only and renamed into
-   * place. When the blob exists already, `source` is simply removed. Either
-   * way `source` is gone afterwards, for the caller to link back.
+   * (one rename, no second copy of the data): the file is checked against
+   * `hash`, renamed into the blob's directory, made read-only and renamed
+   * into place. When the blob exists already, `source` is simply removed.
+   * Either way `source` is gone afterwards, for the caller to link back.
    *
    * `hashedAs` is the `stat` the caller took before it hashed `source`: when
    * the renamed file is still that file (same inode, size and modification
-   * time), it is not read again (the hash was taken from this content);
-   * otherwise it is read and checked as without it.
+   * time), it is not read again (the hash was taken from this content).
+   * Without it, `source` is read where it is, before it moves (unless it
+   * changed within the racy window: then once moved): a pivot killed while
+   * it reads (a large file) leaves it in place, not in a temp file of the
+   * cache that a later sweep removes.
    *
    * @returns false, with `source` untouched, when the cache is on another filesystem
-   * @throws {PivotError} when the content does not hash to `hash` (`source` is put back)
+   * @throws {PivotError} when the content does not hash to `hash` (`source` is left or put back)
    */
   async adoptFile(source: string, hash: string, hashedAs?: FileIdentity): Promise<boolean> {
     const blob = this.blobPath(hash);
@@ -239,6 +245,7 @@ export class ContentCache {
       Deno.removeSync(source);
       return true;
     }
+    hashedAs ??= await this.#hashedWhereItIs(source, hash, blob);
     const temp = tempPathBeside(blob);
     try {
       intoBucketSync(blob, () => Deno.renameSync(source, temp));
@@ -299,6 +306,38 @@ export class ContentCache {
     Deno.removeSync(blob);
     restoreMode(source, mode);
     return false;
+  }
+
+  /**
+   * Checks that `source` hashes to `hash` where it is, when its `stat` can
+   * vouch for the content read (it was last changed before the racy window
+   * of the reading, see `racy_window.ts`): returns that `stat`, taken before
+   * the reading. `undefined`, without reading it, for a file changed too
+   * recently (or not found): it is read once moved, as before.
+   *
+   * @throws {PivotError} when it does not hash to `hash` (`source` is left as it is)
+   */
+  async #hashedWhereItIs(
+    source: string,
+    hash: string,
+    blob: string,
+  ): Promise<FileIdentity | undefined> {
+    const started = Date.now();
+    const info = this.#stats.stat(source, false);
+    if (info === null || info === PATH_ABSENT || info.kind !== "file") return undefined;
+    if (!hashSettled(timeMs(info.mtimeSec, info.mtimeNsec), started)) return undefined;
+    let actual: string;
+    try {
+      actual = info.size <= WHOLE_COPY_LIMIT
+        ? hashBytes(Deno.readFileSync(source))
+        : await hashFile(source);
+    } catch (error) {
+      throw this.describeError(error, WRITE, blob);
+    }
+    if (actual !== hash) throw changedWhileCaching(source, hash, actual);
+    // Deno's modification time: whole milliseconds, cut from the nanoseconds.
+    const mtime = new Date(info.mtimeSec * 1000 + Math.floor(info.mtimeNsec / 1e6));
+    return { ino: info.ino, size: info.size, mtime, mode: info.mode };
   }
 
   /**
@@ -482,27 +521,6 @@ function changedWhileCaching(origin: string, hash: string, actual: string): Pivo
     `${origin} does not match its recorded hash (expected ${hash}, got ${actual}); it changed while being cached`,
     { hint: "re-run the command once nothing is writing to it" },
   );
-}
-
-async function copyStreaming(input: Deno.FsFile, temp: string): Promise<string> {
-  const hasher = await createHasher();
-  hasher.init();
-  const output = await Deno.open(temp, { write: true, createNew: true, mode: 0o600 });
-  try {
-    const buffer = new Uint8Array(CHUNK_SIZE);
-    for (;;) {
-      const count = await readFull(input, buffer);
-      if (count === 0) break;
-      const chunk = buffer.subarray(0, count);
-      hasher.update(chunk);
-      let written = 0;
-      while (written < count) written += await output.write(chunk.subarray(written));
-      if (count < CHUNK_SIZE) break;
-    }
-  } finally {
-    output.close();
-  }
-  return hasher.digest("hex");
 }
 
 function readDirOrEmpty(dir: string): Deno.DirEntry[] {

@@ -9,8 +9,9 @@
  */
 import assert from "node:assert/strict";
 import { runPivotInProcess } from "../_helpers/in_process.ts";
-import { makeProject, runPivot, type TempProject } from "../_helpers/project.ts";
+import { MAIN, makeProject, runPivot, type TempProject } from "../_helpers/project.ts";
 import { tempDir } from "../_helpers/files.ts";
+import { shellQuote } from "../../src/util/shell_quote.ts";
 import { spawnPivot, until } from "../_helpers/spawned.ts";
 import { mostAtOnce, parseTimesLog } from "../_helpers/times_log.ts";
 import { timeless } from "./_fixtures/engine.ts";
@@ -133,26 +134,75 @@ Deno.test({
   },
 });
 
+for (
+  const [signal, code, word, what] of [
+    ["SIGTERM", 143, "terminated", "kill, timeout, docker stop"],
+    ["SIGHUP", 129, "hung up", "the terminal closed, an ssh connection dropped"],
+  ] as const
+) {
+  Deno.test({
+    name:
+      `${signal} (${what}) stops a run as Ctrl-C does: exit ${code}, no command left running, no temporary directory left`,
+    ignore: Deno.build.os !== "linux",
+    fn: async () => {
+      await using p = await makeProject({ "pivot.yaml": pipeline(4, () => "sleep 30") });
+      await using tmp = await tempDir();
+      const pivot = spawnPivot(p.root, ["repro", "-j", "2"], { TMPDIR: tmp.path });
+      await until("two commands running", async () => (await intervals(p)).size === 2);
+      Deno.kill(pivot.pid, signal);
+      const result = await pivot.done();
+      assert.equal(result.code, code, result.stderr);
+      assert.match(result.stderr, new RegExp(`^warning: ${word}: stopping running stages`, "m"));
+      assert.equal(
+        timeless(result.stdout).split("\n").at(-2),
+        "0 ran, 0 up to date, 2 failed, 2 blocked, interrupted (T)",
+      );
+      assert.deepEqual(commandsOf(p), [], "commands left running");
+      const left = [...Deno.readDirSync(p.path(".pivot/stages/ml"))].map((entry) => entry.name);
+      assert.deepEqual(left.filter((name) => name.endsWith(".running")), []);
+      assert.deepEqual([...Deno.readDirSync(tmp.path)].map((entry) => entry.name), []);
+    },
+  });
+}
+
+/** True when util-linux's `script` (a command run on a terminal of its own) is installed. */
+function hasScript(): boolean {
+  try {
+    return new Deno.Command("script", { args: ["--version"], stdout: "null", stderr: "null" })
+      .outputSync().success;
+  } catch {
+    return false;
+  }
+}
+
 Deno.test({
   name:
-    "SIGTERM (kill, timeout, docker stop) stops a run as Ctrl-C does: exit 143, no command left running, no temporary directory left",
-  ignore: Deno.build.os !== "linux",
+    "a terminal that hangs up (closed, its ssh connection dropped) stops the run: no command left running, no claim left",
+  ignore: Deno.build.os !== "linux" || !hasScript(),
   fn: async () => {
     await using p = await makeProject({ "pivot.yaml": pipeline(4, () => "sleep 30") });
-    await using tmp = await tempDir();
-    const pivot = spawnPivot(p.root, ["repro", "-j", "2"], { TMPDIR: tmp.path });
+    // pivot on a terminal of its own, whose writes fail (EIO) once it hangs up.
+    const line = [Deno.execPath(), "run", "-A", "--quiet", MAIN, "repro", "-j", "2"]
+      .map(shellQuote).join(" ");
+    const terminal = new Deno.Command("script", {
+      args: ["-qfec", line, "/dev/null"],
+      cwd: p.root,
+      env: { NO_COLOR: "1" },
+      stdin: "piped",
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
     await until("two commands running", async () => (await intervals(p)).size === 2);
-    Deno.kill(pivot.pid, "SIGTERM");
-    const result = await pivot.done();
-    assert.equal(result.code, 143, result.stderr);
-    assert.match(result.stderr, /^warning: terminated: stopping running stages/m);
-    assert.equal(
-      timeless(result.stdout).split("\n").at(-2),
-      "0 ran, 0 up to date, 2 failed, 2 blocked, interrupted (T)",
+    terminal.kill("SIGKILL");
+    await terminal.status;
+    await terminal.stdin.close().catch(() => {});
+    const claims = () =>
+      [...Deno.readDirSync(p.path(".pivot/stages/ml"))].filter((entry) =>
+        entry.name.endsWith(".running")
+      );
+    await until(
+      "no command and no claim left",
+      () => commandsOf(p).length === 0 && claims().length === 0,
     );
-    assert.deepEqual(commandsOf(p), [], "commands left running");
-    const left = [...Deno.readDirSync(p.path(".pivot/stages/ml"))].map((entry) => entry.name);
-    assert.deepEqual(left.filter((name) => name.endsWith(".running")), []);
-    assert.deepEqual([...Deno.readDirSync(tmp.path)].map((entry) => entry.name), []);
   },
 });

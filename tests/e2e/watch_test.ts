@@ -308,11 +308,11 @@ Deno.test("repro --watch: a failing stage does not end the loop", async () => {
 });
 
 for (
-  const [signal, code, word] of [["SIGINT", 130, "interrupted"], [
-    "SIGTERM",
-    143,
-    "terminated",
-  ]] as const
+  const [signal, code, word] of [
+    ["SIGINT", 130, "interrupted"],
+    ["SIGTERM", 143, "terminated"],
+    ["SIGHUP", 129, "hung up"],
+  ] as const
 ) {
   Deno.test(`repro --watch: ${signal} during a run stops it, records nothing and exits ${code}`, async () => {
     await using p = await makeProject({
@@ -331,6 +331,25 @@ for (
     assert.equal(await p.exists(".pivot/stages/ml/slow.lock"), false);
     assert.equal(await p.exists(".pivot/stages/ml/slow.running"), false);
     assert.equal(await p.exists("data/ml/slow.txt"), false);
+  });
+}
+
+for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
+  Deno.test(`repro --watch: ${signal} while a pipeline.ts is loading stops the load and exits ${code} at once`, async () => {
+    await using p = await makeProject({
+      // Far longer than the wait below: the load is stopped by the signal, not the timeout.
+      ".pivot/config.yaml": "core:\n  load_timeout: 20\n",
+      "pipeline.ts": 'await Deno.writeTextFile("loading.txt", "");\n' +
+        "await new Promise(() => {});\nexport default { stages: {} };\n",
+    });
+    await using watch = new WatchProcess(p.root, ["--debounce", DEBOUNCE]);
+    await watch.until("the pipeline is loading", () => p.exists("loading.txt"));
+    const started = Date.now();
+    const result = await watch.interrupt(signal);
+    assert.ok(Date.now() - started < 10_000, "it stopped without waiting for the load timeout");
+    assert.equal(result.code, code);
+    assert.doesNotMatch(result.stderr, /did not finish loading/);
+    assert.doesNotMatch(result.stderr, /^error:/m);
   });
 }
 

@@ -116,3 +116,24 @@ Deno.test("commitStages() reports a stage it cannot record, and records the othe
     },
   ]);
 });
+
+Deno.test("commitStages() leaves an executable of a directory output where it is: never moved into the cache and copied back, which a pivot stopped meanwhile (Ctrl-C, SIGTERM) would leave cut short", async () => {
+  await using p = await makeProject({
+    "pivot.yaml": "pipeline: ml\nstages:\n  tools:\n    cmd: 'false'\n    outs: dir\n",
+    "data/ml/tools/run.sh": "#!/bin/sh\necho run\n",
+    "data/ml/tools/notes.txt": "notes\n",
+  });
+  const script = p.path("data/ml/tools/run.sh");
+  Deno.chmodSync(script, 0o755);
+  const before = Deno.statSync(script);
+  assert.deepEqual(await commit(p), [
+    { stage: "tools", status: "committed", reason: "no previous run", hint: null },
+  ]);
+  const after = Deno.statSync(script);
+  assert.equal(after.ino, before.ino, "the executable was replaced");
+  assert.equal((after.mode ?? 0) & 0o777, 0o755);
+  assert.equal(await p.read("data/ml/tools/run.sh"), "#!/bin/sh\necho run\n");
+  await using session = await sessionOf(p);
+  assert.equal(session.cache.has(hashBytes("#!/bin/sh\necho run\n")), true);
+  assert.equal(await allUpToDate(p), true);
+});

@@ -128,6 +128,29 @@ Deno.test("IsolatedModuleLoader stops a module that does not finish loading", as
   }
 });
 
+Deno.test("IsolatedModuleLoader stops a load under way, and refuses the next, once its signal is aborted", async () => {
+  await using p = await makeProject({
+    "hangs/pipeline.ts": "await new Promise(() => {});\nexport default {};\n",
+    "good/pipeline.ts": GOOD_MODULE,
+  });
+  const controller = new AbortController();
+  // A timeout far longer than the test: the signal alone ends the load.
+  using loader = new IsolatedModuleLoader({ timeout: 600, signal: controller.signal });
+  const hung = isolatedLoadError(loader, p, "hangs/pipeline.ts");
+  setTimeout(() => controller.abort(), 100);
+  const stopped = "loading the pipeline module stopped: the command was stopped";
+  assertFileError(await hung, {
+    message: `hangs/pipeline.ts: ${stopped}`,
+    file: p.path("hangs/pipeline.ts"),
+    line: undefined,
+    column: undefined,
+    field: undefined,
+    detail: stopped,
+    hint: undefined,
+  });
+  assert.equal((await isolatedLoadError(loader, p, "good/pipeline.ts")).detail, stopped);
+});
+
 Deno.test("IsolatedModuleLoader loads the next module after one that ended or hung its worker", async () => {
   await using p = await makeProject({
     "exits/pipeline.ts": "Deno.exit(2);\nexport default {};\n",

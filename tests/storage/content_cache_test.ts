@@ -409,6 +409,87 @@ Deno.test("ContentCache.adoptFile() with the stat taken before hashing trusts th
   assert.equal(s.cache.has(hashBytes(hashed)), false);
 });
 
+/**
+ * Runs `adopt` and returns, for each read of `file` or of a file in the
+ * cache, whether `file` was still in place then.
+ */
+async function readsOf(
+  cache: ContentCache,
+  file: string,
+  adopt: () => Promise<unknown>,
+): Promise<boolean[]> {
+  const reads: boolean[] = [];
+  const watched = (target: string | URL) =>
+    String(target) === file || String(target).startsWith(cache.filesDir);
+  const readFileSync = Deno.readFileSync;
+  const open = Deno.open;
+  Deno.readFileSync = (target) => {
+    if (watched(target)) reads.push(exists(file));
+    return readFileSync(target);
+  };
+  Deno.open = (target, options) => {
+    if (watched(target)) reads.push(exists(file));
+    return open(target, options);
+  };
+  try {
+    await adopt();
+  } finally {
+    Deno.readFileSync = readFileSync;
+    Deno.open = open;
+  }
+  return reads;
+}
+
+Deno.test("ContentCache.adoptFile() without a stat taken before hashing reads a file where it is before moving it: a pivot killed meanwhile leaves it in place", async (t) => {
+  const cases: [string, number][] = [["a small file", 1_000], ["a file read in chunks", 5 << 20]];
+  for (const [name, size] of cases) {
+    await t.step(name, async () => {
+      await using s = await setup();
+      using stats = openPreciseStat();
+      s.cache.useStats(stats);
+      const data = pseudoRandomBytes(size);
+      const file = await s.source("entry.bin", data);
+      // Written a while ago (a directory output committed after it was made).
+      const past = new Date(Date.now() - 60_000);
+      Deno.utimeSync(file, past, past);
+      const hash = hashBytes(data);
+      const reads = await readsOf(s.cache, file, async () => {
+        assert.equal(await s.cache.adoptFile(file, hash), true);
+      });
+      // Not in a temp file of the cache, which a later sweep removes, while it is read.
+      assert.deepEqual(reads, [true]);
+      assert.equal(exists(file), false);
+      assert.deepEqual(await Deno.readFile(s.cache.blobPath(hash)), data);
+      assert.equal(modeOf(s.cache.blobPath(hash)), 0o444);
+    });
+  }
+  await t.step("a file changed within the racy window: read once, after the move", async () => {
+    await using s = await setup();
+    using stats = openPreciseStat();
+    s.cache.useStats(stats);
+    const file = await s.source("entry.txt", "just written\n");
+    const hash = hashBytes("just written\n");
+    const reads = await readsOf(s.cache, file, async () => {
+      assert.equal(await s.cache.adoptFile(file, hash), true);
+    });
+    assert.deepEqual(reads, [false]);
+    assert.equal(await Deno.readTextFile(s.cache.blobPath(hash)), "just written\n");
+  });
+  await t.step("a file whose content is not the hash given: left where it is", async () => {
+    await using s = await setup();
+    const file = await s.source("entry.txt", "not what was hashed\n");
+    const past = new Date(Date.now() - 60_000);
+    Deno.utimeSync(file, past, past);
+    await assert.rejects(
+      () => s.cache.adoptFile(file, hashBytes("what was hashed\n")),
+      (error: unknown) =>
+        isPivotError(error) && /changed while being cached/.test((error as Error).message),
+    );
+    assert.equal(await Deno.readTextFile(file), "not what was hashed\n");
+    assert.equal(s.cache.has(hashBytes("what was hashed\n")), false);
+  });
+});
+
 Deno.test("ContentCache.linkInPlace() makes an unchanged file its blob where it is, and leaves a changed file, or one whose blob exists, as it was", async () => {
   await using s = await setup();
   // Unchanged since its stat: linked into the cache, still in place, read-only.
