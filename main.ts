@@ -12,10 +12,16 @@ import { isWorkerContext } from "./src/engine/worker_context.ts";
 
 // A bundled or compiled pivot starts its stage workers from this same module.
 if (isWorkerContext()) (await import("./src/engine/worker_main.ts")).startWorker();
-else if (import.meta.main && Deno.args[0] === WATCH_CHILD_ARG) {
+else if (import.meta.main) await runMain();
+
+/** Runs the command line (or watch mode's child) and exits with its status. */
+async function runMain(): Promise<never> {
+  // Deno stores a module's V8 code cache from the event loop once the module is compiled; a
+  // start that exits before the loop's first turn stores none, and the bundle (one module of
+  // several MB) would then be parsed in full at every start.
+  await new Promise((resolve) => setTimeout(resolve, 0));
   // A bundled or compiled pivot starts watch mode's child from this same module.
-  Deno.exit(await runWatchChild(Deno.args.slice(1)));
-} else if (import.meta.main) {
+  if (Deno.args[0] === WATCH_CHILD_ARG) Deno.exit(await runWatchChild(Deno.args.slice(1)));
   const io = processIo();
   // A repro with nothing to do is answered before the rest of pivot is loaded; after
   // a change, the full way starts from what the fast path found changed.

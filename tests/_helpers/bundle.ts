@@ -1,5 +1,5 @@
 /**
- * The bundle of `deno task bundle` (`deno bundle --platform deno main.ts`),
+ * The bundle of `deno task bundle` (built with the task's own arguments),
  * built once for the sources as they are and shared by the tests that run it:
  * it is kept in the artifact directory under a hash of everything it is built
  * from (main.ts, src/, vendor/, deno.json, deno.lock) and the Deno version, so
@@ -36,6 +36,17 @@ function sourcesHash(): string {
   return hashBytes([Deno.version.deno, ...parts].join("\n"));
 }
 
+/** The arguments of deno.json's `bundle` task (after `deno`), writing to `output` instead of dist/. */
+async function bundleArgs(output: string): Promise<string[]> {
+  const tasks = (JSON.parse(await Deno.readTextFile(path.join(ROOT, "deno.json"))) as {
+    tasks: Record<string, string>;
+  }).tasks;
+  const [deno, subcommand, ...args] = tasks["bundle"]!.split(/\s+/);
+  assert.equal(`${deno} ${subcommand}`, "deno bundle");
+  assert.ok(args.includes("dist/pivot.js"), "the task writes dist/pivot.js");
+  return ["bundle", "--quiet", ...args.map((arg) => arg === "dist/pivot.js" ? output : arg)];
+}
+
 /**
  * The path of the bundle of the current sources, building it first when there
  * is none (bundles of other sources are removed then).
@@ -60,7 +71,7 @@ export async function builtBundle(): Promise<string> {
   // ends in .js, which tells deno bundle the output format.
   const partial = path.join(dir, `building-${hash}.js`);
   const built = await new Deno.Command(Deno.execPath(), {
-    args: ["bundle", "--quiet", "--platform", "deno", "-o", partial, path.join(ROOT, "main.ts")],
+    args: await bundleArgs(partial),
     cwd: ROOT,
     stdout: "piped",
     stderr: "piped",

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import * as path from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import { pathToFileURL } from "node:url";
 import { COMPLETION_FILES, generateCompletion } from "../../scripts/gen_completions.ts";
 import { builtBundle } from "../_helpers/bundle.ts";
 import { makeProject, type TempProject } from "../_helpers/project.ts";
@@ -115,6 +117,29 @@ Deno.test("the bundle (deno task bundle) runs commands on a pipeline.ts project"
   );
   await checkWatch(p, [Deno.execPath(), "run", "-A", bundle]);
   await checkPlots(p, [Deno.execPath(), "run", "-A", bundle]);
+});
+
+Deno.test("the bundle's start stores its V8 code cache, so later starts skip parsing it", async () => {
+  const bundle = await builtBundle();
+  const denoDir = await Deno.makeTempDir({ prefix: "pivot_test_deno_dir_" });
+  try {
+    // --version ends in Deno.exit() right after the start; the cache must be stored by then.
+    const version = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", bundle, "--version"],
+      cwd: denoDir,
+      env: { DENO_DIR: denoDir, NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(version.code, 0, new TextDecoder().decode(version.stderr));
+    // Deno keeps V8 code caches in this SQLite database of its cache directory.
+    using db = new DatabaseSync(path.join(denoDir, "v8_code_cache_v2"), { readOnly: true });
+    const row = db.prepare("SELECT length(data) AS size FROM codecache WHERE specifier = ?")
+      .get(pathToFileURL(bundle).href);
+    assert.ok(row !== undefined, "the bundle has a code cache entry");
+  } finally {
+    await Deno.remove(denoDir, { recursive: true });
+  }
 });
 
 function denortAvailable(): string | null {
