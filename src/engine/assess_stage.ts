@@ -357,7 +357,11 @@ function paramsDiff(
       for (const [key, item] of Object.entries(value)) {
         flat(item, prefix === "" ? key : `${prefix}.${key}`, out);
       }
-    } else out.set(prefix, JSON.stringify(value));
+    } else {
+      // Key order ignored, as the verdict ignores it (the lock keeps the keys sorted): a list of
+      // objects is named only when it changed.
+      out.set(prefix, canonical(value));
+    }
     return out;
   };
   const a = flat(before, "", new Map());

@@ -191,6 +191,21 @@ Deno.test("assessStage() ignores the key order of params", async () => {
   assert.deepEqual((await assess(p)).verdict, { action: "skip" });
 });
 
+Deno.test("assessStage() names only the params that changed, not an unchanged list of objects", async () => {
+  // The lock keeps params with their keys sorted; a list of objects written in another key order
+  // is the same value, so only the param that changed is named.
+  await using p = await trainProject();
+  const layers = [{ units: 64, act: "relu" }, 3];
+  await p.write("pivot.yaml", pipelineYaml({ params: { lr: 0.1, layers } }));
+  await runTrain(p);
+  await p.write("pivot.yaml", pipelineYaml({ params: { lr: 0.2, layers } }));
+  assert.deepEqual((await assess(p)).verdict, {
+    action: "run",
+    reason: "params changed",
+    details: ["params: lr: 0.1 → 0.2"],
+  });
+});
+
 Deno.test("assessStage() reports a code change before a params change", async () => {
   await using p = await trainProject();
   await runTrain(p);
