@@ -41,8 +41,8 @@ export function defaultJobs(config: Config): number {
 /**
  * Runs `run` in `session`, showing its events.
  *
- * @throws {ReportedFailure} when stopped by Ctrl-C (130) or SIGTERM (143), or a stage failed
- * or was blocked
+ * @throws {ReportedFailure} when stopped by a signal (130 for Ctrl-C, 143 for SIGTERM, 129 for
+ * SIGHUP: see `stop_signals.ts`), or a stage failed or was blocked
  */
 export async function runRepro(ctx: CliContext, session: Session, run: ReproRun): Promise<void> {
   const { project } = session;
