@@ -96,7 +96,7 @@ export class ContentCache {
   #stats: PreciseStat = DENO_STAT;
   /** Blobs this process stored from content it hashed, with their signature then (see `stored`). */
   readonly #stored = new Map<string, string>();
-  /** Bucket directories (`files/<h[0:2]>`) this process found or made (see `linkInPlace`). */
+  /** Bucket directories (`files/<h[0:2]>`) this cache (one per session) found or made (see `linkInPlace`). */
   readonly #buckets = new Set<string>();
 
   /**
@@ -287,8 +287,9 @@ export class ContentCache {
   linkInPlace(source: string, hash: string, hashedAs: FileIdentity): boolean {
     const blob = this.blobPath(hash);
     // A new blob (every one of a fresh run) is found absent by one `stat` and linked at once.
-    // Its bucket is looked at once per process, and made when missing, rather than found
-    // missing by a link that fails (an exception each for the 256 buckets of a fresh cache);
+    // Its bucket is looked at once per cache (one per session), and made when missing, rather
+    // than found missing by a link that fails (an exception each for the 256 buckets of a fresh
+    // cache);
     // a bucket removed since (by `gc`, once empty) is made again when the link fails for it,
     // and a file in the way fails the link.
     if (this.#stats.stat(blob) !== PATH_ABSENT) return false;
@@ -341,7 +342,7 @@ export class ContentCache {
   }
 
   /**
-   * Makes the bucket directory of `blob` unless this process found or made
+   * Makes the bucket directory of `blob` unless this cache found or made
    * it before; one found to be something else is left for the write into it
    * to fail on.
    */
