@@ -52,7 +52,7 @@ export function writtenLock(
   return { file, digest: hashBytes(bytes) };
 }
 
-/** What a look at many stages with {@linkcode upToDateAsWritten} shares between them. */
+/** What a look at many stages with {@linkcode recordedAsWritten} shares between them. */
 export interface AsWrittenOptions {
   /**
    * The outputs hashed by the look so far, by path: an input that one of
@@ -74,34 +74,46 @@ export interface AsWrittenOptions {
 }
 
 /**
- * True when the stage of `plan`, whose lock this command wrote as
- * `written`, is up to date as `assessStage` would find it: its lock file
- * still holds the text written (read again and compared), every input has
- * the content its lock records, every output the recorded content (hashed
- * through the hash cache, as `assessStage` does) with its blob in the cache
- * when cached. The code and params the lock records are those of this
- * command's project (it wrote them); a file of the project that changed
- * since it was loaded keeps a stamp from being written. See
+ * What the lock this command wrote for a stage records, as
+ * {@linkcode recordedAsWritten} found it holding: the hash of each input by
+ * path (relative to the project) and of each output by key (`null`: a
+ * single output). The verdict "up to date" was reached on exactly these.
+ */
+export interface RecordedAsWritten {
+  readonly written: WrittenLock;
+  readonly deps: ReadonlyMap<string, string>;
+  readonly outs: ReadonlyMap<string | null, string>;
+}
+
+/**
+ * What the lock of the stage of `plan` records, when this command wrote it
+ * as `written` and the stage is up to date as `assessStage` would find it:
+ * its lock file still holds the text written (read again and compared),
+ * every input has the content its lock records, every output the recorded
+ * content (hashed through the hash cache, as `assessStage` does) with its
+ * blob in the cache when cached. The code and params the lock records are
+ * those of this command's project (it wrote them); a file of the project
+ * that changed since it was loaded keeps a stamp from being written. See
  * {@linkcode AsWrittenOptions} for what a look at many stages shares.
  *
- * @returns false when anything differs: the caller assesses the stage to
+ * @returns `null` when anything differs: the caller assesses the stage to
  *   learn what (this never stands in for a verdict other than "up to date")
  */
-export async function upToDateAsWritten(
+export async function recordedAsWritten(
   ctx: EngineContext,
   plan: StagePlan,
   written: WrittenLock,
   options: AsWrittenOptions = {},
-): Promise<boolean> {
+): Promise<RecordedAsWritten | null> {
   const { outputs = new Map(), seen } = options;
-  if (written.file !== plan.lockFile) return false;
+  if (written.file !== plan.lockFile) return null;
   // Read and hashed as bytes, decoded only when they are those written (no copy made to hash them).
   const bytes = readFileOrNullSync(plan.lockFile);
-  if (bytes === null || hashBytes(bytes) !== written.digest) return false;
+  if (bytes === null || hashBytes(bytes) !== written.digest) return null;
   // The text this command wrote: JSON it made, no validation needed.
   const lock = JSON.parse(new TextDecoder().decode(bytes)) as LockFields;
   const hasher = await ctx.hasher(plan.stage.def.stateDir);
-  const recorded = new Map(lock.deps.map((dep) => [dep.path, dep.hash]));
+  const deps = new Map(lock.deps.map((dep) => [dep.path, dep.hash]));
   let inputs = 0;
   for (const dep of plan.deps) {
     for (const input of dep.inputs) {
@@ -109,19 +121,21 @@ export async function upToDateAsWritten(
       const hashed = outputs.has(input.path)
         ? outputs.get(input.path)!
         : await hashLooked(hasher, input.path, seen);
-      if (hashed === null || hashed.hash !== recorded.get(input.rel)) return false;
+      if (hashed === null || hashed.hash !== deps.get(input.rel)) return null;
     }
   }
-  if (inputs !== lock.deps.length || lock.outs.length !== plan.outs.length) return false;
+  if (inputs !== lock.deps.length || lock.outs.length !== plan.outs.length) return null;
+  const outs = new Map<string | null, string>();
   for (const out of plan.outs) {
     const entry = lock.outs.find((item) => (item.key ?? null) === out.key);
-    if (entry === undefined || entry.manifest !== undefined || out.isDir) return false;
+    if (entry === undefined || entry.manifest !== undefined || out.isDir) return null;
     const hashed = await hashLooked(hasher, out.path, seen);
     outputs.set(out.path, hashed);
-    if (hashed === null || "manifest" in hashed || hashed.hash !== entry.hash) return false;
-    if (out.cache && !ctx.hasBlobs({ hash: entry.hash })) return false;
+    if (hashed === null || "manifest" in hashed || hashed.hash !== entry.hash) return null;
+    if (out.cache && !ctx.hasBlobs({ hash: entry.hash })) return null;
+    outs.set(out.key, entry.hash);
   }
-  return true;
+  return { written, deps, outs };
 }
 
 /**

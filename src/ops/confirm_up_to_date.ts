@@ -7,7 +7,11 @@
  */
 import { assessStage, type StageState } from "../engine/assess_stage.ts";
 import type { StagePlan } from "../engine/stage_plan.ts";
-import { upToDateAsWritten, type WrittenLock } from "../engine/written_lock.ts";
+import {
+  type RecordedAsWritten,
+  recordedAsWritten,
+  type WrittenLock,
+} from "../engine/written_lock.ts";
 import type { Dag } from "../dag/mod.ts";
 import type { Session } from "../session/mod.ts";
 import type { HashInfo } from "../storage/mod.ts";
@@ -30,7 +34,7 @@ export interface Confirmed {
    * The stages it looked at again, with what it found (for the racy entries
    * of a stamp taken at once; empty after waiting the window out).
    */
-  readonly assessed: ReadonlyMap<string, { readonly plan: StagePlan; readonly state: StageState }>;
+  readonly assessed: ReadonlyMap<string, LookedAt>;
   /**
    * What it found of the paths it looked at (after `sinceMs`), each as it
    * first found it: the stamp's signatures of them (see
@@ -39,6 +43,18 @@ export interface Confirmed {
    */
   readonly seen: PreciseStat;
 }
+
+/**
+ * What the closing look found of a stage it looked at again: the state
+ * `assessStage` gave, or what the lock this command wrote records, when the
+ * stage was found up to date as written (see `written_lock.ts`).
+ */
+export type LookedAt =
+  & { readonly plan: StagePlan }
+  & (
+    | { readonly state: StageState; readonly asWritten?: undefined }
+    | { readonly asWritten: RecordedAsWritten; readonly state?: undefined }
+  );
 
 /**
  * The stages of `stages` a run changed something for: those it ran or
@@ -72,9 +88,9 @@ export function touchedStages(
  * {@linkcode touchedStages}) again, as a no-op `repro` would; the others the
  * run found up to date, and nothing it wrote is theirs to read. A stage
  * whose lock this command wrote (`written`) is found up to date from that
- * write when everything it recorded still holds (see `written_lock.ts`; after
- * the window only: its racy entries would need the state `assessStage`
- * gives), and assessed when anything differs. The
+ * write when everything it recorded still holds (see `written_lock.ts`;
+ * what it recorded is what a racy entry is then vouched against), and
+ * assessed when anything differs. The
  * stamp taken afterwards holds only signatures taken outside the racy window
  * of that moment, so a file changed during the run, or in the window, keeps
  * it from being written (on a file system with whole-second times, every
@@ -114,19 +130,24 @@ export async function confirmUpToDate(
     if (error instanceof PivotError) return null;
     throw error;
   }
-  const assessed = new Map<string, { plan: StagePlan; state: StageState }>();
-  // The outputs the look below hashed, for the stages reading them (see `upToDateAsWritten`).
+  const assessed = new Map<string, LookedAt>();
+  // The outputs the look below hashed, for the stages reading them (see `recordedAsWritten`).
   const outputs = new Map<string, HashInfo | null>();
   for (const name of stages) {
     if (touched.has(name)) {
       const plan = plans.get(name) ?? session.plan(name);
       plans.delete(name);
-      const ours = wait ? written(name) : undefined;
-      if (ours === undefined || !await upToDateAsWritten(session, plan, ours, { outputs, seen })) {
-        const { state, verdict } = await assessStage(session, plan);
-        if (verdict.action !== "skip") return null;
-        if (!wait) assessed.set(name, { plan, state });
+      const ours = written(name);
+      const asWritten = ours === undefined
+        ? null
+        : await recordedAsWritten(session, plan, ours, { outputs, seen });
+      if (asWritten !== null) {
+        if (!wait) assessed.set(name, { plan, asWritten });
+        continue;
       }
+      const { state, verdict } = await assessStage(session, plan);
+      if (verdict.action !== "skip") return null;
+      if (!wait) assessed.set(name, { plan, state });
     }
   }
   if (session.warnings !== warnings) return null;

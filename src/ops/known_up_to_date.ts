@@ -15,6 +15,9 @@ import { fileSignatureText } from "../storage/file_signature.ts";
 import { changedStampPaths, type NoopStamp, parseNoopStamp, type StampLook } from "./noop_stamp.ts";
 import { trackingFileCandidates } from "./tracked_inputs.ts";
 
+/** A lock file's name: its stage's own name, then this (see `lockFilePath`). */
+const LOCK_SUFFIX = ".lock";
+
 /** What the stamp vouches for. */
 export interface KnownUpToDate {
   /** The stages left up to date by the stamp's evidence. */
@@ -56,7 +59,9 @@ export function knownUpToDate(
   const readers = new Set<string>();
   const attributed = new Set<string>();
   const selected = new Set(stages);
+  const mayRead = mayReadChanged(session, changed, selected);
   for (const name of stages) {
+    if (!mayRead(name)) continue;
     const read = readChanged(session, name, changed, selected);
     if (read.length === 0) continue;
     readers.add(name);
@@ -110,6 +115,57 @@ function readChanged(
   return changed.filter((file) =>
     file === lockFile || pvtCandidates.has(file) || trees.some((tree) => within(tree, file))
   );
+}
+
+/**
+ * A quick look at whether stage `name` may read one of `changed` (see
+ * {@linkcode readChanged}), never false when it does: from the paths the
+ * changed files lie at or below (an output's path is found among them
+ * through the project's index of outputs, a file input's by itself), a
+ * lock file's name, and whether any is a `.pvt` file. Most stages of a run
+ * after a change read none: they are told so without building their
+ * outputs' and lock's paths.
+ */
+function mayReadChanged(
+  session: Session,
+  changed: readonly string[],
+  selected: ReadonlySet<string>,
+): (name: string) => boolean {
+  const { dag, outputsByPath } = session.project;
+  // Each changed file and every directory above it: a tree holds a changed file when it is one.
+  const around = new Set<string>();
+  for (const file of changed) {
+    for (let at = file; !around.has(at); at = path.dirname(at)) around.add(at);
+  }
+  // The outputs holding a changed file, by producer: read by it, and by consumers outside it.
+  const held = new Map<string, (string | null)[]>();
+  for (const at of around) {
+    const out = outputsByPath.get(at);
+    if (out !== undefined) held.set(out.stage, [...held.get(out.stage) ?? [], out.key]);
+  }
+  const lockNames = new Set(
+    changed.filter((file) => file.endsWith(LOCK_SUFFIX)).map((file) =>
+      path.basename(file, LOCK_SUFFIX)
+    ),
+  );
+  const tracked = changed.some((file) => file.endsWith(PVT_SUFFIX));
+  return (name) => {
+    const { def } = dag.stages.get(name)!;
+    if (tracked || held.has(name) || lockNames.has(def.name)) return true;
+    for (const entry of def.deps) {
+      for (const ref of entry.refs) {
+        if (ref.kind === "file") {
+          if (around.has(ref.path)) return true;
+          continue;
+        }
+        const producer = dag.producerOf.get(ref);
+        if (producer === undefined || selected.has(producer)) continue;
+        const keys = held.get(producer);
+        if (keys?.some((key) => ref.key === null || key === ref.key)) return true;
+      }
+    }
+    return false;
+  };
 }
 
 /** The stamp under `key` and which of its paths changed; `null` when none changed or it tells nothing. */

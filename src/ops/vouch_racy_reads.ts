@@ -7,13 +7,13 @@
  * @module
  */
 import * as path from "node:path";
-import { canonical, type StageState } from "../engine/assess_stage.ts";
-import type { StagePlan } from "../engine/stage_plan.ts";
+import { canonical } from "../engine/assess_stage.ts";
 import type { Session } from "../session/mod.ts";
 import { hashBytes, parseLock } from "../storage/mod.ts";
 import { missingGitignoreEntries } from "../util/gitignore.ts";
 import { cachedOutputIgnores } from "./ignore_outputs.ts";
 import type { RacyRead } from "../storage/racy_content.ts";
+import type { LookedAt } from "./confirm_up_to_date.ts";
 
 /** A check of a racy file's bytes against what a verdict read of it. */
 type Check = (bytes: Uint8Array) => boolean | Promise<boolean>;
@@ -21,23 +21,41 @@ type Check = (bytes: Uint8Array) => boolean | Promise<boolean>;
 /**
  * True when every racy entry of `reads` holds what the verdicts of
  * `assessed` (the stages looked at again, with what they found) were
- * reached on: a lock file's bytes parse to the lock the verdict read, an
- * input's or output's hash to the hash it compared, a cache directory's
- * names include every blob the session found in it, a `.gitignore` of
- * cached outputs lacks none of the entries `stages` want in it. Any other
- * path (a `.pvt` file, a directory input or output) is not vouched for.
+ * reached on: a lock file's bytes parse to the lock the verdict read (or,
+ * for a stage found up to date as this command wrote its lock, are the
+ * bytes written), an input's or output's hash to the hash it compared, a
+ * cache directory's names include every blob the session found in it, a
+ * `.gitignore` of cached outputs lacks none of the entries `stages` want in
+ * it. Any other path (a `.pvt` file, a directory input or output) is not
+ * vouched for.
  */
 export async function vouchRacyReads(
   session: Session,
   reads: ReadonlyMap<string, RacyRead>,
-  assessed: ReadonlyMap<string, { readonly plan: StagePlan; readonly state: StageState }>,
+  assessed: ReadonlyMap<string, LookedAt>,
   stages: readonly string[],
 ): Promise<boolean> {
   const checks = new Map<string, Check[]>();
   const add = (file: string, check: Check) => {
     if (reads.has(file)) checks.set(file, [...checks.get(file) ?? [], check]);
   };
-  for (const { plan, state } of assessed.values()) {
+  for (const { plan, state, asWritten } of assessed.values()) {
+    if (asWritten !== undefined) {
+      // Its lock holds the text this command wrote, every input and output the content it records.
+      add(plan.lockFile, (bytes) => hashBytes(bytes) === asWritten.written.digest);
+      for (const out of plan.outs) {
+        const hash = asWritten.outs.get(out.key);
+        add(out.path, (bytes) => !out.isDir && hashBytes(bytes) === hash);
+      }
+      for (const dep of plan.deps) {
+        for (const input of dep.inputs) {
+          if (!reads.has(input.path)) continue;
+          const hash = asWritten.deps.get(input.rel);
+          add(input.path, (bytes) => hashBytes(bytes) === hash);
+        }
+      }
+      continue;
+    }
     const { lock } = state;
     if (lock === null || state.deps === null) return false;
     add(plan.lockFile, async (bytes) => {

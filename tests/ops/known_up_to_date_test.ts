@@ -210,6 +210,19 @@ Deno.test("a deleted output of a stage whose inputs did not change is still noti
   assert.equal(await p.read("data/p/c.txt"), "c\n");
 });
 
+Deno.test("an edited lock file has its stage and its downstream assessed", async () => {
+  await using p = await ranProject();
+  const lock = ".pivot/stages/p/ab.lock";
+  await p.write(
+    lock,
+    (await p.read(lock)).replace(/"hash": ?"[0-9a-f]{16}"/, '"hash":"0000000000000000"'),
+  );
+  assert.deepEqual(await known(p), ["a", "b", "c", "solo"]);
+  // The fingerprint recorded changed: ab is restored from the run cache, top finds its input as
+  // it was.
+  assert.match(await repro(p), /^restored ab: restored from the run cache \(code changed\)$/m);
+});
+
 Deno.test("a change to what the project is loaded from assesses every stage", async (t) => {
   await using p = await ranProject();
   const changes: [string, () => Promise<void>, string][] = [
