@@ -6,6 +6,7 @@
  * @module
  */
 import * as path from "node:path";
+import { discard } from "./_trash.ts";
 
 function read(file: string): string {
   try {
@@ -77,6 +78,30 @@ function ext4Journal(device: string): string {
 export function cachedDentries(): string {
   const count = Number(read("/proc/sys/fs/dentry-state").split(/\s+/)[0]);
   return Number.isFinite(count) && count > 0 ? count.toLocaleString("en-US") : "unknown";
+}
+
+/**
+ * Milliseconds to create 1,000 small files in a new directory under `parent`,
+ * each written to a temp name and renamed (what a fresh pivot run does for
+ * each stage's lock). On ext4 without a journal this measures the disk's
+ * recent past as much as the disk: every new file walks past the inodes
+ * freed there in the last minutes, so deleting thousands of files before a
+ * run makes every tool that creates files slower (pivot more than Make: it
+ * creates two per stage). The files are moved to the trash, not deleted,
+ * for the same reason.
+ */
+export async function fileCreationProbe(parent: string): Promise<number> {
+  const dir = await Deno.makeTempDir({ dir: parent, prefix: "create_probe_" });
+  const bytes = new TextEncoder().encode("{}\n");
+  const started = performance.now();
+  for (let i = 0; i < 1000; i++) {
+    const temp = path.join(dir, `.${i}.tmp`);
+    Deno.writeFileSync(temp, bytes);
+    Deno.renameSync(temp, path.join(dir, `${i}.lock`));
+  }
+  const ms = performance.now() - started;
+  await discard(dir);
+  return ms;
 }
 
 /** Markdown bullet lines describing the machine and the tools' versions. */

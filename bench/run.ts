@@ -21,7 +21,7 @@ import { benchStorage } from "./storage.ts";
 import { benchRemote } from "./remote.ts";
 import { benchWatch } from "./watch.ts";
 import { emptyTrash } from "./_trash.ts";
-import { cachedDentries, loadAverage, machineFacts } from "./_machine.ts";
+import { cachedDentries, fileCreationProbe, loadAverage, machineFacts } from "./_machine.ts";
 import { ensureSnakemake } from "./_snakemake.ts";
 import { rawAppendix, type Row, type SectionResult, summaryTable } from "./_report.ts";
 import { type BenchSession, FULL, pivotLauncher, QUICK, SETTLE_MS } from "./_session.ts";
@@ -83,11 +83,13 @@ const session: BenchSession = {
 const started = performance.now();
 const loadBefore = loadAverage();
 const dentriesBefore = cachedDentries();
+const createBefore = await fileCreationProbe(scratch);
 // Deno's module cache holds pivot's compiled code before anything is timed.
 await timeRun(session.pivot(["--version"]), scratch);
 await timeRun(session.emptyDeno, scratch);
 
 const results: { name: string; title: string; result: SectionResult }[] = [];
+let createAfter = Number.NaN;
 try {
   for (const name of chosen) {
     log(`running ${name}…`);
@@ -98,6 +100,7 @@ try {
     });
   }
 } finally {
+  createAfter = await fileCreationProbe(scratch);
   await emptyTrash();
   await Deno.remove(scratch, { recursive: true });
 }
@@ -112,7 +115,10 @@ const lines = [
   `${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC, \`deno task bench${
     Deno.args.length > 0 ? ` ${Deno.args.join(" ")}` : ""
   }\`, ${minutes.toFixed(1)} min; load average ${loadBefore} before, ${loadAverage()} after; ` +
-  `directory entries cached by the kernel ${dentriesBefore} before, ${cachedDentries()} after.${
+  `directory entries cached by the kernel ${dentriesBefore} before, ${cachedDentries()} after; ` +
+  `creating 1,000 files in the temp directory ${createBefore.toFixed(0)} ms before, ` +
+  `${createAfter.toFixed(0)} ms after (hundreds of ms when thousands of files were deleted there ` +
+  `minutes before: see the temp directory below).${
     flags.quick ? " **Quick run: small sizes; the targets are set for the full sizes.**" : ""
   }`,
   "",
