@@ -33,6 +33,11 @@ import { holdCacheForWriting } from "./_cache_guard.ts";
 export interface TrackOptions {
   /** Record new content for paths already tracked. @default {false} */
   force?: boolean;
+  /**
+   * Stops tracking before the first path is written, or between paths (each
+   * path tracked so far stays tracked): the signal's reason is thrown.
+   */
+  signal?: AbortSignal | undefined;
 }
 
 /** What happened to one tracked path. */
@@ -90,7 +95,7 @@ export async function trackPaths(
   options: TrackOptions = {},
 ): Promise<TrackResult[]> {
   const { project, cache, warn } = session;
-  const { force = false } = options;
+  const { force = false, signal } = options;
   const targets = [...new Set(paths.map((p) => path.resolve(project.cwd, p).replace(/\/+$/, "")))];
   const tracked = new Set(scanProjectFiles(project.root).pvtFiles);
   const hasher = await session.hasher(session.projectStateDir);
@@ -116,7 +121,10 @@ export async function trackPaths(
   hasher.flush();
   using _cache = await holdCacheForWriting(project.root, { warn });
   const results: Omit<TrackResult, "inGit">[] = [];
-  for (const item of planned) results.push(await track(project, cache, item, session.modes));
+  for (const item of planned) {
+    signal?.throwIfAborted();
+    results.push(await track(project, cache, item, session.modes));
+  }
   const real = planned.map((item) => Deno.realPathSync(item.abs));
   const inGit = new Set(await pathsInGitIndex(project.cwd, real));
   return results.map((result, i) => ({ ...result, inGit: inGit.has(real[i]!) }));

@@ -96,3 +96,16 @@ export class ReportedFailure extends PivotError {
     this.code = code;
   }
 }
+
+/**
+ * The work was stopped on request (a stop signal reached the command): thrown
+ * at the next safe point, once what was in flight has finished or been
+ * cleaned up. The command line turns it into the signal's exit status.
+ */
+export class StoppedError extends PivotError {
+  /** Creates the error. */
+  constructor() {
+    super("stopped");
+    this.name = "StoppedError";
+  }
+}

@@ -3,7 +3,7 @@ import { checkReproOptions } from "../check_repro_options.ts";
 import type { CliContext } from "../cli_context.ts";
 import { openForCommand } from "../open_for_command.ts";
 import { printStatusReports } from "../print_status_reports.ts";
-import { runRepro } from "../repro_run.ts";
+import { reproStop, runRepro } from "../repro_run.ts";
 
 /**
  * `pivot repro` and `pivot run` (`mode`): a dry run's list, or the run (after
@@ -21,6 +21,8 @@ export async function reproAction(
     return await watchAction(ctx, targets, options);
   }
   const startedMs = Date.now();
+  // Listening from the start: a stop during the opening or `--pull`'s pull is heard too.
+  using stop = reproStop(ctx);
   await using session = await openForCommand(ctx, {
     all: options.all === true,
     parsesStageCode: true,
@@ -45,6 +47,9 @@ export async function reproAction(
       force: options.force === true,
       remote: typeof options.remote === "string" ? options.remote : undefined,
       json: options.json === true,
+      signal: stop.signal,
+    }).catch((error) => {
+      throw stop.stoppedBy === null ? error : stop.failure();
     });
   }
   await runRepro(ctx, session, {
@@ -58,5 +63,5 @@ export async function reproAction(
     json: options.json === true,
     explain: options.explain === true,
     startedMs,
-  });
+  }, stop);
 }

@@ -1,0 +1,194 @@
+/**
+ * Stop signals sent to a real pivot in the middle of commands other than a
+ * run: each stops at its next safe point, removes what it had half written
+ * (temp files in the cache, a directory half built in the workspace, an S3
+ * multipart upload), warns once, and exits with the signal's status.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import * as path from "node:path";
+import { pseudoRandomBytes } from "../_helpers/files.ts";
+import { makeProject, type TempProject } from "../_helpers/project.ts";
+import { sharedS3Server, startFaultProxy } from "../_helpers/s3_server.ts";
+import { spawnPivot, until } from "../_helpers/spawned.ts";
+import { AWS_ENV, cacheLeftovers, credentialed, pivot } from "./_remote_fixture.ts";
+
+/** One s3rver for the tests of this file, each with the bucket empty. */
+const freshS3Server = await sharedS3Server();
+
+const NOT_LINUX = Deno.build.os !== "linux";
+
+/** The hash a `.pvt` file records. */
+async function pvtHash(file: string): Promise<string> {
+  return (await Deno.readTextFile(file)).match(/hash: "([0-9a-f]{16})"/)![1]!;
+}
+
+/** Temp files (`.…tmp`) anywhere under `dir`. */
+function tempFiles(dir: string): string[] {
+  const found: string[] = [];
+  const walk = (abs: string) => {
+    for (const entry of Deno.readDirSync(abs)) {
+      const child = path.join(abs, entry.name);
+      if (entry.isDirectory) walk(child);
+      else if (entry.name.endsWith(".tmp")) found.push(path.relative(dir, child));
+    }
+  };
+  walk(dir);
+  return found;
+}
+
+/**
+ * A project tracking `big.bin` (1 MiB), pushed to an S3 remote `origin`,
+ * then with its cache and workspace copy removed: what a fetch brings back.
+ */
+async function pushedAndWiped(endpoint: string, prefix: string): Promise<TempProject> {
+  const p = await makeProject({
+    "pivot.yaml": [
+      "pipeline: ml",
+      "stages:",
+      "  copy:",
+      '    cmd: cp "$PIVOT_DEP_BIG" "$PIVOT_OUT"',
+      "    deps: {big: big.bin}",
+      "    outs: bin",
+      "",
+    ].join("\n"),
+  });
+  await Deno.writeFile(p.path("big.bin"), pseudoRandomBytes(1024 * 1024, 7));
+  await pivot(p.root, ["track", "big.bin"]);
+  await pivot(p.root, ["remote", "add", "origin", `s3://pivot/${prefix}`]);
+  await pivot(p.root, ["remote", "modify", "origin", "endpoint", credentialed(endpoint)]);
+  await pivot(p.root, ["remote", "modify", "origin", "path_style", "true"]);
+  await pivot(p.root, ["push"]);
+  await Deno.remove(p.path("big.bin"));
+  await Deno.remove(p.path(".pivot/cache"), { recursive: true });
+  return p;
+}
+
+for (
+  const [command, signal, code, word, doing] of [
+    ["fetch", "SIGTERM", 143, "terminated", "stopping the fetch"],
+    ["pull", "SIGINT", 130, "interrupted", "stopping the pull"],
+    ["repro --pull", "SIGHUP", 129, "hung up", "stopping running stages"],
+  ] as const
+) {
+  Deno.test({
+    name:
+      `pivot ${command} stopped by ${signal} mid-download: exit ${code}, one warning, no temp file left in the cache`,
+    ignore: NOT_LINUX,
+    fn: async () => {
+      await using server = await freshS3Server();
+      await using p = await pushedAndWiped(server.endpoint, command.replace(/\W/g, ""));
+      // The download trickles (16 KiB every 40 ms: 2.6 s for the blob), so it is under way
+      // when the signal comes.
+      await using slow = startFaultProxy(server.endpoint, { chunkDelayMs: 40 });
+      await pivot(p.root, ["remote", "modify", "origin", "endpoint", credentialed(slow.endpoint)]);
+      const pivotProcess = spawnPivot(p.root, command.split(" "), AWS_ENV);
+      const cache = p.path(".pivot/cache");
+      await until("a download under way", () => {
+        try {
+          return tempFiles(cache).length > 0;
+        } catch (error) {
+          if (error instanceof Deno.errors.NotFound) return false;
+          throw error;
+        }
+      });
+      Deno.kill(pivotProcess.pid, signal);
+      const result = await pivotProcess.done();
+      assert.deepEqual(tempFiles(cache), [], "temp files left in the cache");
+      assert.deepEqual(cacheLeftovers(p.root), []);
+      assert.equal(result.code, code, result.stderr);
+      assert.match(result.stderr, new RegExp(`^warning: ${word}: ${doing} `, "m"));
+      assert.equal(await p.exists("data/ml/copy.bin"), false, "the stage ran");
+    },
+  });
+}
+
+Deno.test({
+  name:
+    "pivot push stopped by SIGTERM mid-way through a multipart upload: the upload is aborted on the server, exit 143",
+  ignore: NOT_LINUX,
+  fn: async () => {
+    await using server = await freshS3Server();
+    await using p = await makeProject();
+    // Above the 64 MiB multipart threshold: parts of 8 MiB.
+    const piece = pseudoRandomBytes(1024 * 1024, 3);
+    const file = await Deno.open(p.path("big.bin"), { write: true, create: true });
+    for (let i = 0; i < 72; i++) {
+      piece[0] = i;
+      await file.write(piece);
+    }
+    file.close();
+    await pivot(p.root, ["track", "big.bin"]);
+    const hash = await pvtHash(p.path("big.bin.pvt"));
+    // Each part trickles (16 KiB every 2 ms: about a second a part).
+    await using slow = startFaultProxy(server.endpoint, { chunkDelayMs: 2 });
+    await pivot(p.root, ["remote", "add", "origin", "s3://pivot/multi"]);
+    await pivot(p.root, ["remote", "modify", "origin", "endpoint", credentialed(slow.endpoint)]);
+    await pivot(p.root, ["remote", "modify", "origin", "path_style", "true"]);
+    const pushing = spawnPivot(p.root, ["push"], AWS_ENV);
+    await until("the first part under way", () => slow.uploadedBytes() > 0);
+    assert.ok(slow.requests.some((r) => r.method === "POST" && r.url.includes("?uploads")));
+    Deno.kill(pushing.pid, "SIGTERM");
+    const result = await pushing.done();
+    const aborts = slow.requests.filter((r) =>
+      r.method === "DELETE" && r.url.includes("uploadId=")
+    );
+    assert.equal(
+      aborts.length,
+      1,
+      JSON.stringify(slow.requests.map((r) => `${r.method} ${r.url}`)),
+    );
+    assert.ok(!slow.requests.some((r) => r.method === "POST" && r.url.includes("uploadId=")));
+    assert.deepEqual(server.keys().filter((key) => key.includes(hash.slice(2))), []);
+    assert.equal(result.code, 143, result.stderr);
+    assert.match(result.stderr, /^warning: terminated: stopping the push /m);
+  },
+});
+
+Deno.test({
+  name:
+    "pivot checkout stopped by SIGHUP while it builds a directory: the half-built copy is removed, exit 129, and the next checkout completes it",
+  ignore: NOT_LINUX,
+  fn: async () => {
+    await using p = await makeProject();
+    const files = 4000;
+    await Deno.mkdir(p.path("images"));
+    for (let i = 0; i < files; i++) {
+      Deno.writeTextFileSync(p.path(`images/${String(i).padStart(5, "0")}.txt`), `image ${i}\n`);
+    }
+    await pivot(p.root, ["track", "images"]);
+    await Deno.remove(p.path("images"), { recursive: true });
+    const watcher = Deno.watchFs(p.root, { recursive: false });
+    // Copies (a file written each) take longer to build than links.
+    const checkout = spawnPivot(p.root, ["checkout", "--checkout-mode", "copy"]);
+    // A checkout that ends without building (a failure) ends the wait too.
+    const ended = checkout.done().finally(() => {
+      try {
+        watcher.close();
+      } catch (error) {
+        if (!(error instanceof Deno.errors.BadResource)) throw error;
+      }
+    });
+    let signalled = false;
+    for await (const event of watcher) {
+      if (event.paths.some((file) => path.basename(file).startsWith(".pivot_restore_images_"))) {
+        Deno.kill(checkout.pid, "SIGHUP");
+        signalled = true;
+        break;
+      }
+    }
+    const result = await ended;
+    assert.ok(signalled, result.stderr);
+    const left = [...Deno.readDirSync(p.root)].map((entry) => entry.name).filter((name) =>
+      name.startsWith(".pivot_")
+    );
+    assert.deepEqual(left, [], "half-built directories left in the workspace");
+    assert.equal(result.code, 129, result.stderr);
+    assert.match(result.stderr, /^warning: hung up: stopping the checkout /m);
+    assert.equal(await p.exists("images"), false);
+    // What was stopped is done by the next checkout.
+    await pivot(p.root, ["checkout"]);
+    assert.equal(await p.read("images/03999.txt"), "image 3999\n");
+  },
+});
