@@ -67,8 +67,8 @@ export interface BlobSource {
 
 /** The local cache as downloads need it (a `ContentCache` fits). */
 export interface BlobTarget {
-  /** Where the blob of `hash` belongs. */
-  blobPath(hash: string): string;
+  /** Where the blob of `hash` belongs, its directory made and checked (see `ContentCache`). */
+  writableBlobPath(hash: string): string;
   /** Told of each blob renamed into place, its content found to hash to `hash`. */
   stored(hash: string): void;
 }
@@ -140,7 +140,8 @@ export async function downloadBlobs(
 ): Promise<TransferOutcome> {
   const run = new TransferRun("fetch", items, null, options);
   await run.each(async (item, progress) => {
-    const blob = target.blobPath(item.hash);
+    const blob = target.writableBlobPath(item.hash);
+    // Made again when a gc removed it (empty) meanwhile.
     await Deno.mkdir(path.dirname(blob), { recursive: true });
     const temp = tempPathBeside(blob);
     try {
