@@ -30,6 +30,7 @@ import type { ParamsFiles } from "./params_files.ts";
 import { markReading, waitWhileRead } from "./reader_marks.ts";
 import {
   recacheOutputs,
+  recheckOutputDirs,
   recordStage,
   restoreFromRunCache,
   restoreOutputs,
@@ -567,6 +568,8 @@ async function writeWhileAlone(
  * a directory found present are left as they are (no exception, no `mkdir`).
  */
 async function clearOutputs(ctx: EngineContext, plan: StagePlan): Promise<void> {
+  // A command run since the guard looked (another stage's) may have swapped a directory.
+  recheckOutputDirs(ctx, plan.outs);
   for (const out of plan.outs) ctx.paths.assertParentInside(out.path, "cannot write output");
   for (const out of plan.outs) {
     const dir = path.dirname(out.path);

@@ -415,3 +415,90 @@ Deno.test("a cache bucket directory symlinked out of the cache is never written 
     assert.deepEqual(snapshot(outside), before);
   });
 });
+
+Deno.test("a directory of outputs swapped for a symlink out of the project during a run is looked at again before pivot deletes or records there", async (t) => {
+  await t.step(
+    "by the stage's own command: its output is not recorded (moved, linked, made read-only)",
+    async () => {
+      const { outer, root } = await nestedProject({
+        "pivot.yaml": [
+          "pipeline: ml",
+          "stages:",
+          "  train:",
+          "    cmd: echo ours > $PIVOT_OUT && mv data/ml ../outside/ml && ln -s ../../outside/ml data/ml",
+          "    outs: txt",
+          "",
+        ].join("\n"),
+      });
+      await using _ = outer;
+      // Present before the run: the guard looks at it (a real directory) before the command.
+      await Deno.mkdir(path.join(root, "data/ml"), { recursive: true });
+      await Deno.mkdir(outer.path("outside"));
+      const result = await runPivotInProcess(root, ["repro"]);
+      assert.deepEqual(snapshot(outer.path("outside")), {
+        "ml/": "755",
+        "ml/train.txt": "644 nlink=1 ours\n",
+      });
+      assert.equal(result.code, 1);
+      assert.match(
+        result.stderr,
+        new RegExp(
+          `^FAILED train: cannot record output data/ml/train\\.txt: data/ml is a symlink to ${
+            RegExp.escape(outer.path("outside/ml"))
+          }, outside the project`,
+          "m",
+        ),
+      );
+      assert.equal(await outer.exists("proj/.pivot/stages/ml/train.lock"), false);
+    },
+  );
+
+  await t.step(
+    "by an earlier stage's command: a later stage's old output there is not deleted",
+    async () => {
+      const { outer, root } = await nestedProject({
+        "pivot.yaml": [
+          "pipeline: ml",
+          "stages:",
+          "  first:",
+          "    cmd: echo first > $PIVOT_OUT",
+          "    outs: txt",
+          "  swap:",
+          "    cmd: cat $PIVOT_DEP_FIRST > $PIVOT_OUT; if [ -f swap ]; then mv data/ml ../outside/ml && ln -s ../../outside/ml data/ml; fi",
+          "    deps: {first: first}",
+          "    outs: {format: txt, path: data/elsewhere/swap.txt}",
+          "  last:",
+          "    cmd: cat $PIVOT_DEP_SWAP > $PIVOT_OUT; date +%s%N >> $PIVOT_OUT",
+          "    deps: {swap: swap}",
+          "    outs: txt",
+          "",
+        ].join("\n"),
+      });
+      await using _ = outer;
+      await Deno.mkdir(outer.path("outside"));
+      assert.equal((await runPivotInProcess(root, ["repro"])).code, 0);
+      const lastBefore = await Deno.readTextFile(path.join(root, "data/ml/last.txt"));
+      await Deno.writeTextFile(path.join(root, "swap"), "");
+      const result = await runPivotInProcess(root, ["repro", "--force", "-j", "1"]);
+      // What the swap moved outside is all there: last's old output was not removed (and so
+      // not written again by its command).
+      assert.equal(await outer.read("outside/ml/last.txt"), lastBefore);
+      assert.deepEqual(Object.keys(snapshot(outer.path("outside"))).sort(), [
+        "ml/",
+        "ml/.gitignore",
+        "ml/first.txt",
+        "ml/last.txt",
+      ]);
+      assert.equal(result.code, 1);
+      assert.match(
+        result.stderr,
+        new RegExp(
+          `^FAILED last: cannot write output data/ml/last\\.txt: data/ml is a symlink to ${
+            RegExp.escape(outer.path("outside/ml"))
+          }, outside the project`,
+          "m",
+        ),
+      );
+    },
+  );
+});
