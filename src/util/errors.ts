@@ -100,9 +100,11 @@ export class ReportedFailure extends PivotError {
 /**
  * The work was stopped on request (a stop signal reached the command): thrown
  * at the next safe point, once what was in flight has finished or been
- * cleaned up. The command line turns it into the signal's exit status.
+ * cleaned up. The command line turns it into the signal's exit status. Not a
+ * {@linkcode PivotError}, so that no layer takes it for a failure to report
+ * and go on after.
  */
-export class StoppedError extends PivotError {
+export class StoppedError extends Error {
   /** Creates the error. */
   constructor() {
     super("stopped");

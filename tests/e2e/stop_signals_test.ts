@@ -8,7 +8,7 @@
  */
 import assert from "node:assert/strict";
 import * as path from "node:path";
-import { pseudoRandomBytes } from "../_helpers/files.ts";
+import { pseudoRandomBytes, tempDir } from "../_helpers/files.ts";
 import { makeProject, type TempProject } from "../_helpers/project.ts";
 import { sharedS3Server, startFaultProxy } from "../_helpers/s3_server.ts";
 import { spawnPivot, until } from "../_helpers/spawned.ts";
@@ -190,5 +190,44 @@ Deno.test({
     // What was stopped is done by the next checkout.
     await pivot(p.root, ["checkout"]);
     assert.equal(await p.read("images/03999.txt"), "image 3999\n");
+  },
+});
+
+Deno.test({
+  name:
+    "pivot push to a directory remote stopped by SIGTERM mid-upload: no temp file left in the remote, exit 143",
+  ignore: NOT_LINUX,
+  fn: async () => {
+    await using p = await makeProject({ "data.txt": "tracked data\n" });
+    await using remote = await tempDir();
+    await pivot(p.root, ["track", "data.txt"]);
+    await pivot(p.root, ["remote", "add", "origin", remote.path]);
+    const hash = await pvtHash(p.path("data.txt.pvt"));
+    // The cached blob as a pipe the test feeds: the upload waits for its content.
+    const blob = p.path(`.pivot/cache/files/${hash.slice(0, 2)}/${hash.slice(2)}`);
+    await Deno.remove(p.path("data.txt"));
+    await Deno.remove(blob);
+    const made = await new Deno.Command("mkfifo", { args: [blob] }).output();
+    assert.ok(made.success);
+    const pushing = spawnPivot(p.root, ["push"]);
+    const feed = await Deno.open(blob, { write: true });
+    await feed.write(new TextEncoder().encode("tracked "));
+    await until("the upload under way", () => {
+      try {
+        return tempFiles(remote.path).length > 0;
+      } catch (error) {
+        if (error instanceof Deno.errors.NotFound) return false;
+        throw error;
+      }
+    });
+    Deno.kill(pushing.pid, "SIGTERM");
+    // The rest comes once pivot has heard the signal (or has died of it).
+    await until("the signal heard", () => pushing.ended() || pushing.stderr().includes("stopping"));
+    await feed.write(new TextEncoder().encode("data\n")).catch(() => 0);
+    feed.close();
+    const result = await pushing.done();
+    assert.deepEqual(tempFiles(remote.path), [], "temp files left in the remote");
+    assert.equal(result.code, 143, result.stderr);
+    assert.match(result.stderr, /^warning: terminated: stopping the push /m);
   },
 });
