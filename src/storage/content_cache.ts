@@ -301,10 +301,11 @@ export class ContentCache {
     // a bucket removed since (by `gc`, once empty) is made again when the link fails for it,
     // and a file in the way fails the link.
     if (this.#stats.stat(blob) !== PATH_ABSENT) return false;
-    this.#bucketReady(blob);
+    const absent = this.#bucketReady(blob);
     const mode = (hashedAs.mode ?? 0o644) & 0o7777;
     try {
       Deno.chmodSync(source, 0o444);
+      if (absent) this.#makeBucket(blob);
       intoBucketSync(blob, () => Deno.linkSync(source, blob));
     } catch {
       restoreMode(source, mode);
@@ -364,20 +365,50 @@ export class ContentCache {
 
   /**
    * Before the first write into the bucket directory of `blob` (for this
-   * cache): makes it when missing, and refuses a symlink there, which would
-   * take blobs (and their removal, and the quarantine's renames) out of the
-   * cache; a file there is left for the write into it to fail on (see
-   * {@linkcode ContentCache.describeError}).
+   * cache): remembers a directory there, or a symlink to a directory inside
+   * the cache, and refuses a symlink that leads out of the cache, which
+   * would take blobs (and their removal, and the quarantine's renames) out
+   * of it. Anything else is left for the write into it to make (missing) or
+   * to fail on (a file, see {@linkcode ContentCache.describeError}).
    *
-   * @throws {PivotError} when the bucket is a symlink
+   * @returns true when the bucket does not exist (yet)
+   * @throws {PivotError} when the bucket is a symlink out of the cache
    */
-  #bucketReady(blob: string): void {
+  #bucketReady(blob: string): boolean {
     const bucket = blob.slice(0, this.filesDir.length + 3);
-    if (this.#buckets.has(bucket)) return;
+    if (this.#buckets.has(bucket)) return false;
     const found = this.#stats.stat(bucket, false);
-    if (found === PATH_ABSENT) Deno.mkdirSync(bucket, { recursive: true });
-    else if (found !== null && found.kind === "symlink") throw symlinkedBucket(bucket);
-    else if (found === null || found.kind !== "directory") return;
+    if (found === PATH_ABSENT) return true;
+    if (found !== null && found.kind === "symlink") this.#checkLinkedBucket(bucket);
+    else if (found === null || found.kind !== "directory") return false;
+    this.#buckets.add(bucket);
+    return false;
+  }
+
+  /**
+   * Throws unless the bucket `bucket`, a symlink, leads to a directory inside
+   * the cache (its real path inside the real path of the cache directory).
+   */
+  #checkLinkedBucket(bucket: string): void {
+    let real: string;
+    try {
+      real = Deno.realPathSync(bucket);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw this.describeError(error, WRITE, bucket);
+      throw symlinkedBucket(bucket, Deno.readLinkSync(bucket), "which does not exist");
+    }
+    if (!isInside(Deno.realPathSync(this.dir), real)) {
+      throw symlinkedBucket(bucket, real, "outside the cache");
+    }
+    if (!Deno.statSync(real).isDirectory) {
+      throw symlinkedBucket(bucket, real, "not a directory");
+    }
+  }
+
+  /** Makes the missing bucket directory of `blob` (and `files/`), and remembers it. */
+  #makeBucket(blob: string): void {
+    const bucket = blob.slice(0, this.filesDir.length + 3);
+    Deno.mkdirSync(bucket, { recursive: true });
     this.#buckets.add(bucket);
   }
 
@@ -543,15 +574,10 @@ function sameFile(a: Deno.FileInfo, b: FileIdentity): boolean {
     a.mtime !== null && a.mtime.getTime() === b.mtime?.getTime();
 }
 
-function symlinkedBucket(bucket: string): PivotError {
-  let target: string;
-  try {
-    target = Deno.readLinkSync(bucket);
-  } catch {
-    target = "elsewhere";
-  }
+/** The refusal of the bucket `bucket`, a symlink to `target`, `what` (`outside the cache`). */
+function symlinkedBucket(bucket: string, target: string, what: string): PivotError {
   return new PivotError(
-    `cannot write to the cache: its directory ${bucket} is a symlink (to ${target}), not a directory of the cache`,
+    `cannot write to the cache: its directory ${bucket} is a symlink to ${target}, ${what}`,
     {
       hint:
         `remove the symlink (rm ${bucket}): pivot makes the directory again, and 'pivot checkout', 'pivot pull' or 'pivot repro' bring back what it held; to keep blobs elsewhere, ${

@@ -336,7 +336,7 @@ Deno.test("pivot verify fails on up-to-date outputs behind a symlinked data/<pip
 
 /** The refusal of a write into the cache bucket `bucket`, a symlink to `target`. */
 function bucketRefusal(bucket: string, target: string): string {
-  return `error: cannot write to the cache: its directory ${bucket} is a symlink (to ${target}), not a directory of the cache\n` +
+  return `error: cannot write to the cache: its directory ${bucket} is a symlink to ${target}, outside the cache\n` +
     `hint: remove the symlink (rm ${bucket}): pivot makes the directory again, and 'pivot checkout', 'pivot pull' or 'pivot repro' bring back what it held; to keep blobs elsewhere, point cache.dir (in .pivot/config.yaml) or PIVOT_CACHE_DIR at another directory\n`;
 }
 
