@@ -564,12 +564,12 @@ async function writeWhileAlone(
 
 /**
  * Removes the declared outputs and creates their directories (never through
- * a symlink out). In a fresh run nothing is there: an output found absent and
- * a directory found present are left as they are (no exception, no `mkdir`).
+ * a symlink out, the directories above an output looked at again before
+ * anything is removed or made there). In a fresh run nothing is there: an
+ * output found absent and a directory found present are left as they are (no
+ * exception, no `mkdir`, no second look).
  */
 async function clearOutputs(ctx: EngineContext, plan: StagePlan): Promise<void> {
-  // A command run since the guard looked (another stage's) may have swapped a directory.
-  recheckOutputDirs(ctx, plan.outs);
   for (const out of plan.outs) ctx.paths.assertParentInside(out.path, "cannot write output");
   for (const out of plan.outs) {
     const dir = path.dirname(out.path);
@@ -579,6 +579,11 @@ async function clearOutputs(ctx: EngineContext, plan: StagePlan): Promise<void> 
     const absent = inDirectory
       ? ctx.stats.stat(out.path, false) === PATH_ABSENT
       : plainlyAbsent(ctx.stats, out.path, false);
+    if (absent && inDirectory) continue;
+    // About to delete or create: a command run since the guard looked (another stage's) may
+    // have put a symlink out of the project where a directory above the output was.
+    recheckOutputDirs(ctx, [out]);
+    ctx.paths.assertParentInside(out.path, "cannot write output");
     if (!absent) await removePath(out.path);
     if (!inDirectory) Deno.mkdirSync(dir, { recursive: true });
   }
