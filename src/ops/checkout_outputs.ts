@@ -47,9 +47,10 @@ export interface CheckoutOptions {
    */
   relink?: boolean;
   /**
-   * Stops the checkout between files: what is restored so far stays (and is
-   * listed in its `.gitignore`), a directory half-built beside its place is
-   * removed, and the checkout throws the signal's reason.
+   * Stops the checkout while it waits for a `gc`, or between files: what is
+   * restored so far stays (and is listed in its `.gitignore`), a directory
+   * half-built beside its place is removed, and the checkout throws the
+   * signal's reason.
    */
   signal?: AbortSignal | undefined;
 }
@@ -148,7 +149,11 @@ export async function checkoutOutputs(
     });
   }
   // gc must not remove a blob while checkout counts on it (to replace a file it holds).
-  using _cache = await holdCacheForWriting(project.root, { warn });
+  using _cache = await holdCacheForWriting(project.root, {
+    warn,
+    signal,
+  });
+  signal?.throwIfAborted();
   const report: CheckoutReport = {
     restored: [],
     relinked: [],

@@ -39,7 +39,7 @@ export async function commitStages(
   const stages = await selectTargets(project, options.targets, false);
   using _cache = await holdCacheForWriting(project.root, {
     warn: session.warn,
-    ...(signal === undefined ? {} : { signal }),
+    signal,
   });
   signal?.throwIfAborted();
   const runId = newRunId();

@@ -30,7 +30,10 @@ export interface GcOptions {
   revisions?: RevisionSelection;
   /** Also remove the unreferenced blobs of a remote (`remote`: its name). @default {null} */
   cloud?: { readonly remote?: string | undefined; readonly jobs?: number | undefined } | null;
-  /** Stops the collection between blobs (the cache released, the signal's reason thrown). */
+  /**
+   * Stops the collection while it waits for writers or between blobs (the
+   * cache released, the signal's reason thrown).
+   */
   signal?: AbortSignal | undefined;
 }
 
@@ -132,7 +135,8 @@ async function collectCache(
   const { cache } = session;
   const { root } = session.project;
   const { dryRun, graceMinutes, onWait, signal } = options;
-  using _cache = dryRun ? null : await holdCacheForCollecting(root, onWait);
+  using _cache = dryRun ? null : await holdCacheForCollecting(root, { onWait, signal });
+  signal?.throwIfAborted();
   const addInfo = (info: HashInfo) => {
     if (isDirHash(info)) { for (const entry of info.manifest) referenced.add(entry.hash); }
     else referenced.add(info.hash);

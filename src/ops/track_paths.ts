@@ -34,8 +34,9 @@ export interface TrackOptions {
   /** Record new content for paths already tracked. @default {false} */
   force?: boolean;
   /**
-   * Stops tracking before the first path is written, or between paths (each
-   * path tracked so far stays tracked): the signal's reason is thrown.
+   * Stops tracking while it waits for a `gc`, before the first path is
+   * written, or between paths (each path tracked so far stays tracked): the
+   * signal's reason is thrown.
    */
   signal?: AbortSignal | undefined;
 }
@@ -119,7 +120,10 @@ export async function trackPaths(
     );
   }
   hasher.flush();
-  using _cache = await holdCacheForWriting(project.root, { warn });
+  using _cache = await holdCacheForWriting(project.root, {
+    warn,
+    signal,
+  });
   const results: Omit<TrackResult, "inGit">[] = [];
   for (const item of planned) {
     signal?.throwIfAborted();

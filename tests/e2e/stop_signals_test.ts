@@ -231,3 +231,68 @@ Deno.test({
     assert.match(result.stderr, /^warning: terminated: stopping the push /m);
   },
 });
+
+/** The blob files in the cache of `p`. */
+function blobs(p: TempProject): string[] {
+  const files = p.path(".pivot/cache/files");
+  return [...Deno.readDirSync(files)].flatMap((bucket) =>
+    [...Deno.readDirSync(path.join(files, bucket.name))].map((blob) =>
+      `${bucket.name}/${blob.name}`
+    )
+  ).sort();
+}
+
+Deno.test({
+  name:
+    "pivot gc, track and checkout waiting for the cache stop on SIGINT: exit 130, one warning, nothing changed",
+  ignore: NOT_LINUX,
+  fn: async (t) => {
+    // A live process the waiting command takes for another pivot holding the cache.
+    const holder = new Deno.Command("sleep", { args: ["600"] }).spawn();
+    try {
+      for (
+        const [command, doing, mark] of [
+          ["gc --grace 0", "the collection", "writer"],
+          ["track new.txt", "tracking", "gc"],
+          ["checkout", "the checkout", "gc"],
+        ] as const
+      ) {
+        await t.step(command, async () => {
+          await using p = await makeProject({
+            "kept.txt": "kept\n",
+            "dropped.txt": "dropped\n",
+            "new.txt": "new\n",
+          });
+          await pivot(p.root, ["track", "kept.txt", "dropped.txt"]);
+          await Deno.remove(p.path("kept.txt"));
+          // A blob no .pvt references any more: what gc would remove.
+          await Deno.remove(p.path("dropped.txt.pvt"));
+          const before = blobs(p);
+          // gc waits for a writer; track and checkout wait for a gc.
+          const held = mark === "gc"
+            ? ".pivot/gc.running"
+            : `.pivot/writer.${holder.pid}.0123456789ab.running`;
+          await Deno.writeTextFile(p.path(held), `${holder.pid}\n`);
+          const waiting = spawnPivot(p.root, command.split(" "));
+          let result;
+          try {
+            await until("the wait", () => waiting.stderr().includes("waiting"));
+            Deno.kill(waiting.pid, "SIGINT");
+            await until("the end after the stop", () => waiting.ended());
+          } finally {
+            if (!waiting.ended()) Deno.kill(waiting.pid, "SIGKILL");
+            result = await waiting.done();
+          }
+          assert.equal(result.code, 130, result.stderr);
+          assert.match(result.stderr, new RegExp(`^warning: interrupted: stopping ${doing} `, "m"));
+          assert.deepEqual(blobs(p), before, "the cache changed");
+          assert.equal(await p.exists("new.txt.pvt"), false, "tracked while gc ran");
+          assert.equal(await p.exists("kept.txt"), false, "checked out while gc ran");
+        });
+      }
+    } finally {
+      holder.kill();
+      await holder.status;
+    }
+  },
+});
