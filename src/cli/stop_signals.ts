@@ -71,15 +71,28 @@ export class CommandStop implements Disposable {
     return this.#controller.signal;
   }
 
-  /** The stop signal that arrived, or `null`. */
-  get stoppedBy(): Deno.Signal | null {
-    return this.#by;
-  }
-
   /** The failure a stopped command ends with: the signal's word and exit status. */
   failure(): ReportedFailure {
     const signal = this.#by ?? "SIGINT";
     return new ReportedFailure(stopWord(signal), stopStatus(signal));
+  }
+
+  /**
+   * Runs `work` with {@linkcode CommandStop.signal}; once it has settled, a
+   * stopped command fails with {@linkcode CommandStop.failure}, whatever
+   * `work` returned or threw.
+   *
+   * @throws {ReportedFailure} with the stop status after a stop signal
+   */
+  async run<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    let result: T;
+    try {
+      result = await work(this.signal);
+    } catch (error) {
+      throw this.#by === null ? error : this.failure();
+    }
+    if (this.#by !== null) throw this.failure();
+    return result;
   }
 
   /** Stops listening: a stop signal ends the process again. */
@@ -108,12 +121,5 @@ export async function untilStopped<T>(
   using stop = new CommandStop((signal) =>
     ctx.warn(`${stopWord(signal)}: stopping ${doing} (nothing half-written is left)`)
   );
-  let result: T;
-  try {
-    result = await work(stop.signal);
-  } catch (error) {
-    throw stop.stoppedBy === null ? error : stop.failure();
-  }
-  if (stop.stoppedBy !== null) throw stop.failure();
-  return result;
+  return await stop.run(work);
 }

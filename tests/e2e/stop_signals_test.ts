@@ -296,3 +296,49 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "pivot checkout, push and repro stopped by SIGTERM while a pipeline.ts is still loading: exit 143 at once, not after the load timeout",
+  ignore: NOT_LINUX,
+  fn: async (t) => {
+    for (
+      const [command, doing] of [
+        ["checkout", "stopping the checkout"],
+        ["push", "stopping the push"],
+        ["repro --force", "stopping running stages"],
+        // Writing nothing, it ends as `status` does: at once, without a warning.
+        ["repro --dry-run", null],
+      ] as const
+    ) {
+      await t.step(command, async () => {
+        await using p = await makeProject();
+        // A module whose load never ends, once it has said it started.
+        await Deno.writeTextFile(
+          p.path("pipeline.ts"),
+          [
+            `Deno.writeTextFileSync(${JSON.stringify(p.path("loading"))}, "");`,
+            "await new Promise(() => setInterval(() => {}, 1000));",
+            'export default { pipeline: "p", stages: {} };',
+            "",
+          ].join("\n"),
+        );
+        const stopped = spawnPivot(p.root, command.split(" "));
+        let result;
+        try {
+          await until("the load under way", () => p.exists("loading"));
+          Deno.kill(stopped.pid, "SIGTERM");
+          // Well before the 60 s load timeout.
+          await until("the end after the stop", () => stopped.ended());
+        } finally {
+          if (!stopped.ended()) Deno.kill(stopped.pid, "SIGKILL");
+          result = await stopped.done();
+        }
+        assert.equal(result.code, 143, result.stderr);
+        if (doing === null) assert.equal(result.stderr, "");
+        else assert.match(result.stderr, new RegExp(`^warning: terminated: ${doing} `, "m"));
+        assert.doesNotMatch(result.stderr, /^error:/m);
+      });
+    }
+  },
+});

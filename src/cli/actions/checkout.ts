@@ -32,6 +32,7 @@ async function checkout(
   signal: AbortSignal,
 ): Promise<void> {
   await using session = await openForCommand(ctx, {
+    signal,
     all: options.all ?? false,
     pipelinesOptional: "if-none",
     showWarnings: false,

@@ -12,7 +12,7 @@ export async function commitAction(
   options: { all?: true },
 ): Promise<void> {
   const reports = await untilStopped(ctx, "the commit", async (signal) => {
-    await using session = await openForCommand(ctx, { all: options.all ?? false });
+    await using session = await openForCommand(ctx, { all: options.all ?? false, signal });
     return await commitStages(session, { targets: stages, signal });
   });
   const committed = reports.filter((r) => r.status === "committed");

@@ -22,6 +22,7 @@ export async function getAction(
 ): Promise<void> {
   const report = await untilStopped(ctx, "the get", async (signal) => {
     await using session = await openForCommand(ctx, {
+      signal,
       all: options.all ?? false,
       pipelinesOptional: true,
       showWarnings: false,

@@ -36,6 +36,7 @@ async function pull(
   signal: AbortSignal,
 ): Promise<void> {
   await using session = await openForCommand(ctx, {
+    signal,
     all: options.all ?? false,
     pipelinesOptional: "if-none",
     showWarnings: false,

@@ -35,6 +35,7 @@ async function transfer(
   signal: AbortSignal,
 ): Promise<void> {
   await using session = await openForCommand(ctx, {
+    signal,
     all: options.all ?? false,
     pipelinesOptional: "if-none",
     showWarnings: false,

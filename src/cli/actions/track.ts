@@ -13,6 +13,7 @@ export async function trackAction(
 ): Promise<void> {
   const results = await untilStopped(ctx, "tracking", async (signal) => {
     await using session = await openForCommand(ctx, {
+      signal,
       all: true,
       pipelinesOptional: true,
       showWarnings: false,
