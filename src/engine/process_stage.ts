@@ -571,21 +571,24 @@ async function writeWhileAlone(
  */
 async function clearOutputs(ctx: EngineContext, plan: StagePlan): Promise<void> {
   for (const out of plan.outs) ctx.paths.assertParentInside(out.path, "cannot write output");
+  const clearing: { path: string; absent: boolean; inDirectory: boolean }[] = [];
   for (const out of plan.outs) {
-    const dir = path.dirname(out.path);
-    const parent = ctx.stats.stat(dir);
+    const parent = ctx.stats.stat(path.dirname(out.path));
     const inDirectory = parent !== null && parent !== PATH_ABSENT && parent.kind === "directory";
     // In a directory, an output found absent is plainly so (no need to look above it again).
     const absent = inDirectory
       ? ctx.stats.stat(out.path, false) === PATH_ABSENT
       : plainlyAbsent(ctx.stats, out.path, false);
-    if (absent && inDirectory) continue;
-    // About to delete or create: a command run since the guard looked (another stage's) may
-    // have put a symlink out of the project where a directory above the output was.
-    recheckOutputDirs(ctx, [out]);
-    ctx.paths.assertParentInside(out.path, "cannot write output");
-    if (!absent) await removePath(out.path);
-    if (!inDirectory) Deno.mkdirSync(dir, { recursive: true });
+    if (!(absent && inDirectory)) clearing.push({ path: out.path, absent, inDirectory });
+  }
+  if (clearing.length === 0) return;
+  // About to delete or create: a command run since the guard looked (another stage's) may
+  // have put a symlink out of the project where a directory above an output was.
+  recheckOutputDirs(ctx, clearing);
+  for (const { path: out, absent, inDirectory } of clearing) {
+    ctx.paths.assertParentInside(out, "cannot write output");
+    if (!absent) await removePath(out);
+    if (!inDirectory) Deno.mkdirSync(path.dirname(out), { recursive: true });
   }
 }
 

@@ -167,7 +167,7 @@ export function recheckOutputDirs(
     const found = ctx.stats.stat(dir, false);
     return found !== null && found !== PATH_ABSENT && found.kind === "directory";
   };
-  for (const out of outs) ctx.paths.recheck(out.path, isDirectory);
+  ctx.paths.recheck(outs.map((out) => out.path), isDirectory);
 }
 
 /** The identity of a file (see `FileIdentity`) from its precise `stat`, as Deno's `stat` gives it. */
