@@ -31,8 +31,9 @@ export interface GcOptions {
   /** Also remove the unreferenced blobs of a remote (`remote`: its name). @default {null} */
   cloud?: { readonly remote?: string | undefined; readonly jobs?: number | undefined } | null;
   /**
-   * Stops the collection while it waits for writers or between blobs (the
-   * cache released, the signal's reason thrown).
+   * Stops the collection while it waits for writers, between blobs, or
+   * during `cloud`'s listing and deletions (the cache released, the signal's
+   * reason thrown).
    */
   signal?: AbortSignal | undefined;
 }
@@ -112,7 +113,7 @@ export async function gcCache(session: Session, options: GcOptions = {}): Promis
   // The remote is cleaned once the cache is no longer held: writers need not wait for it.
   const remote = cloud === null
     ? null
-    : await gcRemote(session, referenced, { ...cloud, dryRun, graceMinutes });
+    : await gcRemote(session, referenced, { ...cloud, dryRun, graceMinutes, signal });
   return {
     ...local,
     revisions: history === null ? null : { commits: history.commits, files: history.files },

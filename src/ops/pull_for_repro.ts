@@ -98,7 +98,9 @@ export async function pullForRepro(
   const ask = async (hashes: Iterable<string>) => {
     const fresh = [...new Set(hashes)].filter((hash) => !checked.has(hash) && !cache.has(hash));
     if (fresh.length === 0) return;
-    for (const hash of await remoteHolds(remote, fresh, { cache, onEvent })) onRemote.add(hash);
+    for (const hash of await remoteHolds(remote, fresh, { cache, onEvent, signal })) {
+      onRemote.add(hash);
+    }
     for (const hash of fresh) checked.add(hash);
   };
   const tracked = await pullTrackedInputs(session, remote, stages, ask, onRemote, transfer);

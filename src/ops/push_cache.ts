@@ -61,6 +61,7 @@ export async function pushCache(
     useIndex,
     record: !dryRun,
     onEvent,
+    signal,
   });
   signal?.throwIfAborted();
   const pending: BlobItem[] = hashes.filter((hash) => !present.has(hash))

@@ -342,3 +342,40 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "pivot push stopped by SIGTERM while it lists what the remote holds: no further listing, nothing uploaded, exit 143",
+  ignore: NOT_LINUX,
+  fn: async () => {
+    await using server = await freshS3Server();
+    await using p = await makeProject();
+    // Enough blobs (from 64 on) for the remote's blob directories to be listed, one request each.
+    await Deno.mkdir(p.path("images"));
+    for (let i = 0; i < 300; i++) {
+      await Deno.writeTextFile(p.path(`images/${i}.txt`), `image ${i}\n`);
+    }
+    await pivot(p.root, ["track", "images"]);
+    const prefixes = new Set(
+      [...Deno.readDirSync(p.path(".pivot/cache/files"))].map((bucket) => bucket.name),
+    );
+    // Each listing's answer trickles: half a second before its first byte.
+    await using slow = startFaultProxy(server.endpoint, { chunkDelayMs: 500 });
+    await pivot(p.root, ["remote", "add", "origin", "s3://pivot/listed"]);
+    await pivot(p.root, ["remote", "modify", "origin", "endpoint", credentialed(slow.endpoint)]);
+    await pivot(p.root, ["remote", "modify", "origin", "path_style", "true"]);
+    const listings = () => slow.requests.filter((r) => /[?&]prefix=/.test(r.url)).length;
+    const pushing = spawnPivot(p.root, ["push"], AWS_ENV);
+    await until("the listing under way", () => listings() > 0);
+    Deno.kill(pushing.pid, "SIGTERM");
+    const result = await pushing.done();
+    assert.equal(result.code, 143, result.stderr);
+    assert.match(result.stderr, /^warning: terminated: stopping the push /m);
+    // Those in flight (16 at most, the default jobs) end; no other starts.
+    assert.ok(
+      listings() < prefixes.size,
+      `${listings()} of ${prefixes.size} blob directories listed after the stop`,
+    );
+    assert.ok(!slow.requests.some((r) => r.method === "PUT"), "uploaded after the stop");
+  },
+});
