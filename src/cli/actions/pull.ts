@@ -3,9 +3,9 @@ import { ReportedFailure } from "../../util/errors.ts";
 import { plural } from "../../util/format_bytes.ts";
 import type { CliContext } from "../cli_context.ts";
 import { openForCommand } from "../open_for_command.ts";
-import { untilStopped } from "../stop_signals.ts";
 import { printNotOverwritten } from "../print_not_overwritten.ts";
 import { printProblem } from "../print_list.ts";
+import { untilStopped } from "../stop_signals.ts";
 import { printTransferReport, withTransferDisplay } from "../transfer_display.ts";
 
 /** Options of `pivot pull`. */
