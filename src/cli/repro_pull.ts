@@ -28,6 +28,8 @@ export async function pullBeforeRun(
     readonly force: boolean;
     readonly remote: string | undefined;
     readonly json: boolean;
+    /** Stops the pull (see `TransferOptions.signal`). */
+    readonly signal: AbortSignal;
   },
 ): Promise<void> {
   const { json } = options;

@@ -12,7 +12,7 @@ import type { Session } from "../session/mod.ts";
 import { ReportedFailure } from "../util/errors.ts";
 import type { CliContext } from "./cli_context.ts";
 import { createRunDisplay, wantsLiveDisplay } from "./run_display.ts";
-import { listenForStop, stopStatus, stopWord } from "./stop_signals.ts";
+import { CommandStop, stopWord } from "./stop_signals.ts";
 
 /** What to run. */
 export interface ReproRun {
@@ -39,12 +39,29 @@ export function defaultJobs(config: Config): number {
 }
 
 /**
- * Runs `run` in `session`, showing its events.
+ * The stop of a repro or run: the first stop signal warns that running
+ * stages are being stopped. Created before anything else of the command (the
+ * session's opening, `--pull`'s pull), so no stop signal ends it unheard.
+ */
+export function reproStop(ctx: CliContext): CommandStop {
+  return new CommandStop((signal) =>
+    ctx.warn(`${stopWord(signal)}: stopping running stages (nothing half-done is recorded)`)
+  );
+}
+
+/**
+ * Runs `run` in `session`, showing its events; `stop` (see
+ * {@linkcode reproStop}) is the command's, else one of its own.
  *
  * @throws {ReportedFailure} when stopped by a signal (130 for Ctrl-C, 143 for SIGTERM, 129 for
  * SIGHUP: see `stop_signals.ts`), or a stage failed or was blocked
  */
-export async function runRepro(ctx: CliContext, session: Session, run: ReproRun): Promise<void> {
+export async function runRepro(
+  ctx: CliContext,
+  session: Session,
+  run: ReproRun,
+  stop?: CommandStop,
+): Promise<void> {
   const { project } = session;
   const jobs = run.jobs ?? defaultJobs(project.config);
   const display = createRunDisplay(ctx, {
@@ -53,15 +70,8 @@ export async function runRepro(ctx: CliContext, session: Session, run: ReproRun)
     live: wantsLiveDisplay(ctx) && !run.json,
     jobs,
   });
-  const controller = new AbortController();
-  let stoppedBy: Deno.Signal | null = null;
-  using _stop = listenForStop((signal) => {
-    if (stoppedBy === null) {
-      stoppedBy = signal;
-      ctx.warn(`${stopWord(signal)}: stopping running stages (nothing half-done is recorded)`);
-    }
-    controller.abort();
-  });
+  using own = stop === undefined ? reproStop(ctx) : null;
+  const { signal } = stop ?? own!;
   let result;
   try {
     result = await reproStages(session, {
@@ -72,7 +82,7 @@ export async function runRepro(ctx: CliContext, session: Session, run: ReproRun)
       jobs,
       noCommit: run.noCommit,
       onEvent: display.onEvent,
-      signal: controller.signal,
+      signal,
       noopStamp: {
         key: noopStampKey({
           mode: run.mode,
@@ -88,10 +98,7 @@ export async function runRepro(ctx: CliContext, session: Session, run: ReproRun)
   } finally {
     display.close();
   }
-  if (result.interrupted) {
-    const signal: Deno.Signal = stoppedBy ?? "SIGINT";
-    throw new ReportedFailure(stopWord(signal), stopStatus(signal));
-  }
+  if (result.interrupted) throw (stop ?? own!).failure();
   const bad = [...result.results.values()].some((r) =>
     r.status === "failed" || r.status === "blocked"
   );

@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { ReportedFailure, StoppedError } from "../util/errors.ts";
 
 /** Each stop signal's exit status (128 + its number) and how messages name the stop. */
 const STOPS: Readonly<Partial<Record<Deno.Signal, { status: number; word: string }>>> = {
@@ -42,4 +43,83 @@ export function listenForStop(onStop: (signal: Deno.Signal) => void): Disposable
       for (const { signal, listener } of listeners) Deno.removeSignalListener(signal, listener);
     },
   };
+}
+
+/**
+ * A command's stop: listens for the stop signals from its creation until it
+ * is disposed of; the first signal calls `onFirst` (to print one warning)
+ * and aborts {@linkcode CommandStop.signal}, which the command's work checks
+ * at its safe points. Later signals change nothing.
+ */
+export class CommandStop implements Disposable {
+  readonly #controller = new AbortController();
+  readonly #listening: Disposable;
+  #by: Deno.Signal | null = null;
+
+  /** Starts listening; `onFirst` hears the first stop signal. */
+  constructor(onFirst: (signal: Deno.Signal) => void) {
+    this.#listening = listenForStop((signal) => {
+      if (this.#by !== null) return;
+      this.#by = signal;
+      onFirst(signal);
+      this.#controller.abort(new StoppedError());
+    });
+  }
+
+  /** Aborted (with a `StoppedError`) once a stop signal arrived. */
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  /** The failure a stopped command ends with: the signal's word and exit status. */
+  failure(): ReportedFailure {
+    const signal = this.#by ?? "SIGINT";
+    return new ReportedFailure(stopWord(signal), stopStatus(signal));
+  }
+
+  /**
+   * Runs `work` with {@linkcode CommandStop.signal}; once it has settled, a
+   * stopped command fails with {@linkcode CommandStop.failure}, whatever
+   * `work` returned or threw.
+   *
+   * @throws {ReportedFailure} with the stop status after a stop signal
+   */
+  async run<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    let result: T;
+    try {
+      result = await work(this.signal);
+    } catch (error) {
+      throw this.#by === null ? error : this.failure();
+    }
+    if (this.#by !== null) throw this.failure();
+    return result;
+  }
+
+  /** Stops listening: a stop signal ends the process again. */
+  [Symbol.dispose](): void {
+    this.#listening[Symbol.dispose]();
+  }
+}
+
+/**
+ * Runs `work`, a command's writing work, so that a stop signal (Ctrl-C,
+ * SIGTERM, SIGHUP) ends it cleanly rather than ending the process at once:
+ * the first signal prints `warning: <word>: stopping <doing> (…)` and aborts
+ * the signal `work` receives, which stops at its next safe point (what is in
+ * flight finishes or is removed: temp files, open multipart uploads). Once
+ * `work` has settled, a stopped command fails with the signal's status (130,
+ * 143, 129), whatever `work` returned or threw.
+ *
+ * @param doing what is stopped, in the warning (`the transfer`, `the checkout`)
+ * @throws {ReportedFailure} with the stop status after a stop signal
+ */
+export async function untilStopped<T>(
+  ctx: { readonly warn: (message: string) => void },
+  doing: string,
+  work: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  using stop = new CommandStop((signal) =>
+    ctx.warn(`${stopWord(signal)}: stopping ${doing} (nothing half-written is left)`)
+  );
+  return await stop.run(work);
 }

@@ -30,6 +30,7 @@ import type { ParamsFiles } from "./params_files.ts";
 import { markReading, waitWhileRead } from "./reader_marks.ts";
 import {
   recacheOutputs,
+  recheckOutputDirs,
   recordStage,
   restoreFromRunCache,
   restoreOutputs,
@@ -563,21 +564,31 @@ async function writeWhileAlone(
 
 /**
  * Removes the declared outputs and creates their directories (never through
- * a symlink out). In a fresh run nothing is there: an output found absent and
- * a directory found present are left as they are (no exception, no `mkdir`).
+ * a symlink out, the directories above an output looked at again before
+ * anything is removed or made there). In a fresh run nothing is there: an
+ * output found absent and a directory found present are left as they are (no
+ * exception, no `mkdir`, no second look).
  */
 async function clearOutputs(ctx: EngineContext, plan: StagePlan): Promise<void> {
   for (const out of plan.outs) ctx.paths.assertParentInside(out.path, "cannot write output");
+  const clearing: { path: string; absent: boolean; inDirectory: boolean }[] = [];
   for (const out of plan.outs) {
-    const dir = path.dirname(out.path);
-    const parent = ctx.stats.stat(dir);
+    const parent = ctx.stats.stat(path.dirname(out.path));
     const inDirectory = parent !== null && parent !== PATH_ABSENT && parent.kind === "directory";
     // In a directory, an output found absent is plainly so (no need to look above it again).
     const absent = inDirectory
       ? ctx.stats.stat(out.path, false) === PATH_ABSENT
       : plainlyAbsent(ctx.stats, out.path, false);
-    if (!absent) await removePath(out.path);
-    if (!inDirectory) Deno.mkdirSync(dir, { recursive: true });
+    if (!(absent && inDirectory)) clearing.push({ path: out.path, absent, inDirectory });
+  }
+  if (clearing.length === 0) return;
+  // About to delete or create: a command run since the guard looked (another stage's) may
+  // have put a symlink out of the project where a directory above an output was.
+  recheckOutputDirs(ctx, clearing);
+  for (const { path: out, absent, inDirectory } of clearing) {
+    ctx.paths.assertParentInside(out, "cannot write output");
+    if (!absent) await removePath(out);
+    if (!inDirectory) Deno.mkdirSync(path.dirname(out), { recursive: true });
   }
 }
 

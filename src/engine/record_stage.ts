@@ -54,6 +54,8 @@ export async function recordStage(
   // project (a symlink into the cache is a checkout in symlink mode). One precise `lstat`
   // each (no exception for a missing output): a plain file or directory, the usual output,
   // needs no other look for its real path, nor for its hash.
+  // The stage's command may have put a symlink where a directory above an output was.
+  recheckOutputDirs(ctx, plan.outs);
   const lstatted = plan.outs.map((out) => {
     const own = ctx.stats.stat(out.path, false);
     const plain = own !== null && own !== PATH_ABSENT &&
@@ -151,6 +153,23 @@ async function cacheAndLink(
   }
 }
 
+/**
+ * Makes the guard of `ctx` look again at the directories above `outs` it
+ * remembers (one `lstat` each, see `RealPathGuard.recheck`), before pivot
+ * writes, links or deletes there: a command run since (this stage's, or
+ * another's) may have replaced one with a symlink out of the project.
+ */
+export function recheckOutputDirs(
+  ctx: Pick<EngineContext, "paths" | "stats">,
+  outs: readonly { readonly path: string }[],
+): void {
+  const isDirectory = (dir: string) => {
+    const found = ctx.stats.stat(dir, false);
+    return found !== null && found !== PATH_ABSENT && found.kind === "directory";
+  };
+  ctx.paths.recheck(outs.map((out) => out.path), isDirectory);
+}
+
 /** The identity of a file (see `FileIdentity`) from its precise `stat`, as Deno's `stat` gives it. */
 function fileIdentity(info: PreciseInfo): FileIdentity {
   // Deno's modification time: whole milliseconds, cut (not rounded) from the nanoseconds.
@@ -170,6 +189,7 @@ export async function recacheOutputs(
   ctx: EngineContext,
   outs: readonly RecordedOut[],
 ): Promise<void> {
+  recheckOutputDirs(ctx, outs.map(({ out }) => out));
   for (const { out } of outs) {
     ctx.paths.assertInside(out.path, "cannot re-cache output", ctx.cache.dir);
   }
@@ -206,6 +226,7 @@ export async function restoreOutputs(
   outs: readonly RecordedOut[],
 ): Promise<boolean> {
   if (!outs.every(({ info }) => ctx.hasBlobs(info))) return false;
+  recheckOutputDirs(ctx, outs.map(({ out }) => out));
   for (const { out } of outs) ctx.paths.assertParentInside(out.path, "cannot restore output");
   const linker = new Placer(ctx.modes);
   const copier = new Placer(["copy"]);

@@ -49,7 +49,7 @@ export interface HoldForWritingOptions {
   /** Told once when the command has to wait for a `gc`. */
   warn: (message: string) => void;
   /** Stops waiting (the command then holds nothing and must not write). */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
 
 /**
@@ -102,6 +102,14 @@ function liveWriters(dir: string): number[] {
   return [...pids].sort((a, b) => a - b);
 }
 
+/** Options for {@linkcode holdCacheForCollecting}. */
+export interface HoldForCollectingOptions {
+  /** Told once about each process the collection waits for. */
+  onWait: (message: string) => void;
+  /** Stops waiting (the command then holds nothing and must not remove blobs). */
+  signal?: AbortSignal | undefined;
+}
+
 /**
  * Makes this process the only one using the cache of the project at `root`
  * for a `gc`: waits while another gc runs or any command that writes blobs
@@ -110,8 +118,9 @@ function liveWriters(dir: string): number[] {
  */
 export async function holdCacheForCollecting(
   root: string,
-  onWait: (message: string) => void,
+  options: HoldForCollectingOptions,
 ): Promise<Disposable> {
+  const { onWait, signal } = options;
   const sentinel = gcSentinel(root);
   const told = new Set<number>();
   const tell = (pid: number, message: string) => {
@@ -130,6 +139,7 @@ export async function holdCacheForCollecting(
         tell(pid, `waiting: pivot (PID ${pid}) may still add blobs to the cache`);
       }
     }
+    if (signal?.aborted) return { [Symbol.dispose]: () => {} };
     await pause();
   }
 }

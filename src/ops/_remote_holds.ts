@@ -23,6 +23,8 @@ export interface RemoteHoldsOptions {
   readonly record?: boolean;
   /** Hears retries. */
   readonly onEvent?: TransferListener | undefined;
+  /** Stops the checks (see `FindOnRemoteOptions.signal`): its reason is thrown. */
+  readonly signal?: AbortSignal | undefined;
 }
 
 /**
@@ -35,7 +37,7 @@ export async function remoteHolds(
   hashes: Iterable<string>,
   options: RemoteHoldsOptions,
 ): Promise<Set<string>> {
-  const { cache, useIndex = true, record = true, onEvent } = options;
+  const { cache, useIndex = true, record = true, onEvent, signal } = options;
   const wanted = [...new Set(hashes)];
   if (wanted.length === 0) return new Set();
   const listed = remote.index.known(wanted);
@@ -50,6 +52,7 @@ export async function remoteHolds(
     sizes,
     jobs: remote.jobs,
     retry: remote.retry,
+    signal,
     onRetry: (what, attempt, delay, error) =>
       onEvent?.({
         type: "retry",

@@ -46,6 +46,13 @@ export interface CheckoutOptions {
    * @default {false}
    */
   relink?: boolean;
+  /**
+   * Stops the checkout while it waits for a `gc`, or between files: what is
+   * restored so far stays (and is listed in its `.gitignore`), a directory
+   * half-built beside its place is removed, and the checkout throws the
+   * signal's reason.
+   */
+  signal?: AbortSignal | undefined;
 }
 
 /** One restorable path. */
@@ -132,7 +139,7 @@ export async function checkoutOutputs(
   options: CheckoutOptions,
 ): Promise<CheckoutReport> {
   const { project, cache, warn } = session;
-  const { targets, force = false, onlyMissing = false, relink = false } = options;
+  const { targets, force = false, onlyMissing = false, relink = false, signal } = options;
   if (onlyMissing && (force || relink)) {
     const other = force ? "--force" : "--relink";
     throw new PivotError(`${other} and --only-missing cannot be used together`, {
@@ -142,7 +149,11 @@ export async function checkoutOutputs(
     });
   }
   // gc must not remove a blob while checkout counts on it (to replace a file it holds).
-  using _cache = await holdCacheForWriting(project.root, { warn });
+  using _cache = await holdCacheForWriting(project.root, {
+    warn,
+    signal,
+  });
+  signal?.throwIfAborted();
   const report: CheckoutReport = {
     restored: [],
     relinked: [],
@@ -161,9 +172,20 @@ export async function checkoutOutputs(
   const candidates = await collect(project, targets, report, warn);
   for (const { item } of candidates) session.paths.assertParentInside(item.path, "cannot restore");
   const placer = new Placer(session.modes);
+  const done: Candidate[] = [];
+  let stopped: unknown = null;
   for (const candidate of candidates) {
+    if (signal?.aborted) break;
     const hasher = await session.hasher(candidate.stateDir);
-    const outcome = await checkoutOne(cache, candidate, placer, hasher, options);
+    let outcome;
+    try {
+      outcome = await checkoutOne(cache, candidate, placer, hasher, options);
+    } catch (error) {
+      if (!signal?.aborted) throw error;
+      stopped = error;
+      break;
+    }
+    done.push(candidate);
     if (outcome === "modified") {
       const { item } = candidate;
       const notInCache = item.isDir
@@ -175,8 +197,10 @@ export async function checkoutOutputs(
     } else report[outcome].push(candidate.item);
   }
   // As a run does: the restored outputs are listed in their .gitignore (put back if deleted).
-  const stages = new Set(candidates.flatMap(({ stage }) => stage === null ? [] : [stage]));
+  const stages = new Set(done.flatMap(({ stage }) => stage === null ? [] : [stage]));
   ignoreCachedOutputs(project, [...stages]);
+  if (stopped !== null) throw stopped;
+  signal?.throwIfAborted();
   Object.assign(report.modesUsed, placer.used);
   for (const hash of cache.quarantined) {
     report.corrupt.push({ hash, movedTo: path.relative(cache.dir, cache.quarantinePath(hash)) });
@@ -192,9 +216,9 @@ async function checkoutOne(
   { item, info }: Candidate,
   placer: Placer,
   hasher: FileHasher,
-  { force = false, onlyMissing = false, relink = false }: Pick<
+  { force = false, onlyMissing = false, relink = false, signal }: Pick<
     CheckoutOptions,
-    "force" | "onlyMissing" | "relink"
+    "force" | "onlyMissing" | "relink" | "signal"
   >,
 ): Promise<"restored" | "relinked" | "upToDate" | "skipped" | "modified" | "missing"> {
   // A dangling symlink (its blob gone) counts as absent.
@@ -206,7 +230,7 @@ async function checkoutOne(
       : null;
     if (current !== null && isDirHash(current) === isDirHash(info) && current.hash === info.hash) {
       if (!needsPlacing(cache, item.path, info, placer.modes[0]!, relink)) return "upToDate";
-      return (await restore(cache, item.path, info, placer)) ? "relinked" : "missing";
+      return (await restore(cache, item.path, info, placer, signal)) ? "relinked" : "missing";
     }
     if (!force && (current === null || !workspaceInCache(cache, item.path, current))) {
       return "modified";
@@ -218,7 +242,7 @@ async function checkoutOne(
       return "missing";
     }
   }
-  return (await restore(cache, item.path, info, placer)) ? "restored" : "missing";
+  return (await restore(cache, item.path, info, placer, signal)) ? "restored" : "missing";
 }
 
 /** Restores `info` at `dest`; false when a blob is missing (nothing is written then). */
@@ -227,9 +251,10 @@ async function restore(
   dest: string,
   info: HashInfo,
   placer: Placer,
+  signal: AbortSignal | undefined,
 ): Promise<boolean> {
   if (isDirHash(info)) {
-    return (await restoreDirectory(cache, info.manifest, dest, placer)).restored;
+    return (await restoreDirectory(cache, info.manifest, dest, placer, { signal })).restored;
   }
   return (await restoreFile(cache, info.hash, dest, placer)) !== null;
 }

@@ -26,18 +26,26 @@ export interface CommitReport {
 /**
  * Records the workspace as it is for each stage without running it: inputs
  * and outputs are hashed, outputs cached and the lock written. Without
- * targets, only stages that are not up to date are committed.
+ * targets, only stages that are not up to date are committed. `signal`
+ * stops it between stages (the stages committed so far stay committed, and
+ * the signal's reason is thrown).
  */
 export async function commitStages(
   session: Session,
-  options: { targets: readonly string[] },
+  options: { targets: readonly string[]; signal?: AbortSignal | undefined },
 ): Promise<CommitReport[]> {
   const { project } = session;
+  const { signal } = options;
   const stages = await selectTargets(project, options.targets, false);
-  using _cache = await holdCacheForWriting(project.root, { warn: session.warn });
+  using _cache = await holdCacheForWriting(project.root, {
+    warn: session.warn,
+    signal,
+  });
+  signal?.throwIfAborted();
   const runId = newRunId();
   const reports: CommitReport[] = [];
   for (const name of stages) {
+    if (signal?.aborted) break;
     const plan = planStage(project, name);
     const { state, verdict } = await assessStage(session, plan);
     if (verdict.action === "fail") {
@@ -82,5 +90,6 @@ export async function commitStages(
     project,
     reports.filter((r) => r.status === "committed").map((r) => r.stage),
   );
+  signal?.throwIfAborted();
   return reports;
 }

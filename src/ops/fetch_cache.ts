@@ -25,7 +25,7 @@ export async function fetchCache(
   options: TransferCacheOptions,
 ): Promise<TransferReport> {
   const { project, cache, warn } = session;
-  const { targets, dryRun = false, onEvent } = options;
+  const { targets, dryRun = false, onEvent, signal } = options;
   const selection = await selectBlobs(project, {
     targets,
     includeDeps: targets.length > 0,
@@ -63,6 +63,7 @@ export async function fetchCache(
     jobs: remote.jobs,
     retry: remote.retry,
     ...(onEvent === undefined ? {} : { onEvent }),
+    signal,
   });
   remote.index.add(outcome.transferred);
   const droppedFromIndex = [...remote.index.known(outcome.notFound)];

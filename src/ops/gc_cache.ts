@@ -30,6 +30,12 @@ export interface GcOptions {
   revisions?: RevisionSelection;
   /** Also remove the unreferenced blobs of a remote (`remote`: its name). @default {null} */
   cloud?: { readonly remote?: string | undefined; readonly jobs?: number | undefined } | null;
+  /**
+   * Stops the collection while it waits for writers, between blobs, or
+   * during `cloud`'s listing and deletions (the cache released, the signal's
+   * reason thrown).
+   */
+  signal?: AbortSignal | undefined;
 }
 
 /** What {@linkcode gcCache} removed (or would remove). */
@@ -78,6 +84,7 @@ export async function gcCache(session: Session, options: GcOptions = {}): Promis
     onWait = () => {},
     revisions = {},
     cloud = null,
+    signal,
   } = options;
   // Blobs are deleted where the cache really is: a symlinked `.pivot/cache` (or
   // `files/`) pointing at another project's cache is that project's cache.
@@ -101,11 +108,12 @@ export async function gcCache(session: Session, options: GcOptions = {}): Promis
     ? await revisionReferences(root, revisions, { warn: session.warn })
     : null;
   const referenced = new Set<string>(history?.hashes);
-  const local = await collectCache(session, referenced, { dryRun, graceMinutes, onWait });
+  const local = await collectCache(session, referenced, { dryRun, graceMinutes, onWait, signal });
+  signal?.throwIfAborted();
   // The remote is cleaned once the cache is no longer held: writers need not wait for it.
   const remote = cloud === null
     ? null
-    : await gcRemote(session, referenced, { ...cloud, dryRun, graceMinutes });
+    : await gcRemote(session, referenced, { ...cloud, dryRun, graceMinutes, signal });
   return {
     ...local,
     revisions: history === null ? null : { commits: history.commits, files: history.files },
@@ -121,12 +129,15 @@ export async function gcCache(session: Session, options: GcOptions = {}): Promis
 async function collectCache(
   session: Session,
   referenced: Set<string>,
-  options: Required<Pick<GcOptions, "dryRun" | "graceMinutes" | "onWait">>,
+  options:
+    & Required<Pick<GcOptions, "dryRun" | "graceMinutes" | "onWait">>
+    & Pick<GcOptions, "signal">,
 ): Promise<Omit<GcReport, "revisions" | "cloud">> {
   const { cache } = session;
   const { root } = session.project;
-  const { dryRun, graceMinutes, onWait } = options;
-  using _cache = dryRun ? null : await holdCacheForCollecting(root, onWait);
+  const { dryRun, graceMinutes, onWait, signal } = options;
+  using _cache = dryRun ? null : await holdCacheForCollecting(root, { onWait, signal });
+  signal?.throwIfAborted();
   const addInfo = (info: HashInfo) => {
     if (isDirHash(info)) { for (const entry of info.manifest) referenced.add(entry.hash); }
     else referenced.add(info.hash);
@@ -155,7 +166,12 @@ async function collectCache(
     }
   }
   try {
-    return await collect(session, referenced, { dryRun, graceMinutes, references: files.length });
+    return await collect(session, referenced, {
+      dryRun,
+      graceMinutes,
+      references: files.length,
+      signal,
+    });
   } catch (error) {
     throw cache.describeError(error, dryRun ? "read the cache" : "collect the cache");
   }
@@ -165,7 +181,8 @@ async function collectCache(
 async function collect(
   { cache }: Session,
   referenced: ReadonlySet<string>,
-  { dryRun, graceMinutes, references }: {
+  { dryRun, graceMinutes, references, signal }: {
+    signal: AbortSignal | undefined;
     dryRun: boolean;
     graceMinutes: number;
     references: number;
@@ -177,6 +194,7 @@ async function collect(
   let removedBytes = 0;
   const youngSince = Date.now() - graceMinutes * 60_000;
   for (const blob of cache.listBlobs()) {
+    signal?.throwIfAborted();
     if (referenced.has(blob.hash)) {
       kept++;
       continue;

@@ -25,6 +25,11 @@ export interface GcRemoteOptions {
    * old. @default {0}
    */
   graceMinutes?: number;
+  /**
+   * Stops the collection between pages of the listing and between deletions
+   * (those done are dropped from the remote index): its reason is thrown.
+   */
+  signal?: AbortSignal | undefined;
 }
 
 /** What {@linkcode gcRemote} removed (or would remove) from the remote. */
@@ -59,13 +64,14 @@ export async function gcRemote(
   referenced: ReadonlySet<string>,
   options: GcRemoteOptions = {},
 ): Promise<GcRemoteReport> {
-  const { remote: name, dryRun = false, jobs, graceMinutes = 0 } = options;
+  const { remote: name, dryRun = false, jobs, graceMinutes = 0, signal } = options;
   await using remote = await openRemote(session, { remote: name, jobs });
   const unreferenced: { hash: string; size: number }[] = [];
   let kept = 0;
   let young = 0;
   const youngAfterMs = Date.now() - graceMinutes * 60_000;
   for await (const object of remote.backend.list(FILES_PREFIX)) {
+    signal?.throwIfAborted();
     const hash = hashOfBlobKey(object.key);
     if (hash === null) continue;
     if (referenced.has(hash)) kept++;
@@ -87,8 +93,9 @@ export async function gcRemote(
         if (!(error instanceof RemoteError)) throw error;
         failed.push({ hash: blob.hash, label: blobKey(blob.hash), reason: error.message });
       }
-    });
+    }, () => signal?.aborted ?? false);
     remote.index.drop(removed);
+    signal?.throwIfAborted();
   }
   return {
     remote: remote.chosen.name,

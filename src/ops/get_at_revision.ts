@@ -35,6 +35,12 @@ export interface GetAtRevisionOptions {
   force?: boolean;
   /** The remote to fetch missing content from. @default {`default_remote`, else the only one} */
   remote?: string | undefined;
+  /**
+   * Stops the command between downloads and between files written (what is
+   * written stays; a file or directory half-written is removed): the
+   * signal's reason is thrown.
+   */
+  signal?: AbortSignal | undefined;
 }
 
 /** One output written (or found already in place). */
@@ -82,13 +88,13 @@ export async function getAtRevision(
   options: GetAtRevisionOptions,
 ): Promise<GetReport> {
   const { project, cache, warn } = session;
-  const { rev, targets, output = null, force = false, remote } = options;
+  const { rev, targets, output = null, force = false, remote, signal } = options;
   if (targets.length === 0) throw new UsageError("name at least one target to get");
   const revision = await ProjectRevision.open(project.root, rev, { warn });
   const resolved = await resolveRevisionTargets(project, revision, targets);
   const found = await findRecordedContent(revision, resolved.map((target) => target.recorded), {
     cache,
-    fetchBlobs: remoteBlobFetcher(session, { remote }),
+    fetchBlobs: remoteBlobFetcher(session, { remote, signal }),
     warn,
   });
   const nowhere = resolved.filter((_, i) => found[i] === null);
@@ -134,8 +140,9 @@ export async function getAtRevision(
   }
   const items: GottenItem[] = [];
   for (const item of planned) {
+    signal?.throwIfAborted();
     const status = unchanged.has(item) ? "unchanged" : "written";
-    if (status === "written") await write(cache, item);
+    if (status === "written") await write(cache, item, signal);
     items.push({
       target: item.target.label,
       path: `${show(item.dest)}${item.found.kind === "dir" ? "/" : ""}`,
@@ -190,9 +197,15 @@ async function destinations(
 }
 
 /** Writes one item as a plain copy, verified, through a temp file and a rename. */
-async function write(cache: ContentCache, { found, dest, target }: Planned): Promise<void> {
+async function write(
+  cache: ContentCache,
+  { found, dest, target }: Planned,
+  signal: AbortSignal | undefined,
+): Promise<void> {
   if (found.kind === "dir") {
-    const done = await restoreDirectory(cache, found.manifest, dest, new Placer(["copy"]));
+    const done = await restoreDirectory(cache, found.manifest, dest, new Placer(["copy"]), {
+      signal,
+    });
     if (!done.restored) throw corrupt(target, done.missing.map((entry) => entry.hash));
     return;
   }

@@ -33,6 +33,12 @@ export interface ImportDvcOptions {
   force?: boolean;
   /** Told about recoverable problems. */
   warn: (message: string) => void;
+  /**
+   * Stops the import before anything is written (the signal's reason is
+   * thrown); once writing has begun, the import finishes, so no half-migrated
+   * project (a `pivot.yaml` without the `.pvt` files of its data) is left.
+   */
+  signal?: AbortSignal | undefined;
 }
 
 /** What {@linkcode importDvc} did (or, with `dryRun`, would do). */
@@ -166,6 +172,7 @@ export async function importDvc(cwd: string, options: ImportDvcOptions): Promise
       written: false,
     };
   }
+  options.signal?.throwIfAborted();
   const previous = {
     pipeline: await readTextOrNull(outFile),
     config: await readTextOrNull(configFile),

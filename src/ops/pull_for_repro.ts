@@ -45,6 +45,8 @@ export interface ReproPullOptions {
   readonly remote?: string | undefined;
   /** Hears transfer progress. */
   readonly onEvent?: TransferListener;
+  /** Stops the pull at its next safe point (see `TransferOptions.signal`). */
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** What {@linkcode pullForRepro} brought. */
@@ -87,7 +89,8 @@ export async function pullForRepro(
   options: ReproPullOptions,
 ): Promise<ReproPullReport> {
   const { project, cache } = session;
-  const { targets, mode, force = false, onEvent } = options;
+  const { targets, mode, force = false, onEvent, signal } = options;
+  const transfer = { onEvent, signal };
   const stages = await selectTargets(project, targets, mode === "repro");
   await using remote = await openRemote(session, { remote: options.remote });
   const onRemote = new Set<string>();
@@ -95,10 +98,13 @@ export async function pullForRepro(
   const ask = async (hashes: Iterable<string>) => {
     const fresh = [...new Set(hashes)].filter((hash) => !checked.has(hash) && !cache.has(hash));
     if (fresh.length === 0) return;
-    for (const hash of await remoteHolds(remote, fresh, { cache, onEvent })) onRemote.add(hash);
+    for (const hash of await remoteHolds(remote, fresh, { cache, onEvent, signal })) {
+      onRemote.add(hash);
+    }
     for (const hash of fresh) checked.add(hash);
   };
-  const tracked = await pullTrackedInputs(session, remote, stages, ask, onRemote, onEvent);
+  const tracked = await pullTrackedInputs(session, remote, stages, ask, onRemote, transfer);
+  signal?.throwIfAborted();
   const entryFailures: RunCacheFailure[] = [];
   const lookups = entryLookups(session, remote, entryFailures);
   const available = (hash: string) => cache.has(hash) || !checked.has(hash) || onRemote.has(hash);
@@ -111,7 +117,7 @@ export async function pullForRepro(
   }
   const items: BlobItem[] = [...plan.blobs].filter(([hash]) => !cache.has(hash))
     .map(([hash, label]) => ({ hash, label }));
-  const outcome = await download(remote, session, items, onEvent);
+  const outcome = await download(remote, session, items, transfer);
   for (const { stateDir, entry } of plan.entries) {
     const db = await session.db(stateDir);
     db.transaction(() =>
@@ -144,7 +150,7 @@ async function pullTrackedInputs(
   stages: readonly string[],
   ask: (hashes: Iterable<string>) => Promise<void>,
   onRemote: ReadonlySet<string>,
-  onEvent: TransferListener | undefined,
+  transfer: Transfer,
 ): Promise<{ restored: string[]; transferred: number; bytes: number; failed: BlobFailure[] }> {
   const { project, cache } = session;
   const missing: { path: string; pvt: string; hashes: string[] }[] = [];
@@ -169,11 +175,14 @@ async function pullTrackedInputs(
     remote,
     session,
     [...items].map(([hash, label]) => ({ hash, label })),
-    onEvent,
+    transfer,
   );
   const complete = restorable.filter((item) => item.hashes.every((hash) => cache.has(hash)));
   if (complete.length > 0) {
-    await checkoutOutputs(session, { targets: complete.map((item) => item.pvt) });
+    await checkoutOutputs(session, {
+      targets: complete.map((item) => item.pvt),
+      signal: transfer.signal,
+    });
   }
   return {
     restored: complete.map((item) => item.path),
@@ -183,18 +192,25 @@ async function pullTrackedInputs(
   };
 }
 
+/** How a download reports progress and is stopped. */
+interface Transfer {
+  readonly onEvent: TransferListener | undefined;
+  readonly signal: AbortSignal | undefined;
+}
+
 /** Downloads `items` into the session's cache, keeping the remote index right. */
 async function download(
   remote: OpenRemote,
   session: Session,
   items: readonly BlobItem[],
-  onEvent: TransferListener | undefined,
+  { onEvent, signal }: Transfer,
 ) {
   if (items.length === 0) return { transferred: [], bytes: 0, failed: [] as BlobFailure[] };
   const outcome = await downloadBlobs(remote.backend, session.cache, items, {
     jobs: remote.jobs,
     retry: remote.retry,
     ...(onEvent === undefined ? {} : { onEvent }),
+    signal,
   });
   remote.index.add(outcome.transferred);
   remote.index.drop([...remote.index.known(outcome.notFound)]);

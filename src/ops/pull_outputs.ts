@@ -31,6 +31,7 @@ export async function pullOutputs(session: Session, options: PullOptions): Promi
   const checkout = await checkoutOutputs(session, {
     targets: options.targets,
     force: options.force ?? false,
+    signal: options.signal,
   });
   return { fetch, checkout };
 }

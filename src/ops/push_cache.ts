@@ -29,6 +29,8 @@ export interface TransferCacheOptions {
   readonly useIndex?: boolean;
   /** Hears transfer progress. */
   readonly onEvent?: TransferListener;
+  /** Stops the transfer at its next safe point (see `TransferOptions.signal`). */
+  readonly signal?: AbortSignal | undefined;
 }
 
 /**
@@ -43,7 +45,7 @@ export async function pushCache(
   options: TransferCacheOptions,
 ): Promise<TransferReport> {
   const { project, cache, warn } = session;
-  const { targets, dryRun = false, useIndex = true, onEvent } = options;
+  const { targets, dryRun = false, useIndex = true, onEvent, signal } = options;
   const selection = await selectBlobs(project, { targets, warn });
   await using remote = await openRemote(session, options);
   const entries = await localRunCache(selection.stages, session, cache);
@@ -59,7 +61,9 @@ export async function pushCache(
     useIndex,
     record: !dryRun,
     onEvent,
+    signal,
   });
+  signal?.throwIfAborted();
   const pending: BlobItem[] = hashes.filter((hash) => !present.has(hash))
     .map((hash) => ({ hash, label: wanted.get(hash)! }));
   const base = {
@@ -89,6 +93,7 @@ export async function pushCache(
     jobs: remote.jobs,
     retry: remote.retry,
     ...(onEvent === undefined ? {} : { onEvent }),
+    signal,
   });
   remote.index.add(outcome.transferred);
   const onRemote = new Set([...present, ...outcome.transferred]);

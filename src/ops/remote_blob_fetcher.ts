@@ -9,6 +9,8 @@ import { openRemote } from "./open_remote.ts";
 export interface RemoteBlobFetcherOptions {
   /** `-r NAME`. @default {`default_remote`, else the only remote} */
   remote?: string | undefined;
+  /** Stops the downloads (see `TransferOptions.signal`). */
+  signal?: AbortSignal | undefined;
 }
 
 /**
@@ -22,7 +24,7 @@ export function remoteBlobFetcher(
   session: Session,
   options: RemoteBlobFetcherOptions,
 ): BlobFetcher {
-  const { remote: name } = options;
+  const { remote: name, signal } = options;
   return async (blobs) => {
     const reasons = new Map<string, string>();
     const all = (reason: string) => {
@@ -48,7 +50,7 @@ export function remoteBlobFetcher(
       remote.backend,
       session.cache,
       blobs,
-      { jobs: remote.jobs, retry: remote.retry },
+      { jobs: remote.jobs, retry: remote.retry, signal },
     );
     remote.index.add(outcome.transferred);
     remote.index.drop([...remote.index.known(outcome.notFound)]);

@@ -33,6 +33,12 @@ import { holdCacheForWriting } from "./_cache_guard.ts";
 export interface TrackOptions {
   /** Record new content for paths already tracked. @default {false} */
   force?: boolean;
+  /**
+   * Stops tracking while it waits for a `gc`, before the first path is
+   * written, or between paths (each path tracked so far stays tracked): the
+   * signal's reason is thrown.
+   */
+  signal?: AbortSignal | undefined;
 }
 
 /** What happened to one tracked path. */
@@ -90,7 +96,7 @@ export async function trackPaths(
   options: TrackOptions = {},
 ): Promise<TrackResult[]> {
   const { project, cache, warn } = session;
-  const { force = false } = options;
+  const { force = false, signal } = options;
   const targets = [...new Set(paths.map((p) => path.resolve(project.cwd, p).replace(/\/+$/, "")))];
   const tracked = new Set(scanProjectFiles(project.root).pvtFiles);
   const hasher = await session.hasher(session.projectStateDir);
@@ -114,9 +120,15 @@ export async function trackPaths(
     );
   }
   hasher.flush();
-  using _cache = await holdCacheForWriting(project.root, { warn });
+  using _cache = await holdCacheForWriting(project.root, {
+    warn,
+    signal,
+  });
   const results: Omit<TrackResult, "inGit">[] = [];
-  for (const item of planned) results.push(await track(project, cache, item, session.modes));
+  for (const item of planned) {
+    signal?.throwIfAborted();
+    results.push(await track(project, cache, item, session.modes));
+  }
   const real = planned.map((item) => Deno.realPathSync(item.abs));
   const inGit = new Set(await pathsInGitIndex(project.cwd, real));
   return results.map((result, i) => ({ ...result, inGit: inGit.has(real[i]!) }));

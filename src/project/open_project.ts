@@ -86,7 +86,7 @@ export interface OpenProjectOptions {
   /** Seconds a `pipeline.ts` module may take to load. @default {the config's `core.load_timeout`} */
   loadTimeout?: number;
   /** Stops a `pipeline.ts` module's load (the command was stopped). @default {none} */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   /**
    * Load the pipelines; `false` opens the project with no stages, for
    * commands that only need its root, config and state. @default {true}

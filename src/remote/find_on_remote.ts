@@ -34,6 +34,11 @@ export interface FindOnRemoteOptions {
   readonly retry: RetryPolicy;
   /** Told before each retry, with what was being asked. */
   readonly onRetry?: (what: string, ...rest: Parameters<RetryListener>) => void;
+  /**
+   * Stops the checks: no new request starts (nor a listing's next page), and
+   * the signal's reason is thrown once those in flight have ended.
+   */
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** From this many unknown hashes on, the remote's blob directories are listed instead. */
@@ -43,14 +48,22 @@ const LIST_FROM = 64;
  * The subset of `hashes` the remote holds.
  *
  * @throws {RemoteError} when the remote cannot be asked (after retries)
+ * @throws the reason of `options.signal` once it is aborted
  */
 export async function findOnRemote(
   backend: RemoteBackend,
   hashes: Iterable<string>,
   options: FindOnRemoteOptions,
 ): Promise<Set<string>> {
-  const { known = new Set<string>(), sizes = new Map<string, number>(), jobs, retry, onRetry } =
-    options;
+  const {
+    known = new Set<string>(),
+    sizes = new Map<string, number>(),
+    jobs,
+    retry,
+    onRetry,
+    signal,
+  } = options;
+  const stopped = () => signal?.aborted ?? false;
   const fits = (hash: string, size: number | null) =>
     size !== null && (sizes.get(hash) ?? size) === size;
   const found = new Set<string>();
@@ -60,13 +73,21 @@ export async function findOnRemote(
     else unknown.push(hash);
   }
   const ask = <T>(what: string, request: () => Promise<T>) =>
-    withRetry(request, retry, (...rest) => onRetry?.(what, ...rest));
+    withRetry(
+      () => {
+        signal?.throwIfAborted();
+        return request();
+      },
+      retry,
+      (...rest) => onRetry?.(what, ...rest),
+    );
   if (unknown.length < LIST_FROM) {
     await runPool(unknown, jobs, async (hash) => {
       if (fits(hash, await ask(`check ${hash}`, () => backend.size(blobKey(hash))))) {
         found.add(hash);
       }
-    });
+    }, stopped);
+    signal?.throwIfAborted();
     return found;
   }
   const wanted = new Set(unknown);
@@ -76,12 +97,14 @@ export async function findOnRemote(
     const hits = await ask(`list ${dir}`, async () => {
       const inDir: string[] = [];
       for await (const object of backend.list(dir)) {
+        signal?.throwIfAborted();
         const hash = hashOfBlobKey(object.key);
         if (hash !== null && wanted.has(hash) && fits(hash, object.size)) inDir.push(hash);
       }
       return inDir;
     });
     for (const hash of hits) found.add(hash);
-  });
+  }, stopped);
+  signal?.throwIfAborted();
   return found;
 }

@@ -49,6 +49,12 @@ export interface TransferOptions {
   readonly retry: RetryPolicy;
   /** Hears about progress. */
   readonly onEvent?: TransferListener;
+  /**
+   * Stops the transfer: no new blob starts, the ones in flight stop at their
+   * next piece (their temp files removed, an S3 multipart upload aborted),
+   * and the transfer throws the signal's reason.
+   */
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** The local cache as uploads need it (a `ContentCache` fits). */
@@ -61,8 +67,8 @@ export interface BlobSource {
 
 /** The local cache as downloads need it (a `ContentCache` fits). */
 export interface BlobTarget {
-  /** Where the blob of `hash` belongs. */
-  blobPath(hash: string): string;
+  /** Where the blob of `hash` belongs, its directory made and checked (see `ContentCache`). */
+  writableBlobPath(hash: string): string;
   /** Told of each blob renamed into place, its content found to hash to `hash`. */
   stored(hash: string): void;
 }
@@ -74,7 +80,8 @@ const PROGRESS_INTERVAL_MS = 200;
  * Uploads the blobs of `items` from `source`. Each is read as a stream and
  * hashed on the way; the last piece is held back until the hash matches, so
  * the remote never receives a complete copy of a corrupt blob (which is moved
- * aside locally and reported).
+ * aside locally and reported). A stop (`options.signal`) ends the stream of
+ * each blob in flight, which aborts its upload.
  */
 export async function uploadBlobs(
   backend: RemoteBackend,
@@ -98,7 +105,7 @@ export async function uploadBlobs(
   await run.each(async (item, progress) => {
     const size = sizes.get(item.hash)!;
     const file = await Deno.open(source.blobPath(item.hash));
-    const check = await hashChecker(item.hash, progress);
+    const check = await hashChecker(item.hash, progress, options.signal);
     try {
       await backend.put(blobKey(item.hash), fileStream(file, size).pipeThrough(check.stream), size);
     } catch (error) {
@@ -133,13 +140,14 @@ export async function downloadBlobs(
 ): Promise<TransferOutcome> {
   const run = new TransferRun("fetch", items, null, options);
   await run.each(async (item, progress) => {
-    const blob = target.blobPath(item.hash);
+    const blob = target.writableBlobPath(item.hash);
+    // Made again when a gc removed it (empty) meanwhile.
     await Deno.mkdir(path.dirname(blob), { recursive: true });
     const temp = tempPathBeside(blob);
     try {
       const key = blobKey(item.hash);
       const { size, hash } = backend.copyTo === undefined
-        ? await streamInto(backend, key, temp, progress)
+        ? await streamInto(backend, key, temp, progress, options.signal)
         : await copyInto(backend.copyTo.bind(backend), key, temp, progress);
       if (hash !== item.hash) {
         throw new RemoteError(
@@ -171,6 +179,7 @@ async function streamInto(
   key: string,
   temp: string,
   progress: (bytes: number) => void,
+  signal: AbortSignal | undefined,
 ): Promise<Written> {
   const file = await Deno.open(temp, { write: true, createNew: true, mode: 0o600 });
   const hasher = await createHasher();
@@ -181,6 +190,7 @@ async function streamInto(
     await body.pipeThrough(
       new TransformStream<Uint8Array, Uint8Array>({
         transform(chunk, controller) {
+          signal?.throwIfAborted();
           hasher.update(chunk);
           size += chunk.length;
           progress(chunk.length);
@@ -250,7 +260,15 @@ class TransferRun {
   async each(
     move: (item: BlobItem, progress: (bytes: number) => void) => Promise<number>,
   ): Promise<void> {
-    const { jobs, retry, onEvent } = this.#options;
+    const { jobs, retry, onEvent, signal } = this.#options;
+    // A stop is thrown as the signal's reason (never retried, never taken for a failed blob).
+    const attempt = (item: BlobItem, progress: (bytes: number) => void) => {
+      signal?.throwIfAborted();
+      return move(item, progress).catch((error) => {
+        signal?.throwIfAborted();
+        throw error;
+      });
+    };
     await runPool(this.#items, jobs, async (item) => {
       if (this.#stopped !== null) return;
       let attemptBytes = 0;
@@ -264,7 +282,7 @@ class TransferRun {
           () => {
             this.#bytesDone -= attemptBytes;
             attemptBytes = 0;
-            return move(item, progress);
+            return attempt(item, progress);
           },
           retry,
           (attempt, delay, error) =>
@@ -287,7 +305,8 @@ class TransferRun {
         if (!error.objectOnly) this.#stopped = reason;
       }
       this.#progress(false);
-    });
+    }, () => signal?.aborted ?? false);
+    signal?.throwIfAborted();
     if (this.#stopped !== null) {
       const done = new Set([...this.#transferred, ...this.#failed.map((f) => f.hash)]);
       for (const item of this.#items) {
@@ -336,11 +355,13 @@ class TransferRun {
 /**
  * A pass-through stream that hashes what flows and holds the last piece back
  * until the hash is known: on a mismatch the stream errors instead of
- * ending, so the reader never gets the whole content.
+ * ending, so the reader never gets the whole content; so it does once
+ * `signal` is aborted.
  */
 async function hashChecker(
   expected: string,
   progress: (bytes: number) => void,
+  signal: AbortSignal | undefined,
 ): Promise<{ stream: TransformStream<Uint8Array, Uint8Array>; mismatch: () => string | null }> {
   const hasher = await createHasher();
   hasher.init();
@@ -348,6 +369,7 @@ async function hashChecker(
   let mismatch: string | null = null;
   const stream = new TransformStream<Uint8Array, Uint8Array>({
     transform(chunk, controller) {
+      signal?.throwIfAborted();
       hasher.update(chunk);
       if (held !== null) {
         progress(held.length);

@@ -29,6 +29,14 @@ const FALLBACK_CODES: ReadonlySet<string> = new Set(["EXDEV", "EPERM", "EACCES",
  */
 const TOO_MANY_LINKS = /\(os error 31\)|^Too many links/;
 
+/**
+ * With a stop signal, a directory restore lets it in (a turn of the event
+ * loop, which costs a millisecond or two) once this many milliseconds have
+ * passed since the last look: a stop is heard that soon, and the turns cost
+ * a few percent of the time at most, whatever the number of files.
+ */
+const SIGNAL_LOOK_MS = 50;
+
 /** Removed restore temporaries older than this are leftovers of a killed process. */
 const STALE_RESTORE_MS = 60 * 60 * 1000;
 
@@ -209,7 +217,9 @@ export type DirectoryRestore =
  * Rebuilds the directory `dest` from `manifest`: every blob is checked first
  * (nothing is written when one is missing), the tree is built in a temporary
  * directory beside `dest`, then swapped in with two renames. Files not in the
- * manifest are gone afterwards.
+ * manifest are gone afterwards. `options.signal` stops the building between
+ * files: the temporary directory is removed, `dest` is left as it was, and
+ * the signal's reason is thrown.
  *
  * @throws {PivotError} when a manifest path is unsafe (before anything is written)
  */
@@ -218,7 +228,9 @@ export async function restoreDirectory(
   manifest: readonly ManifestEntry[],
   dest: string,
   placer: Placer,
+  options: { readonly signal?: AbortSignal | undefined } = {},
 ): Promise<DirectoryRestore> {
+  const { signal } = options;
   for (const entry of manifest) checkRelativePath(entry.relpath, `manifest of ${dest}`);
   const missing: ManifestEntry[] = [];
   for (const entry of manifest) if (!(await cache.verified(entry.hash))) missing.push(entry);
@@ -230,7 +242,14 @@ export async function restoreDirectory(
   const temp = Deno.makeTempDirSync({ dir: parent, prefix: `.pivot_restore_${name}_` });
   try {
     const made = new Set<string>([temp]);
+    let nextLook = performance.now() + SIGNAL_LOOK_MS;
     for (const entry of manifest) {
+      if (signal !== undefined && performance.now() >= nextLook) {
+        // Files are placed synchronously: a turn of the event loop lets a stop signal in.
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        signal.throwIfAborted();
+        nextLook = performance.now() + SIGNAL_LOOK_MS;
+      }
       const target = path.join(temp, entry.relpath);
       if (!isInside(temp, target)) throw new PivotError(`unsafe manifest path ${entry.relpath}`);
       const dir = path.dirname(target);
@@ -240,6 +259,7 @@ export async function restoreDirectory(
       }
       placer.place(cache.blobPath(entry.hash), target, entry.isexec);
     }
+    signal?.throwIfAborted();
     Deno.chmodSync(temp, 0o755);
     const existing = lstatOrNullSync(dest);
     if (existing === null) {

@@ -96,7 +96,11 @@ export class ContentCache {
   #stats: PreciseStat = DENO_STAT;
   /** Blobs this process stored from content it hashed, with their signature then (see `stored`). */
   readonly #stored = new Map<string, string>();
-  /** Bucket directories (`files/<h[0:2]>`) this cache (one per session) found or made (see `linkInPlace`). */
+  /**
+   * Bucket directories (`files/<h[0:2]>`) this cache (one per session) found
+   * to be real directories, or made: each is looked at once, before the first
+   * write into it (see {@linkcode ContentCache.writableBlobPath}).
+   */
   readonly #buckets = new Set<string>();
 
   /**
@@ -170,6 +174,7 @@ export class ContentCache {
     if (!info.isFile) return false;
     if (((info.mode ?? 0) & 0o222) === 0) return true;
     if (hashFileSync(blob) === hash) {
+      this.#bucketReady(blob);
       Deno.chmodSync(blob, 0o444);
       return true;
     }
@@ -188,6 +193,7 @@ export class ContentCache {
    */
   quarantine(hash: string): void {
     const blob = this.blobPath(hash);
+    this.#bucketReady(blob);
     try {
       Deno.renameSync(blob, this.quarantinePath(hash));
     } catch (error) {
@@ -208,6 +214,7 @@ export class ContentCache {
   async addFile(source: string, hash: string): Promise<void> {
     const blob = this.blobPath(hash);
     if (this.has(hash)) return;
+    this.#bucketReady(blob);
     const size = Deno.statSync(source).size;
     if (size <= WHOLE_COPY_LIMIT) {
       // Small files: one synchronous read and write (far cheaper than async ones).
@@ -245,6 +252,7 @@ export class ContentCache {
       Deno.removeSync(source);
       return true;
     }
+    this.#bucketReady(blob);
     hashedAs ??= await this.#hashedWhereItIs(source, hash, blob);
     const temp = tempPathBeside(blob);
     try {
@@ -293,10 +301,11 @@ export class ContentCache {
     // a bucket removed since (by `gc`, once empty) is made again when the link fails for it,
     // and a file in the way fails the link.
     if (this.#stats.stat(blob) !== PATH_ABSENT) return false;
+    const absent = this.#bucketReady(blob);
     const mode = (hashedAs.mode ?? 0o644) & 0o7777;
     try {
       Deno.chmodSync(source, 0o444);
-      this.#makeBucket(blob);
+      if (absent) this.#makeBucket(blob);
       intoBucketSync(blob, () => Deno.linkSync(source, blob));
     } catch {
       restoreMode(source, mode);
@@ -342,16 +351,64 @@ export class ContentCache {
   }
 
   /**
-   * Makes the bucket directory of `blob` unless this cache found or made
-   * it before; one found to be something else is left for the write into it
-   * to fail on.
+   * Where the blob of `hash` is to be written: {@linkcode ContentCache.blobPath},
+   * its bucket directory made when missing and checked to be a real
+   * directory of the cache (once per bucket for this cache, one per session).
+   *
+   * @throws {PivotError} when the bucket is a symlink (nothing is written through it)
    */
+  writableBlobPath(hash: string): string {
+    const blob = this.blobPath(hash);
+    this.#bucketReady(blob);
+    return blob;
+  }
+
+  /**
+   * Before the first write into the bucket directory of `blob` (for this
+   * cache): remembers a directory there, or a symlink to a directory inside
+   * the cache, and refuses a symlink that leads out of the cache, which
+   * would take blobs (and their removal, and the quarantine's renames) out
+   * of it. Anything else is left for the write into it to make (missing) or
+   * to fail on (a file, see {@linkcode ContentCache.describeError}).
+   *
+   * @returns true when the bucket does not exist (yet)
+   * @throws {PivotError} when the bucket is a symlink out of the cache
+   */
+  #bucketReady(blob: string): boolean {
+    const bucket = blob.slice(0, this.filesDir.length + 3);
+    if (this.#buckets.has(bucket)) return false;
+    const found = this.#stats.stat(bucket, false);
+    if (found === PATH_ABSENT) return true;
+    if (found !== null && found.kind === "symlink") this.#checkLinkedBucket(bucket);
+    else if (found === null || found.kind !== "directory") return false;
+    this.#buckets.add(bucket);
+    return false;
+  }
+
+  /**
+   * Throws unless the bucket `bucket`, a symlink, leads to a directory inside
+   * the cache (its real path inside the real path of the cache directory).
+   */
+  #checkLinkedBucket(bucket: string): void {
+    let real: string;
+    try {
+      real = Deno.realPathSync(bucket);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw this.describeError(error, WRITE, bucket);
+      throw symlinkedBucket(bucket, Deno.readLinkSync(bucket), "which does not exist");
+    }
+    if (!isInside(Deno.realPathSync(this.dir), real)) {
+      throw symlinkedBucket(bucket, real, "outside the cache");
+    }
+    if (!Deno.statSync(real).isDirectory) {
+      throw symlinkedBucket(bucket, real, "not a directory");
+    }
+  }
+
+  /** Makes the missing bucket directory of `blob` (and `files/`), and remembers it. */
   #makeBucket(blob: string): void {
     const bucket = blob.slice(0, this.filesDir.length + 3);
-    if (this.#buckets.has(bucket)) return;
-    const found = this.#stats.stat(bucket);
-    if (found === PATH_ABSENT) Deno.mkdirSync(bucket, { recursive: true });
-    else if (found === null || found.kind !== "directory") return;
+    Deno.mkdirSync(bucket, { recursive: true });
     this.#buckets.add(bucket);
   }
 
@@ -515,6 +572,19 @@ function restoreMode(file: string, mode: number): void {
 function sameFile(a: Deno.FileInfo, b: FileIdentity): boolean {
   return a.ino !== null && a.ino === b.ino && a.size === b.size &&
     a.mtime !== null && a.mtime.getTime() === b.mtime?.getTime();
+}
+
+/** The refusal of the bucket `bucket`, a symlink to `target`, `what` (`outside the cache`). */
+function symlinkedBucket(bucket: string, target: string, what: string): PivotError {
+  return new PivotError(
+    `cannot write to the cache: its directory ${bucket} is a symlink to ${target}, ${what}`,
+    {
+      hint:
+        `remove the symlink (rm ${bucket}): pivot makes the directory again, and 'pivot checkout', 'pivot pull' or 'pivot repro' bring back what it held; to keep blobs elsewhere, ${
+          MOVE_CACHE.slice(3)
+        }`,
+    },
+  );
 }
 
 function changedWhileCaching(origin: string, hash: string, actual: string): PivotError {

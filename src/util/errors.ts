@@ -96,3 +96,18 @@ export class ReportedFailure extends PivotError {
     this.code = code;
   }
 }
+
+/**
+ * The work was stopped on request (a stop signal reached the command): thrown
+ * at the next safe point, once what was in flight has finished or been
+ * cleaned up. The command line turns it into the signal's exit status. Not a
+ * {@linkcode PivotError}, so that no layer takes it for a failure to report
+ * and go on after.
+ */
+export class StoppedError extends Error {
+  /** Creates the error. */
+  constructor() {
+    super("stopped");
+    this.name = "StoppedError";
+  }
+}

@@ -152,6 +152,34 @@ export class RealPathGuard {
   }
 
   /**
+   * Looks again at the directories above each of `targets`, up to the root,
+   * that the guard remembers as real directories, with `isDirectory` (one
+   * cheap `lstat` each, however many targets share it; none for a directory
+   * never looked at), and forgets each one that no longer is one (a symlink
+   * put in its place since it was checked: by a stage's command, say), with
+   * all it remembers below it: the next check resolves them afresh. For the
+   * checks made after other programs ran, which the guard's memory of one
+   * command would otherwise answer as before.
+   */
+  recheck(targets: Iterable<string>, isDirectory: (dir: string) => boolean): void {
+    const looked = new Set<string>();
+    for (const target of targets) {
+      for (
+        let dir = splitPath(target).dir;
+        dir !== this.root && isInside(this.root, dir) && !looked.has(dir);
+        dir = splitPath(dir).dir
+      ) {
+        looked.add(dir);
+        if (!this.#dirs.has(dir) || isDirectory(dir)) continue;
+        for (const known of [...this.#dirs.keys()]) {
+          if (isInside(dir, known)) this.#dirs.delete(known);
+        }
+        this.#listings?.clear();
+      }
+    }
+  }
+
+  /**
    * Throws unless creating, replacing or removing `target` itself stays
    * inside the root: the real path of its directory is checked, `target` is
    * not followed (a symlink there is replaced or removed, not written through).

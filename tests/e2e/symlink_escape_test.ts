@@ -9,6 +9,7 @@ import { tree } from "../_helpers/files.ts";
 import { runPivotInProcess } from "../_helpers/in_process.ts";
 import { type NestedProject, nestedProject, pipelineYaml } from "../_helpers/project.ts";
 import { addBlob, blobPath, writeLock } from "../_helpers/storage.ts";
+import { hashBytes } from "../../src/storage/mod.ts";
 
 const MODEL = "data/ml/train/model.json";
 const HINT =
@@ -331,4 +332,173 @@ Deno.test("pivot verify fails on up-to-date outputs behind a symlinked data/<pip
       "verification failed: 1 of 1 stage\n",
     stderr: "",
   });
+});
+
+/** The refusal of a write into the cache bucket `bucket`, a symlink to `target`. */
+function bucketRefusal(bucket: string, target: string): string {
+  return `error: cannot write to the cache: its directory ${bucket} is a symlink to ${target}, outside the cache\n` +
+    `hint: remove the symlink (rm ${bucket}): pivot makes the directory again, and 'pivot checkout', 'pivot pull' or 'pivot repro' bring back what it held; to keep blobs elsewhere, point cache.dir (in .pivot/config.yaml) or PIVOT_CACHE_DIR at another directory\n`;
+}
+
+Deno.test("a cache bucket directory symlinked out of the cache is never written through (repro, track, fetch)", async (t) => {
+  const content = '{"ours": 1}\n';
+  const hash = hashBytes(content);
+  /** A project whose bucket of `hash` is a symlink to `<tmp>/outside`; `files` its files. */
+  const linkedBucket = async (files: Record<string, string>) => {
+    const nested = await nestedProject(files, { "outside/victim.txt": "keep me\n" });
+    const outside = nested.outer.path("outside");
+    const bucket = path.join(nested.root, ".pivot/cache/files", hash.slice(0, 2));
+    await Deno.mkdir(path.dirname(bucket), { recursive: true });
+    await Deno.symlink(outside, bucket);
+    return { ...nested, outside, bucket };
+  };
+
+  await t.step("repro: the output is not linked or moved into the bucket", async () => {
+    const { outer, root, outside, bucket } = await linkedBucket({
+      "pivot.yaml": [
+        "pipeline: ml",
+        "stages:",
+        "  train:",
+        `    cmd: cp \${deps.source} \${outs.model}`,
+        "    deps: {source: ours.json}",
+        "    outs: {model: json}",
+        "",
+      ].join("\n"),
+      "ours.json": content,
+    });
+    await using _ = outer;
+    const before = snapshot(outside);
+    const result = await runPivotInProcess(root, ["repro"]);
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(
+      result.stderr,
+      new RegExp(
+        `^FAILED train: ${
+          RegExp.escape(bucketRefusal(bucket, outside).split("\n")[0]!.slice("error: ".length))
+        } \\(`,
+        "m",
+      ),
+    );
+    assert.deepEqual(snapshot(outside), before);
+    assert.equal(await outer.exists("proj/.pivot/stages/ml/train.lock"), false);
+  });
+
+  await t.step("track: the file stays where it is", async () => {
+    const { outer, root, outside, bucket } = await linkedBucket({ "data.json": content });
+    await using _ = outer;
+    const before = snapshot(outside);
+    const result = await runPivotInProcess(root, ["track", "data.json"]);
+    assert.equal(result.code, 1, result.stderr);
+    assert.equal(result.stderr, bucketRefusal(bucket, outside));
+    assert.deepEqual(snapshot(outside), before);
+    assert.equal(await outer.read("proj/data.json"), content);
+    assert.equal(await outer.exists("proj/data.json.pvt"), false);
+  });
+
+  await t.step("fetch: nothing downloaded into the bucket", async () => {
+    const { outer, root, outside, bucket } = await linkedBucket({ "data.json": content });
+    await using _ = outer;
+    // A remote holding the blob, and a .pvt recording it.
+    const remote = outer.path("remote");
+    await Deno.mkdir(path.join(remote, "files", hash.slice(0, 2)), { recursive: true });
+    await Deno.writeTextFile(path.join(remote, "files", hash.slice(0, 2), hash.slice(2)), content);
+    await Deno.remove(bucket);
+    assert.equal((await runPivotInProcess(root, ["track", "data.json"])).code, 0);
+    await Deno.remove(path.join(root, ".pivot/cache"), { recursive: true });
+    await Deno.mkdir(path.join(root, ".pivot/cache/files"), { recursive: true });
+    await Deno.symlink(outside, bucket);
+    assert.equal((await runPivotInProcess(root, ["remote", "add", "origin", remote])).code, 0);
+    const before = snapshot(outside);
+    const result = await runPivotInProcess(root, ["fetch"]);
+    assert.equal(result.code, 1, result.stderr);
+    assert.equal(result.stderr, bucketRefusal(bucket, outside));
+    assert.deepEqual(snapshot(outside), before);
+  });
+});
+
+Deno.test("a directory of outputs swapped for a symlink out of the project during a run is looked at again before pivot deletes or records there", async (t) => {
+  await t.step(
+    "by the stage's own command: its output is not recorded (moved, linked, made read-only)",
+    async () => {
+      const { outer, root } = await nestedProject({
+        "pivot.yaml": [
+          "pipeline: ml",
+          "stages:",
+          "  train:",
+          "    cmd: echo ours > $PIVOT_OUT && mv data/ml ../outside/ml && ln -s ../../outside/ml data/ml",
+          "    outs: txt",
+          "",
+        ].join("\n"),
+      });
+      await using _ = outer;
+      // Present before the run: the guard looks at it (a real directory) before the command.
+      await Deno.mkdir(path.join(root, "data/ml"), { recursive: true });
+      await Deno.mkdir(outer.path("outside"));
+      const result = await runPivotInProcess(root, ["repro"]);
+      assert.deepEqual(snapshot(outer.path("outside")), {
+        "ml/": "755",
+        "ml/train.txt": "644 nlink=1 ours\n",
+      });
+      assert.equal(result.code, 1);
+      assert.match(
+        result.stderr,
+        new RegExp(
+          `^FAILED train: cannot record output data/ml/train\\.txt: data/ml is a symlink to ${
+            RegExp.escape(outer.path("outside/ml"))
+          }, outside the project`,
+          "m",
+        ),
+      );
+      assert.equal(await outer.exists("proj/.pivot/stages/ml/train.lock"), false);
+    },
+  );
+
+  await t.step(
+    "by an earlier stage's command: a later stage's old output there is not deleted",
+    async () => {
+      const { outer, root } = await nestedProject({
+        "pivot.yaml": [
+          "pipeline: ml",
+          "stages:",
+          "  first:",
+          "    cmd: echo first > $PIVOT_OUT",
+          "    outs: txt",
+          "  swap:",
+          "    cmd: cat $PIVOT_DEP_FIRST > $PIVOT_OUT; if [ -f swap ]; then mv data/ml ../outside/ml && ln -s ../../outside/ml data/ml; fi",
+          "    deps: {first: first}",
+          "    outs: {format: txt, path: data/elsewhere/swap.txt}",
+          "  last:",
+          "    cmd: cat $PIVOT_DEP_SWAP > $PIVOT_OUT; date +%s%N >> $PIVOT_OUT",
+          "    deps: {swap: swap}",
+          "    outs: txt",
+          "",
+        ].join("\n"),
+      });
+      await using _ = outer;
+      await Deno.mkdir(outer.path("outside"));
+      assert.equal((await runPivotInProcess(root, ["repro"])).code, 0);
+      const lastBefore = await Deno.readTextFile(path.join(root, "data/ml/last.txt"));
+      await Deno.writeTextFile(path.join(root, "swap"), "");
+      const result = await runPivotInProcess(root, ["repro", "--force", "-j", "1"]);
+      // What the swap moved outside is all there: last's old output was not removed (and so
+      // not written again by its command).
+      assert.equal(await outer.read("outside/ml/last.txt"), lastBefore);
+      assert.deepEqual(Object.keys(snapshot(outer.path("outside"))).sort(), [
+        "ml/",
+        "ml/.gitignore",
+        "ml/first.txt",
+        "ml/last.txt",
+      ]);
+      assert.equal(result.code, 1);
+      assert.match(
+        result.stderr,
+        new RegExp(
+          `^FAILED last: cannot write output data/ml/last\\.txt: data/ml is a symlink to ${
+            RegExp.escape(outer.path("outside/ml"))
+          }, outside the project`,
+          "m",
+        ),
+      );
+    },
+  );
 });

@@ -5,20 +5,34 @@ import type { CliContext } from "../cli_context.ts";
 import { openForCommand } from "../open_for_command.ts";
 import { printNotOverwritten } from "../print_not_overwritten.ts";
 import { printProblem } from "../print_list.ts";
+import { untilStopped } from "../stop_signals.ts";
 
 /** `pivot checkout`: restores outputs and tracked paths from the cache. */
 export async function checkoutAction(
   ctx: CliContext,
   targets: string[],
-  options: {
-    all?: true;
-    force?: true;
-    onlyMissing?: true;
-    relink?: true;
-    checkoutMode?: string;
-  },
+  options: CheckoutFlags,
+): Promise<void> {
+  await untilStopped(ctx, "the checkout", (signal) => checkout(ctx, targets, options, signal));
+}
+
+/** Options of `pivot checkout`. */
+interface CheckoutFlags {
+  all?: true;
+  force?: true;
+  onlyMissing?: true;
+  relink?: true;
+  checkoutMode?: string;
+}
+
+async function checkout(
+  ctx: CliContext,
+  targets: string[],
+  options: CheckoutFlags,
+  signal: AbortSignal,
 ): Promise<void> {
   await using session = await openForCommand(ctx, {
+    signal,
     all: options.all ?? false,
     pipelinesOptional: "if-none",
     showWarnings: false,
@@ -29,6 +43,7 @@ export async function checkoutAction(
     force: options.force ?? false,
     onlyMissing: options.onlyMissing ?? false,
     relink: options.relink ?? false,
+    signal,
   });
   for (const { hash, movedTo } of report.corrupt) {
     ctx.warn(

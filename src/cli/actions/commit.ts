@@ -3,6 +3,7 @@ import { ReportedFailure } from "../../util/errors.ts";
 import type { CliContext } from "../cli_context.ts";
 import { openForCommand } from "../open_for_command.ts";
 import { printProblem } from "../print_list.ts";
+import { untilStopped } from "../stop_signals.ts";
 
 /** `pivot commit`: records the workspace's outputs of stale stages without running them. */
 export async function commitAction(
@@ -10,8 +11,10 @@ export async function commitAction(
   stages: string[],
   options: { all?: true },
 ): Promise<void> {
-  await using session = await openForCommand(ctx, { all: options.all ?? false });
-  const reports = await commitStages(session, { targets: stages });
+  const reports = await untilStopped(ctx, "the commit", async (signal) => {
+    await using session = await openForCommand(ctx, { all: options.all ?? false, signal });
+    return await commitStages(session, { targets: stages, signal });
+  });
   const committed = reports.filter((r) => r.status === "committed");
   const failed = reports.filter((r) => r.status === "failed");
   if (!ctx.quiet()) {

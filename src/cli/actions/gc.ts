@@ -5,6 +5,7 @@ import { formatBytes, plural } from "../../util/format_bytes.ts";
 import type { CliContext } from "../cli_context.ts";
 import { openForCommand } from "../open_for_command.ts";
 import { printJson } from "../print_json.ts";
+import { untilStopped } from "../stop_signals.ts";
 
 /** `pivot gc`: removes unreferenced cache blobs (with `--cloud` from the remote too). */
 export async function gcAction(
@@ -37,21 +38,24 @@ export async function gcAction(
       },
     );
   }
-  await using session = await openForCommand(ctx, { withPipelines: false });
-  const report = await gcCache(session, {
-    dryRun: options.dryRun ?? false,
-    force: options.force ?? false,
-    graceMinutes: options.grace ?? GC_GRACE_MINUTES,
-    onWait: (message) => {
-      if (!ctx.quiet()) ctx.stderr(`${message}\n`);
-    },
-    revisions: {
-      revs: options.rev,
-      allCommits: options.allCommits ?? false,
-      allBranches: options.allBranches ?? false,
-      allTags: options.allTags ?? false,
-    },
-    cloud: cloud ? { remote: options.remote, jobs: options.jobs } : null,
+  const report = await untilStopped(ctx, "the collection", async (signal) => {
+    await using session = await openForCommand(ctx, { withPipelines: false });
+    return await gcCache(session, {
+      signal,
+      dryRun: options.dryRun ?? false,
+      force: options.force ?? false,
+      graceMinutes: options.grace ?? GC_GRACE_MINUTES,
+      onWait: (message) => {
+        if (!ctx.quiet()) ctx.stderr(`${message}\n`);
+      },
+      revisions: {
+        revs: options.rev,
+        allCommits: options.allCommits ?? false,
+        allBranches: options.allBranches ?? false,
+        allTags: options.allTags ?? false,
+      },
+      cloud: cloud ? { remote: options.remote, jobs: options.jobs } : null,
+    });
   });
   const failed = report.cloud?.failed ?? [];
   if (options.json) printJson(ctx, { ...report, dryRun: options.dryRun ?? false });

@@ -3,6 +3,7 @@ import { getAtRevision } from "../../ops/get_at_revision.ts";
 import type { CliContext } from "../cli_context.ts";
 import { openForCommand } from "../open_for_command.ts";
 import { printJson } from "../print_json.ts";
+import { untilStopped } from "../stop_signals.ts";
 
 const SOURCES = { cache: "the cache", remote: "the remote", git: "git" } as const;
 
@@ -19,17 +20,21 @@ export async function getAction(
     json?: true;
   },
 ): Promise<void> {
-  await using session = await openForCommand(ctx, {
-    all: options.all ?? false,
-    pipelinesOptional: true,
-    showWarnings: false,
-  });
-  const report = await getAtRevision(session, {
-    rev: options.rev,
-    targets,
-    output: options.output === undefined ? null : path.resolve(ctx.cwd, options.output),
-    force: options.force ?? false,
-    remote: options.remote,
+  const report = await untilStopped(ctx, "the get", async (signal) => {
+    await using session = await openForCommand(ctx, {
+      signal,
+      all: options.all ?? false,
+      pipelinesOptional: true,
+      showWarnings: false,
+    });
+    return await getAtRevision(session, {
+      rev: options.rev,
+      targets,
+      output: options.output === undefined ? null : path.resolve(ctx.cwd, options.output),
+      force: options.force ?? false,
+      remote: options.remote,
+      signal,
+    });
   });
   if (options.json) return printJson(ctx, report);
   if (ctx.quiet()) return;

@@ -3,19 +3,22 @@ import { plural } from "../../util/format_bytes.ts";
 import { shellQuote } from "../../util/shell_quote.ts";
 import type { CliContext } from "../cli_context.ts";
 import { renderReport } from "../render_report.ts";
+import { untilStopped } from "../stop_signals.ts";
 
 /** `pivot import-dvc`: writes a `pivot.yaml` from a `dvc.yaml`. */
 export async function importDvcAction(
   ctx: CliContext,
   options: { input?: string; output?: string; dryRun?: true; force?: true },
 ): Promise<void> {
-  const result = await importDvc(ctx.cwd, {
-    ...(options.input === undefined ? {} : { input: options.input }),
-    ...(options.output === undefined ? {} : { output: options.output }),
-    dryRun: options.dryRun ?? false,
-    force: options.force ?? false,
-    warn: ctx.warn,
-  });
+  const result = await untilStopped(ctx, "the import", (signal) =>
+    importDvc(ctx.cwd, {
+      ...(options.input === undefined ? {} : { input: options.input }),
+      ...(options.output === undefined ? {} : { output: options.output }),
+      dryRun: options.dryRun ?? false,
+      force: options.force ?? false,
+      warn: ctx.warn,
+      signal,
+    }));
   const stages = plural(result.stages, "stage");
   if (options.dryRun) {
     ctx.stdout(result.yaml);

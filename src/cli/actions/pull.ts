@@ -5,24 +5,38 @@ import type { CliContext } from "../cli_context.ts";
 import { openForCommand } from "../open_for_command.ts";
 import { printNotOverwritten } from "../print_not_overwritten.ts";
 import { printProblem } from "../print_list.ts";
+import { untilStopped } from "../stop_signals.ts";
 import { printTransferReport, withTransferDisplay } from "../transfer_display.ts";
+
+/** Options of `pivot pull`. */
+interface PullFlags {
+  all?: true;
+  remote?: string;
+  jobs?: number;
+  dryRun?: true;
+  index: boolean;
+  json?: true;
+  force?: true;
+  checkoutMode?: string;
+}
 
 /** `pivot pull`: fetches from a remote, then checks out what was fetched. */
 export async function pullAction(
   ctx: CliContext,
   targets: string[],
-  options: {
-    all?: true;
-    remote?: string;
-    jobs?: number;
-    dryRun?: true;
-    index: boolean;
-    json?: true;
-    force?: true;
-    checkoutMode?: string;
-  },
+  options: PullFlags,
+): Promise<void> {
+  await untilStopped(ctx, "the pull", (signal) => pull(ctx, targets, options, signal));
+}
+
+async function pull(
+  ctx: CliContext,
+  targets: string[],
+  options: PullFlags,
+  signal: AbortSignal,
 ): Promise<void> {
   await using session = await openForCommand(ctx, {
+    signal,
     all: options.all ?? false,
     pipelinesOptional: "if-none",
     showWarnings: false,
@@ -38,6 +52,7 @@ export async function pullAction(
       useIndex: options.index,
       onEvent,
       force: options.force ?? false,
+      signal,
     }));
   let failed = printTransferReport(ctx, report.fetch, json);
   const checkout = report.checkout;

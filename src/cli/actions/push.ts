@@ -3,6 +3,7 @@ import { pushCache } from "../../ops/push_cache.ts";
 import { ReportedFailure } from "../../util/errors.ts";
 import type { CliContext } from "../cli_context.ts";
 import { openForCommand } from "../open_for_command.ts";
+import { untilStopped } from "../stop_signals.ts";
 import { printTransferReport, withTransferDisplay } from "../transfer_display.ts";
 
 /** `pivot push` and `pivot fetch` (`direction`): the transfer, its progress and its summary. */
@@ -19,7 +20,22 @@ export async function transferAction(
     json?: true;
   },
 ): Promise<void> {
+  await untilStopped(
+    ctx,
+    `the ${direction}`,
+    (signal) => transfer(ctx, direction, targets, options, signal),
+  );
+}
+
+async function transfer(
+  ctx: CliContext,
+  direction: "push" | "fetch",
+  targets: string[],
+  options: Parameters<typeof transferAction>[3],
+  signal: AbortSignal,
+): Promise<void> {
   await using session = await openForCommand(ctx, {
+    signal,
     all: options.all ?? false,
     pipelinesOptional: "if-none",
     showWarnings: false,
@@ -34,6 +50,7 @@ export async function transferAction(
       dryRun: options.dryRun ?? false,
       useIndex: options.index,
       onEvent,
+      signal,
     }));
   if (printTransferReport(ctx, report, json)) {
     throw new ReportedFailure(`${direction} incomplete`);

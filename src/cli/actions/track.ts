@@ -3,6 +3,7 @@ import { formatBytes, plural } from "../../util/format_bytes.ts";
 import { shellQuote } from "../../util/shell_quote.ts";
 import type { CliContext } from "../cli_context.ts";
 import { openForCommand } from "../open_for_command.ts";
+import { untilStopped } from "../stop_signals.ts";
 
 /** `pivot track`: caches paths no stage produces and records them in `.pvt` files. */
 export async function trackAction(
@@ -10,12 +11,15 @@ export async function trackAction(
   paths: string[],
   options: { force?: true },
 ): Promise<void> {
-  await using session = await openForCommand(ctx, {
-    all: true,
-    pipelinesOptional: true,
-    showWarnings: false,
+  const results = await untilStopped(ctx, "tracking", async (signal) => {
+    await using session = await openForCommand(ctx, {
+      signal,
+      all: true,
+      pipelinesOptional: true,
+      showWarnings: false,
+    });
+    return await trackPaths(session, paths, { force: options.force ?? false, signal });
   });
-  const results = await trackPaths(session, paths, { force: options.force ?? false });
   // Data git holds too would be kept twice (and pushed to the git remote): say so even with -q.
   const inGit = results.filter((result) => result.inGit);
   for (const result of inGit) {
