@@ -132,7 +132,7 @@ export class FileHasher {
   async hashDirectory(dir: string, look?: () => Promise<void>): Promise<DirHash> {
     const manifest: ManifestEntry[] = [];
     for (const file of listDirectoryFiles(dir, this.#listOptions)) {
-      await look?.();
+      if (look !== undefined) await look();
       const info = this.#stats.stat(file.path);
       if (info === PATH_ABSENT) continue;
       const precise = info ?? this.#statOrThrow(file.path);
