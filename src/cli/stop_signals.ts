@@ -9,6 +9,8 @@
  * @module
  */
 import { ReportedFailure, StoppedError } from "../util/errors.ts";
+import type { CliContext } from "./cli_context.ts";
+import { wantsLiveDisplay } from "./run_display.ts";
 
 /** Each stop signal's exit status (128 + its number) and how messages name the stop. */
 const STOPS: Readonly<Partial<Record<Deno.Signal, { status: number; word: string }>>> = {
@@ -104,22 +106,33 @@ export class CommandStop implements Disposable {
 /**
  * Runs `work`, a command's writing work, so that a stop signal (Ctrl-C,
  * SIGTERM, SIGHUP) ends it cleanly rather than ending the process at once:
- * the first signal prints `warning: <word>: stopping <doing> (…)` and aborts
- * the signal `work` receives, which stops at its next safe point (what is in
- * flight finishes or is removed: temp files, open multipart uploads). Once
- * `work` has settled, a stopped command fails with the signal's status (130,
- * 143, 129), whatever `work` returned or threw.
+ * the first signal prints `warning: <word>: stopping <doing> (…)` (on a
+ * terminal, after clearing a live progress line) and aborts the signal
+ * `work` receives, which stops at its next safe point (what is in flight
+ * finishes or is removed: temp files, open multipart uploads). A stopped
+ * `work` fails with the signal's status (130, 143, 129). A `work` that
+ * reached no safe point after the signal finished everything: it returns as
+ * usual (its report is printed, the status is 0) after a warning saying so.
  *
- * @param doing what is stopped, in the warning (`the transfer`, `the checkout`)
- * @throws {ReportedFailure} with the stop status after a stop signal
+ * @param doing what is stopped, in the warnings (`the transfer`, `the checkout`)
+ * @throws {ReportedFailure} with the stop status when `work` was stopped
  */
 export async function untilStopped<T>(
-  ctx: { readonly warn: (message: string) => void },
+  ctx: Pick<CliContext, "warn" | "stdout" | "isTerminal" | "env">,
   doing: string,
   work: (signal: AbortSignal) => Promise<T>,
 ): Promise<T> {
-  using stop = new CommandStop((signal) =>
-    ctx.warn(`${stopWord(signal)}: stopping ${doing} (nothing half-written is left)`)
-  );
-  return await stop.run(work);
+  using stop = new CommandStop((signal) => {
+    if (wantsLiveDisplay(ctx)) ctx.stdout("\r\x1b[2K");
+    ctx.warn(`${stopWord(signal)}: stopping ${doing} (nothing half-written is left)`);
+  });
+  try {
+    const result = await work(stop.signal);
+    if (stop.signal.aborted) {
+      ctx.warn(`${doing} had finished before it could stop: all of it is done`);
+    }
+    return result;
+  } catch (error) {
+    throw stop.signal.aborted ? stop.failure() : error;
+  }
 }

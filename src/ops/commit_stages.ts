@@ -28,7 +28,7 @@ export interface CommitReport {
  * and outputs are hashed, outputs cached and the lock written. Without
  * targets, only stages that are not up to date are committed. `signal`
  * stops it between stages (the stages committed so far stay committed, and
- * the signal's reason is thrown).
+ * the signal's reason is thrown; a stop during the last stage stops nothing).
  */
 export async function commitStages(
   session: Session,
@@ -44,8 +44,12 @@ export async function commitStages(
   signal?.throwIfAborted();
   const runId = newRunId();
   const reports: CommitReport[] = [];
+  let stoppedEarly = false;
   for (const name of stages) {
-    if (signal?.aborted) break;
+    if (signal?.aborted) {
+      stoppedEarly = true;
+      break;
+    }
     const plan = planStage(project, name);
     const { state, verdict } = await assessStage(session, plan);
     if (verdict.action === "fail") {
@@ -90,6 +94,7 @@ export async function commitStages(
     project,
     reports.filter((r) => r.status === "committed").map((r) => r.stage),
   );
-  signal?.throwIfAborted();
+  // A stop that came while the last stage was committed stopped nothing: the report stands.
+  if (stoppedEarly) signal?.throwIfAborted();
   return reports;
 }

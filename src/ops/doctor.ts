@@ -26,7 +26,7 @@ import {
 import { type EnvReader, processEnv } from "../util/env_reader.ts";
 import { PivotError } from "../util/errors.ts";
 import { existsSync, statOrNullSync } from "../util/fs.ts";
-import { relativePosix } from "../util/paths.ts";
+import { isInside, relativePosix } from "../util/paths.ts";
 import { shellQuote } from "../util/shell_quote.ts";
 import { readRecordText } from "./_read_record.ts";
 
@@ -282,6 +282,23 @@ function checkCacheWritable(ctx: DoctorContext): DoctorCheck[] {
       ),
     ];
   }
+  const leadingOut = bucketsLeadingOut(cacheDir);
+  if (leadingOut.length > 0) {
+    const shownBuckets = leadingOut.map((bucket) => relativePosix(ctx.root, bucket));
+    return [
+      error(
+        "cache",
+        `${shownBuckets.join(", ")} ${
+          leadingOut.length === 1 ? "is a symlink" : "are symlinks"
+        } out of the cache: pivot refuses to write through ${
+          leadingOut.length === 1 ? "it" : "them"
+        }`,
+        `remove ${leadingOut.length === 1 ? "it" : "them"} (rm ${
+          shownBuckets.join(" ")
+        }): pivot makes the directories again, and 'pivot checkout' or 'pivot pull' bring back what they held`,
+      ),
+    ];
+  }
   const dir = existingCacheDir(ctx);
   const probe = path.join(dir, `.pivot-doctor-${crypto.randomUUID()}.tmp`);
   try {
@@ -314,6 +331,30 @@ function filesInPlaceOfDirectories(cacheDir: string): string[] {
     .filter((entry) => /^[0-9a-f]{2}$/.test(entry.name))
     .map((entry) => path.join(filesDir, entry.name))
     .filter((bucket) => !statOrNullSync(bucket)?.isDirectory);
+}
+
+/**
+ * The bucket directories of the cache (`files/ab`) that are symlinks leading
+ * out of it (or nowhere), which the content cache refuses to write through.
+ */
+function bucketsLeadingOut(cacheDir: string): string[] {
+  const filesDir = path.join(cacheDir, "files");
+  let realCache: string;
+  try {
+    realCache = Deno.realPathSync(cacheDir);
+  } catch {
+    return [];
+  }
+  return readDirOrEmpty(filesDir)
+    .filter((entry) => entry.isSymlink && /^[0-9a-f]{2}$/.test(entry.name))
+    .map((entry) => path.join(filesDir, entry.name))
+    .filter((bucket) => {
+      try {
+        return !isInside(realCache, Deno.realPathSync(bucket));
+      } catch {
+        return true;
+      }
+    });
 }
 
 function checkCacheFilesystem(ctx: DoctorContext): DoctorCheck[] {

@@ -27,6 +27,7 @@ import { lstatOrNullSync } from "../util/fs.ts";
 import { isInside, relativePosix } from "../util/paths.ts";
 import { RealPathGuard } from "../util/real_path_guard.ts";
 import { shellQuote } from "../util/shell_quote.ts";
+import { stopLook } from "../util/stop_look.ts";
 import { holdCacheForWriting } from "./_cache_guard.ts";
 
 /** Options for {@linkcode trackPaths}. */
@@ -34,9 +35,11 @@ export interface TrackOptions {
   /** Record new content for paths already tracked. @default {false} */
   force?: boolean;
   /**
-   * Stops tracking while it waits for a `gc`, before the first path is
-   * written, or between paths (each path tracked so far stays tracked): the
-   * signal's reason is thrown.
+   * Stops tracking while it waits for a `gc`, while it hashes a
+   * directory's files, before the first path is written, between paths, or
+   * while a path's files go into the cache (before its `.pvt` file is
+   * written; each path tracked so far stays tracked): the signal's reason is
+   * thrown.
    */
   signal?: AbortSignal | undefined;
 }
@@ -106,6 +109,8 @@ export async function trackPaths(
   // The paths of this call count as tracked too: one inside another is refused
   // as it would be had they been tracked in two calls.
   const trackedOrGiven = new Set([...tracked, ...targets.map(pvtPathFor)]);
+  // Hashing and caching a directory's files is synchronous work: a stop is let in now and then.
+  const look = stopLook(signal);
   const planned: Planned[] = [];
   for (const abs of targets) {
     planned.push(
@@ -116,6 +121,7 @@ export async function trackPaths(
         force,
         cacheDir: cache.dir,
         guard,
+        look,
       }),
     );
   }
@@ -127,7 +133,7 @@ export async function trackPaths(
   const results: Omit<TrackResult, "inGit">[] = [];
   for (const item of planned) {
     signal?.throwIfAborted();
-    results.push(await track(project, cache, item, session.modes));
+    results.push(await track(project, cache, item, session.modes, look));
   }
   const real = planned.map((item) => Deno.realPathSync(item.abs));
   const inGit = new Set(await pathsInGitIndex(project.cwd, real));
@@ -144,12 +150,14 @@ interface PlanContext {
   readonly force: boolean;
   readonly cacheDir: string;
   readonly guard: RealPathGuard;
+  /** A stop point, awaited before each file hashed (see `stop_look.ts`). */
+  readonly look: () => Promise<void>;
 }
 
 async function plan(
   project: Project,
   abs: string,
-  { tracked, trackedOrGiven, hasher, force, cacheDir, guard }: PlanContext,
+  { tracked, trackedOrGiven, hasher, force, cacheDir, guard, look }: PlanContext,
 ): Promise<Planned> {
   const rel = relativePosix(project.root, abs);
   const shown = relativePosix(project.cwd, abs);
@@ -250,7 +258,7 @@ async function plan(
       );
     }
   }
-  const hashInfo = await hasher.hashPath(abs);
+  const hashInfo = await hasher.hashPath(abs, undefined, look);
   if (isDirHash(hashInfo)) checkManifestRecordable(abs, hashInfo.manifest, `${shown}/`);
   const size = isDirHash(hashInfo)
     ? hashInfo.manifest.reduce((sum, entry) => sum + entry.size, 0)
@@ -279,6 +287,7 @@ async function track(
   cache: ContentCache,
   item: Planned,
   modes: readonly CheckoutMode[],
+  look: () => Promise<void>,
 ): Promise<Omit<TrackResult, "inGit">> {
   const { abs, info } = item;
   const files = isDirHash(info)
@@ -288,7 +297,11 @@ async function track(
       executable: entry.isexec,
     }))
     : [{ file: abs, hash: info.hash, executable: false }];
-  for (const { file, hash } of files) await cache.addFile(file, hash);
+  // A stop is heard while files go into the cache (nothing of the path recorded yet), not after.
+  for (const { file, hash } of files) {
+    await look();
+    await cache.addFile(file, hash);
+  }
   if (item.status !== "unchanged") writePvtFile(abs, info, item.size);
   const placer = new Placer(modes);
   for (const { file, hash, executable } of files) {

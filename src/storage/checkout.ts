@@ -10,6 +10,7 @@ import { PivotError } from "../util/errors.ts";
 import { lstatOrNullSync } from "../util/fs.ts";
 import { isInside } from "../util/paths.ts";
 import { tempPathBeside } from "../util/atomic_write.ts";
+import { stopLook } from "../util/stop_look.ts";
 import type { ContentCache } from "./content_cache.ts";
 import type { ManifestEntry } from "./manifest.ts";
 import { checkRelativePath } from "./safe_path.ts";
@@ -28,14 +29,6 @@ const FALLBACK_CODES: ReadonlySet<string> = new Set(["EXDEV", "EPERM", "EACCES",
  * message: `Too many links (os error 31)` (EMLINK, 31 on Linux and macOS).
  */
 const TOO_MANY_LINKS = /\(os error 31\)|^Too many links/;
-
-/**
- * With a stop signal, a directory restore lets it in (a turn of the event
- * loop, which costs a millisecond or two) once this many milliseconds have
- * passed since the last look: a stop is heard that soon, and the turns cost
- * a few percent of the time at most, whatever the number of files.
- */
-const SIGNAL_LOOK_MS = 50;
 
 /** Removed restore temporaries older than this are leftovers of a killed process. */
 const STALE_RESTORE_MS = 60 * 60 * 1000;
@@ -242,14 +235,10 @@ export async function restoreDirectory(
   const temp = Deno.makeTempDirSync({ dir: parent, prefix: `.pivot_restore_${name}_` });
   try {
     const made = new Set<string>([temp]);
-    let nextLook = performance.now() + SIGNAL_LOOK_MS;
+    // Files are placed synchronously: the look lets a stop signal in now and then.
+    const look = stopLook(signal);
     for (const entry of manifest) {
-      if (signal !== undefined && performance.now() >= nextLook) {
-        // Files are placed synchronously: a turn of the event loop lets a stop signal in.
-        await new Promise((resolve) => setTimeout(resolve, 0));
-        signal.throwIfAborted();
-        nextLook = performance.now() + SIGNAL_LOOK_MS;
-      }
+      await look();
       const target = path.join(temp, entry.relpath);
       if (!isInside(temp, target)) throw new PivotError(`unsafe manifest path ${entry.relpath}`);
       const dir = path.dirname(target);

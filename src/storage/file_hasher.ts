@@ -66,11 +66,18 @@ export class FileHasher {
 
   /**
    * The hash of a file, or the tree hash and manifest of a directory
-   * (`info`: its `stat`, when the caller has it already).
+   * (`info`: its `stat`, when the caller has it already; `look`: a stop
+   * point awaited before each file of a directory, see `stop_look.ts`).
    */
-  async hashPath(target: string, info?: { readonly isDirectory: boolean }): Promise<HashInfo> {
+  async hashPath(
+    target: string,
+    info?: { readonly isDirectory: boolean },
+    look?: () => Promise<void>,
+  ): Promise<HashInfo> {
     const precise = info === undefined || !info.isDirectory ? this.#statOrThrow(target) : null;
-    if (precise === null || precise.kind === "directory") return await this.hashDirectory(target);
+    if (precise === null || precise.kind === "directory") {
+      return await this.hashDirectory(target, look);
+    }
     return {
       hash: (this.#hashNow(target, precise) ?? await this.#hashLarge(target, precise)).hash,
     };
@@ -119,10 +126,13 @@ export class FileHasher {
    * The tree hash and manifest of the directory at `dir`. A symlink to a
    * blob of the cache is hashed as the file it stands for: its target's
    * content is read (or found in the hash cache), never taken from its name.
+   * `look`, when given, is awaited before each file (a stop point, see
+   * `stop_look.ts`).
    */
-  async hashDirectory(dir: string): Promise<DirHash> {
+  async hashDirectory(dir: string, look?: () => Promise<void>): Promise<DirHash> {
     const manifest: ManifestEntry[] = [];
     for (const file of listDirectoryFiles(dir, this.#listOptions)) {
+      if (look !== undefined) await look();
       const info = this.#stats.stat(file.path);
       if (info === PATH_ABSENT) continue;
       const precise = info ?? this.#statOrThrow(file.path);

@@ -182,6 +182,29 @@ Deno.test("pivot doctor checks no checkout mode for a cache that is a file, and 
   );
 });
 
+// Before the fix, doctor said "all checks passed" beside a bucket symlinked out of the cache, which
+// every command that writes into that bucket refuses.
+Deno.test("pivot doctor names a cache bucket that is a symlink out of the cache, and how to fix it", async () => {
+  await using p = await makeProject({ "pivot.yaml": pipelineYaml() });
+  await using outside = await makeProject({});
+  await p.write(".pivot/cache/files/ab/cdef0123456789", "a blob\n");
+  Deno.symlinkSync(outside.root, p.path(".pivot/cache/files/cd"));
+  const result = await runPivotInProcess(p.root, ["doctor"]);
+  assert.equal(result.code, 1, result.stdout);
+  assert.deepEqual(
+    result.stdout.split("\n").filter((line) => /^FAIL/.test(line) || line.includes("rm ")),
+    [
+      "FAIL cache: .pivot/cache/files/cd is a symlink out of the cache: pivot refuses to write through it",
+      "      fix: remove it (rm .pivot/cache/files/cd): pivot makes the directories again, and 'pivot checkout' or 'pivot pull' bring back what they held",
+    ],
+  );
+  // A bucket symlinked to a directory inside the cache is written through, and is no failure.
+  Deno.removeSync(p.path(".pivot/cache/files/cd"));
+  Deno.symlinkSync(p.path(".pivot/cache/files/ab"), p.path(".pivot/cache/files/cd"));
+  const inside = await runPivotInProcess(p.root, ["doctor"]);
+  assert.deepEqual(inside.stdout.split("\n").filter((line) => /^FAIL/.test(line)), []);
+});
+
 Deno.test("pivot doctor --json lists the checks; --remote says no remotes are configured", async () => {
   await using p = await makeProject({ "pivot.yaml": pipelineYaml() });
   const result = await runPivotInProcess(p.root, ["doctor", "--json", "--remote"]);

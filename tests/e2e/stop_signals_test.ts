@@ -379,3 +379,37 @@ Deno.test({
     assert.ok(!slow.requests.some((r) => r.method === "PUT"), "uploaded after the stop");
   },
 });
+
+Deno.test({
+  name:
+    "pivot track of a large directory stopped by SIGINT while caching its files: exit 130, no .pvt, no .gitignore entry; tracked by the next run",
+  ignore: NOT_LINUX,
+  fn: async () => {
+    await using p = await makeProject({});
+    const files = 8000;
+    Deno.mkdirSync(p.path("raw"));
+    for (let i = 0; i < files; i++) Deno.writeTextFileSync(p.path(`raw/${i}.txt`), `row ${i}\n`);
+    const tracking = spawnPivot(p.root, ["track", "raw"]);
+    // Files are hashed, then cached one by one (synchronous work): the stop must still be heard.
+    await until("the first file cached", () => {
+      try {
+        return [...Deno.readDirSync(p.path(".pivot/cache/files"))].length > 0;
+      } catch (error) {
+        if (error instanceof Deno.errors.NotFound) return false;
+        throw error;
+      }
+    });
+    Deno.kill(tracking.pid, "SIGINT");
+    const result = await tracking.done();
+    assert.equal(result.code, 130, result.stderr);
+    assert.match(result.stderr, /^warning: interrupted: stopping tracking /m);
+    assert.doesNotMatch(result.stderr, /had finished/);
+    assert.ok(!(await p.exists("raw.pvt")), "raw.pvt written by a stopped track");
+    const ignored = await p.exists(".gitignore") ? await p.read(".gitignore") : "";
+    assert.doesNotMatch(ignored, /\/raw\//);
+    // What was stopped is done by the next track.
+    await pivot(p.root, ["track", "raw"]);
+    assert.ok(await p.exists("raw.pvt"));
+    assert.equal(await p.read("raw/7999.txt"), "row 7999\n");
+  },
+});
