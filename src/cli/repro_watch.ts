@@ -5,10 +5,9 @@
  * @module
  */
 import { watchRepro } from "../ops/watch_repro.ts";
-import { ReportedFailure } from "../util/errors.ts";
 import type { CliContext } from "./cli_context.ts";
 import { wantsLiveDisplay } from "./run_display.ts";
-import { listenForStop, stopStatus, stopWord } from "./stop_signals.ts";
+import { CommandStop, stopWord } from "./stop_signals.ts";
 import { createWatchDisplay } from "./watch_display.ts";
 
 /**
@@ -30,19 +29,13 @@ export async function watchAction(
     live: wantsLiveDisplay(ctx) && !json,
     jobs: jobs ?? navigator.hardwareConcurrency,
   });
-  const controller = new AbortController();
-  let stoppedBy: Deno.Signal | null = null;
-  using _stop = listenForStop((signal) => {
-    if (stoppedBy === null) {
-      stoppedBy = signal;
-      ctx.warn(
-        `${
-          stopWord(signal)
-        }: watching stops (running stages are stopped, nothing half-done is recorded)`,
-      );
-    }
-    controller.abort();
-  });
+  using stop = new CommandStop((signal) =>
+    ctx.warn(
+      `${
+        stopWord(signal)
+      }: watching stops (running stages are stopped, nothing half-done is recorded)`,
+    )
+  );
   try {
     await watchRepro({
       cwd: ctx.cwd,
@@ -57,11 +50,10 @@ export async function watchAction(
       serve: options.serve === true,
       onEvent: display.onEvent,
       warn: ctx.warn,
-      signal: controller.signal,
+      signal: stop.signal,
     });
   } finally {
     display.close();
   }
-  const signal: Deno.Signal = stoppedBy ?? "SIGINT";
-  throw new ReportedFailure(stopWord(signal), stopStatus(signal));
+  throw stop.failure();
 }

@@ -24,7 +24,7 @@ const STOP_SIGNALS: readonly Deno.Signal[] = Deno.build.os === "windows"
   : ["SIGINT", "SIGTERM", "SIGHUP"];
 
 /** The exit status after a stop by `signal`: 128 + its number (130 for Ctrl-C, 143, 129). */
-export function stopStatus(signal: Deno.Signal): number {
+function stopStatus(signal: Deno.Signal): number {
   return STOPS[signal]?.status ?? 130;
 }
 
@@ -37,7 +37,7 @@ export function stopWord(signal: Deno.Signal): string {
  * Calls `onStop` with the signal each time a stop signal arrives, which then
  * no longer ends the process; dispose of the result to stop listening.
  */
-export function listenForStop(onStop: (signal: Deno.Signal) => void): Disposable {
+function listenForStop(onStop: (signal: Deno.Signal) => void): Disposable {
   const listeners = STOP_SIGNALS.map((signal) => ({ signal, listener: () => onStop(signal) }));
   for (const { signal, listener } of listeners) Deno.addSignalListener(signal, listener);
   return {
