@@ -6,16 +6,11 @@ import { openForCommand } from "../open_for_command.ts";
 import { printNotOverwritten } from "../print_not_overwritten.ts";
 import { printProblem } from "../print_list.ts";
 import { untilStopped } from "../stop_signals.ts";
+import type { TransferFlags } from "./push.ts";
 import { printTransferReport, withTransferDisplay } from "../transfer_display.ts";
 
-/** Options of `pivot pull`. */
-interface PullFlags {
-  all?: true;
-  remote?: string;
-  jobs?: number;
-  dryRun?: true;
-  index: boolean;
-  json?: true;
+/** Options of `pivot pull`: a fetch's, and the checkout's. */
+interface PullFlags extends TransferFlags {
   force?: true;
   checkoutMode?: string;
 }

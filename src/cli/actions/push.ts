@@ -6,19 +6,22 @@ import { openForCommand } from "../open_for_command.ts";
 import { untilStopped } from "../stop_signals.ts";
 import { printTransferReport, withTransferDisplay } from "../transfer_display.ts";
 
+/** Options of `pivot push` and `pivot fetch` (and, with its own, of `pivot pull`). */
+export interface TransferFlags {
+  all?: true;
+  remote?: string;
+  jobs?: number;
+  dryRun?: true;
+  index: boolean;
+  json?: true;
+}
+
 /** `pivot push` and `pivot fetch` (`direction`): the transfer, its progress and its summary. */
 export async function transferAction(
   ctx: CliContext,
   direction: "push" | "fetch",
   targets: string[],
-  options: {
-    all?: true;
-    remote?: string;
-    jobs?: number;
-    dryRun?: true;
-    index: boolean;
-    json?: true;
-  },
+  options: TransferFlags,
 ): Promise<void> {
   await untilStopped(
     ctx,
@@ -31,7 +34,7 @@ async function transfer(
   ctx: CliContext,
   direction: "push" | "fetch",
   targets: string[],
-  options: Parameters<typeof transferAction>[3],
+  options: TransferFlags,
   signal: AbortSignal,
 ): Promise<void> {
   await using session = await openForCommand(ctx, {
