@@ -19,6 +19,7 @@ import {
   checkStateDbFile,
   ContentCache,
   isDirHash,
+  linkedBucketRefusal,
   lockFilePath,
   parseLock,
   parsePvt,
@@ -26,7 +27,7 @@ import {
 import { type EnvReader, processEnv } from "../util/env_reader.ts";
 import { PivotError } from "../util/errors.ts";
 import { existsSync, statOrNullSync } from "../util/fs.ts";
-import { isInside, relativePosix } from "../util/paths.ts";
+import { relativePosix } from "../util/paths.ts";
 import { shellQuote } from "../util/shell_quote.ts";
 import { readRecordText } from "./_read_record.ts";
 
@@ -334,23 +335,18 @@ function filesInPlaceOfDirectories(cacheDir: string): string[] {
 }
 
 /**
- * The bucket directories of the cache (`files/ab`) that are symlinks leading
- * out of it (or nowhere), which the content cache refuses to write through.
+ * The bucket directories of the cache (`files/ab`) that are symlinks the
+ * content cache refuses to write through (see `linkedBucketRefusal`):
+ * leading out of it, or nowhere.
  */
 function bucketsLeadingOut(cacheDir: string): string[] {
   const filesDir = path.join(cacheDir, "files");
-  let realCache: string;
-  try {
-    realCache = Deno.realPathSync(cacheDir);
-  } catch {
-    return [];
-  }
   return readDirOrEmpty(filesDir)
     .filter((entry) => entry.isSymlink && /^[0-9a-f]{2}$/.test(entry.name))
     .map((entry) => path.join(filesDir, entry.name))
     .filter((bucket) => {
       try {
-        return !isInside(realCache, Deno.realPathSync(bucket));
+        return linkedBucketRefusal(cacheDir, bucket) !== null;
       } catch {
         return true;
       }

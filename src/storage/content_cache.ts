@@ -390,19 +390,13 @@ export class ContentCache {
    * the cache (its real path inside the real path of the cache directory).
    */
   #checkLinkedBucket(bucket: string): void {
-    let real: string;
+    let refusal: LinkedBucketRefusal | null;
     try {
-      real = Deno.realPathSync(bucket);
+      refusal = linkedBucketRefusal(this.dir, bucket);
     } catch (error) {
-      if (!(error instanceof Deno.errors.NotFound)) throw this.describeError(error, WRITE, bucket);
-      throw symlinkedBucket(bucket, Deno.readLinkSync(bucket), "which does not exist");
+      throw this.describeError(error, WRITE, bucket);
     }
-    if (!isInside(Deno.realPathSync(this.dir), real)) {
-      throw symlinkedBucket(bucket, real, "outside the cache");
-    }
-    if (!Deno.statSync(real).isDirectory) {
-      throw symlinkedBucket(bucket, real, "not a directory");
-    }
+    if (refusal !== null) throw symlinkedBucket(bucket, refusal.target, refusal.what);
   }
 
   /** Makes the missing bucket directory of `blob` (and `files/`), and remembers it. */
@@ -572,6 +566,40 @@ function restoreMode(file: string, mode: number): void {
 function sameFile(a: Deno.FileInfo, b: FileIdentity): boolean {
   return a.ino !== null && a.ino === b.ino && a.size === b.size &&
     a.mtime !== null && a.mtime.getTime() === b.mtime?.getTime();
+}
+
+/** Why a cache refuses to write through a bucket directory that is a symlink. */
+export interface LinkedBucketRefusal {
+  /** Where the symlink leads (its real path, or its text when that does not exist). */
+  readonly target: string;
+  /** What is wrong with it: `outside the cache`, `which does not exist`, `not a directory`. */
+  readonly what: string;
+}
+
+/**
+ * Why the cache at `cacheDir` refuses to write through `bucket`, one of its
+ * bucket directories (`files/ab`) that is a symlink, or `null` when the
+ * symlink leads to a directory inside the cache (its real path inside the
+ * real path of `cacheDir`), which the cache writes through.
+ *
+ * @throws the error of Deno's `realPath` or `stat` for any other reason than a missing target
+ */
+export function linkedBucketRefusal(
+  cacheDir: string,
+  bucket: string,
+): LinkedBucketRefusal | null {
+  let real: string;
+  try {
+    real = Deno.realPathSync(bucket);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+    return { target: Deno.readLinkSync(bucket), what: "which does not exist" };
+  }
+  if (!isInside(Deno.realPathSync(cacheDir), real)) {
+    return { target: real, what: "outside the cache" };
+  }
+  if (!Deno.statSync(real).isDirectory) return { target: real, what: "not a directory" };
+  return null;
 }
 
 /** The refusal of the bucket `bucket`, a symlink to `target`, `what` (`outside the cache`). */
