@@ -9,14 +9,11 @@
  */
 import * as path from "node:path";
 import type { Session } from "../session/mod.ts";
-import { lockFilePath, PVT_SUFFIX, type StateDb } from "../storage/mod.ts";
+import { LOCK_SUFFIX, lockFilePath, PVT_SUFFIX, type StateDb } from "../storage/mod.ts";
 import { touchedStages } from "./confirm_up_to_date.ts";
 import { fileSignatureText } from "../storage/file_signature.ts";
 import { changedStampPaths, type NoopStamp, parseNoopStamp, type StampLook } from "./noop_stamp.ts";
 import { trackingFileCandidates } from "./tracked_inputs.ts";
-
-/** A lock file's name: its stage's own name, then this (see `lockFilePath`). */
-const LOCK_SUFFIX = ".lock";
 
 /** What the stamp vouches for. */
 export interface KnownUpToDate {

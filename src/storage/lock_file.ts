@@ -94,6 +94,9 @@ export interface LockedStage {
   readonly name: string;
 }
 
+/** The end of a lock file's name, after its stage's own name (see {@linkcode lockFilePath}). */
+export const LOCK_SUFFIX = ".lock";
+
 /**
  * `<stateDir>/stages/<pipeline>/<name>.lock`.
  *
@@ -103,7 +106,7 @@ export function lockFilePath(stage: LockedStage): string {
   if (!PIPELINE_NAME.test(stage.pipeline) || !isValidStageName(stage.name)) {
     throw new PivotError(`invalid stage '${stage.pipeline}/${stage.name}' for a lock file`);
   }
-  return joinNormal(stage.stateDir, "stages", stage.pipeline, `${stage.name}.lock`);
+  return joinNormal(stage.stateDir, "stages", stage.pipeline, `${stage.name}${LOCK_SUFFIX}`);
 }
 
 /**
