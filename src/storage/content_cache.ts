@@ -297,9 +297,8 @@ export class ContentCache {
     // A new blob (every one of a fresh run) is found absent by one `stat` and linked at once.
     // Its bucket is looked at once per cache (one per session), and made when missing, rather
     // than found missing by a link that fails (an exception each for the 256 buckets of a fresh
-    // cache);
-    // a bucket removed since (by `gc`, once empty) is made again when the link fails for it,
-    // and a file in the way fails the link.
+    // cache); a bucket removed since (by `gc`, once empty) is made again when the link fails
+    // for it, and a file in the way fails the link.
     if (this.#stats.stat(blob) !== PATH_ABSENT) return false;
     const absent = this.#bucketReady(blob);
     const mode = (hashedAs.mode ?? 0o644) & 0o7777;
